@@ -1,0 +1,67 @@
+/**
+ * Error types and codes of the merchant API. Codes are stable: merchants branch on them, so a code is never
+ * renamed or reused for another meaning. The HTTP status follows from the type (one map, as stripe-node does).
+ */
+export const ERROR_STATUS = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  conflict_error: 409,
+  payload_too_large_error: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  service_unavailable_error: 503,
+} as const;
+
+export type ErrorType = keyof typeof ERROR_STATUS;
+
+/** Every code the API can answer with, and its type. */
+export const ERROR_CODES = {
+  // request shape
+  body_invalid_json: "invalid_request_error",
+  body_too_large: "payload_too_large_error",
+  parameter_missing: "invalid_request_error",
+  parameter_invalid: "invalid_request_error",
+  parameter_unknown: "invalid_request_error",
+  amount_invalid: "invalid_request_error",
+  amount_too_large: "invalid_request_error",
+  currency_unsupported: "invalid_request_error",
+  text_contains_markup: "invalid_request_error",
+  url_not_registered: "invalid_request_error",
+  webhook_url_invalid: "invalid_request_error",
+  webhook_url_insecure: "invalid_request_error",
+  webhook_url_private: "invalid_request_error",
+  cursor_invalid: "invalid_request_error",
+  // authentication
+  api_key_missing: "authentication_error",
+  api_key_invalid: "authentication_error",
+  api_key_expired: "authentication_error",
+  secret_key_required: "permission_error",
+  live_mode_forbidden: "permission_error",
+  // resources
+  resource_missing: "not_found_error",
+  route_not_found: "not_found_error",
+  // state
+  payment_invalid_state: "conflict_error",
+  capture_amount_invalid: "invalid_request_error",
+  refund_exceeds_captured: "conflict_error",
+  idempotency_key_reused: "conflict_error",
+  idempotency_key_invalid: "invalid_request_error",
+  delivery_not_retryable: "conflict_error",
+  // platform
+  rate_limited: "rate_limit_error",
+  vault_sealed: "service_unavailable_error",
+  internal_error: "api_error",
+} as const satisfies Record<string, ErrorType>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The body of every error answer: `{ error: { type, code, message, param? } }`. */
+export interface ApiErrorBody {
+  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; requestId?: string };
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[ERROR_CODES[code]];
+}

@@ -1,0 +1,5 @@
+export * from "./errors.ts";
+export * from "./currency.ts";
+export * from "./ids.ts";
+export * from "./payment.ts";
+export * from "./secret.ts";

@@ -1,0 +1,166 @@
+/**
+ * The hash chain of the append-only audit log (DESIGN.md "Payments", audit bullet): each entry's hash covers
+ * the previous entry's hash, so editing, removing or reordering an entry breaks every link after it. The newest
+ * entry's seq and hash (the head) are MACed by the key provider elsewhere; checking the data against that head is
+ * what catches deleted newest entries, forged appends, and a chain rewritten by someone without the key.
+ * Pure functions only: the store reads rows, the CLI prints problems.
+ */
+import { createHash } from "node:crypto";
+
+export type AuditEntryFields = {
+  seq: number;
+  at: string /* ISO */;
+  actor: string;
+  action: string;
+  target: string | null;
+  data: Record<string, unknown>;
+};
+export type StoredAuditEntry = AuditEntryFields & { prevHash: string; hash: string };
+export type AuditHead = { seq: number; hash: string };
+export type ChainProblemKind = "edited" | "deleted" | "reordered" | "gap" | "head_mismatch" | "truncated";
+export type ChainProblem = { seq: number | null; kind: ChainProblemKind; message: string };
+export type ChainVerdict = { ok: true; count: number } | { ok: false; problems: ChainProblem[] };
+
+/** The prevHash of entry 1: there is nothing before it. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * Deterministic JSON: object keys sorted by UTF-16 code unit, no whitespace, numbers in ECMAScript's shortest
+ * form; for plain JSON data this is RFC 8785 (JCS). Anything JSON would silently change is refused instead
+ * (NaN → null, undefined in an array → null, a Date or Map → something else), because an entry must hash the
+ * same after a round trip through the database's jsonb. Undefined object properties are dropped, as JSON does.
+ * Errors name the path, never the value (audit data is still data about people).
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, "$", new Set());
+}
+
+/** Hex SHA-256 of `prevHash + "\n" + canonicalJson(fields)`. Only the six fields are hashed, whatever else `e` carries. */
+export function entryHash(prevHash: string, e: AuditEntryFields): string {
+  const fields: AuditEntryFields = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, data: e.data };
+  return createHash("sha256").update(`${prevHash}\n${canonicalJson(fields)}`, "utf8").digest("hex");
+}
+
+/**
+ * Checks entries in storage order against each other and against the signed head (whose MAC the caller has
+ * already checked). `head` null means no head was ever signed, which is only right for an empty log.
+ */
+export function verifyChain(entries: readonly StoredAuditEntry[], head: AuditHead | null): ChainVerdict {
+  const verifier = new ChainVerifier(head);
+  for (const entry of entries) verifier.add(entry);
+  return verifier.finish();
+}
+
+/** verifyChain one entry at a time, for logs too large to hold in memory (read them in pages, in seq order). */
+export class ChainVerifier {
+  readonly #head: AuditHead | null;
+  readonly #problems: ChainProblem[] = [];
+  #prev: AuditHead = { seq: 0, hash: GENESIS_HASH };
+  #count = 0;
+  #maxSeq = 0;
+  /** The stored hash of the entry the head names, once seen; nothing else needs remembering. */
+  #hashAtHead: string | undefined;
+
+  constructor(head: AuditHead | null) {
+    this.#head = head;
+  }
+
+  add(entry: StoredAuditEntry): void {
+    const { seq } = entry;
+    if (hashOf(entry) !== entry.hash) {
+      this.#report(seq, "edited", `entry ${seq} no longer matches its hash: it was changed after it was written`);
+    }
+    const prev = this.#prev;
+    const linked = entry.prevHash === prev.hash;
+    if (!(seq > prev.seq)) {
+      this.#report(seq, "reordered", `entry ${seq} is stored after entry ${prev.seq}: seq must increase`);
+    } else if (seq !== prev.seq + 1) {
+      if (linked) this.#report(seq, "gap", `seq jumps from ${prev.seq} to ${seq} although the hashes link: numbers were skipped`);
+      else this.#report(seq, "deleted", `entries ${prev.seq + 1} to ${seq - 1} are missing`);
+    } else if (!linked) {
+      this.#report(seq, "deleted", `entry ${seq} does not link to entry ${prev.seq}: an entry was removed and the rest renumbered, or the chain was rewritten`);
+    }
+    this.#prev = { seq, hash: entry.hash };
+    this.#count += 1;
+    this.#maxSeq = Math.max(this.#maxSeq, seq);
+    if (seq === this.#head?.seq && this.#hashAtHead === undefined) this.#hashAtHead = entry.hash;
+  }
+
+  finish(): ChainVerdict {
+    this.#checkHead(this.#head);
+    return this.#problems.length === 0 ? { ok: true, count: this.#count } : { ok: false, problems: [...this.#problems] };
+  }
+
+  #checkHead(head: AuditHead | null): void {
+    if (head === null) {
+      if (this.#count > 0) this.#report(null, "head_mismatch", `the log has ${this.#count} entries but no signed head`);
+      return;
+    }
+    if (this.#maxSeq < head.seq) {
+      const from = this.#maxSeq + 1;
+      this.#report(head.seq, "truncated", `entries ${from} to ${head.seq} are missing: the signed head names entry ${head.seq}`);
+      return;
+    }
+    const atHead = this.#hashAtHead;
+    if (atHead === undefined) {
+      this.#report(head.seq, "head_mismatch", `entry ${head.seq}, named by the signed head, is missing`);
+    } else if (atHead !== head.hash) {
+      this.#report(head.seq, "head_mismatch", `entry ${head.seq} differs from the signed head: the chain was rewritten`);
+    }
+    if (this.#maxSeq > head.seq) {
+      // Only the key provider can sign a head, so entries past it were added by someone who could not.
+      this.#report(this.#maxSeq, "head_mismatch", `entries ${head.seq + 1} to ${this.#maxSeq} come after the signed head`);
+    }
+  }
+
+  #report(seq: number | null, kind: ChainProblemKind, message: string): void {
+    this.#problems.push({ seq, kind, message });
+  }
+}
+
+/** A row whose data cannot be canonicalised (not plain JSON) cannot match any hash we wrote: it was edited. */
+function hashOf(entry: StoredAuditEntry): string | null {
+  try {
+    return entryHash(entry.prevHash, entry);
+  } catch {
+    return null;
+  }
+}
+
+function write(value: unknown, path: string, open: Set<object>): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is not a finite number`);
+      return JSON.stringify(value); // shortest round-trip form; -0 becomes 0, as JCS says
+    case "object":
+      return value === null ? "null" : writeContainer(value, path, open);
+    default:
+      throw new TypeError(`canonicalJson: ${path} is ${typeof value}, which JSON cannot hold`);
+  }
+}
+
+function writeContainer(value: object, path: string, open: Set<object>): string {
+  if (open.has(value)) throw new TypeError(`canonicalJson: ${path} contains itself`);
+  open.add(value);
+  try {
+    // Array.from visits holes as undefined, so a sparse array is refused instead of printing "[1,,2]".
+    if (Array.isArray(value)) return `[${Array.from(value, (item: unknown, i) => write(item, `${path}[${i}]`, open)).join(",")}]`;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(`canonicalJson: ${path} is not a plain object (convert a Date to its ISO string first)`);
+    }
+    const record = value as Record<string, unknown>;
+    const members: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+      const item = record[key];
+      if (item !== undefined) members.push(`${JSON.stringify(key)}:${write(item, `${path}.${key}`, open)}`);
+    }
+    return `{${members.join(",")}}`;
+  } finally {
+    open.delete(value);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Configuration from the environment, read once at start. Every variable is optional: with none set, the pay
+ * server runs on PGlite under `.data/pay` with the dev key provider.
+ */
+import { join, resolve } from "node:path";
+import type { KeyProviderKind } from "./keys/provider.ts";
+import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
+
+export interface PayConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL URL; undefined → PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Where PGlite keeps its files; undefined → in memory (tests). */
+  embeddedDatabaseDir: string | undefined;
+  dbPoolSize: number;
+  keyProvider: KeyProviderKind;
+  /** Where the hosted checkout lives (apps/web); payments' checkoutUrl points there. */
+  checkoutBaseUrl: string;
+  approvalTtlSeconds: number;
+  authorizationTtlSeconds: number;
+  webhooks: DeliverySettings;
+  /** Run the webhook and expiry workers in this process (every process may; they share work through the DB). */
+  workers: boolean;
+  expiryIntervalMs: number;
+  logLevel: string;
+  /** Requests per minute per API key (and per IP for unauthenticated requests). */
+  rateLimitPerMinute: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
+  const provider = env["MPAY_KEK_PROVIDER"] ?? "dev";
+  if (provider !== "dev" && provider !== "pkcs11" && provider !== "shamir") {
+    throw new Error(`MPAY_KEK_PROVIDER must be dev, pkcs11 or shamir, got ${JSON.stringify(provider)}`);
+  }
+  const dataDir = resolve(env["MPAY_DATA_DIR"] ?? ".data/pay");
+  return {
+    host: env["PAY_HOST"] ?? "127.0.0.1",
+    port: int(env, "PAY_PORT", int(env, "PORT", 4000)),
+    databaseUrl: env["DATABASE_URL"] || undefined,
+    dataDir,
+    embeddedDatabaseDir: join(dataDir, "db"),
+    dbPoolSize: int(env, "MPAY_DB_POOL", 10, 1),
+    keyProvider: provider,
+    checkoutBaseUrl: (env["MPAY_WEB_URL"] ?? "http://127.0.0.1:4300").replace(/\/$/, ""),
+    approvalTtlSeconds: int(env, "MPAY_APPROVAL_TTL_SECONDS", 15 * 60, 1),
+    authorizationTtlSeconds: int(env, "MPAY_AUTHORIZATION_TTL_SECONDS", 7 * 86_400, 1),
+    webhooks: {
+      ...DEFAULT_DELIVERY_SETTINGS,
+      maxAttempts: int(env, "MPAY_WEBHOOK_MAX_ATTEMPTS", DEFAULT_DELIVERY_SETTINGS.maxAttempts, 1),
+      baseDelayMs: int(env, "MPAY_WEBHOOK_RETRY_BASE_MS", DEFAULT_DELIVERY_SETTINGS.baseDelayMs, 1),
+      timeoutMs: int(env, "MPAY_WEBHOOK_TIMEOUT_MS", DEFAULT_DELIVERY_SETTINGS.timeoutMs, 100),
+      pollIntervalMs: int(env, "MPAY_WEBHOOK_POLL_MS", DEFAULT_DELIVERY_SETTINGS.pollIntervalMs, 10),
+    },
+    workers: env["MPAY_WORKERS"] !== "off",
+    expiryIntervalMs: int(env, "MPAY_EXPIRY_INTERVAL_MS", 30_000, 10),
+    logLevel: env["LOG_LEVEL"] ?? "info",
+    rateLimitPerMinute: int(env, "MPAY_RATE_LIMIT_PER_MINUTE", 6000, 1),
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The pay server's tables. Every table that grows with traffic carries `merchant_id` (or the payer's id, later)
+ * so that it can be distributed by it (DESIGN.md "Storage"). Money columns are int8 minor units; amounts are
+ * capped per currency (packages/protocol currency.ts) so they stay exact as JS numbers.
+ *
+ * Append-only tables (ledger, audit) are also protected by triggers in a hand-written migration.
+ */
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const money = (name: string) => bigint(name, { mode: "number" });
+
+export const merchants = pgTable("merchants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** What payers see in the wallet; only this registered name is ever shown, never text from a request. */
+  displayName: text("display_name").notNull(),
+  /** Origins that returnUrl/cancelUrl may point to, e.g. `https://shop.example`. */
+  allowedOrigins: jsonb("allowed_origins").$type<string[]>().notNull().default([]),
+  createdAt: createdAt(),
+});
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    kind: text("kind").$type<"secret" | "publishable">().notNull(),
+    /** SHA-256 of the whole key: secret keys are never stored, only their hash. */
+    keyHash: text("key_hash").notNull(),
+    /** Publishable keys are public by design and stored as they are; null for secret keys. */
+    publishableKey: text("publishable_key"),
+    last4: text("last4").notNull(),
+    createdAt: createdAt(),
+    /** Set when the key is rolled: the old key keeps working until then, so a merchant can deploy the new one. */
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_merchant").on(t.merchantId, t.mode, t.kind)],
+);
+
+/** The Standard Webhooks signing secret of a merchant in one mode, sealed by the key provider. */
+export const webhookSecrets = pgTable(
+  "webhook_secrets",
+  {
+    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    sealedSecret: text("sealed_secret").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.mode] })],
+);
+
+export const payments = pgTable(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    status: text("status").notNull(),
+    amount: money("amount").notNull(),
+    currency: text("currency").notNull(),
+    amountCaptured: money("amount_captured").notNull().default(0),
+    amountRefunded: money("amount_refunded").notNull().default(0),
+    captureMethod: text("capture_method").notNull(),
+    orderId: text("order_id").notNull(),
+    itemName: text("item_name").notNull(),
+    returnUrl: text("return_url").notNull(),
+    cancelUrl: text("cancel_url").notNull(),
+    declineCode: text("decline_code"),
+    issuerId: text("issuer_id"),
+    issuerAuthorizationCode: text("issuer_authorization_code"),
+    approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    authorizationExpiresAt: timestamp("authorization_expires_at", { withTimezone: true, mode: "date" }),
+    authorizedAt: timestamp("authorized_at", { withTimezone: true, mode: "date" }),
+    capturedAt: timestamp("captured_at", { withTimezone: true, mode: "date" }),
+    canceledAt: timestamp("canceled_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("payments_merchant_list").on(t.merchantId, t.mode, t.id),
+    index("payments_merchant_order").on(t.merchantId, t.mode, t.orderId),
+    index("payments_approval_expiry").on(t.approvalExpiresAt).where(sql`status = 'requires_approval'`),
+    index("payments_authorization_expiry").on(t.authorizationExpiresAt).where(sql`status = 'authorized'`),
+  ],
+);
+
+export const refunds = pgTable(
+  "refunds",
+  {
+    id: text("id").primaryKey(),
+    paymentId: text("payment_id").notNull().references(() => payments.id),
+    merchantId: text("merchant_id").notNull(),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    amount: money("amount").notNull(),
+    currency: text("currency").notNull(),
+    reason: text("reason"),
+    status: text("status").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("refunds_payment").on(t.paymentId)],
+);
+
+export const ledgerTransactions = pgTable(
+  "ledger_transactions",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    kind: text("kind").notNull(),
+    paymentId: text("payment_id"),
+    refundId: text("refund_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("ledger_transactions_payment").on(t.paymentId)],
+);
+
+/** Signed amounts: a debit is positive, a credit negative, so a balanced transaction sums to zero per currency. */
+export const ledgerEntries = pgTable(
+  "ledger_entries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    transactionId: text("transaction_id").notNull().references(() => ledgerTransactions.id),
+    merchantId: text("merchant_id").notNull(),
+    account: text("account").notNull(),
+    currency: text("currency").notNull(),
+    amount: money("amount").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("ledger_entries_transaction").on(t.transactionId), index("ledger_entries_account").on(t.account, t.currency)],
+);
+
+export const ledgerBalances = pgTable(
+  "ledger_balances",
+  {
+    account: text("account").notNull(),
+    currency: text("currency").notNull(),
+    merchantId: text("merchant_id").notNull(),
+    balance: money("balance").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.currency] })],
+);
+
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    merchantId: text("merchant_id").notNull(),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    route: text("route").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    statusCode: integer("status_code"),
+    /** The first answer's exact bytes, so a replay is byte-for-byte the same (jsonb would reorder keys). */
+    response: text("response"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.mode, t.route, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+);
+
+export const events = pgTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("events_merchant_list").on(t.merchantId, t.mode, t.id)],
+);
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    url: text("url").notNull(),
+    /** Event types this endpoint receives; `["*"]` for all. */
+    enabledEvents: jsonb("enabled_events").$type<string[]>().notNull(),
+    status: text("status").$type<"enabled" | "disabled">().notNull(),
+    /** `whpk_…` Ed25519 public key when the endpoint asked for v1a signatures. */
+    v1aPublicKey: text("v1a_public_key"),
+    v1aSealedPrivateKey: text("v1a_sealed_private_key"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_endpoints_merchant").on(t.merchantId, t.mode)],
+);
+
+/** The outbox: one row per (event, endpoint), written in the transaction of the change, holding delivery state. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull().references(() => events.id),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id),
+    merchantId: text("merchant_id").notNull(),
+    status: text("status").$type<"pending" | "succeeded" | "failed">().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** While a worker sends, the row is leased; a worker killed mid-send leaves a lease that simply runs out. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.status),
+  ],
+);
+
+export const auditLog = pgTable("audit_log", {
+  /** The entry's identity; it is part of the hashed fields (a separate id column would not be). */
+  seq: bigint("seq", { mode: "number" }).primaryKey(),
+  at: text("at").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  target: text("target"),
+  data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+});
+
+/** The newest entry of each chain, MACed by the key provider: a dump alone cannot forge or shorten the chain. */
+export const auditHeads = pgTable("audit_heads", {
+  chain: text("chain").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+  tag: text("tag").notNull(),
+  keyVersion: integer("key_version").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});

@@ -1,0 +1,102 @@
+/**
+ * The one error class of the pay server, and the one place that turns any thrown thing into the API's error
+ * body. Messages are written for the merchant's engineer; they never carry a secret, a stack or a SQL text.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/protocol";
+import { KeyProviderError } from "../keys/provider.ts";
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get statusCode(): number {
+    return statusOf(this.code);
+  }
+}
+
+export function errorBody(error: ApiError, requestId?: string): ApiErrorBody {
+  return {
+    error: {
+      type: ERROR_CODES[error.code],
+      code: error.code,
+      message: error.message,
+      ...(error.param ? { param: error.param } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+}
+
+type ValidationIssue = { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> };
+
+/** Maps a schema failure to the most specific stable code (the first issue wins; the message names the field). */
+function fromValidation(issues: ValidationIssue[], where: string): ApiError {
+  const issue = issues[0];
+  if (!issue) return new ApiError("parameter_invalid", "The request is invalid.");
+  const path = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  if (issue.keyword === "unrecognized_keys") {
+    const keys = (issue.params["keys"] as string[] | undefined) ?? [];
+    const param = path ? `${path}.${keys[0] ?? ""}` : (keys[0] ?? "");
+    return new ApiError("parameter_unknown", `Received unknown parameter: ${param}. Unknown parameters are refused, so a typo never goes unnoticed.`, param);
+  }
+  // Zod 4 does not report the input itself; a missing field is the type error that "received undefined".
+  if (issue.keyword === "invalid_type" && /received undefined$/.test(issue.message ?? "")) {
+    return new ApiError("parameter_missing", `Missing required parameter: ${path}.`, path);
+  }
+  if (path === "amount" || path.endsWith(".amount")) {
+    return new ApiError("amount_invalid", "amount must be a positive integer number of minor units (no decimals, no strings).", path);
+  }
+  if (path === "currency") {
+    return new ApiError("currency_unsupported", "currency must be an ISO 4217 code MPay supports, in upper case (for example KRW).", path);
+  }
+  const subject = path ? `Invalid ${where === "querystring" ? "query parameter" : "parameter"} ${path}` : "Invalid request";
+  return new ApiError("parameter_invalid", `${subject}: ${issue.message ?? "wrong value"}.`, path || undefined);
+}
+
+/** Turns anything thrown in a request into `{ status, body }`; unknown errors become an opaque 500. */
+export function toApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (error instanceof KeyProviderError && error.code === "vault_sealed") {
+    return new ApiError("vault_sealed", "The vault is sealed; an operator must unseal it before this operation can run.");
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as FastifyError & { validationContext?: string }).validationContext ?? "body";
+    return fromValidation(error.validation as unknown as ValidationIssue[], context);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError("body_too_large", "The request body is larger than the API accepts (16 KiB).");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError("body_invalid_json", "The request body is not valid JSON.");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError("parameter_invalid", "Send the body as application/json.");
+    case "FST_ERR_RATE_LIMIT":
+      return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new ApiError("body_invalid_json", "The request body is not valid JSON.");
+  }
+  if (fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
+  return null;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const apiError = toApiError(error);
+  if (apiError) {
+    return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
+  }
+  // Log the failure for operators (message and stack only: error objects from drivers may hold parameters).
+  const e = error instanceof Error ? error : new Error(String(error));
+  request.log.error({ err: { type: e.name, message: e.message, stack: e.stack } }, "request failed");
+  const internal = new ApiError("internal_error", "Something went wrong on MPay's side; it is safe to retry with the same Idempotency-Key.");
+  return reply.status(500).send(errorBody(internal, request.id));
+}

@@ -1,0 +1,85 @@
+/**
+ * Idempotency-Key handling (DESIGN.md "Conventions"). The key is reserved by INSERT in the same database
+ * transaction as the effect, and the answer is stored in it before commit:
+ * - a concurrent request with the same key blocks on the unique index until the first commits, then finds the
+ *   stored answer and replays it, so concurrent requests with one key have exactly one effect;
+ * - if the first request fails, its transaction (reservation included) rolls back and a retry runs afresh;
+ *   failures are never stored, so a retry after a fixed bad request or an outage can succeed.
+ * Keys are scoped to (merchant, mode, route); the same key with another body or path is a 409.
+ */
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import type { Db, Executor } from "../db/client.ts";
+import { idempotencyKeys } from "../db/schema.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import { canonicalJson } from "../audit/chain.ts";
+import { ApiError } from "./errors.ts";
+
+export interface StoredAnswer {
+  statusCode: number;
+  body: string;
+  replayed: boolean;
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export function requestFingerprint(params: unknown, body: unknown): string {
+  // A JSON round trip first: Fastify's params object has its own prototype, and the body is plain JSON anyway.
+  const plain = JSON.parse(JSON.stringify({ params: params ?? {}, body: body ?? {} })) as unknown;
+  return createHash("sha256").update(canonicalJson(plain)).digest("hex");
+}
+
+/**
+ * Runs `work` in one transaction, guarded by the idempotency key when one is given. `work` returns the status
+ * and the JSON text to answer with; it is stored verbatim so a replay is byte-for-byte the first answer.
+ */
+export async function runIdempotent(
+  db: Db,
+  auth: MerchantAuth,
+  route: string,
+  key: string | undefined,
+  fingerprint: string,
+  work: (tx: Executor) => Promise<{ statusCode: number; body: string }>,
+): Promise<StoredAnswer> {
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
+    throw new ApiError("idempotency_key_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+  }
+  return db.transaction(async (tx) => {
+    if (key !== undefined) {
+      const reserved = await tx
+        .insert(idempotencyKeys)
+        .values({ merchantId: auth.merchantId, mode: auth.mode, route, key, requestHash: fingerprint })
+        .onConflictDoNothing()
+        .returning({ key: idempotencyKeys.key });
+      if (reserved.length === 0) return replay(tx, auth, route, key, fingerprint);
+    }
+    const answer = await work(tx);
+    if (key !== undefined) {
+      await tx
+        .update(idempotencyKeys)
+        .set({ statusCode: answer.statusCode, response: answer.body })
+        .where(
+          and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)),
+        );
+    }
+    return { ...answer, replayed: false };
+  });
+}
+
+async function replay(tx: Executor, auth: MerchantAuth, route: string, key: string, fingerprint: string): Promise<StoredAnswer> {
+  const [row] = await tx
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)));
+  if (!row || row.statusCode === null || row.response === null) {
+    // Cannot happen while reservation and answer commit together; kept as a clear error rather than a guess.
+    throw new ApiError("idempotency_key_reused", "A request with this Idempotency-Key is still in progress; retry shortly.");
+  }
+  if (row.requestHash !== fingerprint) {
+    throw new ApiError("idempotency_key_reused", "This Idempotency-Key was already used with a different request; use a new key for a new request.");
+  }
+  return { statusCode: row.statusCode, body: row.response, replayed: true };
+}
+
+/** Keys older than this are forgotten (Stripe keeps them 24 hours). */
+export const IDEMPOTENCY_RETENTION_HOURS = 24;

@@ -1,0 +1,53 @@
+/** Small helpers every context's routes share: the authenticated merchant, idempotent POSTs, list queries. */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Db, Executor } from "../db/client.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import { ApiError } from "./errors.ts";
+import { requestFingerprint, runIdempotent } from "./idempotency.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    merchantAuth?: MerchantAuth;
+  }
+}
+
+export function merchantOf(request: FastifyRequest): MerchantAuth {
+  if (!request.merchantAuth) throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
+  return request.merchantAuth;
+}
+
+/** Runs a POST's work in one transaction under its Idempotency-Key and answers with the (first) answer. */
+export async function answerIdempotent(
+  db: Db,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: string,
+  work: (tx: Executor, auth: MerchantAuth) => Promise<{ statusCode: number; body: unknown }>,
+): Promise<void> {
+  const auth = merchantOf(request);
+  const header = request.headers["idempotency-key"];
+  const key = Array.isArray(header) ? header[0] : header;
+  const answer = await runIdempotent(db, auth, route, key, requestFingerprint(request.params, request.body), async (tx) => {
+    const result = await work(tx, auth);
+    return { statusCode: result.statusCode, body: JSON.stringify(result.body) };
+  });
+  if (answer.replayed) reply.header("idempotent-replayed", "true");
+  // Awaiting the reply (it is thenable) tells Fastify the async handler answered by itself.
+  await reply.status(answer.statusCode).type("application/json; charset=utf-8").send(answer.body);
+}
+
+const ID_PATTERN = /^[a-z]{2,4}_[0-9A-Z]{26}$/;
+
+export const idParam = z.strictObject({ id: z.string().regex(ID_PATTERN, "not an MPay id") });
+
+export const listQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  startingAfter: z.string().regex(ID_PATTERN, "not an MPay id").optional(),
+};
+
+export const listEnvelope = <T extends z.ZodType>(item: T) => z.object({ object: z.literal("list"), data: z.array(item), hasMore: z.boolean() });
+
+export const errorResponse = z.object({
+  error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
+});

@@ -1,0 +1,46 @@
+/**
+ * The key provider holds the pay server's own keys (DESIGN.md "Key providers"). Everything the server must be
+ * able to use but a database dump must not reveal goes through it: webhook signing secrets and the v1a private
+ * key are stored only as blobs sealed here, and audit chain heads are MACed here, so a stolen dump can neither
+ * sign a webhook nor rewrite the audit trail.
+ *
+ * One interface, chosen by configuration (`MPAY_KEK_PROVIDER`): `dev` (a key file, embedded default), later
+ * `pkcs11` (an HSM) and `shamir` (custodian shares). Callers never see key bytes.
+ */
+
+/** Why a key is used: each purpose gets its own derived key, so one use can never be replayed as another. */
+export type KeyPurpose = "webhook-secret" | "webhook-signing-key" | "audit-head";
+
+export type KeyProviderKind = "dev" | "pkcs11" | "shamir";
+
+export interface KeyProvider {
+  readonly kind: KeyProviderKind;
+  /** True while the provider cannot serve (a shamir provider waiting for its custodians' shares). */
+  isSealed(): boolean;
+  /** The key version new seals and MACs use; older versions stay readable until rotated away. */
+  currentKeyVersion(): number;
+  /**
+   * Encrypts `plaintext` with AES-256-GCM under the purpose's key, binding `aad` (the row's identity, so a
+   * sealed blob copied to another row fails to open). The blob is self-describing: it names its key version.
+   */
+  seal(purpose: KeyPurpose, plaintext: Uint8Array, aad: string): Promise<string>;
+  /** Opens a blob made by `seal`; throws KeyProviderError("seal_invalid") if it or its aad was altered. */
+  open(purpose: KeyPurpose, sealed: string, aad: string): Promise<Uint8Array>;
+  /** HMAC-SHA256 under the purpose's key; the result names the key version used. */
+  mac(purpose: KeyPurpose, data: Uint8Array): Promise<{ keyVersion: number; tag: string }>;
+  /** Constant-time check of a tag made by `mac`. */
+  verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type KeyProviderErrorCode = "vault_sealed" | "seal_invalid" | "key_version_unknown" | "provider_misconfigured";
+
+export class KeyProviderError extends Error {
+  constructor(
+    readonly code: KeyProviderErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KeyProviderError";
+  }
+}

@@ -1,0 +1,85 @@
+import { sql } from "drizzle-orm";
+import { queryRows, type Executor } from "../db/client.ts";
+import type { Posting } from "./accounts.ts";
+
+/**
+ * Writes a posting in ONE statement: the transaction row, its entries and the balance updates, so a ledger write
+ * costs one round trip inside the caller's database transaction. Balances are updated in account order, so two
+ * concurrent postings touching the same accounts lock them in the same order and never deadlock.
+ */
+export async function insertPosting(db: Executor, transactionId: string, p: Posting): Promise<void> {
+  const entries = sql.join(
+    p.lines.map((l) => sql`(${transactionId}, ${p.merchantId}, ${l.account}, ${l.currency}, ${l.amount}::int8)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    with t as (
+      insert into ledger_transactions (id, merchant_id, mode, kind, payment_id, refund_id)
+      values (${transactionId}, ${p.merchantId}, ${p.mode}, ${p.kind}, ${p.paymentId}, ${p.refundId ?? null})
+    ), e as (
+      insert into ledger_entries (transaction_id, merchant_id, account, currency, amount)
+      values ${entries}
+      returning account, currency, amount
+    )
+    insert into ledger_balances (account, currency, merchant_id, balance)
+    select account, currency, ${p.merchantId}, sum(amount)::int8 from e group by account, currency order by account, currency
+    on conflict (account, currency) do update set balance = ledger_balances.balance + excluded.balance, updated_at = now()`);
+}
+
+export interface BalanceRow {
+  account: string;
+  currency: string;
+  balance: number;
+}
+
+export async function balancesOf(db: Executor, merchantId: string): Promise<BalanceRow[]> {
+  const rows = await queryRows<{ account: string; currency: string; balance: string }>(db, sql`
+    select account, currency, balance::text as balance from ledger_balances
+    where merchant_id = ${merchantId} order by account, currency`);
+  return rows.map((r) => ({ ...r, balance: Number(r.balance) }));
+}
+
+export interface LedgerProblem {
+  kind: "unbalanced_transaction" | "empty_transaction" | "balance_mismatch";
+  ref: string;
+  currency?: string;
+  detail: string;
+}
+
+/** Every check of `mpay ledger verify`, each a single scan, done by the database where the data is. */
+export async function findProblems(db: Executor): Promise<LedgerProblem[]> {
+  const problems: LedgerProblem[] = [];
+  const unbalanced = await queryRows<{ transaction_id: string; currency: string; total: string }>(db, sql`
+    select transaction_id, currency, sum(amount)::text as total from ledger_entries
+    group by transaction_id, currency having sum(amount) <> 0 order by transaction_id`);
+  for (const r of unbalanced) {
+    problems.push({ kind: "unbalanced_transaction", ref: r.transaction_id, currency: r.currency, detail: `entries sum to ${r.total}, not 0` });
+  }
+  const empty = await queryRows<{ id: string }>(db, sql`
+    select t.id from ledger_transactions t where not exists (select 1 from ledger_entries e where e.transaction_id = t.id)`);
+  for (const r of empty) {
+    problems.push({ kind: "empty_transaction", ref: r.id, detail: "transaction has no entries" });
+  }
+  const mismatched = await queryRows<{ account: string; currency: string; balance: string | null; total: string | null }>(db, sql`
+    with sums as (select account, currency, sum(amount) as total from ledger_entries group by account, currency)
+    select coalesce(b.account, s.account) as account, coalesce(b.currency, s.currency) as currency,
+           b.balance::text as balance, s.total::text as total
+    from ledger_balances b full outer join sums s on s.account = b.account and s.currency = b.currency
+    where b.balance is distinct from s.total`);
+  for (const r of mismatched) {
+    problems.push({
+      kind: "balance_mismatch",
+      ref: r.account,
+      currency: r.currency,
+      detail: `stored balance ${r.balance ?? "missing"} but entries sum to ${r.total ?? "nothing"}`,
+    });
+  }
+  return problems;
+}
+
+export async function countTransactions(db: Executor): Promise<{ transactions: number; entries: number }> {
+  const [row] = await queryRows<{ transactions: number; entries: number }>(db, sql`
+    select (select count(*) from ledger_transactions)::int as transactions, (select count(*) from ledger_entries)::int as entries`);
+  if (!row) throw new Error("count query returned no row");
+  return { transactions: Number(row.transactions), entries: Number(row.entries) };
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { errorResponse, merchantOf } from "../http/route-kit.ts";
+import type { LedgerService } from "../ledger/service.ts";
+import type { Db } from "../db/client.ts";
+import type { MerchantService } from "./service.ts";
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse };
+
+export function merchantRoutes(app: FastifyInstance, db: Db, merchants: MerchantService, ledger: LedgerService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    "/v1/api-keys/roll",
+    {
+      schema: {
+        tags: ["account"],
+        description: "Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).",
+        body: z.strictObject({ expiresInSeconds: z.number().int().min(0).max(604_800).optional() }).optional(),
+        response: { 200: z.object({ object: z.literal("api_key"), secretKey: z.string(), oldKeysExpireAt: z.string() }), ...errors },
+      },
+    },
+    async (request) => {
+      const auth = merchantOf(request);
+      const rolled = await merchants.rollSecretKey(auth.merchantId, auth.mode, request.body?.expiresInSeconds ?? 0, `merchant:${auth.merchantId}`);
+      return { object: "api_key" as const, secretKey: rolled.secretKey.peek(), oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString() };
+    },
+  );
+
+  r.get(
+    "/v1/balances",
+    {
+      schema: {
+        tags: ["account"],
+        description: "Ledger balances of this merchant and mode, per account and currency (debits positive).",
+        response: { 200: z.object({ object: z.literal("list"), data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })), hasMore: z.boolean() }), ...errors },
+      },
+    },
+    async (request) => {
+      const auth = merchantOf(request);
+      const prefix = `${auth.merchantId}:${auth.mode}:`;
+      const rows = (await ledger.balances(db, auth.merchantId)).filter((b) => b.account.startsWith(prefix));
+      return { object: "list" as const, data: rows.map((b) => ({ ...b, account: b.account.slice(prefix.length) })), hasMore: false };
+    },
+  );
+}

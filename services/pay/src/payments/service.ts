@@ -1,0 +1,201 @@
+/**
+ * Payment operations. Each runs one pipeline inside the caller's database transaction:
+ * validate → load (locked) → decide (state machine) → persist (row, ledger posting, event + outbox).
+ * Merchant-facing operations take the authenticated merchant; `recordIssuerDecision` is the only way out of
+ * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
+ */
+import { newId, type CaptureMethod, type PaymentStatus } from "@mpay/protocol";
+import type { Db, Executor } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
+import type { LedgerService } from "../ledger/service.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { nextStatus } from "./state-machine.ts";
+import { findExpired, findPayment, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
+import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
+import { paymentView, type PaymentView } from "./view.ts";
+
+export interface PaymentSettings {
+  checkoutBaseUrl: string;
+  approvalTtlSeconds: number;
+  authorizationTtlSeconds: number;
+}
+
+export interface CreatePaymentInput {
+  amount: unknown;
+  currency: string;
+  orderId: string;
+  itemName: string;
+  returnUrl: string;
+  cancelUrl: string;
+  captureMethod?: CaptureMethod;
+}
+
+export type IssuerDecision =
+  | { approved: true; issuerId: string; authorizationCode: string }
+  | { approved: false; issuerId: string; declineCode: string };
+
+export class PaymentService {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: LedgerService,
+    private readonly settings: PaymentSettings,
+  ) {}
+
+  view(row: PaymentRow): PaymentView {
+    return paymentView(row, this.settings.checkoutBaseUrl);
+  }
+
+  async create(tx: Executor, auth: MerchantAuth, input: CreatePaymentInput): Promise<PaymentRow> {
+    const currency = requireCurrency(input.currency);
+    const amount = requireAmount(input.amount, currency);
+    const orderId = requirePlainText(input.orderId, "orderId", 64);
+    const itemName = requirePlainText(input.itemName, "itemName", 200);
+    const origins = auth.merchant.allowedOrigins;
+    const returnUrl = requireRegisteredUrl(input.returnUrl, "returnUrl", origins, auth.mode);
+    const cancelUrl = requireRegisteredUrl(input.cancelUrl, "cancelUrl", origins, auth.mode);
+    const now = Date.now();
+    return insertPayment(tx, {
+      id: newId("payment", now),
+      merchantId: auth.merchantId,
+      mode: auth.mode,
+      status: "requires_approval",
+      amount,
+      currency,
+      captureMethod: input.captureMethod ?? "automatic",
+      orderId,
+      itemName,
+      returnUrl,
+      cancelUrl,
+      approvalExpiresAt: new Date(now + this.settings.approvalTtlSeconds * 1000),
+    });
+  }
+
+  async retrieve(auth: MerchantAuth, id: string): Promise<PaymentRow> {
+    const row = await findPayment(this.db, auth.merchantId, auth.mode, id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  list(auth: MerchantAuth, query: { limit: number; startingAfter?: string; status?: PaymentStatus; orderId?: string }) {
+    return listPayments(this.db, { merchantId: auth.merchantId, mode: auth.mode, ...query });
+  }
+
+  /** Captures all or part of an authorized payment, once; the rest of the authorization is released. */
+  async capture(tx: Executor, auth: MerchantAuth, id: string, requested?: unknown): Promise<PaymentRow> {
+    const payment = await this.lockForMerchant(tx, auth, id);
+    const status = nextStatus(payment.status as PaymentStatus, "capture");
+    if (payment.authorizationExpiresAt && payment.authorizationExpiresAt.getTime() <= Date.now()) {
+      throw new ApiError("payment_invalid_state", "The authorization has expired; the payer must pay again.");
+    }
+    const amount = requested === undefined ? payment.amount : requireAmount(requested, requireCurrency(payment.currency));
+    if (amount > payment.amount) {
+      throw new ApiError("capture_amount_invalid", `Cannot capture ${amount}: the payment authorized ${payment.amount}.`, "amount");
+    }
+    return this.applyCapture(tx, payment, status, amount);
+  }
+
+  /** Cancels a payment awaiting approval, or voids an authorization (releasing the hold). */
+  async cancel(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
+    const payment = await this.lockForMerchant(tx, auth, id);
+    const status = nextStatus(payment.status as PaymentStatus, "cancel");
+    if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
+    const updated = await updatePayment(tx, id, { status, canceledAt: new Date() });
+    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.canceled", data: { payment: this.view(updated) } });
+    return updated;
+  }
+
+  /**
+   * Records the issuer's answer to the payer's approval. The only transition out of `requires_approval` to
+   * `authorized` or `declined`; called by the approval flow with an issuer's decision, never by a merchant.
+   * An automatic-capture payment is captured in the same transaction.
+   */
+  async recordIssuerDecision(tx: Executor, id: string, decision: IssuerDecision): Promise<PaymentRow> {
+    const payment = await lockPayment(tx, id);
+    if (!payment) throw notFound(id);
+    if (!decision.approved) {
+      const status = nextStatus(payment.status as PaymentStatus, "decline");
+      const updated = await updatePayment(tx, id, { status, declineCode: decision.declineCode, issuerId: decision.issuerId });
+      await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.declined", data: { payment: this.view(updated) } });
+      return updated;
+    }
+    const status = nextStatus(payment.status as PaymentStatus, "approve");
+    if (payment.approvalExpiresAt.getTime() <= Date.now()) {
+      throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+    }
+    await this.ledger.post(tx, authorizationPosting(ref(payment), payment.amount));
+    const now = new Date();
+    const authorized = await updatePayment(tx, id, {
+      status,
+      issuerId: decision.issuerId,
+      issuerAuthorizationCode: decision.authorizationCode,
+      authorizedAt: now,
+      authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
+    });
+    await emitEvent(tx, { merchantId: authorized.merchantId, mode: authorized.mode, type: "payment.authorized", data: { payment: this.view(authorized) } });
+    if (authorized.captureMethod === "automatic") return this.applyCapture(tx, authorized, "captured", authorized.amount);
+    return authorized;
+  }
+
+  /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */
+  async expireOne(tx: Executor, id: string, now = new Date()): Promise<PaymentRow | null> {
+    const payment = await lockPayment(tx, id);
+    if (!payment) return null;
+    const due =
+      (payment.status === "requires_approval" && payment.approvalExpiresAt <= now) ||
+      (payment.status === "authorized" && payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt <= now);
+    if (!due) return null;
+    const status = nextStatus(payment.status as PaymentStatus, "expire");
+    if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
+    const updated = await updatePayment(tx, id, { status });
+    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.expired", data: { payment: this.view(updated) } });
+    return updated;
+  }
+
+  /** Expires every due payment, each in its own transaction; returns how many expired. */
+  async expireDue(now = new Date(), batch = 100): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const ids = await findExpired(this.db, now, batch);
+      for (const id of ids) {
+        if (await this.db.transaction((tx) => this.expireOne(tx, id, now))) expired++;
+      }
+      if (ids.length < batch) return expired;
+    }
+  }
+
+  /** For refunds: the payment locked for the rest of the transaction, checked to be refundable. */
+  async lockForRefund(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
+    const payment = await this.lockForMerchant(tx, auth, id);
+    nextStatus(payment.status as PaymentStatus, "refund");
+    return payment;
+  }
+
+  async recordRefund(tx: Executor, payment: PaymentRow, amount: number): Promise<PaymentRow> {
+    return updatePayment(tx, payment.id, { amountRefunded: payment.amountRefunded + amount });
+  }
+
+  private async applyCapture(tx: Executor, payment: PaymentRow, status: PaymentStatus, amount: number): Promise<PaymentRow> {
+    const updated = await updatePayment(tx, payment.id, { status, amountCaptured: amount, capturedAt: new Date() });
+    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.captured", data: { payment: this.view(updated) } });
+    // Last, because it locks the merchant's balance rows, which every capture of this merchant needs: the
+    // shorter they are held before commit, the more captures run in parallel.
+    await this.ledger.post(tx, capturePosting(ref(payment), payment.amount, amount));
+    return updated;
+  }
+
+  private async lockForMerchant(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
+    const payment = await lockPayment(tx, id, auth);
+    if (!payment) throw notFound(id);
+    return payment;
+  }
+}
+
+function ref(p: PaymentRow) {
+  return { id: p.id, merchantId: p.merchantId, mode: p.mode, currency: p.currency };
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError("resource_missing", `No such payment: ${id.slice(0, 40)}.`, "id");
+}

@@ -1,0 +1,77 @@
+/**
+ * Refunds: partial, several per payment, their sum never above the captured amount. The payment row is locked
+ * for the whole transaction, so concurrent refunds of one payment are decided one after another on fresh totals.
+ */
+import { newId, type Mode } from "@mpay/protocol";
+import type { Db, Executor } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AuditService } from "../audit/service.ts";
+import { refundPosting } from "../ledger/accounts.ts";
+import type { LedgerService } from "../ledger/service.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import type { PaymentService } from "../payments/service.ts";
+import { requireAmount, requireCurrency, requirePlainText } from "../payments/rules.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { findRefund, insertRefund, refundsOfPayment, type RefundRow } from "./store.ts";
+import { refundView } from "./view.ts";
+
+export class RefundService {
+  constructor(
+    private readonly db: Db,
+    private readonly payments: PaymentService,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(tx: Executor, auth: MerchantAuth, paymentId: string, input: { amount?: unknown; reason?: string }): Promise<RefundRow> {
+    const payment = await this.payments.lockForRefund(tx, auth, paymentId);
+    const currency = requireCurrency(payment.currency);
+    const refundable = payment.amountCaptured - payment.amountRefunded;
+    const amount = input.amount === undefined ? refundable : requireAmount(input.amount, currency);
+    if (amount <= 0 || amount > refundable) {
+      throw new ApiError("refund_exceeds_captured", `Cannot refund ${amount}: ${refundable} of the captured ${payment.amountCaptured} is left to refund.`, "amount");
+    }
+    const reason = input.reason === undefined ? null : requirePlainText(input.reason, "reason", 200);
+    const refund = await insertRefund(tx, {
+      id: newId("refund"),
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      mode: payment.mode as Mode,
+      amount,
+      currency,
+      reason,
+      status: "succeeded",
+    });
+    const updated = await this.payments.recordRefund(tx, payment, amount);
+    await this.ledger.post(tx, refundPosting({ id: payment.id, merchantId: payment.merchantId, mode: payment.mode, currency }, refund.id, amount));
+    await emitEvent(tx, {
+      merchantId: payment.merchantId,
+      mode: payment.mode,
+      type: "refund.succeeded",
+      data: {
+        refund: refundView(refund),
+        amountRefunded: updated.amountRefunded,
+        amountRefundable: updated.amountCaptured - updated.amountRefunded,
+        payment: this.payments.view(updated),
+      },
+    });
+    await this.audit.append(tx, {
+      actor: `merchant:${auth.merchantId}`,
+      action: "refund.created",
+      target: refund.id,
+      data: { paymentId: payment.id, amount, currency, mode: auth.mode },
+    });
+    return refund;
+  }
+
+  async retrieve(auth: MerchantAuth, id: string): Promise<RefundRow> {
+    const row = await findRefund(this.db, auth.merchantId, auth.mode, id);
+    if (!row) throw new ApiError("resource_missing", `No such refund: ${id.slice(0, 40)}.`, "id");
+    return row;
+  }
+
+  async listForPayment(auth: MerchantAuth, paymentId: string): Promise<RefundRow[]> {
+    await this.payments.retrieve(auth, paymentId);
+    return refundsOfPayment(this.db, auth.merchantId, paymentId);
+  }
+}

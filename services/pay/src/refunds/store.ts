@@ -1,0 +1,20 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Mode } from "@mpay/protocol";
+import type { Executor } from "../db/client.ts";
+import { refunds } from "../db/schema.ts";
+
+export type RefundRow = typeof refunds.$inferSelect;
+
+export async function insertRefund(tx: Executor, row: typeof refunds.$inferInsert): Promise<RefundRow> {
+  const [inserted] = await tx.insert(refunds).values(row).returning();
+  return inserted!;
+}
+
+export async function findRefund(db: Executor, merchantId: string, mode: Mode, id: string): Promise<RefundRow | null> {
+  const rows = await db.select().from(refunds).where(and(eq(refunds.id, id), eq(refunds.merchantId, merchantId), eq(refunds.mode, mode)));
+  return rows[0] ?? null;
+}
+
+export async function refundsOfPayment(db: Executor, merchantId: string, paymentId: string): Promise<RefundRow[]> {
+  return db.select().from(refunds).where(and(eq(refunds.paymentId, paymentId), eq(refunds.merchantId, merchantId))).orderBy(desc(refunds.id));
+}

@@ -1,0 +1,67 @@
+/**
+ * Starts the pay server: opens the system, serves HTTP, runs the workers, and shuts down gracefully on SIGTERM or
+ * SIGINT (stop accepting, finish in-flight requests, stop workers, close the database).
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.ts";
+import { loadConfig, type PayConfig } from "./config.ts";
+import { openPaySystem, type PaySystem } from "./system.ts";
+
+export interface RunningPayServer {
+  system: PaySystem;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPayServer(config: PayConfig = loadConfig()): Promise<RunningPayServer> {
+  const system = await openPaySystem(config);
+  const app = await buildApp(system);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await system.close();
+    throw error;
+  }
+  system.startWorkers();
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  let stopping: Promise<void> | null = null;
+  return {
+    system,
+    app,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await app.close();
+        await system.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** On the first start of the embedded default, a demo merchant exists so that a newcomer can try the API at once. */
+export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
+  if (system.config.databaseUrl || (await system.merchants.list()).length > 0) return;
+  const created = await system.merchants.create({
+    name: "Demo Mall",
+    allowedOrigins: ["http://127.0.0.1:4400", "http://localhost:4400"],
+    actor: "system:first-start",
+  });
+  const keys = {
+    id: created.merchant.id,
+    secretKey: created.secretKey.peek(),
+    publishableKey: created.publishableKey,
+    webhookSecret: created.webhookSecret.peek(),
+  };
+  const file = join(system.config.dataDir, "demo-merchant.json");
+  await writeFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+  // Printed to the terminal on purpose, once (the newcomer needs them); never through the logger.
+  process.stdout.write(
+    `\nDemo merchant created (test mode), saved to ${file}:\n  id              ${keys.id}\n  secret key      ${keys.secretKey}\n  publishable key ${keys.publishableKey}\n  webhook secret  ${keys.webhookSecret}\n\n`,
+  );
+}

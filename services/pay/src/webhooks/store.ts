@@ -1,0 +1,150 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { Mode } from "@mpay/protocol";
+import { queryRows, type Executor } from "../db/client.ts";
+import { events, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+
+export async function insertEndpoint(db: Executor, row: typeof webhookEndpoints.$inferInsert): Promise<EndpointRow> {
+  const [inserted] = await db.insert(webhookEndpoints).values(row).returning();
+  return inserted!;
+}
+
+export async function findEndpoint(db: Executor, merchantId: string, mode: Mode, id: string): Promise<EndpointRow | null> {
+  const rows = await db
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.merchantId, merchantId), eq(webhookEndpoints.mode, mode)));
+  return rows[0] ?? null;
+}
+
+export async function listEndpoints(db: Executor, merchantId: string, mode: Mode): Promise<EndpointRow[]> {
+  return db
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.merchantId, merchantId), eq(webhookEndpoints.mode, mode)))
+    .orderBy(desc(webhookEndpoints.id));
+}
+
+export async function setEndpointStatus(db: Executor, id: string, status: "enabled" | "disabled"): Promise<EndpointRow> {
+  const [row] = await db.update(webhookEndpoints).set({ status }).where(eq(webhookEndpoints.id, id)).returning();
+  return row!;
+}
+
+export async function listEvents(
+  db: Executor,
+  f: { merchantId: string; mode: Mode; limit: number; startingAfter?: string; type?: string },
+): Promise<{ rows: EventRow[]; hasMore: boolean }> {
+  const conditions = [eq(events.merchantId, f.merchantId), eq(events.mode, f.mode)];
+  if (f.startingAfter) conditions.push(lt(events.id, f.startingAfter));
+  if (f.type) conditions.push(eq(events.type, f.type));
+  const rows = await db.select().from(events).where(and(...conditions)).orderBy(desc(events.id)).limit(f.limit + 1);
+  return { rows: rows.slice(0, f.limit), hasMore: rows.length > f.limit };
+}
+
+export async function findEvent(db: Executor, merchantId: string, mode: Mode, id: string): Promise<EventRow | null> {
+  const rows = await db.select().from(events).where(and(eq(events.id, id), eq(events.merchantId, merchantId), eq(events.mode, mode)));
+  return rows[0] ?? null;
+}
+
+export async function listDeliveries(
+  db: Executor,
+  f: { merchantId: string; endpointId: string; status?: DeliveryRow["status"]; limit: number },
+): Promise<DeliveryRow[]> {
+  const conditions = [eq(webhookDeliveries.merchantId, f.merchantId), eq(webhookDeliveries.endpointId, f.endpointId)];
+  if (f.status) conditions.push(eq(webhookDeliveries.status, f.status));
+  return db.select().from(webhookDeliveries).where(and(...conditions)).orderBy(desc(webhookDeliveries.createdAt)).limit(f.limit);
+}
+
+export async function findDelivery(db: Executor, merchantId: string, id: string): Promise<DeliveryRow | null> {
+  const rows = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.merchantId, merchantId)));
+  return rows[0] ?? null;
+}
+
+/** Makes a failed delivery due again now, with a fresh attempt budget. */
+export async function requeueDelivery(db: Executor, id: string): Promise<DeliveryRow> {
+  const [row] = await db
+    .update(webhookDeliveries)
+    .set({ status: "pending", attempts: 0, nextAttemptAt: sql`now()`, leaseUntil: null })
+    .where(eq(webhookDeliveries.id, id))
+    .returning();
+  return row!;
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  attempts: number;
+  merchantId: string;
+  mode: Mode;
+  url: string;
+  endpointId: string;
+  v1aSealedPrivateKey: string | null;
+  eventId: string;
+  eventType: string;
+  eventData: Record<string, unknown>;
+  eventCreatedAt: string;
+}
+
+/**
+ * Claims due deliveries for one worker: SKIP LOCKED lets several workers (and processes) share the outbox, and
+ * moving `next_attempt_at` forward by the lease makes a delivery whose worker died mid-send due again by itself.
+ */
+export async function claimDue(db: Executor, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+  const rows = await queryRows<Record<string, unknown>>(db, sql`
+    with due as (
+      select id from webhook_deliveries
+      where status = 'pending' and next_attempt_at <= now()
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked
+    ), claimed as (
+      update webhook_deliveries d
+      set attempts = d.attempts + 1,
+          lease_until = now() + make_interval(secs => ${leaseSeconds}),
+          next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+      from due where d.id = due.id
+      returning d.id, d.attempts, d.event_id, d.endpoint_id
+    )
+    select c.id, c.attempts, c.endpoint_id, e.id as event_id, e.type as event_type, e.data as event_data,
+           e.created_at as event_created_at, e.merchant_id, e.mode, w.url, w.v1a_sealed_private_key
+    from claimed c join events e on e.id = c.event_id join webhook_endpoints w on w.id = c.endpoint_id`);
+  return rows.map((r) => ({
+    id: r["id"] as string,
+    attempts: Number(r["attempts"]),
+    endpointId: r["endpoint_id"] as string,
+    merchantId: r["merchant_id"] as string,
+    mode: r["mode"] as Mode,
+    url: r["url"] as string,
+    v1aSealedPrivateKey: (r["v1a_sealed_private_key"] as string | null) ?? null,
+    eventId: r["event_id"] as string,
+    eventType: r["event_type"] as string,
+    eventData: (typeof r["event_data"] === "string" ? JSON.parse(r["event_data"] as string) : r["event_data"]) as Record<string, unknown>,
+    eventCreatedAt: new Date(r["event_created_at"] as string | Date).toISOString(),
+  }));
+}
+
+export async function markDelivered(db: Executor, id: string, statusCode: number): Promise<void> {
+  await db
+    .update(webhookDeliveries)
+    .set({ status: "succeeded", deliveredAt: sql`now()`, leaseUntil: null, lastStatusCode: statusCode, lastError: null })
+    .where(eq(webhookDeliveries.id, id));
+}
+
+export async function markAttemptFailed(
+  db: Executor,
+  id: string,
+  outcome: { statusCode: number | null; error: string; retryAt: Date | null },
+): Promise<void> {
+  await db
+    .update(webhookDeliveries)
+    .set({
+      status: outcome.retryAt ? "pending" : "failed",
+      nextAttemptAt: outcome.retryAt ?? sql`now()`,
+      leaseUntil: null,
+      lastStatusCode: outcome.statusCode,
+      lastError: outcome.error,
+    })
+    .where(eq(webhookDeliveries.id, id));
+}
