@@ -17,7 +17,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
       schema: {
         tags: ["account"],
         description: "Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).",
-        body: z.strictObject({ expiresInSeconds: z.number().int().min(0).max(604_800).optional() }).optional(),
+        body: z.strictObject({ expiresInSeconds: z.number().int().min(0).max(604_800).optional() }).nullish(),
         response: { 200: z.object({ object: z.literal("api_key"), secretKey: z.string(), oldKeysExpireAt: z.string() }), ...errors },
       },
     },

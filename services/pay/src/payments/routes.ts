@@ -17,7 +17,8 @@ const createBody = z.strictObject({
   captureMethod: z.enum(CAPTURE_METHODS).optional().describe("automatic (default) or manual"),
 });
 
-const captureBody = z.strictObject({ amount: z.number().int().positive().optional() }).optional();
+// Fastify hands a missing body over as null, so bodies that may be left out are nullish.
+const captureBody = z.strictObject({ amount: z.number().int().positive().optional() }).nullish();
 
 const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
 
@@ -63,7 +64,7 @@ export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentSer
 
   r.post(
     "/v1/payments/:id/cancel",
-    { schema: { tags: ["payments"], params: idParam, body: z.strictObject({}).optional(), response: { 200: paymentSchema, ...errors } } },
+    { schema: { tags: ["payments"], params: idParam, body: z.strictObject({}).nullish(), response: { 200: paymentSchema, ...errors } } },
     (request, reply) =>
       answerIdempotent(db, request, reply, "POST /v1/payments/:id/cancel", async (tx, auth) => ({
         statusCode: 200,

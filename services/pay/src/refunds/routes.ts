@@ -17,7 +17,7 @@ export function refundRoutes(app: FastifyInstance, db: Db, refunds: RefundServic
 
   r.post(
     "/v1/payments/:id/refunds",
-    { schema: { tags: ["refunds"], params: idParam, body: createBody.optional(), response: { 200: refundSchema, ...errors } } },
+    { schema: { tags: ["refunds"], params: idParam, body: createBody.nullish(), response: { 200: refundSchema, ...errors } } },
     (request, reply) =>
       answerIdempotent(db, request, reply, "POST /v1/payments/:id/refunds", async (tx, auth) => ({
         statusCode: 200,

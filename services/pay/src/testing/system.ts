@@ -81,3 +81,46 @@ export function paymentBody(overrides: Record<string, unknown> = {}): Record<str
     ...overrides,
   };
 }
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  raw: string;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** One request through Fastify's inject (no socket), as a merchant's server would send it. */
+export async function call<T = Record<string, unknown>>(
+  app: FastifyInstance,
+  method: "GET" | "POST" | "DELETE",
+  url: string,
+  key: string | null,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
+  const response = await app.inject({
+    method,
+    url,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { payload: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+  });
+  const raw = response.body;
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = null;
+  }
+  return { status: response.statusCode, body: parsed as T, raw, headers: response.headers };
+}
+
+/** Authorizes a payment the way the approval flow will: through the service, with an issuer's decision. */
+export async function authorizeThroughService(system: PaySystem, paymentId: string): Promise<void> {
+  await system.database.db.transaction((tx) =>
+    system.payments.recordIssuerDecision(tx, paymentId, { approved: true, issuerId: "test-issuer", authorizationCode: "T0001" }),
+  );
+}

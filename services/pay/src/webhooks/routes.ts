@@ -119,7 +119,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
 
   r.post(
     "/v1/webhook-deliveries/:id/retry",
-    { schema: { tags: ["webhooks"], params: idParam, body: z.strictObject({}).optional(), response: { 200: deliverySchema, ...errors } } },
+    { schema: { tags: ["webhooks"], params: idParam, body: z.strictObject({}).nullish(), response: { 200: deliverySchema, ...errors } } },
     async (request) => deliveryView(await webhooks.retryDelivery(merchantOf(request), request.params.id)),
   );
 
