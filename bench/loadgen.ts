@@ -1,0 +1,170 @@
+/**
+ * The load generator of the `api` scenario, run in a process of its own (forked by api.ts through tsx) so that
+ * its CPU is not the bench process's, and told what to do over IPC:
+ *
+ *   parent → { type: "run", config }   child → { type: "result", result } | { type: "error", message }
+ *   parent → { type: "exit" }
+ *
+ * Each of `clients` virtual users loops until the deadline: POST /v1/payments (a new manual-capture payment),
+ * then POST /v1/payments/{id}/capture on the next pre-authorized payment, each with its own Idempotency-Key.
+ * One create+capture pair is one "payment" of the report. Users are spread round-robin over the server URLs;
+ * each has its own keep-alive connection (undici Pool, one connection per user, no pipelining).
+ */
+import { performance } from "node:perf_hooks";
+import { Pool } from "undici";
+import { Samples, type Summary } from "./stats.ts";
+
+export interface LoadConfig {
+  urls: string[];
+  secretKey: string;
+  /** Authorized payments to capture, each used once. */
+  paymentIds: string[];
+  clients: number;
+  seconds: number;
+  /** Makes Idempotency-Keys unique across runs on one database. */
+  runId: string;
+  /** A registered origin of the merchant (for returnUrl/cancelUrl). */
+  origin: string;
+}
+
+export interface ErrorSample {
+  kind: "create" | "capture";
+  status: number;
+  body: string;
+}
+
+export interface LoadResult {
+  pairs: number;
+  elapsedSeconds: number;
+  pair: Summary;
+  create: Summary;
+  capture: Summary;
+  /** Per request kind, how many answers had each HTTP status ("error" for a transport failure). */
+  statuses: { create: Record<string, number>; capture: Record<string, number> };
+  non2xx: number;
+  errorSamples: ErrorSample[];
+  /** True when users stopped before the deadline because the pre-authorized payments ran out. */
+  exhausted: boolean;
+  capturedIds: number;
+}
+
+export type ParentMessage = { type: "run"; config: LoadConfig } | { type: "exit" };
+export type ChildMessage = { type: "result"; result: LoadResult } | { type: "error"; message: string };
+
+const MAX_ERROR_SAMPLES = 10;
+
+export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
+  if (config.urls.length === 0) throw new Error("no server URL");
+  const usersPer = config.urls.map((_, i) => Math.ceil((config.clients - i) / config.urls.length));
+  const pools = config.urls.map(
+    (url, i) => new Pool(url, { connections: Math.max(1, usersPer[i] ?? 1), pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }),
+  );
+  const auth = `Bearer ${config.secretKey}`;
+  const createBody = (user: number, seq: number) =>
+    JSON.stringify({
+      amount: 1000 + ((user * 7919 + seq) % 90_000),
+      currency: "KRW",
+      orderId: `bench-${config.runId}-${user}-${seq}`,
+      itemName: "Bench item",
+      returnUrl: `${config.origin}/done`,
+      cancelUrl: `${config.origin}/cart`,
+      captureMethod: "manual",
+    });
+
+  const pair = new Samples();
+  const create = new Samples();
+  const capture = new Samples();
+  const statuses: LoadResult["statuses"] = { create: {}, capture: {} };
+  const errorSamples: ErrorSample[] = [];
+  let non2xx = 0;
+  let nextId = 0;
+  let exhausted = false;
+
+  const note = (kind: "create" | "capture", status: number | "error", body: string) => {
+    const counts = statuses[kind];
+    counts[String(status)] = (counts[String(status)] ?? 0) + 1;
+    const ok = typeof status === "number" && status >= 200 && status < 300;
+    if (!ok) {
+      non2xx++;
+      if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push({ kind, status: status === "error" ? 0 : status, body: body.slice(0, 500) });
+    }
+    return ok;
+  };
+
+  const post = async (pool: Pool, kind: "create" | "capture", path: string, key: string, body: string): Promise<boolean> => {
+    try {
+      const response = await pool.request({
+        path,
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json", "idempotency-key": key },
+        body,
+      });
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      // Read the body either way: the connection is reused only once it is consumed.
+      const text = await response.body.text();
+      return note(kind, response.statusCode, ok ? "" : text);
+    } catch (error) {
+      return note(kind, "error", error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const start = performance.now();
+  const deadline = start + config.seconds * 1000;
+
+  const user = async (index: number) => {
+    const pool = pools[index % pools.length] as Pool;
+    for (let seq = 0; performance.now() < deadline; seq++) {
+      const id = config.paymentIds[nextId];
+      if (id === undefined) {
+        exhausted = true;
+        return;
+      }
+      nextId++;
+      const t0 = performance.now();
+      await post(pool, "create", "/v1/payments", `bench-${config.runId}-${index}-${seq}-create`, createBody(index, seq));
+      const t1 = performance.now();
+      await post(pool, "capture", `/v1/payments/${id}/capture`, `bench-${config.runId}-${index}-${seq}-capture`, "{}");
+      const t2 = performance.now();
+      create.add(t1 - t0);
+      capture.add(t2 - t1);
+      pair.add(t2 - t0);
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: config.clients }, (_, i) => user(i)));
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+  const elapsedSeconds = (performance.now() - start) / 1000;
+  return {
+    pairs: pair.length,
+    elapsedSeconds,
+    pair: pair.summary(),
+    create: create.summary(),
+    capture: capture.summary(),
+    statuses,
+    non2xx,
+    errorSamples,
+    exhausted,
+    capturedIds: nextId,
+  };
+}
+
+// Run as a forked child: serve "run" requests until told to exit (or the parent goes away).
+if (process.send) {
+  const send = (message: ChildMessage) => process.send?.(message);
+  process.on("message", (message: ParentMessage) => {
+    if (message.type === "exit") {
+      process.disconnect?.();
+      return;
+    }
+    generateLoad(message.config).then(
+      (result) => send({ type: "result", result }),
+      (error: unknown) => send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    );
+  });
+  process.on("disconnect", () => process.exit(0));
+  // Ctrl-C reaches the whole process group; the parent cleans up, this process just ends.
+  process.on("SIGINT", () => process.exit(130));
+}

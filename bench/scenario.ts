@@ -1,0 +1,31 @@
+/** What every benchmark scenario gets from `bench/run.ts`. */
+import type { Cleanup } from "./cleanup.ts";
+
+export interface BenchOptions {
+  clients: number;
+  seconds: number;
+  processes: number;
+  /** PostgreSQL connections per pay-server process; undefined → sized from clients and processes. */
+  pool: number | undefined;
+  warmupSeconds: number;
+  json: boolean;
+  /** Skip the pgbench baseline (no ratio then); for quick iterations. */
+  skipPgbench: boolean;
+  /** Folder for V8 CPU profiles of the pay-server processes (NODE_OPTIONS=--cpu-prof), or undefined. */
+  cpuProfileDir: string | undefined;
+  /** Route the servers' PostgreSQL traffic through a counting proxy and report statements per request. */
+  traceSql: boolean;
+}
+
+export interface ScenarioContext {
+  options: BenchOptions;
+  cleanup: Cleanup;
+  /** Progress for a human, on stderr (stdout carries only the report). */
+  progress(line: string): void;
+}
+
+export interface Scenario {
+  summary: string;
+  /** Prints its report on stdout; returns the exit code (non-zero only for errors, never for a missed target). */
+  run(context: ScenarioContext): Promise<number>;
+}

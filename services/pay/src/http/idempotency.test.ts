@@ -1,0 +1,71 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../db/client.ts";
+import { testBackends } from "../testing/databases.ts";
+import { authorizeThroughService, call, openTestPay, paymentBody, type TestPay } from "../testing/system.ts";
+
+describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
+  let t: TestPay;
+  beforeAll(async () => {
+    t = await openTestPay(backend);
+  });
+  afterAll(() => t.close());
+
+  const countOrders = async (orderId: string) => {
+    const [row] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from payments where order_id = ${orderId}`);
+    return Number(row?.n);
+  };
+
+  it("replays the first answer byte for byte and creates one payment", async () => {
+    const headers = { "idempotency-key": "create-once" };
+    const first = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-1" }), headers);
+    const second = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-1" }), headers);
+    expect(first.status).toBe(200);
+    expect(second.raw).toBe(first.raw);
+    expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(first.headers["idempotent-replayed"]).toBeUndefined();
+    expect(await countOrders("idem-1")).toBe(1);
+  });
+
+  it("answers 409 when the same key comes with another body", async () => {
+    const headers = { "idempotency-key": "create-twice" };
+    await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-2" }), headers);
+    const other = await call<{ error: { code: string } }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-2", amount: 1 }), headers);
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe("idempotency_key_reused");
+    expect(await countOrders("idem-2")).toBe(1);
+  });
+
+  it("scopes keys by merchant and by route", async () => {
+    const other = await t.createMerchant("Second Shop");
+    const headers = { "idempotency-key": "shared-key" };
+    const a = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-3" }), headers);
+    const b = await call<{ id: string }>(t.app, "POST", "/v1/payments", other.secretKey, paymentBody({ orderId: "idem-3" }), headers);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.body.id).not.toBe(b.body.id);
+    // The same key on another route of the same merchant is a different scope: it runs.
+    const cancel = await call<{ status: string }>(t.app, "POST", `/v1/payments/${a.body.id}/cancel`, t.merchant.secretKey, {}, headers);
+    expect(cancel.body.status).toBe("canceled");
+  });
+
+  it("stores no failure: a retry after a rejected request runs afresh", async () => {
+    const headers = { "idempotency-key": "fix-and-retry" };
+    const bad = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-4", currency: "XXX" }), headers);
+    expect(bad.status).toBe(400);
+    const good = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-4" }), headers);
+    expect(good.status).toBe(200);
+  });
+
+  it("has one effect for concurrent requests with one key", async () => {
+    const { body: payment } = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ amount: 9000 }));
+    await authorizeThroughService(t.system, payment.id);
+    const headers = { "idempotency-key": "capture-race" };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => call(t.app, "POST", `/v1/payments/${payment.id}/capture`, t.merchant.secretKey, { amount: 4000 }, headers)),
+    );
+    expect(answers.every((a) => a.status === 200 && a.raw === answers[0]!.raw)).toBe(true);
+    const [row] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from ledger_transactions where payment_id = ${payment.id} and kind = 'capture'`);
+    expect(Number(row?.n)).toBe(1);
+  });
+});
