@@ -94,9 +94,21 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (apiError) {
     return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
   }
-  // Log the failure for operators (message and stack only: error objects from drivers may hold parameters).
-  const e = error instanceof Error ? error : new Error(String(error));
-  request.log.error({ err: { type: e.name, message: e.message, stack: e.stack } }, "request failed");
+  request.log.error({ err: describeForLog(error) }, "request failed");
   const internal = new ApiError("internal_error", "Something went wrong on MPay's side; it is safe to retry with the same Idempotency-Key.");
   return reply.status(500).send(errorBody(internal, request.id));
+}
+
+/**
+ * What an operator needs to know of an unexpected error, and nothing more: a failed query's own message would
+ * carry its SQL parameters (which can hold anything a request sent), so only the database's error code and
+ * message are kept, never the query text or its parameters.
+ */
+export function describeForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const cause = (error as { cause?: unknown }).cause;
+  if ("query" in error && "params" in error && cause instanceof Error) {
+    return { type: "DatabaseError", code: (cause as { code?: string }).code, message: cause.message, stack: error.stack?.split("\n").slice(1, 6).join("\n") };
+  }
+  return { type: error.name, message: error.message, stack: error.stack };
 }

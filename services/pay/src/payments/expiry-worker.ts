@@ -1,5 +1,6 @@
 /** Expires payments whose approval or authorization window passed, on a timer; safe to run in every process. */
 import type { Logger } from "pino";
+import { describeForLog } from "../http/errors.ts";
 import type { PaymentService } from "./service.ts";
 
 export class ExpiryWorker {
@@ -19,7 +20,7 @@ export class ExpiryWorker {
       this.running = this.payments
         .expireDue()
         .then((n) => n > 0 && this.log.info({ expired: n }, "payments expired"))
-        .catch((err: unknown) => this.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "expiry pass failed"))
+        .catch((err: unknown) => this.log.error({ err: describeForLog(err) }, "expiry pass failed"))
         .finally(() => (this.running = null));
     }, this.intervalMs);
     this.timer.unref();

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
+import { describeForLog } from "../http/errors.ts";
 import { deliver } from "./sender.ts";
 import { webhookHeaders } from "./signing.ts";
 import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery } from "./store.ts";
@@ -86,7 +87,7 @@ export class DeliveryWorker {
       this.running = this.runOnce()
         .then((n) => this.schedule(n === this.settings.batchSize ? 0 : this.settings.pollIntervalMs))
         .catch((err: unknown) => {
-          this.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "webhook worker pass failed");
+          this.log.error({ err: describeForLog(err) }, "webhook worker pass failed");
           this.schedule(this.settings.pollIntervalMs * 4);
         });
     }, delayMs);
