@@ -34,12 +34,13 @@ export interface PaySystem {
   close(): Promise<void>;
 }
 
-export function createLogger(level: string): Logger {
+/** JSON logs; `fd` 2 sends them to stderr (the CLI keeps stdout for its answers). */
+export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   return pino({
     level,
     // Belt and braces: these paths never carry secrets in our own log calls, but a future careless one is cut.
     redact: { paths: ["req.headers.authorization", "headers.authorization", "*.secret", "*.secretKey", "*.webhookSecret"], censor: "[redacted]" },
-  });
+  }, pino.destination({ fd, sync: fd === 2 }));
 }
 
 export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel)): Promise<PaySystem> {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
-import { openPaySystem, type PaySystem } from "../system.ts";
+import { createLogger, openPaySystem, type PaySystem } from "../system.ts";
 import { toApiError } from "../http/errors.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
@@ -43,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = { ...loadConfig(), workers: false };
-  const system = await openPaySystem(config, (await import("../system.ts")).createLogger(process.env["LOG_LEVEL"] ?? "warn"));
+  const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2));
   try {
     return await dispatch(command, values, system, out);
   } finally {
