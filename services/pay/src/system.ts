@@ -13,7 +13,8 @@ import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
-import { ExpiryWorker } from "./payments/expiry-worker.ts";
+import { MaintenanceWorker } from "./maintenance.ts";
+import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
 export interface PaySystem {
@@ -28,7 +29,7 @@ export interface PaySystem {
   refunds: RefundService;
   webhooks: WebhookService;
   deliveryWorker: DeliveryWorker;
-  expiryWorker: ExpiryWorker;
+  maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
   startWorkers(): void;
   close(): Promise<void>;
@@ -57,7 +58,14 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, merchants, audit);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
-    const expiryWorker = new ExpiryWorker(payments, config.expiryIntervalMs, log.child({ worker: "expiry" }));
+    const maintenance = new MaintenanceWorker(
+      [
+        { name: "expire payments", run: () => payments.expireDue() },
+        { name: "forget idempotency keys", run: () => purgeIdempotencyKeys(db) },
+      ],
+      config.expiryIntervalMs,
+      log.child({ worker: "maintenance" }),
+    );
     return {
       config,
       database,
@@ -70,14 +78,14 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       refunds,
       webhooks,
       deliveryWorker,
-      expiryWorker,
+      maintenance,
       startWorkers() {
         if (!config.workers) return;
         deliveryWorker.start();
-        expiryWorker.start();
+        maintenance.start();
       },
       async close() {
-        await Promise.all([deliveryWorker.stop(), expiryWorker.stop()]);
+        await Promise.all([deliveryWorker.stop(), maintenance.stop()]);
         await database.close();
         await keys.close();
       },

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../db/client.ts";
+import { purgeIdempotencyKeys } from "./idempotency.ts";
 import { testBackends } from "../testing/databases.ts";
 import { authorizeThroughService, call, openTestPay, paymentBody, type TestPay } from "../testing/system.ts";
 
@@ -55,6 +56,15 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
     expect(bad.status).toBe(400);
     const good = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-4" }), headers);
     expect(good.status).toBe(200);
+  });
+
+  it("forgets keys after 24 hours, so the same key then starts afresh", async () => {
+    const headers = { "idempotency-key": "old-key" };
+    const first = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-5" }), headers);
+    expect(await purgeIdempotencyKeys(t.system.database.db, new Date(Date.now() + 23 * 3600_000))).toBe(0);
+    expect(await purgeIdempotencyKeys(t.system.database.db, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThan(0);
+    const second = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-5" }), headers);
+    expect(second.body.id).not.toBe(first.body.id);
   });
 
   it("has one effect for concurrent requests with one key", async () => {

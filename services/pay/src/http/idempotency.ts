@@ -8,8 +8,8 @@
  * Keys are scoped to (merchant, mode, route); the same key with another body or path is a 409.
  */
 import { createHash } from "node:crypto";
-import { and, eq } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
+import { and, eq, sql } from "drizzle-orm";
+import { queryRows, type Db, type Executor } from "../db/client.ts";
 import { idempotencyKeys } from "../db/schema.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { canonicalJson } from "../audit/chain.ts";
@@ -83,3 +83,16 @@ async function replay(tx: Executor, auth: MerchantAuth, route: string, key: stri
 
 /** Keys older than this are forgotten (Stripe keeps them 24 hours). */
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
+
+/** Deletes keys past their retention, a bounded batch at a time; returns how many went. */
+export async function purgeIdempotencyKeys(db: Executor, now = new Date(), batch = 1000): Promise<number> {
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_RETENTION_HOURS * 3600_000);
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`with gone as (
+          delete from idempotency_keys where ctid in (select ctid from idempotency_keys where created_at < ${cutoff} limit ${batch})
+          returning 1)
+        select count(*)::int as n from gone`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
