@@ -12,6 +12,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { PaySystem } from "../services/pay/src/system.ts";
 import { freshDatabase, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { ledgerTransactions, payments, refunds } from "../services/pay/src/db/schema.ts";
+import { queryRows } from "../services/pay/src/db/client.ts";
 import type { PaymentView } from "../services/pay/src/payments/view.ts";
 import type { RefundView } from "../services/pay/src/refunds/view.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
@@ -88,8 +89,8 @@ describe.runIf(!!process.env["DATABASE_URL"])("two pay servers on one database [
       .from(ledgerTransactions)
       .where(and(eq(ledgerTransactions.paymentId, id), eq(ledgerTransactions.kind, "capture")));
     expect(captures).toHaveLength(1);
-    const capturedEvents = await db.execute(sql`select id from events where type = 'payment.captured' and data->'payment'->>'id' = ${id}`);
-    expect((capturedEvents as unknown as { rows: unknown[] }).rows).toHaveLength(1);
+    const capturedEvents = await queryRows<{ id: string }>(db, sql`select id from events where type = 'payment.captured' and data->'payment'->>'id' = ${id}`);
+    expect(capturedEvents).toHaveLength(1);
     const ledger = await system.ledger.verify(db);
     expect(ledger.problems).toEqual([]);
     expect(ledger.ok).toBe(true);
@@ -105,7 +106,7 @@ describe.runIf(!!process.env["DATABASE_URL"])("two pay servers on one database [
   });
 
   it("never refunds more than was captured when the refund amounts do not divide the capture", async () => {
-    // 50 amounts from 700 to 1,690 KRW (sum 59,750): which ones fit depends on the order the database decides.
+    // 50 amounts from 700 to 1,690 KRW (sum 59,250): which ones fit depends on the order the database decides.
     const payment = await capturedPayment(35000, "refund-race-uneven");
     const outcome = await refundBurst(payment.id, (i) => 700 + ((i * 370) % 1000));
     expect(outcome.refunded).toBeLessThanOrEqual(35000);

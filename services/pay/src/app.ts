@@ -89,7 +89,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     });
     paymentRoutes(v1, system.database.db, system.payments);
     refundRoutes(v1, system.database.db, system.refunds);
-    webhookRoutes(v1, system.webhooks);
+    webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
   });
 

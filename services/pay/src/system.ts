@@ -56,7 +56,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     await merchants.assertProviderFitsKeys();
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
-    const webhooks = new WebhookService(db, keys, merchants, audit);
+    const webhooks = new WebhookService(db, keys, audit);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [

@@ -40,6 +40,7 @@ export async function runIdempotent(
   key: string | undefined,
   fingerprint: string,
   work: (tx: Executor) => Promise<{ statusCode: number; body: string }>,
+  options: { replayable: boolean } = { replayable: true },
 ): Promise<StoredAnswer> {
   if (key !== undefined && !KEY_PATTERN.test(key)) {
     throw new ApiError("idempotency_key_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters.");
@@ -51,13 +52,14 @@ export async function runIdempotent(
         .values({ merchantId: auth.merchantId, mode: auth.mode, route, key, requestHash: fingerprint })
         .onConflictDoNothing()
         .returning({ key: idempotencyKeys.key });
-      if (reserved.length === 0) return replay(tx, auth, route, key, fingerprint);
+      if (reserved.length === 0) return replay(tx, auth, route, key, fingerprint, options.replayable);
     }
     const answer = await work(tx);
     if (key !== undefined) {
       await tx
         .update(idempotencyKeys)
-        .set({ statusCode: answer.statusCode, response: answer.body })
+        // An answer that carries a new secret (a rolled API key) is never stored: keys live only as hashes.
+        .set({ statusCode: answer.statusCode, response: options.replayable ? answer.body : "" })
         .where(
           and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)),
         );
@@ -66,7 +68,7 @@ export async function runIdempotent(
   });
 }
 
-async function replay(tx: Executor, auth: MerchantAuth, route: string, key: string, fingerprint: string): Promise<StoredAnswer> {
+async function replay(tx: Executor, auth: MerchantAuth, route: string, key: string, fingerprint: string, replayable: boolean): Promise<StoredAnswer> {
   const [row] = await tx
     .select()
     .from(idempotencyKeys)
@@ -77,6 +79,9 @@ async function replay(tx: Executor, auth: MerchantAuth, route: string, key: stri
   }
   if (row.requestHash !== fingerprint) {
     throw new ApiError("idempotency_key_reused", "This Idempotency-Key was already used with a different request; use a new key for a new request.");
+  }
+  if (!replayable) {
+    throw new ApiError("idempotency_key_reused", "The request with this Idempotency-Key already succeeded; its answer held a new secret, which is shown only once.");
   }
   return { statusCode: row.statusCode, body: row.response, replayed: true };
 }

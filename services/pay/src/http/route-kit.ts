@@ -24,6 +24,7 @@ export async function answerIdempotent(
   reply: FastifyReply,
   route: string,
   work: (tx: Executor, auth: MerchantAuth) => Promise<{ statusCode: number; body: unknown }>,
+  options: { replayable: boolean } = { replayable: true },
 ): Promise<void> {
   const auth = merchantOf(request);
   const header = request.headers["idempotency-key"];
@@ -31,7 +32,7 @@ export async function answerIdempotent(
   const answer = await runIdempotent(db, auth, route, key, requestFingerprint(request.params, request.body), async (tx) => {
     const result = await work(tx, auth);
     return { statusCode: result.statusCode, body: JSON.stringify(result.body) };
-  });
+  }, options);
   if (answer.replayed) reply.header("idempotent-replayed", "true");
   // Awaiting the reply (it is thenable) tells Fastify the async handler answered by itself.
   await reply.status(answer.statusCode).type("application/json; charset=utf-8").send(answer.body);

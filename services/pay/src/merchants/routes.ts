@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { errorResponse, merchantOf } from "../http/route-kit.ts";
+import { answerIdempotent, errorResponse, merchantOf } from "../http/route-kit.ts";
 import type { LedgerService } from "../ledger/service.ts";
 import type { Db } from "../db/client.ts";
 import type { MerchantService } from "./service.ts";
@@ -21,11 +21,19 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
         response: { 200: z.object({ object: z.literal("api_key"), secretKey: z.string(), oldKeysExpireAt: z.string() }), ...errors },
       },
     },
-    async (request) => {
-      const auth = merchantOf(request);
-      const rolled = await merchants.rollSecretKey(auth.merchantId, auth.mode, request.body?.expiresInSeconds ?? 0, `merchant:${auth.merchantId}`);
-      return { object: "api_key" as const, secretKey: rolled.secretKey.peek(), oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString() };
-    },
+    (request, reply) =>
+      answerIdempotent(
+        db,
+        request,
+        reply,
+        "POST /v1/api-keys/roll",
+        async (tx, auth) => {
+          const rolled = await merchants.rollSecretKey(auth.merchantId, auth.mode, request.body?.expiresInSeconds ?? 0, `merchant:${auth.merchantId}`, tx);
+          return { statusCode: 200, body: { object: "api_key" as const, secretKey: rolled.secretKey.peek(), oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString() } };
+        },
+        // The answer holds the new secret key, which is never stored: a repeated key is refused, not replayed.
+        { replayable: false },
+      ),
   );
 
   r.get(

@@ -92,12 +92,18 @@ export class MerchantService {
    * Rolls the secret key of one mode: a new key is issued and every older one expires after `graceSeconds`
    * (0 = at once), so a merchant can deploy the new key before the old one stops working.
    */
-  async rollSecretKey(merchantId: string, mode: Mode, graceSeconds: number, actor: string): Promise<{ secretKey: Secret<string>; oldKeysExpireAt: Date }> {
+  async rollSecretKey(
+    merchantId: string,
+    mode: Mode,
+    graceSeconds: number,
+    actor: string,
+    within?: Executor,
+  ): Promise<{ secretKey: Secret<string>; oldKeysExpireAt: Date }> {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 7 * 86_400) {
       throw new ApiError("parameter_invalid", "expiresInSeconds must be an integer from 0 to 604800 (7 days).", "expiresInSeconds");
     }
     const expiresAt = new Date(Date.now() + graceSeconds * 1000);
-    return this.db.transaction(async (tx) => {
+    const roll = async (tx: Executor) => {
       const expired = await expireKeys(tx, merchantId, mode, "secret", expiresAt);
       const secretKey = new Secret(generateApiKey("secret", mode));
       await insertApiKey(tx, { id: newId("apiKey"), merchantId, mode, kind: "secret", keyHash: hashApiKey(secretKey.peek()), last4: secretKey.peek().slice(-4) });
@@ -109,7 +115,8 @@ export class MerchantService {
       });
       this.authCache.clear();
       return { secretKey, oldKeysExpireAt: expiresAt };
-    });
+    };
+    return within ? roll(within) : this.db.transaction(roll);
   }
 
   /** Resolves `Authorization: Bearer sk_…` to a merchant and mode, or throws an authentication error. */

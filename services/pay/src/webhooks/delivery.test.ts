@@ -59,12 +59,16 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
   };
 
   it("signs events in the Standard Webhooks format, v1 and v1a, and retries failures", async () => {
-    const endpoint = await call<{ id: string; secret: string; v1aPublicKey: string }>(t.app, "POST", "/v1/webhook-endpoints", t.merchant.secretKey, {
-      url: hook.url,
-      signatures: ["v1", "v1a"],
-    });
+    const create = () =>
+      call<{ id: string; v1aPublicKey: string }>(t.app, "POST", "/v1/webhook-endpoints", t.merchant.secretKey, { url: hook.url, signatures: ["v1", "v1a"] }, {
+        "idempotency-key": "endpoint-1",
+      });
+    const endpoint = await create();
     expect(endpoint.status).toBe(200);
-    expect(endpoint.body.secret).toBe(t.merchant.webhookSecret);
+    // A repeated create is a replay: one endpoint, so every event is delivered once.
+    expect((await create()).raw).toBe(endpoint.raw);
+    expect((await call<{ data: unknown[] }>(t.app, "GET", "/v1/webhook-endpoints", t.merchant.secretKey)).body.data).toHaveLength(1);
+    expect(endpoint.raw).not.toContain(t.merchant.webhookSecret.slice(6));
     expect(endpoint.body.v1aPublicKey).toMatch(/^whpk_/);
 
     const { body: payment } = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody());
@@ -123,8 +127,9 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
     const bad = await call<{ error: { code: string } }>(t.app, "POST", "/v1/webhook-endpoints", t.merchant.secretKey, { url: "http://10.0.0.5/hook" });
     expect([bad.status, bad.body.error.code]).toEqual([400, "webhook_url_private"]);
     const live: MerchantAuth = { merchantId: t.merchant.id, mode: "live", keyId: "key_x", merchant: { id: t.merchant.id, name: "x", displayName: "x", allowedOrigins: [] } };
-    await expect(t.system.webhooks.createEndpoint(live, { url: hook.url })).rejects.toMatchObject({ code: "webhook_url_private" });
-    await expect(t.system.webhooks.createEndpoint(live, { url: "http://hooks.example.com/x" })).rejects.toMatchObject({ code: "webhook_url_insecure" });
+    const createLive = (url: string) => t.system.database.db.transaction((tx) => t.system.webhooks.createEndpoint(tx, live, { url }));
+    await expect(createLive(hook.url)).rejects.toMatchObject({ code: "webhook_url_private" });
+    await expect(createLive("http://hooks.example.com/x")).rejects.toMatchObject({ code: "webhook_url_insecure" });
     const unknownEvent = await call<{ error: { code: string } }>(t.app, "POST", "/v1/webhook-endpoints", t.merchant.secretKey, { url: hook.url, enabledEvents: ["payment.exploded"] });
     expect(unknownEvent.body.error.code).toBe("parameter_invalid");
   });

@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { EVENT_TYPES } from "@mpay/protocol";
-import { errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
+import type { Db } from "../db/client.ts";
+import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
 import type { WebhookService } from "./service.ts";
 import type { DeliveryRow, EndpointRow, EventRow } from "./store.ts";
 
@@ -64,7 +65,7 @@ const deliveryView = (d: DeliveryRow) => ({
 });
 const eventView = (e: EventRow) => ({ id: e.id, object: "event" as const, type: e.type, livemode: e.mode === "live", createdAt: e.createdAt.toISOString(), data: e.data });
 
-export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): void {
+export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -77,13 +78,14 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
           enabledEvents: z.array(z.string().max(40)).max(EVENT_TYPES.length + 1).optional(),
           signatures: z.array(z.enum(["v1", "v1a"])).max(2).optional(),
         }),
-        response: { 200: endpointSchema.extend({ secret: z.string().describe("whsec_… signing secret of this merchant and mode") }), ...errors },
+        response: { 200: endpointSchema, ...errors },
       },
     },
-    async (request) => {
-      const { endpoint, secret } = await webhooks.createEndpoint(merchantOf(request), request.body);
-      return { ...endpointView(endpoint), secret };
-    },
+    (request, reply) =>
+      answerIdempotent(db, request, reply, "POST /v1/webhook-endpoints", async (tx, auth) => ({
+        statusCode: 200,
+        body: endpointView(await webhooks.createEndpoint(tx, auth, request.body)),
+      })),
   );
 
   r.get("/v1/webhook-endpoints", { schema: { tags: ["webhooks"], response: { 200: listEnvelope(endpointSchema), ...errors } } }, async (request) => ({
@@ -120,7 +122,11 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
   r.post(
     "/v1/webhook-deliveries/:id/retry",
     { schema: { tags: ["webhooks"], params: idParam, body: z.strictObject({}).nullish(), response: { 200: deliverySchema, ...errors } } },
-    async (request) => deliveryView(await webhooks.retryDelivery(merchantOf(request), request.params.id)),
+    (request, reply) =>
+      answerIdempotent(db, request, reply, "POST /v1/webhook-deliveries/:id/retry", async (tx, auth) => ({
+        statusCode: 200,
+        body: deliveryView(await webhooks.retryDelivery(tx, auth, request.params.id)),
+      })),
   );
 
   r.get(

@@ -1,10 +1,10 @@
 /** Webhook endpoints, the events log and delivery management (listing failures, re-sending). */
 import { EVENT_TYPES, newId, type Mode } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { AuditService } from "../audit/service.ts";
-import type { MerchantAuth, MerchantService } from "../merchants/service.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
 import { generateV1aKeyPair } from "./signing.ts";
 import { validateWebhookUrl } from "./url-guard.ts";
 import {
@@ -37,11 +37,11 @@ export class WebhookService {
   constructor(
     private readonly db: Db,
     private readonly keys: KeyProvider,
-    private readonly merchants: MerchantService,
     private readonly audit: AuditService,
   ) {}
 
-  async createEndpoint(auth: MerchantAuth, input: CreateEndpointInput): Promise<{ endpoint: EndpointRow; secret: string }> {
+  /** The endpoint answer holds no secret: the merchant's whsec_ secret is given once, by `mpay merchant create`. */
+  async createEndpoint(tx: Executor, auth: MerchantAuth, input: CreateEndpointInput): Promise<EndpointRow> {
     const check = validateWebhookUrl(input.url, auth.mode);
     if (!check.ok) throw new ApiError(check.code, check.message, "url");
     const enabledEvents = input.enabledEvents && input.enabledEvents.length > 0 ? [...new Set(input.enabledEvents)] : ["*"];
@@ -59,8 +59,7 @@ export class WebhookService {
       v1aSealedPrivateKey = await this.keys.seal("webhook-signing-key", pair.privateKey, v1aKeyAad(id));
       pair.privateKey.fill(0);
     }
-    const endpoint = await this.db.transaction(async (tx) => {
-      const row = await insertEndpoint(tx, {
+    const row = await insertEndpoint(tx, {
         id,
         merchantId: auth.merchantId,
         mode: auth.mode,
@@ -68,21 +67,19 @@ export class WebhookService {
         enabledEvents,
         status: "enabled",
         v1aPublicKey,
-        v1aSealedPrivateKey,
-      });
-      await this.audit.append(tx, { actor: `merchant:${auth.merchantId}`, action: "webhook_endpoint.created", target: id, data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null } });
-      return row;
+      v1aSealedPrivateKey,
     });
-    const secret = await this.merchants.webhookSecret(auth.merchantId, auth.mode);
-    return { endpoint, secret: secret.peek() };
+    await this.audit.append(tx, { actor: `merchant:${auth.merchantId}`, action: "webhook_endpoint.created", target: id, data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null } });
+    return row;
   }
 
   listEndpoints(auth: MerchantAuth): Promise<EndpointRow[]> {
     return listEndpoints(this.db, auth.merchantId, auth.mode);
   }
 
-  async endpoint(auth: MerchantAuth, id: string): Promise<EndpointRow> {
-    const row = await findEndpoint(this.db, auth.merchantId, auth.mode, id);
+  /** `db` is the caller's transaction when there is one: on PGlite a query beside an open transaction would wait for it forever. */
+  async endpoint(auth: MerchantAuth, id: string, db: Executor = this.db): Promise<EndpointRow> {
+    const row = await findEndpoint(db, auth.merchantId, auth.mode, id);
     if (!row) throw new ApiError("resource_missing", `No such webhook endpoint: ${id.slice(0, 40)}.`, "id");
     return row;
   }
@@ -98,13 +95,15 @@ export class WebhookService {
   }
 
   /** Re-sends a delivery that failed for good; a pending or delivered one is refused (it is in flight or done). */
-  async retryDelivery(auth: MerchantAuth, id: string): Promise<DeliveryRow> {
-    const row = await findDelivery(this.db, auth.merchantId, id);
+  async retryDelivery(tx: Executor, auth: MerchantAuth, id: string): Promise<DeliveryRow> {
+    const row = await findDelivery(tx, auth.merchantId, id);
     if (!row) throw new ApiError("resource_missing", `No such webhook delivery: ${id.slice(0, 40)}.`, "id");
-    const endpoint = await this.endpoint(auth, row.endpointId);
+    const endpoint = await this.endpoint(auth, row.endpointId, tx);
     if (row.status !== "failed") throw new ApiError("delivery_not_retryable", `Only failed deliveries can be re-sent; this one is ${row.status}.`);
     if (endpoint.status !== "enabled") throw new ApiError("delivery_not_retryable", "The endpoint is disabled.");
-    return requeueDelivery(this.db, id);
+    const requeued = await requeueDelivery(tx, id);
+    if (!requeued) throw new ApiError("delivery_not_retryable", "The delivery is no longer failed (another retry got there first).");
+    return requeued;
   }
 
   listEvents(auth: MerchantAuth, q: { limit: number; startingAfter?: string; type?: string }): Promise<{ rows: EventRow[]; hasMore: boolean }> {

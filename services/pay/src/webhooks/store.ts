@@ -63,14 +63,17 @@ export async function findDelivery(db: Executor, merchantId: string, id: string)
   return rows[0] ?? null;
 }
 
-/** Makes a failed delivery due again now, with a fresh attempt budget. */
-export async function requeueDelivery(db: Executor, id: string): Promise<DeliveryRow> {
+/**
+ * Makes a failed delivery due again now, with a fresh attempt budget. Only a row still `failed` changes, so two
+ * overlapping retries (or a retry racing the worker) cannot reset a delivery that is already being sent.
+ */
+export async function requeueDelivery(db: Executor, id: string): Promise<DeliveryRow | null> {
   const [row] = await db
     .update(webhookDeliveries)
     .set({ status: "pending", attempts: 0, nextAttemptAt: sql`now()`, leaseUntil: null })
-    .where(eq(webhookDeliveries.id, id))
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, "failed")))
     .returning();
-  return row!;
+  return row ?? null;
 }
 
 export interface ClaimedDelivery {

@@ -9,7 +9,7 @@ import type { Db } from "../db/client.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
 import { describeForLog } from "../http/errors.ts";
-import { deliver } from "./sender.ts";
+import { deliver, type DeliveryResult } from "./sender.ts";
 import { webhookHeaders } from "./signing.ts";
 import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery } from "./store.ts";
 import { v1aKeyAad } from "./service.ts";
@@ -94,18 +94,12 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
-    const body = eventBody(d);
-    const secret = await this.merchants.webhookSecret(d.merchantId, d.mode);
-    const v1aKey = d.v1aSealedPrivateKey ? await this.keys.open("webhook-signing-key", d.v1aSealedPrivateKey, v1aKeyAad(d.endpointId)) : undefined;
-    const headers = webhookHeaders({
-      msgId: d.id,
-      timestamp: Math.floor(Date.now() / 1000),
-      body,
-      secret: secret.peek(),
-      ...(v1aKey ? { v1aPrivateKey: v1aKey } : {}),
+    const result = await this.send(d).catch((err: unknown) => {
+      // A failure before the request (the secret could not be opened, say) counts as a failed attempt, so the
+      // delivery still ends `failed` after maxAttempts instead of being claimed again forever.
+      this.log.error({ delivery: d.id, err: describeForLog(err) }, "webhook attempt could not be made");
+      return { ok: false, statusCode: undefined, error: "internal error before sending", durationMs: 0 };
     });
-    v1aKey?.fill(0);
-    const result = await deliver({ url: d.url, mode: d.mode, headers, body, timeoutMs: this.settings.timeoutMs });
     const context = { delivery: d.id, event: d.eventId, endpoint: d.endpointId, attempt: d.attempts, durationMs: result.durationMs };
     if (result.ok) {
       await markDelivered(this.db, d.id, result.statusCode ?? 200);
@@ -115,5 +109,23 @@ export class DeliveryWorker {
     const retryAt = d.attempts < this.settings.maxAttempts ? new Date(Date.now() + retryDelayMs(d.attempts, this.settings)) : null;
     await markAttemptFailed(this.db, d.id, { statusCode: result.statusCode ?? null, error: result.error ?? "failed", retryAt });
     this.log.warn({ ...context, statusCode: result.statusCode, error: result.error, retryAt }, retryAt ? "webhook attempt failed; will retry" : "webhook delivery failed for good");
+  }
+
+  private async send(d: ClaimedDelivery): Promise<DeliveryResult> {
+    const body = eventBody(d);
+    const secret = await this.merchants.webhookSecret(d.merchantId, d.mode);
+    const v1aKey = d.v1aSealedPrivateKey ? await this.keys.open("webhook-signing-key", d.v1aSealedPrivateKey, v1aKeyAad(d.endpointId)) : undefined;
+    try {
+      const headers = webhookHeaders({
+        msgId: d.id,
+        timestamp: Math.floor(Date.now() / 1000),
+        body,
+        secret: secret.peek(),
+        ...(v1aKey ? { v1aPrivateKey: v1aKey } : {}),
+      });
+      return await deliver({ url: d.url, mode: d.mode, headers, body, timeoutMs: this.settings.timeoutMs });
+    } finally {
+      v1aKey?.fill(0);
+    }
   }
 }
