@@ -14,11 +14,16 @@ import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import { Samples, type Summary } from "./stats.ts";
 
+export interface LoadMerchant {
+  secretKey: string;
+  /** This merchant's authorized payments to capture, each used once. */
+  paymentIds: string[];
+}
+
 export interface LoadConfig {
   urls: string[];
-  secretKey: string;
-  /** Authorized payments to capture, each used once. */
-  paymentIds: string[];
+  /** Virtual user i works for merchants[i % merchants.length]. */
+  merchants: LoadMerchant[];
   clients: number;
   seconds: number;
   /** Makes Idempotency-Keys unique across runs on one database. */
@@ -46,6 +51,8 @@ export interface LoadResult {
   /** True when users stopped before the deadline because the pre-authorized payments ran out. */
   exhausted: boolean;
   capturedIds: number;
+  /** Pairs completed in each whole second of the run (the last, partial second left out). */
+  perSecond: number[];
 }
 
 export type ParentMessage = { type: "run"; config: LoadConfig } | { type: "exit" };
@@ -59,7 +66,8 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
   const pools = config.urls.map(
     (url, i) => new Pool(url, { connections: Math.max(1, usersPer[i] ?? 1), pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }),
   );
-  const auth = `Bearer ${config.secretKey}`;
+  if (config.merchants.length === 0) throw new Error("no merchant");
+  const merchants = config.merchants.map((m) => ({ auth: `Bearer ${m.secretKey}`, ids: m.paymentIds, next: 0 }));
   const createBody = (user: number, seq: number) =>
     JSON.stringify({
       amount: 1000 + ((user * 7919 + seq) % 90_000),
@@ -77,8 +85,8 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
   const statuses: LoadResult["statuses"] = { create: {}, capture: {} };
   const errorSamples: ErrorSample[] = [];
   let non2xx = 0;
-  let nextId = 0;
   let exhausted = false;
+  const perSecond: number[] = [];
 
   const note = (kind: "create" | "capture", status: number | "error", body: string) => {
     const counts = statuses[kind];
@@ -91,7 +99,7 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
     return ok;
   };
 
-  const post = async (pool: Pool, kind: "create" | "capture", path: string, key: string, body: string): Promise<boolean> => {
+  const post = async (pool: Pool, auth: string, kind: "create" | "capture", path: string, key: string, body: string): Promise<boolean> => {
     try {
       const response = await pool.request({
         path,
@@ -113,21 +121,24 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
 
   const user = async (index: number) => {
     const pool = pools[index % pools.length] as Pool;
+    const merchant = merchants[index % merchants.length] as (typeof merchants)[number];
     for (let seq = 0; performance.now() < deadline; seq++) {
-      const id = config.paymentIds[nextId];
+      const id = merchant.ids[merchant.next];
       if (id === undefined) {
         exhausted = true;
         return;
       }
-      nextId++;
+      merchant.next++;
       const t0 = performance.now();
-      await post(pool, "create", "/v1/payments", `bench-${config.runId}-${index}-${seq}-create`, createBody(index, seq));
+      await post(pool, merchant.auth, "create", "/v1/payments", `bench-${config.runId}-${index}-${seq}-create`, createBody(index, seq));
       const t1 = performance.now();
-      await post(pool, "capture", `/v1/payments/${id}/capture`, `bench-${config.runId}-${index}-${seq}-capture`, "{}");
+      await post(pool, merchant.auth, "capture", `/v1/payments/${id}/capture`, `bench-${config.runId}-${index}-${seq}-capture`, "{}");
       const t2 = performance.now();
       create.add(t1 - t0);
       capture.add(t2 - t1);
       pair.add(t2 - t0);
+      const second = Math.floor((t2 - start) / 1000);
+      perSecond[second] = (perSecond[second] ?? 0) + 1;
     }
   };
 
@@ -147,7 +158,8 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
     non2xx,
     errorSamples,
     exhausted,
-    capturedIds: nextId,
+    perSecond: Array.from({ length: Math.floor(elapsedSeconds) }, (_, i) => perSecond[i] ?? 0),
+    capturedIds: merchants.reduce((sum, m) => sum + m.next, 0),
   };
 }
 

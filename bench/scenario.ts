@@ -8,6 +8,8 @@ export interface BenchOptions {
   /** PostgreSQL connections per pay-server process; undefined → sized from clients and processes. */
   pool: number | undefined;
   warmupSeconds: number;
+  /** Merchants the clients are spread over (1: every capture posts to the same merchant's balance rows). */
+  merchants: number;
   json: boolean;
   /** Skip the pgbench baseline (no ratio then); for quick iterations. */
   skipPgbench: boolean;

@@ -66,12 +66,12 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
     sockets.add(client);
     sockets.add(upstream);
     // Client side: messages since the last Sync, and round trips awaiting their ReadyForQuery.
-    let clientBuf = Buffer.alloc(0);
+    let clientBuf: Buffer = Buffer.alloc(0);
     let clientStartup = true;
     let batch: string[] = [];
     const pending: Array<{ texts: string[]; at: number }> = [];
     // Server side.
-    let serverBuf = Buffer.alloc(0);
+    let serverBuf: Buffer = Buffer.alloc(0);
     let serverSingleBytes = 0;
 
     client.on("data", (chunk: Buffer) => {

@@ -3,3 +3,4 @@ export * from "./currency.ts";
 export * from "./ids.ts";
 export * from "./payment.ts";
 export * from "./secret.ts";
+export * from "./approval.ts";

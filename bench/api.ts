@@ -1,0 +1,484 @@
+/**
+ * `npm run bench -- api`: merchant-API throughput of the pay server on PostgreSQL, next to what the same
+ * PostgreSQL does with pgbench's TPC-B-like script and the same number of clients.
+ *
+ * 1. Two throw-away databases: one for the pay server, one for pgbench (both dropped at the end, also on error
+ *    or Ctrl-C).
+ * 2. Baseline: `pgbench -i -s 10 -q`, then `pgbench -c <clients> -j 2 -T <seconds> -M prepared`.
+ * 3. Setup (not timed): a PaySystem in this process makes a merchant; the pay server runs as `processes` real
+ *    processes; payments are created over HTTP and authorized through the service (no HTTP route approves a
+ *    payment, by design: approval comes from the payer's device).
+ * 4. A warm-up run, then the timed run, by bench/loadgen.ts in a process of its own: each client loops create +
+ *    capture (one "payment").
+ * 5. The report: payments/s, latencies, non-2xx answers, pgbench TPS, their ratio against the target, and whether
+ *    the ledger balanced afterwards.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { Pool } from "undici";
+import { loadConfig } from "../services/pay/src/config.ts";
+import { queryRows } from "../services/pay/src/db/client.ts";
+import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
+import { startPayProcess, type PayProcess } from "../e2e/support/pay-process.ts";
+import type { ChildMessage, LoadConfig, LoadMerchant, LoadResult, ParentMessage } from "./loadgen.ts";
+import { createScratchDatabase, randomSuffix, runPgbench, serverUrl, serverVersion, type PgbenchResult } from "./postgres.ts";
+import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
+import { cpuBetween, cpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
+import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
+
+export const TARGET_RATIO = 0.4;
+const ORIGIN = "https://bench.example";
+/** PostgreSQL allows 100 connections; the benchmark keeps its own total below this. */
+const CONNECTION_BUDGET = 89;
+const BENCH_POOL = 4;
+const AUTHORIZE_BATCH = 100;
+const LOADGEN = fileURLToPath(new URL("./loadgen.ts", import.meta.url));
+const CPU_PROFILER = fileURLToPath(new URL("./cpu-profiler.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface ApiReport {
+  scenario: "api";
+  postgresVersion: string;
+  cpus: number;
+  node: string;
+  processes: number;
+  merchants: number;
+  dbPoolPerProcess: number;
+  clients: number;
+  seconds: number;
+  warmupSeconds: number;
+  paymentsPerSecond: number;
+  /** Payments completed in each second of the timed run. */
+  perSecond: number[];
+  pairs: number;
+  elapsedSeconds: number;
+  latencyMs: { pair: LoadResult["pair"]; create: LoadResult["create"]; capture: LoadResult["capture"] };
+  statuses: LoadResult["statuses"];
+  non2xx: number;
+  warmupNon2xx: number;
+  errorSamples: LoadResult["errorSamples"];
+  exhausted: boolean;
+  pgbench: PgbenchResult | null;
+  ratio: number | null;
+  target: number;
+  targetMet: boolean | null;
+  ledger: { ok: boolean; transactions: number; entries: number; problems: number };
+  capturedInDatabase: number;
+  capturesAnswered: number;
+  setupSeconds: number;
+  /** CPU seconds during the timed run by component, and per payment in milliseconds. */
+  cpu: CpuUsage & { perPaymentMs: { servers: number; postgres: number; loadgen: number } };
+  sqlTrace: (TraceSnapshot & { perPair: number }) | null;
+  cpuProfileDir: string | null;
+}
+
+/** Connections per pay-server process: one per client it serves, within the budget. */
+export function poolPerProcess(options: Pick<BenchOptions, "clients" | "processes" | "pool">): number {
+  const cap = Math.floor((CONNECTION_BUDGET - BENCH_POOL - 1) / options.processes);
+  if (options.pool !== undefined) {
+    if (options.pool > cap) throw new Error(`--pool ${options.pool} × ${options.processes} processes would pass ${CONNECTION_BUDGET} connections`);
+    return options.pool;
+  }
+  return Math.max(2, Math.min(cap, Math.ceil(options.clients / options.processes)));
+}
+
+/** The loadgen process: forked once, reused for the warm-up and the timed run. */
+interface LoadGenerator {
+  pid: number | undefined;
+  run(config: LoadConfig): Promise<LoadResult>;
+  close(): Promise<void>;
+}
+
+function startLoadGenerator(): LoadGenerator {
+  const child: ChildProcess = fork(LOADGEN, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    pid: child.pid,
+    run(config) {
+      return new Promise<LoadResult>((resolve, reject) => {
+        const onMessage = (message: ChildMessage) => {
+          cleanupListeners();
+          if (message.type === "result") resolve(message.result);
+          else reject(new Error(`load generator failed: ${message.message}`));
+        };
+        const onExit = (code: number | null) => {
+          cleanupListeners();
+          reject(new Error(`load generator exited (${code}) before answering`));
+        };
+        const cleanupListeners = () => {
+          child.off("message", onMessage);
+          child.off("exit", onExit);
+        };
+        child.on("message", onMessage);
+        child.once("exit", onExit);
+        child.send({ type: "run", config } satisfies ParentMessage);
+      });
+    },
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (child.connected) child.send({ type: "exit" } satisfies ParentMessage);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/**
+ * Creates `count` manual-capture payments over HTTP, `concurrency` at a time, and meanwhile authorizes them through
+ * the service, up to AUTHORIZE_BATCH decisions per database transaction (each authorization posts to the same
+ * merchant's balance rows, so one transaction per payment would queue on them); returns the authorized ids.
+ */
+async function preparePayments(
+  system: PaySystem,
+  urls: string[],
+  secretKey: string,
+  count: number,
+  concurrency: number,
+  tag: string,
+  progress: (line: string) => void,
+): Promise<string[]> {
+  const pools = urls.map((url) => new Pool(url, { connections: Math.ceil(concurrency / urls.length), pipelining: 1 }));
+  const authorized: string[] = [];
+  let waiting: string[] = [];
+  let createdAll = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const nudge = () => {
+    wake?.();
+    wake = null;
+  };
+  let issued = 0;
+  let lastNote = performance.now();
+  const started = performance.now();
+
+  const creator = async (w: number) => {
+    const pool = pools[w % pools.length] as Pool;
+    for (let n = issued++; n < count && failure === null; n = issued++) {
+      const response = await pool.request({
+        path: "/v1/payments",
+        method: "POST",
+        headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json", "idempotency-key": `setup-${tag}-${n}` },
+        body: JSON.stringify({
+          amount: 5000 + (n % 1000),
+          currency: "KRW",
+          orderId: `setup-${tag}-${n}`,
+          itemName: "Bench item",
+          returnUrl: `${ORIGIN}/done`,
+          cancelUrl: `${ORIGIN}/cart`,
+          captureMethod: "manual",
+        }),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`setup: POST /v1/payments answered ${response.statusCode}: ${text.slice(0, 300)}`);
+      waiting.push((JSON.parse(text) as { id: string }).id);
+      if (waiting.length >= AUTHORIZE_BATCH) nudge();
+    }
+  };
+
+  const authorizer = async () => {
+    for (;;) {
+      if (waiting.length === 0) {
+        if (createdAll || failure !== null) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 20);
+        });
+        continue;
+      }
+      const batch = waiting.slice(0, AUTHORIZE_BATCH);
+      waiting = waiting.slice(batch.length);
+      await system.database.db.transaction(async (tx) => {
+        for (const id of batch) await system.payments.recordIssuerDecision(tx, id, { approved: true, issuerId: "bench", authorizationCode: "B" });
+      });
+      authorized.push(...batch);
+      const now = performance.now();
+      if (now - lastNote > 5000) {
+        lastNote = now;
+        progress(`setup: ${authorized.length}/${count} payments authorized (${Math.round(authorized.length / ((now - started) / 1000))}/s)`);
+      }
+    }
+  };
+
+  const authorizing = authorizer().catch((error: unknown) => {
+    failure ??= error;
+  });
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, w) => creator(w))).catch((error: unknown) => {
+      failure ??= error;
+    });
+    createdAll = true;
+    const createdAt = performance.now();
+    nudge();
+    await authorizing;
+    progress(`setup: ${count} payments created in ${((createdAt - started) / 1000).toFixed(1)} s, authorized by ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+  if (failure !== null) throw failure;
+  return authorized;
+}
+
+/** Sessions of other databases on the PostgreSQL server (someone else's work on a shared server). */
+async function otherSessionsOf(system: PaySystem): Promise<Set<number>> {
+  const rows = await queryRows<{ pid: number }>(
+    system.database.db,
+    sql`select pid from pg_stat_activity where backend_type = 'client backend' and datname is distinct from current_database()`,
+  );
+  return new Set(rows.map((r) => Number(r.pid)));
+}
+
+async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<number> {
+  const adminUrl = serverUrl();
+  const postgresVersion = await serverVersion(adminUrl);
+  const suffix = randomSuffix();
+  const dbPool = poolPerProcess(options);
+
+  // 1. Databases.
+  let pgbench: PgbenchResult | null = null;
+  if (!options.skipPgbench) {
+    const pgbenchDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_pgbench`);
+    cleanup.add(`drop ${pgbenchDb.name}`, () => pgbenchDb.drop());
+    // 2. Baseline first, while nothing else runs.
+    pgbench = await runPgbench(pgbenchDb.url, { clients: options.clients, seconds: options.seconds }, progress);
+    progress(`pgbench: ${pgbench.tps.toFixed(1)} TPS`);
+    await pgbenchDb.drop();
+  }
+  const payDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}`);
+  cleanup.add(`drop ${payDb.name}`, () => payDb.drop());
+
+  // 3. Setup: the bench's own PaySystem (merchant, authorizations) and the server processes.
+  let setupStarted = performance.now();
+  const dataDir = await mkdtemp(join(tmpdir(), "mpay-bench-"));
+  cleanup.add(`remove ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const system = await openPaySystem(
+    { ...loadConfig({}), databaseUrl: payDb.url, dataDir, embeddedDatabaseDir: undefined, dbPoolSize: BENCH_POOL, workers: false, logLevel: "warn" },
+    // Its warnings (the dev key file) go to stderr: stdout carries only the report.
+    pino({ level: "warn" }, pino.destination(2)),
+  );
+  cleanup.add("close the bench's pay system", () => system.close());
+  const secretKeys: string[] = [];
+  for (let i = 0; i < options.merchants; i++) {
+    const name = options.merchants === 1 ? "Bench Mall" : `Bench Mall ${i + 1}`;
+    const created = await system.merchants.create({ name, allowedOrigins: [ORIGIN], actor: "system:bench" });
+    secretKeys.push(created.secretKey.peek());
+  }
+
+  let trace: SqlTrace | null = null;
+  if (options.traceSql) {
+    trace = await startSqlTrace(payDb.url);
+    const t = trace;
+    cleanup.add("close the SQL trace proxy", () => t.close());
+  }
+  const env: Record<string, string> = {
+    DATABASE_URL: trace ? trace.url : payDb.url,
+    MPAY_DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+    MPAY_WORKERS: "off",
+    MPAY_RATE_LIMIT_PER_MINUTE: "100000000",
+    MPAY_DB_POOL: String(dbPool),
+  };
+  if (options.cpuProfileDir) {
+    env["NODE_OPTIONS"] = `--import tsx --import ${pathToFileURL(CPU_PROFILER).href}`;
+    env["MPAY_BENCH_CPU_PROF_DIR"] = options.cpuProfileDir;
+  }
+  progress(`starting ${options.processes} pay-server process(es), ${dbPool} database connections each`);
+  const started = await Promise.allSettled(Array.from({ length: options.processes }, () => startPayProcess(env)));
+  const servers: PayProcess[] = [];
+  for (const s of started) {
+    if (s.status === "fulfilled") {
+      servers.push(s.value);
+      cleanup.add(`stop pay server ${s.value.url}`, () => s.value.stop());
+    }
+  }
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const urls = servers.map((s) => s.url);
+
+  const generator = startLoadGenerator();
+  cleanup.add("stop the load generator", () => generator.close());
+  const setupConcurrency = Math.max(4, Math.min(32, options.clients));
+  /** `total` authorized payments, shared out among the merchants. */
+  const supply = async (total: number, tag: string): Promise<LoadMerchant[]> => {
+    const out: LoadMerchant[] = [];
+    for (const secretKey of secretKeys) {
+      const count = Math.ceil(total / secretKeys.length);
+      out.push({ secretKey, paymentIds: await preparePayments(system, urls, secretKey, count, setupConcurrency, `${tag}-${out.length}`, progress) });
+    }
+    return out;
+  };
+  const load = (merchants: LoadMerchant[], seconds: number, runId: string): LoadConfig => ({
+    urls,
+    merchants,
+    clients: options.clients,
+    seconds,
+    runId: `${suffix}-${runId}`,
+    origin: ORIGIN,
+  });
+
+  // Warm-up: JIT, connection pools, and an estimate of the rate, to size the timed run's supply of payments.
+  let estimate = 0;
+  let warmupCaptures = 0;
+  let warmupNon2xx = 0;
+  if (options.warmupSeconds > 0) {
+    const warmIds = await supply(options.warmupSeconds * 300 + options.clients * 10, "warm");
+    progress(`warm-up: ${options.warmupSeconds} s`);
+    const warm = await generator.run(load(warmIds, options.warmupSeconds, "warm"));
+    warmupCaptures = warm.statuses.capture["200"] ?? 0;
+    warmupNon2xx = warm.non2xx;
+    if (warm.non2xx > 0) progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
+    const average = warm.pairs / warm.elapsedSeconds;
+    // The first second is slower (JIT, connections): size the supply on the best whole second.
+    estimate = Math.max(average, ...warm.perSecond);
+    progress(`warm-up: ${average.toFixed(0)} payments/s on average, ${estimate.toFixed(0)} in the best second${warm.exhausted ? " (ran out of payments: a lower bound)" : ""}`);
+    if (warm.exhausted) estimate *= 2;
+  } else {
+    estimate = options.clients * 50;
+  }
+  let needed = Math.ceil(estimate * options.seconds * 2) + options.clients * 10;
+  const serverPids = servers.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined);
+  // With --cpu-prof, SIGUSR2 starts and then stops the servers' profilers (bench/cpu-profiler.ts) around the run.
+  const toggleProfilers = () => {
+    if (options.cpuProfileDir) for (const pid of serverPids) process.kill(pid, "SIGUSR2");
+  };
+
+  // 4. The timed run. Should it run out of authorized payments (the warm-up underestimated: a noisy machine),
+  // it served as a longer warm-up: make more, sized on its own best second, and run again (twice at most).
+  let result: LoadResult;
+  let cpu: CpuUsage;
+  let setupSeconds = 0;
+  let earlierCaptures = 0;
+  for (let attempt = 1; ; attempt++) {
+    progress(`setup: creating and authorizing ${needed} payments`);
+    const ids = await supply(needed, `timed${attempt}`);
+    setupSeconds += (performance.now() - setupStarted) / 1000;
+    trace?.reset();
+    progress(`timed run: ${options.clients} clients, ${options.seconds} s`);
+    toggleProfilers();
+    const cpuBefore = await cpuSnapshot(serverPids, generator.pid, await otherSessionsOf(system));
+    result = await generator.run(load(ids, options.seconds, `timed${attempt}`));
+    cpu = cpuBetween(cpuBefore, await cpuSnapshot(serverPids, generator.pid, await otherSessionsOf(system)));
+    toggleProfilers();
+    if (!result.exhausted || attempt === 3) break;
+    earlierCaptures += result.statuses.capture["200"] ?? 0;
+    warmupNon2xx += result.non2xx;
+    const best = Math.max(result.pairs / result.elapsedSeconds, ...result.perSecond);
+    needed = Math.ceil(best * options.seconds * 1.5) + options.clients * 10;
+    progress(`timed run: the ${ids.reduce((n, m) => n + m.paymentIds.length, 0)} payments ran out after ${result.elapsedSeconds.toFixed(1)} s (${best.toFixed(0)}/s at best); again`);
+    setupStarted = performance.now();
+  }
+  const traced = trace ? trace.snapshot() : null;
+  await generator.close();
+
+  // 6. Stop the servers (writing their CPU profiles, if asked), then check the books.
+  await Promise.all(servers.map((s) => s.stop()));
+  const report = await system.ledger.verify(system.database.db);
+  const [captured] = await queryRows<{ n: number }>(system.database.db, sql`select count(*)::int as n from payments where status = 'captured'`);
+  const capturesAnswered = (result.statuses.capture["200"] ?? 0) + warmupCaptures + earlierCaptures;
+
+  const paymentsPerSecond = result.pairs / result.elapsedSeconds;
+  const ratio = pgbench ? paymentsPerSecond / pgbench.tps : null;
+  const out: ApiReport = {
+    scenario: "api",
+    postgresVersion,
+    cpus: availableParallelism(),
+    node: process.version,
+    processes: options.processes,
+    merchants: options.merchants,
+    dbPoolPerProcess: dbPool,
+    clients: options.clients,
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    paymentsPerSecond,
+    perSecond: result.perSecond,
+    pairs: result.pairs,
+    elapsedSeconds: result.elapsedSeconds,
+    latencyMs: { pair: result.pair, create: result.create, capture: result.capture },
+    statuses: result.statuses,
+    non2xx: result.non2xx,
+    warmupNon2xx,
+    errorSamples: result.errorSamples,
+    exhausted: result.exhausted,
+    pgbench,
+    ratio,
+    target: TARGET_RATIO,
+    targetMet: ratio === null ? null : ratio >= TARGET_RATIO,
+    ledger: { ok: report.ok, transactions: report.transactions, entries: report.entries, problems: report.problems.length },
+    capturedInDatabase: Number(captured?.n ?? 0),
+    capturesAnswered,
+    setupSeconds,
+    cpu: {
+      ...cpu,
+      perPaymentMs: {
+        servers: result.pairs ? (1000 * cpu.serversSeconds) / result.pairs : 0,
+        postgres: result.pairs ? (1000 * cpu.postgresSeconds) / result.pairs : 0,
+        loadgen: result.pairs ? (1000 * cpu.loadgenSeconds) / result.pairs : 0,
+      },
+    },
+    sqlTrace: traced ? { ...traced, perPair: result.pairs ? traced.roundTrips / result.pairs : 0 } : null,
+    cpuProfileDir: options.cpuProfileDir ?? null,
+  };
+  process.stdout.write(options.json ? JSON.stringify(out, null, 2) + "\n" : formatReport(out));
+  // Errors (not a missed target) make the exit code: failed requests, books that do not balance, or a capture
+  // answered 200 that the database does not show.
+  const ok = out.non2xx === 0 && out.warmupNon2xx === 0 && out.ledger.ok && out.capturedInDatabase === out.capturesAnswered;
+  return ok ? 0 : 1;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "–");
+
+export function formatReport(r: ApiReport): string {
+  const lines = [
+    "MPay bench · api: merchant API create + capture over HTTP on PostgreSQL",
+    `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
+    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · ${r.clients} clients${r.merchants > 1 ? ` over ${r.merchants} merchants` : ""} · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
+    `  payments/s       ${r.paymentsPerSecond.toFixed(1)}   (${r.pairs} create+capture pairs in ${r.elapsedSeconds.toFixed(2)} s)`,
+    `  per second       ${r.perSecond.join(" ")}`,
+    `  latency (pair)   p50 ${ms(r.latencyMs.pair.p50)} · p99 ${ms(r.latencyMs.pair.p99)} · max ${ms(r.latencyMs.pair.max)}`,
+    `  create           p50 ${ms(r.latencyMs.create.p50)} · p99 ${ms(r.latencyMs.create.p99)}`,
+    `  capture          p50 ${ms(r.latencyMs.capture.p50)} · p99 ${ms(r.latencyMs.capture.p99)}`,
+    `  non-2xx          ${r.non2xx}${r.warmupNon2xx ? ` (and ${r.warmupNon2xx} in the warm-up or a repeated run)` : ""}`,
+  ];
+  if (r.non2xx > 0) {
+    lines.push(`    statuses: create ${JSON.stringify(r.statuses.create)} · capture ${JSON.stringify(r.statuses.capture)}`);
+    for (const e of r.errorSamples) lines.push(`    ${e.kind} ${e.status || "transport error"}: ${e.body}`);
+  }
+  if (r.exhausted) lines.push("  note             the pre-authorized payments ran out before the deadline: the rate is over the time it ran");
+  if (r.pgbench) {
+    lines.push(
+      `  pgbench          ${r.pgbench.tps.toFixed(1)} TPS   (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, ${r.pgbench.threads} threads, -M prepared, ${r.pgbench.seconds} s${r.pgbench.latencyAverageMs !== null ? `, avg ${r.pgbench.latencyAverageMs.toFixed(1)} ms` : ""})`,
+      `  ratio            ${r.ratio?.toFixed(3)}   payments/s ÷ pgbench TPS · target ≥ ${r.target.toFixed(2)}: ${r.targetMet ? "met" : "missed"}`,
+    );
+  } else {
+    lines.push("  pgbench          skipped (no ratio)");
+  }
+  lines.push(
+    `  ledger           ${r.ledger.ok ? "balanced" : `NOT BALANCED (${r.ledger.problems} problems)`} after the run · ${r.ledger.transactions} transactions, ${r.ledger.entries} entries`,
+    `  captured         ${r.capturedInDatabase} payments in the database, ${r.capturesAnswered} captures answered 200 (warm-up and repeated runs included)${r.capturedInDatabase === r.capturesAnswered ? "" : ": MISMATCH"}`,
+    `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
+    `  CPU (timed run)  pay servers ${r.cpu.serversSeconds.toFixed(1)} s · PostgreSQL ${r.cpu.postgresSeconds.toFixed(1)} s · load generator ${r.cpu.loadgenSeconds.toFixed(1)} s · bench ${r.cpu.benchSeconds.toFixed(1)} s · interrupts ${r.cpu.irqSeconds.toFixed(1)} s · other processes ${r.cpu.otherSeconds.toFixed(1)} s · steal ${r.cpu.stealSeconds.toFixed(1)} s · machine ${(100 * r.cpu.machineBusyShare).toFixed(0)} % busy`,
+    `  CPU per payment  pay servers ${r.cpu.perPaymentMs.servers.toFixed(2)} ms · PostgreSQL ${r.cpu.perPaymentMs.postgres.toFixed(2)} ms · load generator ${r.cpu.perPaymentMs.loadgen.toFixed(2)} ms`,
+  );
+  if (r.sqlTrace) {
+    const t = r.sqlTrace;
+    lines.push(
+      `  SQL trace        ${t.roundTrips} round trips to PostgreSQL = ${t.perPair.toFixed(2)} per payment (the proxy costs CPU: throughput above is not comparable)`,
+      "    count   avg ms  statement",
+    );
+    for (const s of t.statements.slice(0, 15)) lines.push(`    ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
+  }
+  if (r.cpuProfileDir) lines.push(`  CPU profiles     ${r.cpuProfileDir} (open in Chrome DevTools or speedscope)`);
+  return lines.join("\n") + "\n";
+}
+
+export const apiScenario: Scenario = {
+  summary: "merchant API create + capture over HTTP vs. pgbench TPC-B on the same PostgreSQL",
+  run: runApi,
+};
