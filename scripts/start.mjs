@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: starts every MPay process on the embedded default and prints their URLs.
-// Today that is the pay server; the issuer, messenger and web processes join as they are built.
+// Today: the pay server and the messenger (OpenID Connect provider); the issuer and web processes join as they are built.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const processes = [{ name: "pay", entry: "services/pay/src/main.ts" }];
+const processes = [
+  { name: "pay", entry: "services/pay/src/main.ts" },
+  { name: "messenger", entry: "services/messenger/src/main.ts" },
+];
 
 const children = processes.map(({ name, entry }) => {
   const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, stdio: "inherit", env: process.env });

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// `messenger …`: runs the messenger CLI (TypeScript, through tsx) from anywhere in the repository.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const result = spawnSync(process.execPath, ["--import", "tsx", cli, ...process.argv.slice(2)], { stdio: "inherit" });
+process.exit(result.status ?? 1);

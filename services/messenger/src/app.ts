@@ -1,0 +1,148 @@
+/**
+ * The messenger's HTTP face: one server, one port. The OpenID Connect provider (a Koa application inside
+ * oidc-provider) answers /.well-known/* and /oidc/*; Fastify answers everything else (health, the accounts API,
+ * the sign-up page, and the login and consent pages of the provider's interactions).
+ *
+ * Why the split happens in Fastify's `serverFactory`, before Fastify sees the request, instead of mounting the
+ * provider as Fastify middleware: oidc-provider reads and parses request bodies itself (token endpoint, PAR) and
+ * warns against upstream body parsers; mounting would need @fastify/middie or @fastify/express, which this
+ * repository does not have. A path-prefix switch in front of both keeps each framework whole, and Fastify still
+ * owns listen, close and graceful shutdown of the one server.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import { sql } from "drizzle-orm";
+import type { Provider } from "oidc-provider";
+import type { MessengerSystem } from "./system.ts";
+import { ApiError, errorBody, describeForLog, sendError, toApiError } from "./http/errors.ts";
+import { accountRoutes } from "./accounts/routes.ts";
+import { signinRoutes, sendPage } from "./signin/routes.ts";
+import { errorPage } from "./signin/pages.ts";
+import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
+import type { ProviderSecrets } from "./oidc/secrets.ts";
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface OidcSetup {
+  secrets: ProviderSecrets;
+  clients: RegisteredClient[];
+}
+
+export interface MessengerHttp {
+  app: FastifyInstance;
+  /** Creates the provider for `issuer` (known once the port is bound); until then its paths answer 503. */
+  attachProvider(issuer: string): Provider;
+}
+
+/** Paths the provider owns; everything else goes to Fastify. */
+export function isProviderPath(url: string | undefined): boolean {
+  const path = (url ?? "/").split("?")[0] ?? "/";
+  return path.startsWith("/oidc/") || path.startsWith("/.well-known/");
+}
+
+function isApi(url: string): boolean {
+  return url.startsWith("/api/");
+}
+
+export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promise<MessengerHttp> {
+  const { config, log } = system;
+  let provider: Provider | undefined;
+  let providerHandler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  let issuer: string | undefined;
+  const oidcLog = log.child({ component: "oidc" });
+
+  function serveProvider(req: IncomingMessage, res: ServerResponse): void {
+    if (!providerHandler) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"error":"temporarily_unavailable"}');
+      return;
+    }
+    const started = process.hrtime.bigint();
+    // Method, path and status only: the query string of /oidc/auth and the bodies of /oidc/token are not for logs.
+    res.once("finish", () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      oidcLog.info({ method: req.method, path: (req.url ?? "").split("?")[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "oidc request");
+    });
+    providerHandler(req, res).catch((error: unknown) => {
+      oidcLog.error({ err: describeForLog(error) }, "oidc request failed");
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  }
+
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    return503OnClosing: true,
+    serverFactory: (fastifyHandler) =>
+      createServer((req, res) => {
+        if (isProviderPath(req.url)) serveProvider(req, res);
+        else fastifyHandler(req, res);
+      }),
+  }) as unknown as FastifyInstance;
+
+  // HTML forms (login, consent, sign-up). Duplicate fields keep their first value; the object has no prototype,
+  // so a field named __proto__ is just a field.
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+    const form: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [key, value] of new URLSearchParams(body as string)) if (!(key in form)) form[key] = value;
+    done(null, form);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isApi(request.url)) return sendError(request, reply, error);
+    const known = toApiError(error);
+    if (known) return sendPage(reply, errorPage("Request refused", known.message, known.statusCode));
+    request.log.error({ err: describeForLog(error) }, "request failed");
+    return sendPage(reply, errorPage("Something went wrong", "Something went wrong on the messenger's side. Try again.", 500));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    if (isApi(request.url)) {
+      return reply.status(404).send(errorBody(new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`), request.id));
+    }
+    return sendPage(reply, errorPage("Not found", "There is no page here.", 404));
+  });
+
+  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.ip });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    let database = "ok";
+    try {
+      await system.database.db.execute(sql`select 1`);
+    } catch {
+      database = "unreachable";
+    }
+    const ready = database === "ok" && provider !== undefined;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks: { database, provider: provider ? "ok" : "starting" } });
+  });
+
+  const current = () => {
+    if (!provider || !issuer) throw new Error("the OpenID Connect provider is not attached yet");
+    return { provider, issuer };
+  };
+  accountRoutes(app, system.accounts, () => current().issuer, config.signupRateLimitPerMinute);
+  signinRoutes(app, {
+    provider: () => current().provider,
+    issuer: () => current().issuer,
+    accounts: system.accounts,
+    throttle: system.throttle,
+    firstPartyClients: new Set(oidc.clients.filter((client) => client.firstParty).map((client) => client.clientId)),
+    windowMinutes: Math.ceil(config.loginLimits.windowSeconds / 60),
+  });
+
+  return {
+    app,
+    attachProvider(url: string) {
+      issuer = url;
+      provider = createProvider({ issuer: url, db: system.database.db, accounts: system.accounts, secrets: oidc.secrets, clients: oidc.clients, trustProxy: config.trustProxy, log: oidcLog });
+      providerHandler = provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+      return provider;
+    },
+  };
+}

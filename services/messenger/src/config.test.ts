@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+
+describe("messenger configuration", () => {
+  it("defaults to 127.0.0.1:4200, PGlite under .data/messenger/db and the pay client's development redirect", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 4200, issuer: "http://127.0.0.1:4200", databaseUrl: undefined });
+    expect(config.embeddedDatabaseDir).toMatch(/\.data\/messenger\/db$/);
+    expect(config.clients).toEqual([
+      { clientId: "mpay-pay", clientSecret: undefined, redirectUris: ["http://127.0.0.1:4000/v1/payer/auth/callback"], name: "MPay", firstParty: true },
+    ]);
+  });
+
+  it("reads the environment", () => {
+    const config = loadConfig({
+      MESSENGER_PORT: "4210",
+      MESSENGER_ISSUER: "https://id.messenger.example/",
+      MESSENGER_DATABASE_URL: "postgres://db/messenger",
+      MESSENGER_PAY_CLIENT_ID: "pay",
+      MESSENGER_PAY_CLIENT_SECRET: "s".repeat(32),
+      MESSENGER_PAY_REDIRECT_URIS: "https://pay.example/cb, https://pay.example/cb2",
+    });
+    expect(config.issuer).toBe("https://id.messenger.example");
+    expect(config.port).toBe(4210);
+    expect(config.clients[0]).toMatchObject({ clientId: "pay", redirectUris: ["https://pay.example/cb", "https://pay.example/cb2"] });
+    expect(config.clients[0]?.clientSecret?.peek()).toBe("s".repeat(32));
+    expect(JSON.stringify(config)).not.toContain("s".repeat(32));
+  });
+
+  it("refuses what it cannot serve safely", () => {
+    expect(() => loadConfig({ MESSENGER_ISSUER: "https://example.com/messenger" })).toThrow(/without a path/);
+    expect(() => loadConfig({ MESSENGER_PAY_CLIENT_SECRET: "short" })).toThrow(/at least 32/);
+    expect(() => loadConfig({ MESSENGER_PAY_REDIRECT_URIS: "myapp://callback" })).toThrow(/http\(s\)/);
+    expect(() => loadConfig({ MESSENGER_COOKIE_KEYS: "weak" })).toThrow(/at least 32/);
+    expect(() => loadConfig({ MESSENGER_PORT: "http" })).toThrow(/MESSENGER_PORT/);
+  });
+});

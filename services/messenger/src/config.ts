@@ -1,0 +1,139 @@
+/**
+ * Configuration from the environment, read once at start. Every variable is optional: with none set, the messenger
+ * runs on 127.0.0.1:4200 with PGlite under `.data/messenger/db`, and makes the pay server's client secret itself.
+ */
+import { join, resolve } from "node:path";
+import { Secret } from "@mpay/protocol";
+
+/** An OpenID Connect client registered statically (no dynamic registration). */
+export interface ClientConfig {
+  clientId: string;
+  /** Undefined only for the pay client in the embedded default: the system then makes one in the data folder. */
+  clientSecret: Secret<string> | undefined;
+  redirectUris: string[];
+  /** Shown on the login and consent pages. */
+  name: string;
+  /** Operated by MPay itself: consent is granted inside the interaction without a consent screen. */
+  firstParty: boolean;
+}
+
+export interface LoginLimits {
+  /** Failed sign-ins per phone number within the window before that number is refused for the rest of it. */
+  perPhone: number;
+  /** Failed sign-ins per client IP address within the window. */
+  perIp: number;
+  windowSeconds: number;
+}
+
+export interface MessengerConfig {
+  host: string;
+  /** 0 picks a free port (tests); the issuer then follows from the port actually bound. */
+  port: number;
+  /** Issuer identifier; undefined → `http://<host>:<bound port>`. */
+  issuer: string | undefined;
+  /** PostgreSQL URL; undefined → PGlite. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Where PGlite keeps its files; undefined → in memory (tests). */
+  embeddedDatabaseDir: string | undefined;
+  dbPoolSize: number;
+  logLevel: string;
+  clients: ClientConfig[];
+  /** Keys that sign the provider's cookies (first one signs); undefined → made once and kept in the database. */
+  cookieKeys: Secret<string[]> | undefined;
+  /** Trust `X-Forwarded-For`/`-Proto` from a TLS-terminating proxy in front of the messenger. */
+  trustProxy: boolean;
+  loginLimits: LoginLimits;
+  /** Account creations per minute per IP, on each of the JSON API and the sign-up page. */
+  signupRateLimitPerMinute: number;
+  /** How often expired provider rows and old throttle windows are deleted. */
+  sweepIntervalMs: number;
+}
+
+export const PAY_CLIENT_ID = "mpay-pay";
+export const DEFAULT_PAY_REDIRECT_URI = "http://127.0.0.1:4000/v1/payer/auth/callback";
+/** The embedded default's pay client credentials live here (mode 0600), for the pay server to read in development. */
+export const PAY_CLIENT_FILE = "pay-client.json";
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function httpUrl(value: string): URL | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+function redirectUris(raw: string | undefined): string[] {
+  const uris = list(raw);
+  if (uris.length === 0) return [DEFAULT_PAY_REDIRECT_URI];
+  for (const uri of uris) {
+    const parsed = httpUrl(uri);
+    if (!parsed || parsed.hash) {
+      throw new Error(`MESSENGER_PAY_REDIRECT_URIS must be absolute http(s) URLs without a fragment, got ${JSON.stringify(uri)}`);
+    }
+  }
+  return uris;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfig {
+  const host = env["MESSENGER_HOST"] ?? "127.0.0.1";
+  const port = int(env, "MESSENGER_PORT", 4200);
+  const dataDir = resolve(env["MESSENGER_DATA_DIR"] ?? ".data/messenger");
+  const issuer = env["MESSENGER_ISSUER"] || (port === 0 ? undefined : `http://${host}:${port}`);
+  // The provider's routes are served from the root (/oidc/…, /.well-known/…): an issuer with a path would name
+  // endpoints this server does not answer.
+  const issuerUrl = issuer === undefined ? undefined : httpUrl(issuer);
+  if (issuer !== undefined && (!issuerUrl || issuerUrl.pathname !== "/" || issuerUrl.search || issuerUrl.hash)) {
+    throw new Error(`MESSENGER_ISSUER must be an http(s) origin without a path, got ${JSON.stringify(issuer)}`);
+  }
+  const secret = env["MESSENGER_PAY_CLIENT_SECRET"];
+  if (secret !== undefined && secret !== "" && secret.length < 32) {
+    throw new Error("MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)");
+  }
+  const cookieKeys = list(env["MESSENGER_COOKIE_KEYS"]);
+  if (cookieKeys.some((key) => key.length < 32)) throw new Error("MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each");
+  return {
+    host,
+    port,
+    issuer: issuerUrl?.origin,
+    databaseUrl: env["MESSENGER_DATABASE_URL"] || undefined,
+    dataDir,
+    embeddedDatabaseDir: join(dataDir, "db"),
+    dbPoolSize: int(env, "MESSENGER_DB_POOL", 5, 1),
+    logLevel: env["LOG_LEVEL"] ?? "info",
+    clients: [
+      {
+        clientId: env["MESSENGER_PAY_CLIENT_ID"] || PAY_CLIENT_ID,
+        clientSecret: secret ? new Secret(secret) : undefined,
+        redirectUris: redirectUris(env["MESSENGER_PAY_REDIRECT_URIS"]),
+        name: "MPay",
+        firstParty: true,
+      },
+    ],
+    cookieKeys: cookieKeys.length > 0 ? new Secret(cookieKeys) : undefined,
+    trustProxy: env["MESSENGER_TRUST_PROXY"] === "1" || env["MESSENGER_TRUST_PROXY"] === "true",
+    loginLimits: {
+      perPhone: int(env, "MESSENGER_LOGIN_FAILURES_PER_PHONE", 5, 1),
+      perIp: int(env, "MESSENGER_LOGIN_FAILURES_PER_IP", 50, 1),
+      windowSeconds: int(env, "MESSENGER_LOGIN_WINDOW_SECONDS", 15 * 60, 1),
+    },
+    signupRateLimitPerMinute: int(env, "MESSENGER_SIGNUP_RATE_LIMIT_PER_MINUTE", 20, 1),
+    sweepIntervalMs: int(env, "MESSENGER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
+  };
+}

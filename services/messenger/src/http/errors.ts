@@ -1,0 +1,124 @@
+/**
+ * The messenger API's one error class and body, in the pay server's shape: `{ error: { type, code, message,
+ * param?, requestId? } }`, HTTP status by type. Codes are stable (scripts branch on them); messages never carry a
+ * secret, a stack or SQL.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodError } from "zod";
+
+const STATUS = {
+  invalid_request_error: 400,
+  not_found_error: 404,
+  conflict_error: 409,
+  payload_too_large_error: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+} as const;
+
+type ErrorType = keyof typeof STATUS;
+
+export const ERROR_CODES = {
+  body_invalid_json: "invalid_request_error",
+  body_too_large: "payload_too_large_error",
+  parameter_missing: "invalid_request_error",
+  parameter_invalid: "invalid_request_error",
+  parameter_unknown: "invalid_request_error",
+  phone_number_invalid: "invalid_request_error",
+  password_too_weak: "invalid_request_error",
+  phone_number_taken: "conflict_error",
+  route_not_found: "not_found_error",
+  rate_limited: "rate_limit_error",
+  internal_error: "api_error",
+} as const satisfies Record<string, ErrorType>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ApiErrorBody {
+  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; requestId?: string };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get statusCode(): number {
+    return STATUS[ERROR_CODES[this.code]];
+  }
+}
+
+export function errorBody(error: ApiError, requestId?: string): ApiErrorBody {
+  return {
+    error: {
+      type: ERROR_CODES[error.code],
+      code: error.code,
+      message: error.message,
+      ...(error.param ? { param: error.param } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+}
+
+/** The first issue of a zod failure as the most specific stable code; the message names the field. */
+export function fromZod(error: ZodError): ApiError {
+  const issue = error.issues[0];
+  if (!issue) return new ApiError("parameter_invalid", "The request is invalid.");
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const param = path ? `${path}.${key}` : key;
+    return new ApiError("parameter_unknown", `Received unknown parameter: ${param}.`, param);
+  }
+  // Zod 4 does not report the input itself; a missing field is the type error that "received undefined".
+  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
+    return new ApiError("parameter_missing", `Missing required parameter: ${path}.`, path);
+  }
+  if (path === "phoneNumber") {
+    return new ApiError("phone_number_invalid", "phoneNumber must be in international E.164 format, for example +821012345678.", path);
+  }
+  if (path === "password") return new ApiError("password_too_weak", issue.message, path);
+  return new ApiError("parameter_invalid", `Invalid parameter ${path || "body"}: ${issue.message}.`, path || undefined);
+}
+
+/** Anything thrown in a request as an ApiError; null for an unexpected error (an opaque 500). */
+export function toApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError("body_too_large", "The request body is larger than the messenger accepts (16 KiB).");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError("body_invalid_json", "The request body is not valid JSON.");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError("parameter_invalid", "Send the body as application/json.");
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) return new ApiError("body_invalid_json", "The request body is not valid JSON.");
+  if (fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
+  return null;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const apiError = toApiError(error);
+  if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
+  request.log.error({ err: describeForLog(error) }, "request failed");
+  return reply.status(500).send(errorBody(new ApiError("internal_error", "Something went wrong on the messenger's side."), request.id));
+}
+
+/**
+ * What an operator needs of an unexpected error and nothing more: a failed query's message would carry its
+ * parameters (a password hash, a phone number), so only the database's own code and message are kept.
+ */
+export function describeForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const cause = (error as { cause?: unknown }).cause;
+  if ("query" in error && "params" in error && cause instanceof Error) {
+    return { type: "DatabaseError", code: (cause as { code?: string }).code, message: cause.message, stack: error.stack?.split("\n").slice(1, 6).join("\n") };
+  }
+  return { type: error.name, message: error.message, stack: error.stack?.split("\n").slice(0, 8).join("\n") };
+}
