@@ -6,7 +6,7 @@
  * Append-only tables (ledger, audit) are also protected by triggers in a hand-written migration.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -132,16 +132,22 @@ export const ledgerEntries = pgTable(
   (t) => [index("ledger_entries_transaction").on(t.transactionId), index("ledger_entries_account").on(t.account, t.currency)],
 );
 
+/**
+ * An account's balance is the sum of its slot rows. Each posting updates one randomly chosen slot, so concurrent
+ * captures of one merchant rarely wait for each other's row lock (one row per account made every capture of a
+ * merchant queue behind the previous one's commit; see docs/benchmarks.md).
+ */
 export const ledgerBalances = pgTable(
   "ledger_balances",
   {
     account: text("account").notNull(),
     currency: text("currency").notNull(),
+    slot: smallint("slot").notNull().default(0),
     merchantId: text("merchant_id").notNull(),
     balance: money("balance").notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.account, t.currency] })],
+  (t) => [primaryKey({ columns: [t.account, t.currency, t.slot] }), index("ledger_balances_merchant").on(t.merchantId)],
 );
 
 export const idempotencyKeys = pgTable(

@@ -1,7 +1,7 @@
 import { newId } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { assertBalanced, type Posting } from "./accounts.ts";
-import { balancesOf, countTransactions, findProblems, insertPosting, type BalanceRow, type LedgerProblem } from "./store.ts";
+import { BALANCE_SLOTS, balancesOf, countTransactions, findProblems, insertPosting, type BalanceRow, type LedgerProblem } from "./store.ts";
 
 export interface LedgerReport {
   ok: boolean;
@@ -15,7 +15,7 @@ export class LedgerService {
   async post(tx: Executor, posting: Posting): Promise<string> {
     assertBalanced(posting);
     const id = newId("ledgerTransaction");
-    await insertPosting(tx, id, posting);
+    await insertPosting(tx, id, posting, Math.floor(Math.random() * BALANCE_SLOTS));
     return id;
   }
 

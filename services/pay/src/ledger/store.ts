@@ -2,12 +2,15 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "../db/client.ts";
 import type { Posting } from "./accounts.ts";
 
+/** How many rows each account's balance is spread over (see ledgerBalances in db/schema.ts). */
+export const BALANCE_SLOTS = 16;
+
 /**
  * Writes a posting in ONE statement: the transaction row, its entries and the balance updates, so a ledger write
- * costs one round trip inside the caller's database transaction. Balances are updated in account order, so two
- * concurrent postings touching the same accounts lock them in the same order and never deadlock.
+ * costs one round trip inside the caller's database transaction. All lines of a posting update the same slot, in
+ * account order, so two concurrent postings lock rows in the same order and never deadlock.
  */
-export async function insertPosting(db: Executor, transactionId: string, p: Posting): Promise<void> {
+export async function insertPosting(db: Executor, transactionId: string, p: Posting, slot: number): Promise<void> {
   const entries = sql.join(
     p.lines.map((l) => sql`(${transactionId}, ${p.merchantId}, ${l.account}, ${l.currency}, ${l.amount}::int8)`),
     sql`, `,
@@ -21,9 +24,9 @@ export async function insertPosting(db: Executor, transactionId: string, p: Post
       values ${entries}
       returning account, currency, amount
     )
-    insert into ledger_balances (account, currency, merchant_id, balance)
-    select account, currency, ${p.merchantId}, sum(amount)::int8 from e group by account, currency order by account, currency
-    on conflict (account, currency) do update set balance = ledger_balances.balance + excluded.balance, updated_at = now()`);
+    insert into ledger_balances (account, currency, slot, merchant_id, balance)
+    select account, currency, ${slot}::int2, ${p.merchantId}, sum(amount)::int8 from e group by account, currency order by account, currency
+    on conflict (account, currency, slot) do update set balance = ledger_balances.balance + excluded.balance, updated_at = now()`);
 }
 
 export interface BalanceRow {
@@ -34,8 +37,8 @@ export interface BalanceRow {
 
 export async function balancesOf(db: Executor, merchantId: string): Promise<BalanceRow[]> {
   const rows = await queryRows<{ account: string; currency: string; balance: string }>(db, sql`
-    select account, currency, balance::text as balance from ledger_balances
-    where merchant_id = ${merchantId} order by account, currency`);
+    select account, currency, sum(balance)::text as balance from ledger_balances
+    where merchant_id = ${merchantId} group by account, currency order by account, currency`);
   return rows.map((r) => ({ ...r, balance: Number(r.balance) }));
 }
 
@@ -61,10 +64,11 @@ export async function findProblems(db: Executor): Promise<LedgerProblem[]> {
     problems.push({ kind: "empty_transaction", ref: r.id, detail: "transaction has no entries" });
   }
   const mismatched = await queryRows<{ account: string; currency: string; balance: string | null; total: string | null }>(db, sql`
-    with sums as (select account, currency, sum(amount) as total from ledger_entries group by account, currency)
+    with sums as (select account, currency, sum(amount) as total from ledger_entries group by account, currency),
+         balances as (select account, currency, sum(balance) as balance from ledger_balances group by account, currency)
     select coalesce(b.account, s.account) as account, coalesce(b.currency, s.currency) as currency,
            b.balance::text as balance, s.total::text as total
-    from ledger_balances b full outer join sums s on s.account = b.account and s.currency = b.currency
+    from balances b full outer join sums s on s.account = b.account and s.currency = b.currency
     where b.balance is distinct from s.total`);
   for (const r of mismatched) {
     problems.push({
