@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   api_key_invalid: "authentication_error",
   api_key_expired: "authentication_error",
   secret_key_required: "permission_error",
+  sign_in_invalid: "authentication_error",
+  payer_session_invalid: "authentication_error",
   live_mode_forbidden: "permission_error",
   // resources
   resource_missing: "not_found_error",
@@ -52,6 +54,7 @@ export const ERROR_CODES = {
   // platform
   rate_limited: "rate_limit_error",
   vault_sealed: "service_unavailable_error",
+  messenger_unavailable: "service_unavailable_error",
   internal_error: "api_error",
 } as const satisfies Record<string, ErrorType>;
 

@@ -9,6 +9,7 @@ export const ID_PREFIXES = {
   payment: "pay",
   refund: "re",
   merchant: "mch",
+  payer: "usr",
   apiKey: "key",
   event: "evt",
   webhookEndpoint: "we",

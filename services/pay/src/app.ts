@@ -15,6 +15,7 @@ import { paymentRoutes } from "./payments/routes.ts";
 import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { merchantRoutes } from "./merchants/routes.ts";
+import { payerRoutes } from "./payers/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -91,6 +92,16 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
+  });
+
+  // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address.
+  await app.register(async (payer) => {
+    await payer.register(rateLimit, {
+      max: system.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
+    });
+    payerRoutes(payer, system.payers);
   });
 
   return app;

@@ -27,6 +27,19 @@ export interface PayConfig {
   logLevel: string;
   /** Requests per minute per API key (and per IP for unauthenticated requests). */
   rateLimitPerMinute: number;
+  /** This server's public base URL (the messenger redirects payers back to it). */
+  publicUrl: string;
+  messenger: MessengerClientSettings;
+  payerSessionTtlSeconds: number;
+}
+
+/** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
+export interface MessengerClientSettings {
+  issuer: string;
+  clientId: string;
+  /** From MPAY_MESSENGER_CLIENT_SECRET; else read from `clientSecretFile`, which the embedded messenger writes. */
+  clientSecret: string | undefined;
+  clientSecretFile: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -65,5 +78,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     expiryIntervalMs: int(env, "MPAY_EXPIRY_INTERVAL_MS", 30_000, 10),
     logLevel: env["LOG_LEVEL"] ?? "info",
     rateLimitPerMinute: int(env, "MPAY_RATE_LIMIT_PER_MINUTE", 6000, 1),
+    publicUrl: (env["MPAY_PUBLIC_URL"] ?? `http://127.0.0.1:${int(env, "PAY_PORT", int(env, "PORT", 4000))}`).replace(/\/$/, ""),
+    messenger: {
+      issuer: (env["MPAY_MESSENGER_ISSUER"] ?? "http://127.0.0.1:4200").replace(/\/$/, ""),
+      clientId: env["MPAY_MESSENGER_CLIENT_ID"] ?? "mpay-pay",
+      clientSecret: env["MPAY_MESSENGER_CLIENT_SECRET"] || undefined,
+      clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? ".data/messenger/pay-client.json"),
+    },
+    payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
   };
 }

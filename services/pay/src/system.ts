@@ -12,6 +12,8 @@ import { MerchantService } from "./merchants/service.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
+import { MessengerClient } from "./payers/messenger-client.ts";
+import { PayerService } from "./payers/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
@@ -28,6 +30,7 @@ export interface PaySystem {
   payments: PaymentService;
   refunds: RefundService;
   webhooks: WebhookService;
+  payers: PayerService;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -57,11 +60,13 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
+    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
         { name: "expire payments", run: () => payments.expireDue() },
         { name: "forget idempotency keys", run: () => purgeIdempotencyKeys(db) },
+        { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -77,6 +82,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       payments,
       refunds,
       webhooks,
+      payers,
       deliveryWorker,
       maintenance,
       startWorkers() {

@@ -1,0 +1,97 @@
+/**
+ * The pay server as a relying party of the messenger's OpenID Connect provider, through `openid-client`
+ * (discovery, PKCE S256, state and nonce checks, ID token validation against the provider's JWKS).
+ */
+import { readFile } from "node:fs/promises";
+import * as oidc from "openid-client";
+import { ApiError } from "../http/errors.ts";
+import type { MessengerClientSettings } from "../config.ts";
+
+export interface MessengerIdentity {
+  subject: string;
+  displayName: string;
+  phoneNumber: string | null;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+export class MessengerClient {
+  private configuration: Promise<oidc.Configuration> | null = null;
+
+  constructor(
+    private readonly settings: MessengerClientSettings,
+    private readonly redirectUri: string,
+  ) {}
+
+  /** The redirect URI with the query the messenger sent back (what openid-client checks state and iss against). */
+  callbackUrl(query: URLSearchParams): URL {
+    const url = new URL(this.redirectUri);
+    url.search = query.toString();
+    return url;
+  }
+
+  async authorizationUrl(state: string, nonce: string, codeVerifier: string): Promise<string> {
+    const config = await this.discover();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.redirectUri,
+      scope: "openid profile phone",
+      response_type: "code",
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+    });
+    return url.href;
+  }
+
+  /** Exchanges the code of `callbackUrl` and validates the ID token; every failure is a sign_in_invalid. */
+  async identity(callbackUrl: URL, expected: { state: string; nonce: string; codeVerifier: string }): Promise<MessengerIdentity> {
+    const config = await this.discover();
+    let claims: oidc.IDToken | undefined;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: expected.codeVerifier,
+        expectedState: expected.state,
+        expectedNonce: expected.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims();
+    } catch (error) {
+      // The library's message names the check that failed (state, nonce, iss, signature, invalid_grant): useful to
+      // the payer's support, and it holds no secret (codes are single-use and already spent or refused).
+      const reason = error instanceof Error ? error.message.slice(0, 200) : "unknown";
+      throw new ApiError("sign_in_invalid", `Messenger sign-in failed: ${reason}`);
+    }
+    if (!claims?.sub) throw new ApiError("sign_in_invalid", "Messenger sign-in failed: the ID token has no subject.");
+    const name = typeof claims["name"] === "string" ? claims["name"] : "";
+    const phone = typeof claims["phone_number"] === "string" ? claims["phone_number"] : null;
+    return { subject: claims.sub, displayName: name || "Payer", phoneNumber: phone };
+  }
+
+  private discover(): Promise<oidc.Configuration> {
+    this.configuration ??= this.load().catch((error: unknown) => {
+      this.configuration = null;
+      if (error instanceof ApiError) throw error;
+      throw new ApiError("messenger_unavailable", "The messenger's sign-in service cannot be reached; try again shortly.");
+    });
+    return this.configuration;
+  }
+
+  private async load(): Promise<oidc.Configuration> {
+    const issuer = new URL(this.settings.issuer);
+    const secret = this.settings.clientSecret ?? (await this.secretFromFile());
+    // Plain http only for a messenger on this machine (development and tests); production issuers are https.
+    const insecure = issuer.protocol === "http:" && LOOPBACK.has(issuer.hostname);
+    return oidc.discovery(issuer, this.settings.clientId, undefined, oidc.ClientSecretBasic(secret), insecure ? { execute: [oidc.allowInsecureRequests] } : undefined);
+  }
+
+  private async secretFromFile(): Promise<string> {
+    try {
+      const file = JSON.parse(await readFile(this.settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
+      if (typeof file.client_secret === "string" && file.client_secret.length >= 32) return file.client_secret;
+    } catch {
+      // Fall through to the clear error below.
+    }
+    throw new ApiError("messenger_unavailable", "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.");
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Payers and their sign-in. A payer's MPay account is created on the first messenger sign-in and linked to the
+ * messenger's subject; there is no other sign-up. A session is an opaque 256-bit bearer token, stored as a hash.
+ * Signing in proves who the payer is, not that a device may pay: devices, PIN and passkeys come on top.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { Secret, newId } from "@mpay/protocol";
+import type { Db } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { MessengerClient } from "./messenger-client.ts";
+import { findSession, insertSession, insertSignIn, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
+
+/** A sign-in must come back from the messenger within this time. */
+const SIGN_IN_TTL_MS = 10 * 60_000;
+
+const token = (bytes: number) => randomBytes(bytes).toString("base64url");
+const hashToken = (value: string) => createHash("sha256").update(value).digest("hex");
+
+export interface PayerSession {
+  sessionToken: Secret<string>;
+  expiresAt: Date;
+  payer: PayerRow;
+}
+
+export class PayerService {
+  constructor(
+    private readonly db: Db,
+    private readonly messenger: MessengerClient,
+    private readonly sessionTtlSeconds: number,
+  ) {}
+
+  /** Starts a sign-in: the URL of the messenger's authorization endpoint, with PKCE, state and nonce kept here. */
+  async startSignIn(): Promise<{ authorizationUrl: string; state: string }> {
+    const state = token(24);
+    const nonce = token(24);
+    const codeVerifier = token(48);
+    const authorizationUrl = await this.messenger.authorizationUrl(state, nonce, codeVerifier);
+    await insertSignIn(this.db, { state, nonce, codeVerifier, expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS) });
+    return { authorizationUrl, state };
+  }
+
+  /**
+   * Finishes a sign-in from the messenger's redirect. The state is spent first, so a replayed or forged callback
+   * fails even before the code is tried; the code itself is single-use at the provider too.
+   */
+  async finishSignIn(query: URLSearchParams): Promise<PayerSession> {
+    const callbackUrl = this.messenger.callbackUrl(query);
+    const state = callbackUrl.searchParams.get("state");
+    if (!state) throw new ApiError("sign_in_invalid", "The sign-in callback has no state.");
+    const signIn = await takeSignIn(this.db, state);
+    if (!signIn) throw new ApiError("sign_in_invalid", "Unknown or already used sign-in; start again.");
+    if (signIn.expiresAt.getTime() < Date.now()) throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
+    const error = callbackUrl.searchParams.get("error");
+    if (error) throw new ApiError("sign_in_invalid", `The messenger refused the sign-in (${error.slice(0, 40)}).`);
+    const identity = await this.messenger.identity(callbackUrl, signIn);
+    const payer = await upsertPayer(this.db, { id: newId("payer"), messengerSubject: identity.subject, displayName: identity.displayName, phoneNumber: identity.phoneNumber });
+    const sessionToken = new Secret(`pst_${token(32)}`);
+    const expiresAt = new Date(Date.now() + this.sessionTtlSeconds * 1000);
+    await insertSession(this.db, { tokenHash: hashToken(sessionToken.peek()), payerId: payer.id, expiresAt });
+    return { sessionToken, expiresAt, payer };
+  }
+
+  /** Resolves `Authorization: Bearer pst_…` to the payer, or throws payer_session_invalid. */
+  async authenticate(header: string | undefined): Promise<PayerRow> {
+    const match = header ? /^Bearer\s+(pst_[A-Za-z0-9_-]{43})\s*$/.exec(header) : null;
+    if (!match?.[1]) throw new ApiError("payer_session_invalid", "Sign in with the messenger first, and send the session as `Authorization: Bearer pst_…`.");
+    const payer = await findSession(this.db, hashToken(match[1]), new Date());
+    if (!payer) throw new ApiError("payer_session_invalid", "The session is unknown or has expired; sign in again.");
+    return payer;
+  }
+
+  purgeExpiredSignIns(now = new Date()): Promise<number> {
+    return purgeSignIns(this.db, now);
+  }
+}

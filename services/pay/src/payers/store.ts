@@ -1,0 +1,43 @@
+import { and, eq, gt, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+import { payerSessions, payerSignIns, payers } from "../db/schema.ts";
+
+export type PayerRow = typeof payers.$inferSelect;
+
+export async function insertSignIn(db: Executor, row: typeof payerSignIns.$inferInsert): Promise<void> {
+  await db.insert(payerSignIns).values(row);
+}
+
+/** Takes a sign-in out (single use): a replayed callback finds nothing. */
+export async function takeSignIn(db: Executor, state: string): Promise<typeof payerSignIns.$inferSelect | null> {
+  const rows = await db.delete(payerSignIns).where(eq(payerSignIns.state, state)).returning();
+  return rows[0] ?? null;
+}
+
+export async function purgeSignIns(db: Executor, now: Date): Promise<number> {
+  const rows = await db.delete(payerSignIns).where(sql`${payerSignIns.expiresAt} < ${now}`).returning({ state: payerSignIns.state });
+  return rows.length;
+}
+
+/** Finds or creates the payer of a messenger subject; the display name follows the messenger's. */
+export async function upsertPayer(db: Executor, row: { id: string; messengerSubject: string; displayName: string; phoneNumber: string | null }): Promise<PayerRow> {
+  const [payer] = await db
+    .insert(payers)
+    .values(row)
+    .onConflictDoUpdate({ target: payers.messengerSubject, set: { displayName: row.displayName, phoneNumber: row.phoneNumber } })
+    .returning();
+  return payer!;
+}
+
+export async function insertSession(db: Executor, row: typeof payerSessions.$inferInsert): Promise<void> {
+  await db.insert(payerSessions).values(row);
+}
+
+export async function findSession(db: Executor, tokenHash: string, now: Date): Promise<PayerRow | null> {
+  const rows = await db
+    .select({ payer: payers })
+    .from(payerSessions)
+    .innerJoin(payers, eq(payers.id, payerSessions.payerId))
+    .where(and(eq(payerSessions.tokenHash, tokenHash), gt(payerSessions.expiresAt, now)));
+  return rows[0]?.payer ?? null;
+}
