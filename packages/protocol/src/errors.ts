@@ -40,6 +40,11 @@ export const ERROR_CODES = {
   secret_key_required: "permission_error",
   sign_in_invalid: "authentication_error",
   payer_session_invalid: "authentication_error",
+  device_signature_invalid: "authentication_error",
+  device_limit_reached: "conflict_error",
+  device_already_bound: "conflict_error",
+  device_approval_required: "permission_error",
+  device_not_active: "permission_error",
   live_mode_forbidden: "permission_error",
   // resources
   resource_missing: "not_found_error",

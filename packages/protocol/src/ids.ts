@@ -10,6 +10,7 @@ export const ID_PREFIXES = {
   refund: "re",
   merchant: "mch",
   payer: "usr",
+  device: "dev",
   apiKey: "key",
   event: "evt",
   webhookEndpoint: "we",

@@ -16,6 +16,7 @@ import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { merchantRoutes } from "./merchants/routes.ts";
 import { payerRoutes } from "./payers/routes.ts";
+import { deviceRoutes } from "./devices/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -102,6 +103,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
     });
     payerRoutes(payer, system.payers);
+    deviceRoutes(payer, system.payers, system.devices);
   });
 
   return app;

@@ -31,6 +31,8 @@ export interface PayConfig {
   publicUrl: string;
   messenger: MessengerClientSettings;
   payerSessionTtlSeconds: number;
+  /** How long a device approved by another device waits before it can pay (others can cancel meanwhile). */
+  deviceWaitingPeriodSeconds: number;
 }
 
 /** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
@@ -86,5 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? ".data/messenger/pay-client.json"),
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
+    deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
   };
 }

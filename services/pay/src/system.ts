@@ -14,6 +14,7 @@ import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { MessengerClient } from "./payers/messenger-client.ts";
 import { PayerService } from "./payers/service.ts";
+import { DeviceService } from "./devices/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
@@ -31,6 +32,7 @@ export interface PaySystem {
   refunds: RefundService;
   webhooks: WebhookService;
   payers: PayerService;
+  devices: DeviceService;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -61,6 +63,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
     const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
+    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -83,6 +86,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       refunds,
       webhooks,
       payers,
+      devices,
       deliveryWorker,
       maintenance,
       startWorkers() {

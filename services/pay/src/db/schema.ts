@@ -272,3 +272,28 @@ export const payerSessions = pgTable(
   },
   (t) => [index("payer_sessions_payer").on(t.payerId)],
 );
+
+/**
+ * A payer's devices: each holds an ECDSA P-256 key made on the device (non-extractable there); the server keeps
+ * the public key. A device is `pending` during the waiting period after another device approved it, `active`
+ * once it may pay, `revoked` or `canceled` for good.
+ */
+export const devices = pgTable(
+  "devices",
+  {
+    id: text("id").primaryKey(),
+    payerId: text("payer_id").notNull().references(() => payers.id),
+    /** RFC 7638 thumbprint of the public key: the `kid` of the device's signatures. */
+    keyThumbprint: text("key_thumbprint").notNull().unique(),
+    publicKeyJwk: jsonb("public_key_jwk").$type<{ kty: "EC"; crv: "P-256"; x: string; y: string }>().notNull(),
+    name: text("name").notNull(),
+    status: text("status").$type<"pending" | "active" | "revoked" | "canceled">().notNull(),
+    /** When a pending device starts to count as active (the end of the waiting period). */
+    activatesAt: timestamp("activates_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** How the binding was trusted: `first-sign-in`, or `device:<id>` of the approving device. */
+    approvedBy: text("approved_by").notNull(),
+    createdAt: createdAt(),
+    endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("devices_payer").on(t.payerId)],
+);

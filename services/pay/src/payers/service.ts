@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Secret, newId } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
-import type { MessengerClient } from "./messenger-client.ts";
+import type { MessengerClient, MessengerIdentity } from "./messenger-client.ts";
 import { findSession, insertSession, insertSignIn, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
 
 /** A sign-in must come back from the messenger within this time. */
@@ -52,7 +52,11 @@ export class PayerService {
     if (signIn.expiresAt.getTime() < Date.now()) throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
     const error = callbackUrl.searchParams.get("error");
     if (error) throw new ApiError("sign_in_invalid", `The messenger refused the sign-in (${error.slice(0, 40)}).`);
-    const identity = await this.messenger.identity(callbackUrl, signIn);
+    return this.openSession(await this.messenger.identity(callbackUrl, signIn));
+  }
+
+  /** Finds or creates the payer of a verified messenger identity and opens a session for it. */
+  async openSession(identity: MessengerIdentity): Promise<PayerSession> {
     const payer = await upsertPayer(this.db, { id: newId("payer"), messengerSubject: identity.subject, displayName: identity.displayName, phoneNumber: identity.phoneNumber });
     const sessionToken = new Secret(`pst_${token(32)}`);
     const expiresAt = new Date(Date.now() + this.sessionTtlSeconds * 1000);

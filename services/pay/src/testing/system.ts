@@ -124,3 +124,12 @@ export async function authorizeThroughService(system: PaySystem, paymentId: stri
     system.payments.recordIssuerDecision(tx, paymentId, { approved: true, issuerId: "test-issuer", authorizationCode: "T0001" }),
   );
 }
+
+/**
+ * A signed-in payer for tests of what comes after sign-in (the sign-in itself is tested against the real
+ * messenger in e2e/payer-signin.test.ts): the identity is taken as verified.
+ */
+export async function signedInPayer(system: PaySystem, name = "Test Payer"): Promise<{ token: string; payerId: string }> {
+  const session = await system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: name, phoneNumber: null });
+  return { token: session.sessionToken.peek(), payerId: session.payer.id };
+}

@@ -1,0 +1,81 @@
+/**
+ * Statements signed by a payer's device (ES256 compact JWS, `typ: mpay-device+jws`, `kid` = the device key's
+ * RFC 7638 thumbprint, payload = canonical JSON with an `iat`). They authorize what a messenger sign-in alone must
+ * not: binding another device, cancelling a pending change. Parsed public keys are cached as KeyObjects
+ * (parsing per call cut ECDSA verification to a third here).
+ */
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from "jose";
+import { z } from "zod";
+import { ApiError } from "../http/errors.ts";
+
+export const deviceJwkSchema = z.strictObject({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+});
+export type DeviceJwk = z.infer<typeof deviceJwkSchema>;
+
+/** A statement is good for this long after its `iat` (and 30 s before, for clock skew). */
+const STATEMENT_LIFETIME_SECONDS = 300;
+const keyCache = new Map<string, KeyObject>();
+
+/** Checks the key is a real P-256 point and returns its thumbprint. */
+export async function deviceKeyThumbprint(jwk: DeviceJwk): Promise<string> {
+  try {
+    createPublicKey({ key: jwk, format: "jwk" });
+  } catch {
+    throw new ApiError("parameter_invalid", "publicKeyJwk is not a valid P-256 public key.", "publicKeyJwk");
+  }
+  return calculateJwkThumbprint(jwk, "sha256");
+}
+
+function publicKey(thumbprint: string, jwk: DeviceJwk): KeyObject {
+  let key = keyCache.get(thumbprint);
+  if (!key) {
+    key = createPublicKey({ key: jwk, format: "jwk" });
+    if (keyCache.size > 50_000) keyCache.clear();
+    keyCache.set(thumbprint, key);
+  }
+  return key;
+}
+
+/** The `kid` a statement claims to be signed with (unverified: only to find the key). */
+export function signerOf(jws: string): string {
+  try {
+    const header = decodeProtectedHeader(jws);
+    if (typeof header.kid === "string" && header.kid.length <= 64) return header.kid;
+  } catch {
+    // reported below
+  }
+  throw new ApiError("device_signature_invalid", "The device signature is not a well-formed JWS with a kid.");
+}
+
+/**
+ * Verifies `jws` against the device key and that its payload is exactly the expected statement (same action and
+ * fields) issued within the last five minutes. Returns nothing; every failure is device_signature_invalid.
+ */
+export async function verifyDeviceStatement(
+  jws: string,
+  signer: { keyThumbprint: string; publicKeyJwk: DeviceJwk },
+  expected: Record<string, string>,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<void> {
+  const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
+  let payload: Record<string, unknown>;
+  try {
+    const result = await compactVerify(jws, publicKey(signer.keyThumbprint, signer.publicKeyJwk), { algorithms: ["ES256"] });
+    if (result.protectedHeader.typ !== "mpay-device+jws") throw fail("wrong typ");
+    if (result.protectedHeader.kid !== signer.keyThumbprint) throw fail("kid does not name the signing device");
+    payload = JSON.parse(new TextDecoder().decode(result.payload)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw fail("bad signature or encoding");
+  }
+  for (const [field, value] of Object.entries(expected)) {
+    if (payload[field] !== value) throw fail(`it does not cover this ${field}`);
+  }
+  const iat = payload["iat"];
+  if (typeof iat !== "number" || iat > nowSeconds + 30 || iat < nowSeconds - STATEMENT_LIFETIME_SECONDS) throw fail("it is too old or from the future");
+}
