@@ -1,6 +1,6 @@
-import { CompactSign, exportJWK, generateKeyPair, calculateJwkThumbprint } from "jose";
+import { generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import canonicalize from "canonicalize";
+import { deviceKeyId, exportDevicePublicJwk, signStatement } from "@mpay/wallet";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
 import { MAX_DEVICES } from "./service.ts";
@@ -8,14 +8,13 @@ import { MAX_DEVICES } from "./service.ts";
 type Device = { id: string; status: string; keyThumbprint: string; activatesAt: string; approvedBy: string };
 type ErrorAnswer = { error: { code: string; message: string } };
 
-/** A device as the wallet makes one: a P-256 key pair, statements signed as compact JWS over canonical JSON. */
+/** A device as the wallet makes one (its non-extractable P-256 key), signing with the wallet SDK's own code. */
 async function newDevice() {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  const publicKeyJwk = { kty: "EC" as const, crv: "P-256" as const, x: jwk.x!, y: jwk.y! };
-  const kid = await calculateJwkThumbprint(publicKeyJwk, "sha256");
-  const sign = (statement: Record<string, unknown>, iat = Math.floor(Date.now() / 1000)) =>
-    new CompactSign(new TextEncoder().encode(canonicalize({ ...statement, iat })!)).setProtectedHeader({ alg: "ES256", kid, typ: "mpay-device+jws" }).sign(privateKey);
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const publicKeyJwk = await exportDevicePublicJwk(publicKey);
+  const kid = await deviceKeyId(publicKeyJwk);
+  const sign = (statement: { purpose: string } & Record<string, string>, nowSeconds = Math.floor(Date.now() / 1000)) =>
+    signStatement(privateKey, kid, statement, { nowSeconds });
   return { publicKeyJwk, kid, sign };
 }
 
@@ -39,7 +38,7 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     const alone = await bind(payer.token, { publicKeyJwk: laptop.publicKeyJwk, name: "Laptop" });
     expect([alone.status, alone.body.error.code]).toEqual([403, "device_approval_required"]);
 
-    const approval = await phone.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: laptop.kid });
+    const approval = await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: laptop.kid });
     const second = await bind(payer.token, { publicKeyJwk: laptop.publicKeyJwk, name: "Laptop", approval });
     expect(second.body).toMatchObject({ status: "pending", approvedBy: `device:${first.body.id}` });
     expect(new Date(second.body.activatesAt).getTime()).toBeGreaterThan(Date.now() + 3500_000);
@@ -48,7 +47,7 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
 
     // The phone cancels the pending laptop.
     const cancel = await call<Device>(t.app, "POST", `/v1/payer/devices/${second.body.id}/cancel`, payer.token, {
-      signature: await phone.sign({ action: "cancel_device", payerId: payer.payerId, deviceId: second.body.id }),
+      signature: await phone.sign({ purpose: "cancel-device", payerId: payer.payerId, deviceId: second.body.id }),
     });
     expect(cancel.body.status).toBe("canceled");
     expect((await t.system.devices.activeDevice(payer.payerId, laptop.kid))).toBeNull();
@@ -63,11 +62,11 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     const tablet = await newDevice();
     const stranger = await newDevice();
     const cases: Array<[string, string]> = [
-      ["signed by a key that is not bound", await stranger.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: laptop.kid })],
-      ["approving another key", await phone.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: tablet.kid })],
-      ["for another payer", await phone.sign({ action: "bind_device", payerId: "usr_someone", deviceKey: laptop.kid })],
-      ["another action", await phone.sign({ action: "cancel_device", payerId: payer.payerId, deviceKey: laptop.kid })],
-      ["stale", await phone.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: laptop.kid }, Math.floor(Date.now() / 1000) - 600)],
+      ["signed by a key that is not bound", await stranger.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: laptop.kid })],
+      ["approving another key", await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: tablet.kid })],
+      ["for another payer", await phone.sign({ purpose: "bind-device", payerId: "usr_someone", deviceKey: laptop.kid })],
+      ["another action", await phone.sign({ purpose: "cancel-device", payerId: payer.payerId, deviceKey: laptop.kid })],
+      ["stale", await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: laptop.kid }, Math.floor(Date.now() / 1000) - 600)],
       ["not a JWS", "not.a.jws"],
     ];
     for (const [why, approval] of cases) {
@@ -76,9 +75,9 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
       expect(answer.body.error.code, why).toBe("device_signature_invalid");
     }
     // A pending device cannot approve another one.
-    const ok = await bind(payer.token, { publicKeyJwk: laptop.publicKeyJwk, name: "Laptop", approval: await phone.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: laptop.kid }) });
+    const ok = await bind(payer.token, { publicKeyJwk: laptop.publicKeyJwk, name: "Laptop", approval: await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: laptop.kid }) });
     expect(ok.body.status).toBe("pending");
-    const byPending = await bind(payer.token, { publicKeyJwk: tablet.publicKeyJwk, name: "Tablet", approval: await laptop.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: tablet.kid }) });
+    const byPending = await bind(payer.token, { publicKeyJwk: tablet.publicKeyJwk, name: "Tablet", approval: await laptop.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: tablet.kid }) });
     expect(byPending.body.error.code).toBe("device_signature_invalid");
   });
 
@@ -94,11 +93,11 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     expect((await bind(alice.token, { publicKeyJwk: { ...phone.publicKeyJwk, d: "secret" }, name: "Bad" })).body.error.code).toBe("parameter_unknown");
     for (let i = 1; i < MAX_DEVICES; i++) {
       const extra = await newDevice();
-      const answer = await bind(alice.token, { publicKeyJwk: extra.publicKeyJwk, name: `Extra ${i}`, approval: await phone.sign({ action: "bind_device", payerId: alice.payerId, deviceKey: extra.kid }) });
+      const answer = await bind(alice.token, { publicKeyJwk: extra.publicKeyJwk, name: `Extra ${i}`, approval: await phone.sign({ purpose: "bind-device", payerId: alice.payerId, deviceKey: extra.kid }) });
       expect(answer.status).toBe(200);
     }
     const onceTooMany = await newDevice();
-    const refused = await bind(alice.token, { publicKeyJwk: onceTooMany.publicKeyJwk, name: "Sixth", approval: await phone.sign({ action: "bind_device", payerId: alice.payerId, deviceKey: onceTooMany.kid }) });
+    const refused = await bind(alice.token, { publicKeyJwk: onceTooMany.publicKeyJwk, name: "Sixth", approval: await phone.sign({ purpose: "bind-device", payerId: alice.payerId, deviceKey: onceTooMany.kid }) });
     expect([refused.status, refused.body.error.code]).toEqual([409, "device_limit_reached"]);
   });
 
@@ -114,7 +113,7 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     // Revoking every device does not reopen "first device binds on sign-in": recovery goes through the issuer.
     const alone = await bind(payer.token, { publicKeyJwk: next.publicKeyJwk, name: "New phone" });
     expect(alone.body.error.code).toBe("device_approval_required");
-    const byRevoked = await bind(payer.token, { publicKeyJwk: next.publicKeyJwk, name: "New phone", approval: await phone.sign({ action: "bind_device", payerId: payer.payerId, deviceKey: next.kid }) });
+    const byRevoked = await bind(payer.token, { publicKeyJwk: next.publicKeyJwk, name: "New phone", approval: await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: next.kid }) });
     expect(byRevoked.body.error.code).toBe("device_signature_invalid");
     expect((await call<ErrorAnswer>(t.app, "POST", `/v1/payer/devices/${bound.body.id}/revoke`, payer.token)).body.error.code).toBe("device_not_active");
   });

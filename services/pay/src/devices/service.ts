@@ -21,7 +21,7 @@ export const MAX_DEVICES = 5;
 export interface BindDeviceInput {
   publicKeyJwk: DeviceJwk;
   name: string;
-  /** For every device but the first: `{ action: "bind_device", payerId, deviceKey }` signed by an active device. */
+  /** For every device but the first: `{ purpose: "bind-device", payerId, deviceKey }` signed by an active device. */
   approval?: string;
 }
 
@@ -54,7 +54,7 @@ export class DeviceService {
         const kid = signerOf(input.approval);
         const signer = existing.find((d) => d.keyThumbprint === kid && effectiveStatus(d, now) === "active");
         if (!signer) throw new ApiError("device_signature_invalid", "The approval is not signed by one of your active devices.");
-        await verifyDeviceStatement(input.approval, signer, { action: "bind_device", payerId: payer.id, deviceKey: thumbprint });
+        await verifyDeviceStatement(input.approval, signer, { purpose: "bind-device", payerId: payer.id, deviceKey: thumbprint });
         status = "pending";
         activatesAt = new Date(now.getTime() + this.waitingPeriodSeconds * 1000);
         approvedBy = `device:${signer.id}`;
@@ -103,7 +103,7 @@ export class DeviceService {
 
   /**
    * Cancels a binding still in its waiting period, on the word of another active device:
-   * `{ action: "cancel_device", payerId, deviceId }` signed by it.
+   * `{ purpose: "cancel-device", payerId, deviceId }` signed by it.
    */
   async cancelPending(payer: PayerRow, deviceId: string, signature: string): Promise<DeviceRow> {
     return this.db.transaction(async (tx) => {
@@ -115,7 +115,7 @@ export class DeviceService {
       const kid = signerOf(signature);
       const signer = owned.find((d) => d.keyThumbprint === kid && d.id !== deviceId && effectiveStatus(d, now) === "active");
       if (!signer) throw new ApiError("device_signature_invalid", "The cancellation must be signed by another of your active devices.");
-      await verifyDeviceStatement(signature, signer, { action: "cancel_device", payerId: payer.id, deviceId });
+      await verifyDeviceStatement(signature, signer, { purpose: "cancel-device", payerId: payer.id, deviceId });
       const ended = await endDevice(tx, deviceId, "canceled", ["pending"]);
       if (!ended) throw new ApiError("device_not_active", "The binding is no longer pending.");
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.binding_canceled", target: deviceId, data: { by: signer.id } });

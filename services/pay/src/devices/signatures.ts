@@ -54,7 +54,7 @@ export function signerOf(jws: string): string {
 
 /**
  * Verifies `jws` against the device key and that its payload is exactly the expected statement (same action and
- * fields) issued within the last five minutes. Returns nothing; every failure is device_signature_invalid.
+ * fields: `purpose` names what the device vouches for) issued within the last five minutes. Returns nothing; every failure is device_signature_invalid.
  */
 export async function verifyDeviceStatement(
   jws: string,

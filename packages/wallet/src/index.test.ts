@@ -1,0 +1,40 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as wallet from "./index.ts";
+import * as walletNode from "./node.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The relative `.ts` files that `entry` loads, transitively (test files and suites excluded by construction). */
+async function importGraph(entry: string, seen = new Map<string, string[]>()): Promise<Map<string, string[]>> {
+  if (seen.has(entry)) return seen;
+  const source = await readFile(join(here, entry), "utf8");
+  const specifiers = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1] ?? "");
+  seen.set(entry, specifiers);
+  for (const specifier of specifiers) if (specifier.startsWith("./")) await importGraph(specifier.slice(2), seen);
+  return seen;
+}
+
+describe("the public API", () => {
+  it("loads nothing from node: in the browser entry", async () => {
+    const graph = await importGraph("index.ts");
+    expect([...graph.keys()].sort()).toEqual(["bytes.ts", "device-key.ts", "errors.ts", "index.ts", "indexed-db-key-store.ts", "key-store.ts", "pin.ts", "secrets.ts"]);
+    for (const [file, specifiers] of graph) expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });
+  });
+
+  it("uses WebCrypto only: node:crypto appears in no library file, even the Node entry", async () => {
+    const graph = await importGraph("node.ts");
+    expect(graph.has("file-key-store.ts")).toBe(true);
+    for (const [file, specifiers] of graph) expect({ file, crypto: specifiers.filter((s) => /^(node:)?crypto$/.test(s)) }).toEqual({ file, crypto: [] });
+  });
+
+  it("exports the key stores, device key, PIN and secret helpers", () => {
+    for (const name of ["IndexedDbKeyStore", "createDeviceKey", "loadDeviceKey", "signTerms", "signStatement", "startPinLogin", "finishPinLogin", "pinChallengeMac", "wipe", "WalletError"]) {
+      expect(typeof (wallet as Record<string, unknown>)[name]).toBe("function");
+    }
+    expect("FileKeyStore" in wallet).toBe(false);
+    expect(typeof walletNode.FileKeyStore).toBe("function");
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * @mpay/wallet: the device wallet SDK (DESIGN.md, "Split custody" and "Authentication without plugins"). One code
+ * base for browsers and Node: WebCrypto (`globalThis.crypto.subtle`), `jose` and `@serenity-kit/opaque`, nothing
+ * from `node:`. The Node-only file key store is exported from `@mpay/wallet/node`.
+ */
+export { WalletError, isWalletError, WALLET_ERROR_CODES, type WalletErrorCode } from "./errors.ts";
+export { wipe, withWiped } from "./secrets.ts";
+export { keyExtractabilityFor, type JsonValue, type KeyStore, type StoredRecord } from "./key-store.ts";
+export { IndexedDbKeyStore, type IndexedDbKeyStoreOptions } from "./indexed-db-key-store.ts";
+export {
+  APPROVAL_JWS_TYPE,
+  DEVICE_KEY_RECORD,
+  DEVICE_STATEMENT_JWS_TYPE,
+  createDeviceKey,
+  deviceKeyId,
+  exportDevicePublicJwk,
+  loadDeviceKey,
+  signStatement,
+  signTerms,
+  type DeviceKey,
+  type DevicePublicJwk,
+  type DeviceStatement,
+  type SigningOptions,
+} from "./device-key.ts";
+export {
+  DEFAULT_PIN_KEY_STRETCHING,
+  assertPinFormat,
+  finishPinLogin,
+  finishPinRegistration,
+  pinChallengeMac,
+  pinChallengeMessage,
+  startPinLogin,
+  startPinRegistration,
+  verifyPinChallengeMac,
+  type PinKeyStretching,
+  type PinLoginFinish,
+  type PinLoginStart,
+  type PinLoginState,
+  type PinOptions,
+  type PinRegistrationFinish,
+  type PinRegistrationStart,
+  type PinRegistrationState,
+} from "./pin.ts";
