@@ -52,6 +52,15 @@ export function termsTimeProblem(terms: ApprovalTerms, nowSeconds: number): Term
   return null;
 }
 
+/**
+ * The text a PIN approval's MAC covers, under the OPAQUE session key: `mpay/v1|pin-approval|<challengeId>|<base64url
+ * SHA-256 of the canonical terms>`. Challenge ids contain no `|`, so no two (id, terms) pairs share a message.
+ * (The hash is computed by the caller: WebCrypto on the device, node:crypto on the server.)
+ */
+export function pinApprovalMessage(challengeId: string, termsSha256Base64url: string): string {
+  return `mpay/v1|pin-approval|${challengeId}|${termsSha256Base64url}`;
+}
+
 /** True when both sets of terms are the same to the last field (compared on their canonical bytes). */
 export function sameTerms(a: ApprovalTerms, b: ApprovalTerms): boolean {
   return canonicalTerms(a) === canonicalTerms(b);

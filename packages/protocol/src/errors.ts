@@ -45,6 +45,11 @@ export const ERROR_CODES = {
   device_already_bound: "conflict_error",
   device_approval_required: "permission_error",
   device_not_active: "permission_error",
+  pin_not_set: "conflict_error",
+  pin_already_set: "conflict_error",
+  pin_locked: "permission_error",
+  pin_login_invalid: "authentication_error",
+  opaque_message_invalid: "invalid_request_error",
   live_mode_forbidden: "permission_error",
   // resources
   resource_missing: "not_found_error",

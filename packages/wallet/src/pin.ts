@@ -24,7 +24,7 @@
  * The PIN is a JavaScript string (the library takes strings), which cannot be wiped (see secrets.ts); it is held
  * only inside the one-use state objects below and dropped when the flow finishes.
  */
-import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
+import { canonicalTerms, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
 import * as opaque from "@serenity-kit/opaque";
 import { base64url } from "jose";
 import { arrayBufferBytes } from "./bytes.ts";
@@ -170,7 +170,7 @@ export async function pinChallengeMessage(challengeId: string, terms: ApprovalTe
   }
   const encoder = new TextEncoder();
   const termsHash = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(canonicalTerms(terms))));
-  return encoder.encode(`mpay/v1|pin-approval|${challengeId}|${base64url.encode(termsHash)}`);
+  return encoder.encode(pinApprovalMessage(challengeId, base64url.encode(termsHash)));
 }
 
 /**

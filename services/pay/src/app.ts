@@ -17,6 +17,7 @@ import { webhookRoutes } from "./webhooks/routes.ts";
 import { merchantRoutes } from "./merchants/routes.ts";
 import { payerRoutes } from "./payers/routes.ts";
 import { deviceRoutes } from "./devices/routes.ts";
+import { pinRoutes } from "./pin/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -104,6 +105,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     });
     payerRoutes(payer, system.payers);
     deviceRoutes(payer, system.payers, system.devices);
+    pinRoutes(payer, system.payers, system.pins);
   });
 
   return app;

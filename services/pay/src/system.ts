@@ -15,6 +15,7 @@ import { WebhookService } from "./webhooks/service.ts";
 import { MessengerClient } from "./payers/messenger-client.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
+import { PinService } from "./pin/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
@@ -33,6 +34,7 @@ export interface PaySystem {
   webhooks: WebhookService;
   payers: PayerService;
   devices: DeviceService;
+  pins: PinService;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -64,6 +66,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const webhooks = new WebhookService(db, keys, audit);
     const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
+    const pins = new PinService(db, keys, devices, audit);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -87,6 +90,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       webhooks,
       payers,
       devices,
+      pins,
       deliveryWorker,
       maintenance,
       startWorkers() {

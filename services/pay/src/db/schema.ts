@@ -297,3 +297,36 @@ export const devices = pgTable(
   },
   (t) => [index("devices_payer").on(t.payerId)],
 );
+
+/**
+ * Secrets the server needs in clear at run time but must not keep in clear at rest (the OPAQUE server setup, whose
+ * OPRF seed is what makes PIN records uncrackable offline): stored here only sealed by the key provider, so every
+ * pay-server process shares one value and a dump without the provider's key is useless.
+ */
+export const providerSecrets = pgTable("provider_secrets", {
+  name: text("name").primaryKey(),
+  sealed: text("sealed").notNull(),
+  createdAt: createdAt(),
+});
+
+/** A payer's payment PIN: the OPAQUE registration record (the server never sees the PIN) and the try counter. */
+export const payerPins = pgTable("payer_pins", {
+  payerId: text("payer_id").primaryKey().references(() => payers.id),
+  registrationRecord: text("registration_record").notNull(),
+  /** Tries counted at login start and not yet cleared by a verified finish; 5 means locked. */
+  failedTries: integer("failed_tries").notNull().default(0),
+  lockedAt: timestamp("locked_at", { withTimezone: true, mode: "date" }),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/** The one outstanding PIN login of a payer: the server's OPAQUE state, sealed, single-use, short-lived. */
+export const pinLogins = pgTable("pin_logins", {
+  payerId: text("payer_id").primaryKey().references(() => payers.id),
+  loginId: text("login_id").notNull().unique(),
+  sealedState: text("sealed_state").notNull(),
+  /** What a success may be used for: `pin-check`, `pin-change`, or `approval:<challengeId>`. */
+  purpose: text("purpose").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  createdAt: createdAt(),
+});

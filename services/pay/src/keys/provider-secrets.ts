@@ -1,0 +1,30 @@
+/**
+ * Long-lived server secrets kept by the key provider (DESIGN.md: "the same provider holds the OPAQUE server
+ * setup"). The value is made once, sealed by the provider and stored in the shared database, so that every
+ * pay-server process uses the same one and a database dump alone holds only ciphertext: without the provider's
+ * key, nothing that depends on it works (every PIN login fails) and nothing can be tested offline.
+ */
+import { eq } from "drizzle-orm";
+import { Secret } from "@mpay/protocol";
+import type { Db } from "../db/client.ts";
+import { providerSecrets } from "../db/schema.ts";
+import type { KeyProvider } from "./provider.ts";
+
+export type ProviderSecretName = "opaque-server-setup";
+
+export async function providerSecret(db: Db, keys: KeyProvider, name: ProviderSecretName, create: () => string): Promise<Secret<string>> {
+  const aad = `provider-secret|${name}`;
+  const existing = await db.select().from(providerSecrets).where(eq(providerSecrets.name, name));
+  let sealed = existing[0]?.sealed;
+  if (!sealed) {
+    const fresh = await keys.seal("provider-secret", new TextEncoder().encode(create()), aad);
+    // Two processes starting together may both make one: the first insert wins and both use the stored value.
+    await db.insert(providerSecrets).values({ name, sealed: fresh }).onConflictDoNothing();
+    const [row] = await db.select().from(providerSecrets).where(eq(providerSecrets.name, name));
+    sealed = row!.sealed;
+  }
+  const opened = await keys.open("provider-secret", sealed, aad);
+  const value = new TextDecoder().decode(opened);
+  opened.fill(0);
+  return new Secret(value);
+}
