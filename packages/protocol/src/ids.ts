@@ -11,6 +11,8 @@ export const ID_PREFIXES = {
   merchant: "mch",
   payer: "usr",
   device: "dev",
+  approvalChallenge: "chl",
+  approval: "apv",
   apiKey: "key",
   event: "evt",
   webhookEndpoint: "we",

@@ -330,3 +330,66 @@ export const pinLogins = pgTable("pin_logins", {
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   createdAt: createdAt(),
 });
+
+/** A payer's passkeys (WebAuthn, user verification required): the biometric alternative to the PIN. */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    /** The credential id, base64url. */
+    id: text("id").primaryKey(),
+    payerId: text("payer_id").notNull().references(() => payers.id),
+    /** COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    signCount: bigint("sign_count", { mode: "number" }).notNull().default(0),
+    transports: jsonb("transports").$type<string[]>().notNull().default([]),
+    deviceType: text("device_type").notNull(),
+    backedUp: integer("backed_up").notNull().default(0),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("passkeys_payer").on(t.payerId)],
+);
+
+/** WebAuthn ceremony challenges issued by the server (registration), single-use and short-lived. */
+export const passkeyChallenges = pgTable("passkey_challenges", {
+  challenge: text("challenge").primaryKey(),
+  payerId: text("payer_id").notNull().references(() => payers.id),
+  purpose: text("purpose").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * A challenge to approve one payment: the exact terms (canonical JSON, RFC 8785) the device must sign, for one
+ * payer and device, used at most once, before it expires.
+ */
+export const approvalChallenges = pgTable(
+  "approval_challenges",
+  {
+    id: text("id").primaryKey(),
+    paymentId: text("payment_id").notNull().references(() => payments.id),
+    merchantId: text("merchant_id").notNull(),
+    payerId: text("payer_id").notNull().references(() => payers.id),
+    deviceId: text("device_id").notNull().references(() => devices.id),
+    terms: text("terms").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("approval_challenges_payment").on(t.paymentId)],
+);
+
+/** A verified approval: the device's JWS of the terms and how the payer was verified (PIN or passkey). */
+export const paymentApprovals = pgTable("payment_approvals", {
+  id: text("id").primaryKey(),
+  challengeId: text("challenge_id").notNull().unique().references(() => approvalChallenges.id),
+  paymentId: text("payment_id").notNull().references(() => payments.id),
+  merchantId: text("merchant_id").notNull(),
+  payerId: text("payer_id").notNull(),
+  deviceId: text("device_id").notNull(),
+  method: text("method").$type<"pin" | "passkey">().notNull(),
+  deviceSignature: text("device_signature").notNull(),
+  /** The passkey assertion (for the issuer to verify later), or null for a PIN approval. */
+  passkeyAssertion: jsonb("passkey_assertion"),
+  createdAt: createdAt(),
+});
