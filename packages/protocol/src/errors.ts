@@ -50,6 +50,11 @@ export const ERROR_CODES = {
   pin_locked: "permission_error",
   pin_login_invalid: "authentication_error",
   opaque_message_invalid: "invalid_request_error",
+  approval_challenge_used: "conflict_error",
+  approval_challenge_expired: "conflict_error",
+  approval_signature_invalid: "authentication_error",
+  user_verification_required: "authentication_error",
+  user_verification_invalid: "authentication_error",
   live_mode_forbidden: "permission_error",
   // resources
   resource_missing: "not_found_error",

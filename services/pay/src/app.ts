@@ -18,6 +18,7 @@ import { merchantRoutes } from "./merchants/routes.ts";
 import { payerRoutes } from "./payers/routes.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { pinRoutes } from "./pin/routes.ts";
+import { approvalRoutes } from "./approvals/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -106,6 +107,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     payerRoutes(payer, system.payers);
     deviceRoutes(payer, system.payers, system.devices);
     pinRoutes(payer, system.payers, system.pins);
+    approvalRoutes(payer, system.payers, system.approvals);
   });
 
   return app;

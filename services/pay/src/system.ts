@@ -16,6 +16,7 @@ import { MessengerClient } from "./payers/messenger-client.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
+import { ApprovalService } from "./approvals/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
@@ -35,6 +36,7 @@ export interface PaySystem {
   payers: PayerService;
   devices: DeviceService;
   pins: PinService;
+  approvals: ApprovalService;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -67,6 +69,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
     const pins = new PinService(db, keys, devices, audit);
+    const approvals = new ApprovalService(db, payments, merchants, devices, pins);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -91,6 +94,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       payers,
       devices,
       pins,
+      approvals,
       deliveryWorker,
       maintenance,
       startWorkers() {

@@ -31,7 +31,8 @@ export async function deviceKeyThumbprint(jwk: DeviceJwk): Promise<string> {
   return calculateJwkThumbprint(jwk, "sha256");
 }
 
-function publicKey(thumbprint: string, jwk: DeviceJwk): KeyObject {
+/** The device's public key as a KeyObject, parsed once per key. */
+export function devicePublicKey(thumbprint: string, jwk: DeviceJwk): KeyObject {
   let key = keyCache.get(thumbprint);
   if (!key) {
     key = createPublicKey({ key: jwk, format: "jwk" });
@@ -65,7 +66,7 @@ export async function verifyDeviceStatement(
   const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
   let payload: Record<string, unknown>;
   try {
-    const result = await compactVerify(jws, publicKey(signer.keyThumbprint, signer.publicKeyJwk), { algorithms: ["ES256"] });
+    const result = await compactVerify(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk), { algorithms: ["ES256"] });
     if (result.protectedHeader.typ !== "mpay-device+jws") throw fail("wrong typ");
     if (result.protectedHeader.kid !== signer.keyThumbprint) throw fail("kid does not name the signing device");
     payload = JSON.parse(new TextDecoder().decode(result.payload)) as Record<string, unknown>;

@@ -12,7 +12,7 @@ import type { LedgerService } from "../ledger/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
-import { findExpired, findPayment, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
+import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 
@@ -163,6 +163,15 @@ export class PaymentService {
       }
       if (ids.length < batch) return expired;
     }
+  }
+
+  /** For the payer's approval: the payment, which must still await approval within its window. */
+  async forApproval(id: string): Promise<PaymentRow> {
+    const payment = await findPaymentById(this.db, id);
+    if (!payment) throw notFound(id);
+    nextStatus(payment.status as PaymentStatus, "approve");
+    if (payment.approvalExpiresAt.getTime() <= Date.now()) throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+    return payment;
   }
 
   /** For refunds: the payment locked for the rest of the transaction, checked to be refundable. */

@@ -20,6 +20,12 @@ export async function findPayment(db: Executor, merchantId: string, mode: Mode, 
   return rows[0] ?? null;
 }
 
+/** By id alone: for the payer's side, which is not scoped by merchant key. */
+export async function findPaymentById(db: Executor, id: string): Promise<PaymentRow | null> {
+  const rows = await db.select().from(payments).where(eq(payments.id, id));
+  return rows[0] ?? null;
+}
+
 /** Loads and locks the row until the transaction ends: concurrent captures and refunds queue here. */
 export async function lockPayment(tx: Executor, id: string, scope?: { merchantId: string; mode: Mode }): Promise<PaymentRow | null> {
   const where = scope ? and(eq(payments.id, id), eq(payments.merchantId, scope.merchantId), eq(payments.mode, scope.mode)) : eq(payments.id, id);

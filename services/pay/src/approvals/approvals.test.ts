@@ -1,0 +1,167 @@
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { pinChallengeMac, signTerms } from "@mpay/wallet";
+import type { ApprovalTerms } from "@mpay/protocol";
+import { openPaySystem } from "../system.ts";
+import { testBackends } from "../testing/databases.ts";
+import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../testing/payer-device.ts";
+import { call, openTestPay, paymentBody, signedInPayer, type TestPay } from "../testing/system.ts";
+
+type ErrorAnswer = { error: { code: string; message: string } };
+type Challenge = { id: string; terms: ApprovalTerms; expiresAt: string };
+const PIN = "581302";
+
+describe.each(testBackends())("payment approval from the payer's device [%s]", (backend) => {
+  let t: TestPay;
+  let payer: { token: string; payerId: string };
+  let phone: TestDevice;
+
+  beforeAll(async () => {
+    t = await openTestPay(backend);
+  });
+  // A fresh payer for each case: refused approvals leave their PIN tries counted (as they must), and five lock.
+  beforeEach(async () => {
+    payer = await signedInPayer(t.system);
+    phone = await newTestDevice();
+    await bindAndSetPin(t.app, payer, phone, PIN);
+  });
+  afterAll(() => t.close());
+
+  const newPayment = async (amount = 35000) =>
+    (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ amount }))).body.id;
+  const challengeFor = async (paymentId: string, device = phone, session = payer) =>
+    call<Challenge & ErrorAnswer>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, session.token, { deviceKey: device.kid, cardRef: "card_test", issuerId: "issuer-test" });
+
+  /** The wallet's whole approval with the PIN; `tamper` lets a test change one ingredient. */
+  async function approveWithPin(challenge: Challenge, tamper: { terms?: ApprovalTerms; signer?: TestDevice; loginFor?: string; macTerms?: ApprovalTerms; session?: typeof payer } = {}) {
+    const session = tamper.session ?? payer;
+    const deviceSignature = await signTerms((tamper.signer ?? phone).privateKey, (tamper.signer ?? phone).kid, tamper.terms ?? challenge.terms);
+    const login = await startLogin(t.app, session.token, PIN, `approval:${tamper.loginFor ?? challenge.id}`);
+    const finished = await login.finish();
+    const challengeMac = await pinChallengeMac(finished.sessionKey, challenge.id, tamper.macTerms ?? challenge.terms);
+    const body = { deviceSignature, verification: { method: "pin", loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac } };
+    return { body, answer: await call<{ id: string; paymentId: string; method: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, session.token, body) };
+  }
+
+  it("issues the terms with the merchant's registered name, and records a PIN approval once; the payment waits for the issuer", async () => {
+    const paymentId = await newPayment();
+    const challenge = await challengeFor(paymentId);
+    expect(challenge.status).toBe(200);
+    expect(challenge.body.terms).toMatchObject({ paymentId, merchantId: t.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "issuer-test" });
+    expect(challenge.body.terms.exp - challenge.body.terms.iat).toBeLessThanOrEqual(300);
+    const { body, answer } = await approveWithPin(challenge.body);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ paymentId, method: "pin" });
+    const payment = await call<{ status: string }>(t.app, "GET", `/v1/payments/${paymentId}`, t.merchant.secretKey);
+    expect(payment.body.status).toBe("requires_approval");
+    // The same approval again is a replay.
+    const replay = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.body.id}/approve`, payer.token, body);
+    expect([replay.status, replay.body.error.code]).toEqual([409, "approval_challenge_used"]);
+  });
+
+  it("refuses a signature over another amount, merchant or payment", async () => {
+    for (const change of [{ amount: 1 }, { merchantId: "mch_00000000000000000000000000" }, { paymentId: "pay_00000000000000000000000000" }, { merchantName: "Evil Mall" }]) {
+      const challenge = (await challengeFor(await newPayment())).body;
+      const { answer } = await approveWithPin(challenge, { terms: { ...challenge.terms, ...change } });
+      expect([answer.status, answer.body.error.code], JSON.stringify(change)).toEqual([401, "approval_signature_invalid"]);
+    }
+  });
+
+  it("refuses payment A's PIN login used for payment B, and a PIN MAC over other terms", async () => {
+    const a = (await challengeFor(await newPayment())).body;
+    const b = (await challengeFor(await newPayment(1000))).body;
+    const swapped = await approveWithPin(b, { loginFor: a.id });
+    expect(swapped.answer.body.error.code).toBe("pin_login_invalid");
+    const otherMac = await approveWithPin(b, { macTerms: a.terms });
+    expect(otherMac.answer.body.error.code).toBe("user_verification_invalid");
+  });
+
+  it("refuses an approval with no user verification", async () => {
+    const challenge = (await challengeFor(await newPayment())).body;
+    const deviceSignature = await signTerms(phone.privateKey, phone.kid, challenge.terms);
+    const answer = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, payer.token, { deviceSignature });
+    expect([answer.status, answer.body.error.code]).toEqual([400, "parameter_missing"]);
+  });
+
+  it("refuses an expired challenge", async () => {
+    const challenge = (await challengeFor(await newPayment())).body;
+    await t.system.database.db.execute(sql`update approval_challenges set expires_at = now() - interval '1 second' where id = ${challenge.id}`);
+    const { answer } = await approveWithPin(challenge);
+    expect(answer.body.error.code).toBe("approval_challenge_expired");
+  });
+
+  it("refuses another payer's device and a revoked device", async () => {
+    const other = await signedInPayer(t.system, "Other");
+    const otherPhone = await newTestDevice();
+    await bindAndSetPin(t.app, other, otherPhone, PIN);
+    // Another payer cannot even ask for a challenge with my device, nor approve my challenge with theirs.
+    expect((await challengeFor(await newPayment(), phone, other)).body.error.code).toBe("device_not_active");
+    const mine = (await challengeFor(await newPayment())).body;
+    const theirs = await approveWithPin(mine, { signer: otherPhone });
+    expect(theirs.answer.body.error.code).toBe("approval_signature_invalid");
+    const stolenSession = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${mine.id}/approve`, other.token, (await approveWithPin((await challengeFor(await newPayment())).body)).body);
+    expect(stolenSession.body.error.code).toBe("resource_missing");
+
+    // Revocation takes effect at once for the next approval.
+    const tablet = await newTestDevice();
+    const session = await signedInPayer(t.system, "Revoker");
+    await bindAndSetPin(t.app, session, tablet, PIN);
+    const pending = (await challengeFor(await newPayment(), tablet, session)).body;
+    const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", session.token);
+    await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token);
+    const revoked = await approveWithPin(pending, { signer: tablet, session });
+    expect(revoked.answer.body.error.code).toBe("approval_signature_invalid");
+  });
+
+  it("refuses approval of a payment no longer awaiting approval", async () => {
+    const paymentId = await newPayment();
+    const challenge = (await challengeFor(paymentId)).body;
+    await call(t.app, "POST", `/v1/payments/${paymentId}/cancel`, t.merchant.secretKey);
+    const { answer } = await approveWithPin(challenge);
+    expect(answer.body.error.code).toBe("payment_invalid_state");
+  });
+
+});
+
+// Two systems on one database need PostgreSQL (a PGlite folder has one owner), so this runs where it is set.
+describe.each(testBackends().filter((b) => b === "postgres"))("approval replay across pay-server processes [%s]", (backend) => {
+  let t: TestPay;
+  beforeAll(async () => {
+    t = await openTestPay(backend);
+  });
+  afterAll(() => t.close());
+
+  it("a second process refuses a replayed approval and a revoked device", async () => {
+    const payer = await signedInPayer(t.system);
+    const phone = await newTestDevice();
+    await bindAndSetPin(t.app, payer, phone, PIN);
+    const paymentId = (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
+    const challengeFor = async () =>
+      (await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" })).body;
+    const approveBody = async (challenge: Challenge) => {
+      const login = await startLogin(t.app, payer.token, PIN, `approval:${challenge.id}`);
+      const finished = await login.finish();
+      return {
+        deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
+        verification: { method: "pin" as const, loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac: await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms) },
+      };
+    };
+    const first = await challengeFor();
+    const body = await approveBody(first);
+    expect((await call(t.app, "POST", `/v1/payer/approval-challenges/${first.id}/approve`, payer.token, body)).status).toBe(200);
+    const second = await openPaySystem({ ...t.config, dbPoolSize: 2 }, pino({ level: "silent" }));
+    try {
+      const me = await second.payers.authenticate(`Bearer ${payer.token}`);
+      await expect(second.approvals.approve(me, first.id, body)).rejects.toMatchObject({ code: "approval_challenge_used" });
+      // Revoked through the first process, refused by the second at once.
+      const next = await challengeFor();
+      const nextBody = await approveBody(next);
+      const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", payer.token);
+      await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token);
+      await expect(second.approvals.approve(me, next.id, nextBody)).rejects.toMatchObject({ code: "approval_signature_invalid" });
+    } finally {
+      await second.close();
+    }
+  });
+});

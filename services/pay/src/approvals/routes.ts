@@ -1,0 +1,59 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { approvalTermsSchema } from "@mpay/protocol";
+import { errorResponse, idParam } from "../http/route-kit.ts";
+import type { PayerService } from "../payers/service.ts";
+import type { ApprovalService } from "./service.ts";
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
+const ref = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+/** The payer's approval of a payment, from a bound device: never a merchant route. */
+export function approvalRoutes(app: FastifyInstance, payers: PayerService, approvals: ApprovalService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    "/v1/payer/payments/:id/approval-challenges",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "The terms to show and sign. cardRef and issuerId name the card the payer chose (until the card vault names them).",
+        params: idParam,
+        body: z.strictObject({ deviceKey: z.string().max(64), cardRef: ref, issuerId: ref }),
+        response: { 200: z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, expiresAt: z.string() }), ...errors },
+      },
+    },
+    async (request) => {
+      const payer = await payers.authenticate(request.headers.authorization);
+      const { challenge, terms } = await approvals.challenge(payer, request.params.id, request.body);
+      return { id: challenge.id, object: "approval_challenge" as const, terms, expiresAt: challenge.expiresAt.toISOString() };
+    },
+  );
+
+  r.post(
+    "/v1/payer/approval-challenges/:id/approve",
+    {
+      schema: {
+        tags: ["payer"],
+        params: idParam,
+        body: z.strictObject({
+          deviceSignature: z.string().max(4096),
+          verification: z.discriminatedUnion("method", [
+            z.strictObject({ method: z.literal("pin"), loginId: z.string().max(64), finishLoginRequest: z.string().max(1024), challengeMac: z.string().max(128) }),
+            z.strictObject({ method: z.literal("passkey"), assertion: z.record(z.string(), z.unknown()) }),
+          ]),
+        }),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("payment_approval"), paymentId: z.string(), method: z.enum(["pin", "passkey"]), createdAt: z.string() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const payer = await payers.authenticate(request.headers.authorization);
+      const approval = await approvals.approve(payer, request.params.id, request.body);
+      return { id: approval.id, object: "payment_approval" as const, paymentId: approval.paymentId, method: approval.method, createdAt: approval.createdAt.toISOString() };
+    },
+  );
+}

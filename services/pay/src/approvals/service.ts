@@ -1,0 +1,139 @@
+/**
+ * Payment approval by the payer's device (issue 3, deliverable 5; DESIGN.md "Split custody" step 2).
+ *
+ * challenge: for a payment awaiting approval, the server fixes the terms once (canonical JSON of
+ * packages/protocol's approval terms, with the merchant's registered display name, never request text) for one
+ * payer and one active device, valid at most 5 minutes.
+ * approve: validate → load the challenge → check it is unused, unexpired, for a payment still awaiting approval
+ * and a device still active → verify the device's JWS is over exactly those terms → verify fresh user
+ * verification bound to this challenge (a PIN login for `approval:<challengeId>` whose session key MACs the
+ * terms, or a passkey assertion whose challenge is the terms' hash) → spend the challenge (one winner, in any
+ * process) → record the approval.
+ *
+ * The payment stays `requires_approval`: only an issuer's decision (the vault-and-issuer work) moves it on.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
+import type { Db } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { DeviceService } from "../devices/service.ts";
+import type { MerchantService } from "../merchants/service.ts";
+import type { PaymentService } from "../payments/service.ts";
+import type { PayerRow } from "../payers/store.ts";
+import type { PinService } from "../pin/service.ts";
+import { signerOf } from "../devices/signatures.ts";
+import { findChallenge, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
+import { verifyTermsSignature } from "./terms-signature.ts";
+
+const CHALLENGE_TTL_SECONDS = 300;
+
+export type UserVerification =
+  | { method: "pin"; loginId: string; finishLoginRequest: string; challengeMac: string }
+  | { method: "passkey"; assertion: unknown };
+
+/** Verifies a passkey assertion whose WebAuthn challenge must be `expectedChallenge` (the terms' hash). */
+export interface PasskeyVerifier {
+  verifyApproval(payer: PayerRow, assertion: unknown, expectedChallenge: string): Promise<{ passkeyId: string }>;
+}
+
+/** The WebAuthn challenge of a passkey approval: base64url SHA-256 of the canonical terms. */
+export function termsHash(canonical: string): string {
+  return createHash("sha256").update(canonical).digest("base64url");
+}
+
+export class ApprovalService {
+  private passkeys: PasskeyVerifier | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly payments: PaymentService,
+    private readonly merchants: MerchantService,
+    private readonly devices: DeviceService,
+    private readonly pins: PinService,
+  ) {}
+
+  /** Passkeys are verified by their own context, which is wired in after this one. */
+  usePasskeys(verifier: PasskeyVerifier): void {
+    this.passkeys = verifier;
+  }
+
+  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardRef: string; issuerId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms }> {
+    const device = await this.devices.activeDevice(payer.id, input.deviceKey);
+    if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
+    const payment = await this.payments.forApproval(paymentId);
+    const merchant = await this.merchants.get(payment.merchantId);
+    if (!merchant) throw new ApiError("resource_missing", "No such payment.", "id");
+    const now = Math.floor(Date.now() / 1000);
+    const exp = Math.min(now + CHALLENGE_TTL_SECONDS, Math.floor(payment.approvalExpiresAt.getTime() / 1000));
+    const terms: ApprovalTerms = {
+      aud: input.issuerId,
+      cardRef: input.cardRef,
+      paymentId: payment.id,
+      merchantId: merchant.id,
+      merchantName: merchant.displayName,
+      amount: payment.amount,
+      currency: payment.currency,
+      captureMethod: payment.captureMethod as ApprovalTerms["captureMethod"],
+      nonce: randomBytes(16).toString("base64url"),
+      iat: now,
+      exp,
+    };
+    const challenge = await insertChallenge(this.db, {
+      id: newId("approvalChallenge"),
+      paymentId: payment.id,
+      merchantId: merchant.id,
+      payerId: payer.id,
+      deviceId: device.id,
+      terms: canonicalTerms(terms),
+      expiresAt: new Date(exp * 1000),
+    });
+    return { challenge, terms };
+  }
+
+  async approve(payer: PayerRow, challengeId: string, input: { deviceSignature: string; verification: UserVerification }): Promise<ApprovalRow> {
+    const challenge = await findChallenge(this.db, challengeId, payer.id);
+    if (!challenge) throw new ApiError("resource_missing", "No such approval challenge.", "id");
+    if (challenge.usedAt) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
+    if (challenge.expiresAt.getTime() <= Date.now()) throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
+    await this.payments.forApproval(challenge.paymentId);
+    const device = await this.devices.activeDevice(payer.id, signerOf(input.deviceSignature));
+    if (!device || device.id !== challenge.deviceId) {
+      throw new ApiError("approval_signature_invalid", "The terms must be signed by the active device the challenge was issued to.");
+    }
+    await verifyTermsSignature(input.deviceSignature, device, challenge.terms);
+    const method = await this.verifyUser(payer, challenge, input.verification);
+    return this.db.transaction(async (tx) => {
+      if (!(await spendChallenge(tx, challenge.id))) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
+      return insertApproval(tx, {
+        id: newId("approval"),
+        challengeId: challenge.id,
+        paymentId: challenge.paymentId,
+        merchantId: challenge.merchantId,
+        payerId: payer.id,
+        deviceId: device.id,
+        method: method.method,
+        deviceSignature: input.deviceSignature,
+        passkeyAssertion: method.assertion ?? null,
+      });
+    });
+  }
+
+  private async verifyUser(payer: PayerRow, challenge: ChallengeRow, verification: UserVerification): Promise<{ method: "pin" | "passkey"; assertion?: unknown }> {
+    if (verification.method === "pin") {
+      const sessionKey = await this.pins.verifyLogin(payer, verification.loginId, verification.finishLoginRequest, `approval:${challenge.id}`);
+      try {
+        const expected = createHmac("sha256", sessionKey).update(pinApprovalMessage(challenge.id, termsHash(challenge.terms))).digest();
+        const given = Buffer.from(verification.challengeMac, "base64url");
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          throw new ApiError("user_verification_invalid", "The PIN confirmation does not cover this payment's terms.");
+        }
+      } finally {
+        sessionKey.fill(0);
+      }
+      return { method: "pin" };
+    }
+    if (!this.passkeys) throw new ApiError("user_verification_required", "Passkey approval is not available on this server.");
+    await this.passkeys.verifyApproval(payer, verification.assertion, termsHash(challenge.terms));
+    return { method: "passkey", assertion: verification.assertion };
+  }
+}
