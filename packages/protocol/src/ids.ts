@@ -13,6 +13,7 @@ export const ID_PREFIXES = {
   device: "dev",
   approvalChallenge: "chl",
   approval: "apv",
+  pinReset: "prs",
   apiKey: "key",
   event: "evt",
   webhookEndpoint: "we",

@@ -393,3 +393,22 @@ export const paymentApprovals = pgTable("payment_approvals", {
   passkeyAssertion: jsonb("passkey_assertion"),
   createdAt: createdAt(),
 });
+
+/**
+ * A PIN reset requested from a bound device (the payer forgot the PIN): it waits out the waiting period as
+ * `pending`, visible to the payer's devices, which can cancel it; then it replaces the PIN and lifts a lock.
+ */
+export const pinResets = pgTable(
+  "pin_resets",
+  {
+    id: text("id").primaryKey(),
+    payerId: text("payer_id").notNull().references(() => payers.id),
+    registrationRecord: text("registration_record").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    status: text("status").$type<"pending" | "applied" | "canceled">().notNull(),
+    activatesAt: timestamp("activates_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: createdAt(),
+    endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("pin_resets_payer").on(t.payerId, t.status)],
+);

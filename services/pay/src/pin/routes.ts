@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { errorResponse } from "../http/route-kit.ts";
+import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { PinService } from "./service.ts";
 
@@ -51,6 +51,47 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     async (request) => {
       const { loginId, finishLoginRequest, registrationRecord } = request.body;
       await pins.changePin(await payerOf(request.headers.authorization), { loginId, finishLoginRequest }, registrationRecord);
+      return status(request.headers.authorization);
+    },
+  );
+
+  const resetSchema = z.object({ id: z.string(), object: z.literal("pin_reset"), status: z.literal("pending"), activatesAt: z.string(), requestedBy: z.string() });
+  const resetView = (reset: { id: string; activatesAt: Date; requestedBy: string }) => ({
+    id: reset.id,
+    object: "pin_reset" as const,
+    status: "pending" as const,
+    activatesAt: reset.activatesAt.toISOString(),
+    requestedBy: reset.requestedBy,
+  });
+
+  r.post(
+    "/v1/payer/pin/resets",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "Asks for a PIN reset from a bound device; it takes effect after the waiting period unless a device cancels it.",
+        body: z.strictObject({ registrationRecord: opaqueMessage, deviceSignature: z.string().max(4096) }),
+        response: { 200: resetSchema, ...errors },
+      },
+    },
+    async (request) =>
+      resetView(await pins.requestReset(await payerOf(request.headers.authorization), request.body.registrationRecord, request.body.deviceSignature)),
+  );
+
+  r.get(
+    "/v1/payer/pin/resets",
+    { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(resetSchema), hasMore: z.boolean() }), ...errors } } },
+    async (request) => {
+      const pending = await pins.pendingReset(await payerOf(request.headers.authorization));
+      return { object: "list" as const, data: pending ? [resetView(pending)] : [], hasMore: false };
+    },
+  );
+
+  r.post(
+    "/v1/payer/pin/resets/:id/cancel",
+    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({ signature: z.string().max(4096) }), response: { 200: statusSchema, ...errors } } },
+    async (request) => {
+      await pins.cancelReset(await payerOf(request.headers.authorization), request.params.id, request.body.signature);
       return status(request.headers.authorization);
     },
   );

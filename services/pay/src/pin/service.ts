@@ -8,7 +8,7 @@
  * LOGIN_TTL_MS, and a payer has one outstanding at a time. Setting or changing a PIN needs more than a messenger
  * session: an active device's signature, or the current PIN.
  */
-import { randomBytes } from "node:crypto";
+
 import * as opaque from "@serenity-kit/opaque";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -18,7 +18,9 @@ import { providerSecret } from "../keys/provider-secrets.ts";
 import type { DeviceService } from "../devices/service.ts";
 import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
 import type { PayerRow } from "../payers/store.ts";
-import { MAX_PIN_TRIES, clearTries, countTry, findPin, insertPin, markLocked, putLogin, replacePin, takeLogin } from "./store.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { newId } from "@mpay/protocol";
+import { MAX_PIN_TRIES, clearTries, countTry, endReset, findPin, insertPin, insertReset, markLocked, pendingReset, putLogin, replacePin, takeLogin, type PinResetRow } from "./store.ts";
 
 const LOGIN_TTL_MS = 60_000;
 
@@ -38,9 +40,11 @@ export class PinService {
     private readonly keys: KeyProvider,
     private readonly devices: DeviceService,
     private readonly audit: AuditService,
+    private readonly waitingPeriodSeconds: number,
   ) {}
 
   async status(payer: PayerRow): Promise<PinStatus> {
+    await this.applyDueReset(payer);
     const pin = await findPin(this.db, payer.id);
     if (!pin) return { set: false, locked: false, triesLeft: MAX_PIN_TRIES };
     const locked = pin.lockedAt !== null || pin.failedTries >= MAX_PIN_TRIES;
@@ -82,6 +86,7 @@ export class PinService {
    * try is counted, then the server's reply is made and its state stored sealed; only then does the reply leave.
    */
   async startLogin(payer: PayerRow, startLoginRequest: string, purpose: PinPurpose): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
+    await this.applyDueReset(payer);
     const pin = await findPin(this.db, payer.id);
     if (!pin) throw new ApiError("pin_not_set", "Set a payment PIN first.");
     const serverSetup = await this.setup();
@@ -125,6 +130,62 @@ export class PinService {
     return Buffer.from(sessionKey, "base64url");
   }
 
+  /**
+   * Asks for a PIN reset (the payer forgot it, or it is locked): needs `{ purpose: "reset-pin", payerId,
+   * recordHash }` signed by an active device, where recordHash is the base64url SHA-256 of the new registration
+   * record, so nobody can swap the record on the way. The reset waits out the waiting period, during which any of
+   * the payer's devices can cancel it; a messenger session alone can neither ask for nor hurry it.
+   */
+  async requestReset(payer: PayerRow, registrationRecord: string, deviceSignature: string): Promise<PinResetRow> {
+    assertRecord(registrationRecord);
+    const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
+    if (!signer) throw new ApiError("device_signature_invalid", "A PIN reset must be signed by one of your active devices.");
+    await verifyDeviceStatement(deviceSignature, signer, { purpose: "reset-pin", payerId: payer.id, recordHash: recordHash(registrationRecord) });
+    if (!(await findPin(this.db, payer.id))) throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
+    return this.db.transaction(async (tx) => {
+      if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
+      const reset = await insertReset(tx, {
+        id: newId("pinReset"),
+        payerId: payer.id,
+        registrationRecord,
+        requestedBy: `device:${signer.id}`,
+        status: "pending",
+        activatesAt: new Date(Date.now() + this.waitingPeriodSeconds * 1000),
+      });
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_requested", target: reset.id, data: { device: signer.id, activatesAt: reset.activatesAt.toISOString() } });
+      return reset;
+    });
+  }
+
+  /** The payer's pending reset, if any (after applying one whose waiting period has ended). */
+  async pendingReset(payer: PayerRow): Promise<PinResetRow | null> {
+    await this.applyDueReset(payer);
+    return pendingReset(this.db, payer.id);
+  }
+
+  /** Cancels a pending reset on the word of an active device: `{ purpose: "cancel-pin-reset", payerId, resetId }`. */
+  async cancelReset(payer: PayerRow, resetId: string, signature: string): Promise<void> {
+    const signer = await this.devices.activeDevice(payer.id, signerOf(signature));
+    if (!signer) throw new ApiError("device_signature_invalid", "Cancelling a PIN reset must be signed by one of your active devices.");
+    await verifyDeviceStatement(signature, signer, { purpose: "cancel-pin-reset", payerId: payer.id, resetId });
+    const pending = await pendingReset(this.db, payer.id);
+    if (!pending || pending.id !== resetId || pending.activatesAt.getTime() <= Date.now() || !(await endReset(this.db, resetId, "canceled"))) {
+      throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
+    }
+    await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.reset_canceled", target: resetId, data: { device: signer.id } });
+  }
+
+  /** A reset whose waiting period has ended replaces the PIN (and lifts a lock), once, whoever notices first. */
+  private async applyDueReset(payer: PayerRow): Promise<void> {
+    const pending = await pendingReset(this.db, payer.id);
+    if (!pending || pending.activatesAt.getTime() > Date.now()) return;
+    await this.db.transaction(async (tx) => {
+      if (!(await endReset(tx, pending.id, "applied"))) return;
+      await replacePin(tx, payer.id, pending.registrationRecord);
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_applied", target: pending.id, data: {} });
+    });
+  }
+
   private async lock(payer: PayerRow): Promise<void> {
     if (await markLocked(this.db, payer.id)) {
       await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.locked", target: payer.id, data: { tries: MAX_PIN_TRIES } });
@@ -151,6 +212,11 @@ function opaqueCall<T>(call: () => T): T {
   } catch {
     throw new ApiError("opaque_message_invalid", "The PIN message from the wallet is malformed.");
   }
+}
+
+/** What a reset's device signature names: the base64url SHA-256 of the new registration record. */
+export function recordHash(record: string): string {
+  return createHash("sha256").update(record).digest("base64url");
 }
 
 function assertRecord(record: string): void {

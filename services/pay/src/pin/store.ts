@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { payerPins, pinLogins } from "../db/schema.ts";
+import { payerPins, pinLogins, pinResets } from "../db/schema.ts";
 
 export type PinRow = typeof payerPins.$inferSelect;
 
@@ -60,4 +60,26 @@ export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert)
 export async function takeLogin(db: Executor, payerId: string, loginId: string): Promise<typeof pinLogins.$inferSelect | null> {
   const rows = await db.delete(pinLogins).where(and(eq(pinLogins.payerId, payerId), eq(pinLogins.loginId, loginId))).returning();
   return rows[0] ?? null;
+}
+
+export type PinResetRow = typeof pinResets.$inferSelect;
+
+export async function pendingReset(db: Executor, payerId: string): Promise<PinResetRow | null> {
+  const rows = await db.select().from(pinResets).where(and(eq(pinResets.payerId, payerId), eq(pinResets.status, "pending")));
+  return rows[0] ?? null;
+}
+
+export async function insertReset(db: Executor, row: typeof pinResets.$inferInsert): Promise<PinResetRow> {
+  const [inserted] = await db.insert(pinResets).values(row).returning();
+  return inserted!;
+}
+
+/** Ends a pending reset (applied or canceled); true only for the one caller that ended it. */
+export async function endReset(db: Executor, id: string, status: "applied" | "canceled"): Promise<boolean> {
+  const rows = await db
+    .update(pinResets)
+    .set({ status, endedAt: sql`now()` })
+    .where(and(eq(pinResets.id, id), eq(pinResets.status, "pending")))
+    .returning({ id: pinResets.id });
+  return rows.length === 1;
 }
