@@ -19,6 +19,7 @@ import { payerRoutes } from "./payers/routes.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
+import { passkeyRoutes } from "./passkeys/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -108,6 +109,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     deviceRoutes(payer, system.payers, system.devices);
     pinRoutes(payer, system.payers, system.pins);
     approvalRoutes(payer, system.payers, system.approvals);
+    passkeyRoutes(payer, system.payers, system.passkeys);
   });
 
   return app;

@@ -33,6 +33,8 @@ export interface PayConfig {
   payerSessionTtlSeconds: number;
   /** How long a device approved by another device waits before it can pay (others can cancel meanwhile). */
   deviceWaitingPeriodSeconds: number;
+  /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
+  passkeys: { rpId: string; rpName: string; origins: string[] };
 }
 
 /** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
@@ -89,5 +91,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
+    // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
+    passkeys: {
+      rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",
+      rpName: env["MPAY_PASSKEY_RP_NAME"] ?? "MPay",
+      origins: (env["MPAY_PASSKEY_ORIGINS"] ?? "http://localhost:4300").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+    },
   };
 }

@@ -17,6 +17,7 @@ import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
 import { ApprovalService } from "./approvals/service.ts";
+import { PasskeyService } from "./passkeys/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
@@ -37,6 +38,7 @@ export interface PaySystem {
   devices: DeviceService;
   pins: PinService;
   approvals: ApprovalService;
+  passkeys: PasskeyService;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -70,12 +72,15 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
     const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds);
     const approvals = new ApprovalService(db, payments, merchants, devices, pins);
+    const passkeys = new PasskeyService(db, devices, audit, config.passkeys);
+    approvals.usePasskeys(passkeys);
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
         { name: "expire payments", run: () => payments.expireDue() },
         { name: "forget idempotency keys", run: () => purgeIdempotencyKeys(db) },
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
+        { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -95,6 +100,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       devices,
       pins,
       approvals,
+      passkeys,
       deliveryWorker,
       maintenance,
       startWorkers() {

@@ -3,7 +3,10 @@ import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pinChallengeMac, signTerms } from "@mpay/wallet";
 import type { ApprovalTerms } from "@mpay/protocol";
+import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { openPaySystem } from "../system.ts";
+import { SoftwareAuthenticator } from "../testing/software-authenticator.ts";
+import { approvalChallengeOf } from "../passkeys/service.ts";
 import { testBackends } from "../testing/databases.ts";
 import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../testing/payer-device.ts";
 import { call, openTestPay, paymentBody, signedInPayer, type TestPay } from "../testing/system.ts";
@@ -112,6 +115,27 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token);
     const revoked = await approveWithPin(pending, { signer: tablet, session });
     expect(revoked.answer.body.error.code).toBe("approval_signature_invalid");
+  });
+
+  it("records a passkey approval whose assertion covers the terms, with user verification", async () => {
+    const authenticator = new SoftwareAuthenticator("http://localhost:4300");
+    const options = await call<PublicKeyCredentialCreationOptionsJSON>(t.app, "POST", "/v1/payer/passkeys/registration-options", payer.token, {
+      deviceSignature: await phone.sign({ purpose: "add-passkey", payerId: payer.payerId }),
+    });
+    expect((await call(t.app, "POST", "/v1/payer/passkeys", payer.token, { response: authenticator.create(options.body) })).status).toBe(200);
+    const approveWith = async (challenge: Challenge, assertion: unknown) =>
+      call<{ method: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, payer.token, {
+        deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
+        verification: { method: "passkey", assertion },
+      });
+    const a = (await challengeFor(await newPayment())).body;
+    const b = (await challengeFor(await newPayment(2000))).body;
+    const noUv = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }, { userVerified: false }));
+    expect(noUv.status).toBe(401);
+    const otherTerms = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(b.terms), rpId: "localhost" }));
+    expect(otherTerms.status).toBe(401);
+    const good = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }));
+    expect([good.status, good.body.method]).toEqual([200, "passkey"]);
   });
 
   it("refuses approval of a payment no longer awaiting approval", async () => {

@@ -12,7 +12,7 @@
  *
  * The payment stays `requires_approval`: only an issuer's decision (the vault-and-issuer work) moves it on.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -24,6 +24,7 @@ import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
 import { findChallenge, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
 import { verifyTermsSignature } from "./terms-signature.ts";
+import { termsHash } from "./terms-hash.ts";
 
 const CHALLENGE_TTL_SECONDS = 300;
 
@@ -34,11 +35,6 @@ export type UserVerification =
 /** Verifies a passkey assertion whose WebAuthn challenge must be `expectedChallenge` (the terms' hash). */
 export interface PasskeyVerifier {
   verifyApproval(payer: PayerRow, assertion: unknown, expectedChallenge: string): Promise<{ passkeyId: string }>;
-}
-
-/** The WebAuthn challenge of a passkey approval: base64url SHA-256 of the canonical terms. */
-export function termsHash(canonical: string): string {
-  return createHash("sha256").update(canonical).digest("base64url");
 }
 
 export class ApprovalService {

@@ -1,0 +1,266 @@
+/**
+ * Passkeys (WebAuthn, user verification required): the biometric alternative to the payment PIN (DESIGN.md
+ * "Authentication without plugins"; issue 3, deliverable 4).
+ *
+ * Adding one needs more than a messenger session: the registration options are issued only for a statement
+ * `{ purpose: "add-passkey", payerId }` signed by one of the payer's active devices, and the registration
+ * challenge they carry is stored, single-use, for 5 minutes, one outstanding per payer.
+ *
+ * Approving a payment: the WebAuthn challenge is not stored here. It is the base64url SHA-256 of the canonical
+ * approval terms (`approvalChallengeOf`), so the assertion covers exactly those terms and the issuer can check
+ * it against the same bytes (DESIGN.md "Split custody" point 3). Single use is the approval challenge's business
+ * (the approvals context spends it once); here the sign counter only moves forward, which catches a cloned
+ * authenticator and a replay from one that counts.
+ */
+import {
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type RegistrationResponseJSON,
+} from "@simplewebauthn/server";
+import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
+import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
+import type { Db } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import { termsHash } from "../approvals/terms-hash.ts";
+import type { AuditService } from "../audit/service.ts";
+import type { DeviceService } from "../devices/service.ts";
+import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
+import type { PayerRow } from "../payers/store.ts";
+import { authenticationResponseSchema } from "./schemas.ts";
+import {
+  advanceSignCount,
+  findPasskey,
+  insertPasskey,
+  lockPasskeysOf,
+  passkeysOf,
+  purgeChallenges,
+  putRegistrationChallenge,
+  revokePasskey,
+  takeChallenge,
+  type PasskeyRow,
+} from "./store.ts";
+
+/** A registration must finish within this time (also the ceremony timeout the browser is given). */
+const REGISTRATION_TTL_MS = 5 * 60_000;
+
+/**
+ * At most this many live passkeys per payer: each is a way to approve payments, so the number is bounded to
+ * what one person has (a phone, a laptop, a security key or two, with room for replacements).
+ */
+export const MAX_PASSKEYS = 10;
+
+/**
+ * ES256 and RS256 only: the card issuer verifies these assertions too (DESIGN.md "Split custody" point 3), and
+ * every WebAuthn authenticator and verifier supports them; EdDSA and ML-DSA would only widen what issuers must do.
+ */
+const ALGORITHMS = [-7, -257];
+
+/** Which site passkeys belong to: the wallet's origin(s) and their registrable domain. */
+export interface RelyingParty {
+  rpId: string;
+  rpName: string;
+  origins: string[];
+}
+
+/** The WebAuthn challenge of a payment approval: base64url SHA-256 of the canonical (RFC 8785) terms. */
+export function approvalChallengeOf(terms: ApprovalTerms): string {
+  return termsHash(canonicalTerms(terms));
+}
+
+export class PasskeyService {
+  constructor(
+    private readonly db: Db,
+    private readonly devices: DeviceService,
+    private readonly audit: AuditService,
+    private readonly rp: RelyingParty,
+  ) {
+    if (rp.origins.length === 0) throw new Error("a relying party needs at least one origin");
+  }
+
+  /** Creation options for the wallet's `startRegistration()`; `deviceSignature` is an active device's `add-passkey`. */
+  async registrationOptions(payer: PayerRow, deviceSignature: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
+    if (!signer) throw new ApiError("device_signature_invalid", "Adding a passkey must be signed by one of your active devices.");
+    await verifyDeviceStatement(deviceSignature, signer, { purpose: "add-passkey", payerId: payer.id });
+    const live = (await passkeysOf(this.db, payer.id)).filter((p) => p.revokedAt === null);
+    if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
+    const options = await generateRegistrationOptions({
+      rpName: this.rp.rpName,
+      rpID: this.rp.rpId,
+      // The user handle is the opaque payer id: no name, phone or e-mail goes into the authenticator's handle.
+      userID: new TextEncoder().encode(payer.id),
+      userName: payer.displayName,
+      userDisplayName: payer.displayName,
+      timeout: REGISTRATION_TTL_MS,
+      attestationType: "none",
+      // Only live ones: a revoked credential's authenticator may make a new credential in its place.
+      excludeCredentials: live.map((p) => ({ id: p.id, transports: p.transports })),
+      authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
+      supportedAlgorithmIDs: ALGORITHMS,
+    });
+    await putRegistrationChallenge(this.db, {
+      challenge: options.challenge,
+      payerId: payer.id,
+      purpose: `register:${signer.id}`,
+      expiresAt: new Date(Date.now() + REGISTRATION_TTL_MS),
+    });
+    return options;
+  }
+
+  /**
+   * Verifies the new credential against the payer's outstanding registration challenge and stores it. The
+   * challenge is spent before anything is verified, so a failed attempt uses it up too: new options, new try.
+   */
+  async finishRegistration(payer: PayerRow, response: RegistrationResponseJSON): Promise<PasskeyRow> {
+    const challenge = challengeIn(response.response.clientDataJSON);
+    const taken = challenge ? await takeChallenge(this.db, payer.id, challenge) : null;
+    if (!taken || !taken.purpose.startsWith("register:") || taken.expiresAt.getTime() < Date.now()) {
+      throw new ApiError("passkey_challenge_invalid", "This passkey registration is unknown, used or expired; ask for new registration options.");
+    }
+    let info;
+    try {
+      const result = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: taken.challenge,
+        expectedOrigin: this.rp.origins,
+        expectedRPID: this.rp.rpId,
+        requireUserPresence: true,
+        requireUserVerification: true,
+        supportedAlgorithmIDs: ALGORITHMS,
+      });
+      if (!result.verified) throw new Error("attestation not verified");
+      info = result.registrationInfo;
+    } catch {
+      // The library's own message quotes what the wallet sent; the answer names the rule instead.
+      if (registrationUserVerified(response.response.attestationObject) === false) throw uvRequired();
+      throw new ApiError("passkey_invalid", "The passkey registration could not be verified for this site.");
+    }
+    const deviceId = taken.purpose.slice("register:".length);
+    const credential = info.credential;
+    return this.db.transaction(async (tx) => {
+      await lockPasskeysOf(tx, payer.id);
+      const live = (await passkeysOf(tx, payer.id)).filter((p) => p.revokedAt === null);
+      if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
+      const row = await insertPasskey(tx, {
+        id: credential.id,
+        payerId: payer.id,
+        publicKey: Buffer.from(credential.publicKey).toString("base64url"),
+        signCount: credential.counter,
+        transports: (credential.transports ?? []).slice(0, 8),
+        deviceType: info.credentialDeviceType,
+        backedUp: info.credentialBackedUp ? 1 : 0,
+      });
+      if (!row) throw new ApiError("passkey_already_registered", "This passkey is already registered.");
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "passkey.added",
+        target: row.id,
+        data: { device: deviceId, aaguid: info.aaguid, deviceType: info.credentialDeviceType, backedUp: info.credentialBackedUp },
+      });
+      return row;
+    });
+  }
+
+  /**
+   * Verifies a passkey assertion approving a payment: user verification done, over `expectedChallenge` (the
+   * terms' hash, `approvalChallengeOf`), for this site, by an unrevoked passkey of this payer, with a sign counter
+   * that moves forward. `assertion` comes from the wire and is checked here. Throws ApiError passkey_invalid,
+   * passkey_user_verification_required or passkey_counter_invalid.
+   */
+  async verifyApproval(payer: PayerRow, assertion: unknown, expectedChallenge: string): Promise<{ passkeyId: string }> {
+    const parsed = authenticationResponseSchema.safeParse(assertion);
+    if (!parsed.success) throw new ApiError("passkey_invalid", "The passkey assertion is malformed.");
+    const response = parsed.data;
+    const passkey = await findPasskey(this.db, response.id);
+    if (!passkey || passkey.payerId !== payer.id) throw new ApiError("passkey_invalid", "This passkey is not registered to you.");
+    if (passkey.revokedAt !== null) throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    if (response.response.userHandle !== undefined && response.response.userHandle !== Buffer.from(payer.id).toString("base64url")) {
+      throw new ApiError("passkey_invalid", "This passkey was made for another account.");
+    }
+    let newCounter: number;
+    try {
+      const result = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge,
+        expectedOrigin: this.rp.origins,
+        expectedRPID: this.rp.rpId,
+        requireUserVerification: true,
+        // Counter 0 here turns the library's own counter check off: advanceSignCount makes it, atomically, below.
+        credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, "base64url"), counter: 0, transports: passkey.transports },
+      });
+      if (!result.verified) throw new Error("signature not verified");
+      newCounter = result.authenticationInfo.newCounter;
+    } catch {
+      if (assertionUserVerified(response.response.authenticatorData) === false) throw uvRequired();
+      throw new ApiError("passkey_invalid", "The passkey assertion does not verify for these payment terms on this site.");
+    }
+    if (await advanceSignCount(this.db, passkey.id, payer.id, newCounter)) return { passkeyId: passkey.id };
+
+    const now = await findPasskey(this.db, passkey.id);
+    if (!now || now.revokedAt !== null) throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    await this.audit.record({
+      actor: `payer:${payer.id}`,
+      action: "passkey.counter_rejected",
+      target: passkey.id,
+      data: { stored: now.signCount, presented: newCounter },
+    });
+    throw new ApiError("passkey_counter_invalid", "The passkey's signature counter did not advance: the assertion is replayed or the authenticator was cloned.");
+  }
+
+  /** The payer's passkeys, revoked ones included (they show as revoked). */
+  list(payer: PayerRow): Promise<PasskeyRow[]> {
+    return passkeysOf(this.db, payer.id);
+  }
+
+  /** Revokes a passkey at once: every later assertion by it is refused. */
+  async revoke(payer: PayerRow, id: string): Promise<PasskeyRow> {
+    return this.db.transaction(async (tx) => {
+      const owned = await findPasskey(tx, id);
+      if (!owned || owned.payerId !== payer.id) throw new ApiError("resource_missing", "No such passkey.", "id");
+      const revoked = await revokePasskey(tx, id, payer.id);
+      if (!revoked) throw new ApiError("passkey_not_active", "The passkey is already revoked.");
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "passkey.revoked", target: id, data: {} });
+      return revoked;
+    });
+  }
+
+  /** Forgets registration challenges that expired unanswered (for the maintenance worker). */
+  purgeExpiredChallenges(now = new Date()): Promise<number> {
+    return purgeChallenges(this.db, now);
+  }
+}
+
+function uvRequired(): ApiError {
+  return new ApiError("passkey_user_verification_required", "The authenticator did not verify the user (biometric or device PIN); passkeys need user verification.");
+}
+
+/** The `challenge` of a base64url clientDataJSON, or null when it is not one. */
+function challengeIn(clientDataJSON: string): string | null {
+  try {
+    const data = JSON.parse(Buffer.from(clientDataJSON, "base64url").toString("utf8")) as { challenge?: unknown };
+    return typeof data.challenge === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(data.challenge) ? data.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The UV flag (bit 2 of the flags byte after the 32-byte RP ID hash, WebAuthn §6.1), or null if unreadable. */
+function userVerifiedIn(authData: Uint8Array): boolean | null {
+  const flags = authData.length >= 37 ? authData[32] : undefined;
+  return flags === undefined ? null : (flags & 0x04) !== 0;
+}
+
+function assertionUserVerified(authenticatorData: string): boolean | null {
+  return userVerifiedIn(Buffer.from(authenticatorData, "base64url"));
+}
+
+function registrationUserVerified(attestationObject: string): boolean | null {
+  try {
+    const authData = decodeAttestationObject(Buffer.from(attestationObject, "base64url")).get("authData");
+    return authData instanceof Uint8Array ? userVerifiedIn(authData) : null;
+  } catch {
+    return null;
+  }
+}
