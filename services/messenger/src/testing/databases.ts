@@ -1,47 +1,8 @@
-/**
- * Databases for the messenger's tests: PGlite always, and the real PostgreSQL server too whenever DATABASE_URL is
- * set (CI sets it). Each call makes a fresh database, so test files running in parallel never see each other's
- * rows. Test names carry `[pglite]`/`[postgres]` so that scripts/backend-reporter.ts can count them.
- */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
+/** Fresh test databases (@mpay/service-kit/testing), named after the messenger. */
+import { freshDatabase as fresh, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 
-export type Backend = "pglite" | "postgres";
+export { testBackends, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 
-export function testBackends(): Backend[] {
-  return process.env["DATABASE_URL"] ? ["pglite", "postgres"] : ["pglite"];
-}
-
-export interface FreshDatabase {
-  /** PostgreSQL URL of the new database; undefined for PGlite (the caller picks memory or a folder). */
-  url: string | undefined;
-  drop(): Promise<void>;
-}
-
-export async function freshDatabase(backend: Backend): Promise<FreshDatabase> {
-  if (backend === "pglite") return { url: undefined, drop: async () => {} };
-  const serverUrl = process.env["DATABASE_URL"];
-  if (!serverUrl) throw new Error("DATABASE_URL is not set");
-  const name = `messenger_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+export function freshDatabase(backend: Backend): Promise<FreshDatabase> {
+  return fresh(backend, "messenger_test");
 }

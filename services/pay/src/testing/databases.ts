@@ -1,47 +1,8 @@
-/**
- * Databases for tests. Every suite that touches storage runs on PGlite, and also on the real PostgreSQL server
- * whenever DATABASE_URL is set (CI sets it). Each call makes a fresh database, so test files running in parallel,
- * and runs after each other, never see each other's rows.
- */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
+/** Fresh test databases (@mpay/service-kit/testing), named after the pay server. */
+import { freshDatabase as fresh, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 
-export type Backend = "pglite" | "postgres";
+export { testBackends, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 
-/** The backends this run covers; test names carry `[postgres]`/`[pglite]` so the reporter can count them. */
-export function testBackends(): Backend[] {
-  return process.env["DATABASE_URL"] ? ["pglite", "postgres"] : ["pglite"];
-}
-
-export interface FreshDatabase {
-  url: string | undefined;
-  drop(): Promise<void>;
-}
-
-export async function freshDatabase(backend: Backend): Promise<FreshDatabase> {
-  if (backend === "pglite") return { url: undefined, drop: async () => {} };
-  const serverUrl = process.env["DATABASE_URL"];
-  if (!serverUrl) throw new Error("DATABASE_URL is not set");
-  const name = `mpay_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+export function freshDatabase(backend: Backend): Promise<FreshDatabase> {
+  return fresh(backend, "mpay_test");
 }

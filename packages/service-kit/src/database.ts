@@ -1,0 +1,74 @@
+/**
+ * One database handle over either driver: node-postgres for PostgreSQL (production, `…_DATABASE_URL`), PGlite
+ * (real PostgreSQL in WASM) in a data folder as the zero-setup default. Each service passes its own drizzle
+ * schema and migrations folder: services share this plumbing, never their tables (DESIGN.md "Storage").
+ */
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+
+export type Db<S extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, S>;
+export type Tx<S extends Record<string, unknown>> = PgTransaction<PgQueryResultHKT, S, ExtractTablesWithRelations<S>>;
+
+export interface Database<S extends Record<string, unknown>> {
+  readonly db: Db<S>;
+  readonly kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export interface OpenOptions<S extends Record<string, unknown>> {
+  schema: S;
+  /** `postgres://…`; when absent, PGlite in `dataDir` (or in memory when `dataDir` is also absent). */
+  url?: string | undefined;
+  dataDir?: string | undefined;
+  /** Connections per process; PostgreSQL allows 100 in all, shared by every process and test. */
+  poolSize?: number;
+}
+
+export async function openDatabase<S extends Record<string, unknown>>(options: OpenOptions<S>): Promise<Database<S>> {
+  const { schema } = options;
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, idleTimeoutMillis: 10_000 });
+    // An error on an idle client (the server restarted) must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    const db = drizzlePg(pool, { schema }) as unknown as Db<S>;
+    return { db, kind: "postgres", close: () => pool.end() };
+  }
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const client = await PGlite.create(options.dataDir ?? "memory://");
+  const db = drizzlePglite(client, { schema }) as unknown as Db<S>;
+  return { db, kind: "pglite", close: () => client.close() };
+}
+
+/**
+ * Applies pending migrations. On PostgreSQL every process of a service that starts at once takes the same
+ * advisory lock (`lockId`, one per service), so one migrates at a time; the lock is held on one dedicated
+ * connection, since the migrator runs its own transaction and a pool may hand out different connections.
+ */
+export async function migrateDatabase<S extends Record<string, unknown>>(database: Database<S>, migrationsFolder: string, lockId: number): Promise<void> {
+  if (database.kind === "pglite") {
+    await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], { migrationsFolder });
+    return;
+  }
+  const pool = (database.db as unknown as { $client: pg.Pool }).$client;
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [lockId]);
+    await migratePg(database.db as unknown as Parameters<typeof migratePg>[0], { migrationsFolder });
+  } finally {
+    await client.query("select pg_advisory_unlock($1)", [lockId]).catch(() => {});
+    client.release();
+  }
+}
+
+/** Runs raw SQL and returns its rows (both drivers answer `{ rows }`; drizzle types it loosely). */
+export async function queryRows<T>(db: { execute(query: SQL): Promise<unknown> }, query: SQL): Promise<T[]> {
+  const result = await db.execute(query);
+  return (result as { rows: T[] }).rows;
+}
