@@ -111,6 +111,11 @@ describe.each(testBackends())("payer sign-in through the messenger [%s]", (backe
     expect(rows).not.toContain(session.body.sessionToken);
     expect(pay.logLines.join("\n")).not.toContain(session.body.sessionToken);
     expect(pay.logLines.join("\n")).not.toContain(account.password);
+    // The callback's code and state travel in the query string, which request logs leave out.
+    const params = new URLSearchParams(query!);
+    expect(pay.logLines.join("\n")).not.toContain(params.get("code")!);
+    expect(pay.logLines.join("\n")).not.toContain(params.get("state")!);
+    expect(pay.logLines.join("\n")).toContain("/v1/payer/auth/callback");
   });
 
   it("says clearly when the messenger cannot be reached", async () => {

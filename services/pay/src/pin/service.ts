@@ -74,7 +74,7 @@ export class PinService {
   /** Replaces the PIN after a verified login with the current one (purpose `pin-change`). */
   async changePin(payer: PayerRow, login: { loginId: string; finishLoginRequest: string }, registrationRecord: string): Promise<void> {
     assertRecord(registrationRecord);
-    await this.verifyLogin(payer, login.loginId, login.finishLoginRequest, "pin-change");
+    (await this.verifyLogin(payer, login.loginId, login.finishLoginRequest, "pin-change")).fill(0);
     await this.db.transaction(async (tx) => {
       await replacePin(tx, payer.id, registrationRecord);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.changed", target: payer.id, data: {} });
