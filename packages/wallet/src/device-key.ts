@@ -107,7 +107,7 @@ export async function signTerms(privateKey: CryptoKey, kid: string, terms: Appro
 
 /**
  * A device-signed request other than a payment approval. `purpose` names what the device vouches for (for example
- * `bind-device` or `cancel-pending-change`), so that a statement made for one purpose is never accepted for
+ * `bind-device`, `set-pin` or `cancel-device`), so that a statement made for one purpose is never accepted for
  * another; the wallet adds `iat` itself.
  */
 export type DeviceStatement = { readonly purpose: string; readonly iat?: never } & { readonly [field: string]: JsonValue };

@@ -20,7 +20,18 @@ async function importGraph(entry: string, seen = new Map<string, string[]>()): P
 describe("the public API", () => {
   it("loads nothing from node: in the browser entry", async () => {
     const graph = await importGraph("index.ts");
-    expect([...graph.keys()].sort()).toEqual(["bytes.ts", "device-key.ts", "errors.ts", "index.ts", "indexed-db-key-store.ts", "key-store.ts", "pin.ts", "secrets.ts"]);
+    expect([...graph.keys()].sort()).toEqual([
+      "bytes.ts",
+      "device-key.ts",
+      "errors.ts",
+      "index.ts",
+      "indexed-db-key-store.ts",
+      "key-store.ts",
+      "pay-client.ts",
+      "pin.ts",
+      "secrets.ts",
+      "wallet.ts",
+    ]);
     for (const [file, specifiers] of graph) expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });
   });
 
@@ -31,7 +42,7 @@ describe("the public API", () => {
   });
 
   it("exports the key stores, device key, PIN and secret helpers", () => {
-    for (const name of ["IndexedDbKeyStore", "createDeviceKey", "loadDeviceKey", "signTerms", "signStatement", "startPinLogin", "finishPinLogin", "pinChallengeMac", "wipe", "WalletError"]) {
+    for (const name of ["IndexedDbKeyStore", "createDeviceKey", "loadDeviceKey", "signTerms", "signStatement", "startPinLogin", "finishPinLogin", "pinChallengeMac", "wipe", "WalletError", "PayApiError", "PayClient", "Wallet"]) {
       expect(typeof (wallet as Record<string, unknown>)[name]).toBe("function");
     }
     expect("FileKeyStore" in wallet).toBe(false);

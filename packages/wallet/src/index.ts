@@ -3,7 +3,32 @@
  * base for browsers and Node: WebCrypto (`globalThis.crypto.subtle`), `jose` and `@serenity-kit/opaque`, nothing
  * from `node:`. The Node-only file key store is exported from `@mpay/wallet/node`.
  */
-export { WalletError, isWalletError, WALLET_ERROR_CODES, type WalletErrorCode } from "./errors.ts";
+export {
+  PAY_CLIENT_ERROR_CODES,
+  PayApiError,
+  WalletError,
+  isPayApiError,
+  isWalletError,
+  WALLET_ERROR_CODES,
+  type PayClientErrorCode,
+  type WalletErrorCode,
+} from "./errors.ts";
+export { Wallet, type ApprovePaymentOptions, type WalletOptions } from "./wallet.ts";
+export {
+  PayClient,
+  type ApprovalChallenge,
+  type Device,
+  type DeviceStatus,
+  type Payer,
+  type PayerSession,
+  type PayClientOptions,
+  type PaymentApproval,
+  type PinLogin,
+  type PinLoginPurpose,
+  type PinStatus,
+  type SignInStart,
+  type UserVerification,
+} from "./pay-client.ts";
 export { wipe, withWiped } from "./secrets.ts";
 export { keyExtractabilityFor, type JsonValue, type KeyStore, type StoredRecord } from "./key-store.ts";
 export { IndexedDbKeyStore, type IndexedDbKeyStoreOptions } from "./indexed-db-key-store.ts";

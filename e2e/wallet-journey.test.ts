@@ -1,0 +1,247 @@
+/**
+ * The payer's journey across real processes (issue 3, first test bullet): the messenger (OpenID Connect provider,
+ * its real login form) and the pay server each run as their own process; the payer signs in through the login
+ * form, and from then on only the wallet SDK talks to the pay server — sign-in (code + PKCE), first device, PIN
+ * over OPAQUE, approval of a merchant's payment — then a second device that cannot bind without the first one's
+ * word, waits, and is canceled from the first. At the end, every log line both processes wrote and every stored
+ * row of both databases are searched for the PIN and for the devices' private keys, and hold none.
+ *
+ * PGlite: each process has its own data folder. PostgreSQL (DATABASE_URL set): a fresh database for each.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApprovalTerms } from "@mpay/protocol";
+import { DEVICE_KEY_RECORD, isPayApiError, PayClient, Wallet, type KeyStore, type PinKeyStretching } from "@mpay/wallet";
+import { FileKeyStore } from "@mpay/wallet/node";
+import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
+import { createAccount, type TestAccount } from "../services/messenger/src/testing/rp.ts";
+import { api } from "./support/http.ts";
+import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
+import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
+import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
+import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
+
+const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
+const keyStretching: PinKeyStretching = "memory-constrained";
+/** Every process logs at debug: the most it ever writes is what is searched for secrets. */
+const LOG_LEVEL = "debug";
+const MERCHANT_NAME = "Seoul Linen Mall";
+const PIN = "582947";
+const card = { cardRef: "card_journey", issuerId: "issuer-journey" };
+
+/**
+ * Puts a device key into `store` the way createDeviceKey does, but keeps a copy of the private scalar `d` for the
+ * leak search. The file store keeps keys exported (encrypted) anyway and hands them back non-extractable, so the
+ * wallet below works with exactly what it would have made itself; the library is not changed for the test.
+ */
+async function plantDeviceKey(store: KeyStore): Promise<string> {
+  const keyPair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const { d } = await crypto.subtle.exportKey("jwk", keyPair.privateKey);
+  await store.put(DEVICE_KEY_RECORD, { type: "keyPair", keyPair });
+  if (typeof d !== "string") throw new Error("no private scalar");
+  return d;
+}
+
+/** The encodings a leaked 32-byte key would most likely take in a log line or a row (`bytea` prints as hex). */
+function keyEncodings(d: string): string[] {
+  const bytes = Buffer.from(d, "base64url");
+  const hex = bytes.toString("hex");
+  return [d, bytes.toString("base64"), bytes.toString("base64").replace(/=+$/, ""), hex, hex.toUpperCase()];
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe.each(testBackends())("the wallet's journey across the messenger and pay-server processes [%s]", (backend) => {
+  let dir: string;
+  let payDatabase: FreshDatabase;
+  let messengerDatabase: FreshDatabase;
+  let messenger: MessengerProcess;
+  let pay: PayProcess;
+  let cliOutput = "";
+  let merchant: { id: string; secretKey: string };
+  let account: TestAccount;
+  let callbackPrefix: string;
+  /** The private scalars of the device keys made in this journey. */
+  const deviceSecrets: string[] = [];
+  let phone: Wallet;
+  let payerId: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mpay-e2e-wallet-"));
+    [payDatabase, messengerDatabase] = await Promise.all([freshDatabase(backend), freshDatabase(backend)]);
+    const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
+    const payUrl = `http://127.0.0.1:${payPort}`;
+    const issuer = `http://127.0.0.1:${messengerPort}`;
+    callbackPrefix = `${payUrl}/v1/payer/auth/callback`;
+    const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    const payEnv: Record<string, string> = {
+      MPAY_DATA_DIR: join(dir, "pay"),
+      ...(payDatabase.url ? { DATABASE_URL: payDatabase.url } : {}),
+      LOG_LEVEL,
+    };
+
+    // The operator makes the merchant with the CLI (`mpay merchant create --json`) before the server holds the
+    // PGlite folder; the messenger starts meanwhile.
+    const [created, startedMessenger] = await Promise.all([
+      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", MERCHANT_NAME, "--origin", SHOP_ORIGIN, "--json"], {
+        env: { PATH: process.env["PATH"] ?? "", ...payEnv },
+      }),
+      startMessengerProcess({
+        MESSENGER_PORT: String(messengerPort),
+        MESSENGER_DATA_DIR: join(dir, "messenger"),
+        ...(messengerDatabase.url ? { MESSENGER_DATABASE_URL: messengerDatabase.url } : {}),
+        MESSENGER_PAY_CLIENT_SECRET: clientSecret,
+        MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
+        LOG_LEVEL,
+      }),
+    ]);
+    messenger = startedMessenger;
+    cliOutput = created.stdout + created.stderr;
+    merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
+    expect(messenger.url).toBe(issuer);
+
+    pay = await startPayProcess({
+      ...payEnv,
+      PAY_PORT: String(payPort),
+      MPAY_PUBLIC_URL: payUrl,
+      MPAY_MESSENGER_ISSUER: issuer,
+      MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
+      MPAY_DEVICE_WAITING_PERIOD_SECONDS: "86400",
+    });
+    expect(pay.url).toBe(payUrl);
+    account = await createAccount(messenger.url, "Han Jisoo");
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([pay?.stop(), messenger?.stop()]);
+    await Promise.allSettled([payDatabase?.drop(), messengerDatabase?.drop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A wallet on a new device: a FileKeyStore of its own, with a device key whose `d` the test keeps. */
+  async function newDevice(name: string): Promise<Wallet> {
+    const keyStore = new FileKeyStore(join(dir, "devices", name, "keys.json"), FileKeyStore.newDeviceSecret());
+    deviceSecrets.push(await plantDeviceKey(keyStore));
+    return new Wallet({ keyStore, client: new PayClient({ baseUrl: pay.url }), keyStretching });
+  }
+
+  /** The payer at the messenger's real login form (the part no SDK can do); returns the redirect back to MPay. */
+  async function logIn(authorizationUrl: string, options: { wrongPasswordFirst?: boolean } = {}): Promise<URL> {
+    const browser = new Browser();
+    const opened = await browser.open(authorizationUrl, callbackPrefix);
+    let page = opened.page!;
+    if (options.wrongPasswordFirst) {
+      const wrong = await browser.submit(page, readForm(page.body, /\/login$/), { phone: account.phoneNumber, password: "not-the-password" }, callbackPrefix);
+      expect(wrong.callback).toBeUndefined();
+      expect(wrong.page?.status).toBe(401);
+      page = wrong.page!;
+    }
+    const submitted = await browser.submit(page, readForm(page.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, callbackPrefix);
+    expect(submitted.callback, submitted.page?.body.slice(0, 300)).toBeDefined();
+    return submitted.callback!;
+  }
+
+  it("signs in through the login form, binds the first device, sets the PIN over OPAQUE and approves a payment that then waits for the issuer", async () => {
+    phone = await newDevice("phone");
+    const start = await phone.startSignIn();
+    const authorization = new URL(start.authorizationUrl);
+    expect(authorization.origin).toBe(messenger.url);
+    expect(authorization.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorization.searchParams.get("redirect_uri")).toBe(callbackPrefix);
+
+    const callback = await logIn(start.authorizationUrl, { wrongPasswordFirst: true });
+    const session = await phone.finishSignIn(callback);
+    expect(session.payer).toMatchObject({ displayName: "Han Jisoo", phoneNumber: account.phoneNumber });
+    payerId = session.payer.id;
+    // The code is spent: the same redirect again signs no one in.
+    expect(isPayApiError(await rejection(new PayClient({ baseUrl: pay.url }).finishSignIn(callback)), "sign_in_invalid")).toBe(true);
+
+    const device = await phone.bindThisDevice("Jisoo's phone");
+    expect(device).toMatchObject({ status: "active", approvedBy: "first-sign-in", keyThumbprint: (await phone.ensureDeviceKey()).kid });
+    expect(await phone.setPin(PIN)).toMatchObject({ set: true, locked: false, triesLeft: 5 });
+    expect(await phone.checkPin(PIN)).toBe(true);
+
+    // The merchant's server creates a payment over the merchant API.
+    const created = await api<{ id: string; status: string }>(pay.url, "POST", "/v1/payments", merchant.secretKey, paymentBody({ amount: 35000, itemName: "Gift card, pay to Other Mall" }), {
+      "idempotency-key": `journey-${backend}`,
+    });
+    expect([created.status, created.body.status]).toEqual([200, "requires_approval"]);
+
+    const shown: ApprovalTerms[] = [];
+    const approval = await phone.approvePayment(created.body.id, {
+      pin: PIN,
+      ...card,
+      confirm: async (terms) => {
+        shown.push({ ...terms });
+        return terms.merchantName === MERCHANT_NAME && terms.amount === 35000 && terms.currency === "KRW";
+      },
+    });
+    expect(approval).toMatchObject({ paymentId: created.body.id, method: "pin" });
+    // The payer was shown the merchant's registered name, never the request's text.
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toMatchObject({ merchantId: merchant.id, merchantName: MERCHANT_NAME, amount: 35000, currency: "KRW", paymentId: created.body.id, ...{ aud: card.issuerId } });
+    expect(JSON.stringify(shown)).not.toContain("Other Mall");
+
+    const read = await api<{ status: string }>(pay.url, "GET", `/v1/payments/${created.body.id}`, merchant.secretKey);
+    expect(read.body.status).toBe("requires_approval");
+  });
+
+  it("a second device cannot bind on messenger sign-in alone; approved by the first, it waits, and the first cancels it", async () => {
+    const laptop = await newDevice("laptop");
+    const session = await laptop.finishSignIn(await logIn((await laptop.startSignIn()).authorizationUrl));
+    expect(session.payer.id).toBe(payerId);
+
+    const alone = await rejection(laptop.bindThisDevice("Jisoo's laptop"));
+    expect(isPayApiError(alone, "device_approval_required")).toBe(true);
+
+    const approval = await phone.approveNewDevice((await laptop.ensureDeviceKey()).kid);
+    const pending = await laptop.bindThisDevice("Jisoo's laptop", approval);
+    expect(pending.status).toBe("pending");
+    expect(Date.parse(pending.activatesAt) - Date.now()).toBeGreaterThan(86_400_000 - 120_000);
+
+    const seen = await phone.pendingDevices();
+    expect(seen.map((d) => [d.id, d.name, d.status])).toEqual([[pending.id, "Jisoo's laptop", "pending"]]);
+    expect((await phone.cancelPendingDevice(pending.id)).status).toBe("canceled");
+    expect(await phone.pendingDevices()).toEqual([]);
+    expect((await laptop.thisDevice())?.status).toBe("canceled");
+  });
+
+  it("leaves the PIN and the device keys in no log line of either process and no row of either database", async () => {
+    await Promise.all([pay.stop(), messenger.stop()]);
+    const logs = [pay.output(), messenger.output(), cliOutput].join("\n");
+    const rows: DumpedRow[] = [
+      ...(await dumpDatabase(payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") })).map((r) => ({ ...r, table: `pay:${r.table}` })),
+      ...(await dumpDatabase(messengerDatabase.url ? { url: messengerDatabase.url } : { pgliteDir: join(dir, "messenger", "db") })).map((r) => ({ ...r, table: `messenger:${r.table}` })),
+    ];
+    const places = [...logs.split("\n").map((line, i) => ({ where: `log line ${i + 1}`, text: line })), ...rows.map((r) => ({ where: r.table, text: r.text }))];
+
+    // The search sees what it should: the requests were logged, and the stored rows hold the journey.
+    expect(deviceSecrets).toHaveLength(2);
+    expect(logs).toContain("/v1/payer/approval-challenges/");
+    expect(rows.some((r) => r.table === "pay:public.payer_pins")).toBe(true);
+    expect(rows.some((r) => r.table === "pay:public.payment_approvals" && r.text.includes(payerId))).toBe(true);
+
+    // A PIN is six digits, so it is looked for where no digit touches it: inside a longer number (a timestamp,
+    // a port) the same six digits are a coincidence, not a leak.
+    const pin = new RegExp(`(?<![0-9])${PIN}(?![0-9])`);
+    const pinHex = Buffer.from(PIN).toString("hex");
+    const secrets = deviceSecrets.flatMap(keyEncodings);
+    const leaks = places
+      .filter(({ text }) => pin.test(text) || text.includes(pinHex) || secrets.some((secret) => text.includes(secret)) || text.includes(account.password))
+      .map(({ where }) => where);
+    expect(leaks).toEqual([]);
+  });
+});

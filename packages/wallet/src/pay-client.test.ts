@@ -1,0 +1,301 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { inspect } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testBackends } from "../../../services/pay/src/testing/databases.ts";
+import { Browser, readForm } from "../../../services/messenger/src/testing/browser.ts";
+import { openTestMessenger, PAY_REDIRECT, type TestMessenger } from "../../../services/messenger/src/testing/messenger.ts";
+import { createAccount } from "../../../services/messenger/src/testing/rp.ts";
+import { createDeviceKey, signStatement, signTerms, type DeviceKey } from "./device-key.ts";
+import { isPayApiError, PayApiError } from "./errors.ts";
+import { FileKeyStore } from "./file-key-store.ts";
+import { PayClient } from "./pay-client.ts";
+import { finishPinLogin, finishPinRegistration, pinChallengeMac, startPinLogin, startPinRegistration, type PinKeyStretching } from "./pin.ts";
+import { wipe } from "./secrets.ts";
+import { listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const keyStretching: PinKeyStretching = "memory-constrained";
+const PIN = "270418";
+
+/** The error a promise rejects with (the test fails if it resolves). */
+async function failure(promise: Promise<unknown>): Promise<PayApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof PayApiError)) throw new Error(`expected a PayApiError, got ${inspect(error)}`);
+  return error;
+}
+
+let folder = "";
+let stores = 0;
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), "mpay-pay-client-"));
+});
+afterAll(() => rm(folder, { recursive: true, force: true }));
+const newDeviceKey = () => createDeviceKey(new FileKeyStore(join(folder, `device-${++stores}.json`), FileKeyStore.newDeviceSecret()));
+
+describe.each(testBackends())("PayClient against the pay server [%s]", (backend) => {
+  let server: ListeningPay;
+  let messenger: TestMessenger;
+
+  beforeAll(async () => {
+    messenger = await openTestMessenger(backend);
+    server = await listeningTestPay(backend, {
+      messenger: { issuer: messenger.issuer, clientId: "mpay-pay", clientSecret: messenger.paySecret, clientSecretFile: "/nonexistent" },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await messenger?.close();
+  });
+
+  it("signs in through the messenger: the authorization URL, then the callback redeemed for a session it then uses", async () => {
+    const account = await createAccount(messenger.url, "Lee Seoyeon");
+    const client = new PayClient({ baseUrl: server.baseUrl });
+    expect(client.signedIn).toBe(false);
+    const start = await client.startSignIn();
+    const url = new URL(start.authorizationUrl);
+    expect([url.origin, url.searchParams.get("code_challenge_method"), url.searchParams.get("state")]).toEqual([messenger.issuer, "S256", start.state]);
+
+    const browser = new Browser();
+    const opened = await browser.open(url, PAY_REDIRECT);
+    const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, PAY_REDIRECT);
+    const callback = submitted.callback!;
+
+    const session = await client.finishSignIn(callback);
+    expect(session.payer).toMatchObject({ object: "payer", displayName: "Lee Seoyeon", phoneNumber: account.phoneNumber });
+    expect(session.sessionToken.peek()).toMatch(/^pst_[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(session)).not.toContain(session.sessionToken.peek());
+    expect(client.signedIn).toBe(true);
+    expect((await client.me()).id).toBe(session.payer.id);
+    // The token lives in a private field: a logged client shows neither it nor the way to it.
+    expect(inspect(client, { showHidden: true, depth: 5 })).not.toContain(session.sessionToken.peek());
+    expect(JSON.stringify(client)).not.toContain(session.sessionToken.peek());
+
+    // The code is single-use: the same callback again is refused, and the error quotes nothing of it.
+    const replay = await failure(client.finishSignIn(callback.search));
+    expect(replay).toMatchObject({ code: "sign_in_invalid", type: "authentication_error", statusCode: 401 });
+    expect(replay.requestId).toMatch(/^req_/);
+    const code = callback.searchParams.get("code")!;
+    expect(`${replay.message} ${JSON.stringify(replay)} ${inspect(replay)}`).not.toContain(code);
+  });
+
+  it("answers a missing or unknown session as payer_session_invalid", async () => {
+    const anonymous = new PayClient({ baseUrl: server.baseUrl });
+    expect(await failure(anonymous.me())).toMatchObject({ code: "payer_session_invalid", statusCode: 401 });
+    const unknown = new PayClient({ baseUrl: server.baseUrl, sessionToken: `pst_${"A".repeat(43)}` });
+    expect(await failure(unknown.devices())).toMatchObject({ code: "payer_session_invalid", statusCode: 401 });
+  });
+
+  it("binds the first device, refuses a second without approval, keeps an approved one pending, cancels and revokes", async () => {
+    const { client, payerId } = await server.signedInClient();
+    const phone = await newDeviceKey();
+    const tablet = await newDeviceKey();
+    const laptop = await newDeviceKey();
+
+    const first = await client.bindDevice({ publicKeyJwk: phone.publicJwk, name: "Phone" });
+    expect(first).toMatchObject({ object: "device", name: "Phone", keyThumbprint: phone.kid, status: "active", approvedBy: "first-sign-in" });
+
+    const refused = await failure(client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet" }));
+    expect(refused).toMatchObject({ code: "device_approval_required", type: "permission_error", statusCode: 403, param: "approval" });
+
+    const approval = await signStatement(phone.privateKey, phone.kid, { purpose: "bind-device", payerId, deviceKey: tablet.kid });
+    const pending = await client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet", approval });
+    expect(pending).toMatchObject({ status: "pending", approvedBy: `device:${first.id}` });
+    expect(Date.parse(pending.activatesAt)).toBeGreaterThan(Date.now() + 3600_000);
+    expect((await client.pendingChanges()).map((d) => d.id)).toEqual([pending.id]);
+    expect((await client.devices()).map((d) => [d.id, d.status]).sort()).toEqual([[first.id, "active"], [pending.id, "pending"]].sort());
+
+    // The tablet may not cancel itself; the phone may.
+    const selfCancel = await failure(client.cancelPendingDevice(pending.id, await signStatement(tablet.privateKey, tablet.kid, { purpose: "cancel-device", payerId, deviceId: pending.id })));
+    expect(selfCancel.code).toBe("device_signature_invalid");
+    const canceled = await client.cancelPendingDevice(pending.id, await signStatement(phone.privateKey, phone.kid, { purpose: "cancel-device", payerId, deviceId: pending.id }));
+    expect(canceled.status).toBe("canceled");
+    expect(await client.pendingChanges()).toEqual([]);
+
+    const other = await client.bindDevice({
+      publicKeyJwk: laptop.publicJwk,
+      name: "Laptop",
+      approval: await signStatement(phone.privateKey, phone.kid, { purpose: "bind-device", payerId, deviceKey: laptop.kid }),
+    });
+    expect((await client.revokeDevice(other.id)).status).toBe("revoked");
+    expect(await failure(client.revokeDevice(other.id))).toMatchObject({ code: "device_not_active", statusCode: 403 });
+    expect(await failure(client.revokeDevice("dev_00000000000000000000000000"))).toMatchObject({ code: "resource_missing", statusCode: 404 });
+  });
+
+  it("sets, checks and changes the PIN with OPAQUE messages only, and reports the counted tries", async () => {
+    const { client, payerId } = await server.signedInClient();
+    const phone = await newDeviceKey();
+    await client.bindDevice({ publicKeyJwk: phone.publicJwk, name: "Phone" });
+    expect(await client.pinStatus()).toEqual({ object: "pin", set: false, locked: false, triesLeft: 5 });
+
+    const registration = await startPinRegistration(PIN, { keyStretching });
+    const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
+    const deviceSignature = await signStatement(phone.privateKey, phone.kid, { purpose: "set-pin", payerId });
+    expect(await client.setPin({ registrationRecord, deviceSignature })).toEqual({ object: "pin", set: true, locked: false, triesLeft: 5 });
+    expect(await failure(client.setPin({ registrationRecord, deviceSignature }))).toMatchObject({ code: "pin_already_set", statusCode: 409 });
+
+    const wrong = await startPinLogin("111111", { keyStretching });
+    const wrongAnswer = await client.pinLogin({ startLoginRequest: wrong.startLoginRequest, purpose: "pin-check" });
+    expect(wrongAnswer.triesLeft).toBe(4);
+    await expect(finishPinLogin(wrong.state, wrongAnswer.loginResponse)).rejects.toMatchObject({ code: "pin_incorrect" });
+    expect((await client.pinStatus()).triesLeft).toBe(4);
+
+    const check = await startPinLogin(PIN, { keyStretching });
+    const checkAnswer = await client.pinLogin({ startLoginRequest: check.startLoginRequest, purpose: "pin-check" });
+    const finished = await finishPinLogin(check.state, checkAnswer.loginResponse);
+    wipe(finished.sessionKey);
+    expect(await client.pinLoginFinish({ loginId: checkAnswer.loginId, finishLoginRequest: finished.finishLoginRequest })).toEqual({ verified: true });
+    expect((await client.pinStatus()).triesLeft).toBe(5);
+    // Single use: the same finish again is refused.
+    expect(await failure(client.pinLoginFinish({ loginId: checkAnswer.loginId, finishLoginRequest: finished.finishLoginRequest }))).toMatchObject({
+      code: "pin_login_invalid",
+      statusCode: 401,
+    });
+
+    const current = await startPinLogin(PIN, { keyStretching });
+    const changeAnswer = await client.pinLogin({ startLoginRequest: current.startLoginRequest, purpose: "pin-change" });
+    const proved = await finishPinLogin(current.state, changeAnswer.loginResponse);
+    wipe(proved.sessionKey);
+    const next = await startPinRegistration("906153", { keyStretching });
+    const nextRecord = await finishPinRegistration(next.state, await client.pinRegistration(next.registrationRequest));
+    const changed = await client.changePin({ loginId: changeAnswer.loginId, finishLoginRequest: proved.finishLoginRequest, registrationRecord: nextRecord.registrationRecord });
+    expect(changed).toMatchObject({ set: true, locked: false, triesLeft: 5 });
+
+    expect(await failure(client.pinLogin({ startLoginRequest: "not base64url!", purpose: "pin-check" }))).toMatchObject({ statusCode: 400, type: "invalid_request_error" });
+  });
+
+  it("gets a payment's challenge and sends the approval; the error for a replay names the code and carries none of the request", async () => {
+    const { client, payerId } = await server.signedInClient();
+    const phone: DeviceKey = await newDeviceKey();
+    await client.bindDevice({ publicKeyJwk: phone.publicJwk, name: "Phone" });
+    const registration = await startPinRegistration(PIN, { keyStretching });
+    const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
+    await client.setPin({ registrationRecord, deviceSignature: await signStatement(phone.privateKey, phone.kid, { purpose: "set-pin", payerId }) });
+
+    const paymentId = await server.newPayment({ amount: 12900 });
+    const challenge = await client.approvalChallenge(paymentId, { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" });
+    expect(challenge.terms).toMatchObject({ paymentId, merchantName: "Test Shop", amount: 12900, currency: "KRW", cardRef: "card_test", aud: "issuer-test" });
+
+    const deviceSignature = await signTerms(phone.privateKey, phone.kid, challenge.terms);
+    const login = await startPinLogin(PIN, { keyStretching });
+    const loginAnswer = await client.pinLogin({ startLoginRequest: login.startLoginRequest, purpose: `approval:${challenge.id}` });
+    const finished = await finishPinLogin(login.state, loginAnswer.loginResponse);
+    const challengeMac = await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms);
+    wipe(finished.sessionKey);
+    const body = { deviceSignature, verification: { method: "pin" as const, loginId: loginAnswer.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac } };
+
+    const approval = await client.approve(challenge.id, body);
+    expect(approval).toMatchObject({ object: "payment_approval", paymentId, method: "pin" });
+
+    const replay = await failure(client.approve(challenge.id, body));
+    expect(replay).toMatchObject({ code: "approval_challenge_used", type: "conflict_error", statusCode: 409 });
+    expect(isPayApiError(replay, "approval_challenge_used")).toBe(true);
+    const printed = `${replay.message} ${JSON.stringify(replay)} ${inspect(replay, { showHidden: true })}`;
+    for (const part of [deviceSignature, finished.finishLoginRequest, challengeMac]) expect(printed).not.toContain(part);
+    expect((replay as { cause?: unknown }).cause).toBeUndefined();
+
+    expect(await failure(client.approvalChallenge("pay_00000000000000000000000000", { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" }))).toMatchObject({
+      code: "resource_missing",
+      statusCode: 404,
+    });
+  });
+});
+
+describe("PayClient without an MPay server", () => {
+  let server: Server;
+  let baseUrl = "";
+  /** What the fake server answers next. */
+  let answer: (respond: (status: number, type: string, body: string) => void) => void = () => {};
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => answer((status, type, body) => response.writeHead(status, { "content-type": type }).end(body)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("says when the server cannot be reached, or does not answer in time", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = await failure(new PayClient({ baseUrl: `http://127.0.0.1:${port}` }).me());
+    expect(unreachable).toMatchObject({ code: "pay_server_unreachable", type: "connection_error", statusCode: undefined });
+    expect(unreachable.message).toContain("ECONNREFUSED");
+
+    answer = () => {}; // never answers
+    const slow = await failure(new PayClient({ baseUrl, timeoutMs: 200 }).pinStatus());
+    expect(slow).toMatchObject({ code: "pay_server_timeout", statusCode: undefined });
+    expect(slow.message).toContain("GET /v1/payer/pin");
+  });
+
+  it("refuses an answer that is not the route's documented shape, without quoting it", async () => {
+    answer = (respond) => respond(502, "text/html", "<html>Bad gateway</html>");
+    expect(await failure(new PayClient({ baseUrl }).me())).toMatchObject({ code: "pay_server_answer_invalid", statusCode: 502 });
+
+    // A sign-in answer whose token is malformed: the message names the field, never its value.
+    answer = (respond) =>
+      respond(200, "application/json", JSON.stringify({ object: "payer_session", sessionToken: "pst_leaked-looking-value", expiresAt: "x", payer: { id: "usr_1" } }));
+    const odd = await failure(new PayClient({ baseUrl }).finishSignIn("code=abc&state=def"));
+    expect(odd).toMatchObject({ code: "pay_server_answer_invalid", statusCode: 200 });
+    expect(odd.message).toContain("payer");
+    expect(odd.message).not.toContain("leaked-looking-value");
+    expect(odd.message).not.toContain("code=abc");
+
+    // Terms with a field the protocol does not define are not shown to anyone.
+    const now = Math.floor(Date.now() / 1000);
+    const terms = { aud: "i", cardRef: "c", paymentId: "pay_1", merchantId: "mch_1", merchantName: "Shop", amount: 1, currency: "KRW", captureMethod: "automatic", nonce: "A".repeat(22), iat: now, exp: now + 60 };
+    answer = (respond) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms: { ...terms, note: "Pay here instead!" }, expiresAt: "x" }));
+    expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardRef: "c", issuerId: "i" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+  });
+
+  it("takes the callback as a URL, a query string or parameters, and sends the session only as a bearer header", async () => {
+    const seen: Array<{ url: string; authorization: string | null; cookie: string | null }> = [];
+    const token = `pst_${"b".repeat(43)}`;
+    const fakeFetch: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      seen.push({ url: String(input), authorization: headers.get("authorization"), cookie: headers.get("cookie") });
+      const session = { object: "payer_session", sessionToken: token, expiresAt: "2030-01-01T00:00:00.000Z", payer: { id: "usr_1", object: "payer", displayName: "P", phoneNumber: null, createdAt: "2030-01-01T00:00:00.000Z" } };
+      return new Response(JSON.stringify(String(input).includes("/me") ? session.payer : session), { status: 200, headers: { "content-type": "application/json" } });
+    };
+    const client = new PayClient({ baseUrl: "https://pay.example/base/", fetch: fakeFetch });
+    await client.finishSignIn(new URL("https://pay.example/v1/payer/auth/callback?code=c1&state=s1&iss=x"));
+    await client.finishSignIn("?code=c2&state=s2");
+    await client.finishSignIn(new URLSearchParams({ code: "c3", state: "s3" }));
+    await client.finishSignIn("https://pay.example/v1/payer/auth/callback?code=c4&state=s4");
+    await client.me();
+    expect(seen.map((s) => s.url)).toEqual([
+      "https://pay.example/base/v1/payer/auth/callback?code=c1&state=s1&iss=x",
+      "https://pay.example/base/v1/payer/auth/callback?code=c2&state=s2",
+      "https://pay.example/base/v1/payer/auth/callback?code=c3&state=s3",
+      "https://pay.example/base/v1/payer/auth/callback?code=c4&state=s4",
+      "https://pay.example/base/v1/payer/me",
+    ]);
+    expect(seen[0]?.authorization).toBeNull();
+    expect(seen[4]).toMatchObject({ authorization: `Bearer ${token}`, cookie: null });
+  });
+
+  it("refuses plain http off this machine and a malformed session token, and encodes ids in paths", async () => {
+    expect(() => new PayClient({ baseUrl: "http://pay.example" })).toThrow(/https/);
+    expect(() => new PayClient({ baseUrl: "not a url" })).toThrow(TypeError);
+    expect(() => new PayClient({ baseUrl: "https://pay.example", sessionToken: "sk_test_123" })).toThrow(/pst_/);
+    const urls: string[] = [];
+    const client = new PayClient({
+      baseUrl: "https://pay.example",
+      fetch: async (input) => {
+        urls.push(String(input));
+        return new Response("{}", { status: 404 });
+      },
+    });
+    await failure(client.revokeDevice("../../v1/payments"));
+    expect(urls).toEqual(["https://pay.example/v1/payer/devices/..%2F..%2Fv1%2Fpayments/revoke"]);
+  });
+});
