@@ -82,7 +82,11 @@ export class MessengerClient {
     const secret = this.settings.clientSecret ?? (await this.secretFromFile());
     // Plain http only for a messenger on this machine (development and tests); production issuers are https.
     const insecure = issuer.protocol === "http:" && LOOPBACK.has(issuer.hostname);
-    return oidc.discovery(issuer, this.settings.clientId, undefined, oidc.ClientSecretBasic(secret), insecure ? { execute: [oidc.allowInsecureRequests] } : undefined);
+    // openid-client trusts an ID token from the token endpoint on the strength of TLS alone (OIDC Core 3.1.3.7)
+    // unless told otherwise; we verify its signature against the provider's JWKS too, so a token signed with any
+    // other key is refused even if the connection or the provider's answer were tampered with.
+    const execute = insecure ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] : [oidc.enableNonRepudiationChecks];
+    return oidc.discovery(issuer, this.settings.clientId, undefined, oidc.ClientSecretBasic(secret), { execute });
   }
 
   private async secretFromFile(): Promise<string> {
