@@ -172,8 +172,9 @@ export class PayClient {
     return (await this.#request("GET", "/v1/payer/pending-changes", deviceListSchema)).data;
   }
 
-  revokeDevice(deviceId: string): Promise<Device> {
-    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/revoke`, deviceSchema, {});
+  /** `signature` (needed for an active device): `{ purpose: "revoke-device", payerId, deviceId }` by an active device. */
+  revokeDevice(deviceId: string, signature?: string): Promise<Device> {
+    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/revoke`, deviceSchema, signature ? { signature } : {});
   }
 
   /** `signature`: `{ purpose: "cancel-device", payerId, deviceId }` signed by another active device of the payer. */

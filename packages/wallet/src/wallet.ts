@@ -149,8 +149,10 @@ export class Wallet {
     return this.#client.cancelPendingDevice(deviceId, signature);
   }
 
-  revokeDevice(deviceId: string): Promise<Device> {
-    return this.#client.revokeDevice(deviceId);
+  /** Revokes a device of this payer (this one included), signed with this device's key. */
+  async revokeDevice(deviceId: string): Promise<Device> {
+    const signature = await this.#sign({ purpose: "revoke-device", payerId: (await this.payer()).id, deviceId });
+    return this.#client.revokeDevice(deviceId, signature);
   }
 
   // --- payment PIN ---

@@ -112,7 +112,9 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     await bindAndSetPin(t.app, session, tablet, PIN);
     const pending = (await challengeFor(await newPayment(), tablet, session)).body;
     const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", session.token);
-    await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token);
+    await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token, {
+      signature: await tablet.sign({ purpose: "revoke-device", payerId: session.payerId, deviceId: devices.body.data[0]!.id }),
+    });
     const revoked = await approveWithPin(pending, { signer: tablet, session });
     expect(revoked.answer.body.error.code).toBe("approval_signature_invalid");
   });
@@ -182,7 +184,9 @@ describe.each(testBackends().filter((b) => b === "postgres"))("approval replay a
       const next = await challengeFor();
       const nextBody = await approveBody(next);
       const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", payer.token);
-      await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token);
+      await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token, {
+        signature: await phone.sign({ purpose: "revoke-device", payerId: payer.payerId, deviceId: devices.body.data[0]!.id }),
+      });
       await expect(second.approvals.approve(me, next.id, nextBody)).rejects.toMatchObject({ code: "approval_signature_invalid" });
     } finally {
       await second.close();

@@ -410,5 +410,6 @@ export const pinResets = pgTable(
     createdAt: createdAt(),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("pin_resets_payer").on(t.payerId, t.status)],
+  // One pending reset per payer, whatever the races: the payer's devices must see every reset that could apply.
+  (t) => [index("pin_resets_payer").on(t.payerId, t.status), uniqueIndex("pin_resets_one_pending").on(t.payerId).where(sql`status = 'pending'`)],
 );

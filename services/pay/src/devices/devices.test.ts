@@ -1,11 +1,12 @@
 import { generateKeyPair } from "jose";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceKeyId, exportDevicePublicJwk, signStatement } from "@mpay/wallet";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
 import { MAX_DEVICES } from "./service.ts";
 
-type Device = { id: string; status: string; keyThumbprint: string; activatesAt: string; approvedBy: string };
+type Device = { id: string; status: string; keyThumbprint: string; activatesAt: string; approvedBy: string; error?: { code: string } };
 type ErrorAnswer = { error: { code: string; message: string } };
 
 /** A device as the wallet makes one (its non-extractable P-256 key), signing with the wallet SDK's own code. */
@@ -106,7 +107,12 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     const phone = await newDevice();
     const bound = await bind(payer.token, { publicKeyJwk: phone.publicKeyJwk, name: "Phone" });
     expect(await t.system.devices.activeDevice(payer.payerId, phone.kid)).not.toBeNull();
-    const revoked = await call<Device>(t.app, "POST", `/v1/payer/devices/${bound.body.id}/revoke`, payer.token);
+    // A messenger session alone cannot revoke an active device.
+    const sessionOnly = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/devices/${bound.body.id}/revoke`, payer.token);
+    expect([sessionOnly.status, sessionOnly.body.error.code]).toEqual([403, "device_approval_required"]);
+    const revoked = await call<Device>(t.app, "POST", `/v1/payer/devices/${bound.body.id}/revoke`, payer.token, {
+      signature: await phone.sign({ purpose: "revoke-device", payerId: payer.payerId, deviceId: bound.body.id }),
+    });
     expect(revoked.body.status).toBe("revoked");
     expect(await t.system.devices.activeDevice(payer.payerId, phone.kid)).toBeNull();
     const next = await newDevice();
@@ -116,6 +122,36 @@ describe.each(testBackends())("device binding [%s]", (backend) => {
     const byRevoked = await bind(payer.token, { publicKeyJwk: next.publicKeyJwk, name: "New phone", approval: await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: next.kid }) });
     expect(byRevoked.body.error.code).toBe("device_signature_invalid");
     expect((await call<ErrorAnswer>(t.app, "POST", `/v1/payer/devices/${bound.body.id}/revoke`, payer.token)).body.error.code).toBe("device_not_active");
+  });
+
+  it("cancels, with a revoked device, the bindings still waiting that it approved", async () => {
+    const payer = await signedInPayer(t.system);
+    const phone = await newDevice();
+    const tablet = await newDevice();
+    const phoneRow = await bind(payer.token, { publicKeyJwk: phone.publicKeyJwk, name: "Phone" });
+    // Someone holding the phone for a minute approves their own key...
+    const intruder = await newDevice();
+    const pending = await bind(payer.token, { publicKeyJwk: intruder.publicKeyJwk, name: "Intruder", approval: await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: intruder.kid }) });
+    expect(pending.body.status).toBe("pending");
+    const tabletRow = await bind(payer.token, { publicKeyJwk: tablet.publicKeyJwk, name: "Tablet", approval: await phone.sign({ purpose: "bind-device", payerId: payer.payerId, deviceKey: tablet.kid }) });
+    // ...the payer revokes the phone (signing with it, before handing it in), and the intruder's binding dies too.
+    await call(t.app, "POST", `/v1/payer/devices/${phoneRow.body.id}/revoke`, payer.token, {
+      signature: await phone.sign({ purpose: "revoke-device", payerId: payer.payerId, deviceId: phoneRow.body.id }),
+    });
+    await t.system.database.db.execute(sql`update devices set activates_at = now() - interval '1 second' where payer_id = ${payer.payerId} and status = 'pending'`);
+    const list = await call<{ data: Device[] }>(t.app, "GET", "/v1/payer/devices", payer.token);
+    const status = Object.fromEntries(list.body.data.map((d) => [d.id, d.status]));
+    expect(status[pending.body.id]).toBe("canceled");
+    expect(status[tabletRow.body.id]).toBe("canceled");
+    expect(await t.system.devices.activeDevice(payer.payerId, intruder.kid)).toBeNull();
+  });
+
+  it("lets only one of several concurrent first binds through without approval", async () => {
+    const payer = await signedInPayer(t.system);
+    const keys = await Promise.all(Array.from({ length: 4 }, () => newDevice()));
+    const answers = await Promise.all(keys.map((k, i) => bind(payer.token, { publicKeyJwk: k.publicKeyJwk, name: `Device ${i}` })));
+    expect(answers.filter((a) => a.status === 200 && a.body.status === "active")).toHaveLength(1);
+    expect(answers.filter((a) => a.body.error?.code === "device_approval_required")).toHaveLength(3);
   });
 
   it("needs a payer session for every device route", async () => {

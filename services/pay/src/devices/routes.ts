@@ -61,8 +61,16 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
 
   r.post(
     "/v1/payer/devices/:id/revoke",
-    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({}).nullish(), response: { 200: deviceSchema, ...errors } } },
-    async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id)),
+    {
+      schema: {
+        tags: ["payer"],
+        description: "An active device needs signature: { purpose: revoke-device, payerId, deviceId } signed by an active device (itself or another).",
+        params: idParam,
+        body: z.strictObject({ signature: z.string().max(4096).optional() }).nullish(),
+        response: { 200: deviceSchema, ...errors },
+      },
+    },
+    async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body?.signature)),
   );
 
   r.post(

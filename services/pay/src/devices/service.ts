@@ -14,7 +14,7 @@ import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { deviceKeyThumbprint, signerOf, verifyDeviceStatement, type DeviceJwk } from "./signatures.ts";
-import { devicesOf, effectiveStatus, endDevice, findByThumbprint, insertDevice, lockDevicesOf, type DeviceRow } from "./store.ts";
+import { cancelApprovedBy, devicesOf, effectiveStatus, endDevice, findByThumbprint, findDevice, insertDevice, lockDevicesOf, type DeviceRow } from "./store.ts";
 
 export const MAX_DEVICES = 5;
 
@@ -89,16 +89,37 @@ export class DeviceService {
     return (await this.list(payer)).filter((d) => d.status === "pending");
   }
 
-  /** Revokes a device at once: every later approval it signs is refused. */
-  async revoke(payer: PayerRow, deviceId: string): Promise<DeviceRow> {
+  /**
+   * Revokes a device at once: every later approval it signs is refused, and the bindings still waiting that it
+   * approved are canceled with it. An active device is revoked only on the word of an active device (itself or
+   * another: `{ purpose: "revoke-device", payerId, deviceId }`), so a stolen messenger session cannot remove the
+   * payer's devices; a device still waiting can be revoked with the session alone (it cannot pay yet).
+   */
+  async revoke(payer: PayerRow, deviceId: string, signature?: string): Promise<DeviceRow> {
     return this.db.transaction(async (tx) => {
-      const owned = (await lockDevicesOf(tx, payer.id)).find((d) => d.id === deviceId);
-      if (!owned) throw new ApiError("resource_missing", "No such device.", "id");
+      const now = new Date();
+      const owned = await lockDevicesOf(tx, payer.id);
+      const target = owned.find((d) => d.id === deviceId);
+      if (!target) throw new ApiError("resource_missing", "No such device.", "id");
+      const status = effectiveStatus(target, now);
+      if (status === "active") {
+        if (!signature) throw new ApiError("device_approval_required", "Revoking an active device must be signed by one of your active devices.", "signature");
+        const signer = owned.find((d) => d.keyThumbprint === signerOf(signature) && effectiveStatus(d, now) === "active");
+        if (!signer) throw new ApiError("device_signature_invalid", "The revocation is not signed by one of your active devices.");
+        await verifyDeviceStatement(signature, signer, { purpose: "revoke-device", payerId: payer.id, deviceId });
+      }
       const ended = await endDevice(tx, deviceId, "revoked", ["active", "pending"]);
-      if (!ended) throw new ApiError("device_not_active", `The device is already ${owned.status}.`);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.revoked", target: deviceId, data: {} });
+      if (!ended) throw new ApiError("device_not_active", `The device is already ${target.status}.`);
+      const canceled = await cancelApprovedBy(tx, payer.id, deviceId);
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.revoked", target: deviceId, data: { canceledBindings: canceled } });
       return ended;
     });
+  }
+
+  /** True while the device (by id) may act for the payer: bound, not revoked, past any waiting period. */
+  async isActive(payerId: string, deviceId: string): Promise<boolean> {
+    const device = await findDevice(this.db, deviceId);
+    return device !== null && device.payerId === payerId && effectiveStatus(device) === "active";
   }
 
   /**

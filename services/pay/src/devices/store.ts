@@ -13,9 +13,29 @@ export async function devicesOf(db: Executor, payerId: string): Promise<DeviceRo
   return db.select().from(devices).where(eq(devices.payerId, payerId)).orderBy(devices.createdAt);
 }
 
-/** Locks the payer's device rows for the rest of the transaction: binding decisions are made one at a time. */
+/**
+ * Serialises every device decision of one payer for the rest of the transaction and returns their devices. A
+ * transaction-level advisory lock on the payer, not row locks: before the first device there is no row to lock,
+ * and concurrent first binds must not all find "no device yet".
+ */
 export async function lockDevicesOf(tx: Executor, payerId: string): Promise<DeviceRow[]> {
-  return tx.select().from(devices).where(eq(devices.payerId, payerId)).orderBy(devices.createdAt).for("update");
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`devices|${payerId}`}))`);
+  return tx.select().from(devices).where(eq(devices.payerId, payerId)).orderBy(devices.createdAt);
+}
+
+/** Cancels the bindings still waiting that `approverId` approved: a revoked device's word no longer counts. */
+export async function cancelApprovedBy(tx: Executor, payerId: string, approverId: string): Promise<string[]> {
+  const rows = await tx
+    .update(devices)
+    .set({ status: "canceled", endedAt: sql`now()` })
+    .where(and(eq(devices.payerId, payerId), eq(devices.status, "pending"), eq(devices.approvedBy, `device:${approverId}`), sql`${devices.activatesAt} > now()`))
+    .returning({ id: devices.id });
+  return rows.map((r) => r.id);
+}
+
+export async function findDevice(db: Executor, id: string): Promise<DeviceRow | null> {
+  const rows = await db.select().from(devices).where(eq(devices.id, id));
+  return rows[0] ?? null;
 }
 
 export async function findByThumbprint(db: Executor, thumbprint: string): Promise<DeviceRow | null> {

@@ -1,6 +1,7 @@
 import { finishPinRegistration, startPinRegistration } from "@mpay/wallet";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { bindAndSetPin, newTestDevice, startLogin } from "../testing/payer-device.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
@@ -66,6 +67,37 @@ describe.each(testBackends())("PIN reset with a waiting period [%s]", (backend) 
     expect(canceled.status).toBe(200);
     await t.system.database.db.execute(sql`update pin_resets set activates_at = now() - interval '1 second' where id = ${reset.body.id}`);
     expect((await startLogin(t.app, session.token, NEW, "pin-check")).answer.body.error?.code).toBe("pin_locked");
+  });
+
+  it("drops a reset whose requesting device was revoked before it took effect", async () => {
+    const { session, phone } = await lockedPayer();
+    const record = await newRecord(session.token, NEW);
+    const reset = await call<{ id: string }>(t.app, "POST", "/v1/payer/pin/resets", session.token, {
+      registrationRecord: record,
+      deviceSignature: await phone.sign({ purpose: "reset-pin", payerId: session.payerId, recordHash: recordHash(record) }),
+    });
+    const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", session.token);
+    const phoneId = devices.body.data[0]!.id;
+    await call(t.app, "POST", `/v1/payer/devices/${phoneId}/revoke`, session.token, { signature: await phone.sign({ purpose: "revoke-device", payerId: session.payerId, deviceId: phoneId }) });
+    await t.system.database.db.execute(sql`update pin_resets set activates_at = now() - interval '1 second' where id = ${reset.body.id}`);
+    expect((await startLogin(t.app, session.token, NEW, "pin-check")).answer.body.error?.code).toBe("pin_locked");
+  });
+
+  it("allows one pending reset at a time, even when asked for concurrently", async () => {
+    const { session, phone } = await lockedPayer();
+    const records = await Promise.all([1, 2, 3].map(() => newRecord(session.token, NEW)));
+    const answers = await Promise.all(
+      records.map(async (record) =>
+        call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/resets", session.token, {
+          registrationRecord: record,
+          deviceSignature: await phone.sign({ purpose: "reset-pin", payerId: session.payerId, recordHash: recordHash(record) }),
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.body.error?.code === "pin_reset_pending")).toHaveLength(2);
+    const [rows] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from pin_resets where payer_id = ${session.payerId} and status = 'pending'`);
+    expect(Number(rows?.n)).toBe(1);
   });
 
   it("refuses a reset with a messenger session alone, a swapped record, or a stranger's device", async () => {

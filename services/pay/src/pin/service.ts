@@ -10,6 +10,7 @@
  */
 
 import * as opaque from "@serenity-kit/opaque";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
@@ -143,6 +144,8 @@ export class PinService {
     await verifyDeviceStatement(deviceSignature, signer, { purpose: "reset-pin", payerId: payer.id, recordHash: recordHash(registrationRecord) });
     if (!(await findPin(this.db, payer.id))) throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
     return this.db.transaction(async (tx) => {
+      // One at a time per payer (the partial unique index is the backstop).
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pin-reset|${payer.id}`}))`);
       if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
       const reset = await insertReset(tx, {
         id: newId("pinReset"),
@@ -179,6 +182,14 @@ export class PinService {
   private async applyDueReset(payer: PayerRow): Promise<void> {
     const pending = await pendingReset(this.db, payer.id);
     if (!pending || pending.activatesAt.getTime() > Date.now()) return;
+    // A reset asked for by a device revoked since then no longer stands.
+    const requester = pending.requestedBy.replace(/^device:/, "");
+    if (!(await this.devices.isActive(payer.id, requester))) {
+      if (await endReset(this.db, pending.id, "canceled")) {
+        await this.audit.record({ actor: "system", action: "pin.reset_canceled", target: pending.id, data: { reason: "requesting device revoked" } });
+      }
+      return;
+    }
     await this.db.transaction(async (tx) => {
       if (!(await endReset(tx, pending.id, "applied"))) return;
       await replacePin(tx, payer.id, pending.registrationRecord);

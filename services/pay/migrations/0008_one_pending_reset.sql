@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "pin_resets_one_pending" ON "pin_resets" USING btree ("payer_id") WHERE status = 'pending';
