@@ -58,6 +58,9 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     expect(answer.body).toMatchObject({ paymentId, method: "pin" });
     const payment = await call<{ status: string }>(t.app, "GET", `/v1/payments/${paymentId}`, t.merchant.secretKey);
     expect(payment.body.status).toBe("requires_approval");
+    // One approval per payment: a second challenge for it cannot be approved.
+    const again = await challengeFor(paymentId);
+    expect((await approveWithPin(again.body)).answer.body.error.code).toBe("payment_invalid_state");
     // The same approval again is a replay.
     const replay = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.body.id}/approve`, payer.token, body);
     expect([replay.status, replay.body.error.code]).toEqual([409, "approval_challenge_used"]);
@@ -162,8 +165,8 @@ describe.each(testBackends().filter((b) => b === "postgres"))("approval replay a
     const payer = await signedInPayer(t.system);
     const phone = await newTestDevice();
     await bindAndSetPin(t.app, payer, phone, PIN);
-    const paymentId = (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
-    const challengeFor = async () =>
+    const newPayment = async () => (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
+    const challengeFor = async (paymentId: string) =>
       (await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" })).body;
     const approveBody = async (challenge: Challenge) => {
       const login = await startLogin(t.app, payer.token, PIN, `approval:${challenge.id}`);
@@ -173,15 +176,15 @@ describe.each(testBackends().filter((b) => b === "postgres"))("approval replay a
         verification: { method: "pin" as const, loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac: await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms) },
       };
     };
-    const first = await challengeFor();
+    const first = await challengeFor(await newPayment());
     const body = await approveBody(first);
     expect((await call(t.app, "POST", `/v1/payer/approval-challenges/${first.id}/approve`, payer.token, body)).status).toBe(200);
     const second = await openPaySystem({ ...t.config, dbPoolSize: 2 }, pino({ level: "silent" }));
     try {
       const me = await second.payers.authenticate(`Bearer ${payer.token}`);
       await expect(second.approvals.approve(me, first.id, body)).rejects.toMatchObject({ code: "approval_challenge_used" });
-      // Revoked through the first process, refused by the second at once.
-      const next = await challengeFor();
+      // Revoked through the first process, refused by the second at once (another payment: one approval each).
+      const next = await challengeFor(await newPayment());
       const nextBody = await approveBody(next);
       const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", payer.token);
       await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token, {

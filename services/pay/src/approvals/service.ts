@@ -22,7 +22,7 @@ import type { PaymentService } from "../payments/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
-import { findChallenge, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
+import { findChallenge, hasApproval, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
 import { verifyTermsSignature } from "./terms-signature.ts";
 import { termsHash } from "./terms-hash.ts";
 
@@ -92,6 +92,7 @@ export class ApprovalService {
     if (challenge.usedAt) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
     if (challenge.expiresAt.getTime() <= Date.now()) throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
     await this.payments.forApproval(challenge.paymentId);
+    if (await hasApproval(this.db, challenge.paymentId)) throw alreadyApproved();
     const device = await this.devices.activeDevice(payer.id, signerOf(input.deviceSignature));
     if (!device || device.id !== challenge.deviceId) {
       throw new ApiError("approval_signature_invalid", "The terms must be signed by the active device the challenge was issued to.");
@@ -100,6 +101,9 @@ export class ApprovalService {
     const method = await this.verifyUser(payer, challenge, input.verification);
     return this.db.transaction(async (tx) => {
       if (!(await spendChallenge(tx, challenge.id))) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
+      // The device may have been revoked while the PIN or passkey was being checked: revocation is immediate.
+      // Read inside the transaction: PGlite has one connection, so a read outside it would wait for it forever.
+      if (!(await this.devices.isActive(payer.id, device.id, tx))) throw new ApiError("approval_signature_invalid", "The device was revoked.");
       return insertApproval(tx, {
         id: newId("approval"),
         challengeId: challenge.id,
@@ -110,6 +114,10 @@ export class ApprovalService {
         method: method.method,
         deviceSignature: input.deviceSignature,
         passkeyAssertion: method.assertion ?? null,
+      }).catch((error: unknown) => {
+        // Two approvals of one payment racing: the unique index lets one through.
+        if ((error as { cause?: { code?: string } }).cause?.code === "23505") throw alreadyApproved();
+        throw error;
       });
     });
   }
@@ -132,4 +140,8 @@ export class ApprovalService {
     await this.passkeys.verifyApproval(payer, verification.assertion, termsHash(challenge.terms));
     return { method: "passkey", assertion: verification.assertion };
   }
+}
+
+function alreadyApproved(): ApiError {
+  return new ApiError("payment_invalid_state", "This payment is already approved and waits for the card issuer's decision.");
 }

@@ -30,6 +30,11 @@ export async function insertApproval(tx: Executor, row: typeof paymentApprovals.
   return inserted!;
 }
 
+export async function hasApproval(db: Executor, paymentId: string): Promise<boolean> {
+  const rows = await db.select({ id: paymentApprovals.id }).from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId)).limit(1);
+  return rows.length > 0;
+}
+
 export async function approvalsOf(db: Executor, paymentId: string): Promise<ApprovalRow[]> {
   return db.select().from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId));
 }

@@ -383,7 +383,8 @@ export const approvalChallenges = pgTable(
 export const paymentApprovals = pgTable("payment_approvals", {
   id: text("id").primaryKey(),
   challengeId: text("challenge_id").notNull().unique().references(() => approvalChallenges.id),
-  paymentId: text("payment_id").notNull().references(() => payments.id),
+  /** One approval per payment: each would become an authorization at the issuer (a second hold on the card). */
+  paymentId: text("payment_id").notNull().unique().references(() => payments.id),
   merchantId: text("merchant_id").notNull(),
   payerId: text("payer_id").notNull(),
   deviceId: text("device_id").notNull(),

@@ -9,7 +9,7 @@
  * tablet, laptop, a browser, and one replacement under way), which also bounds what an attacker could pile up.
  */
 import { newId } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { PayerRow } from "../payers/store.ts";
@@ -117,8 +117,8 @@ export class DeviceService {
   }
 
   /** True while the device (by id) may act for the payer: bound, not revoked, past any waiting period. */
-  async isActive(payerId: string, deviceId: string): Promise<boolean> {
-    const device = await findDevice(this.db, deviceId);
+  async isActive(payerId: string, deviceId: string, db: Executor = this.db): Promise<boolean> {
+    const device = await findDevice(db, deviceId);
     return device !== null && device.payerId === payerId && effectiveStatus(device) === "active";
   }
 

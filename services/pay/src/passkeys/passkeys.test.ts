@@ -226,7 +226,7 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     expect([noSession.status, noSession.body.error.code]).toEqual([401, "payer_session_invalid"]);
     // A revoked device's signature.
     const [device] = await t.system.devices.list(p.payer);
-    await t.system.devices.revoke(p.payer, device!.id);
+    await t.system.devices.revoke(p.payer, device!.id, await p.device.sign({ purpose: "revoke-device", payerId: p.payerId, deviceId: device!.id }));
     expect((await registrationOptions(p)).body.error.code).toBe("device_signature_invalid");
     // And a registration response with no challenge issued for it.
     const unasked = new SoftwareAuthenticator(ORIGIN).create({

@@ -67,6 +67,9 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
     expect((await pinStatus(session.token)).body).toMatchObject({ locked: true, triesLeft: 0 });
     const [locks] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = 'pin.locked' and target = ${session.payerId}`);
     expect(Number(locks?.n)).toBe(1);
+    // Each of the five wrong PINs is in the audit log (known on the device only, so recorded as unfinished tries).
+    const [failures] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = 'pin.failed' and target = ${session.payerId}`);
+    expect(Number(failures?.n)).toBe(5);
   });
 
   it("locks after five logins abandoned after the server's reply", async () => {

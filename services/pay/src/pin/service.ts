@@ -21,7 +21,7 @@ import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { newId } from "@mpay/protocol";
-import { MAX_PIN_TRIES, clearTries, countTry, endReset, findPin, insertPin, insertReset, markLocked, pendingReset, putLogin, replacePin, takeLogin, type PinResetRow } from "./store.ts";
+import { MAX_PIN_TRIES, clearTries, countTry, endReset, takeAnyLogin, findPin, insertPin, insertReset, markLocked, pendingReset, putLogin, replacePin, takeLogin, type PinResetRow } from "./store.ts";
 
 const LOGIN_TTL_MS = 60_000;
 
@@ -96,12 +96,18 @@ export class PinService {
     );
     const counted = await countTry(this.db, payer.id);
     if (counted === null) {
+      await this.auditUnfinished(payer);
       await this.lock(payer);
       throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
     }
     const loginId = `pl_${randomBytes(18).toString("base64url")}`;
     const sealedState = await this.keys.seal("pin-login-state", new TextEncoder().encode(serverLoginState), `${payer.id}|${loginId}`);
-    await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) });
+    const unfinished = await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) });
+    if (unfinished) {
+      // The previous try was counted and never verified: a wrong PIN (known only on the device) or an abandoned
+      // login. Either is a failure the audit log records, at the latest when the next try starts.
+      await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.failed", target: payer.id, data: { purpose: unfinished, triesLeft: MAX_PIN_TRIES - counted } });
+    }
     return { loginId, loginResponse, triesLeft: MAX_PIN_TRIES - counted };
   }
 
@@ -195,6 +201,12 @@ export class PinService {
       await replacePin(tx, payer.id, pending.registrationRecord);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_applied", target: pending.id, data: {} });
     });
+  }
+
+  /** At the lock, the last counted try's login may still be waiting: it failed too. */
+  private async auditUnfinished(payer: PayerRow): Promise<void> {
+    const last = await takeAnyLogin(this.db, payer.id);
+    if (last) await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.failed", target: payer.id, data: { purpose: last, triesLeft: 0 } });
   }
 
   private async lock(payer: PayerRow): Promise<void> {

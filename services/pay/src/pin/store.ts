@@ -48,12 +48,23 @@ export async function markLocked(db: Executor, payerId: string): Promise<boolean
   return rows.length === 1;
 }
 
-/** Stores the payer's one outstanding login, replacing an older one (whose try stays counted). */
-export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert): Promise<void> {
+/**
+ * Stores the payer's one outstanding login, replacing an older one (whose try stays counted). Returns the purpose
+ * of the login it replaced, if any: that try was never verified (a wrong PIN, or abandoned).
+ */
+export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert): Promise<string | null> {
+  const [previous] = await db.delete(pinLogins).where(eq(pinLogins.payerId, row.payerId)).returning({ purpose: pinLogins.purpose });
   await db
     .insert(pinLogins)
     .values(row)
     .onConflictDoUpdate({ target: pinLogins.payerId, set: { loginId: row.loginId, sealedState: row.sealedState, purpose: row.purpose, expiresAt: row.expiresAt, createdAt: sql`now()` } });
+  return previous?.purpose ?? null;
+}
+
+/** Takes whatever login the payer has outstanding; returns its purpose. */
+export async function takeAnyLogin(db: Executor, payerId: string): Promise<string | null> {
+  const rows = await db.delete(pinLogins).where(eq(pinLogins.payerId, payerId)).returning({ purpose: pinLogins.purpose });
+  return rows[0]?.purpose ?? null;
 }
 
 /** Takes the login out (single use): a second finish with the same id finds nothing, in any process. */

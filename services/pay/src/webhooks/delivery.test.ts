@@ -123,6 +123,19 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
     expect([again.status, again.body.error.code]).toEqual([409, "delivery_not_retryable"]);
   });
 
+  it("sends nothing more to a disabled endpoint; its pending deliveries end failed", async () => {
+    const merchant = await t.createMerchant("Disabler");
+    const endpoint = await call<{ id: string }>(t.app, "POST", "/v1/webhook-endpoints", merchant.secretKey, { url: hook.url });
+    const { body: payment } = await call<{ id: string }>(t.app, "POST", "/v1/payments", merchant.secretKey, paymentBody());
+    await call(t.app, "POST", `/v1/payments/${payment.id}/cancel`, merchant.secretKey);
+    const before = hook.received.length;
+    await call(t.app, "DELETE", `/v1/webhook-endpoints/${endpoint.body.id}`, merchant.secretKey);
+    await t.system.deliveryWorker.runOnce();
+    expect(hook.received.length).toBe(before);
+    const failed = await call<{ data: Array<{ lastError: string }> }>(t.app, "GET", `/v1/webhook-endpoints/${endpoint.body.id}/deliveries?status=failed`, merchant.secretKey);
+    expect(failed.body.data.map((d) => d.lastError)).toEqual(["endpoint disabled"]);
+  });
+
   it("refuses webhook URLs that are not allowed for the mode", async () => {
     const bad = await call<{ error: { code: string } }>(t.app, "POST", "/v1/webhook-endpoints", t.merchant.secretKey, { url: "http://10.0.0.5/hook" });
     expect([bad.status, bad.body.error.code]).toEqual([400, "webhook_url_private"]);

@@ -16,6 +16,7 @@ import {
   listEndpoints,
   listEvents,
   requeueDelivery,
+  failPendingDeliveries,
   setEndpointStatus,
   type DeliveryRow,
   type EndpointRow,
@@ -86,7 +87,11 @@ export class WebhookService {
 
   async disableEndpoint(auth: MerchantAuth, id: string): Promise<EndpointRow> {
     await this.endpoint(auth, id);
-    return setEndpointStatus(this.db, id, "disabled");
+    return this.db.transaction(async (tx) => {
+      const row = await setEndpointStatus(tx, id, "disabled");
+      await failPendingDeliveries(tx, id, "endpoint disabled");
+      return row;
+    });
   }
 
   async deliveries(auth: MerchantAuth, endpointId: string, status?: DeliveryRow["status"], limit = 50): Promise<DeliveryRow[]> {

@@ -28,6 +28,14 @@ export async function listEndpoints(db: Executor, merchantId: string, mode: Mode
     .orderBy(desc(webhookEndpoints.id));
 }
 
+/** A disabled endpoint's pending deliveries end as failed: nothing more goes to a URL the merchant removed. */
+export async function failPendingDeliveries(db: Executor, endpointId: string, reason: string): Promise<void> {
+  await db
+    .update(webhookDeliveries)
+    .set({ status: "failed", lastError: reason, leaseUntil: null })
+    .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, "pending")));
+}
+
 export async function setEndpointStatus(db: Executor, id: string, status: "enabled" | "disabled"): Promise<EndpointRow> {
   const [row] = await db.update(webhookEndpoints).set({ status }).where(eq(webhookEndpoints.id, id)).returning();
   return row!;
@@ -97,11 +105,11 @@ export interface ClaimedDelivery {
 export async function claimDue(db: Executor, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
   const rows = await queryRows<Record<string, unknown>>(db, sql`
     with due as (
-      select id from webhook_deliveries
-      where status = 'pending' and next_attempt_at <= now()
-      order by next_attempt_at
+      select d.id from webhook_deliveries d join webhook_endpoints w on w.id = d.endpoint_id
+      where d.status = 'pending' and d.next_attempt_at <= now() and w.status = 'enabled'
+      order by d.next_attempt_at
       limit ${limit}
-      for update skip locked
+      for update of d skip locked
     ), claimed as (
       update webhook_deliveries d
       set attempts = d.attempts + 1,

@@ -1,0 +1,1 @@
+ALTER TABLE "payment_approvals" ADD CONSTRAINT "payment_approvals_payment_id_unique" UNIQUE("payment_id");
