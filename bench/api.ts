@@ -13,34 +13,27 @@
  * 5. The report: payments/s, latencies, non-2xx answers, pgbench TPS, their ratio against the target, and whether
  *    the ledger balanced afterwards.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import pino from "pino";
 import { Pool } from "undici";
-import { loadConfig } from "../services/pay/src/config.ts";
 import { queryRows } from "../services/pay/src/db/client.ts";
-import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
-import { startPayProcess, type PayProcess } from "../e2e/support/pay-process.ts";
-import type { ChildMessage, LoadConfig, LoadMerchant, LoadResult, ParentMessage } from "./loadgen.ts";
+import type { PaySystem } from "../services/pay/src/system.ts";
+import { forkChild } from "./child.ts";
+import type { LoadConfig, LoadMerchant, LoadProtocol, LoadResult } from "./loadgen.ts";
+import { openSetupSystem, otherSessionsOf, poolPerProcess, startPayServers } from "./pay-servers.ts";
 import { createScratchDatabase, randomSuffix, runPgbench, serverUrl, serverVersion, type PgbenchResult } from "./postgres.ts";
-import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
+import type { Scenario, ScenarioContext } from "./scenario.ts";
 import { cpuBetween, cpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
 import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
 
 export const TARGET_RATIO = 0.4;
 const ORIGIN = "https://bench.example";
-/** PostgreSQL allows 100 connections; the benchmark keeps its own total below this. */
-const CONNECTION_BUDGET = 89;
-const BENCH_POOL = 4;
 const AUTHORIZE_BATCH = 100;
 const LOADGEN = fileURLToPath(new URL("./loadgen.ts", import.meta.url));
-const CPU_PROFILER = fileURLToPath(new URL("./cpu-profiler.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export interface ApiReport {
   scenario: "api";
@@ -76,59 +69,6 @@ export interface ApiReport {
   cpu: CpuUsage & { perPaymentMs: { servers: number; postgres: number; loadgen: number } };
   sqlTrace: (TraceSnapshot & { perPair: number }) | null;
   cpuProfileDir: string | null;
-}
-
-/** Connections per pay-server process: one per client it serves, within the budget. */
-export function poolPerProcess(options: Pick<BenchOptions, "clients" | "processes" | "pool">): number {
-  const cap = Math.floor((CONNECTION_BUDGET - BENCH_POOL - 1) / options.processes);
-  if (options.pool !== undefined) {
-    if (options.pool > cap) throw new Error(`--pool ${options.pool} × ${options.processes} processes would pass ${CONNECTION_BUDGET} connections`);
-    return options.pool;
-  }
-  return Math.max(2, Math.min(cap, Math.ceil(options.clients / options.processes)));
-}
-
-/** The loadgen process: forked once, reused for the warm-up and the timed run. */
-interface LoadGenerator {
-  pid: number | undefined;
-  run(config: LoadConfig): Promise<LoadResult>;
-  close(): Promise<void>;
-}
-
-function startLoadGenerator(): LoadGenerator {
-  const child: ChildProcess = fork(LOADGEN, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    pid: child.pid,
-    run(config) {
-      return new Promise<LoadResult>((resolve, reject) => {
-        const onMessage = (message: ChildMessage) => {
-          cleanupListeners();
-          if (message.type === "result") resolve(message.result);
-          else reject(new Error(`load generator failed: ${message.message}`));
-        };
-        const onExit = (code: number | null) => {
-          cleanupListeners();
-          reject(new Error(`load generator exited (${code}) before answering`));
-        };
-        const cleanupListeners = () => {
-          child.off("message", onMessage);
-          child.off("exit", onExit);
-        };
-        child.on("message", onMessage);
-        child.once("exit", onExit);
-        child.send({ type: "run", config } satisfies ParentMessage);
-      });
-    },
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        if (child.connected) child.send({ type: "exit" } satisfies ParentMessage);
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
 }
 
 /**
@@ -226,15 +166,6 @@ async function preparePayments(
   return authorized;
 }
 
-/** Sessions of other databases on the PostgreSQL server (someone else's work on a shared server). */
-async function otherSessionsOf(system: PaySystem): Promise<Set<number>> {
-  const rows = await queryRows<{ pid: number }>(
-    system.database.db,
-    sql`select pid from pg_stat_activity where backend_type = 'client backend' and datname is distinct from current_database()`,
-  );
-  return new Set(rows.map((r) => Number(r.pid)));
-}
-
 async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<number> {
   const adminUrl = serverUrl();
   const postgresVersion = await serverVersion(adminUrl);
@@ -258,11 +189,7 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
   let setupStarted = performance.now();
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-bench-"));
   cleanup.add(`remove ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
-  const system = await openPaySystem(
-    { ...loadConfig({}), databaseUrl: payDb.url, dataDir, embeddedDatabaseDir: undefined, dbPoolSize: BENCH_POOL, workers: false, logLevel: "warn" },
-    // Its warnings (the dev key file) go to stderr: stdout carries only the report.
-    pino({ level: "warn" }, pino.destination(2)),
-  );
+  const system = await openSetupSystem(payDb.url, dataDir);
   cleanup.add("close the bench's pay system", () => system.close());
   const secretKeys: string[] = [];
   for (let i = 0; i < options.merchants; i++) {
@@ -277,32 +204,13 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     const t = trace;
     cleanup.add("close the SQL trace proxy", () => t.close());
   }
-  const env: Record<string, string> = {
-    DATABASE_URL: trace ? trace.url : payDb.url,
-    MPAY_DATA_DIR: dataDir,
-    LOG_LEVEL: "warn",
-    MPAY_WORKERS: "off",
-    MPAY_RATE_LIMIT_PER_MINUTE: "100000000",
-    MPAY_DB_POOL: String(dbPool),
-  };
-  if (options.cpuProfileDir) {
-    env["NODE_OPTIONS"] = `--import tsx --import ${pathToFileURL(CPU_PROFILER).href}`;
-    env["MPAY_BENCH_CPU_PROF_DIR"] = options.cpuProfileDir;
-  }
-  progress(`starting ${options.processes} pay-server process(es), ${dbPool} database connections each`);
-  const started = await Promise.allSettled(Array.from({ length: options.processes }, () => startPayProcess(env)));
-  const servers: PayProcess[] = [];
-  for (const s of started) {
-    if (s.status === "fulfilled") {
-      servers.push(s.value);
-      cleanup.add(`stop pay server ${s.value.url}`, () => s.value.stop());
-    }
-  }
-  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-  const urls = servers.map((s) => s.url);
+  const { servers, urls, pids: serverPids, toggleProfilers } = await startPayServers(
+    { processes: options.processes, dbPool, databaseUrl: trace ? trace.url : payDb.url, dataDir, cpuProfileDir: options.cpuProfileDir },
+    cleanup,
+    progress,
+  );
 
-  const generator = startLoadGenerator();
+  const generator = forkChild<LoadProtocol>(LOADGEN, "load generator");
   cleanup.add("stop the load generator", () => generator.close());
   const setupConcurrency = Math.max(4, Math.min(32, options.clients));
   /** `total` authorized payments, shared out among the merchants. */
@@ -330,7 +238,7 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
   if (options.warmupSeconds > 0) {
     const warmIds = await supply(options.warmupSeconds * 300 + options.clients * 10, "warm");
     progress(`warm-up: ${options.warmupSeconds} s`);
-    const warm = await generator.run(load(warmIds, options.warmupSeconds, "warm"));
+    const warm = await generator.request("run", load(warmIds, options.warmupSeconds, "warm"));
     warmupCaptures = warm.statuses.capture["200"] ?? 0;
     warmupNon2xx = warm.non2xx;
     if (warm.non2xx > 0) progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
@@ -343,11 +251,7 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     estimate = options.clients * 50;
   }
   let needed = Math.ceil(estimate * options.seconds * 2) + options.clients * 10;
-  const serverPids = servers.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined);
-  // With --cpu-prof, SIGUSR2 starts and then stops the servers' profilers (bench/cpu-profiler.ts) around the run.
-  const toggleProfilers = () => {
-    if (options.cpuProfileDir) for (const pid of serverPids) process.kill(pid, "SIGUSR2");
-  };
+  // With --cpu-prof, toggleProfilers starts and then stops the servers' profilers around the run.
 
   // 4. The timed run. Should it run out of authorized payments (the warm-up underestimated: a noisy machine),
   // it served as a longer warm-up: make more, sized on its own best second, and run again (twice at most).
@@ -362,9 +266,9 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     trace?.reset();
     progress(`timed run: ${options.clients} clients, ${options.seconds} s`);
     toggleProfilers();
-    const cpuBefore = await cpuSnapshot(serverPids, generator.pid, await otherSessionsOf(system));
-    result = await generator.run(load(ids, options.seconds, `timed${attempt}`));
-    cpu = cpuBetween(cpuBefore, await cpuSnapshot(serverPids, generator.pid, await otherSessionsOf(system)));
+    const cpuBefore = await cpuSnapshot(serverPids, [generator.pid], await otherSessionsOf(system));
+    result = await generator.request("run", load(ids, options.seconds, `timed${attempt}`));
+    cpu = cpuBetween(cpuBefore, await cpuSnapshot(serverPids, [generator.pid], await otherSessionsOf(system)));
     toggleProfilers();
     if (!result.exhausted || attempt === 3) break;
     earlierCaptures += result.statuses.capture["200"] ?? 0;

@@ -88,14 +88,14 @@ export interface CpuUsage {
  * PostgreSQL: every process named `postgres` on this machine except `excludePostgres` (other databases' sessions
  * on a shared server, which are someone else's work).
  */
-export async function cpuSnapshot(serverPids: number[], loadgenPid: number | undefined, excludePostgres: ReadonlySet<number> = new Set()): Promise<CpuSnapshot> {
+export async function cpuSnapshot(serverPids: number[], loadgenPids: ReadonlyArray<number | undefined>, excludePostgres: ReadonlySet<number> = new Set()): Promise<CpuSnapshot> {
   const [servers, pg, loadgen, bench, machine] = await Promise.all([
     Promise.all(serverPids.map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0)),
     allPostgresPids().then(async (all) => {
       const pids = all.filter((pid) => !excludePostgres.has(pid));
       return new Map(await Promise.all(pids.map(async (pid) => [pid, await processTicks(pid)] as const)));
     }),
-    loadgenPid === undefined ? Promise.resolve(0) : processTicks(loadgenPid),
+    Promise.all(loadgenPids.filter((pid): pid is number => pid !== undefined).map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0)),
     processTicks(process.pid),
     machineTicks(),
   ]);

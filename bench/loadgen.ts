@@ -1,9 +1,6 @@
 /**
- * The load generator of the `api` scenario, run in a process of its own (forked by api.ts through tsx) so that
- * its CPU is not the bench process's, and told what to do over IPC:
- *
- *   parent → { type: "run", config }   child → { type: "result", result } | { type: "error", message }
- *   parent → { type: "exit" }
+ * The load generator of the `api` scenario, run in a process of its own (bench/child.ts: forked by api.ts through
+ * tsx) so that its CPU is not the bench process's, and told what to do over IPC: `run` a load, answer its result.
  *
  * Each of `clients` virtual users loops until the deadline: POST /v1/payments (a new manual-capture payment),
  * then POST /v1/payments/{id}/capture on the next pre-authorized payment, each with its own Idempotency-Key.
@@ -12,6 +9,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
+import { serveParent } from "./child.ts";
 import { Samples, type Summary } from "./stats.ts";
 
 export interface LoadMerchant {
@@ -55,8 +53,7 @@ export interface LoadResult {
   perSecond: number[];
 }
 
-export type ParentMessage = { type: "run"; config: LoadConfig } | { type: "exit" };
-export type ChildMessage = { type: "result"; result: LoadResult } | { type: "error"; message: string };
+export type LoadProtocol = { run: { body: LoadConfig; result: LoadResult } };
 
 const MAX_ERROR_SAMPLES = 10;
 
@@ -164,19 +161,4 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
 }
 
 // Run as a forked child: serve "run" requests until told to exit (or the parent goes away).
-if (process.send) {
-  const send = (message: ChildMessage) => process.send?.(message);
-  process.on("message", (message: ParentMessage) => {
-    if (message.type === "exit") {
-      process.disconnect?.();
-      return;
-    }
-    generateLoad(message.config).then(
-      (result) => send({ type: "result", result }),
-      (error: unknown) => send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
-    );
-  });
-  process.on("disconnect", () => process.exit(0));
-  // Ctrl-C reaches the whole process group; the parent cleans up, this process just ends.
-  process.on("SIGINT", () => process.exit(130));
-}
+serveParent<LoadProtocol>({ run: generateLoad });

@@ -8,11 +8,13 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { mkdir } from "node:fs/promises";
 import { apiScenario } from "./api.ts";
+import { authScenario } from "./auth.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { BenchOptions, Scenario } from "./scenario.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
   api: apiScenario,
+  auth: authScenario,
 };
 
 const USAGE = `Usage: npm run bench -- <scenario> [options]
@@ -28,8 +30,10 @@ Options:
   --processes N      pay-server processes, clients spread round-robin     default 1
   --pool N           PostgreSQL connections per pay-server process         default ceil(clients / processes)
   --warmup N         warm-up seconds before the timed run (0: none)        default 3
-  --merchants N      merchants the clients are spread over                 default 1
-  --skip-pgbench     no pgbench baseline (and so no ratio)
+  --merchants N      merchants the clients are spread over (api)           default 1
+  --payers N         synthetic payers with a device and a PIN (auth)      default 4 per client
+  --loadgens N       load generator processes (auth)                      default 1
+  --skip-pgbench     no pgbench baseline (and so no ratio) (api)
   --cpu-prof DIR     write V8 CPU profiles of the pay-server processes to DIR
   --trace-sql        count round trips and statements through a proxy (slows the run)
   --json             print the report as JSON
@@ -58,6 +62,8 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       pool: { type: "string" },
       warmup: { type: "string" },
       merchants: { type: "string" },
+      payers: { type: "string" },
+      loadgens: { type: "string" },
       "skip-pgbench": { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
       "trace-sql": { type: "boolean", default: false },
@@ -76,6 +82,8 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       pool: values.pool === undefined ? undefined : positiveInt("pool", values.pool, 0),
       warmupSeconds: positiveInt("warmup", values.warmup, 3, 0),
       merchants: positiveInt("merchants", values.merchants, 1),
+      payers: values.payers === undefined ? undefined : positiveInt("payers", values.payers, 0, 1),
+      loadgens: positiveInt("loadgens", values.loadgens, 1),
       json: values.json,
       skipPgbench: values["skip-pgbench"],
       cpuProfileDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),

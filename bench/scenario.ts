@@ -10,6 +10,10 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Merchants the clients are spread over (1: every capture posts to the same merchant's balance rows). */
   merchants: number;
+  /** `auth`: synthetic payers, each with a bound device and a PIN; undefined → 4 per client. */
+  payers: number | undefined;
+  /** `auth`: load generator processes the clients are spread over. */
+  loadgens: number;
   json: boolean;
   /** Skip the pgbench baseline (no ratio then); for quick iterations. */
   skipPgbench: boolean;

@@ -1,0 +1,150 @@
+/**
+ * The synthetic payers' wallet of the `auth` benchmark: what a payer's device sends to the pay server, over real
+ * HTTP, made with the wallet SDK's own code (its P-256 device key and signatures, the PIN's OPAQUE client, the
+ * PIN challenge MAC), as services/pay/src/testing/payer-device.ts does through Fastify's inject.
+ *
+ * One difference, on purpose: OPAQUE's client-side key stretching (Argon2id inside `finishPinRegistration` and
+ * `finishPinLogin`) runs with the smallest setting the library accepts. It runs on the payer's phone, not on the
+ * server, and costs 0.2–0.4 s of CPU per call with the wallet's default; the server's work is the same with any
+ * setting (issue 3: "Synthetic payers may skip OPAQUE's client-side key stretching").
+ */
+import { generateKeyPair } from "jose";
+import {
+  deviceKeyId,
+  exportDevicePublicJwk,
+  finishPinLogin,
+  finishPinRegistration,
+  pinChallengeMac,
+  signStatement,
+  signTerms,
+  startPinLogin,
+  startPinRegistration,
+  wipe,
+  type PinKeyStretching,
+} from "@mpay/wallet";
+import type { ApprovalTerms } from "@mpay/protocol";
+import type { Pool } from "undici";
+import { performance } from "node:perf_hooks";
+
+/** Argon2id with 1 pass over 8 KiB (the library refuses less memory): the cheapest stretching that still runs. */
+export const BENCH_KEY_STRETCHING: PinKeyStretching = { "argon2id-custom": { iterations: 1, memory: 8, parallelism: 1 } };
+/** Every synthetic payer's PIN (only OPAQUE messages made from it reach the server). */
+const PIN = "481516";
+/** The card an approval names until the card vault names it (any reference the route accepts). */
+const CARD_REF = "card_bench";
+const ISSUER_ID = "issuer-bench";
+
+/** A payer signed in by the bench process (its session token) whose device this wallet is. */
+export interface BenchPayer {
+  payerId: string;
+  sessionToken: string;
+}
+
+export interface Wallet {
+  payerId: string;
+  authorization: string;
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+/** The requests of a login and an approval, as the report names them. */
+export type RequestKind = "login-start" | "login-finish" | "challenge" | "approve";
+
+/**
+ * Where a wallet's requests are reported: each answer's kind, status ("error" for a transport failure), time and,
+ * when it failed, its body. Returns whether the answer was a 2xx.
+ */
+export type RequestLog = (kind: RequestKind, status: number | "error", ms: number, failedBody: string) => boolean;
+
+/** POSTs JSON and reads the whole answer (so the connection can be reused); throws nothing. */
+async function post(pool: Pool, path: string, authorization: string, body: unknown): Promise<{ status: number | "error"; text: string; ms: number }> {
+  const t0 = performance.now();
+  try {
+    const response = await pool.request({ path, method: "POST", headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const text = await response.body.text();
+    return { status: response.statusCode, text, ms: performance.now() - t0 };
+  } catch (error) {
+    return { status: "error", text: error instanceof Error ? error.message : String(error), ms: performance.now() - t0 };
+  }
+}
+
+/** A request whose failure ends the flow: logs it, and returns the parsed answer only on a 2xx. */
+async function step<T>(pool: Pool, log: RequestLog, kind: RequestKind, path: string, authorization: string, body: unknown): Promise<T | null> {
+  const answer = await post(pool, path, authorization, body);
+  const ok = log(kind, answer.status, answer.ms, answer.text);
+  return ok ? (JSON.parse(answer.text) as T) : null;
+}
+
+/** Makes the device key, binds it as the payer's first device and sets the PIN, through the HTTP routes. */
+export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
+  const authorization = `Bearer ${payer.sessionToken}`;
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const publicKeyJwk = await exportDevicePublicJwk(publicKey);
+  const kid = await deviceKeyId(publicKeyJwk);
+  const must = async (path: string, body: unknown): Promise<string> => {
+    const answer = await post(pool, path, authorization, body);
+    if (answer.status !== 200) throw new Error(`setup: POST ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    return answer.text;
+  };
+  await must("/v1/payer/devices", { publicKeyJwk, name: "Bench phone" });
+  const registration = await startPinRegistration(PIN, { keyStretching: BENCH_KEY_STRETCHING });
+  const { registrationResponse } = JSON.parse(await must("/v1/payer/pin/registration", { registrationRequest: registration.registrationRequest })) as { registrationResponse: string };
+  const { registrationRecord } = await finishPinRegistration(registration.state, registrationResponse);
+  const deviceSignature = await signStatement(privateKey, kid, { purpose: "set-pin", payerId: payer.payerId });
+  await must("/v1/payer/pin", { registrationRecord, deviceSignature });
+  return { payerId: payer.payerId, authorization, kid, privateKey };
+}
+
+/**
+ * A PIN login for `purpose` up to the client's finish: the start (the server counts a try), then OPAQUE's client
+ * finish. Returns what the server's finish needs, or null when the start failed.
+ */
+async function pinLogin(pool: Pool, wallet: Wallet, purpose: string, log: RequestLog): Promise<{ loginId: string; finishLoginRequest: string; sessionKey: Uint8Array } | null> {
+  const start = await startPinLogin(PIN, { keyStretching: BENCH_KEY_STRETCHING });
+  const answer = await step<{ loginId: string; loginResponse: string }>(pool, log, "login-start", "/v1/payer/pin/login", wallet.authorization, {
+    startLoginRequest: start.startLoginRequest,
+    purpose,
+  });
+  if (!answer) return null;
+  const finish = await finishPinLogin(start.state, answer.loginResponse);
+  return { loginId: answer.loginId, finishLoginRequest: finish.finishLoginRequest, sessionKey: finish.sessionKey };
+}
+
+/** One `pin-check` login: start → client finish → `POST /v1/payer/pin/login/finish`. True when it verified. */
+export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog): Promise<boolean> {
+  const login = await pinLogin(pool, wallet, "pin-check", log);
+  if (!login) return false;
+  wipe(login.sessionKey);
+  const verified = await step<{ verified: boolean }>(pool, log, "login-finish", "/v1/payer/pin/login/finish", wallet.authorization, {
+    loginId: login.loginId,
+    finishLoginRequest: login.finishLoginRequest,
+  });
+  return verified?.verified === true;
+}
+
+/**
+ * One approval of `paymentId` with the PIN: challenge → sign the terms → PIN login for `approval:<challenge>` →
+ * MAC of the challenge under the session key → approve. True when the server recorded it.
+ */
+export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog): Promise<boolean> {
+  const challenge = await step<{ id: string; terms: ApprovalTerms }>(pool, log, "challenge", `/v1/payer/payments/${paymentId}/approval-challenges`, wallet.authorization, {
+    deviceKey: wallet.kid,
+    cardRef: CARD_REF,
+    issuerId: ISSUER_ID,
+  });
+  if (!challenge) return false;
+  const deviceSignature = await signTerms(wallet.privateKey, wallet.kid, challenge.terms);
+  const login = await pinLogin(pool, wallet, `approval:${challenge.id}`, log);
+  if (!login) return false;
+  let challengeMac: string;
+  try {
+    challengeMac = await pinChallengeMac(login.sessionKey, challenge.id, challenge.terms);
+  } finally {
+    wipe(login.sessionKey);
+  }
+  const approval = await step<{ paymentId: string }>(pool, log, "approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, wallet.authorization, {
+    deviceSignature,
+    verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finishLoginRequest, challengeMac },
+  });
+  return approval?.paymentId === paymentId;
+}
