@@ -4,3 +4,4 @@ export * from "./ids.ts";
 export * from "./payment.ts";
 export * from "./secret.ts";
 export * from "./approval.ts";
+export * from "./issuer.ts";

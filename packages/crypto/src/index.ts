@@ -1,0 +1,2 @@
+export * from "./jose-policy.ts";
+export * from "./issuer-certificate.ts";

@@ -1,0 +1,286 @@
+/**
+ * The card-issuer network as the pay server, the wallet and the issuer host see it (DESIGN.md "Split custody",
+ * issue 4). Defined once, here: the issuer host validates every request with these schemas, the pay server's
+ * connector builds them, and the wallet builds the encrypted parts.
+ *
+ * What crosses which hop:
+ * - wallet → issuer, through the pay server, encrypted: the enrollment (PAN, expiry, CVC, device key) and each
+ *   payment's card data with the signed terms (sign-then-encrypt). The pay server relays JWEs it cannot open.
+ * - pay server → issuer, in clear over the acquirer link: the terms of the request (so the issuer can check them
+ *   against what the device signed), the authentication result, captures, voids, refunds, inquiries, unbinds.
+ *
+ * Cryptography (the only algorithms accepted anywhere; RSA1_5, dir and PBES2 above all are refused):
+ * - JWE: `alg` ECDH-ES+A256KW on P-256, `enc` A256GCM, `kid` = the issuer key's kid from its certificate.
+ * - JWS: ES256. The device signs with its bound key (`kid` = RFC 7638 thumbprint of its public JWK); the network
+ *   root signs issuer certificates; the pay server signs PIN authentication statements.
+ */
+import { z } from "zod";
+import { approvalTermsSchema } from "./approval.ts";
+import { CAPTURE_METHODS } from "./payment.ts";
+
+export const JWE_KEY_MANAGEMENT_ALGORITHMS = ["ECDH-ES+A256KW"] as const;
+export const JWE_CONTENT_ENCRYPTION_ALGORITHMS = ["A256GCM"] as const;
+export const JWS_ALGORITHMS = ["ES256"] as const;
+
+/** JWS/JWE `typ` values: each kind of signed or encrypted object has its own, so one never passes as another. */
+export const JOSE_TYPES = {
+  /** Network root → issuer certificate. */
+  issuerCertificate: "mpay-issuer-cert+jws",
+  /** Wallet → issuer, enrollment data. */
+  enrollment: "mpay-enrollment+jwe",
+  /** Device-signed payment (terms + card), inside `paymentEnvelope`. */
+  payment: "mpay-payment+jws",
+  paymentEnvelope: "mpay-payment+jwe",
+  /** Device-signed card-on-file mandate, inside `mandateEnvelope`. */
+  mandate: "mpay-mandate+jws",
+  mandateEnvelope: "mpay-mandate+jwe",
+  /** Pay server → issuer: the PIN was verified over OPAQUE for this challenge. */
+  pinStatement: "mpay-pin-statement+jws",
+} as const;
+
+/** Issuer ids are short lowercase names (`sampo`), used in URLs and as the terms' `aud`. */
+export const issuerIdSchema = z.string().regex(/^[a-z][a-z0-9-]{1,31}$/);
+
+/** A BIN range: every PAN whose first `from.length` digits lie in [from, to]. Both bounds have 6 to 8 digits. */
+export const binRangeSchema = z
+  .strictObject({ from: z.string().regex(/^\d{6,8}$/), to: z.string().regex(/^\d{6,8}$/) })
+  .refine((r) => r.from.length === r.to.length && r.from <= r.to, "a BIN range has bounds of one length, from ≤ to");
+export type BinRange = z.infer<typeof binRangeSchema>;
+
+export const ecPublicJwkSchema = z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string().min(43).max(43), y: z.string().min(43).max(43) });
+export type EcPublicJwk = z.infer<typeof ecPublicJwkSchema>;
+
+/** The payload a card-network root signs (JWS `typ` issuerCertificate, `kid` the root's). */
+export const issuerCertificateSchema = z.strictObject({
+  issuerId: issuerIdSchema,
+  /** The card company's display name. */
+  name: z.string().min(1).max(100),
+  binRanges: z.array(binRangeSchema).min(1).max(64),
+  /** The issuer's encryption key: wallets encrypt to it (ECDH-ES+A256KW). */
+  jwk: ecPublicJwkSchema,
+  kid: z.string().min(1).max(64),
+  nbf: z.number().int().nonnegative(),
+  exp: z.number().int().nonnegative(),
+});
+export type IssuerCertificate = z.infer<typeof issuerCertificateSchema>;
+
+/** True when `pan`'s BIN falls in one of the ranges. */
+export function binInRanges(pan: string, ranges: readonly BinRange[]): boolean {
+  return ranges.some((r) => {
+    const bin = pan.slice(0, r.from.length);
+    return bin.length === r.from.length && bin >= r.from && bin <= r.to;
+  });
+}
+
+/** Luhn check of a card number (digits only). */
+export function luhnValid(pan: string): boolean {
+  if (!/^\d{12,19}$/.test(pan)) return false;
+  let sum = 0;
+  for (let i = 0; i < pan.length; i++) {
+    let digit = pan.charCodeAt(pan.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+export const panSchema = z.string().refine(luhnValid, "a card number is 12-19 digits with a valid check digit");
+/** `MM/YY` as printed on the card. */
+export const expirySchema = z.string().regex(/^(0[1-9]|1[0-2])\/\d{2}$/);
+export const cvcSchema = z.string().regex(/^\d{3,4}$/);
+
+/** A passkey the payer registered, bound at the issuer so that it can verify assertions itself. */
+export const boundPasskeySchema = z.strictObject({
+  /** base64url credential id. */
+  id: z.string().min(1).max(1024),
+  /** base64url COSE public key. */
+  publicKey: z.string().min(1).max(2048),
+});
+
+/** What the wallet encrypts to the issuer at enrollment (JWE `typ` enrollment). */
+export const enrollmentPayloadSchema = z.strictObject({
+  pan: panSchema,
+  expiry: expirySchema,
+  cvc: cvcSchema,
+  /** The device key the issuer binds: it verifies every later payment's signature against it. */
+  deviceKey: ecPublicJwkSchema,
+  passkeys: z.array(boundPasskeySchema).max(10).optional(),
+  iat: z.number().int().nonnegative(),
+});
+export type EnrollmentPayload = z.infer<typeof enrollmentPayloadSchema>;
+
+/** The card data inside a payment's signed payload. */
+export const cardDataSchema = z.strictObject({ pan: panSchema, expiry: expirySchema });
+export type CardData = z.infer<typeof cardDataSchema>;
+
+/** The device-signed payload inside a payment's JWE (JWS `typ` payment): the terms and the card, bound together. */
+export const paymentPayloadSchema = z.strictObject({ terms: approvalTermsSchema, card: cardDataSchema });
+export type PaymentPayload = z.infer<typeof paymentPayloadSchema>;
+
+/** The card-on-file mandate a payer consents to (JWS `typ` mandate, inside a JWE `typ` mandateEnvelope). */
+export const mandateTermsSchema = z.strictObject({
+  aud: issuerIdSchema,
+  cardRef: z.string().min(1).max(128),
+  merchantId: z.string().min(1).max(64),
+  merchantName: z.string().min(1).max(100),
+  /** The most a single charge may take, in minor units. */
+  maxAmount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  currency: z.string().length(3),
+  /** Unix seconds after which the token is refused. */
+  expiresAt: z.number().int().positive(),
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/),
+  iat: z.number().int().nonnegative(),
+});
+export type MandateTerms = z.infer<typeof mandateTermsSchema>;
+export const mandatePayloadSchema = z.strictObject({ mandate: mandateTermsSchema, card: cardDataSchema });
+
+/** The pay server's statement that the payer's PIN was verified (OPAQUE) for one challenge (JWS `typ` pinStatement). */
+export const pinStatementSchema = z.strictObject({
+  iss: z.string().min(1).max(100),
+  aud: issuerIdSchema,
+  method: z.literal("pin"),
+  paymentId: z.string().min(1).max(64),
+  challengeId: z.string().min(1).max(64),
+  /** base64url SHA-256 of the canonical terms. */
+  termsHash: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /** The device that signed the terms. */
+  deviceKid: z.string().min(1).max(64),
+  iat: z.number().int().nonnegative(),
+  exp: z.number().int().nonnegative(),
+});
+export type PinStatement = z.infer<typeof pinStatementSchema>;
+
+export const authenticationResultSchema = z.discriminatedUnion("method", [
+  z.strictObject({ method: z.literal("pin"), statement: z.string().min(1).max(4096) }),
+  /** A WebAuthn assertion whose challenge is the terms' hash, verified against a passkey bound at enrollment. */
+  z.strictObject({ method: z.literal("passkey"), assertion: z.record(z.string(), z.unknown()) }),
+]);
+export type AuthenticationResult = z.infer<typeof authenticationResultSchema>;
+
+export const compactJweSchema = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/).max(16_384);
+
+// --- requests the pay server sends (the acquirer link) ---
+
+export const enrollmentRequestSchema = z.strictObject({
+  enrollment: compactJweSchema,
+  /** The pay server's id for the payer (opaque to the issuer; enrollment tries are limited per payer too). */
+  payerRef: z.string().min(1).max(64),
+});
+
+export const enrollmentVerifyRequestSchema = z.strictObject({ code: z.string().regex(/^\d{6}$/) });
+
+/** The terms of the payment as the pay server asks for them; the issuer compares them with what the device signed. */
+const paymentRequestFields = {
+  paymentId: z.string().min(1).max(64),
+  merchantId: z.string().min(1).max(64),
+  merchantName: z.string().min(1).max(100),
+  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  currency: z.string().length(3),
+  captureMethod: z.enum(CAPTURE_METHODS),
+};
+
+export const authorizationRequestSchema = z.union([
+  z.strictObject({ ...paymentRequestFields, cardRef: z.string().min(1).max(128), payment: compactJweSchema, authentication: authenticationResultSchema }),
+  /** A merchant-initiated charge with a card-on-file token (no device, no payer present). */
+  z.strictObject({ ...paymentRequestFields, recurringToken: z.string().min(1).max(128) }),
+]);
+export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>;
+
+/** Captures, voids and refunds carry the pay server's operation id: a retry with the same id has one effect. */
+export const amountOperationSchema = z.strictObject({ operationId: z.string().min(1).max(64), amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+export const voidOperationSchema = z.strictObject({ operationId: z.string().min(1).max(64) });
+
+export const mandateRequestSchema = z.strictObject({ mandate: compactJweSchema, payerRef: z.string().min(1).max(64) });
+
+// --- answers ---
+
+export const DECLINE_CODES = [
+  "insufficient_funds",
+  "expired_card",
+  "lost_or_stolen",
+  "suspected_fraud",
+  "bad_signature",
+  /** The authentication result is missing, forged, or not enough for the amount under the issuer's limits. */
+  "authentication_failed",
+  "card_not_found",
+  "terms_mismatch",
+  "terms_expired",
+  "token_invalid",
+  "token_over_cap",
+  "token_expired",
+  "do_not_honor",
+] as const;
+export type DeclineCode = (typeof DECLINE_CODES)[number];
+
+export const authorizationAnswerSchema = z.discriminatedUnion("decision", [
+  z.strictObject({ paymentId: z.string(), decision: z.literal("approved"), authorizationCode: z.string().regex(/^[A-Z0-9]{6}$/), decidedAt: z.string() }),
+  z.strictObject({ paymentId: z.string(), decision: z.literal("declined"), declineCode: z.enum(DECLINE_CODES), decidedAt: z.string() }),
+]);
+export type AuthorizationAnswer = z.infer<typeof authorizationAnswerSchema>;
+
+export const AUTHORIZATION_STATUSES = ["approved", "declined", "captured", "voided"] as const;
+
+/** An inquiry's answer: the issuer's books for one payment. */
+export const authorizationRecordSchema = z.strictObject({
+  paymentId: z.string(),
+  status: z.enum(AUTHORIZATION_STATUSES),
+  decision: authorizationAnswerSchema,
+  amount: z.number().int(),
+  amountCaptured: z.number().int(),
+  amountRefunded: z.number().int(),
+  currency: z.string().length(3),
+});
+export type AuthorizationRecord = z.infer<typeof authorizationRecordSchema>;
+
+export const enrollmentStartedSchema = z.strictObject({
+  enrollmentId: z.string(),
+  status: z.literal("verification_required"),
+  /** The phone on file, masked (`+82 10-****-5678`). */
+  codeSentTo: z.string(),
+  expiresAt: z.string(),
+});
+
+export const CARD_BRANDS = ["visa", "mastercard", "amex", "local"] as const;
+
+export const enrolledCardSchema = z.strictObject({
+  cardRef: z.string(),
+  brand: z.enum(CARD_BRANDS),
+  last4: z.string().regex(/^\d{4}$/),
+  /** `YYYY-MM`. */
+  expiryMonth: z.string().regex(/^\d{4}-\d{2}$/),
+  deviceKid: z.string(),
+});
+export type EnrolledCard = z.infer<typeof enrolledCardSchema>;
+
+export const recurringTokenSchema = z.strictObject({
+  token: z.string(),
+  cardRef: z.string(),
+  merchantId: z.string(),
+  maxAmount: z.number().int(),
+  currency: z.string().length(3),
+  expiresAt: z.string(),
+});
+
+/**
+ * Error codes of the issuer host's API (not declines: a decline is a 200 with `decision: "declined"`). Enrollment
+ * refusals never say which field was wrong.
+ */
+export const ISSUER_ERROR_CODES = [
+  "request_invalid",
+  "acquirer_unauthorized",
+  "issuer_unknown",
+  "enrollment_refused",
+  "enrollment_locked",
+  "enrollment_expired",
+  "verification_code_invalid",
+  "authorization_not_found",
+  "amount_exceeds_authorized",
+  "amount_exceeds_captured",
+  "operation_not_allowed",
+  "device_not_bound",
+  "token_not_found",
+] as const;
+export type IssuerErrorCode = (typeof ISSUER_ERROR_CODES)[number];
