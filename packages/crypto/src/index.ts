@@ -1,2 +1,4 @@
 export * from "./jose-policy.ts";
 export * from "./issuer-certificate.ts";
+export * from "./shares.ts";
+export * from "./records.ts";
