@@ -77,6 +77,10 @@ export const ERROR_CODES = {
   // platform
   rate_limited: "rate_limit_error",
   vault_sealed: "service_unavailable_error",
+  vault_not_initialized: "service_unavailable_error",
+  vault_share_invalid: "invalid_request_error",
+  vault_share_rejected: "invalid_request_error",
+  vault_unseal_unsupported: "conflict_error",
   messenger_unavailable: "service_unavailable_error",
   internal_error: "api_error",
 } as const satisfies Record<string, ErrorType>;

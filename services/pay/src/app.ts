@@ -20,6 +20,7 @@ import { deviceRoutes } from "./devices/routes.ts";
 import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
+import { vaultRoutes } from "./keys/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -111,6 +112,9 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     approvalRoutes(payer, system.payers, system.approvals);
     passkeyRoutes(payer, system.payers, system.passkeys);
   });
+
+  // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.
+  await app.register(async (vault) => vaultRoutes(vault, system.keys, system.audit));
 
   return app;
 }

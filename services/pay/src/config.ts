@@ -3,7 +3,9 @@
  * server runs on PGlite under `.data/pay` with the dev key provider.
  */
 import { join, resolve } from "node:path";
+import { Secret } from "@mpay/protocol";
 import type { KeyProviderKind } from "./keys/provider.ts";
+import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 
 export interface PayConfig {
@@ -16,6 +18,8 @@ export interface PayConfig {
   embeddedDatabaseDir: string | undefined;
   dbPoolSize: number;
   keyProvider: KeyProviderKind;
+  /** The HSM, when keyProvider is `pkcs11` (docs/key-providers.md). */
+  pkcs11: Pkcs11Settings;
   /** Where the hosted checkout lives (apps/web); payments' checkoutUrl points there. */
   checkoutBaseUrl: string;
   approvalTtlSeconds: number;
@@ -68,6 +72,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     embeddedDatabaseDir: join(dataDir, "db"),
     dbPoolSize: int(env, "MPAY_DB_POOL", 10, 1),
     keyProvider: provider,
+    pkcs11: {
+      library: env["MPAY_PKCS11_LIBRARY"] || DEFAULT_PKCS11_LIBRARY,
+      slot: env["MPAY_PKCS11_SLOT"] ? int(env, "MPAY_PKCS11_SLOT", 0) : undefined,
+      tokenLabel: env["MPAY_PKCS11_TOKEN_LABEL"] || DEFAULT_PKCS11_TOKEN_LABEL,
+      // A Secret, so that logging the configuration can never print the PIN.
+      pin: env["MPAY_PKCS11_PIN"] ? new Secret(env["MPAY_PKCS11_PIN"]) : undefined,
+    },
     checkoutBaseUrl: (env["MPAY_WEB_URL"] ?? "http://127.0.0.1:4300").replace(/\/$/, ""),
     approvalTtlSeconds: int(env, "MPAY_APPROVAL_TTL_SECONDS", 15 * 60, 1),
     authorizationTtlSeconds: int(env, "MPAY_AUTHORIZATION_TTL_SECONDS", 7 * 86_400, 1),

@@ -46,7 +46,8 @@ export async function startPayServer(config: PayConfig = loadConfig()): Promise<
 
 /** On the first start of the embedded default, a demo merchant exists so that a newcomer can try the API at once. */
 export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
-  if (system.config.databaseUrl || (await system.merchants.list()).length > 0) return;
+  // A sealed vault (shamir) cannot seal the demo merchant's webhook secret; the demo is for the dev provider anyway.
+  if (system.config.databaseUrl || system.keys.isSealed() || (await system.merchants.list()).length > 0) return;
   const created = await system.merchants.create({
     name: "Demo Mall",
     allowedOrigins: ["http://127.0.0.1:4400", "http://localhost:4400"],

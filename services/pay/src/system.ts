@@ -68,9 +68,10 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
 
 export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel)): Promise<PaySystem> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.embeddedDatabaseDir, poolSize: config.dbPoolSize });
+  let opened: KeyProvider | undefined;
   try {
     await migrateDatabase(database);
-    const keys = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, log: (m) => log.warn(m) });
+    const keys = (opened = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, db: database.db, pkcs11: config.pkcs11, log: (m) => log.warn(m) }));
     const db = database.db;
     const audit = new AuditService(db, keys);
     const ledger = new LedgerService();
@@ -126,6 +127,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       },
     };
   } catch (error) {
+    await opened?.close(); // an HSM session or a refresh timer must not outlive a failed start
     await database.close();
     throw error;
   }

@@ -6,6 +6,8 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { createLogger, openPaySystem, type PaySystem } from "../system.ts";
 import { toApiError } from "../http/errors.ts";
+import { KeyProviderError } from "../keys/provider.ts";
+import { unsealCommand, unsealThisProcess, vaultCommand, type Out } from "./vault.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
@@ -13,9 +15,14 @@ const USAGE = `usage: mpay <command> [options] [--json]
   merchant roll-key --merchant ID [--live] [--expires-in SECONDS]
   merchant list
   ledger verify                             every transaction balances; balances equal the sum of entries
-  audit verify                              the audit chain is intact and its head is signed`;
-
-type Out = { json: boolean; print(human: string, data: unknown): void };
+  audit verify                              the audit chain is intact and its head is signed
+  vault init [--shares N --threshold M]     make the first key version (shamir: split the master key M-of-N and
+                                            print the custodians' shares once; pkcs11: keys inside the token)
+  vault unseal [--url URL]...               post the shares read from stdin (one per line) to each pay server
+  vault status [--url URL]...               provider kind, sealed or not, key versions (of this process and URLs)
+  vault rotate                              new key version, then re-seal every sealed row online
+  vault reseal                              re-seal rows still below the current version (an interrupted rotate)
+  --unseal                                  (shamir) unseal this CLI process first with the shares on stdin`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,6 +35,10 @@ async function run(argv: string[]): Promise<number> {
       live: { type: "boolean", default: false },
       merchant: { type: "string" },
       "expires-in": { type: "string" },
+      shares: { type: "string" },
+      threshold: { type: "string" },
+      url: { type: "string", multiple: true },
+      unseal: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -43,8 +54,15 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = { ...loadConfig(), workers: false };
+  // Unsealing talks to running servers only: it needs neither the database nor a key provider of its own.
+  if (command === "vault unseal") return unsealCommand(values.url?.length ? values.url : [config.publicUrl], out);
   const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2));
   try {
+    if (values.unseal) await unsealThisProcess(system);
+    if (command.startsWith("vault ")) {
+      const code = await vaultCommand(command, values, system, out);
+      if (code >= 0) return code;
+    }
     return await dispatch(command, values, system, out);
   } finally {
     await system.close();
@@ -110,7 +128,8 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const apiError = toApiError(error);
-    const message = apiError ? `${apiError.code}: ${apiError.message}` : error instanceof Error ? error.message : String(error);
+    const coded = apiError ?? (error instanceof KeyProviderError ? error : null);
+    const message = coded ? `${coded.code}: ${coded.message}` : error instanceof Error ? error.message : String(error);
     process.stderr.write(`mpay: ${message}\n`);
     process.exit(1);
   },

@@ -414,3 +414,6 @@ export const pinResets = pgTable(
   // One pending reset per payer, whatever the races: the payer's devices must see every reset that could apply.
   (t) => [index("pin_resets_payer").on(t.payerId, t.status), uniqueIndex("pin_resets_one_pending").on(t.payerId).where(sql`status = 'pending'`)],
 );
+
+// The key providers keep their tables beside their code; they are part of the one schema and migration history.
+export * from "../keys/schema.ts";

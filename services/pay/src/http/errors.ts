@@ -5,7 +5,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/protocol";
-import { KeyProviderError } from "../keys/provider.ts";
+import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
+
+/** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
+const PUBLIC_KEY_PROVIDER_CODES = ["vault_not_initialized", "vault_share_invalid", "vault_share_rejected", "vault_unseal_unsupported"] as const satisfies readonly (KeyProviderErrorCode & ErrorCode)[];
+
+function isPublicKeyProviderCode(code: KeyProviderErrorCode): code is (typeof PUBLIC_KEY_PROVIDER_CODES)[number] {
+  return (PUBLIC_KEY_PROVIDER_CODES as readonly string[]).includes(code);
+}
 
 export class ApiError extends Error {
   constructor(
@@ -63,8 +70,10 @@ function fromValidation(issues: ValidationIssue[], where: string): ApiError {
 /** Turns anything thrown in a request into `{ status, body }`; unknown errors become an opaque 500. */
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
-  if (error instanceof KeyProviderError && error.code === "vault_sealed") {
-    return new ApiError("vault_sealed", "The vault is sealed; an operator must unseal it before this operation can run.");
+  if (error instanceof KeyProviderError) {
+    if (error.code === "vault_sealed") return new ApiError("vault_sealed", "The vault is sealed; an operator must unseal it before this operation can run.");
+    // Their messages are written for operators and are free of secrets (keys/*.ts).
+    if (isPublicKeyProviderCode(error.code)) return new ApiError(error.code, error.message);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as FastifyError & { validationContext?: string }).validationContext ?? "body";

@@ -1,32 +1,31 @@
 /**
  * The `dev` key provider: versioned master keys in a local file (dev-key-file.ts), the embedded default.
- * Anyone who copies the data folder gets the keys too, so it warns loudly at open (DESIGN.md "Key providers").
+ * Anyone who copies the data folder gets the keys too, so it warns loudly at open (DESIGN.md "Key providers"),
+ * and merchants.assertProviderFitsKeys refuses it once any merchant has a live key.
  *
- * Working keys: HKDF-SHA256 of a master key, info `mpay/v1|<purpose>|seal` or `mpay/v1|<purpose>|mac`, so each
- * purpose, and sealing vs MACing, has its own key and a blob or tag made for one use never passes as another.
- * They are derived once per (version, use, purpose) and cached.
+ * The crypto is software-keyring.ts's. With a database, the current version is the one recorded in
+ * `key_versions` (key-versions.ts), so a rotation made by `mpay vault rotate` reaches every server process.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Db } from "../db/client.ts";
 import { createKeyFile, looseModeNote, MASTER_KEY_BYTES, readKeyFile, wipe, writeKeyFile } from "./dev-key-file.ts";
-import type { DevKeys } from "./dev-key-file.ts";
-import { decodeCanonical, isKeyVersion } from "./encoding.ts";
+import { randomBytes } from "node:crypto";
+import { isKeyVersion } from "./encoding.ts";
+import { SharedKeyVersion } from "./key-versions.ts";
 import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider, KeyPurpose } from "./provider.ts";
-import { formatSealed, NONCE_BYTES, parseSealed, TAG_BYTES } from "./sealed-format.ts";
+import type { KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
+import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
 
 export interface DevKeyProvider extends KeyProvider {
   readonly kind: "dev";
-  /** Adds a master key version, makes it current and rewrites the key file; older versions still open. */
-  rotate(): Promise<number>;
 }
 
 export interface DevKeyProviderOptions {
   keyFile: string;
+  /** Where the current key version is shared with other processes; without it, the file alone decides. */
+  db?: Db;
   /** Where the start-up warning goes; without it, a Node process warning (stderr). */
   log?: (msg: string) => void;
 }
-
-type KeyUse = "seal" | "mac";
 
 export async function openDevKeyProvider(options: DevKeyProviderOptions): Promise<DevKeyProvider> {
   const { keyFile } = options;
@@ -41,95 +40,96 @@ export async function openDevKeyProvider(options: DevKeyProviderOptions): Promis
     await looseModeNote(keyFile),
   ];
   log(notes.filter((note) => note !== null).join(" "));
-  return new DevProvider(keyFile, keys);
+  const provider = new DevProvider(keyFile, keys.current, new SoftwareKeyring(keys.keys));
+  if (options.db) await provider.share(options.db);
+  return provider;
 }
 
 class DevProvider implements DevKeyProvider {
   readonly kind = "dev" as const;
   readonly #keyFile: string;
-  readonly #keys: DevKeys;
-  readonly #derived = new Map<string, Buffer>();
+  readonly #keyring: SoftwareKeyring;
+  /** The file's own idea of the current version; the database's, when there is one, wins. */
+  #fileCurrent: number;
+  #shared: SharedKeyVersion | null = null;
   #closed = false;
   /** Rotations in this process run one after another, so two never pick the same new version number. */
   #rotating: Promise<unknown> = Promise.resolve();
 
-  constructor(keyFile: string, keys: DevKeys) {
+  constructor(keyFile: string, current: number, keyring: SoftwareKeyring) {
     this.#keyFile = keyFile;
-    this.#keys = keys;
+    this.#fileCurrent = current;
+    this.#keyring = keyring;
+  }
+
+  async share(db: Db): Promise<void> {
+    this.#shared = await SharedKeyVersion.open(db, "dev", async (version) => {
+      if (!this.#keyring.has(version)) await this.#reload();
+    });
   }
 
   isSealed(): boolean {
-    return false; // a key file is either readable at open or the open fails; there is nothing to unseal
+    return this.#closed; // a key file is either readable at open or the open fails; there is nothing to unseal
   }
 
   currentKeyVersion(): number {
     this.#assertOpen();
-    return this.#keys.current;
+    return this.#shared?.get() ?? this.#fileCurrent;
   }
 
   async seal(purpose: KeyPurpose, plaintext: Uint8Array, aad: string): Promise<string> {
-    this.#assertOpen();
-    const keyVersion = this.#keys.current;
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.#key(keyVersion, "seal", purpose), nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aadBytes(purpose, aad));
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return formatSealed({ keyVersion, nonce, ciphertext, tag: cipher.getAuthTag() });
+    const version = this.currentKeyVersion();
+    await this.#ensure(version);
+    return this.#keyring.seal(version, purpose, plaintext, aad);
   }
 
   async open(purpose: KeyPurpose, sealed: string, aad: string): Promise<Uint8Array> {
     this.#assertOpen();
-    const parts = parseSealed(sealed);
-    if (!parts) throw sealInvalid();
-    const key = await this.#knownKey(parts.keyVersion, "seal", purpose);
-    const decipher = createDecipheriv("aes-256-gcm", key, parts.nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(aadBytes(purpose, aad));
-    decipher.setAuthTag(parts.tag);
-    const plaintext = decipher.update(parts.ciphertext);
-    try {
-      decipher.final(); // checks the tag; GCM is a stream mode, so final() adds no bytes
-    } catch {
-      plaintext.fill(0); // unauthenticated bytes never leave
-      throw sealInvalid();
-    }
-    return plaintext;
+    const version = sealedVersion(sealed);
+    if (version !== null) await this.#ensure(version);
+    return this.#keyring.open(purpose, sealed, aad);
   }
 
   async mac(purpose: KeyPurpose, data: Uint8Array): Promise<{ keyVersion: number; tag: string }> {
-    this.#assertOpen();
-    const keyVersion = this.#keys.current;
-    const tag = createHmac("sha256", this.#key(keyVersion, "mac", purpose)).update(data).digest("base64url");
-    return { keyVersion, tag };
+    const keyVersion = this.currentKeyVersion();
+    await this.#ensure(keyVersion);
+    return { keyVersion, tag: this.#keyring.mac(keyVersion, purpose, data) };
   }
 
   async verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean> {
     this.#assertOpen();
-    const key = await this.#knownKey(keyVersion, "mac", purpose);
-    const given = decodeCanonical(tag, "base64url");
-    const expected = createHmac("sha256", key).update(data).digest();
-    // Length is public (always 32 for a real tag); only the comparison of equal lengths must be constant-time.
-    return given !== null && given.length === expected.length && timingSafeEqual(given, expected);
+    await this.#ensure(keyVersion);
+    return this.#keyring.verifyMac(keyVersion, purpose, data, tag);
   }
 
   rotate(): Promise<number> {
-    const run = this.#rotating.then(() => this.#rotateNow());
+    const run = this.#rotating.then(() => (this.#shared ? this.#shared.advance((_tx, recorded) => this.#rotateFile(recorded)) : this.#rotateFile(null)));
     this.#rotating = run.catch(() => undefined);
     return run;
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    wipe(this.#keys);
-    for (const key of this.#derived.values()) key.fill(0);
-    this.#derived.clear();
+  async status(): Promise<KeyProviderStatus> {
+    return { kind: "dev", initialized: true, sealed: this.isSealed(), currentKeyVersion: this.#closed ? null : this.currentKeyVersion(), keyVersions: this.#keyring.versions() };
   }
 
-  async #rotateNow(): Promise<number> {
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#shared?.close();
+    this.#keyring.wipe();
+  }
+
+  /**
+   * Writes a new master key into the file as its current version. The version is above every one in the file and
+   * above the database's record, so a version number is never reused, whichever process rotated before.
+   */
+  async #rotateFile(recorded: number | null): Promise<number> {
     this.#assertOpen();
-    await this.#reload(); // never reuse a version number that another process already wrote
-    const version = Math.max(...this.#keys.keys.keys()) + 1;
+    await this.#reload();
+    const version = Math.max(recorded ?? 0, ...this.#keyring.versions()) + 1;
     const key = randomBytes(MASTER_KEY_BYTES);
-    const next = new Map(this.#keys.keys).set(version, key);
+    const next = new Map<number, Buffer>();
+    for (const v of this.#keyring.versions()) next.set(v, this.#keyring.master(v)!);
+    next.set(version, key);
     try {
       await writeKeyFile(this.#keyFile, { current: version, keys: next });
     } catch (error) {
@@ -138,29 +138,18 @@ class DevProvider implements DevKeyProvider {
     }
     if (this.#closed) key.fill(0); // closed while writing: the rotation is on disk, its key must not linger here
     else {
-      this.#keys.keys.set(version, key);
-      this.#keys.current = version;
+      this.#keyring.add(version, key);
+      this.#fileCurrent = version;
     }
     return version;
   }
 
-  /** The working key for a version named by a blob or a tag, re-reading the file once for an unknown version. */
-  async #knownKey(version: number, use: KeyUse, purpose: KeyPurpose): Promise<Buffer> {
+  /** Makes sure a version's key is loaded, re-reading the file once: another process may have rotated. */
+  async #ensure(version: number): Promise<void> {
+    this.#assertOpen();
     if (!isKeyVersion(version)) throw versionUnknown(version);
-    // Another process (`mpay vault rotate`, a second server) may have rotated since we read the file.
-    if (!this.#keys.keys.has(version)) await this.#reload();
-    return this.#key(version, use, purpose);
-  }
-
-  #key(version: number, use: KeyUse, purpose: KeyPurpose): Buffer {
-    const id = `${version}|${use}|${purpose}`;
-    const cached = this.#derived.get(id);
-    if (cached) return cached;
-    const master = this.#keys.keys.get(version);
-    if (!master) throw versionUnknown(version);
-    const key = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), `mpay/v1|${purpose}|${use}`, 32));
-    this.#derived.set(id, key);
-    return key;
+    if (!this.#keyring.has(version)) await this.#reload();
+    if (!this.#keyring.has(version)) throw versionUnknown(version);
   }
 
   /** Adds versions found in the file; a version whose bytes changed means the file was replaced under us. */
@@ -169,15 +158,15 @@ class DevProvider implements DevKeyProvider {
     if (!fresh || this.#closed) return;
     try {
       for (const [version, key] of fresh.keys) {
-        const known = this.#keys.keys.get(version);
+        const known = this.#keyring.master(version);
         if (!known) {
-          this.#keys.keys.set(version, key);
+          this.#keyring.add(version, key);
           fresh.keys.delete(version); // adopted: the wipe below must not zero it
         } else if (!known.equals(key)) {
           throw new KeyProviderError("provider_misconfigured", `dev key file ${this.#keyFile} changed key version ${version} while in use`);
         }
       }
-      this.#keys.current = Math.max(this.#keys.current, fresh.current);
+      this.#fileCurrent = Math.max(this.#fileCurrent, fresh.current);
     } finally {
       wipe(fresh); // duplicates of keys we already hold
     }
@@ -186,15 +175,6 @@ class DevProvider implements DevKeyProvider {
   #assertOpen(): void {
     if (this.#closed) throw new KeyProviderError("vault_sealed", "the dev key provider is closed");
   }
-}
-
-/** The purpose is bound twice (key and AAD); purposes contain no "|", so the prefix cannot be forged by an aad. */
-function aadBytes(purpose: KeyPurpose, aad: string): Buffer {
-  return Buffer.from(`${purpose}|${aad}`, "utf8");
-}
-
-function sealInvalid(): KeyProviderError {
-  return new KeyProviderError("seal_invalid", "sealed value is malformed, was altered, or belongs to another purpose or row");
 }
 
 function versionUnknown(version: number): KeyProviderError {

@@ -12,8 +12,13 @@ import type { KeyProvider } from "./provider.ts";
 
 export type ProviderSecretName = "opaque-server-setup";
 
+/** The AAD a provider secret is sealed with: its row's name (keys/resealers.ts re-seals with the same one). */
+export function providerSecretAad(name: string): string {
+  return `provider-secret|${name}`;
+}
+
 export async function providerSecret(db: Db, keys: KeyProvider, name: ProviderSecretName, create: () => string): Promise<Secret<string>> {
-  const aad = `provider-secret|${name}`;
+  const aad = providerSecretAad(name);
   const existing = await db.select().from(providerSecrets).where(eq(providerSecrets.name, name));
   let sealed = existing[0]?.sealed;
   if (!sealed) {

@@ -4,8 +4,9 @@
  * key are stored only as blobs sealed here, and audit chain heads are MACed here, so a stolen dump can neither
  * sign a webhook nor rewrite the audit trail.
  *
- * One interface, chosen by configuration (`MPAY_KEK_PROVIDER`): `dev` (a key file, embedded default), later
- * `pkcs11` (an HSM) and `shamir` (custodian shares). Callers never see key bytes.
+ * One interface, chosen by configuration (`MPAY_KEK_PROVIDER`): `dev` (a key file, embedded default), `pkcs11`
+ * (an HSM; the keys never leave it) and `shamir` (a master key split among custodians; every process starts
+ * sealed). Callers never see key bytes. docs/key-providers.md is the operator's guide.
  */
 
 /** Why a key is used: each purpose gets its own derived key, so one use can never be replayed as another. */
@@ -30,10 +31,53 @@ export interface KeyProvider {
   mac(purpose: KeyPurpose, data: Uint8Array): Promise<{ keyVersion: number; tag: string }>;
   /** Constant-time check of a tag made by `mac`. */
   verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean>;
+  /**
+   * Makes a new key version and records it as current in the shared database, so every process seals with it
+   * within VERSION_CACHE_MS; older versions stay readable. Re-sealing old rows is reseal.ts's job, not this one.
+   */
+  rotate(): Promise<number>;
+  /** What `mpay vault status` and `GET /v1/vault/status` show; never a key, a share or a PIN. */
+  status(): Promise<KeyProviderStatus>;
+  /** Present only on providers that custodians unseal (shamir). */
+  readonly unsealer?: ShareUnsealer;
   close(): Promise<void>;
 }
 
-export type KeyProviderErrorCode = "vault_sealed" | "seal_invalid" | "key_version_unknown" | "provider_misconfigured";
+export interface KeyProviderStatus {
+  kind: KeyProviderKind;
+  /** False until `mpay vault init` made the first key version (dev makes its key file by itself). */
+  initialized: boolean;
+  sealed: boolean;
+  currentKeyVersion: number | null;
+  keyVersions: number[];
+  /** shamir only: M of N, and how many shares this process holds while it waits for the rest. */
+  custody?: { threshold: number; shares: number; sharesReceived: number };
+}
+
+export interface UnsealProgress {
+  sealed: boolean;
+  sharesReceived: number;
+  threshold: number;
+}
+
+export interface ShareUnsealer {
+  /**
+   * Takes one custodian share. At the threshold the shares are combined and the result checked against the
+   * stored check value: a wrong share discards all collected shares (KeyProviderError "vault_share_rejected").
+   */
+  submitShare(share: string): Promise<UnsealProgress>;
+}
+
+export type KeyProviderErrorCode =
+  | "vault_sealed"
+  | "vault_not_initialized"
+  | "vault_already_initialized"
+  | "vault_share_invalid"
+  | "vault_share_rejected"
+  | "vault_unseal_unsupported"
+  | "seal_invalid"
+  | "key_version_unknown"
+  | "provider_misconfigured";
 
 export class KeyProviderError extends Error {
   constructor(

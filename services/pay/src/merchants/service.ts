@@ -41,7 +41,7 @@ export interface NewMerchant {
 const AUTH_CACHE_MS = 10_000;
 const ORIGIN_PATTERN = /^https?:\/\/[^/?#\s]+$/;
 
-function webhookSecretAad(merchantId: string, mode: Mode): string {
+export function webhookSecretAad(merchantId: string, mode: Mode): string {
   return `webhook-secret|${merchantId}|${mode}`;
 }
 

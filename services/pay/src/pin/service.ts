@@ -27,6 +27,11 @@ const LOGIN_TTL_MS = 60_000;
 
 export type PinPurpose = "pin-check" | "pin-change" | `approval:${string}`;
 
+/** The AAD of a login's sealed OPAQUE state (keys/resealers.ts re-seals with the same one after a rotation). */
+export function pinLoginAad(payerId: string, loginId: string): string {
+  return `${payerId}|${loginId}`;
+}
+
 export interface PinStatus {
   set: boolean;
   locked: boolean;
@@ -101,7 +106,7 @@ export class PinService {
       throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
     }
     const loginId = `pl_${randomBytes(18).toString("base64url")}`;
-    const sealedState = await this.keys.seal("pin-login-state", new TextEncoder().encode(serverLoginState), `${payer.id}|${loginId}`);
+    const sealedState = await this.keys.seal("pin-login-state", new TextEncoder().encode(serverLoginState), pinLoginAad(payer.id, loginId));
     const unfinished = await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) });
     if (unfinished) {
       // The previous try was counted and never verified: a wrong PIN (known only on the device) or an abandoned
@@ -122,7 +127,7 @@ export class PinService {
     }
     const pin = await findPin(this.db, payer.id);
     if (!pin || pin.lockedAt !== null) throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
-    const opened = await this.keys.open("pin-login-state", login.sealedState, `${payer.id}|${loginId}`);
+    const opened = await this.keys.open("pin-login-state", login.sealedState, pinLoginAad(payer.id, loginId));
     const serverLoginState = new TextDecoder().decode(opened);
     opened.fill(0);
     let sessionKey: string;

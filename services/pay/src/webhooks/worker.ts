@@ -76,6 +76,8 @@ export class DeliveryWorker {
 
   /** One pass: claim a batch and send it. Returns how many deliveries were attempted. */
   async runOnce(): Promise<number> {
+    // A sealed vault (shamir, before its custodians come) can sign nothing: claiming now would only burn attempts.
+    if (this.keys.isSealed()) return 0;
     const batch = await claimDue(this.db, this.settings.batchSize, this.leaseSeconds);
     await Promise.all(batch.map((d) => this.attempt(d)));
     return batch.length;
