@@ -19,6 +19,8 @@ export type Tx<S extends Record<string, unknown>> = PgTransaction<PgQueryResultH
 export interface Database<S extends Record<string, unknown>> {
   readonly db: Db<S>;
   readonly kind: "postgres" | "pglite";
+  /** The schema unqualified names resolve to (and migrations run in), when one was asked for. */
+  readonly searchPath?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -29,21 +31,36 @@ export interface OpenOptions<S extends Record<string, unknown>> {
   dataDir?: string | undefined;
   /** Connections per process; PostgreSQL allows 100 in all, shared by every process and test. */
   poolSize?: number;
+  /**
+   * A schema of its own (`issuer_sampo`): every connection resolves unqualified names there, and migrations run
+   * there, so several tenants of one service share one PostgreSQL database without seeing each other's tables.
+   */
+  searchPath?: string | undefined;
 }
 
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 export async function openDatabase<S extends Record<string, unknown>>(options: OpenOptions<S>): Promise<Database<S>> {
-  const { schema } = options;
+  const { schema, searchPath } = options;
+  if (searchPath !== undefined && !SCHEMA_NAME.test(searchPath)) throw new Error(`searchPath must be a lower-case schema name, got ${JSON.stringify(searchPath)}`);
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, idleTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 10_000,
+      ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
+    });
     // An error on an idle client (the server restarted) must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Db<S>;
-    return { db, kind: "postgres", close: () => pool.end() };
+    return { db, kind: "postgres", searchPath, close: () => pool.end() };
   }
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const client = await PGlite.create(options.dataDir ?? "memory://");
+  // PGlite is one session: a search_path set once holds for every later query.
+  if (searchPath) await client.exec(`create schema if not exists ${searchPath}; set search_path to ${searchPath}`);
   const db = drizzlePglite(client, { schema }) as unknown as Db<S>;
-  return { db, kind: "pglite", close: () => client.close() };
+  return { db, kind: "pglite", searchPath, close: () => client.close() };
 }
 
 /**
@@ -52,15 +69,18 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
  * connection, since the migrator runs its own transaction and a pool may hand out different connections.
  */
 export async function migrateDatabase<S extends Record<string, unknown>>(database: Database<S>, migrationsFolder: string, lockId: number): Promise<void> {
+  // With a search path, the migrations journal lives in that schema too: each tenant migrates on its own.
+  const config = { migrationsFolder, ...(database.searchPath ? { migrationsSchema: database.searchPath } : {}) };
   if (database.kind === "pglite") {
-    await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], { migrationsFolder });
+    await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], config);
     return;
   }
   const pool = (database.db as unknown as { $client: pg.Pool }).$client;
   const client = await pool.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [lockId]);
-    await migratePg(database.db as unknown as Parameters<typeof migratePg>[0], { migrationsFolder });
+    if (database.searchPath) await client.query(`create schema if not exists ${database.searchPath}`);
+    await migratePg(database.db as unknown as Parameters<typeof migratePg>[0], config);
   } finally {
     await client.query("select pg_advisory_unlock($1)", [lockId]).catch(() => {});
     client.release();
