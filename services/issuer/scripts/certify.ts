@@ -1,0 +1,110 @@
+/**
+ * Certifies the simulator's default issuers with the test card network's roots (DESIGN.md "Split custody", point
+ * 4). Run from the repository root:
+ *
+ *   npx tsx services/issuer/scripts/certify.ts            # re-sign every certificate, keep every key
+ *   npx tsx services/issuer/scripts/certify.ts --new-keys # also replace the issuers' encryption keys
+ *
+ * For each issuer of DEFAULT_ISSUERS it signs `{issuerId, name, binRanges, jwk, kid, nbf, exp}` with its root
+ * (A or B) and writes `fixtures/issuers/<id>/certificate.jws`, making the issuer's encryption key
+ * (ECDH-ES+A256KW on P-256) and card verification key first when they are missing. This script is the only
+ * reader of the root private keys in `fixtures/network/`; it makes them only when missing, and then checks that
+ * the public halves are the ones packages/wallet ships (TEST_NETWORK_ROOTS), printing the constants otherwise.
+ * The card verification key is never replaced: the documented test cards' CVCs depend on it.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
+import type { EcPublicJwk } from "@mpay/protocol";
+import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/network-roots.ts";
+import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
+import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, rootKeyFile } from "../src/keys/fixtures.ts";
+
+const YEARS_VALID = 10;
+const ROOT_NAMES: Record<TestRootId, string> = { "test-root-a": "MPay Test Network Root A", "test-root-b": "MPay Test Network Root B" };
+
+const newKeys = process.argv.includes("--new-keys");
+const out = process.stdout;
+
+function publicPart(jwk: JWK): EcPublicJwk {
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.x || !jwk.y) throw new Error("not an EC P-256 key");
+  return { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y };
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
+}
+
+async function readJwk(file: string): Promise<JWK> {
+  return JSON.parse(await readFile(file, "utf8")) as JWK;
+}
+
+/** A P-256 private JWK with its RFC 7638 thumbprint as `kid`, made for `alg`. */
+async function makeKey(alg: "ES256" | "ECDH-ES+A256KW", use: "sig" | "enc"): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { crv: "P-256", extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(publicPart(jwk)), alg, use };
+}
+
+async function rootKey(root: TestRootId): Promise<JWK> {
+  const file = rootKeyFile(root);
+  if (existsSync(file)) return readJwk(file);
+  const jwk = await makeKey("ES256", "sig");
+  await writeJson(file, jwk);
+  out.write(`made ${root} in ${file}\n`);
+  return jwk;
+}
+
+async function issuerKey(issuerId: string): Promise<JWK> {
+  const file = encryptionKeyFile(issuerId);
+  if (existsSync(file) && !newKeys) return readJwk(file);
+  const jwk = await makeKey("ECDH-ES+A256KW", "enc");
+  await writeJson(file, jwk);
+  out.write(`made the encryption key of ${issuerId} in ${file}\n`);
+  return jwk;
+}
+
+async function ensureCardVerificationKey(issuerId: string): Promise<void> {
+  const file = cardVerificationKeyFile(issuerId);
+  if (existsSync(file)) return;
+  await writeJson(file, { kty: "oct", k: randomBytes(32).toString("base64url"), kid: `cvk-${issuerId}-1`, use: "cvc" });
+  out.write(`made the card verification key of ${issuerId} in ${file}\n`);
+}
+
+const roots = new Map<TestRootId, { jwk: JWK; root: NetworkRoot }>();
+for (const id of TEST_ROOT_IDS) {
+  const jwk = await rootKey(id);
+  roots.set(id, { jwk, root: { kid: String(jwk.kid), jwk: publicPart(jwk), name: ROOT_NAMES[id] } });
+}
+const shipped = [...roots.values()].every(({ root }) => TEST_NETWORK_ROOTS.some((r) => r.kid === root.kid && r.jwk.x === root.jwk.x && r.jwk.y === root.jwk.y));
+if (!shipped) {
+  out.write("\nThe wallet does not ship these roots. Put them in packages/wallet/src/network-roots.ts and run again:\n\n");
+  out.write(JSON.stringify([...roots.values()].map(({ root }) => root), null, 2) + "\n");
+  process.exit(1);
+}
+
+const now = Math.floor(Date.now() / 1000);
+for (const issuer of DEFAULT_ISSUERS) {
+  const signer = roots.get(issuer.root);
+  if (!signer) throw new Error(`no root ${issuer.root}`);
+  const key = await issuerKey(issuer.id);
+  await ensureCardVerificationKey(issuer.id);
+  const certificate = {
+    issuerId: issuer.id,
+    name: issuer.name,
+    binRanges: issuer.binRanges.map(({ from, to }) => ({ from, to })),
+    jwk: publicPart(key),
+    kid: String(key.kid),
+    nbf: now - 24 * 3600,
+    exp: now + YEARS_VALID * 365 * 24 * 3600,
+  };
+  const jws = await signIssuerCertificate(certificate, await importJWK(signer.jwk, "ES256"), String(signer.jwk.kid));
+  await verifyIssuerCertificate(jws, TEST_NETWORK_ROOTS, now);
+  await mkdir(dirname(certificateFile(issuer.id)), { recursive: true });
+  await writeFile(certificateFile(issuer.id), jws + "\n");
+  out.write(`certified ${issuer.id} (${issuer.name}) with ${issuer.root} until ${new Date(certificate.exp * 1000).toISOString().slice(0, 10)}\n`);
+}
