@@ -282,5 +282,76 @@ export const ISSUER_ERROR_CODES = [
   "operation_not_allowed",
   "device_not_bound",
   "token_not_found",
+  /** A card-on-file mandate that does not verify or does not match the card (one message, like enrollment). */
+  "mandate_refused",
+  /** The back office's operator token is missing or wrong. */
+  "operator_unauthorized",
+  /** The back office knows no such card. */
+  "card_not_found",
+  "route_not_found",
+  /** The issuer cannot decide now (for example the pay server's PIN statement keys cannot be fetched): retry or inquire. */
+  "temporarily_unavailable",
+  "internal_error",
 ] as const;
 export type IssuerErrorCode = (typeof ISSUER_ERROR_CODES)[number];
+
+/** The body of every issuer host error (HTTP 4xx/5xx): a stable code and a message that echoes no input. */
+export const issuerErrorBodySchema = z.object({ error: z.object({ code: z.enum(ISSUER_ERROR_CODES), message: z.string() }) });
+
+/** `GET /issuers` lists these; `GET /issuers/:issuerId/certificate` answers one. */
+export const issuerDirectoryEntrySchema = z.strictObject({
+  issuerId: issuerIdSchema,
+  name: z.string(),
+  /** The network's certificate (compact JWS, `typ` issuerCertificate): verify it before trusting anything here. */
+  certificate: z.string(),
+});
+export type IssuerDirectoryEntry = z.infer<typeof issuerDirectoryEntrySchema>;
+
+export const ISSUER_OPERATION_TYPES = ["capture", "void", "refund"] as const;
+
+/** The answer to a capture, void or refund; a retry with the same operationId gets this same answer again. */
+export const issuerOperationAnswerSchema = z.strictObject({
+  operationId: z.string(),
+  paymentId: z.string(),
+  type: z.enum(ISSUER_OPERATION_TYPES),
+  /** The amount moved (a void's is the hold it released). */
+  amount: z.number().int(),
+  processedAt: z.string(),
+  /** The payment's books after the operation. */
+  authorization: authorizationRecordSchema,
+});
+export type IssuerOperationAnswer = z.infer<typeof issuerOperationAnswerSchema>;
+
+/** `POST /issuers/:issuerId/devices/:kid/unbind`: how many card bindings of the device this call unbound (0 on a retry). */
+export const deviceUnbindAnswerSchema = z.strictObject({ unbound: z.literal(true), bindings: z.number().int().nonnegative() });
+
+export const recurringTokenRevokedSchema = z.strictObject({ revoked: z.literal(true), revokedAt: z.string() });
+
+// --- the simulator's own views (not part of a real issuer's interface) ---
+
+/** `GET /test-inbox?phone=…`: the one-time codes "sent" to a phone, newest first. */
+export const testInboxSchema = z.strictObject({
+  phone: z.string(),
+  messages: z.array(z.strictObject({ issuerId: z.string(), issuerName: z.string(), code: z.string(), text: z.string(), sentAt: z.string(), expiresAt: z.string() })),
+});
+
+/** The back office's view of one card (operator token), as the demo prints it. */
+export const backofficeCardSchema = z.strictObject({
+  cardRef: z.string(),
+  /** `4111 •••• •••• 0016`. */
+  maskedPan: z.string(),
+  brand: z.enum(CARD_BRANDS),
+  expiryMonth: z.string(),
+  status: z.string(),
+  currency: z.string(),
+  creditLimit: z.number().int(),
+  openToBuy: z.number().int(),
+  holds: z.array(z.strictObject({ paymentId: z.string(), merchantId: z.string(), amount: z.number().int(), authorizationCode: z.string() })),
+  captured: z.number().int(),
+  refunded: z.number().int(),
+  /** creditLimit − openToBuy = holds + captured − refunded. */
+  books: z.strictObject({ balanced: z.boolean(), creditUsed: z.number().int(), holds: z.number().int(), captured: z.number().int(), refunded: z.number().int() }),
+  deviceBindings: z.array(z.strictObject({ deviceKid: z.string(), boundAt: z.string(), unboundAt: z.string().nullable(), passkeys: z.number().int() })),
+  recurringTokens: z.array(z.strictObject({ merchantId: z.string(), maxAmount: z.number().int(), expiresAt: z.string(), revokedAt: z.string().nullable() })),
+});
+export type BackofficeCard = z.infer<typeof backofficeCardSchema>;
