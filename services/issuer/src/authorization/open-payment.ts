@@ -1,0 +1,94 @@
+/**
+ * Opens a device payment (DESIGN.md "Split custody", step 2, sign-then-encrypt): the JWE to this issuer holds a
+ * JWS by the device key over `{ terms, card }`. The signature is verified against the key bound to the card the
+ * request names, so a payment verifies only for a device the cardholder bound to that card.
+ *
+ * Which decline, when:
+ * - `bad_signature`: the envelope cannot be opened by this issuer (wrong key, refused algorithm such as RSA1_5,
+ *   dir or PBES2, wrong `typ`), the inner JWS is malformed, its device key is not bound to this card (never bound,
+ *   unbound, revoked), or the signature does not verify (the signed bytes were altered).
+ * - `terms_mismatch`: the signature is good but what it covers is not what the acquirer asks: another payment
+ *   (a JWE for payment A sent as payment B), amount, currency, merchant id or name, capture method, card
+ *   reference, audience (another issuer), or card data that are not this account's.
+ * - `terms_expired`: outside the terms' time window (expired, not yet valid, or living longer than 5 minutes).
+ */
+import { createHash } from "node:crypto";
+import { decryptFrom, jwsKid, verifyWith } from "@mpay/crypto";
+import { canonicalTerms, JOSE_TYPES, paymentPayloadSchema, termsTimeProblem, type ApprovalTerms, type DeclineCode } from "@mpay/protocol";
+import type { IssuerCore } from "../issuer-core.ts";
+import { expiryMonthOf } from "../cards/card-facts.ts";
+import type { CardRow } from "../cards/store.ts";
+import { activeBinding } from "../devices/store.ts";
+
+export interface DevicePaymentRequest {
+  paymentId: string;
+  merchantId: string;
+  merchantName: string;
+  amount: number;
+  currency: string;
+  captureMethod: string;
+  cardRef: string;
+  payment: string;
+}
+
+export type OpenedPayment =
+  | { ok: true; terms: ApprovalTerms; deviceKid: string; termsHash: string }
+  | { ok: false; decline: DeclineCode; reason: string; deviceKid?: string | undefined };
+
+/** base64url SHA-256 of the canonical terms (as services/pay/src/approvals/terms-hash.ts). */
+export function termsHashOf(terms: ApprovalTerms): string {
+  return createHash("sha256").update(canonicalTerms(terms)).digest("base64url");
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export async function openPayment(issuer: IssuerCore, request: DevicePaymentRequest, account: CardRow): Promise<OpenedPayment> {
+  let jws: string;
+  let plaintext: Uint8Array | undefined;
+  try {
+    ({ plaintext } = await decryptFrom(request.payment, issuer.keys.encryptionKey, JOSE_TYPES.paymentEnvelope));
+    jws = new TextDecoder().decode(plaintext);
+  } catch {
+    return { ok: false, decline: "bad_signature", reason: "the payment envelope cannot be opened by this issuer" };
+  } finally {
+    plaintext?.fill(0);
+  }
+  if (!COMPACT_JWS.test(jws)) return { ok: false, decline: "bad_signature", reason: "the envelope does not hold a compact JWS" };
+  let deviceKid: string | undefined;
+  try {
+    deviceKid = jwsKid(jws);
+  } catch {
+    deviceKid = undefined;
+  }
+  if (!deviceKid) return { ok: false, decline: "bad_signature", reason: "the payment JWS names no device key" };
+  const binding = await activeBinding(issuer.db, request.cardRef, deviceKid);
+  if (!binding) return { ok: false, decline: "bad_signature", reason: "the device key is not bound to this card", deviceKid };
+
+  let signed: unknown;
+  try {
+    const { payload } = await verifyWith(jws, { ...binding.deviceJwk }, JOSE_TYPES.payment);
+    signed = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    return { ok: false, decline: "bad_signature", reason: "the payment signature does not verify", deviceKid };
+  }
+  const parsed = paymentPayloadSchema.safeParse(signed);
+  if (!parsed.success) return { ok: false, decline: "bad_signature", reason: "the signed payload is malformed", deviceKid };
+  const { terms, card } = parsed.data;
+
+  const differs = termsDifference(issuer.id, terms, request);
+  if (differs) return { ok: false, decline: "terms_mismatch", reason: `the signed ${differs} differs from the request`, deviceKid };
+  if (card.pan !== account.pan || expiryMonthOf(card.expiry) !== account.expiryMonth) {
+    return { ok: false, decline: "terms_mismatch", reason: "the signed card data are not this card's", deviceKid };
+  }
+  const problem = termsTimeProblem(terms, Math.floor(issuer.now().getTime() / 1000));
+  if (problem) return { ok: false, decline: "terms_expired", reason: problem.replaceAll("_", " "), deviceKid };
+  return { ok: true, terms, deviceKid, termsHash: termsHashOf(terms) };
+}
+
+/** The first field where the signed terms and the acquirer's request differ, or null. */
+function termsDifference(issuerId: string, terms: ApprovalTerms, request: DevicePaymentRequest): string | null {
+  if (terms.aud !== issuerId) return "audience";
+  const fields = ["paymentId", "cardRef", "merchantId", "merchantName", "amount", "currency", "captureMethod"] as const;
+  for (const field of fields) if (terms[field] !== request[field]) return field;
+  return null;
+}

@@ -1,0 +1,181 @@
+/**
+ * Authorization: verify → decide → commit → answer. Everything that needs no lock runs first (opening the JWE,
+ * the device signature, the terms, the authentication result, or the recurring token); then one transaction,
+ * under the card's row lock, claims the nonce, checks the account and open-to-buy, holds the amount and writes
+ * the decision. The decision is committed before the answer is sent: the pay server's reconciler inquires it after
+ * a crash or a lost answer.
+ *
+ * This method needs to be idempotent: a second request for the same payment id, or a replayed JWE (same device
+ * key and nonce), gets the first decision and never a second hold. Declines are recorded like approvals, so an
+ * inquiry always finds the one decision.
+ *
+ * Order of checks for a device payment (the first that fails gives the decline): card known (`card_not_found`) →
+ * envelope and device signature (`bad_signature`) → signed terms equal the request (`terms_mismatch`) → time
+ * window (`terms_expired`) → nonce not used for another payment (`do_not_honor`) → authentication result
+ * (`authentication_failed`) → currency is the card's (`do_not_honor`) → amount within the method's limit
+ * (`authentication_failed`: PIN up to 2,000,000 KRW, passkey up to 10,000,000 KRW per payment) → card status
+ * (`lost_or_stolen`, `expired_card`, `suspected_fraud`, `do_not_honor` when closed) → open-to-buy
+ * (`insufficient_funds`) → approved, with a 6-character authorization code and a hold.
+ * For a recurring token: token known and this merchant's and currency, not revoked (`token_invalid`) → not
+ * expired (`token_expired`) → amount within its cap (`token_over_cap`) → card status → open-to-buy.
+ */
+import type { AuthenticationResult, AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, DeclineCode } from "@mpay/protocol";
+import type { AuthenticationLimits } from "../config.ts";
+import { isUniqueViolation, type Executor } from "../db/client.ts";
+import { IssuerApiError } from "../http/errors.ts";
+import { newAuthorizationCode } from "../ids.ts";
+import type { IssuerCore } from "../issuer-core.ts";
+import { isExpired } from "../cards/card-facts.ts";
+import { cardByRef, lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
+import { setPasskeyCounter } from "../devices/store.ts";
+import { tokenByValue } from "../recurring/store.ts";
+import type { PaymentAuthenticator } from "./authentication.ts";
+import { openPayment, type DevicePaymentRequest } from "./open-payment.ts";
+import { answerOf, recordOf } from "./records.ts";
+import { authorizationOf, claimNonce, insertAuthorization, type AuthorizationRow } from "./store.ts";
+
+type Method = "pin" | "passkey" | "recurring_token";
+export type UnauthenticatedRequest = Omit<Extract<AuthorizationRequest, { payment: string }>, "authentication"> & { authentication?: undefined };
+type Verdict = { decline: DeclineCode; reason: string } | { approve: true };
+
+interface Attempt {
+  request: Omit<DevicePaymentRequest, "cardRef" | "payment">;
+  kind: "device" | "recurring";
+  cardRef: string | null;
+  deviceKid?: string | undefined;
+  method?: Method | undefined;
+  recurringTokenId?: string | undefined;
+  nonce?: { nonce: string; expiresAt: Date } | undefined;
+  passkeyCounter?: { credentialId: string; signCount: number } | undefined;
+  verdict: Verdict;
+}
+
+function decline(code: DeclineCode, reason: string): Verdict {
+  return { decline: code, reason };
+}
+
+export class AuthorizationService {
+  constructor(
+    private readonly issuer: IssuerCore,
+    private readonly authenticator: PaymentAuthenticator,
+    private readonly limits: AuthenticationLimits,
+  ) {}
+
+  /** `authentication` may be missing from a device payment: it is then declined `authentication_failed`. */
+  async authorize(request: AuthorizationRequest | UnauthenticatedRequest): Promise<AuthorizationAnswer> {
+    const first = await authorizationOf(this.issuer.db, request.paymentId);
+    if (first) return answerOf(first);
+    const { paymentId, merchantId, merchantName, amount, currency, captureMethod } = request;
+    const terms = { paymentId, merchantId, merchantName, amount, currency, captureMethod };
+    const attempt = "recurringToken" in request ? await this.recurringAttempt(terms, request.recurringToken) : await this.deviceAttempt(terms, request);
+    return answerOf(await this.decide(attempt));
+  }
+
+  async inquire(paymentId: string): Promise<AuthorizationRecord> {
+    const row = await authorizationOf(this.issuer.db, paymentId);
+    if (!row) throw new IssuerApiError("authorization_not_found", "This issuer never received an authorization request for this payment.");
+    return recordOf(row);
+  }
+
+  private async deviceAttempt(terms: Attempt["request"], request: DevicePaymentRequest & { authentication?: AuthenticationResult | undefined }): Promise<Attempt> {
+    const { cardRef, authentication } = request;
+    const base = { request: terms, kind: "device" as const, cardRef };
+    const account = await cardByRef(this.issuer.db, cardRef);
+    if (!account) return { ...base, cardRef: null, verdict: decline("card_not_found", "no such card at this issuer") };
+    const opened = await openPayment(this.issuer, request, account);
+    if (!opened.ok) return { ...base, deviceKid: opened.deviceKid, verdict: decline(opened.decline, opened.reason) };
+    const verified = { ...base, deviceKid: opened.deviceKid, nonce: { nonce: opened.terms.nonce, expiresAt: new Date(opened.terms.exp * 1000) } };
+    if (!authentication) return { ...verified, verdict: decline("authentication_failed", "no authentication result came with the payment") };
+    const auth = await this.authenticator.check(authentication, { paymentId: request.paymentId, cardRef, deviceKid: opened.deviceKid, termsHash: opened.termsHash });
+    if (!auth.ok) return { ...verified, method: authentication.method, verdict: decline("authentication_failed", auth.reason) };
+    return { ...verified, method: auth.method, passkeyCounter: auth.passkeyCounter, verdict: { approve: true } };
+  }
+
+  private async recurringAttempt(request: Attempt["request"], token: string): Promise<Attempt> {
+    const base = { request, kind: "recurring" as const, method: "recurring_token" as const };
+    const row = await tokenByValue(this.issuer.db, token);
+    if (!row) return { ...base, cardRef: null, verdict: decline("token_invalid", "no such recurring token") };
+    const known = { ...base, cardRef: row.cardRef, recurringTokenId: row.id };
+    if (row.revokedAt !== null) return { ...known, verdict: decline("token_invalid", "the recurring token was revoked") };
+    if (row.merchantId !== request.merchantId) return { ...known, verdict: decline("token_invalid", "the recurring token belongs to another merchant") };
+    if (row.currency !== request.currency) return { ...known, verdict: decline("token_invalid", "the recurring token is for another currency") };
+    if (row.expiresAt.getTime() <= this.issuer.now().getTime()) return { ...known, verdict: decline("token_expired", "the recurring token has expired") };
+    if (request.amount > row.maxAmount) return { ...known, verdict: decline("token_over_cap", "the amount is over the recurring token's cap") };
+    return { ...known, verdict: { approve: true } };
+  }
+
+  /** Commits the decision (or finds the first one); see the file comment for the checks made here. */
+  private async decide(attempt: Attempt): Promise<AuthorizationRow> {
+    const now = this.issuer.now();
+    let decided: { row: AuthorizationRow; reason: string | undefined; first: boolean };
+    try {
+      decided = await this.issuer.db.transaction(async (tx) => {
+        const account = attempt.cardRef ? await lockCard(tx, attempt.cardRef) : null;
+        const existing = await authorizationOf(tx, attempt.request.paymentId);
+        if (existing) return { row: existing, reason: undefined, first: false };
+        let verdict = attempt.verdict;
+        if (attempt.nonce && attempt.deviceKid) {
+          const owner = await claimNonce(tx, attempt.deviceKid, attempt.nonce.nonce, attempt.request.paymentId, attempt.nonce.expiresAt);
+          if (owner !== attempt.request.paymentId) verdict = decline("do_not_honor", "the device used this nonce for another payment");
+        }
+        if ("approve" in verdict) verdict = this.accountVerdict(account, attempt, now);
+        const approved = "approve" in verdict;
+        if (approved && !(await moveOpenToBuy(tx, account!.cardRef, -attempt.request.amount))) verdict = decline("insufficient_funds", "open-to-buy moved");
+        if (attempt.passkeyCounter && attempt.cardRef) await setPasskeyCounter(tx, attempt.cardRef, attempt.passkeyCounter.credentialId, attempt.passkeyCounter.signCount);
+        const row = await this.insert(tx, attempt, verdict, now);
+        return { row, reason: "reason" in verdict ? verdict.reason : undefined, first: true };
+      });
+    } catch (error) {
+      // A concurrent request for the same payment committed first: its decision is the one.
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await authorizationOf(this.issuer.db, attempt.request.paymentId);
+      if (!existing) throw error;
+      decided = { row: existing, reason: undefined, first: false };
+    }
+    const { row, reason, first } = decided;
+    this.issuer.log.info(
+      { event: "authorization", paymentId: row.paymentId, cardRef: row.cardRef, method: row.authMethod, decision: row.decision, declineCode: row.declineCode, reason, repeat: !first },
+      first ? "authorization decided" : "authorization repeated: first decision",
+    );
+    return row;
+  }
+
+  /** Currency, the method's limit, the card's status and open-to-buy, on the locked account row. */
+  private accountVerdict(account: CardRow | null, attempt: Attempt, now: Date): Verdict {
+    const { amount, currency } = attempt.request;
+    if (!account) return decline("card_not_found", "no such card at this issuer");
+    if (currency !== account.currency) return decline("do_not_honor", `the card is in ${account.currency}`);
+    if (attempt.method === "pin" && amount > this.limits.pin) return decline("authentication_failed", "the amount is over the PIN limit; approve with a passkey");
+    if (attempt.method === "passkey" && amount > this.limits.passkey) return decline("authentication_failed", "the amount is over the passkey limit");
+    if (account.status === "lost_or_stolen") return decline("lost_or_stolen", "the card is reported lost or stolen");
+    if (isExpired(account.expiryMonth, now)) return decline("expired_card", "the card has expired");
+    if (account.status === "fraud_flagged") return decline("suspected_fraud", "the card is flagged for fraud");
+    if (account.status !== "active") return decline("do_not_honor", "the card is not active");
+    if (account.openToBuy < amount) return decline("insufficient_funds", "the amount is over the open-to-buy");
+    return { approve: true };
+  }
+
+  private insert(tx: Executor, attempt: Attempt, verdict: Verdict, now: Date): Promise<AuthorizationRow> {
+    const approved = "approve" in verdict;
+    const { request } = attempt;
+    return insertAuthorization(tx, {
+      paymentId: request.paymentId,
+      cardRef: attempt.cardRef,
+      kind: attempt.kind,
+      deviceKid: attempt.deviceKid ?? null,
+      authMethod: attempt.method ?? null,
+      recurringTokenId: attempt.recurringTokenId ?? null,
+      merchantId: request.merchantId,
+      merchantName: request.merchantName,
+      amount: request.amount,
+      currency: request.currency,
+      captureMethod: request.captureMethod,
+      decision: approved ? "approved" : "declined",
+      declineCode: approved ? null : verdict.decline,
+      authorizationCode: approved ? newAuthorizationCode() : null,
+      status: approved ? "approved" : "declined",
+      holdAmount: approved ? request.amount : 0,
+      decidedAt: now,
+    });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * A real issuer host for a test: a fresh database (PGlite in memory, or a new PostgreSQL database with a schema per
+ * issuer), a temporary data folder, real HTTP on a free port, a clock the test can move, the pay server's PIN
+ * statement key as a local key set, and every log line kept for the no-secrets checks.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair } from "jose";
+import pino from "pino";
+import { signWith } from "@mpay/crypto";
+import { JOSE_TYPES, Secret, type IssuerCertificate, type PinStatement } from "@mpay/protocol";
+import { freshDatabase, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
+import { loadConfig, type IssuerHostConfig } from "../config.ts";
+import { startIssuerHost, type RunningIssuerHost } from "../server.ts";
+
+export { testBackends, type Backend } from "@mpay/service-kit/testing";
+
+export const PASSKEY_ORIGIN = "http://localhost:4300";
+export const PASSKEY_RP_ID = "localhost";
+
+export class TestClock {
+  private offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  seconds(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+  advance(seconds: number): void {
+    this.offsetMs += seconds * 1000;
+  }
+}
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  text: string;
+  headers: Headers;
+}
+
+export interface TestHost {
+  readonly server: RunningIssuerHost;
+  readonly url: string;
+  readonly config: IssuerHostConfig;
+  readonly acquirerSecret: string;
+  readonly operatorToken: string;
+  readonly clock: TestClock;
+  readonly logLines: string[];
+  certificate(issuerId: string): IssuerCertificate;
+  /** A PIN statement signed by the pay server's test key (fields default to a valid statement). */
+  pinStatement(claims: Omit<PinStatement, "iss" | "method" | "iat" | "exp" | "challengeId"> & Partial<PinStatement>): Promise<string>;
+  /** A request with the acquirer secret (or `secret`, or none with `null`). */
+  acquirer<T = Record<string, unknown>>(method: "GET" | "POST", path: string, body?: unknown, secret?: string | null): Promise<Answer<T>>;
+  operator<T = Record<string, unknown>>(path: string): Promise<Answer<T>>;
+  get<T = Record<string, unknown>>(path: string): Promise<Answer<T>>;
+  /** Stops the host and starts it again on the same databases, data folder and port. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestHostOptions {
+  issuers?: string[];
+  /** Keep PGlite in the data folder (needed to restart on the same databases); default in memory. */
+  persistent?: boolean;
+  overrides?: Partial<IssuerHostConfig>;
+}
+
+async function answer<T>(response: Response): Promise<Answer<T>> {
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body: body as T, text, headers: response.headers };
+}
+
+export async function openTestHost(backend: Backend, options: TestHostOptions = {}): Promise<TestHost> {
+  const database: FreshDatabase = await freshDatabase(backend, "issuer_test");
+  const dataDir = await mkdtemp(join(tmpdir(), "issuer-test-"));
+  const acquirerSecret = randomBytes(32).toString("base64url");
+  const operatorToken = randomBytes(32).toString("base64url");
+  const pay = await generateKeyPair("ES256", { extractable: true });
+  const payJwk = { ...(await exportJWK(pay.publicKey)), alg: "ES256", use: "sig" };
+  const payKid = await calculateJwkThumbprint(payJwk);
+  const clock = new TestClock();
+  const base = loadConfig({});
+  const config: IssuerHostConfig = {
+    ...base,
+    port: 0,
+    databaseUrl: database.url,
+    dataDir,
+    persistentEmbeddedDatabases: options.persistent ?? false,
+    dbPoolSize: 2,
+    issuers: base.issuers.filter((i) => (options.issuers ?? ["sampo"]).includes(i.id)),
+    acquirerSecret: new Secret(acquirerSecret),
+    operatorToken: new Secret(operatorToken),
+    passkeys: { rpId: PASSKEY_RP_ID, origins: [PASSKEY_ORIGIN] },
+    testInbox: true,
+    ...options.overrides,
+  };
+  const logLines: string[] = [];
+  const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
+  const hostOptions = { now: clock.now, payKeys: createLocalJWKSet({ keys: [{ ...payJwk, kid: payKid }] }) };
+  let server = await startIssuerHost(config, log, hostOptions);
+  const url = server.url;
+  config.port = Number(new URL(url).port);
+  const send = async <T>(method: string, path: string, body: unknown, authorization: string | null): Promise<Answer<T>> => {
+    const headers: Record<string, string> = {};
+    if (authorization !== null) headers["authorization"] = authorization;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return answer<T>(await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  };
+  return {
+    get server() {
+      return server;
+    },
+    url,
+    config,
+    acquirerSecret,
+    operatorToken,
+    clock,
+    logLines,
+    certificate(issuerId) {
+      const issuer = server.host.get(issuerId);
+      return issuer.keys.certificate;
+    },
+    pinStatement(claims) {
+      const iat = claims.iat ?? clock.seconds();
+      const statement: PinStatement = { iss: "mpay-pay", method: "pin", challengeId: "chl_test", iat, exp: iat + 120, ...claims };
+      return signWith(new TextEncoder().encode(JSON.stringify(statement)), pay.privateKey, { typ: JOSE_TYPES.pinStatement, kid: payKid });
+    },
+    acquirer(method, path, body, secret) {
+      return send(method, path, body, secret === null ? null : `Bearer ${secret ?? acquirerSecret}`);
+    },
+    operator(path) {
+      return send("GET", path, undefined, `Bearer ${operatorToken}`);
+    },
+    get(path) {
+      return send("GET", path, undefined, null);
+    },
+    async restart() {
+      await server.stop();
+      server = await startIssuerHost(config, log, hostOptions);
+    },
+    async close() {
+      await server.stop();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
