@@ -16,18 +16,30 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import type { EcPublicJwk } from "@mpay/protocol";
 import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/network-roots.ts";
 import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
-import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, rootKeyFile } from "../src/keys/fixtures.ts";
+import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/keys/fixtures.ts";
 
 const YEARS_VALID = 10;
 const ROOT_NAMES: Record<TestRootId, string> = { "test-root-a": "MPay Test Network Root A", "test-root-b": "MPay Test Network Root B" };
 
-const newKeys = process.argv.includes("--new-keys");
-const out = process.stdout;
+export interface CertifyOptions {
+  /** Where `network/` and `issuers/` are (the committed fixtures by default). */
+  fixturesDir: string;
+  /** The roots the wallet ships: certificates are made only when the root keys are among them. */
+  trustedRoots: readonly NetworkRoot[];
+  /** Replace the issuers' encryption keys too. */
+  newKeys: boolean;
+  /** Unix seconds. */
+  now: number;
+  say: (line: string) => void;
+}
+
+export type CertifyResult = { certified: string[] } | { untrustedRoots: NetworkRoot[] };
 
 function publicPart(jwk: JWK): EcPublicJwk {
   if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.x || !jwk.y) throw new Error("not an EC P-256 key");
@@ -50,61 +62,56 @@ async function makeKey(alg: "ES256" | "ECDH-ES+A256KW", use: "sig" | "enc"): Pro
   return { ...jwk, kid: await calculateJwkThumbprint(publicPart(jwk)), alg, use };
 }
 
-async function rootKey(root: TestRootId): Promise<JWK> {
-  const file = rootKeyFile(root);
-  if (existsSync(file)) return readJwk(file);
-  const jwk = await makeKey("ES256", "sig");
+async function keyFile(file: string, make: () => Promise<JWK | Record<string, string>>, replace: boolean, say: (line: string) => void, what: string): Promise<JWK> {
+  if (existsSync(file) && !replace) return readJwk(file);
+  const jwk = await make();
   await writeJson(file, jwk);
-  out.write(`made ${root} in ${file}\n`);
-  return jwk;
+  say(`made ${what} in ${file}`);
+  return jwk as JWK;
 }
 
-async function issuerKey(issuerId: string): Promise<JWK> {
-  const file = encryptionKeyFile(issuerId);
-  if (existsSync(file) && !newKeys) return readJwk(file);
-  const jwk = await makeKey("ECDH-ES+A256KW", "enc");
-  await writeJson(file, jwk);
-  out.write(`made the encryption key of ${issuerId} in ${file}\n`);
-  return jwk;
+export async function certify(options: CertifyOptions): Promise<CertifyResult> {
+  const { fixturesDir: dir, say } = options;
+  const roots = new Map<TestRootId, { jwk: JWK; root: NetworkRoot }>();
+  for (const id of TEST_ROOT_IDS) {
+    const jwk = await keyFile(rootKeyFile(id, dir), () => makeKey("ES256", "sig"), false, say, id);
+    roots.set(id, { jwk, root: { kid: String(jwk.kid), jwk: publicPart(jwk), name: ROOT_NAMES[id] } });
+  }
+  const all = [...roots.values()].map(({ root }) => root);
+  if (!all.every((root) => options.trustedRoots.some((r) => r.kid === root.kid && r.jwk.x === root.jwk.x && r.jwk.y === root.jwk.y))) {
+    return { untrustedRoots: all };
+  }
+  const certified: string[] = [];
+  for (const issuer of DEFAULT_ISSUERS) {
+    const signer = roots.get(issuer.root)!;
+    const key = await keyFile(encryptionKeyFile(issuer.id, dir), () => makeKey("ECDH-ES+A256KW", "enc"), options.newKeys, say, `the encryption key of ${issuer.id}`);
+    const cvk = () => Promise.resolve({ kty: "oct", k: randomBytes(32).toString("base64url"), kid: `cvk-${issuer.id}-1`, use: "cvc" });
+    await keyFile(cardVerificationKeyFile(issuer.id, dir), cvk, false, say, `the card verification key of ${issuer.id}`);
+    const certificate = {
+      issuerId: issuer.id,
+      name: issuer.name,
+      binRanges: issuer.binRanges.map(({ from, to }) => ({ from, to })),
+      jwk: publicPart(key),
+      kid: String(key.kid),
+      nbf: options.now - 24 * 3600,
+      exp: options.now + YEARS_VALID * 365 * 24 * 3600,
+    };
+    const jws = await signIssuerCertificate(certificate, await importJWK(signer.jwk, "ES256"), String(signer.jwk.kid));
+    await verifyIssuerCertificate(jws, options.trustedRoots, options.now);
+    await mkdir(dirname(certificateFile(issuer.id, dir)), { recursive: true });
+    await writeFile(certificateFile(issuer.id, dir), jws + "\n");
+    say(`certified ${issuer.id} (${issuer.name}) with ${issuer.root} until ${new Date(certificate.exp * 1000).toISOString().slice(0, 10)}`);
+    certified.push(issuer.id);
+  }
+  return { certified };
 }
 
-async function ensureCardVerificationKey(issuerId: string): Promise<void> {
-  const file = cardVerificationKeyFile(issuerId);
-  if (existsSync(file)) return;
-  await writeJson(file, { kty: "oct", k: randomBytes(32).toString("base64url"), kid: `cvk-${issuerId}-1`, use: "cvc" });
-  out.write(`made the card verification key of ${issuerId} in ${file}\n`);
-}
-
-const roots = new Map<TestRootId, { jwk: JWK; root: NetworkRoot }>();
-for (const id of TEST_ROOT_IDS) {
-  const jwk = await rootKey(id);
-  roots.set(id, { jwk, root: { kid: String(jwk.kid), jwk: publicPart(jwk), name: ROOT_NAMES[id] } });
-}
-const shipped = [...roots.values()].every(({ root }) => TEST_NETWORK_ROOTS.some((r) => r.kid === root.kid && r.jwk.x === root.jwk.x && r.jwk.y === root.jwk.y));
-if (!shipped) {
-  out.write("\nThe wallet does not ship these roots. Put them in packages/wallet/src/network-roots.ts and run again:\n\n");
-  out.write(JSON.stringify([...roots.values()].map(({ root }) => root), null, 2) + "\n");
-  process.exit(1);
-}
-
-const now = Math.floor(Date.now() / 1000);
-for (const issuer of DEFAULT_ISSUERS) {
-  const signer = roots.get(issuer.root);
-  if (!signer) throw new Error(`no root ${issuer.root}`);
-  const key = await issuerKey(issuer.id);
-  await ensureCardVerificationKey(issuer.id);
-  const certificate = {
-    issuerId: issuer.id,
-    name: issuer.name,
-    binRanges: issuer.binRanges.map(({ from, to }) => ({ from, to })),
-    jwk: publicPart(key),
-    kid: String(key.kid),
-    nbf: now - 24 * 3600,
-    exp: now + YEARS_VALID * 365 * 24 * 3600,
-  };
-  const jws = await signIssuerCertificate(certificate, await importJWK(signer.jwk, "ES256"), String(signer.jwk.kid));
-  await verifyIssuerCertificate(jws, TEST_NETWORK_ROOTS, now);
-  await mkdir(dirname(certificateFile(issuer.id)), { recursive: true });
-  await writeFile(certificateFile(issuer.id), jws + "\n");
-  out.write(`certified ${issuer.id} (${issuer.name}) with ${issuer.root} until ${new Date(certificate.exp * 1000).toISOString().slice(0, 10)}\n`);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const say = (line: string) => process.stdout.write(line + "\n");
+  const result = await certify({ fixturesDir: FIXTURES_DIR, trustedRoots: TEST_NETWORK_ROOTS, newKeys: process.argv.includes("--new-keys"), now: Math.floor(Date.now() / 1000), say });
+  if ("untrustedRoots" in result) {
+    say("\nThe wallet does not ship these roots. Put them in packages/wallet/src/network-roots.ts and run again:\n");
+    say(JSON.stringify(result.untrustedRoots, null, 2));
+    process.exit(1);
+  }
 }

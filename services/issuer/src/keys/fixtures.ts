@@ -9,18 +9,18 @@ import type { TestRootId } from "../definitions.ts";
 
 export const FIXTURES_DIR = fileURLToPath(new URL("../../fixtures", import.meta.url));
 
-export function rootKeyFile(root: TestRootId): string {
-  return join(FIXTURES_DIR, "network", `${root}.private.jwk.json`);
+export function rootKeyFile(root: TestRootId, dir: string = FIXTURES_DIR): string {
+  return join(dir, "network", `${root}.private.jwk.json`);
 }
 
-export function certificateFile(issuerId: string): string {
-  return join(FIXTURES_DIR, "issuers", issuerId, "certificate.jws");
+export function certificateFile(issuerId: string, dir: string = FIXTURES_DIR): string {
+  return join(dir, "issuers", issuerId, "certificate.jws");
 }
 
-export function encryptionKeyFile(issuerId: string): string {
-  return join(FIXTURES_DIR, "issuers", issuerId, "encryption-key.private.jwk.json");
+export function encryptionKeyFile(issuerId: string, dir: string = FIXTURES_DIR): string {
+  return join(dir, "issuers", issuerId, "encryption-key.private.jwk.json");
 }
 
-export function cardVerificationKeyFile(issuerId: string): string {
-  return join(FIXTURES_DIR, "issuers", issuerId, "card-verification-key.private.jwk.json");
+export function cardVerificationKeyFile(issuerId: string, dir: string = FIXTURES_DIR): string {
+  return join(dir, "issuers", issuerId, "card-verification-key.private.jwk.json");
 }
