@@ -132,6 +132,17 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   throw new Error(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
 }
 
+function httpUrl(name: string, value: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new Error(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  return url.toString();
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConfig {
   const ids = list(env["ISSUER_IDS"]);
   const issuerIds = ids.length > 0 ? ids : DEFAULT_ISSUER_IDS;
@@ -139,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     if (!issuerIdSchema.safeParse(id).success) throw new Error(`ISSUER_IDS: ${JSON.stringify(id)} is not an issuer id (lower case, 2-32 characters)`);
   }
   if (new Set(issuerIds).size !== issuerIds.length) throw new Error("ISSUER_IDS names an issuer twice");
-  const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map((o) => o.replace(/\/$/, ""));
+  const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map((o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin);
   return {
     host: env["ISSUER_HOST"] ?? "127.0.0.1",
     port: int(env, "ISSUER_PORT", 4100),
@@ -151,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     issuers: issuerIds.map((id) => ({ id, files: keyFiles(env, id) })),
     acquirerSecret: secret(env, "ISSUER_ACQUIRER_SECRET"),
     operatorToken: secret(env, "ISSUER_OPERATOR_TOKEN"),
-    payJwksUrl: env["ISSUER_PAY_JWKS_URL"] || "http://127.0.0.1:4000/.well-known/jwks.json",
+    payJwksUrl: httpUrl("ISSUER_PAY_JWKS_URL", env["ISSUER_PAY_JWKS_URL"] || "http://127.0.0.1:4000/.well-known/jwks.json"),
     pinStatementIssuer: env["ISSUER_PIN_STATEMENT_ISSUER"] || undefined,
     passkeys: { rpId: env["ISSUER_PASSKEY_RP_ID"] || "localhost", origins },
     testInbox: onOff(env, "ISSUER_TEST_INBOX", true),

@@ -6,7 +6,10 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
 import { backofficeCardSchema, issuerOperationAnswerSchema, type EnrolledCard } from "@mpay/protocol";
+import { checkBooks } from "../backoffice/books.ts";
+import { cardAccounts } from "../db/schema.ts";
 import { testCard } from "../cards/test-cards.ts";
 import { TestDevice } from "../testing/device.ts";
 import { enroll } from "../testing/flows.ts";
@@ -114,6 +117,17 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     expect(books.body).toMatchObject({ balanced: true, imbalances: [] });
     expect(books.body.cards).toBe(7);
     expect((await host.acquirer("GET", `/issuers/sampo/backoffice/books`)).status).toBe(401);
+  });
+
+  it("finds a card whose books do not balance", async () => {
+    const { db } = host.server.host.get("sampo");
+    expect((await checkBooks(db)).balanced).toBe(true);
+    await db.update(cardAccounts).set({ openToBuy: sql`${cardAccounts.openToBuy} + 1` }).where(eq(cardAccounts.cardRef, enrolled.cardRef));
+    const broken = await checkBooks(db);
+    expect(broken).toMatchObject({ balanced: false, imbalances: [{ cardRef: enrolled.cardRef, balanced: false }] });
+    expect((await view()).books.balanced).toBe(false);
+    await db.update(cardAccounts).set({ openToBuy: sql`${cardAccounts.openToBuy} - 1` }).where(eq(cardAccounts.cardRef, enrolled.cardRef));
+    expect((await checkBooks(db)).balanced).toBe(true);
   });
 
   it("writes the day's captures and refunds per merchant, with totals, in the settlement file", async () => {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_AUTHENTICATION_LIMITS, DEFAULT_ENROLLMENT_LIMITS, loadConfig } from "./config.ts";
+
+describe("issuer host configuration", () => {
+  it("defaults to the three issuers on 127.0.0.1:4100 with PGlite under .data/issuer and their fixture keys", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 4100, databaseUrl: undefined, testInbox: true, acquirerSecret: undefined, operatorToken: undefined });
+    expect(config.dataDir).toMatch(/\.data\/issuer$/);
+    expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "kstar", "handae"]);
+    expect(config.issuers[0]!.files.certificate).toMatch(/services\/issuer\/fixtures\/issuers\/sampo\/certificate\.jws$/);
+    expect(config.payJwksUrl).toBe("http://127.0.0.1:4000/.well-known/jwks.json");
+    expect(config.passkeys).toEqual({ rpId: "localhost", origins: ["http://localhost:4300"] });
+    expect(config.enrollmentLimits).toEqual(DEFAULT_ENROLLMENT_LIMITS);
+    expect(config.authenticationLimits).toEqual({ pin: 2_000_000, passkey: 10_000_000 });
+    expect(DEFAULT_AUTHENTICATION_LIMITS.pin).toBeLessThan(DEFAULT_AUTHENTICATION_LIMITS.passkey);
+  });
+
+  it("reads the environment, and keeps secrets out of its JSON", () => {
+    const config = loadConfig({
+      ISSUER_PORT: "4110",
+      ISSUER_DATABASE_URL: "postgres://db/issuers",
+      ISSUER_IDS: "sampo, handae",
+      ISSUER_HANDAE_CERTIFICATE_FILE: "/etc/issuer/handae.jws",
+      ISSUER_ACQUIRER_SECRET: "a".repeat(40),
+      ISSUER_OPERATOR_TOKEN: "o".repeat(40),
+      ISSUER_TEST_INBOX: "off",
+      ISSUER_PASSKEY_ORIGINS: "https://wallet.example/, http://localhost:4300",
+      ISSUER_PAY_JWKS_URL: "https://pay.example/.well-known/jwks.json",
+    });
+    expect(config.port).toBe(4110);
+    expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "handae"]);
+    expect(config.issuers[1]!.files.certificate).toBe("/etc/issuer/handae.jws");
+    expect(config.testInbox).toBe(false);
+    expect(config.passkeys.origins).toEqual(["https://wallet.example", "http://localhost:4300"]);
+    expect(config.acquirerSecret?.peek()).toBe("a".repeat(40));
+    expect(JSON.stringify(config)).not.toContain("a".repeat(40));
+    expect(JSON.stringify(config)).not.toContain("o".repeat(40));
+  });
+
+  it("refuses what it cannot serve safely", () => {
+    expect(() => loadConfig({ ISSUER_ACQUIRER_SECRET: "short" })).toThrow(/at least 32/);
+    expect(() => loadConfig({ ISSUER_IDS: "Sampo" })).toThrow(/not an issuer id/);
+    expect(() => loadConfig({ ISSUER_IDS: "sampo,sampo" })).toThrow(/twice/);
+    expect(() => loadConfig({ ISSUER_TEST_INBOX: "maybe" })).toThrow(/on or off/);
+    expect(() => loadConfig({ ISSUER_PAY_JWKS_URL: "file:///etc/keys" })).toThrow(/http\(s\)/);
+    expect(() => loadConfig({ ISSUER_PORT: "http" })).toThrow(/ISSUER_PORT/);
+  });
+});
