@@ -8,6 +8,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const processes = [
   { name: "pay", entry: "services/pay/src/main.ts" },
   { name: "messenger", entry: "services/messenger/src/main.ts" },
+  { name: "issuer", entry: "services/issuer/src/main.ts" },
 ];
 
 const children = processes.map(({ name, entry }) => {

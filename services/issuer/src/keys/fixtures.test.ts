@@ -3,6 +3,8 @@
  * ships, both roots are used, the certificate is the issuer's own key and BIN ranges, no two issuers' ranges
  * overlap, and every documented test card (PAN, CVC) matches its issuer's ranges and card verification key.
  */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { verifyIssuerCertificate } from "@mpay/crypto";
 import { binInRanges, luhnValid } from "@mpay/protocol";
@@ -55,6 +57,16 @@ describe("test network fixtures", () => {
         expect(cardVerificationCode(keys.cardVerificationKey, card.pan, expiryMonthOf(card.expiry)), card.pan).toBe(card.cvc);
       }
       expect(new Set(cards.map((c) => c.phone)).size).toBe(cards.length);
+    }
+  });
+
+  it("lists every test card, with its CVC, in both READMEs", async () => {
+    const readmes = ["../../README.md", "../../../../README.md"].map((path) => readFile(fileURLToPath(new URL(path, import.meta.url)), "utf8"));
+    for (const readme of await Promise.all(readmes)) {
+      for (const card of TEST_CARDS) {
+        const printed = card.pan.replace(/(\d{4})(?=\d)/g, "$1 ");
+        expect(readme, card.pan).toMatch(new RegExp(`\`${printed}\`[^\\n]*${card.cvc}`));
+      }
     }
   });
 });
