@@ -69,6 +69,11 @@ export interface IssuerHostConfig {
   authenticationLimits: AuthenticationLimits;
   /** How often expired nonces are deleted and the settlement job looks for a closed day to write. */
   sweepIntervalMs: number;
+  /**
+   * Simulator-only fault for crash tests: the process kills itself (SIGKILL) after it commits an authorization
+   * decision and before it answers, as a host that dies at the worst moment would.
+   */
+  killAfterAuthorizationCommit: boolean;
 }
 
 export const ACQUIRER_FILE = "acquirer.json";
@@ -169,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     enrollmentLimits: DEFAULT_ENROLLMENT_LIMITS,
     authenticationLimits: DEFAULT_AUTHENTICATION_LIMITS,
     sweepIntervalMs: int(env, "ISSUER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
+    killAfterAuthorizationCommit: onOff(env, "ISSUER_TEST_KILL_AFTER_COMMIT", false),
   };
 }
 

@@ -70,6 +70,24 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
     expect(await run.exit).toBe(0);
   });
 
+  it("commits a decision before answering: killed between the two, it has the decision after a restart", async () => {
+    const secret = "k".repeat(43);
+    const env = { ISSUER_DATA_DIR: dir, ISSUER_IDS: "sampo", ISSUER_ACQUIRER_SECRET: secret, ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) };
+    const doomed = start({ ...env, ISSUER_TEST_KILL_AFTER_COMMIT: "on" });
+    const { url } = await doomed.ready;
+    const request = { paymentId: "pay_crash", merchantId: "mch_demo", merchantName: "Demo Mall", amount: 35_000, currency: "KRW", captureMethod: "manual", cardRef: "icr_00000000000000000000000000", payment: "a.b.c.d.e", authentication: { method: "pin", statement: "x" } };
+    const headers = { authorization: `Bearer ${secret}`, "content-type": "application/json" };
+    await expect(fetch(`${url}/issuers/sampo/authorizations`, { method: "POST", headers, body: JSON.stringify(request) })).rejects.toThrow();
+    expect(await doomed.exit).toBeNull();
+
+    const restarted = start(env);
+    const again = await restarted.ready;
+    const inquiry = await fetch(`${again.url}/issuers/sampo/authorizations/pay_crash`, { headers });
+    expect(await inquiry.json()).toMatchObject({ paymentId: "pay_crash", status: "declined", decision: { declineCode: "card_not_found" } });
+    restarted.child.kill("SIGTERM");
+    expect(await restarted.exit).toBe(0);
+  });
+
   it("says in one line why it cannot start", async () => {
     const run = start({ ISSUER_DATA_DIR: dir, ISSUER_IDS: "nosuch" });
     expect(await run.exit).toBe(1);

@@ -17,7 +17,12 @@ function parseAuthorization(body: unknown): AuthorizationRequest | Unauthenticat
 export function authorizationRoutes(app: FastifyInstance, host: IssuerHost): void {
   app.post("/issuers/:issuerId/authorizations", async (request) => {
     const { issuer } = pathOf(host, request, {});
-    return issuer.authorizations.authorize(parseAuthorization(request.body));
+    const answer = await issuer.authorizations.authorize(parseAuthorization(request.body));
+    if (host.config.killAfterAuthorizationCommit) {
+      host.log.warn({ paymentId: answer.paymentId }, "ISSUER_TEST_KILL_AFTER_COMMIT: dying after the commit, before the answer");
+      process.kill(process.pid, "SIGKILL");
+    }
+    return answer;
   });
 
   app.get("/issuers/:issuerId/authorizations/:paymentId", async (request) => {
