@@ -21,6 +21,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { queryRows } from "../db/client.ts";
 import { VERSION_CACHE_MS } from "./key-versions.ts";
+import { KeyProviderError } from "./provider.ts";
 import type { KeyProvider, KeyPurpose } from "./provider.ts";
 import { sealedVersion } from "./software-keyring.ts";
 
@@ -66,7 +67,13 @@ export function sealedColumnResealer<K extends string>(spec: SealedColumn<K>): R
         );
         for (const row of rows) {
           const aad = spec.aad(row);
-          const opened = await ctx.keys.open(spec.purpose, row.sealed, aad);
+          const opened = await ctx.keys.open(spec.purpose, row.sealed, aad).catch((error: unknown) => {
+            // A row that does not open was altered or written under another key: stop and name it (its key
+            // columns are ids, never secrets), rather than skip it and report a rotation as complete.
+            const where = spec.key.map((k) => `${k}=${row[k]}`).join(", ");
+            if (error instanceof KeyProviderError) throw new KeyProviderError(error.code, `${spec.table} (${where}): ${error.message}`);
+            throw error;
+          });
           let fresh: string;
           try {
             fresh = await ctx.keys.seal(spec.purpose, opened, aad);
