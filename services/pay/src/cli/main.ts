@@ -127,9 +127,11 @@ async function dispatch(command: string, values: Record<string, unknown>, system
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const apiError = toApiError(error);
-    const coded = apiError ?? (error instanceof KeyProviderError ? error : null);
-    const message = coded ? `${coded.code}: ${coded.message}` : error instanceof Error ? error.message : String(error);
+    // A key provider's own message is written for the operator (it says what to run); prefer it here.
+    const coded = error instanceof KeyProviderError ? error : toApiError(error);
+    let message = coded ? `${coded.code}: ${coded.message}` : error instanceof Error ? error.message : String(error);
+    // A shamir CLI process starts sealed like a server, and is unsealed in its own way.
+    if (coded?.code === "vault_sealed") message += "; this CLI process is sealed too: run the command with --unseal and pipe the shares on stdin";
     process.stderr.write(`mpay: ${message}\n`);
     process.exit(1);
   },

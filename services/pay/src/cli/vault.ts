@@ -30,7 +30,7 @@ export async function vaultCommand(command: string, values: VaultOptions, system
     case "vault status":
       return status(values, system, out);
     case "vault rotate": {
-      const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, { onProgress: progressTo(out) }).catch(explainSealed(system));
+      const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, { onProgress: progressTo(out) });
       await system.audit.record({ actor: "operator:cli", action: "vault.rotated", data: { fromVersion: report.fromVersion, toVersion: report.toVersion, resealed: report.total, left: report.leftTotal } });
       out.print(
         `key version ${report.fromVersion} → ${report.toVersion}; re-sealed ${report.total} rows${perTable(report.resealed)}\n` +
@@ -41,7 +41,7 @@ export async function vaultCommand(command: string, values: VaultOptions, system
     }
     case "vault reseal": {
       const version = system.keys.currentKeyVersion();
-      const report = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, version, { onProgress: progressTo(out) }).catch(explainSealed(system));
+      const report = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, version, { onProgress: progressTo(out) });
       out.print(`re-sealed ${report.total} rows${perTable(report.resealed)}; ${report.leftTotal === 0 ? "none is left" : `${report.leftTotal} are still`} below version ${version}`, { toVersion: version, ...report });
       return report.leftTotal === 0 ? 0 : 1;
     }
@@ -188,16 +188,6 @@ function perTable(counts: Record<string, number>): string {
 function progressTo(out: Out): (name: string, n: number) => void {
   return (name, n) => {
     if (!out.json) process.stderr.write(`  re-sealed ${n} in ${name}\n`);
-  };
-}
-
-/** A shamir CLI process is sealed like any other: the operator must pass --unseal and the shares on stdin. */
-function explainSealed(system: PaySystem): (error: unknown) => never {
-  return (error) => {
-    if (error instanceof KeyProviderError && error.code === "vault_sealed" && system.keys.kind === "shamir") {
-      throw new KeyProviderError("vault_sealed", "this CLI process is sealed too: run it with --unseal and pipe the threshold of shares on stdin");
-    }
-    throw error;
   };
 }
 
