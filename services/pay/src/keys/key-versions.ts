@@ -66,9 +66,10 @@ export class SharedKeyVersion {
   /**
    * Allocates the next version under the row's lock (so two rotations, in any processes, never pick one number):
    * `make` gets the transaction and the recorded version (null for none), makes the key, and returns its version,
-   * which becomes current when the transaction commits. If `make` throws, nothing is recorded.
+   * which becomes current when the transaction commits. If `make` throws, nothing is recorded. `committed` runs
+   * after the commit and before this process seals with the new version (a provider loads the key there).
    */
-  async advance(make: (tx: Tx, recorded: number | null) => Promise<number>): Promise<number> {
+  async advance(make: (tx: Tx, recorded: number | null) => Promise<number>, committed: (version: number) => void = () => {}): Promise<number> {
     const version = await this.db.transaction(async (tx) => {
       await tx.insert(keyVersions).values({ provider: this.kind, currentVersion: 0 }).onConflictDoNothing();
       const [row] = await tx.select().from(keyVersions).where(eq(keyVersions.provider, this.kind)).for("update");
@@ -78,6 +79,7 @@ export class SharedKeyVersion {
       await tx.update(keyVersions).set({ currentVersion: next, updatedAt: new Date() }).where(eq(keyVersions.provider, this.kind));
       return next;
     });
+    committed(version);
     if (version > (this.#current ?? 0)) this.#current = version;
     return version;
   }

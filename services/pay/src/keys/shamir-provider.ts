@@ -129,15 +129,19 @@ class ShamirProvider implements ShamirKeyProvider {
       const master = this.#master!;
       const made: { key?: Buffer } = {};
       try {
-        const version = await this.#shared!.advance(async (tx, recorded) => {
-          made.key = randomBytes(MASTER_KEY_BYTES);
-          const next = Math.max(recorded ?? 0, await highestKeyringVersion(tx)) + 1;
-          await insertKeyringKey(tx, master, next, made.key);
-          return next;
-        });
-        keyring.add(version, made.key!); // only now: a rolled-back rotation leaves nothing in memory
-        made.key = undefined;
-        return version;
+        return await this.#shared!.advance(
+          async (tx, recorded) => {
+            made.key = randomBytes(MASTER_KEY_BYTES);
+            const next = Math.max(recorded ?? 0, await highestKeyringVersion(tx)) + 1;
+            await insertKeyringKey(tx, master, next, made.key);
+            return next;
+          },
+          (version) => {
+            // After the commit (a rolled-back rotation leaves nothing in memory), before this process seals with it.
+            keyring.add(version, made.key!);
+            made.key = undefined;
+          },
+        );
       } finally {
         made.key?.fill(0);
       }
