@@ -14,7 +14,7 @@
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import { serveParent } from "./child.ts";
-import { approveWithPin, checkPin, enroll, type BenchPayer, type RequestKind, type RequestLog, type Wallet } from "./auth-wallet.ts";
+import { approveWithPin, checkPin, enroll, storeCard, type BenchCard, type BenchPayer, type RequestKind, type RequestLog, type Wallet } from "./auth-wallet.ts";
 
 export type AuthMode = "logins" | "approvals";
 
@@ -62,6 +62,8 @@ export interface AuthLoadResult {
 
 export type AuthLoadProtocol = {
   enroll: { body: EnrollConfig; result: { enrolled: number } };
+  /** Seals and uploads each wallet's card (the rows the bench made in the vault for their devices). */
+  cards: { body: { urls: string[]; cards: BenchCard[] }; result: { stored: number } };
   run: { body: AuthLoadConfig; result: AuthLoadResult };
 };
 
@@ -87,6 +89,27 @@ async function enrollAll(config: EnrollConfig): Promise<{ enrolled: number }> {
   }
   wallets = made;
   return { enrolled: made.length };
+}
+
+async function storeCards(config: { urls: string[]; cards: BenchCard[] }): Promise<{ stored: number }> {
+  const pool = poolFor(config.urls[0] ?? "", 8);
+  try {
+    const byPayer = new Map(wallets.map((w) => [w.payerId, w]));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < config.cards.length; i = next++) {
+          const card = config.cards[i]!;
+          const wallet = byPayer.get(card.payerId);
+          if (!wallet) throw new Error(`no wallet for ${card.payerId}`);
+          await storeCard(pool, wallet, card);
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return { stored: config.cards.length };
 }
 
 async function runLoad(config: AuthLoadConfig): Promise<AuthLoadResult> {
@@ -171,4 +194,4 @@ async function runLoad(config: AuthLoadConfig): Promise<AuthLoadResult> {
   };
 }
 
-serveParent<AuthLoadProtocol>({ enroll: enrollAll, run: runLoad });
+serveParent<AuthLoadProtocol>({ enroll: enrollAll, cards: storeCards, run: runLoad });

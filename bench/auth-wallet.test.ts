@@ -3,7 +3,10 @@ import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import { call, openTestPay, paymentBody, signedInPayer, type TestPay } from "../services/pay/src/testing/system.ts";
-import { approveWithPin, checkPin, enroll, type RequestLog } from "./auth-wallet.ts";
+import { newId } from "@mpay/protocol";
+import { devicesOf } from "../services/pay/src/devices/store.ts";
+import { insertCard } from "../services/pay/src/vault/store.ts";
+import { approveWithPin, checkPin, enroll, storeCard, type RequestLog } from "./auth-wallet.ts";
 
 // The benchmark's wallet against the real routes (PGlite, a real socket): if the payer API changes, the benchmark
 // should fail here rather than measure error answers.
@@ -23,6 +26,13 @@ describe("the auth benchmark's synthetic wallet [pglite]", () => {
   it("binds a device, sets the PIN, passes a pin-check login and approves a payment over HTTP", async () => {
     const session = await signedInPayer(t.system, "Bench Payer");
     const wallet = await enroll(pool, { payerId: session.payerId, sessionToken: session.token });
+    // The card row as the bench's setup makes it, then sealed and uploaded by the synthetic wallet.
+    const [device] = await devicesOf(t.system.database.db, session.payerId);
+    const card = await insertCard(t.system.database.db, {
+      id: newId("card"), payerId: session.payerId, deviceId: device!.id, issuerId: "sampo", cardRef: "cr_bench", brand: "visa", last4: "0016", expiryMonth: "2031-12", status: "awaiting_records",
+    });
+    await storeCard(pool, wallet, { payerId: session.payerId, cardId: card.id, deviceId: device!.id });
+    expect(wallet.cardId).toBe(card.id);
     const failures: string[] = [];
     const seen: string[] = [];
     const log: RequestLog = (kind, status, _ms, body) => {

@@ -15,6 +15,7 @@ import {
   finishPinLogin,
   finishPinRegistration,
   pinChallengeMac,
+  sealNewCard,
   signStatement,
   signTerms,
   startPinLogin,
@@ -30,9 +31,8 @@ import { performance } from "node:perf_hooks";
 export const BENCH_KEY_STRETCHING: PinKeyStretching = { "argon2id-custom": { iterations: 1, memory: 8, parallelism: 1 } };
 /** Every synthetic payer's PIN (only OPAQUE messages made from it reach the server). */
 const PIN = "481516";
-/** The card an approval names until the card vault names it (any reference the route accepts). */
-const CARD_REF = "card_bench";
-const ISSUER_ID = "issuer-bench";
+/** The card each synthetic payer holds (made on its device, as the wallet makes one after enrollment). */
+const BENCH_CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806" };
 
 /** A payer signed in by the bench process (its session token) whose device this wallet is. */
 export interface BenchPayer {
@@ -45,6 +45,15 @@ export interface Wallet {
   authorization: string;
   kid: string;
   privateKey: CryptoKey;
+  /** The vault card on this device, once `storeCard` ran. */
+  cardId?: string;
+}
+
+/** A card row the bench made in the vault for a payer's device (the issuer's enrollment is not what is measured). */
+export interface BenchCard {
+  payerId: string;
+  cardId: string;
+  deviceId: string;
 }
 
 /** The requests of a login and an approval, as the report names them. */
@@ -95,6 +104,20 @@ export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
   return { payerId: payer.payerId, authorization, kid, privateKey };
 }
 
+/** Seals the card's records on the device and uploads them with K_srv, signed by the device (setup, not timed). */
+export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard): Promise<void> {
+  const sealed = await sealNewCard({ cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: 1 }, BENCH_CARD, undefined);
+  wipe(sealed.kDev);
+  const answer = await post(pool, `/v1/payer/cards/${card.cardId}/records`, wallet.authorization, {
+    sealedCard: sealed.sealedCard,
+    recordVersion: 1,
+    kSrv: sealed.kSrv,
+    deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "store-card-records", payerId: card.payerId, cardId: card.cardId, recordVersion: "1" }),
+  });
+  if (answer.status !== 200) throw new Error(`setup: storing a card answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  wallet.cardId = card.cardId;
+}
+
 /**
  * A PIN login for `purpose` up to the client's finish: the start (the server counts a try), then OPAQUE's client
  * finish. Returns what the server's finish needs, or null when the start failed.
@@ -124,13 +147,14 @@ export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog): Pro
 
 /**
  * One approval of `paymentId` with the PIN: challenge → sign the terms → PIN login for `approval:<challenge>` →
- * MAC of the challenge under the session key → approve. True when the server recorded it.
+ * MAC of the challenge under the session key → approve with a one-time key, which the card is released to. True
+ * when the server recorded it. (What follows on a real device — opening the release and the issuer's
+ * authorization — is the `pay` scenario's.)
  */
 export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog): Promise<boolean> {
   const challenge = await step<{ id: string; terms: ApprovalTerms }>(pool, log, "challenge", `/v1/payer/payments/${paymentId}/approval-challenges`, wallet.authorization, {
     deviceKey: wallet.kid,
-    cardRef: CARD_REF,
-    issuerId: ISSUER_ID,
+    cardId: wallet.cardId,
   });
   if (!challenge) return false;
   const deviceSignature = await signTerms(wallet.privateKey, wallet.kid, challenge.terms);
@@ -142,9 +166,12 @@ export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: stri
   } finally {
     wipe(login.sessionKey);
   }
+  const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+  const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
   const approval = await step<{ paymentId: string }>(pool, log, "approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, wallet.authorization, {
     deviceSignature,
     verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finishLoginRequest, challengeMac },
+    releaseKey: { kty, crv, x, y },
   });
   return approval?.paymentId === paymentId;
 }

@@ -28,7 +28,10 @@ import type { PaySystem } from "../services/pay/src/system.ts";
 import { forkChild, type BenchChild } from "./child.ts";
 import type { AuthLoadProtocol, AuthLoadResult, AuthMode } from "./auth-loadgen.ts";
 import { bestRate, formatAuthReport, mergeResults, phaseReport, type AuthReport, type PhaseReport } from "./auth-report.ts";
-import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
+import { BENCH_KEY_STRETCHING, type BenchCard, type BenchPayer } from "./auth-wallet.ts";
+import { newId } from "@mpay/protocol";
+import { devicesOf } from "../services/pay/src/devices/store.ts";
+import { insertCard } from "../services/pay/src/vault/store.ts";
 import { cpuBetween, cpuSnapshot } from "./cpu-usage.ts";
 import { eventLoopBusy, openSetupSystem, otherSessionsOf, poolPerProcess, startPayServers, type PayServers } from "./pay-servers.ts";
 import { createScratchDatabase, randomSuffix, serverUrl, serverVersion } from "./postgres.ts";
@@ -116,6 +119,31 @@ async function startGenerators(options: BenchOptions, urls: string[], payers: Be
   return { children, pids: children.map((c) => c.child.pid) };
 }
 
+/**
+ * A vault card for each payer's device, as an issuer's enrollment leaves it (the issuer is not what is measured
+ * here); each generator then seals and uploads its payers' cards with their device keys.
+ */
+async function addCards(system: PaySystem, generators: Generators, urls: string[], payers: BenchPayer[], loadgens: number): Promise<void> {
+  const cards: BenchCard[] = [];
+  for (const payer of payers) {
+    const [device] = await devicesOf(system.database.db, payer.payerId);
+    if (!device) throw new Error(`setup: payer ${payer.payerId} has no device`);
+    const card = await insertCard(system.database.db, {
+      id: newId("card"),
+      payerId: payer.payerId,
+      deviceId: device.id,
+      issuerId: "sampo",
+      cardRef: `cr_bench_${payer.payerId}`,
+      brand: "visa",
+      last4: "0016",
+      expiryMonth: "2031-12",
+      status: "awaiting_records",
+    });
+    cards.push({ payerId: payer.payerId, cardId: card.id, deviceId: device.id });
+  }
+  await Promise.all(generators.children.map(({ child }, g) => child.request("cards", { urls, cards: cards.filter((_, i) => i % loadgens === g) })));
+}
+
 /** One run of every generator at once; payment j goes to the generator of client j mod clients. */
 async function runGenerators(generators: Generators, mode: AuthMode, urls: string[], seconds: number, paymentIds: string[], clients: number): Promise<AuthLoadResult> {
   const results = await Promise.all(
@@ -173,6 +201,7 @@ async function runAuth(context: ScenarioContext): Promise<number> {
   );
   const urls = servers.urls;
   const generators = await startGenerators(options, urls, payers, context);
+  await addCards(system, generators, urls, payers, options.loadgens);
   setupSeconds += (performance.now() - setupStarted) / 1000;
 
   // 3. Primitives, while the servers and load generators are idle.

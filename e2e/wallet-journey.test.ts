@@ -1,10 +1,12 @@
 /**
- * The payer's journey across real processes (issue 3, first test bullet): the messenger (OpenID Connect provider,
- * its real login form) and the pay server each run as their own process; the payer signs in through the login
- * form, and from then on only the wallet SDK talks to the pay server — sign-in (code + PKCE), first device, PIN
- * over OPAQUE, approval of a merchant's payment — then a second device that cannot bind without the first one's
- * word, waits, and is canceled from the first. At the end, every log line both processes wrote and every stored
- * row of both databases are searched for the PIN and for the devices' private keys, and hold none.
+ * The payer's journey across real processes (issue 3, first test bullet; issue 4, first test bullet): the
+ * messenger (OpenID Connect provider, its real login form), the issuer host and the pay server each run as their
+ * own process; the payer signs in through the login form, and from then on only the wallet SDK talks to the pay
+ * server — sign-in (code + PKCE), first device, PIN over OPAQUE, a card enrolled at the issuer (the one-time code
+ * from its test inbox), a merchant's payment approved and authorized by the issuer — then a second device that
+ * cannot bind without the first one's word, waits, and is canceled from the first. At the end, every log line the
+ * processes wrote and every stored row of the pay server's and messenger's databases are searched for the PIN, the
+ * card number, its CVC and the devices' private keys, and hold none.
  *
  * PGlite: each process has its own data folder. PostgreSQL (DATABASE_URL set): a fresh database for each.
  */
@@ -24,6 +26,7 @@ import { createAccount, type TestAccount } from "../services/messenger/src/testi
 import { api } from "./support/http.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
+import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
 import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
 import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
 
@@ -33,7 +36,8 @@ const keyStretching: PinKeyStretching = "memory-constrained";
 const LOG_LEVEL = "debug";
 const MERCHANT_NAME = "Seoul Linen Mall";
 const PIN = "582947";
-const card = { cardRef: "card_journey", issuerId: "issuer-journey" };
+/** A test card of the simulator's `kstar` issuer that approves; its codes go to the phone on file. */
+const CARD = { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001" };
 
 /**
  * Puts a device key into `store` the way createDeviceKey does, but keeps a copy of the private scalar `d` for the
@@ -70,6 +74,8 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
   let messengerDatabase: FreshDatabase;
   let messenger: MessengerProcess;
   let pay: PayProcess;
+  let issuerHost: IssuerProcess;
+  let issuerDatabase: FreshDatabase;
   let cliOutput = "";
   let merchant: { id: string; secretKey: string };
   let account: TestAccount;
@@ -81,21 +87,23 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-e2e-wallet-"));
-    [payDatabase, messengerDatabase] = await Promise.all([freshDatabase(backend), freshDatabase(backend)]);
+    [payDatabase, messengerDatabase, issuerDatabase] = await Promise.all([freshDatabase(backend), freshDatabase(backend), freshDatabase(backend)]);
     const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
+    const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const payUrl = `http://127.0.0.1:${payPort}`;
     const issuer = `http://127.0.0.1:${messengerPort}`;
     callbackPrefix = `${payUrl}/v1/payer/auth/callback`;
     const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const payEnv: Record<string, string> = {
       MPAY_DATA_DIR: join(dir, "pay"),
+      MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
       ...(payDatabase.url ? { DATABASE_URL: payDatabase.url } : {}),
       LOG_LEVEL,
     };
 
     // The operator makes the merchant with the CLI (`mpay merchant create --json`) before the server holds the
     // PGlite folder; the messenger starts meanwhile.
-    const [created, startedMessenger] = await Promise.all([
+    const [created, startedMessenger, startedIssuer] = await Promise.all([
       promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", MERCHANT_NAME, "--origin", SHOP_ORIGIN, "--json"], {
         env: { PATH: process.env["PATH"] ?? "", ...payEnv },
       }),
@@ -107,7 +115,16 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
         MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
         LOG_LEVEL,
       }),
+      startIssuerProcess({
+        ISSUER_DATA_DIR: join(dir, "issuer"),
+        ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
+        ISSUER_IDS: "kstar",
+        ISSUER_ACQUIRER_SECRET: acquirerSecret,
+        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
+        LOG_LEVEL,
+      }),
     ]);
+    issuerHost = startedIssuer;
     messenger = startedMessenger;
     cliOutput = created.stdout + created.stderr;
     merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
@@ -119,6 +136,7 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
       MPAY_PUBLIC_URL: payUrl,
       MPAY_MESSENGER_ISSUER: issuer,
       MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
+      MPAY_ISSUER_URL: issuerHost.url,
       MPAY_DEVICE_WAITING_PERIOD_SECONDS: "86400",
     });
     expect(pay.url).toBe(payUrl);
@@ -126,8 +144,8 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
   });
 
   afterAll(async () => {
-    await Promise.allSettled([pay?.stop(), messenger?.stop()]);
-    await Promise.allSettled([payDatabase?.drop(), messengerDatabase?.drop()]);
+    await Promise.allSettled([pay?.stop(), messenger?.stop(), issuerHost?.stop()]);
+    await Promise.allSettled([payDatabase?.drop(), messengerDatabase?.drop(), issuerDatabase?.drop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -154,7 +172,7 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     return submitted.callback!;
   }
 
-  it("signs in through the login form, binds the first device, sets the PIN over OPAQUE and approves a payment that then waits for the issuer", async () => {
+  it("signs in through the login form, binds the first device, sets the PIN over OPAQUE, enrolls a card at the issuer and pays a merchant", async () => {
     phone = await newDevice("phone");
     const start = await phone.startSignIn();
     const authorization = new URL(start.authorizationUrl);
@@ -174,6 +192,12 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect(await phone.setPin(PIN)).toMatchObject({ set: true, locked: false, triesLeft: 5 });
     expect(await phone.checkPin(PIN)).toBe(true);
 
+    // The card: PAN, expiry and CVC go to the issuer only as a JWE; the issuer texts a code to the phone on file.
+    const pending = await phone.startCardEnrollment({ pan: CARD.pan, expiry: CARD.expiry, cvc: CARD.cvc, holderName: "HAN JISOO" });
+    expect(pending).toMatchObject({ issuerId: "kstar", issuerName: "KStar Card" });
+    const card = await pending.complete(await issuerHost.latestCode(CARD.phone));
+    expect(card).toMatchObject({ status: "active", issuerId: "kstar", brand: "visa", last4: "0012", expiryMonth: "2031-12" });
+
     // The merchant's server creates a payment over the merchant API.
     const created = await api<{ id: string; status: string }>(pay.url, "POST", "/v1/payments", merchant.secretKey, paymentBody({ amount: 35000, itemName: "Gift card, pay to Other Mall" }), {
       "idempotency-key": `journey-${backend}`,
@@ -181,9 +205,9 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect([created.status, created.body.status]).toEqual([200, "requires_approval"]);
 
     const shown: ApprovalTerms[] = [];
-    const approval = await phone.approvePayment(created.body.id, {
+    const { approval, payment } = await phone.approvePayment(created.body.id, {
       pin: PIN,
-      ...card,
+      cardId: card.id,
       confirm: async (terms) => {
         shown.push({ ...terms });
         return terms.merchantName === MERCHANT_NAME && terms.amount === 35000 && terms.currency === "KRW";
@@ -192,11 +216,12 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect(approval).toMatchObject({ paymentId: created.body.id, method: "pin" });
     // The payer was shown the merchant's registered name, never the request's text.
     expect(shown).toHaveLength(1);
-    expect(shown[0]).toMatchObject({ merchantId: merchant.id, merchantName: MERCHANT_NAME, amount: 35000, currency: "KRW", paymentId: created.body.id, ...{ aud: card.issuerId } });
+    expect(shown[0]).toMatchObject({ merchantId: merchant.id, merchantName: MERCHANT_NAME, amount: 35000, currency: "KRW", paymentId: created.body.id, aud: "kstar", cardRef: card.cardRef });
     expect(JSON.stringify(shown)).not.toContain("Other Mall");
+    expect(payment).toMatchObject({ status: "authorized", declineCode: null });
 
     const read = await api<{ status: string }>(pay.url, "GET", `/v1/payments/${created.body.id}`, merchant.secretKey);
-    expect(read.body.status).toBe("requires_approval");
+    expect(read.body.status).toBe("authorized");
   });
 
   it("a second device cannot bind on messenger sign-in alone; approved by the first, it waits, and the first cancels it", async () => {
@@ -219,9 +244,9 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect((await laptop.thisDevice())?.status).toBe("canceled");
   });
 
-  it("leaves the PIN and the device keys in no log line of either process and no row of either database", async () => {
-    await Promise.all([pay.stop(), messenger.stop()]);
-    const logs = [pay.output(), messenger.output(), cliOutput].join("\n");
+  it("leaves the PIN, the card number, its CVC and the device keys in no log line of any process and no row of the pay server's or messenger's database", async () => {
+    await Promise.all([pay.stop(), messenger.stop(), issuerHost.stop()]);
+    const logs = [pay.output(), messenger.output(), issuerHost.output(), cliOutput].join("\n");
     const rows: DumpedRow[] = [
       ...(await dumpDatabase(payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") })).map((r) => ({ ...r, table: `pay:${r.table}` })),
       ...(await dumpDatabase(messengerDatabase.url ? { url: messengerDatabase.url } : { pgliteDir: join(dir, "messenger", "db") })).map((r) => ({ ...r, table: `messenger:${r.table}` })),
@@ -239,9 +264,12 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     const pin = new RegExp(`(?<![0-9])${PIN}(?![0-9])`);
     const pinHex = Buffer.from(PIN).toString("hex");
     const secrets = deviceSecrets.flatMap(keyEncodings);
+    const cvc = new RegExp(`(?<![0-9])${CARD.cvc}(?![0-9])`);
     const leaks = places
-      .filter(({ text }) => pin.test(text) || text.includes(pinHex) || secrets.some((secret) => text.includes(secret)) || text.includes(account.password))
+      .filter(({ text }) => pin.test(text) || text.includes(pinHex) || secrets.some((secret) => text.includes(secret)) || text.includes(account.password) || text.includes(CARD.pan))
       .map(({ where }) => where);
+    // The CVC is three digits: looked for only in the logs (in rows, three digits appear everywhere by chance).
+    expect(logs.split("\n").filter((line) => cvc.test(line) && /cvc|card/i.test(line))).toEqual([]);
     expect(leaks).toEqual([]);
   });
 });

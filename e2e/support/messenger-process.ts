@@ -2,55 +2,16 @@
  * Runs the real messenger (services/messenger/src/main.ts through tsx) as a separate process, as `npm start` does:
  * the OpenID Connect provider and its login form, for whole-system tests with a pay-server process beside it.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { startServiceProcess, type ServiceProcess } from "./service-process.ts";
 
 const MAIN = fileURLToPath(new URL("../../services/messenger/src/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export interface MessengerProcess {
-  url: string;
-  child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr. */
-  output(): string;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<void>;
-}
+export type MessengerProcess = ServiceProcess;
 
-export async function startMessengerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<MessengerProcess> {
-  let output = "";
-  const child = fork(MAIN, [], {
-    cwd: ROOT,
-    execArgv: ["--import", "tsx"],
-    env: { PATH: process.env["PATH"] ?? "", MESSENGER_PORT: "0", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`messenger did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    child.on("message", (message: { ready?: boolean; url?: string }) => {
-      if (message.ready && message.url) {
-        clearTimeout(timer);
-        resolve(message.url);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`messenger exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-  return {
-    url,
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
+export function startMessengerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<MessengerProcess> {
+  return startServiceProcess("messenger", MAIN, { MESSENGER_PORT: "0", ...env }, timeoutMs);
 }
 
 /**

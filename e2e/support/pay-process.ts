@@ -2,50 +2,13 @@
  * Runs the real pay server as a separate process (`services/pay/src/main.ts` through tsx), for tests across
  * processes: concurrency between two servers on one database, kill -9 and restart.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startServiceProcess, type ServiceProcess } from "./service-process.ts";
 
 const MAIN = fileURLToPath(new URL("../../services/pay/src/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export interface PayProcess {
-  url: string;
-  child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr. */
-  output(): string;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<void>;
-  /** SIGKILL: no cleanup, no flush — a crash. */
-  kill9(): Promise<void>;
-}
+export type PayProcess = ServiceProcess;
 
-export async function startPayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<PayProcess> {
-  let output = "";
-  const child = fork(MAIN, [], {
-    cwd: ROOT,
-    execArgv: ["--import", "tsx"],
-    env: { PATH: process.env["PATH"] ?? "", PAY_PORT: "0", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pay server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    child.on("message", (message: { ready?: boolean; url?: string }) => {
-      if (message.ready && message.url) {
-        clearTimeout(timer);
-        resolve(message.url);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pay server exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-  const end = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
-  return { url, child, output: () => output, stop: () => end("SIGTERM"), kill9: () => end("SIGKILL") };
+export function startPayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<PayProcess> {
+  return startServiceProcess("pay server", MAIN, { PAY_PORT: "0", ...env }, timeoutMs);
 }

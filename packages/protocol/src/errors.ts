@@ -64,6 +64,18 @@ export const ERROR_CODES = {
   passkey_limit_reached: "conflict_error",
   passkey_not_active: "permission_error",
   live_mode_forbidden: "permission_error",
+  // cards (the vault and the issuers)
+  card_enrollment_refused: "invalid_request_error",
+  card_enrollment_locked: "permission_error",
+  card_enrollment_expired: "conflict_error",
+  card_enrollment_rate_limited: "rate_limit_error",
+  verification_code_invalid: "invalid_request_error",
+  card_not_active: "conflict_error",
+  card_records_invalid: "invalid_request_error",
+  issuer_unknown: "invalid_request_error",
+  jose_algorithm_refused: "invalid_request_error",
+  release_key_invalid: "invalid_request_error",
+  approval_not_releasable: "conflict_error",
   // resources
   resource_missing: "not_found_error",
   route_not_found: "not_found_error",
@@ -82,6 +94,8 @@ export const ERROR_CODES = {
   vault_share_rejected: "invalid_request_error",
   vault_unseal_unsupported: "conflict_error",
   messenger_unavailable: "service_unavailable_error",
+  /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
+  issuer_unavailable: "service_unavailable_error",
   internal_error: "api_error",
 } as const satisfies Record<string, ErrorType>;
 

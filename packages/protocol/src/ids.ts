@@ -21,6 +21,10 @@ export const ID_PREFIXES = {
   ledgerTransaction: "ltx",
   audit: "aud",
   request: "req",
+  card: "card",
+  cardEnrollment: "cen",
+  issuerOperation: "iop",
+  recurringMandate: "rmd",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -36,6 +36,8 @@ export const JOSE_TYPES = {
   mandateEnvelope: "mpay-mandate+jwe",
   /** Pay server → issuer: the PIN was verified over OPAQUE for this challenge. */
   pinStatement: "mpay-pin-statement+jws",
+  /** Pay server → the card's device, for one payment: K_srv and the sealed records, to the device's one-time key. */
+  release: "mpay-release+jwe",
 } as const;
 
 /** Issuer ids are short lowercase names (`sampo`), used in URLs and as the terms' `aud`. */
@@ -212,6 +214,8 @@ export const DECLINE_CODES = [
   "token_over_cap",
   "token_expired",
   "do_not_honor",
+  /** Never sent by an issuer: the pay server's record of an authorization the issuer never received before its terms expired. */
+  "issuer_unavailable",
 ] as const;
 export type DeclineCode = (typeof DECLINE_CODES)[number];
 

@@ -33,6 +33,13 @@ export const WALLET_ERROR_CODES = [
   "key_store_secret_invalid",
   "key_store_unreadable",
   "key_store_unavailable",
+  // cards: issuers, shares, sealed records
+  "card_details_invalid",
+  "issuer_not_trusted",
+  "issuer_not_found",
+  "card_not_on_device",
+  "card_record_invalid",
+  "release_invalid",
 ] as const;
 
 export type WalletErrorCode = (typeof WALLET_ERROR_CODES)[number];

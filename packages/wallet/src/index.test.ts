@@ -22,11 +22,14 @@ describe("the public API", () => {
     const graph = await importGraph("index.ts");
     expect([...graph.keys()].sort()).toEqual([
       "bytes.ts",
+      "card-crypto.ts",
+      "card-keys.ts",
       "device-key.ts",
       "errors.ts",
       "index.ts",
       "indexed-db-key-store.ts",
       "key-store.ts",
+      "network-roots.ts",
       "pay-client.ts",
       "pin.ts",
       "secrets.ts",

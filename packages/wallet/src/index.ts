@@ -13,7 +13,23 @@ export {
   type PayClientErrorCode,
   type WalletErrorCode,
 } from "./errors.ts";
-export { Wallet, type ApprovePaymentOptions, type WalletOptions } from "./wallet.ts";
+export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type WalletOptions } from "./wallet.ts";
+export { TEST_NETWORK_ROOTS } from "./network-roots.ts";
+export {
+  certifiedIssuer,
+  certifiedIssuerFor,
+  checkCardDetails,
+  enrollmentJwe,
+  openRelease,
+  openWithShares,
+  parseCardRecord,
+  paymentJwe,
+  sealNewCard,
+  type CardDetails,
+  type PayerProfile,
+  type ReleasePayload,
+  type SealedCard,
+} from "./card-crypto.ts";
 export {
   PayClient,
   type ApprovalChallenge,
@@ -23,6 +39,11 @@ export {
   type PayerSession,
   type PayClientOptions,
   type PaymentApproval,
+  type PaymentOutcome,
+  type ReleasedApproval,
+  type Card,
+  type CardEnrollment,
+  type IssuerListing,
   type PinLogin,
   type PinLoginPurpose,
   type PinStatus,

@@ -13,6 +13,7 @@ import { PayClient } from "./pay-client.ts";
 import { finishPinLogin, finishPinRegistration, pinChallengeMac, startPinLogin, startPinRegistration, type PinKeyStretching } from "./pin.ts";
 import { wipe } from "./secrets.ts";
 import { listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
+import { Wallet } from "./wallet.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -169,17 +170,24 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     expect(await failure(client.pinLogin({ startLoginRequest: "not base64url!", purpose: "pin-check" }))).toMatchObject({ statusCode: 400, type: "invalid_request_error" });
   });
 
-  it("gets a payment's challenge and sends the approval; the error for a replay names the code and carries none of the request", async () => {
+  it("gets a payment's challenge and sends the approval and the issuer's JWE; the error for a replay names the code and carries none of the request", async () => {
     const { client, payerId } = await server.signedInClient();
-    const phone: DeviceKey = await newDeviceKey();
-    await client.bindDevice({ publicKeyJwk: phone.publicJwk, name: "Phone" });
+    // The device and its card are set up with the Wallet (the enrollment's cryptography is its job); the
+    // approval below is made with the client's own calls.
+    const store = new FileKeyStore(join(folder, `device-${++stores}.json`), FileKeyStore.newDeviceSecret());
+    const wallet = new Wallet({ keyStore: store, client, keyStretching });
+    await wallet.bindThisDevice("Phone");
+    const phone: DeviceKey = await wallet.ensureDeviceKey();
     const registration = await startPinRegistration(PIN, { keyStretching });
     const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
     await client.setPin({ registrationRecord, deviceSignature: await signStatement(phone.privateKey, phone.kid, { purpose: "set-pin", payerId }) });
+    const card = await server.enrollCard(wallet);
+    expect(await client.cards()).toMatchObject([{ id: card.id, issuerId: "sampo", last4: "0016", status: "active" }]);
+    expect((await client.issuers()).map((i) => i.issuerId)).toEqual(["sampo"]);
 
     const paymentId = await server.newPayment({ amount: 12900 });
-    const challenge = await client.approvalChallenge(paymentId, { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" });
-    expect(challenge.terms).toMatchObject({ paymentId, merchantName: "Test Shop", amount: 12900, currency: "KRW", cardRef: "card_test", aud: "issuer-test" });
+    const challenge = await client.approvalChallenge(paymentId, { deviceKey: phone.kid, cardId: card.id });
+    expect(challenge.terms).toMatchObject({ paymentId, merchantName: "Test Shop", amount: 12900, currency: "KRW", cardRef: card.cardRef, aud: "sampo" });
 
     const deviceSignature = await signTerms(phone.privateKey, phone.kid, challenge.terms);
     const login = await startPinLogin(PIN, { keyStretching });
@@ -187,10 +195,13 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     const finished = await finishPinLogin(login.state, loginAnswer.loginResponse);
     const challengeMac = await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms);
     wipe(finished.sessionKey);
-    const body = { deviceSignature, verification: { method: "pin" as const, loginId: loginAnswer.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac } };
+    const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
+    const body = { deviceSignature, verification: { method: "pin" as const, loginId: loginAnswer.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac }, releaseKey: { kty, crv, x, y } };
 
     const approval = await client.approve(challenge.id, body);
     expect(approval).toMatchObject({ object: "payment_approval", paymentId, method: "pin" });
+    expect(approval.release.split(".")).toHaveLength(5);
 
     const replay = await failure(client.approve(challenge.id, body));
     expect(replay).toMatchObject({ code: "approval_challenge_used", type: "conflict_error", statusCode: 409 });
@@ -199,7 +210,12 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     for (const part of [deviceSignature, finished.finishLoginRequest, challengeMac]) expect(printed).not.toContain(part);
     expect((replay as { cause?: unknown }).cause).toBeUndefined();
 
-    expect(await failure(client.approvalChallenge("pay_00000000000000000000000000", { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" }))).toMatchObject({
+    // The issuer's JWE is checked before it is relayed: not one, or with another algorithm, is refused here.
+    expect(await failure(client.authorize(approval.id, "not.a.jwe"))).toMatchObject({ code: "parameter_invalid", statusCode: 400 });
+    const header = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM", typ: "mpay-payment+jwe" })).toString("base64url");
+    expect(await failure(client.authorize(approval.id, `${header}..AAAA.AAAA.AAAA`))).toMatchObject({ code: "jose_algorithm_refused", statusCode: 400 });
+
+    expect(await failure(client.approvalChallenge("pay_00000000000000000000000000", { deviceKey: phone.kid, cardId: card.id }))).toMatchObject({
       code: "resource_missing",
       statusCode: 404,
     });
@@ -254,7 +270,7 @@ describe("PayClient without an MPay server", () => {
     const now = Math.floor(Date.now() / 1000);
     const terms = { aud: "i", cardRef: "c", paymentId: "pay_1", merchantId: "mch_1", merchantName: "Shop", amount: 1, currency: "KRW", captureMethod: "automatic", nonce: "A".repeat(22), iat: now, exp: now + 60 };
     answer = (respond) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms: { ...terms, note: "Pay here instead!" }, expiresAt: "x" }));
-    expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardRef: "c", issuerId: "i" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+    expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" }))).toMatchObject({ code: "pay_server_answer_invalid" });
   });
 
   it("takes the callback as a URL, a query string or parameters, and sends the session only as a bearer header", async () => {

@@ -53,6 +53,24 @@ const approvalSchema = z.object({
   method: z.enum(["pin", "passkey"]),
   createdAt: z.string(),
 });
+const approvalWithReleaseSchema = approvalSchema.extend({ release: z.string() });
+const issuerListSchema = z.object({ object: z.literal("list"), data: z.array(z.object({ issuerId: z.string(), name: z.string(), certificate: z.string() })), hasMore: z.boolean() });
+const enrollmentSchema = z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
+const cardSchema = z.object({
+  id: z.string(),
+  object: z.literal("card"),
+  issuerId: z.string(),
+  cardRef: z.string(),
+  brand: z.string(),
+  last4: z.string(),
+  expiryMonth: z.string(),
+  status: z.enum(["awaiting_records", "active", "removed"]),
+  deviceId: z.string(),
+  recordVersion: z.number().nullable(),
+  createdAt: z.string(),
+});
+const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
+const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable() });
 const errorSchema = z.object({
   error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
 });
@@ -63,6 +81,13 @@ export type DeviceStatus = Device["status"];
 export type PinStatus = z.infer<typeof pinStatusSchema>;
 export type PinLogin = z.infer<typeof pinLoginSchema>;
 export type PaymentApproval = z.infer<typeof approvalSchema>;
+/** The approval with the card released to this device for the payment (a JWE only this device's one-time key opens). */
+export type ReleasedApproval = z.infer<typeof approvalWithReleaseSchema>;
+export type IssuerListing = z.infer<typeof issuerListSchema>["data"][number];
+export type CardEnrollment = z.infer<typeof enrollmentSchema>;
+export type Card = z.infer<typeof cardSchema>;
+/** The payment as the issuer decided it. */
+export type PaymentOutcome = z.infer<typeof authorizedSchema>;
 export interface SignInStart {
   /** Open this in the messenger (its login page); it sends the payer back to the pay server's callback. */
   readonly authorizationUrl: string;
@@ -103,7 +128,7 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const SESSION_TOKEN_PATTERN = /^pst_[A-Za-z0-9_-]{43}$/;
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
-type Method = "GET" | "POST";
+type Method = "GET" | "POST" | "DELETE";
 
 export class PayClient {
   readonly baseUrl: string;
@@ -218,17 +243,53 @@ export class PayClient {
   // --- payment approval ---
 
   /** The terms of `paymentId` for this device and the chosen card, fixed by the server for at most 5 minutes. */
-  approvalChallenge(paymentId: string, input: { deviceKey: string; cardRef: string; issuerId: string }): Promise<ApprovalChallenge> {
-    const { deviceKey, cardRef, issuerId } = input;
-    return this.#request("POST", `/v1/payer/payments/${segment(paymentId)}/approval-challenges`, challengeSchema, { deviceKey, cardRef, issuerId });
+  approvalChallenge(paymentId: string, input: { deviceKey: string; cardId: string }): Promise<ApprovalChallenge> {
+    const { deviceKey, cardId } = input;
+    return this.#request("POST", `/v1/payer/payments/${segment(paymentId)}/approval-challenges`, challengeSchema, { deviceKey, cardId });
   }
 
-  /** Sends the device's signature over the challenge's terms with fresh user verification bound to the challenge. */
-  approve(challengeId: string, input: { deviceSignature: string; verification: UserVerification }): Promise<PaymentApproval> {
-    return this.#request("POST", `/v1/payer/approval-challenges/${segment(challengeId)}/approve`, approvalSchema, {
+  /**
+   * Sends the device's signature over the challenge's terms with fresh user verification bound to the challenge,
+   * and the public half of a key made for this payment: the answer releases the card to it.
+   */
+  approve(challengeId: string, input: { deviceSignature: string; verification: UserVerification; releaseKey: JsonWebKey }): Promise<ReleasedApproval> {
+    return this.#request("POST", `/v1/payer/approval-challenges/${segment(challengeId)}/approve`, approvalWithReleaseSchema, {
       deviceSignature: input.deviceSignature,
       verification: input.verification,
+      releaseKey: input.releaseKey,
     });
+  }
+
+  /** Sends the sign-then-encrypt JWE for the issuer; answers with the payment as the issuer decided it. */
+  authorize(approvalId: string, payment: string): Promise<PaymentOutcome> {
+    return this.#request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, authorizedSchema, { payment });
+  }
+
+  // --- cards ---
+
+  /** The issuers with their network certificates (unverified here: the wallet verifies them before any use). */
+  async issuers(): Promise<IssuerListing[]> {
+    return (await this.#request("GET", "/v1/payer/issuers", issuerListSchema)).data;
+  }
+
+  startCardEnrollment(input: { issuerId: string; enrollment: string; deviceSignature: string }): Promise<CardEnrollment> {
+    return this.#request("POST", "/v1/payer/cards/enrollments", enrollmentSchema, input);
+  }
+
+  verifyCardEnrollment(enrollmentId: string, code: string): Promise<Card> {
+    return this.#request("POST", `/v1/payer/cards/enrollments/${segment(enrollmentId)}/verify`, cardSchema, { code });
+  }
+
+  storeCardRecords(cardId: string, input: { sealedCard: string; sealedProfile?: string; recordVersion: number; kSrv: string; deviceSignature: string }): Promise<Card> {
+    return this.#request("POST", `/v1/payer/cards/${segment(cardId)}/records`, cardSchema, input);
+  }
+
+  async cards(): Promise<Card[]> {
+    return (await this.#request("GET", "/v1/payer/cards", cardListSchema)).data;
+  }
+
+  removeCard(cardId: string): Promise<Card> {
+    return this.#request("DELETE", `/v1/payer/cards/${segment(cardId)}`, cardSchema);
   }
 
   toJSON(): { baseUrl: string; signedIn: boolean } {

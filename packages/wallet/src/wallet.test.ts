@@ -16,7 +16,6 @@ const keyStretching: PinKeyStretching = "memory-constrained";
 const PIN = "604817";
 const NEW_PIN = "319275";
 const WRONG_PIN = "604818";
-const card = { cardRef: "card_test", issuerId: "issuer-test" };
 const TERMS_FIELDS = ["aud", "amount", "captureMethod", "cardRef", "currency", "exp", "iat", "merchantId", "merchantName", "nonce", "paymentId"];
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -50,12 +49,13 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     return { wallet: new Wallet({ keyStore, client: session.client, keyStretching }), keyStore, ...session };
   }
 
-  /** A payer's first device, bound, with the PIN set. */
+  /** A payer's first device, bound, with the PIN set and a test card enrolled on it. */
   async function readyWallet() {
     const phone = await newWallet();
     await phone.wallet.bindThisDevice("Phone");
     await phone.wallet.setPin(PIN);
-    return phone;
+    const card = await server.enrollCard(phone.wallet);
+    return { ...phone, card, cardId: card.id };
   }
 
   it("makes one device key per device, binds it as the first device, and sets, checks and changes the PIN", async () => {
@@ -90,13 +90,13 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
   });
 
-  it("approves a payment with the PIN after the payer confirms exactly the server's terms; the payment waits for the issuer", async () => {
-    const { wallet } = await readyWallet();
+  it("pays with the PIN after the payer confirms exactly the server's terms; the issuer authorizes it", async () => {
+    const { wallet, card, cardId } = await readyWallet();
     const paymentId = await server.newPayment({ amount: 35000 });
     const shown: Array<Readonly<ApprovalTerms>> = [];
     let pinAskedAfterConfirm = false;
-    const approval = await wallet.approvePayment(paymentId, {
-      ...card,
+    const { approval, payment } = await wallet.approvePayment(paymentId, {
+      cardId,
       pin: async () => {
         pinAskedAfterConfirm = shown.length === 1;
         return PIN;
@@ -110,14 +110,16 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     expect(pinAskedAfterConfirm).toBe(true);
     const [terms] = shown;
     expect(Object.keys(terms!).sort()).toEqual(TERMS_FIELDS.sort());
-    expect(terms).toMatchObject({ paymentId, merchantId: server.pay.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", ...{ aud: card.issuerId, cardRef: card.cardRef } });
+    expect(terms).toMatchObject({ paymentId, merchantId: server.pay.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "sampo", cardRef: card.cardRef });
     expect(Object.isFrozen(terms)).toBe(true);
-    expect(await server.paymentStatus(paymentId)).toBe("requires_approval");
+    expect(payment).toMatchObject({ id: paymentId, status: "authorized" });
+    expect(await server.paymentStatus(paymentId)).toBe("authorized");
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
   });
 
   it("spends no PIN try when the payer declines, one for a wrong PIN, and approves afterwards", async () => {
-    const { wallet } = await readyWallet();
+    const { wallet, cardId } = await readyWallet();
+    const card = { cardId };
     const paymentId = await server.newPayment({ amount: 4900 });
 
     const declined = await rejection(wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => false }));
@@ -131,7 +133,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const malformed = await rejection(wallet.approvePayment(paymentId, { ...card, pin: "60481", confirm: async () => true }));
     expect(isWalletError(malformed, "pin_format_invalid")).toBe(true);
 
-    expect(await wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })).toMatchObject({ paymentId });
+    expect((await wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })).approval).toMatchObject({ paymentId });
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
   });
 
@@ -150,7 +152,8 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const pending = await laptop.wallet.bindThisDevice("Laptop", approval);
     expect(pending).toMatchObject({ status: "pending", name: "Laptop" });
 
-    const tooEarly = await rejection(laptop.wallet.approvePayment(await server.newPayment(), { ...card, pin: PIN, confirm: async () => true }));
+    // Waiting, it cannot enroll a card (and so cannot pay).
+    const tooEarly = await rejection(server.enrollCard(laptop.wallet));
     expect(isPayApiError(tooEarly, "device_not_active")).toBe(true);
 
     expect((await phone.wallet.pendingDevices()).map((d) => [d.id, d.name, d.keyThumbprint])).toEqual([[pending.id, "Laptop", laptopKey.kid]]);
@@ -164,7 +167,8 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
   });
 
   it("revokes a device: its next approval is refused", async () => {
-    const { wallet } = await readyWallet();
+    const { wallet, cardId } = await readyWallet();
+    const card = { cardId };
     const device = (await wallet.thisDevice())!;
     expect((await wallet.revokeDevice(device.id)).status).toBe("revoked");
     const refused = await rejection(wallet.approvePayment(await server.newPayment(), { ...card, pin: PIN, confirm: async () => true }));
@@ -173,6 +177,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
 
   it("signs nothing, and shows nothing, when the terms are not for the payment and card it asked about", async () => {
     const phone = await readyWallet();
+    const card = { cardId: phone.cardId };
     const paymentId = await server.newPayment();
     // The same device and payer, through a pay server that swaps the card in the terms it returns.
     const swapCard: typeof fetch = async (input, init) => {
@@ -193,6 +198,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
 
   it("says so when this device has no key yet", async () => {
     const { wallet } = await newWallet();
+    const card = { cardId: "card_01JXXXXXXXXXXXXXXXXXXXXXXX" };
     const paymentId = await server.newPayment();
     for (const attempt of [() => wallet.approveNewDevice("A".repeat(43)), () => wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })]) {
       const error = await rejection(attempt());

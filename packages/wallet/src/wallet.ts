@@ -17,7 +17,23 @@ import { termsTimeProblem, type ApprovalTerms } from "@mpay/protocol";
 import { createDeviceKey, loadDeviceKey, signStatement, signTerms, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "./device-key.ts";
 import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
-import type { Device, Payer, PayerSession, PayClient, PaymentApproval, PinStatus, SignInStart } from "./pay-client.ts";
+import type { Card, Device, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
+import type { NetworkRoot } from "@mpay/crypto";
+import { TEST_NETWORK_ROOTS } from "./network-roots.ts";
+import { cardRecordOf, forgetCardShare, keepCardShare, takeCardShare, type CardKeyRecord } from "./card-keys.ts";
+import {
+  certifiedIssuer,
+  certifiedIssuerFor,
+  checkCardDetails,
+  enrollmentJwe,
+  openRelease,
+  openWithShares,
+  parseCardRecord,
+  paymentJwe,
+  sealNewCard,
+  type CardDetails,
+  type PayerProfile,
+} from "./card-crypto.ts";
 import {
   assertPinFormat,
   DEFAULT_PIN_KEY_STRETCHING,
@@ -38,14 +54,30 @@ export interface WalletOptions {
   keyStretching?: PinKeyStretching;
   /** The key store record of the device key; default "device-key". */
   deviceKeyRecord?: string;
+  /**
+   * The card-network roots whose issuer certificates this wallet trusts; default the test network's roots
+   * (network-roots.ts). A production build passes the real network's.
+   */
+  trustedRoots?: readonly NetworkRoot[];
+}
+
+/** An enrollment waiting for the one-time code the issuer sent to the cardholder's phone. */
+export interface PendingCardEnrollment {
+  readonly enrollmentId: string;
+  readonly issuerId: string;
+  readonly issuerName: string;
+  /** The phone on file, masked by the issuer. */
+  readonly codeSentTo: string;
+  readonly expiresAt: string;
+  /** Sends the code; on success seals the card records on this device, keeps K_dev and uploads K_srv. */
+  complete(code: string): Promise<Card>;
 }
 
 export interface ApprovePaymentOptions {
   /** The payment PIN, or a function that asks for it once the payer has confirmed the terms. */
   pin: string | (() => Promise<string>);
-  /** The card the payer chose, and its issuer (until the card vault names them). */
-  cardRef: string;
-  issuerId: string;
+  /** The card the payer chose: one enrolled on this device (`cards()` tells which). */
+  cardId: string;
   /**
    * Shows the terms and resolves true if the payer approves them. The page shows only these fields (merchant's
    * registered display name, amount, currency…). False stops here: nothing is signed and no PIN try is spent.
@@ -60,6 +92,7 @@ export class Wallet {
   readonly #client: PayClient;
   readonly #keyStretching: PinKeyStretching;
   readonly #deviceKeyRecord: string;
+  readonly #roots: readonly NetworkRoot[];
   #deviceKey: Promise<DeviceKey> | undefined;
   #payer: Payer | undefined;
 
@@ -68,6 +101,7 @@ export class Wallet {
     this.#client = options.client;
     this.#keyStretching = options.keyStretching ?? DEFAULT_PIN_KEY_STRETCHING;
     this.#deviceKeyRecord = options.deviceKeyRecord ?? DEVICE_KEY_RECORD;
+    this.#roots = options.trustedRoots ?? TEST_NETWORK_ROOTS;
   }
 
   // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---
@@ -194,22 +228,86 @@ export class Wallet {
     return true;
   }
 
+  // --- cards ---
+
+  /** The cards of the payer (all devices); `onThisDevice` tells which this device holds a share of. */
+  async cards(): Promise<Array<Card & { onThisDevice: boolean }>> {
+    const cards = await this.#client.cards();
+    return Promise.all(cards.map(async (card) => ({ ...card, onThisDevice: (await cardRecordOf(this.#store, card.id).catch(() => undefined)) !== undefined })));
+  }
+
+  /**
+   * Starts enrolling a card on this device: finds the issuer whose network certificate covers the card (a key the
+   * pay server merely lists is never trusted), encrypts PAN, expiry, CVC and this device's public key to it, and
+   * has the pay server relay that. The issuer sends a one-time code to the phone on file; pass it to `complete`.
+   */
+  async startCardEnrollment(details: CardDetails, options: { profile?: PayerProfile } = {}): Promise<PendingCardEnrollment> {
+    const checked = checkCardDetails(details);
+    const key = await this.#requireDeviceKey();
+    const payer = await this.payer();
+    const now = Math.floor(Date.now() / 1000);
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
+    const deviceSignature = await this.#sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId });
+    const started = await this.#client.startCardEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
+    return {
+      enrollmentId: started.id,
+      issuerId: certificate.issuerId,
+      issuerName: certificate.name,
+      codeSentTo: started.codeSentTo,
+      expiresAt: started.expiresAt,
+      complete: (code: string) => this.#completeEnrollment(started.id, code, checked, options.profile),
+    };
+  }
+
+  async #completeEnrollment(enrollmentId: string, code: string, details: CardDetails, profile: PayerProfile | undefined): Promise<Card> {
+    const card = await this.#client.verifyCardEnrollment(enrollmentId, code);
+    const payer = await this.payer();
+    const recordVersion = 1;
+    const sealed = await sealNewCard({ cardId: card.id, payerId: payer.id, deviceId: card.deviceId, version: recordVersion }, details, profile);
+    try {
+      await keepCardShare(this.#store, { cardId: card.id, payerId: payer.id, deviceId: card.deviceId, issuerId: card.issuerId, cardRef: card.cardRef, last4: card.last4, brand: card.brand, recordVersion }, sealed.kDev);
+    } finally {
+      wipe(sealed.kDev);
+    }
+    const deviceSignature = await this.#sign({ purpose: "store-card-records", payerId: payer.id, cardId: card.id, recordVersion: String(recordVersion) });
+    return this.#client.storeCardRecords(card.id, {
+      sealedCard: sealed.sealedCard,
+      ...(sealed.sealedProfile !== undefined ? { sealedProfile: sealed.sealedProfile } : {}),
+      recordVersion,
+      kSrv: sealed.kSrv,
+      deviceSignature,
+    });
+  }
+
+  /** Removes a card: the pay server deletes its share and records; this device forgets its own share. */
+  async removeCard(cardId: string): Promise<Card> {
+    const removed = await this.#client.removeCard(cardId);
+    await forgetCardShare(this.#store, cardId);
+    return removed;
+  }
+
   // --- payment approval ---
 
   /**
-   * Approves a payment with the PIN: gets the challenge, has the payer confirm its terms, signs exactly those
-   * terms with the device key, proves the PIN in a login bound to this challenge, and sends the approval.
+   * Pays with a card of this device: gets the challenge, has the payer confirm its terms, signs exactly those terms,
+   * proves the PIN in a login bound to this challenge and sends the approval with a key made for this payment; the
+   * pay server answers with the card released to that key. The wallet combines the shares, opens the card record,
+   * signs the terms with the card data and encrypts that to the issuer's certified key, sends it, and forgets
+   * K_srv, the DEK and the opened record. Answers with the payment as the issuer decided it.
    * Throws `approval_declined` when `confirm` resolves false, `pin_incorrect` for a wrong PIN (a try is spent),
    * `terms_mismatch` when the server's terms are not for this payment and card, and the server's errors as
    * `PayApiError`.
    */
-  async approvePayment(paymentId: string, options: ApprovePaymentOptions): Promise<PaymentApproval> {
+  async approvePayment(paymentId: string, options: ApprovePaymentOptions): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
     if (typeof options.pin === "string") assertPinFormat(options.pin);
     const key = await this.#requireDeviceKey();
-    const challenge = await this.#client.approvalChallenge(paymentId, { deviceKey: key.kid, cardRef: options.cardRef, issuerId: options.issuerId });
+    const card = await cardRecordOf(this.#store, options.cardId);
+    if (card === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
+    const challenge = await this.#client.approvalChallenge(paymentId, { deviceKey: key.kid, cardId: options.cardId });
     const { terms } = challenge;
-    if (terms.paymentId !== paymentId || terms.cardRef !== options.cardRef || terms.aud !== options.issuerId) {
-      throw new WalletError("terms_mismatch", "the pay server's terms are not for this payment, card and issuer; nothing was signed");
+    if (terms.paymentId !== paymentId || terms.aud !== card.issuerId || terms.cardRef !== card.cardRef) {
+      throw new WalletError("terms_mismatch", "the pay server's terms are not for this payment and card; nothing was signed");
     }
     const problem = termsTimeProblem(terms, Math.floor(Date.now() / 1000));
     if (problem !== null) throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
@@ -228,10 +326,40 @@ export class Wallet {
     } finally {
       wipe(login.finished.sessionKey);
     }
-    return this.#client.approve(challenge.id, {
+    // A key for this payment only: the card is released to it, and it is gone when this call returns.
+    const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
+    const approval = await this.#client.approve(challenge.id, {
       deviceSignature,
       verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac },
+      releaseKey: { kty, crv, x, y },
     });
+    const payment = await this.#client.authorize(approval.id, await this.#paymentJwe(approval.release, oneTime.privateKey, card, terms, key));
+    const { release: _release, ...rest } = approval;
+    return { approval: rest, payment };
+  }
+
+  /** Opens the release, combines the shares, opens the card and builds the issuer's JWE; wipes every secret. */
+  async #paymentJwe(release: string, oneTimeKey: CryptoKey, card: CardKeyRecord, terms: ApprovalTerms, key: DeviceKey): Promise<string> {
+    const { kSrv, payload } = await openRelease(release, oneTimeKey);
+    let cardBytes: Uint8Array | undefined;
+    try {
+      if (payload.cardId !== card.cardId || payload.recordVersion !== card.recordVersion) {
+        throw new WalletError("card_record_invalid", "the pay server released another card or an older version of it");
+      }
+      const { kDev } = await takeCardShare(this.#store, card.cardId);
+      try {
+        cardBytes = await openWithShares(kDev, kSrv, { purpose: "card", cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: card.recordVersion }, payload.sealedCard);
+      } finally {
+        wipe(kDev);
+      }
+      const cardData = parseCardRecord(cardBytes);
+      const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, Math.floor(Date.now() / 1000), cardData.pan);
+      return await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
+    } finally {
+      wipe(kSrv);
+      if (cardBytes) wipe(cardBytes);
+    }
   }
 
   // --- inside ---

@@ -21,6 +21,8 @@ import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
 import { vaultRoutes } from "./keys/routes.ts";
+import { cardRoutes } from "./vault/routes.ts";
+import { authorizationRoutes } from "./authorizations/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -111,6 +113,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     pinRoutes(payer, system.payers, system.pins);
     approvalRoutes(payer, system.payers, system.approvals);
     passkeyRoutes(payer, system.payers, system.passkeys);
+    cardRoutes(payer, system.payers, system.vault, system.issuers);
+    authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
   });
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.

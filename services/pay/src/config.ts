@@ -7,6 +7,7 @@ import { Secret } from "@mpay/protocol";
 import type { KeyProviderKind } from "./keys/provider.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
+import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
 
 export interface PayConfig {
   host: string;
@@ -37,6 +38,8 @@ export interface PayConfig {
   payerSessionTtlSeconds: number;
   /** How long a device approved by another device waits before it can pay (others can cancel meanwhile). */
   deviceWaitingPeriodSeconds: number;
+  /** The card issuers' host and the acquirer link's secret. */
+  issuers: IssuerSettings;
   /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
   passkeys: { rpId: string; rpName: string; origins: string[] };
 }
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
+    issuers: loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",

@@ -20,6 +20,15 @@ import { ApprovalService } from "./approvals/service.ts";
 import { PasskeyService } from "./passkeys/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
+import { IssuerService } from "./issuers/service.ts";
+import { SimulatorConnector } from "./issuers/simulator/connector.ts";
+import type { IssuerConnector } from "./issuers/connector.ts";
+import { acquirerSecretOf } from "./issuers/settings.ts";
+import { IssuerOperations } from "./issuers/operations.ts";
+import { IssuerReconciler } from "./issuers/reconciler.ts";
+import { StatementSigner } from "./issuers/statement-signer.ts";
+import { VaultService } from "./vault/service.ts";
+import { AuthorizationService } from "./authorizations/service.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -39,6 +48,11 @@ export interface PaySystem {
   pins: PinService;
   approvals: ApprovalService;
   passkeys: PasskeyService;
+  issuers: IssuerService;
+  vault: VaultService;
+  authorizations: AuthorizationService;
+  statementSigner: StatementSigner;
+  reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers). */
@@ -66,7 +80,12 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   }, pino.destination({ fd, sync: fd === 2 }));
 }
 
-export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel)): Promise<PaySystem> {
+export interface OpenOptions {
+  /** The card network; default the simulator's HTTP connector at `config.issuers.url`. */
+  issuerConnector?: IssuerConnector;
+}
+
+export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel), options: OpenOptions = {}): Promise<PaySystem> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.embeddedDatabaseDir, poolSize: config.dbPoolSize });
   let opened: KeyProvider | undefined;
   try {
@@ -83,9 +102,20 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
     const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds);
-    const approvals = new ApprovalService(db, payments, merchants, devices, pins);
+    const connector =
+      options.issuerConnector ?? new SimulatorConnector({ baseUrl: config.issuers.url, acquirerSecret: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs });
+    const issuers = new IssuerService(connector);
+    const issuerOperations = new IssuerOperations(issuers);
+    payments.useIssuerOperations(issuerOperations);
+    refunds.useIssuerOperations(issuerOperations);
+    const vault = new VaultService(db, keys, devices, issuers, audit);
+    devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
+    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys);
     approvals.usePasskeys(passkeys);
+    const statementSigner = new StatementSigner(db, keys, config.publicUrl);
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, log.child({ context: "authorizations" }));
+    const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -93,6 +123,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "forget idempotency keys", run: () => purgeIdempotencyKeys(db) },
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
+        { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -113,6 +144,11 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       pins,
       approvals,
       passkeys,
+      issuers,
+      vault,
+      authorizations,
+      statementSigner,
+      reconciler,
       deliveryWorker,
       maintenance,
       startWorkers() {

@@ -1,16 +1,22 @@
 /**
  * The real pay server for the wallet's tests, in this process but over a real socket (the client speaks HTTP, so
- * its tests do too): `openTestPay` of the pay server's own test kit, listening on a free loopback port. Test code
- * only; nothing in the SDK imports it.
+ * its tests do too), with a real issuer host beside it (the pay server's test network kit): `openTestNetwork`,
+ * the pay server listening on a free loopback port. Test code only; nothing in the SDK imports it.
  */
 import { randomBytes } from "node:crypto";
 import type { Backend } from "../../../../services/pay/src/testing/databases.ts";
-import { call, openTestPay, paymentBody, type TestPay } from "../../../../services/pay/src/testing/system.ts";
+import { openTestNetwork, type TestNetwork } from "../../../../services/pay/src/testing/network.ts";
+import { call, paymentBody, type TestPay } from "../../../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../../../services/pay/src/config.ts";
-import { PayClient } from "../pay-client.ts";
+import { PayClient, type Card } from "../pay-client.ts";
+import type { Wallet } from "../wallet.ts";
+
+/** A test card of the simulator's issuer `sampo` that approves, and the phone its one-time codes go to. */
+export const APPROVING_CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
 
 export interface ListeningPay {
   pay: TestPay;
+  network: TestNetwork;
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
   /**
@@ -19,6 +25,8 @@ export interface ListeningPay {
    * one payer, as on two devices.
    */
   signedInClient(subject?: string, fetch?: typeof globalThis.fetch): Promise<{ client: PayClient; payerId: string; subject: string }>;
+  /** Enrolls the approving test card on the wallet's (bound) device, with the code from the issuer's test inbox. */
+  enrollCard(wallet: Wallet): Promise<Card>;
   /** A payment of the test merchant ("Test Shop"), awaiting approval. */
   newPayment(overrides?: Record<string, unknown>): Promise<string>;
   /** The payment's status as the merchant reads it (GET /v1/payments/{id}). */
@@ -27,15 +35,21 @@ export interface ListeningPay {
 }
 
 export async function listeningTestPay(backend: Backend, overrides: Partial<PayConfig> = {}): Promise<ListeningPay> {
-  const pay = await openTestPay(backend, overrides);
+  const network = await openTestNetwork(backend, { pay: overrides });
+  const { pay } = network;
   const baseUrl = await pay.app.listen({ host: "127.0.0.1", port: 0 });
   return {
     pay,
+    network,
     baseUrl,
     async signedInClient(subject = `acct_${randomBytes(9).toString("base64url")}`, fetch?: typeof globalThis.fetch) {
       const session = await pay.system.payers.openSession({ subject, displayName: "Test Payer", phoneNumber: null });
       const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek(), ...(fetch ? { fetch } : {}) });
       return { client, payerId: session.payer.id, subject };
+    },
+    async enrollCard(wallet) {
+      const pending = await wallet.startCardEnrollment(APPROVING_CARD);
+      return pending.complete(await network.latestCode(APPROVING_CARD.phone));
     },
     async newPayment(paymentOverrides = {}) {
       const answer = await call<{ id: string }>(pay.app, "POST", "/v1/payments", pay.merchant.secretKey, paymentBody(paymentOverrides));
@@ -47,6 +61,6 @@ export async function listeningTestPay(backend: Backend, overrides: Partial<PayC
       if (answer.status !== 200) throw new Error(`payment not read: ${answer.raw}`);
       return answer.body.status;
     },
-    close: () => pay.close(),
+    close: () => network.close(),
   };
 }

@@ -10,6 +10,8 @@ import { approvalChallengeOf } from "../passkeys/service.ts";
 import { testBackends } from "../testing/databases.ts";
 import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../testing/payer-device.ts";
 import { call, openTestPay, paymentBody, signedInPayer, type TestPay } from "../testing/system.ts";
+import { addTestCard, newReleaseKey, type TestCard } from "../testing/cards.ts";
+import { openRelease } from "@mpay/wallet";
 
 type ErrorAnswer = { error: { code: string; message: string } };
 type Challenge = { id: string; terms: ApprovalTerms; expiresAt: string };
@@ -19,6 +21,8 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
   let t: TestPay;
   let payer: { token: string; payerId: string };
   let phone: TestDevice;
+  /** The card each device holds, by device kid. */
+  const cards = new Map<string, TestCard>();
 
   beforeAll(async () => {
     t = await openTestPay(backend);
@@ -28,13 +32,17 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     payer = await signedInPayer(t.system);
     phone = await newTestDevice();
     await bindAndSetPin(t.app, payer, phone, PIN);
+    cards.set(phone.kid, await addTestCard(t.system, t.app, payer, phone));
   });
   afterAll(() => t.close());
 
   const newPayment = async (amount = 35000) =>
     (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ amount }))).body.id;
   const challengeFor = async (paymentId: string, device = phone, session = payer) =>
-    call<Challenge & ErrorAnswer>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, session.token, { deviceKey: device.kid, cardRef: "card_test", issuerId: "issuer-test" });
+    call<Challenge & ErrorAnswer>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, session.token, {
+      deviceKey: device.kid,
+      cardId: (cards.get(device.kid) ?? cards.get(phone.kid))!.cardId,
+    });
 
   /** The wallet's whole approval with the PIN; `tamper` lets a test change one ingredient. */
   async function approveWithPin(challenge: Challenge, tamper: { terms?: ApprovalTerms; signer?: TestDevice; loginFor?: string; macTerms?: ApprovalTerms; session?: typeof payer } = {}) {
@@ -43,19 +51,27 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const login = await startLogin(t.app, session.token, PIN, `approval:${tamper.loginFor ?? challenge.id}`);
     const finished = await login.finish();
     const challengeMac = await pinChallengeMac(finished.sessionKey, challenge.id, tamper.macTerms ?? challenge.terms);
-    const body = { deviceSignature, verification: { method: "pin", loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac } };
-    return { body, answer: await call<{ id: string; paymentId: string; method: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, session.token, body) };
+    const releaseKey = await newReleaseKey();
+    const body = { deviceSignature, verification: { method: "pin", loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac }, releaseKey: releaseKey.jwk };
+    const answer = await call<{ id: string; paymentId: string; method: string; release: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, session.token, body);
+    return { body, answer, releaseKey };
   }
 
-  it("issues the terms with the merchant's registered name, and records a PIN approval once; the payment waits for the issuer", async () => {
+  it("issues the terms with the merchant's registered name and the card's issuer, records a PIN approval once and releases the card to the device's one-time key; the payment waits for the issuer", async () => {
     const paymentId = await newPayment();
+    const card = cards.get(phone.kid)!;
     const challenge = await challengeFor(paymentId);
     expect(challenge.status).toBe(200);
-    expect(challenge.body.terms).toMatchObject({ paymentId, merchantId: t.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "issuer-test" });
+    expect(challenge.body.terms).toMatchObject({ paymentId, merchantId: t.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "sampo", cardRef: card.cardRef });
     expect(challenge.body.terms.exp - challenge.body.terms.iat).toBeLessThanOrEqual(300);
-    const { body, answer } = await approveWithPin(challenge.body);
+    const { body, answer, releaseKey } = await approveWithPin(challenge.body);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ paymentId, method: "pin" });
+    // The release opens with the one-time key only, and holds the server's share and the sealed card record.
+    const opened = await openRelease(answer.body.release, releaseKey.privateKey);
+    expect(Buffer.from(opened.kSrv).toString("base64url")).toBe(card.kSrv);
+    expect(opened.payload).toMatchObject({ cardId: card.cardId, sealedCard: card.sealedCard, recordVersion: 1 });
+    await expect(openRelease(answer.body.release, (await newReleaseKey()).privateKey)).rejects.toMatchObject({ code: "release_invalid" });
     const payment = await call<{ status: string }>(t.app, "GET", `/v1/payments/${paymentId}`, t.merchant.secretKey);
     expect(payment.body.status).toBe("requires_approval");
     // One approval per payment: a second challenge for it cannot be approved.
@@ -113,6 +129,7 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const tablet = await newTestDevice();
     const session = await signedInPayer(t.system, "Revoker");
     await bindAndSetPin(t.app, session, tablet, PIN);
+    cards.set(tablet.kid, await addTestCard(t.system, t.app, session, tablet));
     const pending = (await challengeFor(await newPayment(), tablet, session)).body;
     const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", session.token);
     await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token, {
@@ -132,6 +149,7 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
       call<{ method: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, payer.token, {
         deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
         verification: { method: "passkey", assertion },
+        releaseKey: (await newReleaseKey()).jwk,
       });
     const a = (await challengeFor(await newPayment())).body;
     const b = (await challengeFor(await newPayment(2000))).body;
@@ -165,15 +183,17 @@ describe.each(testBackends().filter((b) => b === "postgres"))("approval replay a
     const payer = await signedInPayer(t.system);
     const phone = await newTestDevice();
     await bindAndSetPin(t.app, payer, phone, PIN);
+    const card = await addTestCard(t.system, t.app, payer, phone);
     const newPayment = async () => (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
     const challengeFor = async (paymentId: string) =>
-      (await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, { deviceKey: phone.kid, cardRef: "card_test", issuerId: "issuer-test" })).body;
+      (await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, { deviceKey: phone.kid, cardId: card.cardId })).body;
     const approveBody = async (challenge: Challenge) => {
       const login = await startLogin(t.app, payer.token, PIN, `approval:${challenge.id}`);
       const finished = await login.finish();
       return {
         deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
         verification: { method: "pin" as const, loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac: await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms) },
+        releaseKey: (await newReleaseKey()).jwk,
       };
     };
     const first = await challengeFor(await newPayment());

@@ -18,9 +18,9 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     {
       schema: {
         tags: ["payer"],
-        description: "The terms to show and sign. cardRef and issuerId name the card the payer chose (until the card vault names them).",
+        description: "The terms to show and sign, for the card the payer chose (a card of the vault enrolled on this device).",
         params: idParam,
-        body: z.strictObject({ deviceKey: z.string().max(64), cardRef: ref, issuerId: ref }),
+        body: z.strictObject({ deviceKey: z.string().max(64), cardId: ref }),
         response: { 200: z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, expiresAt: z.string() }), ...errors },
       },
     },
@@ -36,24 +36,27 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     {
       schema: {
         tags: ["payer"],
+        description: "Approves with the device's signature over the terms and fresh user verification; answers with the card released to this device for this payment, encrypted to releaseKey.",
         params: idParam,
         body: z.strictObject({
           deviceSignature: z.string().max(4096),
+          /** A P-256 public key the device made for this one payment. */
+          releaseKey: z.record(z.string(), z.unknown()),
           verification: z.discriminatedUnion("method", [
             z.strictObject({ method: z.literal("pin"), loginId: z.string().max(64), finishLoginRequest: z.string().max(1024), challengeMac: z.string().max(128) }),
             z.strictObject({ method: z.literal("passkey"), assertion: z.record(z.string(), z.unknown()) }),
           ]),
         }),
         response: {
-          200: z.object({ id: z.string(), object: z.literal("payment_approval"), paymentId: z.string(), method: z.enum(["pin", "passkey"]), createdAt: z.string() }),
+          200: z.object({ id: z.string(), object: z.literal("payment_approval"), paymentId: z.string(), method: z.enum(["pin", "passkey"]), createdAt: z.string(), release: z.string() }),
           ...errors,
         },
       },
     },
     async (request) => {
       const payer = await payers.authenticate(request.headers.authorization);
-      const approval = await approvals.approve(payer, request.params.id, request.body);
-      return { id: approval.id, object: "payment_approval" as const, paymentId: approval.paymentId, method: approval.method, createdAt: approval.createdAt.toISOString() };
+      const { approval, release } = await approvals.approve(payer, request.params.id, request.body);
+      return { id: approval.id, object: "payment_approval" as const, paymentId: approval.paymentId, method: approval.method, createdAt: approval.createdAt.toISOString(), release };
     },
   );
 }

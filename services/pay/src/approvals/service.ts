@@ -10,10 +10,13 @@
  * terms, or a passkey assertion whose challenge is the terms' hash) → spend the challenge (one winner, in any
  * process) → record the approval.
  *
- * The payment stays `requires_approval`: only an issuer's decision (the vault-and-issuer work) moves it on.
+ * The approval names one card of the vault, enrolled on the approving device. Once the approval is recorded, in
+ * the same transaction, the card is released to that device for this payment: K_srv and the sealed records,
+ * encrypted to the one-time key the device sent with the approval (vault/release.ts). The payment stays
+ * `requires_approval`: only the issuer's decision (authorizations/service.ts) moves it on.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
+import { approvalTermsSchema, canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { DeviceService } from "../devices/service.ts";
@@ -22,9 +25,11 @@ import type { PaymentService } from "../payments/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
-import { findChallenge, hasApproval, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
+import { findApproval, findApprovalOfPayment, findChallenge, findChallengeById, hasApproval, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
 import { verifyTermsSignature } from "./terms-signature.ts";
 import { termsHash } from "./terms-hash.ts";
+import type { VaultService } from "../vault/service.ts";
+import { encryptRelease, releaseKeyOf } from "../vault/release.ts";
 
 const CHALLENGE_TTL_SECONDS = 300;
 
@@ -46,6 +51,7 @@ export class ApprovalService {
     private readonly merchants: MerchantService,
     private readonly devices: DeviceService,
     private readonly pins: PinService,
+    private readonly vault: VaultService,
   ) {}
 
   /** Passkeys are verified by their own context, which is wired in after this one. */
@@ -53,17 +59,18 @@ export class ApprovalService {
     this.passkeys = verifier;
   }
 
-  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardRef: string; issuerId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms }> {
+  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms }> {
     const device = await this.devices.activeDevice(payer.id, input.deviceKey);
     if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
+    const card = await this.vault.cardForApproval(payer, input.cardId, device);
     const payment = await this.payments.forApproval(paymentId);
     const merchant = await this.merchants.get(payment.merchantId);
     if (!merchant) throw new ApiError("resource_missing", "No such payment.", "id");
     const now = Math.floor(Date.now() / 1000);
     const exp = Math.min(now + CHALLENGE_TTL_SECONDS, Math.floor(payment.approvalExpiresAt.getTime() / 1000));
     const terms: ApprovalTerms = {
-      aud: input.issuerId,
-      cardRef: input.cardRef,
+      aud: card.issuerId,
+      cardRef: card.cardRef,
       paymentId: payment.id,
       merchantId: merchant.id,
       merchantName: merchant.displayName,
@@ -80,13 +87,19 @@ export class ApprovalService {
       merchantId: merchant.id,
       payerId: payer.id,
       deviceId: device.id,
+      cardId: card.id,
       terms: canonicalTerms(terms),
       expiresAt: new Date(exp * 1000),
     });
     return { challenge, terms };
   }
 
-  async approve(payer: PayerRow, challengeId: string, input: { deviceSignature: string; verification: UserVerification }): Promise<ApprovalRow> {
+  /**
+   * Records the approval and releases the card to the approving device for this payment: the answer's `release`
+   * is a JWE to `releaseKey` that only that device can open.
+   */
+  async approve(payer: PayerRow, challengeId: string, input: { deviceSignature: string; verification: UserVerification; releaseKey: unknown }): Promise<{ approval: ApprovalRow; release: string }> {
+    const releaseKey = releaseKeyOf(input.releaseKey);
     const challenge = await findChallenge(this.db, challengeId, payer.id);
     if (!challenge) throw new ApiError("resource_missing", "No such approval challenge.", "id");
     if (challenge.usedAt) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
@@ -104,7 +117,7 @@ export class ApprovalService {
       // The device may have been revoked while the PIN or passkey was being checked: revocation is immediate.
       // Read inside the transaction: PGlite has one connection, so a read outside it would wait for it forever.
       if (!(await this.devices.isActive(payer.id, device.id, tx))) throw new ApiError("approval_signature_invalid", "The device was revoked.");
-      return insertApproval(tx, {
+      const approval = await insertApproval(tx, {
         id: newId("approval"),
         challengeId: challenge.id,
         paymentId: challenge.paymentId,
@@ -119,7 +132,30 @@ export class ApprovalService {
         if ((error as { cause?: { code?: string } }).cause?.code === "23505") throw alreadyApproved();
         throw error;
       });
+      // In the approval's transaction: a release that fails leaves the challenge unspent, never half an approval.
+      const card = await this.vault.cardOfChallenge(tx, payer, challenge.cardId, device);
+      const release = await encryptRelease(card.id, await this.vault.releaseFor(tx, card), releaseKey);
+      return { approval, release };
     });
+  }
+
+  /**
+   * An approval ready to go to the issuer: the payer's own, its challenge's terms, and the device that signed them
+   * (still active: revocation is immediate).
+   */
+  async forAuthorization(payer: PayerRow, approvalId: string): Promise<{ approval: ApprovalRow; challenge: ChallengeRow; terms: ApprovalTerms; deviceKid: string }> {
+    const approval = await findApproval(this.db, approvalId, payer.id);
+    if (!approval) throw new ApiError("resource_missing", "No such approval.", "id");
+    const challenge = await findChallengeById(this.db, approval.challengeId);
+    const device = await this.devices.activeDeviceById(payer.id, approval.deviceId);
+    if (!challenge || !device) throw new ApiError("approval_signature_invalid", "The device of this approval was revoked.");
+    return { approval, challenge, terms: approvalTermsSchema.parse(JSON.parse(challenge.terms)), deviceKid: device.keyThumbprint };
+  }
+
+  /** The vault card a payment's approval named (for the reconciler, which has no payer session). */
+  async cardOfPayment(paymentId: string): Promise<string | null> {
+    const approval = await findApprovalOfPayment(this.db, paymentId);
+    return approval ? ((await findChallengeById(this.db, approval.challengeId))?.cardId ?? null) : null;
   }
 
   private async verifyUser(payer: PayerRow, challenge: ChallengeRow, verification: UserVerification): Promise<{ method: "pin" | "passkey"; assertion?: unknown }> {

@@ -38,3 +38,18 @@ export async function hasApproval(db: Executor, paymentId: string): Promise<bool
 export async function approvalsOf(db: Executor, paymentId: string): Promise<ApprovalRow[]> {
   return db.select().from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId));
 }
+
+export async function findApproval(db: Executor, id: string, payerId: string): Promise<ApprovalRow | null> {
+  const rows = await db.select().from(paymentApprovals).where(and(eq(paymentApprovals.id, id), eq(paymentApprovals.payerId, payerId)));
+  return rows[0] ?? null;
+}
+
+export async function findApprovalOfPayment(db: Executor, paymentId: string): Promise<ApprovalRow | null> {
+  const rows = await db.select().from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId));
+  return rows[0] ?? null;
+}
+
+export async function findChallengeById(db: Executor, id: string): Promise<ChallengeRow | null> {
+  const rows = await db.select().from(approvalChallenges).where(eq(approvalChallenges.id, id));
+  return rows[0] ?? null;
+}

@@ -6,7 +6,7 @@
  * Append-only tables (ledger, audit) are also protected by triggers in a hand-written migration.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -71,6 +71,13 @@ export const payments = pgTable(
     declineCode: text("decline_code"),
     issuerId: text("issuer_id"),
     issuerAuthorizationCode: text("issuer_authorization_code"),
+    /**
+     * True when an issuer holds the authorization (it came through an issuer connector): captures, voids and refunds
+     * then reach that issuer before they are recorded here. False only for decisions recorded without a network.
+     */
+    reachesIssuer: boolean("reaches_issuer").notNull().default(false),
+    /** The vault card it was paid with (a device payment), or the recurring token's card. */
+    cardId: text("card_id"),
     approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true, mode: "date" }).notNull(),
     authorizationExpiresAt: timestamp("authorization_expires_at", { withTimezone: true, mode: "date" }),
     authorizedAt: timestamp("authorized_at", { withTimezone: true, mode: "date" }),
@@ -371,6 +378,8 @@ export const approvalChallenges = pgTable(
     merchantId: text("merchant_id").notNull(),
     payerId: text("payer_id").notNull().references(() => payers.id),
     deviceId: text("device_id").notNull().references(() => devices.id),
+    /** The vault card the terms name (its issuer is `aud`, its reference `cardRef`). */
+    cardId: text("card_id"),
     terms: text("terms").notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
@@ -417,3 +426,5 @@ export const pinResets = pgTable(
 
 // The key providers keep their tables beside their code; they are part of the one schema and migration history.
 export * from "../keys/schema.ts";
+export * from "../vault/schema.ts";
+export * from "../issuers/schema.ts";

@@ -25,7 +25,18 @@ export interface BindDeviceInput {
   approval?: string;
 }
 
+/**
+ * What other contexts do when a device is revoked, inside the revocation's transaction (the card vault deletes the
+ * device's K_srv rows and queues its unbinds at the issuers), and after it commits (the unbinds are sent).
+ */
+export interface RevocationStep {
+  inTransaction(tx: Executor, device: DeviceRow): Promise<void>;
+  afterCommit(device: DeviceRow): Promise<void>;
+}
+
 export class DeviceService {
+  #revocationSteps: RevocationStep[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
@@ -95,8 +106,13 @@ export class DeviceService {
    * another: `{ purpose: "revoke-device", payerId, deviceId }`), so a stolen messenger session cannot remove the
    * payer's devices; a device still waiting can be revoked with the session alone (it cannot pay yet).
    */
+  /** Contexts wired in after this one add what a revocation must also do. */
+  onRevocation(step: RevocationStep): void {
+    this.#revocationSteps.push(step);
+  }
+
   async revoke(payer: PayerRow, deviceId: string, signature?: string): Promise<DeviceRow> {
-    return this.db.transaction(async (tx) => {
+    const revoked = await this.db.transaction(async (tx) => {
       const now = new Date();
       const owned = await lockDevicesOf(tx, payer.id);
       const target = owned.find((d) => d.id === deviceId);
@@ -111,15 +127,18 @@ export class DeviceService {
       const ended = await endDevice(tx, deviceId, "revoked", ["active", "pending"]);
       if (!ended) throw new ApiError("device_not_active", `The device is already ${target.status}.`);
       const canceled = await cancelApprovedBy(tx, payer.id, deviceId);
+      for (const step of this.#revocationSteps) await step.inTransaction(tx, ended);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.revoked", target: deviceId, data: { canceledBindings: canceled } });
       return ended;
     });
+    // The revocation stands whatever happens next; what is not acknowledged now is retried by the reconciler.
+    for (const step of this.#revocationSteps) await step.afterCommit(revoked).catch(() => {});
+    return revoked;
   }
 
   /** True while the device (by id) may act for the payer: bound, not revoked, past any waiting period. */
   async isActive(payerId: string, deviceId: string, db: Executor = this.db): Promise<boolean> {
-    const device = await findDevice(db, deviceId);
-    return device !== null && device.payerId === payerId && effectiveStatus(device) === "active";
+    return (await this.activeDeviceById(payerId, deviceId, db)) !== null;
   }
 
   /**
@@ -145,6 +164,12 @@ export class DeviceService {
   }
 
   /** The payer's device that may sign now (active, not revoked), by key thumbprint; null otherwise. */
+  /** The payer's device by id, while it may act (bound, not revoked, past any waiting period). */
+  async activeDeviceById(payerId: string, deviceId: string, db: Executor = this.db): Promise<DeviceRow | null> {
+    const device = await findDevice(db, deviceId);
+    return device !== null && device.payerId === payerId && effectiveStatus(device) === "active" ? device : null;
+  }
+
   async activeDevice(payerId: string, thumbprint: string): Promise<DeviceRow | null> {
     const device = await findByThumbprint(this.db, thumbprint);
     if (!device || device.payerId !== payerId || effectiveStatus(device) !== "active") return null;

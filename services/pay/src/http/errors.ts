@@ -29,6 +29,18 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Thrown when work called out and did not learn the outcome (a card issuer that did not answer): what the work
+ * wrote so far must commit — it records the operation in doubt for the reconciler — while the caller is answered
+ * with `apiError` and its Idempotency-Key is released, so a retry runs afresh once the outcome is settled.
+ */
+export class OutcomePending extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+    this.name = "OutcomePending";
+  }
+}
+
 export function errorBody(error: ApiError, requestId?: string): ApiErrorBody {
   return {
     error: {

@@ -13,7 +13,7 @@ import { queryRows, type Db, type Executor } from "../db/client.ts";
 import { idempotencyKeys } from "../db/schema.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { canonicalJson } from "../audit/chain.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, OutcomePending, errorBody } from "./errors.ts";
 
 export interface StoredAnswer {
   statusCode: number;
@@ -54,25 +54,35 @@ export async function runIdempotent(
         .returning({ key: idempotencyKeys.key });
       if (reserved.length === 0) return replay(tx, auth, route, key, fingerprint, options.replayable);
     }
-    const answer = await work(tx);
+    let answer: { statusCode: number; body: string };
+    try {
+      answer = await work(tx);
+    } catch (error) {
+      if (!(error instanceof OutcomePending)) throw error;
+      // Commit what the work recorded (the operation in doubt), answer the error, and keep no answer for the key.
+      if (key !== undefined) await tx.delete(idempotencyKeys).where(keyIs(auth, route, key));
+      return { statusCode: error.apiError.statusCode, body: JSON.stringify(errorBody(error.apiError)), replayed: false };
+    }
     if (key !== undefined) {
       await tx
         .update(idempotencyKeys)
         // An answer that carries a new secret (a rolled API key) is never stored: keys live only as hashes.
         .set({ statusCode: answer.statusCode, response: options.replayable ? answer.body : "" })
-        .where(
-          and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)),
-        );
+        .where(keyIs(auth, route, key));
     }
     return { ...answer, replayed: false };
   });
+}
+
+function keyIs(auth: MerchantAuth, route: string, key: string) {
+  return and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key));
 }
 
 async function replay(tx: Executor, auth: MerchantAuth, route: string, key: string, fingerprint: string, replayable: boolean): Promise<StoredAnswer> {
   const [row] = await tx
     .select()
     .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)));
+    .where(keyIs(auth, route, key));
   if (!row || row.statusCode === null || row.response === null) {
     // Cannot happen while reservation and answer commit together; kept as a clear error rather than a guess.
     throw new ApiError("idempotency_key_reused", "A request with this Idempotency-Key is still in progress; retry shortly.");

@@ -10,7 +10,8 @@ import type { Db } from "../db/client.ts";
 import { providerSecrets } from "../db/schema.ts";
 import type { KeyProvider } from "./provider.ts";
 
-export type ProviderSecretName = "opaque-server-setup";
+/** `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with. */
+export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key";
 
 /** The AAD a provider secret is sealed with: its row's name (keys/resealers.ts re-seals with the same one). */
 export function providerSecretAad(name: string): string {

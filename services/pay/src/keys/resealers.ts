@@ -11,6 +11,7 @@ import { v1aKeyAad } from "../webhooks/service.ts";
 import type { Mode } from "@mpay/protocol";
 import { providerSecretAad } from "./provider-secrets.ts";
 import { sealedColumnResealer, type Resealer } from "./reseal.ts";
+import { cardShareResealer } from "../vault/resealer.ts";
 
 export const RESEALERS: readonly Resealer[] = [
   sealedColumnResealer({ table: "provider_secrets", key: ["name"], column: "sealed", purpose: "provider-secret", aad: (r) => providerSecretAad(r.name) }),
@@ -24,4 +25,6 @@ export const RESEALERS: readonly Resealer[] = [
   sealedColumnResealer({ table: "webhook_endpoints", key: ["id"], column: "v1a_sealed_private_key", purpose: "webhook-signing-key", aad: (r) => v1aKeyAad(r.id) }),
   // Logins live a minute; re-sealing them anyway keeps "no row left on an old version" true at every moment.
   sealedColumnResealer({ table: "pin_logins", key: ["payer_id", "login_id"], column: "sealed_state", purpose: "pin-login-state", aad: (r) => pinLoginAad(r.payer_id, r.login_id) }),
+  // The card vault's server shares: the KEK version is in their AAD, so they re-seal with their own resealer.
+  cardShareResealer,
 ];

@@ -15,6 +15,8 @@ import { nextStatus } from "./state-machine.ts";
 import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
 import { paymentView, type PaymentView } from "./view.ts";
+import { OutcomePending } from "../http/errors.ts";
+import type { IssuerOperations } from "../issuers/operations.ts";
 
 export interface PaymentSettings {
   checkoutBaseUrl: string;
@@ -32,16 +34,28 @@ export interface CreatePaymentInput {
   captureMethod?: CaptureMethod;
 }
 
-export type IssuerDecision =
-  | { approved: true; issuerId: string; authorizationCode: string }
-  | { approved: false; issuerId: string; declineCode: string };
+/**
+ * An issuer's answer. `viaIssuer` is set when the answer came through an issuer connector: the issuer then holds
+ * the authorization, and captures, voids and refunds reach it first. Without it (decisions recorded with no card
+ * network, as tests and the api benchmark's setup do) they are recorded here only.
+ */
+export type IssuerDecision = ({ approved: true; issuerId: string; authorizationCode: string } | { approved: false; issuerId: string; declineCode: string }) & {
+  viaIssuer?: { cardId: string | null };
+};
 
 export class PaymentService {
+  #issuer: IssuerOperations | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly ledger: LedgerService,
     private readonly settings: PaymentSettings,
   ) {}
+
+  /** The issuer link is wired in after this context (it depends on the issuers' service). */
+  useIssuerOperations(operations: IssuerOperations): void {
+    this.#issuer = operations;
+  }
 
   view(row: PaymentRow): PaymentView {
     return paymentView(row, this.settings.checkoutBaseUrl);
@@ -72,6 +86,16 @@ export class PaymentService {
     });
   }
 
+  /** Any payment by id, locked for the rest of the transaction (the reconciler's). */
+  lockById(tx: Executor, id: string): Promise<PaymentRow | null> {
+    return lockPayment(tx, id);
+  }
+
+  /** Any payment by id (for the system's own flows: authorization, reconciliation). */
+  byId(db: Executor, id: string): Promise<PaymentRow | null> {
+    return findPaymentById(db, id);
+  }
+
   async retrieve(auth: MerchantAuth, id: string): Promise<PaymentRow> {
     const row = await findPayment(this.db, auth.merchantId, auth.mode, id);
     if (!row) throw notFound(id);
@@ -93,6 +117,7 @@ export class PaymentService {
     if (amount > payment.amount) {
       throw new ApiError("capture_amount_invalid", `Cannot capture ${amount}: the payment authorized ${payment.amount}.`, "amount");
     }
+    if (payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "capture", amount);
     return this.applyCapture(tx, payment, status, amount);
   }
 
@@ -100,6 +125,7 @@ export class PaymentService {
   async cancel(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
     const payment = await this.lockForMerchant(tx, auth, id);
     const status = nextStatus(payment.status as PaymentStatus, "cancel");
+    if (payment.status === "authorized" && payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "void");
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
     const updated = await updatePayment(tx, id, { status, canceledAt: new Date() });
     await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.canceled", data: { payment: this.view(updated) } });
@@ -116,7 +142,7 @@ export class PaymentService {
     if (!payment) throw notFound(id);
     if (!decision.approved) {
       const status = nextStatus(payment.status as PaymentStatus, "decline");
-      const updated = await updatePayment(tx, id, { status, declineCode: decision.declineCode, issuerId: decision.issuerId });
+      const updated = await updatePayment(tx, id, { status, declineCode: decision.declineCode, issuerId: decision.issuerId, cardId: decision.viaIssuer?.cardId ?? null });
       await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.declined", data: { payment: this.view(updated) } });
       return updated;
     }
@@ -130,12 +156,23 @@ export class PaymentService {
       status,
       issuerId: decision.issuerId,
       issuerAuthorizationCode: decision.authorizationCode,
+      reachesIssuer: decision.viaIssuer !== undefined,
+      cardId: decision.viaIssuer?.cardId ?? null,
       authorizedAt: now,
       authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
     });
     await emitEvent(tx, { merchantId: authorized.merchantId, mode: authorized.mode, type: "payment.authorized", data: { payment: this.view(authorized) } });
-    if (authorized.captureMethod === "automatic") return this.applyCapture(tx, authorized, "captured", authorized.amount);
-    return authorized;
+    if (authorized.captureMethod !== "automatic") return authorized;
+    if (authorized.reachesIssuer) {
+      try {
+        await this.#issuerOperations().run(tx, authorized, "capture", authorized.amount);
+      } catch (error) {
+        // The authorization stands; the capture in doubt is the reconciler's to finish (its row commits with this).
+        if (error instanceof OutcomePending) return authorized;
+        throw error;
+      }
+    }
+    return this.applyCapture(tx, authorized, "captured", authorized.amount);
   }
 
   /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */
@@ -147,6 +184,17 @@ export class PaymentService {
       (payment.status === "authorized" && payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt <= now);
     if (!due) return null;
     const status = nextStatus(payment.status as PaymentStatus, "expire");
+    if (payment.status === "requires_approval" && this.#issuer && (await this.#issuer.inDoubt(tx, payment.id))) {
+      return null; // sent to the issuer, answer unknown: the reconciler decides, not the clock
+    }
+    if (payment.status === "authorized" && payment.reachesIssuer) {
+      try {
+        await this.#issuerOperations().run(tx, payment, "void");
+      } catch (error) {
+        if (error instanceof OutcomePending) return null; // the void in doubt commits; the reconciler finishes it
+        throw error;
+      }
+    }
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
     const updated = await updatePayment(tx, id, { status });
     await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.expired", data: { payment: this.view(updated) } });
@@ -174,6 +222,22 @@ export class PaymentService {
     return payment;
   }
 
+  /**
+   * The reconciler's part: records an operation the issuer has confirmed (a capture, void or refund that was in
+   * doubt), on the locked payment, if it is not recorded yet. Returns the payment as it now stands.
+   */
+  async recordSettled(tx: Executor, id: string, kind: "capture" | "void", amount: number): Promise<PaymentRow | null> {
+    const payment = await lockPayment(tx, id);
+    if (!payment || payment.status !== "authorized") return payment;
+    if (kind === "capture") return this.applyCapture(tx, payment, "captured", amount);
+    // A void in doubt came from a merchant's cancel, or from the expiry of the authorization.
+    const expired = payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt.getTime() <= Date.now();
+    await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
+    const updated = await updatePayment(tx, id, expired ? { status: nextStatus("authorized", "expire") } : { status: nextStatus("authorized", "cancel"), canceledAt: new Date() });
+    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: expired ? "payment.expired" : "payment.canceled", data: { payment: this.view(updated) } });
+    return updated;
+  }
+
   /** For refunds: the payment locked for the rest of the transaction, checked to be refundable. */
   async lockForRefund(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
     const payment = await this.lockForMerchant(tx, auth, id);
@@ -192,6 +256,11 @@ export class PaymentService {
     // shorter they are held before commit, the more captures run in parallel.
     await this.ledger.post(tx, capturePosting(ref(payment), payment.amount, amount));
     return updated;
+  }
+
+  #issuerOperations(): IssuerOperations {
+    if (!this.#issuer) throw new Error("the issuer link is not wired in");
+    return this.#issuer;
   }
 
   private async lockForMerchant(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {

@@ -14,8 +14,12 @@ import { requireAmount, requireCurrency, requirePlainText } from "../payments/ru
 import { emitEvent } from "../webhooks/events.ts";
 import { findRefund, insertRefund, refundsOfPayment, type RefundRow } from "./store.ts";
 import { refundView } from "./view.ts";
+import type { IssuerOperations } from "../issuers/operations.ts";
+import type { PaymentRow } from "../payments/store.ts";
 
 export class RefundService {
+  #issuer: IssuerOperations | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly payments: PaymentService,
@@ -32,8 +36,21 @@ export class RefundService {
       throw new ApiError("refund_exceeds_captured", `Cannot refund ${amount}: ${refundable} of the captured ${payment.amountCaptured} is left to refund.`, "amount");
     }
     const reason = input.reason === undefined ? null : requirePlainText(input.reason, "reason", 200);
+    const refundId = newId("refund");
+    if (payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "refund", amount, refundId);
+    return this.record(tx, payment, { refundId, amount, reason, actor: `merchant:${auth.merchantId}` });
+  }
+
+  /**
+   * Records a refund the issuer has made (or that needs no issuer), on the locked payment: the refund row, the
+   * payment's total, the ledger, the event and the audit entry. The reconciler calls it for a refund that was in
+   * doubt and that the issuer confirmed.
+   */
+  async record(tx: Executor, payment: PaymentRow, input: { refundId: string; amount: number; reason: string | null; actor: string }): Promise<RefundRow> {
+    const { amount, reason } = input;
+    const currency = requireCurrency(payment.currency);
     const refund = await insertRefund(tx, {
-      id: newId("refund"),
+      id: input.refundId,
       paymentId: payment.id,
       merchantId: payment.merchantId,
       mode: payment.mode as Mode,
@@ -56,12 +73,22 @@ export class RefundService {
       },
     });
     await this.audit.append(tx, {
-      actor: `merchant:${auth.merchantId}`,
+      actor: input.actor,
       action: "refund.created",
       target: refund.id,
-      data: { paymentId: payment.id, amount, currency, mode: auth.mode },
+      data: { paymentId: payment.id, amount, currency, mode: payment.mode },
     });
     return refund;
+  }
+
+  /** The issuer link is wired in after this context. */
+  useIssuerOperations(operations: IssuerOperations): void {
+    this.#issuer = operations;
+  }
+
+  #issuerOperations(): IssuerOperations {
+    if (!this.#issuer) throw new Error("the issuer link is not wired in");
+    return this.#issuer;
   }
 
   async retrieve(auth: MerchantAuth, id: string): Promise<RefundRow> {

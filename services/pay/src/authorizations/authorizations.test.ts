@@ -1,0 +1,104 @@
+/**
+ * A device payment end to end through a real issuer host (in this process, over HTTP): the wallet SDK enrolls a
+ * test card (the code from the simulator's inbox), pays with the PIN, and the merchant captures and refunds; each
+ * step reaches the issuer, whose books then balance with ours. Then what the issuer declines, and what happens
+ * when it does not answer.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PayClient, Wallet } from "@mpay/wallet";
+import { FileKeyStore } from "@mpay/wallet/node";
+import { testBackends } from "../testing/databases.ts";
+import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { call, paymentBody } from "../testing/system.ts";
+
+const PIN = "258013";
+const CARDS = {
+  approves: { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" },
+  lowLimit: { pan: "4111000000000040", expiry: "12/31", cvc: "652", phone: "+821055510004" },
+  lost: { pan: "4111000000000065", expiry: "12/31", cvc: "592", phone: "+821055510006" },
+};
+
+describe.each(testBackends())("device payments through the issuer [%s]", (backend) => {
+  let net: TestNetwork;
+  let folder: string;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    net = await openTestNetwork(backend);
+    baseUrl = await net.pay.app.listen({ host: "127.0.0.1", port: 0 });
+    folder = await mkdtemp(join(tmpdir(), "mpay-auth-"));
+  });
+  afterAll(async () => {
+    await net?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  /** A payer with a bound phone, a PIN, and `card` enrolled on it. */
+  async function payerWithCard(card: (typeof CARDS)[keyof typeof CARDS]) {
+    const session = await net.pay.system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: "Kim Minji", phoneNumber: null });
+    const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() });
+    const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
+    await wallet.bindThisDevice("Phone");
+    await wallet.setPin(PIN);
+    const pending = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
+    expect(pending).toMatchObject({ issuerId: "sampo", issuerName: "Sampo Card" });
+    const enrolled = await pending.complete(await net.latestCode(card.phone));
+    expect(enrolled).toMatchObject({ status: "active", last4: card.pan.slice(-4), issuerId: "sampo", recordVersion: 1 });
+    return { wallet, cardId: enrolled.id, payerId: session.payer.id };
+  }
+
+  const newPayment = async (amount: number, captureMethod = "manual") => {
+    const answer = await call<{ id: string }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount, captureMethod }));
+    return answer.body.id;
+  };
+  const merchantView = async (id: string) => (await call<{ status: string; amountCaptured: number; amountRefunded: number; declineCode: string | null }>(net.pay.app, "GET", `/v1/payments/${id}`, net.pay.merchant.secretKey)).body;
+  const issuerBooks = async (paymentId: string) => net.pay.system.issuers.connector.inquire("sampo", paymentId);
+
+  it("enrolls, pays, captures in part and refunds in part, each step at the issuer too", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const paymentId = await newPayment(35000);
+    const { payment } = await wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async (terms) => terms.amount === 35000 && terms.merchantName === "Test Shop" });
+    expect(payment).toMatchObject({ id: paymentId, status: "authorized", declineCode: null });
+    expect(await issuerBooks(paymentId)).toMatchObject({ status: "approved", amount: 35000, amountCaptured: 0 });
+
+    const captured = await call<{ status: string }>(net.pay.app, "POST", `/v1/payments/${paymentId}/capture`, net.pay.merchant.secretKey, { amount: 30000 });
+    expect(captured.body.status, JSON.stringify(captured.body)).toBe("captured");
+    const refund = await call(net.pay.app, "POST", `/v1/payments/${paymentId}/refunds`, net.pay.merchant.secretKey, { amount: 5000 });
+    expect(refund.status).toBe(200);
+    expect(await issuerBooks(paymentId)).toMatchObject({ status: "captured", amountCaptured: 30000, amountRefunded: 5000 });
+    expect(await merchantView(paymentId)).toMatchObject({ status: "captured", amountCaptured: 30000, amountRefunded: 5000 });
+    // More than captured is refused here and never reaches the issuer.
+    const tooMuch = await call<{ error: { code: string } }>(net.pay.app, "POST", `/v1/payments/${paymentId}/refunds`, net.pay.merchant.secretKey, { amount: 25001 });
+    expect(tooMuch.body.error.code).toBe("refund_exceeds_captured");
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("voids at the issuer when the merchant cancels an authorization", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const paymentId = await newPayment(12000);
+    await wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async () => true });
+    const canceled = await call<{ status: string }>(net.pay.app, "POST", `/v1/payments/${paymentId}/cancel`, net.pay.merchant.secretKey);
+    expect(canceled.body.status).toBe("canceled");
+    expect(await issuerBooks(paymentId)).toMatchObject({ status: "voided" });
+  });
+
+  it("records the issuer's declines with their codes", async () => {
+    const low = await payerWithCard(CARDS.lowLimit);
+    const overLimit = await newPayment(35000);
+    expect((await low.wallet.approvePayment(overLimit, { cardId: low.cardId, pin: PIN, confirm: async () => true })).payment).toMatchObject({ status: "declined", declineCode: "insufficient_funds" });
+    expect(await merchantView(overLimit)).toMatchObject({ status: "declined", declineCode: "insufficient_funds" });
+    const lost = await payerWithCard(CARDS.lost);
+    const stolen = await newPayment(1000);
+    expect((await lost.wallet.approvePayment(stolen, { cardId: lost.cardId, pin: PIN, confirm: async () => true })).payment).toMatchObject({ status: "declined", declineCode: "lost_or_stolen" });
+  });
+
+  it("captures an automatic-capture payment at the issuer as soon as it is authorized", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const paymentId = await newPayment(7000, "automatic");
+    expect((await wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async () => true })).payment.status).toBe("captured");
+    expect(await issuerBooks(paymentId)).toMatchObject({ status: "captured", amountCaptured: 7000 });
+  });
+});

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { PAYMENT_STATUSES } from "@mpay/protocol";
+import { errorResponse, idParam } from "../http/route-kit.ts";
+import type { PayerService } from "../payers/service.ts";
+import type { StatementSigner } from "../issuers/statement-signer.ts";
+import type { AuthorizationService } from "./service.ts";
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
+
+/** The last step of a device payment, and the key issuers verify the pay server's statements with. */
+export function authorizationRoutes(app: FastifyInstance, payers: PayerService, authorizations: AuthorizationService, signer: StatementSigner): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    "/v1/payer/approvals/:id/authorize",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "Sends the device's sign-then-encrypt JWE (the terms and the card, for the issuer only) to the card issuer, and answers with the payment as the issuer decided.",
+        params: idParam,
+        body: z.strictObject({ payment: z.string().max(16_384) }),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("payment"), status: z.enum(PAYMENT_STATUSES), amount: z.number(), currency: z.string(), declineCode: z.string().nullable() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const payment = await authorizations.authorize(await payers.authenticate(request.headers.authorization), request.params.id, request.body);
+      return { id: payment.id, object: "payment" as const, status: payment.status as (typeof PAYMENT_STATUSES)[number], amount: payment.amount, currency: payment.currency, declineCode: payment.declineCode };
+    },
+  );
+
+  r.get("/.well-known/jwks.json", { schema: { hide: true } }, async (_request, reply) => reply.header("cache-control", "public, max-age=300").send(await signer.jwks()));
+}

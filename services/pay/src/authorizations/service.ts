@@ -1,0 +1,147 @@
+/**
+ * Authorization at the card issuer (issue 4, deliverable 4): the last step of a device payment. The wallet has
+ * been released its card for this payment, opened it, and sends the sign-then-encrypt JWE for the issuer; this
+ * service adds what the issuer needs besides — the terms as requested, the card reference and the authentication
+ * result (the pay server's signed PIN statement, or the passkey assertion) — and records the issuer's decision.
+ *
+ * validate → load (approval, terms, payment) → reserve (one authorization request per payment, ever) → call out →
+ * persist (decision, ledger, events in one transaction). An answer that never comes leaves the reservation
+ * `pending`; the reconciler settles it by inquiry, so a payment is never left unknown and never authorized
+ * without the issuer's decision.
+ */
+import { JOSE_TYPES, newId, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
+import type { Logger } from "pino";
+import type { Db } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { ApprovalService } from "../approvals/service.ts";
+import { termsHash } from "../approvals/terms-hash.ts";
+import { IssuerError } from "../issuers/connector.ts";
+import type { IssuerService } from "../issuers/service.ts";
+import type { StatementSigner } from "../issuers/statement-signer.ts";
+import { endOperation, insertOperation, postponeOperation, type IssuerOperationRow } from "../issuers/store.ts";
+import type { PayerRow } from "../payers/store.ts";
+import type { PaymentService } from "../payments/service.ts";
+import type { PaymentRow } from "../payments/store.ts";
+import { checkJweHeader } from "../vault/jwe-header.ts";
+
+export class AuthorizationService {
+  constructor(
+    private readonly db: Db,
+    private readonly payments: PaymentService,
+    private readonly approvals: ApprovalService,
+    private readonly issuers: IssuerService,
+    private readonly signer: StatementSigner,
+    private readonly log: Logger,
+  ) {}
+
+  /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
+  async authorize(payer: PayerRow, approvalId: string, input: { payment: string }): Promise<PaymentRow> {
+    checkJweHeader(input.payment, JOSE_TYPES.paymentEnvelope, "payment");
+    const { approval, challenge, terms, deviceKid } = await this.approvals.forAuthorization(payer, approvalId);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    if (termsTimeProblem(terms, nowSeconds) !== null) throw new ApiError("approval_challenge_expired", "The approved terms expired before they reached the card issuer; start the payment again.");
+    const payment = await this.payments.forApproval(approval.paymentId);
+    const authentication: AuthorizationRequest extends infer R ? (R extends { authentication: infer A } ? A : never) : never =
+      approval.method === "pin"
+        ? {
+            method: "pin",
+            statement: await this.signer.signPinStatement({
+              aud: terms.aud,
+              paymentId: payment.id,
+              challengeId: challenge.id,
+              termsHash: termsHash(challenge.terms),
+              deviceKid,
+              iat: nowSeconds,
+              exp: terms.exp,
+            }),
+          }
+        : { method: "passkey", assertion: (approval.passkeyAssertion ?? {}) as Record<string, unknown> };
+    const op = await insertOperation(this.db, {
+      id: newId("issuerOperation"),
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      issuerId: terms.aud,
+      kind: "authorize",
+      amount: payment.amount,
+      status: "pending",
+      deadlineAt: new Date(terms.exp * 1000),
+    });
+    if (!op) throw new ApiError("payment_invalid_state", "This payment was already sent to the card issuer.");
+    const request: AuthorizationRequest = {
+      paymentId: payment.id,
+      merchantId: terms.merchantId,
+      merchantName: terms.merchantName,
+      amount: terms.amount,
+      currency: terms.currency,
+      captureMethod: terms.captureMethod,
+      cardRef: terms.cardRef,
+      payment: input.payment,
+      authentication,
+    };
+    let answer: AuthorizationAnswer;
+    try {
+      answer = await this.issuers.connector.authorize(terms.aud, request);
+    } catch (error) {
+      return this.#afterFailedRequest(op, challenge.cardId, error);
+    }
+    return this.#apply(op, challenge.cardId, answer);
+  }
+
+  /**
+   * No usable answer: ask the issuer what it decided (it commits before it answers). Still nothing: the outcome is
+   * the reconciler's to settle, and the payer is told so; the payment stays `requires_approval` meanwhile.
+   */
+  async #afterFailedRequest(op: IssuerOperationRow, cardId: string | null, error: unknown): Promise<PaymentRow> {
+    if (error instanceof IssuerError && error.kind === "refused") {
+      // The issuer refused the request itself (it is malformed to it): no hold exists; the payment is declined.
+      this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId, code: error.code }, "issuer refused an authorization request");
+      return this.#apply(op, cardId, { paymentId: op.paymentId, decision: "declined", declineCode: "do_not_honor", decidedAt: new Date().toISOString() });
+    }
+    const settled = await this.settle(op).catch(() => null);
+    if (settled) return settled;
+    throw new ApiError("issuer_unavailable", "The card issuer did not answer; the payment's outcome is being settled with it and will show on the payment.");
+  }
+
+  /** Records a decision once (the reconciler may race the request's own answer: one wins, the other reads). */
+  async #apply(op: IssuerOperationRow, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
+    return this.db.transaction(async (tx) => {
+      if (!(await endOperation(tx, op.id, "done"))) {
+        const current = await this.payments.byId(tx, op.paymentId);
+        if (!current) throw new ApiError("resource_missing", "No such payment.");
+        return current;
+      }
+      const viaIssuer = { cardId };
+      if (answer.decision === "approved") {
+        return this.payments.recordIssuerDecision(tx, op.paymentId, { approved: true, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer });
+      }
+      return this.payments.recordIssuerDecision(tx, op.paymentId, { approved: false, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer });
+    });
+  }
+
+  /**
+   * The reconciler's step for one authorization in doubt: the issuer's books decide. Found → recorded as the
+   * issuer decided. Not found and the terms expired (the issuer can no longer accept them) → declined here with
+   * `issuer_unavailable`, so the payment is not left waiting. Otherwise retried later. Returns the payment when
+   * settled, null when still in doubt.
+   */
+  async settle(op: IssuerOperationRow): Promise<PaymentRow | null> {
+    let record;
+    try {
+      record = await this.issuers.connector.inquire(op.issuerId, op.paymentId);
+    } catch (error) {
+      await postponeOperation(this.db, op.id, error instanceof IssuerError ? error.code : "inquiry failed");
+      return null;
+    }
+    if (record) return this.#apply(op, await this.#cardOf(op), record.decision);
+    const graceMs = 30_000;
+    if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < Date.now()) {
+      return this.#apply(op, await this.#cardOf(op), { paymentId: op.paymentId, decision: "declined", declineCode: "issuer_unavailable", decidedAt: new Date().toISOString() });
+    }
+    await postponeOperation(this.db, op.id, "not yet known to the issuer");
+    return null;
+  }
+
+  async #cardOf(op: IssuerOperationRow): Promise<string | null> {
+    return this.approvals.cardOfPayment(op.paymentId);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Captures, voids and refunds of payments an issuer holds (issue 4: "Capture, cancel and refund reach the
+ * issuer"). Each runs inside the merchant request's transaction, with the payment row locked:
+ * an operation row `pending` → the issuer, idempotent by the operation's id → the row `done` and the caller
+ * records the change. When the issuer does not answer, the outcome is unknown: `OutcomePending` commits the
+ * pending row (and nothing else happens to the payment), the merchant gets `issuer_unavailable`, and the
+ * reconciler repeats the same operation (same id: one effect at the issuer) and records what it says.
+ * While an operation is in doubt, the payment takes no other (one pending operation per payment).
+ */
+import { newId, type AuthorizationRecord } from "@mpay/protocol";
+import type { Executor } from "../db/client.ts";
+import { ApiError, OutcomePending } from "../http/errors.ts";
+import { IssuerError } from "./connector.ts";
+import type { IssuerOperationKind } from "./schema.ts";
+import type { IssuerService } from "./service.ts";
+import { endOperation, insertOperation, operationsOf, type IssuerOperationRow } from "./store.ts";
+
+export interface HeldPayment {
+  id: string;
+  merchantId: string;
+  issuerId: string | null;
+}
+
+export type SettlementKind = Exclude<IssuerOperationKind, "authorize">;
+
+export class IssuerOperations {
+  constructor(private readonly issuers: IssuerService) {}
+
+  /** Runs one operation at the issuer for a locked payment, recording it; throws OutcomePending when in doubt. */
+  async run(tx: Executor, payment: HeldPayment, kind: SettlementKind, amount?: number, refundId?: string): Promise<AuthorizationRecord> {
+    if (!payment.issuerId) throw new ApiError("payment_invalid_state", "This payment has no issuer to settle with.");
+    const op = await insertOperation(tx, {
+      id: newId("issuerOperation"),
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      issuerId: payment.issuerId,
+      kind,
+      amount: amount ?? null,
+      refundId: refundId ?? null,
+      status: "pending",
+    });
+    if (!op) throw new ApiError("payment_invalid_state", "An earlier operation on this payment is still being settled with the card issuer; retry in a few seconds.");
+    let record: AuthorizationRecord;
+    try {
+      record = await this.send(op);
+    } catch (error) {
+      if (error instanceof IssuerError && error.kind === "unavailable") {
+        throw new OutcomePending(new ApiError("issuer_unavailable", `The card issuer did not answer; the ${kind} is being settled with it and will show on the payment.`));
+      }
+      throw refusal(kind, error);
+    }
+    await endOperation(tx, op.id, "done");
+    return record;
+  }
+
+  /** True while an operation on the payment waits for the reconciler (its outcome at the issuer is unknown). */
+  async inDoubt(tx: Executor, paymentId: string): Promise<boolean> {
+    return (await operationsOf(tx, paymentId)).some((op) => op.status === "pending");
+  }
+
+  /** Sends (or re-sends) an operation; the issuer applies an operation id once. */
+  send(op: Pick<IssuerOperationRow, "id" | "issuerId" | "paymentId" | "kind" | "amount">): Promise<AuthorizationRecord> {
+    const { connector } = this.issuers;
+    switch (op.kind) {
+      case "capture":
+        return connector.capture(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
+      case "void":
+        return connector.void(op.issuerId, op.paymentId, { operationId: op.id });
+      case "refund":
+        return connector.refund(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
+      case "authorize":
+        throw new Error("authorizations are not re-sent: they are inquired");
+    }
+  }
+}
+
+/** The issuer said no: the books there disagree with ours, which is ours to explain, not the merchant's to guess. */
+function refusal(kind: SettlementKind, error: unknown): unknown {
+  if (!(error instanceof IssuerError)) return error;
+  if (error.code === "amount_exceeds_authorized" || error.code === "amount_exceeds_captured" || error.code === "operation_not_allowed") {
+    return new ApiError("payment_invalid_state", `The card issuer refused the ${kind} (${error.code}).`);
+  }
+  return new ApiError("issuer_unavailable", `The card issuer refused the ${kind} (${error.code.slice(0, 40)}).`);
+}

@@ -1,0 +1,70 @@
+/**
+ * Settles what a lost answer left in doubt (issue 4: "a reconciler settles what is left after a crash"), as a
+ * maintenance task that every pay-server process may run (rows are taken under `SKIP LOCKED` locks):
+ * - an authorization sent without an answer: the issuer is asked (inquiry) and its decision recorded;
+ * - a capture, void or refund in doubt: the same operation is sent again (same id: one effect at the issuer) and
+ *   what the issuer confirms is recorded here;
+ * - an unbind of a revoked device the issuer has not acknowledged: sent again.
+ */
+import type { Logger } from "pino";
+import type { Db } from "../db/client.ts";
+import type { AuthorizationService } from "../authorizations/service.ts";
+import type { PaymentService } from "../payments/service.ts";
+import type { RefundService } from "../refunds/service.ts";
+import type { VaultService } from "../vault/service.ts";
+import { IssuerError } from "./connector.ts";
+import type { IssuerOperations } from "./operations.ts";
+import { duePendingOperations, endOperation, lockPendingOperation, postponeOperation, type IssuerOperationRow } from "./store.ts";
+
+export class IssuerReconciler {
+  constructor(
+    private readonly db: Db,
+    private readonly operations: IssuerOperations,
+    private readonly authorizations: AuthorizationService,
+    private readonly payments: PaymentService,
+    private readonly refunds: RefundService,
+    private readonly vault: VaultService,
+    private readonly log: Logger,
+  ) {}
+
+  /** One pass; returns how many operations were settled. */
+  async runOnce(limit = 50): Promise<number> {
+    let settled = 0;
+    for (const op of await duePendingOperations(this.db, limit)) {
+      try {
+        if (await this.#settle(op)) settled++;
+      } catch (error) {
+        this.log.warn({ operation: op.id, kind: op.kind, err: error instanceof Error ? error.message : String(error) }, "could not settle an issuer operation yet");
+        await postponeOperation(this.db, op.id, error instanceof IssuerError ? error.code : "settling failed");
+      }
+    }
+    settled += await this.vault.retryUnbinds(limit);
+    return settled;
+  }
+
+  async #settle(op: IssuerOperationRow): Promise<boolean> {
+    if (op.kind === "authorize") return (await this.authorizations.settle(op)) !== null;
+    let record;
+    try {
+      record = await this.operations.send(op);
+    } catch (error) {
+      if (error instanceof IssuerError && error.kind === "refused") {
+        // The issuer refuses it for good (it contradicts its books): nothing happened there, so nothing happens here.
+        await endOperation(this.db, op.id, "failed", error.code);
+        return true;
+      }
+      throw error;
+    }
+    return this.db.transaction(async (tx) => {
+      if (!(await lockPendingOperation(tx, op.id))) return false; // settled meanwhile by another process
+      if (op.kind === "refund") {
+        const payment = await this.payments.lockById(tx, op.paymentId);
+        if (payment && op.refundId && op.amount) await this.refunds.record(tx, payment, { refundId: op.refundId, amount: op.amount, reason: null, actor: "system:reconciler" });
+      } else {
+        await this.payments.recordSettled(tx, op.paymentId, op.kind === "capture" ? "capture" : "void", op.amount ?? record.amountCaptured);
+      }
+      await endOperation(tx, op.id, "done");
+      return true;
+    });
+  }
+}

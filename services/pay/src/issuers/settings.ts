@@ -1,0 +1,37 @@
+/**
+ * How the pay server reaches the card issuers (the acquirer link). With nothing set it reaches the embedded
+ * issuer simulator of `npm start` and reads the acquirer secret that simulator wrote into its data folder.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { IssuerError } from "./connector.ts";
+
+export interface IssuerSettings {
+  /** The issuer host (`MPAY_ISSUER_URL`, default `http://127.0.0.1:4100`). */
+  url: string;
+  /** `MPAY_ISSUER_ACQUIRER_SECRET`; else read from `acquirerSecretFile`. Never logged. */
+  acquirerSecret: string | undefined;
+  acquirerSecretFile: string;
+  timeoutMs: number;
+}
+
+export function loadIssuerSettings(env: NodeJS.ProcessEnv, timeoutMs: number): IssuerSettings {
+  return {
+    url: (env["MPAY_ISSUER_URL"] ?? "http://127.0.0.1:4100").replace(/\/$/, ""),
+    acquirerSecret: env["MPAY_ISSUER_ACQUIRER_SECRET"] || undefined,
+    acquirerSecretFile: resolve(env["MPAY_ISSUER_ACQUIRER_FILE"] ?? ".data/issuer/acquirer.json"),
+    timeoutMs,
+  };
+}
+
+/** The acquirer secret, from the settings or the simulator's file (read when first needed: it may start later). */
+export async function acquirerSecretOf(settings: IssuerSettings): Promise<string> {
+  if (settings.acquirerSecret) return settings.acquirerSecret;
+  try {
+    const stored = JSON.parse(await readFile(settings.acquirerSecretFile, "utf8")) as { secret?: unknown };
+    if (typeof stored.secret === "string" && stored.secret.length >= 32) return stored.secret;
+  } catch {
+    // reported below
+  }
+  throw new IssuerError("unavailable", "issuer_unavailable", `no acquirer secret: set MPAY_ISSUER_ACQUIRER_SECRET or start the issuer simulator (it writes ${settings.acquirerSecretFile})`);
+}

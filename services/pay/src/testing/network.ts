@@ -1,0 +1,88 @@
+/**
+ * A pay server and a real issuer host together, for tests of what reaches the card network: the issuer
+ * simulator (services/issuer) in this process, over real HTTP on a free port, with its own fresh database, and
+ * the pay server (openTestPay) pointed at it through the simulator connector. The issuer trusts the pay server's
+ * own PIN-statement key (read from its statement signer, as it would fetch /.well-known/jwks.json).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLocalJWKSet, type JWSHeaderParameters } from "jose";
+import pino from "pino";
+import { Secret } from "@mpay/protocol";
+import { loadConfig as loadIssuerConfig, type IssuerHostConfig } from "../../../issuer/src/config.ts";
+import { startIssuerHost, type RunningIssuerHost } from "../../../issuer/src/server.ts";
+import type { PayConfig } from "../config.ts";
+import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
+import { openTestPay, type TestPay } from "./system.ts";
+
+export interface TestNetwork {
+  pay: TestPay;
+  issuer: RunningIssuerHost;
+  issuerUrl: string;
+  acquirerSecret: string;
+  /** Issuer log lines, for the no-secrets checks. */
+  issuerLogLines: string[];
+  /** The newest one-time code the simulator "sent" to `phone`. */
+  latestCode(phone: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openTestNetwork(backend: Backend, options: { issuers?: string[]; pay?: Partial<PayConfig>; issuerConfig?: Partial<IssuerHostConfig> } = {}): Promise<TestNetwork> {
+  const database = await freshDatabase(backend, "issuer_test");
+  const dataDir = await mkdtemp(join(tmpdir(), "mpay-issuer-"));
+  const acquirerSecret = randomBytes(32).toString("base64url");
+  let pay: TestPay | undefined;
+  // The issuer asks for the pay server's key when a PIN statement arrives, by then the pay server is open.
+  const payKeys = async (header: JWSHeaderParameters) => {
+    if (!pay) throw new Error("the pay server is not open yet");
+    return createLocalJWKSet(await pay.system.statementSigner.jwks())(header);
+  };
+  const base = loadIssuerConfig({});
+  const wanted = options.issuers ?? ["sampo"];
+  const issuerLogLines: string[] = [];
+  const issuer = await startIssuerHost(
+    {
+      ...base,
+      port: 0,
+      databaseUrl: database.url,
+      dataDir,
+      persistentEmbeddedDatabases: false,
+      dbPoolSize: 2,
+      issuers: base.issuers.filter((i) => wanted.includes(i.id)),
+      acquirerSecret: new Secret(acquirerSecret),
+      testInbox: true,
+      ...options.issuerConfig,
+    },
+    pino({ level: "info" }, { write: (line: string) => void issuerLogLines.push(line) }),
+    { payKeys: payKeys as never },
+  );
+  try {
+    pay = await openTestPay(backend, { ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 } });
+  } catch (error) {
+    await issuer.stop();
+    throw error;
+  }
+  const opened = pay;
+  return {
+    pay: opened,
+    issuer,
+    issuerUrl: issuer.url,
+    acquirerSecret,
+    issuerLogLines,
+    async latestCode(phone) {
+      const response = await fetch(`${issuer.url}/test-inbox?phone=${encodeURIComponent(phone)}`);
+      const inbox = (await response.json()) as { messages: Array<{ code: string }> };
+      const code = inbox.messages[0]?.code;
+      if (!code) throw new Error(`no code was sent to ${phone}`);
+      return code;
+    },
+    async close() {
+      await opened.close();
+      await issuer.stop();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

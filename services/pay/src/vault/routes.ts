@@ -1,0 +1,118 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { CARD_BRANDS } from "@mpay/protocol";
+import { errorResponse, idParam } from "../http/route-kit.ts";
+import type { IssuerService } from "../issuers/service.ts";
+import type { PayerService } from "../payers/service.ts";
+import type { VaultService } from "./service.ts";
+import type { CardRow } from "./store.ts";
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
+const compactJwe = z.string().max(16_384);
+
+const cardSchema = z.object({
+  id: z.string(),
+  object: z.literal("card"),
+  issuerId: z.string(),
+  /** The issuer's reference of the card: the `cardRef` of the terms a payment with it shows. */
+  cardRef: z.string(),
+  brand: z.enum(CARD_BRANDS),
+  last4: z.string(),
+  expiryMonth: z.string(),
+  status: z.enum(["awaiting_records", "active", "removed"]),
+  deviceId: z.string(),
+  recordVersion: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+/** What the payer's screens show of a card: never more than issuer, brand, last four and expiry month. */
+export function cardView(card: CardRow) {
+  return {
+    id: card.id,
+    object: "card" as const,
+    issuerId: card.issuerId,
+    cardRef: card.cardRef,
+    brand: card.brand as (typeof CARD_BRANDS)[number],
+    last4: card.last4,
+    expiryMonth: card.expiryMonth,
+    status: card.status,
+    deviceId: card.deviceId,
+    recordVersion: card.recordVersion,
+    createdAt: card.createdAt.toISOString(),
+  };
+}
+
+/** The payer's cards: enrollment through the issuer, the sealed records and server share, removal. */
+export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: VaultService, issuers: IssuerService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
+
+  r.get(
+    "/v1/payer/issuers",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "The card issuers and their certificates from the card network. The wallet verifies each certificate against the network roots it ships with: it trusts no key for being listed here.",
+        response: { 200: z.object({ object: z.literal("list"), data: z.array(z.object({ issuerId: z.string(), name: z.string(), certificate: z.string() })), hasMore: z.boolean() }), ...errors },
+      },
+    },
+    async (request) => {
+      await payerOf(request.headers.authorization);
+      return { object: "list" as const, data: await issuers.list(), hasMore: false };
+    },
+  );
+
+  r.post(
+    "/v1/payer/cards/enrollments",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "Relays the wallet's enrollment JWE (PAN, expiry, CVC and the device key, encrypted to the issuer's certified key) to the issuer, which sends the cardholder a one-time code.",
+        body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, deviceSignature: z.string().max(4096) }),
+        response: { 200: z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() }), ...errors },
+      },
+    },
+    async (request) => {
+      const payer = await payerOf(request.headers.authorization);
+      const started = await vault.startEnrollment(payer, request.body, request.ip);
+      return { id: started.id, object: "card_enrollment" as const, status: started.status, codeSentTo: started.codeSentTo, expiresAt: started.expiresAt.toISOString() };
+    },
+  );
+
+  r.post(
+    "/v1/payer/cards/enrollments/:id/verify",
+    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({ code: z.string().regex(/^\d{6}$/, "the code is 6 digits") }), response: { 200: cardSchema, ...errors } } },
+    async (request) => cardView(await vault.verifyEnrollment(await payerOf(request.headers.authorization), request.params.id, request.body.code)),
+  );
+
+  r.post(
+    "/v1/payer/cards/:id/records",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "The card's records sealed on the device under the DEK, and the server's share K_srv (wrapped by the vault KEK at once). Signed by the card's device.",
+        params: idParam,
+        body: z.strictObject({
+          sealedCard: z.string().max(8192),
+          sealedProfile: z.string().max(8192).optional(),
+          recordVersion: z.number().int().min(1).max(1_000_000_000),
+          kSrv: z.string().max(64),
+          deviceSignature: z.string().max(4096),
+        }),
+        response: { 200: cardSchema, ...errors },
+      },
+    },
+    async (request) => cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
+  );
+
+  r.get("/v1/payer/cards", { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() }), ...errors } } }, async (request) => ({
+    object: "list" as const,
+    data: (await vault.list(await payerOf(request.headers.authorization))).map(cardView),
+    hasMore: false,
+  }));
+
+  r.delete("/v1/payer/cards/:id", { schema: { tags: ["payer"], params: idParam, response: { 200: cardSchema, ...errors } } }, async (request) =>
+    cardView(await vault.remove(await payerOf(request.headers.authorization), request.params.id)),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * The card vault's tables (re-exported by db/schema.ts). What they hold, stated plainly (DESIGN.md "Split
+ * custody"): display facts (issuer, brand, last four, expiry month), the issuer's card reference, records the pay
+ * server cannot open (sealed on the device under the DEK), and K_srv wrapped by the vault KEK. Never a PAN, a
+ * CVC, a DEK or K_dev: a dump of them, even with the KEK, opens no card.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+export type CardStatus = "awaiting_records" | "active" | "removed";
+
+/** One card enrolled from one device (a card on two devices is two enrollments, two rows, two DEKs). */
+export const cards = pgTable(
+  "cards",
+  {
+    id: text("id").primaryKey(),
+    payerId: text("payer_id").notNull(),
+    /** The device that holds K_dev: the only one that can ever open this row's records. */
+    deviceId: text("device_id").notNull(),
+    issuerId: text("issuer_id").notNull(),
+    /** The issuer's reference of the card account (opaque; never derived from the PAN). */
+    cardRef: text("card_ref").notNull(),
+    brand: text("brand").notNull(),
+    last4: text("last4").notNull(),
+    /** `YYYY-MM`. */
+    expiryMonth: text("expiry_month").notNull(),
+    status: text("status").$type<CardStatus>().notNull(),
+    /** Sealed on the device under the DEK (packages/crypto records.ts); opaque here. */
+    sealedCard: text("sealed_card"),
+    sealedProfile: text("sealed_profile"),
+    recordVersion: integer("record_version"),
+    /** K_srv sealed by the key provider (purpose vault-k-srv), AAD = payer, card, device, KEK version. */
+    wrappedKSrv: text("wrapped_k_srv"),
+    /** The KEK version of `wrappedKSrv` (also in the AAD), so rotation finds the rows still on an old one. */
+    kekVersion: integer("kek_version"),
+    createdAt: createdAt(),
+    removedAt: timestamp("removed_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    index("cards_payer").on(t.payerId),
+    index("cards_device").on(t.deviceId),
+    index("cards_kek_version").on(t.kekVersion),
+    uniqueIndex("cards_one_per_device").on(t.deviceId, t.issuerId, t.cardRef).where(sql`status <> 'removed'`),
+  ],
+);
+
+/** An enrollment waiting for the cardholder's one-time code at the issuer. */
+export const cardEnrollments = pgTable(
+  "card_enrollments",
+  {
+    id: text("id").primaryKey(),
+    payerId: text("payer_id").notNull(),
+    deviceId: text("device_id").notNull(),
+    issuerId: text("issuer_id").notNull(),
+    issuerEnrollmentId: text("issuer_enrollment_id").notNull(),
+    status: text("status").$type<"verification_required" | "verified" | "failed">().notNull(),
+    cardId: text("card_id"),
+    /** The address the enrollment came from: the pay server limits enrollments per payer and per address. */
+    clientIp: text("client_ip").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("card_enrollments_payer").on(t.payerId, t.createdAt), index("card_enrollments_ip").on(t.clientIp, t.createdAt)],
+);
+
+/**
+ * An unbind the issuer has not acknowledged yet (DESIGN.md "Revocation"): written in the revocation's transaction,
+ * sent at once after it, and re-sent by the reconciler until the issuer acknowledges it.
+ */
+export const deviceUnbinds = pgTable(
+  "device_unbinds",
+  {
+    deviceId: text("device_id").notNull(),
+    issuerId: text("issuer_id").notNull(),
+    deviceKid: text("device_kid").notNull(),
+    status: text("status").$type<"pending" | "acknowledged">().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("device_unbinds_key").on(t.deviceId, t.issuerId), index("device_unbinds_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);

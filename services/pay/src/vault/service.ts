@@ -1,0 +1,282 @@
+/**
+ * The card vault (DESIGN.md "Split custody"; issue 4, deliverables 3 and 6). The pay server's half of split
+ * custody: it relays the wallet's enrollment JWE to the issuer (it cannot open it), records the enrolled card's
+ * display facts, and keeps what the wallet uploads — the card and personal records sealed under the DEK, and K_srv,
+ * which it wraps at once with the vault KEK (AAD = payer, card, device, KEK version). It never holds K_dev, the
+ * DEK or a PAN. It hands K_srv and the sealed records back only to the card's own device, only after fresh user
+ * verification for one payment, and only encrypted to a key that device made for that payment (release.ts).
+ *
+ * Pipeline of each operation: validate → load → check the device's word → call out (issuer) → persist → audit.
+ */
+import { JOSE_TYPES, newId } from "@mpay/protocol";
+import { base64url } from "jose";
+import type { Db, Executor } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AuditService } from "../audit/service.ts";
+import type { DeviceService } from "../devices/service.ts";
+import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
+import type { DeviceRow } from "../devices/store.ts";
+import type { KeyProvider } from "../keys/provider.ts";
+import type { PayerRow } from "../payers/store.ts";
+import type { IssuerService } from "../issuers/service.ts";
+import { checkJweHeader } from "./jwe-header.ts";
+import { kSrvAad } from "./aad.ts";
+import {
+  acknowledgeUnbind,
+  cardsOf,
+  dueUnbinds,
+  endEnrollment,
+  findCard,
+  findEnrollment,
+  forgetDeviceCards,
+  insertCard,
+  insertEnrollment,
+  lockCard,
+  postponeUnbind,
+  queueUnbinds,
+  recentEnrollments,
+  unbindsOf,
+  updateCard,
+  type CardRow,
+  type EnrollmentRow,
+} from "./store.ts";
+
+/** Enrollments per payer and per address within an hour (the issuer limits per card and per device too). */
+export const ENROLLMENT_LIMITS = { perPayerPerHour: 10, perAddressPerHour: 30 };
+const SHARE_BYTES = 32;
+/** A sealed record is small JSON; anything bigger is not one of ours. */
+const MAX_SEALED_RECORD = 8192;
+
+export interface StoreRecordsInput {
+  sealedCard: string;
+  sealedProfile?: string | undefined;
+  recordVersion: number;
+  /** base64url of the 32-byte server share. */
+  kSrv: string;
+  /** `{ purpose: "store-card-records", payerId, cardId, recordVersion }` signed by the card's device. */
+  deviceSignature: string;
+}
+
+/** What the card's device gets back for one payment: its server share and sealed records. */
+export interface ReleasedCard {
+  kSrv: Uint8Array;
+  sealedCard: string;
+  sealedProfile: string | null;
+  recordVersion: number;
+}
+
+export class VaultService {
+  constructor(
+    private readonly db: Db,
+    private readonly keys: KeyProvider,
+    private readonly devices: DeviceService,
+    private readonly issuers: IssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Step 1: the wallet's enrollment JWE goes to the issuer, which sends the cardholder a one-time code. */
+  async startEnrollment(payer: PayerRow, input: { issuerId: string; enrollment: string; deviceSignature: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
+    checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
+    const device = await this.#signingDevice(payer, input.deviceSignature, { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId });
+    await this.issuers.requireKnown(input.issuerId);
+    const recent = await recentEnrollments(this.db, payer.id, clientIp, new Date(Date.now() - 3600_000));
+    if (recent.byPayer >= ENROLLMENT_LIMITS.perPayerPerHour || recent.byAddress >= ENROLLMENT_LIMITS.perAddressPerHour) {
+      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId: input.issuerId } });
+      throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
+    }
+    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
+    const row = await insertEnrollment(this.db, {
+      id: newId("cardEnrollment"),
+      payerId: payer.id,
+      deviceId: device.id,
+      issuerId: input.issuerId,
+      issuerEnrollmentId: started.enrollmentId,
+      status: "verification_required",
+      clientIp,
+      expiresAt: started.expiresAt,
+    });
+    await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_started", target: row.id, data: { issuerId: input.issuerId, device: device.id } });
+    return Object.assign(row, { codeSentTo: started.codeSentTo });
+  }
+
+  /** Step 2: the one-time code; the issuer binds the device key and names the card. */
+  async verifyEnrollment(payer: PayerRow, enrollmentId: string, code: string): Promise<CardRow> {
+    const enrollment = await findEnrollment(this.db, enrollmentId, payer.id);
+    if (!enrollment) throw new ApiError("resource_missing", "No such card enrollment.", "id");
+    if (enrollment.status !== "verification_required") throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
+    if (enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
+    const device = await this.devices.activeDeviceById(payer.id, enrollment.deviceId);
+    if (!device) throw new ApiError("device_not_active", "The device that started this enrollment is no longer active.");
+    const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
+    if (enrolled.deviceKid !== device.keyThumbprint) {
+      // The issuer bound another key than the device that asked: never record a card the device cannot use.
+      throw new ApiError("card_enrollment_refused", "The card issuer bound another device key than this device's.");
+    }
+    const card = await this.db.transaction(async (tx) => {
+      const inserted = await insertCard(tx, {
+        id: newId("card"),
+        payerId: payer.id,
+        deviceId: device.id,
+        issuerId: enrollment.issuerId,
+        cardRef: enrolled.cardRef,
+        brand: enrolled.brand,
+        last4: enrolled.last4,
+        expiryMonth: enrolled.expiryMonth,
+        status: "awaiting_records",
+      });
+      if (!(await endEnrollment(tx, enrollment.id, "verified", inserted.id))) throw new ApiError("card_enrollment_expired", "This enrollment is already finished.");
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: inserted.id, data: { issuerId: inserted.issuerId, device: device.id, last4: inserted.last4 } });
+      return inserted;
+    });
+    return card;
+  }
+
+  /**
+   * Step 3: the records the wallet sealed and the server share. K_srv is wrapped by the KEK before anything is
+   * stored, and its bytes wiped. A later upload replaces the records only with a higher version (the device's
+   * re-seal), never rolls them back.
+   */
+  async storeRecords(payer: PayerRow, cardId: string, input: StoreRecordsInput): Promise<CardRow> {
+    const kSrv = decodeShare(input.kSrv);
+    try {
+      for (const [name, value] of [["sealedCard", input.sealedCard], ["sealedProfile", input.sealedProfile]] as const) {
+        if (value !== undefined && (value.length > MAX_SEALED_RECORD || !/^r1\.\d{1,9}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value))) {
+          throw new ApiError("card_records_invalid", `${name} is not a sealed record.`, name);
+        }
+      }
+      const card = await findCard(this.db, cardId, payer.id);
+      if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
+      const device = await this.devices.activeDeviceById(payer.id, card.deviceId);
+      if (!device || signerOf(input.deviceSignature) !== device.keyThumbprint) {
+        throw new ApiError("device_signature_invalid", "The records must be signed by the device the card was enrolled on.");
+      }
+      await verifyDeviceStatement(input.deviceSignature, device, { purpose: "store-card-records", payerId: payer.id, cardId, recordVersion: String(input.recordVersion) });
+      const kekVersion = this.keys.currentKeyVersion();
+      const wrappedKSrv = await this.keys.seal("vault-k-srv", kSrv, kSrvAad(card, kekVersion));
+      return await this.db.transaction(async (tx) => {
+        const locked = await lockCard(tx, cardId, payer.id);
+        if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
+        if (locked.recordVersion !== null && input.recordVersion <= locked.recordVersion) {
+          throw new ApiError("card_records_invalid", `recordVersion must be above ${locked.recordVersion}.`, "recordVersion");
+        }
+        const updated = await updateCard(tx, cardId, {
+          status: "active",
+          sealedCard: input.sealedCard,
+          sealedProfile: input.sealedProfile ?? null,
+          recordVersion: input.recordVersion,
+          wrappedKSrv,
+          kekVersion,
+        });
+        await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.records_stored", target: cardId, data: { recordVersion: input.recordVersion, kekVersion } });
+        return updated;
+      });
+    } finally {
+      kSrv.fill(0);
+    }
+  }
+
+  list(payer: PayerRow): Promise<CardRow[]> {
+    return cardsOf(this.db, payer.id);
+  }
+
+  async get(payer: PayerRow, cardId: string): Promise<CardRow> {
+    const card = await findCard(this.db, cardId, payer.id);
+    if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
+    return card;
+  }
+
+  /** The card a challenge may name: active, this payer's, enrolled on the approving device. */
+  async cardForApproval(payer: PayerRow, cardId: string, device: DeviceRow): Promise<CardRow> {
+    const card = await this.get(payer, cardId);
+    if (card.status !== "active" || !card.wrappedKSrv) throw new ApiError("card_not_active", "This card's enrollment is not finished.", "cardId");
+    if (card.deviceId !== device.id) throw new ApiError("card_not_active", "This card was enrolled on another device; pay with that device or enroll the card here.", "cardId");
+    return card;
+  }
+
+  /** The card a spent challenge named, re-read in the approval's transaction (it may have been removed since). */
+  async cardOfChallenge(tx: Executor, payer: PayerRow, cardId: string | null, device: DeviceRow): Promise<CardRow> {
+    const card = cardId === null ? null : await lockCard(tx, cardId, payer.id);
+    if (!card || card.status !== "active" || card.deviceId !== device.id) throw new ApiError("card_not_active", "The card of this challenge can no longer be used.", "cardId");
+    return card;
+  }
+
+  /**
+   * Opens K_srv for the card's device, for one approved payment, in the approval's transaction (the caller has
+   * verified the payer). The caller encrypts it to the device's per-payment key at once and wipes it.
+   */
+  async releaseFor(tx: Executor, card: CardRow): Promise<ReleasedCard> {
+    if (card.status !== "active" || !card.wrappedKSrv || card.kekVersion === null || card.recordVersion === null || !card.sealedCard) {
+      throw new ApiError("card_not_active", "This card cannot be used.", "cardId");
+    }
+    const kSrv = await this.keys.open("vault-k-srv", card.wrappedKSrv, kSrvAad(card, card.kekVersion));
+    await this.audit.append(tx, { actor: `payer:${card.payerId}`, action: "card.share_released", target: card.id, data: { device: card.deviceId } });
+    return { kSrv, sealedCard: card.sealedCard, sealedProfile: card.sealedProfile, recordVersion: card.recordVersion };
+  }
+
+  /** The payer removes a card: its share and records are deleted here, and its device unbound at the issuer. */
+  async remove(payer: PayerRow, cardId: string): Promise<CardRow> {
+    const card = await this.db.transaction(async (tx) => {
+      const locked = await lockCard(tx, cardId, payer.id);
+      if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
+      const removed = await updateCard(tx, cardId, { status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: new Date() });
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.removed", target: cardId, data: {} });
+      return removed;
+    });
+    return card;
+  }
+
+  /**
+   * Part of a device's revocation, in its transaction: the device's K_srv rows are deleted and an unbind is queued
+   * for every issuer it had cards at. `sendUnbinds` sends them once the revocation has committed.
+   */
+  async forgetDevice(tx: Executor, device: DeviceRow): Promise<void> {
+    const issuers = await forgetDeviceCards(tx, device.id);
+    await queueUnbinds(tx, device.id, device.keyThumbprint, issuers);
+  }
+
+  /** Sends the device's pending unbinds; returns each issuer's acknowledgement (false: retried later). */
+  async sendUnbinds(deviceId: string): Promise<Array<{ issuerId: string; acknowledged: boolean }>> {
+    const rows = await unbindsOf(this.db, deviceId);
+    return Promise.all(rows.map(async (row) => ({ issuerId: row.issuerId, acknowledged: row.status === "acknowledged" || (await this.#unbind(row)) })));
+  }
+
+  /** The reconciler's part: re-sends unbinds the issuers have not acknowledged yet. */
+  async retryUnbinds(limit = 50): Promise<number> {
+    let acknowledged = 0;
+    for (const row of await dueUnbinds(this.db, limit)) if (await this.#unbind(row)) acknowledged++;
+    return acknowledged;
+  }
+
+  async #unbind(row: { deviceId: string; issuerId: string; deviceKid: string }): Promise<boolean> {
+    try {
+      await this.issuers.connector.unbindDevice(row.issuerId, row.deviceKid);
+      await acknowledgeUnbind(this.db, row.deviceId, row.issuerId);
+      await this.audit.record({ actor: "system", action: "device.unbound_at_issuer", target: row.deviceId, data: { issuerId: row.issuerId } });
+      return true;
+    } catch {
+      await postponeUnbind(this.db, row.deviceId, row.issuerId);
+      return false;
+    }
+  }
+
+  async #signingDevice(payer: PayerRow, signature: string, statement: Record<string, string>): Promise<DeviceRow> {
+    const device = await this.devices.activeDevice(payer.id, signerOf(signature));
+    if (!device) throw new ApiError("device_not_active", "Sign with one of your active devices.", "deviceSignature");
+    await verifyDeviceStatement(signature, device, statement);
+    return device;
+  }
+}
+
+function decodeShare(text: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(text);
+  } catch {
+    throw new ApiError("card_records_invalid", "kSrv is not base64url.", "kSrv");
+  }
+  if (bytes.length !== SHARE_BYTES) {
+    bytes.fill(0);
+    throw new ApiError("card_records_invalid", `kSrv is ${SHARE_BYTES} bytes.`, "kSrv");
+  }
+  return bytes;
+}

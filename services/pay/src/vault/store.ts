@@ -1,0 +1,115 @@
+import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
+import { queryRows, type Executor } from "../db/client.ts";
+import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
+
+export type CardRow = typeof cards.$inferSelect;
+export type EnrollmentRow = typeof cardEnrollments.$inferSelect;
+
+export async function insertEnrollment(db: Executor, row: typeof cardEnrollments.$inferInsert): Promise<EnrollmentRow> {
+  const [inserted] = await db.insert(cardEnrollments).values(row).returning();
+  return inserted!;
+}
+
+export async function findEnrollment(db: Executor, id: string, payerId: string): Promise<EnrollmentRow | null> {
+  const rows = await db.select().from(cardEnrollments).where(and(eq(cardEnrollments.id, id), eq(cardEnrollments.payerId, payerId)));
+  return rows[0] ?? null;
+}
+
+/** Moves an enrollment out of `verification_required` once; false when another request got there first. */
+export async function endEnrollment(db: Executor, id: string, status: "verified" | "failed", cardId: string | null): Promise<boolean> {
+  const rows = await db
+    .update(cardEnrollments)
+    .set({ status, cardId })
+    .where(and(eq(cardEnrollments.id, id), eq(cardEnrollments.status, "verification_required")))
+    .returning({ id: cardEnrollments.id });
+  return rows.length === 1;
+}
+
+/** Enrollments started since `since` by this payer and from this address. */
+export async function recentEnrollments(db: Executor, payerId: string, clientIp: string, since: Date): Promise<{ byPayer: number; byAddress: number }> {
+  const [row] = await queryRows<{ by_payer: number; by_address: number }>(
+    db,
+    sql`select count(*) filter (where payer_id = ${payerId})::int as by_payer, count(*) filter (where client_ip = ${clientIp})::int as by_address
+        from card_enrollments where created_at > ${since} and (payer_id = ${payerId} or client_ip = ${clientIp})`,
+  );
+  return { byPayer: Number(row?.by_payer ?? 0), byAddress: Number(row?.by_address ?? 0) };
+}
+
+export async function insertCard(db: Executor, row: typeof cards.$inferInsert): Promise<CardRow> {
+  const [inserted] = await db.insert(cards).values(row).returning();
+  return inserted!;
+}
+
+export async function findCard(db: Executor, id: string, payerId: string): Promise<CardRow | null> {
+  const rows = await db.select().from(cards).where(and(eq(cards.id, id), eq(cards.payerId, payerId)));
+  return rows[0] ?? null;
+}
+
+export async function lockCard(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
+  const rows = await tx.select().from(cards).where(and(eq(cards.id, id), eq(cards.payerId, payerId))).for("update");
+  return rows[0] ?? null;
+}
+
+export async function cardsOf(db: Executor, payerId: string): Promise<CardRow[]> {
+  return db.select().from(cards).where(and(eq(cards.payerId, payerId), ne(cards.status, "removed"))).orderBy(cards.createdAt);
+}
+
+export async function updateCard(db: Executor, id: string, set: Partial<typeof cards.$inferInsert>): Promise<CardRow> {
+  const [row] = await db.update(cards).set(set).where(eq(cards.id, id)).returning();
+  return row!;
+}
+
+/**
+ * Forgets a device's server shares: its cards are removed and their wrapped K_srv and sealed records deleted, so
+ * nothing that device holds can be combined with anything here again. Returns the issuers it had cards at.
+ */
+export async function forgetDeviceCards(tx: Executor, deviceId: string): Promise<string[]> {
+  const rows = await tx
+    .update(cards)
+    .set({ status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: sql`now()` })
+    .where(and(eq(cards.deviceId, deviceId), ne(cards.status, "removed")))
+    .returning({ issuerId: cards.issuerId });
+  return [...new Set(rows.map((r) => r.issuerId))];
+}
+
+/** The cards still wrapped under a KEK older than `version`, locked, a batch at a time (for rotation). */
+export async function lockCardsBelowKekVersion(tx: Executor, version: number, limit: number): Promise<CardRow[]> {
+  return tx.select().from(cards).where(and(isNotNull(cards.wrappedKSrv), lt(cards.kekVersion, version))).limit(limit).for("update", { skipLocked: true });
+}
+
+export async function countCardsBelowKekVersion(db: Executor, version: number): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from cards where wrapped_k_srv is not null and kek_version < ${version}`);
+  return Number(row?.n ?? 0);
+}
+
+export async function queueUnbinds(tx: Executor, deviceId: string, deviceKid: string, issuerIds: string[]): Promise<void> {
+  if (issuerIds.length === 0) return;
+  await tx
+    .insert(deviceUnbinds)
+    .values(issuerIds.map((issuerId) => ({ deviceId, issuerId, deviceKid, status: "pending" as const })))
+    .onConflictDoNothing();
+}
+
+export async function dueUnbinds(db: Executor, limit: number, now = new Date()) {
+  return db.select().from(deviceUnbinds).where(and(eq(deviceUnbinds.status, "pending"), lt(deviceUnbinds.nextAttemptAt, now))).limit(limit);
+}
+
+export async function unbindsOf(db: Executor, deviceId: string) {
+  return db.select().from(deviceUnbinds).where(eq(deviceUnbinds.deviceId, deviceId));
+}
+
+export async function acknowledgeUnbind(db: Executor, deviceId: string, issuerId: string): Promise<void> {
+  await db
+    .update(deviceUnbinds)
+    .set({ status: "acknowledged", acknowledgedAt: sql`now()` })
+    .where(and(eq(deviceUnbinds.deviceId, deviceId), eq(deviceUnbinds.issuerId, issuerId)));
+}
+
+/** Backs an unacknowledged unbind off exponentially (1 s, 2 s, … capped at 10 minutes). */
+export async function postponeUnbind(db: Executor, deviceId: string, issuerId: string): Promise<void> {
+  await db
+    .update(deviceUnbinds)
+    .set({ attempts: sql`${deviceUnbinds.attempts} + 1`, nextAttemptAt: sql`now() + least(interval '10 minutes', interval '1 second' * power(2, ${deviceUnbinds.attempts}))` })
+    .where(and(eq(deviceUnbinds.deviceId, deviceId), eq(deviceUnbinds.issuerId, issuerId)));
+}
+
