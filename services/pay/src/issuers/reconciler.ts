@@ -27,10 +27,10 @@ export class IssuerReconciler {
     private readonly log: Logger,
   ) {}
 
-  /** One pass; returns how many operations were settled. */
-  async runOnce(limit = 50): Promise<number> {
+  /** One pass over what is due at `now`; returns how many operations were settled. */
+  async runOnce(limit = 50, now = new Date()): Promise<number> {
     let settled = 0;
-    for (const op of await duePendingOperations(this.db, limit)) {
+    for (const op of await duePendingOperations(this.db, limit, now)) {
       try {
         if (await this.#settle(op)) settled++;
       } catch (error) {
@@ -38,7 +38,7 @@ export class IssuerReconciler {
         await postponeOperation(this.db, op.id, error instanceof IssuerError ? error.code : "settling failed");
       }
     }
-    settled += await this.vault.retryUnbinds(limit);
+    settled += await this.vault.retryUnbinds(limit, now);
     return settled;
   }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "../app.ts";
 import { loadConfig, type PayConfig } from "../config.ts";
-import { LOG_SERIALIZERS, openPaySystem, type PaySystem } from "../system.ts";
+import { LOG_SERIALIZERS, openPaySystem, type OpenOptions, type PaySystem } from "../system.ts";
 import { freshDatabase, type Backend } from "./databases.ts";
 
 export interface TestMerchant {
@@ -29,7 +29,7 @@ export interface TestPay {
 
 export const TEST_ORIGIN = "https://shop.example";
 
-export async function openTestPay(backend: Backend, overrides: Partial<PayConfig> = {}): Promise<TestPay> {
+export async function openTestPay(backend: Backend, overrides: Partial<PayConfig> = {}, options: OpenOptions = {}): Promise<TestPay> {
   const database = await freshDatabase(backend);
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-test-"));
   const config: PayConfig = {
@@ -44,7 +44,7 @@ export async function openTestPay(backend: Backend, overrides: Partial<PayConfig
   };
   const logLines: string[] = [];
   const log = pino({ level: "info", serializers: LOG_SERIALIZERS }, { write: (line: string) => void logLines.push(line) });
-  const system = await openPaySystem(config, log);
+  const system = await openPaySystem(config, log, options);
   const app = await buildApp(system);
   await app.ready();
   const createMerchant = async (name = "Test Shop", origins = [TEST_ORIGIN]): Promise<TestMerchant> => {

@@ -241,9 +241,9 @@ export class VaultService {
   }
 
   /** The reconciler's part: re-sends unbinds the issuers have not acknowledged yet. */
-  async retryUnbinds(limit = 50): Promise<number> {
+  async retryUnbinds(limit = 50, now = new Date()): Promise<number> {
     let acknowledged = 0;
-    for (const row of await dueUnbinds(this.db, limit)) if (await this.#unbind(row)) acknowledged++;
+    for (const row of await dueUnbinds(this.db, limit, now)) if (await this.#unbind(row)) acknowledged++;
     return acknowledged;
   }
 
