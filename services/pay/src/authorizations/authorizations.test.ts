@@ -7,7 +7,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../db/client.ts";
 import { PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { testBackends } from "../testing/databases.ts";
@@ -93,6 +95,20 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     const lost = await payerWithCard(CARDS.lost);
     const stolen = await newPayment(1000);
     expect((await lost.wallet.approvePayment(stolen, { cardId: lost.cardId, pin: PIN, confirm: async () => true })).payment).toMatchObject({ status: "declined", declineCode: "lost_or_stolen" });
+  });
+
+  it("revokes a device: its server shares are deleted and the issuer acknowledges the unbind", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const device = (await wallet.thisDevice())!;
+    const cardRef = (await wallet.cards()).find((c) => c.id === cardId)!.cardRef;
+    expect((await wallet.revokeDevice(device.id)).status).toBe("revoked");
+    const [card] = await queryRows<{ status: string; wrapped_k_srv: string | null; sealed_card: string | null }>(net.pay.system.database.db, sql`select status, wrapped_k_srv, sealed_card from cards where id = ${cardId}`);
+    expect(card).toEqual({ status: "removed", wrapped_k_srv: null, sealed_card: null });
+    const [unbind] = await queryRows<{ status: string; issuer_id: string }>(net.pay.system.database.db, sql`select status, issuer_id from device_unbinds where device_id = ${device.id}`);
+    expect(unbind).toEqual({ status: "acknowledged", issuer_id: "sampo" });
+    const backoffice = await fetch(`${net.issuerUrl}/issuers/sampo/backoffice/cards/${encodeURIComponent(cardRef)}`, { headers: { authorization: `Bearer ${net.issuer.host.secrets.operatorToken.peek()}` } });
+    const view = (await backoffice.json()) as { deviceBindings: Array<{ deviceKid: string; unboundAt: string | null }> };
+    expect(view.deviceBindings.find((b) => b.deviceKid === device.keyThumbprint)?.unboundAt).not.toBeNull();
   });
 
   it("captures an automatic-capture payment at the issuer as soon as it is authorized", async () => {
