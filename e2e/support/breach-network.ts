@@ -119,8 +119,11 @@ export interface BreachNetwork {
   payUrl: string;
   connector: TamperingConnector;
   folder: string;
-  /** A signed-in payer with a bound device (FileKeyStore) and a PIN; `baseUrl` lets a proxy sit in between. */
-  newPayer(name: string, options?: { baseUrl?: string }): Promise<BreachPayer>;
+  /**
+   * A signed-in payer with a bound device (FileKeyStore) and a PIN (unless `withPin` is false); `baseUrl` lets a
+   * proxy sit in between.
+   */
+  newPayer(name: string, options?: { baseUrl?: string; withPin?: boolean }): Promise<BreachPayer>;
   /** Enrolls `card` through the wallet (the code from the simulator's inbox). */
   enroll(payer: BreachPayer, card: TestCardData): Promise<Card>;
   /** A merchant's payment awaiting approval (default merchant "Test Shop"). */
@@ -203,7 +206,7 @@ export async function openBreachNetwork(
     connector,
     folder,
     latestCode,
-    async newPayer(name, { baseUrl = payUrl } = {}) {
+    async newPayer(name, { baseUrl = payUrl, withPin = true } = {}) {
       const session = await opened.system.payers.openSession({ subject: `acct_breach_${++payers}_${randomBytes(4).toString("hex")}`, displayName: name, phoneNumber: null });
       const sessionToken = session.sessionToken.peek();
       const client = new PayClient({ baseUrl, sessionToken });
@@ -213,7 +216,7 @@ export async function openBreachNetwork(
       const deviceKeyD = await plantDeviceKey(keyStore);
       const wallet = new Wallet({ keyStore, client, keyStretching: "memory-constrained" });
       await wallet.bindThisDevice(`${name}'s phone`);
-      await wallet.setPin(PIN);
+      if (withPin) await wallet.setPin(PIN);
       return { wallet, client, payerId: session.payer.id, sessionToken, storePath, deviceSecret, deviceKeyD };
     },
     async enroll(payer, card) {

@@ -84,7 +84,14 @@ export class VaultService {
       await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId: input.issuerId } });
       throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
     }
-    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
+    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id })).catch(async (error: unknown) => {
+      // A refused try counts against the payer's and the address's limits like a started one: card testing is
+      // nearly all refusals, so limits that counted only sent codes would never stop it (e2e/breach-stolen-card).
+      if (error instanceof ApiError && (error.code === "card_enrollment_refused" || error.code === "card_enrollment_locked")) {
+        await insertEnrollment(this.db, { id: newId("cardEnrollment"), payerId: payer.id, deviceId: device.id, issuerId: input.issuerId, issuerEnrollmentId: "-", status: "failed", clientIp, expiresAt: new Date() });
+      }
+      throw error;
+    });
     const row = await insertEnrollment(this.db, {
       id: newId("cardEnrollment"),
       payerId: payer.id,
