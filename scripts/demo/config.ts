@@ -1,0 +1,77 @@
+/**
+ * Where the running system is, for `npm run demo`: the same environment variables the services read, with the
+ * same defaults as `npm start`, so `PAY_PORT=5000 npm start` pairs with `PAY_PORT=5000 npm run demo`.
+ */
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+export interface DemoConfig {
+  payUrl: string;
+  issuerUrl: string;
+  messengerUrl: string;
+  /** The pay server's data folder: `demo-merchant.json` is there. */
+  payDataDir: string;
+  /** The issuer host's data folder: `operator.json` (the back office's token) is there. */
+  issuerDataDir: string;
+  /** This demo's own folder: one key store per run (the payer's "device"). */
+  demoDir: string;
+  /** The demo merchant's registered origin: its returnUrl and cancelUrl must be on it. */
+  shopOrigin: string;
+}
+
+const local = (port: string | undefined, fallback: number) => `http://127.0.0.1:${port || fallback}`;
+const trimmed = (url: string) => url.replace(/\/+$/, "");
+
+export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  return {
+    payUrl: trimmed(env["MPAY_PUBLIC_URL"] || local(env["PAY_PORT"], 4000)),
+    issuerUrl: trimmed(env["MPAY_ISSUER_URL"] || local(env["ISSUER_PORT"], 4100)),
+    messengerUrl: trimmed(env["MPAY_MESSENGER_ISSUER"] || local(env["MESSENGER_PORT"], 4200)),
+    payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"),
+    issuerDataDir: resolve(env["ISSUER_DATA_DIR"] || ".data/issuer"),
+    demoDir: resolve(env["MPAY_DEMO_DIR"] || ".data/demo"),
+    // ensureDemoMerchant (services/pay/src/server.ts) registers this origin, where examples/mall runs.
+    shopOrigin: trimmed(env["MPAY_DEMO_SHOP_ORIGIN"] || "http://127.0.0.1:4400"),
+  };
+}
+
+/** A problem the newcomer can fix, told in one line (no stack trace). */
+export class DemoError extends Error {
+  override readonly name = "DemoError";
+}
+
+const demoMerchantSchema = z.object({ id: z.string(), secretKey: z.string().startsWith("sk_") });
+const operatorFileSchema = z.object({ token: z.string().min(32) });
+
+async function readJson<T>(file: string, schema: z.ZodType<T>, missing: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new DemoError(missing);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new DemoError(`${file} is not in the expected shape; delete the data folder and start again with npm start`);
+  return parsed.data;
+}
+
+/** The demo merchant's id and secret key, as the pay server wrote them on its first start (embedded database). */
+export function readDemoMerchant(config: DemoConfig): Promise<{ id: string; secretKey: string }> {
+  const file = join(config.payDataDir, "demo-merchant.json");
+  return readJson(file, demoMerchantSchema, `no demo merchant at ${file}: the pay server writes it on its first start on the embedded database (npm start)`);
+}
+
+/** The issuer back office's bearer token: ISSUER_OPERATOR_TOKEN, else the file the issuer host made. */
+export async function readOperatorToken(config: DemoConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const fromEnv = env["ISSUER_OPERATOR_TOKEN"];
+  if (fromEnv) return fromEnv;
+  const file = join(config.issuerDataDir, "operator.json");
+  return (await readJson(file, operatorFileSchema, `no issuer operator token at ${file}: the issuer host writes it on its first start (npm start)`)).token;
+}
