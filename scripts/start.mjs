@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: starts every MPay process on the embedded default and prints their URLs.
-// Today: the pay server and the messenger (OpenID Connect provider); the issuer and web processes join as they are built.
+// Today: the pay server (:4000), the issuer host simulator (:4100) and the messenger (:4200, the OpenID Connect
+// provider); the web process joins when it is built. Once all of them are ready it suggests `npm run demo`.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -11,8 +12,16 @@ const processes = [
   { name: "issuer", entry: "services/issuer/src/main.ts" },
 ];
 
+/** The services that said they are ready. */
+const ready = new Set();
 const children = processes.map(({ name, entry }) => {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, stdio: "inherit", env: process.env });
+  // The IPC channel carries each service's `{ ready, url }` (its main.ts sends it once it listens).
+  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, stdio: ["inherit", "inherit", "inherit", "ipc"], env: process.env });
+  child.on("message", (message) => {
+    if (message?.ready && ready.add(name).size === processes.length) {
+      process.stdout.write("\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n\n");
+    }
+  });
   child.on("exit", (code, signal) => {
     if (!shuttingDown) {
       process.stderr.write(`${name} exited (${signal ?? code}); stopping the others\n`);
