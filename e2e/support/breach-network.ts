@@ -123,7 +123,7 @@ export interface BreachNetwork {
    * A signed-in payer with a bound device (FileKeyStore) and a PIN (unless `withPin` is false); `baseUrl` lets a
    * proxy sit in between.
    */
-  newPayer(name: string, options?: { baseUrl?: string; withPin?: boolean }): Promise<BreachPayer>;
+  newPayer(name: string, options?: { baseUrl?: string; withPin?: boolean; fetch?: typeof fetch }): Promise<BreachPayer>;
   /** Enrolls `card` through the wallet (the code from the simulator's inbox). */
   enroll(payer: BreachPayer, card: TestCardData): Promise<Card>;
   /** A merchant's payment awaiting approval (default merchant "Test Shop"). */
@@ -206,10 +206,10 @@ export async function openBreachNetwork(
     connector,
     folder,
     latestCode,
-    async newPayer(name, { baseUrl = payUrl, withPin = true } = {}) {
+    async newPayer(name, { baseUrl = payUrl, withPin = true, fetch: clientFetch } = {}) {
       const session = await opened.system.payers.openSession({ subject: `acct_breach_${++payers}_${randomBytes(4).toString("hex")}`, displayName: name, phoneNumber: null });
       const sessionToken = session.sessionToken.peek();
-      const client = new PayClient({ baseUrl, sessionToken });
+      const client = new PayClient({ baseUrl, sessionToken, ...(clientFetch ? { fetch: clientFetch } : {}) });
       const storePath = join(folder, "devices", `${session.payer.id}.json`);
       const deviceSecret = FileKeyStore.newDeviceSecret();
       const keyStore = new FileKeyStore(storePath, deviceSecret);
