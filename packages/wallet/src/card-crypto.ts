@@ -32,6 +32,7 @@ import {
   type CardData,
   type EcPublicJwk,
   type IssuerCertificate,
+  type MandateTerms,
 } from "@mpay/protocol";
 import canonicalize from "canonicalize";
 import { base64url } from "jose";
@@ -171,6 +172,17 @@ export function parseCardRecord(bytes: Uint8Array): CardData {
   const parsed = cardDataSchema.safeParse((({ pan, expiry }) => ({ pan, expiry }))(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>));
   if (!parsed.success) throw new WalletError("card_record_invalid", "the card record is malformed");
   return parsed.data;
+}
+
+/** A card-on-file mandate, signed with the card data by the device and encrypted to the issuer (as a payment is). */
+export async function mandateJwe(certificate: IssuerCertificate, devicePrivateKey: CryptoKey, deviceKid: string, mandate: MandateTerms, card: CardData): Promise<string> {
+  const signed = new TextEncoder().encode(canonicalize({ mandate, card }));
+  try {
+    const jws = await signWith(signed, devicePrivateKey, { typ: JOSE_TYPES.mandate, kid: deviceKid });
+    return await encryptTo(new TextEncoder().encode(jws), { ...certificate.jwk }, { typ: JOSE_TYPES.mandateEnvelope, kid: certificate.kid });
+  } finally {
+    wipe(signed);
+  }
 }
 
 /** Sign-then-encrypt: the device signs the terms with the card data, and only the issuer can read the result. */

@@ -12,7 +12,7 @@
  * to repeat — a PIN login start counts a try before the server answers, so a blind retry after a lost answer would
  * spend a second try. On `pay_server_unreachable` or `pay_server_timeout` the caller decides (and asks the payer).
  */
-import { approvalTermsSchema, Secret, type ApprovalTerms } from "@mpay/protocol";
+import { approvalTermsSchema, mandateTermsSchema, Secret, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
 import { z } from "zod";
 import type { DevicePublicJwk } from "./device-key.ts";
 import { PayApiError } from "./errors.ts";
@@ -45,7 +45,7 @@ const pinStatusSchema = z.object({ object: z.literal("pin"), set: z.boolean(), l
 const registrationSchema = z.object({ registrationResponse: z.string() });
 const pinLoginSchema = z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() });
 const pinCheckSchema = z.object({ object: z.literal("pin_check"), verified: z.literal(true) });
-const challengeSchema = z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, expiresAt: z.string() });
+const challengeSchema = z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, mandate: mandateTermsSchema.nullable(), expiresAt: z.string() });
 const approvalSchema = z.object({
   id: z.string(),
   object: z.literal("payment_approval"),
@@ -70,7 +70,20 @@ const cardSchema = z.object({
   createdAt: z.string(),
 });
 const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
-const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable() });
+const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() });
+const mandateSchema = z.object({
+  id: z.string(),
+  object: z.literal("mandate"),
+  livemode: z.boolean(),
+  merchantId: z.string(),
+  status: z.enum(["active", "revoked"]),
+  maxAmount: z.number(),
+  currency: z.string(),
+  expiresAt: z.string(),
+  paymentId: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
 const errorSchema = z.object({
   error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
 });
@@ -88,6 +101,7 @@ export type CardEnrollment = z.infer<typeof enrollmentSchema>;
 export type Card = z.infer<typeof cardSchema>;
 /** The payment as the issuer decided it. */
 export type PaymentOutcome = z.infer<typeof authorizedSchema>;
+export type Mandate = z.infer<typeof mandateSchema>;
 export interface SignInStart {
   /** Open this in the messenger (its login page); it sends the payer back to the pay server's callback. */
   readonly authorizationUrl: string;
@@ -103,6 +117,8 @@ export interface ApprovalChallenge {
   readonly id: string;
   /** The protocol's terms (checked against its schema): all a wallet may show, and exactly what it signs. */
   readonly terms: ApprovalTerms;
+  /** A card-on-file mandate the merchant asks for with the payment, or null. */
+  readonly mandate: MandateTerms | null;
   readonly expiresAt: string;
 }
 
@@ -260,9 +276,21 @@ export class PayClient {
     });
   }
 
-  /** Sends the sign-then-encrypt JWE for the issuer; answers with the payment as the issuer decided it. */
-  authorize(approvalId: string, payment: string): Promise<PaymentOutcome> {
-    return this.#request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, authorizedSchema, { payment });
+  /**
+   * Sends the sign-then-encrypt JWE for the issuer (and the mandate's, when the payer agreed to one); answers with
+   * the payment as the issuer decided it.
+   */
+  authorize(approvalId: string, payment: string, mandate?: string): Promise<PaymentOutcome> {
+    return this.#request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, authorizedSchema, { payment, ...(mandate !== undefined ? { mandate } : {}) });
+  }
+
+  /** The payer's card-on-file mandates (merchants that may charge a card off-session). */
+  async mandates(): Promise<Mandate[]> {
+    return (await this.#request("GET", "/v1/payer/mandates", z.object({ object: z.literal("list"), data: z.array(mandateSchema), hasMore: z.boolean() }))).data;
+  }
+
+  revokeMandate(mandateId: string): Promise<Mandate> {
+    return this.#request("POST", `/v1/payer/mandates/${segment(mandateId)}/revoke`, mandateSchema, {});
   }
 
   // --- cards ---

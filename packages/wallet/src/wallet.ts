@@ -13,11 +13,11 @@
  * - A second device binds only on a bound device's word (`approveNewDevice` there, `bindThisDevice` here), and then
  *   waits; every bound device sees it in `pendingDevices()` and can cancel it.
  */
-import { termsTimeProblem, type ApprovalTerms } from "@mpay/protocol";
+import { termsTimeProblem, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
 import { createDeviceKey, loadDeviceKey, signStatement, signTerms, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "./device-key.ts";
 import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
-import type { Card, Device, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
+import type { Card, Device, Mandate, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
 import type { NetworkRoot } from "@mpay/crypto";
 import { TEST_NETWORK_ROOTS } from "./network-roots.ts";
 import { cardRecordOf, forgetCardShare, keepCardShare, takeCardShare, type CardKeyRecord } from "./card-keys.ts";
@@ -26,6 +26,7 @@ import {
   certifiedIssuerFor,
   checkCardDetails,
   enrollmentJwe,
+  mandateJwe,
   openRelease,
   openWithShares,
   parseCardRecord,
@@ -81,8 +82,10 @@ export interface ApprovePaymentOptions {
   /**
    * Shows the terms and resolves true if the payer approves them. The page shows only these fields (merchant's
    * registered display name, amount, currency…). False stops here: nothing is signed and no PIN try is spent.
+   * When the merchant asks for a card-on-file mandate with the payment, it is shown too (`mandate`: the merchant,
+   * the cap per charge, the expiry), and true approves both.
    */
-  confirm(terms: Readonly<ApprovalTerms>): Promise<boolean>;
+  confirm(terms: Readonly<ApprovalTerms>, mandate: Readonly<MandateTerms> | null): Promise<boolean>;
 }
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -280,6 +283,16 @@ export class Wallet {
     });
   }
 
+  /** The card-on-file mandates the payer gave merchants. */
+  mandates(): Promise<Mandate[]> {
+    return this.#client.mandates();
+  }
+
+  /** Withdraws a mandate: the issuer revokes its token, so no later charge passes. */
+  revokeMandate(mandateId: string): Promise<Mandate> {
+    return this.#client.revokeMandate(mandateId);
+  }
+
   /** Removes a card: the pay server deletes its share and records; this device forgets its own share. */
   async removeCard(cardId: string): Promise<Card> {
     const removed = await this.#client.removeCard(cardId);
@@ -305,15 +318,18 @@ export class Wallet {
     const card = await cardRecordOf(this.#store, options.cardId);
     if (card === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
     const challenge = await this.#client.approvalChallenge(paymentId, { deviceKey: key.kid, cardId: options.cardId });
-    const { terms } = challenge;
+    const { terms, mandate } = challenge;
     if (terms.paymentId !== paymentId || terms.aud !== card.issuerId || terms.cardRef !== card.cardRef) {
       throw new WalletError("terms_mismatch", "the pay server's terms are not for this payment and card; nothing was signed");
+    }
+    if (mandate && (mandate.aud !== terms.aud || mandate.cardRef !== terms.cardRef || mandate.merchantId !== terms.merchantId || mandate.merchantName !== terms.merchantName || mandate.currency !== terms.currency)) {
+      throw new WalletError("terms_mismatch", "the mandate asked for is not for this payment's merchant and card; nothing was signed");
     }
     const problem = termsTimeProblem(terms, Math.floor(Date.now() / 1000));
     if (problem !== null) throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
 
     // The page gets its own frozen copy: whatever it does with it, the wallet signs the terms it checked.
-    if (!(await options.confirm(Object.freeze({ ...terms })))) {
+    if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? Object.freeze({ ...mandate }) : null))) {
       throw new WalletError("approval_declined", "the payer did not approve the terms; nothing was signed and no PIN try was spent");
     }
     const pin = typeof options.pin === "string" ? options.pin : await options.pin();
@@ -334,13 +350,14 @@ export class Wallet {
       verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac },
       releaseKey: { kty, crv, x, y },
     });
-    const payment = await this.#client.authorize(approval.id, await this.#paymentJwe(approval.release, oneTime.privateKey, card, terms, key));
+    const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key);
+    const payment = await this.#client.authorize(approval.id, envelopes.payment, envelopes.mandate);
     const { release: _release, ...rest } = approval;
     return { approval: rest, payment };
   }
 
-  /** Opens the release, combines the shares, opens the card and builds the issuer's JWE; wipes every secret. */
-  async #paymentJwe(release: string, oneTimeKey: CryptoKey, card: CardKeyRecord, terms: ApprovalTerms, key: DeviceKey): Promise<string> {
+  /** Opens the release, combines the shares, opens the card and builds the issuer's JWEs; wipes every secret. */
+  async #issuerEnvelopes(release: string, oneTimeKey: CryptoKey, card: CardKeyRecord, terms: ApprovalTerms, mandate: MandateTerms | null, key: DeviceKey): Promise<{ payment: string; mandate?: string }> {
     const { kSrv, payload } = await openRelease(release, oneTimeKey);
     let cardBytes: Uint8Array | undefined;
     try {
@@ -355,7 +372,8 @@ export class Wallet {
       }
       const cardData = parseCardRecord(cardBytes);
       const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, Math.floor(Date.now() / 1000), cardData.pan);
-      return await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
+      const payment = await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
+      return mandate ? { payment, mandate: await mandateJwe(certificate, key.privateKey, key.kid, mandate, cardData) } : { payment };
     } finally {
       wipe(kSrv);
       if (cardBytes) wipe(cardBytes);

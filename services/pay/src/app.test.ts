@@ -23,8 +23,10 @@ describe("pay server surface [pglite]", () => {
     for (const path of ["/v1/payments", "/v1/payments/{id}", "/v1/payments/{id}/capture", "/v1/payments/{id}/cancel", "/v1/payments/{id}/refunds", "/v1/events", "/v1/webhook-endpoints"]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
-    const create = doc.paths["/v1/payments"]?.["post"] as { requestBody: { content: { "application/json": { schema: { required: string[]; additionalProperties: boolean } } } } };
-    expect(create.requestBody.content["application/json"].schema.required).toEqual(expect.arrayContaining(["amount", "currency", "orderId", "returnUrl"]));
+    const create = doc.paths["/v1/payments"]?.["post"] as { requestBody: { content: { "application/json": { schema: { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> } } } } };
+    expect(create.requestBody.content["application/json"].schema.required).toEqual(expect.arrayContaining(["amount", "currency", "orderId", "itemName"]));
+    // returnUrl and cancelUrl are required unless the payment charges a mandate off-session (checked by the service).
+    expect(Object.keys(create.requestBody.content["application/json"].schema.properties)).toEqual(expect.arrayContaining(["returnUrl", "cancelUrl", "setupFutureUsage", "mandate"]));
     expect(create.requestBody.content["application/json"].schema.additionalProperties).toBe(false);
   });
 

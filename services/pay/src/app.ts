@@ -23,6 +23,7 @@ import { passkeyRoutes } from "./passkeys/routes.ts";
 import { vaultRoutes } from "./keys/routes.ts";
 import { cardRoutes } from "./vault/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
+import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -95,7 +96,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       keyGenerator: (request) => request.merchantAuth?.keyId ?? request.ip,
       errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
     });
-    paymentRoutes(v1, system.database.db, system.payments);
+    paymentRoutes(v1, system.database.db, system.payments, (tx, auth, payment, mandate) => system.authorizations.chargeMandate(tx, auth, payment, mandate));
+    mandateMerchantRoutes(v1, system.mandates);
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
@@ -115,6 +117,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     passkeyRoutes(payer, system.payers, system.passkeys);
     cardRoutes(payer, system.payers, system.vault, system.issuers);
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
+    mandatePayerRoutes(payer, system.payers, system.mandates);
   });
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.

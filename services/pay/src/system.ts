@@ -29,6 +29,7 @@ import { IssuerReconciler } from "./issuers/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
 import { VaultService } from "./vault/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
+import { MandateService } from "./mandates/service.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -51,6 +52,7 @@ export interface PaySystem {
   issuers: IssuerService;
   vault: VaultService;
   authorizations: AuthorizationService;
+  mandates: MandateService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -114,7 +116,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, log.child({ context: "authorizations" }));
+    const mandates = new MandateService(db, keys, issuers, audit);
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, log.child({ context: "authorizations" }));
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
@@ -147,6 +150,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       issuers,
       vault,
       authorizations,
+      mandates,
       statementSigner,
       reconciler,
       deliveryWorker,

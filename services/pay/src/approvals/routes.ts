@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { approvalTermsSchema } from "@mpay/protocol";
+import { approvalTermsSchema, mandateTermsSchema } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { ApprovalService } from "./service.ts";
@@ -21,13 +21,23 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
         description: "The terms to show and sign, for the card the payer chose (a card of the vault enrolled on this device).",
         params: idParam,
         body: z.strictObject({ deviceKey: z.string().max(64), cardId: ref }),
-        response: { 200: z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, expiresAt: z.string() }), ...errors },
+        response: {
+          200: z.object({
+            id: z.string(),
+            object: z.literal("approval_challenge"),
+            terms: approvalTermsSchema,
+            /** A card-on-file mandate the merchant asks for with this payment: shown beside the terms, signed for the issuer. */
+            mandate: mandateTermsSchema.nullable(),
+            expiresAt: z.string(),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => {
       const payer = await payers.authenticate(request.headers.authorization);
-      const { challenge, terms } = await approvals.challenge(payer, request.params.id, request.body);
-      return { id: challenge.id, object: "approval_challenge" as const, terms, expiresAt: challenge.expiresAt.toISOString() };
+      const { challenge, terms, mandate } = await approvals.challenge(payer, request.params.id, request.body);
+      return { id: challenge.id, object: "approval_challenge" as const, terms, mandate, expiresAt: challenge.expiresAt.toISOString() };
     },
   );
 

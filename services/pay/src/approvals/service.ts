@@ -16,7 +16,8 @@
  * `requires_approval`: only the issuer's decision (authorizations/service.ts) moves it on.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { approvalTermsSchema, canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms } from "@mpay/protocol";
+import { approvalTermsSchema, canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
+import canonicalize from "canonicalize";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { DeviceService } from "../devices/service.ts";
@@ -59,7 +60,7 @@ export class ApprovalService {
     this.passkeys = verifier;
   }
 
-  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms }> {
+  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms; mandate: MandateTerms | null }> {
     const device = await this.devices.activeDevice(payer.id, input.deviceKey);
     if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
     const card = await this.vault.cardForApproval(payer, input.cardId, device);
@@ -81,6 +82,20 @@ export class ApprovalService {
       iat: now,
       exp,
     };
+    // The card-on-file mandate the merchant asked for with this payment: shown and signed beside the payment.
+    const mandate: MandateTerms | null = payment.setupFutureUsage
+      ? {
+          aud: card.issuerId,
+          cardRef: card.cardRef,
+          merchantId: merchant.id,
+          merchantName: merchant.displayName,
+          maxAmount: payment.setupFutureUsage.maxAmount,
+          currency: payment.currency,
+          expiresAt: payment.setupFutureUsage.expiresAt,
+          nonce: randomBytes(16).toString("base64url"),
+          iat: now,
+        }
+      : null;
     const challenge = await insertChallenge(this.db, {
       id: newId("approvalChallenge"),
       paymentId: payment.id,
@@ -89,9 +104,10 @@ export class ApprovalService {
       deviceId: device.id,
       cardId: card.id,
       terms: canonicalTerms(terms),
+      mandateTerms: mandate ? canonicalize(mandate) ?? null : null,
       expiresAt: new Date(exp * 1000),
     });
-    return { challenge, terms };
+    return { challenge, terms, mandate };
   }
 
   /**

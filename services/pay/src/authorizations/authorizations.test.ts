@@ -111,6 +111,43 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     expect(view.deviceBindings.find((b) => b.deviceKid === device.keyThumbprint)?.unboundAt).not.toBeNull();
   });
 
+  it("keeps a card on file for a merchant: the payer consents with a payment, the merchant charges off-session, the issuer holds the cap, the merchant and the payer's revocation", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const first = await call<{ id: string; setupFutureUsage: { maxAmount: number } }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 9900, setupFutureUsage: { maxAmount: 20000, expiresAt } }));
+    expect(first.body.setupFutureUsage).toMatchObject({ maxAmount: 20000 });
+    let shownMandate: unknown = null;
+    const { payment } = await wallet.approvePayment(first.body.id, { cardId, pin: PIN, confirm: async (_terms, mandate) => ((shownMandate = mandate), true) });
+    expect(shownMandate).toMatchObject({ merchantName: "Test Shop", maxAmount: 20000, currency: "KRW", aud: "sampo" });
+    expect(payment).toMatchObject({ status: "authorized", mandate: expect.stringMatching(/^rmd_/) });
+    const mandateId = payment.mandate!;
+    expect((await call(net.pay.app, "GET", `/v1/mandates/${mandateId}`, net.pay.merchant.secretKey)).body).toMatchObject({ status: "active", maxAmount: 20000, paymentId: first.body.id });
+    expect(await wallet.mandates()).toMatchObject([{ id: mandateId, status: "active", merchantId: net.pay.merchant.id }]);
+
+    const charge = (amount: number, key = net.pay.merchant.secretKey) =>
+      call<{ id: string; status: string; declineCode: string | null; mandate: string; error?: { code: string } }>(net.pay.app, "POST", "/v1/payments", key, {
+        amount,
+        currency: "KRW",
+        orderId: `sub-${amount}-${Math.random()}`,
+        itemName: "Monthly plan",
+        mandate: mandateId,
+      });
+    const monthly = await charge(15000);
+    expect(monthly.body).toMatchObject({ status: "captured", mandate: mandateId, declineCode: null });
+    expect(await issuerBooks(monthly.body.id)).toMatchObject({ status: "captured", amountCaptured: 15000 });
+    // Over the cap: the issuer declines it (the pay server does not pre-judge the issuer's rules).
+    expect((await charge(25000)).body).toMatchObject({ status: "declined", declineCode: "token_over_cap" });
+    // Another merchant cannot even name it.
+    const other = await net.pay.createMerchant("Other Shop");
+    expect((await charge(1000, other.secretKey)).body.error?.code).toBe("resource_missing");
+    // The payer withdraws consent: the issuer refuses every later charge.
+    expect((await wallet.revokeMandate(mandateId)).status).toBe("revoked");
+    expect((await charge(1000)).body).toMatchObject({ status: "declined", declineCode: "token_invalid" });
+    // Nothing of the token reaches the merchant or the payer.
+    const [row] = await queryRows<{ sealed_token: string }>(net.pay.system.database.db, sql`select sealed_token from recurring_mandates where id = ${mandateId}`);
+    expect(row!.sealed_token).not.toMatch(/rtk_/);
+  });
+
   it("captures an automatic-capture payment at the issuer as soon as it is authorized", async () => {
     const { wallet, cardId } = await payerWithCard(CARDS.approves);
     const paymentId = await newPayment(7000, "automatic");

@@ -20,16 +20,28 @@ export function authorizationRoutes(app: FastifyInstance, payers: PayerService, 
         tags: ["payer"],
         description: "Sends the device's sign-then-encrypt JWE (the terms and the card, for the issuer only) to the card issuer, and answers with the payment as the issuer decided.",
         params: idParam,
-        body: z.strictObject({ payment: z.string().max(16_384) }),
+        body: z.strictObject({
+          payment: z.string().max(16_384),
+          /** The device-signed card-on-file mandate for the issuer, when the payment asked for one and the payer agreed. */
+          mandate: z.string().max(16_384).optional(),
+        }),
         response: {
-          200: z.object({ id: z.string(), object: z.literal("payment"), status: z.enum(PAYMENT_STATUSES), amount: z.number(), currency: z.string(), declineCode: z.string().nullable() }),
+          200: z.object({ id: z.string(), object: z.literal("payment"), status: z.enum(PAYMENT_STATUSES), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() }),
           ...errors,
         },
       },
     },
     async (request) => {
       const payment = await authorizations.authorize(await payers.authenticate(request.headers.authorization), request.params.id, request.body);
-      return { id: payment.id, object: "payment" as const, status: payment.status as (typeof PAYMENT_STATUSES)[number], amount: payment.amount, currency: payment.currency, declineCode: payment.declineCode };
+      return {
+        id: payment.id,
+        object: "payment" as const,
+        status: payment.status as (typeof PAYMENT_STATUSES)[number],
+        amount: payment.amount,
+        currency: payment.currency,
+        declineCode: payment.declineCode,
+        mandate: payment.mandateId,
+      };
     },
   );
 

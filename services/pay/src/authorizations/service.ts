@@ -9,7 +9,10 @@
  * `pending`; the reconciler settles it by inquiry, so a payment is never left unknown and never authorized
  * without the issuer's decision.
  */
-import { JOSE_TYPES, newId, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
+import { JOSE_TYPES, mandateTermsSchema, newId, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
+import type { Executor } from "../db/client.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import type { MandateService } from "../mandates/service.ts";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -31,13 +34,16 @@ export class AuthorizationService {
     private readonly approvals: ApprovalService,
     private readonly issuers: IssuerService,
     private readonly signer: StatementSigner,
+    private readonly mandates: MandateService,
     private readonly log: Logger,
   ) {}
 
   /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
-  async authorize(payer: PayerRow, approvalId: string, input: { payment: string }): Promise<PaymentRow> {
+  async authorize(payer: PayerRow, approvalId: string, input: { payment: string; mandate?: string | undefined }): Promise<PaymentRow> {
     checkJweHeader(input.payment, JOSE_TYPES.paymentEnvelope, "payment");
+    if (input.mandate !== undefined) checkJweHeader(input.mandate, JOSE_TYPES.mandateEnvelope, "mandate");
     const { approval, challenge, terms, deviceKid } = await this.approvals.forAuthorization(payer, approvalId);
+    if (input.mandate !== undefined && !challenge.mandateTerms) throw new ApiError("parameter_unknown", "This payment asked for no mandate.", "mandate");
     const nowSeconds = Math.floor(Date.now() / 1000);
     if (termsTimeProblem(terms, nowSeconds) !== null) throw new ApiError("approval_challenge_expired", "The approved terms expired before they reached the card issuer; start the payment again.");
     const payment = await this.payments.forApproval(approval.paymentId);
@@ -84,7 +90,62 @@ export class AuthorizationService {
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
-    return this.#apply(op, challenge.cardId, answer);
+    const decided = await this.#apply(op, challenge.cardId, answer);
+    // The card-on-file mandate the payer consented to with this payment, once the payment itself went through.
+    if (decided.status !== "declined" && input.mandate !== undefined && challenge.mandateTerms && challenge.cardId) {
+      const mandate = await this.mandates.createFromApproval({
+        mandateJwe: input.mandate,
+        terms: mandateTermsSchema.parse(JSON.parse(challenge.mandateTerms)),
+        payerId: payer.id,
+        cardId: challenge.cardId,
+        paymentId: decided.id,
+        mode: decided.mode,
+      });
+      if (mandate) return this.payments.attachMandate(decided.id, mandate.id);
+    }
+    return decided;
+  }
+
+  /**
+   * An off-session charge of a card-on-file mandate, in the merchant request's transaction: the issuer decides it
+   * with the mandate's token (its cap, expiry, revocation and merchant are the issuer's to check). A lost answer
+   * leaves the payment `requires_approval` with its authorization in doubt for the reconciler (its stored answer
+   * says so; the webhook tells the outcome); it is never charged twice.
+   */
+  async chargeMandate(tx: Executor, auth: MerchantAuth, payment: PaymentRow, mandateId: string): Promise<PaymentRow> {
+    const { mandate, token } = await this.mandates.forCharge(tx, auth, mandateId);
+    if (mandate.currency !== payment.currency) throw new ApiError("parameter_invalid", `This mandate is in ${mandate.currency}.`, "currency");
+    const op = await insertOperation(tx, {
+      id: newId("issuerOperation"),
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      issuerId: mandate.issuerId,
+      kind: "authorize",
+      amount: payment.amount,
+      status: "pending",
+      deadlineAt: payment.approvalExpiresAt,
+    });
+    if (!op) throw new ApiError("payment_invalid_state", "This payment was already sent to the card issuer.");
+    let answer: AuthorizationAnswer;
+    try {
+      answer = await this.issuers.connector.authorize(mandate.issuerId, {
+        paymentId: payment.id,
+        merchantId: auth.merchantId,
+        merchantName: auth.merchant.displayName,
+        amount: payment.amount,
+        currency: payment.currency,
+        captureMethod: payment.captureMethod as AuthorizationRequest["captureMethod"],
+        recurringToken: token,
+      });
+    } catch (error) {
+      if (error instanceof IssuerError && error.kind === "unavailable") return payment; // in doubt: the reconciler settles it
+      answer = { paymentId: payment.id, decision: "declined", declineCode: "do_not_honor", decidedAt: new Date().toISOString() };
+    }
+    await endOperation(tx, op.id, "done");
+    const viaIssuer = { cardId: mandate.cardId };
+    return answer.decision === "approved"
+      ? this.payments.recordIssuerDecision(tx, payment.id, { approved: true, issuerId: mandate.issuerId, authorizationCode: answer.authorizationCode, viaIssuer })
+      : this.payments.recordIssuerDecision(tx, payment.id, { approved: false, issuerId: mandate.issuerId, declineCode: answer.declineCode, viaIssuer });
   }
 
   /**

@@ -78,6 +78,10 @@ export const payments = pgTable(
     reachesIssuer: boolean("reaches_issuer").notNull().default(false),
     /** The vault card it was paid with (a device payment), or the recurring token's card. */
     cardId: text("card_id"),
+    /** The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, expiresAt }` (unix seconds). */
+    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; expiresAt: number }>(),
+    /** The mandate the payer gave with this payment, or the one this off-session payment charges. */
+    mandateId: text("mandate_id"),
     approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true, mode: "date" }).notNull(),
     authorizationExpiresAt: timestamp("authorization_expires_at", { withTimezone: true, mode: "date" }),
     authorizedAt: timestamp("authorized_at", { withTimezone: true, mode: "date" }),
@@ -381,6 +385,8 @@ export const approvalChallenges = pgTable(
     /** The vault card the terms name (its issuer is `aud`, its reference `cardRef`). */
     cardId: text("card_id"),
     terms: text("terms").notNull(),
+    /** Canonical JSON of the card-on-file mandate the payer is asked for with this payment, if any. */
+    mandateTerms: text("mandate_terms"),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
@@ -428,3 +434,4 @@ export const pinResets = pgTable(
 export * from "../keys/schema.ts";
 export * from "../vault/schema.ts";
 export * from "../issuers/schema.ts";
+export * from "../mandates/schema.ts";

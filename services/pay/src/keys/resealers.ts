@@ -12,6 +12,7 @@ import type { Mode } from "@mpay/protocol";
 import { providerSecretAad } from "./provider-secrets.ts";
 import { sealedColumnResealer, type Resealer } from "./reseal.ts";
 import { cardShareResealer } from "../vault/resealer.ts";
+import { tokenAad } from "../mandates/aad.ts";
 
 export const RESEALERS: readonly Resealer[] = [
   sealedColumnResealer({ table: "provider_secrets", key: ["name"], column: "sealed", purpose: "provider-secret", aad: (r) => providerSecretAad(r.name) }),
@@ -27,4 +28,5 @@ export const RESEALERS: readonly Resealer[] = [
   sealedColumnResealer({ table: "pin_logins", key: ["payer_id", "login_id"], column: "sealed_state", purpose: "pin-login-state", aad: (r) => pinLoginAad(r.payer_id, r.login_id) }),
   // The card vault's server shares: the KEK version is in their AAD, so they re-seal with their own resealer.
   cardShareResealer,
+  sealedColumnResealer({ table: "recurring_mandates", key: ["id"], column: "sealed_token", purpose: "recurring-token", aad: (r) => tokenAad(r.id) }),
 ];

@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { CAPTURE_METHODS, PAYMENT_STATUSES } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import type { PaymentRow } from "./store.ts";
 import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
 import type { PaymentService } from "./service.ts";
 import { paymentSchema } from "./view.ts";
@@ -12,9 +14,14 @@ const createBody = z.strictObject({
   currency: z.string().min(3).max(3).describe("ISO 4217, upper case"),
   orderId: z.string().min(1).max(64),
   itemName: z.string().min(1).max(200).describe("Shown to the payer as plain text"),
-  returnUrl: z.string().max(2048).describe("On one of your registered origins"),
-  cancelUrl: z.string().max(2048),
+  returnUrl: z.string().max(2048).optional().describe("On one of your registered origins (required unless `mandate` is set)"),
+  cancelUrl: z.string().max(2048).optional(),
   captureMethod: z.enum(CAPTURE_METHODS).optional().describe("automatic (default) or manual"),
+  setupFutureUsage: z
+    .strictObject({ maxAmount: z.number().int().positive(), expiresAt: z.string().max(40) })
+    .optional()
+    .describe("Ask the payer for a card-on-file mandate with this payment: a cap per charge and an expiry (ISO 8601)"),
+  mandate: z.string().regex(/^rmd_[0-9A-Z]{26}$/).optional().describe("Charge this card-on-file mandate now, off-session (no payer present); the card's issuer decides"),
 });
 
 // Fastify hands a missing body over as null, so bodies that may be left out are nullish.
@@ -22,14 +29,23 @@ const captureBody = z.strictObject({ amount: z.number().int().positive().optiona
 
 const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
 
-/** Merchant routes for payments. None moves a payment out of requires_approval: only the payer's device does. */
-export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentService): void {
+/** Charges a card-on-file mandate for a payment just created (authorizations/service.ts). */
+export type MandateCharge = (tx: Executor, auth: MerchantAuth, payment: PaymentRow, mandateId: string) => Promise<PaymentRow>;
+
+/**
+ * Merchant routes for payments. None moves a payment out of requires_approval on the merchant's word alone: only
+ * the payer's device does, or the issuer deciding a charge of a mandate the payer's device signed.
+ */
+export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentService, chargeMandate: MandateCharge): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post("/v1/payments", { schema: { tags: ["payments"], body: createBody, response: { 200: paymentSchema, ...errors } } }, (request, reply) =>
     answerIdempotent(db, request, reply, "POST /v1/payments", async (tx, auth) => ({
       statusCode: 200,
-      body: payments.view(await payments.create(tx, auth, request.body)),
+      body: await (async () => {
+        const created = await payments.create(tx, auth, request.body);
+        return payments.view(request.body.mandate ? await chargeMandate(tx, auth, created, request.body.mandate) : created);
+      })(),
     })),
   );
 

@@ -29,10 +29,18 @@ export interface CreatePaymentInput {
   currency: string;
   orderId: string;
   itemName: string;
-  returnUrl: string;
-  cancelUrl: string;
-  captureMethod?: CaptureMethod;
+  /** Where the payer returns; not used (and optional) for an off-session charge of a mandate. */
+  returnUrl?: string | undefined;
+  cancelUrl?: string | undefined;
+  captureMethod?: CaptureMethod | undefined;
+  /** Ask the payer for a card-on-file mandate with this payment. */
+  setupFutureUsage?: { maxAmount: unknown; expiresAt: string } | undefined;
+  /** Charge this card-on-file mandate off-session (no payer present). */
+  mandate?: string | undefined;
 }
+
+/** A mandate may be asked for at most this far ahead (the issuer caps tokens at five years too). */
+const MAX_MANDATE_SECONDS = 5 * 365 * 86_400;
 
 /**
  * An issuer's answer. `viaIssuer` is set when the answer came through an issuer connector: the issuer then holds
@@ -67,9 +75,19 @@ export class PaymentService {
     const orderId = requirePlainText(input.orderId, "orderId", 64);
     const itemName = requirePlainText(input.itemName, "itemName", 200);
     const origins = auth.merchant.allowedOrigins;
-    const returnUrl = requireRegisteredUrl(input.returnUrl, "returnUrl", origins, auth.mode);
-    const cancelUrl = requireRegisteredUrl(input.cancelUrl, "cancelUrl", origins, auth.mode);
+    const offSession = input.mandate !== undefined;
+    if (offSession && input.setupFutureUsage !== undefined) throw new ApiError("parameter_invalid", "A mandate charge cannot ask for another mandate.", "setupFutureUsage");
+    const url = (value: string | undefined, param: "returnUrl" | "cancelUrl") => {
+      if (value === undefined) {
+        if (offSession) return "";
+        throw new ApiError("parameter_missing", `Missing required parameter: ${param}.`, param);
+      }
+      return requireRegisteredUrl(value, param, origins, auth.mode);
+    };
+    const returnUrl = url(input.returnUrl, "returnUrl");
+    const cancelUrl = url(input.cancelUrl, "cancelUrl");
     const now = Date.now();
+    const setupFutureUsage = input.setupFutureUsage === undefined ? null : requireMandateRequest(input.setupFutureUsage, currency, now);
     return insertPayment(tx, {
       id: newId("payment", now),
       merchantId: auth.merchantId,
@@ -82,8 +100,15 @@ export class PaymentService {
       itemName,
       returnUrl,
       cancelUrl,
+      setupFutureUsage,
+      mandateId: input.mandate ?? null,
       approvalExpiresAt: new Date(now + this.settings.approvalTtlSeconds * 1000),
     });
+  }
+
+  /** Records the card-on-file mandate the payer gave with this payment. */
+  attachMandate(id: string, mandateId: string): Promise<PaymentRow> {
+    return updatePayment(this.db, id, { mandateId });
   }
 
   /** Any payment by id, locked for the rest of the transaction (the reconciler's). */
@@ -268,6 +293,16 @@ export class PaymentService {
     if (!payment) throw notFound(id);
     return payment;
   }
+}
+
+function requireMandateRequest(input: { maxAmount: unknown; expiresAt: string }, currency: ReturnType<typeof requireCurrency>, now: number): { maxAmount: number; expiresAt: number } {
+  const maxAmount = requireAmount(input.maxAmount, currency, "setupFutureUsage.maxAmount");
+  const expiresAtMs = Date.parse(input.expiresAt);
+  const seconds = Math.floor(expiresAtMs / 1000);
+  if (!Number.isFinite(expiresAtMs) || seconds <= Math.floor(now / 1000) + 60 || seconds > Math.floor(now / 1000) + MAX_MANDATE_SECONDS) {
+    throw new ApiError("parameter_invalid", "setupFutureUsage.expiresAt must be an ISO 8601 time between a minute and five years from now.", "setupFutureUsage.expiresAt");
+  }
+  return { maxAmount, expiresAt: seconds };
 }
 
 function ref(p: PaymentRow) {

@@ -20,6 +20,10 @@ export const paymentSchema = z.object({
   cancelUrl: z.string(),
   checkoutUrl: z.string(),
   declineCode: z.string().nullable(),
+  /** The card-on-file mandate asked for with this payment (`mandate` is set once the payer gave it). */
+  setupFutureUsage: z.object({ maxAmount: z.number().int(), expiresAt: z.string() }).nullable(),
+  /** The mandate the payer gave with this payment, or the one this off-session payment charged. */
+  mandate: z.string().nullable(),
   createdAt: z.string(),
   approvalExpiresAt: z.string(),
   authorizationExpiresAt: z.string().nullable(),
@@ -50,6 +54,8 @@ export function paymentView(row: PaymentRow, checkoutBaseUrl: string): PaymentVi
     cancelUrl: row.cancelUrl,
     checkoutUrl: `${checkoutBaseUrl}/checkout/${row.id}`,
     declineCode: row.declineCode,
+    setupFutureUsage: row.setupFutureUsage ? { maxAmount: row.setupFutureUsage.maxAmount, expiresAt: new Date(row.setupFutureUsage.expiresAt * 1000).toISOString() } : null,
+    mandate: row.mandateId,
     createdAt: row.createdAt.toISOString(),
     approvalExpiresAt: row.approvalExpiresAt.toISOString(),
     authorizationExpiresAt: iso(row.authorizationExpiresAt),

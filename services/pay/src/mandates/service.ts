@@ -1,0 +1,102 @@
+/**
+ * Card-on-file mandates (issue 4, deliverable 7). A merchant asks for one with a payment (`setupFutureUsage`);
+ * the payer sees its terms beside the payment's and the device signs it with the card data for the issuer
+ * (sign-then-encrypt, like a payment); once the payment is authorized the issuer turns it into a token bound to
+ * the merchant, a cap and an expiry. The merchant charges it off-session with `POST /v1/payments {mandate}`: the
+ * issuer, not the pay server, decides each charge (cap, expiry, revocation, merchant). The payer revokes it.
+ */
+import { newId, type MandateTerms } from "@mpay/protocol";
+import type { Db, Executor } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { AuditService } from "../audit/service.ts";
+import type { KeyProvider } from "../keys/provider.ts";
+import type { IssuerService } from "../issuers/service.ts";
+import type { PayerRow } from "../payers/store.ts";
+import type { MerchantAuth } from "../merchants/service.ts";
+import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";
+
+import { tokenAad } from "./aad.ts";
+
+export class MandateService {
+  constructor(
+    private readonly db: Db,
+    private readonly keys: KeyProvider,
+    private readonly issuers: IssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * After the payment it came with was authorized: the issuer verifies the device's mandate and issues the token,
+   * which is sealed at once. Returns null when the issuer refused or did not answer (the payment stands without a
+   * mandate; the merchant sees none and may ask again).
+   */
+  async createFromApproval(input: { mandateJwe: string; terms: MandateTerms; payerId: string; cardId: string; paymentId: string; mode: "test" | "live" }): Promise<MandateRow | null> {
+    let token;
+    try {
+      token = await this.issuers.connector.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
+    } catch {
+      await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud } });
+      return null;
+    }
+    if (token.merchantId !== input.terms.merchantId || token.maxAmount !== input.terms.maxAmount || token.currency !== input.terms.currency) {
+      throw new ApiError("issuer_unavailable", "The card issuer issued a token for other terms than the payer approved.");
+    }
+    const id = newId("recurringMandate");
+    const plain = new TextEncoder().encode(token.token);
+    const sealedToken = await this.keys.seal("recurring-token", plain, tokenAad(id));
+    plain.fill(0);
+    const mandate = await insertMandate(this.db, {
+      id,
+      merchantId: input.terms.merchantId,
+      mode: input.mode,
+      payerId: input.payerId,
+      cardId: input.cardId,
+      issuerId: input.terms.aud,
+      sealedToken,
+      maxAmount: input.terms.maxAmount,
+      currency: input.terms.currency,
+      expiresAt: token.expiresAt,
+      status: "active",
+      paymentId: input.paymentId,
+    });
+    await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.created", target: id, data: { merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, currency: mandate.currency } });
+    return mandate;
+  }
+
+  /**
+   * The merchant's own mandate, with its issuer token opened for one charge; read through the charge's transaction
+   * (`db`), since PGlite's one connection is held by it.
+   */
+  async forCharge(db: Executor, auth: MerchantAuth, mandateId: string): Promise<{ mandate: MandateRow; token: string }> {
+    const mandate = await findMandate(db, mandateId);
+    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode) throw new ApiError("resource_missing", "No such mandate.", "mandate");
+    const opened = await this.keys.open("recurring-token", mandate.sealedToken, tokenAad(mandate.id));
+    const token = new TextDecoder().decode(opened);
+    opened.fill(0);
+    return { mandate, token };
+  }
+
+  async retrieve(auth: MerchantAuth, mandateId: string): Promise<MandateRow> {
+    const mandate = await findMandate(this.db, mandateId);
+    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode) throw new ApiError("resource_missing", "No such mandate.", "id");
+    return mandate;
+  }
+
+  list(payer: PayerRow): Promise<MandateRow[]> {
+    return mandatesOfPayer(this.db, payer.id);
+  }
+
+  /** The payer withdraws consent: the issuer revokes the token first (so no charge can pass), then it is marked here. */
+  async revoke(payer: PayerRow, mandateId: string): Promise<MandateRow> {
+    const mandate = await findMandate(this.db, mandateId);
+    if (!mandate || mandate.payerId !== payer.id) throw new ApiError("resource_missing", "No such mandate.", "id");
+    if (mandate.status === "revoked") return mandate;
+    const opened = await this.keys.open("recurring-token", mandate.sealedToken, tokenAad(mandate.id));
+    const token = new TextDecoder().decode(opened);
+    opened.fill(0);
+    await this.issuers.call((c) => c.revokeRecurringToken(mandate.issuerId, token));
+    await markRevoked(this.db, mandate.id);
+    await this.audit.record({ actor: `payer:${payer.id}`, action: "mandate.revoked", target: mandate.id, data: { merchantId: mandate.merchantId } });
+    return (await findMandate(this.db, mandate.id))!;
+  }
+}
