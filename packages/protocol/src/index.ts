@@ -5,3 +5,4 @@ export * from "./payment.ts";
 export * from "./secret.ts";
 export * from "./approval.ts";
 export * from "./issuer.ts";
+export * from "./payer-details.ts";

@@ -33,6 +33,8 @@ import {
   type EcPublicJwk,
   type IssuerCertificate,
   type MandateTerms,
+  type PayerProfile,
+  payerProfileSchema,
 } from "@mpay/protocol";
 import canonicalize from "canonicalize";
 import { base64url } from "jose";
@@ -46,14 +48,6 @@ export interface CardDetails {
   expiry: string;
   cvc: string;
   holderName?: string;
-}
-
-/** Personal data (DESIGN.md point 6), sealed with the card, shared with a merchant only per payment, with consent. */
-export interface PayerProfile {
-  name?: string;
-  phone?: string;
-  email?: string;
-  shippingAddresses?: Array<{ label?: string; recipient: string; line1: string; line2?: string; city: string; postalCode: string; country: string }>;
 }
 
 /** Normalises and checks what the payer typed; the message never repeats it. */
@@ -117,6 +111,7 @@ export interface SealedCard {
 
 /** Makes the DEK's two shares and seals the card (and profile) records under the DEK, which is then wiped. */
 export async function sealNewCard(binding: Omit<RecordBinding, "purpose">, details: CardDetails, profile: PayerProfile | undefined): Promise<SealedCard> {
+  if (profile !== undefined && !payerProfileSchema.safeParse(profile).success) throw new WalletError("card_details_invalid", "the personal details are not in the expected shape (plain text, an e-mail, a +country phone number)");
   const { dek, kDev, kSrv } = newKeyShares();
   try {
     const cardRecord = new TextEncoder().encode(JSON.stringify({ pan: details.pan, expiry: details.expiry, ...(details.holderName ? { holderName: details.holderName } : {}) }));
@@ -166,6 +161,13 @@ export async function openWithShares(kDev: Uint8Array, kSrv: Uint8Array, binding
   } finally {
     wipe(dek);
   }
+}
+
+/** The personal record, as the device sealed it. */
+export function parseProfileRecord(bytes: Uint8Array): PayerProfile {
+  const parsed = payerProfileSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+  if (!parsed.success) throw new WalletError("card_record_invalid", "the personal record is malformed");
+  return parsed.data;
 }
 
 export function parseCardRecord(bytes: Uint8Array): CardData {

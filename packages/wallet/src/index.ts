@@ -24,10 +24,10 @@ export {
   openRelease,
   openWithShares,
   parseCardRecord,
+  parseProfileRecord,
   paymentJwe,
   sealNewCard,
   type CardDetails,
-  type PayerProfile,
   type ReleasePayload,
   type SealedCard,
 } from "./card-crypto.ts";

@@ -12,7 +12,7 @@
  * to repeat — a PIN login start counts a try before the server answers, so a blind retry after a lost answer would
  * spend a second try. On `pay_server_unreachable` or `pay_server_timeout` the caller decides (and asks the payer).
  */
-import { approvalTermsSchema, mandateTermsSchema, Secret, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
+import { approvalTermsSchema, mandateTermsSchema, SHAREABLE_DETAILS, Secret, type ApprovalTerms, type MandateTerms, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
 import { z } from "zod";
 import type { DevicePublicJwk } from "./device-key.ts";
 import { PayApiError } from "./errors.ts";
@@ -45,7 +45,14 @@ const pinStatusSchema = z.object({ object: z.literal("pin"), set: z.boolean(), l
 const registrationSchema = z.object({ registrationResponse: z.string() });
 const pinLoginSchema = z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() });
 const pinCheckSchema = z.object({ object: z.literal("pin_check"), verified: z.literal(true) });
-const challengeSchema = z.object({ id: z.string(), object: z.literal("approval_challenge"), terms: approvalTermsSchema, mandate: mandateTermsSchema.nullable(), expiresAt: z.string() });
+const challengeSchema = z.object({
+  id: z.string(),
+  object: z.literal("approval_challenge"),
+  terms: approvalTermsSchema,
+  mandate: mandateTermsSchema.nullable(),
+  collect: z.array(z.enum(SHAREABLE_DETAILS)),
+  expiresAt: z.string(),
+});
 const approvalSchema = z.object({
   id: z.string(),
   object: z.literal("payment_approval"),
@@ -119,6 +126,8 @@ export interface ApprovalChallenge {
   readonly terms: ApprovalTerms;
   /** A card-on-file mandate the merchant asks for with the payment, or null. */
   readonly mandate: MandateTerms | null;
+  /** Personal details the merchant asks the payer to share for this payment. */
+  readonly collect: readonly ShareableDetail[];
   readonly expiresAt: string;
 }
 
@@ -280,8 +289,13 @@ export class PayClient {
    * Sends the sign-then-encrypt JWE for the issuer (and the mandate's, when the payer agreed to one); answers with
    * the payment as the issuer decided it.
    */
-  authorize(approvalId: string, payment: string, mandate?: string): Promise<PaymentOutcome> {
-    return this.#request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, authorizedSchema, { payment, ...(mandate !== undefined ? { mandate } : {}) });
+  authorize(approvalId: string, payment: string, extras: { mandate?: string | undefined; sharedDetails?: SharedDetails | undefined } = {}): Promise<PaymentOutcome> {
+    const { mandate, sharedDetails } = extras;
+    return this.#request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, authorizedSchema, {
+      payment,
+      ...(mandate !== undefined ? { mandate } : {}),
+      ...(sharedDetails !== undefined ? { sharedDetails } : {}),
+    });
   }
 
   /** The payer's card-on-file mandates (merchants that may charge a card off-session). */

@@ -13,7 +13,7 @@
  * - A second device binds only on a bound device's word (`approveNewDevice` there, `bindThisDevice` here), and then
  *   waits; every bound device sees it in `pendingDevices()` and can cancel it.
  */
-import { termsTimeProblem, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
+import { termsTimeProblem, type ApprovalTerms, type MandateTerms, type PayerProfile, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
 import { createDeviceKey, loadDeviceKey, signStatement, signTerms, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "./device-key.ts";
 import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
@@ -30,10 +30,10 @@ import {
   openRelease,
   openWithShares,
   parseCardRecord,
+  parseProfileRecord,
   paymentJwe,
   sealNewCard,
   type CardDetails,
-  type PayerProfile,
 } from "./card-crypto.ts";
 import {
   assertPinFormat,
@@ -86,6 +86,12 @@ export interface ApprovePaymentOptions {
    * the cap per charge, the expiry), and true approves both.
    */
   confirm(terms: Readonly<ApprovalTerms>, mandate: Readonly<MandateTerms> | null): Promise<boolean>;
+  /**
+   * When the merchant asks for personal details (`asked`: name, email, phone, shipping), the wallet opens the
+   * personal record sealed with the card (on this device only) and asks the payer what to share: resolve with
+   * those fields (one shipping address), or null to share nothing. Only asked fields are sent, for this payment.
+   */
+  share?(asked: readonly ShareableDetail[], profile: Readonly<PayerProfile>): Promise<SharedDetails | null>;
 }
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -350,30 +356,51 @@ export class Wallet {
       verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac },
       releaseKey: { kty, crv, x, y },
     });
-    const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key);
-    const payment = await this.#client.authorize(approval.id, envelopes.payment, envelopes.mandate);
+    const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key, challenge.collect.length > 0 ? { asked: challenge.collect, share: options.share } : null);
+    const payment = await this.#client.authorize(approval.id, envelopes.payment, envelopes);
     const { release: _release, ...rest } = approval;
     return { approval: rest, payment };
   }
 
   /** Opens the release, combines the shares, opens the card and builds the issuer's JWEs; wipes every secret. */
-  async #issuerEnvelopes(release: string, oneTimeKey: CryptoKey, card: CardKeyRecord, terms: ApprovalTerms, mandate: MandateTerms | null, key: DeviceKey): Promise<{ payment: string; mandate?: string }> {
+  async #issuerEnvelopes(
+    release: string,
+    oneTimeKey: CryptoKey,
+    card: CardKeyRecord,
+    terms: ApprovalTerms,
+    mandate: MandateTerms | null,
+    key: DeviceKey,
+    sharing: { asked: readonly ShareableDetail[]; share: ApprovePaymentOptions["share"] } | null,
+  ): Promise<{ payment: string; mandate?: string; sharedDetails?: SharedDetails }> {
     const { kSrv, payload } = await openRelease(release, oneTimeKey);
     let cardBytes: Uint8Array | undefined;
+    let sharedDetails: SharedDetails | undefined;
     try {
       if (payload.cardId !== card.cardId || payload.recordVersion !== card.recordVersion) {
         throw new WalletError("card_record_invalid", "the pay server released another card or an older version of it");
       }
       const { kDev } = await takeCardShare(this.#store, card.cardId);
+      const binding = { cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: card.recordVersion };
       try {
-        cardBytes = await openWithShares(kDev, kSrv, { purpose: "card", cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: card.recordVersion }, payload.sealedCard);
+        cardBytes = await openWithShares(kDev, kSrv, { ...binding, purpose: "card" }, payload.sealedCard);
+        if (sharing?.share && payload.sealedProfile) {
+          const profileBytes = await openWithShares(kDev, kSrv, { ...binding, purpose: "profile" }, payload.sealedProfile);
+          const profile = parseProfileRecord(profileBytes);
+          wipe(profileBytes);
+          const chosen = await sharing.share(sharing.asked, Object.freeze(profile));
+          if (chosen) sharedDetails = Object.fromEntries(Object.entries(chosen).filter(([field]) => (sharing.asked as readonly string[]).includes(field))) as SharedDetails;
+        }
       } finally {
         wipe(kDev);
       }
       const cardData = parseCardRecord(cardBytes);
       const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, Math.floor(Date.now() / 1000), cardData.pan);
       const payment = await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
-      return mandate ? { payment, mandate: await mandateJwe(certificate, key.privateKey, key.kid, mandate, cardData) } : { payment };
+      return {
+        payment,
+        ...(mandate ? { mandate: await mandateJwe(certificate, key.privateKey, key.kid, mandate, cardData) } : {}),
+        ...(sharedDetails ? { sharedDetails } : {}),
+      };
     } finally {
       wipe(kSrv);
       if (cardBytes) wipe(cardBytes);

@@ -96,7 +96,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       keyGenerator: (request) => request.merchantAuth?.keyId ?? request.ip,
       errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
     });
-    paymentRoutes(v1, system.database.db, system.payments, (tx, auth, payment, mandate) => system.authorizations.chargeMandate(tx, auth, payment, mandate));
+    paymentRoutes(v1, system.database.db, system.payments, (tx, auth, payment, mandate) => system.authorizations.chargeMandate(tx, auth, payment, mandate), system.sharedDetails);
     mandateMerchantRoutes(v1, system.mandates);
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);

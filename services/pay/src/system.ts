@@ -30,6 +30,7 @@ import { StatementSigner } from "./issuers/statement-signer.ts";
 import { VaultService } from "./vault/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
 import { MandateService } from "./mandates/service.ts";
+import { SharedDetailsService } from "./shared-details/service.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -53,6 +54,7 @@ export interface PaySystem {
   vault: VaultService;
   authorizations: AuthorizationService;
   mandates: MandateService;
+  sharedDetails: SharedDetailsService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -117,7 +119,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl);
     const mandates = new MandateService(db, keys, issuers, audit);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, log.child({ context: "authorizations" }));
+    const sharedDetails = new SharedDetailsService(db, keys);
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }));
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
@@ -151,6 +154,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       vault,
       authorizations,
       mandates,
+      sharedDetails,
       statementSigner,
       reconciler,
       deliveryWorker,

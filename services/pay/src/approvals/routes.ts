@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { approvalTermsSchema, mandateTermsSchema } from "@mpay/protocol";
+import { approvalTermsSchema, mandateTermsSchema, SHAREABLE_DETAILS, type ShareableDetail } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { ApprovalService } from "./service.ts";
@@ -28,6 +28,8 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
             terms: approvalTermsSchema,
             /** A card-on-file mandate the merchant asks for with this payment: shown beside the terms, signed for the issuer. */
             mandate: mandateTermsSchema.nullable(),
+            /** Personal details the merchant asks the payer to share for this payment. */
+            collect: z.array(z.enum(SHAREABLE_DETAILS)),
             expiresAt: z.string(),
           }),
           ...errors,
@@ -36,8 +38,8 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     },
     async (request) => {
       const payer = await payers.authenticate(request.headers.authorization);
-      const { challenge, terms, mandate } = await approvals.challenge(payer, request.params.id, request.body);
-      return { id: challenge.id, object: "approval_challenge" as const, terms, mandate, expiresAt: challenge.expiresAt.toISOString() };
+      const { challenge, terms, mandate, collect } = await approvals.challenge(payer, request.params.id, request.body);
+      return { id: challenge.id, object: "approval_challenge" as const, terms, mandate, collect: collect as ShareableDetail[], expiresAt: challenge.expiresAt.toISOString() };
     },
   );
 

@@ -60,7 +60,11 @@ export class ApprovalService {
     this.passkeys = verifier;
   }
 
-  async challenge(payer: PayerRow, paymentId: string, input: { deviceKey: string; cardId: string }): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms; mandate: MandateTerms | null }> {
+  async challenge(
+    payer: PayerRow,
+    paymentId: string,
+    input: { deviceKey: string; cardId: string },
+  ): Promise<{ challenge: ChallengeRow; terms: ApprovalTerms; mandate: MandateTerms | null; collect: string[] }> {
     const device = await this.devices.activeDevice(payer.id, input.deviceKey);
     if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
     const card = await this.vault.cardForApproval(payer, input.cardId, device);
@@ -107,7 +111,7 @@ export class ApprovalService {
       mandateTerms: mandate ? canonicalize(mandate) ?? null : null,
       expiresAt: new Date(exp * 1000),
     });
-    return { challenge, terms, mandate };
+    return { challenge, terms, mandate, collect: payment.collect ?? [] };
   }
 
   /**

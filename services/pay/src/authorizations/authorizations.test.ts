@@ -19,6 +19,8 @@ import { call, paymentBody } from "../testing/system.ts";
 const PIN = "258013";
 const CARDS = {
   approves: { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" },
+  // The issuer sends a card at most five codes a day: tests spread over its approving cards.
+  mastercard: { pan: "5111000000000021", expiry: "12/31", cvc: "932", phone: "+821055510002" },
   lowLimit: { pan: "4111000000000040", expiry: "12/31", cvc: "652", phone: "+821055510004" },
   lost: { pan: "4111000000000065", expiry: "12/31", cvc: "592", phone: "+821055510006" },
 };
@@ -38,14 +40,24 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     await rm(folder, { recursive: true, force: true });
   });
 
-  /** A payer with a bound phone, a PIN, and `card` enrolled on it. */
+  const PROFILE = {
+    name: "Kim Minji",
+    email: "minji@example.com",
+    phone: "+821012345678",
+    shippingAddresses: [
+      { label: "Home", recipient: "Kim Minji", line1: "12 Sejong-daero", city: "Seoul", postalCode: "04524", country: "KR" },
+      { label: "Office", recipient: "Kim Minji", line1: "7 Teheran-ro", city: "Seoul", postalCode: "06236", country: "KR" },
+    ],
+  };
+
+  /** A payer with a bound phone, a PIN, and `card` enrolled on it (with the personal record sealed beside it). */
   async function payerWithCard(card: (typeof CARDS)[keyof typeof CARDS]) {
     const session = await net.pay.system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: "Kim Minji", phoneNumber: null });
     const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() });
     const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
-    const pending = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
+    const pending = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc }, { profile: PROFILE });
     expect(pending).toMatchObject({ issuerId: "sampo", issuerName: "Sampo Card" });
     const enrolled = await pending.complete(await net.latestCode(card.phone));
     expect(enrolled).toMatchObject({ status: "active", last4: card.pan.slice(-4), issuerId: "sampo", recordVersion: 1 });
@@ -148,8 +160,36 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     expect(row!.sealed_token).not.toMatch(/rtk_/);
   });
 
+  it("shares with the merchant, for one payment, only the personal details it asked for and the payer chose", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.mastercard);
+    const created = await call<{ id: string }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 5000, collect: ["shipping", "name"] }));
+    let asked: readonly string[] = [];
+    await wallet.approvePayment(created.body.id, {
+      cardId,
+      pin: PIN,
+      confirm: async () => true,
+      // The payer picks the office address, and tries to add the e-mail the merchant did not ask for.
+      share: async (fields, profile) => ((asked = fields), { name: profile.name, shipping: profile.shippingAddresses![1], email: profile.email }),
+    });
+    expect([...asked].sort()).toEqual(["name", "shipping"]);
+    const read = await call<{ sharedDetails: unknown; collect: string[] }>(net.pay.app, "GET", `/v1/payments/${created.body.id}`, net.pay.merchant.secretKey);
+    expect(read.body.collect).toEqual(["shipping", "name"]);
+    expect(read.body.sharedDetails).toEqual({ name: "Kim Minji", shipping: PROFILE.shippingAddresses[1] });
+    // Nowhere else: not in the list, not in an event (webhook payload), not in the row in clear.
+    const list = await call(net.pay.app, "GET", "/v1/payments?limit=5", net.pay.merchant.secretKey);
+    expect(JSON.stringify(list.body)).not.toContain("Teheran");
+    const [row] = await queryRows<{ sealed_shared_details: string }>(net.pay.system.database.db, sql`select sealed_shared_details from payments where id = ${created.body.id}`);
+    expect(row!.sealed_shared_details).not.toContain("Teheran");
+    const events = await queryRows<{ text: string }>(net.pay.system.database.db, sql`select e::text as text from events e`);
+    expect(events.map((e) => e.text).join("\n")).not.toContain("Teheran");
+    // A payment that asked for nothing gets nothing, whatever a client sends.
+    const plain = await call<{ id: string }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 5000 }));
+    await wallet.approvePayment(plain.body.id, { cardId, pin: PIN, confirm: async () => true, share: async () => ({ name: "x" }) });
+    expect((await call<{ sharedDetails: unknown }>(net.pay.app, "GET", `/v1/payments/${plain.body.id}`, net.pay.merchant.secretKey)).body.sharedDetails).toBeNull();
+  });
+
   it("captures an automatic-capture payment at the issuer as soon as it is authorized", async () => {
-    const { wallet, cardId } = await payerWithCard(CARDS.approves);
+    const { wallet, cardId } = await payerWithCard(CARDS.mastercard);
     const paymentId = await newPayment(7000, "automatic");
     expect((await wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async () => true })).payment.status).toBe("captured");
     expect(await issuerBooks(paymentId)).toMatchObject({ status: "captured", amountCaptured: 7000 });

@@ -24,6 +24,8 @@ export function authorizationRoutes(app: FastifyInstance, payers: PayerService, 
           payment: z.string().max(16_384),
           /** The device-signed card-on-file mandate for the issuer, when the payment asked for one and the payer agreed. */
           mandate: z.string().max(16_384).optional(),
+          /** The personal details the payer chose to share with the merchant for this payment (only fields it asked for). */
+          sharedDetails: z.record(z.string(), z.unknown()).optional(),
         }),
         response: {
           200: z.object({ id: z.string(), object: z.literal("payment"), status: z.enum(PAYMENT_STATUSES), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() }),

@@ -13,6 +13,7 @@ import { JOSE_TYPES, mandateTermsSchema, newId, termsTimeProblem, type Authoriza
 import type { Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { MandateService } from "../mandates/service.ts";
+import type { SharedDetailsService } from "../shared-details/service.ts";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -35,11 +36,12 @@ export class AuthorizationService {
     private readonly issuers: IssuerService,
     private readonly signer: StatementSigner,
     private readonly mandates: MandateService,
+    private readonly sharedDetails: SharedDetailsService,
     private readonly log: Logger,
   ) {}
 
   /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
-  async authorize(payer: PayerRow, approvalId: string, input: { payment: string; mandate?: string | undefined }): Promise<PaymentRow> {
+  async authorize(payer: PayerRow, approvalId: string, input: { payment: string; mandate?: string | undefined; sharedDetails?: unknown }): Promise<PaymentRow> {
     checkJweHeader(input.payment, JOSE_TYPES.paymentEnvelope, "payment");
     if (input.mandate !== undefined) checkJweHeader(input.mandate, JOSE_TYPES.mandateEnvelope, "mandate");
     const { approval, challenge, terms, deviceKid } = await this.approvals.forAuthorization(payer, approvalId);
@@ -47,6 +49,7 @@ export class AuthorizationService {
     const nowSeconds = Math.floor(Date.now() / 1000);
     if (termsTimeProblem(terms, nowSeconds) !== null) throw new ApiError("approval_challenge_expired", "The approved terms expired before they reached the card issuer; start the payment again.");
     const payment = await this.payments.forApproval(approval.paymentId);
+    const shared = input.sharedDetails === undefined ? null : this.sharedDetails.check(payment, input.sharedDetails);
     const authentication: AuthorizationRequest extends infer R ? (R extends { authentication: infer A } ? A : never) : never =
       approval.method === "pin"
         ? {
@@ -91,6 +94,8 @@ export class AuthorizationService {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
     const decided = await this.#apply(op, challenge.cardId, answer);
+    // The details the payer shared go to the merchant only with a payment that went through.
+    if (shared && decided.status !== "declined") await this.sharedDetails.store(this.db, decided.id, shared);
     // The card-on-file mandate the payer consented to with this payment, once the payment itself went through.
     if (decided.status !== "declined" && input.mandate !== undefined && challenge.mandateTerms && challenge.cardId) {
       const mandate = await this.mandates.createFromApproval({

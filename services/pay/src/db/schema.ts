@@ -82,6 +82,10 @@ export const payments = pgTable(
     setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; expiresAt: number }>(),
     /** The mandate the payer gave with this payment, or the one this off-session payment charges. */
     mandateId: text("mandate_id"),
+    /** Personal details the merchant asks the payer to share for this payment (`name`, `email`, `phone`, `shipping`). */
+    collect: jsonb("collect").$type<string[]>(),
+    /** What the payer chose to share, opened on the device: sealed by the key provider (AAD = the payment id). */
+    sealedSharedDetails: text("sealed_shared_details"),
     approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true, mode: "date" }).notNull(),
     authorizationExpiresAt: timestamp("authorization_expires_at", { withTimezone: true, mode: "date" }),
     authorizedAt: timestamp("authorized_at", { withTimezone: true, mode: "date" }),

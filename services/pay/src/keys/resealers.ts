@@ -13,6 +13,7 @@ import { providerSecretAad } from "./provider-secrets.ts";
 import { sealedColumnResealer, type Resealer } from "./reseal.ts";
 import { cardShareResealer } from "../vault/resealer.ts";
 import { tokenAad } from "../mandates/aad.ts";
+import { sharedDetailsAad } from "../shared-details/service.ts";
 
 export const RESEALERS: readonly Resealer[] = [
   sealedColumnResealer({ table: "provider_secrets", key: ["name"], column: "sealed", purpose: "provider-secret", aad: (r) => providerSecretAad(r.name) }),
@@ -29,4 +30,5 @@ export const RESEALERS: readonly Resealer[] = [
   // The card vault's server shares: the KEK version is in their AAD, so they re-seal with their own resealer.
   cardShareResealer,
   sealedColumnResealer({ table: "recurring_mandates", key: ["id"], column: "sealed_token", purpose: "recurring-token", aad: (r) => tokenAad(r.id) }),
+  sealedColumnResealer({ table: "payments", key: ["id"], column: "sealed_shared_details", purpose: "payer-shared-details", aad: (r) => sharedDetailsAad(r.id) }),
 ];

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { CAPTURE_METHODS, PAYMENT_STATUSES } from "@mpay/protocol";
+import { CAPTURE_METHODS, PAYMENT_STATUSES, SHAREABLE_DETAILS } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { PaymentRow } from "./store.ts";
+import type { SharedDetailsService } from "../shared-details/service.ts";
 import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
 import type { PaymentService } from "./service.ts";
 import { paymentSchema } from "./view.ts";
@@ -22,6 +23,7 @@ const createBody = z.strictObject({
     .optional()
     .describe("Ask the payer for a card-on-file mandate with this payment: a cap per charge and an expiry (ISO 8601)"),
   mandate: z.string().regex(/^rmd_[0-9A-Z]{26}$/).optional().describe("Charge this card-on-file mandate now, off-session (no payer present); the card's issuer decides"),
+  collect: z.array(z.enum(SHAREABLE_DETAILS)).max(SHAREABLE_DETAILS.length).optional().describe("Personal details to ask the payer to share for this payment; they see what you ask and choose"),
 });
 
 // Fastify hands a missing body over as null, so bodies that may be left out are nullish.
@@ -36,7 +38,7 @@ export type MandateCharge = (tx: Executor, auth: MerchantAuth, payment: PaymentR
  * Merchant routes for payments. None moves a payment out of requires_approval on the merchant's word alone: only
  * the payer's device does, or the issuer deciding a charge of a mandate the payer's device signed.
  */
-export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentService, chargeMandate: MandateCharge): void {
+export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentService, chargeMandate: MandateCharge, shared: SharedDetailsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post("/v1/payments", { schema: { tags: ["payments"], body: createBody, response: { 200: paymentSchema, ...errors } } }, (request, reply) =>
@@ -49,9 +51,11 @@ export function paymentRoutes(app: FastifyInstance, db: Db, payments: PaymentSer
     })),
   );
 
-  r.get("/v1/payments/:id", { schema: { tags: ["payments"], params: idParam, response: { 200: paymentSchema, ...errors } } }, async (request) =>
-    payments.view(await payments.retrieve(merchantOf(request), request.params.id)),
-  );
+  r.get("/v1/payments/:id", { schema: { tags: ["payments"], params: idParam, response: { 200: paymentSchema, ...errors } } }, async (request) => {
+    const payment = await payments.retrieve(merchantOf(request), request.params.id);
+    // The payer's shared details appear here only: never in lists, events or webhooks.
+    return { ...payments.view(payment), sharedDetails: await shared.open(payment) };
+  });
 
   r.get(
     "/v1/payments",

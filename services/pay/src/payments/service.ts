@@ -4,7 +4,7 @@
  * Merchant-facing operations take the authenticated merchant; `recordIssuerDecision` is the only way out of
  * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
  */
-import { newId, type CaptureMethod, type PaymentStatus } from "@mpay/protocol";
+import { newId, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
@@ -37,6 +37,8 @@ export interface CreatePaymentInput {
   setupFutureUsage?: { maxAmount: unknown; expiresAt: string } | undefined;
   /** Charge this card-on-file mandate off-session (no payer present). */
   mandate?: string | undefined;
+  /** Personal details to ask the payer to share for this payment. */
+  collect?: ShareableDetail[] | undefined;
 }
 
 /** A mandate may be asked for at most this far ahead (the issuer caps tokens at five years too). */
@@ -77,6 +79,7 @@ export class PaymentService {
     const origins = auth.merchant.allowedOrigins;
     const offSession = input.mandate !== undefined;
     if (offSession && input.setupFutureUsage !== undefined) throw new ApiError("parameter_invalid", "A mandate charge cannot ask for another mandate.", "setupFutureUsage");
+    if (offSession && input.collect !== undefined) throw new ApiError("parameter_invalid", "No payer is present to share details in a mandate charge.", "collect");
     const url = (value: string | undefined, param: "returnUrl" | "cancelUrl") => {
       if (value === undefined) {
         if (offSession) return "";
@@ -102,6 +105,7 @@ export class PaymentService {
       cancelUrl,
       setupFutureUsage,
       mandateId: input.mandate ?? null,
+      collect: input.collect && input.collect.length > 0 ? [...new Set(input.collect)] : null,
       approvalExpiresAt: new Date(now + this.settings.approvalTtlSeconds * 1000),
     });
   }

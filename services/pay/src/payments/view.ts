@@ -1,6 +1,6 @@
 /** The payment as the merchant API shows it (camelCase, ISO timestamps, amounts in minor units). */
 import { z } from "zod";
-import { CAPTURE_METHODS, PAYMENT_STATUSES } from "@mpay/protocol";
+import { CAPTURE_METHODS, PAYMENT_STATUSES, SHAREABLE_DETAILS, sharedDetailsSchema } from "@mpay/protocol";
 import type { PaymentRow } from "./store.ts";
 
 export const paymentSchema = z.object({
@@ -24,6 +24,10 @@ export const paymentSchema = z.object({
   setupFutureUsage: z.object({ maxAmount: z.number().int(), expiresAt: z.string() }).nullable(),
   /** The mandate the payer gave with this payment, or the one this off-session payment charged. */
   mandate: z.string().nullable(),
+  /** Personal details asked of the payer for this payment. */
+  collect: z.array(z.enum(SHAREABLE_DETAILS)),
+  /** What the payer chose to share (only in `GET /v1/payments/:id`). */
+  sharedDetails: sharedDetailsSchema.nullable().optional(),
   createdAt: z.string(),
   approvalExpiresAt: z.string(),
   authorizationExpiresAt: z.string().nullable(),
@@ -56,6 +60,7 @@ export function paymentView(row: PaymentRow, checkoutBaseUrl: string): PaymentVi
     declineCode: row.declineCode,
     setupFutureUsage: row.setupFutureUsage ? { maxAmount: row.setupFutureUsage.maxAmount, expiresAt: new Date(row.setupFutureUsage.expiresAt * 1000).toISOString() } : null,
     mandate: row.mandateId,
+    collect: (row.collect ?? []) as PaymentView["collect"],
     createdAt: row.createdAt.toISOString(),
     approvalExpiresAt: row.approvalExpiresAt.toISOString(),
     authorizationExpiresAt: iso(row.authorizationExpiresAt),
