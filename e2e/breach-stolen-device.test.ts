@@ -9,6 +9,8 @@
  *   every one is refused; with the payer's session (the messenger signed in on the stolen phone) but no PIN and no
  *   passkey, no answer holds K_srv or a sealed record — searched in clear, and inside any release the server
  *   encrypted to the thief's own one-time keys, which he opens.
+ * One (b) drill is an expected failure: it found that the stolen device key alone adds a passkey of the thief's,
+ * which the server then accepts to release the card (see the comment above that test).
  */
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
