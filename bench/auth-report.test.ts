@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { AuthLoadResult } from "./auth-loadgen.ts";
-import { bestRate, mergeResults, phaseReport } from "./auth-report.ts";
+import { phaseReport } from "./auth-report.ts";
 import type { CpuUsage } from "./cpu-usage.ts";
+import type { WalletLoadResult } from "./wallet-load.ts";
 
-const result = (overrides: Partial<AuthLoadResult>): AuthLoadResult => ({
+const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({
   ops: 0,
   failedOps: 0,
   elapsedSeconds: 0,
   opMs: [],
   walletMs: [],
   requestMs: {},
+  deviceMs: {},
   statuses: {},
   non2xx: 0,
   errorSamples: [],
@@ -20,6 +21,7 @@ const result = (overrides: Partial<AuthLoadResult>): AuthLoadResult => ({
 
 const cpu = (serversSeconds: number): CpuUsage => ({
   serversSeconds,
+  issuerSeconds: 0,
   postgresSeconds: 1,
   loadgenSeconds: 1,
   benchSeconds: 0,
@@ -27,23 +29,6 @@ const cpu = (serversSeconds: number): CpuUsage => ({
   otherSeconds: 0,
   stealSeconds: 0,
   machineBusyShare: 1,
-});
-
-describe("mergeResults", () => {
-  it("adds counts, pools latencies, keeps the longest run and only the seconds every generator completed", () => {
-    const a = result({ ops: 3, elapsedSeconds: 2.1, opMs: [1, 2, 3], requestMs: { "login-start": [1] }, statuses: { "login-start": { "200": 3 } }, perSecond: [1, 2] });
-    const b = result({ ops: 2, elapsedSeconds: 2.4, opMs: [4, 5], requestMs: { "login-start": [2], approve: [9] }, statuses: { "login-start": { "200": 2, "409": 1 } }, non2xx: 1, exhausted: true, perSecond: [2] });
-    const m = mergeResults([a, b]);
-    expect(m).toMatchObject({ ops: 5, elapsedSeconds: 2.4, non2xx: 1, exhausted: true, perSecond: [3] });
-    expect(m.opMs).toEqual([1, 2, 3, 4, 5]);
-    expect(m.requestMs).toEqual({ "login-start": [1, 2], approve: [9] });
-    expect(m.statuses).toEqual({ "login-start": { "200": 5, "409": 1 } });
-  });
-
-  it("takes the best whole second, or the average when it is higher", () => {
-    expect(bestRate(result({ ops: 30, elapsedSeconds: 3, perSecond: [8, 12, 10] }))).toBe(12);
-    expect(bestRate(result({ ops: 30, elapsedSeconds: 0.5 }))).toBe(60);
-  });
 });
 
 describe("phaseReport", () => {

@@ -1,59 +1,21 @@
 /**
- * The report of `npm run bench -- auth`: the load generators' results merged into one per phase, read against
- * the raw cost of the primitives (bench/primitives.ts), and printed for a human or as JSON.
+ * The report of `npm run bench -- auth`: the load generators' merged results (bench/wallet-load.ts) of each phase,
+ * read against the raw cost of the primitives (bench/primitives.ts), and printed for a human or as JSON.
  */
 import type { PinKeyStretching } from "@mpay/wallet";
-import type { AuthLoadResult, AuthMode, ErrorSample } from "./auth-loadgen.ts";
+import type { AuthMode } from "./auth-loadgen.ts";
 import type { RequestKind } from "./auth-wallet.ts";
 import type { CpuUsage } from "./cpu-usage.ts";
 import type { PrimitiveCosts } from "./primitives.ts";
 import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
+import type { ErrorSample, WalletLoadResult } from "./wallet-load.ts";
 
-/** Several load generators' results of one run as one: counts added, latencies pooled, seconds aligned. */
-export function mergeResults(results: AuthLoadResult[]): AuthLoadResult {
-  const merged: AuthLoadResult = {
-    ops: 0,
-    failedOps: 0,
-    elapsedSeconds: 0,
-    opMs: [],
-    walletMs: [],
-    requestMs: {},
-    statuses: {},
-    non2xx: 0,
-    errorSamples: [],
-    exhausted: false,
-    perSecond: [],
-  };
-  for (const r of results) {
-    merged.ops += r.ops;
-    merged.failedOps += r.failedOps;
-    merged.elapsedSeconds = Math.max(merged.elapsedSeconds, r.elapsedSeconds);
-    merged.opMs = merged.opMs.concat(r.opMs);
-    merged.walletMs = merged.walletMs.concat(r.walletMs);
-    for (const [kind, ms] of Object.entries(r.requestMs) as Array<[RequestKind, number[]]>) merged.requestMs[kind] = (merged.requestMs[kind] ?? []).concat(ms);
-    for (const [kind, counts] of Object.entries(r.statuses) as Array<[RequestKind, Record<string, number>]>) {
-      const into = (merged.statuses[kind] ??= {});
-      for (const [status, n] of Object.entries(counts)) into[status] = (into[status] ?? 0) + n;
-    }
-    merged.non2xx += r.non2xx;
-    merged.errorSamples.push(...r.errorSamples.slice(0, Math.max(0, 10 - merged.errorSamples.length)));
-    merged.exhausted ||= r.exhausted;
-  }
-  // Generators start within milliseconds of each other: second i of each is second i of the run. Only the seconds
-  // every generator completed are kept.
-  const seconds = Math.min(...results.map((r) => r.perSecond.length));
-  merged.perSecond = Array.from({ length: results.length ? seconds : 0 }, (_, i) => results.reduce((sum, r) => sum + (r.perSecond[i] ?? 0), 0));
-  return merged;
-}
-
-/** The best whole second of a run, or its average if it had none; operations per second. */
-export function bestRate(r: AuthLoadResult): number {
-  return Math.max(r.elapsedSeconds > 0 ? r.ops / r.elapsedSeconds : 0, ...r.perSecond);
-}
+/** A timed phase: the `auth` scenario's logins and approvals, the `pay` scenario's payments. */
+export type PhaseMode = AuthMode | "payments";
 
 export interface PhaseReport {
-  mode: AuthMode;
+  mode: PhaseMode;
   /** Completed operations per second over the timed run. */
   rate: number;
   ops: number;
@@ -61,13 +23,13 @@ export interface PhaseReport {
   elapsedSeconds: number;
   perSecond: number[];
   latencyMs: { op: Summary; wallet: Summary; requests: Partial<Record<RequestKind, Summary>> };
-  statuses: AuthLoadResult["statuses"];
+  statuses: WalletLoadResult["statuses"];
   non2xx: number;
   /** Failed answers in this phase's warm-up and in runs repeated because the payments ran out. */
   warmupNon2xx: number;
   errorSamples: ErrorSample[];
   exhausted: boolean;
-  cpu: CpuUsage & { perOpMs: { servers: number; postgres: number; loadgens: number } };
+  cpu: CpuUsage & { perOpMs: { servers: number; issuer: number; postgres: number; loadgens: number } };
   /**
    * How busy each pay-server process was: its CPU time over the run's length (1 = one core all the time). Near 1,
    * the process's one event loop is what limits the rate, whatever the machine has left.
@@ -75,13 +37,13 @@ export interface PhaseReport {
   serverCoreShare: number;
   /** Per pay-server process, the share of the run its event loop was busy (not waiting for I/O). */
   eventLoopBusy: number[];
-  /** The pay server's cryptography per operation, from the primitives (µs of one core). */
+  /** The servers' cryptography per operation (the pay server's, and the issuer host's if any), from the primitives (µs of one core). */
   cryptoMicroseconds: number;
   /** The rate if every core of the machine did nothing but that cryptography. */
   cryptoCeiling: number;
   /** rate ÷ cryptoCeiling. */
   ratio: number;
-  /** The share of the pay servers' CPU time that the cryptography accounts for. */
+  /** The share of the servers' CPU time (pay servers and issuer host) that the cryptography accounts for. */
   cryptoShareOfServerCpu: number;
   sqlTrace: (TraceSnapshot & { perOp: number }) | null;
 }
@@ -117,8 +79,8 @@ export interface AuthReport {
 }
 
 export interface PhaseInput {
-  mode: AuthMode;
-  result: AuthLoadResult;
+  mode: PhaseMode;
+  result: WalletLoadResult;
   warmupNon2xx: number;
   cpu: CpuUsage;
   eventLoops: number[];
@@ -147,22 +109,22 @@ export function phaseReport({ mode, result, warmupNon2xx, cpu, eventLoops, cpus,
     warmupNon2xx,
     errorSamples: result.errorSamples,
     exhausted: result.exhausted,
-    cpu: { ...cpu, perOpMs: { servers: perOp(cpu.serversSeconds), postgres: perOp(cpu.postgresSeconds), loadgens: perOp(cpu.loadgenSeconds) } },
+    cpu: { ...cpu, perOpMs: { servers: perOp(cpu.serversSeconds), issuer: perOp(cpu.issuerSeconds), postgres: perOp(cpu.postgresSeconds), loadgens: perOp(cpu.loadgenSeconds) } },
     eventLoopBusy: eventLoops,
     serverCoreShare: result.elapsedSeconds > 0 ? cpu.serversSeconds / (result.elapsedSeconds * processes) : 0,
     cryptoMicroseconds,
     cryptoCeiling,
     ratio: rate / cryptoCeiling,
-    cryptoShareOfServerCpu: cpu.serversSeconds > 0 ? (result.ops * cryptoMicroseconds) / 1e6 / cpu.serversSeconds : 0,
+    cryptoShareOfServerCpu: cpu.serversSeconds + cpu.issuerSeconds > 0 ? (result.ops * cryptoMicroseconds) / 1e6 / (cpu.serversSeconds + cpu.issuerSeconds) : 0,
     sqlTrace: sqlTrace ? { ...sqlTrace, perOp: result.ops ? sqlTrace.roundTrips / result.ops : 0 } : null,
   };
 }
 
-const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "–");
-const int = (v: number) => Math.round(v).toLocaleString("en-US").replaceAll(",", " ");
-const us = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} µs`;
+export const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "–");
+export const int = (v: number) => Math.round(v).toLocaleString("en-US").replaceAll(",", " ");
+export const us = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} µs`;
 
-function stretchingText(k: PinKeyStretching): string {
+export function stretchingText(k: PinKeyStretching): string {
   if (typeof k === "string") return k;
   const c = k["argon2id-custom"];
   return `Argon2id t=${c.iterations}, m=${c.memory} KiB, p=${c.parallelism}`;
@@ -204,6 +166,15 @@ function formatPhase(r: PhaseReport, cpus: number, opaqueLogin: number): string[
   return lines;
 }
 
+/** The primitives' lines of a report: ECDSA verify and the OPAQUE server's login, per core. */
+export function formatPrimitives(p: PrimitiveCosts): string[] {
+  return [
+    `  primitives       one core (CPU time of one thread of the bench process, ${p.secondsEach} s each, nothing else running):`,
+    `    ECDSA P-256    verify: node:crypto ${int(p.ecdsaVerifyNode.perCoreSecond)}/s (${us(p.ecdsaVerifyNode.cpuMicroseconds)}) · jose compactVerify ${int(p.ecdsaVerifyJose.perCoreSecond)}/s (${us(p.ecdsaVerifyJose.cpuMicroseconds)})`,
+    `    OPAQUE server  login: ${int(p.opaqueLogin.perCoreSecond)}/s (${us(p.opaqueLogin.cpuMicroseconds)}) = startLogin ${us(p.opaqueStartLogin.cpuMicroseconds)} + finishLogin ${us(p.opaqueFinishLogin.cpuMicroseconds)}`,
+  ];
+}
+
 export function formatAuthReport(r: AuthReport): string {
   const p = r.primitives;
   const c = r.checks;
@@ -212,9 +183,7 @@ export function formatAuthReport(r: AuthReport): string {
     `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
     `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers · ${r.seconds} s timed per phase (after ${r.warmupSeconds} s warm-up)`,
     `  wallets          OPAQUE client key stretching ${stretchingText(r.keyStretching)} (runs on the phone; the server's work does not depend on it)`,
-    `  primitives       one core (CPU time of one thread of the bench process, ${p.secondsEach} s each, nothing else running):`,
-    `    ECDSA P-256    verify: node:crypto ${int(p.ecdsaVerifyNode.perCoreSecond)}/s (${us(p.ecdsaVerifyNode.cpuMicroseconds)}) · jose compactVerify ${int(p.ecdsaVerifyJose.perCoreSecond)}/s (${us(p.ecdsaVerifyJose.cpuMicroseconds)})`,
-    `    OPAQUE server  login: ${int(p.opaqueLogin.perCoreSecond)}/s (${us(p.opaqueLogin.cpuMicroseconds)}) = startLogin ${us(p.opaqueStartLogin.cpuMicroseconds)} + finishLogin ${us(p.opaqueFinishLogin.cpuMicroseconds)}`,
+    ...formatPrimitives(p),
     ...formatPhase(r.logins, r.cpus, p.opaqueLogin.cpuMicroseconds),
     ...formatPhase(r.approvals, r.cpus, p.opaqueLogin.cpuMicroseconds),
     `  checks           ${c.approvalsInDatabase} approvals in the database, ${c.approvalsAnswered} answered 200${c.approvalsInDatabase === c.approvalsAnswered ? "" : ": MISMATCH"} · ${c.paymentsMovedOn} payments left requires_approval · PINs: ${c.pinsWithTriesCounted} with tries counted, ${c.pinsLocked} locked · ${c.loginsOutstanding} logins outstanding`,

@@ -32,7 +32,7 @@ describe("the auth benchmark's synthetic wallet [pglite]", () => {
       id: newId("card"), payerId: session.payerId, deviceId: device!.id, issuerId: "sampo", cardRef: "cr_bench", brand: "visa", last4: "0016", expiryMonth: "2031-12", status: "awaiting_records",
     });
     await storeCard(pool, wallet, { payerId: session.payerId, cardId: card.id, deviceId: device!.id });
-    expect(wallet.cardId).toBe(card.id);
+    expect(wallet.card?.cardId).toBe(card.id);
     const failures: string[] = [];
     const seen: string[] = [];
     const log: RequestLog = (kind, status, _ms, body) => {

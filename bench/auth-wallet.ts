@@ -1,7 +1,9 @@
 /**
- * The synthetic payers' wallet of the `auth` benchmark: what a payer's device sends to the pay server, over real
- * HTTP, made with the wallet SDK's own code (its P-256 device key and signatures, the PIN's OPAQUE client, the
- * PIN challenge MAC), as services/pay/src/testing/payer-device.ts does through Fastify's inject.
+ * The synthetic payers' wallet of the `auth` and `pay` benchmarks: what a payer's device sends to the pay server,
+ * over real HTTP, made with the wallet SDK's own code (its P-256 device key and signatures, the PIN's OPAQUE client,
+ * the PIN challenge MAC, the card's sealing), as services/pay/src/testing/payer-device.ts does through Fastify's
+ * inject. What the `pay` scenario adds after the approval (opening the release, the issuer's JWE, authorization)
+ * is in bench/pay-wallet.ts.
  *
  * One difference, on purpose: OPAQUE's client-side key stretching (Argon2id inside `finishPinRegistration` and
  * `finishPinLogin`) runs with the smallest setting the library accepts. It runs on the payer's phone, not on the
@@ -12,6 +14,7 @@ import { generateKeyPair } from "jose";
 import {
   deviceKeyId,
   exportDevicePublicJwk,
+  type DevicePublicJwk,
   finishPinLogin,
   finishPinRegistration,
   pinChallengeMac,
@@ -21,6 +24,7 @@ import {
   startPinLogin,
   startPinRegistration,
   wipe,
+  type CardDetails,
   type PinKeyStretching,
 } from "@mpay/wallet";
 import type { ApprovalTerms } from "@mpay/protocol";
@@ -31,8 +35,8 @@ import { performance } from "node:perf_hooks";
 export const BENCH_KEY_STRETCHING: PinKeyStretching = { "argon2id-custom": { iterations: 1, memory: 8, parallelism: 1 } };
 /** Every synthetic payer's PIN (only OPAQUE messages made from it reach the server). */
 const PIN = "481516";
-/** The card each synthetic payer holds (made on its device, as the wallet makes one after enrollment). */
-const BENCH_CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806" };
+/** The card each synthetic payer of `auth` holds (made on its device, as the wallet makes one after enrollment). */
+const BENCH_CARD: CardDetails = { pan: "4111000000000016", expiry: "12/31", cvc: "806" };
 
 /** A payer signed in by the bench process (its session token) whose device this wallet is. */
 export interface BenchPayer {
@@ -45,8 +49,20 @@ export interface Wallet {
   authorization: string;
   kid: string;
   privateKey: CryptoKey;
+  publicJwk: DevicePublicJwk;
   /** The vault card on this device, once `storeCard` ran. */
-  cardId?: string;
+  card?: WalletCard;
+}
+
+/**
+ * A card as this device keeps it: which vault row, and the device's share of the card's key (K_dev). A phone keeps
+ * K_dev wrapped in its key store and unwraps a copy per payment; the synthetic wallet keeps it in memory.
+ */
+export interface WalletCard {
+  cardId: string;
+  deviceId: string;
+  recordVersion: number;
+  kDev: Uint8Array;
 }
 
 /** A card row the bench made in the vault for a payer's device (the issuer's enrollment is not what is measured). */
@@ -56,14 +72,34 @@ export interface BenchCard {
   deviceId: string;
 }
 
-/** The requests of a login and an approval, as the report names them. */
-export type RequestKind = "login-start" | "login-finish" | "challenge" | "approve";
+/** The requests of a login, an approval and a payment, as the reports name them. */
+export type RequestKind = "login-start" | "login-finish" | "challenge" | "approve" | "authorize";
+
+/**
+ * The wallet's own work between requests (it runs on the phone): signing the terms and starting the OPAQUE login;
+ * OPAQUE's finish, the challenge MAC and the one-time release key; opening the release and building the issuer's
+ * JWE (bench/pay-wallet.ts).
+ */
+export type DeviceStep = "device-prepare" | "device-opaque-finish" | "device-jwe";
 
 /**
  * Where a wallet's requests are reported: each answer's kind, status ("error" for a transport failure), time and,
  * when it failed, its body. Returns whether the answer was a 2xx.
  */
 export type RequestLog = (kind: RequestKind, status: number | "error", ms: number, failedBody: string) => boolean;
+
+/** Where the wallet's own work is reported, step by step (a step may be reported more than once per operation). */
+export type DeviceLog = (step: DeviceStep, ms: number) => void;
+
+/** Runs device-side work and reports its time under `step`. */
+export async function onDevice<T>(device: DeviceLog | undefined, step: DeviceStep, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    device?.(step, performance.now() - t0);
+  }
+}
 
 /** POSTs JSON and reads the whole answer (so the connection can be reused); throws nothing. */
 async function post(pool: Pool, path: string, authorization: string, body: unknown): Promise<{ status: number | "error"; text: string; ms: number }> {
@@ -78,10 +114,17 @@ async function post(pool: Pool, path: string, authorization: string, body: unkno
 }
 
 /** A request whose failure ends the flow: logs it, and returns the parsed answer only on a 2xx. */
-async function step<T>(pool: Pool, log: RequestLog, kind: RequestKind, path: string, authorization: string, body: unknown): Promise<T | null> {
+export async function step<T>(pool: Pool, log: RequestLog, kind: RequestKind, path: string, authorization: string, body: unknown): Promise<T | null> {
   const answer = await post(pool, path, authorization, body);
   const ok = log(kind, answer.status, answer.ms, answer.text);
   return ok ? (JSON.parse(answer.text) as T) : null;
+}
+
+/** A setup request (not timed) that must succeed: answers the parsed body, or throws with the answer. */
+export async function setupPost<T>(pool: Pool, path: string, authorization: string, body: unknown): Promise<T> {
+  const answer = await post(pool, path, authorization, body);
+  if (answer.status !== 200 && answer.status !== 201) throw new Error(`setup: POST ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return JSON.parse(answer.text) as T;
 }
 
 /** Makes the device key, binds it as the payer's first device and sets the PIN, through the HTTP routes. */
@@ -90,52 +133,56 @@ export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
   const publicKeyJwk = await exportDevicePublicJwk(publicKey);
   const kid = await deviceKeyId(publicKeyJwk);
-  const must = async (path: string, body: unknown): Promise<string> => {
-    const answer = await post(pool, path, authorization, body);
-    if (answer.status !== 200) throw new Error(`setup: POST ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-    return answer.text;
-  };
+  const must = <T>(path: string, body: unknown) => setupPost<T>(pool, path, authorization, body);
   await must("/v1/payer/devices", { publicKeyJwk, name: "Bench phone" });
   const registration = await startPinRegistration(PIN, { keyStretching: BENCH_KEY_STRETCHING });
-  const { registrationResponse } = JSON.parse(await must("/v1/payer/pin/registration", { registrationRequest: registration.registrationRequest })) as { registrationResponse: string };
+  const { registrationResponse } = await must<{ registrationResponse: string }>("/v1/payer/pin/registration", { registrationRequest: registration.registrationRequest });
   const { registrationRecord } = await finishPinRegistration(registration.state, registrationResponse);
   const deviceSignature = await signStatement(privateKey, kid, { purpose: "set-pin", payerId: payer.payerId });
   await must("/v1/payer/pin", { registrationRecord, deviceSignature });
-  return { payerId: payer.payerId, authorization, kid, privateKey };
+  return { payerId: payer.payerId, authorization, kid, privateKey, publicJwk: publicKeyJwk };
 }
 
-/** Seals the card's records on the device and uploads them with K_srv, signed by the device (setup, not timed). */
-export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard): Promise<void> {
-  const sealed = await sealNewCard({ cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: 1 }, BENCH_CARD, undefined);
-  wipe(sealed.kDev);
-  const answer = await post(pool, `/v1/payer/cards/${card.cardId}/records`, wallet.authorization, {
-    sealedCard: sealed.sealedCard,
-    recordVersion: 1,
-    kSrv: sealed.kSrv,
-    deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "store-card-records", payerId: card.payerId, cardId: card.cardId, recordVersion: "1" }),
-  });
-  if (answer.status !== 200) throw new Error(`setup: storing a card answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-  wallet.cardId = card.cardId;
+/**
+ * Seals the card's records on the device and uploads them with K_srv, signed by the device (setup, not timed); the
+ * wallet keeps K_dev, as a phone does.
+ */
+export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard, details: CardDetails = BENCH_CARD): Promise<void> {
+  const recordVersion = 1;
+  const sealed = await sealNewCard({ cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: recordVersion }, details, undefined);
+  try {
+    await setupPost(pool, `/v1/payer/cards/${card.cardId}/records`, wallet.authorization, {
+      sealedCard: sealed.sealedCard,
+      recordVersion,
+      kSrv: sealed.kSrv,
+      deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "store-card-records", payerId: card.payerId, cardId: card.cardId, recordVersion: String(recordVersion) }),
+    });
+  } catch (error) {
+    wipe(sealed.kDev);
+    throw error;
+  }
+  if (wallet.card) wipe(wallet.card.kDev);
+  wallet.card = { cardId: card.cardId, deviceId: card.deviceId, recordVersion, kDev: sealed.kDev };
 }
 
 /**
  * A PIN login for `purpose` up to the client's finish: the start (the server counts a try), then OPAQUE's client
  * finish. Returns what the server's finish needs, or null when the start failed.
  */
-async function pinLogin(pool: Pool, wallet: Wallet, purpose: string, log: RequestLog): Promise<{ loginId: string; finishLoginRequest: string; sessionKey: Uint8Array } | null> {
-  const start = await startPinLogin(PIN, { keyStretching: BENCH_KEY_STRETCHING });
+async function pinLogin(pool: Pool, wallet: Wallet, purpose: string, log: RequestLog, device?: DeviceLog): Promise<{ loginId: string; finishLoginRequest: string; sessionKey: Uint8Array } | null> {
+  const start = await onDevice(device, "device-prepare", () => startPinLogin(PIN, { keyStretching: BENCH_KEY_STRETCHING }));
   const answer = await step<{ loginId: string; loginResponse: string }>(pool, log, "login-start", "/v1/payer/pin/login", wallet.authorization, {
     startLoginRequest: start.startLoginRequest,
     purpose,
   });
   if (!answer) return null;
-  const finish = await finishPinLogin(start.state, answer.loginResponse);
+  const finish = await onDevice(device, "device-opaque-finish", () => finishPinLogin(start.state, answer.loginResponse));
   return { loginId: answer.loginId, finishLoginRequest: finish.finishLoginRequest, sessionKey: finish.sessionKey };
 }
 
 /** One `pin-check` login: start → client finish → `POST /v1/payer/pin/login/finish`. True when it verified. */
-export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog): Promise<boolean> {
-  const login = await pinLogin(pool, wallet, "pin-check", log);
+export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog, device?: DeviceLog): Promise<boolean> {
+  const login = await pinLogin(pool, wallet, "pin-check", log, device);
   if (!login) return false;
   wipe(login.sessionKey);
   const verified = await step<{ verified: boolean }>(pool, log, "login-finish", "/v1/payer/pin/login/finish", wallet.authorization, {
@@ -145,33 +192,53 @@ export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog): Pro
   return verified?.verified === true;
 }
 
+/** An approval the server recorded, with the card released to this payment's one-time key. */
+export interface ReleasedApproval {
+  approvalId: string;
+  paymentId: string;
+  terms: ApprovalTerms;
+  /** The card's release (a JWE to `releaseKey`): K_srv and the sealed card record. */
+  release: string;
+  /** The one-time private key made for this payment (non-extractable). */
+  releaseKey: CryptoKey;
+}
+
 /**
  * One approval of `paymentId` with the PIN: challenge → sign the terms → PIN login for `approval:<challenge>` →
- * MAC of the challenge under the session key → approve with a one-time key, which the card is released to. True
- * when the server recorded it. (What follows on a real device — opening the release and the issuer's
- * authorization — is the `pay` scenario's.)
+ * MAC of the challenge under the session key → approve with a one-time key, which the card is released to.
+ * Returns the approval, or null when a request failed. (What follows on a real device — opening the release and
+ * the issuer's authorization — is bench/pay-wallet.ts.)
  */
-export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog): Promise<boolean> {
+export async function approveAndRelease(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog, device?: DeviceLog): Promise<ReleasedApproval | null> {
   const challenge = await step<{ id: string; terms: ApprovalTerms }>(pool, log, "challenge", `/v1/payer/payments/${paymentId}/approval-challenges`, wallet.authorization, {
     deviceKey: wallet.kid,
-    cardId: wallet.cardId,
+    cardId: wallet.card?.cardId,
   });
-  if (!challenge) return false;
-  const deviceSignature = await signTerms(wallet.privateKey, wallet.kid, challenge.terms);
-  const login = await pinLogin(pool, wallet, `approval:${challenge.id}`, log);
-  if (!login) return false;
-  let challengeMac: string;
-  try {
-    challengeMac = await pinChallengeMac(login.sessionKey, challenge.id, challenge.terms);
-  } finally {
-    wipe(login.sessionKey);
-  }
-  const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
-  const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
-  const approval = await step<{ paymentId: string }>(pool, log, "approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, wallet.authorization, {
+  if (!challenge) return null;
+  const deviceSignature = await onDevice(device, "device-prepare", () => signTerms(wallet.privateKey, wallet.kid, challenge.terms));
+  const login = await pinLogin(pool, wallet, `approval:${challenge.id}`, log, device);
+  if (!login) return null;
+  const { challengeMac, releaseKey, releaseJwk } = await onDevice(device, "device-opaque-finish", async () => {
+    let mac: string;
+    try {
+      mac = await pinChallengeMac(login.sessionKey, challenge.id, challenge.terms);
+    } finally {
+      wipe(login.sessionKey);
+    }
+    const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
+    return { challengeMac: mac, releaseKey: oneTime.privateKey, releaseJwk: { kty, crv, x, y } };
+  });
+  const approval = await step<{ id: string; paymentId: string; release: string }>(pool, log, "approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, wallet.authorization, {
     deviceSignature,
     verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finishLoginRequest, challengeMac },
-    releaseKey: { kty, crv, x, y },
+    releaseKey: releaseJwk,
   });
-  return approval?.paymentId === paymentId;
+  if (!approval) return null;
+  return { approvalId: approval.id, paymentId: approval.paymentId, terms: challenge.terms, release: approval.release, releaseKey };
+}
+
+/** An approval of `paymentId` with the PIN, up to the release (the `auth` scenario). True when the server recorded it. */
+export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog, device?: DeviceLog): Promise<boolean> {
+  return (await approveAndRelease(pool, wallet, paymentId, log, device))?.paymentId === paymentId;
 }

@@ -1,7 +1,8 @@
 /**
  * CPU time spent during a run, by component, read from Linux's /proc (elsewhere: not measured). Tells where the
- * machine's cores went: the pay servers, PostgreSQL (the benchmark's backends and the server's background
- * processes: WAL writer, checkpointer, …), the load generator, and everything else on the machine.
+ * machine's cores went: the pay servers, the issuer host (`pay`), PostgreSQL (the benchmark's backends and the
+ * server's background processes: WAL writer, checkpointer, …), the load generator, and everything else on the
+ * machine.
  */
 import { readdir, readFile } from "node:fs/promises";
 
@@ -58,6 +59,7 @@ async function machineTicks(): Promise<{ busy: number; irq: number; steal: numbe
 
 export interface CpuSnapshot {
   servers: number;
+  issuer: number;
   /** Ticks of each PostgreSQL process by pid. */
   postgres: Map<number, number>;
   loadgen: number;
@@ -71,6 +73,8 @@ export interface CpuSnapshot {
 export interface CpuUsage {
   /** CPU seconds in the interval, by component. */
   serversSeconds: number;
+  /** The issuer host process (0 when the scenario runs none). */
+  issuerSeconds: number;
   postgresSeconds: number;
   loadgenSeconds: number;
   benchSeconds: number;
@@ -88,18 +92,26 @@ export interface CpuUsage {
  * PostgreSQL: every process named `postgres` on this machine except `excludePostgres` (other databases' sessions
  * on a shared server, which are someone else's work).
  */
-export async function cpuSnapshot(serverPids: number[], loadgenPids: ReadonlyArray<number | undefined>, excludePostgres: ReadonlySet<number> = new Set()): Promise<CpuSnapshot> {
-  const [servers, pg, loadgen, bench, machine] = await Promise.all([
-    Promise.all(serverPids.map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0)),
+export async function cpuSnapshot(
+  serverPids: number[],
+  loadgenPids: ReadonlyArray<number | undefined>,
+  excludePostgres: ReadonlySet<number> = new Set(),
+  issuerPids: ReadonlyArray<number | undefined> = [],
+): Promise<CpuSnapshot> {
+  const ticksOf = (pids: ReadonlyArray<number | undefined>) =>
+    Promise.all(pids.filter((pid): pid is number => pid !== undefined).map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0));
+  const [servers, issuer, pg, loadgen, bench, machine] = await Promise.all([
+    ticksOf(serverPids),
+    ticksOf(issuerPids),
     allPostgresPids().then(async (all) => {
       const pids = all.filter((pid) => !excludePostgres.has(pid));
       return new Map(await Promise.all(pids.map(async (pid) => [pid, await processTicks(pid)] as const)));
     }),
-    Promise.all(loadgenPids.filter((pid): pid is number => pid !== undefined).map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0)),
+    ticksOf(loadgenPids),
     processTicks(process.pid),
     machineTicks(),
   ]);
-  return { servers, postgres: pg, loadgen, bench, machineBusy: machine.busy, machineIrq: machine.irq, machineSteal: machine.steal, machineTotal: machine.total };
+  return { servers, issuer, postgres: pg, loadgen, bench, machineBusy: machine.busy, machineIrq: machine.irq, machineSteal: machine.steal, machineTotal: machine.total };
 }
 
 /**
@@ -109,6 +121,7 @@ export async function cpuSnapshot(serverPids: number[], loadgenPids: ReadonlyArr
 export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
   const s = (ticks: number) => Math.max(0, ticks) / TICKS_PER_SECOND;
   const serversSeconds = s(b.servers - a.servers);
+  const issuerSeconds = s(b.issuer - a.issuer);
   let pgTicks = 0;
   for (const [pid, ticks] of b.postgres) pgTicks += ticks - (a.postgres.get(pid) ?? 0);
   const postgresSeconds = s(pgTicks);
@@ -119,11 +132,12 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
   const total = s(b.machineTotal - a.machineTotal);
   return {
     serversSeconds,
+    issuerSeconds,
     postgresSeconds,
     loadgenSeconds,
     benchSeconds,
     irqSeconds: irq,
-    otherSeconds: Math.max(0, busy - irq - serversSeconds - postgresSeconds - loadgenSeconds - benchSeconds),
+    otherSeconds: Math.max(0, busy - irq - serversSeconds - issuerSeconds - postgresSeconds - loadgenSeconds - benchSeconds),
     stealSeconds: s(b.machineSteal - a.machineSteal),
     machineBusyShare: total > 0 ? busy / total : 0,
   };

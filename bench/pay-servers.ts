@@ -10,6 +10,7 @@ import { loadConfig } from "../services/pay/src/config.ts";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
 import { startPayProcess, type PayProcess } from "../e2e/support/pay-process.ts";
+import type { ServiceProcess } from "../e2e/support/service-process.ts";
 import type { BenchOptions } from "./scenario.ts";
 import type { Cleanup } from "./cleanup.ts";
 
@@ -19,8 +20,11 @@ const CONNECTION_BUDGET = 89;
 const BENCH_POOL = 4;
 const CPU_PROFILER = fileURLToPath(new URL("./cpu-profiler.ts", import.meta.url));
 const EVENT_LOOP_PROBE = fileURLToPath(new URL("./event-loop-probe.ts", import.meta.url));
+const HTTP_PROBE = fileURLToPath(new URL("./http-probe.ts", import.meta.url));
 /** The request event-loop-probe.ts answers with `{ type, idle, active }` (cumulative milliseconds). */
 const ELU_REQUEST = "mpay-bench-elu";
+/** The request http-probe.ts answers with `{ type, routes }`: per route, the milliseconds of each request since the last. */
+const HTTP_REQUEST = "mpay-bench-http";
 
 /** Connections per pay-server process: one per client it serves, within the budget. */
 export function poolPerProcess(options: Pick<BenchOptions, "clients" | "processes" | "pool">): number {
@@ -54,10 +58,14 @@ export interface PayServers {
   servers: PayProcess[];
   urls: string[];
   pids: number[];
+  /** Whether they were started with the CPU profiler (--cpu-prof). */
+  profiling: boolean;
   /** With --cpu-prof: the first call starts each server's profiler, the next writes the profile (cpu-profiler.ts). */
   toggleProfilers(): void;
   /** Each server's cumulative event-loop times (event-loop-probe.ts); `eventLoopBusy` reads two of them. */
   eventLoops(): Promise<EventLoopTimes[]>;
+  /** Each server's requests' times since the last call (http-probe.ts). */
+  httpTimes(): Promise<HttpTimes[]>;
 }
 
 export interface EventLoopTimes {
@@ -75,21 +83,36 @@ export function eventLoopBusy(before: EventLoopTimes[], after: EventLoopTimes[])
   });
 }
 
-function askEventLoop(server: PayProcess): Promise<EventLoopTimes> {
+/** Sends a probe's request to a process started with `benchPreloads` and waits for the answer of that type. */
+function askProbe<T>(server: ServiceProcess, type: string, read: (message: Record<string, unknown>) => T | undefined): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       server.child.off("message", onMessage);
-      reject(new Error(`pay server ${server.url} did not report its event loop`));
+      reject(new Error(`${server.url} did not answer ${type}`));
     }, 5000);
-    const onMessage = (message: { type?: unknown; idle?: unknown; active?: unknown }) => {
-      if (message.type !== ELU_REQUEST || typeof message.idle !== "number" || typeof message.active !== "number") return;
+    const onMessage = (message: Record<string, unknown>) => {
+      const value = message?.["type"] === type ? read(message) : undefined;
+      if (value === undefined) return;
       clearTimeout(timer);
       server.child.off("message", onMessage);
-      resolve({ idle: message.idle, active: message.active });
+      resolve(value);
     };
     server.child.on("message", onMessage);
-    server.child.send({ type: ELU_REQUEST });
+    server.child.send({ type });
   });
+}
+
+/** A process started with `benchPreloads`: its cumulative event-loop times. */
+export function askEventLoop(server: ServiceProcess): Promise<EventLoopTimes> {
+  return askProbe(server, ELU_REQUEST, ({ idle, active }) => (typeof idle === "number" && typeof active === "number" ? { idle, active } : undefined));
+}
+
+/** Per route (`POST /v1/payer/approvals/:id/authorize`), the milliseconds a process spent on each 2xx request. */
+export type HttpTimes = Record<string, number[]>;
+
+/** A process started with `benchPreloads`: its requests' times since the last call (http-probe.ts). */
+export function askHttpTimes(server: ServiceProcess): Promise<HttpTimes> {
+  return askProbe(server, HTTP_REQUEST, ({ routes }) => (typeof routes === "object" && routes !== null ? (routes as HttpTimes) : undefined));
 }
 
 export interface PayServerSettings {
@@ -103,6 +126,22 @@ export interface PayServerSettings {
   env?: Record<string, string>;
 }
 
+/**
+ * The environment that preloads the event-loop and HTTP probes into a service process the benchmark starts, and with
+ * `cpuProfileDir` the CPU profiler (SIGUSR2 starts and stops it; see cpu-profiler.ts).
+ */
+export function benchPreloads(cpuProfileDir: string | undefined): Record<string, string> {
+  // tsx first: the preloads are TypeScript.
+  const preloads = ["tsx", pathToFileURL(EVENT_LOOP_PROBE).href, pathToFileURL(HTTP_PROBE).href];
+  const env: Record<string, string> = {};
+  if (cpuProfileDir) {
+    preloads.push(pathToFileURL(CPU_PROFILER).href);
+    env["MPAY_BENCH_CPU_PROF_DIR"] = cpuProfileDir;
+  }
+  env["NODE_OPTIONS"] = preloads.map((p) => `--import ${p}`).join(" ");
+  return env;
+}
+
 /** Starts the pay-server processes, each stopped by `cleanup`; fails if any fails to start. */
 export async function startPayServers(settings: PayServerSettings, cleanup: Cleanup, progress: (line: string) => void): Promise<PayServers> {
   const env: Record<string, string> = {
@@ -114,13 +153,7 @@ export async function startPayServers(settings: PayServerSettings, cleanup: Clea
     MPAY_DB_POOL: String(settings.dbPool),
     ...settings.env,
   };
-  // tsx first: the preloads are TypeScript.
-  const preloads = ["tsx", pathToFileURL(EVENT_LOOP_PROBE).href];
-  if (settings.cpuProfileDir) {
-    preloads.push(pathToFileURL(CPU_PROFILER).href);
-    env["MPAY_BENCH_CPU_PROF_DIR"] = settings.cpuProfileDir;
-  }
-  env["NODE_OPTIONS"] = preloads.map((p) => `--import ${p}`).join(" ");
+  Object.assign(env, benchPreloads(settings.cpuProfileDir));
   progress(`starting ${settings.processes} pay-server process(es), ${settings.dbPool} database connections each`);
   const started = await Promise.allSettled(Array.from({ length: settings.processes }, () => startPayProcess(env)));
   const servers: PayProcess[] = [];
@@ -137,9 +170,11 @@ export async function startPayServers(settings: PayServerSettings, cleanup: Clea
     servers,
     urls: servers.map((s) => s.url),
     pids,
+    profiling: settings.cpuProfileDir !== undefined,
     toggleProfilers() {
       if (settings.cpuProfileDir) for (const pid of pids) process.kill(pid, "SIGUSR2");
     },
     eventLoops: () => Promise.all(servers.map(askEventLoop)),
+    httpTimes: () => Promise.all(servers.map(askHttpTimes)),
   };
 }

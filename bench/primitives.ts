@@ -46,7 +46,7 @@ const cpuSeconds = () => {
 };
 
 /** Calls `step` in batches until `seconds` have passed (after a short warm-up), and returns its rate. */
-async function measure(seconds: number, step: (i: number) => unknown): Promise<PrimitiveRate> {
+export async function measure(seconds: number, step: (i: number) => unknown): Promise<PrimitiveRate> {
   const run = async (i: number) => {
     const result = step(i);
     if (result instanceof Promise) await result;

@@ -9,12 +9,14 @@ import { resolve } from "node:path";
 import { mkdir } from "node:fs/promises";
 import { apiScenario } from "./api.ts";
 import { authScenario } from "./auth.ts";
+import { payScenario } from "./pay.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { BenchOptions, Scenario } from "./scenario.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
   api: apiScenario,
   auth: authScenario,
+  pay: payScenario,
 };
 
 const USAGE = `Usage: npm run bench -- <scenario> [options]
@@ -31,10 +33,10 @@ Options:
   --pool N           PostgreSQL connections per pay-server process         default ceil(clients / processes)
   --warmup N         warm-up seconds before the timed run (0: none)        default 3
   --merchants N      merchants the clients are spread over (api)           default 1
-  --payers N         synthetic payers with a device and a PIN (auth)      default 4 per client
-  --loadgens N       load generator processes (auth)                      default 1
+  --payers N         synthetic payers with a device and a PIN (auth, pay) default 4 per client (auth), 2 (pay)
+  --loadgens N       load generator processes (auth, pay)                 default 1
   --skip-pgbench     no pgbench baseline (and so no ratio) (api)
-  --cpu-prof DIR     write V8 CPU profiles of the pay-server processes to DIR
+  --cpu-prof DIR     write V8 CPU profiles of the pay servers (and issuer host) to DIR
   --trace-sql        count round trips and statements through a proxy (slows the run)
   --json             print the report as JSON
   -h, --help         this text

@@ -10,14 +10,17 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Merchants the clients are spread over (1: every capture posts to the same merchant's balance rows). */
   merchants: number;
-  /** `auth`: synthetic payers, each with a bound device and a PIN; undefined → 4 per client. */
+  /**
+   * `auth`, `pay`: synthetic payers, each with a bound device and a PIN (and in `pay` a card enrolled at the
+   * issuer); undefined → 4 per client (`auth`), 2 per client (`pay`).
+   */
   payers: number | undefined;
-  /** `auth`: load generator processes the clients are spread over. */
+  /** `auth`, `pay`: load generator processes the clients are spread over. */
   loadgens: number;
   json: boolean;
   /** Skip the pgbench baseline (no ratio then); for quick iterations. */
   skipPgbench: boolean;
-  /** Folder for V8 CPU profiles of the pay-server processes (NODE_OPTIONS=--cpu-prof), or undefined. */
+  /** Folder for V8 CPU profiles of the pay-server processes and the issuer host (NODE_OPTIONS=--cpu-prof), or undefined. */
   cpuProfileDir: string | undefined;
   /** Route the servers' PostgreSQL traffic through a counting proxy and report statements per request. */
   traceSql: boolean;

@@ -1,0 +1,96 @@
+/**
+ * A load generator of the `pay` scenario, in a process of its own (bench/child.ts) so that the devices' work
+ * (OPAQUE's client side, ECDSA signing, opening the release, the issuer's JWE) is charged to it and not to the
+ * bench process or the servers. It keeps its synthetic payers' wallets between requests:
+ *
+ * - `enroll`: a device key per payer, bound, and the PIN set, over HTTP (setup, not timed);
+ * - `cards`: each payer's card enrolled at the issuer through the pay server, from a loopback address of its own
+ *   (the pay server allows 30 enrollments per address an hour: each synthetic phone has its own address, as phones
+ *   do); the parent sends at most one enrollment per card at a time, since the code is read from the card's phone;
+ * - `run`: `clients` virtual users loop until the deadline (bench/wallet-load.ts), each paying the next payment
+ *   from the shared queue, from the challenge to the issuer's decision.
+ */
+import { serveParent } from "./child.ts";
+import type { BenchPayer, Wallet } from "./auth-wallet.ts";
+import { enrollCard, issuerListings, latestInboxCode, payWithPin, type IssuerTestCard } from "./pay-wallet.ts";
+import { bindWallets, inParallel, poolFor, runWalletLoad, type BindConfig, type WalletLoadConfig, type WalletLoadResult } from "./wallet-load.ts";
+import type { IssuerListing } from "@mpay/wallet";
+
+export interface CardEnrollment {
+  payerId: BenchPayer["payerId"];
+  card: IssuerTestCard;
+  /** The loopback address this payer's phone sends from (127.x.y.z). */
+  localAddress: string;
+}
+
+export interface PayLoadResult extends WalletLoadResult {
+  /** Payments answered `authorized`. */
+  authorizedIds: string[];
+  /** Payments answered otherwise (200 with another status), by decline code or status. */
+  declines: Record<string, number>;
+}
+
+export type PayLoadProtocol = {
+  enroll: { body: BindConfig; result: { enrolled: number } };
+  cards: { body: { url: string; issuerUrl: string; enrollments: CardEnrollment[] }; result: { enrolled: number } };
+  run: { body: WalletLoadConfig; result: PayLoadResult };
+};
+
+let wallets: Wallet[] = [];
+/** The pay server's issuer listing, read once (the certificates are verified for each payment all the same). */
+let listings: IssuerListing[] = [];
+
+async function enrollCards(config: PayLoadProtocol["cards"]["body"]): Promise<{ enrolled: number }> {
+  const byPayer = new Map(wallets.map((w) => [w.payerId, w]));
+  const wallet = (payerId: string) => {
+    const found = byPayer.get(payerId);
+    if (!found) throw new Error(`no wallet for ${payerId}`);
+    return found;
+  };
+  if (listings.length === 0 && wallets[0]) {
+    const pool = poolFor(config.url, 1);
+    try {
+      listings = await issuerListings(pool, wallets[0]);
+    } finally {
+      await pool.close();
+    }
+  }
+  await inParallel(config.enrollments, 8, async ({ payerId, card, localAddress }) => {
+    const pool = poolFor(config.url, 1, localAddress);
+    try {
+      await enrollCard(pool, wallet(payerId), card, listings, (phone) => latestInboxCode(config.issuerUrl, phone));
+    } finally {
+      await pool.close();
+    }
+  });
+  return { enrolled: config.enrollments.length };
+}
+
+async function runPayments(config: WalletLoadConfig): Promise<PayLoadResult> {
+  const authorizedIds: string[] = [];
+  const declines: Record<string, number> = {};
+  const result = await runWalletLoad(config, wallets, {
+    perPayment: true,
+    run: async (pool, wallet, paymentId, log, device) => {
+      const outcome = await payWithPin(pool, wallet, paymentId ?? "", listings, log, device);
+      if (!outcome) return false;
+      if (outcome.status === "authorized" && outcome.id === paymentId) {
+        authorizedIds.push(outcome.id);
+        return true;
+      }
+      const why = outcome.declineCode ?? outcome.status;
+      declines[why] = (declines[why] ?? 0) + 1;
+      return false;
+    },
+  });
+  return { ...result, authorizedIds, declines };
+}
+
+serveParent<PayLoadProtocol>({
+  enroll: async (config) => {
+    wallets = await bindWallets(config);
+    return { enrolled: wallets.length };
+  },
+  cards: enrollCards,
+  run: runPayments,
+});

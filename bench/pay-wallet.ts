@@ -1,0 +1,134 @@
+/**
+ * The synthetic wallet of the `pay` benchmark, after bench/auth-wallet.ts: a card enrolled for real at the issuer
+ * through the pay server, and a payment carried through to the issuer's decision — made with the wallet SDK's own
+ * card cryptography (packages/wallet/src/card-crypto.ts), in the order `Wallet.approvePayment` uses it:
+ *
+ *   challenge → sign the terms, OPAQUE start → PIN login start → OPAQUE finish, MAC, one-time key → approve (the
+ *   card released to that key) → open the release, combine K_dev and K_srv, open the card record, check the
+ *   issuer's certificate, sign-then-encrypt for the issuer → authorize (the pay server forwards to the issuer).
+ *
+ * Two differences from the SDK's Wallet, both on the device and both cheap: K_dev is kept in memory (a phone
+ * unwraps it from its key store for each payment), and the pay server's issuer listing is read once at setup
+ * (the SDK's Wallet asks `GET /v1/payer/issuers` again for each payment; the certificate is still verified against
+ * the network roots for each payment, as there).
+ */
+import {
+  certifiedIssuer,
+  certifiedIssuerFor,
+  enrollmentJwe,
+  openRelease,
+  openWithShares,
+  parseCardRecord,
+  paymentJwe,
+  signStatement,
+  TEST_NETWORK_ROOTS,
+  wipe,
+  type CardDetails,
+  type IssuerListing,
+} from "@mpay/wallet";
+import type { Pool } from "undici";
+import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
+import { approveAndRelease, onDevice, setupPost, step, storeCard, type DeviceLog, type ReleasedApproval, type RequestLog, type Wallet } from "./auth-wallet.ts";
+
+/** A card of the issuer simulator, as printed, with the phone its one-time codes go to. */
+export interface IssuerTestCard extends CardDetails {
+  issuerId: string;
+  phone: string;
+  /** KRW. */
+  creditLimit: number;
+}
+
+/** The simulator's test cards that approve (services/issuer/README.md): three per issuer, active, not expired. */
+export function approvingTestCards(issuerIds?: readonly string[]): IssuerTestCard[] {
+  return TEST_CARDS.filter((c) => c.outcome === "approves" && c.status === "active" && (!issuerIds || issuerIds.includes(c.issuerId))).map((c) => ({
+    issuerId: c.issuerId,
+    pan: c.pan,
+    expiry: c.expiry,
+    cvc: c.cvc,
+    phone: c.phone,
+    creditLimit: c.creditLimit,
+  }));
+}
+
+/** The newest one-time code the issuer simulator "sent" to `phone` (its test inbox). */
+export async function latestInboxCode(issuerUrl: string, phone: string): Promise<string> {
+  const response = await fetch(`${issuerUrl}/test-inbox?phone=${encodeURIComponent(phone)}`);
+  if (!response.ok) throw new Error(`setup: the issuer's test inbox answered ${response.status}`);
+  const code = ((await response.json()) as { messages: Array<{ code: string }> }).messages[0]?.code;
+  if (!code) throw new Error(`setup: no code was sent to ${phone}`);
+  return code;
+}
+
+/** What the pay server answers to the authorization: the payment as the issuer decided it. */
+export interface PaymentOutcome {
+  id: string;
+  status: string;
+  declineCode: string | null;
+}
+
+/** The issuers and their certificates as the pay server lists them (the wallet verifies each before use). */
+export async function issuerListings(pool: Pool, wallet: Wallet): Promise<IssuerListing[]> {
+  const response = await pool.request({ path: "/v1/payer/issuers", method: "GET", headers: { authorization: wallet.authorization } });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`setup: GET /v1/payer/issuers answered ${response.statusCode}: ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { data: IssuerListing[] }).data;
+}
+
+/**
+ * Enrolls `card` on this wallet's device (setup, not timed): the card data as a JWE to the issuer whose network
+ * certificate covers its BIN, relayed by the pay server; the one-time code the issuer sends to the phone on file
+ * (`codeOf`, the simulator's test inbox); then the records sealed on the device and K_srv uploaded.
+ */
+export async function enrollCard(pool: Pool, wallet: Wallet, card: IssuerTestCard, listings: IssuerListing[], codeOf: (phone: string) => Promise<string>): Promise<void> {
+  const details: CardDetails = { pan: card.pan, expiry: card.expiry, cvc: card.cvc };
+  const now = Math.floor(Date.now() / 1000);
+  const certificate = await certifiedIssuerFor(card.pan, listings, TEST_NETWORK_ROOTS, now);
+  if (certificate.issuerId !== card.issuerId) throw new Error(`setup: card ${card.pan.slice(-4)} is ${card.issuerId}'s, but ${certificate.issuerId}'s certificate covers it`);
+  const started = await setupPost<{ id: string }>(pool, "/v1/payer/cards/enrollments", wallet.authorization, {
+    issuerId: certificate.issuerId,
+    enrollment: await enrollmentJwe(certificate, details, wallet.publicJwk, now),
+    deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "enroll-card", payerId: wallet.payerId, issuerId: certificate.issuerId }),
+  });
+  const code = await codeOf(card.phone);
+  const enrolled = await setupPost<{ id: string; deviceId: string }>(pool, `/v1/payer/cards/enrollments/${started.id}/verify`, wallet.authorization, { code });
+  await storeCard(pool, wallet, { payerId: wallet.payerId, cardId: enrolled.id, deviceId: enrolled.deviceId }, details);
+}
+
+/**
+ * The device's part after the approval: opens the release with the one-time key, combines the shares, opens the
+ * card record, checks the issuer's certificate against the network roots and builds the sign-then-encrypt JWE.
+ * Every secret byte array is wiped before it returns.
+ */
+async function issuerJwe(wallet: Wallet, approval: ReleasedApproval, listings: IssuerListing[]): Promise<string> {
+  const card = wallet.card;
+  if (!card) throw new Error("no card on this wallet");
+  const { kSrv, payload } = await openRelease(approval.release, approval.releaseKey);
+  let cardBytes: Uint8Array | undefined;
+  try {
+    if (payload.cardId !== card.cardId || payload.recordVersion !== card.recordVersion) throw new Error("the pay server released another card or version");
+    // A phone unwraps a fresh copy of K_dev from its key store for each payment, and wipes it after.
+    const kDev = card.kDev.slice();
+    try {
+      cardBytes = await openWithShares(kDev, kSrv, { purpose: "card", cardId: card.cardId, payerId: wallet.payerId, deviceId: card.deviceId, version: card.recordVersion }, payload.sealedCard);
+    } finally {
+      wipe(kDev);
+    }
+    const cardData = parseCardRecord(cardBytes);
+    const certificate = await certifiedIssuer(approval.terms.aud, listings, TEST_NETWORK_ROOTS, Math.floor(Date.now() / 1000), cardData.pan);
+    return await paymentJwe(certificate, wallet.privateKey, wallet.kid, approval.terms, cardData);
+  } finally {
+    wipe(kSrv);
+    if (cardBytes) wipe(cardBytes);
+  }
+}
+
+/**
+ * One payment of `paymentId` with the PIN, from the challenge to the issuer's decision. Answers the payment as the
+ * pay server reports it (`authorized`, or `declined` with the issuer's code), or null when a request failed.
+ */
+export async function payWithPin(pool: Pool, wallet: Wallet, paymentId: string, listings: IssuerListing[], log: RequestLog, device?: DeviceLog): Promise<PaymentOutcome | null> {
+  const approval = await approveAndRelease(pool, wallet, paymentId, log, device);
+  if (!approval || approval.paymentId !== paymentId) return null;
+  const payment = await onDevice(device, "device-jwe", () => issuerJwe(wallet, approval, listings));
+  return step<PaymentOutcome>(pool, log, "authorize", `/v1/payer/approvals/${approval.approvalId}/authorize`, wallet.authorization, { payment });
+}

@@ -1,0 +1,327 @@
+/**
+ * `npm run bench -- pay`: the whole approval path of a device payment (issue 4, "Benchmark") on PostgreSQL — the
+ * challenge, the PIN login, the approval that releases the card to the device, the device combining the shares and
+ * building the sign-then-encrypt JWE, the issuer's decision and the pay server's ledger posting — with N simulated
+ * devices, next to the raw cost of the cryptography it rests on, measured in the same run.
+ *
+ * 1. Two throw-away databases, the pay server's and the issuer host's (a schema per issuer), dropped at the end
+ *    (also on error or Ctrl-C).
+ * 2. Setup (not timed): a PaySystem in this process makes a merchant and opens a session for each synthetic payer
+ *    (the messenger sign-in is not what is measured); the pay server runs as `processes` real processes and the
+ *    issuer host as one more (bench/issuer-host.ts: services/issuer with its three default issuers); the load
+ *    generator processes bind a device and set a PIN for each payer over HTTP, then enroll a card for each at the
+ *    issuer through the pay server (the JWE, the one-time code from the simulator's test inbox, the sealed records
+ *    and K_srv), over the nine test cards that approve.
+ * 3. The primitives, on one thread of this process while nothing else runs (bench/primitives.ts,
+ *    bench/pay-primitives.ts).
+ * 4. Payments created over the merchant API; a warm-up, then the timed run: each virtual device pays the next
+ *    payment, from the challenge to the issuer's answer (bench/pay-wallet.ts). Should the payments run out, the run
+ *    counts as a longer warm-up and is repeated with more (twice at most).
+ * 5. The report, and checks in both databases: every payment answered `authorized` is authorized in the pay
+ *    server's database and approved in the issuer's books, nothing is declined or left pending, the ledger and the
+ *    issuers' books balance. Failed requests, declines or a failed check make the exit code non-zero.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { queryRows } from "../services/pay/src/db/client.ts";
+import type { PaySystem } from "../services/pay/src/system.ts";
+import { schemaNameOf } from "../services/issuer/src/db/client.ts";
+import { freePorts } from "../e2e/support/messenger-process.ts";
+import { startServiceProcess, type ServiceProcess } from "../e2e/support/service-process.ts";
+import { phaseReport } from "./auth-report.ts";
+import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
+import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadgen.ts";
+import { measurePayPrimitives } from "./pay-primitives.ts";
+import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
+import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
+import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from "./pay-servers.ts";
+import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
+import { measurePrimitives } from "./primitives.ts";
+import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
+import { startSqlTrace, type SqlTrace } from "./sql-trace.ts";
+import { mergeResults } from "./wallet-load.ts";
+import { bindPayers, createPayments, forkGenerators, measureRun, ORIGIN, runGenerators, runOnSupply, signInPayers, type Generators } from "./wallet-runs.ts";
+
+const LOADGEN = new URL("./pay-loadgen.ts", import.meta.url);
+const ISSUER_HOST = fileURLToPath(new URL("./issuer-host.ts", import.meta.url));
+/** PostgreSQL allows 100 connections; the pay servers, the issuer host and the bench process stay below this. */
+const CONNECTION_BUDGET = 89;
+/** Payment amounts in KRW: small, so that a run stays far within the test cards' credit limits (3 to 10 million). */
+const amountOf = (n: number) => 100 + (n % 900);
+
+/** The loopback address synthetic phone `i` sends from (Linux routes all of 127.0.0.0/8 to the loopback). */
+function phoneAddress(i: number): string {
+  return `127.77.${Math.floor(i / 250) % 256}.${(i % 250) + 1}`;
+}
+
+/** Several generators' results of one run as one (bench/wallet-load.ts), with what the payments came to. */
+function mergePay(results: PayLoadResult[]): PayLoadResult {
+  const declines: Record<string, number> = {};
+  for (const r of results) for (const [code, n] of Object.entries(r.declines)) declines[code] = (declines[code] ?? 0) + n;
+  return { ...mergeResults(results), authorizedIds: results.flatMap((r) => r.authorizedIds), declines };
+}
+
+/**
+ * Each payer's card enrolled at the issuer: payer i gets card i mod cards, from its own loopback address. Every
+ * round holds each card once (its one-time code is read from its phone's inbox), spread over the generators
+ * (payer i lives in generator i mod loadgens).
+ */
+async function enrollCards(generators: Generators<PayLoadProtocol>, url: string, issuerUrl: string, payers: BenchPayer[], cards: IssuerTestCard[]): Promise<void> {
+  const loadgens = generators.children.length;
+  for (let round = 0; round * cards.length < payers.length; round++) {
+    const enrollments = payers
+      .map((payer, i) => ({ i, enrollment: { payerId: payer.payerId, card: cards[i % cards.length] as IssuerTestCard, localAddress: phoneAddress(i) } satisfies CardEnrollment }))
+      .filter(({ i }) => Math.floor(i / cards.length) === round);
+    await Promise.all(
+      generators.children.map(({ child }, g) =>
+        child.request("cards", { url, issuerUrl, enrollments: enrollments.filter(({ i }) => i % loadgens === g).map(({ enrollment }) => enrollment) }),
+      ),
+    );
+  }
+}
+
+/** What the issuers' books say of the payments: approved among `answered`, declined in all, and whether they balance. */
+async function issuerChecks(issuerDb: ScratchDatabase, issuerUrl: string, operatorToken: string, issuerIds: string[], answered: Set<string>) {
+  const client = new pg.Client({ connectionString: issuerDb.url });
+  await client.connect();
+  let approvedAtIssuer = 0;
+  let declinedAtIssuer = 0;
+  try {
+    for (const id of issuerIds) {
+      const { rows } = await client.query<{ payment_id: string; decision: string }>(`select payment_id, decision from ${schemaNameOf(id)}.authorizations`);
+      for (const row of rows) {
+        if (row.decision === "approved" && answered.has(row.payment_id)) approvedAtIssuer++;
+        if (row.decision !== "approved") declinedAtIssuer++;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  let issuerImbalances = 0;
+  let issuerBooksBalanced = true;
+  for (const id of issuerIds) {
+    const response = await fetch(`${issuerUrl}/issuers/${id}/backoffice/books`, { headers: { authorization: `Bearer ${operatorToken}` } });
+    if (!response.ok) throw new Error(`GET /issuers/${id}/backoffice/books answered ${response.status}`);
+    const books = (await response.json()) as { balanced: boolean; imbalances: unknown[] };
+    issuerBooksBalanced &&= books.balanced;
+    issuerImbalances += books.imbalances.length;
+  }
+  return { approvedAtIssuer, declinedAtIssuer, issuerBooksBalanced, issuerImbalances };
+}
+
+/** What the pay server's database says of the payments answered `authorized`. */
+async function payChecks(system: PaySystem, answered: Set<string>) {
+  const db = system.database.db;
+  const authorized = await queryRows<{ id: string }>(db, sql`select id from payments where status = 'authorized'`);
+  const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: number }>(db, query))[0]?.n ?? 0);
+  const ledger = await system.ledger.verify(db);
+  return {
+    authorizedInPayDb: authorized.filter((r) => answered.has(r.id)).length,
+    authorizedUnanswered: authorized.filter((r) => !answered.has(r.id)).length,
+    declinedInPayDb: await count(sql`select count(*)::int as n from payments where status = 'declined'`),
+    issuerOperationsPending: await count(sql`select count(*)::int as n from issuer_operations where status = 'pending'`),
+    ledger: { ok: ledger.ok, transactions: ledger.transactions, entries: ledger.entries, problems: ledger.problems.length },
+  };
+}
+
+function checkOptions(options: BenchOptions, payerCount: number): void {
+  if (payerCount < options.clients) throw new Error(`--payers ${payerCount} is fewer than --clients ${options.clients}: a payer has one PIN login at a time, so each client needs its own`);
+  if (options.loadgens > options.clients) throw new Error(`--loadgens ${options.loadgens} is more than --clients ${options.clients}`);
+  if (payerCount > 250 * 256) throw new Error(`--payers ${payerCount}: at most ${250 * 256} (one loopback address each)`);
+}
+
+async function runPay(context: ScenarioContext): Promise<number> {
+  const { options, cleanup, progress } = context;
+  const payerCount = options.payers ?? options.clients * 2;
+  checkOptions(options, payerCount);
+  const cards = approvingTestCards();
+  const issuerIds = [...new Set(cards.map((c) => c.issuerId))];
+  const dbPool = poolPerProcess(options);
+  const issuerPool = Math.max(2, Math.ceil(options.clients / issuerIds.length));
+  const connections = dbPool * options.processes + issuerPool * issuerIds.length + 5;
+  if (connections > CONNECTION_BUDGET) throw new Error(`${connections} PostgreSQL connections (pay servers, issuer host, bench) would pass ${CONNECTION_BUDGET}: use fewer --clients or a smaller --pool`);
+  const adminUrl = serverUrl();
+  const postgresVersion = await serverVersion(adminUrl);
+  const suffix = randomSuffix();
+  const cpus = availableParallelism();
+
+  // 1. Databases.
+  const payDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}`);
+  cleanup.add(`drop ${payDb.name}`, () => payDb.drop());
+  const issuerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_issuer`);
+  cleanup.add(`drop ${issuerDb.name}`, () => issuerDb.drop());
+
+  // 2. Setup.
+  const setupStarted = performance.now();
+  const dataDir = await mkdtemp(join(tmpdir(), "mpay-bench-"));
+  cleanup.add(`remove ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const system = await openSetupSystem(payDb.url, dataDir);
+  cleanup.add("close the bench's pay system", () => system.close());
+  const merchant = await system.merchants.create({ name: "Bench Mall", allowedOrigins: [ORIGIN], actor: "system:bench" });
+  const secretKey = merchant.secretKey.peek();
+  const payers = await signInPayers(system, payerCount, suffix);
+
+  let trace: SqlTrace | null = null;
+  if (options.traceSql) {
+    trace = await startSqlTrace(payDb.url);
+    const t = trace;
+    cleanup.add("close the SQL trace proxy", () => t.close());
+  }
+  const acquirerSecret = randomBytes(32).toString("base64url");
+  const operatorToken = randomBytes(32).toString("base64url");
+  // The issuer host's port is chosen first: the pay servers are told it, then the host is told their keys' URL.
+  const [issuerPort] = (await freePorts(1)) as [number];
+  const issuerUrl = `http://127.0.0.1:${issuerPort}`;
+  const servers = await startPayServers(
+    {
+      processes: options.processes,
+      dbPool,
+      databaseUrl: trace ? trace.url : payDb.url,
+      dataDir,
+      cpuProfileDir: options.cpuProfileDir,
+      // An hour to approve (15 minutes by default), so that no payment made during setup expires before its turn.
+      env: { MPAY_APPROVAL_TTL_SECONDS: "3600", MPAY_ISSUER_URL: issuerUrl, MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret },
+    },
+    cleanup,
+    progress,
+  );
+  const urls = servers.urls;
+  progress(`starting the issuer host (${issuerIds.join(", ")}), ${issuerPool} database connections per issuer`);
+  const issuer: ServiceProcess = await startServiceProcess("issuer host", ISSUER_HOST, {
+    ISSUER_PORT: String(issuerPort),
+    ISSUER_HOST: "127.0.0.1",
+    ISSUER_IDS: issuerIds.join(","),
+    ISSUER_DATABASE_URL: issuerDb.url,
+    ISSUER_DATA_DIR: join(dataDir, "issuer"),
+    ISSUER_DB_POOL: String(issuerPool),
+    ISSUER_ACQUIRER_SECRET: acquirerSecret,
+    ISSUER_OPERATOR_TOKEN: operatorToken,
+    // Every pay-server process signs PIN statements with the same key (same key file and database).
+    ISSUER_PAY_JWKS_URL: `${urls[0]}/.well-known/jwks.json`,
+    LOG_LEVEL: "warn",
+    MPAY_BENCH_CODES_PER_CARD: String(Math.ceil(payerCount / cards.length) + 5),
+    ...benchPreloads(options.cpuProfileDir),
+  });
+  cleanup.add("stop the issuer host", () => issuer.stop());
+
+  const generators = forkGenerators<PayLoadProtocol>(LOADGEN, options, context);
+  await bindPayers(generators, urls, payers, options.clients, progress);
+  const started = performance.now();
+  await enrollCards(generators, urls[0] as string, issuerUrl, payers, cards);
+  progress(`setup: ${payers.length} cards enrolled at the issuers (${cards.length} test cards) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  let setupSeconds = (performance.now() - setupStarted) / 1000;
+
+  // 3. Primitives, while the servers and load generators are idle.
+  progress("primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign");
+  const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
+  const payPrimitives = await measurePayPrimitives();
+  const crypto = payCrypto(primitives, payPrimitives);
+
+  // 4. Payments: warm-up, then the timed run.
+  const answered = new Set<string>();
+  const allDeclines: Record<string, number> = {};
+  let payAmounts = 0;
+  const smallestLimit = Math.min(...cards.map((c) => c.creditLimit));
+  const mostPayersOnACard = Math.ceil(payerCount / cards.length);
+  const run = async (ids: string[], seconds: number) =>
+    mergePay((await runGenerators(generators, ids, options.clients, (child, share) => child.request("run", { urls, seconds, ...share }))).results);
+  const setupConcurrency = Math.max(4, Math.min(32, options.clients));
+  const supply = await runOnSupply<PayLoadResult>({
+    estimate: Math.max(20, options.clients * 3),
+    warmupSeconds: options.warmupSeconds,
+    seconds: options.seconds,
+    clients: options.clients,
+    label: "payments",
+    create: async (count, tag) => {
+      // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
+      for (let n = 0; n < count; n++) payAmounts += amountOf(n);
+      if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
+        throw new Error(`setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`);
+      }
+      return createPayments(urls, secretKey, { count, concurrency: setupConcurrency, tag, amount: amountOf, captureMethod: "manual" });
+    },
+    run,
+    timed: (ids) => measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace }, () => run(ids, options.seconds)),
+    onRun: (r) => {
+      for (const id of r.authorizedIds) answered.add(id);
+      for (const [code, n] of Object.entries(r.declines)) allDeclines[code] = (allDeclines[code] ?? 0) + n;
+    },
+    progress,
+  });
+  setupSeconds += supply.setupSeconds;
+  const timed = supply.timed;
+  const payments = phaseReport({
+    mode: "payments",
+    result: timed.result,
+    warmupNon2xx: supply.warmupNon2xx,
+    cpu: timed.cpu,
+    eventLoops: timed.eventLoops,
+    cpus,
+    processes: options.processes,
+    cryptoMicroseconds: crypto.payServerMicroseconds + crypto.issuerMicroseconds,
+    sqlTrace: timed.sqlTrace,
+  });
+  progress(`payments: ${payments.rate.toFixed(1)} approved/s`);
+
+  // 5. Stop the load and the pay servers, then check what the databases hold (the issuer answers its books).
+  await Promise.all(generators.children.map((g) => g.child.close()));
+  await Promise.all(servers.servers.map((s) => s.stop()));
+  const checks: PayChecks = {
+    authorizedAnswered: answered.size,
+    ...(await payChecks(system, answered)),
+    ...(await issuerChecks(issuerDb, issuerUrl, operatorToken, issuerIds, answered)),
+  };
+  await issuer.stop();
+
+  const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp);
+  const warmupDeclines = { ...allDeclines };
+  for (const [code, n] of Object.entries(timed.result.declines)) warmupDeclines[code] = (warmupDeclines[code] ?? 0) - n;
+  const report: PayReport = {
+    scenario: "pay",
+    postgresVersion,
+    cpus,
+    node: process.version,
+    processes: options.processes,
+    dbPoolPerProcess: dbPool,
+    issuers: issuerIds,
+    issuerDbPoolPerIssuer: issuerPool,
+    cards: cards.length,
+    clients: options.clients,
+    loadgens: options.loadgens,
+    payers: payerCount,
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    keyStretching: BENCH_KEY_STRETCHING,
+    primitives,
+    payPrimitives,
+    crypto,
+    payments,
+    steps,
+    unaccountedShare,
+    deviceShare: steps.filter((s) => s.side === "device").reduce((a, s) => a + s.share, 0),
+    serverShare: steps.filter((s) => s.side === "server").reduce((a, s) => a + s.share, 0),
+    issuerCoreShare: timed.result.elapsedSeconds > 0 ? timed.cpu.issuerSeconds / timed.result.elapsedSeconds : 0,
+    issuerEventLoopBusy: timed.issuerEventLoop,
+    declines: timed.result.declines,
+    warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
+    checks,
+    setupSeconds,
+    cpuProfileDir: options.cpuProfileDir ?? null,
+    issuerPid: issuer.child.pid ?? null,
+  };
+  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + "\n" : formatPayReport(report));
+  // Errors (not a missed figure) make the exit code: failed requests, declines, or databases that disagree.
+  const declined = Object.values(allDeclines).reduce((a, b) => a + b, 0);
+  return payments.non2xx + payments.warmupNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;
+}
+
+export const payScenario: Scenario = {
+  summary: "device payments end to end: challenge, PIN, release, device JWE, issuer decision, ledger",
+  run: runPay,
+};
