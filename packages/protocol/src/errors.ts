@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   jose_algorithm_refused: "invalid_request_error",
   release_key_invalid: "invalid_request_error",
   approval_not_releasable: "conflict_error",
+  recovery_not_possible: "permission_error",
   // resources
   resource_missing: "not_found_error",
   route_not_found: "not_found_error",

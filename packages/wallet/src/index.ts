@@ -13,7 +13,7 @@ export {
   type PayClientErrorCode,
   type WalletErrorCode,
 } from "./errors.ts";
-export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type WalletOptions } from "./wallet.ts";
+export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type PendingRecovery, type WalletOptions } from "./wallet.ts";
 export { TEST_NETWORK_ROOTS } from "./network-roots.ts";
 export {
   certifiedIssuer,

@@ -76,6 +76,8 @@ const cardSchema = z.object({
   recordVersion: z.number().nullable(),
   createdAt: z.string(),
 });
+const recoverySchema = z.object({ id: z.string(), object: z.literal("device_recovery"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
+const recoveredSchema = z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema });
 const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
 const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() });
 const mandateSchema = z.object({
@@ -109,6 +111,8 @@ export type Card = z.infer<typeof cardSchema>;
 /** The payment as the issuer decided it. */
 export type PaymentOutcome = z.infer<typeof authorizedSchema>;
 export type Mandate = z.infer<typeof mandateSchema>;
+export type DeviceRecovery = z.infer<typeof recoverySchema>;
+export type RecoveredDevice = z.infer<typeof recoveredSchema>;
 export interface SignInStart {
   /** Open this in the messenger (its login page); it sends the payer back to the pay server's callback. */
   readonly authorizationUrl: string;
@@ -320,6 +324,15 @@ export class PayClient {
 
   verifyCardEnrollment(enrollmentId: string, code: string): Promise<Card> {
     return this.#request("POST", `/v1/payer/cards/enrollments/${segment(enrollmentId)}/verify`, cardSchema, { code });
+  }
+
+  /** Recovery of a payer who lost every device: this (unbound) device proves one of the payer's cards again. */
+  startRecovery(input: { issuerId: string; enrollment: string; publicKeyJwk: DevicePublicJwk; name: string }): Promise<DeviceRecovery> {
+    return this.#request("POST", "/v1/payer/recoveries", recoverySchema, input);
+  }
+
+  verifyRecovery(recoveryId: string, code: string): Promise<RecoveredDevice> {
+    return this.#request("POST", `/v1/payer/recoveries/${segment(recoveryId)}/verify`, recoveredSchema, { code });
   }
 
   storeCardRecords(cardId: string, input: { sealedCard: string; sealedProfile?: string; recordVersion: number; kSrv: string; deviceSignature: string }): Promise<Card> {

@@ -62,6 +62,16 @@ export interface WalletOptions {
   trustedRoots?: readonly NetworkRoot[];
 }
 
+/** A recovery waiting for the one-time code the issuer sent to the cardholder's phone. */
+export interface PendingRecovery {
+  readonly recoveryId: string;
+  readonly issuerId: string;
+  readonly issuerName: string;
+  readonly codeSentTo: string;
+  /** Sends the code: this device is bound pending (until `activatesAt`), with the card sealed on it. */
+  complete(code: string): Promise<{ deviceId: string; status: string; activatesAt: string; card: Card }>;
+}
+
 /** An enrollment waiting for the one-time code the issuer sent to the cardholder's phone. */
 export interface PendingCardEnrollment {
   readonly enrollmentId: string;
@@ -269,8 +279,38 @@ export class Wallet {
     };
   }
 
+  /**
+   * For a payer who lost every device: this new device (not bound yet; the messenger sign-in is done) proves one of
+   * the payer's cards again at its issuer, whose code goes to the phone on file. `complete(code)` binds this device
+   * `pending` for the waiting period, with the card sealed on it; it can pay once the period ends, unless another
+   * of the payer's devices cancels it meanwhile.
+   */
+  async startRecovery(details: CardDetails, options: { deviceName: string; profile?: PayerProfile }): Promise<PendingRecovery> {
+    const checked = checkCardDetails(details);
+    const key = await this.ensureDeviceKey();
+    const now = Math.floor(Date.now() / 1000);
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
+    const started = await this.#client.startRecovery({ issuerId: certificate.issuerId, enrollment, publicKeyJwk: key.publicJwk, name: options.deviceName });
+    return {
+      recoveryId: started.id,
+      issuerId: certificate.issuerId,
+      issuerName: certificate.name,
+      codeSentTo: started.codeSentTo,
+      complete: async (code: string) => {
+        const recovered = await this.#client.verifyRecovery(started.id, code);
+        const card = await this.#sealAndStore(recovered.card, checked, options.profile);
+        return { deviceId: recovered.deviceId, status: recovered.status, activatesAt: recovered.activatesAt, card };
+      },
+    };
+  }
+
   async #completeEnrollment(enrollmentId: string, code: string, details: CardDetails, profile: PayerProfile | undefined): Promise<Card> {
-    const card = await this.#client.verifyCardEnrollment(enrollmentId, code);
+    return this.#sealAndStore(await this.#client.verifyCardEnrollment(enrollmentId, code), details, profile);
+  }
+
+  /** Seals a newly enrolled card's records under a fresh DEK, keeps K_dev here, and hands K_srv to the pay server. */
+  async #sealAndStore(card: Card, details: CardDetails, profile: PayerProfile | undefined): Promise<Card> {
     const payer = await this.payer();
     const recordVersion = 1;
     const sealed = await sealNewCard({ cardId: card.id, payerId: payer.id, deviceId: card.deviceId, version: recordVersion }, details, profile);

@@ -70,24 +70,55 @@ export class DeviceService {
         activatesAt = new Date(now.getTime() + this.waitingPeriodSeconds * 1000);
         approvedBy = `device:${signer.id}`;
       }
-      const device = await insertDevice(tx, {
-        id: newId("device"),
-        payerId: payer.id,
-        keyThumbprint: thumbprint,
-        publicKeyJwk: input.publicKeyJwk,
-        name,
-        status,
-        activatesAt,
-        approvedBy,
-      });
-      await this.audit.append(tx, {
-        actor: `payer:${payer.id}`,
-        action: status === "active" ? "device.bound" : "device.binding_requested",
-        target: device.id,
-        data: { approvedBy, activatesAt: activatesAt.toISOString() },
-      });
-      return device;
+      return this.#insertBinding(tx, payer, { thumbprint, publicKeyJwk: input.publicKeyJwk, name, status, activatesAt, approvedBy });
     });
+  }
+
+  /**
+   * A device bound on the card issuer's word (the recovery of a payer who lost every device: the issuer checked
+   * the cardholder of one of the payer's cards). It waits out the waiting period as `pending`, which the payer's
+   * other devices see and can cancel; in the caller's transaction.
+   */
+  async bindRecovered(tx: Executor, payer: PayerRow, input: { publicKeyJwk: DeviceJwk; name: string; issuerId: string }): Promise<DeviceRow> {
+    const thumbprint = await deviceKeyThumbprint(input.publicKeyJwk);
+    const existing = await lockDevicesOf(tx, payer.id);
+    if (await findByThumbprint(tx, thumbprint)) throw new ApiError("device_already_bound", "This device key is already bound.");
+    const now = new Date();
+    if (existing.filter((d) => ["active", "pending"].includes(effectiveStatus(d, now))).length >= MAX_DEVICES) {
+      throw new ApiError("device_limit_reached", `A payer can bind at most ${MAX_DEVICES} devices; revoke one first.`);
+    }
+    return this.#insertBinding(tx, payer, {
+      thumbprint,
+      publicKeyJwk: input.publicKeyJwk,
+      name: input.name,
+      status: "pending",
+      activatesAt: new Date(now.getTime() + this.waitingPeriodSeconds * 1000),
+      approvedBy: `issuer:${input.issuerId}`,
+    });
+  }
+
+  async #insertBinding(
+    tx: Executor,
+    payer: PayerRow,
+    b: { thumbprint: string; publicKeyJwk: DeviceJwk; name: string; status: DeviceRow["status"]; activatesAt: Date; approvedBy: string },
+  ): Promise<DeviceRow> {
+    const device = await insertDevice(tx, {
+      id: newId("device"),
+      payerId: payer.id,
+      keyThumbprint: b.thumbprint,
+      publicKeyJwk: b.publicKeyJwk,
+      name: b.name,
+      status: b.status,
+      activatesAt: b.activatesAt,
+      approvedBy: b.approvedBy,
+    });
+    await this.audit.append(tx, {
+      actor: `payer:${payer.id}`,
+      action: b.status === "active" ? "device.bound" : "device.binding_requested",
+      target: device.id,
+      data: { approvedBy: b.approvedBy, activatesAt: b.activatesAt.toISOString() },
+    });
+    return device;
   }
 
   async list(payer: PayerRow): Promise<DeviceRow[]> {
@@ -146,7 +177,7 @@ export class DeviceService {
    * `{ purpose: "cancel-device", payerId, deviceId }` signed by it.
    */
   async cancelPending(payer: PayerRow, deviceId: string, signature: string): Promise<DeviceRow> {
-    return this.db.transaction(async (tx) => {
+    const canceled = await this.db.transaction(async (tx) => {
       const now = new Date();
       const owned = await lockDevicesOf(tx, payer.id);
       const target = owned.find((d) => d.id === deviceId);
@@ -158,18 +189,28 @@ export class DeviceService {
       await verifyDeviceStatement(signature, signer, { purpose: "cancel-device", payerId: payer.id, deviceId });
       const ended = await endDevice(tx, deviceId, "canceled", ["pending"]);
       if (!ended) throw new ApiError("device_not_active", "The binding is no longer pending.");
+      // A canceled binding may already hold cards (a recovery enrolls one while it waits): they go as on revocation.
+      for (const step of this.#revocationSteps) await step.inTransaction(tx, ended);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.binding_canceled", target: deviceId, data: { by: signer.id } });
       return ended;
     });
+    for (const step of this.#revocationSteps) await step.afterCommit(canceled).catch(() => {});
+    return canceled;
   }
 
-  /** The payer's device that may sign now (active, not revoked), by key thumbprint; null otherwise. */
   /** The payer's device by id, while it may act (bound, not revoked, past any waiting period). */
   async activeDeviceById(payerId: string, deviceId: string, db: Executor = this.db): Promise<DeviceRow | null> {
     const device = await findDevice(db, deviceId);
     return device !== null && device.payerId === payerId && effectiveStatus(device) === "active" ? device : null;
   }
 
+  /** The payer's device by id while it is bound or waiting to be (not revoked, not canceled). */
+  async liveDeviceById(payerId: string, deviceId: string, db: Executor = this.db): Promise<DeviceRow | null> {
+    const device = await findDevice(db, deviceId);
+    return device !== null && device.payerId === payerId && ["active", "pending"].includes(effectiveStatus(device)) ? device : null;
+  }
+
+  /** The payer's device that may sign now (active, not revoked), by key thumbprint; null otherwise. */
   async activeDevice(payerId: string, thumbprint: string): Promise<DeviceRow | null> {
     const device = await findByThumbprint(this.db, thumbprint);
     if (!device || device.payerId !== payerId || effectiveStatus(device) !== "active") return null;

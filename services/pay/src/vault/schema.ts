@@ -5,7 +5,7 @@
  * CVC, a DEK or K_dev: a dump of them, even with the KEK, opens no card.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
@@ -52,7 +52,12 @@ export const cardEnrollments = pgTable(
   {
     id: text("id").primaryKey(),
     payerId: text("payer_id").notNull(),
-    deviceId: text("device_id").notNull(),
+    /** The enrolling device; null for a recovery, whose device is bound only once the issuer verified the cardholder. */
+    deviceId: text("device_id"),
+    /** `enroll` (a card on a bound device) or `recovery` (a payer who lost every device proves a card again). */
+    purpose: text("purpose").$type<"enroll" | "recovery">().notNull().default("enroll"),
+    /** For a recovery: the new device's public key and name, bound when the code verifies. */
+    recoveryDevice: jsonb("recovery_device").$type<{ publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string }; name: string }>(),
     issuerId: text("issuer_id").notNull(),
     issuerEnrollmentId: text("issuer_enrollment_id").notNull(),
     status: text("status").$type<"verification_required" | "verified" | "failed">().notNull(),

@@ -14,7 +14,7 @@ import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { DeviceService } from "../devices/service.ts";
-import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
+import { deviceKeyThumbprint, signerOf, verifyDeviceStatement, type DeviceJwk } from "../devices/signatures.ts";
 import type { DeviceRow } from "../devices/store.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { PayerRow } from "../payers/store.ts";
@@ -78,12 +78,7 @@ export class VaultService {
   async startEnrollment(payer: PayerRow, input: { issuerId: string; enrollment: string; deviceSignature: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
     checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
     const device = await this.#signingDevice(payer, input.deviceSignature, { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId });
-    await this.issuers.requireKnown(input.issuerId);
-    const recent = await recentEnrollments(this.db, payer.id, clientIp, new Date(Date.now() - 3600_000));
-    if (recent.byPayer >= ENROLLMENT_LIMITS.perPayerPerHour || recent.byAddress >= ENROLLMENT_LIMITS.perAddressPerHour) {
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId: input.issuerId } });
-      throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
-    }
+    await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
     const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id })).catch(async (error: unknown) => {
       // A refused try counts against the payer's and the address's limits like a started one: card testing is
       // nearly all refusals, so limits that counted only sent codes would never stop it (e2e/breach-stolen-card).
@@ -112,6 +107,7 @@ export class VaultService {
     if (!enrollment) throw new ApiError("resource_missing", "No such card enrollment.", "id");
     if (enrollment.status !== "verification_required") throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
     if (enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
+    if (enrollment.purpose !== "enroll" || !enrollment.deviceId) throw new ApiError("resource_missing", "No such card enrollment.", "id");
     const device = await this.devices.activeDeviceById(payer.id, enrollment.deviceId);
     if (!device) throw new ApiError("device_not_active", "The device that started this enrollment is no longer active.");
     const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
@@ -153,7 +149,8 @@ export class VaultService {
       }
       const card = await findCard(this.db, cardId, payer.id);
       if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
-      const device = await this.devices.activeDeviceById(payer.id, card.deviceId);
+      // A device still in its waiting period may store its card (a recovery); it cannot pay with it until active.
+      const device = await this.devices.liveDeviceById(payer.id, card.deviceId);
       if (!device || signerOf(input.deviceSignature) !== device.keyThumbprint) {
         throw new ApiError("device_signature_invalid", "The records must be signed by the device the card was enrolled on.");
       }
@@ -180,6 +177,74 @@ export class VaultService {
     } finally {
       kSrv.fill(0);
     }
+  }
+
+  /**
+   * Recovery, step 1 (DESIGN.md "Authentication without plugins": a payer who lost every device recovers through
+   * the issuer's cardholder check). With the messenger session alone, a new device sends one of the payer's cards
+   * again — PAN, expiry, CVC and the new device key as a JWE to the issuer — and the issuer texts a code to the
+   * phone on file. Only a card the payer already has here can be used, so the check proves the same cardholder.
+   */
+  async startRecovery(payer: PayerRow, input: { issuerId: string; enrollment: string; publicKeyJwk: DeviceJwk; name: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
+    checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
+    const name = input.name.trim();
+    if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name)) throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
+    await deviceKeyThumbprint(input.publicKeyJwk);
+    if (!(await cardsOf(this.db, payer.id)).some((c) => c.issuerId === input.issuerId)) {
+      throw new ApiError("recovery_not_possible", "Recover with a card you had enrolled before, at its issuer.", "issuerId");
+    }
+    await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
+    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
+    const row = await insertEnrollment(this.db, {
+      id: newId("cardEnrollment"),
+      payerId: payer.id,
+      deviceId: null,
+      purpose: "recovery",
+      recoveryDevice: { publicKeyJwk: input.publicKeyJwk, name },
+      issuerId: input.issuerId,
+      issuerEnrollmentId: started.enrollmentId,
+      status: "verification_required",
+      clientIp,
+      expiresAt: started.expiresAt,
+    });
+    await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_started", target: row.id, data: { issuerId: input.issuerId } });
+    return Object.assign(row, { codeSentTo: started.codeSentTo });
+  }
+
+  /**
+   * Recovery, step 2: the code. The issuer binds the new key to the card and names it; if it is the same card
+   * account as one of the payer's, the new device is bound `pending` for the waiting period (the payer's other
+   * devices, if any is still in hand, see it and can cancel it), with the card enrolled on it.
+   */
+  async verifyRecovery(payer: PayerRow, recoveryId: string, code: string): Promise<{ device: DeviceRow; card: CardRow }> {
+    const enrollment = await findEnrollment(this.db, recoveryId, payer.id);
+    if (!enrollment || enrollment.purpose !== "recovery" || !enrollment.recoveryDevice) throw new ApiError("resource_missing", "No such recovery.", "id");
+    if (enrollment.status !== "verification_required" || enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "This recovery expired or is finished; start again.");
+    const { publicKeyJwk, name } = enrollment.recoveryDevice;
+    const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
+    const known = (await cardsOf(this.db, payer.id)).find((c) => c.issuerId === enrollment.issuerId && c.cardRef === enrolled.cardRef);
+    if (!known || enrolled.deviceKid !== (await deviceKeyThumbprint(publicKeyJwk))) {
+      await endEnrollment(this.db, enrollment.id, "failed", null);
+      await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_refused", target: enrollment.id, data: { issuerId: enrollment.issuerId } });
+      throw new ApiError("recovery_not_possible", "The card the issuer verified is not one of yours here; recover with a card you had enrolled before.");
+    }
+    return this.db.transaction(async (tx) => {
+      const device = await this.devices.bindRecovered(tx, payer, { publicKeyJwk, name, issuerId: enrollment.issuerId });
+      const card = await insertCard(tx, {
+        id: newId("card"),
+        payerId: payer.id,
+        deviceId: device.id,
+        issuerId: enrollment.issuerId,
+        cardRef: enrolled.cardRef,
+        brand: enrolled.brand,
+        last4: enrolled.last4,
+        expiryMonth: enrolled.expiryMonth,
+        status: "awaiting_records",
+      });
+      if (!(await endEnrollment(tx, enrollment.id, "verified", card.id))) throw new ApiError("card_enrollment_expired", "This recovery is already finished.");
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.recovery_verified", target: device.id, data: { issuerId: enrollment.issuerId, card: card.id, activatesAt: device.activatesAt.toISOString() } });
+      return { device, card };
+    });
   }
 
   list(payer: PayerRow): Promise<CardRow[]> {
@@ -263,6 +328,16 @@ export class VaultService {
     } catch {
       await postponeUnbind(this.db, row.deviceId, row.issuerId);
       return false;
+    }
+  }
+
+  /** The issuer is known, and the payer and the address are within the hourly enrollment limits. */
+  async #withinEnrollmentLimits(payer: PayerRow, clientIp: string, issuerId: string): Promise<void> {
+    await this.issuers.requireKnown(issuerId);
+    const recent = await recentEnrollments(this.db, payer.id, clientIp, new Date(Date.now() - 3600_000));
+    if (recent.byPayer >= ENROLLMENT_LIMITS.perPayerPerHour || recent.byAddress >= ENROLLMENT_LIMITS.perAddressPerHour) {
+      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId } });
+      throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
     }
   }
 
