@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import type { PaySystem } from "../services/pay/src/system.ts";
-import { freshDatabase, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { ledgerTransactions, payments, refunds } from "../services/pay/src/db/schema.ts";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import type { PaymentView } from "../services/pay/src/payments/view.ts";
@@ -21,7 +21,8 @@ import { authorizeThroughService, createMerchant, openTestSystem, paymentBody, t
 
 const BURST = 50;
 
-describe.runIf(!!process.env["DATABASE_URL"])("two pay servers on one database [postgres]", () => {
+// Two servers on one database need PostgreSQL (a PGlite folder has one owner): an empty list without DATABASE_URL.
+describe.each(testBackends().filter((b) => b === "postgres"))("two pay servers on one database [%s]", () => {
   let database: FreshDatabase;
   let dataDir: string;
   let system: PaySystem;
