@@ -21,8 +21,9 @@ import { authorizeThroughService, createMerchant, openTestSystem, paymentBody, t
 
 const BURST = 50;
 
-// Two servers on one database need PostgreSQL (a PGlite folder has one owner): an empty list without DATABASE_URL.
-describe.each(testBackends().filter((b) => b === "postgres"))("two pay servers on one database [%s]", () => {
+// Two servers on one database need PostgreSQL (a PGlite folder has one owner): this file runs where DATABASE_URL is
+// set (always in CI); elsewhere vitest reports it skipped rather than failing a file with no suite.
+describe.runIf(testBackends().includes("postgres"))("two pay servers on one database [postgres]", () => {
   let database: FreshDatabase;
   let dataDir: string;
   let system: PaySystem;
