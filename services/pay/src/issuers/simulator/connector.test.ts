@@ -1,0 +1,24 @@
+/** The simulator's HTTP connector against the issuer simulator (services/issuer), through the conformance suite. */
+import { testBackends } from "../../testing/databases.ts";
+import { openTestNetwork } from "../../testing/network.ts";
+import { connectorConformance } from "../connector.case.ts";
+import { SimulatorConnector } from "./connector.ts";
+
+for (const backend of testBackends()) {
+  connectorConformance(`simulator HTTP connector [${backend}]`, async () => {
+    const net = await openTestNetwork(backend);
+    return {
+      connector: net.pay.system.issuers.connector,
+      issuerId: "sampo",
+      cards: {
+        approves: { pan: "5111000000000021", expiry: "12/31", cvc: "932", phone: "+821055510002" },
+        lowLimit: { pan: "4111000000000040", expiry: "12/31", cvc: "652", phone: "+821055510004", limit: 30_000 },
+      },
+      latestCode: (phone) => net.latestCode(phone),
+      signPinStatement: (statement) => net.pay.system.statementSigner.signPinStatement(statement),
+      unauthorized: new SimulatorConnector({ baseUrl: net.issuerUrl, acquirerSecret: "x".repeat(43) }),
+      unreachable: new SimulatorConnector({ baseUrl: "http://127.0.0.1:9", acquirerSecret: net.acquirerSecret, timeoutMs: 1_000 }),
+      close: () => net.close(),
+    };
+  });
+}
