@@ -6,3 +6,4 @@ export * from "./secret.ts";
 export * from "./approval.ts";
 export * from "./issuer.ts";
 export * from "./payer-details.ts";
+export * from "./payer-api.ts";

@@ -16,7 +16,6 @@
  */
 import { z } from "zod";
 import { approvalTermsSchema } from "./approval.ts";
-import { CAPTURE_METHODS } from "./payment.ts";
 
 export const JWE_KEY_MANAGEMENT_ALGORITHMS = ["ECDH-ES+A256KW"] as const;
 export const JWE_CONTENT_ENCRYPTION_ALGORITHMS = ["A256GCM"] as const;
@@ -175,14 +174,7 @@ export const enrollmentRequestSchema = z.strictObject({
 export const enrollmentVerifyRequestSchema = z.strictObject({ code: z.string().regex(/^\d{6}$/) });
 
 /** The terms of the payment as the pay server asks for them; the issuer compares them with what the device signed. */
-const paymentRequestFields = {
-  paymentId: z.string().min(1).max(64),
-  merchantId: z.string().min(1).max(64),
-  merchantName: z.string().min(1).max(100),
-  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().length(3),
-  captureMethod: z.enum(CAPTURE_METHODS),
-};
+const paymentRequestFields = approvalTermsSchema.pick({ paymentId: true, merchantId: true, merchantName: true, amount: true, currency: true, captureMethod: true }).shape;
 
 export const authorizationRequestSchema = z.union([
   z.strictObject({ ...paymentRequestFields, cardRef: z.string().min(1).max(128), payment: compactJweSchema, authentication: authenticationResultSchema }),

@@ -12,7 +12,16 @@
  * to repeat — a PIN login start counts a try before the server answers, so a blind retry after a lost answer would
  * spend a second try. On `pay_server_unreachable` or `pay_server_timeout` the caller decides (and asks the payer).
  */
-import { approvalTermsSchema, mandateTermsSchema, SHAREABLE_DETAILS, Secret, type ApprovalTerms, type MandateTerms, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
+import {
+  approvalChallengeViewSchema,
+  cardViewSchema,
+  mandateViewSchema,
+  Secret,
+  type ApprovalTerms,
+  type MandateTerms,
+  type SharedDetails,
+  type ShareableDetail,
+} from "@mpay/protocol";
 import { z } from "zod";
 import type { DevicePublicJwk } from "./device-key.ts";
 import { PayApiError } from "./errors.ts";
@@ -45,14 +54,7 @@ const pinStatusSchema = z.object({ object: z.literal("pin"), set: z.boolean(), l
 const registrationSchema = z.object({ registrationResponse: z.string() });
 const pinLoginSchema = z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() });
 const pinCheckSchema = z.object({ object: z.literal("pin_check"), verified: z.literal(true) });
-const challengeSchema = z.object({
-  id: z.string(),
-  object: z.literal("approval_challenge"),
-  terms: approvalTermsSchema,
-  mandate: mandateTermsSchema.nullable(),
-  collect: z.array(z.enum(SHAREABLE_DETAILS)),
-  expiresAt: z.string(),
-});
+const challengeSchema = approvalChallengeViewSchema;
 const approvalSchema = z.object({
   id: z.string(),
   object: z.literal("payment_approval"),
@@ -63,36 +65,12 @@ const approvalSchema = z.object({
 const approvalWithReleaseSchema = approvalSchema.extend({ release: z.string() });
 const issuerListSchema = z.object({ object: z.literal("list"), data: z.array(z.object({ issuerId: z.string(), name: z.string(), certificate: z.string() })), hasMore: z.boolean() });
 const enrollmentSchema = z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
-const cardSchema = z.object({
-  id: z.string(),
-  object: z.literal("card"),
-  issuerId: z.string(),
-  cardRef: z.string(),
-  brand: z.string(),
-  last4: z.string(),
-  expiryMonth: z.string(),
-  status: z.enum(["awaiting_records", "active", "removed"]),
-  deviceId: z.string(),
-  recordVersion: z.number().nullable(),
-  createdAt: z.string(),
-});
+const cardSchema = cardViewSchema;
 const recoverySchema = z.object({ id: z.string(), object: z.literal("device_recovery"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
 const recoveredSchema = z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema });
 const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
 const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() });
-const mandateSchema = z.object({
-  id: z.string(),
-  object: z.literal("mandate"),
-  livemode: z.boolean(),
-  merchantId: z.string(),
-  status: z.enum(["active", "revoked"]),
-  maxAmount: z.number(),
-  currency: z.string(),
-  expiresAt: z.string(),
-  paymentId: z.string(),
-  createdAt: z.string(),
-  revokedAt: z.string().nullable(),
-});
+const mandateSchema = mandateViewSchema;
 const errorSchema = z.object({
   error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
 });

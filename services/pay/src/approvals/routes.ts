@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { approvalTermsSchema, mandateTermsSchema, SHAREABLE_DETAILS, type ShareableDetail } from "@mpay/protocol";
+import { approvalChallengeViewSchema, type ShareableDetail } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { ApprovalService } from "./service.ts";
@@ -21,19 +21,7 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
         description: "The terms to show and sign, for the card the payer chose (a card of the vault enrolled on this device).",
         params: idParam,
         body: z.strictObject({ deviceKey: z.string().max(64), cardId: ref }),
-        response: {
-          200: z.object({
-            id: z.string(),
-            object: z.literal("approval_challenge"),
-            terms: approvalTermsSchema,
-            /** A card-on-file mandate the merchant asks for with this payment: shown beside the terms, signed for the issuer. */
-            mandate: mandateTermsSchema.nullable(),
-            /** Personal details the merchant asks the payer to share for this payment. */
-            collect: z.array(z.enum(SHAREABLE_DETAILS)),
-            expiresAt: z.string(),
-          }),
-          ...errors,
-        },
+        response: { 200: approvalChallengeViewSchema, ...errors },
       },
     },
     async (request) => {

@@ -5,26 +5,14 @@ import { errorResponse, idParam, merchantOf } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { MandateService } from "./service.ts";
 import type { MandateRow } from "./store.ts";
+import { mandateViewSchema, type MandateView } from "@mpay/protocol";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
 
-const mandateSchema = z.object({
-  id: z.string(),
-  object: z.literal("mandate"),
-  livemode: z.boolean(),
-  merchantId: z.string(),
-  status: z.enum(["active", "revoked"]),
-  maxAmount: z.number().int(),
-  currency: z.string(),
-  expiresAt: z.string(),
-  /** The payment the payer approved it with. */
-  paymentId: z.string(),
-  createdAt: z.string(),
-  revokedAt: z.string().nullable(),
-});
+const mandateSchema = mandateViewSchema;
 
 /** A mandate as merchants and payers see it: never the issuer's token. */
-function mandateView(m: MandateRow) {
+function mandateView(m: MandateRow): MandateView {
   return {
     id: m.id,
     object: "mandate" as const,

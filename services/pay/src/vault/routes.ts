@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { CARD_BRANDS } from "@mpay/protocol";
+import { cardViewSchema, type CardView } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { PayerService } from "../payers/service.ts";
@@ -12,29 +12,16 @@ import { deviceJwkSchema } from "../devices/signatures.ts";
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
 const compactJwe = z.string().max(16_384);
 
-const cardSchema = z.object({
-  id: z.string(),
-  object: z.literal("card"),
-  issuerId: z.string(),
-  /** The issuer's reference of the card: the `cardRef` of the terms a payment with it shows. */
-  cardRef: z.string(),
-  brand: z.enum(CARD_BRANDS),
-  last4: z.string(),
-  expiryMonth: z.string(),
-  status: z.enum(["awaiting_records", "active", "removed"]),
-  deviceId: z.string(),
-  recordVersion: z.number().nullable(),
-  createdAt: z.string(),
-});
+const cardSchema = cardViewSchema;
 
-/** What the payer's screens show of a card: never more than issuer, brand, last four and expiry month. */
-export function cardView(card: CardRow) {
+/** What the payer's screens show of a card (packages/protocol payer-api.ts). */
+export function cardView(card: CardRow): CardView {
   return {
     id: card.id,
     object: "card" as const,
     issuerId: card.issuerId,
     cardRef: card.cardRef,
-    brand: card.brand as (typeof CARD_BRANDS)[number],
+    brand: card.brand as CardView["brand"],
     last4: card.last4,
     expiryMonth: card.expiryMonth,
     status: card.status,

@@ -8,7 +8,7 @@
  *
  * Pipeline of each operation: validate → load → check the device's word → call out (issuer) → persist → audit.
  */
-import { JOSE_TYPES, newId } from "@mpay/protocol";
+import { JOSE_TYPES, newId, type EnrolledCard } from "@mpay/protocol";
 import { base64url } from "jose";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -115,22 +115,27 @@ export class VaultService {
       // The issuer bound another key than the device that asked: never record a card the device cannot use.
       throw new ApiError("card_enrollment_refused", "The card issuer bound another device key than this device's.");
     }
-    const card = await this.db.transaction(async (tx) => {
-      const inserted = await insertCard(tx, {
-        id: newId("card"),
-        payerId: payer.id,
-        deviceId: device.id,
-        issuerId: enrollment.issuerId,
-        cardRef: enrolled.cardRef,
-        brand: enrolled.brand,
-        last4: enrolled.last4,
-        expiryMonth: enrolled.expiryMonth,
-        status: "awaiting_records",
-      });
-      if (!(await endEnrollment(tx, enrollment.id, "verified", inserted.id))) throw new ApiError("card_enrollment_expired", "This enrollment is already finished.");
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: inserted.id, data: { issuerId: inserted.issuerId, device: device.id, last4: inserted.last4 } });
-      return inserted;
+    return this.db.transaction(async (tx) => {
+      const card = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: card.id, data: { issuerId: card.issuerId, device: device.id, last4: card.last4 } });
+      return card;
     });
+  }
+
+  /** The card the issuer enrolled, waiting for its records, and the enrollment ended (once: a second finish fails). */
+  async #recordEnrolledCard(tx: Executor, payer: PayerRow, deviceId: string, enrollment: EnrollmentRow, enrolled: EnrolledCard): Promise<CardRow> {
+    const card = await insertCard(tx, {
+      id: newId("card"),
+      payerId: payer.id,
+      deviceId,
+      issuerId: enrollment.issuerId,
+      cardRef: enrolled.cardRef,
+      brand: enrolled.brand,
+      last4: enrolled.last4,
+      expiryMonth: enrolled.expiryMonth,
+      status: "awaiting_records",
+    });
+    if (!(await endEnrollment(tx, enrollment.id, "verified", card.id))) throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
     return card;
   }
 
@@ -230,18 +235,7 @@ export class VaultService {
     }
     return this.db.transaction(async (tx) => {
       const device = await this.devices.bindRecovered(tx, payer, { publicKeyJwk, name, issuerId: enrollment.issuerId });
-      const card = await insertCard(tx, {
-        id: newId("card"),
-        payerId: payer.id,
-        deviceId: device.id,
-        issuerId: enrollment.issuerId,
-        cardRef: enrolled.cardRef,
-        brand: enrolled.brand,
-        last4: enrolled.last4,
-        expiryMonth: enrolled.expiryMonth,
-        status: "awaiting_records",
-      });
-      if (!(await endEnrollment(tx, enrollment.id, "verified", card.id))) throw new ApiError("card_enrollment_expired", "This recovery is already finished.");
+      const card = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.recovery_verified", target: device.id, data: { issuerId: enrollment.issuerId, card: card.id, activatesAt: device.activatesAt.toISOString() } });
       return { device, card };
     });
