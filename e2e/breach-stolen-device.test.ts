@@ -171,13 +171,11 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
     return { kty, crv, x, y };
   }
 
-  // KNOWN WEAKNESS found by this drill (reported with issue 4): adding a passkey needs only a statement signed by
-  // an active device (`add-passkey`), no PIN and no waiting period, so the device key in a stolen store makes the
-  // thief a passkey of his own; the pay server then approves with it and releases K_srv and the sealed records to
-  // him, and with the stolen K_dev he opens the card. The issuer declines the payment (the passkey was not bound
-  // at enrollment), but the release comes first. `it.fails` keeps the suite green while this is open and turns
-  // red once it is fixed: then drop `.fails`.
-  it.fails("(b) a passkey added with the stolen device key alone does not get the card released", async () => {
+  // Found by this drill and fixed: adding a passkey once needed only a statement signed by an active device, so the
+  // device key in a stolen store made the thief a passkey of his own, the pay server approved with it and released
+  // K_srv and the sealed records to him, and with the stolen K_dev he opened the card. Adding a passkey now also
+  // needs a fresh PIN login for `add-passkey`, which the thief cannot finish.
+  it("(b) a passkey added with the stolen device key alone does not get the card released", async () => {
     const { key } = await stolenStore();
     const token = victim.sessionToken;
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");
@@ -187,6 +185,7 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
       deviceSignature: await signStatement(key.privateKey, key.kid, { purpose: "add-passkey", payerId: victim.payerId }),
     });
     answers.push(options);
+    expect(options.status).toBe(400); // no PIN proof, no passkey
     if (options.status === 200) {
       const registered = await send("POST /v1/payer/passkeys", "/v1/payer/passkeys", token, { response: authenticator.create(JSON.parse(options.text)) });
       answers.push(registered);

@@ -115,7 +115,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const vault = new VaultService(db, keys, devices, issuers, audit);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault);
-    const passkeys = new PasskeyService(db, devices, audit, config.passkeys);
+    const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl);
     const mandates = new MandateService(db, keys, issuers, audit);

@@ -141,8 +141,11 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
 
   it("records a passkey approval whose assertion covers the terms, with user verification", async () => {
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");
+    const pinLogin = await startLogin(t.app, payer.token, PIN, "add-passkey");
+    const proved = await pinLogin.finish();
     const options = await call<PublicKeyCredentialCreationOptionsJSON>(t.app, "POST", "/v1/payer/passkeys/registration-options", payer.token, {
       deviceSignature: await phone.sign({ purpose: "add-passkey", payerId: payer.payerId }),
+      pin: { loginId: pinLogin.answer.body.loginId, finishLoginRequest: proved.finishLoginRequest },
     });
     expect((await call(t.app, "POST", "/v1/payer/passkeys", payer.token, { response: authenticator.create(options.body) })).status).toBe(200);
     const approveWith = async (challenge: Challenge, assertion: unknown) =>

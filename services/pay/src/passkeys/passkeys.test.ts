@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalTerms } from "@mpay/protocol";
 import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
-import { newTestDevice, type TestDevice } from "../testing/payer-device.ts";
+import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../testing/payer-device.ts";
 import { SoftwareAuthenticator, type CeremonyOverrides } from "../testing/software-authenticator.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
 import { approvalChallengeOf, type PasskeyService } from "./service.ts";
+
+const PIN = "640183";
 
 type ErrorAnswer = { error: { code: string; message: string } };
 type PasskeyAnswer = { id: string; status: "active" | "revoked"; deviceType: string; backedUp: boolean; transports: string[] } & ErrorAnswer;
@@ -45,20 +47,28 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   });
   afterAll(() => t.close());
 
-  /** A signed-in payer with one bound, active device. */
+  /** A signed-in payer with one bound, active device and a PIN. */
   async function payerWithDevice(name = "Test Payer") {
     const session = await signedInPayer(t.system, name);
     const device = await newTestDevice();
-    const bound = await call(t.app, "POST", "/v1/payer/devices", session.token, { publicKeyJwk: device.publicKeyJwk, name: "Phone" });
-    expect(bound.status).toBe(200);
+    await bindAndSetPin(t.app, session, device, PIN);
     const payer = await t.system.payers.authenticate(`Bearer ${session.token}`);
     return { ...session, device, payer };
   }
   type Payer = Awaited<ReturnType<typeof payerWithDevice>>;
 
+  /** A finished PIN login for `purpose`, as the wallet proves the PIN before adding a passkey. */
+  const pinProof = async (p: Payer, pin = PIN, purpose = "add-passkey") => {
+    const login = await startLogin(app, p.token, pin, purpose);
+    const finished = await login.finish();
+    finished.sessionKey.fill(0);
+    return { loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest };
+  };
+
   const registrationOptions = async (p: Payer, device: TestDevice = p.device) =>
     call<PublicKeyCredentialCreationOptionsJSON & ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
       deviceSignature: await device.sign({ purpose: "add-passkey", payerId: p.payerId }),
+      pin: await pinProof(p),
     });
 
   async function register(p: Payer, authenticator = new SoftwareAuthenticator(ORIGIN), overrides: CeremonyOverrides = {}) {
@@ -203,16 +213,37 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     }
   });
 
+  it("refuses a registration with the device's word alone: a copy of a device store adds no passkey without the PIN", async () => {
+    const p = await payerWithDevice();
+    const signed = async () => p.device.sign({ purpose: "add-passkey", payerId: p.payerId });
+    const noPin = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed() });
+    expect([noPin.status, noPin.body.error.code]).toEqual([400, "parameter_missing"]);
+    // A wrong PIN cannot finish the login; a login proved for another purpose does not count.
+    const wrong = await startLogin(app, p.token, "000000", "add-passkey");
+    await expect(wrong.finish()).rejects.toBeTruthy();
+    const otherPurpose = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: await pinProof(p, PIN, "pin-check") });
+    expect([otherPurpose.status, otherPurpose.body.error.code]).toEqual([401, "pin_login_invalid"]);
+    expect(await passkeys.list(p.payer)).toEqual([]);
+    // With the PIN it works, and the proof is spent.
+    const proof = await pinProof(p);
+    const ok = await call(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: proof });
+    expect(ok.status).toBe(200);
+    const replay = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: proof });
+    expect(replay.body.error.code).toBe("pin_login_invalid");
+  });
+
   it("refuses a registration without an active device's signature", async () => {
     const p = await payerWithDevice();
     const stranger = await newTestDevice();
     const now = Math.floor(Date.now() / 1000);
+    // The device is checked before the PIN: these never reach a PIN login, so any proof shape will do.
+    const pin = { loginId: "pl_unused", finishLoginRequest: "AAAA" };
     const cases: Array<[string, unknown]> = [
-      ["signed by a key that is not bound", { deviceSignature: await stranger.sign({ purpose: "add-passkey", payerId: p.payerId }) }],
-      ["another action", { deviceSignature: await p.device.sign({ purpose: "set-pin", payerId: p.payerId }) }],
-      ["for another payer", { deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: "usr_someone" }) }],
-      ["stale", { deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }, now - 600) }],
-      ["not a JWS", { deviceSignature: "not.a.jws" }],
+      ["signed by a key that is not bound", { pin, deviceSignature: await stranger.sign({ purpose: "add-passkey", payerId: p.payerId }) }],
+      ["another action", { pin, deviceSignature: await p.device.sign({ purpose: "set-pin", payerId: p.payerId }) }],
+      ["for another payer", { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: "usr_someone" }) }],
+      ["stale", { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }, now - 600) }],
+      ["not a JWS", { pin, deviceSignature: "not.a.jws" }],
     ];
     for (const [why, body] of cases) {
       const answer = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, body);
@@ -222,7 +253,7 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const alone = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {});
     expect([alone.status, alone.body.error.code]).toEqual([400, "parameter_missing"]);
     // A signature without the session.
-    const noSession = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", null, { deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }) });
+    const noSession = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", null, { deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }), pin: { loginId: "pl_x", finishLoginRequest: "AAAA" } });
     expect([noSession.status, noSession.body.error.code]).toEqual([401, "payer_session_invalid"]);
     // A revoked device's signature.
     const [device] = await t.system.devices.list(p.payer);

@@ -39,12 +39,16 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
     {
       schema: {
         tags: ["payer"],
-        description: "Options for startRegistration(); deviceSignature is { purpose: add-passkey, payerId } signed by an active device.",
-        body: z.strictObject({ deviceSignature: z.string().max(4096) }),
+        description:
+          "Options for startRegistration(); deviceSignature is { purpose: add-passkey, payerId } signed by an active device, and pin proves the PIN (a finished OPAQUE login for add-passkey).",
+        body: z.strictObject({
+          deviceSignature: z.string().max(4096),
+          pin: z.strictObject({ loginId: z.string().max(64), finishLoginRequest: z.string().max(1024) }),
+        }),
         response: { 200: creationOptionsSchema, ...errors },
       },
     },
-    async (request) => passkeys.registrationOptions(await payerOf(request.headers.authorization), request.body.deviceSignature),
+    async (request) => passkeys.registrationOptions(await payerOf(request.headers.authorization), request.body.deviceSignature, request.body.pin),
   );
 
   r.post(

@@ -69,21 +69,32 @@ export function approvalChallengeOf(terms: ApprovalTerms): string {
   return termsHash(canonicalTerms(terms));
 }
 
+/** The PIN check a passkey registration needs (the PIN context, wired in by the system). */
+export interface PinVerifier {
+  verifyLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: "add-passkey"): Promise<Uint8Array>;
+}
+
 export class PasskeyService {
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceService,
     private readonly audit: AuditService,
     private readonly rp: RelyingParty,
+    private readonly pins: PinVerifier,
   ) {
     if (rp.origins.length === 0) throw new Error("a relying party needs at least one origin");
   }
 
-  /** Creation options for the wallet's `startRegistration()`; `deviceSignature` is an active device's `add-passkey`. */
-  async registrationOptions(payer: PayerRow, deviceSignature: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  /**
+   * Creation options for the wallet's `startRegistration()`. Two proofs: an active device's `add-passkey`
+   * statement, and a fresh PIN login for `add-passkey` (the device's word alone is not enough: a copy of a device's
+   * store must not add a passkey of its own, approve with it and have the payer's cards released to it).
+   */
+  async registrationOptions(payer: PayerRow, deviceSignature: string, pinProof: { loginId: string; finishLoginRequest: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
     if (!signer) throw new ApiError("device_signature_invalid", "Adding a passkey must be signed by one of your active devices.");
     await verifyDeviceStatement(deviceSignature, signer, { purpose: "add-passkey", payerId: payer.id });
+    (await this.pins.verifyLogin(payer, pinProof.loginId, pinProof.finishLoginRequest, "add-passkey")).fill(0);
     const live = (await passkeysOf(this.db, payer.id)).filter((p) => p.revokedAt === null);
     if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
     const options = await generateRegistrationOptions({

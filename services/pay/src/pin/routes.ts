@@ -101,8 +101,8 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     {
       schema: {
         tags: ["payer"],
-        description: "Starts a PIN login (a try is counted now). purpose: pin-check, pin-change, or approval:<challengeId>.",
-        body: z.strictObject({ startLoginRequest: opaqueMessage, purpose: z.string().regex(/^(pin-check|pin-change|approval:[A-Za-z0-9_-]{1,64})$/) }),
+        description: "Starts a PIN login (a try is counted now). purpose: pin-check, pin-change, add-passkey, or approval:<challengeId>.",
+        body: z.strictObject({ startLoginRequest: opaqueMessage, purpose: z.string().regex(/^(pin-check|pin-change|add-passkey|approval:[A-Za-z0-9_-]{1,64})$/) }),
         response: { 200: z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() }), ...errors },
       },
     },

@@ -25,7 +25,12 @@ import { MAX_PIN_TRIES, clearTries, countTry, endReset, takeAnyLogin, findPin, i
 
 const LOGIN_TTL_MS = 60_000;
 
-export type PinPurpose = "pin-check" | "pin-change" | `approval:${string}`;
+/**
+ * What a PIN login proves the PIN for: a check, a change, one payment's approval, or adding a passkey (a passkey
+ * is another way to approve payments, so it is never added on a device's word alone: a stolen device store would
+ * otherwise add its own and have cards released to it).
+ */
+export type PinPurpose = "pin-check" | "pin-change" | "add-passkey" | `approval:${string}`;
 
 /** The AAD of a login's sealed OPAQUE state (keys/resealers.ts re-seals with the same one after a rotation). */
 export function pinLoginAad(payerId: string, loginId: string): string {
