@@ -168,20 +168,41 @@ export class AuthorizationService {
     throw new ApiError("issuer_unavailable", "The card issuer did not answer; the payment's outcome is being settled with it and will show on the payment.");
   }
 
-  /** Records a decision once (the reconciler may race the request's own answer: one wins, the other reads). */
+  /**
+   * Records a decision once (the reconciler may race the request's own answer: one wins, the other reads). An
+   * approval for a payment that can no longer take it (canceled or expired meanwhile) is compensated: the hold is
+   * voided at the issuer, so no authorization stays there that the pay server does not hold.
+   */
   async #apply(op: IssuerOperationRow, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
-    return this.db.transaction(async (tx) => {
-      if (!(await endOperation(tx, op.id, "done"))) {
-        const current = await this.payments.byId(tx, op.paymentId);
-        if (!current) throw new ApiError("resource_missing", "No such payment.");
-        return current;
-      }
+    const outcome = await this.db.transaction(async (tx) => {
+      if (!(await endOperation(tx, op.id, "done"))) return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
+      const current = await this.payments.lockById(tx, op.paymentId);
+      if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
       if (answer.decision === "approved") {
-        return this.payments.recordIssuerDecision(tx, op.paymentId, { approved: true, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer });
+        if (current.status !== "requires_approval") return { payment: current, compensate: true };
+        return { payment: await this.payments.recordIssuerDecision(tx, op.paymentId, { approved: true, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer }), compensate: false };
       }
-      return this.payments.recordIssuerDecision(tx, op.paymentId, { approved: false, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer });
+      if (current.status !== "requires_approval") return { payment: current, compensate: false };
+      return { payment: await this.payments.recordIssuerDecision(tx, op.paymentId, { approved: false, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer }), compensate: false };
     });
+    if (outcome.compensate) await this.#voidOrphan(op);
+    if (!outcome.payment) throw new ApiError("resource_missing", "No such payment.");
+    return outcome.payment;
+  }
+
+  /** Voids an approval nobody here holds; a void the issuer does not acknowledge now is left to the reconciler. */
+  async #voidOrphan(op: IssuerOperationRow): Promise<void> {
+    this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId }, "issuer approved a payment no longer awaiting approval; voiding the hold");
+    const voidOp = await insertOperation(this.db, { id: newId("issuerOperation"), paymentId: op.paymentId, merchantId: op.merchantId, issuerId: op.issuerId, kind: "void", status: "pending" });
+    if (!voidOp) return; // another operation is in doubt for it: the reconciler comes back
+    try {
+      await this.issuers.connector.void(op.issuerId, op.paymentId, { operationId: voidOp.id });
+      await endOperation(this.db, voidOp.id, "done");
+    } catch (error) {
+      if (error instanceof IssuerError && error.kind === "refused") await endOperation(this.db, voidOp.id, "failed", error.code);
+      // unavailable: the pending void is re-sent by the reconciler
+    }
   }
 
   /**

@@ -31,8 +31,9 @@ export class ApiError extends Error {
 
 /**
  * Thrown when work called out and did not learn the outcome (a card issuer that did not answer): what the work
- * wrote so far must commit — it records the operation in doubt for the reconciler — while the caller is answered
- * with `apiError` and its Idempotency-Key is released, so a retry runs afresh once the outcome is settled.
+ * wrote so far must commit — it records the operation in doubt for the reconciler — and the caller is answered
+ * with `apiError`, stored under its Idempotency-Key like any answer, so a retry replays it and never repeats the
+ * operation; the settled outcome shows on the payment and by webhook.
  */
 export class OutcomePending extends Error {
   constructor(readonly apiError: ApiError) {

@@ -4,7 +4,9 @@
  * - a concurrent request with the same key blocks on the unique index until the first commits, then finds the
  *   stored answer and replays it, so concurrent requests with one key have exactly one effect;
  * - if the first request fails, its transaction (reservation included) rolls back and a retry runs afresh;
- *   failures are never stored, so a retry after a fixed bad request or an outage can succeed.
+ *   failures are never stored, so a retry after a fixed bad request or an outage can succeed — except an outcome
+ *   in doubt (OutcomePending: a card issuer that did not answer), whose answer is stored with what the work
+ *   recorded, so the retry cannot run the operation twice.
  * Keys are scoped to (merchant, mode, route); the same key with another body or path is a 409.
  */
 import { createHash } from "node:crypto";
@@ -59,9 +61,10 @@ export async function runIdempotent(
       answer = await work(tx);
     } catch (error) {
       if (!(error instanceof OutcomePending)) throw error;
-      // Commit what the work recorded (the operation in doubt), answer the error, and keep no answer for the key.
-      if (key !== undefined) await tx.delete(idempotencyKeys).where(keyIs(auth, route, key));
-      return { statusCode: error.apiError.statusCode, body: JSON.stringify(errorBody(error.apiError)), replayed: false };
+      // Commit what the work recorded (the operation in doubt) and keep this answer for the key, as Stripe keeps an
+      // answer once work has started: a retry with the key replays it and never starts the operation a second time.
+      // The outcome reaches the merchant on the payment and by webhook once the reconciler settles it.
+      answer = { statusCode: error.apiError.statusCode, body: JSON.stringify(errorBody(error.apiError)) };
     }
     if (key !== undefined) {
       await tx

@@ -3,8 +3,9 @@
  * issuer"). Each runs inside the merchant request's transaction, with the payment row locked:
  * an operation row `pending` → the issuer, idempotent by the operation's id → the row `done` and the caller
  * records the change. When the issuer does not answer, the outcome is unknown: `OutcomePending` commits the
- * pending row (and nothing else happens to the payment), the merchant gets `issuer_unavailable`, and the
- * reconciler repeats the same operation (same id: one effect at the issuer) and records what it says.
+ * pending row (and nothing else happens to the payment), the merchant gets `issuer_unavailable` (replayed for
+ * the same Idempotency-Key), and the reconciler repeats the same operation (same id: one effect at the issuer)
+ * and records what it says.
  * While an operation is in doubt, the payment takes no other (one pending operation per payment).
  */
 import { newId, type AuthorizationRecord } from "@mpay/protocol";

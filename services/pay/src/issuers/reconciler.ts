@@ -61,6 +61,7 @@ export class IssuerReconciler {
         const payment = await this.payments.lockById(tx, op.paymentId);
         if (payment && op.refundId && op.amount) await this.refunds.record(tx, payment, { refundId: op.refundId, amount: op.amount, reason: null, actor: "system:reconciler" });
       } else {
+        // A void that compensates an orphan approval finds the payment not authorized here: nothing to record.
         await this.payments.recordSettled(tx, op.paymentId, op.kind === "capture" ? "capture" : "void", op.amount ?? record.amountCaptured);
       }
       await endOperation(tx, op.id, "done");

@@ -154,6 +154,10 @@ export class PaymentService {
   async cancel(tx: Executor, auth: MerchantAuth, id: string): Promise<PaymentRow> {
     const payment = await this.lockForMerchant(tx, auth, id);
     const status = nextStatus(payment.status as PaymentStatus, "cancel");
+    if (payment.status === "requires_approval" && this.#issuer && (await this.#issuer.inDoubt(tx, payment.id))) {
+      // Sent to the issuer, answer not known yet: canceling now could leave an authorization there with none here.
+      throw new ApiError("payment_invalid_state", "This payment is being authorized by the card issuer; cancel it once it is authorized (or declined).");
+    }
     if (payment.status === "authorized" && payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "void");
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
     const updated = await updatePayment(tx, id, { status, canceledAt: new Date() });
@@ -176,7 +180,9 @@ export class PaymentService {
       return updated;
     }
     const status = nextStatus(payment.status as PaymentStatus, "approve");
-    if (payment.approvalExpiresAt.getTime() <= Date.now()) {
+    // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
+    // expiry, which never passes the approval window, so the window is not checked again for it.
+    if (!decision.viaIssuer && payment.approvalExpiresAt.getTime() <= Date.now()) {
       throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
     }
     await this.ledger.post(tx, authorizationPosting(ref(payment), payment.amount));

@@ -16,6 +16,8 @@ import { startIssuerHost, type RunningIssuerHost } from "../../../issuer/src/ser
 import type { PayConfig } from "../config.ts";
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, type TestPay } from "./system.ts";
+import type { IssuerConnector } from "../issuers/connector.ts";
+import { SimulatorConnector } from "../issuers/simulator/connector.ts";
 
 export interface TestNetwork {
   pay: TestPay;
@@ -29,7 +31,15 @@ export interface TestNetwork {
   close(): Promise<void>;
 }
 
-export async function openTestNetwork(backend: Backend, options: { issuers?: string[]; pay?: Partial<PayConfig>; issuerConfig?: Partial<IssuerHostConfig> } = {}): Promise<TestNetwork> {
+export interface TestNetworkOptions {
+  issuers?: string[];
+  pay?: Partial<PayConfig>;
+  issuerConfig?: Partial<IssuerHostConfig>;
+  /** Wraps the pay server's connector (to lose answers, record requests…); default: the simulator connector as is. */
+  connector?: (real: IssuerConnector) => IssuerConnector;
+}
+
+export async function openTestNetwork(backend: Backend, options: TestNetworkOptions = {}): Promise<TestNetwork> {
   const database = await freshDatabase(backend, "issuer_test");
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-issuer-"));
   const acquirerSecret = randomBytes(32).toString("base64url");
@@ -59,7 +69,9 @@ export async function openTestNetwork(backend: Backend, options: { issuers?: str
     { payKeys: payKeys as never },
   );
   try {
-    pay = await openTestPay(backend, { ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 } });
+    const settings = { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 };
+    const real = new SimulatorConnector({ baseUrl: settings.url, acquirerSecret, timeoutMs: settings.timeoutMs });
+    pay = await openTestPay(backend, { ...options.pay, issuers: settings }, options.connector ? { issuerConnector: options.connector(real) } : {});
   } catch (error) {
     await issuer.stop();
     throw error;

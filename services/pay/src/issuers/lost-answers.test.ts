@@ -1,0 +1,103 @@
+/**
+ * Lost answers from the issuer (issue 4: "A timeout or a lost answer never leaves a payment unknown"): the
+ * issuer did the work, the pay server never heard. Nothing is guessed, nothing is done twice: the merchant's retry
+ * with the same Idempotency-Key replays the first answer, no second operation starts while one is in doubt, and
+ * the reconciler settles from the issuer's books — also an approval that lands after the approval window.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
+import { FileKeyStore } from "@mpay/wallet/node";
+import { testBackends } from "../testing/databases.ts";
+import { LossyConnector } from "../testing/lossy-connector.ts";
+import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { call, paymentBody } from "../testing/system.ts";
+import { IssuerError } from "./connector.ts";
+
+const PIN = "517342";
+const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
+const later = () => new Date(Date.now() + 3600_000);
+
+describe.each(testBackends())("answers lost between the issuer and the pay server [%s]", (backend) => {
+  let net: TestNetwork;
+  let lossy: LossyConnector;
+  let folder: string;
+  let wallet: Wallet;
+  let cardId: string;
+
+  beforeAll(async () => {
+    net = await openTestNetwork(backend, { connector: (real) => (lossy = new LossyConnector(real)) });
+    const baseUrl = await net.pay.app.listen({ host: "127.0.0.1", port: 0 });
+    folder = await mkdtemp(join(tmpdir(), "mpay-lost-"));
+    const session = await net.pay.system.payers.openSession({ subject: "acct_lost", displayName: "Kim Minji", phoneNumber: null });
+    wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
+    await wallet.bindThisDevice("Phone");
+    await wallet.setPin(PIN);
+    cardId = (await (await wallet.startCardEnrollment(CARD)).complete(await net.latestCode(CARD.phone))).id;
+  });
+  afterAll(async () => {
+    await net?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const merchant = <T = Record<string, unknown>>(method: "GET" | "POST", path: string, body?: unknown, key?: string) =>
+    call<T & { error?: { code: string } }>(net.pay.app, method, path, net.pay.merchant.secretKey, body, key ? { "idempotency-key": key } : {});
+  const books = (paymentId: string) => net.pay.system.issuers.connector.inquire("sampo", paymentId);
+  const paid = async (amount: number) => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount }));
+    await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });
+    return created.body.id;
+  };
+
+  it("a refund whose answer is lost is replayed for the same key, blocks a second one, and is recorded once", async () => {
+    const id = await paid(30_000);
+    expect((await merchant<{ status: string }>("POST", `/v1/payments/${id}/capture`)).body.status).toBe("captured");
+    lossy.loseNext.add("refund");
+    const first = await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 5_000 }, "refund-1");
+    expect([first.status, first.body.error?.code]).toEqual([503, "issuer_unavailable"]);
+    // The merchant retries with the same key: the same answer, and no second refund at the issuer.
+    const retry = await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 5_000 }, "refund-1");
+    expect([retry.status, retry.headers["idempotent-replayed"]]).toEqual([503, "true"]);
+    // Another refund waits until the one in doubt is settled.
+    expect((await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 1_000 }, "refund-2")).body.error?.code).toBe("payment_invalid_state");
+    expect(await books(id)).toMatchObject({ amountRefunded: 5_000 });
+    expect((await merchant<{ amountRefunded: number }>("GET", `/v1/payments/${id}`)).body.amountRefunded).toBe(0);
+
+    expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
+    expect((await merchant<{ amountRefunded: number }>("GET", `/v1/payments/${id}`)).body.amountRefunded).toBe(5_000);
+    expect(await books(id)).toMatchObject({ amountCaptured: 30_000, amountRefunded: 5_000 });
+    expect((await merchant<{ data: unknown[] }>("GET", `/v1/payments/${id}/refunds`)).body.data).toHaveLength(1);
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("a lost approval is recovered at once by the pay server's own inquiry", async () => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 12_000 }));
+    lossy.loseNext.add("authorize");
+    const outcome = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });
+    expect(outcome.payment.status).toBe("authorized"); // recovered by the inquiry right after the lost answer
+    expect(await books(created.body.id)).toMatchObject({ status: "approved" });
+  });
+
+  it("an approval in doubt while the issuer is unreachable: no cancel under it; recorded from the books once it answers, window or not", async () => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 9_000 }));
+    // The answer is lost and the immediate inquiry fails too (the issuer went away right after deciding).
+    lossy.loseNext.add("authorize");
+    const inquire = lossy.inquire;
+    lossy.inquire = async () => {
+      lossy.inquire = inquire;
+      throw new IssuerError("unavailable", "issuer_unavailable", "down (test)");
+    };
+    const error = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true }).then(() => null, (e: unknown) => e);
+    expect(isPayApiError(error, "issuer_unavailable")).toBe(true);
+    expect((await merchant("POST", `/v1/payments/${created.body.id}/cancel`)).body.error?.code).toBe("payment_invalid_state");
+    // A long outage: the approval window has passed by the time the issuer answers again.
+    await net.pay.system.database.db.execute(sql`update payments set approval_expires_at = now() - interval '1 minute' where id = ${created.body.id}`);
+    expect(await net.pay.system.payments.expireDue(later())).toBe(0); // the clock does not decide what the issuer holds
+    expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${created.body.id}`)).body.status).toBe("authorized");
+    expect(await books(created.body.id)).toMatchObject({ status: "approved", amount: 9_000 });
+  });
+});
