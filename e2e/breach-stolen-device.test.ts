@@ -288,10 +288,10 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
       "POST /v1/payer/cards/{id}/records": async () => [
         { path: `/v1/payer/cards/${card.id}/records`, body: { sealedCard: "r1.2.AAAAAAAAAAAAAAAA.AAAA", recordVersion: 2, kSrv: randomBytes(32).toString("base64url"), deviceSignature: await sign({ purpose: "store-card-records", payerId, cardId: card.id, recordVersion: "2" }) } },
       ],
-      "DELETE /v1/payer/cards/{id}": async () => [{ path: `/v1/payer/cards/${card.id}` }],
+      "POST /v1/payer/cards/{id}/remove": async () => [{ path: `/v1/payer/cards/${card.id}/remove`, body: { deviceSignature: await sign({ purpose: "remove-card", payerId, cardId: card.id }) } }],
       "POST /v1/payer/devices/{id}/revoke": async () => [{ path: `/v1/payer/devices/${victimDeviceId}/revoke`, body: { signature: await sign({ purpose: "revoke-device", payerId, deviceId: victimDeviceId }) } }],
     };
-    const last = ["POST /v1/payer/cards/{id}/records", "DELETE /v1/payer/cards/{id}", "POST /v1/payer/devices/{id}/revoke"];
+    const last = ["POST /v1/payer/cards/{id}/records", "POST /v1/payer/cards/{id}/remove", "POST /v1/payer/devices/{id}/revoke"];
     const first = ["POST /v1/payer/pin/login", "POST /v1/payer/pin/resets", "POST /v1/payer/passkeys/registration-options", "POST /v1/payer/passkeys"];
     const routes = await payerRoutes();
     const ordered = [...first.filter((r) => routes.includes(r)), ...routes.filter((r) => !first.includes(r) && !last.includes(r)), ...last.filter((r) => routes.includes(r))];

@@ -75,7 +75,6 @@ export const ERROR_CODES = {
   issuer_unknown: "invalid_request_error",
   jose_algorithm_refused: "invalid_request_error",
   release_key_invalid: "invalid_request_error",
-  approval_not_releasable: "conflict_error",
   recovery_not_possible: "permission_error",
   // resources
   resource_missing: "not_found_error",

@@ -135,7 +135,7 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const SESSION_TOKEN_PATTERN = /^pst_[A-Za-z0-9_-]{43}$/;
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
-type Method = "GET" | "POST" | "DELETE";
+type Method = "GET" | "POST";
 
 export class PayClient {
   readonly baseUrl: string;
@@ -321,8 +321,8 @@ export class PayClient {
     return (await this.#request("GET", "/v1/payer/cards", cardListSchema)).data;
   }
 
-  removeCard(cardId: string): Promise<Card> {
-    return this.#request("DELETE", `/v1/payer/cards/${segment(cardId)}`, cardSchema);
+  removeCard(cardId: string, deviceSignature: string): Promise<Card> {
+    return this.#request("POST", `/v1/payer/cards/${segment(cardId)}/remove`, cardSchema, { deviceSignature });
   }
 
   toJSON(): { baseUrl: string; signedIn: boolean } {

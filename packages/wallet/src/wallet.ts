@@ -341,7 +341,8 @@ export class Wallet {
 
   /** Removes a card: the pay server deletes its share and records; this device forgets its own share. */
   async removeCard(cardId: string): Promise<Card> {
-    const removed = await this.#client.removeCard(cardId);
+    const signature = await this.#sign({ purpose: "remove-card", payerId: (await this.payer()).id, cardId });
+    const removed = await this.#client.removeCard(cardId, signature);
     await forgetCardShare(this.#store, cardId);
     return removed;
   }

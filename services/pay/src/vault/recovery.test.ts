@@ -103,6 +103,19 @@ describe.each(testBackends())("recovery of a payer who lost every device [%s]", 
     expect(unbind?.status).toBe("acknowledged");
   });
 
+  it("lets a payer who revoked every device (and so lost the cards on them) back in with a card they had", async () => {
+    const subject = "acct_revoked_all";
+    const phone = await device(subject, "phone");
+    await phone.bindThisDevice("Phone");
+    await phone.setPin(PIN);
+    await (await phone.startCardEnrollment(CARD)).complete(await net.latestCode(CARD.phone));
+    await phone.revokeDevice((await phone.thisDevice())!.id);
+    expect(await phone.cards().catch(() => [])).toEqual([]);
+    const laptop = await device(subject, "laptop");
+    const recovered = await (await laptop.startRecovery(CARD, { deviceName: "Laptop" })).complete(await net.latestCode(CARD.phone));
+    expect(recovered).toMatchObject({ status: "pending", card: { status: "active" } });
+  });
+
   it("refuses a recovery for a payer with no card at that issuer, before anything reaches it", async () => {
     const newcomer = await device("acct_no_cards", "laptop");
     expect(isPayApiError(await rejection(newcomer.startRecovery(CARD, { deviceName: "Laptop" })), "recovery_not_possible")).toBe(true);

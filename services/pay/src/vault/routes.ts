@@ -134,7 +134,17 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
     hasMore: false,
   }));
 
-  r.delete("/v1/payer/cards/:id", { schema: { tags: ["payer"], params: idParam, response: { 200: cardSchema, ...errors } } }, async (request) =>
-    cardView(await vault.remove(await payerOf(request.headers.authorization), request.params.id)),
+  r.post(
+    "/v1/payer/cards/:id/remove",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "Removes a card: its server share and sealed records are deleted. deviceSignature is { purpose: remove-card, payerId, cardId } signed by an active device.",
+        params: idParam,
+        body: z.strictObject({ deviceSignature: z.string().max(4096) }),
+        response: { 200: cardSchema, ...errors },
+      },
+    },
+    async (request) => cardView(await vault.remove(await payerOf(request.headers.authorization), request.params.id, request.body.deviceSignature)),
   );
 }

@@ -23,6 +23,7 @@ import { checkJweHeader } from "./jwe-header.ts";
 import { kSrvAad } from "./aad.ts";
 import {
   acknowledgeUnbind,
+  cardsEverOf,
   cardsOf,
   dueUnbinds,
   endEnrollment,
@@ -195,7 +196,8 @@ export class VaultService {
     const name = input.name.trim();
     if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name)) throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
     await deviceKeyThumbprint(input.publicKeyJwk);
-    if (!(await cardsOf(this.db, payer.id)).some((c) => c.issuerId === input.issuerId)) {
+    // Removed cards count: a payer who revoked every device (and so lost the cards on them) must still get back in.
+    if (!(await cardsEverOf(this.db, payer.id)).some((c) => c.issuerId === input.issuerId)) {
       throw new ApiError("recovery_not_possible", "Recover with a card you had enrolled before, at its issuer.", "issuerId");
     }
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
@@ -227,7 +229,7 @@ export class VaultService {
     if (enrollment.status !== "verification_required" || enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "This recovery expired or is finished; start again.");
     const { publicKeyJwk, name } = enrollment.recoveryDevice;
     const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
-    const known = (await cardsOf(this.db, payer.id)).find((c) => c.issuerId === enrollment.issuerId && c.cardRef === enrolled.cardRef);
+    const known = (await cardsEverOf(this.db, payer.id)).find((c) => c.issuerId === enrollment.issuerId && c.cardRef === enrolled.cardRef);
     if (!known || enrolled.deviceKid !== (await deviceKeyThumbprint(publicKeyJwk))) {
       await endEnrollment(this.db, enrollment.id, "failed", null);
       await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_refused", target: enrollment.id, data: { issuerId: enrollment.issuerId } });
@@ -279,8 +281,13 @@ export class VaultService {
     return { kSrv, sealedCard: card.sealedCard, sealedProfile: card.sealedProfile, recordVersion: card.recordVersion };
   }
 
-  /** The payer removes a card: its share and records are deleted here, and its device unbound at the issuer. */
-  async remove(payer: PayerRow, cardId: string): Promise<CardRow> {
+  /**
+   * The payer removes a card, on the word of an active device (`{ purpose: "remove-card", payerId, cardId }`): a
+   * messenger session alone cannot erase a payer's cards. Its server share and records are deleted here; the
+   * device stays bound at the issuer for the payer's other cards there (revoking the device unbinds it).
+   */
+  async remove(payer: PayerRow, cardId: string, deviceSignature: string): Promise<CardRow> {
+    await this.#signingDevice(payer, deviceSignature, { purpose: "remove-card", payerId: payer.id, cardId });
     const card = await this.db.transaction(async (tx) => {
       const locked = await lockCard(tx, cardId, payer.id);
       if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");

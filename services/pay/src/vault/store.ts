@@ -54,6 +54,11 @@ export async function cardsOf(db: Executor, payerId: string): Promise<CardRow[]>
   return db.select().from(cards).where(and(eq(cards.payerId, payerId), ne(cards.status, "removed"))).orderBy(cards.createdAt);
 }
 
+/** Every card the payer ever enrolled, removed ones included (a recovery may prove one the payer had). */
+export async function cardsEverOf(db: Executor, payerId: string): Promise<CardRow[]> {
+  return db.select().from(cards).where(eq(cards.payerId, payerId)).orderBy(cards.createdAt);
+}
+
 export async function updateCard(db: Executor, id: string, set: Partial<typeof cards.$inferInsert>): Promise<CardRow> {
   const [row] = await db.update(cards).set(set).where(eq(cards.id, id)).returning();
   return row!;

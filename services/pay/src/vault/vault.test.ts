@@ -96,6 +96,18 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
     expect(await releasedShare(session, device, card)).toBe(card.kSrv);
   });
 
+  it("removes a card on an active device's word only, and deletes its share and records", async () => {
+    const { session, device, card } = await payerWithCard();
+    const remove = async (signature: string) => call<ErrorAnswer & { status?: string }>(t.app, "POST", `/v1/payer/cards/${card.cardId}/remove`, session.token, { deviceSignature: signature });
+    const stranger = await newTestDevice();
+    expect((await remove(await stranger.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }))).body.error.code).toBe("device_not_active");
+    expect((await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: "card_other" }))).body.error.code).toBe("device_signature_invalid");
+    const removed = await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }));
+    expect(removed.body.status).toBe("removed");
+    const [row] = await queryRows<{ wrapped_k_srv: string | null; sealed_card: string | null }>(t.system.database.db, sql`select wrapped_k_srv, sealed_card from cards where id = ${card.cardId}`);
+    expect(row).toEqual({ wrapped_k_srv: null, sealed_card: null });
+  });
+
   it("re-wraps every K_srv under a new KEK version while payments release cards, and loses none", async () => {
     const payers = await Promise.all(Array.from({ length: 4 }, () => payerWithCard()));
     const before = t.system.keys.currentKeyVersion();
