@@ -12,6 +12,10 @@ export const EVENT_TYPES = [
   "payment.declined",
   "payment.expired",
   "refund.succeeded",
+  /** A payer gave the merchant a card-on-file mandate (with the payment it names). */
+  "mandate.created",
+  /** The payer withdrew a mandate: charges with it are declined from now on. */
+  "mandate.revoked",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -135,6 +135,9 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     const mandateId = payment.mandate!;
     expect((await call(net.pay.app, "GET", `/v1/mandates/${mandateId}`, net.pay.merchant.secretKey)).body).toMatchObject({ status: "active", maxAmount: 20000, paymentId: first.body.id });
     expect(await wallet.mandates()).toMatchObject([{ id: mandateId, status: "active", merchantId: net.pay.merchant.id }]);
+    const eventsOf = async (type: string) =>
+      (await call<{ data: Array<{ data: { mandate: { id: string; status: string } } }> }>(net.pay.app, "GET", `/v1/events?type=${type}`, net.pay.merchant.secretKey)).body.data.filter((e) => e.data.mandate.id === mandateId);
+    expect((await eventsOf("mandate.created")).map((e) => e.data.mandate.status)).toEqual(["active"]);
 
     const charge = (amount: number, key = net.pay.merchant.secretKey) =>
       call<{ id: string; status: string; declineCode: string | null; mandate: string; error?: { code: string } }>(net.pay.app, "POST", "/v1/payments", key, {
@@ -154,6 +157,7 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     expect((await charge(1000, other.secretKey)).body.error?.code).toBe("resource_missing");
     // The payer withdraws consent: the issuer refuses every later charge.
     expect((await wallet.revokeMandate(mandateId)).status).toBe("revoked");
+    expect((await eventsOf("mandate.revoked")).map((e) => e.data.mandate.status)).toEqual(["revoked"]);
     expect((await charge(1000)).body).toMatchObject({ status: "declined", declineCode: "token_invalid" });
     // Nothing of the token reaches the merchant or the payer.
     const [row] = await queryRows<{ sealed_token: string }>(net.pay.system.database.db, sql`select sealed_token from recurring_mandates where id = ${mandateId}`);

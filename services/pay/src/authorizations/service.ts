@@ -106,7 +106,7 @@ export class AuthorizationService {
         paymentId: decided.id,
         mode: decided.mode,
       });
-      if (mandate) return this.payments.attachMandate(decided.id, mandate.id);
+      if (mandate) return (await this.payments.byId(this.db, decided.id)) ?? decided;
     }
     return decided;
   }

@@ -4,29 +4,12 @@ import { z } from "zod";
 import { errorResponse, idParam, merchantOf } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { MandateService } from "./service.ts";
-import type { MandateRow } from "./store.ts";
-import { mandateViewSchema, type MandateView } from "@mpay/protocol";
+import { mandateViewSchema } from "@mpay/protocol";
+import { mandateView } from "./view.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
 
 const mandateSchema = mandateViewSchema;
-
-/** A mandate as merchants and payers see it: never the issuer's token. */
-function mandateView(m: MandateRow): MandateView {
-  return {
-    id: m.id,
-    object: "mandate" as const,
-    livemode: m.mode === "live",
-    merchantId: m.merchantId,
-    status: m.status,
-    maxAmount: m.maxAmount,
-    currency: m.currency,
-    expiresAt: m.expiresAt.toISOString(),
-    paymentId: m.paymentId,
-    createdAt: m.createdAt.toISOString(),
-    revokedAt: m.revokedAt ? m.revokedAt.toISOString() : null,
-  };
-}
 
 export function mandateMerchantRoutes(app: FastifyInstance, mandates: MandateService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

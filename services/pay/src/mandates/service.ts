@@ -16,6 +16,10 @@ import type { MerchantAuth } from "../merchants/service.ts";
 import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";
 
 import { tokenAad } from "./aad.ts";
+import { mandateView } from "./view.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { payments } from "../db/schema.ts";
+import { eq } from "drizzle-orm";
 
 export class MandateService {
   constructor(
@@ -27,8 +31,8 @@ export class MandateService {
 
   /**
    * After the payment it came with was authorized: the issuer verifies the device's mandate and issues the token,
-   * which is sealed at once. Returns null when the issuer refused or did not answer (the payment stands without a
-   * mandate; the merchant sees none and may ask again).
+   * which is sealed at once; the payment names the mandate and the merchant gets `mandate.created`. Returns null
+   * when the issuer refused or did not answer (the payment stands without a mandate; the merchant may ask again).
    */
   async createFromApproval(input: { mandateJwe: string; terms: MandateTerms; payerId: string; cardId: string; paymentId: string; mode: "test" | "live" }): Promise<MandateRow | null> {
     let token;
@@ -39,25 +43,33 @@ export class MandateService {
       return null;
     }
     if (token.merchantId !== input.terms.merchantId || token.maxAmount !== input.terms.maxAmount || token.currency !== input.terms.currency) {
-      throw new ApiError("issuer_unavailable", "The card issuer issued a token for other terms than the payer approved.");
+      // Not what the payer approved: not kept, and withdrawn at the issuer (the payment itself stands).
+      await this.issuers.connector.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
+      await this.audit.record({ actor: "system", action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" } });
+      return null;
     }
     const id = newId("recurringMandate");
     const plain = new TextEncoder().encode(token.token);
     const sealedToken = await this.keys.seal("recurring-token", plain, tokenAad(id));
     plain.fill(0);
-    const mandate = await insertMandate(this.db, {
-      id,
-      merchantId: input.terms.merchantId,
-      mode: input.mode,
-      payerId: input.payerId,
-      cardId: input.cardId,
-      issuerId: input.terms.aud,
-      sealedToken,
-      maxAmount: input.terms.maxAmount,
-      currency: input.terms.currency,
-      expiresAt: token.expiresAt,
-      status: "active",
-      paymentId: input.paymentId,
+    const mandate = await this.db.transaction(async (tx) => {
+      const row = await insertMandate(tx, {
+        id,
+        merchantId: input.terms.merchantId,
+        mode: input.mode,
+        payerId: input.payerId,
+        cardId: input.cardId,
+        issuerId: input.terms.aud,
+        sealedToken,
+        maxAmount: input.terms.maxAmount,
+        currency: input.terms.currency,
+        expiresAt: token.expiresAt,
+        status: "active",
+        paymentId: input.paymentId,
+      });
+      await tx.update(payments).set({ mandateId: row.id }).where(eq(payments.id, input.paymentId));
+      await emitEvent(tx, { merchantId: row.merchantId, mode: row.mode, type: "mandate.created", data: { mandate: mandateView(row) } });
+      return row;
     });
     await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.created", target: id, data: { merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, currency: mandate.currency } });
     return mandate;
@@ -95,7 +107,11 @@ export class MandateService {
     const token = new TextDecoder().decode(opened);
     opened.fill(0);
     await this.issuers.call((c) => c.revokeRecurringToken(mandate.issuerId, token));
-    await markRevoked(this.db, mandate.id);
+    await this.db.transaction(async (tx) => {
+      if (!(await markRevoked(tx, mandate.id))) return;
+      const revoked = (await findMandate(tx, mandate.id))!;
+      await emitEvent(tx, { merchantId: revoked.merchantId, mode: revoked.mode, type: "mandate.revoked", data: { mandate: mandateView(revoked) } });
+    });
     await this.audit.record({ actor: `payer:${payer.id}`, action: "mandate.revoked", target: mandate.id, data: { merchantId: mandate.merchantId } });
     return (await findMandate(this.db, mandate.id))!;
   }

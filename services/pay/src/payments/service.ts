@@ -110,11 +110,6 @@ export class PaymentService {
     });
   }
 
-  /** Records the card-on-file mandate the payer gave with this payment. */
-  attachMandate(id: string, mandateId: string): Promise<PaymentRow> {
-    return updatePayment(this.db, id, { mandateId });
-  }
-
   /** Any payment by id, locked for the rest of the transaction (the reconciler's). */
   lockById(tx: Executor, id: string): Promise<PaymentRow | null> {
     return lockPayment(tx, id);
