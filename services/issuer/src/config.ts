@@ -167,7 +167,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     issuers: issuerIds.map((id) => ({ id, files: keyFiles(env, id) })),
     acquirerSecret: secret(env, "ISSUER_ACQUIRER_SECRET"),
     operatorToken: secret(env, "ISSUER_OPERATOR_TOKEN"),
-    payJwksUrl: httpUrl("ISSUER_PAY_JWKS_URL", env["ISSUER_PAY_JWKS_URL"] || "http://127.0.0.1:4000/.well-known/jwks.json"),
+    // Follows the pay server's own variables when they are set (one environment for `npm start` and the demo).
+    payJwksUrl: httpUrl(
+      "ISSUER_PAY_JWKS_URL",
+      env["ISSUER_PAY_JWKS_URL"] || `${(env["MPAY_PUBLIC_URL"] || `http://127.0.0.1:${env["PAY_PORT"] || "4000"}`).replace(/\/$/, "")}/.well-known/jwks.json`,
+    ),
     pinStatementIssuer: env["ISSUER_PIN_STATEMENT_ISSUER"] || undefined,
     passkeys: { rpId: env["ISSUER_PASSKEY_RP_ID"] || "localhost", origins },
     testInbox: onOff(env, "ISSUER_TEST_INBOX", true),

@@ -3,7 +3,7 @@
  * issuer simulator of `npm start` and reads the acquirer secret that simulator wrote into its data folder.
  */
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { IssuerError } from "./connector.ts";
 
 export interface IssuerSettings {
@@ -17,9 +17,10 @@ export interface IssuerSettings {
 
 export function loadIssuerSettings(env: NodeJS.ProcessEnv, timeoutMs: number): IssuerSettings {
   return {
-    url: (env["MPAY_ISSUER_URL"] ?? "http://127.0.0.1:4100").replace(/\/$/, ""),
-    acquirerSecret: env["MPAY_ISSUER_ACQUIRER_SECRET"] || undefined,
-    acquirerSecretFile: resolve(env["MPAY_ISSUER_ACQUIRER_FILE"] ?? ".data/issuer/acquirer.json"),
+    // Defaults follow the embedded issuer simulator's own variables, so one set of ports and folders serves both.
+    url: (env["MPAY_ISSUER_URL"] ?? `http://127.0.0.1:${env["ISSUER_PORT"] || "4100"}`).replace(/\/$/, ""),
+    acquirerSecret: env["MPAY_ISSUER_ACQUIRER_SECRET"] || env["ISSUER_ACQUIRER_SECRET"] || undefined,
+    acquirerSecretFile: resolve(env["MPAY_ISSUER_ACQUIRER_FILE"] ?? join(env["ISSUER_DATA_DIR"] || ".data/issuer", "acquirer.json")),
     timeoutMs,
   };
 }
