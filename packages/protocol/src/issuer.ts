@@ -100,6 +100,7 @@ export const boundPasskeySchema = z.strictObject({
   /** base64url COSE public key. */
   publicKey: z.string().min(1).max(2048),
 });
+export type BoundPasskey = z.infer<typeof boundPasskeySchema>;
 
 /** What the wallet encrypts to the issuer at enrollment (JWE `typ` enrollment). */
 export const enrollmentPayloadSchema = z.strictObject({

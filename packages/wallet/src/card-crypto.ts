@@ -31,6 +31,7 @@ import {
   type ApprovalTerms,
   type CardData,
   type EcPublicJwk,
+  type BoundPasskey,
   type IssuerCertificate,
   type MandateTerms,
   type PayerProfile,
@@ -94,9 +95,13 @@ export async function certifiedIssuer(issuerId: string, listings: ReadonlyArray<
   }
 }
 
-/** The enrollment JWE: only the issuer's certified key opens it. */
-export function enrollmentJwe(certificate: IssuerCertificate, details: CardDetails, deviceKey: EcPublicJwk, nowSeconds: number): Promise<string> {
-  const payload = { pan: details.pan, expiry: details.expiry, cvc: details.cvc, deviceKey, iat: nowSeconds };
+/**
+ * The enrollment JWE: only the issuer's certified key opens it. `passkeys` (credential id and COSE public key, as
+ * the page got them at registration) are bound at the issuer with the device key, so it can check a passkey
+ * approval itself.
+ */
+export function enrollmentJwe(certificate: IssuerCertificate, details: CardDetails, deviceKey: EcPublicJwk, nowSeconds: number, passkeys?: readonly BoundPasskey[]): Promise<string> {
+  const payload = { pan: details.pan, expiry: details.expiry, cvc: details.cvc, deviceKey, ...(passkeys && passkeys.length > 0 ? { passkeys: [...passkeys] } : {}), iat: nowSeconds };
   return encryptTo(new TextEncoder().encode(canonicalize(payload)), { ...certificate.jwk }, { typ: JOSE_TYPES.enrollment, kid: certificate.kid });
 }
 

@@ -66,6 +66,7 @@ const approvalWithReleaseSchema = approvalSchema.extend({ release: z.string() })
 const issuerListSchema = z.object({ object: z.literal("list"), data: z.array(z.object({ issuerId: z.string(), name: z.string(), certificate: z.string() })), hasMore: z.boolean() });
 const enrollmentSchema = z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
 const cardSchema = cardViewSchema;
+const passkeySchema = z.object({ id: z.string(), object: z.literal("passkey"), publicKey: z.string(), status: z.enum(["active", "revoked"]), createdAt: z.string() });
 const recoverySchema = z.object({ id: z.string(), object: z.literal("device_recovery"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
 const recoveredSchema = z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema });
 const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
@@ -89,6 +90,7 @@ export type Card = z.infer<typeof cardSchema>;
 /** The payment as the issuer decided it. */
 export type PaymentOutcome = z.infer<typeof authorizedSchema>;
 export type Mandate = z.infer<typeof mandateSchema>;
+export type Passkey = z.infer<typeof passkeySchema>;
 export type DeviceRecovery = z.infer<typeof recoverySchema>;
 export type RecoveredDevice = z.infer<typeof recoveredSchema>;
 export interface SignInStart {
@@ -114,7 +116,7 @@ export interface ApprovalChallenge {
 }
 
 /** `pin-check` (prove the PIN), `pin-change`, or `approval:<challengeId>` (bind the PIN success to one payment). */
-export type PinLoginPurpose = "pin-check" | "pin-change" | `approval:${string}`;
+export type PinLoginPurpose = "pin-check" | "pin-change" | "add-passkey" | `approval:${string}`;
 
 export type UserVerification =
   | { readonly method: "pin"; readonly loginId: string; readonly finishLoginRequest: string; readonly challengeMac: string }
@@ -287,6 +289,18 @@ export class PayClient {
 
   revokeMandate(mandateId: string): Promise<Mandate> {
     return this.#request("POST", `/v1/payer/mandates/${segment(mandateId)}/revoke`, mandateSchema, {});
+  }
+
+  // --- passkeys ---
+
+  /** WebAuthn creation options for a new passkey: the device's `add-passkey` statement and a finished PIN login. */
+  passkeyRegistrationOptions(input: { deviceSignature: string; pin: { loginId: string; finishLoginRequest: string } }): Promise<Record<string, unknown>> {
+    return this.#request("POST", "/v1/payer/passkeys/registration-options", z.record(z.string(), z.unknown()), input);
+  }
+
+  /** Registers what the authenticator made from those options; answers the passkey with its public key. */
+  registerPasskey(response: Record<string, unknown>): Promise<Passkey> {
+    return this.#request("POST", "/v1/payer/passkeys", passkeySchema, { response });
   }
 
   // --- cards ---

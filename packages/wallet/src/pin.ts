@@ -168,9 +168,15 @@ export async function pinChallengeMessage(challengeId: string, terms: ApprovalTe
   if (typeof challengeId !== "string" || !CHALLENGE_ID_PATTERN.test(challengeId)) {
     throw new WalletError("challenge_id_invalid", "a challenge id is 1-128 characters of A-Z a-z 0-9 _ -");
   }
-  const encoder = new TextEncoder();
-  const termsHash = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(canonicalTerms(terms))));
-  return encoder.encode(pinApprovalMessage(challengeId, base64url.encode(termsHash)));
+  return new TextEncoder().encode(pinApprovalMessage(challengeId, await termsHashOf(terms)));
+}
+
+/**
+ * base64url SHA-256 of the canonical terms: what a PIN approval's MAC names, and the WebAuthn challenge of a passkey
+ * approval (so the assertion covers exactly these terms, for the pay server and the issuer alike).
+ */
+export async function termsHashOf(terms: ApprovalTerms): Promise<string> {
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalTerms(terms)))));
 }
 
 /**

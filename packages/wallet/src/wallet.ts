@@ -13,11 +13,11 @@
  * - A second device binds only on a bound device's word (`approveNewDevice` there, `bindThisDevice` here), and then
  *   waits; every bound device sees it in `pendingDevices()` and can cancel it.
  */
-import { termsTimeProblem, type ApprovalTerms, type MandateTerms, type PayerProfile, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
+import { termsTimeProblem, type BoundPasskey, type ApprovalTerms, type MandateTerms, type PayerProfile, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
 import { createDeviceKey, loadDeviceKey, signStatement, signTerms, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "./device-key.ts";
 import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
-import type { Card, Device, Mandate, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
+import type { Card, Device, Mandate, Passkey, PinLoginPurpose, UserVerification, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
 import type { NetworkRoot } from "@mpay/crypto";
 import { TEST_NETWORK_ROOTS } from "./network-roots.ts";
 import { cardRecordOf, forgetCardShare, keepCardShare, takeCardShare, type CardKeyRecord } from "./card-keys.ts";
@@ -42,6 +42,7 @@ import {
   finishPinRegistration,
   pinChallengeMac,
   startPinLogin,
+  termsHashOf,
   startPinRegistration,
   type PinKeyStretching,
   type PinLoginFinish,
@@ -86,7 +87,13 @@ export interface PendingCardEnrollment {
 
 export interface ApprovePaymentOptions {
   /** The payment PIN, or a function that asks for it once the payer has confirmed the terms. */
-  pin: string | (() => Promise<string>);
+  pin?: string | (() => Promise<string>);
+  /**
+   * Instead of the PIN: a passkey. Called with the WebAuthn challenge (the terms' hash) once the payer has confirmed
+   * the terms; resolves with the assertion (`startAuthentication()` of @simplewebauthn/browser in a page), made
+   * with user verification. The issuer checks it against the passkeys bound when the card was enrolled.
+   */
+  passkey?: (challenge: string) => Promise<Record<string, unknown>>;
   /** The card the payer chose: one enrolled on this device (`cards()` tells which). */
   cardId: string;
   /**
@@ -247,6 +254,23 @@ export class Wallet {
     return true;
   }
 
+  // --- passkeys ---
+
+  /**
+   * Adds a passkey (biometrics) as another way to approve payments, vouched for by this device and proved with the
+   * PIN (a device's word alone adds none). `create` runs the WebAuthn ceremony: `startRegistration({ optionsJSON })`
+   * of @simplewebauthn/browser in a page. Keep the answer's `{ id, publicKey }` to bind it at enrollment
+   * (`startCardEnrollment(…, { passkeys })`), so the issuer can check passkey approvals itself.
+   */
+  async addPasskey(pin: string, create: (options: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<Passkey> {
+    assertPinFormat(pin);
+    const deviceSignature = await this.#sign({ purpose: "add-passkey", payerId: (await this.payer()).id });
+    const login = await this.#pinLogin(pin, "add-passkey");
+    wipe(login.finished.sessionKey);
+    const options = await this.#client.passkeyRegistrationOptions({ deviceSignature, pin: { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest } });
+    return this.#client.registerPasskey(await create(options));
+  }
+
   // --- cards ---
 
   /** The cards of the payer (all devices); `onThisDevice` tells which this device holds a share of. */
@@ -260,13 +284,13 @@ export class Wallet {
    * pay server merely lists is never trusted), encrypts PAN, expiry, CVC and this device's public key to it, and
    * has the pay server relay that. The issuer sends a one-time code to the phone on file; pass it to `complete`.
    */
-  async startCardEnrollment(details: CardDetails, options: { profile?: PayerProfile } = {}): Promise<PendingCardEnrollment> {
+  async startCardEnrollment(details: CardDetails, options: { profile?: PayerProfile; passkeys?: BoundPasskey[] } = {}): Promise<PendingCardEnrollment> {
     const checked = checkCardDetails(details);
     const key = await this.#requireDeviceKey();
     const payer = await this.payer();
     const now = Math.floor(Date.now() / 1000);
     const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
-    const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
+    const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now, options.passkeys);
     const deviceSignature = await this.#sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId });
     const started = await this.#client.startCardEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
     return {
@@ -361,6 +385,7 @@ export class Wallet {
    */
   async approvePayment(paymentId: string, options: ApprovePaymentOptions): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
     if (typeof options.pin === "string") assertPinFormat(options.pin);
+    if ((options.pin === undefined) === (options.passkey === undefined)) throw new WalletError("pin_format_invalid", "approve with a PIN or a passkey: give one of them");
     const key = await this.#requireDeviceKey();
     const card = await cardRecordOf(this.#store, options.cardId);
     if (card === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
@@ -379,28 +404,33 @@ export class Wallet {
     if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? Object.freeze({ ...mandate }) : null))) {
       throw new WalletError("approval_declined", "the payer did not approve the terms; nothing was signed and no PIN try was spent");
     }
-    const pin = typeof options.pin === "string" ? options.pin : await options.pin();
-    assertPinFormat(pin);
     const deviceSignature = await signTerms(key.privateKey, key.kid, terms);
-    const login = await this.#pinLogin(pin, `approval:${challenge.id}`);
-    let challengeMac: string;
-    try {
-      challengeMac = await pinChallengeMac(login.finished.sessionKey, challenge.id, terms);
-    } finally {
-      wipe(login.finished.sessionKey);
-    }
+    const verification = options.passkey ? { method: "passkey" as const, assertion: await options.passkey(await termsHashOf(terms)) } : await this.#pinVerification(options.pin!, challenge.id, terms);
     // A key for this payment only: the card is released to it, and it is gone when this call returns.
     const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
     const approval = await this.#client.approve(challenge.id, {
       deviceSignature,
-      verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac },
+      verification,
       releaseKey: { kty, crv, x, y },
     });
     const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key, challenge.collect.length > 0 ? { asked: challenge.collect, share: options.share } : null);
     const payment = await this.#client.authorize(approval.id, envelopes.payment, envelopes);
     const { release: _release, ...rest } = approval;
     return { approval: rest, payment };
+  }
+
+  /** The PIN proved in a login bound to this challenge, and the MAC of the terms under its session key. */
+  async #pinVerification(given: string | (() => Promise<string>), challengeId: string, terms: ApprovalTerms): Promise<UserVerification> {
+    const pin = typeof given === "string" ? given : await given();
+    assertPinFormat(pin);
+    const login = await this.#pinLogin(pin, `approval:${challengeId}`);
+    try {
+      const challengeMac = await pinChallengeMac(login.finished.sessionKey, challengeId, terms);
+      return { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac };
+    } finally {
+      wipe(login.finished.sessionKey);
+    }
   }
 
   /** Opens the release, combines the shares, opens the card and builds the issuer's JWEs; wipes every secret. */
@@ -473,7 +503,7 @@ export class Wallet {
    * A PIN login up to the finish request, which the caller sends with what it is for. The server counts the try
    * when the start arrives; a wrong PIN shows here (OPAQUE cannot finish) and is reported with the tries left.
    */
-  async #pinLogin(pin: string, purpose: "pin-check" | "pin-change" | `approval:${string}`): Promise<{ loginId: string; finished: PinLoginFinish }> {
+  async #pinLogin(pin: string, purpose: PinLoginPurpose): Promise<{ loginId: string; finished: PinLoginFinish }> {
     const start = await startPinLogin(pin, { keyStretching: this.#keyStretching });
     const answer = await this.#client.pinLogin({ startLoginRequest: start.startLoginRequest, purpose });
     try {

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../db/client.ts";
-import { PayClient, Wallet } from "@mpay/wallet";
+import { isWalletError, PayClient, Wallet } from "@mpay/wallet";
+import { SoftwareAuthenticator } from "../testing/software-authenticator.ts";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { testBackends } from "../testing/databases.ts";
 import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
@@ -190,6 +191,35 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     const plain = await call<{ id: string }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 5000 }));
     await wallet.approvePayment(plain.body.id, { cardId, pin: PIN, confirm: async () => true, share: async () => ({ name: "x" }) });
     expect((await call<{ sharedDetails: unknown }>(net.pay.app, "GET", `/v1/payments/${plain.body.id}`, net.pay.merchant.secretKey)).body.sharedDetails).toBeNull();
+  });
+
+  it("approves with a passkey the issuer checks itself, within its own per-method limits (above the PIN's)", async () => {
+    // The payer adds a passkey (device's word and the PIN), then enrolls the card with it bound at the issuer.
+    const session = await net.pay.system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: "Kim Minji", phoneNumber: null });
+    const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() });
+    const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
+    await wallet.bindThisDevice("Phone");
+    await wallet.setPin(PIN);
+    const authenticator = new SoftwareAuthenticator("http://localhost:4300");
+    const passkey = await wallet.addPasskey(PIN, async (options) => authenticator.create(options as never) as unknown as Record<string, unknown>);
+    // With a wrong PIN nothing is added (the login cannot finish on the device; a try is spent).
+    expect(isWalletError(await wallet.addPasskey("000000", async () => ({})).then(() => null, (e: unknown) => e), "pin_incorrect")).toBe(true);
+    const card = await (await wallet.startCardEnrollment({ pan: CARDS.mastercard.pan, expiry: CARDS.mastercard.expiry, cvc: CARDS.mastercard.cvc }, { passkeys: [{ id: passkey.id, publicKey: passkey.publicKey }] })).complete(await net.latestCode(CARDS.mastercard.phone));
+
+    // 3,000,000 KRW: above what the issuer accepts on a PIN statement (2,000,000), within a passkey's (10,000,000).
+    const withPin = await newPayment(3_000_000);
+    expect((await wallet.approvePayment(withPin, { cardId: card.id, pin: PIN, confirm: async () => true })).payment).toMatchObject({ status: "declined", declineCode: "authentication_failed" });
+    const withPasskey = await newPayment(3_000_000);
+    let challengeSeen = "";
+    const { approval, payment } = await wallet.approvePayment(withPasskey, {
+      cardId: card.id,
+      confirm: async () => true,
+      passkey: async (challenge) => ((challengeSeen = challenge), authenticator.get({ challenge, rpId: "localhost" }) as unknown as Record<string, unknown>),
+    });
+    expect(approval.method).toBe("passkey");
+    expect(challengeSeen).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(payment).toMatchObject({ status: "authorized" });
+    expect(await issuerBooks(withPasskey)).toMatchObject({ status: "approved", amount: 3_000_000 });
   });
 
   it("captures an automatic-capture payment at the issuer as soon as it is authorized", async () => {

@@ -10,6 +10,8 @@ import type { PasskeyRow } from "./store.ts";
 const passkeySchema = z.object({
   id: z.string(),
   object: z.literal("passkey"),
+  /** The COSE public key (base64url): a wallet binds it at the issuer when it enrolls a card. */
+  publicKey: z.string(),
   status: z.enum(["active", "revoked"]),
   deviceType: z.string(),
   backedUp: z.boolean(),
@@ -20,6 +22,7 @@ const passkeySchema = z.object({
 const passkeyView = (p: PasskeyRow) => ({
   id: p.id,
   object: "passkey" as const,
+  publicKey: p.publicKey,
   status: p.revokedAt === null ? ("active" as const) : ("revoked" as const),
   deviceType: p.deviceType,
   backedUp: p.backedUp === 1,
