@@ -8,6 +8,7 @@ import type { DeviceStep, RequestKind } from "./auth-wallet.ts";
 import { formatPrimitives, int, ms, stretchingText, us, type PhaseReport } from "./auth-report.ts";
 import type { PayPrimitiveCosts } from "./pay-primitives.ts";
 import type { PrimitiveCosts } from "./primitives.ts";
+import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
 import type { WalletLoadResult } from "./wallet-load.ts";
 
@@ -158,6 +159,8 @@ export interface PayReport {
   /** The issuer host's CPU time over the run's length (1 = one core), and how busy its event loop was. */
   issuerCoreShare: number;
   issuerEventLoopBusy: number | null;
+  /** With --trace-sql: the issuer host's round trips to its database (all issuers), as the pay server's in `payments`. */
+  issuerSqlTrace: (TraceSnapshot & { perOp: number }) | null;
   /** Payments of the timed run answered but not authorized, by decline code; and of the warm-up and repeated runs. */
   declines: Record<string, number>;
   warmupDeclines: Record<string, number>;
@@ -206,11 +209,13 @@ export function formatPayReport(r: PayReport): string {
     for (const e of p.errorSamples) lines.push(`      ${e.kind} ${e.status || "transport error"}: ${e.body}`);
   }
   if (p.exhausted) lines.push("    note           the payments ran out before the deadline: the rate is over the time it ran");
-  if (p.sqlTrace) {
-    const t = p.sqlTrace;
-    lines.push(`    SQL trace      ${t.roundTrips} round trips to the pay server's database = ${t.perOp.toFixed(2)} per payment (the proxy costs CPU: the rate above is not comparable)`, "      count   avg ms  statement");
-    for (const s of t.statements.slice(0, 20)) lines.push(`      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
-  }
+  const traced = (whose: string, t: (TraceSnapshot & { perOp: number }) | null) => {
+    if (!t) return;
+    lines.push(`    SQL trace      ${t.roundTrips} round trips to ${whose} database = ${t.perOp.toFixed(2)} per payment (the proxy costs CPU: the rate above is not comparable)`, "      count   avg ms  statement");
+    for (const s of t.statements.slice(0, 30)) lines.push(`      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
+  };
+  traced("the pay server's", p.sqlTrace);
+  traced("the issuer host's", r.issuerSqlTrace);
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");
   lines.push(
     `  checks           pay server: ${c.authorizedInPayDb} of ${c.authorizedAnswered} payments answered authorized are authorized${flag(c.authorizedInPayDb === c.authorizedAnswered)}, ${c.authorizedUnanswered} authorized unanswered${flag(c.authorizedUnanswered === 0)}, ${c.declinedInPayDb} declined${flag(c.declinedInPayDb === 0)}, ${c.issuerOperationsPending} issuer requests pending${flag(c.issuerOperationsPending === 0)} · ledger ${c.ledger.ok ? "balanced" : `NOT BALANCED (${c.ledger.problems} problems)`}, ${c.ledger.transactions} transactions, ${c.ledger.entries} entries`,

@@ -44,7 +44,7 @@ import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from 
 import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
 import { measurePrimitives } from "./primitives.ts";
 import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
-import { startSqlTrace, type SqlTrace } from "./sql-trace.ts";
+import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
 import { mergeResults } from "./wallet-load.ts";
 import { bindPayers, createPayments, forkGenerators, measureRun, ORIGIN, runGenerators, runOnSupply, signInPayers, type Generators } from "./wallet-runs.ts";
 
@@ -168,10 +168,11 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const payers = await signInPayers(system, payerCount, suffix);
 
   let trace: SqlTrace | null = null;
+  let issuerTrace: SqlTrace | null = null;
   if (options.traceSql) {
-    trace = await startSqlTrace(payDb.url);
-    const t = trace;
-    cleanup.add("close the SQL trace proxy", () => t.close());
+    const [t, i] = [await startSqlTrace(payDb.url), await startSqlTrace(issuerDb.url)];
+    cleanup.add("close the SQL trace proxies", () => Promise.all([t.close(), i.close()]));
+    [trace, issuerTrace] = [t, i];
   }
   const acquirerSecret = randomBytes(32).toString("base64url");
   const operatorToken = randomBytes(32).toString("base64url");
@@ -197,7 +198,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     ISSUER_PORT: String(issuerPort),
     ISSUER_HOST: "127.0.0.1",
     ISSUER_IDS: issuerIds.join(","),
-    ISSUER_DATABASE_URL: issuerDb.url,
+    ISSUER_DATABASE_URL: issuerTrace ? issuerTrace.url : issuerDb.url,
     ISSUER_DATA_DIR: join(dataDir, "issuer"),
     ISSUER_DB_POOL: String(issuerPool),
     ISSUER_ACQUIRER_SECRET: acquirerSecret,
@@ -225,6 +226,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
 
   // 4. Payments: warm-up, then the timed run.
   const answered = new Set<string>();
+  let issuerSql: TraceSnapshot | null = null;
   const allDeclines: Record<string, number> = {};
   let payAmounts = 0;
   const smallestLimit = Math.min(...cards.map((c) => c.creditLimit));
@@ -247,7 +249,12 @@ async function runPay(context: ScenarioContext): Promise<number> {
       return createPayments(urls, secretKey, { count, concurrency: setupConcurrency, tag, amount: amountOf, captureMethod: "manual" });
     },
     run,
-    timed: (ids) => measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace }, () => run(ids, options.seconds)),
+    timed: async (ids) => {
+      issuerTrace?.reset();
+      const measured = await measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace }, () => run(ids, options.seconds));
+      issuerSql = issuerTrace ? issuerTrace.snapshot() : null;
+      return measured;
+    },
     onRun: (r) => {
       for (const id of r.authorizedIds) answered.add(id);
       for (const [code, n] of Object.entries(r.declines)) allDeclines[code] = (allDeclines[code] ?? 0) + n;
@@ -308,6 +315,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     serverShare: steps.filter((s) => s.side === "server").reduce((a, s) => a + s.share, 0),
     issuerCoreShare: timed.result.elapsedSeconds > 0 ? timed.cpu.issuerSeconds / timed.result.elapsedSeconds : 0,
     issuerEventLoopBusy: timed.issuerEventLoop,
+    issuerSqlTrace: issuerSql === null ? null : { ...(issuerSql as TraceSnapshot), perOp: payments.ops ? (issuerSql as TraceSnapshot).roundTrips / payments.ops : 0 },
     declines: timed.result.declines,
     warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
     checks,
