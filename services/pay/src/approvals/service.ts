@@ -30,7 +30,7 @@ import { findApproval, findApprovalOfPayment, findChallenge, findChallengeById, 
 import { verifyTermsSignature } from "./terms-signature.ts";
 import { termsHash } from "./terms-hash.ts";
 import type { VaultService } from "../vault/service.ts";
-import { encryptRelease, releaseKeyOf } from "../vault/release.ts";
+import { releaseKeyOf } from "../vault/release.ts";
 
 const CHALLENGE_TTL_SECONDS = 300;
 
@@ -154,7 +154,7 @@ export class ApprovalService {
       });
       // In the approval's transaction: a release that fails leaves the challenge unspent, never half an approval.
       const card = await this.vault.cardOfChallenge(tx, payer, challenge.cardId, device);
-      const release = await encryptRelease(card.id, await this.vault.releaseFor(tx, card), releaseKey);
+      const release = await this.vault.release(tx, card, releaseKey);
       return { approval, release };
     });
   }
