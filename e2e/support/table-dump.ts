@@ -17,7 +17,15 @@ const TABLES = `select table_schema as schema, table_name as name from informati
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
-export async function dumpDatabase(at: { url: string } | { pgliteDir: string }): Promise<DumpedRow[]> {
+/** Where a database is: a PostgreSQL URL, or a PGlite folder no running process holds. */
+export type DatabaseAt = { url: string } | { pgliteDir: string };
+
+export function dumpDatabase(at: DatabaseAt): Promise<DumpedRow[]> {
+  return dumpEachRow(at, "t::text");
+}
+
+/** Every row of every table, rendered by `rendering` (an SQL expression over the row alias `t`). */
+export async function dumpEachRow(at: DatabaseAt, rendering: "t::text" | "row_to_json(t)::text"): Promise<DumpedRow[]> {
   let query: <T>(text: string) => Promise<T[]>;
   let close: () => Promise<void>;
   if ("url" in at) {
@@ -34,7 +42,7 @@ export async function dumpDatabase(at: { url: string } | { pgliteDir: string }):
     const rows: DumpedRow[] = [];
     for (const { schema, name } of await query<{ schema: string; name: string }>(TABLES)) {
       const table = `${schema}.${name}`;
-      for (const { text } of await query<{ text: string }>(`select t::text as text from ${quote(schema)}.${quote(name)} t`)) rows.push({ table, text });
+      for (const { text } of await query<{ text: string }>(`select ${rendering} as text from ${quote(schema)}.${quote(name)} t`)) rows.push({ table, text });
     }
     return rows;
   } finally {
