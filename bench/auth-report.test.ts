@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { phaseReport } from "./auth-report.ts";
 import type { CpuUsage } from "./cpu-usage.ts";
-import type { WalletLoadResult } from "./wallet-load.ts";
+import { emptyResult, type WalletLoadResult } from "./wallet-load.ts";
 
-const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({
-  ops: 0,
-  failedOps: 0,
-  elapsedSeconds: 0,
-  opMs: [],
-  walletMs: [],
-  requestMs: {},
-  deviceMs: {},
-  statuses: {},
-  non2xx: 0,
-  errorSamples: [],
-  exhausted: false,
-  perSecond: [],
-  ...overrides,
-});
+const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({ ...emptyResult(), ...overrides });
 
 const cpu = (serversSeconds: number): CpuUsage => ({
   serversSeconds,

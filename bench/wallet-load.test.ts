@@ -1,21 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { bestRate, inParallel, mergeResults, type WalletLoadResult } from "./wallet-load.ts";
+import { bestRate, emptyResult, inParallel, mergeResults, type WalletLoadResult } from "./wallet-load.ts";
 
-const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({
-  ops: 0,
-  failedOps: 0,
-  elapsedSeconds: 0,
-  opMs: [],
-  walletMs: [],
-  requestMs: {},
-  deviceMs: {},
-  statuses: {},
-  non2xx: 0,
-  errorSamples: [],
-  exhausted: false,
-  perSecond: [],
-  ...overrides,
-});
+const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({ ...emptyResult(), ...overrides });
 
 describe("mergeResults", () => {
   it("adds counts, pools latencies, keeps the longest run and only the seconds every generator completed", () => {

@@ -186,22 +186,14 @@ function concatInto<K extends string>(into: Partial<Record<K, number[]>>, from: 
   for (const [kind, ms] of Object.entries(from) as Array<[K, number[]]>) into[kind] = (into[kind] ?? []).concat(ms);
 }
 
+/** A run that did nothing: the start of a merge, and of test fixtures. */
+export function emptyResult(): WalletLoadResult {
+  return { ops: 0, failedOps: 0, elapsedSeconds: 0, opMs: [], walletMs: [], requestMs: {}, deviceMs: {}, statuses: {}, non2xx: 0, errorSamples: [], exhausted: false, perSecond: [] };
+}
+
 /** Several load generators' results of one run as one: counts added, latencies pooled, seconds aligned. */
 export function mergeResults(results: WalletLoadResult[]): WalletLoadResult {
-  const merged: WalletLoadResult = {
-    ops: 0,
-    failedOps: 0,
-    elapsedSeconds: 0,
-    opMs: [],
-    walletMs: [],
-    requestMs: {},
-    deviceMs: {},
-    statuses: {},
-    non2xx: 0,
-    errorSamples: [],
-    exhausted: false,
-    perSecond: [],
-  };
+  const merged = emptyResult();
   for (const r of results) {
     merged.ops += r.ops;
     merged.failedOps += r.failedOps;
