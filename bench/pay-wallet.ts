@@ -12,20 +12,8 @@
  * (the SDK's Wallet asks `GET /v1/payer/issuers` again for each payment; the certificate is still verified against
  * the network roots for each payment, as there).
  */
-import {
-  certifiedIssuer,
-  certifiedIssuerFor,
-  enrollmentJwe,
-  openRelease,
-  openWithShares,
-  parseCardRecord,
-  paymentJwe,
-  signStatement,
-  TEST_NETWORK_ROOTS,
-  wipe,
-  type CardDetails,
-  type IssuerListing,
-} from "@mpay/wallet";
+import { certifiedIssuer, certifiedIssuerFor, enrollmentJwe, openRelease, openWithShares, parseCardRecord, paymentJwe, signStatement, wipe, type CardDetails, type IssuerListing } from "@mpay/wallet";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 import type { Pool } from "undici";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 import { approveAndRelease, onDevice, setupPost, step, storeCard, type DeviceLog, type ReleasedApproval, type RequestLog, type Wallet } from "./auth-wallet.ts";

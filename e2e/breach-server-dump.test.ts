@@ -46,6 +46,7 @@ import { startRecordingProxy, type RecordingProxy } from "./support/recording-pr
 import { dumpRows, type JsonRow } from "./support/row-dump.ts";
 import { byteEncodings, cvcPatterns, findSecrets, panForms } from "./support/secret-search.ts";
 import { dumpDatabase } from "./support/table-dump.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const ATTACKER = fileURLToPath(new URL("./support/breach-attacker.ts", import.meta.url));
@@ -149,7 +150,7 @@ describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]
     const deviceSecret = FileKeyStore.newDeviceSecret();
     const keyStore = new FileKeyStore(storePath, deviceSecret);
     await plantDeviceKey(keyStore);
-    const wallet = new Wallet({ keyStore, client: new PayClient({ baseUrl: proxy.url }), keyStretching: "memory-constrained" });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: new PayClient({ baseUrl: proxy.url }), keyStretching: "memory-constrained" });
     const browser = new Browser();
     const opened = await browser.open((await wallet.startSignIn()).authorizationUrl, callbackPrefix);
     const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, callbackPrefix);

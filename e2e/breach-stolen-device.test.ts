@@ -29,6 +29,7 @@ import { kSrvAad } from "../services/pay/src/vault/aad.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 import { cardShareOf, readDeviceStore } from "./support/device-store.ts";
 import { byteEncodings, findSecrets, panForms } from "./support/secret-search.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const THIEF_PIN_GUESS = "000000";
 
@@ -209,7 +210,7 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
   it("(b) with the payer's session but no PIN or passkey, no payer route answers K_srv or a sealed record", async () => {
     const { store, key } = await stolenStore();
     const token = victim.sessionToken;
-    const thief = new Wallet({ keyStore: store, client: new PayClient({ baseUrl: net.payUrl, sessionToken: token }), keyStretching: "memory-constrained" });
+    const thief = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: store, client: new PayClient({ baseUrl: net.payUrl, sessionToken: token }), keyStretching: "memory-constrained" });
     const answers: Answer[] = [];
     /** The thief's one-time release keys: whatever the server encrypts to them, he reads. */
     const releaseKeys: CryptoKey[] = [];

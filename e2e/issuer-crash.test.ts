@@ -23,6 +23,7 @@ import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connec
 import type { IssuerConnector } from "../services/pay/src/issuers/connector.ts";
 import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "739104";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
@@ -83,7 +84,7 @@ describe.each(testBackends())("an issuer killed between its commit and its answe
   it("settles from the issuer's books after it restarts: one authorization, the first decision for a replay", async () => {
     const session = await pay.system.payers.openSession({ subject: "acct_crash", displayName: "Kim Minji", phoneNumber: null });
     const baseUrl = `http://127.0.0.1:${(pay.app.server.address() as { port: number }).port}`;
-    const wallet = new Wallet({ keyStore: new FileKeyStore(join(dir, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(dir, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     const card = await (await wallet.startCardEnrollment(CARD)).complete(await issuer!.latestCode(CARD.phone));

@@ -29,6 +29,7 @@ import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
 import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
 import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const keyStretching: PinKeyStretching = "memory-constrained";
@@ -153,7 +154,7 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
   async function newDevice(name: string): Promise<Wallet> {
     const keyStore = new FileKeyStore(join(dir, "devices", name, "keys.json"), FileKeyStore.newDeviceSecret());
     deviceSecrets.push(await plantDeviceKey(keyStore));
-    return new Wallet({ keyStore, client: new PayClient({ baseUrl: pay.url }), keyStretching });
+    return new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: new PayClient({ baseUrl: pay.url }), keyStretching });
   }
 
   /** The payer at the messenger's real login form (the part no SDK can do); returns the redirect back to MPay. */

@@ -22,6 +22,7 @@ import { SimulatorConnector } from "../../services/pay/src/issuers/simulator/con
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, paymentBody, call, type TestPay } from "../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../services/pay/src/config.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 export const PIN = "384917";
 
@@ -214,7 +215,7 @@ export async function openBreachNetwork(
       const deviceSecret = FileKeyStore.newDeviceSecret();
       const keyStore = new FileKeyStore(storePath, deviceSecret);
       const deviceKeyD = await plantDeviceKey(keyStore);
-      const wallet = new Wallet({ keyStore, client, keyStretching: "memory-constrained" });
+      const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client, keyStretching: "memory-constrained" });
       await wallet.bindThisDevice(`${name}'s phone`);
       if (withPin) await wallet.setPin(PIN);
       return { wallet, client, payerId: session.payer.id, sessionToken, storePath, deviceSecret, deviceKeyD };

@@ -12,6 +12,7 @@ import { codeFromTestInbox } from "./issuer.ts";
 import { createMessengerAccount, signInAtMessenger } from "./messenger.ts";
 import { detail, step } from "./print.ts";
 import { cardsInTurn, maskedPan, type TestCard } from "./test-cards.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 export interface JoinedPayer {
   wallet: Wallet;
@@ -47,7 +48,7 @@ export async function payerJoins(config: DemoConfig, issuers: string[]): Promise
 
   step("Payer", "signs in to MPay with the messenger account (OpenID Connect, code flow with PKCE)");
   const { folder, run } = await newDeviceFolder(config);
-  const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl: config.payUrl }) });
+  const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl: config.payUrl }) });
   const { authorizationUrl } = await wallet.startSignIn();
   detail("The wallet gets a sign-in link from the pay server. The demo, as the payer's browser, opens the messenger's");
   detail(`login form at ${new URL(authorizationUrl).origin}, posts phone and password, and follows the redirect back to the pay server.`);

@@ -18,6 +18,13 @@ async function importGraph(entry: string, seen = new Map<string, string[]>()): P
 }
 
 describe("the public API", () => {
+  it("carries no network roots: the test roots only from @mpay/wallet/testing, and a Wallet refuses to start without roots", async () => {
+    expect(Object.keys(wallet)).not.toContain("TEST_NETWORK_ROOTS");
+    const options = { keyStore: new walletNode.FileKeyStore("/nonexistent/keys.json", walletNode.FileKeyStore.newDeviceSecret()), client: new wallet.PayClient({ baseUrl: "http://127.0.0.1:1" }) };
+    expect(() => new wallet.Wallet(options as unknown as wallet.WalletOptions)).toThrow(/trustedRoots/);
+    expect(() => new wallet.Wallet({ ...options, trustedRoots: [] })).toThrow(/trustedRoots/);
+  });
+
   it("loads nothing from node: in the browser entry", async () => {
     const graph = await importGraph("index.ts");
     expect([...graph.keys()].sort()).toEqual([
@@ -29,7 +36,6 @@ describe("the public API", () => {
       "index.ts",
       "indexed-db-key-store.ts",
       "key-store.ts",
-      "network-roots.ts",
       "pay-client.ts",
       "pin.ts",
       "secrets.ts",

@@ -14,7 +14,6 @@ export {
   type WalletErrorCode,
 } from "./errors.ts";
 export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type PendingRecovery, type WalletOptions } from "./wallet.ts";
-export { TEST_NETWORK_ROOTS } from "./network-roots.ts";
 export {
   certifiedIssuer,
   certifiedIssuerFor,

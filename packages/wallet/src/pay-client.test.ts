@@ -17,6 +17,7 @@ import { Wallet } from "./wallet.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TEST_NETWORK_ROOTS } from "./testing/network-roots.ts";
 
 const keyStretching: PinKeyStretching = "memory-constrained";
 const PIN = "270418";
@@ -175,7 +176,7 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     // The device and its card are set up with the Wallet (the enrollment's cryptography is its job); the
     // approval below is made with the client's own calls.
     const store = new FileKeyStore(join(folder, `device-${++stores}.json`), FileKeyStore.newDeviceSecret());
-    const wallet = new Wallet({ keyStore: store, client, keyStretching });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: store, client, keyStretching });
     await wallet.bindThisDevice("Phone");
     const phone: DeviceKey = await wallet.ensureDeviceKey();
     const registration = await startPinRegistration(PIN, { keyStretching });

@@ -11,6 +11,7 @@ import { IndexedDbKeyStore } from "./indexed-db-key-store.ts";
 import type { PinKeyStretching } from "./pin.ts";
 import { listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
 import { Wallet } from "./wallet.ts";
+import { TEST_NETWORK_ROOTS } from "./testing/network-roots.ts";
 
 const keyStretching: PinKeyStretching = "memory-constrained";
 const PIN = "604817";
@@ -46,7 +47,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
   /** A wallet on a fresh device, signed in as the payer of `subject` (a new payer by default). */
   async function newWallet(subject?: string, keyStore: FileKeyStore | IndexedDbKeyStore = fileStore()) {
     const session = await server.signedInClient(subject);
-    return { wallet: new Wallet({ keyStore, client: session.client, keyStretching }), keyStore, ...session };
+    return { wallet: new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: session.client, keyStretching }), keyStore, ...session };
   }
 
   /** A payer's first device, bound, with the PIN set and a test card enrolled on it. */
@@ -63,7 +64,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const [a, b] = await Promise.all([wallet.ensureDeviceKey(), wallet.ensureDeviceKey()]);
     expect(a.kid).toBe(b.kid);
     // Another wallet on the same store (the app restarted) finds the same key.
-    expect((await new Wallet({ keyStore, client }).ensureDeviceKey()).kid).toBe(a.kid);
+    expect((await new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client }).ensureDeviceKey()).kid).toBe(a.kid);
     expect(a.privateKey.extractable).toBe(false);
     expect(await wallet.thisDevice()).toBeUndefined();
 
@@ -188,7 +189,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
       return new Response(JSON.stringify(body), { status: response.status, headers: { "content-type": "application/json" } });
     };
     const { client } = await server.signedInClient(phone.subject, swapCard);
-    const wallet = new Wallet({ keyStore: phone.keyStore, client, keyStretching });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: phone.keyStore, client, keyStretching });
     let shown = false;
     const error = await rejection(wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => (shown = true) }));
     expect(isWalletError(error, "terms_mismatch")).toBe(true);

@@ -19,7 +19,6 @@ import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
 import type { Card, Device, Mandate, Passkey, PinLoginPurpose, UserVerification, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
 import type { NetworkRoot } from "@mpay/crypto";
-import { TEST_NETWORK_ROOTS } from "./network-roots.ts";
 import { cardRecordOf, forgetCardShare, keepCardShare, takeCardShare, type CardKeyRecord } from "./card-keys.ts";
 import {
   certifiedIssuer,
@@ -57,10 +56,12 @@ export interface WalletOptions {
   /** The key store record of the device key; default "device-key". */
   deviceKeyRecord?: string;
   /**
-   * The card-network roots whose issuer certificates this wallet trusts; default the test network's roots
-   * (network-roots.ts). A production build passes the real network's.
+   * The card-network roots whose issuer certificates this wallet trusts. Required, with no default: a wallet that
+   * fell back to the test network's roots, whose private keys are in the repository, would encrypt cards to any
+   * pay server that minted itself an issuer certificate (issue 7). A production build passes the real network's
+   * roots; `npm start` its demo root; tests the roots of `@mpay/wallet/testing`.
    */
-  trustedRoots?: readonly NetworkRoot[];
+  trustedRoots: readonly NetworkRoot[];
 }
 
 /** A recovery waiting for the one-time code the issuer sent to the cardholder's phone. */
@@ -127,7 +128,8 @@ export class Wallet {
     this.#client = options.client;
     this.#keyStretching = options.keyStretching ?? DEFAULT_PIN_KEY_STRETCHING;
     this.#deviceKeyRecord = options.deviceKeyRecord ?? DEVICE_KEY_RECORD;
-    this.#roots = options.trustedRoots ?? TEST_NETWORK_ROOTS;
+    if (!Array.isArray(options.trustedRoots) || options.trustedRoots.length === 0) throw new TypeError("Wallet needs trustedRoots: the card network's root keys this wallet encrypts cards under.");
+    this.#roots = options.trustedRoots;
   }
 
   // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---

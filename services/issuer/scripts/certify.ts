@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import type { EcPublicJwk } from "@mpay/protocol";
-import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/testing/network-roots.ts";
 import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
 import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/keys/fixtures.ts";
 
@@ -110,7 +110,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const say = (line: string) => process.stdout.write(line + "\n");
   const result = await certify({ fixturesDir: FIXTURES_DIR, trustedRoots: TEST_NETWORK_ROOTS, newKeys: process.argv.includes("--new-keys"), now: Math.floor(Date.now() / 1000), say });
   if ("untrustedRoots" in result) {
-    say("\nThe wallet does not ship these roots. Put them in packages/wallet/src/network-roots.ts and run again:\n");
+    say("\nThe wallet does not ship these roots. Put them in packages/wallet/src/testing/network-roots.ts and run again:\n");
     say(JSON.stringify(result.untrustedRoots, null, 2));
     process.exit(1);
   }

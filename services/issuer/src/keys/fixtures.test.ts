@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { verifyIssuerCertificate } from "@mpay/crypto";
 import { binInRanges, luhnValid } from "@mpay/protocol";
 import { jwsKid } from "@mpay/crypto";
-import { TEST_NETWORK_ROOTS } from "../../../../packages/wallet/src/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "../../../../packages/wallet/src/testing/network-roots.ts";
 import { loadConfig } from "../config.ts";
 import { DEFAULT_ISSUERS } from "../definitions.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";

@@ -16,6 +16,7 @@ import { FileKeyStore } from "@mpay/wallet/node";
 import { testBackends } from "../testing/databases.ts";
 import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
 import { call, paymentBody } from "../testing/system.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "258013";
 const CARDS = {
@@ -55,7 +56,7 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
   async function payerWithCard(card: (typeof CARDS)[keyof typeof CARDS]) {
     const session = await net.pay.system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: "Kim Minji", phoneNumber: null });
     const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() });
-    const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     const pending = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc }, { profile: PROFILE });
@@ -197,7 +198,7 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     // The payer adds a passkey (device's word and the PIN), then enrolls the card with it bound at the issuer.
     const session = await net.pay.system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: "Kim Minji", phoneNumber: null });
     const client = new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() });
-    const wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
+    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, `${session.payer.id}.json`), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");

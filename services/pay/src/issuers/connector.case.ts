@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { canonicalTerms, type ApprovalTerms, type EcPublicJwk, type PinStatement } from "@mpay/protocol";
-import { certifiedIssuer, enrollmentJwe, mandateJwe, paymentJwe, TEST_NETWORK_ROOTS } from "@mpay/wallet";
+import { certifiedIssuer, enrollmentJwe, mandateJwe, paymentJwe } from "@mpay/wallet";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 import { termsHash } from "../approvals/terms-hash.ts";
 import { IssuerError, type IssuerConnector } from "./connector.ts";
 

@@ -16,6 +16,7 @@ import { LossyConnector } from "../testing/lossy-connector.ts";
 import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
 import { call, paymentBody } from "../testing/system.ts";
 import { IssuerError } from "./connector.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "517342";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
@@ -33,7 +34,7 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     const baseUrl = await net.pay.app.listen({ host: "127.0.0.1", port: 0 });
     folder = await mkdtemp(join(tmpdir(), "mpay-lost-"));
     const session = await net.pay.system.payers.openSession({ subject: "acct_lost", displayName: "Kim Minji", phoneNumber: null });
-    wallet = new Wallet({ keyStore: new FileKeyStore(join(folder, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
+    wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     cardId = (await (await wallet.startCardEnrollment(CARD)).complete(await net.latestCode(CARD.phone))).id;

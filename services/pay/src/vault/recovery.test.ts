@@ -15,6 +15,7 @@ import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
 import { call, paymentBody } from "../testing/system.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "305718";
 const WAIT_SECONDS = 2;
@@ -49,6 +50,7 @@ describe.each(testBackends())("recovery of a payer who lost every device [%s]", 
   async function device(subject: string, name: string): Promise<Wallet> {
     const session = await net.pay.system.payers.openSession({ subject, displayName: "Park Seoyeon", phoneNumber: null });
     return new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
       keyStore: new FileKeyStore(join(folder, `${subject}-${name}.json`), FileKeyStore.newDeviceSecret()),
       client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }),
       keyStretching: "memory-constrained",

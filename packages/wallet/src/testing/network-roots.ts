@@ -1,12 +1,13 @@
 /**
- * The card-network roots this wallet trusts (DESIGN.md "Split custody", point 4): it encrypts a PAN only to an
+ * The test card network's roots (DESIGN.md "Split custody", point 4): it encrypts a PAN only to an
  * issuer key whose certificate one of these signed, within its validity window, for a BIN range covering the card.
  * Two roots, so that one can be rotated while the other still vouches.
  *
  * TEST ROOTS: these belong to MPay's test card network. Their private keys are committed in
  * services/issuer/fixtures/network/ and used only by services/issuer/scripts/certify.ts, so anyone can mint an
- * "issuer" they vouch for. They must never be in a production build: a production build ships the real network's
- * roots in their place.
+ * "issuer" they vouch for (issue 7, hole 2). They are exported only from `@mpay/wallet/testing`, never from the
+ * SDK's main entry, and the Wallet has no default roots: a production build passes the real network's roots, and
+ * `npm start` its own demo root.
  */
 import type { NetworkRoot } from "@mpay/crypto";
 
