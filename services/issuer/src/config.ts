@@ -5,6 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { issuerIdSchema, Secret } from "@mpay/protocol";
+import { clockFromEnv, type Clock } from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
 import { cardVerificationKeyFile, certificateFile, encryptionKeyFile } from "./keys/fixtures.ts";
 
@@ -74,6 +75,8 @@ export interface IssuerHostConfig {
    * decision and before it answers, as a host that dies at the worst moment would.
    */
   killAfterAuthorizationCommit: boolean;
+  /** The clock every rule reads (code TTLs, limit windows, statement windows); a drill's FileClock with ISSUER_TEST_CLOCK_FILE. */
+  clock: Clock;
 }
 
 export const ACQUIRER_FILE = "acquirer.json";
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     authenticationLimits: DEFAULT_AUTHENTICATION_LIMITS,
     sweepIntervalMs: int(env, "ISSUER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
     killAfterAuthorizationCommit: onOff(env, "ISSUER_TEST_KILL_AFTER_COMMIT", false),
+    clock: clockFromEnv(env, "ISSUER"),
   };
 }
 

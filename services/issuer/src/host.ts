@@ -57,7 +57,7 @@ export interface IssuerHost {
 }
 
 export interface HostOptions {
-  /** The clock (tests move it); default the system's. */
+  /** The clock (tests move it); default the configuration's (the system's, or a drill's file clock). */
   now?: () => Date;
   /** The pay server's PIN statement keys; default fetched from `config.payJwksUrl` and cached. */
   payKeys?: PayKeySet;
@@ -76,7 +76,7 @@ export function createLogger(level: string): Logger {
 
 export async function openIssuerHost(config: IssuerHostConfig, log: Logger = createLogger(config.logLevel), options: HostOptions = {}): Promise<IssuerHost> {
   if (config.issuers.length === 0) throw new Error("no issuers configured (ISSUER_IDS)");
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? config.clock.now;
   const keys = new Map<string, IssuerKeys>();
   for (const { id, files } of config.issuers) keys.set(id, await loadIssuerKeys(id, files));
   const secrets = await resolveHostSecrets(config);

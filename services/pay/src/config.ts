@@ -4,6 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
+import { clockFromEnv, type Clock } from "@mpay/service-kit";
 import type { KeyProviderKind } from "./keys/provider.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
@@ -42,6 +43,11 @@ export interface PayConfig {
   issuers: IssuerSettings;
   /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
   passkeys: { rpId: string; rpName: string; origins: string[] };
+  /**
+   * The clock every rule reads (waiting periods, TTLs, expiries, limit windows): the system's, or with
+   * MPAY_TEST_CLOCK_FILE a drill's file clock (refused with NODE_ENV=production).
+   */
+  clock: Clock;
 }
 
 /** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
@@ -112,5 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       rpName: env["MPAY_PASSKEY_RP_NAME"] ?? "MPay",
       origins: (env["MPAY_PASSKEY_ORIGINS"] ?? "http://localhost:4300").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
     },
+    clock: clockFromEnv(env, "MPAY"),
   };
 }

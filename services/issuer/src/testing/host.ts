@@ -20,16 +20,8 @@ export { testBackends, type Backend } from "@mpay/service-kit/testing";
 export const PASSKEY_ORIGIN = "http://localhost:4300";
 export const PASSKEY_RP_ID = "localhost";
 
-export class TestClock {
-  private offsetMs = 0;
-  now = (): Date => new Date(Date.now() + this.offsetMs);
-  seconds(): number {
-    return Math.floor(this.now().getTime() / 1000);
-  }
-  advance(seconds: number): void {
-    this.offsetMs += seconds * 1000;
-  }
-}
+import { TestClock } from "@mpay/service-kit";
+export { TestClock };
 
 export interface Answer<T = Record<string, unknown>> {
   status: number;
