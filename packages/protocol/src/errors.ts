@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   pin_already_set: "conflict_error",
   pin_locked: "permission_error",
   pin_reset_pending: "conflict_error",
+  /** A security change that the power order puts above a device's word: it needs a PIN proof for its purpose. */
+  pin_proof_required: "permission_error",
+  pin_reset_invalid: "conflict_error",
   pin_login_invalid: "authentication_error",
   opaque_message_invalid: "invalid_request_error",
   approval_challenge_used: "conflict_error",

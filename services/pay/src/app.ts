@@ -22,6 +22,7 @@ import { approvalRoutes } from "./approvals/routes.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
 import { vaultRoutes } from "./keys/routes.ts";
 import { cardRoutes } from "./vault/routes.ts";
+import { recoveryRoutes } from "./recovery/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 
@@ -116,6 +117,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     approvalRoutes(payer, system.payers, system.approvals);
     passkeyRoutes(payer, system.payers, system.passkeys);
     cardRoutes(payer, system.payers, system.vault, system.issuers);
+    recoveryRoutes(payer, system.payers, system.recovery);
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
     mandatePayerRoutes(payer, system.payers, system.mandates);
   });

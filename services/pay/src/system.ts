@@ -28,6 +28,7 @@ import { IssuerOperations } from "./issuers/operations.ts";
 import { IssuerReconciler } from "./issuers/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
 import { VaultService } from "./vault/service.ts";
+import { RecoveryService } from "./recovery/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
 import { MandateService } from "./mandates/service.ts";
 import { SharedDetailsService } from "./shared-details/service.ts";
@@ -52,6 +53,7 @@ export interface PaySystem {
   passkeys: PasskeyService;
   issuers: IssuerService;
   vault: VaultService;
+  recovery: RecoveryService;
   authorizations: AuthorizationService;
   mandates: MandateService;
   sharedDetails: SharedDetailsService;
@@ -103,24 +105,26 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
-    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
-    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
-    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds);
+    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds, config.clock);
+    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock);
+    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock);
+    devices.usePinProofs(pins);
     const connector =
       options.issuerConnector ?? new SimulatorConnector({ baseUrl: config.issuers.url, acquirerSecret: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs });
     const issuers = new IssuerService(connector);
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
-    const vault = new VaultService(db, keys, devices, issuers, audit);
+    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock);
+    const recovery = new RecoveryService(db, devices, pins, vault, audit);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
-    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault);
-    const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins);
+    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
+    const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl);
     const mandates = new MandateService(db, keys, issuers, audit);
     const sharedDetails = new SharedDetailsService(db, keys);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }));
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
@@ -130,6 +134,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
+        { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
+        { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -152,6 +158,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       passkeys,
       issuers,
       vault,
+      recovery,
       authorizations,
       mandates,
       sharedDetails,

@@ -54,8 +54,12 @@ export const cardEnrollments = pgTable(
     payerId: text("payer_id").notNull(),
     /** The enrolling device; null for a recovery, whose device is bound only once the issuer verified the cardholder. */
     deviceId: text("device_id"),
-    /** `enroll` (a card on a bound device) or `recovery` (a payer who lost every device proves a card again). */
-    purpose: text("purpose").$type<"enroll" | "recovery">().notNull().default("enroll"),
+    /**
+     * `enroll` (a card on a bound device), `recovery` (a new device proves one of the payer's cards again) or
+     * `pin-reset` (a bound device proves one of the payer's cards to reset the PIN): the last two are the issuer's
+     * cardholder check, which only a card the payer already has here passes.
+     */
+    purpose: text("purpose").$type<"enroll" | "recovery" | "pin-reset">().notNull().default("enroll"),
     /** For a recovery: the new device's public key and name, bound when the code verifies. */
     recoveryDevice: jsonb("recovery_device").$type<{ publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string }; name: string }>(),
     issuerId: text("issuer_id").notNull(),

@@ -77,6 +77,15 @@ export async function forgetDeviceCards(tx: Executor, deviceId: string): Promise
   return [...new Set(rows.map((r) => r.issuerId))];
 }
 
+/** The issuers that ever bound the device's key: those of its cards (any status) and of its passed card checks. */
+export async function issuersBoundTo(db: Executor, deviceId: string): Promise<string[]> {
+  const rows = await queryRows<{ issuer_id: string }>(
+    db,
+    sql`select issuer_id from cards where device_id = ${deviceId} union select issuer_id from card_enrollments where device_id = ${deviceId} and status = 'verified'`,
+  );
+  return rows.map((r) => r.issuer_id);
+}
+
 /** The cards still wrapped under a KEK older than `version`, locked, a batch at a time (for rotation). */
 export async function lockCardsBelowKekVersion(tx: Executor, version: number, limit: number): Promise<CardRow[]> {
   return tx.select().from(cards).where(and(isNotNull(cards.wrappedKSrv), lt(cards.kekVersion, version))).limit(limit).for("update", { skipLocked: true });
@@ -95,7 +104,7 @@ export async function queueUnbinds(tx: Executor, deviceId: string, deviceKid: st
     .onConflictDoNothing();
 }
 
-export async function dueUnbinds(db: Executor, limit: number, now = new Date()) {
+export async function dueUnbinds(db: Executor, limit: number, now: Date) {
   return db.select().from(deviceUnbinds).where(and(eq(deviceUnbinds.status, "pending"), lt(deviceUnbinds.nextAttemptAt, now))).limit(limit);
 }
 
