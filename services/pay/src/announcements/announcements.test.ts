@@ -146,6 +146,16 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     }
   });
 
+  it("drains a backlog batch after batch in one maintenance pass", async () => {
+    const client = new MessengerInboxClient({ baseUrl: messenger.url, clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
+    const announcements = new AnnouncementService(pay.system.database.db, pay.system.payers, client, { ...RETRY, batchSize: 2 }, systemClock, pino({ level: "silent" }));
+    const backlog = [];
+    for (let i = 0; i < 5; i++) backlog.push(await announceReset()); // committed, never handed to sendSoon
+    expect(await announcements.deliverDue()).toBe(5);
+    const ids = new Set((await inbox()).map((m) => m.id));
+    for (const announced of backlog) expect(ids.has(announced.id)).toBe(true);
+  });
+
   it("does not hold the caller while a hung messenger's attempt runs to its timeout, then keeps it pending", async () => {
     const sockets: Socket[] = [];
     const hung: Server = createServer((socket) => void sockets.push(socket)); // accepts, never answers
@@ -178,6 +188,8 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     expect(await wrongSecret.send(message)).toEqual({ outcome: "retry", error: "client_authentication_failed" });
     const noSecret = new MessengerInboxClient({ baseUrl: messenger.url, clientId: "mpay-pay", clientSecret: () => Promise.reject(new Error("unset")), timeoutMs: 2_000 });
     expect(await noSecret.send(message)).toEqual({ outcome: "retry", error: "no_client_secret" });
+    const plainHttp = new MessengerInboxClient({ baseUrl: "http://messenger.example", clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
+    expect(await plainHttp.send(message)).toEqual({ outcome: "retry", error: "insecure_messenger_url" });
     const oldMessenger = new MessengerInboxClient({ baseUrl: `${messenger.url}/api/v0`, clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
     expect(await oldMessenger.send(message)).toEqual({ outcome: "retry", error: "route_not_found" });
 

@@ -23,6 +23,7 @@ export interface MessengerInboxSettings {
 export type SendOutcome = { outcome: "delivered" } | { outcome: "retry"; error: string } | { outcome: "refused"; error: string };
 
 const REFUSED_FOR_GOOD = new Set([400, 409, 413, 422]);
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const ERROR_CODE = /^[a-z_]{1,60}$/;
 
 function basic(clientId: string, secret: string): string {
@@ -37,13 +38,18 @@ function errorCodeOf(body: unknown): string | undefined {
 }
 
 export class MessengerInboxClient {
-  private readonly url: string;
+  private readonly url: URL;
 
   constructor(private readonly settings: MessengerInboxSettings) {
-    this.url = `${settings.baseUrl.replace(/\/$/, "")}/api/official/mpay/messages`;
+    this.url = new URL(`${settings.baseUrl.replace(/\/$/, "")}/api/official/mpay/messages`);
   }
 
   async send(message: OfficialMessageInput): Promise<SendOutcome> {
+    // The client secret goes in every request: over plain HTTP only to a messenger on this machine (as for sign-in).
+    // Retried, not refused: the announcement waits until the operator fixes the address.
+    if (this.url.protocol !== "https:" && !(this.url.protocol === "http:" && LOOPBACK.has(this.url.hostname))) {
+      return { outcome: "retry", error: "insecure_messenger_url" };
+    }
     let secret: string;
     try {
       secret = await this.settings.clientSecret();

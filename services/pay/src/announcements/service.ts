@@ -101,9 +101,21 @@ export class AnnouncementService {
     return row ? this.attempt(row) : "not_due";
   }
 
-  /** The maintenance task: sends the due announcements (every process may run it); returns how many were delivered. */
-  async deliverDue(): Promise<number> {
-    const batch = await claimDueAnnouncements(this.db, this.settings.batchSize, this.leaseSeconds);
+  /**
+   * The maintenance task: sends the due announcements (every process may run it), batch after batch while batches
+   * come full, so a backlog left by an outage drains in one pass; returns how many were delivered.
+   */
+  async deliverDue(maxBatches = 10): Promise<number> {
+    let delivered = 0;
+    for (let round = 0; round < maxBatches; round++) {
+      const batch = await claimDueAnnouncements(this.db, this.settings.batchSize, this.leaseSeconds);
+      delivered += await this.attemptAll(batch);
+      if (batch.length < this.settings.batchSize) break;
+    }
+    return delivered;
+  }
+
+  private async attemptAll(batch: AnnouncementRow[]): Promise<number> {
     const results = await Promise.all(
       batch.map((row) =>
         this.attempt(row).catch((error: unknown) => {
