@@ -7,3 +7,4 @@ export * from "./approval.ts";
 export * from "./issuer.ts";
 export * from "./payer-details.ts";
 export * from "./payer-api.ts";
+export * from "./official-message.ts";

@@ -9,6 +9,7 @@ import type { KeyProviderKind } from "./keys/provider.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
+import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";
 
 export interface PayConfig {
   host: string;
@@ -36,6 +37,8 @@ export interface PayConfig {
   /** This server's public base URL (the messenger redirects payers back to it). */
   publicUrl: string;
   messenger: MessengerClientSettings;
+  /** Delivery of MPay's announcements to the payer's messenger: retry backoff and the limit of one attempt. */
+  announcements: AnnouncementSettings;
   payerSessionTtlSeconds: number;
   /** How long a device approved by another device waits before it can pay (others can cancel meanwhile). */
   deviceWaitingPeriodSeconds: number;
@@ -108,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       clientId: env["MPAY_MESSENGER_CLIENT_ID"] ?? "mpay-pay",
       clientSecret: env["MPAY_MESSENGER_CLIENT_SECRET"] || undefined,
       clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? ".data/messenger/pay-client.json"),
+    },
+    announcements: {
+      ...DEFAULT_ANNOUNCEMENT_SETTINGS,
+      retryBaseMs: int(env, "MPAY_ANNOUNCEMENT_RETRY_BASE_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.retryBaseMs, 1),
+      retryMaxMs: int(env, "MPAY_ANNOUNCEMENT_RETRY_MAX_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.retryMaxMs, 1),
+      timeoutMs: int(env, "MPAY_ANNOUNCEMENT_TIMEOUT_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.timeoutMs, 100),
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),

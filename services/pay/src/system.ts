@@ -12,7 +12,7 @@ import { MerchantService } from "./merchants/service.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
-import { MessengerClient } from "./payers/messenger-client.ts";
+import { MessengerClient, messengerClientSecret } from "./payers/messenger-client.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
@@ -32,6 +32,8 @@ import { RecoveryService } from "./recovery/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
 import { MandateService } from "./mandates/service.ts";
 import { SharedDetailsService } from "./shared-details/service.ts";
+import { AnnouncementService } from "./announcements/service.ts";
+import { MessengerInboxClient } from "./announcements/client.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -57,6 +59,7 @@ export interface PaySystem {
   authorizations: AuthorizationService;
   mandates: MandateService;
   sharedDetails: SharedDetailsService;
+  announcements: AnnouncementService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -106,6 +109,13 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
     const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds, config.clock);
+    const inbox = new MessengerInboxClient({
+      baseUrl: config.messenger.issuer,
+      clientId: config.messenger.clientId,
+      clientSecret: () => messengerClientSecret(config.messenger),
+      timeoutMs: config.announcements.timeoutMs,
+    });
+    const announcements = new AnnouncementService(db, payers, inbox, config.announcements, config.clock, log.child({ context: "announcements" }));
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock);
     const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock);
     devices.usePinProofs(pins);
@@ -136,6 +146,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
         { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
+        { name: "deliver announcements", run: () => announcements.deliverDue() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -162,6 +173,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       authorizations,
       mandates,
       sharedDetails,
+      announcements,
       statementSigner,
       reconciler,
       deliveryWorker,
@@ -172,7 +184,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         maintenance.start();
       },
       async close() {
-        await Promise.all([deliveryWorker.stop(), maintenance.stop()]);
+        await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
         await database.close();
         await keys.close();
       },

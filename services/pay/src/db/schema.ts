@@ -473,3 +473,4 @@ export * from "../keys/schema.ts";
 export * from "../vault/schema.ts";
 export * from "../issuers/schema.ts";
 export * from "../mandates/schema.ts";
+export * from "../announcements/schema.ts";

@@ -6,10 +6,10 @@
 import type { Clock } from "@mpay/service-kit";
 import { createHash, randomBytes } from "node:crypto";
 import { Secret, newId } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { MessengerClient, MessengerIdentity } from "./messenger-client.ts";
-import { findSession, insertSession, insertSignIn, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
+import { findSession, insertSession, insertSignIn, payerById, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
 
 /** A sign-in must come back from the messenger within this time. */
 const SIGN_IN_TTL_MS = 10 * 60_000;
@@ -73,6 +73,13 @@ export class PayerService {
     const payer = await findSession(this.db, hashToken(match[1]), this.clock.now());
     if (!payer) throw new ApiError("payer_session_invalid", "The session is unknown or has expired; sign in again.");
     return payer;
+  }
+
+  /** The payer's messenger account (`acct_…`), read through `db` (the caller's transaction, when in one). */
+  async messengerSubject(db: Executor, payerId: string): Promise<string> {
+    const payer = await payerById(db, payerId);
+    if (!payer) throw new Error(`no payer ${payerId}`);
+    return payer.messengerSubject;
   }
 
   purgeExpiredSignIns(now = this.clock.now()): Promise<number> {
