@@ -116,8 +116,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       timeoutMs: config.announcements.timeoutMs,
     });
     const announcements = new AnnouncementService(db, payers, inbox, config.announcements, config.clock, log.child({ context: "announcements" }));
-    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock);
-    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock);
+    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
     devices.usePinProofs(pins);
     const connector =
       options.issuerConnector ?? new SimulatorConnector({ baseUrl: config.issuers.url, acquirerSecret: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs });
@@ -125,8 +125,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
-    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock);
-    const recovery = new RecoveryService(db, devices, pins, vault, audit);
+    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock, announcements);
+    const recovery = new RecoveryService(db, devices, pins, vault, audit, announcements);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);

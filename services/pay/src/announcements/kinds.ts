@@ -47,6 +47,16 @@ export interface PinResetApplied {
   resetId: string;
 }
 
+/**
+ * The PIN was changed (with the current PIN). Not pending, but someone who saw the PIN on a stolen phone would
+ * change it first: the payer learns of it while a recovery with the card and the old PIN still restores it.
+ */
+export interface PinChanged {
+  kind: "pin_changed";
+  /** Until when a recovery with the card and the PIN before the change takes the account back. */
+  previousPinUntil: Date;
+}
+
 /** A card was enrolled on one of the payer's devices. */
 export interface CardEnrolled {
   kind: "card_enrolled";
@@ -71,6 +81,6 @@ export interface ChangeCanceled {
   change: "device" | "recovery" | "pin_reset" | "card";
 }
 
-export type Announcement = DevicePending | RecoveryPending | RecoveryCompleted | PinResetPending | PinResetApplied | CardEnrolled | DeviceRevoked | ChangeCanceled;
+export type Announcement = DevicePending | RecoveryPending | RecoveryCompleted | PinResetPending | PinResetApplied | PinChanged | CardEnrolled | DeviceRevoked | ChangeCanceled;
 export type AnnouncementKind = Announcement["kind"];
 

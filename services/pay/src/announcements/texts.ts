@@ -84,6 +84,11 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
     case "pin_reset_applied":
       id(a.resetId, "resetId");
       return { text: "Your MPay PIN was reset. Use the new PIN from now on. If this wasn't you, recover your account with your card.", actions: [actions.reviewDevices()] };
+    case "pin_changed":
+      return {
+        text: `Your MPay PIN was changed. If this wasn't you, recover your account on your phone with your card and your old PIN before ${when(a.previousPinUntil)}: that signs every other device out.`,
+        actions: [actions.reviewDevices()],
+      };
     case "card_enrolled": {
       if (!/^\d{4}$/.test(a.last4)) throw new TypeError("last4 must be the card's last four digits");
       const brand = BRANDS[a.brand];

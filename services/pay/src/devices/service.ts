@@ -22,6 +22,7 @@ import type { Clock } from "@mpay/service-kit";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { deviceKeyThumbprint, signerOf, STATEMENT_LIFETIME_SECONDS, verifyDeviceStatement, type DeviceJwk } from "./signatures.ts";
 import {
@@ -87,6 +88,7 @@ export class DeviceService {
     private readonly audit: AuditService,
     private readonly waitingPeriodSeconds: number,
     private readonly clock: Clock,
+    private readonly announcements: AnnouncementService,
   ) {}
 
   /** Contexts wired in after this one add what a revocation must also do. */
@@ -157,17 +159,17 @@ export class DeviceService {
       }
       await this.#provePin(payer, input.pin, `bind-device:${thumbprint}`);
     }
-    return this.db.transaction(async (tx) => {
+    const { device, announced } = await this.db.transaction(async (tx) => {
       const existing = await lockDevicesOf(tx, payer.id);
       if (await findByThumbprint(tx, thumbprint)) throw new ApiError("device_already_bound", "This device key is already bound.");
       const now = this.clock.now();
       this.#assertRoom(existing, now);
       if (existing.length === 0) {
-        return this.#insertBinding(tx, payer, { thumbprint, publicKeyJwk: input.publicKeyJwk, name, status: "active", activatesAt: now, approvedBy: "first-sign-in" });
+        return { device: await this.#insertBinding(tx, payer, { thumbprint, publicKeyJwk: input.publicKeyJwk, name, status: "active", activatesAt: now, approvedBy: "first-sign-in" }), announced: [] };
       }
       if (first) throw new ApiError("device_approval_required", "Another device was bound meanwhile; approve this one from it.", "approval");
       const signer = await this.verifyStatement(payer, input.approval!, { purpose: "bind-device", payerId: payer.id, deviceKey: thumbprint }, { tx, param: "approval" });
-      return this.#insertBinding(tx, payer, {
+      const pending = await this.#insertBinding(tx, payer, {
         thumbprint,
         publicKeyJwk: input.publicKeyJwk,
         name,
@@ -175,7 +177,12 @@ export class DeviceService {
         activatesAt: new Date(now.getTime() + this.waitingPeriodSeconds * 1000),
         approvedBy: `device:${signer.id}`,
       });
+      // Announced in the same transaction: the binding exists only if the payer hears of it.
+      const ref = await this.announcements.announce(tx, payer.id, { kind: "device_pending", deviceId: pending.id, deviceName: pending.name, activatesAt: pending.activatesAt });
+      return { device: pending, announced: [ref] };
     });
+    this.announcements.sendSoon(...announced);
+    return device;
   }
 
   /**
@@ -318,16 +325,23 @@ export class DeviceService {
 
   /** Ends one device in a transaction after `authorize` (which may throw) and runs the revocation's steps. */
   async #endNow(payer: PayerRow, deviceId: string, status: "revoked" | "canceled", authorize: (tx: Executor, device: DeviceRow) => Promise<{ by: string; pin: boolean }>): Promise<DeviceRow> {
-    const ended = await this.db.transaction(async (tx) => {
+    const { ended, announced } = await this.db.transaction(async (tx) => {
       const device = (await lockDevicesOf(tx, payer.id)).find((d) => d.id === deviceId);
       if (!device) throw new ApiError("resource_missing", "No such device.", "id");
       const how = await authorize(tx, device);
       const row = await this.#end(tx, payer.id, device, status, how);
       if (!row) throw new ApiError("device_not_active", `The device is already ${device.status}.`);
-      return row;
+      return { ended: row, announced: [await this.announceEnded(tx, row)] };
     });
+    this.announcements.sendSoon(...announced);
     await this.afterRevocations([ended]);
     return ended;
+  }
+
+  /** Tells the payer a device is gone: a revoked one, or a pending binding or recovery canceled. */
+  announceEnded(tx: Executor, device: DeviceRow): Promise<AnnouncementRef> {
+    if (device.status === "revoked") return this.announcements.announce(tx, device.payerId, { kind: "device_revoked", deviceId: device.id, deviceName: device.name });
+    return this.announcements.announce(tx, device.payerId, { kind: "change_canceled", changeId: device.id, change: device.approvedBy.startsWith("issuer:") ? "recovery" : "device" });
   }
 
   /** Ends a device in `tx`: the bindings it approved go with it, and every revocation step runs. */
@@ -349,16 +363,27 @@ export class DeviceService {
   async applyDueRevocations(limit = 50): Promise<number> {
     let count = 0;
     for (const payerId of await payersWithDueRevocations(this.db, this.clock.now(), limit)) {
-      const ended = await this.db.transaction(async (tx) => {
+      const { ended, announced } = await this.db.transaction(async (tx) => {
         const now = this.clock.now();
+        const devices = await lockDevicesOf(tx, payerId);
         const done: DeviceRow[] = [];
-        for (const device of await lockDevicesOf(tx, payerId)) {
+        const byRecovery = new Map<string, number>();
+        for (const device of devices) {
           if (device.revokeAt === null || device.revokeAt > now || !["active", "pending"].includes(device.status)) continue;
-          const row = await this.#end(tx, payerId, device, "revoked", { reason: "recovery took effect", recovery: device.revokeScheduledBy });
-          if (row) done.push(row);
+          const recovery = device.revokeScheduledBy;
+          const row = await this.#end(tx, payerId, device, "revoked", { reason: "recovery took effect", recovery });
+          if (!row) continue;
+          done.push(row);
+          if (recovery) byRecovery.set(recovery, (byRecovery.get(recovery) ?? 0) + 1);
         }
-        return done;
+        const refs: AnnouncementRef[] = [];
+        for (const [recoveryId, revokedDevices] of byRecovery) {
+          const deviceName = devices.find((d) => d.id === recoveryId)?.name ?? "";
+          refs.push(await this.announcements.announce(tx, payerId, { kind: "recovery_completed", recoveryId, deviceName, revokedDevices }));
+        }
+        return { ended: done, announced: refs };
       });
+      this.announcements.sendSoon(...announced);
       await this.afterRevocations(ended);
       count += ended.length;
     }

@@ -17,6 +17,7 @@ import type { Clock } from "@mpay/service-kit";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import { providerSecret } from "../keys/provider-secrets.ts";
 import type { DeviceService, PinProof, PinProofs } from "../devices/service.ts";
@@ -88,6 +89,7 @@ export class PinService implements PinProofs {
     private readonly audit: AuditService,
     private readonly waitingPeriodSeconds: number,
     private readonly clock: Clock,
+    private readonly announcements: AnnouncementService,
   ) {}
 
   async status(payer: PayerRow): Promise<PinStatus> {
@@ -124,10 +126,13 @@ export class PinService implements PinProofs {
   async changePin(payer: PayerRow, login: { loginId: string; finishLoginRequest: string }, registrationRecord: string): Promise<void> {
     assertRecord(registrationRecord);
     (await this.verifyLogin(payer, login.loginId, login.finishLoginRequest, "pin-change")).fill(0);
-    await this.db.transaction(async (tx) => {
-      await replacePin(tx, payer.id, registrationRecord, new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000));
+    const previousPinUntil = new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000);
+    const announced = await this.db.transaction(async (tx) => {
+      await replacePin(tx, payer.id, registrationRecord, previousPinUntil);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.changed", target: payer.id, data: {} });
+      return this.announcements.announce(tx, payer.id, { kind: "pin_changed", previousPinUntil });
     });
+    this.announcements.sendSoon(announced);
   }
 
   /**
@@ -243,7 +248,7 @@ export class PinService implements PinProofs {
    * The issuer checked the cardholder: the reset starts its waiting period, in the caller's transaction (which also
    * announces it). One reset waits at a time per payer.
    */
-  async confirmReset(tx: Executor, payer: PayerRow, resetId: string): Promise<PinResetRow> {
+  async confirmReset(tx: Executor, payer: PayerRow, resetId: string): Promise<{ reset: PinResetRow; announced: AnnouncementRef }> {
     // One at a time per payer (the partial unique index is the backstop).
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pin-reset|${payer.id}`}))`);
     if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
@@ -251,7 +256,8 @@ export class PinService implements PinProofs {
     const reset = await confirmReset(tx, payer.id, resetId, activatesAt);
     if (!reset) throw new ApiError("pin_reset_invalid", "This PIN reset is no longer waiting for the card check; start again.");
     await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_requested", target: reset.id, data: { requestedBy: reset.requestedBy, activatesAt: activatesAt.toISOString() } });
-    return reset;
+    // Announced in the same transaction; the caller sends it once committed.
+    return { reset, announced: await this.announcements.announce(tx, payer.id, { kind: "pin_reset_pending", resetId: reset.id, activatesAt }) };
   }
 
   /** Ends a reset whose cardholder check failed. */
@@ -273,12 +279,14 @@ export class PinService implements PinProofs {
     const pending = await this.pendingReset(payer);
     if (!pending || pending.id !== resetId) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
     await this.prove(payer, proof, `cancel-pin-reset:${resetId}`);
-    return this.db.transaction(async (tx) => {
-      const ended = await endReset(tx, resetId, "canceled", ["pending"], this.clock.now());
-      if (!ended) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
+    const { ended, announced } = await this.db.transaction(async (tx) => {
+      const row = await endReset(tx, resetId, "canceled", ["pending"], this.clock.now());
+      if (!row) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_canceled", target: resetId, data: { by: "pin" } });
-      return ended;
+      return { ended: row, announced: await this.announcements.announce(tx, payer.id, { kind: "change_canceled", changeId: resetId, change: "pin_reset" }) };
     });
+    this.announcements.sendSoon(announced);
+    return ended;
   }
 
   /** A reset whose waiting period has ended replaces the PIN (and lifts a lock), once, whoever notices first. */
@@ -293,11 +301,13 @@ export class PinService implements PinProofs {
       }
       return;
     }
-    await this.db.transaction(async (tx) => {
-      if (!(await endReset(tx, pending.id, "applied", ["pending"], this.clock.now()))) return;
+    const announced = await this.db.transaction(async (tx) => {
+      if (!(await endReset(tx, pending.id, "applied", ["pending"], this.clock.now()))) return null;
       await replacePin(tx, payer.id, pending.registrationRecord);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_applied", target: pending.id, data: {} });
+      return this.announcements.announce(tx, payer.id, { kind: "pin_reset_applied", resetId: pending.id });
     });
+    if (announced) this.announcements.sendSoon(announced);
   }
 
   /** At the lock, the last counted try's login may still be waiting: it failed too. */

@@ -16,6 +16,7 @@ import { JOSE_TYPES, type PendingChangeView } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
 import type { DeviceService, PinProof } from "../devices/service.ts";
 import { deviceKeyThumbprint, type DeviceJwk } from "../devices/signatures.ts";
 import type { DeviceRow } from "../devices/store.ts";
@@ -46,6 +47,7 @@ export class RecoveryService {
     private readonly pins: PinService,
     private readonly vault: VaultService,
     private readonly audit: AuditService,
+    private readonly announcements: AnnouncementService,
   ) {}
 
   // --- a new device ---
@@ -88,8 +90,21 @@ export class RecoveryService {
         target: device.id,
         data: { issuerId: check.issuerId, card: card.id, pin: pinProven, activatesAt: device.activatesAt.toISOString(), revoked: revoked.map((d) => d.id), overruled: canceled.map((d) => d.id) },
       });
-      return { device, card, ended: [...canceled, ...revoked] };
+      // Announced in the same transaction: a recovery exists only if the payer hears of it.
+      const announced: AnnouncementRef[] = [];
+      for (const overruled of canceled) announced.push(await this.devices.announceEnded(tx, overruled));
+      announced.push(
+        await this.announcements.announce(
+          tx,
+          payer.id,
+          pinProven
+            ? { kind: "recovery_completed", recoveryId: device.id, deviceName: device.name, revokedDevices: revoked.length }
+            : { kind: "recovery_pending", recoveryId: device.id, deviceName: device.name, activatesAt: device.activatesAt },
+        ),
+      );
+      return { device, card, ended: [...canceled, ...revoked], announced };
     });
+    this.announcements.sendSoon(...outcome.announced);
     await this.devices.afterRevocations(outcome.ended);
     return outcome;
   }
@@ -132,10 +147,12 @@ export class RecoveryService {
       if (error instanceof ApiError && error.code === "recovery_not_possible") await this.pins.abandonReset(resetId);
       throw error;
     }
-    return this.db.transaction(async (tx) => {
+    const { reset: confirmed, announced } = await this.db.transaction(async (tx) => {
       await this.vault.endCardholderCheck(tx, check.id);
       return this.pins.confirmReset(tx, payer, resetId);
     });
+    this.announcements.sendSoon(announced);
+    return confirmed;
   }
 
   // --- what is waiting ---

@@ -8,11 +8,12 @@
  *
  * Pipeline of each operation: validate → load → check the device's word → call out (issuer) → persist → audit.
  */
-import { JOSE_TYPES, newId, type EcPublicJwk, type EnrolledCard } from "@mpay/protocol";
+import { JOSE_TYPES, newId, type CardView, type EcPublicJwk, type EnrolledCard } from "@mpay/protocol";
 import { base64url } from "jose";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementService } from "../announcements/service.ts";
 import type { DeviceService } from "../devices/service.ts";
 import type { Clock } from "@mpay/service-kit";
 import { createHash } from "node:crypto";
@@ -78,6 +79,7 @@ export class VaultService {
     private readonly issuers: IssuerService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly announcements: AnnouncementService,
   ) {}
 
   /** Step 1: the wallet's enrollment JWE goes to the issuer, which sends the cardholder a one-time code. */
@@ -127,11 +129,14 @@ export class VaultService {
       // The issuer bound another key than the device that asked: never record a card the device cannot use.
       throw new ApiError("card_enrollment_refused", "The card issuer bound another device key than this device's.");
     }
-    return this.db.transaction(async (tx) => {
-      const card = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: card.id, data: { issuerId: card.issuerId, device: device.id, last4: card.last4 } });
-      return card;
+    const { card, announced } = await this.db.transaction(async (tx) => {
+      const row = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: row.id, data: { issuerId: row.issuerId, device: device.id, last4: row.last4 } });
+      const ref = await this.announcements.announce(tx, payer.id, { kind: "card_enrolled", cardId: row.id, brand: row.brand as CardView["brand"], last4: row.last4, deviceName: device.name });
+      return { card: row, announced: ref };
     });
+    this.announcements.sendSoon(announced);
+    return card;
   }
 
   /** The card the issuer enrolled, waiting for its records, and the enrollment ended (once: a second finish fails). */
