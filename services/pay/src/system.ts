@@ -27,6 +27,7 @@ import { acquirerSecretOf } from "./issuers/settings.ts";
 import { IssuerOperations } from "./issuers/operations.ts";
 import { IssuerReconciler } from "./issuers/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
+import { EnrollmentLimiter } from "./vault/enrollment-limits.ts";
 import { VaultService } from "./vault/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
 import { MandateService } from "./mandates/service.ts";
@@ -112,7 +113,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
-    const vault = new VaultService(db, keys, devices, issuers, audit);
+    const enrollmentLimiter = new EnrollmentLimiter(db, config.enrollmentLimits, config.clock);
+    const vault = new VaultService(db, keys, devices, issuers, audit, enrollmentLimiter);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins);
@@ -130,6 +132,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
+        { name: "forget old enrollment tries", run: () => enrollmentLimiter.sweep() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
