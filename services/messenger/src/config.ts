@@ -4,6 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
+import { clockFromEnv, type Clock } from "@mpay/service-kit";
 
 /** An OpenID Connect client registered statically (no dynamic registration). */
 export interface ClientConfig {
@@ -46,8 +47,10 @@ export interface MessengerConfig {
   loginLimits: LoginLimits;
   /** Account creations per minute per IP, on each of the JSON API and the sign-up page. */
   signupRateLimitPerMinute: number;
-  /** How often expired provider rows and old throttle windows are deleted. */
+  /** How often expired provider rows and old sign-in attempts are deleted. */
   sweepIntervalMs: number;
+  /** The clock the sign-in limits read: the system's, or with MESSENGER_TEST_CLOCK_FILE a drill's file clock. */
+  clock: Clock;
 }
 
 export const PAY_CLIENT_ID = "mpay-pay";
@@ -135,5 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
     },
     signupRateLimitPerMinute: int(env, "MESSENGER_SIGNUP_RATE_LIMIT_PER_MINUTE", 20, 1),
     sweepIntervalMs: int(env, "MESSENGER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
+    clock: clockFromEnv(env, "MESSENGER"),
   };
 }

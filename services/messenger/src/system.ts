@@ -45,7 +45,7 @@ export async function openMessengerSystem(config: MessengerConfig, log: Logger =
   }
   const db = database.db;
   const accounts = new AccountService(db);
-  const throttle = new LoginThrottle(db, config.loginLimits);
+  const throttle = new LoginThrottle(db, config.loginLimits, config.clock);
   return {
     config,
     database,
