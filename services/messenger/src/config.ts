@@ -4,6 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
+import { clockFromEnv, type Clock } from "@mpay/service-kit";
 
 /** An OpenID Connect client registered statically (no dynamic registration). */
 export interface ClientConfig {
@@ -59,11 +60,13 @@ export interface MessengerConfig {
   loginLimits: LoginLimits;
   /** Account creations per minute per IP, on each of the JSON API and the sign-up page. */
   signupRateLimitPerMinute: number;
-  /** How often expired provider rows and old throttle windows are deleted. */
+  /** How often expired provider rows and old sign-in attempts are deleted. */
   sweepIntervalMs: number;
   /** How long a messenger app session (`POST /api/sessions`) lasts. */
   appSessionTtlSeconds: number;
   officialAccounts: OfficialAccountConfig[];
+  /** The clock the sign-in limits read: the system's, or with MESSENGER_TEST_CLOCK_FILE a drill's file clock. */
+  clock: Clock;
 }
 
 export const PAY_CLIENT_ID = "mpay-pay";
@@ -155,5 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
     appSessionTtlSeconds: int(env, "MESSENGER_APP_SESSION_TTL_SECONDS", 30 * 86_400, 60),
     // The pay server posts MPay's notices with the client credentials it signs payers in with.
     officialAccounts: [{ handle: "mpay", name: "MPay", clientId: payClientId }],
+    clock: clockFromEnv(env, "MESSENGER"),
   };
 }

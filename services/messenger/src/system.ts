@@ -50,7 +50,7 @@ export async function openMessengerSystem(config: MessengerConfig, log: Logger =
   }
   const db = database.db;
   const accounts = new AccountService(db);
-  const throttle = new LoginThrottle(db, config.loginLimits);
+  const throttle = new LoginThrottle(db, config.loginLimits, config.clock);
   const sessions = new SessionService(db, accounts, throttle, config.appSessionTtlSeconds, Math.ceil(config.loginLimits.windowSeconds / 60));
   const officialMessages = new OfficialMessageService(db, accounts, config.officialAccounts);
   return {

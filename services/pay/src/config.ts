@@ -10,6 +10,7 @@ import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
 import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";
+import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enrollment-limits.ts";
 
 export interface PayConfig {
   host: string;
@@ -44,6 +45,8 @@ export interface PayConfig {
   deviceWaitingPeriodSeconds: number;
   /** The card issuers' host and the acquirer link's secret. */
   issuers: IssuerSettings;
+  /** Card enrollment and recovery tries per payer and per client address within an hour (every try counts). */
+  enrollmentLimits: EnrollmentLimits;
   /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
   passkeys: { rpId: string; rpName: string; origins: string[] };
   /**
@@ -121,6 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
     issuers: loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
+    enrollmentLimits: {
+      perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
+      perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),
+    },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",

@@ -27,6 +27,7 @@ import { acquirerSecretOf } from "./issuers/settings.ts";
 import { IssuerOperations } from "./issuers/operations.ts";
 import { IssuerReconciler } from "./issuers/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
+import { EnrollmentLimiter } from "./vault/enrollment-limits.ts";
 import { VaultService } from "./vault/service.ts";
 import { RecoveryService } from "./recovery/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
@@ -125,7 +126,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
-    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock, announcements);
+    const enrollmentLimiter = new EnrollmentLimiter(db, config.enrollmentLimits, config.clock);
+    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock, announcements, enrollmentLimiter);
     const recovery = new RecoveryService(db, devices, pins, vault, audit, announcements);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
@@ -147,6 +149,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
         { name: "deliver announcements", run: () => announcements.deliverDue() },
+        { name: "forget old enrollment tries", run: () => enrollmentLimiter.sweep() },
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),

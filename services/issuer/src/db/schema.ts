@@ -21,6 +21,7 @@
  */
 import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { EcPublicJwk } from "@mpay/protocol";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -100,18 +101,11 @@ export const enrollments = pgTable(
   (t) => [index("enrollments_card").on(t.cardRef)],
 );
 
-export const enrollmentEvents = pgTable(
-  "enrollment_events",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    /** `card:<keyed hash of the PAN>`, `device:<kid>` or `payer:<payerRef>`. */
-    subject: text("subject").notNull(),
-    /** failure | code_sent */
-    kind: text("kind").notNull(),
-    at: timestamptz("at").notNull(),
-  },
-  (t) => [index("enrollment_events_subject").on(t.subject, t.kind, t.at)],
-);
+/**
+ * The enrollment limits' slots (`failure`, `code_sent`) per `card:<keyed hash of the PAN>`, `device:<kid>` and
+ * `payer:<payerRef>`, claimed before each check (enrollment/limits.ts, over service-kit's LimitSlots).
+ */
+export const enrollmentEvents = limitSlotsTable("enrollment_events");
 
 export const paymentNonces = pgTable(
   "payment_nonces",

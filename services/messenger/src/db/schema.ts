@@ -7,12 +7,13 @@
  *   tokens and sessions the id *is* the bearer value: a copy of this table lets nobody redeem them.
  * - `provider_secrets`: the provider's signing keys (JWKS) and cookie keys, made on first start and shared by every
  *   process on the same database.
- * - `login_throttle`: failed sign-ins per phone number and per IP address, so limits hold across processes.
+ * - `login_attempt_slots`: sign-in attempts per phone number and per IP address, so limits hold across processes.
  * - `app_sessions`: the messenger app's sessions (`POST /api/sessions`), keyed by a SHA-256 of the bearer token.
  * - `official_messages`: messages official accounts (MPay) sent to an account, idempotent on the sender's id.
  */
 import { sql } from "drizzle-orm";
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -61,12 +62,12 @@ export const providerSecrets = pgTable("provider_secrets", {
   createdAt: timestamptz("created_at").notNull().defaultNow(),
 });
 
-export const loginThrottle = pgTable("login_throttle", {
-  /** `phone:<sha256>` or `ip:<sha256>`: hashed so that numbers people mistyped are not kept in clear. */
-  key: text("key").primaryKey(),
-  failures: integer("failures").notNull(),
-  windowStartedAt: timestamptz("window_started_at").notNull(),
-});
+/**
+ * Sign-in attempts claimed per `phone:<sha256>` and `ip:<sha256>` (kind `attempt`), one row each, before the
+ * password is checked (signin/throttle.ts, over service-kit's LimitSlots); hashed so that numbers people mistyped
+ * are not kept in clear.
+ */
+export const loginAttemptSlots = limitSlotsTable("login_attempt_slots");
 
 /**
  * The messenger app's sessions. The bearer token (`mss_` and 256 random bits) is never stored: the key is its

@@ -41,13 +41,12 @@ export class SessionService {
    */
   async signIn(phoneNumber: string, password: Secret<string>, clientIp: string): Promise<AppSession> {
     const keys = attemptKeys(phoneNumber, clientIp);
-    if (!(await this.throttle.begin(keys))) {
-      throw new ApiError("rate_limited", `Too many failed sign-ins. Wait ${this.windowMinutes} minutes and try again.`);
-    }
+    const attempt = await this.throttle.begin(keys);
+    if (!attempt) throw new ApiError("rate_limited", `Too many failed sign-ins. Wait ${this.windowMinutes} minutes and try again.`);
     const length = password.peek().length;
     const account = length > 0 && length <= PASSWORD_MAX ? await this.accounts.authenticate(phoneNumber, password) : null;
     if (!account) throw new ApiError("credentials_invalid", "The phone number or password is incorrect.");
-    await this.throttle.succeeded(keys);
+    await this.throttle.succeeded(keys, attempt);
     const sessionToken = new Secret(`mss_${randomBytes(32).toString("base64url")}`);
     const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000);
     await insertSession(this.db, { tokenHash: hashToken(sessionToken.peek()), accountId: account.id, expiresAt });

@@ -32,12 +32,18 @@ export interface TestDevice {
  * device made for one payer's session that signs for another's gets nonces of the session it was made for. Its
  * statements' `iat` reads `clock` (a test that moves the server's clock moves the device's with it).
  */
-export async function newTestDevice(app: FastifyInstance, token: string, clock: { now(): Date } = { now: () => new Date() }): Promise<TestDevice> {
+export async function newTestDevice(app: FastifyInstance | null, token: string | null, clock: { now(): Date } = { now: () => new Date() }): Promise<TestDevice> {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
   const publicKeyJwk = await exportDevicePublicJwk(publicKey);
   const kid = await deviceKeyId(publicKeyJwk);
+  const nonceOf = async (statement: Record<string, string>): Promise<string> => {
+    if (statement["nonce"] !== undefined) return statement["nonce"];
+    // A device made for no app (a test against server processes) is handed each statement's nonce.
+    if (app === null || token === null) throw new Error("this test device signs only statements that carry their nonce");
+    return statementNonce(app, token);
+  };
   const sign = async (statement: { purpose: string } & Record<string, string>, nowSeconds = Math.floor(clock.now().getTime() / 1000)) =>
-    signStatement(privateKey, kid, { ...statement, nonce: statement["nonce"] ?? (await statementNonce(app, token)) }, { nowSeconds });
+    signStatement(privateKey, kid, { ...statement, nonce: await nonceOf(statement) }, { nowSeconds });
   return { kid, publicKeyJwk, privateKey, sign };
 }
 

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
@@ -92,3 +93,9 @@ export const deviceUnbinds = pgTable(
   },
   (t) => [uniqueIndex("device_unbinds_key").on(t.deviceId, t.issuerId), index("device_unbinds_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
 );
+
+/**
+ * The enrollment tries claimed per `payer:<id>` and `address:<client IP>` (kind `try`), one row each, before the
+ * issuer is asked (enrollment-limits.ts); swept once older than the hour they count in.
+ */
+export const enrollmentLimitSlots = limitSlotsTable("enrollment_limit_slots");

@@ -22,6 +22,7 @@ import type { DeviceRow } from "../devices/store.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { IssuerService } from "../issuers/service.ts";
+import type { EnrollmentLimiter } from "./enrollment-limits.ts";
 import { checkJweHeader } from "./jwe-header.ts";
 import { kSrvAad } from "./aad.ts";
 import { encryptRelease } from "./release.ts";
@@ -40,15 +41,12 @@ import {
   lockCard,
   postponeUnbind,
   queueUnbinds,
-  recentEnrollments,
   unbindsOf,
   updateCard,
   type CardRow,
   type EnrollmentRow,
 } from "./store.ts";
 
-/** Enrollments per payer and per address within an hour (the issuer limits per card and per device too). */
-export const ENROLLMENT_LIMITS = { perPayerPerHour: 10, perAddressPerHour: 30 };
 const SHARE_BYTES = 32;
 /** A sealed record is small JSON; anything bigger is not one of ours. */
 const MAX_SEALED_RECORD = 8192;
@@ -80,6 +78,7 @@ export class VaultService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly announcements: AnnouncementService,
+    private readonly enrollmentLimits: EnrollmentLimiter,
   ) {}
 
   /** Step 1: the wallet's enrollment JWE goes to the issuer, which sends the cardholder a one-time code. */
@@ -92,15 +91,10 @@ export class VaultService {
       { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId, enrollmentHash: enrollmentHash(input.enrollment) },
       { param: "deviceSignature" },
     );
+    // The try is claimed before the issuer is asked, and stays counted whatever the issuer answers: card testing
+    // is nearly all refusals (e2e/breach-stolen-card, e2e/breach-enrollment-race).
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
-    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id })).catch(async (error: unknown) => {
-      // A refused try counts against the payer's and the address's limits like a started one: card testing is
-      // nearly all refusals, so limits that counted only sent codes would never stop it (e2e/breach-stolen-card).
-      if (error instanceof ApiError && (error.code === "card_enrollment_refused" || error.code === "card_enrollment_locked")) {
-        await insertEnrollment(this.db, { id: newId("cardEnrollment", this.clock.now().getTime()), payerId: payer.id, deviceId: device.id, issuerId: input.issuerId, issuerEnrollmentId: "-", status: "failed", clientIp, expiresAt: this.clock.now() });
-      }
-      throw error;
-    });
+    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
     const row = await insertEnrollment(this.db, {
       id: newId("cardEnrollment"),
       payerId: payer.id,
@@ -370,11 +364,10 @@ export class VaultService {
     }
   }
 
-  /** The issuer is known, and the payer and the address are within the hourly enrollment limits. */
+  /** The issuer is known, and a try is claimed for the payer and the address within their hourly limits. */
   async #withinEnrollmentLimits(payer: PayerRow, clientIp: string, issuerId: string): Promise<void> {
     await this.issuers.requireKnown(issuerId);
-    const recent = await recentEnrollments(this.db, payer.id, clientIp, new Date(this.clock.now().getTime() - 3600_000));
-    if (recent.byPayer >= ENROLLMENT_LIMITS.perPayerPerHour || recent.byAddress >= ENROLLMENT_LIMITS.perAddressPerHour) {
+    if (!(await this.enrollmentLimits.claimTry(payer.id, clientIp))) {
       await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId } });
       throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
     }

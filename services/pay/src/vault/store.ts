@@ -25,16 +25,6 @@ export async function endEnrollment(db: Executor, id: string, status: "verified"
   return rows.length === 1;
 }
 
-/** Enrollments started since `since` by this payer and from this address. */
-export async function recentEnrollments(db: Executor, payerId: string, clientIp: string, since: Date): Promise<{ byPayer: number; byAddress: number }> {
-  const [row] = await queryRows<{ by_payer: number; by_address: number }>(
-    db,
-    sql`select count(*) filter (where payer_id = ${payerId})::int as by_payer, count(*) filter (where client_ip = ${clientIp})::int as by_address
-        from card_enrollments where created_at > ${since} and (payer_id = ${payerId} or client_ip = ${clientIp})`,
-  );
-  return { byPayer: Number(row?.by_payer ?? 0), byAddress: Number(row?.by_address ?? 0) };
-}
-
 export async function insertCard(db: Executor, row: typeof cards.$inferInsert): Promise<CardRow> {
   const [inserted] = await db.insert(cards).values(row).returning();
   return inserted!;
