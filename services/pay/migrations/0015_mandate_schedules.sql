@@ -1,0 +1,1 @@
+ALTER TABLE "recurring_mandates" ADD COLUMN "period" jsonb;
