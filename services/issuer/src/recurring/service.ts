@@ -72,7 +72,7 @@ export class RecurringService {
       this.issuer.log.info({ event: "mandate_refused", reason: "the mandate was used before" }, "mandate refused");
       throw new IssuerApiError("mandate_refused", REFUSED);
     }
-    this.issuer.log.info({ event: "recurring_token_issued", tokenId: id, cardRef: mandate.cardRef, merchantId: mandate.merchantId, deviceKid }, "recurring token issued");
+    this.issuer.log.info({ event: "recurring_token_issued", tokenId: id, cardRef: mandate.cardRef, merchantId: mandate.merchantId, deviceKid, period: mandate.period }, "recurring token issued");
     return { token, cardRef: mandate.cardRef, merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, period: mandate.period, currency: mandate.currency, expiresAt: expiresAt.toISOString() };
   }
 
