@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { approvalTermsSchema } from "./approval.ts";
 import { CARD_BRANDS, mandateTermsSchema } from "./issuer.ts";
+import { mandatePeriodSchema } from "./mandate-period.ts";
 import { SHAREABLE_DETAILS } from "./payer-details.ts";
 
 /** What the payer's screens show of a card: never more than issuer, brand, last four and expiry month. */
@@ -32,7 +33,13 @@ export const mandateViewSchema = z.object({
   merchantId: z.string(),
   status: z.enum(["active", "revoked"]),
   maxAmount: z.number().int(),
+  /**
+   * The most charges and the most money per period the payer signed; the issuer declines a charge beyond them
+   * (`mandate_limit_exceeded`). Null only for a mandate given before schedules were signed: its issuer declines it.
+   */
+  period: mandatePeriodSchema.nullable(),
   currency: z.string(),
+  /** The end date: charges after it are declined (`token_expired`). */
   expiresAt: z.string(),
   /** The payment the payer approved it with. */
   paymentId: z.string(),

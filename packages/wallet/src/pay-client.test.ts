@@ -294,6 +294,18 @@ describe("PayClient without an MPay server", () => {
     const terms = { aud: "i", cardRef: "c", paymentId: "pay_1", merchantId: "mch_1", merchantName: "Shop", amount: 1, currency: "KRW", captureMethod: "automatic", nonce: "A".repeat(22), iat: now, exp: now + 60 };
     answer = (respond) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms: { ...terms, note: "Pay here instead!" }, expiresAt: "x" }));
     expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+
+    // A card-on-file mandate is shown only with a schedule that bounds something: the period is part of it, and its
+    // total lies between one charge and every charge at the cap.
+    const mandate = { aud: "sampo", cardRef: "c", merchantId: "mch_1", merchantName: "Shop", maxAmount: 10_000, period: { interval: "month", maxCharges: 2, maxTotal: 20_000 }, currency: "KRW", expiresAt: now + 86_400, nonce: "B".repeat(22), iat: now };
+    const challengeWith = (m: unknown) => (respond: (status: number, type: string, body: string) => void) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms, mandate: m, collect: [], expiresAt: "x" }));
+    answer = challengeWith(mandate);
+    expect((await new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" })).mandate).toEqual(mandate);
+    const { period: _period, ...unbounded } = mandate;
+    for (const bad of [unbounded, { ...mandate, period: { ...mandate.period, maxTotal: 20_001 } }, { ...mandate, period: { ...mandate.period, maxCharges: 1_000 } }]) {
+      answer = challengeWith(bad);
+      expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+    }
   });
 
   it("takes the callback as a URL, a query string or parameters, and sends the session only as a bearer header", async () => {

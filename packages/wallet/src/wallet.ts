@@ -141,7 +141,9 @@ export interface ApprovePaymentOptions {
    * Shows the terms and resolves true if the payer approves them. The page shows only these fields (merchant's
    * registered display name, amount, currency…). False stops here: nothing is signed and no PIN try is spent.
    * When the merchant asks for a card-on-file mandate with the payment, it is shown too (`mandate`: the merchant,
-   * the cap per charge, the expiry), and true approves both.
+   * its schedule — `maxAmount` per charge, `period` { interval "day" | "week" | "month", `maxCharges`, `maxTotal` }
+   * per period, in UTC calendar periods — and the end date `expiresAt`), and true approves both. The device signs
+   * that schedule and the card's issuer declines every charge beyond it, whoever holds the merchant's token.
    */
   confirm(terms: Readonly<ApprovalTerms>, mandate: Readonly<MandateTerms> | null): Promise<boolean>;
   /**
@@ -491,7 +493,7 @@ export class Wallet {
     if (problem !== null) throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
 
     // The page gets its own frozen copy: whatever it does with it, the wallet signs the terms it checked.
-    if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? Object.freeze({ ...mandate }) : null))) {
+    if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? frozenMandate(mandate) : null))) {
       throw new WalletError("approval_declined", "the payer did not approve the terms; nothing was signed and no PIN try was spent");
     }
     const deviceSignature = await signTerms(key.privateKey, key.kid, terms, { nowSeconds: this.#nowSeconds() });
@@ -633,6 +635,11 @@ export class Wallet {
       throw new WalletError("pin_incorrect", left > 0 ? `the PIN is not correct; ${left} ${left === 1 ? "try" : "tries"} left before it locks` : "the PIN is not correct, and it is now locked");
     }
   }
+}
+
+/** The page's copy of the mandate, nested schedule included: whatever the page does, the wallet signs what it checked. */
+function frozenMandate(mandate: MandateTerms): Readonly<MandateTerms> {
+  return Object.freeze({ ...mandate, period: Object.freeze({ ...mandate.period }) });
 }
 
 /** base64url of the SHA-256 of `text` (WebCrypto): how statements name the JWE or record they cover. */

@@ -33,6 +33,7 @@ ALTER TABLE "payer_pins" ADD COLUMN "previous_record" text;--> statement-breakpo
 ALTER TABLE "payer_pins" ADD COLUMN "previous_until" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "pin_logins" ADD COLUMN "against_previous" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "pin_resets" ADD COLUMN "cardholder_check_id" text;--> statement-breakpoint
+ALTER TABLE "recurring_mandates" ADD COLUMN "period" jsonb;--> statement-breakpoint
 CREATE INDEX "statement_nonces_payer" ON "statement_nonces" USING btree ("payer_id","created_at");--> statement-breakpoint
 CREATE INDEX "statement_nonces_expiry" ON "statement_nonces" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "enrollment_limit_slots_subject" ON "enrollment_limit_slots" USING btree ("subject","kind","at");--> statement-breakpoint

@@ -13,14 +13,16 @@
  *   decision.
  * - `authorizations`: one row per payment id, the decision and the money it holds; `operations`: captures, voids
  *   and refunds, one row per operation id with its answer (idempotency), dated for the settlement file.
- * - `recurring_tokens`: card-on-file tokens (stored as SHA-256 hashes).
+ * - `recurring_tokens`: card-on-file tokens (stored as SHA-256 hashes), each with the mandate terms the device
+ *   signed (`consent`): the schedule every charge is held to. `recurring_token_periods`: per token and period, the
+ *   charges approved and their total, claimed by each charge before it is approved.
  * - `test_inbox`: the simulator's "phones": one-time codes as an SMS would carry them (only when the inbox is on).
  *
  * No foreign keys: drizzle-kit writes them schema-qualified (`"public".…`), which would tie every issuer's schema
  * to `public`. The services keep the references.
  */
 import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import type { EcPublicJwk } from "@mpay/protocol";
+import type { EcPublicJwk, MandateTerms } from "@mpay/protocol";
 import { limitSlotsTable } from "@mpay/service-kit";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -179,10 +181,29 @@ export const recurringTokens = pgTable(
     expiresAt: timestamptz("expires_at").notNull(),
     payerRef: text("payer_ref").notNull(),
     deviceKid: text("device_kid").notNull(),
+    /**
+     * The mandate terms the device signed (maxAmount, period, expiresAt…): charges are decided from these. Null
+     * only for tokens issued before schedules were signed; those are declined (no consent to hold them to).
+     */
+    consent: jsonb("consent").$type<MandateTerms>(),
     createdAt: timestamptz("created_at").notNull(),
     revokedAt: timestamptz("revoked_at"),
   },
   (t) => [index("recurring_tokens_card").on(t.cardRef)],
+);
+
+/** What a token has charged in one period (mandate-period.ts): one row per token and period start (UTC). */
+export const recurringTokenPeriods = pgTable(
+  "recurring_token_periods",
+  {
+    tokenId: text("token_id").notNull(),
+    periodStart: timestamptz("period_start").notNull(),
+    /** Approved charges in the period. */
+    charges: integer("charges").notNull(),
+    /** Their amounts added up, in minor units. */
+    total: money("total").notNull(),
+  },
+  (t) => [primaryKey({ name: "recurring_token_periods_pkey", columns: [t.tokenId, t.periodStart] })],
 );
 
 export const testInbox = pgTable(

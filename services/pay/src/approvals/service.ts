@@ -88,16 +88,20 @@ export class ApprovalService {
       iat: now,
       exp,
     };
-    // The card-on-file mandate the merchant asked for with this payment: shown and signed beside the payment.
-    const mandate: MandateTerms | null = payment.setupFutureUsage
+    // The card-on-file mandate the merchant asked for with this payment: shown and signed beside the payment, with
+    // its whole schedule, which the issuer then enforces. A request stored before schedules existed has no period:
+    // no mandate is offered for it (the payment itself stands), since the issuer would refuse one without.
+    const asked = payment.setupFutureUsage;
+    const mandate: MandateTerms | null = asked?.period
       ? {
           aud: card.issuerId,
           cardRef: card.cardRef,
           merchantId: merchant.id,
           merchantName: merchant.displayName,
-          maxAmount: payment.setupFutureUsage.maxAmount,
+          maxAmount: asked.maxAmount,
+          period: asked.period,
           currency: payment.currency,
-          expiresAt: payment.setupFutureUsage.expiresAt,
+          expiresAt: asked.expiresAt,
           nonce: randomBytes(16).toString("base64url"),
           iat: now,
         }

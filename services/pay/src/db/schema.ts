@@ -7,6 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import type { MandatePeriod } from "@mpay/protocol";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -78,8 +79,11 @@ export const payments = pgTable(
     reachesIssuer: boolean("reaches_issuer").notNull().default(false),
     /** The vault card it was paid with (a device payment), or the recurring token's card. */
     cardId: text("card_id"),
-    /** The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, expiresAt }` (unix seconds). */
-    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; expiresAt: number }>(),
+    /**
+     * The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, period, expiresAt }` (unix
+     * seconds). `period` is missing only on rows written before schedules existed; no mandate is offered for those.
+     */
+    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; period?: MandatePeriod; expiresAt: number }>(),
     /** The mandate the payer gave with this payment, or the one this off-session payment charges. */
     mandateId: text("mandate_id"),
     /** Personal details the merchant asks the payer to share for this payment (`name`, `email`, `phone`, `shipping`). */

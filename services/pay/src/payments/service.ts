@@ -15,6 +15,7 @@ import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
 import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
+import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
 import type { IssuerOperations } from "../issuers/operations.ts";
@@ -36,16 +37,13 @@ export interface CreatePaymentInput {
   returnUrl?: string | undefined;
   cancelUrl?: string | undefined;
   captureMethod?: CaptureMethod | undefined;
-  /** Ask the payer for a card-on-file mandate with this payment. */
-  setupFutureUsage?: { maxAmount: unknown; expiresAt: string } | undefined;
+  /** Ask the payer for a card-on-file mandate with this payment, on this schedule. */
+  setupFutureUsage?: MandateRequestInput | undefined;
   /** Charge this card-on-file mandate off-session (no payer present). */
   mandate?: string | undefined;
   /** Personal details to ask the payer to share for this payment. */
   collect?: ShareableDetail[] | undefined;
 }
-
-/** A mandate may be asked for at most this far ahead (the issuer caps tokens at five years too). */
-const MAX_MANDATE_SECONDS = 5 * 365 * 86_400;
 
 /**
  * An issuer's answer. `viaIssuer` is set when the answer came through an issuer connector: the issuer then holds
@@ -301,16 +299,6 @@ export class PaymentService {
     if (!payment) throw notFound(id);
     return payment;
   }
-}
-
-function requireMandateRequest(input: { maxAmount: unknown; expiresAt: string }, currency: ReturnType<typeof requireCurrency>, now: number): { maxAmount: number; expiresAt: number } {
-  const maxAmount = requireAmount(input.maxAmount, currency, "setupFutureUsage.maxAmount");
-  const expiresAtMs = Date.parse(input.expiresAt);
-  const seconds = Math.floor(expiresAtMs / 1000);
-  if (!Number.isFinite(expiresAtMs) || seconds <= Math.floor(now / 1000) + 60 || seconds > Math.floor(now / 1000) + MAX_MANDATE_SECONDS) {
-    throw new ApiError("parameter_invalid", "setupFutureUsage.expiresAt must be an ISO 8601 time between a minute and five years from now.", "setupFutureUsage.expiresAt");
-  }
-  return { maxAmount, expiresAt: seconds };
 }
 
 function ref(p: PaymentRow) {
