@@ -151,6 +151,8 @@ describe.each(testBackends())("custody drills: a stolen phone [%s]", (backend) =
     expect(recovered.status).toBe("pending");
     const [change] = await thief.pendingChanges();
     expect(change).toMatchObject({ id: recovered.deviceId, kind: "recovery", revokesOtherDevices: true });
+    // Announced in the payer's messenger (which the payer can read on any device signed in to it).
+    await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("recovery_pending");
     // The thief's device word, his session and a guessed PIN each fail to cancel it.
     const client = new PayClient({ baseUrl: net.payUrl, sessionToken: phone.sessionToken });
     expect(isPayApiError(await rejection(client.cancelPendingDevice(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
@@ -162,6 +164,7 @@ describe.each(testBackends())("custody drills: a stolen phone [%s]", (backend) =
     expect(isPayApiError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: PIN, confirm: async () => true })), "device_not_active")).toBe(true);
     await expect.poll(async () => (await newPhone.wallet.devices()).find((d) => d.id === phoneId)?.status, { timeout: 15_000 }).toBe("revoked");
     await expect.poll(() => issuerVerdictOnStolenKey(thief, card), { timeout: 15_000, interval: 500 }).toBe("bad_signature");
+    await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("recovery_completed");
   });
 
   it("(b) device, session and the observed PIN: the thief pays until the payer recovers, then is refused everywhere", async () => {
@@ -170,8 +173,9 @@ describe.each(testBackends())("custody drills: a stolen phone [%s]", (backend) =
     const thief = await net.stolen(phone);
     const { payment } = await thief.approvePayment(await net.newPayment(31_000), { cardId: card.id, pin: PIN, confirm: async () => true });
     expect(payment.status).toBe("authorized");
-    // He changes the PIN to keep the payer out, and asks for nothing else he could (no card).
+    // He changes the PIN to keep the payer out, and asks for nothing else he could (no card). The payer hears of it.
     await thief.changePin(PIN, THIEF_PIN);
+    await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("pin_changed");
 
     // The payer recovers with the card, its code and the PIN as they knew it; the stolen phone is revoked at once.
     const newPhone = await net.newDevice(account, "new phone");

@@ -55,6 +55,8 @@ export interface CustodyNetwork {
   /** A thief's wallet on a copy of `device`'s store (file and device secret), with the session on that phone. */
   stolen(device: DeviceWallet): Promise<Wallet>;
   latestCode(phone: string): Promise<string>;
+  /** The kinds of the messages MPay sent to `account`'s messenger inbox, newest first (its own app session reads them). */
+  inbox(account: TestAccount): Promise<string[]>;
   /** A merchant payment awaiting approval. */
   newPayment(amount: number): Promise<string>;
   /** The issuer's acquirer API, as only the pay server may call it (a drill checks what the issuer itself refuses). */
@@ -144,6 +146,7 @@ function network(p: {
   advance(seconds: number): void;
 }): CustodyNetwork {
   let devices = 0;
+  const inboxSessions = new Map<string, string>();
   const walletOn = (storePath: string, deviceSecret: Uint8Array, client: PayClient) =>
     new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(storePath, deviceSecret), client, keyStretching, now: p.clock.now });
   return {
@@ -174,6 +177,22 @@ function network(p: {
       return walletOn(copy, device.deviceSecret.slice(), new PayClient({ baseUrl: p.pay.url, sessionToken: device.sessionToken }));
     },
     latestCode: (phone) => p.issuer.latestCode(phone),
+    async inbox(account) {
+      // One messenger app session per account (signing in again on every poll would meet the sign-in limits).
+      let sessionToken = inboxSessions.get(account.phoneNumber);
+      if (!sessionToken) {
+        const post = await fetch(`${p.messenger.url}/api/sessions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ phoneNumber: account.phoneNumber, password: account.password }),
+        });
+        if (post.status !== 201) throw new Error(`messenger sign-in answered ${post.status}`);
+        sessionToken = ((await post.json()) as { sessionToken: string }).sessionToken;
+        inboxSessions.set(account.phoneNumber, sessionToken);
+      }
+      const list = (await (await fetch(`${p.messenger.url}/api/messages?limit=100`, { headers: { authorization: `Bearer ${sessionToken}` } })).json()) as { data: Array<{ kind: string }> };
+      return list.data.map((m) => m.kind);
+    },
     async newPayment(amount) {
       const created = await api<{ id: string }>(p.pay.url, "POST", "/v1/payments", p.merchant.secretKey, paymentBody({ amount }));
       if (created.status !== 200) throw new Error(`payment not created: ${created.raw}`);

@@ -199,8 +199,9 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     expect(await pay.system.announcements.deliver(announced.id)).toBe("failed");
     expect(await row(announced.id)).toMatchObject({ status: "failed", last_error: "account_not_found" });
     await pay.system.database.db.execute(sql`update announcements set next_attempt_at = now() - interval '1 second' where id = ${announced.id}`);
-    expect(await pay.system.announcements.deliverDue()).toBe(0);
-    expect((await row(announced.id))?.attempts).toBe(1);
+    // (Other tests' announcements may fall due in the same pass; this one is not taken again.)
+    await pay.system.announcements.deliverDue();
+    expect(await row(announced.id)).toMatchObject({ status: "failed", attempts: 1 });
   });
 
   it("keeps the client secret out of the logs and the outbox", async () => {

@@ -45,7 +45,7 @@ import {
 
 export const MAX_DEVICES = 5;
 /** Outstanding statement nonces per payer: more than a wallet ever needs at once, few enough to bound the table. */
-const MAX_OUTSTANDING_NONCES = 20;
+const MAX_OUTSTANDING_NONCES = 100;
 
 /** A finished OPAQUE login, as the wallet sends it: proof that the payer knows the PIN, for one purpose. */
 export interface PinProof {

@@ -258,7 +258,7 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     // A revoked device's signature.
     const [device] = await t.system.devices.list(p.payer);
     await t.system.devices.revoke(p.payer, device!.id, { signature: await p.device.sign({ purpose: "revoke-device", payerId: p.payerId, deviceId: device!.id }) });
-    expect((await registrationOptions(p)).body.error.code).toBe("device_signature_invalid");
+    expect((await registrationOptions(p)).body.error.code).toBe("device_not_active");
     // And a registration response with no challenge issued for it.
     const unasked = new SoftwareAuthenticator(ORIGIN).create({
       challenge: Buffer.alloc(32, 7).toString("base64url"),

@@ -48,7 +48,7 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
 
   async function enroller(): Promise<Enroller> {
     const session = await signedInPayer(net.pay.system);
-    const device = await newTestDevice(net.pay.app, session.token);
+    const device = await newTestDevice(net.pay.app, session.token, clock);
     const bound = await call(net.pay.app, "POST", "/v1/payer/devices", session.token, { publicKeyJwk: device.publicKeyJwk, name: "Phone" });
     if (bound.status !== 200) throw new Error(`bind failed: ${bound.raw}`);
     return { ...session, device };
