@@ -106,7 +106,7 @@ export async function openKeyring(db: Executor, master: Buffer, generation: numb
   try {
     for (const row of rows) {
       if (skip(row.version)) continue;
-      const key = unwrapKey(master, row.version, row.sealedKey);
+      const key = unwrapKeyringKey(master, row.version, row.sealedKey);
       if (!key) throw new KeyProviderError("provider_misconfigured", `vault keyring version ${row.version} does not open under the unsealed master key: the row was altered`);
       keys.set(row.version, key);
     }
@@ -137,7 +137,8 @@ function wrapKey(master: Buffer, version: number, key: Buffer): string {
   }
 }
 
-function unwrapKey(master: Buffer, version: number, sealed: string): Buffer | null {
+/** One keyring row's key, or null when `master` is not the key it was sealed under (or the row was altered). */
+export function unwrapKeyringKey(master: Buffer, version: number, sealed: string): Buffer | null {
   const bytes = decodeCanonical(sealed, "base64url");
   if (!bytes || bytes.length !== NONCE_BYTES + 32 + TAG_BYTES) return null;
   const wrapping = derive(master, "mpay/vault|keyring");
