@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import { setImmediate } from "node:timers";
 import { sql } from "drizzle-orm";
 import { combine } from "shamir-secret-sharing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../db/client.ts";
+import { migrateDatabase, openDatabase, queryRows } from "../db/client.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
 import { call } from "../testing/system.ts";
 import { KeyProviderError } from "./provider.ts";
@@ -273,6 +273,51 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
       expect((await refusal(stale.seal("provider-secret", Buffer.from("x"), "row"))).code).toBe("vault_sealed");
     } finally {
       await stale.close();
+    }
+  });
+});
+
+/** A share as a vault made before share sets wrote it (`mpvs1_`: no set id, the v1 checksum). */
+function legacyShare(share: string): string {
+  const bytes = Buffer.from(shareBytes(share));
+  const sum = createHash("sha256").update("mpay-vault-share/v1|").update(bytes).digest().subarray(0, 4);
+  return `mpvs1_${Buffer.concat([bytes, sum]).toString("base64url")}`;
+}
+
+describe.each(testBackends())("a shamir vault made before share sets existed [%s]", (backend) => {
+  it("unseals with its mpvs1 shares as before, and its first rekey retires them", async () => {
+    const fresh = await freshDatabase(backend);
+    const database = await openDatabase({ url: fresh.url });
+    const opened: ShamirKeyProvider[] = [];
+    const open = async () => {
+      const keys = await openShamirKeyProvider(database.db);
+      opened.push(keys);
+      return keys;
+    };
+    try {
+      await migrateDatabase(database);
+      const first = await open();
+      const shares = (await first.initialize(3, 2)).peek().map(legacyShare);
+      // What migration 0015 leaves of a vault made before it: no share set id.
+      await database.db.execute(sql`update vault_custody set share_set = null`);
+      const sealed = await first.seal("provider-secret", Buffer.from("kept"), "row");
+      await first.close();
+
+      const legacy = await open();
+      for (const share of shares.slice(0, 2)) await legacy.unsealer.submitShare(share);
+      expect(legacy.isSealed()).toBe(false);
+      expect(Buffer.from(await legacy.open("provider-secret", sealed, "row")).toString()).toBe("kept");
+      const next = (await legacy.rekey(3, 2)).shares.peek();
+      expect(next.every((share) => share.startsWith("mpvs2_"))).toBe(true);
+
+      const later = await open();
+      expect((await refusal(later.unsealer.submitShare(shares[2]!))).code).toBe("vault_share_retired");
+      for (const share of next.slice(1)) await later.unsealer.submitShare(share);
+      expect(Buffer.from(await later.open("provider-secret", sealed, "row")).toString()).toBe("kept");
+    } finally {
+      for (const keys of opened) await keys.close();
+      await database.close();
+      await fresh.drop();
     }
   });
 });
