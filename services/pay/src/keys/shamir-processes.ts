@@ -20,8 +20,8 @@ import type { Db, Executor } from "../db/client.ts";
 import { decodeCanonical } from "./encoding.ts";
 import { KeyProviderError } from "./provider.ts";
 import { vaultProcesses } from "./schema.ts";
-import { derive, MASTER_KEY_BYTES } from "./shamir-shares.ts";
-import { lockCustody } from "./shamir-store.ts";
+import { checkValueMatches, derive, MASTER_KEY_BYTES } from "./shamir-shares.ts";
+import { lockCustody, type Custody } from "./shamir-store.ts";
 import { NONCE_BYTES, TAG_BYTES } from "./sealed-format.ts";
 
 export const HEARTBEAT_MS = 5000;
@@ -74,14 +74,17 @@ export class UnsealedProcess {
   }
 
   /**
-   * The master key of `generation` that a rekey delivered to this process, opened with its private key and the
-   * master key it holds now; null when none was delivered (or it does not open: then it was not a rekey's).
-   * The caller owns (and wipes) the returned buffer.
+   * The master key of `custody`'s share set that a rekey delivered to this process, opened with its private key
+   * and the master key it holds now, and checked against the set's check value; null when none was delivered, or
+   * it does not open or check (then it was not a rekey's). The caller owns (and wipes) the returned buffer.
    */
-  async takeDelivery(currentMaster: Buffer, generation: number): Promise<Buffer | null> {
+  async takeDelivery(currentMaster: Buffer, custody: Pick<Custody, "generation" | "checkValue">): Promise<Buffer | null> {
     const [row] = await this.db.select().from(vaultProcesses).where(eq(vaultProcesses.id, this.id));
-    if (!row?.deliveredMaster || row.deliveredGeneration !== generation) return null;
-    return openDelivery(row.deliveredMaster, this.privateKey, currentMaster, this.id, generation);
+    if (!row?.deliveredMaster || row.deliveredGeneration !== custody.generation) return null;
+    const master = openDelivery(row.deliveredMaster, this.privateKey, currentMaster, this.id, custody.generation);
+    if (master && checkValueMatches(master, custody.checkValue)) return master;
+    master?.fill(0);
+    return null;
   }
 
   /** Records that this process now holds the master key of `generation`, and drops its delivery. */

@@ -20,7 +20,7 @@ import { KeyProviderError } from "./provider.ts";
 import type { KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
 import { UnsealedProcess } from "./shamir-processes.ts";
 import { assertRotationAllowed, beginRekey, endRekeyIn, type RekeyEnd, type RekeyMade } from "./shamir-rekey.ts";
-import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, newShareSet, shareIndex, splitMasterKey, assertParameters } from "./shamir-shares.ts";
+import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, newShareSet, notThisVaultsShare, shareIndex, shareRetired, splitMasterKey, assertParameters } from "./shamir-shares.ts";
 import { highestKeyringVersion, insertCustody, insertKeyringKey, isRetiredShareSet, keyringVersions, openKeyring, readCustody, type Custody } from "./shamir-store.ts";
 import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
 
@@ -355,16 +355,14 @@ class ShamirProvider implements ShamirKeyProvider {
   }
 
   /**
-   * Another process re-keyed: take the new master key it delivered to this one, check it against the new share
-   * set's check value, and serve on with it. Without a delivery (this process was not seen when the rekey ran),
-   * it cannot follow: it seals itself, loudly, so the load balancer stops sending it work, until custodians
-   * unseal it with the new shares.
+   * Another process re-keyed: take the new master key it delivered to this one and serve on with it. Without one
+   * (this process was not seen when the rekey ran), it cannot follow: it seals itself, loudly, so the load
+   * balancer stops sending it work, until custodians unseal it with the new shares.
    */
   async #follow(custody: Custody): Promise<void> {
     const master = this.#master;
-    const next = master && this.#process ? await this.#process.takeDelivery(master, custody.generation) : null;
-    if (!next || !checkValueMatches(next, custody.checkValue)) {
-      next?.fill(0);
+    const next = master && this.#process ? await this.#process.takeDelivery(master, custody) : null;
+    if (!next) {
       this.#log(`the shamir vault was re-keyed (share set ${custody.generation}) and no new master key was delivered to this process: it seals itself; unseal it with the new shares`);
       this.#seal();
       return;
@@ -391,17 +389,6 @@ class ShamirProvider implements ShamirKeyProvider {
     this.#queue = run.catch(() => undefined);
     return run;
   }
-}
-
-function shareRetired(): KeyProviderError {
-  return new KeyProviderError(
-    "vault_share_retired",
-    "that share belongs to a share set that `mpay vault rekey` replaced: it no longer unseals this vault. It was not counted; the shares received so far are kept",
-  );
-}
-
-function notThisVaultsShare(): KeyProviderError {
-  return new KeyProviderError("vault_share_invalid", "that share is not of this vault's share set (another vault's?); it was not counted, the shares received so far are kept");
 }
 
 function sealed(custody: Custody | null): KeyProviderError {

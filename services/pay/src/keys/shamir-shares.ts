@@ -144,6 +144,17 @@ function checksum(set: Uint8Array, share: Uint8Array): Buffer {
   return hash.update(share).digest().subarray(0, CHECKSUM_BYTES);
 }
 
+export function shareRetired(): KeyProviderError {
+  return new KeyProviderError(
+    "vault_share_retired",
+    "that share belongs to a share set that `mpay vault rekey` replaced: it no longer unseals this vault. It was not counted; the shares received so far are kept",
+  );
+}
+
+export function notThisVaultsShare(): KeyProviderError {
+  return new KeyProviderError("vault_share_invalid", "that share is not of this vault's share set (another vault's?); it was not counted, the shares received so far are kept");
+}
+
 function shareInvalid(): KeyProviderError {
   return new KeyProviderError("vault_share_invalid", "that is not an MPay vault share (mpvs1_…), or it was mistyped; the shares received so far are kept");
 }
