@@ -11,9 +11,10 @@
  *    open), and every keyring row of the old master key deleted;
  * 4. the new master key delivered to every live process of the old one (shamir-processes.ts), so they keep
  *    serving and follow.
- * Then the re-seal runs online (reseal.ts) and `finishRekey` deletes the versions below the new one. From then on
+ * Then the re-seal runs online (reseal.ts) and `endRekeyIn` deletes the versions below the new one. From then on
  * nothing stored opens under the old master key, nor under any key it ever protected: M old shares, even all
- * together, open nothing in the database (only in a backup taken before the rekey finished).
+ * together, open nothing in the database (only in a backup taken before the rekey). Right after step 1–4's
+ * commit already, no keyring row of the old master key is left.
  */
 import { randomBytes } from "node:crypto";
 import { Secret } from "@mpay/protocol";
