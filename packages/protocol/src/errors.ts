@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   vault_not_initialized: "service_unavailable_error",
   vault_share_invalid: "invalid_request_error",
   vault_share_rejected: "invalid_request_error",
+  /** A custodian share of a share set that `mpay vault rekey` replaced. */
+  vault_share_retired: "invalid_request_error",
   vault_unseal_unsupported: "conflict_error",
   messenger_unavailable: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */

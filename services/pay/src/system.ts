@@ -188,8 +188,9 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       },
       async close() {
         await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
-        await database.close();
+        // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();
+        await database.close();
       },
     };
   } catch (error) {

@@ -21,7 +21,11 @@ const USAGE = `usage: mpay <command> [options] [--json]
   vault unseal [--url URL]...               post the shares read from stdin (one per line) to each pay server
   vault status [--url URL]...               provider kind, sealed or not, key versions (of this process and URLs)
   vault rotate                              new key version, then re-seal every sealed row online
-  vault reseal                              re-seal rows still below the current version (an interrupted rotate)
+  vault reseal                              re-seal rows still below the current version (an interrupted rotate
+                                            or rekey; after a rekey it then deletes the replaced master's keys)
+  vault rekey [--shares N --threshold M]    (shamir) a custodian leaves: M current shares on stdin authorise a
+                                            new master key split M-of-N (default: as now), printed once; every
+                                            row is re-sealed online and the old shares open nothing afterwards
   --unseal                                  (shamir) unseal this CLI process first with the shares on stdin`;
 
 async function run(argv: string[]): Promise<number> {

@@ -50,8 +50,11 @@ export interface KeyProviderStatus {
   sealed: boolean;
   currentKeyVersion: number | null;
   keyVersions: number[];
-  /** shamir only: M of N, and how many shares this process holds while it waits for the rest. */
-  custody?: { threshold: number; shares: number; sharesReceived: number };
+  /**
+   * shamir only: M of N, how many shares this process holds while it waits for the rest, the current share set's
+   * generation (1 at init, one more per rekey) and whether a rekey's re-seal is unfinished.
+   */
+  custody?: { threshold: number; shares: number; sharesReceived: number; generation: number; rekeyPending: boolean };
 }
 
 export interface UnsealProgress {
@@ -74,7 +77,10 @@ export type KeyProviderErrorCode =
   | "vault_already_initialized"
   | "vault_share_invalid"
   | "vault_share_rejected"
+  | "vault_share_retired"
   | "vault_unseal_unsupported"
+  | "vault_rekey_unsupported"
+  | "vault_rekey_in_progress"
   | "seal_invalid"
   | "key_version_unknown"
   | "provider_misconfigured";
