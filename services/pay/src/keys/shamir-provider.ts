@@ -14,7 +14,7 @@ import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
 import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, shareIndex, splitMasterKey, assertParameters } from "./shamir-shares.ts";
 import { highestKeyringVersion, insertCustody, insertKeyringKey, keyringVersions, openKeyring, readCustody, type Custody } from "./shamir-store.ts";
 import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
@@ -93,6 +93,15 @@ class ShamirProvider implements ShamirKeyProvider {
   async verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean> {
     this.#unsealed();
     return (await this.#ready(keyVersion)).verifyMac(keyVersion, purpose, data, tag);
+  }
+
+  /** The audit head key is derived from keyring version 1 (audit-key.ts), so a re-split or a rotation keeps it. */
+  async signAuditHead(signingInput: Uint8Array): Promise<Uint8Array> {
+    return this.#unsealed().auditKey().sign(signingInput);
+  }
+
+  async auditPublicKey(): Promise<AuditPublicKey> {
+    return this.#unsealed().auditKey().publicKey();
   }
 
   initialize(shares: number, threshold: number): Promise<Secret<string[]>> {
