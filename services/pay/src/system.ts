@@ -102,7 +102,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     await migrateDatabase(database);
     const keys = (opened = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, db: database.db, pkcs11: config.pkcs11, log: (m) => log.warn(m) }));
     const db = database.db;
-    const audit = new AuditService(db, keys);
+    const audit = new AuditService(db, keys, config.clock);
     const ledger = new LedgerService();
     const merchants = new MerchantService(db, keys, audit);
     await merchants.assertProviderFitsKeys();
