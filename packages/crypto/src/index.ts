@@ -2,3 +2,4 @@ export * from "./jose-policy.ts";
 export * from "./issuer-certificate.ts";
 export * from "./shares.ts";
 export * from "./records.ts";
+export * from "./audit-head.ts";

@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   /** A custodian share of a share set that `mpay vault rekey` replaced. */
   vault_share_retired: "invalid_request_error",
   vault_unseal_unsupported: "conflict_error",
+  /** The audit log's newest signed head does not verify: nothing audited is done until an operator looks. */
+  audit_head_invalid: "service_unavailable_error",
   messenger_unavailable: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",

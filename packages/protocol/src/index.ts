@@ -9,3 +9,4 @@ export * from "./mandate-period.ts";
 export * from "./payer-details.ts";
 export * from "./payer-api.ts";
 export * from "./official-message.ts";
+export * from "./audit.ts";

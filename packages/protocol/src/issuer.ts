@@ -301,6 +301,14 @@ export const ISSUER_ERROR_CODES = [
   "operator_unauthorized",
   /** The back office knows no such card. */
   "card_not_found",
+  /** Witness: the audit head does not verify under the key sent with it, or that key is mislabelled. */
+  "audit_head_invalid",
+  /** Witness: the head is signed by another key than the one pinned with the first head (a new key is a new log). */
+  "audit_key_changed",
+  /** Witness: a head with fewer entries than the newest one it holds (the log would have shrunk). */
+  "audit_head_shrunk",
+  /** Witness: a head with as many entries as one it holds, but another hash (the log was rewritten). */
+  "audit_head_forked",
   "route_not_found",
   /** The issuer cannot decide now (for example the pay server's PIN statement keys cannot be fetched): retry or inquire. */
   "temporarily_unavailable",

@@ -47,6 +47,11 @@ export interface PayConfig {
   issuers: IssuerSettings;
   /** Card enrollment and recovery tries per payer and per client address within an hour (every try counts). */
   enrollmentLimits: EnrollmentLimits;
+  /**
+   * The witness the audit heads go to (an issuer's `…/issuers/<id>/audit-heads`, on the acquirer link), every
+   * `expiryIntervalMs`; null (`MPAY_AUDIT_WITNESS_URL=off`) sends none.
+   */
+  auditWitness: { url: string | null };
   /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
   passkeys: { rpId: string; rpName: string; origins: string[] };
   /**
@@ -71,6 +76,22 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/**
+ * By default the first issuer of the embedded simulator witnesses the log (its default issuers start with `sampo`;
+ * `ISSUER_IDS` names them when set), so `npm start` has a witness outside the pay database with nothing to set.
+ */
+function auditWitnessUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env["MPAY_AUDIT_WITNESS_URL"];
+  if (raw === "off") return null;
+  if (raw) {
+    if (!/^https?:\/\/[^\s]+$/i.test(raw)) throw new Error(`MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`);
+    return raw.replace(/\/$/, "");
+  }
+  const issuerUrl = (env["MPAY_ISSUER_URL"] ?? `http://127.0.0.1:${env["ISSUER_PORT"] || "4100"}`).replace(/\/$/, "");
+  const firstIssuer = (env["ISSUER_IDS"] ?? "").split(",").map((id) => id.trim()).find((id) => id !== "") ?? "sampo";
+  return `${issuerUrl}/issuers/${encodeURIComponent(firstIssuer)}/audit-heads`;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
@@ -128,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
       perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),
     },
+    auditWitness: { url: auditWitnessUrl(env) },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",

@@ -7,6 +7,8 @@ import { migrateDatabase, openDatabase, type Database } from "./db/client.ts";
 import { openKeyProvider } from "./keys/index.ts";
 import type { KeyProvider } from "./keys/provider.ts";
 import { AuditService } from "./audit/service.ts";
+import { WitnessClient } from "./audit/witness.ts";
+import { WitnessPublisher } from "./audit/witness-publisher.ts";
 import { LedgerService } from "./ledger/service.ts";
 import { MerchantService } from "./merchants/service.ts";
 import { PaymentService } from "./payments/service.ts";
@@ -44,6 +46,8 @@ export interface PaySystem {
   keys: KeyProvider;
   log: Logger;
   audit: AuditService;
+  /** Sends the newest audit head to the witness (a maintenance task); null with MPAY_AUDIT_WITNESS_URL=off. */
+  witness: WitnessPublisher | null;
   ledger: LedgerService;
   merchants: MerchantService;
   payments: PaymentService;
@@ -102,7 +106,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     await migrateDatabase(database);
     const keys = (opened = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, db: database.db, pkcs11: config.pkcs11, log: (m) => log.warn(m) }));
     const db = database.db;
-    const audit = new AuditService(db, keys);
+    const audit = new AuditService(db, keys, config.clock);
     const ledger = new LedgerService();
     const merchants = new MerchantService(db, keys, audit);
     await merchants.assertProviderFitsKeys();
@@ -138,6 +142,11 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const sharedDetails = new SharedDetailsService(db, keys);
     const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
+    const witnessUrl = config.auditWitness.url;
+    // The witness is an issuer, reached on the acquirer link with its secret; audit/ knows only a URL and a bearer.
+    const witness = witnessUrl
+      ? new WitnessPublisher(audit, keys, new WitnessClient({ url: witnessUrl, bearer: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs }))
+      : null;
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -150,6 +159,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
         { name: "deliver announcements", run: () => announcements.deliverDue() },
         { name: "forget old enrollment tries", run: () => enrollmentLimiter.sweep() },
+        ...(witness ? [{ name: "send the newest audit head to the witness", run: () => witness.publishOnce() }] : []),
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -160,6 +170,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       keys,
       log,
       audit,
+      witness,
       ledger,
       merchants,
       payments,

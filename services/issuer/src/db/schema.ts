@@ -218,3 +218,5 @@ export const testInbox = pgTable(
   },
   (t) => [index("test_inbox_phone").on(t.phone, t.sentAt)],
 );
+
+export * from "../witness/schema.ts";

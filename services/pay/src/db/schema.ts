@@ -252,7 +252,28 @@ export const auditLog = pgTable("audit_log", {
   hash: text("hash").notNull(),
 });
 
-/** The newest entry of each chain, MACed by the key provider: a dump alone cannot forge or shorten the chain. */
+/**
+ * Every head the key provider signed, one per append (append-only, like the log): `size` entries, the newest one's
+ * `hash`, signed as a JWS (`jws`, packages/protocol audit.ts) under the audit key `kid`. The columns repeat what
+ * the JWS states, for queries; verification reads the JWS only.
+ */
+export const auditSignedHeads = pgTable(
+  "audit_signed_heads",
+  {
+    chain: text("chain").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true, mode: "date" }).notNull(),
+    kid: text("kid").notNull(),
+    jws: text("jws").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.size] })],
+);
+
+/**
+ * Legacy: the newest head of each chain as it was before heads were signed, MACed by the key provider. No longer
+ * written; its MAC is checked once, by the first append after the upgrade, before the first signed head extends it.
+ */
 export const auditHeads = pgTable("audit_heads", {
   chain: text("chain").primaryKey(),
   seq: bigint("seq", { mode: "number" }).notNull(),

@@ -17,7 +17,7 @@ import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
 import { UnsealedProcess } from "./shamir-processes.ts";
 import { assertRotationAllowed, beginRekey, endRekeyIn, type RekeyEnd, type RekeyMade } from "./shamir-rekey.ts";
 import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, newShareSet, notThisVaultsShare, shareIndex, shareRetired, splitMasterKey, assertParameters } from "./shamir-shares.ts";
@@ -115,6 +115,15 @@ class ShamirProvider implements ShamirKeyProvider {
   async verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean> {
     this.#unsealed();
     return (await this.#ready(keyVersion)).verifyMac(keyVersion, purpose, data, tag);
+  }
+
+  /** The audit head key is derived from keyring version 1 (audit-key.ts), so a re-split or a rotation keeps it. */
+  async signAuditHead(signingInput: Uint8Array): Promise<Uint8Array> {
+    return this.#unsealed().auditKey().sign(signingInput);
+  }
+
+  async auditPublicKey(): Promise<AuditPublicKey> {
+    return this.#unsealed().auditKey().publicKey();
   }
 
   initialize(shares: number, threshold: number): Promise<Secret<string[]>> {
