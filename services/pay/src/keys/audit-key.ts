@@ -2,10 +2,11 @@
  * The key that signs audit chain heads (DESIGN.md "Key providers": "the key that signs audit chain heads"), for
  * the software providers, and the public JWK every provider publishes for it.
  *
- * dev and shamir derive an ECDSA P-256 key with HKDF-SHA256 from their FIRST key version's master key (info
- * `mpay/v1|audit-head|sign`). So it is kept exactly as their other keys are, in the dev key file or in the shamir
- * keyring under the custodians' master key, and stored nowhere else. The first version, because versions are never
- * deleted and a rotation must not change the key (a Certificate Transparency log keeps one key for its life).
+ * dev derives an ECDSA P-256 key with HKDF-SHA256 from its FIRST key version's master key (info
+ * `mpay/v1|audit-head|sign`), so it is kept exactly as its other keys are, in the dev key file; the first version,
+ * because dev never deletes versions and a rotation must not change the key (a Certificate Transparency log keeps
+ * one key for its life). shamir keeps a random seed as a provider secret instead (sealed under the custodians'
+ * master key, re-sealed with every other row): a rekey deletes the old versions, and the key must survive it.
  * The scalar is made as FIPS 186-5 A.2.1 says: 320 bits from the KDF, reduced mod n−1, plus one (never zero, and
  * biased by at most 2^-64).
  *

@@ -17,6 +17,8 @@ import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 import { KeyProviderError } from "./provider.ts";
+import { providerSecret } from "./provider-secrets.ts";
+import { AUDIT_KEY_SEED_BYTES, SoftwareAuditKey } from "./audit-key.ts";
 import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
 import { UnsealedProcess } from "./shamir-processes.ts";
 import { assertRotationAllowed, beginRekey, endRekeyIn, type RekeyEnd, type RekeyMade } from "./shamir-rekey.ts";
@@ -65,6 +67,7 @@ class ShamirProvider implements ShamirKeyProvider {
   #generation: number | null = null;
   #process: UnsealedProcess | null = null;
   #keyring: SoftwareKeyring | null = null;
+  #auditKey: Promise<SoftwareAuditKey> | null = null;
   #reloading: Promise<void> | null = null;
   #closed = false;
   /** Unseal steps, init and rotation run one at a time: two custodians posting together combine once. */
@@ -117,13 +120,40 @@ class ShamirProvider implements ShamirKeyProvider {
     return (await this.#ready(keyVersion)).verifyMac(keyVersion, purpose, data, tag);
   }
 
-  /** The audit head key is derived from keyring version 1 (audit-key.ts), so a re-split or a rotation keeps it. */
+  /**
+   * The audit head key comes from a seed kept as a provider secret (sealed under the current version, re-sealed by
+   * rotations and rekeys with every other sealed row), not from a key version: a rekey deletes the old versions, and
+   * the log must keep one key for its whole life or its witness refuses the new one (audit_key_changed).
+   */
   async signAuditHead(signingInput: Uint8Array): Promise<Uint8Array> {
-    return this.#unsealed().auditKey().sign(signingInput);
+    this.#unsealed();
+    return (await this.#loadAuditKey()).sign(signingInput);
   }
 
   async auditPublicKey(): Promise<AuditPublicKey> {
-    return this.#unsealed().auditKey().publicKey();
+    this.#unsealed();
+    return (await this.#loadAuditKey()).publicKey();
+  }
+
+  /**
+   * Loaded once unsealed, outside any transaction (init and unseal await it): an audit append signs inside its
+   * transaction, and on PGlite a query on the pool there would wait for that transaction forever.
+   */
+  #loadAuditKey(): Promise<SoftwareAuditKey> {
+    this.#auditKey ??= providerSecret(this.#db, this, "audit-head-seed", () => randomBytes(AUDIT_KEY_SEED_BYTES).toString("base64url"))
+      .then((seed) => {
+        const bytes = Buffer.from(seed.peek(), "base64url");
+        try {
+          return SoftwareAuditKey.fromSeed(bytes);
+        } finally {
+          bytes.fill(0);
+        }
+      })
+      .catch((error: unknown) => {
+        this.#auditKey = null;
+        throw error;
+      });
+    return this.#auditKey;
   }
 
   initialize(shares: number, threshold: number): Promise<Secret<string[]>> {
@@ -147,6 +177,7 @@ class ShamirProvider implements ShamirKeyProvider {
         const process = await UnsealedProcess.register(this.#db, custody.generation);
         this.#become(master, new SoftwareKeyring(new Map([[1, made.key!]])), custody.generation, process);
         made.key = undefined;
+        await this.#loadAuditKey();
         return new Secret(texts);
       } catch (error) {
         master.fill(0);
@@ -296,6 +327,7 @@ class ShamirProvider implements ShamirKeyProvider {
       }
       this.#become(master, keyring, custody.generation, process);
       master = null;
+      await this.#loadAuditKey();
       this.#log(`shamir vault unsealed with ${custody.threshold} of ${custody.shares} shares`);
       return { sealed: false, sharesReceived: custody.threshold, threshold: custody.threshold };
     } finally {
@@ -320,6 +352,7 @@ class ShamirProvider implements ShamirKeyProvider {
 
   /** Forgets every key and share this process holds. */
   #seal(): void {
+    this.#auditKey = null;
     this.#wipePending();
     this.#master?.fill(0);
     this.#master = null;

@@ -145,6 +145,7 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
 
     const printed: NewShareSet[] = [];
     const keys = operator.system.keys as ShamirKeyProvider;
+    const auditKeyBefore = await keys.auditPublicKey();
     const report = await rekeyAndReseal({ db: operator.system.database.db, keys }, RESEALERS, { shares: 4, threshold: 3 }, { settleMs: SETTLE_MS, batchSize: 2, onShares: (set) => void printed.push(set) });
     running = false;
     await Promise.all(loops);
@@ -170,6 +171,9 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     expect(keyring).toEqual([{ generation: 2, version: 3 }]);
     expect(await queryRows(operator.system.database.db, sql`select id from vault_processes where delivered_master is not null`)).toEqual([]);
     expect(await operator.system.audit.verify()).toMatchObject({ ok: true });
+    // The audit log keeps its one key across the rekey (a witness would refuse another): here and in a new process.
+    expect(await keys.auditPublicKey()).toEqual(auditKeyBefore);
+    expect(await server.system.keys.auditPublicKey()).toEqual(auditKeyBefore);
     if (backend === "postgres") expect(server.logLines.join("\n")).toMatch(/moved to share set 2 without stopping/);
   });
 
