@@ -47,6 +47,7 @@ import {
   type PinLoginFinish,
 } from "./pin.ts";
 import { wipe } from "./secrets.ts";
+import { trustedRootsOf } from "./trusted-roots.ts";
 
 export interface WalletOptions {
   keyStore: KeyStore;
@@ -128,8 +129,7 @@ export class Wallet {
     this.#client = options.client;
     this.#keyStretching = options.keyStretching ?? DEFAULT_PIN_KEY_STRETCHING;
     this.#deviceKeyRecord = options.deviceKeyRecord ?? DEVICE_KEY_RECORD;
-    if (!Array.isArray(options.trustedRoots) || options.trustedRoots.length === 0) throw new TypeError("Wallet needs trustedRoots: the card network's root keys this wallet encrypts cards under.");
-    this.#roots = options.trustedRoots;
+    this.#roots = trustedRootsOf(options.trustedRoots);
   }
 
   // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---
