@@ -40,6 +40,8 @@ import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadg
 import { measurePayPrimitives } from "./pay-primitives.ts";
 import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
 import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
+import { testRootSigner } from "../services/issuer/src/keys/fixtures.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from "./pay-servers.ts";
 import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
 import { measurePrimitives } from "./primitives.ts";
@@ -166,6 +168,8 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const merchant = await system.merchants.create({ name: "Bench Mall", allowedOrigins: [ORIGIN], actor: "system:bench" });
   const secretKey = merchant.secretKey.peek();
   const payers = await signInPayers(system, payerCount, suffix);
+  // The test network certifies the servers' PIN-statement key (one key for every process: same database and key file).
+  await certifyStatementKey(system, await testRootSigner());
 
   let trace: SqlTrace | null = null;
   let issuerTrace: SqlTrace | null = null;

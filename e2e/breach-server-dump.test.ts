@@ -36,6 +36,7 @@ import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay
 import { kSrvAad } from "../services/pay/src/vault/aad.ts";
 import type { AttackResult } from "./support/breach-attacker.ts";
 import { plantDeviceKey } from "./support/breach-network.ts";
+import { certifyPayStatementKey } from "./support/statement-key.ts";
 import { cardShareOf, readDeviceStore } from "./support/device-store.ts";
 import { api } from "./support/http.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
@@ -112,7 +113,10 @@ describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]
       LOG_LEVEL: "debug",
     };
     const [created, startedMessenger, startedIssuer] = await Promise.all([
-      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"], { env: { PATH: process.env["PATH"] ?? "", ...payEnv } }),
+      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"], { env: { PATH: process.env["PATH"] ?? "", ...payEnv } }).then(async (created) => {
+        await certifyPayStatementKey(payEnv);
+        return created;
+      }),
       startMessengerProcess({
         MESSENGER_PORT: String(messengerPort),
         MESSENGER_DATA_DIR: join(dir, "messenger"),

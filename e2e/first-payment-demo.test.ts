@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
+import { certifyPayStatementKey } from "./support/statement-key.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEMO = join(ROOT, "scripts/demo.ts");
@@ -81,6 +82,7 @@ describe("npm run demo against the pay server, issuer host and messenger as proc
   beforeAll(async () => {
     // The pay server reads the files the messenger and the issuer host write on their first start.
     [messenger, issuer] = await Promise.all([startMessengerProcess(env), startIssuerProcess(env)]);
+    await certifyPayStatementKey(env);
     pay = await startPayProcess(env);
   });
 

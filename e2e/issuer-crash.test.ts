@@ -23,6 +23,8 @@ import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connec
 import type { IssuerConnector } from "../services/pay/src/issuers/connector.ts";
 import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
+import { testRootSigner } from "../services/issuer/src/keys/fixtures.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "739104";
@@ -63,6 +65,7 @@ describe.each(testBackends())("an issuer killed between its commit and its answe
       revokeRecurringToken: (...a) => connector.revokeRecurringToken(...a),
     };
     pay = await openTestPay(backend, {}, { issuerConnector: recording });
+    await certifyStatementKey(pay.system, await testRootSigner());
     const payUrl = await pay.app.listen({ host: "127.0.0.1", port: 0 });
     issuerEnv = {
       ISSUER_PORT: String(issuerPort),

@@ -22,6 +22,8 @@ import { SimulatorConnector } from "../../services/pay/src/issuers/simulator/con
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, paymentBody, call, type TestPay } from "../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../services/pay/src/config.ts";
+import { testRootSigner } from "../../services/issuer/src/keys/fixtures.ts";
+import { certifyStatementKey } from "../../services/pay/src/testing/statement-key.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 export const PIN = "384917";
@@ -183,6 +185,7 @@ export async function openBreachNetwork(
     // The messenger is never reached here: a closed port, so that no other program on 4200 is ever asked.
     const messenger = { issuer: "http://127.0.0.1:9", clientId: "mpay-pay", clientSecret: "unused-unused-unused-unused-unused", clientSecretFile: join(folder, "none.json") };
     pay = await openTestPay(backend, { messenger, ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 } }, { issuerConnector: connector });
+    await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();
     await database.drop();

@@ -8,6 +8,7 @@ import { createLogger, openPaySystem, type PaySystem } from "../system.ts";
 import { toApiError } from "../http/errors.ts";
 import { KeyProviderError } from "../keys/provider.ts";
 import { unsealCommand, unsealThisProcess, vaultCommand, type Out } from "./vault.ts";
+import { statementKeyCommand } from "./statement-key.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
@@ -22,6 +23,9 @@ const USAGE = `usage: mpay <command> [options] [--json]
   vault status [--url URL]...               provider kind, sealed or not, key versions (of this process and URLs)
   vault rotate                              new key version, then re-seal every sealed row online
   vault reseal                              re-seal rows still below the current version (an interrupted rotate)
+  statement-key show                        the PIN-statement keys, their network certificates, the one that signs
+  statement-key install [FILE]              install the card network's certificate of a key (stdin without FILE)
+  statement-key rotate                      a new key; it signs once its certificate is installed
   --unseal                                  (shamir) unseal this CLI process first with the shares on stdin`;
 
 async function run(argv: string[]): Promise<number> {
@@ -61,6 +65,10 @@ async function run(argv: string[]): Promise<number> {
     if (values.unseal) await unsealThisProcess(system);
     if (command.startsWith("vault ")) {
       const code = await vaultCommand(command, values, system, out);
+      if (code >= 0) return code;
+    }
+    if (positionals[0] === "statement-key") {
+      const code = await statementKeyCommand(positionals.slice(0, 2).join(" "), positionals.slice(2), system, out);
       if (code >= 0) return code;
     }
     return await dispatch(command, values, system, out);

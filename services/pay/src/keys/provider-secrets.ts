@@ -10,8 +10,11 @@ import type { Db } from "../db/client.ts";
 import { providerSecrets } from "../db/schema.ts";
 import type { KeyProvider } from "./provider.ts";
 
-/** `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with. */
-export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key";
+/**
+ * `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with; after a rotation
+ * the newer ones are `issuer-statement-key-<generation>` (issuers/statement-keys.ts).
+ */
+export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key" | `issuer-statement-key-${number}`;
 
 /** The AAD a provider secret is sealed with: its row's name (keys/resealers.ts re-seals with the same one). */
 export function providerSecretAad(name: string): string {

@@ -18,6 +18,8 @@ import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, type TestPay } from "./system.ts";
 import type { IssuerConnector } from "../issuers/connector.ts";
 import { SimulatorConnector } from "../issuers/simulator/connector.ts";
+import { testRootSigner } from "../../../issuer/src/keys/fixtures.ts";
+import { certifyStatementKey } from "./statement-key.ts";
 
 export interface TestNetwork {
   pay: TestPay;
@@ -72,6 +74,7 @@ export async function openTestNetwork(backend: Backend, options: TestNetworkOpti
     const settings = { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 };
     const real = new SimulatorConnector({ baseUrl: settings.url, acquirerSecret, timeoutMs: settings.timeoutMs });
     pay = await openTestPay(backend, { ...options.pay, issuers: settings }, options.connector ? { issuerConnector: options.connector(real) } : {});
+    await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();
     throw error;
