@@ -40,7 +40,7 @@ import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadg
 import { measurePayPrimitives } from "./pay-primitives.ts";
 import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
 import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
-import { testRootSigner } from "../services/issuer/src/keys/fixtures.ts";
+import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from "./pay-servers.ts";
 import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
@@ -201,14 +201,12 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const issuer: ServiceProcess = await startServiceProcess("issuer host", ISSUER_HOST, {
     ISSUER_PORT: String(issuerPort),
     ISSUER_HOST: "127.0.0.1",
-    ISSUER_IDS: issuerIds.join(","),
+    ...fixtureIssuerEnv(issuerIds),
     ISSUER_DATABASE_URL: issuerTrace ? issuerTrace.url : issuerDb.url,
     ISSUER_DATA_DIR: join(dataDir, "issuer"),
     ISSUER_DB_POOL: String(issuerPool),
     ISSUER_ACQUIRER_SECRET: acquirerSecret,
     ISSUER_OPERATOR_TOKEN: operatorToken,
-    // Every pay-server process signs PIN statements with the same key (same key file and database).
-    ISSUER_PAY_JWKS_URL: `${urls[0]}/.well-known/jwks.json`,
     LOG_LEVEL: "warn",
     MPAY_BENCH_CODES_PER_CARD: String(Math.ceil(payerCount / cards.length) + 5),
     ...benchPreloads(options.cpuProfileDir),

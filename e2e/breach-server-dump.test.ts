@@ -48,6 +48,7 @@ import { dumpRows, type JsonRow } from "./support/row-dump.ts";
 import { byteEncodings, cvcPatterns, findSecrets, panForms } from "./support/secret-search.ts";
 import { dumpDatabase } from "./support/table-dump.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const ATTACKER = fileURLToPath(new URL("./support/breach-attacker.ts", import.meta.url));
@@ -127,9 +128,8 @@ describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]
       startIssuerProcess({
         ISSUER_DATA_DIR: join(dir, "issuer"),
         ...(issuers.url ? { ISSUER_DATABASE_URL: issuers.url } : {}),
-        ISSUER_IDS: "kstar",
+        ...fixtureIssuerEnv(["kstar"]),
         ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
       }),
     ]);
     messenger = startedMessenger;

@@ -15,6 +15,7 @@ import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { certifyPayStatementKey } from "./support/statement-key.ts";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEMO = join(ROOT, "scripts/demo.ts");
@@ -54,9 +55,8 @@ beforeAll(async () => {
     MPAY_ISSUER_URL: `http://127.0.0.1:${issuerPort}`,
     MPAY_ISSUER_ACQUIRER_FILE: join(dir, "issuer", "acquirer.json"),
     MESSENGER_PAY_REDIRECT_URIS: `${payUrl}/v1/payer/auth/callback`,
-    ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
     // One card company is enough here (and starts faster); the demo picks its cards among the running issuers.
-    ISSUER_IDS: "kstar",
+    ...fixtureIssuerEnv(["kstar"]),
   };
 });
 

@@ -31,6 +31,7 @@ import { certifyPayStatementKey } from "./support/statement-key.ts";
 import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
 import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const keyStretching: PinKeyStretching = "memory-constrained";
@@ -124,9 +125,8 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
       startIssuerProcess({
         ISSUER_DATA_DIR: join(dir, "issuer"),
         ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-        ISSUER_IDS: "kstar",
+        ...fixtureIssuerEnv(["kstar"]),
         ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
         LOG_LEVEL,
       }),
     ]);

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { signStatementKeyCertificate } from "@mpay/crypto";
-import { testRootSigner } from "../../services/issuer/src/keys/fixtures.ts";
+import { testRootSigner } from "../../services/issuer/src/testing/fixtures.ts";
 import type { StatementKeyStatus } from "../../services/pay/src/issuers/statement-signer.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../../scripts/mpay.mjs", import.meta.url));
