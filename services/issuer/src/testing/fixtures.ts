@@ -30,6 +30,7 @@ export function encryptionKeyFile(issuerId: string, dir: string = FIXTURES_DIR):
   return join(dir, "issuers", issuerId, "encryption-key.private.jwk.json");
 }
 
+/** In the committed fixtures the same file as testCardVerificationKeyFile (cards/test-card-key.ts). */
 export function cardVerificationKeyFile(issuerId: string, dir: string = FIXTURES_DIR): string {
   return join(dir, "issuers", issuerId, "card-verification-key.private.jwk.json");
 }
