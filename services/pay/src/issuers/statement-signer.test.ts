@@ -13,6 +13,7 @@ import { testBackends } from "../testing/databases.ts";
 import { certifyStatementKey, type RootSigner } from "../testing/statement-key.ts";
 import { openTestPay, type TestPay } from "../testing/system.ts";
 import { ApiError } from "../http/errors.ts";
+import { warnIfStatementKeyUncertified } from "../server.ts";
 
 const isApiError = (error: unknown, code: string) => error instanceof ApiError && error.code === code;
 
@@ -49,6 +50,8 @@ describe.each(testBackends())("PIN statements under a certified key [%s]", (back
 
   it("signs nothing before the key is certified, and installs only a certificate of its own key, valid now", async () => {
     expect(isApiError(await refusal(signer().signPinStatement(claims(clock.seconds()))), "statement_key_not_certified")).toBe(true);
+    await warnIfStatementKeyUncertified(pay.system);
+    expect(pay.logLines.filter((line) => line.includes("no PIN-statement key holds a valid card-network certificate"))).toHaveLength(1);
     const { keys, signingKid } = await signer().status();
     expect([keys.length, signingKid]).toEqual([1, null]);
     const key = keys[0]!;
@@ -71,6 +74,9 @@ describe.each(testBackends())("PIN statements under a certified key [%s]", (back
 
   it("carries the certificate in every statement's header: an issuer verifies it against its roots, then the statement", async () => {
     const certificate = await certifyStatementKey(pay.system, network.signer);
+    const warned = pay.logLines.length;
+    await warnIfStatementKeyUncertified(pay.system);
+    expect(pay.logLines.length).toBe(warned);
     const statement = await signer().signPinStatement(claims(clock.seconds()));
     const header = decodeProtectedHeader(statement) as Record<string, unknown>;
     expect(header).toMatchObject({ alg: "ES256", typ: JOSE_TYPES.pinStatement, [STATEMENT_KEY_CERTIFICATE_HEADER]: certificate });
