@@ -127,6 +127,12 @@ export async function setupPost<T>(pool: Pool, path: string, authorization: stri
   return JSON.parse(answer.text) as T;
 }
 
+/** A device statement with a fresh single-use nonce from the pay server (setup, not timed), as the Wallet signs one. */
+export async function signWithNonce(pool: Pool, authorization: string, privateKey: CryptoKey, kid: string, statement: { purpose: string } & Record<string, string>): Promise<string> {
+  const { nonce } = await setupPost<{ nonce: string }>(pool, "/v1/payer/statement-nonces", authorization, {});
+  return signStatement(privateKey, kid, { ...statement, nonce });
+}
+
 /** Makes the device key, binds it as the payer's first device and sets the PIN, through the HTTP routes. */
 export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
   const authorization = `Bearer ${payer.sessionToken}`;
@@ -138,7 +144,7 @@ export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
   const registration = await startPinRegistration(PIN, { keyStretching: BENCH_KEY_STRETCHING });
   const { registrationResponse } = await must<{ registrationResponse: string }>("/v1/payer/pin/registration", { registrationRequest: registration.registrationRequest });
   const { registrationRecord } = await finishPinRegistration(registration.state, registrationResponse);
-  const deviceSignature = await signStatement(privateKey, kid, { purpose: "set-pin", payerId: payer.payerId });
+  const deviceSignature = await signWithNonce(pool, authorization, privateKey, kid, { purpose: "set-pin", payerId: payer.payerId });
   await must("/v1/payer/pin", { registrationRecord, deviceSignature });
   return { payerId: payer.payerId, authorization, kid, privateKey, publicJwk: publicKeyJwk };
 }
@@ -155,7 +161,12 @@ export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard, det
       sealedCard: sealed.sealedCard,
       recordVersion,
       kSrv: sealed.kSrv,
-      deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "store-card-records", payerId: card.payerId, cardId: card.cardId, recordVersion: String(recordVersion) }),
+      deviceSignature: await signWithNonce(pool, wallet.authorization, wallet.privateKey, wallet.kid, {
+        purpose: "store-card-records",
+        payerId: card.payerId,
+        cardId: card.cardId,
+        recordVersion: String(recordVersion),
+      }),
     });
   } catch (error) {
     wipe(sealed.kDev);

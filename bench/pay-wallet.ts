@@ -12,11 +12,12 @@
  * (the SDK's Wallet asks `GET /v1/payer/issuers` again for each payment; the certificate is still verified against
  * the network roots for each payment, as there).
  */
-import { certifiedIssuer, certifiedIssuerFor, enrollmentJwe, openRelease, openWithShares, parseCardRecord, paymentJwe, signStatement, wipe, type CardDetails, type IssuerListing } from "@mpay/wallet";
+import { certifiedIssuer, certifiedIssuerFor, enrollmentJwe, openRelease, openWithShares, parseCardRecord, paymentJwe, wipe, type CardDetails, type IssuerListing } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 import type { Pool } from "undici";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
-import { approveAndRelease, onDevice, setupPost, step, storeCard, type DeviceLog, type ReleasedApproval, type RequestLog, type Wallet } from "./auth-wallet.ts";
+import { createHash } from "node:crypto";
+import { approveAndRelease, onDevice, setupPost, signWithNonce, step, storeCard, type DeviceLog, type ReleasedApproval, type RequestLog, type Wallet } from "./auth-wallet.ts";
 
 /** A card of the issuer simulator, as printed, with the phone its one-time codes go to. */
 export interface IssuerTestCard extends CardDetails {
@@ -72,10 +73,16 @@ export async function enrollCard(pool: Pool, wallet: Wallet, card: IssuerTestCar
   const now = Math.floor(Date.now() / 1000);
   const certificate = await certifiedIssuerFor(card.pan, listings, TEST_NETWORK_ROOTS, now);
   if (certificate.issuerId !== card.issuerId) throw new Error(`setup: card ${card.pan.slice(-4)} is ${card.issuerId}'s, but ${certificate.issuerId}'s certificate covers it`);
+  const enrollment = await enrollmentJwe(certificate, details, wallet.publicJwk, now);
   const started = await setupPost<{ id: string }>(pool, "/v1/payer/cards/enrollments", wallet.authorization, {
     issuerId: certificate.issuerId,
-    enrollment: await enrollmentJwe(certificate, details, wallet.publicJwk, now),
-    deviceSignature: await signStatement(wallet.privateKey, wallet.kid, { purpose: "enroll-card", payerId: wallet.payerId, issuerId: certificate.issuerId }),
+    enrollment,
+    deviceSignature: await signWithNonce(pool, wallet.authorization, wallet.privateKey, wallet.kid, {
+      purpose: "enroll-card",
+      payerId: wallet.payerId,
+      issuerId: certificate.issuerId,
+      enrollmentHash: createHash("sha256").update(enrollment).digest("base64url"),
+    }),
   });
   const code = await codeOf(card.phone);
   const enrolled = await setupPost<{ id: string; deviceId: string }>(pool, `/v1/payer/cards/enrollments/${started.id}/verify`, wallet.authorization, { code });

@@ -10,6 +10,7 @@ import { mkdir } from "node:fs/promises";
 import { apiScenario } from "./api.ts";
 import { authScenario } from "./auth.ts";
 import { payScenario } from "./pay.ts";
+import { pinOfflineScenario } from "./pin-offline.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { BenchOptions, Scenario } from "./scenario.ts";
 
@@ -17,13 +18,14 @@ const SCENARIOS: Record<string, Scenario> = {
   api: apiScenario,
   auth: authScenario,
   pay: payScenario,
+  "pin-offline": pinOfflineScenario,
 };
 
 const USAGE = `Usage: npm run bench -- <scenario> [options]
 
 Scenarios:
 ${Object.entries(SCENARIOS)
-  .map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`)
+  .map(([name, s]) => `  ${name.padEnd(11)} ${s.summary}`)
   .join("\n")}
 
 Options:

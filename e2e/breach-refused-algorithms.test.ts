@@ -11,7 +11,7 @@
  * pay server that lists a genuine certificate whose BIN ranges do not cover the card: the wallet refuses to enroll
  * and to pay, and relays nothing.
  */
-import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
+import { constants, createCipheriv, createHash, generateKeyPairSync, publicEncrypt, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import canonicalize from "canonicalize";
 import { CompactEncrypt, importJWK } from "jose";
@@ -94,6 +94,7 @@ describe.each(testBackends())("breach drill (h): refused JWE algorithms and BIN 
     const card = CARDS.sampoLocal;
     const payload = () => bytes({ pan: card.pan, expiry: card.expiry, cvc: card.cvc, deviceKey: device.publicJwk, iat: nowSeconds() });
     const header = { typ: JOSE_TYPES.enrollment, kid: sampo.kid };
+    // The header check comes before the device's word: any statement will do here.
     const deviceSignature = await signStatement(device.privateKey, device.kid, { purpose: "enroll-card", payerId: payer.payerId, issuerId: "sampo" });
     const enrollCalls = () => net.connector.calls.filter((c) => c.method === "enroll").length;
 
@@ -110,7 +111,15 @@ describe.each(testBackends())("breach drill (h): refused JWE algorithms and BIN 
 
     // The same content in the accepted algorithm is taken by both: the refusals were the algorithms' doing.
     const accepted = await encryptTo(payload(), { ...sampo.jwk }, header);
-    expect(await payer.client.startCardEnrollment({ issuerId: "sampo", enrollment: accepted, deviceSignature })).toMatchObject({ object: "card_enrollment", status: "verification_required" });
+    // (A statement names the JWE it comes with, and is good once: this one is signed for it, with a fresh nonce.)
+    const acceptedSignature = await signStatement(device.privateKey, device.kid, {
+      purpose: "enroll-card",
+      payerId: payer.payerId,
+      issuerId: "sampo",
+      enrollmentHash: createHash("sha256").update(accepted).digest("base64url"),
+      nonce: await payer.client.statementNonce(),
+    });
+    expect(await payer.client.startCardEnrollment({ issuerId: "sampo", enrollment: accepted, deviceSignature: acceptedSignature })).toMatchObject({ object: "card_enrollment", status: "verification_required" });
     expect((await issuerPost("/issuers/sampo/enrollments", { enrollment: await encryptTo(payload(), { ...sampo.jwk }, header), payerRef: "direct-accepted" })).status).toBe(201);
   });
 

@@ -12,7 +12,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPayApiError } from "@mpay/wallet";
 import { testBackends } from "../services/pay/src/testing/databases.ts";
-import { ENROLLMENT_LIMITS } from "../services/pay/src/vault/service.ts";
 import { CARDS, openBreachNetwork, type BreachNetwork } from "./support/breach-network.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -83,7 +82,7 @@ describe.each(testBackends())("breach drill (g): a stolen card number without th
   it("cuts a payer off after ten enrollments in an hour, before the issuer is asked", async () => {
     const thief = await net.newPayer("Card collector", { withPin: false });
     const stolen = [CARDS.sampoMaster, CARDS.kstarMaster];
-    for (let i = 0; i < ENROLLMENT_LIMITS.perPayerPerHour; i++) {
+    for (let i = 0; i < net.pay.config.enrollmentLimits.perPayerPerHour; i++) {
       const card = stolen[i % stolen.length]!;
       await thief.wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
     }
@@ -94,7 +93,7 @@ describe.each(testBackends())("breach drill (g): a stolen card number without th
   });
 
   it("cuts off an address that tests card data through many payers and devices", async () => {
-    const limit = ENROLLMENT_LIMITS.perAddressPerHour;
+    const limit = net.pay.config.enrollmentLimits.perAddressPerHour;
     let tries = 0;
     let cutOff: unknown;
     // Each try is a fresh payer with a fresh device and a made-up card: no per-card, per-device or per-payer

@@ -215,7 +215,11 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
     /** The thief's one-time release keys: whatever the server encrypts to them, he reads. */
     const releaseKeys: CryptoKey[] = [];
     const releaseKey = () => thiefReleaseKey(releaseKeys);
-    const sign = (statement: { purpose: string } & Record<string, string>) => signStatement(key.privateKey, key.kid, statement);
+    // The stolen device key signs, with statement nonces the thief asks for with the stolen session.
+    const sign = async (statement: { purpose: string } & Record<string, string>) => {
+      const nonce = (JSON.parse((await send("POST /v1/payer/statement-nonces", "/v1/payer/statement-nonces", token, {})).text) as { nonce: string }).nonce;
+      return signStatement(key.privateKey, key.kid, { ...statement, nonce });
+    };
     const payerId = victim.payerId;
     const newChallenge = async () => {
       const paymentId = await net.newPayment(42000);
@@ -247,6 +251,9 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
         ];
       },
       "POST /v1/payer/devices/{id}/cancel": async () => [{ path: `/v1/payer/devices/${victimDeviceId}/cancel`, body: { signature: await sign({ purpose: "cancel-device", payerId, deviceId: victimDeviceId }) } }],
+      "POST /v1/payer/pending-changes/{id}/cancel": async () => [
+        { path: `/v1/payer/pending-changes/${victimDeviceId}/cancel`, body: { pin: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") } } },
+      ],
       "POST /v1/payer/pin": async () => [{ path: "/v1/payer/pin", body: { registrationRecord: await thiefRecord(), deviceSignature: await sign({ purpose: "set-pin", payerId }) } }],
       "POST /v1/payer/pin/registration": async () => [{ path: "/v1/payer/pin/registration", body: { registrationRequest: (await startPinRegistration("135790", { keyStretching: "memory-constrained" })).registrationRequest } }],
       "POST /v1/payer/pin/login": async () => {
@@ -258,10 +265,16 @@ describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) =
       "POST /v1/payer/pin/login/finish": async () => [{ path: "/v1/payer/pin/login/finish", body: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") } }],
       "POST /v1/payer/pin/change": async () => [{ path: "/v1/payer/pin/change", body: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url"), registrationRecord: await thiefRecord() } }],
       "POST /v1/payer/pin/resets": async () => {
+        // Without the card there is no cardholder check to send: the thief sends the device's word and junk.
         const record = await thiefRecord();
-        return [{ path: "/v1/payer/pin/resets", body: { registrationRecord: record, deviceSignature: await sign({ purpose: "reset-pin", payerId, recordHash: createHash("sha256").update(record).digest("base64url") }) } }];
+        const enrollment = "e30.e30.e30.e30.e30";
+        const hash = (text: string) => createHash("sha256").update(text).digest("base64url");
+        const deviceSignature = await sign({ purpose: "reset-pin", payerId, issuerId: "sampo", recordHash: hash(record), enrollmentHash: hash(enrollment) });
+        return [
+          { path: "/v1/payer/pin/resets", body: { registrationRecord: record, deviceSignature } },
+          { path: "/v1/payer/pin/resets", body: { issuerId: "sampo", enrollment, registrationRecord: record, deviceSignature: await sign({ purpose: "reset-pin", payerId, issuerId: "sampo", recordHash: hash(record), enrollmentHash: hash(enrollment) }) } },
+        ];
       },
-      "POST /v1/payer/pin/resets/{id}/cancel": async () => [{ path: `/v1/payer/pin/resets/${ids["reset"] ?? "prs_none"}/cancel`, body: { signature: await sign({ purpose: "cancel-pin-reset", payerId, resetId: ids["reset"] ?? "prs_none" }) } }],
       "POST /v1/payer/payments/{id}/approval-challenges": async () => {
         const paymentId = await net.newPayment(42000);
         return [{ path: `/v1/payer/payments/${paymentId}/approval-challenges`, body: { deviceKey: key.kid, cardId: card.id } }];

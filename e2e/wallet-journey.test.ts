@@ -230,7 +230,7 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect(read.body.status).toBe("authorized");
   });
 
-  it("a second device cannot bind on messenger sign-in alone; approved by the first, it waits, and the first cancels it", async () => {
+  it("a second device cannot bind on messenger sign-in alone; approved by the first with the PIN, it waits, and the PIN cancels it", async () => {
     const laptop = await newDevice("laptop");
     const session = await laptop.finishSignIn(await logIn((await laptop.startSignIn()).authorizationUrl));
     expect(session.payer.id).toBe(payerId);
@@ -239,14 +239,13 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     expect(isPayApiError(alone, "device_approval_required")).toBe(true);
 
     const approval = await phone.approveNewDevice((await laptop.ensureDeviceKey()).kid);
-    const pending = await laptop.bindThisDevice("Jisoo's laptop", approval);
+    const pending = await laptop.bindThisDevice("Jisoo's laptop", { approval, pin: PIN });
     expect(pending.status).toBe("pending");
     expect(Date.parse(pending.activatesAt) - Date.now()).toBeGreaterThan(86_400_000 - 120_000);
 
-    const seen = await phone.pendingDevices();
-    expect(seen.map((d) => [d.id, d.name, d.status])).toEqual([[pending.id, "Jisoo's laptop", "pending"]]);
-    expect((await phone.cancelPendingDevice(pending.id)).status).toBe("canceled");
-    expect(await phone.pendingDevices()).toEqual([]);
+    const seen = await phone.pendingChanges();
+    expect(seen.map((c) => [c.id, c.deviceName, c.kind])).toEqual([[pending.id, "Jisoo's laptop", "device"]]);
+    expect(await phone.cancelPendingChange(seen[0]!, PIN)).toEqual([]);
     expect((await laptop.thisDevice())?.status).toBe("canceled");
   });
 

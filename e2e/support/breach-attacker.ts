@@ -11,6 +11,10 @@
  * - every K_srv it can unwrap with the KEK (the card rows' AAD), and every other secret the KEK opens (provider
  *   and webhook secrets), whose text is searched like the rest;
  * each as the DEK and as K_dev (XOR every K_srv), and every pair of found values XOR-combined.
+ * Before that, every 32-byte value found as such is also tried as the KEK itself (the key of the version each
+ * blob names, as the software providers derive it) on every sealed K_srv and provider secret, and as a `shamir`
+ * master key on every vault keyring row (whose keys, if one opened, are tried as KEKs in turn): a backup of a vault
+ * whose KEK lives in an HSM or in custodians' shares must yield no K_srv this way.
  * It prints one line of JSON: what it tried, and what opened (`opened`, empty when split custody holds).
  *
  * Trials run through node:crypto (HKDF-SHA256 + AES-256-GCM, the format of records.ts) for speed; each hit is
@@ -22,6 +26,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openRecord, type RecordPurpose } from "@mpay/crypto";
 import { openDevKeyProvider } from "../../services/pay/src/keys/dev-provider.ts";
+import { unwrapKeyringKey } from "../../services/pay/src/keys/shamir-store.ts";
+import { SoftwareKeyring } from "../../services/pay/src/keys/software-keyring.ts";
 import type { KeyProvider, KeyPurpose } from "../../services/pay/src/keys/provider.ts";
 import { providerSecretAad } from "../../services/pay/src/keys/provider-secrets.ts";
 import { parseSealed } from "../../services/pay/src/keys/sealed-format.ts";
@@ -36,8 +42,12 @@ export interface AttackResult {
   candidates: number;
   /** Distinct 32-byte windows of longer values. */
   windows: number;
+  /** Distinct K_srv values unwrapped, by the KEK found in a key file or by a value tried as the KEK. */
   kSrvUnwrapped: number;
   otherSecretsUnwrapped: number;
+  /** Values tried as the KEK (a key version's key) and as a shamir master key; and how many opened something. */
+  kekCandidates: number;
+  kekHits: number;
   records: number;
   trials: number;
   opened: Array<{ table: string; cardId: string; purpose: RecordPurpose; how: string; fields: string[] }>;
@@ -126,7 +136,34 @@ function opens(dek: Buffer, target: SealedRecordTarget): boolean {
 const xor = (a: Buffer, b: Buffer) => Buffer.from(a.map((byte, i) => byte ^ b[i]!));
 
 /** What the KEK opens in the dump: K_srv of each card row, and the provider's other secrets (as text). */
-async function unwrapWithKek(keys: KeyProvider, rows: readonly JsonRow[]): Promise<{ kSrv: Buffer[]; texts: string[] }> {
+/** The provider-API face of one 32-byte value taken as every key version's key: what a software KEK would be. */
+function candidateKek(value: Buffer): Pick<KeyProvider, "open"> {
+  return {
+    async open(purpose, sealed, aad) {
+      const version = parseSealed(sealed)?.keyVersion;
+      if (version === undefined) throw new Error("not a sealed blob");
+      const keyring = new SoftwareKeyring(new Map([[version, Buffer.from(value)]]));
+      try {
+        return keyring.open(purpose, sealed, aad);
+      } finally {
+        keyring.wipe();
+      }
+    },
+  };
+}
+
+/** Every keyring row's key that `value`, taken as a shamir master key, unwraps. */
+function keyringKeysUnder(value: Buffer, rows: readonly JsonRow[]): Buffer[] {
+  const keys: Buffer[] = [];
+  for (const { table, row } of rows) {
+    if (table !== "public.vault_keyring") continue;
+    const key = unwrapKeyringKey(value, Number(row["version"]), String(row["sealed_key"]));
+    if (key) keys.push(key);
+  }
+  return keys;
+}
+
+async function unwrapWithKek(keys: Pick<KeyProvider, "open">, rows: readonly JsonRow[]): Promise<{ kSrv: Buffer[]; texts: string[] }> {
   const kSrv: Buffer[] = [];
   const texts: string[] = [];
   const attempts = (row: Record<string, unknown>): Array<[KeyPurpose, string]> => {
@@ -171,13 +208,13 @@ export async function attack(folder: string): Promise<AttackResult> {
   }
   for (const { row } of rows) texts.push(...stringsOf(row));
 
-  const kSrv: Buffer[] = [];
+  const kSrvFound = new Map<string, Buffer>();
   let otherSecretsUnwrapped = 0;
   for (const keyFile of keyFiles) {
     const keys = await openDevKeyProvider({ keyFile, log: () => undefined });
     try {
       const unwrapped = await unwrapWithKek(keys, rows);
-      kSrv.push(...unwrapped.kSrv);
+      for (const value of unwrapped.kSrv) kSrvFound.set(value.toString("hex"), value);
       texts.push(...unwrapped.texts);
       otherSecretsUnwrapped += unwrapped.texts.length / 2;
     } finally {
@@ -187,13 +224,31 @@ export async function attack(folder: string): Promise<AttackResult> {
 
   const candidates = new Map<string, Buffer>();
   const windows = new Map<string, Buffer>();
-  for (const value of kSrv) candidates.set(value.toString("hex"), value);
-  for (const text of texts) {
-    for (const bytes of decodedRuns(text)) {
-      if (bytes.length === 32) candidates.set(bytes.toString("hex"), bytes);
-      else if (bytes.length > 32) for (let i = 0; i + 32 <= bytes.length; i++) windows.set(bytes.subarray(i, i + 32).toString("hex"), Buffer.from(bytes.subarray(i, i + 32)));
+  const collect = (from: readonly string[]) => {
+    for (const text of from) {
+      for (const bytes of decodedRuns(text)) {
+        if (bytes.length === 32) candidates.set(bytes.toString("hex"), bytes);
+        else if (bytes.length > 32) for (let i = 0; i + 32 <= bytes.length; i++) windows.set(bytes.subarray(i, i + 32).toString("hex"), Buffer.from(bytes.subarray(i, i + 32)));
+      }
+    }
+  };
+  collect(texts);
+
+  // Every found value as the KEK, and as a shamir master key whose keyring keys are KEKs in turn. (Windows of
+  // longer values are left to the DEK search: a key kept as such is written alone, and there are many windows.)
+  let kekCandidates = 0;
+  let kekHits = 0;
+  for (const value of [...candidates.values()]) {
+    kekCandidates++;
+    for (const kek of [value, ...keyringKeysUnder(value, rows)]) {
+      const unwrapped = await unwrapWithKek(candidateKek(kek), rows);
+      if (unwrapped.kSrv.length + unwrapped.texts.length > 0) kekHits++;
+      for (const share of unwrapped.kSrv) kSrvFound.set(share.toString("hex"), share);
+      collect(unwrapped.texts);
     }
   }
+  const kSrv = [...kSrvFound.values()];
+  for (const value of kSrv) candidates.set(value.toString("hex"), value);
   for (const key of candidates.keys()) windows.delete(key);
 
   const targets = sealedRecordsOf(rows);
@@ -234,6 +289,8 @@ export async function attack(folder: string): Promise<AttackResult> {
     windows: windows.size,
     kSrvUnwrapped: kSrv.length,
     otherSecretsUnwrapped,
+    kekCandidates,
+    kekHits,
     records: new Set(targets.map((t) => `${t.cardId}|${t.sealed}`)).size,
     trials,
     opened,

@@ -19,7 +19,7 @@ import { startIssuerHost, type RunningIssuerHost } from "../../services/issuer/s
 import type { IssuerConnector } from "../../services/pay/src/issuers/connector.ts";
 import { SimulatorConnector } from "../../services/pay/src/issuers/simulator/connector.ts";
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
-import { openTestPay, paymentBody, call, type TestPay } from "../../services/pay/src/testing/system.ts";
+import { openTestPay, paymentBody, call, type TestPay, type TestPayOptions } from "../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../services/pay/src/config.ts";
 import { fixtureHostConfig, testRootSigner } from "../../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../../services/pay/src/testing/statement-key.ts";
@@ -149,7 +149,7 @@ export async function plantDeviceKey(store: KeyStore): Promise<string> {
 
 export async function openBreachNetwork(
   backend: Backend,
-  options: { issuers?: string[]; pay?: Partial<PayConfig>; issuerConfig?: Partial<IssuerHostConfig> } = {},
+  options: { issuers?: string[]; pay?: Partial<PayConfig>; issuerConfig?: Partial<IssuerHostConfig>; initKeys?: TestPayOptions["initKeys"] } = {},
 ): Promise<BreachNetwork> {
   const database = await freshDatabase(backend, "issuer_test");
   const folder = await mkdtemp(join(tmpdir(), "mpay-breach-"));
@@ -178,7 +178,7 @@ export async function openBreachNetwork(
   try {
     // The messenger is never reached here: a closed port, so that no other program on 4200 is ever asked.
     const messenger = { issuer: "http://127.0.0.1:9", clientId: "mpay-pay", clientSecret: "unused-unused-unused-unused-unused", clientSecretFile: join(folder, "none.json") };
-    pay = await openTestPay(backend, { messenger, ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 } }, { issuerConnector: connector });
+    pay = await openTestPay(backend, { messenger, ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 } }, { issuerConnector: connector, initKeys: options.initKeys });
     await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();

@@ -4,3 +4,4 @@ export * from "./shares.ts";
 export * from "./records.ts";
 export * from "./network-root.ts";
 export * from "./statement-key-certificate.ts";
+export * from "./audit-head.ts";

@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   pin_already_set: "conflict_error",
   pin_locked: "permission_error",
   pin_reset_pending: "conflict_error",
+  /** A security change that the power order puts above a device's word: it needs a PIN proof for its purpose. */
+  pin_proof_required: "permission_error",
+  pin_reset_invalid: "conflict_error",
   pin_login_invalid: "authentication_error",
   opaque_message_invalid: "invalid_request_error",
   approval_challenge_used: "conflict_error",
@@ -92,7 +95,11 @@ export const ERROR_CODES = {
   vault_not_initialized: "service_unavailable_error",
   vault_share_invalid: "invalid_request_error",
   vault_share_rejected: "invalid_request_error",
+  /** A custodian share of a share set that `mpay vault rekey` replaced. */
+  vault_share_retired: "invalid_request_error",
   vault_unseal_unsupported: "conflict_error",
+  /** The audit log's newest signed head does not verify: nothing audited is done until an operator looks. */
+  audit_head_invalid: "service_unavailable_error",
   messenger_unavailable: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",

@@ -25,6 +25,7 @@ export const ID_PREFIXES = {
   cardEnrollment: "cen",
   issuerOperation: "iop",
   recurringMandate: "rmd",
+  announcement: "ann",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

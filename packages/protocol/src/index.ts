@@ -6,5 +6,8 @@ export * from "./secret.ts";
 export * from "./approval.ts";
 export * from "./issuer.ts";
 export * from "./network.ts";
+export * from "./mandate-period.ts";
 export * from "./payer-details.ts";
 export * from "./payer-api.ts";
+export * from "./official-message.ts";
+export * from "./audit.ts";

@@ -16,6 +16,7 @@
  */
 import { z } from "zod";
 import { approvalTermsSchema } from "./approval.ts";
+import { mandatePeriodProblem, mandatePeriodSchema } from "./mandate-period.ts";
 
 export const JWE_KEY_MANAGEMENT_ALGORITHMS = ["ECDH-ES+A256KW"] as const;
 export const JWE_CONTENT_ENCRYPTION_ALGORITHMS = ["A256GCM"] as const;
@@ -124,20 +125,31 @@ export type CardData = z.infer<typeof cardDataSchema>;
 export const paymentPayloadSchema = z.strictObject({ terms: approvalTermsSchema, card: cardDataSchema });
 export type PaymentPayload = z.infer<typeof paymentPayloadSchema>;
 
-/** The card-on-file mandate a payer consents to (JWS `typ` mandate, inside a JWE `typ` mandateEnvelope). */
-export const mandateTermsSchema = z.strictObject({
-  aud: issuerIdSchema,
-  cardRef: z.string().min(1).max(128),
-  merchantId: z.string().min(1).max(64),
-  merchantName: z.string().min(1).max(100),
-  /** The most a single charge may take, in minor units. */
-  maxAmount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().length(3),
-  /** Unix seconds after which the token is refused. */
-  expiresAt: z.number().int().positive(),
-  nonce: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/),
-  iat: z.number().int().nonnegative(),
-});
+/**
+ * The card-on-file mandate a payer consents to (JWS `typ` mandate, inside a JWE `typ` mandateEnvelope). Its
+ * schedule — `maxAmount` per charge, `period` (the most charges and total per period) and the end date
+ * `expiresAt` — is what the issuer enforces on every charge, from this signed consent.
+ */
+export const mandateTermsSchema = z
+  .strictObject({
+    aud: issuerIdSchema,
+    cardRef: z.string().min(1).max(128),
+    merchantId: z.string().min(1).max(64),
+    merchantName: z.string().min(1).max(100),
+    /** The most a single charge may take, in minor units. */
+    maxAmount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    /** The most charges, and the most money, in one period (mandate-period.ts). */
+    period: mandatePeriodSchema,
+    currency: z.string().length(3),
+    /** Unix seconds: the end date, after which every charge is declined. */
+    expiresAt: z.number().int().positive(),
+    nonce: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/),
+    iat: z.number().int().nonnegative(),
+  })
+  .superRefine((terms, context) => {
+    const problem = mandatePeriodProblem(terms.maxAmount, terms.period);
+    if (problem) context.addIssue({ code: "custom", path: ["period", "maxTotal"], message: problem });
+  });
 export type MandateTerms = z.infer<typeof mandateTermsSchema>;
 export const mandatePayloadSchema = z.strictObject({ mandate: mandateTermsSchema, card: cardDataSchema });
 
@@ -208,6 +220,8 @@ export const DECLINE_CODES = [
   "token_invalid",
   "token_over_cap",
   "token_expired",
+  /** Mandate charge: the period's count or total that the payer consented to is reached (mandate-period.ts). */
+  "mandate_limit_exceeded",
   "do_not_honor",
   /** Never sent by an issuer: the pay server's record of an authorization the issuer never received before its terms expired. */
   "issuer_unavailable",
@@ -259,6 +273,8 @@ export const recurringTokenSchema = z.strictObject({
   cardRef: z.string(),
   merchantId: z.string(),
   maxAmount: z.number().int(),
+  /** The per-period limits the payer signed, as the issuer stored them with the token. */
+  period: mandatePeriodSchema,
   currency: z.string().length(3),
   expiresAt: z.string(),
 });
@@ -287,6 +303,14 @@ export const ISSUER_ERROR_CODES = [
   "operator_unauthorized",
   /** The back office knows no such card. */
   "card_not_found",
+  /** Witness: the audit head does not verify under the key sent with it, or that key is mislabelled. */
+  "audit_head_invalid",
+  /** Witness: the head is signed by another key than the one pinned with the first head (a new key is a new log). */
+  "audit_key_changed",
+  /** Witness: a head with fewer entries than the newest one it holds (the log would have shrunk). */
+  "audit_head_shrunk",
+  /** Witness: a head with as many entries as one it holds, but another hash (the log was rewritten). */
+  "audit_head_forked",
   "route_not_found",
   /** The issuer cannot decide now (for example the pay server's PIN statement keys cannot be fetched): retry or inquire. */
   "temporarily_unavailable",
@@ -351,6 +375,19 @@ export const backofficeCardSchema = z.strictObject({
   /** creditLimit − openToBuy = holds + captured − refunded. */
   books: z.strictObject({ balanced: z.boolean(), creditUsed: z.number().int(), holds: z.number().int(), captured: z.number().int(), refunded: z.number().int() }),
   deviceBindings: z.array(z.strictObject({ deviceKid: z.string(), boundAt: z.string(), unboundAt: z.string().nullable(), passkeys: z.number().int() })),
-  recurringTokens: z.array(z.strictObject({ merchantId: z.string(), maxAmount: z.number().int(), expiresAt: z.string(), revokedAt: z.string().nullable() })),
+  /**
+   * Each token with the schedule the payer signed and what it charged in the current period (`start` in UTC);
+   * both null for a token issued before schedules were signed (its charges are declined).
+   */
+  recurringTokens: z.array(
+    z.strictObject({
+      merchantId: z.string(),
+      maxAmount: z.number().int(),
+      period: mandatePeriodSchema.nullable(),
+      thisPeriod: z.strictObject({ start: z.string(), charges: z.number().int(), total: z.number().int() }).nullable(),
+      expiresAt: z.string(),
+      revokedAt: z.string().nullable(),
+    }),
+  ),
 });
 export type BackofficeCard = z.infer<typeof backofficeCardSchema>;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { approvalTermsSchema } from "./approval.ts";
 import { CARD_BRANDS, mandateTermsSchema } from "./issuer.ts";
+import { mandatePeriodSchema } from "./mandate-period.ts";
 import { SHAREABLE_DETAILS } from "./payer-details.ts";
 
 /** What the payer's screens show of a card: never more than issuer, brand, last four and expiry month. */
@@ -32,7 +33,13 @@ export const mandateViewSchema = z.object({
   merchantId: z.string(),
   status: z.enum(["active", "revoked"]),
   maxAmount: z.number().int(),
+  /**
+   * The most charges and the most money per period the payer signed; the issuer declines a charge beyond them
+   * (`mandate_limit_exceeded`). Null only for a mandate given before schedules were signed: its issuer declines it.
+   */
+  period: mandatePeriodSchema.nullable(),
   currency: z.string(),
+  /** The end date: charges after it are declined (`token_expired`). */
   expiresAt: z.string(),
   /** The payment the payer approved it with. */
   paymentId: z.string(),
@@ -52,3 +59,35 @@ export const approvalChallengeViewSchema = z.object({
   expiresAt: z.string(),
 });
 export type ApprovalChallengeView = z.infer<typeof approvalChallengeViewSchema>;
+
+/**
+ * A change waiting to take effect that the payer must be able to see and stop (DESIGN.md "the power order"): a new
+ * device, a recovery (which revokes the payer's other devices when it takes effect) or a PIN reset. Each is
+ * announced in the messenger; a PIN proof cancels it.
+ */
+export const pendingChangeViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("pending_change"),
+  kind: z.enum(["device", "recovery", "pin_reset"]),
+  activatesAt: z.string(),
+  /** The device waiting (a new device or a recovery's), or the device that asked for a PIN reset. */
+  deviceId: z.string(),
+  deviceName: z.string(),
+  /** What vouched for it: `device:<id>` (another device with the PIN) or `issuer:<id>` (the card's issuer). */
+  requestedBy: z.string(),
+  /** True for a recovery: when it takes effect, every other device of the payer is revoked. */
+  revokesOtherDevices: z.boolean(),
+  createdAt: z.string(),
+});
+export type PendingChangeView = z.infer<typeof pendingChangeViewSchema>;
+
+/** A finished OPAQUE login sent with a security change: the proof that the payer knows the PIN, for that change. */
+export const pinProofSchema = z.strictObject({
+  loginId: z.string().max(64),
+  finishLoginRequest: z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, "not a base64url OPAQUE message"),
+});
+export type PinProofInput = z.infer<typeof pinProofSchema>;
+
+/** A single-use nonce for the next device statement (each statement spends one). */
+export const statementNonceViewSchema = z.object({ object: z.literal("statement_nonce"), nonce: z.string(), expiresAt: z.string() });
+export type StatementNonceView = z.infer<typeof statementNonceViewSchema>;

@@ -1,2 +1,3 @@
 export * from "./database.ts";
 export * from "./clock.ts";
+export * from "./limit-slots.ts";

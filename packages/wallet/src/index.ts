@@ -13,7 +13,7 @@ export {
   type PayClientErrorCode,
   type WalletErrorCode,
 } from "./errors.ts";
-export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type PendingRecovery, type WalletOptions } from "./wallet.ts";
+export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type PendingPinReset, type PendingRecovery, type WalletOptions } from "./wallet.ts";
 export {
   certifiedIssuer,
   certifiedIssuerFor,
@@ -41,6 +41,10 @@ export {
   type PaymentApproval,
   type PaymentOutcome,
   type Mandate,
+  type PendingChange,
+  type PinProof,
+  type PinReset,
+  type PinResetStarted,
   type Passkey,
   type ReleasedApproval,
   type Card,

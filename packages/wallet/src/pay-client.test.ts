@@ -9,7 +9,7 @@ import { createAccount } from "../../../services/messenger/src/testing/rp.ts";
 import { createDeviceKey, signStatement, signTerms, type DeviceKey } from "./device-key.ts";
 import { isPayApiError, PayApiError } from "./errors.ts";
 import { FileKeyStore } from "./file-key-store.ts";
-import { PayClient } from "./pay-client.ts";
+import { PayClient, type PinLoginPurpose } from "./pay-client.ts";
 import { finishPinLogin, finishPinRegistration, pinChallengeMac, startPinLogin, startPinRegistration, type PinKeyStretching } from "./pin.ts";
 import { wipe } from "./secrets.ts";
 import { listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
@@ -39,6 +39,23 @@ beforeAll(async () => {
 });
 afterAll(() => rm(folder, { recursive: true, force: true }));
 const newDeviceKey = () => createDeviceKey(new FileKeyStore(join(folder, `device-${++stores}.json`), FileKeyStore.newDeviceSecret()));
+/** A device statement with a fresh single-use nonce from the server, as the Wallet signs them. */
+const signed = async (client: PayClient, key: DeviceKey, statement: { purpose: string } & Record<string, string>) =>
+  signStatement(key.privateKey, key.kid, { ...statement, nonce: await client.statementNonce() });
+/** A PIN proof for a security change: a finished OPAQUE login for `purpose`. */
+async function pinProof(client: PayClient, purpose: PinLoginPurpose, pin = PIN) {
+  const login = await startPinLogin(pin, { keyStretching });
+  const answer = await client.pinLogin({ startLoginRequest: login.startLoginRequest, purpose });
+  const finished = await finishPinLogin(login.state, answer.loginResponse);
+  wipe(finished.sessionKey);
+  return { loginId: answer.loginId, finishLoginRequest: finished.finishLoginRequest };
+}
+/** Sets the payer's first PIN, vouched for by `key` (its bound device). */
+async function setPin(client: PayClient, key: DeviceKey, payerId: string, pin = PIN) {
+  const registration = await startPinRegistration(pin, { keyStretching });
+  const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
+  return client.setPin({ registrationRecord, deviceSignature: await signed(client, key, { purpose: "set-pin", payerId }) });
+}
 
 describe.each(testBackends())("PayClient against the pay server [%s]", (backend) => {
   let server: ListeningPay;
@@ -93,7 +110,7 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     expect(await failure(unknown.devices())).toMatchObject({ code: "payer_session_invalid", statusCode: 401 });
   });
 
-  it("binds the first device, refuses a second without approval, keeps an approved one pending, cancels and revokes", async () => {
+  it("binds the first device; a second only with a bound device's word and the PIN, pending; cancels with the PIN; revokes", async () => {
     const { client, payerId } = await server.signedInClient();
     const phone = await newDeviceKey();
     const tablet = await newDeviceKey();
@@ -101,32 +118,37 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
 
     const first = await client.bindDevice({ publicKeyJwk: phone.publicJwk, name: "Phone" });
     expect(first).toMatchObject({ object: "device", name: "Phone", keyThumbprint: phone.kid, status: "active", approvedBy: "first-sign-in" });
+    await setPin(client, phone, payerId);
 
     const refused = await failure(client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet" }));
     expect(refused).toMatchObject({ code: "device_approval_required", type: "permission_error", statusCode: 403, param: "approval" });
+    const wordOnly = await failure(client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet", approval: await signed(client, phone, { purpose: "bind-device", payerId, deviceKey: tablet.kid }) }));
+    expect(wordOnly).toMatchObject({ code: "pin_proof_required", statusCode: 403, param: "pin" });
 
-    const approval = await signStatement(phone.privateKey, phone.kid, { purpose: "bind-device", payerId, deviceKey: tablet.kid });
-    const pending = await client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet", approval });
+    const approval = await signed(client, phone, { purpose: "bind-device", payerId, deviceKey: tablet.kid });
+    const pending = await client.bindDevice({ publicKeyJwk: tablet.publicJwk, name: "Tablet", approval, pin: await pinProof(client, `bind-device:${tablet.kid}`) });
     expect(pending).toMatchObject({ status: "pending", approvedBy: `device:${first.id}` });
     expect(Date.parse(pending.activatesAt)).toBeGreaterThan(Date.now() + 3600_000);
-    expect((await client.pendingChanges()).map((d) => d.id)).toEqual([pending.id]);
+    expect(await client.pendingChanges()).toEqual([expect.objectContaining({ id: pending.id, kind: "device", deviceName: "Tablet" })]);
     expect((await client.devices()).map((d) => [d.id, d.status]).sort()).toEqual([[first.id, "active"], [pending.id, "pending"]].sort());
 
-    // The tablet may not cancel itself; the phone may.
-    const selfCancel = await failure(client.cancelPendingDevice(pending.id, await signStatement(tablet.privateKey, tablet.kid, { purpose: "cancel-device", payerId, deviceId: pending.id })));
-    expect(selfCancel.code).toBe("device_signature_invalid");
-    const canceled = await client.cancelPendingDevice(pending.id, await signStatement(phone.privateKey, phone.kid, { purpose: "cancel-device", payerId, deviceId: pending.id }));
-    expect(canceled.status).toBe("canceled");
-    expect(await client.pendingChanges()).toEqual([]);
+    // The phone's word alone cancels nothing; the PIN does.
+    const byWord = await failure(client.cancelPendingDevice(pending.id, { signature: await signed(client, phone, { purpose: "cancel-device", payerId, deviceId: pending.id }) }));
+    expect(byWord.code).toBe("pin_proof_required");
+    expect(await client.cancelPendingChange(pending.id, await pinProof(client, `cancel-device:${pending.id}`))).toEqual([]);
 
     const other = await client.bindDevice({
       publicKeyJwk: laptop.publicJwk,
       name: "Laptop",
-      approval: await signStatement(phone.privateKey, phone.kid, { purpose: "bind-device", payerId, deviceKey: laptop.kid }),
+      approval: await signed(client, phone, { purpose: "bind-device", payerId, deviceKey: laptop.kid }),
+      pin: await pinProof(client, `bind-device:${laptop.kid}`),
     });
-    expect((await client.revokeDevice(other.id)).status).toBe("revoked");
-    expect(await failure(client.revokeDevice(other.id))).toMatchObject({ code: "device_not_active", statusCode: 403 });
+    // A waiting device withdraws on its own word.
+    expect((await client.cancelPendingDevice(other.id, { signature: await signed(client, laptop, { purpose: "cancel-device", payerId, deviceId: other.id }) })).status).toBe("canceled");
+    expect(await failure(client.revokeDevice(other.id, { signature: await signed(client, phone, { purpose: "revoke-device", payerId, deviceId: other.id }) }))).toMatchObject({ code: "device_not_active", statusCode: 403 });
     expect(await failure(client.revokeDevice("dev_00000000000000000000000000"))).toMatchObject({ code: "resource_missing", statusCode: 404 });
+    // The phone revokes itself on its own word.
+    expect((await client.revokeDevice(first.id, { signature: await signed(client, phone, { purpose: "revoke-device", payerId, deviceId: first.id }) })).status).toBe("revoked");
   });
 
   it("sets, checks and changes the PIN with OPAQUE messages only, and reports the counted tries", async () => {
@@ -137,9 +159,9 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
 
     const registration = await startPinRegistration(PIN, { keyStretching });
     const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
-    const deviceSignature = await signStatement(phone.privateKey, phone.kid, { purpose: "set-pin", payerId });
+    const deviceSignature = await signed(client, phone, { purpose: "set-pin", payerId });
     expect(await client.setPin({ registrationRecord, deviceSignature })).toEqual({ object: "pin", set: true, locked: false, triesLeft: 5 });
-    expect(await failure(client.setPin({ registrationRecord, deviceSignature }))).toMatchObject({ code: "pin_already_set", statusCode: 409 });
+    expect(await failure(client.setPin({ registrationRecord, deviceSignature: await signed(client, phone, { purpose: "set-pin", payerId }) }))).toMatchObject({ code: "pin_already_set", statusCode: 409 });
 
     const wrong = await startPinLogin("111111", { keyStretching });
     const wrongAnswer = await client.pinLogin({ startLoginRequest: wrong.startLoginRequest, purpose: "pin-check" });
@@ -181,7 +203,7 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     const phone: DeviceKey = await wallet.ensureDeviceKey();
     const registration = await startPinRegistration(PIN, { keyStretching });
     const { registrationRecord } = await finishPinRegistration(registration.state, await client.pinRegistration(registration.registrationRequest));
-    await client.setPin({ registrationRecord, deviceSignature: await signStatement(phone.privateKey, phone.kid, { purpose: "set-pin", payerId }) });
+    await client.setPin({ registrationRecord, deviceSignature: await signed(client, phone, { purpose: "set-pin", payerId }) });
     const card = await server.enrollCard(wallet);
     expect(await client.cards()).toMatchObject([{ id: card.id, issuerId: "sampo", last4: "0016", status: "active" }]);
     expect((await client.issuers()).map((i) => i.issuerId)).toEqual(["sampo"]);
@@ -272,6 +294,18 @@ describe("PayClient without an MPay server", () => {
     const terms = { aud: "i", cardRef: "c", paymentId: "pay_1", merchantId: "mch_1", merchantName: "Shop", amount: 1, currency: "KRW", captureMethod: "automatic", nonce: "A".repeat(22), iat: now, exp: now + 60 };
     answer = (respond) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms: { ...terms, note: "Pay here instead!" }, expiresAt: "x" }));
     expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+
+    // A card-on-file mandate is shown only with a schedule that bounds something: the period is part of it, and its
+    // total lies between one charge and every charge at the cap.
+    const mandate = { aud: "sampo", cardRef: "c", merchantId: "mch_1", merchantName: "Shop", maxAmount: 10_000, period: { interval: "month", maxCharges: 2, maxTotal: 20_000 }, currency: "KRW", expiresAt: now + 86_400, nonce: "B".repeat(22), iat: now };
+    const challengeWith = (m: unknown) => (respond: (status: number, type: string, body: string) => void) => respond(200, "application/json", JSON.stringify({ id: "apc_1", object: "approval_challenge", terms, mandate: m, collect: [], expiresAt: "x" }));
+    answer = challengeWith(mandate);
+    expect((await new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" })).mandate).toEqual(mandate);
+    const { period: _period, ...unbounded } = mandate;
+    for (const bad of [unbounded, { ...mandate, period: { ...mandate.period, maxTotal: 20_001 } }, { ...mandate, period: { ...mandate.period, maxCharges: 1_000 } }]) {
+      answer = challengeWith(bad);
+      expect(await failure(new PayClient({ baseUrl }).approvalChallenge("pay_1", { deviceKey: "k", cardId: "card_1" }))).toMatchObject({ code: "pay_server_answer_invalid" });
+    }
   });
 
   it("takes the callback as a URL, a query string or parameters, and sends the session only as a bearer header", async () => {

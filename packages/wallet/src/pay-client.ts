@@ -16,7 +16,11 @@ import {
   approvalChallengeViewSchema,
   cardViewSchema,
   mandateViewSchema,
+  pendingChangeViewSchema,
+  statementNonceViewSchema,
   Secret,
+  type PendingChangeView,
+  type PinProofInput,
   type ApprovalTerms,
   type MandateTerms,
   type SharedDetails,
@@ -45,7 +49,7 @@ const deviceSchema = z.object({
   status: z.enum(["pending", "active", "revoked", "canceled"]),
   /** When a pending device may start to pay (the end of its waiting period). */
   activatesAt: z.string(),
-  /** `first-sign-in`, or `device:<id>` of the device that approved it. */
+  /** `first-sign-in`, `device:<id>` of the device that approved it (with the PIN), or `issuer:<id>[+pin]` (a recovery). */
   approvedBy: z.string(),
   createdAt: z.string(),
 });
@@ -68,7 +72,16 @@ const enrollmentSchema = z.object({ id: z.string(), object: z.literal("card_enro
 const cardSchema = cardViewSchema;
 const passkeySchema = z.object({ id: z.string(), object: z.literal("passkey"), publicKey: z.string(), status: z.enum(["active", "revoked"]), createdAt: z.string() });
 const recoverySchema = z.object({ id: z.string(), object: z.literal("device_recovery"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
-const recoveredSchema = z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema });
+const recoveredSchema = z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema, revokedDevices: z.array(z.string()) });
+const pendingChangeListSchema = z.object({ object: z.literal("list"), data: z.array(pendingChangeViewSchema), hasMore: z.boolean() });
+const pinResetSchema = z.object({
+  id: z.string(),
+  object: z.literal("pin_reset"),
+  status: z.enum(["verification_required", "pending", "applied", "canceled"]),
+  activatesAt: z.string().nullable(),
+  requestedBy: z.string(),
+});
+const pinResetStartedSchema = z.object({ id: z.string(), object: z.literal("pin_reset"), status: z.literal("verification_required"), codeSentTo: z.string(), expiresAt: z.string(), reset: pinResetSchema });
 const cardListSchema = z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() });
 const authorizedSchema = z.object({ id: z.string(), object: z.literal("payment"), status: z.string(), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() });
 const mandateSchema = mandateViewSchema;
@@ -93,6 +106,12 @@ export type Mandate = z.infer<typeof mandateSchema>;
 export type Passkey = z.infer<typeof passkeySchema>;
 export type DeviceRecovery = z.infer<typeof recoverySchema>;
 export type RecoveredDevice = z.infer<typeof recoveredSchema>;
+/** A change waiting to take effect: a new device, a recovery or a PIN reset (cancel it with a PIN proof). */
+export type PendingChange = PendingChangeView;
+export type PinReset = z.infer<typeof pinResetSchema>;
+export type PinResetStarted = z.infer<typeof pinResetStartedSchema>;
+/** A finished OPAQUE login sent with a security change (see `Wallet`, which makes it from the PIN). */
+export type PinProof = PinProofInput;
 export interface SignInStart {
   /** Open this in the messenger (its login page); it sends the payer back to the pay server's callback. */
   readonly authorizationUrl: string;
@@ -115,8 +134,21 @@ export interface ApprovalChallenge {
   readonly expiresAt: string;
 }
 
-/** `pin-check` (prove the PIN), `pin-change`, or `approval:<challengeId>` (bind the PIN success to one payment). */
-export type PinLoginPurpose = "pin-check" | "pin-change" | "add-passkey" | `approval:${string}`;
+/**
+ * `pin-check` (prove the PIN), `pin-change`, `add-passkey`, `approval:<challengeId>` (bind the PIN success to one
+ * payment), or a security change with its target (`bind-device:<kid>`, `revoke-device:<id>`, `cancel-device:<id>`,
+ * `cancel-pin-reset:<id>`, `recovery:<id>`).
+ */
+export type PinLoginPurpose =
+  | "pin-check"
+  | "pin-change"
+  | "add-passkey"
+  | `approval:${string}`
+  | `bind-device:${string}`
+  | `revoke-device:${string}`
+  | `cancel-device:${string}`
+  | `cancel-pin-reset:${string}`
+  | `recovery:${string}`;
 
 export type UserVerification =
   | { readonly method: "pin"; readonly loginId: string; readonly finishLoginRequest: string; readonly challengeMac: string }
@@ -187,13 +219,22 @@ export class PayClient {
 
   // --- devices ---
 
-  /** Binds a device key: the payer's first device with no approval; any later one with an active device's statement. */
-  bindDevice(input: { publicKeyJwk: DevicePublicJwk; name: string; approval?: string }): Promise<Device> {
+  /** A single-use nonce for the next device statement (every statement carries one; the server spends it). */
+  async statementNonce(): Promise<string> {
+    return (await this.#request("POST", "/v1/payer/statement-nonces", statementNonceViewSchema, {})).nonce;
+  }
+
+  /**
+   * Binds a device key: the payer's first device with nothing more; any later one with an active device's
+   * `bind-device` statement and a PIN proof for `bind-device:<kid>`.
+   */
+  bindDevice(input: { publicKeyJwk: DevicePublicJwk; name: string; approval?: string; pin?: PinProof }): Promise<Device> {
     const { kty, crv, x, y } = input.publicKeyJwk;
     return this.#request("POST", "/v1/payer/devices", deviceSchema, {
       publicKeyJwk: { kty, crv, x, y },
       name: input.name,
       ...(input.approval !== undefined ? { approval: input.approval } : {}),
+      ...(input.pin !== undefined ? { pin: input.pin } : {}),
     });
   }
 
@@ -201,19 +242,27 @@ export class PayClient {
     return (await this.#request("GET", "/v1/payer/devices", deviceListSchema)).data;
   }
 
-  /** Bindings still in their waiting period: the changes every other device should show and may cancel. */
-  async pendingChanges(): Promise<Device[]> {
-    return (await this.#request("GET", "/v1/payer/pending-changes", deviceListSchema)).data;
+  /** Changes waiting to take effect (new devices, recoveries, a PIN reset): every device should show them. */
+  async pendingChanges(): Promise<PendingChange[]> {
+    return (await this.#request("GET", "/v1/payer/pending-changes", pendingChangeListSchema)).data;
   }
 
-  /** `signature` (needed for an active device): `{ purpose: "revoke-device", payerId, deviceId }` by an active device. */
-  revokeDevice(deviceId: string, signature?: string): Promise<Device> {
-    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/revoke`, deviceSchema, signature ? { signature } : {});
+  /** Cancels a pending change with a PIN proof for `cancel-device:<id>` or `cancel-pin-reset:<id>`; answers what still waits. */
+  async cancelPendingChange(id: string, pin: PinProof): Promise<PendingChange[]> {
+    return (await this.#request("POST", `/v1/payer/pending-changes/${segment(id)}/cancel`, pendingChangeListSchema, { pin })).data;
   }
 
-  /** `signature`: `{ purpose: "cancel-device", payerId, deviceId }` signed by another active device of the payer. */
-  cancelPendingDevice(deviceId: string, signature: string): Promise<Device> {
-    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/cancel`, deviceSchema, { signature });
+  /**
+   * `signature`: `{ purpose: "revoke-device", payerId, deviceId, nonce }` by the device itself, or by another active
+   * device together with `pin`, a PIN proof for `revoke-device:<id>`.
+   */
+  revokeDevice(deviceId: string, input: { signature?: string; pin?: PinProof } = {}): Promise<Device> {
+    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/revoke`, deviceSchema, input);
+  }
+
+  /** Cancels a pending binding: with `pin` (a PIN proof for `cancel-device:<id>`) or the waiting device's own `signature`. */
+  cancelPendingDevice(deviceId: string, input: { signature?: string; pin?: PinProof }): Promise<Device> {
+    return this.#request("POST", `/v1/payer/devices/${segment(deviceId)}/cancel`, deviceSchema, input);
   }
 
   // --- payment PIN over OPAQUE: only OPAQUE messages travel, never the PIN ---
@@ -239,8 +288,22 @@ export class PayClient {
   }
 
   /** Starts a PIN login. The server counts a try before it answers; only a verified finish clears it. */
-  pinLogin(input: { startLoginRequest: string; purpose: PinLoginPurpose }): Promise<PinLogin> {
-    return this.#request("POST", "/v1/payer/pin/login", pinLoginSchema, { startLoginRequest: input.startLoginRequest, purpose: input.purpose });
+  pinLogin(input: { startLoginRequest: string; purpose: PinLoginPurpose; previousPin?: boolean }): Promise<PinLogin> {
+    const { startLoginRequest, purpose, previousPin } = input;
+    return this.#request("POST", "/v1/payer/pin/login", pinLoginSchema, { startLoginRequest, purpose, ...(previousPin ? { previousPin: true } : {}) });
+  }
+
+  /**
+   * Asks for a PIN reset with the issuer's cardholder check: `enrollment` is a JWE of one of the payer's cards to its
+   * issuer; `deviceSignature` is `{ purpose: "reset-pin", payerId, issuerId, recordHash, enrollmentHash, nonce }`.
+   */
+  startPinReset(input: { issuerId: string; enrollment: string; registrationRecord: string; deviceSignature: string }): Promise<PinResetStarted> {
+    return this.#request("POST", "/v1/payer/pin/resets", pinResetStartedSchema, input);
+  }
+
+  /** The issuer's code for a PIN reset: it then waits the waiting period. */
+  verifyPinReset(resetId: string, code: string): Promise<PinReset> {
+    return this.#request("POST", `/v1/payer/pin/resets/${segment(resetId)}/verify`, pinResetSchema, { code });
   }
 
   /** Finishes a `pin-check` login (a payment's login is finished inside its approval instead). */
@@ -323,8 +386,9 @@ export class PayClient {
     return this.#request("POST", "/v1/payer/recoveries", recoverySchema, input);
   }
 
-  verifyRecovery(recoveryId: string, code: string): Promise<RecoveredDevice> {
-    return this.#request("POST", `/v1/payer/recoveries/${segment(recoveryId)}/verify`, recoveredSchema, { code });
+  /** The issuer's code; with `pin` (a proof for `recovery:<id>`) the device is active at once and may revoke the others. */
+  verifyRecovery(recoveryId: string, input: { code: string; pin?: PinProof; revokeOtherDevices?: boolean }): Promise<RecoveredDevice> {
+    return this.#request("POST", `/v1/payer/recoveries/${segment(recoveryId)}/verify`, recoveredSchema, input);
   }
 
   storeCardRecords(cardId: string, input: { sealedCard: string; sealedProfile?: string; recordVersion: number; kSrv: string; deviceSignature: string }): Promise<Card> {

@@ -138,7 +138,7 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
   });
 
-  it("binds a second device only on a bound device's word; it waits, cannot pay, and the first device cancels it", async () => {
+  it("binds a second device only on a bound device's word and the PIN; it waits, cannot pay, and the PIN cancels it", async () => {
     const phone = await readyWallet();
     // The same payer on a browser: another session, another key store (IndexedDB, non-extractable keys).
     const laptop = await newWallet(phone.subject, new IndexedDbKeyStore({ databaseName: `mpay-wallet-laptop-${backend}` }));
@@ -150,16 +150,20 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const laptopKey = await laptop.wallet.ensureDeviceKey();
     expect(laptopKey.privateKey.extractable).toBe(false);
     const approval = await phone.wallet.approveNewDevice(laptopKey.kid);
-    const pending = await laptop.wallet.bindThisDevice("Laptop", approval);
+    // The phone's word alone binds nothing: the payer's PIN goes with it.
+    expect(isWalletError(await rejection(laptop.wallet.bindThisDevice("Laptop", { approval, pin: "12345" })), "pin_format_invalid")).toBe(true);
+    const pending = await laptop.wallet.bindThisDevice("Laptop", { approval, pin: PIN });
     expect(pending).toMatchObject({ status: "pending", name: "Laptop" });
 
     // Waiting, it cannot enroll a card (and so cannot pay).
     const tooEarly = await rejection(server.enrollCard(laptop.wallet));
     expect(isPayApiError(tooEarly, "device_not_active")).toBe(true);
 
-    expect((await phone.wallet.pendingDevices()).map((d) => [d.id, d.name, d.keyThumbprint])).toEqual([[pending.id, "Laptop", laptopKey.kid]]);
-    expect((await phone.wallet.cancelPendingDevice(pending.id)).status).toBe("canceled");
-    expect(await phone.wallet.pendingDevices()).toEqual([]);
+    const changes = await phone.wallet.pendingChanges();
+    expect(changes.map((c) => [c.id, c.kind, c.deviceName])).toEqual([[pending.id, "device", "Laptop"]]);
+    // Cancelling takes the PIN: a wrong one spends a try and cancels nothing.
+    expect(isWalletError(await rejection(phone.wallet.cancelPendingChange(changes[0]!, "000000")), "pin_incorrect")).toBe(true);
+    expect(await phone.wallet.cancelPendingChange(changes[0]!, PIN)).toEqual([]);
     expect((await laptop.wallet.thisDevice())?.status).toBe("canceled");
 
     for (const bad of ["not-a-key-id", (await phone.wallet.ensureDeviceKey()).kid]) {

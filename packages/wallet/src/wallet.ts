@@ -10,14 +10,34 @@
  *   amount, currency), never text from the merchant's request.
  * - The device signs only what the payer confirmed, and the PIN success is bound to that one challenge (the MAC
  *   under the OPAQUE session key); the session key is wiped as soon as the MAC is made.
- * - A second device binds only on a bound device's word (`approveNewDevice` there, `bindThisDevice` here), and then
- *   waits; every bound device sees it in `pendingDevices()` and can cancel it.
+ * - The power order (DESIGN.md): a device's word alone never makes a security change. A second device binds on a
+ *   bound device's word and the PIN (`approveNewDevice` there, `bindThisDevice` here), then waits; revoking another
+ *   device, cancelling a pending change and finishing a recovery at once take the PIN; a PIN reset takes the card
+ *   (the issuer's cardholder check). Every device sees what waits in `pendingChanges()`.
+ * - Every device statement carries a single-use nonce from the server (`#sign`), so none can be replayed.
  */
 import { termsTimeProblem, type BoundPasskey, type ApprovalTerms, type MandateTerms, type PayerProfile, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
 import { createDeviceKey, loadDeviceKey, signStatement, signTerms, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "./device-key.ts";
 import { WalletError } from "./errors.ts";
 import type { KeyStore } from "./key-store.ts";
-import type { Card, Device, Mandate, Passkey, PinLoginPurpose, UserVerification, Payer, PayerSession, PayClient, PaymentApproval, PaymentOutcome, PinStatus, SignInStart } from "./pay-client.ts";
+import type {
+  Card,
+  Device,
+  Mandate,
+  Passkey,
+  PendingChange,
+  PinLoginPurpose,
+  PinProof,
+  PinReset,
+  UserVerification,
+  Payer,
+  PayerSession,
+  PayClient,
+  PaymentApproval,
+  PaymentOutcome,
+  PinStatus,
+  SignInStart,
+} from "./pay-client.ts";
 import type { NetworkRoot } from "@mpay/crypto";
 import { cardRecordOf, forgetCardShare, keepCardShare, takeCardShare, type CardKeyRecord } from "./card-keys.ts";
 import {
@@ -48,6 +68,7 @@ import {
 } from "./pin.ts";
 import { wipe } from "./secrets.ts";
 import { trustedRootsOf } from "./trusted-roots.ts";
+import { base64url } from "jose";
 
 export interface WalletOptions {
   keyStore: KeyStore;
@@ -63,6 +84,22 @@ export interface WalletOptions {
    * roots; `npm start` its demo root; tests the roots of `@mpay/wallet/testing`.
    */
   trustedRoots: readonly NetworkRoot[];
+  /**
+   * The wallet's clock (statement and enrollment times, the terms' window, certificates' validity); default the
+   * device's. Drills move it with the servers' clocks (issue 7: time moves, nothing waits).
+   */
+  now?: () => Date;
+}
+
+/** A PIN reset waiting for the one-time code the issuer sent to the card's phone on file. */
+export interface PendingPinReset {
+  readonly resetId: string;
+  readonly issuerId: string;
+  readonly issuerName: string;
+  /** The masked phone number the code went to. */
+  readonly codeSentTo: string;
+  /** Sends the code: the reset then waits the waiting period (`activatesAt`), announced, unless a PIN proof cancels it. */
+  complete(code: string): Promise<PinReset>;
 }
 
 /** A recovery waiting for the one-time code the issuer sent to the cardholder's phone. */
@@ -71,8 +108,11 @@ export interface PendingRecovery {
   readonly issuerId: string;
   readonly issuerName: string;
   readonly codeSentTo: string;
-  /** Sends the code: this device is bound pending (until `activatesAt`), with the card sealed on it. */
-  complete(code: string): Promise<{ deviceId: string; status: string; activatesAt: string; card: Card }>;
+  /**
+   * Sends the code. With `pin` this device is active at once (and `revokeOtherDevices` revokes every other device
+   * now, listed in `revokedDevices`); without, it is pending until `activatesAt`. The card is sealed on it.
+   */
+  complete(code: string, options?: { pin?: string; revokeOtherDevices?: boolean }): Promise<{ deviceId: string; status: string; activatesAt: string; card: Card; revokedDevices: string[] }>;
 }
 
 /** An enrollment waiting for the one-time code the issuer sent to the cardholder's phone. */
@@ -102,7 +142,9 @@ export interface ApprovePaymentOptions {
    * Shows the terms and resolves true if the payer approves them. The page shows only these fields (merchant's
    * registered display name, amount, currency…). False stops here: nothing is signed and no PIN try is spent.
    * When the merchant asks for a card-on-file mandate with the payment, it is shown too (`mandate`: the merchant,
-   * the cap per charge, the expiry), and true approves both.
+   * its schedule — `maxAmount` per charge, `period` { interval "day" | "week" | "month", `maxCharges`, `maxTotal` }
+   * per period, in UTC calendar periods — and the end date `expiresAt`), and true approves both. The device signs
+   * that schedule and the card's issuer declines every charge beyond it, whoever holds the merchant's token.
    */
   confirm(terms: Readonly<ApprovalTerms>, mandate: Readonly<MandateTerms> | null): Promise<boolean>;
   /**
@@ -121,6 +163,7 @@ export class Wallet {
   readonly #keyStretching: PinKeyStretching;
   readonly #deviceKeyRecord: string;
   readonly #roots: readonly NetworkRoot[];
+  readonly #now: () => Date;
   #deviceKey: Promise<DeviceKey> | undefined;
   #payer: Payer | undefined;
 
@@ -130,6 +173,7 @@ export class Wallet {
     this.#keyStretching = options.keyStretching ?? DEFAULT_PIN_KEY_STRETCHING;
     this.#deviceKeyRecord = options.deviceKeyRecord ?? DEVICE_KEY_RECORD;
     this.#roots = trustedRootsOf(options.trustedRoots);
+    this.#now = options.now ?? (() => new Date());
   }
 
   // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---
@@ -168,12 +212,14 @@ export class Wallet {
 
   /**
    * Binds this device to the signed-in payer. The payer's first device needs nothing more; any later one needs
-   * `approvalFrom`, the statement a bound device made with `approveNewDevice(<this device's kid>)`, and then it is
-   * `pending` until its waiting period ends.
+   * `approval` (the statement a bound device made with `approveNewDevice(<this device's kid>)`) and the payer's
+   * `pin`, and is then `pending` until its waiting period ends (announced in the messenger).
    */
-  async bindThisDevice(name: string, approvalFrom?: string): Promise<Device> {
+  async bindThisDevice(name: string, options?: { approval: string; pin: string }): Promise<Device> {
     const key = await this.ensureDeviceKey();
-    return this.#client.bindDevice({ publicKeyJwk: key.publicJwk, name, ...(approvalFrom !== undefined ? { approval: approvalFrom } : {}) });
+    if (options === undefined) return this.#client.bindDevice({ publicKeyJwk: key.publicJwk, name });
+    const pin = await this.#pinProof(options.pin, `bind-device:${key.kid}`);
+    return this.#client.bindDevice({ publicKeyJwk: key.publicJwk, name, approval: options.approval, pin });
   }
 
   /**
@@ -200,21 +246,31 @@ export class Wallet {
     return this.#client.devices();
   }
 
-  /** Devices waiting to be able to pay: show each, with its `activatesAt`, and offer to cancel it. */
-  pendingDevices(): Promise<Device[]> {
+  /**
+   * What waits to take effect — new devices, recoveries (which revoke the other devices when they take effect), a
+   * PIN reset: show each with its `activatesAt` and offer "Not me — cancel" (`cancelPendingChange`).
+   */
+  pendingChanges(): Promise<PendingChange[]> {
     return this.#client.pendingChanges();
   }
 
-  /** Cancels a pending binding, signed by this (active) device. */
-  async cancelPendingDevice(deviceId: string): Promise<Device> {
-    const signature = await this.#sign({ purpose: "cancel-device", payerId: (await this.payer()).id, deviceId });
-    return this.#client.cancelPendingDevice(deviceId, signature);
+  /** Cancels a pending change with the payer's PIN (a device's word alone cancels nothing); answers what still waits. */
+  async cancelPendingChange(change: Pick<PendingChange, "id" | "kind">, pin: string): Promise<PendingChange[]> {
+    const purpose: PinLoginPurpose = change.kind === "pin_reset" ? `cancel-pin-reset:${change.id}` : `cancel-device:${change.id}`;
+    return this.#client.cancelPendingChange(change.id, await this.#pinProof(pin, purpose));
   }
 
-  /** Revokes a device of this payer (this one included), signed with this device's key. */
-  async revokeDevice(deviceId: string): Promise<Device> {
+  /**
+   * Revokes a device of this payer. This device revokes itself on its own word; revoking another device takes the
+   * payer's `pin` as well (a stolen phone must not throw the payer's other devices out).
+   */
+  async revokeDevice(deviceId: string, options: { pin?: string } = {}): Promise<Device> {
+    const own = await this.#requireDeviceKey();
+    const self = (await this.#client.devices()).find((d) => d.id === deviceId)?.keyThumbprint === own.kid;
+    if (!self && options.pin === undefined) throw new WalletError("pin_format_invalid", "revoking another device takes the payer's PIN");
+    const pin = self ? undefined : await this.#pinProof(options.pin!, `revoke-device:${deviceId}`);
     const signature = await this.#sign({ purpose: "revoke-device", payerId: (await this.payer()).id, deviceId });
-    return this.#client.revokeDevice(deviceId, signature);
+    return this.#client.revokeDevice(deviceId, { signature, ...(pin ? { pin } : {}) });
   }
 
   // --- payment PIN ---
@@ -256,6 +312,37 @@ export class Wallet {
     return true;
   }
 
+  /**
+   * Resets a forgotten (or locked) PIN from this active device with the card: its details go encrypted to its issuer
+   * (the cardholder check, as at enrollment), whose code goes to the card's phone on file. After `complete(code)`
+   * the reset waits the waiting period, announced in the messenger; whoever knows the current PIN can cancel it.
+   */
+  async startPinReset(details: CardDetails, newPin: string): Promise<PendingPinReset> {
+    assertPinFormat(newPin);
+    const checked = checkCardDetails(details);
+    const key = await this.#requireDeviceKey();
+    const payer = await this.payer();
+    const now = this.#nowSeconds();
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
+    const registrationRecord = await this.#pinRegistrationRecord(newPin);
+    const deviceSignature = await this.#sign({
+      purpose: "reset-pin",
+      payerId: payer.id,
+      issuerId: certificate.issuerId,
+      recordHash: await sha256Base64url(registrationRecord),
+      enrollmentHash: await sha256Base64url(enrollment),
+    });
+    const started = await this.#client.startPinReset({ issuerId: certificate.issuerId, enrollment, registrationRecord, deviceSignature });
+    return {
+      resetId: started.id,
+      issuerId: certificate.issuerId,
+      issuerName: certificate.name,
+      codeSentTo: started.codeSentTo,
+      complete: (code: string) => this.#client.verifyPinReset(started.id, code),
+    };
+  }
+
   // --- passkeys ---
 
   /**
@@ -290,10 +377,11 @@ export class Wallet {
     const checked = checkCardDetails(details);
     const key = await this.#requireDeviceKey();
     const payer = await this.payer();
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.#nowSeconds();
     const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now, options.passkeys);
-    const deviceSignature = await this.#sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId });
+    // The statement names the JWE it travels with, so the server cannot pair this device's word with other card data.
+    const deviceSignature = await this.#sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId, enrollmentHash: await sha256Base64url(enrollment) });
     const started = await this.#client.startCardEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
     return {
       enrollmentId: started.id,
@@ -306,15 +394,16 @@ export class Wallet {
   }
 
   /**
-   * For a payer who lost every device: this new device (not bound yet; the messenger sign-in is done) proves one of
-   * the payer's cards again at its issuer, whose code goes to the phone on file. `complete(code)` binds this device
-   * `pending` for the waiting period, with the card sealed on it; it can pay once the period ends, unless another
-   * of the payer's devices cancels it meanwhile.
+   * For a payer who lost a device (or all of them): this new device (not bound yet; the messenger sign-in is done)
+   * proves one of the payer's cards again at its issuer, whose code goes to the phone on file. `complete(code, { pin,
+   * revokeOtherDevices })` with the PIN binds this device at once and, when asked, revokes every other device now (a
+   * thief holding the old phone is cut off); without the PIN this device waits the waiting period, announced, and
+   * then the others are revoked — unless someone with the PIN cancels it meanwhile.
    */
   async startRecovery(details: CardDetails, options: { deviceName: string; profile?: PayerProfile }): Promise<PendingRecovery> {
     const checked = checkCardDetails(details);
     const key = await this.ensureDeviceKey();
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.#nowSeconds();
     const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
     const started = await this.#client.startRecovery({ issuerId: certificate.issuerId, enrollment, publicKeyJwk: key.publicJwk, name: options.deviceName });
@@ -323,10 +412,11 @@ export class Wallet {
       issuerId: certificate.issuerId,
       issuerName: certificate.name,
       codeSentTo: started.codeSentTo,
-      complete: async (code: string) => {
-        const recovered = await this.#client.verifyRecovery(started.id, code);
+      complete: async (code: string, finish: { pin?: string; revokeOtherDevices?: boolean } = {}) => {
+        const pin = finish.pin === undefined ? undefined : await this.#recoveryPinProof(finish.pin, `recovery:${started.id}`);
+        const recovered = await this.#client.verifyRecovery(started.id, { code, ...(pin ? { pin } : {}), ...(finish.revokeOtherDevices ? { revokeOtherDevices: true } : {}) });
         const card = await this.#sealAndStore(recovered.card, checked, options.profile);
-        return { deviceId: recovered.deviceId, status: recovered.status, activatesAt: recovered.activatesAt, card };
+        return { deviceId: recovered.deviceId, status: recovered.status, activatesAt: recovered.activatesAt, card, revokedDevices: recovered.revokedDevices };
       },
     };
   }
@@ -399,14 +489,14 @@ export class Wallet {
     if (mandate && (mandate.aud !== terms.aud || mandate.cardRef !== terms.cardRef || mandate.merchantId !== terms.merchantId || mandate.merchantName !== terms.merchantName || mandate.currency !== terms.currency)) {
       throw new WalletError("terms_mismatch", "the mandate asked for is not for this payment's merchant and card; nothing was signed");
     }
-    const problem = termsTimeProblem(terms, Math.floor(Date.now() / 1000));
+    const problem = termsTimeProblem(terms, this.#nowSeconds());
     if (problem !== null) throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
 
     // The page gets its own frozen copy: whatever it does with it, the wallet signs the terms it checked.
-    if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? Object.freeze({ ...mandate }) : null))) {
+    if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? frozenMandate(mandate) : null))) {
       throw new WalletError("approval_declined", "the payer did not approve the terms; nothing was signed and no PIN try was spent");
     }
-    const deviceSignature = await signTerms(key.privateKey, key.kid, terms);
+    const deviceSignature = await signTerms(key.privateKey, key.kid, terms, { nowSeconds: this.#nowSeconds() });
     const verification = options.passkey ? { method: "passkey" as const, assertion: await options.passkey(await termsHashOf(terms)) } : await this.#pinVerification(options.pin!, challenge.id, terms);
     // A key for this payment only: the card is released to it, and it is gone when this call returns.
     const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
@@ -467,7 +557,7 @@ export class Wallet {
         wipe(kDev);
       }
       const cardData = parseCardRecord(cardBytes);
-      const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, Math.floor(Date.now() / 1000), cardData.pan);
+      const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, this.#nowSeconds(), cardData.pan);
       const payment = await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
       return {
         payment,
@@ -490,9 +580,38 @@ export class Wallet {
     return key;
   }
 
+  /** The device's word on `statement`, with a fresh single-use nonce from the server (no statement is good twice). */
   async #sign(statement: DeviceStatement): Promise<string> {
     const key = await this.#requireDeviceKey();
-    return signStatement(key.privateKey, key.kid, statement);
+    const nonce = await this.#client.statementNonce();
+    return signStatement(key.privateKey, key.kid, Object.assign({ nonce }, statement), { nowSeconds: this.#nowSeconds() });
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#now().getTime() / 1000);
+  }
+
+  /** A PIN proof for one security change: the login's finish, its session key wiped at once. */
+  async #pinProof(pin: string, purpose: PinLoginPurpose, options: { previousPin?: boolean } = {}): Promise<PinProof> {
+    assertPinFormat(pin);
+    const login = await this.#pinLogin(pin, purpose, options);
+    wipe(login.finished.sessionKey);
+    return { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest };
+  }
+
+  /**
+   * A recovery's PIN proof: the current PIN, or else the PIN as it was before a change made within the waiting
+   * period (someone who saw the PIN on a stolen phone and changed it must not keep the payer out). Each try counts.
+   */
+  async #recoveryPinProof(pin: string, purpose: PinLoginPurpose): Promise<PinProof> {
+    try {
+      return await this.#pinProof(pin, purpose);
+    } catch (error) {
+      if (!(error instanceof WalletError) || error.code !== "pin_incorrect") throw error;
+      return this.#pinProof(pin, purpose, { previousPin: true }).catch((second: unknown) => {
+        throw second instanceof WalletError ? second : error;
+      });
+    }
   }
 
   async #pinRegistrationRecord(pin: string): Promise<string> {
@@ -505,9 +624,9 @@ export class Wallet {
    * A PIN login up to the finish request, which the caller sends with what it is for. The server counts the try
    * when the start arrives; a wrong PIN shows here (OPAQUE cannot finish) and is reported with the tries left.
    */
-  async #pinLogin(pin: string, purpose: PinLoginPurpose): Promise<{ loginId: string; finished: PinLoginFinish }> {
+  async #pinLogin(pin: string, purpose: PinLoginPurpose, options: { previousPin?: boolean } = {}): Promise<{ loginId: string; finished: PinLoginFinish }> {
     const start = await startPinLogin(pin, { keyStretching: this.#keyStretching });
-    const answer = await this.#client.pinLogin({ startLoginRequest: start.startLoginRequest, purpose });
+    const answer = await this.#client.pinLogin({ startLoginRequest: start.startLoginRequest, purpose, ...(options.previousPin ? { previousPin: true } : {}) });
     try {
       return { loginId: answer.loginId, finished: await finishPinLogin(start.state, answer.loginResponse) };
     } catch (error) {
@@ -516,4 +635,14 @@ export class Wallet {
       throw new WalletError("pin_incorrect", left > 0 ? `the PIN is not correct; ${left} ${left === 1 ? "try" : "tries"} left before it locks` : "the PIN is not correct, and it is now locked");
     }
   }
+}
+
+/** The page's copy of the mandate, nested schedule included: whatever the page does, the wallet signs what it checked. */
+function frozenMandate(mandate: MandateTerms): Readonly<MandateTerms> {
+  return Object.freeze({ ...mandate, period: Object.freeze({ ...mandate.period }) });
+}
+
+/** base64url of the SHA-256 of `text` (WebCrypto): how statements name the JWE or record they cover. */
+async function sha256Base64url(text: string): Promise<string> {
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }

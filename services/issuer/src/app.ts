@@ -1,8 +1,9 @@
 /**
  * The issuer host's HTTP face (JSON; one port for every issuer, each under `/issuers/:issuerId/…`):
- * - public: the directory of issuers with their certificates; the test inbox (simulator only);
+ * - public: the directory of issuers with their certificates; the witnessed audit heads; the test inbox (simulator
+ *   only);
  * - the acquirer link (the pay server, `Authorization: Bearer <acquirer secret>`): enrollment, authorization,
- *   inquiry, capture, void, refunds, unbind, recurring tokens, settlement files;
+ *   inquiry, capture, void, refunds, unbind, recurring tokens, settlement files, signed audit heads to witness;
  * - the back office (`Authorization: Bearer <operator token>`).
  * A request without the right credential is refused before anything else is read, so it changes nothing.
  *
@@ -23,6 +24,7 @@ import { deviceRoutes } from "./devices/routes.ts";
 import { recurringRoutes } from "./recurring/routes.ts";
 import { settlementRoutes } from "./settlement/routes.ts";
 import { backofficeRoutes } from "./backoffice/routes.ts";
+import { witnessPublicRoutes, witnessSubmitRoutes } from "./witness/routes.ts";
 
 /** A JWE of at most 16 KiB (the protocol's limit) plus a passkey assertion fits with room to spare. */
 export const BODY_LIMIT_BYTES = 32 * 1024;
@@ -63,6 +65,7 @@ export async function buildApp(host: IssuerHost): Promise<FastifyInstance> {
   });
 
   publicRoutes(app, host);
+  witnessPublicRoutes(app, host);
 
   await app.register(async (acquirer) => {
     acquirer.addHook("onRequest", async (request) => requireAcquirer(request, host.secrets.acquirerSecret));
@@ -72,6 +75,7 @@ export async function buildApp(host: IssuerHost): Promise<FastifyInstance> {
     deviceRoutes(acquirer, host);
     recurringRoutes(acquirer, host);
     settlementRoutes(acquirer, host);
+    witnessSubmitRoutes(acquirer, host);
   });
 
   await app.register(async (operator) => {

@@ -22,6 +22,7 @@ import { OperationService } from "./operations/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { RecurringService } from "./recurring/service.ts";
 import { SettlementService } from "./settlement/service.ts";
+import { WitnessService } from "./witness/service.ts";
 
 export interface Issuer extends IssuerCore {
   readonly database: Database;
@@ -31,6 +32,8 @@ export interface Issuer extends IssuerCore {
   readonly devices: DeviceService;
   readonly recurring: RecurringService;
   readonly settlements: SettlementService;
+  /** Keeps the pay server's signed audit heads (witness/service.ts). */
+  readonly witness: WitnessService;
 }
 
 export interface InboxMessage {
@@ -125,6 +128,7 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
       devices: new DeviceService(core),
       recurring: new RecurringService(core),
       settlements: new SettlementService(core, join(dataDir, "settlements")),
+      witness: new WitnessService(core),
     });
   }
 

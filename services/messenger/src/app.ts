@@ -1,7 +1,8 @@
 /**
  * The messenger's HTTP face: one server, one port. The OpenID Connect provider (a Koa application inside
  * oidc-provider) answers /.well-known/* and /oidc/*; Fastify answers everything else (health, the accounts API,
- * the sign-up page, and the login and consent pages of the provider's interactions).
+ * the sign-up page, the login and consent pages of the provider's interactions, the app's sessions and the
+ * official accounts' messages).
  *
  * Why the split happens in Fastify's `serverFactory`, before Fastify sees the request, instead of mounting the
  * provider as Fastify middleware: oidc-provider reads and parses request bodies itself (token endpoint, PAR) and
@@ -19,6 +20,9 @@ import type { MessengerSystem } from "./system.ts";
 import { ApiError, errorBody, describeForLog, sendError, toApiError } from "./http/errors.ts";
 import { accountRoutes } from "./accounts/routes.ts";
 import { signinRoutes, sendPage } from "./signin/routes.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
+import { officialRoutes } from "./official/routes.ts";
+import { inboxRoutes } from "./official/inbox-routes.ts";
 import { errorPage } from "./signin/pages.ts";
 import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
 import type { ProviderSecrets } from "./oidc/secrets.ts";
@@ -135,6 +139,9 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     firstPartyClients: new Set(oidc.clients.filter((client) => client.firstParty).map((client) => client.clientId)),
     windowMinutes: Math.ceil(config.loginLimits.windowSeconds / 60),
   });
+  sessionRoutes(app, system.sessions);
+  officialRoutes(app, { messages: system.officialMessages, officialAccounts: config.officialAccounts, clients: oidc.clients });
+  inboxRoutes(app, system.sessions, system.officialMessages);
 
   return {
     app,

@@ -6,6 +6,8 @@ describe("messenger configuration", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ host: "127.0.0.1", port: 4200, issuer: "http://127.0.0.1:4200", databaseUrl: undefined });
     expect(config.embeddedDatabaseDir).toMatch(/\.data\/messenger\/db$/);
+    expect(config.appSessionTtlSeconds).toBe(30 * 86_400);
+    expect(config.officialAccounts).toEqual([{ handle: "mpay", name: "MPay", clientId: "mpay-pay" }]);
     expect(config.clients).toEqual([
       { clientId: "mpay-pay", clientSecret: undefined, redirectUris: ["http://127.0.0.1:4000/v1/payer/auth/callback"], name: "MPay", firstParty: true },
     ]);
@@ -24,6 +26,8 @@ describe("messenger configuration", () => {
     expect(config.port).toBe(4210);
     expect(config.clients[0]).toMatchObject({ clientId: "pay", redirectUris: ["https://pay.example/cb", "https://pay.example/cb2"] });
     expect(config.clients[0]?.clientSecret?.peek()).toBe("s".repeat(32));
+    // The MPay official account is operated by the pay client, whatever its id.
+    expect(config.officialAccounts).toEqual([{ handle: "mpay", name: "MPay", clientId: "pay" }]);
     expect(JSON.stringify(config)).not.toContain("s".repeat(32));
   });
 

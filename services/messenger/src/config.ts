@@ -4,6 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
+import { clockFromEnv, type Clock } from "@mpay/service-kit";
 
 /** An OpenID Connect client registered statically (no dynamic registration). */
 export interface ClientConfig {
@@ -23,6 +24,19 @@ export interface LoginLimits {
   /** Failed sign-ins per client IP address within the window. */
   perIp: number;
   windowSeconds: number;
+}
+
+/**
+ * An official account (the "MPay" account) that a registered client may post messages as. Its sender
+ * authenticates with that client's id and secret, the ones it already has as an OpenID Connect client.
+ */
+export interface OfficialAccountConfig {
+  /** In URLs and as the scheme its buttons' actions must use (`mpay:…`). */
+  handle: string;
+  /** Shown as the sender. */
+  name: string;
+  /** The registered client that operates it. */
+  clientId: string;
 }
 
 export interface MessengerConfig {
@@ -46,8 +60,13 @@ export interface MessengerConfig {
   loginLimits: LoginLimits;
   /** Account creations per minute per IP, on each of the JSON API and the sign-up page. */
   signupRateLimitPerMinute: number;
-  /** How often expired provider rows and old throttle windows are deleted. */
+  /** How often expired provider rows and old sign-in attempts are deleted. */
   sweepIntervalMs: number;
+  /** How long a messenger app session (`POST /api/sessions`) lasts. */
+  appSessionTtlSeconds: number;
+  officialAccounts: OfficialAccountConfig[];
+  /** The clock the sign-in limits read: the system's, or with MESSENGER_TEST_CLOCK_FILE a drill's file clock. */
+  clock: Clock;
 }
 
 export const PAY_CLIENT_ID = "mpay-pay";
@@ -106,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
   if (secret !== undefined && secret !== "" && secret.length < 32) {
     throw new Error("MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)");
   }
+  const payClientId = env["MESSENGER_PAY_CLIENT_ID"] || PAY_CLIENT_ID;
   const cookieKeys = list(env["MESSENGER_COOKIE_KEYS"]);
   if (cookieKeys.some((key) => key.length < 32)) throw new Error("MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each");
   return {
@@ -119,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
     logLevel: env["LOG_LEVEL"] ?? "info",
     clients: [
       {
-        clientId: env["MESSENGER_PAY_CLIENT_ID"] || PAY_CLIENT_ID,
+        clientId: payClientId,
         clientSecret: secret ? new Secret(secret) : undefined,
         redirectUris: redirectUris(env["MESSENGER_PAY_REDIRECT_URIS"]),
         name: "MPay",
@@ -135,5 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
     },
     signupRateLimitPerMinute: int(env, "MESSENGER_SIGNUP_RATE_LIMIT_PER_MINUTE", 20, 1),
     sweepIntervalMs: int(env, "MESSENGER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
+    appSessionTtlSeconds: int(env, "MESSENGER_APP_SESSION_TTL_SECONDS", 30 * 86_400, 60),
+    // The pay server posts MPay's notices with the client credentials it signs payers in with.
+    officialAccounts: [{ handle: "mpay", name: "MPay", clientId: payClientId }],
+    clock: clockFromEnv(env, "MESSENGER"),
   };
 }

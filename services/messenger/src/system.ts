@@ -1,11 +1,14 @@
 /**
- * The messenger's parts wired together: database (migrated at open), accounts, the sign-in throttle. The HTTP
+ * The messenger's parts wired together: database (migrated at open), accounts, the sign-in throttle, the app's
+ * sessions and the official accounts' messages. The HTTP
  * server, the CLI and the tests all start from here, so they run the same code.
  */
 import pino, { type Logger } from "pino";
 import { migrateDatabase, openDatabase, type Database } from "./db/client.ts";
 import { AccountService } from "./accounts/service.ts";
 import { LoginThrottle } from "./signin/throttle.ts";
+import { SessionService } from "./sessions/service.ts";
+import { OfficialMessageService } from "./official/service.ts";
 import { sweepExpired } from "./oidc/sweep.ts";
 import type { MessengerConfig } from "./config.ts";
 
@@ -15,7 +18,9 @@ export interface MessengerSystem {
   log: Logger;
   accounts: AccountService;
   throttle: LoginThrottle;
-  /** Deletes expired provider state and finished throttle windows. */
+  sessions: SessionService;
+  officialMessages: OfficialMessageService;
+  /** Deletes expired provider state, finished throttle windows and expired app sessions. */
   sweep(): Promise<void>;
   close(): Promise<void>;
 }
@@ -45,16 +50,20 @@ export async function openMessengerSystem(config: MessengerConfig, log: Logger =
   }
   const db = database.db;
   const accounts = new AccountService(db);
-  const throttle = new LoginThrottle(db, config.loginLimits);
+  const throttle = new LoginThrottle(db, config.loginLimits, config.clock);
+  const sessions = new SessionService(db, accounts, throttle, config.appSessionTtlSeconds, Math.ceil(config.loginLimits.windowSeconds / 60));
+  const officialMessages = new OfficialMessageService(db, accounts, config.officialAccounts);
   return {
     config,
     database,
     log,
     accounts,
     throttle,
+    sessions,
+    officialMessages,
     async sweep() {
-      const [models, windows] = await Promise.all([sweepExpired(db), throttle.sweep()]);
-      if (models + windows > 0) log.debug({ models, windows }, "swept expired rows");
+      const [models, windows, appSessions] = await Promise.all([sweepExpired(db), throttle.sweep(), sessions.sweep()]);
+      if (models + windows + appSessions > 0) log.debug({ models, windows, appSessions }, "swept expired rows");
     },
     close: () => database.close(),
   };

@@ -21,7 +21,9 @@ import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
 import { vaultRoutes } from "./keys/routes.ts";
+import { auditRoutes } from "./audit/routes.ts";
 import { cardRoutes } from "./vault/routes.ts";
+import { recoveryRoutes } from "./recovery/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 
@@ -116,8 +118,19 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     approvalRoutes(payer, system.payers, system.approvals);
     passkeyRoutes(payer, system.payers, system.passkeys);
     cardRoutes(payer, system.payers, system.vault, system.issuers);
+    recoveryRoutes(payer, system.payers, system.recovery);
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
     mandatePayerRoutes(payer, system.payers, system.mandates);
+  });
+
+  // The audit key is public: anyone checks an exported log or a witness's heads with it.
+  await app.register(async (publicKeys) => {
+    await publicKeys.register(rateLimit, {
+      max: system.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
+    });
+    auditRoutes(publicKeys, system.audit);
   });
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.

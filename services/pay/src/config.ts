@@ -9,6 +9,8 @@ import type { KeyProviderKind } from "./keys/provider.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
+import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";
+import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enrollment-limits.ts";
 
 export interface PayConfig {
   host: string;
@@ -36,11 +38,20 @@ export interface PayConfig {
   /** This server's public base URL (the messenger redirects payers back to it). */
   publicUrl: string;
   messenger: MessengerClientSettings;
+  /** Delivery of MPay's announcements to the payer's messenger: retry backoff and the limit of one attempt. */
+  announcements: AnnouncementSettings;
   payerSessionTtlSeconds: number;
   /** How long a device approved by another device waits before it can pay (others can cancel meanwhile). */
   deviceWaitingPeriodSeconds: number;
   /** The card issuers' host and the acquirer link's secret. */
   issuers: IssuerSettings;
+  /** Card enrollment and recovery tries per payer and per client address within an hour (every try counts). */
+  enrollmentLimits: EnrollmentLimits;
+  /**
+   * The witness the audit heads go to (an issuer's `…/issuers/<id>/audit-heads`, on the acquirer link), every
+   * `expiryIntervalMs`; null (`MPAY_AUDIT_WITNESS_URL=off`) sends none.
+   */
+  auditWitness: { url: string | null };
   /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
   passkeys: { rpId: string; rpName: string; origins: string[] };
   /**
@@ -65,6 +76,22 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/**
+ * By default the first issuer of the embedded simulator witnesses the log (its default issuers start with `sampo`;
+ * `ISSUER_IDS` names them when set), so `npm start` has a witness outside the pay database with nothing to set.
+ */
+function auditWitnessUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env["MPAY_AUDIT_WITNESS_URL"];
+  if (raw === "off") return null;
+  if (raw) {
+    if (!/^https?:\/\/[^\s]+$/i.test(raw)) throw new Error(`MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`);
+    return raw.replace(/\/$/, "");
+  }
+  const issuerUrl = (env["MPAY_ISSUER_URL"] ?? `http://127.0.0.1:${env["ISSUER_PORT"] || "4100"}`).replace(/\/$/, "");
+  const firstIssuer = (env["ISSUER_IDS"] ?? "").split(",").map((id) => id.trim()).find((id) => id !== "") ?? "sampo";
+  return `${issuerUrl}/issuers/${encodeURIComponent(firstIssuer)}/audit-heads`;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
@@ -109,9 +136,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       clientSecret: env["MPAY_MESSENGER_CLIENT_SECRET"] || undefined,
       clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? ".data/messenger/pay-client.json"),
     },
+    announcements: {
+      ...DEFAULT_ANNOUNCEMENT_SETTINGS,
+      retryBaseMs: int(env, "MPAY_ANNOUNCEMENT_RETRY_BASE_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.retryBaseMs, 1),
+      retryMaxMs: int(env, "MPAY_ANNOUNCEMENT_RETRY_MAX_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.retryMaxMs, 1),
+      timeoutMs: int(env, "MPAY_ANNOUNCEMENT_TIMEOUT_MS", DEFAULT_ANNOUNCEMENT_SETTINGS.timeoutMs, 100),
+    },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
     issuers: loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
+    enrollmentLimits: {
+      perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
+      perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),
+    },
+    auditWitness: { url: auditWitnessUrl(env) },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",

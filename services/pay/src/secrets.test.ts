@@ -33,7 +33,7 @@ describe.each(testBackends())("no secret in logs or rows [%s]", (backend) => {
     const masterKeys = Object.values(keyFile.keys);
     const secrets = [key, key.slice(8), rolled.body.secretKey, t.merchant.webhookSecret, t.merchant.webhookSecret.slice(6), ...masterKeys];
     const dump = [t.logLines.join("\n")];
-    for (const table of ["merchants", "api_keys", "webhook_secrets", "webhook_endpoints", "webhook_deliveries", "payments", "refunds", "events", "idempotency_keys", "audit_log", "audit_heads", "ledger_entries"]) {
+    for (const table of ["merchants", "api_keys", "webhook_secrets", "webhook_endpoints", "webhook_deliveries", "payments", "refunds", "events", "idempotency_keys", "audit_log", "audit_heads", "audit_signed_heads", "ledger_entries"]) {
       dump.push(JSON.stringify(await queryRows(t.system.database.db, sql.raw(`select * from ${table}`))));
     }
     const everything = dump.join("\n");

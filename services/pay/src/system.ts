@@ -7,12 +7,14 @@ import { migrateDatabase, openDatabase, type Database } from "./db/client.ts";
 import { openKeyProvider } from "./keys/index.ts";
 import type { KeyProvider } from "./keys/provider.ts";
 import { AuditService } from "./audit/service.ts";
+import { WitnessClient } from "./audit/witness.ts";
+import { WitnessPublisher } from "./audit/witness-publisher.ts";
 import { LedgerService } from "./ledger/service.ts";
 import { MerchantService } from "./merchants/service.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
-import { MessengerClient } from "./payers/messenger-client.ts";
+import { MessengerClient, messengerClientSecret } from "./payers/messenger-client.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
@@ -27,10 +29,14 @@ import { acquirerSecretOf } from "./issuers/settings.ts";
 import { IssuerOperations } from "./issuers/operations.ts";
 import { IssuerReconciler } from "./issuers/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
+import { EnrollmentLimiter } from "./vault/enrollment-limits.ts";
 import { VaultService } from "./vault/service.ts";
+import { RecoveryService } from "./recovery/service.ts";
 import { AuthorizationService } from "./authorizations/service.ts";
 import { MandateService } from "./mandates/service.ts";
 import { SharedDetailsService } from "./shared-details/service.ts";
+import { AnnouncementService } from "./announcements/service.ts";
+import { MessengerInboxClient } from "./announcements/client.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -40,6 +46,8 @@ export interface PaySystem {
   keys: KeyProvider;
   log: Logger;
   audit: AuditService;
+  /** Sends the newest audit head to the witness (a maintenance task); null with MPAY_AUDIT_WITNESS_URL=off. */
+  witness: WitnessPublisher | null;
   ledger: LedgerService;
   merchants: MerchantService;
   payments: PaymentService;
@@ -52,9 +60,11 @@ export interface PaySystem {
   passkeys: PasskeyService;
   issuers: IssuerService;
   vault: VaultService;
+  recovery: RecoveryService;
   authorizations: AuthorizationService;
   mandates: MandateService;
   sharedDetails: SharedDetailsService;
+  announcements: AnnouncementService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -96,32 +106,47 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     await migrateDatabase(database);
     const keys = (opened = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, db: database.db, pkcs11: config.pkcs11, log: (m) => log.warn(m) }));
     const db = database.db;
-    const audit = new AuditService(db, keys);
+    const audit = new AuditService(db, keys, config.clock);
     const ledger = new LedgerService();
     const merchants = new MerchantService(db, keys, audit);
     await merchants.assertProviderFitsKeys();
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
-    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds);
-    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds);
-    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds);
+    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds, config.clock);
+    const inbox = new MessengerInboxClient({
+      baseUrl: config.messenger.issuer,
+      clientId: config.messenger.clientId,
+      clientSecret: () => messengerClientSecret(config.messenger),
+      timeoutMs: config.announcements.timeoutMs,
+    });
+    const announcements = new AnnouncementService(db, payers, inbox, config.announcements, config.clock, log.child({ context: "announcements" }));
+    const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    devices.usePinProofs(pins);
     const connector =
       options.issuerConnector ?? new SimulatorConnector({ baseUrl: config.issuers.url, acquirerSecret: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs });
     const issuers = new IssuerService(connector);
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
-    const vault = new VaultService(db, keys, devices, issuers, audit);
+    const enrollmentLimiter = new EnrollmentLimiter(db, config.enrollmentLimits, config.clock);
+    const vault = new VaultService(db, keys, devices, issuers, audit, config.clock, announcements, enrollmentLimiter);
+    const recovery = new RecoveryService(db, devices, pins, vault, audit, announcements);
     devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
-    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault);
-    const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins);
+    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
+    const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
     const mandates = new MandateService(db, keys, issuers, audit);
     const sharedDetails = new SharedDetailsService(db, keys);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }));
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
+    const witnessUrl = config.auditWitness.url;
+    // The witness is an issuer, reached on the acquirer link with its secret; audit/ knows only a URL and a bearer.
+    const witness = witnessUrl
+      ? new WitnessPublisher(audit, keys, new WitnessClient({ url: witnessUrl, bearer: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs }))
+      : null;
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -130,6 +155,11 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
+        { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
+        { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
+        { name: "deliver announcements", run: () => announcements.deliverDue() },
+        { name: "forget old enrollment tries", run: () => enrollmentLimiter.sweep() },
+        ...(witness ? [{ name: "send the newest audit head to the witness", run: () => witness.publishOnce() }] : []),
       ],
       config.expiryIntervalMs,
       log.child({ worker: "maintenance" }),
@@ -140,6 +170,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       keys,
       log,
       audit,
+      witness,
       ledger,
       merchants,
       payments,
@@ -152,9 +183,11 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
       passkeys,
       issuers,
       vault,
+      recovery,
       authorizations,
       mandates,
       sharedDetails,
+      announcements,
       statementSigner,
       reconciler,
       deliveryWorker,
@@ -165,9 +198,10 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
         maintenance.start();
       },
       async close() {
-        await Promise.all([deliveryWorker.stop(), maintenance.stop()]);
-        await database.close();
+        await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
+        // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();
+        await database.close();
       },
     };
   } catch (error) {

@@ -16,8 +16,10 @@
  * (`authentication_failed`: PIN up to 2,000,000 KRW, passkey up to 10,000,000 KRW per payment) → card status
  * (`lost_or_stolen`, `expired_card`, `suspected_fraud`, `do_not_honor` when closed) → open-to-buy
  * (`insufficient_funds`) → approved, with a 6-character authorization code and a hold.
- * For a recurring token: token known and this merchant's and currency, not revoked (`token_invalid`) → not
- * expired (`token_expired`) → amount within its cap (`token_over_cap`) → card status → open-to-buy.
+ * For a recurring token: token known, this merchant's and currency, not revoked, with the payer's signed schedule
+ * (`token_invalid`) → before its end date (`token_expired`) → amount within its cap per charge (`token_over_cap`)
+ * → card status → open-to-buy → the period's count and total claimed under the schedule
+ * (`mandate_limit_exceeded`; recurring/charge-schedule.ts) → approved.
  */
 import type { AuthenticationResult, AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, DeclineCode } from "@mpay/protocol";
 import type { AuthenticationLimits } from "../config.ts";
@@ -29,6 +31,7 @@ import { isExpired } from "../cards/card-facts.ts";
 import { cardByRef, lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
 import { setPasskeyCounter } from "../devices/store.ts";
 import { tokenByValue } from "../recurring/store.ts";
+import { claimScheduledCharge, releaseScheduledCharge, signedConsentOf, type ChargeSchedule, type ClaimedCharge } from "../recurring/charge-schedule.ts";
 import type { PaymentAuthenticator } from "./authentication.ts";
 import { openPayment, type DevicePaymentRequest } from "./open-payment.ts";
 import { answerOf, recordOf } from "./records.ts";
@@ -45,6 +48,8 @@ interface Attempt {
   deviceKid?: string | undefined;
   method?: Method | undefined;
   recurringTokenId?: string | undefined;
+  /** A recurring charge's schedule: its period's slot is claimed before the approval. */
+  schedule?: ChargeSchedule | undefined;
   nonce?: { nonce: string; expiresAt: Date } | undefined;
   passkeyCounter?: { credentialId: string; signCount: number } | undefined;
   verdict: Verdict;
@@ -99,9 +104,11 @@ export class AuthorizationService {
     if (row.revokedAt !== null) return { ...known, verdict: decline("token_invalid", "the recurring token was revoked") };
     if (row.merchantId !== request.merchantId) return { ...known, verdict: decline("token_invalid", "the recurring token belongs to another merchant") };
     if (row.currency !== request.currency) return { ...known, verdict: decline("token_invalid", "the recurring token is for another currency") };
-    if (row.expiresAt.getTime() <= this.issuer.now().getTime()) return { ...known, verdict: decline("token_expired", "the recurring token has expired") };
-    if (request.amount > row.maxAmount) return { ...known, verdict: decline("token_over_cap", "the amount is over the recurring token's cap") };
-    return { ...known, verdict: { approve: true } };
+    const consent = signedConsentOf(row);
+    if (!consent) return { ...known, verdict: decline("token_invalid", "the recurring token carries no schedule signed by the payer") };
+    if (consent.expiresAt * 1000 <= this.issuer.now().getTime()) return { ...known, verdict: decline("token_expired", "the mandate's end date has passed") };
+    if (request.amount > consent.maxAmount) return { ...known, verdict: decline("token_over_cap", "the amount is over the mandate's cap per charge") };
+    return { ...known, schedule: { tokenId: row.id, period: consent.period }, verdict: { approve: true } };
   }
 
   /** Commits the decision (or finds the first one); see the file comment for the checks made here. */
@@ -119,8 +126,15 @@ export class AuthorizationService {
           if (owner !== attempt.request.paymentId) verdict = decline("do_not_honor", "the device used this nonce for another payment");
         }
         if ("approve" in verdict) verdict = this.accountVerdict(account, attempt, now);
-        const approved = "approve" in verdict;
-        if (approved && !(await moveOpenToBuy(tx, account!.cardRef, -attempt.request.amount))) verdict = decline("insufficient_funds", "open-to-buy moved");
+        let claimed: ClaimedCharge | null = null;
+        if ("approve" in verdict && attempt.schedule) {
+          claimed = await claimScheduledCharge(tx, attempt.schedule, attempt.request.amount, now);
+          if (!claimed) verdict = decline("mandate_limit_exceeded", "the charges or the total the payer consented to for this period are reached");
+        }
+        if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -attempt.request.amount))) {
+          verdict = decline("insufficient_funds", "open-to-buy moved");
+          if (claimed) await releaseScheduledCharge(tx, claimed);
+        }
         if (attempt.passkeyCounter && attempt.cardRef) await setPasskeyCounter(tx, attempt.cardRef, attempt.passkeyCounter.credentialId, attempt.passkeyCounter.signCount);
         const row = await this.insert(tx, attempt, verdict, now);
         return { row, reason: "reason" in verdict ? verdict.reason : undefined, first: true };

@@ -1,12 +1,13 @@
 /** The back office's view of one card: masked PAN, status, money, holds, bindings and tokens, and its books. */
-import type { BackofficeCard } from "@mpay/protocol";
+import { periodStart, type BackofficeCard } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { IssuerApiError } from "../http/errors.ts";
 import { brandOf, isExpired, maskPan } from "../cards/card-facts.ts";
 import { cardByRef } from "../cards/store.ts";
 import { bindingsOfCard, passkeyCountsOfCard } from "../devices/store.ts";
 import { openHoldsOf } from "../authorization/store.ts";
-import { tokensOfCard } from "../recurring/store.ts";
+import { periodUsage, tokensOfCard, type RecurringTokenRow } from "../recurring/store.ts";
+import { signedConsentOf } from "../recurring/charge-schedule.ts";
 import { cardBooks } from "./books.ts";
 
 export async function backofficeCard(db: Executor, cardRef: string, now: Date): Promise<BackofficeCard> {
@@ -34,6 +35,15 @@ export async function backofficeCard(db: Executor, cardRef: string, now: Date): 
     refunded: books.refunded,
     books: { balanced: books.balanced, creditUsed: books.creditUsed, holds: books.holds, captured: books.captured, refunded: books.refunded },
     deviceBindings: bindings.map((b) => ({ deviceKid: b.deviceKid, boundAt: b.boundAt.toISOString(), unboundAt: b.unboundAt?.toISOString() ?? null, passkeys: passkeys.get(b.id) ?? 0 })),
-    recurringTokens: tokens.map((t) => ({ merchantId: t.merchantId, maxAmount: t.maxAmount, expiresAt: t.expiresAt.toISOString(), revokedAt: t.revokedAt?.toISOString() ?? null })),
+    recurringTokens: await Promise.all(tokens.map((t) => tokenView(db, t, now))),
   };
+}
+
+/** A token with the schedule the payer signed and what it has charged in the current period. */
+async function tokenView(db: Executor, token: RecurringTokenRow, now: Date): Promise<BackofficeCard["recurringTokens"][number]> {
+  const consent = signedConsentOf(token);
+  const base = { merchantId: token.merchantId, maxAmount: token.maxAmount, expiresAt: token.expiresAt.toISOString(), revokedAt: token.revokedAt?.toISOString() ?? null };
+  if (!consent) return { ...base, period: null, thisPeriod: null };
+  const start = periodStart(consent.period.interval, now);
+  return { ...base, period: consent.period, thisPeriod: { start: start.toISOString(), ...(await periodUsage(db, token.id, start)) } };
 }

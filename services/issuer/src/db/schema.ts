@@ -13,14 +13,17 @@
  *   decision.
  * - `authorizations`: one row per payment id, the decision and the money it holds; `operations`: captures, voids
  *   and refunds, one row per operation id with its answer (idempotency), dated for the settlement file.
- * - `recurring_tokens`: card-on-file tokens (stored as SHA-256 hashes).
+ * - `recurring_tokens`: card-on-file tokens (stored as SHA-256 hashes), each with the mandate terms the device
+ *   signed (`consent`): the schedule every charge is held to. `recurring_token_periods`: per token and period, the
+ *   charges approved and their total, claimed by each charge before it is approved.
  * - `test_inbox`: the simulator's "phones": one-time codes as an SMS would carry them (only when the inbox is on).
  *
  * No foreign keys: drizzle-kit writes them schema-qualified (`"public".…`), which would tie every issuer's schema
  * to `public`. The services keep the references.
  */
 import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import type { EcPublicJwk } from "@mpay/protocol";
+import type { EcPublicJwk, MandateTerms } from "@mpay/protocol";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -100,18 +103,11 @@ export const enrollments = pgTable(
   (t) => [index("enrollments_card").on(t.cardRef)],
 );
 
-export const enrollmentEvents = pgTable(
-  "enrollment_events",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    /** `card:<keyed hash of the PAN>`, `device:<kid>` or `payer:<payerRef>`. */
-    subject: text("subject").notNull(),
-    /** failure | code_sent */
-    kind: text("kind").notNull(),
-    at: timestamptz("at").notNull(),
-  },
-  (t) => [index("enrollment_events_subject").on(t.subject, t.kind, t.at)],
-);
+/**
+ * The enrollment limits' slots (`failure`, `code_sent`) per `card:<keyed hash of the PAN>`, `device:<kid>` and
+ * `payer:<payerRef>`, claimed before each check (enrollment/limits.ts, over service-kit's LimitSlots).
+ */
+export const enrollmentEvents = limitSlotsTable("enrollment_events");
 
 export const paymentNonces = pgTable(
   "payment_nonces",
@@ -185,10 +181,29 @@ export const recurringTokens = pgTable(
     expiresAt: timestamptz("expires_at").notNull(),
     payerRef: text("payer_ref").notNull(),
     deviceKid: text("device_kid").notNull(),
+    /**
+     * The mandate terms the device signed (maxAmount, period, expiresAt…): charges are decided from these. Null
+     * only for tokens issued before schedules were signed; those are declined (no consent to hold them to).
+     */
+    consent: jsonb("consent").$type<MandateTerms>(),
     createdAt: timestamptz("created_at").notNull(),
     revokedAt: timestamptz("revoked_at"),
   },
   (t) => [index("recurring_tokens_card").on(t.cardRef)],
+);
+
+/** What a token has charged in one period (mandate-period.ts): one row per token and period start (UTC). */
+export const recurringTokenPeriods = pgTable(
+  "recurring_token_periods",
+  {
+    tokenId: text("token_id").notNull(),
+    periodStart: timestamptz("period_start").notNull(),
+    /** Approved charges in the period. */
+    charges: integer("charges").notNull(),
+    /** Their amounts added up, in minor units. */
+    total: money("total").notNull(),
+  },
+  (t) => [primaryKey({ name: "recurring_token_periods_pkey", columns: [t.tokenId, t.periodStart] })],
 );
 
 export const testInbox = pgTable(
@@ -203,3 +218,5 @@ export const testInbox = pgTable(
   },
   (t) => [index("test_inbox_phone").on(t.phone, t.sentAt)],
 );
+
+export * from "../witness/schema.ts";

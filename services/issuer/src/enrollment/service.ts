@@ -5,8 +5,8 @@
  *
  * Every refusal of the card data is the same answer, `enrollment_refused` with one message, whatever was wrong
  * (PAN unknown, BIN not ours, expiry or CVC off): no oracle for guessing. Failures count per card, device and
- * payer (limits.ts). The CVC is compared in constant time with the one recomputed under the card verification key
- * and then dropped with the rest of the plaintext, which is wiped.
+ * payer, each claimed before the check it may fail (limits.ts). The CVC is compared in constant time with the one
+ * recomputed under the card verification key and then dropped with the rest of the plaintext, which is wiped.
  *
  * Recovery: a payer who lost every device enrolls the card again from a new device. This check (card data plus
  * the code sent to the phone on file) is the issuer's cardholder check; the card keeps its cardRef and gains a
@@ -25,7 +25,7 @@ import { cardByPan, cardByRef, type CardRow } from "../cards/store.ts";
 import { cvcMatches } from "../keys/cvc.ts";
 import type { CodeSender } from "../inbox/sender.ts";
 import { bindDevice, bindPasskeys, isRevoked } from "../devices/store.ts";
-import { cardKeyOf, EnrollmentLimiter } from "./limits.ts";
+import { cardKeyOf, codesOf, EnrollmentLimiter, failuresOf } from "./limits.ts";
 import { countWrongCode, finishEnrollment, insertEnrollment, lockEnrollment } from "./store.ts";
 
 /** How old an enrollment JWE may be (its `iat`): a captured one cannot be replayed next week. */
@@ -56,24 +56,34 @@ export class EnrollmentService {
     this.limiter = new EnrollmentLimiter(issuer.db, limits);
   }
 
-  /** Opens the JWE, checks the card, and sends a one-time code to the phone on file. */
+  /**
+   * Opens the JWE, checks the card, and sends a one-time code to the phone on file. Each check is preceded by the
+   * claim of the failure it may turn out to be (limits.ts): the payer's before the envelope is opened, the card's
+   * and the device's (with the code to send) before the card data are compared; a check that succeeds gives its
+   * failure back. A claim refused is `enrollment_locked`, and gives back what this request claimed before it.
+   */
   async start(jwe: string, payerRef: string): Promise<EnrollmentStarted> {
     const { db, keys } = this.issuer;
     const now = this.issuer.now();
-    if (await this.limiter.locked({ payer: payerRef }, now)) throw new IssuerApiError("enrollment_locked", LOCKED);
+    const payerSlots = await this.limiter.claimFailures(db, { payer: payerRef }, now);
+    if (!payerSlots) throw new IssuerApiError("enrollment_locked", LOCKED);
 
-    const payload = await this.open(jwe, payerRef, now);
+    const payload = await this.open(jwe, now);
     const deviceKid = await calculateJwkThumbprint(payload.deviceKey, "sha256");
     const subjects = { card: cardKeyOf(keys.cardVerificationKey, payload.pan), device: deviceKid, payer: payerRef };
-    if (await this.limiter.locked(subjects, now)) throw new IssuerApiError("enrollment_locked", LOCKED);
+    const cardSlots = await this.limiter.claimCardCheck(db, subjects, now);
+    if (!cardSlots) {
+      await this.limiter.release(db, payerSlots);
+      throw new IssuerApiError("enrollment_locked", LOCKED);
+    }
 
     const card = await this.matchingCard(payload);
     if (!card || (await isRevoked(db, deviceKid))) {
-      await this.limiter.recordFailure(db, subjects, now);
+      // A failure for the card, the device and the payer (their slots stay claimed); no code is sent.
+      await this.limiter.release(db, codesOf(cardSlots));
       this.issuer.log.info({ event: "enrollment_refused", deviceKid }, "enrollment refused");
       throw new IssuerApiError("enrollment_refused", REFUSED);
     }
-    if (await this.limiter.codesExhausted(subjects.card, now)) throw new IssuerApiError("enrollment_locked", LOCKED);
 
     const enrollmentId = newIssuerId("enrollment", now.getTime());
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
@@ -91,7 +101,8 @@ export class EnrollmentService {
         createdAt: now,
         expiresAt,
       });
-      await this.limiter.recordCodeSent(tx, subjects.card, now);
+      // The card data were right: not a failure. The code's slot stays claimed.
+      await this.limiter.release(tx, [...payerSlots, ...failuresOf(cardSlots)]);
       const minutes = Math.round(this.limits.codeTtlSeconds / 60);
       const text = `[${this.issuer.name}] Your code to add card ending ${card.pan.slice(-4)} to MPay is ${code}. It expires in ${minutes} minutes. Never share it.`;
       await this.sender.send(tx, { phone: card.phone, code, text, expiresAt }, now);
@@ -113,14 +124,16 @@ export class EnrollmentService {
       const card = await cardByRef(tx, enrollment.cardRef);
       if (!card) return { kind: "expired" } as const;
       const subjects = { card: cardKeyOf(this.issuer.keys.cardVerificationKey, card.pan), device: enrollment.deviceKid, payer: enrollment.payerRef };
-      if (await this.limiter.locked(subjects, now, tx)) return { kind: "locked" } as const;
+      // Claimed in this transaction, which holds the enrollment's lock: the code's tries are counted one at a time.
+      const slots = await this.limiter.claimFailures(tx, subjects, now);
+      if (!slots) return { kind: "locked" } as const;
       const expected = Buffer.from(enrollment.codeHash);
       const given = Buffer.from(codeHash(enrollment.id, code));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         const wrong = await countWrongCode(tx, enrollment.id, this.limits.codeTries, now);
-        await this.limiter.recordFailure(tx, subjects, now);
         return { kind: "wrong", left: Math.max(0, this.limits.codeTries - wrong) } as const;
       }
+      await this.limiter.release(tx, slots);
       if (await isRevoked(tx, enrollment.deviceKid)) {
         await finishEnrollment(tx, enrollment.id, "failed", now);
         return { kind: "expired" } as const;
@@ -154,8 +167,8 @@ export class EnrollmentService {
     return { cardRef: card.cardRef, brand: brandOf(card.pan), last4: card.pan.slice(-4), expiryMonth: card.expiryMonth, deviceKid };
   }
 
-  /** The payload of the enrollment JWE; anything wrong with it is the one refusal, counted against the payer. */
-  private async open(jwe: string, payerRef: string, now: Date): Promise<EnrollmentPayload> {
+  /** The payload of the enrollment JWE; anything wrong with it is the one refusal (the payer's claimed failure). */
+  private async open(jwe: string, now: Date): Promise<EnrollmentPayload> {
     let plaintext: Uint8Array | undefined;
     try {
       ({ plaintext } = await decryptFrom(jwe, this.issuer.keys.encryptionKey, JOSE_TYPES.enrollment));
@@ -167,7 +180,6 @@ export class EnrollmentService {
     } finally {
       plaintext?.fill(0);
     }
-    await this.limiter.recordFailure(this.issuer.db, { payer: payerRef }, now);
     this.issuer.log.info({ event: "enrollment_refused", reason: "envelope" }, "enrollment refused");
     throw new IssuerApiError("enrollment_refused", REFUSED);
   }

@@ -1,8 +1,10 @@
 /**
  * Card-on-file tokens for recurring payments (issue 4, deliverable 7): at the payer's consent the device signs a
  * mandate (JWS `typ` mandate over `{ mandate, card }`, inside a JWE `typ` mandateEnvelope to this issuer) and the
- * issuer answers a token bound to one merchant, an amount cap, a currency and an expiry. The merchant charges it
- * off-session through the pay server (authorization/service.ts checks it); the payer can revoke it.
+ * issuer answers a token bound to one merchant, a currency and the schedule the payer signed: the most per charge,
+ * the most charges and total per period, the end date (issue 7, hole 4). The signed terms are stored with the
+ * token and every charge is decided from them (authorization/service.ts, charge-schedule.ts), so whoever holds
+ * the token — a pay server whose KEK was stolen included — charges no more than the payer agreed to.
  *
  * The mandate must verify against a device key bound to the card it names, match the account's card data, be
  * fresh (`iat` within 5 minutes) and used once (its nonce); every refusal is the one `mandate_refused`. The token is
@@ -61,6 +63,7 @@ export class RecurringService {
         expiresAt,
         payerRef,
         deviceKid,
+        consent: mandate,
         createdAt: now,
       });
       return true;
@@ -69,8 +72,8 @@ export class RecurringService {
       this.issuer.log.info({ event: "mandate_refused", reason: "the mandate was used before" }, "mandate refused");
       throw new IssuerApiError("mandate_refused", REFUSED);
     }
-    this.issuer.log.info({ event: "recurring_token_issued", tokenId: id, cardRef: mandate.cardRef, merchantId: mandate.merchantId, deviceKid }, "recurring token issued");
-    return { token, cardRef: mandate.cardRef, merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, currency: mandate.currency, expiresAt: expiresAt.toISOString() };
+    this.issuer.log.info({ event: "recurring_token_issued", tokenId: id, cardRef: mandate.cardRef, merchantId: mandate.merchantId, deviceKid, period: mandate.period }, "recurring token issued");
+    return { token, cardRef: mandate.cardRef, merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, period: mandate.period, currency: mandate.currency, expiresAt: expiresAt.toISOString() };
   }
 
   async revoke(token: string): Promise<{ revoked: true; revokedAt: string }> {

@@ -7,9 +7,13 @@
  *   tokens and sessions the id *is* the bearer value: a copy of this table lets nobody redeem them.
  * - `provider_secrets`: the provider's signing keys (JWKS) and cookie keys, made on first start and shared by every
  *   process on the same database.
- * - `login_throttle`: failed sign-ins per phone number and per IP address, so limits hold across processes.
+ * - `login_attempt_slots`: sign-in attempts per phone number and per IP address, so limits hold across processes.
+ * - `app_sessions`: the messenger app's sessions (`POST /api/sessions`), keyed by a SHA-256 of the bearer token.
+ * - `official_messages`: messages official accounts (MPay) sent to an account, idempotent on the sender's id.
  */
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -58,9 +62,55 @@ export const providerSecrets = pgTable("provider_secrets", {
   createdAt: timestamptz("created_at").notNull().defaultNow(),
 });
 
-export const loginThrottle = pgTable("login_throttle", {
-  /** `phone:<sha256>` or `ip:<sha256>`: hashed so that numbers people mistyped are not kept in clear. */
-  key: text("key").primaryKey(),
-  failures: integer("failures").notNull(),
-  windowStartedAt: timestamptz("window_started_at").notNull(),
-});
+/**
+ * Sign-in attempts claimed per `phone:<sha256>` and `ip:<sha256>` (kind `attempt`), one row each, before the
+ * password is checked (signin/throttle.ts, over service-kit's LimitSlots); hashed so that numbers people mistyped
+ * are not kept in clear.
+ */
+export const loginAttemptSlots = limitSlotsTable("login_attempt_slots");
+
+/**
+ * The messenger app's sessions. The bearer token (`mss_` and 256 random bits) is never stored: the key is its
+ * SHA-256, so a copy of this table signs nobody in. Expired rows are refused at once and swept later.
+ */
+export const appSessions = pgTable(
+  "app_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    expiresAt: timestamptz("expires_at").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("app_sessions_account").on(t.accountId), index("app_sessions_expires").on(t.expiresAt)],
+);
+
+/**
+ * Messages from official accounts to one account. `id` is the sender's (its idempotency key: a resend finds the
+ * row); `seq` is the order of arrival, which the account's list follows (a notice delivered late, after the
+ * messenger was down, is still the newest thing the account has not seen).
+ */
+export const officialMessages = pgTable(
+  "official_messages",
+  {
+    id: text("id").primaryKey(),
+    seq: bigserial("seq", { mode: "number" }).notNull().unique("official_messages_seq"),
+    /** The official account's handle (`mpay`). */
+    sender: text("sender").notNull(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    kind: text("kind").notNull(),
+    text: text("text").notNull(),
+    actions: jsonb("actions").$type<Array<{ label: string; action: string }>>().notNull(),
+    /** The sender's time of the message. */
+    createdAt: timestamptz("created_at").notNull(),
+    receivedAt: timestamptz("received_at").notNull().defaultNow(),
+    readAt: timestamptz("read_at"),
+  },
+  (t) => [
+    index("official_messages_account").on(t.accountId, t.seq),
+    index("official_messages_unread").on(t.accountId).where(sql`read_at is null`),
+  ],
+);

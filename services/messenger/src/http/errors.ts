@@ -8,6 +8,8 @@ import type { ZodError } from "zod";
 
 const STATUS = {
   invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
   not_found_error: 404,
   conflict_error: 409,
   payload_too_large_error: 413,
@@ -26,6 +28,19 @@ export const ERROR_CODES = {
   phone_number_invalid: "invalid_request_error",
   password_too_weak: "invalid_request_error",
   phone_number_taken: "conflict_error",
+  /** The phone number and password of `POST /api/sessions` do not match an account (which of them is not said). */
+  credentials_invalid: "authentication_error",
+  /** No, an unknown or an expired `Authorization: Bearer mss_…`. */
+  session_invalid: "authentication_error",
+  /** An official account's sender did not authenticate with its client id and secret (HTTP Basic). */
+  client_authentication_failed: "authentication_error",
+  /** The authenticated client does not operate this official account. */
+  official_account_forbidden: "permission_error",
+  account_not_found: "not_found_error",
+  message_not_found: "not_found_error",
+  official_account_not_found: "not_found_error",
+  /** A message id sent again with other contents: ids are the sender's idempotency keys. */
+  message_id_conflict: "conflict_error",
   route_not_found: "not_found_error",
   rate_limited: "rate_limit_error",
   internal_error: "api_error",

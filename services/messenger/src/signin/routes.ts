@@ -118,7 +118,8 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
     const again = (error: string, status: number) => sendPage(reply, loginPage({ uid: details.uid, clientName: client.name, phoneNumber: phone, error, status }));
 
     const keys = attemptKeys(phone, request.ip);
-    if (!(await throttle.begin(keys))) {
+    const attempt = await throttle.begin(keys);
+    if (!attempt) {
       request.log.warn({ event: "login_throttled" }, "sign-in refused: too many failed attempts");
       return again(`Too many failed attempts. Wait ${deps.windowMinutes} minutes and try again.`, 429);
     }
@@ -127,7 +128,7 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
       request.log.info({ event: "login_failed" }, "sign-in failed");
       return again("The phone number or password is incorrect.", 401);
     }
-    await throttle.succeeded(keys);
+    await throttle.succeeded(keys, attempt);
     request.log.info({ event: "login_succeeded", sub: account.id, client: client.id }, "signed in");
     return finish(request, reply, { login: { accountId: account.id } }, false);
   });

@@ -1,7 +1,8 @@
 /**
  * A real messenger for a test: fresh database, temporary data folder, real HTTP on a free port (port 0, so the
  * issuer is whatever was bound), its log lines kept for the no-secrets checks. `restart()` stops it and starts it
- * again on the same database, port and data folder, as an operator's restart would.
+ * again on the same database, port and data folder, as an operator's restart would; `stop()` and `start()` do the
+ * same with time in between, during which the messenger is down (its port refuses connections).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -29,6 +30,9 @@ export interface TestMessenger {
   /** Every line the messenger logged, across restarts. */
   readonly logLines: string[];
   restart(): Promise<void>;
+  /** Stops serving, keeping the database and data folder for `start()`. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +66,15 @@ export async function openTestMessenger(backend: Backend, options: TestMessenger
   const logLines: string[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => void logLines.push(line) });
   let server = await startMessenger(config, log);
+  let running = true;
+  const stop = async () => {
+    running = false;
+    await server.stop();
+  };
+  const start = async () => {
+    server = await startMessenger(config, log);
+    running = true;
+  };
   // A restart keeps the port, hence the issuer: tokens issued before name the same `iss`.
   config = { ...config, port: new URL(server.url).port ? Number(new URL(server.url).port) : 0, issuer: server.issuer };
   return {
@@ -79,11 +92,13 @@ export async function openTestMessenger(backend: Backend, options: TestMessenger
     shopSecret,
     logLines,
     async restart() {
-      await server.stop();
-      server = await startMessenger(config, log);
+      await stop();
+      await start();
     },
+    stop,
+    start,
     async close() {
-      await server.stop();
+      if (running) await server.stop();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

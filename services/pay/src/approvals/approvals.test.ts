@@ -30,7 +30,7 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
   // A fresh payer for each case: refused approvals leave their PIN tries counted (as they must), and five lock.
   beforeEach(async () => {
     payer = await signedInPayer(t.system);
-    phone = await newTestDevice();
+    phone = await newTestDevice(t.app, payer.token);
     await bindAndSetPin(t.app, payer, phone, PIN);
     cards.set(phone.kid, await addTestCard(t.system, t.app, payer, phone));
   });
@@ -115,7 +115,7 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
 
   it("refuses another payer's device and a revoked device", async () => {
     const other = await signedInPayer(t.system, "Other");
-    const otherPhone = await newTestDevice();
+    const otherPhone = await newTestDevice(t.app, other.token);
     await bindAndSetPin(t.app, other, otherPhone, PIN);
     // Another payer cannot even ask for a challenge with my device, nor approve my challenge with theirs.
     expect((await challengeFor(await newPayment(), phone, other)).body.error.code).toBe("device_not_active");
@@ -126,8 +126,8 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     expect(stolenSession.body.error.code).toBe("resource_missing");
 
     // Revocation takes effect at once for the next approval.
-    const tablet = await newTestDevice();
     const session = await signedInPayer(t.system, "Revoker");
+    const tablet = await newTestDevice(t.app, session.token);
     await bindAndSetPin(t.app, session, tablet, PIN);
     cards.set(tablet.kid, await addTestCard(t.system, t.app, session, tablet));
     const pending = (await challengeFor(await newPayment(), tablet, session)).body;
@@ -184,7 +184,7 @@ describe.each(testBackends().filter((b) => b === "postgres"))("approval replay a
 
   it("a second process refuses a replayed approval and a revoked device", async () => {
     const payer = await signedInPayer(t.system);
-    const phone = await newTestDevice();
+    const phone = await newTestDevice(t.app, payer.token);
     await bindAndSetPin(t.app, payer, phone, PIN);
     const card = await addTestCard(t.system, t.app, payer, phone);
     const newPayment = async () => (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;

@@ -15,6 +15,7 @@
  * encrypted to the one-time key the device sent with the approval (vault/release.ts). The payment stays
  * `requires_approval`: only the issuer's decision (authorizations/service.ts) moves it on.
  */
+import type { Clock } from "@mpay/service-kit";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { approvalTermsSchema, canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
 import canonicalize from "canonicalize";
@@ -53,6 +54,7 @@ export class ApprovalService {
     private readonly devices: DeviceService,
     private readonly pins: PinService,
     private readonly vault: VaultService,
+    private readonly clock: Clock,
   ) {}
 
   /** Passkeys are verified by their own context, which is wired in after this one. */
@@ -71,7 +73,7 @@ export class ApprovalService {
     const payment = await this.payments.forApproval(paymentId);
     const merchant = await this.merchants.get(payment.merchantId);
     if (!merchant) throw new ApiError("resource_missing", "No such payment.", "id");
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock.now().getTime() / 1000);
     const exp = Math.min(now + CHALLENGE_TTL_SECONDS, Math.floor(payment.approvalExpiresAt.getTime() / 1000));
     const terms: ApprovalTerms = {
       aud: card.issuerId,
@@ -86,16 +88,20 @@ export class ApprovalService {
       iat: now,
       exp,
     };
-    // The card-on-file mandate the merchant asked for with this payment: shown and signed beside the payment.
-    const mandate: MandateTerms | null = payment.setupFutureUsage
+    // The card-on-file mandate the merchant asked for with this payment: shown and signed beside the payment, with
+    // its whole schedule, which the issuer then enforces. A request stored before schedules existed has no period:
+    // no mandate is offered for it (the payment itself stands), since the issuer would refuse one without.
+    const asked = payment.setupFutureUsage;
+    const mandate: MandateTerms | null = asked?.period
       ? {
           aud: card.issuerId,
           cardRef: card.cardRef,
           merchantId: merchant.id,
           merchantName: merchant.displayName,
-          maxAmount: payment.setupFutureUsage.maxAmount,
+          maxAmount: asked.maxAmount,
+          period: asked.period,
           currency: payment.currency,
-          expiresAt: payment.setupFutureUsage.expiresAt,
+          expiresAt: asked.expiresAt,
           nonce: randomBytes(16).toString("base64url"),
           iat: now,
         }
@@ -123,7 +129,7 @@ export class ApprovalService {
     const challenge = await findChallenge(this.db, challengeId, payer.id);
     if (!challenge) throw new ApiError("resource_missing", "No such approval challenge.", "id");
     if (challenge.usedAt) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
-    if (challenge.expiresAt.getTime() <= Date.now()) throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
+    if (challenge.expiresAt.getTime() <= this.clock.now().getTime()) throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
     await this.payments.forApproval(challenge.paymentId);
     if (await hasApproval(this.db, challenge.paymentId)) throw alreadyApproved();
     const device = await this.devices.activeDevice(payer.id, signerOf(input.deviceSignature));

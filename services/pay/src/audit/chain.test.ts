@@ -211,3 +211,63 @@ describe("verifyChain", () => {
     );
   });
 });
+
+describe("verifyChain against checkpoints (earlier signed heads, witnessed heads)", () => {
+  const witnessedAt = (chain: StoredAuditEntry[], seq: number) => ({ seq, hash: seq === 0 ? GENESIS_HASH : chain[seq - 1]!.hash, source: "witnessed" as const });
+
+  it("accepts an honest chain, whatever earlier heads were witnessed or signed", () => {
+    fc.assert(
+      fc.property(chainArb(), fc.array(fc.nat()), (chain, picks) => {
+        const checkpoints = picks.map((p) => ({ ...witnessedAt(chain, p % (chain.length + 1)), source: p % 2 ? ("signed" as const) : ("witnessed" as const) }));
+        expect(verifyChain(chain, headOf(chain), checkpoints)).toEqual({ ok: true, count: chain.length });
+      }),
+    );
+  });
+
+  it("catches a key holder who rewrote the chain from some entry on and signed a new head, if a witnessed head is at or after it", () => {
+    fc.assert(
+      fc.property(chainArb(), fc.nat(), fc.nat(), (chain, pickEdit, pickWitness) => {
+        const i = pickEdit % chain.length; // the first rewritten entry (index; its seq is i + 1)
+        const bodies = chain.map(({ at, actor, action, target, data }) => ({ at, actor, action, target, data }));
+        const forged = buildChain(bodies.map((body, k) => (k === i ? { ...body, action: `${body.action}x` } : body)));
+        const witnessed = witnessedAt(chain, pickWitness % (chain.length + 1));
+        const verdict = verifyChain(forged, headOf(forged), [witnessed]);
+        if (witnessed.seq > i) expect(kinds(verdict)).toEqual(["witnessed_head_mismatch"]);
+        else expect(verdict.ok).toBe(true); // before the rewrite: nothing witnessed was changed
+      }),
+    );
+  });
+
+  it("catches a truncation before a witnessed head, which the newest signed head alone cannot", () => {
+    fc.assert(
+      fc.property(chainArb(2), fc.nat(), (chain, pick) => {
+        const keep = pick % chain.length; // 0 … length-1 entries remain
+        const truncated = chain.slice(0, keep);
+        // The truncated log with its own (older, genuinely signed) head passes on its own…
+        expect(verifyChain(truncated, headOf(truncated)).ok).toBe(true);
+        // …but not against the witness, who kept the newest head.
+        const verdict = verifyChain(truncated, headOf(truncated), [witnessedAt(chain, chain.length)]);
+        expect(verdict.ok).toBe(false);
+        if (!verdict.ok) expect(verdict.problems).toEqual([expect.objectContaining({ kind: "witnessed_head_missing", seq: chain.length })]);
+      }),
+    );
+  });
+
+  it("reports many failing witnessed heads as one finding each way", () => {
+    const chain = buildChain(Array.from({ length: 6 }, (_, i) => ({ at: "2025-01-01T00:00:00.000Z", actor: "a", action: `x${i}`, target: null, data: {} })));
+    const witnessed = [2, 3, 4, 5, 6].map((s) => witnessedAt(chain, s));
+    const verdict = verifyChain(chain.slice(0, 3), headOf(chain.slice(0, 3)), witnessed);
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok) {
+      expect(verdict.problems).toHaveLength(1);
+      expect(verdict.problems[0]).toMatchObject({ kind: "witnessed_head_missing", seq: 4 });
+      expect(verdict.problems[0]!.message).toMatch(/and 2 more witnessed heads/);
+    }
+  });
+
+  it("holds earlier signed heads to the chain too", () => {
+    const chain = buildChain(Array.from({ length: 4 }, (_, i) => ({ at: "2025-01-01T00:00:00.000Z", actor: "a", action: `x${i}`, target: null, data: {} })));
+    const signed = { seq: 2, hash: "f".repeat(64), source: "signed" as const };
+    expect(kinds(verifyChain(chain, headOf(chain), [signed]))).toEqual(["head_mismatch"]);
+  });
+});

@@ -1,9 +1,12 @@
 /**
  * The hash chain of the append-only audit log (DESIGN.md "Payments", audit bullet): each entry's hash covers
  * the previous entry's hash, so editing, removing or reordering an entry breaks every link after it. The newest
- * entry's seq and hash (the head) are MACed by the key provider elsewhere; checking the data against that head is
+ * entry's seq and hash (the head) are signed by the key provider elsewhere; checking the data against that head is
  * what catches deleted newest entries, forged appends, and a chain rewritten by someone without the key.
- * Pure functions only: the store reads rows, the CLI prints problems.
+ * Older heads (signed ones, and those a witness outside the database kept) are checkpoints: the entry at each
+ * one's size must still have its hash. That is what catches a key holder who rewrote or truncated the log before
+ * a witnessed head, since a hash chain's prefix is fixed by any later hash (Certificate Transparency's consistency,
+ * for a chain instead of a tree). Pure functions only: the store reads rows, the CLI prints problems.
  */
 import { createHash } from "node:crypto";
 
@@ -17,7 +20,9 @@ export type AuditEntryFields = {
 };
 export type StoredAuditEntry = AuditEntryFields & { prevHash: string; hash: string };
 export type AuditHead = { seq: number; hash: string };
-export type ChainProblemKind = "edited" | "deleted" | "reordered" | "gap" | "head_mismatch" | "truncated";
+/** An earlier head the entries must agree with: signed by the key provider, or kept by the witness. */
+export type Checkpoint = AuditHead & { source: "signed" | "witnessed" };
+export type ChainProblemKind = "edited" | "deleted" | "reordered" | "gap" | "head_mismatch" | "truncated" | "witnessed_head_missing" | "witnessed_head_mismatch";
 export type ChainProblem = { seq: number | null; kind: ChainProblemKind; message: string };
 export type ChainVerdict = { ok: true; count: number } | { ok: false; problems: ChainProblem[] };
 
@@ -42,11 +47,12 @@ export function entryHash(prevHash: string, e: AuditEntryFields): string {
 }
 
 /**
- * Checks entries in storage order against each other and against the signed head (whose MAC the caller has
- * already checked). `head` null means no head was ever signed, which is only right for an empty log.
+ * Checks entries in storage order against each other, against the newest signed head and against the checkpoints
+ * (whose signatures the caller has already checked). `head` null means no head was ever signed, which is only right
+ * for an empty log.
  */
-export function verifyChain(entries: readonly StoredAuditEntry[], head: AuditHead | null): ChainVerdict {
-  const verifier = new ChainVerifier(head);
+export function verifyChain(entries: readonly StoredAuditEntry[], head: AuditHead | null, checkpoints: readonly Checkpoint[] = []): ChainVerdict {
+  const verifier = new ChainVerifier(head, checkpoints);
   for (const entry of entries) verifier.add(entry);
   return verifier.finish();
 }
@@ -54,15 +60,23 @@ export function verifyChain(entries: readonly StoredAuditEntry[], head: AuditHea
 /** verifyChain one entry at a time, for logs too large to hold in memory (read them in pages, in seq order). */
 export class ChainVerifier {
   readonly #head: AuditHead | null;
+  readonly #checkpoints: readonly Checkpoint[];
+  readonly #checkpointSeqs: ReadonlySet<number>;
+  /** The stored hash of each entry a checkpoint names, once seen (the first entry with that seq). */
+  readonly #hashesAt = new Map<number, string>();
   readonly #problems: ChainProblem[] = [];
   #prev: AuditHead = { seq: 0, hash: GENESIS_HASH };
   #count = 0;
   #maxSeq = 0;
-  /** The stored hash of the entry the head names, once seen; nothing else needs remembering. */
+  /** The stored hash of the entry the head names, once seen. */
   #hashAtHead: string | undefined;
 
-  constructor(head: AuditHead | null) {
+  constructor(head: AuditHead | null, checkpoints: readonly Checkpoint[] = []) {
     this.#head = head;
+    // The newest head is checked on its own (#checkHead); as a checkpoint too it would be reported twice.
+    this.#checkpoints = checkpoints.filter((c) => c.source === "witnessed" || c.seq !== head?.seq || c.hash !== head.hash).sort((a, b) => a.seq - b.seq);
+    this.#checkpointSeqs = new Set(this.#checkpoints.map((c) => c.seq));
+    for (const c of this.#checkpoints) if (c.seq === 0) this.#hashesAt.set(0, GENESIS_HASH);
   }
 
   add(entry: StoredAuditEntry): void {
@@ -84,10 +98,13 @@ export class ChainVerifier {
     this.#count += 1;
     this.#maxSeq = Math.max(this.#maxSeq, seq);
     if (seq === this.#head?.seq && this.#hashAtHead === undefined) this.#hashAtHead = entry.hash;
+    if (!this.#hashesAt.has(seq) && this.#checkpointSeqs.has(seq)) this.#hashesAt.set(seq, entry.hash);
   }
 
   finish(): ChainVerdict {
     this.#checkHead(this.#head);
+    this.#checkCheckpoints("signed");
+    this.#checkCheckpoints("witnessed");
     return this.#problems.length === 0 ? { ok: true, count: this.#count } : { ok: false, problems: [...this.#problems] };
   }
 
@@ -110,6 +127,35 @@ export class ChainVerifier {
     if (this.#maxSeq > head.seq) {
       // Only the key provider can sign a head, so entries past it were added by someone who could not.
       this.#report(this.#maxSeq, "head_mismatch", `entries ${head.seq + 1} to ${this.#maxSeq} come after the signed head`);
+    }
+  }
+
+  /**
+   * One problem per kind, at the first checkpoint that fails, counting the rest: a truncation before 500 witnessed
+   * heads is one finding, not 500 lines.
+   */
+  #checkCheckpoints(source: Checkpoint["source"]): void {
+    const missing: Checkpoint[] = [];
+    const differing: Checkpoint[] = [];
+    for (const c of this.#checkpoints) {
+      if (c.source !== source) continue;
+      if (c.seq > this.#maxSeq) missing.push(c);
+      else if (this.#hashesAt.get(c.seq) !== c.hash) differing.push(c);
+    }
+    const name = source === "witnessed" ? "witnessed head" : "signed head";
+    const more = (n: number) => (n > 1 ? ` (and ${n - 1} more ${name}s)` : "");
+    const [firstMissing] = missing;
+    // A signed head past the end is part of the truncation #checkHead reported already.
+    const reported = source === "signed" && this.#head !== null && this.#maxSeq < this.#head.seq;
+    if (firstMissing && !reported) {
+      const kind = source === "witnessed" ? "witnessed_head_missing" : "truncated";
+      this.#report(firstMissing.seq, kind, `the log ends at entry ${this.#maxSeq} but a ${name} names entry ${firstMissing.seq}${more(missing.length)}: entries were removed from its end`);
+    }
+    const [firstDiffering] = differing;
+    if (firstDiffering) {
+      const kind = source === "witnessed" ? "witnessed_head_mismatch" : "head_mismatch";
+      const what = this.#hashesAt.has(firstDiffering.seq) ? `entry ${firstDiffering.seq} differs from the ${name} at that size` : `entry ${firstDiffering.seq}, named by a ${name}, is missing`;
+      this.#report(firstDiffering.seq, kind, `${what}${more(differing.length)}: the log was rewritten up to there`);
     }
   }
 

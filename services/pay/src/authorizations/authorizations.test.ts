@@ -125,21 +125,32 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     expect(view.deviceBindings.find((b) => b.deviceKid === device.keyThumbprint)?.unboundAt).not.toBeNull();
   });
 
-  it("keeps a card on file for a merchant: the payer consents with a payment, the merchant charges off-session, the issuer holds the cap, the merchant and the payer's revocation", async () => {
+  it("keeps a card on file for a merchant: the payer consents to a schedule with a payment, the merchant charges off-session, the issuer holds the schedule, the merchant and the payer's revocation", async () => {
     const { wallet, cardId } = await payerWithCard(CARDS.approves);
-    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
-    const first = await call<{ id: string; setupFutureUsage: { maxAmount: number } }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 9900, setupFutureUsage: { maxAmount: 20000, expiresAt } }));
-    expect(first.body.setupFutureUsage).toMatchObject({ maxAmount: 20000 });
+    const expiresAt = new Date(Math.floor(Date.now() / 1000 + 30 * 86_400) * 1000).toISOString();
+    // At most 20,000 a charge, two charges and 30,000 a month.
+    const period = { interval: "month", maxCharges: 2, maxTotal: 30000 };
+    const first = await call<{ id: string; setupFutureUsage: { maxAmount: number } }>(net.pay.app, "POST", "/v1/payments", net.pay.merchant.secretKey, paymentBody({ amount: 9900, setupFutureUsage: { maxAmount: 20000, period, expiresAt } }));
+    expect(first.body.setupFutureUsage).toEqual({ maxAmount: 20000, period, expiresAt });
     let shownMandate: unknown = null;
-    const { payment } = await wallet.approvePayment(first.body.id, { cardId, pin: PIN, confirm: async (_terms, mandate) => ((shownMandate = mandate), true) });
-    expect(shownMandate).toMatchObject({ merchantName: "Test Shop", maxAmount: 20000, currency: "KRW", aud: "sampo" });
+    const { payment } = await wallet.approvePayment(first.body.id, {
+      cardId,
+      pin: PIN,
+      confirm: async (_terms, mandate) => {
+        shownMandate = mandate;
+        // The page cannot change what the device signs: the schedule it is shown is frozen, nested period included.
+        expect(() => Object.assign(mandate!.period, { maxCharges: 100, maxTotal: 2_000_000 })).toThrow(TypeError);
+        return true;
+      },
+    });
+    expect(shownMandate).toMatchObject({ merchantName: "Test Shop", maxAmount: 20000, period, currency: "KRW", aud: "sampo", expiresAt: Math.floor(Date.parse(expiresAt) / 1000) });
     expect(payment).toMatchObject({ status: "authorized", mandate: expect.stringMatching(/^rmd_/) });
     const mandateId = payment.mandate!;
-    expect((await call(net.pay.app, "GET", `/v1/mandates/${mandateId}`, net.pay.merchant.secretKey)).body).toMatchObject({ status: "active", maxAmount: 20000, paymentId: first.body.id });
-    expect(await wallet.mandates()).toMatchObject([{ id: mandateId, status: "active", merchantId: net.pay.merchant.id }]);
+    expect((await call(net.pay.app, "GET", `/v1/mandates/${mandateId}`, net.pay.merchant.secretKey)).body).toMatchObject({ status: "active", maxAmount: 20000, period, expiresAt, paymentId: first.body.id });
+    expect(await wallet.mandates()).toMatchObject([{ id: mandateId, status: "active", merchantId: net.pay.merchant.id, period }]);
     const eventsOf = async (type: string) =>
-      (await call<{ data: Array<{ data: { mandate: { id: string; status: string } } }> }>(net.pay.app, "GET", `/v1/events?type=${type}`, net.pay.merchant.secretKey)).body.data.filter((e) => e.data.mandate.id === mandateId);
-    expect((await eventsOf("mandate.created")).map((e) => e.data.mandate.status)).toEqual(["active"]);
+      (await call<{ data: Array<{ data: { mandate: { id: string; status: string; period: unknown } } }> }>(net.pay.app, "GET", `/v1/events?type=${type}`, net.pay.merchant.secretKey)).body.data.filter((e) => e.data.mandate.id === mandateId);
+    expect((await eventsOf("mandate.created")).map((e) => [e.data.mandate.status, e.data.mandate.period])).toEqual([["active", period]]);
 
     const charge = (amount: number, key = net.pay.merchant.secretKey) =>
       call<{ id: string; status: string; declineCode: string | null; mandate: string; error?: { code: string } }>(net.pay.app, "POST", "/v1/payments", key, {
@@ -154,6 +165,10 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     expect(await issuerBooks(monthly.body.id)).toMatchObject({ status: "captured", amountCaptured: 15000 });
     // Over the cap: the issuer declines it (the pay server does not pre-judge the issuer's rules).
     expect((await charge(25000)).body).toMatchObject({ status: "declined", declineCode: "token_over_cap" });
+    // Over the month's total, then over its count: the issuer holds the schedule the payer signed.
+    expect((await charge(15001)).body).toMatchObject({ status: "declined", declineCode: "mandate_limit_exceeded" });
+    expect((await charge(15000)).body).toMatchObject({ status: "captured" });
+    expect((await charge(1)).body).toMatchObject({ status: "declined", declineCode: "mandate_limit_exceeded" });
     // Another merchant cannot even name it.
     const other = await net.pay.createMerchant("Other Shop");
     expect((await charge(1000, other.secretKey)).body.error?.code).toBe("resource_missing");

@@ -9,6 +9,7 @@
  * `pending`; the reconciler settles it by inquiry, so a payment is never left unknown and never authorized
  * without the issuer's decision.
  */
+import type { Clock } from "@mpay/service-kit";
 import { JOSE_TYPES, mandateTermsSchema, newId, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
@@ -38,6 +39,7 @@ export class AuthorizationService {
     private readonly mandates: MandateService,
     private readonly sharedDetails: SharedDetailsService,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
 
   /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
@@ -46,7 +48,7 @@ export class AuthorizationService {
     if (input.mandate !== undefined) checkJweHeader(input.mandate, JOSE_TYPES.mandateEnvelope, "mandate");
     const { approval, challenge, terms, deviceKid } = await this.approvals.forAuthorization(payer, approvalId);
     if (input.mandate !== undefined && !challenge.mandateTerms) throw new ApiError("parameter_unknown", "This payment asked for no mandate.", "mandate");
-    const nowSeconds = Math.floor(Date.now() / 1000);
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     if (termsTimeProblem(terms, nowSeconds) !== null) throw new ApiError("approval_challenge_expired", "The approved terms expired before they reached the card issuer; start the payment again.");
     const payment = await this.payments.forApproval(approval.paymentId);
     const shared = input.sharedDetails === undefined ? null : this.sharedDetails.check(payment, input.sharedDetails);
@@ -144,7 +146,7 @@ export class AuthorizationService {
       });
     } catch (error) {
       if (error instanceof IssuerError && error.kind === "unavailable") return payment; // in doubt: the reconciler settles it
-      answer = { paymentId: payment.id, decision: "declined", declineCode: "do_not_honor", decidedAt: new Date().toISOString() };
+      answer = { paymentId: payment.id, decision: "declined", declineCode: "do_not_honor", decidedAt: this.clock.now().toISOString() };
     }
     await endOperation(tx, op.id, "done");
     const viaIssuer = { cardId: mandate.cardId };
@@ -161,7 +163,7 @@ export class AuthorizationService {
     if (error instanceof IssuerError && error.kind === "refused") {
       // The issuer refused the request itself (it is malformed to it): no hold exists; the payment is declined.
       this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId, code: error.code }, "issuer refused an authorization request");
-      return this.#apply(op, cardId, { paymentId: op.paymentId, decision: "declined", declineCode: "do_not_honor", decidedAt: new Date().toISOString() });
+      return this.#apply(op, cardId, { paymentId: op.paymentId, decision: "declined", declineCode: "do_not_honor", decidedAt: this.clock.now().toISOString() });
     }
     const settled = await this.settle(op).catch(() => null);
     if (settled) return settled;
@@ -221,8 +223,8 @@ export class AuthorizationService {
     }
     if (record) return this.#apply(op, await this.#cardOf(op), record.decision);
     const graceMs = 30_000;
-    if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < Date.now()) {
-      return this.#apply(op, await this.#cardOf(op), { paymentId: op.paymentId, decision: "declined", declineCode: "issuer_unavailable", decidedAt: new Date().toISOString() });
+    if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < this.clock.now().getTime()) {
+      return this.#apply(op, await this.#cardOf(op), { paymentId: op.paymentId, decision: "declined", declineCode: "issuer_unavailable", decidedAt: this.clock.now().toISOString() });
     }
     await postponeOperation(this.db, op.id, "not yet known to the issuer");
     return null;

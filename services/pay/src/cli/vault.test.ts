@@ -40,7 +40,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect(init.code, init.stderr).toBe(0);
     shares = JSON.parse(init.stdout) as string[];
     expect(shares).toHaveLength(5);
-    for (const share of shares) expect(share).toMatch(/^mpvs1_/);
+    for (const share of shares) expect(share).toMatch(/^mpvs2_/);
     const again = mpay(["vault", "init", "--shares", "5", "--threshold", "3"]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("vault_already_initialized");
@@ -87,9 +87,39 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
 
     const audit = mpay(["audit", "verify", "--json", "--unseal"], `${shares.slice(0, 3).join("\n")}\n`);
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
+    if (backend === "pglite") server = null;
+  });
+
+  it("rekey: M current shares on stdin authorise it; the new shares are printed once; the old ones are refused", async () => {
+    const refused = mpay(["vault", "rekey", "--json"], `${shares[0]}\n`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("vault_sealed"); // one share is not M: nothing happened
+
+    const rekeyed = mpay(["vault", "rekey", "--shares", "4", "--threshold", "2", "--json"], `${shares[3]}\n${shares[1]}\n${shares[4]}\n`);
+    expect(rekeyed.code, rekeyed.stderr).toBe(0);
+    const [set, report] = rekeyed.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const fresh = set!["shares"] as string[];
+    expect(set).toMatchObject({ generation: 2, threshold: 2, keyVersion: 3, delivered: backend === "postgres" ? 1 : 0 });
+    expect(fresh).toHaveLength(4);
+    expect(report).toMatchObject({ fromVersion: 2, toVersion: 3, leftTotal: 0, retired: true, generation: 2 });
+    for (const share of fresh) expect(rekeyed.stdout.split(share.slice(6, 40)).length).toBe(2); // printed once
+    for (const share of shares) expect(rekeyed.stdout + rekeyed.stderr).not.toContain(share.slice(6, 40));
+
+    // The running server followed without a restart; a restarted one takes only the new shares.
     if (server) {
+      expect(await status()).toMatchObject({ sealed: false, currentKeyVersion: 3, custody: { generation: 2, threshold: 2, shares: 4, rekeyPending: false } });
       await server.stop();
-      for (const share of shares) expect(server.output()).not.toContain(share.slice(6, 30));
+      for (const share of [...shares, ...fresh]) expect(server.output()).not.toContain(share.slice(6, 30));
     }
+    server = await startPayProcess(env());
+    const old = mpay(["vault", "unseal", "--url", server.url], `${shares[0]}\n`);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toContain("vault_share_retired");
+    expect(await status()).toMatchObject({ sealed: true, custody: { sharesReceived: 0, generation: 2 } });
+    const unsealed = mpay(["vault", "unseal", "--url", server.url, "--json"], `${fresh[2]}\n${fresh[0]}\n`);
+    expect(unsealed.code, unsealed.stderr).toBe(0);
+    expect(await status()).toMatchObject({ sealed: false, currentKeyVersion: 3, keyVersions: [3] });
+    await server.stop();
+    for (const share of [...shares, ...fresh]) expect(server.output()).not.toContain(share.slice(6, 30));
   });
 });

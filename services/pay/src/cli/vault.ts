@@ -1,8 +1,9 @@
 /**
- * `mpay vault …`: init, unseal, status, rotate, reseal (docs/key-providers.md is the operator's guide).
+ * `mpay vault …`: init, unseal, status, rotate, reseal, rekey (docs/key-providers.md is the operator's guide).
  *
  * Shares come in on stdin, one per line, never as arguments: arguments show in `ps` and in shell history.
- * On a terminal they are read without echo. `init` prints the shares once; nothing else ever prints one.
+ * On a terminal they are read without echo. `init` and `rekey` print the new shares once; nothing else ever
+ * prints one.
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
@@ -13,6 +14,7 @@ import type { Pkcs11KeyProvider } from "../keys/pkcs11-provider.ts";
 import type { ShamirKeyProvider } from "../keys/shamir-provider.ts";
 import { resealBelow, rotateAndReseal } from "../keys/reseal.ts";
 import { RESEALERS } from "../keys/resealers.ts";
+import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../keys/rekey.ts";
 
 export type Out = { json: boolean; print(human: string, data: unknown): void };
 
@@ -39,7 +41,11 @@ export async function vaultCommand(command: string, values: VaultOptions, system
       );
       return report.leftTotal === 0 ? 0 : 1;
     }
+    case "vault rekey":
+      return rekey(values, system, out);
     case "vault reseal": {
+      const finished = await finishInterruptedRekey(system, out);
+      if (finished !== null) return finished;
       const version = system.keys.currentKeyVersion();
       const report = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, version, { onProgress: progressTo(out) });
       out.print(`re-sealed ${report.total} rows${perTable(report.resealed)}; ${report.leftTotal === 0 ? "none is left" : `${report.leftTotal} are still`} below version ${version}`, { toVersion: version, ...report });
@@ -79,6 +85,70 @@ async function init(values: VaultOptions, system: PaySystem, out: Out): Promise<
   }
   out.print("the dev provider needs no init: it made its key file when it first started", { kind: keys.kind, keyVersion: keys.currentKeyVersion() });
   return 0;
+}
+
+/**
+ * `mpay vault rekey [--shares N --threshold M]` (shamir): M current shares on stdin authorise it (they unseal this
+ * CLI process); the new shares are printed once, as soon as they are the only ones that unseal, then every row is
+ * re-sealed online and the keys the old master key protected are deleted (keys/rekey.ts).
+ */
+async function rekey(values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
+  const keys = shamirOnly(system, "rekey");
+  if (keys.isSealed()) await unsealThisProcess(system);
+  const custody = (await keys.status()).custody;
+  const shares = values.shares ? Number(values.shares) : (custody?.shares ?? 0);
+  const threshold = values.threshold ? Number(values.threshold) : (custody?.threshold ?? 0);
+  const report = await rekeyAndReseal({ db: system.database.db, keys }, RESEALERS, { shares, threshold }, {
+    onProgress: progressTo(out),
+    onShares: async (set) => {
+      await system.audit.record({ actor: "operator:cli", action: "vault.rekeyed", data: { generation: set.generation, shares: set.shareCount, threshold: set.threshold, keyVersion: set.keyVersion } });
+      printNewShares(set, out);
+    },
+    beforeRetire: () => system.audit.record({ actor: "operator:cli", action: "vault.rekey_finished", data: { keyVersion: keys.currentKeyVersion() } }),
+  });
+  out.print(`key version ${report.fromVersion} → ${report.toVersion}; ${describeFinish(report)}`, report);
+  return report.retired ? 0 : 1;
+}
+
+/** `vault reseal` after an interrupted rekey finishes the rekey; null when no rekey is unfinished. */
+async function finishInterruptedRekey(system: PaySystem, out: Out): Promise<number | null> {
+  if (system.keys.kind !== "shamir") return null;
+  const keys = system.keys as ShamirKeyProvider;
+  if (!(await keys.status()).custody?.rekeyPending) return null;
+  const toVersion = keys.currentKeyVersion();
+  const report = await finishRekey({ db: system.database.db, keys }, RESEALERS, toVersion, {
+    onProgress: progressTo(out),
+    beforeRetire: () => system.audit.record({ actor: "operator:cli", action: "vault.rekey_finished", data: { keyVersion: toVersion } }),
+  });
+  out.print(describeFinish(report), report);
+  return report.retired ? 0 : 1;
+}
+
+// Printed to stdout once, on purpose, never through the logger: the only time the new shares exist outside memory.
+function printNewShares(set: NewShareSet, out: Out): void {
+  out.print(
+    [
+      `shamir vault re-keyed: share set ${set.generation}, ${set.threshold} of these ${set.shareCount} new shares unseal it. Give one to each`,
+      "custodian now; they are shown only this once and stored nowhere. From now on the old shares are refused.",
+      ...set.shares.map((share, i) => `  share ${i + 1} of ${set.shareCount}: ${share}`),
+      `re-sealing every sealed row under key version ${set.keyVersion} (the servers keep serving; ${set.delivered} other unsealed processes follow)…`,
+    ].join("\n"),
+    { generation: set.generation, threshold: set.threshold, shares: set.shares, keyVersion: set.keyVersion, delivered: set.delivered },
+  );
+}
+
+function describeFinish(report: RekeyFinish): string {
+  const resealed = `re-sealed ${report.total} rows${perTable(report.resealed)}`;
+  if (report.leftTotal > 0) return `${resealed}; ${report.leftTotal} rows are still below version ${report.toVersion}${perTable(report.left)}: run \`mpay vault reseal --unseal\` with the new shares`;
+  if (!report.retired) return `${resealed}; ${report.processesBehind} pay-server processes still hold the old master key: restart them, then run \`mpay vault reseal --unseal\``;
+  return `${resealed}; no row is left below version ${report.toVersion}, and the ${report.deletedKeys} keys of the replaced master key are deleted: the old shares open nothing stored now`;
+}
+
+function shamirOnly(system: PaySystem, command: string): ShamirKeyProvider {
+  if (system.keys.kind !== "shamir") {
+    throw new KeyProviderError("vault_rekey_unsupported", `vault ${command} re-splits the shamir master key; this provider is ${system.keys.kind} (it has no shares: use \`mpay vault rotate\`)`);
+  }
+  return system.keys as ShamirKeyProvider;
 }
 
 async function status(values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
@@ -176,7 +246,10 @@ async function call<T>(url: string, init: RequestInit): Promise<Answer<T>> {
 
 function describe(s: KeyProviderStatus): string {
   if (!s.initialized) return "not initialized (run `mpay vault init`)";
-  const custody = s.custody ? `, ${s.custody.threshold} of ${s.custody.shares} shares${s.sealed ? `, ${s.custody.sharesReceived} received` : ""}` : "";
+  const c = s.custody;
+  const custody = c
+    ? `, ${c.threshold} of ${c.shares} shares of share set ${c.generation}${s.sealed ? `, ${c.sharesReceived} received` : ""}${c.rekeyPending ? "; a rekey is not finished (run `mpay vault reseal --unseal`)" : ""}`
+    : "";
   return `${s.sealed ? "sealed" : "unsealed"}, current key version ${s.currentKeyVersion ?? "none"}, versions [${s.keyVersions.join(", ")}]${custody}`;
 }
 

@@ -7,6 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import type { MandatePeriod } from "@mpay/protocol";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -78,8 +79,11 @@ export const payments = pgTable(
     reachesIssuer: boolean("reaches_issuer").notNull().default(false),
     /** The vault card it was paid with (a device payment), or the recurring token's card. */
     cardId: text("card_id"),
-    /** The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, expiresAt }` (unix seconds). */
-    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; expiresAt: number }>(),
+    /**
+     * The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, period, expiresAt }` (unix
+     * seconds). `period` is missing only on rows written before schedules existed; no mandate is offered for those.
+     */
+    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; period?: MandatePeriod; expiresAt: number }>(),
     /** The mandate the payer gave with this payment, or the one this off-session payment charges. */
     mandateId: text("mandate_id"),
     /** Personal details the merchant asks the payer to share for this payment (`name`, `email`, `phone`, `shipping`). */
@@ -248,7 +252,28 @@ export const auditLog = pgTable("audit_log", {
   hash: text("hash").notNull(),
 });
 
-/** The newest entry of each chain, MACed by the key provider: a dump alone cannot forge or shorten the chain. */
+/**
+ * Every head the key provider signed, one per append (append-only, like the log): `size` entries, the newest one's
+ * `hash`, signed as a JWS (`jws`, packages/protocol audit.ts) under the audit key `kid`. The columns repeat what
+ * the JWS states, for queries; verification reads the JWS only.
+ */
+export const auditSignedHeads = pgTable(
+  "audit_signed_heads",
+  {
+    chain: text("chain").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true, mode: "date" }).notNull(),
+    kid: text("kid").notNull(),
+    jws: text("jws").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.size] })],
+);
+
+/**
+ * Legacy: the newest head of each chain as it was before heads were signed, MACed by the key provider. No longer
+ * written; its MAC is checked once, by the first append after the upgrade, before the first signed head extends it.
+ */
 export const auditHeads = pgTable("audit_heads", {
   chain: text("chain").primaryKey(),
   seq: bigint("seq", { mode: "number" }).notNull(),
@@ -290,8 +315,9 @@ export const payerSessions = pgTable(
 
 /**
  * A payer's devices: each holds an ECDSA P-256 key made on the device (non-extractable there); the server keeps
- * the public key. A device is `pending` during the waiting period after another device approved it, `active`
- * once it may pay, `revoked` or `canceled` for good.
+ * the public key. A device is `pending` during the waiting period after another device approved it (or after a
+ * recovery without the PIN), `active` once it may pay, `revoked` or `canceled` for good. A recovery without the
+ * PIN schedules the revocation of every other device for the moment it takes effect (`revokeAt`, `revokeScheduledBy`).
  */
 export const devices = pgTable(
   "devices",
@@ -305,12 +331,34 @@ export const devices = pgTable(
     status: text("status").$type<"pending" | "active" | "revoked" | "canceled">().notNull(),
     /** When a pending device starts to count as active (the end of the waiting period). */
     activatesAt: timestamp("activates_at", { withTimezone: true, mode: "date" }).notNull(),
-    /** How the binding was trusted: `first-sign-in`, or `device:<id>` of the approving device. */
+    /**
+     * How the binding was trusted: `first-sign-in`; `device:<id>+pin` (another device's word and the PIN);
+     * `issuer:<id>` (a recovery on the issuer's cardholder check) or `issuer:<id>+pin` (with the PIN as well).
+     */
     approvedBy: text("approved_by").notNull(),
+    /** When a pending recovery that will revoke this device takes effect; past it, the device counts as revoked. */
+    revokeAt: timestamp("revoke_at", { withTimezone: true, mode: "date" }),
+    /** The recovering device whose waiting period set `revokeAt` (cancelling that recovery clears it). */
+    revokeScheduledBy: text("revoke_scheduled_by"),
     createdAt: createdAt(),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("devices_payer").on(t.payerId)],
+  (t) => [index("devices_payer").on(t.payerId), index("devices_revoke_due").on(t.revokeAt).where(sql`revoke_at is not null and status in ('active', 'pending')`)],
+);
+
+/**
+ * Single-use nonces for device statements (issue 7): the server hands one out, the device signs it into the
+ * statement, and verifying the statement deletes it, so a statement is good once, not for its five minutes.
+ */
+export const statementNonces = pgTable(
+  "statement_nonces",
+  {
+    nonce: text("nonce").primaryKey(),
+    payerId: text("payer_id").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("statement_nonces_payer").on(t.payerId, t.createdAt), index("statement_nonces_expiry").on(t.expiresAt)],
 );
 
 /**
@@ -352,6 +400,12 @@ export const payerPins = pgTable("payer_pins", {
   /** Tries counted at login start and not yet cleared by a verified finish; 5 means locked. */
   failedTries: integer("failed_tries").notNull().default(0),
   lockedAt: timestamp("locked_at", { withTimezone: true, mode: "date" }),
+  /**
+   * The record a PIN change replaced, kept for the waiting period: a recovery with the card may prove the PIN as the
+   * payer knew it (a thief who saw the PIN and changed it does not keep the account), and then restores it.
+   */
+  previousRecord: text("previous_record"),
+  previousUntil: timestamp("previous_until", { withTimezone: true, mode: "date" }),
   createdAt: createdAt(),
   updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
@@ -363,6 +417,8 @@ export const pinLogins = pgTable("pin_logins", {
   sealedState: text("sealed_state").notNull(),
   /** What a success may be used for: `pin-check`, `pin-change`, or `approval:<challengeId>`. */
   purpose: text("purpose").notNull(),
+  /** True when the login runs against `payer_pins.previous_record` (a recovery's proof of the PIN before a change). */
+  againstPrevious: boolean("against_previous").notNull().default(false),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   createdAt: createdAt(),
 });
@@ -436,8 +492,10 @@ export const paymentApprovals = pgTable("payment_approvals", {
 });
 
 /**
- * A PIN reset requested from a bound device (the payer forgot the PIN): it waits out the waiting period as
- * `pending`, visible to the payer's devices, which can cancel it; then it replaces the PIN and lifts a lock.
+ * A PIN reset (the payer forgot the PIN, or it is locked), asked from a bound device with the issuer's cardholder
+ * check: `verification_required` until the issuer's one-time code is verified (`cardholderCheckId` is the
+ * card_enrollments row of that check), then `pending` for the waiting period, announced, cancellable with a PIN
+ * proof; then it replaces the PIN and lifts a lock.
  */
 export const pinResets = pgTable(
   "pin_resets",
@@ -446,7 +504,8 @@ export const pinResets = pgTable(
     payerId: text("payer_id").notNull().references(() => payers.id),
     registrationRecord: text("registration_record").notNull(),
     requestedBy: text("requested_by").notNull(),
-    status: text("status").$type<"pending" | "applied" | "canceled">().notNull(),
+    status: text("status").$type<"verification_required" | "pending" | "applied" | "canceled">().notNull(),
+    cardholderCheckId: text("cardholder_check_id"),
     activatesAt: timestamp("activates_at", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: createdAt(),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
@@ -460,3 +519,4 @@ export * from "../keys/schema.ts";
 export * from "../vault/schema.ts";
 export * from "../issuers/schema.ts";
 export * from "../mandates/schema.ts";
+export * from "../announcements/schema.ts";

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { pinProofSchema, statementNonceViewSchema } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { DeviceService } from "./service.ts";
@@ -30,7 +31,7 @@ const deviceView = (d: DeviceRow) => ({
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
 const list = z.object({ object: z.literal("list"), data: z.array(deviceSchema), hasMore: z.boolean() });
 
-/** The payer's devices. Every route needs the payer's session; binding a second device also a device's signature. */
+/** The payer's devices. Every route needs the payer's session; the power order (devices/service.ts) decides the rest. */
 export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices: DeviceService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
@@ -40,7 +41,9 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
     {
       schema: {
         tags: ["payer"],
-        body: z.strictObject({ publicKeyJwk: deviceJwkSchema, name: z.string().max(60), approval: z.string().max(4096).optional() }),
+        description:
+          "Binds this device. The payer's first device needs nothing more; any other needs approval ({ purpose: bind-device, payerId, deviceKey, nonce } signed by an active device) and pin (a PIN proof for bind-device:<deviceKey>), then waits the waiting period, announced.",
+        body: z.strictObject({ publicKeyJwk: deviceJwkSchema, name: z.string().max(60), approval: z.string().max(4096).optional(), pin: pinProofSchema.optional() }),
         response: { 200: deviceSchema, ...errors },
       },
     },
@@ -53,29 +56,48 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
     hasMore: false,
   }));
 
-  r.get("/v1/payer/pending-changes", { schema: { tags: ["payer"], response: { 200: list, ...errors } } }, async (request) => ({
-    object: "list" as const,
-    data: (await devices.pending(await payerOf(request.headers.authorization))).map(deviceView),
-    hasMore: false,
-  }));
-
   r.post(
     "/v1/payer/devices/:id/revoke",
     {
       schema: {
         tags: ["payer"],
-        description: "An active device needs signature: { purpose: revoke-device, payerId, deviceId } signed by an active device (itself or another).",
+        description:
+          "Revokes a device: signature is { purpose: revoke-device, payerId, deviceId, nonce } signed by the device itself, or by another active device together with pin (a PIN proof for revoke-device:<id>). A device still waiting is canceled instead (see cancel).",
         params: idParam,
-        body: z.strictObject({ signature: z.string().max(4096).optional() }).nullish(),
+        body: z.strictObject({ signature: z.string().max(4096).optional(), pin: pinProofSchema.optional() }).nullish(),
         response: { 200: deviceSchema, ...errors },
       },
     },
-    async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body?.signature)),
+    async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body ?? {})),
   );
 
   r.post(
     "/v1/payer/devices/:id/cancel",
-    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({ signature: z.string().max(4096) }), response: { 200: deviceSchema, ...errors } } },
-    async (request) => deviceView(await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body.signature)),
+    {
+      schema: {
+        tags: ["payer"],
+        description:
+          "Cancels a binding or recovery still in its waiting period: with pin (a PIN proof for cancel-device:<id>), or signature ({ purpose: cancel-device, payerId, deviceId, nonce }) of the waiting device itself. Another device's word alone cancels nothing.",
+        params: idParam,
+        body: z.strictObject({ signature: z.string().max(4096).optional(), pin: pinProofSchema.optional() }),
+        response: { 200: deviceSchema, ...errors },
+      },
+    },
+    async (request) => deviceView(await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body)),
+  );
+
+  r.post(
+    "/v1/payer/statement-nonces",
+    {
+      schema: {
+        tags: ["payer"],
+        description: "A single-use nonce for the next device statement: every statement carries one, and verifying it spends it.",
+        response: { 200: statementNonceViewSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { nonce, expiresAt } = await devices.statementNonce(await payerOf(request.headers.authorization));
+      return { object: "statement_nonce" as const, nonce, expiresAt: expiresAt.toISOString() };
+    },
   );
 }

@@ -1,8 +1,10 @@
 /**
  * Statements signed by a payer's device (ES256 compact JWS, `typ: mpay-device+jws`, `kid` = the device key's
- * RFC 7638 thumbprint, payload = canonical JSON with an `iat`). They authorize what a messenger sign-in alone must
- * not: binding another device, cancelling a pending change. Parsed public keys are cached as KeyObjects
- * (parsing per call cut ECDSA verification to a third here).
+ * RFC 7638 thumbprint, payload = canonical JSON with an `iat` and a single-use server `nonce`). They are the
+ * device's word: what a messenger sign-in alone must not do (enrolling a card, storing its records, removing it,
+ * setting the first PIN, vouching for another device). The device's word alone never makes a security change
+ * (DESIGN.md "the power order"); DeviceService.verifyStatement checks the signature here and spends the nonce.
+ * Parsed public keys are cached as KeyObjects (parsing per call cut ECDSA verification to a third here).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from "jose";
@@ -17,8 +19,8 @@ export const deviceJwkSchema = z.strictObject({
 });
 export type DeviceJwk = z.infer<typeof deviceJwkSchema>;
 
-/** A statement is good for this long after its `iat` (and 30 s before, for clock skew). */
-const STATEMENT_LIFETIME_SECONDS = 300;
+/** A statement is good for this long after its `iat` (and 30 s before, for clock skew), and its nonce as long. */
+export const STATEMENT_LIFETIME_SECONDS = 300;
 const keyCache = new Map<string, KeyObject>();
 
 /** Checks the key is a real P-256 point and returns its thumbprint. */
@@ -55,14 +57,15 @@ export function signerOf(jws: string): string {
 
 /**
  * Verifies `jws` against the device key and that its payload is exactly the expected statement (same action and
- * fields: `purpose` names what the device vouches for) issued within the last five minutes. Returns nothing; every failure is device_signature_invalid.
+ * fields: `purpose` names what the device vouches for) issued within the last five minutes. Returns the statement's
+ * nonce, which the caller must spend (DeviceService.verifyStatement does); every failure is device_signature_invalid.
  */
 export async function verifyDeviceStatement(
   jws: string,
   signer: { keyThumbprint: string; publicKeyJwk: DeviceJwk },
   expected: Record<string, string>,
-  nowSeconds = Math.floor(Date.now() / 1000),
-): Promise<void> {
+  nowSeconds: number,
+): Promise<{ nonce: string }> {
   const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
   let payload: Record<string, unknown>;
   try {
@@ -79,4 +82,10 @@ export async function verifyDeviceStatement(
   }
   const iat = payload["iat"];
   if (typeof iat !== "number" || iat > nowSeconds + 30 || iat < nowSeconds - STATEMENT_LIFETIME_SECONDS) throw fail("it is too old or from the future");
+  const nonce = payload["nonce"];
+  if (typeof nonce !== "string" || !NONCE_PATTERN.test(nonce)) throw fail("it carries no statement nonce (ask POST /v1/payer/statement-nonces for one)");
+  return { nonce };
 }
+
+/** A statement nonce: 24 random bytes, base64url. */
+export const NONCE_PATTERN = /^[A-Za-z0-9_-]{32}$/;

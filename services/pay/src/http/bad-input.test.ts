@@ -6,6 +6,14 @@ import { call, openTestPay, paymentBody, type TestPay } from "../testing/system.
 
 type ErrorAnswer = { error: { type: string; code: string; message: string; param?: string } };
 
+/** A sound card-on-file request (1,000 a charge, one charge and 1,000 a month, for 30 days); override the part under test. */
+const mandateAsked = (overrides: Record<string, unknown> = {}) => ({
+  maxAmount: 1000,
+  period: { interval: "month", maxCharges: 1, maxTotal: 1000 },
+  expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  ...overrides,
+});
+
 /** Each bad request gets a 4xx with a stable code, never a 500, and writes nothing. */
 describe.each(testBackends())("bad input [%s]", (backend) => {
   let t: TestPay;
@@ -41,8 +49,19 @@ describe.each(testBackends())("bad input [%s]", (backend) => {
     ["javascript: returnUrl", paymentBody({ returnUrl: "javascript:alert(1)" }), 400, "parameter_invalid", "returnUrl"],
     ["captureMethod outside the enum", paymentBody({ captureMethod: "later" }), 400, "parameter_invalid", "captureMethod"],
     ["no returnUrl for a payer-present payment", paymentBody({ returnUrl: undefined }), 400, "parameter_missing", "returnUrl"],
-    ["a mandate asked for with a past expiry", paymentBody({ setupFutureUsage: { maxAmount: 1000, expiresAt: "2020-01-01T00:00:00Z" } }), 400, "parameter_invalid", "setupFutureUsage.expiresAt"],
-    ["a mandate asked for with no date", paymentBody({ setupFutureUsage: { maxAmount: 1000, expiresAt: "soon" } }), 400, "parameter_invalid", "setupFutureUsage.expiresAt"],
+    ["a mandate asked for with a past expiry", paymentBody({ setupFutureUsage: mandateAsked({ expiresAt: "2020-01-01T00:00:00Z" }) }), 400, "parameter_invalid", "setupFutureUsage.expiresAt"],
+    ["a mandate asked for with no date", paymentBody({ setupFutureUsage: mandateAsked({ expiresAt: "soon" }) }), 400, "parameter_invalid", "setupFutureUsage.expiresAt"],
+    ["a mandate ending beyond five years", paymentBody({ setupFutureUsage: mandateAsked({ expiresAt: new Date(Date.now() + 5 * 366 * 86_400_000).toISOString() }) }), 400, "parameter_invalid", "setupFutureUsage.expiresAt"],
+    ["a mandate asked for with no period", paymentBody({ setupFutureUsage: mandateAsked({ period: undefined }) }), 400, "parameter_missing", "setupFutureUsage.period"],
+    ["a mandate per year", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "year", maxCharges: 1, maxTotal: 1000 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.interval"],
+    ["a mandate with no charge per period", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 0, maxTotal: 1000 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxCharges"],
+    ["a mandate with too many charges per period", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "day", maxCharges: 101, maxTotal: 1000 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxCharges"],
+    ["a mandate with a fractional count", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 1.5, maxTotal: 1000 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxCharges"],
+    ["a mandate total as a string", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 1, maxTotal: "1000" } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxTotal"],
+    ["a mandate total below one charge at the cap", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 2, maxTotal: 999 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxTotal"],
+    ["a mandate total above every charge at the cap", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 2, maxTotal: 2001 } }) }), 400, "parameter_invalid", "setupFutureUsage.period.maxTotal"],
+    ["a mandate total beyond the currency's ceiling", paymentBody({ currency: "USD", setupFutureUsage: mandateAsked({ maxAmount: 1000, period: { interval: "month", maxCharges: 100, maxTotal: 10_000_000_000 } }) }), 400, "amount_too_large", "setupFutureUsage.period.maxTotal"],
+    ["an unknown field in a mandate's period", paymentBody({ setupFutureUsage: mandateAsked({ period: { interval: "month", maxCharges: 1, maxTotal: 1000, rollover: true } }) }), 400, "parameter_unknown", "setupFutureUsage.period.rollover"],
     ["a mandate that is not an MPay mandate id", paymentBody({ mandate: "tok_123" }), 400, "parameter_invalid", "mandate"],
     ["another merchant's or an unknown mandate", paymentBody({ mandate: "rmd_01KB0000000000000000000000" }), 404, "resource_missing", "mandate"],
     ["an array instead of an object", [paymentBody()], 400, "parameter_invalid"],

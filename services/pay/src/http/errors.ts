@@ -8,7 +8,7 @@ import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/
 import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
 
 /** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
-const PUBLIC_KEY_PROVIDER_CODES = ["vault_not_initialized", "vault_share_invalid", "vault_share_rejected", "vault_unseal_unsupported"] as const satisfies readonly (KeyProviderErrorCode & ErrorCode)[];
+const PUBLIC_KEY_PROVIDER_CODES = ["vault_not_initialized", "vault_share_invalid", "vault_share_rejected", "vault_share_retired", "vault_unseal_unsupported"] as const satisfies readonly (KeyProviderErrorCode & ErrorCode)[];
 
 function isPublicKeyProviderCode(code: KeyProviderErrorCode): code is (typeof PUBLIC_KEY_PROVIDER_CODES)[number] {
   return (PUBLIC_KEY_PROVIDER_CODES as readonly string[]).includes(code);

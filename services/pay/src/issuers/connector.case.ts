@@ -3,13 +3,14 @@
  * each implementation). It drives the IssuerConnector contract as the pay server uses it, against a real issuer:
  * listing with certificates a wallet trusts, enrollment with the cardholder's code, authorizations that are
  * idempotent per payment, inquiry, capture/void/refund idempotent by operation id and bounded by the books,
- * device unbinding, card-on-file tokens, and the normalisation of failures into `refused` and `unavailable`.
+ * device unbinding, card-on-file tokens held to the schedule the payer signed (cap per charge, count and total
+ * per period, end date, on the issuer's clock), and the normalisation of failures into `refused` and `unavailable`.
  * A connector's own test file calls `connectorConformance` with a way to reach an issuer of its network.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
-import { canonicalTerms, type ApprovalTerms, type EcPublicJwk, type PinStatement } from "@mpay/protocol";
+import { canonicalTerms, periodStart, type ApprovalTerms, type EcPublicJwk, type MandatePeriod, type MandateTerms, type PinStatement } from "@mpay/protocol";
 import { certifiedIssuer, enrollmentJwe, mandateJwe, paymentJwe } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 import { termsHash } from "../approvals/terms-hash.ts";
@@ -32,6 +33,8 @@ export interface ConnectorUnderTest {
   latestCode(phone: string): Promise<string>;
   /** The pay server's statement that the PIN was verified, signed with the key the issuer trusts. */
   signPinStatement(statement: Omit<PinStatement, "iss" | "method">): Promise<string>;
+  /** The issuer's clock, which the suite reads for every time it signs and moves to end periods and mandates. */
+  issuerClock: { seconds(): number; advance(seconds: number): void };
   /** The same connector with a wrong acquirer credential, and one pointed at an address nobody serves. */
   unauthorized: IssuerConnector;
   unreachable: IssuerConnector;
@@ -62,7 +65,7 @@ export function connectorConformance(name: string, open: () => Promise<Connector
     });
     afterAll(() => t?.close());
 
-    const now = () => Math.floor(Date.now() / 1000);
+    const now = () => t.issuerClock.seconds();
     const certificate = async (pan: string) => certifiedIssuer(t.issuerId, await t.connector.listIssuers(), TEST_NETWORK_ROOTS, now(), pan);
     const enroll = async (card: TestCardInput) => {
       const jwe = await enrollmentJwe(await certificate(card.pan), card, device.publicJwk, now());
@@ -129,17 +132,45 @@ export function connectorConformance(name: string, open: () => Promise<Connector
       expect(await rejection(t.connector.capture(t.issuerId, voided.paymentId, { operationId: "op_cap_2", amount: 3_000 }))).toMatchObject({ kind: "refused" });
     });
 
-    it("issues, charges and revokes a card-on-file token", async () => {
+    /** A token from a mandate the device signed: at most `maxAmount` a charge, on `period`, ending in `days`. */
+    const recurringToken = async (maxAmount: number, period: MandatePeriod, days: number) => {
       const cert = await certificate(t.cards.approves.pan);
-      const mandate = { aud: t.issuerId, cardRef, merchantId: "mch_conformance", merchantName: "Conformance Shop", maxAmount: 10_000, currency: "KRW", expiresAt: now() + 86_400, nonce: randomBytes(16).toString("base64url"), iat: now() };
-      const token = await t.connector.createRecurringToken(t.issuerId, { mandate: await mandateJwe(cert, device.privateKey, device.kid, mandate, { pan: t.cards.approves.pan, expiry: t.cards.approves.expiry }), payerRef: "usr_conformance" });
-      expect(token).toMatchObject({ merchantId: "mch_conformance", maxAmount: 10_000, currency: "KRW" });
-      const charge = (amount: number) =>
-        t.connector.authorize(t.issuerId, { paymentId: `pay_${randomBytes(8).toString("hex")}`, merchantId: "mch_conformance", merchantName: "Conformance Shop", amount, currency: "KRW", captureMethod: "automatic", recurringToken: token.token });
+      const mandate: MandateTerms = { aud: t.issuerId, cardRef, merchantId: "mch_conformance", merchantName: "Conformance Shop", maxAmount, period, currency: "KRW", expiresAt: now() + days * 86_400, nonce: randomBytes(16).toString("base64url"), iat: now() };
+      const card = { pan: t.cards.approves.pan, expiry: t.cards.approves.expiry };
+      return t.connector.createRecurringToken(t.issuerId, { mandate: await mandateJwe(cert, device.privateKey, device.kid, mandate, card), payerRef: "usr_conformance" });
+    };
+    const chargeOf = (token: string) => (amount: number) =>
+      t.connector.authorize(t.issuerId, { paymentId: `pay_${randomBytes(8).toString("hex")}`, merchantId: "mch_conformance", merchantName: "Conformance Shop", amount, currency: "KRW", captureMethod: "automatic", recurringToken: token });
+
+    it("issues, charges and revokes a card-on-file token", async () => {
+      const token = await recurringToken(10_000, { interval: "month", maxCharges: 10, maxTotal: 100_000 }, 1);
+      expect(token).toMatchObject({ merchantId: "mch_conformance", maxAmount: 10_000, period: { interval: "month", maxCharges: 10, maxTotal: 100_000 }, currency: "KRW" });
+      const charge = chargeOf(token.token);
       expect(await charge(9_000)).toMatchObject({ decision: "approved" });
       expect(await charge(10_001)).toMatchObject({ decision: "declined", declineCode: "token_over_cap" });
       await t.connector.revokeRecurringToken(t.issuerId, token.token);
       expect(await charge(1_000)).toMatchObject({ decision: "declined" });
+    });
+
+    it("holds a token to the schedule the payer signed: count and total per period, then the end date, on the issuer's clock", async () => {
+      // A minute into the next UTC day, so that no period ends halfway through.
+      const nextDay = periodStart("day", new Date((now() + 86_400) * 1000)).getTime() / 1000;
+      t.issuerClock.advance(nextDay + 60 - now());
+      const token = await recurringToken(10_000, { interval: "day", maxCharges: 2, maxTotal: 15_000 }, 3);
+      const charge = chargeOf(token.token);
+      expect(await charge(10_000)).toMatchObject({ decision: "approved" });
+      expect(await charge(5_001)).toMatchObject({ decision: "declined", declineCode: "mandate_limit_exceeded" });
+      expect(await charge(5_000)).toMatchObject({ decision: "approved" });
+      expect(await charge(1)).toMatchObject({ decision: "declined", declineCode: "mandate_limit_exceeded" });
+      t.issuerClock.advance(86_400);
+      expect(await charge(10_000)).toMatchObject({ decision: "approved" });
+      t.issuerClock.advance(3 * 86_400);
+      expect(await charge(1)).toMatchObject({ decision: "declined", declineCode: "token_expired" });
+    });
+
+    it("refuses a mandate whose schedule bounds nothing as `refused`", async () => {
+      const error = await rejection(recurringToken(10_000, { interval: "month", maxCharges: 2, maxTotal: 20_001 }, 30));
+      expect(error).toMatchObject({ kind: "refused", code: "mandate_refused" });
     });
 
     it("unbinds a device with an acknowledgement; what it signs afterwards is declined", async () => {

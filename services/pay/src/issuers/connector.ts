@@ -10,7 +10,7 @@
  *   settle it later (inquire, or repeat the idempotent operation), never assume either way.
  * A decline is not an error: `authorize` answers `{ decision: "declined", declineCode }`.
  */
-import type { AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, EnrolledCard, IssuerCertificate } from "@mpay/protocol";
+import type { AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, EnrolledCard, IssuerCertificate, MandatePeriod } from "@mpay/protocol";
 
 export interface IssuerListing {
   issuerId: string;
@@ -25,11 +25,13 @@ export interface EnrollmentStarted {
   expiresAt: Date;
 }
 
+/** A card-on-file token as the issuer issued it, with the schedule it holds every charge to. */
 export interface RecurringToken {
   token: string;
   cardRef: string;
   merchantId: string;
   maxAmount: number;
+  period: MandatePeriod;
   currency: string;
   expiresAt: Date;
 }

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { isKeyVersion } from "./encoding.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
 import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
 
 export interface DevKeyProvider extends KeyProvider {
@@ -100,6 +100,16 @@ class DevProvider implements DevKeyProvider {
     this.#assertOpen();
     await this.#ensure(keyVersion);
     return this.#keyring.verifyMac(keyVersion, purpose, data, tag);
+  }
+
+  async signAuditHead(signingInput: Uint8Array): Promise<Uint8Array> {
+    this.#assertOpen();
+    return this.#keyring.auditKey().sign(signingInput);
+  }
+
+  async auditPublicKey(): Promise<AuditPublicKey> {
+    this.#assertOpen();
+    return this.#keyring.auditKey().publicKey();
   }
 
   rotate(): Promise<number> {

@@ -8,6 +8,8 @@
  * The purpose is bound as in the software providers: in the GCM AAD (`<purpose>|<aad>`) and as a prefix of the
  * MACed bytes (purposes contain no "|", so the prefix is unambiguous).
  *
+ * Audit chain heads are signed in the token too, with an EC P-256 key pair made there (pkcs11-audit-key.ts).
+ *
  * The calls into the token are synchronous (pkcs11js's sync API on one session): a call never interleaves with
  * another on the session, and SoftHSM2 answers in microseconds. A network HSM with millisecond calls would want a
  * pool of sessions and the async API instead.
@@ -18,8 +20,9 @@ import type { Db } from "../db/client.ts";
 import { decodeCanonical, isKeyVersion, parseKeyVersion } from "./encoding.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 import { ckr, openTokenSession, type Pkcs11Settings, type TokenSession } from "./pkcs11-token.ts";
+import { ensureAuditKey, findAuditKey, lockAuditKey, signInToken, type TokenAuditKey } from "./pkcs11-audit-key.ts";
 import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
 import { formatSealed, NONCE_BYTES, parseSealed, TAG_BYTES } from "./sealed-format.ts";
 import { aadBytes, sealInvalid } from "./software-keyring.ts";
 
@@ -45,6 +48,7 @@ export async function openPkcs11KeyProvider(settings: Pkcs11Settings, db: Db): P
   try {
     const provider = new Pkcs11Provider(token);
     await provider.share(db);
+    await provider.adoptAuditKey(db);
     return provider;
   } catch (error) {
     token.close();
@@ -57,6 +61,7 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   readonly #token: TokenSession;
   readonly #keys = new Map<number, VersionKeys>();
   #shared: SharedKeyVersion | null = null;
+  #audit: TokenAuditKey | null = null;
   #closed = false;
 
   constructor(token: TokenSession) {
@@ -65,6 +70,15 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
 
   async share(db: Db): Promise<void> {
     this.#shared = await SharedKeyVersion.open(db, "pkcs11", async (version) => void this.#find(version));
+  }
+
+  /** A token initialized before heads were signed gets its audit key pair now, once across processes. */
+  async adoptAuditKey(db: Db): Promise<void> {
+    if (this.#tokenVersions().length === 0) return; // `vault init` makes it
+    await db.transaction(async (tx) => {
+      await lockAuditKey(tx);
+      this.#audit = await ensureAuditKey(this.#token.session, this.#token.tokenLabel);
+    });
   }
 
   isSealed(): boolean {
@@ -120,13 +134,25 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     return this.#token.session.createVerify("SHA256_HMAC", mac).once(macInput(purpose, data), given);
   }
 
+  async signAuditHead(signingInput: Uint8Array): Promise<Uint8Array> {
+    const { privateKey } = await this.#auditKey();
+    return signInToken(this.#token.session, privateKey, signingInput);
+  }
+
+  async auditPublicKey(): Promise<AuditPublicKey> {
+    return (await this.#auditKey()).publicKey;
+  }
+
   initialize(): Promise<number> {
     this.#assertOpen();
-    return this.#shared!.advance(async (_tx, recorded) => {
+    return this.#shared!.advance(async (tx, recorded) => {
       if (recorded !== null || this.#tokenVersions().length > 0) {
         throw new KeyProviderError("vault_already_initialized", `the pkcs11 vault is already initialized (token "${this.#token.tokenLabel}" or the database holds key versions)`);
       }
-      return this.#generate(1);
+      await lockAuditKey(tx);
+      const version = this.#generate(1);
+      this.#audit = await ensureAuditKey(this.#token.session, this.#token.tokenLabel);
+      return version;
     });
   }
 
@@ -151,6 +177,7 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     this.#closed = true;
     this.#shared?.close();
     this.#keys.clear();
+    this.#audit = null;
     this.#token.close();
   }
 
@@ -158,6 +185,14 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   #current(): number | null {
     if (this.#closed) return null;
     return this.#shared?.get() ?? (this.#tokenVersions().at(-1) ?? null);
+  }
+
+  /** The audit key pair, looked up once (`vault init` may have run in another process after this one opened). */
+  async #auditKey(): Promise<TokenAuditKey> {
+    this.#assertOpen();
+    this.#audit ??= await findAuditKey(this.#token.session, this.#token.tokenLabel);
+    if (!this.#audit) throw notInitialized(this.#token.tokenLabel);
+    return this.#audit;
   }
 
   #generate(version: number): number {

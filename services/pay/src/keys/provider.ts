@@ -1,8 +1,8 @@
 /**
  * The key provider holds the pay server's own keys (DESIGN.md "Key providers"). Everything the server must be
  * able to use but a database dump must not reveal goes through it: webhook signing secrets and the v1a private
- * key are stored only as blobs sealed here, and audit chain heads are MACed here, so a stolen dump can neither
- * sign a webhook nor rewrite the audit trail.
+ * key are stored only as blobs sealed here, and audit chain heads are signed here with a key whose public half is
+ * published, so a stolen dump can neither sign a webhook nor forge an audit head, and anyone can check the heads.
  *
  * One interface, chosen by configuration (`MPAY_KEK_PROVIDER`): `dev` (a key file, embedded default), `pkcs11`
  * (an HSM; the keys never leave it) and `shamir` (a master key split among custodians; every process starts
@@ -32,6 +32,16 @@ export interface KeyProvider {
   /** Constant-time check of a tag made by `mac`. */
   verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean>;
   /**
+   * Signs an audit chain head: ECDSA P-256 over SHA-256 of `signingInput` (the head's JWS signing input, made by
+   * audit/signed-head.ts), answered as JOSE's raw r‖s (64 bytes), so the result is an ES256 JWS signature.
+   * pkcs11 signs inside the token with a key pair made there; dev and shamir with a key derived from their first
+   * key version. One key for the log's whole life, as a Certificate Transparency log has (a new key is a new log):
+   * `rotate` does not change it.
+   */
+  signAuditHead(signingInput: Uint8Array): Promise<Uint8Array>;
+  /** The public half of the audit head key, published so that anyone can check the heads without a secret. */
+  auditPublicKey(): Promise<AuditPublicKey>;
+  /**
    * Makes a new key version and records it as current in the shared database, so every process seals with it
    * within VERSION_CACHE_MS; older versions stay readable. Re-sealing old rows is reseal.ts's job, not this one.
    */
@@ -43,6 +53,17 @@ export interface KeyProvider {
   close(): Promise<void>;
 }
 
+/** An EC P-256 public JWK with its RFC 7638 thumbprint as `kid`: what `/.well-known/mpay-audit-key` lists. */
+export interface AuditPublicKey {
+  kty: "EC";
+  crv: "P-256";
+  x: string;
+  y: string;
+  kid: string;
+  alg: "ES256";
+  use: "sig";
+}
+
 export interface KeyProviderStatus {
   kind: KeyProviderKind;
   /** False until `mpay vault init` made the first key version (dev makes its key file by itself). */
@@ -50,8 +71,11 @@ export interface KeyProviderStatus {
   sealed: boolean;
   currentKeyVersion: number | null;
   keyVersions: number[];
-  /** shamir only: M of N, and how many shares this process holds while it waits for the rest. */
-  custody?: { threshold: number; shares: number; sharesReceived: number };
+  /**
+   * shamir only: M of N, how many shares this process holds while it waits for the rest, the current share set's
+   * generation (1 at init, one more per rekey) and whether a rekey's re-seal is unfinished.
+   */
+  custody?: { threshold: number; shares: number; sharesReceived: number; generation: number; rekeyPending: boolean };
 }
 
 export interface UnsealProgress {
@@ -74,7 +98,10 @@ export type KeyProviderErrorCode =
   | "vault_already_initialized"
   | "vault_share_invalid"
   | "vault_share_rejected"
+  | "vault_share_retired"
   | "vault_unseal_unsupported"
+  | "vault_rekey_unsupported"
+  | "vault_rekey_in_progress"
   | "seal_invalid"
   | "key_version_unknown"
   | "provider_misconfigured";

@@ -28,7 +28,9 @@ const statusSchema = z.object({
   sealed: z.boolean(),
   currentKeyVersion: z.number().int().nullable(),
   keyVersions: z.array(z.number().int()),
-  custody: z.object({ threshold: z.number().int(), shares: z.number().int(), sharesReceived: z.number().int() }).optional(),
+  custody: z
+    .object({ threshold: z.number().int(), shares: z.number().int(), sharesReceived: z.number().int(), generation: z.number().int(), rekeyPending: z.boolean() })
+    .optional(),
 });
 const errors = { 400: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
 
@@ -64,7 +66,7 @@ export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit
         }
         return progress;
       } catch (error) {
-        if (error instanceof KeyProviderError && (error.code === "vault_share_rejected" || error.code === "vault_share_invalid")) {
+        if (error instanceof KeyProviderError && (error.code === "vault_share_rejected" || error.code === "vault_share_invalid" || error.code === "vault_share_retired")) {
           request.log.warn({ code: error.code }, "vault share refused"); // which share, or any of its bytes, is never logged
         }
         throw error;

@@ -12,14 +12,16 @@ import { dumpTables, leaks, openPayProcess, type KeysTestProcess } from "./test-
 
 /** A share with other bytes but a valid checksum: only the check value can catch it. */
 function corrupted(share: string): string {
-  const bytes = Buffer.from(share.slice("mpvs1_".length), "base64url").subarray(0, 33);
+  const decoded = Buffer.from(share.slice("mpvs2_".length), "base64url");
+  const set = decoded.subarray(0, 8);
+  const bytes = Buffer.from(decoded.subarray(8, 41));
   bytes[5] = (bytes[5] ?? 0) ^ 0x5a;
-  const checksum = createHash("sha256").update("mpay-vault-share/v1|").update(bytes).digest().subarray(0, 4);
-  return `mpvs1_${Buffer.concat([bytes, checksum]).toString("base64url")}`;
+  const checksum = createHash("sha256").update("mpay-vault-share/v2|").update(set).update(bytes).digest().subarray(0, 4);
+  return `mpvs2_${Buffer.concat([set, bytes, checksum]).toString("base64url")}`;
 }
 
 function shareBytes(share: string): Uint8Array {
-  return new Uint8Array(Buffer.from(share.slice("mpvs1_".length), "base64url").subarray(0, 33));
+  return new Uint8Array(Buffer.from(share.slice("mpvs2_".length), "base64url").subarray(8, 41));
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
@@ -71,10 +73,10 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
 
     shares = (await keys.initialize(5, 3)).peek();
     expect(shares).toHaveLength(5);
-    for (const share of shares) expect(share).toMatch(/^mpvs1_[A-Za-z0-9_-]{50}$/);
+    for (const share of shares) expect(share).toMatch(/^mpvs2_[A-Za-z0-9_-]{60}$/);
     expect(new Set(shares).size).toBe(5);
     expect(keys.isSealed()).toBe(false);
-    expect(await keys.status()).toMatchObject({ initialized: true, sealed: false, currentKeyVersion: 1, keyVersions: [1], custody: { threshold: 3, shares: 5 } });
+    expect(await keys.status()).toMatchObject({ initialized: true, sealed: false, currentKeyVersion: 1, keyVersions: [1], custody: { threshold: 3, shares: 5, generation: 1, rekeyPending: false } });
     await expectCode(keys.initialize(5, 3), "vault_already_initialized");
     await expectCode(keys.initialize(1, 1), "provider_misconfigured");
 

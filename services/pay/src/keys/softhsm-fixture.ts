@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Secret } from "@mpay/protocol";
 import { DEFAULT_PKCS11_LIBRARY, type Pkcs11Settings } from "./pkcs11-token.ts";
 
@@ -25,16 +25,20 @@ export function softHsmAvailable(): boolean {
   return existsSync(DEFAULT_PKCS11_LIBRARY) && existsSync("/usr/bin/softhsm2-util");
 }
 
-export async function createSoftHsmToken(label = "mpay-test"): Promise<SoftHsmToken> {
-  const dir = await mkdtemp(join(tmpdir(), "mpay-softhsm-"));
+/**
+ * A new token. `alongside` puts it in another token's folder and configuration instead of a new one, for a process
+ * that needs several tokens at once (the library reads SOFTHSM2_CONF once, when the first session opens).
+ */
+export async function createSoftHsmToken(label = "mpay-test", alongside?: SoftHsmToken): Promise<SoftHsmToken> {
+  const dir = alongside ? dirname(alongside.conf) : await mkdtemp(join(tmpdir(), "mpay-softhsm-"));
   const conf = join(dir, "softhsm2.conf");
-  await writeFile(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  if (!alongside) await writeFile(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
   const pin = `pin-${randomBytes(6).toString("hex")}`;
   execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", `so-${pin}`], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: "ignore" });
   return {
     conf,
     pin,
     settings: { library: DEFAULT_PKCS11_LIBRARY, slot: undefined, tokenLabel: label, pin: new Secret(pin) },
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove: () => (alongside ? Promise.resolve() : rm(dir, { recursive: true, force: true })),
   };
 }

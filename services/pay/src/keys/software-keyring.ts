@@ -6,8 +6,10 @@
  * Working keys: HKDF-SHA256 of a master key, info `mpay/v1|<purpose>|seal` or `mpay/v1|<purpose>|mac`, so each
  * purpose, and sealing vs MACing, has its own key and a blob or tag made for one use never passes as another.
  * They are derived once per (version, use, purpose) and cached. Key bytes live in Buffers so wipe() can zero them.
+ * The audit head signing key is derived from the first version (audit-key.ts explains why).
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { AUDIT_KEY_INFO, AUDIT_KEY_SEED_BYTES, SoftwareAuditKey } from "./audit-key.ts";
 import { decodeCanonical, isKeyVersion } from "./encoding.ts";
 import { KeyProviderError } from "./provider.ts";
 import type { KeyPurpose } from "./provider.ts";
@@ -18,6 +20,7 @@ type KeyUse = "seal" | "mac";
 export class SoftwareKeyring {
   readonly #masters: Map<number, Buffer>;
   readonly #derived = new Map<string, Buffer>();
+  #auditKey: SoftwareAuditKey | null = null;
 
   /** Takes ownership of the buffers: wipe() zeroes them. */
   constructor(masters: Map<number, Buffer> = new Map()) {
@@ -80,7 +83,23 @@ export class SoftwareKeyring {
     return given !== null && given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /** The audit head signing key, derived from the lowest version's master key on first use. */
+  auditKey(): SoftwareAuditKey {
+    if (this.#auditKey) return this.#auditKey;
+    const first = this.versions()[0];
+    const master = first === undefined ? undefined : this.#masters.get(first);
+    if (!master) throw new KeyProviderError("key_version_unknown", "the keyring holds no key version to derive the audit key from");
+    const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), AUDIT_KEY_INFO, AUDIT_KEY_SEED_BYTES));
+    try {
+      this.#auditKey = SoftwareAuditKey.fromSeed(seed);
+    } finally {
+      seed.fill(0);
+    }
+    return this.#auditKey;
+  }
+
   wipe(): void {
+    this.#auditKey = null;
     for (const key of this.#masters.values()) key.fill(0);
     for (const key of this.#derived.values()) key.fill(0);
     this.#masters.clear();

@@ -2,8 +2,10 @@
  * Card-on-file mandates (issue 4, deliverable 7). A merchant asks for one with a payment (`setupFutureUsage`);
  * the payer sees its terms beside the payment's and the device signs it with the card data for the issuer
  * (sign-then-encrypt, like a payment); once the payment is authorized the issuer turns it into a token bound to
- * the merchant, a cap and an expiry. The merchant charges it off-session with `POST /v1/payments {mandate}`: the
- * issuer, not the pay server, decides each charge (cap, expiry, revocation, merchant). The payer revokes it.
+ * the merchant and the signed schedule (cap per charge, count and total per period, end date). The merchant
+ * charges it off-session with `POST /v1/payments {mandate}`: the issuer, not the pay server, decides each charge
+ * from the payer's signed schedule, so even a pay server whose KEK opens the token gets no more than the payer
+ * agreed to (issue 7, hole 4). The payer revokes it.
  */
 import { newId, type MandateTerms } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
@@ -11,6 +13,7 @@ import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { IssuerService } from "../issuers/service.ts";
+import type { RecurringToken } from "../issuers/connector.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";
@@ -42,7 +45,7 @@ export class MandateService {
       await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud } });
       return null;
     }
-    if (token.merchantId !== input.terms.merchantId || token.maxAmount !== input.terms.maxAmount || token.currency !== input.terms.currency) {
+    if (!sameSchedule(token, input.terms)) {
       // Not what the payer approved: not kept, and withdrawn at the issuer (the payment itself stands).
       await this.issuers.connector.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
       await this.audit.record({ actor: "system", action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" } });
@@ -62,6 +65,7 @@ export class MandateService {
         issuerId: input.terms.aud,
         sealedToken,
         maxAmount: input.terms.maxAmount,
+        period: input.terms.period,
         currency: input.terms.currency,
         expiresAt: token.expiresAt,
         status: "active",
@@ -71,7 +75,7 @@ export class MandateService {
       await emitEvent(tx, { merchantId: row.merchantId, mode: row.mode, type: "mandate.created", data: { mandate: mandateView(row) } });
       return row;
     });
-    await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.created", target: id, data: { merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, currency: mandate.currency } });
+    await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.created", target: id, data: { merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, period: input.terms.period, currency: mandate.currency } });
     return mandate;
   }
 
@@ -115,4 +119,18 @@ export class MandateService {
     await this.audit.record({ actor: `payer:${payer.id}`, action: "mandate.revoked", target: mandate.id, data: { merchantId: mandate.merchantId } });
     return (await findMandate(this.db, mandate.id))!;
   }
+}
+
+/** The issuer's token is bound to exactly what the payer approved: merchant, currency, cap, period and end date. */
+function sameSchedule(token: RecurringToken, terms: MandateTerms): boolean {
+  const { period } = token;
+  return (
+    token.merchantId === terms.merchantId &&
+    token.currency === terms.currency &&
+    token.maxAmount === terms.maxAmount &&
+    period.interval === terms.period.interval &&
+    period.maxCharges === terms.period.maxCharges &&
+    period.maxTotal === terms.period.maxTotal &&
+    token.expiresAt.getTime() === terms.expiresAt * 1000
+  );
 }

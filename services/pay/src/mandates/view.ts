@@ -10,6 +10,7 @@ export function mandateView(m: MandateRow): MandateView {
     merchantId: m.merchantId,
     status: m.status,
     maxAmount: m.maxAmount,
+    period: m.period,
     currency: m.currency,
     expiresAt: m.expiresAt.toISOString(),
     paymentId: m.paymentId,

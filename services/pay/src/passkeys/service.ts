@@ -12,6 +12,7 @@
  * (the approvals context spends it once); here the sign counter only moves forward, which catches a cloned
  * authenticator and a replay from one that counts.
  */
+import type { Clock } from "@mpay/service-kit";
 import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
@@ -26,7 +27,6 @@ import { ApiError } from "../http/errors.ts";
 import { termsHash } from "../approvals/terms-hash.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { DeviceService } from "../devices/service.ts";
-import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { authenticationResponseSchema } from "./schemas.ts";
 import {
@@ -81,6 +81,7 @@ export class PasskeyService {
     private readonly audit: AuditService,
     private readonly rp: RelyingParty,
     private readonly pins: PinVerifier,
+    private readonly clock: Clock,
   ) {
     if (rp.origins.length === 0) throw new Error("a relying party needs at least one origin");
   }
@@ -91,9 +92,7 @@ export class PasskeyService {
    * store must not add a passkey of its own, approve with it and have the payer's cards released to it).
    */
   async registrationOptions(payer: PayerRow, deviceSignature: string, pinProof: { loginId: string; finishLoginRequest: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
-    if (!signer) throw new ApiError("device_signature_invalid", "Adding a passkey must be signed by one of your active devices.");
-    await verifyDeviceStatement(deviceSignature, signer, { purpose: "add-passkey", payerId: payer.id });
+    const signer = await this.devices.verifyStatement(payer, deviceSignature, { purpose: "add-passkey", payerId: payer.id }, { param: "deviceSignature" });
     (await this.pins.verifyLogin(payer, pinProof.loginId, pinProof.finishLoginRequest, "add-passkey")).fill(0);
     const live = (await passkeysOf(this.db, payer.id)).filter((p) => p.revokedAt === null);
     if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
@@ -115,7 +114,7 @@ export class PasskeyService {
       challenge: options.challenge,
       payerId: payer.id,
       purpose: `register:${signer.id}`,
-      expiresAt: new Date(Date.now() + REGISTRATION_TTL_MS),
+      expiresAt: new Date(this.clock.now().getTime() + REGISTRATION_TTL_MS),
     });
     return options;
   }
@@ -127,7 +126,7 @@ export class PasskeyService {
   async finishRegistration(payer: PayerRow, response: RegistrationResponseJSON): Promise<PasskeyRow> {
     const challenge = challengeIn(response.response.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.db, payer.id, challenge) : null;
-    if (!taken || !taken.purpose.startsWith("register:") || taken.expiresAt.getTime() < Date.now()) {
+    if (!taken || !taken.purpose.startsWith("register:") || taken.expiresAt.getTime() < this.clock.now().getTime()) {
       throw new ApiError("passkey_challenge_invalid", "This passkey registration is unknown, used or expired; ask for new registration options.");
     }
     let info;
@@ -238,7 +237,7 @@ export class PasskeyService {
   }
 
   /** Forgets registration challenges that expired unanswered (for the maintenance worker). */
-  purgeExpiredChallenges(now = new Date()): Promise<number> {
+  purgeExpiredChallenges(now = this.clock.now()): Promise<number> {
     return purgeChallenges(this.db, now);
   }
 }

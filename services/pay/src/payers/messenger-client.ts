@@ -79,7 +79,7 @@ export class MessengerClient {
 
   private async load(): Promise<oidc.Configuration> {
     const issuer = new URL(this.settings.issuer);
-    const secret = this.settings.clientSecret ?? (await this.secretFromFile());
+    const secret = await messengerClientSecret(this.settings);
     // Plain http only for a messenger on this machine (development and tests); production issuers are https.
     const insecure = issuer.protocol === "http:" && LOOPBACK.has(issuer.hostname);
     // openid-client trusts an ID token from the token endpoint on the strength of TLS alone (OIDC Core 3.1.3.7)
@@ -88,14 +88,19 @@ export class MessengerClient {
     const execute = insecure ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] : [oidc.enableNonRepudiationChecks];
     return oidc.discovery(issuer, this.settings.clientId, undefined, oidc.ClientSecretBasic(secret), { execute });
   }
+}
 
-  private async secretFromFile(): Promise<string> {
-    try {
-      const file = JSON.parse(await readFile(this.settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
-      if (typeof file.client_secret === "string" && file.client_secret.length >= 32) return file.client_secret;
-    } catch {
-      // Fall through to the clear error below.
-    }
-    throw new ApiError("messenger_unavailable", "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.");
+/**
+ * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
+ * messenger writes in development. The same credentials sign payers in and post MPay's announcements.
+ */
+export async function messengerClientSecret(settings: MessengerClientSettings): Promise<string> {
+  if (settings.clientSecret) return settings.clientSecret;
+  try {
+    const file = JSON.parse(await readFile(settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
+    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) return file.client_secret;
+  } catch {
+    // Fall through to the clear error below.
   }
+  throw new ApiError("messenger_unavailable", "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.");
 }

@@ -3,12 +3,13 @@
  * messenger's subject; there is no other sign-up. A session is an opaque 256-bit bearer token, stored as a hash.
  * Signing in proves who the payer is, not that a device may pay: devices, PIN and passkeys come on top.
  */
+import type { Clock } from "@mpay/service-kit";
 import { createHash, randomBytes } from "node:crypto";
 import { Secret, newId } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { MessengerClient, MessengerIdentity } from "./messenger-client.ts";
-import { findSession, insertSession, insertSignIn, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
+import { findSession, insertSession, insertSignIn, payerById, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
 
 /** A sign-in must come back from the messenger within this time. */
 const SIGN_IN_TTL_MS = 10 * 60_000;
@@ -27,6 +28,7 @@ export class PayerService {
     private readonly db: Db,
     private readonly messenger: MessengerClient,
     private readonly sessionTtlSeconds: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Starts a sign-in: the URL of the messenger's authorization endpoint, with PKCE, state and nonce kept here. */
@@ -35,7 +37,7 @@ export class PayerService {
     const nonce = token(24);
     const codeVerifier = token(48);
     const authorizationUrl = await this.messenger.authorizationUrl(state, nonce, codeVerifier);
-    await insertSignIn(this.db, { state, nonce, codeVerifier, expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS) });
+    await insertSignIn(this.db, { state, nonce, codeVerifier, expiresAt: new Date(this.clock.now().getTime() + SIGN_IN_TTL_MS) });
     return { authorizationUrl, state };
   }
 
@@ -49,7 +51,7 @@ export class PayerService {
     if (!state) throw new ApiError("sign_in_invalid", "The sign-in callback has no state.");
     const signIn = await takeSignIn(this.db, state);
     if (!signIn) throw new ApiError("sign_in_invalid", "Unknown or already used sign-in; start again.");
-    if (signIn.expiresAt.getTime() < Date.now()) throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
+    if (signIn.expiresAt.getTime() < this.clock.now().getTime()) throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
     const error = callbackUrl.searchParams.get("error");
     if (error) throw new ApiError("sign_in_invalid", `The messenger refused the sign-in (${error.slice(0, 40)}).`);
     return this.openSession(await this.messenger.identity(callbackUrl, signIn));
@@ -59,7 +61,7 @@ export class PayerService {
   async openSession(identity: MessengerIdentity): Promise<PayerSession> {
     const payer = await upsertPayer(this.db, { id: newId("payer"), messengerSubject: identity.subject, displayName: identity.displayName, phoneNumber: identity.phoneNumber });
     const sessionToken = new Secret(`pst_${token(32)}`);
-    const expiresAt = new Date(Date.now() + this.sessionTtlSeconds * 1000);
+    const expiresAt = new Date(this.clock.now().getTime() + this.sessionTtlSeconds * 1000);
     await insertSession(this.db, { tokenHash: hashToken(sessionToken.peek()), payerId: payer.id, expiresAt });
     return { sessionToken, expiresAt, payer };
   }
@@ -68,12 +70,19 @@ export class PayerService {
   async authenticate(header: string | undefined): Promise<PayerRow> {
     const match = header ? /^Bearer\s+(pst_[A-Za-z0-9_-]{43})\s*$/.exec(header) : null;
     if (!match?.[1]) throw new ApiError("payer_session_invalid", "Sign in with the messenger first, and send the session as `Authorization: Bearer pst_…`.");
-    const payer = await findSession(this.db, hashToken(match[1]), new Date());
+    const payer = await findSession(this.db, hashToken(match[1]), this.clock.now());
     if (!payer) throw new ApiError("payer_session_invalid", "The session is unknown or has expired; sign in again.");
     return payer;
   }
 
-  purgeExpiredSignIns(now = new Date()): Promise<number> {
+  /** The payer's messenger account (`acct_…`), read through `db` (the caller's transaction, when in one). */
+  async messengerSubject(db: Executor, payerId: string): Promise<string> {
+    const payer = await payerById(db, payerId);
+    if (!payer) throw new Error(`no payer ${payerId}`);
+    return payer.messengerSubject;
+  }
+
+  purgeExpiredSignIns(now = this.clock.now()): Promise<number> {
     return purgeSignIns(this.db, now);
   }
 }

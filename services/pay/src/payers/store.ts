@@ -41,3 +41,8 @@ export async function findSession(db: Executor, tokenHash: string, now: Date): P
     .where(and(eq(payerSessions.tokenHash, tokenHash), gt(payerSessions.expiresAt, now)));
   return rows[0]?.payer ?? null;
 }
+
+export async function payerById(db: Executor, id: string): Promise<PayerRow | null> {
+  const [payer] = await db.select().from(payers).where(eq(payers.id, id)).limit(1);
+  return payer ?? null;
+}

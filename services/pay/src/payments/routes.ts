@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { CAPTURE_METHODS, PAYMENT_STATUSES, SHAREABLE_DETAILS } from "@mpay/protocol";
+import { CAPTURE_METHODS, MANDATE_INTERVALS, MAX_MANDATE_CHARGES_PER_PERIOD, PAYMENT_STATUSES, SHAREABLE_DETAILS } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { PaymentRow } from "./store.ts";
@@ -19,9 +19,19 @@ const createBody = z.strictObject({
   cancelUrl: z.string().max(2048).optional(),
   captureMethod: z.enum(CAPTURE_METHODS).optional().describe("automatic (default) or manual"),
   setupFutureUsage: z
-    .strictObject({ maxAmount: z.number().int().positive(), expiresAt: z.string().max(40) })
+    .strictObject({
+      maxAmount: z.number().int().positive().describe("The most one charge may take (minor units, the payment's currency)"),
+      period: z
+        .strictObject({
+          interval: z.enum(MANDATE_INTERVALS).describe("Calendar periods in UTC: day, week (from Monday) or month"),
+          maxCharges: z.number().int().min(1).max(MAX_MANDATE_CHARGES_PER_PERIOD).describe("The most charges in one period"),
+          maxTotal: z.number().int().positive().describe("The most all charges of one period add up to: from maxAmount to maxAmount × maxCharges"),
+        })
+        .describe("The most charges and the most money per period; the card's issuer declines a charge beyond them"),
+      expiresAt: z.string().max(40).describe("The end date (ISO 8601), a minute to five years ahead"),
+    })
     .optional()
-    .describe("Ask the payer for a card-on-file mandate with this payment: a cap per charge and an expiry (ISO 8601)"),
+    .describe("Ask the payer for a card-on-file mandate with this payment, on this schedule: the payer signs it and the card's issuer holds every charge to it"),
   mandate: z.string().regex(/^rmd_[0-9A-Z]{26}$/).optional().describe("Charge this card-on-file mandate now, off-session (no payer present); the card's issuer decides"),
   collect: z.array(z.enum(SHAREABLE_DETAILS)).max(SHAREABLE_DETAILS.length).optional().describe("Personal details to ask the payer to share for this payment; they see what you ask and choose"),
 });

@@ -4,6 +4,7 @@
  * Merchant-facing operations take the authenticated merchant; `recordIssuerDecision` is the only way out of
  * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
  */
+import type { Clock } from "@mpay/service-kit";
 import { newId, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -14,6 +15,7 @@ import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
 import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
+import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
 import type { IssuerOperations } from "../issuers/operations.ts";
@@ -22,6 +24,8 @@ export interface PaymentSettings {
   checkoutBaseUrl: string;
   approvalTtlSeconds: number;
   authorizationTtlSeconds: number;
+  /** Approval windows, authorization expiry and expiry sweeps read it (drills move it). */
+  clock: Clock;
 }
 
 export interface CreatePaymentInput {
@@ -33,16 +37,13 @@ export interface CreatePaymentInput {
   returnUrl?: string | undefined;
   cancelUrl?: string | undefined;
   captureMethod?: CaptureMethod | undefined;
-  /** Ask the payer for a card-on-file mandate with this payment. */
-  setupFutureUsage?: { maxAmount: unknown; expiresAt: string } | undefined;
+  /** Ask the payer for a card-on-file mandate with this payment, on this schedule. */
+  setupFutureUsage?: MandateRequestInput | undefined;
   /** Charge this card-on-file mandate off-session (no payer present). */
   mandate?: string | undefined;
   /** Personal details to ask the payer to share for this payment. */
   collect?: ShareableDetail[] | undefined;
 }
-
-/** A mandate may be asked for at most this far ahead (the issuer caps tokens at five years too). */
-const MAX_MANDATE_SECONDS = 5 * 365 * 86_400;
 
 /**
  * An issuer's answer. `viaIssuer` is set when the answer came through an issuer connector: the issuer then holds
@@ -89,7 +90,7 @@ export class PaymentService {
     };
     const returnUrl = url(input.returnUrl, "returnUrl");
     const cancelUrl = url(input.cancelUrl, "cancelUrl");
-    const now = Date.now();
+    const now = this.settings.clock.now().getTime();
     const setupFutureUsage = input.setupFutureUsage === undefined ? null : requireMandateRequest(input.setupFutureUsage, currency, now);
     return insertPayment(tx, {
       id: newId("payment", now),
@@ -134,7 +135,7 @@ export class PaymentService {
   async capture(tx: Executor, auth: MerchantAuth, id: string, requested?: unknown): Promise<PaymentRow> {
     const payment = await this.lockForMerchant(tx, auth, id);
     const status = nextStatus(payment.status as PaymentStatus, "capture");
-    if (payment.authorizationExpiresAt && payment.authorizationExpiresAt.getTime() <= Date.now()) {
+    if (payment.authorizationExpiresAt && payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime()) {
       throw new ApiError("payment_invalid_state", "The authorization has expired; the payer must pay again.");
     }
     const amount = requested === undefined ? payment.amount : requireAmount(requested, requireCurrency(payment.currency));
@@ -155,7 +156,7 @@ export class PaymentService {
     }
     if (payment.status === "authorized" && payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "void");
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
-    const updated = await updatePayment(tx, id, { status, canceledAt: new Date() });
+    const updated = await updatePayment(tx, id, { status, canceledAt: this.settings.clock.now() });
     await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.canceled", data: { payment: this.view(updated) } });
     return updated;
   }
@@ -177,11 +178,11 @@ export class PaymentService {
     const status = nextStatus(payment.status as PaymentStatus, "approve");
     // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
     // expiry, which never passes the approval window, so the window is not checked again for it.
-    if (!decision.viaIssuer && payment.approvalExpiresAt.getTime() <= Date.now()) {
+    if (!decision.viaIssuer && payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime()) {
       throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
     }
     await this.ledger.post(tx, authorizationPosting(ref(payment), payment.amount));
-    const now = new Date();
+    const now = this.settings.clock.now();
     const authorized = await updatePayment(tx, id, {
       status,
       issuerId: decision.issuerId,
@@ -206,7 +207,7 @@ export class PaymentService {
   }
 
   /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */
-  async expireOne(tx: Executor, id: string, now = new Date()): Promise<PaymentRow | null> {
+  async expireOne(tx: Executor, id: string, now = this.settings.clock.now()): Promise<PaymentRow | null> {
     const payment = await lockPayment(tx, id);
     if (!payment) return null;
     const due =
@@ -232,7 +233,7 @@ export class PaymentService {
   }
 
   /** Expires every due payment, each in its own transaction; returns how many expired. */
-  async expireDue(now = new Date(), batch = 100): Promise<number> {
+  async expireDue(now = this.settings.clock.now(), batch = 100): Promise<number> {
     let expired = 0;
     for (;;) {
       const ids = await findExpired(this.db, now, batch);
@@ -248,7 +249,7 @@ export class PaymentService {
     const payment = await findPaymentById(this.db, id);
     if (!payment) throw notFound(id);
     nextStatus(payment.status as PaymentStatus, "approve");
-    if (payment.approvalExpiresAt.getTime() <= Date.now()) throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+    if (payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime()) throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
     return payment;
   }
 
@@ -261,9 +262,9 @@ export class PaymentService {
     if (!payment || payment.status !== "authorized") return payment;
     if (kind === "capture") return this.applyCapture(tx, payment, "captured", amount);
     // A void in doubt came from a merchant's cancel, or from the expiry of the authorization.
-    const expired = payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt.getTime() <= Date.now();
+    const expired = payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime();
     await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
-    const updated = await updatePayment(tx, id, expired ? { status: nextStatus("authorized", "expire") } : { status: nextStatus("authorized", "cancel"), canceledAt: new Date() });
+    const updated = await updatePayment(tx, id, expired ? { status: nextStatus("authorized", "expire") } : { status: nextStatus("authorized", "cancel"), canceledAt: this.settings.clock.now() });
     await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: expired ? "payment.expired" : "payment.canceled", data: { payment: this.view(updated) } });
     return updated;
   }
@@ -280,7 +281,7 @@ export class PaymentService {
   }
 
   private async applyCapture(tx: Executor, payment: PaymentRow, status: PaymentStatus, amount: number): Promise<PaymentRow> {
-    const updated = await updatePayment(tx, payment.id, { status, amountCaptured: amount, capturedAt: new Date() });
+    const updated = await updatePayment(tx, payment.id, { status, amountCaptured: amount, capturedAt: this.settings.clock.now() });
     await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.captured", data: { payment: this.view(updated) } });
     // Last, because it locks the merchant's balance rows, which every capture of this merchant needs: the
     // shorter they are held before commit, the more captures run in parallel.
@@ -298,16 +299,6 @@ export class PaymentService {
     if (!payment) throw notFound(id);
     return payment;
   }
-}
-
-function requireMandateRequest(input: { maxAmount: unknown; expiresAt: string }, currency: ReturnType<typeof requireCurrency>, now: number): { maxAmount: number; expiresAt: number } {
-  const maxAmount = requireAmount(input.maxAmount, currency, "setupFutureUsage.maxAmount");
-  const expiresAtMs = Date.parse(input.expiresAt);
-  const seconds = Math.floor(expiresAtMs / 1000);
-  if (!Number.isFinite(expiresAtMs) || seconds <= Math.floor(now / 1000) + 60 || seconds > Math.floor(now / 1000) + MAX_MANDATE_SECONDS) {
-    throw new ApiError("parameter_invalid", "setupFutureUsage.expiresAt must be an ISO 8601 time between a minute and five years from now.", "setupFutureUsage.expiresAt");
-  }
-  return { maxAmount, expiresAt: seconds };
 }
 
 function ref(p: PaymentRow) {

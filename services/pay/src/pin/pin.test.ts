@@ -23,7 +23,7 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
 
   async function payerWithPin() {
     const session = await signedInPayer(t.system);
-    const device = await newTestDevice();
+    const device = await newTestDevice(t.app, session.token);
     await bindAndSetPin(t.app, session, device, PIN);
     return { session, device };
   }
@@ -37,9 +37,9 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
 
   it("sets a PIN only with an active device's signature, once, and verifies it", async () => {
     const session = await signedInPayer(t.system);
-    const device = await newTestDevice();
+    const device = await newTestDevice(t.app, session.token);
     await call(t.app, "POST", "/v1/payer/devices", session.token, { publicKeyJwk: device.publicKeyJwk, name: "Phone" });
-    const stranger = await newTestDevice();
+    const stranger = await newTestDevice(t.app, session.token);
     const bad = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin", session.token, {
       registrationRecord: "A".repeat(256),
       deviceSignature: await stranger.sign({ purpose: "set-pin", payerId: session.payerId }),
@@ -175,7 +175,7 @@ describe.each(testBackends().filter((b) => b === "postgres"))("PIN lock race [%s
 
   it("grants exactly five of 100 concurrent tries, and then refuses the right PIN", async () => {
     const session = await signedInPayer(t.system);
-    const device = await newTestDevice();
+    const device = await newTestDevice(t.app, session.token);
     await bindAndSetPin(t.app, session, device, PIN);
     const attempts = await Promise.all(Array.from({ length: 100 }, () => startLogin(t.app, session.token, WRONG, "pin-check")));
     const granted = attempts.filter((a) => a.answer.status === 200);

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
-import type { PinService } from "./service.ts";
+import { PIN_PURPOSE_PATTERN, type PinPurpose, type PinService } from "./service.ts";
 
 const opaqueMessage = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, "not a base64url OPAQUE message");
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse };
@@ -55,59 +55,19 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     },
   );
 
-  const resetSchema = z.object({ id: z.string(), object: z.literal("pin_reset"), status: z.literal("pending"), activatesAt: z.string(), requestedBy: z.string() });
-  const resetView = (reset: { id: string; activatesAt: Date; requestedBy: string }) => ({
-    id: reset.id,
-    object: "pin_reset" as const,
-    status: "pending" as const,
-    activatesAt: reset.activatesAt.toISOString(),
-    requestedBy: reset.requestedBy,
-  });
-
-  r.post(
-    "/v1/payer/pin/resets",
-    {
-      schema: {
-        tags: ["payer"],
-        description: "Asks for a PIN reset from a bound device; it takes effect after the waiting period unless a device cancels it.",
-        body: z.strictObject({ registrationRecord: opaqueMessage, deviceSignature: z.string().max(4096) }),
-        response: { 200: resetSchema, ...errors },
-      },
-    },
-    async (request) =>
-      resetView(await pins.requestReset(await payerOf(request.headers.authorization), request.body.registrationRecord, request.body.deviceSignature)),
-  );
-
-  r.get(
-    "/v1/payer/pin/resets",
-    { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(resetSchema), hasMore: z.boolean() }), ...errors } } },
-    async (request) => {
-      const pending = await pins.pendingReset(await payerOf(request.headers.authorization));
-      return { object: "list" as const, data: pending ? [resetView(pending)] : [], hasMore: false };
-    },
-  );
-
-  r.post(
-    "/v1/payer/pin/resets/:id/cancel",
-    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({ signature: z.string().max(4096) }), response: { 200: statusSchema, ...errors } } },
-    async (request) => {
-      await pins.cancelReset(await payerOf(request.headers.authorization), request.params.id, request.body.signature);
-      return status(request.headers.authorization);
-    },
-  );
-
   r.post(
     "/v1/payer/pin/login",
     {
       schema: {
         tags: ["payer"],
-        description: "Starts a PIN login (a try is counted now). purpose: pin-check, pin-change, add-passkey, or approval:<challengeId>.",
-        body: z.strictObject({ startLoginRequest: opaqueMessage, purpose: z.string().regex(/^(pin-check|pin-change|add-passkey|approval:[A-Za-z0-9_-]{1,64})$/) }),
+        description:
+          "Starts a PIN login (a try is counted now). purpose: pin-check, pin-change, add-passkey, approval:<challengeId>, or a security change with its target: bind-device:<key thumbprint>, revoke-device:<id>, cancel-device:<id>, cancel-pin-reset:<id>, recovery:<id>. previousPin (recovery only): prove the PIN as it was before a change made within the waiting period.",
+        body: z.strictObject({ startLoginRequest: opaqueMessage, purpose: z.string().regex(PIN_PURPOSE_PATTERN), previousPin: z.literal(true).optional() }),
         response: { 200: z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() }), ...errors },
       },
     },
     async (request) =>
-      pins.startLogin(await payerOf(request.headers.authorization), request.body.startLoginRequest, request.body.purpose as "pin-check"),
+      pins.startLogin(await payerOf(request.headers.authorization), request.body.startLoginRequest, request.body.purpose as PinPurpose, { previousPin: request.body.previousPin === true }),
   );
 
   r.post(

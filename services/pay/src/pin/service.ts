@@ -5,32 +5,68 @@
  * Tries: a try is counted when a login *starts*, before the server's reply, and only a verified finish clears it;
  * so a client that stops after learning its PIN was wrong has still spent the try. Five counted tries lock the
  * PIN (the count changes in one conditional UPDATE: no race grants a sixth). A login is single-use, expires after
- * LOGIN_TTL_MS, and a payer has one outstanding at a time. Setting or changing a PIN needs more than a messenger
- * session: an active device's signature, or the current PIN.
+ * LOGIN_TTL_MS, and a payer has one outstanding at a time. Setting the first PIN needs an active device's word;
+ * changing it the current PIN; resetting a forgotten one the issuer's cardholder check and the waiting period (the
+ * recovery context runs that check and calls `openReset`/`confirmReset` here), and a PIN proof cancels a reset.
+ * A PIN proof for a named purpose (`prove`) is what the power order puts above a device's word (DESIGN.md).
  */
 
 import * as opaque from "@serenity-kit/opaque";
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Clock } from "@mpay/service-kit";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import { providerSecret } from "../keys/provider-secrets.ts";
-import type { DeviceService } from "../devices/service.ts";
-import { signerOf, verifyDeviceStatement } from "../devices/signatures.ts";
+import type { DeviceService, PinProof, PinProofs } from "../devices/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { newId } from "@mpay/protocol";
-import { MAX_PIN_TRIES, clearTries, countTry, endReset, takeAnyLogin, findPin, insertPin, insertReset, markLocked, pendingReset, putLogin, replacePin, takeLogin, type PinResetRow } from "./store.ts";
+import {
+  MAX_PIN_TRIES,
+  clearTries,
+  confirmReset,
+  countTry,
+  endReset,
+  findReset,
+  takeAnyLogin,
+  findPin,
+  insertPin,
+  insertReset,
+  markLocked,
+  pendingReset,
+  putLogin,
+  replacePin,
+  restorePreviousPin,
+  takeLogin,
+  type PinResetRow,
+} from "./store.ts";
 
 const LOGIN_TTL_MS = 60_000;
 
 /**
- * What a PIN login proves the PIN for: a check, a change, one payment's approval, or adding a passkey (a passkey
- * is another way to approve payments, so it is never added on a device's word alone: a stolen device store would
- * otherwise add its own and have cards released to it).
+ * What a PIN login proves the PIN for: a check, a change, one payment's approval, adding a passkey (a passkey is
+ * another way to approve payments, so it is never added on a device's word alone: a stolen device store would
+ * otherwise add its own and have cards released to it), or one security change named with its target — binding a
+ * device (`bind-device:<key thumbprint>`), revoking another (`revoke-device:<id>`), cancelling a pending binding or
+ * recovery (`cancel-device:<id>`) or PIN reset (`cancel-pin-reset:<id>`), finishing a recovery at once
+ * (`recovery:<id>`). A proof for one target is worthless for another.
  */
-export type PinPurpose = "pin-check" | "pin-change" | "add-passkey" | `approval:${string}`;
+export type PinPurpose =
+  | "pin-check"
+  | "pin-change"
+  | "add-passkey"
+  | `approval:${string}`
+  | `bind-device:${string}`
+  | `revoke-device:${string}`
+  | `cancel-device:${string}`
+  | `cancel-pin-reset:${string}`
+  | `recovery:${string}`;
+
+/** The purposes a login may name on the wire (the routes check this; the id part is a plain identifier). */
+export const PIN_PURPOSE_PATTERN = /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;
 
 /** The AAD of a login's sealed OPAQUE state (keys/resealers.ts re-seals with the same one after a rotation). */
 export function pinLoginAad(payerId: string, loginId: string): string {
@@ -43,7 +79,7 @@ export interface PinStatus {
   triesLeft: number;
 }
 
-export class PinService {
+export class PinService implements PinProofs {
   private serverSetup: Promise<string> | null = null;
 
   constructor(
@@ -52,6 +88,8 @@ export class PinService {
     private readonly devices: DeviceService,
     private readonly audit: AuditService,
     private readonly waitingPeriodSeconds: number,
+    private readonly clock: Clock,
+    private readonly announcements: AnnouncementService,
   ) {}
 
   async status(payer: PayerRow): Promise<PinStatus> {
@@ -68,11 +106,9 @@ export class PinService {
     return opaqueCall(() => opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: payer.id, registrationRequest }).registrationResponse);
   }
 
-  /** Sets the first PIN: needs `{ purpose: "set-pin", payerId }` signed by one of the payer's active devices. */
+  /** Sets the first PIN: needs `{ purpose: "set-pin", payerId, nonce }` signed by one of the payer's active devices. */
   async setPin(payer: PayerRow, registrationRecord: string, deviceSignature: string): Promise<void> {
-    const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
-    if (!signer) throw new ApiError("device_signature_invalid", "Setting a PIN must be signed by one of your active devices.");
-    await verifyDeviceStatement(deviceSignature, signer, { purpose: "set-pin", payerId: payer.id });
+    const signer = await this.devices.verifyStatement(payer, deviceSignature, { purpose: "set-pin", payerId: payer.id }, { param: "deviceSignature" });
     assertRecord(registrationRecord);
     await this.db.transaction(async (tx) => {
       if (!(await insertPin(tx, payer.id, registrationRecord))) {
@@ -82,28 +118,39 @@ export class PinService {
     });
   }
 
-  /** Replaces the PIN after a verified login with the current one (purpose `pin-change`). */
+  /**
+   * Replaces the PIN after a verified login with the current one (purpose `pin-change`). The replaced record stays
+   * good for a recovery's PIN proof during the waiting period: someone who saw the PIN and changed it on a stolen
+   * phone does not lock the payer out of recovering with the card and the PIN they know.
+   */
   async changePin(payer: PayerRow, login: { loginId: string; finishLoginRequest: string }, registrationRecord: string): Promise<void> {
     assertRecord(registrationRecord);
     (await this.verifyLogin(payer, login.loginId, login.finishLoginRequest, "pin-change")).fill(0);
-    await this.db.transaction(async (tx) => {
-      await replacePin(tx, payer.id, registrationRecord);
+    const previousPinUntil = new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000);
+    const announced = await this.db.transaction(async (tx) => {
+      await replacePin(tx, payer.id, registrationRecord, previousPinUntil);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.changed", target: payer.id, data: {} });
+      return this.announcements.announce(tx, payer.id, { kind: "pin_changed", previousPinUntil });
     });
+    this.announcements.sendSoon(announced);
   }
 
   /**
    * Starts a login for `purpose`. The wallet's message is checked first (a malformed one costs no try), then the
    * try is counted, then the server's reply is made and its state stored sealed; only then does the reply leave.
    */
-  async startLogin(payer: PayerRow, startLoginRequest: string, purpose: PinPurpose): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
+  async startLogin(payer: PayerRow, startLoginRequest: string, purpose: PinPurpose, options: { previousPin?: boolean } = {}): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
     await this.applyDueReset(payer);
     const pin = await findPin(this.db, payer.id);
     if (!pin) throw new ApiError("pin_not_set", "Set a payment PIN first.");
+    // Only a recovery may prove the PIN as it was before a change, and only within the waiting period after it.
+    const againstPrevious = options.previousPin === true;
+    if (againstPrevious && (!purpose.startsWith("recovery:") || !pin.previousRecord || !pin.previousUntil || pin.previousUntil <= this.clock.now())) {
+      throw new ApiError("pin_login_invalid", "There is no earlier PIN to prove for this: use the current PIN.", "previousPin");
+    }
+    const registrationRecord = againstPrevious ? pin.previousRecord! : pin.registrationRecord;
     const serverSetup = await this.setup();
-    const { serverLoginState, loginResponse } = opaqueCall(() =>
-      opaque.server.startLogin({ serverSetup, registrationRecord: pin.registrationRecord, startLoginRequest, userIdentifier: payer.id }),
-    );
+    const { serverLoginState, loginResponse } = opaqueCall(() => opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest, userIdentifier: payer.id }));
     const counted = await countTry(this.db, payer.id);
     if (counted === null) {
       await this.auditUnfinished(payer);
@@ -112,7 +159,7 @@ export class PinService {
     }
     const loginId = `pl_${randomBytes(18).toString("base64url")}`;
     const sealedState = await this.keys.seal("pin-login-state", new TextEncoder().encode(serverLoginState), pinLoginAad(payer.id, loginId));
-    const unfinished = await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, expiresAt: new Date(Date.now() + LOGIN_TTL_MS) });
+    const unfinished = await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, againstPrevious, expiresAt: new Date(this.clock.now().getTime() + LOGIN_TTL_MS) });
     if (unfinished) {
       // The previous try was counted and never verified: a wrong PIN (known only on the device) or an abandoned
       // login. Either is a failure the audit log records, at the latest when the next try starts.
@@ -126,8 +173,12 @@ export class PinService {
    * Single use: the login is taken out first, so a replayed finish fails in every process.
    */
   async verifyLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: PinPurpose): Promise<Uint8Array> {
+    return (await this.#finishLogin(payer, loginId, finishLoginRequest, purpose)).sessionKey;
+  }
+
+  async #finishLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: PinPurpose): Promise<{ sessionKey: Uint8Array; againstPrevious: boolean }> {
     const login = await takeLogin(this.db, payer.id, loginId);
-    if (!login || login.expiresAt.getTime() < Date.now() || login.purpose !== purpose) {
+    if (!login || login.expiresAt.getTime() < this.clock.now().getTime() || login.purpose !== purpose) {
       throw new ApiError("pin_login_invalid", "This PIN login is unknown, used, expired or for something else; start again.");
     }
     const pin = await findPin(this.db, payer.id);
@@ -144,36 +195,74 @@ export class PinService {
       throw new ApiError("pin_login_invalid", "The PIN could not be verified.");
     }
     await clearTries(this.db, payer.id);
-    return Buffer.from(sessionKey, "base64url");
+    return { sessionKey: Buffer.from(sessionKey, "base64url"), againstPrevious: login.againstPrevious };
   }
 
   /**
-   * Asks for a PIN reset (the payer forgot it, or it is locked): needs `{ purpose: "reset-pin", payerId,
-   * recordHash }` signed by an active device, where recordHash is the base64url SHA-256 of the new registration
-   * record, so nobody can swap the record on the way. The reset waits out the waiting period, during which any of
-   * the payer's devices can cancel it; a messenger session alone can neither ask for nor hurry it.
+   * A PIN proof for one purpose (DESIGN.md "the power order"): the login's finish is verified and its session key
+   * wiped at once (no payment rides on it). A wrong PIN spends a try like any login.
    */
-  async requestReset(payer: PayerRow, registrationRecord: string, deviceSignature: string): Promise<PinResetRow> {
-    assertRecord(registrationRecord);
-    const signer = await this.devices.activeDevice(payer.id, signerOf(deviceSignature));
-    if (!signer) throw new ApiError("device_signature_invalid", "A PIN reset must be signed by one of your active devices.");
-    await verifyDeviceStatement(deviceSignature, signer, { purpose: "reset-pin", payerId: payer.id, recordHash: recordHash(registrationRecord) });
+  async prove(payer: PayerRow, proof: PinProof, purpose: string): Promise<{ againstPrevious: boolean }> {
+    if (!PIN_PURPOSE_PATTERN.test(purpose)) throw new Error(`not a PIN purpose: ${purpose}`);
+    const { sessionKey, againstPrevious } = await this.#finishLogin(payer, proof.loginId, proof.finishLoginRequest, purpose as PinPurpose);
+    sessionKey.fill(0);
+    return { againstPrevious };
+  }
+
+  /**
+   * A recovery proved the PIN as it was before a change made within the waiting period: that PIN is the payer's
+   * again (the change was someone else's), in the recovery's transaction.
+   */
+  async restorePrevious(tx: Executor, payer: PayerRow): Promise<void> {
+    if (await restorePreviousPin(tx, payer.id)) {
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.restored", target: payer.id, data: { reason: "recovery proved the PIN before its last change" } });
+    }
+  }
+
+  /**
+   * Opens a PIN reset that waits for the issuer's cardholder check (`cardholderCheckId`): nothing changes until
+   * `confirmReset`. The new record was named by the requesting device's signature, so nobody swaps it on the way.
+   */
+  async openReset(payer: PayerRow, input: { registrationRecord: string; requestedBy: string; cardholderCheckId: string }): Promise<PinResetRow> {
+    assertRecord(input.registrationRecord);
     if (!(await findPin(this.db, payer.id))) throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
-    return this.db.transaction(async (tx) => {
-      // One at a time per payer (the partial unique index is the backstop).
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pin-reset|${payer.id}`}))`);
-      if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
-      const reset = await insertReset(tx, {
-        id: newId("pinReset"),
-        payerId: payer.id,
-        registrationRecord,
-        requestedBy: `device:${signer.id}`,
-        status: "pending",
-        activatesAt: new Date(Date.now() + this.waitingPeriodSeconds * 1000),
-      });
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_requested", target: reset.id, data: { device: signer.id, activatesAt: reset.activatesAt.toISOString() } });
-      return reset;
+    return insertReset(this.db, {
+      id: newId("pinReset", this.clock.now().getTime()),
+      payerId: payer.id,
+      registrationRecord: input.registrationRecord,
+      requestedBy: input.requestedBy,
+      cardholderCheckId: input.cardholderCheckId,
+      status: "verification_required",
+      activatesAt: this.clock.now(),
     });
+  }
+
+  /** The payer's reset by id, in any state. */
+  async reset(payer: PayerRow, resetId: string): Promise<PinResetRow> {
+    const reset = await findReset(this.db, payer.id, resetId);
+    if (!reset) throw new ApiError("resource_missing", "No such PIN reset.", "id");
+    return reset;
+  }
+
+  /**
+   * The issuer checked the cardholder: the reset starts its waiting period, in the caller's transaction (which also
+   * announces it). One reset waits at a time per payer.
+   */
+  async confirmReset(tx: Executor, payer: PayerRow, resetId: string): Promise<{ reset: PinResetRow; announced: AnnouncementRef }> {
+    // One at a time per payer (the partial unique index is the backstop).
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pin-reset|${payer.id}`}))`);
+    if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
+    const activatesAt = new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000);
+    const reset = await confirmReset(tx, payer.id, resetId, activatesAt);
+    if (!reset) throw new ApiError("pin_reset_invalid", "This PIN reset is no longer waiting for the card check; start again.");
+    await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_requested", target: reset.id, data: { requestedBy: reset.requestedBy, activatesAt: activatesAt.toISOString() } });
+    // Announced in the same transaction; the caller sends it once committed.
+    return { reset, announced: await this.announcements.announce(tx, payer.id, { kind: "pin_reset_pending", resetId: reset.id, activatesAt }) };
+  }
+
+  /** Ends a reset whose cardholder check failed. */
+  async abandonReset(resetId: string): Promise<void> {
+    await endReset(this.db, resetId, "canceled", ["verification_required"], this.clock.now());
   }
 
   /** The payer's pending reset, if any (after applying one whose waiting period has ended). */
@@ -182,35 +271,43 @@ export class PinService {
     return pendingReset(this.db, payer.id);
   }
 
-  /** Cancels a pending reset on the word of an active device: `{ purpose: "cancel-pin-reset", payerId, resetId }`. */
-  async cancelReset(payer: PayerRow, resetId: string, signature: string): Promise<void> {
-    const signer = await this.devices.activeDevice(payer.id, signerOf(signature));
-    if (!signer) throw new ApiError("device_signature_invalid", "Cancelling a PIN reset must be signed by one of your active devices.");
-    await verifyDeviceStatement(signature, signer, { purpose: "cancel-pin-reset", payerId: payer.id, resetId });
-    const pending = await pendingReset(this.db, payer.id);
-    if (!pending || pending.id !== resetId || pending.activatesAt.getTime() <= Date.now() || !(await endReset(this.db, resetId, "canceled"))) {
-      throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
-    }
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.reset_canceled", target: resetId, data: { device: signer.id } });
+  /**
+   * Cancels a pending reset with a PIN proof for `cancel-pin-reset:<resetId>` (from any session of the payer's):
+   * whoever knows the PIN did not forget it. A device's word alone cancels nothing (issue 7).
+   */
+  async cancelReset(payer: PayerRow, resetId: string, proof: PinProof): Promise<PinResetRow> {
+    const pending = await this.pendingReset(payer);
+    if (!pending || pending.id !== resetId) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
+    await this.prove(payer, proof, `cancel-pin-reset:${resetId}`);
+    const { ended, announced } = await this.db.transaction(async (tx) => {
+      const row = await endReset(tx, resetId, "canceled", ["pending"], this.clock.now());
+      if (!row) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_canceled", target: resetId, data: { by: "pin" } });
+      return { ended: row, announced: await this.announcements.announce(tx, payer.id, { kind: "change_canceled", changeId: resetId, change: "pin_reset" }) };
+    });
+    this.announcements.sendSoon(announced);
+    return ended;
   }
 
   /** A reset whose waiting period has ended replaces the PIN (and lifts a lock), once, whoever notices first. */
   private async applyDueReset(payer: PayerRow): Promise<void> {
     const pending = await pendingReset(this.db, payer.id);
-    if (!pending || pending.activatesAt.getTime() > Date.now()) return;
+    if (!pending || pending.activatesAt.getTime() > this.clock.now().getTime()) return;
     // A reset asked for by a device revoked since then no longer stands.
     const requester = pending.requestedBy.replace(/^device:/, "");
     if (!(await this.devices.isActive(payer.id, requester))) {
-      if (await endReset(this.db, pending.id, "canceled")) {
+      if (await endReset(this.db, pending.id, "canceled", ["pending"], this.clock.now())) {
         await this.audit.record({ actor: "system", action: "pin.reset_canceled", target: pending.id, data: { reason: "requesting device revoked" } });
       }
       return;
     }
-    await this.db.transaction(async (tx) => {
-      if (!(await endReset(tx, pending.id, "applied"))) return;
+    const announced = await this.db.transaction(async (tx) => {
+      if (!(await endReset(tx, pending.id, "applied", ["pending"], this.clock.now()))) return null;
       await replacePin(tx, payer.id, pending.registrationRecord);
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_applied", target: pending.id, data: {} });
+      return this.announcements.announce(tx, payer.id, { kind: "pin_reset_applied", resetId: pending.id });
     });
+    if (announced) this.announcements.sendSoon(announced);
   }
 
   /** At the lock, the last counted try's login may still be waiting: it failed too. */

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { payerPins, pinLogins, pinResets } from "../db/schema.ts";
 
@@ -17,8 +17,32 @@ export async function insertPin(db: Executor, payerId: string, registrationRecor
   return rows.length === 1;
 }
 
-export async function replacePin(db: Executor, payerId: string, registrationRecord: string): Promise<void> {
-  await db.update(payerPins).set({ registrationRecord, failedTries: 0, lockedAt: null, updatedAt: sql`now()` }).where(eq(payerPins.payerId, payerId));
+/**
+ * Replaces the record (tries cleared, lock lifted). With `keepPreviousUntil` (a change), the replaced record stays
+ * usable for a recovery's PIN proof until then; otherwise (a reset) no previous record is kept.
+ */
+export async function replacePin(db: Executor, payerId: string, registrationRecord: string, keepPreviousUntil: Date | null = null): Promise<void> {
+  await db
+    .update(payerPins)
+    .set({
+      registrationRecord,
+      failedTries: 0,
+      lockedAt: null,
+      previousRecord: keepPreviousUntil ? sql`${payerPins.registrationRecord}` : null,
+      previousUntil: keepPreviousUntil,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(payerPins.payerId, payerId));
+}
+
+/** Puts the previous record back (a recovery proved it); true if there was one to restore. */
+export async function restorePreviousPin(db: Executor, payerId: string): Promise<boolean> {
+  const rows = await db
+    .update(payerPins)
+    .set({ registrationRecord: sql`${payerPins.previousRecord}`, previousRecord: null, previousUntil: null, failedTries: 0, lockedAt: null, updatedAt: sql`now()` })
+    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.previousRecord} is not null`))
+    .returning({ payerId: payerPins.payerId });
+  return rows.length === 1;
 }
 
 /**
@@ -57,7 +81,10 @@ export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert)
   await db
     .insert(pinLogins)
     .values(row)
-    .onConflictDoUpdate({ target: pinLogins.payerId, set: { loginId: row.loginId, sealedState: row.sealedState, purpose: row.purpose, expiresAt: row.expiresAt, createdAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: pinLogins.payerId,
+      set: { loginId: row.loginId, sealedState: row.sealedState, purpose: row.purpose, againstPrevious: row.againstPrevious ?? false, expiresAt: row.expiresAt, createdAt: sql`now()` },
+    });
   return previous?.purpose ?? null;
 }
 
@@ -75,6 +102,21 @@ export async function takeLogin(db: Executor, payerId: string, loginId: string):
 
 export type PinResetRow = typeof pinResets.$inferSelect;
 
+export async function findReset(db: Executor, payerId: string, id: string): Promise<PinResetRow | null> {
+  const rows = await db.select().from(pinResets).where(and(eq(pinResets.id, id), eq(pinResets.payerId, payerId)));
+  return rows[0] ?? null;
+}
+
+/** Moves a reset whose cardholder check passed to `pending` until `activatesAt`; null if it was not waiting for it. */
+export async function confirmReset(db: Executor, payerId: string, id: string, activatesAt: Date): Promise<PinResetRow | null> {
+  const [row] = await db
+    .update(pinResets)
+    .set({ status: "pending", activatesAt })
+    .where(and(eq(pinResets.id, id), eq(pinResets.payerId, payerId), eq(pinResets.status, "verification_required")))
+    .returning();
+  return row ?? null;
+}
+
 export async function pendingReset(db: Executor, payerId: string): Promise<PinResetRow | null> {
   const rows = await db.select().from(pinResets).where(and(eq(pinResets.payerId, payerId), eq(pinResets.status, "pending")));
   return rows[0] ?? null;
@@ -85,12 +127,12 @@ export async function insertReset(db: Executor, row: typeof pinResets.$inferInse
   return inserted!;
 }
 
-/** Ends a pending reset (applied or canceled); true only for the one caller that ended it. */
-export async function endReset(db: Executor, id: string, status: "applied" | "canceled"): Promise<boolean> {
-  const rows = await db
+/** Ends a reset still in one of `from` (applied or canceled); the row only for the one caller that ended it. */
+export async function endReset(db: Executor, id: string, status: "applied" | "canceled", from: Array<PinResetRow["status"]>, now: Date): Promise<PinResetRow | null> {
+  const [row] = await db
     .update(pinResets)
-    .set({ status, endedAt: sql`now()` })
-    .where(and(eq(pinResets.id, id), eq(pinResets.status, "pending")))
-    .returning({ id: pinResets.id });
-  return rows.length === 1;
+    .set({ status, endedAt: now })
+    .where(and(eq(pinResets.id, id), inArray(pinResets.status, from)))
+    .returning();
+  return row ?? null;
 }

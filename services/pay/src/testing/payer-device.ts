@@ -23,14 +23,35 @@ export interface TestDevice {
   kid: string;
   publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string };
   privateKey: CryptoKey;
+  /** Signs `statement` with a fresh statement nonce of the session it was made for (unless the statement names one). */
   sign(statement: { purpose: string } & Record<string, string>, nowSeconds?: number): Promise<string>;
 }
 
-export async function newTestDevice(): Promise<TestDevice> {
+/**
+ * A device whose statements carry single-use nonces that `token`'s payer asked `app` for, as the wallet's do. A
+ * device made for one payer's session that signs for another's gets nonces of the session it was made for. Its
+ * statements' `iat` reads `clock` (a test that moves the server's clock moves the device's with it).
+ */
+export async function newTestDevice(app: FastifyInstance | null, token: string | null, clock: { now(): Date } = { now: () => new Date() }): Promise<TestDevice> {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
   const publicKeyJwk = await exportDevicePublicJwk(publicKey);
   const kid = await deviceKeyId(publicKeyJwk);
-  return { kid, publicKeyJwk, privateKey, sign: (statement, nowSeconds = Math.floor(Date.now() / 1000)) => signStatement(privateKey, kid, statement, { nowSeconds }) };
+  const nonceOf = async (statement: Record<string, string>): Promise<string> => {
+    if (statement["nonce"] !== undefined) return statement["nonce"];
+    // A device made for no app (a test against server processes) is handed each statement's nonce.
+    if (app === null || token === null) throw new Error("this test device signs only statements that carry their nonce");
+    return statementNonce(app, token);
+  };
+  const sign = async (statement: { purpose: string } & Record<string, string>, nowSeconds = Math.floor(clock.now().getTime() / 1000)) =>
+    signStatement(privateKey, kid, { ...statement, nonce: await nonceOf(statement) }, { nowSeconds });
+  return { kid, publicKeyJwk, privateKey, sign };
+}
+
+/** A statement nonce for the payer of `token` (what the wallet asks for before each statement). */
+export async function statementNonce(app: FastifyInstance, token: string): Promise<string> {
+  const answer = await call<{ nonce: string }>(app, "POST", "/v1/payer/statement-nonces", token, {});
+  if (answer.status !== 200) throw new Error(`statement nonce refused: ${answer.raw}`);
+  return answer.body.nonce;
 }
 
 /** Binds `device` as the payer's first device and sets `pin` through the HTTP routes, as the wallet would. */

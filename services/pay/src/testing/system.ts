@@ -29,7 +29,12 @@ export interface TestPay {
 
 export const TEST_ORIGIN = "https://shop.example";
 
-export async function openTestPay(backend: Backend, overrides: Partial<PayConfig> = {}, options: OpenOptions = {}): Promise<TestPay> {
+export interface TestPayOptions extends OpenOptions {
+  /** Runs before the test merchant is made: a shamir or pkcs11 vault must be initialised (and unsealed) first. */
+  initKeys?: (system: PaySystem) => Promise<void>;
+}
+
+export async function openTestPay(backend: Backend, overrides: Partial<PayConfig> = {}, { initKeys, ...options }: TestPayOptions = {}): Promise<TestPay> {
   const database = await freshDatabase(backend);
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-test-"));
   const config: PayConfig = {
@@ -47,11 +52,13 @@ export async function openTestPay(backend: Backend, overrides: Partial<PayConfig
   const system = await openPaySystem(config, log, options);
   const app = await buildApp(system);
   await app.ready();
+  await initKeys?.(system);
   const createMerchant = async (name = "Test Shop", origins = [TEST_ORIGIN]): Promise<TestMerchant> => {
     const created = await system.merchants.create({ name, allowedOrigins: origins });
     return { id: created.merchant.id, secretKey: created.secretKey.peek(), publishableKey: created.publishableKey, webhookSecret: created.webhookSecret.peek() };
   };
   const merchant = await createMerchant();
+  let closed: Promise<void> | null = null;
   return {
     system,
     app,
@@ -59,11 +66,15 @@ export async function openTestPay(backend: Backend, overrides: Partial<PayConfig
     config,
     logLines,
     createMerchant,
-    async close() {
-      await app.close();
-      await system.close();
-      await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
+    // Once: a drill closes the pay server early to take its data folder, and its network closes it again.
+    close() {
+      closed ??= (async () => {
+        await app.close();
+        await system.close();
+        await database.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      })();
+      return closed;
     },
   };
 }

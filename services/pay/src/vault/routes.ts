@@ -7,7 +7,6 @@ import type { IssuerService } from "../issuers/service.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { VaultService } from "./service.ts";
 import type { CardRow } from "./store.ts";
-import { deviceJwkSchema } from "../devices/signatures.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
 const compactJwe = z.string().max(16_384);
@@ -56,7 +55,8 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
     {
       schema: {
         tags: ["payer"],
-        description: "Relays the wallet's enrollment JWE (PAN, expiry, CVC and the device key, encrypted to the issuer's certified key) to the issuer, which sends the cardholder a one-time code.",
+        description:
+          "Relays the wallet's enrollment JWE (PAN, expiry, CVC and the device key, encrypted to the issuer's certified key) to the issuer, which sends the cardholder a one-time code. deviceSignature is { purpose: enroll-card, payerId, issuerId, enrollmentHash (base64url SHA-256 of the JWE), nonce } signed by an active device.",
         body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, deviceSignature: z.string().max(4096) }),
         response: { 200: z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() }), ...errors },
       },
@@ -92,40 +92,6 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
       },
     },
     async (request) => cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
-  );
-
-  r.post(
-    "/v1/payer/recoveries",
-    {
-      schema: {
-        tags: ["payer"],
-        description:
-          "For a payer who lost every device: with the messenger session alone, a new device proves one of the payer's cards again at its issuer (the enrollment JWE carries the new device key); the issuer texts a code to the phone on file.",
-        body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, publicKeyJwk: deviceJwkSchema, name: z.string().max(60) }),
-        response: { 200: z.object({ id: z.string(), object: z.literal("device_recovery"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() }), ...errors },
-      },
-    },
-    async (request) => {
-      const started = await vault.startRecovery(await payerOf(request.headers.authorization), request.body, request.ip);
-      return { id: started.id, object: "device_recovery" as const, status: started.status, codeSentTo: started.codeSentTo, expiresAt: started.expiresAt.toISOString() };
-    },
-  );
-
-  r.post(
-    "/v1/payer/recoveries/:id/verify",
-    {
-      schema: {
-        tags: ["payer"],
-        description: "The code: the new device is bound pending for the waiting period (the payer's other devices see it and can cancel it), with the card enrolled on it.",
-        params: idParam,
-        body: z.strictObject({ code: z.string().regex(/^\d{6}$/, "the code is 6 digits") }),
-        response: { 200: z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardSchema }), ...errors },
-      },
-    },
-    async (request) => {
-      const { device, card } = await vault.verifyRecovery(await payerOf(request.headers.authorization), request.params.id, request.body.code);
-      return { deviceId: device.id, status: device.status, activatesAt: device.activatesAt.toISOString(), card: cardView(card) };
-    },
   );
 
   r.get("/v1/payer/cards", { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() }), ...errors } } }, async (request) => ({

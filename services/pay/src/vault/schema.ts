@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { limitSlotsTable } from "@mpay/service-kit";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
@@ -54,8 +55,12 @@ export const cardEnrollments = pgTable(
     payerId: text("payer_id").notNull(),
     /** The enrolling device; null for a recovery, whose device is bound only once the issuer verified the cardholder. */
     deviceId: text("device_id"),
-    /** `enroll` (a card on a bound device) or `recovery` (a payer who lost every device proves a card again). */
-    purpose: text("purpose").$type<"enroll" | "recovery">().notNull().default("enroll"),
+    /**
+     * `enroll` (a card on a bound device), `recovery` (a new device proves one of the payer's cards again) or
+     * `pin-reset` (a bound device proves one of the payer's cards to reset the PIN): the last two are the issuer's
+     * cardholder check, which only a card the payer already has here passes.
+     */
+    purpose: text("purpose").$type<"enroll" | "recovery" | "pin-reset">().notNull().default("enroll"),
     /** For a recovery: the new device's public key and name, bound when the code verifies. */
     recoveryDevice: jsonb("recovery_device").$type<{ publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string }; name: string }>(),
     issuerId: text("issuer_id").notNull(),
@@ -88,3 +93,9 @@ export const deviceUnbinds = pgTable(
   },
   (t) => [uniqueIndex("device_unbinds_key").on(t.deviceId, t.issuerId), index("device_unbinds_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
 );
+
+/**
+ * The enrollment tries claimed per `payer:<id>` and `address:<client IP>` (kind `try`), one row each, before the
+ * issuer is asked (enrollment-limits.ts); swept once older than the hour they count in.
+ */
+export const enrollmentLimitSlots = limitSlotsTable("enrollment_limit_slots");

@@ -13,7 +13,7 @@ import type { ShamirKeyProvider } from "../keys/shamir-provider.ts";
 import { openPayProcess, type KeysTestProcess } from "../keys/test-support.ts";
 import { addTestCard } from "../testing/cards.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
-import { bindAndSetPin, newTestDevice } from "../testing/payer-device.ts";
+import { bindAndSetPin, newTestDevice, statementNonce } from "../testing/payer-device.ts";
 import { call, paymentBody, signedInPayer } from "../testing/system.ts";
 import { insertCard } from "./store.ts";
 import { newId } from "@mpay/protocol";
@@ -44,7 +44,7 @@ describe.each(testBackends())("a sealed vault refuses card operations [%s]", (ba
     const shares = (await (first.system.keys as ShamirKeyProvider).initialize(3, 2)).peek();
     const merchant = await first.system.merchants.create({ name: "Sealed Shop", allowedOrigins: ["https://shop.example"] });
     const session = await signedInPayer(first.system);
-    const device = await newTestDevice();
+    const device = await newTestDevice(first.app, session.token);
     await bindAndSetPin(first.app, session, device, PIN);
     const card = await addTestCard(first.system, first.app, session, device);
     const deviceRow = await findByThumbprint(first.system.database.db, device.kid);
@@ -60,7 +60,8 @@ describe.each(testBackends())("a sealed vault refuses card operations [%s]", (ba
         sealedCard: sealed.sealedCard,
         recordVersion: 1,
         kSrv: sealed.kSrv,
-        deviceSignature: await device.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: second.id, recordVersion: "1" }),
+        // The first process is gone: the nonce comes from this one (the table is shared).
+        deviceSignature: await device.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: second.id, recordVersion: "1", nonce: await statementNonce(p.app, session.token) }),
       });
     const refusedStore = await storeSigned();
     expect([refusedStore.status, refusedStore.body.error?.code]).toEqual([503, "vault_sealed"]);

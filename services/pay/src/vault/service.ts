@@ -8,17 +8,21 @@
  *
  * Pipeline of each operation: validate → load → check the device's word → call out (issuer) → persist → audit.
  */
-import { JOSE_TYPES, newId, type EcPublicJwk, type EnrolledCard } from "@mpay/protocol";
+import { JOSE_TYPES, newId, type CardView, type EcPublicJwk, type EnrolledCard } from "@mpay/protocol";
 import { base64url } from "jose";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
+import type { AnnouncementService } from "../announcements/service.ts";
 import type { DeviceService } from "../devices/service.ts";
-import { deviceKeyThumbprint, signerOf, verifyDeviceStatement, type DeviceJwk } from "../devices/signatures.ts";
+import type { Clock } from "@mpay/service-kit";
+import { createHash } from "node:crypto";
+import { type DeviceJwk } from "../devices/signatures.ts";
 import type { DeviceRow } from "../devices/store.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { IssuerService } from "../issuers/service.ts";
+import type { EnrollmentLimiter } from "./enrollment-limits.ts";
 import { checkJweHeader } from "./jwe-header.ts";
 import { kSrvAad } from "./aad.ts";
 import { encryptRelease } from "./release.ts";
@@ -31,20 +35,18 @@ import {
   findCard,
   findEnrollment,
   forgetDeviceCards,
+  issuersBoundTo,
   insertCard,
   insertEnrollment,
   lockCard,
   postponeUnbind,
   queueUnbinds,
-  recentEnrollments,
   unbindsOf,
   updateCard,
   type CardRow,
   type EnrollmentRow,
 } from "./store.ts";
 
-/** Enrollments per payer and per address within an hour (the issuer limits per card and per device too). */
-export const ENROLLMENT_LIMITS = { perPayerPerHour: 10, perAddressPerHour: 30 };
 const SHARE_BYTES = 32;
 /** A sealed record is small JSON; anything bigger is not one of ours. */
 const MAX_SEALED_RECORD = 8192;
@@ -74,21 +76,25 @@ export class VaultService {
     private readonly devices: DeviceService,
     private readonly issuers: IssuerService,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly announcements: AnnouncementService,
+    private readonly enrollmentLimits: EnrollmentLimiter,
   ) {}
 
   /** Step 1: the wallet's enrollment JWE goes to the issuer, which sends the cardholder a one-time code. */
   async startEnrollment(payer: PayerRow, input: { issuerId: string; enrollment: string; deviceSignature: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
     checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
-    const device = await this.#signingDevice(payer, input.deviceSignature, { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId });
+    // The statement names the JWE it travels with (its SHA-256), so nobody swaps the card data on the way (issue 7).
+    const device = await this.devices.verifyStatement(
+      payer,
+      input.deviceSignature,
+      { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId, enrollmentHash: enrollmentHash(input.enrollment) },
+      { param: "deviceSignature" },
+    );
+    // The try is claimed before the issuer is asked, and stays counted whatever the issuer answers: card testing
+    // is nearly all refusals (e2e/breach-stolen-card, e2e/breach-enrollment-race).
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
-    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id })).catch(async (error: unknown) => {
-      // A refused try counts against the payer's and the address's limits like a started one: card testing is
-      // nearly all refusals, so limits that counted only sent codes would never stop it (e2e/breach-stolen-card).
-      if (error instanceof ApiError && (error.code === "card_enrollment_refused" || error.code === "card_enrollment_locked")) {
-        await insertEnrollment(this.db, { id: newId("cardEnrollment"), payerId: payer.id, deviceId: device.id, issuerId: input.issuerId, issuerEnrollmentId: "-", status: "failed", clientIp, expiresAt: new Date() });
-      }
-      throw error;
-    });
+    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
     const row = await insertEnrollment(this.db, {
       id: newId("cardEnrollment"),
       payerId: payer.id,
@@ -108,7 +114,7 @@ export class VaultService {
     const enrollment = await findEnrollment(this.db, enrollmentId, payer.id);
     if (!enrollment) throw new ApiError("resource_missing", "No such card enrollment.", "id");
     if (enrollment.status !== "verification_required") throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
-    if (enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
+    if (enrollment.expiresAt.getTime() <= this.clock.now().getTime()) throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
     if (enrollment.purpose !== "enroll" || !enrollment.deviceId) throw new ApiError("resource_missing", "No such card enrollment.", "id");
     const device = await this.devices.activeDeviceById(payer.id, enrollment.deviceId);
     if (!device) throw new ApiError("device_not_active", "The device that started this enrollment is no longer active.");
@@ -117,11 +123,14 @@ export class VaultService {
       // The issuer bound another key than the device that asked: never record a card the device cannot use.
       throw new ApiError("card_enrollment_refused", "The card issuer bound another device key than this device's.");
     }
-    return this.db.transaction(async (tx) => {
-      const card = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: card.id, data: { issuerId: card.issuerId, device: device.id, last4: card.last4 } });
-      return card;
+    const { card, announced } = await this.db.transaction(async (tx) => {
+      const row = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
+      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: row.id, data: { issuerId: row.issuerId, device: device.id, last4: row.last4 } });
+      const ref = await this.announcements.announce(tx, payer.id, { kind: "card_enrolled", cardId: row.id, brand: row.brand as CardView["brand"], last4: row.last4, deviceName: device.name });
+      return { card: row, announced: ref };
     });
+    this.announcements.sendSoon(announced);
+    return card;
   }
 
   /** The card the issuer enrolled, waiting for its records, and the enrollment ended (once: a second finish fails). */
@@ -158,10 +167,13 @@ export class VaultService {
       if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
       // A device still in its waiting period may store its card (a recovery); it cannot pay with it until active.
       const device = await this.devices.liveDeviceById(payer.id, card.deviceId);
-      if (!device || signerOf(input.deviceSignature) !== device.keyThumbprint) {
-        throw new ApiError("device_signature_invalid", "The records must be signed by the device the card was enrolled on.");
-      }
-      await verifyDeviceStatement(input.deviceSignature, device, { purpose: "store-card-records", payerId: payer.id, cardId, recordVersion: String(input.recordVersion) });
+      if (!device) throw new ApiError("device_signature_invalid", "The records must be signed by the device the card was enrolled on.");
+      await this.devices.verifyStatement(
+        payer,
+        input.deviceSignature,
+        { purpose: "store-card-records", payerId: payer.id, cardId, recordVersion: String(input.recordVersion) },
+        { signer: device, rule: "live", param: "deviceSignature" },
+      );
       const kekVersion = this.keys.currentKeyVersion();
       const wrappedKSrv = await this.keys.seal("vault-k-srv", kSrv, kSrvAad(card, kekVersion));
       return await this.db.transaction(async (tx) => {
@@ -187,61 +199,74 @@ export class VaultService {
   }
 
   /**
-   * Recovery, step 1 (DESIGN.md "Authentication without plugins": a payer who lost every device recovers through
-   * the issuer's cardholder check). With the messenger session alone, a new device sends one of the payer's cards
-   * again — PAN, expiry, CVC and the new device key as a JWE to the issuer — and the issuer texts a code to the
-   * phone on file. Only a card the payer already has here can be used, so the check proves the same cardholder.
+   * The issuer's cardholder check, step 1 (DESIGN.md "the power order": the card, which a phone thief does not hold).
+   * A device — the new one of a recovery (`recoveryDevice`, not bound yet) or a bound one asking for a PIN reset
+   * (`deviceId`) — sends one of the payer's cards again, PAN, expiry, CVC and its own public key as a JWE to the
+   * issuer, and the issuer texts a code to the phone on file. Only a card the payer has (or had) here passes, so
+   * the check proves the same cardholder. The same limits as enrollment apply.
    */
-  async startRecovery(payer: PayerRow, input: { issuerId: string; enrollment: string; publicKeyJwk: DeviceJwk; name: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
+  async startCardholderCheck(
+    payer: PayerRow,
+    input: { issuerId: string; enrollment: string; purpose: "recovery" | "pin-reset"; deviceId: string | null; recoveryDevice?: { publicKeyJwk: DeviceJwk; name: string } },
+    clientIp: string,
+  ): Promise<EnrollmentRow & { codeSentTo: string }> {
     checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
-    const name = input.name.trim();
-    if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name)) throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
-    await deviceKeyThumbprint(input.publicKeyJwk);
     // Removed cards count: a payer who revoked every device (and so lost the cards on them) must still get back in.
     if (!(await cardsEverOf(this.db, payer.id)).some((c) => c.issuerId === input.issuerId)) {
-      throw new ApiError("recovery_not_possible", "Recover with a card you had enrolled before, at its issuer.", "issuerId");
+      throw new ApiError("recovery_not_possible", "Prove a card you had enrolled before, at its issuer.", "issuerId");
     }
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
     const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
     const row = await insertEnrollment(this.db, {
-      id: newId("cardEnrollment"),
+      id: newId("cardEnrollment", this.clock.now().getTime()),
       payerId: payer.id,
-      deviceId: null,
-      purpose: "recovery",
-      recoveryDevice: { publicKeyJwk: input.publicKeyJwk, name },
+      deviceId: input.deviceId,
+      purpose: input.purpose,
+      recoveryDevice: input.recoveryDevice ?? null,
       issuerId: input.issuerId,
       issuerEnrollmentId: started.enrollmentId,
       status: "verification_required",
       clientIp,
       expiresAt: started.expiresAt,
     });
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_started", target: row.id, data: { issuerId: input.issuerId } });
+    await this.audit.record({ actor: `payer:${payer.id}`, action: "card.cardholder_check_started", target: row.id, data: { issuerId: input.issuerId, purpose: input.purpose } });
     return Object.assign(row, { codeSentTo: started.codeSentTo });
   }
 
-  /**
-   * Recovery, step 2: the code. The issuer binds the new key to the card and names it; if it is the same card
-   * account as one of the payer's, the new device is bound `pending` for the waiting period (the payer's other
-   * devices, if any is still in hand, see it and can cancel it), with the card enrolled on it.
-   */
-  async verifyRecovery(payer: PayerRow, recoveryId: string, code: string): Promise<{ device: DeviceRow; card: CardRow }> {
-    const enrollment = await findEnrollment(this.db, recoveryId, payer.id);
-    if (!enrollment || enrollment.purpose !== "recovery" || !enrollment.recoveryDevice) throw new ApiError("resource_missing", "No such recovery.", "id");
-    if (enrollment.status !== "verification_required" || enrollment.expiresAt.getTime() <= Date.now()) throw new ApiError("card_enrollment_expired", "This recovery expired or is finished; start again.");
-    const { publicKeyJwk, name } = enrollment.recoveryDevice;
-    const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
-    const known = (await cardsEverOf(this.db, payer.id)).find((c) => c.issuerId === enrollment.issuerId && c.cardRef === enrolled.cardRef);
-    if (!known || enrolled.deviceKid !== (await deviceKeyThumbprint(publicKeyJwk))) {
-      await endEnrollment(this.db, enrollment.id, "failed", null);
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_refused", target: enrollment.id, data: { issuerId: enrollment.issuerId } });
-      throw new ApiError("recovery_not_possible", "The card the issuer verified is not one of yours here; recover with a card you had enrolled before.");
+  /** A cardholder check of the payer's that still waits for its code. */
+  async cardholderCheck(payer: PayerRow, checkId: string, purpose: "recovery" | "pin-reset"): Promise<EnrollmentRow> {
+    const check = await findEnrollment(this.db, checkId, payer.id);
+    if (!check || check.purpose !== purpose) throw new ApiError("resource_missing", "No such card check.", "id");
+    if (check.status !== "verification_required" || check.expiresAt.getTime() <= this.clock.now().getTime()) {
+      throw new ApiError("card_enrollment_expired", "This card check expired or is finished; start again.");
     }
-    return this.db.transaction(async (tx) => {
-      const device = await this.devices.bindRecovered(tx, payer, { publicKeyJwk, name, issuerId: enrollment.issuerId });
-      const card = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.recovery_verified", target: device.id, data: { issuerId: enrollment.issuerId, card: card.id, activatesAt: device.activatesAt.toISOString() } });
-      return { device, card };
-    });
+    return check;
+  }
+
+  /**
+   * The cardholder check, step 2: the code. The issuer binds `deviceKid` to the card and names it; it passes only
+   * if that is one of the payer's card accounts here and the key the device sent. A check that fails is spent.
+   */
+  async finishCardholderCheck(payer: PayerRow, checkId: string, code: string, purpose: "recovery" | "pin-reset", deviceKid: string): Promise<{ check: EnrollmentRow; enrolled: EnrolledCard }> {
+    const check = await this.cardholderCheck(payer, checkId, purpose);
+    const enrolled = await this.issuers.call((c) => c.verifyEnrollment(check.issuerId, check.issuerEnrollmentId, code));
+    const known = (await cardsEverOf(this.db, payer.id)).some((c) => c.issuerId === check.issuerId && c.cardRef === enrolled.cardRef);
+    if (!known || enrolled.deviceKid !== deviceKid) {
+      await endEnrollment(this.db, check.id, "failed", null);
+      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.cardholder_check_refused", target: check.id, data: { issuerId: check.issuerId, purpose } });
+      throw new ApiError("recovery_not_possible", "The card the issuer verified is not one of yours here; use a card you had enrolled before.");
+    }
+    return { check, enrolled };
+  }
+
+  /** A recovery's card, enrolled on the new device, and the check ended (in the recovery's transaction). */
+  recordRecoveredCard(tx: Executor, payer: PayerRow, deviceId: string, check: EnrollmentRow, enrolled: EnrolledCard): Promise<CardRow> {
+    return this.#recordEnrolledCard(tx, payer, deviceId, check, enrolled);
+  }
+
+  /** Ends a passed check that enrolls no card here (a PIN reset's), once. */
+  async endCardholderCheck(tx: Executor, checkId: string): Promise<void> {
+    if (!(await endEnrollment(tx, checkId, "verified", null))) throw new ApiError("card_enrollment_expired", "This card check is already finished; start again.");
   }
 
   list(payer: PayerRow): Promise<CardRow[]> {
@@ -292,11 +317,11 @@ export class VaultService {
    * device stays bound at the issuer for the payer's other cards there (revoking the device unbinds it).
    */
   async remove(payer: PayerRow, cardId: string, deviceSignature: string): Promise<CardRow> {
-    await this.#signingDevice(payer, deviceSignature, { purpose: "remove-card", payerId: payer.id, cardId });
+    await this.devices.verifyStatement(payer, deviceSignature, { purpose: "remove-card", payerId: payer.id, cardId }, { param: "deviceSignature" });
     const card = await this.db.transaction(async (tx) => {
       const locked = await lockCard(tx, cardId, payer.id);
       if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
-      const removed = await updateCard(tx, cardId, { status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: new Date() });
+      const removed = await updateCard(tx, cardId, { status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: this.clock.now() });
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.removed", target: cardId, data: {} });
       return removed;
     });
@@ -308,8 +333,10 @@ export class VaultService {
    * for every issuer it had cards at. `sendUnbinds` sends them once the revocation has committed.
    */
   async forgetDevice(tx: Executor, device: DeviceRow): Promise<void> {
-    const issuers = await forgetDeviceCards(tx, device.id);
-    await queueUnbinds(tx, device.id, device.keyThumbprint, issuers);
+    await forgetDeviceCards(tx, device.id);
+    // Every issuer that ever bound the key: its cards' (removed ones too: a removed card's binding stays at the
+    // issuer) and its passed cardholder checks' (a PIN reset binds the asking device to the card it proved).
+    await queueUnbinds(tx, device.id, device.keyThumbprint, await issuersBoundTo(tx, device.id));
   }
 
   /** Sends the device's pending unbinds; returns each issuer's acknowledgement (false: retried later). */
@@ -319,7 +346,7 @@ export class VaultService {
   }
 
   /** The reconciler's part: re-sends unbinds the issuers have not acknowledged yet. */
-  async retryUnbinds(limit = 50, now = new Date()): Promise<number> {
+  async retryUnbinds(limit = 50, now = this.clock.now()): Promise<number> {
     let acknowledged = 0;
     for (const row of await dueUnbinds(this.db, limit, now)) if (await this.#unbind(row)) acknowledged++;
     return acknowledged;
@@ -337,22 +364,19 @@ export class VaultService {
     }
   }
 
-  /** The issuer is known, and the payer and the address are within the hourly enrollment limits. */
+  /** The issuer is known, and a try is claimed for the payer and the address within their hourly limits. */
   async #withinEnrollmentLimits(payer: PayerRow, clientIp: string, issuerId: string): Promise<void> {
     await this.issuers.requireKnown(issuerId);
-    const recent = await recentEnrollments(this.db, payer.id, clientIp, new Date(Date.now() - 3600_000));
-    if (recent.byPayer >= ENROLLMENT_LIMITS.perPayerPerHour || recent.byAddress >= ENROLLMENT_LIMITS.perAddressPerHour) {
+    if (!(await this.enrollmentLimits.claimTry(payer.id, clientIp))) {
       await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId } });
       throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
     }
   }
+}
 
-  async #signingDevice(payer: PayerRow, signature: string, statement: Record<string, string>): Promise<DeviceRow> {
-    const device = await this.devices.activeDevice(payer.id, signerOf(signature));
-    if (!device) throw new ApiError("device_not_active", "Sign with one of your active devices.", "deviceSignature");
-    await verifyDeviceStatement(signature, device, statement);
-    return device;
-  }
+/** What an `enroll-card` statement names of its JWE: the base64url SHA-256 of the compact serialization. */
+export function enrollmentHash(jwe: string): string {
+  return createHash("sha256").update(jwe).digest("base64url");
 }
 
 function decodeShare(text: string): Uint8Array {

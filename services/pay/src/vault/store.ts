@@ -25,16 +25,6 @@ export async function endEnrollment(db: Executor, id: string, status: "verified"
   return rows.length === 1;
 }
 
-/** Enrollments started since `since` by this payer and from this address. */
-export async function recentEnrollments(db: Executor, payerId: string, clientIp: string, since: Date): Promise<{ byPayer: number; byAddress: number }> {
-  const [row] = await queryRows<{ by_payer: number; by_address: number }>(
-    db,
-    sql`select count(*) filter (where payer_id = ${payerId})::int as by_payer, count(*) filter (where client_ip = ${clientIp})::int as by_address
-        from card_enrollments where created_at > ${since} and (payer_id = ${payerId} or client_ip = ${clientIp})`,
-  );
-  return { byPayer: Number(row?.by_payer ?? 0), byAddress: Number(row?.by_address ?? 0) };
-}
-
 export async function insertCard(db: Executor, row: typeof cards.$inferInsert): Promise<CardRow> {
   const [inserted] = await db.insert(cards).values(row).returning();
   return inserted!;
@@ -77,6 +67,15 @@ export async function forgetDeviceCards(tx: Executor, deviceId: string): Promise
   return [...new Set(rows.map((r) => r.issuerId))];
 }
 
+/** The issuers that ever bound the device's key: those of its cards (any status) and of its passed card checks. */
+export async function issuersBoundTo(db: Executor, deviceId: string): Promise<string[]> {
+  const rows = await queryRows<{ issuer_id: string }>(
+    db,
+    sql`select issuer_id from cards where device_id = ${deviceId} union select issuer_id from card_enrollments where device_id = ${deviceId} and status = 'verified'`,
+  );
+  return rows.map((r) => r.issuer_id);
+}
+
 /** The cards still wrapped under a KEK older than `version`, locked, a batch at a time (for rotation). */
 export async function lockCardsBelowKekVersion(tx: Executor, version: number, limit: number): Promise<CardRow[]> {
   return tx.select().from(cards).where(and(isNotNull(cards.wrappedKSrv), lt(cards.kekVersion, version))).limit(limit).for("update", { skipLocked: true });
@@ -95,7 +94,7 @@ export async function queueUnbinds(tx: Executor, deviceId: string, deviceKid: st
     .onConflictDoNothing();
 }
 
-export async function dueUnbinds(db: Executor, limit: number, now = new Date()) {
+export async function dueUnbinds(db: Executor, limit: number, now: Date) {
   return db.select().from(deviceUnbinds).where(and(eq(deviceUnbinds.status, "pending"), lt(deviceUnbinds.nextAttemptAt, now))).limit(limit);
 }
 

@@ -28,7 +28,7 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
 
   async function payerWithCard() {
     const session = await signedInPayer(t.system);
-    const device = await newTestDevice();
+    const device = await newTestDevice(t.app, session.token);
     await bindAndSetPin(t.app, session, device, PIN);
     return { session, device, card: await addTestCard(t.system, t.app, session, device) };
   }
@@ -63,7 +63,7 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
 
   it("refuses bad uploads and changes nothing: a malformed share or record, a rollback, another device's signature", async () => {
     const { session, device, card } = await payerWithCard();
-    const other = await newTestDevice();
+    const other = await newTestDevice(t.app, session.token);
     const upload = (overrides: Record<string, unknown>) =>
       call<ErrorAnswer>(t.app, "POST", `/v1/payer/cards/${card.cardId}/records`, session.token, {
         sealedCard: card.sealedCard.replace(/^r1\.1\./, "r1.2."),
@@ -99,8 +99,8 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
   it("removes a card on an active device's word only, and deletes its share and records", async () => {
     const { session, device, card } = await payerWithCard();
     const remove = async (signature: string) => call<ErrorAnswer & { status?: string }>(t.app, "POST", `/v1/payer/cards/${card.cardId}/remove`, session.token, { deviceSignature: signature });
-    const stranger = await newTestDevice();
-    expect((await remove(await stranger.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }))).body.error.code).toBe("device_not_active");
+    const stranger = await newTestDevice(t.app, session.token);
+    expect((await remove(await stranger.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }))).body.error.code).toBe("device_signature_invalid");
     expect((await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: "card_other" }))).body.error.code).toBe("device_signature_invalid");
     const removed = await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }));
     expect(removed.body.status).toBe("removed");

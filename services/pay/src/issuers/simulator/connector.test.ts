@@ -1,4 +1,5 @@
 /** The simulator's HTTP connector against the issuer simulator (services/issuer), through the conformance suite. */
+import { TestClock } from "@mpay/service-kit";
 import { testBackends } from "../../testing/databases.ts";
 import { openTestNetwork } from "../../testing/network.ts";
 import { connectorConformance } from "../connector.case.ts";
@@ -6,7 +7,8 @@ import { SimulatorConnector } from "./connector.ts";
 
 for (const backend of testBackends()) {
   connectorConformance(`simulator HTTP connector [${backend}]`, async () => {
-    const net = await openTestNetwork(backend);
+    const issuerClock = new TestClock();
+    const net = await openTestNetwork(backend, { issuerConfig: { clock: issuerClock } });
     return {
       connector: net.pay.system.issuers.connector,
       issuerId: "sampo",
@@ -16,6 +18,7 @@ for (const backend of testBackends()) {
       },
       latestCode: (phone) => net.latestCode(phone),
       signPinStatement: (statement) => net.pay.system.statementSigner.signPinStatement(statement),
+      issuerClock,
       unauthorized: new SimulatorConnector({ baseUrl: net.issuerUrl, acquirerSecret: "x".repeat(43) }),
       unreachable: new SimulatorConnector({ baseUrl: "http://127.0.0.1:9", acquirerSecret: net.acquirerSecret, timeoutMs: 1_000 }),
       close: () => net.close(),

@@ -1,0 +1,41 @@
+/**
+ * A recurring charge held to the schedule the payer signed (issue 7, hole 4): the period's count and total are
+ * claimed inside the authorization's transaction, after every other check said yes and before the hold, so a
+ * charge that is declined for another reason (funds, card status) spends no slot, and no two concurrent charges
+ * share the last one (store.ts `claimPeriodCharge`). Periods follow the issuer's clock (`IssuerCore.now`).
+ *
+ * A claimed slot stays spent when the charge is later voided or refunded: the schedule counts charges the
+ * merchant made, so charge-void-charge cannot stretch it (the payer's money comes back either way).
+ */
+import { mandateTermsSchema, periodStart, type MandatePeriod, type MandateTerms } from "@mpay/protocol";
+import type { Executor } from "../db/client.ts";
+import { claimPeriodCharge, releasePeriodCharge, type RecurringTokenRow } from "./store.ts";
+
+export interface ChargeSchedule {
+  tokenId: string;
+  period: MandatePeriod;
+}
+
+/** A slot claimed in one period, to give back if the charge is not approved after all. */
+export interface ClaimedCharge {
+  tokenId: string;
+  periodStart: Date;
+  amount: number;
+}
+
+/** The signed terms stored with the token, or null for a token issued before schedules were signed. */
+export function signedConsentOf(row: RecurringTokenRow): MandateTerms | null {
+  const parsed = mandateTermsSchema.safeParse(row.consent);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Claims this charge in the period that holds `now`; null when the period's count or total has no room for it. */
+export async function claimScheduledCharge(tx: Executor, schedule: ChargeSchedule, amount: number, now: Date): Promise<ClaimedCharge | null> {
+  const claim = { tokenId: schedule.tokenId, periodStart: periodStart(schedule.period.interval, now), amount };
+  const claimed = await claimPeriodCharge(tx, { ...claim, maxCharges: schedule.period.maxCharges, maxTotal: schedule.period.maxTotal });
+  return claimed ? claim : null;
+}
+
+export function releaseScheduledCharge(tx: Executor, claim: ClaimedCharge): Promise<void> {
+  return releasePeriodCharge(tx, claim);
+}

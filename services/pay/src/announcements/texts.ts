@@ -1,0 +1,115 @@
+/**
+ * Every word MPay says in an announcement, in one place (English; issue 9 translates them here), with the buttons
+ * each kind offers. A button's action is for the wallet in the messenger app (the `mpay:` scheme), never a link:
+ *   mpay:cancel-pending-change/<id>   cancel a pending device, recovery or PIN reset (the wallet asks for the PIN)
+ *   mpay:remove-card/<cardId>         remove a card
+ *   mpay:open/devices                 show the payer's devices
+ *
+ * Device names are the one free text in a notice, and whoever binds a device chooses it (a thief too), inside a
+ * message that speaks with MPay's voice: controls are dropped, links and card-number-like digit runs are masked,
+ * and the name is cut short and quoted.
+ */
+import type { OfficialAction } from "@mpay/protocol";
+import type { Announcement, CardBrand, ChangeCanceled } from "./kinds.ts";
+
+export interface AnnouncementMessage {
+  text: string;
+  actions: OfficialAction[];
+}
+
+const NAME_MAX = 40;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const LINKS = /\b[a-z][a-z0-9+.-]*:\/\/\S*|\bwww\.\S*/gi;
+/** Eight or more digits, possibly split by spaces or dashes: never echo what could be a card or phone number. */
+const DIGIT_RUNS = /\d(?:[\s-]?\d){7,}/g;
+/** Ids end up in actions: prefixed ids only (`dev_…`, `prs_…`, `card_…`), which also keeps anything else out. */
+const ID = /^[a-z]{2,5}_[0-9A-Za-z]{10,40}$/;
+
+const BRANDS: Record<CardBrand, string> = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", local: "local" };
+const CHANGES: Record<ChangeCanceled["change"], string> = { device: "new device", recovery: "account recovery", pin_reset: "PIN reset", card: "new card" };
+
+const UTC = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
+const actions = {
+  cancel: (id: string): OfficialAction => ({ label: "Not me — cancel", action: `mpay:cancel-pending-change/${id}` }),
+  removeCard: (id: string): OfficialAction => ({ label: "Not me — remove card", action: `mpay:remove-card/${id}` }),
+  reviewDevices: (): OfficialAction => ({ label: "Review devices", action: "mpay:open/devices" }),
+};
+
+/** A device's name as a notice may show it: quoted, cleaned, short. */
+export function deviceLabel(name: string): string {
+  const cleaned = name.normalize("NFC").replace(CONTROLS, "").replace(LINKS, "[link]").replace(DIGIT_RUNS, "••••").replace(/\s+/g, " ").trim();
+  if (cleaned === "") return "a device with no name";
+  const short = [...cleaned].length > NAME_MAX ? `${[...cleaned].slice(0, NAME_MAX - 1).join("")}…` : cleaned;
+  return `"${short}"`;
+}
+
+function when(date: Date): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new TypeError("an announcement's time must be a valid Date");
+  return `${UTC.format(date)} UTC`;
+}
+
+function id(value: string, field: string): string {
+  if (!ID.test(value)) throw new TypeError(`an announcement's ${field} must be a prefixed id`);
+  return value;
+}
+
+function devicesSignedOut(count: number): string {
+  if (!Number.isSafeInteger(count) || count < 0) throw new TypeError("revokedDevices must be a whole number");
+  if (count === 0) return "No other device had access.";
+  return count === 1 ? "1 other device was signed out and can no longer pay." : `${count} other devices were signed out and can no longer pay.`;
+}
+
+/** The message of an announcement; throws a TypeError for facts that do not fit (a caller's bug, before any write). */
+export function announcementMessage(a: Announcement): AnnouncementMessage {
+  switch (a.kind) {
+    case "device_pending":
+      return {
+        text: `A new device, ${deviceLabel(a.deviceName)}, was added to your MPay account. It can pay from ${when(a.activatesAt)}. If this wasn't you, cancel it before then.`,
+        actions: [actions.cancel(id(a.deviceId, "deviceId"))],
+      };
+    case "recovery_pending":
+      return {
+        text: `Your MPay account is being recovered on a new device, ${deviceLabel(a.deviceName)}. At ${when(a.activatesAt)} every other device will be signed out of MPay and can no longer pay. If this wasn't you, cancel it with your PIN or your card.`,
+        actions: [actions.cancel(id(a.recoveryId, "recoveryId"))],
+      };
+    case "recovery_completed":
+      id(a.recoveryId, "recoveryId");
+      return { text: `Your MPay account was recovered on ${deviceLabel(a.deviceName)}. ${devicesSignedOut(a.revokedDevices)}`, actions: [actions.reviewDevices()] };
+    case "pin_reset_pending":
+      return {
+        text: `A reset of your MPay PIN was requested. The new PIN takes effect at ${when(a.activatesAt)}. If this wasn't you, cancel it with your current PIN on any of your devices.`,
+        actions: [actions.cancel(id(a.resetId, "resetId"))],
+      };
+    case "pin_reset_applied":
+      id(a.resetId, "resetId");
+      return { text: "Your MPay PIN was reset. Use the new PIN from now on. If this wasn't you, recover your account with your card.", actions: [actions.reviewDevices()] };
+    case "pin_changed":
+      return {
+        text: `Your MPay PIN was changed. If this wasn't you, recover your account on your phone with your card and your old PIN before ${when(a.previousPinUntil)}: that signs every other device out.`,
+        actions: [actions.reviewDevices()],
+      };
+    case "card_enrolled": {
+      if (!/^\d{4}$/.test(a.last4)) throw new TypeError("last4 must be the card's last four digits");
+      const brand = BRANDS[a.brand];
+      if (!brand) throw new TypeError("brand must be a known card brand");
+      return {
+        text: `A ${brand} card ending in ${a.last4} was added to MPay on ${deviceLabel(a.deviceName)}. If this wasn't you, remove it.`,
+        actions: [actions.removeCard(id(a.cardId, "cardId"))],
+      };
+    }
+    case "device_revoked":
+      id(a.deviceId, "deviceId");
+      return { text: `${capitalized(deviceLabel(a.deviceName))} was removed from your MPay account and can no longer pay.`, actions: [actions.reviewDevices()] };
+    case "change_canceled": {
+      id(a.changeId, "changeId");
+      const change = CHANGES[a.change];
+      if (!change) throw new TypeError("change must name the kind of pending change");
+      return { text: `The pending ${change} was canceled. Your MPay account stays as it was.`, actions: [] };
+    }
+  }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
