@@ -40,6 +40,8 @@ import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadg
 import { measurePayPrimitives } from "./pay-primitives.ts";
 import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
 import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
+import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from "./pay-servers.ts";
 import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
 import { measurePrimitives } from "./primitives.ts";
@@ -166,6 +168,8 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const merchant = await system.merchants.create({ name: "Bench Mall", allowedOrigins: [ORIGIN], actor: "system:bench" });
   const secretKey = merchant.secretKey.peek();
   const payers = await signInPayers(system, payerCount, suffix);
+  // The test network certifies the servers' PIN-statement key (one key for every process: same database and key file).
+  await certifyStatementKey(system, await testRootSigner());
 
   let trace: SqlTrace | null = null;
   let issuerTrace: SqlTrace | null = null;
@@ -197,14 +201,12 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const issuer: ServiceProcess = await startServiceProcess("issuer host", ISSUER_HOST, {
     ISSUER_PORT: String(issuerPort),
     ISSUER_HOST: "127.0.0.1",
-    ISSUER_IDS: issuerIds.join(","),
+    ...fixtureIssuerEnv(issuerIds),
     ISSUER_DATABASE_URL: issuerTrace ? issuerTrace.url : issuerDb.url,
     ISSUER_DATA_DIR: join(dataDir, "issuer"),
     ISSUER_DB_POOL: String(issuerPool),
     ISSUER_ACQUIRER_SECRET: acquirerSecret,
     ISSUER_OPERATOR_TOKEN: operatorToken,
-    // Every pay-server process signs PIN statements with the same key (same key file and database).
-    ISSUER_PAY_JWKS_URL: `${urls[0]}/.well-known/jwks.json`,
     LOG_LEVEL: "warn",
     MPAY_BENCH_CODES_PER_CARD: String(Math.ceil(payerCount / cards.length) + 5),
     ...benchPreloads(options.cpuProfileDir),

@@ -35,6 +35,7 @@ import { openDevKeyProvider } from "../services/pay/src/keys/dev-provider.ts";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
 import { api } from "./support/http.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
@@ -117,7 +118,7 @@ describe.each(testBackends())("drill (g): an insider with the database and the K
     dir = await mkdtemp(join(tmpdir(), "mpay-drill-g-"));
     payData = join(dir, "pay");
     [issuerDatabase, payDatabase] = await Promise.all([freshDatabase(backend, "issuer_test"), freshDatabase(backend, "mpay_test")]);
-    issuer = await startIssuerProcess({ ISSUER_DATA_DIR: join(dir, "issuer"), ISSUER_IDS: "sampo", ISSUER_ACQUIRER_SECRET: acquirerSecret, ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}) });
+    issuer = await startIssuerProcess({ ISSUER_DATA_DIR: join(dir, "issuer"), ...fixtureIssuerEnv(["sampo"]), ISSUER_ACQUIRER_SECRET: acquirerSecret, ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}) });
     witnessUrl = `${issuer.url}/issuers/sampo/audit-heads`;
   }, SLOW);
 

@@ -30,6 +30,8 @@ import { call, openTestPay, paymentBody, type TestPay } from "../services/pay/sr
 import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
 import { chargeAtIssuer, stealRecurringToken, type StolenMandate } from "./support/kek-thief.ts";
+import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 
 const PIN = "602917";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
@@ -59,14 +61,14 @@ describe.each(testBackends())("breach drill (h): a stolen KEK and acquirer crede
     const issuerUrl = `http://127.0.0.1:${issuerPort}`;
     pay = await openTestPay(backend, { issuers: { url: issuerUrl, acquirerSecret, acquirerSecretFile: join(dir, "none.json"), timeoutMs: 10_000 } });
     payUrl = await pay.app.listen({ host: "127.0.0.1", port: 0 });
+    await certifyStatementKey(pay.system, await testRootSigner());
     issuer = await startIssuerProcess({
       ISSUER_PORT: String(issuerPort),
       ISSUER_DATA_DIR: join(dir, "issuer"),
       ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-      ISSUER_IDS: "sampo",
+      ...fixtureIssuerEnv(["sampo"]),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
       ISSUER_OPERATOR_TOKEN: operatorToken,
-      ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
       ISSUER_TEST_CLOCK_FILE: clockFile,
     });
   });

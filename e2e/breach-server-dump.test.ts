@@ -36,6 +36,7 @@ import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay
 import { kSrvAad } from "../services/pay/src/vault/aad.ts";
 import type { AttackResult } from "./support/breach-attacker.ts";
 import { plantDeviceKey } from "./support/breach-network.ts";
+import { certifyPayStatementKey } from "./support/statement-key.ts";
 import { cardShareOf, readDeviceStore } from "./support/device-store.ts";
 import { api } from "./support/http.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
@@ -47,6 +48,7 @@ import { dumpRows, type JsonRow } from "./support/row-dump.ts";
 import { byteEncodings, cvcPatterns, findSecrets, panForms } from "./support/secret-search.ts";
 import { dumpDatabase } from "./support/table-dump.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const ATTACKER = fileURLToPath(new URL("./support/breach-attacker.ts", import.meta.url));
@@ -112,7 +114,10 @@ describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]
       LOG_LEVEL: "debug",
     };
     const [created, startedMessenger, startedIssuer] = await Promise.all([
-      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"], { env: { PATH: process.env["PATH"] ?? "", ...payEnv } }),
+      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"], { env: { PATH: process.env["PATH"] ?? "", ...payEnv } }).then(async (created) => {
+        await certifyPayStatementKey(payEnv);
+        return created;
+      }),
       startMessengerProcess({
         MESSENGER_PORT: String(messengerPort),
         MESSENGER_DATA_DIR: join(dir, "messenger"),
@@ -123,9 +128,8 @@ describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]
       startIssuerProcess({
         ISSUER_DATA_DIR: join(dir, "issuer"),
         ...(issuers.url ? { ISSUER_DATABASE_URL: issuers.url } : {}),
-        ISSUER_IDS: "kstar",
+        ...fixtureIssuerEnv(["kstar"]),
         ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
       }),
     ]);
     messenger = startedMessenger;

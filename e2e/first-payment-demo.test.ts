@@ -1,22 +1,25 @@
 /**
- * `npm run demo` (issue 4, deliverable 8) against the three services as real processes, configured the way a
- * newcomer would configure `npm start` with other ports and data folders: one set of environment variables for
- * every process and for the demo. PGlite only: the demo merchant is made on the embedded default's first start.
- * The demo runs as a child process, twice (a new payer and device each time), and must tell the whole story
- * without printing a secret; before the services start it must fail with one line that says to run npm start.
+ * `npm run demo` (issue 4, deliverable 8) against `npm start` itself (scripts/start.mjs as a process), configured
+ * the way a newcomer would run it with other ports and data folders: one set of environment variables for npm
+ * start and for the demo. PGlite only: the demo merchant is made on the embedded default's first start. npm start
+ * first makes this machine's demo card network (issue 7, hole 2): its root, made once, certifies the demo issuers
+ * and the pay server's PIN-statement key, and is the only root the demo wallets and the issuer host trust. The
+ * demo runs as a child process twice, with a restart of npm start between (the network is kept, not made again),
+ * and must tell the whole story without printing a secret; before npm start it must fail with one line.
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
-import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
-import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
+import { verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
+import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { freePorts } from "./support/messenger-process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEMO = join(ROOT, "scripts/demo.ts");
+const START = join(ROOT, "scripts/start.mjs");
 
 interface DemoRun {
   code: number | null;
@@ -28,6 +31,37 @@ function runDemo(env: Record<string, string>): Promise<DemoRun> {
   return new Promise((resolve) => {
     execFile(process.execPath, ["--import", "tsx", DEMO], { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface StartedSystem {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `npm start` as a newcomer runs it (node scripts/start.mjs), with `env`; resolves once it says MPay is running. */
+function npmStart(startEnv: Record<string, string>): Promise<StartedSystem> {
+  const child = spawn(process.execPath, [START], { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...startEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => void stop().then(() => reject(new Error(`npm start was not running after 180 s:\n${output}`))), 180_000);
+    child.stdout.on("data", () => {
+      if (output.includes("MPay is running.")) {
+        clearTimeout(timer);
+        resolve({ output: () => output, stop });
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited before it was running:\n${output}`));
     });
   });
 }
@@ -53,9 +87,9 @@ beforeAll(async () => {
     MPAY_ISSUER_URL: `http://127.0.0.1:${issuerPort}`,
     MPAY_ISSUER_ACQUIRER_FILE: join(dir, "issuer", "acquirer.json"),
     MESSENGER_PAY_REDIRECT_URIS: `${payUrl}/v1/payer/auth/callback`,
-    ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
     // One card company is enough here (and starts faster); the demo picks its cards among the running issuers.
     ISSUER_IDS: "kstar",
+    MPAY_NETWORK_DIR: join(dir, "network"),
   };
 });
 
@@ -73,24 +107,29 @@ describe("npm run demo before npm start", () => {
   });
 });
 
-describe("npm run demo against the pay server, issuer host and messenger as processes [pglite]", () => {
-  let pay: PayProcess;
-  let issuer: IssuerProcess;
-  let messenger: MessengerProcess;
+describe("npm run demo against npm start (scripts/start.mjs: the demo network, then the three services) [pglite]", () => {
+  let system: StartedSystem | undefined;
+  let firstStart = "";
 
   beforeAll(async () => {
-    // The pay server reads the files the messenger and the issuer host write on their first start.
-    [messenger, issuer] = await Promise.all([startMessengerProcess(env), startIssuerProcess(env)]);
-    pay = await startPayProcess(env);
+    system = await npmStart(env);
+    firstStart = system.output();
   });
 
   afterAll(async () => {
-    await Promise.allSettled([pay?.stop(), issuer?.stop(), messenger?.stop()]);
+    await system?.stop();
   });
 
-  it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", { timeout: 300_000 }, async () => {
+  it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", { timeout: 420_000 }, async () => {
     const first = await runDemo(env);
     expect(first.code, first.stderr).toBe(0);
+    // A second npm start keeps this machine's demo network as it is (made once), and the demo runs again.
+    const rootKey = await readFile(join(dir, "network", "demo-root.private.jwk.json"), "utf8");
+    await system!.stop();
+    system = await npmStart(env);
+    expect(system.output()).toMatch(/network: demo network root [\w-]{43} \(/);
+    expect(system.output()).not.toMatch(/network: (made|certified)/);
+    expect(await readFile(join(dir, "network", "demo-root.private.jwk.json"), "utf8")).toBe(rootKey);
     const second = await runDemo(env);
     expect(second.code, second.stderr).toBe(0);
 
@@ -122,5 +161,27 @@ describe("npm run demo against the pay server, issuer host and messenger as proc
     expect(output).not.toMatch(/demo-[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(output).not.toMatch(/\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}/);
     expect(output).not.toMatch(/(?<![\w+])\d{6}(?!\w)/);
+  });
+
+  it("made its own demo network root at first start, and the demo issuers and wallets trust it alone, never the test roots", async () => {
+    expect(firstStart).toMatch(/network: made this machine's demo network root [\w-]{43} \(private key .*demo-root\.private\.jwk\.json, mode 0600/);
+    expect(firstStart).toMatch(/network: certified the demo issuers kstar for a year/);
+    expect(firstStart).toMatch(/network: certified the pay server's PIN-statement key [\w-]{43} for a year/);
+    expect((await stat(join(dir, "network", "demo-root.private.jwk.json"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "network"))).mode & 0o077).toBe(0);
+    const roots = JSON.parse(await readFile(join(dir, "network", "demo-roots.json"), "utf8")) as NetworkRoot[];
+    expect(roots).toHaveLength(1);
+    expect(TEST_NETWORK_ROOTS.map((r) => r.kid)).not.toContain(roots[0]!.kid);
+    // The issuer host trusts the same root for PIN statements, and serves only certificates it signed.
+    expect(JSON.parse(await readFile(join(dir, "issuer", "network-roots.json"), "utf8"))).toEqual(roots);
+    const listed = (await (await fetch(`${env["MPAY_ISSUER_URL"]}/issuers`)).json()) as Array<{ issuerId: string; certificate: string }>;
+    const now = Math.floor(Date.now() / 1000);
+    for (const { certificate } of listed) {
+      await expect(verifyIssuerCertificate(certificate, roots, now)).resolves.toMatchObject({ issuerId: "kstar" });
+      await expect(verifyIssuerCertificate(certificate, TEST_NETWORK_ROOTS, now)).rejects.toMatchObject({ code: "certificate_untrusted" });
+    }
+    // Its encryption key is made here, not a committed one.
+    const made = JSON.parse(await readFile(join(dir, "issuer", "kstar", "keys", "encryption-key.private.jwk.json"), "utf8")) as { d: string };
+    expect(await readFile(fileURLToPath(new URL("../services/issuer/fixtures/issuers/kstar/encryption-key.private.jwk.json", import.meta.url)), "utf8")).not.toContain(made.d);
   });
 });

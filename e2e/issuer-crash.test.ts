@@ -23,6 +23,8 @@ import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connec
 import type { IssuerConnector } from "../services/pay/src/issuers/connector.ts";
 import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
+import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "739104";
@@ -63,14 +65,14 @@ describe.each(testBackends())("an issuer killed between its commit and its answe
       revokeRecurringToken: (...a) => connector.revokeRecurringToken(...a),
     };
     pay = await openTestPay(backend, {}, { issuerConnector: recording });
-    const payUrl = await pay.app.listen({ host: "127.0.0.1", port: 0 });
+    await certifyStatementKey(pay.system, await testRootSigner());
+    await pay.app.listen({ host: "127.0.0.1", port: 0 });
     issuerEnv = {
       ISSUER_PORT: String(issuerPort),
       ISSUER_DATA_DIR: join(dir, "issuer"),
       ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-      ISSUER_IDS: "sampo",
+      ...fixtureIssuerEnv(["sampo"]),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
-      ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
     };
     issuer = await startIssuerProcess(issuerEnv);
   });

@@ -27,9 +27,11 @@ import { api } from "./support/http.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
+import { certifyPayStatementKey } from "./support/statement-key.ts";
 import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
 import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));
 const keyStretching: PinKeyStretching = "memory-constrained";
@@ -105,8 +107,12 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
     // The operator makes the merchant with the CLI (`mpay merchant create --json`) before the server holds the
     // PGlite folder; the messenger starts meanwhile.
     const [created, startedMessenger, startedIssuer] = await Promise.all([
+      // Then the test network certifies the server's PIN-statement key, as the operator installs it (docs/network.md).
       promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", MERCHANT_NAME, "--origin", SHOP_ORIGIN, "--json"], {
         env: { PATH: process.env["PATH"] ?? "", ...payEnv },
+      }).then(async (created) => {
+        await certifyPayStatementKey(payEnv);
+        return created;
       }),
       startMessengerProcess({
         MESSENGER_PORT: String(messengerPort),
@@ -119,9 +125,8 @@ describe.each(testBackends())("the wallet's journey across the messenger and pay
       startIssuerProcess({
         ISSUER_DATA_DIR: join(dir, "issuer"),
         ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-        ISSUER_IDS: "kstar",
+        ...fixtureIssuerEnv(["kstar"]),
         ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
         LOG_LEVEL,
       }),
     ]);

@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 // `npm start`: starts every MPay process on the embedded default and prints their URLs.
-// Today: the pay server (:4000), the issuer host simulator (:4100) and the messenger (:4200, the OpenID Connect
-// provider); the web process joins when it is built. Once all of them are ready it suggests `npm run demo`.
-import { spawn } from "node:child_process";
+// First the demo card network of this machine (scripts/demo-network.ts: its root, made once under .data/network,
+// certifies the demo issuers and the pay server's PIN-statement key); then the pay server (:4000), the issuer host
+// simulator (:4100) and the messenger (:4200, the OpenID Connect provider); the web process joins when it is
+// built. Once all of them are ready it suggests `npm run demo`.
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+// Before any service holds a data folder: the network step runs the pay server's CLI on the embedded database.
+const network = spawnSync(process.execPath, ["--import", "tsx", "scripts/demo-network.ts"], { cwd: root, stdio: "inherit", env: process.env });
+if (network.status !== 0) {
+  process.stderr.write("npm start: the demo network could not be set up (above); nothing was started\n");
+  process.exit(network.status ?? 1);
+}
 const processes = [
   { name: "pay", entry: "services/pay/src/main.ts" },
   { name: "messenger", entry: "services/messenger/src/main.ts" },

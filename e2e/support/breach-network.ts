@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, type JWSHeaderParameters } from "jose";
 import pino from "pino";
 import { Secret, type AuthorizationRequest } from "@mpay/protocol";
 import { PayClient, Wallet, DEVICE_KEY_RECORD, type Card, type KeyStore } from "@mpay/wallet";
@@ -22,6 +21,8 @@ import { SimulatorConnector } from "../../services/pay/src/issuers/simulator/con
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, paymentBody, call, type TestPay, type TestPayOptions } from "../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../services/pay/src/config.ts";
+import { fixtureHostConfig, testRootSigner } from "../../services/issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "../../services/pay/src/testing/statement-key.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 export const PIN = "384917";
@@ -155,10 +156,6 @@ export async function openBreachNetwork(
   const acquirerSecret = randomBytes(32).toString("base64url");
   const operatorToken = randomBytes(32).toString("base64url");
   let pay: TestPay | undefined;
-  const payKeys = async (header: JWSHeaderParameters) => {
-    if (!pay) throw new Error("the pay server is not open yet");
-    return createLocalJWKSet(await pay.system.statementSigner.jwks())(header);
-  };
   const base = loadIssuerConfig({});
   const wanted = options.issuers ?? ["sampo", "kstar"];
   const issuer = await startIssuerHost(
@@ -169,20 +166,20 @@ export async function openBreachNetwork(
       dataDir: join(folder, "issuer"),
       persistentEmbeddedDatabases: false,
       dbPoolSize: 2,
-      issuers: base.issuers.filter((i) => wanted.includes(i.id)),
+      ...fixtureHostConfig(wanted),
       acquirerSecret: new Secret(acquirerSecret),
       operatorToken: new Secret(operatorToken),
       testInbox: true,
       ...options.issuerConfig,
     },
     pino({ level: "silent" }),
-    { payKeys: payKeys as never },
   );
   const connector = new TamperingConnector(new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 10_000 }));
   try {
     // The messenger is never reached here: a closed port, so that no other program on 4200 is ever asked.
     const messenger = { issuer: "http://127.0.0.1:9", clientId: "mpay-pay", clientSecret: "unused-unused-unused-unused-unused", clientSecretFile: join(folder, "none.json") };
     pay = await openTestPay(backend, { messenger, ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 } }, { issuerConnector: connector, initKeys: options.initKeys });
+    await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();
     await database.drop();

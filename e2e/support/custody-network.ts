@@ -24,6 +24,8 @@ import { freePorts, startMessengerProcess, type MessengerProcess } from "./messe
 import { startPayProcess, type PayProcess } from "./pay-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./issuer-process.ts";
 import { paymentBody, SHOP_ORIGIN } from "./pay-system.ts";
+import { fixtureIssuerEnv } from "../../services/issuer/src/testing/fixtures.ts";
+import { certifyPayStatementKey } from "./statement-key.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../../scripts/mpay.mjs", import.meta.url));
 const keyStretching: PinKeyStretching = "memory-constrained";
@@ -93,8 +95,12 @@ export async function openCustodyNetwork(backend: Backend, options: { issuers?: 
   try {
     // The operator makes the merchant with the CLI before the server holds the PGlite folder.
     const [created, messenger, issuer] = await Promise.all([
+      // Then the test network certifies the server's PIN-statement key, as the operator installs it (docs/network.md).
       promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Custody Mall", "--origin", SHOP_ORIGIN, "--json"], {
         env: { PATH: process.env["PATH"] ?? "", ...payEnv },
+      }).then(async (made) => {
+        await certifyPayStatementKey(payEnv);
+        return made;
       }),
       startMessengerProcess({
         MESSENGER_PORT: String(messengerPort),
@@ -106,9 +112,8 @@ export async function openCustodyNetwork(backend: Backend, options: { issuers?: 
       startIssuerProcess({
         ISSUER_DATA_DIR: join(dir, "issuer"),
         ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-        ISSUER_IDS: options.issuers ?? "sampo",
+        ...fixtureIssuerEnv((options.issuers ?? "sampo").split(",")),
         ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_PAY_JWKS_URL: `${payUrl}/.well-known/jwks.json`,
         ISSUER_TEST_CLOCK_FILE: clockFile,
       }, START_TIMEOUT_MS),
     ]);

@@ -20,6 +20,7 @@ import { openBreachNetwork } from "./breach-network.ts";
 import { startIssuerProcess } from "./issuer-process.ts";
 import { startPayProcess } from "./pay-process.ts";
 import { openTestSystem } from "./pay-system.ts";
+import { fixtureIssuerEnv } from "../../services/issuer/src/testing/fixtures.ts";
 
 export interface LimitDrillNetwork {
   /** What the drill runs on, for the test's name and the report. */
@@ -59,11 +60,9 @@ async function openProcesses(payLimits: EnrollmentLimits): Promise<LimitDrillNet
     const issuer = await startIssuerProcess({
       ISSUER_DATABASE_URL: issuerDatabase.url!,
       ISSUER_DATA_DIR: join(dataDir, "issuer"),
-      ISSUER_IDS: "sampo",
+      ...fixtureIssuerEnv(["sampo"]),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
       ISSUER_OPERATOR_TOKEN: randomBytes(32).toString("base64url"),
-      // Enrollment never fetches the pay server's keys; a closed port, so no other program is ever asked.
-      ISSUER_PAY_JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json",
       ISSUER_DB_POOL: "8",
     });
     stoppers.push(() => issuer.stop());

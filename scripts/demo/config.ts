@@ -5,6 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import type { NetworkRoot } from "@mpay/crypto";
+import { networkRootsFileSchema } from "@mpay/protocol";
 
 export interface DemoConfig {
   payUrl: string;
@@ -16,6 +18,8 @@ export interface DemoConfig {
   issuerDataDir: string;
   /** This demo's own folder: one key store per run (the payer's "device"). */
   demoDir: string;
+  /** The demo card network's folder (`npm start` makes it): `demo-roots.json` is the wallet's only root. */
+  networkDir: string;
   /** The demo merchant's registered origin: its returnUrl and cancelUrl must be on it. */
   shopOrigin: string;
 }
@@ -31,6 +35,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"),
     issuerDataDir: resolve(env["ISSUER_DATA_DIR"] || ".data/issuer"),
     demoDir: resolve(env["MPAY_DEMO_DIR"] || ".data/demo"),
+    networkDir: resolve(env["MPAY_NETWORK_DIR"] || ".data/network"),
     // ensureDemoMerchant (services/pay/src/server.ts) registers this origin, where examples/mall runs.
     shopOrigin: trimmed(env["MPAY_DEMO_SHOP_ORIGIN"] || "http://127.0.0.1:4400"),
   };
@@ -74,4 +79,13 @@ export async function readOperatorToken(config: DemoConfig, env: NodeJS.ProcessE
   if (fromEnv) return fromEnv;
   const file = join(config.issuerDataDir, "operator.json");
   return (await readJson(file, operatorFileSchema, `no issuer operator token at ${file}: the issuer host writes it on its first start (npm start)`)).token;
+}
+
+/**
+ * The roots the demo wallet trusts: the demo network's root that `npm start` made on this machine, and nothing else
+ * (never the committed test roots, whose private keys anyone can read: issue 7, hole 2).
+ */
+export function readDemoRoots(config: DemoConfig): Promise<readonly NetworkRoot[]> {
+  const file = join(config.networkDir, "demo-roots.json");
+  return readJson(file, networkRootsFileSchema, `no demo network root at ${file}: npm start makes it on its first start`);
 }

@@ -5,14 +5,13 @@
  */
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { isPayApiError, PayClient, Wallet, type Card } from "@mpay/wallet";
+import { isPayApiError, PayClient, Wallet, type Card, type KeyStore } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { DemoError, type DemoConfig } from "./config.ts";
+import { DemoError, readDemoRoots, type DemoConfig } from "./config.ts";
 import { codeFromTestInbox } from "./issuer.ts";
 import { createMessengerAccount, signInAtMessenger } from "./messenger.ts";
 import { detail, step } from "./print.ts";
 import { cardsInTurn, maskedPan, type TestCard } from "./test-cards.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 export interface JoinedPayer {
   wallet: Wallet;
@@ -28,6 +27,11 @@ function randomDigits(count: number): string {
     for (const byte of crypto.getRandomValues(new Uint8Array(count))) if (byte < 250 && digits.length < count) digits += String(byte % 10);
   }
   return digits;
+}
+
+/** The demo's wallet, as a production build is configured: the demo network's root is the only one it trusts. */
+export async function demoWallet(config: DemoConfig, keyStore: KeyStore, client: PayClient = new PayClient({ baseUrl: config.payUrl })): Promise<Wallet> {
+  return new Wallet({ trustedRoots: await readDemoRoots(config), keyStore, client });
 }
 
 /** A key-store folder of its own for this run's device, numbered: the number picks this run's test card. */
@@ -48,7 +52,7 @@ export async function payerJoins(config: DemoConfig, issuers: string[]): Promise
 
   step("Payer", "signs in to MPay with the messenger account (OpenID Connect, code flow with PKCE)");
   const { folder, run } = await newDeviceFolder(config);
-  const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl: config.payUrl }) });
+  const wallet = await demoWallet(config, new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()));
   const { authorizationUrl } = await wallet.startSignIn();
   detail("The wallet gets a sign-in link from the pay server. The demo, as the payer's browser, opens the messenger's");
   detail(`login form at ${new URL(authorizationUrl).origin}, posts phone and password, and follows the redirect back to the pay server.`);
@@ -87,7 +91,8 @@ async function enrollTestCard(wallet: Wallet, config: DemoConfig, cards: TestCar
       continue;
     }
     detail(`The payer types card ${maskedPan(card.pan)}, expiry ${card.expiry} and its CVC. The wallet finds the issuer, ${pending.issuerName},`);
-    detail("from the card number, checks its certificate against the card-network root the wallet ships with, and encrypts");
+    detail("from the card number, checks its certificate against the one card-network root the wallet trusts (the demo");
+    detail("network's, made by npm start on this machine), and encrypts");
     detail("the card to that issuer (JWE): the pay server forwards it without being able to read it.");
     detail(`${pending.issuerName} texts a one-time code to the cardholder's phone on file (${pending.codeSentTo}); the demo reads it`);
     detail("from the simulator's test inbox (GET /test-inbox) and the wallet sends it back.");

@@ -4,17 +4,12 @@
  * exp}`. The wallet trusts no issuer key that the pay server vouches for: it checks the root's signature (roots it
  * ships with, by `kid`), the validity window, and that the card's BIN is in the ranges, before it encrypts a PAN.
  */
-import { binInRanges, issuerCertificateSchema, JOSE_TYPES, type EcPublicJwk, type IssuerCertificate } from "@mpay/protocol";
+import { binInRanges, issuerCertificateSchema, JOSE_TYPES, type IssuerCertificate } from "@mpay/protocol";
 import canonicalize from "canonicalize";
-import { JosePolicyError, jwsKid, signWith, verifyWith, type JoseKey } from "./jose-policy.ts";
+import { signWith, type JoseKey } from "./jose-policy.ts";
+import { rootSignedPayload, type NetworkRoot } from "./network-root.ts";
 
-/** A card-network root public key, as shipped inside the wallet. */
-export interface NetworkRoot {
-  readonly kid: string;
-  readonly jwk: EcPublicJwk;
-  /** Who runs it (for messages). */
-  readonly name: string;
-}
+export type { NetworkRoot } from "./network-root.ts";
 
 export type CertificateProblem = "certificate_invalid" | "certificate_untrusted" | "certificate_expired" | "certificate_not_yet_valid" | "bin_not_covered";
 
@@ -39,24 +34,16 @@ export async function signIssuerCertificate(certificate: IssuerCertificate, root
  * ranges. Returns the certified content.
  */
 export async function verifyIssuerCertificate(jws: string, roots: readonly NetworkRoot[], nowSeconds: number, pan?: string): Promise<IssuerCertificate> {
-  let kid: string | undefined;
-  try {
-    kid = jwsKid(jws);
-  } catch {
-    throw new IssuerCertificateError("certificate_invalid", "the issuer certificate is not a JWS");
-  }
-  const root = roots.find((r) => r.kid === kid);
-  if (!root) throw new IssuerCertificateError("certificate_untrusted", "the issuer certificate is not signed by a card-network root this wallet trusts");
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await verifyWith(jws, { ...root.jwk }, JOSE_TYPES.issuerCertificate));
-  } catch (error) {
-    const why = error instanceof JosePolicyError && error.code === "jose_algorithm_refused" ? "uses an algorithm that is not accepted" : "does not verify";
+  const signed = await rootSignedPayload(jws, roots, JOSE_TYPES.issuerCertificate);
+  if (!signed.ok) {
+    if (signed.problem === "not_a_jws") throw new IssuerCertificateError("certificate_invalid", "the issuer certificate is not a JWS");
+    if (signed.problem === "root_unknown") throw new IssuerCertificateError("certificate_untrusted", "the issuer certificate is not signed by a card-network root this wallet trusts");
+    const why = signed.problem === "algorithm_refused" ? "uses an algorithm that is not accepted" : "does not verify";
     throw new IssuerCertificateError("certificate_untrusted", `the issuer certificate's signature ${why}`);
   }
   let parsed: IssuerCertificate;
   try {
-    parsed = issuerCertificateSchema.parse(JSON.parse(new TextDecoder().decode(payload)));
+    parsed = issuerCertificateSchema.parse(JSON.parse(new TextDecoder().decode(signed.payload)));
   } catch {
     throw new IssuerCertificateError("certificate_invalid", "the issuer certificate's content is malformed");
   }

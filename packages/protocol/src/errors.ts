@@ -103,6 +103,10 @@ export const ERROR_CODES = {
   messenger_unavailable: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",
+  /** No PIN-statement key of this server holds a valid network certificate: issuers would refuse its statements. */
+  statement_key_not_certified: "service_unavailable_error",
+  /** `mpay statement-key install`: not a certificate of one of this server's statement keys, or not valid now. */
+  statement_key_certificate_invalid: "invalid_request_error",
   internal_error: "api_error",
 } as const satisfies Record<string, ErrorType>;
 

@@ -5,6 +5,7 @@ export * from "./payment.ts";
 export * from "./secret.ts";
 export * from "./approval.ts";
 export * from "./issuer.ts";
+export * from "./network.ts";
 export * from "./mandate-period.ts";
 export * from "./payer-details.ts";
 export * from "./payer-api.ts";

@@ -26,6 +26,8 @@ export const JWS_ALGORITHMS = ["ES256"] as const;
 export const JOSE_TYPES = {
   /** Network root → issuer certificate. */
   issuerCertificate: "mpay-issuer-cert+jws",
+  /** Network root → certificate of the pay server's PIN-statement key (network.ts). */
+  statementKeyCertificate: "mpay-statement-key-cert+jws",
   /** Wallet → issuer, enrollment data. */
   enrollment: "mpay-enrollment+jwe",
   /** Device-signed payment (terms + card), inside `paymentEnvelope`. */

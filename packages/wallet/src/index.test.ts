@@ -39,6 +39,7 @@ describe("the public API", () => {
       "pay-client.ts",
       "pin.ts",
       "secrets.ts",
+      "trusted-roots.ts",
       "wallet.ts",
     ]);
     for (const [file, specifiers] of graph) expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });

@@ -67,6 +67,7 @@ import {
   type PinLoginFinish,
 } from "./pin.ts";
 import { wipe } from "./secrets.ts";
+import { trustedRootsOf } from "./trusted-roots.ts";
 import { base64url } from "jose";
 
 export interface WalletOptions {
@@ -171,8 +172,7 @@ export class Wallet {
     this.#client = options.client;
     this.#keyStretching = options.keyStretching ?? DEFAULT_PIN_KEY_STRETCHING;
     this.#deviceKeyRecord = options.deviceKeyRecord ?? DEVICE_KEY_RECORD;
-    if (!Array.isArray(options.trustedRoots) || options.trustedRoots.length === 0) throw new TypeError("Wallet needs trustedRoots: the card network's root keys this wallet encrypts cards under.");
-    this.#roots = options.trustedRoots;
+    this.#roots = trustedRootsOf(options.trustedRoots);
     this.#now = options.now ?? (() => new Date());
   }
 

@@ -22,7 +22,7 @@ import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from
 import type { EcPublicJwk } from "@mpay/protocol";
 import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/testing/network-roots.ts";
 import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
-import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/keys/fixtures.ts";
+import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/testing/fixtures.ts";
 
 const YEARS_VALID = 10;
 const ROOT_NAMES: Record<TestRootId, string> = { "test-root-a": "MPay Test Network Root A", "test-root-b": "MPay Test Network Root B" };

@@ -2,13 +2,19 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_AUTHENTICATION_LIMITS, DEFAULT_ENROLLMENT_LIMITS, loadConfig } from "./config.ts";
 
 describe("issuer host configuration", () => {
-  it("defaults to the three issuers on 127.0.0.1:4100 with PGlite under .data/issuer and their fixture keys", () => {
+  it("defaults to the three issuers on 127.0.0.1:4100 with PGlite, keys and network roots under .data/issuer, never the fixtures", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ host: "127.0.0.1", port: 4100, databaseUrl: undefined, testInbox: true, acquirerSecret: undefined, operatorToken: undefined });
     expect(config.dataDir).toMatch(/\.data\/issuer$/);
     expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "kstar", "handae"]);
-    expect(config.issuers[0]!.files.certificate).toMatch(/services\/issuer\/fixtures\/issuers\/sampo\/certificate\.jws$/);
-    expect(config.payJwksUrl).toBe("http://127.0.0.1:4000/.well-known/jwks.json");
+    expect(config.issuers[0]!.files).toEqual({
+      certificate: `${config.dataDir}/sampo/keys/certificate.jws`,
+      encryptionKey: `${config.dataDir}/sampo/keys/encryption-key.private.jwk.json`,
+      cardVerificationKey: `${config.dataDir}/sampo/keys/card-verification-key.private.jwk.json`,
+    });
+    expect(config.networkRootsFile).toBe(`${config.dataDir}/network-roots.json`);
+    expect(config.acquirerId).toBe("mpay");
+    expect(JSON.stringify(config)).not.toContain("fixtures");
     expect(config.passkeys).toEqual({ rpId: "localhost", origins: ["http://localhost:4300"] });
     expect(config.enrollmentLimits).toEqual(DEFAULT_ENROLLMENT_LIMITS);
     expect(config.authenticationLimits).toEqual({ pin: 2_000_000, passkey: 10_000_000 });
@@ -25,11 +31,15 @@ describe("issuer host configuration", () => {
       ISSUER_OPERATOR_TOKEN: "o".repeat(40),
       ISSUER_TEST_INBOX: "off",
       ISSUER_PASSKEY_ORIGINS: "https://wallet.example/, http://localhost:4300",
-      ISSUER_PAY_JWKS_URL: "https://pay.example/.well-known/jwks.json",
+      ISSUER_NETWORK_ROOTS_FILE: "/etc/issuer/roots.json",
+      ISSUER_ACQUIRER_ID: "mpay-eu",
+      ISSUER_DATA_DIR: "/var/lib/issuer",
     });
     expect(config.port).toBe(4110);
     expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "handae"]);
     expect(config.issuers[1]!.files.certificate).toBe("/etc/issuer/handae.jws");
+    expect(config.issuers[1]!.files.encryptionKey).toBe("/var/lib/issuer/handae/keys/encryption-key.private.jwk.json");
+    expect([config.networkRootsFile, config.acquirerId]).toEqual(["/etc/issuer/roots.json", "mpay-eu"]);
     expect(config.testInbox).toBe(false);
     expect(config.passkeys.origins).toEqual(["https://wallet.example", "http://localhost:4300"]);
     expect(config.acquirerSecret?.peek()).toBe("a".repeat(40));
@@ -42,7 +52,7 @@ describe("issuer host configuration", () => {
     expect(() => loadConfig({ ISSUER_IDS: "Sampo" })).toThrow(/not an issuer id/);
     expect(() => loadConfig({ ISSUER_IDS: "sampo,sampo" })).toThrow(/twice/);
     expect(() => loadConfig({ ISSUER_TEST_INBOX: "maybe" })).toThrow(/on or off/);
-    expect(() => loadConfig({ ISSUER_PAY_JWKS_URL: "file:///etc/keys" })).toThrow(/http\(s\)/);
+    expect(() => loadConfig({ ISSUER_ACQUIRER_ID: "MPay Inc." })).toThrow(/not an acquirer id/);
     expect(() => loadConfig({ ISSUER_PORT: "http" })).toThrow(/ISSUER_PORT/);
   });
 });

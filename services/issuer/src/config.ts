@@ -1,13 +1,14 @@
 /**
  * Configuration from the environment, read once at start. Every variable is optional: with none set, the host runs
- * the three default issuers on 127.0.0.1:4100, each with PGlite under `.data/issuer/<id>/db`, its fixture
- * certificate and keys, and makes the acquirer secret and the operator token itself.
+ * the three default issuers on 127.0.0.1:4100, each with PGlite under `.data/issuer/<id>/db` and its certificate
+ * and keys under `.data/issuer/<id>/keys/` (`npm start` puts the demo network's there on its first start), trusts
+ * the network roots in `.data/issuer/network-roots.json`, and makes the acquirer secret and the operator token
+ * itself. No default points at the committed test fixtures: tests name them (testing/fixtures.ts).
  */
 import { join, resolve } from "node:path";
-import { issuerIdSchema, Secret } from "@mpay/protocol";
+import { acquirerIdSchema, issuerIdSchema, Secret } from "@mpay/protocol";
 import { clockFromEnv, type Clock } from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
-import { cardVerificationKeyFile, certificateFile, encryptionKeyFile } from "./keys/fixtures.ts";
 
 export interface IssuerKeyFiles {
   /** The network's certificate of this issuer (compact JWS). */
@@ -58,8 +59,13 @@ export interface IssuerHostConfig {
   acquirerSecret: Secret<string> | undefined;
   /** The back office's bearer token; undefined → made once into `<dataDir>/operator.json`. */
   operatorToken: Secret<string> | undefined;
-  /** Where the pay server publishes the keys that sign PIN statements. */
-  payJwksUrl: string;
+  /**
+   * The card-network roots this host trusts (a JSON array of `{ kid, jwk, name }`): a PIN statement counts only
+   * under a key they certified, and each issuer's own certificate must be theirs.
+   */
+  networkRootsFile: string;
+  /** The acquirer on the other end of the acquirer link: PIN statements count only under its certified keys. */
+  acquirerId: string;
   /** When set, a PIN statement's `iss` must be this. */
   pinStatementIssuer: string | undefined;
   /** The WebAuthn relying party the wallet's passkeys belong to (as the pay server's MPAY_PASSKEY_*). */
@@ -123,12 +129,24 @@ export function issuerVariable(issuerId: string, what: string): string {
   return `ISSUER_${issuerId.toUpperCase().replaceAll("-", "_")}_${what}`;
 }
 
-function keyFiles(env: NodeJS.ProcessEnv, id: string): IssuerKeyFiles {
-  const path = (what: string, fallback: string) => resolve(env[issuerVariable(id, what)] || fallback);
+/** Where an issuer's certificate and keys are unless configured: `<dataDir>/<id>/keys/`. */
+export function defaultKeyFiles(dataDir: string, issuerId: string): IssuerKeyFiles {
+  const dir = join(dataDir, issuerId, "keys");
+  return { certificate: join(dir, "certificate.jws"), encryptionKey: join(dir, "encryption-key.private.jwk.json"), cardVerificationKey: join(dir, "card-verification-key.private.jwk.json") };
+}
+
+/** The network roots file unless configured: `<dataDir>/network-roots.json`. */
+export function defaultNetworkRootsFile(dataDir: string): string {
+  return join(dataDir, "network-roots.json");
+}
+
+function keyFiles(env: NodeJS.ProcessEnv, dataDir: string, id: string): IssuerKeyFiles {
+  const fallback = defaultKeyFiles(dataDir, id);
+  const path = (what: string, file: string) => resolve(env[issuerVariable(id, what)] || file);
   return {
-    certificate: path("CERTIFICATE_FILE", certificateFile(id)),
-    encryptionKey: path("ENCRYPTION_KEY_FILE", encryptionKeyFile(id)),
-    cardVerificationKey: path("CVK_FILE", cardVerificationKeyFile(id)),
+    certificate: path("CERTIFICATE_FILE", fallback.certificate),
+    encryptionKey: path("ENCRYPTION_KEY_FILE", fallback.encryptionKey),
+    cardVerificationKey: path("CVK_FILE", fallback.cardVerificationKey),
   };
 }
 
@@ -159,22 +177,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
   }
   if (new Set(issuerIds).size !== issuerIds.length) throw new Error("ISSUER_IDS names an issuer twice");
   const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map((o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin);
+  const dataDir = resolve(env["ISSUER_DATA_DIR"] ?? ".data/issuer");
+  const acquirerId = env["ISSUER_ACQUIRER_ID"] || "mpay";
+  if (!acquirerIdSchema.safeParse(acquirerId).success) throw new Error(`ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`);
   return {
     host: env["ISSUER_HOST"] ?? "127.0.0.1",
     port: int(env, "ISSUER_PORT", 4100),
     databaseUrl: env["ISSUER_DATABASE_URL"] || undefined,
-    dataDir: resolve(env["ISSUER_DATA_DIR"] ?? ".data/issuer"),
+    dataDir,
     persistentEmbeddedDatabases: true,
     dbPoolSize: int(env, "ISSUER_DB_POOL", 3, 1),
     logLevel: env["LOG_LEVEL"] ?? "info",
-    issuers: issuerIds.map((id) => ({ id, files: keyFiles(env, id) })),
+    issuers: issuerIds.map((id) => ({ id, files: keyFiles(env, dataDir, id) })),
     acquirerSecret: secret(env, "ISSUER_ACQUIRER_SECRET"),
     operatorToken: secret(env, "ISSUER_OPERATOR_TOKEN"),
-    // Follows the pay server's own variables when they are set (one environment for `npm start` and the demo).
-    payJwksUrl: httpUrl(
-      "ISSUER_PAY_JWKS_URL",
-      env["ISSUER_PAY_JWKS_URL"] || `${(env["MPAY_PUBLIC_URL"] || `http://127.0.0.1:${env["PAY_PORT"] || "4000"}`).replace(/\/$/, "")}/.well-known/jwks.json`,
-    ),
+    networkRootsFile: resolve(env["ISSUER_NETWORK_ROOTS_FILE"] || defaultNetworkRootsFile(dataDir)),
+    acquirerId,
     pinStatementIssuer: env["ISSUER_PIN_STATEMENT_ISSUER"] || undefined,
     passkeys: { rpId: env["ISSUER_PASSKEY_RP_ID"] || "localhost", origins },
     testInbox: onOff(env, "ISSUER_TEST_INBOX", true),

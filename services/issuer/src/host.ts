@@ -4,18 +4,18 @@
  * from here, so they run the same code.
  */
 import { join } from "node:path";
-import { createRemoteJWKSet } from "jose";
 import pino, { type Logger } from "pino";
 import { issuerDataDir, type IssuerHostConfig } from "./config.ts";
 import { openIssuerDatabase, type Database } from "./db/client.ts";
 import { IssuerApiError } from "./http/errors.ts";
 import type { IssuerCore } from "./issuer-core.ts";
 import { loadIssuerKeys, type IssuerKeys } from "./keys/issuer-keys.ts";
+import { certificateIsCurrent, loadNetworkRoots } from "./keys/network-roots.ts";
 import { resolveHostSecrets, type HostSecrets } from "./secrets.ts";
 import { seedTestCards } from "./cards/seed.ts";
 import { inboxOf, noSender, testInboxSender } from "./inbox/sender.ts";
 import { EnrollmentService } from "./enrollment/service.ts";
-import { PaymentAuthenticator, type PayKeySet } from "./authorization/authentication.ts";
+import { PaymentAuthenticator } from "./authorization/authentication.ts";
 import { AuthorizationService } from "./authorization/service.ts";
 import { sweepNonces } from "./authorization/store.ts";
 import { OperationService } from "./operations/service.ts";
@@ -62,8 +62,6 @@ export interface IssuerHost {
 export interface HostOptions {
   /** The clock (tests move it); default the configuration's (the system's, or a drill's file clock). */
   now?: () => Date;
-  /** The pay server's PIN statement keys; default fetched from `config.payJwksUrl` and cached. */
-  payKeys?: PayKeySet;
 }
 
 /** JSON logs. Our own log calls never pass card data, codes or secrets; the redaction is belt and braces. */
@@ -80,10 +78,15 @@ export function createLogger(level: string): Logger {
 export async function openIssuerHost(config: IssuerHostConfig, log: Logger = createLogger(config.logLevel), options: HostOptions = {}): Promise<IssuerHost> {
   if (config.issuers.length === 0) throw new Error("no issuers configured (ISSUER_IDS)");
   const now = options.now ?? config.clock.now;
+  const roots = await loadNetworkRoots(config.networkRootsFile);
   const keys = new Map<string, IssuerKeys>();
-  for (const { id, files } of config.issuers) keys.set(id, await loadIssuerKeys(id, files));
+  const current = new Map<string, boolean>();
+  for (const { id, files } of config.issuers) {
+    const issuerKeys = await loadIssuerKeys(id, files);
+    keys.set(id, issuerKeys);
+    current.set(id, await certificateIsCurrent(id, issuerKeys.certificateJws, files.certificate, config.networkRootsFile, roots, Math.floor(now().getTime() / 1000)));
+  }
   const secrets = await resolveHostSecrets(config);
-  const payKeys = options.payKeys ?? createRemoteJWKSet(new URL(config.payJwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
 
   const opened = await Promise.allSettled(
     config.issuers.map(async ({ id }) => {
@@ -111,9 +114,11 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
     const core: IssuerCore = { id, name: issuerKeys.certificate.name, db: database.db, keys: issuerKeys, now, log: log.child({ issuerId: id }) };
     const seeded = await seedTestCards(database.db, id, now());
     if (seeded > 0) core.log.info({ cards: seeded }, "test cards seeded");
-    const certificateExpires = issuerKeys.certificate.exp * 1000;
-    if (certificateExpires <= now().getTime()) core.log.warn({ expired: new Date(certificateExpires).toISOString() }, "the issuer certificate has expired: wallets will refuse it");
-    const authenticator = new PaymentAuthenticator(core, { passkeys: config.passkeys, pinStatementIssuer: config.pinStatementIssuer }, payKeys);
+    if (!current.get(id)) {
+      const window = { nbf: new Date(issuerKeys.certificate.nbf * 1000).toISOString(), exp: new Date(issuerKeys.certificate.exp * 1000).toISOString() };
+      core.log.warn(window, "the issuer certificate is outside its validity window: wallets will refuse it");
+    }
+    const authenticator = new PaymentAuthenticator(core, { passkeys: config.passkeys, pinStatementIssuer: config.pinStatementIssuer, networkRoots: roots, acquirerId: config.acquirerId });
     issuers.set(id, {
       ...core,
       database,

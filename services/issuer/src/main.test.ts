@@ -4,12 +4,14 @@
  * exits cleanly on SIGTERM.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, testBackends, type FreshDatabase } from "@mpay/service-kit/testing";
+import { fixtureIssuerEnv } from "./testing/fixtures.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -46,7 +48,7 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
   });
 
   it("starts, prints its issuers, keeps its secrets private, and shuts down on SIGTERM", async () => {
-    const run = start({ ISSUER_DATA_DIR: dir, ISSUER_IDS: "sampo,handae", ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) });
+    const run = start({ ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo", "handae"]), ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) });
     const { url } = await run.ready;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(run.output()).toContain(`MPay issuer host listening on ${url}`);
@@ -72,7 +74,7 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
 
   it("commits a decision before answering: killed between the two, it has the decision after a restart", async () => {
     const secret = "k".repeat(43);
-    const env = { ISSUER_DATA_DIR: dir, ISSUER_IDS: "sampo", ISSUER_ACQUIRER_SECRET: secret, ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) };
+    const env = { ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo"]), ISSUER_ACQUIRER_SECRET: secret, ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) };
     const doomed = start({ ...env, ISSUER_TEST_KILL_AFTER_COMMIT: "on" });
     const { url } = await doomed.ready;
     const request = { paymentId: "pay_crash", merchantId: "mch_demo", merchantName: "Demo Mall", amount: 35_000, currency: "KRW", captureMethod: "manual", cardRef: "icr_00000000000000000000000000", payment: "a.b.c.d.e", authentication: { method: "pin", statement: "x" } };
@@ -88,9 +90,22 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
     expect(await restarted.exit).toBe(0);
   });
 
-  it("says in one line why it cannot start", async () => {
-    const run = start({ ISSUER_DATA_DIR: dir, ISSUER_IDS: "nosuch" });
-    expect(await run.exit).toBe(1);
-    expect(run.output()).toMatch(/^issuer host failed to start: cannot read the issuer certificate at .*nosuch\/certificate\.jws\n$/);
+  it("says in one line why it cannot start: no roots, no certificate, or a certificate its roots did not sign", async () => {
+    // Nothing configured: no default reaches for the committed fixtures; the data folder has nothing yet.
+    const bare = start({ ISSUER_DATA_DIR: join(dir, "bare") });
+    expect(await bare.exit).toBe(1);
+    expect(bare.output()).toMatch(/^issuer host failed to start: cannot read the network roots at .*bare\/network-roots\.json .*npm start.*\n$/);
+
+    const roots = join(dir, "other-roots.json");
+    const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const { x, y } = await exportJWK(publicKey);
+    await writeFile(roots, JSON.stringify([{ kid: "another-network", name: "Another Network", jwk: { kty: "EC", crv: "P-256", x, y } }]));
+    const missing = start({ ISSUER_DATA_DIR: dir, ISSUER_NETWORK_ROOTS_FILE: roots, ISSUER_IDS: "nosuch" });
+    expect(await missing.exit).toBe(1);
+    expect(missing.output()).toMatch(/^issuer host failed to start: cannot read the issuer certificate at .*nosuch\/keys\/certificate\.jws\n$/);
+
+    const foreign = start({ ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo"]), ISSUER_NETWORK_ROOTS_FILE: roots });
+    expect(await foreign.exit).toBe(1);
+    expect(foreign.output()).toMatch(/^issuer host failed to start: the certificate of sampo at .*fixtures\/issuers\/sampo\/certificate\.jws is not signed by a root in .*other-roots\.json.*\n$/);
   });
 });

@@ -66,3 +66,17 @@ export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
     `\nDemo merchant created (test mode), saved to ${file}:\n  id              ${keys.id}\n  secret key      ${keys.secretKey}\n  publishable key ${keys.publishableKey}\n  webhook secret  ${keys.webhookSecret}\n\n`,
   );
 }
+
+/**
+ * An operator who has not installed the card network's certificate of the PIN-statement key learns it at start,
+ * not from the first payer refused (docs/network.md). Skipped while the vault is sealed: the key cannot be read.
+ */
+export async function warnIfStatementKeyUncertified(system: PaySystem): Promise<void> {
+  if (system.keys.isSealed()) return;
+  try {
+    if ((await system.statementSigner.status()).signingKid) return;
+    system.log.warn("no PIN-statement key holds a valid card-network certificate: PIN payments are refused (statement_key_not_certified) until one is installed; see mpay statement-key show and docs/network.md");
+  } catch (error) {
+    system.log.warn({ err: error instanceof Error ? error.name : typeof error }, "the PIN-statement keys could not be checked");
+  }
+}

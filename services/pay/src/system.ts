@@ -137,7 +137,7 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
-    const statementSigner = new StatementSigner(db, keys, config.publicUrl);
+    const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
     const mandates = new MandateService(db, keys, issuers, audit);
     const sharedDetails = new SharedDetailsService(db, keys);
     const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);

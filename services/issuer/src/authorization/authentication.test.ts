@@ -2,17 +2,31 @@
  * The authentication result of a device payment: the pay server's PIN statement and passkey assertions, missing,
  * forged or for other terms; the limits per method; and an unbound device, whose signatures count for nothing.
  */
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair } from "jose";
+import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWith } from "@mpay/crypto";
-import { JOSE_TYPES, type EnrolledCard } from "@mpay/protocol";
+import { signStatementKeyCertificate, signWith } from "@mpay/crypto";
+import { JOSE_TYPES, type EcPublicJwk, type EnrolledCard, type StatementKeyCertificate } from "@mpay/protocol";
 import { testCard } from "../cards/test-cards.ts";
 import { TestDevice } from "../testing/device.ts";
+import { testRootSigner } from "../testing/fixtures.ts";
 import { authorize, enroll, paymentRequest, startEnrollment, termsFor } from "../testing/flows.ts";
 import { openTestHost, PASSKEY_ORIGIN, PASSKEY_RP_ID, testBackends, type TestHost } from "../testing/host.ts";
 import { TestPasskey } from "../testing/passkey.ts";
-import { PaymentAuthenticator } from "./authentication.ts";
 import { termsHashOf } from "./open-payment.ts";
+
+async function newKey(): Promise<{ privateKey: CryptoKey; jwk: EcPublicJwk; kid: string }> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const { x, y } = await exportJWK(publicKey);
+  const jwk = { kty: "EC" as const, crv: "P-256" as const, x: x!, y: y! };
+  return { privateKey: privateKey as CryptoKey, jwk, kid: await calculateJwkThumbprint(jwk) };
+}
+
+/** A PIN statement's JWS over `claims` by `key`, with `header` members on top of alg, typ and the key's kid. */
+function sign(claims: Uint8Array, key: { privateKey: CryptoKey; kid: string }, header: Record<string, unknown>): Promise<string> {
+  return new CompactSign(claims).setProtectedHeader({ alg: "ES256", typ: JOSE_TYPES.pinStatement, kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+const certifiedKid = (certificate: string) => String(JSON.parse(Buffer.from(certificate.split(".")[1]!, "base64url").toString("utf8")).kid);
 
 describe.each(testBackends())("payment authentication [%s]", (backend) => {
   let host: TestHost;
@@ -103,21 +117,40 @@ describe.each(testBackends())("payment authentication [%s]", (backend) => {
     });
   });
 
-  it("answers 503 and records nothing when the pay server's keys cannot be fetched", async () => {
-    const issuer = host.server.host.get("sampo");
-    const down = new PaymentAuthenticator(issuer, { passkeys: { rpId: PASSKEY_RP_ID, origins: [PASSKEY_ORIGIN] }, pinStatementIssuer: undefined }, async () => {
-      throw new TypeError("fetch failed");
-    });
-    const t = termsFor(host, "sampo", visa.cardRef);
-    const statement = await host.pinStatement({ aud: "sampo", paymentId: t.paymentId, termsHash: termsHashOf(t), deviceKid: device.kid });
-    await expect(down.check({ method: "pin", statement }, { paymentId: t.paymentId, cardRef: visa.cardRef, deviceKid: device.kid, termsHash: termsHashOf(t) })).rejects.toMatchObject({
-      code: "temporarily_unavailable",
-    });
-    // A key set that answers but lacks the key: a forged statement, declined.
-    const other = await generateKeyPair("ES256");
-    const jwk = await exportJWK(other.publicKey);
-    const elsewhere = new PaymentAuthenticator(issuer, { passkeys: { rpId: PASSKEY_RP_ID, origins: [PASSKEY_ORIGIN] }, pinStatementIssuer: undefined }, createLocalJWKSet({ keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk) }] }));
-    expect(await elsewhere.check({ method: "pin", statement }, { paymentId: t.paymentId, cardRef: visa.cardRef, deviceKid: device.kid, termsHash: termsHashOf(t) })).toMatchObject({ ok: false });
+  it("counts a PIN statement only under a key its certificate vouches for: a trusted root, this acquirer, valid now", async () => {
+    const root = await testRootSigner();
+    const rogueRoot = await newKey();
+    const attacker = await newKey();
+    const now = host.clock.seconds();
+    const certify = (key: { jwk: EcPublicJwk; kid: string }, signer: { kid: string; privateKey: CryptoKey }, overrides: Partial<StatementKeyCertificate> = {}) =>
+      signStatementKeyCertificate({ acquirerId: "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 60, exp: now + 3600, ...overrides }, signer.privateKey, signer.kid);
+    const genuine = host.statementKeyCertificate;
+    const cases: Array<[string, (claims: Uint8Array) => Promise<string>]> = [
+      ["no certificate, the key in a JWKS somewhere", (claims) => sign(claims, attacker, {})],
+      ["a certificate from a root this issuer does not trust", async (claims) => sign(claims, attacker, { cert: await certify(attacker, rogueRoot) })],
+      ["a rogue root's certificate under the test root's kid", async (claims) => sign(claims, attacker, { cert: await certify(attacker, { kid: root.kid, privateKey: rogueRoot.privateKey }) })],
+      ["the trusted root's certificate for another acquirer", async (claims) => sign(claims, attacker, { cert: await certify(attacker, root, { acquirerId: "other-acquirer" }) })],
+      ["an expired certificate", async (claims) => sign(claims, attacker, { cert: await certify(attacker, root, { nbf: now - 7200, exp: now - 1 }) })],
+      ["the pay server's genuine certificate on the attacker's key", (claims) => sign(claims, attacker, { cert: genuine, kid: certifiedKid(genuine) })],
+      ["the genuine certificate, and the attacker's key embedded as jwk", (claims) => sign(claims, attacker, { cert: genuine, kid: certifiedKid(genuine), jwk: { ...attacker.jwk } })],
+      ["an issuer certificate in place of a statement-key certificate", (claims) => sign(claims, attacker, { cert: host.server.host.get("sampo").keys.certificateJws })],
+    ];
+    for (const [what, make] of cases) {
+      const t = termsFor(host, "sampo", visa.cardRef);
+      const claims = new TextEncoder().encode(JSON.stringify({ iss: "mpay-pay", aud: "sampo", method: "pin", paymentId: t.paymentId, challengeId: "chl_x", termsHash: termsHashOf(t), deviceKid: device.kid, iat: now, exp: now + 60 }));
+      const answer = await declineOf(await paymentRequest(host, device, card, t, { authentication: { method: "pin", statement: await make(claims) } }));
+      expect(answer, what).toMatchObject({ decision: "declined", declineCode: "authentication_failed" });
+    }
+
+    // Two keys of the pay server side by side during a rollover, each under its own certificate: both count.
+    const next = await newKey();
+    const nextCertificate = await certify(next, root);
+    for (const signed of [(claims: Uint8Array) => sign(claims, next, { cert: nextCertificate }), undefined]) {
+      const t = termsFor(host, "sampo", visa.cardRef);
+      const claims = new TextEncoder().encode(JSON.stringify({ iss: "mpay-pay", aud: "sampo", method: "pin", paymentId: t.paymentId, challengeId: "chl_x", termsHash: termsHashOf(t), deviceKid: device.kid, iat: now, exp: now + 60 }));
+      const authentication = signed ? { authentication: { method: "pin" as const, statement: await signed(claims) } } : {};
+      expect(await declineOf(await paymentRequest(host, device, card, t, authentication))).toMatchObject({ decision: "approved" });
+    }
   });
 
   it("unbinds a device: acknowledged, then nothing it signs is accepted and it cannot enroll again", async () => {

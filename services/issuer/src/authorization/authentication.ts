@@ -2,33 +2,32 @@
  * The authentication result that comes with a device payment (DESIGN.md "Split custody", point 3, the role of
  * 3-D Secure's authentication value). Missing, forged, or for other terms → `authentication_failed`.
  *
- * - `pin`: the pay server's statement (JWS `typ` pinStatement, ES256) that OPAQUE succeeded for this challenge,
- *   verified against the keys the pay server publishes (ISSUER_PAY_JWKS_URL, fetched and cached by jose). It must
+ * - `pin`: the pay server's statement (JWS `typ` pinStatement, ES256) that OPAQUE succeeded for this challenge.
+ *   Its key counts only through the card network's certificate that the statement carries in its header (`cert`):
+ *   signed by a root this host trusts (ISSUER_NETWORK_ROOTS_FILE), for the acquirer on this link
+ *   (ISSUER_ACQUIRER_ID), valid now, and of exactly the key named by the statement's `kid` (issue 7, hole 6).
+ *   Nothing is fetched: a key served from a URL, or named in the header, counts for nothing. The statement must
  *   name this issuer, this payment, the hash of exactly these terms and the device that signed them, and be
  *   within its time window.
  * - `passkey`: a WebAuthn assertion whose challenge is the terms' hash, with user verification (UV) done, by a
  *   passkey bound to this card at enrollment (through a device binding that is still live), for the wallet's
  *   relying party, with a sign counter that moves forward.
- *
- * If the pay server's keys cannot be fetched the issuer cannot decide: it answers 503 `temporarily_unavailable`
- * and records nothing, so the pay server inquires or retries instead of taking a decline that was never decided.
  */
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
-import { errors, type JWSHeaderParameters } from "jose";
 import { z } from "zod";
-import { joseHeader, verifyWith } from "@mpay/crypto";
-import { JOSE_TYPES, pinStatementSchema, type AuthenticationResult } from "@mpay/protocol";
-import { IssuerApiError } from "../http/errors.ts";
+import { joseHeader, verifyStatementKeyCertificate, verifyWith, type NetworkRoot } from "@mpay/crypto";
+import { JOSE_TYPES, pinStatementSchema, STATEMENT_KEY_CERTIFICATE_HEADER, type AuthenticationResult, type EcPublicJwk } from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
-
-/** Finds the pay server's public key for a JWS header (jose's createRemoteJWKSet or createLocalJWKSet). */
-export type PayKeySet = (header: JWSHeaderParameters) => Promise<CryptoKey>;
 
 export interface AuthenticationPolicy {
   passkeys: { rpId: string; origins: string[] };
   /** When set, a PIN statement's `iss` must be this. */
   pinStatementIssuer: string | undefined;
+  /** The roots whose certificates of a pay-server key this host accepts. */
+  networkRoots: readonly NetworkRoot[];
+  /** The acquirer on this link: a certificate for another acquirer's key counts for nothing here. */
+  acquirerId: string;
 }
 
 export interface PaymentContext {
@@ -67,7 +66,6 @@ export class PaymentAuthenticator {
   constructor(
     private readonly issuer: IssuerCore,
     private readonly policy: AuthenticationPolicy,
-    private readonly payKeys: PayKeySet,
   ) {}
 
   async check(result: AuthenticationResult, payment: PaymentContext): Promise<AuthenticationCheck> {
@@ -84,19 +82,12 @@ export class PaymentAuthenticator {
     if (header["alg"] !== "ES256" || header["typ"] !== JOSE_TYPES.pinStatement || typeof header["kid"] !== "string") {
       return { ok: false, reason: "the PIN statement's header is not the pay server's" };
     }
-    let key: CryptoKey;
-    try {
-      key = await this.payKeys({ alg: "ES256", kid: header["kid"] });
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-        return { ok: false, reason: "the PIN statement is signed by a key the pay server does not publish" };
-      }
-      this.issuer.log.warn({ err: error instanceof Error ? error.name : typeof error }, "the pay server's keys cannot be fetched");
-      throw new IssuerApiError("temporarily_unavailable", "The issuer cannot verify the PIN statement now; inquire, then retry.");
-    }
+    const now = Math.floor(this.issuer.now().getTime() / 1000);
+    const key = await this.certifiedKey(header, now);
+    if (!key.ok) return key;
     let claims: unknown;
     try {
-      const { payload } = await verifyWith(statement, key, JOSE_TYPES.pinStatement);
+      const { payload } = await verifyWith(statement, { ...key.jwk }, JOSE_TYPES.pinStatement);
       claims = JSON.parse(new TextDecoder().decode(payload));
     } catch {
       return { ok: false, reason: "the PIN statement's signature does not verify" };
@@ -104,7 +95,6 @@ export class PaymentAuthenticator {
     const parsed = pinStatementSchema.safeParse(claims);
     if (!parsed.success) return { ok: false, reason: "the PIN statement is malformed" };
     const s = parsed.data;
-    const now = Math.floor(this.issuer.now().getTime() / 1000);
     if (this.policy.pinStatementIssuer !== undefined && s.iss !== this.policy.pinStatementIssuer) return { ok: false, reason: "the PIN statement's issuer is not the pay server" };
     if (s.aud !== this.issuer.id) return { ok: false, reason: "the PIN statement is for another issuer" };
     if (s.paymentId !== payment.paymentId) return { ok: false, reason: "the PIN statement is for another payment" };
@@ -114,6 +104,21 @@ export class PaymentAuthenticator {
       return { ok: false, reason: "the PIN statement is outside its time window" };
     }
     return { ok: true, method: "pin" };
+  }
+
+  /** The key the statement's certificate vouches for, when a trusted root certified it for this acquirer, now. */
+  private async certifiedKey(header: Record<string, unknown>, now: number): Promise<{ ok: true; jwk: EcPublicJwk } | { ok: false; reason: string }> {
+    const certificate = header[STATEMENT_KEY_CERTIFICATE_HEADER];
+    if (typeof certificate !== "string") return { ok: false, reason: "the PIN statement carries no certificate of its key" };
+    let certified;
+    try {
+      certified = await verifyStatementKeyCertificate(certificate, this.policy.networkRoots, now);
+    } catch {
+      return { ok: false, reason: "the PIN statement's key is not certified by a network root this issuer trusts" };
+    }
+    if (certified.acquirerId !== this.policy.acquirerId) return { ok: false, reason: "the PIN statement's key is certified for another acquirer" };
+    if (certified.kid !== header["kid"]) return { ok: false, reason: "the PIN statement is signed by a key other than the certified one" };
+    return { ok: true, jwk: certified.jwk };
   }
 
   private async passkey(assertion: unknown, payment: PaymentContext): Promise<AuthenticationCheck> {

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import { certify } from "../../scripts/certify.ts";
 import { DEFAULT_ISSUER_IDS } from "../definitions.ts";
-import { cardVerificationKeyFile, encryptionKeyFile } from "./fixtures.ts";
+import { cardVerificationKeyFile, encryptionKeyFile } from "../testing/fixtures.ts";
 import { loadIssuerKeys } from "./issuer-keys.ts";
 
 describe("the certify script", () => {

@@ -1,7 +1,8 @@
 /**
- * The test network's fixtures hold together: every default issuer's certificate verifies against a root the wallet
- * ships, both roots are used, the certificate is the issuer's own key and BIN ranges, no two issuers' ranges
- * overlap, and every documented test card (PAN, CVC) matches its issuer's ranges and card verification key.
+ * The test network's fixtures hold together: every default issuer's certificate verifies against a test root (the
+ * wallet's testing entry and the roots file tests give issuer hosts are the same), both roots are used, the
+ * certificate is the issuer's own key and BIN ranges, no two issuers' ranges overlap, and every documented test
+ * card (PAN, CVC) matches its issuer's ranges and card verification key.
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -10,14 +11,14 @@ import { verifyIssuerCertificate } from "@mpay/crypto";
 import { binInRanges, luhnValid } from "@mpay/protocol";
 import { jwsKid } from "@mpay/crypto";
 import { TEST_NETWORK_ROOTS } from "../../../../packages/wallet/src/testing/network-roots.ts";
-import { loadConfig } from "../config.ts";
 import { DEFAULT_ISSUERS } from "../definitions.ts";
+import { fixtureHostConfig, TEST_ROOTS_FILE } from "../testing/fixtures.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import { TEST_CARDS } from "../cards/test-cards.ts";
 import { cardVerificationCode } from "./cvc.ts";
 import { loadIssuerKeys } from "./issuer-keys.ts";
 
-const config = loadConfig({});
+const config = fixtureHostConfig(DEFAULT_ISSUERS.map((issuer) => issuer.id));
 const now = Math.floor(Date.now() / 1000);
 
 describe("test network fixtures", () => {
@@ -32,6 +33,10 @@ describe("test network fixtures", () => {
       rootsUsed.add(TEST_NETWORK_ROOTS.find((r) => r.kid === jwsKid(keys.certificateJws))!.name);
     }
     expect(rootsUsed.size).toBe(2);
+  });
+
+  it("keeps the test roots file equal to the roots the wallet's testing entry exports", async () => {
+    expect(JSON.parse(await readFile(TEST_ROOTS_FILE, "utf8"))).toEqual(JSON.parse(JSON.stringify(TEST_NETWORK_ROOTS)));
   });
 
   it("refuses a certificate that is not the issuer's own key", async () => {

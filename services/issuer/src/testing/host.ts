@@ -1,19 +1,21 @@
 /**
  * A real issuer host for a test: a fresh database (PGlite in memory, or a new PostgreSQL database with a schema per
- * issuer), a temporary data folder, real HTTP on a free port, a clock the test can move, the pay server's PIN
- * statement key as a local key set, and every log line kept for the no-secrets checks.
+ * issuer), a temporary data folder, real HTTP on a free port, a clock the test can move, the test network's fixture
+ * certificates and roots, a pay-server PIN-statement key certified by the test root, and every log line kept for
+ * the no-secrets checks.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair } from "jose";
+import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair } from "jose";
 import pino from "pino";
-import { signWith } from "@mpay/crypto";
-import { JOSE_TYPES, Secret, type IssuerCertificate, type PinStatement } from "@mpay/protocol";
+import { signStatementKeyCertificate } from "@mpay/crypto";
+import { JOSE_TYPES, Secret, STATEMENT_KEY_CERTIFICATE_HEADER, type IssuerCertificate, type PinStatement } from "@mpay/protocol";
 import { freshDatabase, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 import { loadConfig, type IssuerHostConfig } from "../config.ts";
 import { startIssuerHost, type RunningIssuerHost } from "../server.ts";
+import { fixtureHostConfig, testRootSigner } from "./fixtures.ts";
 
 export { testBackends, type Backend } from "@mpay/service-kit/testing";
 
@@ -39,6 +41,8 @@ export interface TestHost {
   readonly clock: TestClock;
   readonly logLines: string[];
   certificate(issuerId: string): IssuerCertificate;
+  /** The test root's certificate of the pay server's test key, as every PIN statement of `pinStatement` carries it. */
+  readonly statementKeyCertificate: string;
   /** A PIN statement signed by the pay server's test key (fields default to a valid statement). */
   pinStatement(claims: Omit<PinStatement, "iss" | "method" | "iat" | "exp" | "challengeId"> & Partial<PinStatement>): Promise<string>;
   /** A request with the acquirer secret (or `secret`, or none with `null`). */
@@ -74,9 +78,12 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
   const acquirerSecret = randomBytes(32).toString("base64url");
   const operatorToken = randomBytes(32).toString("base64url");
   const pay = await generateKeyPair("ES256", { extractable: true });
-  const payJwk = { ...(await exportJWK(pay.publicKey)), alg: "ES256", use: "sig" };
+  const { x, y } = await exportJWK(pay.publicKey);
+  const payJwk = { kty: "EC" as const, crv: "P-256" as const, x: x!, y: y! };
   const payKid = await calculateJwkThumbprint(payJwk);
   const clock = new TestClock();
+  const root = await testRootSigner();
+  const statementKeyCertificate = await signStatementKeyCertificate({ acquirerId: "mpay", jwk: payJwk, kid: payKid, nbf: clock.seconds() - 3600, exp: clock.seconds() + 30 * 24 * 3600 }, root.privateKey, root.kid);
   const base = loadConfig({});
   const config: IssuerHostConfig = {
     ...base,
@@ -85,7 +92,7 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
     dataDir,
     persistentEmbeddedDatabases: options.persistent ?? false,
     dbPoolSize: 2,
-    issuers: base.issuers.filter((i) => (options.issuers ?? ["sampo"]).includes(i.id)),
+    ...fixtureHostConfig(options.issuers ?? ["sampo"]),
     acquirerSecret: new Secret(acquirerSecret),
     operatorToken: new Secret(operatorToken),
     passkeys: { rpId: PASSKEY_RP_ID, origins: [PASSKEY_ORIGIN] },
@@ -94,7 +101,7 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
   };
   const logLines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
-  const hostOptions = { now: clock.now, payKeys: createLocalJWKSet({ keys: [{ ...payJwk, kid: payKid }] }) };
+  const hostOptions = { now: clock.now };
   let server = await startIssuerHost(config, log, hostOptions);
   const url = server.url;
   config.port = Number(new URL(url).port);
@@ -114,6 +121,7 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
     operatorToken,
     clock,
     logLines,
+    statementKeyCertificate,
     certificate(issuerId) {
       const issuer = server.host.get(issuerId);
       return issuer.keys.certificate;
@@ -121,7 +129,9 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
     pinStatement(claims) {
       const iat = claims.iat ?? clock.seconds();
       const statement: PinStatement = { iss: "mpay-pay", method: "pin", challengeId: "chl_test", iat, exp: iat + 120, ...claims };
-      return signWith(new TextEncoder().encode(JSON.stringify(statement)), pay.privateKey, { typ: JOSE_TYPES.pinStatement, kid: payKid });
+      return new CompactSign(new TextEncoder().encode(JSON.stringify(statement)))
+        .setProtectedHeader({ alg: "ES256", typ: JOSE_TYPES.pinStatement, kid: payKid, [STATEMENT_KEY_CERTIFICATE_HEADER]: statementKeyCertificate })
+        .sign(pay.privateKey);
     },
     acquirer(method, path, body, secret) {
       return send(method, path, body, secret === null ? null : `Bearer ${secret ?? acquirerSecret}`);

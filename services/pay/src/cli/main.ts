@@ -11,6 +11,7 @@ import { AuditFileError } from "../audit/export-file.ts";
 import { WitnessError } from "../audit/witness.ts";
 import { auditCommand, AuditInputError, verifyExportFile } from "./audit.ts";
 import { unsealCommand, unsealThisProcess, vaultCommand, type Out } from "./vault.ts";
+import { statementKeyCommand } from "./statement-key.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
@@ -35,6 +36,9 @@ const USAGE = `usage: mpay <command> [options] [--json]
   vault rekey [--shares N --threshold M]    (shamir) a custodian leaves: M current shares on stdin authorise a
                                             new master key split M-of-N (default: as now), printed once; every
                                             row is re-sealed online and the old shares open nothing afterwards
+  statement-key show                        the PIN-statement keys, their network certificates, the one that signs
+  statement-key install [FILE]              install the card network's certificate of a key (stdin without FILE)
+  statement-key rotate                      a new key; it signs once its certificate is installed
   --unseal                                  (shamir) unseal this CLI process first with the shares on stdin`;
 
 async function run(argv: string[]): Promise<number> {
@@ -85,6 +89,10 @@ async function run(argv: string[]): Promise<number> {
     }
     if (positionals[0] === "audit" && positionals.length === 2) {
       const code = await auditCommand(positionals[1]!, audit, system, out);
+      if (code >= 0) return code;
+    }
+    if (positionals[0] === "statement-key") {
+      const code = await statementKeyCommand(positionals.slice(0, 2).join(" "), positionals.slice(2), system, out);
       if (code >= 0) return code;
     }
     return await dispatch(command, values, system, out);

@@ -11,10 +11,11 @@ import { providerSecrets } from "../db/schema.ts";
 import type { KeyProvider } from "./provider.ts";
 
 /**
- * `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with.
+ * `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with; after a rotation
+ * the newer ones are `issuer-statement-key-<generation>` (issuers/statement-keys.ts).
  * `audit-head-seed`: the shamir provider's audit head key seed (it must outlive a rekey, which deletes key versions).
  */
-export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key" | "audit-head-seed";
+export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key" | `issuer-statement-key-${number}` | "audit-head-seed";
 
 /** The AAD a provider secret is sealed with: its row's name (keys/resealers.ts re-seals with the same one). */
 export function providerSecretAad(name: string): string {

@@ -1,14 +1,13 @@
 /**
  * A pay server and a real issuer host together, for tests of what reaches the card network: the issuer
  * simulator (services/issuer) in this process, over real HTTP on a free port, with its own fresh database, and
- * the pay server (openTestPay) pointed at it through the simulator connector. The issuer trusts the pay server's
- * own PIN-statement key (read from its statement signer, as it would fetch /.well-known/jwks.json).
+ * the pay server (openTestPay) pointed at it through the simulator connector. Both use the test card network: the
+ * issuer its fixture certificates and the test roots, the pay server a PIN-statement key the test root certified.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, type JWSHeaderParameters } from "jose";
 import pino from "pino";
 import { Secret } from "@mpay/protocol";
 import { loadConfig as loadIssuerConfig, type IssuerHostConfig } from "../../../issuer/src/config.ts";
@@ -18,6 +17,8 @@ import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
 import { openTestPay, type TestPay } from "./system.ts";
 import type { IssuerConnector } from "../issuers/connector.ts";
 import { SimulatorConnector } from "../issuers/simulator/connector.ts";
+import { fixtureHostConfig, testRootSigner } from "../../../issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "./statement-key.ts";
 
 export interface TestNetwork {
   pay: TestPay;
@@ -44,11 +45,6 @@ export async function openTestNetwork(backend: Backend, options: TestNetworkOpti
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-issuer-"));
   const acquirerSecret = randomBytes(32).toString("base64url");
   let pay: TestPay | undefined;
-  // The issuer asks for the pay server's key when a PIN statement arrives, by then the pay server is open.
-  const payKeys = async (header: JWSHeaderParameters) => {
-    if (!pay) throw new Error("the pay server is not open yet");
-    return createLocalJWKSet(await pay.system.statementSigner.jwks())(header);
-  };
   const base = loadIssuerConfig({});
   const wanted = options.issuers ?? ["sampo"];
   const issuerLogLines: string[] = [];
@@ -60,19 +56,19 @@ export async function openTestNetwork(backend: Backend, options: TestNetworkOpti
       dataDir,
       persistentEmbeddedDatabases: false,
       dbPoolSize: 2,
-      issuers: base.issuers.filter((i) => wanted.includes(i.id)),
+      ...fixtureHostConfig(wanted),
       acquirerSecret: new Secret(acquirerSecret),
       testInbox: true,
       ...options.issuerConfig,
     },
     pino({ level: "info" }, { write: (line: string) => void issuerLogLines.push(line) }),
-    { payKeys: payKeys as never },
   );
   try {
     const settings = { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 };
     const real = new SimulatorConnector({ baseUrl: settings.url, acquirerSecret, timeoutMs: settings.timeoutMs });
     const auditWitness = { url: `${issuer.url}/issuers/${wanted[0] ?? "sampo"}/audit-heads` };
     pay = await openTestPay(backend, { auditWitness, ...options.pay, issuers: settings }, options.connector ? { issuerConnector: options.connector(real) } : {});
+    await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();
     throw error;
