@@ -91,3 +91,24 @@ export type PinProofInput = z.infer<typeof pinProofSchema>;
 /** A single-use nonce for the next device statement (each statement spends one). */
 export const statementNonceViewSchema = z.object({ object: z.literal("statement_nonce"), nonce: z.string(), expiresAt: z.string() });
 export type StatementNonceView = z.infer<typeof statementNonceViewSchema>;
+
+/**
+ * What a PIN login proves the PIN for: a check, a change, one payment's approval, adding a passkey, or one security
+ * change named with its target — binding a device (`bind-device:<key thumbprint>`), revoking another
+ * (`revoke-device:<id>`), cancelling a pending binding or recovery (`cancel-device:<id>`) or PIN reset
+ * (`cancel-pin-reset:<id>`), finishing a recovery at once (`recovery:<id>`). A proof for one target is worthless
+ * for another.
+ */
+export type PinLoginPurpose =
+  | "pin-check"
+  | "pin-change"
+  | "add-passkey"
+  | `approval:${string}`
+  | `bind-device:${string}`
+  | `revoke-device:${string}`
+  | `cancel-device:${string}`
+  | `cancel-pin-reset:${string}`
+  | `recovery:${string}`;
+
+/** The purposes a login may name on the wire (the id part is a plain identifier). */
+export const PIN_LOGIN_PURPOSE_PATTERN = /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;

@@ -20,6 +20,7 @@ import {
   statementNonceViewSchema,
   Secret,
   type PendingChangeView,
+  type PinLoginPurpose as ProtocolPinLoginPurpose,
   type PinProofInput,
   type ApprovalTerms,
   type MandateTerms,
@@ -134,21 +135,8 @@ export interface ApprovalChallenge {
   readonly expiresAt: string;
 }
 
-/**
- * `pin-check` (prove the PIN), `pin-change`, `add-passkey`, `approval:<challengeId>` (bind the PIN success to one
- * payment), or a security change with its target (`bind-device:<kid>`, `revoke-device:<id>`, `cancel-device:<id>`,
- * `cancel-pin-reset:<id>`, `recovery:<id>`).
- */
-export type PinLoginPurpose =
-  | "pin-check"
-  | "pin-change"
-  | "add-passkey"
-  | `approval:${string}`
-  | `bind-device:${string}`
-  | `revoke-device:${string}`
-  | `cancel-device:${string}`
-  | `cancel-pin-reset:${string}`
-  | `recovery:${string}`;
+/** What a PIN login is for (defined once in packages/protocol, as the pay server checks it). */
+export type PinLoginPurpose = ProtocolPinLoginPurpose;
 
 export type UserVerification =
   | { readonly method: "pin"; readonly loginId: string; readonly finishLoginRequest: string; readonly challengeMac: string }

@@ -23,7 +23,7 @@ import { providerSecret } from "../keys/provider-secrets.ts";
 import type { DeviceService, PinProof, PinProofs } from "../devices/service.ts";
 import type { PayerRow } from "../payers/store.ts";
 import { createHash, randomBytes } from "node:crypto";
-import { newId } from "@mpay/protocol";
+import { newId, PIN_LOGIN_PURPOSE_PATTERN, type PinLoginPurpose } from "@mpay/protocol";
 import {
   MAX_PIN_TRIES,
   clearTries,
@@ -46,27 +46,9 @@ import {
 
 const LOGIN_TTL_MS = 60_000;
 
-/**
- * What a PIN login proves the PIN for: a check, a change, one payment's approval, adding a passkey (a passkey is
- * another way to approve payments, so it is never added on a device's word alone: a stolen device store would
- * otherwise add its own and have cards released to it), or one security change named with its target — binding a
- * device (`bind-device:<key thumbprint>`), revoking another (`revoke-device:<id>`), cancelling a pending binding or
- * recovery (`cancel-device:<id>`) or PIN reset (`cancel-pin-reset:<id>`), finishing a recovery at once
- * (`recovery:<id>`). A proof for one target is worthless for another.
- */
-export type PinPurpose =
-  | "pin-check"
-  | "pin-change"
-  | "add-passkey"
-  | `approval:${string}`
-  | `bind-device:${string}`
-  | `revoke-device:${string}`
-  | `cancel-device:${string}`
-  | `cancel-pin-reset:${string}`
-  | `recovery:${string}`;
-
-/** The purposes a login may name on the wire (the routes check this; the id part is a plain identifier). */
-export const PIN_PURPOSE_PATTERN = /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;
+/** What a PIN login proves the PIN for (packages/protocol: the wallet names the same purposes). */
+export type PinPurpose = PinLoginPurpose;
+export const PIN_PURPOSE_PATTERN = PIN_LOGIN_PURPOSE_PATTERN;
 
 /** The AAD of a login's sealed OPAQUE state (keys/resealers.ts re-seals with the same one after a rotation). */
 export function pinLoginAad(payerId: string, loginId: string): string {
