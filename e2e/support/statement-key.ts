@@ -34,7 +34,7 @@ export async function certifyPayStatementKey(env: Record<string, string>, option
   if (!key) throw new Error("the pay server showed no statement key");
   const root = await testRootSigner();
   const now = Math.floor(Date.now() / 1000);
-  const certificate = await signStatementKeyCertificate({ acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 3600, exp: now + 7 * 24 * 3600 }, root.privateKey, root.kid);
+  const certificate = await signStatementKeyCertificate({ acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 3600, exp: now + 30 * 86_400 }, root.privateKey, root.kid);
   await mpay(env, ["statement-key", "install", "--json"], certificate + "\n");
   return certificate;
 }

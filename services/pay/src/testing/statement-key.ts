@@ -17,7 +17,7 @@ export async function certifyStatementKey(system: PaySystem, root: RootSigner, o
   if (!key) throw new Error("the pay server has no statement key");
   const now = Math.floor(system.config.clock.now().getTime() / 1000);
   const certificate = await signStatementKeyCertificate(
-    { acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: options.nbf ?? now - 3600, exp: options.exp ?? now + 24 * 3600 },
+    { acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: options.nbf ?? now - 3600, exp: options.exp ?? now + 30 * 86_400 },
     root.privateKey,
     root.kid,
   );
