@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OfficialMessage } from "@mpay/protocol";
 import { freshDatabase, type FreshDatabase } from "@mpay/service-kit/testing";
 import { queryRows } from "../services/pay/src/db/client.ts";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { call, openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
 import type { AnnouncementRef } from "../services/pay/src/announcements/service.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
@@ -33,7 +33,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   }
 }
 
-describe.each(testBackends())("announcements reach the payer's messenger [%s]", (backend) => {
+describe.each(systemBackends())("announcements reach the payer's messenger [%s]", (backend) => {
   const clientSecret = randomBytes(32).toString("base64url");
   let dir: string;
   let messengerDb: FreshDatabase;

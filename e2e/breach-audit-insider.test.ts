@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, testBackends, type FreshDatabase } from "@mpay/service-kit/testing";
+import { freshDatabase, systemBackends, type FreshDatabase } from "@mpay/service-kit/testing";
 import { witnessedHeadsSchema } from "@mpay/protocol";
 import { entryHash } from "../services/pay/src/audit/chain.ts";
 import { signHead } from "../services/pay/src/audit/signed-head.ts";
@@ -56,7 +56,7 @@ interface Report {
   problems: Array<{ kind: string; seq: number | null }>;
 }
 
-describe.each(testBackends())("drill (g): an insider with the database and the KEK rewrites or truncates the audit log [%s]", (backend) => {
+describe.each(systemBackends())("drill (g): an insider with the database and the KEK rewrites or truncates the audit log [%s]", (backend) => {
   let dir: string;
   let payData: string;
   let issuerDatabase: FreshDatabase;

@@ -21,7 +21,7 @@ import type { ApprovalTerms, AuthorizationRequest, IssuerCertificate } from "@mp
 import { signIssuerCertificate, verifyIssuerCertificate } from "@mpay/crypto";
 import { isWalletError, paymentJwe, type Card } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { call } from "../services/pay/src/testing/system.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 import { startRecordingProxy, type RecordingProxy } from "./support/recording-proxy.ts";
@@ -52,7 +52,7 @@ async function substituteCertificates(genuine: string): Promise<Array<{ what: st
   ];
 }
 
-describe.each(testBackends())("breach drills: a compromised pay server [%s]", (backend) => {
+describe.each(systemBackends())("breach drills: a compromised pay server [%s]", (backend) => {
   let net: BreachNetwork;
   let proxy: RecordingProxy;
   let payer: BreachPayer;

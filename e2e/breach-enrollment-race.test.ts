@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certifiedIssuerFor, enrollmentJwe, isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { testBackends } from "@mpay/service-kit/testing";
+import { systemBackends } from "@mpay/service-kit/testing";
 import { DEFAULT_ENROLLMENT_LIMITS as ISSUER_LIMITS } from "../services/issuer/src/config.ts";
 import { newTestDevice } from "../services/pay/src/testing/payer-device.ts";
 import { CARDS } from "./support/breach-network.ts";
@@ -61,7 +61,7 @@ function tally(outcomes: string[]): Record<string, number> {
   return counts;
 }
 
-describe.each(testBackends())("drill (d): 50 concurrent enrollment guesses per card, device and payer [%s]", (backend) => {
+describe.each(systemBackends())("drill (d): 50 concurrent enrollment guesses per card, device and payer [%s]", (backend) => {
   let net: LimitDrillNetwork;
   let folder: string;
   let made = 0;

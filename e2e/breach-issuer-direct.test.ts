@@ -16,14 +16,14 @@ import { signWith, verifyIssuerCertificate } from "@mpay/crypto";
 import { canonicalTerms, JOSE_TYPES, type ApprovalTerms, type IssuerCertificate } from "@mpay/protocol";
 import { paymentJwe, type Card } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { termsHash } from "../services/pay/src/approvals/terms-hash.ts";
 import { CARDS, openBreachNetwork, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
-describe.each(testBackends())("breach drill: straight to the issuer without a valid authentication result [%s]", (backend) => {
+describe.each(systemBackends())("breach drill: straight to the issuer without a valid authentication result [%s]", (backend) => {
   let net: BreachNetwork;
   let payer: BreachPayer;
   let card: Card;

@@ -25,7 +25,7 @@ import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
 import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connector.ts";
 import { acquirerSecretOf } from "../services/pay/src/issuers/settings.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { call, openTestPay, paymentBody, type TestPay } from "../services/pay/src/testing/system.ts";
 import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
@@ -42,7 +42,7 @@ const PERIOD = { interval: "month", maxCharges: 3, maxTotal: 25_000 } as const;
 
 type Outcome = { paymentId: string; amount: number; via: "issuer" | "pay server"; result: string };
 
-describe.each(testBackends())("breach drill (h): a stolen KEK and acquirer credential charge a card on file only within the signed schedule [%s]", (backend) => {
+describe.each(systemBackends())("breach drill (h): a stolen KEK and acquirer credential charge a card on file only within the signed schedule [%s]", (backend) => {
   let dir: string;
   let clockFile: string;
   let issuerDatabase: FreshDatabase;

@@ -19,7 +19,7 @@ import { encryptTo, signWith, verifyIssuerCertificate } from "@mpay/crypto";
 import { JOSE_TYPES, type ApprovalTerms, type IssuerCertificate } from "@mpay/protocol";
 import { isPayApiError, isWalletError, signStatement, type Card } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 import { startRecordingProxy, type RecordingProxy } from "./support/recording-proxy.ts";
 
@@ -58,7 +58,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(testBackends())("breach drill (h): refused JWE algorithms and BIN ranges [%s]", (backend) => {
+describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BIN ranges [%s]", (backend) => {
   let net: BreachNetwork;
   let proxy: RecordingProxy;
   let sampo: IssuerCertificate;

@@ -32,7 +32,7 @@ import { Browser, readForm } from "../services/messenger/src/testing/browser.ts"
 import { createAccount } from "../services/messenger/src/testing/rp.ts";
 import { openDevKeyProvider } from "../services/pay/src/keys/dev-provider.ts";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { kSrvAad } from "../services/pay/src/vault/aad.ts";
 import type { AttackResult } from "./support/breach-attacker.ts";
 import { plantDeviceKey } from "./support/breach-network.ts";
@@ -83,7 +83,7 @@ async function runAttacker(folder: string): Promise<AttackResult> {
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as AttackResult;
 }
 
-describe.each(testBackends())("breach drill (a): the whole pay server taken [%s]", (backend) => {
+describe.each(systemBackends())("breach drill (a): the whole pay server taken [%s]", (backend) => {
   let dir: string;
   let databases: FreshDatabase[] = [];
   let payDatabase: FreshDatabase;

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPayApiError } from "@mpay/wallet";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { CARDS, openBreachNetwork, type BreachNetwork } from "./support/breach-network.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -38,7 +38,7 @@ function madeUpPan(n: number): string {
   return `${body}${(10 - (sum % 10)) % 10}`;
 }
 
-describe.each(testBackends())("breach drill (g): a stolen card number without the phone on file [%s]", (backend) => {
+describe.each(systemBackends())("breach drill (g): a stolen card number without the phone on file [%s]", (backend) => {
   let net: BreachNetwork;
   const enrollCalls = () => net.connector.calls.filter((c) => c.method === "enroll").length;
 

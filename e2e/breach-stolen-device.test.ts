@@ -21,7 +21,7 @@ import type { ApprovalTerms } from "@mpay/protocol";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { loadDeviceKey, openRelease, openWithShares, PayClient, signStatement, signTerms, startPinLogin, startPinRegistration, finishPinRegistration, Wallet, isWalletError, type Card, type DeviceKey } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { SoftwareAuthenticator } from "../services/pay/src/testing/software-authenticator.ts";
 import { approvalChallengeOf } from "../services/pay/src/passkeys/service.ts";
 import { findCard } from "../services/pay/src/vault/store.ts";
@@ -39,7 +39,7 @@ interface Answer {
   text: string;
 }
 
-describe.each(testBackends())("breach drills: a stolen device [%s]", (backend) => {
+describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend) => {
   let net: BreachNetwork;
   let victim: BreachPayer;
   let card: Card;

@@ -38,7 +38,7 @@ import { demoWallet } from "../scripts/demo/payer.ts";
 import { DEFAULT_ISSUERS } from "../services/issuer/src/definitions.ts";
 import { cardVerificationKeyFile, TEST_ROOTS_FILE, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
 import { termsHash } from "../services/pay/src/approvals/terms-hash.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "@mpay/service-kit/testing";
+import { freshDatabase, systemBackends, type FreshDatabase } from "@mpay/service-kit/testing";
 import { plantDeviceKey } from "./support/breach-network.ts";
 import { api } from "./support/http.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
@@ -121,7 +121,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(testBackends())("drill (c): a hostile pay server holding the test root keys [%s]", (backend) => {
+describe.each(systemBackends())("drill (c): a hostile pay server holding the test root keys [%s]", (backend) => {
   let dir: string;
   let databases: FreshDatabase[] = [];
   let payEnv: Record<string, string>;

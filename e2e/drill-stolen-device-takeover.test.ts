@@ -20,7 +20,7 @@ import type { ApprovalTerms, IssuerCertificate } from "@mpay/protocol";
 import { isPayApiError, isWalletError, loadDeviceKey, paymentJwe, PayClient, type Card, type Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { testBackends } from "@mpay/service-kit/testing";
+import { systemBackends } from "@mpay/service-kit/testing";
 import type { TestAccount } from "../services/messenger/src/testing/rp.ts";
 import { openCustodyNetwork, WAITING_PERIOD_SECONDS, type CustodyNetwork, type DeviceWallet } from "./support/custody-network.ts";
 
@@ -39,7 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(testBackends())("custody drills: a stolen phone [%s]", (backend) => {
+describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend) => {
   let net: CustodyNetwork;
   let sampo: IssuerCertificate;
 

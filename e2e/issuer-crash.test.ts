@@ -17,7 +17,7 @@ import { queryRows } from "../services/pay/src/db/client.ts";
 import type { AuthorizationRequest } from "@mpay/protocol";
 import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { call, openTestPay, paymentBody, type TestPay } from "../services/pay/src/testing/system.ts";
 import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connector.ts";
 import type { IssuerConnector } from "../services/pay/src/issuers/connector.ts";
@@ -30,7 +30,7 @@ import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 const PIN = "739104";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };
 
-describe.each(testBackends())("an issuer killed between its commit and its answer [%s]", (backend) => {
+describe.each(systemBackends())("an issuer killed between its commit and its answer [%s]", (backend) => {
   let dir: string;
   let issuerDatabase: FreshDatabase;
   let pay: TestPay;

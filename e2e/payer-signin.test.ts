@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../services/pay/src/db/client.ts";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { call, openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
 import { loadConfig } from "../services/pay/src/config.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
@@ -15,7 +15,7 @@ import { createAccount, type TestAccount } from "../services/messenger/src/testi
 type ErrorAnswer = { error: { code: string; message: string } };
 type Session = { sessionToken: string; payer: { id: string; displayName: string; phoneNumber: string } };
 
-describe.each(testBackends())("payer sign-in through the messenger [%s]", (backend) => {
+describe.each(systemBackends())("payer sign-in through the messenger [%s]", (backend) => {
   let messenger: TestMessenger;
   let pay: TestPay;
   let account: TestAccount;

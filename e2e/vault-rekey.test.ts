@@ -19,7 +19,7 @@ import { RESEALERS } from "../services/pay/src/keys/resealers.ts";
 import type { ShamirKeyProvider } from "../services/pay/src/keys/shamir-provider.ts";
 import { openKeyring } from "../services/pay/src/keys/shamir-store.ts";
 import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
-import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 
 const shareBytes = (share: string) => new Uint8Array(Buffer.from(share.slice("mpvs2_".length), "base64url").subarray(8, 41));
@@ -31,7 +31,7 @@ interface Attempt {
   outcome: string;
 }
 
-describe.each(testBackends())("a custodian leaves: the shamir vault is re-keyed while payers pay [%s]", (backend) => {
+describe.each(systemBackends())("a custodian leaves: the shamir vault is re-keyed while payers pay [%s]", (backend) => {
   let net: BreachNetwork;
   let oldShares: string[] = [];
   let operator: PaySystem;

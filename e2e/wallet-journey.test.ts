@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalTerms } from "@mpay/protocol";
 import { DEVICE_KEY_RECORD, isPayApiError, PayClient, Wallet, type KeyStore, type PinKeyStretching } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
 import { createAccount, type TestAccount } from "../services/messenger/src/testing/rp.ts";
 import { api } from "./support/http.ts";
@@ -71,7 +71,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(testBackends())("the wallet's journey across the messenger and pay-server processes [%s]", (backend) => {
+describe.each(systemBackends())("the wallet's journey across the messenger and pay-server processes [%s]", (backend) => {
   let dir: string;
   let payDatabase: FreshDatabase;
   let messengerDatabase: FreshDatabase;

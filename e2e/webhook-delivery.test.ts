@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PaySystem } from "../services/pay/src/system.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
+import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import type { PaymentView } from "../services/pay/src/payments/view.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { api, errorCode, waitFor } from "./support/http.ts";
@@ -41,7 +41,7 @@ const FAILURES = 2;
 /** A claimed delivery's lease (timeout + 20 s) is far longer than any retry delay these tests use. */
 const LEASE_FLOOR_MS = 20_000;
 
-for (const backend of testBackends()) {
+for (const backend of systemBackends()) {
   describe(`webhook delivery across kill -9 and restart [${backend}]`, () => {
     let database: FreshDatabase;
     let dataDir: string;

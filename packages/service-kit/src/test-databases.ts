@@ -13,6 +13,16 @@ export function testBackends(): Backend[] {
   return process.env["DATABASE_URL"] ? ["pglite", "postgres"] : ["pglite"];
 }
 
+/**
+ * The one backend a whole-system drill runs on: PostgreSQL, the production database, when DATABASE_URL is set
+ * (CI), else PGlite. Drills of several real processes are about the system, not the storage: the storage and API
+ * suites run on both backends, and `npm start`'s embedded default has its own whole-system test
+ * (e2e/first-payment-demo), so running each drill twice would only double the slowest part of the suite.
+ */
+export function systemBackends(): Backend[] {
+  return process.env["DATABASE_URL"] ? ["postgres"] : ["pglite"];
+}
+
 export interface FreshDatabase {
   /** PostgreSQL URL of the new database; undefined for PGlite (the caller picks memory or a folder). */
   url: string | undefined;
