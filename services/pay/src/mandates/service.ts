@@ -40,14 +40,14 @@ export class MandateService {
   async createFromApproval(input: { mandateJwe: string; terms: MandateTerms; payerId: string; cardId: string; paymentId: string; mode: "test" | "live" }): Promise<MandateRow | null> {
     let token;
     try {
-      token = await this.issuers.connector.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
+      token = await this.issuers.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
     } catch {
       await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud } });
       return null;
     }
     if (!sameSchedule(token, input.terms)) {
       // Not what the payer approved: not kept, and withdrawn at the issuer (the payment itself stands).
-      await this.issuers.connector.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
+      await this.issuers.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
       await this.audit.record({ actor: "system", action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" } });
       return null;
     }

@@ -5,7 +5,7 @@
  * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
  */
 import type { Clock } from "@mpay/service-kit";
-import { newId, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
+import { newId, type AuthorizationRecord, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
@@ -18,7 +18,17 @@ import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl 
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
-import type { IssuerOperations } from "../issuers/operations.ts";
+
+/**
+ * Captures, voids and refunds at the issuer that holds a payment, each recorded so that a lost answer is settled
+ * later. issuer-operations/ implements it and drives this context from its reconciler, so system.ts wires it in.
+ */
+export interface IssuerOperations {
+  /** Runs one operation for a locked payment; throws OutcomePending when its outcome is in doubt. */
+  run(tx: Executor, payment: { id: string; merchantId: string; issuerId: string | null }, kind: "capture" | "void" | "refund", amount?: number, refundId?: string): Promise<AuthorizationRecord>;
+  /** True while an operation on the payment waits for the reconciler. */
+  inDoubt(tx: Executor, paymentId: string): Promise<boolean>;
+}
 
 export interface PaymentSettings {
   checkoutBaseUrl: string;

@@ -354,7 +354,7 @@ export class VaultService {
 
   async #unbind(row: { deviceId: string; issuerId: string; deviceKid: string }): Promise<boolean> {
     try {
-      await this.issuers.connector.unbindDevice(row.issuerId, row.deviceKid);
+      await this.issuers.unbindDevice(row.issuerId, row.deviceKid);
       await acknowledgeUnbind(this.db, row.deviceId, row.issuerId);
       await this.audit.record({ actor: "system", action: "device.unbound_at_issuer", target: row.deviceId, data: { issuerId: row.issuerId } });
       return true;
