@@ -138,8 +138,8 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
-    const mandates = new MandateService(db, keys, issuers, audit);
-    const sharedDetails = new SharedDetailsService(db, keys);
+    const mandates = new MandateService(db, keys, issuers, payments, audit);
+    const sharedDetails = new SharedDetailsService(keys);
     const authorizations = new AuthorizationService(db, payments, approvals, issuers, issuerOperations, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const witnessUrl = config.auditWitness.url;

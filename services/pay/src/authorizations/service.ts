@@ -119,7 +119,7 @@ export class AuthorizationService {
     }
     const decided = await this.#apply(op, challenge.cardId, answer);
     // The details the payer shared go to the merchant only with a payment that went through.
-    if (shared && decided.status !== "declined") await this.sharedDetails.store(this.db, decided.id, shared);
+    if (shared && decided.status !== "declined") await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
     // The card-on-file mandate the payer consented to with this payment, once the payment itself went through.
     if (decided.status !== "declined" && input.mandate !== undefined && challenge.mandateTerms && challenge.cardId) {
       const mandate = await this.mandates.createFromApproval({

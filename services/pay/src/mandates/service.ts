@@ -16,19 +16,19 @@ import type { IssuerService } from "../issuers/service.ts";
 import type { RecurringToken } from "../issuers/connector.ts";
 import type { PayerRow } from "../payers/store.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
+import type { PaymentService } from "../payments/service.ts";
 import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";
 
 import { tokenAad } from "./aad.ts";
 import { mandateView } from "./view.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { payments } from "../db/schema.ts";
-import { eq } from "drizzle-orm";
 
 export class MandateService {
   constructor(
     private readonly db: Db,
     private readonly keys: KeyProvider,
     private readonly issuers: IssuerService,
+    private readonly payments: PaymentService,
     private readonly audit: AuditService,
   ) {}
 
@@ -71,7 +71,7 @@ export class MandateService {
         status: "active",
         paymentId: input.paymentId,
       });
-      await tx.update(payments).set({ mandateId: row.id }).where(eq(payments.id, input.paymentId));
+      await this.payments.attachMandate(tx, input.paymentId, row.id);
       await emitEvent(tx, { merchantId: row.merchantId, mode: row.mode, type: "mandate.created", data: { mandate: mandateView(row) } });
       return row;
     });

@@ -13,7 +13,7 @@ import type { LedgerService } from "../ledger/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
-import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
+import { attachToPayment, findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
@@ -297,6 +297,16 @@ export class PaymentService {
     // shorter they are held before commit, the more captures run in parallel.
     await this.ledger.post(tx, capturePosting(ref(payment), payment.amount, amount));
     return updated;
+  }
+
+  /** Names the card-on-file mandate made with this payment, in the transaction that creates it (mandates/). */
+  async attachMandate(tx: Executor, id: string, mandateId: string): Promise<void> {
+    await attachToPayment(tx, id, { mandateId });
+  }
+
+  /** Keeps the details the payer shared with this payment, sealed by shared-details/ (which alone opens them). */
+  async attachSharedDetails(db: Executor, id: string, sealedSharedDetails: string): Promise<void> {
+    await attachToPayment(db, id, { sealedSharedDetails });
   }
 
   #issuerOperations(): IssuerOperations {
