@@ -23,9 +23,8 @@ import { termsHash } from "../approvals/terms-hash.ts";
 import { IssuerError } from "../issuers/connector.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
-import type { PayerRow } from "../payers/store.ts";
-import type { PaymentService } from "../payments/service.ts";
-import type { PaymentRow } from "../payments/store.ts";
+import type { PayerRow } from "../payers/service.ts";
+import type { PaymentRow, PaymentService } from "../payments/service.ts";
 import { checkJweHeader } from "../vault/jwe-header.ts";
 
 /** An authorization request (or the void that compensates one) as the issuer-operations log keeps it. */

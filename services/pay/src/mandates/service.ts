@@ -14,7 +14,7 @@ import type { AuditService } from "../audit/service.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { RecurringToken } from "../issuers/connector.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { PaymentService } from "../payments/service.ts";
 import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";

@@ -19,6 +19,9 @@ import { requireMandateRequest, type MandateRequestInput } from "./mandate-reque
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
 
+/** The row other contexts see; they import it from here, never from the store. */
+export type { PaymentRow } from "./store.ts";
+
 /**
  * Captures, voids and refunds at the issuer that holds a payment, each recorded so that a lost answer is settled
  * later. issuer-operations/ implements it and drives this context from its reconciler, so system.ts wires it in.
