@@ -26,8 +26,8 @@ import { IssuerService } from "./issuers/service.ts";
 import { SimulatorConnector } from "./issuers/simulator/connector.ts";
 import type { IssuerConnector } from "./issuers/connector.ts";
 import { acquirerSecretOf } from "./issuers/settings.ts";
-import { IssuerOperations } from "./issuers/operations.ts";
-import { IssuerReconciler } from "./issuers/reconciler.ts";
+import { IssuerOperations } from "./issuer-operations/operations.ts";
+import { IssuerReconciler } from "./issuer-operations/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
 import { EnrollmentLimiter } from "./vault/enrollment-limits.ts";
 import { VaultService } from "./vault/service.ts";
@@ -138,9 +138,9 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
-    const mandates = new MandateService(db, keys, issuers, audit);
-    const sharedDetails = new SharedDetailsService(db, keys);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
+    const mandates = new MandateService(db, keys, issuers, payments, audit);
+    const sharedDetails = new SharedDetailsService(keys);
+    const authorizations = new AuthorizationService(db, payments, approvals, issuers, issuerOperations, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
     const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
     const witnessUrl = config.auditWitness.url;
     // The witness is an issuer, reached on the acquirer link with its secret; audit/ knows only a URL and a bearer.

@@ -24,7 +24,7 @@ import { ApiError } from "../http/errors.ts";
 import type { DeviceService } from "../devices/service.ts";
 import type { MerchantService } from "../merchants/service.ts";
 import type { PaymentService } from "../payments/service.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
 import { findApproval, findApprovalOfPayment, findChallenge, findChallengeById, hasApproval, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";

@@ -71,7 +71,7 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
     return answer.body.id;
   };
   const merchantView = async (id: string) => (await call<{ status: string; amountCaptured: number; amountRefunded: number; declineCode: string | null }>(net.pay.app, "GET", `/v1/payments/${id}`, net.pay.merchant.secretKey)).body;
-  const issuerBooks = async (paymentId: string) => net.pay.system.issuers.connector.inquire("sampo", paymentId);
+  const issuerBooks = async (paymentId: string) => net.pay.system.issuers.inquire("sampo", paymentId);
 
   it("enrolls, pays, captures in part and refunds in part, each step at the issuer too", async () => {
     const { wallet, cardId } = await payerWithCard(CARDS.approves);

@@ -10,7 +10,7 @@
  * without the issuer's decision.
  */
 import type { Clock } from "@mpay/service-kit";
-import { JOSE_TYPES, mandateTermsSchema, newId, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
+import { JOSE_TYPES, mandateTermsSchema, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { MandateService } from "../mandates/service.ts";
@@ -23,11 +23,33 @@ import { termsHash } from "../approvals/terms-hash.ts";
 import { IssuerError } from "../issuers/connector.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
-import { endOperation, insertOperation, postponeOperation, type IssuerOperationRow } from "../issuers/store.ts";
-import type { PayerRow } from "../payers/store.ts";
-import type { PaymentService } from "../payments/service.ts";
-import type { PaymentRow } from "../payments/store.ts";
+import type { PayerRow } from "../payers/service.ts";
+import type { PaymentRow, PaymentService } from "../payments/service.ts";
 import { checkJweHeader } from "../vault/jwe-header.ts";
+
+/** An authorization request (or the void that compensates one) as the issuer-operations log keeps it. */
+export interface IssuerOperation {
+  id: string;
+  paymentId: string;
+  merchantId: string;
+  issuerId: string;
+  deadlineAt: Date | null;
+}
+
+/**
+ * The issuer-operations log, where every request whose answer may be lost is recorded before it is sent
+ * (issuer-operations/operations.ts keeps it and its reconciler calls `settle` back; system.ts hands it in).
+ */
+export interface IssuerOperationLog {
+  /** Null when the payment already has an operation pending (or, for `authorize`, any). */
+  open(
+    db: Executor,
+    op: { paymentId: string; merchantId: string; issuerId: string; kind: "authorize" | "void"; amount?: number; deadlineAt?: Date | null },
+  ): Promise<IssuerOperation | null>;
+  /** False when another process (the reconciler) ended it first. */
+  end(db: Executor, id: string, status: "done" | "failed", lastError?: string | null): Promise<boolean>;
+  postpone(db: Executor, id: string, lastError: string): Promise<void>;
+}
 
 export class AuthorizationService {
   constructor(
@@ -35,6 +57,7 @@ export class AuthorizationService {
     private readonly payments: PaymentService,
     private readonly approvals: ApprovalService,
     private readonly issuers: IssuerService,
+    private readonly operations: IssuerOperationLog,
     private readonly signer: StatementSigner,
     private readonly mandates: MandateService,
     private readonly sharedDetails: SharedDetailsService,
@@ -67,14 +90,12 @@ export class AuthorizationService {
             }),
           }
         : { method: "passkey", assertion: (approval.passkeyAssertion ?? {}) as Record<string, unknown> };
-    const op = await insertOperation(this.db, {
-      id: newId("issuerOperation"),
+    const op = await this.operations.open(this.db, {
       paymentId: payment.id,
       merchantId: payment.merchantId,
       issuerId: terms.aud,
       kind: "authorize",
       amount: payment.amount,
-      status: "pending",
       deadlineAt: new Date(terms.exp * 1000),
     });
     if (!op) throw new ApiError("payment_invalid_state", "This payment was already sent to the card issuer.");
@@ -91,13 +112,13 @@ export class AuthorizationService {
     };
     let answer: AuthorizationAnswer;
     try {
-      answer = await this.issuers.connector.authorize(terms.aud, request);
+      answer = await this.issuers.authorize(terms.aud, request);
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
     const decided = await this.#apply(op, challenge.cardId, answer);
     // The details the payer shared go to the merchant only with a payment that went through.
-    if (shared && decided.status !== "declined") await this.sharedDetails.store(this.db, decided.id, shared);
+    if (shared && decided.status !== "declined") await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
     // The card-on-file mandate the payer consented to with this payment, once the payment itself went through.
     if (decided.status !== "declined" && input.mandate !== undefined && challenge.mandateTerms && challenge.cardId) {
       const mandate = await this.mandates.createFromApproval({
@@ -122,20 +143,18 @@ export class AuthorizationService {
   async chargeMandate(tx: Executor, auth: MerchantAuth, payment: PaymentRow, mandateId: string): Promise<PaymentRow> {
     const { mandate, token } = await this.mandates.forCharge(tx, auth, mandateId);
     if (mandate.currency !== payment.currency) throw new ApiError("parameter_invalid", `This mandate is in ${mandate.currency}.`, "currency");
-    const op = await insertOperation(tx, {
-      id: newId("issuerOperation"),
+    const op = await this.operations.open(tx, {
       paymentId: payment.id,
       merchantId: payment.merchantId,
       issuerId: mandate.issuerId,
       kind: "authorize",
       amount: payment.amount,
-      status: "pending",
       deadlineAt: payment.approvalExpiresAt,
     });
     if (!op) throw new ApiError("payment_invalid_state", "This payment was already sent to the card issuer.");
     let answer: AuthorizationAnswer;
     try {
-      answer = await this.issuers.connector.authorize(mandate.issuerId, {
+      answer = await this.issuers.authorize(mandate.issuerId, {
         paymentId: payment.id,
         merchantId: auth.merchantId,
         merchantName: auth.merchant.displayName,
@@ -148,7 +167,7 @@ export class AuthorizationService {
       if (error instanceof IssuerError && error.kind === "unavailable") return payment; // in doubt: the reconciler settles it
       answer = { paymentId: payment.id, decision: "declined", declineCode: "do_not_honor", decidedAt: this.clock.now().toISOString() };
     }
-    await endOperation(tx, op.id, "done");
+    await this.operations.end(tx, op.id, "done");
     const viaIssuer = { cardId: mandate.cardId };
     return answer.decision === "approved"
       ? this.payments.recordIssuerDecision(tx, payment.id, { approved: true, issuerId: mandate.issuerId, authorizationCode: answer.authorizationCode, viaIssuer })
@@ -159,7 +178,7 @@ export class AuthorizationService {
    * No usable answer: ask the issuer what it decided (it commits before it answers). Still nothing: the outcome is
    * the reconciler's to settle, and the payer is told so; the payment stays `requires_approval` meanwhile.
    */
-  async #afterFailedRequest(op: IssuerOperationRow, cardId: string | null, error: unknown): Promise<PaymentRow> {
+  async #afterFailedRequest(op: IssuerOperation, cardId: string | null, error: unknown): Promise<PaymentRow> {
     if (error instanceof IssuerError && error.kind === "refused") {
       // The issuer refused the request itself (it is malformed to it): no hold exists; the payment is declined.
       this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId, code: error.code }, "issuer refused an authorization request");
@@ -175,9 +194,9 @@ export class AuthorizationService {
    * approval for a payment that can no longer take it (canceled or expired meanwhile) is compensated: the hold is
    * voided at the issuer, so no authorization stays there that the pay server does not hold.
    */
-  async #apply(op: IssuerOperationRow, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
+  async #apply(op: IssuerOperation, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
-      if (!(await endOperation(tx, op.id, "done"))) return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
+      if (!(await this.operations.end(tx, op.id, "done"))) return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
       const current = await this.payments.lockById(tx, op.paymentId);
       if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
@@ -194,15 +213,15 @@ export class AuthorizationService {
   }
 
   /** Voids an approval nobody here holds; a void the issuer does not acknowledge now is left to the reconciler. */
-  async #voidOrphan(op: IssuerOperationRow): Promise<void> {
+  async #voidOrphan(op: IssuerOperation): Promise<void> {
     this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId }, "issuer approved a payment no longer awaiting approval; voiding the hold");
-    const voidOp = await insertOperation(this.db, { id: newId("issuerOperation"), paymentId: op.paymentId, merchantId: op.merchantId, issuerId: op.issuerId, kind: "void", status: "pending" });
+    const voidOp = await this.operations.open(this.db, { paymentId: op.paymentId, merchantId: op.merchantId, issuerId: op.issuerId, kind: "void" });
     if (!voidOp) return; // another operation is in doubt for it: the reconciler comes back
     try {
-      await this.issuers.connector.void(op.issuerId, op.paymentId, { operationId: voidOp.id });
-      await endOperation(this.db, voidOp.id, "done");
+      await this.issuers.void(op.issuerId, op.paymentId, { operationId: voidOp.id });
+      await this.operations.end(this.db, voidOp.id, "done");
     } catch (error) {
-      if (error instanceof IssuerError && error.kind === "refused") await endOperation(this.db, voidOp.id, "failed", error.code);
+      if (error instanceof IssuerError && error.kind === "refused") await this.operations.end(this.db, voidOp.id, "failed", error.code);
       // unavailable: the pending void is re-sent by the reconciler
     }
   }
@@ -213,12 +232,12 @@ export class AuthorizationService {
    * `issuer_unavailable`, so the payment is not left waiting. Otherwise retried later. Returns the payment when
    * settled, null when still in doubt.
    */
-  async settle(op: IssuerOperationRow): Promise<PaymentRow | null> {
+  async settle(op: IssuerOperation): Promise<PaymentRow | null> {
     let record;
     try {
-      record = await this.issuers.connector.inquire(op.issuerId, op.paymentId);
+      record = await this.issuers.inquire(op.issuerId, op.paymentId);
     } catch (error) {
-      await postponeOperation(this.db, op.id, error instanceof IssuerError ? error.code : "inquiry failed");
+      await this.operations.postpone(this.db, op.id, error instanceof IssuerError ? error.code : "inquiry failed");
       return null;
     }
     if (record) return this.#apply(op, await this.#cardOf(op), record.decision);
@@ -226,11 +245,11 @@ export class AuthorizationService {
     if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < this.clock.now().getTime()) {
       return this.#apply(op, await this.#cardOf(op), { paymentId: op.paymentId, decision: "declined", declineCode: "issuer_unavailable", decidedAt: this.clock.now().toISOString() });
     }
-    await postponeOperation(this.db, op.id, "not yet known to the issuer");
+    await this.operations.postpone(this.db, op.id, "not yet known to the issuer");
     return null;
   }
 
-  async #cardOf(op: IssuerOperationRow): Promise<string | null> {
+  async #cardOf(op: IssuerOperation): Promise<string | null> {
     return this.approvals.cardOfPayment(op.paymentId);
   }
 }

@@ -517,6 +517,6 @@ export const pinResets = pgTable(
 // The key providers keep their tables beside their code; they are part of the one schema and migration history.
 export * from "../keys/schema.ts";
 export * from "../vault/schema.ts";
-export * from "../issuers/schema.ts";
+export * from "../issuer-operations/schema.ts";
 export * from "../mandates/schema.ts";
 export * from "../announcements/schema.ts";

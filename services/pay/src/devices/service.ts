@@ -23,7 +23,7 @@ import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import { deviceKeyThumbprint, signerOf, STATEMENT_LIFETIME_SECONDS, verifyDeviceStatement, type DeviceJwk } from "./signatures.ts";
 import {
   cancelApprovedBy,
@@ -42,6 +42,9 @@ import {
   trimStatementNonces,
   type DeviceRow,
 } from "./store.ts";
+
+/** The row other contexts see; they import it from here, never from the store. */
+export type { DeviceRow } from "./store.ts";
 
 export const MAX_DEVICES = 5;
 /** Outstanding statement nonces per payer: more than a wallet ever needs at once, few enough to bound the table. */

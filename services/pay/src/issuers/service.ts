@@ -4,7 +4,8 @@
  * call this service, never a connector directly, so the choice of connector per issuer lives in one place.
  */
 import { ApiError } from "../http/errors.ts";
-import { IssuerError, type IssuerConnector, type IssuerListing } from "./connector.ts";
+import type { AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest } from "@mpay/protocol";
+import { IssuerError, type IssuerConnector, type IssuerListing, type RecurringToken } from "./connector.ts";
 
 const LISTING_TTL_MS = 60_000;
 
@@ -20,7 +21,7 @@ const REFUSALS: Record<string, () => ApiError> = {
 export class IssuerService {
   #listing: { at: number; issuers: Promise<IssuerListing[]> } | undefined;
 
-  constructor(readonly connector: IssuerConnector) {}
+  constructor(private readonly connector: IssuerConnector) {}
 
   /** The issuers and their certificates (cached for a minute; the wallet checks each certificate itself). */
   async list(): Promise<IssuerListing[]> {
@@ -48,6 +49,47 @@ export class IssuerService {
     } catch (error) {
       throw toApiError(error);
     }
+  }
+
+  // The calls below throw the connector's IssuerError as is: their callers record each one as an issuer operation
+  // and must tell a refusal (nothing happened at the issuer) from silence (the outcome is unknown, to be settled).
+
+  /** This method needs to be idempotent at the issuer: a repeat of one payment gets the first decision. */
+  authorize(issuerId: string, request: AuthorizationRequest): Promise<AuthorizationAnswer> {
+    return this.connector.authorize(issuerId, request);
+  }
+
+  /** Idempotent by `operationId`. */
+  capture(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord> {
+    return this.connector.capture(issuerId, paymentId, input);
+  }
+
+  /** Idempotent by `operationId`. */
+  void(issuerId: string, paymentId: string, input: { operationId: string }): Promise<AuthorizationRecord> {
+    return this.connector.void(issuerId, paymentId, input);
+  }
+
+  /** Idempotent by `operationId`. */
+  refund(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord> {
+    return this.connector.refund(issuerId, paymentId, input);
+  }
+
+  /** The issuer's books for one payment; null when the issuer never received it. */
+  inquire(issuerId: string, paymentId: string): Promise<AuthorizationRecord | null> {
+    return this.connector.inquire(issuerId, paymentId);
+  }
+
+  /** Resolves only on the issuer's acknowledgement; the caller retries until then. */
+  unbindDevice(issuerId: string, deviceKid: string): Promise<{ bindings: number }> {
+    return this.connector.unbindDevice(issuerId, deviceKid);
+  }
+
+  createRecurringToken(issuerId: string, input: { mandate: string; payerRef: string }): Promise<RecurringToken> {
+    return this.connector.createRecurringToken(issuerId, input);
+  }
+
+  revokeRecurringToken(issuerId: string, token: string): Promise<void> {
+    return this.connector.revokeRecurringToken(issuerId, token);
   }
 }
 

@@ -14,21 +14,21 @@ import type { AuditService } from "../audit/service.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { RecurringToken } from "../issuers/connector.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
+import type { PaymentService } from "../payments/service.ts";
 import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateRow } from "./store.ts";
 
 import { tokenAad } from "./aad.ts";
 import { mandateView } from "./view.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { payments } from "../db/schema.ts";
-import { eq } from "drizzle-orm";
 
 export class MandateService {
   constructor(
     private readonly db: Db,
     private readonly keys: KeyProvider,
     private readonly issuers: IssuerService,
+    private readonly payments: PaymentService,
     private readonly audit: AuditService,
   ) {}
 
@@ -40,14 +40,14 @@ export class MandateService {
   async createFromApproval(input: { mandateJwe: string; terms: MandateTerms; payerId: string; cardId: string; paymentId: string; mode: "test" | "live" }): Promise<MandateRow | null> {
     let token;
     try {
-      token = await this.issuers.connector.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
+      token = await this.issuers.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
     } catch {
       await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud } });
       return null;
     }
     if (!sameSchedule(token, input.terms)) {
       // Not what the payer approved: not kept, and withdrawn at the issuer (the payment itself stands).
-      await this.issuers.connector.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
+      await this.issuers.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
       await this.audit.record({ actor: "system", action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" } });
       return null;
     }
@@ -71,7 +71,7 @@ export class MandateService {
         status: "active",
         paymentId: input.paymentId,
       });
-      await tx.update(payments).set({ mandateId: row.id }).where(eq(payments.id, input.paymentId));
+      await this.payments.attachMandate(tx, input.paymentId, row.id);
       await emitEvent(tx, { merchantId: row.merchantId, mode: row.mode, type: "mandate.created", data: { mandate: mandateView(row) } });
       return row;
     });

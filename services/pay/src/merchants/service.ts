@@ -7,8 +7,8 @@ import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { AuditService } from "../audit/service.ts";
-import { generateWebhookSecret } from "../webhooks/signing.ts";
 import { generateApiKey, hashApiKey, parseApiKey } from "./api-keys.ts";
+import { generateWebhookSecret } from "./webhook-secret.ts";
 import {
   countLiveKeys,
   expireKeys,

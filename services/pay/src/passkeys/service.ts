@@ -27,7 +27,7 @@ import { ApiError } from "../http/errors.ts";
 import { termsHash } from "../approvals/terms-hash.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { DeviceService } from "../devices/service.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import { authenticationResponseSchema } from "./schemas.ts";
 import {
   advanceSignCount,

@@ -11,6 +11,9 @@ import { ApiError } from "../http/errors.ts";
 import type { MessengerClient, MessengerIdentity } from "./messenger-client.ts";
 import { findSession, insertSession, insertSignIn, payerById, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
 
+/** The row other contexts see; they import it from here, never from the store. */
+export type { PayerRow } from "./store.ts";
+
 /** A sign-in must come back from the messenger within this time. */
 const SIGN_IN_TTL_MS = 10 * 60_000;
 

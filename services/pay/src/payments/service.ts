@@ -5,7 +5,7 @@
  * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
  */
 import type { Clock } from "@mpay/service-kit";
-import { newId, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
+import { newId, type AuthorizationRecord, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
@@ -13,12 +13,25 @@ import type { LedgerService } from "../ledger/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
-import { findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
+import { attachToPayment, findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
-import type { IssuerOperations } from "../issuers/operations.ts";
+
+/** The row other contexts see; they import it from here, never from the store. */
+export type { PaymentRow } from "./store.ts";
+
+/**
+ * Captures, voids and refunds at the issuer that holds a payment, each recorded so that a lost answer is settled
+ * later. issuer-operations/ implements it and drives this context from its reconciler, so system.ts wires it in.
+ */
+export interface IssuerOperations {
+  /** Runs one operation for a locked payment; throws OutcomePending when its outcome is in doubt. */
+  run(tx: Executor, payment: { id: string; merchantId: string; issuerId: string | null }, kind: "capture" | "void" | "refund", amount?: number, refundId?: string): Promise<AuthorizationRecord>;
+  /** True while an operation on the payment waits for the reconciler. */
+  inDoubt(tx: Executor, paymentId: string): Promise<boolean>;
+}
 
 export interface PaymentSettings {
   checkoutBaseUrl: string;
@@ -287,6 +300,16 @@ export class PaymentService {
     // shorter they are held before commit, the more captures run in parallel.
     await this.ledger.post(tx, capturePosting(ref(payment), payment.amount, amount));
     return updated;
+  }
+
+  /** Names the card-on-file mandate made with this payment, in the transaction that creates it (mandates/). */
+  async attachMandate(tx: Executor, id: string, mandateId: string): Promise<void> {
+    await attachToPayment(tx, id, { mandateId });
+  }
+
+  /** Keeps the details the payer shared with this payment, sealed by shared-details/ (which alone opens them). */
+  async attachSharedDetails(db: Executor, id: string, sealedSharedDetails: string): Promise<void> {
+    await attachToPayment(db, id, { sealedSharedDetails });
   }
 
   #issuerOperations(): IssuerOperations {

@@ -42,6 +42,11 @@ export async function updatePayment(tx: Executor, id: string, changes: Partial<N
   return updated!;
 }
 
+/** Attaches what another context made for the payment; not a change of its state, so `updatedAt` stays. */
+export async function attachToPayment(db: Executor, id: string, changes: Pick<NewPaymentRow, "mandateId" | "sealedSharedDetails">): Promise<void> {
+  await db.update(payments).set(changes).where(eq(payments.id, id));
+}
+
 export interface ListFilter {
   merchantId: string;
   mode: Mode;

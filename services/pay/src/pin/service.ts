@@ -21,7 +21,7 @@ import type { AnnouncementRef, AnnouncementService } from "../announcements/serv
 import type { KeyProvider } from "../keys/provider.ts";
 import { providerSecret } from "../keys/provider-secrets.ts";
 import type { DeviceService, PinProof, PinProofs } from "../devices/service.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { newId, PIN_LOGIN_PURPOSE_PATTERN, type PinLoginPurpose } from "@mpay/protocol";
 import {
@@ -43,6 +43,9 @@ import {
   takeLogin,
   type PinResetRow,
 } from "./store.ts";
+
+/** The row other contexts see; they import it from here, never from the store. */
+export type { PinResetRow } from "./store.ts";
 
 const LOGIN_TTL_MS = 60_000;
 

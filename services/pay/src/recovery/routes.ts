@@ -5,7 +5,7 @@ import { cardViewSchema, pendingChangeViewSchema, pinProofSchema } from "@mpay/p
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import { deviceJwkSchema } from "../devices/signatures.ts";
-import type { PinResetRow } from "../pin/store.ts";
+import type { PinResetRow } from "../pin/service.ts";
 import { cardView } from "../vault/routes.ts";
 import type { RecoveryService } from "./service.ts";
 

@@ -17,15 +17,12 @@ import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
-import type { DeviceService, PinProof } from "../devices/service.ts";
+import type { DeviceRow, DeviceService, PinProof } from "../devices/service.ts";
 import { deviceKeyThumbprint, type DeviceJwk } from "../devices/signatures.ts";
-import type { DeviceRow } from "../devices/store.ts";
-import type { PayerRow } from "../payers/store.ts";
-import { recordHash, type PinService } from "../pin/service.ts";
-import type { PinResetRow } from "../pin/store.ts";
+import type { PayerRow } from "../payers/service.ts";
+import { recordHash, type PinResetRow, type PinService } from "../pin/service.ts";
 import { checkJweHeader } from "../vault/jwe-header.ts";
-import { enrollmentHash, type VaultService } from "../vault/service.ts";
-import type { CardRow } from "../vault/store.ts";
+import { enrollmentHash, type CardRow, type VaultService } from "../vault/service.ts";
 
 export interface RecoveryStarted {
   id: string;

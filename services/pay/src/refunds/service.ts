@@ -9,13 +9,11 @@ import type { AuditService } from "../audit/service.ts";
 import { refundPosting } from "../ledger/accounts.ts";
 import type { LedgerService } from "../ledger/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
-import type { PaymentService } from "../payments/service.ts";
+import type { IssuerOperations, PaymentRow, PaymentService } from "../payments/service.ts";
 import { requireAmount, requireCurrency, requirePlainText } from "../payments/rules.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { findRefund, insertRefund, refundsOfPayment, type RefundRow } from "./store.ts";
 import { refundView } from "./view.ts";
-import type { IssuerOperations } from "../issuers/operations.ts";
-import type { PaymentRow } from "../payments/store.ts";
 
 export class RefundService {
   #issuer: IssuerOperations | null = null;

@@ -5,25 +5,18 @@
  * for, and opens them only for that merchant's own `GET /v1/payments/:id` — never in a list, an event or a webhook.
  */
 import { sharedDetailsSchema, type SharedDetails } from "@mpay/protocol";
-import { eq } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
-import { payments } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
-import type { PaymentRow } from "../payments/store.ts";
 
 export function sharedDetailsAad(paymentId: string): string {
   return `payer-shared-details|${paymentId}`;
 }
 
 export class SharedDetailsService {
-  constructor(
-    private readonly db: Db,
-    private readonly keys: KeyProvider,
-  ) {}
+  constructor(private readonly keys: KeyProvider) {}
 
   /** Validates what the payer shares against what the merchant asked for, before anything is sent anywhere. */
-  check(payment: Pick<PaymentRow, "collect">, details: unknown): SharedDetails {
+  check(payment: { collect: string[] | null }, details: unknown): SharedDetails {
     const parsed = sharedDetailsSchema.safeParse(details);
     if (!parsed.success) throw new ApiError("parameter_invalid", "sharedDetails is not name, email, phone and one shipping address in plain text.", "sharedDetails");
     const asked = new Set(payment.collect ?? []);
@@ -32,15 +25,16 @@ export class SharedDetailsService {
     return parsed.data;
   }
 
-  async store(db: Executor, paymentId: string, details: SharedDetails): Promise<void> {
+  /** Seals the details for one payment; payments/ keeps them with it (`PaymentService.attachSharedDetails`). */
+  async seal(paymentId: string, details: SharedDetails): Promise<string> {
     const plain = new TextEncoder().encode(JSON.stringify(details));
     const sealed = await this.keys.seal("payer-shared-details", plain, sharedDetailsAad(paymentId));
     plain.fill(0);
-    await db.update(payments).set({ sealedSharedDetails: sealed }).where(eq(payments.id, paymentId));
+    return sealed;
   }
 
   /** For the merchant's own retrieve of the payment. */
-  async open(payment: Pick<PaymentRow, "id" | "sealedSharedDetails">): Promise<SharedDetails | null> {
+  async open(payment: { id: string; sealedSharedDetails: string | null }): Promise<SharedDetails | null> {
     if (!payment.sealedSharedDetails) return null;
     const opened = await this.keys.open("payer-shared-details", payment.sealedSharedDetails, sharedDetailsAad(payment.id));
     try {

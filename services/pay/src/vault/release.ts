@@ -10,7 +10,14 @@ import { createPublicKey } from "node:crypto";
 import { encryptTo } from "@mpay/crypto";
 import { ecPublicJwkSchema, JOSE_TYPES, type EcPublicJwk } from "@mpay/protocol";
 import { ApiError } from "../http/errors.ts";
-import type { ReleasedCard } from "./service.ts";
+
+/** What the card's device gets back for one payment: its server share and sealed records. */
+export interface ReleasedCard {
+  kSrv: Uint8Array;
+  sealedCard: string;
+  sealedProfile: string | null;
+  recordVersion: number;
+}
 
 /** Parses the device's one-time key; a key that is not a valid P-256 point is refused before any use. */
 export function releaseKeyOf(jwk: unknown): EcPublicJwk {

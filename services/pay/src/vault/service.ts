@@ -14,13 +14,12 @@ import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { AnnouncementService } from "../announcements/service.ts";
-import type { DeviceService } from "../devices/service.ts";
+import type { DeviceRow, DeviceService } from "../devices/service.ts";
 import type { Clock } from "@mpay/service-kit";
 import { createHash } from "node:crypto";
 import { type DeviceJwk } from "../devices/signatures.ts";
-import type { DeviceRow } from "../devices/store.ts";
 import type { KeyProvider } from "../keys/provider.ts";
-import type { PayerRow } from "../payers/store.ts";
+import type { PayerRow } from "../payers/service.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { EnrollmentLimiter } from "./enrollment-limits.ts";
 import { checkJweHeader } from "./jwe-header.ts";
@@ -47,6 +46,9 @@ import {
   type EnrollmentRow,
 } from "./store.ts";
 
+/** The row other contexts see; they import it from here, never from the store. */
+export type { CardRow } from "./store.ts";
+
 const SHARE_BYTES = 32;
 /** A sealed record is small JSON; anything bigger is not one of ours. */
 const MAX_SEALED_RECORD = 8192;
@@ -59,14 +61,6 @@ export interface StoreRecordsInput {
   kSrv: string;
   /** `{ purpose: "store-card-records", payerId, cardId, recordVersion }` signed by the card's device. */
   deviceSignature: string;
-}
-
-/** What the card's device gets back for one payment: its server share and sealed records. */
-export interface ReleasedCard {
-  kSrv: Uint8Array;
-  sealedCard: string;
-  sealedProfile: string | null;
-  recordVersion: number;
 }
 
 export class VaultService {
@@ -354,7 +348,7 @@ export class VaultService {
 
   async #unbind(row: { deviceId: string; issuerId: string; deviceKid: string }): Promise<boolean> {
     try {
-      await this.issuers.connector.unbindDevice(row.issuerId, row.deviceKid);
+      await this.issuers.unbindDevice(row.issuerId, row.deviceKid);
       await acknowledgeUnbind(this.db, row.deviceId, row.issuerId);
       await this.audit.record({ actor: "system", action: "device.unbound_at_issuer", target: row.deviceId, data: { issuerId: row.issuerId } });
       return true;

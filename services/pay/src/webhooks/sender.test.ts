@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { deliver, describeNetworkError } from "./sender.ts";
-import { generateWebhookSecret, webhookHeaders } from "./signing.ts";
+import { generateWebhookSecret } from "../merchants/webhook-secret.ts";
+import { webhookHeaders } from "./signing.ts";
 
 // Stand-in DNS for names an attacker controls: they pass the URL check (not IP literals, not localhost) and
 // resolve to internal addresses only when we connect. Every other name goes to the real resolver.

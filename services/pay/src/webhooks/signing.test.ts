@@ -1,7 +1,8 @@
 import { createPublicKey, verify } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { generateV1aKeyPair, generateWebhookSecret, signV1, signV1a, v1aPublicKey, webhookHeaders } from "./signing.ts";
+import { generateWebhookSecret } from "../merchants/webhook-secret.ts";
+import { generateV1aKeyPair, signV1, signV1a, v1aPublicKey, webhookHeaders } from "./signing.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const body = JSON.stringify({ type: "payment.captured", data: { id: "pay_123", amount: 1500 } });

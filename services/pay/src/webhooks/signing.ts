@@ -7,9 +7,9 @@
 //         merchant's (or our) database cannot forge webhooks.
 // node:crypto rather than WebCrypto: it is synchronous and faster for the many small messages the outbox signs.
 import type { KeyObject } from "node:crypto";
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
+import { WEBHOOK_SECRET_PREFIX as SECRET_PREFIX } from "../merchants/webhook-secret.ts";
 
-const SECRET_PREFIX = "whsec_";
 const PUBLIC_KEY_PREFIX = "whpk_";
 // The spec asks for at least 24 bytes of HMAC key; we generate 32.
 const MIN_SECRET_BYTES = 24;
@@ -18,10 +18,6 @@ const SEED_BYTES = 32;
 // but a seed behind this fixed 16-byte header is a valid PKCS#8 document.
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString("base64");
-}
 
 export function signV1(secret: string, msgId: string, timestampSeconds: number, body: string): string {
   const mac = createHmac("sha256", decodeSecret(secret))

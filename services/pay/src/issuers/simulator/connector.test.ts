@@ -3,14 +3,18 @@ import { TestClock } from "@mpay/service-kit";
 import { testBackends } from "../../testing/databases.ts";
 import { openTestNetwork } from "../../testing/network.ts";
 import { connectorConformance } from "../connector.case.ts";
+import type { IssuerConnector } from "../connector.ts";
 import { SimulatorConnector } from "./connector.ts";
 
 for (const backend of testBackends()) {
   connectorConformance(`simulator HTTP connector [${backend}]`, async () => {
     const issuerClock = new TestClock();
-    const net = await openTestNetwork(backend, { issuerConfig: { clock: issuerClock } });
+    let connector: IssuerConnector | undefined;
+    // The pay server's own connector, as its IssuerService holds it (kept private there).
+    const net = await openTestNetwork(backend, { issuerConfig: { clock: issuerClock }, connector: (real) => (connector = real) });
+    if (!connector) throw new Error("the test network did not hand over its connector");
     return {
-      connector: net.pay.system.issuers.connector,
+      connector,
       issuerId: "sampo",
       cards: {
         approves: { pan: "5111000000000021", expiry: "12/31", cvc: "932", phone: "+821055510002" },

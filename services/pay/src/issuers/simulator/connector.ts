@@ -1,7 +1,7 @@
 /**
  * The connector to the issuer simulator (services/issuer) over HTTP: one host serves several issuers under
  * `/issuers/:issuerId/…`, and the acquirer link is authenticated with a bearer secret. A timeout, a lost
- * connection or a 5xx is `unavailable` (outcome unknown); the callers settle it (issuers/operations.ts).
+ * connection or a 5xx is `unavailable` (outcome unknown); the callers settle it (issuer-operations/operations.ts).
  */
 import type { AuthorizationRecord, AuthorizationRequest } from "@mpay/protocol";
 import { IssuerError, type IssuerConnector } from "../connector.ts";

@@ -15,7 +15,7 @@ import { testBackends } from "../testing/databases.ts";
 import { LossyConnector } from "../testing/lossy-connector.ts";
 import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
 import { call, paymentBody } from "../testing/system.ts";
-import { IssuerError } from "./connector.ts";
+import { IssuerError } from "../issuers/connector.ts";
 import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
 
 const PIN = "517342";
@@ -46,7 +46,7 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
 
   const merchant = <T = Record<string, unknown>>(method: "GET" | "POST", path: string, body?: unknown, key?: string) =>
     call<T & { error?: { code: string } }>(net.pay.app, method, path, net.pay.merchant.secretKey, body, key ? { "idempotency-key": key } : {});
-  const books = (paymentId: string) => net.pay.system.issuers.connector.inquire("sampo", paymentId);
+  const books = (paymentId: string) => net.pay.system.issuers.inquire("sampo", paymentId);
   const paid = async (amount: number) => {
     const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount }));
     await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });

@@ -1,7 +1,7 @@
 /**
  * Requests to card issuers whose outcome must never be left unknown (issue 4: "A timeout or a lost answer never
  * leaves a payment unknown"). A row is written before the pay server acts on an answer it may not get: the
- * reconciler (issuers/reconciler.ts) settles every row still `pending` by asking the issuer (an inquiry, or the
+ * reconciler (reconciler.ts) settles every row still `pending` by asking the issuer (an inquiry, or the
  * same idempotent operation again) and applying what the issuer's books say.
  */
 import { sql } from "drizzle-orm";

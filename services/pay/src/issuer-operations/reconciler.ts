@@ -12,7 +12,7 @@ import type { AuthorizationService } from "../authorizations/service.ts";
 import type { PaymentService } from "../payments/service.ts";
 import type { RefundService } from "../refunds/service.ts";
 import type { VaultService } from "../vault/service.ts";
-import { IssuerError } from "./connector.ts";
+import { IssuerError } from "../issuers/connector.ts";
 import type { IssuerOperations } from "./operations.ts";
 import { duePendingOperations, endOperation, lockPendingOperation, postponeOperation, type IssuerOperationRow } from "./store.ts";
 

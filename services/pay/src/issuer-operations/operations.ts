@@ -7,14 +7,18 @@
  * the same Idempotency-Key), and the reconciler repeats the same operation (same id: one effect at the issuer)
  * and records what it says.
  * While an operation is in doubt, the payment takes no other (one pending operation per payment).
+ * Authorization requests go on the same log (authorizations/ opens and ends them through this class, which
+ * system.ts hands it), so that one reconciler settles every call whose answer was lost.
  */
 import { newId, type AuthorizationRecord } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { ApiError, OutcomePending } from "../http/errors.ts";
-import { IssuerError } from "./connector.ts";
+import { IssuerError } from "../issuers/connector.ts";
+import type { IssuerService } from "../issuers/service.ts";
+import type { IssuerOperationLog } from "../authorizations/service.ts";
+import type { IssuerOperations as PaymentsIssuerOperations } from "../payments/service.ts";
 import type { IssuerOperationKind } from "./schema.ts";
-import type { IssuerService } from "./service.ts";
-import { endOperation, insertOperation, operationsOf, type IssuerOperationRow } from "./store.ts";
+import { endOperation, insertOperation, operationsOf, postponeOperation, type IssuerOperationRow } from "./store.ts";
 
 export interface HeldPayment {
   id: string;
@@ -24,7 +28,17 @@ export interface HeldPayment {
 
 export type SettlementKind = Exclude<IssuerOperationKind, "authorize">;
 
-export class IssuerOperations {
+export interface NewOperation {
+  paymentId: string;
+  merchantId: string;
+  issuerId: string;
+  kind: IssuerOperationKind;
+  amount?: number | null;
+  /** For an authorization: the signed terms' expiry, after which the issuer can no longer accept them. */
+  deadlineAt?: Date | null;
+}
+
+export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperationLog {
   constructor(private readonly issuers: IssuerService) {}
 
   /** Runs one operation at the issuer for a locked payment, recording it; throws OutcomePending when in doubt. */
@@ -59,16 +73,34 @@ export class IssuerOperations {
     return (await operationsOf(tx, paymentId)).some((op) => op.status === "pending");
   }
 
+  /**
+   * Records an operation `pending` before it is sent (authorizations/ records its own requests here, and a void
+   * that compensates an orphan approval); null when the payment already has one pending (or, for `authorize`, any).
+   */
+  open(db: Executor, op: NewOperation): Promise<IssuerOperationRow | null> {
+    return insertOperation(db, { id: newId("issuerOperation"), ...op, status: "pending" });
+  }
+
+  /** Ends a pending operation once; false when another process (the reconciler) settled it first. */
+  end(db: Executor, id: string, status: "done" | "failed", lastError: string | null = null): Promise<boolean> {
+    return endOperation(db, id, status, lastError);
+  }
+
+  /** Leaves an operation in doubt for a later pass of the reconciler (backing off). */
+  postpone(db: Executor, id: string, lastError: string): Promise<void> {
+    return postponeOperation(db, id, lastError);
+  }
+
   /** Sends (or re-sends) an operation; the issuer applies an operation id once. */
   send(op: Pick<IssuerOperationRow, "id" | "issuerId" | "paymentId" | "kind" | "amount">): Promise<AuthorizationRecord> {
-    const { connector } = this.issuers;
+    const { issuers } = this;
     switch (op.kind) {
       case "capture":
-        return connector.capture(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
+        return issuers.capture(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
       case "void":
-        return connector.void(op.issuerId, op.paymentId, { operationId: op.id });
+        return issuers.void(op.issuerId, op.paymentId, { operationId: op.id });
       case "refund":
-        return connector.refund(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
+        return issuers.refund(op.issuerId, op.paymentId, { operationId: op.id, amount: op.amount ?? 0 });
       case "authorize":
         throw new Error("authorizations are not re-sent: they are inquired");
     }
