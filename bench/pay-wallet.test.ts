@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../services/pay/src/db/client.ts";
-import { openTestNetwork, type TestNetwork } from "../services/pay/src/testing/network.ts";
+import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { call, paymentBody, signedInPayer } from "../services/pay/src/testing/system.ts";
 import { enroll, type DeviceStep, type RequestKind, type RequestLog } from "./auth-wallet.ts";
 import { approvingTestCards, enrollCard, issuerListings, latestInboxCode, payWithPin } from "./pay-wallet.ts";

@@ -13,7 +13,7 @@
  * the network roots for each payment, as there).
  */
 import { certifiedIssuer, certifiedIssuerFor, enrollmentJwe, openRelease, openWithShares, parseCardRecord, paymentJwe, wipe, type CardDetails, type IssuerListing } from "@mpay/wallet";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import type { Pool } from "undici";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 import { createHash } from "node:crypto";

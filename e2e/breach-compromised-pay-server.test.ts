@@ -20,7 +20,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { ApprovalTerms, AuthorizationRequest, IssuerCertificate } from "@mpay/protocol";
 import { signIssuerCertificate, verifyIssuerCertificate } from "@mpay/crypto";
 import { isWalletError, paymentJwe, type Card } from "@mpay/wallet";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { call } from "../services/pay/src/testing/system.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";

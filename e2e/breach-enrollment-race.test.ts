@@ -23,7 +23,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certifiedIssuerFor, enrollmentJwe, isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "@mpay/service-kit/testing";
 import { DEFAULT_ENROLLMENT_LIMITS as ISSUER_LIMITS } from "../services/issuer/src/config.ts";
 import { newTestDevice } from "../services/pay/src/testing/payer-device.ts";

@@ -15,7 +15,7 @@ import { CompactSign, generateKeyPair, importJWK } from "jose";
 import { signWith, verifyIssuerCertificate } from "@mpay/crypto";
 import { canonicalTerms, JOSE_TYPES, type ApprovalTerms, type IssuerCertificate } from "@mpay/protocol";
 import { paymentJwe, type Card } from "@mpay/wallet";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { termsHash } from "../services/pay/src/approvals/terms-hash.ts";
 import { CARDS, openBreachNetwork, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";

@@ -21,7 +21,7 @@ import { backofficeCardSchema, periodStart, type AuthorizationAnswer } from "@mp
 import { setClockOffset } from "@mpay/service-kit";
 import { PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
 import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connector.ts";
 import { acquirerSecretOf } from "../services/pay/src/issuers/settings.ts";

@@ -18,7 +18,7 @@ import { CompactEncrypt, importJWK } from "jose";
 import { encryptTo, signWith, verifyIssuerCertificate } from "@mpay/crypto";
 import { JOSE_TYPES, type ApprovalTerms, type IssuerCertificate } from "@mpay/protocol";
 import { isPayApiError, isWalletError, signStatement, type Card } from "@mpay/wallet";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 import { startRecordingProxy, type RecordingProxy } from "./support/recording-proxy.ts";

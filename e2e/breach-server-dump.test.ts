@@ -47,7 +47,7 @@ import { startRecordingProxy, type RecordingProxy } from "./support/recording-pr
 import { dumpRows, type JsonRow } from "./support/row-dump.ts";
 import { byteEncodings, cvcPatterns, findSecrets, panForms } from "./support/secret-search.ts";
 import { dumpDatabase } from "./support/table-dump.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));

@@ -29,7 +29,7 @@ import { kSrvAad } from "../services/pay/src/vault/aad.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 import { cardShareOf, readDeviceStore } from "./support/device-store.ts";
 import { byteEncodings, findSecrets, panForms } from "./support/secret-search.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const THIEF_PIN_GUESS = "000000";
 

@@ -32,7 +32,7 @@ import { signIssuerCertificate, signStatementKeyCertificate, verifyIssuerCertifi
 import { canonicalTerms, JOSE_TYPES, STATEMENT_KEY_CERTIFICATE_HEADER, type ApprovalTerms, type EcPublicJwk, type IssuerCertificate } from "@mpay/protocol";
 import { isWalletError, paymentJwe, PayClient, Wallet, type Card } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { loadDemoConfig } from "../scripts/demo/config.ts";
 import { demoWallet } from "../scripts/demo/payer.ts";
 import { DEFAULT_ISSUERS } from "../services/issuer/src/definitions.ts";

@@ -19,7 +19,7 @@ import { verifyIssuerCertificate } from "@mpay/crypto";
 import type { ApprovalTerms, IssuerCertificate } from "@mpay/protocol";
 import { isPayApiError, isWalletError, loadDeviceKey, paymentJwe, PayClient, type Card, type Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "@mpay/service-kit/testing";
 import type { TestAccount } from "../services/messenger/src/testing/rp.ts";
 import { openCustodyNetwork, WAITING_PERIOD_SECONDS, type CustodyNetwork, type DeviceWallet } from "./support/custody-network.ts";

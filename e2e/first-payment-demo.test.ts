@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { freePorts } from "./support/messenger-process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

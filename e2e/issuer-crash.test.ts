@@ -25,7 +25,7 @@ import { freePorts } from "./support/messenger-process.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";
 import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const PIN = "739104";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };

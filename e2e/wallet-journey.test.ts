@@ -30,7 +30,7 @@ import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process
 import { certifyPayStatementKey } from "./support/statement-key.ts";
 import { paymentBody, SHOP_ORIGIN } from "./support/pay-system.ts";
 import { dumpDatabase, type DumpedRow } from "./support/table-dump.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 
 const MPAY_CLI = fileURLToPath(new URL("../scripts/mpay.mjs", import.meta.url));

@@ -23,7 +23,7 @@ import { openTestPay, paymentBody, call, type TestPay, type TestPayOptions } fro
 import type { PayConfig } from "../../services/pay/src/config.ts";
 import { fixtureHostConfig, testRootSigner } from "../../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../../services/pay/src/testing/statement-key.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 export const PIN = "384917";
 

@@ -16,7 +16,7 @@ import { FileClock, setClockOffset } from "@mpay/service-kit";
 import { freshDatabase, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 import { PayClient, Wallet, type PinKeyStretching } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { Browser, readForm } from "../../services/messenger/src/testing/browser.ts";
 import { createAccount, type TestAccount } from "../../services/messenger/src/testing/rp.ts";
 import { api } from "./http.ts";

@@ -18,7 +18,7 @@ import {
   paymentJwe,
   sealNewCard,
 } from "./card-crypto.ts";
-import { TEST_NETWORK_ROOTS } from "./testing/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const FIXTURES = new URL("../../../services/issuer/fixtures/", import.meta.url);
 const now = Math.floor(Date.now() / 1000);

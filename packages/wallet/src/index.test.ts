@@ -18,7 +18,7 @@ async function importGraph(entry: string, seen = new Map<string, string[]>()): P
 }
 
 describe("the public API", () => {
-  it("carries no network roots: the test roots only from @mpay/wallet/testing, and a Wallet refuses to start without roots", async () => {
+  it("carries no network roots: the test roots only from @mpay/testing/network-roots, and a Wallet refuses to start without roots", async () => {
     expect(Object.keys(wallet)).not.toContain("TEST_NETWORK_ROOTS");
     const options = { keyStore: new walletNode.FileKeyStore("/nonexistent/keys.json", walletNode.FileKeyStore.newDeviceSecret()), client: new wallet.PayClient({ baseUrl: "http://127.0.0.1:1" }) };
     expect(() => new wallet.Wallet(options as unknown as wallet.WalletOptions)).toThrow(/trustedRoots/);

@@ -12,8 +12,8 @@ import { signIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import type { IssuerCertificate } from "@mpay/protocol";
 import { isWalletError } from "./errors.ts";
 import { FileKeyStore } from "./file-key-store.ts";
-import { APPROVING_CARD, listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
-import { TEST_NETWORK_ROOTS } from "./testing/network-roots.ts";
+import { APPROVING_CARD, listeningTestPay, type ListeningPay } from "@mpay/testing/pay-server";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { trustedRootsOf } from "./trusted-roots.ts";
 import { Wallet } from "./wallet.ts";
 

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApprovalTerms } from "@mpay/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testBackends } from "../../../services/pay/src/testing/databases.ts";
+import { testBackends } from "@mpay/service-kit/testing";
 import { isPayApiError, isWalletError, PayApiError, WalletError } from "./errors.ts";
 import { FileKeyStore } from "./file-key-store.ts";
 import { IndexedDbKeyStore } from "./indexed-db-key-store.ts";
 import type { PinKeyStretching } from "./pin.ts";
-import { listeningTestPay, type ListeningPay } from "./testing/pay-server.ts";
+import { listeningTestPay, type ListeningPay } from "@mpay/testing/pay-server";
 import { Wallet } from "./wallet.ts";
-import { TEST_NETWORK_ROOTS } from "./testing/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const keyStretching: PinKeyStretching = "memory-constrained";
 const PIN = "604817";

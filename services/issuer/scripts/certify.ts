@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import type { EcPublicJwk } from "@mpay/protocol";
-import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/testing/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
 import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/testing/fixtures.ts";
 

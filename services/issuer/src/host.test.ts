@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyIssuerCertificate } from "@mpay/crypto";
 import { issuerDirectoryEntrySchema } from "@mpay/protocol";
-import { TEST_NETWORK_ROOTS } from "../../../packages/wallet/src/testing/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { TEST_CARDS, testCard } from "./cards/test-cards.ts";
 import { TestDevice } from "./testing/device.ts";
 import { authorize, enroll, latestCode, paymentRequest, startEnrollment, termsFor } from "./testing/flows.ts";

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { verifyIssuerCertificate } from "@mpay/crypto";
 import { binInRanges, luhnValid } from "@mpay/protocol";
 import { jwsKid } from "@mpay/crypto";
-import { TEST_NETWORK_ROOTS } from "../../../../packages/wallet/src/testing/network-roots.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { DEFAULT_ISSUERS } from "../definitions.ts";
 import { fixtureHostConfig, TEST_ROOTS_FILE } from "../testing/fixtures.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";

@@ -4,7 +4,7 @@ import { witnessedHeadsSchema } from "@mpay/protocol";
 import { loadConfig } from "../config.ts";
 import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
-import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { readWitnessedHeads, WitnessError } from "./witness.ts";
 
 describe("the audit witness's configuration", () => {

@@ -14,9 +14,9 @@ import { isWalletError, PayClient, Wallet } from "@mpay/wallet";
 import { SoftwareAuthenticator } from "../testing/software-authenticator.ts";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { testBackends } from "../testing/databases.ts";
-import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { call, paymentBody } from "../testing/system.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const PIN = "258013";
 const CARDS = {

@@ -13,10 +13,10 @@ import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { testBackends } from "../testing/databases.ts";
 import { LossyConnector } from "../testing/lossy-connector.ts";
-import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { call, paymentBody } from "../testing/system.ts";
 import { IssuerError } from "../issuers/connector.ts";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const PIN = "517342";
 const CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };

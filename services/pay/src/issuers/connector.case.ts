@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { canonicalTerms, periodStart, type ApprovalTerms, type EcPublicJwk, type MandatePeriod, type MandateTerms, type PinStatement } from "@mpay/protocol";
 import { certifiedIssuer, enrollmentJwe, mandateJwe, paymentJwe } from "@mpay/wallet";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { termsHash } from "../approvals/terms-hash.ts";
 import { IssuerError, type IssuerConnector } from "./connector.ts";
 

@@ -14,11 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClock } from "@mpay/service-kit";
 import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/wallet/testing";
-import { DEFAULT_ENROLLMENT_LIMITS } from "../../../issuer/src/config.ts";
+import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
-import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { DEFAULT_ENROLLMENT_LIMITS, openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { call, paymentBody } from "../testing/system.ts";
 
 const PIN = "305718";

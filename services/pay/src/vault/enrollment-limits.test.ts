@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollmentJwe } from "@mpay/wallet";
 import { queryRows, TestClock } from "@mpay/service-kit";
 import { testBackends } from "../testing/databases.ts";
-import { openTestNetwork, type TestNetwork } from "../testing/network.ts";
+import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { enrollmentHash } from "./service.ts";
 import { newTestDevice, type TestDevice } from "../testing/payer-device.ts";
 import { call, signedInPayer } from "../testing/system.ts";

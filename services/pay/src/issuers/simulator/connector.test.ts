@@ -1,7 +1,7 @@
 /** The simulator's HTTP connector against the issuer simulator (services/issuer), through the conformance suite. */
 import { TestClock } from "@mpay/service-kit";
 import { testBackends } from "../../testing/databases.ts";
-import { openTestNetwork } from "../../testing/network.ts";
+import { openTestNetwork } from "@mpay/testing/network";
 import { connectorConformance } from "../connector.case.ts";
 import type { IssuerConnector } from "../connector.ts";
 import { SimulatorConnector } from "./connector.ts";

@@ -4,12 +4,11 @@
  * the pay server listening on a free loopback port. Test code only; nothing in the SDK imports it.
  */
 import { randomBytes } from "node:crypto";
-import type { Backend } from "../../../../services/pay/src/testing/databases.ts";
-import { openTestNetwork, type TestNetwork } from "../../../../services/pay/src/testing/network.ts";
-import { call, paymentBody, type TestPay } from "../../../../services/pay/src/testing/system.ts";
-import type { PayConfig } from "../../../../services/pay/src/config.ts";
-import { PayClient, type Card } from "../pay-client.ts";
-import type { Wallet } from "../wallet.ts";
+import type { Backend } from "@mpay/service-kit/testing";
+import { PayClient, type Card, type Wallet } from "@mpay/wallet";
+import { call, paymentBody, type TestPay } from "../../../services/pay/src/testing/system.ts";
+import type { PayConfig } from "../../../services/pay/src/config.ts";
+import { openTestNetwork, type TestNetwork } from "./network.ts";
 
 /** A test card of the simulator's issuer `sampo` that approves, and the phone its one-time codes go to. */
 export const APPROVING_CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" };

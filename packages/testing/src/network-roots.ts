@@ -5,9 +5,9 @@
  *
  * TEST ROOTS: these belong to MPay's test card network. Their private keys are committed in
  * services/issuer/fixtures/network/ and used only by services/issuer/scripts/certify.ts, so anyone can mint an
- * "issuer" they vouch for (issue 7, hole 2). They are exported only from `@mpay/wallet/testing`, never from the
- * SDK's main entry, and the Wallet has no default roots: a production build passes the real network's roots, and
- * `npm start` its own demo root.
+ * "issuer" they vouch for (issue 7, hole 2). They live in `@mpay/testing/network-roots`, which no product package
+ * imports (issue 8; e2e/test-network-stays-in-tests.test.ts), so no SDK build ships them; the Wallet has no default
+ * roots: a production build passes the real network's roots, and `npm start` its own demo root.
  */
 import type { NetworkRoot } from "@mpay/crypto";
 

@@ -3,6 +3,8 @@
  * simulator (services/issuer) in this process, over real HTTP on a free port, with its own fresh database, and
  * the pay server (openTestPay) pointed at it through the simulator connector. Both use the test card network: the
  * issuer its fixture certificates and the test roots, the pay server a PIN-statement key the test root certified.
+ * It lives in @mpay/testing because it reaches into two services' source: the pay server itself reaches issuers
+ * only over their protocol (issue 8).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -10,15 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Secret } from "@mpay/protocol";
-import { loadConfig as loadIssuerConfig, type IssuerHostConfig } from "../../../issuer/src/config.ts";
-import { startIssuerHost, type RunningIssuerHost } from "../../../issuer/src/server.ts";
-import type { PayConfig } from "../config.ts";
+import { loadConfig as loadIssuerConfig, type IssuerHostConfig } from "../../../services/issuer/src/config.ts";
+import { startIssuerHost, type RunningIssuerHost } from "../../../services/issuer/src/server.ts";
+import type { PayConfig } from "../../../services/pay/src/config.ts";
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
-import { openTestPay, type TestPay } from "./system.ts";
-import type { IssuerConnector } from "../issuers/connector.ts";
-import { SimulatorConnector } from "../issuers/simulator/connector.ts";
-import { fixtureHostConfig, testRootSigner } from "../../../issuer/src/testing/fixtures.ts";
-import { certifyStatementKey } from "./statement-key.ts";
+import { openTestPay, type TestPay } from "../../../services/pay/src/testing/system.ts";
+import type { IssuerConnector } from "../../../services/pay/src/issuers/connector.ts";
+import { SimulatorConnector } from "../../../services/pay/src/issuers/simulator/connector.ts";
+import { fixtureHostConfig, testRootSigner } from "../../../services/issuer/src/testing/fixtures.ts";
+import { certifyStatementKey } from "../../../services/pay/src/testing/statement-key.ts";
+
+/** The issuer host's default enrollment limits, for tests that loosen them (`issuerConfig.enrollmentLimits`). */
+export { DEFAULT_ENROLLMENT_LIMITS } from "../../../services/issuer/src/config.ts";
 
 export interface TestNetwork {
   pay: TestPay;
