@@ -5,7 +5,7 @@ import * as opaque from "@serenity-kit/opaque";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
-import { providerSecrets } from "../db/schema.ts";
+import { providerSecrets } from "./schema.ts";
 import { openDevKeyProvider } from "./dev-provider.ts";
 import { openPkcs11KeyProvider } from "./pkcs11-provider.ts";
 import { providerSecret, providerSecretAad } from "./provider-secrets.ts";

@@ -7,7 +7,7 @@
 import { eq } from "drizzle-orm";
 import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
-import { providerSecrets } from "../db/schema.ts";
+import { providerSecrets } from "./schema.ts";
 import type { KeyProvider } from "./provider.ts";
 
 /**

@@ -9,7 +9,7 @@ import { pinLoginAad } from "../pin/service.ts";
 import { openPaySystem, type PaySystem } from "../system.ts";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
-import { pinLogins } from "../db/schema.ts";
+import { pinLogins } from "../pin/schema.ts";
 import { providerSecret, providerSecretAad } from "./provider-secrets.ts";
 import { KeyProviderError } from "./provider.ts";
 import { resealBelow, rotateAndReseal } from "./reseal.ts";

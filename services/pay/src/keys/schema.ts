@@ -1,12 +1,11 @@
 /**
- * The key providers' own tables (re-exported by db/schema.ts, so drizzle-kit and the typed client see them).
+ * The key providers' own tables (drizzle.config.ts reads every context's schema.ts as one schema).
  * None of them holds a key in clear, a share or a PIN: a dump of them is useless without the HSM or M custodians.
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, primaryKey, smallint, text, timestamp } from "drizzle-orm/pg-core";
+import { createdAt } from "../db/columns.ts";
 import type { KeyProviderKind } from "./provider.ts";
-
-const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
 /**
  * The key version that new seals and MACs use, per provider kind. It lives in the shared database, not in each
@@ -90,3 +89,14 @@ export const vaultProcesses = pgTable(
   },
   (t) => [index("vault_processes_generation").on(t.generation)],
 );
+
+/**
+ * Secrets the server needs in clear at run time but must not keep in clear at rest (the OPAQUE server setup, whose
+ * OPRF seed is what makes PIN records uncrackable offline): stored here only sealed by the key provider, so every
+ * pay-server process shares one value and a dump without the provider's key is useless.
+ */
+export const providerSecrets = pgTable("provider_secrets", {
+  name: text("name").primaryKey(),
+  sealed: text("sealed").notNull(),
+  createdAt: createdAt(),
+});

@@ -21,7 +21,7 @@ import { findMandate, insertMandate, mandatesOfPayer, markRevoked, type MandateR
 import { tokenAad } from "./aad.ts";
 import { mandateView } from "./view.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { payments } from "../db/schema.ts";
+import { payments } from "../payments/schema.ts";
 import { eq } from "drizzle-orm";
 
 export class MandateService {

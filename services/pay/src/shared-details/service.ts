@@ -7,7 +7,7 @@
 import { sharedDetailsSchema, type SharedDetails } from "@mpay/protocol";
 import { eq } from "drizzle-orm";
 import type { Db, Executor } from "../db/client.ts";
-import { payments } from "../db/schema.ts";
+import { payments } from "../payments/schema.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { PaymentRow } from "../payments/store.ts";
