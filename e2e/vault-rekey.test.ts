@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Card } from "@mpay/wallet";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import { rekeyAndReseal, type NewShareSet } from "../services/pay/src/keys/rekey.ts";
-import { RESEALERS } from "../services/pay/src/keys/resealers.ts";
+import { RESEALERS } from "../services/pay/src/sealed-columns.ts";
 import type { ShamirKeyProvider } from "../services/pay/src/keys/shamir-provider.ts";
 import { openKeyring } from "../services/pay/src/keys/shamir-store.ts";
 import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";

@@ -13,7 +13,7 @@ import type { KeyProviderStatus, UnsealProgress } from "../keys/provider.ts";
 import type { Pkcs11KeyProvider } from "../keys/pkcs11-provider.ts";
 import type { ShamirKeyProvider } from "../keys/shamir-provider.ts";
 import { resealBelow, rotateAndReseal } from "../keys/reseal.ts";
-import { RESEALERS } from "../keys/resealers.ts";
+import { RESEALERS } from "../sealed-columns.ts";
 import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../keys/rekey.ts";
 
 export type Out = { json: boolean; print(human: string, data: unknown): void };

@@ -13,7 +13,7 @@ import { pinLogins } from "../pin/schema.ts";
 import { providerSecret, providerSecretAad } from "./provider-secrets.ts";
 import { KeyProviderError } from "./provider.ts";
 import { resealBelow, rotateAndReseal } from "./reseal.ts";
-import { RESEALERS } from "./resealers.ts";
+import { RESEALERS } from "../sealed-columns.ts";
 import { webhookSecretAad } from "../merchants/service.ts";
 import { v1aKeyAad } from "../webhooks/service.ts";
 

@@ -16,7 +16,7 @@ import { webhookSecretAad } from "../merchants/service.ts";
 import { v1aKeyAad } from "../webhooks/service.ts";
 import { rekeyAndReseal, type NewShareSet } from "./rekey.ts";
 import { resealBelow } from "./reseal.ts";
-import { RESEALERS } from "./resealers.ts";
+import { RESEALERS } from "../sealed-columns.ts";
 import { openShamirKeyProvider, type ShamirKeyProvider } from "./shamir-provider.ts";
 import { openKeyring } from "./shamir-store.ts";
 import { SoftwareKeyring } from "./software-keyring.ts";
