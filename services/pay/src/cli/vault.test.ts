@@ -12,7 +12,7 @@ const MPAY = fileURLToPath(new URL("../../../../scripts/mpay.mjs", import.meta.u
 // The operator's path end to end: real CLI processes against a real pay-server process, shares only on stdin.
 // Each CLI call is a process that opens the database (on PGlite, WASM start and migrations, seconds each), so
 // this runs on one backend: PostgreSQL when there is one (two processes on one database, as in production),
-// else PGlite. The storage behind the vault is tested on both in keys/shamir-vault.test.ts.
+// else PGlite. The storage behind the vault is tested on both in keys/shamir/shamir-vault.test.ts.
 describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s]", (backend) => {
   let dir: string;
   let database: FreshDatabase;

@@ -10,11 +10,11 @@ import { Writable } from "node:stream";
 import type { PaySystem } from "../system.ts";
 import { KeyProviderError } from "../keys/provider.ts";
 import type { KeyProviderStatus, UnsealProgress } from "../keys/provider.ts";
-import type { Pkcs11KeyProvider } from "../keys/pkcs11-provider.ts";
-import type { ShamirKeyProvider } from "../keys/shamir-provider.ts";
+import type { Pkcs11KeyProvider } from "../keys/pkcs11/pkcs11-provider.ts";
+import type { ShamirKeyProvider } from "../keys/shamir/shamir-provider.ts";
 import { resealBelow, rotateAndReseal } from "../keys/reseal.ts";
 import { RESEALERS } from "../sealed-columns.ts";
-import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../keys/rekey.ts";
+import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../keys/shamir/rekey.ts";
 
 export type Out = { json: boolean; print(human: string, data: unknown): void };
 
@@ -90,7 +90,7 @@ async function init(values: VaultOptions, system: PaySystem, out: Out): Promise<
 /**
  * `mpay vault rekey [--shares N --threshold M]` (shamir): M current shares on stdin authorise it (they unseal this
  * CLI process); the new shares are printed once, as soon as they are the only ones that unseal, then every row is
- * re-sealed online and the keys the old master key protected are deleted (keys/rekey.ts).
+ * re-sealed online and the keys the old master key protected are deleted (keys/shamir/rekey.ts).
  */
 async function rekey(values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
   const keys = shamirOnly(system, "rekey");

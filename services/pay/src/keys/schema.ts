@@ -48,7 +48,7 @@ export const vaultCustody = pgTable(
  * The shamir vault's key versions: each a random 256-bit key, AES-GCM-sealed under a key derived from the master
  * key (which exists only in the memory of unsealed processes). Rotation adds a row; the master key stays the same,
  * so rotating needs no new custodian shares. `generation` names the master key (the share set) a row is sealed
- * under: a rekey writes the versions under the new master and deletes the old master's rows (shamir-rekey.ts).
+ * under: a rekey writes the versions under the new master and deletes the old master's rows (shamir/shamir-rekey.ts).
  */
 export const vaultKeyring = pgTable(
   "vault_keyring",
@@ -75,7 +75,7 @@ export const vaultRetiredShareSets = pgTable("vault_retired_share_sets", {
  * The shamir processes that hold the master key right now, each with a public key (X25519) whose private half
  * lives only in that process's memory. A rekey delivers the new master key to each of them, encrypted to that
  * key and bound to the old master key, so that they move to the new share set without stopping, while a copy of
- * the database, even with the old shares, cannot open what was delivered (shamir-processes.ts).
+ * the database, even with the old shares, cannot open what was delivered (shamir/shamir-processes.ts).
  */
 export const vaultProcesses = pgTable(
   "vault_processes",

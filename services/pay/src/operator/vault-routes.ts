@@ -14,8 +14,8 @@ import { z } from "zod";
 import type { AuditService } from "../audit/service.ts";
 import { ApiError, errorBody } from "../http/errors.ts";
 import { errorResponse } from "../http/route-kit.ts";
-import { KeyProviderError } from "./provider.ts";
-import type { KeyProvider } from "./provider.ts";
+import { KeyProviderError } from "../keys/provider.ts";
+import type { KeyProvider } from "../keys/provider.ts";
 
 /** Enough for M custodians to retry a few typos each; far too few to matter to an attacker. */
 export const UNSEAL_REQUESTS_PER_MINUTE = 20;

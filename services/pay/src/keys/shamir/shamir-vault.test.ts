@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { combine } from "shamir-secret-sharing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
-import { call } from "../testing/system.ts";
-import { KeyProviderError } from "./provider.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
+import { call } from "../../testing/system.ts";
+import { KeyProviderError } from "../provider.ts";
 import type { ShamirKeyProvider } from "./shamir-provider.ts";
-import { dumpTables, leaks, openPayProcess, type KeysTestProcess } from "./test-support.ts";
+import { dumpTables, leaks, openPayProcess, type KeysTestProcess } from "../../testing/pay-process.ts";
 
 /** A share with other bytes but a valid checksum: only the check value can catch it. */
 function corrupted(share: string): string {

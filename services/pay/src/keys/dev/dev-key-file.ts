@@ -9,8 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { decodeCanonical, parseKeyVersion } from "./encoding.ts";
-import { KeyProviderError } from "./provider.ts";
+import { decodeCanonical, parseKeyVersion } from "../encoding.ts";
+import { KeyProviderError } from "../provider.ts";
 
 export const DEV_KEY_FILE_FORMAT = "mpay-dev-keys/1";
 export const MASTER_KEY_BYTES = 32;

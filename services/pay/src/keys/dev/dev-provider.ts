@@ -6,14 +6,14 @@
  * The crypto is software-keyring.ts's. With a database, the current version is the one recorded in
  * `key_versions` (key-versions.ts), so a rotation made by `mpay vault rotate` reaches every server process.
  */
-import type { Db } from "../db/client.ts";
+import type { Db } from "../../db/client.ts";
 import { createKeyFile, looseModeNote, MASTER_KEY_BYTES, readKeyFile, wipe, writeKeyFile } from "./dev-key-file.ts";
 import { randomBytes } from "node:crypto";
-import { isKeyVersion } from "./encoding.ts";
-import { SharedKeyVersion } from "./key-versions.ts";
-import { KeyProviderError } from "./provider.ts";
-import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
-import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
+import { isKeyVersion } from "../encoding.ts";
+import { SharedKeyVersion } from "../key-versions.ts";
+import { KeyProviderError } from "../provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "../provider.ts";
+import { sealedVersion, SoftwareKeyring } from "../software-keyring.ts";
 
 export interface DevKeyProvider extends KeyProvider {
   readonly kind: "dev";

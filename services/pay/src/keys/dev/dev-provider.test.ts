@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDevKeyProvider } from "./dev-provider.ts";
 import type { DevKeyProvider } from "./dev-provider.ts";
-import { KeyProviderError } from "./provider.ts";
-import type { KeyProviderErrorCode } from "./provider.ts";
+import { KeyProviderError } from "../provider.ts";
+import type { KeyProviderErrorCode } from "../provider.ts";
 
 const enc = new TextEncoder();
 const SECRET = "whsec_MfKQ9r4gKGcJv1zX8YpQw2NtL5aVbH3e";

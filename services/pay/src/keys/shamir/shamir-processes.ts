@@ -16,13 +16,13 @@
  */
 import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
 import { and, eq, lt, ne, sql } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
-import { decodeCanonical } from "./encoding.ts";
-import { KeyProviderError } from "./provider.ts";
-import { vaultProcesses } from "./schema.ts";
+import type { Db, Executor } from "../../db/client.ts";
+import { decodeCanonical } from "../encoding.ts";
+import { KeyProviderError } from "../provider.ts";
+import { vaultProcesses } from "../schema.ts";
 import { checkValueMatches, derive, MASTER_KEY_BYTES } from "./shamir-shares.ts";
 import { lockCustody, type Custody } from "./shamir-store.ts";
-import { NONCE_BYTES, TAG_BYTES } from "./sealed-format.ts";
+import { NONCE_BYTES, TAG_BYTES } from "../sealed-format.ts";
 
 export const HEARTBEAT_MS = 5000;
 /** A process not seen for this long is taken as gone: it gets no delivery and does not hold a rekey up. */

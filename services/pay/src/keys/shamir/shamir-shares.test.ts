@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { KeyProviderError } from "./provider.ts";
+import { KeyProviderError } from "../provider.ts";
 import { assertParameters, checkValue, checkValueMatches, combineShares, decodeShare, newMasterKey, newShareSet, shareIndex, splitMasterKey } from "./shamir-shares.ts";
 
 /** A share as vaults made before share sets were named wrote it: `mpvs1_<base64url(share | checksum)>`. */

@@ -15,8 +15,8 @@
  */
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { combine, split } from "shamir-secret-sharing";
-import { decodeCanonical } from "./encoding.ts";
-import { KeyProviderError } from "./provider.ts";
+import { decodeCanonical } from "../encoding.ts";
+import { KeyProviderError } from "../provider.ts";
 
 export const MASTER_KEY_BYTES = 32;
 const SHARE_BYTES = MASTER_KEY_BYTES + 1;

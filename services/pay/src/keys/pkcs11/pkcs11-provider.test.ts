@@ -3,15 +3,15 @@ import { fileURLToPath } from "node:url";
 import * as graphene from "graphene-pk11";
 import { Secret } from "@mpay/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
+import { migrateDatabase, openDatabase, type Database } from "../../db/client.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 import { openPkcs11KeyProvider, type Pkcs11KeyProvider } from "./pkcs11-provider.ts";
 import { openTokenSession, type Pkcs11Settings } from "./pkcs11-token.ts";
-import { KeyProviderError } from "./provider.ts";
+import { KeyProviderError } from "../provider.ts";
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./softhsm-fixture.ts";
 
 const PEER = fileURLToPath(new URL("./pkcs11-peer.fixture.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../../..", import.meta.url));
 const SECRET = "whsec_MfKQ9r4gKGcJv1zX8YpQw2NtL5aVbH3e";
 const enc = new TextEncoder();
 

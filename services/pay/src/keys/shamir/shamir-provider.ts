@@ -2,7 +2,7 @@
  * The `shamir` key provider (DESIGN.md "Key providers": split knowledge, dual control). `mpay vault init` makes
  * a random master key, splits it M-of-N among custodians and stores only M, N and a check value
  * (shamir-shares.ts). Every process starts SEALED: it refuses every seal, open and MAC with
- * KeyProviderError("vault_sealed") until custodians post M shares to it (keys/routes.ts). Then it combines them,
+ * KeyProviderError("vault_sealed") until custodians post M shares to it (operator/vault-routes.ts). Then it combines them,
  * compares the check value (a wrong share is caught, not turned into a wrong key), opens the keyring (key versions
  * sealed under the master key, shamir-store.ts) and serves with software-keyring.ts's crypto.
  *
@@ -14,17 +14,17 @@
  */
 import { randomBytes } from "node:crypto";
 import { Secret } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
-import { SharedKeyVersion } from "./key-versions.ts";
-import { KeyProviderError } from "./provider.ts";
-import { providerSecret } from "./provider-secrets.ts";
-import { AUDIT_KEY_SEED_BYTES, SoftwareAuditKey } from "./audit-key.ts";
-import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
+import type { Db } from "../../db/client.ts";
+import { SharedKeyVersion } from "../key-versions.ts";
+import { KeyProviderError } from "../provider.ts";
+import { providerSecret } from "../provider-secrets.ts";
+import { AUDIT_KEY_SEED_BYTES, SoftwareAuditKey } from "../audit-key.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "../provider.ts";
 import { UnsealedProcess } from "./shamir-processes.ts";
 import { assertRotationAllowed, beginRekey, endRekeyIn, type RekeyEnd, type RekeyMade } from "./shamir-rekey.ts";
 import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, newShareSet, notThisVaultsShare, shareIndex, shareRetired, splitMasterKey, assertParameters } from "./shamir-shares.ts";
 import { highestKeyringVersion, insertCustody, insertKeyringKey, isRetiredShareSet, keyringVersions, openKeyring, readCustody, type Custody } from "./shamir-store.ts";
-import { sealedVersion, SoftwareKeyring } from "./software-keyring.ts";
+import { sealedVersion, SoftwareKeyring } from "../software-keyring.ts";
 
 export interface ShamirKeyProvider extends KeyProvider {
   readonly kind: "shamir";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, openTestPay, type TestPay } from "../testing/system.ts";
 
-// The shamir side of these routes is tested in shamir-vault.test.ts; here, a provider with nothing to unseal.
+// The shamir side of these routes is tested in keys/shamir/shamir-vault.test.ts; here, a provider with nothing to unseal.
 describe("vault routes with the dev provider [pglite]", () => {
   let pay: TestPay;
   beforeAll(async () => {

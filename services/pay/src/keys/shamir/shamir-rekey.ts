@@ -18,8 +18,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { Secret } from "@mpay/protocol";
-import type { Executor } from "../db/client.ts";
-import { KeyProviderError } from "./provider.ts";
+import type { Executor } from "../../db/client.ts";
+import { KeyProviderError } from "../provider.ts";
 import { clearDeliveries, deliverMaster, processesBelow } from "./shamir-processes.ts";
 import { assertParameters, checkValue, MASTER_KEY_BYTES, newMasterKey, newShareSet, splitMasterKey } from "./shamir-shares.ts";
 import { deleteOtherGenerations, deleteRetiredKeys, endRekey, highestKeyringVersion, insertKeyringKey, lockCustody, openKeyring, replaceCustody, retireShareSet, type Custody } from "./shamir-store.ts";

@@ -16,15 +16,15 @@
  */
 import { randomBytes } from "node:crypto";
 import * as graphene from "graphene-pk11";
-import type { Db } from "../db/client.ts";
-import { decodeCanonical, isKeyVersion, parseKeyVersion } from "./encoding.ts";
-import { SharedKeyVersion } from "./key-versions.ts";
+import type { Db } from "../../db/client.ts";
+import { decodeCanonical, isKeyVersion, parseKeyVersion } from "../encoding.ts";
+import { SharedKeyVersion } from "../key-versions.ts";
 import { ckr, openTokenSession, type Pkcs11Settings, type TokenSession } from "./pkcs11-token.ts";
 import { ensureAuditKey, findAuditKey, lockAuditKey, signInToken, type TokenAuditKey } from "./pkcs11-audit-key.ts";
-import { KeyProviderError } from "./provider.ts";
-import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "./provider.ts";
-import { formatSealed, NONCE_BYTES, parseSealed, TAG_BYTES } from "./sealed-format.ts";
-import { aadBytes, sealInvalid } from "./software-keyring.ts";
+import { KeyProviderError } from "../provider.ts";
+import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose } from "../provider.ts";
+import { formatSealed, NONCE_BYTES, parseSealed, TAG_BYTES } from "../sealed-format.ts";
+import { aadBytes, sealInvalid } from "../software-keyring.ts";
 
 const KEK_LABEL = /^mpay-kek-v([1-9][0-9]{0,8})$/;
 const kekLabel = (version: number) => `mpay-kek-v${version}`;

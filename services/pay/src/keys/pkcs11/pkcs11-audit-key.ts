@@ -12,10 +12,10 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import * as graphene from "graphene-pk11";
-import type { Executor } from "../db/client.ts";
-import { auditPublicKeyOf } from "./audit-key.ts";
-import { KeyProviderError } from "./provider.ts";
-import type { AuditPublicKey } from "./provider.ts";
+import type { Executor } from "../../db/client.ts";
+import { auditPublicKeyOf } from "../audit-key.ts";
+import { KeyProviderError } from "../provider.ts";
+import type { AuditPublicKey } from "../provider.ts";
 
 export const AUDIT_KEY_LABEL = "mpay-audit-head";
 /** Any fixed number, distinct from the audit append lock: serialises making the key pair across processes. */

@@ -9,7 +9,7 @@
  */
 import * as graphene from "graphene-pk11";
 import type { Secret } from "@mpay/protocol";
-import { KeyProviderError } from "./provider.ts";
+import { KeyProviderError } from "../provider.ts";
 
 /** Debian's softhsm2 package puts the library here (`apt-get install softhsm2`). */
 export const DEFAULT_PKCS11_LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";

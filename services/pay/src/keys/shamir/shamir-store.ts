@@ -5,12 +5,12 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { eq, isNull, lt, max, ne, or } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
-import { decodeCanonical } from "./encoding.ts";
-import { KeyProviderError } from "./provider.ts";
-import { vaultCustody, vaultKeyring, vaultRetiredShareSets } from "./schema.ts";
+import type { Executor } from "../../db/client.ts";
+import { decodeCanonical } from "../encoding.ts";
+import { KeyProviderError } from "../provider.ts";
+import { vaultCustody, vaultKeyring, vaultRetiredShareSets } from "../schema.ts";
 import { derive } from "./shamir-shares.ts";
-import { NONCE_BYTES, TAG_BYTES } from "./sealed-format.ts";
+import { NONCE_BYTES, TAG_BYTES } from "../sealed-format.ts";
 
 const CUSTODY_ID = "main";
 

@@ -8,8 +8,8 @@
  * old versions go, so that the audit chain's head is MACed with a version that stays.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { VERSION_CACHE_MS } from "./key-versions.ts";
-import { resealBelow, type ResealContext, type ResealOptions, type ResealReport, type Resealer } from "./reseal.ts";
+import { VERSION_CACHE_MS } from "../key-versions.ts";
+import { resealBelow, type ResealContext, type ResealOptions, type ResealReport, type Resealer } from "../reseal.ts";
 import { HEARTBEAT_MS, LIVE_MS } from "./shamir-processes.ts";
 import type { ShamirKeyProvider } from "./shamir-provider.ts";
 
