@@ -11,10 +11,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { signStatementKeyCertificate } from "@mpay/crypto";
-import type { StatementKeyStatus } from "../issuers/statement-signer.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
+import type { StatementKeyStatus } from "../../issuers/statement-signer.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 
-const MPAY = fileURLToPath(new URL("../../../../scripts/mpay.mjs", import.meta.url));
+const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
 
 describe.each(testBackends())("mpay statement-key [%s]", (backend) => {
   let dir: string;

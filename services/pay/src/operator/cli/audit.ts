@@ -13,10 +13,10 @@ import { readFile } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { calculateJwkThumbprint } from "jose";
 import { auditKeySetSchema, auditPublicJwkSchema, type AuditPublicJwk } from "@mpay/protocol";
-import type { PaySystem } from "../system.ts";
-import { readAuditExport } from "../audit/export-file.ts";
-import { checkAuditLog, type AuditReport } from "../audit/log-check.ts";
-import { readWitnessedHeads } from "../audit/witness.ts";
+import type { PaySystem } from "../../system.ts";
+import { readAuditExport } from "../../audit/export-file.ts";
+import { checkAuditLog, type AuditReport } from "../../audit/log-check.ts";
+import { readWitnessedHeads } from "../../audit/witness.ts";
 import type { Out } from "./vault.ts";
 
 /** Bad input to an audit command: a stable code, and a message that names the file, never its content. */

@@ -9,8 +9,8 @@
  * Nothing here prints or takes a private key; certificates and public keys are public.
  */
 import { readFile } from "node:fs/promises";
-import type { PaySystem } from "../system.ts";
-import type { StatementKeyStatus } from "../issuers/statement-signer.ts";
+import type { PaySystem } from "../../system.ts";
+import type { StatementKeyStatus } from "../../issuers/statement-signer.ts";
 import type { Out } from "./vault.ts";
 
 async function readStdin(): Promise<string> {

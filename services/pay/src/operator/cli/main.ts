@@ -3,12 +3,12 @@
  * (same configuration variables), without HTTP and without workers.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
-import { createLogger, openPaySystem, type PaySystem } from "../system.ts";
-import { toApiError } from "../http/errors.ts";
-import { KeyProviderError } from "../keys/provider.ts";
-import { AuditFileError } from "../audit/export-file.ts";
-import { WitnessError } from "../audit/witness.ts";
+import { loadConfig } from "../../config.ts";
+import { createLogger, openPaySystem, type PaySystem } from "../../system.ts";
+import { toApiError } from "../../http/errors.ts";
+import { KeyProviderError } from "../../keys/provider.ts";
+import { AuditFileError } from "../../audit/export-file.ts";
+import { WitnessError } from "../../audit/witness.ts";
 import { auditCommand, AuditInputError, verifyExportFile } from "./audit.ts";
 import { unsealCommand, unsealThisProcess, vaultCommand, type Out } from "./vault.ts";
 import { statementKeyCommand } from "./statement-key.ts";

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPayProcess, type PayProcess } from "../../../../e2e/support/pay-process.ts";
-import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
+import { startPayProcess, type PayProcess } from "../../../../../e2e/support/pay-process.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 
-const MPAY = fileURLToPath(new URL("../../../../scripts/mpay.mjs", import.meta.url));
+const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
 
 // The operator's path end to end: real CLI processes against a real pay-server process, shares only on stdin.
 // Each CLI call is a process that opens the database (on PGlite, WASM start and migrations, seconds each), so

@@ -7,14 +7,14 @@
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import type { PaySystem } from "../system.ts";
-import { KeyProviderError } from "../keys/provider.ts";
-import type { KeyProviderStatus, UnsealProgress } from "../keys/provider.ts";
-import type { Pkcs11KeyProvider } from "../keys/pkcs11/pkcs11-provider.ts";
-import type { ShamirKeyProvider } from "../keys/shamir/shamir-provider.ts";
-import { resealBelow, rotateAndReseal } from "../keys/reseal.ts";
-import { RESEALERS } from "../sealed-columns.ts";
-import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../keys/shamir/rekey.ts";
+import type { PaySystem } from "../../system.ts";
+import { KeyProviderError } from "../../keys/provider.ts";
+import type { KeyProviderStatus, UnsealProgress } from "../../keys/provider.ts";
+import type { Pkcs11KeyProvider } from "../../keys/pkcs11/pkcs11-provider.ts";
+import type { ShamirKeyProvider } from "../../keys/shamir/shamir-provider.ts";
+import { resealBelow, rotateAndReseal } from "../../keys/reseal.ts";
+import { RESEALERS } from "../../sealed-columns.ts";
+import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../../keys/shamir/rekey.ts";
 
 export type Out = { json: boolean; print(human: string, data: unknown): void };
 

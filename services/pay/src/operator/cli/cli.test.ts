@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
+import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 
-const MPAY = fileURLToPath(new URL("../../../../scripts/mpay.mjs", import.meta.url));
+const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
 
 describe.each(testBackends())("mpay CLI [%s]", (backend) => {
   let dir: string;
