@@ -31,7 +31,7 @@ import { witnessedHeadsSchema } from "@mpay/protocol";
 import { entryHash } from "../services/pay/src/audit/chain.ts";
 import { signHead } from "../services/pay/src/audit/signed-head.ts";
 import { openDatabase, queryRows, type Database } from "../services/pay/src/db/client.ts";
-import { openDevKeyProvider } from "../services/pay/src/keys/dev-provider.ts";
+import { openDevKeyProvider } from "../services/pay/src/keys/dev/dev-provider.ts";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
 import { api } from "./support/http.ts";
 import { startIssuerProcess, type IssuerProcess } from "./support/issuer-process.ts";

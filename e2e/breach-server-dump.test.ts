@@ -30,7 +30,7 @@ import { PayClient, Wallet, type Card } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
 import { createAccount } from "../services/messenger/src/testing/rp.ts";
-import { openDevKeyProvider } from "../services/pay/src/keys/dev-provider.ts";
+import { openDevKeyProvider } from "../services/pay/src/keys/dev/dev-provider.ts";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
 import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { kSrvAad } from "../services/pay/src/vault/aad.ts";

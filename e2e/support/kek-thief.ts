@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { authorizationAnswerSchema, type AuthorizationAnswer } from "@mpay/protocol";
 import { queryRows, type Db } from "../../services/pay/src/db/client.ts";
-import { openDevKeyProvider } from "../../services/pay/src/keys/dev-provider.ts";
+import { openDevKeyProvider } from "../../services/pay/src/keys/dev/dev-provider.ts";
 import { tokenAad } from "../../services/pay/src/mandates/aad.ts";
 
 export interface StolenMandate {

@@ -15,7 +15,7 @@ import { ecPublicJwkSchema } from "@mpay/protocol";
 import type { DemoRoot } from "./demo-root.ts";
 import { readJson, writePublic } from "./files.ts";
 
-const PAY_CLI = fileURLToPath(new URL("../../services/pay/src/cli/main.ts", import.meta.url));
+const PAY_CLI = fileURLToPath(new URL("../../services/pay/src/operator/cli/main.ts", import.meta.url));
 const DAY = 24 * 3600;
 const VALID_FOR = 365 * DAY;
 const RENEW_WITHIN = 30 * DAY;

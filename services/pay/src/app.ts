@@ -20,7 +20,7 @@ import { deviceRoutes } from "./devices/routes.ts";
 import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
-import { vaultRoutes } from "./keys/routes.ts";
+import { vaultRoutes } from "./operator/vault-routes.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { cardRoutes } from "./vault/routes.ts";
 import { recoveryRoutes } from "./recovery/routes.ts";

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
 import { clockFromEnv, type Clock } from "@mpay/service-kit";
 import type { KeyProviderKind } from "./keys/provider.ts";
-import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11-token.ts";
+import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
 import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";

@@ -1,5 +1,5 @@
 /**
- * The announcements outbox (re-exported by db/schema.ts): one row per message MPay tells a payer in the messenger,
+ * The announcements outbox: one row per message MPay tells a payer in the messenger,
  * written in the transaction of the change it tells of, so the message exists if and only if the change committed.
  * The row holds the rendered message (the same bytes on every attempt) and its delivery state; never a secret.
  */
@@ -15,7 +15,7 @@ export const announcements = pgTable(
   {
     /** `ann_…`: the message's id at the messenger too, which makes every re-send idempotent there. */
     id: text("id").primaryKey(),
-    /** The payer's id (no foreign key: context tables re-exported by db/schema.ts reference none, to keep imports acyclic). */
+    /** The payer's id (no foreign key, as its migration made it). */
     payerId: text("payer_id").notNull(),
     /** The payer's messenger account (`acct_…`), copied at announce time: the sender reads no other table. */
     messengerSubject: text("messenger_subject").notNull(),

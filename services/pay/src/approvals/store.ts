@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { approvalChallenges, paymentApprovals } from "../db/schema.ts";
+import { approvalChallenges, paymentApprovals } from "./schema.ts";
 
 export type ChallengeRow = typeof approvalChallenges.$inferSelect;
 export type ApprovalRow = typeof paymentApprovals.$inferSelect;

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lte, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { auditHeads, auditLog, auditSignedHeads } from "../db/schema.ts";
+import { auditHeads, auditLog, auditSignedHeads } from "./schema.ts";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type SignedHeadRow = typeof auditSignedHeads.$inferSelect;

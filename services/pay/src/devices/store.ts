@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { devices, statementNonces } from "../db/schema.ts";
+import { devices, statementNonces } from "./schema.ts";
 
 export type DeviceRow = typeof devices.$inferSelect;
 

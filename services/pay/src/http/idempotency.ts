@@ -12,8 +12,8 @@
 import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { queryRows, type Db, type Executor } from "../db/client.ts";
-import { idempotencyKeys } from "../db/schema.ts";
-import type { MerchantAuth } from "../merchants/service.ts";
+import { idempotencyKeys } from "./schema.ts";
+import type { MerchantAuth } from "./caller.ts";
 import { canonicalJson } from "../audit/chain.ts";
 import { ApiError, OutcomePending, errorBody } from "./errors.ts";
 

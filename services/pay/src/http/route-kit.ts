@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Db, Executor } from "../db/client.ts";
-import type { MerchantAuth } from "../merchants/service.ts";
+import type { MerchantAuth } from "./caller.ts";
 import { ApiError } from "./errors.ts";
 import { requestFingerprint, runIdempotent } from "./idempotency.ts";
 

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { createdAt } from "../db/columns.ts";
 
 export type IssuerOperationKind = "authorize" | "capture" | "void" | "refund";
 

@@ -9,7 +9,7 @@ import { asc } from "drizzle-orm";
 import { joseHeader, statementKeyCertificateContent } from "@mpay/crypto";
 import { JOSE_TYPES, type StatementKeyCertificate } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
-import { statementKeyCertificates } from "../db/schema.ts";
+import { statementKeyCertificates } from "./schema.ts";
 import { ApiError } from "../http/errors.ts";
 import type { StatementKey } from "./statement-keys.ts";
 

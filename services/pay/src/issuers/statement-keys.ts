@@ -10,7 +10,7 @@ import { eq, like, or } from "drizzle-orm";
 import type { EcPublicJwk } from "@mpay/protocol";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { Db } from "../db/client.ts";
-import { providerSecrets } from "../db/schema.ts";
+import { providerSecrets } from "../keys/schema.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import { providerSecret, type ProviderSecretName } from "../keys/provider-secrets.ts";
 

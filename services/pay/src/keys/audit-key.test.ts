@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
 import { expectAuditSigning } from "./audit-key.case.ts";
-import { openDevKeyProvider } from "./dev-provider.ts";
-import { AUDIT_KEY_LABEL } from "./pkcs11-audit-key.ts";
-import { openPkcs11KeyProvider, type Pkcs11KeyProvider } from "./pkcs11-provider.ts";
-import { openTokenSession } from "./pkcs11-token.ts";
+import { openDevKeyProvider } from "./dev/dev-provider.ts";
+import { AUDIT_KEY_LABEL } from "./pkcs11/pkcs11-audit-key.ts";
+import { openPkcs11KeyProvider, type Pkcs11KeyProvider } from "./pkcs11/pkcs11-provider.ts";
+import { openTokenSession } from "./pkcs11/pkcs11-token.ts";
 import { KeyProviderError, type KeyProvider } from "./provider.ts";
-import { openShamirKeyProvider } from "./shamir-provider.ts";
-import { dumpTables } from "./test-support.ts";
-import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./softhsm-fixture.ts";
+import { openShamirKeyProvider } from "./shamir/shamir-provider.ts";
+import { dumpTables } from "../testing/pay-process.ts";
+import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./pkcs11/softhsm-fixture.ts";
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const error = await promise.then(() => null, (e: unknown) => e);

@@ -4,19 +4,19 @@
  */
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
-import { openDevKeyProvider } from "./dev-provider.ts";
-import { openPkcs11KeyProvider } from "./pkcs11-provider.ts";
-import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./pkcs11-token.ts";
+import { openDevKeyProvider } from "./dev/dev-provider.ts";
+import { openPkcs11KeyProvider } from "./pkcs11/pkcs11-provider.ts";
+import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./pkcs11/pkcs11-token.ts";
 import { KeyProviderError } from "./provider.ts";
 import type { KeyProvider, KeyProviderKind } from "./provider.ts";
-import { openShamirKeyProvider } from "./shamir-provider.ts";
+import { openShamirKeyProvider } from "./shamir/shamir-provider.ts";
 
 export { KeyProviderError } from "./provider.ts";
 export type { KeyProvider, KeyProviderErrorCode, KeyProviderKind, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
-export type { DevKeyProvider } from "./dev-provider.ts";
-export type { Pkcs11KeyProvider } from "./pkcs11-provider.ts";
-export type { ShamirKeyProvider } from "./shamir-provider.ts";
-export type { Pkcs11Settings } from "./pkcs11-token.ts";
+export type { DevKeyProvider } from "./dev/dev-provider.ts";
+export type { Pkcs11KeyProvider } from "./pkcs11/pkcs11-provider.ts";
+export type { ShamirKeyProvider } from "./shamir/shamir-provider.ts";
+export type { Pkcs11Settings } from "./pkcs11/pkcs11-token.ts";
 
 export const DEV_KEY_FILE_NAME = "dev-keys.json";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
-import { openDevKeyProvider } from "./dev-provider.ts";
+import { openDevKeyProvider } from "./dev/dev-provider.ts";
 import { SharedKeyVersion } from "./key-versions.ts";
 
 describe.each(testBackends())("shared key version [%s]", (backend) => {

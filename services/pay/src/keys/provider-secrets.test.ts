@@ -5,13 +5,13 @@ import * as opaque from "@serenity-kit/opaque";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase, type Database } from "../db/client.ts";
-import { providerSecrets } from "../db/schema.ts";
-import { openDevKeyProvider } from "./dev-provider.ts";
-import { openPkcs11KeyProvider } from "./pkcs11-provider.ts";
+import { providerSecrets } from "./schema.ts";
+import { openDevKeyProvider } from "./dev/dev-provider.ts";
+import { openPkcs11KeyProvider } from "./pkcs11/pkcs11-provider.ts";
 import { providerSecret, providerSecretAad } from "./provider-secrets.ts";
 import type { KeyProvider, KeyProviderKind } from "./provider.ts";
-import { openShamirKeyProvider } from "./shamir-provider.ts";
-import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./softhsm-fixture.ts";
+import { openShamirKeyProvider } from "./shamir/shamir-provider.ts";
+import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./pkcs11/softhsm-fixture.ts";
 
 /**
  * DESIGN.md: "the same provider holds the OPAQUE server setup (OPRF seed)", so a stolen database cannot test PIN

@@ -7,8 +7,9 @@
 import { eq } from "drizzle-orm";
 import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
-import { providerSecrets } from "../db/schema.ts";
+import { providerSecrets } from "./schema.ts";
 import type { KeyProvider } from "./provider.ts";
+import { sealedColumnResealer } from "./reseal.ts";
 
 /**
  * `issuer-statement-key`: the ES256 key the pay server signs PIN statements to the issuers with; after a rotation
@@ -17,10 +18,13 @@ import type { KeyProvider } from "./provider.ts";
  */
 export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key" | `issuer-statement-key-${number}` | "audit-head-seed";
 
-/** The AAD a provider secret is sealed with: its row's name (keys/resealers.ts re-seals with the same one). */
+/** The AAD a provider secret is sealed with: its row's name (providerSecretResealer re-seals with the same one). */
 export function providerSecretAad(name: string): string {
   return `provider-secret|${name}`;
 }
+
+/** `mpay vault rotate` for the provider's own secrets (reseal.ts explains the pattern). */
+export const providerSecretResealer = sealedColumnResealer({ table: "provider_secrets", key: ["name"], column: "sealed", purpose: "provider-secret", aad: (r) => providerSecretAad(r.name) });
 
 export async function providerSecret(db: Db, keys: KeyProvider, name: ProviderSecretName, create: () => string): Promise<Secret<string>> {
   const aad = providerSecretAad(name);

@@ -9,11 +9,11 @@ import { pinLoginAad } from "../pin/service.ts";
 import { openPaySystem, type PaySystem } from "../system.ts";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, signedInPayer, type TestPay } from "../testing/system.ts";
-import { pinLogins } from "../db/schema.ts";
+import { pinLogins } from "../pin/schema.ts";
 import { providerSecret, providerSecretAad } from "./provider-secrets.ts";
 import { KeyProviderError } from "./provider.ts";
 import { resealBelow, rotateAndReseal } from "./reseal.ts";
-import { RESEALERS } from "./resealers.ts";
+import { RESEALERS } from "../sealed-columns.ts";
 import { webhookSecretAad } from "../merchants/service.ts";
 import { v1aKeyAad } from "../webhooks/service.ts";
 

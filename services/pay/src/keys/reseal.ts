@@ -10,7 +10,8 @@
  *    with `FOR UPDATE SKIP LOCKED` in one short transaction, open and seal each row inside it, write it back, and
  *    return how many rows were re-sealed (0 once none is left). Rows a writer holds are skipped: the driver
  *    comes back for them.
- * 2. Append it to RESEALERS in keys/resealers.ts. That list is the one place that names every sealed column.
+ * 2. Define it beside the context's code (`<context>/resealer.ts`) and register it in src/sealed-columns.ts, the one
+ *    place that names every sealed column (sealed-columns.test.ts fails on a sealed column no resealer names).
  *
  * The version a blob was sealed with is part of it (`mk1.<version>.…`, sealed-format.ts), and opening it with
  * another version's key fails, so an AAD need not repeat the version. A caller that wants the version anyway

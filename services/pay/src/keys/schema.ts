@@ -1,12 +1,11 @@
 /**
- * The key providers' own tables (re-exported by db/schema.ts, so drizzle-kit and the typed client see them).
+ * The key providers' own tables (drizzle.config.ts reads every context's schema.ts as one schema).
  * None of them holds a key in clear, a share or a PIN: a dump of them is useless without the HSM or M custodians.
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, primaryKey, smallint, text, timestamp } from "drizzle-orm/pg-core";
+import { createdAt } from "../db/columns.ts";
 import type { KeyProviderKind } from "./provider.ts";
-
-const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
 /**
  * The key version that new seals and MACs use, per provider kind. It lives in the shared database, not in each
@@ -49,7 +48,7 @@ export const vaultCustody = pgTable(
  * The shamir vault's key versions: each a random 256-bit key, AES-GCM-sealed under a key derived from the master
  * key (which exists only in the memory of unsealed processes). Rotation adds a row; the master key stays the same,
  * so rotating needs no new custodian shares. `generation` names the master key (the share set) a row is sealed
- * under: a rekey writes the versions under the new master and deletes the old master's rows (shamir-rekey.ts).
+ * under: a rekey writes the versions under the new master and deletes the old master's rows (shamir/shamir-rekey.ts).
  */
 export const vaultKeyring = pgTable(
   "vault_keyring",
@@ -76,7 +75,7 @@ export const vaultRetiredShareSets = pgTable("vault_retired_share_sets", {
  * The shamir processes that hold the master key right now, each with a public key (X25519) whose private half
  * lives only in that process's memory. A rekey delivers the new master key to each of them, encrypted to that
  * key and bound to the old master key, so that they move to the new share set without stopping, while a copy of
- * the database, even with the old shares, cannot open what was delivered (shamir-processes.ts).
+ * the database, even with the old shares, cannot open what was delivered (shamir/shamir-processes.ts).
  */
 export const vaultProcesses = pgTable(
   "vault_processes",
@@ -90,3 +89,14 @@ export const vaultProcesses = pgTable(
   },
   (t) => [index("vault_processes_generation").on(t.generation)],
 );
+
+/**
+ * Secrets the server needs in clear at run time but must not keep in clear at rest (the OPAQUE server setup, whose
+ * OPRF seed is what makes PIN records uncrackable offline): stored here only sealed by the key provider, so every
+ * pay-server process shares one value and a dump without the provider's key is useless.
+ */
+export const providerSecrets = pgTable("provider_secrets", {
+  name: text("name").primaryKey(),
+  sealed: text("sealed").notNull(),
+  createdAt: createdAt(),
+});

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "../db/client.ts";
 import type { Posting } from "./accounts.ts";
 
-/** How many rows each account's balance is spread over (see ledgerBalances in db/schema.ts). */
+/** How many rows each account's balance is spread over (see ledgerBalances in ledger/schema.ts). */
 export const BALANCE_SLOTS = 16;
 
 /**

@@ -4,6 +4,7 @@
  */
 import { Secret, newId, type Mode } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
+import type { MerchantAuth } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { AuditService } from "../audit/service.ts";
@@ -22,12 +23,8 @@ import {
   type MerchantRow,
 } from "./store.ts";
 
-export interface MerchantAuth {
-  merchantId: string;
-  mode: Mode;
-  keyId: string;
-  merchant: Pick<MerchantRow, "id" | "name" | "displayName" | "allowedOrigins">;
-}
+/** Who a request comes from: its shape is the HTTP layer's, which scopes requests by it. */
+export type { MerchantAuth };
 
 export interface NewMerchant {
   merchant: MerchantRow;

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "../db/client.ts";
-import { apiKeys, merchants, webhookSecrets } from "../db/schema.ts";
+import { apiKeys, merchants, webhookSecrets } from "./schema.ts";
 import type { Mode } from "@mpay/protocol";
 
 export type MerchantRow = typeof merchants.$inferSelect;

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { passkeyChallenges, passkeys } from "../db/schema.ts";
+import { passkeyChallenges, passkeys } from "./schema.ts";
 
 export type PasskeyRow = typeof passkeys.$inferSelect;
 export type PasskeyChallengeRow = typeof passkeyChallenges.$inferSelect;

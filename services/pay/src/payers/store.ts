@@ -1,6 +1,6 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { payerSessions, payerSignIns, payers } from "../db/schema.ts";
+import { payerSessions, payerSignIns, payers } from "./schema.ts";
 
 export type PayerRow = typeof payers.$inferSelect;
 

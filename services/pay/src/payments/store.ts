@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, lte, sql } from "drizzle-orm";
 import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
-import { payments } from "../db/schema.ts";
+import { payments } from "./schema.ts";
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;

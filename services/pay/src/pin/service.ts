@@ -53,7 +53,7 @@ const LOGIN_TTL_MS = 60_000;
 export type PinPurpose = PinLoginPurpose;
 export const PIN_PURPOSE_PATTERN = PIN_LOGIN_PURPOSE_PATTERN;
 
-/** The AAD of a login's sealed OPAQUE state (keys/resealers.ts re-seals with the same one after a rotation). */
+/** The AAD of a login's sealed OPAQUE state (pin/resealer.ts re-seals with the same one after a rotation). */
 export function pinLoginAad(payerId: string, loginId: string): string {
   return `${payerId}|${loginId}`;
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { payerPins, pinLogins, pinResets } from "../db/schema.ts";
+import { payerPins, pinLogins, pinResets } from "./schema.ts";
 
 export type PinRow = typeof payerPins.$inferSelect;
 

@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Mode } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
-import { refunds } from "../db/schema.ts";
+import { refunds } from "./schema.ts";
 
 export type RefundRow = typeof refunds.$inferSelect;
 

@@ -1,5 +1,5 @@
 /**
- * The card vault's tables (re-exported by db/schema.ts). What they hold, stated plainly (DESIGN.md "Split
+ * The card vault's tables. What they hold, stated plainly (DESIGN.md "Split
  * custody"): display facts (issuer, brand, last four, expiry month), the issuer's card reference, records the pay
  * server cannot open (sealed on the device under the DEK), and K_srv wrapped by the vault KEK. Never a PAN, a
  * CVC, a DEK or K_dev: a dump of them, even with the KEK, opens no card.
@@ -7,8 +7,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { limitSlotsTable } from "@mpay/service-kit";
-
-const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+import { createdAt } from "../db/columns.ts";
 
 export type CardStatus = "awaiting_records" | "active" | "removed";
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRelease, pinChallengeMac, signTerms } from "@mpay/wallet";
 import type { ApprovalTerms } from "@mpay/protocol";
 import { queryRows } from "../db/client.ts";
-import { RESEALERS } from "../keys/resealers.ts";
+import { RESEALERS } from "../sealed-columns.ts";
 import { rotateAndReseal } from "../keys/reseal.ts";
 import { addTestCard, newReleaseKey, type TestCard } from "../testing/cards.ts";
 import { testBackends } from "../testing/databases.ts";

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Mode } from "@mpay/protocol";
 import { queryRows, type Executor } from "../db/client.ts";
-import { events, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+import { events, webhookDeliveries, webhookEndpoints } from "./schema.ts";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -1,0 +1,60 @@
+/** Events a merchant can list and receive, its webhook endpoints, and the delivery outbox. */
+import { sql } from "drizzle-orm";
+import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { createdAt } from "../db/columns.ts";
+import { merchants } from "../merchants/schema.ts";
+
+export const events = pgTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("events_merchant_list").on(t.merchantId, t.mode, t.id)],
+);
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    mode: text("mode").$type<"test" | "live">().notNull(),
+    url: text("url").notNull(),
+    /** Event types this endpoint receives; `["*"]` for all. */
+    enabledEvents: jsonb("enabled_events").$type<string[]>().notNull(),
+    status: text("status").$type<"enabled" | "disabled">().notNull(),
+    /** `whpk_…` Ed25519 public key when the endpoint asked for v1a signatures. */
+    v1aPublicKey: text("v1a_public_key"),
+    v1aSealedPrivateKey: text("v1a_sealed_private_key"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_endpoints_merchant").on(t.merchantId, t.mode)],
+);
+
+/** The outbox: one row per (event, endpoint), written in the transaction of the change, holding delivery state. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull().references(() => events.id),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id),
+    merchantId: text("merchant_id").notNull(),
+    status: text("status").$type<"pending" | "succeeded" | "failed">().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** While a worker sends, the row is leased; a worker killed mid-send leaves a lease that simply runs out. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.status),
+  ],
+);
