@@ -6,13 +6,11 @@
  * newest key that holds a valid network certificate, so a new key signs only once the network has certified it.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { eq, like, or } from "drizzle-orm";
 import type { EcPublicJwk } from "@mpay/protocol";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { Db } from "../db/client.ts";
-import { providerSecrets } from "../keys/schema.ts";
 import type { KeyProvider } from "../keys/provider.ts";
-import { providerSecret, type ProviderSecretName } from "../keys/provider-secrets.ts";
+import { providerSecret, providerSecretNames, type ProviderSecretName } from "../keys/provider-secrets.ts";
 
 export interface StatementKey {
   generation: number;
@@ -49,12 +47,9 @@ async function open(db: Db, keys: KeyProvider, generation: number): Promise<Stat
 
 /** The generations stored, oldest first (none before the first key is made). */
 async function storedGenerations(db: Db): Promise<number[]> {
-  const rows = await db
-    .select({ name: providerSecrets.name })
-    .from(providerSecrets)
-    .where(or(eq(providerSecrets.name, FIRST), like(providerSecrets.name, `${FIRST}-%`)));
-  return rows
-    .map((row) => generationOf(row.name))
+  const names = await providerSecretNames(db, FIRST);
+  return names
+    .map((name) => generationOf(name))
     .filter((generation): generation is number => generation !== null)
     .sort((a, b) => a - b);
 }

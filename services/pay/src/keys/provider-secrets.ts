@@ -4,7 +4,7 @@
  * pay-server process uses the same one and a database dump alone holds only ciphertext: without the provider's
  * key, nothing that depends on it works (every PIN login fails) and nothing can be tested offline.
  */
-import { eq } from "drizzle-orm";
+import { eq, like, or } from "drizzle-orm";
 import { Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { providerSecrets } from "./schema.ts";
@@ -41,4 +41,13 @@ export async function providerSecret(db: Db, keys: KeyProvider, name: ProviderSe
   const value = new TextDecoder().decode(opened);
   opened.fill(0);
   return new Secret(value);
+}
+
+/** The names stored of a family of secrets: `base` itself and `base-<anything>` (statement key generations). */
+export async function providerSecretNames(db: Db, base: ProviderSecretName): Promise<string[]> {
+  const rows = await db
+    .select({ name: providerSecrets.name })
+    .from(providerSecrets)
+    .where(or(eq(providerSecrets.name, base), like(providerSecrets.name, `${base}-%`)));
+  return rows.map((row) => row.name);
 }
