@@ -179,19 +179,19 @@ export class Wallet {
   // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---
 
   startSignIn(): Promise<SignInStart> {
-    return this.#client.startSignIn();
+    return this.#client.sessions.start();
   }
 
   /** Redeems the messenger's redirect (URL or query); the wallet then acts for that payer. Keep the session if you must, privately. */
   async finishSignIn(callback: string | URL | URLSearchParams): Promise<PayerSession> {
-    const session = await this.#client.finishSignIn(callback);
+    const session = await this.#client.sessions.finish(callback);
     this.#payer = session.payer;
     return session;
   }
 
   /** The signed-in payer. */
   async payer(): Promise<Payer> {
-    this.#payer ??= await this.#client.me();
+    this.#payer ??= await this.#client.sessions.payer();
     return this.#payer;
   }
 
@@ -217,9 +217,9 @@ export class Wallet {
    */
   async bindThisDevice(name: string, options?: { approval: string; pin: string }): Promise<Device> {
     const key = await this.ensureDeviceKey();
-    if (options === undefined) return this.#client.bindDevice({ publicKeyJwk: key.publicJwk, name });
+    if (options === undefined) return this.#client.devices.bind({ publicKeyJwk: key.publicJwk, name });
     const pin = await this.#pinProof(options.pin, `bind-device:${key.kid}`);
-    return this.#client.bindDevice({ publicKeyJwk: key.publicJwk, name, approval: options.approval, pin });
+    return this.#client.devices.bind({ publicKeyJwk: key.publicJwk, name, approval: options.approval, pin });
   }
 
   /**
@@ -239,11 +239,11 @@ export class Wallet {
   async thisDevice(): Promise<Device | undefined> {
     const key = await loadDeviceKey(this.#store, this.#deviceKeyRecord);
     if (key === undefined) return undefined;
-    return (await this.#client.devices()).find((device) => device.keyThumbprint === key.kid);
+    return (await this.#client.devices.list()).find((device) => device.keyThumbprint === key.kid);
   }
 
   devices(): Promise<Device[]> {
-    return this.#client.devices();
+    return this.#client.devices.list();
   }
 
   /**
@@ -251,13 +251,13 @@ export class Wallet {
    * PIN reset: show each with its `activatesAt` and offer "Not me — cancel" (`cancelPendingChange`).
    */
   pendingChanges(): Promise<PendingChange[]> {
-    return this.#client.pendingChanges();
+    return this.#client.pendingChanges.list();
   }
 
   /** Cancels a pending change with the payer's PIN (a device's word alone cancels nothing); answers what still waits. */
   async cancelPendingChange(change: Pick<PendingChange, "id" | "kind">, pin: string): Promise<PendingChange[]> {
     const purpose: PinLoginPurpose = change.kind === "pin_reset" ? `cancel-pin-reset:${change.id}` : `cancel-device:${change.id}`;
-    return this.#client.cancelPendingChange(change.id, await this.#pinProof(pin, purpose));
+    return this.#client.pendingChanges.cancel(change.id, await this.#pinProof(pin, purpose));
   }
 
   /**
@@ -266,17 +266,17 @@ export class Wallet {
    */
   async revokeDevice(deviceId: string, options: { pin?: string } = {}): Promise<Device> {
     const own = await this.#requireDeviceKey();
-    const self = (await this.#client.devices()).find((d) => d.id === deviceId)?.keyThumbprint === own.kid;
+    const self = (await this.#client.devices.list()).find((d) => d.id === deviceId)?.keyThumbprint === own.kid;
     if (!self && options.pin === undefined) throw new WalletError("pin_format_invalid", "revoking another device takes the payer's PIN");
     const pin = self ? undefined : await this.#pinProof(options.pin!, `revoke-device:${deviceId}`);
     const signature = await this.#sign({ purpose: "revoke-device", payerId: (await this.payer()).id, deviceId });
-    return this.#client.revokeDevice(deviceId, { signature, ...(pin ? { pin } : {}) });
+    return this.#client.devices.revoke(deviceId, { signature, ...(pin ? { pin } : {}) });
   }
 
   // --- payment PIN ---
 
   pinStatus(): Promise<PinStatus> {
-    return this.#client.pinStatus();
+    return this.#client.pin.status();
   }
 
   /** Sets the payer's first PIN, vouched for by this bound device. */
@@ -284,7 +284,7 @@ export class Wallet {
     assertPinFormat(pin);
     const registrationRecord = await this.#pinRegistrationRecord(pin);
     const deviceSignature = await this.#sign({ purpose: "set-pin", payerId: (await this.payer()).id });
-    return this.#client.setPin({ registrationRecord, deviceSignature });
+    return this.#client.pin.set({ registrationRecord, deviceSignature });
   }
 
   /** Replaces the PIN after proving the current one. A wrong `currentPin` is `pin_incorrect` and spends a try. */
@@ -294,7 +294,7 @@ export class Wallet {
     const login = await this.#pinLogin(currentPin, "pin-change");
     wipe(login.finished.sessionKey);
     const registrationRecord = await this.#pinRegistrationRecord(newPin);
-    return this.#client.changePin({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, registrationRecord });
+    return this.#client.pin.change({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, registrationRecord });
   }
 
   /** True when `pin` is the payer's PIN; false when it is not (that spends a try: see `pinStatus()`). */
@@ -308,7 +308,7 @@ export class Wallet {
       throw error;
     }
     wipe(login.finished.sessionKey);
-    await this.#client.pinLoginFinish({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest });
+    await this.#client.pin.finishLogin({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest });
     return true;
   }
 
@@ -323,7 +323,7 @@ export class Wallet {
     const key = await this.#requireDeviceKey();
     const payer = await this.payer();
     const now = this.#nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.cards.issuers(), this.#roots, now);
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
     const registrationRecord = await this.#pinRegistrationRecord(newPin);
     const deviceSignature = await this.#sign({
@@ -333,13 +333,13 @@ export class Wallet {
       recordHash: await sha256Base64url(registrationRecord),
       enrollmentHash: await sha256Base64url(enrollment),
     });
-    const started = await this.#client.startPinReset({ issuerId: certificate.issuerId, enrollment, registrationRecord, deviceSignature });
+    const started = await this.#client.pin.startReset({ issuerId: certificate.issuerId, enrollment, registrationRecord, deviceSignature });
     return {
       resetId: started.id,
       issuerId: certificate.issuerId,
       issuerName: certificate.name,
       codeSentTo: started.codeSentTo,
-      complete: (code: string) => this.#client.verifyPinReset(started.id, code),
+      complete: (code: string) => this.#client.pin.verifyReset(started.id, code),
     };
   }
 
@@ -356,15 +356,15 @@ export class Wallet {
     const deviceSignature = await this.#sign({ purpose: "add-passkey", payerId: (await this.payer()).id });
     const login = await this.#pinLogin(pin, "add-passkey");
     wipe(login.finished.sessionKey);
-    const options = await this.#client.passkeyRegistrationOptions({ deviceSignature, pin: { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest } });
-    return this.#client.registerPasskey(await create(options));
+    const options = await this.#client.passkeys.registrationOptions({ deviceSignature, pin: { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest } });
+    return this.#client.passkeys.register(await create(options));
   }
 
   // --- cards ---
 
   /** The cards of the payer (all devices); `onThisDevice` tells which this device holds a share of. */
   async cards(): Promise<Array<Card & { onThisDevice: boolean }>> {
-    const cards = await this.#client.cards();
+    const cards = await this.#client.cards.list();
     return Promise.all(cards.map(async (card) => ({ ...card, onThisDevice: (await cardRecordOf(this.#store, card.id).catch(() => undefined)) !== undefined })));
   }
 
@@ -378,11 +378,11 @@ export class Wallet {
     const key = await this.#requireDeviceKey();
     const payer = await this.payer();
     const now = this.#nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.cards.issuers(), this.#roots, now);
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now, options.passkeys);
     // The statement names the JWE it travels with, so the server cannot pair this device's word with other card data.
     const deviceSignature = await this.#sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId, enrollmentHash: await sha256Base64url(enrollment) });
-    const started = await this.#client.startCardEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
+    const started = await this.#client.cards.startEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
     return {
       enrollmentId: started.id,
       issuerId: certificate.issuerId,
@@ -404,9 +404,9 @@ export class Wallet {
     const checked = checkCardDetails(details);
     const key = await this.ensureDeviceKey();
     const now = this.#nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.issuers(), this.#roots, now);
+    const certificate = await certifiedIssuerFor(checked.pan, await this.#client.cards.issuers(), this.#roots, now);
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
-    const started = await this.#client.startRecovery({ issuerId: certificate.issuerId, enrollment, publicKeyJwk: key.publicJwk, name: options.deviceName });
+    const started = await this.#client.recovery.start({ issuerId: certificate.issuerId, enrollment, publicKeyJwk: key.publicJwk, name: options.deviceName });
     return {
       recoveryId: started.id,
       issuerId: certificate.issuerId,
@@ -414,7 +414,7 @@ export class Wallet {
       codeSentTo: started.codeSentTo,
       complete: async (code: string, finish: { pin?: string; revokeOtherDevices?: boolean } = {}) => {
         const pin = finish.pin === undefined ? undefined : await this.#recoveryPinProof(finish.pin, `recovery:${started.id}`);
-        const recovered = await this.#client.verifyRecovery(started.id, { code, ...(pin ? { pin } : {}), ...(finish.revokeOtherDevices ? { revokeOtherDevices: true } : {}) });
+        const recovered = await this.#client.recovery.verify(started.id, { code, ...(pin ? { pin } : {}), ...(finish.revokeOtherDevices ? { revokeOtherDevices: true } : {}) });
         const card = await this.#sealAndStore(recovered.card, checked, options.profile);
         return { deviceId: recovered.deviceId, status: recovered.status, activatesAt: recovered.activatesAt, card, revokedDevices: recovered.revokedDevices };
       },
@@ -422,7 +422,7 @@ export class Wallet {
   }
 
   async #completeEnrollment(enrollmentId: string, code: string, details: CardDetails, profile: PayerProfile | undefined): Promise<Card> {
-    return this.#sealAndStore(await this.#client.verifyCardEnrollment(enrollmentId, code), details, profile);
+    return this.#sealAndStore(await this.#client.cards.verifyEnrollment(enrollmentId, code), details, profile);
   }
 
   /** Seals a newly enrolled card's records under a fresh DEK, keeps K_dev here, and hands K_srv to the pay server. */
@@ -436,7 +436,7 @@ export class Wallet {
       wipe(sealed.kDev);
     }
     const deviceSignature = await this.#sign({ purpose: "store-card-records", payerId: payer.id, cardId: card.id, recordVersion: String(recordVersion) });
-    return this.#client.storeCardRecords(card.id, {
+    return this.#client.cards.storeRecords(card.id, {
       sealedCard: sealed.sealedCard,
       ...(sealed.sealedProfile !== undefined ? { sealedProfile: sealed.sealedProfile } : {}),
       recordVersion,
@@ -447,18 +447,18 @@ export class Wallet {
 
   /** The card-on-file mandates the payer gave merchants. */
   mandates(): Promise<Mandate[]> {
-    return this.#client.mandates();
+    return this.#client.mandates.list();
   }
 
   /** Withdraws a mandate: the issuer revokes its token, so no later charge passes. */
   revokeMandate(mandateId: string): Promise<Mandate> {
-    return this.#client.revokeMandate(mandateId);
+    return this.#client.mandates.revoke(mandateId);
   }
 
   /** Removes a card: the pay server deletes its share and records; this device forgets its own share. */
   async removeCard(cardId: string): Promise<Card> {
     const signature = await this.#sign({ purpose: "remove-card", payerId: (await this.payer()).id, cardId });
-    const removed = await this.#client.removeCard(cardId, signature);
+    const removed = await this.#client.cards.remove(cardId, signature);
     await forgetCardShare(this.#store, cardId);
     return removed;
   }
@@ -481,7 +481,7 @@ export class Wallet {
     const key = await this.#requireDeviceKey();
     const card = await cardRecordOf(this.#store, options.cardId);
     if (card === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
-    const challenge = await this.#client.approvalChallenge(paymentId, { deviceKey: key.kid, cardId: options.cardId });
+    const challenge = await this.#client.payments.approvalChallenge(paymentId, { deviceKey: key.kid, cardId: options.cardId });
     const { terms, mandate } = challenge;
     if (terms.paymentId !== paymentId || terms.aud !== card.issuerId || terms.cardRef !== card.cardRef) {
       throw new WalletError("terms_mismatch", "the pay server's terms are not for this payment and card; nothing was signed");
@@ -501,13 +501,13 @@ export class Wallet {
     // A key for this payment only: the card is released to it, and it is gone when this call returns.
     const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
-    const approval = await this.#client.approve(challenge.id, {
+    const approval = await this.#client.payments.approve(challenge.id, {
       deviceSignature,
       verification,
       releaseKey: { kty, crv, x, y },
     });
     const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key, challenge.collect.length > 0 ? { asked: challenge.collect, share: options.share } : null);
-    const payment = await this.#client.authorize(approval.id, envelopes.payment, envelopes);
+    const payment = await this.#client.payments.authorize(approval.id, envelopes.payment, envelopes);
     const { release: _release, ...rest } = approval;
     return { approval: rest, payment };
   }
@@ -557,7 +557,7 @@ export class Wallet {
         wipe(kDev);
       }
       const cardData = parseCardRecord(cardBytes);
-      const certificate = await certifiedIssuer(terms.aud, await this.#client.issuers(), this.#roots, this.#nowSeconds(), cardData.pan);
+      const certificate = await certifiedIssuer(terms.aud, await this.#client.cards.issuers(), this.#roots, this.#nowSeconds(), cardData.pan);
       const payment = await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
       return {
         payment,
@@ -583,7 +583,7 @@ export class Wallet {
   /** The device's word on `statement`, with a fresh single-use nonce from the server (no statement is good twice). */
   async #sign(statement: DeviceStatement): Promise<string> {
     const key = await this.#requireDeviceKey();
-    const nonce = await this.#client.statementNonce();
+    const nonce = await this.#client.devices.statementNonce();
     return signStatement(key.privateKey, key.kid, Object.assign({ nonce }, statement), { nowSeconds: this.#nowSeconds() });
   }
 
@@ -616,7 +616,7 @@ export class Wallet {
 
   async #pinRegistrationRecord(pin: string): Promise<string> {
     const start = await startPinRegistration(pin, { keyStretching: this.#keyStretching });
-    const registrationResponse = await this.#client.pinRegistration(start.registrationRequest);
+    const registrationResponse = await this.#client.pin.registration(start.registrationRequest);
     return (await finishPinRegistration(start.state, registrationResponse)).registrationRecord;
   }
 
@@ -626,7 +626,7 @@ export class Wallet {
    */
   async #pinLogin(pin: string, purpose: PinLoginPurpose, options: { previousPin?: boolean } = {}): Promise<{ loginId: string; finished: PinLoginFinish }> {
     const start = await startPinLogin(pin, { keyStretching: this.#keyStretching });
-    const answer = await this.#client.pinLogin({ startLoginRequest: start.startLoginRequest, purpose, ...(options.previousPin ? { previousPin: true } : {}) });
+    const answer = await this.#client.pin.startLogin({ startLoginRequest: start.startLoginRequest, purpose, ...(options.previousPin ? { previousPin: true } : {}) });
     try {
       return { loginId: answer.loginId, finished: await finishPinLogin(start.state, answer.loginResponse) };
     } catch (error) {

@@ -63,6 +63,7 @@ export const webAuthnCreationOptionsSchema = z.object({
   hints: z.array(z.string()).optional(),
   extensions: z.object({ credProps: z.boolean().optional() }).optional(),
 });
+export type WebAuthnCreationOptions = z.infer<typeof webAuthnCreationOptionsSchema>;
 
 /** The device's `add-passkey` statement and a finished PIN login for `add-passkey`. */
 export const passkeyRegistrationOptionsRequestSchema = z.strictObject({
