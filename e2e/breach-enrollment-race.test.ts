@@ -97,20 +97,20 @@ describe.each(systemBackends())("drill (d): 50 concurrent enrollment guesses per
         const session = await net.openSession(`${name} ${i}`);
         const device = await newTestDevice(null, null);
         const client = new PayClient({ baseUrl: net.payUrls[i % net.payUrls.length]!, sessionToken: session.token });
-        await client.bindDevice({ publicKeyJwk: device.publicKeyJwk, name: `${name} ${i}'s phone` });
+        await client.devices.bind({ publicKeyJwk: device.publicKeyJwk, name: `${name} ${i}'s phone` });
         /** The request for one card, whose JWE binds `deviceKey` (the bot's own by default); `send()` posts it. */
         const prepare = async (card: { pan: string; expiry: string; cvc: string }, deviceKey = device.publicKeyJwk) => {
           const now = Math.floor(Date.now() / 1000);
-          const certificate = await certifiedIssuerFor(card.pan, await client.issuers(), TEST_NETWORK_ROOTS, now);
+          const certificate = await certifiedIssuerFor(card.pan, await client.cards.issuers(), TEST_NETWORK_ROOTS, now);
           const enrollment = await enrollmentJwe(certificate, card, deviceKey, now);
           const deviceSignature = await device.sign({
             purpose: "enroll-card",
             payerId: session.payerId,
             issuerId: certificate.issuerId,
             enrollmentHash: createHash("sha256").update(enrollment).digest("base64url"),
-            nonce: await client.statementNonce(),
+            nonce: await client.devices.statementNonce(),
           });
-          return () => outcome(client.startCardEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature }));
+          return () => outcome(client.cards.startEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature }));
         };
         return { ...session, prepare };
       }),

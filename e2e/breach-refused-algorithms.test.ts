@@ -101,7 +101,7 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     for (const { alg, envelope } of REFUSED_ENVELOPES) {
       const enrollment = await envelope(payload(), header);
       const calls = enrollCalls();
-      const atPay = await rejection(payer.client.startCardEnrollment({ issuerId: "sampo", enrollment, deviceSignature }));
+      const atPay = await rejection(payer.client.cards.startEnrollment({ issuerId: "sampo", enrollment, deviceSignature }));
       expect(isPayApiError(atPay, "jose_algorithm_refused"), `${alg}: ${String(atPay)}`).toBe(true);
       expect(enrollCalls(), alg).toBe(calls);
 
@@ -117,9 +117,9 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
       payerId: payer.payerId,
       issuerId: "sampo",
       enrollmentHash: createHash("sha256").update(accepted).digest("base64url"),
-      nonce: await payer.client.statementNonce(),
+      nonce: await payer.client.devices.statementNonce(),
     });
-    expect(await payer.client.startCardEnrollment({ issuerId: "sampo", enrollment: accepted, deviceSignature: acceptedSignature })).toMatchObject({ object: "card_enrollment", status: "verification_required" });
+    expect(await payer.client.cards.startEnrollment({ issuerId: "sampo", enrollment: accepted, deviceSignature: acceptedSignature })).toMatchObject({ object: "card_enrollment", status: "verification_required" });
     expect((await issuerPost("/issuers/sampo/enrollments", { enrollment: await encryptTo(payload(), { ...sampo.jwk }, header), payerRef: "direct-accepted" })).status).toBe(201);
   });
 
@@ -178,7 +178,7 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     }
 
     // The last refused approval, sent on with the wallet's own JWE: authorized. The refusals were the algorithms' doing.
-    expect(await payer.client.authorize(approvalId!, genuine!)).toMatchObject({ id: terms!.paymentId, status: "authorized" });
+    expect(await payer.client.payments.authorize(approvalId!, genuine!)).toMatchObject({ id: terms!.paymentId, status: "authorized" });
   });
 
   it("refuses to enroll or pay with a genuine certificate whose BIN ranges do not cover the card", async () => {

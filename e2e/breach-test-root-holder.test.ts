@@ -214,7 +214,7 @@ describe.each(systemBackends())("drill (c): a hostile pay server holding the tes
     await pay!.stop();
     pay = await startPayProcess({ ...payEnv, MPAY_ISSUER_URL: hostileLink.url }); // the same port: the wallet's proxy still reaches it
     const hostileSince = payProxy.exchanges.length;
-    const listing = (await client(sessions[0]!).issuers()).map((i) => i.certificate);
+    const listing = (await client(sessions[0]!).cards.issuers()).map((i) => i.certificate);
     const now = nowSeconds();
     for (const certificate of listing) await expect(verifyIssuerCertificate(certificate, TEST_NETWORK_ROOTS, now, VICTIM_NEW_CARD.pan)).resolves.toMatchObject({ binRanges: [{ from: "000000", to: "999999" }] });
 

@@ -155,8 +155,8 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("recovery_pending");
     // The thief's device word, his session and a guessed PIN each fail to cancel it.
     const client = new PayClient({ baseUrl: net.payUrl, sessionToken: phone.sessionToken });
-    expect(isPayApiError(await rejection(client.cancelPendingDevice(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
-    expect(isPayApiError(await rejection(client.revokeDevice(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
+    expect(isPayApiError(await rejection(client.devices.cancel(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
+    expect(isPayApiError(await rejection(client.devices.revoke(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
     expect(isWalletError(await rejection(thief.cancelPendingChange(change!, THIEF_PIN)), "pin_incorrect")).toBe(true);
 
     net.advance(WAITING_PERIOD_SECONDS + 60);

@@ -191,7 +191,7 @@ describe.each(systemBackends())("the wallet's journey across the messenger and p
     expect(session.payer).toMatchObject({ displayName: "Han Jisoo", phoneNumber: account.phoneNumber });
     payerId = session.payer.id;
     // The code is spent: the same redirect again signs no one in.
-    expect(isPayApiError(await rejection(new PayClient({ baseUrl: pay.url }).finishSignIn(callback)), "sign_in_invalid")).toBe(true);
+    expect(isPayApiError(await rejection(new PayClient({ baseUrl: pay.url }).sessions.finish(callback)), "sign_in_invalid")).toBe(true);
 
     const device = await phone.bindThisDevice("Jisoo's phone");
     expect(device).toMatchObject({ status: "active", approvedBy: "first-sign-in", keyThumbprint: (await phone.ensureDeviceKey()).kid });

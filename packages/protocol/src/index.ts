@@ -8,6 +8,6 @@ export * from "./issuer.ts";
 export * from "./network.ts";
 export * from "./mandate-period.ts";
 export * from "./payer-details.ts";
-export * from "./payer-api.ts";
+export * from "./payer-api/index.ts";
 export * from "./official-message.ts";
 export * from "./audit.ts";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as wallet from "./index.ts";
@@ -7,13 +7,13 @@ import * as walletNode from "./node.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The relative `.ts` files that `entry` loads, transitively (test files and suites excluded by construction). */
+/** The relative `.ts` files that `entry` loads, transitively, by their path in src/ (test files and suites excluded by construction). */
 async function importGraph(entry: string, seen = new Map<string, string[]>()): Promise<Map<string, string[]>> {
   if (seen.has(entry)) return seen;
   const source = await readFile(join(here, entry), "utf8");
   const specifiers = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1] ?? "");
   seen.set(entry, specifiers);
-  for (const specifier of specifiers) if (specifier.startsWith("./")) await importGraph(specifier.slice(2), seen);
+  for (const specifier of specifiers) if (/^\.\.?\//.test(specifier)) await importGraph(normalize(join(dirname(entry), specifier)), seen);
   return seen;
 }
 
@@ -31,6 +31,16 @@ describe("the public API", () => {
       "bytes.ts",
       "card-crypto.ts",
       "card-keys.ts",
+      "client/cards.ts",
+      "client/devices.ts",
+      "client/mandates.ts",
+      "client/passkeys.ts",
+      "client/payments.ts",
+      "client/pending-changes.ts",
+      "client/pin.ts",
+      "client/recovery.ts",
+      "client/request.ts",
+      "client/sessions.ts",
       "device-key.ts",
       "errors.ts",
       "index.ts",
@@ -41,6 +51,13 @@ describe("the public API", () => {
       "secrets.ts",
       "trusted-roots.ts",
       "wallet.ts",
+      "wallet/cards.ts",
+      "wallet/core.ts",
+      "wallet/devices.ts",
+      "wallet/passkeys.ts",
+      "wallet/payments.ts",
+      "wallet/pin.ts",
+      "wallet/recovery.ts",
     ]);
     for (const [file, specifiers] of graph) expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });
   });

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { PAYMENT_STATUSES } from "@mpay/protocol";
+import { authorizeRequestSchema, paymentOutcomeViewSchema, PAYMENT_STATUSES } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
@@ -20,17 +19,8 @@ export function authorizationRoutes(app: FastifyInstance, payers: PayerService, 
         tags: ["payer"],
         description: "Sends the device's sign-then-encrypt JWE (the terms and the card, for the issuer only) to the card issuer, and answers with the payment as the issuer decided.",
         params: idParam,
-        body: z.strictObject({
-          payment: z.string().max(16_384),
-          /** The device-signed card-on-file mandate for the issuer, when the payment asked for one and the payer agreed. */
-          mandate: z.string().max(16_384).optional(),
-          /** The personal details the payer chose to share with the merchant for this payment (only fields it asked for). */
-          sharedDetails: z.record(z.string(), z.unknown()).optional(),
-        }),
-        response: {
-          200: z.object({ id: z.string(), object: z.literal("payment"), status: z.enum(PAYMENT_STATUSES), amount: z.number(), currency: z.string(), declineCode: z.string().nullable(), mandate: z.string().nullable() }),
-          ...errors,
-        },
+        body: authorizeRequestSchema,
+        response: { 200: paymentOutcomeViewSchema, ...errors },
       },
     },
     async (request) => {

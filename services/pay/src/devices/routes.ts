@@ -1,24 +1,20 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { pinProofSchema, statementNonceViewSchema } from "@mpay/protocol";
+import {
+  bindDeviceRequestSchema,
+  cancelDeviceRequestSchema,
+  deviceListSchema,
+  deviceViewSchema,
+  revokeDeviceRequestSchema,
+  statementNonceViewSchema,
+  type DeviceView,
+} from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { DeviceService } from "./service.ts";
-import { deviceJwkSchema } from "./signatures.ts";
 import type { DeviceRow } from "./store.ts";
 
-const deviceSchema = z.object({
-  id: z.string(),
-  object: z.literal("device"),
-  name: z.string(),
-  keyThumbprint: z.string(),
-  status: z.enum(["pending", "active", "revoked", "canceled"]),
-  activatesAt: z.string(),
-  approvedBy: z.string(),
-  createdAt: z.string(),
-});
-const deviceView = (d: DeviceRow) => ({
+const deviceView = (d: DeviceRow): DeviceView => ({
   id: d.id,
   object: "device" as const,
   name: d.name,
@@ -29,7 +25,6 @@ const deviceView = (d: DeviceRow) => ({
   createdAt: d.createdAt.toISOString(),
 });
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
-const list = z.object({ object: z.literal("list"), data: z.array(deviceSchema), hasMore: z.boolean() });
 
 /** The payer's devices. Every route needs the payer's session; the power order (devices/service.ts) decides the rest. */
 export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices: DeviceService): void {
@@ -43,14 +38,14 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         tags: ["payer"],
         description:
           "Binds this device. The payer's first device needs nothing more; any other needs approval ({ purpose: bind-device, payerId, deviceKey, nonce } signed by an active device) and pin (a PIN proof for bind-device:<deviceKey>), then waits the waiting period, announced.",
-        body: z.strictObject({ publicKeyJwk: deviceJwkSchema, name: z.string().max(60), approval: z.string().max(4096).optional(), pin: pinProofSchema.optional() }),
-        response: { 200: deviceSchema, ...errors },
+        body: bindDeviceRequestSchema,
+        response: { 200: deviceViewSchema, ...errors },
       },
     },
     async (request) => deviceView(await devices.bind(await payerOf(request.headers.authorization), request.body)),
   );
 
-  r.get("/v1/payer/devices", { schema: { tags: ["payer"], response: { 200: list, ...errors } } }, async (request) => ({
+  r.get("/v1/payer/devices", { schema: { tags: ["payer"], response: { 200: deviceListSchema, ...errors } } }, async (request) => ({
     object: "list" as const,
     data: (await devices.list(await payerOf(request.headers.authorization))).map(deviceView),
     hasMore: false,
@@ -64,8 +59,8 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         description:
           "Revokes a device: signature is { purpose: revoke-device, payerId, deviceId, nonce } signed by the device itself, or by another active device together with pin (a PIN proof for revoke-device:<id>). A device still waiting is canceled instead (see cancel).",
         params: idParam,
-        body: z.strictObject({ signature: z.string().max(4096).optional(), pin: pinProofSchema.optional() }).nullish(),
-        response: { 200: deviceSchema, ...errors },
+        body: revokeDeviceRequestSchema,
+        response: { 200: deviceViewSchema, ...errors },
       },
     },
     async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body ?? {})),
@@ -79,8 +74,8 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         description:
           "Cancels a binding or recovery still in its waiting period: with pin (a PIN proof for cancel-device:<id>), or signature ({ purpose: cancel-device, payerId, deviceId, nonce }) of the waiting device itself. Another device's word alone cancels nothing.",
         params: idParam,
-        body: z.strictObject({ signature: z.string().max(4096).optional(), pin: pinProofSchema.optional() }),
-        response: { 200: deviceSchema, ...errors },
+        body: cancelDeviceRequestSchema,
+        response: { 200: deviceViewSchema, ...errors },
       },
     },
     async (request) => deviceView(await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body)),

@@ -9,14 +9,11 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from "jose";
 import { z } from "zod";
+import { devicePublicJwkSchema } from "@mpay/protocol";
 import { ApiError } from "../http/errors.ts";
 
-export const deviceJwkSchema = z.strictObject({
-  kty: z.literal("EC"),
-  crv: z.literal("P-256"),
-  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-});
+/** The device key's shape is the payer API's (packages/protocol). */
+export const deviceJwkSchema = devicePublicJwkSchema;
 export type DeviceJwk = z.infer<typeof deviceJwkSchema>;
 
 /** A statement is good for this long after its `iat` (and 30 s before, for clock skew), and its nonce as long. */

@@ -1,6 +1,7 @@
 /** Small helpers every context's routes share: the authenticated merchant, idempotent POSTs, list queries. */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { apiErrorAnswerSchema, listOf } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "./caller.ts";
 import { ApiError } from "./errors.ts";
@@ -47,8 +48,6 @@ export const listQuery = {
   startingAfter: z.string().regex(ID_PATTERN, "not an MPay id").optional(),
 };
 
-export const listEnvelope = <T extends z.ZodType>(item: T) => z.object({ object: z.literal("list"), data: z.array(item), hasMore: z.boolean() });
-
-export const errorResponse = z.object({
-  error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
-});
+/** The list envelope and the error answer are the payer API's and the merchant API's alike (packages/protocol). */
+export const listEnvelope = listOf;
+export const errorResponse = apiErrorAnswerSchema;

@@ -1,7 +1,7 @@
 import type { MandateView } from "@mpay/protocol";
 import type { MandateRow } from "./store.ts";
 
-/** A mandate as merchants and payers see it (packages/protocol payer-api.ts): never the issuer's token. */
+/** A mandate as merchants and payers see it (packages/protocol payer-api/): never the issuer's token. */
 export function mandateView(m: MandateRow): MandateView {
   return {
     id: m.id,

@@ -1,25 +1,22 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import {
+  emptyRequestSchema,
+  passkeyListSchema,
+  passkeyRegistrationOptionsRequestSchema,
+  passkeyViewSchema,
+  registerPasskeyRequestSchema,
+  webAuthnCreationOptionsSchema,
+  webAuthnCredentialIdSchema,
+  type PasskeyView,
+} from "@mpay/protocol";
 import { errorResponse } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
-import { creationOptionsSchema, credentialIdSchema, registrationResponseSchema } from "./schemas.ts";
 import type { PasskeyService } from "./service.ts";
 import type { PasskeyRow } from "./store.ts";
 
-const passkeySchema = z.object({
-  id: z.string(),
-  object: z.literal("passkey"),
-  /** The COSE public key (base64url): a wallet binds it at the issuer when it enrolls a card. */
-  publicKey: z.string(),
-  status: z.enum(["active", "revoked"]),
-  deviceType: z.string(),
-  backedUp: z.boolean(),
-  transports: z.array(z.string()),
-  createdAt: z.string(),
-  revokedAt: z.string().nullable(),
-});
-const passkeyView = (p: PasskeyRow) => ({
+const passkeyView = (p: PasskeyRow): PasskeyView => ({
   id: p.id,
   object: "passkey" as const,
   publicKey: p.publicKey,
@@ -44,11 +41,8 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         tags: ["payer"],
         description:
           "Options for startRegistration(); deviceSignature is { purpose: add-passkey, payerId } signed by an active device, and pin proves the PIN (a finished OPAQUE login for add-passkey).",
-        body: z.strictObject({
-          deviceSignature: z.string().max(4096),
-          pin: z.strictObject({ loginId: z.string().max(64), finishLoginRequest: z.string().max(1024) }),
-        }),
-        response: { 200: creationOptionsSchema, ...errors },
+        body: passkeyRegistrationOptionsRequestSchema,
+        response: { 200: webAuthnCreationOptionsSchema, ...errors },
       },
     },
     async (request) => passkeys.registrationOptions(await payerOf(request.headers.authorization), request.body.deviceSignature, request.body.pin),
@@ -60,8 +54,8 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
       schema: {
         tags: ["payer"],
         description: "Registers the passkey that startRegistration() made with the latest registration options.",
-        body: z.strictObject({ response: registrationResponseSchema }),
-        response: { 200: passkeySchema, ...errors },
+        body: registerPasskeyRequestSchema,
+        response: { 200: passkeyViewSchema, ...errors },
       },
     },
     async (request) => passkeyView(await passkeys.finishRegistration(await payerOf(request.headers.authorization), request.body.response)),
@@ -69,7 +63,7 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
 
   r.get(
     "/v1/payer/passkeys",
-    { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(passkeySchema), hasMore: z.boolean() }), ...errors } } },
+    { schema: { tags: ["payer"], response: { 200: passkeyListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
       data: (await passkeys.list(await payerOf(request.headers.authorization))).map(passkeyView),
@@ -82,9 +76,9 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
     {
       schema: {
         tags: ["payer"],
-        params: z.strictObject({ id: credentialIdSchema }),
-        body: z.strictObject({}).nullish(),
-        response: { 200: passkeySchema, ...errors },
+        params: z.strictObject({ id: webAuthnCredentialIdSchema }),
+        body: emptyRequestSchema,
+        response: { 200: passkeyViewSchema, ...errors },
       },
     },
     async (request) => passkeyView(await passkeys.revoke(await payerOf(request.headers.authorization), request.params.id)),

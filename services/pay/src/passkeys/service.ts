@@ -28,7 +28,7 @@ import { termsHash } from "../approvals/terms-hash.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { DeviceService } from "../devices/service.ts";
 import type { PayerRow } from "../payers/service.ts";
-import { authenticationResponseSchema } from "./schemas.ts";
+import { webAuthnAuthenticationResponseSchema as authenticationResponseSchema } from "@mpay/protocol";
 import {
   advanceSignCount,
   findPasskey,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
+import { emptyRequestSchema, payerSessionViewSchema, payerViewSchema, signInCallbackQuerySchema, signInStartViewSchema } from "@mpay/protocol";
 import { errorResponse } from "../http/route-kit.ts";
 import type { PayerRow } from "./store.ts";
 import type { PayerService } from "./service.ts";
@@ -11,7 +11,6 @@ declare module "fastify" {
   }
 }
 
-const payerSchema = z.object({ id: z.string(), object: z.literal("payer"), displayName: z.string(), phoneNumber: z.string().nullable(), createdAt: z.string() });
 const payerView = (p: PayerRow) => ({ id: p.id, object: "payer" as const, displayName: p.displayName, phoneNumber: p.phoneNumber, createdAt: p.createdAt.toISOString() });
 const errors = { 400: errorResponse, 401: errorResponse, 503: errorResponse };
 
@@ -25,8 +24,8 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService): void {
       schema: {
         tags: ["payer"],
         description: "Starts a messenger sign-in: open authorizationUrl in the messenger; it comes back to /v1/payer/auth/callback.",
-        body: z.strictObject({}).nullish(),
-        response: { 200: z.object({ authorizationUrl: z.string(), state: z.string() }), ...errors },
+        body: emptyRequestSchema,
+        response: { 200: signInStartViewSchema, ...errors },
       },
     },
     async () => payers.startSignIn(),
@@ -38,8 +37,8 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService): void {
       schema: {
         tags: ["payer"],
         description: "Where the messenger sends the payer back; answers the session token for the wallet.",
-        querystring: z.object({ code: z.string().max(512).optional(), state: z.string().max(128).optional(), iss: z.string().max(512).optional(), error: z.string().max(100).optional() }),
-        response: { 200: z.object({ object: z.literal("payer_session"), sessionToken: z.string(), expiresAt: z.string(), payer: payerSchema }), ...errors },
+        querystring: signInCallbackQuerySchema,
+        response: { 200: payerSessionViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -48,7 +47,7 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService): void {
     },
   );
 
-  r.get("/v1/payer/me", { schema: { tags: ["payer"], response: { 200: payerSchema, ...errors } } }, async (request) => {
+  r.get("/v1/payer/me", { schema: { tags: ["payer"], response: { 200: payerViewSchema, ...errors } } }, async (request) => {
     const payer = await payers.authenticate(request.headers.authorization);
     return payerView(payer);
   });

@@ -111,7 +111,7 @@ describe.each(testBackends())("recovery and PIN reset under the power order [%s]
     expect(change).toMatchObject({ id: recovered.deviceId, kind: "recovery", revokesOtherDevices: true, deviceName: "Laptop" });
     // The phone's word alone (a thief holding it, without the PIN) cannot cancel the recovery.
     const client = new PayClient({ baseUrl, sessionToken: (await net.pay.system.payers.openSession({ subject: "acct_recovery_wait", displayName: "x", phoneNumber: null })).sessionToken.peek() });
-    expect(isPayApiError(await rejection(client.cancelPendingDevice(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
+    expect(isPayApiError(await rejection(client.devices.cancel(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
     // Waiting, the laptop cannot pay; the phone still can.
     expect(isPayApiError(await rejection(laptop.approvePayment(await newPayment(), { cardId: recovered.card.id, pin: PIN, confirm: async () => true })), "device_not_active")).toBe(true);
 

@@ -1,29 +1,27 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { cardViewSchema, pendingChangeViewSchema, pinProofSchema } from "@mpay/protocol";
+import {
+  cancelPendingChangeRequestSchema,
+  deviceRecoveryRequestSchema,
+  deviceRecoveryVerifyRequestSchema,
+  deviceRecoveryViewSchema,
+  pendingChangeListSchema,
+  pinResetRequestSchema,
+  pinResetStartedViewSchema,
+  pinResetVerifyRequestSchema,
+  pinResetViewSchema,
+  recoveredDeviceViewSchema,
+  type PinResetView,
+} from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
-import { deviceJwkSchema } from "../devices/signatures.ts";
 import type { PinResetRow } from "../pin/service.ts";
 import { cardView } from "../vault/routes.ts";
 import type { RecoveryService } from "./service.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
-const compactJwe = z.string().max(16_384);
-const code = z.string().regex(/^\d{6}$/, "the code is 6 digits");
-const opaqueRecord = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, "not a base64url OPAQUE message");
-const checkStarted = (object: string) =>
-  z.object({ id: z.string(), object: z.literal(object), status: z.literal("verification_required"), codeSentTo: z.string(), expiresAt: z.string() });
 
-const pinResetSchema = z.object({
-  id: z.string(),
-  object: z.literal("pin_reset"),
-  status: z.enum(["verification_required", "pending", "applied", "canceled"]),
-  activatesAt: z.string().nullable(),
-  requestedBy: z.string(),
-});
-const pinResetView = (reset: PinResetRow) => ({
+const pinResetView = (reset: PinResetRow): PinResetView => ({
   id: reset.id,
   object: "pin_reset" as const,
   status: reset.status,
@@ -43,8 +41,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
         tags: ["payer"],
         description:
           "A new device (the messenger session alone) proves one of the payer's cards at its issuer: the enrollment JWE carries the new device key; the issuer texts a code to the phone on file.",
-        body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, publicKeyJwk: deviceJwkSchema, name: z.string().max(60) }),
-        response: { 200: checkStarted("device_recovery"), ...errors },
+        body: deviceRecoveryRequestSchema,
+        response: { 200: deviceRecoveryViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -61,11 +59,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
         description:
           "The issuer's code. With pin (a PIN proof for recovery:<id>) the new device is active at once, and revokeOtherDevices revokes every other device now; without it the device waits the waiting period (announced) and the other devices are revoked when it takes effect, unless a PIN proof cancels it.",
         params: idParam,
-        body: z.strictObject({ code, pin: pinProofSchema.optional(), revokeOtherDevices: z.boolean().optional() }),
-        response: {
-          200: z.object({ deviceId: z.string(), status: z.string(), activatesAt: z.string(), card: cardViewSchema, revokedDevices: z.array(z.string()) }),
-          ...errors,
-        },
+        body: deviceRecoveryVerifyRequestSchema,
+        response: { 200: recoveredDeviceViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -81,8 +76,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
         tags: ["payer"],
         description:
           "Asks for a PIN reset from an active device with the issuer's cardholder check: enrollment is a JWE of one of the payer's cards (with this device's key) to its issuer; deviceSignature is { purpose: reset-pin, payerId, issuerId, recordHash, enrollmentHash, nonce }. The issuer texts a code to the card's phone.",
-        body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, registrationRecord: opaqueRecord, deviceSignature: z.string().max(4096) }),
-        response: { 200: checkStarted("pin_reset").extend({ reset: pinResetSchema }), ...errors },
+        body: pinResetRequestSchema,
+        response: { 200: pinResetStartedViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -98,8 +93,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
         tags: ["payer"],
         description: "The issuer's code: the reset waits the waiting period (announced), then replaces the PIN, unless a PIN proof cancels it.",
         params: idParam,
-        body: z.strictObject({ code }),
-        response: { 200: pinResetSchema, ...errors },
+        body: pinResetVerifyRequestSchema,
+        response: { 200: pinResetViewSchema, ...errors },
       },
     },
     async (request) => pinResetView(await recovery.verifyPinReset(await payerOf(request.headers.authorization), request.params.id, request.body.code)),
@@ -107,7 +102,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
 
   r.get(
     "/v1/payer/pending-changes",
-    { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(pendingChangeViewSchema), hasMore: z.boolean() }), ...errors } } },
+    { schema: { tags: ["payer"], response: { 200: pendingChangeListSchema, ...errors } } },
     async (request) => ({ object: "list" as const, data: await recovery.pendingChanges(await payerOf(request.headers.authorization)), hasMore: false }),
   );
 
@@ -118,8 +113,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
         tags: ["payer"],
         description: "Cancels a pending change with pin, a PIN proof for cancel-device:<id> (a device or recovery) or cancel-pin-reset:<id>.",
         params: idParam,
-        body: z.strictObject({ pin: pinProofSchema }),
-        response: { 200: z.object({ object: z.literal("list"), data: z.array(pendingChangeViewSchema), hasMore: z.boolean() }), ...errors },
+        body: cancelPendingChangeRequestSchema,
+        response: { 200: pendingChangeListSchema, ...errors },
       },
     },
     async (request) => {

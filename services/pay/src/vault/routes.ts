@@ -1,7 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { cardViewSchema, type CardView } from "@mpay/protocol";
+import {
+  cardEnrollmentRequestSchema,
+  cardEnrollmentVerifyRequestSchema,
+  cardEnrollmentViewSchema,
+  cardListSchema,
+  cardRecordsRequestSchema,
+  cardViewSchema,
+  issuerListSchema,
+  removeCardRequestSchema,
+  type CardView,
+} from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { PayerService } from "../payers/service.ts";
@@ -9,11 +18,8 @@ import type { VaultService } from "./service.ts";
 import type { CardRow } from "./store.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
-const compactJwe = z.string().max(16_384);
 
-const cardSchema = cardViewSchema;
-
-/** What the payer's screens show of a card (packages/protocol payer-api.ts). */
+/** What the payer's screens show of a card (packages/protocol payer-api/cards.ts). */
 export function cardView(card: CardRow): CardView {
   return {
     id: card.id,
@@ -41,7 +47,7 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
       schema: {
         tags: ["payer"],
         description: "The card issuers and their certificates from the card network. The wallet verifies each certificate against the network roots it ships with: it trusts no key for being listed here.",
-        response: { 200: z.object({ object: z.literal("list"), data: z.array(z.object({ issuerId: z.string(), name: z.string(), certificate: z.string() })), hasMore: z.boolean() }), ...errors },
+        response: { 200: issuerListSchema, ...errors },
       },
     },
     async (request) => {
@@ -57,8 +63,8 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
         tags: ["payer"],
         description:
           "Relays the wallet's enrollment JWE (PAN, expiry, CVC and the device key, encrypted to the issuer's certified key) to the issuer, which sends the cardholder a one-time code. deviceSignature is { purpose: enroll-card, payerId, issuerId, enrollmentHash (base64url SHA-256 of the JWE), nonce } signed by an active device.",
-        body: z.strictObject({ issuerId: z.string().max(32), enrollment: compactJwe, deviceSignature: z.string().max(4096) }),
-        response: { 200: z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() }), ...errors },
+        body: cardEnrollmentRequestSchema,
+        response: { 200: cardEnrollmentViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -70,7 +76,7 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
 
   r.post(
     "/v1/payer/cards/enrollments/:id/verify",
-    { schema: { tags: ["payer"], params: idParam, body: z.strictObject({ code: z.string().regex(/^\d{6}$/, "the code is 6 digits") }), response: { 200: cardSchema, ...errors } } },
+    { schema: { tags: ["payer"], params: idParam, body: cardEnrollmentVerifyRequestSchema, response: { 200: cardViewSchema, ...errors } } },
     async (request) => cardView(await vault.verifyEnrollment(await payerOf(request.headers.authorization), request.params.id, request.body.code)),
   );
 
@@ -81,20 +87,14 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
         tags: ["payer"],
         description: "The card's records sealed on the device under the DEK, and the server's share K_srv (wrapped by the vault KEK at once). Signed by the card's device.",
         params: idParam,
-        body: z.strictObject({
-          sealedCard: z.string().max(8192),
-          sealedProfile: z.string().max(8192).optional(),
-          recordVersion: z.number().int().min(1).max(1_000_000_000),
-          kSrv: z.string().max(64),
-          deviceSignature: z.string().max(4096),
-        }),
-        response: { 200: cardSchema, ...errors },
+        body: cardRecordsRequestSchema,
+        response: { 200: cardViewSchema, ...errors },
       },
     },
     async (request) => cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
   );
 
-  r.get("/v1/payer/cards", { schema: { tags: ["payer"], response: { 200: z.object({ object: z.literal("list"), data: z.array(cardSchema), hasMore: z.boolean() }), ...errors } } }, async (request) => ({
+  r.get("/v1/payer/cards", { schema: { tags: ["payer"], response: { 200: cardListSchema, ...errors } } }, async (request) => ({
     object: "list" as const,
     data: (await vault.list(await payerOf(request.headers.authorization))).map(cardView),
     hasMore: false,
@@ -107,8 +107,8 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
         tags: ["payer"],
         description: "Removes a card: its server share and sealed records are deleted. deviceSignature is { purpose: remove-card, payerId, cardId } signed by an active device.",
         params: idParam,
-        body: z.strictObject({ deviceSignature: z.string().max(4096) }),
-        response: { 200: cardSchema, ...errors },
+        body: removeCardRequestSchema,
+        response: { 200: cardViewSchema, ...errors },
       },
     },
     async (request) => cardView(await vault.remove(await payerOf(request.headers.authorization), request.params.id, request.body.deviceSignature)),

@@ -1,25 +1,26 @@
 /**
- * The WebAuthn JSON the wallet sends (W3C WebAuthn Level 3 `RegistrationResponseJSON` and
- * `AuthenticationResponseJSON`, as `@simplewebauthn/browser` makes them), checked at the edge. Objects are not
+ * The payer's passkeys, and the WebAuthn JSON the wallet sends (W3C WebAuthn Level 3 `RegistrationResponseJSON` and
+ * `AuthenticationResponseJSON`, as `@simplewebauthn/browser` makes them), checked at the edge. Those objects are not
  * strict: browsers add fields as the standard grows (extension outputs above all); what is not listed here is
  * dropped, never passed on.
  */
 import { z } from "zod";
+import { deviceStatementSchema, listOf } from "./common.ts";
 
 const base64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/, "not base64url");
 
 /** A credential id: at most 1023 bytes (WebAuthn §5.8.3), base64url. */
-export const credentialIdSchema = base64url(1364);
+export const webAuthnCredentialIdSchema = base64url(1364);
 
 const common = {
-  id: credentialIdSchema,
-  rawId: credentialIdSchema,
+  id: webAuthnCredentialIdSchema,
+  rawId: webAuthnCredentialIdSchema,
   type: z.literal("public-key"),
   authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
   clientExtensionResults: z.record(z.string(), z.unknown()),
 };
 
-export const registrationResponseSchema = z.object({
+export const webAuthnRegistrationResponseSchema = z.object({
   ...common,
   response: z.object({
     clientDataJSON: base64url(4096),
@@ -31,7 +32,7 @@ export const registrationResponseSchema = z.object({
   }),
 });
 
-export const authenticationResponseSchema = z.object({
+export const webAuthnAuthenticationResponseSchema = z.object({
   ...common,
   response: z.object({
     clientDataJSON: base64url(4096),
@@ -43,7 +44,7 @@ export const authenticationResponseSchema = z.object({
 });
 
 /** The creation options the wallet hands to `startRegistration()` (PublicKeyCredentialCreationOptionsJSON). */
-export const creationOptionsSchema = z.object({
+export const webAuthnCreationOptionsSchema = z.object({
   challenge: z.string(),
   rp: z.object({ id: z.string().optional(), name: z.string() }),
   user: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
@@ -62,3 +63,29 @@ export const creationOptionsSchema = z.object({
   hints: z.array(z.string()).optional(),
   extensions: z.object({ credProps: z.boolean().optional() }).optional(),
 });
+export type WebAuthnCreationOptions = z.infer<typeof webAuthnCreationOptionsSchema>;
+
+/** The device's `add-passkey` statement and a finished PIN login for `add-passkey`. */
+export const passkeyRegistrationOptionsRequestSchema = z.strictObject({
+  deviceSignature: deviceStatementSchema,
+  pin: z.strictObject({ loginId: z.string().max(64), finishLoginRequest: z.string().max(1024) }),
+});
+export type PasskeyRegistrationOptionsRequest = z.infer<typeof passkeyRegistrationOptionsRequestSchema>;
+
+/** What `startRegistration()` made with the latest registration options. */
+export const registerPasskeyRequestSchema = z.strictObject({ response: webAuthnRegistrationResponseSchema });
+
+export const passkeyViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("passkey"),
+  /** The COSE public key (base64url): a wallet binds it at the issuer when it enrolls a card. */
+  publicKey: z.string(),
+  status: z.enum(["active", "revoked"]),
+  deviceType: z.string(),
+  backedUp: z.boolean(),
+  transports: z.array(z.string()),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+export type PasskeyView = z.infer<typeof passkeyViewSchema>;
+export const passkeyListSchema = listOf(passkeyViewSchema);

@@ -1,0 +1,72 @@
+/** A device payment: the approval challenge, the approval with fresh user verification, and the issuer's decision. */
+import { z } from "zod";
+import { approvalTermsSchema } from "../approval.ts";
+import { mandateTermsSchema } from "../issuer.ts";
+import { SHAREABLE_DETAILS } from "../payer-details.ts";
+import { PAYMENT_STATUSES } from "../payment.ts";
+import { deviceStatementSchema } from "./common.ts";
+
+/** The terms for the card the payer chose (a card of the vault enrolled on this device). */
+export const approvalChallengeRequestSchema = z.strictObject({ deviceKey: z.string().max(64), cardId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
+export type ApprovalChallengeRequest = z.infer<typeof approvalChallengeRequestSchema>;
+
+export const approvalChallengeViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("approval_challenge"),
+  terms: approvalTermsSchema,
+  /** A card-on-file mandate the merchant asks for with this payment: shown beside the terms, signed for the issuer. */
+  mandate: mandateTermsSchema.nullable(),
+  /** Personal details the merchant asks the payer to share for this payment. */
+  collect: z.array(z.enum(SHAREABLE_DETAILS)),
+  expiresAt: z.string(),
+});
+export type ApprovalChallengeView = z.infer<typeof approvalChallengeViewSchema>;
+
+/** Fresh user verification bound to one challenge: a PIN login for `approval:<challengeId>` with the terms' MAC, or a passkey. */
+export const userVerificationSchema = z.discriminatedUnion("method", [
+  z.strictObject({ method: z.literal("pin"), loginId: z.string().max(64), finishLoginRequest: z.string().max(1024), challengeMac: z.string().max(128) }),
+  z.strictObject({ method: z.literal("passkey"), assertion: z.record(z.string(), z.unknown()) }),
+]);
+export type UserVerificationInput = z.infer<typeof userVerificationSchema>;
+
+export const approveRequestSchema = z.strictObject({
+  deviceSignature: deviceStatementSchema,
+  /** A P-256 public key the device made for this one payment. */
+  releaseKey: z.record(z.string(), z.unknown()),
+  verification: userVerificationSchema,
+});
+export type ApproveRequest = z.infer<typeof approveRequestSchema>;
+
+export const paymentApprovalViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("payment_approval"),
+  paymentId: z.string(),
+  method: z.enum(["pin", "passkey"]),
+  createdAt: z.string(),
+});
+export type PaymentApprovalView = z.infer<typeof paymentApprovalViewSchema>;
+/** The approval with the card released to the device for the payment (a JWE only its one-time key opens). */
+export const releasedApprovalViewSchema = paymentApprovalViewSchema.extend({ release: z.string() });
+export type ReleasedApprovalView = z.infer<typeof releasedApprovalViewSchema>;
+
+export const authorizeRequestSchema = z.strictObject({
+  /** The device's sign-then-encrypt JWE: the terms and the card, for the issuer only. */
+  payment: z.string().max(16_384),
+  /** The device-signed card-on-file mandate for the issuer, when the payment asked for one and the payer agreed. */
+  mandate: z.string().max(16_384).optional(),
+  /** The personal details the payer chose to share with the merchant for this payment (only fields it asked for). */
+  sharedDetails: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuthorizeRequest = z.infer<typeof authorizeRequestSchema>;
+
+/** The payment as the issuer decided it. */
+export const paymentOutcomeViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("payment"),
+  status: z.enum(PAYMENT_STATUSES),
+  amount: z.number(),
+  currency: z.string(),
+  declineCode: z.string().nullable(),
+  mandate: z.string().nullable(),
+});
+export type PaymentOutcomeView = z.infer<typeof paymentOutcomeViewSchema>;
