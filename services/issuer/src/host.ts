@@ -119,14 +119,15 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
       core.log.warn(window, "the issuer certificate is outside its validity window: wallets will refuse it");
     }
     const authenticator = new PaymentAuthenticator(core, { passkeys: config.passkeys, pinStatementIssuer: config.pinStatementIssuer, networkRoots: roots, acquirerId: config.acquirerId });
+    const authorizations = new AuthorizationService(core, authenticator, config.authenticationLimits);
     issuers.set(id, {
       ...core,
       database,
       enrollments: new EnrollmentService(core, config.enrollmentLimits, config.testInbox ? testInboxSender : noSender),
-      authorizations: new AuthorizationService(core, authenticator, config.authenticationLimits),
+      authorizations,
       operations: new OperationService(core),
       devices: new DeviceService(core),
-      recurring: new RecurringService(core),
+      recurring: new RecurringService(core, (...args) => authorizations.claimNonce(...args)),
       settlements: new SettlementService(core, join(dataDir, "settlements")),
       witness: new WitnessService(core),
     });

@@ -19,11 +19,11 @@ import type { Provider } from "oidc-provider";
 import type { MessengerSystem } from "./system.ts";
 import { ApiError, errorBody, describeForLog, sendError, toApiError } from "./http/errors.ts";
 import { accountRoutes } from "./accounts/routes.ts";
-import { signinRoutes, sendPage } from "./signin/routes.ts";
+import { signinRoutes } from "./signin/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { officialRoutes } from "./official/routes.ts";
 import { inboxRoutes } from "./official/inbox-routes.ts";
-import { errorPage } from "./signin/pages.ts";
+import { errorPage, sendPage } from "./http/pages.ts";
 import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
 import type { ProviderSecrets } from "./oidc/secrets.ts";
 

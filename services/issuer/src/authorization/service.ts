@@ -30,8 +30,7 @@ import type { IssuerCore } from "../issuer-core.ts";
 import { isExpired } from "../cards/card-facts.ts";
 import { cardByRef, lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
 import { setPasskeyCounter } from "../devices/store.ts";
-import { tokenByValue } from "../recurring/store.ts";
-import { claimScheduledCharge, releaseScheduledCharge, signedConsentOf, type ChargeSchedule, type ClaimedCharge } from "../recurring/charge-schedule.ts";
+import { claimScheduledCharge, releaseScheduledCharge, signedConsentOf, tokenToCharge, type ChargeSchedule, type ClaimedCharge } from "../recurring/charge-schedule.ts";
 import type { PaymentAuthenticator } from "./authentication.ts";
 import { openPayment, type DevicePaymentRequest } from "./open-payment.ts";
 import { answerOf, recordOf } from "./records.ts";
@@ -82,6 +81,15 @@ export class AuthorizationService {
     return recordOf(row);
   }
 
+  /**
+   * Spends a device's one-time nonce for `owner` (a payment id, or `mandate:<token id>`) inside `tx`: payments and
+   * card-on-file mandates share one pool, so a signed nonce is used once whatever it signed. Returns the owner that
+   * holds it (store.ts `claimNonce`). Host wiring hands this to the recurring context.
+   */
+  claimNonce(tx: Executor, deviceKid: string, nonce: string, owner: string, expiresAt: Date): Promise<string> {
+    return claimNonce(tx, deviceKid, nonce, owner, expiresAt);
+  }
+
   private async deviceAttempt(terms: Attempt["request"], request: DevicePaymentRequest & { authentication?: AuthenticationResult | undefined }): Promise<Attempt> {
     const { cardRef, authentication } = request;
     const base = { request: terms, kind: "device" as const, cardRef };
@@ -98,7 +106,7 @@ export class AuthorizationService {
 
   private async recurringAttempt(request: Attempt["request"], token: string): Promise<Attempt> {
     const base = { request, kind: "recurring" as const, method: "recurring_token" as const };
-    const row = await tokenByValue(this.issuer.db, token);
+    const row = await tokenToCharge(this.issuer.db, token);
     if (!row) return { ...base, cardRef: null, verdict: decline("token_invalid", "no such recurring token") };
     const known = { ...base, cardRef: row.cardRef, recurringTokenId: row.id };
     if (row.revokedAt !== null) return { ...known, verdict: decline("token_invalid", "the recurring token was revoked") };

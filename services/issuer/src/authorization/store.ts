@@ -1,7 +1,7 @@
 /** SQL for authorizations and the nonces of verified payments. */
 import { and, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { authorizations, paymentNonces } from "../db/schema.ts";
+import { authorizations, paymentNonces } from "./schema.ts";
 
 export type AuthorizationRow = typeof authorizations.$inferSelect;
 export type NewAuthorization = typeof authorizations.$inferInsert;

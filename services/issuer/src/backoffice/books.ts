@@ -4,7 +4,7 @@
  * lock; this check proves it from the tables, for the back office and the tests.
  */
 import type { Executor } from "../db/client.ts";
-import { cardAccounts } from "../db/schema.ts";
+import { cardAccounts } from "../cards/schema.ts";
 import { totalsByCard } from "../authorization/store.ts";
 import { inArray } from "drizzle-orm";
 

@@ -1,7 +1,7 @@
 /** SQL for cardholder accounts. Open-to-buy only moves by a delta that can never take it below zero. */
 import { count, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { cardAccounts } from "../db/schema.ts";
+import { cardAccounts } from "./schema.ts";
 
 export type CardRow = typeof cardAccounts.$inferSelect;
 

@@ -2,7 +2,7 @@
 import { and, count, eq, isNull } from "drizzle-orm";
 import type { EcPublicJwk } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
-import { deviceBindings, passkeyBindings, revokedDevices } from "../db/schema.ts";
+import { deviceBindings, passkeyBindings, revokedDevices } from "./schema.ts";
 
 export type BindingRow = typeof deviceBindings.$inferSelect;
 export type PasskeyRow = typeof passkeyBindings.$inferSelect;

@@ -18,7 +18,7 @@ import { createHmac } from "node:crypto";
 import { LimitSlots, type Slot, type SlotLimit } from "@mpay/service-kit";
 import type { EnrollmentLimits } from "../config.ts";
 import type { Executor } from "../db/client.ts";
-import { enrollmentEvents } from "../db/schema.ts";
+import { enrollmentEvents } from "./schema.ts";
 
 export interface LimitSubjects {
   /** `cardKeyOf(…)`. */

@@ -1,7 +1,7 @@
 /** SQL for started enrollments. The code is kept only as a hash; the CVC is not kept at all. */
 import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { enrollments } from "../db/schema.ts";
+import { enrollments } from "./schema.ts";
 
 export type EnrollmentRow = typeof enrollments.$inferSelect;
 

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { testInbox } from "../db/schema.ts";
+import { testInbox } from "./schema.ts";
 
 export interface CodeMessage {
   phone: string;

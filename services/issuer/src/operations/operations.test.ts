@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { backofficeCardSchema, issuerOperationAnswerSchema, type EnrolledCard } from "@mpay/protocol";
 import { checkBooks } from "../backoffice/books.ts";
-import { cardAccounts } from "../db/schema.ts";
+import { cardAccounts } from "../cards/schema.ts";
 import { testCard } from "../cards/test-cards.ts";
 import { TestDevice } from "../testing/device.ts";
 import { enroll } from "../testing/flows.ts";

@@ -1,7 +1,8 @@
 /** SQL for captures, voids and refunds: one row per operation id, with the answer a retry gets again. */
 import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { authorizations, operations } from "../db/schema.ts";
+import { authorizations } from "../authorization/schema.ts";
+import { operations } from "./schema.ts";
 
 export type OperationRow = typeof operations.$inferSelect;
 

@@ -9,7 +9,7 @@
  */
 import { mandateTermsSchema, periodStart, type MandatePeriod, type MandateTerms } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
-import { claimPeriodCharge, releasePeriodCharge, type RecurringTokenRow } from "./store.ts";
+import { claimPeriodCharge, releasePeriodCharge, tokenByValue, type RecurringTokenRow } from "./store.ts";
 
 export interface ChargeSchedule {
   tokenId: string;
@@ -21,6 +21,11 @@ export interface ClaimedCharge {
   tokenId: string;
   periodStart: Date;
   amount: number;
+}
+
+/** The token a merchant charges with, found by its value (only its hash is stored), revoked or not; null if unknown. */
+export function tokenToCharge(db: Executor, token: string): Promise<RecurringTokenRow | null> {
+  return tokenByValue(db, token);
 }
 
 /** The signed terms stored with the token, or null for a token issued before schedules were signed. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backofficeCardSchema, periodStart, recurringTokenSchema, type EnrolledCard, type MandateTerms } from "@mpay/protocol";
 import { eq } from "drizzle-orm";
 import { testCard } from "../cards/test-cards.ts";
-import { recurringTokens } from "../db/schema.ts";
+import { recurringTokens } from "./schema.ts";
 import { tokenHashOf } from "./store.ts";
 import { newNonce, TestDevice } from "../testing/device.ts";
 import { authorize, enroll, newPaymentId } from "../testing/flows.ts";

@@ -16,11 +16,11 @@ import { JOSE_TYPES, mandatePayloadSchema, type MandateTerms, type recurringToke
 import type { z } from "zod";
 import { IssuerApiError } from "../http/errors.ts";
 import { newIssuerId } from "../ids.ts";
+import type { Executor } from "../db/client.ts";
 import type { IssuerCore } from "../issuer-core.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import { cardByRef } from "../cards/store.ts";
 import { activeBinding, anyActiveBinding } from "../devices/store.ts";
-import { claimNonce } from "../authorization/store.ts";
 import { insertToken, revokeToken, tokenHashOf } from "./store.ts";
 
 export type RecurringToken = z.infer<typeof recurringTokenSchema>;
@@ -32,8 +32,18 @@ const REFUSED = "The card-on-file mandate could not be accepted. Ask the payer t
 
 class Refused extends Error {}
 
+/**
+ * Spends a device's one-time nonce for `owner` inside `tx` and returns the owner that holds it (`owner` when it was
+ * free). The nonces belong to the authorization context (a mandate and a payment share one pool); host.ts passes
+ * `AuthorizationService.claimNonce`, so this context depends on none above it.
+ */
+export type ClaimNonce = (tx: Executor, deviceKid: string, nonce: string, owner: string, expiresAt: Date) => Promise<string>;
+
 export class RecurringService {
-  constructor(private readonly issuer: IssuerCore) {}
+  constructor(
+    private readonly issuer: IssuerCore,
+    private readonly claimNonce: ClaimNonce,
+  ) {}
 
   async issue(mandateJwe: string, payerRef: string): Promise<RecurringToken> {
     const now = this.issuer.now();
@@ -50,7 +60,7 @@ export class RecurringService {
     const token = `rtk_${randomBytes(32).toString("base64url")}`;
     const expiresAt = new Date(mandate.expiresAt * 1000);
     const fresh = await this.issuer.db.transaction(async (tx) => {
-      const owner = await claimNonce(tx, deviceKid, mandate.nonce, `mandate:${id}`, new Date((mandate.iat + MAX_MANDATE_AGE_SECONDS + 60) * 1000));
+      const owner = await this.claimNonce(tx, deviceKid, mandate.nonce, `mandate:${id}`, new Date((mandate.iat + MAX_MANDATE_AGE_SECONDS + 60) * 1000));
       if (owner !== `mandate:${id}`) return false;
       await insertToken(tx, {
         id,

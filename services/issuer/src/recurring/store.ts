@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { recurringTokenPeriods, recurringTokens } from "../db/schema.ts";
+import { recurringTokenPeriods, recurringTokens } from "./schema.ts";
 
 export type RecurringTokenRow = typeof recurringTokens.$inferSelect;
 

@@ -1,5 +1,5 @@
 /**
- * The witness's tables (re-exported by db/schema.ts, so drizzle-kit and the typed client see them):
+ * The witness's tables (drizzle.config.ts reads every context's schema.ts):
  * - `witness_audit_keys`: the pay server's audit key, pinned with the first head accepted (one row per log).
  * - `witnessed_audit_heads`: every signed audit head accepted, by size, kept for good. Nothing here is secret:
  *   heads state sizes, hashes and times, and `GET /issuers/:issuerId/audit-heads` serves them to anyone.

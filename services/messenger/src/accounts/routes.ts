@@ -5,8 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Secret } from "@mpay/protocol";
 import { ApiError, fromZod, toApiError } from "../http/errors.ts";
-import { foreignOrigin, sendPage } from "../signin/routes.ts";
-import { errorPage } from "../signin/pages.ts";
+import { errorPage, foreignOrigin, sendPage } from "../http/pages.ts";
 import { accountInput } from "./input.ts";
 import { homePage, signupDonePage, signupPage } from "./pages.ts";
 import type { Account, AccountService } from "./service.ts";

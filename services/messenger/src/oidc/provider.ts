@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { AccountService } from "../accounts/service.ts";
 import { describeForLog } from "../http/errors.ts";
-import { errorPage } from "../signin/pages.ts";
+import { errorPage } from "../http/pages.ts";
 import { databaseAdapter } from "./adapter.ts";
 import type { ProviderSecrets } from "./secrets.ts";
 

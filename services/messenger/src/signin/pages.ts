@@ -1,4 +1,4 @@
-/** The sign-in pages the provider sends people to: login, consent, and errors. Every value is escaped (http/html.ts). */
+/** The sign-in pages the provider sends people to: login and consent (errors: http/pages.ts). Every value is escaped (http/html.ts). */
 import { html, page, type Page } from "../http/html.ts";
 
 export interface LoginView {
@@ -37,8 +37,4 @@ export function consentPage(uid: string, clientName: string, scopes: string[]): 
 <form method="post" action="/interaction/${uid}/confirm"><button type="submit">Allow</button></form>
 <form method="post" action="/interaction/${uid}/abort"><button type="submit" class="secondary">Deny</button></form>`;
   return page("Allow access", content);
-}
-
-export function errorPage(title: string, message: string, status = 400): Page {
-  return page(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`, status);
 }

@@ -13,9 +13,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errors, type Provider, type Interaction } from "oidc-provider";
 import { Secret } from "@mpay/protocol";
 import type { AccountService } from "../accounts/service.ts";
-import type { Page } from "../http/html.ts";
+import { errorPage, foreignOrigin, sendPage } from "../http/pages.ts";
 import { SCOPES } from "../oidc/provider.ts";
-import { consentPage, errorPage, loginPage } from "./pages.ts";
+import { consentPage, loginPage } from "./pages.ts";
 import { attemptKeys, type LoginThrottle } from "./throttle.ts";
 
 export interface SigninDeps {
@@ -30,21 +30,8 @@ export interface SigninDeps {
 type Params = { uid: string };
 type Form = Record<string, string | undefined>;
 
-export function sendPage(reply: FastifyReply, page: Page): FastifyReply {
-  return reply.status(page.status).headers(page.headers).send(page.body);
-}
-
 const EXPIRED = () =>
   errorPage("This sign-in has expired", "Go back to the app you came from and start signing in again. (Sign-in pages work for 15 minutes, in the browser that opened them.)");
-
-/**
- * A browser POST from another origin (including the opaque "null") is refused; a request without Origin (not a
- * browser, or an old one) still has to carry the interaction's cookie, which SameSite=Lax keeps off cross-site POSTs.
- */
-export function foreignOrigin(request: FastifyRequest, issuer: string): boolean {
-  const origin = request.headers.origin;
-  return origin !== undefined && origin !== new URL(issuer).origin;
-}
 
 export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
   const { accounts, throttle } = deps;
