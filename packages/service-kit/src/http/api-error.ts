@@ -46,7 +46,9 @@ export function describeForLog(error: unknown): Record<string, unknown> {
   const cause = (error as { cause?: unknown }).cause;
   if ("query" in error && "params" in error) {
     const db = cause instanceof Error ? cause : undefined;
-    return { type: "DatabaseError", code: (db as { code?: string } | undefined)?.code, message: db?.message, stack: error.stack?.split("\n").slice(1, 6).join("\n") };
+    // Only the stack's frames: drizzle's message, which the stack starts with, runs over lines ("…\nparams: …").
+    const frames = error.stack?.split("\n").filter((line) => /^\s+at /.test(line));
+    return { type: "DatabaseError", code: (db as { code?: string } | undefined)?.code, message: db?.message, stack: frames?.slice(0, 5).join("\n") };
   }
   return { type: error.name, message: error.message, stack: error.stack?.split("\n").slice(0, 8).join("\n") };
 }
