@@ -47,8 +47,8 @@ describe("the three services on other ports, set by their port variables alone [
       // One card company starts faster; the demo picks its card among the running issuers.
       ISSUER_IDS: "kstar",
     };
-    system = await npmStart(env);
-  });
+    system = await npmStart(env, 280_000);
+  }, 300_000);
 
   afterAll(async () => {
     await system?.stop();

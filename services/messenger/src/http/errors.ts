@@ -107,7 +107,7 @@ export function toApiError(error: unknown): ApiError | null {
     case "unsupported_media_type":
       return new ApiError("parameter_invalid", "Send the body as application/json.");
   }
-  if ((error as Partial<FastifyError>).statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
+  if ((error as Partial<FastifyError> | null | undefined)?.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
   return null;
 }
 
