@@ -47,8 +47,9 @@ describe("the three services on other ports, set by their port variables alone [
       // One card company starts faster; the demo picks its card among the running issuers.
       ISSUER_IDS: "kstar",
     };
-    system = await npmStart(env, 280_000);
-  }, 300_000);
+    // Three services and the demo network on a shared 2-core machine: starting can take minutes.
+    system = await npmStart(env, 540_000);
+  }, 600_000);
 
   afterAll(async () => {
     await system?.stop();
@@ -65,8 +66,8 @@ describe("the three services on other ports, set by their port variables alone [
     expect(output).toContain(`pay server http://127.0.0.1:${ports.pay}  ·  issuer host http://127.0.0.1:${ports.issuer}  ·  messenger http://127.0.0.1:${ports.messenger}`);
   });
 
-  it("completes a payment: sign-in at the messenger, back to the pay server, authorization at the issuer, capture and refund", { timeout: 420_000 }, async () => {
-    const run = await runDemo(env);
+  it("completes a payment: sign-in at the messenger, back to the pay server, authorization at the issuer, capture and refund", { timeout: 600_000 }, async () => {
+    const run = await runDemo(env, 580_000);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`pay server http://127.0.0.1:${ports.pay} · issuer host http://127.0.0.1:${ports.issuer} (kstar) · messenger http://127.0.0.1:${ports.messenger}`);
     expect(run.stdout).toMatch(/Done\. Payment pay_\w+: requires_approval → authorized → captured, 5,000 KRW refunded, 30,000 KRW kept\./);
