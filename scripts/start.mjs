@@ -1,13 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: starts every MPay process on the embedded default and prints their URLs.
 // First the demo card network of this machine (scripts/demo-network.ts: its root, made once under .data/network,
-// certifies the demo issuers and the pay server's PIN-statement key); then the pay server (:4000), the issuer host
-// simulator (:4100) and the messenger (:4200, the OpenID Connect provider); the web process joins when it is
-// built. Once all of them are ready it suggests `npm run demo`.
+// certifies the demo issuers and the pay server's PIN-statement key); then the pay server (PAY_PORT, 4000), the
+// issuer host simulator (ISSUER_PORT, 4100) and the messenger (MESSENGER_PORT, 4200, the OpenID Connect provider);
+// the web process joins when it is built. Once all of them are ready it suggests `npm run demo`.
+// Where each one is comes from service-kit's systemAddresses, which every service reads too (README, "Configuration").
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+// Before anything starts: a port or URL that cannot work (a port browsers and fetch refuse, a malformed URL) is
+// told in one line, naming the variable, instead of three services failing one after another.
+const { systemAddresses } = await tsImport("@mpay/service-kit/config", import.meta.url);
+let urls;
+try {
+  ({ urls } = systemAddresses(process.env));
+} catch (error) {
+  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 
 // Before any service holds a data folder: the network step runs the pay server's CLI on the embedded database.
 const network = spawnSync(process.execPath, ["--import", "tsx", "scripts/demo-network.ts"], { cwd: root, stdio: "inherit", env: process.env });
@@ -28,7 +41,8 @@ const children = processes.map(({ name, entry }) => {
   const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, stdio: ["inherit", "inherit", "inherit", "ipc"], env: process.env });
   child.on("message", (message) => {
     if (message?.ready && ready.add(name).size === processes.length) {
-      process.stdout.write("\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n\n");
+      process.stdout.write(`\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n`);
+      process.stdout.write(`  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`);
     }
   });
   child.on("exit", (code, signal) => {

@@ -1,12 +1,14 @@
 /**
- * Where the running system is, for `npm run demo`: the same environment variables the services read, with the
- * same defaults as `npm start`, so `PAY_PORT=5000 npm start` pairs with `PAY_PORT=5000 npm run demo`.
+ * Where the running system is, for `npm run demo`: computed from the environment by the same function as the
+ * services and `npm start` use (service-kit's systemAddresses), so `PAY_PORT=5000 npm start` pairs with
+ * `PAY_PORT=5000 npm run demo`, and a port no fetch can reach is told as such, not as "MPay is not running".
  */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { NetworkRoot } from "@mpay/crypto";
 import { networkRootsFileSchema } from "@mpay/protocol";
+import { ConfigError, systemUrls } from "@mpay/service-kit/config";
 
 export interface DemoConfig {
   payUrl: string;
@@ -24,14 +26,20 @@ export interface DemoConfig {
   shopOrigin: string;
 }
 
-const local = (port: string | undefined, fallback: number) => `http://127.0.0.1:${port || fallback}`;
 const trimmed = (url: string) => url.replace(/\/+$/, "");
 
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  let urls: ReturnType<typeof systemUrls>;
+  try {
+    urls = systemUrls(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new DemoError(`${error.message} (npm start refuses it too)`);
+    throw error;
+  }
   return {
-    payUrl: trimmed(env["MPAY_PUBLIC_URL"] || local(env["PAY_PORT"], 4000)),
-    issuerUrl: trimmed(env["MPAY_ISSUER_URL"] || local(env["ISSUER_PORT"], 4100)),
-    messengerUrl: trimmed(env["MPAY_MESSENGER_ISSUER"] || local(env["MESSENGER_PORT"], 4200)),
+    payUrl: urls.pay,
+    issuerUrl: urls.issuer,
+    messengerUrl: urls.messenger,
     payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"),
     issuerDataDir: resolve(env["ISSUER_DATA_DIR"] || ".data/issuer"),
     demoDir: resolve(env["MPAY_DEMO_DIR"] || ".data/demo"),

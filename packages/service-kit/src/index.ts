@@ -1,3 +1,6 @@
 export * from "./database.ts";
 export * from "./clock.ts";
 export * from "./limit-slots.ts";
+export * from "./config/index.ts";
+export * from "./http/api-error.ts";
+export * from "./process/service-main.ts";

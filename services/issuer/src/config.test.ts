@@ -54,5 +54,6 @@ describe("issuer host configuration", () => {
     expect(() => loadConfig({ ISSUER_TEST_INBOX: "maybe" })).toThrow(/on or off/);
     expect(() => loadConfig({ ISSUER_ACQUIRER_ID: "MPay Inc." })).toThrow(/not an acquirer id/);
     expect(() => loadConfig({ ISSUER_PORT: "http" })).toThrow(/ISSUER_PORT/);
+    expect(() => loadConfig({ ISSUER_PORT: "6000" })).toThrow(/^ISSUER_PORT: port 6000 cannot be used: browsers and fetch refuse to connect to it .*x11/);
   });
 });

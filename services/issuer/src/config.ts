@@ -7,7 +7,7 @@
  */
 import { join, resolve } from "node:path";
 import { acquirerIdSchema, issuerIdSchema, Secret } from "@mpay/protocol";
-import { clockFromEnv, type Clock } from "@mpay/service-kit";
+import { clockFromEnv, ConfigError, envBoolean as onOff, envInt as int, parseHttpUrl, splitList as list, systemAddresses, type Clock } from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
 
 export interface IssuerKeyFiles {
@@ -102,25 +102,10 @@ export const DEFAULT_ENROLLMENT_LIMITS: EnrollmentLimits = {
 
 export const DEFAULT_AUTHENTICATION_LIMITS: AuthenticationLimits = { pin: 2_000_000, passkey: 10_000_000 };
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function list(raw: string | undefined): string[] {
-  return (raw ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
-}
-
 function secret(env: NodeJS.ProcessEnv, name: string): Secret<string> | undefined {
   const value = env[name];
   if (value === undefined || value === "") return undefined;
-  if (value.length < 32) throw new Error(`${name} must be at least 32 characters (for example 32 random bytes in base64url)`);
+  if (value.length < 32) throw new ConfigError(name, `${name} must be at least 32 characters (for example 32 random bytes in base64url)`);
   return new Secret(value);
 }
 
@@ -150,22 +135,9 @@ function keyFiles(env: NodeJS.ProcessEnv, dataDir: string, id: string): IssuerKe
   };
 }
 
-function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = (env[name] ?? "").toLowerCase();
-  if (raw === "") return fallback;
-  if (["on", "1", "true", "yes"].includes(raw)) return true;
-  if (["off", "0", "false", "no"].includes(raw)) return false;
-  throw new Error(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
-}
-
 function httpUrl(name: string, value: string): string {
-  let url: URL | null = null;
-  try {
-    url = new URL(value);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new Error(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  const url = parseHttpUrl(value);
+  if (!url) throw new ConfigError(name, `${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
   return url.toString();
 }
 
@@ -173,16 +145,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
   const ids = list(env["ISSUER_IDS"]);
   const issuerIds = ids.length > 0 ? ids : DEFAULT_ISSUER_IDS;
   for (const id of issuerIds) {
-    if (!issuerIdSchema.safeParse(id).success) throw new Error(`ISSUER_IDS: ${JSON.stringify(id)} is not an issuer id (lower case, 2-32 characters)`);
+    if (!issuerIdSchema.safeParse(id).success) throw new ConfigError("ISSUER_IDS", `ISSUER_IDS: ${JSON.stringify(id)} is not an issuer id (lower case, 2-32 characters)`);
   }
-  if (new Set(issuerIds).size !== issuerIds.length) throw new Error("ISSUER_IDS names an issuer twice");
+  if (new Set(issuerIds).size !== issuerIds.length) throw new ConfigError("ISSUER_IDS", "ISSUER_IDS names an issuer twice");
   const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map((o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin);
   const dataDir = resolve(env["ISSUER_DATA_DIR"] ?? ".data/issuer");
   const acquirerId = env["ISSUER_ACQUIRER_ID"] || "mpay";
-  if (!acquirerIdSchema.safeParse(acquirerId).success) throw new Error(`ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`);
+  if (!acquirerIdSchema.safeParse(acquirerId).success) throw new ConfigError("ISSUER_ACQUIRER_ID", `ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`);
+  // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
+  const { ports } = systemAddresses(env);
   return {
     host: env["ISSUER_HOST"] ?? "127.0.0.1",
-    port: int(env, "ISSUER_PORT", 4100),
+    port: ports.issuer,
     databaseUrl: env["ISSUER_DATABASE_URL"] || undefined,
     dataDir,
     persistentEmbeddedDatabases: true,

@@ -5,16 +5,15 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
 import { buildApp } from "./app.ts";
 import { loadConfig, type IssuerHostConfig } from "./config.ts";
 import { createLogger, openIssuerHost, type HostOptions, type IssuerHost } from "./host.ts";
 
-export interface RunningIssuerHost {
+/** `url`: where it listens, e.g. http://127.0.0.1:4100. */
+export interface RunningIssuerHost extends RunningService {
   host: IssuerHost;
   app: FastifyInstance;
-  /** Where it listens, e.g. http://127.0.0.1:4100. */
-  url: string;
-  stop(): Promise<void>;
 }
 
 export async function startIssuerHost(config: IssuerHostConfig = loadConfig(), log: Logger = createLogger(config.logLevel), options: HostOptions = {}): Promise<RunningIssuerHost> {
@@ -24,24 +23,19 @@ export async function startIssuerHost(config: IssuerHostConfig = loadConfig(), l
   try {
     const app = await buildApp(host);
     await app.listen({ host: config.host, port: config.port });
-    const address = app.server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = listeningUrl(config.host, app.server.address(), config.port);
     void sweep();
     sweeper = setInterval(() => void sweep(), config.sweepIntervalMs);
     sweeper.unref();
-    let stopping: Promise<void> | null = null;
     return {
       host,
       app,
-      url: `http://${config.host}:${port}`,
-      stop() {
-        stopping ??= (async () => {
-          clearInterval(sweeper);
-          await app.close();
-          await host.close();
-        })();
-        return stopping;
-      },
+      url,
+      stop: stopInOrder(
+        () => clearInterval(sweeper),
+        () => app.close(),
+        () => host.close(),
+      ),
     };
   } catch (error) {
     clearInterval(sweeper);

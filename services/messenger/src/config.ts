@@ -4,7 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
-import { clockFromEnv, type Clock } from "@mpay/service-kit";
+import { clockFromEnv, ConfigError, envInt as int, parseHttpUrl as httpUrl, splitList as list, systemAddresses, type Clock } from "@mpay/service-kit";
 
 /** An OpenID Connect client registered statically (no dynamic registration). */
 export interface ClientConfig {
@@ -70,41 +70,18 @@ export interface MessengerConfig {
 }
 
 export const PAY_CLIENT_ID = "mpay-pay";
-export const DEFAULT_PAY_REDIRECT_URI = "http://127.0.0.1:4000/v1/payer/auth/callback";
+/** Where the messenger sends a payer back to: the pay server's callback (its URL follows PAY_PORT or MPAY_PUBLIC_URL). */
+export const PAY_CALLBACK_PATH = "/v1/payer/auth/callback";
 /** The embedded default's pay client credentials live here (mode 0600), for the pay server to read in development. */
 export const PAY_CLIENT_FILE = "pay-client.json";
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function list(raw: string | undefined): string[] {
-  return (raw ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
-}
-
-function httpUrl(value: string): URL | null {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:" ? url : null;
-  } catch {
-    return null;
-  }
-}
-
-function redirectUris(raw: string | undefined): string[] {
+function redirectUris(raw: string | undefined, payUrl: string): string[] {
   const uris = list(raw);
-  if (uris.length === 0) return [DEFAULT_PAY_REDIRECT_URI];
+  if (uris.length === 0) return [`${payUrl}${PAY_CALLBACK_PATH}`];
   for (const uri of uris) {
     const parsed = httpUrl(uri);
     if (!parsed || parsed.hash) {
-      throw new Error(`MESSENGER_PAY_REDIRECT_URIS must be absolute http(s) URLs without a fragment, got ${JSON.stringify(uri)}`);
+      throw new ConfigError("MESSENGER_PAY_REDIRECT_URIS", `MESSENGER_PAY_REDIRECT_URIS must be absolute http(s) URLs without a fragment, got ${JSON.stringify(uri)}`);
     }
   }
   return uris;
@@ -112,22 +89,25 @@ function redirectUris(raw: string | undefined): string[] {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfig {
   const host = env["MESSENGER_HOST"] ?? "127.0.0.1";
-  const port = int(env, "MESSENGER_PORT", 4200);
+  // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
+  const { ports, urls, explicit } = systemAddresses(env);
+  const port = ports.messenger;
   const dataDir = resolve(env["MESSENGER_DATA_DIR"] ?? ".data/messenger");
-  const issuer = env["MESSENGER_ISSUER"] || (port === 0 ? undefined : `http://${host}:${port}`);
+  // Port 0 (tests): the issuer follows the port actually bound (server.ts).
+  const issuer = explicit.messenger || port !== 0 ? urls.messenger : undefined;
   // The provider's routes are served from the root (/oidc/…, /.well-known/…): an issuer with a path would name
   // endpoints this server does not answer.
   const issuerUrl = issuer === undefined ? undefined : httpUrl(issuer);
   if (issuer !== undefined && (!issuerUrl || issuerUrl.pathname !== "/" || issuerUrl.search || issuerUrl.hash)) {
-    throw new Error(`MESSENGER_ISSUER must be an http(s) origin without a path, got ${JSON.stringify(issuer)}`);
+    throw new ConfigError("MESSENGER_ISSUER", `MESSENGER_ISSUER must be an http(s) origin without a path, got ${JSON.stringify(issuer)}`);
   }
   const secret = env["MESSENGER_PAY_CLIENT_SECRET"];
   if (secret !== undefined && secret !== "" && secret.length < 32) {
-    throw new Error("MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)");
+    throw new ConfigError("MESSENGER_PAY_CLIENT_SECRET", "MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)");
   }
   const payClientId = env["MESSENGER_PAY_CLIENT_ID"] || PAY_CLIENT_ID;
   const cookieKeys = list(env["MESSENGER_COOKIE_KEYS"]);
-  if (cookieKeys.some((key) => key.length < 32)) throw new Error("MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each");
+  if (cookieKeys.some((key) => key.length < 32)) throw new ConfigError("MESSENGER_COOKIE_KEYS", "MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each");
   return {
     host,
     port,
@@ -141,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
       {
         clientId: payClientId,
         clientSecret: secret ? new Secret(secret) : undefined,
-        redirectUris: redirectUris(env["MESSENGER_PAY_REDIRECT_URIS"]),
+        redirectUris: redirectUris(env["MESSENGER_PAY_REDIRECT_URIS"], urls.pay),
         name: "MPay",
         firstParty: true,
       },

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Provider } from "oidc-provider";
+import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
 import { buildApp } from "./app.ts";
 import { loadConfig, type MessengerConfig } from "./config.ts";
 import { createLogger, openMessengerSystem, type MessengerSystem } from "./system.ts";
@@ -12,16 +13,14 @@ import { loadProviderSecrets } from "./oidc/secrets.ts";
 import { resolveClients } from "./oidc/clients.ts";
 import type { Logger } from "pino";
 
-export interface RunningMessenger {
+/** `url`: where it listens, e.g. http://127.0.0.1:4200. */
+export interface RunningMessenger extends RunningService {
   system: MessengerSystem;
   app: FastifyInstance;
   provider: Provider;
-  /** Where it listens, e.g. http://127.0.0.1:4200. */
-  url: string;
   issuer: string;
   /** The pay client's credentials file, when the embedded default made or reused one. */
   secretFile: string | undefined;
-  stop(): Promise<void>;
 }
 
 export async function startMessenger(config: MessengerConfig = loadConfig(), log: Logger = createLogger(config.logLevel)): Promise<RunningMessenger> {
@@ -31,16 +30,13 @@ export async function startMessenger(config: MessengerConfig = loadConfig(), log
     const [secrets, resolved] = await Promise.all([loadProviderSecrets(system.database.db, config.cookieKeys), resolveClients(config)]);
     const { app, attachProvider } = await buildApp(system, { secrets, clients: resolved.clients });
     await app.listen({ host: config.host, port: config.port });
-    const address = app.server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const url = `http://${config.host}:${port}`;
+    const url = listeningUrl(config.host, app.server.address(), config.port);
     const issuer = config.issuer ?? url;
     const provider = attachProvider(issuer);
     sweeper = setInterval(() => {
       system.sweep().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"));
     }, config.sweepIntervalMs);
     sweeper.unref();
-    let stopping: Promise<void> | null = null;
     return {
       system,
       app,
@@ -48,14 +44,11 @@ export async function startMessenger(config: MessengerConfig = loadConfig(), log
       url,
       issuer,
       secretFile: resolved.secretFile,
-      stop() {
-        stopping ??= (async () => {
-          clearInterval(sweeper);
-          await app.close();
-          await system.close();
-        })();
-        return stopping;
-      },
+      stop: stopInOrder(
+        () => clearInterval(sweeper),
+        () => app.close(),
+        () => system.close(),
+      ),
     };
   } catch (error) {
     clearInterval(sweeper);

@@ -4,7 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
-import { clockFromEnv, type Clock } from "@mpay/service-kit";
+import { clockFromEnv, ConfigError, envInt as int, systemAddresses, type Clock, type SystemAddresses } from "@mpay/service-kit";
 import type { KeyProviderKind } from "./keys/provider.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
@@ -70,26 +70,17 @@ export interface MessengerClientSettings {
   clientSecretFile: string;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
 /**
  * By default the first issuer of the embedded simulator witnesses the log (its default issuers start with `sampo`;
  * `ISSUER_IDS` names them when set), so `npm start` has a witness outside the pay database with nothing to set.
  */
-function auditWitnessUrl(env: NodeJS.ProcessEnv): string | null {
+function auditWitnessUrl(env: NodeJS.ProcessEnv, issuerUrl: string): string | null {
   const raw = env["MPAY_AUDIT_WITNESS_URL"];
   if (raw === "off") return null;
   if (raw) {
-    if (!/^https?:\/\/[^\s]+$/i.test(raw)) throw new Error(`MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`);
+    if (!/^https?:\/\/[^\s]+$/i.test(raw)) throw new ConfigError("MPAY_AUDIT_WITNESS_URL", `MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`);
     return raw.replace(/\/$/, "");
   }
-  const issuerUrl = (env["MPAY_ISSUER_URL"] ?? `http://127.0.0.1:${env["ISSUER_PORT"] || "4100"}`).replace(/\/$/, "");
   const firstIssuer = (env["ISSUER_IDS"] ?? "").split(",").map((id) => id.trim()).find((id) => id !== "") ?? "sampo";
   return `${issuerUrl}/issuers/${encodeURIComponent(firstIssuer)}/audit-heads`;
 }
@@ -100,9 +91,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     throw new Error(`MPAY_KEK_PROVIDER must be dev, pkcs11 or shamir, got ${JSON.stringify(provider)}`);
   }
   const dataDir = resolve(env["MPAY_DATA_DIR"] ?? ".data/pay");
+  // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
+  const { ports, urls }: SystemAddresses = systemAddresses(env);
   return {
     host: env["PAY_HOST"] ?? "127.0.0.1",
-    port: int(env, "PAY_PORT", int(env, "PORT", 4000)),
+    port: ports.pay,
     databaseUrl: env["DATABASE_URL"] || undefined,
     dataDir,
     embeddedDatabaseDir: join(dataDir, "db"),
@@ -115,7 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       // A Secret, so that logging the configuration can never print the PIN.
       pin: env["MPAY_PKCS11_PIN"] ? new Secret(env["MPAY_PKCS11_PIN"]) : undefined,
     },
-    checkoutBaseUrl: (env["MPAY_WEB_URL"] ?? "http://127.0.0.1:4300").replace(/\/$/, ""),
+    checkoutBaseUrl: urls.web,
     approvalTtlSeconds: int(env, "MPAY_APPROVAL_TTL_SECONDS", 15 * 60, 1),
     authorizationTtlSeconds: int(env, "MPAY_AUTHORIZATION_TTL_SECONDS", 7 * 86_400, 1),
     webhooks: {
@@ -129,12 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     expiryIntervalMs: int(env, "MPAY_EXPIRY_INTERVAL_MS", 30_000, 10),
     logLevel: env["LOG_LEVEL"] ?? "info",
     rateLimitPerMinute: int(env, "MPAY_RATE_LIMIT_PER_MINUTE", 6000, 1),
-    publicUrl: (env["MPAY_PUBLIC_URL"] ?? `http://127.0.0.1:${int(env, "PAY_PORT", int(env, "PORT", 4000))}`).replace(/\/$/, ""),
+    publicUrl: urls.pay,
     messenger: {
-      issuer: (env["MPAY_MESSENGER_ISSUER"] ?? "http://127.0.0.1:4200").replace(/\/$/, ""),
+      issuer: urls.messenger,
       clientId: env["MPAY_MESSENGER_CLIENT_ID"] ?? "mpay-pay",
       clientSecret: env["MPAY_MESSENGER_CLIENT_SECRET"] || undefined,
-      clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? ".data/messenger/pay-client.json"),
+      // The embedded messenger writes it into its data folder: follow MESSENGER_DATA_DIR as the issuer's file follows ISSUER_DATA_DIR.
+      clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? join(env["MESSENGER_DATA_DIR"] || ".data/messenger", "pay-client.json")),
     },
     announcements: {
       ...DEFAULT_ANNOUNCEMENT_SETTINGS,
@@ -144,12 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
-    issuers: loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
+    issuers: { ...loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)), url: urls.issuer },
     enrollmentLimits: {
       perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
       perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),
     },
-    auditWitness: { url: auditWitnessUrl(env) },
+    auditWitness: { url: auditWitnessUrl(env, urls.issuer) },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",

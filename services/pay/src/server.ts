@@ -5,15 +5,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
 import { buildApp } from "./app.ts";
 import { loadConfig, type PayConfig } from "./config.ts";
 import { openPaySystem, type PaySystem } from "./system.ts";
 
-export interface RunningPayServer {
+export interface RunningPayServer extends RunningService {
   system: PaySystem;
   app: FastifyInstance;
-  url: string;
-  stop(): Promise<void>;
 }
 
 export async function startPayServer(config: PayConfig = loadConfig()): Promise<RunningPayServer> {
@@ -26,21 +25,14 @@ export async function startPayServer(config: PayConfig = loadConfig()): Promise<
     throw error;
   }
   system.startWorkers();
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  const url = `http://${config.host}:${port}`;
-  let stopping: Promise<void> | null = null;
   return {
     system,
     app,
-    url,
-    stop() {
-      stopping ??= (async () => {
-        await app.close();
-        await system.close();
-      })();
-      return stopping;
-    },
+    url: listeningUrl(config.host, app.server.address(), config.port),
+    stop: stopInOrder(
+      () => app.close(),
+      () => system.close(),
+    ),
   };
 }
 

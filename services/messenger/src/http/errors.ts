@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-kit";
 
 const STATUS = {
   invalid_request_error: 400,
@@ -52,18 +53,13 @@ export interface ApiErrorBody {
   error: { type: ErrorType; code: ErrorCode; message: string; param?: string; requestId?: string };
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
+export { describeForLog };
 
-  get statusCode(): number {
-    return STATUS[ERROR_CODES[this.code]];
+/** The shared error class with the messenger's codes, each answered with the status of its type. */
+export class ApiError extends ServiceApiError<ErrorCode> {
+  constructor(code: ErrorCode, message: string, param?: string) {
+    super(code, message, STATUS[ERROR_CODES[code]], param);
+    this.name = "ApiError";
   }
 }
 
@@ -103,18 +99,15 @@ export function fromZod(error: ZodError): ApiError {
 /** Anything thrown in a request as an ApiError; null for an unexpected error (an opaque 500). */
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
-  const fastifyError = error as Partial<FastifyError>;
-  switch (fastifyError.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
+  switch (bodyProblemOf(error)) {
+    case "too_large":
       return new ApiError("body_too_large", "The request body is larger than the messenger accepts (16 KiB).");
-    case "FST_ERR_CTP_INVALID_JSON_BODY":
-    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "invalid_json":
       return new ApiError("body_invalid_json", "The request body is not valid JSON.");
-    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "unsupported_media_type":
       return new ApiError("parameter_invalid", "Send the body as application/json.");
   }
-  if (error instanceof SyntaxError && fastifyError.statusCode === 400) return new ApiError("body_invalid_json", "The request body is not valid JSON.");
-  if (fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
+  if ((error as Partial<FastifyError> | null | undefined)?.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
   return null;
 }
 
@@ -123,17 +116,4 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
   request.log.error({ err: describeForLog(error) }, "request failed");
   return reply.status(500).send(errorBody(new ApiError("internal_error", "Something went wrong on the messenger's side."), request.id));
-}
-
-/**
- * What an operator needs of an unexpected error and nothing more: a failed query's message would carry its
- * parameters (a password hash, a phone number), so only the database's own code and message are kept.
- */
-export function describeForLog(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const cause = (error as { cause?: unknown }).cause;
-  if ("query" in error && "params" in error && cause instanceof Error) {
-    return { type: "DatabaseError", code: (cause as { code?: string }).code, message: cause.message, stack: error.stack?.split("\n").slice(1, 6).join("\n") };
-  }
-  return { type: error.name, message: error.message, stack: error.stack?.split("\n").slice(0, 8).join("\n") };
 }

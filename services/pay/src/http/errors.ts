@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/protocol";
+import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-kit";
 import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
 
 /** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
@@ -14,18 +15,13 @@ function isPublicKeyProviderCode(code: KeyProviderErrorCode): code is (typeof PU
   return (PUBLIC_KEY_PROVIDER_CODES as readonly string[]).includes(code);
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
+export { describeForLog };
 
-  get statusCode(): number {
-    return statusOf(this.code);
+/** The shared error class with the pay server's codes (@mpay/protocol), each answered with its one status. */
+export class ApiError extends ServiceApiError<ErrorCode> {
+  constructor(code: ErrorCode, message: string, param?: string) {
+    super(code, message, statusOf(code), param);
+    this.name = "ApiError";
   }
 }
 
@@ -92,22 +88,16 @@ export function toApiError(error: unknown): ApiError | null {
     const context = (error as FastifyError & { validationContext?: string }).validationContext ?? "body";
     return fromValidation(error.validation as unknown as ValidationIssue[], context);
   }
-  const fastifyError = error as Partial<FastifyError>;
-  switch (fastifyError.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
+  switch (bodyProblemOf(error)) {
+    case "too_large":
       return new ApiError("body_too_large", "The request body is larger than the API accepts (16 KiB).");
-    case "FST_ERR_CTP_INVALID_JSON_BODY":
-    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "invalid_json":
       return new ApiError("body_invalid_json", "The request body is not valid JSON.");
-    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "unsupported_media_type":
       return new ApiError("parameter_invalid", "Send the body as application/json.");
-    case "FST_ERR_RATE_LIMIT":
-      return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
   }
-  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
-    return new ApiError("body_invalid_json", "The request body is not valid JSON.");
-  }
-  if (fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.code === "FST_ERR_RATE_LIMIT" || fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
   return null;
 }
 
@@ -119,18 +109,4 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   request.log.error({ err: describeForLog(error) }, "request failed");
   const internal = new ApiError("internal_error", "Something went wrong on MPay's side; it is safe to retry with the same Idempotency-Key.");
   return reply.status(500).send(errorBody(internal, request.id));
-}
-
-/**
- * What an operator needs to know of an unexpected error, and nothing more: a failed query's own message would
- * carry its SQL parameters (which can hold anything a request sent), so only the database's error code and
- * message are kept, never the query text or its parameters.
- */
-export function describeForLog(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const cause = (error as { cause?: unknown }).cause;
-  if ("query" in error && "params" in error && cause instanceof Error) {
-    return { type: "DatabaseError", code: (cause as { code?: string }).code, message: cause.message, stack: error.stack?.split("\n").slice(1, 6).join("\n") };
-  }
-  return { type: error.name, message: error.message, stack: error.stack };
 }
