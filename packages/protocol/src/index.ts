@@ -11,3 +11,4 @@ export * from "./payer-details.ts";
 export * from "./payer-api/index.ts";
 export * from "./official-message.ts";
 export * from "./audit.ts";
+export * from "./canonical-json.ts";

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
 import { clockFromEnv, ConfigError, envInt as int, systemAddresses, type Clock, type SystemAddresses } from "@mpay/service-kit";
 import type { KeyProviderKind } from "./keys/provider.ts";
+import type { MessengerClientSettings } from "./payers/messenger-client.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11/pkcs11-token.ts";
 import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/worker.ts";
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
@@ -59,15 +60,6 @@ export interface PayConfig {
    * MPAY_TEST_CLOCK_FILE a drill's file clock (refused with NODE_ENV=production).
    */
   clock: Clock;
-}
-
-/** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
-export interface MessengerClientSettings {
-  issuer: string;
-  clientId: string;
-  /** From MPAY_MESSENGER_CLIENT_SECRET; else read from `clientSecretFile`, which the embedded messenger writes. */
-  clientSecret: string | undefined;
-  clientSecretFile: string;
 }
 
 /**

@@ -14,7 +14,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { queryRows, type Db, type Executor } from "../db/client.ts";
 import { idempotencyKeys } from "./schema.ts";
 import type { MerchantAuth } from "./caller.ts";
-import { canonicalJson } from "../audit/chain.ts";
+import { canonicalJson } from "@mpay/protocol";
 import { ApiError, OutcomePending, errorBody } from "./errors.ts";
 
 export interface StoredAnswer {

@@ -5,7 +5,6 @@
 import { readFile } from "node:fs/promises";
 import * as oidc from "openid-client";
 import { ApiError } from "../http/errors.ts";
-import type { MessengerClientSettings } from "../config.ts";
 
 export interface MessengerIdentity {
   subject: string;
@@ -14,6 +13,15 @@ export interface MessengerIdentity {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The pay server is a client of the messenger's OpenID Connect provider (DESIGN.md "Authentication"). */
+export interface MessengerClientSettings {
+  issuer: string;
+  clientId: string;
+  /** From MPAY_MESSENGER_CLIENT_SECRET; else read from `clientSecretFile`, which the embedded messenger writes. */
+  clientSecret: string | undefined;
+  clientSecretFile: string;
+}
 
 export class MessengerClient {
   private configuration: Promise<oidc.Configuration> | null = null;
