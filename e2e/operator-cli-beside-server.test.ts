@@ -78,20 +78,23 @@ describe.each(systemBackends())("operator commands beside running servers [%s]",
     SLOW,
   );
 
-  it.runIf(backend === "pglite")(
-    "a second pay server on the same folder is refused, naming the folder and the server that holds it",
-    async () => {
-      const refused = await startPayProcess(payEnv()).then(
-        async (second) => (await second.stop(), "started"),
-        (error: Error) => error.message,
-      );
-      expect(refused).toContain(`the database folder ${join(dir, "pay", "db")} is in use by the pay server (pid ${pay!.child.pid}`);
-      expect(refused).toContain("Stop that process first");
-      // The running server is untouched.
-      expect((await fetch(`${pay!.url}/healthz`)).status).toBe(200);
-    },
-    SLOW,
-  );
+  // Only on PGlite (defined, not skipped, so that no run reports a skipped test): PostgreSQL has no folder owner.
+  if (backend === "pglite") {
+    it(
+      "a second pay server on the same folder is refused, naming the folder and the server that holds it",
+      async () => {
+        const refused = await startPayProcess(payEnv()).then(
+          async (second) => (await second.stop(), "started"),
+          (error: Error) => error.message,
+        );
+        expect(refused).toContain(`the database folder ${join(dir, "pay", "db")} is in use by the pay server (pid ${pay!.child.pid}`);
+        expect(refused).toContain("Stop that process first");
+        // The running server is untouched.
+        expect((await fetch(`${pay!.url}/healthz`)).status).toBe(200);
+      },
+      SLOW,
+    );
+  }
 
   it(
     "messenger account create while the messenger runs: the account signs in at once",
