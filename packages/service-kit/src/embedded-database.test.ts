@@ -14,6 +14,7 @@ import { DatabaseFolderInUseError, folderHolder } from "./embedded-database.ts";
 import { LOCK_FILE } from "./folder-lock.ts";
 
 const schema = {};
+const SLOW = 240_000; // several PGlite starts, seconds each on a busy machine
 type Db = Database<typeof schema>;
 
 /** The pid of a process that has ended. */
@@ -67,7 +68,7 @@ describe("an embedded database folder has one owner [pglite]", () => {
     expect(alone.kind).toBe("pglite");
     expect(await seen(alone)).toEqual(["from the command", "from the owner"]);
     expect((await folderHolder(dataDir))?.owner).toBe("the test CLI");
-  });
+  }, SLOW);
 
   it("takes over a lock whose process is dead", async () => {
     const dataDir = join(root, "stale");
@@ -82,5 +83,5 @@ describe("an embedded database folder has one owner [pglite]", () => {
     const record = JSON.parse(await readFile(join(dataDir, LOCK_FILE), "utf8")) as { pid: number; owner: string };
     expect(record).toMatchObject({ pid: process.pid, owner: "the test server" });
     expect((await queryRows<{ one: number }>(taken.db, sql.raw("select 1 as one")))[0]?.one).toBe(1);
-  });
+  }, SLOW);
 });

@@ -84,11 +84,11 @@ export function sessionGate(db: PGlite): PGlite {
     },
   };
   return new Proxy(db, {
-    get(target, property, receiver) {
+    get(target, property) {
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof PGlite];
+      // PGlite's methods and getters use private fields: they must run on the instance itself, never on the proxy.
       const value: unknown = Reflect.get(target, property, target);
-      // PGlite's methods use private fields: they must run on the instance itself, never on the proxy.
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value ?? Reflect.get(target, property, receiver);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
