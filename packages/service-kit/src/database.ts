@@ -2,8 +2,9 @@
  * One database handle over either driver: node-postgres for PostgreSQL (production, `…_DATABASE_URL`), PGlite
  * (real PostgreSQL in WASM) in a data folder as the zero-setup default. Each service passes its own drizzle
  * schema and migrations folder: services share this plumbing, never their tables (DESIGN.md "Storage").
+ * A PGlite folder has one owner (embedded-database.ts): operator commands join a running owner over its socket.
  */
-import { mkdir } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
@@ -12,6 +13,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { openEmbedded, type JoinedFolder } from "./embedded-database.ts";
 
 export type Db<S extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, S>;
 export type Tx<S extends Record<string, unknown>> = PgTransaction<PgQueryResultHKT, S, ExtractTablesWithRelations<S>>;
@@ -21,10 +23,26 @@ export interface Database<S extends Record<string, unknown>> {
   readonly kind: "postgres" | "pglite";
   /** The schema unqualified names resolve to (and migrations run in), when one was asked for. */
   readonly searchPath?: string | undefined;
+  /**
+   * This process owns a PGlite folder: `migrateDatabase` calls this once the schema is current, to serve the
+   * folder to the operator commands that join it (never a half-migrated schema).
+   */
+  readonly share?: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
-export interface OpenOptions<S extends Record<string, unknown>> {
+/** How a process opens a PGlite folder that another may hold (embedded-database.ts). */
+export interface EmbeddedAccess {
+  /** Who opens a PGlite folder, named to another process that finds it held ("the pay server"). */
+  owner?: string | undefined;
+  /**
+   * For operator commands: when a live process holds the PGlite folder, work through it (its socket) instead
+   * of being refused. Servers leave this off: a second server on a folder is an error.
+   */
+  joinRunning?: boolean | undefined;
+}
+
+export interface OpenOptions<S extends Record<string, unknown>> extends EmbeddedAccess {
   schema: S;
   /** `postgres://…`; when absent, PGlite in `dataDir` (or in memory when `dataDir` is also absent). */
   url?: string | undefined;
@@ -55,12 +73,57 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
     const db = drizzlePg(pool, { schema }) as unknown as Db<S>;
     return { db, kind: "postgres", searchPath, close: () => pool.end() };
   }
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const client = await PGlite.create(options.dataDir ?? "memory://");
+  if (!options.dataDir) {
+    const client = await PGlite.create("memory://");
+    return openPglite(schema, client, searchPath, () => client.close(), undefined);
+  }
+  for (let attempt = 1; ; attempt++) {
+    const folder = await openEmbedded({ dataDir: options.dataDir, owner: options.owner ?? "another process", join: options.joinRunning ?? false });
+    if (folder.kind === "owned") {
+      try {
+        return await openPglite(schema, folder.client, searchPath, () => folder.close(), () => folder.share());
+      } catch (error) {
+        await folder.close();
+        throw error;
+      }
+    }
+    const joined = await joinFolder(schema, folder);
+    if (joined) return joined;
+    // The holder stopped between reading its lock and connecting: the folder is free, or held anew.
+    if (attempt >= 5) throw new Error(`could not reach ${folder.holder.owner} (pid ${folder.holder.pid}) on ${folder.socketDir}: try again`);
+    await sleep(500);
+  }
+}
+
+async function openPglite<S extends Record<string, unknown>>(
+  schema: S,
+  client: PGlite,
+  searchPath: string | undefined,
+  close: () => Promise<void>,
+  share: (() => Promise<void>) | undefined,
+): Promise<Database<S>> {
   // PGlite is one session: a search_path set once holds for every later query.
   if (searchPath) await client.exec(`create schema if not exists ${searchPath}; set search_path to ${searchPath}`);
   const db = drizzlePglite(client, { schema }) as unknown as Db<S>;
-  return { db, kind: "pglite", searchPath, close: () => client.close() };
+  return { db, kind: "pglite", searchPath, share, close };
+}
+
+/**
+ * node-postgres on the holder's socket. No search path: the holder's one PGlite session is shared, and a setting
+ * made here would hold for the holder too. Undefined when the socket does not answer (the holder just stopped).
+ */
+async function joinFolder<S extends Record<string, unknown>>(schema: S, folder: JoinedFolder): Promise<Database<S> | undefined> {
+  // Every statement of every connection runs in the holder's one session, one at a time: a few connections do.
+  const pool = new pg.Pool({ host: folder.socketDir, port: folder.port, user: "postgres", database: "postgres", max: 4, idleTimeoutMillis: 10_000 });
+  pool.on("error", () => {});
+  try {
+    await pool.query("select 1");
+  } catch {
+    await pool.end().catch(() => {});
+    return undefined;
+  }
+  const db = drizzlePg(pool, { schema }) as unknown as Db<S>;
+  return { db, kind: "postgres", close: () => pool.end() };
 }
 
 /**
@@ -73,6 +136,7 @@ export async function migrateDatabase<S extends Record<string, unknown>>(databas
   const config = { migrationsFolder, ...(database.searchPath ? { migrationsSchema: database.searchPath } : {}) };
   if (database.kind === "pglite") {
     await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], config);
+    await database.share?.();
     return;
   }
   const pool = (database.db as unknown as { $client: pg.Pool }).$client;

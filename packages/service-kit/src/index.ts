@@ -4,3 +4,4 @@ export * from "./limit-slots.ts";
 export * from "./config/index.ts";
 export * from "./http/api-error.ts";
 export * from "./process/service-main.ts";
+export { DatabaseFolderInUseError, folderHolder, type FolderHolder } from "./embedded-database.ts";

@@ -53,7 +53,8 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError("account create needs --phone, --name and --password (or --password-stdin)");
     }
   }
-  const system = await openMessengerSystem({ ...loadConfig() }, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2));
+  // On the embedded database, a running messenger holds the folder: the CLI works through it (issue 8).
+  const system = await openMessengerSystem({ ...loadConfig() }, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), { joinRunning: true });
   try {
     return await dispatch(command, { phone: values.phone, name: values.name, password }, system, print);
   } finally {

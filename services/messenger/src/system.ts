@@ -40,8 +40,15 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   );
 }
 
-export async function openMessengerSystem(config: MessengerConfig, log: Logger = createLogger(config.logLevel)): Promise<MessengerSystem> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.embeddedDatabaseDir, poolSize: config.dbPoolSize });
+/** `joinRunning` (the CLI): work through a running messenger that holds the PGlite folder, instead of being refused. */
+export async function openMessengerSystem(config: MessengerConfig, log: Logger = createLogger(config.logLevel), options: { joinRunning?: boolean } = {}): Promise<MessengerSystem> {
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.embeddedDatabaseDir,
+    poolSize: config.dbPoolSize,
+    owner: options.joinRunning ? "the messenger CLI" : "the messenger",
+    joinRunning: options.joinRunning,
+  });
   try {
     await migrateDatabase(database);
   } catch (error) {

@@ -97,10 +97,18 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
 export interface OpenOptions {
   /** The card network; default the simulator's HTTP connector at `config.issuers.url`. */
   issuerConnector?: IssuerConnector;
+  /** The CLI: work through a running server that holds the PGlite folder, instead of being refused. */
+  joinRunning?: boolean;
 }
 
 export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel), options: OpenOptions = {}): Promise<PaySystem> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.embeddedDatabaseDir, poolSize: config.dbPoolSize });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.embeddedDatabaseDir,
+    poolSize: config.dbPoolSize,
+    owner: options.joinRunning ? "the mpay CLI" : "the pay server",
+    joinRunning: options.joinRunning,
+  });
   let opened: KeyProvider | undefined;
   try {
     await migrateDatabase(database);

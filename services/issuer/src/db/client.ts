@@ -41,6 +41,7 @@ export async function openIssuerDatabase(options: OpenIssuerDatabase): Promise<D
     url: options.url,
     dataDir: options.dataDir,
     poolSize: options.poolSize,
+    owner: `the issuer host (issuer ${options.issuerId})`,
     ...(options.url ? { searchPath: schemaNameOf(options.issuerId) } : {}),
   });
   try {

@@ -14,7 +14,8 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 /** Any fixed number (not the pay server's): messenger processes that start at once migrate one at a time. */
 const MIGRATION_LOCK = 4_200_001;
 
-export function openDatabase(options: { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
+/** `owner` and `joinRunning`: who holds a PGlite folder, and whether a command joins a running holder (service-kit). */
+export function openDatabase(options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
   return kit.openDatabase({ poolSize: 5, ...options, schema });
 }
 

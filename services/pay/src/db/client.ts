@@ -19,7 +19,11 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 /** Any fixed number, the pay server's own: its processes that start at once migrate one at a time. */
 const MIGRATION_LOCK = 7_402_311;
 
-export function openDatabase(options: { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
+/**
+ * `owner` names this process to another that finds its PGlite folder held; `joinRunning` (the CLI) works through
+ * a running server that holds the folder instead of being refused (service-kit embedded-database.ts).
+ */
+export function openDatabase(options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
   return kit.openDatabase({ ...options, schema });
 }
 

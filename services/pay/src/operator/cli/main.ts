@@ -80,7 +80,8 @@ async function run(argv: string[]): Promise<number> {
   const config = { ...loadConfig(), workers: false };
   // Unsealing talks to running servers only: it needs neither the database nor a key provider of its own.
   if (command === "vault unseal") return unsealCommand(values.url?.length ? values.url : [config.publicUrl], out);
-  const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2));
+  // On the embedded database, a running server holds the folder: the CLI works through it (issue 8).
+  const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), { joinRunning: true });
   try {
     if (values.unseal) await unsealThisProcess(system);
     if (command.startsWith("vault ")) {
