@@ -130,7 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     },
     payerSessionTtlSeconds: int(env, "MPAY_PAYER_SESSION_TTL_SECONDS", 7 * 86_400, 60),
     deviceWaitingPeriodSeconds: int(env, "MPAY_DEVICE_WAITING_PERIOD_SECONDS", 86_400, 0),
-    issuers: { ...loadIssuerSettings(env, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)), url: urls.issuer },
+    issuers: loadIssuerSettings(env, urls.issuer, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
     enrollmentLimits: {
       perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
       perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { IssuerError } from "./connector.ts";
 
 export interface IssuerSettings {
-  /** The issuer host (`MPAY_ISSUER_URL`, default `http://127.0.0.1:4100`). */
+  /** The issuer host: service-kit's `systemAddresses` (`MPAY_ISSUER_URL`, else it follows `ISSUER_HOST`/`ISSUER_PORT`). */
   url: string;
   /** `MPAY_ISSUER_ACQUIRER_SECRET`; else read from `acquirerSecretFile`. Never logged. */
   acquirerSecret: string | undefined;
@@ -15,10 +15,10 @@ export interface IssuerSettings {
   timeoutMs: number;
 }
 
-export function loadIssuerSettings(env: NodeJS.ProcessEnv, timeoutMs: number): IssuerSettings {
+export function loadIssuerSettings(env: NodeJS.ProcessEnv, url: string, timeoutMs: number): IssuerSettings {
   return {
-    // Defaults follow the embedded issuer simulator's own variables, so one set of ports and folders serves both.
-    url: (env["MPAY_ISSUER_URL"] ?? `http://127.0.0.1:${env["ISSUER_PORT"] || "4100"}`).replace(/\/$/, ""),
+    url,
+    // Defaults follow the embedded issuer simulator's own variables, so one set of folders and secrets serves both.
     acquirerSecret: env["MPAY_ISSUER_ACQUIRER_SECRET"] || env["ISSUER_ACQUIRER_SECRET"] || undefined,
     acquirerSecretFile: resolve(env["MPAY_ISSUER_ACQUIRER_FILE"] ?? join(env["ISSUER_DATA_DIR"] || ".data/issuer", "acquirer.json")),
     timeoutMs,

@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 
+const SLOW = 240_000; // each command is a process of its own (tsx, migrations, PGlite)
+
 const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
 
 describe.each(testBackends())("mpay CLI [%s]", (backend) => {
@@ -29,7 +31,7 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("migrates, creates a merchant as JSON, and verifies ledger and audit", () => {
+  it("migrates, creates a merchant as JSON, and verifies ledger and audit", { timeout: SLOW }, () => {
     expect(mpay("migrate", "--json")).toMatchObject({ code: 0 });
     const created = mpay("merchant", "create", "--name", "Corner Shop", "--origin", "https://corner.example", "--json");
     expect(created.code).toBe(0);
@@ -49,7 +51,7 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
     expect(JSON.parse(mpay("audit", "verify", "--json").stdout)).toMatchObject({ ok: true, entries: 3 });
   });
 
-  it("refuses bad input with a message and a non-zero exit", () => {
+  it("refuses bad input with a message and a non-zero exit", { timeout: SLOW }, () => {
     const missing = mpay("merchant", "create", "--json");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("--name");

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPayProcess, type PayProcess } from "../../../../../e2e/support/pay-process.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
 
+const SLOW = 240_000; // each command is a process of its own (tsx, migrations, PGlite)
+
 const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
 
 // The operator's path end to end: real CLI processes against a real pay-server process, shares only on stdin.
@@ -35,7 +37,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("init prints the shares once, as a JSON array with --json, and refuses a second init", () => {
+  it("init prints the shares once, as a JSON array with --json, and refuses a second init", { timeout: SLOW }, () => {
     const init = mpay(["vault", "init", "--shares", "5", "--threshold", "3", "--json"]);
     expect(init.code, init.stderr).toBe(0);
     shares = JSON.parse(init.stdout) as string[];
@@ -47,7 +49,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect(again.stdout + again.stderr).not.toContain(shares[0]!.slice(6, 30));
   });
 
-  it("a started server is sealed; custodians unseal it through the CLI, each with a share on stdin", async () => {
+  it("a started server is sealed; custodians unseal it through the CLI, each with a share on stdin", { timeout: SLOW }, async () => {
     server = await startPayProcess(env());
     expect(await status()).toMatchObject({ kind: "shamir", sealed: true, custody: { threshold: 3, shares: 5, sharesReceived: 0 } });
 
@@ -67,7 +69,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 
-  it("status and rotate: the CLI process unseals itself from stdin, re-seals, and the server follows", async () => {
+  it("status and rotate: the CLI process unseals itself from stdin, re-seals, and the server follows", { timeout: SLOW }, async () => {
     if (backend === "pglite") await server!.stop(); // one process at a time on a PGlite folder
     const local = mpay(["vault", "status", "--json", ...(backend === "postgres" ? ["--url", server!.url] : [])]);
     expect(local.code, local.stderr).toBe(0);
@@ -90,7 +92,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     if (backend === "pglite") server = null;
   });
 
-  it("rekey: M current shares on stdin authorise it; the new shares are printed once; the old ones are refused", async () => {
+  it("rekey: M current shares on stdin authorise it; the new shares are printed once; the old ones are refused", { timeout: SLOW }, async () => {
     const refused = mpay(["vault", "rekey", "--json"], `${shares[0]}\n`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("vault_sealed"); // one share is not M: nothing happened
