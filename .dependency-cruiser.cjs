@@ -38,7 +38,8 @@ module.exports = {
     },
     {
       name: "context-calls-services-not-stores",
-      comment: "A context calls another context's service, never its store: the owner of a table is the only one to read or write it.",
+      comment:
+        "A context calls another context's service, never its store: the owner of a table is the only one to read or write it.",
       severity: "error",
       from: { path: `${PAY}([^/]+)/`, pathNot: HARNESS },
       to: { path: `${PAY}[^/]+/store\\.ts$`, pathNot: `${PAY}$1/` },

@@ -25,7 +25,14 @@ import type { PaySystem } from "../services/pay/src/system.ts";
 import { forkChild } from "./child.ts";
 import type { LoadConfig, LoadMerchant, LoadProtocol, LoadResult } from "./loadgen.ts";
 import { openSetupSystem, otherSessionsOf, poolPerProcess, startPayServers } from "./pay-servers.ts";
-import { createScratchDatabase, randomSuffix, runPgbench, serverUrl, serverVersion, type PgbenchResult } from "./postgres.ts";
+import {
+  createScratchDatabase,
+  randomSuffix,
+  runPgbench,
+  serverUrl,
+  serverVersion,
+  type PgbenchResult,
+} from "./postgres.ts";
 import type { Scenario, ScenarioContext } from "./scenario.ts";
 import { cpuBetween, cpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
 import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
@@ -105,7 +112,11 @@ async function preparePayments(
       const response = await pool.request({
         path: "/v1/payments",
         method: "POST",
-        headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json", "idempotency-key": `setup-${tag}-${n}` },
+        headers: {
+          authorization: `Bearer ${secretKey}`,
+          "content-type": "application/json",
+          "idempotency-key": `setup-${tag}-${n}`,
+        },
         body: JSON.stringify({
           amount: 5000 + (n % 1000),
           currency: "KRW",
@@ -117,7 +128,8 @@ async function preparePayments(
         }),
       });
       const text = await response.body.text();
-      if (response.statusCode !== 200) throw new Error(`setup: POST /v1/payments answered ${response.statusCode}: ${text.slice(0, 300)}`);
+      if (response.statusCode !== 200)
+        throw new Error(`setup: POST /v1/payments answered ${response.statusCode}: ${text.slice(0, 300)}`);
       waiting.push((JSON.parse(text) as { id: string }).id);
       if (waiting.length >= AUTHORIZE_BATCH) nudge();
     }
@@ -136,13 +148,20 @@ async function preparePayments(
       const batch = waiting.slice(0, AUTHORIZE_BATCH);
       waiting = waiting.slice(batch.length);
       await system.database.db.transaction(async (tx) => {
-        for (const id of batch) await system.payments.recordIssuerDecision(tx, id, { approved: true, issuerId: "bench", authorizationCode: "B" });
+        for (const id of batch)
+          await system.payments.recordIssuerDecision(tx, id, {
+            approved: true,
+            issuerId: "bench",
+            authorizationCode: "B",
+          });
       });
       authorized.push(...batch);
       const now = performance.now();
       if (now - lastNote > 5000) {
         lastNote = now;
-        progress(`setup: ${authorized.length}/${count} payments authorized (${Math.round(authorized.length / ((now - started) / 1000))}/s)`);
+        progress(
+          `setup: ${authorized.length}/${count} payments authorized (${Math.round(authorized.length / ((now - started) / 1000))}/s)`,
+        );
       }
     }
   };
@@ -158,7 +177,9 @@ async function preparePayments(
     const createdAt = performance.now();
     nudge();
     await authorizing;
-    progress(`setup: ${count} payments created in ${((createdAt - started) / 1000).toFixed(1)} s, authorized by ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    progress(
+      `setup: ${count} payments created in ${((createdAt - started) / 1000).toFixed(1)} s, authorized by ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
@@ -204,8 +225,19 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     const t = trace;
     cleanup.add("close the SQL trace proxy", () => t.close());
   }
-  const { servers, urls, pids: serverPids, toggleProfilers } = await startPayServers(
-    { processes: options.processes, dbPool, databaseUrl: trace ? trace.url : payDb.url, dataDir, cpuProfileDir: options.cpuProfileDir },
+  const {
+    servers,
+    urls,
+    pids: serverPids,
+    toggleProfilers,
+  } = await startPayServers(
+    {
+      processes: options.processes,
+      dbPool,
+      databaseUrl: trace ? trace.url : payDb.url,
+      dataDir,
+      cpuProfileDir: options.cpuProfileDir,
+    },
     cleanup,
     progress,
   );
@@ -218,7 +250,18 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     const out: LoadMerchant[] = [];
     for (const secretKey of secretKeys) {
       const count = Math.ceil(total / secretKeys.length);
-      out.push({ secretKey, paymentIds: await preparePayments(system, urls, secretKey, count, setupConcurrency, `${tag}-${out.length}`, progress) });
+      out.push({
+        secretKey,
+        paymentIds: await preparePayments(
+          system,
+          urls,
+          secretKey,
+          count,
+          setupConcurrency,
+          `${tag}-${out.length}`,
+          progress,
+        ),
+      });
     }
     return out;
   };
@@ -241,11 +284,14 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     const warm = await generator.request("run", load(warmIds, options.warmupSeconds, "warm"));
     warmupCaptures = warm.statuses.capture["200"] ?? 0;
     warmupNon2xx = warm.non2xx;
-    if (warm.non2xx > 0) progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
+    if (warm.non2xx > 0)
+      progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
     const average = warm.pairs / warm.elapsedSeconds;
     // The first second is slower (JIT, connections): size the supply on the best whole second.
     estimate = Math.max(average, ...warm.perSecond);
-    progress(`warm-up: ${average.toFixed(0)} payments/s on average, ${estimate.toFixed(0)} in the best second${warm.exhausted ? " (ran out of payments: a lower bound)" : ""}`);
+    progress(
+      `warm-up: ${average.toFixed(0)} payments/s on average, ${estimate.toFixed(0)} in the best second${warm.exhausted ? " (ran out of payments: a lower bound)" : ""}`,
+    );
     if (warm.exhausted) estimate *= 2;
   } else {
     estimate = options.clients * 50;
@@ -275,7 +321,9 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     warmupNon2xx += result.non2xx;
     const best = Math.max(result.pairs / result.elapsedSeconds, ...result.perSecond);
     needed = Math.ceil(best * options.seconds * 1.5) + options.clients * 10;
-    progress(`timed run: the ${ids.reduce((n, m) => n + m.paymentIds.length, 0)} payments ran out after ${result.elapsedSeconds.toFixed(1)} s (${best.toFixed(0)}/s at best); again`);
+    progress(
+      `timed run: the ${ids.reduce((n, m) => n + m.paymentIds.length, 0)} payments ran out after ${result.elapsedSeconds.toFixed(1)} s (${best.toFixed(0)}/s at best); again`,
+    );
     setupStarted = performance.now();
   }
   const traced = trace ? trace.snapshot() : null;
@@ -284,7 +332,10 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
   // 6. Stop the servers (writing their CPU profiles, if asked), then check the books.
   await Promise.all(servers.map((s) => s.stop()));
   const report = await system.ledger.verify(system.database.db);
-  const [captured] = await queryRows<{ n: number }>(system.database.db, sql`select count(*)::int as n from payments where status = 'captured'`);
+  const [captured] = await queryRows<{ n: number }>(
+    system.database.db,
+    sql`select count(*)::int as n from payments where status = 'captured'`,
+  );
   const capturesAnswered = (result.statuses.capture["200"] ?? 0) + warmupCaptures + earlierCaptures;
 
   const paymentsPerSecond = result.pairs / result.elapsedSeconds;
@@ -314,7 +365,12 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     ratio,
     target: TARGET_RATIO,
     targetMet: ratio === null ? null : ratio >= TARGET_RATIO,
-    ledger: { ok: report.ok, transactions: report.transactions, entries: report.entries, problems: report.problems.length },
+    ledger: {
+      ok: report.ok,
+      transactions: report.transactions,
+      entries: report.entries,
+      problems: report.problems.length,
+    },
     capturedInDatabase: Number(captured?.n ?? 0),
     capturesAnswered,
     setupSeconds,
@@ -332,7 +388,8 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
   process.stdout.write(options.json ? JSON.stringify(out, null, 2) + "\n" : formatReport(out));
   // Errors (not a missed target) make the exit code: failed requests, books that do not balance, or a capture
   // answered 200 that the database does not show.
-  const ok = out.non2xx === 0 && out.warmupNon2xx === 0 && out.ledger.ok && out.capturedInDatabase === out.capturesAnswered;
+  const ok =
+    out.non2xx === 0 && out.warmupNon2xx === 0 && out.ledger.ok && out.capturedInDatabase === out.capturesAnswered;
   return ok ? 0 : 1;
 }
 
@@ -351,10 +408,15 @@ export function formatReport(r: ApiReport): string {
     `  non-2xx          ${r.non2xx}${r.warmupNon2xx ? ` (and ${r.warmupNon2xx} in the warm-up or a repeated run)` : ""}`,
   ];
   if (r.non2xx > 0) {
-    lines.push(`    statuses: create ${JSON.stringify(r.statuses.create)} · capture ${JSON.stringify(r.statuses.capture)}`);
+    lines.push(
+      `    statuses: create ${JSON.stringify(r.statuses.create)} · capture ${JSON.stringify(r.statuses.capture)}`,
+    );
     for (const e of r.errorSamples) lines.push(`    ${e.kind} ${e.status || "transport error"}: ${e.body}`);
   }
-  if (r.exhausted) lines.push("  note             the pre-authorized payments ran out before the deadline: the rate is over the time it ran");
+  if (r.exhausted)
+    lines.push(
+      "  note             the pre-authorized payments ran out before the deadline: the rate is over the time it ran",
+    );
   if (r.pgbench) {
     lines.push(
       `  pgbench          ${r.pgbench.tps.toFixed(1)} TPS   (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, ${r.pgbench.threads} threads, -M prepared, ${r.pgbench.seconds} s${r.pgbench.latencyAverageMs !== null ? `, avg ${r.pgbench.latencyAverageMs.toFixed(1)} ms` : ""})`,
@@ -376,7 +438,10 @@ export function formatReport(r: ApiReport): string {
       `  SQL trace        ${t.roundTrips} round trips to PostgreSQL = ${t.perPair.toFixed(2)} per payment (the proxy costs CPU: throughput above is not comparable)`,
       "    count   avg ms  statement",
     );
-    for (const s of t.statements.slice(0, 15)) lines.push(`    ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
+    for (const s of t.statements.slice(0, 15))
+      lines.push(
+        `    ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`,
+      );
   }
   if (r.cpuProfileDir) lines.push(`  CPU profiles     ${r.cpuProfileDir} (open in Chrome DevTools or speedscope)`);
   return lines.join("\n") + "\n";

@@ -9,7 +9,15 @@
  */
 import { serveParent } from "./child.ts";
 import { approveWithPin, checkPin, storeCard, type BenchCard, type Wallet } from "./auth-wallet.ts";
-import { bindWallets, poolFor, inParallel, runWalletLoad, type BindConfig, type WalletLoadConfig, type WalletLoadResult } from "./wallet-load.ts";
+import {
+  bindWallets,
+  poolFor,
+  inParallel,
+  runWalletLoad,
+  type BindConfig,
+  type WalletLoadConfig,
+  type WalletLoadResult,
+} from "./wallet-load.ts";
 
 export type AuthMode = "logins" | "approvals";
 
@@ -53,6 +61,9 @@ serveParent<AuthLoadProtocol>({
       wallets,
       config.mode === "logins"
         ? { perPayment: false, run: (pool, wallet, _paymentId, log, device) => checkPin(pool, wallet, log, device) }
-        : { perPayment: true, run: (pool, wallet, paymentId, log, device) => approveWithPin(pool, wallet, paymentId ?? "", log, device) },
+        : {
+            perPayment: true,
+            run: (pool, wallet, paymentId, log, device) => approveWithPin(pool, wallet, paymentId ?? "", log, device),
+          },
     ),
 });

@@ -19,7 +19,17 @@ const cpu = (serversSeconds: number): CpuUsage => ({
 
 describe("phaseReport", () => {
   it("reads the rate against the crypto ceiling of the machine's cores", () => {
-    const r = phaseReport({ mode: "logins", result: result({ ops: 1000, elapsedSeconds: 10, opMs: [5] }), warmupNon2xx: 0, cpu: cpu(5), eventLoops: [0.5], cpus: 2, processes: 1, cryptoMicroseconds: 800, sqlTrace: null });
+    const r = phaseReport({
+      mode: "logins",
+      result: result({ ops: 1000, elapsedSeconds: 10, opMs: [5] }),
+      warmupNon2xx: 0,
+      cpu: cpu(5),
+      eventLoops: [0.5],
+      cpus: 2,
+      processes: 1,
+      cryptoMicroseconds: 800,
+      sqlTrace: null,
+    });
     expect(r.rate).toBe(100);
     expect(r.cryptoCeiling).toBe(2500); // 2 cores ÷ 0.8 ms
     expect(r.ratio).toBeCloseTo(0.04);

@@ -90,12 +90,23 @@ export interface PhaseInput {
   sqlTrace: TraceSnapshot | null;
 }
 
-export function phaseReport({ mode, result, warmupNon2xx, cpu, eventLoops, cpus, processes, cryptoMicroseconds, sqlTrace }: PhaseInput): PhaseReport {
+export function phaseReport({
+  mode,
+  result,
+  warmupNon2xx,
+  cpu,
+  eventLoops,
+  cpus,
+  processes,
+  cryptoMicroseconds,
+  sqlTrace,
+}: PhaseInput): PhaseReport {
   const rate = result.elapsedSeconds > 0 ? result.ops / result.elapsedSeconds : 0;
   const perOp = (seconds: number) => (result.ops ? (1000 * seconds) / result.ops : 0);
   const cryptoCeiling = (cpus * 1e6) / cryptoMicroseconds;
   const requests: PhaseReport["latencyMs"]["requests"] = {};
-  for (const [kind, ms] of Object.entries(result.requestMs) as Array<[RequestKind, number[]]>) requests[kind] = summarize(ms);
+  for (const [kind, ms] of Object.entries(result.requestMs) as Array<[RequestKind, number[]]>)
+    requests[kind] = summarize(ms);
   return {
     mode,
     rate,
@@ -109,13 +120,24 @@ export function phaseReport({ mode, result, warmupNon2xx, cpu, eventLoops, cpus,
     warmupNon2xx,
     errorSamples: result.errorSamples,
     exhausted: result.exhausted,
-    cpu: { ...cpu, perOpMs: { servers: perOp(cpu.serversSeconds), issuer: perOp(cpu.issuerSeconds), postgres: perOp(cpu.postgresSeconds), loadgens: perOp(cpu.loadgenSeconds) } },
+    cpu: {
+      ...cpu,
+      perOpMs: {
+        servers: perOp(cpu.serversSeconds),
+        issuer: perOp(cpu.issuerSeconds),
+        postgres: perOp(cpu.postgresSeconds),
+        loadgens: perOp(cpu.loadgenSeconds),
+      },
+    },
     eventLoopBusy: eventLoops,
     serverCoreShare: result.elapsedSeconds > 0 ? cpu.serversSeconds / (result.elapsedSeconds * processes) : 0,
     cryptoMicroseconds,
     cryptoCeiling,
     ratio: rate / cryptoCeiling,
-    cryptoShareOfServerCpu: cpu.serversSeconds + cpu.issuerSeconds > 0 ? (result.ops * cryptoMicroseconds) / 1e6 / (cpu.serversSeconds + cpu.issuerSeconds) : 0,
+    cryptoShareOfServerCpu:
+      cpu.serversSeconds + cpu.issuerSeconds > 0
+        ? (result.ops * cryptoMicroseconds) / 1e6 / (cpu.serversSeconds + cpu.issuerSeconds)
+        : 0,
     sqlTrace: sqlTrace ? { ...sqlTrace, perOp: result.ops ? sqlTrace.roundTrips / result.ops : 0 } : null,
   };
 }
@@ -132,14 +154,18 @@ export function stretchingText(k: PinKeyStretching): string {
 
 function formatPhase(r: PhaseReport, cpus: number, opaqueLogin: number): string[] {
   const unit = r.mode === "logins" ? "login" : "approval";
-  const kinds: RequestKind[] = r.mode === "logins" ? ["login-start", "login-finish"] : ["challenge", "login-start", "approve"];
+  const kinds: RequestKind[] =
+    r.mode === "logins" ? ["login-start", "login-finish"] : ["challenge", "login-start", "approve"];
   const requestLine = kinds
     .map((k) => {
       const s = r.latencyMs.requests[k];
       return s ? `${k} ${ms(s.p50)} / ${ms(s.p99)}` : `${k} –`;
     })
     .join(" · ");
-  const crypto = r.mode === "logins" ? `one OPAQUE server login, ${us(r.cryptoMicroseconds)}` : `one OPAQUE server login + one jose ES256 verify, ${us(r.cryptoMicroseconds)}`;
+  const crypto =
+    r.mode === "logins"
+      ? `one OPAQUE server login, ${us(r.cryptoMicroseconds)}`
+      : `one OPAQUE server login + one jose ES256 verify, ${us(r.cryptoMicroseconds)}`;
   const lines = [
     r.mode === "logins"
       ? "  logins           PIN login for pin-check: start → wallet's OPAQUE finish → POST /v1/payer/pin/login/finish"
@@ -157,11 +183,18 @@ function formatPhase(r: PhaseReport, cpus: number, opaqueLogin: number): string[
     lines.push(`      statuses: ${JSON.stringify(r.statuses)}`);
     for (const e of r.errorSamples) lines.push(`      ${e.kind} ${e.status || "transport error"}: ${e.body}`);
   }
-  if (r.exhausted) lines.push("    note           the payments ran out before the deadline: the rate is over the time it ran");
+  if (r.exhausted)
+    lines.push("    note           the payments ran out before the deadline: the rate is over the time it ran");
   if (r.sqlTrace) {
     const t = r.sqlTrace;
-    lines.push(`    SQL trace      ${t.roundTrips} round trips = ${t.perOp.toFixed(2)} per ${unit} (the proxy costs CPU: the rate above is not comparable)`, "      count   avg ms  statement");
-    for (const s of t.statements.slice(0, 15)) lines.push(`      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
+    lines.push(
+      `    SQL trace      ${t.roundTrips} round trips = ${t.perOp.toFixed(2)} per ${unit} (the proxy costs CPU: the rate above is not comparable)`,
+      "      count   avg ms  statement",
+    );
+    for (const s of t.statements.slice(0, 15))
+      lines.push(
+        `      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`,
+      );
   }
   return lines;
 }
@@ -189,6 +222,9 @@ export function formatAuthReport(r: AuthReport): string {
     `  checks           ${c.approvalsInDatabase} approvals in the database, ${c.approvalsAnswered} answered 200${c.approvalsInDatabase === c.approvalsAnswered ? "" : ": MISMATCH"} · ${c.paymentsMovedOn} payments left requires_approval · PINs: ${c.pinsWithTriesCounted} with tries counted, ${c.pinsLocked} locked · ${c.loginsOutstanding} logins outstanding`,
     `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
   ];
-  if (r.cpuProfileDir) lines.push(`  CPU profiles     ${r.cpuProfileDir}: pay-<pid>-1 is the logins' run, pay-<pid>-2 the approvals' (more if a run was repeated)`);
+  if (r.cpuProfileDir)
+    lines.push(
+      `  CPU profiles     ${r.cpuProfileDir}: pay-<pid>-1 is the logins' run, pay-<pid>-2 the approvals' (more if a run was repeated)`,
+    );
   return lines.join("\n") + "\n";
 }

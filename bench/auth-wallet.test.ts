@@ -29,7 +29,15 @@ describe("the auth benchmark's synthetic wallet [pglite]", () => {
     // The card row as the bench's setup makes it, then sealed and uploaded by the synthetic wallet.
     const [device] = await devicesOf(t.system.database.db, session.payerId);
     const card = await insertCard(t.system.database.db, {
-      id: newId("card"), payerId: session.payerId, deviceId: device!.id, issuerId: "sampo", cardRef: "cr_bench", brand: "visa", last4: "0016", expiryMonth: "2031-12", status: "awaiting_records",
+      id: newId("card"),
+      payerId: session.payerId,
+      deviceId: device!.id,
+      issuerId: "sampo",
+      cardRef: "cr_bench",
+      brand: "visa",
+      last4: "0016",
+      expiryMonth: "2031-12",
+      status: "awaiting_records",
     });
     await storeCard(pool, wallet, { payerId: session.payerId, cardId: card.id, deviceId: device!.id });
     expect(wallet.card?.cardId).toBe(card.id);
@@ -48,7 +56,10 @@ describe("the auth benchmark's synthetic wallet [pglite]", () => {
 
     expect(failures).toEqual([]);
     expect(seen).toEqual(["login-start", "login-finish", "challenge", "login-start", "approve"]);
-    const rows = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from payment_approvals where payment_id = ${payment.body.id}`);
+    const rows = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from payment_approvals where payment_id = ${payment.body.id}`,
+    );
     expect(Number(rows[0]?.n)).toBe(1);
     const pin = await call<{ triesLeft: number; locked: boolean }>(t.app, "GET", "/v1/payer/pin", session.token);
     expect(pin.body).toMatchObject({ triesLeft: 5, locked: false });

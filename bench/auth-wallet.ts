@@ -32,7 +32,9 @@ import type { Pool } from "undici";
 import { performance } from "node:perf_hooks";
 
 /** Argon2id with 1 pass over 8 KiB (the library refuses less memory): the cheapest stretching that still runs. */
-export const BENCH_KEY_STRETCHING: PinKeyStretching = { "argon2id-custom": { iterations: 1, memory: 8, parallelism: 1 } };
+export const BENCH_KEY_STRETCHING: PinKeyStretching = {
+  "argon2id-custom": { iterations: 1, memory: 8, parallelism: 1 },
+};
 /** Every synthetic payer's PIN (only OPAQUE messages made from it reach the server). */
 const PIN = "481516";
 /** The card each synthetic payer of `auth` holds (made on its device, as the wallet makes one after enrollment). */
@@ -102,19 +104,40 @@ export async function onDevice<T>(device: DeviceLog | undefined, step: DeviceSte
 }
 
 /** POSTs JSON and reads the whole answer (so the connection can be reused); throws nothing. */
-async function post(pool: Pool, path: string, authorization: string, body: unknown): Promise<{ status: number | "error"; text: string; ms: number }> {
+async function post(
+  pool: Pool,
+  path: string,
+  authorization: string,
+  body: unknown,
+): Promise<{ status: number | "error"; text: string; ms: number }> {
   const t0 = performance.now();
   try {
-    const response = await pool.request({ path, method: "POST", headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await pool.request({
+      path,
+      method: "POST",
+      headers: { authorization, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const text = await response.body.text();
     return { status: response.statusCode, text, ms: performance.now() - t0 };
   } catch (error) {
-    return { status: "error", text: error instanceof Error ? error.message : String(error), ms: performance.now() - t0 };
+    return {
+      status: "error",
+      text: error instanceof Error ? error.message : String(error),
+      ms: performance.now() - t0,
+    };
   }
 }
 
 /** A request whose failure ends the flow: logs it, and returns the parsed answer only on a 2xx. */
-export async function step<T>(pool: Pool, log: RequestLog, kind: RequestKind, path: string, authorization: string, body: unknown): Promise<T | null> {
+export async function step<T>(
+  pool: Pool,
+  log: RequestLog,
+  kind: RequestKind,
+  path: string,
+  authorization: string,
+  body: unknown,
+): Promise<T | null> {
   const answer = await post(pool, path, authorization, body);
   const ok = log(kind, answer.status, answer.ms, answer.text);
   return ok ? (JSON.parse(answer.text) as T) : null;
@@ -123,12 +146,19 @@ export async function step<T>(pool: Pool, log: RequestLog, kind: RequestKind, pa
 /** A setup request (not timed) that must succeed: answers the parsed body, or throws with the answer. */
 export async function setupPost<T>(pool: Pool, path: string, authorization: string, body: unknown): Promise<T> {
   const answer = await post(pool, path, authorization, body);
-  if (answer.status !== 200 && answer.status !== 201) throw new Error(`setup: POST ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  if (answer.status !== 200 && answer.status !== 201)
+    throw new Error(`setup: POST ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
   return JSON.parse(answer.text) as T;
 }
 
 /** A device statement with a fresh single-use nonce from the pay server (setup, not timed), as the Wallet signs one. */
-export async function signWithNonce(pool: Pool, authorization: string, privateKey: CryptoKey, kid: string, statement: { purpose: string } & Record<string, string>): Promise<string> {
+export async function signWithNonce(
+  pool: Pool,
+  authorization: string,
+  privateKey: CryptoKey,
+  kid: string,
+  statement: { purpose: string } & Record<string, string>,
+): Promise<string> {
   const { nonce } = await setupPost<{ nonce: string }>(pool, "/v1/payer/statement-nonces", authorization, {});
   return signStatement(privateKey, kid, { ...statement, nonce });
 }
@@ -142,9 +172,14 @@ export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
   const must = <T>(path: string, body: unknown) => setupPost<T>(pool, path, authorization, body);
   await must("/v1/payer/devices", { publicKeyJwk, name: "Bench phone" });
   const registration = await startPinRegistration(PIN, { keyStretching: BENCH_KEY_STRETCHING });
-  const { registrationResponse } = await must<{ registrationResponse: string }>("/v1/payer/pin/registration", { registrationRequest: registration.registrationRequest });
+  const { registrationResponse } = await must<{ registrationResponse: string }>("/v1/payer/pin/registration", {
+    registrationRequest: registration.registrationRequest,
+  });
   const { registrationRecord } = await finishPinRegistration(registration.state, registrationResponse);
-  const deviceSignature = await signWithNonce(pool, authorization, privateKey, kid, { purpose: "set-pin", payerId: payer.payerId });
+  const deviceSignature = await signWithNonce(pool, authorization, privateKey, kid, {
+    purpose: "set-pin",
+    payerId: payer.payerId,
+  });
   await must("/v1/payer/pin", { registrationRecord, deviceSignature });
   return { payerId: payer.payerId, authorization, kid, privateKey, publicJwk: publicKeyJwk };
 }
@@ -153,9 +188,18 @@ export async function enroll(pool: Pool, payer: BenchPayer): Promise<Wallet> {
  * Seals the card's records on the device and uploads them with K_srv, signed by the device (setup, not timed); the
  * wallet keeps K_dev, as a phone does.
  */
-export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard, details: CardDetails = BENCH_CARD): Promise<void> {
+export async function storeCard(
+  pool: Pool,
+  wallet: Wallet,
+  card: BenchCard,
+  details: CardDetails = BENCH_CARD,
+): Promise<void> {
   const recordVersion = 1;
-  const sealed = await sealNewCard({ cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: recordVersion }, details, undefined);
+  const sealed = await sealNewCard(
+    { cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: recordVersion },
+    details,
+    undefined,
+  );
   try {
     await setupPost(pool, `/v1/payer/cards/${card.cardId}/records`, wallet.authorization, {
       sealedCard: sealed.sealedCard,
@@ -180,14 +224,31 @@ export async function storeCard(pool: Pool, wallet: Wallet, card: BenchCard, det
  * A PIN login for `purpose` up to the client's finish: the start (the server counts a try), then OPAQUE's client
  * finish. Returns what the server's finish needs, or null when the start failed.
  */
-async function pinLogin(pool: Pool, wallet: Wallet, purpose: string, log: RequestLog, device?: DeviceLog): Promise<{ loginId: string; finishLoginRequest: string; sessionKey: Uint8Array } | null> {
-  const start = await onDevice(device, "device-prepare", () => startPinLogin(PIN, { keyStretching: BENCH_KEY_STRETCHING }));
-  const answer = await step<{ loginId: string; loginResponse: string }>(pool, log, "login-start", "/v1/payer/pin/login", wallet.authorization, {
-    startLoginRequest: start.startLoginRequest,
-    purpose,
-  });
+async function pinLogin(
+  pool: Pool,
+  wallet: Wallet,
+  purpose: string,
+  log: RequestLog,
+  device?: DeviceLog,
+): Promise<{ loginId: string; finishLoginRequest: string; sessionKey: Uint8Array } | null> {
+  const start = await onDevice(device, "device-prepare", () =>
+    startPinLogin(PIN, { keyStretching: BENCH_KEY_STRETCHING }),
+  );
+  const answer = await step<{ loginId: string; loginResponse: string }>(
+    pool,
+    log,
+    "login-start",
+    "/v1/payer/pin/login",
+    wallet.authorization,
+    {
+      startLoginRequest: start.startLoginRequest,
+      purpose,
+    },
+  );
   if (!answer) return null;
-  const finish = await onDevice(device, "device-opaque-finish", () => finishPinLogin(start.state, answer.loginResponse));
+  const finish = await onDevice(device, "device-opaque-finish", () =>
+    finishPinLogin(start.state, answer.loginResponse),
+  );
   return { loginId: answer.loginId, finishLoginRequest: finish.finishLoginRequest, sessionKey: finish.sessionKey };
 }
 
@@ -196,10 +257,17 @@ export async function checkPin(pool: Pool, wallet: Wallet, log: RequestLog, devi
   const login = await pinLogin(pool, wallet, "pin-check", log, device);
   if (!login) return false;
   wipe(login.sessionKey);
-  const verified = await step<{ verified: boolean }>(pool, log, "login-finish", "/v1/payer/pin/login/finish", wallet.authorization, {
-    loginId: login.loginId,
-    finishLoginRequest: login.finishLoginRequest,
-  });
+  const verified = await step<{ verified: boolean }>(
+    pool,
+    log,
+    "login-finish",
+    "/v1/payer/pin/login/finish",
+    wallet.authorization,
+    {
+      loginId: login.loginId,
+      finishLoginRequest: login.finishLoginRequest,
+    },
+  );
   return verified?.verified === true;
 }
 
@@ -220,13 +288,28 @@ export interface ReleasedApproval {
  * Returns the approval, or null when a request failed. (What follows on a real device — opening the release and
  * the issuer's authorization — is bench/pay-wallet.ts.)
  */
-export async function approveAndRelease(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog, device?: DeviceLog): Promise<ReleasedApproval | null> {
-  const challenge = await step<{ id: string; terms: ApprovalTerms }>(pool, log, "challenge", `/v1/payer/payments/${paymentId}/approval-challenges`, wallet.authorization, {
-    deviceKey: wallet.kid,
-    cardId: wallet.card?.cardId,
-  });
+export async function approveAndRelease(
+  pool: Pool,
+  wallet: Wallet,
+  paymentId: string,
+  log: RequestLog,
+  device?: DeviceLog,
+): Promise<ReleasedApproval | null> {
+  const challenge = await step<{ id: string; terms: ApprovalTerms }>(
+    pool,
+    log,
+    "challenge",
+    `/v1/payer/payments/${paymentId}/approval-challenges`,
+    wallet.authorization,
+    {
+      deviceKey: wallet.kid,
+      cardId: wallet.card?.cardId,
+    },
+  );
   if (!challenge) return null;
-  const deviceSignature = await onDevice(device, "device-prepare", () => signTerms(wallet.privateKey, wallet.kid, challenge.terms));
+  const deviceSignature = await onDevice(device, "device-prepare", () =>
+    signTerms(wallet.privateKey, wallet.kid, challenge.terms),
+  );
   const login = await pinLogin(pool, wallet, `approval:${challenge.id}`, log, device);
   if (!login) return null;
   const { challengeMac, releaseKey, releaseJwk } = await onDevice(device, "device-opaque-finish", async () => {
@@ -240,16 +323,40 @@ export async function approveAndRelease(pool: Pool, wallet: Wallet, paymentId: s
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
     return { challengeMac: mac, releaseKey: oneTime.privateKey, releaseJwk: { kty, crv, x, y } };
   });
-  const approval = await step<{ id: string; paymentId: string; release: string }>(pool, log, "approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, wallet.authorization, {
-    deviceSignature,
-    verification: { method: "pin", loginId: login.loginId, finishLoginRequest: login.finishLoginRequest, challengeMac },
-    releaseKey: releaseJwk,
-  });
+  const approval = await step<{ id: string; paymentId: string; release: string }>(
+    pool,
+    log,
+    "approve",
+    `/v1/payer/approval-challenges/${challenge.id}/approve`,
+    wallet.authorization,
+    {
+      deviceSignature,
+      verification: {
+        method: "pin",
+        loginId: login.loginId,
+        finishLoginRequest: login.finishLoginRequest,
+        challengeMac,
+      },
+      releaseKey: releaseJwk,
+    },
+  );
   if (!approval) return null;
-  return { approvalId: approval.id, paymentId: approval.paymentId, terms: challenge.terms, release: approval.release, releaseKey };
+  return {
+    approvalId: approval.id,
+    paymentId: approval.paymentId,
+    terms: challenge.terms,
+    release: approval.release,
+    releaseKey,
+  };
 }
 
 /** An approval of `paymentId` with the PIN, up to the release (the `auth` scenario). True when the server recorded it. */
-export async function approveWithPin(pool: Pool, wallet: Wallet, paymentId: string, log: RequestLog, device?: DeviceLog): Promise<boolean> {
+export async function approveWithPin(
+  pool: Pool,
+  wallet: Wallet,
+  paymentId: string,
+  log: RequestLog,
+  device?: DeviceLog,
+): Promise<boolean> {
   return (await approveAndRelease(pool, wallet, paymentId, log, device))?.paymentId === paymentId;
 }

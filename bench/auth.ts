@@ -35,7 +35,17 @@ import { measurePrimitives, type PrimitiveCosts } from "./primitives.ts";
 import type { Scenario, ScenarioContext } from "./scenario.ts";
 import { startSqlTrace, type SqlTrace } from "./sql-trace.ts";
 import { bestRate, type WalletLoadResult } from "./wallet-load.ts";
-import { bindPayers, createPayments, forkGenerators, measureRun, ORIGIN, runGenerators, runOnSupply, signInPayers, type Generators } from "./wallet-runs.ts";
+import {
+  bindPayers,
+  createPayments,
+  forkGenerators,
+  measureRun,
+  ORIGIN,
+  runGenerators,
+  runOnSupply,
+  signInPayers,
+  type Generators,
+} from "./wallet-runs.ts";
 
 const LOADGEN = new URL("./auth-loadgen.ts", import.meta.url);
 
@@ -43,7 +53,13 @@ const LOADGEN = new URL("./auth-loadgen.ts", import.meta.url);
  * A vault card for each payer's device, as an issuer's enrollment leaves it (the issuer is not what is measured
  * here); each generator then seals and uploads its payers' cards with their device keys.
  */
-async function addCards(system: PaySystem, generators: Generators<AuthLoadProtocol>, urls: string[], payers: BenchPayer[], loadgens: number): Promise<void> {
+async function addCards(
+  system: PaySystem,
+  generators: Generators<AuthLoadProtocol>,
+  urls: string[],
+  payers: BenchPayer[],
+  loadgens: number,
+): Promise<void> {
   const cards: BenchCard[] = [];
   for (const payer of payers) {
     const [device] = await devicesOf(system.database.db, payer.payerId);
@@ -61,19 +77,38 @@ async function addCards(system: PaySystem, generators: Generators<AuthLoadProtoc
     });
     cards.push({ payerId: payer.payerId, cardId: card.id, deviceId: device.id });
   }
-  await Promise.all(generators.children.map(({ child }, g) => child.request("cards", { urls, cards: cards.filter((_, i) => i % loadgens === g) })));
+  await Promise.all(
+    generators.children.map(({ child }, g) =>
+      child.request("cards", { urls, cards: cards.filter((_, i) => i % loadgens === g) }),
+    ),
+  );
 }
 
 /** One run of every generator at once. */
-async function runAll(generators: Generators<AuthLoadProtocol>, mode: AuthMode, urls: string[], seconds: number, paymentIds: string[], clients: number): Promise<WalletLoadResult> {
-  return (await runGenerators(generators, paymentIds, clients, (child, share) => child.request("run", { mode, urls, seconds, ...share }))).merged;
+async function runAll(
+  generators: Generators<AuthLoadProtocol>,
+  mode: AuthMode,
+  urls: string[],
+  seconds: number,
+  paymentIds: string[],
+  clients: number,
+): Promise<WalletLoadResult> {
+  return (
+    await runGenerators(generators, paymentIds, clients, (child, share) =>
+      child.request("run", { mode, urls, seconds, ...share }),
+    )
+  ).merged;
 }
 
 async function runAuth(context: ScenarioContext): Promise<number> {
   const { options, cleanup, progress } = context;
   const payerCount = options.payers ?? options.clients * 4;
-  if (payerCount < options.clients) throw new Error(`--payers ${payerCount} is fewer than --clients ${options.clients}: a payer has one PIN login at a time, so each client needs its own`);
-  if (options.loadgens > options.clients) throw new Error(`--loadgens ${options.loadgens} is more than --clients ${options.clients}`);
+  if (payerCount < options.clients)
+    throw new Error(
+      `--payers ${payerCount} is fewer than --clients ${options.clients}: a payer has one PIN login at a time, so each client needs its own`,
+    );
+  if (options.loadgens > options.clients)
+    throw new Error(`--loadgens ${options.loadgens} is more than --clients ${options.clients}`);
   const adminUrl = serverUrl();
   const postgresVersion = await serverVersion(adminUrl);
   const suffix = randomSuffix();
@@ -91,7 +126,11 @@ async function runAuth(context: ScenarioContext): Promise<number> {
   cleanup.add(`remove ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   const system = await openSetupSystem(payDb.url, dataDir);
   cleanup.add("close the bench's pay system", () => system.close());
-  const merchant = await system.merchants.create({ name: "Bench Mall", allowedOrigins: [ORIGIN], actor: "system:bench" });
+  const merchant = await system.merchants.create({
+    name: "Bench Mall",
+    allowedOrigins: [ORIGIN],
+    actor: "system:bench",
+  });
   const secretKey = merchant.secretKey.peek();
   const payers = await signInPayers(system, payerCount, suffix);
 
@@ -103,7 +142,14 @@ async function runAuth(context: ScenarioContext): Promise<number> {
   }
   const servers: PayServers = await startPayServers(
     // An hour to approve (15 minutes by default), so that no payment made during setup expires before its turn.
-    { processes: options.processes, dbPool, databaseUrl: trace ? trace.url : payDb.url, dataDir, cpuProfileDir: options.cpuProfileDir, env: { MPAY_APPROVAL_TTL_SECONDS: "3600" } },
+    {
+      processes: options.processes,
+      dbPool,
+      databaseUrl: trace ? trace.url : payDb.url,
+      dataDir,
+      cpuProfileDir: options.cpuProfileDir,
+      env: { MPAY_APPROVAL_TTL_SECONDS: "3600" },
+    },
     cleanup,
     progress,
   );
@@ -121,7 +167,8 @@ async function runAuth(context: ScenarioContext): Promise<number> {
     approvals: primitives.opaqueLogin.cpuMicroseconds + primitives.ecdsaVerifyJose.cpuMicroseconds,
   };
 
-  const run = (mode: AuthMode, seconds: number, paymentIds: string[] = []) => runAll(generators, mode, urls, seconds, paymentIds, options.clients);
+  const run = (mode: AuthMode, seconds: number, paymentIds: string[] = []) =>
+    runAll(generators, mode, urls, seconds, paymentIds, options.clients);
   const watch = { servers, loadgenPids: generators.pids, system, trace };
   let approvalsAnswered = 0;
   const approved = (r: WalletLoadResult) => r.statuses.approve?.["200"] ?? 0;
@@ -131,12 +178,27 @@ async function runAuth(context: ScenarioContext): Promise<number> {
   if (options.warmupSeconds > 0) {
     progress(`warm-up (logins): ${options.warmupSeconds} s`);
     warmLogins = await run("logins", options.warmupSeconds);
-    if (warmLogins.non2xx > 0) progress(`warm-up: ${warmLogins.non2xx} non-2xx answers, e.g. ${JSON.stringify(warmLogins.errorSamples.slice(0, 3))}`);
-    progress(`warm-up: ${(warmLogins.ops / warmLogins.elapsedSeconds).toFixed(0)} logins/s on average, ${bestRate(warmLogins).toFixed(0)} in the best second`);
+    if (warmLogins.non2xx > 0)
+      progress(
+        `warm-up: ${warmLogins.non2xx} non-2xx answers, e.g. ${JSON.stringify(warmLogins.errorSamples.slice(0, 3))}`,
+      );
+    progress(
+      `warm-up: ${(warmLogins.ops / warmLogins.elapsedSeconds).toFixed(0)} logins/s on average, ${bestRate(warmLogins).toFixed(0)} in the best second`,
+    );
   }
   progress(`timed run (logins): ${options.clients} clients, ${options.seconds} s`);
   const loginRun = await measureRun(watch, () => run("logins", options.seconds));
-  const logins = phaseReport({ mode: "logins", result: loginRun.result, warmupNon2xx: warmLogins?.non2xx ?? 0, cpu: loginRun.cpu, eventLoops: loginRun.eventLoops, cpus, processes: options.processes, cryptoMicroseconds: cryptoMicroseconds.logins, sqlTrace: loginRun.sqlTrace });
+  const logins = phaseReport({
+    mode: "logins",
+    result: loginRun.result,
+    warmupNon2xx: warmLogins?.non2xx ?? 0,
+    cpu: loginRun.cpu,
+    eventLoops: loginRun.eventLoops,
+    cpus,
+    processes: options.processes,
+    cryptoMicroseconds: cryptoMicroseconds.logins,
+    sqlTrace: loginRun.sqlTrace,
+  });
   progress(`logins: ${logins.rate.toFixed(1)}/s`);
 
   // 5. Approvals: an approval is a login and more, so the logins' best second bounds the payments needed.
@@ -147,7 +209,14 @@ async function runAuth(context: ScenarioContext): Promise<number> {
     seconds: options.seconds,
     clients: options.clients,
     label: "approvals",
-    create: (count, tag) => createPayments(urls, secretKey, { count, concurrency: setupConcurrency, tag, amount: (n) => 5000 + (n % 1000), captureMethod: "manual" }),
+    create: (count, tag) =>
+      createPayments(urls, secretKey, {
+        count,
+        concurrency: setupConcurrency,
+        tag,
+        amount: (n) => 5000 + (n % 1000),
+        captureMethod: "manual",
+      }),
     run: (ids, seconds) => run("approvals", seconds, ids),
     timed: (ids) => measureRun(watch, () => run("approvals", options.seconds, ids)),
     onRun: (r) => (approvalsAnswered += approved(r)),
@@ -171,7 +240,8 @@ async function runAuth(context: ScenarioContext): Promise<number> {
   // 6. Stop the load (and the servers, writing their profiles), then check what the database holds.
   await Promise.all(generators.children.map((g) => g.child.close()));
   await Promise.all(servers.servers.map((s) => s.stop()));
-  const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: number }>(system.database.db, query))[0]?.n ?? 0);
+  const count = async (query: ReturnType<typeof sql>) =>
+    Number((await queryRows<{ n: number }>(system.database.db, query))[0]?.n ?? 0);
   const checks: AuthReport["checks"] = {
     approvalsInDatabase: await count(sql`select count(*)::int as n from payment_approvals`),
     approvalsAnswered,

@@ -28,7 +28,11 @@ export interface BenchChild<P extends Protocol> {
 
 /** Forks `file` (a module that calls `serveParent`) with tsx, its output on this process's stdout and stderr. */
 export function forkChild<P extends Protocol>(file: string, label: string): BenchChild<P> {
-  const child: ChildProcess = fork(file, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child: ChildProcess = fork(file, [], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     pid: child.pid,
@@ -67,7 +71,9 @@ export function forkChild<P extends Protocol>(file: string, label: string): Benc
  * The child's side: answers each request with its handler until told to exit or the parent goes away. Does
  * nothing when the module was not forked with IPC (imported by a test, say).
  */
-export function serveParent<P extends Protocol>(handlers: { [K in keyof P & string]: (body: P[K]["body"]) => Promise<P[K]["result"]> }): void {
+export function serveParent<P extends Protocol>(
+  handlers: { [K in keyof P & string]: (body: P[K]["body"]) => Promise<P[K]["result"]> },
+): void {
   if (!process.send) return;
   const send = (reply: Reply) => process.send?.(reply);
   process.on("message", (message: ParentMessage<P>) => {
@@ -80,7 +86,8 @@ export function serveParent<P extends Protocol>(handlers: { [K in keyof P & stri
     const handler = handlers[request.type] as (body: unknown) => Promise<unknown>;
     handler(request.body).then(
       (result) => send({ type: "result", result }),
-      (error: unknown) => send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
   process.on("disconnect", () => process.exit(0));

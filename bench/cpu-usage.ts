@@ -99,7 +99,9 @@ export async function cpuSnapshot(
   issuerPids: ReadonlyArray<number | undefined> = [],
 ): Promise<CpuSnapshot> {
   const ticksOf = (pids: ReadonlyArray<number | undefined>) =>
-    Promise.all(pids.filter((pid): pid is number => pid !== undefined).map(processTicks)).then((t) => t.reduce((a, b) => a + b, 0));
+    Promise.all(pids.filter((pid): pid is number => pid !== undefined).map(processTicks)).then((t) =>
+      t.reduce((a, b) => a + b, 0),
+    );
   const [servers, issuer, pg, loadgen, bench, machine] = await Promise.all([
     ticksOf(serverPids),
     ticksOf(issuerPids),
@@ -111,7 +113,17 @@ export async function cpuSnapshot(
     processTicks(process.pid),
     machineTicks(),
   ]);
-  return { servers, issuer, postgres: pg, loadgen, bench, machineBusy: machine.busy, machineIrq: machine.irq, machineSteal: machine.steal, machineTotal: machine.total };
+  return {
+    servers,
+    issuer,
+    postgres: pg,
+    loadgen,
+    bench,
+    machineBusy: machine.busy,
+    machineIrq: machine.irq,
+    machineSteal: machine.steal,
+    machineTotal: machine.total,
+  };
 }
 
 /**
@@ -137,7 +149,10 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
     loadgenSeconds,
     benchSeconds,
     irqSeconds: irq,
-    otherSeconds: Math.max(0, busy - irq - serversSeconds - issuerSeconds - postgresSeconds - loadgenSeconds - benchSeconds),
+    otherSeconds: Math.max(
+      0,
+      busy - irq - serversSeconds - issuerSeconds - postgresSeconds - loadgenSeconds - benchSeconds,
+    ),
     stealSeconds: s(b.machineSteal - a.machineSteal),
     machineBusyShare: total > 0 ? busy / total : 0,
   };

@@ -20,7 +20,8 @@ try {
   const config = loadConfig();
   const raw = process.env["MPAY_BENCH_CODES_PER_CARD"];
   const codesPerCard = raw === undefined ? config.enrollmentLimits.codesPerCard : Number(raw);
-  if (!Number.isInteger(codesPerCard) || codesPerCard < 1) throw new Error(`MPAY_BENCH_CODES_PER_CARD must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(codesPerCard) || codesPerCard < 1)
+    throw new Error(`MPAY_BENCH_CODES_PER_CARD must be a positive integer, got ${JSON.stringify(raw)}`);
   server = await startIssuerHost({ ...config, enrollmentLimits: { ...config.enrollmentLimits, codesPerCard } });
 } catch (error) {
   process.stderr.write(`issuer host failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -61,7 +61,13 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
   if (config.urls.length === 0) throw new Error("no server URL");
   const usersPer = config.urls.map((_, i) => Math.ceil((config.clients - i) / config.urls.length));
   const pools = config.urls.map(
-    (url, i) => new Pool(url, { connections: Math.max(1, usersPer[i] ?? 1), pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }),
+    (url, i) =>
+      new Pool(url, {
+        connections: Math.max(1, usersPer[i] ?? 1),
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        keepAliveMaxTimeout: 600_000,
+      }),
   );
   if (config.merchants.length === 0) throw new Error("no merchant");
   const merchants = config.merchants.map((m) => ({ auth: `Bearer ${m.secretKey}`, ids: m.paymentIds, next: 0 }));
@@ -91,12 +97,20 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
     const ok = typeof status === "number" && status >= 200 && status < 300;
     if (!ok) {
       non2xx++;
-      if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push({ kind, status: status === "error" ? 0 : status, body: body.slice(0, 500) });
+      if (errorSamples.length < MAX_ERROR_SAMPLES)
+        errorSamples.push({ kind, status: status === "error" ? 0 : status, body: body.slice(0, 500) });
     }
     return ok;
   };
 
-  const post = async (pool: Pool, auth: string, kind: "create" | "capture", path: string, key: string, body: string): Promise<boolean> => {
+  const post = async (
+    pool: Pool,
+    auth: string,
+    kind: "create" | "capture",
+    path: string,
+    key: string,
+    body: string,
+  ): Promise<boolean> => {
     try {
       const response = await pool.request({
         path,
@@ -127,9 +141,23 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
       }
       merchant.next++;
       const t0 = performance.now();
-      await post(pool, merchant.auth, "create", "/v1/payments", `bench-${config.runId}-${index}-${seq}-create`, createBody(index, seq));
+      await post(
+        pool,
+        merchant.auth,
+        "create",
+        "/v1/payments",
+        `bench-${config.runId}-${index}-${seq}-create`,
+        createBody(index, seq),
+      );
       const t1 = performance.now();
-      await post(pool, merchant.auth, "capture", `/v1/payments/${id}/capture`, `bench-${config.runId}-${index}-${seq}-capture`, "{}");
+      await post(
+        pool,
+        merchant.auth,
+        "capture",
+        `/v1/payments/${id}/capture`,
+        `bench-${config.runId}-${index}-${seq}-capture`,
+        "{}",
+      );
       const t2 = performance.now();
       create.add(t1 - t0);
       capture.add(t2 - t1);

@@ -13,7 +13,15 @@
 import { serveParent } from "./child.ts";
 import type { BenchPayer, Wallet } from "./auth-wallet.ts";
 import { enrollCard, issuerListings, latestInboxCode, payWithPin, type IssuerTestCard } from "./pay-wallet.ts";
-import { bindWallets, inParallel, poolFor, runWalletLoad, type BindConfig, type WalletLoadConfig, type WalletLoadResult } from "./wallet-load.ts";
+import {
+  bindWallets,
+  inParallel,
+  poolFor,
+  runWalletLoad,
+  type BindConfig,
+  type WalletLoadConfig,
+  type WalletLoadResult,
+} from "./wallet-load.ts";
 import type { IssuerListing } from "@mpay/wallet";
 
 export interface CardEnrollment {

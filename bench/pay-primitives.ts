@@ -38,8 +38,12 @@ export async function measurePayPrimitives(seconds = 1.5): Promise<PayPrimitiveC
   const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
   const releaseJwk = await publicJwkOf(oneTime.publicKey);
   const jweEncrypt = await measure(seconds, () => encryptTo(release, releaseJwk, { typ: JOSE_TYPES.release }));
-  const releases = await Promise.all(Array.from({ length: samples }, () => encryptTo(release, releaseJwk, { typ: JOSE_TYPES.release })));
-  const jweDecrypt = await measure(seconds, (i) => decryptFrom(releases[i % samples] as string, oneTime.privateKey, JOSE_TYPES.release));
+  const releases = await Promise.all(
+    Array.from({ length: samples }, () => encryptTo(release, releaseJwk, { typ: JOSE_TYPES.release })),
+  );
+  const jweDecrypt = await measure(seconds, (i) =>
+    decryptFrom(releases[i % samples] as string, oneTime.privateKey, JOSE_TYPES.release),
+  );
 
   // A device payment as the issuer receives it: a device JWS over ~600 bytes of terms and card, in a JWE.
   const issuerKeys = await generateKeyPair("ECDH-ES+A256KW", { crv: "P-256" });
@@ -48,19 +52,38 @@ export async function measurePayPrimitives(seconds = 1.5): Promise<PayPrimitiveC
   const deviceJwk = await publicJwkOf(deviceKeys.publicKey);
   const payments = await Promise.all(
     Array.from({ length: samples }, async (_, i) => {
-      const signed = new TextEncoder().encode(JSON.stringify({ terms: { amount: 1000 + i, nonce: `n${i}`, padding: "x".repeat(400) }, card: { pan: "4111000000000016", expiry: "12/31" } }));
+      const signed = new TextEncoder().encode(
+        JSON.stringify({
+          terms: { amount: 1000 + i, nonce: `n${i}`, padding: "x".repeat(400) },
+          card: { pan: "4111000000000016", expiry: "12/31" },
+        }),
+      );
       const jws = await signWith(signed, deviceKeys.privateKey, { typ: JOSE_TYPES.payment, kid: "device" });
       return encryptTo(new TextEncoder().encode(jws), issuerJwk, { typ: JOSE_TYPES.paymentEnvelope, kid: "issuer" });
     }),
   );
   const issuerDecryptVerify = await measure(seconds, async (i) => {
-    const { plaintext } = await decryptFrom(payments[i % samples] as string, issuerKeys.privateKey, JOSE_TYPES.paymentEnvelope);
+    const { plaintext } = await decryptFrom(
+      payments[i % samples] as string,
+      issuerKeys.privateKey,
+      JOSE_TYPES.paymentEnvelope,
+    );
     await verifyWith(new TextDecoder().decode(plaintext), { ...deviceJwk }, JOSE_TYPES.payment);
   });
 
   const statementKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  const statement = new TextEncoder().encode(JSON.stringify({ iss: "mpay", method: "pin", paymentId: "pay_x", termsHash: "h".repeat(43), padding: "x".repeat(120) }));
-  const es256Sign = await measure(seconds, () => signWith(statement, statementKey, { typ: JOSE_TYPES.pinStatement, kid: "pay" }));
+  const statement = new TextEncoder().encode(
+    JSON.stringify({
+      iss: "mpay",
+      method: "pin",
+      paymentId: "pay_x",
+      termsHash: "h".repeat(43),
+      padding: "x".repeat(120),
+    }),
+  );
+  const es256Sign = await measure(seconds, () =>
+    signWith(statement, statementKey, { typ: JOSE_TYPES.pinStatement, kid: "pay" }),
+  );
 
   return { jweEncrypt, jweDecrypt, issuerDecryptVerify, es256Sign, secondsEach: seconds };
 }

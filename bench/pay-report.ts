@@ -13,7 +13,15 @@ import { summarize, type Summary } from "./stats.ts";
 import type { WalletLoadResult } from "./wallet-load.ts";
 
 /** The steps of one payment, in order. */
-export const PAY_STEPS = ["challenge", "device-prepare", "login-start", "device-opaque-finish", "approve", "device-jwe", "authorize"] as const;
+export const PAY_STEPS = [
+  "challenge",
+  "device-prepare",
+  "login-start",
+  "device-opaque-finish",
+  "approve",
+  "device-jwe",
+  "authorize",
+] as const;
 export type PayStep = (typeof PAY_STEPS)[number];
 
 const STEP_LABELS: Record<PayStep, string> = {
@@ -63,7 +71,9 @@ export function stepReports(
   issuerHttp: Record<string, number[]> | null = null,
 ): { steps: StepReport[]; unaccountedShare: number } {
   const total = result.opMs.reduce((a, b) => a + b, 0);
-  const issuerAuthorizations = issuerHttp ? Object.entries(issuerHttp).flatMap(([route, ms]) => (ISSUER_ROUTE.test(route) ? ms : [])) : [];
+  const issuerAuthorizations = issuerHttp
+    ? Object.entries(issuerHttp).flatMap(([route, ms]) => (ISSUER_ROUTE.test(route) ? ms : []))
+    : [];
   let accounted = 0;
   const steps = PAY_STEPS.map((step): StepReport => {
     const device = isDeviceStep(step);
@@ -93,7 +103,11 @@ export interface PayCrypto {
 
 export function payCrypto(p: PrimitiveCosts, j: PayPrimitiveCosts): PayCrypto {
   return {
-    payServerMicroseconds: p.opaqueLogin.cpuMicroseconds + p.ecdsaVerifyJose.cpuMicroseconds + j.jweEncrypt.cpuMicroseconds + j.es256Sign.cpuMicroseconds,
+    payServerMicroseconds:
+      p.opaqueLogin.cpuMicroseconds +
+      p.ecdsaVerifyJose.cpuMicroseconds +
+      j.jweEncrypt.cpuMicroseconds +
+      j.es256Sign.cpuMicroseconds,
     issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyJose.cpuMicroseconds,
   };
 }
@@ -193,8 +207,15 @@ export function formatPayReport(r: PayReport): string {
   ];
   const pair = (m: Summary | null) => (m ? `${ms(m.p50)} / ${ms(m.p99)}` : "");
   for (const s of r.steps) {
-    const inside = [s.inPayServerMs ? `pay server ${pair(s.inPayServerMs)}` : "", s.atIssuerMs ? `issuer ${pair(s.atIssuerMs)}` : ""].filter(Boolean).join(" · ");
-    lines.push(`      ${STEP_LABELS[s.step].padEnd(33)}${s.side.padEnd(8)}${pair(s.latencyMs).padEnd(22)}${percent(s.share).padStart(5)}${inside ? `   ${inside}` : ""}`);
+    const inside = [
+      s.inPayServerMs ? `pay server ${pair(s.inPayServerMs)}` : "",
+      s.atIssuerMs ? `issuer ${pair(s.atIssuerMs)}` : "",
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    lines.push(
+      `      ${STEP_LABELS[s.step].padEnd(33)}${s.side.padEnd(8)}${pair(s.latencyMs).padEnd(22)}${percent(s.share).padStart(5)}${inside ? `   ${inside}` : ""}`,
+    );
   }
   lines.push(
     `      device side ${percent(r.deviceShare)} · requests ${percent(r.serverShare)}${r.unaccountedShare >= 0.005 ? ` · unaccounted ${percent(r.unaccountedShare)}` : ""}`,
@@ -208,11 +229,18 @@ export function formatPayReport(r: PayReport): string {
     lines.push(`      statuses: ${JSON.stringify(p.statuses)}`);
     for (const e of p.errorSamples) lines.push(`      ${e.kind} ${e.status || "transport error"}: ${e.body}`);
   }
-  if (p.exhausted) lines.push("    note           the payments ran out before the deadline: the rate is over the time it ran");
+  if (p.exhausted)
+    lines.push("    note           the payments ran out before the deadline: the rate is over the time it ran");
   const traced = (whose: string, t: (TraceSnapshot & { perOp: number }) | null) => {
     if (!t) return;
-    lines.push(`    SQL trace      ${t.roundTrips} round trips to ${whose} database = ${t.perOp.toFixed(2)} per payment (the proxy costs CPU: the rate above is not comparable)`, "      count   avg ms  statement");
-    for (const s of t.statements.slice(0, 30)) lines.push(`      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`);
+    lines.push(
+      `    SQL trace      ${t.roundTrips} round trips to ${whose} database = ${t.perOp.toFixed(2)} per payment (the proxy costs CPU: the rate above is not comparable)`,
+      "      count   avg ms  statement",
+    );
+    for (const s of t.statements.slice(0, 30))
+      lines.push(
+        `      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`,
+      );
   };
   traced("the pay server's", p.sqlTrace);
   traced("the issuer host's", r.issuerSqlTrace);
@@ -222,6 +250,9 @@ export function formatPayReport(r: PayReport): string {
     `                   issuers: ${c.approvedAtIssuer} of them approved in the issuers' books${flag(c.approvedAtIssuer === c.authorizedAnswered)}, ${c.declinedAtIssuer} declined${flag(c.declinedAtIssuer === 0)} · books ${c.issuerBooksBalanced ? "balanced" : `NOT BALANCED (${c.issuerImbalances} cards)`}`,
     `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
   );
-  if (r.cpuProfileDir) lines.push(`  CPU profiles     ${r.cpuProfileDir}: pay-<pid>-<n>.cpuprofile per pay-server process and for the issuer host (pid ${r.issuerPid ?? "?"}), one per timed run (the last is the reported one)`);
+  if (r.cpuProfileDir)
+    lines.push(
+      `  CPU profiles     ${r.cpuProfileDir}: pay-<pid>-<n>.cpuprofile per pay-server process and for the issuer host (pid ${r.issuerPid ?? "?"}), one per timed run (the last is the reported one)`,
+    );
   return lines.join("\n") + "\n";
 }

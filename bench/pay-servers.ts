@@ -30,7 +30,10 @@ const HTTP_REQUEST = "mpay-bench-http";
 export function poolPerProcess(options: Pick<BenchOptions, "clients" | "processes" | "pool">): number {
   const cap = Math.floor((CONNECTION_BUDGET - BENCH_POOL - 1) / options.processes);
   if (options.pool !== undefined) {
-    if (options.pool > cap) throw new Error(`--pool ${options.pool} × ${options.processes} processes would pass ${CONNECTION_BUDGET} connections`);
+    if (options.pool > cap)
+      throw new Error(
+        `--pool ${options.pool} × ${options.processes} processes would pass ${CONNECTION_BUDGET} connections`,
+      );
     return options.pool;
   }
   return Math.max(2, Math.min(cap, Math.ceil(options.clients / options.processes)));
@@ -39,7 +42,15 @@ export function poolPerProcess(options: Pick<BenchOptions, "clients" | "processe
 /** The bench process's own PaySystem (workers off, a few connections), logging warnings to stderr. */
 export function openSetupSystem(databaseUrl: string, dataDir: string): Promise<PaySystem> {
   return openPaySystem(
-    { ...loadConfig({}), databaseUrl, dataDir, embeddedDatabaseDir: undefined, dbPoolSize: BENCH_POOL, workers: false, logLevel: "warn" },
+    {
+      ...loadConfig({}),
+      databaseUrl,
+      dataDir,
+      embeddedDatabaseDir: undefined,
+      dbPoolSize: BENCH_POOL,
+      workers: false,
+      logLevel: "warn",
+    },
     // Its warnings (the dev key file) go to stderr: stdout carries only the report.
     pino({ level: "warn" }, pino.destination(2)),
   );
@@ -84,7 +95,11 @@ export function eventLoopBusy(before: EventLoopTimes[], after: EventLoopTimes[])
 }
 
 /** Sends a probe's request to a process started with `benchPreloads` and waits for the answer of that type. */
-function askProbe<T>(server: ServiceProcess, type: string, read: (message: Record<string, unknown>) => T | undefined): Promise<T> {
+function askProbe<T>(
+  server: ServiceProcess,
+  type: string,
+  read: (message: Record<string, unknown>) => T | undefined,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       server.child.off("message", onMessage);
@@ -104,7 +119,9 @@ function askProbe<T>(server: ServiceProcess, type: string, read: (message: Recor
 
 /** A process started with `benchPreloads`: its cumulative event-loop times. */
 export function askEventLoop(server: ServiceProcess): Promise<EventLoopTimes> {
-  return askProbe(server, ELU_REQUEST, ({ idle, active }) => (typeof idle === "number" && typeof active === "number" ? { idle, active } : undefined));
+  return askProbe(server, ELU_REQUEST, ({ idle, active }) =>
+    typeof idle === "number" && typeof active === "number" ? { idle, active } : undefined,
+  );
 }
 
 /** Per route (`POST /v1/payer/approvals/:id/authorize`), the milliseconds a process spent on each 2xx request. */
@@ -112,7 +129,9 @@ export type HttpTimes = Record<string, number[]>;
 
 /** A process started with `benchPreloads`: its requests' times since the last call (http-probe.ts). */
 export function askHttpTimes(server: ServiceProcess): Promise<HttpTimes> {
-  return askProbe(server, HTTP_REQUEST, ({ routes }) => (typeof routes === "object" && routes !== null ? (routes as HttpTimes) : undefined));
+  return askProbe(server, HTTP_REQUEST, ({ routes }) =>
+    typeof routes === "object" && routes !== null ? (routes as HttpTimes) : undefined,
+  );
 }
 
 export interface PayServerSettings {
@@ -143,7 +162,11 @@ export function benchPreloads(cpuProfileDir: string | undefined): Record<string,
 }
 
 /** Starts the pay-server processes, each stopped by `cleanup`; fails if any fails to start. */
-export async function startPayServers(settings: PayServerSettings, cleanup: Cleanup, progress: (line: string) => void): Promise<PayServers> {
+export async function startPayServers(
+  settings: PayServerSettings,
+  cleanup: Cleanup,
+  progress: (line: string) => void,
+): Promise<PayServers> {
   const env: Record<string, string> = {
     DATABASE_URL: settings.databaseUrl,
     MPAY_DATA_DIR: settings.dataDir,

@@ -39,14 +39,23 @@ describe("the pay benchmark's synthetic wallet [pglite]", () => {
       return status === 200;
     };
     const steps = new Set<DeviceStep>();
-    const payment = await call<{ id: string }>(network.pay.app, "POST", "/v1/payments", network.pay.merchant.secretKey, paymentBody({ amount: 1500 }));
+    const payment = await call<{ id: string }>(
+      network.pay.app,
+      "POST",
+      "/v1/payments",
+      network.pay.merchant.secretKey,
+      paymentBody({ amount: 1500 }),
+    );
     const outcome = await payWithPin(pool, wallet, payment.body.id, listings, log, (step) => steps.add(step));
 
     expect(failures).toEqual([]);
     expect(outcome).toMatchObject({ id: payment.body.id, status: "authorized", declineCode: null });
     expect(requests).toEqual(["challenge", "login-start", "approve", "authorize"]);
     expect([...steps].sort()).toEqual(["device-jwe", "device-opaque-finish", "device-prepare"]);
-    const rows = await queryRows<{ status: string }>(network.pay.system.database.db, sql`select status from payments where id = ${payment.body.id}`);
+    const rows = await queryRows<{ status: string }>(
+      network.pay.system.database.db,
+      sql`select status from payments where id = ${payment.body.id}`,
+    );
     expect(rows[0]?.status).toBe("authorized");
     const issuer = network.issuer.host.get("kstar");
     const decided = await issuer.authorizations.inquire(payment.body.id);

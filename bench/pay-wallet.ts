@@ -12,12 +12,34 @@
  * (the SDK's Wallet asks `GET /v1/payer/issuers` again for each payment; the certificate is still verified against
  * the network roots for each payment, as there).
  */
-import { certifiedIssuer, certifiedIssuerFor, enrollmentJwe, openRelease, openWithShares, parseCardRecord, paymentJwe, wipe, type CardDetails, type IssuerListing } from "@mpay/wallet";
+import {
+  certifiedIssuer,
+  certifiedIssuerFor,
+  enrollmentJwe,
+  openRelease,
+  openWithShares,
+  parseCardRecord,
+  paymentJwe,
+  wipe,
+  type CardDetails,
+  type IssuerListing,
+} from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import type { Pool } from "undici";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 import { createHash } from "node:crypto";
-import { approveAndRelease, onDevice, setupPost, signWithNonce, step, storeCard, type DeviceLog, type ReleasedApproval, type RequestLog, type Wallet } from "./auth-wallet.ts";
+import {
+  approveAndRelease,
+  onDevice,
+  setupPost,
+  signWithNonce,
+  step,
+  storeCard,
+  type DeviceLog,
+  type ReleasedApproval,
+  type RequestLog,
+  type Wallet,
+} from "./auth-wallet.ts";
 
 /** A card of the issuer simulator, as printed, with the phone its one-time codes go to. */
 export interface IssuerTestCard extends CardDetails {
@@ -29,7 +51,9 @@ export interface IssuerTestCard extends CardDetails {
 
 /** The simulator's test cards that approve (services/issuer/README.md): three per issuer, active, not expired. */
 export function approvingTestCards(issuerIds?: readonly string[]): IssuerTestCard[] {
-  return TEST_CARDS.filter((c) => c.outcome === "approves" && c.status === "active" && (!issuerIds || issuerIds.includes(c.issuerId))).map((c) => ({
+  return TEST_CARDS.filter(
+    (c) => c.outcome === "approves" && c.status === "active" && (!issuerIds || issuerIds.includes(c.issuerId)),
+  ).map((c) => ({
     issuerId: c.issuerId,
     pan: c.pan,
     expiry: c.expiry,
@@ -57,9 +81,14 @@ export interface PaymentOutcome {
 
 /** The issuers and their certificates as the pay server lists them (the wallet verifies each before use). */
 export async function issuerListings(pool: Pool, wallet: Wallet): Promise<IssuerListing[]> {
-  const response = await pool.request({ path: "/v1/payer/issuers", method: "GET", headers: { authorization: wallet.authorization } });
+  const response = await pool.request({
+    path: "/v1/payer/issuers",
+    method: "GET",
+    headers: { authorization: wallet.authorization },
+  });
   const text = await response.body.text();
-  if (response.statusCode !== 200) throw new Error(`setup: GET /v1/payer/issuers answered ${response.statusCode}: ${text.slice(0, 300)}`);
+  if (response.statusCode !== 200)
+    throw new Error(`setup: GET /v1/payer/issuers answered ${response.statusCode}: ${text.slice(0, 300)}`);
   return (JSON.parse(text) as { data: IssuerListing[] }).data;
 }
 
@@ -68,11 +97,20 @@ export async function issuerListings(pool: Pool, wallet: Wallet): Promise<Issuer
  * certificate covers its BIN, relayed by the pay server; the one-time code the issuer sends to the phone on file
  * (`codeOf`, the simulator's test inbox); then the records sealed on the device and K_srv uploaded.
  */
-export async function enrollCard(pool: Pool, wallet: Wallet, card: IssuerTestCard, listings: IssuerListing[], codeOf: (phone: string) => Promise<string>): Promise<void> {
+export async function enrollCard(
+  pool: Pool,
+  wallet: Wallet,
+  card: IssuerTestCard,
+  listings: IssuerListing[],
+  codeOf: (phone: string) => Promise<string>,
+): Promise<void> {
   const details: CardDetails = { pan: card.pan, expiry: card.expiry, cvc: card.cvc };
   const now = Math.floor(Date.now() / 1000);
   const certificate = await certifiedIssuerFor(card.pan, listings, TEST_NETWORK_ROOTS, now);
-  if (certificate.issuerId !== card.issuerId) throw new Error(`setup: card ${card.pan.slice(-4)} is ${card.issuerId}'s, but ${certificate.issuerId}'s certificate covers it`);
+  if (certificate.issuerId !== card.issuerId)
+    throw new Error(
+      `setup: card ${card.pan.slice(-4)} is ${card.issuerId}'s, but ${certificate.issuerId}'s certificate covers it`,
+    );
   const enrollment = await enrollmentJwe(certificate, details, wallet.publicJwk, now);
   const started = await setupPost<{ id: string }>(pool, "/v1/payer/cards/enrollments", wallet.authorization, {
     issuerId: certificate.issuerId,
@@ -85,7 +123,12 @@ export async function enrollCard(pool: Pool, wallet: Wallet, card: IssuerTestCar
     }),
   });
   const code = await codeOf(card.phone);
-  const enrolled = await setupPost<{ id: string; deviceId: string }>(pool, `/v1/payer/cards/enrollments/${started.id}/verify`, wallet.authorization, { code });
+  const enrolled = await setupPost<{ id: string; deviceId: string }>(
+    pool,
+    `/v1/payer/cards/enrollments/${started.id}/verify`,
+    wallet.authorization,
+    { code },
+  );
   await storeCard(pool, wallet, { payerId: wallet.payerId, cardId: enrolled.id, deviceId: enrolled.deviceId }, details);
 }
 
@@ -100,16 +143,34 @@ async function issuerJwe(wallet: Wallet, approval: ReleasedApproval, listings: I
   const { kSrv, payload } = await openRelease(approval.release, approval.releaseKey);
   let cardBytes: Uint8Array | undefined;
   try {
-    if (payload.cardId !== card.cardId || payload.recordVersion !== card.recordVersion) throw new Error("the pay server released another card or version");
+    if (payload.cardId !== card.cardId || payload.recordVersion !== card.recordVersion)
+      throw new Error("the pay server released another card or version");
     // A phone unwraps a fresh copy of K_dev from its key store for each payment, and wipes it after.
     const kDev = card.kDev.slice();
     try {
-      cardBytes = await openWithShares(kDev, kSrv, { purpose: "card", cardId: card.cardId, payerId: wallet.payerId, deviceId: card.deviceId, version: card.recordVersion }, payload.sealedCard);
+      cardBytes = await openWithShares(
+        kDev,
+        kSrv,
+        {
+          purpose: "card",
+          cardId: card.cardId,
+          payerId: wallet.payerId,
+          deviceId: card.deviceId,
+          version: card.recordVersion,
+        },
+        payload.sealedCard,
+      );
     } finally {
       wipe(kDev);
     }
     const cardData = parseCardRecord(cardBytes);
-    const certificate = await certifiedIssuer(approval.terms.aud, listings, TEST_NETWORK_ROOTS, Math.floor(Date.now() / 1000), cardData.pan);
+    const certificate = await certifiedIssuer(
+      approval.terms.aud,
+      listings,
+      TEST_NETWORK_ROOTS,
+      Math.floor(Date.now() / 1000),
+      cardData.pan,
+    );
     return await paymentJwe(certificate, wallet.privateKey, wallet.kid, approval.terms, cardData);
   } finally {
     wipe(kSrv);
@@ -121,9 +182,23 @@ async function issuerJwe(wallet: Wallet, approval: ReleasedApproval, listings: I
  * One payment of `paymentId` with the PIN, from the challenge to the issuer's decision. Answers the payment as the
  * pay server reports it (`authorized`, or `declined` with the issuer's code), or null when a request failed.
  */
-export async function payWithPin(pool: Pool, wallet: Wallet, paymentId: string, listings: IssuerListing[], log: RequestLog, device?: DeviceLog): Promise<PaymentOutcome | null> {
+export async function payWithPin(
+  pool: Pool,
+  wallet: Wallet,
+  paymentId: string,
+  listings: IssuerListing[],
+  log: RequestLog,
+  device?: DeviceLog,
+): Promise<PaymentOutcome | null> {
   const approval = await approveAndRelease(pool, wallet, paymentId, log, device);
   if (!approval || approval.paymentId !== paymentId) return null;
   const payment = await onDevice(device, "device-jwe", () => issuerJwe(wallet, approval, listings));
-  return step<PaymentOutcome>(pool, log, "authorize", `/v1/payer/approvals/${approval.approvalId}/authorize`, wallet.authorization, { payment });
+  return step<PaymentOutcome>(
+    pool,
+    log,
+    "authorize",
+    `/v1/payer/approvals/${approval.approvalId}/authorize`,
+    wallet.authorization,
+    { payment },
+  );
 }

@@ -48,7 +48,17 @@ import { measurePrimitives } from "./primitives.ts";
 import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
 import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
 import { mergeResults } from "./wallet-load.ts";
-import { bindPayers, createPayments, forkGenerators, measureRun, ORIGIN, runGenerators, runOnSupply, signInPayers, type Generators } from "./wallet-runs.ts";
+import {
+  bindPayers,
+  createPayments,
+  forkGenerators,
+  measureRun,
+  ORIGIN,
+  runGenerators,
+  runOnSupply,
+  signInPayers,
+  type Generators,
+} from "./wallet-runs.ts";
 
 const LOADGEN = new URL("./pay-loadgen.ts", import.meta.url);
 const ISSUER_HOST = fileURLToPath(new URL("./issuer-host.ts", import.meta.url));
@@ -65,7 +75,8 @@ function phoneAddress(i: number): string {
 /** Several generators' results of one run as one (bench/wallet-load.ts), with what the payments came to. */
 function mergePay(results: PayLoadResult[]): PayLoadResult {
   const declines: Record<string, number> = {};
-  for (const r of results) for (const [code, n] of Object.entries(r.declines)) declines[code] = (declines[code] ?? 0) + n;
+  for (const r of results)
+    for (const [code, n] of Object.entries(r.declines)) declines[code] = (declines[code] ?? 0) + n;
   return { ...mergeResults(results), authorizedIds: results.flatMap((r) => r.authorizedIds), declines };
 }
 
@@ -74,29 +85,54 @@ function mergePay(results: PayLoadResult[]): PayLoadResult {
  * round holds each card once (its one-time code is read from its phone's inbox), spread over the generators
  * (payer i lives in generator i mod loadgens).
  */
-async function enrollCards(generators: Generators<PayLoadProtocol>, url: string, issuerUrl: string, payers: BenchPayer[], cards: IssuerTestCard[]): Promise<void> {
+async function enrollCards(
+  generators: Generators<PayLoadProtocol>,
+  url: string,
+  issuerUrl: string,
+  payers: BenchPayer[],
+  cards: IssuerTestCard[],
+): Promise<void> {
   const loadgens = generators.children.length;
   for (let round = 0; round * cards.length < payers.length; round++) {
     const enrollments = payers
-      .map((payer, i) => ({ i, enrollment: { payerId: payer.payerId, card: cards[i % cards.length] as IssuerTestCard, localAddress: phoneAddress(i) } satisfies CardEnrollment }))
+      .map((payer, i) => ({
+        i,
+        enrollment: {
+          payerId: payer.payerId,
+          card: cards[i % cards.length] as IssuerTestCard,
+          localAddress: phoneAddress(i),
+        } satisfies CardEnrollment,
+      }))
       .filter(({ i }) => Math.floor(i / cards.length) === round);
     await Promise.all(
       generators.children.map(({ child }, g) =>
-        child.request("cards", { url, issuerUrl, enrollments: enrollments.filter(({ i }) => i % loadgens === g).map(({ enrollment }) => enrollment) }),
+        child.request("cards", {
+          url,
+          issuerUrl,
+          enrollments: enrollments.filter(({ i }) => i % loadgens === g).map(({ enrollment }) => enrollment),
+        }),
       ),
     );
   }
 }
 
 /** What the issuers' books say of the payments: approved among `answered`, declined in all, and whether they balance. */
-async function issuerChecks(issuerDb: ScratchDatabase, issuerUrl: string, operatorToken: string, issuerIds: string[], answered: Set<string>) {
+async function issuerChecks(
+  issuerDb: ScratchDatabase,
+  issuerUrl: string,
+  operatorToken: string,
+  issuerIds: string[],
+  answered: Set<string>,
+) {
   const client = new pg.Client({ connectionString: issuerDb.url });
   await client.connect();
   let approvedAtIssuer = 0;
   let declinedAtIssuer = 0;
   try {
     for (const id of issuerIds) {
-      const { rows } = await client.query<{ payment_id: string; decision: string }>(`select payment_id, decision from ${schemaNameOf(id)}.authorizations`);
+      const { rows } = await client.query<{ payment_id: string; decision: string }>(
+        `select payment_id, decision from ${schemaNameOf(id)}.authorizations`,
+      );
       for (const row of rows) {
         if (row.decision === "approved" && answered.has(row.payment_id)) approvedAtIssuer++;
         if (row.decision !== "approved") declinedAtIssuer++;
@@ -108,7 +144,9 @@ async function issuerChecks(issuerDb: ScratchDatabase, issuerUrl: string, operat
   let issuerImbalances = 0;
   let issuerBooksBalanced = true;
   for (const id of issuerIds) {
-    const response = await fetch(`${issuerUrl}/issuers/${id}/backoffice/books`, { headers: { authorization: `Bearer ${operatorToken}` } });
+    const response = await fetch(`${issuerUrl}/issuers/${id}/backoffice/books`, {
+      headers: { authorization: `Bearer ${operatorToken}` },
+    });
     if (!response.ok) throw new Error(`GET /issuers/${id}/backoffice/books answered ${response.status}`);
     const books = (await response.json()) as { balanced: boolean; imbalances: unknown[] };
     issuerBooksBalanced &&= books.balanced;
@@ -127,15 +165,27 @@ async function payChecks(system: PaySystem, answered: Set<string>) {
     authorizedInPayDb: authorized.filter((r) => answered.has(r.id)).length,
     authorizedUnanswered: authorized.filter((r) => !answered.has(r.id)).length,
     declinedInPayDb: await count(sql`select count(*)::int as n from payments where status = 'declined'`),
-    issuerOperationsPending: await count(sql`select count(*)::int as n from issuer_operations where status = 'pending'`),
-    ledger: { ok: ledger.ok, transactions: ledger.transactions, entries: ledger.entries, problems: ledger.problems.length },
+    issuerOperationsPending: await count(
+      sql`select count(*)::int as n from issuer_operations where status = 'pending'`,
+    ),
+    ledger: {
+      ok: ledger.ok,
+      transactions: ledger.transactions,
+      entries: ledger.entries,
+      problems: ledger.problems.length,
+    },
   };
 }
 
 function checkOptions(options: BenchOptions, payerCount: number): void {
-  if (payerCount < options.clients) throw new Error(`--payers ${payerCount} is fewer than --clients ${options.clients}: a payer has one PIN login at a time, so each client needs its own`);
-  if (options.loadgens > options.clients) throw new Error(`--loadgens ${options.loadgens} is more than --clients ${options.clients}`);
-  if (payerCount > 250 * 256) throw new Error(`--payers ${payerCount}: at most ${250 * 256} (one loopback address each)`);
+  if (payerCount < options.clients)
+    throw new Error(
+      `--payers ${payerCount} is fewer than --clients ${options.clients}: a payer has one PIN login at a time, so each client needs its own`,
+    );
+  if (options.loadgens > options.clients)
+    throw new Error(`--loadgens ${options.loadgens} is more than --clients ${options.clients}`);
+  if (payerCount > 250 * 256)
+    throw new Error(`--payers ${payerCount}: at most ${250 * 256} (one loopback address each)`);
 }
 
 async function runPay(context: ScenarioContext): Promise<number> {
@@ -147,7 +197,10 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const dbPool = poolPerProcess(options);
   const issuerPool = Math.max(2, Math.ceil(options.clients / issuerIds.length));
   const connections = dbPool * options.processes + issuerPool * issuerIds.length + 5;
-  if (connections > CONNECTION_BUDGET) throw new Error(`${connections} PostgreSQL connections (pay servers, issuer host, bench) would pass ${CONNECTION_BUDGET}: use fewer --clients or a smaller --pool`);
+  if (connections > CONNECTION_BUDGET)
+    throw new Error(
+      `${connections} PostgreSQL connections (pay servers, issuer host, bench) would pass ${CONNECTION_BUDGET}: use fewer --clients or a smaller --pool`,
+    );
   const adminUrl = serverUrl();
   const postgresVersion = await serverVersion(adminUrl);
   const suffix = randomSuffix();
@@ -165,7 +218,11 @@ async function runPay(context: ScenarioContext): Promise<number> {
   cleanup.add(`remove ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
   const system = await openSetupSystem(payDb.url, dataDir);
   cleanup.add("close the bench's pay system", () => system.close());
-  const merchant = await system.merchants.create({ name: "Bench Mall", allowedOrigins: [ORIGIN], actor: "system:bench" });
+  const merchant = await system.merchants.create({
+    name: "Bench Mall",
+    allowedOrigins: [ORIGIN],
+    actor: "system:bench",
+  });
   const secretKey = merchant.secretKey.peek();
   const payers = await signInPayers(system, payerCount, suffix);
   // The test network certifies the servers' PIN-statement key (one key for every process: same database and key file).
@@ -191,7 +248,11 @@ async function runPay(context: ScenarioContext): Promise<number> {
       dataDir,
       cpuProfileDir: options.cpuProfileDir,
       // An hour to approve (15 minutes by default), so that no payment made during setup expires before its turn.
-      env: { MPAY_APPROVAL_TTL_SECONDS: "3600", MPAY_ISSUER_URL: issuerUrl, MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret },
+      env: {
+        MPAY_APPROVAL_TTL_SECONDS: "3600",
+        MPAY_ISSUER_URL: issuerUrl,
+        MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+      },
     },
     cleanup,
     progress,
@@ -217,11 +278,15 @@ async function runPay(context: ScenarioContext): Promise<number> {
   await bindPayers(generators, urls, payers, options.clients, progress);
   const started = performance.now();
   await enrollCards(generators, urls[0] as string, issuerUrl, payers, cards);
-  progress(`setup: ${payers.length} cards enrolled at the issuers (${cards.length} test cards) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  progress(
+    `setup: ${payers.length} cards enrolled at the issuers (${cards.length} test cards) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   let setupSeconds = (performance.now() - setupStarted) / 1000;
 
   // 3. Primitives, while the servers and load generators are idle.
-  progress("primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign");
+  progress(
+    "primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign",
+  );
   const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
   const payPrimitives = await measurePayPrimitives();
   const crypto = payCrypto(primitives, payPrimitives);
@@ -234,7 +299,13 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const smallestLimit = Math.min(...cards.map((c) => c.creditLimit));
   const mostPayersOnACard = Math.ceil(payerCount / cards.length);
   const run = async (ids: string[], seconds: number) =>
-    mergePay((await runGenerators(generators, ids, options.clients, (child, share) => child.request("run", { urls, seconds, ...share }))).results);
+    mergePay(
+      (
+        await runGenerators(generators, ids, options.clients, (child, share) =>
+          child.request("run", { urls, seconds, ...share }),
+        )
+      ).results,
+    );
   const setupConcurrency = Math.max(4, Math.min(32, options.clients));
   const supply = await runOnSupply<PayLoadResult>({
     estimate: Math.max(20, options.clients * 3),
@@ -246,14 +317,24 @@ async function runPay(context: ScenarioContext): Promise<number> {
       // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
       for (let n = 0; n < count; n++) payAmounts += amountOf(n);
       if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
-        throw new Error(`setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`);
+        throw new Error(
+          `setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`,
+        );
       }
-      return createPayments(urls, secretKey, { count, concurrency: setupConcurrency, tag, amount: amountOf, captureMethod: "manual" });
+      return createPayments(urls, secretKey, {
+        count,
+        concurrency: setupConcurrency,
+        tag,
+        amount: amountOf,
+        captureMethod: "manual",
+      });
     },
     run,
     timed: async (ids) => {
       issuerTrace?.reset();
-      const measured = await measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace }, () => run(ids, options.seconds));
+      const measured = await measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace }, () =>
+        run(ids, options.seconds),
+      );
       issuerSql = issuerTrace ? issuerTrace.snapshot() : null;
       return measured;
     },
@@ -317,7 +398,13 @@ async function runPay(context: ScenarioContext): Promise<number> {
     serverShare: steps.filter((s) => s.side === "server").reduce((a, s) => a + s.share, 0),
     issuerCoreShare: timed.result.elapsedSeconds > 0 ? timed.cpu.issuerSeconds / timed.result.elapsedSeconds : 0,
     issuerEventLoopBusy: timed.issuerEventLoop,
-    issuerSqlTrace: issuerSql === null ? null : { ...(issuerSql as TraceSnapshot), perOp: payments.ops ? (issuerSql as TraceSnapshot).roundTrips / payments.ops : 0 },
+    issuerSqlTrace:
+      issuerSql === null
+        ? null
+        : {
+            ...(issuerSql as TraceSnapshot),
+            perOp: payments.ops ? (issuerSql as TraceSnapshot).roundTrips / payments.ops : 0,
+          },
     declines: timed.result.declines,
     warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
     checks,

@@ -30,7 +30,12 @@ export interface PinOfflineReport extends PinOfflineMeasurement {
 
 export function pinOfflineReport(m: PinOfflineMeasurement): PinOfflineReport {
   const allPinsSecondsOneCore = PIN_SPACE * m.cpuSecondsPerGuess;
-  return { ...m, guessesPerCoreSecond: 1 / m.cpuSecondsPerGuess, allPinsSecondsOneCore, expectedSecondsOneCore: allPinsSecondsOneCore / 2 };
+  return {
+    ...m,
+    guessesPerCoreSecond: 1 / m.cpuSecondsPerGuess,
+    allPinsSecondsOneCore,
+    expectedSecondsOneCore: allPinsSecondsOneCore / 2,
+  };
 }
 
 /** 5.2 days, 3.1 hours, 42 s: the largest unit that keeps the number above 1. */

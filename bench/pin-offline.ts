@@ -13,7 +13,14 @@
  */
 import { performance } from "node:perf_hooks";
 import * as opaque from "@serenity-kit/opaque";
-import { DEFAULT_PIN_KEY_STRETCHING, finishPinLogin, finishPinRegistration, startPinLogin, startPinRegistration, type PinKeyStretching } from "@mpay/wallet";
+import {
+  DEFAULT_PIN_KEY_STRETCHING,
+  finishPinLogin,
+  finishPinRegistration,
+  startPinLogin,
+  startPinRegistration,
+  type PinKeyStretching,
+} from "@mpay/wallet";
 import { formatPinOfflineReport, pinOfflineReport } from "./pin-offline-report.ts";
 import { measure } from "./primitives.ts";
 import type { Scenario } from "./scenario.ts";
@@ -27,9 +34,19 @@ const cpuSeconds = () => {
 };
 
 /** One guess as a thief makes it: the OPRF with the opened setup, then the wallet's stretching and finish. */
-async function guess(pin: string, serverSetup: string, registrationRecord: string, keyStretching: PinKeyStretching): Promise<boolean> {
+async function guess(
+  pin: string,
+  serverSetup: string,
+  registrationRecord: string,
+  keyStretching: PinKeyStretching,
+): Promise<boolean> {
   const start = await startPinLogin(pin, { keyStretching });
-  const { loginResponse } = opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest: start.startLoginRequest, userIdentifier: PAYER });
+  const { loginResponse } = opaque.server.startLogin({
+    serverSetup,
+    registrationRecord,
+    startLoginRequest: start.startLoginRequest,
+    userIdentifier: PAYER,
+  });
   try {
     await finishPinLogin(start.state, loginResponse);
     return true;
@@ -46,7 +63,11 @@ export const pinOfflineScenario: Scenario = {
     // What the thief opened with the KEK, and the record from the database: made here as the pay server makes them.
     const serverSetup = opaque.server.createSetup();
     const registration = await startPinRegistration(PIN, { keyStretching });
-    const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: PAYER, registrationRequest: registration.registrationRequest });
+    const { registrationResponse } = opaque.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: PAYER,
+      registrationRequest: registration.registrationRequest,
+    });
     const { registrationRecord } = await finishPinRegistration(registration.state, registrationResponse);
 
     progress(`timing wrong guesses for ${options.seconds} s (key stretching ${JSON.stringify(keyStretching)})`);
@@ -55,7 +76,8 @@ export const pinOfflineScenario: Scenario = {
     const wall0 = performance.now();
     while (guesses < 5 || performance.now() - wall0 < options.seconds * 1000) {
       const wrong = String(guesses).padStart(6, "0");
-      if (await guess(wrong, serverSetup, registrationRecord, keyStretching)) throw new Error(`a wrong PIN (${wrong}) was accepted`);
+      if (await guess(wrong, serverSetup, registrationRecord, keyStretching))
+        throw new Error(`a wrong PIN (${wrong}) was accepted`);
       guesses++;
     }
     const cpu = cpuSeconds() - cpu0;
@@ -63,7 +85,14 @@ export const pinOfflineScenario: Scenario = {
     const rightPinFound = await guess(PIN, serverSetup, registrationRecord, keyStretching);
 
     const startLogin = opaque.client.startLogin({ password: PIN });
-    const oprf = await measure(1, () => opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest: startLogin.startLoginRequest, userIdentifier: PAYER }));
+    const oprf = await measure(1, () =>
+      opaque.server.startLogin({
+        serverSetup,
+        registrationRecord,
+        startLoginRequest: startLogin.startLoginRequest,
+        userIdentifier: PAYER,
+      }),
+    );
 
     const report = pinOfflineReport({
       keyStretching: typeof keyStretching === "string" ? keyStretching : JSON.stringify(keyStretching),

@@ -92,18 +92,26 @@ function runTool(command: string, args: string[], env: Record<string, string>): 
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", (error) => reject(new Error(`cannot run ${command}: ${error.message} (set PGBENCH to its path)`)));
+    child.once("error", (error) =>
+      reject(new Error(`cannot run ${command}: ${error.message} (set PGBENCH to its path)`)),
+    );
     child.once("exit", (code, signal) => {
       if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output.slice(-2000)}`));
+      else
+        reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output.slice(-2000)}`));
     });
   });
 }
 
 /** Parses the summary pgbench prints at the end of a run. */
-export function parsePgbenchOutput(output: string): { tps: number; latencyAverageMs: number | null; transactions: number | null } {
+export function parsePgbenchOutput(output: string): {
+  tps: number;
+  latencyAverageMs: number | null;
+  transactions: number | null;
+} {
   const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(output);
-  if (!tps?.[1]) throw new Error(`pgbench printed no "tps = … (without initial connection time)" line:\n${output.slice(-2000)}`);
+  if (!tps?.[1])
+    throw new Error(`pgbench printed no "tps = … (without initial connection time)" line:\n${output.slice(-2000)}`);
   const latency = /latency average = ([0-9.]+) ms/.exec(output);
   const processed = /number of transactions actually processed: ([0-9]+)/.exec(output);
   return {
@@ -114,7 +122,11 @@ export function parsePgbenchOutput(output: string): { tps: number; latencyAverag
 }
 
 /** `pgbench -i -s <scale> -q`, then the default TPC-B-like script with prepared statements. */
-export async function runPgbench(url: string, options: { clients: number; seconds: number; scale?: number }, progress: (line: string) => void): Promise<PgbenchResult> {
+export async function runPgbench(
+  url: string,
+  options: { clients: number; seconds: number; scale?: number },
+  progress: (line: string) => void,
+): Promise<PgbenchResult> {
   const scale = options.scale ?? 10;
   const threads = Math.max(1, Math.min(2, options.clients));
   const env = libpqEnv(url);
@@ -122,6 +134,10 @@ export async function runPgbench(url: string, options: { clients: number; second
   progress(`pgbench: initializing scale ${scale}`);
   await runTool(bin, ["-i", "-s", String(scale), "-q"], env);
   progress(`pgbench: ${options.clients} clients, ${threads} threads, ${options.seconds} s, -M prepared`);
-  const output = await runTool(bin, ["-c", String(options.clients), "-j", String(threads), "-T", String(options.seconds), "-M", "prepared"], env);
+  const output = await runTool(
+    bin,
+    ["-c", String(options.clients), "-j", String(threads), "-T", String(options.seconds), "-M", "prepared"],
+    env,
+  );
   return { ...parsePgbenchOutput(output), clients: options.clients, threads, seconds: options.seconds, scale };
 }

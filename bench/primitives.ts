@@ -63,14 +63,21 @@ export async function measure(seconds: number, step: (i: number) => unknown): Pr
   }
   const wall = (performance.now() - wall0) / 1000;
   const cpu = Math.max(cpuSeconds() - cpu0, 1e-6);
-  return { perCoreSecond: iterations / cpu, perWallSecond: iterations / wall, cpuMicroseconds: (cpu / iterations) * 1e6, iterations };
+  return {
+    perCoreSecond: iterations / cpu,
+    perWallSecond: iterations / wall,
+    cpuMicroseconds: (cpu / iterations) * 1e6,
+    iterations,
+  };
 }
 
 /** Signatures over distinct payloads of about the size of approval terms, made once. */
 function signedMessages(count: number): { publicKey: KeyObject; messages: Array<{ data: Buffer; signature: Buffer }> } {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const messages = Array.from({ length: count }, (_, i) => {
-    const data = Buffer.from(`{"amount":${1000 + i},"nonce":"${createHash("sha256").update(String(i)).digest("base64url")}","padding":"${"x".repeat(200)}"}`);
+    const data = Buffer.from(
+      `{"amount":${1000 + i},"nonce":"${createHash("sha256").update(String(i)).digest("base64url")}","padding":"${"x".repeat(200)}"}`,
+    );
     return { data, signature: sign("sha256", data, { key: privateKey, dsaEncoding: "ieee-p1363" }) };
   });
   return { publicKey, messages };
@@ -83,14 +90,21 @@ export async function measurePrimitives(keyStretching: PinKeyStretching, seconds
   const pick = <T>(list: T[], i: number) => list[i % list.length] as T;
   const ecdsaVerifyNode = await measure(seconds, (i) => {
     const m = pick(messages, i);
-    if (!verify("sha256", m.data, { key: publicKey, dsaEncoding: "ieee-p1363" }, m.signature)) throw new Error("ECDSA verify failed");
+    if (!verify("sha256", m.data, { key: publicKey, dsaEncoding: "ieee-p1363" }, m.signature))
+      throw new Error("ECDSA verify failed");
   });
 
   const joseKeys = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwss = await Promise.all(
-    messages.map((m) => new CompactSign(m.data).setProtectedHeader({ alg: "ES256", kid: "bench", typ: "mpay-approval+jws" }).sign(joseKeys.privateKey)),
+    messages.map((m) =>
+      new CompactSign(m.data)
+        .setProtectedHeader({ alg: "ES256", kid: "bench", typ: "mpay-approval+jws" })
+        .sign(joseKeys.privateKey),
+    ),
   );
-  const ecdsaVerifyJose = await measure(seconds, (i) => compactVerify(pick(jwss, i), joseKeys.publicKey, { algorithms: ["ES256"] }));
+  const ecdsaVerifyJose = await measure(seconds, (i) =>
+    compactVerify(pick(jwss, i), joseKeys.publicKey, { algorithms: ["ES256"] }),
+  );
 
   await opaque.ready;
   const serverSetup = opaque.server.createSetup();
@@ -98,22 +112,51 @@ export async function measurePrimitives(keyStretching: PinKeyStretching, seconds
     const userIdentifier = `payer_bench_${i}`;
     const pin = String(100000 + i);
     const registration = opaque.client.startRegistration({ password: pin });
-    const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup, userIdentifier, registrationRequest: registration.registrationRequest });
-    const { registrationRecord } = opaque.client.finishRegistration({ password: pin, clientRegistrationState: registration.clientRegistrationState, registrationResponse, keyStretching });
+    const { registrationResponse } = opaque.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier,
+      registrationRequest: registration.registrationRequest,
+    });
+    const { registrationRecord } = opaque.client.finishRegistration({
+      password: pin,
+      clientRegistrationState: registration.clientRegistrationState,
+      registrationResponse,
+      keyStretching,
+    });
     return { userIdentifier, pin, registrationRecord };
   });
   // Per user: a client start, the server's answer to it and the client's finish (made once; finishLogin is a pure
   // function of the server's state and the client's message, so it can be repeated on the same pair).
   const logins = users.map((u) => {
     const start = opaque.client.startLogin({ password: u.pin });
-    const server = opaque.server.startLogin({ serverSetup, registrationRecord: u.registrationRecord, startLoginRequest: start.startLoginRequest, userIdentifier: u.userIdentifier });
-    const finish = opaque.client.finishLogin({ password: u.pin, clientLoginState: start.clientLoginState, loginResponse: server.loginResponse, keyStretching });
+    const server = opaque.server.startLogin({
+      serverSetup,
+      registrationRecord: u.registrationRecord,
+      startLoginRequest: start.startLoginRequest,
+      userIdentifier: u.userIdentifier,
+    });
+    const finish = opaque.client.finishLogin({
+      password: u.pin,
+      clientLoginState: start.clientLoginState,
+      loginResponse: server.loginResponse,
+      keyStretching,
+    });
     if (!finish) throw new Error("OPAQUE client could not finish the login");
-    return { ...u, startLoginRequest: start.startLoginRequest, serverLoginState: server.serverLoginState, finishLoginRequest: finish.finishLoginRequest };
+    return {
+      ...u,
+      startLoginRequest: start.startLoginRequest,
+      serverLoginState: server.serverLoginState,
+      finishLoginRequest: finish.finishLoginRequest,
+    };
   });
   const opaqueStartLogin = await measure(seconds, (i) => {
     const l = pick(logins, i);
-    opaque.server.startLogin({ serverSetup, registrationRecord: l.registrationRecord, startLoginRequest: l.startLoginRequest, userIdentifier: l.userIdentifier });
+    opaque.server.startLogin({
+      serverSetup,
+      registrationRecord: l.registrationRecord,
+      startLoginRequest: l.startLoginRequest,
+      userIdentifier: l.userIdentifier,
+    });
   });
   const opaqueFinishLogin = await measure(seconds, (i) => {
     const l = pick(logins, i);

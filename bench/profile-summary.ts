@@ -37,7 +37,11 @@ async function files(target: string): Promise<string[]> {
   return [target];
 }
 
-export function summarizeProfile(profile: CpuProfile): { totalMs: number; byBucket: Map<string, number>; byFunction: Map<string, number> } {
+export function summarizeProfile(profile: CpuProfile): {
+  totalMs: number;
+  byBucket: Map<string, number>;
+  byFunction: Map<string, number>;
+} {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const byBucket = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -69,9 +73,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { totalMs, byBucket, byFunction } = summarizeProfile(profile);
     const idle = byBucket.get("(idle)") ?? 0;
     const busy = totalMs - idle;
-    process.stdout.write(`${file}\n  wall ${(totalMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (idle ${(idle / 1000).toFixed(1)} s)\n  by package (share of busy):\n`);
-    for (const [k, v] of top(byBucket, 25)) if (k !== "(idle)") process.stdout.write(`    ${((100 * v) / busy).toFixed(1).padStart(5)} %  ${k}\n`);
+    process.stdout.write(
+      `${file}\n  wall ${(totalMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (idle ${(idle / 1000).toFixed(1)} s)\n  by package (share of busy):\n`,
+    );
+    for (const [k, v] of top(byBucket, 25))
+      if (k !== "(idle)") process.stdout.write(`    ${((100 * v) / busy).toFixed(1).padStart(5)} %  ${k}\n`);
     process.stdout.write("  by function (self):\n");
-    for (const [k, v] of top(byFunction, 30)) if (!k.startsWith("(idle)")) process.stdout.write(`    ${((100 * v) / busy).toFixed(1).padStart(5)} %  ${k}\n`);
+    for (const [k, v] of top(byFunction, 30))
+      if (!k.startsWith("(idle)")) process.stdout.write(`    ${((100 * v) / busy).toFixed(1).padStart(5)} %  ${k}\n`);
   }
 }

@@ -50,7 +50,8 @@ pgbench: found on PATH, or set PGBENCH to its path.
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -110,7 +111,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const scenario = parsed.scenario === undefined ? undefined : SCENARIOS[parsed.scenario];
   if (!scenario) {
-    process.stderr.write(`${parsed.scenario === undefined ? "No scenario given." : `Unknown scenario: ${parsed.scenario}.`}\n\n${USAGE}`);
+    process.stderr.write(
+      `${parsed.scenario === undefined ? "No scenario given." : `Unknown scenario: ${parsed.scenario}.`}\n\n${USAGE}`,
+    );
     return 2;
   }
   const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);

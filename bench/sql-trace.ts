@@ -99,7 +99,10 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
           batch.push(normalize(body.subarray(nameEnd + 1, queryEnd).toString("utf8")));
         } else if (type === "Q") {
           const end = body.indexOf(0);
-          pending.push({ texts: [...batch, normalize(body.subarray(0, end < 0 ? body.length : end).toString("utf8"))], at: performance.now() });
+          pending.push({
+            texts: [...batch, normalize(body.subarray(0, end < 0 ? body.length : end).toString("utf8"))],
+            at: performance.now(),
+          });
           batch = [];
         } else if (type === "S") {
           pending.push({ texts: batch, at: performance.now() });

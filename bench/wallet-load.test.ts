@@ -5,8 +5,26 @@ const result = (overrides: Partial<WalletLoadResult>): WalletLoadResult => ({ ..
 
 describe("mergeResults", () => {
   it("adds counts, pools latencies, keeps the longest run and only the seconds every generator completed", () => {
-    const a = result({ ops: 3, elapsedSeconds: 2.1, opMs: [1, 2, 3], requestMs: { "login-start": [1] }, deviceMs: { "device-jwe": [4] }, statuses: { "login-start": { "200": 3 } }, perSecond: [1, 2] });
-    const b = result({ ops: 2, elapsedSeconds: 2.4, opMs: [4, 5], requestMs: { "login-start": [2], approve: [9] }, deviceMs: { "device-jwe": [5], "device-prepare": [1] }, statuses: { "login-start": { "200": 2, "409": 1 } }, non2xx: 1, exhausted: true, perSecond: [2] });
+    const a = result({
+      ops: 3,
+      elapsedSeconds: 2.1,
+      opMs: [1, 2, 3],
+      requestMs: { "login-start": [1] },
+      deviceMs: { "device-jwe": [4] },
+      statuses: { "login-start": { "200": 3 } },
+      perSecond: [1, 2],
+    });
+    const b = result({
+      ops: 2,
+      elapsedSeconds: 2.4,
+      opMs: [4, 5],
+      requestMs: { "login-start": [2], approve: [9] },
+      deviceMs: { "device-jwe": [5], "device-prepare": [1] },
+      statuses: { "login-start": { "200": 2, "409": 1 } },
+      non2xx: 1,
+      exhausted: true,
+      perSecond: [2],
+    });
     const m = mergeResults([a, b]);
     expect(m).toMatchObject({ ops: 5, elapsedSeconds: 2.4, non2xx: 1, exhausted: true, perSecond: [3] });
     expect(m.opMs).toEqual([1, 2, 3, 4, 5]);

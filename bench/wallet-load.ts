@@ -8,7 +8,15 @@
  */
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
-import { enroll, type BenchPayer, type DeviceLog, type DeviceStep, type RequestKind, type RequestLog, type Wallet } from "./auth-wallet.ts";
+import {
+  enroll,
+  type BenchPayer,
+  type DeviceLog,
+  type DeviceStep,
+  type RequestKind,
+  type RequestLog,
+  type Wallet,
+} from "./auth-wallet.ts";
 
 export interface ErrorSample {
   kind: RequestKind;
@@ -65,11 +73,21 @@ const MAX_ERROR_SAMPLES = 10;
 
 /** A keep-alive pool; `localAddress` picks the loopback address the requests come from (one per synthetic phone). */
 export function poolFor(url: string, connections: number, localAddress?: string): Pool {
-  return new Pool(url, { connections: Math.max(1, connections), pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, ...(localAddress ? { localAddress } : {}) });
+  return new Pool(url, {
+    connections: Math.max(1, connections),
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+    ...(localAddress ? { localAddress } : {}),
+  });
 }
 
 /** Runs `work` over `items`, `concurrency` at a time, each worker on the pool `w mod pools`; keeps the order. */
-export async function inParallel<T, R>(items: readonly T[], concurrency: number, work: (item: T, worker: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, worker: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -84,17 +102,29 @@ export async function inParallel<T, R>(items: readonly T[], concurrency: number,
 export async function bindWallets(config: BindConfig): Promise<Wallet[]> {
   const pools = config.urls.map((url) => poolFor(url, Math.ceil(config.concurrency / config.urls.length)));
   try {
-    return await inParallel(config.payers, config.concurrency, (payer, w) => enroll(pools[w % pools.length] as Pool, payer));
+    return await inParallel(config.payers, config.concurrency, (payer, w) =>
+      enroll(pools[w % pools.length] as Pool, payer),
+    );
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
 }
 
 /** `clients` virtual users loop `operation` until the deadline (or the payments run out). */
-export async function runWalletLoad<W extends Wallet>(config: WalletLoadConfig, wallets: readonly W[], operation: WalletOperation<W>): Promise<WalletLoadResult> {
+export async function runWalletLoad<W extends Wallet>(
+  config: WalletLoadConfig,
+  wallets: readonly W[],
+  operation: WalletOperation<W>,
+): Promise<WalletLoadResult> {
   if (config.urls.length === 0) throw new Error("no server URL");
-  if (wallets.length < config.clients) throw new Error(`${wallets.length} payers for ${config.clients} users: each user needs a payer of its own`);
-  const usersPer = config.urls.map((_, u) => Array.from({ length: config.clients }, (_, i) => i).filter((i) => (config.firstClient + i) % config.urls.length === u).length);
+  if (wallets.length < config.clients)
+    throw new Error(`${wallets.length} payers for ${config.clients} users: each user needs a payer of its own`);
+  const usersPer = config.urls.map(
+    (_, u) =>
+      Array.from({ length: config.clients }, (_, i) => i).filter(
+        (i) => (config.firstClient + i) % config.urls.length === u,
+      ).length,
+  );
   const pools = config.urls.map((url, u) => poolFor(url, usersPer[u] ?? 1));
 
   const opMs: number[] = [];
@@ -126,7 +156,8 @@ export async function runWalletLoad<W extends Wallet>(config: WalletLoadConfig, 
       if (ok) (requestMs[kind] ??= []).push(ms);
       else {
         non2xx++;
-        if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push({ kind, status: status === "error" ? 0 : status, body: failedBody.slice(0, 500) });
+        if (errorSamples.length < MAX_ERROR_SAMPLES)
+          errorSamples.push({ kind, status: status === "error" ? 0 : status, body: failedBody.slice(0, 500) });
       }
       return ok;
     };
@@ -154,7 +185,8 @@ export async function runWalletLoad<W extends Wallet>(config: WalletLoadConfig, 
       }
       opMs.push(t1 - t0);
       walletMs.push(t1 - t0 - waited);
-      for (const [step, ms] of Object.entries(onDevice) as Array<[DeviceStep, number]>) (deviceMs[step] ??= []).push(ms);
+      for (const [step, ms] of Object.entries(onDevice) as Array<[DeviceStep, number]>)
+        (deviceMs[step] ??= []).push(ms);
       const second = Math.floor((t1 - start) / 1000);
       perSecond[second] = (perSecond[second] ?? 0) + 1;
     }
@@ -188,7 +220,20 @@ function concatInto<K extends string>(into: Partial<Record<K, number[]>>, from: 
 
 /** A run that did nothing: the start of a merge, and of test fixtures. */
 export function emptyResult(): WalletLoadResult {
-  return { ops: 0, failedOps: 0, elapsedSeconds: 0, opMs: [], walletMs: [], requestMs: {}, deviceMs: {}, statuses: {}, non2xx: 0, errorSamples: [], exhausted: false, perSecond: [] };
+  return {
+    ops: 0,
+    failedOps: 0,
+    elapsedSeconds: 0,
+    opMs: [],
+    walletMs: [],
+    requestMs: {},
+    deviceMs: {},
+    statuses: {},
+    non2xx: 0,
+    errorSamples: [],
+    exhausted: false,
+    perSecond: [],
+  };
 }
 
 /** Several load generators' results of one run as one: counts added, latencies pooled, seconds aligned. */
@@ -213,7 +258,9 @@ export function mergeResults(results: WalletLoadResult[]): WalletLoadResult {
   // Generators start within milliseconds of each other: second i of each is second i of the run. Only the seconds
   // every generator completed are kept.
   const seconds = Math.min(...results.map((r) => r.perSecond.length));
-  merged.perSecond = Array.from({ length: results.length ? seconds : 0 }, (_, i) => results.reduce((sum, r) => sum + (r.perSecond[i] ?? 0), 0));
+  merged.perSecond = Array.from({ length: results.length ? seconds : 0 }, (_, i) =>
+    results.reduce((sum, r) => sum + (r.perSecond[i] ?? 0), 0),
+  );
   return merged;
 }
 

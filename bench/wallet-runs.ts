@@ -11,7 +11,15 @@ import type { PaySystem } from "../services/pay/src/system.ts";
 import { forkChild, type BenchChild, type Protocol } from "./child.ts";
 import type { BenchPayer } from "./auth-wallet.ts";
 import { cpuBetween, cpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
-import { askEventLoop, askHttpTimes, eventLoopBusy, otherSessionsOf, type EventLoopTimes, type HttpTimes, type PayServers } from "./pay-servers.ts";
+import {
+  askEventLoop,
+  askHttpTimes,
+  eventLoopBusy,
+  otherSessionsOf,
+  type EventLoopTimes,
+  type HttpTimes,
+  type PayServers,
+} from "./pay-servers.ts";
 import type { ServiceProcess } from "../e2e/support/service-process.ts";
 import type { ScenarioContext } from "./scenario.ts";
 import type { SqlTrace, TraceSnapshot } from "./sql-trace.ts";
@@ -24,7 +32,13 @@ export const ORIGIN = "https://bench.example";
 export async function createPayments(
   urls: string[],
   secretKey: string,
-  payment: { count: number; concurrency: number; tag: string; amount: (n: number) => number; captureMethod: "manual" | "automatic" },
+  payment: {
+    count: number;
+    concurrency: number;
+    tag: string;
+    amount: (n: number) => number;
+    captureMethod: "manual" | "automatic";
+  },
 ): Promise<string[]> {
   const { count, concurrency, tag } = payment;
   const pools = urls.map((url) => new Pool(url, { connections: Math.ceil(concurrency / urls.length), pipelining: 1 }));
@@ -37,7 +51,11 @@ export async function createPayments(
           const response = await (pools[w % pools.length] as Pool).request({
             path: "/v1/payments",
             method: "POST",
-            headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json", "idempotency-key": `setup-${tag}-${n}` },
+            headers: {
+              authorization: `Bearer ${secretKey}`,
+              "content-type": "application/json",
+              "idempotency-key": `setup-${tag}-${n}`,
+            },
             body: JSON.stringify({
               amount: payment.amount(n),
               currency: "KRW",
@@ -49,7 +67,8 @@ export async function createPayments(
             }),
           });
           const text = await response.body.text();
-          if (response.statusCode !== 200) throw new Error(`setup: POST /v1/payments answered ${response.statusCode}: ${text.slice(0, 300)}`);
+          if (response.statusCode !== 200)
+            throw new Error(`setup: POST /v1/payments answered ${response.statusCode}: ${text.slice(0, 300)}`);
           ids[n] = (JSON.parse(text) as { id: string }).id;
         }
       }),
@@ -67,7 +86,11 @@ export async function signInPayers(system: PaySystem, count: number, suffix: str
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       for (let i = next++; i < count; i = next++) {
-        const session = await system.payers.openSession({ subject: `bench_${suffix}_${i}`, displayName: `Bench Payer ${i + 1}`, phoneNumber: null });
+        const session = await system.payers.openSession({
+          subject: `bench_${suffix}_${i}`,
+          displayName: `Bench Payer ${i + 1}`,
+          phoneNumber: null,
+        });
         payers[i] = { payerId: session.payer.id, sessionToken: session.sessionToken.peek() };
       }
     }),
@@ -82,7 +105,11 @@ export interface Generators<P extends Protocol> {
 }
 
 /** Forks `loadgens` load generators running `file` (a module that calls `serveParent`), each stopped by cleanup. */
-export function forkGenerators<P extends Protocol>(file: URL, options: { clients: number; loadgens: number }, context: ScenarioContext): Generators<P> {
+export function forkGenerators<P extends Protocol>(
+  file: URL,
+  options: { clients: number; loadgens: number },
+  context: ScenarioContext,
+): Generators<P> {
   const children: Generators<P>["children"] = [];
   let firstClient = 0;
   for (let g = 0; g < options.loadgens; g++) {
@@ -99,13 +126,25 @@ export function forkGenerators<P extends Protocol>(file: URL, options: { clients
 export type BindProtocol = { enroll: { body: BindConfig; result: { enrolled: number } } };
 
 /** Has each generator bind a device and set a PIN for its payers (payer i → generator i mod generators). */
-export async function bindPayers(generators: Generators<BindProtocol>, urls: string[], payers: BenchPayer[], clients: number, progress: (line: string) => void): Promise<void> {
+export async function bindPayers(
+  generators: Generators<BindProtocol>,
+  urls: string[],
+  payers: BenchPayer[],
+  clients: number,
+  progress: (line: string) => void,
+): Promise<void> {
   const loadgens = generators.children.length;
   const started = performance.now();
   const concurrency = Math.max(2, Math.min(16, Math.ceil(clients / loadgens)));
   // Each generator gets at least as many payers as clients (payers ≥ clients).
-  await Promise.all(generators.children.map(({ child }, g) => child.request("enroll", { urls, payers: payers.filter((_, i) => i % loadgens === g), concurrency })));
-  progress(`setup: ${payers.length} payers bound a device and set a PIN in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await Promise.all(
+    generators.children.map(({ child }, g) =>
+      child.request("enroll", { urls, payers: payers.filter((_, i) => i % loadgens === g), concurrency }),
+    ),
+  );
+  progress(
+    `setup: ${payers.length} payers bound a device and set a PIN in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 /** A generator's share of one run: its users, and the payments of its users (payment j goes to client j mod clients). */
@@ -124,7 +163,11 @@ export async function runGenerators<P extends Protocol, R extends WalletLoadResu
 ): Promise<{ merged: WalletLoadResult; results: R[] }> {
   const results = await Promise.all(
     generators.children.map(({ child, firstClient, clients: mine }) =>
-      run(child, { firstClient, clients: mine, paymentIds: paymentIds.filter((_, j) => j % clients >= firstClient && j % clients < firstClient + mine) }),
+      run(child, {
+        firstClient,
+        clients: mine,
+        paymentIds: paymentIds.filter((_, j) => j % clients >= firstClient && j % clients < firstClient + mine),
+      }),
     ),
   );
   return { merged: mergeResults(results), results };
@@ -157,7 +200,8 @@ export interface Measured<R> {
 /** Several processes' request times as one. */
 function mergeHttp(all: HttpTimes[]): HttpTimes {
   const merged: HttpTimes = {};
-  for (const times of all) for (const [route, ms] of Object.entries(times)) merged[route] = (merged[route] ?? []).concat(ms);
+  for (const times of all)
+    for (const [route, ms] of Object.entries(times)) merged[route] = (merged[route] ?? []).concat(ms);
   return merged;
 }
 
@@ -179,7 +223,10 @@ export async function measureRun<R>(watch: RunWatch, run: () => Promise<R>): Pro
   const issuerBefore = await issuerLoop();
   const before = await cpuSnapshot(servers.pids, watch.loadgenPids, await otherSessionsOf(system), issuerPids);
   const result = await run();
-  const cpu = cpuBetween(before, await cpuSnapshot(servers.pids, watch.loadgenPids, await otherSessionsOf(system), issuerPids));
+  const cpu = cpuBetween(
+    before,
+    await cpuSnapshot(servers.pids, watch.loadgenPids, await otherSessionsOf(system), issuerPids),
+  );
   const eventLoops = eventLoopBusy(loopsBefore, await servers.eventLoops());
   const issuerAfter = await issuerLoop();
   toggleProfilers();
@@ -244,8 +291,11 @@ export async function runOnSupply<R extends WalletLoadResult>(plan: SupplyPlan<R
     const warm = await plan.run(ids, plan.warmupSeconds);
     plan.onRun?.(warm);
     warmupNon2xx += warm.non2xx;
-    if (warm.non2xx > 0) progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
-    progress(`warm-up: ${(warm.ops / warm.elapsedSeconds).toFixed(0)} ${label}/s on average, ${bestRate(warm).toFixed(0)} in the best second`);
+    if (warm.non2xx > 0)
+      progress(`warm-up: ${warm.non2xx} non-2xx answers, e.g. ${JSON.stringify(warm.errorSamples.slice(0, 3))}`);
+    progress(
+      `warm-up: ${(warm.ops / warm.elapsedSeconds).toFixed(0)} ${label}/s on average, ${bestRate(warm).toFixed(0)} in the best second`,
+    );
     estimate = warm.exhausted ? Math.max(estimate, 2 * bestRate(warm)) : bestRate(warm);
   }
   let needed = Math.ceil(estimate * plan.seconds * 1.5) + clients * 10;
@@ -257,7 +307,9 @@ export async function runOnSupply<R extends WalletLoadResult>(plan: SupplyPlan<R
     if (!timed.result.exhausted || attempt === 3) return { timed, warmupNon2xx, setupSeconds };
     warmupNon2xx += timed.result.non2xx;
     const best = bestRate(timed.result);
-    progress(`timed run: the ${ids.length} payments ran out after ${timed.result.elapsedSeconds.toFixed(1)} s (${best.toFixed(0)}/s at best); again`);
+    progress(
+      `timed run: the ${ids.length} payments ran out after ${timed.result.elapsedSeconds.toFixed(1)} s (${best.toFixed(0)}/s at best); again`,
+    );
     needed = Math.ceil(best * plan.seconds * 1.5) + clients * 10;
   }
 }

@@ -23,7 +23,11 @@ import { freePorts, startMessengerProcess, type MessengerProcess } from "./suppo
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -47,19 +51,29 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
   let session: string;
 
   const inbox = async () => {
-    const response = await fetch(`${messenger!.url}/api/messages?limit=100`, { headers: { authorization: `Bearer ${session}` } });
+    const response = await fetch(`${messenger!.url}/api/messages?limit=100`, {
+      headers: { authorization: `Bearer ${session}` },
+    });
     expect(response.status).toBe(200);
     return (await response.json()) as { data: OfficialMessage[]; unreadCount: number };
   };
   const outboxRow = async (id: string) => {
-    const [row] = await queryRows<{ status: string; attempts: number; last_error: string | null }>(pay.system.database.db, sql`select status, attempts, last_error from announcements where id = ${id}`);
+    const [row] = await queryRows<{ status: string; attempts: number; last_error: string | null }>(
+      pay.system.database.db,
+      sql`select status, attempts, last_error from announcements where id = ${id}`,
+    );
     return row;
   };
   /** A change in a pay-server transaction, announced in it; handed to the sender after commit as a caller would. */
   const changeAndAnnounce = async (deviceName: string): Promise<AnnouncementRef> => {
     const announced = await pay.system.database.db.transaction(async (tx) => {
       const deviceId = `dev_01JE2E${randomBytes(10).toString("hex").toUpperCase().slice(0, 20)}`;
-      return pay.system.announcements.announce(tx, payerId, { kind: "device_pending", deviceId, deviceName, activatesAt: new Date(Date.now() + 86_400_000) });
+      return pay.system.announcements.announce(tx, payerId, {
+        kind: "device_pending",
+        deviceId,
+        deviceName,
+        activatesAt: new Date(Date.now() + 86_400_000),
+      });
     });
     pay.system.announcements.sendSoon(announced);
     return announced;
@@ -92,8 +106,18 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
     const start = await call<{ authorizationUrl: string }>(pay.app, "POST", "/v1/payer/auth/start", null);
     const browser = new Browser();
     const opened = await browser.open(start.body.authorizationUrl, PAY_REDIRECT);
-    const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, PAY_REDIRECT);
-    const signedIn = await call<{ payer: { id: string } }>(pay.app, "GET", `/v1/payer/auth/callback?${submitted.callback!.search.slice(1)}`, null);
+    const submitted = await browser.submit(
+      opened.page!,
+      readForm(opened.page!.body, /\/login$/),
+      { phone: account.phoneNumber, password: account.password },
+      PAY_REDIRECT,
+    );
+    const signedIn = await call<{ payer: { id: string } }>(
+      pay.app,
+      "GET",
+      `/v1/payer/auth/callback?${submitted.callback!.search.slice(1)}`,
+      null,
+    );
     expect(signedIn.status).toBe(200);
     payerId = signedIn.body.payer.id;
 
@@ -115,14 +139,23 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
 
   it("an announcement written in a pay-server transaction arrives in the account's messages, once even when sent twice", async () => {
     const announced = await changeAndAnnounce("Pixel 9");
-    const arrived = await until("the announcement in the inbox", async () => (await inbox()).data.find((m) => m.id === announced.id));
+    const arrived = await until("the announcement in the inbox", async () =>
+      (await inbox()).data.find((m) => m.id === announced.id),
+    );
     expect(arrived).toMatchObject({ kind: "device_pending", from: { account: "mpay", name: "MPay" }, readAt: null });
     expect(arrived.text).toMatch(/^A new device, "Pixel 9", was added to your MPay account\./);
-    expect(arrived.actions).toEqual([{ label: "Not me — cancel", action: expect.stringMatching(/^mpay:cancel-pending-change\/dev_/) as unknown as string }]);
+    expect(arrived.actions).toEqual([
+      {
+        label: "Not me — cancel",
+        action: expect.stringMatching(/^mpay:cancel-pending-change\/dev_/) as unknown as string,
+      },
+    ]);
     await until("the outbox row delivered", async () => (await outboxRow(announced.id))?.status === "delivered");
 
     // As if the messenger's answer had been lost: the worker sends the same announcement a second time.
-    await pay.system.database.db.execute(sql`update announcements set status = 'pending', next_attempt_at = now() where id = ${announced.id}`);
+    await pay.system.database.db.execute(
+      sql`update announcements set status = 'pending', next_attempt_at = now() where id = ${announced.id}`,
+    );
     const resent = await until("the second send", async () => {
       const row = await outboxRow(announced.id);
       return row?.status === "delivered" && row.attempts === 2 ? row : undefined;
@@ -146,7 +179,9 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
 
     messenger = await startMessengerProcess(messengerEnv);
     expect(messenger.url).toBe(url);
-    const arrived = await until("the announcement after the messenger came back", async () => (await inbox()).data.find((m) => m.id === announced.id));
+    const arrived = await until("the announcement after the messenger came back", async () =>
+      (await inbox()).data.find((m) => m.id === announced.id),
+    );
     expect(arrived.text).toContain('"Galaxy S25"');
     await until("the outbox row delivered", async () => (await outboxRow(announced.id))?.status === "delivered");
 
@@ -155,7 +190,10 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
     expect(data[0]?.id).toBe(announced.id); // the newest the account has
     expect(data).toHaveLength(2);
     expect(unreadCount).toBe(2);
-    const read = await fetch(`${messenger.url}/api/messages/${announced.id}/read`, { method: "POST", headers: { authorization: `Bearer ${session}` } });
+    const read = await fetch(`${messenger.url}/api/messages/${announced.id}/read`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${session}` },
+    });
     expect(read.status).toBe(200);
     expect((await inbox()).unreadCount).toBe(1);
   });

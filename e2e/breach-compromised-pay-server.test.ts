@@ -46,9 +46,18 @@ async function substituteCertificates(genuine: string): Promise<Array<{ what: st
   const root = await generateKeyPair("ES256", { extractable: true });
   const rootKid = await calculateJwkThumbprint(await exportJWK(root.publicKey));
   return [
-    { what: "signed by a root the wallet does not ship", certificate: await signIssuerCertificate(swapped, root.privateKey, rootKid) },
-    { what: "forged under the kid of a root the wallet ships", certificate: await signIssuerCertificate(swapped, root.privateKey, TEST_NETWORK_ROOTS[0]!.kid) },
-    { what: "the real certificate with its key swapped", certificate: [header, Buffer.from(JSON.stringify(swapped)).toString("base64url"), signature].join(".") },
+    {
+      what: "signed by a root the wallet does not ship",
+      certificate: await signIssuerCertificate(swapped, root.privateKey, rootKid),
+    },
+    {
+      what: "forged under the kid of a root the wallet ships",
+      certificate: await signIssuerCertificate(swapped, root.privateKey, TEST_NETWORK_ROOTS[0]!.kid),
+    },
+    {
+      what: "the real certificate with its key swapped",
+      certificate: [header, Buffer.from(JSON.stringify(swapped)).toString("base64url"), signature].join("."),
+    },
   ];
 }
 
@@ -69,8 +78,10 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
     await net?.close();
   });
 
-  const approve = (who: BreachPayer, paymentId: string, cardId: string) => who.wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async () => true });
-  const holdsOf = async (cardRef: string) => (await net.backofficeCard("sampo", cardRef)).holds.map((h) => ({ paymentId: h.paymentId, amount: h.amount }));
+  const approve = (who: BreachPayer, paymentId: string, cardId: string) =>
+    who.wallet.approvePayment(paymentId, { cardId, pin: PIN, confirm: async () => true });
+  const holdsOf = async (cardRef: string) =>
+    (await net.backofficeCard("sampo", cardRef)).holds.map((h) => ({ paymentId: h.paymentId, amount: h.amount }));
 
   it("(c) declines a payment whose amount, merchant, card or envelope the pay server changed, and holds nothing", async () => {
     const before = await net.backofficeCard("sampo", card.cardRef);
@@ -81,12 +92,24 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
     const serverKey = await generateKeyPair("ES256");
     const deviceKid = (await payer.wallet.ensureDeviceKey()).kid;
 
-    const tampers: Array<{ what: string; declineCode: string; tamper: (r: AuthorizationRequest) => AuthorizationRequest | Promise<AuthorizationRequest> }> = [
+    const tampers: Array<{
+      what: string;
+      declineCode: string;
+      tamper: (r: AuthorizationRequest) => AuthorizationRequest | Promise<AuthorizationRequest>;
+    }> = [
       { what: "amount", declineCode: "terms_mismatch", tamper: (r) => ({ ...r, amount: r.amount * 100 }) },
       { what: "merchant id", declineCode: "terms_mismatch", tamper: (r) => ({ ...r, merchantId: other.id }) },
       { what: "merchant name", declineCode: "terms_mismatch", tamper: (r) => ({ ...r, merchantName: "Other Mall" }) },
-      { what: "amount and merchant", declineCode: "terms_mismatch", tamper: (r) => ({ ...r, amount: r.amount + 1, merchantId: other.id, merchantName: "Other Mall" }) },
-      { what: "card (another payer's, same issuer)", declineCode: "bad_signature", tamper: (r) => ({ ...r, cardRef: foreignCardRef }) },
+      {
+        what: "amount and merchant",
+        declineCode: "terms_mismatch",
+        tamper: (r) => ({ ...r, amount: r.amount + 1, merchantId: other.id, merchantName: "Other Mall" }),
+      },
+      {
+        what: "card (another payer's, same issuer)",
+        declineCode: "bad_signature",
+        tamper: (r) => ({ ...r, cardRef: foreignCardRef }),
+      },
       {
         what: "envelope (one ciphertext bit)",
         declineCode: "bad_signature",
@@ -106,8 +129,23 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
         tamper: async (r) => {
           if (!("payment" in r)) throw new Error("not a device payment");
           const iat = nowSeconds();
-          const terms: ApprovalTerms = { aud: "sampo", cardRef: r.cardRef, paymentId: r.paymentId, merchantId: other.id, merchantName: "Other Mall", amount: 990_000, currency: r.currency, captureMethod: r.captureMethod, nonce: "c2VydmVyLW1hZGUtbm9uY2U", iat, exp: iat + 240 };
-          const payment = await paymentJwe(sampo, serverKey.privateKey, deviceKid, terms, { pan: CARDS.sampo.pan, expiry: CARDS.sampo.expiry });
+          const terms: ApprovalTerms = {
+            aud: "sampo",
+            cardRef: r.cardRef,
+            paymentId: r.paymentId,
+            merchantId: other.id,
+            merchantName: "Other Mall",
+            amount: 990_000,
+            currency: r.currency,
+            captureMethod: r.captureMethod,
+            nonce: "c2VydmVyLW1hZGUtbm9uY2U",
+            iat,
+            exp: iat + 240,
+          };
+          const payment = await paymentJwe(sampo, serverKey.privateKey, deviceKid, terms, {
+            pan: CARDS.sampo.pan,
+            expiry: CARDS.sampo.expiry,
+          });
           return { ...r, merchantId: other.id, merchantName: "Other Mall", amount: 990_000, payment };
         },
       },
@@ -125,8 +163,16 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
         net.connector.tamper = undefined;
       }
       expect(net.connector.authorizations.length - forwarded, what).toBe(1);
-      expect(await net.issuerBooks("sampo", paymentId), what).toMatchObject({ status: "declined", decision: { decision: "declined", declineCode } });
-      const merchantView = await call<{ status: string; declineCode: string }>(net.pay.app, "GET", `/v1/payments/${paymentId}`, net.pay.merchant.secretKey);
+      expect(await net.issuerBooks("sampo", paymentId), what).toMatchObject({
+        status: "declined",
+        decision: { decision: "declined", declineCode },
+      });
+      const merchantView = await call<{ status: string; declineCode: string }>(
+        net.pay.app,
+        "GET",
+        `/v1/payments/${paymentId}`,
+        net.pay.merchant.secretKey,
+      );
       expect(merchantView.body, what).toMatchObject({ status: "declined", declineCode });
       declined.push(paymentId);
     }
@@ -150,11 +196,18 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
     const b = await net.newPayment(21000);
     net.connector.tamper = (r) => ({ ...r, payment: jweOfA });
     try {
-      expect((await approve(payer, b, card.id)).payment).toMatchObject({ id: b, status: "declined", declineCode: "terms_mismatch" });
+      expect((await approve(payer, b, card.id)).payment).toMatchObject({
+        id: b,
+        status: "declined",
+        declineCode: "terms_mismatch",
+      });
     } finally {
       net.connector.tamper = undefined;
     }
-    expect(await net.issuerBooks("sampo", b)).toMatchObject({ status: "declined", decision: { declineCode: "terms_mismatch" } });
+    expect(await net.issuerBooks("sampo", b)).toMatchObject({
+      status: "declined",
+      decision: { declineCode: "terms_mismatch" },
+    });
 
     // C's request rewritten into A's exactly (id, terms, JWE): the issuer answers A's first decision, holds nothing new.
     const c = await net.newPayment(21000);
@@ -167,20 +220,34 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
     expect(await net.issuerBooks("sampo", c)).toBeNull();
 
     const after = await net.backofficeCard("sampo", card.cardRef);
-    expect(after.holds.filter((h) => !before.holds.some((old) => old.paymentId === h.paymentId)).map((h) => [h.paymentId, h.amount])).toEqual([[a, 21000]]);
+    expect(
+      after.holds
+        .filter((h) => !before.holds.some((old) => old.paymentId === h.paymentId))
+        .map((h) => [h.paymentId, h.amount]),
+    ).toEqual([[a, 21000]]);
     expect(after.openToBuy).toBe(before.openToBuy - 21000);
   });
 
   it("(e) refuses to enroll or pay when the pay server hands the wallet a substitute issuer certificate", async () => {
-    const listing = JSON.parse(proxy.exchanges.find((e) => e.url === "/v1/payer/issuers" && e.status === 200)!.responseBody) as { data: Array<{ issuerId: string; certificate: string }> };
+    const listing = JSON.parse(
+      proxy.exchanges.find((e) => e.url === "/v1/payer/issuers" && e.status === 200)!.responseBody,
+    ) as { data: Array<{ issuerId: string; certificate: string }> };
     const genuine = listing.data.find((i) => i.issuerId === "sampo")!.certificate;
     const substitutes = await substituteCertificates(genuine);
     const substitute = (certificate: string) => (exchange: { url: string; status: number; responseBody: string }) => {
       if (exchange.url !== "/v1/payer/issuers" || exchange.status !== 200) return undefined;
       const body = JSON.parse(exchange.responseBody) as { data: Array<{ issuerId: string; certificate: string }> };
-      return JSON.stringify({ ...body, data: body.data.map((i) => (i.issuerId === "sampo" ? { ...i, certificate } : i)) });
+      return JSON.stringify({
+        ...body,
+        data: body.data.map((i) => (i.issuerId === "sampo" ? { ...i, certificate } : i)),
+      });
     };
-    const relayed = (from: number) => proxy.exchanges.slice(from).filter((e) => e.method === "POST" && /\/v1\/payer\/(cards\/enrollments|approvals\/[^/]+\/authorize)/.test(e.url));
+    const relayed = (from: number) =>
+      proxy.exchanges
+        .slice(from)
+        .filter(
+          (e) => e.method === "POST" && /\/v1\/payer\/(cards\/enrollments|approvals\/[^/]+\/authorize)/.test(e.url),
+        );
     const newcomer = await net.newPayer("Park Seoyeon", { baseUrl: proxy.url });
 
     for (const { what, certificate } of substitutes) {
@@ -189,7 +256,13 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
       const issuerCalls = net.connector.calls.length;
       try {
         // Enrollment: the PAN is never encrypted to the substitute key, and nothing is relayed.
-        const enrolling = await rejection(newcomer.wallet.startCardEnrollment({ pan: CARDS.sampoLocal.pan, expiry: CARDS.sampoLocal.expiry, cvc: CARDS.sampoLocal.cvc }));
+        const enrolling = await rejection(
+          newcomer.wallet.startCardEnrollment({
+            pan: CARDS.sampoLocal.pan,
+            expiry: CARDS.sampoLocal.expiry,
+            cvc: CARDS.sampoLocal.cvc,
+          }),
+        );
         expect(isWalletError(enrolling, "issuer_not_trusted"), `${what}: ${String(enrolling)}`).toBe(true);
 
         // Payment: the card is released to the device, but the wallet builds no JWE to the substitute key.
@@ -197,7 +270,12 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
         const paying = await rejection(approve(payer, paymentId, card.id));
         expect(isWalletError(paying, "issuer_not_trusted"), `${what}: ${String(paying)}`).toBe(true);
         expect(await net.issuerBooks("sampo", paymentId)).toBeNull();
-        const merchantView = await call<{ status: string }>(net.pay.app, "GET", `/v1/payments/${paymentId}`, net.pay.merchant.secretKey);
+        const merchantView = await call<{ status: string }>(
+          net.pay.app,
+          "GET",
+          `/v1/payments/${paymentId}`,
+          net.pay.merchant.secretKey,
+        );
         expect(merchantView.body.status).toBe("requires_approval");
       } finally {
         proxy.setRewrite(undefined);
@@ -207,7 +285,11 @@ describe.each(systemBackends())("breach drills: a compromised pay server [%s]", 
     }
 
     // The same wallet, told the truth again, enrolls and pays: the refusals were the certificates' doing.
-    const pending = await newcomer.wallet.startCardEnrollment({ pan: CARDS.sampoLocal.pan, expiry: CARDS.sampoLocal.expiry, cvc: CARDS.sampoLocal.cvc });
+    const pending = await newcomer.wallet.startCardEnrollment({
+      pan: CARDS.sampoLocal.pan,
+      expiry: CARDS.sampoLocal.expiry,
+      cvc: CARDS.sampoLocal.cvc,
+    });
     const enrolled = await pending.complete(await net.latestCode(CARDS.sampoLocal.phone));
     expect((await approve(newcomer, await net.newPayment(15000), enrolled.id)).payment.status).toBe("authorized");
   });

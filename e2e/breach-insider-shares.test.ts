@@ -40,14 +40,27 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
   let newShares: string[] = [];
   let merchantKey = "";
   const outputs: string[] = [];
-  const env = () => ({ MPAY_KEK_PROVIDER: "shamir", MPAY_DATA_DIR: dir, ...(database.url ? { DATABASE_URL: database.url } : {}) });
+  const env = () => ({
+    MPAY_KEK_PROVIDER: "shamir",
+    MPAY_DATA_DIR: dir,
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+  });
   const mpay = (args: string[], stdin = "") => {
     const result = runMpay(args, env(), stdin);
     outputs.push(result.stdout, result.stderr);
     return result;
   };
-  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
-    const response = await fetch(`${server!.url}${path}`, { method, headers: { ...(body ? { "content-type": "application/json" } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
+    const response = await fetch(`${server!.url}${path}`, {
+      method,
+      headers: { ...(body ? { "content-type": "application/json" } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     const text = await response.text();
     return { status: response.status, body: JSON.parse(text) as Record<string, unknown>, text };
   };
@@ -55,7 +68,12 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
   const status = async () => (await request("GET", "/v1/vault/status")).body;
   /** A merchant call that needs the vault (a v1a signing key is sealed for the endpoint). */
   const newEndpoint = () =>
-    request("POST", "/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] }, { authorization: `Bearer ${merchantKey}`, "idempotency-key": randomBytes(8).toString("hex") });
+    request(
+      "POST",
+      "/v1/webhook-endpoints",
+      { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] },
+      { authorization: `Bearer ${merchantKey}`, "idempotency-key": randomBytes(8).toString("hex") },
+    );
   const startServer = async () => {
     server = await startPayProcess(env());
   };
@@ -69,12 +87,15 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
   const vaultRows = async () => {
     const rows = await dumpRows(database.url ? { url: database.url } : { pgliteDir: join(dir, "db") });
     const custody = rows.find((r) => r.table === "public.vault_custody")!.row;
-    const keyring = rows.filter((r) => r.table === "public.vault_keyring").map((r) => ({ version: Number(r.row["version"]), sealed: String(r.row["sealed_key"]) }));
+    const keyring = rows
+      .filter((r) => r.table === "public.vault_keyring")
+      .map((r) => ({ version: Number(r.row["version"]), sealed: String(r.row["sealed_key"]) }));
     return { checkValue: String(custody["check_value"]), keyring };
   };
   /** True if `master` passes the check value or opens any keyring row. */
   const opensAnything = (master: Buffer, vault: Awaited<ReturnType<typeof vaultRows>>) =>
-    checkValueMatches(master, vault.checkValue) || vault.keyring.some((row) => unwrapKeyringKey(master, row.version, row.sealed) !== null);
+    checkValueMatches(master, vault.checkValue) ||
+    vault.keyring.some((row) => unwrapKeyringKey(master, row.version, row.sealed) !== null);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-e2e-insider-"));
@@ -82,7 +103,10 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
     const init = mpay(["vault", "init", "--shares", "5", "--threshold", "3", "--json"]);
     expect(init.code, init.stderr).toBe(0);
     shares = JSON.parse(init.stdout) as string[];
-    const merchant = mpay(["merchant", "create", "--name", "Insider Mall", "--origin", "https://shop.example", "--json", "--unseal"], `${shares.slice(0, 3).join("\n")}\n`);
+    const merchant = mpay(
+      ["merchant", "create", "--name", "Insider Mall", "--origin", "https://shop.example", "--json", "--unseal"],
+      `${shares.slice(0, 3).join("\n")}\n`,
+    );
     expect(merchant.code, merchant.stderr).toBe(0);
     merchantKey = (jsonLines(merchant.stdout)[0] as { secretKey: string }).secretKey;
     await startServer();
@@ -95,7 +119,8 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
 
   it("(f) an insider with M−1 shares cannot unseal: the server stays sealed, every made-up M-th share gets the same refusal", async () => {
     const insider = shares.slice(0, 2);
-    for (const [i, share] of insider.entries()) expect((await unseal(share)).body).toEqual({ sealed: true, sharesReceived: i + 1, threshold: 3 });
+    for (const [i, share] of insider.entries())
+      expect((await unseal(share)).body).toEqual({ sealed: true, sharesReceived: i + 1, threshold: 3 });
     expect((await request("GET", "/readyz")).status).toBe(503);
     const refused = await newEndpoint();
     expect(refused.status).toBe(503);
@@ -105,7 +130,13 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
     const { set } = shareParts(insider[0]!);
     const refusals: unknown[] = [];
     for (let round = 0; round < 3; round++) {
-      const forged = shareText(set, await forgeMissingShare(insider.map((s) => shareParts(s).bytes), randomBytes(32)));
+      const forged = shareText(
+        set,
+        await forgeMissingShare(
+          insider.map((s) => shareParts(s).bytes),
+          randomBytes(32),
+        ),
+      );
       const answer = await unseal(forged);
       expect(answer.status).toBe(400);
       const { requestId: _id, ...error } = answer.body["error"] as Record<string, unknown>;
@@ -162,7 +193,8 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
     for (const share of newShares.slice(0, 2)) await unseal(share);
     expect((await unseal(departed)).body).toMatchObject({ error: { code: "vault_share_retired" } });
     // Every old custodian together: each old share refused on its own, the two current ones kept.
-    for (const share of shares) expect((await unseal(share)).body).toMatchObject({ error: { code: "vault_share_retired" } });
+    for (const share of shares)
+      expect((await unseal(share)).body).toMatchObject({ error: { code: "vault_share_retired" } });
     expect(await status()).toMatchObject({ sealed: true, custody: { sharesReceived: 2 } });
     expect((await request("GET", "/readyz")).status).toBe(503);
     expect((await newEndpoint()).body).toMatchObject({ error: { code: "vault_sealed" } });
@@ -191,7 +223,10 @@ describe.each(testBackends().slice(-1))("breach drill (f): insiders with custodi
     const all = outputs.join("\n");
     for (const share of [...shares, ...newShares]) {
       const { bytes } = shareParts(share);
-      expect(all.split(share.slice(6, 40)).length - 1, "a share appears only where the CLI printed it once").toBeLessThanOrEqual(1);
+      expect(
+        all.split(share.slice(6, 40)).length - 1,
+        "a share appears only where the CLI printed it once",
+      ).toBeLessThanOrEqual(1);
       expect(all).not.toContain(Buffer.from(bytes).toString("hex"));
     }
   });

@@ -30,11 +30,15 @@ const rsa15: Envelope = async (plaintext, header) => {
   const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const cek = randomBytes(32);
   const iv = randomBytes(12);
-  const protectedHeader = Buffer.from(JSON.stringify({ alg: "RSA1_5", enc: "A256GCM", ...header })).toString("base64url");
+  const protectedHeader = Buffer.from(JSON.stringify({ alg: "RSA1_5", enc: "A256GCM", ...header })).toString(
+    "base64url",
+  );
   const encryptedKey = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, cek);
   const cipher = createCipheriv("aes-256-gcm", cek, iv).setAAD(Buffer.from(protectedHeader, "ascii"));
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return [protectedHeader, encryptedKey, iv, ciphertext, cipher.getAuthTag()].map((part) => (typeof part === "string" ? part : part.toString("base64url"))).join(".");
+  return [protectedHeader, encryptedKey, iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+    .join(".");
 };
 const jose =
   (alg: string, key: Uint8Array): Envelope =>
@@ -44,8 +48,14 @@ const jose =
 const REFUSED_ENVELOPES: Array<{ alg: string; envelope: Envelope }> = [
   { alg: "RSA1_5", envelope: rsa15 },
   { alg: "dir", envelope: jose("dir", randomBytes(32)) },
-  { alg: "PBES2-HS256+A128KW", envelope: jose("PBES2-HS256+A128KW", new TextEncoder().encode("correct horse battery staple")) },
-  { alg: "PBES2-HS512+A256KW", envelope: jose("PBES2-HS512+A256KW", new TextEncoder().encode("correct horse battery staple")) },
+  {
+    alg: "PBES2-HS256+A128KW",
+    envelope: jose("PBES2-HS256+A128KW", new TextEncoder().encode("correct horse battery staple")),
+  },
+  {
+    alg: "PBES2-HS512+A256KW",
+    envelope: jose("PBES2-HS512+A256KW", new TextEncoder().encode("correct horse battery staple")),
+  },
 ];
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -68,7 +78,11 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     net = await openBreachNetwork(backend);
     proxy = await startRecordingProxy(net.payUrl);
     const listing = await net.connector.listIssuers();
-    sampo = await verifyIssuerCertificate(listing.find((i) => i.issuerId === "sampo")!.certificate, TEST_NETWORK_ROOTS, nowSeconds());
+    sampo = await verifyIssuerCertificate(
+      listing.find((i) => i.issuerId === "sampo")!.certificate,
+      TEST_NETWORK_ROOTS,
+      nowSeconds(),
+    );
     kstarCertificate = listing.find((i) => i.issuerId === "kstar")!.certificate;
   });
   afterAll(async () => {
@@ -77,14 +91,20 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
   });
 
   /** The payer's device key, as the test planted it (the wallet holds it non-extractable). */
-  async function deviceKeyOf(payer: BreachPayer): Promise<{ privateKey: CryptoKey; kid: string; publicJwk: { kty: "EC"; crv: "P-256"; x: string; y: string } }> {
+  async function deviceKeyOf(
+    payer: BreachPayer,
+  ): Promise<{ privateKey: CryptoKey; kid: string; publicJwk: { kty: "EC"; crv: "P-256"; x: string; y: string } }> {
     const { kid, publicJwk } = await payer.wallet.ensureDeviceKey();
     const privateKey = (await importJWK({ ...publicJwk, d: payer.deviceKeyD }, "ES256")) as CryptoKey;
     return { privateKey, kid, publicJwk };
   }
 
   async function issuerPost(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${net.issuerUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${net.acquirerSecret}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await fetch(`${net.issuerUrl}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${net.acquirerSecret}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
@@ -92,21 +112,31 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     const payer = await net.newPayer("Kim Minji", { withPin: false });
     const device = await deviceKeyOf(payer);
     const card = CARDS.sampoLocal;
-    const payload = () => bytes({ pan: card.pan, expiry: card.expiry, cvc: card.cvc, deviceKey: device.publicJwk, iat: nowSeconds() });
+    const payload = () =>
+      bytes({ pan: card.pan, expiry: card.expiry, cvc: card.cvc, deviceKey: device.publicJwk, iat: nowSeconds() });
     const header = { typ: JOSE_TYPES.enrollment, kid: sampo.kid };
     // The header check comes before the device's word: any statement will do here.
-    const deviceSignature = await signStatement(device.privateKey, device.kid, { purpose: "enroll-card", payerId: payer.payerId, issuerId: "sampo" });
+    const deviceSignature = await signStatement(device.privateKey, device.kid, {
+      purpose: "enroll-card",
+      payerId: payer.payerId,
+      issuerId: "sampo",
+    });
     const enrollCalls = () => net.connector.calls.filter((c) => c.method === "enroll").length;
 
     for (const { alg, envelope } of REFUSED_ENVELOPES) {
       const enrollment = await envelope(payload(), header);
       const calls = enrollCalls();
-      const atPay = await rejection(payer.client.cards.startEnrollment({ issuerId: "sampo", enrollment, deviceSignature }));
+      const atPay = await rejection(
+        payer.client.cards.startEnrollment({ issuerId: "sampo", enrollment, deviceSignature }),
+      );
       expect(isPayApiError(atPay, "jose_algorithm_refused"), `${alg}: ${String(atPay)}`).toBe(true);
       expect(enrollCalls(), alg).toBe(calls);
 
       const atIssuer = await issuerPost("/issuers/sampo/enrollments", { enrollment, payerRef: `direct-${alg}` });
-      expect([atIssuer.status, (atIssuer.body["error"] as { code?: string } | undefined)?.code], alg).toEqual([422, "enrollment_refused"]);
+      expect([atIssuer.status, (atIssuer.body["error"] as { code?: string } | undefined)?.code], alg).toEqual([
+        422,
+        "enrollment_refused",
+      ]);
     }
 
     // The same content in the accepted algorithm is taken by both: the refusals were the algorithms' doing.
@@ -119,8 +149,21 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
       enrollmentHash: createHash("sha256").update(accepted).digest("base64url"),
       nonce: await payer.client.devices.statementNonce(),
     });
-    expect(await payer.client.cards.startEnrollment({ issuerId: "sampo", enrollment: accepted, deviceSignature: acceptedSignature })).toMatchObject({ object: "card_enrollment", status: "verification_required" });
-    expect((await issuerPost("/issuers/sampo/enrollments", { enrollment: await encryptTo(payload(), { ...sampo.jwk }, header), payerRef: "direct-accepted" })).status).toBe(201);
+    expect(
+      await payer.client.cards.startEnrollment({
+        issuerId: "sampo",
+        enrollment: accepted,
+        deviceSignature: acceptedSignature,
+      }),
+    ).toMatchObject({ object: "card_enrollment", status: "verification_required" });
+    expect(
+      (
+        await issuerPost("/issuers/sampo/enrollments", {
+          enrollment: await encryptTo(payload(), { ...sampo.jwk }, header),
+          payerRef: "direct-accepted",
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("refuses a payment JWE in RSA1_5, dir or PBES2 at the pay server's authorize route and at the issuer", async () => {
@@ -146,7 +189,11 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     const payer = await net.newPayer("Choi Yuna", { fetch: swapping });
     const card: Card = await net.enroll(payer, CARDS.sampo);
     const device = await deviceKeyOf(payer);
-    const signedPayment = async (t: ApprovalTerms) => signWith(bytes({ terms: t, card: { pan: CARDS.sampo.pan, expiry: CARDS.sampo.expiry } }), device.privateKey, { typ: JOSE_TYPES.payment, kid: device.kid });
+    const signedPayment = async (t: ApprovalTerms) =>
+      signWith(bytes({ terms: t, card: { pan: CARDS.sampo.pan, expiry: CARDS.sampo.expiry } }), device.privateKey, {
+        typ: JOSE_TYPES.payment,
+        kid: device.kid,
+      });
     const header = { typ: JOSE_TYPES.paymentEnvelope, kid: sampo.kid };
     const authorizeCalls = () => net.connector.calls.filter((c) => c.method === "authorize").length;
 
@@ -154,7 +201,9 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
       const paymentId = await net.newPayment(10000);
       swapIn = async (t) => envelope(new TextEncoder().encode(await signedPayment(t)), header);
       const calls = authorizeCalls();
-      const refused = await rejection(payer.wallet.approvePayment(paymentId, { cardId: card.id, pin: PIN, confirm: async () => true }));
+      const refused = await rejection(
+        payer.wallet.approvePayment(paymentId, { cardId: card.id, pin: PIN, confirm: async () => true }),
+      );
       swapIn = undefined;
       expect(isPayApiError(refused, "jose_algorithm_refused"), `${alg}: ${String(refused)}`).toBe(true);
       expect(authorizeCalls(), alg).toBe(calls);
@@ -173,12 +222,19 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
         payment: await envelope(new TextEncoder().encode(await signedPayment(direct)), header),
         authentication: { method: "pin", statement: "not.a.statement" },
       });
-      expect([directAnswer.status, directAnswer.body["decision"], directAnswer.body["declineCode"]], alg).toEqual([200, "declined", "bad_signature"]);
+      expect([directAnswer.status, directAnswer.body["decision"], directAnswer.body["declineCode"]], alg).toEqual([
+        200,
+        "declined",
+        "bad_signature",
+      ]);
       expect((await net.backofficeCard("sampo", card.cardRef)).holds, alg).toEqual([]);
     }
 
     // The last refused approval, sent on with the wallet's own JWE: authorized. The refusals were the algorithms' doing.
-    expect(await payer.client.payments.authorize(approvalId!, genuine!)).toMatchObject({ id: terms!.paymentId, status: "authorized" });
+    expect(await payer.client.payments.authorize(approvalId!, genuine!)).toMatchObject({
+      id: terms!.paymentId,
+      status: "authorized",
+    });
   });
 
   it("refuses to enroll or pay with a genuine certificate whose BIN ranges do not cover the card", async () => {
@@ -188,21 +244,38 @@ describe.each(systemBackends())("breach drill (h): refused JWE algorithms and BI
     proxy.setRewrite((exchange) => {
       if (exchange.url !== "/v1/payer/issuers" || exchange.status !== 200) return undefined;
       const body = JSON.parse(exchange.responseBody) as { data: Array<{ issuerId: string; certificate: string }> };
-      return JSON.stringify({ ...body, data: body.data.map((i) => (i.issuerId === "sampo" ? { ...i, certificate: kstarCertificate } : i)) });
+      return JSON.stringify({
+        ...body,
+        data: body.data.map((i) => (i.issuerId === "sampo" ? { ...i, certificate: kstarCertificate } : i)),
+      });
     });
     const mark = proxy.exchanges.length;
     const issuerCalls = net.connector.calls.length;
     try {
-      const enrolling = await rejection(payer.wallet.startCardEnrollment({ pan: CARDS.sampoLocal.pan, expiry: CARDS.sampoLocal.expiry, cvc: CARDS.sampoLocal.cvc }));
+      const enrolling = await rejection(
+        payer.wallet.startCardEnrollment({
+          pan: CARDS.sampoLocal.pan,
+          expiry: CARDS.sampoLocal.expiry,
+          cvc: CARDS.sampoLocal.cvc,
+        }),
+      );
       expect(isWalletError(enrolling, "issuer_not_found"), String(enrolling)).toBe(true);
       const paymentId = await net.newPayment(12000);
-      const paying = await rejection(payer.wallet.approvePayment(paymentId, { cardId: card.id, pin: PIN, confirm: async () => true }));
+      const paying = await rejection(
+        payer.wallet.approvePayment(paymentId, { cardId: card.id, pin: PIN, confirm: async () => true }),
+      );
       expect(isWalletError(paying, "issuer_not_trusted"), String(paying)).toBe(true);
       expect(await net.issuerBooks("sampo", paymentId)).toBeNull();
     } finally {
       proxy.setRewrite(undefined);
     }
-    expect(proxy.exchanges.slice(mark).filter((e) => e.method === "POST" && /\/v1\/payer\/(cards\/enrollments|approvals\/[^/]+\/authorize)/.test(e.url))).toEqual([]);
+    expect(
+      proxy.exchanges
+        .slice(mark)
+        .filter(
+          (e) => e.method === "POST" && /\/v1\/payer\/(cards\/enrollments|approvals\/[^/]+\/authorize)/.test(e.url),
+        ),
+    ).toEqual([]);
     expect(net.connector.calls.slice(issuerCalls)).toEqual([]);
   });
 });

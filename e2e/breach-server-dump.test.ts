@@ -56,8 +56,24 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PIN = "602915";
 /** Two test cards of the simulator's `kstar` issuer that approve; their codes go to the phones on file. */
 const CARDS = [
-  { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001", holder: "HAN JISOO", profilePhone: "+821077001234", amount: 35000 },
-  { pan: "5222000000000027", expiry: "12/31", cvc: "491", phone: "+821055520002", holder: "LEE MINHO", profilePhone: "+821077005678", amount: 12000 },
+  {
+    pan: "4222000000000012",
+    expiry: "12/31",
+    cvc: "742",
+    phone: "+821055520001",
+    holder: "HAN JISOO",
+    profilePhone: "+821077001234",
+    amount: 35000,
+  },
+  {
+    pan: "5222000000000027",
+    expiry: "12/31",
+    cvc: "491",
+    phone: "+821055520002",
+    holder: "LEE MINHO",
+    profilePhone: "+821077005678",
+    amount: 12000,
+  },
 ] as const;
 
 interface Enrolled {
@@ -73,7 +89,12 @@ interface Enrolled {
 
 /** Runs the attacker process on `folder` (its only input) and returns what it reports. */
 async function runAttacker(folder: string): Promise<AttackResult> {
-  const child = fork(ATTACKER, [folder], { cwd: ROOT, execArgv: ["--import", "tsx"], env: { PATH: process.env["PATH"] ?? "" }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const child = fork(ATTACKER, [folder], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    env: { PATH: process.env["PATH"] ?? "" },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -114,7 +135,11 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
       LOG_LEVEL: "debug",
     };
     const [created, startedMessenger, startedIssuer] = await Promise.all([
-      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"], { env: { PATH: process.env["PATH"] ?? "", ...payEnv } }).then(async (created) => {
+      promisify(execFile)(
+        process.execPath,
+        [MPAY_CLI, "merchant", "create", "--name", "Seoul Linen Mall", "--origin", SHOP_ORIGIN, "--json"],
+        { env: { PATH: process.env["PATH"] ?? "", ...payEnv } },
+      ).then(async (created) => {
         await certifyPayStatementKey(payEnv);
         return created;
       }),
@@ -135,7 +160,14 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
     messenger = startedMessenger;
     issuerHost = startedIssuer;
     merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
-    payEnv = { ...payEnv, PAY_PORT: String(payPort), MPAY_PUBLIC_URL: payUrl, MPAY_MESSENGER_ISSUER: messenger.url, MPAY_MESSENGER_CLIENT_SECRET: clientSecret, MPAY_ISSUER_URL: issuerHost.url };
+    payEnv = {
+      ...payEnv,
+      PAY_PORT: String(payPort),
+      MPAY_PUBLIC_URL: payUrl,
+      MPAY_MESSENGER_ISSUER: messenger.url,
+      MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
+      MPAY_ISSUER_URL: issuerHost.url,
+    };
     pay = await startPayProcess(payEnv);
     proxy = await startRecordingProxy(pay.url);
   });
@@ -148,16 +180,28 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
   });
 
   /** A payer on a phone of their own: signed in through the messenger's login form, bound, with a PIN. */
-  async function signedInWallet(name: string): Promise<{ wallet: Wallet; payerId: string; storePath: string; deviceSecret: Uint8Array }> {
+  async function signedInWallet(
+    name: string,
+  ): Promise<{ wallet: Wallet; payerId: string; storePath: string; deviceSecret: Uint8Array }> {
     const account = await createAccount(messenger.url, name);
     const storePath = join(dir, "devices", `${name.replaceAll(" ", "-")}.json`);
     const deviceSecret = FileKeyStore.newDeviceSecret();
     const keyStore = new FileKeyStore(storePath, deviceSecret);
     await plantDeviceKey(keyStore);
-    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: new PayClient({ baseUrl: proxy.url }), keyStretching: "memory-constrained" });
+    const wallet = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore,
+      client: new PayClient({ baseUrl: proxy.url }),
+      keyStretching: "memory-constrained",
+    });
     const browser = new Browser();
     const opened = await browser.open((await wallet.startSignIn()).authorizationUrl, callbackPrefix);
-    const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, callbackPrefix);
+    const submitted = await browser.submit(
+      opened.page!,
+      readForm(opened.page!.body, /\/login$/),
+      { phone: account.phoneNumber, password: account.password },
+      callbackPrefix,
+    );
     const session = await wallet.finishSignIn(submitted.callback!);
     await wallet.bindThisDevice(`${name}'s phone`);
     await wallet.setPin(PIN);
@@ -167,12 +211,38 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
   it("enrolls and pays through a recording proxy that sees no PAN, CVC, K_dev or DEK pass", async () => {
     for (const [i, data] of CARDS.entries()) {
       const { wallet, payerId, storePath, deviceSecret } = await signedInWallet(i === 0 ? "Han Jisoo" : "Lee Minho");
-      const pending = await wallet.startCardEnrollment({ pan: data.pan, expiry: data.expiry, cvc: data.cvc, holderName: data.holder }, { profile: { name: data.holder, phone: data.profilePhone } });
+      const pending = await wallet.startCardEnrollment(
+        { pan: data.pan, expiry: data.expiry, cvc: data.cvc, holderName: data.holder },
+        { profile: { name: data.holder, phone: data.profilePhone } },
+      );
       const card = await pending.complete(await issuerHost.latestCode(data.phone));
-      const created = await api<{ id: string }>(pay.url, "POST", "/v1/payments", merchant.secretKey, paymentBody({ amount: data.amount, orderId: `breach-${i}` }), { "idempotency-key": `breach-${backend}-${i}` });
-      const { payment } = await wallet.approvePayment(created.body.id, { cardId: card.id, pin: PIN, confirm: async () => true });
+      const created = await api<{ id: string }>(
+        pay.url,
+        "POST",
+        "/v1/payments",
+        merchant.secretKey,
+        paymentBody({ amount: data.amount, orderId: `breach-${i}` }),
+        { "idempotency-key": `breach-${backend}-${i}` },
+      );
+      const { payment } = await wallet.approvePayment(created.body.id, {
+        cardId: card.id,
+        pin: PIN,
+        confirm: async () => true,
+      });
       expect(payment.status).toBe("authorized");
-      if (i === 0) expect((await api<{ status: string }>(pay.url, "POST", `/v1/payments/${created.body.id}/capture`, merchant.secretKey, {}, { "idempotency-key": `capture-${backend}` })).body.status).toBe("captured");
+      if (i === 0)
+        expect(
+          (
+            await api<{ status: string }>(
+              pay.url,
+              "POST",
+              `/v1/payments/${created.body.id}/capture`,
+              merchant.secretKey,
+              {},
+              { "idempotency-key": `capture-${backend}` },
+            )
+          ).body.status,
+        ).toBe("captured");
 
       const upload = proxy.exchanges.find((e) => e.method === "POST" && e.url === `/v1/payer/cards/${card.id}/records`);
       const kSrv = new Uint8Array(Buffer.from((JSON.parse(upload!.requestBody) as { kSrv: string }).kSrv, "base64url"));
@@ -186,8 +256,11 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
     ]);
     // The proxy saw the journey: the enrollment JWEs, the uploads of K_srv (by design), the releases.
     expect(proxy.exchanges.filter((e) => e.url === "/v1/payer/cards/enrollments")).toHaveLength(2);
-    expect(proxy.exchanges.filter((e) => /\/approve$/.test(e.url) && e.responseBody.includes('"release"'))).toHaveLength(2);
-    for (const { kSrv } of enrolled) expect(places.some((p) => p.text.includes(Buffer.from(kSrv).toString("base64url")))).toBe(true);
+    expect(
+      proxy.exchanges.filter((e) => /\/approve$/.test(e.url) && e.responseBody.includes('"release"')),
+    ).toHaveLength(2);
+    for (const { kSrv } of enrolled)
+      expect(places.some((p) => p.text.includes(Buffer.from(kSrv).toString("base64url")))).toBe(true);
 
     const secrets = enrolled.flatMap(({ data, kDev, kSrv }) => [
       { what: `PAN ${data.pan.slice(-4)}`, needles: panForms(data.pan) },
@@ -216,20 +289,32 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
 
     it("stores no PAN, no share or DEK in clear, no CVC next to card data and no opened record in any column", async () => {
       expect(enrolled).toHaveLength(2);
-      const text = await dumpDatabase(payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") });
+      const text = await dumpDatabase(
+        payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") },
+      );
       const places = text.map((r) => ({ where: r.table, text: r.text }));
       // The dump holds the vault: both cards' sealed records and wrapped K_srv are there.
       const cards = rows.filter((r) => r.table === "public.cards");
-      expect(cards.map((r) => [r.row["id"], String(r.row["sealed_card"]).slice(0, 3), String(r.row["wrapped_k_srv"]).slice(0, 4)]).sort()).toEqual(
-        enrolled.map((e) => [e.card.id, "r1.", "mk1."]).sort(),
-      );
+      expect(
+        cards
+          .map((r) => [
+            r.row["id"],
+            String(r.row["sealed_card"]).slice(0, 3),
+            String(r.row["wrapped_k_srv"]).slice(0, 4),
+          ])
+          .sort(),
+      ).toEqual(enrolled.map((e) => [e.card.id, "r1.", "mk1."]).sort());
 
       // The test's own check of K_srv: the row opened with the KEK is what the proxy saw uploaded.
       const keys = await openDevKeyProvider({ keyFile: join(dir, "pay", DEV_KEY_FILE_NAME), log: () => undefined });
       try {
         for (const e of enrolled) {
           const row = cards.find((r) => r.row["id"] === e.card.id)!.row;
-          const opened = await keys.open("vault-k-srv", String(row["wrapped_k_srv"]), kSrvAad({ id: e.card.id, payerId: e.payerId, deviceId: e.card.deviceId }, Number(row["kek_version"])));
+          const opened = await keys.open(
+            "vault-k-srv",
+            String(row["wrapped_k_srv"]),
+            kSrvAad({ id: e.card.id, payerId: e.payerId, deviceId: e.card.deviceId }, Number(row["kek_version"])),
+          );
           expect(Buffer.from(opened).equals(Buffer.from(e.kSrv))).toBe(true);
         }
       } finally {
@@ -247,10 +332,18 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
       expect(findSecrets(places, secrets)).toEqual([]);
       // A CVC is three digits: beside the labelled and quoted forms above, it is looked for as a bare number only in
       // the rows that hold card data (a card's row, its enrollment, its audit entries), where it would be next to it.
-      const cardRows = places.filter((p) => enrolled.some((e) => p.text.includes(e.card.id) || p.text.includes(e.card.cardRef)));
+      const cardRows = places.filter((p) =>
+        enrolled.some((e) => p.text.includes(e.card.id) || p.text.includes(e.card.cardRef)),
+      );
       expect(cardRows.length).toBeGreaterThanOrEqual(2);
       const bare = (cvc: string) => new RegExp(`(?<![0-9A-Za-z_.:+-])${cvc}(?![0-9A-Za-z_-])`);
-      expect(cardRows.filter((p) => enrolled.some((e) => bare(e.data.cvc).test(p.text.replace(/\d{4}-\d{2}-\d{2}[ T][\d:.]+([+-]\d{2}(:\d{2})?)?/g, ""))))).toEqual([]);
+      expect(
+        cardRows.filter((p) =>
+          enrolled.some((e) =>
+            bare(e.data.cvc).test(p.text.replace(/\d{4}-\d{2}-\d{2}[ T][\d:.]+([+-]\d{2}(:\d{2})?)?/g, "")),
+          ),
+        ),
+      ).toEqual([]);
     });
 
     it("an attacker process with the dump, the configuration, the logs and the KEK opens no sealed record", async () => {
@@ -268,7 +361,8 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
     it("the same attacker, given one card's K_dev too (server and device both taken), opens that card's records", async () => {
       const control = join(dir, "attacker-control");
       await mkdir(control, { recursive: true });
-      for (const file of ["dump.json", "env.json", "pay-server.log", DEV_KEY_FILE_NAME]) await copyFile(join(attackerFolder(), file), join(control, file));
+      for (const file of ["dump.json", "env.json", "pay-server.log", DEV_KEY_FILE_NAME])
+        await copyFile(join(attackerFolder(), file), join(control, file));
       const [first] = enrolled;
       await writeFile(join(control, "stolen-device-share.txt"), Buffer.from(first!.kDev).toString("base64url"));
       const result = await runAttacker(control);

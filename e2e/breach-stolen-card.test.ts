@@ -52,31 +52,47 @@ describe.each(systemBackends())("breach drill (g): a stolen card number without 
   it("sends the code only to the cardholder's phone, fails every guess, and locks the card after five failures", async () => {
     const stolen = CARDS.sampo;
     const thief = await net.newPayer("Thief", { withPin: false });
-    const inboxBefore = await fetch(`${net.issuerUrl}/test-inbox?phone=${encodeURIComponent(stolen.phone)}`).then((r) => r.json() as Promise<{ messages: unknown[] }>);
+    const inboxBefore = await fetch(`${net.issuerUrl}/test-inbox?phone=${encodeURIComponent(stolen.phone)}`).then(
+      (r) => r.json() as Promise<{ messages: unknown[] }>,
+    );
 
     const first = await thief.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc });
     expect(first.codeSentTo).not.toContain(stolen.phone.slice(3, -4));
-    const sent = await fetch(`${net.issuerUrl}/test-inbox?phone=${encodeURIComponent(stolen.phone)}`).then((r) => r.json() as Promise<{ messages: Array<{ code: string; text: string }> }>);
+    const sent = await fetch(`${net.issuerUrl}/test-inbox?phone=${encodeURIComponent(stolen.phone)}`).then(
+      (r) => r.json() as Promise<{ messages: Array<{ code: string; text: string }> }>,
+    );
     expect(sent.messages.length).toBe(inboxBefore.messages.length + 1);
     expect(sent.messages[0]!.text).toContain("ending 0016");
     const realCode = sent.messages[0]!.code; // on the cardholder's phone: the thief never sees it
 
     // Three guesses spend the enrollment; then even the real code does not finish it.
-    for (const guess of wrongCodes(realCode, 3)) expect(isPayApiError(await rejection(first.complete(guess)), "verification_code_invalid")).toBe(true);
+    for (const guess of wrongCodes(realCode, 3))
+      expect(isPayApiError(await rejection(first.complete(guess)), "verification_code_invalid")).toBe(true);
     expect(isPayApiError(await rejection(first.complete(realCode)), "card_enrollment_expired")).toBe(true);
 
     // A second enrollment: a new code, to the same phone; two more guesses make five failures for the card.
     const second = await thief.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc });
     const secondCode = await net.latestCode(stolen.phone);
-    for (const guess of wrongCodes(secondCode, 2)) expect(isPayApiError(await rejection(second.complete(guess)), "verification_code_invalid")).toBe(true);
+    for (const guess of wrongCodes(secondCode, 2))
+      expect(isPayApiError(await rejection(second.complete(guess)), "verification_code_invalid")).toBe(true);
     const locked = await rejection(second.complete(secondCode));
     expect(isPayApiError(locked, "card_enrollment_locked"), String(locked)).toBe(true);
-    expect(isPayApiError(await rejection(thief.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc })), "card_enrollment_locked")).toBe(true);
+    expect(
+      isPayApiError(
+        await rejection(thief.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc })),
+        "card_enrollment_locked",
+      ),
+    ).toBe(true);
 
     expect(await thief.wallet.cards()).toEqual([]);
     // The price of the lock, as services/issuer/README.md says: the card's own holder waits out the window too.
     const holder = await net.newPayer("Kim Minji", { withPin: false });
-    expect(isPayApiError(await rejection(holder.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc })), "card_enrollment_locked")).toBe(true);
+    expect(
+      isPayApiError(
+        await rejection(holder.wallet.startCardEnrollment({ pan: stolen.pan, expiry: stolen.expiry, cvc: stolen.cvc })),
+        "card_enrollment_locked",
+      ),
+    ).toBe(true);
   });
 
   it("cuts a payer off after ten enrollments in an hour, before the issuer is asked", async () => {
@@ -87,7 +103,9 @@ describe.each(systemBackends())("breach drill (g): a stolen card number without 
       await thief.wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
     }
     const calls = enrollCalls();
-    const cutOff = await rejection(thief.wallet.startCardEnrollment({ pan: CARDS.kstar.pan, expiry: CARDS.kstar.expiry, cvc: CARDS.kstar.cvc }));
+    const cutOff = await rejection(
+      thief.wallet.startCardEnrollment({ pan: CARDS.kstar.pan, expiry: CARDS.kstar.expiry, cvc: CARDS.kstar.cvc }),
+    );
     expect(isPayApiError(cutOff, "card_enrollment_rate_limited"), String(cutOff)).toBe(true);
     expect(enrollCalls()).toBe(calls);
   });
@@ -101,7 +119,9 @@ describe.each(systemBackends())("breach drill (g): a stolen card number without 
     while (cutOff === undefined && tries < limit + 5) {
       tries++;
       const tester = await net.newPayer(`Tester ${tries}`, { withPin: false });
-      const error = await rejection(tester.wallet.startCardEnrollment({ pan: madeUpPan(tries), expiry: "12/31", cvc: "123" }));
+      const error = await rejection(
+        tester.wallet.startCardEnrollment({ pan: madeUpPan(tries), expiry: "12/31", cvc: "123" }),
+      );
       if (isPayApiError(error, "card_enrollment_rate_limited")) cutOff = error;
       else expect(isPayApiError(error, "card_enrollment_refused"), String(error)).toBe(true);
     }

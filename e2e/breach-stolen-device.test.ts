@@ -19,7 +19,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { combineShares } from "@mpay/crypto";
 import type { ApprovalTerms } from "@mpay/protocol";
 import { calculateJwkThumbprint, type JWK } from "jose";
-import { loadDeviceKey, openRelease, openWithShares, PayClient, signStatement, signTerms, startPinLogin, startPinRegistration, finishPinRegistration, Wallet, isWalletError, type Card, type DeviceKey } from "@mpay/wallet";
+import {
+  loadDeviceKey,
+  openRelease,
+  openWithShares,
+  PayClient,
+  signStatement,
+  signTerms,
+  startPinLogin,
+  startPinRegistration,
+  finishPinRegistration,
+  Wallet,
+  isWalletError,
+  type Card,
+  type DeviceKey,
+} from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { SoftwareAuthenticator } from "../services/pay/src/testing/software-authenticator.ts";
@@ -54,9 +68,16 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
   beforeAll(async () => {
     net = await openBreachNetwork(backend, { issuers: ["sampo"] });
     victim = await net.newPayer("Kim Minji");
-    const pending = await victim.wallet.startCardEnrollment({ pan: CARDS.sampo.pan, expiry: CARDS.sampo.expiry, cvc: CARDS.sampo.cvc, holderName: "KIM MINJI" }, { profile: { name: "Kim Minji", phone: "+821099990000" } });
+    const pending = await victim.wallet.startCardEnrollment(
+      { pan: CARDS.sampo.pan, expiry: CARDS.sampo.expiry, cvc: CARDS.sampo.cvc, holderName: "KIM MINJI" },
+      { profile: { name: "Kim Minji", phone: "+821099990000" } },
+    );
     card = await pending.complete(await net.latestCode(CARDS.sampo.phone));
-    const { approval, payment } = await victim.wallet.approvePayment(await net.newPayment(35000), { cardId: card.id, pin: PIN, confirm: async () => true });
+    const { approval, payment } = await victim.wallet.approvePayment(await net.newPayment(35000), {
+      cardId: card.id,
+      pin: PIN,
+      confirm: async () => true,
+    });
     expect(payment.status).toBe("authorized");
     victimApprovalId = approval.id;
     victimDeviceId = card.deviceId;
@@ -78,7 +99,9 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
       { what: "K_srv", needles: byteEncodings(kSrv) },
       { what: "DEK", needles: byteEncodings(combineShares(kDev, kSrv)) },
       { what: "sealed card record", needles: [sealedCard, sealedCard.split(".").at(-1)!] },
-      ...(sealedProfile ? [{ what: "sealed profile record", needles: [sealedProfile, sealedProfile.split(".").at(-1)!] }] : []),
+      ...(sealedProfile
+        ? [{ what: "sealed profile record", needles: [sealedProfile, sealedProfile.split(".").at(-1)!] }]
+        : []),
       { what: "PAN", needles: panForms(CARDS.sampo.pan) },
       { what: "opened card record", needles: ["KIM MINJI", '"expiry":"12/31"'] },
       { what: "opened profile record", needles: ["+821099990000"] },
@@ -87,7 +110,10 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
 
   it("(f) leaves no K_srv, DEK, sealed or opened record and no PAN in the device store after a payment", async () => {
     const { file, records } = await readDeviceStore(victim.storePath, victim.deviceSecret);
-    const places = [{ where: "the raw key store file", text: file }, ...records.map((r) => ({ where: `record ${r.name}`, text: r.plaintext }))];
+    const places = [
+      { where: "the raw key store file", text: file },
+      ...records.map((r) => ({ where: `record ${r.name}`, text: r.plaintext })),
+    ];
     // The reader sees what is there: the device key's private scalar and the wrapped share of the card.
     expect(places.some((p) => p.text.includes(victim.deviceKeyD))).toBe(true);
     expect(records.map((r) => r.name).sort()).toEqual(["card-share-wrapping-key", `card:${card.id}`, "device-key"]);
@@ -108,7 +134,9 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
 
   /** Every payer route of the pay server, from its OpenAPI document: `METHOD /path/{id}`. */
   async function payerRoutes(): Promise<string[]> {
-    const doc = (await (await fetch(`${net.payUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${net.payUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     return Object.entries(doc.paths)
       .filter(([path]) => path.startsWith("/v1/payer/"))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
@@ -119,7 +147,10 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
     const [method] = route.split(" ") as [string];
     const response = await fetch(`${net.payUrl}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { route, status: response.status, text: await response.text() };
@@ -129,18 +160,36 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
    * Every answer as text, and whatever the server encrypted to the thief's own one-time keys, opened: the release's
    * K_srv and records, and the card they open together with the K_dev of the stolen store.
    */
-  async function whatTheThiefReads(answers: readonly Answer[], releaseKeys: readonly CryptoKey[]): Promise<Array<{ where: string; text: string }>> {
+  async function whatTheThiefReads(
+    answers: readonly Answer[],
+    releaseKeys: readonly CryptoKey[],
+  ): Promise<Array<{ where: string; text: string }>> {
     const places = answers.map((a) => ({ where: `${a.route} → ${a.status}`, text: a.text }));
-    const stolenShare = await cardShareOf((await readDeviceStore(victim.storePath, victim.deviceSecret)).records, card.id);
+    const stolenShare = await cardShareOf(
+      (await readDeviceStore(victim.storePath, victim.deviceSecret)).records,
+      card.id,
+    );
     for (const answer of answers) {
       const release = (JSON.parse(answer.text) as { release?: unknown } | null)?.release;
       if (typeof release !== "string") continue;
       for (const oneTimeKey of releaseKeys) {
         const opened = await openRelease(release, oneTimeKey).catch(() => null);
         if (!opened) continue;
-        const binding = { purpose: "card" as const, cardId: card.id, payerId: victim.payerId, deviceId: victimDeviceId, version: opened.payload.recordVersion };
-        const cardRecord = await openWithShares(stolenShare, opened.kSrv, binding, opened.payload.sealedCard).catch(() => null);
-        const text = [Buffer.from(opened.kSrv).toString("base64url"), JSON.stringify(opened.payload), cardRecord ? new TextDecoder().decode(cardRecord) : ""].join(" ");
+        const binding = {
+          purpose: "card" as const,
+          cardId: card.id,
+          payerId: victim.payerId,
+          deviceId: victimDeviceId,
+          version: opened.payload.recordVersion,
+        };
+        const cardRecord = await openWithShares(stolenShare, opened.kSrv, binding, opened.payload.sealedCard).catch(
+          () => null,
+        );
+        const text = [
+          Buffer.from(opened.kSrv).toString("base64url"),
+          JSON.stringify(opened.payload),
+          cardRecord ? new TextDecoder().decode(cardRecord) : "",
+        ].join(" ");
         places.push({ where: `${answer.route}: the release, opened with the thief's key`, text });
       }
     }
@@ -155,13 +204,31 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
     for (const route of routes) {
       const path = route.split(" ")[1]!.replaceAll("{id}", card.id);
       // Signed by the stolen device key; a route whose schema wants another body refuses it before anything else.
-      const body = route.startsWith("POST") ? { deviceSignature: await signStatement(key.privateKey, key.kid, { purpose: "add-passkey", payerId: victim.payerId }) } : undefined;
+      const body = route.startsWith("POST")
+        ? {
+            deviceSignature: await signStatement(key.privateKey, key.kid, {
+              purpose: "add-passkey",
+              payerId: victim.payerId,
+            }),
+          }
+        : undefined;
       answers.push(await send(route, path, undefined, body));
     }
     const signIn = new Set(["POST /v1/payer/auth/start", "GET /v1/payer/auth/callback"]); // the messenger decides these
-    expect(answers.filter((a) => !signIn.has(a.route) && a.status !== 400 && a.status !== 401).map((a) => `${a.route} → ${a.status}`)).toEqual([]);
-    expect(answers.filter((a) => a.route.startsWith("GET") && !signIn.has(a.route)).every((a) => a.status === 401)).toBe(true);
-    expect(findSecrets(answers.map((a) => ({ where: a.route, text: a.text })), cardSecrets())).toEqual([]);
+    expect(
+      answers
+        .filter((a) => !signIn.has(a.route) && a.status !== 400 && a.status !== 401)
+        .map((a) => `${a.route} → ${a.status}`),
+    ).toEqual([]);
+    expect(
+      answers.filter((a) => a.route.startsWith("GET") && !signIn.has(a.route)).every((a) => a.status === 401),
+    ).toBe(true);
+    expect(
+      findSecrets(
+        answers.map((a) => ({ where: a.route, text: a.text })),
+        cardSecrets(),
+      ),
+    ).toEqual([]);
   });
 
   /** A one-time P-256 key of the thief's, for the server to release a card to; the private half is kept. */
@@ -182,25 +249,48 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");
     const releaseKeys: CryptoKey[] = [];
     const answers: Answer[] = [];
-    const options = await send("POST /v1/payer/passkeys/registration-options", "/v1/payer/passkeys/registration-options", token, {
-      deviceSignature: await signStatement(key.privateKey, key.kid, { purpose: "add-passkey", payerId: victim.payerId }),
-    });
+    const options = await send(
+      "POST /v1/payer/passkeys/registration-options",
+      "/v1/payer/passkeys/registration-options",
+      token,
+      {
+        deviceSignature: await signStatement(key.privateKey, key.kid, {
+          purpose: "add-passkey",
+          payerId: victim.payerId,
+        }),
+      },
+    );
     answers.push(options);
     expect(options.status).toBe(400); // no PIN proof, no passkey
     if (options.status === 200) {
-      const registered = await send("POST /v1/payer/passkeys", "/v1/payer/passkeys", token, { response: authenticator.create(JSON.parse(options.text)) });
+      const registered = await send("POST /v1/payer/passkeys", "/v1/payer/passkeys", token, {
+        response: authenticator.create(JSON.parse(options.text)),
+      });
       answers.push(registered);
       const paymentId = await net.newPayment(42000);
-      const challengeAnswer = await send("POST /v1/payer/payments/{id}/approval-challenges", `/v1/payer/payments/${paymentId}/approval-challenges`, token, { deviceKey: key.kid, cardId: card.id });
+      const challengeAnswer = await send(
+        "POST /v1/payer/payments/{id}/approval-challenges",
+        `/v1/payer/payments/${paymentId}/approval-challenges`,
+        token,
+        { deviceKey: key.kid, cardId: card.id },
+      );
       answers.push(challengeAnswer);
       const challenge = JSON.parse(challengeAnswer.text) as { id: string; terms: ApprovalTerms };
       if (registered.status === 200 && challengeAnswer.status === 200) {
         answers.push(
-          await send("POST /v1/payer/approval-challenges/{id}/approve", `/v1/payer/approval-challenges/${challenge.id}/approve`, token, {
-            deviceSignature: await signTerms(key.privateKey, key.kid, challenge.terms),
-            releaseKey: await thiefReleaseKey(releaseKeys),
-            verification: { method: "passkey", assertion: authenticator.get({ challenge: approvalChallengeOf(challenge.terms), rpId: "localhost" }) },
-          }),
+          await send(
+            "POST /v1/payer/approval-challenges/{id}/approve",
+            `/v1/payer/approval-challenges/${challenge.id}/approve`,
+            token,
+            {
+              deviceSignature: await signTerms(key.privateKey, key.kid, challenge.terms),
+              releaseKey: await thiefReleaseKey(releaseKeys),
+              verification: {
+                method: "passkey",
+                assertion: authenticator.get({ challenge: approvalChallengeOf(challenge.terms), rpId: "localhost" }),
+              },
+            },
+          ),
         );
       }
     }
@@ -210,26 +300,46 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
   it("(b) with the payer's session but no PIN or passkey, no payer route answers K_srv or a sealed record", async () => {
     const { store, key } = await stolenStore();
     const token = victim.sessionToken;
-    const thief = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: store, client: new PayClient({ baseUrl: net.payUrl, sessionToken: token }), keyStretching: "memory-constrained" });
+    const thief = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: store,
+      client: new PayClient({ baseUrl: net.payUrl, sessionToken: token }),
+      keyStretching: "memory-constrained",
+    });
     const answers: Answer[] = [];
     /** The thief's one-time release keys: whatever the server encrypts to them, he reads. */
     const releaseKeys: CryptoKey[] = [];
     const releaseKey = () => thiefReleaseKey(releaseKeys);
     // The stolen device key signs, with statement nonces the thief asks for with the stolen session.
     const sign = async (statement: { purpose: string } & Record<string, string>) => {
-      const nonce = (JSON.parse((await send("POST /v1/payer/statement-nonces", "/v1/payer/statement-nonces", token, {})).text) as { nonce: string }).nonce;
+      const nonce = (
+        JSON.parse((await send("POST /v1/payer/statement-nonces", "/v1/payer/statement-nonces", token, {})).text) as {
+          nonce: string;
+        }
+      ).nonce;
       return signStatement(key.privateKey, key.kid, { ...statement, nonce });
     };
     const payerId = victim.payerId;
     const newChallenge = async () => {
       const paymentId = await net.newPayment(42000);
-      const answer = await send("POST /v1/payer/payments/{id}/approval-challenges", `/v1/payer/payments/${paymentId}/approval-challenges`, token, { deviceKey: key.kid, cardId: card.id });
+      const answer = await send(
+        "POST /v1/payer/payments/{id}/approval-challenges",
+        `/v1/payer/payments/${paymentId}/approval-challenges`,
+        token,
+        { deviceKey: key.kid, cardId: card.id },
+      );
       answers.push(answer);
       return { paymentId, ...(JSON.parse(answer.text) as { id: string; terms: ApprovalTerms }) };
     };
     const thiefRecord = async () => {
       const start = await startPinRegistration("135790", { keyStretching: "memory-constrained" });
-      const response = JSON.parse((await send("POST /v1/payer/pin/registration", "/v1/payer/pin/registration", token, { registrationRequest: start.registrationRequest })).text) as { registrationResponse: string };
+      const response = JSON.parse(
+        (
+          await send("POST /v1/payer/pin/registration", "/v1/payer/pin/registration", token, {
+            registrationRequest: start.registrationRequest,
+          })
+        ).text,
+      ) as { registrationResponse: string };
       return (await finishPinRegistration(start.state, response.registrationResponse)).registrationRecord;
     };
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");
@@ -241,87 +351,256 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
       "POST /v1/payer/auth/start": async () => [{ path: "/v1/payer/auth/start", body: {} }],
       "GET /v1/payer/auth/callback": async () => [{ path: "/v1/payer/auth/callback?code=stolen&state=stolen" }],
       "POST /v1/payer/devices": async () => {
-        const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+        const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+          "sign",
+          "verify",
+        ]);
         const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", publicKey);
         const jwk = { kty, crv, x, y };
         const thumbprint = await calculateJwkThumbprint(jwk as JWK);
         return [
           { path: "/v1/payer/devices", body: { publicKeyJwk: jwk, name: "Thief's phone" } },
-          { path: "/v1/payer/devices", body: { publicKeyJwk: jwk, name: "Thief's phone", approval: await sign({ purpose: "bind-device", payerId, deviceKey: thumbprint }) } },
+          {
+            path: "/v1/payer/devices",
+            body: {
+              publicKeyJwk: jwk,
+              name: "Thief's phone",
+              approval: await sign({ purpose: "bind-device", payerId, deviceKey: thumbprint }),
+            },
+          },
         ];
       },
-      "POST /v1/payer/devices/{id}/cancel": async () => [{ path: `/v1/payer/devices/${victimDeviceId}/cancel`, body: { signature: await sign({ purpose: "cancel-device", payerId, deviceId: victimDeviceId }) } }],
-      "POST /v1/payer/pending-changes/{id}/cancel": async () => [
-        { path: `/v1/payer/pending-changes/${victimDeviceId}/cancel`, body: { pin: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") } } },
+      "POST /v1/payer/devices/{id}/cancel": async () => [
+        {
+          path: `/v1/payer/devices/${victimDeviceId}/cancel`,
+          body: { signature: await sign({ purpose: "cancel-device", payerId, deviceId: victimDeviceId }) },
+        },
       ],
-      "POST /v1/payer/pin": async () => [{ path: "/v1/payer/pin", body: { registrationRecord: await thiefRecord(), deviceSignature: await sign({ purpose: "set-pin", payerId }) } }],
-      "POST /v1/payer/pin/registration": async () => [{ path: "/v1/payer/pin/registration", body: { registrationRequest: (await startPinRegistration("135790", { keyStretching: "memory-constrained" })).registrationRequest } }],
+      "POST /v1/payer/pending-changes/{id}/cancel": async () => [
+        {
+          path: `/v1/payer/pending-changes/${victimDeviceId}/cancel`,
+          body: { pin: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") } },
+        },
+      ],
+      "POST /v1/payer/pin": async () => [
+        {
+          path: "/v1/payer/pin",
+          body: {
+            registrationRecord: await thiefRecord(),
+            deviceSignature: await sign({ purpose: "set-pin", payerId }),
+          },
+        },
+      ],
+      "POST /v1/payer/pin/registration": async () => [
+        {
+          path: "/v1/payer/pin/registration",
+          body: {
+            registrationRequest: (await startPinRegistration("135790", { keyStretching: "memory-constrained" }))
+              .registrationRequest,
+          },
+        },
+      ],
       "POST /v1/payer/pin/login": async () => {
         const challenge = await newChallenge();
         ids["challenge"] = challenge.id;
         const start = await startPinLogin(THIEF_PIN_GUESS, { keyStretching: "memory-constrained" });
-        return [{ path: "/v1/payer/pin/login", body: { startLoginRequest: start.startLoginRequest, purpose: `approval:${challenge.id}` } }];
+        return [
+          {
+            path: "/v1/payer/pin/login",
+            body: { startLoginRequest: start.startLoginRequest, purpose: `approval:${challenge.id}` },
+          },
+        ];
       },
-      "POST /v1/payer/pin/login/finish": async () => [{ path: "/v1/payer/pin/login/finish", body: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") } }],
-      "POST /v1/payer/pin/change": async () => [{ path: "/v1/payer/pin/change", body: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url"), registrationRecord: await thiefRecord() } }],
+      "POST /v1/payer/pin/login/finish": async () => [
+        {
+          path: "/v1/payer/pin/login/finish",
+          body: { loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url") },
+        },
+      ],
+      "POST /v1/payer/pin/change": async () => [
+        {
+          path: "/v1/payer/pin/change",
+          body: {
+            loginId: "plg_guess",
+            finishLoginRequest: randomBytes(64).toString("base64url"),
+            registrationRecord: await thiefRecord(),
+          },
+        },
+      ],
       "POST /v1/payer/pin/resets": async () => {
         // Without the card there is no cardholder check to send: the thief sends the device's word and junk.
         const record = await thiefRecord();
         const enrollment = "e30.e30.e30.e30.e30";
         const hash = (text: string) => createHash("sha256").update(text).digest("base64url");
-        const deviceSignature = await sign({ purpose: "reset-pin", payerId, issuerId: "sampo", recordHash: hash(record), enrollmentHash: hash(enrollment) });
+        const deviceSignature = await sign({
+          purpose: "reset-pin",
+          payerId,
+          issuerId: "sampo",
+          recordHash: hash(record),
+          enrollmentHash: hash(enrollment),
+        });
         return [
           { path: "/v1/payer/pin/resets", body: { registrationRecord: record, deviceSignature } },
-          { path: "/v1/payer/pin/resets", body: { issuerId: "sampo", enrollment, registrationRecord: record, deviceSignature: await sign({ purpose: "reset-pin", payerId, issuerId: "sampo", recordHash: hash(record), enrollmentHash: hash(enrollment) }) } },
+          {
+            path: "/v1/payer/pin/resets",
+            body: {
+              issuerId: "sampo",
+              enrollment,
+              registrationRecord: record,
+              deviceSignature: await sign({
+                purpose: "reset-pin",
+                payerId,
+                issuerId: "sampo",
+                recordHash: hash(record),
+                enrollmentHash: hash(enrollment),
+              }),
+            },
+          },
         ];
       },
       "POST /v1/payer/payments/{id}/approval-challenges": async () => {
         const paymentId = await net.newPayment(42000);
-        return [{ path: `/v1/payer/payments/${paymentId}/approval-challenges`, body: { deviceKey: key.kid, cardId: card.id } }];
+        return [
+          {
+            path: `/v1/payer/payments/${paymentId}/approval-challenges`,
+            body: { deviceKey: key.kid, cardId: card.id },
+          },
+        ];
       },
       "POST /v1/payer/approval-challenges/{id}/approve": async () => {
         const challenge = await newChallenge();
         const deviceSignature = await signTerms(key.privateKey, key.kid, challenge.terms);
         const tries = [
-          { method: "pin", loginId: "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url"), challengeMac: randomBytes(32).toString("base64url") },
-          { method: "pin", loginId: ids["login"] ?? "plg_guess", finishLoginRequest: randomBytes(64).toString("base64url"), challengeMac: randomBytes(32).toString("base64url") },
-          { method: "passkey", assertion: { id: "bWFkZS11cA", rawId: "bWFkZS11cA", type: "public-key", clientExtensionResults: {}, response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA" } } },
+          {
+            method: "pin",
+            loginId: "plg_guess",
+            finishLoginRequest: randomBytes(64).toString("base64url"),
+            challengeMac: randomBytes(32).toString("base64url"),
+          },
+          {
+            method: "pin",
+            loginId: ids["login"] ?? "plg_guess",
+            finishLoginRequest: randomBytes(64).toString("base64url"),
+            challengeMac: randomBytes(32).toString("base64url"),
+          },
+          {
+            method: "passkey",
+            assertion: {
+              id: "bWFkZS11cA",
+              rawId: "bWFkZS11cA",
+              type: "public-key",
+              clientExtensionResults: {},
+              response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA" },
+            },
+          },
         ];
-        return Promise.all(tries.map(async (verification) => ({ path: `/v1/payer/approval-challenges/${challenge.id}/approve`, body: { deviceSignature, releaseKey: await releaseKey(), verification } })));
+        return Promise.all(
+          tries.map(async (verification) => ({
+            path: `/v1/payer/approval-challenges/${challenge.id}/approve`,
+            body: { deviceSignature, releaseKey: await releaseKey(), verification },
+          })),
+        );
       },
-      "POST /v1/payer/passkeys/registration-options": async () => [{ path: "/v1/payer/passkeys/registration-options", body: { deviceSignature: await sign({ purpose: "add-passkey", payerId }) } }],
+      "POST /v1/payer/passkeys/registration-options": async () => [
+        {
+          path: "/v1/payer/passkeys/registration-options",
+          body: { deviceSignature: await sign({ purpose: "add-passkey", payerId }) },
+        },
+      ],
       "POST /v1/payer/passkeys": async () => {
-        const options = answers.findLast((a) => a.route === "POST /v1/payer/passkeys/registration-options" && a.status === 200);
+        const options = answers.findLast(
+          (a) => a.route === "POST /v1/payer/passkeys/registration-options" && a.status === 200,
+        );
         if (!options) return [{ path: "/v1/payer/passkeys", body: { response: {} } }];
         return [{ path: "/v1/payer/passkeys", body: { response: authenticator.create(JSON.parse(options.text)) } }];
       },
-      "POST /v1/payer/passkeys/{id}/revoke": async () => [{ path: `/v1/payer/passkeys/${ids["passkey"] ?? "none"}/revoke`, body: {} }],
-      "POST /v1/payer/cards/enrollments": async () => [{ path: "/v1/payer/cards/enrollments", body: { issuerId: "sampo", enrollment: "e30.e30.e30.e30.e30", deviceSignature: await sign({ purpose: "enroll-card", payerId, issuerId: "sampo" }) } }],
-      "POST /v1/payer/cards/enrollments/{id}/verify": async () => [{ path: "/v1/payer/cards/enrollments/cen_none/verify", body: { code: "000000" } }],
-      "POST /v1/payer/approvals/{id}/authorize": async () => [{ path: `/v1/payer/approvals/${victimApprovalId}/authorize`, body: { payment: "e30.e30.e30.e30.e30" } }],
-      "POST /v1/payer/cards/{id}/records": async () => [
-        { path: `/v1/payer/cards/${card.id}/records`, body: { sealedCard: "r1.2.AAAAAAAAAAAAAAAA.AAAA", recordVersion: 2, kSrv: randomBytes(32).toString("base64url"), deviceSignature: await sign({ purpose: "store-card-records", payerId, cardId: card.id, recordVersion: "2" }) } },
+      "POST /v1/payer/passkeys/{id}/revoke": async () => [
+        { path: `/v1/payer/passkeys/${ids["passkey"] ?? "none"}/revoke`, body: {} },
       ],
-      "POST /v1/payer/cards/{id}/remove": async () => [{ path: `/v1/payer/cards/${card.id}/remove`, body: { deviceSignature: await sign({ purpose: "remove-card", payerId, cardId: card.id }) } }],
-      "POST /v1/payer/devices/{id}/revoke": async () => [{ path: `/v1/payer/devices/${victimDeviceId}/revoke`, body: { signature: await sign({ purpose: "revoke-device", payerId, deviceId: victimDeviceId }) } }],
+      "POST /v1/payer/cards/enrollments": async () => [
+        {
+          path: "/v1/payer/cards/enrollments",
+          body: {
+            issuerId: "sampo",
+            enrollment: "e30.e30.e30.e30.e30",
+            deviceSignature: await sign({ purpose: "enroll-card", payerId, issuerId: "sampo" }),
+          },
+        },
+      ],
+      "POST /v1/payer/cards/enrollments/{id}/verify": async () => [
+        { path: "/v1/payer/cards/enrollments/cen_none/verify", body: { code: "000000" } },
+      ],
+      "POST /v1/payer/approvals/{id}/authorize": async () => [
+        { path: `/v1/payer/approvals/${victimApprovalId}/authorize`, body: { payment: "e30.e30.e30.e30.e30" } },
+      ],
+      "POST /v1/payer/cards/{id}/records": async () => [
+        {
+          path: `/v1/payer/cards/${card.id}/records`,
+          body: {
+            sealedCard: "r1.2.AAAAAAAAAAAAAAAA.AAAA",
+            recordVersion: 2,
+            kSrv: randomBytes(32).toString("base64url"),
+            deviceSignature: await sign({
+              purpose: "store-card-records",
+              payerId,
+              cardId: card.id,
+              recordVersion: "2",
+            }),
+          },
+        },
+      ],
+      "POST /v1/payer/cards/{id}/remove": async () => [
+        {
+          path: `/v1/payer/cards/${card.id}/remove`,
+          body: { deviceSignature: await sign({ purpose: "remove-card", payerId, cardId: card.id }) },
+        },
+      ],
+      "POST /v1/payer/devices/{id}/revoke": async () => [
+        {
+          path: `/v1/payer/devices/${victimDeviceId}/revoke`,
+          body: { signature: await sign({ purpose: "revoke-device", payerId, deviceId: victimDeviceId }) },
+        },
+      ],
     };
-    const last = ["POST /v1/payer/cards/{id}/records", "POST /v1/payer/cards/{id}/remove", "POST /v1/payer/devices/{id}/revoke"];
-    const first = ["POST /v1/payer/pin/login", "POST /v1/payer/pin/resets", "POST /v1/payer/passkeys/registration-options", "POST /v1/payer/passkeys"];
+    const last = [
+      "POST /v1/payer/cards/{id}/records",
+      "POST /v1/payer/cards/{id}/remove",
+      "POST /v1/payer/devices/{id}/revoke",
+    ];
+    const first = [
+      "POST /v1/payer/pin/login",
+      "POST /v1/payer/pin/resets",
+      "POST /v1/payer/passkeys/registration-options",
+      "POST /v1/payer/passkeys",
+    ];
     const routes = await payerRoutes();
-    const ordered = [...first.filter((r) => routes.includes(r)), ...routes.filter((r) => !first.includes(r) && !last.includes(r)), ...last.filter((r) => routes.includes(r))];
+    const ordered = [
+      ...first.filter((r) => routes.includes(r)),
+      ...routes.filter((r) => !first.includes(r) && !last.includes(r)),
+      ...last.filter((r) => routes.includes(r)),
+    ];
 
     // The wallet's own way in, too: the thief guesses the PIN once (a try is spent, nothing is released).
-    const guess = await thief.approvePayment(await net.newPayment(42000), { cardId: card.id, pin: THIEF_PIN_GUESS, confirm: async () => true }).catch((error: unknown) => error);
+    const guess = await thief
+      .approvePayment(await net.newPayment(42000), { cardId: card.id, pin: THIEF_PIN_GUESS, confirm: async () => true })
+      .catch((error: unknown) => error);
     expect(isWalletError(guess, "pin_incorrect"), String(guess)).toBe(true);
 
     for (const route of ordered) {
-      const plan = attempts[route] ?? (async () => [{ path: route.split(" ")[1]!.replaceAll("{id}", card.id), ...(route.startsWith("POST") ? { body: {} } : {}) }]);
+      const plan =
+        attempts[route] ??
+        (async () => [
+          { path: route.split(" ")[1]!.replaceAll("{id}", card.id), ...(route.startsWith("POST") ? { body: {} } : {}) },
+        ]);
       for (const { path, body } of await plan()) {
         const answer = await send(route, path, token, body);
         answers.push(answer);
-        if (route === "POST /v1/payer/pin/resets" && answer.status === 200) ids["reset"] = (JSON.parse(answer.text) as { id: string }).id;
-        if (route === "POST /v1/payer/pin/login" && answer.status === 200) ids["login"] = (JSON.parse(answer.text) as { loginId: string }).loginId;
-        if (route === "POST /v1/payer/passkeys" && answer.status === 200) ids["passkey"] = (JSON.parse(answer.text) as { id: string }).id;
+        if (route === "POST /v1/payer/pin/resets" && answer.status === 200)
+          ids["reset"] = (JSON.parse(answer.text) as { id: string }).id;
+        if (route === "POST /v1/payer/pin/login" && answer.status === 200)
+          ids["login"] = (JSON.parse(answer.text) as { loginId: string }).loginId;
+        if (route === "POST /v1/payer/passkeys" && answer.status === 200)
+          ids["passkey"] = (JSON.parse(answer.text) as { id: string }).id;
       }
     }
     expect(new Set(answers.map((a) => a.route))).toEqual(new Set(routes));

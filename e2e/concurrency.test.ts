@@ -19,7 +19,13 @@ import type { PaymentView } from "../services/pay/src/payments/view.ts";
 import type { RefundView } from "../services/pay/src/refunds/view.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { api, errorCode, type HttpAnswer } from "./support/http.ts";
-import { authorizeThroughService, createMerchant, openTestSystem, paymentBody, type CreatedMerchant } from "./support/pay-system.ts";
+import {
+  authorizeThroughService,
+  createMerchant,
+  openTestSystem,
+  paymentBody,
+  type CreatedMerchant,
+} from "./support/pay-system.ts";
 
 const BURST = 50;
 
@@ -35,8 +41,12 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
 
   /** The URL of server i % 2, so that a burst alternates between the two processes. */
   const serverUrl = (i: number): string => servers[i % servers.length]!.url;
-  const post = <T = Record<string, unknown>>(i: number, path: string, body: unknown, key: string): Promise<HttpAnswer<T>> =>
-    api<T>(serverUrl(i), "POST", path, merchant.secretKey, body, { "idempotency-key": key });
+  const post = <T = Record<string, unknown>>(
+    i: number,
+    path: string,
+    body: unknown,
+    key: string,
+  ): Promise<HttpAnswer<T>> => api<T>(serverUrl(i), "POST", path, merchant.secretKey, body, { "idempotency-key": key });
   const uniqueKey = (label: string): string => `${label}-${++run}-${Date.now()}`;
 
   async function capturedPayment(amount: number, orderId: string): Promise<PaymentView> {
@@ -67,12 +77,21 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
   });
 
   it("captures an authorized payment once under 50 concurrent captures", async () => {
-    const created = await post<PaymentView>(0, "/v1/payments", paymentBody({ orderId: "capture-race" }), uniqueKey("create"));
+    const created = await post<PaymentView>(
+      0,
+      "/v1/payments",
+      paymentBody({ orderId: "capture-race" }),
+      uniqueKey("create"),
+    );
     expect(created.status).toBe(200);
     const id = created.body.id;
     await authorizeThroughService(system, id);
 
-    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => post<PaymentView>(i, `/v1/payments/${id}/capture`, {}, uniqueKey(`capture-${i}`))));
+    const answers = await Promise.all(
+      Array.from({ length: BURST }, (_, i) =>
+        post<PaymentView>(i, `/v1/payments/${id}/capture`, {}, uniqueKey(`capture-${i}`)),
+      ),
+    );
 
     const won = answers.filter((a) => a.status === 200);
     const lost = answers.filter((a) => a.status !== 200);
@@ -93,7 +112,10 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
       .from(ledgerTransactions)
       .where(and(eq(ledgerTransactions.paymentId, id), eq(ledgerTransactions.kind, "capture")));
     expect(captures).toHaveLength(1);
-    const capturedEvents = await queryRows<{ id: string }>(db, sql`select id from events where type = 'payment.captured' and data->'payment'->>'id' = ${id}`);
+    const capturedEvents = await queryRows<{ id: string }>(
+      db,
+      sql`select id from events where type = 'payment.captured' and data->'payment'->>'id' = ${id}`,
+    );
     expect(capturedEvents).toHaveLength(1);
     const ledger = await system.ledger.verify(db);
     expect(ledger.problems).toEqual([]);
@@ -134,7 +156,12 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
     const answers = await Promise.all(
       Array.from({ length: BURST }, async (_, i) => ({
         amount: amountOf(i),
-        answer: await post<RefundView>(i, `/v1/payments/${paymentId}/refunds`, { amount: amountOf(i) }, uniqueKey(`refund-${i}`)),
+        answer: await post<RefundView>(
+          i,
+          `/v1/payments/${paymentId}/refunds`,
+          { amount: amountOf(i) },
+          uniqueKey(`refund-${i}`),
+        ),
       })),
     );
     const succeeded: RefundView[] = [];
@@ -162,7 +189,12 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
     expect(rows.map((r) => r.id).sort()).toEqual(outcome.succeeded.map((r) => r.id).sort());
     expect(rows.reduce((sum, r) => sum + r.amount, 0)).toBe(outcome.refunded);
 
-    const listed = await api<{ data: RefundView[] }>(serverUrl(1), "GET", `/v1/payments/${paymentId}/refunds`, merchant.secretKey);
+    const listed = await api<{ data: RefundView[] }>(
+      serverUrl(1),
+      "GET",
+      `/v1/payments/${paymentId}/refunds`,
+      merchant.secretKey,
+    );
     expect(listed.body.data.map((r) => r.id).sort()).toEqual(outcome.succeeded.map((r) => r.id).sort());
 
     const postings = await db
@@ -182,7 +214,9 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
   it("has one effect for 50 concurrent creates with one Idempotency-Key, and refuses the key for another body", async () => {
     const key = uniqueKey("one-key");
     const body = paymentBody({ orderId: "idempotent-race", amount: 12000 });
-    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => post<PaymentView>(i, "/v1/payments", body, key)));
+    const answers = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => post<PaymentView>(i, "/v1/payments", body, key)),
+    );
 
     for (const answer of answers) expect(answer.status, answer.raw).toBe(200);
     const first = answers[0]!;
@@ -191,14 +225,20 @@ describe.runIf(testBackends().includes("postgres"))("two pay servers on one data
     const replayed = answers.filter((a) => a.headers.get("idempotent-replayed") === "true");
     expect(replayed).toHaveLength(BURST - 1);
 
-    const rows = await system.database.db.select().from(payments).where(and(eq(payments.merchantId, merchant.id), eq(payments.orderId, "idempotent-race")));
+    const rows = await system.database.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.merchantId, merchant.id), eq(payments.orderId, "idempotent-race")));
     expect(rows).toHaveLength(1);
     expect(rows[0]!.id).toBe(first.body.id);
 
     const reused = await post(1, "/v1/payments", { ...body, amount: 12001 }, key);
     expect(reused.status).toBe(409);
     expect(errorCode(reused)).toBe("idempotency_key_reused");
-    const stillOne = await system.database.db.select().from(payments).where(and(eq(payments.merchantId, merchant.id), eq(payments.orderId, "idempotent-race")));
+    const stillOne = await system.database.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.merchantId, merchant.id), eq(payments.orderId, "idempotent-race")));
     expect(stillOne).toHaveLength(1);
   });
 });

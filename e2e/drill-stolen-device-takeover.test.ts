@@ -17,12 +17,25 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyIssuerCertificate } from "@mpay/crypto";
 import type { ApprovalTerms, IssuerCertificate } from "@mpay/protocol";
-import { isPayApiError, isWalletError, loadDeviceKey, paymentJwe, PayClient, type Card, type Wallet } from "@mpay/wallet";
+import {
+  isPayApiError,
+  isWalletError,
+  loadDeviceKey,
+  paymentJwe,
+  PayClient,
+  type Card,
+  type Wallet,
+} from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { systemBackends } from "@mpay/service-kit/testing";
 import type { TestAccount } from "../services/messenger/src/testing/rp.ts";
-import { openCustodyNetwork, WAITING_PERIOD_SECONDS, type CustodyNetwork, type DeviceWallet } from "./support/custody-network.ts";
+import {
+  openCustodyNetwork,
+  WAITING_PERIOD_SECONDS,
+  type CustodyNetwork,
+  type DeviceWallet,
+} from "./support/custody-network.ts";
 
 const PIN = "603182";
 const THIEF_PIN = "111222";
@@ -45,7 +58,9 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
 
   beforeAll(async () => {
     net = await openCustodyNetwork(backend);
-    const { certificate } = (await (await fetch(`${net.issuerUrl}/issuers/sampo/certificate`)).json()) as { certificate: string };
+    const { certificate } = (await (await fetch(`${net.issuerUrl}/issuers/sampo/certificate`)).json()) as {
+      certificate: string;
+    };
     sampo = await verifyIssuerCertificate(certificate, TEST_NETWORK_ROOTS, Math.floor(net.now().getTime() / 1000));
   }, 400_000);
   afterAll(async () => {
@@ -59,7 +74,11 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     await phone.wallet.bindThisDevice("Phone");
     await phone.wallet.setPin(PIN);
     const card = await (await phone.wallet.startCardEnrollment(CARD)).complete(await net.latestCode(CARD.phone));
-    const { payment } = await phone.wallet.approvePayment(await net.newPayment(12_000), { cardId: card.id, pin: PIN, confirm: async () => true });
+    const { payment } = await phone.wallet.approvePayment(await net.newPayment(12_000), {
+      cardId: card.id,
+      pin: PIN,
+      confirm: async () => true,
+    });
     expect(payment.status).toBe("authorized");
     return { account, phone, card };
   }
@@ -87,7 +106,16 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     };
     const payment = await paymentJwe(sampo, key.privateKey, key.kid, terms, { pan: CARD.pan, expiry: CARD.expiry });
     const { paymentId, merchantId, merchantName, amount, currency, captureMethod, cardRef } = terms;
-    const answer = await net.issuerPost("/issuers/sampo/authorizations", { paymentId, merchantId, merchantName, amount, currency, captureMethod, cardRef, payment });
+    const answer = await net.issuerPost("/issuers/sampo/authorizations", {
+      paymentId,
+      merchantId,
+      merchantName,
+      amount,
+      currency,
+      captureMethod,
+      cardRef,
+      payment,
+    });
     expect(answer.body["decision"]).toBe("declined");
     return String(answer.body["declineCode"]);
   }
@@ -96,17 +124,34 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
   async function thiefTriesEverything(thief: Wallet, victimDeviceId: string, card: Card): Promise<void> {
     // A PIN reset needs the issuer's cardholder check: his own card is not the payer's.
     const reset = await thief.startPinReset(THIEFS_CARD, THIEF_PIN);
-    expect(isPayApiError(await rejection(reset.complete(await net.latestCode(THIEFS_CARD.phone))), "recovery_not_possible")).toBe(true);
+    expect(
+      isPayApiError(await rejection(reset.complete(await net.latestCode(THIEFS_CARD.phone))), "recovery_not_possible"),
+    ).toBe(true);
     // The payer's card number without its CVC (he read it off a receipt) fails at the issuer.
     expect(isPayApiError(await rejection(thief.startPinReset({ ...CARD, cvc: "000" }, THIEF_PIN)))).toBe(true);
     // Another device of his: the stolen phone's word is not enough without the PIN.
-    const accomplice = await (await net.newDevice((await thiefAccount()).account, "accomplice")).wallet.ensureDeviceKey();
+    const accomplice = await (
+      await net.newDevice((await thiefAccount()).account, "accomplice")
+    ).wallet.ensureDeviceKey();
     const approval = await thief.approveNewDevice(accomplice.kid);
     expect(approval).toMatch(/\./);
     // Paying: a guessed PIN is refused (and spends a try).
-    expect(isWalletError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: THIEF_PIN, confirm: async () => true })), "pin_incorrect")).toBe(true);
+    expect(
+      isWalletError(
+        await rejection(
+          thief.approvePayment(await net.newPayment(45_000), {
+            cardId: card.id,
+            pin: THIEF_PIN,
+            confirm: async () => true,
+          }),
+        ),
+        "pin_incorrect",
+      ),
+    ).toBe(true);
     // Throwing the payer's other devices out, or keeping a change of his: each needs the PIN.
-    expect(isWalletError(await rejection(thief.revokeDevice("dev_00000000000000000000000000")), "pin_format_invalid")).toBe(true);
+    expect(
+      isWalletError(await rejection(thief.revokeDevice("dev_00000000000000000000000000")), "pin_format_invalid"),
+    ).toBe(true);
     expect(victimDeviceId).toMatch(/^dev/);
   }
 
@@ -126,7 +171,18 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     net.advance(3 * WAITING_PERIOD_SECONDS);
     // Days later: no reset applied, no change waiting, the PIN is still the payer's, the phone still the only device.
     expect(await thief.pendingChanges()).toEqual([]);
-    expect(isWalletError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: THIEF_PIN, confirm: async () => true })), "pin_incorrect")).toBe(true);
+    expect(
+      isWalletError(
+        await rejection(
+          thief.approvePayment(await net.newPayment(45_000), {
+            cardId: card.id,
+            pin: THIEF_PIN,
+            confirm: async () => true,
+          }),
+        ),
+        "pin_incorrect",
+      ),
+    ).toBe(true);
     expect((await thief.devices()).map((d) => [d.id, d.status])).toEqual([[phoneId, "active"]]);
 
     // The payer, on a new phone: the card, the issuer's code and the PIN. The stolen phone is revoked now.
@@ -135,9 +191,20 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     const recovered = await recovery.complete(await net.latestCode(CARD.phone), { pin: PIN, revokeOtherDevices: true });
     expect(recovered).toMatchObject({ status: "active", revokedDevices: [phoneId] });
     // Refused everywhere: the pay server, and the issuer itself.
-    expect(isPayApiError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: PIN, confirm: async () => true })), "device_not_active")).toBe(true);
+    expect(
+      isPayApiError(
+        await rejection(
+          thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: PIN, confirm: async () => true }),
+        ),
+        "device_not_active",
+      ),
+    ).toBe(true);
     expect(await issuerVerdictOnStolenKey(thief, card)).toBe("bad_signature");
-    const { payment } = await newPhone.wallet.approvePayment(await net.newPayment(23_000), { cardId: recovered.card.id, pin: PIN, confirm: async () => true });
+    const { payment } = await newPhone.wallet.approvePayment(await net.newPayment(23_000), {
+      cardId: recovered.card.id,
+      pin: PIN,
+      confirm: async () => true,
+    });
     expect(payment.status).toBe("authorized");
   });
 
@@ -147,7 +214,9 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     const thief = await net.stolen(phone);
     const newPhone = await net.newDevice(account, "new phone");
     // The payer forgot the PIN too: the card and its code alone; the recovery waits, announced.
-    const recovered = await (await newPhone.wallet.startRecovery(CARD, { deviceName: "New phone" })).complete(await net.latestCode(CARD.phone));
+    const recovered = await (await newPhone.wallet.startRecovery(CARD, { deviceName: "New phone" })).complete(
+      await net.latestCode(CARD.phone),
+    );
     expect(recovered.status).toBe("pending");
     const [change] = await thief.pendingChanges();
     expect(change).toMatchObject({ id: recovered.deviceId, kind: "recovery", revokesOtherDevices: true });
@@ -155,15 +224,30 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("recovery_pending");
     // The thief's device word, his session and a guessed PIN each fail to cancel it.
     const client = new PayClient({ baseUrl: net.payUrl, sessionToken: phone.sessionToken });
-    expect(isPayApiError(await rejection(client.devices.cancel(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
-    expect(isPayApiError(await rejection(client.devices.revoke(recovered.deviceId, {})), "pin_proof_required")).toBe(true);
+    expect(isPayApiError(await rejection(client.devices.cancel(recovered.deviceId, {})), "pin_proof_required")).toBe(
+      true,
+    );
+    expect(isPayApiError(await rejection(client.devices.revoke(recovered.deviceId, {})), "pin_proof_required")).toBe(
+      true,
+    );
     expect(isWalletError(await rejection(thief.cancelPendingChange(change!, THIEF_PIN)), "pin_incorrect")).toBe(true);
 
     net.advance(WAITING_PERIOD_SECONDS + 60);
     // The recovery took effect: the phone counts as revoked at once, and the maintenance task unbinds it.
-    expect(isPayApiError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: PIN, confirm: async () => true })), "device_not_active")).toBe(true);
-    await expect.poll(async () => (await newPhone.wallet.devices()).find((d) => d.id === phoneId)?.status, { timeout: 15_000 }).toBe("revoked");
-    await expect.poll(() => issuerVerdictOnStolenKey(thief, card), { timeout: 15_000, interval: 500 }).toBe("bad_signature");
+    expect(
+      isPayApiError(
+        await rejection(
+          thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: PIN, confirm: async () => true }),
+        ),
+        "device_not_active",
+      ),
+    ).toBe(true);
+    await expect
+      .poll(async () => (await newPhone.wallet.devices()).find((d) => d.id === phoneId)?.status, { timeout: 15_000 })
+      .toBe("revoked");
+    await expect
+      .poll(() => issuerVerdictOnStolenKey(thief, card), { timeout: 15_000, interval: 500 })
+      .toBe("bad_signature");
     await expect.poll(() => net.inbox(account), { timeout: 15_000 }).toContain("recovery_completed");
   });
 
@@ -171,7 +255,11 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     const { account, phone, card } = await victimWithPhone("Park Seoyeon");
     const phoneId = (await phone.wallet.thisDevice())!.id;
     const thief = await net.stolen(phone);
-    const { payment } = await thief.approvePayment(await net.newPayment(31_000), { cardId: card.id, pin: PIN, confirm: async () => true });
+    const { payment } = await thief.approvePayment(await net.newPayment(31_000), {
+      cardId: card.id,
+      pin: PIN,
+      confirm: async () => true,
+    });
     expect(payment.status).toBe("authorized");
     // He changes the PIN to keep the payer out, and asks for nothing else he could (no card). The payer hears of it.
     await thief.changePin(PIN, THIEF_PIN);
@@ -183,9 +271,28 @@ describe.each(systemBackends())("custody drills: a stolen phone [%s]", (backend)
     const recovered = await recovery.complete(await net.latestCode(CARD.phone), { pin: PIN, revokeOtherDevices: true });
     expect(recovered).toMatchObject({ status: "active", revokedDevices: [phoneId] });
 
-    expect(isPayApiError(await rejection(thief.approvePayment(await net.newPayment(45_000), { cardId: card.id, pin: THIEF_PIN, confirm: async () => true })), "device_not_active")).toBe(true);
+    expect(
+      isPayApiError(
+        await rejection(
+          thief.approvePayment(await net.newPayment(45_000), {
+            cardId: card.id,
+            pin: THIEF_PIN,
+            confirm: async () => true,
+          }),
+        ),
+        "device_not_active",
+      ),
+    ).toBe(true);
     const accomplice = await net.newDevice((await thiefAccount()).account, "second accomplice");
-    expect(isPayApiError(await rejection(thief.approveNewDevice((await accomplice.wallet.ensureDeviceKey()).kid).then((approval) => accomplice.wallet.bindThisDevice("x", { approval, pin: THIEF_PIN }))))).toBe(true);
+    expect(
+      isPayApiError(
+        await rejection(
+          thief
+            .approveNewDevice((await accomplice.wallet.ensureDeviceKey()).kid)
+            .then((approval) => accomplice.wallet.bindThisDevice("x", { approval, pin: THIEF_PIN })),
+        ),
+      ),
+    ).toBe(true);
     expect(isPayApiError(await rejection(thief.startPinReset(CARD, "999000")))).toBe(true);
     expect(await issuerVerdictOnStolenKey(thief, card)).toBe("bad_signature");
     // The payer's PIN is the payer's again.

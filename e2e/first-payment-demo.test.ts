@@ -29,9 +29,14 @@ interface DemoRun {
 
 function runDemo(env: Record<string, string>): Promise<DemoRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", DEMO], { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ["--import", "tsx", DEMO],
+      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -42,7 +47,11 @@ interface StartedSystem {
 
 /** `npm start` as a newcomer runs it (node scripts/start.mjs), with `env`; resolves once it says MPay is running. */
 function npmStart(startEnv: Record<string, string>): Promise<StartedSystem> {
-  const child = spawn(process.execPath, [START], { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...startEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [START], {
+    cwd: ROOT,
+    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...startEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -52,7 +61,10 @@ function npmStart(startEnv: Record<string, string>): Promise<StartedSystem> {
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => void stop().then(() => reject(new Error(`npm start was not running after 180 s:\n${output}`))), 180_000);
+    const timer = setTimeout(
+      () => void stop().then(() => reject(new Error(`npm start was not running after 180 s:\n${output}`))),
+      180_000,
+    );
     child.stdout.on("data", () => {
       if (output.includes("MPay is running.")) {
         clearTimeout(timer);
@@ -120,7 +132,9 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     await system?.stop();
   });
 
-  it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", { timeout: 420_000 }, async () => {
+  it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", {
+    timeout: 420_000,
+  }, async () => {
     const first = await runDemo(env);
     expect(first.code, first.stderr).toBe(0);
     // A second npm start keeps this machine's demo network as it is (made once), and the demo runs again.
@@ -137,13 +151,17 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
       // The payment's states, as GET /v1/payments/:id answered after each step, in order.
       const states = [...stdout.matchAll(/→ status (\w+):/g)].map((match) => match[1]);
       expect(states).toEqual(["requires_approval", "authorized", "captured", "captured"]);
-      expect(stdout).toMatch(/Done\. Payment pay_\w+: requires_approval → authorized → captured, 5,000 KRW refunded, 30,000 KRW kept\./);
+      expect(stdout).toMatch(
+        /Done\. Payment pay_\w+: requires_approval → authorized → captured, 5,000 KRW refunded, 30,000 KRW kept\./,
+      );
       expect(stdout).toMatch(/refund re_\w+ of 5,000 KRW succeeded/);
       expect(stdout).toContain("captured 35,000 KRW of 35,000 KRW, refunded 5,000 KRW");
       // The ledger and the issuer's view of the card.
       expect(stdout).toMatch(/merchant_payable\s+−30,000 KRW/);
       expect(stdout).toMatch(/The issuer's view of the card \(KStar Card back office/);
-      expect(stdout).toMatch(/books\s+balanced: credit used 30,000 KRW = held 0 KRW \+ captured 35,000 KRW − refunded 5,000 KRW/);
+      expect(stdout).toMatch(
+        /books\s+balanced: credit used 30,000 KRW = held 0 KRW \+ captured 35,000 KRW − refunded 5,000 KRW/,
+      );
       expect(stdout).toMatch(/devices bound\s+1, this device's key among them: yes/);
     }
     // Two runs, two payers on two devices, taking turns with the test cards; the merchant's ledger adds up.
@@ -154,17 +172,23 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
 
     // Nothing secret: the merchant's keys, the back office's token, a session token, a password, a full card
     // number, and no six-digit number standing alone (the PIN, a one-time code).
-    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as { secretKey: string; webhookSecret: string };
+    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+      secretKey: string;
+      webhookSecret: string;
+    };
     const operator = JSON.parse(await readFile(join(dir, "issuer", "operator.json"), "utf8")) as { token: string };
     const output = [first, second].map((run) => run.stdout + run.stderr).join("\n");
-    for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret, operator.token, "sk_test_", "pst_"]) expect(output).not.toContain(secret);
+    for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret, operator.token, "sk_test_", "pst_"])
+      expect(output).not.toContain(secret);
     expect(output).not.toMatch(/demo-[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(output).not.toMatch(/\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}/);
     expect(output).not.toMatch(/(?<![\w+])\d{6}(?!\w)/);
   });
 
   it("made its own demo network root at first start, and the demo issuers and wallets trust it alone, never the test roots", async () => {
-    expect(firstStart).toMatch(/network: made this machine's demo network root [\w-]{43} \(private key .*demo-root\.private\.jwk\.json, mode 0600/);
+    expect(firstStart).toMatch(
+      /network: made this machine's demo network root [\w-]{43} \(private key .*demo-root\.private\.jwk\.json, mode 0600/,
+    );
     expect(firstStart).toMatch(/network: certified the demo issuers kstar for a year/);
     expect(firstStart).toMatch(/network: certified the pay server's PIN-statement key [\w-]{43} for a year/);
     expect((await stat(join(dir, "network", "demo-root.private.jwk.json"))).mode & 0o777).toBe(0o600);
@@ -174,14 +198,28 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     expect(TEST_NETWORK_ROOTS.map((r) => r.kid)).not.toContain(roots[0]!.kid);
     // The issuer host trusts the same root for PIN statements, and serves only certificates it signed.
     expect(JSON.parse(await readFile(join(dir, "issuer", "network-roots.json"), "utf8"))).toEqual(roots);
-    const listed = (await (await fetch(`${env["MPAY_ISSUER_URL"]}/issuers`)).json()) as Array<{ issuerId: string; certificate: string }>;
+    const listed = (await (await fetch(`${env["MPAY_ISSUER_URL"]}/issuers`)).json()) as Array<{
+      issuerId: string;
+      certificate: string;
+    }>;
     const now = Math.floor(Date.now() / 1000);
     for (const { certificate } of listed) {
       await expect(verifyIssuerCertificate(certificate, roots, now)).resolves.toMatchObject({ issuerId: "kstar" });
-      await expect(verifyIssuerCertificate(certificate, TEST_NETWORK_ROOTS, now)).rejects.toMatchObject({ code: "certificate_untrusted" });
+      await expect(verifyIssuerCertificate(certificate, TEST_NETWORK_ROOTS, now)).rejects.toMatchObject({
+        code: "certificate_untrusted",
+      });
     }
     // Its encryption key is made here, not a committed one.
-    const made = JSON.parse(await readFile(join(dir, "issuer", "kstar", "keys", "encryption-key.private.jwk.json"), "utf8")) as { d: string };
-    expect(await readFile(fileURLToPath(new URL("../services/issuer/fixtures/issuers/kstar/encryption-key.private.jwk.json", import.meta.url)), "utf8")).not.toContain(made.d);
+    const made = JSON.parse(
+      await readFile(join(dir, "issuer", "kstar", "keys", "encryption-key.private.jwk.json"), "utf8"),
+    ) as { d: string };
+    expect(
+      await readFile(
+        fileURLToPath(
+          new URL("../services/issuer/fixtures/issuers/kstar/encryption-key.private.jwk.json", import.meta.url),
+        ),
+        "utf8",
+      ),
+    ).not.toContain(made.d);
   });
 });

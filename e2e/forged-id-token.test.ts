@@ -27,7 +27,8 @@ describe("forged ID tokens [pglite]", () => {
     const jwk = { ...(await exportJWK(real.publicKey)), kid: "real-key", alg: "ES256", use: "sig" };
     server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", issuer);
-      const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       if (url.pathname === "/.well-known/openid-configuration") {
         return json(200, {
           issuer,
@@ -44,7 +45,10 @@ describe("forged ID tokens [pglite]", () => {
       if (url.pathname === "/token") {
         void (async () => {
           const now = Math.floor(Date.now() / 1000);
-          const token = await new SignJWT({ nonce: forgery === "wrong-nonce" ? "another-nonce" : lastNonce, name: "Mallory" })
+          const token = await new SignJWT({
+            nonce: forgery === "wrong-nonce" ? "another-nonce" : lastNonce,
+            name: "Mallory",
+          })
             .setProtectedHeader({ alg: "ES256", kid: "real-key" })
             .setSubject("acct_victim")
             .setIssuer(forgery === "wrong-issuer" ? "http://127.0.0.1:1/evil" : issuer)
@@ -60,7 +64,9 @@ describe("forged ID tokens [pglite]", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    pay = await openTestPay("pglite", { messenger: { issuer, clientId: "mpay-pay", clientSecret: "s".repeat(40), clientSecretFile: "/nonexistent" } });
+    pay = await openTestPay("pglite", {
+      messenger: { issuer, clientId: "mpay-pay", clientSecret: "s".repeat(40), clientSecretFile: "/nonexistent" },
+    });
   });
   afterAll(async () => {
     await pay.close();
@@ -68,9 +74,19 @@ describe("forged ID tokens [pglite]", () => {
   });
 
   async function signIn(): Promise<{ status: number; code?: string }> {
-    const start = await call<{ authorizationUrl: string; state: string }>(pay.app, "POST", "/v1/payer/auth/start", null);
+    const start = await call<{ authorizationUrl: string; state: string }>(
+      pay.app,
+      "POST",
+      "/v1/payer/auth/start",
+      null,
+    );
     lastNonce = new URL(start.body.authorizationUrl).searchParams.get("nonce")!;
-    const answer = await call<{ error?: { code: string } }>(pay.app, "GET", `/v1/payer/auth/callback?code=any-code&state=${start.body.state}`, null);
+    const answer = await call<{ error?: { code: string } }>(
+      pay.app,
+      "GET",
+      `/v1/payer/auth/callback?code=any-code&state=${start.body.state}`,
+      null,
+    );
     return { status: answer.status, ...(answer.body.error ? { code: answer.body.error.code } : {}) };
   }
 
@@ -79,8 +95,11 @@ describe("forged ID tokens [pglite]", () => {
     expect(await signIn()).toEqual({ status: 200 });
   });
 
-  it.each(["wrong-key", "wrong-audience", "expired", "wrong-issuer", "wrong-nonce"] as const)("refuses a token with %s", async (kind) => {
-    forgery = kind;
-    expect(await signIn()).toEqual({ status: 401, code: "sign_in_invalid" });
-  });
+  it.each(["wrong-key", "wrong-audience", "expired", "wrong-issuer", "wrong-nonce"] as const)(
+    "refuses a token with %s",
+    async (kind) => {
+      forgery = kind;
+      expect(await signIn()).toEqual({ status: 401, code: "sign_in_invalid" });
+    },
+  );
 });

@@ -84,9 +84,18 @@ describe.each(systemBackends())("an issuer killed between its commit and its ans
   });
 
   it("settles from the issuer's books after it restarts: one authorization, the first decision for a replay", async () => {
-    const session = await pay.system.payers.openSession({ subject: "acct_crash", displayName: "Kim Minji", phoneNumber: null });
+    const session = await pay.system.payers.openSession({
+      subject: "acct_crash",
+      displayName: "Kim Minji",
+      phoneNumber: null,
+    });
     const baseUrl = `http://127.0.0.1:${(pay.app.server.address() as { port: number }).port}`;
-    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(dir, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
+    const wallet = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: new FileKeyStore(join(dir, "phone.json"), FileKeyStore.newDeviceSecret()),
+      client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }),
+      keyStretching: "memory-constrained",
+    });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     const card = await (await wallet.startCardEnrollment(CARD)).complete(await issuer!.latestCode(CARD.phone));
@@ -94,19 +103,39 @@ describe.each(systemBackends())("an issuer killed between its commit and its ans
     // The issuer now dies after committing its next decision, before answering it.
     await issuer!.stop();
     issuer = await startIssuerProcess({ ...issuerEnv, ISSUER_TEST_KILL_AFTER_COMMIT: "on" });
-    const payment = await call<{ id: string }>(pay.app, "POST", "/v1/payments", pay.merchant.secretKey, paymentBody({ amount: 23000 }));
-    const lost = await wallet.approvePayment(payment.body.id, { cardId: card.id, pin: PIN, confirm: async () => true }).then(
-      () => null,
-      (error: unknown) => error,
+    const payment = await call<{ id: string }>(
+      pay.app,
+      "POST",
+      "/v1/payments",
+      pay.merchant.secretKey,
+      paymentBody({ amount: 23000 }),
     );
+    const lost = await wallet
+      .approvePayment(payment.body.id, { cardId: card.id, pin: PIN, confirm: async () => true })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     expect(isPayApiError(lost, "issuer_unavailable")).toBe(true);
-    await new Promise<void>((resolve) => (issuer!.child.exitCode !== null || issuer!.child.signalCode !== null ? resolve() : issuer!.child.once("exit", () => resolve())));
+    await new Promise<void>((resolve) =>
+      issuer!.child.exitCode !== null || issuer!.child.signalCode !== null
+        ? resolve()
+        : issuer!.child.once("exit", () => resolve()),
+    );
     expect(issuer!.child.signalCode).toBe("SIGKILL");
 
     // Down: nothing is decided here, however often the reconciler runs.
     const later = () => new Date(Date.now() + 3600_000);
     expect(await pay.system.reconciler.runOnce(50, later())).toBe(0);
-    const read = async () => (await call<{ status: string; issuerAuthorizationCode?: string }>(pay.app, "GET", `/v1/payments/${payment.body.id}`, pay.merchant.secretKey)).body;
+    const read = async () =>
+      (
+        await call<{ status: string; issuerAuthorizationCode?: string }>(
+          pay.app,
+          "GET",
+          `/v1/payments/${payment.body.id}`,
+          pay.merchant.secretKey,
+        )
+      ).body;
     expect((await read()).status).toBe("requires_approval");
 
     // Back up: the reconciler alone settles it, from what the issuer committed.
@@ -117,7 +146,10 @@ describe.each(systemBackends())("an issuer killed between its commit and its ans
     expect((await read()).status).toBe("authorized");
     expect(books?.decision).toMatchObject({ decision: "approved" });
     const authorizationCode = books?.decision.decision === "approved" ? books.decision.authorizationCode : "";
-    const [row] = await queryRows<{ code: string; reaches: boolean }>(pay.system.database.db, sql`select issuer_authorization_code as code, reaches_issuer as reaches from payments where id = ${payment.body.id}`);
+    const [row] = await queryRows<{ code: string; reaches: boolean }>(
+      pay.system.database.db,
+      sql`select issuer_authorization_code as code, reaches_issuer as reaches from payments where id = ${payment.body.id}`,
+    );
     expect(row).toEqual({ code: authorizationCode, reaches: true });
     // Running it again changes nothing.
     expect(await pay.system.reconciler.runOnce(50, later())).toBe(0);
@@ -126,11 +158,23 @@ describe.each(systemBackends())("an issuer killed between its commit and its ans
     expect(forwarded).toHaveLength(1);
     const replay = await connector.authorize("sampo", forwarded[0]!);
     expect(replay).toMatchObject({ decision: "approved", authorizationCode });
-    expect(await connector.inquire("sampo", payment.body.id)).toMatchObject({ status: "approved", amount: 23000, amountCaptured: 0 });
+    expect(await connector.inquire("sampo", payment.body.id)).toMatchObject({
+      status: "approved",
+      amount: 23000,
+      amountCaptured: 0,
+    });
 
     // And the books move on as usual: the capture reaches the issuer.
-    const captured = await call<{ status: string }>(pay.app, "POST", `/v1/payments/${payment.body.id}/capture`, pay.merchant.secretKey);
+    const captured = await call<{ status: string }>(
+      pay.app,
+      "POST",
+      `/v1/payments/${payment.body.id}/capture`,
+      pay.merchant.secretKey,
+    );
     expect(captured.body.status).toBe("captured");
-    expect(await connector.inquire("sampo", payment.body.id)).toMatchObject({ status: "captured", amountCaptured: 23000 });
+    expect(await connector.inquire("sampo", payment.body.id)).toMatchObject({
+      status: "captured",
+      amountCaptured: 23000,
+    });
   });
 });

@@ -23,7 +23,12 @@ describe.each(systemBackends())("payer sign-in through the messenger [%s]", (bac
   beforeAll(async () => {
     messenger = await openTestMessenger(backend);
     pay = await openTestPay(backend, {
-      messenger: { issuer: messenger.issuer, clientId: "mpay-pay", clientSecret: messenger.paySecret, clientSecretFile: "/nonexistent" },
+      messenger: {
+        issuer: messenger.issuer,
+        clientId: "mpay-pay",
+        clientSecret: messenger.paySecret,
+        clientSecretFile: "/nonexistent",
+      },
     });
     // The messenger registered the pay server's callback on port 4000; the in-process pay server answers it.
     expect(`${pay.config.publicUrl}/v1/payer/auth/callback`).toBe(PAY_REDIRECT);
@@ -35,18 +40,32 @@ describe.each(systemBackends())("payer sign-in through the messenger [%s]", (bac
   });
 
   /** Starts a sign-in at the pay server and walks the messenger's login form; returns the callback query. */
-  async function signInAtMessenger(browser: Browser, password = account.password): Promise<{ query: string | null; state: string }> {
-    const start = await call<{ authorizationUrl: string; state: string }>(pay.app, "POST", "/v1/payer/auth/start", null);
+  async function signInAtMessenger(
+    browser: Browser,
+    password = account.password,
+  ): Promise<{ query: string | null; state: string }> {
+    const start = await call<{ authorizationUrl: string; state: string }>(
+      pay.app,
+      "POST",
+      "/v1/payer/auth/start",
+      null,
+    );
     expect(start.status).toBe(200);
     const url = new URL(start.body.authorizationUrl);
     expect(url.searchParams.get("code_challenge_method")).toBe("S256");
     expect(url.searchParams.get("client_id")).toBe("mpay-pay");
     const opened = await browser.open(url, PAY_REDIRECT);
-    const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password }, PAY_REDIRECT);
+    const submitted = await browser.submit(
+      opened.page!,
+      readForm(opened.page!.body, /\/login$/),
+      { phone: account.phoneNumber, password },
+      PAY_REDIRECT,
+    );
     return { query: submitted.callback ? submitted.callback.search.slice(1) : null, state: start.body.state };
   }
 
-  const finish = (query: string) => call<Session & ErrorAnswer>(pay.app, "GET", `/v1/payer/auth/callback?${query}`, null);
+  const finish = (query: string) =>
+    call<Session & ErrorAnswer>(pay.app, "GET", `/v1/payer/auth/callback?${query}`, null);
 
   it("creates the payer on first sign-in and opens a session", async () => {
     const { query } = await signInAtMessenger(new Browser());
@@ -93,7 +112,9 @@ describe.each(systemBackends())("payer sign-in through the messenger [%s]", (bac
     params.delete("state");
     expect((await finish(params.toString())).body.error.code).toBe("sign_in_invalid");
     const start = await call<{ state: string }>(pay.app, "POST", "/v1/payer/auth/start", null);
-    const madeUp = await finish(`code=made-up-code&state=${start.body.state}&iss=${encodeURIComponent(messenger.issuer)}`);
+    const madeUp = await finish(
+      `code=made-up-code&state=${start.body.state}&iss=${encodeURIComponent(messenger.issuer)}`,
+    );
     expect([madeUp.status, madeUp.body.error.code]).toEqual([401, "sign_in_invalid"]);
   });
 

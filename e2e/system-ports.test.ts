@@ -63,24 +63,37 @@ describe("the three services on other ports, set by their port variables alone [
     // The messenger is the OpenID Connect issuer at its own port, and sends payers back to the pay server's.
     expect(output).toContain(`OpenID Connect issuer http://127.0.0.1:${ports.messenger} `);
     expect(output).toContain(`→ http://127.0.0.1:${ports.pay}/v1/payer/auth/callback`);
-    expect(output).toContain(`pay server http://127.0.0.1:${ports.pay}  ·  issuer host http://127.0.0.1:${ports.issuer}  ·  messenger http://127.0.0.1:${ports.messenger}`);
+    expect(output).toContain(
+      `pay server http://127.0.0.1:${ports.pay}  ·  issuer host http://127.0.0.1:${ports.issuer}  ·  messenger http://127.0.0.1:${ports.messenger}`,
+    );
   });
 
-  it("completes a payment: sign-in at the messenger, back to the pay server, authorization at the issuer, capture and refund", { timeout: 600_000 }, async () => {
+  it("completes a payment: sign-in at the messenger, back to the pay server, authorization at the issuer, capture and refund", {
+    timeout: 600_000,
+  }, async () => {
     const run = await runDemo(env, 580_000);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`pay server http://127.0.0.1:${ports.pay} · issuer host http://127.0.0.1:${ports.issuer} (kstar) · messenger http://127.0.0.1:${ports.messenger}`);
-    expect(run.stdout).toMatch(/Done\. Payment pay_\w+: requires_approval → authorized → captured, 5,000 KRW refunded, 30,000 KRW kept\./);
+    expect(run.stdout).toContain(
+      `pay server http://127.0.0.1:${ports.pay} · issuer host http://127.0.0.1:${ports.issuer} (kstar) · messenger http://127.0.0.1:${ports.messenger}`,
+    );
+    expect(run.stdout).toMatch(
+      /Done\. Payment pay_\w+: requires_approval → authorized → captured, 5,000 KRW refunded, 30,000 KRW kept\./,
+    );
     // The pay server read the messenger's client secret from the messenger's data folder: none was set.
     expect(await readdir(join(dir, "messenger"))).toContain("pay-client.json");
   });
 });
 
 describe("a port that browsers and fetch refuse", () => {
-  const reason = /browsers and fetch refuse to connect to it \(a "bad port" of the Fetch standard, kept for \w+: https:\/\/fetch\.spec\.whatwg\.org\/#port-blocking\); choose another port/;
+  const reason =
+    /browsers and fetch refuse to connect to it \(a "bad port" of the Fetch standard, kept for \w+: https:\/\/fetch\.spec\.whatwg\.org\/#port-blocking\); choose another port/;
 
   it("npm start refuses it before starting anything, in one line naming the variable and the reason", async () => {
-    const run = await runNpmStart({ MESSENGER_PORT: "6000", MPAY_DATA_DIR: join(dir, "refused"), MPAY_NETWORK_DIR: join(dir, "refused-network") });
+    const run = await runNpmStart({
+      MESSENGER_PORT: "6000",
+      MPAY_DATA_DIR: join(dir, "refused"),
+      MPAY_NETWORK_DIR: join(dir, "refused-network"),
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
@@ -92,7 +105,9 @@ describe("a port that browsers and fetch refuse", () => {
 
   it("a service started alone refuses it in one line", async () => {
     const started = startPayProcess({ PAY_PORT: "6665", MPAY_DATA_DIR: join(dir, "pay-refused") });
-    await expect(started).rejects.toThrow(/exited with 1 before it was ready:\npay server failed to start: PAY_PORT: port 6665 cannot be used: .*kept for ircu/);
+    await expect(started).rejects.toThrow(
+      /exited with 1 before it was ready:\npay server failed to start: PAY_PORT: port 6665 cannot be used: .*kept for ircu/,
+    );
   });
 
   it("npm run demo names it, instead of saying MPay is not running", async () => {

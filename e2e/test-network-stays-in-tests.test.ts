@@ -28,7 +28,8 @@ const TESTING_PACKAGE = "testing";
 const TEST_NETWORK_TOOL = "services/issuer/scripts/certify.ts";
 /** Paths into the fixtures a product file may name: the published test cards' card verification key, nothing else. */
 const ALLOWED_PATHS: Record<string, RegExp> = {
-  "services/issuer/src/cards/test-card-key.ts": /^fixtures\/issuers\/\$\{issuerId\}\/card-verification-key\.private\.jwk\.json$/,
+  "services/issuer/src/cards/test-card-key.ts":
+    /^fixtures\/issuers\/\$\{issuerId\}\/card-verification-key\.private\.jwk\.json$/,
 };
 
 async function productFiles(dir: string): Promise<string[]> {
@@ -36,8 +37,13 @@ async function productFiles(dir: string): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!["node_modules", "testing", "fixtures", "migrations"].includes(entry.name)) found.push(...(await productFiles(path)));
-    } else if (/\.(ts|mjs)$/.test(entry.name) && !/\.(test|case)\.ts$/.test(entry.name) && !/\.fixture\.ts$/.test(entry.name)) {
+      if (!["node_modules", "testing", "fixtures", "migrations"].includes(entry.name))
+        found.push(...(await productFiles(path)));
+    } else if (
+      /\.(ts|mjs)$/.test(entry.name) &&
+      !/\.(test|case)\.ts$/.test(entry.name) &&
+      !/\.fixture\.ts$/.test(entry.name)
+    ) {
       found.push(path);
     }
   }
@@ -62,7 +68,8 @@ async function allCodeFiles(dir: string): Promise<string[]> {
 async function workspaceUnits(): Promise<string[]> {
   const units: string[] = [];
   for (const parent of ["packages", "services"]) {
-    for (const entry of await readdir(join(ROOT, parent), { withFileTypes: true })) if (entry.isDirectory()) units.push(`${parent}/${entry.name}`);
+    for (const entry of await readdir(join(ROOT, parent), { withFileTypes: true }))
+      if (entry.isDirectory()) units.push(`${parent}/${entry.name}`);
   }
   return units;
 }
@@ -76,7 +83,15 @@ describe("the committed test network stays in tests", () => {
     expect((await readdir(join(ROOT, "packages"))).sort()).toEqual([...PRODUCT_PACKAGES, TESTING_PACKAGE].sort());
     const roots = [...PRODUCT_PACKAGES.map((p) => `packages/${p}`), "services", "scripts"].map((d) => join(ROOT, d));
     const files = (await Promise.all(roots.map(productFiles))).flat();
-    expect(files.map((f) => relative(ROOT, f))).toEqual(expect.arrayContaining(["scripts/start.mjs", "scripts/demo-network.ts", "scripts/demo/payer.ts", "services/issuer/src/config.ts", "packages/wallet/src/wallet.ts"]));
+    expect(files.map((f) => relative(ROOT, f))).toEqual(
+      expect.arrayContaining([
+        "scripts/start.mjs",
+        "scripts/demo-network.ts",
+        "scripts/demo/payer.ts",
+        "services/issuer/src/config.ts",
+        "packages/wallet/src/wallet.ts",
+      ]),
+    );
     const testRootMaterial = TEST_NETWORK_ROOTS.flatMap((r) => [r.kid, r.jwk.x, r.jwk.y]);
     const offences: string[] = [];
     for (const file of files) {
@@ -84,24 +99,39 @@ describe("the committed test network stays in tests", () => {
       if (name === TEST_NETWORK_TOOL) continue;
       const source = code(await readFile(file, "utf8"));
       const imports = [...source.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1] ?? "");
-      for (const specifier of imports) if (/(^|\/)testing(\/|$)|@mpay\/[\w-]+\/testing|^@mpay\/testing(\/|$)/.test(specifier)) offences.push(`${name} imports ${specifier}`);
-      for (const match of source.matchAll(/fixtures\/(network|issuers)[^"'`]*/g)) if (!ALLOWED_PATHS[name]?.test(match[0])) offences.push(`${name} names ${match[0]}`);
-      for (const material of testRootMaterial) if (source.includes(material)) offences.push(`${name} holds a test root's key`);
-      if (/\bTEST_NETWORK_ROOTS\b|\btestRootSigner\b|\bfixtureKeyFiles\b|\bfixtureIssuerEnv\b/.test(source)) offences.push(`${name} uses the test network`);
+      for (const specifier of imports)
+        if (/(^|\/)testing(\/|$)|@mpay\/[\w-]+\/testing|^@mpay\/testing(\/|$)/.test(specifier))
+          offences.push(`${name} imports ${specifier}`);
+      for (const match of source.matchAll(/fixtures\/(network|issuers)[^"'`]*/g))
+        if (!ALLOWED_PATHS[name]?.test(match[0])) offences.push(`${name} names ${match[0]}`);
+      for (const material of testRootMaterial)
+        if (source.includes(material)) offences.push(`${name} holds a test root's key`);
+      if (/\bTEST_NETWORK_ROOTS\b|\btestRootSigner\b|\bfixtureKeyFiles\b|\bfixtureIssuerEnv\b/.test(source))
+        offences.push(`${name} uses the test network`);
     }
     expect(offences).toEqual([]);
   });
 
   it("is the only package that reaches into another package's or service's source", async () => {
     const units = await workspaceUnits();
-    expect(units).toEqual(expect.arrayContaining([`packages/${TESTING_PACKAGE}`, "packages/wallet", "services/pay", "services/issuer", "services/messenger"]));
+    expect(units).toEqual(
+      expect.arrayContaining([
+        `packages/${TESTING_PACKAGE}`,
+        "packages/wallet",
+        "services/pay",
+        "services/issuer",
+        "services/messenger",
+      ]),
+    );
     const services = units.filter((u) => u.startsWith("services/")).map((u) => u.slice("services/".length));
     const offences: string[] = [];
     let specifiers = 0;
     for (const unit of units.filter((u) => u !== `packages/${TESTING_PACKAGE}`)) {
       for (const file of await allCodeFiles(join(ROOT, unit))) {
         const name = relative(ROOT, file);
-        const imports = [...code(await readFile(file, "utf8")).matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1] ?? "");
+        const imports = [
+          ...code(await readFile(file, "utf8")).matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g),
+        ].map((m) => m[1] ?? "");
         for (const specifier of imports) {
           specifiers++;
           if (specifier.startsWith(".")) {

@@ -22,7 +22,8 @@ import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
 import { CARDS, openBreachNetwork, PIN, type BreachNetwork, type BreachPayer } from "./support/breach-network.ts";
 
-const shareBytes = (share: string) => new Uint8Array(Buffer.from(share.slice("mpvs2_".length), "base64url").subarray(8, 41));
+const shareBytes = (share: string) =>
+  new Uint8Array(Buffer.from(share.slice("mpvs2_".length), "base64url").subarray(8, 41));
 
 interface Attempt {
   what: string;
@@ -45,7 +46,10 @@ describe.each(systemBackends())("a custodian leaves: the shamir vault is re-keye
         oldShares = (await (system.keys as ShamirKeyProvider).initialize(3, 2)).peek();
       },
     });
-    for (const [name, data] of [["Kim Minji", CARDS.sampo], ["Lee Minho", CARDS.kstar]] as const) {
+    for (const [name, data] of [
+      ["Kim Minji", CARDS.sampo],
+      ["Lee Minho", CARDS.kstar],
+    ] as const) {
       const payer = await net.newPayer(name);
       payers.push({ payer, card: await net.enroll(payer, data) });
     }
@@ -66,18 +70,28 @@ describe.each(systemBackends())("a custodian leaves: the shamir vault is re-keye
     const attempts: Attempt[] = [];
     const attempt = async (what: string, run: () => Promise<string>) => {
       const startedAt = Date.now();
-      const outcome = await run().catch((error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`);
+      const outcome = await run().catch(
+        (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       attempts.push({ what, startedAt, endedAt: Date.now(), outcome });
     };
     let running = true;
     const pay = async (i: number) => {
       const { payer, card } = payers[i % payers.length]!;
       const paymentId = await net.newPayment(1000 + i);
-      const { payment } = await payer.wallet.approvePayment(paymentId, { cardId: card.id, pin: PIN, confirm: async () => true });
+      const { payment } = await payer.wallet.approvePayment(paymentId, {
+        cardId: card.id,
+        pin: PIN,
+        confirm: async () => true,
+      });
       if (payment.status !== "authorized") return `payment ${payment.status}`;
       const captured = await fetch(`${net.payUrl}/v1/payments/${paymentId}/capture`, {
         method: "POST",
-        headers: { authorization: `Bearer ${net.pay.merchant.secretKey}`, "content-type": "application/json", "idempotency-key": `capture-${paymentId}` },
+        headers: {
+          authorization: `Bearer ${net.pay.merchant.secretKey}`,
+          "content-type": "application/json",
+          "idempotency-key": `capture-${paymentId}`,
+        },
         body: "{}",
       });
       return captured.ok ? "captured" : `capture ${captured.status}`;
@@ -97,17 +111,24 @@ describe.each(systemBackends())("a custodian leaves: the shamir vault is re-keye
     // Let a payment or two pass first, so the rekey starts in the middle of the traffic.
     await expect.poll(() => attempts.length, { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(1);
     const rekeyStarted = Date.now();
-    const report = await rekeyAndReseal({ db: operator.database.db, keys: operator.keys as ShamirKeyProvider }, RESEALERS, { shares: 5, threshold: 3 }, {
-      settleMs: 1500,
-      batchSize: 1,
-      onShares: (set) => {
-        rekeyedAt = Date.now();
-        printed.push(set);
+    const report = await rekeyAndReseal(
+      { db: operator.database.db, keys: operator.keys as ShamirKeyProvider },
+      RESEALERS,
+      { shares: 5, threshold: 3 },
+      {
+        settleMs: 1500,
+        batchSize: 1,
+        onShares: (set) => {
+          rekeyedAt = Date.now();
+          printed.push(set);
+        },
       },
-    });
+    );
     const rekeyEnded = Date.now();
     // One more payment after the end, then stop.
-    await expect.poll(() => attempts.filter((a) => a.startedAt > rekeyEnded).length, { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => attempts.filter((a) => a.startedAt > rekeyEnded).length, { timeout: 60_000, interval: 100 })
+      .toBeGreaterThanOrEqual(1);
     running = false;
     await Promise.all([paying, enrolling]);
 
@@ -118,11 +139,23 @@ describe.each(systemBackends())("a custodian leaves: the shamir vault is re-keye
     expect(attempts.some((a) => a.what === "payment" && a.endedAt > rekeyedAt && a.startedAt < rekeyEnded)).toBe(true);
     expect(report).toMatchObject({ fromVersion: 1, toVersion: 2, retired: true, leftTotal: 0 });
     expect(report.resealed["cards.wrapped_k_srv"]).toBeGreaterThanOrEqual(2);
-    expect(printed[0]).toMatchObject({ generation: 2, threshold: 3, shareCount: 5, delivered: backend === "postgres" ? 1 : 0 });
+    expect(printed[0]).toMatchObject({
+      generation: 2,
+      threshold: 3,
+      shareCount: 5,
+      delivered: backend === "postgres" ? 1 : 0,
+    });
 
     const db = net.pay.system.database.db;
-    expect(await queryRows<{ v: number }>(db, sql`select distinct kek_version as v from cards where wrapped_k_srv is not null`)).toEqual([{ v: 2 }]);
-    expect(await queryRows(db, sql`select generation, version from vault_keyring`)).toEqual([{ generation: 2, version: 2 }]);
+    expect(
+      await queryRows<{ v: number }>(
+        db,
+        sql`select distinct kek_version as v from cards where wrapped_k_srv is not null`,
+      ),
+    ).toEqual([{ v: 2 }]);
+    expect(await queryRows(db, sql`select generation, version from vault_keyring`)).toEqual([
+      { generation: 2, version: 2 },
+    ]);
     expect(net.pay.system.keys.currentKeyVersion()).toBe(2);
     // The old master key, rebuilt from the departed custodians' shares, opens nothing the database now holds.
     const oldMaster = Buffer.from(await combine(oldShares.slice(0, 2).map(shareBytes)));

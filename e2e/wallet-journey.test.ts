@@ -18,7 +18,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalTerms } from "@mpay/protocol";
-import { DEVICE_KEY_RECORD, isPayApiError, PayClient, Wallet, type KeyStore, type PinKeyStretching } from "@mpay/wallet";
+import {
+  DEVICE_KEY_RECORD,
+  isPayApiError,
+  PayClient,
+  Wallet,
+  type KeyStore,
+  type PinKeyStretching,
+} from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
@@ -71,210 +78,287 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(systemBackends())("the wallet's journey across the messenger and pay-server processes [%s]", (backend) => {
-  let dir: string;
-  let payDatabase: FreshDatabase;
-  let messengerDatabase: FreshDatabase;
-  let messenger: MessengerProcess;
-  let pay: PayProcess;
-  let issuerHost: IssuerProcess;
-  let issuerDatabase: FreshDatabase;
-  let cliOutput = "";
-  let merchant: { id: string; secretKey: string };
-  let account: TestAccount;
-  let callbackPrefix: string;
-  /** The private scalars of the device keys made in this journey. */
-  const deviceSecrets: string[] = [];
-  let phone: Wallet;
-  let payerId: string;
+describe.each(systemBackends())(
+  "the wallet's journey across the messenger and pay-server processes [%s]",
+  (backend) => {
+    let dir: string;
+    let payDatabase: FreshDatabase;
+    let messengerDatabase: FreshDatabase;
+    let messenger: MessengerProcess;
+    let pay: PayProcess;
+    let issuerHost: IssuerProcess;
+    let issuerDatabase: FreshDatabase;
+    let cliOutput = "";
+    let merchant: { id: string; secretKey: string };
+    let account: TestAccount;
+    let callbackPrefix: string;
+    /** The private scalars of the device keys made in this journey. */
+    const deviceSecrets: string[] = [];
+    let phone: Wallet;
+    let payerId: string;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "mpay-e2e-wallet-"));
-    [payDatabase, messengerDatabase, issuerDatabase] = await Promise.all([freshDatabase(backend), freshDatabase(backend), freshDatabase(backend)]);
-    const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
-    const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-    const payUrl = `http://127.0.0.1:${payPort}`;
-    const issuer = `http://127.0.0.1:${messengerPort}`;
-    callbackPrefix = `${payUrl}/v1/payer/auth/callback`;
-    const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-    const payEnv: Record<string, string> = {
-      MPAY_DATA_DIR: join(dir, "pay"),
-      MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
-      ...(payDatabase.url ? { DATABASE_URL: payDatabase.url } : {}),
-      LOG_LEVEL,
-    };
-
-    // The operator makes the merchant with the CLI (`mpay merchant create --json`) before the server holds the
-    // PGlite folder; the messenger starts meanwhile.
-    const [created, startedMessenger, startedIssuer] = await Promise.all([
-      // Then the test network certifies the server's PIN-statement key, as the operator installs it (docs/network.md).
-      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", MERCHANT_NAME, "--origin", SHOP_ORIGIN, "--json"], {
-        env: { PATH: process.env["PATH"] ?? "", ...payEnv },
-      }).then(async (created) => {
-        await certifyPayStatementKey(payEnv);
-        return created;
-      }),
-      startMessengerProcess({
-        MESSENGER_PORT: String(messengerPort),
-        MESSENGER_DATA_DIR: join(dir, "messenger"),
-        ...(messengerDatabase.url ? { MESSENGER_DATABASE_URL: messengerDatabase.url } : {}),
-        MESSENGER_PAY_CLIENT_SECRET: clientSecret,
-        MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), "mpay-e2e-wallet-"));
+      [payDatabase, messengerDatabase, issuerDatabase] = await Promise.all([
+        freshDatabase(backend),
+        freshDatabase(backend),
+        freshDatabase(backend),
+      ]);
+      const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
+      const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+      const payUrl = `http://127.0.0.1:${payPort}`;
+      const issuer = `http://127.0.0.1:${messengerPort}`;
+      callbackPrefix = `${payUrl}/v1/payer/auth/callback`;
+      const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+      const payEnv: Record<string, string> = {
+        MPAY_DATA_DIR: join(dir, "pay"),
+        MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+        ...(payDatabase.url ? { DATABASE_URL: payDatabase.url } : {}),
         LOG_LEVEL,
-      }),
-      startIssuerProcess({
-        ISSUER_DATA_DIR: join(dir, "issuer"),
-        ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-        ...fixtureIssuerEnv(["kstar"]),
-        ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        LOG_LEVEL,
-      }),
-    ]);
-    issuerHost = startedIssuer;
-    messenger = startedMessenger;
-    cliOutput = created.stdout + created.stderr;
-    merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
-    expect(messenger.url).toBe(issuer);
+      };
 
-    pay = await startPayProcess({
-      ...payEnv,
-      PAY_PORT: String(payPort),
-      MPAY_PUBLIC_URL: payUrl,
-      MPAY_MESSENGER_ISSUER: issuer,
-      MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
-      MPAY_ISSUER_URL: issuerHost.url,
-      MPAY_DEVICE_WAITING_PERIOD_SECONDS: "86400",
+      // The operator makes the merchant with the CLI (`mpay merchant create --json`) before the server holds the
+      // PGlite folder; the messenger starts meanwhile.
+      const [created, startedMessenger, startedIssuer] = await Promise.all([
+        // Then the test network certifies the server's PIN-statement key, as the operator installs it (docs/network.md).
+        promisify(execFile)(
+          process.execPath,
+          [MPAY_CLI, "merchant", "create", "--name", MERCHANT_NAME, "--origin", SHOP_ORIGIN, "--json"],
+          {
+            env: { PATH: process.env["PATH"] ?? "", ...payEnv },
+          },
+        ).then(async (created) => {
+          await certifyPayStatementKey(payEnv);
+          return created;
+        }),
+        startMessengerProcess({
+          MESSENGER_PORT: String(messengerPort),
+          MESSENGER_DATA_DIR: join(dir, "messenger"),
+          ...(messengerDatabase.url ? { MESSENGER_DATABASE_URL: messengerDatabase.url } : {}),
+          MESSENGER_PAY_CLIENT_SECRET: clientSecret,
+          MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
+          LOG_LEVEL,
+        }),
+        startIssuerProcess({
+          ISSUER_DATA_DIR: join(dir, "issuer"),
+          ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
+          ...fixtureIssuerEnv(["kstar"]),
+          ISSUER_ACQUIRER_SECRET: acquirerSecret,
+          LOG_LEVEL,
+        }),
+      ]);
+      issuerHost = startedIssuer;
+      messenger = startedMessenger;
+      cliOutput = created.stdout + created.stderr;
+      merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
+      expect(messenger.url).toBe(issuer);
+
+      pay = await startPayProcess({
+        ...payEnv,
+        PAY_PORT: String(payPort),
+        MPAY_PUBLIC_URL: payUrl,
+        MPAY_MESSENGER_ISSUER: issuer,
+        MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
+        MPAY_ISSUER_URL: issuerHost.url,
+        MPAY_DEVICE_WAITING_PERIOD_SECONDS: "86400",
+      });
+      expect(pay.url).toBe(payUrl);
+      account = await createAccount(messenger.url, "Han Jisoo");
     });
-    expect(pay.url).toBe(payUrl);
-    account = await createAccount(messenger.url, "Han Jisoo");
-  });
 
-  afterAll(async () => {
-    await Promise.allSettled([pay?.stop(), messenger?.stop(), issuerHost?.stop()]);
-    await Promise.allSettled([payDatabase?.drop(), messengerDatabase?.drop(), issuerDatabase?.drop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await Promise.allSettled([pay?.stop(), messenger?.stop(), issuerHost?.stop()]);
+      await Promise.allSettled([payDatabase?.drop(), messengerDatabase?.drop(), issuerDatabase?.drop()]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
 
-  /** A wallet on a new device: a FileKeyStore of its own, with a device key whose `d` the test keeps. */
-  async function newDevice(name: string): Promise<Wallet> {
-    const keyStore = new FileKeyStore(join(dir, "devices", name, "keys.json"), FileKeyStore.newDeviceSecret());
-    deviceSecrets.push(await plantDeviceKey(keyStore));
-    return new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: new PayClient({ baseUrl: pay.url }), keyStretching });
-  }
-
-  /** The payer at the messenger's real login form (the part no SDK can do); returns the redirect back to MPay. */
-  async function logIn(authorizationUrl: string, options: { wrongPasswordFirst?: boolean } = {}): Promise<URL> {
-    const browser = new Browser();
-    const opened = await browser.open(authorizationUrl, callbackPrefix);
-    let page = opened.page!;
-    if (options.wrongPasswordFirst) {
-      const wrong = await browser.submit(page, readForm(page.body, /\/login$/), { phone: account.phoneNumber, password: "not-the-password" }, callbackPrefix);
-      expect(wrong.callback).toBeUndefined();
-      expect(wrong.page?.status).toBe(401);
-      page = wrong.page!;
+    /** A wallet on a new device: a FileKeyStore of its own, with a device key whose `d` the test keeps. */
+    async function newDevice(name: string): Promise<Wallet> {
+      const keyStore = new FileKeyStore(join(dir, "devices", name, "keys.json"), FileKeyStore.newDeviceSecret());
+      deviceSecrets.push(await plantDeviceKey(keyStore));
+      return new Wallet({
+        trustedRoots: TEST_NETWORK_ROOTS,
+        keyStore,
+        client: new PayClient({ baseUrl: pay.url }),
+        keyStretching,
+      });
     }
-    const submitted = await browser.submit(page, readForm(page.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, callbackPrefix);
-    expect(submitted.callback, submitted.page?.body.slice(0, 300)).toBeDefined();
-    return submitted.callback!;
-  }
 
-  it("signs in through the login form, binds the first device, sets the PIN over OPAQUE, enrolls a card at the issuer and pays a merchant", async () => {
-    phone = await newDevice("phone");
-    const start = await phone.startSignIn();
-    const authorization = new URL(start.authorizationUrl);
-    expect(authorization.origin).toBe(messenger.url);
-    expect(authorization.searchParams.get("code_challenge_method")).toBe("S256");
-    expect(authorization.searchParams.get("redirect_uri")).toBe(callbackPrefix);
+    /** The payer at the messenger's real login form (the part no SDK can do); returns the redirect back to MPay. */
+    async function logIn(authorizationUrl: string, options: { wrongPasswordFirst?: boolean } = {}): Promise<URL> {
+      const browser = new Browser();
+      const opened = await browser.open(authorizationUrl, callbackPrefix);
+      let page = opened.page!;
+      if (options.wrongPasswordFirst) {
+        const wrong = await browser.submit(
+          page,
+          readForm(page.body, /\/login$/),
+          { phone: account.phoneNumber, password: "not-the-password" },
+          callbackPrefix,
+        );
+        expect(wrong.callback).toBeUndefined();
+        expect(wrong.page?.status).toBe(401);
+        page = wrong.page!;
+      }
+      const submitted = await browser.submit(
+        page,
+        readForm(page.body, /\/login$/),
+        { phone: account.phoneNumber, password: account.password },
+        callbackPrefix,
+      );
+      expect(submitted.callback, submitted.page?.body.slice(0, 300)).toBeDefined();
+      return submitted.callback!;
+    }
 
-    const callback = await logIn(start.authorizationUrl, { wrongPasswordFirst: true });
-    const session = await phone.finishSignIn(callback);
-    expect(session.payer).toMatchObject({ displayName: "Han Jisoo", phoneNumber: account.phoneNumber });
-    payerId = session.payer.id;
-    // The code is spent: the same redirect again signs no one in.
-    expect(isPayApiError(await rejection(new PayClient({ baseUrl: pay.url }).sessions.finish(callback)), "sign_in_invalid")).toBe(true);
+    it("signs in through the login form, binds the first device, sets the PIN over OPAQUE, enrolls a card at the issuer and pays a merchant", async () => {
+      phone = await newDevice("phone");
+      const start = await phone.startSignIn();
+      const authorization = new URL(start.authorizationUrl);
+      expect(authorization.origin).toBe(messenger.url);
+      expect(authorization.searchParams.get("code_challenge_method")).toBe("S256");
+      expect(authorization.searchParams.get("redirect_uri")).toBe(callbackPrefix);
 
-    const device = await phone.bindThisDevice("Jisoo's phone");
-    expect(device).toMatchObject({ status: "active", approvedBy: "first-sign-in", keyThumbprint: (await phone.ensureDeviceKey()).kid });
-    expect(await phone.setPin(PIN)).toMatchObject({ set: true, locked: false, triesLeft: 5 });
-    expect(await phone.checkPin(PIN)).toBe(true);
+      const callback = await logIn(start.authorizationUrl, { wrongPasswordFirst: true });
+      const session = await phone.finishSignIn(callback);
+      expect(session.payer).toMatchObject({ displayName: "Han Jisoo", phoneNumber: account.phoneNumber });
+      payerId = session.payer.id;
+      // The code is spent: the same redirect again signs no one in.
+      expect(
+        isPayApiError(
+          await rejection(new PayClient({ baseUrl: pay.url }).sessions.finish(callback)),
+          "sign_in_invalid",
+        ),
+      ).toBe(true);
 
-    // The card: PAN, expiry and CVC go to the issuer only as a JWE; the issuer texts a code to the phone on file.
-    const pending = await phone.startCardEnrollment({ pan: CARD.pan, expiry: CARD.expiry, cvc: CARD.cvc, holderName: "HAN JISOO" });
-    expect(pending).toMatchObject({ issuerId: "kstar", issuerName: "KStar Card" });
-    const card = await pending.complete(await issuerHost.latestCode(CARD.phone));
-    expect(card).toMatchObject({ status: "active", issuerId: "kstar", brand: "visa", last4: "0012", expiryMonth: "2031-12" });
+      const device = await phone.bindThisDevice("Jisoo's phone");
+      expect(device).toMatchObject({
+        status: "active",
+        approvedBy: "first-sign-in",
+        keyThumbprint: (await phone.ensureDeviceKey()).kid,
+      });
+      expect(await phone.setPin(PIN)).toMatchObject({ set: true, locked: false, triesLeft: 5 });
+      expect(await phone.checkPin(PIN)).toBe(true);
 
-    // The merchant's server creates a payment over the merchant API.
-    const created = await api<{ id: string; status: string }>(pay.url, "POST", "/v1/payments", merchant.secretKey, paymentBody({ amount: 35000, itemName: "Gift card, pay to Other Mall" }), {
-      "idempotency-key": `journey-${backend}`,
+      // The card: PAN, expiry and CVC go to the issuer only as a JWE; the issuer texts a code to the phone on file.
+      const pending = await phone.startCardEnrollment({
+        pan: CARD.pan,
+        expiry: CARD.expiry,
+        cvc: CARD.cvc,
+        holderName: "HAN JISOO",
+      });
+      expect(pending).toMatchObject({ issuerId: "kstar", issuerName: "KStar Card" });
+      const card = await pending.complete(await issuerHost.latestCode(CARD.phone));
+      expect(card).toMatchObject({
+        status: "active",
+        issuerId: "kstar",
+        brand: "visa",
+        last4: "0012",
+        expiryMonth: "2031-12",
+      });
+
+      // The merchant's server creates a payment over the merchant API.
+      const created = await api<{ id: string; status: string }>(
+        pay.url,
+        "POST",
+        "/v1/payments",
+        merchant.secretKey,
+        paymentBody({ amount: 35000, itemName: "Gift card, pay to Other Mall" }),
+        {
+          "idempotency-key": `journey-${backend}`,
+        },
+      );
+      expect([created.status, created.body.status]).toEqual([200, "requires_approval"]);
+
+      const shown: ApprovalTerms[] = [];
+      const { approval, payment } = await phone.approvePayment(created.body.id, {
+        pin: PIN,
+        cardId: card.id,
+        confirm: async (terms) => {
+          shown.push({ ...terms });
+          return terms.merchantName === MERCHANT_NAME && terms.amount === 35000 && terms.currency === "KRW";
+        },
+      });
+      expect(approval).toMatchObject({ paymentId: created.body.id, method: "pin" });
+      // The payer was shown the merchant's registered name, never the request's text.
+      expect(shown).toHaveLength(1);
+      expect(shown[0]).toMatchObject({
+        merchantId: merchant.id,
+        merchantName: MERCHANT_NAME,
+        amount: 35000,
+        currency: "KRW",
+        paymentId: created.body.id,
+        aud: "kstar",
+        cardRef: card.cardRef,
+      });
+      expect(JSON.stringify(shown)).not.toContain("Other Mall");
+      expect(payment).toMatchObject({ status: "authorized", declineCode: null });
+
+      const read = await api<{ status: string }>(pay.url, "GET", `/v1/payments/${created.body.id}`, merchant.secretKey);
+      expect(read.body.status).toBe("authorized");
     });
-    expect([created.status, created.body.status]).toEqual([200, "requires_approval"]);
 
-    const shown: ApprovalTerms[] = [];
-    const { approval, payment } = await phone.approvePayment(created.body.id, {
-      pin: PIN,
-      cardId: card.id,
-      confirm: async (terms) => {
-        shown.push({ ...terms });
-        return terms.merchantName === MERCHANT_NAME && terms.amount === 35000 && terms.currency === "KRW";
-      },
+    it("a second device cannot bind on messenger sign-in alone; approved by the first with the PIN, it waits, and the PIN cancels it", async () => {
+      const laptop = await newDevice("laptop");
+      const session = await laptop.finishSignIn(await logIn((await laptop.startSignIn()).authorizationUrl));
+      expect(session.payer.id).toBe(payerId);
+
+      const alone = await rejection(laptop.bindThisDevice("Jisoo's laptop"));
+      expect(isPayApiError(alone, "device_approval_required")).toBe(true);
+
+      const approval = await phone.approveNewDevice((await laptop.ensureDeviceKey()).kid);
+      const pending = await laptop.bindThisDevice("Jisoo's laptop", { approval, pin: PIN });
+      expect(pending.status).toBe("pending");
+      expect(Date.parse(pending.activatesAt) - Date.now()).toBeGreaterThan(86_400_000 - 120_000);
+
+      const seen = await phone.pendingChanges();
+      expect(seen.map((c) => [c.id, c.deviceName, c.kind])).toEqual([[pending.id, "Jisoo's laptop", "device"]]);
+      expect(await phone.cancelPendingChange(seen[0]!, PIN)).toEqual([]);
+      expect((await laptop.thisDevice())?.status).toBe("canceled");
     });
-    expect(approval).toMatchObject({ paymentId: created.body.id, method: "pin" });
-    // The payer was shown the merchant's registered name, never the request's text.
-    expect(shown).toHaveLength(1);
-    expect(shown[0]).toMatchObject({ merchantId: merchant.id, merchantName: MERCHANT_NAME, amount: 35000, currency: "KRW", paymentId: created.body.id, aud: "kstar", cardRef: card.cardRef });
-    expect(JSON.stringify(shown)).not.toContain("Other Mall");
-    expect(payment).toMatchObject({ status: "authorized", declineCode: null });
 
-    const read = await api<{ status: string }>(pay.url, "GET", `/v1/payments/${created.body.id}`, merchant.secretKey);
-    expect(read.body.status).toBe("authorized");
-  });
+    it("leaves the PIN, the card number, its CVC and the device keys in no log line of any process and no row of the pay server's or messenger's database", async () => {
+      await Promise.all([pay.stop(), messenger.stop(), issuerHost.stop()]);
+      const logs = [pay.output(), messenger.output(), issuerHost.output(), cliOutput].join("\n");
+      const rows: DumpedRow[] = [
+        ...(await dumpDatabase(payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") })).map(
+          (r) => ({ ...r, table: `pay:${r.table}` }),
+        ),
+        ...(
+          await dumpDatabase(
+            messengerDatabase.url ? { url: messengerDatabase.url } : { pgliteDir: join(dir, "messenger", "db") },
+          )
+        ).map((r) => ({ ...r, table: `messenger:${r.table}` })),
+      ];
+      const places = [
+        ...logs.split("\n").map((line, i) => ({ where: `log line ${i + 1}`, text: line })),
+        ...rows.map((r) => ({ where: r.table, text: r.text })),
+      ];
 
-  it("a second device cannot bind on messenger sign-in alone; approved by the first with the PIN, it waits, and the PIN cancels it", async () => {
-    const laptop = await newDevice("laptop");
-    const session = await laptop.finishSignIn(await logIn((await laptop.startSignIn()).authorizationUrl));
-    expect(session.payer.id).toBe(payerId);
+      // The search sees what it should: the requests were logged, and the stored rows hold the journey.
+      expect(deviceSecrets).toHaveLength(2);
+      expect(logs).toContain("/v1/payer/approval-challenges/");
+      expect(rows.some((r) => r.table === "pay:public.payer_pins")).toBe(true);
+      expect(rows.some((r) => r.table === "pay:public.payment_approvals" && r.text.includes(payerId))).toBe(true);
 
-    const alone = await rejection(laptop.bindThisDevice("Jisoo's laptop"));
-    expect(isPayApiError(alone, "device_approval_required")).toBe(true);
-
-    const approval = await phone.approveNewDevice((await laptop.ensureDeviceKey()).kid);
-    const pending = await laptop.bindThisDevice("Jisoo's laptop", { approval, pin: PIN });
-    expect(pending.status).toBe("pending");
-    expect(Date.parse(pending.activatesAt) - Date.now()).toBeGreaterThan(86_400_000 - 120_000);
-
-    const seen = await phone.pendingChanges();
-    expect(seen.map((c) => [c.id, c.deviceName, c.kind])).toEqual([[pending.id, "Jisoo's laptop", "device"]]);
-    expect(await phone.cancelPendingChange(seen[0]!, PIN)).toEqual([]);
-    expect((await laptop.thisDevice())?.status).toBe("canceled");
-  });
-
-  it("leaves the PIN, the card number, its CVC and the device keys in no log line of any process and no row of the pay server's or messenger's database", async () => {
-    await Promise.all([pay.stop(), messenger.stop(), issuerHost.stop()]);
-    const logs = [pay.output(), messenger.output(), issuerHost.output(), cliOutput].join("\n");
-    const rows: DumpedRow[] = [
-      ...(await dumpDatabase(payDatabase.url ? { url: payDatabase.url } : { pgliteDir: join(dir, "pay", "db") })).map((r) => ({ ...r, table: `pay:${r.table}` })),
-      ...(await dumpDatabase(messengerDatabase.url ? { url: messengerDatabase.url } : { pgliteDir: join(dir, "messenger", "db") })).map((r) => ({ ...r, table: `messenger:${r.table}` })),
-    ];
-    const places = [...logs.split("\n").map((line, i) => ({ where: `log line ${i + 1}`, text: line })), ...rows.map((r) => ({ where: r.table, text: r.text }))];
-
-    // The search sees what it should: the requests were logged, and the stored rows hold the journey.
-    expect(deviceSecrets).toHaveLength(2);
-    expect(logs).toContain("/v1/payer/approval-challenges/");
-    expect(rows.some((r) => r.table === "pay:public.payer_pins")).toBe(true);
-    expect(rows.some((r) => r.table === "pay:public.payment_approvals" && r.text.includes(payerId))).toBe(true);
-
-    // A PIN is six digits, so it is looked for where no digit touches it: inside a longer number (a timestamp,
-    // a port) the same six digits are a coincidence, not a leak.
-    const pin = new RegExp(`(?<![0-9])${PIN}(?![0-9])`);
-    const pinHex = Buffer.from(PIN).toString("hex");
-    const secrets = deviceSecrets.flatMap(keyEncodings);
-    const cvc = new RegExp(`(?<![0-9])${CARD.cvc}(?![0-9])`);
-    const leaks = places
-      .filter(({ text }) => pin.test(text) || text.includes(pinHex) || secrets.some((secret) => text.includes(secret)) || text.includes(account.password) || text.includes(CARD.pan))
-      .map(({ where }) => where);
-    // The CVC is three digits: looked for only in the logs (in rows, three digits appear everywhere by chance).
-    expect(logs.split("\n").filter((line) => cvc.test(line) && /cvc|card/i.test(line))).toEqual([]);
-    expect(leaks).toEqual([]);
-  });
-});
+      // A PIN is six digits, so it is looked for where no digit touches it: inside a longer number (a timestamp,
+      // a port) the same six digits are a coincidence, not a leak.
+      const pin = new RegExp(`(?<![0-9])${PIN}(?![0-9])`);
+      const pinHex = Buffer.from(PIN).toString("hex");
+      const secrets = deviceSecrets.flatMap(keyEncodings);
+      const cvc = new RegExp(`(?<![0-9])${CARD.cvc}(?![0-9])`);
+      const leaks = places
+        .filter(
+          ({ text }) =>
+            pin.test(text) ||
+            text.includes(pinHex) ||
+            secrets.some((secret) => text.includes(secret)) ||
+            text.includes(account.password) ||
+            text.includes(CARD.pan),
+        )
+        .map(({ where }) => where);
+      // The CVC is three digits: looked for only in the logs (in rows, three digits appear everywhere by chance).
+      expect(logs.split("\n").filter((line) => cvc.test(line) && /cvc|card/i.test(line))).toEqual([]);
+      expect(leaks).toEqual([]);
+    });
+  },
+);

@@ -16,7 +16,13 @@ import { freshDatabase, systemBackends, type FreshDatabase } from "../services/p
 import type { PaymentView } from "../services/pay/src/payments/view.ts";
 import { startPayProcess, type PayProcess } from "./support/pay-process.ts";
 import { api, errorCode, waitFor } from "./support/http.ts";
-import { authorizeThroughService, createMerchant, openTestSystem, paymentBody, type CreatedMerchant } from "./support/pay-system.ts";
+import {
+  authorizeThroughService,
+  createMerchant,
+  openTestSystem,
+  paymentBody,
+  type CreatedMerchant,
+} from "./support/pay-system.ts";
 import { startWebhookReceiver, type ReceivedMessage, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 interface Delivery {
@@ -71,7 +77,8 @@ for (const backend of systemBackends()) {
 
     async function withSystem<T>(work: (system: PaySystem) => Promise<T>): Promise<T> {
       if (sharedSystem) return work(sharedSystem);
-      if (running.size > 0) throw new Error("a PGlite data folder must not be opened while a server process runs on it");
+      if (running.size > 0)
+        throw new Error("a PGlite data folder must not be opened while a server process runs on it");
       const system = await openTestSystem({ databaseUrl: undefined, dataDir });
       try {
         return await work(system);
@@ -106,9 +113,19 @@ for (const backend of systemBackends()) {
       return answer.body;
     }
 
-    async function deliveries(server: PayProcess, merchant: CreatedMerchant, endpointId: string, status?: Delivery["status"]): Promise<Delivery[]> {
+    async function deliveries(
+      server: PayProcess,
+      merchant: CreatedMerchant,
+      endpointId: string,
+      status?: Delivery["status"],
+    ): Promise<Delivery[]> {
       const query = status ? `?status=${status}` : "";
-      const answer = await api<{ data: Delivery[] }>(server.url, "GET", `/v1/webhook-endpoints/${endpointId}/deliveries${query}`, merchant.secretKey);
+      const answer = await api<{ data: Delivery[] }>(
+        server.url,
+        "GET",
+        `/v1/webhook-endpoints/${endpointId}/deliveries${query}`,
+        merchant.secretKey,
+      );
       expect(answer.status, answer.raw).toBe(200);
       return answer.body.data;
     }
@@ -125,13 +142,22 @@ for (const backend of systemBackends()) {
       let crashed = false;
       // 500 to the first FAILURES messages and 200 afterwards — but never 200 before the crash, so that however
       // the scheduler interleaves, a successful delivery cannot slip in before the kill.
-      const receiver = await startWebhookReceiver(crashMerchant.webhookSecret, (index) => (index < FAILURES || !crashed ? 500 : 200));
+      const receiver = await startWebhookReceiver(crashMerchant.webhookSecret, (index) =>
+        index < FAILURES || !crashed ? 500 : 200,
+      );
       receivers.push(receiver);
       const key = crashMerchant.secretKey;
 
       let server = await startServer(6);
       const endpoint = await registerEndpoint(server, crashMerchant, receiver.url);
-      const created = await api<PaymentView>(server.url, "POST", "/v1/payments", key, paymentBody({ orderId: "crash-1" }), { "idempotency-key": "crash-create" });
+      const created = await api<PaymentView>(
+        server.url,
+        "POST",
+        "/v1/payments",
+        key,
+        paymentBody({ orderId: "crash-1" }),
+        { "idempotency-key": "crash-create" },
+      );
       expect(created.status, created.raw).toBe(200);
       const paymentId = created.body.id;
       if (!sharedSystem) {
@@ -141,7 +167,14 @@ for (const backend of systemBackends()) {
       } else {
         await withSystem((system) => authorizeThroughService(system, paymentId));
       }
-      const captured = await api<PaymentView>(server.url, "POST", `/v1/payments/${paymentId}/capture`, key, {}, { "idempotency-key": "crash-capture" });
+      const captured = await api<PaymentView>(
+        server.url,
+        "POST",
+        `/v1/payments/${paymentId}/capture`,
+        key,
+        {},
+        { "idempotency-key": "crash-capture" },
+      );
       expect(captured.status, captured.raw).toBe(200);
 
       // Kill once both deliveries have failed at least once and their failures are recorded (each is waiting for
@@ -184,7 +217,12 @@ for (const backend of systemBackends()) {
 
       // Every attempt, failed or not, verifies with the off-the-shelf library and the merchant's secret.
       for (const message of receiver.messages) expect(message.verified, `message ${message.index} verifies`).toBe(true);
-      expect(receiver.accepted().map((m) => m.type).sort()).toEqual(["payment.authorized", "payment.captured"]);
+      expect(
+        receiver
+          .accepted()
+          .map((m) => m.type)
+          .sort(),
+      ).toEqual(["payment.authorized", "payment.captured"]);
       // The only webhook-ids are the two deliveries': a retry (even by another process) keeps its webhook-id.
       expect([...new Set(receiver.messages.map((m) => m.webhookId))].sort()).toEqual(ids);
       for (const delivery of final) {
@@ -196,7 +234,12 @@ for (const backend of systemBackends()) {
         // Each attempt sends the same event bytes; only webhook-timestamp and the signature change.
         expect(new Set(attempts.map((m) => m.body)).size).toBe(1);
         expect(attempts.every((m) => m.eventId === delivery.eventId)).toBe(true);
-        expect(delivery).toMatchObject({ status: "succeeded", lastStatusCode: 200, lastError: null, nextAttemptAt: null });
+        expect(delivery).toMatchObject({
+          status: "succeeded",
+          lastStatusCode: 200,
+          lastError: null,
+          nextAttemptAt: null,
+        });
         expect(delivery.attempts).toBe(attempts.length);
         expect(delivery.deliveredAt).not.toBeNull();
       }
@@ -213,16 +256,36 @@ for (const backend of systemBackends()) {
       const server = await startServer(3);
       const endpoint = await registerEndpoint(server, retryMerchant, receiver.url);
       // A cancel needs no payer: the payment.canceled event is the one to deliver.
-      const created = await api<PaymentView>(server.url, "POST", "/v1/payments", key, paymentBody({ orderId: "retry-1" }), { "idempotency-key": "retry-create" });
+      const created = await api<PaymentView>(
+        server.url,
+        "POST",
+        "/v1/payments",
+        key,
+        paymentBody({ orderId: "retry-1" }),
+        { "idempotency-key": "retry-create" },
+      );
       expect(created.status, created.raw).toBe(200);
-      const canceled = await api<PaymentView>(server.url, "POST", `/v1/payments/${created.body.id}/cancel`, key, {}, { "idempotency-key": "retry-cancel" });
+      const canceled = await api<PaymentView>(
+        server.url,
+        "POST",
+        `/v1/payments/${created.body.id}/cancel`,
+        key,
+        {},
+        { "idempotency-key": "retry-cancel" },
+      );
       expect(canceled.status, canceled.raw).toBe(200);
 
       const [failed] = await waitFor("the delivery to fail for good", async () => {
         const rows = await deliveries(server, retryMerchant, endpoint.id, "failed");
         return rows.length === 1 ? rows : undefined;
       });
-      expect(failed).toMatchObject({ status: "failed", attempts: 3, lastStatusCode: 500, nextAttemptAt: null, deliveredAt: null });
+      expect(failed).toMatchObject({
+        status: "failed",
+        attempts: 3,
+        lastStatusCode: 500,
+        nextAttemptAt: null,
+        deliveredAt: null,
+      });
       expect(await deliveries(server, retryMerchant, endpoint.id, "pending")).toEqual([]);
       expect(receiver.messages.map((m) => [m.webhookId, m.type, m.answered, m.verified])).toEqual(
         Array.from({ length: 3 }, () => [failed!.id, "payment.canceled", 500, true]),
@@ -238,7 +301,9 @@ for (const backend of systemBackends()) {
         return rows.length === 1 ? rows : undefined;
       });
       expect(succeeded).toMatchObject({ id: failed!.id, status: "succeeded", attempts: 1, lastStatusCode: 200 });
-      expect(receiver.accepted().map((m) => [m.webhookId, m.type, m.verified])).toEqual([[failed!.id, "payment.canceled", true]]);
+      expect(receiver.accepted().map((m) => [m.webhookId, m.type, m.verified])).toEqual([
+        [failed!.id, "payment.canceled", true],
+      ]);
       expect(new Set(receiver.messages.map((m) => m.body)).size).toBe(1);
 
       const again = await api(server.url, "POST", `/v1/webhook-deliveries/${failed!.id}/retry`, key, {});

@@ -22,7 +22,9 @@ export default class BackendReporter implements Reporter {
         if (test.fullName.includes("[pglite]")) onBackend.pglite++;
       }
     }
-    process.stdout.write(`\nTests on PostgreSQL: ${onBackend.postgres} passed · on PGlite: ${onBackend.pglite} passed\n`);
+    process.stdout.write(
+      `\nTests on PostgreSQL: ${onBackend.postgres} passed · on PGlite: ${onBackend.pglite} passed\n`,
+    );
     if (process.env["CI"] && process.env["DATABASE_URL"] && onBackend.postgres === 0) {
       process.stdout.write("CI expects tests on PostgreSQL, but none ran.\n");
       process.exitCode = 1;

@@ -31,13 +31,23 @@ async function main(): Promise<void> {
   const issuerConfig = loadIssuerConfig(env);
   const issuers = await certifyDemoIssuers(issuerConfig, demo, nowSeconds);
   if (issuers.certified.length > 0) say(`certified the demo issuers ${issuers.certified.join(", ")} for a year`);
-  if (issuers.configuredElsewhere.length > 0) say(`left ${issuers.configuredElsewhere.join(", ")} alone: their key files are configured elsewhere`);
+  if (issuers.configuredElsewhere.length > 0)
+    say(`left ${issuers.configuredElsewhere.join(", ")} alone: their key files are configured elsewhere`);
   if (!issuers.rootsFileWritten) say(`left ${issuerConfig.networkRootsFile} alone (ISSUER_NETWORK_ROOTS_FILE)`);
 
-  const statementKey = await certifyDemoStatementKey({ env, payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"), demo, acquirerId: issuerConfig.acquirerId, nowSeconds });
-  if (statementKey.done === "certified") say(`certified the pay server's PIN-statement key ${statementKey.kid} for a year (mpay statement-key install)`);
+  const statementKey = await certifyDemoStatementKey({
+    env,
+    payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"),
+    demo,
+    acquirerId: issuerConfig.acquirerId,
+    nowSeconds,
+  });
+  if (statementKey.done === "certified")
+    say(`certified the pay server's PIN-statement key ${statementKey.kid} for a year (mpay statement-key install)`);
   if (statementKey.done === "unavailable") {
-    say(`could not certify the pay server's PIN-statement key (${statementKey.reason}); PIN payments are declined until it is: see docs/network.md`);
+    say(
+      `could not certify the pay server's PIN-statement key (${statementKey.reason}); PIN payments are declined until it is: see docs/network.md`,
+    );
   }
   say(`demo wallets trust ${demo.rootsFile} alone`);
 }

@@ -19,17 +19,31 @@ const REFUND = 5_000;
 
 /** Fails with one line when a process does not answer: the newcomer has not started the system (yet). */
 async function checkRunning(config: DemoConfig): Promise<void> {
-  const services: Array<[string, string]> = [["pay server", config.payUrl], ["issuer host", config.issuerUrl], ["messenger", config.messengerUrl]];
+  const services: Array<[string, string]> = [
+    ["pay server", config.payUrl],
+    ["issuer host", config.issuerUrl],
+    ["messenger", config.messengerUrl],
+  ];
   for (const [name, url] of services) {
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
-    if (!ok) throw new DemoError(`MPay is not running (no ${name} at ${url}): start it with npm start, then run npm run demo again`);
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!ok)
+      throw new DemoError(
+        `MPay is not running (no ${name} at ${url}): start it with npm start, then run npm run demo again`,
+      );
   }
 }
 
 async function main(): Promise<void> {
   const config = loadDemoConfig();
   await checkRunning(config);
-  const [merchantKeys, operatorToken, issuers] = await Promise.all([readDemoMerchant(config), readOperatorToken(config), runningIssuers(config.issuerUrl)]);
+  const [merchantKeys, operatorToken, issuers] = await Promise.all([
+    readDemoMerchant(config),
+    readOperatorToken(config),
+    runningIssuers(config.issuerUrl),
+  ]);
   const merchant = new MerchantApi(config.payUrl, merchantKeys.secretKey);
   const states: Payment[] = [];
   const paymentNow = async (id: string) => {
@@ -39,7 +53,9 @@ async function main(): Promise<void> {
   };
 
   title("MPay: a first payment, from sign-in to refund");
-  line(`pay server ${config.payUrl} · issuer host ${config.issuerUrl} (${issuers.join(", ")}) · messenger ${config.messengerUrl}`);
+  line(
+    `pay server ${config.payUrl} · issuer host ${config.issuerUrl} (${issuers.join(", ")}) · messenger ${config.messengerUrl}`,
+  );
   line("Only public interfaces: the messenger's account API and login form, the wallet SDK, the merchant API");
   line("(the demo merchant's test key), and the issuer simulator's test inbox and back office.");
 
@@ -61,7 +77,9 @@ async function main(): Promise<void> {
   await paymentNow(created.id);
 
   step("Payer", "approves the payment with the PIN");
-  detail("The wallet shows only the terms it will sign (the merchant's registered name, never the merchant's own text):");
+  detail(
+    "The wallet shows only the terms it will sign (the merchant's registered name, never the merchant's own text):",
+  );
   const { payment: decided } = await wallet.approvePayment(created.id, {
     cardId: card.id,
     pin,
@@ -70,12 +88,19 @@ async function main(): Promise<void> {
       return terms.paymentId === created.id && terms.amount === AMOUNT && terms.currency === "KRW";
     },
   });
-  detail("The payer confirms and enters the PIN. The device signs the terms; the pay server releases the sealed card to a");
-  detail("key made for this payment; the wallet joins the two key shares, opens the card, and sends the issuer the signed");
+  detail(
+    "The payer confirms and enters the PIN. The device signs the terms; the pay server releases the sealed card to a",
+  );
+  detail(
+    "key made for this payment; the wallet joins the two key shares, opens the card, and sends the issuer the signed",
+  );
   detail("terms and card, encrypted to the issuer. The issuer checks signature, terms, PIN statement and limit.");
   detail(`→ ${issuerName}'s decision: ${decided.status}${decided.declineCode ? ` (${decided.declineCode})` : ""}`);
   await paymentNow(created.id);
-  if (decided.status !== "authorized") throw new DemoError(`${issuerName} did not authorize the payment (${decided.declineCode ?? decided.status}); see the decline rules in services/issuer/README.md`);
+  if (decided.status !== "authorized")
+    throw new DemoError(
+      `${issuerName} did not authorize the payment (${decided.declineCode ?? decided.status}); see the decline rules in services/issuer/README.md`,
+    );
 
   step("Merchant", "captures the payment (the goods are shipped)");
   await merchant.capture(created.id);
@@ -84,18 +109,30 @@ async function main(): Promise<void> {
 
   step("Merchant", `refunds ${money(REFUND)} (one item returned)`);
   const refund = await merchant.refund(created.id, REFUND, "requested_by_customer");
-  detail(`POST /v1/payments/${created.id}/refunds → refund ${refund.id} of ${money(refund.amount, refund.currency)} ${refund.status}`);
+  detail(
+    `POST /v1/payments/${created.id}/refunds → refund ${refund.id} of ${money(refund.amount, refund.currency)} ${refund.status}`,
+  );
   await paymentNow(created.id);
 
   section("The merchant's ledger (GET /v1/balances: Demo Mall, test mode; debits +, credits −)");
   showLedger(balancesBefore, await merchant.balances());
 
-  section(`The issuer's view of the card (${issuerName} back office, GET /issuers/${card.issuerId}/backoffice/cards/${card.cardRef})`);
-  showIssuerCard(await backofficeCard(config.issuerUrl, card.issuerId, card.cardRef, operatorToken), card.last4, (await wallet.ensureDeviceKey()).kid);
+  section(
+    `The issuer's view of the card (${issuerName} back office, GET /issuers/${card.issuerId}/backoffice/cards/${card.cardRef})`,
+  );
+  showIssuerCard(
+    await backofficeCard(config.issuerUrl, card.issuerId, card.cardRef, operatorToken),
+    card.last4,
+    (await wallet.ensureDeviceKey()).kid,
+  );
 
   const path = states.map((p) => p.status).filter((status, i, all) => all[i - 1] !== status);
-  section(`Done. Payment ${created.id}: ${path.join(" → ")}, ${money(REFUND)} refunded, ${money(AMOUNT - REFUND)} kept.`);
-  line("Run it again for a new payer, device and payment. Merchant API: docs/merchant-api.md · test cards: services/issuer/README.md");
+  section(
+    `Done. Payment ${created.id}: ${path.join(" → ")}, ${money(REFUND)} refunded, ${money(AMOUNT - REFUND)} kept.`,
+  );
+  line(
+    "Run it again for a new payer, device and payment. Merchant API: docs/merchant-api.md · test cards: services/issuer/README.md",
+  );
 }
 
 main().then(
@@ -103,11 +140,15 @@ main().then(
   (error: unknown) => {
     // One line, without a stack: the messages of DemoError, WalletError and PayApiError carry no secret.
     const reason =
-      error instanceof DemoError ? error.message
-      : error instanceof PayApiError ? `the pay server answered ${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`
-      : error instanceof WalletError ? `the wallet stopped: ${error.code}: ${error.message}`
-      : error instanceof Error ? error.message
-      : String(error);
+      error instanceof DemoError
+        ? error.message
+        : error instanceof PayApiError
+          ? `the pay server answered ${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`
+          : error instanceof WalletError
+            ? `the wallet stopped: ${error.code}: ${error.message}`
+            : error instanceof Error
+              ? error.message
+              : String(error);
     process.stderr.write(`npm run demo: ${reason}\n`);
     process.exit(1);
   },

@@ -23,7 +23,11 @@ try {
 }
 
 // Before any service holds a data folder: the network step runs the pay server's CLI on the embedded database.
-const network = spawnSync(process.execPath, ["--import", "tsx", "scripts/demo-network.ts"], { cwd: root, stdio: "inherit", env: process.env });
+const network = spawnSync(process.execPath, ["--import", "tsx", "scripts/demo-network.ts"], {
+  cwd: root,
+  stdio: "inherit",
+  env: process.env,
+});
 if (network.status !== 0) {
   process.stderr.write("npm start: the demo network could not be set up (above); nothing was started\n");
   process.exit(network.status ?? 1);
@@ -38,11 +42,17 @@ const processes = [
 const ready = new Set();
 const children = processes.map(({ name, entry }) => {
   // The IPC channel carries each service's `{ ready, url }` (its main.ts sends it once it listens).
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, stdio: ["inherit", "inherit", "inherit", "ipc"], env: process.env });
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: root,
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    env: process.env,
+  });
   child.on("message", (message) => {
     if (message?.ready && ready.add(name).size === processes.length) {
       process.stdout.write(`\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n`);
-      process.stdout.write(`  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`);
+      process.stdout.write(
+        `  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
+      );
     }
   });
   child.on("exit", (code, signal) => {
@@ -59,7 +69,9 @@ function stopAll(code) {
   shuttingDown = true;
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
   setTimeout(() => process.exit(code), 500).unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r))))).then(() => process.exit(code));
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r))))).then(() =>
+    process.exit(code),
+  );
 }
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));

@@ -102,7 +102,9 @@ function sealedRecordsOf(rows: readonly JsonRow[]): SealedRecordTarget[] {
       const deviceId = str(row["device_id"]) ?? "";
       const version = Number(row["record_version"] ?? parts[1]);
       const body = Buffer.from(parts[3]!, "base64url");
-      for (const purpose of column.includes("profile") ? (["profile", "card"] as const) : (["card", "profile"] as const)) {
+      for (const purpose of column.includes("profile")
+        ? (["profile", "card"] as const)
+        : (["card", "profile"] as const)) {
         targets.push({
           table,
           cardId,
@@ -163,7 +165,10 @@ function keyringKeysUnder(value: Buffer, rows: readonly JsonRow[]): Buffer[] {
   return keys;
 }
 
-async function unwrapWithKek(keys: Pick<KeyProvider, "open">, rows: readonly JsonRow[]): Promise<{ kSrv: Buffer[]; texts: string[] }> {
+async function unwrapWithKek(
+  keys: Pick<KeyProvider, "open">,
+  rows: readonly JsonRow[],
+): Promise<{ kSrv: Buffer[]; texts: string[] }> {
   const kSrv: Buffer[] = [];
   const texts: string[] = [];
   const attempts = (row: Record<string, unknown>): Array<[KeyPurpose, string]> => {
@@ -173,7 +178,8 @@ async function unwrapWithKek(keys: Pick<KeyProvider, "open">, rows: readonly Jso
       ["webhook-signing-key", v1aKeyAad(id)],
     ];
     const merchant = str(row["merchant_id"]);
-    if (merchant) for (const mode of ["test", "live"] as const) tries.push(["webhook-secret", webhookSecretAad(merchant, mode)]);
+    if (merchant)
+      for (const mode of ["test", "live"] as const) tries.push(["webhook-secret", webhookSecretAad(merchant, mode)]);
     return tries;
   };
   for (const { row } of rows) {
@@ -181,8 +187,14 @@ async function unwrapWithKek(keys: Pick<KeyProvider, "open">, rows: readonly Jso
       const sealed = str(value);
       if (!sealed || !parseSealed(sealed)) continue;
       if (column === "wrapped_k_srv") {
-        const card = { id: str(row["id"]) ?? "", payerId: str(row["payer_id"]) ?? "", deviceId: str(row["device_id"]) ?? "" };
-        const opened = await keys.open("vault-k-srv", sealed, kSrvAad(card, Number(row["kek_version"]))).catch(() => null);
+        const card = {
+          id: str(row["id"]) ?? "",
+          payerId: str(row["payer_id"]) ?? "",
+          deviceId: str(row["device_id"]) ?? "",
+        };
+        const opened = await keys
+          .open("vault-k-srv", sealed, kSrvAad(card, Number(row["kek_version"])))
+          .catch(() => null);
         if (opened) kSrv.push(Buffer.from(opened));
         continue;
       }
@@ -228,7 +240,9 @@ export async function attack(folder: string): Promise<AttackResult> {
     for (const text of from) {
       for (const bytes of decodedRuns(text)) {
         if (bytes.length === 32) candidates.set(bytes.toString("hex"), bytes);
-        else if (bytes.length > 32) for (let i = 0; i + 32 <= bytes.length; i++) windows.set(bytes.subarray(i, i + 32).toString("hex"), Buffer.from(bytes.subarray(i, i + 32)));
+        else if (bytes.length > 32)
+          for (let i = 0; i + 32 <= bytes.length; i++)
+            windows.set(bytes.subarray(i, i + 32).toString("hex"), Buffer.from(bytes.subarray(i, i + 32)));
       }
     }
   };
@@ -263,11 +277,13 @@ export async function attack(folder: string): Promise<AttackResult> {
   const found = [...candidates.values()];
   for (let i = 0; i < found.length; i++) {
     tryAll(found[i]!, "a found value as the DEK");
-    for (let j = i + 1; j < found.length; j++) tryAll(xor(found[i]!, found[j]!), "two found values XOR-combined (one as K_dev, one as K_srv)");
+    for (let j = i + 1; j < found.length; j++)
+      tryAll(xor(found[i]!, found[j]!), "two found values XOR-combined (one as K_dev, one as K_srv)");
   }
   for (const window of windows.values()) {
     tryAll(window, "a window of a longer value as the DEK");
-    for (const share of kSrv) tryAll(xor(window, share), "a window of a longer value as K_dev, with an unwrapped K_srv");
+    for (const share of kSrv)
+      tryAll(xor(window, share), "a window of a longer value as K_dev, with an unwrapped K_srv");
   }
 
   // Each hit confirmed by packages/crypto itself.

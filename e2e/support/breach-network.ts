@@ -19,7 +19,13 @@ import { startIssuerHost, type RunningIssuerHost } from "../../services/issuer/s
 import type { IssuerConnector } from "../../services/pay/src/issuers/connector.ts";
 import { SimulatorConnector } from "../../services/pay/src/issuers/simulator/connector.ts";
 import { freshDatabase, type Backend } from "@mpay/service-kit/testing";
-import { openTestPay, paymentBody, call, type TestPay, type TestPayOptions } from "../../services/pay/src/testing/system.ts";
+import {
+  openTestPay,
+  paymentBody,
+  call,
+  type TestPay,
+  type TestPayOptions,
+} from "../../services/pay/src/testing/system.ts";
 import type { PayConfig } from "../../services/pay/src/config.ts";
 import { fixtureHostConfig, testRootSigner } from "../../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../../services/pay/src/testing/statement-key.ts";
@@ -134,7 +140,10 @@ export interface BreachNetwork {
   /** The issuer's books for one payment, or null when it never received it. */
   issuerBooks(issuerId: string, paymentId: string): ReturnType<IssuerConnector["inquire"]>;
   /** The issuer's back-office view of a card (open-to-buy, holds). */
-  backofficeCard(issuerId: string, cardRef: string): Promise<{ openToBuy: number; creditLimit: number; holds: Array<{ paymentId: string; amount: number }> }>;
+  backofficeCard(
+    issuerId: string,
+    cardRef: string,
+  ): Promise<{ openToBuy: number; creditLimit: number; holds: Array<{ paymentId: string; amount: number }> }>;
   close(): Promise<void>;
 }
 
@@ -149,7 +158,12 @@ export async function plantDeviceKey(store: KeyStore): Promise<string> {
 
 export async function openBreachNetwork(
   backend: Backend,
-  options: { issuers?: string[]; pay?: Partial<PayConfig>; issuerConfig?: Partial<IssuerHostConfig>; initKeys?: TestPayOptions["initKeys"] } = {},
+  options: {
+    issuers?: string[];
+    pay?: Partial<PayConfig>;
+    issuerConfig?: Partial<IssuerHostConfig>;
+    initKeys?: TestPayOptions["initKeys"];
+  } = {},
 ): Promise<BreachNetwork> {
   const database = await freshDatabase(backend, "issuer_test");
   const folder = await mkdtemp(join(tmpdir(), "mpay-breach-"));
@@ -174,11 +188,26 @@ export async function openBreachNetwork(
     },
     pino({ level: "silent" }),
   );
-  const connector = new TamperingConnector(new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 10_000 }));
+  const connector = new TamperingConnector(
+    new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 10_000 }),
+  );
   try {
     // The messenger is never reached here: a closed port, so that no other program on 4200 is ever asked.
-    const messenger = { issuer: "http://127.0.0.1:9", clientId: "mpay-pay", clientSecret: "unused-unused-unused-unused-unused", clientSecretFile: join(folder, "none.json") };
-    pay = await openTestPay(backend, { messenger, ...options.pay, issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 } }, { issuerConnector: connector, initKeys: options.initKeys });
+    const messenger = {
+      issuer: "http://127.0.0.1:9",
+      clientId: "mpay-pay",
+      clientSecret: "unused-unused-unused-unused-unused",
+      clientSecretFile: join(folder, "none.json"),
+    };
+    pay = await openTestPay(
+      backend,
+      {
+        messenger,
+        ...options.pay,
+        issuers: { url: issuer.url, acquirerSecret, acquirerSecretFile: join(folder, "none.json"), timeoutMs: 10_000 },
+      },
+      { issuerConnector: connector, initKeys: options.initKeys },
+    );
     await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();
@@ -188,7 +217,9 @@ export async function openBreachNetwork(
   const opened = pay;
   const payUrl = await opened.app.listen({ host: "127.0.0.1", port: 0 });
   const latestCode = async (phone: string) => {
-    const inbox = (await (await fetch(`${issuer.url}/test-inbox?phone=${encodeURIComponent(phone)}`)).json()) as { messages: Array<{ code: string }> };
+    const inbox = (await (await fetch(`${issuer.url}/test-inbox?phone=${encodeURIComponent(phone)}`)).json()) as {
+      messages: Array<{ code: string }>;
+    };
     const code = inbox.messages[0]?.code;
     if (!code) throw new Error(`no code was sent to ${phone}`);
     return code;
@@ -205,32 +236,59 @@ export async function openBreachNetwork(
     folder,
     latestCode,
     async newPayer(name, { baseUrl = payUrl, withPin = true, fetch: clientFetch } = {}) {
-      const session = await opened.system.payers.openSession({ subject: `acct_breach_${++payers}_${randomBytes(4).toString("hex")}`, displayName: name, phoneNumber: null });
+      const session = await opened.system.payers.openSession({
+        subject: `acct_breach_${++payers}_${randomBytes(4).toString("hex")}`,
+        displayName: name,
+        phoneNumber: null,
+      });
       const sessionToken = session.sessionToken.peek();
       const client = new PayClient({ baseUrl, sessionToken, ...(clientFetch ? { fetch: clientFetch } : {}) });
       const storePath = join(folder, "devices", `${session.payer.id}.json`);
       const deviceSecret = FileKeyStore.newDeviceSecret();
       const keyStore = new FileKeyStore(storePath, deviceSecret);
       const deviceKeyD = await plantDeviceKey(keyStore);
-      const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client, keyStretching: "memory-constrained" });
+      const wallet = new Wallet({
+        trustedRoots: TEST_NETWORK_ROOTS,
+        keyStore,
+        client,
+        keyStretching: "memory-constrained",
+      });
       await wallet.bindThisDevice(`${name}'s phone`);
       if (withPin) await wallet.setPin(PIN);
       return { wallet, client, payerId: session.payer.id, sessionToken, storePath, deviceSecret, deviceKeyD };
     },
     async enroll(payer, card) {
-      const pending = await payer.wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc, holderName: "KIM MINJI" });
+      const pending = await payer.wallet.startCardEnrollment({
+        pan: card.pan,
+        expiry: card.expiry,
+        cvc: card.cvc,
+        holderName: "KIM MINJI",
+      });
       return pending.complete(await latestCode(card.phone));
     },
     async newPayment(amount, merchant = opened.merchant) {
-      const created = await call<{ id: string }>(opened.app, "POST", "/v1/payments", merchant.secretKey, paymentBody({ amount }));
+      const created = await call<{ id: string }>(
+        opened.app,
+        "POST",
+        "/v1/payments",
+        merchant.secretKey,
+        paymentBody({ amount }),
+      );
       if (created.status !== 200) throw new Error(`payment not created: ${created.raw}`);
       return created.body.id;
     },
     issuerBooks: (issuerId, paymentId) => connector.inquire(issuerId, paymentId),
     async backofficeCard(issuerId, cardRef) {
-      const response = await fetch(`${issuer.url}/issuers/${issuerId}/backoffice/cards/${encodeURIComponent(cardRef)}`, { headers: { authorization: `Bearer ${operatorToken}` } });
+      const response = await fetch(
+        `${issuer.url}/issuers/${issuerId}/backoffice/cards/${encodeURIComponent(cardRef)}`,
+        { headers: { authorization: `Bearer ${operatorToken}` } },
+      );
       if (!response.ok) throw new Error(`back office: ${response.status} ${await response.text()}`);
-      return (await response.json()) as { openToBuy: number; creditLimit: number; holds: Array<{ paymentId: string; amount: number }> };
+      return (await response.json()) as {
+        openToBuy: number;
+        creditLimit: number;
+        holds: Array<{ paymentId: string; amount: number }>;
+      };
     },
     async close() {
       await opened.close();

@@ -66,13 +66,20 @@ export interface CustodyNetwork {
   close(): Promise<void>;
 }
 
-export async function openCustodyNetwork(backend: Backend, options: { issuers?: string } = {}): Promise<CustodyNetwork> {
+export async function openCustodyNetwork(
+  backend: Backend,
+  options: { issuers?: string } = {},
+): Promise<CustodyNetwork> {
   const dir = await mkdtemp(join(tmpdir(), "mpay-custody-"));
   const clockFile = join(dir, "clock");
   let offsetMs = 0;
   setClockOffset(clockFile, 0);
   const clock = new FileClock(clockFile);
-  const databases: FreshDatabase[] = await Promise.all([freshDatabase(backend), freshDatabase(backend), freshDatabase(backend)]);
+  const databases: FreshDatabase[] = await Promise.all([
+    freshDatabase(backend),
+    freshDatabase(backend),
+    freshDatabase(backend),
+  ]);
   const [payDatabase, messengerDatabase, issuerDatabase] = databases as [FreshDatabase, FreshDatabase, FreshDatabase];
   const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
   const acquirerSecret = randomBytes(32).toString("base64url");
@@ -96,41 +103,65 @@ export async function openCustodyNetwork(backend: Backend, options: { issuers?: 
     // The operator makes the merchant with the CLI before the server holds the PGlite folder.
     const [created, messenger, issuer] = await Promise.all([
       // Then the test network certifies the server's PIN-statement key, as the operator installs it (docs/network.md).
-      promisify(execFile)(process.execPath, [MPAY_CLI, "merchant", "create", "--name", "Custody Mall", "--origin", SHOP_ORIGIN, "--json"], {
-        env: { PATH: process.env["PATH"] ?? "", ...payEnv },
-      }).then(async (made) => {
+      promisify(execFile)(
+        process.execPath,
+        [MPAY_CLI, "merchant", "create", "--name", "Custody Mall", "--origin", SHOP_ORIGIN, "--json"],
+        {
+          env: { PATH: process.env["PATH"] ?? "", ...payEnv },
+        },
+      ).then(async (made) => {
         await certifyPayStatementKey(payEnv);
         return made;
       }),
-      startMessengerProcess({
-        MESSENGER_PORT: String(messengerPort),
-        MESSENGER_DATA_DIR: join(dir, "messenger"),
-        ...(messengerDatabase.url ? { MESSENGER_DATABASE_URL: messengerDatabase.url } : {}),
-        MESSENGER_PAY_CLIENT_SECRET: clientSecret,
-        MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
-      }, START_TIMEOUT_MS),
-      startIssuerProcess({
-        ISSUER_DATA_DIR: join(dir, "issuer"),
-        ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
-        ...fixtureIssuerEnv((options.issuers ?? "sampo").split(",")),
-        ISSUER_ACQUIRER_SECRET: acquirerSecret,
-        ISSUER_TEST_CLOCK_FILE: clockFile,
-      }, START_TIMEOUT_MS),
+      startMessengerProcess(
+        {
+          MESSENGER_PORT: String(messengerPort),
+          MESSENGER_DATA_DIR: join(dir, "messenger"),
+          ...(messengerDatabase.url ? { MESSENGER_DATABASE_URL: messengerDatabase.url } : {}),
+          MESSENGER_PAY_CLIENT_SECRET: clientSecret,
+          MESSENGER_PAY_REDIRECT_URIS: callbackPrefix,
+        },
+        START_TIMEOUT_MS,
+      ),
+      startIssuerProcess(
+        {
+          ISSUER_DATA_DIR: join(dir, "issuer"),
+          ...(issuerDatabase.url ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
+          ...fixtureIssuerEnv((options.issuers ?? "sampo").split(",")),
+          ISSUER_ACQUIRER_SECRET: acquirerSecret,
+          ISSUER_TEST_CLOCK_FILE: clockFile,
+        },
+        START_TIMEOUT_MS,
+      ),
     ]);
     processes.push(messenger, issuer);
     const merchant = JSON.parse(created.stdout.trim().split("\n").at(-1) ?? "") as { id: string; secretKey: string };
-    const pay: PayProcess = await startPayProcess({
-      ...payEnv,
-      PAY_PORT: String(payPort),
-      MPAY_PUBLIC_URL: payUrl,
-      MPAY_MESSENGER_ISSUER: messengerUrl,
-      MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
-      MPAY_ISSUER_URL: issuer.url,
-      MPAY_DEVICE_WAITING_PERIOD_SECONDS: String(WAITING_PERIOD_SECONDS),
-      MPAY_EXPIRY_INTERVAL_MS: "200",
-    }, START_TIMEOUT_MS);
+    const pay: PayProcess = await startPayProcess(
+      {
+        ...payEnv,
+        PAY_PORT: String(payPort),
+        MPAY_PUBLIC_URL: payUrl,
+        MPAY_MESSENGER_ISSUER: messengerUrl,
+        MPAY_MESSENGER_CLIENT_SECRET: clientSecret,
+        MPAY_ISSUER_URL: issuer.url,
+        MPAY_DEVICE_WAITING_PERIOD_SECONDS: String(WAITING_PERIOD_SECONDS),
+        MPAY_EXPIRY_INTERVAL_MS: "200",
+      },
+      START_TIMEOUT_MS,
+    );
     processes.push(pay);
-    return network({ dir, clock, messenger, issuer, pay, merchant, acquirerSecret, callbackPrefix, close, advance: (seconds) => setClockOffset(clockFile, (offsetMs += seconds * 1000)) });
+    return network({
+      dir,
+      clock,
+      messenger,
+      issuer,
+      pay,
+      merchant,
+      acquirerSecret,
+      callbackPrefix,
+      close,
+      advance: (seconds) => setClockOffset(clockFile, (offsetMs += seconds * 1000)),
+    });
   } catch (error) {
     // The cause, not a clean-up error, is what the drill must show.
     await close().catch(() => {});
@@ -153,7 +184,13 @@ function network(p: {
   let devices = 0;
   const inboxSessions = new Map<string, string>();
   const walletOn = (storePath: string, deviceSecret: Uint8Array, client: PayClient) =>
-    new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(storePath, deviceSecret), client, keyStretching, now: p.clock.now });
+    new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: new FileKeyStore(storePath, deviceSecret),
+      client,
+      keyStretching,
+      now: p.clock.now,
+    });
   return {
     payUrl: p.pay.url,
     issuerUrl: p.issuer.url,
@@ -170,7 +207,12 @@ function network(p: {
       // The payer at the messenger's real login form: the part no SDK can do.
       const browser = new Browser();
       const opened = await browser.open((await wallet.startSignIn()).authorizationUrl, p.callbackPrefix);
-      const submitted = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, p.callbackPrefix);
+      const submitted = await browser.submit(
+        opened.page!,
+        readForm(opened.page!.body, /\/login$/),
+        { phone: account.phoneNumber, password: account.password },
+        p.callbackPrefix,
+      );
       if (!submitted.callback) throw new Error(`sign-in failed: ${submitted.page?.body.slice(0, 200)}`);
       const session = await wallet.finishSignIn(submitted.callback);
       return { wallet, storePath, deviceSecret, sessionToken: session.sessionToken.peek() };
@@ -179,7 +221,11 @@ function network(p: {
       const copy = join(p.dir, "thief", `${randomBytes(4).toString("hex")}.json`);
       await mkdir(dirname(copy), { recursive: true });
       await copyFile(device.storePath, copy);
-      return walletOn(copy, device.deviceSecret.slice(), new PayClient({ baseUrl: p.pay.url, sessionToken: device.sessionToken }));
+      return walletOn(
+        copy,
+        device.deviceSecret.slice(),
+        new PayClient({ baseUrl: p.pay.url, sessionToken: device.sessionToken }),
+      );
     },
     latestCode: (phone) => p.issuer.latestCode(phone),
     async inbox(account) {
@@ -195,11 +241,21 @@ function network(p: {
         sessionToken = ((await post.json()) as { sessionToken: string }).sessionToken;
         inboxSessions.set(account.phoneNumber, sessionToken);
       }
-      const list = (await (await fetch(`${p.messenger.url}/api/messages?limit=100`, { headers: { authorization: `Bearer ${sessionToken}` } })).json()) as { data: Array<{ kind: string }> };
+      const list = (await (
+        await fetch(`${p.messenger.url}/api/messages?limit=100`, {
+          headers: { authorization: `Bearer ${sessionToken}` },
+        })
+      ).json()) as { data: Array<{ kind: string }> };
       return list.data.map((m) => m.kind);
     },
     async newPayment(amount) {
-      const created = await api<{ id: string }>(p.pay.url, "POST", "/v1/payments", p.merchant.secretKey, paymentBody({ amount }));
+      const created = await api<{ id: string }>(
+        p.pay.url,
+        "POST",
+        "/v1/payments",
+        p.merchant.secretKey,
+        paymentBody({ amount }),
+      );
       if (created.status !== 200) throw new Error(`payment not created: ${created.raw}`);
       return created.body.id;
     },

@@ -17,7 +17,9 @@ export async function startIssuerProcess(env: Record<string, string>, timeoutMs 
   return {
     ...started,
     async latestCode(phone) {
-      const inbox = (await (await fetch(`${started.url}/test-inbox?phone=${encodeURIComponent(phone)}`)).json()) as { messages: Array<{ code: string }> };
+      const inbox = (await (await fetch(`${started.url}/test-inbox?phone=${encodeURIComponent(phone)}`)).json()) as {
+        messages: Array<{ code: string }>;
+      };
       const code = inbox.messages[0]?.code;
       if (!code) throw new Error(`no code was sent to ${phone}`);
       return code;

@@ -40,7 +40,12 @@ export async function stealRecurringToken(db: Db, keyFile: string, mandateId: st
 }
 
 /** A charge of the stolen token straight at the issuer, as the acquirer; its payment id and the issuer's answer. */
-export async function chargeAtIssuer(issuerUrl: string, acquirerSecret: string, stolen: StolenMandate, amount: number): Promise<AuthorizationAnswer> {
+export async function chargeAtIssuer(
+  issuerUrl: string,
+  acquirerSecret: string,
+  stolen: StolenMandate,
+  amount: number,
+): Promise<AuthorizationAnswer> {
   const paymentId = `pay_thief_${randomBytes(8).toString("hex")}`;
   const response = await fetch(`${issuerUrl}/issuers/${stolen.issuerId}/authorizations`, {
     method: "POST",

@@ -79,14 +79,23 @@ async function openProcesses(payLimits: EnrollmentLimits): Promise<LimitDrillNet
     const servers = await Promise.all([startPayProcess(env), startPayProcess(env)]);
     for (const server of servers) stoppers.push(() => server.stop());
     // The issuer's schema, read as its back office would: a connection of our own, nothing of the issuer's code.
-    const issuerView = await openDatabase({ schema: {}, url: issuerDatabase.url, searchPath: "issuer_sampo", poolSize: 2 });
+    const issuerView = await openDatabase({
+      schema: {},
+      url: issuerDatabase.url,
+      searchPath: "issuer_sampo",
+      poolSize: 2,
+    });
     stoppers.push(() => issuerView.close());
     return {
       shape: "two pay-server processes and an issuer process on PostgreSQL",
       payUrls: servers.map((s) => s.url),
       issuerUrl: issuer.url,
       async openSession(name) {
-        const session = await system.payers.openSession({ subject: `acct_drill_${randomBytes(6).toString("hex")}`, displayName: name, phoneNumber: null });
+        const session = await system.payers.openSession({
+          subject: `acct_drill_${randomBytes(6).toString("hex")}`,
+          displayName: name,
+          phoneNumber: null,
+        });
         return { token: session.sessionToken.peek(), payerId: session.payer.id };
       },
       issuerRows: (query) => queryRows(issuerView.db, query),
@@ -106,7 +115,11 @@ async function openInProcess(payLimits: EnrollmentLimits): Promise<LimitDrillNet
     payUrls: [net.payUrl],
     issuerUrl: net.issuerUrl,
     async openSession(name) {
-      const session = await net.pay.system.payers.openSession({ subject: `acct_drill_${randomBytes(6).toString("hex")}`, displayName: name, phoneNumber: null });
+      const session = await net.pay.system.payers.openSession({
+        subject: `acct_drill_${randomBytes(6).toString("hex")}`,
+        displayName: name,
+        phoneNumber: null,
+      });
       return { token: session.sessionToken.peek(), payerId: session.payer.id };
     },
     issuerRows: (query) => queryRows(net.issuer.host.get("sampo").db, query),

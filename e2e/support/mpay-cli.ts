@@ -14,7 +14,12 @@ export interface CliResult {
 }
 
 export function runMpay(args: string[], env: Record<string, string>, stdin = ""): CliResult {
-  const result = spawnSync(process.execPath, [MPAY, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, input: stdin, encoding: "utf8", timeout: 120_000 });
+  const result = spawnSync(process.execPath, [MPAY, ...args], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    input: stdin,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

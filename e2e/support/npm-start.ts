@@ -17,9 +17,14 @@ export interface ProcessRun {
 
 function run(args: string[], env: Record<string, string>, timeoutMs: number): Promise<ProcessRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +45,11 @@ export interface StartedSystem {
 
 /** `npm start`, resolved once it says MPay is running; `stop()` is Ctrl-C's SIGTERM and waits for the exit. */
 export function npmStart(env: Record<string, string>, timeoutMs = 180_000): Promise<StartedSystem> {
-  const child = spawn(process.execPath, [START], { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [START], {
+    cwd: ROOT,
+    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -50,7 +59,10 @@ export function npmStart(env: Record<string, string>, timeoutMs = 180_000): Prom
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => void stop().then(() => reject(new Error(`npm start was not running after ${timeoutMs} ms:\n${output}`))), timeoutMs);
+    const timer = setTimeout(
+      () => void stop().then(() => reject(new Error(`npm start was not running after ${timeoutMs} ms:\n${output}`))),
+      timeoutMs,
+    );
     child.stdout.on("data", () => {
       // The line after "MPay is running." lists the URLs: wait for it too.
       if (/MPay is running\..*\n.*messenger \S+\n/.test(output)) {

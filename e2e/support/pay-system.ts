@@ -48,7 +48,11 @@ export async function createMerchant(system: PaySystem, name: string): Promise<C
 /** Authorizes a payment as the payer's approval flow does (there is deliberately no merchant route for it). */
 export async function authorizeThroughService(system: PaySystem, paymentId: string): Promise<void> {
   await system.database.db.transaction((tx) =>
-    system.payments.recordIssuerDecision(tx, paymentId, { approved: true, issuerId: "test-issuer", authorizationCode: "A1" }),
+    system.payments.recordIssuerDecision(tx, paymentId, {
+      approved: true,
+      issuerId: "test-issuer",
+      authorizationCode: "A1",
+    }),
   );
 }
 

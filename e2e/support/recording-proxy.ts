@@ -28,11 +28,22 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer", "content-length", "host"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "content-length",
+  "host",
+]);
 
 function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
   return out;
 }
 
@@ -42,28 +53,53 @@ async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startRecordingProxy(target: string, options: { rewrite?: AnswerRewrite } = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  target: string,
+  options: { rewrite?: AnswerRewrite } = {},
+): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const exchanges: Exchange[] = [];
   let rewrite = options.rewrite;
   const server = createServer((incoming, outgoing) => {
     void (async () => {
       const requestBody = await readBody(incoming);
-      const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        const forwarded = httpRequest(
-          { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...forwardable(incoming.headers), "content-length": String(requestBody.length) } },
-          (response) => void readBody(response).then((body) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body }), reject),
-        );
-        forwarded.once("error", reject);
-        forwarded.end(requestBody);
-      });
-      const exchange: Exchange = { method: incoming.method ?? "GET", url: incoming.url ?? "/", requestBody: requestBody.toString("utf8"), status: answer.status, responseBody: answer.body.toString("utf8") };
+      const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>(
+        (resolve, reject) => {
+          const forwarded = httpRequest(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              method: incoming.method,
+              path: incoming.url,
+              headers: { ...forwardable(incoming.headers), "content-length": String(requestBody.length) },
+            },
+            (response) =>
+              void readBody(response).then(
+                (body) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body }),
+                reject,
+              ),
+          );
+          forwarded.once("error", reject);
+          forwarded.end(requestBody);
+        },
+      );
+      const exchange: Exchange = {
+        method: incoming.method ?? "GET",
+        url: incoming.url ?? "/",
+        requestBody: requestBody.toString("utf8"),
+        status: answer.status,
+        responseBody: answer.body.toString("utf8"),
+      };
       const replaced = rewrite ? await rewrite(exchange) : undefined;
       const body = replaced === undefined ? answer.body : Buffer.from(replaced, "utf8");
       exchanges.push({ ...exchange, responseBody: body.toString("utf8") });
-      outgoing.writeHead(answer.status, { ...forwardable(answer.headers), "content-length": String(body.length) }).end(body);
+      outgoing
+        .writeHead(answer.status, { ...forwardable(answer.headers), "content-length": String(body.length) })
+        .end(body);
     })().catch((error: unknown) => {
-      outgoing.writeHead(502, { "content-type": "text/plain" }).end(`proxy: ${error instanceof Error ? error.message : String(error)}`);
+      outgoing
+        .writeHead(502, { "content-type": "text/plain" })
+        .end(`proxy: ${error instanceof Error ? error.message : String(error)}`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

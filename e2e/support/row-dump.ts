@@ -12,5 +12,8 @@ export interface JsonRow {
 }
 
 export async function dumpRows(at: DatabaseAt): Promise<JsonRow[]> {
-  return (await dumpEachRow(at, "row_to_json(t)::text")).map(({ table, text }) => ({ table, row: JSON.parse(text) as Record<string, unknown> }));
+  return (await dumpEachRow(at, "row_to_json(t)::text")).map(({ table, text }) => ({
+    table,
+    row: JSON.parse(text) as Record<string, unknown>,
+  }));
 }

@@ -33,11 +33,19 @@ export interface Finding {
 }
 
 /** Every (place, secret) pair where `place.text` contains the needle or matches the pattern. */
-export function findSecrets(places: ReadonlyArray<{ where: string; text: string }>, secrets: ReadonlyArray<{ what: string; needles: ReadonlyArray<string | RegExp> }>): Finding[] {
+export function findSecrets(
+  places: ReadonlyArray<{ where: string; text: string }>,
+  secrets: ReadonlyArray<{ what: string; needles: ReadonlyArray<string | RegExp> }>,
+): Finding[] {
   const findings: Finding[] = [];
   for (const place of places) {
     for (const secret of secrets) {
-      if (secret.needles.some((needle) => (typeof needle === "string" ? place.text.includes(needle) : needle.test(place.text)))) findings.push({ where: place.where, what: secret.what });
+      if (
+        secret.needles.some((needle) =>
+          typeof needle === "string" ? place.text.includes(needle) : needle.test(place.text),
+        )
+      )
+        findings.push({ where: place.where, what: secret.what });
     }
   }
   return findings;

@@ -19,7 +19,12 @@ export interface ServiceProcess {
   kill9(): Promise<void>;
 }
 
-export async function startServiceProcess(name: string, main: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  main: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
   let output = "";
   const child = fork(main, [], {
     cwd: ROOT,
@@ -31,7 +36,10 @@ export async function startServiceProcess(name: string, main: string, env: Recor
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     child.on("message", (message: { ready?: boolean; url?: string }) => {
       if (message.ready && message.url) {
         clearTimeout(timer);

@@ -13,7 +13,9 @@ import type { StatementKeyStatus } from "../../services/pay/src/issuers/statemen
 const MPAY_CLI = fileURLToPath(new URL("../../scripts/mpay.mjs", import.meta.url));
 
 async function mpay(env: Record<string, string>, args: string[], input?: string): Promise<string> {
-  const run = promisify(execFile)(process.execPath, [MPAY_CLI, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+  const run = promisify(execFile)(process.execPath, [MPAY_CLI, ...args], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+  });
   if (input !== undefined) {
     run.child.stdin?.end(input);
   }
@@ -28,13 +30,22 @@ async function mpay(env: Record<string, string>, args: string[], input?: string)
 }
 
 /** Certifies the newest statement key of the pay server that `env` configures; answers the certificate. */
-export async function certifyPayStatementKey(env: Record<string, string>, options: { acquirerId?: string } = {}): Promise<string> {
-  const status = JSON.parse((await mpay(env, ["statement-key", "show", "--json"])).trim().split("\n").at(-1) ?? "") as StatementKeyStatus;
+export async function certifyPayStatementKey(
+  env: Record<string, string>,
+  options: { acquirerId?: string } = {},
+): Promise<string> {
+  const status = JSON.parse(
+    (await mpay(env, ["statement-key", "show", "--json"])).trim().split("\n").at(-1) ?? "",
+  ) as StatementKeyStatus;
   const key = status.keys.at(-1);
   if (!key) throw new Error("the pay server showed no statement key");
   const root = await testRootSigner();
   const now = Math.floor(Date.now() / 1000);
-  const certificate = await signStatementKeyCertificate({ acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 3600, exp: now + 30 * 86_400 }, root.privateKey, root.kid);
+  const certificate = await signStatementKeyCertificate(
+    { acquirerId: options.acquirerId ?? "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 3600, exp: now + 30 * 86_400 },
+    root.privateKey,
+    root.kid,
+  );
   await mpay(env, ["statement-key", "install", "--json"], certificate + "\n");
   return certificate;
 }

@@ -42,7 +42,10 @@ export async function dumpEachRow(at: DatabaseAt, rendering: "t::text" | "row_to
     const rows: DumpedRow[] = [];
     for (const { schema, name } of await query<{ schema: string; name: string }>(TABLES)) {
       const table = `${schema}.${name}`;
-      for (const { text } of await query<{ text: string }>(`select ${rendering} as text from ${quote(schema)}.${quote(name)} t`)) rows.push({ table, text });
+      for (const { text } of await query<{ text: string }>(
+        `select ${rendering} as text from ${quote(schema)}.${quote(name)} t`,
+      ))
+        rows.push({ table, text });
     }
     return rows;
   } finally {

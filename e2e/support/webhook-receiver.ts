@@ -71,7 +71,16 @@ export async function startWebhookReceiver(secret: string, policy: AnswerPolicy)
       } catch {
         type = null;
       }
-      const seen = { index: messages.length, webhookId: headers["webhook-id"] ?? "", type, eventId, verified, headers: request.headers, body, receivedAt: Date.now() };
+      const seen = {
+        index: messages.length,
+        webhookId: headers["webhook-id"] ?? "",
+        type,
+        eventId,
+        verified,
+        headers: request.headers,
+        body,
+        receivedAt: Date.now(),
+      };
       const answered = current(seen.index, seen);
       messages.push({ ...seen, answered });
       response.writeHead(answered, { "content-type": "text/plain" }).end(answered < 300 ? "ok" : "try again");

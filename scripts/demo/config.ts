@@ -71,14 +71,19 @@ async function readJson<T>(file: string, schema: z.ZodType<T>, missing: string):
     json = undefined;
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new DemoError(`${file} is not in the expected shape; delete the data folder and start again with npm start`);
+  if (!parsed.success)
+    throw new DemoError(`${file} is not in the expected shape; delete the data folder and start again with npm start`);
   return parsed.data;
 }
 
 /** The demo merchant's id and secret key, as the pay server wrote them on its first start (embedded database). */
 export function readDemoMerchant(config: DemoConfig): Promise<{ id: string; secretKey: string }> {
   const file = join(config.payDataDir, "demo-merchant.json");
-  return readJson(file, demoMerchantSchema, `no demo merchant at ${file}: the pay server writes it on its first start on the embedded database (npm start)`);
+  return readJson(
+    file,
+    demoMerchantSchema,
+    `no demo merchant at ${file}: the pay server writes it on its first start on the embedded database (npm start)`,
+  );
 }
 
 /** The issuer back office's bearer token: ISSUER_OPERATOR_TOKEN, else the file the issuer host made. */
@@ -86,7 +91,13 @@ export async function readOperatorToken(config: DemoConfig, env: NodeJS.ProcessE
   const fromEnv = env["ISSUER_OPERATOR_TOKEN"];
   if (fromEnv) return fromEnv;
   const file = join(config.issuerDataDir, "operator.json");
-  return (await readJson(file, operatorFileSchema, `no issuer operator token at ${file}: the issuer host writes it on its first start (npm start)`)).token;
+  return (
+    await readJson(
+      file,
+      operatorFileSchema,
+      `no issuer operator token at ${file}: the issuer host writes it on its first start (npm start)`,
+    )
+  ).token;
 }
 
 /**
@@ -95,5 +106,9 @@ export async function readOperatorToken(config: DemoConfig, env: NodeJS.ProcessE
  */
 export function readDemoRoots(config: DemoConfig): Promise<readonly NetworkRoot[]> {
   const file = join(config.networkDir, "demo-roots.json");
-  return readJson(file, networkRootsFileSchema, `no demo network root at ${file}: npm start makes it on its first start`);
+  return readJson(
+    file,
+    networkRootsFileSchema,
+    `no demo network root at ${file}: npm start makes it on its first start`,
+  );
 }

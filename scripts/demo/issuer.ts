@@ -11,7 +11,8 @@ async function getJson<T>(url: string, schema: z.ZodType<T>, token?: string): Pr
   const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const json: unknown = await response.json().catch(() => null);
   const parsed = schema.safeParse(json);
-  if (!response.ok || !parsed.success) throw new DemoError(`the issuer host answered ${response.status} to GET ${new URL(url).pathname}`);
+  if (!response.ok || !parsed.success)
+    throw new DemoError(`the issuer host answered ${response.status} to GET ${new URL(url).pathname}`);
   return parsed.data;
 }
 
@@ -21,16 +22,34 @@ export async function runningIssuers(issuerUrl: string): Promise<string[]> {
 }
 
 /** The newest one-time code that `issuerId` sent to `phone` at or after `since` (polled briefly). */
-export async function codeFromTestInbox(issuerUrl: string, phone: string, issuerId: string, since: Date): Promise<string> {
+export async function codeFromTestInbox(
+  issuerUrl: string,
+  phone: string,
+  issuerId: string,
+  since: Date,
+): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const inbox = await getJson(`${issuerUrl}/test-inbox?phone=${encodeURIComponent(phone)}`, testInboxSchema);
-    const message = inbox.messages.find((m) => m.issuerId === issuerId && Date.parse(m.sentAt) >= since.getTime() - 1000);
+    const message = inbox.messages.find(
+      (m) => m.issuerId === issuerId && Date.parse(m.sentAt) >= since.getTime() - 1000,
+    );
     if (message) return message.code;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new DemoError(`no one-time code reached the test inbox of ${phone}: is the issuer host's test inbox on (ISSUER_TEST_INBOX)?`);
+  throw new DemoError(
+    `no one-time code reached the test inbox of ${phone}: is the issuer host's test inbox on (ISSUER_TEST_INBOX)?`,
+  );
 }
 
-export function backofficeCard(issuerUrl: string, issuerId: string, cardRef: string, operatorToken: string): Promise<BackofficeCard> {
-  return getJson(`${issuerUrl}/issuers/${encodeURIComponent(issuerId)}/backoffice/cards/${encodeURIComponent(cardRef)}`, backofficeCardSchema, operatorToken);
+export function backofficeCard(
+  issuerUrl: string,
+  issuerId: string,
+  cardRef: string,
+  operatorToken: string,
+): Promise<BackofficeCard> {
+  return getJson(
+    `${issuerUrl}/issuers/${encodeURIComponent(issuerId)}/backoffice/cards/${encodeURIComponent(cardRef)}`,
+    backofficeCardSchema,
+    operatorToken,
+  );
 }

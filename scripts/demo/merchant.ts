@@ -19,7 +19,9 @@ const paymentSchema = z.object({
   declineCode: z.string().nullable(),
 });
 const refundSchema = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), status: z.string() });
-const balancesSchema = z.object({ data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })) });
+const balancesSchema = z.object({
+  data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })),
+});
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export type Payment = z.infer<typeof paymentSchema>;
@@ -66,12 +68,19 @@ export class MerchantApi {
 
   async #call<T>(method: "GET" | "POST", path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#secretKey}` };
-    if (body !== undefined) Object.assign(headers, { "content-type": "application/json", "idempotency-key": randomUUID() });
-    const response = await fetch(`${this.#baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (body !== undefined)
+      Object.assign(headers, { "content-type": "application/json", "idempotency-key": randomUUID() });
+    const response = await fetch(`${this.#baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const json: unknown = await response.json().catch(() => null);
     if (!response.ok) {
       const error = errorSchema.safeParse(json);
-      throw new DemoError(`${method} /v1${path} answered ${response.status}${error.success ? ` ${error.data.error.code}: ${error.data.error.message}` : ""}`);
+      throw new DemoError(
+        `${method} /v1${path} answered ${response.status}${error.success ? ` ${error.data.error.code}: ${error.data.error.message}` : ""}`,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new DemoError(`${method} /v1${path} answered something other than the documented shape`);

@@ -13,10 +13,22 @@ export interface MessengerAccount {
 }
 
 /** `POST /api/accounts` (services/messenger/README.md). The password is the caller's; it is never printed. */
-export async function createMessengerAccount(messengerUrl: string, input: { phoneNumber: string; displayName: string; password: string }): Promise<MessengerAccount> {
-  const response = await fetch(`${messengerUrl}/api/accounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
-  const body = (await response.json().catch(() => null)) as (MessengerAccount & { error?: { code: string; message: string } }) | null;
-  if (response.status !== 201 || !body?.id) throw new DemoError(`the messenger refused the new account: ${body?.error?.code ?? response.status} ${body?.error?.message ?? ""}`.trim());
+export async function createMessengerAccount(
+  messengerUrl: string,
+  input: { phoneNumber: string; displayName: string; password: string },
+): Promise<MessengerAccount> {
+  const response = await fetch(`${messengerUrl}/api/accounts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json().catch(() => null)) as
+    | (MessengerAccount & { error?: { code: string; message: string } })
+    | null;
+  if (response.status !== 201 || !body?.id)
+    throw new DemoError(
+      `the messenger refused the new account: ${body?.error?.code ?? response.status} ${body?.error?.message ?? ""}`.trim(),
+    );
   return { id: body.id, phoneNumber: body.phoneNumber, displayName: body.displayName };
 }
 
@@ -30,14 +42,18 @@ class CookieJar {
       const name = pair.slice(0, pair.indexOf("="));
       const value = pair.slice(pair.indexOf("=") + 1);
       const path = attributes.find((a) => a.toLowerCase().startsWith("path="))?.slice(5) ?? "/";
-      const expired = attributes.some((a) => /^max-age=(0|-)/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()));
+      const expired = attributes.some(
+        (a) => /^max-age=(0|-)/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()),
+      );
       if (expired || value === "") this.#cookies.delete(name);
       else this.#cookies.set(name, { value, path });
     }
   }
 
   header(url: URL): string | undefined {
-    const matching = [...this.#cookies].filter(([, c]) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith("/") ? c.path : `${c.path}/`));
+    const matching = [...this.#cookies].filter(
+      ([, c]) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith("/") ? c.path : `${c.path}/`),
+    );
     return matching.length > 0 ? matching.map(([name, c]) => `${name}=${c.value}`).join("; ") : undefined;
   }
 }
@@ -59,17 +75,26 @@ export async function signInAtMessenger(authorizationUrl: string, phoneNumber: s
     const cookie = jar.header(url);
     if (cookie) headers["cookie"] = cookie;
     if (form) Object.assign(headers, { "content-type": "application/x-www-form-urlencoded", origin: start.origin });
-    const response = await fetch(url, { method: form ? "POST" : "GET", headers, redirect: "manual", ...(form ? { body: new URLSearchParams(form).toString() } : {}) });
+    const response = await fetch(url, {
+      method: form ? "POST" : "GET",
+      headers,
+      redirect: "manual",
+      ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+    });
     jar.keep(response.headers);
     return response;
   }
 
   /** Follows redirects to a page (answered with its URL and HTML) or to the callback (answered as a URL). */
-  async function follow(url: URL, form?: Record<string, string>): Promise<URL | { url: URL; status: number; html: string }> {
+  async function follow(
+    url: URL,
+    form?: Record<string, string>,
+  ): Promise<URL | { url: URL; status: number; html: string }> {
     let response = await visit(url, form);
     for (let hops = 0; hops < 10; hops++) {
       const location = response.headers.get("location");
-      if (response.status < 300 || response.status >= 400 || !location) return { url, status: response.status, html: await response.text() };
+      if (response.status < 300 || response.status >= 400 || !location)
+        return { url, status: response.status, html: await response.text() };
       await response.body?.cancel();
       url = new URL(location, url);
       if (url.href.startsWith(callback)) return url;

@@ -24,13 +24,18 @@ export interface JoinedPayer {
 function randomDigits(count: number): string {
   let digits = "";
   while (digits.length < count) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(count))) if (byte < 250 && digits.length < count) digits += String(byte % 10);
+    for (const byte of crypto.getRandomValues(new Uint8Array(count)))
+      if (byte < 250 && digits.length < count) digits += String(byte % 10);
   }
   return digits;
 }
 
 /** The demo's wallet, as a production build is configured: the demo network's root is the only one it trusts. */
-export async function demoWallet(config: DemoConfig, keyStore: KeyStore, client: PayClient = new PayClient({ baseUrl: config.payUrl })): Promise<Wallet> {
+export async function demoWallet(
+  config: DemoConfig,
+  keyStore: KeyStore,
+  client: PayClient = new PayClient({ baseUrl: config.payUrl }),
+): Promise<Wallet> {
   return new Wallet({ trustedRoots: await readDemoRoots(config), keyStore, client });
 }
 
@@ -39,15 +44,24 @@ async function newDeviceFolder(config: DemoConfig): Promise<{ folder: string; ru
   const devices = join(config.demoDir, "devices");
   await mkdir(devices, { recursive: true, mode: 0o700 });
   const run = (await readdir(devices)).length;
-  return { folder: join(devices, `${String(run + 1).padStart(4, "0")}-${new Date().toISOString().replace(/[:.]/g, "-")}`), run };
+  return {
+    folder: join(devices, `${String(run + 1).padStart(4, "0")}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+    run,
+  };
 }
 
 export async function payerJoins(config: DemoConfig, issuers: string[]): Promise<JoinedPayer> {
   step("Payer", "creates a messenger account");
   const phoneNumber = `+82107${randomDigits(7)}`;
   const password = `demo-${crypto.randomUUID()}`;
-  const account = await createMessengerAccount(config.messengerUrl, { phoneNumber, displayName: `Demo Payer ${phoneNumber.slice(-4)}`, password });
-  detail(`New each run: phone ${account.phoneNumber}, name "${account.displayName}"; the password stays inside this process.`);
+  const account = await createMessengerAccount(config.messengerUrl, {
+    phoneNumber,
+    displayName: `Demo Payer ${phoneNumber.slice(-4)}`,
+    password,
+  });
+  detail(
+    `New each run: phone ${account.phoneNumber}, name "${account.displayName}"; the password stays inside this process.`,
+  );
   detail(`→ messenger account ${account.id}`);
 
   step("Payer", "signs in to MPay with the messenger account (OpenID Connect, code flow with PKCE)");
@@ -55,7 +69,9 @@ export async function payerJoins(config: DemoConfig, issuers: string[]): Promise
   const wallet = await demoWallet(config, new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()));
   const { authorizationUrl } = await wallet.startSignIn();
   detail("The wallet gets a sign-in link from the pay server. The demo, as the payer's browser, opens the messenger's");
-  detail(`login form at ${new URL(authorizationUrl).origin}, posts phone and password, and follows the redirect back to the pay server.`);
+  detail(
+    `login form at ${new URL(authorizationUrl).origin}, posts phone and password, and follows the redirect back to the pay server.`,
+  );
   const session = await wallet.finishSignIn(await signInAtMessenger(authorizationUrl, account.phoneNumber, password));
   detail(`→ signed in as payer ${session.payer.id} ("${session.payer.displayName}")`);
 
@@ -68,18 +84,26 @@ export async function payerJoins(config: DemoConfig, issuers: string[]): Promise
   step("Payer", "sets a 6-digit payment PIN");
   const pin = randomDigits(6);
   const pinStatus = await wallet.setPin(pin);
-  detail("Over OPAQUE: the PIN never leaves the device, and the pay server cannot test guesses offline. Not shown here.");
+  detail(
+    "Over OPAQUE: the PIN never leaves the device, and the pay server cannot test guesses offline. Not shown here.",
+  );
   detail(`→ PIN set; ${pinStatus.triesLeft} tries before it locks`);
 
   step("Payer", "enrolls a test card");
   const { card, issuerName } = await enrollTestCard(wallet, config, cardsInTurn(run, issuers));
   detail("The pay server keeps the card sealed, with one share of its key; this device keeps the other.");
-  detail(`→ card ${card.id} is ${card.status}: ${card.brand} •••• ${card.last4}, issuer ${issuerName}, card reference ${card.cardRef}`);
+  detail(
+    `→ card ${card.id} is ${card.status}: ${card.brand} •••• ${card.last4}, issuer ${issuerName}, card reference ${card.cardRef}`,
+  );
   return { wallet, card, issuerName, pin };
 }
 
 /** Enrolls the first test card whose issuer takes it: a card paused after its 5 codes of the day gives way to the next. */
-async function enrollTestCard(wallet: Wallet, config: DemoConfig, cards: TestCard[]): Promise<{ card: Card; issuerName: string }> {
+async function enrollTestCard(
+  wallet: Wallet,
+  config: DemoConfig,
+  cards: TestCard[],
+): Promise<{ card: Card; issuerName: string }> {
   for (const card of cards) {
     const since = new Date();
     let pending;
@@ -87,17 +111,27 @@ async function enrollTestCard(wallet: Wallet, config: DemoConfig, cards: TestCar
       pending = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
     } catch (error) {
       if (!isPayApiError(error, "card_enrollment_locked")) throw error;
-      detail(`Test card ${maskedPan(card.pan)} is paused at its issuer for today (5 codes a day); trying the next one.`);
+      detail(
+        `Test card ${maskedPan(card.pan)} is paused at its issuer for today (5 codes a day); trying the next one.`,
+      );
       continue;
     }
-    detail(`The payer types card ${maskedPan(card.pan)}, expiry ${card.expiry} and its CVC. The wallet finds the issuer, ${pending.issuerName},`);
-    detail("from the card number, checks its certificate against the one card-network root the wallet trusts (the demo");
+    detail(
+      `The payer types card ${maskedPan(card.pan)}, expiry ${card.expiry} and its CVC. The wallet finds the issuer, ${pending.issuerName},`,
+    );
+    detail(
+      "from the card number, checks its certificate against the one card-network root the wallet trusts (the demo",
+    );
     detail("network's, made by npm start on this machine), and encrypts");
     detail("the card to that issuer (JWE): the pay server forwards it without being able to read it.");
-    detail(`${pending.issuerName} texts a one-time code to the cardholder's phone on file (${pending.codeSentTo}); the demo reads it`);
+    detail(
+      `${pending.issuerName} texts a one-time code to the cardholder's phone on file (${pending.codeSentTo}); the demo reads it`,
+    );
     detail("from the simulator's test inbox (GET /test-inbox) and the wallet sends it back.");
     const code = await codeFromTestInbox(config.issuerUrl, card.phone, pending.issuerId, since);
     return { card: await pending.complete(code), issuerName: pending.issuerName };
   }
-  throw new DemoError("every test card is paused at its issuer for today (5 enrollment codes per card a day); try again tomorrow, or start with a fresh ISSUER_DATA_DIR");
+  throw new DemoError(
+    "every test card is paused at its issuer for today (5 enrollment codes per card a day); try again tomorrow, or start with a fresh ISSUER_DATA_DIR",
+  );
 }

@@ -14,7 +14,10 @@ export function showTerms(terms: Readonly<ApprovalTerms>, issuerName: string): v
       ["merchant", `${terms.merchantName} (${terms.merchantId})`],
       ["amount", `${money(terms.amount, terms.currency)}, ${terms.captureMethod} capture`],
       ["card", `${issuerName}, card reference ${terms.cardRef}`],
-      ["valid until", `${new Date(terms.exp * 1000).toLocaleTimeString("en-GB")} (signed terms live 5 minutes at most)`],
+      [
+        "valid until",
+        `${new Date(terms.exp * 1000).toLocaleTimeString("en-GB")} (signed terms live 5 minutes at most)`,
+      ],
     ],
     "     ",
   );
@@ -24,7 +27,9 @@ export function showTerms(terms: Readonly<ApprovalTerms>, issuerName: string): v
 export function showPayment(payment: Payment): void {
   const { currency } = payment;
   const declined = payment.declineCode ? ` · decline code ${payment.declineCode}` : "";
-  detail(`→ status ${payment.status}: captured ${money(payment.amountCaptured, currency)} of ${money(payment.amount, currency)}, refunded ${money(payment.amountRefunded, currency)}${declined}   (GET /v1/payments/:id)`);
+  detail(
+    `→ status ${payment.status}: captured ${money(payment.amountCaptured, currency)} of ${money(payment.amount, currency)}, refunded ${money(payment.amountRefunded, currency)}${declined}   (GET /v1/payments/:id)`,
+  );
 }
 
 const LEDGER_MEANING: Record<string, string> = {
@@ -39,9 +44,20 @@ export function showLedger(before: Balance[], after: Balance[]): void {
   const key = (b: Balance) => `${b.account} ${b.currency}`;
   const earlier = new Map(before.map((b) => [key(b), b.balance]));
   const header = ["account", "this run", "all runs", ""];
-  const rows = after.map((b) => [b.account, signedMoney(b.balance - (earlier.get(key(b)) ?? 0), b.currency), signedMoney(b.balance, b.currency), LEDGER_MEANING[b.account] ?? ""]);
+  const rows = after.map((b) => [
+    b.account,
+    signedMoney(b.balance - (earlier.get(key(b)) ?? 0), b.currency),
+    signedMoney(b.balance, b.currency),
+    LEDGER_MEANING[b.account] ?? "",
+  ]);
   const widths = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
-  for (const row of [header, ...rows]) detail(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("   ").trimEnd());
+  for (const row of [header, ...rows])
+    detail(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("   ")
+        .trimEnd(),
+    );
 }
 
 /** The issuer's books for the card, and whether this run's device key is bound to it there. */
@@ -55,7 +71,13 @@ export function showIssuerCard(card: BackofficeCard, last4: string, deviceKid: s
     ["open to buy", amount(card.openToBuy)],
     ["captured", `${amount(card.captured)} (every payment on this test card so far)`],
     ["refunded", amount(card.refunded)],
-    ["books", `${books.balanced ? "balanced" : "NOT BALANCED"}: credit used ${amount(books.creditUsed)} = held ${amount(books.holds)} + captured ${amount(books.captured)} − refunded ${amount(books.refunded)}`],
-    ["devices bound", `${bound.length}, this device's key among them: ${bound.some((binding) => binding.deviceKid === deviceKid) ? "yes" : "no"}`],
+    [
+      "books",
+      `${books.balanced ? "balanced" : "NOT BALANCED"}: credit used ${amount(books.creditUsed)} = held ${amount(books.holds)} + captured ${amount(books.captured)} − refunded ${amount(books.refunded)}`,
+    ],
+    [
+      "devices bound",
+      `${bound.length}, this device's key among them: ${bound.some((binding) => binding.deviceKid === deviceKid) ? "yes" : "no"}`,
+    ],
   ]);
 }

@@ -27,7 +27,13 @@ export function demoRootsFile(networkDir: string): string {
 
 function isPrivateP256(value: unknown): value is JWK & { x: string; y: string; d: string } {
   const jwk = value as Record<string, unknown> | undefined;
-  return jwk?.["kty"] === "EC" && jwk["crv"] === "P-256" && typeof jwk["x"] === "string" && typeof jwk["y"] === "string" && typeof jwk["d"] === "string";
+  return (
+    jwk?.["kty"] === "EC" &&
+    jwk["crv"] === "P-256" &&
+    typeof jwk["x"] === "string" &&
+    typeof jwk["y"] === "string" &&
+    typeof jwk["d"] === "string"
+  );
 }
 
 export async function ensureDemoRoot(networkDir: string): Promise<DemoRoot> {
@@ -41,7 +47,8 @@ export async function ensureDemoRoot(networkDir: string): Promise<DemoRoot> {
   } else {
     await keepPrivate(privateKeyFile);
   }
-  if (!isPrivateP256(jwk)) throw new Error(`${privateKeyFile} is not an EC P-256 private key; move it away and start again`);
+  if (!isPrivateP256(jwk))
+    throw new Error(`${privateKeyFile} is not an EC P-256 private key; move it away and start again`);
   const publicJwk = { kty: "EC" as const, crv: "P-256" as const, x: jwk.x, y: jwk.y };
   const kid = await calculateJwkThumbprint(publicJwk);
   const root: NetworkRoot = { kid, jwk: publicJwk, name: DEMO_ROOT_NAME };

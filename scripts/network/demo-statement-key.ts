@@ -22,16 +22,31 @@ const RENEW_WITHIN = 30 * DAY;
 
 /** What `mpay statement-key show --json` prints (services/pay/src/issuers/statement-signer.ts, StatementKeyStatus). */
 const statusSchema = z.object({
-  keys: z.array(z.object({ kid: z.string(), jwk: ecPublicJwkSchema, certificates: z.array(z.object({ certificate: z.string() })) })).min(1),
+  keys: z
+    .array(
+      z.object({
+        kid: z.string(),
+        jwk: ecPublicJwkSchema,
+        certificates: z.array(z.object({ certificate: z.string() })),
+      }),
+    )
+    .min(1),
   signingKid: z.string().nullable(),
 });
 const markerSchema = z.object({ rootKid: z.string(), kid: z.string(), acquirerId: z.string(), exp: z.number() });
 
 export type StatementKeyOutcome = { done: "kept" | "certified"; kid: string } | { done: "unavailable"; reason: string };
 
-function mpay(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function mpay(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", PAY_CLI, ...args], { env: { ...env, LOG_LEVEL: "error" }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", PAY_CLI, ...args], {
+      env: { ...env, LOG_LEVEL: "error" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -43,13 +58,29 @@ function mpay(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{
 }
 
 /** The CLI's own one-line reason (`mpay: <code>: <message>`), without its log lines. */
-const reasonOf = (stderr: string) => stderr.split("\n").find((line) => line.startsWith("mpay: "))?.slice(6) ?? "the mpay CLI failed";
+const reasonOf = (stderr: string) =>
+  stderr
+    .split("\n")
+    .find((line) => line.startsWith("mpay: "))
+    ?.slice(6) ?? "the mpay CLI failed";
 
-export async function certifyDemoStatementKey(options: { env: NodeJS.ProcessEnv; payDataDir: string; demo: DemoRoot; acquirerId: string; nowSeconds: number }): Promise<StatementKeyOutcome> {
+export async function certifyDemoStatementKey(options: {
+  env: NodeJS.ProcessEnv;
+  payDataDir: string;
+  demo: DemoRoot;
+  acquirerId: string;
+  nowSeconds: number;
+}): Promise<StatementKeyOutcome> {
   const { env, demo, acquirerId, nowSeconds } = options;
   const markerFile = join(options.payDataDir, "demo-statement-key.json");
   const marker = markerSchema.safeParse(await readJson(markerFile));
-  if (!env["DATABASE_URL"] && marker.success && marker.data.rootKid === demo.root.kid && marker.data.acquirerId === acquirerId && marker.data.exp - nowSeconds > RENEW_WITHIN) {
+  if (
+    !env["DATABASE_URL"] &&
+    marker.success &&
+    marker.data.rootKid === demo.root.kid &&
+    marker.data.acquirerId === acquirerId &&
+    marker.data.exp - nowSeconds > RENEW_WITHIN
+  ) {
     return { done: "kept", kid: marker.data.kid };
   }
 
@@ -61,7 +92,8 @@ export async function certifyDemoStatementKey(options: { env: NodeJS.ProcessEnv;
     return { done: "unavailable", reason: reasonOf(shown.stderr) };
   }
   const key = status.keys.at(-1)!;
-  const remember = (exp: number) => writePublic(markerFile, JSON.stringify({ rootKid: demo.root.kid, kid: key.kid, acquirerId, exp }) + "\n");
+  const remember = (exp: number) =>
+    writePublic(markerFile, JSON.stringify({ rootKid: demo.root.kid, kid: key.kid, acquirerId, exp }) + "\n");
   for (const { certificate } of key.certificates) {
     const certified = await verifyStatementKeyCertificate(certificate, [demo.root], nowSeconds).catch(() => null);
     if (certified && certified.acquirerId === acquirerId && certified.exp - nowSeconds > RENEW_WITHIN) {
@@ -70,7 +102,11 @@ export async function certifyDemoStatementKey(options: { env: NodeJS.ProcessEnv;
     }
   }
   const exp = nowSeconds + VALID_FOR;
-  const certificate = await signStatementKeyCertificate({ acquirerId, jwk: key.jwk, kid: key.kid, nbf: nowSeconds - DAY, exp }, demo.signer.privateKey, demo.signer.kid);
+  const certificate = await signStatementKeyCertificate(
+    { acquirerId, jwk: key.jwk, kid: key.kid, nbf: nowSeconds - DAY, exp },
+    demo.signer.privateKey,
+    demo.signer.kid,
+  );
   const installed = await mpay(["statement-key", "install", "--json"], env, certificate + "\n");
   if (installed.code !== 0) return { done: "unavailable", reason: reasonOf(installed.stderr) };
   await remember(exp);

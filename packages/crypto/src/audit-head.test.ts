@@ -9,16 +9,29 @@ const HEAD: AuditHeadPayload = { chain: "main", size: 7, hash: "ab".repeat(32), 
 async function auditKey() {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
-  const jwk: AuditPublicJwk = { kty, crv, x, y, kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256"), alg: "ES256", use: "sig" };
+  const jwk: AuditPublicJwk = {
+    kty,
+    crv,
+    x,
+    y,
+    kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256"),
+    alg: "ES256",
+    use: "sig",
+  };
   const signHead = (payload: AuditHeadPayload, kid = jwk.kid) => {
     const unsigned = unsignedAuditHead(payload, kid);
-    return unsigned.withSignature(sign("sha256", unsigned.signingInput, { key: privateKey, dsaEncoding: "ieee-p1363" }));
+    return unsigned.withSignature(
+      sign("sha256", unsigned.signingInput, { key: privateKey, dsaEncoding: "ieee-p1363" }),
+    );
   };
   return { privateKey, jwk, signHead };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AuditHeadError);
   return (error as AuditHeadError).code;
 }
@@ -29,7 +42,11 @@ describe("signed audit heads", () => {
     const jws = signHead(HEAD);
     expect(await verifyAuditHead(jws, [jwk])).toEqual({ payload: HEAD, kid: jwk.kid });
     const [header] = jws.split(".");
-    expect(JSON.parse(Buffer.from(header!, "base64url").toString())).toEqual({ alg: "ES256", kid: jwk.kid, typ: "mpay-audit-head+jws" });
+    expect(JSON.parse(Buffer.from(header!, "base64url").toString())).toEqual({
+      alg: "ES256",
+      kid: jwk.kid,
+      typ: "mpay-audit-head+jws",
+    });
   });
 
   it("refuse a changed payload, another key, another typ or algorithm, and a payload that is not a head", async () => {
@@ -45,11 +62,15 @@ describe("signed audit heads", () => {
     expect(await refusal(verifyAuditHead(jws, [{ ...other.jwk, kid: jwk.kid }]))).toBe("audit_head_invalid");
 
     const payload = new TextEncoder().encode(JSON.stringify(HEAD));
-    const wrongTyp = await new CompactSign(payload).setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "mpay-pin-statement+jws" }).sign(privateKey);
+    const wrongTyp = await new CompactSign(payload)
+      .setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "mpay-pin-statement+jws" })
+      .sign(privateKey);
     expect(await refusal(verifyAuditHead(wrongTyp, [jwk]))).toBe("audit_head_invalid");
     const none = `${Buffer.from(JSON.stringify({ alg: "none", kid: jwk.kid, typ: "mpay-audit-head+jws" })).toString("base64url")}.${Buffer.from(payload).toString("base64url")}.`;
     expect(await refusal(verifyAuditHead(none, [jwk]))).toBe("audit_head_invalid");
-    const notAHead = await new CompactSign(new TextEncoder().encode('{"size":-1}')).setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "mpay-audit-head+jws" }).sign(privateKey);
+    const notAHead = await new CompactSign(new TextEncoder().encode('{"size":-1}'))
+      .setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "mpay-audit-head+jws" })
+      .sign(privateKey);
     expect(await refusal(verifyAuditHead(notAHead, [jwk]))).toBe("audit_head_invalid");
     expect(await refusal(verifyAuditHead("not a jws", [jwk]))).toBe("audit_head_invalid");
   });

@@ -44,7 +44,10 @@ export function unsignedAuditHead(payload: AuditHeadPayload, kid: string): Unsig
  * in `keys` is `audit_head_unknown_key`; anything else wrong (format, algorithm, typ, signature, payload) is
  * `audit_head_invalid`. Messages never quote the head.
  */
-export async function verifyAuditHead(jws: string, keys: readonly AuditPublicJwk[]): Promise<{ payload: AuditHeadPayload; kid: string }> {
+export async function verifyAuditHead(
+  jws: string,
+  keys: readonly AuditPublicJwk[],
+): Promise<{ payload: AuditHeadPayload; kid: string }> {
   let kid: string | undefined;
   try {
     kid = jwsKid(jws);
@@ -52,12 +55,19 @@ export async function verifyAuditHead(jws: string, keys: readonly AuditPublicJwk
     throw new AuditHeadError("audit_head_invalid", "the audit head is not a compact JWS");
   }
   const key = keys.find((k) => k.kid === kid);
-  if (!key) throw new AuditHeadError("audit_head_unknown_key", "the audit head is signed by a key that is not the trusted audit key");
+  if (!key)
+    throw new AuditHeadError(
+      "audit_head_unknown_key",
+      "the audit head is signed by a key that is not the trusted audit key",
+    );
   let payload: Uint8Array;
   try {
     ({ payload } = await verifyWith(jws, { kty: key.kty, crv: key.crv, x: key.x, y: key.y }, AUDIT_HEAD_TYP));
   } catch (error) {
-    const why = error instanceof JosePolicyError && error.code !== "jose_invalid" ? error.message : "its signature does not verify";
+    const why =
+      error instanceof JosePolicyError && error.code !== "jose_invalid"
+        ? error.message
+        : "its signature does not verify";
     throw new AuditHeadError("audit_head_invalid", `the audit head is not valid: ${why}`);
   }
   let parsed: unknown;

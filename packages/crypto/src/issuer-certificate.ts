@@ -11,7 +11,12 @@ import { rootSignedPayload, type NetworkRoot } from "./network-root.ts";
 
 export type { NetworkRoot } from "./network-root.ts";
 
-export type CertificateProblem = "certificate_invalid" | "certificate_untrusted" | "certificate_expired" | "certificate_not_yet_valid" | "bin_not_covered";
+export type CertificateProblem =
+  | "certificate_invalid"
+  | "certificate_untrusted"
+  | "certificate_expired"
+  | "certificate_not_yet_valid"
+  | "bin_not_covered";
 
 export class IssuerCertificateError extends Error {
   constructor(
@@ -24,20 +29,37 @@ export class IssuerCertificateError extends Error {
 }
 
 /** Signs an issuer certificate with a root private key (the certify script's job; no service holds a root key). */
-export async function signIssuerCertificate(certificate: IssuerCertificate, rootPrivateKey: JoseKey, rootKid: string): Promise<string> {
+export async function signIssuerCertificate(
+  certificate: IssuerCertificate,
+  rootPrivateKey: JoseKey,
+  rootKid: string,
+): Promise<string> {
   const parsed = issuerCertificateSchema.parse(certificate);
-  return signWith(new TextEncoder().encode(canonicalize(parsed)), rootPrivateKey, { typ: JOSE_TYPES.issuerCertificate, kid: rootKid });
+  return signWith(new TextEncoder().encode(canonicalize(parsed)), rootPrivateKey, {
+    typ: JOSE_TYPES.issuerCertificate,
+    kid: rootKid,
+  });
 }
 
 /**
  * Verifies a certificate against the trusted roots at `nowSeconds`; with `pan`, also that the card's BIN is in its
  * ranges. Returns the certified content.
  */
-export async function verifyIssuerCertificate(jws: string, roots: readonly NetworkRoot[], nowSeconds: number, pan?: string): Promise<IssuerCertificate> {
+export async function verifyIssuerCertificate(
+  jws: string,
+  roots: readonly NetworkRoot[],
+  nowSeconds: number,
+  pan?: string,
+): Promise<IssuerCertificate> {
   const signed = await rootSignedPayload(jws, roots, JOSE_TYPES.issuerCertificate);
   if (!signed.ok) {
-    if (signed.problem === "not_a_jws") throw new IssuerCertificateError("certificate_invalid", "the issuer certificate is not a JWS");
-    if (signed.problem === "root_unknown") throw new IssuerCertificateError("certificate_untrusted", "the issuer certificate is not signed by a card-network root this wallet trusts");
+    if (signed.problem === "not_a_jws")
+      throw new IssuerCertificateError("certificate_invalid", "the issuer certificate is not a JWS");
+    if (signed.problem === "root_unknown")
+      throw new IssuerCertificateError(
+        "certificate_untrusted",
+        "the issuer certificate is not signed by a card-network root this wallet trusts",
+      );
     const why = signed.problem === "algorithm_refused" ? "uses an algorithm that is not accepted" : "does not verify";
     throw new IssuerCertificateError("certificate_untrusted", `the issuer certificate's signature ${why}`);
   }
@@ -47,10 +69,18 @@ export async function verifyIssuerCertificate(jws: string, roots: readonly Netwo
   } catch {
     throw new IssuerCertificateError("certificate_invalid", "the issuer certificate's content is malformed");
   }
-  if (parsed.nbf > nowSeconds) throw new IssuerCertificateError("certificate_not_yet_valid", `the certificate of ${parsed.issuerId} is not valid yet`);
-  if (parsed.exp <= nowSeconds) throw new IssuerCertificateError("certificate_expired", `the certificate of ${parsed.issuerId} has expired`);
+  if (parsed.nbf > nowSeconds)
+    throw new IssuerCertificateError(
+      "certificate_not_yet_valid",
+      `the certificate of ${parsed.issuerId} is not valid yet`,
+    );
+  if (parsed.exp <= nowSeconds)
+    throw new IssuerCertificateError("certificate_expired", `the certificate of ${parsed.issuerId} has expired`);
   if (pan !== undefined && !binInRanges(pan, parsed.binRanges)) {
-    throw new IssuerCertificateError("bin_not_covered", `the certificate of ${parsed.issuerId} does not cover this card's BIN`);
+    throw new IssuerCertificateError(
+      "bin_not_covered",
+      `the certificate of ${parsed.issuerId} does not cover this card's BIN`,
+    );
   }
   return parsed;
 }

@@ -4,7 +4,16 @@
  * `RSA1_5`, `dir`, `PBES2-*`, `none` or anything else is refused before any key is used, and checks the `typ`, so
  * one kind of object (an enrollment, a payment, a certificate) never passes for another.
  */
-import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader, importJWK, type JWK, type KeyInput } from "jose";
+import {
+  CompactEncrypt,
+  CompactSign,
+  compactDecrypt,
+  compactVerify,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type KeyInput,
+} from "jose";
 import { JWE_CONTENT_ENCRYPTION_ALGORITHMS, JWE_KEY_MANAGEMENT_ALGORITHMS, JWS_ALGORITHMS } from "@mpay/protocol";
 
 /** A key as jose takes it: a WebCrypto key (browser, Node) or, on the server, a node:crypto KeyObject. */
@@ -39,28 +48,49 @@ export function joseHeader(compact: string): Record<string, unknown> {
 function checkHeader(compact: string, kind: "jwe" | "jws", typ: string): Record<string, unknown> {
   const header = joseHeader(compact);
   const parts = compact.split(".").length;
-  if ((kind === "jwe" && parts !== 5) || (kind === "jws" && parts !== 3)) throw new JosePolicyError("jose_invalid", `not a compact ${kind.toUpperCase()}`);
-  if (kind === "jwe" && (!KEY_MANAGEMENT.includes(String(header["alg"])) || !CONTENT_ENCRYPTION.includes(String(header["enc"])))) {
-    throw new JosePolicyError("jose_algorithm_refused", `JWE algorithm ${String(header["alg"])}/${String(header["enc"])} is not accepted`);
+  if ((kind === "jwe" && parts !== 5) || (kind === "jws" && parts !== 3))
+    throw new JosePolicyError("jose_invalid", `not a compact ${kind.toUpperCase()}`);
+  if (
+    kind === "jwe" &&
+    (!KEY_MANAGEMENT.includes(String(header["alg"])) || !CONTENT_ENCRYPTION.includes(String(header["enc"])))
+  ) {
+    throw new JosePolicyError(
+      "jose_algorithm_refused",
+      `JWE algorithm ${String(header["alg"])}/${String(header["enc"])} is not accepted`,
+    );
   }
   if (kind === "jws" && !SIGNATURE.includes(String(header["alg"]))) {
     throw new JosePolicyError("jose_algorithm_refused", `JWS algorithm ${String(header["alg"])} is not accepted`);
   }
   if (header["typ"] !== typ) throw new JosePolicyError("jose_type_mismatch", `expected a ${typ}`);
-  if (header["crit"] !== undefined || header["zip"] !== undefined) throw new JosePolicyError("jose_invalid", "crit and zip are not accepted");
+  if (header["crit"] !== undefined || header["zip"] !== undefined)
+    throw new JosePolicyError("jose_invalid", "crit and zip are not accepted");
   return header;
 }
 
 /** Encrypts `plaintext` to a P-256 public key (ECDH-ES+A256KW, A256GCM) with the given `typ` and `kid`. */
-export async function encryptTo(plaintext: Uint8Array, publicKey: JoseKey | JWK, options: { typ: string; kid?: string }): Promise<string> {
+export async function encryptTo(
+  plaintext: Uint8Array,
+  publicKey: JoseKey | JWK,
+  options: { typ: string; kid?: string },
+): Promise<string> {
   const key = isJwk(publicKey) ? await importJWK(publicKey, "ECDH-ES+A256KW") : publicKey;
   return new CompactEncrypt(plaintext)
-    .setProtectedHeader({ alg: "ECDH-ES+A256KW", enc: "A256GCM", typ: options.typ, ...(options.kid !== undefined ? { kid: options.kid } : {}) })
+    .setProtectedHeader({
+      alg: "ECDH-ES+A256KW",
+      enc: "A256GCM",
+      typ: options.typ,
+      ...(options.kid !== undefined ? { kid: options.kid } : {}),
+    })
     .encrypt(key);
 }
 
 /** Decrypts a JWE made by `encryptTo`, refusing any other algorithm or `typ`. The caller wipes the plaintext. */
-export async function decryptFrom(jwe: string, privateKey: JoseKey, typ: string): Promise<{ plaintext: Uint8Array; header: Record<string, unknown> }> {
+export async function decryptFrom(
+  jwe: string,
+  privateKey: JoseKey,
+  typ: string,
+): Promise<{ plaintext: Uint8Array; header: Record<string, unknown> }> {
   const header = checkHeader(jwe, "jwe", typ);
   try {
     const { plaintext } = await compactDecrypt(jwe, privateKey, {
@@ -75,8 +105,14 @@ export async function decryptFrom(jwe: string, privateKey: JoseKey, typ: string)
 }
 
 /** Signs `payload` with ES256, the given `typ` and `kid`. */
-export async function signWith(payload: Uint8Array, privateKey: JoseKey, options: { typ: string; kid: string }): Promise<string> {
-  return new CompactSign(payload).setProtectedHeader({ alg: "ES256", typ: options.typ, kid: options.kid }).sign(privateKey);
+export async function signWith(
+  payload: Uint8Array,
+  privateKey: JoseKey,
+  options: { typ: string; kid: string },
+): Promise<string> {
+  return new CompactSign(payload)
+    .setProtectedHeader({ alg: "ES256", typ: options.typ, kid: options.kid })
+    .sign(privateKey);
 }
 
 /** The `kid` of a JWS, read before verifying (to find the key); trust nothing else of it until verified. */
@@ -86,7 +122,11 @@ export function jwsKid(jws: string): string | undefined {
 }
 
 /** Verifies an ES256 JWS of the given `typ`; returns its payload bytes. */
-export async function verifyWith(jws: string, publicKey: JoseKey | JWK, typ: string): Promise<{ payload: Uint8Array; header: Record<string, unknown> }> {
+export async function verifyWith(
+  jws: string,
+  publicKey: JoseKey | JWK,
+  typ: string,
+): Promise<{ payload: Uint8Array; header: Record<string, unknown> }> {
   const header = checkHeader(jws, "jws", typ);
   const key = isJwk(publicKey) ? await importJWK(publicKey, "ES256") : publicKey;
   try {

@@ -38,6 +38,12 @@ export async function rootSignedPayload(
     const { payload } = await verifyWith(jws, { kty, crv, x, y }, typ);
     return { ok: true, payload, root };
   } catch (error) {
-    return { ok: false, problem: error instanceof JosePolicyError && error.code === "jose_algorithm_refused" ? "algorithm_refused" : "signature_invalid" };
+    return {
+      ok: false,
+      problem:
+        error instanceof JosePolicyError && error.code === "jose_algorithm_refused"
+          ? "algorithm_refused"
+          : "signature_invalid",
+    };
   }
 }

@@ -33,7 +33,12 @@ describe("sealed records", () => {
     expect(sealedRecordVersion(sealed)).toBe(2);
     expect(new TextDecoder().decode(await openRecord(dek, binding, sealed))).toBe('{"pan":"4111111111111111"}');
     await expect(openRecord(newKeyShares().dek, binding, sealed)).rejects.toMatchObject({ code: "record_invalid" });
-    for (const other of [{ cardId: "card_2" }, { payerId: "usr_2" }, { deviceId: "dev_2" }, { purpose: "profile" as const }]) {
+    for (const other of [
+      { cardId: "card_2" },
+      { payerId: "usr_2" },
+      { deviceId: "dev_2" },
+      { purpose: "profile" as const },
+    ]) {
       await expect(openRecord(dek, { ...binding, ...other }, sealed)).rejects.toMatchObject({ code: "record_invalid" });
     }
   });
@@ -43,7 +48,9 @@ describe("sealed records", () => {
     const old = await sealRecord(dek, { ...binding, version: 1 }, text("old"));
     await expect(openRecord(dek, binding, old)).rejects.toMatchObject({ code: "record_invalid" });
     // Relabelling the old record's header as version 2 breaks its authentication.
-    await expect(openRecord(dek, binding, old.replace(/^r1\.1\./, "r1.2."))).rejects.toMatchObject({ code: "record_invalid" });
+    await expect(openRecord(dek, binding, old.replace(/^r1\.1\./, "r1.2."))).rejects.toMatchObject({
+      code: "record_invalid",
+    });
     const sealed = await sealRecord(dek, binding, text("x"));
     const tampered = sealed.slice(0, -3) + (sealed.endsWith("AAA") ? "BBB" : "AAA");
     await expect(openRecord(dek, binding, tampered)).rejects.toMatchObject({ code: "record_invalid" });

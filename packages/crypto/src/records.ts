@@ -42,7 +42,12 @@ function aad(b: RecordBinding): Uint8Array<ArrayBuffer> {
 async function recordKey(dek: Uint8Array, b: RecordBinding, usage: KeyUsage): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey("raw", new Uint8Array(dek), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(`mpay/v1|${b.purpose}|${b.cardId}`) },
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new Uint8Array(0),
+      info: encoder.encode(`mpay/v1|${b.purpose}|${b.cardId}`),
+    },
     base,
     { name: "AES-GCM", length: 256 },
     false,
@@ -54,7 +59,13 @@ async function recordKey(dek: Uint8Array, b: RecordBinding, usage: KeyUsage): Pr
 export async function sealRecord(dek: Uint8Array, binding: RecordBinding, plaintext: Uint8Array): Promise<string> {
   const key = await recordKey(dek, binding, "encrypt");
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad(binding) }, key, new Uint8Array(plaintext)));
+  const ciphertext = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: nonce, additionalData: aad(binding) },
+      key,
+      new Uint8Array(plaintext),
+    ),
+  );
   return [FORMAT, String(binding.version), base64url.encode(nonce), base64url.encode(ciphertext)].join(".");
 }
 
@@ -62,12 +73,15 @@ export async function sealRecord(dek: Uint8Array, binding: RecordBinding, plaint
 export async function openRecord(dek: Uint8Array, binding: RecordBinding, sealed: string): Promise<Uint8Array> {
   const parts = sealed.split(".");
   if (parts.length !== 4 || parts[0] !== FORMAT) throw new SealedRecordError("not a sealed record");
-  if (parts[1] !== String(binding.version)) throw new SealedRecordError("the record's version is not the one this device sealed");
+  if (parts[1] !== String(binding.version))
+    throw new SealedRecordError("the record's version is not the one this device sealed");
   const key = await recordKey(dek, binding, "decrypt");
   try {
     const nonce = new Uint8Array(base64url.decode(parts[2]!));
     const ciphertext = new Uint8Array(base64url.decode(parts[3]!));
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad(binding) }, key, ciphertext));
+    return new Uint8Array(
+      await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad(binding) }, key, ciphertext),
+    );
   } catch {
     throw new SealedRecordError("the record does not open with this key, or was altered or moved");
   }

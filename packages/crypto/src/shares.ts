@@ -22,7 +22,8 @@ export function newKeyShares(): KeyShares {
 
 /** The DEK from both shares (a new array; the shares are left as they are). */
 export function combineShares(kDev: Uint8Array, kSrv: Uint8Array): Uint8Array {
-  if (kDev.length !== SHARE_BYTES || kSrv.length !== SHARE_BYTES) throw new RangeError(`each key share is ${SHARE_BYTES} bytes`);
+  if (kDev.length !== SHARE_BYTES || kSrv.length !== SHARE_BYTES)
+    throw new RangeError(`each key share is ${SHARE_BYTES} bytes`);
   const dek = new Uint8Array(SHARE_BYTES);
   for (let i = 0; i < SHARE_BYTES; i++) dek[i] = kDev[i]! ^ kSrv[i]!;
   return dek;

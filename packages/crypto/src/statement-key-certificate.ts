@@ -10,7 +10,11 @@ import { base64url } from "jose";
 import { signWith, type JoseKey } from "./jose-policy.ts";
 import { rootSignedPayload, type NetworkRoot } from "./network-root.ts";
 
-export type StatementKeyCertificateProblem = "certificate_invalid" | "certificate_untrusted" | "certificate_expired" | "certificate_not_yet_valid";
+export type StatementKeyCertificateProblem =
+  | "certificate_invalid"
+  | "certificate_untrusted"
+  | "certificate_expired"
+  | "certificate_not_yet_valid";
 
 export class StatementKeyCertificateError extends Error {
   constructor(
@@ -23,9 +27,16 @@ export class StatementKeyCertificateError extends Error {
 }
 
 /** Signs a statement-key certificate with a root private key (the network's job; no pay server holds a root key). */
-export function signStatementKeyCertificate(certificate: StatementKeyCertificate, rootPrivateKey: JoseKey, rootKid: string): Promise<string> {
+export function signStatementKeyCertificate(
+  certificate: StatementKeyCertificate,
+  rootPrivateKey: JoseKey,
+  rootKid: string,
+): Promise<string> {
   const parsed = statementKeyCertificateSchema.parse(certificate);
-  return signWith(new TextEncoder().encode(canonicalize(parsed)), rootPrivateKey, { typ: JOSE_TYPES.statementKeyCertificate, kid: rootKid });
+  return signWith(new TextEncoder().encode(canonicalize(parsed)), rootPrivateKey, {
+    typ: JOSE_TYPES.statementKeyCertificate,
+    kid: rootKid,
+  });
 }
 
 /** The certificate's content, unverified: for the pay server, which holds the key and checks it is its own. */
@@ -40,19 +51,35 @@ export function statementKeyCertificateContent(jws: string): StatementKeyCertifi
 }
 
 /** Verifies a statement-key certificate against `roots` at `nowSeconds`; returns the certified content. */
-export async function verifyStatementKeyCertificate(jws: string, roots: readonly NetworkRoot[], nowSeconds: number): Promise<StatementKeyCertificate> {
+export async function verifyStatementKeyCertificate(
+  jws: string,
+  roots: readonly NetworkRoot[],
+  nowSeconds: number,
+): Promise<StatementKeyCertificate> {
   const signed = await rootSignedPayload(jws, roots, JOSE_TYPES.statementKeyCertificate);
   if (!signed.ok) {
-    if (signed.problem === "not_a_jws") throw new StatementKeyCertificateError("certificate_invalid", "the statement-key certificate is not a JWS");
-    throw new StatementKeyCertificateError("certificate_untrusted", "the statement-key certificate is not signed by a network root this issuer trusts");
+    if (signed.problem === "not_a_jws")
+      throw new StatementKeyCertificateError("certificate_invalid", "the statement-key certificate is not a JWS");
+    throw new StatementKeyCertificateError(
+      "certificate_untrusted",
+      "the statement-key certificate is not signed by a network root this issuer trusts",
+    );
   }
   let parsed: StatementKeyCertificate;
   try {
     parsed = statementKeyCertificateSchema.parse(JSON.parse(new TextDecoder().decode(signed.payload)));
   } catch {
-    throw new StatementKeyCertificateError("certificate_invalid", "the statement-key certificate's content is malformed");
+    throw new StatementKeyCertificateError(
+      "certificate_invalid",
+      "the statement-key certificate's content is malformed",
+    );
   }
-  if (parsed.nbf > nowSeconds) throw new StatementKeyCertificateError("certificate_not_yet_valid", "the statement-key certificate is not valid yet");
-  if (parsed.exp <= nowSeconds) throw new StatementKeyCertificateError("certificate_expired", "the statement-key certificate has expired");
+  if (parsed.nbf > nowSeconds)
+    throw new StatementKeyCertificateError(
+      "certificate_not_yet_valid",
+      "the statement-key certificate is not valid yet",
+    );
+  if (parsed.exp <= nowSeconds)
+    throw new StatementKeyCertificateError("certificate_expired", "the statement-key certificate has expired");
   return parsed;
 }

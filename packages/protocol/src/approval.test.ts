@@ -24,7 +24,13 @@ describe("approval terms", () => {
   });
 
   it("differs when any field differs", () => {
-    for (const [field, value] of [["amount", 35001], ["merchantId", "mch_02"], ["paymentId", "pay_02"], ["cardRef", "card_2"], ["aud", "issuer-x"]] as const) {
+    for (const [field, value] of [
+      ["amount", 35001],
+      ["merchantId", "mch_02"],
+      ["paymentId", "pay_02"],
+      ["cardRef", "card_2"],
+      ["aud", "issuer-x"],
+    ] as const) {
       expect(sameTerms(terms, { ...terms, [field]: value })).toBe(false);
     }
     expect(sameTerms(terms, { ...terms })).toBe(true);

@@ -39,13 +39,20 @@ export type AuditPublicJwk = z.infer<typeof auditPublicJwkSchema>;
 export const auditKeySetSchema = z.object({ keys: z.array(auditPublicJwkSchema).min(1).max(16) });
 
 /** A compact JWS of a head: three base64url parts; a head is a few hundred characters. */
-export const signedAuditHeadSchema = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/).max(2048);
+export const signedAuditHeadSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+  .max(2048);
 
 /** `POST /issuers/{issuerId}/audit-heads` (acquirer link): the newest signed head, and the key to check it with. */
 export const witnessSubmissionSchema = z.strictObject({ head: signedAuditHeadSchema, key: auditPublicJwkSchema });
 
 /** The witness's answer to a submission: the newest size it now holds. */
-export const witnessReceiptSchema = z.object({ accepted: z.literal(true), size: z.number().int().nonnegative(), newHead: z.boolean() });
+export const witnessReceiptSchema = z.object({
+  accepted: z.literal(true),
+  size: z.number().int().nonnegative(),
+  newHead: z.boolean(),
+});
 export type WitnessReceipt = z.infer<typeof witnessReceiptSchema>;
 
 /** `GET /issuers/{issuerId}/audit-heads` (public), and the heads file `mpay audit verify --witness` reads. */

@@ -35,7 +35,8 @@ function writeContainer(value: object, path: string, open: Set<object>): string 
   open.add(value);
   try {
     // Array.from visits holes as undefined, so a sparse array is refused instead of printing "[1,,2]".
-    if (Array.isArray(value)) return `[${Array.from(value, (item: unknown, i) => write(item, `${path}[${i}]`, open)).join(",")}]`;
+    if (Array.isArray(value))
+      return `[${Array.from(value, (item: unknown, i) => write(item, `${path}[${i}]`, open)).join(",")}]`;
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(`canonicalJson: ${path} is not a plain object (convert a Date to its ISO string first)`);

@@ -28,14 +28,21 @@ export function isCurrency(value: string): value is Currency {
 /** A positive integer amount of minor units within the currency's ceiling. */
 export type MinorUnit = number & { readonly __minorUnit: true };
 
-export type AmountCheck = { ok: true; amount: MinorUnit } | { ok: false; code: "amount_invalid" | "amount_too_large"; message: string };
+export type AmountCheck =
+  | { ok: true; amount: MinorUnit }
+  | { ok: false; code: "amount_invalid" | "amount_too_large"; message: string };
 
 export function checkAmount(value: unknown, currency: Currency): AmountCheck {
   if (typeof value !== "number" || !Number.isInteger(value)) {
-    return { ok: false, code: "amount_invalid", message: "amount must be an integer number of minor units (no decimals, no strings)" };
+    return {
+      ok: false,
+      code: "amount_invalid",
+      message: "amount must be an integer number of minor units (no decimals, no strings)",
+    };
   }
   if (value <= 0) return { ok: false, code: "amount_invalid", message: "amount must be greater than zero" };
   const max = CURRENCIES[currency].maxAmount;
-  if (value > max) return { ok: false, code: "amount_too_large", message: `amount must be at most ${max} for ${currency}` };
+  if (value > max)
+    return { ok: false, code: "amount_too_large", message: `amount must be at most ${max} for ${currency}` };
   return { ok: true, amount: value as MinorUnit };
 }

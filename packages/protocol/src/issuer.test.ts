@@ -10,7 +10,10 @@ describe("card numbers and BIN ranges", () => {
   });
 
   it("matches a PAN against BIN ranges of the range's own length", () => {
-    const ranges = [{ from: "941000", to: "941099" }, { from: "55001200", to: "55001299" }];
+    const ranges = [
+      { from: "941000", to: "941099" },
+      { from: "55001200", to: "55001299" },
+    ];
     expect(binInRanges("9410501234567890", ranges)).toBe(true);
     expect(binInRanges("9411001234567890", ranges)).toBe(false);
     expect(binInRanges("5500125012345678", ranges)).toBe(true);

@@ -51,7 +51,12 @@ export const binRangeSchema = z
   .refine((r) => r.from.length === r.to.length && r.from <= r.to, "a BIN range has bounds of one length, from ≤ to");
 export type BinRange = z.infer<typeof binRangeSchema>;
 
-export const ecPublicJwkSchema = z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string().min(43).max(43), y: z.string().min(43).max(43) });
+export const ecPublicJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string().min(43).max(43),
+  y: z.string().min(43).max(43),
+});
 export type EcPublicJwk = z.infer<typeof ecPublicJwkSchema>;
 
 /** The payload a card-network root signs (JWS `typ` issuerCertificate, `kid` the root's). */
@@ -176,7 +181,10 @@ export const authenticationResultSchema = z.discriminatedUnion("method", [
 ]);
 export type AuthenticationResult = z.infer<typeof authenticationResultSchema>;
 
-export const compactJweSchema = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/).max(16_384);
+export const compactJweSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+  .max(16_384);
 
 // --- requests the pay server sends (the acquirer link) ---
 
@@ -189,17 +197,32 @@ export const enrollmentRequestSchema = z.strictObject({
 export const enrollmentVerifyRequestSchema = z.strictObject({ code: z.string().regex(/^\d{6}$/) });
 
 /** The terms of the payment as the pay server asks for them; the issuer compares them with what the device signed. */
-const paymentRequestFields = approvalTermsSchema.pick({ paymentId: true, merchantId: true, merchantName: true, amount: true, currency: true, captureMethod: true }).shape;
+const paymentRequestFields = approvalTermsSchema.pick({
+  paymentId: true,
+  merchantId: true,
+  merchantName: true,
+  amount: true,
+  currency: true,
+  captureMethod: true,
+}).shape;
 
 export const authorizationRequestSchema = z.union([
-  z.strictObject({ ...paymentRequestFields, cardRef: z.string().min(1).max(128), payment: compactJweSchema, authentication: authenticationResultSchema }),
+  z.strictObject({
+    ...paymentRequestFields,
+    cardRef: z.string().min(1).max(128),
+    payment: compactJweSchema,
+    authentication: authenticationResultSchema,
+  }),
   /** A merchant-initiated charge with a card-on-file token (no device, no payer present). */
   z.strictObject({ ...paymentRequestFields, recurringToken: z.string().min(1).max(128) }),
 ]);
 export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>;
 
 /** Captures, voids and refunds carry the pay server's operation id: a retry with the same id has one effect. */
-export const amountOperationSchema = z.strictObject({ operationId: z.string().min(1).max(64), amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+export const amountOperationSchema = z.strictObject({
+  operationId: z.string().min(1).max(64),
+  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
 export const voidOperationSchema = z.strictObject({ operationId: z.string().min(1).max(64) });
 
 export const mandateRequestSchema = z.strictObject({ mandate: compactJweSchema, payerRef: z.string().min(1).max(64) });
@@ -229,8 +252,18 @@ export const DECLINE_CODES = [
 export type DeclineCode = (typeof DECLINE_CODES)[number];
 
 export const authorizationAnswerSchema = z.discriminatedUnion("decision", [
-  z.strictObject({ paymentId: z.string(), decision: z.literal("approved"), authorizationCode: z.string().regex(/^[A-Z0-9]{6}$/), decidedAt: z.string() }),
-  z.strictObject({ paymentId: z.string(), decision: z.literal("declined"), declineCode: z.enum(DECLINE_CODES), decidedAt: z.string() }),
+  z.strictObject({
+    paymentId: z.string(),
+    decision: z.literal("approved"),
+    authorizationCode: z.string().regex(/^[A-Z0-9]{6}$/),
+    decidedAt: z.string(),
+  }),
+  z.strictObject({
+    paymentId: z.string(),
+    decision: z.literal("declined"),
+    declineCode: z.enum(DECLINE_CODES),
+    decidedAt: z.string(),
+  }),
 ]);
 export type AuthorizationAnswer = z.infer<typeof authorizationAnswerSchema>;
 
@@ -319,7 +352,9 @@ export const ISSUER_ERROR_CODES = [
 export type IssuerErrorCode = (typeof ISSUER_ERROR_CODES)[number];
 
 /** The body of every issuer host error (HTTP 4xx/5xx): a stable code and a message that echoes no input. */
-export const issuerErrorBodySchema = z.object({ error: z.object({ code: z.enum(ISSUER_ERROR_CODES), message: z.string() }) });
+export const issuerErrorBodySchema = z.object({
+  error: z.object({ code: z.enum(ISSUER_ERROR_CODES), message: z.string() }),
+});
 
 /** `GET /issuers` lists these; `GET /issuers/:issuerId/certificate` answers one. */
 export const issuerDirectoryEntrySchema = z.strictObject({
@@ -346,7 +381,10 @@ export const issuerOperationAnswerSchema = z.strictObject({
 export type IssuerOperationAnswer = z.infer<typeof issuerOperationAnswerSchema>;
 
 /** `POST /issuers/:issuerId/devices/:kid/unbind`: how many card bindings of the device this call unbound (0 on a retry). */
-export const deviceUnbindAnswerSchema = z.strictObject({ unbound: z.literal(true), bindings: z.number().int().nonnegative() });
+export const deviceUnbindAnswerSchema = z.strictObject({
+  unbound: z.literal(true),
+  bindings: z.number().int().nonnegative(),
+});
 
 export const recurringTokenRevokedSchema = z.strictObject({ revoked: z.literal(true), revokedAt: z.string() });
 
@@ -355,7 +393,16 @@ export const recurringTokenRevokedSchema = z.strictObject({ revoked: z.literal(t
 /** `GET /test-inbox?phone=…`: the one-time codes "sent" to a phone, newest first. */
 export const testInboxSchema = z.strictObject({
   phone: z.string(),
-  messages: z.array(z.strictObject({ issuerId: z.string(), issuerName: z.string(), code: z.string(), text: z.string(), sentAt: z.string(), expiresAt: z.string() })),
+  messages: z.array(
+    z.strictObject({
+      issuerId: z.string(),
+      issuerName: z.string(),
+      code: z.string(),
+      text: z.string(),
+      sentAt: z.string(),
+      expiresAt: z.string(),
+    }),
+  ),
 });
 
 /** The back office's view of one card (operator token), as the demo prints it. */
@@ -369,12 +416,32 @@ export const backofficeCardSchema = z.strictObject({
   currency: z.string(),
   creditLimit: z.number().int(),
   openToBuy: z.number().int(),
-  holds: z.array(z.strictObject({ paymentId: z.string(), merchantId: z.string(), amount: z.number().int(), authorizationCode: z.string() })),
+  holds: z.array(
+    z.strictObject({
+      paymentId: z.string(),
+      merchantId: z.string(),
+      amount: z.number().int(),
+      authorizationCode: z.string(),
+    }),
+  ),
   captured: z.number().int(),
   refunded: z.number().int(),
   /** creditLimit − openToBuy = holds + captured − refunded. */
-  books: z.strictObject({ balanced: z.boolean(), creditUsed: z.number().int(), holds: z.number().int(), captured: z.number().int(), refunded: z.number().int() }),
-  deviceBindings: z.array(z.strictObject({ deviceKid: z.string(), boundAt: z.string(), unboundAt: z.string().nullable(), passkeys: z.number().int() })),
+  books: z.strictObject({
+    balanced: z.boolean(),
+    creditUsed: z.number().int(),
+    holds: z.number().int(),
+    captured: z.number().int(),
+    refunded: z.number().int(),
+  }),
+  deviceBindings: z.array(
+    z.strictObject({
+      deviceKid: z.string(),
+      boundAt: z.string(),
+      unboundAt: z.string().nullable(),
+      passkeys: z.number().int(),
+    }),
+  ),
   /**
    * Each token with the schedule the payer signed and what it charged in the current period (`start` in UTC);
    * both null for a token issued before schedules were signed (its charges are declined).

@@ -32,8 +32,12 @@ describe("mandate periods", () => {
   it("accepts a total between one charge at the cap and every charge at the cap", () => {
     expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 15_000 })).toBeNull();
     expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 30_000 })).toBeNull();
-    expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 14_999 })).toMatch(/at least maxAmount/);
-    expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 30_001 })).toMatch(/at most maxAmount × maxCharges/);
+    expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 14_999 })).toMatch(
+      /at least maxAmount/,
+    );
+    expect(mandatePeriodProblem(15_000, { interval: "month", maxCharges: 2, maxTotal: 30_001 })).toMatch(
+      /at most maxAmount × maxCharges/,
+    );
   });
 
   it("is part of the signed terms: terms without a sound period do not parse", () => {

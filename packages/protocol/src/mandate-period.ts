@@ -30,7 +30,8 @@ export type MandatePeriod = z.infer<typeof mandatePeriodSchema>;
  * means nothing) and must not exceed what the allowed charges at the cap could take (else the total means nothing).
  */
 export function mandatePeriodProblem(maxAmount: number, period: MandatePeriod): string | null {
-  if (period.maxTotal < maxAmount) return "maxTotal must be at least maxAmount: one charge at the cap must fit in a period";
+  if (period.maxTotal < maxAmount)
+    return "maxTotal must be at least maxAmount: one charge at the cap must fit in a period";
   if (period.maxTotal > maxAmount * period.maxCharges) return "maxTotal must be at most maxAmount × maxCharges";
   return null;
 }

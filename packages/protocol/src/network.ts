@@ -16,7 +16,12 @@ import { ecPublicJwkSchema } from "./issuer.ts";
 /** A card-network root public key, as a wallet build or an issuer's configuration carries it (never a private key). */
 export const networkRootSchema = z.strictObject({
   kid: z.string().min(1).max(128),
-  jwk: z.strictObject({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string().length(43), y: z.string().length(43) }),
+  jwk: z.strictObject({
+    kty: z.literal("EC"),
+    crv: z.literal("P-256"),
+    x: z.string().length(43),
+    y: z.string().length(43),
+  }),
   /** Who runs it (for messages). */
   name: z.string().min(1).max(100),
 });

@@ -29,7 +29,10 @@ export const officialActionSchema = z.strictObject({
     .min(1)
     .max(OFFICIAL_MESSAGE_LIMITS.label)
     .refine((value) => !CONTROLS.test(value), "label must not contain control characters"),
-  action: z.string().max(OFFICIAL_MESSAGE_LIMITS.action).regex(OFFICIAL_ACTION_PATTERN, "action must look like scheme:path"),
+  action: z
+    .string()
+    .max(OFFICIAL_MESSAGE_LIMITS.action)
+    .regex(OFFICIAL_ACTION_PATTERN, "action must look like scheme:path"),
 });
 export type OfficialAction = z.infer<typeof officialActionSchema>;
 
@@ -42,7 +45,10 @@ export const officialMessageInputSchema = z.strictObject({
     .string()
     .min(1)
     .max(OFFICIAL_MESSAGE_LIMITS.text)
-    .refine((value) => !CONTROLS_BUT_NEWLINE.test(value), "text must not contain control characters other than line breaks"),
+    .refine(
+      (value) => !CONTROLS_BUT_NEWLINE.test(value),
+      "text must not contain control characters other than line breaks",
+    ),
   actions: z.array(officialActionSchema).max(OFFICIAL_MESSAGE_LIMITS.actions).optional(),
   /** When the sender made it (ISO 8601, UTC). */
   createdAt: z.iso.datetime(),

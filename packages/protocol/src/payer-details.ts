@@ -32,7 +32,10 @@ export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
 export const payerProfileSchema = z.strictObject({
   name: plain(100).optional(),
   email: z.email().max(254).optional(),
-  phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/).optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/)
+    .optional(),
   shippingAddresses: z.array(shippingAddressSchema).max(10).optional(),
 });
 export type PayerProfile = z.infer<typeof payerProfileSchema>;
@@ -41,7 +44,10 @@ export type PayerProfile = z.infer<typeof payerProfileSchema>;
 export const sharedDetailsSchema = z.strictObject({
   name: plain(100).optional(),
   email: z.email().max(254).optional(),
-  phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/).optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/)
+    .optional(),
   shipping: shippingAddressSchema.optional(),
 });
 export type SharedDetails = z.infer<typeof sharedDetailsSchema>;

@@ -1,5 +1,12 @@
 /** Payment states and webhook event types shared by the pay server, SDKs and the web apps. */
-export const PAYMENT_STATUSES = ["requires_approval", "authorized", "captured", "declined", "canceled", "expired"] as const;
+export const PAYMENT_STATUSES = [
+  "requires_approval",
+  "authorized",
+  "captured",
+  "declined",
+  "canceled",
+  "expired",
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export const CAPTURE_METHODS = ["automatic", "manual"] as const;

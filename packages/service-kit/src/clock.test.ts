@@ -31,7 +31,9 @@ describe("clock", () => {
   it("the environment picks the system clock unless a test clock file is named, and never in production", () => {
     expect(clockFromEnv({}, "MPAY")).toBe(systemClock);
     expect(clockFromEnv({ MPAY_TEST_CLOCK_FILE: "/tmp/x" }, "MPAY")).toBeInstanceOf(FileClock);
-    expect(() => clockFromEnv({ MPAY_TEST_CLOCK_FILE: "/tmp/x", NODE_ENV: "production" }, "MPAY")).toThrow(/refused with NODE_ENV=production/);
+    expect(() => clockFromEnv({ MPAY_TEST_CLOCK_FILE: "/tmp/x", NODE_ENV: "production" }, "MPAY")).toThrow(
+      /refused with NODE_ENV=production/,
+    );
   });
 
   it("a malformed offset is an error, not a silent zero", async () => {

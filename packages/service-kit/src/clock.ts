@@ -52,7 +52,8 @@ function readOffset(path: string): number {
   }
   if (text === "") return 0;
   const offset = Number(text);
-  if (!Number.isSafeInteger(offset)) throw new Error(`the test clock file ${path} must hold an integer offset in milliseconds`);
+  if (!Number.isSafeInteger(offset))
+    throw new Error(`the test clock file ${path} must hold an integer offset in milliseconds`);
   return offset;
 }
 
@@ -69,6 +70,9 @@ export function clockFromEnv(env: NodeJS.ProcessEnv, prefix: string): Clock {
   const variable = `${prefix}_TEST_CLOCK_FILE`;
   const path = env[variable];
   if (!path) return systemClock;
-  if (env["NODE_ENV"] === "production") throw new Error(`${variable} moves the server's clock and is for drills only; it is refused with NODE_ENV=production`);
+  if (env["NODE_ENV"] === "production")
+    throw new Error(
+      `${variable} moves the server's clock and is for drills only; it is refused with NODE_ENV=production`,
+    );
   return new FileClock(path);
 }

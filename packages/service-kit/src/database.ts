@@ -60,7 +60,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openDatabase<S extends Record<string, unknown>>(options: OpenOptions<S>): Promise<Database<S>> {
   const { schema, searchPath } = options;
-  if (searchPath !== undefined && !SCHEMA_NAME.test(searchPath)) throw new Error(`searchPath must be a lower-case schema name, got ${JSON.stringify(searchPath)}`);
+  if (searchPath !== undefined && !SCHEMA_NAME.test(searchPath))
+    throw new Error(`searchPath must be a lower-case schema name, got ${JSON.stringify(searchPath)}`);
   if (options.url) {
     const pool = new pg.Pool({
       connectionString: options.url,
@@ -78,10 +79,20 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
     return openPglite(schema, client, searchPath, () => client.close(), undefined);
   }
   for (let attempt = 1; ; attempt++) {
-    const folder = await openEmbedded({ dataDir: options.dataDir, owner: options.owner ?? "another process", join: options.joinRunning ?? false });
+    const folder = await openEmbedded({
+      dataDir: options.dataDir,
+      owner: options.owner ?? "another process",
+      join: options.joinRunning ?? false,
+    });
     if (folder.kind === "owned") {
       try {
-        return await openPglite(schema, folder.client, searchPath, () => folder.close(), () => folder.share());
+        return await openPglite(
+          schema,
+          folder.client,
+          searchPath,
+          () => folder.close(),
+          () => folder.share(),
+        );
       } catch (error) {
         await folder.close();
         throw error;
@@ -90,7 +101,10 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
     const joined = await joinFolder(schema, folder);
     if (joined) return joined;
     // The holder stopped between reading its lock and connecting: the folder is free, or held anew.
-    if (attempt >= 5) throw new Error(`could not reach ${folder.holder.owner} (pid ${folder.holder.pid}) on ${folder.socketDir}: try again`);
+    if (attempt >= 5)
+      throw new Error(
+        `could not reach ${folder.holder.owner} (pid ${folder.holder.pid}) on ${folder.socketDir}: try again`,
+      );
     await sleep(500);
   }
 }
@@ -112,9 +126,19 @@ async function openPglite<S extends Record<string, unknown>>(
  * node-postgres on the holder's socket. No search path: the holder's one PGlite session is shared, and a setting
  * made here would hold for the holder too. Undefined when the socket does not answer (the holder just stopped).
  */
-async function joinFolder<S extends Record<string, unknown>>(schema: S, folder: JoinedFolder): Promise<Database<S> | undefined> {
+async function joinFolder<S extends Record<string, unknown>>(
+  schema: S,
+  folder: JoinedFolder,
+): Promise<Database<S> | undefined> {
   // Every statement of every connection runs in the holder's one session, one at a time: a few connections do.
-  const pool = new pg.Pool({ host: folder.socketDir, port: folder.port, user: "postgres", database: "postgres", max: 4, idleTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    host: folder.socketDir,
+    port: folder.port,
+    user: "postgres",
+    database: "postgres",
+    max: 4,
+    idleTimeoutMillis: 10_000,
+  });
   pool.on("error", () => {});
   try {
     await pool.query("select 1");
@@ -131,7 +155,11 @@ async function joinFolder<S extends Record<string, unknown>>(schema: S, folder: 
  * advisory lock (`lockId`, one per service), so one migrates at a time; the lock is held on one dedicated
  * connection, since the migrator runs its own transaction and a pool may hand out different connections.
  */
-export async function migrateDatabase<S extends Record<string, unknown>>(database: Database<S>, migrationsFolder: string, lockId: number): Promise<void> {
+export async function migrateDatabase<S extends Record<string, unknown>>(
+  database: Database<S>,
+  migrationsFolder: string,
+  lockId: number,
+): Promise<void> {
   // With a search path, the migrations journal lives in that schema too: each tenant migrates on its own.
   const config = { migrationsFolder, ...(database.searchPath ? { migrationsSchema: database.searchPath } : {}) };
   if (database.kind === "pglite") {

@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { DatabaseFolderInUseError, isAlive, readHolder, takeFolderLock, type FolderHolder, type FolderLock } from "./folder-lock.ts";
+import {
+  DatabaseFolderInUseError,
+  isAlive,
+  readHolder,
+  takeFolderLock,
+  type FolderHolder,
+  type FolderLock,
+} from "./folder-lock.ts";
 import { serveOnSocket, type SocketShare } from "./embedded-socket.ts";
 
 export { DatabaseFolderInUseError, type FolderHolder } from "./folder-lock.ts";
@@ -61,7 +68,9 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<OwnedFolde
       if (socket) return { kind: "joined", socketDir: dirname(socket), port: SOCKET_PORT, holder: error.holder };
       // The holder is still starting (PGlite opening, migrations): its socket comes once it is done.
       if (Date.now() - started > JOIN_WAIT_MS) {
-        throw new Error(`${error.message} It has not served the folder to other commands within ${JOIN_WAIT_MS / 1000} s: try again once it has started.`);
+        throw new Error(
+          `${error.message} It has not served the folder to other commands within ${JOIN_WAIT_MS / 1000} s: try again once it has started.`,
+        );
       }
       await sleep(250);
       continue;
@@ -86,7 +95,8 @@ async function openOwned(dataDir: string, lock: FolderLock): Promise<OwnedFolder
     async share() {
       if (share) return;
       let socket = join(dataDir, SOCKET_NAME);
-      if (Buffer.byteLength(socket) > SOCKET_PATH_MAX) socket = join((temporaryDir = await mkdtemp(join(tmpdir(), "mpay-db-"))), SOCKET_NAME);
+      if (Buffer.byteLength(socket) > SOCKET_PATH_MAX)
+        socket = join((temporaryDir = await mkdtemp(join(tmpdir(), "mpay-db-"))), SOCKET_NAME);
       share = await serveOnSocket(client, socket);
       await lock.announceSocket(socket);
     },

@@ -72,8 +72,16 @@ function parseHolder(text: string | undefined): FolderHolder | undefined {
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Partial<FolderHolder>;
-    if (typeof value.pid !== "number" || typeof value.host !== "string" || typeof value.token !== "string") return undefined;
-    return { pid: value.pid, host: value.host, owner: String(value.owner ?? "a process"), since: String(value.since ?? "?"), socket: value.socket, token: value.token };
+    if (typeof value.pid !== "number" || typeof value.host !== "string" || typeof value.token !== "string")
+      return undefined;
+    return {
+      pid: value.pid,
+      host: value.host,
+      owner: String(value.owner ?? "a process"),
+      since: String(value.since ?? "?"),
+      socket: value.socket,
+      token: value.token,
+    };
   } catch {
     return undefined;
   }
@@ -101,7 +109,13 @@ async function writeTemporary(path: string, text: string): Promise<string> {
 /** Takes the folder's lock, taking over a stale one, or throws DatabaseFolderInUseError. The folder must exist. */
 export async function takeFolderLock(folder: string, owner: string): Promise<FolderLock> {
   const path = join(folder, LOCK_FILE);
-  let holder: FolderHolder = { pid: process.pid, host: hostname(), owner, since: new Date().toISOString(), token: randomBytes(8).toString("hex") };
+  let holder: FolderHolder = {
+    pid: process.pid,
+    host: hostname(),
+    owner,
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString("hex"),
+  };
   for (let attempt = 0; ; attempt++) {
     const temporary = await writeTemporary(path, JSON.stringify(holder));
     try {

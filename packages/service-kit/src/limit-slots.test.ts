@@ -21,13 +21,18 @@ describe.each(testBackends())("limit slots [%s]", (backend) => {
   const db = (i = 0) => databases[i % databases.length]!.db;
   let subjects = 0;
   const subject = () => `payer:usr_${backend}_${++subjects}`;
-  const rowsOf = async (who: string) => queryRows<{ kind: string }>(db(), sql`select kind from test_limit_slots where subject = ${who}`);
+  const rowsOf = async (who: string) =>
+    queryRows<{ kind: string }>(db(), sql`select kind from test_limit_slots where subject = ${who}`);
 
   beforeAll(async () => {
     fresh = await freshDatabase(backend, "kit_test");
     databases.push(await openDatabase({ schema, url: fresh.url, poolSize: 10 }));
     if (fresh.url) databases.push(await openDatabase({ schema, url: fresh.url, poolSize: 10 }));
-    await db().execute(sql.raw("create table test_limit_slots (id bigserial primary key, subject text not null, kind text not null, at timestamptz not null)"));
+    await db().execute(
+      sql.raw(
+        "create table test_limit_slots (id bigserial primary key, subject text not null, kind text not null, at timestamptz not null)",
+      ),
+    );
     await db().execute(sql.raw("create index test_limit_slots_subject on test_limit_slots (subject, kind, at)"));
   });
   afterAll(async () => {

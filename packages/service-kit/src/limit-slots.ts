@@ -74,7 +74,9 @@ export class LimitSlots {
     return db.transaction(async (tx) => {
       // A fixed order of locks, so two claims over the same subjects never wait for each other in a cycle.
       for (const subject of [...new Set(limits.map((l) => l.subject))].sort()) {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`|${getTableName(this.table)}|${subject}`}, 0))`);
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`|${getTableName(this.table)}|${subject}`}, 0))`,
+        );
       }
       for (const limit of limits) {
         if ((await this.#used(tx, limit, now)) >= limit.max) return null;
@@ -116,7 +118,10 @@ export class LimitSlots {
 
   /** Deletes slots claimed before `before` (older than every window); returns how many. */
   async sweep(db: SqlSession, before: Date): Promise<number> {
-    const rows = await queryRows<{ id: number }>(db, sql`delete from ${this.table} where ${this.table.at} < ${before} returning ${this.table.id}`);
+    const rows = await queryRows<{ id: number }>(
+      db,
+      sql`delete from ${this.table} where ${this.table.at} < ${before} returning ${this.table.id}`,
+    );
     return rows.length;
   }
 

@@ -14,12 +14,22 @@ import type { NetworkRoot } from "@mpay/crypto";
 export const TEST_NETWORK_ROOTS: readonly NetworkRoot[] = Object.freeze([
   Object.freeze({
     kid: "wOqIAruypRe1IpGWubzqGfWycsEQCOgmrBKjlCXTAoU",
-    jwk: Object.freeze({ kty: "EC", crv: "P-256", x: "5iB09UAiLHw0t0Vt4GekY5G05W76TS3Svjz0Ea1ySbc", y: "uML_HMidL7tmPY7GGPLoaR5q-YQMCZ50-Htbcu9K6d4" } as const),
+    jwk: Object.freeze({
+      kty: "EC",
+      crv: "P-256",
+      x: "5iB09UAiLHw0t0Vt4GekY5G05W76TS3Svjz0Ea1ySbc",
+      y: "uML_HMidL7tmPY7GGPLoaR5q-YQMCZ50-Htbcu9K6d4",
+    } as const),
     name: "MPay Test Network Root A",
   }),
   Object.freeze({
     kid: "RHnc-6pwaQgch5BRgJplpZJiAL0adUUZqO0_AoDg2VU",
-    jwk: Object.freeze({ kty: "EC", crv: "P-256", x: "GOblozmlgrz-aS8WDkmdkgpsAtvhYWRaK_Je39na1SE", y: "WZKM6RWDMT4BQWwmfmGhc2rdkxe3khmyYkfhSC7k6W8" } as const),
+    jwk: Object.freeze({
+      kty: "EC",
+      crv: "P-256",
+      x: "GOblozmlgrz-aS8WDkmdkgpsAtvhYWRaK_Je39na1SE",
+      y: "WZKM6RWDMT4BQWwmfmGhc2rdkxe3khmyYkfhSC7k6W8",
+    } as const),
     name: "MPay Test Network Root B",
   }),
 ]);

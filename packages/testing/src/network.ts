@@ -69,10 +69,19 @@ export async function openTestNetwork(backend: Backend, options: TestNetworkOpti
     pino({ level: "info" }, { write: (line: string) => void issuerLogLines.push(line) }),
   );
   try {
-    const settings = { url: issuer.url, acquirerSecret, acquirerSecretFile: join(dataDir, "none.json"), timeoutMs: 5_000 };
+    const settings = {
+      url: issuer.url,
+      acquirerSecret,
+      acquirerSecretFile: join(dataDir, "none.json"),
+      timeoutMs: 5_000,
+    };
     const real = new SimulatorConnector({ baseUrl: settings.url, acquirerSecret, timeoutMs: settings.timeoutMs });
     const auditWitness = { url: `${issuer.url}/issuers/${wanted[0] ?? "sampo"}/audit-heads` };
-    pay = await openTestPay(backend, { auditWitness, ...options.pay, issuers: settings }, options.connector ? { issuerConnector: options.connector(real) } : {});
+    pay = await openTestPay(
+      backend,
+      { auditWitness, ...options.pay, issuers: settings },
+      options.connector ? { issuerConnector: options.connector(real) } : {},
+    );
     await certifyStatementKey(pay.system, await testRootSigner());
   } catch (error) {
     await issuer.stop();

@@ -23,7 +23,10 @@ export interface ListeningPay {
    * verified: the messenger sign-in itself is tested on its own. Two calls with one subject are two sessions of
    * one payer, as on two devices.
    */
-  signedInClient(subject?: string, fetch?: typeof globalThis.fetch): Promise<{ client: PayClient; payerId: string; subject: string }>;
+  signedInClient(
+    subject?: string,
+    fetch?: typeof globalThis.fetch,
+  ): Promise<{ client: PayClient; payerId: string; subject: string }>;
   /** Enrolls the approving test card on the wallet's (bound) device, with the code from the issuer's test inbox. */
   enrollCard(wallet: Wallet): Promise<Card>;
   /** A payment of the test merchant ("Test Shop"), awaiting approval. */
@@ -51,12 +54,23 @@ export async function listeningTestPay(backend: Backend, overrides: Partial<PayC
       return pending.complete(await network.latestCode(APPROVING_CARD.phone));
     },
     async newPayment(paymentOverrides = {}) {
-      const answer = await call<{ id: string }>(pay.app, "POST", "/v1/payments", pay.merchant.secretKey, paymentBody(paymentOverrides));
+      const answer = await call<{ id: string }>(
+        pay.app,
+        "POST",
+        "/v1/payments",
+        pay.merchant.secretKey,
+        paymentBody(paymentOverrides),
+      );
       if (answer.status !== 200) throw new Error(`payment not created: ${answer.raw}`);
       return answer.body.id;
     },
     async paymentStatus(paymentId) {
-      const answer = await call<{ status: string }>(pay.app, "GET", `/v1/payments/${paymentId}`, pay.merchant.secretKey);
+      const answer = await call<{ status: string }>(
+        pay.app,
+        "GET",
+        `/v1/payments/${paymentId}`,
+        pay.merchant.secretKey,
+      );
       if (answer.status !== 200) throw new Error(`payment not read: ${answer.raw}`);
       return answer.body.status;
     },

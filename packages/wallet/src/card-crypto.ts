@@ -55,8 +55,10 @@ export interface CardDetails {
 export function checkCardDetails(details: CardDetails): CardDetails {
   const pan = String(details.pan ?? "").replace(/[\s-]/g, "");
   if (!panSchema.safeParse(pan).success) throw new WalletError("card_details_invalid", "the card number is not valid");
-  if (!expirySchema.safeParse(details.expiry).success) throw new WalletError("card_details_invalid", "the expiry date is not MM/YY");
-  if (!cvcSchema.safeParse(details.cvc).success) throw new WalletError("card_details_invalid", "the security code is 3 or 4 digits");
+  if (!expirySchema.safeParse(details.expiry).success)
+    throw new WalletError("card_details_invalid", "the expiry date is not MM/YY");
+  if (!cvcSchema.safeParse(details.cvc).success)
+    throw new WalletError("card_details_invalid", "the security code is 3 or 4 digits");
   return { ...details, pan };
 }
 
@@ -77,21 +79,34 @@ export async function certifiedIssuerFor(
     }
   }
   throw untrusted
-    ? new WalletError("issuer_not_trusted", "no issuer certificate signed by a card-network root this wallet trusts covers this card")
+    ? new WalletError(
+        "issuer_not_trusted",
+        "no issuer certificate signed by a card-network root this wallet trusts covers this card",
+      )
     : new WalletError("issuer_not_found", "no card issuer on the network serves this card's number range");
 }
 
 /** The issuer certificate named `issuerId` among the listings, verified (for a payment: the card's BIN checked). */
-export async function certifiedIssuer(issuerId: string, listings: ReadonlyArray<{ issuerId: string; certificate: string }>, roots: readonly NetworkRoot[], nowSeconds: number, pan: string): Promise<IssuerCertificate> {
+export async function certifiedIssuer(
+  issuerId: string,
+  listings: ReadonlyArray<{ issuerId: string; certificate: string }>,
+  roots: readonly NetworkRoot[],
+  nowSeconds: number,
+  pan: string,
+): Promise<IssuerCertificate> {
   const listing = listings.find((l) => l.issuerId === issuerId);
   if (!listing) throw new WalletError("issuer_not_found", `the pay server does not list the card's issuer ${issuerId}`);
   try {
     const certificate = await verifyIssuerCertificate(listing.certificate, roots, nowSeconds, pan);
-    if (certificate.issuerId !== issuerId) throw new WalletError("issuer_not_trusted", "the certificate is for another issuer");
+    if (certificate.issuerId !== issuerId)
+      throw new WalletError("issuer_not_trusted", "the certificate is for another issuer");
     return certificate;
   } catch (error) {
     if (error instanceof WalletError) throw error;
-    throw new WalletError("issuer_not_trusted", error instanceof Error ? error.message : "the issuer certificate is not trusted");
+    throw new WalletError(
+      "issuer_not_trusted",
+      error instanceof Error ? error.message : "the issuer certificate is not trusted",
+    );
   }
 }
 
@@ -100,9 +115,26 @@ export async function certifiedIssuer(issuerId: string, listings: ReadonlyArray<
  * the page got them at registration) are bound at the issuer with the device key, so it can check a passkey
  * approval itself.
  */
-export function enrollmentJwe(certificate: IssuerCertificate, details: CardDetails, deviceKey: EcPublicJwk, nowSeconds: number, passkeys?: readonly BoundPasskey[]): Promise<string> {
-  const payload = { pan: details.pan, expiry: details.expiry, cvc: details.cvc, deviceKey, ...(passkeys && passkeys.length > 0 ? { passkeys: [...passkeys] } : {}), iat: nowSeconds };
-  return encryptTo(new TextEncoder().encode(canonicalize(payload)), { ...certificate.jwk }, { typ: JOSE_TYPES.enrollment, kid: certificate.kid });
+export function enrollmentJwe(
+  certificate: IssuerCertificate,
+  details: CardDetails,
+  deviceKey: EcPublicJwk,
+  nowSeconds: number,
+  passkeys?: readonly BoundPasskey[],
+): Promise<string> {
+  const payload = {
+    pan: details.pan,
+    expiry: details.expiry,
+    cvc: details.cvc,
+    deviceKey,
+    ...(passkeys && passkeys.length > 0 ? { passkeys: [...passkeys] } : {}),
+    iat: nowSeconds,
+  };
+  return encryptTo(
+    new TextEncoder().encode(canonicalize(payload)),
+    { ...certificate.jwk },
+    { typ: JOSE_TYPES.enrollment, kid: certificate.kid },
+  );
 }
 
 export interface SealedCard {
@@ -115,14 +147,31 @@ export interface SealedCard {
 }
 
 /** Makes the DEK's two shares and seals the card (and profile) records under the DEK, which is then wiped. */
-export async function sealNewCard(binding: Omit<RecordBinding, "purpose">, details: CardDetails, profile: PayerProfile | undefined): Promise<SealedCard> {
-  if (profile !== undefined && !payerProfileSchema.safeParse(profile).success) throw new WalletError("card_details_invalid", "the personal details are not in the expected shape (plain text, an e-mail, a +country phone number)");
+export async function sealNewCard(
+  binding: Omit<RecordBinding, "purpose">,
+  details: CardDetails,
+  profile: PayerProfile | undefined,
+): Promise<SealedCard> {
+  if (profile !== undefined && !payerProfileSchema.safeParse(profile).success)
+    throw new WalletError(
+      "card_details_invalid",
+      "the personal details are not in the expected shape (plain text, an e-mail, a +country phone number)",
+    );
   const { dek, kDev, kSrv } = newKeyShares();
   try {
-    const cardRecord = new TextEncoder().encode(JSON.stringify({ pan: details.pan, expiry: details.expiry, ...(details.holderName ? { holderName: details.holderName } : {}) }));
+    const cardRecord = new TextEncoder().encode(
+      JSON.stringify({
+        pan: details.pan,
+        expiry: details.expiry,
+        ...(details.holderName ? { holderName: details.holderName } : {}),
+      }),
+    );
     const sealedCard = await sealRecord(dek, { ...binding, purpose: "card" }, cardRecord);
     wipe(cardRecord);
-    const sealedProfile = profile === undefined ? undefined : await sealRecord(dek, { ...binding, purpose: "profile" }, new TextEncoder().encode(JSON.stringify(profile)));
+    const sealedProfile =
+      profile === undefined
+        ? undefined
+        : await sealRecord(dek, { ...binding, purpose: "profile" }, new TextEncoder().encode(JSON.stringify(profile)));
     return { sealedCard, sealedProfile, kSrv: base64url.encode(kSrv), kDev };
   } finally {
     wipe(dek, kSrv);
@@ -137,7 +186,10 @@ export interface ReleasePayload {
 }
 
 /** Opens the release with this payment's one-time private key: K_srv (bytes, for the caller to wipe) and the rest. */
-export async function openRelease(release: string, oneTimeKey: CryptoKey): Promise<{ kSrv: Uint8Array; payload: ReleasePayload }> {
+export async function openRelease(
+  release: string,
+  oneTimeKey: CryptoKey,
+): Promise<{ kSrv: Uint8Array; payload: ReleasePayload }> {
   let plaintext: Uint8Array;
   try {
     ({ plaintext } = await decryptFrom(release, oneTimeKey, JOSE_TYPES.release));
@@ -157,12 +209,20 @@ export async function openRelease(release: string, oneTimeKey: CryptoKey): Promi
 }
 
 /** Opens a sealed record with both shares (the DEK exists only inside this call). The caller wipes the result. */
-export async function openWithShares(kDev: Uint8Array, kSrv: Uint8Array, binding: RecordBinding, sealed: string): Promise<Uint8Array> {
+export async function openWithShares(
+  kDev: Uint8Array,
+  kSrv: Uint8Array,
+  binding: RecordBinding,
+  sealed: string,
+): Promise<Uint8Array> {
   const dek = combineShares(kDev, kSrv);
   try {
     return await openRecord(dek, binding, sealed);
   } catch {
-    throw new WalletError("card_record_invalid", "the card record does not open on this device: it was changed, moved or rolled back");
+    throw new WalletError(
+      "card_record_invalid",
+      "the card record does not open on this device: it was changed, moved or rolled back",
+    );
   } finally {
     wipe(dek);
   }
@@ -176,28 +236,50 @@ export function parseProfileRecord(bytes: Uint8Array): PayerProfile {
 }
 
 export function parseCardRecord(bytes: Uint8Array): CardData {
-  const parsed = cardDataSchema.safeParse((({ pan, expiry }) => ({ pan, expiry }))(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>));
+  const parsed = cardDataSchema.safeParse(
+    (({ pan, expiry }) => ({ pan, expiry }))(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>),
+  );
   if (!parsed.success) throw new WalletError("card_record_invalid", "the card record is malformed");
   return parsed.data;
 }
 
 /** A card-on-file mandate, signed with the card data by the device and encrypted to the issuer (as a payment is). */
-export async function mandateJwe(certificate: IssuerCertificate, devicePrivateKey: CryptoKey, deviceKid: string, mandate: MandateTerms, card: CardData): Promise<string> {
+export async function mandateJwe(
+  certificate: IssuerCertificate,
+  devicePrivateKey: CryptoKey,
+  deviceKid: string,
+  mandate: MandateTerms,
+  card: CardData,
+): Promise<string> {
   const signed = new TextEncoder().encode(canonicalize({ mandate, card }));
   try {
     const jws = await signWith(signed, devicePrivateKey, { typ: JOSE_TYPES.mandate, kid: deviceKid });
-    return await encryptTo(new TextEncoder().encode(jws), { ...certificate.jwk }, { typ: JOSE_TYPES.mandateEnvelope, kid: certificate.kid });
+    return await encryptTo(
+      new TextEncoder().encode(jws),
+      { ...certificate.jwk },
+      { typ: JOSE_TYPES.mandateEnvelope, kid: certificate.kid },
+    );
   } finally {
     wipe(signed);
   }
 }
 
 /** Sign-then-encrypt: the device signs the terms with the card data, and only the issuer can read the result. */
-export async function paymentJwe(certificate: IssuerCertificate, devicePrivateKey: CryptoKey, deviceKid: string, terms: ApprovalTerms, card: CardData): Promise<string> {
+export async function paymentJwe(
+  certificate: IssuerCertificate,
+  devicePrivateKey: CryptoKey,
+  deviceKid: string,
+  terms: ApprovalTerms,
+  card: CardData,
+): Promise<string> {
   const signed = new TextEncoder().encode(canonicalize({ terms, card }));
   try {
     const jws = await signWith(signed, devicePrivateKey, { typ: JOSE_TYPES.payment, kid: deviceKid });
-    return await encryptTo(new TextEncoder().encode(jws), { ...certificate.jwk }, { typ: JOSE_TYPES.paymentEnvelope, kid: certificate.kid });
+    return await encryptTo(
+      new TextEncoder().encode(jws),
+      { ...certificate.jwk },
+      { typ: JOSE_TYPES.paymentEnvelope, kid: certificate.kid },
+    );
   } finally {
     wipe(signed);
   }

@@ -33,10 +33,14 @@ function recordName(cardId: string): string {
 async function wrappingKey(store: KeyStore): Promise<CryptoKey> {
   const existing = await store.get(WRAPPING_KEY_RECORD);
   if (existing?.type === "key") return existing.key;
-  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, keyExtractabilityFor(store), ["encrypt", "decrypt"]);
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, keyExtractabilityFor(store), [
+    "encrypt",
+    "decrypt",
+  ]);
   await store.put(WRAPPING_KEY_RECORD, { type: "key", key });
   const stored = await store.get(WRAPPING_KEY_RECORD);
-  if (stored?.type !== "key") throw new WalletError("key_store_unavailable", "the key store did not keep the card share wrapping key");
+  if (stored?.type !== "key")
+    throw new WalletError("key_store_unavailable", "the key store did not keep the card share wrapping key");
   return stored.key;
 }
 
@@ -48,12 +52,21 @@ function aad(cardId: string, version: number): Uint8Array<ArrayBuffer> {
 export async function keepCardShare(store: KeyStore, card: CardKeyRecord, kDev: Uint8Array): Promise<void> {
   const key = await wrappingKey(store);
   const nonce = crypto.getRandomValues(new Uint8Array(12));
-  const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad(card.cardId, card.recordVersion) }, key, new Uint8Array(kDev)));
+  const wrapped = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: nonce, additionalData: aad(card.cardId, card.recordVersion) },
+      key,
+      new Uint8Array(kDev),
+    ),
+  );
   const json: JsonValue = { ...card, nonce: base64url.encode(nonce), wrappedShare: base64url.encode(wrapped) };
   await store.put(recordName(card.cardId), { type: "json", json });
 }
 
-export async function cardRecordOf(store: KeyStore, cardId: string): Promise<(CardKeyRecord & { nonce: string; wrappedShare: string }) | undefined> {
+export async function cardRecordOf(
+  store: KeyStore,
+  cardId: string,
+): Promise<(CardKeyRecord & { nonce: string; wrappedShare: string }) | undefined> {
   const record = await store.get(recordName(cardId));
   if (record === undefined) return undefined;
   if (record.type !== "json" || typeof record.json !== "object" || record.json === null || Array.isArray(record.json)) {
@@ -63,13 +76,20 @@ export async function cardRecordOf(store: KeyStore, cardId: string): Promise<(Ca
 }
 
 /** K_dev of a card on this device, unwrapped; the caller wipes it. */
-export async function takeCardShare(store: KeyStore, cardId: string): Promise<{ record: CardKeyRecord; kDev: Uint8Array }> {
+export async function takeCardShare(
+  store: KeyStore,
+  cardId: string,
+): Promise<{ record: CardKeyRecord; kDev: Uint8Array }> {
   const record = await cardRecordOf(store, cardId);
   if (record === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device");
   const key = await wrappingKey(store);
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: new Uint8Array(base64url.decode(record.nonce)), additionalData: aad(cardId, record.recordVersion) },
+      {
+        name: "AES-GCM",
+        iv: new Uint8Array(base64url.decode(record.nonce)),
+        additionalData: aad(cardId, record.recordVersion),
+      },
       key,
       new Uint8Array(base64url.decode(record.wrappedShare)),
     );

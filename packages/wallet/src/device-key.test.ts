@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { canonicalTerms, termsBytes, type ApprovalTerms } from "@mpay/protocol";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeviceKey, deviceKeyId, loadDeviceKey, signStatement, signTerms, type DeviceKey, type DevicePublicJwk } from "./device-key.ts";
+import {
+  createDeviceKey,
+  deviceKeyId,
+  loadDeviceKey,
+  signStatement,
+  signTerms,
+  type DeviceKey,
+  type DevicePublicJwk,
+} from "./device-key.ts";
 import { isWalletError } from "./errors.ts";
 import { FileKeyStore } from "./file-key-store.ts";
 import { IndexedDbKeyStore } from "./indexed-db-key-store.ts";
@@ -28,12 +36,19 @@ const terms: ApprovalTerms = {
 
 /** Independent check with node:crypto, not jose: RFC 7638 thumbprint and the ES256 signature (r||s). */
 function nodeThumbprint(jwk: DevicePublicJwk): string {
-  return createHash("sha256").update(`{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`).digest("base64url");
+  return createHash("sha256")
+    .update(`{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`)
+    .digest("base64url");
 }
 function nodeVerifies(jws: string, jwk: DevicePublicJwk): boolean {
   const [header = "", payload = "", signature = ""] = jws.split(".");
   const key = createPublicKey({ key: { ...jwk }, format: "jwk" });
-  return nodeVerify("sha256", Buffer.from(`${header}.${payload}`), { key, dsaEncoding: "ieee-p1363" }, Buffer.from(signature, "base64url"));
+  return nodeVerify(
+    "sha256",
+    Buffer.from(`${header}.${payload}`),
+    { key, dsaEncoding: "ieee-p1363" },
+    Buffer.from(signature, "base64url"),
+  );
 }
 function payloadOf(jws: string): Buffer {
   return Buffer.from(jws.split(".")[1] ?? "", "base64url");
@@ -97,7 +112,11 @@ describe("signTerms", () => {
   it("gives a JWS that does not verify as other terms", async () => {
     const jws = await signTerms(device.privateKey, device.kid, terms);
     const [header, , signature] = jws.split(".");
-    for (const other of [{ ...terms, amount: 35001 }, { ...terms, merchantId: "mch_02" }, { ...terms, paymentId: "pay_02" }]) {
+    for (const other of [
+      { ...terms, amount: 35001 },
+      { ...terms, merchantId: "mch_02" },
+      { ...terms, paymentId: "pay_02" },
+    ]) {
       const forged = `${header}.${Buffer.from(termsBytes(other)).toString("base64url")}.${signature}`;
       await expect(compactVerify(forged, device.publicKey, { algorithms: ["ES256"] })).rejects.toThrow();
       expect(nodeVerifies(forged, device.publicJwk)).toBe(false);
@@ -109,12 +128,15 @@ describe("signTerms", () => {
   });
 
   it("refuses terms outside the schema or outside their time window", async () => {
-    const sign = (t: unknown, nowSeconds?: number) => signTerms(device.privateKey, device.kid, t as ApprovalTerms, nowSeconds === undefined ? {} : { nowSeconds });
+    const sign = (t: unknown, nowSeconds?: number) =>
+      signTerms(device.privateKey, device.kid, t as ApprovalTerms, nowSeconds === undefined ? {} : { nowSeconds });
     await expect(sign({ ...terms, note: "free text" })).rejects.toSatisfy((e) => isWalletError(e, "terms_invalid"));
     await expect(sign({ ...terms, amount: 1.5 })).rejects.toSatisfy((e) => isWalletError(e, "terms_invalid"));
     await expect(sign(terms, terms.exp)).rejects.toSatisfy((e) => isWalletError(e, "terms_expired"));
     await expect(sign(terms, terms.iat - 3600)).rejects.toSatisfy((e) => isWalletError(e, "terms_not_yet_valid"));
-    await expect(sign({ ...terms, exp: terms.iat + 3600 })).rejects.toSatisfy((e) => isWalletError(e, "terms_lifetime_too_long"));
+    await expect(sign({ ...terms, exp: terms.iat + 3600 })).rejects.toSatisfy((e) =>
+      isWalletError(e, "terms_lifetime_too_long"),
+    );
     await expect(signTerms(device.privateKey, "pay_01", terms)).rejects.toThrow(TypeError);
   });
 });
@@ -140,7 +162,9 @@ describe("signStatement", () => {
     await expect(sign({ payerId: "usr_1" })).rejects.toSatisfy((e) => isWalletError(e, "statement_invalid"));
     await expect(sign({ purpose: "Bind Device" })).rejects.toSatisfy((e) => isWalletError(e, "statement_invalid"));
     await expect(sign({ ...statement, iat: 1 })).rejects.toSatisfy((e) => isWalletError(e, "statement_invalid"));
-    await expect(sign({ ...statement, amount: Number.NaN })).rejects.toSatisfy((e) => isWalletError(e, "statement_invalid"));
+    await expect(sign({ ...statement, amount: Number.NaN })).rejects.toSatisfy((e) =>
+      isWalletError(e, "statement_invalid"),
+    );
     await expect(sign([statement])).rejects.toSatisfy((e) => isWalletError(e, "statement_invalid"));
   });
 });

@@ -45,7 +45,10 @@ export interface DeviceKey {
  */
 export async function createDeviceKey(store: KeyStore, recordName: string = DEVICE_KEY_RECORD): Promise<DeviceKey> {
   if ((await store.get(recordName)) !== undefined) {
-    throw new WalletError("device_key_exists", "this device already has a device key; revoke and delete it before making another");
+    throw new WalletError(
+      "device_key_exists",
+      "this device already has a device key; revoke and delete it before making another",
+    );
   }
   const keyPair = await crypto.subtle.generateKey(ALGORITHM, keyExtractabilityFor(store), ["sign", "verify"]);
   await store.put(recordName, { type: "keyPair", keyPair });
@@ -55,13 +58,21 @@ export async function createDeviceKey(store: KeyStore, recordName: string = DEVI
 }
 
 /** The device key from `store`, or undefined when this device has none yet. */
-export async function loadDeviceKey(store: KeyStore, recordName: string = DEVICE_KEY_RECORD): Promise<DeviceKey | undefined> {
+export async function loadDeviceKey(
+  store: KeyStore,
+  recordName: string = DEVICE_KEY_RECORD,
+): Promise<DeviceKey | undefined> {
   const record = await store.get(recordName);
   if (record === undefined) return undefined;
-  if (record.type !== "keyPair") throw new WalletError("device_key_invalid", `the record "${recordName}" is not a key pair`);
+  if (record.type !== "keyPair")
+    throw new WalletError("device_key_invalid", `the record "${recordName}" is not a key pair`);
   const { privateKey, publicKey } = record.keyPair;
   const algorithm = privateKey.algorithm as EcKeyAlgorithm;
-  if (algorithm.name !== ALGORITHM.name || algorithm.namedCurve !== ALGORITHM.namedCurve || !privateKey.usages.includes("sign")) {
+  if (
+    algorithm.name !== ALGORITHM.name ||
+    algorithm.namedCurve !== ALGORITHM.namedCurve ||
+    !privateKey.usages.includes("sign")
+  ) {
     throw new WalletError("device_key_invalid", `the record "${recordName}" is not an ECDSA P-256 signing key`);
   }
   const publicJwk = await exportDevicePublicJwk(publicKey);
@@ -70,7 +81,8 @@ export async function loadDeviceKey(store: KeyStore, recordName: string = DEVICE
 
 /** The public key as `{ kty, crv, x, y }` (no `key_ops`, `ext` or `alg`, which WebCrypto would add). */
 export async function exportDevicePublicJwk(publicKey: CryptoKey): Promise<DevicePublicJwk> {
-  if (publicKey.type !== "public") throw new WalletError("device_key_invalid", "only the public device key is exported");
+  if (publicKey.type !== "public")
+    throw new WalletError("device_key_invalid", "only the public device key is exported");
   const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", publicKey);
   if (kty !== "EC" || crv !== "P-256" || typeof x !== "string" || typeof y !== "string") {
     throw new WalletError("device_key_invalid", "the device key is not an EC P-256 key");
@@ -93,16 +105,25 @@ export interface SigningOptions {
  * do not match the protocol schema, or whose time window is wrong (expired, not yet valid, longer than 5 minutes):
  * the device never signs what the issuer would refuse, nor an approval that would outlive its challenge.
  */
-export async function signTerms(privateKey: CryptoKey, kid: string, terms: ApprovalTerms, options: SigningOptions = {}): Promise<string> {
+export async function signTerms(
+  privateKey: CryptoKey,
+  kid: string,
+  terms: ApprovalTerms,
+  options: SigningOptions = {},
+): Promise<string> {
   assertKid(kid);
   const parsed = approvalTermsSchema.safeParse(terms);
   if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join(".") || "(terms)"))].join(", ");
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join(".") || "(terms)"))].join(
+      ", ",
+    );
     throw new WalletError("terms_invalid", `the terms do not match the approval schema (${fields})`);
   }
   const problem = termsTimeProblem(parsed.data, options.nowSeconds ?? nowSeconds());
   if (problem !== null) throw new WalletError(problem, `the terms cannot be signed: ${problem.replaceAll("_", " ")}`);
-  return new CompactSign(termsBytes(parsed.data)).setProtectedHeader({ alg: "ES256", kid, typ: APPROVAL_JWS_TYPE }).sign(privateKey);
+  return new CompactSign(termsBytes(parsed.data))
+    .setProtectedHeader({ alg: "ES256", kid, typ: APPROVAL_JWS_TYPE })
+    .sign(privateKey);
 }
 
 /**
@@ -110,12 +131,19 @@ export async function signTerms(privateKey: CryptoKey, kid: string, terms: Appro
  * `bind-device`, `set-pin` or `cancel-device`), so that a statement made for one purpose is never accepted for
  * another; the wallet adds `iat` itself.
  */
-export type DeviceStatement = { readonly purpose: string; readonly iat?: never } & { readonly [field: string]: JsonValue };
+export type DeviceStatement = { readonly purpose: string; readonly iat?: never } & {
+  readonly [field: string]: JsonValue;
+};
 
 const PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** Signs `{ ...statement, iat }` as canonical JSON (RFC 8785) in a compact JWS (ES256, typ `mpay-device+jws`). */
-export async function signStatement(privateKey: CryptoKey, kid: string, statement: DeviceStatement, options: SigningOptions = {}): Promise<string> {
+export async function signStatement(
+  privateKey: CryptoKey,
+  kid: string,
+  statement: DeviceStatement,
+  options: SigningOptions = {},
+): Promise<string> {
   assertKid(kid);
   if (typeof statement !== "object" || statement === null || Array.isArray(statement)) {
     throw new WalletError("statement_invalid", "a device statement is a JSON object");
@@ -123,15 +151,22 @@ export async function signStatement(privateKey: CryptoKey, kid: string, statemen
   if (typeof statement.purpose !== "string" || !PURPOSE_PATTERN.test(statement.purpose)) {
     throw new WalletError("statement_invalid", "a device statement names its purpose in lower-case kebab case");
   }
-  if (Object.hasOwn(statement, "iat")) throw new WalletError("statement_invalid", "the wallet sets iat of a device statement itself");
+  if (Object.hasOwn(statement, "iat"))
+    throw new WalletError("statement_invalid", "the wallet sets iat of a device statement itself");
   let payload: string | undefined;
   try {
     payload = canonicalize({ ...statement, iat: options.nowSeconds ?? nowSeconds() });
   } catch {
     payload = undefined;
   }
-  if (payload === undefined) throw new WalletError("statement_invalid", "the device statement is not canonical JSON (NaN, Infinity or a lone surrogate)");
-  return new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: "ES256", kid, typ: DEVICE_STATEMENT_JWS_TYPE }).sign(privateKey);
+  if (payload === undefined)
+    throw new WalletError(
+      "statement_invalid",
+      "the device statement is not canonical JSON (NaN, Infinity or a lone surrogate)",
+    );
+  return new CompactSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: "ES256", kid, typ: DEVICE_STATEMENT_JWS_TYPE })
+    .sign(privateKey);
 }
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;

@@ -62,7 +62,11 @@ export function isWalletError(value: unknown, code?: WalletErrorCode): value is 
  * Codes the pay client gives when there is no MPay error answer to report: the server could not be reached, did
  * not answer in time, or answered something that is not what the route documents (a proxy's HTML page, say).
  */
-export const PAY_CLIENT_ERROR_CODES = ["pay_server_unreachable", "pay_server_timeout", "pay_server_answer_invalid"] as const;
+export const PAY_CLIENT_ERROR_CODES = [
+  "pay_server_unreachable",
+  "pay_server_timeout",
+  "pay_server_answer_invalid",
+] as const;
 export type PayClientErrorCode = (typeof PAY_CLIENT_ERROR_CODES)[number];
 
 /**
@@ -83,7 +87,14 @@ export class PayApiError extends Error {
   /** The request field the error is about, when the server named one. */
   readonly param: string | undefined;
 
-  constructor(init: { type: string; code: string; message: string; statusCode?: number | undefined; requestId?: string | undefined; param?: string | undefined }) {
+  constructor(init: {
+    type: string;
+    code: string;
+    message: string;
+    statusCode?: number | undefined;
+    requestId?: string | undefined;
+    param?: string | undefined;
+  }) {
     super(init.message);
     this.type = init.type;
     this.code = init.code;

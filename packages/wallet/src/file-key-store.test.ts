@@ -83,16 +83,22 @@ describe("FileKeyStore", () => {
   });
 
   it("refuses a secret that is not 32 bytes, and a non-extractable key it could not keep", async () => {
-    expect(() => new FileKeyStore(join(folder, "x.json"), new Uint8Array(16))).toThrow(expect.objectContaining({ code: "key_store_secret_invalid" }));
+    expect(() => new FileKeyStore(join(folder, "x.json"), new Uint8Array(16))).toThrow(
+      expect.objectContaining({ code: "key_store_secret_invalid" }),
+    );
     const { store } = fresh();
     const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
-    await expect(store.put("device-key", { type: "keyPair", keyPair: pair })).rejects.toSatisfy((e) => isWalletError(e, "key_not_exportable"));
+    await expect(store.put("device-key", { type: "keyPair", keyPair: pair })).rejects.toSatisfy((e) =>
+      isWalletError(e, "key_not_exportable"),
+    );
   });
 
   it("refuses a file that is not a key store", async () => {
     const path = join(folder, "foreign.json");
     await writeFile(path, '{"hello":"world"}');
-    await expect(new FileKeyStore(path, FileKeyStore.newDeviceSecret()).get("x")).rejects.toSatisfy((e) => isWalletError(e, "key_store_unreadable"));
+    await expect(new FileKeyStore(path, FileKeyStore.newDeviceSecret()).get("x")).rejects.toSatisfy((e) =>
+      isWalletError(e, "key_store_unreadable"),
+    );
   });
 
   it("treats names like Object.prototype members as ordinary names", async () => {

@@ -17,14 +17,31 @@ import { dirname } from "node:path";
 import { base64url } from "jose";
 import { arrayBufferBytes } from "./bytes.ts";
 import { WalletError } from "./errors.ts";
-import { assertRecordName, isConfidentialKey, isStoredRecord, type JsonValue, type KeyStore, type StoredRecord } from "./key-store.ts";
+import {
+  assertRecordName,
+  isConfidentialKey,
+  isStoredRecord,
+  type JsonValue,
+  type KeyStore,
+  type StoredRecord,
+} from "./key-store.ts";
 import { wipe } from "./secrets.ts";
 
 const FORMAT = "mpay-file-key-store/1";
 const WRAPPING_KEY_INFO = "mpay/v1|file-key-store|wrapping-key";
 const DEVICE_SECRET_BYTES = 32;
 /** Algorithms a stored key may have: the EC and AES/HMAC families the wallet uses. RSA is not needed and not kept. */
-const KEY_ALGORITHMS = new Set(["ECDSA", "ECDH", "AES-GCM", "AES-KW", "AES-CBC", "AES-CTR", "HMAC", "Ed25519", "X25519"]);
+const KEY_ALGORITHMS = new Set([
+  "ECDSA",
+  "ECDH",
+  "AES-GCM",
+  "AES-KW",
+  "AES-CBC",
+  "AES-CTR",
+  "HMAC",
+  "Ed25519",
+  "X25519",
+]);
 
 interface StoredAlgorithm {
   name: string;
@@ -68,7 +85,10 @@ export class FileKeyStore implements KeyStore {
    */
   constructor(path: string, deviceSecret: Uint8Array) {
     if (!(deviceSecret instanceof Uint8Array) || deviceSecret.length !== DEVICE_SECRET_BYTES) {
-      throw new WalletError("key_store_secret_invalid", `the device secret of a FileKeyStore is ${DEVICE_SECRET_BYTES} random bytes`);
+      throw new WalletError(
+        "key_store_secret_invalid",
+        `the device secret of a FileKeyStore is ${DEVICE_SECRET_BYTES} random bytes`,
+      );
     }
     this.#path = path;
     this.#wrappingKey = deriveWrappingKey(deviceSecret.slice());
@@ -118,7 +138,11 @@ export class FileKeyStore implements KeyStore {
     const plaintext = new TextEncoder().encode(JSON.stringify(record));
     try {
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(name) }, await this.#wrappingKey, plaintext);
+      const ciphertext = await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: aad(name) },
+        await this.#wrappingKey,
+        plaintext,
+      );
       return { iv: base64url.encode(iv), ciphertext: base64url.encode(new Uint8Array(ciphertext)) };
     } finally {
       wipe(plaintext);
@@ -130,10 +154,19 @@ export class FileKeyStore implements KeyStore {
     try {
       const iv = arrayBufferBytes(base64url.decode(sealed.iv));
       const ciphertext = arrayBufferBytes(base64url.decode(sealed.ciphertext));
-      plaintext = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad(name) }, await this.#wrappingKey, ciphertext));
+      plaintext = new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv, additionalData: aad(name) },
+          await this.#wrappingKey,
+          ciphertext,
+        ),
+      );
     } catch {
       // No cause attached: nothing from a failed decryption belongs in an error.
-      throw new WalletError("key_store_unreadable", `the key store record "${name}" cannot be decrypted: another device secret, or the file was changed`);
+      throw new WalletError(
+        "key_store_unreadable",
+        `the key store record "${name}" cannot be decrypted: another device secret, or the file was changed`,
+      );
     }
     try {
       return JSON.parse(new TextDecoder().decode(plaintext)) as SerializedRecord;
@@ -156,7 +189,8 @@ export class FileKeyStore implements KeyStore {
     } catch {
       file = undefined;
     }
-    if (!isKeyFile(file)) throw new WalletError("key_store_unreadable", `${this.#path} is not an MPay key store file (${FORMAT})`);
+    if (!isKeyFile(file))
+      throw new WalletError("key_store_unreadable", `${this.#path} is not an MPay key store file (${FORMAT})`);
     return file;
   }
 
@@ -203,7 +237,12 @@ function aad(name: string): Uint8Array<ArrayBuffer> {
 function isKeyFile(value: unknown): value is KeyFile {
   if (typeof value !== "object" || value === null) return false;
   const file = value as Record<string, unknown>;
-  return file["format"] === FORMAT && typeof file["records"] === "object" && file["records"] !== null && !Array.isArray(file["records"]);
+  return (
+    file["format"] === FORMAT &&
+    typeof file["records"] === "object" &&
+    file["records"] !== null &&
+    !Array.isArray(file["records"])
+  );
 }
 
 async function serialize(record: StoredRecord): Promise<SerializedRecord> {
@@ -211,7 +250,11 @@ async function serialize(record: StoredRecord): Promise<SerializedRecord> {
     case "key":
       return { type: "key", key: await exportKey(record.key) };
     case "keyPair":
-      return { type: "keyPair", privateKey: await exportKey(record.keyPair.privateKey), publicKey: await exportKey(record.keyPair.publicKey) };
+      return {
+        type: "keyPair",
+        privateKey: await exportKey(record.keyPair.privateKey),
+        publicKey: await exportKey(record.keyPair.publicKey),
+      };
     case "bytes":
       return { type: "bytes", bytes: base64url.encode(record.bytes) };
     case "json":
@@ -224,7 +267,10 @@ async function deserialize(record: SerializedRecord): Promise<StoredRecord> {
     case "key":
       return { type: "key", key: await importKey(record.key) };
     case "keyPair":
-      return { type: "keyPair", keyPair: { privateKey: await importKey(record.privateKey), publicKey: await importKey(record.publicKey) } };
+      return {
+        type: "keyPair",
+        keyPair: { privateKey: await importKey(record.privateKey), publicKey: await importKey(record.publicKey) },
+      };
     case "bytes":
       return { type: "bytes", bytes: base64url.decode(record.bytes) };
     case "json":
@@ -235,7 +281,10 @@ async function deserialize(record: SerializedRecord): Promise<StoredRecord> {
 async function exportKey(key: CryptoKey): Promise<SerializedKey> {
   const algorithm = storedAlgorithm(key.algorithm);
   if (!key.extractable) {
-    throw new WalletError("key_not_exportable", "the file key store must export a key to keep it: generate it with extractable: keyExtractabilityFor(store)");
+    throw new WalletError(
+      "key_not_exportable",
+      "the file key store must export a key to keep it: generate it with extractable: keyExtractabilityFor(store)",
+    );
   }
   return { jwk: await crypto.subtle.exportKey("jwk", key), algorithm, usages: [...key.usages] };
 }
@@ -246,13 +295,17 @@ async function importKey(serialized: SerializedKey): Promise<CryptoKey> {
   const algorithm = namedCurve !== undefined ? { name, namedCurve } : hash !== undefined ? { name, hash } : { name };
   const extractable = serialized.jwk.d === undefined && serialized.jwk.k === undefined;
   const key = await crypto.subtle.importKey("jwk", serialized.jwk, algorithm, extractable, serialized.usages);
-  if (isConfidentialKey(key) && key.extractable) throw new WalletError("key_store_unreadable", "a stored private key came back extractable");
+  if (isConfidentialKey(key) && key.extractable)
+    throw new WalletError("key_store_unreadable", "a stored private key came back extractable");
   return key;
 }
 
 function storedAlgorithm(algorithm: KeyAlgorithm): StoredAlgorithm {
   if (!KEY_ALGORITHMS.has(algorithm.name)) {
-    throw new WalletError("key_algorithm_unsupported", `the key store keeps ${[...KEY_ALGORITHMS].join(", ")} keys, not ${algorithm.name}`);
+    throw new WalletError(
+      "key_algorithm_unsupported",
+      `the key store keeps ${[...KEY_ALGORITHMS].join(", ")} keys, not ${algorithm.name}`,
+    );
   }
   const { namedCurve } = algorithm as EcKeyAlgorithm;
   const { hash } = algorithm as HmacKeyAlgorithm;

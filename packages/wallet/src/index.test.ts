@@ -13,14 +13,18 @@ async function importGraph(entry: string, seen = new Map<string, string[]>()): P
   const source = await readFile(join(here, entry), "utf8");
   const specifiers = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1] ?? "");
   seen.set(entry, specifiers);
-  for (const specifier of specifiers) if (/^\.\.?\//.test(specifier)) await importGraph(normalize(join(dirname(entry), specifier)), seen);
+  for (const specifier of specifiers)
+    if (/^\.\.?\//.test(specifier)) await importGraph(normalize(join(dirname(entry), specifier)), seen);
   return seen;
 }
 
 describe("the public API", () => {
   it("carries no network roots: the test roots only from @mpay/testing/network-roots, and a Wallet refuses to start without roots", async () => {
     expect(Object.keys(wallet)).not.toContain("TEST_NETWORK_ROOTS");
-    const options = { keyStore: new walletNode.FileKeyStore("/nonexistent/keys.json", walletNode.FileKeyStore.newDeviceSecret()), client: new wallet.PayClient({ baseUrl: "http://127.0.0.1:1" }) };
+    const options = {
+      keyStore: new walletNode.FileKeyStore("/nonexistent/keys.json", walletNode.FileKeyStore.newDeviceSecret()),
+      client: new wallet.PayClient({ baseUrl: "http://127.0.0.1:1" }),
+    };
     expect(() => new wallet.Wallet(options as unknown as wallet.WalletOptions)).toThrow(/trustedRoots/);
     expect(() => new wallet.Wallet({ ...options, trustedRoots: [] })).toThrow(/trustedRoots/);
   });
@@ -59,17 +63,33 @@ describe("the public API", () => {
       "wallet/pin.ts",
       "wallet/recovery.ts",
     ]);
-    for (const [file, specifiers] of graph) expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });
+    for (const [file, specifiers] of graph)
+      expect({ file, node: specifiers.filter((s) => s.startsWith("node:")) }).toEqual({ file, node: [] });
   });
 
   it("uses WebCrypto only: node:crypto appears in no library file, even the Node entry", async () => {
     const graph = await importGraph("node.ts");
     expect(graph.has("file-key-store.ts")).toBe(true);
-    for (const [file, specifiers] of graph) expect({ file, crypto: specifiers.filter((s) => /^(node:)?crypto$/.test(s)) }).toEqual({ file, crypto: [] });
+    for (const [file, specifiers] of graph)
+      expect({ file, crypto: specifiers.filter((s) => /^(node:)?crypto$/.test(s)) }).toEqual({ file, crypto: [] });
   });
 
   it("exports the key stores, device key, PIN and secret helpers", () => {
-    for (const name of ["IndexedDbKeyStore", "createDeviceKey", "loadDeviceKey", "signTerms", "signStatement", "startPinLogin", "finishPinLogin", "pinChallengeMac", "wipe", "WalletError", "PayApiError", "PayClient", "Wallet"]) {
+    for (const name of [
+      "IndexedDbKeyStore",
+      "createDeviceKey",
+      "loadDeviceKey",
+      "signTerms",
+      "signStatement",
+      "startPinLogin",
+      "finishPinLogin",
+      "pinChallengeMac",
+      "wipe",
+      "WalletError",
+      "PayApiError",
+      "PayClient",
+      "Wallet",
+    ]) {
       expect(typeof (wallet as Record<string, unknown>)[name]).toBe("function");
     }
     expect("FileKeyStore" in wallet).toBe(false);

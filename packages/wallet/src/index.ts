@@ -13,7 +13,14 @@ export {
   type PayClientErrorCode,
   type WalletErrorCode,
 } from "./errors.ts";
-export { Wallet, type ApprovePaymentOptions, type PendingCardEnrollment, type PendingPinReset, type PendingRecovery, type WalletOptions } from "./wallet.ts";
+export {
+  Wallet,
+  type ApprovePaymentOptions,
+  type PendingCardEnrollment,
+  type PendingPinReset,
+  type PendingRecovery,
+  type WalletOptions,
+} from "./wallet.ts";
 export {
   certifiedIssuer,
   certifiedIssuerFor,

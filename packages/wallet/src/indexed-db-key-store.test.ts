@@ -25,8 +25,12 @@ describe("IndexedDbKeyStore", () => {
     const store = new IndexedDbKeyStore({ databaseName: "mpay-wallet-test-extractable" });
     const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const aes = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt"]);
-    await expect(store.put("device-key", { type: "keyPair", keyPair: pair })).rejects.toSatisfy((e) => isWalletError(e, "key_extractable"));
-    await expect(store.put("wrap-key", { type: "key", key: aes })).rejects.toSatisfy((e) => isWalletError(e, "key_extractable"));
+    await expect(store.put("device-key", { type: "keyPair", keyPair: pair })).rejects.toSatisfy((e) =>
+      isWalletError(e, "key_extractable"),
+    );
+    await expect(store.put("wrap-key", { type: "key", key: aes })).rejects.toSatisfy((e) =>
+      isWalletError(e, "key_extractable"),
+    );
     expect(await store.get("device-key")).toBeUndefined();
     // A public key alone is always extractable and may be kept.
     await store.put("issuer-key", { type: "key", key: pair.publicKey });
@@ -48,7 +52,9 @@ describe("IndexedDbKeyStore", () => {
     const original = globalThis.indexedDB;
     Reflect.deleteProperty(globalThis, "indexedDB");
     try {
-      await expect(new IndexedDbKeyStore().get("x")).rejects.toSatisfy((e) => isWalletError(e, "key_store_unavailable"));
+      await expect(new IndexedDbKeyStore().get("x")).rejects.toSatisfy((e) =>
+        isWalletError(e, "key_store_unavailable"),
+      );
     } finally {
       globalThis.indexedDB = original;
     }

@@ -31,9 +31,12 @@ export class IndexedDbKeyStore implements KeyStore {
   async get(name: string): Promise<StoredRecord | undefined> {
     assertRecordName(name);
     const database = await this.#open();
-    const value: unknown = await settle(database.transaction(OBJECT_STORE, "readonly").objectStore(OBJECT_STORE).get(name));
+    const value: unknown = await settle(
+      database.transaction(OBJECT_STORE, "readonly").objectStore(OBJECT_STORE).get(name),
+    );
     if (value === undefined) return undefined;
-    if (!isStoredRecord(value)) throw new WalletError("key_store_unreadable", `the key store record "${name}" has an unknown shape`);
+    if (!isStoredRecord(value))
+      throw new WalletError("key_store_unreadable", `the key store record "${name}" has an unknown shape`);
     return value;
   }
 
@@ -42,7 +45,10 @@ export class IndexedDbKeyStore implements KeyStore {
     if (!isStoredRecord(record)) throw new TypeError("not a key store record");
     for (const key of keysOf(record)) {
       if (isConfidentialKey(key) && key.extractable) {
-        throw new WalletError("key_extractable", "the browser key store keeps only non-extractable private and secret keys; generate the key with extractable: false");
+        throw new WalletError(
+          "key_extractable",
+          "the browser key store keeps only non-extractable private and secret keys; generate the key with extractable: false",
+        );
       }
     }
     const database = await this.#open();
@@ -73,7 +79,11 @@ export class IndexedDbKeyStore implements KeyStore {
 
   async #connect(): Promise<IDBDatabase> {
     const factory = this.#factory;
-    if (!factory) throw new WalletError("key_store_unavailable", "IndexedDB is not available here (a Node process uses FileKeyStore from @mpay/wallet/node)");
+    if (!factory)
+      throw new WalletError(
+        "key_store_unavailable",
+        "IndexedDB is not available here (a Node process uses FileKeyStore from @mpay/wallet/node)",
+      );
     const request = factory.open(this.#databaseName, SCHEMA_VERSION);
     request.onupgradeneeded = () => {
       if (!request.result.objectStoreNames.contains(OBJECT_STORE)) request.result.createObjectStore(OBJECT_STORE);

@@ -61,7 +61,11 @@ export function runKeyStoreCases(label: string, harness: KeyStoreHarness): void 
 
     it("gives back an ECDSA key pair whose private key is non-extractable and still signs", async () => {
       const store = await harness.create();
-      const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, keyExtractabilityFor(store), ["sign", "verify"]);
+      const pair = await crypto.subtle.generateKey(
+        { name: "ECDSA", namedCurve: "P-256" },
+        keyExtractabilityFor(store),
+        ["sign", "verify"],
+      );
       await store.put("device-key", { type: "keyPair", keyPair: pair });
       const record = await required(store, "device-key");
       if (record.type !== "keyPair") throw new Error(`expected a key pair, got ${record.type}`);
@@ -70,17 +74,24 @@ export function runKeyStoreCases(label: string, harness: KeyStoreHarness): void 
       expect(privateKey.algorithm).toEqual({ name: "ECDSA", namedCurve: "P-256" });
       expect(privateKey.usages).toEqual(["sign"]);
       await expect(crypto.subtle.exportKey("jwk", privateKey)).rejects.toThrow();
-      expect(await crypto.subtle.exportKey("jwk", publicKey)).toMatchObject(await crypto.subtle.exportKey("jwk", pair.publicKey));
+      expect(await crypto.subtle.exportKey("jwk", publicKey)).toMatchObject(
+        await crypto.subtle.exportKey("jwk", pair.publicKey),
+      );
 
       const data = text.encode("approve pay_1");
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, data);
-      expect(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, signature, data)).toBe(true);
+      expect(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, signature, data)).toBe(
+        true,
+      );
     });
 
     it("gives back AES-GCM and HMAC secret keys non-extractable, with their algorithm and usages", async () => {
       const store = await harness.create();
       const extractable = keyExtractabilityFor(store);
-      const aes = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, extractable, ["encrypt", "decrypt"]);
+      const aes = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, extractable, [
+        "encrypt",
+        "decrypt",
+      ]);
       const hmac = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, extractable, ["sign", "verify"]);
       const iv = crypto.getRandomValues(new Uint8Array(12));
       const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aes, text.encode("K_dev"));
@@ -94,13 +105,19 @@ export function runKeyStoreCases(label: string, harness: KeyStoreHarness): void 
       expect(storedAes.key.extractable).toBe(false);
       expect(storedHmac.key.extractable).toBe(false);
       expect(storedHmac.key.algorithm).toMatchObject({ name: "HMAC", hash: { name: "SHA-256" } });
-      expect(new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, storedAes.key, sealed))).toBe("K_dev");
+      expect(
+        new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, storedAes.key, sealed)),
+      ).toBe("K_dev");
       expect(await crypto.subtle.verify("HMAC", storedHmac.key, tag, text.encode("m"))).toBe(true);
     });
 
     it("keeps records across a reopen", async () => {
       const store = await harness.create();
-      const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, keyExtractabilityFor(store), ["sign", "verify"]);
+      const pair = await crypto.subtle.generateKey(
+        { name: "ECDSA", namedCurve: "P-256" },
+        keyExtractabilityFor(store),
+        ["sign", "verify"],
+      );
       await store.put("device-key", { type: "keyPair", keyPair: pair });
       await store.put("k-dev", { type: "bytes", bytes: Uint8Array.of(7, 7, 7) });
       const again = await harness.reopen(store);
@@ -108,7 +125,9 @@ export function runKeyStoreCases(label: string, harness: KeyStoreHarness): void 
       if (record.type !== "keyPair") throw new Error("expected a key pair");
       const data = text.encode("after restart");
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, record.keyPair.privateKey, data);
-      expect(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, signature, data)).toBe(true);
+      expect(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, signature, data)).toBe(
+        true,
+      );
       expect(await again.get("k-dev")).toEqual({ type: "bytes", bytes: Uint8Array.of(7, 7, 7) });
     });
 
@@ -124,7 +143,9 @@ export function runKeyStoreCases(label: string, harness: KeyStoreHarness): void 
         await expect(store.get(name)).rejects.toThrow(TypeError);
         await expect(store.put(name, { type: "json", json: 1 })).rejects.toThrow(TypeError);
       }
-      await expect(store.put("ok", { type: "bytes", bytes: "not bytes" } as unknown as StoredRecord)).rejects.toThrow(TypeError);
+      await expect(store.put("ok", { type: "bytes", bytes: "not bytes" } as unknown as StoredRecord)).rejects.toThrow(
+        TypeError,
+      );
     });
   });
 }

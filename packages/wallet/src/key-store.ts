@@ -46,7 +46,9 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function assertRecordName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new TypeError("a key store record name is 1-128 characters of A-Z a-z 0-9 . _ : - and starts with a letter or digit");
+    throw new TypeError(
+      "a key store record name is 1-128 characters of A-Z a-z 0-9 . _ : - and starts with a letter or digit",
+    );
   }
 }
 
@@ -64,7 +66,12 @@ export function isStoredRecord(value: unknown): value is StoredRecord {
       return record["key"] instanceof CryptoKey;
     case "keyPair": {
       const pair = record["keyPair"] as Record<string, unknown> | null | undefined;
-      return typeof pair === "object" && pair !== null && pair["privateKey"] instanceof CryptoKey && pair["publicKey"] instanceof CryptoKey;
+      return (
+        typeof pair === "object" &&
+        pair !== null &&
+        pair["privateKey"] instanceof CryptoKey &&
+        pair["publicKey"] instanceof CryptoKey
+      );
     }
     case "bytes":
       return record["bytes"] instanceof Uint8Array;

@@ -21,7 +21,13 @@ export type { Card, CardEnrollment, IssuerListing } from "./client/cards.ts";
 export type { Device, DeviceStatus } from "./client/devices.ts";
 export type { Mandate } from "./client/mandates.ts";
 export type { Passkey } from "./client/passkeys.ts";
-export type { ApprovalChallenge, PaymentApproval, PaymentOutcome, ReleasedApproval, UserVerification } from "./client/payments.ts";
+export type {
+  ApprovalChallenge,
+  PaymentApproval,
+  PaymentOutcome,
+  ReleasedApproval,
+  UserVerification,
+} from "./client/payments.ts";
 export type { PendingChange } from "./client/pending-changes.ts";
 export type { PinLogin, PinLoginPurpose, PinProof, PinReset, PinResetStarted, PinStatus } from "./client/pin.ts";
 export type { DeviceRecovery, RecoveredDevice } from "./client/recovery.ts";

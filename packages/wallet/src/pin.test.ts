@@ -27,7 +27,12 @@ let registrationRecord = "";
 /** The pay server's side, played with the same library's server functions. */
 async function serverLogin(pin: string, options: { keyStretching: PinKeyStretching } = { keyStretching }) {
   const start = await startPinLogin(pin, options);
-  const { loginResponse, serverLoginState } = opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest: start.startLoginRequest, userIdentifier: payerId });
+  const { loginResponse, serverLoginState } = opaque.server.startLogin({
+    serverSetup,
+    registrationRecord,
+    startLoginRequest: start.startLoginRequest,
+    userIdentifier: payerId,
+  });
   return { start, loginResponse, serverLoginState };
 }
 
@@ -35,7 +40,11 @@ beforeAll(async () => {
   await opaque.ready;
   serverSetup = opaque.server.createSetup();
   const { registrationRequest, state } = await startPinRegistration(PIN, { keyStretching });
-  const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: payerId, registrationRequest });
+  const { registrationResponse } = opaque.server.createRegistrationResponse({
+    serverSetup,
+    userIdentifier: payerId,
+    registrationRequest,
+  });
   ({ registrationRecord } = await finishPinRegistration(state, registrationResponse));
 });
 
@@ -60,7 +69,9 @@ describe("PIN format", () => {
       const error = await startPinLogin(pin as string).catch((e: unknown) => e);
       expect(isWalletError(error, "pin_format_invalid")).toBe(true);
       expect((error as WalletError).message).not.toContain("12345");
-      await expect(startPinRegistration(pin as string)).rejects.toSatisfy((e) => isWalletError(e, "pin_format_invalid"));
+      await expect(startPinRegistration(pin as string)).rejects.toSatisfy((e) =>
+        isWalletError(e, "pin_format_invalid"),
+      );
     }
   });
 
@@ -90,14 +101,19 @@ describe("PIN over OPAQUE", () => {
   it("fails like a wrong PIN when the login's key stretching is not the registration's", async () => {
     const other: PinKeyStretching = { "argon2id-custom": { iterations: 1, memory: 1024, parallelism: 1 } };
     const { start, loginResponse } = await serverLogin(PIN, { keyStretching: other });
-    await expect(finishPinLogin(start.state, loginResponse)).rejects.toSatisfy((e) => isWalletError(e, "pin_incorrect"));
+    await expect(finishPinLogin(start.state, loginResponse)).rejects.toSatisfy((e) =>
+      isWalletError(e, "pin_incorrect"),
+    );
   });
 
   it("uses a login state once, and never shows the PIN when printed", async () => {
     const { start, loginResponse } = await serverLogin(PIN);
-    for (const shown of [JSON.stringify(start), inspect(start, { depth: 5 }), String(start.state)]) expect(shown).not.toContain(PIN);
+    for (const shown of [JSON.stringify(start), inspect(start, { depth: 5 }), String(start.state)])
+      expect(shown).not.toContain(PIN);
     await finishPinLogin(start.state, loginResponse);
-    await expect(finishPinLogin(start.state, loginResponse)).rejects.toSatisfy((e) => isWalletError(e, "pin_state_used"));
+    await expect(finishPinLogin(start.state, loginResponse)).rejects.toSatisfy((e) =>
+      isWalletError(e, "pin_state_used"),
+    );
     const registration = await startPinRegistration(PIN, { keyStretching });
     await expect(finishPinLogin(registration.state as never, loginResponse)).rejects.toThrow(TypeError);
   });
@@ -123,14 +139,20 @@ describe("PIN challenge MAC", () => {
 
   it("is HMAC-SHA256 under the session key over mpay/v1|pin-approval|<id>|<b64url SHA-256 of the canonical terms>", async () => {
     const termsHash = createHash("sha256").update(canonicalTerms(terms)).digest("base64url");
-    const expected = createHmac("sha256", sessionKey).update(`mpay/v1|pin-approval|apc_1|${termsHash}`).digest("base64url");
+    const expected = createHmac("sha256", sessionKey)
+      .update(`mpay/v1|pin-approval|apc_1|${termsHash}`)
+      .digest("base64url");
     expect(await pinChallengeMac(sessionKey, "apc_1", terms)).toBe(expected);
   });
 
   it("differs for other terms or another challenge, and verifies only for its own", async () => {
     const mac = await pinChallengeMac(sessionKey, "apc_1", terms);
     expect(await pinChallengeMac(sessionKey, "apc_2", terms)).not.toBe(mac);
-    for (const other of [{ ...terms, amount: 35001 }, { ...terms, paymentId: "pay_02" }, { ...terms, merchantId: "mch_02" }]) {
+    for (const other of [
+      { ...terms, amount: 35001 },
+      { ...terms, paymentId: "pay_02" },
+      { ...terms, merchantId: "mch_02" },
+    ]) {
       expect(await pinChallengeMac(sessionKey, "apc_1", other)).not.toBe(mac);
       expect(await verifyPinChallengeMac(sessionKey, "apc_1", other, mac)).toBe(false);
     }
@@ -141,8 +163,12 @@ describe("PIN challenge MAC", () => {
   });
 
   it("refuses a challenge id that could run into the separator, and a session key given as text", async () => {
-    await expect(pinChallengeMac(sessionKey, "apc|1", terms)).rejects.toSatisfy((e) => isWalletError(e, "challenge_id_invalid"));
-    await expect(pinChallengeMac(sessionKey, "", terms)).rejects.toSatisfy((e) => isWalletError(e, "challenge_id_invalid"));
+    await expect(pinChallengeMac(sessionKey, "apc|1", terms)).rejects.toSatisfy((e) =>
+      isWalletError(e, "challenge_id_invalid"),
+    );
+    await expect(pinChallengeMac(sessionKey, "", terms)).rejects.toSatisfy((e) =>
+      isWalletError(e, "challenge_id_invalid"),
+    );
     await expect(pinChallengeMac("abc" as unknown as Uint8Array, "apc_1", terms)).rejects.toThrow(TypeError);
   });
 });

@@ -34,7 +34,13 @@ import { wipe } from "./secrets.ts";
 export type PinKeyStretching =
   | "rfc-recommended"
   | "memory-constrained"
-  | { readonly "argon2id-custom": { readonly iterations: number; readonly memory: number; readonly parallelism: number } };
+  | {
+      readonly "argon2id-custom": {
+        readonly iterations: number;
+        readonly memory: number;
+        readonly parallelism: number;
+      };
+    };
 
 export const DEFAULT_PIN_KEY_STRETCHING: PinKeyStretching = "memory-constrained";
 
@@ -70,7 +76,8 @@ class PinFlowState {
   /** The PIN and client state, once; afterwards `pin_state_used`. */
   take(): { pin: string; clientState: string } {
     const secrets = this.#secrets;
-    if (secrets === undefined) throw new WalletError("pin_state_used", "this PIN step was already finished; start again");
+    if (secrets === undefined)
+      throw new WalletError("pin_state_used", "this PIN step was already finished; start again");
     this.#secrets = undefined;
     return secrets;
   }
@@ -123,15 +130,27 @@ export async function startPinRegistration(pin: string, options: PinOptions = {}
   assertPinFormat(pin);
   await opaque.ready;
   const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password: pin });
-  return { registrationRequest, state: new PinRegistrationState(pin, clientRegistrationState, keyStretchingOf(options)) };
+  return {
+    registrationRequest,
+    state: new PinRegistrationState(pin, clientRegistrationState, keyStretchingOf(options)),
+  };
 }
 
-export async function finishPinRegistration(state: PinRegistrationState, registrationResponse: string): Promise<PinRegistrationFinish> {
-  if (!(state instanceof PinRegistrationState)) throw new TypeError("finishPinRegistration takes the state from startPinRegistration");
+export async function finishPinRegistration(
+  state: PinRegistrationState,
+  registrationResponse: string,
+): Promise<PinRegistrationFinish> {
+  if (!(state instanceof PinRegistrationState))
+    throw new TypeError("finishPinRegistration takes the state from startPinRegistration");
   const { pin, clientState } = state.take();
   await opaque.ready;
   const { registrationRecord } = callOpaque(() =>
-    opaque.client.finishRegistration({ password: pin, clientRegistrationState: clientState, registrationResponse, keyStretching: state.keyStretching }),
+    opaque.client.finishRegistration({
+      password: pin,
+      clientRegistrationState: clientState,
+      registrationResponse,
+      keyStretching: state.keyStretching,
+    }),
   );
   return { registrationRecord };
 }
@@ -152,7 +171,12 @@ export async function finishPinLogin(state: PinLoginState, loginResponse: string
   const { pin, clientState } = state.take();
   await opaque.ready;
   const result = callOpaque(() =>
-    opaque.client.finishLogin({ password: pin, clientLoginState: clientState, loginResponse, keyStretching: state.keyStretching }),
+    opaque.client.finishLogin({
+      password: pin,
+      clientLoginState: clientState,
+      loginResponse,
+      keyStretching: state.keyStretching,
+    }),
   );
   if (result === undefined) throw new WalletError("pin_incorrect", "the PIN is not correct");
   return { finishLoginRequest: result.finishLoginRequest, sessionKey: base64url.decode(result.sessionKey) };
@@ -176,7 +200,9 @@ export async function pinChallengeMessage(challengeId: string, terms: ApprovalTe
  * approval (so the assertion covers exactly these terms, for the pay server and the issuer alike).
  */
 export async function termsHashOf(terms: ApprovalTerms): Promise<string> {
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalTerms(terms)))));
+  return base64url.encode(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalTerms(terms)))),
+  );
 }
 
 /**
@@ -184,14 +210,23 @@ export async function termsHashOf(terms: ApprovalTerms): Promise<string> {
  * computes the same with its session key (the library's base64url `sessionKey`, decoded to its 64 bytes), so a PIN
  * success counts for this challenge and these terms only.
  */
-export async function pinChallengeMac(sessionKey: Uint8Array, challengeId: string, terms: ApprovalTerms): Promise<string> {
+export async function pinChallengeMac(
+  sessionKey: Uint8Array,
+  challengeId: string,
+  terms: ApprovalTerms,
+): Promise<string> {
   const message = await pinChallengeMessage(challengeId, terms);
   const mac = await crypto.subtle.sign("HMAC", await macKey(sessionKey, "sign"), message);
   return base64url.encode(new Uint8Array(mac));
 }
 
 /** Checks a PIN challenge MAC in constant time (WebCrypto `verify`); for the server and for tests. */
-export async function verifyPinChallengeMac(sessionKey: Uint8Array, challengeId: string, terms: ApprovalTerms, mac: string): Promise<boolean> {
+export async function verifyPinChallengeMac(
+  sessionKey: Uint8Array,
+  challengeId: string,
+  terms: ApprovalTerms,
+  mac: string,
+): Promise<boolean> {
   let macBytes: Uint8Array<ArrayBuffer>;
   try {
     macBytes = arrayBufferBytes(base64url.decode(mac));

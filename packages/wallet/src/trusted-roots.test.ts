@@ -60,7 +60,15 @@ describe("a pay server that names roots of its own", () => {
     const { x, y } = await exportJWK(attackerKey.publicKey);
     const jwk = { kty: "EC" as const, crv: "P-256" as const, x: x!, y: y! };
     const now = Math.floor(Date.now() / 1000);
-    const minted: IssuerCertificate = { issuerId: "sampo", name: "Sampo Card", binRanges: [{ from: "000000", to: "999999" }], jwk, kid: await calculateJwkThumbprint(jwk), nbf: now - 60, exp: now + 3600 };
+    const minted: IssuerCertificate = {
+      issuerId: "sampo",
+      name: "Sampo Card",
+      binRanges: [{ from: "000000", to: "999999" }],
+      jwk,
+      kid: await calculateJwkThumbprint(jwk),
+      nbf: now - 60,
+      exp: now + 3600,
+    };
     const certificate = await signIssuerCertificate(minted, rogue.privateKey, rogue.root.kid);
     // Every way an answer could try to hand over a root: beside the listing, inside each entry, under the names a
     // careless client might read.
@@ -71,11 +79,21 @@ describe("a pay server that names roots of its own", () => {
       if (!String(input).endsWith("/v1/payer/issuers")) return response;
       const body = (await response.json()) as { data: Array<Record<string, unknown>> };
       const rogueRoots = [rogue.root];
-      const answer = { ...body, roots: rogueRoots, trustedRoots: rogueRoots, data: body.data.map((i) => ({ ...i, certificate, root: rogue.root, trustedRoots: rogueRoots })) };
+      const answer = {
+        ...body,
+        roots: rogueRoots,
+        trustedRoots: rogueRoots,
+        data: body.data.map((i) => ({ ...i, certificate, root: rogue.root, trustedRoots: rogueRoots })),
+      };
       return new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/json" } });
     };
     const { client } = await server.signedInClient(undefined, hostile);
-    const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()), client, keyStretching: "memory-constrained" });
+    const wallet = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()),
+      client,
+      keyStretching: "memory-constrained",
+    });
     await wallet.bindThisDevice("Phone");
 
     const refused = await wallet.startCardEnrollment(APPROVING_CARD).then(

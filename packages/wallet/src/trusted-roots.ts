@@ -9,11 +9,15 @@ import type { NetworkRoot } from "@mpay/crypto";
 import { networkRootSchema } from "@mpay/protocol";
 
 export function trustedRootsOf(roots: unknown): readonly NetworkRoot[] {
-  if (!Array.isArray(roots) || roots.length === 0) throw new TypeError("Wallet needs trustedRoots: the card network's root keys this wallet encrypts cards under.");
+  if (!Array.isArray(roots) || roots.length === 0)
+    throw new TypeError("Wallet needs trustedRoots: the card network's root keys this wallet encrypts cards under.");
   return Object.freeze(
     roots.map((root: unknown, index) => {
       const parsed = networkRootSchema.safeParse(root);
-      if (!parsed.success) throw new TypeError(`trustedRoots[${index}] is not a network root public key ({ kid, jwk: EC P-256 x/y only, name })`);
+      if (!parsed.success)
+        throw new TypeError(
+          `trustedRoots[${index}] is not a network root public key ({ kid, jwk: EC P-256 x/y only, name })`,
+        );
       const { kid, name, jwk } = parsed.data;
       return Object.freeze({ kid, name, jwk: Object.freeze({ ...jwk }) });
     }),

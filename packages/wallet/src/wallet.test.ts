@@ -17,7 +17,19 @@ const keyStretching: PinKeyStretching = "memory-constrained";
 const PIN = "604817";
 const NEW_PIN = "319275";
 const WRONG_PIN = "604818";
-const TERMS_FIELDS = ["aud", "amount", "captureMethod", "cardRef", "currency", "exp", "iat", "merchantId", "merchantName", "nonce", "paymentId"];
+const TERMS_FIELDS = [
+  "aud",
+  "amount",
+  "captureMethod",
+  "cardRef",
+  "currency",
+  "exp",
+  "iat",
+  "merchantId",
+  "merchantName",
+  "nonce",
+  "paymentId",
+];
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -34,7 +46,8 @@ beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "mpay-wallet-"));
 });
 afterAll(() => rm(folder, { recursive: true, force: true }));
-const fileStore = () => new FileKeyStore(join(folder, `wallet-${++files}`, "keys.json"), FileKeyStore.newDeviceSecret());
+const fileStore = () =>
+  new FileKeyStore(join(folder, `wallet-${++files}`, "keys.json"), FileKeyStore.newDeviceSecret());
 
 describe.each(testBackends())("Wallet against the pay server [%s]", (backend) => {
   let server: ListeningPay;
@@ -47,7 +60,11 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
   /** A wallet on a fresh device, signed in as the payer of `subject` (a new payer by default). */
   async function newWallet(subject?: string, keyStore: FileKeyStore | IndexedDbKeyStore = fileStore()) {
     const session = await server.signedInClient(subject);
-    return { wallet: new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: session.client, keyStretching }), keyStore, ...session };
+    return {
+      wallet: new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client: session.client, keyStretching }),
+      keyStore,
+      ...session,
+    };
   }
 
   /** A payer's first device, bound, with the PIN set and a test card enrolled on it. */
@@ -64,7 +81,9 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const [a, b] = await Promise.all([wallet.ensureDeviceKey(), wallet.ensureDeviceKey()]);
     expect(a.kid).toBe(b.kid);
     // Another wallet on the same store (the app restarted) finds the same key.
-    expect((await new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client }).ensureDeviceKey()).kid).toBe(a.kid);
+    expect((await new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore, client }).ensureDeviceKey()).kid).toBe(
+      a.kid,
+    );
     expect(a.privateKey.extractable).toBe(false);
     expect(await wallet.thisDevice()).toBeUndefined();
 
@@ -111,7 +130,15 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     expect(pinAskedAfterConfirm).toBe(true);
     const [terms] = shown;
     expect(Object.keys(terms!).sort()).toEqual(TERMS_FIELDS.sort());
-    expect(terms).toMatchObject({ paymentId, merchantId: server.pay.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "sampo", cardRef: card.cardRef });
+    expect(terms).toMatchObject({
+      paymentId,
+      merchantId: server.pay.merchant.id,
+      merchantName: "Test Shop",
+      amount: 35000,
+      currency: "KRW",
+      aud: "sampo",
+      cardRef: card.cardRef,
+    });
     expect(Object.isFrozen(terms)).toBe(true);
     expect(payment).toMatchObject({ id: paymentId, status: "authorized" });
     expect(await server.paymentStatus(paymentId)).toBe("authorized");
@@ -123,25 +150,36 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const card = { cardId };
     const paymentId = await server.newPayment({ amount: 4900 });
 
-    const declined = await rejection(wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => false }));
+    const declined = await rejection(
+      wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => false }),
+    );
     expect(isWalletError(declined, "approval_declined")).toBe(true);
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
 
-    const wrong = await rejection(wallet.approvePayment(paymentId, { ...card, pin: WRONG_PIN, confirm: async () => true }));
+    const wrong = await rejection(
+      wallet.approvePayment(paymentId, { ...card, pin: WRONG_PIN, confirm: async () => true }),
+    );
     expect(isWalletError(wrong, "pin_incorrect")).toBe(true);
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 4 });
 
-    const malformed = await rejection(wallet.approvePayment(paymentId, { ...card, pin: "60481", confirm: async () => true }));
+    const malformed = await rejection(
+      wallet.approvePayment(paymentId, { ...card, pin: "60481", confirm: async () => true }),
+    );
     expect(isWalletError(malformed, "pin_format_invalid")).toBe(true);
 
-    expect((await wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })).approval).toMatchObject({ paymentId });
+    expect(
+      (await wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })).approval,
+    ).toMatchObject({ paymentId });
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
   });
 
   it("binds a second device only on a bound device's word and the PIN; it waits, cannot pay, and the PIN cancels it", async () => {
     const phone = await readyWallet();
     // The same payer on a browser: another session, another key store (IndexedDB, non-extractable keys).
-    const laptop = await newWallet(phone.subject, new IndexedDbKeyStore({ databaseName: `mpay-wallet-laptop-${backend}` }));
+    const laptop = await newWallet(
+      phone.subject,
+      new IndexedDbKeyStore({ databaseName: `mpay-wallet-laptop-${backend}` }),
+    );
 
     const alone = await rejection(laptop.wallet.bindThisDevice("Laptop"));
     expect(isPayApiError(alone, "device_approval_required")).toBe(true);
@@ -151,7 +189,12 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     expect(laptopKey.privateKey.extractable).toBe(false);
     const approval = await phone.wallet.approveNewDevice(laptopKey.kid);
     // The phone's word alone binds nothing: the payer's PIN goes with it.
-    expect(isWalletError(await rejection(laptop.wallet.bindThisDevice("Laptop", { approval, pin: "12345" })), "pin_format_invalid")).toBe(true);
+    expect(
+      isWalletError(
+        await rejection(laptop.wallet.bindThisDevice("Laptop", { approval, pin: "12345" })),
+        "pin_format_invalid",
+      ),
+    ).toBe(true);
     const pending = await laptop.wallet.bindThisDevice("Laptop", { approval, pin: PIN });
     expect(pending).toMatchObject({ status: "pending", name: "Laptop" });
 
@@ -162,7 +205,9 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const changes = await phone.wallet.pendingChanges();
     expect(changes.map((c) => [c.id, c.kind, c.deviceName])).toEqual([[pending.id, "device", "Laptop"]]);
     // Cancelling takes the PIN: a wrong one spends a try and cancels nothing.
-    expect(isWalletError(await rejection(phone.wallet.cancelPendingChange(changes[0]!, "000000")), "pin_incorrect")).toBe(true);
+    expect(
+      isWalletError(await rejection(phone.wallet.cancelPendingChange(changes[0]!, "000000")), "pin_incorrect"),
+    ).toBe(true);
     expect(await phone.wallet.cancelPendingChange(changes[0]!, PIN)).toEqual([]);
     expect((await laptop.wallet.thisDevice())?.status).toBe("canceled");
 
@@ -176,7 +221,9 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const card = { cardId };
     const device = (await wallet.thisDevice())!;
     expect((await wallet.revokeDevice(device.id)).status).toBe("revoked");
-    const refused = await rejection(wallet.approvePayment(await server.newPayment(), { ...card, pin: PIN, confirm: async () => true }));
+    const refused = await rejection(
+      wallet.approvePayment(await server.newPayment(), { ...card, pin: PIN, confirm: async () => true }),
+    );
     expect(isPayApiError(refused, "device_not_active")).toBe(true);
   });
 
@@ -190,12 +237,17 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
       if (!String(input).endsWith("/approval-challenges")) return response;
       const body = (await response.json()) as { terms: ApprovalTerms };
       body.terms.cardRef = "card_of_someone_else";
-      return new Response(JSON.stringify(body), { status: response.status, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(body), {
+        status: response.status,
+        headers: { "content-type": "application/json" },
+      });
     };
     const { client } = await server.signedInClient(phone.subject, swapCard);
     const wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: phone.keyStore, client, keyStretching });
     let shown = false;
-    const error = await rejection(wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => (shown = true) }));
+    const error = await rejection(
+      wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => (shown = true) }),
+    );
     expect(isWalletError(error, "terms_mismatch")).toBe(true);
     expect(shown).toBe(false);
     expect(await wallet.pinStatus()).toMatchObject({ triesLeft: 5 });
@@ -205,7 +257,10 @@ describe.each(testBackends())("Wallet against the pay server [%s]", (backend) =>
     const { wallet } = await newWallet();
     const card = { cardId: "card_01JXXXXXXXXXXXXXXXXXXXXXXX" };
     const paymentId = await server.newPayment();
-    for (const attempt of [() => wallet.approveNewDevice("A".repeat(43)), () => wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true })]) {
+    for (const attempt of [
+      () => wallet.approveNewDevice("A".repeat(43)),
+      () => wallet.approvePayment(paymentId, { ...card, pin: PIN, confirm: async () => true }),
+    ]) {
       const error = await rejection(attempt());
       expect(error).toBeInstanceOf(WalletError);
       expect((error as WalletError).code).toBe("device_key_missing");

@@ -21,7 +21,19 @@
 import type { BoundPasskey, PayerProfile } from "@mpay/protocol";
 import type { CardDetails } from "./card-crypto.ts";
 import type { DeviceKey } from "./device-key.ts";
-import type { Card, Device, Mandate, Passkey, Payer, PayerSession, PaymentApproval, PaymentOutcome, PendingChange, PinStatus, SignInStart } from "./pay-client.ts";
+import type {
+  Card,
+  Device,
+  Mandate,
+  Passkey,
+  Payer,
+  PayerSession,
+  PaymentApproval,
+  PaymentOutcome,
+  PendingChange,
+  PinStatus,
+  SignInStart,
+} from "./pay-client.ts";
 import { WalletCards, type PendingCardEnrollment } from "./wallet/cards.ts";
 import { WalletCore, type WalletOptions } from "./wallet/core.ts";
 import { WalletDevices } from "./wallet/devices.ts";
@@ -145,7 +157,10 @@ export class Wallet {
   // --- passkeys (wallet/passkeys.ts) ---
 
   /** Adds a passkey with this device's word and the PIN; `create` runs the WebAuthn ceremony. */
-  addPasskey(pin: string, create: (options: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<Passkey> {
+  addPasskey(
+    pin: string,
+    create: (options: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  ): Promise<Passkey> {
     return this.#passkeys.add(pin, create);
   }
 
@@ -157,7 +172,10 @@ export class Wallet {
   }
 
   /** Starts enrolling a card on this device with its certified issuer, which texts a code to the phone on file. */
-  startCardEnrollment(details: CardDetails, options: { profile?: PayerProfile; passkeys?: BoundPasskey[] } = {}): Promise<PendingCardEnrollment> {
+  startCardEnrollment(
+    details: CardDetails,
+    options: { profile?: PayerProfile; passkeys?: BoundPasskey[] } = {},
+  ): Promise<PendingCardEnrollment> {
     return this.#cards.startEnrollment(details, options);
   }
 
@@ -167,7 +185,10 @@ export class Wallet {
   }
 
   /** For a payer who lost a device (or all of them): this new device proves one of the payer's cards again. */
-  startRecovery(details: CardDetails, options: { deviceName: string; profile?: PayerProfile }): Promise<PendingRecovery> {
+  startRecovery(
+    details: CardDetails,
+    options: { deviceName: string; profile?: PayerProfile },
+  ): Promise<PendingRecovery> {
     return this.#recovery.start(details, options);
   }
 
@@ -192,7 +213,10 @@ export class Wallet {
    * `terms_mismatch` when the server's terms are not for this payment and card, and the server's errors as
    * `PayApiError`.
    */
-  approvePayment(paymentId: string, options: ApprovePaymentOptions): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
+  approvePayment(
+    paymentId: string,
+    options: ApprovePaymentOptions,
+  ): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
     return this.#payments.approve(paymentId, options);
   }
 }

@@ -22,10 +22,19 @@ import { signIssuerCertificate, verifyIssuerCertificate, type NetworkRoot } from
 import type { EcPublicJwk } from "@mpay/protocol";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { DEFAULT_ISSUERS, TEST_ROOT_IDS, type TestRootId } from "../src/definitions.ts";
-import { cardVerificationKeyFile, certificateFile, encryptionKeyFile, FIXTURES_DIR, rootKeyFile } from "../src/testing/fixtures.ts";
+import {
+  cardVerificationKeyFile,
+  certificateFile,
+  encryptionKeyFile,
+  FIXTURES_DIR,
+  rootKeyFile,
+} from "../src/testing/fixtures.ts";
 
 const YEARS_VALID = 10;
-const ROOT_NAMES: Record<TestRootId, string> = { "test-root-a": "MPay Test Network Root A", "test-root-b": "MPay Test Network Root B" };
+const ROOT_NAMES: Record<TestRootId, string> = {
+  "test-root-a": "MPay Test Network Root A",
+  "test-root-b": "MPay Test Network Root B",
+};
 
 export interface CertifyOptions {
   /** Where `network/` and `issuers/` are (the committed fixtures by default). */
@@ -62,7 +71,13 @@ async function makeKey(alg: "ES256" | "ECDH-ES+A256KW", use: "sig" | "enc"): Pro
   return { ...jwk, kid: await calculateJwkThumbprint(publicPart(jwk)), alg, use };
 }
 
-async function keyFile(file: string, make: () => Promise<JWK | Record<string, string>>, replace: boolean, say: (line: string) => void, what: string): Promise<JWK> {
+async function keyFile(
+  file: string,
+  make: () => Promise<JWK | Record<string, string>>,
+  replace: boolean,
+  say: (line: string) => void,
+  what: string,
+): Promise<JWK> {
   if (existsSync(file) && !replace) return readJwk(file);
   const jwk = await make();
   await writeJson(file, jwk);
@@ -78,15 +93,32 @@ export async function certify(options: CertifyOptions): Promise<CertifyResult> {
     roots.set(id, { jwk, root: { kid: String(jwk.kid), jwk: publicPart(jwk), name: ROOT_NAMES[id] } });
   }
   const all = [...roots.values()].map(({ root }) => root);
-  if (!all.every((root) => options.trustedRoots.some((r) => r.kid === root.kid && r.jwk.x === root.jwk.x && r.jwk.y === root.jwk.y))) {
+  if (
+    !all.every((root) =>
+      options.trustedRoots.some((r) => r.kid === root.kid && r.jwk.x === root.jwk.x && r.jwk.y === root.jwk.y),
+    )
+  ) {
     return { untrustedRoots: all };
   }
   const certified: string[] = [];
   for (const issuer of DEFAULT_ISSUERS) {
     const signer = roots.get(issuer.root)!;
-    const key = await keyFile(encryptionKeyFile(issuer.id, dir), () => makeKey("ECDH-ES+A256KW", "enc"), options.newKeys, say, `the encryption key of ${issuer.id}`);
-    const cvk = () => Promise.resolve({ kty: "oct", k: randomBytes(32).toString("base64url"), kid: `cvk-${issuer.id}-1`, use: "cvc" });
-    await keyFile(cardVerificationKeyFile(issuer.id, dir), cvk, false, say, `the card verification key of ${issuer.id}`);
+    const key = await keyFile(
+      encryptionKeyFile(issuer.id, dir),
+      () => makeKey("ECDH-ES+A256KW", "enc"),
+      options.newKeys,
+      say,
+      `the encryption key of ${issuer.id}`,
+    );
+    const cvk = () =>
+      Promise.resolve({ kty: "oct", k: randomBytes(32).toString("base64url"), kid: `cvk-${issuer.id}-1`, use: "cvc" });
+    await keyFile(
+      cardVerificationKeyFile(issuer.id, dir),
+      cvk,
+      false,
+      say,
+      `the card verification key of ${issuer.id}`,
+    );
     const certificate = {
       issuerId: issuer.id,
       name: issuer.name,
@@ -100,7 +132,9 @@ export async function certify(options: CertifyOptions): Promise<CertifyResult> {
     await verifyIssuerCertificate(jws, options.trustedRoots, options.now);
     await mkdir(dirname(certificateFile(issuer.id, dir)), { recursive: true });
     await writeFile(certificateFile(issuer.id, dir), jws + "\n");
-    say(`certified ${issuer.id} (${issuer.name}) with ${issuer.root} until ${new Date(certificate.exp * 1000).toISOString().slice(0, 10)}`);
+    say(
+      `certified ${issuer.id} (${issuer.name}) with ${issuer.root} until ${new Date(certificate.exp * 1000).toISOString().slice(0, 10)}`,
+    );
     certified.push(issuer.id);
   }
   return { certified };
@@ -108,9 +142,17 @@ export async function certify(options: CertifyOptions): Promise<CertifyResult> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const say = (line: string) => process.stdout.write(line + "\n");
-  const result = await certify({ fixturesDir: FIXTURES_DIR, trustedRoots: TEST_NETWORK_ROOTS, newKeys: process.argv.includes("--new-keys"), now: Math.floor(Date.now() / 1000), say });
+  const result = await certify({
+    fixturesDir: FIXTURES_DIR,
+    trustedRoots: TEST_NETWORK_ROOTS,
+    newKeys: process.argv.includes("--new-keys"),
+    now: Math.floor(Date.now() / 1000),
+    say,
+  });
   if ("untrustedRoots" in result) {
-    say("\nThe wallet does not ship these roots. Put them in packages/wallet/src/testing/network-roots.ts and run again:\n");
+    say(
+      "\nThe wallet does not ship these roots. Put them in packages/wallet/src/testing/network-roots.ts and run again:\n",
+    );
     say(JSON.stringify(result.untrustedRoots, null, 2));
     process.exit(1);
   }

@@ -44,12 +44,20 @@ export async function buildApp(host: IssuerHost): Promise<FastifyInstance> {
   app.addHook("onResponse", async (request, reply) => {
     const issuerId = (request.params as Record<string, unknown> | undefined)?.["issuerId"];
     request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? "(none)", issuerId: typeof issuerId === "string" ? issuerId.slice(0, 32) : undefined, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "(none)",
+        issuerId: typeof issuerId === "string" ? issuerId.slice(0, 32) : undefined,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
       "request",
     );
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody(new IssuerApiError("route_not_found", `No route ${request.method} here.`))));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody(new IssuerApiError("route_not_found", `No route ${request.method} here.`))),
+  );
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

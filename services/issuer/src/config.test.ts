@@ -4,7 +4,14 @@ import { DEFAULT_AUTHENTICATION_LIMITS, DEFAULT_ENROLLMENT_LIMITS, loadConfig } 
 describe("issuer host configuration", () => {
   it("defaults to the three issuers on 127.0.0.1:4100 with PGlite, keys and network roots under .data/issuer, never the fixtures", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: "127.0.0.1", port: 4100, databaseUrl: undefined, testInbox: true, acquirerSecret: undefined, operatorToken: undefined });
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 4100,
+      databaseUrl: undefined,
+      testInbox: true,
+      acquirerSecret: undefined,
+      operatorToken: undefined,
+    });
     expect(config.dataDir).toMatch(/\.data\/issuer$/);
     expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "kstar", "handae"]);
     expect(config.issuers[0]!.files).toEqual({
@@ -54,6 +61,8 @@ describe("issuer host configuration", () => {
     expect(() => loadConfig({ ISSUER_TEST_INBOX: "maybe" })).toThrow(/on or off/);
     expect(() => loadConfig({ ISSUER_ACQUIRER_ID: "MPay Inc." })).toThrow(/not an acquirer id/);
     expect(() => loadConfig({ ISSUER_PORT: "http" })).toThrow(/ISSUER_PORT/);
-    expect(() => loadConfig({ ISSUER_PORT: "6000" })).toThrow(/^ISSUER_PORT: port 6000 cannot be used: browsers and fetch refuse to connect to it .*x11/);
+    expect(() => loadConfig({ ISSUER_PORT: "6000" })).toThrow(
+      /^ISSUER_PORT: port 6000 cannot be used: browsers and fetch refuse to connect to it .*x11/,
+    );
   });
 });

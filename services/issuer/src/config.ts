@@ -7,7 +7,16 @@
  */
 import { join, resolve } from "node:path";
 import { acquirerIdSchema, issuerIdSchema, Secret } from "@mpay/protocol";
-import { clockFromEnv, ConfigError, envBoolean as onOff, envInt as int, parseHttpUrl, splitList as list, systemAddresses, type Clock } from "@mpay/service-kit";
+import {
+  clockFromEnv,
+  ConfigError,
+  envBoolean as onOff,
+  envInt as int,
+  parseHttpUrl,
+  splitList as list,
+  systemAddresses,
+  type Clock,
+} from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
 
 export interface IssuerKeyFiles {
@@ -105,7 +114,8 @@ export const DEFAULT_AUTHENTICATION_LIMITS: AuthenticationLimits = { pin: 2_000_
 function secret(env: NodeJS.ProcessEnv, name: string): Secret<string> | undefined {
   const value = env[name];
   if (value === undefined || value === "") return undefined;
-  if (value.length < 32) throw new ConfigError(name, `${name} must be at least 32 characters (for example 32 random bytes in base64url)`);
+  if (value.length < 32)
+    throw new ConfigError(name, `${name} must be at least 32 characters (for example 32 random bytes in base64url)`);
   return new Secret(value);
 }
 
@@ -117,7 +127,11 @@ export function issuerVariable(issuerId: string, what: string): string {
 /** Where an issuer's certificate and keys are unless configured: `<dataDir>/<id>/keys/`. */
 export function defaultKeyFiles(dataDir: string, issuerId: string): IssuerKeyFiles {
   const dir = join(dataDir, issuerId, "keys");
-  return { certificate: join(dir, "certificate.jws"), encryptionKey: join(dir, "encryption-key.private.jwk.json"), cardVerificationKey: join(dir, "card-verification-key.private.jwk.json") };
+  return {
+    certificate: join(dir, "certificate.jws"),
+    encryptionKey: join(dir, "encryption-key.private.jwk.json"),
+    cardVerificationKey: join(dir, "card-verification-key.private.jwk.json"),
+  };
 }
 
 /** The network roots file unless configured: `<dataDir>/network-roots.json`. */
@@ -145,13 +159,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
   const ids = list(env["ISSUER_IDS"]);
   const issuerIds = ids.length > 0 ? ids : DEFAULT_ISSUER_IDS;
   for (const id of issuerIds) {
-    if (!issuerIdSchema.safeParse(id).success) throw new ConfigError("ISSUER_IDS", `ISSUER_IDS: ${JSON.stringify(id)} is not an issuer id (lower case, 2-32 characters)`);
+    if (!issuerIdSchema.safeParse(id).success)
+      throw new ConfigError(
+        "ISSUER_IDS",
+        `ISSUER_IDS: ${JSON.stringify(id)} is not an issuer id (lower case, 2-32 characters)`,
+      );
   }
-  if (new Set(issuerIds).size !== issuerIds.length) throw new ConfigError("ISSUER_IDS", "ISSUER_IDS names an issuer twice");
-  const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map((o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin);
+  if (new Set(issuerIds).size !== issuerIds.length)
+    throw new ConfigError("ISSUER_IDS", "ISSUER_IDS names an issuer twice");
+  const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map(
+    (o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin,
+  );
   const dataDir = resolve(env["ISSUER_DATA_DIR"] ?? ".data/issuer");
   const acquirerId = env["ISSUER_ACQUIRER_ID"] || "mpay";
-  if (!acquirerIdSchema.safeParse(acquirerId).success) throw new ConfigError("ISSUER_ACQUIRER_ID", `ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`);
+  if (!acquirerIdSchema.safeParse(acquirerId).success)
+    throw new ConfigError(
+      "ISSUER_ACQUIRER_ID",
+      `ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`,
+    );
   // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
   const { ports } = systemAddresses(env);
   return {

@@ -31,7 +31,12 @@ describe.each(testBackends())("issuer host [%s]", (backend) => {
       ["handae", "Handae Card"],
     ]);
     for (const entry of entries) {
-      const certified = await verifyIssuerCertificate(entry.certificate, TEST_NETWORK_ROOTS, host.clock.seconds(), testCard(entry.issuerId, "approves").pan);
+      const certified = await verifyIssuerCertificate(
+        entry.certificate,
+        TEST_NETWORK_ROOTS,
+        host.clock.seconds(),
+        testCard(entry.issuerId, "approves").pan,
+      );
       expect(certified.issuerId).toBe(entry.issuerId);
     }
     expect((await host.get("/issuers/kstar/certificate")).body).toEqual(entries[1]);
@@ -43,10 +48,14 @@ describe.each(testBackends())("issuer host [%s]", (backend) => {
     const device = await TestDevice.create();
     const kstarCard = testCard("kstar", "approves");
     // A KStar card is no Sampo account, even though both live in one process (and one PostgreSQL database).
-    expect((await startEnrollment(host, "sampo", device, kstarCard)).body).toMatchObject({ error: { code: "enrollment_refused" } });
+    expect((await startEnrollment(host, "sampo", device, kstarCard)).body).toMatchObject({
+      error: { code: "enrollment_refused" },
+    });
     const enrolled = await enroll(host, "kstar", device, kstarCard);
     await host.restart();
-    const view = await host.operator<{ cardRef: string; maskedPan: string }>(`/issuers/kstar/backoffice/cards/${enrolled.cardRef}`);
+    const view = await host.operator<{ cardRef: string; maskedPan: string }>(
+      `/issuers/kstar/backoffice/cards/${enrolled.cardRef}`,
+    );
     expect(view.body).toMatchObject({ cardRef: enrolled.cardRef, maskedPan: "4222 •••• •••• 0012" });
     const books = await host.operator<{ cards: number }>("/issuers/handae/backoffice/books");
     expect(books.body.cards).toBe(TEST_CARDS.filter((c) => c.issuerId === "handae").length);
@@ -54,7 +63,9 @@ describe.each(testBackends())("issuer host [%s]", (backend) => {
       const client = new pg.Client({ connectionString: host.config.databaseUrl });
       await client.connect();
       try {
-        const { rows } = await client.query<{ table_schema: string }>("select distinct table_schema from information_schema.tables where table_name = 'card_accounts' order by 1");
+        const { rows } = await client.query<{ table_schema: string }>(
+          "select distinct table_schema from information_schema.tables where table_name = 'card_accounts' order by 1",
+        );
         expect(rows.map((r) => r.table_schema)).toEqual(["issuer_handae", "issuer_kstar", "issuer_sampo"]);
       } finally {
         await client.end();
@@ -68,20 +79,35 @@ describe.each(testBackends())("issuer host [%s]", (backend) => {
     const jwes: string[] = [];
     for (const issuerId of ["sampo", "handae"]) {
       const card = testCard(issuerId, "mastercard");
-      await startEnrollment(host, issuerId, device, { ...card, cvc: card.cvc === "907" ? "908" : "907" }, { payerRef: "usr_logs" });
+      await startEnrollment(
+        host,
+        issuerId,
+        device,
+        { ...card, cvc: card.cvc === "907" ? "908" : "907" },
+        { payerRef: "usr_logs" },
+      );
       const started = await startEnrollment(host, issuerId, device, card, { payerRef: "usr_logs" });
       const code = await latestCode(host, card.phone);
       codes.push(code);
-      await host.acquirer("POST", `/issuers/${issuerId}/enrollments/${String(started.body["enrollmentId"])}/verify`, { code: code === "000000" ? "000001" : "000000" });
+      await host.acquirer("POST", `/issuers/${issuerId}/enrollments/${String(started.body["enrollmentId"])}/verify`, {
+        code: code === "000000" ? "000001" : "000000",
+      });
       const enrolled = await enroll(host, issuerId, device, card, { payerRef: "usr_logs" });
       codes.push(await latestCode(host, card.phone));
       const terms = termsFor(host, issuerId, enrolled.cardRef);
       const request = await paymentRequest(host, device, card, terms);
       jwes.push(String(request["payment"]));
       await authorize(host, issuerId, request);
-      await host.acquirer("POST", `/issuers/${issuerId}/authorizations/${terms.paymentId}/capture`, { operationId: `iop_${randomBytes(6).toString("hex")}`, amount: 35_000 });
+      await host.acquirer("POST", `/issuers/${issuerId}/authorizations/${terms.paymentId}/capture`, {
+        operationId: `iop_${randomBytes(6).toString("hex")}`,
+        amount: 35_000,
+      });
     }
-    await host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment: "x", payerRef: "usr_logs", pan: "4111000000000016" });
+    await host.acquirer("POST", "/issuers/sampo/enrollments", {
+      enrollment: "x",
+      payerRef: "usr_logs",
+      pan: "4111000000000016",
+    });
 
     // Times and durations are numbers that could contain any digits: they are dropped before searching.
     const logged = host.logLines.map((line) => {
@@ -93,7 +119,9 @@ describe.each(testBackends())("issuer host [%s]", (backend) => {
     const forbidden: Array<[string, RegExp]> = [
       ...TEST_CARDS.map((c) => [`PAN ${c.pan}`, new RegExp(c.pan)] as [string, RegExp]),
       ...TEST_CARDS.map((c) => [`last digits of ${c.pan}`, new RegExp(c.pan.slice(0, 12))] as [string, RegExp]),
-      ...["sampo", "handae"].map((id) => [`CVC of ${id}`, standalone(testCard(id, "mastercard").cvc)] as [string, RegExp]),
+      ...["sampo", "handae"].map(
+        (id) => [`CVC of ${id}`, standalone(testCard(id, "mastercard").cvc)] as [string, RegExp],
+      ),
       ["a wrong CVC", standalone("907")],
       ...codes.map((code) => [`code ${code}`, standalone(code)] as [string, RegExp]),
       ...jwes.map((jwe) => [`a JWE`, new RegExp(jwe.split(".")[2]!.slice(0, 16))] as [string, RegExp]),

@@ -69,13 +69,29 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     redact: {
-      paths: ["pan", "*.pan", "cvc", "*.cvc", "code", "enrollment", "payment", "mandate", "statement", "req.headers.authorization", "*.authorization"],
+      paths: [
+        "pan",
+        "*.pan",
+        "cvc",
+        "*.cvc",
+        "code",
+        "enrollment",
+        "payment",
+        "mandate",
+        "statement",
+        "req.headers.authorization",
+        "*.authorization",
+      ],
       censor: "[redacted]",
     },
   });
 }
 
-export async function openIssuerHost(config: IssuerHostConfig, log: Logger = createLogger(config.logLevel), options: HostOptions = {}): Promise<IssuerHost> {
+export async function openIssuerHost(
+  config: IssuerHostConfig,
+  log: Logger = createLogger(config.logLevel),
+  options: HostOptions = {},
+): Promise<IssuerHost> {
   if (config.issuers.length === 0) throw new Error("no issuers configured (ISSUER_IDS)");
   const now = options.now ?? config.clock.now;
   const roots = await loadNetworkRoots(config.networkRootsFile);
@@ -84,7 +100,17 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
   for (const { id, files } of config.issuers) {
     const issuerKeys = await loadIssuerKeys(id, files);
     keys.set(id, issuerKeys);
-    current.set(id, await certificateIsCurrent(id, issuerKeys.certificateJws, files.certificate, config.networkRootsFile, roots, Math.floor(now().getTime() / 1000)));
+    current.set(
+      id,
+      await certificateIsCurrent(
+        id,
+        issuerKeys.certificateJws,
+        files.certificate,
+        config.networkRootsFile,
+        roots,
+        Math.floor(now().getTime() / 1000),
+      ),
+    );
   }
   const secrets = await resolveHostSecrets(config);
 
@@ -111,14 +137,29 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
     if (result.status !== "fulfilled") continue;
     const { id, dataDir, database } = result.value;
     const issuerKeys = keys.get(id)!;
-    const core: IssuerCore = { id, name: issuerKeys.certificate.name, db: database.db, keys: issuerKeys, now, log: log.child({ issuerId: id }) };
+    const core: IssuerCore = {
+      id,
+      name: issuerKeys.certificate.name,
+      db: database.db,
+      keys: issuerKeys,
+      now,
+      log: log.child({ issuerId: id }),
+    };
     const seeded = await seedTestCards(database.db, id, now());
     if (seeded > 0) core.log.info({ cards: seeded }, "test cards seeded");
     if (!current.get(id)) {
-      const window = { nbf: new Date(issuerKeys.certificate.nbf * 1000).toISOString(), exp: new Date(issuerKeys.certificate.exp * 1000).toISOString() };
+      const window = {
+        nbf: new Date(issuerKeys.certificate.nbf * 1000).toISOString(),
+        exp: new Date(issuerKeys.certificate.exp * 1000).toISOString(),
+      };
       core.log.warn(window, "the issuer certificate is outside its validity window: wallets will refuse it");
     }
-    const authenticator = new PaymentAuthenticator(core, { passkeys: config.passkeys, pinStatementIssuer: config.pinStatementIssuer, networkRoots: roots, acquirerId: config.acquirerId });
+    const authenticator = new PaymentAuthenticator(core, {
+      passkeys: config.passkeys,
+      pinStatementIssuer: config.pinStatementIssuer,
+      networkRoots: roots,
+      acquirerId: config.acquirerId,
+    });
     const authorizations = new AuthorizationService(core, authenticator, config.authenticationLimits);
     issuers.set(id, {
       ...core,
@@ -140,13 +181,21 @@ export async function openIssuerHost(config: IssuerHostConfig, log: Logger = cre
     issuers,
     get(issuerId) {
       const issuer = issuers.get(issuerId);
-      if (!issuer) throw new IssuerApiError("issuer_unknown", "No issuer with this id is hosted here; GET /issuers lists them.");
+      if (!issuer)
+        throw new IssuerApiError("issuer_unknown", "No issuer with this id is hosted here; GET /issuers lists them.");
       return issuer;
     },
     async inbox(phone) {
       const perIssuer = await Promise.all(
         [...issuers.values()].map(async (issuer) =>
-          (await inboxOf(issuer.db, phone)).map((m) => ({ issuerId: issuer.id, issuerName: issuer.name, code: m.code, text: m.text, sentAt: m.sentAt.toISOString(), expiresAt: m.expiresAt.toISOString() })),
+          (await inboxOf(issuer.db, phone)).map((m) => ({
+            issuerId: issuer.id,
+            issuerName: issuer.name,
+            code: m.code,
+            text: m.text,
+            sentAt: m.sentAt.toISOString(),
+            expiresAt: m.expiresAt.toISOString(),
+          })),
         ),
       );
       return perIssuer.flat().sort((a, b) => (a.sentAt < b.sentAt ? 1 : a.sentAt > b.sentAt ? -1 : 0));

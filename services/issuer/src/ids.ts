@@ -30,7 +30,8 @@ export function newAuthorizationCode(): string {
   let code = "";
   // 252 = 7 × 36: rejection sampling keeps every character equally likely.
   while (code.length < 6) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(8))) if (byte < 252 && code.length < 6) code += chars[byte % 36];
+    for (const byte of crypto.getRandomValues(new Uint8Array(8)))
+      if (byte < 252 && code.length < 6) code += chars[byte % 36];
   }
   return code;
 }

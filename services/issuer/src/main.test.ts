@@ -15,7 +15,12 @@ import { fixtureIssuerEnv } from "./testing/fixtures.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<{ url: string }>; exit: Promise<number | null> } {
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<{ url: string }>;
+  exit: Promise<number | null>;
+} {
   let output = "";
   const child = fork(MAIN, [], {
     execArgv: ["--import", "tsx"],
@@ -48,14 +53,21 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
   });
 
   it("starts, prints its issuers, keeps its secrets private, and shuts down on SIGTERM", async () => {
-    const run = start({ ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo", "handae"]), ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) });
+    const run = start({
+      ISSUER_DATA_DIR: dir,
+      ...fixtureIssuerEnv(["sampo", "handae"]),
+      ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}),
+    });
     const { url } = await run.ready;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(run.output()).toContain(`MPay issuer host listening on ${url}`);
     expect(run.output()).toContain("sampo    Sampo Card · BINs 411100-411199, 511100-511199, 941100-941199");
     expect(run.output()).toContain("handae   Handae Card");
 
-    for (const [name, field] of [["acquirer.json", "secret"], ["operator.json", "token"]] as const) {
+    for (const [name, field] of [
+      ["acquirer.json", "secret"],
+      ["operator.json", "token"],
+    ] as const) {
       const file = join(dir, name);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       const value = (JSON.parse(await readFile(file, "utf8")) as Record<string, string>)[field]!;
@@ -64,7 +76,9 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
       expect(run.output()).not.toContain(value);
     }
     const secret = (JSON.parse(await readFile(join(dir, "acquirer.json"), "utf8")) as { secret: string }).secret;
-    const inquiry = await fetch(`${url}/issuers/sampo/authorizations/pay_none`, { headers: { authorization: `Bearer ${secret}` } });
+    const inquiry = await fetch(`${url}/issuers/sampo/authorizations/pay_none`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
     expect(inquiry.status).toBe(404);
     expect(((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status).toBe("ready");
 
@@ -74,18 +88,39 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
 
   it("commits a decision before answering: killed between the two, it has the decision after a restart", async () => {
     const secret = "k".repeat(43);
-    const env = { ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo"]), ISSUER_ACQUIRER_SECRET: secret, ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}) };
+    const env = {
+      ISSUER_DATA_DIR: dir,
+      ...fixtureIssuerEnv(["sampo"]),
+      ISSUER_ACQUIRER_SECRET: secret,
+      ...(database.url ? { ISSUER_DATABASE_URL: database.url } : {}),
+    };
     const doomed = start({ ...env, ISSUER_TEST_KILL_AFTER_COMMIT: "on" });
     const { url } = await doomed.ready;
-    const request = { paymentId: "pay_crash", merchantId: "mch_demo", merchantName: "Demo Mall", amount: 35_000, currency: "KRW", captureMethod: "manual", cardRef: "icr_00000000000000000000000000", payment: "a.b.c.d.e", authentication: { method: "pin", statement: "x" } };
+    const request = {
+      paymentId: "pay_crash",
+      merchantId: "mch_demo",
+      merchantName: "Demo Mall",
+      amount: 35_000,
+      currency: "KRW",
+      captureMethod: "manual",
+      cardRef: "icr_00000000000000000000000000",
+      payment: "a.b.c.d.e",
+      authentication: { method: "pin", statement: "x" },
+    };
     const headers = { authorization: `Bearer ${secret}`, "content-type": "application/json" };
-    await expect(fetch(`${url}/issuers/sampo/authorizations`, { method: "POST", headers, body: JSON.stringify(request) })).rejects.toThrow();
+    await expect(
+      fetch(`${url}/issuers/sampo/authorizations`, { method: "POST", headers, body: JSON.stringify(request) }),
+    ).rejects.toThrow();
     expect(await doomed.exit).toBeNull();
 
     const restarted = start(env);
     const again = await restarted.ready;
     const inquiry = await fetch(`${again.url}/issuers/sampo/authorizations/pay_crash`, { headers });
-    expect(await inquiry.json()).toMatchObject({ paymentId: "pay_crash", status: "declined", decision: { declineCode: "card_not_found" } });
+    expect(await inquiry.json()).toMatchObject({
+      paymentId: "pay_crash",
+      status: "declined",
+      decision: { declineCode: "card_not_found" },
+    });
     restarted.child.kill("SIGTERM");
     expect(await restarted.exit).toBe(0);
   });
@@ -94,18 +129,27 @@ describe.each(testBackends())("issuer host process [%s]", (backend) => {
     // Nothing configured: no default reaches for the committed fixtures; the data folder has nothing yet.
     const bare = start({ ISSUER_DATA_DIR: join(dir, "bare") });
     expect(await bare.exit).toBe(1);
-    expect(bare.output()).toMatch(/^issuer host failed to start: cannot read the network roots at .*bare\/network-roots\.json .*npm start.*\n$/);
+    expect(bare.output()).toMatch(
+      /^issuer host failed to start: cannot read the network roots at .*bare\/network-roots\.json .*npm start.*\n$/,
+    );
 
     const roots = join(dir, "other-roots.json");
     const { publicKey } = await generateKeyPair("ES256", { extractable: true });
     const { x, y } = await exportJWK(publicKey);
-    await writeFile(roots, JSON.stringify([{ kid: "another-network", name: "Another Network", jwk: { kty: "EC", crv: "P-256", x, y } }]));
+    await writeFile(
+      roots,
+      JSON.stringify([{ kid: "another-network", name: "Another Network", jwk: { kty: "EC", crv: "P-256", x, y } }]),
+    );
     const missing = start({ ISSUER_DATA_DIR: dir, ISSUER_NETWORK_ROOTS_FILE: roots, ISSUER_IDS: "nosuch" });
     expect(await missing.exit).toBe(1);
-    expect(missing.output()).toMatch(/^issuer host failed to start: cannot read the issuer certificate at .*nosuch\/keys\/certificate\.jws\n$/);
+    expect(missing.output()).toMatch(
+      /^issuer host failed to start: cannot read the issuer certificate at .*nosuch\/keys\/certificate\.jws\n$/,
+    );
 
     const foreign = start({ ISSUER_DATA_DIR: dir, ...fixtureIssuerEnv(["sampo"]), ISSUER_NETWORK_ROOTS_FILE: roots });
     expect(await foreign.exit).toBe(1);
-    expect(foreign.output()).toMatch(/^issuer host failed to start: the certificate of sampo at .*fixtures\/issuers\/sampo\/certificate\.jws is not signed by a root in .*other-roots\.json.*\n$/);
+    expect(foreign.output()).toMatch(
+      /^issuer host failed to start: the certificate of sampo at .*fixtures\/issuers\/sampo\/certificate\.jws is not signed by a root in .*other-roots\.json.*\n$/,
+    );
   });
 });

@@ -20,7 +20,11 @@ export interface HostSecrets {
 }
 
 /** `{ "secret": "…" }` in acquirer.json, `{ "token": "…" }` in operator.json. */
-async function fileSecret(dir: string, name: string, field: "secret" | "token"): Promise<{ value: Secret<string>; file: string }> {
+async function fileSecret(
+  dir: string,
+  name: string,
+  field: "secret" | "token",
+): Promise<{ value: Secret<string>; file: string }> {
   const file = join(dir, name);
   let value: string | undefined;
   try {
@@ -40,7 +44,16 @@ async function fileSecret(dir: string, name: string, field: "secret" | "token"):
 }
 
 export async function resolveHostSecrets(config: IssuerHostConfig): Promise<HostSecrets> {
-  const acquirer = config.acquirerSecret ? { value: config.acquirerSecret, file: undefined } : await fileSecret(config.dataDir, ACQUIRER_FILE, "secret");
-  const operator = config.operatorToken ? { value: config.operatorToken, file: undefined } : await fileSecret(config.dataDir, OPERATOR_FILE, "token");
-  return { acquirerSecret: acquirer.value, operatorToken: operator.value, acquirerFile: acquirer.file, operatorFile: operator.file };
+  const acquirer = config.acquirerSecret
+    ? { value: config.acquirerSecret, file: undefined }
+    : await fileSecret(config.dataDir, ACQUIRER_FILE, "secret");
+  const operator = config.operatorToken
+    ? { value: config.operatorToken, file: undefined }
+    : await fileSecret(config.dataDir, OPERATOR_FILE, "token");
+  return {
+    acquirerSecret: acquirer.value,
+    operatorToken: operator.value,
+    acquirerFile: acquirer.file,
+    operatorFile: operator.file,
+  };
 }

@@ -16,10 +16,19 @@ export interface RunningIssuerHost extends RunningService {
   app: FastifyInstance;
 }
 
-export async function startIssuerHost(config: IssuerHostConfig = loadConfig(), log: Logger = createLogger(config.logLevel), options: HostOptions = {}): Promise<RunningIssuerHost> {
+export async function startIssuerHost(
+  config: IssuerHostConfig = loadConfig(),
+  log: Logger = createLogger(config.logLevel),
+  options: HostOptions = {},
+): Promise<RunningIssuerHost> {
   const host = await openIssuerHost(config, log, options);
   let sweeper: NodeJS.Timeout | undefined;
-  const sweep = () => host.sweep().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"));
+  const sweep = () =>
+    host
+      .sweep()
+      .catch((error: unknown) =>
+        log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"),
+      );
   try {
     const app = await buildApp(host);
     await app.listen({ host: config.host, port: config.port });

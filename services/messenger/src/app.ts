@@ -59,14 +59,24 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
 
   function serveProvider(req: IncomingMessage, res: ServerResponse): void {
     if (!providerHandler) {
-      res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"error":"temporarily_unavailable"}');
+      res
+        .writeHead(503, { "content-type": "application/json", "retry-after": "1" })
+        .end('{"error":"temporarily_unavailable"}');
       return;
     }
     const started = process.hrtime.bigint();
     // Method, path and status only: the query string of /oidc/auth and the bodies of /oidc/token are not for logs.
     res.once("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      oidcLog.info({ method: req.method, path: (req.url ?? "").split("?")[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "oidc request");
+      oidcLog.info(
+        {
+          method: req.method,
+          path: (req.url ?? "").split("?")[0],
+          status: res.statusCode,
+          ms: Math.round(ms * 10) / 10,
+        },
+        "oidc request",
+      );
     });
     providerHandler(req, res).catch((error: unknown) => {
       oidcLog.error({ err: describeForLog(error) }, "oidc request failed");
@@ -103,11 +113,21 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     const known = toApiError(error);
     if (known) return sendPage(reply, errorPage("Request refused", known.message, known.statusCode));
     request.log.error({ err: describeForLog(error) }, "request failed");
-    return sendPage(reply, errorPage("Something went wrong", "Something went wrong on the messenger's side. Try again.", 500));
+    return sendPage(
+      reply,
+      errorPage("Something went wrong", "Something went wrong on the messenger's side. Try again.", 500),
+    );
   });
   app.setNotFoundHandler((request, reply) => {
     if (isApi(request.url)) {
-      return reply.status(404).send(errorBody(new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`), request.id));
+      return reply
+        .status(404)
+        .send(
+          errorBody(
+            new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`),
+            request.id,
+          ),
+        );
     }
     return sendPage(reply, errorPage("Not found", "There is no page here.", 404));
   });
@@ -123,7 +143,9 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
       database = "unreachable";
     }
     const ready = database === "ok" && provider !== undefined;
-    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks: { database, provider: provider ? "ok" : "starting" } });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not_ready", checks: { database, provider: provider ? "ok" : "starting" } });
   });
 
   const current = () => {
@@ -140,14 +162,26 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     windowMinutes: Math.ceil(config.loginLimits.windowSeconds / 60),
   });
   sessionRoutes(app, system.sessions);
-  officialRoutes(app, { messages: system.officialMessages, officialAccounts: config.officialAccounts, clients: oidc.clients });
+  officialRoutes(app, {
+    messages: system.officialMessages,
+    officialAccounts: config.officialAccounts,
+    clients: oidc.clients,
+  });
   inboxRoutes(app, system.sessions, system.officialMessages);
 
   return {
     app,
     attachProvider(url: string) {
       issuer = url;
-      provider = createProvider({ issuer: url, db: system.database.db, accounts: system.accounts, secrets: oidc.secrets, clients: oidc.clients, trustProxy: config.trustProxy, log: oidcLog });
+      provider = createProvider({
+        issuer: url,
+        db: system.database.db,
+        accounts: system.accounts,
+        secrets: oidc.secrets,
+        clients: oidc.clients,
+        trustProxy: config.trustProxy,
+        log: oidcLog,
+      });
       providerHandler = provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
       return provider;
     },

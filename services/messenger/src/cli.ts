@@ -36,7 +36,8 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   const json = values.json ?? false;
-  const print = (human: string, data: unknown) => process.stdout.write(json ? JSON.stringify(data) + "\n" : human + "\n");
+  const print = (human: string, data: unknown) =>
+    process.stdout.write(json ? JSON.stringify(data) + "\n" : human + "\n");
   const command = positionals.join(" ");
   if (values.help || !command) {
     process.stdout.write(USAGE + "\n");
@@ -54,7 +55,9 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   // On the embedded database, a running messenger holds the folder: the CLI works through it (issue 8).
-  const system = await openMessengerSystem({ ...loadConfig() }, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), { joinRunning: true });
+  const system = await openMessengerSystem({ ...loadConfig() }, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), {
+    joinRunning: true,
+  });
   try {
     return await dispatch(command, { phone: values.phone, name: values.name, password }, system, print);
   } finally {
@@ -76,7 +79,12 @@ async function dispatch(
   if (!parsed.success) throw fromZod(parsed.error);
   const { password, ...rest } = parsed.data;
   const account = await system.accounts.create({ ...rest, password: new Secret(password) });
-  const data = { id: account.id, phoneNumber: account.phoneNumber, displayName: account.displayName, createdAt: account.createdAt.toISOString() };
+  const data = {
+    id: account.id,
+    phoneNumber: account.phoneNumber,
+    displayName: account.displayName,
+    createdAt: account.createdAt.toISOString(),
+  };
   print(`account ${data.id}  ${data.phoneNumber}  ${data.displayName}`, data);
   return 0;
 }

@@ -4,12 +4,23 @@ import { loadConfig } from "./config.ts";
 describe("messenger configuration", () => {
   it("defaults to 127.0.0.1:4200, PGlite under .data/messenger/db and the pay client's development redirect", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: "127.0.0.1", port: 4200, issuer: "http://127.0.0.1:4200", databaseUrl: undefined });
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 4200,
+      issuer: "http://127.0.0.1:4200",
+      databaseUrl: undefined,
+    });
     expect(config.embeddedDatabaseDir).toMatch(/\.data\/messenger\/db$/);
     expect(config.appSessionTtlSeconds).toBe(30 * 86_400);
     expect(config.officialAccounts).toEqual([{ handle: "mpay", name: "MPay", clientId: "mpay-pay" }]);
     expect(config.clients).toEqual([
-      { clientId: "mpay-pay", clientSecret: undefined, redirectUris: ["http://127.0.0.1:4000/v1/payer/auth/callback"], name: "MPay", firstParty: true },
+      {
+        clientId: "mpay-pay",
+        clientSecret: undefined,
+        redirectUris: ["http://127.0.0.1:4000/v1/payer/auth/callback"],
+        name: "MPay",
+        firstParty: true,
+      },
     ]);
   });
 
@@ -24,7 +35,10 @@ describe("messenger configuration", () => {
     });
     expect(config.issuer).toBe("https://id.messenger.example");
     expect(config.port).toBe(4210);
-    expect(config.clients[0]).toMatchObject({ clientId: "pay", redirectUris: ["https://pay.example/cb", "https://pay.example/cb2"] });
+    expect(config.clients[0]).toMatchObject({
+      clientId: "pay",
+      redirectUris: ["https://pay.example/cb", "https://pay.example/cb2"],
+    });
     expect(config.clients[0]?.clientSecret?.peek()).toBe("s".repeat(32));
     // The MPay official account is operated by the pay client, whatever its id.
     expect(config.officialAccounts).toEqual([{ handle: "mpay", name: "MPay", clientId: "pay" }]);
@@ -37,15 +51,21 @@ describe("messenger configuration", () => {
       issuer: "http://127.0.0.1:5200",
       clients: [{ redirectUris: ["http://127.0.0.1:5000/v1/payer/auth/callback"] }],
     });
-    expect(loadConfig({ MPAY_PUBLIC_URL: "https://pay.example/" }).clients[0]?.redirectUris).toEqual(["https://pay.example/v1/payer/auth/callback"]);
+    expect(loadConfig({ MPAY_PUBLIC_URL: "https://pay.example/" }).clients[0]?.redirectUris).toEqual([
+      "https://pay.example/v1/payer/auth/callback",
+    ]);
     // The pay server's name for the messenger's URL names it here too.
-    expect(loadConfig({ MPAY_MESSENGER_ISSUER: "https://id.messenger.example" }).issuer).toBe("https://id.messenger.example");
+    expect(loadConfig({ MPAY_MESSENGER_ISSUER: "https://id.messenger.example" }).issuer).toBe(
+      "https://id.messenger.example",
+    );
     // Port 0 (tests): the issuer follows the port bound.
     expect(loadConfig({ MESSENGER_PORT: "0" }).issuer).toBeUndefined();
   });
 
   it("refuses a port browsers and fetch block, naming the variable and the reason", () => {
-    expect(() => loadConfig({ MESSENGER_PORT: "6667" })).toThrow(/^MESSENGER_PORT: port 6667 cannot be used: browsers and fetch refuse to connect to it .*ircu/);
+    expect(() => loadConfig({ MESSENGER_PORT: "6667" })).toThrow(
+      /^MESSENGER_PORT: port 6667 cannot be used: browsers and fetch refuse to connect to it .*ircu/,
+    );
     expect(() => loadConfig({ PAY_PORT: "5060" })).toThrow(/^PAY_PORT: port 5060/);
   });
 

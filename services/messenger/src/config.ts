@@ -4,7 +4,15 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
-import { clockFromEnv, ConfigError, envInt as int, parseHttpUrl as httpUrl, splitList as list, systemAddresses, type Clock } from "@mpay/service-kit";
+import {
+  clockFromEnv,
+  ConfigError,
+  envInt as int,
+  parseHttpUrl as httpUrl,
+  splitList as list,
+  systemAddresses,
+  type Clock,
+} from "@mpay/service-kit";
 
 /** An OpenID Connect client registered statically (no dynamic registration). */
 export interface ClientConfig {
@@ -81,7 +89,10 @@ function redirectUris(raw: string | undefined, payUrl: string): string[] {
   for (const uri of uris) {
     const parsed = httpUrl(uri);
     if (!parsed || parsed.hash) {
-      throw new ConfigError("MESSENGER_PAY_REDIRECT_URIS", `MESSENGER_PAY_REDIRECT_URIS must be absolute http(s) URLs without a fragment, got ${JSON.stringify(uri)}`);
+      throw new ConfigError(
+        "MESSENGER_PAY_REDIRECT_URIS",
+        `MESSENGER_PAY_REDIRECT_URIS must be absolute http(s) URLs without a fragment, got ${JSON.stringify(uri)}`,
+      );
     }
   }
   return uris;
@@ -99,15 +110,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
   // endpoints this server does not answer.
   const issuerUrl = issuer === undefined ? undefined : httpUrl(issuer);
   if (issuer !== undefined && (!issuerUrl || issuerUrl.pathname !== "/" || issuerUrl.search || issuerUrl.hash)) {
-    throw new ConfigError("MESSENGER_ISSUER", `MESSENGER_ISSUER must be an http(s) origin without a path, got ${JSON.stringify(issuer)}`);
+    throw new ConfigError(
+      "MESSENGER_ISSUER",
+      `MESSENGER_ISSUER must be an http(s) origin without a path, got ${JSON.stringify(issuer)}`,
+    );
   }
   const secret = env["MESSENGER_PAY_CLIENT_SECRET"];
   if (secret !== undefined && secret !== "" && secret.length < 32) {
-    throw new ConfigError("MESSENGER_PAY_CLIENT_SECRET", "MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)");
+    throw new ConfigError(
+      "MESSENGER_PAY_CLIENT_SECRET",
+      "MESSENGER_PAY_CLIENT_SECRET must be at least 32 characters (for example 32 random bytes in base64url)",
+    );
   }
   const payClientId = env["MESSENGER_PAY_CLIENT_ID"] || PAY_CLIENT_ID;
   const cookieKeys = list(env["MESSENGER_COOKIE_KEYS"]);
-  if (cookieKeys.some((key) => key.length < 32)) throw new ConfigError("MESSENGER_COOKIE_KEYS", "MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each");
+  if (cookieKeys.some((key) => key.length < 32))
+    throw new ConfigError(
+      "MESSENGER_COOKIE_KEYS",
+      "MESSENGER_COOKIE_KEYS must be comma-separated keys of at least 32 characters each",
+    );
   return {
     host,
     port,

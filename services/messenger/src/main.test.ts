@@ -12,7 +12,12 @@ import { freshDatabase, testBackends, type FreshDatabase } from "./testing/datab
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<{ url: string }>; exit: Promise<number | null> } {
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<{ url: string }>;
+  exit: Promise<number | null>;
+} {
   let output = "";
   const child = fork(MAIN, [], {
     execArgv: ["--import", "tsx"],
@@ -44,7 +49,10 @@ describe.each(testBackends())("messenger process [%s]", (backend) => {
 
   it("starts, prints its URL, serves discovery, and shuts down on SIGTERM", async () => {
     const secret = "s".repeat(43);
-    const env: Record<string, string> = { MESSENGER_DATA_DIR: dir, ...(database.url ? { MESSENGER_DATABASE_URL: database.url, MESSENGER_PAY_CLIENT_SECRET: secret } : {}) };
+    const env: Record<string, string> = {
+      MESSENGER_DATA_DIR: dir,
+      ...(database.url ? { MESSENGER_DATABASE_URL: database.url, MESSENGER_PAY_CLIENT_SECRET: secret } : {}),
+    };
     const run = start(env);
     const { url } = await run.ready;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -59,7 +67,11 @@ describe.each(testBackends())("messenger process [%s]", (backend) => {
       expect(run.output()).toContain(`secret in ${file}`);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       const saved = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-      expect(saved).toMatchObject({ client_id: "mpay-pay", redirect_uris: ["http://127.0.0.1:4000/v1/payer/auth/callback"], token_endpoint_auth_method: "client_secret_basic" });
+      expect(saved).toMatchObject({
+        client_id: "mpay-pay",
+        redirect_uris: ["http://127.0.0.1:4000/v1/payer/auth/callback"],
+        token_endpoint_auth_method: "client_secret_basic",
+      });
       expect(run.output()).not.toContain(String(saved["client_secret"]));
     } else {
       expect(run.output()).not.toContain(secret);

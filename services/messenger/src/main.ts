@@ -11,7 +11,9 @@ await runServiceMain({
     const database = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.embeddedDatabaseDir}`;
     const out = process.stdout;
     out.write(`MPay messenger listening on ${server.url} (database: ${database})\n`);
-    out.write(`  OpenID Connect issuer ${server.issuer}  ·  discovery ${server.issuer}/.well-known/openid-configuration\n`);
+    out.write(
+      `  OpenID Connect issuer ${server.issuer}  ·  discovery ${server.issuer}/.well-known/openid-configuration\n`,
+    );
     out.write(`  sign up ${server.url}/signup  ·  accounts API POST ${server.url}/api/accounts\n`);
     for (const client of config.clients) {
       const secret = server.secretFile ? `secret in ${server.secretFile}` : "secret from MESSENGER_PAY_CLIENT_SECRET";

@@ -23,18 +23,28 @@ export interface RunningMessenger extends RunningService {
   secretFile: string | undefined;
 }
 
-export async function startMessenger(config: MessengerConfig = loadConfig(), log: Logger = createLogger(config.logLevel)): Promise<RunningMessenger> {
+export async function startMessenger(
+  config: MessengerConfig = loadConfig(),
+  log: Logger = createLogger(config.logLevel),
+): Promise<RunningMessenger> {
   const system = await openMessengerSystem(config, log);
   let sweeper: NodeJS.Timeout | undefined;
   try {
-    const [secrets, resolved] = await Promise.all([loadProviderSecrets(system.database.db, config.cookieKeys), resolveClients(config)]);
+    const [secrets, resolved] = await Promise.all([
+      loadProviderSecrets(system.database.db, config.cookieKeys),
+      resolveClients(config),
+    ]);
     const { app, attachProvider } = await buildApp(system, { secrets, clients: resolved.clients });
     await app.listen({ host: config.host, port: config.port });
     const url = listeningUrl(config.host, app.server.address(), config.port);
     const issuer = config.issuer ?? url;
     const provider = attachProvider(issuer);
     sweeper = setInterval(() => {
-      system.sweep().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"));
+      system
+        .sweep()
+        .catch((error: unknown) =>
+          log.warn({ err: error instanceof Error ? error.message : String(error) }, "sweep failed"),
+        );
     }, config.sweepIntervalMs);
     sweeper.unref();
     return {

@@ -32,7 +32,16 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
       level,
       // Belt and braces: our own log calls never pass these, but a careless future one is cut.
       redact: {
-        paths: ["password", "*.password", "req.headers.cookie", "req.headers.authorization", "*.client_secret", "*.code", "*.access_token", "*.id_token"],
+        paths: [
+          "password",
+          "*.password",
+          "req.headers.cookie",
+          "req.headers.authorization",
+          "*.client_secret",
+          "*.code",
+          "*.access_token",
+          "*.id_token",
+        ],
         censor: "[redacted]",
       },
     },
@@ -41,7 +50,11 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
 }
 
 /** `joinRunning` (the CLI): work through a running messenger that holds the PGlite folder, instead of being refused. */
-export async function openMessengerSystem(config: MessengerConfig, log: Logger = createLogger(config.logLevel), options: { joinRunning?: boolean } = {}): Promise<MessengerSystem> {
+export async function openMessengerSystem(
+  config: MessengerConfig,
+  log: Logger = createLogger(config.logLevel),
+  options: { joinRunning?: boolean } = {},
+): Promise<MessengerSystem> {
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.embeddedDatabaseDir,
@@ -58,7 +71,13 @@ export async function openMessengerSystem(config: MessengerConfig, log: Logger =
   const db = database.db;
   const accounts = new AccountService(db);
   const throttle = new LoginThrottle(db, config.loginLimits, config.clock);
-  const sessions = new SessionService(db, accounts, throttle, config.appSessionTtlSeconds, Math.ceil(config.loginLimits.windowSeconds / 60));
+  const sessions = new SessionService(
+    db,
+    accounts,
+    throttle,
+    config.appSessionTtlSeconds,
+    Math.ceil(config.loginLimits.windowSeconds / 60),
+  );
   const officialMessages = new OfficialMessageService(db, accounts, config.officialAccounts);
   return {
     config,

@@ -18,20 +18,48 @@ describe("pay server surface [pglite]", () => {
   });
 
   it("publishes an OpenAPI document generated from the route schemas", async () => {
-    const doc = (await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(t.app, "GET", "/openapi.json", null)).body;
+    const doc = (
+      await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+        t.app,
+        "GET",
+        "/openapi.json",
+        null,
+      )
+    ).body;
     expect(doc.openapi).toBe("3.0.3");
-    for (const path of ["/v1/payments", "/v1/payments/{id}", "/v1/payments/{id}/capture", "/v1/payments/{id}/cancel", "/v1/payments/{id}/refunds", "/v1/events", "/v1/webhook-endpoints"]) {
+    for (const path of [
+      "/v1/payments",
+      "/v1/payments/{id}",
+      "/v1/payments/{id}/capture",
+      "/v1/payments/{id}/cancel",
+      "/v1/payments/{id}/refunds",
+      "/v1/events",
+      "/v1/webhook-endpoints",
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
-    const create = doc.paths["/v1/payments"]?.["post"] as { requestBody: { content: { "application/json": { schema: { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> } } } } };
-    expect(create.requestBody.content["application/json"].schema.required).toEqual(expect.arrayContaining(["amount", "currency", "orderId", "itemName"]));
+    const create = doc.paths["/v1/payments"]?.["post"] as {
+      requestBody: {
+        content: {
+          "application/json": {
+            schema: { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
+          };
+        };
+      };
+    };
+    expect(create.requestBody.content["application/json"].schema.required).toEqual(
+      expect.arrayContaining(["amount", "currency", "orderId", "itemName"]),
+    );
     // returnUrl and cancelUrl are required unless the payment charges a mandate off-session (checked by the service).
-    expect(Object.keys(create.requestBody.content["application/json"].schema.properties)).toEqual(expect.arrayContaining(["returnUrl", "cancelUrl", "setupFutureUsage", "mandate"]));
+    expect(Object.keys(create.requestBody.content["application/json"].schema.properties)).toEqual(
+      expect.arrayContaining(["returnUrl", "cancelUrl", "setupFutureUsage", "mandate"]),
+    );
     expect(create.requestBody.content["application/json"].schema.additionalProperties).toBe(false);
   });
 
   it("has no route that approves, authorizes or declines a payment, with any key", async () => {
-    const doc = (await call<{ paths: Record<string, Record<string, unknown>> }>(t.app, "GET", "/openapi.json", null)).body;
+    const doc = (await call<{ paths: Record<string, Record<string, unknown>> }>(t.app, "GET", "/openapi.json", null))
+      .body;
     // The payer's routes (/v1/payer/…) take no merchant key; among them the approval only records a verified
     // approval and leaves the payment awaiting the issuer (approvals.test.ts).
     const operations = Object.entries(doc.paths)
@@ -46,12 +74,19 @@ describe("pay server surface [pglite]", () => {
       "POST /v1/payments/{id}/refunds",
     ]);
     const { body: payment } = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, {
-      amount: 1000, currency: "KRW", orderId: "o", itemName: "i", returnUrl: "https://shop.example/a", cancelUrl: "https://shop.example/b",
+      amount: 1000,
+      currency: "KRW",
+      orderId: "o",
+      itemName: "i",
+      returnUrl: "https://shop.example/a",
+      cancelUrl: "https://shop.example/b",
     });
     for (const guess of ["approve", "authorize", "confirm"]) {
       const res = await call(t.app, "POST", `/v1/payments/${payment.id}/${guess}`, t.merchant.secretKey, {});
       expect(res.status).toBe(404);
     }
-    expect((await call<{ status: string }>(t.app, "GET", `/v1/payments/${payment.id}`, t.merchant.secretKey)).body.status).toBe("requires_approval");
+    expect(
+      (await call<{ status: string }>(t.app, "GET", `/v1/payments/${payment.id}`, t.merchant.secretKey)).body.status,
+    ).toBe("requires_approval");
   });
 });

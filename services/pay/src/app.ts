@@ -47,13 +47,24 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody(new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`), request.id)),
+    reply
+      .status(404)
+      .send(
+        errorBody(
+          new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`),
+          request.id,
+        ),
+      ),
   );
 
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
-      info: { title: "MPay merchant API", version: "1.0.0", description: "Payments, refunds, events and webhooks. Authenticate with `Authorization: Bearer sk_test_…`." },
+      info: {
+        title: "MPay merchant API",
+        version: "1.0.0",
+        description: "Payments, refunds, events and webhooks. Authenticate with `Authorization: Bearer sk_test_…`.",
+      },
       components: { securitySchemes: { secretKey: { type: "http", scheme: "bearer" } } },
       security: [{ secretKey: [] }],
     },
@@ -70,7 +81,10 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     registers: [registry],
   });
   app.addHook("onResponse", async (request, reply) => {
-    duration.observe({ method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
@@ -84,7 +98,9 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     const ready = checks.database === "ok" && checks.keyProvider === "ok";
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (v1) => {
@@ -96,9 +112,18 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
       keyGenerator: (request) => request.merchantAuth?.keyId ?? request.ip,
-      errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
+      errorResponseBuilder: (request) => ({
+        statusCode: 429,
+        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
+      }),
     });
-    paymentRoutes(v1, system.database.db, system.payments, (tx, auth, payment, mandate) => system.authorizations.chargeMandate(tx, auth, payment, mandate), system.sharedDetails);
+    paymentRoutes(
+      v1,
+      system.database.db,
+      system.payments,
+      (tx, auth, payment, mandate) => system.authorizations.chargeMandate(tx, auth, payment, mandate),
+      system.sharedDetails,
+    );
     mandateMerchantRoutes(v1, system.mandates);
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);
@@ -110,7 +135,10 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     await payer.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
+      errorResponseBuilder: (request) => ({
+        statusCode: 429,
+        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
+      }),
     });
     payerRoutes(payer, system.payers);
     deviceRoutes(payer, system.payers, system.devices);
@@ -128,7 +156,10 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     await publicKeys.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id) }),
+      errorResponseBuilder: (request) => ({
+        statusCode: 429,
+        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
+      }),
     });
     auditRoutes(publicKeys, system.audit);
   });

@@ -4,14 +4,23 @@ import { loadConfig } from "./config.ts";
 describe("pay server configuration: where the others are", () => {
   it("defaults to npm start's ports", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, publicUrl: "http://127.0.0.1:4000", checkoutBaseUrl: "http://127.0.0.1:4300" });
+    expect(config).toMatchObject({
+      port: 4000,
+      publicUrl: "http://127.0.0.1:4000",
+      checkoutBaseUrl: "http://127.0.0.1:4300",
+    });
     expect(config.messenger.issuer).toBe("http://127.0.0.1:4200");
     expect(config.issuers.url).toBe("http://127.0.0.1:4100");
     expect(config.messenger.clientSecretFile).toMatch(/\.data\/messenger\/pay-client\.json$/);
   });
 
   it("follows the ports and folders of all three services (issue 8: it kept looking for the messenger on 4200)", () => {
-    const config = loadConfig({ PAY_PORT: "5000", ISSUER_PORT: "5100", MESSENGER_PORT: "5200", MESSENGER_DATA_DIR: "/srv/messenger" });
+    const config = loadConfig({
+      PAY_PORT: "5000",
+      ISSUER_PORT: "5100",
+      MESSENGER_PORT: "5200",
+      MESSENGER_DATA_DIR: "/srv/messenger",
+    });
     expect(config).toMatchObject({ port: 5000, publicUrl: "http://127.0.0.1:5000" });
     expect(config.issuers.url).toBe("http://127.0.0.1:5100");
     expect(config.auditWitness.url).toBe("http://127.0.0.1:5100/issuers/sampo/audit-heads");
@@ -20,13 +29,19 @@ describe("pay server configuration: where the others are", () => {
   });
 
   it("takes URLs set explicitly over ports", () => {
-    const config = loadConfig({ MESSENGER_PORT: "5200", MPAY_MESSENGER_ISSUER: "https://id.messenger.example/", MPAY_ISSUER_URL: "http://issuers.internal:8100" });
+    const config = loadConfig({
+      MESSENGER_PORT: "5200",
+      MPAY_MESSENGER_ISSUER: "https://id.messenger.example/",
+      MPAY_ISSUER_URL: "http://issuers.internal:8100",
+    });
     expect(config.messenger.issuer).toBe("https://id.messenger.example");
     expect(config.issuers.url).toBe("http://issuers.internal:8100");
   });
 
   it("refuses a port browsers and fetch block, naming the variable and the reason", () => {
-    expect(() => loadConfig({ PAY_PORT: "6000" })).toThrow(/^PAY_PORT: port 6000 cannot be used: browsers and fetch refuse/);
+    expect(() => loadConfig({ PAY_PORT: "6000" })).toThrow(
+      /^PAY_PORT: port 6000 cannot be used: browsers and fetch refuse/,
+    );
     expect(() => loadConfig({ MESSENGER_PORT: "6666" })).toThrow(/^MESSENGER_PORT: port 6666/);
     expect(() => loadConfig({ PAY_PORT: "http" })).toThrow(/PAY_PORT/);
   });

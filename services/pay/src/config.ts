@@ -4,7 +4,14 @@
  */
 import { join, resolve } from "node:path";
 import { Secret } from "@mpay/protocol";
-import { clockFromEnv, ConfigError, envInt as int, systemAddresses, type Clock, type SystemAddresses } from "@mpay/service-kit";
+import {
+  clockFromEnv,
+  ConfigError,
+  envInt as int,
+  systemAddresses,
+  type Clock,
+  type SystemAddresses,
+} from "@mpay/service-kit";
 import type { KeyProviderKind } from "./keys/provider.ts";
 import type { MessengerClientSettings } from "./payers/messenger-client.ts";
 import { DEFAULT_PKCS11_LIBRARY, DEFAULT_PKCS11_TOKEN_LABEL, type Pkcs11Settings } from "./keys/pkcs11/pkcs11-token.ts";
@@ -70,10 +77,18 @@ function auditWitnessUrl(env: NodeJS.ProcessEnv, issuerUrl: string): string | nu
   const raw = env["MPAY_AUDIT_WITNESS_URL"];
   if (raw === "off") return null;
   if (raw) {
-    if (!/^https?:\/\/[^\s]+$/i.test(raw)) throw new ConfigError("MPAY_AUDIT_WITNESS_URL", `MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`);
+    if (!/^https?:\/\/[^\s]+$/i.test(raw))
+      throw new ConfigError(
+        "MPAY_AUDIT_WITNESS_URL",
+        `MPAY_AUDIT_WITNESS_URL must be an http(s) URL or off, got ${JSON.stringify(raw)}`,
+      );
     return raw.replace(/\/$/, "");
   }
-  const firstIssuer = (env["ISSUER_IDS"] ?? "").split(",").map((id) => id.trim()).find((id) => id !== "") ?? "sampo";
+  const firstIssuer =
+    (env["ISSUER_IDS"] ?? "")
+      .split(",")
+      .map((id) => id.trim())
+      .find((id) => id !== "") ?? "sampo";
   return `${issuerUrl}/issuers/${encodeURIComponent(firstIssuer)}/audit-heads`;
 }
 
@@ -120,7 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       clientId: env["MPAY_MESSENGER_CLIENT_ID"] ?? "mpay-pay",
       clientSecret: env["MPAY_MESSENGER_CLIENT_SECRET"] || undefined,
       // The embedded messenger writes it into its data folder: follow MESSENGER_DATA_DIR as the issuer's file follows ISSUER_DATA_DIR.
-      clientSecretFile: resolve(env["MPAY_MESSENGER_CLIENT_FILE"] ?? join(env["MESSENGER_DATA_DIR"] || ".data/messenger", "pay-client.json")),
+      clientSecretFile: resolve(
+        env["MPAY_MESSENGER_CLIENT_FILE"] ?? join(env["MESSENGER_DATA_DIR"] || ".data/messenger", "pay-client.json"),
+      ),
     },
     announcements: {
       ...DEFAULT_ANNOUNCEMENT_SETTINGS,
@@ -133,14 +150,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     issuers: loadIssuerSettings(env, urls.issuer, int(env, "MPAY_ISSUER_TIMEOUT_MS", 10_000, 100)),
     enrollmentLimits: {
       perPayerPerHour: int(env, "MPAY_ENROLLMENTS_PER_PAYER_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perPayerPerHour, 1),
-      perAddressPerHour: int(env, "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR", DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour, 1),
+      perAddressPerHour: int(
+        env,
+        "MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR",
+        DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour,
+        1,
+      ),
     },
     auditWitness: { url: auditWitnessUrl(env, urls.issuer) },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
     passkeys: {
       rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",
       rpName: env["MPAY_PASSKEY_RP_NAME"] ?? "MPay",
-      origins: (env["MPAY_PASSKEY_ORIGINS"] ?? "http://localhost:4300").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+      origins: (env["MPAY_PASSKEY_ORIGINS"] ?? "http://localhost:4300")
+        .split(",")
+        .map((o) => o.trim().replace(/\/$/, ""))
+        .filter(Boolean),
     },
     clock: clockFromEnv(env, "MPAY"),
   };

@@ -10,8 +10,12 @@ await runServiceMain({
     const { config } = server.system;
     await ensureDemoMerchant(server.system);
     const database = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}/db`;
-    process.stdout.write(`MPay pay server listening on ${server.url} (database: ${database}, key provider: ${config.keyProvider})\n`);
-    process.stdout.write(`  API ${server.url}/v1  ·  OpenAPI ${server.url}/openapi.json  ·  metrics ${server.url}/metrics\n`);
+    process.stdout.write(
+      `MPay pay server listening on ${server.url} (database: ${database}, key provider: ${config.keyProvider})\n`,
+    );
+    process.stdout.write(
+      `  API ${server.url}/v1  ·  OpenAPI ${server.url}/openapi.json  ·  metrics ${server.url}/metrics\n`,
+    );
     await warnIfStatementKeyUncertified(server.system);
   },
   stopping: (server, signal) => server.system.log.info({ signal }, "shutting down"),

@@ -19,7 +19,9 @@ describe.each(testBackends())("no secret in logs or rows [%s]", (backend) => {
 
   it("finds none after a busy session", async () => {
     const key = t.merchant.secretKey;
-    const { body } = await call<{ id: string }>(t.app, "POST", "/v1/payments", key, paymentBody(), { "idempotency-key": "s-1" });
+    const { body } = await call<{ id: string }>(t.app, "POST", "/v1/payments", key, paymentBody(), {
+      "idempotency-key": "s-1",
+    });
     await authorizeThroughService(t.system, body.id);
     await call(t.app, "POST", `/v1/payments/${body.id}/capture`, key, {});
     await call(t.app, "POST", `/v1/payments/${body.id}/refunds`, key, { amount: 100 });
@@ -29,17 +31,41 @@ describe.each(testBackends())("no secret in logs or rows [%s]", (backend) => {
     const rolled = await call<{ secretKey: string }>(t.app, "POST", "/v1/api-keys/roll", key, { expiresInSeconds: 60 });
     await t.system.deliveryWorker.runOnce();
 
-    const keyFile = JSON.parse(await readFile(join(t.config.dataDir, "dev-keys.json"), "utf8")) as { keys: Record<string, string> };
+    const keyFile = JSON.parse(await readFile(join(t.config.dataDir, "dev-keys.json"), "utf8")) as {
+      keys: Record<string, string>;
+    };
     const masterKeys = Object.values(keyFile.keys);
-    const secrets = [key, key.slice(8), rolled.body.secretKey, t.merchant.webhookSecret, t.merchant.webhookSecret.slice(6), ...masterKeys];
+    const secrets = [
+      key,
+      key.slice(8),
+      rolled.body.secretKey,
+      t.merchant.webhookSecret,
+      t.merchant.webhookSecret.slice(6),
+      ...masterKeys,
+    ];
     const dump = [t.logLines.join("\n")];
-    for (const table of ["merchants", "api_keys", "webhook_secrets", "webhook_endpoints", "webhook_deliveries", "payments", "refunds", "events", "idempotency_keys", "audit_log", "audit_heads", "audit_signed_heads", "ledger_entries"]) {
+    for (const table of [
+      "merchants",
+      "api_keys",
+      "webhook_secrets",
+      "webhook_endpoints",
+      "webhook_deliveries",
+      "payments",
+      "refunds",
+      "events",
+      "idempotency_keys",
+      "audit_log",
+      "audit_heads",
+      "audit_signed_heads",
+      "ledger_entries",
+    ]) {
       dump.push(JSON.stringify(await queryRows(t.system.database.db, sql.raw(`select * from ${table}`))));
     }
     const everything = dump.join("\n");
     expect(t.logLines.length).toBeGreaterThan(5);
     for (const secret of secrets) expect(everything.includes(secret), "a secret leaked").toBe(false);
     // The master key would also show up hex-encoded if someone logged a Buffer.
-    for (const master of masterKeys) expect(everything.includes(Buffer.from(master, "base64").toString("hex"))).toBe(false);
+    for (const master of masterKeys)
+      expect(everything.includes(Buffer.from(master, "base64").toString("hex"))).toBe(false);
   });
 });

@@ -67,8 +67,13 @@ export async function warnIfStatementKeyUncertified(system: PaySystem): Promise<
   if (system.keys.isSealed()) return;
   try {
     if ((await system.statementSigner.status()).signingKid) return;
-    system.log.warn("no PIN-statement key holds a valid card-network certificate: PIN payments are refused (statement_key_not_certified) until one is installed; see mpay statement-key show and docs/network.md");
+    system.log.warn(
+      "no PIN-statement key holds a valid card-network certificate: PIN payments are refused (statement_key_not_certified) until one is installed; see mpay statement-key show and docs/network.md",
+    );
   } catch (error) {
-    system.log.warn({ err: error instanceof Error ? error.name : typeof error }, "the PIN-statement keys could not be checked");
+    system.log.warn(
+      { err: error instanceof Error ? error.name : typeof error },
+      "the PIN-statement keys could not be checked",
+    );
   }
 }

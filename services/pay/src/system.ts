@@ -80,18 +80,29 @@ export interface PaySystem {
  */
 export const LOG_SERIALIZERS = {
   req(request: { method?: string; url?: string; hostname?: string; ip?: string }) {
-    return { method: request.method, url: request.url?.split("?")[0], host: request.hostname, remoteAddress: request.ip };
+    return {
+      method: request.method,
+      url: request.url?.split("?")[0],
+      host: request.hostname,
+      remoteAddress: request.ip,
+    };
   },
 };
 
 /** JSON logs; `fd` 2 sends them to stderr (the CLI keeps stdout for its answers). */
 export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
-  return pino({
-    serializers: LOG_SERIALIZERS,
-    level,
-    // Belt and braces: these paths never carry secrets in our own log calls, but a future careless one is cut.
-    redact: { paths: ["req.headers.authorization", "headers.authorization", "*.secret", "*.secretKey", "*.webhookSecret"], censor: "[redacted]" },
-  }, pino.destination({ fd, sync: fd === 2 }));
+  return pino(
+    {
+      serializers: LOG_SERIALIZERS,
+      level,
+      // Belt and braces: these paths never carry secrets in our own log calls, but a future careless one is cut.
+      redact: {
+        paths: ["req.headers.authorization", "headers.authorization", "*.secret", "*.secretKey", "*.webhookSecret"],
+        censor: "[redacted]",
+      },
+    },
+    pino.destination({ fd, sync: fd === 2 }),
+  );
 }
 
 export interface OpenOptions {
@@ -101,7 +112,11 @@ export interface OpenOptions {
   joinRunning?: boolean;
 }
 
-export async function openPaySystem(config: PayConfig, log: Logger = createLogger(config.logLevel), options: OpenOptions = {}): Promise<PaySystem> {
+export async function openPaySystem(
+  config: PayConfig,
+  log: Logger = createLogger(config.logLevel),
+  options: OpenOptions = {},
+): Promise<PaySystem> {
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.embeddedDatabaseDir,
@@ -112,7 +127,13 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
   let opened: KeyProvider | undefined;
   try {
     await migrateDatabase(database);
-    const keys = (opened = await openKeyProvider({ kind: config.keyProvider, dataDir: config.dataDir, db: database.db, pkcs11: config.pkcs11, log: (m) => log.warn(m) }));
+    const keys = (opened = await openKeyProvider({
+      kind: config.keyProvider,
+      dataDir: config.dataDir,
+      db: database.db,
+      pkcs11: config.pkcs11,
+      log: (m) => log.warn(m),
+    }));
     const db = database.db;
     const audit = new AuditService(db, keys, config.clock);
     const ledger = new LedgerService();
@@ -121,19 +142,44 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
-    const payers = new PayerService(db, new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`), config.payerSessionTtlSeconds, config.clock);
+    const payers = new PayerService(
+      db,
+      new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`),
+      config.payerSessionTtlSeconds,
+      config.clock,
+    );
     const inbox = new MessengerInboxClient({
       baseUrl: config.messenger.issuer,
       clientId: config.messenger.clientId,
       clientSecret: () => messengerClientSecret(config.messenger),
       timeoutMs: config.announcements.timeoutMs,
     });
-    const announcements = new AnnouncementService(db, payers, inbox, config.announcements, config.clock, log.child({ context: "announcements" }));
+    const announcements = new AnnouncementService(
+      db,
+      payers,
+      inbox,
+      config.announcements,
+      config.clock,
+      log.child({ context: "announcements" }),
+    );
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
-    const pins = new PinService(db, keys, devices, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    const pins = new PinService(
+      db,
+      keys,
+      devices,
+      audit,
+      config.deviceWaitingPeriodSeconds,
+      config.clock,
+      announcements,
+    );
     devices.usePinProofs(pins);
     const connector =
-      options.issuerConnector ?? new SimulatorConnector({ baseUrl: config.issuers.url, acquirerSecret: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs });
+      options.issuerConnector ??
+      new SimulatorConnector({
+        baseUrl: config.issuers.url,
+        acquirerSecret: () => acquirerSecretOf(config.issuers),
+        timeoutMs: config.issuers.timeoutMs,
+      });
     const issuers = new IssuerService(connector);
     const issuerOperations = new IssuerOperations(issuers);
     payments.useIssuerOperations(issuerOperations);
@@ -141,19 +187,49 @@ export async function openPaySystem(config: PayConfig, log: Logger = createLogge
     const enrollmentLimiter = new EnrollmentLimiter(db, config.enrollmentLimits, config.clock);
     const vault = new VaultService(db, keys, devices, issuers, audit, config.clock, announcements, enrollmentLimiter);
     const recovery = new RecoveryService(db, devices, pins, vault, audit, announcements);
-    devices.onRevocation({ inTransaction: (tx, device) => vault.forgetDevice(tx, device), afterCommit: async (device) => void (await vault.sendUnbinds(device.id)) });
+    devices.onRevocation({
+      inTransaction: (tx, device) => vault.forgetDevice(tx, device),
+      afterCommit: async (device) => void (await vault.sendUnbinds(device.id)),
+    });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
     const mandates = new MandateService(db, keys, issuers, payments, audit);
     const sharedDetails = new SharedDetailsService(keys);
-    const authorizations = new AuthorizationService(db, payments, approvals, issuers, issuerOperations, statementSigner, mandates, sharedDetails, log.child({ context: "authorizations" }), config.clock);
-    const reconciler = new IssuerReconciler(db, issuerOperations, authorizations, payments, refunds, vault, log.child({ worker: "reconciler" }));
+    const authorizations = new AuthorizationService(
+      db,
+      payments,
+      approvals,
+      issuers,
+      issuerOperations,
+      statementSigner,
+      mandates,
+      sharedDetails,
+      log.child({ context: "authorizations" }),
+      config.clock,
+    );
+    const reconciler = new IssuerReconciler(
+      db,
+      issuerOperations,
+      authorizations,
+      payments,
+      refunds,
+      vault,
+      log.child({ worker: "reconciler" }),
+    );
     const witnessUrl = config.auditWitness.url;
     // The witness is an issuer, reached on the acquirer link with its secret; audit/ knows only a URL and a bearer.
     const witness = witnessUrl
-      ? new WitnessPublisher(audit, keys, new WitnessClient({ url: witnessUrl, bearer: () => acquirerSecretOf(config.issuers), timeoutMs: config.issuers.timeoutMs }))
+      ? new WitnessPublisher(
+          audit,
+          keys,
+          new WitnessClient({
+            url: witnessUrl,
+            bearer: () => acquirerSecretOf(config.issuers),
+            timeoutMs: config.issuers.timeoutMs,
+          }),
+        )
       : null;
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(

@@ -30,9 +30,19 @@ export const issuerListSchema = listOf(issuerListingViewSchema);
  * The wallet's enrollment JWE (PAN, expiry, CVC and the device key, encrypted to the issuer's certified key), and
  * `{ purpose: "enroll-card", payerId, issuerId, enrollmentHash, nonce }` signed by an active device.
  */
-export const cardEnrollmentRequestSchema = z.strictObject({ issuerId: z.string().max(32), enrollment: issuerJweSchema, deviceSignature: deviceStatementSchema });
+export const cardEnrollmentRequestSchema = z.strictObject({
+  issuerId: z.string().max(32),
+  enrollment: issuerJweSchema,
+  deviceSignature: deviceStatementSchema,
+});
 export type CardEnrollmentRequest = z.infer<typeof cardEnrollmentRequestSchema>;
-export const cardEnrollmentViewSchema = z.object({ id: z.string(), object: z.literal("card_enrollment"), status: z.string(), codeSentTo: z.string(), expiresAt: z.string() });
+export const cardEnrollmentViewSchema = z.object({
+  id: z.string(),
+  object: z.literal("card_enrollment"),
+  status: z.string(),
+  codeSentTo: z.string(),
+  expiresAt: z.string(),
+});
 export type CardEnrollmentView = z.infer<typeof cardEnrollmentViewSchema>;
 
 export const cardEnrollmentVerifyRequestSchema = z.strictObject({ code: oneTimeCodeSchema });

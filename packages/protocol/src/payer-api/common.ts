@@ -2,18 +2,29 @@
 import { z } from "zod";
 
 /** A list answer: `{ object: "list", data, hasMore }`. The payer's lists are short and come whole (`hasMore` false). */
-export const listOf = <T extends z.ZodType>(item: T) => z.object({ object: z.literal("list"), data: z.array(item), hasMore: z.boolean() });
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ object: z.literal("list"), data: z.array(item), hasMore: z.boolean() });
 
 /** Every error answer, on the payer's routes as on the merchant's (`ApiErrorBody`). */
 export const apiErrorAnswerSchema = z.object({
-  error: z.object({ type: z.string(), code: z.string(), message: z.string(), param: z.string().optional(), requestId: z.string().optional() }),
+  error: z.object({
+    type: z.string(),
+    code: z.string(),
+    message: z.string(),
+    param: z.string().optional(),
+    requestId: z.string().optional(),
+  }),
 });
 
 /** A body that says nothing (Fastify hands a missing body over as null, so it may be left out). */
 export const emptyRequestSchema = z.strictObject({}).nullish();
 
 /** An OPAQUE message (RFC 9807), base64url: the PIN itself never travels, only these. */
-export const opaqueMessageSchema = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, "not a base64url OPAQUE message");
+export const opaqueMessageSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+$/, "not a base64url OPAQUE message");
 
 /** A device statement: a compact JWS of one of the payer's devices (`typ: mpay-device+jws`). */
 export const deviceStatementSchema = z.string().max(4096);
@@ -34,4 +45,10 @@ export const devicePublicJwkSchema = z.strictObject({
 
 /** The started half of a check at a card issuer: the issuer texted a code to the phone on file. */
 export const verificationStartedSchema = <O extends string>(object: O) =>
-  z.object({ id: z.string(), object: z.literal(object), status: z.literal("verification_required"), codeSentTo: z.string(), expiresAt: z.string() });
+  z.object({
+    id: z.string(),
+    object: z.literal(object),
+    status: z.literal("verification_required"),
+    codeSentTo: z.string(),
+    expiresAt: z.string(),
+  });

@@ -29,13 +29,22 @@ export const bindDeviceRequestSchema = z.strictObject({
 export type BindDeviceRequest = z.infer<typeof bindDeviceRequestSchema>;
 
 /** The device's own `revoke-device` statement, or another active device's with a PIN proof. */
-export const revokeDeviceRequestSchema = z.strictObject({ signature: deviceStatementSchema.optional(), pin: pinProofSchema.optional() }).nullish();
+export const revokeDeviceRequestSchema = z
+  .strictObject({ signature: deviceStatementSchema.optional(), pin: pinProofSchema.optional() })
+  .nullish();
 export type RevokeDeviceRequest = NonNullable<z.infer<typeof revokeDeviceRequestSchema>>;
 
 /** A PIN proof, or the waiting device's own `cancel-device` statement. */
-export const cancelDeviceRequestSchema = z.strictObject({ signature: deviceStatementSchema.optional(), pin: pinProofSchema.optional() });
+export const cancelDeviceRequestSchema = z.strictObject({
+  signature: deviceStatementSchema.optional(),
+  pin: pinProofSchema.optional(),
+});
 export type CancelDeviceRequest = z.infer<typeof cancelDeviceRequestSchema>;
 
 /** A single-use nonce for the next device statement (each statement spends one). */
-export const statementNonceViewSchema = z.object({ object: z.literal("statement_nonce"), nonce: z.string(), expiresAt: z.string() });
+export const statementNonceViewSchema = z.object({
+  object: z.literal("statement_nonce"),
+  nonce: z.string(),
+  expiresAt: z.string(),
+});
 export type StatementNonceView = z.infer<typeof statementNonceViewSchema>;

@@ -7,7 +7,12 @@
 import { z } from "zod";
 import { deviceStatementSchema, listOf } from "./common.ts";
 
-const base64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/, "not base64url");
+const base64url = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, "not base64url");
 
 /** A credential id: at most 1023 bytes (WebAuthn §5.8.3), base64url. */
 export const webAuthnCredentialIdSchema = base64url(1364);
@@ -39,7 +44,9 @@ export const webAuthnAuthenticationResponseSchema = z.object({
     authenticatorData: base64url(4096),
     signature: base64url(1024),
     // Some browsers answer null for a credential that is not discoverable.
-    userHandle: base64url(128).nullish().transform((v) => v ?? undefined),
+    userHandle: base64url(128)
+      .nullish()
+      .transform((v) => v ?? undefined),
   }),
 });
 
@@ -50,7 +57,9 @@ export const webAuthnCreationOptionsSchema = z.object({
   user: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
   pubKeyCredParams: z.array(z.object({ alg: z.number().int(), type: z.literal("public-key") })),
   timeout: z.number().int().optional(),
-  excludeCredentials: z.array(z.object({ id: z.string(), type: z.string(), transports: z.array(z.string()).optional() })).optional(),
+  excludeCredentials: z
+    .array(z.object({ id: z.string(), type: z.string(), transports: z.array(z.string()).optional() }))
+    .optional(),
   authenticatorSelection: z
     .object({
       authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),

@@ -7,7 +7,14 @@ import { PAYMENT_STATUSES } from "../payment.ts";
 import { deviceStatementSchema } from "./common.ts";
 
 /** The terms for the card the payer chose (a card of the vault enrolled on this device). */
-export const approvalChallengeRequestSchema = z.strictObject({ deviceKey: z.string().max(64), cardId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
+export const approvalChallengeRequestSchema = z.strictObject({
+  deviceKey: z.string().max(64),
+  cardId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 export type ApprovalChallengeRequest = z.infer<typeof approvalChallengeRequestSchema>;
 
 export const approvalChallengeViewSchema = z.object({
@@ -24,7 +31,12 @@ export type ApprovalChallengeView = z.infer<typeof approvalChallengeViewSchema>;
 
 /** Fresh user verification bound to one challenge: a PIN login for `approval:<challengeId>` with the terms' MAC, or a passkey. */
 export const userVerificationSchema = z.discriminatedUnion("method", [
-  z.strictObject({ method: z.literal("pin"), loginId: z.string().max(64), finishLoginRequest: z.string().max(1024), challengeMac: z.string().max(128) }),
+  z.strictObject({
+    method: z.literal("pin"),
+    loginId: z.string().max(64),
+    finishLoginRequest: z.string().max(1024),
+    challengeMac: z.string().max(128),
+  }),
   z.strictObject({ method: z.literal("passkey"), assertion: z.record(z.string(), z.unknown()) }),
 ]);
 export type UserVerificationInput = z.infer<typeof userVerificationSchema>;

@@ -1,6 +1,12 @@
 /** The payment PIN over OPAQUE (RFC 9807): status, registration, logins and their proofs, resets with the card. */
 import { z } from "zod";
-import { deviceStatementSchema, issuerJweSchema, oneTimeCodeSchema, opaqueMessageSchema, verificationStartedSchema } from "./common.ts";
+import {
+  deviceStatementSchema,
+  issuerJweSchema,
+  oneTimeCodeSchema,
+  opaqueMessageSchema,
+  verificationStartedSchema,
+} from "./common.ts";
 
 /**
  * What a PIN login proves the PIN for: a check, a change, one payment's approval, adding a passkey, or one security
@@ -21,7 +27,8 @@ export type PinLoginPurpose =
   | `recovery:${string}`;
 
 /** The purposes a login may name on the wire (the id part is a plain identifier). */
-export const PIN_LOGIN_PURPOSE_PATTERN = /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;
+export const PIN_LOGIN_PURPOSE_PATTERN =
+  /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;
 
 /** A finished OPAQUE login sent with a security change: the proof that the payer knows the PIN, for that change. */
 export const pinProofSchema = z.strictObject({
@@ -30,7 +37,12 @@ export const pinProofSchema = z.strictObject({
 });
 export type PinProofInput = z.infer<typeof pinProofSchema>;
 
-export const pinStatusViewSchema = z.object({ object: z.literal("pin"), set: z.boolean(), locked: z.boolean(), triesLeft: z.number().int() });
+export const pinStatusViewSchema = z.object({
+  object: z.literal("pin"),
+  set: z.boolean(),
+  locked: z.boolean(),
+  triesLeft: z.number().int(),
+});
 export type PinStatusView = z.infer<typeof pinStatusViewSchema>;
 
 /** An OPAQUE registration request; the answer is the server's registration response (nothing is stored yet). */
@@ -38,11 +50,18 @@ export const pinRegistrationRequestSchema = z.strictObject({ registrationRequest
 export const pinRegistrationViewSchema = z.object({ registrationResponse: z.string() });
 
 /** The first PIN: its registration record and an active device's `set-pin` statement. */
-export const setPinRequestSchema = z.strictObject({ registrationRecord: opaqueMessageSchema, deviceSignature: deviceStatementSchema });
+export const setPinRequestSchema = z.strictObject({
+  registrationRecord: opaqueMessageSchema,
+  deviceSignature: deviceStatementSchema,
+});
 export type SetPinRequest = z.infer<typeof setPinRequestSchema>;
 
 /** A new PIN: a finished `pin-change` login with the current PIN, and the new PIN's registration record. */
-export const changePinRequestSchema = z.strictObject({ loginId: z.string().max(64), finishLoginRequest: opaqueMessageSchema, registrationRecord: opaqueMessageSchema });
+export const changePinRequestSchema = z.strictObject({
+  loginId: z.string().max(64),
+  finishLoginRequest: opaqueMessageSchema,
+  registrationRecord: opaqueMessageSchema,
+});
 export type ChangePinRequest = z.infer<typeof changePinRequestSchema>;
 
 /** A PIN login's start (the server counts a try now). `previousPin` (recovery only): the PIN a change replaced. */
@@ -51,11 +70,18 @@ export const pinLoginRequestSchema = z.strictObject({
   purpose: z.string().regex(PIN_LOGIN_PURPOSE_PATTERN),
   previousPin: z.literal(true).optional(),
 });
-export const pinLoginViewSchema = z.object({ loginId: z.string(), loginResponse: z.string(), triesLeft: z.number().int() });
+export const pinLoginViewSchema = z.object({
+  loginId: z.string(),
+  loginResponse: z.string(),
+  triesLeft: z.number().int(),
+});
 export type PinLoginView = z.infer<typeof pinLoginViewSchema>;
 
 /** A `pin-check` login's finish (a payment's login is finished inside its approval instead). */
-export const pinLoginFinishRequestSchema = z.strictObject({ loginId: z.string().max(64), finishLoginRequest: opaqueMessageSchema });
+export const pinLoginFinishRequestSchema = z.strictObject({
+  loginId: z.string().max(64),
+  finishLoginRequest: opaqueMessageSchema,
+});
 export type PinLoginFinishRequest = z.infer<typeof pinLoginFinishRequestSchema>;
 export const pinCheckViewSchema = z.object({ object: z.literal("pin_check"), verified: z.literal(true) });
 

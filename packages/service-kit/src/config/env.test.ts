@@ -15,7 +15,9 @@ describe("env helpers", () => {
     expect(envPort({}, "PAY_PORT", 4000)).toBe(4000);
     expect(envPort({ PAY_PORT: "0" }, "PAY_PORT", 4000)).toBe(0);
     expect(envPort({ PAY_PORT: "65535" }, "PAY_PORT", 4000)).toBe(65_535);
-    expect(() => envPort({ PAY_PORT: "65536" }, "PAY_PORT", 4000)).toThrow('PAY_PORT must be a port number (0-65535), got "65536"');
+    expect(() => envPort({ PAY_PORT: "65536" }, "PAY_PORT", 4000)).toThrow(
+      'PAY_PORT must be a port number (0-65535), got "65536"',
+    );
     expect(() => envPort({ PAY_PORT: "http" }, "PAY_PORT", 4000)).toThrow(/PAY_PORT/);
     for (const port of ["6000", "6665", "6669", "5060", "10080", "22"]) {
       let error: unknown;
@@ -26,7 +28,11 @@ describe("env helpers", () => {
       }
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).variable).toBe("PAY_PORT");
-      expect((error as Error).message).toMatch(new RegExp(`^PAY_PORT: port ${port} cannot be used: browsers and fetch refuse to connect to it \\(a "bad port" of the Fetch standard`));
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^PAY_PORT: port ${port} cannot be used: browsers and fetch refuse to connect to it \\(a "bad port" of the Fetch standard`,
+        ),
+      );
     }
     expect(() => envPort({}, "PAY_PORT", 6000)).toThrow(/PAY_PORT: port 6000/);
   });
@@ -44,7 +50,9 @@ describe("env helpers", () => {
     expect(envUrl({ U: "https://pay.example/base//" }, "U", "http://x")).toBe("https://pay.example/base");
     expect(envUrl({}, "U", "http://127.0.0.1:4000")).toBe("http://127.0.0.1:4000");
     expect(envUrl({}, "U")).toBeUndefined();
-    expect(() => envUrl({ U: "ftp://files.example" }, "U")).toThrow('U must be an http(s) URL, got "ftp://files.example"');
+    expect(() => envUrl({ U: "ftp://files.example" }, "U")).toThrow(
+      'U must be an http(s) URL, got "ftp://files.example"',
+    );
     expect(() => envUrl({ U: "http://127.0.0.1:6667" }, "U")).toThrow(/^U: port 6667 cannot be used: .*ircu/);
     // A scheme's default port counts: plain http on 80 is fine, not an explicit bad one.
     expect(envUrl({ U: "http://pay.example" }, "U")).toBe("http://pay.example");

@@ -28,7 +28,8 @@ export function envInt(env: Env, name: string, fallback: number, min = 0): numbe
   const value = raw(env, name);
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) throw new ConfigError(name, `${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(parsed) || parsed < min)
+    throw new ConfigError(name, `${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -39,7 +40,8 @@ export function envInt(env: Env, name: string, fallback: number, min = 0): numbe
 export function envPort(env: Env, name: string, fallback: number): number {
   const value = raw(env, name);
   const port = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(name, `${name} must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError(name, `${name} must be a port number (0-65535), got ${JSON.stringify(value)}`);
   assertUsablePort(name, port);
   return port;
 }

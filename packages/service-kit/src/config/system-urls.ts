@@ -52,7 +52,10 @@ function messengerUrlVariable(env: Env): string {
   const own = env[SYSTEM_VARIABLES.messenger.url];
   const alias = env[MESSENGER_URL_ALIAS];
   if (own && alias && own.replace(/\/+$/, "") !== alias.replace(/\/+$/, "")) {
-    throw new ConfigError(MESSENGER_URL_ALIAS, `${SYSTEM_VARIABLES.messenger.url} and ${MESSENGER_URL_ALIAS} name the messenger twice, differently (${JSON.stringify(own)}, ${JSON.stringify(alias)}): set one`);
+    throw new ConfigError(
+      MESSENGER_URL_ALIAS,
+      `${SYSTEM_VARIABLES.messenger.url} and ${MESSENGER_URL_ALIAS} name the messenger twice, differently (${JSON.stringify(own)}, ${JSON.stringify(alias)}): set one`,
+    );
   }
   return own ? SYSTEM_VARIABLES.messenger.url : alias ? MESSENGER_URL_ALIAS : SYSTEM_VARIABLES.messenger.url;
 }
@@ -60,8 +63,13 @@ function messengerUrlVariable(env: Env): string {
 /** Every service's port and URL from `env`; a ConfigError names the variable that cannot be used and why. */
 export function systemAddresses(env: Env = process.env): SystemAddresses {
   const ports = { pay: portOf(env, "pay"), issuer: portOf(env, "issuer"), messenger: portOf(env, "messenger") };
-  const urlVariables = { pay: SYSTEM_VARIABLES.pay.url, issuer: SYSTEM_VARIABLES.issuer.url, messenger: messengerUrlVariable(env) };
-  const follow = (service: ServiceName) => `http://${reachableHost(env[SYSTEM_VARIABLES[service].host])}:${ports[service]}`;
+  const urlVariables = {
+    pay: SYSTEM_VARIABLES.pay.url,
+    issuer: SYSTEM_VARIABLES.issuer.url,
+    messenger: messengerUrlVariable(env),
+  };
+  const follow = (service: ServiceName) =>
+    `http://${reachableHost(env[SYSTEM_VARIABLES[service].host])}:${ports[service]}`;
   return {
     ports,
     urls: {
@@ -83,4 +91,3 @@ export function systemAddresses(env: Env = process.env): SystemAddresses {
 export function systemUrls(env: Env = process.env): SystemAddresses["urls"] {
   return systemAddresses(env).urls;
 }
-

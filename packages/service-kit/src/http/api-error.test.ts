@@ -10,7 +10,12 @@ describe("ServiceApiError", () => {
     }
     const error = new ShopError("The cart is empty.");
     expect(error).toBeInstanceOf(ServiceApiError);
-    expect(error).toMatchObject({ code: "cart_empty", statusCode: 409, message: "The cart is empty.", param: undefined });
+    expect(error).toMatchObject({
+      code: "cart_empty",
+      statusCode: 409,
+      message: "The cart is empty.",
+      param: undefined,
+    });
   });
 
   it("maps Fastify's body failures to one reason each", () => {

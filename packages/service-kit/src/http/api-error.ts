@@ -48,7 +48,12 @@ export function describeForLog(error: unknown): Record<string, unknown> {
     const db = cause instanceof Error ? cause : undefined;
     // Only the stack's frames: drizzle's message, which the stack starts with, runs over lines ("…\nparams: …").
     const frames = error.stack?.split("\n").filter((line) => /^\s+at /.test(line));
-    return { type: "DatabaseError", code: (db as { code?: string } | undefined)?.code, message: db?.message, stack: frames?.slice(0, 5).join("\n") };
+    return {
+      type: "DatabaseError",
+      code: (db as { code?: string } | undefined)?.code,
+      message: db?.message,
+      stack: frames?.slice(0, 5).join("\n"),
+    };
   }
   return { type: error.name, message: error.message, stack: error.stack?.split("\n").slice(0, 8).join("\n") };
 }

@@ -33,7 +33,9 @@ export class Cards {
   }
 
   verifyEnrollment(enrollmentId: string, code: string): Promise<Card> {
-    return this.#core.request("POST", `/v1/payer/cards/enrollments/${segment(enrollmentId)}/verify`, cardViewSchema, { code });
+    return this.#core.request("POST", `/v1/payer/cards/enrollments/${segment(enrollmentId)}/verify`, cardViewSchema, {
+      code,
+    });
   }
 
   storeRecords(cardId: string, input: CardRecordsRequest): Promise<Card> {

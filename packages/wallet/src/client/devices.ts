@@ -1,5 +1,12 @@
 /** The payer's devices: binding (the power order decides what it needs), revoking, cancelling, statement nonces. */
-import { deviceListSchema, deviceViewSchema, statementNonceViewSchema, type CancelDeviceRequest, type DeviceView, type RevokeDeviceRequest } from "@mpay/protocol";
+import {
+  deviceListSchema,
+  deviceViewSchema,
+  statementNonceViewSchema,
+  type CancelDeviceRequest,
+  type DeviceView,
+  type RevokeDeviceRequest,
+} from "@mpay/protocol";
 import type { DevicePublicJwk } from "../device-key.ts";
 import type { PinProof } from "./pin.ts";
 import { segment, type PayRequester } from "./request.ts";

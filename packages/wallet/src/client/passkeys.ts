@@ -1,5 +1,11 @@
 /** The payer's passkeys: a biometric way to approve payments, added with an active device's word and the PIN. */
-import { passkeyViewSchema, webAuthnCreationOptionsSchema, type PasskeyRegistrationOptionsRequest, type PasskeyView, type WebAuthnCreationOptions } from "@mpay/protocol";
+import {
+  passkeyViewSchema,
+  webAuthnCreationOptionsSchema,
+  type PasskeyRegistrationOptionsRequest,
+  type PasskeyView,
+  type WebAuthnCreationOptions,
+} from "@mpay/protocol";
 import type { PayRequester } from "./request.ts";
 
 export type Passkey = PasskeyView;

@@ -33,7 +33,12 @@ export class Payments {
   /** The terms of `paymentId` for this device and the chosen card, fixed by the server for at most 5 minutes. */
   approvalChallenge(paymentId: string, input: ApprovalChallengeRequest): Promise<ApprovalChallenge> {
     const { deviceKey, cardId } = input;
-    return this.#core.request("POST", `/v1/payer/payments/${segment(paymentId)}/approval-challenges`, approvalChallengeViewSchema, { deviceKey, cardId });
+    return this.#core.request(
+      "POST",
+      `/v1/payer/payments/${segment(paymentId)}/approval-challenges`,
+      approvalChallengeViewSchema,
+      { deviceKey, cardId },
+    );
   }
 
   /**
@@ -41,23 +46,37 @@ export class Payments {
    * and the public half of a key made for this payment: the answer releases the card to it.
    */
   approve(challengeId: string, input: ApproveRequest): Promise<ReleasedApproval> {
-    return this.#core.request("POST", `/v1/payer/approval-challenges/${segment(challengeId)}/approve`, releasedApprovalViewSchema, {
-      deviceSignature: input.deviceSignature,
-      verification: input.verification,
-      releaseKey: input.releaseKey,
-    });
+    return this.#core.request(
+      "POST",
+      `/v1/payer/approval-challenges/${segment(challengeId)}/approve`,
+      releasedApprovalViewSchema,
+      {
+        deviceSignature: input.deviceSignature,
+        verification: input.verification,
+        releaseKey: input.releaseKey,
+      },
+    );
   }
 
   /**
    * Sends the sign-then-encrypt JWE for the issuer (and the mandate's, when the payer agreed to one); answers with
    * the payment as the issuer decided it.
    */
-  authorize(approvalId: string, payment: string, extras: { mandate?: string | undefined; sharedDetails?: SharedDetails | undefined } = {}): Promise<PaymentOutcome> {
+  authorize(
+    approvalId: string,
+    payment: string,
+    extras: { mandate?: string | undefined; sharedDetails?: SharedDetails | undefined } = {},
+  ): Promise<PaymentOutcome> {
     const { mandate, sharedDetails } = extras;
-    return this.#core.request("POST", `/v1/payer/approvals/${segment(approvalId)}/authorize`, paymentOutcomeViewSchema, {
-      payment,
-      ...(mandate !== undefined ? { mandate } : {}),
-      ...(sharedDetails !== undefined ? { sharedDetails } : {}),
-    });
+    return this.#core.request(
+      "POST",
+      `/v1/payer/approvals/${segment(approvalId)}/authorize`,
+      paymentOutcomeViewSchema,
+      {
+        payment,
+        ...(mandate !== undefined ? { mandate } : {}),
+        ...(sharedDetails !== undefined ? { sharedDetails } : {}),
+      },
+    );
   }
 }

@@ -19,6 +19,10 @@ export class PendingChanges {
 
   /** Cancels a pending change with a PIN proof for `cancel-device:<id>` or `cancel-pin-reset:<id>`; answers what still waits. */
   async cancel(id: string, pin: PinProof): Promise<PendingChange[]> {
-    return (await this.#core.request("POST", `/v1/payer/pending-changes/${segment(id)}/cancel`, pendingChangeListSchema, { pin })).data;
+    return (
+      await this.#core.request("POST", `/v1/payer/pending-changes/${segment(id)}/cancel`, pendingChangeListSchema, {
+        pin,
+      })
+    ).data;
   }
 }

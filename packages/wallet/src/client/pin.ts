@@ -40,29 +40,45 @@ export class Pin {
 
   /** The server's answer to an OPAQUE registration request (nothing is stored yet). */
   async registration(registrationRequest: string): Promise<string> {
-    return (await this.#core.request("POST", "/v1/payer/pin/registration", pinRegistrationViewSchema, { registrationRequest })).registrationResponse;
+    return (
+      await this.#core.request("POST", "/v1/payer/pin/registration", pinRegistrationViewSchema, { registrationRequest })
+    ).registrationResponse;
   }
 
   /** Sets the first PIN; `deviceSignature` is `{ purpose: "set-pin", payerId }` signed by an active device. */
   set(input: SetPinRequest): Promise<PinStatus> {
-    return this.#core.request("POST", "/v1/payer/pin", pinStatusViewSchema, { registrationRecord: input.registrationRecord, deviceSignature: input.deviceSignature });
+    return this.#core.request("POST", "/v1/payer/pin", pinStatusViewSchema, {
+      registrationRecord: input.registrationRecord,
+      deviceSignature: input.deviceSignature,
+    });
   }
 
   /** Replaces the PIN: a finished `pin-change` login with the current PIN, and the new PIN's registration record. */
   change(input: ChangePinRequest): Promise<PinStatus> {
     const { loginId, finishLoginRequest, registrationRecord } = input;
-    return this.#core.request("POST", "/v1/payer/pin/change", pinStatusViewSchema, { loginId, finishLoginRequest, registrationRecord });
+    return this.#core.request("POST", "/v1/payer/pin/change", pinStatusViewSchema, {
+      loginId,
+      finishLoginRequest,
+      registrationRecord,
+    });
   }
 
   /** Starts a PIN login. The server counts a try before it answers; only a verified finish clears it. */
   startLogin(input: { startLoginRequest: string; purpose: PinLoginPurpose; previousPin?: boolean }): Promise<PinLogin> {
     const { startLoginRequest, purpose, previousPin } = input;
-    return this.#core.request("POST", "/v1/payer/pin/login", pinLoginViewSchema, { startLoginRequest, purpose, ...(previousPin ? { previousPin: true } : {}) });
+    return this.#core.request("POST", "/v1/payer/pin/login", pinLoginViewSchema, {
+      startLoginRequest,
+      purpose,
+      ...(previousPin ? { previousPin: true } : {}),
+    });
   }
 
   /** Finishes a `pin-check` login (a payment's login is finished inside its approval instead). */
   async finishLogin(input: PinLoginFinishRequest): Promise<{ verified: true }> {
-    await this.#core.request("POST", "/v1/payer/pin/login/finish", pinCheckViewSchema, { loginId: input.loginId, finishLoginRequest: input.finishLoginRequest });
+    await this.#core.request("POST", "/v1/payer/pin/login/finish", pinCheckViewSchema, {
+      loginId: input.loginId,
+      finishLoginRequest: input.finishLoginRequest,
+    });
     return { verified: true };
   }
 

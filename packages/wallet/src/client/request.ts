@@ -48,7 +48,9 @@ export class PayRequester {
   /** Uses `sessionToken` for the requests that follow; undefined signs out (locally). */
   useSession(sessionToken: string | undefined): void {
     if (sessionToken !== undefined && !SESSION_TOKEN_PATTERN.test(sessionToken)) {
-      throw new TypeError("a payer session token is `pst_` and 43 base64url characters, as `sessions.finish` returns it");
+      throw new TypeError(
+        "a payer session token is `pst_` and 43 base64url characters, as `sessions.finish` returns it",
+      );
     }
     this.#sessionToken = sessionToken;
   }
@@ -79,8 +81,16 @@ export class PayRequester {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       throw new PayApiError(
         timedOut
-          ? { type: "connection_error", code: "pay_server_timeout", message: `the pay server at ${this.baseUrl} did not answer ${method} ${routeOf(path)} within ${this.#timeoutMs} ms` }
-          : { type: "connection_error", code: "pay_server_unreachable", message: `the pay server at ${this.baseUrl} cannot be reached${networkCode(error)}` },
+          ? {
+              type: "connection_error",
+              code: "pay_server_timeout",
+              message: `the pay server at ${this.baseUrl} did not answer ${method} ${routeOf(path)} within ${this.#timeoutMs} ms`,
+            }
+          : {
+              type: "connection_error",
+              code: "pay_server_unreachable",
+              message: `the pay server at ${this.baseUrl} cannot be reached${networkCode(error)}`,
+            },
       );
     }
     const requestId = response.headers.get("request-id") ?? undefined;
@@ -89,15 +99,32 @@ export class PayRequester {
       const parsed = apiErrorAnswerSchema.safeParse(json);
       if (parsed.success) {
         const { type, code, message, param } = parsed.data.error;
-        throw new PayApiError({ type, code, message, statusCode: response.status, requestId: parsed.data.error.requestId ?? requestId, param });
+        throw new PayApiError({
+          type,
+          code,
+          message,
+          statusCode: response.status,
+          requestId: parsed.data.error.requestId ?? requestId,
+          param,
+        });
       }
-      throw invalidAnswer(response.status, requestId, `${method} ${routeOf(path)} failed with HTTP ${response.status || "redirect"} and no MPay error body (a proxy in between?)`);
+      throw invalidAnswer(
+        response.status,
+        requestId,
+        `${method} ${routeOf(path)} failed with HTTP ${response.status || "redirect"} and no MPay error body (a proxy in between?)`,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       // The paths of what did not match, never the values: a sign-in answer holds the session token.
-      const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join(".") || "(body)"))].slice(0, 5).join(", ");
-      throw invalidAnswer(response.status, requestId, `the answer to ${method} ${routeOf(path)} does not have the documented shape (${fields})`);
+      const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join(".") || "(body)"))]
+        .slice(0, 5)
+        .join(", ");
+      throw invalidAnswer(
+        response.status,
+        requestId,
+        `the answer to ${method} ${routeOf(path)} does not have the documented shape (${fields})`,
+      );
     }
     return parsed.data;
   }
@@ -117,9 +144,12 @@ function checkedBaseUrl(value: string): string {
     throw new TypeError("baseUrl is the pay server's absolute URL, such as https://pay.example");
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new TypeError("baseUrl must be https (plain http only for a pay server on this machine): the session token is a bearer secret");
+    throw new TypeError(
+      "baseUrl must be https (plain http only for a pay server on this machine): the session token is a bearer secret",
+    );
   }
-  if (url.search || url.hash || url.username || url.password) throw new TypeError("baseUrl has no query, fragment or credentials");
+  if (url.search || url.hash || url.username || url.password)
+    throw new TypeError("baseUrl has no query, fragment or credentials");
   return url.href.replace(/\/+$/, "");
 }
 
@@ -143,5 +173,11 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 function invalidAnswer(status: number, requestId: string | undefined, message: string): PayApiError {
-  return new PayApiError({ type: "api_error", code: "pay_server_answer_invalid", message, statusCode: status || undefined, requestId });
+  return new PayApiError({
+    type: "api_error",
+    code: "pay_server_answer_invalid",
+    message,
+    statusCode: status || undefined,
+    requestId,
+  });
 }

@@ -1,5 +1,12 @@
 /** Sign-in through the messenger (OpenID Connect code flow with PKCE, run by the pay server) and the session's payer. */
-import { payerSessionViewSchema, payerViewSchema, Secret, signInStartViewSchema, type PayerView, type SignInStartView } from "@mpay/protocol";
+import {
+  payerSessionViewSchema,
+  payerViewSchema,
+  Secret,
+  signInStartViewSchema,
+  type PayerView,
+  type SignInStartView,
+} from "@mpay/protocol";
 import type { PayRequester } from "./request.ts";
 
 export type Payer = PayerView;
@@ -29,7 +36,11 @@ export class Sessions {
    * session. Takes the callback URL, its query string (with or without `?`), or its parameters.
    */
   async finish(callback: string | URL | URLSearchParams): Promise<PayerSession> {
-    const answer = await this.#core.request("GET", `/v1/payer/auth/callback?${callbackQuery(callback)}`, payerSessionViewSchema);
+    const answer = await this.#core.request(
+      "GET",
+      `/v1/payer/auth/callback?${callbackQuery(callback)}`,
+      payerSessionViewSchema,
+    );
     this.#core.useSession(answer.sessionToken);
     return { sessionToken: new Secret(answer.sessionToken), expiresAt: answer.expiresAt, payer: answer.payer };
   }

@@ -31,7 +31,12 @@ export class WalletCards {
   /** The cards of the payer (all devices); `onThisDevice` tells which this device holds a share of. */
   async list(): Promise<Array<Card & { onThisDevice: boolean }>> {
     const cards = await this.#core.client.cards.list();
-    return Promise.all(cards.map(async (card) => ({ ...card, onThisDevice: (await cardRecordOf(this.#core.store, card.id).catch(() => undefined)) !== undefined })));
+    return Promise.all(
+      cards.map(async (card) => ({
+        ...card,
+        onThisDevice: (await cardRecordOf(this.#core.store, card.id).catch(() => undefined)) !== undefined,
+      })),
+    );
   }
 
   /**
@@ -39,23 +44,41 @@ export class WalletCards {
    * pay server merely lists is never trusted), encrypts PAN, expiry, CVC and this device's public key to it, and
    * has the pay server relay that. The issuer sends a one-time code to the phone on file; pass it to `complete`.
    */
-  async startEnrollment(details: CardDetails, options: { profile?: PayerProfile; passkeys?: BoundPasskey[] } = {}): Promise<PendingCardEnrollment> {
+  async startEnrollment(
+    details: CardDetails,
+    options: { profile?: PayerProfile; passkeys?: BoundPasskey[] } = {},
+  ): Promise<PendingCardEnrollment> {
     const checked = checkCardDetails(details);
     const key = await this.#core.requireDeviceKey();
     const payer = await this.#core.payer();
     const now = this.#core.nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#core.client.cards.issuers(), this.#core.roots, now);
+    const certificate = await certifiedIssuerFor(
+      checked.pan,
+      await this.#core.client.cards.issuers(),
+      this.#core.roots,
+      now,
+    );
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now, options.passkeys);
     // The statement names the JWE it travels with, so the server cannot pair this device's word with other card data.
-    const deviceSignature = await this.#core.sign({ purpose: "enroll-card", payerId: payer.id, issuerId: certificate.issuerId, enrollmentHash: await sha256Base64url(enrollment) });
-    const started = await this.#core.client.cards.startEnrollment({ issuerId: certificate.issuerId, enrollment, deviceSignature });
+    const deviceSignature = await this.#core.sign({
+      purpose: "enroll-card",
+      payerId: payer.id,
+      issuerId: certificate.issuerId,
+      enrollmentHash: await sha256Base64url(enrollment),
+    });
+    const started = await this.#core.client.cards.startEnrollment({
+      issuerId: certificate.issuerId,
+      enrollment,
+      deviceSignature,
+    });
     return {
       enrollmentId: started.id,
       issuerId: certificate.issuerId,
       issuerName: certificate.name,
       codeSentTo: started.codeSentTo,
       expiresAt: started.expiresAt,
-      complete: async (code: string) => this.sealAndStore(await this.#core.client.cards.verifyEnrollment(started.id, code), checked, options.profile),
+      complete: async (code: string) =>
+        this.sealAndStore(await this.#core.client.cards.verifyEnrollment(started.id, code), checked, options.profile),
     };
   }
 
@@ -63,13 +86,35 @@ export class WalletCards {
   async sealAndStore(card: Card, details: CardDetails, profile: PayerProfile | undefined): Promise<Card> {
     const payer = await this.#core.payer();
     const recordVersion = 1;
-    const sealed = await sealNewCard({ cardId: card.id, payerId: payer.id, deviceId: card.deviceId, version: recordVersion }, details, profile);
+    const sealed = await sealNewCard(
+      { cardId: card.id, payerId: payer.id, deviceId: card.deviceId, version: recordVersion },
+      details,
+      profile,
+    );
     try {
-      await keepCardShare(this.#core.store, { cardId: card.id, payerId: payer.id, deviceId: card.deviceId, issuerId: card.issuerId, cardRef: card.cardRef, last4: card.last4, brand: card.brand, recordVersion }, sealed.kDev);
+      await keepCardShare(
+        this.#core.store,
+        {
+          cardId: card.id,
+          payerId: payer.id,
+          deviceId: card.deviceId,
+          issuerId: card.issuerId,
+          cardRef: card.cardRef,
+          last4: card.last4,
+          brand: card.brand,
+          recordVersion,
+        },
+        sealed.kDev,
+      );
     } finally {
       wipe(sealed.kDev);
     }
-    const deviceSignature = await this.#core.sign({ purpose: "store-card-records", payerId: payer.id, cardId: card.id, recordVersion: String(recordVersion) });
+    const deviceSignature = await this.#core.sign({
+      purpose: "store-card-records",
+      payerId: payer.id,
+      cardId: card.id,
+      recordVersion: String(recordVersion),
+    });
     return this.#core.client.cards.storeRecords(card.id, {
       sealedCard: sealed.sealedCard,
       ...(sealed.sealedProfile !== undefined ? { sealedProfile: sealed.sealedProfile } : {}),

@@ -6,11 +6,27 @@
  */
 import type { NetworkRoot } from "@mpay/crypto";
 import { base64url } from "jose";
-import { createDeviceKey, loadDeviceKey, signStatement, DEVICE_KEY_RECORD, type DeviceKey, type DeviceStatement } from "../device-key.ts";
+import {
+  createDeviceKey,
+  loadDeviceKey,
+  signStatement,
+  DEVICE_KEY_RECORD,
+  type DeviceKey,
+  type DeviceStatement,
+} from "../device-key.ts";
 import { WalletError } from "../errors.ts";
 import type { KeyStore } from "../key-store.ts";
 import type { Payer, PayClient, PinLoginPurpose, PinProof } from "../pay-client.ts";
-import { DEFAULT_PIN_KEY_STRETCHING, assertPinFormat, finishPinLogin, finishPinRegistration, startPinLogin, startPinRegistration, type PinKeyStretching, type PinLoginFinish } from "../pin.ts";
+import {
+  DEFAULT_PIN_KEY_STRETCHING,
+  assertPinFormat,
+  finishPinLogin,
+  finishPinRegistration,
+  startPinLogin,
+  startPinRegistration,
+  type PinKeyStretching,
+  type PinLoginFinish,
+} from "../pin.ts";
 import { wipe } from "../secrets.ts";
 import { trustedRootsOf } from "../trusted-roots.ts";
 
@@ -67,7 +83,8 @@ export class WalletCore {
 
   /** This device's key: loaded from the key store, or made there (ECDSA P-256, non-extractable in use) on first call. */
   ensureDeviceKey(): Promise<DeviceKey> {
-    this.#deviceKey ??= (async () => (await loadDeviceKey(this.store, this.#deviceKeyRecord)) ?? createDeviceKey(this.store, this.#deviceKeyRecord))();
+    this.#deviceKey ??= (async () =>
+      (await loadDeviceKey(this.store, this.#deviceKeyRecord)) ?? createDeviceKey(this.store, this.#deviceKeyRecord))();
     this.#deviceKey.catch(() => (this.#deviceKey = undefined));
     return this.#deviceKey;
   }
@@ -80,7 +97,8 @@ export class WalletCore {
   async requireDeviceKey(): Promise<DeviceKey> {
     if (this.#deviceKey !== undefined) return this.#deviceKey;
     const key = await this.loadDeviceKey();
-    if (key === undefined) throw new WalletError("device_key_missing", "this device has no device key yet: bind it first (bindThisDevice)");
+    if (key === undefined)
+      throw new WalletError("device_key_missing", "this device has no device key yet: bind it first (bindThisDevice)");
     this.#deviceKey ??= Promise.resolve(key);
     return key;
   }
@@ -89,7 +107,9 @@ export class WalletCore {
   async sign(statement: DeviceStatement): Promise<string> {
     const key = await this.requireDeviceKey();
     const nonce = await this.client.devices.statementNonce();
-    return signStatement(key.privateKey, key.kid, Object.assign({ nonce }, statement), { nowSeconds: this.nowSeconds() });
+    return signStatement(key.privateKey, key.kid, Object.assign({ nonce }, statement), {
+      nowSeconds: this.nowSeconds(),
+    });
   }
 
   nowSeconds(): number {
@@ -114,15 +134,28 @@ export class WalletCore {
    * A PIN login up to the finish request, which the caller sends with what it is for. The server counts the try
    * when the start arrives; a wrong PIN shows here (OPAQUE cannot finish) and is reported with the tries left.
    */
-  async pinLogin(pin: string, purpose: PinLoginPurpose, options: { previousPin?: boolean } = {}): Promise<{ loginId: string; finished: PinLoginFinish }> {
+  async pinLogin(
+    pin: string,
+    purpose: PinLoginPurpose,
+    options: { previousPin?: boolean } = {},
+  ): Promise<{ loginId: string; finished: PinLoginFinish }> {
     const start = await startPinLogin(pin, { keyStretching: this.#keyStretching });
-    const answer = await this.client.pin.startLogin({ startLoginRequest: start.startLoginRequest, purpose, ...(options.previousPin ? { previousPin: true } : {}) });
+    const answer = await this.client.pin.startLogin({
+      startLoginRequest: start.startLoginRequest,
+      purpose,
+      ...(options.previousPin ? { previousPin: true } : {}),
+    });
     try {
       return { loginId: answer.loginId, finished: await finishPinLogin(start.state, answer.loginResponse) };
     } catch (error) {
       if (!(error instanceof WalletError) || error.code !== "pin_incorrect") throw error;
       const left = answer.triesLeft;
-      throw new WalletError("pin_incorrect", left > 0 ? `the PIN is not correct; ${left} ${left === 1 ? "try" : "tries"} left before it locks` : "the PIN is not correct, and it is now locked");
+      throw new WalletError(
+        "pin_incorrect",
+        left > 0
+          ? `the PIN is not correct; ${left} ${left === 1 ? "try" : "tries"} left before it locks`
+          : "the PIN is not correct, and it is now locked",
+      );
     }
   }
 }

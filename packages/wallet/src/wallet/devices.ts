@@ -37,7 +37,8 @@ export class WalletDevices {
       throw new WalletError("device_key_id_invalid", "the new device is named by its key id: 43 base64url characters");
     }
     const own = await this.#core.requireDeviceKey();
-    if (own.kid === deviceKey) throw new WalletError("device_key_id_invalid", "a device cannot approve itself; scan the new device's key id");
+    if (own.kid === deviceKey)
+      throw new WalletError("device_key_id_invalid", "a device cannot approve itself; scan the new device's key id");
     return this.#core.sign({ purpose: "bind-device", payerId: (await this.#core.payer()).id, deviceKey });
   }
 
@@ -62,7 +63,8 @@ export class WalletDevices {
 
   /** Cancels a pending change with the payer's PIN (a device's word alone cancels nothing); answers what still waits. */
   async cancelPendingChange(change: Pick<PendingChange, "id" | "kind">, pin: string): Promise<PendingChange[]> {
-    const purpose: PinLoginPurpose = change.kind === "pin_reset" ? `cancel-pin-reset:${change.id}` : `cancel-device:${change.id}`;
+    const purpose: PinLoginPurpose =
+      change.kind === "pin_reset" ? `cancel-pin-reset:${change.id}` : `cancel-device:${change.id}`;
     return this.#core.client.pendingChanges.cancel(change.id, await this.#core.pinProof(pin, purpose));
   }
 
@@ -73,9 +75,14 @@ export class WalletDevices {
   async revoke(deviceId: string, options: { pin?: string } = {}): Promise<Device> {
     const own = await this.#core.requireDeviceKey();
     const self = (await this.#core.client.devices.list()).find((d) => d.id === deviceId)?.keyThumbprint === own.kid;
-    if (!self && options.pin === undefined) throw new WalletError("pin_format_invalid", "revoking another device takes the payer's PIN");
+    if (!self && options.pin === undefined)
+      throw new WalletError("pin_format_invalid", "revoking another device takes the payer's PIN");
     const pin = self ? undefined : await this.#core.pinProof(options.pin!, `revoke-device:${deviceId}`);
-    const signature = await this.#core.sign({ purpose: "revoke-device", payerId: (await this.#core.payer()).id, deviceId });
+    const signature = await this.#core.sign({
+      purpose: "revoke-device",
+      payerId: (await this.#core.payer()).id,
+      deviceId,
+    });
     return this.#core.client.devices.revoke(deviceId, { signature, ...(pin ? { pin } : {}) });
   }
 }

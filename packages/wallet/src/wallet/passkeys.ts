@@ -17,12 +17,18 @@ export class WalletPasskeys {
    * answer's `{ id, publicKey }` to bind it at enrollment (`startCardEnrollment(…, { passkeys })`), so the issuer
    * can check passkey approvals itself.
    */
-  async add(pin: string, create: (options: Record<string, unknown>) => Promise<Record<string, unknown>>): Promise<Passkey> {
+  async add(
+    pin: string,
+    create: (options: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  ): Promise<Passkey> {
     assertPinFormat(pin);
     const deviceSignature = await this.#core.sign({ purpose: "add-passkey", payerId: (await this.#core.payer()).id });
     const login = await this.#core.pinLogin(pin, "add-passkey");
     wipe(login.finished.sessionKey);
-    const options = await this.#core.client.passkeys.registrationOptions({ deviceSignature, pin: { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest } });
+    const options = await this.#core.client.passkeys.registrationOptions({
+      deviceSignature,
+      pin: { loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest },
+    });
     return this.#core.client.passkeys.register(await create(options));
   }
 }

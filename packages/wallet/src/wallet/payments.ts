@@ -4,9 +4,24 @@
  * signs only what the payer confirmed, and the PIN success is bound to that one challenge (the MAC under the OPAQUE
  * session key, wiped as soon as the MAC is made); the card is opened only on this device, for this payment.
  */
-import { termsTimeProblem, type ApprovalTerms, type MandateTerms, type PayerProfile, type SharedDetails, type ShareableDetail } from "@mpay/protocol";
+import {
+  termsTimeProblem,
+  type ApprovalTerms,
+  type MandateTerms,
+  type PayerProfile,
+  type SharedDetails,
+  type ShareableDetail,
+} from "@mpay/protocol";
 import { cardRecordOf, takeCardShare, type CardKeyRecord } from "../card-keys.ts";
-import { certifiedIssuer, mandateJwe, openRelease, openWithShares, parseCardRecord, parseProfileRecord, paymentJwe } from "../card-crypto.ts";
+import {
+  certifiedIssuer,
+  mandateJwe,
+  openRelease,
+  openWithShares,
+  parseCardRecord,
+  parseProfileRecord,
+  paymentJwe,
+} from "../card-crypto.ts";
 import { signTerms, type DeviceKey } from "../device-key.ts";
 import { WalletError } from "../errors.ts";
 import type { PaymentApproval, PaymentOutcome, UserVerification } from "../pay-client.ts";
@@ -59,29 +74,56 @@ export class WalletPayments {
    * `terms_mismatch` when the server's terms are not for this payment and card, and the server's errors as
    * `PayApiError`.
    */
-  async approve(paymentId: string, options: ApprovePaymentOptions): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
+  async approve(
+    paymentId: string,
+    options: ApprovePaymentOptions,
+  ): Promise<{ approval: PaymentApproval; payment: PaymentOutcome }> {
     if (typeof options.pin === "string") assertPinFormat(options.pin);
-    if ((options.pin === undefined) === (options.passkey === undefined)) throw new WalletError("pin_format_invalid", "approve with a PIN or a passkey: give one of them");
+    if ((options.pin === undefined) === (options.passkey === undefined))
+      throw new WalletError("pin_format_invalid", "approve with a PIN or a passkey: give one of them");
     const key = await this.#core.requireDeviceKey();
     const card = await cardRecordOf(this.#core.store, options.cardId);
-    if (card === undefined) throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
-    const challenge = await this.#core.client.payments.approvalChallenge(paymentId, { deviceKey: key.kid, cardId: options.cardId });
+    if (card === undefined)
+      throw new WalletError("card_not_on_device", "this card was not enrolled on this device; enroll it here first");
+    const challenge = await this.#core.client.payments.approvalChallenge(paymentId, {
+      deviceKey: key.kid,
+      cardId: options.cardId,
+    });
     const { terms, mandate } = challenge;
     if (terms.paymentId !== paymentId || terms.aud !== card.issuerId || terms.cardRef !== card.cardRef) {
-      throw new WalletError("terms_mismatch", "the pay server's terms are not for this payment and card; nothing was signed");
+      throw new WalletError(
+        "terms_mismatch",
+        "the pay server's terms are not for this payment and card; nothing was signed",
+      );
     }
-    if (mandate && (mandate.aud !== terms.aud || mandate.cardRef !== terms.cardRef || mandate.merchantId !== terms.merchantId || mandate.merchantName !== terms.merchantName || mandate.currency !== terms.currency)) {
-      throw new WalletError("terms_mismatch", "the mandate asked for is not for this payment's merchant and card; nothing was signed");
+    if (
+      mandate &&
+      (mandate.aud !== terms.aud ||
+        mandate.cardRef !== terms.cardRef ||
+        mandate.merchantId !== terms.merchantId ||
+        mandate.merchantName !== terms.merchantName ||
+        mandate.currency !== terms.currency)
+    ) {
+      throw new WalletError(
+        "terms_mismatch",
+        "the mandate asked for is not for this payment's merchant and card; nothing was signed",
+      );
     }
     const problem = termsTimeProblem(terms, this.#core.nowSeconds());
-    if (problem !== null) throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
+    if (problem !== null)
+      throw new WalletError(problem, `the pay server's terms cannot be approved: ${problem.replaceAll("_", " ")}`);
 
     // The page gets its own frozen copy: whatever it does with it, the wallet signs the terms it checked.
     if (!(await options.confirm(Object.freeze({ ...terms }), mandate ? frozenMandate(mandate) : null))) {
-      throw new WalletError("approval_declined", "the payer did not approve the terms; nothing was signed and no PIN try was spent");
+      throw new WalletError(
+        "approval_declined",
+        "the payer did not approve the terms; nothing was signed and no PIN try was spent",
+      );
     }
     const deviceSignature = await signTerms(key.privateKey, key.kid, terms, { nowSeconds: this.#core.nowSeconds() });
-    const verification = options.passkey ? { method: "passkey" as const, assertion: await options.passkey(await termsHashOf(terms)) } : await this.#pinVerification(options.pin!, challenge.id, terms);
+    const verification = options.passkey
+      ? { method: "passkey" as const, assertion: await options.passkey(await termsHashOf(terms)) }
+      : await this.#pinVerification(options.pin!, challenge.id, terms);
     // A key for this payment only: the card is released to it, and it is gone when this call returns.
     const oneTime = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", oneTime.publicKey);
@@ -90,20 +132,37 @@ export class WalletPayments {
       verification,
       releaseKey: { kty, crv, x, y },
     });
-    const envelopes = await this.#issuerEnvelopes(approval.release, oneTime.privateKey, card, terms, mandate, key, challenge.collect.length > 0 ? { asked: challenge.collect, share: options.share } : null);
+    const envelopes = await this.#issuerEnvelopes(
+      approval.release,
+      oneTime.privateKey,
+      card,
+      terms,
+      mandate,
+      key,
+      challenge.collect.length > 0 ? { asked: challenge.collect, share: options.share } : null,
+    );
     const payment = await this.#core.client.payments.authorize(approval.id, envelopes.payment, envelopes);
     const { release: _release, ...rest } = approval;
     return { approval: rest, payment };
   }
 
   /** The PIN proved in a login bound to this challenge, and the MAC of the terms under its session key. */
-  async #pinVerification(given: string | (() => Promise<string>), challengeId: string, terms: ApprovalTerms): Promise<UserVerification> {
+  async #pinVerification(
+    given: string | (() => Promise<string>),
+    challengeId: string,
+    terms: ApprovalTerms,
+  ): Promise<UserVerification> {
     const pin = typeof given === "string" ? given : await given();
     assertPinFormat(pin);
     const login = await this.#core.pinLogin(pin, `approval:${challengeId}`);
     try {
       const challengeMac = await pinChallengeMac(login.finished.sessionKey, challengeId, terms);
-      return { method: "pin", loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, challengeMac };
+      return {
+        method: "pin",
+        loginId: login.loginId,
+        finishLoginRequest: login.finished.finishLoginRequest,
+        challengeMac,
+      };
     } finally {
       wipe(login.finished.sessionKey);
     }
@@ -127,21 +186,40 @@ export class WalletPayments {
         throw new WalletError("card_record_invalid", "the pay server released another card or an older version of it");
       }
       const { kDev } = await takeCardShare(this.#core.store, card.cardId);
-      const binding = { cardId: card.cardId, payerId: card.payerId, deviceId: card.deviceId, version: card.recordVersion };
+      const binding = {
+        cardId: card.cardId,
+        payerId: card.payerId,
+        deviceId: card.deviceId,
+        version: card.recordVersion,
+      };
       try {
         cardBytes = await openWithShares(kDev, kSrv, { ...binding, purpose: "card" }, payload.sealedCard);
         if (sharing?.share && payload.sealedProfile) {
-          const profileBytes = await openWithShares(kDev, kSrv, { ...binding, purpose: "profile" }, payload.sealedProfile);
+          const profileBytes = await openWithShares(
+            kDev,
+            kSrv,
+            { ...binding, purpose: "profile" },
+            payload.sealedProfile,
+          );
           const profile = parseProfileRecord(profileBytes);
           wipe(profileBytes);
           const chosen = await sharing.share(sharing.asked, Object.freeze(profile));
-          if (chosen) sharedDetails = Object.fromEntries(Object.entries(chosen).filter(([field]) => (sharing.asked as readonly string[]).includes(field))) as SharedDetails;
+          if (chosen)
+            sharedDetails = Object.fromEntries(
+              Object.entries(chosen).filter(([field]) => (sharing.asked as readonly string[]).includes(field)),
+            ) as SharedDetails;
         }
       } finally {
         wipe(kDev);
       }
       const cardData = parseCardRecord(cardBytes);
-      const certificate = await certifiedIssuer(terms.aud, await this.#core.client.cards.issuers(), this.#core.roots, this.#core.nowSeconds(), cardData.pan);
+      const certificate = await certifiedIssuer(
+        terms.aud,
+        await this.#core.client.cards.issuers(),
+        this.#core.roots,
+        this.#core.nowSeconds(),
+        cardData.pan,
+      );
       const payment = await paymentJwe(certificate, key.privateKey, key.kid, terms, cardData);
       return {
         payment,

@@ -46,7 +46,11 @@ export class WalletPin {
     const login = await this.#core.pinLogin(currentPin, "pin-change");
     wipe(login.finished.sessionKey);
     const registrationRecord = await this.#core.pinRegistrationRecord(newPin);
-    return this.#core.client.pin.change({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest, registrationRecord });
+    return this.#core.client.pin.change({
+      loginId: login.loginId,
+      finishLoginRequest: login.finished.finishLoginRequest,
+      registrationRecord,
+    });
   }
 
   /** True when `pin` is the payer's PIN; false when it is not (that spends a try: see `status()`). */
@@ -60,7 +64,10 @@ export class WalletPin {
       throw error;
     }
     wipe(login.finished.sessionKey);
-    await this.#core.client.pin.finishLogin({ loginId: login.loginId, finishLoginRequest: login.finished.finishLoginRequest });
+    await this.#core.client.pin.finishLogin({
+      loginId: login.loginId,
+      finishLoginRequest: login.finished.finishLoginRequest,
+    });
     return true;
   }
 
@@ -75,7 +82,12 @@ export class WalletPin {
     const key = await this.#core.requireDeviceKey();
     const payer = await this.#core.payer();
     const now = this.#core.nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#core.client.cards.issuers(), this.#core.roots, now);
+    const certificate = await certifiedIssuerFor(
+      checked.pan,
+      await this.#core.client.cards.issuers(),
+      this.#core.roots,
+      now,
+    );
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
     const registrationRecord = await this.#core.pinRegistrationRecord(newPin);
     const deviceSignature = await this.#core.sign({
@@ -85,7 +97,12 @@ export class WalletPin {
       recordHash: await sha256Base64url(registrationRecord),
       enrollmentHash: await sha256Base64url(enrollment),
     });
-    const started = await this.#core.client.pin.startReset({ issuerId: certificate.issuerId, enrollment, registrationRecord, deviceSignature });
+    const started = await this.#core.client.pin.startReset({
+      issuerId: certificate.issuerId,
+      enrollment,
+      registrationRecord,
+      deviceSignature,
+    });
     return {
       resetId: started.id,
       issuerId: certificate.issuerId,

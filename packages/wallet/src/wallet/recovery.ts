@@ -19,7 +19,10 @@ export interface PendingRecovery {
    * Sends the code. With `pin` this device is active at once (and `revokeOtherDevices` revokes every other device
    * now, listed in `revokedDevices`); without, it is pending until `activatesAt`. The card is sealed on it.
    */
-  complete(code: string, options?: { pin?: string; revokeOtherDevices?: boolean }): Promise<{ deviceId: string; status: string; activatesAt: string; card: Card; revokedDevices: string[] }>;
+  complete(
+    code: string,
+    options?: { pin?: string; revokeOtherDevices?: boolean },
+  ): Promise<{ deviceId: string; status: string; activatesAt: string; card: Card; revokedDevices: string[] }>;
 }
 
 export class WalletRecovery {
@@ -40,9 +43,19 @@ export class WalletRecovery {
     const checked = checkCardDetails(details);
     const key = await this.#core.ensureDeviceKey();
     const now = this.#core.nowSeconds();
-    const certificate = await certifiedIssuerFor(checked.pan, await this.#core.client.cards.issuers(), this.#core.roots, now);
+    const certificate = await certifiedIssuerFor(
+      checked.pan,
+      await this.#core.client.cards.issuers(),
+      this.#core.roots,
+      now,
+    );
     const enrollment = await enrollmentJwe(certificate, checked, key.publicJwk, now);
-    const started = await this.#core.client.recovery.start({ issuerId: certificate.issuerId, enrollment, publicKeyJwk: key.publicJwk, name: options.deviceName });
+    const started = await this.#core.client.recovery.start({
+      issuerId: certificate.issuerId,
+      enrollment,
+      publicKeyJwk: key.publicJwk,
+      name: options.deviceName,
+    });
     return {
       recoveryId: started.id,
       issuerId: certificate.issuerId,
@@ -50,9 +63,19 @@ export class WalletRecovery {
       codeSentTo: started.codeSentTo,
       complete: async (code: string, finish: { pin?: string; revokeOtherDevices?: boolean } = {}) => {
         const pin = finish.pin === undefined ? undefined : await this.#pinProof(finish.pin, `recovery:${started.id}`);
-        const recovered = await this.#core.client.recovery.verify(started.id, { code, ...(pin ? { pin } : {}), ...(finish.revokeOtherDevices ? { revokeOtherDevices: true } : {}) });
+        const recovered = await this.#core.client.recovery.verify(started.id, {
+          code,
+          ...(pin ? { pin } : {}),
+          ...(finish.revokeOtherDevices ? { revokeOtherDevices: true } : {}),
+        });
         const card = await this.#cards.sealAndStore(recovered.card, checked, options.profile);
-        return { deviceId: recovered.deviceId, status: recovered.status, activatesAt: recovered.activatesAt, card, revokedDevices: recovered.revokedDevices };
+        return {
+          deviceId: recovered.deviceId,
+          status: recovered.status,
+          activatesAt: recovered.activatesAt,
+          card,
+          revokedDevices: recovered.revokedDevices,
+        };
       },
     };
   }

@@ -16,7 +16,13 @@
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { z } from "zod";
 import { joseHeader, verifyStatementKeyCertificate, verifyWith, type NetworkRoot } from "@mpay/crypto";
-import { JOSE_TYPES, pinStatementSchema, STATEMENT_KEY_CERTIFICATE_HEADER, type AuthenticationResult, type EcPublicJwk } from "@mpay/protocol";
+import {
+  JOSE_TYPES,
+  pinStatementSchema,
+  STATEMENT_KEY_CERTIFICATE_HEADER,
+  type AuthenticationResult,
+  type EcPublicJwk,
+} from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
 
@@ -45,7 +51,12 @@ export type AuthenticationCheck =
 const MAX_STATEMENT_LIFETIME_SECONDS = 300;
 const CLOCK_SKEW_SECONDS = 30;
 
-const base64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/);
+const base64url = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/);
 
 /** AuthenticationResponseJSON as @simplewebauthn/browser makes it; unknown members are dropped, never passed on. */
 const assertionSchema = z.object({
@@ -58,7 +69,9 @@ const assertionSchema = z.object({
     clientDataJSON: base64url(4096),
     authenticatorData: base64url(4096),
     signature: base64url(1024),
-    userHandle: base64url(128).nullish().transform((v) => v ?? undefined),
+    userHandle: base64url(128)
+      .nullish()
+      .transform((v) => v ?? undefined),
   }),
 });
 
@@ -95,7 +108,8 @@ export class PaymentAuthenticator {
     const parsed = pinStatementSchema.safeParse(claims);
     if (!parsed.success) return { ok: false, reason: "the PIN statement is malformed" };
     const s = parsed.data;
-    if (this.policy.pinStatementIssuer !== undefined && s.iss !== this.policy.pinStatementIssuer) return { ok: false, reason: "the PIN statement's issuer is not the pay server" };
+    if (this.policy.pinStatementIssuer !== undefined && s.iss !== this.policy.pinStatementIssuer)
+      return { ok: false, reason: "the PIN statement's issuer is not the pay server" };
     if (s.aud !== this.issuer.id) return { ok: false, reason: "the PIN statement is for another issuer" };
     if (s.paymentId !== payment.paymentId) return { ok: false, reason: "the PIN statement is for another payment" };
     if (s.termsHash !== payment.termsHash) return { ok: false, reason: "the PIN statement is for other terms" };
@@ -107,17 +121,23 @@ export class PaymentAuthenticator {
   }
 
   /** The key the statement's certificate vouches for, when a trusted root certified it for this acquirer, now. */
-  private async certifiedKey(header: Record<string, unknown>, now: number): Promise<{ ok: true; jwk: EcPublicJwk } | { ok: false; reason: string }> {
+  private async certifiedKey(
+    header: Record<string, unknown>,
+    now: number,
+  ): Promise<{ ok: true; jwk: EcPublicJwk } | { ok: false; reason: string }> {
     const certificate = header[STATEMENT_KEY_CERTIFICATE_HEADER];
-    if (typeof certificate !== "string") return { ok: false, reason: "the PIN statement carries no certificate of its key" };
+    if (typeof certificate !== "string")
+      return { ok: false, reason: "the PIN statement carries no certificate of its key" };
     let certified;
     try {
       certified = await verifyStatementKeyCertificate(certificate, this.policy.networkRoots, now);
     } catch {
       return { ok: false, reason: "the PIN statement's key is not certified by a network root this issuer trusts" };
     }
-    if (certified.acquirerId !== this.policy.acquirerId) return { ok: false, reason: "the PIN statement's key is certified for another acquirer" };
-    if (certified.kid !== header["kid"]) return { ok: false, reason: "the PIN statement is signed by a key other than the certified one" };
+    if (certified.acquirerId !== this.policy.acquirerId)
+      return { ok: false, reason: "the PIN statement's key is certified for another acquirer" };
+    if (certified.kid !== header["kid"])
+      return { ok: false, reason: "the PIN statement is signed by a key other than the certified one" };
     return { ok: true, jwk: certified.jwk };
   }
 
@@ -134,10 +154,18 @@ export class PaymentAuthenticator {
         expectedOrigin: this.policy.passkeys.origins,
         expectedRPID: this.policy.passkeys.rpId,
         requireUserVerification: true,
-        credential: { id: passkey.credentialId, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, "base64url")), counter: passkey.signCount },
+        credential: {
+          id: passkey.credentialId,
+          publicKey: new Uint8Array(Buffer.from(passkey.publicKey, "base64url")),
+          counter: passkey.signCount,
+        },
       });
       if (!result.verified) return { ok: false, reason: "the passkey assertion does not verify" };
-      return { ok: true, method: "passkey", passkeyCounter: { credentialId: passkey.credentialId, signCount: result.authenticationInfo.newCounter } };
+      return {
+        ok: true,
+        method: "passkey",
+        passkeyCounter: { credentialId: passkey.credentialId, signCount: result.authenticationInfo.newCounter },
+      };
     } catch {
       // The library's message may quote what was sent; the reason names the rule instead.
       return { ok: false, reason: "the passkey assertion does not verify for these terms with user verification" };

@@ -14,7 +14,14 @@
  */
 import { createHash } from "node:crypto";
 import { decryptFrom, jwsKid, verifyWith } from "@mpay/crypto";
-import { canonicalTerms, JOSE_TYPES, paymentPayloadSchema, termsTimeProblem, type ApprovalTerms, type DeclineCode } from "@mpay/protocol";
+import {
+  canonicalTerms,
+  JOSE_TYPES,
+  paymentPayloadSchema,
+  termsTimeProblem,
+  type ApprovalTerms,
+  type DeclineCode,
+} from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import type { CardRow } from "../cards/store.ts";
@@ -42,7 +49,11 @@ export function termsHashOf(terms: ApprovalTerms): string {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export async function openPayment(issuer: IssuerCore, request: DevicePaymentRequest, account: CardRow): Promise<OpenedPayment> {
+export async function openPayment(
+  issuer: IssuerCore,
+  request: DevicePaymentRequest,
+  account: CardRow,
+): Promise<OpenedPayment> {
   let jws: string;
   let plaintext: Uint8Array | undefined;
   try {
@@ -53,7 +64,8 @@ export async function openPayment(issuer: IssuerCore, request: DevicePaymentRequ
   } finally {
     plaintext?.fill(0);
   }
-  if (!COMPACT_JWS.test(jws)) return { ok: false, decline: "bad_signature", reason: "the envelope does not hold a compact JWS" };
+  if (!COMPACT_JWS.test(jws))
+    return { ok: false, decline: "bad_signature", reason: "the envelope does not hold a compact JWS" };
   let deviceKid: string | undefined;
   try {
     deviceKid = jwsKid(jws);
@@ -62,7 +74,8 @@ export async function openPayment(issuer: IssuerCore, request: DevicePaymentRequ
   }
   if (!deviceKid) return { ok: false, decline: "bad_signature", reason: "the payment JWS names no device key" };
   const binding = await activeBinding(issuer.db, request.cardRef, deviceKid);
-  if (!binding) return { ok: false, decline: "bad_signature", reason: "the device key is not bound to this card", deviceKid };
+  if (!binding)
+    return { ok: false, decline: "bad_signature", reason: "the device key is not bound to this card", deviceKid };
 
   let signed: unknown;
   try {
@@ -72,11 +85,18 @@ export async function openPayment(issuer: IssuerCore, request: DevicePaymentRequ
     return { ok: false, decline: "bad_signature", reason: "the payment signature does not verify", deviceKid };
   }
   const parsed = paymentPayloadSchema.safeParse(signed);
-  if (!parsed.success) return { ok: false, decline: "bad_signature", reason: "the signed payload is malformed", deviceKid };
+  if (!parsed.success)
+    return { ok: false, decline: "bad_signature", reason: "the signed payload is malformed", deviceKid };
   const { terms, card } = parsed.data;
 
   const differs = termsDifference(issuer.id, terms, request);
-  if (differs) return { ok: false, decline: "terms_mismatch", reason: `the signed ${differs} differs from the request`, deviceKid };
+  if (differs)
+    return {
+      ok: false,
+      decline: "terms_mismatch",
+      reason: `the signed ${differs} differs from the request`,
+      deviceKid,
+    };
   if (card.pan !== account.pan || expiryMonthOf(card.expiry) !== account.expiryMonth) {
     return { ok: false, decline: "terms_mismatch", reason: "the signed card data are not this card's", deviceKid };
   }

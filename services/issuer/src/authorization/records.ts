@@ -4,8 +4,19 @@ import type { AuthorizationRow } from "./store.ts";
 
 export function answerOf(row: AuthorizationRow): AuthorizationAnswer {
   const decidedAt = row.decidedAt.toISOString();
-  if (row.decision === "approved") return { paymentId: row.paymentId, decision: "approved", authorizationCode: row.authorizationCode ?? "", decidedAt };
-  return { paymentId: row.paymentId, decision: "declined", declineCode: (row.declineCode ?? "do_not_honor") as DeclineCode, decidedAt };
+  if (row.decision === "approved")
+    return {
+      paymentId: row.paymentId,
+      decision: "approved",
+      authorizationCode: row.authorizationCode ?? "",
+      decidedAt,
+    };
+  return {
+    paymentId: row.paymentId,
+    decision: "declined",
+    declineCode: (row.declineCode ?? "do_not_honor") as DeclineCode,
+    decidedAt,
+  };
 }
 
 export function recordOf(row: AuthorizationRow): AuthorizationRecord {

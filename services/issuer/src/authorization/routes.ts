@@ -10,7 +10,8 @@ import type { UnauthenticatedRequest } from "./service.ts";
 const unauthenticatedSchema = authorizationRequestSchema.options[0].omit({ authentication: true });
 
 function parseAuthorization(body: unknown): AuthorizationRequest | UnauthenticatedRequest {
-  const lacksAuthentication = typeof body === "object" && body !== null && "payment" in body && !("authentication" in body);
+  const lacksAuthentication =
+    typeof body === "object" && body !== null && "payment" in body && !("authentication" in body);
   return lacksAuthentication ? parseInput(unauthenticatedSchema, body) : parseInput(authorizationRequestSchema, body);
 }
 
@@ -19,7 +20,10 @@ export function authorizationRoutes(app: FastifyInstance, host: IssuerHost): voi
     const { issuer } = pathOf(host, request, {});
     const answer = await issuer.authorizations.authorize(parseAuthorization(request.body));
     if (host.config.killAfterAuthorizationCommit) {
-      host.log.warn({ paymentId: answer.paymentId }, "ISSUER_TEST_KILL_AFTER_COMMIT: dying after the commit, before the answer");
+      host.log.warn(
+        { paymentId: answer.paymentId },
+        "ISSUER_TEST_KILL_AFTER_COMMIT: dying after the commit, before the answer",
+      );
       process.kill(process.pid, "SIGKILL");
     }
     return answer;

@@ -16,7 +16,10 @@ export const paymentNonces = pgTable(
     paymentId: text("payment_id").notNull(),
     expiresAt: timestamptz("expires_at").notNull(),
   },
-  (t) => [primaryKey({ name: "payment_nonces_pkey", columns: [t.deviceKid, t.nonce] }), index("payment_nonces_expires").on(t.expiresAt)],
+  (t) => [
+    primaryKey({ name: "payment_nonces_pkey", columns: [t.deviceKid, t.nonce] }),
+    index("payment_nonces_expires").on(t.expiresAt),
+  ],
 );
 
 export const authorizations = pgTable(

@@ -21,7 +21,13 @@
  * → card status → open-to-buy → the period's count and total claimed under the schedule
  * (`mandate_limit_exceeded`; recurring/charge-schedule.ts) → approved.
  */
-import type { AuthenticationResult, AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, DeclineCode } from "@mpay/protocol";
+import type {
+  AuthenticationResult,
+  AuthorizationAnswer,
+  AuthorizationRecord,
+  AuthorizationRequest,
+  DeclineCode,
+} from "@mpay/protocol";
 import type { AuthenticationLimits } from "../config.ts";
 import { isUniqueViolation, type Executor } from "../db/client.ts";
 import { IssuerApiError } from "../http/errors.ts";
@@ -30,14 +36,23 @@ import type { IssuerCore } from "../issuer-core.ts";
 import { isExpired } from "../cards/card-facts.ts";
 import { cardByRef, lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
 import { setPasskeyCounter } from "../devices/store.ts";
-import { claimScheduledCharge, releaseScheduledCharge, signedConsentOf, tokenToCharge, type ChargeSchedule, type ClaimedCharge } from "../recurring/charge-schedule.ts";
+import {
+  claimScheduledCharge,
+  releaseScheduledCharge,
+  signedConsentOf,
+  tokenToCharge,
+  type ChargeSchedule,
+  type ClaimedCharge,
+} from "../recurring/charge-schedule.ts";
 import type { PaymentAuthenticator } from "./authentication.ts";
 import { openPayment, type DevicePaymentRequest } from "./open-payment.ts";
 import { answerOf, recordOf } from "./records.ts";
 import { authorizationOf, claimNonce, insertAuthorization, type AuthorizationRow } from "./store.ts";
 
 type Method = "pin" | "passkey" | "recurring_token";
-export type UnauthenticatedRequest = Omit<Extract<AuthorizationRequest, { payment: string }>, "authentication"> & { authentication?: undefined };
+export type UnauthenticatedRequest = Omit<Extract<AuthorizationRequest, { payment: string }>, "authentication"> & {
+  authentication?: undefined;
+};
 type Verdict = { decline: DeclineCode; reason: string } | { approve: true };
 
 interface Attempt {
@@ -71,13 +86,20 @@ export class AuthorizationService {
     if (first) return answerOf(first);
     const { paymentId, merchantId, merchantName, amount, currency, captureMethod } = request;
     const terms = { paymentId, merchantId, merchantName, amount, currency, captureMethod };
-    const attempt = "recurringToken" in request ? await this.recurringAttempt(terms, request.recurringToken) : await this.deviceAttempt(terms, request);
+    const attempt =
+      "recurringToken" in request
+        ? await this.recurringAttempt(terms, request.recurringToken)
+        : await this.deviceAttempt(terms, request);
     return answerOf(await this.decide(attempt));
   }
 
   async inquire(paymentId: string): Promise<AuthorizationRecord> {
     const row = await authorizationOf(this.issuer.db, paymentId);
-    if (!row) throw new IssuerApiError("authorization_not_found", "This issuer never received an authorization request for this payment.");
+    if (!row)
+      throw new IssuerApiError(
+        "authorization_not_found",
+        "This issuer never received an authorization request for this payment.",
+      );
     return recordOf(row);
   }
 
@@ -90,17 +112,34 @@ export class AuthorizationService {
     return claimNonce(tx, deviceKid, nonce, owner, expiresAt);
   }
 
-  private async deviceAttempt(terms: Attempt["request"], request: DevicePaymentRequest & { authentication?: AuthenticationResult | undefined }): Promise<Attempt> {
+  private async deviceAttempt(
+    terms: Attempt["request"],
+    request: DevicePaymentRequest & { authentication?: AuthenticationResult | undefined },
+  ): Promise<Attempt> {
     const { cardRef, authentication } = request;
     const base = { request: terms, kind: "device" as const, cardRef };
     const account = await cardByRef(this.issuer.db, cardRef);
     if (!account) return { ...base, cardRef: null, verdict: decline("card_not_found", "no such card at this issuer") };
     const opened = await openPayment(this.issuer, request, account);
     if (!opened.ok) return { ...base, deviceKid: opened.deviceKid, verdict: decline(opened.decline, opened.reason) };
-    const verified = { ...base, deviceKid: opened.deviceKid, nonce: { nonce: opened.terms.nonce, expiresAt: new Date(opened.terms.exp * 1000) } };
-    if (!authentication) return { ...verified, verdict: decline("authentication_failed", "no authentication result came with the payment") };
-    const auth = await this.authenticator.check(authentication, { paymentId: request.paymentId, cardRef, deviceKid: opened.deviceKid, termsHash: opened.termsHash });
-    if (!auth.ok) return { ...verified, method: authentication.method, verdict: decline("authentication_failed", auth.reason) };
+    const verified = {
+      ...base,
+      deviceKid: opened.deviceKid,
+      nonce: { nonce: opened.terms.nonce, expiresAt: new Date(opened.terms.exp * 1000) },
+    };
+    if (!authentication)
+      return {
+        ...verified,
+        verdict: decline("authentication_failed", "no authentication result came with the payment"),
+      };
+    const auth = await this.authenticator.check(authentication, {
+      paymentId: request.paymentId,
+      cardRef,
+      deviceKid: opened.deviceKid,
+      termsHash: opened.termsHash,
+    });
+    if (!auth.ok)
+      return { ...verified, method: authentication.method, verdict: decline("authentication_failed", auth.reason) };
     return { ...verified, method: auth.method, passkeyCounter: auth.passkeyCounter, verdict: { approve: true } };
   }
 
@@ -109,13 +148,22 @@ export class AuthorizationService {
     const row = await tokenToCharge(this.issuer.db, token);
     if (!row) return { ...base, cardRef: null, verdict: decline("token_invalid", "no such recurring token") };
     const known = { ...base, cardRef: row.cardRef, recurringTokenId: row.id };
-    if (row.revokedAt !== null) return { ...known, verdict: decline("token_invalid", "the recurring token was revoked") };
-    if (row.merchantId !== request.merchantId) return { ...known, verdict: decline("token_invalid", "the recurring token belongs to another merchant") };
-    if (row.currency !== request.currency) return { ...known, verdict: decline("token_invalid", "the recurring token is for another currency") };
+    if (row.revokedAt !== null)
+      return { ...known, verdict: decline("token_invalid", "the recurring token was revoked") };
+    if (row.merchantId !== request.merchantId)
+      return { ...known, verdict: decline("token_invalid", "the recurring token belongs to another merchant") };
+    if (row.currency !== request.currency)
+      return { ...known, verdict: decline("token_invalid", "the recurring token is for another currency") };
     const consent = signedConsentOf(row);
-    if (!consent) return { ...known, verdict: decline("token_invalid", "the recurring token carries no schedule signed by the payer") };
-    if (consent.expiresAt * 1000 <= this.issuer.now().getTime()) return { ...known, verdict: decline("token_expired", "the mandate's end date has passed") };
-    if (request.amount > consent.maxAmount) return { ...known, verdict: decline("token_over_cap", "the amount is over the mandate's cap per charge") };
+    if (!consent)
+      return {
+        ...known,
+        verdict: decline("token_invalid", "the recurring token carries no schedule signed by the payer"),
+      };
+    if (consent.expiresAt * 1000 <= this.issuer.now().getTime())
+      return { ...known, verdict: decline("token_expired", "the mandate's end date has passed") };
+    if (request.amount > consent.maxAmount)
+      return { ...known, verdict: decline("token_over_cap", "the amount is over the mandate's cap per charge") };
     return { ...known, schedule: { tokenId: row.id, period: consent.period }, verdict: { approve: true } };
   }
 
@@ -130,20 +178,37 @@ export class AuthorizationService {
         if (existing) return { row: existing, reason: undefined, first: false };
         let verdict = attempt.verdict;
         if (attempt.nonce && attempt.deviceKid) {
-          const owner = await claimNonce(tx, attempt.deviceKid, attempt.nonce.nonce, attempt.request.paymentId, attempt.nonce.expiresAt);
-          if (owner !== attempt.request.paymentId) verdict = decline("do_not_honor", "the device used this nonce for another payment");
+          const owner = await claimNonce(
+            tx,
+            attempt.deviceKid,
+            attempt.nonce.nonce,
+            attempt.request.paymentId,
+            attempt.nonce.expiresAt,
+          );
+          if (owner !== attempt.request.paymentId)
+            verdict = decline("do_not_honor", "the device used this nonce for another payment");
         }
         if ("approve" in verdict) verdict = this.accountVerdict(account, attempt, now);
         let claimed: ClaimedCharge | null = null;
         if ("approve" in verdict && attempt.schedule) {
           claimed = await claimScheduledCharge(tx, attempt.schedule, attempt.request.amount, now);
-          if (!claimed) verdict = decline("mandate_limit_exceeded", "the charges or the total the payer consented to for this period are reached");
+          if (!claimed)
+            verdict = decline(
+              "mandate_limit_exceeded",
+              "the charges or the total the payer consented to for this period are reached",
+            );
         }
         if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -attempt.request.amount))) {
           verdict = decline("insufficient_funds", "open-to-buy moved");
           if (claimed) await releaseScheduledCharge(tx, claimed);
         }
-        if (attempt.passkeyCounter && attempt.cardRef) await setPasskeyCounter(tx, attempt.cardRef, attempt.passkeyCounter.credentialId, attempt.passkeyCounter.signCount);
+        if (attempt.passkeyCounter && attempt.cardRef)
+          await setPasskeyCounter(
+            tx,
+            attempt.cardRef,
+            attempt.passkeyCounter.credentialId,
+            attempt.passkeyCounter.signCount,
+          );
         const row = await this.insert(tx, attempt, verdict, now);
         return { row, reason: "reason" in verdict ? verdict.reason : undefined, first: true };
       });
@@ -156,7 +221,16 @@ export class AuthorizationService {
     }
     const { row, reason, first } = decided;
     this.issuer.log.info(
-      { event: "authorization", paymentId: row.paymentId, cardRef: row.cardRef, method: row.authMethod, decision: row.decision, declineCode: row.declineCode, reason, repeat: !first },
+      {
+        event: "authorization",
+        paymentId: row.paymentId,
+        cardRef: row.cardRef,
+        method: row.authMethod,
+        decision: row.decision,
+        declineCode: row.declineCode,
+        reason,
+        repeat: !first,
+      },
       first ? "authorization decided" : "authorization repeated: first decision",
     );
     return row;
@@ -167,8 +241,10 @@ export class AuthorizationService {
     const { amount, currency } = attempt.request;
     if (!account) return decline("card_not_found", "no such card at this issuer");
     if (currency !== account.currency) return decline("do_not_honor", `the card is in ${account.currency}`);
-    if (attempt.method === "pin" && amount > this.limits.pin) return decline("authentication_failed", "the amount is over the PIN limit; approve with a passkey");
-    if (attempt.method === "passkey" && amount > this.limits.passkey) return decline("authentication_failed", "the amount is over the passkey limit");
+    if (attempt.method === "pin" && amount > this.limits.pin)
+      return decline("authentication_failed", "the amount is over the PIN limit; approve with a passkey");
+    if (attempt.method === "passkey" && amount > this.limits.passkey)
+      return decline("authentication_failed", "the amount is over the passkey limit");
     if (account.status === "lost_or_stolen") return decline("lost_or_stolen", "the card is reported lost or stolen");
     if (isExpired(account.expiryMonth, now)) return decline("expired_card", "the card has expired");
     if (account.status === "fraud_flagged") return decline("suspected_fraud", "the card is flagged for fraud");

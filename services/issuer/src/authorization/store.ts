@@ -13,7 +13,12 @@ export async function authorizationOf(db: Executor, paymentId: string): Promise<
 
 /** The authorization, locked until the transaction ends (captures, voids and refunds of one payment queue). */
 export async function lockAuthorization(tx: Executor, paymentId: string): Promise<AuthorizationRow | null> {
-  const [row] = await tx.select().from(authorizations).where(eq(authorizations.paymentId, paymentId)).for("update").limit(1);
+  const [row] = await tx
+    .select()
+    .from(authorizations)
+    .where(eq(authorizations.paymentId, paymentId))
+    .for("update")
+    .limit(1);
   return row ?? null;
 }
 
@@ -24,7 +29,11 @@ export async function insertAuthorization(tx: Executor, row: NewAuthorization): 
   return inserted;
 }
 
-export async function updateAuthorization(tx: Executor, paymentId: string, changes: Partial<NewAuthorization>): Promise<AuthorizationRow> {
+export async function updateAuthorization(
+  tx: Executor,
+  paymentId: string,
+  changes: Partial<NewAuthorization>,
+): Promise<AuthorizationRow> {
   const [row] = await tx.update(authorizations).set(changes).where(eq(authorizations.paymentId, paymentId)).returning();
   if (!row) throw new Error("authorization vanished");
   return row;
@@ -40,7 +49,10 @@ export async function openHoldsOf(db: Executor, cardRef: string): Promise<Author
 }
 
 /** Per card: open holds, captured and refunded of its approved authorizations. */
-export async function totalsByCard(db: Executor, cardRefs?: string[]): Promise<Map<string, { holds: number; captured: number; refunded: number }>> {
+export async function totalsByCard(
+  db: Executor,
+  cardRefs?: string[],
+): Promise<Map<string, { holds: number; captured: number; refunded: number }>> {
   const rows = await db
     .select({
       cardRef: authorizations.cardRef,
@@ -49,10 +61,18 @@ export async function totalsByCard(db: Executor, cardRefs?: string[]): Promise<M
       refunded: sql<string>`coalesce(sum(${authorizations.amountRefunded}), 0)`,
     })
     .from(authorizations)
-    .where(and(eq(authorizations.decision, "approved"), cardRefs ? inArray(authorizations.cardRef, cardRefs) : undefined))
+    .where(
+      and(eq(authorizations.decision, "approved"), cardRefs ? inArray(authorizations.cardRef, cardRefs) : undefined),
+    )
     .groupBy(authorizations.cardRef);
   const totals = new Map<string, { holds: number; captured: number; refunded: number }>();
-  for (const row of rows) if (row.cardRef) totals.set(row.cardRef, { holds: Number(row.holds), captured: Number(row.captured), refunded: Number(row.refunded) });
+  for (const row of rows)
+    if (row.cardRef)
+      totals.set(row.cardRef, {
+        holds: Number(row.holds),
+        captured: Number(row.captured),
+        refunded: Number(row.refunded),
+      });
   return totals;
 }
 
@@ -60,7 +80,13 @@ export async function totalsByCard(db: Executor, cardRefs?: string[]): Promise<M
  * Records `(kid, nonce)` for `owner` (a payment id, or `mandate:<token id>`) until `expiresAt`. Returns the owner
  * that holds the nonce: `owner` itself when it was free, the first owner when it was already taken.
  */
-export async function claimNonce(tx: Executor, deviceKid: string, nonce: string, owner: string, expiresAt: Date): Promise<string> {
+export async function claimNonce(
+  tx: Executor,
+  deviceKid: string,
+  nonce: string,
+  owner: string,
+  expiresAt: Date,
+): Promise<string> {
   await tx.insert(paymentNonces).values({ deviceKid, nonce, paymentId: owner, expiresAt }).onConflictDoNothing();
   const [row] = await tx
     .select({ owner: paymentNonces.paymentId })
@@ -72,6 +98,9 @@ export async function claimNonce(tx: Executor, deviceKid: string, nonce: string,
 
 /** Deletes nonces whose terms have expired: such terms are refused for their time window anyway. */
 export async function sweepNonces(db: Executor, now: Date): Promise<number> {
-  const deleted = await db.delete(paymentNonces).where(lt(paymentNonces.expiresAt, new Date(now.getTime() - 60_000))).returning({ nonce: paymentNonces.nonce });
+  const deleted = await db
+    .delete(paymentNonces)
+    .where(lt(paymentNonces.expiresAt, new Date(now.getTime() - 60_000)))
+    .returning({ nonce: paymentNonces.nonce });
   return deleted.length;
 }

@@ -30,20 +30,49 @@ export async function backofficeCard(db: Executor, cardRef: string, now: Date): 
     currency: card.currency,
     creditLimit: card.creditLimit,
     openToBuy: card.openToBuy,
-    holds: holds.map((h) => ({ paymentId: h.paymentId, merchantId: h.merchantId, amount: h.holdAmount, authorizationCode: h.authorizationCode ?? "" })),
+    holds: holds.map((h) => ({
+      paymentId: h.paymentId,
+      merchantId: h.merchantId,
+      amount: h.holdAmount,
+      authorizationCode: h.authorizationCode ?? "",
+    })),
     captured: books.captured,
     refunded: books.refunded,
-    books: { balanced: books.balanced, creditUsed: books.creditUsed, holds: books.holds, captured: books.captured, refunded: books.refunded },
-    deviceBindings: bindings.map((b) => ({ deviceKid: b.deviceKid, boundAt: b.boundAt.toISOString(), unboundAt: b.unboundAt?.toISOString() ?? null, passkeys: passkeys.get(b.id) ?? 0 })),
+    books: {
+      balanced: books.balanced,
+      creditUsed: books.creditUsed,
+      holds: books.holds,
+      captured: books.captured,
+      refunded: books.refunded,
+    },
+    deviceBindings: bindings.map((b) => ({
+      deviceKid: b.deviceKid,
+      boundAt: b.boundAt.toISOString(),
+      unboundAt: b.unboundAt?.toISOString() ?? null,
+      passkeys: passkeys.get(b.id) ?? 0,
+    })),
     recurringTokens: await Promise.all(tokens.map((t) => tokenView(db, t, now))),
   };
 }
 
 /** A token with the schedule the payer signed and what it has charged in the current period. */
-async function tokenView(db: Executor, token: RecurringTokenRow, now: Date): Promise<BackofficeCard["recurringTokens"][number]> {
+async function tokenView(
+  db: Executor,
+  token: RecurringTokenRow,
+  now: Date,
+): Promise<BackofficeCard["recurringTokens"][number]> {
   const consent = signedConsentOf(token);
-  const base = { merchantId: token.merchantId, maxAmount: token.maxAmount, expiresAt: token.expiresAt.toISOString(), revokedAt: token.revokedAt?.toISOString() ?? null };
+  const base = {
+    merchantId: token.merchantId,
+    maxAmount: token.maxAmount,
+    expiresAt: token.expiresAt.toISOString(),
+    revokedAt: token.revokedAt?.toISOString() ?? null,
+  };
   if (!consent) return { ...base, period: null, thisPeriod: null };
   const start = periodStart(consent.period.interval, now);
-  return { ...base, period: consent.period, thisPeriod: { start: start.toISOString(), ...(await periodUsage(db, token.id, start)) } };
+  return {
+    ...base,
+    period: consent.period,
+    thisPeriod: { start: start.toISOString(), ...(await periodUsage(db, token.id, start)) },
+  };
 }

@@ -7,7 +7,11 @@ export type CardRow = typeof cardAccounts.$inferSelect;
 
 export async function insertCards(db: Executor, rows: Array<typeof cardAccounts.$inferInsert>): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await db.insert(cardAccounts).values(rows).onConflictDoNothing({ target: cardAccounts.pan }).returning({ cardRef: cardAccounts.cardRef });
+  const inserted = await db
+    .insert(cardAccounts)
+    .values(rows)
+    .onConflictDoNothing({ target: cardAccounts.pan })
+    .returning({ cardRef: cardAccounts.cardRef });
   return inserted.length;
 }
 
@@ -32,7 +36,9 @@ export async function moveOpenToBuy(tx: Executor, cardRef: string, delta: number
   const moved = await tx
     .update(cardAccounts)
     .set({ openToBuy: sql`${cardAccounts.openToBuy} + ${delta}` })
-    .where(sql`${cardAccounts.cardRef} = ${cardRef} and ${cardAccounts.openToBuy} + ${delta} between 0 and ${cardAccounts.creditLimit}`)
+    .where(
+      sql`${cardAccounts.cardRef} = ${cardRef} and ${cardAccounts.openToBuy} + ${delta} between 0 and ${cardAccounts.creditLimit}`,
+    )
     .returning({ cardRef: cardAccounts.cardRef });
   return moved.length === 1;
 }

@@ -7,5 +7,7 @@
 import { fileURLToPath } from "node:url";
 
 export function testCardVerificationKeyFile(issuerId: string): string {
-  return fileURLToPath(new URL(`../../fixtures/issuers/${issuerId}/card-verification-key.private.jwk.json`, import.meta.url));
+  return fileURLToPath(
+    new URL(`../../fixtures/issuers/${issuerId}/card-verification-key.private.jwk.json`, import.meta.url),
+  );
 }

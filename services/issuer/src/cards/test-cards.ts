@@ -28,7 +28,15 @@ export interface TestCard {
 type Row = [pan: string, expiry: string, cvc: string, limit: number, status: CardStatus, outcome: string];
 
 /** Per issuer, in this order: visa, mastercard and local approvals; low limit; expired; lost; fraud-flagged. */
-const OUTCOMES = ["approves", "approves", "approves", "insufficient_funds above 30,000 KRW", "expired_card", "lost_or_stolen", "suspected_fraud"];
+const OUTCOMES = [
+  "approves",
+  "approves",
+  "approves",
+  "insufficient_funds above 30,000 KRW",
+  "expired_card",
+  "lost_or_stolen",
+  "suspected_fraud",
+];
 const HOLDERS = ["KIM MINJI", "LEE JUNHO", "PARK SEOYEON", "CHOI WOOJIN", "JUNG HAEUN", "KANG DOYUN", "YOON JIWOO"];
 
 const ROWS: Record<string, Row[]> = {

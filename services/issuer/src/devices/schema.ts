@@ -18,7 +18,10 @@ export const deviceBindings = pgTable(
     boundAt: timestamptz("bound_at").notNull(),
     unboundAt: timestamptz("unbound_at"),
   },
-  (t) => [uniqueIndex("device_bindings_card_kid").on(t.cardRef, t.deviceKid), index("device_bindings_kid").on(t.deviceKid)],
+  (t) => [
+    uniqueIndex("device_bindings_card_kid").on(t.cardRef, t.deviceKid),
+    index("device_bindings_kid").on(t.deviceKid),
+  ],
 );
 
 export const passkeyBindings = pgTable(
@@ -35,7 +38,10 @@ export const passkeyBindings = pgTable(
     boundAt: timestamptz("bound_at").notNull(),
     unboundAt: timestamptz("unbound_at"),
   },
-  (t) => [primaryKey({ name: "passkey_bindings_pkey", columns: [t.cardRef, t.credentialId] }), index("passkey_bindings_binding").on(t.bindingId)],
+  (t) => [
+    primaryKey({ name: "passkey_bindings_pkey", columns: [t.cardRef, t.credentialId] }),
+    index("passkey_bindings_binding").on(t.bindingId),
+  ],
 );
 
 export const revokedDevices = pgTable("revoked_devices", {

@@ -12,7 +12,8 @@ export class DeviceService {
   constructor(private readonly issuer: IssuerCore) {}
 
   async unbind(deviceKid: string): Promise<{ unbound: true; bindings: number }> {
-    if (!(await everBound(this.issuer.db, deviceKid))) throw new IssuerApiError("device_not_bound", "This device key was never bound to a card of this issuer.");
+    if (!(await everBound(this.issuer.db, deviceKid)))
+      throw new IssuerApiError("device_not_bound", "This device key was never bound to a card of this issuer.");
     const now = this.issuer.now();
     const bindings = await this.issuer.db.transaction((tx) => unbindDevice(tx, deviceKid, now));
     this.issuer.log.info({ event: "device_unbound", deviceKid, bindings }, "device unbound");

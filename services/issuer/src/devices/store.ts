@@ -18,7 +18,10 @@ export interface NewBinding {
 
 /** Binds the device to the card; a device already bound to it keeps its binding (and its id). */
 export async function bindDevice(tx: Executor, binding: NewBinding): Promise<BindingRow> {
-  await tx.insert(deviceBindings).values(binding).onConflictDoNothing({ target: [deviceBindings.cardRef, deviceBindings.deviceKid] });
+  await tx
+    .insert(deviceBindings)
+    .values(binding)
+    .onConflictDoNothing({ target: [deviceBindings.cardRef, deviceBindings.deviceKid] });
   const [row] = await tx
     .select()
     .from(deviceBindings)
@@ -29,11 +32,24 @@ export async function bindDevice(tx: Executor, binding: NewBinding): Promise<Bin
 }
 
 /** Binds passkeys with a device binding; a passkey bound before takes the new key and binding. */
-export async function bindPasskeys(tx: Executor, cardRef: string, bindingId: string, passkeys: ReadonlyArray<{ id: string; publicKey: string }>, now: Date): Promise<void> {
+export async function bindPasskeys(
+  tx: Executor,
+  cardRef: string,
+  bindingId: string,
+  passkeys: ReadonlyArray<{ id: string; publicKey: string }>,
+  now: Date,
+): Promise<void> {
   for (const passkey of passkeys) {
     await tx
       .insert(passkeyBindings)
-      .values({ cardRef, credentialId: passkey.id, bindingId, publicKey: passkey.publicKey, signCount: 0, boundAt: now })
+      .values({
+        cardRef,
+        credentialId: passkey.id,
+        bindingId,
+        publicKey: passkey.publicKey,
+        signCount: 0,
+        boundAt: now,
+      })
       .onConflictDoUpdate({
         target: [passkeyBindings.cardRef, passkeyBindings.credentialId],
         set: { bindingId, publicKey: passkey.publicKey, signCount: 0, boundAt: now, unboundAt: null },
@@ -46,7 +62,13 @@ export async function activeBinding(db: Executor, cardRef: string, deviceKid: st
   const [row] = await db
     .select()
     .from(deviceBindings)
-    .where(and(eq(deviceBindings.cardRef, cardRef), eq(deviceBindings.deviceKid, deviceKid), isNull(deviceBindings.unboundAt)))
+    .where(
+      and(
+        eq(deviceBindings.cardRef, cardRef),
+        eq(deviceBindings.deviceKid, deviceKid),
+        isNull(deviceBindings.unboundAt),
+      ),
+    )
     .limit(1);
   return row ?? null;
 }
@@ -80,12 +102,24 @@ export async function activePasskey(db: Executor, cardRef: string, credentialId:
     .select({ passkey: passkeyBindings })
     .from(passkeyBindings)
     .innerJoin(deviceBindings, eq(deviceBindings.id, passkeyBindings.bindingId))
-    .where(and(eq(passkeyBindings.cardRef, cardRef), eq(passkeyBindings.credentialId, credentialId), isNull(passkeyBindings.unboundAt), isNull(deviceBindings.unboundAt)))
+    .where(
+      and(
+        eq(passkeyBindings.cardRef, cardRef),
+        eq(passkeyBindings.credentialId, credentialId),
+        isNull(passkeyBindings.unboundAt),
+        isNull(deviceBindings.unboundAt),
+      ),
+    )
     .limit(1);
   return row?.passkey ?? null;
 }
 
-export async function setPasskeyCounter(tx: Executor, cardRef: string, credentialId: string, signCount: number): Promise<void> {
+export async function setPasskeyCounter(
+  tx: Executor,
+  cardRef: string,
+  credentialId: string,
+  signCount: number,
+): Promise<void> {
   await tx
     .update(passkeyBindings)
     .set({ signCount })
@@ -93,13 +127,21 @@ export async function setPasskeyCounter(tx: Executor, cardRef: string, credentia
 }
 
 export async function isRevoked(db: Executor, deviceKid: string): Promise<boolean> {
-  const [row] = await db.select({ kid: revokedDevices.deviceKid }).from(revokedDevices).where(eq(revokedDevices.deviceKid, deviceKid)).limit(1);
+  const [row] = await db
+    .select({ kid: revokedDevices.deviceKid })
+    .from(revokedDevices)
+    .where(eq(revokedDevices.deviceKid, deviceKid))
+    .limit(1);
   return row !== undefined;
 }
 
 /** Was this key ever bound here (live or not)? */
 export async function everBound(db: Executor, deviceKid: string): Promise<boolean> {
-  const [row] = await db.select({ id: deviceBindings.id }).from(deviceBindings).where(eq(deviceBindings.deviceKid, deviceKid)).limit(1);
+  const [row] = await db
+    .select({ id: deviceBindings.id })
+    .from(deviceBindings)
+    .where(eq(deviceBindings.deviceKid, deviceKid))
+    .limit(1);
   return row !== undefined;
 }
 
@@ -112,7 +154,10 @@ export async function unbindDevice(tx: Executor, deviceKid: string, now: Date): 
     .where(and(eq(deviceBindings.deviceKid, deviceKid), isNull(deviceBindings.unboundAt)))
     .returning({ id: deviceBindings.id });
   for (const { id } of unbound) {
-    await tx.update(passkeyBindings).set({ unboundAt: now }).where(and(eq(passkeyBindings.bindingId, id), isNull(passkeyBindings.unboundAt)));
+    await tx
+      .update(passkeyBindings)
+      .set({ unboundAt: now })
+      .where(and(eq(passkeyBindings.bindingId, id), isNull(passkeyBindings.unboundAt)));
   }
   return unbound.length;
 }

@@ -24,7 +24,9 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
     expect(body.codeSentTo).toBe("+82 10-****-0001");
     expect(new Date(body.expiresAt).getTime() - host.clock.now().getTime()).toBeLessThanOrEqual(300_000);
 
-    const inbox = await host.get<{ messages: Array<{ code: string; text: string; issuerId: string }> }>(`/test-inbox?phone=${encodeURIComponent("+82 10-5551-0001")}`);
+    const inbox = await host.get<{ messages: Array<{ code: string; text: string; issuerId: string }> }>(
+      `/test-inbox?phone=${encodeURIComponent("+82 10-5551-0001")}`,
+    );
     expect(inbox.body.messages[0]).toMatchObject({ issuerId: "sampo" });
     expect(inbox.body.messages[0]?.text).toContain("ending 0016");
     const code = inbox.body.messages[0]!.code;
@@ -53,14 +55,23 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
       { ...card, pan: "4222000000000012" }, // a KStar card, not ours
     ];
     const answers = [];
-    for (const attempt of wrong) answers.push(await startEnrollment(host, "sampo", device, attempt, { payerRef: "usr_wrong_fields" }));
+    for (const attempt of wrong)
+      answers.push(await startEnrollment(host, "sampo", device, attempt, { payerRef: "usr_wrong_fields" }));
     for (const answer of answers) {
       expect(answer.status).toBe(422);
       expect(answer.body).toEqual(answers[0]!.body);
     }
-    expect(answers[0]!.body).toEqual({ error: { code: "enrollment_refused", message: "The card could not be enrolled. Check the card details and try again." } });
+    expect(answers[0]!.body).toEqual({
+      error: {
+        code: "enrollment_refused",
+        message: "The card could not be enrolled. Check the card details and try again.",
+      },
+    });
     // A bad envelope is the same refusal too.
-    const junk = await host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment: "a.b.c.d.e", payerRef: "usr_wrong_fields" });
+    const junk = await host.acquirer("POST", "/issuers/sampo/enrollments", {
+      enrollment: "a.b.c.d.e",
+      payerRef: "usr_wrong_fields",
+    });
     expect(junk.body).toEqual(answers[0]!.body);
   });
 
@@ -72,8 +83,14 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
       const started = await startEnrollment(host, "sampo", thief, card, { payerRef: `usr_thief_${i}` });
       expect(started.status).toBe(201);
       for (const guess of ["000000", "111111", "222222"]) {
-        const answer = await host.acquirer("POST", `/issuers/sampo/enrollments/${String(started.body["enrollmentId"])}/verify`, { code: guess });
-        expect(answer.body).toMatchObject({ error: { code: expect.stringMatching(/verification_code_invalid|enrollment_expired|enrollment_locked/) } });
+        const answer = await host.acquirer(
+          "POST",
+          `/issuers/sampo/enrollments/${String(started.body["enrollmentId"])}/verify`,
+          { code: guess },
+        );
+        expect(answer.body).toMatchObject({
+          error: { code: expect.stringMatching(/verification_code_invalid|enrollment_expired|enrollment_locked/) },
+        });
       }
     }
     // Six wrong codes on this card in a day: the card refuses enrollment, whoever asks, even with the right data.
@@ -91,28 +108,61 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
     const card = testCard("sampo", "lowLimit");
     const device = await TestDevice.create();
     for (let i = 0; i < 5; i++) {
-      const answer = await startEnrollment(host, "sampo", device, { ...card, cvc: String(100 + i) === card.cvc ? "999" : String(100 + i) }, { payerRef: `usr_guess_${i}` });
+      const answer = await startEnrollment(
+        host,
+        "sampo",
+        device,
+        { ...card, cvc: String(100 + i) === card.cvc ? "999" : String(100 + i) },
+        { payerRef: `usr_guess_${i}` },
+      );
       expect(answer.body).toMatchObject({ error: { code: "enrollment_refused" } });
     }
-    const right = await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: "usr_guess_right" });
+    const right = await startEnrollment(host, "sampo", await TestDevice.create(), card, {
+      payerRef: "usr_guess_right",
+    });
     expect(right.body).toMatchObject({ error: { code: "enrollment_locked" } });
 
     const madeUp = { ...card, pan: "4111009999999997" };
     for (let i = 0; i < 5; i++) await startEnrollment(host, "sampo", device, madeUp, { payerRef: `usr_madeup_${i}` });
-    expect((await startEnrollment(host, "sampo", device, madeUp, { payerRef: "usr_madeup_x" })).body).toMatchObject({ error: { code: "enrollment_locked" } });
+    expect((await startEnrollment(host, "sampo", device, madeUp, { payerRef: "usr_madeup_x" })).body).toMatchObject({
+      error: { code: "enrollment_locked" },
+    });
   });
 
   it("limits failures per device key and per payer", async () => {
     const card = testCard("sampo", "expired");
     const device = await TestDevice.create();
     // Ten refusals from one device, spread over cards so no card locks first.
-    const cards = [testCard("sampo", "approves"), testCard("sampo", "mastercard"), testCard("sampo", "lost"), testCard("sampo", "fraud")];
-    for (let i = 0; i < 10; i++) await startEnrollment(host, "sampo", device, { ...cards[i % 4]!, expiry: "10/30" }, { payerRef: `usr_device_${i}` });
-    expect((await startEnrollment(host, "sampo", device, card, { payerRef: "usr_device_x" })).body).toMatchObject({ error: { code: "enrollment_locked" } });
+    const cards = [
+      testCard("sampo", "approves"),
+      testCard("sampo", "mastercard"),
+      testCard("sampo", "lost"),
+      testCard("sampo", "fraud"),
+    ];
+    for (let i = 0; i < 10; i++)
+      await startEnrollment(
+        host,
+        "sampo",
+        device,
+        { ...cards[i % 4]!, expiry: "10/30" },
+        { payerRef: `usr_device_${i}` },
+      );
+    expect((await startEnrollment(host, "sampo", device, card, { payerRef: "usr_device_x" })).body).toMatchObject({
+      error: { code: "enrollment_locked" },
+    });
     host.clock.advance(24 * 3600 + 60);
 
-    for (let i = 0; i < 10; i++) await startEnrollment(host, "sampo", await TestDevice.create(), { ...cards[i % 4]!, expiry: "10/30" }, { payerRef: "usr_payer_limited" });
-    expect((await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: "usr_payer_limited" })).body).toMatchObject({ error: { code: "enrollment_locked" } });
+    for (let i = 0; i < 10; i++)
+      await startEnrollment(
+        host,
+        "sampo",
+        await TestDevice.create(),
+        { ...cards[i % 4]!, expiry: "10/30" },
+        { payerRef: "usr_payer_limited" },
+      );
+    expect(
+      (await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: "usr_payer_limited" })).body,
+    ).toMatchObject({ error: { code: "enrollment_locked" } });
     host.clock.advance(24 * 3600 + 60);
   });
 
@@ -124,7 +174,9 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
     const wrongCode = code === "123456" ? "654321" : "123456";
     const wrong = await host.acquirer("POST", `/issuers/sampo/enrollments/${id}/verify`, { code: wrongCode });
     expect(wrong.status).toBe(422);
-    expect(wrong.body).toEqual({ error: { code: "verification_code_invalid", message: "The code is wrong; 2 tries left." } });
+    expect(wrong.body).toEqual({
+      error: { code: "verification_code_invalid", message: "The code is wrong; 2 tries left." },
+    });
     host.clock.advance(301);
     const expired = await host.acquirer("POST", `/issuers/sampo/enrollments/${id}/verify`, { code });
     expect(expired.body).toMatchObject({ error: { code: "enrollment_expired" } });
@@ -147,7 +199,9 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
     const second = await enroll(host, "sampo", laptop, card, { payerRef: "usr_recover" });
     expect(second.cardRef).toBe(first.cardRef);
     expect(second.deviceKid).toBe(laptop.kid);
-    const view = await host.operator<{ deviceBindings: Array<{ deviceKid: string }> }>(`/issuers/sampo/backoffice/cards/${first.cardRef}`);
+    const view = await host.operator<{ deviceBindings: Array<{ deviceKid: string }> }>(
+      `/issuers/sampo/backoffice/cards/${first.cardRef}`,
+    );
     expect(view.body.deviceBindings.map((b) => b.deviceKid)).toEqual(expect.arrayContaining([phone.kid, laptop.kid]));
   });
 
@@ -157,7 +211,12 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
     const enrollment = await device.enrollment(host.certificate("sampo"), card, { iat: host.clock.seconds() });
     const before = await host.get<{ messages: unknown[] }>(`/test-inbox?phone=${encodeURIComponent(card.phone)}`);
     for (const secret of [null, "wrong-secret-of-the-same-kind-000000000000"]) {
-      const answer = await host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment, payerRef: "usr_x" }, secret);
+      const answer = await host.acquirer(
+        "POST",
+        "/issuers/sampo/enrollments",
+        { enrollment, payerRef: "usr_x" },
+        secret,
+      );
       expect(answer.status).toBe(401);
       expect(answer.body).toMatchObject({ error: { code: "acquirer_unauthorized" } });
     }
@@ -168,8 +227,14 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
   it("answers bad input with request_invalid and no echo of it", async () => {
     const answers = [
       await host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment: "4111000000000016", payerRef: "usr_x" }),
-      await host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment: "a.b.c.d.e", payerRef: "usr_x", pan4111000000000016: 1 }),
-      await host.acquirer("POST", "/issuers/sampo/enrollments/ien_00000000000000000000000000/verify", { code: "12345x" }),
+      await host.acquirer("POST", "/issuers/sampo/enrollments", {
+        enrollment: "a.b.c.d.e",
+        payerRef: "usr_x",
+        pan4111000000000016: 1,
+      }),
+      await host.acquirer("POST", "/issuers/sampo/enrollments/ien_00000000000000000000000000/verify", {
+        code: "12345x",
+      }),
     ];
     for (const answer of answers) {
       expect(answer.status).toBe(400);
@@ -177,6 +242,8 @@ describe.each(testBackends())("enrollment [%s]", (backend) => {
       expect(answer.text).not.toContain("4111000000000016");
       expect(answer.text).not.toContain("12345x");
     }
-    expect((await host.acquirer("POST", "/issuers/nosuch/enrollments", { enrollment: "a.b.c.d.e", payerRef: "x" })).body).toMatchObject({ error: { code: "issuer_unknown" } });
+    expect(
+      (await host.acquirer("POST", "/issuers/nosuch/enrollments", { enrollment: "a.b.c.d.e", payerRef: "x" })).body,
+    ).toMatchObject({ error: { code: "issuer_unknown" } });
   });
 });

@@ -29,7 +29,8 @@ function madeUpPan(n: number): string {
 }
 
 /** `count` CVCs that are not `right`. */
-const wrongCvcs = (right: string, count: number) => Array.from({ length: count }, (_, i) => String((Number(right) + 1 + i) % 1000).padStart(3, "0"));
+const wrongCvcs = (right: string, count: number) =>
+  Array.from({ length: count }, (_, i) => String((Number(right) + 1 + i) % 1000).padStart(3, "0"));
 
 const codeOf = (answer: Answer) => (answer.body as { error?: { code?: string } }).error?.code ?? String(answer.status);
 
@@ -44,11 +45,26 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
   let made = 0;
   const issuer = () => host.server.host.get("sampo");
   const slots = async (subject: string, kind = "failure") =>
-    Number((await queryRows<{ n: number }>(issuer().db, sql`select count(*)::int as n from enrollment_events where subject = ${subject} and kind = ${kind}`))[0]?.n);
+    Number(
+      (
+        await queryRows<{ n: number }>(
+          issuer().db,
+          sql`select count(*)::int as n from enrollment_events where subject = ${subject} and kind = ${kind}`,
+        )
+      )[0]?.n,
+    );
   const cardSubject = (pan: string) => `card:${cardKeyOf(issuer().keys.cardVerificationKey, pan)}`;
-  const inbox = async (phone: string) => (await host.get<InboxAnswer>(`/test-inbox?phone=${encodeURIComponent(phone)}`)).body.messages.length;
+  const inbox = async (phone: string) =>
+    (await host.get<InboxAnswer>(`/test-inbox?phone=${encodeURIComponent(phone)}`)).body.messages.length;
   const enrollmentsOf = async (pan: string) =>
-    Number((await queryRows<{ n: number }>(issuer().db, sql`select count(*)::int as n from enrollments e join card_accounts c on c.card_ref = e.card_ref where c.pan = ${pan}`))[0]?.n);
+    Number(
+      (
+        await queryRows<{ n: number }>(
+          issuer().db,
+          sql`select count(*)::int as n from enrollments e join card_accounts c on c.card_ref = e.card_ref where c.pan = ${pan}`,
+        )
+      )[0]?.n,
+    );
 
   beforeAll(async () => {
     host = await openTestHost(backend, { overrides: { dbPoolSize: 10 } });
@@ -61,9 +77,16 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
     const card = testCard("sampo", "approves");
     const devices = await Promise.all(Array.from({ length: BURST }, () => TestDevice.create()));
     const guesses = wrongCvcs(card.cvc, BURST);
-    const answers = await Promise.all(devices.map((device, i) => startEnrollment(host, "sampo", device, { ...card, cvc: guesses[i]! }, { payerRef: `usr_cvc_${i}` })));
+    const answers = await Promise.all(
+      devices.map((device, i) =>
+        startEnrollment(host, "sampo", device, { ...card, cvc: guesses[i]! }, { payerRef: `usr_cvc_${i}` }),
+      ),
+    );
 
-    expect(tally(answers)).toEqual({ enrollment_refused: LIMITS.cardFailures, enrollment_locked: BURST - LIMITS.cardFailures });
+    expect(tally(answers)).toEqual({
+      enrollment_refused: LIMITS.cardFailures,
+      enrollment_locked: BURST - LIMITS.cardFailures,
+    });
     expect(await slots(cardSubject(card.pan))).toBe(LIMITS.cardFailures);
     // A locked answer changed nothing: the devices and payers turned away have no failure counted.
     let deviceFailures = 0;
@@ -81,7 +104,9 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
 
     // The window reads the issuer's clock: a day later the card enrolls again.
     host.clock.advance(LIMITS.cardWindowSeconds);
-    const nextDay = await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: "usr_cvc_right" });
+    const nextDay = await startEnrollment(host, "sampo", await TestDevice.create(), card, {
+      payerRef: "usr_cvc_right",
+    });
     expect(nextDay.status).toBe(201);
     expect(await inbox(card.phone)).toBe(before + 1);
   });
@@ -89,9 +114,20 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
   it(`checks exactly ${LIMITS.deviceFailures} of ${BURST} concurrent guesses with one device key`, async () => {
     const device = await TestDevice.create();
     const answers = await Promise.all(
-      Array.from({ length: BURST }, (_, i) => startEnrollment(host, "sampo", device, { pan: madeUpPan(++made), expiry: "12/31", cvc: "123" }, { payerRef: `usr_device_${i}` })),
+      Array.from({ length: BURST }, (_, i) =>
+        startEnrollment(
+          host,
+          "sampo",
+          device,
+          { pan: madeUpPan(++made), expiry: "12/31", cvc: "123" },
+          { payerRef: `usr_device_${i}` },
+        ),
+      ),
     );
-    expect(tally(answers)).toEqual({ enrollment_refused: LIMITS.deviceFailures, enrollment_locked: BURST - LIMITS.deviceFailures });
+    expect(tally(answers)).toEqual({
+      enrollment_refused: LIMITS.deviceFailures,
+      enrollment_locked: BURST - LIMITS.deviceFailures,
+    });
     expect(await slots(`device:${device.kid}`)).toBe(LIMITS.deviceFailures);
     let payerFailures = 0;
     for (let i = 0; i < BURST; i++) payerFailures += await slots(`payer:usr_device_${i}`);
@@ -102,11 +138,23 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
     const answers = await Promise.all(
       Array.from({ length: BURST }, async (_, i) =>
         i % 4 === 0
-          ? host.acquirer("POST", "/issuers/sampo/enrollments", { enrollment: "a.b.c.d.e", payerRef: "usr_payer_burst" })
-          : startEnrollment(host, "sampo", await TestDevice.create(), { pan: madeUpPan(++made), expiry: "12/31", cvc: "123" }, { payerRef: "usr_payer_burst" }),
+          ? host.acquirer("POST", "/issuers/sampo/enrollments", {
+              enrollment: "a.b.c.d.e",
+              payerRef: "usr_payer_burst",
+            })
+          : startEnrollment(
+              host,
+              "sampo",
+              await TestDevice.create(),
+              { pan: madeUpPan(++made), expiry: "12/31", cvc: "123" },
+              { payerRef: "usr_payer_burst" },
+            ),
       ),
     );
-    expect(tally(answers)).toEqual({ enrollment_refused: LIMITS.payerFailures, enrollment_locked: BURST - LIMITS.payerFailures });
+    expect(tally(answers)).toEqual({
+      enrollment_refused: LIMITS.payerFailures,
+      enrollment_locked: BURST - LIMITS.payerFailures,
+    });
     expect(await slots("payer:usr_payer_burst")).toBe(LIMITS.payerFailures);
   });
 
@@ -114,7 +162,9 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
     const card = testCard("sampo", "mastercard");
     const before = await inbox(card.phone);
     const answers = await Promise.all(
-      Array.from({ length: BURST }, async (_, i) => startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: `usr_codes_${i}` })),
+      Array.from({ length: BURST }, async (_, i) =>
+        startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: `usr_codes_${i}` }),
+      ),
     );
     expect(tally(answers)).toEqual({ "201": LIMITS.codesPerCard, enrollment_locked: BURST - LIMITS.codesPerCard });
     expect(await inbox(card.phone)).toBe(before + LIMITS.codesPerCard);
@@ -125,13 +175,20 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
 
   it(`counts exactly ${LIMITS.codeTries} of ${BURST} concurrent wrong codes for one enrollment`, async () => {
     const card = testCard("sampo", "local");
-    const started = await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: "usr_code_tries" });
+    const started = await startEnrollment(host, "sampo", await TestDevice.create(), card, {
+      payerRef: "usr_code_tries",
+    });
     expect(started.status).toBe(201);
     const real = await latestCode(host, card.phone);
     const wrong = (i: number) => String((Number(real) + 1 + i) % 1_000_000).padStart(6, "0");
     const path = `/issuers/sampo/enrollments/${String(started.body["enrollmentId"])}/verify`;
-    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => host.acquirer("POST", path, { code: wrong(i) })));
-    expect(tally(answers)).toEqual({ verification_code_invalid: LIMITS.codeTries, enrollment_expired: BURST - LIMITS.codeTries });
+    const answers = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => host.acquirer("POST", path, { code: wrong(i) })),
+    );
+    expect(tally(answers)).toEqual({
+      verification_code_invalid: LIMITS.codeTries,
+      enrollment_expired: BURST - LIMITS.codeTries,
+    });
     expect(await slots(cardSubject(card.pan))).toBe(LIMITS.codeTries);
     // Spent: the real code no longer binds anything.
     expect(codeOf(await host.acquirer("POST", path, { code: real }))).toBe("enrollment_expired");
@@ -141,13 +198,17 @@ describe.each(testBackends())("enrollment limits under concurrent requests [%s]"
     const card = testCard("sampo", "lowLimit");
     const paths: string[] = [];
     for (let i = 0; i < LIMITS.codesPerCard; i++) {
-      const started = await startEnrollment(host, "sampo", await TestDevice.create(), card, { payerRef: `usr_codes_across_${i}` });
+      const started = await startEnrollment(host, "sampo", await TestDevice.create(), card, {
+        payerRef: `usr_codes_across_${i}`,
+      });
       expect(started.status).toBe(201);
       paths.push(`/issuers/sampo/enrollments/${String(started.body["enrollmentId"])}/verify`);
     }
     // Each enrollment allows 3 wrong codes (15 in all), the card 5 failures: the card's limit must hold.
     const answers = await Promise.all(
-      Array.from({ length: paths.length * LIMITS.codeTries }, (_, i) => host.acquirer("POST", paths[i % paths.length]!, { code: String(100_000 + i) })),
+      Array.from({ length: paths.length * LIMITS.codeTries }, (_, i) =>
+        host.acquirer("POST", paths[i % paths.length]!, { code: String(100_000 + i) }),
+      ),
     );
     expect(answers.filter((a) => codeOf(a) === "verification_code_invalid")).toHaveLength(LIMITS.cardFailures);
     expect(answers.filter((a) => codeOf(a) === "enrollment_locked")).toHaveLength(answers.length - LIMITS.cardFailures);

@@ -52,8 +52,17 @@ export class EnrollmentLimiter {
    */
   claimCardCheck(db: Executor, subjects: { card: string; device: string }, now: Date): Promise<Slot[] | null> {
     const { limits } = this;
-    const codes: SlotLimit = { subject: `card:${subjects.card}`, kind: "code_sent", max: limits.codesPerCard, windowSeconds: limits.cardWindowSeconds };
-    return this.#slots.claim(db, [...this.#failureLimits({ card: subjects.card, device: subjects.device }), codes], now);
+    const codes: SlotLimit = {
+      subject: `card:${subjects.card}`,
+      kind: "code_sent",
+      max: limits.codesPerCard,
+      windowSeconds: limits.cardWindowSeconds,
+    };
+    return this.#slots.claim(
+      db,
+      [...this.#failureLimits({ card: subjects.card, device: subjects.device }), codes],
+      now,
+    );
   }
 
   /** Gives back slots of a use that did not count: the failures of a right answer, the code of a wrong one. */
@@ -63,16 +72,38 @@ export class EnrollmentLimiter {
 
   /** Deletes slots older than every window. */
   sweep(now: Date): Promise<number> {
-    const longest = Math.max(this.limits.cardWindowSeconds, this.limits.deviceWindowSeconds, this.limits.payerWindowSeconds);
+    const longest = Math.max(
+      this.limits.cardWindowSeconds,
+      this.limits.deviceWindowSeconds,
+      this.limits.payerWindowSeconds,
+    );
     return this.#slots.sweep(this.db, new Date(now.getTime() - longest * 1000));
   }
 
   #failureLimits(subjects: Partial<LimitSubjects>): SlotLimit[] {
     const { limits } = this;
     const wanted: SlotLimit[] = [];
-    if (subjects.payer) wanted.push({ subject: `payer:${subjects.payer}`, kind: "failure", max: limits.payerFailures, windowSeconds: limits.payerWindowSeconds });
-    if (subjects.device) wanted.push({ subject: `device:${subjects.device}`, kind: "failure", max: limits.deviceFailures, windowSeconds: limits.deviceWindowSeconds });
-    if (subjects.card) wanted.push({ subject: `card:${subjects.card}`, kind: "failure", max: limits.cardFailures, windowSeconds: limits.cardWindowSeconds });
+    if (subjects.payer)
+      wanted.push({
+        subject: `payer:${subjects.payer}`,
+        kind: "failure",
+        max: limits.payerFailures,
+        windowSeconds: limits.payerWindowSeconds,
+      });
+    if (subjects.device)
+      wanted.push({
+        subject: `device:${subjects.device}`,
+        kind: "failure",
+        max: limits.deviceFailures,
+        windowSeconds: limits.deviceWindowSeconds,
+      });
+    if (subjects.card)
+      wanted.push({
+        subject: `card:${subjects.card}`,
+        kind: "failure",
+        max: limits.cardFailures,
+        windowSeconds: limits.cardWindowSeconds,
+      });
     return wanted;
   }
 }

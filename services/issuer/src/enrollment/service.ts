@@ -15,7 +15,13 @@
 import { createHash, randomInt, timingSafeEqual } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
 import { decryptFrom } from "@mpay/crypto";
-import { binInRanges, enrollmentPayloadSchema, JOSE_TYPES, type EnrolledCard, type EnrollmentPayload } from "@mpay/protocol";
+import {
+  binInRanges,
+  enrollmentPayloadSchema,
+  JOSE_TYPES,
+  type EnrolledCard,
+  type EnrollmentPayload,
+} from "@mpay/protocol";
 import type { EnrollmentLimits } from "../config.ts";
 import { IssuerApiError } from "../http/errors.ts";
 import { newIssuerId } from "../ids.ts";
@@ -32,7 +38,8 @@ import { countWrongCode, finishEnrollment, insertEnrollment, lockEnrollment } fr
 const MAX_ENROLLMENT_AGE_SECONDS = 600;
 
 const REFUSED = "The card could not be enrolled. Check the card details and try again.";
-const LOCKED = "Enrollment of this card is locked after too many failed attempts. Try again later or call the card company.";
+const LOCKED =
+  "Enrollment of this card is locked after too many failed attempts. Try again later or call the card company.";
 
 export interface EnrollmentStarted {
   enrollmentId: string;
@@ -107,8 +114,16 @@ export class EnrollmentService {
       const text = `[${this.issuer.name}] Your code to add card ending ${card.pan.slice(-4)} to MPay is ${code}. It expires in ${minutes} minutes. Never share it.`;
       await this.sender.send(tx, { phone: card.phone, code, text, expiresAt }, now);
     });
-    this.issuer.log.info({ event: "enrollment_started", enrollmentId, cardRef: card.cardRef, deviceKid }, "enrollment code sent");
-    return { enrollmentId, status: "verification_required", codeSentTo: maskPhone(card.phone), expiresAt: expiresAt.toISOString() };
+    this.issuer.log.info(
+      { event: "enrollment_started", enrollmentId, cardRef: card.cardRef, deviceKid },
+      "enrollment code sent",
+    );
+    return {
+      enrollmentId,
+      status: "verification_required",
+      codeSentTo: maskPhone(card.phone),
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   /** Checks the code; on success binds the device (and passkeys) and answers the enrolled card. Single use. */
@@ -123,7 +138,11 @@ export class EnrollmentService {
       }
       const card = await cardByRef(tx, enrollment.cardRef);
       if (!card) return { kind: "expired" } as const;
-      const subjects = { card: cardKeyOf(this.issuer.keys.cardVerificationKey, card.pan), device: enrollment.deviceKid, payer: enrollment.payerRef };
+      const subjects = {
+        card: cardKeyOf(this.issuer.keys.cardVerificationKey, card.pan),
+        device: enrollment.deviceKid,
+        payer: enrollment.payerRef,
+      };
       // Claimed in this transaction, which holds the enrollment's lock: the code's tries are counted one at a time.
       const slots = await this.limiter.claimFailures(tx, subjects, now);
       if (!slots) return { kind: "locked" } as const;
@@ -152,19 +171,36 @@ export class EnrollmentService {
     });
     switch (outcome.kind) {
       case "expired":
-        throw new IssuerApiError("enrollment_expired", "This enrollment is unknown, used or expired; start the enrollment again.");
+        throw new IssuerApiError(
+          "enrollment_expired",
+          "This enrollment is unknown, used or expired; start the enrollment again.",
+        );
       case "locked":
         throw new IssuerApiError("enrollment_locked", LOCKED);
       case "wrong":
-        this.issuer.log.info({ event: "enrollment_code_wrong", enrollmentId, triesLeft: outcome.left }, "wrong enrollment code");
+        this.issuer.log.info(
+          { event: "enrollment_code_wrong", enrollmentId, triesLeft: outcome.left },
+          "wrong enrollment code",
+        );
         throw new IssuerApiError(
           "verification_code_invalid",
-          outcome.left > 0 ? `The code is wrong; ${outcome.left} ${outcome.left === 1 ? "try" : "tries"} left.` : "The code is wrong; start the enrollment again.",
+          outcome.left > 0
+            ? `The code is wrong; ${outcome.left} ${outcome.left === 1 ? "try" : "tries"} left.`
+            : "The code is wrong; start the enrollment again.",
         );
     }
     const { card, deviceKid, bindingId } = outcome;
-    this.issuer.log.info({ event: "device_bound", cardRef: card.cardRef, deviceKid, bindingId }, "device bound to card");
-    return { cardRef: card.cardRef, brand: brandOf(card.pan), last4: card.pan.slice(-4), expiryMonth: card.expiryMonth, deviceKid };
+    this.issuer.log.info(
+      { event: "device_bound", cardRef: card.cardRef, deviceKid, bindingId },
+      "device bound to card",
+    );
+    return {
+      cardRef: card.cardRef,
+      brand: brandOf(card.pan),
+      last4: card.pan.slice(-4),
+      expiryMonth: card.expiryMonth,
+      deviceKid,
+    };
   }
 
   /** The payload of the enrollment JWE; anything wrong with it is the one refusal (the payer's claimed failure). */

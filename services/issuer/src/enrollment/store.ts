@@ -15,7 +15,12 @@ export async function lockEnrollment(tx: Executor, id: string): Promise<Enrollme
   return row ?? null;
 }
 
-export async function finishEnrollment(tx: Executor, id: string, status: "verified" | "failed", now: Date): Promise<void> {
+export async function finishEnrollment(
+  tx: Executor,
+  id: string,
+  status: "verified" | "failed",
+  now: Date,
+): Promise<void> {
   await tx.update(enrollments).set({ status, finishedAt: now }).where(eq(enrollments.id, id));
 }
 

@@ -20,9 +20,11 @@ export function bearerMatches(request: FastifyRequest, expected: Secret<string>)
 }
 
 export function requireAcquirer(request: FastifyRequest, secret: Secret<string>): void {
-  if (!bearerMatches(request, secret)) throw new IssuerApiError("acquirer_unauthorized", "Send the acquirer secret as `Authorization: Bearer <secret>`.");
+  if (!bearerMatches(request, secret))
+    throw new IssuerApiError("acquirer_unauthorized", "Send the acquirer secret as `Authorization: Bearer <secret>`.");
 }
 
 export function requireOperator(request: FastifyRequest, token: Secret<string>): void {
-  if (!bearerMatches(request, token)) throw new IssuerApiError("operator_unauthorized", "Send the operator token as `Authorization: Bearer <token>`.");
+  if (!bearerMatches(request, token))
+    throw new IssuerApiError("operator_unauthorized", "Send the operator token as `Authorization: Bearer <token>`.");
 }

@@ -71,5 +71,11 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   const apiError = toApiError(error);
   if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError));
   request.log.error({ err: describeForLog(error) }, "request failed");
-  return reply.status(500).send(errorBody(new IssuerApiError("internal_error", "Something went wrong at the issuer. Inquire before you retry a payment.")));
+  return reply
+    .status(500)
+    .send(
+      errorBody(
+        new IssuerApiError("internal_error", "Something went wrong at the issuer. Inquire before you retry a payment."),
+      ),
+    );
 }

@@ -13,8 +13,11 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what 
   if (!issue) throw new IssuerApiError("request_invalid", `The ${what} is invalid.`);
   const path = issue.path.map(String).join(".");
   const field = path ? `${what} field ${path}` : `${what}`;
-  if (issue.code === "unrecognized_keys") throw new IssuerApiError("request_invalid", `The ${field} has a field this route does not take.`);
-  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) throw new IssuerApiError("request_invalid", `The ${field} is missing.`);
-  if (issue.code === "invalid_union") throw new IssuerApiError("request_invalid", `The ${field} does not match any accepted form.`);
+  if (issue.code === "unrecognized_keys")
+    throw new IssuerApiError("request_invalid", `The ${field} has a field this route does not take.`);
+  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message))
+    throw new IssuerApiError("request_invalid", `The ${field} is missing.`);
+  if (issue.code === "invalid_union")
+    throw new IssuerApiError("request_invalid", `The ${field} does not match any accepted form.`);
   throw new IssuerApiError("request_invalid", `The ${field} is invalid.`);
 }

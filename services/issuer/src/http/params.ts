@@ -13,7 +13,11 @@ export const recurringTokenValueSchema = z.string().regex(/^rtk_[A-Za-z0-9_-]{43
 export const settlementDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
 /** The path parameters, parsed with `shape`, plus the issuer they name (or `issuer_unknown`). */
-export function pathOf<S extends z.ZodRawShape>(host: IssuerHost, request: FastifyRequest, shape: S): { issuer: Issuer } & z.infer<z.ZodObject<S>> {
+export function pathOf<S extends z.ZodRawShape>(
+  host: IssuerHost,
+  request: FastifyRequest,
+  shape: S,
+): { issuer: Issuer } & z.infer<z.ZodObject<S>> {
   const { issuerId } = parseInput(z.object({ issuerId: issuerIdSchema }), request.params, "path");
   const params = parseInput(z.object(shape), request.params, "path");
   return { ...params, issuer: host.get(issuerId) };

@@ -21,7 +21,11 @@ export function publicRoutes(app: FastifyInstance, host: IssuerHost): void {
   app.get("/test-inbox", async (request) => {
     const { phone: raw } = parseInput(z.object({ phone: z.string().min(1).max(32) }), request.query, "query");
     const phone = normalizePhone(raw);
-    if (!phone) throw new IssuerApiError("request_invalid", "The phone is not a phone number (E.164, for example +821055510001).");
+    if (!phone)
+      throw new IssuerApiError(
+        "request_invalid",
+        "The phone is not a phone number (E.164, for example +821055510001).",
+      );
     return { phone, messages: await host.inbox(phone) };
   });
 }

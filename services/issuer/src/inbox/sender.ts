@@ -20,7 +20,15 @@ export interface CodeSender {
 
 export const testInboxSender: CodeSender = {
   async send(db, message, now) {
-    await db.insert(testInbox).values({ phone: message.phone, code: message.code, text: message.text, sentAt: now, expiresAt: message.expiresAt });
+    await db
+      .insert(testInbox)
+      .values({
+        phone: message.phone,
+        code: message.code,
+        text: message.text,
+        sentAt: now,
+        expiresAt: message.expiresAt,
+      });
   },
 };
 
@@ -31,5 +39,10 @@ export const noSender: CodeSender = {
 export type InboxRow = typeof testInbox.$inferSelect;
 
 export async function inboxOf(db: Executor, phone: string, limit = 20): Promise<InboxRow[]> {
-  return db.select().from(testInbox).where(and(eq(testInbox.phone, phone))).orderBy(desc(testInbox.sentAt), desc(testInbox.id)).limit(limit);
+  return db
+    .select()
+    .from(testInbox)
+    .where(and(eq(testInbox.phone, phone)))
+    .orderBy(desc(testInbox.sentAt), desc(testInbox.id))
+    .limit(limit);
 }

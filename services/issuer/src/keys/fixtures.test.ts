@@ -42,13 +42,19 @@ describe("test network fixtures", () => {
   it("refuses a certificate that is not the issuer's own key", async () => {
     const { files } = config.issuers[0]!;
     const other = config.issuers[1]!;
-    await expect(loadIssuerKeys(config.issuers[0]!.id, { ...files, encryptionKey: other.files.encryptionKey })).rejects.toThrow(/is not the key of the certificate/);
+    await expect(
+      loadIssuerKeys(config.issuers[0]!.id, { ...files, encryptionKey: other.files.encryptionKey }),
+    ).rejects.toThrow(/is not the key of the certificate/);
     await expect(loadIssuerKeys(other.id, files)).rejects.toThrow(/is for/);
   });
 
   it("gives every issuer BIN ranges no other issuer has", () => {
-    const ranges = DEFAULT_ISSUERS.flatMap((issuer) => issuer.binRanges.map((range) => ({ ...range, issuer: issuer.id })));
-    for (const a of ranges) for (const b of ranges) if (a !== b) expect(a.to < b.from || b.to < a.from, `${a.issuer} ${a.from} / ${b.issuer} ${b.from}`).toBe(true);
+    const ranges = DEFAULT_ISSUERS.flatMap((issuer) =>
+      issuer.binRanges.map((range) => ({ ...range, issuer: issuer.id })),
+    );
+    for (const a of ranges)
+      for (const b of ranges)
+        if (a !== b) expect(a.to < b.from || b.to < a.from, `${a.issuer} ${a.from} / ${b.issuer} ${b.from}`).toBe(true);
   });
 
   it("documents test cards that belong to their issuer, with the CVC its key computes", async () => {
@@ -59,14 +65,18 @@ describe("test network fixtures", () => {
       for (const card of cards) {
         expect(luhnValid(card.pan), card.pan).toBe(true);
         expect(binInRanges(card.pan, keys.certificate.binRanges), card.pan).toBe(true);
-        expect(cardVerificationCode(keys.cardVerificationKey, card.pan, expiryMonthOf(card.expiry)), card.pan).toBe(card.cvc);
+        expect(cardVerificationCode(keys.cardVerificationKey, card.pan, expiryMonthOf(card.expiry)), card.pan).toBe(
+          card.cvc,
+        );
       }
       expect(new Set(cards.map((c) => c.phone)).size).toBe(cards.length);
     }
   });
 
   it("lists every test card, with its CVC, in both READMEs", async () => {
-    const readmes = ["../../README.md", "../../../../README.md"].map((path) => readFile(fileURLToPath(new URL(path, import.meta.url)), "utf8"));
+    const readmes = ["../../README.md", "../../../../README.md"].map((path) =>
+      readFile(fileURLToPath(new URL(path, import.meta.url)), "utf8"),
+    );
     for (const readme of await Promise.all(readmes)) {
       for (const card of TEST_CARDS) {
         const printed = card.pan.replace(/(\d{4})(?=\d)/g, "$1 ");

@@ -49,20 +49,24 @@ function certificateContent(jws: string, file: string): IssuerCertificate {
 export async function loadIssuerKeys(issuerId: string, files: IssuerKeyFiles): Promise<IssuerKeys> {
   const certificateJws = (await readText(files.certificate, "issuer certificate")).trim();
   const certificate = certificateContent(certificateJws, files.certificate);
-  if (certificate.issuerId !== issuerId) throw new Error(`the certificate at ${files.certificate} is for ${certificate.issuerId}, not ${issuerId}`);
+  if (certificate.issuerId !== issuerId)
+    throw new Error(`the certificate at ${files.certificate} is for ${certificate.issuerId}, not ${issuerId}`);
 
   const privateJwk = await readJwk(files.encryptionKey, "encryption key");
   if (privateJwk.kty !== "EC" || privateJwk.crv !== "P-256" || typeof privateJwk.d !== "string") {
     throw new Error(`the encryption key at ${files.encryptionKey} is not an EC P-256 private key`);
   }
   if (privateJwk.x !== certificate.jwk.x || privateJwk.y !== certificate.jwk.y) {
-    throw new Error(`the encryption key at ${files.encryptionKey} is not the key of the certificate at ${files.certificate}`);
+    throw new Error(
+      `the encryption key at ${files.encryptionKey} is not the key of the certificate at ${files.certificate}`,
+    );
   }
   const { kty, crv, x, y, d } = privateJwk;
   const encryptionKey = (await importJWK({ kty, crv, x, y, d }, "ECDH-ES+A256KW")) as CryptoKey;
 
   const cvkJwk = await readJwk(files.cardVerificationKey, "card verification key");
-  const cardVerificationKey = typeof cvkJwk.k === "string" ? new Uint8Array(Buffer.from(cvkJwk.k, "base64url")) : new Uint8Array();
+  const cardVerificationKey =
+    typeof cvkJwk.k === "string" ? new Uint8Array(Buffer.from(cvkJwk.k, "base64url")) : new Uint8Array();
   if (cvkJwk.kty !== "oct" || cardVerificationKey.length !== 32) {
     throw new Error(`the card verification key at ${files.cardVerificationKey} is not a 32-byte oct JWK`);
   }

@@ -12,7 +12,9 @@ export async function loadNetworkRoots(file: string): Promise<readonly NetworkRo
   try {
     text = await readFile(file, "utf8");
   } catch {
-    throw new Error(`cannot read the network roots at ${file} (ISSUER_NETWORK_ROOTS_FILE: the card network's root public keys; npm start writes the demo network's)`);
+    throw new Error(
+      `cannot read the network roots at ${file} (ISSUER_NETWORK_ROOTS_FILE: the card network's root public keys; npm start writes the demo network's)`,
+    );
   }
   let json: unknown;
   try {
@@ -21,7 +23,8 @@ export async function loadNetworkRoots(file: string): Promise<readonly NetworkRo
     json = undefined;
   }
   const parsed = networkRootsFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`the network roots at ${file} are not a JSON array of { kid, jwk (EC P-256 public), name }`);
+  if (!parsed.success)
+    throw new Error(`the network roots at ${file} are not a JSON array of { kid, jwk (EC P-256 public), name }`);
   return Object.freeze(parsed.data.map((root) => Object.freeze(root)));
 }
 
@@ -29,12 +32,25 @@ export async function loadNetworkRoots(file: string): Promise<readonly NetworkRo
  * Refuses a certificate that none of `roots` signed; answers false when it is theirs but outside its validity
  * window (the host still starts, and says so: wallets will refuse it until it is renewed).
  */
-export async function certificateIsCurrent(issuerId: string, certificateJws: string, certificateFile: string, rootsFile: string, roots: readonly NetworkRoot[], nowSeconds: number): Promise<boolean> {
+export async function certificateIsCurrent(
+  issuerId: string,
+  certificateJws: string,
+  certificateFile: string,
+  rootsFile: string,
+  roots: readonly NetworkRoot[],
+  nowSeconds: number,
+): Promise<boolean> {
   try {
     await verifyIssuerCertificate(certificateJws, roots, nowSeconds);
     return true;
   } catch (error) {
-    if (error instanceof IssuerCertificateError && (error.code === "certificate_expired" || error.code === "certificate_not_yet_valid")) return false;
-    throw new Error(`the certificate of ${issuerId} at ${certificateFile} is not signed by a root in ${rootsFile}: wallets of that network would refuse it`);
+    if (
+      error instanceof IssuerCertificateError &&
+      (error.code === "certificate_expired" || error.code === "certificate_not_yet_valid")
+    )
+      return false;
+    throw new Error(
+      `the certificate of ${issuerId} at ${certificateFile} is not signed by a root in ${rootsFile}: wallets of that network would refuse it`,
+    );
   }
 }

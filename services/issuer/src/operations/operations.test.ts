@@ -23,9 +23,12 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
   let device: TestDevice;
   let enrolled: EnrolledCard;
   const card = testCard("sampo", "mastercard");
-  const pay = (options: { amount?: number; merchantId?: string; merchantName?: string } = {}) => approvedPayment(host, device, card, enrolled, options);
-  const post = (paymentId: string, action: "capture" | "void" | "refunds", body: Record<string, unknown>) => host.acquirer("POST", `/issuers/sampo/authorizations/${paymentId}/${action}`, body);
-  const view = async () => backofficeCardSchema.parse((await host.operator(`/issuers/sampo/backoffice/cards/${enrolled.cardRef}`)).body);
+  const pay = (options: { amount?: number; merchantId?: string; merchantName?: string } = {}) =>
+    approvedPayment(host, device, card, enrolled, options);
+  const post = (paymentId: string, action: "capture" | "void" | "refunds", body: Record<string, unknown>) =>
+    host.acquirer("POST", `/issuers/sampo/authorizations/${paymentId}/${action}`, body);
+  const view = async () =>
+    backofficeCardSchema.parse((await host.operator(`/issuers/sampo/backoffice/cards/${enrolled.cardRef}`)).body);
 
   beforeAll(async () => {
     host = await openTestHost(backend);
@@ -43,14 +46,26 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     const captured = await post(paymentId, "capture", { operationId, amount: 40_000 });
     expect(captured.status).toBe(200);
     const answer = issuerOperationAnswerSchema.parse(captured.body);
-    expect(answer).toMatchObject({ operationId, paymentId, type: "capture", amount: 40_000, authorization: { status: "captured", amountCaptured: 40_000 } });
+    expect(answer).toMatchObject({
+      operationId,
+      paymentId,
+      type: "capture",
+      amount: 40_000,
+      authorization: { status: "captured", amountCaptured: 40_000 },
+    });
     expect((await view()).openToBuy).toBe(start - 40_000);
 
     expect((await post(paymentId, "capture", { operationId, amount: 40_000 })).body).toEqual(captured.body);
     expect((await view()).openToBuy).toBe(start - 40_000);
-    expect((await post(paymentId, "capture", { operationId: op(), amount: 10_000 })).body).toMatchObject({ error: { code: "operation_not_allowed" } });
-    expect((await post(paymentId, "capture", { operationId, amount: 30_000 })).body).toMatchObject({ error: { code: "operation_not_allowed" } });
-    expect((await post(paymentId, "void", { operationId: op() })).body).toMatchObject({ error: { code: "operation_not_allowed" } });
+    expect((await post(paymentId, "capture", { operationId: op(), amount: 10_000 })).body).toMatchObject({
+      error: { code: "operation_not_allowed" },
+    });
+    expect((await post(paymentId, "capture", { operationId, amount: 30_000 })).body).toMatchObject({
+      error: { code: "operation_not_allowed" },
+    });
+    expect((await post(paymentId, "void", { operationId: op() })).body).toMatchObject({
+      error: { code: "operation_not_allowed" },
+    });
   });
 
   it("refuses a capture above the authorized amount, and operations on payments it never saw or declined", async () => {
@@ -58,9 +73,15 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     const over = await post(paymentId, "capture", { operationId: op(), amount: 20_001 });
     expect(over.status).toBe(409);
     expect(over.body).toMatchObject({ error: { code: "amount_exceeds_authorized" } });
-    expect((await post("pay_unknown", "capture", { operationId: op(), amount: 1 })).body).toMatchObject({ error: { code: "authorization_not_found" } });
-    expect((await post(paymentId, "refunds", { operationId: op(), amount: 1 })).body).toMatchObject({ error: { code: "operation_not_allowed" } });
-    expect((await post(paymentId, "capture", { operationId: op(), amount: 0 })).body).toMatchObject({ error: { code: "request_invalid" } });
+    expect((await post("pay_unknown", "capture", { operationId: op(), amount: 1 })).body).toMatchObject({
+      error: { code: "authorization_not_found" },
+    });
+    expect((await post(paymentId, "refunds", { operationId: op(), amount: 1 })).body).toMatchObject({
+      error: { code: "operation_not_allowed" },
+    });
+    expect((await post(paymentId, "capture", { operationId: op(), amount: 0 })).body).toMatchObject({
+      error: { code: "request_invalid" },
+    });
   });
 
   it("voids before capture, releasing the whole hold, once", async () => {
@@ -72,7 +93,9 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     expect(voided.body).toMatchObject({ type: "void", amount: 70_000, authorization: { status: "voided" } });
     expect((await post(paymentId, "void", { operationId })).body).toEqual(voided.body);
     expect((await view()).openToBuy).toBe(start);
-    expect((await post(paymentId, "capture", { operationId: op(), amount: 70_000 })).body).toMatchObject({ error: { code: "operation_not_allowed" } });
+    expect((await post(paymentId, "capture", { operationId: op(), amount: 70_000 })).body).toMatchObject({
+      error: { code: "operation_not_allowed" },
+    });
   });
 
   it("refunds up to the captured amount in parts, each once, restoring open-to-buy", async () => {
@@ -81,8 +104,15 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     const afterCapture = (await view()).openToBuy;
     const first = op();
     const refund = await post(paymentId, "refunds", { operationId: first, amount: 5_000 });
-    expect(refund.body).toMatchObject({ type: "refund", amount: 5_000, authorization: { amountRefunded: 5_000, status: "captured" } });
-    const [retryA, retryB] = await Promise.all([post(paymentId, "refunds", { operationId: first, amount: 5_000 }), post(paymentId, "refunds", { operationId: first, amount: 5_000 })]);
+    expect(refund.body).toMatchObject({
+      type: "refund",
+      amount: 5_000,
+      authorization: { amountRefunded: 5_000, status: "captured" },
+    });
+    const [retryA, retryB] = await Promise.all([
+      post(paymentId, "refunds", { operationId: first, amount: 5_000 }),
+      post(paymentId, "refunds", { operationId: first, amount: 5_000 }),
+    ]);
     expect(retryA.body).toEqual(refund.body);
     expect(retryB.body).toEqual(refund.body);
     expect((await view()).openToBuy).toBe(afterCapture + 5_000);
@@ -90,12 +120,19 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     expect(over.body).toMatchObject({ error: { code: "amount_exceeds_captured" } });
     const rest = await post(paymentId, "refunds", { operationId: op(), amount: 30_000 });
     expect(rest.body).toMatchObject({ authorization: { amountRefunded: 35_000 } });
-    expect((await post(paymentId, "refunds", { operationId: op(), amount: 1 })).body).toMatchObject({ error: { code: "amount_exceeds_captured" } });
+    expect((await post(paymentId, "refunds", { operationId: op(), amount: 1 })).body).toMatchObject({
+      error: { code: "amount_exceeds_captured" },
+    });
     expect((await view()).openToBuy).toBe(afterCapture + 35_000);
   });
 
   it("keeps the books balanced after a mixed sequence, concurrent operations included", async () => {
-    const payments = await Promise.all([pay({ amount: 11_000 }), pay({ amount: 22_000 }), pay({ amount: 33_000 }), pay({ amount: 44_000 })]);
+    const payments = await Promise.all([
+      pay({ amount: 11_000 }),
+      pay({ amount: 22_000 }),
+      pay({ amount: 33_000 }),
+      pay({ amount: 44_000 }),
+    ]);
     const [a, b, c, d] = payments as [string, string, string, string];
     const capture = op();
     await Promise.all([
@@ -105,15 +142,26 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
       post(b, "void", { operationId: op() }),
       post(c, "capture", { operationId: op(), amount: 33_000 }),
     ]);
-    await Promise.all([post(c, "refunds", { operationId: op(), amount: 20_000 }), post(c, "refunds", { operationId: op(), amount: 20_000 })]);
+    await Promise.all([
+      post(c, "refunds", { operationId: op(), amount: 20_000 }),
+      post(c, "refunds", { operationId: op(), amount: 20_000 }),
+    ]);
     const card = await view();
     expect(card.books.balanced).toBe(true);
     expect(card.creditLimit - card.openToBuy).toBe(card.books.holds + card.captured - card.refunded);
     expect(card.holds.map((h) => h.paymentId)).toContain(d);
-    const inquire = async (paymentId: string) => (await host.acquirer<{ amountCaptured: number; amountRefunded: number }>("GET", `/issuers/sampo/authorizations/${paymentId}`)).body;
+    const inquire = async (paymentId: string) =>
+      (
+        await host.acquirer<{ amountCaptured: number; amountRefunded: number }>(
+          "GET",
+          `/issuers/sampo/authorizations/${paymentId}`,
+        )
+      ).body;
     expect([10_000, 11_000]).toContain((await inquire(a)).amountCaptured);
     expect((await inquire(c)).amountRefunded).toBe(20_000);
-    const books = await host.operator<{ balanced: boolean; cards: number; imbalances: unknown[] }>("/issuers/sampo/backoffice/books");
+    const books = await host.operator<{ balanced: boolean; cards: number; imbalances: unknown[] }>(
+      "/issuers/sampo/backoffice/books",
+    );
     expect(books.body).toMatchObject({ balanced: true, imbalances: [] });
     expect(books.body.cards).toBe(7);
     expect((await host.acquirer("GET", `/issuers/sampo/backoffice/books`)).status).toBe(401);
@@ -122,16 +170,22 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
   it("finds a card whose books do not balance", async () => {
     const { db } = host.server.host.get("sampo");
     expect((await checkBooks(db)).balanced).toBe(true);
-    await db.update(cardAccounts).set({ openToBuy: sql`${cardAccounts.openToBuy} + 1` }).where(eq(cardAccounts.cardRef, enrolled.cardRef));
+    await db
+      .update(cardAccounts)
+      .set({ openToBuy: sql`${cardAccounts.openToBuy} + 1` })
+      .where(eq(cardAccounts.cardRef, enrolled.cardRef));
     const broken = await checkBooks(db);
     expect(broken).toMatchObject({ balanced: false, imbalances: [{ cardRef: enrolled.cardRef, balanced: false }] });
     expect((await view()).books.balanced).toBe(false);
-    await db.update(cardAccounts).set({ openToBuy: sql`${cardAccounts.openToBuy} - 1` }).where(eq(cardAccounts.cardRef, enrolled.cardRef));
+    await db
+      .update(cardAccounts)
+      .set({ openToBuy: sql`${cardAccounts.openToBuy} - 1` })
+      .where(eq(cardAccounts.cardRef, enrolled.cardRef));
     expect((await checkBooks(db)).balanced).toBe(true);
   });
 
   it("writes the day's captures and refunds per merchant, with totals, in the settlement file", async () => {
-    const mall = await pay({ amount: 35_000, merchantId: "mch_mall", merchantName: "Mall, \"Best\"" });
+    const mall = await pay({ amount: 35_000, merchantId: "mch_mall", merchantName: 'Mall, "Best"' });
     const shop = await pay({ amount: 12_000, merchantId: "mch_shop", merchantName: "=HYPERLINK(1)" });
     await post(mall, "capture", { operationId: "iop_mall_capture", amount: 35_000 });
     await post(mall, "refunds", { operationId: "iop_mall_refund", amount: 5_000 });
@@ -142,13 +196,17 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     expect(open.headers.get("content-type")).toMatch(/^text\/csv/);
     expect(open.headers.get("x-settlement-final")).toBe("false");
     const lines = open.text.trim().split("\r\n");
-    expect(lines[0]).toBe("record_type,settlement_date,merchant_id,merchant_name,payment_id,operation_id,operation,authorization_code,currency,captured,refunded,net,processed_at");
+    expect(lines[0]).toBe(
+      "record_type,settlement_date,merchant_id,merchant_name,payment_id,operation_id,operation,authorization_code,currency,captured,refunded,net,processed_at",
+    );
     const mallLines = lines.filter((l) => l.includes(",mch_mall,"));
     expect(mallLines.map((l) => l.split(",")[0])).toEqual(["detail", "detail", "merchant_total"]);
     expect(mallLines[0]).toContain(`,"Mall, ""Best""",${mall},iop_mall_capture,capture,`);
     expect(mallLines[1]).toMatch(/,iop_mall_refund,refund,[A-Z0-9]{6},KRW,0,5000,-5000,/);
     expect(mallLines[2]).toBe(`merchant_total,${today},mch_mall,"Mall, ""Best""",,,,,KRW,35000,5000,30000,`);
-    expect(lines.find((l) => l.startsWith("merchant_total") && l.includes("mch_shop"))).toBe(`merchant_total,${today},mch_shop,'=HYPERLINK(1),,,,,KRW,12000,0,12000,`);
+    expect(lines.find((l) => l.startsWith("merchant_total") && l.includes("mch_shop"))).toBe(
+      `merchant_total,${today},mch_shop,'=HYPERLINK(1),,,,,KRW,12000,0,12000,`,
+    );
     const fileTotal = lines.at(-1)!.split(",");
     expect(fileTotal[0]).toBe("file_total");
     const details = lines.filter((l) => l.startsWith("detail")).map((l) => l.split(","));
@@ -162,6 +220,8 @@ describe.each(testBackends())("captures, voids and refunds [%s]", (backend) => {
     expect(written).toBe(open.text);
     const closed = await host.acquirer("GET", `/issuers/sampo/settlements/${today}`);
     expect(closed.headers.get("x-settlement-final")).toBe("true");
-    expect((await host.acquirer("GET", "/issuers/sampo/settlements/2026-02-30")).body).toMatchObject({ error: { code: "request_invalid" } });
+    expect((await host.acquirer("GET", "/issuers/sampo/settlements/2026-02-30")).body).toMatchObject({
+      error: { code: "request_invalid" },
+    });
   });
 });

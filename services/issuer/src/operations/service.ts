@@ -17,7 +17,12 @@ import { IssuerApiError } from "../http/errors.ts";
 import type { IssuerCore } from "../issuer-core.ts";
 import { lockCard, moveOpenToBuy } from "../cards/store.ts";
 import { recordOf } from "../authorization/records.ts";
-import { lockAuthorization, updateAuthorization, type AuthorizationRow, type NewAuthorization } from "../authorization/store.ts";
+import {
+  lockAuthorization,
+  updateAuthorization,
+  type AuthorizationRow,
+  type NewAuthorization,
+} from "../authorization/store.ts";
 import { insertOperation, operationOf, type OperationRow } from "./store.ts";
 
 type OperationType = IssuerOperationAnswer["type"];
@@ -40,35 +45,59 @@ export class OperationService {
     return this.run(paymentId, operationId, "capture", amount, (row) => {
       if (row.status === "captured") throw notAllowed("This payment is already captured; a payment is captured once.");
       if (row.status !== "approved") throw notAllowed(`A ${row.status} payment cannot be captured.`);
-      if (amount > row.amount) throw new IssuerApiError("amount_exceeds_authorized", "The capture is larger than the authorized amount.");
-      return { amount, changes: { status: "captured", amountCaptured: amount, holdAmount: 0 }, release: row.holdAmount - amount };
+      if (amount > row.amount)
+        throw new IssuerApiError("amount_exceeds_authorized", "The capture is larger than the authorized amount.");
+      return {
+        amount,
+        changes: { status: "captured", amountCaptured: amount, holdAmount: 0 },
+        release: row.holdAmount - amount,
+      };
     });
   }
 
   void(paymentId: string, operationId: string): Promise<IssuerOperationAnswer> {
     return this.run(paymentId, operationId, "void", undefined, (row) => {
-      if (row.status !== "approved") throw notAllowed(`A ${row.status} payment cannot be voided; only an approved one before capture.`);
+      if (row.status !== "approved")
+        throw notAllowed(`A ${row.status} payment cannot be voided; only an approved one before capture.`);
       return { amount: row.holdAmount, changes: { status: "voided", holdAmount: 0 }, release: row.holdAmount };
     });
   }
 
   refund(paymentId: string, operationId: string, amount: number): Promise<IssuerOperationAnswer> {
     return this.run(paymentId, operationId, "refund", amount, (row) => {
-      if (row.status !== "captured") throw notAllowed(`A ${row.status} payment cannot be refunded; only a captured one.`);
-      if (row.amountRefunded + amount > row.amountCaptured) throw new IssuerApiError("amount_exceeds_captured", "The refunds would add up to more than the captured amount.");
+      if (row.status !== "captured")
+        throw notAllowed(`A ${row.status} payment cannot be refunded; only a captured one.`);
+      if (row.amountRefunded + amount > row.amountCaptured)
+        throw new IssuerApiError(
+          "amount_exceeds_captured",
+          "The refunds would add up to more than the captured amount.",
+        );
       return { amount, changes: { amountRefunded: row.amountRefunded + amount }, release: amount };
     });
   }
 
-  private async run(paymentId: string, operationId: string, type: OperationType, amount: number | undefined, rule: (row: AuthorizationRow) => Effect): Promise<IssuerOperationAnswer> {
+  private async run(
+    paymentId: string,
+    operationId: string,
+    type: OperationType,
+    amount: number | undefined,
+    rule: (row: AuthorizationRow) => Effect,
+  ): Promise<IssuerOperationAnswer> {
     const now = this.issuer.now();
     try {
       return await this.issuer.db.transaction(async (tx) => {
         const row = await lockAuthorization(tx, paymentId);
-        if (!row) throw new IssuerApiError("authorization_not_found", "This issuer never received an authorization request for this payment.");
+        if (!row)
+          throw new IssuerApiError(
+            "authorization_not_found",
+            "This issuer never received an authorization request for this payment.",
+          );
         const prior = await operationOf(tx, operationId);
         if (prior) return replay(prior, paymentId, type, amount);
-        if (row.decision !== "approved" || !row.cardRef) throw notAllowed(`A declined payment cannot be ${type === "capture" ? "captured" : type === "void" ? "voided" : "refunded"}.`);
+        if (row.decision !== "approved" || !row.cardRef)
+          throw notAllowed(
+            `A declined payment cannot be ${type === "capture" ? "captured" : type === "void" ? "voided" : "refunded"}.`,
+          );
         const effect = rule(row);
         return this.apply(tx, row, operationId, type, effect, now);
       });
@@ -81,19 +110,49 @@ export class OperationService {
     }
   }
 
-  private async apply(tx: Executor, row: AuthorizationRow, operationId: string, type: OperationType, effect: Effect, now: Date): Promise<IssuerOperationAnswer> {
+  private async apply(
+    tx: Executor,
+    row: AuthorizationRow,
+    operationId: string,
+    type: OperationType,
+    effect: Effect,
+    now: Date,
+  ): Promise<IssuerOperationAnswer> {
     const cardRef = row.cardRef!;
     await lockCard(tx, cardRef);
     const updated = await updateAuthorization(tx, row.paymentId, effect.changes);
-    if (effect.release > 0 && !(await moveOpenToBuy(tx, cardRef, effect.release))) throw new Error(`open-to-buy of ${cardRef} would pass its credit limit`);
-    const answer: IssuerOperationAnswer = { operationId, paymentId: row.paymentId, type, amount: effect.amount, processedAt: now.toISOString(), authorization: recordOf(updated) };
-    await insertOperation(tx, { operationId, paymentId: row.paymentId, type, amount: effect.amount, answer, processedAt: now });
-    this.issuer.log.info({ event: type, paymentId: row.paymentId, operationId, amount: effect.amount, cardRef }, `${type} processed`);
+    if (effect.release > 0 && !(await moveOpenToBuy(tx, cardRef, effect.release)))
+      throw new Error(`open-to-buy of ${cardRef} would pass its credit limit`);
+    const answer: IssuerOperationAnswer = {
+      operationId,
+      paymentId: row.paymentId,
+      type,
+      amount: effect.amount,
+      processedAt: now.toISOString(),
+      authorization: recordOf(updated),
+    };
+    await insertOperation(tx, {
+      operationId,
+      paymentId: row.paymentId,
+      type,
+      amount: effect.amount,
+      answer,
+      processedAt: now,
+    });
+    this.issuer.log.info(
+      { event: type, paymentId: row.paymentId, operationId, amount: effect.amount, cardRef },
+      `${type} processed`,
+    );
     return answer;
   }
 }
 
-function replay(prior: OperationRow, paymentId: string, type: OperationType, amount: number | undefined): IssuerOperationAnswer {
+function replay(
+  prior: OperationRow,
+  paymentId: string,
+  type: OperationType,
+  amount: number | undefined,
+): IssuerOperationAnswer {
   if (prior.paymentId !== paymentId || prior.type !== type || (amount !== undefined && prior.amount !== amount)) {
     throw notAllowed("This operationId was already used for another operation.");
   }

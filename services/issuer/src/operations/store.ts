@@ -43,6 +43,12 @@ export async function settledBetween(db: Executor, from: Date, to: Date): Promis
     })
     .from(operations)
     .innerJoin(authorizations, eq(authorizations.paymentId, operations.paymentId))
-    .where(and(inArray(operations.type, ["capture", "refund"]), gte(operations.processedAt, from), lt(operations.processedAt, to)))
+    .where(
+      and(
+        inArray(operations.type, ["capture", "refund"]),
+        gte(operations.processedAt, from),
+        lt(operations.processedAt, to),
+      ),
+    )
     .orderBy(asc(operations.processedAt), asc(operations.operationId));
 }

@@ -35,9 +35,18 @@ export function signedConsentOf(row: RecurringTokenRow): MandateTerms | null {
 }
 
 /** Claims this charge in the period that holds `now`; null when the period's count or total has no room for it. */
-export async function claimScheduledCharge(tx: Executor, schedule: ChargeSchedule, amount: number, now: Date): Promise<ClaimedCharge | null> {
+export async function claimScheduledCharge(
+  tx: Executor,
+  schedule: ChargeSchedule,
+  amount: number,
+  now: Date,
+): Promise<ClaimedCharge | null> {
   const claim = { tokenId: schedule.tokenId, periodStart: periodStart(schedule.period.interval, now), amount };
-  const claimed = await claimPeriodCharge(tx, { ...claim, maxCharges: schedule.period.maxCharges, maxTotal: schedule.period.maxTotal });
+  const claimed = await claimPeriodCharge(tx, {
+    ...claim,
+    maxCharges: schedule.period.maxCharges,
+    maxTotal: schedule.period.maxTotal,
+  });
   return claimed ? claim : null;
 }
 

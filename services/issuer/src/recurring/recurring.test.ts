@@ -3,7 +3,13 @@
  * payer signed (cap per charge, count and total per period, end date), revoked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backofficeCardSchema, periodStart, recurringTokenSchema, type EnrolledCard, type MandateTerms } from "@mpay/protocol";
+import {
+  backofficeCardSchema,
+  periodStart,
+  recurringTokenSchema,
+  type EnrolledCard,
+  type MandateTerms,
+} from "@mpay/protocol";
 import { eq } from "drizzle-orm";
 import { testCard } from "../cards/test-cards.ts";
 import { recurringTokens } from "./schema.ts";
@@ -32,10 +38,26 @@ describe.each(testBackends())("recurring tokens [%s]", (backend) => {
     ...overrides,
   });
   const withoutPeriod = ({ period: _period, ...rest }: MandateTerms): MandateTerms => rest as MandateTerms;
-  const issue = async (terms: MandateTerms, signer: TestDevice = device, cardData: { pan: string; expiry: string } = card) =>
-    host.acquirer("POST", "/issuers/sampo/recurring-tokens", { mandate: await signer.mandate(host.certificate("sampo"), terms, cardData), payerRef: "usr_music" });
+  const issue = async (
+    terms: MandateTerms,
+    signer: TestDevice = device,
+    cardData: { pan: string; expiry: string } = card,
+  ) =>
+    host.acquirer("POST", "/issuers/sampo/recurring-tokens", {
+      mandate: await signer.mandate(host.certificate("sampo"), terms, cardData),
+      payerRef: "usr_music",
+    });
   const charge = (token: string, overrides: Record<string, unknown> = {}) =>
-    authorize(host, "sampo", { paymentId: newPaymentId(), merchantId: "mch_music", merchantName: "Music Monthly", amount: 9_900, currency: "KRW", captureMethod: "automatic", recurringToken: token, ...overrides });
+    authorize(host, "sampo", {
+      paymentId: newPaymentId(),
+      merchantId: "mch_music",
+      merchantName: "Music Monthly",
+      amount: 9_900,
+      currency: "KRW",
+      captureMethod: "automatic",
+      recurringToken: token,
+      ...overrides,
+    });
 
   beforeAll(async () => {
     // Connections enough for the concurrent charges below to reach PostgreSQL at once.
@@ -51,25 +73,42 @@ describe.each(testBackends())("recurring tokens [%s]", (backend) => {
     const issued = await issue(mandate());
     expect(issued.status).toBe(201);
     const token = recurringTokenSchema.parse(issued.body);
-    expect(token).toMatchObject({ cardRef: enrolled.cardRef, merchantId: "mch_music", maxAmount: 15_000, period: { interval: "month", maxCharges: 10, maxTotal: 150_000 }, currency: "KRW" });
+    expect(token).toMatchObject({
+      cardRef: enrolled.cardRef,
+      merchantId: "mch_music",
+      maxAmount: 15_000,
+      period: { interval: "month", maxCharges: 10, maxTotal: 150_000 },
+      currency: "KRW",
+    });
     expect(token.token).toMatch(/^rtk_[A-Za-z0-9_-]{43}$/);
 
     expect((await charge(token.token)).body).toMatchObject({ decision: "approved" });
     expect((await charge(token.token, { amount: 15_000 })).body).toMatchObject({ decision: "approved" });
-    expect((await charge(token.token, { amount: 15_001 })).body).toMatchObject({ decision: "declined", declineCode: "token_over_cap" });
-    expect((await charge(token.token, { merchantId: "mch_other" })).body).toMatchObject({ declineCode: "token_invalid" });
+    expect((await charge(token.token, { amount: 15_001 })).body).toMatchObject({
+      decision: "declined",
+      declineCode: "token_over_cap",
+    });
+    expect((await charge(token.token, { merchantId: "mch_other" })).body).toMatchObject({
+      declineCode: "token_invalid",
+    });
     expect((await charge(token.token, { currency: "USD" })).body).toMatchObject({ declineCode: "token_invalid" });
     expect((await charge("rtk_" + "A".repeat(43))).body).toMatchObject({ declineCode: "token_invalid" });
   });
 
   it("declines a token after its expiry, and after the payer revokes it", async () => {
-    const shortLived = recurringTokenSchema.parse((await issue(mandate({ expiresAt: host.clock.seconds() + 3600 }))).body);
+    const shortLived = recurringTokenSchema.parse(
+      (await issue(mandate({ expiresAt: host.clock.seconds() + 3600 }))).body,
+    );
     const revocable = recurringTokenSchema.parse((await issue(mandate())).body);
     const revoked = await host.acquirer("POST", `/issuers/sampo/recurring-tokens/${revocable.token}/revoke`, {});
     expect(revoked.body).toEqual({ revoked: true, revokedAt: expect.any(String) });
-    expect((await host.acquirer("POST", `/issuers/sampo/recurring-tokens/${revocable.token}/revoke`, {})).body).toEqual(revoked.body);
+    expect((await host.acquirer("POST", `/issuers/sampo/recurring-tokens/${revocable.token}/revoke`, {})).body).toEqual(
+      revoked.body,
+    );
     expect((await charge(revocable.token)).body).toMatchObject({ declineCode: "token_invalid" });
-    expect((await host.acquirer("POST", `/issuers/sampo/recurring-tokens/rtk_${"B".repeat(43)}/revoke`, {})).body).toMatchObject({ error: { code: "token_not_found" } });
+    expect(
+      (await host.acquirer("POST", `/issuers/sampo/recurring-tokens/rtk_${"B".repeat(43)}/revoke`, {})).body,
+    ).toMatchObject({ error: { code: "token_not_found" } });
 
     host.clock.advance(3601);
     expect((await charge(shortLived.token)).body).toMatchObject({ declineCode: "token_expired" });
@@ -92,16 +131,27 @@ describe.each(testBackends())("recurring tokens [%s]", (backend) => {
       await issue(mandate({ period: { interval: "month", maxCharges: 2, maxTotal: 30_001 } })),
       await issue(mandate({ period: { interval: "month", maxCharges: 0, maxTotal: 15_000 } })),
       await issue(mandate({ period: { interval: "month", maxCharges: 101, maxTotal: 15_000 } })),
-      await issue(mandate({ period: { interval: "year", maxCharges: 1, maxTotal: 15_000 } as unknown as MandateTerms["period"] })),
+      await issue(
+        mandate({ period: { interval: "year", maxCharges: 1, maxTotal: 15_000 } as unknown as MandateTerms["period"] }),
+      ),
       await host.acquirer("POST", "/issuers/sampo/recurring-tokens", { mandate: "a.b.c.d.e", payerRef: "usr_music" }),
     ];
     for (const refusal of refusals) {
       expect(refusal.status).toBe(422);
-      expect(refusal.body).toEqual({ error: { code: "mandate_refused", message: "The card-on-file mandate could not be accepted. Ask the payer to approve it again." } });
+      expect(refusal.body).toEqual({
+        error: {
+          code: "mandate_refused",
+          message: "The card-on-file mandate could not be accepted. Ask the payer to approve it again.",
+        },
+      });
     }
   });
 
-  const tokenOf = async (terms: MandateTerms, signer: TestDevice = device, cardData: { pan: string; expiry: string } = card) => {
+  const tokenOf = async (
+    terms: MandateTerms,
+    signer: TestDevice = device,
+    cardData: { pan: string; expiry: string } = card,
+  ) => {
     const issued = await issue(terms, signer, cardData);
     expect(issued.status, issued.text).toBe(201);
     return recurringTokenSchema.parse(issued.body).token;
@@ -121,47 +171,91 @@ describe.each(testBackends())("recurring tokens [%s]", (backend) => {
   it("holds charges to the count and the total per period that the payer signed, and opens the next period on the issuer's clock", async () => {
     enterNextPeriod("day");
     // Two charges a day, 20,000 KRW a day in all, at most 15,000 each.
-    const token = await tokenOf(mandate({ merchantId: "mch_daily", period: { interval: "day", maxCharges: 2, maxTotal: 20_000 } }));
-    const daily = (amount: number) => charge(token, { merchantId: "mch_daily", amount }).then((a) => a.body as { decision: string; declineCode?: string });
+    const token = await tokenOf(
+      mandate({ merchantId: "mch_daily", period: { interval: "day", maxCharges: 2, maxTotal: 20_000 } }),
+    );
+    const daily = (amount: number) =>
+      charge(token, { merchantId: "mch_daily", amount }).then(
+        (a) => a.body as { decision: string; declineCode?: string },
+      );
     expect(await daily(15_000)).toMatchObject({ decision: "approved" });
     // Within the cap per charge and the count, but over the day's total.
     expect(await daily(5_001)).toMatchObject({ decision: "declined", declineCode: "mandate_limit_exceeded" });
     expect(await daily(5_000)).toMatchObject({ decision: "approved" });
     // The count is reached: even the smallest charge waits for the next day.
     expect(await daily(1)).toMatchObject({ decision: "declined", declineCode: "mandate_limit_exceeded" });
-    expect(await tokenUsage(enrolled.cardRef, "mch_daily")).toEqual([{ start: expect.any(String), charges: 2, total: 20_000 }]);
+    expect(await tokenUsage(enrolled.cardRef, "mch_daily")).toEqual([
+      { start: expect.any(String), charges: 2, total: 20_000 },
+    ]);
 
     host.clock.advance(86_400);
     expect(await daily(15_000)).toMatchObject({ decision: "approved" });
     expect(await daily(15_000)).toMatchObject({ decision: "declined", declineCode: "mandate_limit_exceeded" });
-    expect(await tokenUsage(enrolled.cardRef, "mch_daily")).toEqual([{ start: expect.any(String), charges: 1, total: 15_000 }]);
+    expect(await tokenUsage(enrolled.cardRef, "mch_daily")).toEqual([
+      { start: expect.any(String), charges: 1, total: 15_000 },
+    ]);
   });
 
   it("lets exactly the period's count through when charges arrive at once", async () => {
     enterNextPeriod("week");
-    const token = await tokenOf(mandate({ merchantId: "mch_burst", maxAmount: 1_000, period: { interval: "week", maxCharges: 5, maxTotal: 5_000 } }));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => charge(token, { merchantId: "mch_burst", amount: 1_000 })));
-    const decisions = answers.map((a) => (a.body as { decision: string; declineCode?: string }).declineCode ?? (a.body as { decision: string }).decision);
+    const token = await tokenOf(
+      mandate({
+        merchantId: "mch_burst",
+        maxAmount: 1_000,
+        period: { interval: "week", maxCharges: 5, maxTotal: 5_000 },
+      }),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => charge(token, { merchantId: "mch_burst", amount: 1_000 })),
+    );
+    const decisions = answers.map(
+      (a) =>
+        (a.body as { decision: string; declineCode?: string }).declineCode ?? (a.body as { decision: string }).decision,
+    );
     expect(decisions.filter((d) => d === "approved")).toHaveLength(5);
     expect(decisions.filter((d) => d === "mandate_limit_exceeded")).toHaveLength(15);
-    expect(await tokenUsage(enrolled.cardRef, "mch_burst")).toEqual([{ start: expect.any(String), charges: 5, total: 5_000 }]);
+    expect(await tokenUsage(enrolled.cardRef, "mch_burst")).toEqual([
+      { start: expect.any(String), charges: 5, total: 5_000 },
+    ]);
   });
 
   it("spends no slot on a charge the card declines", async () => {
     const low = testCard("sampo", "lowLimit");
     const lowCard = await enroll(host, "sampo", device, low);
-    const token = await tokenOf(mandate({ cardRef: lowCard.cardRef, merchantId: "mch_once", maxAmount: 40_000, period: { interval: "month", maxCharges: 1, maxTotal: 40_000 } }), device, low);
+    const token = await tokenOf(
+      mandate({
+        cardRef: lowCard.cardRef,
+        merchantId: "mch_once",
+        maxAmount: 40_000,
+        period: { interval: "month", maxCharges: 1, maxTotal: 40_000 },
+      }),
+      device,
+      low,
+    );
     // Over the card's open-to-buy (30,000): declined by the card, so the month's one charge is still there.
-    expect((await charge(token, { merchantId: "mch_once", amount: 35_000 })).body).toMatchObject({ declineCode: "insufficient_funds" });
-    expect((await charge(token, { merchantId: "mch_once", amount: 20_000 })).body).toMatchObject({ decision: "approved" });
-    expect((await charge(token, { merchantId: "mch_once", amount: 1_000 })).body).toMatchObject({ declineCode: "mandate_limit_exceeded" });
+    expect((await charge(token, { merchantId: "mch_once", amount: 35_000 })).body).toMatchObject({
+      declineCode: "insufficient_funds",
+    });
+    expect((await charge(token, { merchantId: "mch_once", amount: 20_000 })).body).toMatchObject({
+      decision: "approved",
+    });
+    expect((await charge(token, { merchantId: "mch_once", amount: 1_000 })).body).toMatchObject({
+      declineCode: "mandate_limit_exceeded",
+    });
   });
 
   it("declines a token that carries no schedule signed by the payer", async () => {
     const token = await tokenOf(mandate({ merchantId: "mch_legacy" }));
     // As a token issued before schedules were signed stands in the database: no consent to hold it to.
-    await host.server.host.get("sampo").db.update(recurringTokens).set({ consent: null }).where(eq(recurringTokens.tokenHash, tokenHashOf(token)));
-    expect((await charge(token, { merchantId: "mch_legacy", amount: 100 })).body).toMatchObject({ decision: "declined", declineCode: "token_invalid" });
+    await host.server.host
+      .get("sampo")
+      .db.update(recurringTokens)
+      .set({ consent: null })
+      .where(eq(recurringTokens.tokenHash, tokenHashOf(token)));
+    expect((await charge(token, { merchantId: "mch_legacy", amount: 100 })).body).toMatchObject({
+      decision: "declined",
+      declineCode: "token_invalid",
+    });
   });
 
   it("keeps a token charging the card's own status and open-to-buy", async () => {

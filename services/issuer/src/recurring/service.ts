@@ -37,7 +37,13 @@ class Refused extends Error {}
  * free). The nonces belong to the authorization context (a mandate and a payment share one pool); host.ts passes
  * `AuthorizationService.claimNonce`, so this context depends on none above it.
  */
-export type ClaimNonce = (tx: Executor, deviceKid: string, nonce: string, owner: string, expiresAt: Date) => Promise<string>;
+export type ClaimNonce = (
+  tx: Executor,
+  deviceKid: string,
+  nonce: string,
+  owner: string,
+  expiresAt: Date,
+) => Promise<string>;
 
 export class RecurringService {
   constructor(
@@ -60,7 +66,13 @@ export class RecurringService {
     const token = `rtk_${randomBytes(32).toString("base64url")}`;
     const expiresAt = new Date(mandate.expiresAt * 1000);
     const fresh = await this.issuer.db.transaction(async (tx) => {
-      const owner = await this.claimNonce(tx, deviceKid, mandate.nonce, `mandate:${id}`, new Date((mandate.iat + MAX_MANDATE_AGE_SECONDS + 60) * 1000));
+      const owner = await this.claimNonce(
+        tx,
+        deviceKid,
+        mandate.nonce,
+        `mandate:${id}`,
+        new Date((mandate.iat + MAX_MANDATE_AGE_SECONDS + 60) * 1000),
+      );
       if (owner !== `mandate:${id}`) return false;
       await insertToken(tx, {
         id,
@@ -82,14 +94,36 @@ export class RecurringService {
       this.issuer.log.info({ event: "mandate_refused", reason: "the mandate was used before" }, "mandate refused");
       throw new IssuerApiError("mandate_refused", REFUSED);
     }
-    this.issuer.log.info({ event: "recurring_token_issued", tokenId: id, cardRef: mandate.cardRef, merchantId: mandate.merchantId, deviceKid, period: mandate.period }, "recurring token issued");
-    return { token, cardRef: mandate.cardRef, merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, period: mandate.period, currency: mandate.currency, expiresAt: expiresAt.toISOString() };
+    this.issuer.log.info(
+      {
+        event: "recurring_token_issued",
+        tokenId: id,
+        cardRef: mandate.cardRef,
+        merchantId: mandate.merchantId,
+        deviceKid,
+        period: mandate.period,
+      },
+      "recurring token issued",
+    );
+    return {
+      token,
+      cardRef: mandate.cardRef,
+      merchantId: mandate.merchantId,
+      maxAmount: mandate.maxAmount,
+      period: mandate.period,
+      currency: mandate.currency,
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   async revoke(token: string): Promise<{ revoked: true; revokedAt: string }> {
     const row = await revokeToken(this.issuer.db, token, this.issuer.now());
-    if (!row || row.revokedAt === null) throw new IssuerApiError("token_not_found", "No such recurring token at this issuer.");
-    this.issuer.log.info({ event: "recurring_token_revoked", tokenId: row.id, cardRef: row.cardRef }, "recurring token revoked");
+    if (!row || row.revokedAt === null)
+      throw new IssuerApiError("token_not_found", "No such recurring token at this issuer.");
+    this.issuer.log.info(
+      { event: "recurring_token_revoked", tokenId: row.id, cardRef: row.cardRef },
+      "recurring token revoked",
+    );
     return { revoked: true, revokedAt: row.revokedAt.toISOString() };
   }
 
@@ -124,12 +158,16 @@ export class RecurringService {
     const { mandate, card } = parsed.data;
     const seconds = Math.floor(now.getTime() / 1000);
     if (mandate.aud !== this.issuer.id) throw new Refused("the mandate is for another issuer");
-    if (!(await activeBinding(this.issuer.db, mandate.cardRef, deviceKid))) throw new Refused("the device is not bound to this card");
+    if (!(await activeBinding(this.issuer.db, mandate.cardRef, deviceKid)))
+      throw new Refused("the device is not bound to this card");
     const account = await cardByRef(this.issuer.db, mandate.cardRef);
-    if (!account || account.pan !== card.pan || account.expiryMonth !== expiryMonthOf(card.expiry)) throw new Refused("the card data are not this card's");
+    if (!account || account.pan !== card.pan || account.expiryMonth !== expiryMonthOf(card.expiry))
+      throw new Refused("the card data are not this card's");
     if (mandate.currency !== account.currency) throw new Refused("the mandate is in another currency than the card");
-    if (mandate.iat > seconds + 30 || seconds - mandate.iat > MAX_MANDATE_AGE_SECONDS) throw new Refused("the mandate is not fresh");
-    if (mandate.expiresAt <= seconds || mandate.expiresAt - seconds > MAX_TOKEN_LIFETIME_SECONDS) throw new Refused("the mandate's expiry is out of range");
+    if (mandate.iat > seconds + 30 || seconds - mandate.iat > MAX_MANDATE_AGE_SECONDS)
+      throw new Refused("the mandate is not fresh");
+    if (mandate.expiresAt <= seconds || mandate.expiresAt - seconds > MAX_TOKEN_LIFETIME_SECONDS)
+      throw new Refused("the mandate's expiry is out of range");
     return { mandate, deviceKid };
   }
 }

@@ -47,7 +47,15 @@ describe.each(testBackends())("period claims of recurring tokens [%s]", (backend
   });
 
   it("refuses a first charge above the total, keeps periods apart, and gives a released claim back", async () => {
-    expect(await claimPeriodCharge(database.db, { tokenId: "rtk_misc", periodStart, amount: 10_001, maxCharges: 3, maxTotal: 10_000 })).toBe(false);
+    expect(
+      await claimPeriodCharge(database.db, {
+        tokenId: "rtk_misc",
+        periodStart,
+        amount: 10_001,
+        maxCharges: 3,
+        maxTotal: 10_000,
+      }),
+    ).toBe(false);
     expect(await periodUsage(database.db, "rtk_misc", periodStart)).toEqual({ charges: 0, total: 0 });
     const claim = { tokenId: "rtk_misc", periodStart, amount: 10_000, maxCharges: 1, maxTotal: 10_000 };
     expect(await claimPeriodCharge(database.db, claim)).toBe(true);

@@ -17,7 +17,11 @@ export async function insertToken(tx: Executor, row: typeof recurringTokens.$inf
 }
 
 export async function tokenByValue(db: Executor, token: string): Promise<RecurringTokenRow | null> {
-  const [row] = await db.select().from(recurringTokens).where(eq(recurringTokens.tokenHash, tokenHashOf(token))).limit(1);
+  const [row] = await db
+    .select()
+    .from(recurringTokens)
+    .where(eq(recurringTokens.tokenHash, tokenHashOf(token)))
+    .limit(1);
   return row ?? null;
 }
 
@@ -32,7 +36,11 @@ export async function revokeToken(db: Executor, token: string, now: Date): Promi
 }
 
 export async function tokensOfCard(db: Executor, cardRef: string): Promise<RecurringTokenRow[]> {
-  return db.select().from(recurringTokens).where(eq(recurringTokens.cardRef, cardRef)).orderBy(recurringTokens.createdAt);
+  return db
+    .select()
+    .from(recurringTokens)
+    .where(eq(recurringTokens.cardRef, cardRef))
+    .orderBy(recurringTokens.createdAt);
 }
 
 /**
@@ -60,7 +68,10 @@ export async function claimPeriodCharge(
 }
 
 /** Gives back a claimed charge whose approval did not happen after all (same transaction as the claim). */
-export async function releasePeriodCharge(tx: Executor, claim: { tokenId: string; periodStart: Date; amount: number }): Promise<void> {
+export async function releasePeriodCharge(
+  tx: Executor,
+  claim: { tokenId: string; periodStart: Date; amount: number },
+): Promise<void> {
   const t = recurringTokenPeriods;
   await tx
     .update(t)
@@ -69,8 +80,16 @@ export async function releasePeriodCharge(tx: Executor, claim: { tokenId: string
 }
 
 /** A token's charges and total in the period starting at `periodStart` (zero when it charged nothing there). */
-export async function periodUsage(db: Executor, tokenId: string, periodStart: Date): Promise<{ charges: number; total: number }> {
+export async function periodUsage(
+  db: Executor,
+  tokenId: string,
+  periodStart: Date,
+): Promise<{ charges: number; total: number }> {
   const t = recurringTokenPeriods;
-  const [row] = await db.select({ charges: t.charges, total: t.total }).from(t).where(and(eq(t.tokenId, tokenId), eq(t.periodStart, periodStart))).limit(1);
+  const [row] = await db
+    .select({ charges: t.charges, total: t.total })
+    .from(t)
+    .where(and(eq(t.tokenId, tokenId), eq(t.periodStart, periodStart)))
+    .limit(1);
   return row ?? { charges: 0, total: 0 };
 }

@@ -60,18 +60,64 @@ export function settlementCsv(date: string, settled: readonly SettledOperation[]
       const captured = op.type === "capture" ? op.amount : 0;
       const refunded = op.type === "refund" ? op.amount : 0;
       lines.push(
-        ["detail", date, text(merchantId), text(merchantName), text(op.paymentId), text(op.operationId), op.type, text(op.authorizationCode ?? ""), text(op.currency), captured, refunded, captured - refunded, op.processedAt.toISOString()].join(","),
+        [
+          "detail",
+          date,
+          text(merchantId),
+          text(merchantName),
+          text(op.paymentId),
+          text(op.operationId),
+          op.type,
+          text(op.authorizationCode ?? ""),
+          text(op.currency),
+          captured,
+          refunded,
+          captured - refunded,
+          op.processedAt.toISOString(),
+        ].join(","),
       );
       add(merchantSums, op.currency, op);
       add(fileSums, op.currency, op);
     }
     for (const [currency, sums] of [...merchantSums].sort()) {
-      lines.push(["merchant_total", date, text(merchantId), text(merchantName), "", "", "", "", text(currency), sums.captured, sums.refunded, sums.captured - sums.refunded, ""].join(","));
+      lines.push(
+        [
+          "merchant_total",
+          date,
+          text(merchantId),
+          text(merchantName),
+          "",
+          "",
+          "",
+          "",
+          text(currency),
+          sums.captured,
+          sums.refunded,
+          sums.captured - sums.refunded,
+          "",
+        ].join(","),
+      );
     }
   }
   const totals = fileSums.size > 0 ? [...fileSums].sort() : [["", { captured: 0, refunded: 0 }] as const];
   for (const [currency, sums] of totals) {
-    lines.push(["file_total", date, "", "", "", "", "", "", text(currency), sums.captured, sums.refunded, sums.captured - sums.refunded, ""].join(","));
+    lines.push(
+      [
+        "file_total",
+        date,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        text(currency),
+        sums.captured,
+        sums.refunded,
+        sums.captured - sums.refunded,
+        "",
+      ].join(","),
+    );
   }
   return lines.join("\r\n") + "\r\n";
 }

@@ -5,7 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { encryptTo, signWith } from "@mpay/crypto";
-import { JOSE_TYPES, type ApprovalTerms, type EcPublicJwk, type IssuerCertificate, type MandateTerms } from "@mpay/protocol";
+import {
+  JOSE_TYPES,
+  type ApprovalTerms,
+  type EcPublicJwk,
+  type IssuerCertificate,
+  type MandateTerms,
+} from "@mpay/protocol";
 
 export interface CardInput {
   pan: string;
@@ -28,20 +34,59 @@ export class TestDevice {
   }
 
   /** The enrollment JWE: `{ pan, expiry, cvc, deviceKey, passkeys?, iat }` to the issuer's certified key. */
-  enrollment(certificate: IssuerCertificate, card: CardInput, options: { passkeys?: Array<{ id: string; publicKey: string }>; iat: number }): Promise<string> {
-    const payload = { pan: card.pan, expiry: card.expiry, cvc: card.cvc, deviceKey: this.publicJwk, ...(options.passkeys ? { passkeys: options.passkeys } : {}), iat: options.iat };
-    return encryptTo(new TextEncoder().encode(JSON.stringify(payload)), { ...certificate.jwk }, { typ: JOSE_TYPES.enrollment, kid: certificate.kid });
+  enrollment(
+    certificate: IssuerCertificate,
+    card: CardInput,
+    options: { passkeys?: Array<{ id: string; publicKey: string }>; iat: number },
+  ): Promise<string> {
+    const payload = {
+      pan: card.pan,
+      expiry: card.expiry,
+      cvc: card.cvc,
+      deviceKey: this.publicJwk,
+      ...(options.passkeys ? { passkeys: options.passkeys } : {}),
+      iat: options.iat,
+    };
+    return encryptTo(
+      new TextEncoder().encode(JSON.stringify(payload)),
+      { ...certificate.jwk },
+      { typ: JOSE_TYPES.enrollment, kid: certificate.kid },
+    );
   }
 
   /** Sign-then-encrypt: a JWS (ES256, this key) over `{ terms, card }` inside a JWE to the issuer. */
-  async payment(certificate: IssuerCertificate, terms: ApprovalTerms, card: { pan: string; expiry: string }): Promise<string> {
-    const jws = await signWith(new TextEncoder().encode(JSON.stringify({ terms, card: { pan: card.pan, expiry: card.expiry } })), this.privateKey, { typ: JOSE_TYPES.payment, kid: this.kid });
-    return encryptTo(new TextEncoder().encode(jws), { ...certificate.jwk }, { typ: JOSE_TYPES.paymentEnvelope, kid: certificate.kid });
+  async payment(
+    certificate: IssuerCertificate,
+    terms: ApprovalTerms,
+    card: { pan: string; expiry: string },
+  ): Promise<string> {
+    const jws = await signWith(
+      new TextEncoder().encode(JSON.stringify({ terms, card: { pan: card.pan, expiry: card.expiry } })),
+      this.privateKey,
+      { typ: JOSE_TYPES.payment, kid: this.kid },
+    );
+    return encryptTo(
+      new TextEncoder().encode(jws),
+      { ...certificate.jwk },
+      { typ: JOSE_TYPES.paymentEnvelope, kid: certificate.kid },
+    );
   }
 
-  async mandate(certificate: IssuerCertificate, mandate: MandateTerms, card: { pan: string; expiry: string }): Promise<string> {
-    const jws = await signWith(new TextEncoder().encode(JSON.stringify({ mandate, card: { pan: card.pan, expiry: card.expiry } })), this.privateKey, { typ: JOSE_TYPES.mandate, kid: this.kid });
-    return encryptTo(new TextEncoder().encode(jws), { ...certificate.jwk }, { typ: JOSE_TYPES.mandateEnvelope, kid: certificate.kid });
+  async mandate(
+    certificate: IssuerCertificate,
+    mandate: MandateTerms,
+    card: { pan: string; expiry: string },
+  ): Promise<string> {
+    const jws = await signWith(
+      new TextEncoder().encode(JSON.stringify({ mandate, card: { pan: card.pan, expiry: card.expiry } })),
+      this.privateKey,
+      { typ: JOSE_TYPES.mandate, kid: this.kid },
+    );
+    return encryptTo(
+      new TextEncoder().encode(jws),
+      { ...certificate.jwk },
+      { typ: JOSE_TYPES.mandateEnvelope, kid: certificate.kid },
+    );
   }
 }
 

@@ -36,7 +36,11 @@ export function cardVerificationKeyFile(issuerId: string, dir: string = FIXTURES
 }
 
 export function fixtureKeyFiles(issuerId: string): IssuerKeyFiles {
-  return { certificate: certificateFile(issuerId), encryptionKey: encryptionKeyFile(issuerId), cardVerificationKey: cardVerificationKeyFile(issuerId) };
+  return {
+    certificate: certificateFile(issuerId),
+    encryptionKey: encryptionKeyFile(issuerId),
+    cardVerificationKey: cardVerificationKeyFile(issuerId),
+  };
 }
 
 /** What a test host needs on top of loadConfig: the fixture issuers `ids` and the test roots. */
@@ -57,7 +61,10 @@ export function fixtureIssuerEnv(ids: readonly string[]): Record<string, string>
 }
 
 /** A committed test root's private key, to certify what a test needs (a pay server's statement key). */
-export async function testRootSigner(root: TestRootId = "test-root-a", dir: string = FIXTURES_DIR): Promise<{ kid: string; privateKey: CryptoKey }> {
+export async function testRootSigner(
+  root: TestRootId = "test-root-a",
+  dir: string = FIXTURES_DIR,
+): Promise<{ kid: string; privateKey: CryptoKey }> {
   const jwk = JSON.parse(await readFile(rootKeyFile(root, dir), "utf8")) as JWK;
   return { kid: String(jwk.kid), privateKey: (await importJWK(jwk, "ES256")) as CryptoKey };
 }

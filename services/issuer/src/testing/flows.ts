@@ -25,9 +25,14 @@ export function startEnrollment(
   card: CardInput,
   options: { payerRef?: string; passkeys?: Array<{ id: string; publicKey: string }> } = {},
 ): Promise<Answer> {
-  return device.enrollment(host.certificate(issuerId), card, { passkeys: options.passkeys, iat: host.clock.seconds() }).then((enrollment) =>
-    host.acquirer("POST", `/issuers/${issuerId}/enrollments`, { enrollment, payerRef: options.payerRef ?? "usr_test" }),
-  );
+  return device
+    .enrollment(host.certificate(issuerId), card, { passkeys: options.passkeys, iat: host.clock.seconds() })
+    .then((enrollment) =>
+      host.acquirer("POST", `/issuers/${issuerId}/enrollments`, {
+        enrollment,
+        payerRef: options.payerRef ?? "usr_test",
+      }),
+    );
 }
 
 /** Start, read the code from the test inbox, verify: the card as enrolled. */
@@ -41,7 +46,11 @@ export async function enroll(
   const started = await startEnrollment(host, issuerId, device, card, options);
   if (started.status !== 201) throw new Error(`enrollment start answered ${started.status}: ${started.text}`);
   const code = await latestCode(host, card.phone);
-  const verified = await host.acquirer<EnrolledCard>("POST", `/issuers/${issuerId}/enrollments/${String(started.body["enrollmentId"])}/verify`, { code });
+  const verified = await host.acquirer<EnrolledCard>(
+    "POST",
+    `/issuers/${issuerId}/enrollments/${String(started.body["enrollmentId"])}/verify`,
+    { code },
+  );
   if (verified.status !== 200) throw new Error(`enrollment verify answered ${verified.status}: ${verified.text}`);
   return verified.body;
 }
@@ -50,7 +59,12 @@ export function newPaymentId(): string {
   return `pay_${randomBytes(13).toString("hex").toUpperCase().slice(0, 26)}`;
 }
 
-export function termsFor(host: TestHost, issuerId: string, cardRef: string, overrides: Partial<ApprovalTerms> = {}): ApprovalTerms {
+export function termsFor(
+  host: TestHost,
+  issuerId: string,
+  cardRef: string,
+  overrides: Partial<ApprovalTerms> = {},
+): ApprovalTerms {
   const iat = host.clock.seconds();
   return {
     aud: issuerId,
@@ -80,11 +94,23 @@ export async function paymentRequest(
   const payment = await device.payment(host.certificate(terms.aud), signed, { pan: card.pan, expiry: card.expiry });
   const authentication =
     options.authentication ??
-    ({ method: "pin", statement: await host.pinStatement({ aud: terms.aud, paymentId: terms.paymentId, termsHash: termsHashOf(signed), deviceKid: device.kid }) } as const);
+    ({
+      method: "pin",
+      statement: await host.pinStatement({
+        aud: terms.aud,
+        paymentId: terms.paymentId,
+        termsHash: termsHashOf(signed),
+        deviceKid: device.kid,
+      }),
+    } as const);
   const { paymentId, merchantId, merchantName, amount, currency, captureMethod, cardRef } = terms;
   return { paymentId, merchantId, merchantName, amount, currency, captureMethod, cardRef, payment, authentication };
 }
 
-export async function authorize(host: TestHost, issuerId: string, request: Record<string, unknown>): Promise<Answer<AuthorizationAnswer>> {
+export async function authorize(
+  host: TestHost,
+  issuerId: string,
+  request: Record<string, unknown>,
+): Promise<Answer<AuthorizationAnswer>> {
   return host.acquirer<AuthorizationAnswer>("POST", `/issuers/${issuerId}/authorizations`, request);
 }

@@ -11,7 +11,13 @@ import { join } from "node:path";
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair } from "jose";
 import pino from "pino";
 import { signStatementKeyCertificate } from "@mpay/crypto";
-import { JOSE_TYPES, Secret, STATEMENT_KEY_CERTIFICATE_HEADER, type IssuerCertificate, type PinStatement } from "@mpay/protocol";
+import {
+  JOSE_TYPES,
+  Secret,
+  STATEMENT_KEY_CERTIFICATE_HEADER,
+  type IssuerCertificate,
+  type PinStatement,
+} from "@mpay/protocol";
 import { freshDatabase, type Backend, type FreshDatabase } from "@mpay/service-kit/testing";
 import { loadConfig, type IssuerHostConfig } from "../config.ts";
 import { startIssuerHost, type RunningIssuerHost } from "../server.ts";
@@ -44,9 +50,16 @@ export interface TestHost {
   /** The test root's certificate of the pay server's test key, as every PIN statement of `pinStatement` carries it. */
   readonly statementKeyCertificate: string;
   /** A PIN statement signed by the pay server's test key (fields default to a valid statement). */
-  pinStatement(claims: Omit<PinStatement, "iss" | "method" | "iat" | "exp" | "challengeId"> & Partial<PinStatement>): Promise<string>;
+  pinStatement(
+    claims: Omit<PinStatement, "iss" | "method" | "iat" | "exp" | "challengeId"> & Partial<PinStatement>,
+  ): Promise<string>;
   /** A request with the acquirer secret (or `secret`, or none with `null`). */
-  acquirer<T = Record<string, unknown>>(method: "GET" | "POST", path: string, body?: unknown, secret?: string | null): Promise<Answer<T>>;
+  acquirer<T = Record<string, unknown>>(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    secret?: string | null,
+  ): Promise<Answer<T>>;
   operator<T = Record<string, unknown>>(path: string): Promise<Answer<T>>;
   get<T = Record<string, unknown>>(path: string): Promise<Answer<T>>;
   /** Stops the host and starts it again on the same databases, data folder and port. */
@@ -83,7 +96,17 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
   const payKid = await calculateJwkThumbprint(payJwk);
   const clock = new TestClock();
   const root = await testRootSigner();
-  const statementKeyCertificate = await signStatementKeyCertificate({ acquirerId: "mpay", jwk: payJwk, kid: payKid, nbf: clock.seconds() - 3600, exp: clock.seconds() + 30 * 24 * 3600 }, root.privateKey, root.kid);
+  const statementKeyCertificate = await signStatementKeyCertificate(
+    {
+      acquirerId: "mpay",
+      jwk: payJwk,
+      kid: payKid,
+      nbf: clock.seconds() - 3600,
+      exp: clock.seconds() + 30 * 24 * 3600,
+    },
+    root.privateKey,
+    root.kid,
+  );
   const base = loadConfig({});
   const config: IssuerHostConfig = {
     ...base,
@@ -105,11 +128,18 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
   let server = await startIssuerHost(config, log, hostOptions);
   const url = server.url;
   config.port = Number(new URL(url).port);
-  const send = async <T>(method: string, path: string, body: unknown, authorization: string | null): Promise<Answer<T>> => {
+  const send = async <T>(
+    method: string,
+    path: string,
+    body: unknown,
+    authorization: string | null,
+  ): Promise<Answer<T>> => {
     const headers: Record<string, string> = {};
     if (authorization !== null) headers["authorization"] = authorization;
     if (body !== undefined) headers["content-type"] = "application/json";
-    return answer<T>(await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    return answer<T>(
+      await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
   };
   return {
     get server() {
@@ -128,9 +158,21 @@ export async function openTestHost(backend: Backend, options: TestHostOptions = 
     },
     pinStatement(claims) {
       const iat = claims.iat ?? clock.seconds();
-      const statement: PinStatement = { iss: "mpay-pay", method: "pin", challengeId: "chl_test", iat, exp: iat + 120, ...claims };
+      const statement: PinStatement = {
+        iss: "mpay-pay",
+        method: "pin",
+        challengeId: "chl_test",
+        iat,
+        exp: iat + 120,
+        ...claims,
+      };
       return new CompactSign(new TextEncoder().encode(JSON.stringify(statement)))
-        .setProtectedHeader({ alg: "ES256", typ: JOSE_TYPES.pinStatement, kid: payKid, [STATEMENT_KEY_CERTIFICATE_HEADER]: statementKeyCertificate })
+        .setProtectedHeader({
+          alg: "ES256",
+          typ: JOSE_TYPES.pinStatement,
+          kid: payKid,
+          [STATEMENT_KEY_CERTIFICATE_HEADER]: statementKeyCertificate,
+        })
         .sign(pay.privateKey);
     },
     acquirer(method, path, body, secret) {

@@ -46,16 +46,31 @@ export class TestPasskey {
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(this.signCount);
     const flags = FLAG_UP | (options.userVerified === false ? 0 : FLAG_UV);
-    const authData = Buffer.concat([createHash("sha256").update(options.rpId ?? this.rpId).digest(), Buffer.from([flags]), counter]);
-    const clientDataJSON = Buffer.from(JSON.stringify({ type: "webauthn.get", challenge, origin: options.origin ?? this.origin, crossOrigin: false }));
-    const signature = sign("sha256", Buffer.concat([authData, createHash("sha256").update(clientDataJSON).digest()]), { key: this.privateKey, dsaEncoding: "der" });
+    const authData = Buffer.concat([
+      createHash("sha256")
+        .update(options.rpId ?? this.rpId)
+        .digest(),
+      Buffer.from([flags]),
+      counter,
+    ]);
+    const clientDataJSON = Buffer.from(
+      JSON.stringify({ type: "webauthn.get", challenge, origin: options.origin ?? this.origin, crossOrigin: false }),
+    );
+    const signature = sign("sha256", Buffer.concat([authData, createHash("sha256").update(clientDataJSON).digest()]), {
+      key: this.privateKey,
+      dsaEncoding: "der",
+    });
     return {
       id: this.id,
       rawId: this.id,
       type: "public-key",
       authenticatorAttachment: "platform",
       clientExtensionResults: {},
-      response: { clientDataJSON: clientDataJSON.toString("base64url"), authenticatorData: authData.toString("base64url"), signature: signature.toString("base64url") },
+      response: {
+        clientDataJSON: clientDataJSON.toString("base64url"),
+        authenticatorData: authData.toString("base64url"),
+        signature: signature.toString("base64url"),
+      },
     };
   }
 }

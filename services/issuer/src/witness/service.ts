@@ -30,22 +30,45 @@ export class WitnessService {
   /** Takes a signed head. Idempotent: the newest head sent again is accepted again and changes nothing. */
   async accept(head: string, key: AuditPublicJwk): Promise<WitnessReceipt> {
     const { kty, crv, x, y } = key;
-    if ((await calculateJwkThumbprint({ kty, crv, x, y }, "sha256")) !== key.kid) throw new IssuerApiError("audit_head_invalid", "The key's kid is not its RFC 7638 thumbprint.");
+    if ((await calculateJwkThumbprint({ kty, crv, x, y }, "sha256")) !== key.kid)
+      throw new IssuerApiError("audit_head_invalid", "The key's kid is not its RFC 7638 thumbprint.");
     const { payload } = await verified(head, key);
-    if (payload.chain !== CHAIN) throw new IssuerApiError("audit_head_invalid", "This witness keeps the pay server's main audit chain only.");
+    if (payload.chain !== CHAIN)
+      throw new IssuerApiError("audit_head_invalid", "This witness keeps the pay server's main audit chain only.");
     const now = this.issuer.now();
     return this.issuer.db.transaction(async (tx) => {
       const pinned = await pinAndLockKey(tx, CHAIN, { kty, crv, x, y, kid: key.kid }, now);
-      if (pinned.kid !== key.kid) throw this.#refuse("audit_key_changed", `The audit head is signed by key ${key.kid}, not by the pay server's audit key ${pinned.kid} that this witness pinned.`, payload.size);
+      if (pinned.kid !== key.kid)
+        throw this.#refuse(
+          "audit_key_changed",
+          `The audit head is signed by key ${key.kid}, not by the pay server's audit key ${pinned.kid} that this witness pinned.`,
+          payload.size,
+        );
       const newest = await newestHead(tx, CHAIN);
       if (newest && payload.size < newest.size) {
-        throw this.#refuse("audit_head_shrunk", `This witness holds a head of ${newest.size} entries; a head of ${payload.size} would mean the log lost entries.`, payload.size);
+        throw this.#refuse(
+          "audit_head_shrunk",
+          `This witness holds a head of ${newest.size} entries; a head of ${payload.size} would mean the log lost entries.`,
+          payload.size,
+        );
       }
       if (newest && payload.size === newest.size) {
-        if (payload.hash !== newest.hash) throw this.#refuse("audit_head_forked", `This witness holds another head of ${newest.size} entries: the log was rewritten.`, payload.size);
+        if (payload.hash !== newest.hash)
+          throw this.#refuse(
+            "audit_head_forked",
+            `This witness holds another head of ${newest.size} entries: the log was rewritten.`,
+            payload.size,
+          );
         return { accepted: true, size: newest.size, newHead: false };
       }
-      await insertHead(tx, { chain: CHAIN, size: payload.size, hash: payload.hash, kid: key.kid, jws: head, receivedAt: now });
+      await insertHead(tx, {
+        chain: CHAIN,
+        size: payload.size,
+        hash: payload.hash,
+        kid: key.kid,
+        jws: head,
+        receivedAt: now,
+      });
       return { accepted: true, size: payload.size, newHead: true };
     });
   }
@@ -57,7 +80,11 @@ export class WitnessService {
   }
 
   /** A refused head is a finding about the pay server: logged (sizes only; a head holds no secret, but no need). */
-  #refuse(code: "audit_key_changed" | "audit_head_shrunk" | "audit_head_forked", message: string, size: number): IssuerApiError {
+  #refuse(
+    code: "audit_key_changed" | "audit_head_shrunk" | "audit_head_forked",
+    message: string,
+    size: number,
+  ): IssuerApiError {
     this.issuer.log.warn({ event: "audit_head_refused", code, size }, "audit head refused");
     return new IssuerApiError(code, message);
   }
@@ -67,7 +94,8 @@ async function verified(head: string, key: AuditPublicJwk) {
   try {
     return await verifyAuditHead(head, [key]);
   } catch (error) {
-    if (error instanceof AuditHeadError) throw new IssuerApiError("audit_head_invalid", "The audit head does not verify under the key sent with it.");
+    if (error instanceof AuditHeadError)
+      throw new IssuerApiError("audit_head_invalid", "The audit head does not verify under the key sent with it.");
     throw error;
   }
 }

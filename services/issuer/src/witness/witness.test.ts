@@ -20,7 +20,9 @@ interface AuditSigner {
 }
 
 async function auditSigner(): Promise<AuditSigner> {
-  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync("ec", {
+    namedCurve: "P-256",
+  });
   const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
   const jwk: AuditPublicJwk = { kty, crv, x, y, kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256") };
   return {
@@ -28,7 +30,9 @@ async function auditSigner(): Promise<AuditSigner> {
     head(size, hash = hashOf(size)) {
       const payload: AuditHeadPayload = { chain: "main", size, hash, timestamp: new Date().toISOString() };
       const unsigned = unsignedAuditHead(payload, jwk.kid);
-      return unsigned.withSignature(sign("sha256", unsigned.signingInput, { key: privateKey, dsaEncoding: "ieee-p1363" }));
+      return unsigned.withSignature(
+        sign("sha256", unsigned.signingInput, { key: privateKey, dsaEncoding: "ieee-p1363" }),
+      );
     },
   };
 }
@@ -36,7 +40,8 @@ async function auditSigner(): Promise<AuditSigner> {
 describe.each(testBackends())("the issuer as audit witness [%s]", (backend) => {
   let host: TestHost;
   let pay: AuditSigner;
-  const submit = (head: string, key: AuditPublicJwk = pay.jwk, secret?: string | null) => host.acquirer<Record<string, unknown>>("POST", PATH, { head, key }, secret);
+  const submit = (head: string, key: AuditPublicJwk = pay.jwk, secret?: string | null) =>
+    host.acquirer<Record<string, unknown>>("POST", PATH, { head, key }, secret);
   const held = async () => witnessedHeadsSchema.parse((await host.get(PATH)).body);
 
   beforeAll(async () => {
@@ -61,7 +66,9 @@ describe.each(testBackends())("the issuer as audit witness [%s]", (backend) => {
     expect((await submit(again)).body).toEqual({ accepted: true, size: 5, newHead: false });
     const kept = await held();
     expect(kept.key).toEqual({ ...pay.jwk });
-    expect(await Promise.all(kept.heads.map(async (h) => (await verifyAuditHead(h.head, [pay.jwk])).payload.size))).toEqual([2, 5]);
+    expect(
+      await Promise.all(kept.heads.map(async (h) => (await verifyAuditHead(h.head, [pay.jwk])).payload.size)),
+    ).toEqual([2, 5]);
     // Each issuer is a witness of its own: kstar holds nothing.
     expect((await host.get("/issuers/kstar/audit-heads")).body).toEqual({ key: null, heads: [] });
   });
@@ -86,10 +93,16 @@ describe.each(testBackends())("the issuer as audit witness [%s]", (backend) => {
     expect(changed.status).toBe(409);
     expect(changed.body).toMatchObject({ error: { code: "audit_key_changed" } });
     const [header, payload] = pay.head(9).split(".");
-    expect((await submit(`${header}.${payload}.${"A".repeat(86)}`)).body).toMatchObject({ error: { code: "audit_head_invalid" } });
-    expect((await submit(pay.head(9), { ...pay.jwk, kid: other.jwk.kid })).body).toMatchObject({ error: { code: "audit_head_invalid" } });
+    expect((await submit(`${header}.${payload}.${"A".repeat(86)}`)).body).toMatchObject({
+      error: { code: "audit_head_invalid" },
+    });
+    expect((await submit(pay.head(9), { ...pay.jwk, kid: other.jwk.kid })).body).toMatchObject({
+      error: { code: "audit_head_invalid" },
+    });
     expect((await submit("not-a-jws")).body).toMatchObject({ error: { code: "request_invalid" } });
-    expect((await host.acquirer("POST", PATH, { head: pay.head(9), key: pay.jwk, extra: 1 })).body).toMatchObject({ error: { code: "request_invalid" } });
+    expect((await host.acquirer("POST", PATH, { head: pay.head(9), key: pay.jwk, extra: 1 })).body).toMatchObject({
+      error: { code: "request_invalid" },
+    });
     expect(await held()).toEqual(before);
   });
 

@@ -31,9 +31,17 @@ describe.each(testBackends())("messenger accounts [%s]", (backend) => {
   });
 
   it("creates an account from JSON and normalizes the phone number", async () => {
-    const created = await post({ phoneNumber: "+82 10-2222-3333", displayName: "  Park Jiwoo ", password: "a long password" });
+    const created = await post({
+      phoneNumber: "+82 10-2222-3333",
+      displayName: "  Park Jiwoo ",
+      password: "a long password",
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ phoneNumber: "+821022223333", displayName: "Park Jiwoo", phoneNumberVerified: true });
+    expect(created.body).toMatchObject({
+      phoneNumber: "+821022223333",
+      displayName: "Park Jiwoo",
+      phoneNumberVerified: true,
+    });
     expect(created.body.id).toMatch(/^acct_[0-9A-Z]{26}$/);
     expect(JSON.stringify(created.body)).not.toContain("password");
   });
@@ -52,7 +60,10 @@ describe.each(testBackends())("messenger accounts [%s]", (backend) => {
     ];
     for (const [body, status, code, param] of cases) {
       const answer = await post(body);
-      expect({ status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param }, JSON.stringify(body)).toEqual({ status, code, param });
+      expect(
+        { status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param },
+        JSON.stringify(body),
+      ).toEqual({ status, code, param });
     }
     expect((await post("phoneNumber=x", "text/plain")).body.error?.code).toBe("parameter_invalid");
   });
@@ -68,21 +79,41 @@ describe.each(testBackends())("messenger accounts [%s]", (backend) => {
     const form = readForm(signup.page!.body, /^\/signup/);
     const phoneNumber = newPhoneNumber();
 
-    const weak = await browser.submit(signup.page!, form, { phoneNumber, displayName: "<i>Yoon</i>", password: "short" }, PAY_REDIRECT);
+    const weak = await browser.submit(
+      signup.page!,
+      form,
+      { phoneNumber, displayName: "<i>Yoon</i>", password: "short" },
+      PAY_REDIRECT,
+    );
     expect(weak.response.status).toBe(400);
     expect(weak.page?.body).toContain("password must be at least 8 characters");
     expect(weak.page?.body).toContain('value="&lt;i&gt;Yoon&lt;/i&gt;"');
 
-    const created = await browser.submit(weak.page!, readForm(weak.page!.body, /^\/signup/), { phoneNumber, displayName: "<i>Yoon</i>", password: "yoon's password" }, PAY_REDIRECT);
+    const created = await browser.submit(
+      weak.page!,
+      readForm(weak.page!.body, /^\/signup/),
+      { phoneNumber, displayName: "<i>Yoon</i>", password: "yoon's password" },
+      PAY_REDIRECT,
+    );
     expect(created.response.status).toBe(303);
     expect(created.response.location).toBe(login.page!.url);
     const loginAgain = created.page!;
-    const signedIn = await browser.submit(loginAgain, readForm(loginAgain.body, /\/login$/), { phone: phoneNumber, password: "yoon's password" }, PAY_REDIRECT);
+    const signedIn = await browser.submit(
+      loginAgain,
+      readForm(loginAgain.body, /\/login$/),
+      { phone: phoneNumber, password: "yoon's password" },
+      PAY_REDIRECT,
+    );
     const tokens = await exchange(pay, pending, signedIn.callback!);
     expect(tokens.claims()).toMatchObject({ name: "<i>Yoon</i>", phone_number: phoneNumber });
 
     const again = await new Browser().open(`${messenger.url}/signup`, PAY_REDIRECT);
-    const taken = await new Browser().submit(again.page!, readForm(again.page!.body, /^\/signup/), { phoneNumber, displayName: "Other", password: "another password" }, PAY_REDIRECT);
+    const taken = await new Browser().submit(
+      again.page!,
+      readForm(again.page!.body, /^\/signup/),
+      { phoneNumber, displayName: "Other", password: "another password" },
+      PAY_REDIRECT,
+    );
     expect(taken.response.status).toBe(409);
     expect(taken.page?.body).toContain("already exists");
   });
@@ -108,7 +139,10 @@ describe.each(testBackends())("messenger accounts [%s]", (backend) => {
 
   it("rate-limits account creation per address", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 14; i++) statuses.push((await post({ phoneNumber: newPhoneNumber(), displayName: "Bulk", password: "a long password" })).status);
+    for (let i = 0; i < 14; i++)
+      statuses.push(
+        (await post({ phoneNumber: newPhoneNumber(), displayName: "Bulk", password: "a long password" })).status,
+      );
     expect(statuses).toContain(429);
     const limited = await post({ phoneNumber: newPhoneNumber(), displayName: "Bulk", password: "a long password" });
     expect(limited.body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limited" });

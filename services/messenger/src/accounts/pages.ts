@@ -27,7 +27,11 @@ ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : null}
 }
 
 export function signupDonePage(displayName: string): Page {
-  return page("Account created", html`<h1>Welcome, ${displayName}</h1><p>Your messenger account is ready. Apps that use the messenger sign-in can now sign you in.</p>`, 201);
+  return page(
+    "Account created",
+    html`<h1>Welcome, ${displayName}</h1><p>Your messenger account is ready. Apps that use the messenger sign-in can now sign you in.</p>`,
+    201,
+  );
 }
 
 export function homePage(issuer: string): Page {

@@ -13,7 +13,10 @@ describe("password hashing", () => {
   });
 
   it("salts every hash", async () => {
-    const [a, b] = await Promise.all([hashPassword(new Secret("same password")), hashPassword(new Secret("same password"))]);
+    const [a, b] = await Promise.all([
+      hashPassword(new Secret("same password")),
+      hashPassword(new Secret("same password")),
+    ]);
     expect(a).not.toBe(b);
   });
 
@@ -23,7 +26,13 @@ describe("password hashing", () => {
   });
 
   it("refuses malformed or hostile stored hashes instead of throwing or burning memory", async () => {
-    for (const stored of ["", "bcrypt$x", "scrypt$1$8$1$$", "scrypt$4194304$8$1$c2FsdA$aGFzaA", "scrypt$32768$8$3$c2FsdA$c2hvcnQ"]) {
+    for (const stored of [
+      "",
+      "bcrypt$x",
+      "scrypt$1$8$1$$",
+      "scrypt$4194304$8$1$c2FsdA$aGFzaA",
+      "scrypt$32768$8$3$c2FsdA$c2hvcnQ",
+    ]) {
       expect(await verifyPassword(new Secret("anything"), stored)).toBe(false);
     }
   });

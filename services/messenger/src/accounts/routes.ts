@@ -13,7 +13,13 @@ import type { Account, AccountService } from "./service.ts";
 const INTERACTION_UID = /^[A-Za-z0-9_-]{8,64}$/;
 
 function accountJson(account: Account) {
-  return { id: account.id, phoneNumber: account.phoneNumber, displayName: account.displayName, phoneNumberVerified: account.phoneVerified, createdAt: account.createdAt.toISOString() };
+  return {
+    id: account.id,
+    phoneNumber: account.phoneNumber,
+    displayName: account.displayName,
+    phoneNumberVerified: account.phoneVerified,
+    createdAt: account.createdAt.toISOString(),
+  };
 }
 
 async function create(accounts: AccountService, body: unknown): Promise<Account> {
@@ -28,7 +34,12 @@ function interactionOf(request: FastifyRequest): string | undefined {
   return typeof value === "string" && INTERACTION_UID.test(value) ? value : undefined;
 }
 
-export function accountRoutes(app: FastifyInstance, accounts: AccountService, issuer: () => string, perMinute: number): void {
+export function accountRoutes(
+  app: FastifyInstance,
+  accounts: AccountService,
+  issuer: () => string,
+  perMinute: number,
+): void {
   const rateLimit = { max: perMinute, timeWindow: 60_000 };
 
   app.get("/", async (_request, reply) => sendPage(reply, homePage(issuer())));
@@ -41,20 +52,38 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, is
 
   app.get("/signup", async (request, reply) => sendPage(reply, signupPage({ interaction: interactionOf(request) })));
 
-  app.post<{ Body: Record<string, string | undefined> }>("/signup", { config: { rateLimit } }, async (request, reply) => {
-    if (foreignOrigin(request, issuer())) return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
-    const interaction = interactionOf(request);
-    const form = request.body ?? {};
-    const fields = { phoneNumber: form["phoneNumber"] ?? "", displayName: form["displayName"] ?? "", password: form["password"] ?? "" };
-    try {
-      const account = await create(accounts, fields);
-      request.log.info({ event: "account_created", sub: account.id }, "account created");
-      if (interaction) return reply.redirect(`/interaction/${interaction}`, 303);
-      return sendPage(reply, signupDonePage(account.displayName));
-    } catch (error) {
-      const apiError = toApiError(error);
-      if (!(apiError instanceof ApiError)) throw error;
-      return sendPage(reply, signupPage({ interaction, phoneNumber: fields.phoneNumber, displayName: fields.displayName, error: apiError.message, status: apiError.statusCode }));
-    }
-  });
+  app.post<{ Body: Record<string, string | undefined> }>(
+    "/signup",
+    { config: { rateLimit } },
+    async (request, reply) => {
+      if (foreignOrigin(request, issuer()))
+        return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
+      const interaction = interactionOf(request);
+      const form = request.body ?? {};
+      const fields = {
+        phoneNumber: form["phoneNumber"] ?? "",
+        displayName: form["displayName"] ?? "",
+        password: form["password"] ?? "",
+      };
+      try {
+        const account = await create(accounts, fields);
+        request.log.info({ event: "account_created", sub: account.id }, "account created");
+        if (interaction) return reply.redirect(`/interaction/${interaction}`, 303);
+        return sendPage(reply, signupDonePage(account.displayName));
+      } catch (error) {
+        const apiError = toApiError(error);
+        if (!(apiError instanceof ApiError)) throw error;
+        return sendPage(
+          reply,
+          signupPage({
+            interaction,
+            phoneNumber: fields.phoneNumber,
+            displayName: fields.displayName,
+            error: apiError.message,
+            status: apiError.statusCode,
+          }),
+        );
+      }
+    },
+  );
 }

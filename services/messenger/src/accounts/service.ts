@@ -27,7 +27,13 @@ export interface NewAccount {
 }
 
 function view(row: AccountRow): Account {
-  return { id: row.id, phoneNumber: row.phoneNumber, displayName: row.displayName, phoneVerified: row.phoneVerifiedAt !== null, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    phoneNumber: row.phoneNumber,
+    displayName: row.displayName,
+    phoneVerified: row.phoneVerifiedAt !== null,
+    createdAt: row.createdAt,
+  };
 }
 
 export class AccountService {
@@ -46,7 +52,8 @@ export class AccountService {
       phoneVerifiedAt: now,
       createdAt: now,
     });
-    if (!row) throw new ApiError("phone_number_taken", "An account with this phone number already exists.", "phoneNumber");
+    if (!row)
+      throw new ApiError("phone_number_taken", "An account with this phone number already exists.", "phoneNumber");
     return view(row);
   }
 

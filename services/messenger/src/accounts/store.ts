@@ -7,7 +7,11 @@ export type AccountRow = typeof accounts.$inferSelect;
 
 /** Inserts the account unless the phone number is taken; null when it is (no exception to parse). */
 export async function insertAccount(db: Db, row: typeof accounts.$inferInsert): Promise<AccountRow | null> {
-  const [inserted] = await db.insert(accounts).values(row).onConflictDoNothing({ target: accounts.phoneNumber }).returning();
+  const [inserted] = await db
+    .insert(accounts)
+    .values(row)
+    .onConflictDoNothing({ target: accounts.phoneNumber })
+    .returning();
   return inserted ?? null;
 }
 

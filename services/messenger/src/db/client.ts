@@ -15,7 +15,9 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 const MIGRATION_LOCK = 4_200_001;
 
 /** `owner` and `joinRunning`: who holds a PGlite folder, and whether a command joins a running holder (service-kit). */
-export function openDatabase(options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
+export function openDatabase(
+  options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number },
+): Promise<Database> {
   return kit.openDatabase({ poolSize: 5, ...options, schema });
 }
 

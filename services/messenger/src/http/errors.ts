@@ -90,7 +90,11 @@ export function fromZod(error: ZodError): ApiError {
     return new ApiError("parameter_missing", `Missing required parameter: ${path}.`, path);
   }
   if (path === "phoneNumber") {
-    return new ApiError("phone_number_invalid", "phoneNumber must be in international E.164 format, for example +821012345678.", path);
+    return new ApiError(
+      "phone_number_invalid",
+      "phoneNumber must be in international E.164 format, for example +821012345678.",
+      path,
+    );
   }
   if (path === "password") return new ApiError("password_too_weak", issue.message, path);
   return new ApiError("parameter_invalid", `Invalid parameter ${path || "body"}: ${issue.message}.`, path || undefined);
@@ -107,7 +111,8 @@ export function toApiError(error: unknown): ApiError | null {
     case "unsupported_media_type":
       return new ApiError("parameter_invalid", "Send the body as application/json.");
   }
-  if ((error as Partial<FastifyError> | null | undefined)?.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
+  if ((error as Partial<FastifyError> | null | undefined)?.statusCode === 429)
+    return new ApiError("rate_limited", "Too many requests; slow down and try again in a minute.");
   return null;
 }
 
@@ -115,5 +120,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   const apiError = toApiError(error);
   if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
   request.log.error({ err: describeForLog(error) }, "request failed");
-  return reply.status(500).send(errorBody(new ApiError("internal_error", "Something went wrong on the messenger's side."), request.id));
+  return reply
+    .status(500)
+    .send(errorBody(new ApiError("internal_error", "Something went wrong on the messenger's side."), request.id));
 }

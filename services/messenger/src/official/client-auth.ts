@@ -20,7 +20,10 @@ function formDecode(value: string): string | null {
 }
 
 /** The client that `Authorization: Basic …` authenticates, or null (absent, malformed, unknown id or wrong secret). */
-export function authenticateClient(authorization: string | undefined, clients: readonly RegisteredClient[]): RegisteredClient | null {
+export function authenticateClient(
+  authorization: string | undefined,
+  clients: readonly RegisteredClient[],
+): RegisteredClient | null {
   const encoded = authorization ? /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/.exec(authorization)?.[1] : undefined;
   if (!encoded) return null;
   const decoded = Buffer.from(encoded, "base64").toString("utf8");

@@ -26,7 +26,8 @@ export function inboxRoutes(app: FastifyInstance, sessions: SessionService, mess
 
   app.post<{ Params: { id: string } }>("/api/messages/:id/read", async (request, reply) => {
     const accountId = await sessions.authenticate(request.headers.authorization);
-    if (!OFFICIAL_MESSAGE_ID_PATTERN.test(request.params.id)) throw new ApiError("message_not_found", "You have no message with this id.", "id");
+    if (!OFFICIAL_MESSAGE_ID_PATTERN.test(request.params.id))
+      throw new ApiError("message_not_found", "You have no message with this id.", "id");
     return reply.header("cache-control", "no-store").send(await messages.markRead(accountId, request.params.id));
   });
 }

@@ -16,9 +16,11 @@ interface ErrorBody {
 }
 type Page = { object: "list"; data: OfficialMessage[]; hasMore: boolean; unreadCount: number } & ErrorBody;
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
 let counter = 0;
-const messageId = () => `ann_TEST${String(++counter).padStart(6, "0")}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
+const messageId = () =>
+  `ann_TEST${String(++counter).padStart(6, "0")}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
 describe.each(testBackends())("official account messages [%s]", (backend) => {
   let messenger: TestMessenger;
@@ -37,15 +39,23 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     ...overrides,
   });
   /** `authorization` null sends no header. */
-  const post = async (body: unknown, authorization: string | null = basic(PAY_CLIENT_ID, messenger.paySecret), account = "mpay") => {
+  const post = async (
+    body: unknown,
+    authorization: string | null = basic(PAY_CLIENT_ID, messenger.paySecret),
+    account = "mpay",
+  ) => {
     const response = await fetch(`${messenger.url}/api/official/${account}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as OfficialMessage & ErrorBody };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as OfficialMessage & ErrorBody,
+    };
   };
-  const get = async <T,>(path: string, token: string, method = "GET") => {
+  const get = async <T>(path: string, token: string, method = "GET") => {
     const response = await fetch(`${messenger.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
     return { status: response.status, body: (await response.json()) as T };
   };
@@ -58,7 +68,10 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     return ((await response.json()) as { sessionToken: string }).sessionToken;
   };
   const storedCount = async () => {
-    const [row] = await queryRows<{ n: number }>(messenger.server.system.database.db, sql`select count(*)::int as n from official_messages`);
+    const [row] = await queryRows<{ n: number }>(
+      messenger.server.system.database.db,
+      sql`select count(*)::int as n from official_messages`,
+    );
     return Number(row?.n);
   };
 
@@ -75,8 +88,15 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     const none = await post(message(), null);
     expect([none.status, none.body.error?.code]).toEqual([401, "client_authentication_failed"]);
     expect(none.headers.get("www-authenticate")).toMatch(/^Basic /);
-    for (const authorization of [basic(PAY_CLIENT_ID, "wrong-secret-wrong-secret-wrong-secret"), basic("nobody", messenger.paySecret), `Bearer ${messenger.paySecret}`, "Basic !!!"]) {
-      expect((await post(message(), authorization)).body.error?.code, authorization).toBe("client_authentication_failed");
+    for (const authorization of [
+      basic(PAY_CLIENT_ID, "wrong-secret-wrong-secret-wrong-secret"),
+      basic("nobody", messenger.paySecret),
+      `Bearer ${messenger.paySecret}`,
+      "Basic !!!",
+    ]) {
+      expect((await post(message(), authorization)).body.error?.code, authorization).toBe(
+        "client_authentication_failed",
+      );
     }
     // Another registered client, with its own right secret, may not speak as MPay.
     const shop = await post(message(), basic(SHOP_CLIENT_ID, messenger.shopSecret));
@@ -98,17 +118,40 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
       [message({ text: "x".repeat(1001) }), 400, "parameter_invalid", "text"],
       [message({ text: "Cancel \u202egnp.exe" }), 400, "parameter_invalid", "text"],
       [message({ createdAt: "yesterday" }), 400, "parameter_invalid", "createdAt"],
-      [message({ actions: [{ label: "Open", action: "javascript:alert(1)" }] }), 400, "parameter_invalid", "actions.0.action"],
-      [message({ actions: [{ label: "Open", action: "https://evil.example/login" }] }), 400, "parameter_invalid", "actions.0.action"],
-      [message({ actions: [{ label: "Open", action: "mpay:x", extra: 1 }] }), 400, "parameter_unknown", "actions.0.extra"],
-      [message({ actions: Array.from({ length: 4 }, () => ({ label: "Open", action: "mpay:open/devices" })) }), 400, "parameter_invalid", "actions"],
+      [
+        message({ actions: [{ label: "Open", action: "javascript:alert(1)" }] }),
+        400,
+        "parameter_invalid",
+        "actions.0.action",
+      ],
+      [
+        message({ actions: [{ label: "Open", action: "https://evil.example/login" }] }),
+        400,
+        "parameter_invalid",
+        "actions.0.action",
+      ],
+      [
+        message({ actions: [{ label: "Open", action: "mpay:x", extra: 1 }] }),
+        400,
+        "parameter_unknown",
+        "actions.0.extra",
+      ],
+      [
+        message({ actions: Array.from({ length: 4 }, () => ({ label: "Open", action: "mpay:open/devices" })) }),
+        400,
+        "parameter_invalid",
+        "actions",
+      ],
       [message({ urgent: true }), 400, "parameter_unknown", "urgent"],
       [message({ to: `acct_${"Z".repeat(26)}` }), 404, "account_not_found", "to"],
       ["{not json", 400, "body_invalid_json", undefined],
     ];
     for (const [body, status, code, param] of cases) {
       const answer = await post(body);
-      expect({ status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param }, JSON.stringify(body)).toEqual({ status, code, param });
+      expect(
+        { status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param },
+        JSON.stringify(body),
+      ).toEqual({ status, code, param });
     }
     expect(await storedCount()).toBe(0);
   });
@@ -117,7 +160,16 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     const sent = message();
     const first = await post(sent);
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ id: sent.id, object: "message", from: { account: "mpay", name: "MPay" }, kind: sent.kind, text: sent.text, actions: sent.actions, createdAt: sent.createdAt, readAt: null });
+    expect(first.body).toMatchObject({
+      id: sent.id,
+      object: "message",
+      from: { account: "mpay", name: "MPay" },
+      kind: sent.kind,
+      text: sent.text,
+      actions: sent.actions,
+      createdAt: sent.createdAt,
+      readAt: null,
+    });
     const again = await post(sent);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
@@ -131,7 +183,10 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     const racing = message();
     const answers = await Promise.all(Array.from({ length: 6 }, () => post(racing)));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
-    const [row] = await queryRows<{ n: number }>(messenger.server.system.database.db, sql`select count(*)::int as n from official_messages where id = ${racing.id}`);
+    const [row] = await queryRows<{ n: number }>(
+      messenger.server.system.database.db,
+      sql`select count(*)::int as n from official_messages where id = ${racing.id}`,
+    );
     expect(Number(row?.n)).toBe(1);
     const list = await get<Page>("/api/messages", aliceToken);
     expect(list.body.data.filter((m) => m.id === sent.id)).toHaveLength(1);
@@ -165,12 +220,23 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     expect(rest.body.hasMore).toBe(false);
 
     // Another account's message does not exist for Alice, whether she reads, marks or pages from it.
-    expect((await get<ErrorBody>(`/api/messages/${forBob.id}/read`, aliceToken, "POST")).body.error?.code).toBe("message_not_found");
+    expect((await get<ErrorBody>(`/api/messages/${forBob.id}/read`, aliceToken, "POST")).body.error?.code).toBe(
+      "message_not_found",
+    );
     const paged = await get<ErrorBody>(`/api/messages?startingAfter=${forBob.id}`, aliceToken);
-    expect([paged.status, paged.body.error?.code, paged.body.error?.param]).toEqual([400, "parameter_invalid", "startingAfter"]);
+    expect([paged.status, paged.body.error?.code, paged.body.error?.param]).toEqual([
+      400,
+      "parameter_invalid",
+      "startingAfter",
+    ]);
     expect((await get<Page>("/api/messages", bobToken)).body.data[0]?.readAt).toBeNull();
 
-    for (const [query, code] of [["limit=0", "parameter_invalid"], ["limit=101", "parameter_invalid"], ["limit=ten", "parameter_invalid"], ["order=asc", "parameter_unknown"]] as const) {
+    for (const [query, code] of [
+      ["limit=0", "parameter_invalid"],
+      ["limit=101", "parameter_invalid"],
+      ["limit=ten", "parameter_invalid"],
+      ["order=asc", "parameter_unknown"],
+    ] as const) {
       const answer = await get<ErrorBody>(`/api/messages?${query}`, aliceToken);
       expect([answer.status, answer.body.error?.code], query).toEqual([400, code]);
     }
@@ -195,7 +261,14 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
   it("logs no client secret, session token or Basic credentials", () => {
     const log = messenger.logLines.join("\n");
     expect(log).toContain("official_message_received");
-    for (const secret of [messenger.paySecret, messenger.shopSecret, aliceToken, bobToken, basic(PAY_CLIENT_ID, messenger.paySecret).slice(6), alice.password]) {
+    for (const secret of [
+      messenger.paySecret,
+      messenger.shopSecret,
+      aliceToken,
+      bobToken,
+      basic(PAY_CLIENT_ID, messenger.paySecret).slice(6),
+      alice.password,
+    ]) {
       expect(log).not.toContain(secret);
     }
   });

@@ -24,15 +24,27 @@ export function officialRoutes(app: FastifyInstance, deps: OfficialRoutesDeps): 
     const client = authenticateClient(request.headers.authorization, deps.clients);
     if (!client) {
       reply.header("www-authenticate", 'Basic realm="messenger official accounts"');
-      throw new ApiError("client_authentication_failed", "Authenticate with the official account's client id and secret (HTTP Basic).");
+      throw new ApiError(
+        "client_authentication_failed",
+        "Authenticate with the official account's client id and secret (HTTP Basic).",
+      );
     }
     const account = deps.officialAccounts.find((candidate) => candidate.handle === request.params.account);
     if (!account) throw new ApiError("official_account_not_found", "There is no official account with this name.");
-    if (account.clientId !== client.clientId) throw new ApiError("official_account_forbidden", `Client ${client.clientId} may not post as ${account.handle}.`);
+    if (account.clientId !== client.clientId)
+      throw new ApiError("official_account_forbidden", `Client ${client.clientId} may not post as ${account.handle}.`);
     const parsed = officialMessageInputSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error);
     const { message, created } = await deps.messages.receive(account.handle, parsed.data);
-    request.log.info({ event: created ? "official_message_received" : "official_message_resent", id: message.id, sub: parsed.data.to, kind: message.kind }, "official message");
+    request.log.info(
+      {
+        event: created ? "official_message_received" : "official_message_resent",
+        id: message.id,
+        sub: parsed.data.to,
+        kind: message.kind,
+      },
+      "official message",
+    );
     return reply.status(created ? 201 : 200).send(message);
   });
 }

@@ -12,7 +12,15 @@ import type { Db } from "../db/client.ts";
 import type { OfficialAccountConfig } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
 import type { AccountService } from "../accounts/service.ts";
-import { accountMessage, insertMessage, listMessages, markRead, messageById, unreadCount, type OfficialMessageRow } from "./store.ts";
+import {
+  accountMessage,
+  insertMessage,
+  listMessages,
+  markRead,
+  messageById,
+  unreadCount,
+  type OfficialMessageRow,
+} from "./store.ts";
 
 export type ReceivedMessage = z.output<typeof officialMessageInputSchema>;
 
@@ -23,7 +31,8 @@ export interface MessagePage {
 }
 
 function sameMessage(row: OfficialMessageRow, sender: string, input: ReceivedMessage): boolean {
-  const actions = (list: ReadonlyArray<{ label: string; action: string }>) => JSON.stringify(list.map(({ label, action }) => [label, action]));
+  const actions = (list: ReadonlyArray<{ label: string; action: string }>) =>
+    JSON.stringify(list.map(({ label, action }) => [label, action]));
   return (
     row.sender === sender &&
     row.accountId === input.to &&
@@ -50,10 +59,15 @@ export class OfficialMessageService {
     // A button may only hand its action to the sender's own handler, never to a link or another party's scheme.
     (input.actions ?? []).forEach((button, index) => {
       if (!button.action.startsWith(`${sender}:`)) {
-        throw new ApiError("parameter_invalid", `Invalid parameter actions.${index}.action: it must start with "${sender}:".`, `actions.${index}.action`);
+        throw new ApiError(
+          "parameter_invalid",
+          `Invalid parameter actions.${index}.action: it must start with "${sender}:".`,
+          `actions.${index}.action`,
+        );
       }
     });
-    if (!(await this.accounts.find(input.to))) throw new ApiError("account_not_found", "No messenger account has this id.", "to");
+    if (!(await this.accounts.find(input.to)))
+      throw new ApiError("account_not_found", "No messenger account has this id.", "to");
     const inserted = await insertMessage(this.db, {
       id: input.id,
       sender,
@@ -76,10 +90,18 @@ export class OfficialMessageService {
     let beforeSeq: number | undefined;
     if (page.startingAfter !== undefined) {
       const after = await accountMessage(this.db, accountId, page.startingAfter);
-      if (!after) throw new ApiError("parameter_invalid", "startingAfter must be the id of one of your messages.", "startingAfter");
+      if (!after)
+        throw new ApiError(
+          "parameter_invalid",
+          "startingAfter must be the id of one of your messages.",
+          "startingAfter",
+        );
       beforeSeq = after.seq;
     }
-    const [{ rows, hasMore }, unread] = await Promise.all([listMessages(this.db, accountId, page.limit, beforeSeq), unreadCount(this.db, accountId)]);
+    const [{ rows, hasMore }, unread] = await Promise.all([
+      listMessages(this.db, accountId, page.limit, beforeSeq),
+      unreadCount(this.db, accountId),
+    ]);
     return { data: rows.map((row) => this.view(row)), hasMore, unreadCount: unread };
   }
 

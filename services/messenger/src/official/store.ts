@@ -6,8 +6,15 @@ import { officialMessages } from "../db/schema.ts";
 export type OfficialMessageRow = typeof officialMessages.$inferSelect;
 
 /** Inserts the message unless its id exists; null when it does (the caller compares with the stored one). */
-export async function insertMessage(db: Db, row: typeof officialMessages.$inferInsert): Promise<OfficialMessageRow | null> {
-  const [inserted] = await db.insert(officialMessages).values(row).onConflictDoNothing({ target: officialMessages.id }).returning();
+export async function insertMessage(
+  db: Db,
+  row: typeof officialMessages.$inferInsert,
+): Promise<OfficialMessageRow | null> {
+  const [inserted] = await db
+    .insert(officialMessages)
+    .values(row)
+    .onConflictDoNothing({ target: officialMessages.id })
+    .returning();
   return inserted ?? null;
 }
 
@@ -26,7 +33,12 @@ export async function accountMessage(db: Db, accountId: string, id: string): Pro
 }
 
 /** Newest first (order of arrival); `beforeSeq` continues after a page. One more row than asked says hasMore. */
-export async function listMessages(db: Db, accountId: string, limit: number, beforeSeq?: number): Promise<{ rows: OfficialMessageRow[]; hasMore: boolean }> {
+export async function listMessages(
+  db: Db,
+  accountId: string,
+  limit: number,
+  beforeSeq?: number,
+): Promise<{ rows: OfficialMessageRow[]; hasMore: boolean }> {
   const conditions = [eq(officialMessages.accountId, accountId)];
   if (beforeSeq !== undefined) conditions.push(lt(officialMessages.seq, beforeSeq));
   const rows = await db

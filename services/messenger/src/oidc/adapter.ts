@@ -14,7 +14,13 @@ import type { Db } from "../db/client.ts";
 import { oidcModels } from "../db/schema.ts";
 
 /** Models whose instances are redeemed once at the token endpoint. */
-const ONE_TIME_GRANTS = new Set(["AuthorizationCode", "RefreshToken", "DeviceCode", "BackchannelAuthenticationRequest", "PreAuthorizedCode"]);
+const ONE_TIME_GRANTS = new Set([
+  "AuthorizationCode",
+  "RefreshToken",
+  "DeviceCode",
+  "BackchannelAuthenticationRequest",
+  "PreAuthorizedCode",
+]);
 
 const notExpired = or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql`now()`));
 
@@ -87,7 +93,9 @@ class DatabaseAdapter implements Adapter {
 
 /** Everything issued from one grant, across models, and the grant itself. */
 async function revokeGrant(db: Db, grantId: string): Promise<void> {
-  await db.delete(oidcModels).where(or(eq(oidcModels.grantId, grantId), and(eq(oidcModels.model, "Grant"), eq(oidcModels.id, grantId))));
+  await db
+    .delete(oidcModels)
+    .where(or(eq(oidcModels.grantId, grantId), and(eq(oidcModels.model, "Grant"), eq(oidcModels.id, grantId))));
 }
 
 export function databaseAdapter(db: Db): AdapterFactory {

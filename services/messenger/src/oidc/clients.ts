@@ -27,7 +27,11 @@ interface ClientFile {
 async function readSecretFile(file: string, clientId: string): Promise<string | undefined> {
   try {
     const stored = JSON.parse(await readFile(file, "utf8")) as Partial<ClientFile>;
-    return stored.client_id === clientId && typeof stored.client_secret === "string" && stored.client_secret.length >= 32 ? stored.client_secret : undefined;
+    return stored.client_id === clientId &&
+      typeof stored.client_secret === "string" &&
+      stored.client_secret.length >= 32
+      ? stored.client_secret
+      : undefined;
   } catch {
     return undefined;
   }
@@ -44,15 +48,29 @@ export async function resolveClients(config: MessengerConfig): Promise<ResolvedC
           `MESSENGER_PAY_CLIENT_SECRET must be set when MESSENGER_DATABASE_URL is set: every messenger process and the pay server need the same secret for client ${client.clientId}`,
         );
       }
-      if (secretFile) throw new Error(`client ${client.clientId} needs a configured secret (only one client's secret is kept in the data folder)`);
+      if (secretFile)
+        throw new Error(
+          `client ${client.clientId} needs a configured secret (only one client's secret is kept in the data folder)`,
+        );
       secretFile = join(config.dataDir, PAY_CLIENT_FILE);
       secret = (await readSecretFile(secretFile, client.clientId)) ?? randomBytes(32).toString("base64url");
-      const metadata: ClientFile = { client_id: client.clientId, client_secret: secret, redirect_uris: client.redirectUris, token_endpoint_auth_method: "client_secret_basic" };
+      const metadata: ClientFile = {
+        client_id: client.clientId,
+        client_secret: secret,
+        redirect_uris: client.redirectUris,
+        token_endpoint_auth_method: "client_secret_basic",
+      };
       await mkdir(config.dataDir, { recursive: true });
       await writeFile(secretFile, JSON.stringify(metadata, null, 2) + "\n", { mode: 0o600 });
       await chmod(secretFile, 0o600);
     }
-    clients.push({ clientId: client.clientId, clientSecret: secret, redirectUris: client.redirectUris, name: client.name, firstParty: client.firstParty });
+    clients.push({
+      clientId: client.clientId,
+      clientSecret: secret,
+      redirectUris: client.redirectUris,
+      name: client.name,
+      firstParty: client.firstParty,
+    });
   }
   return { clients, secretFile };
 }

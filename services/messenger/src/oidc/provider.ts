@@ -7,7 +7,14 @@
  * Every endpoint lives under /oidc (discovery stays at /.well-known/openid-configuration, where the spec puts it),
  * so app.ts can hand exactly those paths to the provider and everything else to Fastify.
  */
-import { Provider, type ClientMetadata, type Configuration, type ErrorOut, type KoaContextWithOIDC, type errors } from "oidc-provider";
+import {
+  Provider,
+  type ClientMetadata,
+  type Configuration,
+  type ErrorOut,
+  type KoaContextWithOIDC,
+  type errors,
+} from "oidc-provider";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { AccountService } from "../accounts/service.ts";
@@ -91,7 +98,11 @@ export function createProvider(options: ProviderOptions): Provider {
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: { enabled: false },
       userinfo: { enabled: true },
-      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: false,
+        allowUnregisteredRedirectUris: false,
+      },
     },
     routes: {
       authorization: "/oidc/auth",
@@ -137,7 +148,9 @@ export function createProvider(options: ProviderOptions): Provider {
   provider.proxy = options.trustProxy;
 
   // What the operator sees: the error code and the provider's description, never a code, token or cookie value.
-  provider.on("server_error", (_ctx: unknown, error: unknown) => log.error({ err: describeForLog(error) }, "oidc server error"));
+  provider.on("server_error", (_ctx: unknown, error: unknown) =>
+    log.error({ err: describeForLog(error) }, "oidc server error"),
+  );
   const refused = (event: string) => (_ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) =>
     log.info({ event, error: error.error, description: error.error_description }, "oidc request refused");
   provider.on("authorization.error", refused("authorization.error"));

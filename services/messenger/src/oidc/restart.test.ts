@@ -36,12 +36,18 @@ describe.each(testBackends())("provider state across a restart [%s]", (backend) 
     // The same signing keys: the ID token signed before the restart verifies against the JWKS served after it.
     const jwksAfter = (await (await fetch(`${messenger.issuer}/oidc/jwks`)).json()) as JSONWebKeySet;
     expect(jwksAfter).toEqual(jwksBefore);
-    const verified = await jwtVerify(before.id_token!, createLocalJWKSet(jwksAfter), { issuer: messenger.issuer, audience: PAY_CLIENT_ID });
+    const verified = await jwtVerify(before.id_token!, createLocalJWKSet(jwksAfter), {
+      issuer: messenger.issuer,
+      audience: PAY_CLIENT_ID,
+    });
     expect(verified.payload.sub).toBe(account.id);
 
     // The access token issued before is still known (it is a row in the database, not process memory).
     const again = await relyingParty(messenger.issuer, PAY_CLIENT_ID, messenger.paySecret, PAY_REDIRECT);
-    expect(await client.fetchUserInfo(again.config, before.access_token, account.id)).toMatchObject({ sub: account.id, name: "Jung Hoseok" });
+    expect(await client.fetchUserInfo(again.config, before.access_token, account.id)).toMatchObject({
+      sub: account.id,
+      name: "Jung Hoseok",
+    });
 
     // The browser's messenger session (and its signed cookies) survive: the next sign-in needs no password and
     // reuses the recorded grant, and the subject is the same.

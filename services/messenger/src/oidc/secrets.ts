@@ -24,7 +24,9 @@ export interface ProviderSecrets {
 
 async function signingKey(kind: "ec" | "rsa"): Promise<JWK> {
   const { privateKey } =
-    kind === "ec" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
+    kind === "ec"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = privateKey.export({ format: "jwk" }) as JWK;
   const kid = await calculateJwkThumbprint(jwk);
   return { ...jwk, kid, use: "sig", alg: kind === "ec" ? "ES256" : "RS256" };
@@ -32,10 +34,14 @@ async function signingKey(kind: "ec" | "rsa"): Promise<JWK> {
 
 /** The stored value named `name`, made by `make` when absent; concurrent first starts agree on the first insert. */
 async function stored<T>(db: Db, name: string, make: () => Promise<T>): Promise<T> {
-  const read = async () => (await db.select({ value: providerSecrets.value }).from(providerSecrets).where(eq(providerSecrets.name, name)))[0];
+  const read = async () =>
+    (await db.select({ value: providerSecrets.value }).from(providerSecrets).where(eq(providerSecrets.name, name)))[0];
   const existing = await read();
   if (existing) return existing.value as T;
-  await db.insert(providerSecrets).values({ name, value: await make() }).onConflictDoNothing();
+  await db
+    .insert(providerSecrets)
+    .values({ name, value: await make() })
+    .onConflictDoNothing();
   const winner = await read();
   if (!winner) throw new Error(`provider secret ${name} could not be stored`);
   return winner.value as T;
@@ -43,7 +49,11 @@ async function stored<T>(db: Db, name: string, make: () => Promise<T>): Promise<
 
 export async function loadProviderSecrets(db: Db, cookieKeys: Secret<string[]> | undefined): Promise<ProviderSecrets> {
   // ES256 first: oidc-provider signs with the first key of the algorithm a client asks for.
-  const jwks = await stored<SigningKeys>(db, "jwks", async () => ({ keys: [await signingKey("ec"), await signingKey("rsa")] }));
-  const keys = cookieKeys?.peek() ?? (await stored<string[]>(db, "cookie_keys", async () => [randomBytes(32).toString("base64url")]));
+  const jwks = await stored<SigningKeys>(db, "jwks", async () => ({
+    keys: [await signingKey("ec"), await signingKey("rsa")],
+  }));
+  const keys =
+    cookieKeys?.peek() ??
+    (await stored<string[]>(db, "cookie_keys", async () => [randomBytes(32).toString("base64url")]));
   return { jwks, cookieKeys: keys };
 }

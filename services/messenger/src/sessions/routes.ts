@@ -34,7 +34,11 @@ export function sessionRoutes(app: FastifyInstance, sessions: SessionService): v
         object: "session",
         sessionToken: session.sessionToken.peek(),
         expiresAt: session.expiresAt.toISOString(),
-        account: { id: session.account.id, phoneNumber: session.account.phoneNumber, displayName: session.account.displayName },
+        account: {
+          id: session.account.id,
+          phoneNumber: session.account.phoneNumber,
+          displayName: session.account.displayName,
+        },
       });
   });
 

@@ -42,9 +42,11 @@ export class SessionService {
   async signIn(phoneNumber: string, password: Secret<string>, clientIp: string): Promise<AppSession> {
     const keys = attemptKeys(phoneNumber, clientIp);
     const attempt = await this.throttle.begin(keys);
-    if (!attempt) throw new ApiError("rate_limited", `Too many failed sign-ins. Wait ${this.windowMinutes} minutes and try again.`);
+    if (!attempt)
+      throw new ApiError("rate_limited", `Too many failed sign-ins. Wait ${this.windowMinutes} minutes and try again.`);
     const length = password.peek().length;
-    const account = length > 0 && length <= PASSWORD_MAX ? await this.accounts.authenticate(phoneNumber, password) : null;
+    const account =
+      length > 0 && length <= PASSWORD_MAX ? await this.accounts.authenticate(phoneNumber, password) : null;
     if (!account) throw new ApiError("credentials_invalid", "The phone number or password is incorrect.");
     await this.throttle.succeeded(keys, attempt);
     const sessionToken = new Secret(`mss_${randomBytes(32).toString("base64url")}`);
@@ -74,7 +76,11 @@ export class SessionService {
 
   private tokenOf(authorization: string | undefined): string {
     const token = authorization ? BEARER.exec(authorization)?.[1] : undefined;
-    if (!token) throw new ApiError("session_invalid", "Sign in with POST /api/sessions and send the session as `Authorization: Bearer mss_…`.");
+    if (!token)
+      throw new ApiError(
+        "session_invalid",
+        "Sign in with POST /api/sessions and send the session as `Authorization: Bearer mss_…`.",
+      );
     return token;
   }
 }

@@ -25,19 +25,44 @@ describe.each(testBackends())("messenger app sessions [%s]", (backend) => {
   /** Every session token and password the tests saw; none may be logged. */
   const secrets: string[] = [];
 
-  const request = async (method: string, path: string, init: { body?: unknown; token?: string | undefined; raw?: string } = {}): Promise<Answer> => {
+  const request = async (
+    method: string,
+    path: string,
+    init: { body?: unknown; token?: string | undefined; raw?: string } = {},
+  ): Promise<Answer> => {
     const headers: Record<string, string> = {};
     if (init.body !== undefined || init.raw !== undefined) headers["content-type"] = "application/json";
     if (init.token !== undefined) headers["authorization"] = `Bearer ${init.token}`;
-    const response = await fetch(`${messenger.url}${path}`, { method, headers, ...(init.raw !== undefined ? { body: init.raw } : init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+    const response = await fetch(`${messenger.url}${path}`, {
+      method,
+      headers,
+      ...(init.raw !== undefined
+        ? { body: init.raw }
+        : init.body !== undefined
+          ? { body: JSON.stringify(init.body) }
+          : {}),
+    });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Answer["body"]) : {} };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? (JSON.parse(text) as Answer["body"]) : {},
+    };
   };
-  const signIn = (phoneNumber: string, password: string) => request("POST", "/api/sessions", { body: { phoneNumber, password } });
-  const withoutRequestId = (answer: Answer) => ({ status: answer.status, error: { ...answer.body.error, requestId: undefined } });
+  const signIn = (phoneNumber: string, password: string) =>
+    request("POST", "/api/sessions", { body: { phoneNumber, password } });
+  const withoutRequestId = (answer: Answer) => ({
+    status: answer.status,
+    error: { ...answer.body.error, requestId: undefined },
+  });
 
   beforeAll(async () => {
-    messenger = await openTestMessenger(backend, { overrides: { loginLimits: { perPhone: PER_PHONE, perIp: 1000, windowSeconds: 900 }, signupRateLimitPerMinute: 1000 } });
+    messenger = await openTestMessenger(backend, {
+      overrides: {
+        loginLimits: { perPhone: PER_PHONE, perIp: 1000, windowSeconds: 900 },
+        signupRateLimitPerMinute: 1000,
+      },
+    });
     account = await createAccount(messenger.url, "Han Jisoo");
     secrets.push(account.password, messenger.paySecret);
   });
@@ -68,7 +93,12 @@ describe.each(testBackends())("messenger app sessions [%s]", (backend) => {
     const notANumber = await signIn("call me", account.password);
     expect(withoutRequestId(wrongPassword)).toEqual({
       status: 401,
-      error: { type: "authentication_error", code: "credentials_invalid", message: "The phone number or password is incorrect.", requestId: undefined },
+      error: {
+        type: "authentication_error",
+        code: "credentials_invalid",
+        message: "The phone number or password is incorrect.",
+        requestId: undefined,
+      },
     });
     expect(withoutRequestId(unknownNumber)).toEqual(withoutRequestId(wrongPassword));
     expect(withoutRequestId(notANumber)).toEqual(withoutRequestId(wrongPassword));
@@ -82,19 +112,28 @@ describe.each(testBackends())("messenger app sessions [%s]", (backend) => {
       [{ body: { password: "x" } }, "parameter_missing", "phoneNumber"],
       [{ body: { phoneNumber: account.phoneNumber, password: 12345678 } }, "parameter_invalid", "password"],
       [{ body: { phoneNumber: 821012345678, password: "a long password" } }, "parameter_invalid", "phoneNumber"],
-      [{ body: { phoneNumber: account.phoneNumber, password: account.password, remember: true } }, "parameter_unknown", "remember"],
+      [
+        { body: { phoneNumber: account.phoneNumber, password: account.password, remember: true } },
+        "parameter_unknown",
+        "remember",
+      ],
       [{ raw: "{nope" }, "body_invalid_json", undefined],
     ];
     for (const [init, code, param] of cases) {
       const answer = await request("POST", "/api/sessions", init);
-      expect({ status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param }, JSON.stringify(init)).toEqual({ status: 400, code, param });
+      expect(
+        { status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param },
+        JSON.stringify(init),
+      ).toEqual({ status: 400, code, param });
     }
   });
 
   it("counts a try before the password is checked: of many concurrent guesses, only the limit are checked", async () => {
     const target = await createAccount(messenger.url, "Target");
     secrets.push(target.password);
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => signIn(target.phoneNumber, `wrong-guess-${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signIn(target.phoneNumber, `wrong-guess-${i}`)),
+    );
     const statuses = answers.map((answer) => answer.status).sort();
     expect(statuses.filter((status) => status === 401)).toHaveLength(PER_PHONE);
     expect(statuses.filter((status) => status === 429)).toHaveLength(12 - PER_PHONE);
@@ -116,10 +155,15 @@ describe.each(testBackends())("messenger app sessions [%s]", (backend) => {
 
     const expiring = (await signIn(account.phoneNumber, account.password)).body.sessionToken!;
     secrets.push(expiring);
-    await messenger.server.system.database.db.execute(sql`update app_sessions set expires_at = now() - interval '1 second'`);
+    await messenger.server.system.database.db.execute(
+      sql`update app_sessions set expires_at = now() - interval '1 second'`,
+    );
     expect((await request("GET", "/api/messages", { token: expiring })).body.error?.code).toBe("session_invalid");
     expect(await messenger.server.system.sessions.sweep()).toBeGreaterThan(0);
-    const [left] = await queryRows<{ n: number }>(messenger.server.system.database.db, sql`select count(*)::int as n from app_sessions`);
+    const [left] = await queryRows<{ n: number }>(
+      messenger.server.system.database.db,
+      sql`select count(*)::int as n from app_sessions`,
+    );
     expect(Number(left?.n)).toBe(0);
   });
 

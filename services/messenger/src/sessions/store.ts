@@ -27,6 +27,9 @@ export async function deleteSession(db: Db, tokenHash: string, now: Date): Promi
 }
 
 export async function deleteExpiredSessions(db: Db, now: Date): Promise<number> {
-  const deleted = await db.delete(appSessions).where(lte(appSessions.expiresAt, now)).returning({ accountId: appSessions.accountId });
+  const deleted = await db
+    .delete(appSessions)
+    .where(lte(appSessions.expiresAt, now))
+    .returning({ accountId: appSessions.accountId });
   return deleted.length;
 }

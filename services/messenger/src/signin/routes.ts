@@ -31,13 +31,19 @@ type Params = { uid: string };
 type Form = Record<string, string | undefined>;
 
 const EXPIRED = () =>
-  errorPage("This sign-in has expired", "Go back to the app you came from and start signing in again. (Sign-in pages work for 15 minutes, in the browser that opened them.)");
+  errorPage(
+    "This sign-in has expired",
+    "Go back to the app you came from and start signing in again. (Sign-in pages work for 15 minutes, in the browser that opened them.)",
+  );
 
 export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
   const { accounts, throttle } = deps;
 
   /** The interaction this browser is in, if it is the one named in the URL; null when expired or not this browser's. */
-  async function interaction(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<Interaction | null> {
+  async function interaction(
+    request: FastifyRequest<{ Params: Params }>,
+    reply: FastifyReply,
+  ): Promise<Interaction | null> {
     try {
       const details = await deps.provider().interactionDetails(request.raw, reply.raw);
       return details.uid === request.params.uid ? details : null;
@@ -53,8 +59,15 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
     return { id, name: client?.clientName ?? id, firstParty: deps.firstPartyClients.has(id) };
   }
 
-  async function finish(request: FastifyRequest, reply: FastifyReply, result: Parameters<Provider["interactionResult"]>[2], merge: boolean) {
-    const returnTo = await deps.provider().interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+  async function finish(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    result: Parameters<Provider["interactionResult"]>[2],
+    merge: boolean,
+  ) {
+    const returnTo = await deps
+      .provider()
+      .interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
     return reply.header("cache-control", "no-store").redirect(returnTo, 303);
   }
 
@@ -86,23 +99,31 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
         // MPay's own clients get openid/profile/phone without a consent screen, but through this interaction all
         // the same, so that the grant is recorded exactly as for any other client.
         if (client.firstParty) return consent(request, reply, details);
-        const scopes = String(details.params["scope"] ?? "").split(" ").filter((scope) => (SCOPES as readonly string[]).includes(scope));
+        const scopes = String(details.params["scope"] ?? "")
+          .split(" ")
+          .filter((scope) => (SCOPES as readonly string[]).includes(scope));
         return sendPage(reply, consentPage(details.uid, client.name, scopes));
       }
       default:
-        return sendPage(reply, errorPage("Sign-in cannot continue", "The app asked for a sign-in step this messenger does not offer."));
+        return sendPage(
+          reply,
+          errorPage("Sign-in cannot continue", "The app asked for a sign-in step this messenger does not offer."),
+        );
     }
   });
 
   app.post<{ Params: Params; Body: Form }>("/interaction/:uid/login", async (request, reply) => {
-    if (foreignOrigin(request, deps.issuer())) return sendPage(reply, errorPage("Sign-in refused", "This form was sent from another site.", 403));
+    if (foreignOrigin(request, deps.issuer()))
+      return sendPage(reply, errorPage("Sign-in refused", "This form was sent from another site.", 403));
     const details = await interaction(request, reply);
     if (!details) return sendPage(reply, EXPIRED());
-    if (details.prompt.name !== "login") return sendPage(reply, errorPage("Already signed in", "Go back to the app you came from and start again."));
+    if (details.prompt.name !== "login")
+      return sendPage(reply, errorPage("Already signed in", "Go back to the app you came from and start again."));
     const client = await clientOf(details);
     const phone = String(request.body?.["phone"] ?? "").slice(0, 32);
     const password = new Secret(String(request.body?.["password"] ?? ""));
-    const again = (error: string, status: number) => sendPage(reply, loginPage({ uid: details.uid, clientName: client.name, phoneNumber: phone, error, status }));
+    const again = (error: string, status: number) =>
+      sendPage(reply, loginPage({ uid: details.uid, clientName: client.name, phoneNumber: phone, error, status }));
 
     const keys = attemptKeys(phone, request.ip);
     const attempt = await throttle.begin(keys);
@@ -110,7 +131,8 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
       request.log.warn({ event: "login_throttled" }, "sign-in refused: too many failed attempts");
       return again(`Too many failed attempts. Wait ${deps.windowMinutes} minutes and try again.`, 429);
     }
-    const account = password.peek().length > 0 && password.peek().length <= 128 ? await accounts.authenticate(phone, password) : null;
+    const account =
+      password.peek().length > 0 && password.peek().length <= 128 ? await accounts.authenticate(phone, password) : null;
     if (!account) {
       request.log.info({ event: "login_failed" }, "sign-in failed");
       return again("The phone number or password is incorrect.", 401);
@@ -121,14 +143,16 @@ export function signinRoutes(app: FastifyInstance, deps: SigninDeps): void {
   });
 
   app.post<{ Params: Params }>("/interaction/:uid/confirm", async (request, reply) => {
-    if (foreignOrigin(request, deps.issuer())) return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
+    if (foreignOrigin(request, deps.issuer()))
+      return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
     const details = await interaction(request, reply);
     if (!details || details.prompt.name !== "consent") return sendPage(reply, EXPIRED());
     return consent(request, reply, details);
   });
 
   app.post<{ Params: Params }>("/interaction/:uid/abort", async (request, reply) => {
-    if (foreignOrigin(request, deps.issuer())) return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
+    if (foreignOrigin(request, deps.issuer()))
+      return sendPage(reply, errorPage("Refused", "This form was sent from another site.", 403));
     const details = await interaction(request, reply);
     if (!details) return sendPage(reply, EXPIRED());
     return finish(request, reply, { error: "access_denied", error_description: "The user denied access." }, false);

@@ -7,8 +7,23 @@ import * as client from "openid-client";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { Browser, readForm } from "../testing/browser.ts";
 import { testBackends } from "../testing/databases.ts";
-import { openTestMessenger, PAY_REDIRECT, SHOP_CLIENT_ID, SHOP_NAME, SHOP_REDIRECT, type TestMessenger } from "../testing/messenger.ts";
-import { authorizationRequest, createAccount, exchange, relyingParty, signInThroughBrowser, type RelyingParty, type TestAccount } from "../testing/rp.ts";
+import {
+  openTestMessenger,
+  PAY_REDIRECT,
+  SHOP_CLIENT_ID,
+  SHOP_NAME,
+  SHOP_REDIRECT,
+  type TestMessenger,
+} from "../testing/messenger.ts";
+import {
+  authorizationRequest,
+  createAccount,
+  exchange,
+  relyingParty,
+  signInThroughBrowser,
+  type RelyingParty,
+  type TestAccount,
+} from "../testing/rp.ts";
 import { PAY_CLIENT_ID } from "../config.ts";
 
 const PER_PHONE = 3;
@@ -22,7 +37,10 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
 
   beforeAll(async () => {
     messenger = await openTestMessenger(backend, {
-      overrides: { loginLimits: { perPhone: PER_PHONE, perIp: 1000, windowSeconds: 900 }, signupRateLimitPerMinute: 1000 },
+      overrides: {
+        loginLimits: { perPhone: PER_PHONE, perIp: 1000, windowSeconds: 900 },
+        signupRateLimitPerMinute: 1000,
+      },
     });
     pay = await relyingParty(messenger.issuer, PAY_CLIENT_ID, messenger.paySecret, PAY_REDIRECT);
     account = await createAccount(messenger.url, "Kim Minji");
@@ -52,7 +70,12 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const form = readForm(opened.page!.body, /\/login$/);
     expect(Object.keys(form.fields).sort()).toEqual(["password", "phone"]);
 
-    const submitted = await browser.submit(opened.page!, form, { phone: account.phoneNumber, password: account.password }, PAY_REDIRECT);
+    const submitted = await browser.submit(
+      opened.page!,
+      form,
+      { phone: account.phoneNumber, password: account.password },
+      PAY_REDIRECT,
+    );
     expect(submitted.response.status).toBe(303);
     const callback = submitted.callback!;
     expect(callback.searchParams.get("state")).toBe(pending.state);
@@ -76,7 +99,11 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
 
     // Independently of openid-client: the ID token verifies against the published JWKS with ES256.
     const jwks = createRemoteJWKSet(new URL(`${messenger.issuer}/oidc/jwks`));
-    const verified = await jwtVerify(tokens.id_token!, jwks, { issuer: messenger.issuer, audience: PAY_CLIENT_ID, algorithms: ["ES256"] });
+    const verified = await jwtVerify(tokens.id_token!, jwks, {
+      issuer: messenger.issuer,
+      audience: PAY_CLIENT_ID,
+      algorithms: ["ES256"],
+    });
     expect(verified.protectedHeader.alg).toBe("ES256");
 
     const userinfo = await client.fetchUserInfo(pay.config, tokens.access_token, account.id);
@@ -85,7 +112,12 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     expect(jar.has("_messenger_session")).toBe(true);
     // Every cookie value is a bearer secret, except the interaction and resume cookies: they hold the interaction
     // uid, which is in the URL anyway and useless without their signatures (the `.sig` cookies, checked here).
-    secrets.push(code, tokens.access_token, tokens.id_token!, ...[...jar].filter(([name]) => !/^_messenger_(interaction|resume)$/.test(name)).map(([, value]) => value));
+    secrets.push(
+      code,
+      tokens.access_token,
+      tokens.id_token!,
+      ...[...jar].filter(([name]) => !/^_messenger_(interaction|resume)$/.test(name)).map(([, value]) => value),
+    );
   });
 
   it("a second sign-in in the same browser reuses the messenger session: no login form, same sub", async () => {
@@ -105,13 +137,23 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const pending = await authorizationRequest(pay);
     const opened = await browser.open(pending.url, PAY_REDIRECT);
     const form = readForm(opened.page!.body, /\/login$/);
-    const wrong = await browser.submit(opened.page!, form, { phone: other.phoneNumber, password: "not-the-password" }, PAY_REDIRECT);
+    const wrong = await browser.submit(
+      opened.page!,
+      form,
+      { phone: other.phoneNumber, password: "not-the-password" },
+      PAY_REDIRECT,
+    );
     expect(wrong.response.status).toBe(401);
     expect(wrong.callback).toBeUndefined();
     expect(wrong.page?.body).toContain("The phone number or password is incorrect.");
     expect(wrong.page?.body).not.toContain("not-the-password");
     // The same interaction still works with the right password.
-    const right = await browser.submit(wrong.page!, readForm(wrong.page!.body, /\/login$/), { phone: other.phoneNumber, password: other.password }, PAY_REDIRECT);
+    const right = await browser.submit(
+      wrong.page!,
+      readForm(wrong.page!.body, /\/login$/),
+      { phone: other.phoneNumber, password: other.password },
+      PAY_REDIRECT,
+    );
     expect(right.callback?.searchParams.get("code")).toBeTruthy();
   });
 
@@ -120,8 +162,16 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const answer = async (phone: string) => {
       const browser = new Browser();
       const opened = await browser.open((await authorizationRequest(pay)).url, PAY_REDIRECT);
-      const sent = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone, password: "wrong-password" }, PAY_REDIRECT);
-      return { status: sent.response.status, text: sent.page!.body.replace(/(interaction[=/])[\w-]+/g, "$1").replaceAll(phone, "PHONE") };
+      const sent = await browser.submit(
+        opened.page!,
+        readForm(opened.page!.body, /\/login$/),
+        { phone, password: "wrong-password" },
+        PAY_REDIRECT,
+      );
+      return {
+        status: sent.response.status,
+        text: sent.page!.body.replace(/(interaction[=/])[\w-]+/g, "$1").replaceAll(phone, "PHONE"),
+      };
     };
     expect(await answer(known.phoneNumber)).toEqual(await answer("+821099990000"));
   });
@@ -134,15 +184,19 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
       const opened = await browser.open(pending.url, PAY_REDIRECT);
       return browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone, password }, PAY_REDIRECT);
     };
-    for (let i = 0; i < PER_PHONE; i++) expect((await attempt(victim.phoneNumber, `guess-${i}-wrong`)).response.status).toBe(401);
+    for (let i = 0; i < PER_PHONE; i++)
+      expect((await attempt(victim.phoneNumber, `guess-${i}-wrong`)).response.status).toBe(401);
     const locked = await attempt(victim.phoneNumber, victim.password);
     expect(locked.response.status).toBe(429);
     expect(locked.callback).toBeUndefined();
     expect(locked.page?.body).toContain("Too many failed attempts");
     // Separators do not make it another number.
-    expect((await attempt(victim.phoneNumber.replace(/^(\+\d\d)(\d\d)/, "$1 $2-"), victim.password)).response.status).toBe(429);
+    expect(
+      (await attempt(victim.phoneNumber.replace(/^(\+\d\d)(\d\d)/, "$1 $2-"), victim.password)).response.status,
+    ).toBe(429);
     // An unknown number is limited exactly the same way: the lock tells nothing about who has an account.
-    for (let i = 0; i < PER_PHONE; i++) expect((await attempt("+821055554444", `guess-${i}`)).response.status).toBe(401);
+    for (let i = 0; i < PER_PHONE; i++)
+      expect((await attempt("+821055554444", `guess-${i}`)).response.status).toBe(401);
     expect((await attempt("+821055554444", "anything-at-all")).response.status).toBe(429);
     // Other numbers are unaffected.
     expect((await attempt(account.phoneNumber, account.password)).callback).toBeDefined();
@@ -158,7 +212,14 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
       }),
     );
     const statuses = await Promise.all(
-      browsers.map(({ browser, page }, i) => browser.submit(page, readForm(page.body, /\/login$/), { phone: target.phoneNumber, password: `wrong-${i}-x` }, PAY_REDIRECT)),
+      browsers.map(({ browser, page }, i) =>
+        browser.submit(
+          page,
+          readForm(page.body, /\/login$/),
+          { phone: target.phoneNumber, password: `wrong-${i}-x` },
+          PAY_REDIRECT,
+        ),
+      ),
     );
     const counted = statuses.map((s) => s.response.status);
     expect(counted.filter((s) => s === 401)).toHaveLength(PER_PHONE);
@@ -182,7 +243,9 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const tokens = await exchange(pay, pending, callback);
     await expect(exchange(pay, pending, callback)).rejects.toMatchObject({ error: "invalid_grant" });
     // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
-    await expect(client.fetchUserInfo(pay.config, tokens.access_token, account.id)).rejects.toMatchObject({ status: 401 });
+    await expect(client.fetchUserInfo(pay.config, tokens.access_token, account.id)).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it("lets exactly one of two concurrent exchanges of one code succeed", async () => {
@@ -199,7 +262,9 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const browser = new Browser();
     const pending = await authorizationRequest(pay);
     const callback = await signInThroughBrowser(browser, pending, pay, account);
-    await expect(exchange(pay, pending, callback, { verifier: client.randomPKCECodeVerifier() })).rejects.toMatchObject({ error: "invalid_grant" });
+    await expect(exchange(pay, pending, callback, { verifier: client.randomPKCECodeVerifier() })).rejects.toMatchObject(
+      { error: "invalid_grant" },
+    );
   });
 
   it("refuses a wrong client secret at the token endpoint", async () => {
@@ -207,7 +272,10 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const pending = await authorizationRequest(pay);
     const callback = await signInThroughBrowser(browser, pending, pay, account);
     const impostor = await relyingParty(messenger.issuer, PAY_CLIENT_ID, "x".repeat(43), PAY_REDIRECT);
-    await expect(exchange(impostor, pending, callback)).rejects.toMatchObject({ status: 401, cause: [{ parameters: { error: "invalid_client" } }] });
+    await expect(exchange(impostor, pending, callback)).rejects.toMatchObject({
+      status: 401,
+      cause: [{ parameters: { error: "invalid_client" } }],
+    });
   });
 
   it("refuses an unknown client and an unregistered redirect_uri on its own page, never redirecting there", async () => {
@@ -262,7 +330,10 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     expect(cookieless.location).toBeUndefined();
     // The victim's cookies, but the uid of another interaction in the URL.
     const otherUid = await new Browser().open((await authorizationRequest(pay)).url, PAY_REDIRECT);
-    const swapped = await victim.request(new URL(readForm(otherUid.page!.body, /\/login$/).action, messenger.url).href, { form: values });
+    const swapped = await victim.request(
+      new URL(readForm(otherUid.page!.body, /\/login$/).action, messenger.url).href,
+      { form: values },
+    );
     expect(swapped.status).toBe(400);
     expect(swapped.location).toBeUndefined();
     // The genuine submission still works.
@@ -273,7 +344,12 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const browser = new Browser();
     const opened = await browser.open((await authorizationRequest(pay)).url, PAY_REDIRECT);
     const typed = `"><script>alert(1)</script>`;
-    const sent = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: typed, password: "whatever-pw" }, PAY_REDIRECT);
+    const sent = await browser.submit(
+      opened.page!,
+      readForm(opened.page!.body, /\/login$/),
+      { phone: typed, password: "whatever-pw" },
+      PAY_REDIRECT,
+    );
     expect(sent.page?.body).not.toContain("<script>");
     expect(sent.page?.body).toContain("&quot;&gt;&lt;script&gt;");
 
@@ -288,7 +364,12 @@ describe.each(testBackends())("sign-in through the OpenID Connect provider [%s]"
     const consentFor = async (browser: Browser) => {
       const pending = await authorizationRequest(shop, "openid profile");
       const opened = await browser.open(pending.url, SHOP_REDIRECT);
-      const loggedIn = await browser.submit(opened.page!, readForm(opened.page!.body, /\/login$/), { phone: account.phoneNumber, password: account.password }, SHOP_REDIRECT);
+      const loggedIn = await browser.submit(
+        opened.page!,
+        readForm(opened.page!.body, /\/login$/),
+        { phone: account.phoneNumber, password: account.password },
+        SHOP_REDIRECT,
+      );
       expect(loggedIn.page?.body).toContain("See your display name");
       expect(loggedIn.page?.body).not.toContain("See your phone number");
       return { pending, page: loggedIn.page! };

@@ -21,7 +21,10 @@ describe.each(testBackends())("the password throttle under concurrent attempts [
   const throttle = (i = 0) => throttles[i % throttles.length]!;
   let phones = 0;
   const phone = () => `+8210${String(20_000_000 + ++phones)}`;
-  const rows = async () => Number((await queryRows<{ n: number }>(databases[0]!.db, sql`select count(*)::int as n from login_attempt_slots`))[0]?.n);
+  const rows = async () =>
+    Number(
+      (await queryRows<{ n: number }>(databases[0]!.db, sql`select count(*)::int as n from login_attempt_slots`))[0]?.n,
+    );
 
   beforeAll(async () => {
     fresh = await freshDatabase(backend);
@@ -37,14 +40,20 @@ describe.each(testBackends())("the password throttle under concurrent attempts [
 
   it(`lets exactly ${LIMITS.perPhone} of 40 concurrent guesses at one number be checked, and writes nothing for the rest`, async () => {
     const before = await rows();
-    const attempts = await Promise.all(Array.from({ length: 40 }, (_, i) => throttle(i).begin(attemptKeys(`+82 10-${String(phones + 1).padStart(4, "0")}-0000`, `198.51.100.${i}`))));
+    const attempts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        throttle(i).begin(attemptKeys(`+82 10-${String(phones + 1).padStart(4, "0")}-0000`, `198.51.100.${i}`)),
+      ),
+    );
     phones++;
     expect(attempts.filter((a) => a !== null)).toHaveLength(LIMITS.perPhone);
     expect(await rows()).toBe(before + 2 * LIMITS.perPhone);
   });
 
   it(`lets exactly ${LIMITS.perIp} of 40 concurrent guesses from one address be checked, whichever numbers they try`, async () => {
-    const attempts = await Promise.all(Array.from({ length: 40 }, (_, i) => throttle(i).begin(attemptKeys(phone(), "203.0.113.7"))));
+    const attempts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => throttle(i).begin(attemptKeys(phone(), "203.0.113.7"))),
+    );
     expect(attempts.filter((a) => a !== null)).toHaveLength(LIMITS.perIp);
   });
 
@@ -57,8 +66,12 @@ describe.each(testBackends())("the password throttle under concurrent attempts [
     expect(await throttle().begin(keys)).toBeNull();
     await throttle().succeeded(keys, right!);
     // The number has all its attempts again; the address keeps the four failures, not the success.
-    for (let i = 0; i < LIMITS.perPhone; i++) expect(await throttle(i).begin(attemptKeys(number, "203.0.113.9"))).not.toBeNull();
-    const address = await queryRows<{ n: number }>(databases[0]!.db, sql`select count(*)::int as n from login_attempt_slots where subject = ${keys.ip}`);
+    for (let i = 0; i < LIMITS.perPhone; i++)
+      expect(await throttle(i).begin(attemptKeys(number, "203.0.113.9"))).not.toBeNull();
+    const address = await queryRows<{ n: number }>(
+      databases[0]!.db,
+      sql`select count(*)::int as n from login_attempt_slots where subject = ${keys.ip}`,
+    );
     expect(Number(address[0]?.n)).toBe(LIMITS.perPhone - 1);
   });
 

@@ -50,7 +50,11 @@ export class Browser {
 
   private cookieHeader(url: URL): string | undefined {
     const pairs = [...this.cookies.entries()]
-      .filter(([, cookie]) => url.pathname === cookie.path || url.pathname.startsWith(cookie.path.endsWith("/") ? cookie.path : `${cookie.path}/`))
+      .filter(
+        ([, cookie]) =>
+          url.pathname === cookie.path ||
+          url.pathname.startsWith(cookie.path.endsWith("/") ? cookie.path : `${cookie.path}/`),
+      )
       .map(([name, cookie]) => `${name}=${cookie.value}`);
     return pairs.length > 0 ? pairs.join("; ") : undefined;
   }
@@ -61,16 +65,21 @@ export class Browser {
       const separator = pair.indexOf("=");
       const name = pair.slice(0, separator);
       const value = pair.slice(separator + 1);
-      const attribute = (key: string) => attributes.find((item) => item.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
+      const attribute = (key: string) =>
+        attributes.find((item) => item.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
       const expires = attribute("expires");
       const maxAge = attribute("max-age");
-      const expired = (maxAge !== undefined && Number(maxAge) <= 0) || (expires !== undefined && Date.parse(expires) <= Date.now());
+      const expired =
+        (maxAge !== undefined && Number(maxAge) <= 0) || (expires !== undefined && Date.parse(expires) <= Date.now());
       if (expired || value === "") this.cookies.delete(name);
       else this.cookies.set(name, { value, path: attribute("path") ?? "/" });
     }
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; origin?: string } = {}): Promise<BrowserResponse> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; origin?: string } = {},
+  ): Promise<BrowserResponse> {
     const target = new URL(url);
     const headers: Record<string, string> = { accept: "text/html" };
     const cookie = this.cookieHeader(target);
@@ -85,7 +94,13 @@ export class Browser {
     });
     this.store(response.headers);
     const location = response.headers.get("location") ?? undefined;
-    return { status: response.status, url: target.href, location: location ? new URL(location, target).href : undefined, body: await response.text(), headers: response.headers };
+    return {
+      status: response.status,
+      url: target.href,
+      location: location ? new URL(location, target).href : undefined,
+      body: await response.text(),
+      headers: response.headers,
+    };
   }
 
   /**
@@ -110,7 +125,10 @@ export class Browser {
   /** Submits `form` as it is on `page`, with `values` typed in, from `page`'s origin, and follows redirects. */
   async submit(page: BrowserResponse, form: HtmlForm, values: Record<string, string>, stopAt: string) {
     const action = new URL(form.action, page.url);
-    const response = await this.request(action.href, { form: { ...form.fields, ...values }, origin: new URL(page.url).origin });
+    const response = await this.request(action.href, {
+      form: { ...form.fields, ...values },
+      origin: new URL(page.url).origin,
+    });
     return { response, ...(await this.follow(response, stopAt)) };
   }
 }

@@ -48,8 +48,20 @@ export async function openTestMessenger(backend: Backend, options: TestMessenger
   const paySecret = randomBytes(32).toString("base64url");
   const shopSecret = randomBytes(32).toString("base64url");
   const clients: ClientConfig[] = [
-    { clientId: PAY_CLIENT_ID, clientSecret: new Secret(paySecret), redirectUris: [PAY_REDIRECT], name: "MPay", firstParty: true },
-    { clientId: SHOP_CLIENT_ID, clientSecret: new Secret(shopSecret), redirectUris: [SHOP_REDIRECT], name: SHOP_NAME, firstParty: false },
+    {
+      clientId: PAY_CLIENT_ID,
+      clientSecret: new Secret(paySecret),
+      redirectUris: [PAY_REDIRECT],
+      name: "MPay",
+      firstParty: true,
+    },
+    {
+      clientId: SHOP_CLIENT_ID,
+      clientSecret: new Secret(shopSecret),
+      redirectUris: [SHOP_REDIRECT],
+      name: SHOP_NAME,
+      firstParty: false,
+    },
   ];
   let config: MessengerConfig = {
     ...loadConfig({}),

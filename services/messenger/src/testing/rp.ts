@@ -10,11 +10,22 @@ export interface RelyingParty {
   redirectUri: string;
 }
 
-export async function relyingParty(issuer: string, clientId: string, secret: string, redirectUri: string): Promise<RelyingParty> {
-  const config = await client.discovery(new URL(issuer), clientId, { redirect_uris: [redirectUri] }, client.ClientSecretBasic(secret), {
-    // The test messenger speaks plain HTTP on 127.0.0.1; a deployment's issuer is https.
-    execute: [client.allowInsecureRequests],
-  });
+export async function relyingParty(
+  issuer: string,
+  clientId: string,
+  secret: string,
+  redirectUri: string,
+): Promise<RelyingParty> {
+  const config = await client.discovery(
+    new URL(issuer),
+    clientId,
+    { redirect_uris: [redirectUri] },
+    client.ClientSecretBasic(secret),
+    {
+      // The test messenger speaks plain HTTP on 127.0.0.1; a deployment's issuer is https.
+      execute: [client.allowInsecureRequests],
+    },
+  );
   return { config, redirectUri };
 }
 
@@ -40,7 +51,12 @@ export async function authorizationRequest(rp: RelyingParty, scope = "openid pro
   return { url, verifier, state, nonce };
 }
 
-export async function exchange(rp: RelyingParty, pending: PendingSignIn, callback: URL, overrides: Partial<Pick<PendingSignIn, "verifier" | "state">> = {}) {
+export async function exchange(
+  rp: RelyingParty,
+  pending: PendingSignIn,
+  callback: URL,
+  overrides: Partial<Pick<PendingSignIn, "verifier" | "state">> = {},
+) {
   return client.authorizationCodeGrant(rp.config, callback, {
     pkceCodeVerifier: overrides.verifier ?? pending.verifier,
     expectedState: overrides.state ?? pending.state,
@@ -63,7 +79,11 @@ export function newPhoneNumber(): string {
   return `+8210${String(Date.now() % 10_000).padStart(4, "0")}${String(counter % 10_000).padStart(4, "0")}`;
 }
 
-export async function createAccount(baseUrl: string, displayName = "Kim Minji", password = `pw-${Math.random().toString(36).slice(2)}-long`): Promise<TestAccount> {
+export async function createAccount(
+  baseUrl: string,
+  displayName = "Kim Minji",
+  password = `pw-${Math.random().toString(36).slice(2)}-long`,
+): Promise<TestAccount> {
   const phoneNumber = newPhoneNumber();
   const response = await fetch(`${baseUrl}/api/accounts`, {
     method: "POST",
@@ -76,12 +96,25 @@ export async function createAccount(baseUrl: string, displayName = "Kim Minji", 
 }
 
 /** Runs the browser through the login page to the redirect URI; returns the callback URL the RP receives. */
-export async function signInThroughBrowser(browser: Browser, pending: PendingSignIn, rp: RelyingParty, account: Pick<TestAccount, "phoneNumber" | "password">): Promise<URL> {
+export async function signInThroughBrowser(
+  browser: Browser,
+  pending: PendingSignIn,
+  rp: RelyingParty,
+  account: Pick<TestAccount, "phoneNumber" | "password">,
+): Promise<URL> {
   const opened = await browser.open(pending.url, rp.redirectUri);
   if (opened.callback) return opened.callback;
   if (!opened.page) throw new Error("no login page");
   const form = readForm(opened.page.body, /\/login$/);
-  const submitted = await browser.submit(opened.page, form, { phone: account.phoneNumber, password: account.password }, rp.redirectUri);
-  if (!submitted.callback) throw new Error(`sign-in did not reach the redirect URI: ${submitted.page?.status} ${submitted.page?.body.slice(0, 500)}`);
+  const submitted = await browser.submit(
+    opened.page,
+    form,
+    { phone: account.phoneNumber, password: account.password },
+    rp.redirectUri,
+  );
+  if (!submitted.callback)
+    throw new Error(
+      `sign-in did not reach the redirect URI: ${submitted.page?.status} ${submitted.page?.body.slice(0, 500)}`,
+    );
   return submitted.callback;
 }

@@ -29,13 +29,31 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
   let session: string;
 
   const announceReset = (id = resetId()) =>
-    pay.system.database.db.transaction((tx) => pay.system.announcements.announce(tx, payerId, { kind: "pin_reset_pending", resetId: id, activatesAt: new Date("2026-03-02T14:05:00Z") }));
+    pay.system.database.db.transaction((tx) =>
+      pay.system.announcements.announce(tx, payerId, {
+        kind: "pin_reset_pending",
+        resetId: id,
+        activatesAt: new Date("2026-03-02T14:05:00Z"),
+      }),
+    );
   const row = async (id: string) => {
-    const [found] = await queryRows<Record<string, unknown>>(pay.system.database.db, sql`select *, extract(epoch from next_attempt_at - now()) * 1000 as due_in_ms from announcements where id = ${id}`);
-    return found as (Record<keyof AnnouncementRow, unknown> & { status: string; attempts: number; last_error: string | null; due_in_ms: string }) | undefined;
+    const [found] = await queryRows<Record<string, unknown>>(
+      pay.system.database.db,
+      sql`select *, extract(epoch from next_attempt_at - now()) * 1000 as due_in_ms from announcements where id = ${id}`,
+    );
+    return found as
+      | (Record<keyof AnnouncementRow, unknown> & {
+          status: string;
+          attempts: number;
+          last_error: string | null;
+          due_in_ms: string;
+        })
+      | undefined;
   };
   const inbox = async () => {
-    const response = await fetch(`${messenger.url}/api/messages?limit=100`, { headers: { authorization: `Bearer ${session}` } });
+    const response = await fetch(`${messenger.url}/api/messages?limit=100`, {
+      headers: { authorization: `Bearer ${session}` },
+    });
     expect(response.status).toBe(200);
     return ((await response.json()) as { data: OfficialMessage[] }).data;
   };
@@ -60,11 +78,22 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     });
     session = ((await opened.json()) as { sessionToken: string }).sessionToken;
     pay = await openTestPay(backend, {
-      messenger: { issuer: messenger.issuer, clientId: "mpay-pay", clientSecret: messenger.paySecret, clientSecretFile: "/nonexistent" },
+      messenger: {
+        issuer: messenger.issuer,
+        clientId: "mpay-pay",
+        clientSecret: messenger.paySecret,
+        clientSecretFile: "/nonexistent",
+      },
       announcements: RETRY,
     });
     // The payer of that messenger account, as a sign-in makes it (the sign-in itself is e2e/payer-signin.test.ts).
-    payerId = (await pay.system.payers.openSession({ subject: account.id, displayName: account.displayName, phoneNumber: account.phoneNumber })).payer.id;
+    payerId = (
+      await pay.system.payers.openSession({
+        subject: account.id,
+        displayName: account.displayName,
+        phoneNumber: account.phoneNumber,
+      })
+    ).payer.id;
   });
   afterAll(async () => {
     await pay?.close();
@@ -75,19 +104,32 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     const id = resetId();
     const rolledBack = await pay.system.database.db
       .transaction(async (tx) => {
-        await pay.system.announcements.announce(tx, payerId, { kind: "pin_reset_pending", resetId: id, activatesAt: new Date() });
+        await pay.system.announcements.announce(tx, payerId, {
+          kind: "pin_reset_pending",
+          resetId: id,
+          activatesAt: new Date(),
+        });
         throw new Error("the change failed");
       })
       .catch((error: Error) => error.message);
     expect(rolledBack).toBe("the change failed");
-    const [count] = await queryRows<{ n: number }>(pay.system.database.db, sql`select count(*)::int as n from announcements`);
+    const [count] = await queryRows<{ n: number }>(
+      pay.system.database.db,
+      sql`select count(*)::int as n from announcements`,
+    );
     expect(Number(count?.n)).toBe(0);
     expect(await pay.system.announcements.deliverDue()).toBe(0);
     expect(await inbox()).toEqual([]);
 
     // Facts that do not fit a message fail the caller's transaction instead of going unannounced.
     const refused = pay.system.database.db.transaction((tx) =>
-      pay.system.announcements.announce(tx, payerId, { kind: "card_enrolled", cardId: "card_01JTESTCARD0000000000000AB", brand: "visa", last4: "4111111111111111", deviceName: "x" }),
+      pay.system.announcements.announce(tx, payerId, {
+        kind: "card_enrolled",
+        cardId: "card_01JTESTCARD0000000000000AB",
+        brand: "visa",
+        last4: "4111111111111111",
+        deviceName: "x",
+      }),
     );
     await expect(refused).rejects.toThrow(/last4/);
   });
@@ -101,12 +143,23 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     expect((await row(announced.id))?.status).toBe("delivered");
     const delivered = (await inbox()).filter((m) => m.id === announced.id);
     expect(delivered).toHaveLength(1);
-    expect(delivered[0]).toMatchObject({ from: { account: "mpay", name: "MPay" }, kind: "pin_reset_pending", readAt: null });
+    expect(delivered[0]).toMatchObject({
+      from: { account: "mpay", name: "MPay" },
+      kind: "pin_reset_pending",
+      readAt: null,
+    });
     expect(delivered[0]?.text).toContain("A reset of your MPay PIN was requested");
-    expect(delivered[0]?.actions).toEqual([{ label: "Not me — cancel", action: expect.stringMatching(/^mpay:cancel-pending-change\/prs_/) as unknown as string }]);
+    expect(delivered[0]?.actions).toEqual([
+      {
+        label: "Not me — cancel",
+        action: expect.stringMatching(/^mpay:cancel-pending-change\/prs_/) as unknown as string,
+      },
+    ]);
 
     // The messenger stored it but its answer was lost: the row is pending again, and the retry sends it again.
-    await pay.system.database.db.execute(sql`update announcements set status = 'pending', next_attempt_at = now() where id = ${announced.id}`);
+    await pay.system.database.db.execute(
+      sql`update announcements set status = 'pending', next_attempt_at = now() where id = ${announced.id}`,
+    );
     expect(await pay.system.announcements.deliverDue()).toBe(1);
     expect(await pay.system.announcements.deliver(announced.id)).toBe("not_due");
     expect((await inbox()).filter((m) => m.id === announced.id)).toHaveLength(1);
@@ -146,8 +199,20 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
   });
 
   it("drains a backlog batch after batch in one maintenance pass", async () => {
-    const client = new MessengerInboxClient({ baseUrl: messenger.url, clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
-    const announcements = new AnnouncementService(pay.system.database.db, pay.system.payers, client, { ...RETRY, batchSize: 2 }, systemClock, pino({ level: "silent" }));
+    const client = new MessengerInboxClient({
+      baseUrl: messenger.url,
+      clientId: "mpay-pay",
+      clientSecret: async () => messenger.paySecret,
+      timeoutMs: 2_000,
+    });
+    const announcements = new AnnouncementService(
+      pay.system.database.db,
+      pay.system.payers,
+      client,
+      { ...RETRY, batchSize: 2 },
+      systemClock,
+      pino({ level: "silent" }),
+    );
     const backlog = [];
     for (let i = 0; i < 5; i++) backlog.push(await announceReset()); // committed, never handed to sendSoon
     expect(await announcements.deliverDue()).toBe(5);
@@ -164,10 +229,24 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     const timeoutMs = 3_000;
     try {
       // The system's own parts, with the messenger's address pointing at the hung server.
-      const client = new MessengerInboxClient({ baseUrl: `http://127.0.0.1:${port}`, clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs });
-      const announcements = new AnnouncementService(pay.system.database.db, pay.system.payers, client, { ...RETRY, timeoutMs }, systemClock, pino({ level: "silent" }));
+      const client = new MessengerInboxClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        clientId: "mpay-pay",
+        clientSecret: async () => messenger.paySecret,
+        timeoutMs,
+      });
+      const announcements = new AnnouncementService(
+        pay.system.database.db,
+        pay.system.payers,
+        client,
+        { ...RETRY, timeoutMs },
+        systemClock,
+        pino({ level: "silent" }),
+      );
       const started = performance.now();
-      const announced = await pay.system.database.db.transaction((tx) => announcements.announce(tx, payerId, { kind: "pin_reset_applied", resetId: resetId() }));
+      const announced = await pay.system.database.db.transaction((tx) =>
+        announcements.announce(tx, payerId, { kind: "pin_reset_applied", resetId: resetId() }),
+      );
       announcements.sendSoon(announced);
       const callerDone = performance.now() - started;
       await announcements.settle();
@@ -182,22 +261,54 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
   });
 
   it("retries what the messenger may take later and gives up only what it never will", async () => {
-    const message = { id: "ann_01JTESTCLIENT0000000000000", to: account.id, kind: "pin_reset_applied", text: "Your MPay PIN was reset.", createdAt: new Date().toISOString() };
-    const wrongSecret = new MessengerInboxClient({ baseUrl: messenger.url, clientId: "mpay-pay", clientSecret: async () => "w".repeat(43), timeoutMs: 2_000 });
+    const message = {
+      id: "ann_01JTESTCLIENT0000000000000",
+      to: account.id,
+      kind: "pin_reset_applied",
+      text: "Your MPay PIN was reset.",
+      createdAt: new Date().toISOString(),
+    };
+    const wrongSecret = new MessengerInboxClient({
+      baseUrl: messenger.url,
+      clientId: "mpay-pay",
+      clientSecret: async () => "w".repeat(43),
+      timeoutMs: 2_000,
+    });
     expect(await wrongSecret.send(message)).toEqual({ outcome: "retry", error: "client_authentication_failed" });
-    const noSecret = new MessengerInboxClient({ baseUrl: messenger.url, clientId: "mpay-pay", clientSecret: () => Promise.reject(new Error("unset")), timeoutMs: 2_000 });
+    const noSecret = new MessengerInboxClient({
+      baseUrl: messenger.url,
+      clientId: "mpay-pay",
+      clientSecret: () => Promise.reject(new Error("unset")),
+      timeoutMs: 2_000,
+    });
     expect(await noSecret.send(message)).toEqual({ outcome: "retry", error: "no_client_secret" });
-    const plainHttp = new MessengerInboxClient({ baseUrl: "http://messenger.example", clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
+    const plainHttp = new MessengerInboxClient({
+      baseUrl: "http://messenger.example",
+      clientId: "mpay-pay",
+      clientSecret: async () => messenger.paySecret,
+      timeoutMs: 2_000,
+    });
     expect(await plainHttp.send(message)).toEqual({ outcome: "retry", error: "insecure_messenger_url" });
-    const oldMessenger = new MessengerInboxClient({ baseUrl: `${messenger.url}/api/v0`, clientId: "mpay-pay", clientSecret: async () => messenger.paySecret, timeoutMs: 2_000 });
+    const oldMessenger = new MessengerInboxClient({
+      baseUrl: `${messenger.url}/api/v0`,
+      clientId: "mpay-pay",
+      clientSecret: async () => messenger.paySecret,
+      timeoutMs: 2_000,
+    });
     expect(await oldMessenger.send(message)).toEqual({ outcome: "retry", error: "route_not_found" });
 
     // A payer whose messenger account is gone: refused for good, not retried, nothing in anyone's inbox.
-    const orphan = (await pay.system.payers.openSession({ subject: `acct_${"Q".repeat(26)}`, displayName: "Gone", phoneNumber: null })).payer.id;
-    const announced = await pay.system.database.db.transaction((tx) => pay.system.announcements.announce(tx, orphan, { kind: "pin_reset_applied", resetId: resetId() }));
+    const orphan = (
+      await pay.system.payers.openSession({ subject: `acct_${"Q".repeat(26)}`, displayName: "Gone", phoneNumber: null })
+    ).payer.id;
+    const announced = await pay.system.database.db.transaction((tx) =>
+      pay.system.announcements.announce(tx, orphan, { kind: "pin_reset_applied", resetId: resetId() }),
+    );
     expect(await pay.system.announcements.deliver(announced.id)).toBe("failed");
     expect(await row(announced.id)).toMatchObject({ status: "failed", last_error: "account_not_found" });
-    await pay.system.database.db.execute(sql`update announcements set next_attempt_at = now() - interval '1 second' where id = ${announced.id}`);
+    await pay.system.database.db.execute(
+      sql`update announcements set next_attempt_at = now() - interval '1 second' where id = ${announced.id}`,
+    );
     // (Other tests' announcements may fall due in the same pass; this one is not taken again.)
     await pay.system.announcements.deliverDue();
     expect(await row(announced.id)).toMatchObject({ status: "failed", attempts: 1 });

@@ -20,7 +20,10 @@ export interface MessengerInboxSettings {
  * `retry`: the outcome is unknown or the messenger cannot take it now (down, timeout, 5xx, 429, our credentials).
  * `refused`: the messenger will never take it as it is (invalid, unknown account, id reused): retrying is useless.
  */
-export type SendOutcome = { outcome: "delivered" } | { outcome: "retry"; error: string } | { outcome: "refused"; error: string };
+export type SendOutcome =
+  | { outcome: "delivered" }
+  | { outcome: "retry"; error: string }
+  | { outcome: "refused"; error: string };
 
 const REFUSED_FOR_GOOD = new Set([400, 409, 413, 422]);
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -61,7 +64,11 @@ export class MessengerInboxClient {
     try {
       response = await fetch(this.url, {
         method: "POST",
-        headers: { authorization: basic(this.settings.clientId, secret), "content-type": "application/json", accept: "application/json" },
+        headers: {
+          authorization: basic(this.settings.clientId, secret),
+          "content-type": "application/json",
+          accept: "application/json",
+        },
         body: JSON.stringify(message),
         // A redirect would be someone else's server: never follow it with our credentials.
         redirect: "manual",
@@ -69,16 +76,22 @@ export class MessengerInboxClient {
       });
       body = await response.json().catch(() => null);
     } catch (error) {
-      return { outcome: "retry", error: error instanceof Error && error.name === "TimeoutError" ? "timeout" : "unreachable" };
+      return {
+        outcome: "retry",
+        error: error instanceof Error && error.name === "TimeoutError" ? "timeout" : "unreachable",
+      };
     }
     if (response.status === 200 || response.status === 201) {
       const stored = officialMessageSchema.safeParse(body);
-      return stored.success && stored.data.id === message.id ? { outcome: "delivered" } : { outcome: "retry", error: "malformed_answer" };
+      return stored.success && stored.data.id === message.id
+        ? { outcome: "delivered" }
+        : { outcome: "retry", error: "malformed_answer" };
     }
     const code = errorCodeOf(body);
     const error = code ?? `http_${response.status}`;
     // 404 for an unknown account is final; for an unknown route it is a messenger not upgraded yet: try again later.
-    if (REFUSED_FOR_GOOD.has(response.status) || (response.status === 404 && code === "account_not_found")) return { outcome: "refused", error };
+    if (REFUSED_FOR_GOOD.has(response.status) || (response.status === 404 && code === "account_not_found"))
+      return { outcome: "refused", error };
     return { outcome: "retry", error };
   }
 }

@@ -81,6 +81,14 @@ export interface ChangeCanceled {
   change: "device" | "recovery" | "pin_reset" | "card";
 }
 
-export type Announcement = DevicePending | RecoveryPending | RecoveryCompleted | PinResetPending | PinResetApplied | PinChanged | CardEnrolled | DeviceRevoked | ChangeCanceled;
+export type Announcement =
+  | DevicePending
+  | RecoveryPending
+  | RecoveryCompleted
+  | PinResetPending
+  | PinResetApplied
+  | PinChanged
+  | CardEnrolled
+  | DeviceRevoked
+  | ChangeCanceled;
 export type AnnouncementKind = Announcement["kind"];
-

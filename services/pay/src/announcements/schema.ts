@@ -32,5 +32,8 @@ export const announcements = pgTable(
     createdAt: timestamptz("created_at").notNull(),
     deliveredAt: timestamptz("delivered_at"),
   },
-  (t) => [index("announcements_due").on(t.nextAttemptAt).where(sql`status = 'pending'`), index("announcements_payer").on(t.payerId, t.createdAt)],
+  (t) => [
+    index("announcements_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("announcements_payer").on(t.payerId, t.createdAt),
+  ],
 );

@@ -23,7 +23,15 @@ import type { PayerService } from "../payers/service.ts";
 import type { MessengerInboxClient } from "./client.ts";
 import type { Announcement, AnnouncementKind } from "./kinds.ts";
 import type { AnnouncementStatus } from "./schema.ts";
-import { claimAnnouncement, claimDueAnnouncements, insertAnnouncement, markDelivered, markFailed, postpone, type AnnouncementRow } from "./store.ts";
+import {
+  claimAnnouncement,
+  claimDueAnnouncements,
+  insertAnnouncement,
+  markDelivered,
+  markFailed,
+  postpone,
+  type AnnouncementRow,
+} from "./store.ts";
 import { announcementMessage } from "./texts.ts";
 
 export interface AnnouncementSettings {
@@ -36,7 +44,12 @@ export interface AnnouncementSettings {
   batchSize: number;
 }
 
-export const DEFAULT_ANNOUNCEMENT_SETTINGS: AnnouncementSettings = { retryBaseMs: 2_000, retryMaxMs: 10 * 60_000, timeoutMs: 5_000, batchSize: 20 };
+export const DEFAULT_ANNOUNCEMENT_SETTINGS: AnnouncementSettings = {
+  retryBaseMs: 2_000,
+  retryMaxMs: 10 * 60_000,
+  timeoutMs: 5_000,
+  batchSize: 20,
+};
 
 /** What `announce` hands back for `sendSoon` once the caller's transaction has committed. */
 export interface AnnouncementRef {
@@ -48,7 +61,11 @@ export interface AnnouncementRef {
 export type AttemptResult = AnnouncementStatus | "not_due";
 
 /** Delay before the next attempt after `attempts` failed ones: an exponential ceiling, full jitter over its upper half. */
-export function retryDelayMs(attempts: number, settings: Pick<AnnouncementSettings, "retryBaseMs" | "retryMaxMs">, random = Math.random): number {
+export function retryDelayMs(
+  attempts: number,
+  settings: Pick<AnnouncementSettings, "retryBaseMs" | "retryMaxMs">,
+  random = Math.random,
+): number {
   const ceiling = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** Math.max(0, attempts - 1));
   // Jitter spreads the backlog when the messenger comes back, instead of every pending row retrying at once.
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
@@ -78,7 +95,16 @@ export class AnnouncementService {
     const messengerSubject = await this.payers.messengerSubject(tx, payerId);
     const now = this.clock.now();
     const id = newId("announcement", now.getTime());
-    await insertAnnouncement(tx, { id, payerId, messengerSubject, kind: announcement.kind, text: message.text, actions: message.actions, status: "pending", createdAt: now });
+    await insertAnnouncement(tx, {
+      id,
+      payerId,
+      messengerSubject,
+      kind: announcement.kind,
+      text: message.text,
+      actions: message.actions,
+      status: "pending",
+      createdAt: now,
+    });
     return { id, kind: announcement.kind };
   }
 
@@ -89,7 +115,12 @@ export class AnnouncementService {
   sendSoon(...refs: AnnouncementRef[]): void {
     for (const ref of refs) {
       const attempt = this.deliver(ref.id)
-        .catch((error: unknown) => this.log.error({ announcement: ref.id, err: describeForLog(error) }, "announcement attempt could not be made"))
+        .catch((error: unknown) =>
+          this.log.error(
+            { announcement: ref.id, err: describeForLog(error) },
+            "announcement attempt could not be made",
+          ),
+        )
         .finally(() => this.inFlight.delete(attempt));
       this.inFlight.add(attempt);
     }
@@ -120,7 +151,10 @@ export class AnnouncementService {
       batch.map((row) =>
         this.attempt(row).catch((error: unknown) => {
           // The claim already counted the attempt and leased the row: it becomes due again by itself.
-          this.log.error({ announcement: row.id, err: describeForLog(error) }, "announcement attempt could not be made");
+          this.log.error(
+            { announcement: row.id, err: describeForLog(error) },
+            "announcement attempt could not be made",
+          );
           return "pending" as const;
         }),
       ),
@@ -155,7 +189,10 @@ export class AnnouncementService {
       case "retry": {
         const delayMs = retryDelayMs(row.attempts, this.settings);
         await postpone(this.db, row.id, delayMs, sent.error);
-        this.log.warn({ ...context, error: sent.error, retryInMs: delayMs }, "announcement not delivered yet; will retry");
+        this.log.warn(
+          { ...context, error: sent.error, retryInMs: delayMs },
+          "announcement not delivered yet; will retry",
+        );
         return "pending";
       }
     }

@@ -21,17 +21,27 @@ const leased = (leaseSeconds: number) => sql`now() + make_interval(secs => ${lea
  * Claims one announcement for an attempt if it is pending and due: counts the attempt and moves it past a lease,
  * so no other sender takes it meanwhile. Null when it is delivered, failed, or being sent by someone else.
  */
-export async function claimAnnouncement(db: Executor, id: string, leaseSeconds: number): Promise<AnnouncementRow | null> {
+export async function claimAnnouncement(
+  db: Executor,
+  id: string,
+  leaseSeconds: number,
+): Promise<AnnouncementRow | null> {
   const [row] = await db
     .update(announcements)
     .set({ ...claim, nextAttemptAt: leased(leaseSeconds) })
-    .where(and(eq(announcements.id, id), eq(announcements.status, "pending"), lte(announcements.nextAttemptAt, sql`now()`)))
+    .where(
+      and(eq(announcements.id, id), eq(announcements.status, "pending"), lte(announcements.nextAttemptAt, sql`now()`)),
+    )
     .returning();
   return row ?? null;
 }
 
 /** Claims up to `limit` due announcements; SKIP LOCKED lets every pay-server process share the outbox. */
-export async function claimDueAnnouncements(db: Executor, limit: number, leaseSeconds: number): Promise<AnnouncementRow[]> {
+export async function claimDueAnnouncements(
+  db: Executor,
+  limit: number,
+  leaseSeconds: number,
+): Promise<AnnouncementRow[]> {
   const due = db
     .select({ id: announcements.id })
     .from(announcements)
@@ -47,7 +57,10 @@ export async function claimDueAnnouncements(db: Executor, limit: number, leaseSe
 }
 
 export async function markDelivered(db: Executor, id: string): Promise<void> {
-  await db.update(announcements).set({ status: "delivered", deliveredAt: sql`now()`, lastError: null }).where(eq(announcements.id, id));
+  await db
+    .update(announcements)
+    .set({ status: "delivered", deliveredAt: sql`now()`, lastError: null })
+    .where(eq(announcements.id, id));
 }
 
 export async function postpone(db: Executor, id: string, delayMs: number, error: string): Promise<void> {
@@ -58,5 +71,8 @@ export async function postpone(db: Executor, id: string, delayMs: number, error:
 }
 
 export async function markFailed(db: Executor, id: string, error: string): Promise<void> {
-  await db.update(announcements).set({ status: "failed", lastError: error }).where(and(eq(announcements.id, id), eq(announcements.status, "pending")));
+  await db
+    .update(announcements)
+    .set({ status: "failed", lastError: error })
+    .where(and(eq(announcements.id, id), eq(announcements.status, "pending")));
 }

@@ -5,13 +5,23 @@ import type { Announcement, AnnouncementKind } from "./kinds.ts";
 import { announcementMessage, deviceLabel } from "./texts.ts";
 
 const at = new Date("2026-03-02T14:05:00.000Z");
-const ids = { device: "dev_01JTESTDEVICE00000000000AB", reset: "prs_01JTESTRESET000000000000AB", card: "card_01JTESTCARD0000000000000AB", recovery: "dev_01JTESTRECOVERY00000000AB" };
+const ids = {
+  device: "dev_01JTESTDEVICE00000000000AB",
+  reset: "prs_01JTESTRESET000000000000AB",
+  card: "card_01JTESTCARD0000000000000AB",
+  recovery: "dev_01JTESTRECOVERY00000000AB",
+};
 
 /** One of each kind; the Record makes the compiler insist on every kind. */
 const samples: Record<AnnouncementKind, Announcement> = {
   device_pending: { kind: "device_pending", deviceId: ids.device, deviceName: "Pixel 9", activatesAt: at },
   recovery_pending: { kind: "recovery_pending", recoveryId: ids.recovery, deviceName: "Galaxy S25", activatesAt: at },
-  recovery_completed: { kind: "recovery_completed", recoveryId: ids.recovery, deviceName: "Galaxy S25", revokedDevices: 2 },
+  recovery_completed: {
+    kind: "recovery_completed",
+    recoveryId: ids.recovery,
+    deviceName: "Galaxy S25",
+    revokedDevices: 2,
+  },
   pin_reset_pending: { kind: "pin_reset_pending", resetId: ids.reset, activatesAt: at },
   pin_reset_applied: { kind: "pin_reset_applied", resetId: ids.reset },
   pin_changed: { kind: "pin_changed", previousPinUntil: new Date("2026-12-04T09:30:00Z") },
@@ -23,25 +33,59 @@ const samples: Record<AnnouncementKind, Announcement> = {
 describe("announcement texts", () => {
   it("gives every kind its text and buttons, each one a message the messenger accepts", () => {
     const expected: Record<AnnouncementKind, { text: RegExp; actions: string[] }> = {
-      device_pending: { text: /^A new device, "Pixel 9", was added .* It can pay from 2 Mar 2026, 14:05 UTC\. If this wasn't you, cancel it/, actions: [`mpay:cancel-pending-change/${ids.device}`] },
-      recovery_pending: { text: /recovered on a new device, "Galaxy S25"\. At 2 Mar 2026, 14:05 UTC every other device will be signed out/, actions: [`mpay:cancel-pending-change/${ids.recovery}`] },
-      recovery_completed: { text: /recovered on "Galaxy S25"\. 2 other devices were signed out and can no longer pay\.$/, actions: ["mpay:open/devices"] },
-      pin_reset_pending: { text: /reset of your MPay PIN was requested\. The new PIN takes effect at 2 Mar 2026, 14:05 UTC\./, actions: [`mpay:cancel-pending-change/${ids.reset}`] },
+      device_pending: {
+        text: /^A new device, "Pixel 9", was added .* It can pay from 2 Mar 2026, 14:05 UTC\. If this wasn't you, cancel it/,
+        actions: [`mpay:cancel-pending-change/${ids.device}`],
+      },
+      recovery_pending: {
+        text: /recovered on a new device, "Galaxy S25"\. At 2 Mar 2026, 14:05 UTC every other device will be signed out/,
+        actions: [`mpay:cancel-pending-change/${ids.recovery}`],
+      },
+      recovery_completed: {
+        text: /recovered on "Galaxy S25"\. 2 other devices were signed out and can no longer pay\.$/,
+        actions: ["mpay:open/devices"],
+      },
+      pin_reset_pending: {
+        text: /reset of your MPay PIN was requested\. The new PIN takes effect at 2 Mar 2026, 14:05 UTC\./,
+        actions: [`mpay:cancel-pending-change/${ids.reset}`],
+      },
       pin_reset_applied: { text: /^Your MPay PIN was reset\./, actions: ["mpay:open/devices"] },
-      pin_changed: { text: /^Your MPay PIN was changed\..*old PIN before 4 Dec 2026, 09:30 UTC/, actions: ["mpay:open/devices"] },
-      card_enrolled: { text: /^A Visa card ending in 0012 was added to MPay on "Pixel 9"\./, actions: [`mpay:remove-card/${ids.card}`] },
-      device_revoked: { text: /^"Old iPhone" was removed from your MPay account and can no longer pay\.$/, actions: ["mpay:open/devices"] },
+      pin_changed: {
+        text: /^Your MPay PIN was changed\..*old PIN before 4 Dec 2026, 09:30 UTC/,
+        actions: ["mpay:open/devices"],
+      },
+      card_enrolled: {
+        text: /^A Visa card ending in 0012 was added to MPay on "Pixel 9"\./,
+        actions: [`mpay:remove-card/${ids.card}`],
+      },
+      device_revoked: {
+        text: /^"Old iPhone" was removed from your MPay account and can no longer pay\.$/,
+        actions: ["mpay:open/devices"],
+      },
       change_canceled: { text: /^The pending PIN reset was canceled\./, actions: [] },
     };
     for (const [kind, announcement] of Object.entries(samples) as Array<[AnnouncementKind, Announcement]>) {
       const message = announcementMessage(announcement);
       expect(message.text, kind).toMatch(expected[kind].text);
-      expect(message.actions.map((a) => a.action), kind).toEqual(expected[kind].actions);
-      const wire = officialMessageInputSchema.safeParse({ id: "ann_01JTESTANNOUNCEMENT000000AB", to: `acct_${"A".repeat(26)}`, kind, ...message, createdAt: at.toISOString() });
+      expect(
+        message.actions.map((a) => a.action),
+        kind,
+      ).toEqual(expected[kind].actions);
+      const wire = officialMessageInputSchema.safeParse({
+        id: "ann_01JTESTANNOUNCEMENT000000AB",
+        to: `acct_${"A".repeat(26)}`,
+        kind,
+        ...message,
+        createdAt: at.toISOString(),
+      });
       expect(wire.success, `${kind}: ${JSON.stringify(wire.error?.issues)}`).toBe(true);
     }
-    expect(announcementMessage({ ...samples.recovery_completed, revokedDevices: 1 } as Announcement).text).toContain("1 other device was signed out");
-    expect(announcementMessage({ ...samples.recovery_completed, revokedDevices: 0 } as Announcement).text).toContain("No other device had access.");
+    expect(announcementMessage({ ...samples.recovery_completed, revokedDevices: 1 } as Announcement).text).toContain(
+      "1 other device was signed out",
+    );
+    expect(announcementMessage({ ...samples.recovery_completed, revokedDevices: 0 } as Announcement).text).toContain(
+      "No other device had access.",
+    );
   });
 
   it("shows a device's name as text only: no controls, links or card-like digits, short and quoted", () => {
@@ -68,6 +112,7 @@ describe("announcement texts", () => {
       [{ ...samples.device_pending, deviceId: "dev_1 mpay:evil" } as Announcement, /deviceId/],
       [{ ...samples.recovery_completed, revokedDevices: -1 } as Announcement, /revokedDevices/],
     ];
-    for (const [announcement, message] of bad) expect(() => announcementMessage(announcement), JSON.stringify(announcement)).toThrow(message);
+    for (const [announcement, message] of bad)
+      expect(() => announcementMessage(announcement), JSON.stringify(announcement)).toThrow(message);
   });
 });

@@ -25,10 +25,28 @@ const DIGIT_RUNS = /\d(?:[\s-]?\d){7,}/g;
 /** Ids end up in actions: prefixed ids only (`dev_…`, `prs_…`, `card_…`), which also keeps anything else out. */
 const ID = /^[a-z]{2,5}_[0-9A-Za-z]{10,40}$/;
 
-const BRANDS: Record<CardBrand, string> = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", local: "local" };
-const CHANGES: Record<ChangeCanceled["change"], string> = { device: "new device", recovery: "account recovery", pin_reset: "PIN reset", card: "new card" };
+const BRANDS: Record<CardBrand, string> = {
+  visa: "Visa",
+  mastercard: "Mastercard",
+  amex: "American Express",
+  local: "local",
+};
+const CHANGES: Record<ChangeCanceled["change"], string> = {
+  device: "new device",
+  recovery: "account recovery",
+  pin_reset: "PIN reset",
+  card: "new card",
+};
 
-const UTC = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const UTC = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "UTC",
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
 
 const actions = {
   cancel: (id: string): OfficialAction => ({ label: "Not me — cancel", action: `mpay:cancel-pending-change/${id}` }),
@@ -38,14 +56,21 @@ const actions = {
 
 /** A device's name as a notice may show it: quoted, cleaned, short. */
 export function deviceLabel(name: string): string {
-  const cleaned = name.normalize("NFC").replace(CONTROLS, "").replace(LINKS, "[link]").replace(DIGIT_RUNS, "••••").replace(/\s+/g, " ").trim();
+  const cleaned = name
+    .normalize("NFC")
+    .replace(CONTROLS, "")
+    .replace(LINKS, "[link]")
+    .replace(DIGIT_RUNS, "••••")
+    .replace(/\s+/g, " ")
+    .trim();
   if (cleaned === "") return "a device with no name";
   const short = [...cleaned].length > NAME_MAX ? `${[...cleaned].slice(0, NAME_MAX - 1).join("")}…` : cleaned;
   return `"${short}"`;
 }
 
 function when(date: Date): string {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new TypeError("an announcement's time must be a valid Date");
+  if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+    throw new TypeError("an announcement's time must be a valid Date");
   return `${UTC.format(date)} UTC`;
 }
 
@@ -57,7 +82,9 @@ function id(value: string, field: string): string {
 function devicesSignedOut(count: number): string {
   if (!Number.isSafeInteger(count) || count < 0) throw new TypeError("revokedDevices must be a whole number");
   if (count === 0) return "No other device had access.";
-  return count === 1 ? "1 other device was signed out and can no longer pay." : `${count} other devices were signed out and can no longer pay.`;
+  return count === 1
+    ? "1 other device was signed out and can no longer pay."
+    : `${count} other devices were signed out and can no longer pay.`;
 }
 
 /** The message of an announcement; throws a TypeError for facts that do not fit (a caller's bug, before any write). */
@@ -75,7 +102,10 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
       };
     case "recovery_completed":
       id(a.recoveryId, "recoveryId");
-      return { text: `Your MPay account was recovered on ${deviceLabel(a.deviceName)}. ${devicesSignedOut(a.revokedDevices)}`, actions: [actions.reviewDevices()] };
+      return {
+        text: `Your MPay account was recovered on ${deviceLabel(a.deviceName)}. ${devicesSignedOut(a.revokedDevices)}`,
+        actions: [actions.reviewDevices()],
+      };
     case "pin_reset_pending":
       return {
         text: `A reset of your MPay PIN was requested. The new PIN takes effect at ${when(a.activatesAt)}. If this wasn't you, cancel it with your current PIN on any of your devices.`,
@@ -83,7 +113,10 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
       };
     case "pin_reset_applied":
       id(a.resetId, "resetId");
-      return { text: "Your MPay PIN was reset. Use the new PIN from now on. If this wasn't you, recover your account with your card.", actions: [actions.reviewDevices()] };
+      return {
+        text: "Your MPay PIN was reset. Use the new PIN from now on. If this wasn't you, recover your account with your card.",
+        actions: [actions.reviewDevices()],
+      };
     case "pin_changed":
       return {
         text: `Your MPay PIN was changed. If this wasn't you, recover your account on your phone with your card and your old PIN before ${when(a.previousPinUntil)}: that signs every other device out.`,
@@ -100,7 +133,10 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
     }
     case "device_revoked":
       id(a.deviceId, "deviceId");
-      return { text: `${capitalized(deviceLabel(a.deviceName))} was removed from your MPay account and can no longer pay.`, actions: [actions.reviewDevices()] };
+      return {
+        text: `${capitalized(deviceLabel(a.deviceName))} was removed from your MPay account and can no longer pay.`,
+        actions: [actions.reviewDevices()],
+      };
     case "change_canceled": {
       id(a.changeId, "changeId");
       const change = CHANGES[a.change];

@@ -45,15 +45,43 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     });
 
   /** The wallet's whole approval with the PIN; `tamper` lets a test change one ingredient. */
-  async function approveWithPin(challenge: Challenge, tamper: { terms?: ApprovalTerms; signer?: TestDevice; loginFor?: string; macTerms?: ApprovalTerms; session?: typeof payer } = {}) {
+  async function approveWithPin(
+    challenge: Challenge,
+    tamper: {
+      terms?: ApprovalTerms;
+      signer?: TestDevice;
+      loginFor?: string;
+      macTerms?: ApprovalTerms;
+      session?: typeof payer;
+    } = {},
+  ) {
     const session = tamper.session ?? payer;
-    const deviceSignature = await signTerms((tamper.signer ?? phone).privateKey, (tamper.signer ?? phone).kid, tamper.terms ?? challenge.terms);
+    const deviceSignature = await signTerms(
+      (tamper.signer ?? phone).privateKey,
+      (tamper.signer ?? phone).kid,
+      tamper.terms ?? challenge.terms,
+    );
     const login = await startLogin(t.app, session.token, PIN, `approval:${tamper.loginFor ?? challenge.id}`);
     const finished = await login.finish();
     const challengeMac = await pinChallengeMac(finished.sessionKey, challenge.id, tamper.macTerms ?? challenge.terms);
     const releaseKey = await newReleaseKey();
-    const body = { deviceSignature, verification: { method: "pin", loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac }, releaseKey: releaseKey.jwk };
-    const answer = await call<{ id: string; paymentId: string; method: string; release: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, session.token, body);
+    const body = {
+      deviceSignature,
+      verification: {
+        method: "pin",
+        loginId: login.answer.body.loginId,
+        finishLoginRequest: finished.finishLoginRequest,
+        challengeMac,
+      },
+      releaseKey: releaseKey.jwk,
+    };
+    const answer = await call<{ id: string; paymentId: string; method: string; release: string } & ErrorAnswer>(
+      t.app,
+      "POST",
+      `/v1/payer/approval-challenges/${challenge.id}/approve`,
+      session.token,
+      body,
+    );
     return { body, answer, releaseKey };
   }
 
@@ -62,7 +90,15 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const card = cards.get(phone.kid)!;
     const challenge = await challengeFor(paymentId);
     expect(challenge.status).toBe(200);
-    expect(challenge.body.terms).toMatchObject({ paymentId, merchantId: t.merchant.id, merchantName: "Test Shop", amount: 35000, currency: "KRW", aud: "sampo", cardRef: card.cardRef });
+    expect(challenge.body.terms).toMatchObject({
+      paymentId,
+      merchantId: t.merchant.id,
+      merchantName: "Test Shop",
+      amount: 35000,
+      currency: "KRW",
+      aud: "sampo",
+      cardRef: card.cardRef,
+    });
     expect(challenge.body.terms.exp - challenge.body.terms.iat).toBeLessThanOrEqual(300);
     const { body, answer, releaseKey } = await approveWithPin(challenge.body);
     expect(answer.status).toBe(200);
@@ -71,22 +107,38 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const opened = await openRelease(answer.body.release, releaseKey.privateKey);
     expect(Buffer.from(opened.kSrv).toString("base64url")).toBe(card.kSrv);
     expect(opened.payload).toMatchObject({ cardId: card.cardId, sealedCard: card.sealedCard, recordVersion: 1 });
-    await expect(openRelease(answer.body.release, (await newReleaseKey()).privateKey)).rejects.toMatchObject({ code: "release_invalid" });
+    await expect(openRelease(answer.body.release, (await newReleaseKey()).privateKey)).rejects.toMatchObject({
+      code: "release_invalid",
+    });
     const payment = await call<{ status: string }>(t.app, "GET", `/v1/payments/${paymentId}`, t.merchant.secretKey);
     expect(payment.body.status).toBe("requires_approval");
     // One approval per payment: a second challenge for it cannot be approved.
     const again = await challengeFor(paymentId);
     expect((await approveWithPin(again.body)).answer.body.error.code).toBe("payment_invalid_state");
     // The same approval again is a replay.
-    const replay = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.body.id}/approve`, payer.token, body);
+    const replay = await call<ErrorAnswer>(
+      t.app,
+      "POST",
+      `/v1/payer/approval-challenges/${challenge.body.id}/approve`,
+      payer.token,
+      body,
+    );
     expect([replay.status, replay.body.error.code]).toEqual([409, "approval_challenge_used"]);
   });
 
   it("refuses a signature over another amount, merchant or payment", async () => {
-    for (const change of [{ amount: 1 }, { merchantId: "mch_00000000000000000000000000" }, { paymentId: "pay_00000000000000000000000000" }, { merchantName: "Evil Mall" }]) {
+    for (const change of [
+      { amount: 1 },
+      { merchantId: "mch_00000000000000000000000000" },
+      { paymentId: "pay_00000000000000000000000000" },
+      { merchantName: "Evil Mall" },
+    ]) {
       const challenge = (await challengeFor(await newPayment())).body;
       const { answer } = await approveWithPin(challenge, { terms: { ...challenge.terms, ...change } });
-      expect([answer.status, answer.body.error.code], JSON.stringify(change)).toEqual([401, "approval_signature_invalid"]);
+      expect([answer.status, answer.body.error.code], JSON.stringify(change)).toEqual([
+        401,
+        "approval_signature_invalid",
+      ]);
     }
   });
 
@@ -102,13 +154,21 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
   it("refuses an approval with no user verification", async () => {
     const challenge = (await challengeFor(await newPayment())).body;
     const deviceSignature = await signTerms(phone.privateKey, phone.kid, challenge.terms);
-    const answer = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, payer.token, { deviceSignature });
+    const answer = await call<ErrorAnswer>(
+      t.app,
+      "POST",
+      `/v1/payer/approval-challenges/${challenge.id}/approve`,
+      payer.token,
+      { deviceSignature },
+    );
     expect([answer.status, answer.body.error.code]).toEqual([400, "parameter_missing"]);
   });
 
   it("refuses an expired challenge", async () => {
     const challenge = (await challengeFor(await newPayment())).body;
-    await t.system.database.db.execute(sql`update approval_challenges set expires_at = now() - interval '1 second' where id = ${challenge.id}`);
+    await t.system.database.db.execute(
+      sql`update approval_challenges set expires_at = now() - interval '1 second' where id = ${challenge.id}`,
+    );
     const { answer } = await approveWithPin(challenge);
     expect(answer.body.error.code).toBe("approval_challenge_expired");
   });
@@ -122,7 +182,13 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const mine = (await challengeFor(await newPayment())).body;
     const theirs = await approveWithPin(mine, { signer: otherPhone });
     expect(theirs.answer.body.error.code).toBe("approval_signature_invalid");
-    const stolenSession = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${mine.id}/approve`, other.token, (await approveWithPin((await challengeFor(await newPayment())).body)).body);
+    const stolenSession = await call<ErrorAnswer>(
+      t.app,
+      "POST",
+      `/v1/payer/approval-challenges/${mine.id}/approve`,
+      other.token,
+      (await approveWithPin((await challengeFor(await newPayment())).body)).body,
+    );
     expect(stolenSession.body.error.code).toBe("resource_missing");
 
     // Revocation takes effect at once for the next approval.
@@ -133,7 +199,11 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const pending = (await challengeFor(await newPayment(), tablet, session)).body;
     const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", session.token);
     await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, session.token, {
-      signature: await tablet.sign({ purpose: "revoke-device", payerId: session.payerId, deviceId: devices.body.data[0]!.id }),
+      signature: await tablet.sign({
+        purpose: "revoke-device",
+        payerId: session.payerId,
+        deviceId: devices.body.data[0]!.id,
+      }),
     });
     const revoked = await approveWithPin(pending, { signer: tablet, session });
     expect(revoked.answer.body.error.code).toBe("approval_signature_invalid");
@@ -143,24 +213,48 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const authenticator = new SoftwareAuthenticator("http://localhost:4300");
     const pinLogin = await startLogin(t.app, payer.token, PIN, "add-passkey");
     const proved = await pinLogin.finish();
-    const options = await call<PublicKeyCredentialCreationOptionsJSON>(t.app, "POST", "/v1/payer/passkeys/registration-options", payer.token, {
-      deviceSignature: await phone.sign({ purpose: "add-passkey", payerId: payer.payerId }),
-      pin: { loginId: pinLogin.answer.body.loginId, finishLoginRequest: proved.finishLoginRequest },
-    });
-    expect((await call(t.app, "POST", "/v1/payer/passkeys", payer.token, { response: authenticator.create(options.body) })).status).toBe(200);
+    const options = await call<PublicKeyCredentialCreationOptionsJSON>(
+      t.app,
+      "POST",
+      "/v1/payer/passkeys/registration-options",
+      payer.token,
+      {
+        deviceSignature: await phone.sign({ purpose: "add-passkey", payerId: payer.payerId }),
+        pin: { loginId: pinLogin.answer.body.loginId, finishLoginRequest: proved.finishLoginRequest },
+      },
+    );
+    expect(
+      (await call(t.app, "POST", "/v1/payer/passkeys", payer.token, { response: authenticator.create(options.body) }))
+        .status,
+    ).toBe(200);
     const approveWith = async (challenge: Challenge, assertion: unknown) =>
-      call<{ method: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.id}/approve`, payer.token, {
-        deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
-        verification: { method: "passkey", assertion },
-        releaseKey: (await newReleaseKey()).jwk,
-      });
+      call<{ method: string } & ErrorAnswer>(
+        t.app,
+        "POST",
+        `/v1/payer/approval-challenges/${challenge.id}/approve`,
+        payer.token,
+        {
+          deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
+          verification: { method: "passkey", assertion },
+          releaseKey: (await newReleaseKey()).jwk,
+        },
+      );
     const a = (await challengeFor(await newPayment())).body;
     const b = (await challengeFor(await newPayment(2000))).body;
-    const noUv = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }, { userVerified: false }));
+    const noUv = await approveWith(
+      a,
+      authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }, { userVerified: false }),
+    );
     expect(noUv.status).toBe(401);
-    const otherTerms = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(b.terms), rpId: "localhost" }));
+    const otherTerms = await approveWith(
+      a,
+      authenticator.get({ challenge: approvalChallengeOf(b.terms), rpId: "localhost" }),
+    );
     expect(otherTerms.status).toBe(401);
-    const good = await approveWith(a, authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }));
+    const good = await approveWith(
+      a,
+      authenticator.get({ challenge: approvalChallengeOf(a.terms), rpId: "localhost" }),
+    );
     expect([good.status, good.body.method]).toEqual([200, "passkey"]);
   });
 
@@ -171,51 +265,74 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
     const { answer } = await approveWithPin(challenge);
     expect(answer.body.error.code).toBe("payment_invalid_state");
   });
-
 });
 
 // Two systems on one database need PostgreSQL (a PGlite folder has one owner), so this runs where it is set.
-describe.each(testBackends().filter((b) => b === "postgres"))("approval replay across pay-server processes [%s]", (backend) => {
-  let t: TestPay;
-  beforeAll(async () => {
-    t = await openTestPay(backend);
-  });
-  afterAll(() => t.close());
+describe.each(testBackends().filter((b) => b === "postgres"))(
+  "approval replay across pay-server processes [%s]",
+  (backend) => {
+    let t: TestPay;
+    beforeAll(async () => {
+      t = await openTestPay(backend);
+    });
+    afterAll(() => t.close());
 
-  it("a second process refuses a replayed approval and a revoked device", async () => {
-    const payer = await signedInPayer(t.system);
-    const phone = await newTestDevice(t.app, payer.token);
-    await bindAndSetPin(t.app, payer, phone, PIN);
-    const card = await addTestCard(t.system, t.app, payer, phone);
-    const newPayment = async () => (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
-    const challengeFor = async (paymentId: string) =>
-      (await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, { deviceKey: phone.kid, cardId: card.cardId })).body;
-    const approveBody = async (challenge: Challenge) => {
-      const login = await startLogin(t.app, payer.token, PIN, `approval:${challenge.id}`);
-      const finished = await login.finish();
-      return {
-        deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
-        verification: { method: "pin" as const, loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac: await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms) },
-        releaseKey: (await newReleaseKey()).jwk,
+    it("a second process refuses a replayed approval and a revoked device", async () => {
+      const payer = await signedInPayer(t.system);
+      const phone = await newTestDevice(t.app, payer.token);
+      await bindAndSetPin(t.app, payer, phone, PIN);
+      const card = await addTestCard(t.system, t.app, payer, phone);
+      const newPayment = async () =>
+        (await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody())).body.id;
+      const challengeFor = async (paymentId: string) =>
+        (
+          await call<Challenge>(t.app, "POST", `/v1/payer/payments/${paymentId}/approval-challenges`, payer.token, {
+            deviceKey: phone.kid,
+            cardId: card.cardId,
+          })
+        ).body;
+      const approveBody = async (challenge: Challenge) => {
+        const login = await startLogin(t.app, payer.token, PIN, `approval:${challenge.id}`);
+        const finished = await login.finish();
+        return {
+          deviceSignature: await signTerms(phone.privateKey, phone.kid, challenge.terms),
+          verification: {
+            method: "pin" as const,
+            loginId: login.answer.body.loginId,
+            finishLoginRequest: finished.finishLoginRequest,
+            challengeMac: await pinChallengeMac(finished.sessionKey, challenge.id, challenge.terms),
+          },
+          releaseKey: (await newReleaseKey()).jwk,
+        };
       };
-    };
-    const first = await challengeFor(await newPayment());
-    const body = await approveBody(first);
-    expect((await call(t.app, "POST", `/v1/payer/approval-challenges/${first.id}/approve`, payer.token, body)).status).toBe(200);
-    const second = await openPaySystem({ ...t.config, dbPoolSize: 2 }, pino({ level: "silent" }));
-    try {
-      const me = await second.payers.authenticate(`Bearer ${payer.token}`);
-      await expect(second.approvals.approve(me, first.id, body)).rejects.toMatchObject({ code: "approval_challenge_used" });
-      // Revoked through the first process, refused by the second at once (another payment: one approval each).
-      const next = await challengeFor(await newPayment());
-      const nextBody = await approveBody(next);
-      const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", payer.token);
-      await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token, {
-        signature: await phone.sign({ purpose: "revoke-device", payerId: payer.payerId, deviceId: devices.body.data[0]!.id }),
-      });
-      await expect(second.approvals.approve(me, next.id, nextBody)).rejects.toMatchObject({ code: "approval_signature_invalid" });
-    } finally {
-      await second.close();
-    }
-  });
-});
+      const first = await challengeFor(await newPayment());
+      const body = await approveBody(first);
+      expect(
+        (await call(t.app, "POST", `/v1/payer/approval-challenges/${first.id}/approve`, payer.token, body)).status,
+      ).toBe(200);
+      const second = await openPaySystem({ ...t.config, dbPoolSize: 2 }, pino({ level: "silent" }));
+      try {
+        const me = await second.payers.authenticate(`Bearer ${payer.token}`);
+        await expect(second.approvals.approve(me, first.id, body)).rejects.toMatchObject({
+          code: "approval_challenge_used",
+        });
+        // Revoked through the first process, refused by the second at once (another payment: one approval each).
+        const next = await challengeFor(await newPayment());
+        const nextBody = await approveBody(next);
+        const devices = await call<{ data: Array<{ id: string }> }>(t.app, "GET", "/v1/payer/devices", payer.token);
+        await call(t.app, "POST", `/v1/payer/devices/${devices.body.data[0]!.id}/revoke`, payer.token, {
+          signature: await phone.sign({
+            purpose: "revoke-device",
+            payerId: payer.payerId,
+            deviceId: devices.body.data[0]!.id,
+          }),
+        });
+        await expect(second.approvals.approve(me, next.id, nextBody)).rejects.toMatchObject({
+          code: "approval_signature_invalid",
+        });
+      } finally {
+        await second.close();
+      }
+    });
+  },
+);

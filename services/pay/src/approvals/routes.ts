@@ -1,6 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { approvalChallengeRequestSchema, approvalChallengeViewSchema, approveRequestSchema, releasedApprovalViewSchema, type ShareableDetail } from "@mpay/protocol";
+import {
+  approvalChallengeRequestSchema,
+  approvalChallengeViewSchema,
+  approveRequestSchema,
+  releasedApprovalViewSchema,
+  type ShareableDetail,
+} from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { PayerService } from "../payers/service.ts";
 import type { ApprovalService } from "./service.ts";
@@ -16,7 +22,8 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     {
       schema: {
         tags: ["payer"],
-        description: "The terms to show and sign, for the card the payer chose (a card of the vault enrolled on this device).",
+        description:
+          "The terms to show and sign, for the card the payer chose (a card of the vault enrolled on this device).",
         params: idParam,
         body: approvalChallengeRequestSchema,
         response: { 200: approvalChallengeViewSchema, ...errors },
@@ -25,7 +32,14 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     async (request) => {
       const payer = await payers.authenticate(request.headers.authorization);
       const { challenge, terms, mandate, collect } = await approvals.challenge(payer, request.params.id, request.body);
-      return { id: challenge.id, object: "approval_challenge" as const, terms, mandate, collect: collect as ShareableDetail[], expiresAt: challenge.expiresAt.toISOString() };
+      return {
+        id: challenge.id,
+        object: "approval_challenge" as const,
+        terms,
+        mandate,
+        collect: collect as ShareableDetail[],
+        expiresAt: challenge.expiresAt.toISOString(),
+      };
     },
   );
 
@@ -34,7 +48,8 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     {
       schema: {
         tags: ["payer"],
-        description: "Approves with the device's signature over the terms and fresh user verification; answers with the card released to this device for this payment, encrypted to releaseKey.",
+        description:
+          "Approves with the device's signature over the terms and fresh user verification; answers with the card released to this device for this payment, encrypted to releaseKey.",
         params: idParam,
         body: approveRequestSchema,
         response: { 200: releasedApprovalViewSchema, ...errors },
@@ -43,7 +58,14 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
     async (request) => {
       const payer = await payers.authenticate(request.headers.authorization);
       const { approval, release } = await approvals.approve(payer, request.params.id, request.body);
-      return { id: approval.id, object: "payment_approval" as const, paymentId: approval.paymentId, method: approval.method, createdAt: approval.createdAt.toISOString(), release };
+      return {
+        id: approval.id,
+        object: "payment_approval" as const,
+        paymentId: approval.paymentId,
+        method: approval.method,
+        createdAt: approval.createdAt.toISOString(),
+        release,
+      };
     },
   );
 }

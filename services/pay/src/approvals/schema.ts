@@ -13,10 +13,16 @@ export const approvalChallenges = pgTable(
   "approval_challenges",
   {
     id: text("id").primaryKey(),
-    paymentId: text("payment_id").notNull().references(() => payments.id),
+    paymentId: text("payment_id")
+      .notNull()
+      .references(() => payments.id),
     merchantId: text("merchant_id").notNull(),
-    payerId: text("payer_id").notNull().references(() => payers.id),
-    deviceId: text("device_id").notNull().references(() => devices.id),
+    payerId: text("payer_id")
+      .notNull()
+      .references(() => payers.id),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id),
     /** The vault card the terms name (its issuer is `aud`, its reference `cardRef`). */
     cardId: text("card_id"),
     terms: text("terms").notNull(),
@@ -32,9 +38,15 @@ export const approvalChallenges = pgTable(
 /** A verified approval: the device's JWS of the terms and how the payer was verified (PIN or passkey). */
 export const paymentApprovals = pgTable("payment_approvals", {
   id: text("id").primaryKey(),
-  challengeId: text("challenge_id").notNull().unique().references(() => approvalChallenges.id),
+  challengeId: text("challenge_id")
+    .notNull()
+    .unique()
+    .references(() => approvalChallenges.id),
   /** One approval per payment: each would become an authorization at the issuer (a second hold on the card). */
-  paymentId: text("payment_id").notNull().unique().references(() => payments.id),
+  paymentId: text("payment_id")
+    .notNull()
+    .unique()
+    .references(() => payments.id),
   merchantId: text("merchant_id").notNull(),
   payerId: text("payer_id").notNull(),
   deviceId: text("device_id").notNull(),

@@ -17,7 +17,14 @@
  */
 import type { Clock } from "@mpay/service-kit";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { approvalTermsSchema, canonicalTerms, newId, pinApprovalMessage, type ApprovalTerms, type MandateTerms } from "@mpay/protocol";
+import {
+  approvalTermsSchema,
+  canonicalTerms,
+  newId,
+  pinApprovalMessage,
+  type ApprovalTerms,
+  type MandateTerms,
+} from "@mpay/protocol";
 import canonicalize from "canonicalize";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
@@ -27,7 +34,18 @@ import type { PaymentService } from "../payments/service.ts";
 import type { PayerRow } from "../payers/service.ts";
 import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
-import { findApproval, findApprovalOfPayment, findChallenge, findChallengeById, hasApproval, insertApproval, insertChallenge, spendChallenge, type ApprovalRow, type ChallengeRow } from "./store.ts";
+import {
+  findApproval,
+  findApprovalOfPayment,
+  findChallenge,
+  findChallengeById,
+  hasApproval,
+  insertApproval,
+  insertChallenge,
+  spendChallenge,
+  type ApprovalRow,
+  type ChallengeRow,
+} from "./store.ts";
 import { verifyTermsSignature } from "./terms-signature.ts";
 import { termsHash } from "./terms-hash.ts";
 import type { VaultService } from "../vault/service.ts";
@@ -114,7 +132,7 @@ export class ApprovalService {
       deviceId: device.id,
       cardId: card.id,
       terms: canonicalTerms(terms),
-      mandateTerms: mandate ? canonicalize(mandate) ?? null : null,
+      mandateTerms: mandate ? (canonicalize(mandate) ?? null) : null,
       expiresAt: new Date(exp * 1000),
     });
     return { challenge, terms, mandate, collect: payment.collect ?? [] };
@@ -124,25 +142,39 @@ export class ApprovalService {
    * Records the approval and releases the card to the approving device for this payment: the answer's `release`
    * is a JWE to `releaseKey` that only that device can open.
    */
-  async approve(payer: PayerRow, challengeId: string, input: { deviceSignature: string; verification: UserVerification; releaseKey: unknown }): Promise<{ approval: ApprovalRow; release: string }> {
+  async approve(
+    payer: PayerRow,
+    challengeId: string,
+    input: { deviceSignature: string; verification: UserVerification; releaseKey: unknown },
+  ): Promise<{ approval: ApprovalRow; release: string }> {
     const releaseKey = releaseKeyOf(input.releaseKey);
     const challenge = await findChallenge(this.db, challengeId, payer.id);
     if (!challenge) throw new ApiError("resource_missing", "No such approval challenge.", "id");
-    if (challenge.usedAt) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
-    if (challenge.expiresAt.getTime() <= this.clock.now().getTime()) throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
+    if (challenge.usedAt)
+      throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
+    if (challenge.expiresAt.getTime() <= this.clock.now().getTime())
+      throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
     await this.payments.forApproval(challenge.paymentId);
     if (await hasApproval(this.db, challenge.paymentId)) throw alreadyApproved();
     const device = await this.devices.activeDevice(payer.id, signerOf(input.deviceSignature));
     if (!device || device.id !== challenge.deviceId) {
-      throw new ApiError("approval_signature_invalid", "The terms must be signed by the active device the challenge was issued to.");
+      throw new ApiError(
+        "approval_signature_invalid",
+        "The terms must be signed by the active device the challenge was issued to.",
+      );
     }
     await verifyTermsSignature(input.deviceSignature, device, challenge.terms);
     const method = await this.verifyUser(payer, challenge, input.verification);
     return this.db.transaction(async (tx) => {
-      if (!(await spendChallenge(tx, challenge.id))) throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
+      if (!(await spendChallenge(tx, challenge.id)))
+        throw new ApiError(
+          "approval_challenge_used",
+          "This challenge was already used; each approval needs a new one.",
+        );
       // The device may have been revoked while the PIN or passkey was being checked: revocation is immediate.
       // Read inside the transaction: PGlite has one connection, so a read outside it would wait for it forever.
-      if (!(await this.devices.isActive(payer.id, device.id, tx))) throw new ApiError("approval_signature_invalid", "The device was revoked.");
+      if (!(await this.devices.isActive(payer.id, device.id, tx)))
+        throw new ApiError("approval_signature_invalid", "The device was revoked.");
       const approval = await insertApproval(tx, {
         id: newId("approval"),
         challengeId: challenge.id,
@@ -169,13 +201,22 @@ export class ApprovalService {
    * An approval ready to go to the issuer: the payer's own, its challenge's terms, and the device that signed them
    * (still active: revocation is immediate).
    */
-  async forAuthorization(payer: PayerRow, approvalId: string): Promise<{ approval: ApprovalRow; challenge: ChallengeRow; terms: ApprovalTerms; deviceKid: string }> {
+  async forAuthorization(
+    payer: PayerRow,
+    approvalId: string,
+  ): Promise<{ approval: ApprovalRow; challenge: ChallengeRow; terms: ApprovalTerms; deviceKid: string }> {
     const approval = await findApproval(this.db, approvalId, payer.id);
     if (!approval) throw new ApiError("resource_missing", "No such approval.", "id");
     const challenge = await findChallengeById(this.db, approval.challengeId);
     const device = await this.devices.activeDeviceById(payer.id, approval.deviceId);
-    if (!challenge || !device) throw new ApiError("approval_signature_invalid", "The device of this approval was revoked.");
-    return { approval, challenge, terms: approvalTermsSchema.parse(JSON.parse(challenge.terms)), deviceKid: device.keyThumbprint };
+    if (!challenge || !device)
+      throw new ApiError("approval_signature_invalid", "The device of this approval was revoked.");
+    return {
+      approval,
+      challenge,
+      terms: approvalTermsSchema.parse(JSON.parse(challenge.terms)),
+      deviceKid: device.keyThumbprint,
+    };
   }
 
   /** The vault card a payment's approval named (for the reconciler, which has no payer session). */
@@ -184,11 +225,22 @@ export class ApprovalService {
     return approval ? ((await findChallengeById(this.db, approval.challengeId))?.cardId ?? null) : null;
   }
 
-  private async verifyUser(payer: PayerRow, challenge: ChallengeRow, verification: UserVerification): Promise<{ method: "pin" | "passkey"; assertion?: unknown }> {
+  private async verifyUser(
+    payer: PayerRow,
+    challenge: ChallengeRow,
+    verification: UserVerification,
+  ): Promise<{ method: "pin" | "passkey"; assertion?: unknown }> {
     if (verification.method === "pin") {
-      const sessionKey = await this.pins.verifyLogin(payer, verification.loginId, verification.finishLoginRequest, `approval:${challenge.id}`);
+      const sessionKey = await this.pins.verifyLogin(
+        payer,
+        verification.loginId,
+        verification.finishLoginRequest,
+        `approval:${challenge.id}`,
+      );
       try {
-        const expected = createHmac("sha256", sessionKey).update(pinApprovalMessage(challenge.id, termsHash(challenge.terms))).digest();
+        const expected = createHmac("sha256", sessionKey)
+          .update(pinApprovalMessage(challenge.id, termsHash(challenge.terms)))
+          .digest();
         const given = Buffer.from(verification.challengeMac, "base64url");
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
           throw new ApiError("user_verification_invalid", "The PIN confirmation does not cover this payment's terms.");
@@ -198,12 +250,16 @@ export class ApprovalService {
       }
       return { method: "pin" };
     }
-    if (!this.passkeys) throw new ApiError("user_verification_required", "Passkey approval is not available on this server.");
+    if (!this.passkeys)
+      throw new ApiError("user_verification_required", "Passkey approval is not available on this server.");
     await this.passkeys.verifyApproval(payer, verification.assertion, termsHash(challenge.terms));
     return { method: "passkey", assertion: verification.assertion };
   }
 }
 
 function alreadyApproved(): ApiError {
-  return new ApiError("payment_invalid_state", "This payment is already approved and waits for the card issuer's decision.");
+  return new ApiError(
+    "payment_invalid_state",
+    "This payment is already approved and waits for the card issuer's decision.",
+  );
 }

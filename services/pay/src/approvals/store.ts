@@ -5,13 +5,19 @@ import { approvalChallenges, paymentApprovals } from "./schema.ts";
 export type ChallengeRow = typeof approvalChallenges.$inferSelect;
 export type ApprovalRow = typeof paymentApprovals.$inferSelect;
 
-export async function insertChallenge(db: Executor, row: typeof approvalChallenges.$inferInsert): Promise<ChallengeRow> {
+export async function insertChallenge(
+  db: Executor,
+  row: typeof approvalChallenges.$inferInsert,
+): Promise<ChallengeRow> {
   const [inserted] = await db.insert(approvalChallenges).values(row).returning();
   return inserted!;
 }
 
 export async function findChallenge(db: Executor, id: string, payerId: string): Promise<ChallengeRow | null> {
-  const rows = await db.select().from(approvalChallenges).where(and(eq(approvalChallenges.id, id), eq(approvalChallenges.payerId, payerId)));
+  const rows = await db
+    .select()
+    .from(approvalChallenges)
+    .where(and(eq(approvalChallenges.id, id), eq(approvalChallenges.payerId, payerId)));
   return rows[0] ?? null;
 }
 
@@ -31,7 +37,11 @@ export async function insertApproval(tx: Executor, row: typeof paymentApprovals.
 }
 
 export async function hasApproval(db: Executor, paymentId: string): Promise<boolean> {
-  const rows = await db.select({ id: paymentApprovals.id }).from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId)).limit(1);
+  const rows = await db
+    .select({ id: paymentApprovals.id })
+    .from(paymentApprovals)
+    .where(eq(paymentApprovals.paymentId, paymentId))
+    .limit(1);
   return rows.length > 0;
 }
 
@@ -40,7 +50,10 @@ export async function approvalsOf(db: Executor, paymentId: string): Promise<Appr
 }
 
 export async function findApproval(db: Executor, id: string, payerId: string): Promise<ApprovalRow | null> {
-  const rows = await db.select().from(paymentApprovals).where(and(eq(paymentApprovals.id, id), eq(paymentApprovals.payerId, payerId)));
+  const rows = await db
+    .select()
+    .from(paymentApprovals)
+    .where(and(eq(paymentApprovals.id, id), eq(paymentApprovals.payerId, payerId)));
   return rows[0] ?? null;
 }
 

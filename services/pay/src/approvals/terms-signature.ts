@@ -7,12 +7,19 @@ import { compactVerify } from "jose";
 import { ApiError } from "../http/errors.ts";
 import { devicePublicKey, type DeviceJwk } from "../devices/signatures.ts";
 
-const fail = (why: string) => new ApiError("approval_signature_invalid", `The device's signature over the terms was refused: ${why}.`);
+const fail = (why: string) =>
+  new ApiError("approval_signature_invalid", `The device's signature over the terms was refused: ${why}.`);
 
-export async function verifyTermsSignature(jws: string, device: { keyThumbprint: string; publicKeyJwk: DeviceJwk }, canonicalTerms: string): Promise<void> {
+export async function verifyTermsSignature(
+  jws: string,
+  device: { keyThumbprint: string; publicKeyJwk: DeviceJwk },
+  canonicalTerms: string,
+): Promise<void> {
   let result: Awaited<ReturnType<typeof compactVerify>>;
   try {
-    result = await compactVerify(jws, devicePublicKey(device.keyThumbprint, device.publicKeyJwk), { algorithms: ["ES256"] });
+    result = await compactVerify(jws, devicePublicKey(device.keyThumbprint, device.publicKeyJwk), {
+      algorithms: ["ES256"],
+    });
   } catch {
     throw fail("bad signature, algorithm or encoding");
   }

@@ -7,7 +7,9 @@ import type { AuditEntryFields, AuditHead, ChainProblemKind, ChainVerdict, Store
 type Body = Omit<AuditEntryFields, "seq">;
 
 const bodyArb: fc.Arbitrary<Body> = fc.record({
-  at: fc.date({ min: new Date("2020-01-01"), max: new Date("2040-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
+  at: fc
+    .date({ min: new Date("2020-01-01"), max: new Date("2040-01-01"), noInvalidDate: true })
+    .map((d) => d.toISOString()),
   actor: fc.string(),
   action: fc.string(),
   target: fc.option(fc.string(), { nil: null }),
@@ -60,13 +62,30 @@ function edit(entry: StoredAuditEntry, field: Field): StoredAuditEntry {
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and drops whitespace", () => {
-    expect(canonicalJson({ b: 1, a: [1, "x", null, { d: true, c: false }], "": -0 })).toBe('{"":0,"a":[1,"x",null,{"c":false,"d":true}],"b":1}');
-    expect(canonicalJson({ é: 1, z: 2, Z: 3, "\u{1F600}": 4, "\uFFFF": 5 })).toBe('{"Z":3,"z":2,"é":1,"\u{1F600}":4,"\uFFFF":5}');
+    expect(canonicalJson({ b: 1, a: [1, "x", null, { d: true, c: false }], "": -0 })).toBe(
+      '{"":0,"a":[1,"x",null,{"c":false,"d":true}],"b":1}',
+    );
+    expect(canonicalJson({ é: 1, z: 2, Z: 3, "\u{1F600}": 4, "\uFFFF": 5 })).toBe(
+      '{"Z":3,"z":2,"é":1,"\u{1F600}":4,"\uFFFF":5}',
+    );
   });
 
   it("drops undefined properties and refuses what JSON would change", () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
-    for (const bad of [NaN, Infinity, -Infinity, 1n, undefined, [1, undefined], [1, , 2], { a: [NaN] }, { d: new Date(0) }, new Map(), () => 1, Symbol("s")]) {
+    for (const bad of [
+      NaN,
+      Infinity,
+      -Infinity,
+      1n,
+      undefined,
+      [1, undefined],
+      [1, , 2],
+      { a: [NaN] },
+      { d: new Date(0) },
+      new Map(),
+      () => 1,
+      Symbol("s"),
+    ]) {
       expect(() => canonicalJson(bad)).toThrow(TypeError);
     }
     const loop: Record<string, unknown> = {};
@@ -95,11 +114,20 @@ describe("canonicalJson", () => {
 
 describe("entryHash", () => {
   it("is SHA-256 over prevHash, a newline and the canonical fields", () => {
-    const fields = { seq: 1, at: "2025-01-02T03:04:05.000Z", actor: "adm_1", action: "key.rotate", target: null, data: { to: 2, from: 1 } };
+    const fields = {
+      seq: 1,
+      at: "2025-01-02T03:04:05.000Z",
+      actor: "adm_1",
+      action: "key.rotate",
+      target: null,
+      data: { to: 2, from: 1 },
+    };
     const text = `${GENESIS_HASH}\n{"action":"key.rotate","actor":"adm_1","at":"2025-01-02T03:04:05.000Z","data":{"from":1,"to":2},"seq":1,"target":null}`;
     expect(entryHash(GENESIS_HASH, fields)).toBe(createHash("sha256").update(text).digest("hex"));
     // Extra properties (a stored row's prevHash, hash, id) are not hashed.
-    expect(entryHash(GENESIS_HASH, { ...fields, prevHash: "x", hash: "y", id: "aud_1" } as AuditEntryFields)).toBe(entryHash(GENESIS_HASH, fields));
+    expect(entryHash(GENESIS_HASH, { ...fields, prevHash: "x", hash: "y", id: "aud_1" } as AuditEntryFields)).toBe(
+      entryHash(GENESIS_HASH, fields),
+    );
   });
 });
 
@@ -124,7 +152,8 @@ describe("verifyChain", () => {
         const tampered = chain.with(i, edit(original, field));
         const verdict = verifyChain(tampered, headOf(chain));
         expect(verdict.ok).toBe(false);
-        if (!verdict.ok) expect(verdict.problems.some((p) => p.kind === "edited" && p.seq === tampered[i]?.seq)).toBe(true);
+        if (!verdict.ok)
+          expect(verdict.problems.some((p) => p.kind === "edited" && p.seq === tampered[i]?.seq)).toBe(true);
       }),
     );
   });
@@ -159,7 +188,8 @@ describe("verifyChain", () => {
         const keep = pick % chain.length; // 0 … length-1 entries remain
         const verdict = verifyChain(chain.slice(0, keep), headOf(chain));
         expect(verdict.ok).toBe(false);
-        if (!verdict.ok) expect(verdict.problems).toEqual([expect.objectContaining({ kind: "truncated", seq: chain.length })]);
+        if (!verdict.ok)
+          expect(verdict.problems).toEqual([expect.objectContaining({ kind: "truncated", seq: chain.length })]);
       }),
     );
   });
@@ -213,12 +243,19 @@ describe("verifyChain", () => {
 });
 
 describe("verifyChain against checkpoints (earlier signed heads, witnessed heads)", () => {
-  const witnessedAt = (chain: StoredAuditEntry[], seq: number) => ({ seq, hash: seq === 0 ? GENESIS_HASH : chain[seq - 1]!.hash, source: "witnessed" as const });
+  const witnessedAt = (chain: StoredAuditEntry[], seq: number) => ({
+    seq,
+    hash: seq === 0 ? GENESIS_HASH : chain[seq - 1]!.hash,
+    source: "witnessed" as const,
+  });
 
   it("accepts an honest chain, whatever earlier heads were witnessed or signed", () => {
     fc.assert(
       fc.property(chainArb(), fc.array(fc.nat()), (chain, picks) => {
-        const checkpoints = picks.map((p) => ({ ...witnessedAt(chain, p % (chain.length + 1)), source: p % 2 ? ("signed" as const) : ("witnessed" as const) }));
+        const checkpoints = picks.map((p) => ({
+          ...witnessedAt(chain, p % (chain.length + 1)),
+          source: p % 2 ? ("signed" as const) : ("witnessed" as const),
+        }));
         expect(verifyChain(chain, headOf(chain), checkpoints)).toEqual({ ok: true, count: chain.length });
       }),
     );
@@ -248,13 +285,24 @@ describe("verifyChain against checkpoints (earlier signed heads, witnessed heads
         // …but not against the witness, who kept the newest head.
         const verdict = verifyChain(truncated, headOf(truncated), [witnessedAt(chain, chain.length)]);
         expect(verdict.ok).toBe(false);
-        if (!verdict.ok) expect(verdict.problems).toEqual([expect.objectContaining({ kind: "witnessed_head_missing", seq: chain.length })]);
+        if (!verdict.ok)
+          expect(verdict.problems).toEqual([
+            expect.objectContaining({ kind: "witnessed_head_missing", seq: chain.length }),
+          ]);
       }),
     );
   });
 
   it("reports many failing witnessed heads as one finding each way", () => {
-    const chain = buildChain(Array.from({ length: 6 }, (_, i) => ({ at: "2025-01-01T00:00:00.000Z", actor: "a", action: `x${i}`, target: null, data: {} })));
+    const chain = buildChain(
+      Array.from({ length: 6 }, (_, i) => ({
+        at: "2025-01-01T00:00:00.000Z",
+        actor: "a",
+        action: `x${i}`,
+        target: null,
+        data: {},
+      })),
+    );
     const witnessed = [2, 3, 4, 5, 6].map((s) => witnessedAt(chain, s));
     const verdict = verifyChain(chain.slice(0, 3), headOf(chain.slice(0, 3)), witnessed);
     expect(verdict.ok).toBe(false);
@@ -266,7 +314,15 @@ describe("verifyChain against checkpoints (earlier signed heads, witnessed heads
   });
 
   it("holds earlier signed heads to the chain too", () => {
-    const chain = buildChain(Array.from({ length: 4 }, (_, i) => ({ at: "2025-01-01T00:00:00.000Z", actor: "a", action: `x${i}`, target: null, data: {} })));
+    const chain = buildChain(
+      Array.from({ length: 4 }, (_, i) => ({
+        at: "2025-01-01T00:00:00.000Z",
+        actor: "a",
+        action: `x${i}`,
+        target: null,
+        data: {},
+      })),
+    );
     const signed = { seq: 2, hash: "f".repeat(64), source: "signed" as const };
     expect(kinds(verifyChain(chain, headOf(chain), [signed]))).toEqual(["head_mismatch"]);
   });

@@ -26,7 +26,15 @@ export type StoredAuditEntry = AuditEntryFields & { prevHash: string; hash: stri
 export type AuditHead = { seq: number; hash: string };
 /** An earlier head the entries must agree with: signed by the key provider, or kept by the witness. */
 export type Checkpoint = AuditHead & { source: "signed" | "witnessed" };
-export type ChainProblemKind = "edited" | "deleted" | "reordered" | "gap" | "head_mismatch" | "truncated" | "witnessed_head_missing" | "witnessed_head_mismatch";
+export type ChainProblemKind =
+  | "edited"
+  | "deleted"
+  | "reordered"
+  | "gap"
+  | "head_mismatch"
+  | "truncated"
+  | "witnessed_head_missing"
+  | "witnessed_head_mismatch";
 export type ChainProblem = { seq: number | null; kind: ChainProblemKind; message: string };
 export type ChainVerdict = { ok: true; count: number } | { ok: false; problems: ChainProblem[] };
 
@@ -35,8 +43,17 @@ export const GENESIS_HASH = "0".repeat(64);
 
 /** Hex SHA-256 of `prevHash + "\n" + canonicalJson(fields)`. Only the six fields are hashed, whatever else `e` carries. */
 export function entryHash(prevHash: string, e: AuditEntryFields): string {
-  const fields: AuditEntryFields = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, data: e.data };
-  return createHash("sha256").update(`${prevHash}\n${canonicalJson(fields)}`, "utf8").digest("hex");
+  const fields: AuditEntryFields = {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    target: e.target,
+    data: e.data,
+  };
+  return createHash("sha256")
+    .update(`${prevHash}\n${canonicalJson(fields)}`, "utf8")
+    .digest("hex");
 }
 
 /**
@@ -44,7 +61,11 @@ export function entryHash(prevHash: string, e: AuditEntryFields): string {
  * (whose signatures the caller has already checked). `head` null means no head was ever signed, which is only right
  * for an empty log.
  */
-export function verifyChain(entries: readonly StoredAuditEntry[], head: AuditHead | null, checkpoints: readonly Checkpoint[] = []): ChainVerdict {
+export function verifyChain(
+  entries: readonly StoredAuditEntry[],
+  head: AuditHead | null,
+  checkpoints: readonly Checkpoint[] = [],
+): ChainVerdict {
   const verifier = new ChainVerifier(head, checkpoints);
   for (const entry of entries) verifier.add(entry);
   return verifier.finish();
@@ -67,7 +88,9 @@ export class ChainVerifier {
   constructor(head: AuditHead | null, checkpoints: readonly Checkpoint[] = []) {
     this.#head = head;
     // The newest head is checked on its own (#checkHead); as a checkpoint too it would be reported twice.
-    this.#checkpoints = checkpoints.filter((c) => c.source === "witnessed" || c.seq !== head?.seq || c.hash !== head.hash).sort((a, b) => a.seq - b.seq);
+    this.#checkpoints = checkpoints
+      .filter((c) => c.source === "witnessed" || c.seq !== head?.seq || c.hash !== head.hash)
+      .sort((a, b) => a.seq - b.seq);
     this.#checkpointSeqs = new Set(this.#checkpoints.map((c) => c.seq));
     for (const c of this.#checkpoints) if (c.seq === 0) this.#hashesAt.set(0, GENESIS_HASH);
   }
@@ -82,10 +105,15 @@ export class ChainVerifier {
     if (!(seq > prev.seq)) {
       this.#report(seq, "reordered", `entry ${seq} is stored after entry ${prev.seq}: seq must increase`);
     } else if (seq !== prev.seq + 1) {
-      if (linked) this.#report(seq, "gap", `seq jumps from ${prev.seq} to ${seq} although the hashes link: numbers were skipped`);
+      if (linked)
+        this.#report(seq, "gap", `seq jumps from ${prev.seq} to ${seq} although the hashes link: numbers were skipped`);
       else this.#report(seq, "deleted", `entries ${prev.seq + 1} to ${seq - 1} are missing`);
     } else if (!linked) {
-      this.#report(seq, "deleted", `entry ${seq} does not link to entry ${prev.seq}: an entry was removed and the rest renumbered, or the chain was rewritten`);
+      this.#report(
+        seq,
+        "deleted",
+        `entry ${seq} does not link to entry ${prev.seq}: an entry was removed and the rest renumbered, or the chain was rewritten`,
+      );
     }
     this.#prev = { seq, hash: entry.hash };
     this.#count += 1;
@@ -98,7 +126,9 @@ export class ChainVerifier {
     this.#checkHead(this.#head);
     this.#checkCheckpoints("signed");
     this.#checkCheckpoints("witnessed");
-    return this.#problems.length === 0 ? { ok: true, count: this.#count } : { ok: false, problems: [...this.#problems] };
+    return this.#problems.length === 0
+      ? { ok: true, count: this.#count }
+      : { ok: false, problems: [...this.#problems] };
   }
 
   #checkHead(head: AuditHead | null): void {
@@ -108,18 +138,30 @@ export class ChainVerifier {
     }
     if (this.#maxSeq < head.seq) {
       const from = this.#maxSeq + 1;
-      this.#report(head.seq, "truncated", `entries ${from} to ${head.seq} are missing: the signed head names entry ${head.seq}`);
+      this.#report(
+        head.seq,
+        "truncated",
+        `entries ${from} to ${head.seq} are missing: the signed head names entry ${head.seq}`,
+      );
       return;
     }
     const atHead = this.#hashAtHead;
     if (atHead === undefined) {
       this.#report(head.seq, "head_mismatch", `entry ${head.seq}, named by the signed head, is missing`);
     } else if (atHead !== head.hash) {
-      this.#report(head.seq, "head_mismatch", `entry ${head.seq} differs from the signed head: the chain was rewritten`);
+      this.#report(
+        head.seq,
+        "head_mismatch",
+        `entry ${head.seq} differs from the signed head: the chain was rewritten`,
+      );
     }
     if (this.#maxSeq > head.seq) {
       // Only the key provider can sign a head, so entries past it were added by someone who could not.
-      this.#report(this.#maxSeq, "head_mismatch", `entries ${head.seq + 1} to ${this.#maxSeq} come after the signed head`);
+      this.#report(
+        this.#maxSeq,
+        "head_mismatch",
+        `entries ${head.seq + 1} to ${this.#maxSeq} come after the signed head`,
+      );
     }
   }
 
@@ -142,12 +184,18 @@ export class ChainVerifier {
     const reported = source === "signed" && this.#head !== null && this.#maxSeq < this.#head.seq;
     if (firstMissing && !reported) {
       const kind = source === "witnessed" ? "witnessed_head_missing" : "truncated";
-      this.#report(firstMissing.seq, kind, `the log ends at entry ${this.#maxSeq} but a ${name} names entry ${firstMissing.seq}${more(missing.length)}: entries were removed from its end`);
+      this.#report(
+        firstMissing.seq,
+        kind,
+        `the log ends at entry ${this.#maxSeq} but a ${name} names entry ${firstMissing.seq}${more(missing.length)}: entries were removed from its end`,
+      );
     }
     const [firstDiffering] = differing;
     if (firstDiffering) {
       const kind = source === "witnessed" ? "witnessed_head_mismatch" : "head_mismatch";
-      const what = this.#hashesAt.has(firstDiffering.seq) ? `entry ${firstDiffering.seq} differs from the ${name} at that size` : `entry ${firstDiffering.seq}, named by a ${name}, is missing`;
+      const what = this.#hashesAt.has(firstDiffering.seq)
+        ? `entry ${firstDiffering.seq} differs from the ${name} at that size`
+        : `entry ${firstDiffering.seq}, named by a ${name}, is missing`;
       this.#report(firstDiffering.seq, kind, `${what}${more(differing.length)}: the log was rewritten up to there`);
     }
   }

@@ -24,7 +24,12 @@ import type { StoredAuditEntry } from "./chain.ts";
 
 export const AUDIT_EXPORT_FORMAT = "mpay-audit-log/1";
 
-const logLine = z.strictObject({ kind: z.literal("log"), format: z.literal(AUDIT_EXPORT_FORMAT), chain: z.string().min(1).max(32), exportedAt: z.string() });
+const logLine = z.strictObject({
+  kind: z.literal("log"),
+  format: z.literal(AUDIT_EXPORT_FORMAT),
+  chain: z.string().min(1).max(32),
+  exportedAt: z.string(),
+});
 const entryLine = z.strictObject({
   kind: z.literal("entry"),
   seq: z.number().int().safe(),
@@ -66,7 +71,10 @@ export async function readAuditExport(path: string): Promise<AuditExport> {
   let seenHead = false;
   for await (const [number, parsed] of lines(path)) {
     if (chain === null) {
-      if (parsed.kind !== "log") throw new AuditFileError(`line ${number} of ${path} must be the "log" line naming the format ${AUDIT_EXPORT_FORMAT}`);
+      if (parsed.kind !== "log")
+        throw new AuditFileError(
+          `line ${number} of ${path} must be the "log" line naming the format ${AUDIT_EXPORT_FORMAT}`,
+        );
       chain = parsed.chain;
     } else if (parsed.kind === "log") {
       throw new AuditFileError(`line ${number} of ${path}: only the first line is a "log" line`);
@@ -105,7 +113,10 @@ async function* lines(path: string): AsyncGenerator<[number, ExportLine]> {
         throw new AuditFileError(`line ${number} of ${path} is not JSON`);
       }
       const parsed = line.safeParse(json);
-      if (!parsed.success) throw new AuditFileError(`line ${number} of ${path} is not a ${AUDIT_EXPORT_FORMAT} line (field ${parsed.error.issues[0]?.path.join(".") || "kind"})`);
+      if (!parsed.success)
+        throw new AuditFileError(
+          `line ${number} of ${path} is not a ${AUDIT_EXPORT_FORMAT} line (field ${parsed.error.issues[0]?.path.join(".") || "kind"})`,
+        );
       yield [number, parsed.data];
     }
   } catch (error) {

@@ -20,7 +20,11 @@ describe.each(testBackends())("audit export verified with the public key alone [
   let key: AuditPublicJwk;
   let lines: string[];
 
-  const verifyLines = async (content: string[], witnessed: string[] = [], keys: AuditPublicJwk[] = [key]): Promise<AuditReport> => {
+  const verifyLines = async (
+    content: string[],
+    witnessed: string[] = [],
+    keys: AuditPublicJwk[] = [key],
+  ): Promise<AuditReport> => {
     const file = join(dir, `log-${Math.random()}.jsonl`);
     await writeFile(file, `${content.join("\n")}\n`);
     const log = await readAuditExport(file);
@@ -34,7 +38,13 @@ describe.each(testBackends())("audit export verified with the public key alone [
   beforeAll(async () => {
     t = await openTestPay(backend);
     dir = await mkdtemp(join(tmpdir(), "mpay-audit-export-"));
-    for (let i = 1; i <= 4; i++) await t.system.audit.record({ actor: "operator:test", action: "admin.action", target: `thing-${i}`, data: { i, note: "ünïcode ✓" } });
+    for (let i = 1; i <= 4; i++)
+      await t.system.audit.record({
+        actor: "operator:test",
+        action: "admin.action",
+        target: `thing-${i}`,
+        data: { i, note: "ünïcode ✓" },
+      });
     key = await t.system.audit.publicKey();
     lines = [];
     expect(await t.system.audit.export((line) => void lines.push(line))).toEqual({ entries: 6, heads: 6 }); // merchant.created + api key + 4
@@ -70,7 +80,9 @@ describe.each(testBackends())("audit export verified with the public key alone [
   it("finds a head that does not verify, or that another key signed", async () => {
     const last = headLines().at(-1)!;
     const [header, payload] = jwsOf(last).split(".");
-    const forged = lines.map((l) => (l === last ? JSON.stringify({ kind: "head", jws: `${header}.${payload}.${"A".repeat(86)}` }) : l));
+    const forged = lines.map((l) =>
+      l === last ? JSON.stringify({ kind: "head", jws: `${header}.${payload}.${"A".repeat(86)}` }) : l,
+    );
     expect(kinds(await verifyLines(forged))).toContain("head_forged");
     const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
@@ -102,12 +114,18 @@ describe.each(testBackends())("audit export verified with the public key alone [
       [],
     ]) {
       await writeFile(file, content.join("\n"));
-      const error = await readAuditExport(file).then(() => null, (e: unknown) => e);
+      const error = await readAuditExport(file).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(AuditFileError);
       expect((error as AuditFileError).code).toBe("audit_file_invalid");
       expect((error as Error).message).not.toContain(secretish);
     }
-    const missing = await readAuditExport(join(dir, "nope.jsonl")).then(() => null, (e: unknown) => e);
+    const missing = await readAuditExport(join(dir, "nope.jsonl")).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((missing as Error).message).toMatch(/cannot read .*ENOENT/);
     expect(await readFile(file, "utf8")).toBe(""); // reading changes nothing
   });

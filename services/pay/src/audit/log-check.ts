@@ -5,7 +5,13 @@
  * file, so both find the same problems.
  */
 import type { AuditPublicJwk } from "@mpay/protocol";
-import { ChainVerifier, type AuditHead, type ChainProblemKind, type Checkpoint, type StoredAuditEntry } from "./chain.ts";
+import {
+  ChainVerifier,
+  type AuditHead,
+  type ChainProblemKind,
+  type Checkpoint,
+  type StoredAuditEntry,
+} from "./chain.ts";
 import { readHead } from "./signed-head.ts";
 
 export type AuditProblemKind = ChainProblemKind | "head_forged" | "witnessed_head_invalid";
@@ -31,7 +37,11 @@ export interface LogToCheck {
   entries: AsyncIterable<StoredAuditEntry> | Iterable<StoredAuditEntry>;
 }
 
-export async function checkAuditLog(keys: readonly AuditPublicJwk[], log: LogToCheck, witnessed: readonly string[] = []): Promise<AuditReport> {
+export async function checkAuditLog(
+  keys: readonly AuditPublicJwk[],
+  log: LogToCheck,
+  witnessed: readonly string[] = [],
+): Promise<AuditReport> {
   const problems: AuditProblem[] = [];
   const checkpoints: Checkpoint[] = [];
   let newest: AuditHead | null = null;
@@ -39,7 +49,11 @@ export async function checkAuditLog(keys: readonly AuditPublicJwk[], log: LogToC
   for (const jws of log.heads) {
     const read = await readHead(jws, keys);
     if (!read.ok || read.head.payload.chain !== log.chain) {
-      problems.push({ seq: null, kind: "head_forged", message: `a signed head of the log does not verify under the audit key: ${read.ok ? "it is for another chain" : read.message}` });
+      problems.push({
+        seq: null,
+        kind: "head_forged",
+        message: `a signed head of the log does not verify under the audit key: ${read.ok ? "it is for another chain" : read.message}`,
+      });
       continue;
     }
     heads += 1;
@@ -51,7 +65,11 @@ export async function checkAuditLog(keys: readonly AuditPublicJwk[], log: LogToC
   for (const jws of witnessed) {
     const read = await readHead(jws, keys);
     if (!read.ok || read.head.payload.chain !== log.chain) {
-      problems.push({ seq: null, kind: "witnessed_head_invalid", message: `the witness holds a head that does not verify under this audit key (another log's witness, or a head planted there): ${read.ok ? "it is for another chain" : read.message}` });
+      problems.push({
+        seq: null,
+        kind: "witnessed_head_invalid",
+        message: `the witness holds a head that does not verify under this audit key (another log's witness, or a head planted there): ${read.ok ? "it is for another chain" : read.message}`,
+      });
       continue;
     }
     witnessedHeads += 1;

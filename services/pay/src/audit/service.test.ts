@@ -20,9 +20,12 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
     await db().execute(sql`alter table audit_log enable trigger audit_log_append_only`);
     await db().execute(sql`alter table audit_signed_heads enable trigger audit_signed_heads_append_only`);
   };
-  const kinds = async (witnessed: string[] = []) => (await t.system.audit.verify(witnessed)).problems.map((p) => p.kind);
-  const headJws = async (size: number) => (await queryRows<{ jws: string }>(db(), sql`select jws from audit_signed_heads where size = ${size}`))[0]!.jws;
-  const count = async (table: "audit_log" | "audit_signed_heads") => Number((await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from ${sql.identifier(table)}`))[0]!.n);
+  const kinds = async (witnessed: string[] = []) =>
+    (await t.system.audit.verify(witnessed)).problems.map((p) => p.kind);
+  const headJws = async (size: number) =>
+    (await queryRows<{ jws: string }>(db(), sql`select jws from audit_signed_heads where size = ${size}`))[0]!.jws;
+  const count = async (table: "audit_log" | "audit_signed_heads") =>
+    Number((await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from ${sql.identifier(table)}`))[0]!.n);
 
   beforeAll(async () => {
     t = await openTestPay(backend);
@@ -32,27 +35,46 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
   beforeEach(async () => {
     // A clean chain of a known length for every case.
     await asOwner(sql`delete from audit_log`, sql`delete from audit_signed_heads`, sql`delete from audit_heads`);
-    for (let i = 1; i <= 6; i++) await t.system.audit.record({ actor: "operator:test", action: "admin.action", target: `thing-${i}`, data: { i } });
+    for (let i = 1; i <= 6; i++)
+      await t.system.audit.record({
+        actor: "operator:test",
+        action: "admin.action",
+        target: `thing-${i}`,
+        data: { i },
+      });
     expect(await t.system.audit.verify()).toMatchObject({ ok: true, entries: 6, heads: 6 });
   });
 
   it("signs a head for every append, stating size, newest hash, time and key", async () => {
-    const rows = await queryRows<{ size: number; hash: string; kid: string }>(db(), sql`select size::int as size, hash, kid from audit_signed_heads order by size`);
+    const rows = await queryRows<{ size: number; hash: string; kid: string }>(
+      db(),
+      sql`select size::int as size, hash, kid from audit_signed_heads order by size`,
+    );
     const entries = await queryRows<{ hash: string }>(db(), sql`select hash from audit_log order by seq`);
     const key = await t.system.audit.publicKey();
     expect(rows.map((r) => r.size)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(rows.map((r) => r.hash)).toEqual(entries.map((e) => e.hash));
     expect(new Set(rows.map((r) => r.kid))).toEqual(new Set([key.kid]));
-    const payload = JSON.parse(Buffer.from((await headJws(6)).split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
-    expect(payload).toEqual({ chain: "main", size: 6, hash: entries[5]!.hash, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    const payload = JSON.parse(Buffer.from((await headJws(6)).split(".")[1]!, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(payload).toEqual({
+      chain: "main",
+      size: 6,
+      hash: entries[5]!.hash,
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
   });
 
   it("refuses updates and deletes from the application, of entries and of heads", async () => {
     const failure = (statement: ReturnType<typeof sql>) =>
-      db().execute(statement).then(
-        () => "succeeded",
-        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
-      );
+      db()
+        .execute(statement)
+        .then(
+          () => "succeeded",
+          (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+        );
     expect(await failure(sql`update audit_log set actor = 'x' where seq = 1`)).toMatch(/append-only/);
     expect(await failure(sql`delete from audit_log where seq = 1`)).toMatch(/append-only/);
     expect(await failure(sql`update audit_signed_heads set hash = 'x' where size = 1`)).toMatch(/append-only/);
@@ -75,22 +97,38 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
   });
 
   it("detects reordering", async () => {
-    await asOwner(sql`update audit_log set seq = -3 where seq = 3`, sql`update audit_log set seq = 3 where seq = 4`, sql`update audit_log set seq = 4 where seq = -3`);
+    await asOwner(
+      sql`update audit_log set seq = -3 where seq = 3`,
+      sql`update audit_log set seq = 3 where seq = 4`,
+      sql`update audit_log set seq = 4 where seq = -3`,
+    );
     expect((await t.system.audit.verify()).ok).toBe(false);
   });
 
   it("detects a chain rewritten consistently without the key: its heads do not verify", async () => {
     // The attacker re-chains from entry 4 and puts the new hashes into the heads, but cannot sign them.
-    const rows = await queryRows<{ seq: number; at: string; prev_hash: string }>(db(), sql`select seq, at, prev_hash from audit_log where seq >= 4 order by seq`);
+    const rows = await queryRows<{ seq: number; at: string; prev_hash: string }>(
+      db(),
+      sql`select seq, at, prev_hash from audit_log where seq >= 4 order by seq`,
+    );
     const { entryHash } = await import("./chain.ts");
     let prev = rows[0]!.prev_hash;
     const statements: ReturnType<typeof sql>[] = [];
     for (const row of rows) {
-      const fields = { seq: row.seq, at: row.at, actor: "operator:test", action: "admin.action", target: `thing-${row.seq}`, data: { i: row.seq, quiet: true } };
+      const fields = {
+        seq: row.seq,
+        at: row.at,
+        actor: "operator:test",
+        action: "admin.action",
+        target: `thing-${row.seq}`,
+        data: { i: row.seq, quiet: true },
+      };
       const hash = entryHash(prev, fields);
       const [header, , signature] = (await headJws(row.seq)).split(".");
       const forged = `${header}.${Buffer.from(JSON.stringify({ chain: "main", size: row.seq, hash, timestamp: row.at })).toString("base64url")}.${signature}`;
-      statements.push(sql`update audit_log set data = ${JSON.stringify(fields.data)}::jsonb, prev_hash = ${prev}, hash = ${hash} where seq = ${row.seq}`);
+      statements.push(
+        sql`update audit_log set data = ${JSON.stringify(fields.data)}::jsonb, prev_hash = ${prev}, hash = ${hash} where seq = ${row.seq}`,
+      );
       statements.push(sql`update audit_signed_heads set hash = ${hash}, jws = ${forged} where size = ${row.seq}`);
       prev = hash;
     }
@@ -132,7 +170,9 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
     const [last] = await queryRows<{ hash: string }>(db(), sql`select hash from audit_log where seq = 6`);
     const mac = await t.system.keys.mac("audit-head", encoder.encode(`mpay-audit-head/v1|main|6|${last!.hash}`));
     await asOwner(sql`delete from audit_signed_heads`);
-    await db().execute(sql`insert into audit_heads (chain, seq, hash, tag, key_version) values ('main', 6, ${last!.hash}, ${mac.tag}, ${mac.keyVersion})`);
+    await db().execute(
+      sql`insert into audit_heads (chain, seq, hash, tag, key_version) values ('main', 6, ${last!.hash}, ${mac.tag}, ${mac.keyVersion})`,
+    );
     expect(await t.system.audit.verify()).toMatchObject({ ok: true, entries: 6, heads: 0 });
 
     await t.system.audit.record({ actor: "operator:test", action: "admin.action", target: "thing-7" });
@@ -142,6 +182,8 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
     await asOwner(sql`delete from audit_signed_heads`, sql`delete from audit_log where seq = 7`);
     await db().execute(sql`update audit_heads set tag = ${mac.tag.replace(/^./, (c) => (c === "A" ? "B" : "A"))}`);
     expect(await kinds()).toContain("head_forged");
-    await expect(t.system.audit.record({ actor: "operator:test", action: "admin.action" })).rejects.toMatchObject({ code: "audit_head_invalid" });
+    await expect(t.system.audit.record({ actor: "operator:test", action: "admin.action" })).rejects.toMatchObject({
+      code: "audit_head_invalid",
+    });
   });
 });

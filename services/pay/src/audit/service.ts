@@ -18,7 +18,17 @@ import { GENESIS_HASH, entryHash, type AuditEntryFields, type AuditHead } from "
 import { AUDIT_EXPORT_FORMAT, exportLine } from "./export-file.ts";
 import { checkAuditLog, type AuditProblem, type AuditReport } from "./log-check.ts";
 import { readHead, signHead } from "./signed-head.ts";
-import { allEntries, insertEntry, insertSignedHead, latestSignedHead, legacyHead, lockAppends, signedHeads, type LegacyHeadRow, type SignedHeadRow } from "./store.ts";
+import {
+  allEntries,
+  insertEntry,
+  insertSignedHead,
+  latestSignedHead,
+  legacyHead,
+  lockAppends,
+  signedHeads,
+  type LegacyHeadRow,
+  type SignedHeadRow,
+} from "./store.ts";
 
 export const AUDIT_CHAIN = "main";
 const encoder = new TextEncoder();
@@ -65,7 +75,14 @@ export class AuditService {
     const hash = entryHash(previous.hash, fields);
     await insertEntry(tx, { ...fields, prevHash: previous.hash, hash });
     const signed = await signHead(this.keys, { chain: AUDIT_CHAIN, size: fields.seq, hash, timestamp: fields.at });
-    await insertSignedHead(tx, { chain: AUDIT_CHAIN, size: fields.seq, hash, signedAt: now, kid: signed.kid, jws: signed.jws });
+    await insertSignedHead(tx, {
+      chain: AUDIT_CHAIN,
+      size: fields.seq,
+      hash,
+      signedAt: now,
+      kid: signed.kid,
+      jws: signed.jws,
+    });
   }
 
   /** Appends in a transaction of its own. */
@@ -97,9 +114,19 @@ export class AuditService {
     if (heads.length === 0) {
       const row = await legacyHead(this.db, AUDIT_CHAIN);
       if (row && (await this.#legacyMacValid(row))) legacy = { seq: row.seq, hash: row.hash };
-      else if (row) problems.push({ seq: row.seq, kind: "head_forged", message: "the chain head from before heads were signed has a MAC that does not verify: it was written without the key provider" });
+      else if (row)
+        problems.push({
+          seq: row.seq,
+          kind: "head_forged",
+          message:
+            "the chain head from before heads were signed has a MAC that does not verify: it was written without the key provider",
+        });
     }
-    const report = await checkAuditLog([key], { chain: AUDIT_CHAIN, heads, legacyHead: legacy, entries: allEntries(this.db) }, witnessed);
+    const report = await checkAuditLog(
+      [key],
+      { chain: AUDIT_CHAIN, heads, legacyHead: legacy, entries: allEntries(this.db) },
+      witnessed,
+    );
     problems.push(...report.problems);
     return { ...report, ok: problems.length === 0, problems };
   }
@@ -109,7 +136,14 @@ export class AuditService {
    * (tampered or not: the export shows what the database holds) and the signed heads up to the last entry written.
    */
   async export(write: (line: string) => Promise<void> | void): Promise<{ entries: number; heads: number }> {
-    await write(exportLine({ kind: "log", format: AUDIT_EXPORT_FORMAT, chain: AUDIT_CHAIN, exportedAt: this.clock.now().toISOString() }));
+    await write(
+      exportLine({
+        kind: "log",
+        format: AUDIT_EXPORT_FORMAT,
+        chain: AUDIT_CHAIN,
+        exportedAt: this.clock.now().toISOString(),
+      }),
+    );
     let entries = 0;
     let last = 0;
     for await (const row of allEntries(this.db)) {
@@ -143,10 +177,15 @@ export class AuditService {
   }
 
   #legacyMacValid(row: LegacyHeadRow): Promise<boolean> {
-    return this.keys.verifyMac("audit-head", legacyHeadMessage(row.seq, row.hash), row.tag, row.keyVersion).catch(() => false);
+    return this.keys
+      .verifyMac("audit-head", legacyHeadMessage(row.seq, row.hash), row.tag, row.keyVersion)
+      .catch(() => false);
   }
 }
 
 function headInvalid(): ApiError {
-  return new ApiError("audit_head_invalid", "The audit log's newest head does not verify under the audit key: it was changed in the database. Nothing audited is done until an operator runs `mpay audit verify`.");
+  return new ApiError(
+    "audit_head_invalid",
+    "The audit log's newest head does not verify under the audit key: it was changed in the database. Nothing audited is done until an operator runs `mpay audit verify`.",
+  );
 }

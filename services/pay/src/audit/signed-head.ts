@@ -19,7 +19,10 @@ export async function signHead(keys: KeyProvider, payload: AuditHeadPayload): Pr
 }
 
 /** The head a JWS states if it verifies under one of `keys`, else why not (a message that never quotes it). */
-export async function readHead(jws: string, keys: readonly AuditPublicJwk[]): Promise<{ ok: true; head: SignedHead } | { ok: false; message: string }> {
+export async function readHead(
+  jws: string,
+  keys: readonly AuditPublicJwk[],
+): Promise<{ ok: true; head: SignedHead } | { ok: false; message: string }> {
   try {
     const { payload, kid } = await verifyAuditHead(jws, keys);
     return { ok: true, head: { payload, kid, jws } };

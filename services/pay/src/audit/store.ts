@@ -27,12 +27,21 @@ export async function insertSignedHead(tx: Executor, row: SignedHeadRow): Promis
 
 /** The head with the most entries, or null before the first signed append. */
 export async function latestSignedHead(db: Executor, chain: string): Promise<SignedHeadRow | null> {
-  const rows = await db.select().from(auditSignedHeads).where(eq(auditSignedHeads.chain, chain)).orderBy(desc(auditSignedHeads.size)).limit(1);
+  const rows = await db
+    .select()
+    .from(auditSignedHeads)
+    .where(eq(auditSignedHeads.chain, chain))
+    .orderBy(desc(auditSignedHeads.size))
+    .limit(1);
   return rows[0] ?? null;
 }
 
 /** Every signed head of the chain with at most `upTo` entries, by size. */
-export async function signedHeads(db: Executor, chain: string, upTo = Number.MAX_SAFE_INTEGER): Promise<SignedHeadRow[]> {
+export async function signedHeads(
+  db: Executor,
+  chain: string,
+  upTo = Number.MAX_SAFE_INTEGER,
+): Promise<SignedHeadRow[]> {
   return db
     .select()
     .from(auditSignedHeads)

@@ -10,8 +10,12 @@ import { readWitnessedHeads, WitnessError } from "./witness.ts";
 describe("the audit witness's configuration", () => {
   it("defaults to the embedded simulator's first issuer, follows its variables, and can be turned off", () => {
     expect(loadConfig({}).auditWitness.url).toBe("http://127.0.0.1:4100/issuers/sampo/audit-heads");
-    expect(loadConfig({ MPAY_ISSUER_URL: "http://issuers.internal:8100/", ISSUER_IDS: "kstar,handae" }).auditWitness.url).toBe("http://issuers.internal:8100/issuers/kstar/audit-heads");
-    expect(loadConfig({ MPAY_AUDIT_WITNESS_URL: "https://witness.example/issuers/sampo/audit-heads/" }).auditWitness.url).toBe("https://witness.example/issuers/sampo/audit-heads");
+    expect(
+      loadConfig({ MPAY_ISSUER_URL: "http://issuers.internal:8100/", ISSUER_IDS: "kstar,handae" }).auditWitness.url,
+    ).toBe("http://issuers.internal:8100/issuers/kstar/audit-heads");
+    expect(
+      loadConfig({ MPAY_AUDIT_WITNESS_URL: "https://witness.example/issuers/sampo/audit-heads/" }).auditWitness.url,
+    ).toBe("https://witness.example/issuers/sampo/audit-heads");
     expect(loadConfig({ MPAY_AUDIT_WITNESS_URL: "off" }).auditWitness.url).toBeNull();
     expect(() => loadConfig({ MPAY_AUDIT_WITNESS_URL: "ftp://x" })).toThrow(/MPAY_AUDIT_WITNESS_URL/);
   });
@@ -41,20 +45,29 @@ describe.each(testBackends())("sending audit heads to the witness [%s]", (backen
     const latest = await net.pay.system.audit.latestHead();
     expect(held.heads.map((h) => h.head)).toHaveLength(2);
     expect(held.heads.at(-1)!.head).toBe(latest!.jws);
-    expect(await net.pay.system.audit.verify(held.heads.map((h) => h.head))).toMatchObject({ ok: true, witnessedHeads: 2 });
+    expect(await net.pay.system.audit.verify(held.heads.map((h) => h.head))).toMatchObject({
+      ok: true,
+      witnessedHeads: 2,
+    });
   });
 
   it("reports a truncated log as the witness's refusal, and the witness's heads catch it", async () => {
     const db = net.pay.system.database.db;
     await db.execute(sql`alter table audit_log disable trigger audit_log_append_only`);
     await db.execute(sql`alter table audit_signed_heads disable trigger audit_signed_heads_append_only`);
-    const [{ max } = { max: 0 }] = await queryRows<{ max: number }>(db, sql`select max(seq)::int as max from audit_log`);
+    const [{ max } = { max: 0 }] = await queryRows<{ max: number }>(
+      db,
+      sql`select max(seq)::int as max from audit_log`,
+    );
     await db.execute(sql`delete from audit_log where seq = ${max}`);
     await db.execute(sql`delete from audit_signed_heads where size = ${max}`);
     await db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
     await db.execute(sql`alter table audit_signed_heads enable trigger audit_signed_heads_append_only`);
 
-    const refused = await net.pay.system.witness!.publishOnce().then(() => null, (e: unknown) => e);
+    const refused = await net.pay.system.witness!.publishOnce().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(WitnessError);
     expect(refused).toMatchObject({ code: "witness_refused", witnessCode: "audit_head_shrunk" });
     expect((refused as Error).message).not.toContain(net.acquirerSecret);

@@ -9,7 +9,13 @@
  * infrastructure, so it knows a URL and a credential, never the issuers context (system.ts wires both).
  */
 import { readFile } from "node:fs/promises";
-import { witnessedHeadsSchema, witnessReceiptSchema, type AuditPublicJwk, type WitnessedHeads, type WitnessReceipt } from "@mpay/protocol";
+import {
+  witnessedHeadsSchema,
+  witnessReceiptSchema,
+  type AuditPublicJwk,
+  type WitnessedHeads,
+  type WitnessReceipt,
+} from "@mpay/protocol";
 
 export type WitnessErrorCode = "witness_unavailable" | "witness_refused" | "witness_answer_invalid";
 
@@ -48,7 +54,11 @@ export class WitnessClient {
       body: JSON.stringify({ head, key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y, kid: key.kid } }),
     });
     const parsed = witnessReceiptSchema.safeParse(body);
-    if (!parsed.success) throw new WitnessError("witness_answer_invalid", `the witness at ${this.options.url} did not answer with a receipt`);
+    if (!parsed.success)
+      throw new WitnessError(
+        "witness_answer_invalid",
+        `the witness at ${this.options.url} did not answer with a receipt`,
+      );
     return parsed.data;
   }
 }
@@ -62,12 +72,19 @@ export async function readWitnessedHeads(source: string, timeoutMs = 10_000): Pr
     try {
       body = JSON.parse(await readFile(source, "utf8"));
     } catch (error) {
-      const why = error instanceof SyntaxError ? "is not JSON" : `cannot be read (${(error as NodeJS.ErrnoException).code ?? "read error"})`;
+      const why =
+        error instanceof SyntaxError
+          ? "is not JSON"
+          : `cannot be read (${(error as NodeJS.ErrnoException).code ?? "read error"})`;
       throw new WitnessError("witness_answer_invalid", `the witness heads file ${source} ${why}`);
     }
   }
   const parsed = witnessedHeadsSchema.safeParse(body);
-  if (!parsed.success) throw new WitnessError("witness_answer_invalid", `${source} does not hold a witness's heads ({ key, heads: [{ head, receivedAt }] })`);
+  if (!parsed.success)
+    throw new WitnessError(
+      "witness_answer_invalid",
+      `${source} does not hold a witness's heads ({ key, heads: [{ head, receivedAt }] })`,
+    );
   return parsed.data;
 }
 
@@ -89,6 +106,11 @@ async function request(url: string, timeoutMs: number, init: RequestInit): Promi
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   const code = typeof error?.code === "string" ? error.code.slice(0, 64) : undefined;
   const message = typeof error?.message === "string" ? error.message.slice(0, 300) : `status ${response.status}`;
-  if (response.status >= 500) throw new WitnessError("witness_unavailable", `the witness at ${url} failed: ${message}`, code);
-  throw new WitnessError("witness_refused", `the witness at ${url} refused the head (${code ?? response.status}): ${message}`, code);
+  if (response.status >= 500)
+    throw new WitnessError("witness_unavailable", `the witness at ${url} failed: ${message}`, code);
+  throw new WitnessError(
+    "witness_refused",
+    `the witness at ${url} refused the head (${code ?? response.status}): ${message}`,
+    code,
+  );
 }

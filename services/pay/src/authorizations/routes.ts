@@ -6,10 +6,22 @@ import type { PayerService } from "../payers/service.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
 import type { AuthorizationService } from "./service.ts";
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
+const errors = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+  503: errorResponse,
+};
 
 /** The last step of a device payment, and the key issuers verify the pay server's statements with. */
-export function authorizationRoutes(app: FastifyInstance, payers: PayerService, authorizations: AuthorizationService, signer: StatementSigner): void {
+export function authorizationRoutes(
+  app: FastifyInstance,
+  payers: PayerService,
+  authorizations: AuthorizationService,
+  signer: StatementSigner,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -17,14 +29,19 @@ export function authorizationRoutes(app: FastifyInstance, payers: PayerService, 
     {
       schema: {
         tags: ["payer"],
-        description: "Sends the device's sign-then-encrypt JWE (the terms and the card, for the issuer only) to the card issuer, and answers with the payment as the issuer decided.",
+        description:
+          "Sends the device's sign-then-encrypt JWE (the terms and the card, for the issuer only) to the card issuer, and answers with the payment as the issuer decided.",
         params: idParam,
         body: authorizeRequestSchema,
         response: { 200: paymentOutcomeViewSchema, ...errors },
       },
     },
     async (request) => {
-      const payment = await authorizations.authorize(await payers.authenticate(request.headers.authorization), request.params.id, request.body);
+      const payment = await authorizations.authorize(
+        await payers.authenticate(request.headers.authorization),
+        request.params.id,
+        request.body,
+      );
       return {
         id: payment.id,
         object: "payment" as const,
@@ -37,5 +54,7 @@ export function authorizationRoutes(app: FastifyInstance, payers: PayerService, 
     },
   );
 
-  r.get("/.well-known/jwks.json", { schema: { hide: true } }, async (_request, reply) => reply.header("cache-control", "public, max-age=300").send(await signer.jwks()));
+  r.get("/.well-known/jwks.json", { schema: { hide: true } }, async (_request, reply) =>
+    reply.header("cache-control", "public, max-age=300").send(await signer.jwks()),
+  );
 }

@@ -10,7 +10,13 @@
  * without the issuer's decision.
  */
 import type { Clock } from "@mpay/service-kit";
-import { JOSE_TYPES, mandateTermsSchema, termsTimeProblem, type AuthorizationAnswer, type AuthorizationRequest } from "@mpay/protocol";
+import {
+  JOSE_TYPES,
+  mandateTermsSchema,
+  termsTimeProblem,
+  type AuthorizationAnswer,
+  type AuthorizationRequest,
+} from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { MandateService } from "../mandates/service.ts";
@@ -44,7 +50,14 @@ export interface IssuerOperationLog {
   /** Null when the payment already has an operation pending (or, for `authorize`, any). */
   open(
     db: Executor,
-    op: { paymentId: string; merchantId: string; issuerId: string; kind: "authorize" | "void"; amount?: number; deadlineAt?: Date | null },
+    op: {
+      paymentId: string;
+      merchantId: string;
+      issuerId: string;
+      kind: "authorize" | "void";
+      amount?: number;
+      deadlineAt?: Date | null;
+    },
   ): Promise<IssuerOperation | null>;
   /** False when another process (the reconciler) ended it first. */
   end(db: Executor, id: string, status: "done" | "failed", lastError?: string | null): Promise<boolean>;
@@ -66,16 +79,29 @@ export class AuthorizationService {
   ) {}
 
   /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
-  async authorize(payer: PayerRow, approvalId: string, input: { payment: string; mandate?: string | undefined; sharedDetails?: unknown }): Promise<PaymentRow> {
+  async authorize(
+    payer: PayerRow,
+    approvalId: string,
+    input: { payment: string; mandate?: string | undefined; sharedDetails?: unknown },
+  ): Promise<PaymentRow> {
     checkJweHeader(input.payment, JOSE_TYPES.paymentEnvelope, "payment");
     if (input.mandate !== undefined) checkJweHeader(input.mandate, JOSE_TYPES.mandateEnvelope, "mandate");
     const { approval, challenge, terms, deviceKid } = await this.approvals.forAuthorization(payer, approvalId);
-    if (input.mandate !== undefined && !challenge.mandateTerms) throw new ApiError("parameter_unknown", "This payment asked for no mandate.", "mandate");
+    if (input.mandate !== undefined && !challenge.mandateTerms)
+      throw new ApiError("parameter_unknown", "This payment asked for no mandate.", "mandate");
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
-    if (termsTimeProblem(terms, nowSeconds) !== null) throw new ApiError("approval_challenge_expired", "The approved terms expired before they reached the card issuer; start the payment again.");
+    if (termsTimeProblem(terms, nowSeconds) !== null)
+      throw new ApiError(
+        "approval_challenge_expired",
+        "The approved terms expired before they reached the card issuer; start the payment again.",
+      );
     const payment = await this.payments.forApproval(approval.paymentId);
     const shared = input.sharedDetails === undefined ? null : this.sharedDetails.check(payment, input.sharedDetails);
-    const authentication: AuthorizationRequest extends infer R ? (R extends { authentication: infer A } ? A : never) : never =
+    const authentication: AuthorizationRequest extends infer R
+      ? R extends { authentication: infer A }
+        ? A
+        : never
+      : never =
       approval.method === "pin"
         ? {
             method: "pin",
@@ -118,7 +144,8 @@ export class AuthorizationService {
     }
     const decided = await this.#apply(op, challenge.cardId, answer);
     // The details the payer shared go to the merchant only with a payment that went through.
-    if (shared && decided.status !== "declined") await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
+    if (shared && decided.status !== "declined")
+      await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
     // The card-on-file mandate the payer consented to with this payment, once the payment itself went through.
     if (decided.status !== "declined" && input.mandate !== undefined && challenge.mandateTerms && challenge.cardId) {
       const mandate = await this.mandates.createFromApproval({
@@ -142,7 +169,8 @@ export class AuthorizationService {
    */
   async chargeMandate(tx: Executor, auth: MerchantAuth, payment: PaymentRow, mandateId: string): Promise<PaymentRow> {
     const { mandate, token } = await this.mandates.forCharge(tx, auth, mandateId);
-    if (mandate.currency !== payment.currency) throw new ApiError("parameter_invalid", `This mandate is in ${mandate.currency}.`, "currency");
+    if (mandate.currency !== payment.currency)
+      throw new ApiError("parameter_invalid", `This mandate is in ${mandate.currency}.`, "currency");
     const op = await this.operations.open(tx, {
       paymentId: payment.id,
       merchantId: payment.merchantId,
@@ -165,13 +193,28 @@ export class AuthorizationService {
       });
     } catch (error) {
       if (error instanceof IssuerError && error.kind === "unavailable") return payment; // in doubt: the reconciler settles it
-      answer = { paymentId: payment.id, decision: "declined", declineCode: "do_not_honor", decidedAt: this.clock.now().toISOString() };
+      answer = {
+        paymentId: payment.id,
+        decision: "declined",
+        declineCode: "do_not_honor",
+        decidedAt: this.clock.now().toISOString(),
+      };
     }
     await this.operations.end(tx, op.id, "done");
     const viaIssuer = { cardId: mandate.cardId };
     return answer.decision === "approved"
-      ? this.payments.recordIssuerDecision(tx, payment.id, { approved: true, issuerId: mandate.issuerId, authorizationCode: answer.authorizationCode, viaIssuer })
-      : this.payments.recordIssuerDecision(tx, payment.id, { approved: false, issuerId: mandate.issuerId, declineCode: answer.declineCode, viaIssuer });
+      ? this.payments.recordIssuerDecision(tx, payment.id, {
+          approved: true,
+          issuerId: mandate.issuerId,
+          authorizationCode: answer.authorizationCode,
+          viaIssuer,
+        })
+      : this.payments.recordIssuerDecision(tx, payment.id, {
+          approved: false,
+          issuerId: mandate.issuerId,
+          declineCode: answer.declineCode,
+          viaIssuer,
+        });
   }
 
   /**
@@ -181,12 +224,23 @@ export class AuthorizationService {
   async #afterFailedRequest(op: IssuerOperation, cardId: string | null, error: unknown): Promise<PaymentRow> {
     if (error instanceof IssuerError && error.kind === "refused") {
       // The issuer refused the request itself (it is malformed to it): no hold exists; the payment is declined.
-      this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId, code: error.code }, "issuer refused an authorization request");
-      return this.#apply(op, cardId, { paymentId: op.paymentId, decision: "declined", declineCode: "do_not_honor", decidedAt: this.clock.now().toISOString() });
+      this.log.warn(
+        { paymentId: op.paymentId, issuerId: op.issuerId, code: error.code },
+        "issuer refused an authorization request",
+      );
+      return this.#apply(op, cardId, {
+        paymentId: op.paymentId,
+        decision: "declined",
+        declineCode: "do_not_honor",
+        decidedAt: this.clock.now().toISOString(),
+      });
     }
     const settled = await this.settle(op).catch(() => null);
     if (settled) return settled;
-    throw new ApiError("issuer_unavailable", "The card issuer did not answer; the payment's outcome is being settled with it and will show on the payment.");
+    throw new ApiError(
+      "issuer_unavailable",
+      "The card issuer did not answer; the payment's outcome is being settled with it and will show on the payment.",
+    );
   }
 
   /**
@@ -196,16 +250,33 @@ export class AuthorizationService {
    */
   async #apply(op: IssuerOperation, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
-      if (!(await this.operations.end(tx, op.id, "done"))) return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
+      if (!(await this.operations.end(tx, op.id, "done")))
+        return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
       const current = await this.payments.lockById(tx, op.paymentId);
       if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
       if (answer.decision === "approved") {
         if (current.status !== "requires_approval") return { payment: current, compensate: true };
-        return { payment: await this.payments.recordIssuerDecision(tx, op.paymentId, { approved: true, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer }), compensate: false };
+        return {
+          payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
+            approved: true,
+            issuerId: op.issuerId,
+            authorizationCode: answer.authorizationCode,
+            viaIssuer,
+          }),
+          compensate: false,
+        };
       }
       if (current.status !== "requires_approval") return { payment: current, compensate: false };
-      return { payment: await this.payments.recordIssuerDecision(tx, op.paymentId, { approved: false, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer }), compensate: false };
+      return {
+        payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
+          approved: false,
+          issuerId: op.issuerId,
+          declineCode: answer.declineCode,
+          viaIssuer,
+        }),
+        compensate: false,
+      };
     });
     if (outcome.compensate) await this.#voidOrphan(op);
     if (!outcome.payment) throw new ApiError("resource_missing", "No such payment.");
@@ -214,14 +285,23 @@ export class AuthorizationService {
 
   /** Voids an approval nobody here holds; a void the issuer does not acknowledge now is left to the reconciler. */
   async #voidOrphan(op: IssuerOperation): Promise<void> {
-    this.log.warn({ paymentId: op.paymentId, issuerId: op.issuerId }, "issuer approved a payment no longer awaiting approval; voiding the hold");
-    const voidOp = await this.operations.open(this.db, { paymentId: op.paymentId, merchantId: op.merchantId, issuerId: op.issuerId, kind: "void" });
+    this.log.warn(
+      { paymentId: op.paymentId, issuerId: op.issuerId },
+      "issuer approved a payment no longer awaiting approval; voiding the hold",
+    );
+    const voidOp = await this.operations.open(this.db, {
+      paymentId: op.paymentId,
+      merchantId: op.merchantId,
+      issuerId: op.issuerId,
+      kind: "void",
+    });
     if (!voidOp) return; // another operation is in doubt for it: the reconciler comes back
     try {
       await this.issuers.void(op.issuerId, op.paymentId, { operationId: voidOp.id });
       await this.operations.end(this.db, voidOp.id, "done");
     } catch (error) {
-      if (error instanceof IssuerError && error.kind === "refused") await this.operations.end(this.db, voidOp.id, "failed", error.code);
+      if (error instanceof IssuerError && error.kind === "refused")
+        await this.operations.end(this.db, voidOp.id, "failed", error.code);
       // unavailable: the pending void is re-sent by the reconciler
     }
   }
@@ -243,7 +323,12 @@ export class AuthorizationService {
     if (record) return this.#apply(op, await this.#cardOf(op), record.decision);
     const graceMs = 30_000;
     if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < this.clock.now().getTime()) {
-      return this.#apply(op, await this.#cardOf(op), { paymentId: op.paymentId, decision: "declined", declineCode: "issuer_unavailable", decidedAt: this.clock.now().toISOString() });
+      return this.#apply(op, await this.#cardOf(op), {
+        paymentId: op.paymentId,
+        decision: "declined",
+        declineCode: "issuer_unavailable",
+        decidedAt: this.clock.now().toISOString(),
+      });
     }
     await this.operations.postpone(this.db, op.id, "not yet known to the issuer");
     return null;

@@ -23,7 +23,9 @@ const MIGRATION_LOCK = 7_402_311;
  * `owner` names this process to another that finds its PGlite folder held; `joinRunning` (the CLI) works through
  * a running server that holds the folder instead of being refused (service-kit embedded-database.ts).
  */
-export function openDatabase(options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number }): Promise<Database> {
+export function openDatabase(
+  options: kit.EmbeddedAccess & { url?: string | undefined; dataDir?: string | undefined; poolSize?: number },
+): Promise<Database> {
   return kit.openDatabase({ ...options, schema });
 }
 

@@ -45,11 +45,15 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
     async (request) => deviceView(await devices.bind(await payerOf(request.headers.authorization), request.body)),
   );
 
-  r.get("/v1/payer/devices", { schema: { tags: ["payer"], response: { 200: deviceListSchema, ...errors } } }, async (request) => ({
-    object: "list" as const,
-    data: (await devices.list(await payerOf(request.headers.authorization))).map(deviceView),
-    hasMore: false,
-  }));
+  r.get(
+    "/v1/payer/devices",
+    { schema: { tags: ["payer"], response: { 200: deviceListSchema, ...errors } } },
+    async (request) => ({
+      object: "list" as const,
+      data: (await devices.list(await payerOf(request.headers.authorization))).map(deviceView),
+      hasMore: false,
+    }),
+  );
 
   r.post(
     "/v1/payer/devices/:id/revoke",
@@ -63,7 +67,10 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         response: { 200: deviceViewSchema, ...errors },
       },
     },
-    async (request) => deviceView(await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body ?? {})),
+    async (request) =>
+      deviceView(
+        await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body ?? {}),
+      ),
   );
 
   r.post(
@@ -78,7 +85,10 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         response: { 200: deviceViewSchema, ...errors },
       },
     },
-    async (request) => deviceView(await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body)),
+    async (request) =>
+      deviceView(
+        await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body),
+      ),
   );
 
   r.post(
@@ -86,7 +96,8 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
     {
       schema: {
         tags: ["payer"],
-        description: "A single-use nonce for the next device statement: every statement carries one, and verifying it spends it.",
+        description:
+          "A single-use nonce for the next device statement: every statement carries one, and verifying it spends it.",
         response: { 200: statementNonceViewSchema, ...errors },
       },
     },

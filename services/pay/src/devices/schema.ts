@@ -14,7 +14,9 @@ export const devices = pgTable(
   "devices",
   {
     id: text("id").primaryKey(),
-    payerId: text("payer_id").notNull().references(() => payers.id),
+    payerId: text("payer_id")
+      .notNull()
+      .references(() => payers.id),
     /** RFC 7638 thumbprint of the public key: the `kid` of the device's signatures. */
     keyThumbprint: text("key_thumbprint").notNull().unique(),
     publicKeyJwk: jsonb("public_key_jwk").$type<{ kty: "EC"; crv: "P-256"; x: string; y: string }>().notNull(),
@@ -34,7 +36,10 @@ export const devices = pgTable(
     createdAt: createdAt(),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("devices_payer").on(t.payerId), index("devices_revoke_due").on(t.revokeAt).where(sql`revoke_at is not null and status in ('active', 'pending')`)],
+  (t) => [
+    index("devices_payer").on(t.payerId),
+    index("devices_revoke_due").on(t.revokeAt).where(sql`revoke_at is not null and status in ('active', 'pending')`),
+  ],
 );
 
 /**

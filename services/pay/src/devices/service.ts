@@ -24,7 +24,13 @@ import { ApiError } from "../http/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { AnnouncementRef, AnnouncementService } from "../announcements/service.ts";
 import type { PayerRow } from "../payers/service.ts";
-import { deviceKeyThumbprint, signerOf, STATEMENT_LIFETIME_SECONDS, verifyDeviceStatement, type DeviceJwk } from "./signatures.ts";
+import {
+  deviceKeyThumbprint,
+  signerOf,
+  STATEMENT_LIFETIME_SECONDS,
+  verifyDeviceStatement,
+  type DeviceJwk,
+} from "./signatures.ts";
 import {
   cancelApprovedBy,
   devicesOf,
@@ -105,7 +111,12 @@ export class DeviceService {
   }
 
   async #provePin(payer: PayerRow, proof: PinProof | undefined, purpose: string, param = "pin"): Promise<void> {
-    if (!proof) throw new ApiError("pin_proof_required", "This change needs the payment PIN: prove it with a PIN login for this purpose.", param);
+    if (!proof)
+      throw new ApiError(
+        "pin_proof_required",
+        "This change needs the payment PIN: prove it with a PIN login for this purpose.",
+        param,
+      );
     if (!this.#pins) throw new Error("DeviceService: PIN proofs are not wired");
     await this.#pins.prove(payer, proof, purpose);
   }
@@ -138,13 +149,26 @@ export class DeviceService {
     const device = options.signer ?? (await findByThumbprint(db, kid));
     const status = device && device.payerId === payer.id ? effectiveStatus(device, now) : null;
     if (!device || status === null || device.keyThumbprint !== kid) {
-      throw new ApiError("device_signature_invalid", options.signer ? "This must be signed by the device it concerns." : "Sign with one of your active devices.", options.param);
+      throw new ApiError(
+        "device_signature_invalid",
+        options.signer ? "This must be signed by the device it concerns." : "Sign with one of your active devices.",
+        options.param,
+      );
     }
     const allowed = options.rule === "live" ? status === "active" || status === "pending" : status === "active";
-    if (!allowed) throw new ApiError("device_not_active", `The signing device is ${status}: sign with one of your active devices.`, options.param);
+    if (!allowed)
+      throw new ApiError(
+        "device_not_active",
+        `The signing device is ${status}: sign with one of your active devices.`,
+        options.param,
+      );
     const { nonce } = await verifyDeviceStatement(jws, device, expected, Math.floor(now.getTime() / 1000));
     if (!(await spendStatementNonce(db, payer.id, nonce, now))) {
-      throw new ApiError("device_signature_invalid", "The device signature was refused: its nonce is unknown, used or expired; sign again with a new one.", options.param);
+      throw new ApiError(
+        "device_signature_invalid",
+        "The device signature was refused: its nonce is unknown, used or expired; sign again with a new one.",
+        options.param,
+      );
     }
     return device;
   }
@@ -158,20 +182,45 @@ export class DeviceService {
     const first = (await devicesOf(this.db, payer.id)).length === 0;
     if (!first) {
       if (!input.approval) {
-        throw new ApiError("device_approval_required", "Approve this device from one of your bound devices; messenger sign-in alone cannot add a device.", "approval");
+        throw new ApiError(
+          "device_approval_required",
+          "Approve this device from one of your bound devices; messenger sign-in alone cannot add a device.",
+          "approval",
+        );
       }
       await this.#provePin(payer, input.pin, `bind-device:${thumbprint}`);
     }
     const { device, announced } = await this.db.transaction(async (tx) => {
       const existing = await lockDevicesOf(tx, payer.id);
-      if (await findByThumbprint(tx, thumbprint)) throw new ApiError("device_already_bound", "This device key is already bound.");
+      if (await findByThumbprint(tx, thumbprint))
+        throw new ApiError("device_already_bound", "This device key is already bound.");
       const now = this.clock.now();
       this.#assertRoom(existing, now);
       if (existing.length === 0) {
-        return { device: await this.#insertBinding(tx, payer, { thumbprint, publicKeyJwk: input.publicKeyJwk, name, status: "active", activatesAt: now, approvedBy: "first-sign-in" }), announced: [] };
+        return {
+          device: await this.#insertBinding(tx, payer, {
+            thumbprint,
+            publicKeyJwk: input.publicKeyJwk,
+            name,
+            status: "active",
+            activatesAt: now,
+            approvedBy: "first-sign-in",
+          }),
+          announced: [],
+        };
       }
-      if (first) throw new ApiError("device_approval_required", "Another device was bound meanwhile; approve this one from it.", "approval");
-      const signer = await this.verifyStatement(payer, input.approval!, { purpose: "bind-device", payerId: payer.id, deviceKey: thumbprint }, { tx, param: "approval" });
+      if (first)
+        throw new ApiError(
+          "device_approval_required",
+          "Another device was bound meanwhile; approve this one from it.",
+          "approval",
+        );
+      const signer = await this.verifyStatement(
+        payer,
+        input.approval!,
+        { purpose: "bind-device", payerId: payer.id, deviceKey: thumbprint },
+        { tx, param: "approval" },
+      );
       const pending = await this.#insertBinding(tx, payer, {
         thumbprint,
         publicKeyJwk: input.publicKeyJwk,
@@ -181,7 +230,12 @@ export class DeviceService {
         approvedBy: `device:${signer.id}`,
       });
       // Announced in the same transaction: the binding exists only if the payer hears of it.
-      const ref = await this.announcements.announce(tx, payer.id, { kind: "device_pending", deviceId: pending.id, deviceName: pending.name, activatesAt: pending.activatesAt });
+      const ref = await this.announcements.announce(tx, payer.id, {
+        kind: "device_pending",
+        deviceId: pending.id,
+        deviceName: pending.name,
+        activatesAt: pending.activatesAt,
+      });
       return { device: pending, announced: [ref] };
     });
     this.announcements.sendSoon(...announced);
@@ -194,10 +248,15 @@ export class DeviceService {
    * waiting period as `pending` and the payer's other devices are scheduled to be revoked when it takes effect.
    * Either way the other recoveries still waiting are canceled: another issuer check overrules them.
    */
-  async bindRecovered(tx: Executor, payer: PayerRow, input: { publicKeyJwk: DeviceJwk; name: string; issuerId: string; pinProven: boolean }): Promise<{ device: DeviceRow; canceled: DeviceRow[] }> {
+  async bindRecovered(
+    tx: Executor,
+    payer: PayerRow,
+    input: { publicKeyJwk: DeviceJwk; name: string; issuerId: string; pinProven: boolean },
+  ): Promise<{ device: DeviceRow; canceled: DeviceRow[] }> {
     const thumbprint = await deviceKeyThumbprint(input.publicKeyJwk);
     const existing = await lockDevicesOf(tx, payer.id);
-    if (await findByThumbprint(tx, thumbprint)) throw new ApiError("device_already_bound", "This device key is already bound.");
+    if (await findByThumbprint(tx, thumbprint))
+      throw new ApiError("device_already_bound", "This device key is already bound.");
     const now = this.clock.now();
     const canceled: DeviceRow[] = [];
     for (const other of existing) {
@@ -206,7 +265,10 @@ export class DeviceService {
         if (ended) canceled.push(ended);
       }
     }
-    this.#assertRoom(existing.filter((d) => !canceled.some((c) => c.id === d.id)), now);
+    this.#assertRoom(
+      existing.filter((d) => !canceled.some((c) => c.id === d.id)),
+      now,
+    );
     const device = await this.#insertBinding(tx, payer, {
       thumbprint,
       publicKeyJwk: input.publicKeyJwk,
@@ -217,7 +279,12 @@ export class DeviceService {
     });
     if (!input.pinProven) {
       const scheduled = await scheduleRevocationOfOthers(tx, device);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "device.revocations_scheduled", target: device.id, data: { devices: scheduled, at: device.activatesAt.toISOString() } });
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "device.revocations_scheduled",
+        target: device.id,
+        data: { devices: scheduled, at: device.activatesAt.toISOString() },
+      });
     }
     return { device, canceled };
   }
@@ -228,7 +295,13 @@ export class DeviceService {
     const revoked: DeviceRow[] = [];
     for (const device of await lockDevicesOf(tx, payer.id)) {
       if (device.id === keep || !["active", "pending"].includes(device.status)) continue;
-      const ended = await this.#end(tx, payer.id, device, device.status === "pending" && effectiveStatus(device, now) === "pending" ? "canceled" : "revoked", { reason: `recovery by ${keep}` });
+      const ended = await this.#end(
+        tx,
+        payer.id,
+        device,
+        device.status === "pending" && effectiveStatus(device, now) === "pending" ? "canceled" : "revoked",
+        { reason: `recovery by ${keep}` },
+      );
       if (ended) revoked.push(ended);
     }
     return revoked;
@@ -237,13 +310,21 @@ export class DeviceService {
   /** Sends what each ended device's revocation owes after its transaction committed (the unbinds at the issuers). */
   async afterRevocations(ended: DeviceRow[]): Promise<void> {
     // The revocation stands whatever happens next; what is not acknowledged now is retried by the reconciler.
-    for (const device of ended) for (const step of this.#revocationSteps) await step.afterCommit(device).catch(() => {});
+    for (const device of ended)
+      for (const step of this.#revocationSteps) await step.afterCommit(device).catch(() => {});
   }
 
   async #insertBinding(
     tx: Executor,
     payer: PayerRow,
-    b: { thumbprint: string; publicKeyJwk: DeviceJwk; name: string; status: DeviceRow["status"]; activatesAt: Date; approvedBy: string },
+    b: {
+      thumbprint: string;
+      publicKeyJwk: DeviceJwk;
+      name: string;
+      status: DeviceRow["status"];
+      activatesAt: Date;
+      approvedBy: string;
+    },
   ): Promise<DeviceRow> {
     const device = await insertDevice(tx, {
       id: newId("device", this.clock.now().getTime()),
@@ -292,18 +373,33 @@ export class DeviceService {
    * together with a PIN proof for `revoke-device:<deviceId>`: a stolen phone cannot throw the payer's other devices
    * out. A binding still waiting is canceled instead (cancelPending's rules).
    */
-  async revoke(payer: PayerRow, deviceId: string, input: { signature?: string | undefined; pin?: PinProof | undefined }): Promise<DeviceRow> {
+  async revoke(
+    payer: PayerRow,
+    deviceId: string,
+    input: { signature?: string | undefined; pin?: PinProof | undefined },
+  ): Promise<DeviceRow> {
     const target = await findDevice(this.db, deviceId);
     if (!target || target.payerId !== payer.id) throw new ApiError("resource_missing", "No such device.", "id");
     const status = effectiveStatus(target, this.clock.now());
     if (status === "pending") return this.cancelPending(payer, deviceId, input);
     if (status !== "active") throw new ApiError("device_not_active", `The device is already ${status}.`);
-    if (!input.signature) throw new ApiError("device_approval_required", "Revoking a device must be signed by it, or by another of your active devices with the PIN.", "signature");
+    if (!input.signature)
+      throw new ApiError(
+        "device_approval_required",
+        "Revoking a device must be signed by it, or by another of your active devices with the PIN.",
+        "signature",
+      );
     const bySelf = signerOf(input.signature) === target.keyThumbprint;
     if (!bySelf) await this.#provePin(payer, input.pin, `revoke-device:${deviceId}`);
     return this.#endNow(payer, deviceId, "revoked", async (tx, device) => {
-      if (effectiveStatus(device, this.clock.now()) !== "active") throw new ApiError("device_not_active", `The device is already ${effectiveStatus(device, this.clock.now())}.`);
-      const signer = await this.verifyStatement(payer, input.signature!, { purpose: "revoke-device", payerId: payer.id, deviceId }, { tx, ...(bySelf ? { signer: device } : {}), param: "signature" });
+      if (effectiveStatus(device, this.clock.now()) !== "active")
+        throw new ApiError("device_not_active", `The device is already ${effectiveStatus(device, this.clock.now())}.`);
+      const signer = await this.verifyStatement(
+        payer,
+        input.signature!,
+        { purpose: "revoke-device", payerId: payer.id, deviceId },
+        { tx, ...(bySelf ? { signer: device } : {}), param: "signature" },
+      );
       return { by: signer.id, pin: !bySelf };
     });
   }
@@ -314,20 +410,39 @@ export class DeviceService {
    * or on the pending device's own word (it withdraws). Another device's word alone cancels nothing: a stolen phone
    * must not be able to stop the payer's recovery.
    */
-  async cancelPending(payer: PayerRow, deviceId: string, input: { signature?: string | undefined; pin?: PinProof | undefined }): Promise<DeviceRow> {
+  async cancelPending(
+    payer: PayerRow,
+    deviceId: string,
+    input: { signature?: string | undefined; pin?: PinProof | undefined },
+  ): Promise<DeviceRow> {
     const target = await findDevice(this.db, deviceId);
     if (!target || target.payerId !== payer.id) throw new ApiError("resource_missing", "No such device.", "id");
     const withdraws = input.signature !== undefined && signerOf(input.signature) === target.keyThumbprint;
     if (!withdraws) await this.#provePin(payer, input.pin, `cancel-device:${deviceId}`);
     return this.#endNow(payer, deviceId, "canceled", async (tx, device) => {
-      if (effectiveStatus(device, this.clock.now()) !== "pending") throw new ApiError("device_not_active", "Only a binding still in its waiting period can be canceled; revoke an active device instead.");
-      if (withdraws) await this.verifyStatement(payer, input.signature!, { purpose: "cancel-device", payerId: payer.id, deviceId }, { tx, signer: device, rule: "live", param: "signature" });
+      if (effectiveStatus(device, this.clock.now()) !== "pending")
+        throw new ApiError(
+          "device_not_active",
+          "Only a binding still in its waiting period can be canceled; revoke an active device instead.",
+        );
+      if (withdraws)
+        await this.verifyStatement(
+          payer,
+          input.signature!,
+          { purpose: "cancel-device", payerId: payer.id, deviceId },
+          { tx, signer: device, rule: "live", param: "signature" },
+        );
       return { by: withdraws ? device.id : "pin", pin: !withdraws };
     });
   }
 
   /** Ends one device in a transaction after `authorize` (which may throw) and runs the revocation's steps. */
-  async #endNow(payer: PayerRow, deviceId: string, status: "revoked" | "canceled", authorize: (tx: Executor, device: DeviceRow) => Promise<{ by: string; pin: boolean }>): Promise<DeviceRow> {
+  async #endNow(
+    payer: PayerRow,
+    deviceId: string,
+    status: "revoked" | "canceled",
+    authorize: (tx: Executor, device: DeviceRow) => Promise<{ by: string; pin: boolean }>,
+  ): Promise<DeviceRow> {
     const { ended, announced } = await this.db.transaction(async (tx) => {
       const device = (await lockDevicesOf(tx, payer.id)).find((d) => d.id === deviceId);
       if (!device) throw new ApiError("resource_missing", "No such device.", "id");
@@ -343,19 +458,39 @@ export class DeviceService {
 
   /** Tells the payer a device is gone: a revoked one, or a pending binding or recovery canceled. */
   announceEnded(tx: Executor, device: DeviceRow): Promise<AnnouncementRef> {
-    if (device.status === "revoked") return this.announcements.announce(tx, device.payerId, { kind: "device_revoked", deviceId: device.id, deviceName: device.name });
-    return this.announcements.announce(tx, device.payerId, { kind: "change_canceled", changeId: device.id, change: device.approvedBy.startsWith("issuer:") ? "recovery" : "device" });
+    if (device.status === "revoked")
+      return this.announcements.announce(tx, device.payerId, {
+        kind: "device_revoked",
+        deviceId: device.id,
+        deviceName: device.name,
+      });
+    return this.announcements.announce(tx, device.payerId, {
+      kind: "change_canceled",
+      changeId: device.id,
+      change: device.approvedBy.startsWith("issuer:") ? "recovery" : "device",
+    });
   }
 
   /** Ends a device in `tx`: the bindings it approved go with it, and every revocation step runs. */
-  async #end(tx: Executor, payerId: string, device: DeviceRow, status: "revoked" | "canceled", data: Record<string, unknown>): Promise<DeviceRow | null> {
+  async #end(
+    tx: Executor,
+    payerId: string,
+    device: DeviceRow,
+    status: "revoked" | "canceled",
+    data: Record<string, unknown>,
+  ): Promise<DeviceRow | null> {
     const now = this.clock.now();
     const ended = await endDevice(tx, device.id, status, ["active", "pending"], now);
     if (!ended) return null;
     const canceled = await cancelApprovedBy(tx, payerId, device.id, now);
     // A canceled binding may already hold cards (a recovery enrolls one while it waits): they go as on revocation.
     for (const step of this.#revocationSteps) await step.inTransaction(tx, ended);
-    await this.audit.append(tx, { actor: `payer:${payerId}`, action: status === "revoked" ? "device.revoked" : "device.binding_canceled", target: device.id, data: { ...data, canceledBindings: canceled } });
+    await this.audit.append(tx, {
+      actor: `payer:${payerId}`,
+      action: status === "revoked" ? "device.revoked" : "device.binding_canceled",
+      target: device.id,
+      data: { ...data, canceledBindings: canceled },
+    });
     return ended;
   }
 
@@ -372,7 +507,8 @@ export class DeviceService {
         const done: DeviceRow[] = [];
         const byRecovery = new Map<string, number>();
         for (const device of devices) {
-          if (device.revokeAt === null || device.revokeAt > now || !["active", "pending"].includes(device.status)) continue;
+          if (device.revokeAt === null || device.revokeAt > now || !["active", "pending"].includes(device.status))
+            continue;
           const recovery = device.revokeScheduledBy;
           const row = await this.#end(tx, payerId, device, "revoked", { reason: "recovery took effect", recovery });
           if (!row) continue;
@@ -382,7 +518,14 @@ export class DeviceService {
         const refs: AnnouncementRef[] = [];
         for (const [recoveryId, revokedDevices] of byRecovery) {
           const deviceName = devices.find((d) => d.id === recoveryId)?.name ?? "";
-          refs.push(await this.announcements.announce(tx, payerId, { kind: "recovery_completed", recoveryId, deviceName, revokedDevices }));
+          refs.push(
+            await this.announcements.announce(tx, payerId, {
+              kind: "recovery_completed",
+              recoveryId,
+              deviceName,
+              revokedDevices,
+            }),
+          );
         }
         return { ended: done, announced: refs };
       });
@@ -407,13 +550,19 @@ export class DeviceService {
   /** The payer's device by id, while it may act (bound, not revoked, past any waiting period). */
   async activeDeviceById(payerId: string, deviceId: string, db: Executor = this.db): Promise<DeviceRow | null> {
     const device = await findDevice(db, deviceId);
-    return device !== null && device.payerId === payerId && effectiveStatus(device, this.clock.now()) === "active" ? device : null;
+    return device !== null && device.payerId === payerId && effectiveStatus(device, this.clock.now()) === "active"
+      ? device
+      : null;
   }
 
   /** The payer's device by id while it is bound or waiting to be (not revoked, not canceled). */
   async liveDeviceById(payerId: string, deviceId: string, db: Executor = this.db): Promise<DeviceRow | null> {
     const device = await findDevice(db, deviceId);
-    return device !== null && device.payerId === payerId && ["active", "pending"].includes(effectiveStatus(device, this.clock.now())) ? device : null;
+    return device !== null &&
+      device.payerId === payerId &&
+      ["active", "pending"].includes(effectiveStatus(device, this.clock.now()))
+      ? device
+      : null;
   }
 
   /** The payer's device that may sign now (active, not revoked), by key thumbprint; null otherwise. */
@@ -426,6 +575,7 @@ export class DeviceService {
 
 function deviceName(raw: string): string {
   const name = raw.trim();
-  if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name)) throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
+  if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name))
+    throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
   return name;
 }

@@ -66,7 +66,9 @@ export async function verifyDeviceStatement(
   const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
   let payload: Record<string, unknown>;
   try {
-    const result = await compactVerify(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk), { algorithms: ["ES256"] });
+    const result = await compactVerify(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk), {
+      algorithms: ["ES256"],
+    });
     if (result.protectedHeader.typ !== "mpay-device+jws") throw fail("wrong typ");
     if (result.protectedHeader.kid !== signer.keyThumbprint) throw fail("kid does not name the signing device");
     payload = JSON.parse(new TextDecoder().decode(result.payload)) as Record<string, unknown>;
@@ -78,9 +80,11 @@ export async function verifyDeviceStatement(
     if (payload[field] !== value) throw fail(`it does not cover this ${field}`);
   }
   const iat = payload["iat"];
-  if (typeof iat !== "number" || iat > nowSeconds + 30 || iat < nowSeconds - STATEMENT_LIFETIME_SECONDS) throw fail("it is too old or from the future");
+  if (typeof iat !== "number" || iat > nowSeconds + 30 || iat < nowSeconds - STATEMENT_LIFETIME_SECONDS)
+    throw fail("it is too old or from the future");
   const nonce = payload["nonce"];
-  if (typeof nonce !== "string" || !NONCE_PATTERN.test(nonce)) throw fail("it carries no statement nonce (ask POST /v1/payer/statement-nonces for one)");
+  if (typeof nonce !== "string" || !NONCE_PATTERN.test(nonce))
+    throw fail("it carries no statement nonce (ask POST /v1/payer/statement-nonces for one)");
   return { nonce };
 }
 

@@ -29,11 +29,23 @@ export async function lockDevicesOf(tx: Executor, payerId: string): Promise<Devi
 }
 
 /** Cancels the bindings still waiting that `approverId` approved: a revoked device's word no longer counts. */
-export async function cancelApprovedBy(tx: Executor, payerId: string, approverId: string, now: Date): Promise<string[]> {
+export async function cancelApprovedBy(
+  tx: Executor,
+  payerId: string,
+  approverId: string,
+  now: Date,
+): Promise<string[]> {
   const rows = await tx
     .update(devices)
     .set({ status: "canceled", endedAt: now })
-    .where(and(eq(devices.payerId, payerId), eq(devices.status, "pending"), eq(devices.approvedBy, `device:${approverId}`), sql`${devices.activatesAt} > ${now}`))
+    .where(
+      and(
+        eq(devices.payerId, payerId),
+        eq(devices.status, "pending"),
+        eq(devices.approvedBy, `device:${approverId}`),
+        sql`${devices.activatesAt} > ${now}`,
+      ),
+    )
     .returning({ id: devices.id });
   return rows.map((r) => r.id);
 }
@@ -43,14 +55,23 @@ export async function scheduleRevocationOfOthers(tx: Executor, recovering: Devic
   const rows = await tx
     .update(devices)
     .set({ revokeAt: recovering.activatesAt, revokeScheduledBy: recovering.id })
-    .where(and(eq(devices.payerId, recovering.payerId), ne(devices.id, recovering.id), inArray(devices.status, ["active", "pending"])))
+    .where(
+      and(
+        eq(devices.payerId, recovering.payerId),
+        ne(devices.id, recovering.id),
+        inArray(devices.status, ["active", "pending"]),
+      ),
+    )
     .returning({ id: devices.id });
   return rows.map((r) => r.id);
 }
 
 /** Lifts the revocations that a recovery now canceled had scheduled. */
 export async function unscheduleRevocationsBy(tx: Executor, recoveringId: string): Promise<void> {
-  await tx.update(devices).set({ revokeAt: null, revokeScheduledBy: null }).where(eq(devices.revokeScheduledBy, recoveringId));
+  await tx
+    .update(devices)
+    .set({ revokeAt: null, revokeScheduledBy: null })
+    .where(eq(devices.revokeScheduledBy, recoveringId));
 }
 
 /** Payers with a scheduled revocation that is due (a recovery took effect): the maintenance task revokes them. */
@@ -70,21 +91,37 @@ export async function insertStatementNonce(db: Executor, row: typeof statementNo
 
 /** Drops the payer's oldest nonces beyond `keep` (a payer cannot pile up unbounded rows). */
 export async function trimStatementNonces(db: Executor, payerId: string, keep: number): Promise<void> {
-  const kept = db.select({ nonce: statementNonces.nonce }).from(statementNonces).where(eq(statementNonces.payerId, payerId)).orderBy(sql`${statementNonces.createdAt} desc`).limit(keep);
-  await db.delete(statementNonces).where(and(eq(statementNonces.payerId, payerId), sql`${statementNonces.nonce} not in (${kept})`));
+  const kept = db
+    .select({ nonce: statementNonces.nonce })
+    .from(statementNonces)
+    .where(eq(statementNonces.payerId, payerId))
+    .orderBy(sql`${statementNonces.createdAt} desc`)
+    .limit(keep);
+  await db
+    .delete(statementNonces)
+    .where(and(eq(statementNonces.payerId, payerId), sql`${statementNonces.nonce} not in (${kept})`));
 }
 
 /** Spends a nonce: true for the one caller that finds it unexpired for this payer, in any process. */
 export async function spendStatementNonce(db: Executor, payerId: string, nonce: string, now: Date): Promise<boolean> {
   const rows = await db
     .delete(statementNonces)
-    .where(and(eq(statementNonces.nonce, nonce), eq(statementNonces.payerId, payerId), sql`${statementNonces.expiresAt} > ${now}`))
+    .where(
+      and(
+        eq(statementNonces.nonce, nonce),
+        eq(statementNonces.payerId, payerId),
+        sql`${statementNonces.expiresAt} > ${now}`,
+      ),
+    )
     .returning({ nonce: statementNonces.nonce });
   return rows.length === 1;
 }
 
 export async function purgeStatementNonces(db: Executor, now: Date): Promise<number> {
-  const rows = await db.delete(statementNonces).where(lte(statementNonces.expiresAt, now)).returning({ nonce: statementNonces.nonce });
+  const rows = await db
+    .delete(statementNonces)
+    .where(lte(statementNonces.expiresAt, now))
+    .returning({ nonce: statementNonces.nonce });
   return rows.length;
 }
 
@@ -104,7 +141,13 @@ export async function insertDevice(tx: Executor, row: typeof devices.$inferInser
 }
 
 /** Ends a device (revoked or canceled) if it is still in one of `only`; the revocations it scheduled are lifted. */
-export async function endDevice(tx: Executor, id: string, status: "revoked" | "canceled", only: Array<DeviceRow["status"]>, now: Date): Promise<DeviceRow | null> {
+export async function endDevice(
+  tx: Executor,
+  id: string,
+  status: "revoked" | "canceled",
+  only: Array<DeviceRow["status"]>,
+  now: Date,
+): Promise<DeviceRow | null> {
   const [row] = await tx
     .update(devices)
     .set({ status, endedAt: now, revokeAt: null, revokeScheduledBy: null })

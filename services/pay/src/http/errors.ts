@@ -9,7 +9,13 @@ import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-ki
 import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
 
 /** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
-const PUBLIC_KEY_PROVIDER_CODES = ["vault_not_initialized", "vault_share_invalid", "vault_share_rejected", "vault_share_retired", "vault_unseal_unsupported"] as const satisfies readonly (KeyProviderErrorCode & ErrorCode)[];
+const PUBLIC_KEY_PROVIDER_CODES = [
+  "vault_not_initialized",
+  "vault_share_invalid",
+  "vault_share_rejected",
+  "vault_share_retired",
+  "vault_unseal_unsupported",
+] as const satisfies readonly (KeyProviderErrorCode & ErrorCode)[];
 
 function isPublicKeyProviderCode(code: KeyProviderErrorCode): code is (typeof PUBLIC_KEY_PROVIDER_CODES)[number] {
   return (PUBLIC_KEY_PROVIDER_CODES as readonly string[]).includes(code);
@@ -60,19 +66,33 @@ function fromValidation(issues: ValidationIssue[], where: string): ApiError {
   if (issue.keyword === "unrecognized_keys") {
     const keys = (issue.params["keys"] as string[] | undefined) ?? [];
     const param = path ? `${path}.${keys[0] ?? ""}` : (keys[0] ?? "");
-    return new ApiError("parameter_unknown", `Received unknown parameter: ${param}. Unknown parameters are refused, so a typo never goes unnoticed.`, param);
+    return new ApiError(
+      "parameter_unknown",
+      `Received unknown parameter: ${param}. Unknown parameters are refused, so a typo never goes unnoticed.`,
+      param,
+    );
   }
   // Zod 4 does not report the input itself; a missing field is the type error that "received undefined".
   if (issue.keyword === "invalid_type" && /received undefined$/.test(issue.message ?? "")) {
     return new ApiError("parameter_missing", `Missing required parameter: ${path}.`, path);
   }
   if (path === "amount" || path.endsWith(".amount")) {
-    return new ApiError("amount_invalid", "amount must be a positive integer number of minor units (no decimals, no strings).", path);
+    return new ApiError(
+      "amount_invalid",
+      "amount must be a positive integer number of minor units (no decimals, no strings).",
+      path,
+    );
   }
   if (path === "currency") {
-    return new ApiError("currency_unsupported", "currency must be an ISO 4217 code MPay supports, in upper case (for example KRW).", path);
+    return new ApiError(
+      "currency_unsupported",
+      "currency must be an ISO 4217 code MPay supports, in upper case (for example KRW).",
+      path,
+    );
   }
-  const subject = path ? `Invalid ${where === "querystring" ? "query parameter" : "parameter"} ${path}` : "Invalid request";
+  const subject = path
+    ? `Invalid ${where === "querystring" ? "query parameter" : "parameter"} ${path}`
+    : "Invalid request";
   return new ApiError("parameter_invalid", `${subject}: ${issue.message ?? "wrong value"}.`, path || undefined);
 }
 
@@ -80,7 +100,11 @@ function fromValidation(issues: ValidationIssue[], where: string): ApiError {
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error instanceof KeyProviderError) {
-    if (error.code === "vault_sealed") return new ApiError("vault_sealed", "The vault is sealed; an operator must unseal it before this operation can run.");
+    if (error.code === "vault_sealed")
+      return new ApiError(
+        "vault_sealed",
+        "The vault is sealed; an operator must unseal it before this operation can run.",
+      );
     // Their messages are written for operators and are free of secrets (keys/*.ts).
     if (isPublicKeyProviderCode(error.code)) return new ApiError(error.code, error.message);
   }
@@ -97,7 +121,8 @@ export function toApiError(error: unknown): ApiError | null {
       return new ApiError("parameter_invalid", "Send the body as application/json.");
   }
   const fastifyError = error as Partial<FastifyError>;
-  if (fastifyError.code === "FST_ERR_RATE_LIMIT" || fastifyError.statusCode === 429) return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
+  if (fastifyError.code === "FST_ERR_RATE_LIMIT" || fastifyError.statusCode === 429)
+    return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
   return null;
 }
 
@@ -107,6 +132,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
     return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
   }
   request.log.error({ err: describeForLog(error) }, "request failed");
-  const internal = new ApiError("internal_error", "Something went wrong on MPay's side; it is safe to retry with the same Idempotency-Key.");
+  const internal = new ApiError(
+    "internal_error",
+    "Something went wrong on MPay's side; it is safe to retry with the same Idempotency-Key.",
+  );
   return reply.status(500).send(errorBody(internal, request.id));
 }

@@ -13,14 +13,31 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
   afterAll(() => t.close());
 
   const countOrders = async (orderId: string) => {
-    const [row] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from payments where order_id = ${orderId}`);
+    const [row] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from payments where order_id = ${orderId}`,
+    );
     return Number(row?.n);
   };
 
   it("replays the first answer byte for byte and creates one payment", async () => {
     const headers = { "idempotency-key": "create-once" };
-    const first = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-1" }), headers);
-    const second = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-1" }), headers);
+    const first = await call(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-1" }),
+      headers,
+    );
+    const second = await call(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-1" }),
+      headers,
+    );
     expect(first.status).toBe(200);
     expect(second.raw).toBe(first.raw);
     expect(second.headers["idempotent-replayed"]).toBe("true");
@@ -31,7 +48,14 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
   it("answers 409 when the same key comes with another body", async () => {
     const headers = { "idempotency-key": "create-twice" };
     await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-2" }), headers);
-    const other = await call<{ error: { code: string } }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-2", amount: 1 }), headers);
+    const other = await call<{ error: { code: string } }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-2", amount: 1 }),
+      headers,
+    );
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe("idempotency_key_reused");
     expect(await countOrders("idem-2")).toBe(1);
@@ -40,42 +64,102 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
   it("scopes keys by merchant and by route", async () => {
     const other = await t.createMerchant("Second Shop");
     const headers = { "idempotency-key": "shared-key" };
-    const a = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-3" }), headers);
-    const b = await call<{ id: string }>(t.app, "POST", "/v1/payments", other.secretKey, paymentBody({ orderId: "idem-3" }), headers);
+    const a = await call<{ id: string }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-3" }),
+      headers,
+    );
+    const b = await call<{ id: string }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      other.secretKey,
+      paymentBody({ orderId: "idem-3" }),
+      headers,
+    );
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(a.body.id).not.toBe(b.body.id);
     // The same key on another route of the same merchant is a different scope: it runs.
-    const cancel = await call<{ status: string }>(t.app, "POST", `/v1/payments/${a.body.id}/cancel`, t.merchant.secretKey, {}, headers);
+    const cancel = await call<{ status: string }>(
+      t.app,
+      "POST",
+      `/v1/payments/${a.body.id}/cancel`,
+      t.merchant.secretKey,
+      {},
+      headers,
+    );
     expect(cancel.body.status).toBe("canceled");
   });
 
   it("stores no failure: a retry after a rejected request runs afresh", async () => {
     const headers = { "idempotency-key": "fix-and-retry" };
-    const bad = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-4", currency: "XXX" }), headers);
+    const bad = await call(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-4", currency: "XXX" }),
+      headers,
+    );
     expect(bad.status).toBe(400);
-    const good = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-4" }), headers);
+    const good = await call(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-4" }),
+      headers,
+    );
     expect(good.status).toBe(200);
   });
 
   it("forgets keys after 24 hours, so the same key then starts afresh", async () => {
     const headers = { "idempotency-key": "old-key" };
-    const first = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-5" }), headers);
+    const first = await call<{ id: string }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-5" }),
+      headers,
+    );
     expect(await purgeIdempotencyKeys(t.system.database.db, new Date(Date.now() + 23 * 3600_000))).toBe(0);
     expect(await purgeIdempotencyKeys(t.system.database.db, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThan(0);
-    const second = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-5" }), headers);
+    const second = await call<{ id: string }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-5" }),
+      headers,
+    );
     expect(second.body.id).not.toBe(first.body.id);
   });
 
   it("has one effect for concurrent requests with one key", async () => {
-    const { body: payment } = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ amount: 9000 }));
+    const { body: payment } = await call<{ id: string }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ amount: 9000 }),
+    );
     await authorizeThroughService(t.system, payment.id);
     const headers = { "idempotency-key": "capture-race" };
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => call(t.app, "POST", `/v1/payments/${payment.id}/capture`, t.merchant.secretKey, { amount: 4000 }, headers)),
+      Array.from({ length: 20 }, () =>
+        call(t.app, "POST", `/v1/payments/${payment.id}/capture`, t.merchant.secretKey, { amount: 4000 }, headers),
+      ),
     );
     expect(answers.every((a) => a.status === 200 && a.raw === answers[0]!.raw)).toBe(true);
-    const [row] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from ledger_transactions where payment_id = ${payment.id} and kind = 'capture'`);
+    const [row] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from ledger_transactions where payment_id = ${payment.id} and kind = 'capture'`,
+    );
     expect(Number(row?.n)).toBe(1);
   });
 });

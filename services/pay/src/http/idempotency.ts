@@ -78,23 +78,44 @@ export async function runIdempotent(
 }
 
 function keyIs(auth: MerchantAuth, route: string, key: string) {
-  return and(eq(idempotencyKeys.merchantId, auth.merchantId), eq(idempotencyKeys.mode, auth.mode), eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key));
+  return and(
+    eq(idempotencyKeys.merchantId, auth.merchantId),
+    eq(idempotencyKeys.mode, auth.mode),
+    eq(idempotencyKeys.route, route),
+    eq(idempotencyKeys.key, key),
+  );
 }
 
-async function replay(tx: Executor, auth: MerchantAuth, route: string, key: string, fingerprint: string, replayable: boolean): Promise<StoredAnswer> {
+async function replay(
+  tx: Executor,
+  auth: MerchantAuth,
+  route: string,
+  key: string,
+  fingerprint: string,
+  replayable: boolean,
+): Promise<StoredAnswer> {
   const [row] = await tx
     .select()
     .from(idempotencyKeys)
     .where(keyIs(auth, route, key));
   if (!row || row.statusCode === null || row.response === null) {
     // Cannot happen while reservation and answer commit together; kept as a clear error rather than a guess.
-    throw new ApiError("idempotency_key_reused", "A request with this Idempotency-Key is still in progress; retry shortly.");
+    throw new ApiError(
+      "idempotency_key_reused",
+      "A request with this Idempotency-Key is still in progress; retry shortly.",
+    );
   }
   if (row.requestHash !== fingerprint) {
-    throw new ApiError("idempotency_key_reused", "This Idempotency-Key was already used with a different request; use a new key for a new request.");
+    throw new ApiError(
+      "idempotency_key_reused",
+      "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+    );
   }
   if (!replayable) {
-    throw new ApiError("idempotency_key_reused", "The request with this Idempotency-Key already succeeded; its answer held a new secret, which is shown only once.");
+    throw new ApiError(
+      "idempotency_key_reused",
+      "The request with this Idempotency-Key already succeeded; its answer held a new secret, which is shown only once.",
+    );
   }
   return { statusCode: row.statusCode, body: row.response, replayed: true };
 }

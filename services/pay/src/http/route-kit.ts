@@ -14,7 +14,8 @@ declare module "fastify" {
 }
 
 export function merchantOf(request: FastifyRequest): MerchantAuth {
-  if (!request.merchantAuth) throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
+  if (!request.merchantAuth)
+    throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
   return request.merchantAuth;
 }
 
@@ -30,10 +31,18 @@ export async function answerIdempotent(
   const auth = merchantOf(request);
   const header = request.headers["idempotency-key"];
   const key = Array.isArray(header) ? header[0] : header;
-  const answer = await runIdempotent(db, auth, route, key, requestFingerprint(request.params, request.body), async (tx) => {
-    const result = await work(tx, auth);
-    return { statusCode: result.statusCode, body: JSON.stringify(result.body) };
-  }, options);
+  const answer = await runIdempotent(
+    db,
+    auth,
+    route,
+    key,
+    requestFingerprint(request.params, request.body),
+    async (tx) => {
+      const result = await work(tx, auth);
+      return { statusCode: result.statusCode, body: JSON.stringify(result.body) };
+    },
+    options,
+  );
   if (answer.replayed) reply.header("idempotent-replayed", "true");
   // Awaiting the reply (it is thenable) tells Fastify the async handler answered by itself.
   await reply.status(answer.statusCode).type("application/json; charset=utf-8").send(answer.body);

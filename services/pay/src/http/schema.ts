@@ -15,5 +15,8 @@ export const idempotencyKeys = pgTable(
     response: text("response"),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.merchantId, t.mode, t.route, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.merchantId, t.mode, t.route, t.key] }),
+    index("idempotency_keys_created").on(t.createdAt),
+  ],
 );

@@ -33,8 +33,17 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     net = await openTestNetwork(backend, { connector: (real) => (lossy = new LossyConnector(real)) });
     const baseUrl = await net.pay.app.listen({ host: "127.0.0.1", port: 0 });
     folder = await mkdtemp(join(tmpdir(), "mpay-lost-"));
-    const session = await net.pay.system.payers.openSession({ subject: "acct_lost", displayName: "Kim Minji", phoneNumber: null });
-    wallet = new Wallet({ trustedRoots: TEST_NETWORK_ROOTS, keyStore: new FileKeyStore(join(folder, "phone.json"), FileKeyStore.newDeviceSecret()), client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }), keyStretching: "memory-constrained" });
+    const session = await net.pay.system.payers.openSession({
+      subject: "acct_lost",
+      displayName: "Kim Minji",
+      phoneNumber: null,
+    });
+    wallet = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: new FileKeyStore(join(folder, "phone.json"), FileKeyStore.newDeviceSecret()),
+      client: new PayClient({ baseUrl, sessionToken: session.sessionToken.peek() }),
+      keyStretching: "memory-constrained",
+    });
     await wallet.bindThisDevice("Phone");
     await wallet.setPin(PIN);
     cardId = (await (await wallet.startCardEnrollment(CARD)).complete(await net.latestCode(CARD.phone))).id;
@@ -45,7 +54,14 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
   });
 
   const merchant = <T = Record<string, unknown>>(method: "GET" | "POST", path: string, body?: unknown, key?: string) =>
-    call<T & { error?: { code: string } }>(net.pay.app, method, path, net.pay.merchant.secretKey, body, key ? { "idempotency-key": key } : {});
+    call<T & { error?: { code: string } }>(
+      net.pay.app,
+      method,
+      path,
+      net.pay.merchant.secretKey,
+      body,
+      key ? { "idempotency-key": key } : {},
+    );
   const books = (paymentId: string) => net.pay.system.issuers.inquire("sampo", paymentId);
   const paid = async (amount: number) => {
     const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount }));
@@ -63,7 +79,9 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     const retry = await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 5_000 }, "refund-1");
     expect([retry.status, retry.headers["idempotent-replayed"]]).toEqual([503, "true"]);
     // Another refund waits until the one in doubt is settled.
-    expect((await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 1_000 }, "refund-2")).body.error?.code).toBe("payment_invalid_state");
+    expect((await merchant("POST", `/v1/payments/${id}/refunds`, { amount: 1_000 }, "refund-2")).body.error?.code).toBe(
+      "payment_invalid_state",
+    );
     expect(await books(id)).toMatchObject({ amountRefunded: 5_000 });
     expect((await merchant<{ amountRefunded: number }>("GET", `/v1/payments/${id}`)).body.amountRefunded).toBe(0);
 
@@ -91,14 +109,23 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
       lossy.inquire = inquire;
       throw new IssuerError("unavailable", "issuer_unavailable", "down (test)");
     };
-    const error = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true }).then(() => null, (e: unknown) => e);
+    const error = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isPayApiError(error, "issuer_unavailable")).toBe(true);
-    expect((await merchant("POST", `/v1/payments/${created.body.id}/cancel`)).body.error?.code).toBe("payment_invalid_state");
+    expect((await merchant("POST", `/v1/payments/${created.body.id}/cancel`)).body.error?.code).toBe(
+      "payment_invalid_state",
+    );
     // A long outage: the approval window has passed by the time the issuer answers again.
-    await net.pay.system.database.db.execute(sql`update payments set approval_expires_at = now() - interval '1 minute' where id = ${created.body.id}`);
+    await net.pay.system.database.db.execute(
+      sql`update payments set approval_expires_at = now() - interval '1 minute' where id = ${created.body.id}`,
+    );
     expect(await net.pay.system.payments.expireDue(later())).toBe(0); // the clock does not decide what the issuer holds
     expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
-    expect((await merchant<{ status: string }>("GET", `/v1/payments/${created.body.id}`)).body.status).toBe("authorized");
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${created.body.id}`)).body.status).toBe(
+      "authorized",
+    );
     expect(await books(created.body.id)).toMatchObject({ status: "approved", amount: 9_000 });
   });
 });

@@ -42,7 +42,13 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
   constructor(private readonly issuers: IssuerService) {}
 
   /** Runs one operation at the issuer for a locked payment, recording it; throws OutcomePending when in doubt. */
-  async run(tx: Executor, payment: HeldPayment, kind: SettlementKind, amount?: number, refundId?: string): Promise<AuthorizationRecord> {
+  async run(
+    tx: Executor,
+    payment: HeldPayment,
+    kind: SettlementKind,
+    amount?: number,
+    refundId?: string,
+  ): Promise<AuthorizationRecord> {
     if (!payment.issuerId) throw new ApiError("payment_invalid_state", "This payment has no issuer to settle with.");
     const op = await insertOperation(tx, {
       id: newId("issuerOperation"),
@@ -54,13 +60,22 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
       refundId: refundId ?? null,
       status: "pending",
     });
-    if (!op) throw new ApiError("payment_invalid_state", "An earlier operation on this payment is still being settled with the card issuer; retry in a few seconds.");
+    if (!op)
+      throw new ApiError(
+        "payment_invalid_state",
+        "An earlier operation on this payment is still being settled with the card issuer; retry in a few seconds.",
+      );
     let record: AuthorizationRecord;
     try {
       record = await this.send(op);
     } catch (error) {
       if (error instanceof IssuerError && error.kind === "unavailable") {
-        throw new OutcomePending(new ApiError("issuer_unavailable", `The card issuer did not answer; the ${kind} is being settled with it and will show on the payment.`));
+        throw new OutcomePending(
+          new ApiError(
+            "issuer_unavailable",
+            `The card issuer did not answer; the ${kind} is being settled with it and will show on the payment.`,
+          ),
+        );
       }
       throw refusal(kind, error);
     }
@@ -92,7 +107,9 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
   }
 
   /** Sends (or re-sends) an operation; the issuer applies an operation id once. */
-  send(op: Pick<IssuerOperationRow, "id" | "issuerId" | "paymentId" | "kind" | "amount">): Promise<AuthorizationRecord> {
+  send(
+    op: Pick<IssuerOperationRow, "id" | "issuerId" | "paymentId" | "kind" | "amount">,
+  ): Promise<AuthorizationRecord> {
     const { issuers } = this;
     switch (op.kind) {
       case "capture":
@@ -110,7 +127,11 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
 /** The issuer said no: the books there disagree with ours, which is ours to explain, not the merchant's to guess. */
 function refusal(kind: SettlementKind, error: unknown): unknown {
   if (!(error instanceof IssuerError)) return error;
-  if (error.code === "amount_exceeds_authorized" || error.code === "amount_exceeds_captured" || error.code === "operation_not_allowed") {
+  if (
+    error.code === "amount_exceeds_authorized" ||
+    error.code === "amount_exceeds_captured" ||
+    error.code === "operation_not_allowed"
+  ) {
     return new ApiError("payment_invalid_state", `The card issuer refused the ${kind} (${error.code}).`);
   }
   return new ApiError("issuer_unavailable", `The card issuer refused the ${kind} (${error.code.slice(0, 40)}).`);

@@ -14,7 +14,13 @@ import type { RefundService } from "../refunds/service.ts";
 import type { VaultService } from "../vault/service.ts";
 import { IssuerError } from "../issuers/connector.ts";
 import type { IssuerOperations } from "./operations.ts";
-import { duePendingOperations, endOperation, lockPendingOperation, postponeOperation, type IssuerOperationRow } from "./store.ts";
+import {
+  duePendingOperations,
+  endOperation,
+  lockPendingOperation,
+  postponeOperation,
+  type IssuerOperationRow,
+} from "./store.ts";
 
 export class IssuerReconciler {
   constructor(
@@ -34,7 +40,10 @@ export class IssuerReconciler {
       try {
         if (await this.#settle(op)) settled++;
       } catch (error) {
-        this.log.warn({ operation: op.id, kind: op.kind, err: error instanceof Error ? error.message : String(error) }, "could not settle an issuer operation yet");
+        this.log.warn(
+          { operation: op.id, kind: op.kind, err: error instanceof Error ? error.message : String(error) },
+          "could not settle an issuer operation yet",
+        );
         await postponeOperation(this.db, op.id, error instanceof IssuerError ? error.code : "settling failed");
       }
     }
@@ -59,10 +68,21 @@ export class IssuerReconciler {
       if (!(await lockPendingOperation(tx, op.id))) return false; // settled meanwhile by another process
       if (op.kind === "refund") {
         const payment = await this.payments.lockById(tx, op.paymentId);
-        if (payment && op.refundId && op.amount) await this.refunds.record(tx, payment, { refundId: op.refundId, amount: op.amount, reason: null, actor: "system:reconciler" });
+        if (payment && op.refundId && op.amount)
+          await this.refunds.record(tx, payment, {
+            refundId: op.refundId,
+            amount: op.amount,
+            reason: null,
+            actor: "system:reconciler",
+          });
       } else {
         // A void that compensates an orphan approval finds the payment not authorized here: nothing to record.
-        await this.payments.recordSettled(tx, op.paymentId, op.kind === "capture" ? "capture" : "void", op.amount ?? record.amountCaptured);
+        await this.payments.recordSettled(
+          tx,
+          op.paymentId,
+          op.kind === "capture" ? "capture" : "void",
+          op.amount ?? record.amountCaptured,
+        );
       }
       await endOperation(tx, op.id, "done");
       return true;

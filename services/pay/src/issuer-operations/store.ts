@@ -5,13 +5,21 @@ import { issuerOperations } from "./schema.ts";
 export type IssuerOperationRow = typeof issuerOperations.$inferSelect;
 
 /** Inserts an operation; null when the payment already has one pending (or, for `authorize`, any). */
-export async function insertOperation(db: Executor, row: typeof issuerOperations.$inferInsert): Promise<IssuerOperationRow | null> {
+export async function insertOperation(
+  db: Executor,
+  row: typeof issuerOperations.$inferInsert,
+): Promise<IssuerOperationRow | null> {
   const rows = await db.insert(issuerOperations).values(row).onConflictDoNothing().returning();
   return rows[0] ?? null;
 }
 
 /** Ends a pending operation once; false when another process (the reconciler) settled it first. */
-export async function endOperation(db: Executor, id: string, status: "done" | "failed", lastError: string | null = null): Promise<boolean> {
+export async function endOperation(
+  db: Executor,
+  id: string,
+  status: "done" | "failed",
+  lastError: string | null = null,
+): Promise<boolean> {
   const rows = await db
     .update(issuerOperations)
     .set({ status, lastError, doneAt: sql`now()` })
@@ -30,7 +38,11 @@ export async function lockPendingOperation(tx: Executor, id: string): Promise<Is
   return rows[0] ?? null;
 }
 
-export async function duePendingOperations(db: Executor, limit: number, now = new Date()): Promise<IssuerOperationRow[]> {
+export async function duePendingOperations(
+  db: Executor,
+  limit: number,
+  now = new Date(),
+): Promise<IssuerOperationRow[]> {
   return db
     .select()
     .from(issuerOperations)
@@ -52,5 +64,9 @@ export async function postponeOperation(db: Executor, id: string, lastError: str
 }
 
 export async function operationsOf(db: Executor, paymentId: string): Promise<IssuerOperationRow[]> {
-  return db.select().from(issuerOperations).where(eq(issuerOperations.paymentId, paymentId)).orderBy(issuerOperations.createdAt);
+  return db
+    .select()
+    .from(issuerOperations)
+    .where(eq(issuerOperations.paymentId, paymentId))
+    .orderBy(issuerOperations.createdAt);
 }

@@ -10,7 +10,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
-import { canonicalTerms, periodStart, type ApprovalTerms, type EcPublicJwk, type MandatePeriod, type MandateTerms, type PinStatement } from "@mpay/protocol";
+import {
+  canonicalTerms,
+  periodStart,
+  type ApprovalTerms,
+  type EcPublicJwk,
+  type MandatePeriod,
+  type MandateTerms,
+  type PinStatement,
+} from "@mpay/protocol";
 import { certifiedIssuer, enrollmentJwe, mandateJwe, paymentJwe } from "@mpay/wallet";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { termsHash } from "../approvals/terms-hash.ts";
@@ -66,19 +74,62 @@ export function connectorConformance(name: string, open: () => Promise<Connector
     afterAll(() => t?.close());
 
     const now = () => t.issuerClock.seconds();
-    const certificate = async (pan: string) => certifiedIssuer(t.issuerId, await t.connector.listIssuers(), TEST_NETWORK_ROOTS, now(), pan);
+    const certificate = async (pan: string) =>
+      certifiedIssuer(t.issuerId, await t.connector.listIssuers(), TEST_NETWORK_ROOTS, now(), pan);
     const enroll = async (card: TestCardInput) => {
       const jwe = await enrollmentJwe(await certificate(card.pan), card, device.publicJwk, now());
       const started = await t.connector.enroll(t.issuerId, { enrollment: jwe, payerRef: "usr_conformance" });
       return t.connector.verifyEnrollment(t.issuerId, started.enrollmentId, await t.latestCode(card.phone));
     };
     /** Terms, the device's JWE and the PIN statement for one payment of `amount`, as the pay server would send them. */
-    const request = async (card: TestCardInput, ref: string, amount: number, captureMethod: "manual" | "automatic" = "manual") => {
+    const request = async (
+      card: TestCardInput,
+      ref: string,
+      amount: number,
+      captureMethod: "manual" | "automatic" = "manual",
+    ) => {
       const paymentId = `pay_${randomBytes(8).toString("hex")}`;
-      const terms: ApprovalTerms = { aud: t.issuerId, cardRef: ref, paymentId, merchantId: "mch_conformance", merchantName: "Conformance Shop", amount, currency: "KRW", captureMethod, nonce: randomBytes(16).toString("base64url"), iat: now(), exp: now() + 240 };
-      const payment = await paymentJwe(await certificate(card.pan), device.privateKey, device.kid, terms, { pan: card.pan, expiry: card.expiry });
-      const statement = await t.signPinStatement({ aud: t.issuerId, paymentId, challengeId: "chl_conformance", termsHash: termsHash(canonicalTerms(terms)), deviceKid: device.kid, iat: terms.iat, exp: terms.exp });
-      return { paymentId, terms, body: { paymentId, merchantId: terms.merchantId, merchantName: terms.merchantName, amount, currency: "KRW", captureMethod, cardRef: ref, payment, authentication: { method: "pin" as const, statement } } };
+      const terms: ApprovalTerms = {
+        aud: t.issuerId,
+        cardRef: ref,
+        paymentId,
+        merchantId: "mch_conformance",
+        merchantName: "Conformance Shop",
+        amount,
+        currency: "KRW",
+        captureMethod,
+        nonce: randomBytes(16).toString("base64url"),
+        iat: now(),
+        exp: now() + 240,
+      };
+      const payment = await paymentJwe(await certificate(card.pan), device.privateKey, device.kid, terms, {
+        pan: card.pan,
+        expiry: card.expiry,
+      });
+      const statement = await t.signPinStatement({
+        aud: t.issuerId,
+        paymentId,
+        challengeId: "chl_conformance",
+        termsHash: termsHash(canonicalTerms(terms)),
+        deviceKid: device.kid,
+        iat: terms.iat,
+        exp: terms.exp,
+      });
+      return {
+        paymentId,
+        terms,
+        body: {
+          paymentId,
+          merchantId: terms.merchantId,
+          merchantName: terms.merchantName,
+          amount,
+          currency: "KRW",
+          captureMethod,
+          cardRef: ref,
+          payment,
+          authentication: { method: "pin" as const, statement },
+        },
+      };
     };
 
     it("lists the issuer with a certificate the wallet's network roots verify", async () => {
@@ -108,43 +159,96 @@ export function connectorConformance(name: string, open: () => Promise<Connector
       const first = await t.connector.authorize(t.issuerId, body);
       expect(first).toMatchObject({ paymentId, decision: "approved" });
       expect(await t.connector.authorize(t.issuerId, body)).toEqual(first);
-      expect(await t.connector.inquire(t.issuerId, paymentId)).toMatchObject({ paymentId, status: "approved", amount: 12_000, amountCaptured: 0, decision: first });
+      expect(await t.connector.inquire(t.issuerId, paymentId)).toMatchObject({
+        paymentId,
+        status: "approved",
+        amount: 12_000,
+        amountCaptured: 0,
+        decision: first,
+      });
       expect(await t.connector.inquire(t.issuerId, "pay_never_sent")).toBeNull();
     });
 
     it("answers a decline as a decision with its code, not as an error", async () => {
       const { body } = await request(t.cards.lowLimit, lowCardRef, t.cards.lowLimit.limit + 1);
-      expect(await t.connector.authorize(t.issuerId, body)).toMatchObject({ decision: "declined", declineCode: "insufficient_funds" });
+      expect(await t.connector.authorize(t.issuerId, body)).toMatchObject({
+        decision: "declined",
+        declineCode: "insufficient_funds",
+      });
     });
 
     it("captures, refunds and voids idempotently by operation id, within the books", async () => {
       const captured = await request(t.cards.approves, cardRef, 20_000);
       await t.connector.authorize(t.issuerId, captured.body);
-      const capture = await t.connector.capture(t.issuerId, captured.paymentId, { operationId: "op_cap_1", amount: 15_000 });
+      const capture = await t.connector.capture(t.issuerId, captured.paymentId, {
+        operationId: "op_cap_1",
+        amount: 15_000,
+      });
       expect(capture).toMatchObject({ status: "captured", amountCaptured: 15_000 });
-      expect(await t.connector.capture(t.issuerId, captured.paymentId, { operationId: "op_cap_1", amount: 15_000 })).toEqual(capture);
-      expect(await t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_1", amount: 5_000 })).toMatchObject({ amountRefunded: 5_000 });
-      expect(await t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_1", amount: 5_000 })).toMatchObject({ amountRefunded: 5_000 });
-      expect(await rejection(t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_2", amount: 10_001 }))).toMatchObject({ kind: "refused" });
+      expect(
+        await t.connector.capture(t.issuerId, captured.paymentId, { operationId: "op_cap_1", amount: 15_000 }),
+      ).toEqual(capture);
+      expect(
+        await t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_1", amount: 5_000 }),
+      ).toMatchObject({ amountRefunded: 5_000 });
+      expect(
+        await t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_1", amount: 5_000 }),
+      ).toMatchObject({ amountRefunded: 5_000 });
+      expect(
+        await rejection(
+          t.connector.refund(t.issuerId, captured.paymentId, { operationId: "op_ref_2", amount: 10_001 }),
+        ),
+      ).toMatchObject({ kind: "refused" });
       const voided = await request(t.cards.approves, cardRef, 3_000);
       await t.connector.authorize(t.issuerId, voided.body);
-      expect(await t.connector.void(t.issuerId, voided.paymentId, { operationId: "op_void_1" })).toMatchObject({ status: "voided" });
-      expect(await rejection(t.connector.capture(t.issuerId, voided.paymentId, { operationId: "op_cap_2", amount: 3_000 }))).toMatchObject({ kind: "refused" });
+      expect(await t.connector.void(t.issuerId, voided.paymentId, { operationId: "op_void_1" })).toMatchObject({
+        status: "voided",
+      });
+      expect(
+        await rejection(t.connector.capture(t.issuerId, voided.paymentId, { operationId: "op_cap_2", amount: 3_000 })),
+      ).toMatchObject({ kind: "refused" });
     });
 
     /** A token from a mandate the device signed: at most `maxAmount` a charge, on `period`, ending in `days`. */
     const recurringToken = async (maxAmount: number, period: MandatePeriod, days: number) => {
       const cert = await certificate(t.cards.approves.pan);
-      const mandate: MandateTerms = { aud: t.issuerId, cardRef, merchantId: "mch_conformance", merchantName: "Conformance Shop", maxAmount, period, currency: "KRW", expiresAt: now() + days * 86_400, nonce: randomBytes(16).toString("base64url"), iat: now() };
+      const mandate: MandateTerms = {
+        aud: t.issuerId,
+        cardRef,
+        merchantId: "mch_conformance",
+        merchantName: "Conformance Shop",
+        maxAmount,
+        period,
+        currency: "KRW",
+        expiresAt: now() + days * 86_400,
+        nonce: randomBytes(16).toString("base64url"),
+        iat: now(),
+      };
       const card = { pan: t.cards.approves.pan, expiry: t.cards.approves.expiry };
-      return t.connector.createRecurringToken(t.issuerId, { mandate: await mandateJwe(cert, device.privateKey, device.kid, mandate, card), payerRef: "usr_conformance" });
+      return t.connector.createRecurringToken(t.issuerId, {
+        mandate: await mandateJwe(cert, device.privateKey, device.kid, mandate, card),
+        payerRef: "usr_conformance",
+      });
     };
     const chargeOf = (token: string) => (amount: number) =>
-      t.connector.authorize(t.issuerId, { paymentId: `pay_${randomBytes(8).toString("hex")}`, merchantId: "mch_conformance", merchantName: "Conformance Shop", amount, currency: "KRW", captureMethod: "automatic", recurringToken: token });
+      t.connector.authorize(t.issuerId, {
+        paymentId: `pay_${randomBytes(8).toString("hex")}`,
+        merchantId: "mch_conformance",
+        merchantName: "Conformance Shop",
+        amount,
+        currency: "KRW",
+        captureMethod: "automatic",
+        recurringToken: token,
+      });
 
     it("issues, charges and revokes a card-on-file token", async () => {
       const token = await recurringToken(10_000, { interval: "month", maxCharges: 10, maxTotal: 100_000 }, 1);
-      expect(token).toMatchObject({ merchantId: "mch_conformance", maxAmount: 10_000, period: { interval: "month", maxCharges: 10, maxTotal: 100_000 }, currency: "KRW" });
+      expect(token).toMatchObject({
+        merchantId: "mch_conformance",
+        maxAmount: 10_000,
+        period: { interval: "month", maxCharges: 10, maxTotal: 100_000 },
+        currency: "KRW",
+      });
       const charge = chargeOf(token.token);
       expect(await charge(9_000)).toMatchObject({ decision: "approved" });
       expect(await charge(10_001)).toMatchObject({ decision: "declined", declineCode: "token_over_cap" });
@@ -176,7 +280,10 @@ export function connectorConformance(name: string, open: () => Promise<Connector
     it("unbinds a device with an acknowledgement; what it signs afterwards is declined", async () => {
       const { body } = await request(t.cards.approves, cardRef, 1_000);
       expect((await t.connector.unbindDevice(t.issuerId, device.kid)).bindings).toBeGreaterThanOrEqual(1);
-      expect(await t.connector.authorize(t.issuerId, body)).toMatchObject({ decision: "declined", declineCode: "bad_signature" });
+      expect(await t.connector.authorize(t.issuerId, body)).toMatchObject({
+        decision: "declined",
+        declineCode: "bad_signature",
+      });
     });
 
     it("normalises failures: a refused credential is `refused`, nobody answering is `unavailable`", async () => {

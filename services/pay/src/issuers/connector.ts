@@ -10,7 +10,14 @@
  *   settle it later (inquire, or repeat the idempotent operation), never assume either way.
  * A decline is not an error: `authorize` answers `{ decision: "declined", declineCode }`.
  */
-import type { AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest, EnrolledCard, IssuerCertificate, MandatePeriod } from "@mpay/protocol";
+import type {
+  AuthorizationAnswer,
+  AuthorizationRecord,
+  AuthorizationRequest,
+  EnrolledCard,
+  IssuerCertificate,
+  MandatePeriod,
+} from "@mpay/protocol";
 
 export interface IssuerListing {
   issuerId: string;
@@ -46,11 +53,19 @@ export interface IssuerConnector {
   /** This method needs to be idempotent at the issuer: a repeat of one payment gets the first decision. */
   authorize(issuerId: string, request: AuthorizationRequest): Promise<AuthorizationAnswer>;
   /** Idempotent by `operationId`. */
-  capture(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord>;
+  capture(
+    issuerId: string,
+    paymentId: string,
+    input: { operationId: string; amount: number },
+  ): Promise<AuthorizationRecord>;
   /** Idempotent by `operationId`. */
   void(issuerId: string, paymentId: string, input: { operationId: string }): Promise<AuthorizationRecord>;
   /** Idempotent by `operationId`. */
-  refund(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord>;
+  refund(
+    issuerId: string,
+    paymentId: string,
+    input: { operationId: string; amount: number },
+  ): Promise<AuthorizationRecord>;
   /** The issuer's books for one payment; null when the issuer never received it. */
   inquire(issuerId: string, paymentId: string): Promise<AuthorizationRecord | null>;
   /** Unbinds a device key from every card it was enrolled with; resolves only on the issuer's acknowledgement. */

@@ -11,10 +11,19 @@ const LISTING_TTL_MS = 60_000;
 
 /** How each issuer refusal reads to the payer (enrollment refusals never say which field was wrong). */
 const REFUSALS: Record<string, () => ApiError> = {
-  enrollment_refused: () => new ApiError("card_enrollment_refused", "The card issuer could not enroll this card. Check the card details and try again."),
-  enrollment_locked: () => new ApiError("card_enrollment_locked", "Too many attempts for this card: the card issuer has paused its enrollment. Try again later or call the card company."),
+  enrollment_refused: () =>
+    new ApiError(
+      "card_enrollment_refused",
+      "The card issuer could not enroll this card. Check the card details and try again.",
+    ),
+  enrollment_locked: () =>
+    new ApiError(
+      "card_enrollment_locked",
+      "Too many attempts for this card: the card issuer has paused its enrollment. Try again later or call the card company.",
+    ),
   enrollment_expired: () => new ApiError("card_enrollment_expired", "The enrollment expired; start again."),
-  verification_code_invalid: () => new ApiError("verification_code_invalid", "The code is not correct, or was already used."),
+  verification_code_invalid: () =>
+    new ApiError("verification_code_invalid", "The code is not correct, or was already used."),
   issuer_unknown: () => new ApiError("issuer_unknown", "No such card issuer.", "issuerId"),
 };
 
@@ -39,7 +48,8 @@ export class IssuerService {
   }
 
   async requireKnown(issuerId: string): Promise<void> {
-    if (!(await this.list()).some((i) => i.issuerId === issuerId)) throw new ApiError("issuer_unknown", "No such card issuer.", "issuerId");
+    if (!(await this.list()).some((i) => i.issuerId === issuerId))
+      throw new ApiError("issuer_unknown", "No such card issuer.", "issuerId");
   }
 
   /** Runs a connector call; an issuer's refusal or silence becomes an ApiError the payer can act on. */
@@ -60,7 +70,11 @@ export class IssuerService {
   }
 
   /** Idempotent by `operationId`. */
-  capture(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord> {
+  capture(
+    issuerId: string,
+    paymentId: string,
+    input: { operationId: string; amount: number },
+  ): Promise<AuthorizationRecord> {
     return this.connector.capture(issuerId, paymentId, input);
   }
 
@@ -70,7 +84,11 @@ export class IssuerService {
   }
 
   /** Idempotent by `operationId`. */
-  refund(issuerId: string, paymentId: string, input: { operationId: string; amount: number }): Promise<AuthorizationRecord> {
+  refund(
+    issuerId: string,
+    paymentId: string,
+    input: { operationId: string; amount: number },
+  ): Promise<AuthorizationRecord> {
     return this.connector.refund(issuerId, paymentId, input);
   }
 
@@ -95,7 +113,10 @@ export class IssuerService {
 
 export function toApiError(error: unknown): unknown {
   if (!(error instanceof IssuerError)) return error;
-  if (error.kind === "unavailable") return new ApiError("issuer_unavailable", "The card issuer is not answering right now; try again shortly.");
+  if (error.kind === "unavailable")
+    return new ApiError("issuer_unavailable", "The card issuer is not answering right now; try again shortly.");
   const refusal = REFUSALS[error.code];
-  return refusal ? refusal() : new ApiError("issuer_unavailable", `The card issuer refused the request (${error.code.slice(0, 40)}).`);
+  return refusal
+    ? refusal()
+    : new ApiError("issuer_unavailable", `The card issuer refused the request (${error.code.slice(0, 40)}).`);
 }

@@ -20,7 +20,9 @@ export function loadIssuerSettings(env: NodeJS.ProcessEnv, url: string, timeoutM
     url,
     // Defaults follow the embedded issuer simulator's own variables, so one set of folders and secrets serves both.
     acquirerSecret: env["MPAY_ISSUER_ACQUIRER_SECRET"] || env["ISSUER_ACQUIRER_SECRET"] || undefined,
-    acquirerSecretFile: resolve(env["MPAY_ISSUER_ACQUIRER_FILE"] ?? join(env["ISSUER_DATA_DIR"] || ".data/issuer", "acquirer.json")),
+    acquirerSecretFile: resolve(
+      env["MPAY_ISSUER_ACQUIRER_FILE"] ?? join(env["ISSUER_DATA_DIR"] || ".data/issuer", "acquirer.json"),
+    ),
     timeoutMs,
   };
 }
@@ -34,5 +36,9 @@ export async function acquirerSecretOf(settings: IssuerSettings): Promise<string
   } catch {
     // reported below
   }
-  throw new IssuerError("unavailable", "issuer_unavailable", `no acquirer secret: set MPAY_ISSUER_ACQUIRER_SECRET or start the issuer simulator (it writes ${settings.acquirerSecretFile})`);
+  throw new IssuerError(
+    "unavailable",
+    "issuer_unavailable",
+    `no acquirer secret: set MPAY_ISSUER_ACQUIRER_SECRET or start the issuer simulator (it writes ${settings.acquirerSecretFile})`,
+  );
 }

@@ -24,7 +24,11 @@ export interface InstalledCertificate {
 const invalid = (message: string) => new ApiError("statement_key_certificate_invalid", message);
 
 /** Checks `jws` against this server's keys at `now`; answers its content, or `statement_key_certificate_invalid`. */
-export function checkCertificateForKeys(jws: string, keys: readonly StatementKey[], now: Date): StatementKeyCertificate {
+export function checkCertificateForKeys(
+  jws: string,
+  keys: readonly StatementKey[],
+  now: Date,
+): StatementKeyCertificate {
   let header: Record<string, unknown>;
   try {
     header = joseHeader(jws);
@@ -42,7 +46,9 @@ export function checkCertificateForKeys(jws: string, keys: readonly StatementKey
   }
   const key = keys.find((k) => k.kid === content.kid);
   if (!key || key.publicJwk.x !== content.jwk.x || key.publicJwk.y !== content.jwk.y) {
-    throw invalid("The certificate is for a key this server does not hold; `mpay statement-key show` prints the keys to certify.");
+    throw invalid(
+      "The certificate is for a key this server does not hold; `mpay statement-key show` prints the keys to certify.",
+    );
   }
   if (content.exp * 1000 <= now.getTime()) throw invalid("The certificate has expired.");
   if (content.exp <= content.nbf) throw invalid("The certificate's validity window is empty.");

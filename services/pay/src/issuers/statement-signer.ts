@@ -11,14 +11,24 @@
  * on first use, so a sealed vault (shamir) does not stop the server from starting. Installed certificates are
  * re-read every minute, so one installed with the CLI reaches every running process.
  */
-import { JOSE_TYPES, STATEMENT_KEY_CERTIFICATE_HEADER, type PinStatement, type StatementKeyCertificate } from "@mpay/protocol";
+import {
+  JOSE_TYPES,
+  STATEMENT_KEY_CERTIFICATE_HEADER,
+  type PinStatement,
+  type StatementKeyCertificate,
+} from "@mpay/protocol";
 import type { Clock } from "@mpay/service-kit";
 import canonicalize from "canonicalize";
 import { CompactSign, type JWK } from "jose";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
-import { checkCertificateForKeys, insertCertificate, installedCertificates, type InstalledCertificate } from "./statement-key-certificates.ts";
+import {
+  checkCertificateForKeys,
+  insertCertificate,
+  installedCertificates,
+  type InstalledCertificate,
+} from "./statement-key-certificates.ts";
 import { rotateStatementKey, statementKeys, type StatementKey } from "./statement-keys.ts";
 
 const CERTIFICATES_TTL_MS = 60_000;
@@ -28,7 +38,13 @@ export interface StatementKeyStatus {
     generation: number;
     kid: string;
     jwk: StatementKey["publicJwk"];
-    certificates: Array<{ acquirerId: string; notBefore: string; notAfter: string; validNow: boolean; certificate: string }>;
+    certificates: Array<{
+      acquirerId: string;
+      notBefore: string;
+      notAfter: string;
+      validNow: boolean;
+      certificate: string;
+    }>;
   }>;
   /** The key statements are signed with now; null → PIN payments cannot be vouched for. */
   signingKid: string | null;
@@ -49,22 +65,36 @@ export class StatementSigner {
   async signPinStatement(statement: Omit<PinStatement, "iss" | "method">): Promise<string> {
     const signing = await this.#signing();
     if (!signing) {
-      throw new ApiError("statement_key_not_certified", "The pay server cannot vouch for PIN approvals to card issuers right now; the payment was not sent. Try again later.");
+      throw new ApiError(
+        "statement_key_not_certified",
+        "The pay server cannot vouch for PIN approvals to card issuers right now; the payment was not sent. Try again later.",
+      );
     }
     const payload: PinStatement = { iss: this.issuer, method: "pin", ...statement };
     return new CompactSign(new TextEncoder().encode(canonicalize(payload)))
-      .setProtectedHeader({ alg: "ES256", typ: JOSE_TYPES.pinStatement, kid: signing.key.kid, [STATEMENT_KEY_CERTIFICATE_HEADER]: signing.certificate })
+      .setProtectedHeader({
+        alg: "ES256",
+        typ: JOSE_TYPES.pinStatement,
+        kid: signing.key.kid,
+        [STATEMENT_KEY_CERTIFICATE_HEADER]: signing.certificate,
+      })
       .sign(signing.key.privateKey);
   }
 
   /** The public halves, as a JWK Set: for anyone to look at. Issuers trust a key only through its certificate. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    return { keys: (await this.#loadKeys()).map((key) => ({ ...key.publicJwk, kid: key.kid, alg: "ES256", use: "sig" })) };
+    return {
+      keys: (await this.#loadKeys()).map((key) => ({ ...key.publicJwk, kid: key.kid, alg: "ES256", use: "sig" })),
+    };
   }
 
   /** Every key with its certificates, and which one signs now (`mpay statement-key show`). */
   async status(): Promise<StatementKeyStatus> {
-    const [keys, certificates, signing] = [await this.#loadKeys(), await this.#loadCertificates(), await this.#signing()];
+    const [keys, certificates, signing] = [
+      await this.#loadKeys(),
+      await this.#loadCertificates(),
+      await this.#signing(),
+    ];
     const now = this.clock.now().getTime();
     return {
       keys: keys.map((key) => ({
@@ -73,7 +103,13 @@ export class StatementSigner {
         jwk: key.publicJwk,
         certificates: certificates
           .filter((c) => c.kid === key.kid)
-          .map((c) => ({ acquirerId: c.acquirerId, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), validNow: c.notBefore.getTime() <= now && now < c.notAfter.getTime(), certificate: c.certificate })),
+          .map((c) => ({
+            acquirerId: c.acquirerId,
+            notBefore: c.notBefore.toISOString(),
+            notAfter: c.notAfter.toISOString(),
+            validNow: c.notBefore.getTime() <= now && now < c.notAfter.getTime(),
+            certificate: c.certificate,
+          })),
       })),
       signingKid: signing?.key.kid ?? null,
     };
@@ -104,7 +140,9 @@ export class StatementSigner {
     }
     const now = this.clock.now().getTime();
     for (const key of [...keys].reverse()) {
-      const valid = certificates.filter((c) => c.kid === key.kid && c.notBefore.getTime() <= now && now < c.notAfter.getTime());
+      const valid = certificates.filter(
+        (c) => c.kid === key.kid && c.notBefore.getTime() <= now && now < c.notAfter.getTime(),
+      );
       const longest = valid.sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime())[0];
       if (longest) return { key, certificate: longest.certificate };
     }

@@ -13,7 +13,15 @@ const enc = new TextEncoder();
 export async function expectAuditSigning(keys: KeyProvider): Promise<AuditPublicKey> {
   const jwk = await keys.auditPublicKey();
   const { kty, crv, x, y } = jwk;
-  expect(jwk).toEqual({ kty: "EC", crv: "P-256", x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), y: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256"), alg: "ES256", use: "sig" });
+  expect(jwk).toEqual({
+    kty: "EC",
+    crv: "P-256",
+    x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    y: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256"),
+    alg: "ES256",
+    use: "sig",
+  });
 
   const header = Buffer.from(JSON.stringify({ alg: "ES256", kid: jwk.kid, typ: "test" })).toString("base64url");
   const payload = Buffer.from('{"size":1}').toString("base64url");
@@ -22,7 +30,9 @@ export async function expectAuditSigning(keys: KeyProvider): Promise<AuditPublic
   expect(signature).toHaveLength(64);
   const publicKey = createPublicKey({ key: { kty, crv, x, y }, format: "jwk" });
   expect(verify("sha256", input, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)).toBe(true);
-  expect(verify("sha256", enc.encode(`${header}.${payload}x`), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)).toBe(false);
+  expect(
+    verify("sha256", enc.encode(`${header}.${payload}x`), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature),
+  ).toBe(false);
   // An off-the-shelf JOSE library takes it as an ES256 JWS.
   const jws = `${header}.${payload}.${Buffer.from(signature).toString("base64url")}`;
   const verified = await compactVerify(jws, await importJWK(jwk, "ES256"), { algorithms: ["ES256"] });

@@ -44,7 +44,16 @@ export class SoftwareAuditKey {
       const point = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y
       const x = point.subarray(1, 33);
       const y = point.subarray(33, 65);
-      const privateKey = createPrivateKey({ key: { kty: "EC", crv: "P-256", x: x.toString("base64url"), y: y.toString("base64url"), d: d.toString("base64url") }, format: "jwk" });
+      const privateKey = createPrivateKey({
+        key: {
+          kty: "EC",
+          crv: "P-256",
+          x: x.toString("base64url"),
+          y: y.toString("base64url"),
+          d: d.toString("base64url"),
+        },
+        format: "jwk",
+      });
       return new SoftwareAuditKey(privateKey, x, y);
     } finally {
       d.fill(0);
@@ -63,6 +72,11 @@ export class SoftwareAuditKey {
 
 /** The published form of a P-256 public key given by its coordinates (32 bytes each). */
 export async function auditPublicKeyOf(x: Uint8Array, y: Uint8Array): Promise<AuditPublicKey> {
-  const jwk = { kty: "EC" as const, crv: "P-256" as const, x: Buffer.from(x).toString("base64url"), y: Buffer.from(y).toString("base64url") };
+  const jwk = {
+    kty: "EC" as const,
+    crv: "P-256" as const,
+    x: Buffer.from(x).toString("base64url"),
+    y: Buffer.from(y).toString("base64url"),
+  };
   return { ...jwk, kid: await calculateJwkThumbprint(jwk, "sha256"), alg: "ES256", use: "sig" };
 }

@@ -24,7 +24,10 @@ afterEach(async () => {
 });
 
 async function refusal(promise: Promise<unknown>): Promise<KeyProviderError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KeyProviderError);
   return error as KeyProviderError;
 }
@@ -35,7 +38,13 @@ describe("openKeyProvider", () => {
     expect(provider.kind).toBe("dev");
     expect(provider.isSealed()).toBe(false);
     expect((await stat(join(dataDir, "dev-keys.json"))).isFile()).toBe(true);
-    expect(await provider.status()).toEqual({ kind: "dev", initialized: true, sealed: false, currentKeyVersion: 1, keyVersions: [1] });
+    expect(await provider.status()).toEqual({
+      kind: "dev",
+      initialized: true,
+      sealed: false,
+      currentKeyVersion: 1,
+      keyVersions: [1],
+    });
     await provider.close();
   });
 
@@ -48,11 +57,20 @@ describe("openKeyProvider", () => {
   });
 
   it("refuses pkcs11 without a PIN, a library or a token, naming the variable to fix and never the PIN", async () => {
-    const noPin = await refusal(openKeyProvider({ kind: "pkcs11", dataDir, db: database.db, pkcs11: DEFAULT_PKCS11_SETTINGS }));
+    const noPin = await refusal(
+      openKeyProvider({ kind: "pkcs11", dataDir, db: database.db, pkcs11: DEFAULT_PKCS11_SETTINGS }),
+    );
     expect(noPin.code).toBe("provider_misconfigured");
     expect(noPin.message).toMatch(/MPAY_PKCS11_PIN/);
     const pin = new Secret("9137-secret-pin");
-    const noLibrary = await refusal(openKeyProvider({ kind: "pkcs11", dataDir, db: database.db, pkcs11: { ...DEFAULT_PKCS11_SETTINGS, library: join(dataDir, "missing.so"), pin } }));
+    const noLibrary = await refusal(
+      openKeyProvider({
+        kind: "pkcs11",
+        dataDir,
+        db: database.db,
+        pkcs11: { ...DEFAULT_PKCS11_SETTINGS, library: join(dataDir, "missing.so"), pin },
+      }),
+    );
     expect(noLibrary.code).toBe("provider_misconfigured");
     expect(noLibrary.message).toMatch(/MPAY_PKCS11_LIBRARY/);
     expect(noLibrary.message).not.toContain("9137-secret-pin");

@@ -12,7 +12,15 @@ import type { KeyProvider, KeyProviderKind } from "./provider.ts";
 import { openShamirKeyProvider } from "./shamir/shamir-provider.ts";
 
 export { KeyProviderError } from "./provider.ts";
-export type { KeyProvider, KeyProviderErrorCode, KeyProviderKind, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "./provider.ts";
+export type {
+  KeyProvider,
+  KeyProviderErrorCode,
+  KeyProviderKind,
+  KeyProviderStatus,
+  KeyPurpose,
+  ShareUnsealer,
+  UnsealProgress,
+} from "./provider.ts";
 export type { DevKeyProvider } from "./dev/dev-provider.ts";
 export type { Pkcs11KeyProvider } from "./pkcs11/pkcs11-provider.ts";
 export type { ShamirKeyProvider } from "./shamir/shamir-provider.ts";
@@ -20,7 +28,12 @@ export type { Pkcs11Settings } from "./pkcs11/pkcs11-token.ts";
 
 export const DEV_KEY_FILE_NAME = "dev-keys.json";
 
-export const DEFAULT_PKCS11_SETTINGS: Pkcs11Settings = { library: DEFAULT_PKCS11_LIBRARY, slot: undefined, tokenLabel: DEFAULT_PKCS11_TOKEN_LABEL, pin: undefined };
+export const DEFAULT_PKCS11_SETTINGS: Pkcs11Settings = {
+  library: DEFAULT_PKCS11_LIBRARY,
+  slot: undefined,
+  tokenLabel: DEFAULT_PKCS11_TOKEN_LABEL,
+  pin: undefined,
+};
 
 export interface KeyProviderConfig {
   kind: KeyProviderKind;

@@ -29,7 +29,11 @@ describe.each(testBackends())("shared key version [%s]", (backend) => {
     expect(a.get()).toBeNull();
     const next = (shared: SharedKeyVersion) => shared.advance(async (_tx, recorded) => (recorded ?? 0) + 1);
     expect((await Promise.all([next(a), next(b), next(a), next(b)])).sort()).toEqual([1, 2, 3, 4]);
-    await expect(a.advance(async () => { throw new Error("the HSM said no"); })).rejects.toThrow(/HSM said no/);
+    await expect(
+      a.advance(async () => {
+        throw new Error("the HSM said no");
+      }),
+    ).rejects.toThrow(/HSM said no/);
     await expect(a.advance(async () => 2)).rejects.toThrow(/not above/);
     const c = await SharedKeyVersion.open(database.db, "pkcs11");
     expect(c.get()).toBe(4);

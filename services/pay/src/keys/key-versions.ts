@@ -32,7 +32,12 @@ export class SharedKeyVersion {
    * Reads the recorded version and starts the refresh timer. `onChange` runs (outside any transaction) when
    * another process recorded a newer version, so a provider can load that version's key before it is needed.
    */
-  static async open(db: Db, kind: KeyProviderKind, onChange: (version: number) => Promise<void> = async () => {}, intervalMs = VERSION_CACHE_MS): Promise<SharedKeyVersion> {
+  static async open(
+    db: Db,
+    kind: KeyProviderKind,
+    onChange: (version: number) => Promise<void> = async () => {},
+    intervalMs = VERSION_CACHE_MS,
+  ): Promise<SharedKeyVersion> {
     const shared = new SharedKeyVersion(db, kind, await readVersion(db, kind), onChange);
     shared.#timer = setInterval(() => void shared.refresh(), intervalMs);
     shared.#timer.unref(); // a provider left open must not keep a CLI process alive
@@ -69,14 +74,21 @@ export class SharedKeyVersion {
    * which becomes current when the transaction commits. If `make` throws, nothing is recorded. `committed` runs
    * after the commit and before this process seals with the new version (a provider loads the key there).
    */
-  async advance(make: (tx: Tx, recorded: number | null) => Promise<number>, committed: (version: number) => void = () => {}): Promise<number> {
+  async advance(
+    make: (tx: Tx, recorded: number | null) => Promise<number>,
+    committed: (version: number) => void = () => {},
+  ): Promise<number> {
     const version = await this.db.transaction(async (tx) => {
       await tx.insert(keyVersions).values({ provider: this.kind, currentVersion: 0 }).onConflictDoNothing();
       const [row] = await tx.select().from(keyVersions).where(eq(keyVersions.provider, this.kind)).for("update");
       const recorded = row && row.currentVersion > 0 ? row.currentVersion : null;
       const next = await make(tx, recorded);
-      if (recorded !== null && next <= recorded) throw new Error(`key version ${next} is not above the recorded ${recorded}`);
-      await tx.update(keyVersions).set({ currentVersion: next, updatedAt: new Date() }).where(eq(keyVersions.provider, this.kind));
+      if (recorded !== null && next <= recorded)
+        throw new Error(`key version ${next} is not above the recorded ${recorded}`);
+      await tx
+        .update(keyVersions)
+        .set({ currentVersion: next, updatedAt: new Date() })
+        .where(eq(keyVersions.provider, this.kind));
       return next;
     });
     committed(version);
@@ -91,6 +103,9 @@ export class SharedKeyVersion {
 }
 
 async function readVersion(db: Db, kind: KeyProviderKind): Promise<number | null> {
-  const [row] = await db.select({ v: keyVersions.currentVersion }).from(keyVersions).where(eq(keyVersions.provider, kind));
+  const [row] = await db
+    .select({ v: keyVersions.currentVersion })
+    .from(keyVersions)
+    .where(eq(keyVersions.provider, kind));
   return row && row.v > 0 ? row.v : null;
 }

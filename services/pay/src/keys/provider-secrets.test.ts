@@ -18,7 +18,8 @@ import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from "./pkcs1
  * guesses. The setup is a provider_secrets row sealed by whichever provider runs (pin/service.ts asks for it by
  * this name): checked here for each of the three, with a vault of another key as the thief's.
  */
-const KINDS: KeyProviderKind[] = softHsmAvailable() || process.env["CI"] ? ["dev", "shamir", "pkcs11"] : ["dev", "shamir"];
+const KINDS: KeyProviderKind[] =
+  softHsmAvailable() || process.env["CI"] ? ["dev", "shamir", "pkcs11"] : ["dev", "shamir"];
 
 let dir: string;
 let tokens: { vault: SoftHsmToken; other: SoftHsmToken } | null = null;
@@ -40,7 +41,11 @@ afterAll(async () => {
 async function openProvider(kind: KeyProviderKind, database: Database, which: "vault" | "other"): Promise<KeyProvider> {
   switch (kind) {
     case "dev":
-      return openDevKeyProvider({ keyFile: join(dir, `${which}-dev-keys.json`), db: database.db, log: () => undefined });
+      return openDevKeyProvider({
+        keyFile: join(dir, `${which}-dev-keys.json`),
+        db: database.db,
+        log: () => undefined,
+      });
     case "pkcs11": {
       const keys = await openPkcs11KeyProvider(tokens![which].settings, database.db);
       if (which === "vault") await keys.initialize();
@@ -71,8 +76,13 @@ describe.each(KINDS)("the OPAQUE server setup is kept under the %s provider [pgl
   });
 
   it("is stored only sealed by the provider, opens with it, and with no other key", async () => {
-    const setup = (await providerSecret(database.db, keys, "opaque-server-setup", () => opaque.server.createSetup())).peek();
-    const [row] = await database.db.select().from(providerSecrets).where(eq(providerSecrets.name, "opaque-server-setup"));
+    const setup = (
+      await providerSecret(database.db, keys, "opaque-server-setup", () => opaque.server.createSetup())
+    ).peek();
+    const [row] = await database.db
+      .select()
+      .from(providerSecrets)
+      .where(eq(providerSecrets.name, "opaque-server-setup"));
     expect(row!.sealed).toMatch(/^mk1\.1\./);
     expect(row!.sealed).not.toContain(setup.slice(0, 24));
     expect(row!.sealed).not.toContain(Buffer.from(setup, "base64url").toString("hex").slice(0, 24));

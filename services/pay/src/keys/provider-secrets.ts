@@ -16,7 +16,11 @@ import { sealedColumnResealer } from "./reseal.ts";
  * the newer ones are `issuer-statement-key-<generation>` (issuers/statement-keys.ts).
  * `audit-head-seed`: the shamir provider's audit head key seed (it must outlive a rekey, which deletes key versions).
  */
-export type ProviderSecretName = "opaque-server-setup" | "issuer-statement-key" | `issuer-statement-key-${number}` | "audit-head-seed";
+export type ProviderSecretName =
+  | "opaque-server-setup"
+  | "issuer-statement-key"
+  | `issuer-statement-key-${number}`
+  | "audit-head-seed";
 
 /** The AAD a provider secret is sealed with: its row's name (providerSecretResealer re-seals with the same one). */
 export function providerSecretAad(name: string): string {
@@ -24,9 +28,20 @@ export function providerSecretAad(name: string): string {
 }
 
 /** `mpay vault rotate` for the provider's own secrets (reseal.ts explains the pattern). */
-export const providerSecretResealer = sealedColumnResealer({ table: "provider_secrets", key: ["name"], column: "sealed", purpose: "provider-secret", aad: (r) => providerSecretAad(r.name) });
+export const providerSecretResealer = sealedColumnResealer({
+  table: "provider_secrets",
+  key: ["name"],
+  column: "sealed",
+  purpose: "provider-secret",
+  aad: (r) => providerSecretAad(r.name),
+});
 
-export async function providerSecret(db: Db, keys: KeyProvider, name: ProviderSecretName, create: () => string): Promise<Secret<string>> {
+export async function providerSecret(
+  db: Db,
+  keys: KeyProvider,
+  name: ProviderSecretName,
+  create: () => string,
+): Promise<Secret<string>> {
   const aad = providerSecretAad(name);
   const existing = await db.select().from(providerSecrets).where(eq(providerSecrets.name, name));
   let sealed = existing[0]?.sealed;

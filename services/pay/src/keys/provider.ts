@@ -10,7 +10,15 @@
  */
 
 /** Why a key is used: each purpose gets its own derived key, so one use can never be replayed as another. */
-export type KeyPurpose = "webhook-secret" | "webhook-signing-key" | "audit-head" | "provider-secret" | "pin-login-state" | "vault-k-srv" | "recurring-token" | "payer-shared-details";
+export type KeyPurpose =
+  | "webhook-secret"
+  | "webhook-signing-key"
+  | "audit-head"
+  | "provider-secret"
+  | "pin-login-state"
+  | "vault-k-srv"
+  | "recurring-token"
+  | "payer-shared-details";
 
 export type KeyProviderKind = "dev" | "pkcs11" | "shamir";
 

@@ -23,17 +23,49 @@ const SETTLE_MS = 1500;
 async function sealedRows(system: PaySystem) {
   const db = system.database.db;
   const rows: { where: string; sealed: string; purpose: Parameters<PaySystem["keys"]["open"]>[0]; aad: string }[] = [];
-  for (const r of await queryRows<{ name: string; sealed: string }>(db, sql`select name, sealed from provider_secrets`)) {
-    rows.push({ where: `provider_secrets ${r.name}`, sealed: r.sealed, purpose: "provider-secret", aad: providerSecretAad(r.name) });
+  for (const r of await queryRows<{ name: string; sealed: string }>(
+    db,
+    sql`select name, sealed from provider_secrets`,
+  )) {
+    rows.push({
+      where: `provider_secrets ${r.name}`,
+      sealed: r.sealed,
+      purpose: "provider-secret",
+      aad: providerSecretAad(r.name),
+    });
   }
-  for (const r of await queryRows<{ merchant_id: string; mode: "test" | "live"; sealed_secret: string }>(db, sql`select merchant_id, mode, sealed_secret from webhook_secrets`)) {
-    rows.push({ where: `webhook_secrets ${r.merchant_id}`, sealed: r.sealed_secret, purpose: "webhook-secret", aad: webhookSecretAad(r.merchant_id, r.mode) });
+  for (const r of await queryRows<{ merchant_id: string; mode: "test" | "live"; sealed_secret: string }>(
+    db,
+    sql`select merchant_id, mode, sealed_secret from webhook_secrets`,
+  )) {
+    rows.push({
+      where: `webhook_secrets ${r.merchant_id}`,
+      sealed: r.sealed_secret,
+      purpose: "webhook-secret",
+      aad: webhookSecretAad(r.merchant_id, r.mode),
+    });
   }
-  for (const r of await queryRows<{ id: string; v: string }>(db, sql`select id, v1a_sealed_private_key as v from webhook_endpoints where v1a_sealed_private_key is not null`)) {
-    rows.push({ where: `webhook_endpoints ${r.id}`, sealed: r.v, purpose: "webhook-signing-key", aad: v1aKeyAad(r.id) });
+  for (const r of await queryRows<{ id: string; v: string }>(
+    db,
+    sql`select id, v1a_sealed_private_key as v from webhook_endpoints where v1a_sealed_private_key is not null`,
+  )) {
+    rows.push({
+      where: `webhook_endpoints ${r.id}`,
+      sealed: r.v,
+      purpose: "webhook-signing-key",
+      aad: v1aKeyAad(r.id),
+    });
   }
-  for (const r of await queryRows<{ payer_id: string; login_id: string; sealed_state: string }>(db, sql`select payer_id, login_id, sealed_state from pin_logins`)) {
-    rows.push({ where: `pin_logins ${r.login_id}`, sealed: r.sealed_state, purpose: "pin-login-state", aad: pinLoginAad(r.payer_id, r.login_id) });
+  for (const r of await queryRows<{ payer_id: string; login_id: string; sealed_state: string }>(
+    db,
+    sql`select payer_id, login_id, sealed_state from pin_logins`,
+  )) {
+    rows.push({
+      where: `pin_logins ${r.login_id}`,
+      sealed: r.sealed_state,
+      purpose: "pin-login-state",
+      aad: pinLoginAad(r.payer_id, r.login_id),
+    });
   }
   return rows;
 }
@@ -63,7 +95,14 @@ describe.each(testBackends())("rotation and online re-seal [%s]", (backend) => {
   });
 
   const newEndpoint = (app: FastifyInstance) =>
-    call(app, "POST", "/v1/webhook-endpoints", pay.merchant.secretKey, { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] }, { "idempotency-key": randomBytes(8).toString("hex") });
+    call(
+      app,
+      "POST",
+      "/v1/webhook-endpoints",
+      pay.merchant.secretKey,
+      { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] },
+      { "idempotency-key": randomBytes(8).toString("hex") },
+    );
 
   it("re-seals every sealed column onto the new version while seals, opens and API writes go on", async () => {
     const { system } = pay;
@@ -76,7 +115,11 @@ describe.each(testBackends())("rotation and online re-seal [%s]", (backend) => {
     await system.database.db.insert(pinLogins).values({
       payerId,
       loginId,
-      sealedState: await system.keys.seal("pin-login-state", Buffer.from("opaque state"), pinLoginAad(payerId, loginId)),
+      sealedState: await system.keys.seal(
+        "pin-login-state",
+        Buffer.from("opaque state"),
+        pinLoginAad(payerId, loginId),
+      ),
       purpose: "pin-check",
       expiresAt: new Date(Date.now() + 60_000),
     });
@@ -108,12 +151,16 @@ describe.each(testBackends())("rotation and online re-seal [%s]", (backend) => {
       loop(async () => {
         const plain = randomBytes(24);
         const sealed = await other.system.keys.seal("provider-secret", plain, "load");
-        if (!Buffer.from(await other.system.keys.open("provider-secret", sealed, "load")).equals(plain)) throw new Error("round trip failed");
+        if (!Buffer.from(await other.system.keys.open("provider-secret", sealed, "load")).equals(plain))
+          throw new Error("round trip failed");
         counts.seals++;
       }),
     ];
 
-    const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, { settleMs: SETTLE_MS, batchSize: 2 });
+    const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, {
+      settleMs: SETTLE_MS,
+      batchSize: 2,
+    });
     running = false;
     await Promise.all(loops);
 
@@ -142,14 +189,29 @@ describe.each(testBackends())("rotation and online re-seal [%s]", (backend) => {
   it("stops at a row that does not open, naming it but not its content", async () => {
     const { system } = pay;
     expect(await system.keys.rotate()).toBe(3);
-    const [row] = await queryRows<{ merchant_id: string; sealed_secret: string }>(system.database.db, sql`select merchant_id, sealed_secret from webhook_secrets limit 1`);
-    const moved = (await queryRows<{ merchant_id: string }>(system.database.db, sql`select merchant_id from webhook_secrets where merchant_id <> ${row!.merchant_id} limit 1`))[0]!;
+    const [row] = await queryRows<{ merchant_id: string; sealed_secret: string }>(
+      system.database.db,
+      sql`select merchant_id, sealed_secret from webhook_secrets limit 1`,
+    );
+    const moved = (
+      await queryRows<{ merchant_id: string }>(
+        system.database.db,
+        sql`select merchant_id from webhook_secrets where merchant_id <> ${row!.merchant_id} limit 1`,
+      )
+    )[0]!;
     // Another merchant's blob copied into this row: well-formed, but bound to the other row's AAD.
-    await system.database.db.execute(sql`update webhook_secrets set sealed_secret = (select sealed_secret from webhook_secrets where merchant_id = ${moved.merchant_id}) where merchant_id = ${row!.merchant_id}`);
-    const error = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, 3, { settleMs: 10 }).then(() => null, (e: unknown) => e);
+    await system.database.db.execute(
+      sql`update webhook_secrets set sealed_secret = (select sealed_secret from webhook_secrets where merchant_id = ${moved.merchant_id}) where merchant_id = ${row!.merchant_id}`,
+    );
+    const error = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, 3, { settleMs: 10 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KeyProviderError);
     expect((error as KeyProviderError).code).toBe("seal_invalid");
-    expect((error as KeyProviderError).message).toContain(`webhook_secrets (merchant_id=${row!.merchant_id}, mode=test)`);
+    expect((error as KeyProviderError).message).toContain(
+      `webhook_secrets (merchant_id=${row!.merchant_id}, mode=test)`,
+    );
     expect((error as KeyProviderError).message).not.toContain("mk1.");
   });
 });

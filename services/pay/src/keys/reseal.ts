@@ -57,7 +57,10 @@ export function sealedColumnResealer<K extends string>(spec: SealedColumn<K>): R
   const table = sql.identifier(spec.table);
   const column = sql.identifier(spec.column);
   const below = (version: number): SQL => sql`substring(${column} from ${VERSION_PATTERN})::int < ${version}`;
-  const keyList = sql.join(spec.key.map((k) => sql.identifier(k)), sql`, `);
+  const keyList = sql.join(
+    spec.key.map((k) => sql.identifier(k)),
+    sql`, `,
+  );
   return {
     name: `${spec.table}.${spec.column}`,
     async resealBatch(ctx, belowVersion, batchSize) {
@@ -72,7 +75,8 @@ export function sealedColumnResealer<K extends string>(spec: SealedColumn<K>): R
             // A row that does not open was altered or written under another key: stop and name it (its key
             // columns are ids, never secrets), rather than skip it and report a rotation as complete.
             const where = spec.key.map((k) => `${k}=${row[k]}`).join(", ");
-            if (error instanceof KeyProviderError) throw new KeyProviderError(error.code, `${spec.table} (${where}): ${error.message}`);
+            if (error instanceof KeyProviderError)
+              throw new KeyProviderError(error.code, `${spec.table} (${where}): ${error.message}`);
             throw error;
           });
           let fresh: string;
@@ -82,15 +86,22 @@ export function sealedColumnResealer<K extends string>(spec: SealedColumn<K>): R
             opened.fill(0);
           }
           // A process that has not heard of the rotation must not "re-seal" a row onto the old version forever.
-          if ((sealedVersion(fresh) ?? 0) < belowVersion) throw new Error(`re-sealing ${spec.table} made a blob below key version ${belowVersion}`);
-          const match = sql.join(spec.key.map((k) => sql`${sql.identifier(k)} = ${row[k]}`), sql` and `);
+          if ((sealedVersion(fresh) ?? 0) < belowVersion)
+            throw new Error(`re-sealing ${spec.table} made a blob below key version ${belowVersion}`);
+          const match = sql.join(
+            spec.key.map((k) => sql`${sql.identifier(k)} = ${row[k]}`),
+            sql` and `,
+          );
           await tx.execute(sql`update ${table} set ${column} = ${fresh} where ${match}`);
         }
         return rows.length;
       });
     },
     async countBelow(db, belowVersion) {
-      const [row] = await queryRows<{ n: number | string }>(db, sql`select count(*) as n from ${table} where ${below(belowVersion)}`);
+      const [row] = await queryRows<{ n: number | string }>(
+        db,
+        sql`select count(*) as n from ${table} where ${below(belowVersion)}`,
+      );
       return Number(row?.n ?? 0);
     },
   };
@@ -125,7 +136,11 @@ const DEFAULTS = { batchSize: 100, settleMs: 2 * VERSION_CACHE_MS + 500, timeout
  * Makes a new key version, waits until every process seals with it, then re-seals every registered column.
  * Idempotent in effect: run again after an interruption, it re-seals what is left (and rotates once more).
  */
-export async function rotateAndReseal(ctx: ResealContext, resealers: readonly Resealer[], options: ResealOptions = {}): Promise<RotationReport> {
+export async function rotateAndReseal(
+  ctx: ResealContext,
+  resealers: readonly Resealer[],
+  options: ResealOptions = {},
+): Promise<RotationReport> {
   const fromVersion = ctx.keys.currentKeyVersion();
   const toVersion = await ctx.keys.rotate();
   await sleep(options.settleMs ?? DEFAULTS.settleMs);
@@ -137,7 +152,12 @@ export async function rotateAndReseal(ctx: ResealContext, resealers: readonly Re
  * found none: a row sealed with the old version by a process that had not yet heard of the new one, or by a
  * transaction that was still open, shows up only then.
  */
-export async function resealBelow(ctx: ResealContext, resealers: readonly Resealer[], version: number, options: ResealOptions = {}): Promise<ResealReport> {
+export async function resealBelow(
+  ctx: ResealContext,
+  resealers: readonly Resealer[],
+  version: number,
+  options: ResealOptions = {},
+): Promise<ResealReport> {
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
   const settleMs = options.settleMs ?? DEFAULTS.settleMs;
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULTS.timeoutMs);
@@ -155,7 +175,9 @@ export async function resealBelow(ctx: ResealContext, resealers: readonly Reseal
         if (n < batchSize) break;
       }
     }
-    left = Object.fromEntries(await Promise.all(resealers.map(async (r) => [r.name, await r.countBelow(ctx.db, version)] as const)));
+    left = Object.fromEntries(
+      await Promise.all(resealers.map(async (r) => [r.name, await r.countBelow(ctx.db, version)] as const)),
+    );
     const leftTotal = sum(left);
     if (leftTotal === 0 && confirmed) break;
     if (Date.now() > deadline) break;

@@ -41,7 +41,10 @@ export const vaultCustody = pgTable(
     shareSet: text("share_set"),
     rekeyVersion: integer("rekey_version"),
   },
-  (t) => [check("vault_custody_one_row", sql`${t.id} = 'main'`), check("vault_custody_threshold", sql`${t.threshold} >= 2 and ${t.threshold} <= ${t.shares}`)],
+  (t) => [
+    check("vault_custody_one_row", sql`${t.id} = 'main'`),
+    check("vault_custody_threshold", sql`${t.threshold} >= 2 and ${t.threshold} <= ${t.shares}`),
+  ],
 );
 
 /**

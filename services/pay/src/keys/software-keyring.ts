@@ -48,7 +48,9 @@ export class SoftwareKeyring {
 
   seal(version: number, purpose: KeyPurpose, plaintext: Uint8Array, aad: string): string {
     const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.#key(version, "seal", purpose), nonce, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv("aes-256-gcm", this.#key(version, "seal", purpose), nonce, {
+      authTagLength: TAG_BYTES,
+    });
     cipher.setAAD(aadBytes(purpose, aad));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return formatSealed({ keyVersion: version, nonce, ciphertext, tag: cipher.getAuthTag() });
@@ -58,7 +60,9 @@ export class SoftwareKeyring {
   open(purpose: KeyPurpose, sealed: string, aad: string): Uint8Array {
     const parts = parseSealed(sealed);
     if (!parts) throw sealInvalid();
-    const decipher = createDecipheriv("aes-256-gcm", this.#key(parts.keyVersion, "seal", purpose), parts.nonce, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("aes-256-gcm", this.#key(parts.keyVersion, "seal", purpose), parts.nonce, {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(aadBytes(purpose, aad));
     decipher.setAuthTag(parts.tag);
     const plaintext = decipher.update(parts.ciphertext);
@@ -72,7 +76,9 @@ export class SoftwareKeyring {
   }
 
   mac(version: number, purpose: KeyPurpose, data: Uint8Array): string {
-    return createHmac("sha256", this.#key(version, "mac", purpose)).update(data).digest("base64url");
+    return createHmac("sha256", this.#key(version, "mac", purpose))
+      .update(data)
+      .digest("base64url");
   }
 
   verifyMac(version: number, purpose: KeyPurpose, data: Uint8Array, tag: string): boolean {
@@ -88,7 +94,11 @@ export class SoftwareKeyring {
     if (this.#auditKey) return this.#auditKey;
     const first = this.versions()[0];
     const master = first === undefined ? undefined : this.#masters.get(first);
-    if (!master) throw new KeyProviderError("key_version_unknown", "the keyring holds no key version to derive the audit key from");
+    if (!master)
+      throw new KeyProviderError(
+        "key_version_unknown",
+        "the keyring holds no key version to derive the audit key from",
+      );
     const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), AUDIT_KEY_INFO, AUDIT_KEY_SEED_BYTES));
     try {
       this.#auditKey = SoftwareAuditKey.fromSeed(seed);
@@ -124,7 +134,10 @@ export function aadBytes(purpose: KeyPurpose, aad: string): Buffer {
 }
 
 export function sealInvalid(): KeyProviderError {
-  return new KeyProviderError("seal_invalid", "sealed value is malformed, was altered, or belongs to another purpose or row");
+  return new KeyProviderError(
+    "seal_invalid",
+    "sealed value is malformed, was altered, or belongs to another purpose or row",
+  );
 }
 
 /** The key version a blob names, or null when it is not a well-formed blob. */

@@ -11,7 +11,12 @@
  */
 import type { Mode } from "@mpay/protocol";
 
-export const ACCOUNT_KINDS = ["issuer_authorized", "merchant_authorized", "issuer_receivable", "merchant_payable"] as const;
+export const ACCOUNT_KINDS = [
+  "issuer_authorized",
+  "merchant_authorized",
+  "issuer_receivable",
+  "merchant_payable",
+] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 export type PostingKind = "authorization" | "capture" | "authorization_release" | "refund";
@@ -44,11 +49,22 @@ interface PaymentRef {
 }
 
 function lines(p: PaymentRef, pairs: Array<[AccountKind, number]>): LedgerLine[] {
-  return pairs.map(([kind, amount]) => ({ account: accountName(p.merchantId, p.mode, kind), currency: p.currency, amount }));
+  return pairs.map(([kind, amount]) => ({
+    account: accountName(p.merchantId, p.mode, kind),
+    currency: p.currency,
+    amount,
+  }));
 }
 
 function posting(kind: PostingKind, p: PaymentRef, pairs: Array<[AccountKind, number]>, refundId?: string): Posting {
-  return { kind, merchantId: p.merchantId, mode: p.mode, paymentId: p.id, ...(refundId ? { refundId } : {}), lines: lines(p, pairs) };
+  return {
+    kind,
+    merchantId: p.merchantId,
+    mode: p.mode,
+    paymentId: p.id,
+    ...(refundId ? { refundId } : {}),
+    lines: lines(p, pairs),
+  };
 }
 
 export function authorizationPosting(p: PaymentRef, amount: number): Posting {
@@ -75,17 +91,23 @@ export function releasePosting(p: PaymentRef, authorized: number): Posting {
 }
 
 export function refundPosting(p: PaymentRef, refundId: string, amount: number): Posting {
-  return posting("refund", p, [
-    ["merchant_payable", amount],
-    ["issuer_receivable", -amount],
-  ], refundId);
+  return posting(
+    "refund",
+    p,
+    [
+      ["merchant_payable", amount],
+      ["issuer_receivable", -amount],
+    ],
+    refundId,
+  );
 }
 
 /** Throws unless every currency of the posting sums to zero and every amount is a non-zero safe integer. */
 export function assertBalanced(p: Posting): void {
   const sums = new Map<string, number>();
   for (const line of p.lines) {
-    if (!Number.isSafeInteger(line.amount) || line.amount === 0) throw new Error(`ledger line with invalid amount in ${p.kind}`);
+    if (!Number.isSafeInteger(line.amount) || line.amount === 0)
+      throw new Error(`ledger line with invalid amount in ${p.kind}`);
     sums.set(line.currency, (sums.get(line.currency) ?? 0) + line.amount);
   }
   for (const [currency, sum] of sums) {

@@ -12,7 +12,12 @@ describe("ledger postings", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 99_999_999_999 }), fc.integer({ min: 1, max: 99_999_999_999 }), (a, b) => {
         const [authorized, captured] = a >= b ? [a, b] : [b, a];
-        for (const p of [authorizationPosting(ref, authorized), capturePosting(ref, authorized, captured), releasePosting(ref, authorized), refundPosting(ref, "re_X", captured)]) {
+        for (const p of [
+          authorizationPosting(ref, authorized),
+          capturePosting(ref, authorized, captured),
+          releasePosting(ref, authorized),
+          refundPosting(ref, "re_X", captured),
+        ]) {
           assertBalanced(p);
           expect(p.lines.reduce((s, l) => s + l.amount, 0)).toBe(0);
         }
@@ -60,7 +65,9 @@ describe.each(testBackends())("ledger verify [%s]", (backend) => {
   it("reports an unbalanced transaction and a balance that drifted from its entries", async () => {
     const db = t.system.database.db;
     await db.execute(sql`alter table ledger_entries disable trigger ledger_entries_append_only`);
-    await db.execute(sql`update ledger_entries set amount = amount + 1 where id = (select min(id) from ledger_entries)`);
+    await db.execute(
+      sql`update ledger_entries set amount = amount + 1 where id = (select min(id) from ledger_entries)`,
+    );
     await db.execute(sql`alter table ledger_entries enable trigger ledger_entries_append_only`);
     await db.execute(sql`update ledger_balances set balance = balance + 7 where account like '%merchant_payable'`);
     const report = await t.system.ledger.verify(db);

@@ -21,14 +21,19 @@ export const ledgerEntries = pgTable(
   "ledger_entries",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    transactionId: text("transaction_id").notNull().references(() => ledgerTransactions.id),
+    transactionId: text("transaction_id")
+      .notNull()
+      .references(() => ledgerTransactions.id),
     merchantId: text("merchant_id").notNull(),
     account: text("account").notNull(),
     currency: text("currency").notNull(),
     amount: money("amount").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("ledger_entries_transaction").on(t.transactionId), index("ledger_entries_account").on(t.account, t.currency)],
+  (t) => [
+    index("ledger_entries_transaction").on(t.transactionId),
+    index("ledger_entries_account").on(t.account, t.currency),
+  ],
 );
 
 /**

@@ -1,7 +1,15 @@
 import { newId } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { assertBalanced, type Posting } from "./accounts.ts";
-import { BALANCE_SLOTS, balancesOf, countTransactions, findProblems, insertPosting, type BalanceRow, type LedgerProblem } from "./store.ts";
+import {
+  BALANCE_SLOTS,
+  balancesOf,
+  countTransactions,
+  findProblems,
+  insertPosting,
+  type BalanceRow,
+  type LedgerProblem,
+} from "./store.ts";
 
 export interface LedgerReport {
   ok: boolean;

@@ -36,9 +36,12 @@ export interface BalanceRow {
 }
 
 export async function balancesOf(db: Executor, merchantId: string): Promise<BalanceRow[]> {
-  const rows = await queryRows<{ account: string; currency: string; balance: string }>(db, sql`
+  const rows = await queryRows<{ account: string; currency: string; balance: string }>(
+    db,
+    sql`
     select account, currency, sum(balance)::text as balance from ledger_balances
-    where merchant_id = ${merchantId} group by account, currency order by account, currency`);
+    where merchant_id = ${merchantId} group by account, currency order by account, currency`,
+  );
   return rows.map((r) => ({ ...r, balance: Number(r.balance) }));
 }
 
@@ -52,24 +55,43 @@ export interface LedgerProblem {
 /** Every check of `mpay ledger verify`, each a single scan, done by the database where the data is. */
 export async function findProblems(db: Executor): Promise<LedgerProblem[]> {
   const problems: LedgerProblem[] = [];
-  const unbalanced = await queryRows<{ transaction_id: string; currency: string; total: string }>(db, sql`
+  const unbalanced = await queryRows<{ transaction_id: string; currency: string; total: string }>(
+    db,
+    sql`
     select transaction_id, currency, sum(amount)::text as total from ledger_entries
-    group by transaction_id, currency having sum(amount) <> 0 order by transaction_id`);
+    group by transaction_id, currency having sum(amount) <> 0 order by transaction_id`,
+  );
   for (const r of unbalanced) {
-    problems.push({ kind: "unbalanced_transaction", ref: r.transaction_id, currency: r.currency, detail: `entries sum to ${r.total}, not 0` });
+    problems.push({
+      kind: "unbalanced_transaction",
+      ref: r.transaction_id,
+      currency: r.currency,
+      detail: `entries sum to ${r.total}, not 0`,
+    });
   }
-  const empty = await queryRows<{ id: string }>(db, sql`
-    select t.id from ledger_transactions t where not exists (select 1 from ledger_entries e where e.transaction_id = t.id)`);
+  const empty = await queryRows<{ id: string }>(
+    db,
+    sql`
+    select t.id from ledger_transactions t where not exists (select 1 from ledger_entries e where e.transaction_id = t.id)`,
+  );
   for (const r of empty) {
     problems.push({ kind: "empty_transaction", ref: r.id, detail: "transaction has no entries" });
   }
-  const mismatched = await queryRows<{ account: string; currency: string; balance: string | null; total: string | null }>(db, sql`
+  const mismatched = await queryRows<{
+    account: string;
+    currency: string;
+    balance: string | null;
+    total: string | null;
+  }>(
+    db,
+    sql`
     with sums as (select account, currency, sum(amount) as total from ledger_entries group by account, currency),
          balances as (select account, currency, sum(balance) as balance from ledger_balances group by account, currency)
     select coalesce(b.account, s.account) as account, coalesce(b.currency, s.currency) as currency,
            b.balance::text as balance, s.total::text as total
     from balances b full outer join sums s on s.account = b.account and s.currency = b.currency
-    where b.balance is distinct from s.total`);
+    where b.balance is distinct from s.total`,
+  );
   for (const r of mismatched) {
     problems.push({
       kind: "balance_mismatch",
@@ -82,8 +104,11 @@ export async function findProblems(db: Executor): Promise<LedgerProblem[]> {
 }
 
 export async function countTransactions(db: Executor): Promise<{ transactions: number; entries: number }> {
-  const [row] = await queryRows<{ transactions: number; entries: number }>(db, sql`
-    select (select count(*) from ledger_transactions)::int as transactions, (select count(*) from ledger_entries)::int as entries`);
+  const [row] = await queryRows<{ transactions: number; entries: number }>(
+    db,
+    sql`
+    select (select count(*) from ledger_transactions)::int as transactions, (select count(*) from ledger_entries)::int as entries`,
+  );
   if (!row) throw new Error("count query returned no row");
   return { transactions: Number(row.transactions), entries: Number(row.entries) };
 }

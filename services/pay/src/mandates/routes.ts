@@ -6,25 +6,47 @@ import type { MandateService } from "./service.ts";
 import { emptyRequestSchema, mandateListSchema, mandateViewSchema } from "@mpay/protocol";
 import { mandateView } from "./view.ts";
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse };
+const errors = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+  503: errorResponse,
+};
 
 export function mandateMerchantRoutes(app: FastifyInstance, mandates: MandateService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get("/v1/mandates/:id", { schema: { tags: ["mandates"], params: idParam, response: { 200: mandateViewSchema, ...errors } } }, async (request) =>
-    mandateView(await mandates.retrieve(merchantOf(request), request.params.id)),
+  r.get(
+    "/v1/mandates/:id",
+    { schema: { tags: ["mandates"], params: idParam, response: { 200: mandateViewSchema, ...errors } } },
+    async (request) => mandateView(await mandates.retrieve(merchantOf(request), request.params.id)),
   );
 }
 
 export function mandatePayerRoutes(app: FastifyInstance, payers: PayerService, mandates: MandateService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get("/v1/payer/mandates", { schema: { tags: ["payer"], response: { 200: mandateListSchema, ...errors } } }, async (request) => ({
-    object: "list" as const,
-    data: (await mandates.list(await payers.authenticate(request.headers.authorization))).map(mandateView),
-    hasMore: false,
-  }));
+  r.get(
+    "/v1/payer/mandates",
+    { schema: { tags: ["payer"], response: { 200: mandateListSchema, ...errors } } },
+    async (request) => ({
+      object: "list" as const,
+      data: (await mandates.list(await payers.authenticate(request.headers.authorization))).map(mandateView),
+      hasMore: false,
+    }),
+  );
   r.post(
     "/v1/payer/mandates/:id/revoke",
-    { schema: { tags: ["payer"], description: "Withdraws the payer's consent: the issuer revokes the token, so no later charge passes.", params: idParam, body: emptyRequestSchema, response: { 200: mandateViewSchema, ...errors } } },
-    async (request) => mandateView(await mandates.revoke(await payers.authenticate(request.headers.authorization), request.params.id)),
+    {
+      schema: {
+        tags: ["payer"],
+        description: "Withdraws the payer's consent: the issuer revokes the token, so no later charge passes.",
+        params: idParam,
+        body: emptyRequestSchema,
+        response: { 200: mandateViewSchema, ...errors },
+      },
+    },
+    async (request) =>
+      mandateView(await mandates.revoke(await payers.authenticate(request.headers.authorization), request.params.id)),
   );
 }

@@ -30,5 +30,8 @@ export const recurringMandates = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("recurring_mandates_payer").on(t.payerId), index("recurring_mandates_merchant").on(t.merchantId, t.mode)],
+  (t) => [
+    index("recurring_mandates_payer").on(t.payerId),
+    index("recurring_mandates_merchant").on(t.merchantId, t.mode),
+  ],
 );

@@ -37,18 +37,38 @@ export class MandateService {
    * which is sealed at once; the payment names the mandate and the merchant gets `mandate.created`. Returns null
    * when the issuer refused or did not answer (the payment stands without a mandate; the merchant may ask again).
    */
-  async createFromApproval(input: { mandateJwe: string; terms: MandateTerms; payerId: string; cardId: string; paymentId: string; mode: "test" | "live" }): Promise<MandateRow | null> {
+  async createFromApproval(input: {
+    mandateJwe: string;
+    terms: MandateTerms;
+    payerId: string;
+    cardId: string;
+    paymentId: string;
+    mode: "test" | "live";
+  }): Promise<MandateRow | null> {
     let token;
     try {
-      token = await this.issuers.createRecurringToken(input.terms.aud, { mandate: input.mandateJwe, payerRef: input.payerId });
+      token = await this.issuers.createRecurringToken(input.terms.aud, {
+        mandate: input.mandateJwe,
+        payerRef: input.payerId,
+      });
     } catch {
-      await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud } });
+      await this.audit.record({
+        actor: `payer:${input.payerId}`,
+        action: "mandate.refused",
+        target: input.paymentId,
+        data: { issuerId: input.terms.aud },
+      });
       return null;
     }
     if (!sameSchedule(token, input.terms)) {
       // Not what the payer approved: not kept, and withdrawn at the issuer (the payment itself stands).
       await this.issuers.revokeRecurringToken(input.terms.aud, token.token).catch(() => {});
-      await this.audit.record({ actor: "system", action: "mandate.refused", target: input.paymentId, data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" } });
+      await this.audit.record({
+        actor: "system",
+        action: "mandate.refused",
+        target: input.paymentId,
+        data: { issuerId: input.terms.aud, reason: "token terms differ from the approved mandate" },
+      });
       return null;
     }
     const id = newId("recurringMandate");
@@ -72,10 +92,25 @@ export class MandateService {
         paymentId: input.paymentId,
       });
       await this.payments.attachMandate(tx, input.paymentId, row.id);
-      await emitEvent(tx, { merchantId: row.merchantId, mode: row.mode, type: "mandate.created", data: { mandate: mandateView(row) } });
+      await emitEvent(tx, {
+        merchantId: row.merchantId,
+        mode: row.mode,
+        type: "mandate.created",
+        data: { mandate: mandateView(row) },
+      });
       return row;
     });
-    await this.audit.record({ actor: `payer:${input.payerId}`, action: "mandate.created", target: id, data: { merchantId: mandate.merchantId, maxAmount: mandate.maxAmount, period: input.terms.period, currency: mandate.currency } });
+    await this.audit.record({
+      actor: `payer:${input.payerId}`,
+      action: "mandate.created",
+      target: id,
+      data: {
+        merchantId: mandate.merchantId,
+        maxAmount: mandate.maxAmount,
+        period: input.terms.period,
+        currency: mandate.currency,
+      },
+    });
     return mandate;
   }
 
@@ -83,9 +118,14 @@ export class MandateService {
    * The merchant's own mandate, with its issuer token opened for one charge; read through the charge's transaction
    * (`db`), since PGlite's one connection is held by it.
    */
-  async forCharge(db: Executor, auth: MerchantAuth, mandateId: string): Promise<{ mandate: MandateRow; token: string }> {
+  async forCharge(
+    db: Executor,
+    auth: MerchantAuth,
+    mandateId: string,
+  ): Promise<{ mandate: MandateRow; token: string }> {
     const mandate = await findMandate(db, mandateId);
-    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode) throw new ApiError("resource_missing", "No such mandate.", "mandate");
+    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode)
+      throw new ApiError("resource_missing", "No such mandate.", "mandate");
     const opened = await this.keys.open("recurring-token", mandate.sealedToken, tokenAad(mandate.id));
     const token = new TextDecoder().decode(opened);
     opened.fill(0);
@@ -94,7 +134,8 @@ export class MandateService {
 
   async retrieve(auth: MerchantAuth, mandateId: string): Promise<MandateRow> {
     const mandate = await findMandate(this.db, mandateId);
-    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode) throw new ApiError("resource_missing", "No such mandate.", "id");
+    if (!mandate || mandate.merchantId !== auth.merchantId || mandate.mode !== auth.mode)
+      throw new ApiError("resource_missing", "No such mandate.", "id");
     return mandate;
   }
 
@@ -114,9 +155,19 @@ export class MandateService {
     await this.db.transaction(async (tx) => {
       if (!(await markRevoked(tx, mandate.id))) return;
       const revoked = (await findMandate(tx, mandate.id))!;
-      await emitEvent(tx, { merchantId: revoked.merchantId, mode: revoked.mode, type: "mandate.revoked", data: { mandate: mandateView(revoked) } });
+      await emitEvent(tx, {
+        merchantId: revoked.merchantId,
+        mode: revoked.mode,
+        type: "mandate.revoked",
+        data: { mandate: mandateView(revoked) },
+      });
     });
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "mandate.revoked", target: mandate.id, data: { merchantId: mandate.merchantId } });
+    await this.audit.record({
+      actor: `payer:${payer.id}`,
+      action: "mandate.revoked",
+      target: mandate.id,
+      data: { merchantId: mandate.merchantId },
+    });
     return (await findMandate(this.db, mandate.id))!;
   }
 }

@@ -15,7 +15,11 @@ export async function findMandate(db: Executor, id: string): Promise<MandateRow 
 }
 
 export async function mandatesOfPayer(db: Executor, payerId: string): Promise<MandateRow[]> {
-  return db.select().from(recurringMandates).where(eq(recurringMandates.payerId, payerId)).orderBy(desc(recurringMandates.createdAt));
+  return db
+    .select()
+    .from(recurringMandates)
+    .where(eq(recurringMandates.payerId, payerId))
+    .orderBy(desc(recurringMandates.createdAt));
 }
 
 /** Marks an active mandate revoked, once; false when it was not active. */

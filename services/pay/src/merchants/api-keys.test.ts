@@ -31,7 +31,13 @@ describe.each(testBackends())("merchant keys [%s]", (backend) => {
 
   it("rolls the secret key: the new key works, the old one expires when told", async () => {
     const merchant = await t.createMerchant("Roller");
-    const rolled = await call<{ secretKey: string; oldKeysExpireAt: string }>(t.app, "POST", "/v1/api-keys/roll", merchant.secretKey, { expiresInSeconds: 3600 });
+    const rolled = await call<{ secretKey: string; oldKeysExpireAt: string }>(
+      t.app,
+      "POST",
+      "/v1/api-keys/roll",
+      merchant.secretKey,
+      { expiresInSeconds: 3600 },
+    );
     expect(rolled.status).toBe(200);
     expect(rolled.body.secretKey).toMatch(/^sk_test_/);
     // Within the grace period both keys work.
@@ -44,24 +50,46 @@ describe.each(testBackends())("merchant keys [%s]", (backend) => {
     expect((await call(t.app, "GET", "/v1/payments", second.body.secretKey)).status).toBe(200);
     const audit = await t.system.audit.verify();
     expect(audit.ok).toBe(true);
-    const [rolls] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = 'api_key.rolled' and target = ${merchant.id}`);
+    const [rolls] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from audit_log where action = 'api_key.rolled' and target = ${merchant.id}`,
+    );
     expect(Number(rolls?.n)).toBe(2);
   });
 
   it("rolls once per Idempotency-Key and never stores or replays the new key", async () => {
     const merchant = await t.createMerchant("Careful Roller");
     const headers = { "idempotency-key": "roll-1" };
-    const first = await call<{ secretKey: string }>(t.app, "POST", "/v1/api-keys/roll", merchant.secretKey, { expiresInSeconds: 600 }, headers);
+    const first = await call<{ secretKey: string }>(
+      t.app,
+      "POST",
+      "/v1/api-keys/roll",
+      merchant.secretKey,
+      { expiresInSeconds: 600 },
+      headers,
+    );
     expect(first.status).toBe(200);
-    const again = await call<{ error: { code: string } }>(t.app, "POST", "/v1/api-keys/roll", merchant.secretKey, { expiresInSeconds: 600 }, headers);
+    const again = await call<{ error: { code: string } }>(
+      t.app,
+      "POST",
+      "/v1/api-keys/roll",
+      merchant.secretKey,
+      { expiresInSeconds: 600 },
+      headers,
+    );
     expect([again.status, again.body.error.code]).toEqual([409, "idempotency_key_reused"]);
     const stored = await queryRows<Record<string, unknown>>(t.system.database.db, sql`select * from idempotency_keys`);
     expect(JSON.stringify(stored)).not.toContain(first.body.secretKey);
-    const [keys] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from api_keys where merchant_id = ${merchant.id} and kind = 'secret'`);
+    const [keys] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from api_keys where merchant_id = ${merchant.id} and kind = 'secret'`,
+    );
     expect(Number(keys?.n)).toBe(2);
   });
 
   it("refuses live keys while the key provider is dev", async () => {
-    await expect(t.system.merchants.create({ name: "Live Shop", mode: "live" })).rejects.toMatchObject({ code: "live_mode_forbidden" });
+    await expect(t.system.merchants.create({ name: "Live Shop", mode: "live" })).rejects.toMatchObject({
+      code: "live_mode_forbidden",
+    });
   });
 });

@@ -16,9 +16,13 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
     {
       schema: {
         tags: ["account"],
-        description: "Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).",
+        description:
+          "Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).",
         body: z.strictObject({ expiresInSeconds: z.number().int().min(0).max(604_800).optional() }).nullish(),
-        response: { 200: z.object({ object: z.literal("api_key"), secretKey: z.string(), oldKeysExpireAt: z.string() }), ...errors },
+        response: {
+          200: z.object({ object: z.literal("api_key"), secretKey: z.string(), oldKeysExpireAt: z.string() }),
+          ...errors,
+        },
       },
     },
     (request, reply) =>
@@ -28,8 +32,21 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
         reply,
         "POST /v1/api-keys/roll",
         async (tx, auth) => {
-          const rolled = await merchants.rollSecretKey(auth.merchantId, auth.mode, request.body?.expiresInSeconds ?? 0, `merchant:${auth.merchantId}`, tx);
-          return { statusCode: 200, body: { object: "api_key" as const, secretKey: rolled.secretKey.peek(), oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString() } };
+          const rolled = await merchants.rollSecretKey(
+            auth.merchantId,
+            auth.mode,
+            request.body?.expiresInSeconds ?? 0,
+            `merchant:${auth.merchantId}`,
+            tx,
+          );
+          return {
+            statusCode: 200,
+            body: {
+              object: "api_key" as const,
+              secretKey: rolled.secretKey.peek(),
+              oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString(),
+            },
+          };
         },
         // The answer holds the new secret key, which is never stored: a repeated key is refused, not replayed.
         { replayable: false },
@@ -42,14 +59,25 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
       schema: {
         tags: ["account"],
         description: "Ledger balances of this merchant and mode, per account and currency (debits positive).",
-        response: { 200: z.object({ object: z.literal("list"), data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })), hasMore: z.boolean() }), ...errors },
+        response: {
+          200: z.object({
+            object: z.literal("list"),
+            data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })),
+            hasMore: z.boolean(),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => {
       const auth = merchantOf(request);
       const prefix = `${auth.merchantId}:${auth.mode}:`;
       const rows = (await ledger.balances(db, auth.merchantId)).filter((b) => b.account.startsWith(prefix));
-      return { object: "list" as const, data: rows.map((b) => ({ ...b, account: b.account.slice(prefix.length) })), hasMore: false };
+      return {
+        object: "list" as const,
+        data: rows.map((b) => ({ ...b, account: b.account.slice(prefix.length) })),
+        hasMore: false,
+      };
     },
   );
 }

@@ -16,7 +16,9 @@ export const apiKeys = pgTable(
   "api_keys",
   {
     id: text("id").primaryKey(),
-    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
     mode: text("mode").$type<"test" | "live">().notNull(),
     kind: text("kind").$type<"secret" | "publishable">().notNull(),
     /** SHA-256 of the whole key: secret keys are never stored, only their hash. */
@@ -35,7 +37,9 @@ export const apiKeys = pgTable(
 export const webhookSecrets = pgTable(
   "webhook_secrets",
   {
-    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
     mode: text("mode").$type<"test" | "live">().notNull(),
     sealedSecret: text("sealed_secret").notNull(),
     createdAt: createdAt(),

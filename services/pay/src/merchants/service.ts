@@ -53,7 +53,13 @@ export class MerchantService {
   ) {}
 
   /** Creates a merchant with its keys for one mode. Live keys are refused while the key provider is `dev`. */
-  async create(input: { name: string; displayName?: string; allowedOrigins?: string[]; mode?: Mode; actor?: string }): Promise<NewMerchant> {
+  async create(input: {
+    name: string;
+    displayName?: string;
+    allowedOrigins?: string[];
+    mode?: Mode;
+    actor?: string;
+  }): Promise<NewMerchant> {
     const mode = input.mode ?? "test";
     const name = input.name.trim();
     if (!name || name.length > 100 || /[<>\p{Cc}]/u.test(name)) {
@@ -61,26 +67,54 @@ export class MerchantService {
     }
     const origins = (input.allowedOrigins ?? []).map((o) => o.replace(/\/$/, ""));
     for (const origin of origins) {
-      if (!ORIGIN_PATTERN.test(origin)) throw new ApiError("parameter_invalid", `allowedOrigins must be origins like https://shop.example, not ${JSON.stringify(origin)}.`, "allowedOrigins");
+      if (!ORIGIN_PATTERN.test(origin))
+        throw new ApiError(
+          "parameter_invalid",
+          `allowedOrigins must be origins like https://shop.example, not ${JSON.stringify(origin)}.`,
+          "allowedOrigins",
+        );
     }
     this.assertModeAllowed(mode);
     return this.db.transaction(async (tx) => {
-      const merchant = await insertMerchant(tx, { id: newId("merchant"), name, displayName: input.displayName?.trim() || name, allowedOrigins: origins });
+      const merchant = await insertMerchant(tx, {
+        id: newId("merchant"),
+        name,
+        displayName: input.displayName?.trim() || name,
+        allowedOrigins: origins,
+      });
       const { secretKey, publishableKey } = await this.issueKeys(tx, merchant.id, mode);
       const webhookSecret = await this.issueWebhookSecret(tx, merchant.id, mode);
-      await this.audit.append(tx, { actor: input.actor ?? "operator:cli", action: "merchant.created", target: merchant.id, data: { mode, name } });
-      await this.audit.append(tx, { actor: input.actor ?? "operator:cli", action: "api_key.created", target: merchant.id, data: { mode, last4: secretKey.peek().slice(-4) } });
+      await this.audit.append(tx, {
+        actor: input.actor ?? "operator:cli",
+        action: "merchant.created",
+        target: merchant.id,
+        data: { mode, name },
+      });
+      await this.audit.append(tx, {
+        actor: input.actor ?? "operator:cli",
+        action: "api_key.created",
+        target: merchant.id,
+        data: { mode, last4: secretKey.peek().slice(-4) },
+      });
       return { merchant, mode, secretKey, publishableKey, webhookSecret };
     });
   }
 
   /** Adds keys for another mode (a test merchant going live). */
-  async addMode(merchantId: string, mode: Mode): Promise<{ secretKey: Secret<string>; publishableKey: string; webhookSecret: Secret<string> }> {
+  async addMode(
+    merchantId: string,
+    mode: Mode,
+  ): Promise<{ secretKey: Secret<string>; publishableKey: string; webhookSecret: Secret<string> }> {
     this.assertModeAllowed(mode);
     return this.db.transaction(async (tx) => {
       const keys = await this.issueKeys(tx, merchantId, mode);
       const webhookSecret = await this.issueWebhookSecret(tx, merchantId, mode);
-      await this.audit.append(tx, { actor: "operator:cli", action: "api_key.created", target: merchantId, data: { mode, last4: keys.secretKey.peek().slice(-4) } });
+      await this.audit.append(tx, {
+        actor: "operator:cli",
+        action: "api_key.created",
+        target: merchantId,
+        data: { mode, last4: keys.secretKey.peek().slice(-4) },
+      });
       return { ...keys, webhookSecret };
     });
   }
@@ -97,18 +131,34 @@ export class MerchantService {
     within?: Executor,
   ): Promise<{ secretKey: Secret<string>; oldKeysExpireAt: Date }> {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 7 * 86_400) {
-      throw new ApiError("parameter_invalid", "expiresInSeconds must be an integer from 0 to 604800 (7 days).", "expiresInSeconds");
+      throw new ApiError(
+        "parameter_invalid",
+        "expiresInSeconds must be an integer from 0 to 604800 (7 days).",
+        "expiresInSeconds",
+      );
     }
     const expiresAt = new Date(Date.now() + graceSeconds * 1000);
     const roll = async (tx: Executor) => {
       const expired = await expireKeys(tx, merchantId, mode, "secret", expiresAt);
       const secretKey = new Secret(generateApiKey("secret", mode));
-      await insertApiKey(tx, { id: newId("apiKey"), merchantId, mode, kind: "secret", keyHash: hashApiKey(secretKey.peek()), last4: secretKey.peek().slice(-4) });
+      await insertApiKey(tx, {
+        id: newId("apiKey"),
+        merchantId,
+        mode,
+        kind: "secret",
+        keyHash: hashApiKey(secretKey.peek()),
+        last4: secretKey.peek().slice(-4),
+      });
       await this.audit.append(tx, {
         actor,
         action: "api_key.rolled",
         target: merchantId,
-        data: { mode, expiredKeys: expired, oldKeysExpireAt: expiresAt.toISOString(), last4: secretKey.peek().slice(-4) },
+        data: {
+          mode,
+          expiredKeys: expired,
+          oldKeysExpireAt: expiresAt.toISOString(),
+          last4: secretKey.peek().slice(-4),
+        },
       });
       this.authCache.clear();
       return { secretKey, oldKeysExpireAt: expiresAt };
@@ -119,18 +169,23 @@ export class MerchantService {
   /** Resolves `Authorization: Bearer sk_…` to a merchant and mode, or throws an authentication error. */
   async authenticate(header: string | undefined, accept: "secret" | "publishable" = "secret"): Promise<MerchantAuth> {
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
+    if (!match?.[1])
+      throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
     const key = match[1];
     const parsed = parseApiKey(key);
     if (!parsed) throw new ApiError("api_key_invalid", "The API key is not valid.");
     if (parsed.kind !== accept) {
-      throw new ApiError("secret_key_required", "This route needs a secret key (sk_…); publishable keys (pk_…) only work in the browser.");
+      throw new ApiError(
+        "secret_key_required",
+        "This route needs a secret key (sk_…); publishable keys (pk_…) only work in the browser.",
+      );
     }
     const now = Date.now();
     const hash = hashApiKey(key);
     const cached = this.authCache.get(hash);
     if (cached && now - cached.cachedAt < AUTH_CACHE_MS) {
-      if (cached.expiresAt !== null && cached.expiresAt <= now) throw new ApiError("api_key_expired", "This API key was rolled and has expired; use the new key.");
+      if (cached.expiresAt !== null && cached.expiresAt <= now)
+        throw new ApiError("api_key_expired", "This API key was rolled and has expired; use the new key.");
       return cached.auth;
     }
     const found = await findKeyByHash(this.db, hash);
@@ -140,12 +195,18 @@ export class MerchantService {
       merchantId: merchant.id,
       mode: row.mode,
       keyId: row.id,
-      merchant: { id: merchant.id, name: merchant.name, displayName: merchant.displayName, allowedOrigins: merchant.allowedOrigins },
+      merchant: {
+        id: merchant.id,
+        name: merchant.name,
+        displayName: merchant.displayName,
+        allowedOrigins: merchant.allowedOrigins,
+      },
     };
     const expiresAt = row.expiresAt ? row.expiresAt.getTime() : null;
     if (this.authCache.size > 10_000) this.authCache.clear();
     this.authCache.set(hash, { auth, expiresAt, cachedAt: now });
-    if (expiresAt !== null && expiresAt <= now) throw new ApiError("api_key_expired", "This API key was rolled and has expired; use the new key.");
+    if (expiresAt !== null && expiresAt <= now)
+      throw new ApiError("api_key_expired", "This API key was rolled and has expired; use the new key.");
     return auth;
   }
 
@@ -174,20 +235,36 @@ export class MerchantService {
   /** DESIGN.md: the dev provider is refused once any merchant has an `sk_live_` key. */
   async assertProviderFitsKeys(): Promise<void> {
     if (this.keys.kind === "dev" && (await countLiveKeys(this.db)) > 0) {
-      throw new Error("the dev key provider is refused: live API keys exist. Configure MPAY_KEK_PROVIDER=pkcs11 or shamir.");
+      throw new Error(
+        "the dev key provider is refused: live API keys exist. Configure MPAY_KEK_PROVIDER=pkcs11 or shamir.",
+      );
     }
   }
 
   private assertModeAllowed(mode: Mode): void {
     if (mode === "live" && this.keys.kind === "dev") {
-      throw new ApiError("live_mode_forbidden", "Live keys need a production key provider (pkcs11 or shamir); the dev provider keeps its key in a file.");
+      throw new ApiError(
+        "live_mode_forbidden",
+        "Live keys need a production key provider (pkcs11 or shamir); the dev provider keeps its key in a file.",
+      );
     }
   }
 
-  private async issueKeys(tx: Executor, merchantId: string, mode: Mode): Promise<{ secretKey: Secret<string>; publishableKey: string }> {
+  private async issueKeys(
+    tx: Executor,
+    merchantId: string,
+    mode: Mode,
+  ): Promise<{ secretKey: Secret<string>; publishableKey: string }> {
     const secretKey = new Secret(generateApiKey("secret", mode));
     const publishableKey = generateApiKey("publishable", mode);
-    await insertApiKey(tx, { id: newId("apiKey"), merchantId, mode, kind: "secret", keyHash: hashApiKey(secretKey.peek()), last4: secretKey.peek().slice(-4) });
+    await insertApiKey(tx, {
+      id: newId("apiKey"),
+      merchantId,
+      mode,
+      kind: "secret",
+      keyHash: hashApiKey(secretKey.peek()),
+      last4: secretKey.peek().slice(-4),
+    });
     await insertApiKey(tx, {
       id: newId("apiKey"),
       merchantId,
@@ -202,7 +279,11 @@ export class MerchantService {
 
   private async issueWebhookSecret(tx: Executor, merchantId: string, mode: Mode): Promise<Secret<string>> {
     const secret = generateWebhookSecret();
-    const sealed = await this.keys.seal("webhook-secret", new TextEncoder().encode(secret), webhookSecretAad(merchantId, mode));
+    const sealed = await this.keys.seal(
+      "webhook-secret",
+      new TextEncoder().encode(secret),
+      webhookSecretAad(merchantId, mode),
+    );
     await insertWebhookSecret(tx, merchantId, mode, sealed);
     return new Secret(secret);
   }

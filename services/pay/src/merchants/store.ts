@@ -24,7 +24,10 @@ export async function insertApiKey(db: Executor, row: typeof apiKeys.$inferInser
   await db.insert(apiKeys).values(row);
 }
 
-export async function findKeyByHash(db: Executor, keyHash: string): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | null> {
+export async function findKeyByHash(
+  db: Executor,
+  keyHash: string,
+): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | null> {
   const rows = await db
     .select({ key: apiKeys, merchant: merchants })
     .from(apiKeys)
@@ -34,7 +37,13 @@ export async function findKeyByHash(db: Executor, keyHash: string): Promise<{ ke
 }
 
 /** Sets the expiry of every still-valid key of that kind and mode (a roll); returns their ids. */
-export async function expireKeys(db: Executor, merchantId: string, mode: Mode, kind: "secret" | "publishable", at: Date): Promise<string[]> {
+export async function expireKeys(
+  db: Executor,
+  merchantId: string,
+  mode: Mode,
+  kind: "secret" | "publishable",
+  at: Date,
+): Promise<string[]> {
   const rows = await db
     .update(apiKeys)
     .set({ expiresAt: at })
@@ -55,11 +64,19 @@ export async function countLiveKeys(db: Executor): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export async function insertWebhookSecret(db: Executor, merchantId: string, mode: Mode, sealedSecret: string): Promise<void> {
+export async function insertWebhookSecret(
+  db: Executor,
+  merchantId: string,
+  mode: Mode,
+  sealedSecret: string,
+): Promise<void> {
   await db
     .insert(webhookSecrets)
     .values({ merchantId, mode, sealedSecret })
-    .onConflictDoUpdate({ target: [webhookSecrets.merchantId, webhookSecrets.mode], set: { sealedSecret, createdAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: [webhookSecrets.merchantId, webhookSecrets.mode],
+      set: { sealedSecret, createdAt: sql`now()` },
+    });
 }
 
 export async function findWebhookSecret(db: Executor, merchantId: string, mode: Mode): Promise<string | null> {

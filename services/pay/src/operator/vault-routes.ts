@@ -29,7 +29,13 @@ const statusSchema = z.object({
   currentKeyVersion: z.number().int().nullable(),
   keyVersions: z.array(z.number().int()),
   custody: z
-    .object({ threshold: z.number().int(), shares: z.number().int(), sharesReceived: z.number().int(), generation: z.number().int(), rekeyPending: z.boolean() })
+    .object({
+      threshold: z.number().int(),
+      shares: z.number().int(),
+      sharesReceived: z.number().int(),
+      generation: z.number().int(),
+      rekeyPending: z.boolean(),
+    })
     .optional(),
 });
 const errors = { 400: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
@@ -37,7 +43,13 @@ const errors = { 400: errorResponse, 409: errorResponse, 429: errorResponse, 503
 export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit: AuditService): Promise<void> {
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (request) => ({ statusCode: 429, ...errorBody(new ApiError("rate_limited", "Too many vault requests from this address; wait a minute."), request.id) }),
+    errorResponseBuilder: (request) => ({
+      statusCode: 429,
+      ...errorBody(
+        new ApiError("rate_limited", "Too many vault requests from this address; wait a minute."),
+        request.id,
+      ),
+    }),
   });
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -48,7 +60,8 @@ export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit
       schema: {
         tags: ["vault"],
         security: [],
-        description: "Gives this pay-server process one custodian share of the shamir vault (`mpay vault unseal` posts them).",
+        description:
+          "Gives this pay-server process one custodian share of the shamir vault (`mpay vault unseal` posts them).",
         // mpvs1_ + base64url of 37 bytes is 56 characters; the bound only keeps junk small.
         body: z.strictObject({ share: z.string().min(1).max(200) }),
         response: { 200: progressSchema, ...errors },
@@ -56,17 +69,29 @@ export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit
     },
     async (request) => {
       if (!keys.unsealer) {
-        throw new KeyProviderError("vault_unseal_unsupported", `this server's key provider (${keys.kind}) has nothing to unseal; shares are for MPAY_KEK_PROVIDER=shamir`);
+        throw new KeyProviderError(
+          "vault_unseal_unsupported",
+          `this server's key provider (${keys.kind}) has nothing to unseal; shares are for MPAY_KEK_PROVIDER=shamir`,
+        );
       }
       try {
         const progress = await keys.unsealer.submitShare(request.body.share);
         if (!progress.sealed && progress.sharesReceived > 0) {
           request.log.warn({ threshold: progress.threshold }, "vault unsealed");
-          await audit.record({ actor: "operator:custodians", action: "vault.unsealed", data: { threshold: progress.threshold } });
+          await audit.record({
+            actor: "operator:custodians",
+            action: "vault.unsealed",
+            data: { threshold: progress.threshold },
+          });
         }
         return progress;
       } catch (error) {
-        if (error instanceof KeyProviderError && (error.code === "vault_share_rejected" || error.code === "vault_share_invalid" || error.code === "vault_share_retired")) {
+        if (
+          error instanceof KeyProviderError &&
+          (error.code === "vault_share_rejected" ||
+            error.code === "vault_share_invalid" ||
+            error.code === "vault_share_retired")
+        ) {
           request.log.warn({ code: error.code }, "vault share refused"); // which share, or any of its bytes, is never logged
         }
         throw error;
@@ -78,7 +103,12 @@ export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit
     "/v1/vault/status",
     {
       config: { rateLimit: { max: STATUS_REQUESTS_PER_MINUTE, timeWindow: 60_000 } },
-      schema: { tags: ["vault"], security: [], description: "The key provider of this process: kind, sealed or not, key versions.", response: { 200: statusSchema, ...errors } },
+      schema: {
+        tags: ["vault"],
+        security: [],
+        description: "The key provider of this process: kind, sealed or not, key versions.",
+        response: { 200: statusSchema, ...errors },
+      },
     },
     async () => keys.status(),
   );

@@ -13,7 +13,13 @@ import { approvalChallengeOf, type PasskeyService } from "./service.ts";
 const PIN = "640183";
 
 type ErrorAnswer = { error: { code: string; message: string } };
-type PasskeyAnswer = { id: string; status: "active" | "revoked"; deviceType: string; backedUp: boolean; transports: string[] } & ErrorAnswer;
+type PasskeyAnswer = {
+  id: string;
+  status: "active" | "revoked";
+  deviceType: string;
+  backedUp: boolean;
+  transports: string[];
+} & ErrorAnswer;
 
 const RP = { rpId: "localhost", rpName: "MPay", origins: ["http://localhost:4300"] };
 const ORIGIN = "http://localhost:4300";
@@ -66,12 +72,22 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   };
 
   const registrationOptions = async (p: Payer, device: TestDevice = p.device) =>
-    call<PublicKeyCredentialCreationOptionsJSON & ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
-      deviceSignature: await device.sign({ purpose: "add-passkey", payerId: p.payerId }),
-      pin: await pinProof(p),
-    });
+    call<PublicKeyCredentialCreationOptionsJSON & ErrorAnswer>(
+      app,
+      "POST",
+      "/v1/payer/passkeys/registration-options",
+      p.token,
+      {
+        deviceSignature: await device.sign({ purpose: "add-passkey", payerId: p.payerId }),
+        pin: await pinProof(p),
+      },
+    );
 
-  async function register(p: Payer, authenticator = new SoftwareAuthenticator(ORIGIN), overrides: CeremonyOverrides = {}) {
+  async function register(
+    p: Payer,
+    authenticator = new SoftwareAuthenticator(ORIGIN),
+    overrides: CeremonyOverrides = {},
+  ) {
     const options = await registrationOptions(p);
     expect(options.status).toBe(200);
     const response = authenticator.create(options.body, overrides);
@@ -84,7 +100,8 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const p = await payerWithDevice();
     const { authenticator, answer } = await register(p);
     expect(answer.status).toBe(200);
-    const assert = (terms: ApprovalTerms, overrides: CeremonyOverrides = {}) => authenticator.get({ challenge: approvalChallengeOf(terms), rpId: RP.rpId }, overrides);
+    const assert = (terms: ApprovalTerms, overrides: CeremonyOverrides = {}) =>
+      authenticator.get({ challenge: approvalChallengeOf(terms), rpId: RP.rpId }, overrides);
     return { ...p, authenticator, passkeyId: answer.body.id, assert };
   }
 
@@ -93,9 +110,19 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
       () => "accepted",
       (error: unknown) => (error as { code?: string }).code ?? String(error),
     );
-  const signCount = async (id: string) => (await queryRows<{ n: string }>(t.system.database.db, sql`select sign_count as n from passkeys where id = ${id}`))[0]?.n;
+  const signCount = async (id: string) =>
+    (
+      await queryRows<{ n: string }>(t.system.database.db, sql`select sign_count as n from passkeys where id = ${id}`)
+    )[0]?.n;
   const auditCount = async (action: string, target: string) =>
-    Number((await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = ${action} and target = ${target}`))[0]?.n);
+    Number(
+      (
+        await queryRows<{ n: number }>(
+          t.system.database.db,
+          sql`select count(*)::int as n from audit_log where action = ${action} and target = ${target}`,
+        )
+      )[0]?.n,
+    );
 
   it("registers a passkey with user verification required and approves terms with it", async () => {
     const p = await payerWithDevice();
@@ -110,12 +137,20 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     });
     expect(options.pubKeyCredParams.map((c) => c.alg)).toEqual([-7, -257]);
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ id: authenticator.credentialIds()[0], status: "active", deviceType: "singleDevice", backedUp: false, transports: ["internal", "hybrid"] });
+    expect(answer.body).toMatchObject({
+      id: authenticator.credentialIds()[0],
+      status: "active",
+      deviceType: "singleDevice",
+      backedUp: false,
+      transports: ["internal", "hybrid"],
+    });
     expect(await auditCount("passkey.added", answer.body.id)).toBe(1);
 
     const terms = termsFor();
     const assertion = authenticator.get({ challenge: approvalChallengeOf(terms), rpId: RP.rpId });
-    await expect(passkeys.verifyApproval(p.payer, assertion, approvalChallengeOf(terms))).resolves.toEqual({ passkeyId: answer.body.id });
+    await expect(passkeys.verifyApproval(p.payer, assertion, approvalChallengeOf(terms))).resolves.toEqual({
+      passkeyId: answer.body.id,
+    });
     expect(Number(await signCount(answer.body.id))).toBe(1);
 
     // The next registration excludes it, so the same authenticator does not make a second one.
@@ -140,7 +175,9 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   it("refuses an assertion whose UV flag is off, and a registration without user verification", async () => {
     const p = await payerWithPasskey();
     const terms = termsFor();
-    const code = await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { userVerified: false }), approvalChallengeOf(terms)));
+    const code = await refusal(
+      passkeys.verifyApproval(p.payer, p.assert(terms, { userVerified: false }), approvalChallengeOf(terms)),
+    );
     expect(code).toBe("passkey_user_verification_required");
     expect(Number(await signCount(p.passkeyId))).toBe(0);
 
@@ -152,7 +189,12 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   it("refuses an assertion over other terms", async () => {
     const p = await payerWithPasskey();
     const signed = termsFor();
-    for (const other of [termsFor({ amount: 1 }), termsFor({ merchantId: "mch_01JOTHERMERCHANT0000000000" }), termsFor({ paymentId: "pay_01JOTHERPAYMENT00000000000" }), { ...signed, nonce: "b3RoZXItbm9uY2Utb3RoZXI" }]) {
+    for (const other of [
+      termsFor({ amount: 1 }),
+      termsFor({ merchantId: "mch_01JOTHERMERCHANT0000000000" }),
+      termsFor({ paymentId: "pay_01JOTHERPAYMENT00000000000" }),
+      { ...signed, nonce: "b3RoZXItbm9uY2Utb3RoZXI" },
+    ]) {
       const code = await refusal(passkeys.verifyApproval(p.payer, p.assert(signed), approvalChallengeOf(other)));
       expect(code).toBe("passkey_invalid");
     }
@@ -163,10 +205,14 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const alice = await payerWithPasskey();
     const bob = await payerWithDevice("Bob");
     const terms = termsFor();
-    expect(await refusal(passkeys.verifyApproval(bob.payer, alice.assert(terms), approvalChallengeOf(terms)))).toBe("passkey_invalid");
+    expect(await refusal(passkeys.verifyApproval(bob.payer, alice.assert(terms), approvalChallengeOf(terms)))).toBe(
+      "passkey_invalid",
+    );
     // A credential id nobody registered.
     const unknown = { ...alice.assert(terms), id: "bm90LXJlZ2lzdGVyZWQ", rawId: "bm90LXJlZ2lzdGVyZWQ" };
-    expect(await refusal(passkeys.verifyApproval(alice.payer, unknown, approvalChallengeOf(terms)))).toBe("passkey_invalid");
+    expect(await refusal(passkeys.verifyApproval(alice.payer, unknown, approvalChallengeOf(terms)))).toBe(
+      "passkey_invalid",
+    );
     expect(Number(await signCount(alice.passkeyId))).toBe(0);
   });
 
@@ -174,8 +220,14 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const p = await payerWithPasskey();
     const terms = termsFor();
     const challenge = approvalChallengeOf(terms);
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { origin: "https://wallet.evil.example" }), challenge))).toBe("passkey_invalid");
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { rpId: "evil.example" }), challenge))).toBe("passkey_invalid");
+    expect(
+      await refusal(
+        passkeys.verifyApproval(p.payer, p.assert(terms, { origin: "https://wallet.evil.example" }), challenge),
+      ),
+    ).toBe("passkey_invalid");
+    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { rpId: "evil.example" }), challenge))).toBe(
+      "passkey_invalid",
+    );
     expect(Number(await signCount(p.passkeyId))).toBe(0);
 
     const phished = await register(p, new SoftwareAuthenticator("https://wallet.evil.example"));
@@ -192,15 +244,24 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const first = p.assert(terms, { signCount: 5 });
     expect(await refusal(passkeys.verifyApproval(p.payer, first, challenge))).toBe("accepted");
     expect(await refusal(passkeys.verifyApproval(p.payer, first, challenge))).toBe("passkey_counter_invalid");
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 5 }), challenge))).toBe("passkey_counter_invalid");
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 3 }), challenge))).toBe("passkey_counter_invalid");
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 0 }), challenge))).toBe("passkey_counter_invalid");
+    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 5 }), challenge))).toBe(
+      "passkey_counter_invalid",
+    );
+    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 3 }), challenge))).toBe(
+      "passkey_counter_invalid",
+    );
+    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 0 }), challenge))).toBe(
+      "passkey_counter_invalid",
+    );
     expect(Number(await signCount(p.passkeyId))).toBe(5);
     expect(await auditCount("passkey.counter_rejected", p.passkeyId)).toBe(4);
 
     // Two processes verifying assertions with the same counter at once: one wins, atomically.
     const [a, b] = [p.assert(terms, { signCount: 9 }), p.assert(terms, { signCount: 9 })];
-    const outcomes = await Promise.all([refusal(passkeys.verifyApproval(p.payer, a, challenge)), refusal(passkeys.verifyApproval(p.payer, b, challenge))]);
+    const outcomes = await Promise.all([
+      refusal(passkeys.verifyApproval(p.payer, a, challenge)),
+      refusal(passkeys.verifyApproval(p.payer, b, challenge)),
+    ]);
     expect(outcomes.sort()).toEqual(["accepted", "passkey_counter_invalid"]);
     expect(Number(await signCount(p.passkeyId))).toBe(9);
   });
@@ -209,26 +270,39 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const p = await payerWithPasskey();
     const terms = termsFor();
     for (let i = 0; i < 2; i++) {
-      expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 0 }), approvalChallengeOf(terms)))).toBe("accepted");
+      expect(
+        await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 0 }), approvalChallengeOf(terms))),
+      ).toBe("accepted");
     }
   });
 
   it("refuses a registration with the device's word alone: a copy of a device store adds no passkey without the PIN", async () => {
     const p = await payerWithDevice();
     const signed = async () => p.device.sign({ purpose: "add-passkey", payerId: p.payerId });
-    const noPin = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed() });
+    const noPin = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
+      deviceSignature: await signed(),
+    });
     expect([noPin.status, noPin.body.error.code]).toEqual([400, "parameter_missing"]);
     // A wrong PIN cannot finish the login; a login proved for another purpose does not count.
     const wrong = await startLogin(app, p.token, "000000", "add-passkey");
     await expect(wrong.finish()).rejects.toBeTruthy();
-    const otherPurpose = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: await pinProof(p, PIN, "pin-check") });
+    const otherPurpose = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
+      deviceSignature: await signed(),
+      pin: await pinProof(p, PIN, "pin-check"),
+    });
     expect([otherPurpose.status, otherPurpose.body.error.code]).toEqual([401, "pin_login_invalid"]);
     expect(await passkeys.list(p.payer)).toEqual([]);
     // With the PIN it works, and the proof is spent.
     const proof = await pinProof(p);
-    const ok = await call(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: proof });
+    const ok = await call(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
+      deviceSignature: await signed(),
+      pin: proof,
+    });
     expect(ok.status).toBe(200);
-    const replay = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, { deviceSignature: await signed(), pin: proof });
+    const replay = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {
+      deviceSignature: await signed(),
+      pin: proof,
+    });
     expect(replay.body.error.code).toBe("pin_login_invalid");
   });
 
@@ -239,10 +313,19 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     // The device is checked before the PIN: these never reach a PIN login, so any proof shape will do.
     const pin = { loginId: "pl_unused", finishLoginRequest: "AAAA" };
     const cases: Array<[string, unknown]> = [
-      ["signed by a key that is not bound", { pin, deviceSignature: await stranger.sign({ purpose: "add-passkey", payerId: p.payerId }) }],
+      [
+        "signed by a key that is not bound",
+        { pin, deviceSignature: await stranger.sign({ purpose: "add-passkey", payerId: p.payerId }) },
+      ],
       ["another action", { pin, deviceSignature: await p.device.sign({ purpose: "set-pin", payerId: p.payerId }) }],
-      ["for another payer", { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: "usr_someone" }) }],
-      ["stale", { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }, now - 600) }],
+      [
+        "for another payer",
+        { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: "usr_someone" }) },
+      ],
+      [
+        "stale",
+        { pin, deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }, now - 600) },
+      ],
       ["not a JWS", { pin, deviceSignature: "not.a.jws" }],
     ];
     for (const [why, body] of cases) {
@@ -253,11 +336,16 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const alone = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", p.token, {});
     expect([alone.status, alone.body.error.code]).toEqual([400, "parameter_missing"]);
     // A signature without the session.
-    const noSession = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", null, { deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }), pin: { loginId: "pl_x", finishLoginRequest: "AAAA" } });
+    const noSession = await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys/registration-options", null, {
+      deviceSignature: await p.device.sign({ purpose: "add-passkey", payerId: p.payerId }),
+      pin: { loginId: "pl_x", finishLoginRequest: "AAAA" },
+    });
     expect([noSession.status, noSession.body.error.code]).toEqual([401, "payer_session_invalid"]);
     // A revoked device's signature.
     const [device] = await t.system.devices.list(p.payer);
-    await t.system.devices.revoke(p.payer, device!.id, { signature: await p.device.sign({ purpose: "revoke-device", payerId: p.payerId, deviceId: device!.id }) });
+    await t.system.devices.revoke(p.payer, device!.id, {
+      signature: await p.device.sign({ purpose: "revoke-device", payerId: p.payerId, deviceId: device!.id }),
+    });
     expect((await registrationOptions(p)).body.error.code).toBe("device_not_active");
     // And a registration response with no challenge issued for it.
     const unasked = new SoftwareAuthenticator(ORIGIN).create({
@@ -266,7 +354,9 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
       user: { id: Buffer.from(p.payerId).toString("base64url"), name: "x", displayName: "x" },
       pubKeyCredParams: [{ alg: -7, type: "public-key" }],
     });
-    expect((await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: unasked })).body.error.code).toBe("passkey_challenge_invalid");
+    expect(
+      (await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: unasked })).body.error.code,
+    ).toBe("passkey_challenge_invalid");
     expect(await passkeys.list(p.payer)).toEqual([]);
   });
 
@@ -274,10 +364,14 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const p = await payerWithPasskey();
     const other = await payerWithDevice("Other");
     const terms = termsFor();
-    expect((await call<ErrorAnswer>(app, "POST", `/v1/payer/passkeys/${p.passkeyId}/revoke`, other.token)).body.error.code).toBe("resource_missing");
+    expect(
+      (await call<ErrorAnswer>(app, "POST", `/v1/payer/passkeys/${p.passkeyId}/revoke`, other.token)).body.error.code,
+    ).toBe("resource_missing");
     const revoked = await call<PasskeyAnswer>(app, "POST", `/v1/payer/passkeys/${p.passkeyId}/revoke`, p.token);
     expect([revoked.status, revoked.body.status]).toEqual([200, "revoked"]);
-    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms), approvalChallengeOf(terms)))).toBe("passkey_invalid");
+    expect(await refusal(passkeys.verifyApproval(p.payer, p.assert(terms), approvalChallengeOf(terms)))).toBe(
+      "passkey_invalid",
+    );
     expect(Number(await signCount(p.passkeyId))).toBe(0);
     const twice = await call<ErrorAnswer>(app, "POST", `/v1/payer/passkeys/${p.passkeyId}/revoke`, p.token);
     expect([twice.status, twice.body.error.code]).toEqual([403, "passkey_not_active"]);
@@ -298,19 +392,41 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     const firstTry = new SoftwareAuthenticator(ORIGIN).create(options.body);
     const secondTry = new SoftwareAuthenticator(ORIGIN).create(options.body);
     expect((await call(app, "POST", "/v1/payer/passkeys", p.token, { response: firstTry })).status).toBe(200);
-    expect((await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: secondTry })).body.error.code).toBe("passkey_challenge_invalid");
+    expect(
+      (await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: secondTry })).body.error.code,
+    ).toBe("passkey_challenge_invalid");
 
     // Newer options replace older ones; an expired challenge is refused.
     const older = await registrationOptions(p);
     const newer = await registrationOptions(p);
-    expect((await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: new SoftwareAuthenticator(ORIGIN).create(older.body) })).body.error.code).toBe("passkey_challenge_invalid");
-    await t.system.database.db.execute(sql`update passkey_challenges set expires_at = now() - interval '1 second' where challenge = ${newer.body.challenge}`);
-    expect((await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, { response: new SoftwareAuthenticator(ORIGIN).create(newer.body) })).body.error.code).toBe("passkey_challenge_invalid");
+    expect(
+      (
+        await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, {
+          response: new SoftwareAuthenticator(ORIGIN).create(older.body),
+        })
+      ).body.error.code,
+    ).toBe("passkey_challenge_invalid");
+    await t.system.database.db.execute(
+      sql`update passkey_challenges set expires_at = now() - interval '1 second' where challenge = ${newer.body.challenge}`,
+    );
+    expect(
+      (
+        await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", p.token, {
+          response: new SoftwareAuthenticator(ORIGIN).create(newer.body),
+        })
+      ).body.error.code,
+    ).toBe("passkey_challenge_invalid");
 
     // Another payer cannot finish this payer's registration.
     const other = await payerWithDevice("Other");
     const mine = await registrationOptions(p);
-    expect((await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", other.token, { response: new SoftwareAuthenticator(ORIGIN).create(mine.body) })).body.error.code).toBe("passkey_challenge_invalid");
+    expect(
+      (
+        await call<ErrorAnswer>(app, "POST", "/v1/payer/passkeys", other.token, {
+          response: new SoftwareAuthenticator(ORIGIN).create(mine.body),
+        })
+      ).body.error.code,
+    ).toBe("passkey_challenge_invalid");
     expect((await passkeys.list(p.payer)).length).toBe(2);
     expect(await passkeys.list(other.payer)).toEqual([]);
   });
@@ -318,7 +434,9 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   it("refuses malformed assertions and registration responses without a stack or the input in the answer", async () => {
     const p = await payerWithPasskey();
     for (const junk of [null, "x", {}, { id: p.passkeyId }, { ...p.assert(termsFor()), type: "password" }]) {
-      expect(await refusal(passkeys.verifyApproval(p.payer, junk, approvalChallengeOf(termsFor())))).toBe("passkey_invalid");
+      expect(await refusal(passkeys.verifyApproval(p.payer, junk, approvalChallengeOf(termsFor())))).toBe(
+        "passkey_invalid",
+      );
     }
     const options = await registrationOptions(p);
     const response = new SoftwareAuthenticator(ORIGIN).create(options.body);

@@ -45,7 +45,12 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: webAuthnCreationOptionsSchema, ...errors },
       },
     },
-    async (request) => passkeys.registrationOptions(await payerOf(request.headers.authorization), request.body.deviceSignature, request.body.pin),
+    async (request) =>
+      passkeys.registrationOptions(
+        await payerOf(request.headers.authorization),
+        request.body.deviceSignature,
+        request.body.pin,
+      ),
   );
 
   r.post(
@@ -58,7 +63,10 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: passkeyViewSchema, ...errors },
       },
     },
-    async (request) => passkeyView(await passkeys.finishRegistration(await payerOf(request.headers.authorization), request.body.response)),
+    async (request) =>
+      passkeyView(
+        await passkeys.finishRegistration(await payerOf(request.headers.authorization), request.body.response),
+      ),
   );
 
   r.get(
@@ -81,6 +89,7 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: passkeyViewSchema, ...errors },
       },
     },
-    async (request) => passkeyView(await passkeys.revoke(await payerOf(request.headers.authorization), request.params.id)),
+    async (request) =>
+      passkeyView(await passkeys.revoke(await payerOf(request.headers.authorization), request.params.id)),
   );
 }

@@ -9,7 +9,9 @@ export const passkeys = pgTable(
   {
     /** The credential id, base64url. */
     id: text("id").primaryKey(),
-    payerId: text("payer_id").notNull().references(() => payers.id),
+    payerId: text("payer_id")
+      .notNull()
+      .references(() => payers.id),
     /** COSE public key, base64url. */
     publicKey: text("public_key").notNull(),
     signCount: bigint("sign_count", { mode: "number" }).notNull().default(0),
@@ -25,7 +27,9 @@ export const passkeys = pgTable(
 /** WebAuthn ceremony challenges issued by the server (registration), single-use and short-lived. */
 export const passkeyChallenges = pgTable("passkey_challenges", {
   challenge: text("challenge").primaryKey(),
-  payerId: text("payer_id").notNull().references(() => payers.id),
+  payerId: text("payer_id")
+    .notNull()
+    .references(() => payers.id),
   purpose: text("purpose").notNull(),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   createdAt: createdAt(),

@@ -71,7 +71,12 @@ export function approvalChallengeOf(terms: ApprovalTerms): string {
 
 /** The PIN check a passkey registration needs (the PIN context, wired in by the system). */
 export interface PinVerifier {
-  verifyLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: "add-passkey"): Promise<Uint8Array>;
+  verifyLogin(
+    payer: PayerRow,
+    loginId: string,
+    finishLoginRequest: string,
+    purpose: "add-passkey",
+  ): Promise<Uint8Array>;
 }
 
 export class PasskeyService {
@@ -91,11 +96,24 @@ export class PasskeyService {
    * statement, and a fresh PIN login for `add-passkey` (the device's word alone is not enough: a copy of a device's
    * store must not add a passkey of its own, approve with it and have the payer's cards released to it).
    */
-  async registrationOptions(payer: PayerRow, deviceSignature: string, pinProof: { loginId: string; finishLoginRequest: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const signer = await this.devices.verifyStatement(payer, deviceSignature, { purpose: "add-passkey", payerId: payer.id }, { param: "deviceSignature" });
+  async registrationOptions(
+    payer: PayerRow,
+    deviceSignature: string,
+    pinProof: { loginId: string; finishLoginRequest: string },
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const signer = await this.devices.verifyStatement(
+      payer,
+      deviceSignature,
+      { purpose: "add-passkey", payerId: payer.id },
+      { param: "deviceSignature" },
+    );
     (await this.pins.verifyLogin(payer, pinProof.loginId, pinProof.finishLoginRequest, "add-passkey")).fill(0);
     const live = (await passkeysOf(this.db, payer.id)).filter((p) => p.revokedAt === null);
-    if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
+    if (live.length >= MAX_PASSKEYS)
+      throw new ApiError(
+        "passkey_limit_reached",
+        `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`,
+      );
     const options = await generateRegistrationOptions({
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
@@ -127,7 +145,10 @@ export class PasskeyService {
     const challenge = challengeIn(response.response.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.db, payer.id, challenge) : null;
     if (!taken || !taken.purpose.startsWith("register:") || taken.expiresAt.getTime() < this.clock.now().getTime()) {
-      throw new ApiError("passkey_challenge_invalid", "This passkey registration is unknown, used or expired; ask for new registration options.");
+      throw new ApiError(
+        "passkey_challenge_invalid",
+        "This passkey registration is unknown, used or expired; ask for new registration options.",
+      );
     }
     let info;
     try {
@@ -152,7 +173,11 @@ export class PasskeyService {
     return this.db.transaction(async (tx) => {
       await lockPasskeysOf(tx, payer.id);
       const live = (await passkeysOf(tx, payer.id)).filter((p) => p.revokedAt === null);
-      if (live.length >= MAX_PASSKEYS) throw new ApiError("passkey_limit_reached", `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`);
+      if (live.length >= MAX_PASSKEYS)
+        throw new ApiError(
+          "passkey_limit_reached",
+          `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`,
+        );
       const row = await insertPasskey(tx, {
         id: credential.id,
         payerId: payer.id,
@@ -167,7 +192,12 @@ export class PasskeyService {
         actor: `payer:${payer.id}`,
         action: "passkey.added",
         target: row.id,
-        data: { device: deviceId, aaguid: info.aaguid, deviceType: info.credentialDeviceType, backedUp: info.credentialBackedUp },
+        data: {
+          device: deviceId,
+          aaguid: info.aaguid,
+          deviceType: info.credentialDeviceType,
+          backedUp: info.credentialBackedUp,
+        },
       });
       return row;
     });
@@ -184,9 +214,14 @@ export class PasskeyService {
     if (!parsed.success) throw new ApiError("passkey_invalid", "The passkey assertion is malformed.");
     const response = parsed.data;
     const passkey = await findPasskey(this.db, response.id);
-    if (!passkey || passkey.payerId !== payer.id) throw new ApiError("passkey_invalid", "This passkey is not registered to you.");
-    if (passkey.revokedAt !== null) throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
-    if (response.response.userHandle !== undefined && response.response.userHandle !== Buffer.from(payer.id).toString("base64url")) {
+    if (!passkey || passkey.payerId !== payer.id)
+      throw new ApiError("passkey_invalid", "This passkey is not registered to you.");
+    if (passkey.revokedAt !== null)
+      throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    if (
+      response.response.userHandle !== undefined &&
+      response.response.userHandle !== Buffer.from(payer.id).toString("base64url")
+    ) {
       throw new ApiError("passkey_invalid", "This passkey was made for another account.");
     }
     let newCounter: number;
@@ -198,25 +233,37 @@ export class PasskeyService {
         expectedRPID: this.rp.rpId,
         requireUserVerification: true,
         // Counter 0 here turns the library's own counter check off: advanceSignCount makes it, atomically, below.
-        credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, "base64url"), counter: 0, transports: passkey.transports },
+        credential: {
+          id: passkey.id,
+          publicKey: Buffer.from(passkey.publicKey, "base64url"),
+          counter: 0,
+          transports: passkey.transports,
+        },
       });
       if (!result.verified) throw new Error("signature not verified");
       newCounter = result.authenticationInfo.newCounter;
     } catch {
       if (assertionUserVerified(response.response.authenticatorData) === false) throw uvRequired();
-      throw new ApiError("passkey_invalid", "The passkey assertion does not verify for these payment terms on this site.");
+      throw new ApiError(
+        "passkey_invalid",
+        "The passkey assertion does not verify for these payment terms on this site.",
+      );
     }
     if (await advanceSignCount(this.db, passkey.id, payer.id, newCounter)) return { passkeyId: passkey.id };
 
     const now = await findPasskey(this.db, passkey.id);
-    if (!now || now.revokedAt !== null) throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    if (!now || now.revokedAt !== null)
+      throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
     await this.audit.record({
       actor: `payer:${payer.id}`,
       action: "passkey.counter_rejected",
       target: passkey.id,
       data: { stored: now.signCount, presented: newCounter },
     });
-    throw new ApiError("passkey_counter_invalid", "The passkey's signature counter did not advance: the assertion is replayed or the authenticator was cloned.");
+    throw new ApiError(
+      "passkey_counter_invalid",
+      "The passkey's signature counter did not advance: the assertion is replayed or the authenticator was cloned.",
+    );
   }
 
   /** The payer's passkeys, revoked ones included (they show as revoked). */
@@ -243,7 +290,10 @@ export class PasskeyService {
 }
 
 function uvRequired(): ApiError {
-  return new ApiError("passkey_user_verification_required", "The authenticator did not verify the user (biometric or device PIN); passkeys need user verification.");
+  return new ApiError(
+    "passkey_user_verification_required",
+    "The authenticator did not verify the user (biometric or device PIN); passkeys need user verification.",
+  );
 }
 
 /** The `challenge` of a base64url clientDataJSON, or null when it is not one. */

@@ -34,7 +34,12 @@ export async function insertPasskey(tx: Executor, row: typeof passkeys.$inferIns
  * refused, and of two concurrent assertions with the same counter only one gets through. Authenticators that
  * keep no counter report 0 every time (WebAuthn §6.1.1), which stays allowed while the stored one is 0.
  */
-export async function advanceSignCount(db: Executor, id: string, payerId: string, signCount: number): Promise<PasskeyRow | null> {
+export async function advanceSignCount(
+  db: Executor,
+  id: string,
+  payerId: string,
+  signCount: number,
+): Promise<PasskeyRow | null> {
   const rows = await db
     .update(passkeys)
     .set({ signCount })
@@ -60,7 +65,10 @@ export async function revokePasskey(tx: Executor, id: string, payerId: string): 
 }
 
 /** Stores a registration challenge as the payer's only outstanding one (an older one stops working). */
-export async function putRegistrationChallenge(db: Executor, row: typeof passkeyChallenges.$inferInsert): Promise<void> {
+export async function putRegistrationChallenge(
+  db: Executor,
+  row: typeof passkeyChallenges.$inferInsert,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.delete(passkeyChallenges).where(eq(passkeyChallenges.payerId, row.payerId));
     await tx.insert(passkeyChallenges).values(row);
@@ -68,7 +76,11 @@ export async function putRegistrationChallenge(db: Executor, row: typeof passkey
 }
 
 /** Takes the challenge out (single use): a second finish with it finds nothing, in any process. */
-export async function takeChallenge(db: Executor, payerId: string, challenge: string): Promise<PasskeyChallengeRow | null> {
+export async function takeChallenge(
+  db: Executor,
+  payerId: string,
+  challenge: string,
+): Promise<PasskeyChallengeRow | null> {
   const rows = await db
     .delete(passkeyChallenges)
     .where(and(eq(passkeyChallenges.challenge, challenge), eq(passkeyChallenges.payerId, payerId)))
@@ -77,6 +89,9 @@ export async function takeChallenge(db: Executor, payerId: string, challenge: st
 }
 
 export async function purgeChallenges(db: Executor, now: Date): Promise<number> {
-  const rows = await db.delete(passkeyChallenges).where(lt(passkeyChallenges.expiresAt, now)).returning({ challenge: passkeyChallenges.challenge });
+  const rows = await db
+    .delete(passkeyChallenges)
+    .where(lt(passkeyChallenges.expiresAt, now))
+    .returning({ challenge: passkeyChallenges.challenge });
   return rows.length;
 }

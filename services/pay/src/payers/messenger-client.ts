@@ -53,7 +53,10 @@ export class MessengerClient {
   }
 
   /** Exchanges the code of `callbackUrl` and validates the ID token; every failure is a sign_in_invalid. */
-  async identity(callbackUrl: URL, expected: { state: string; nonce: string; codeVerifier: string }): Promise<MessengerIdentity> {
+  async identity(
+    callbackUrl: URL,
+    expected: { state: string; nonce: string; codeVerifier: string },
+  ): Promise<MessengerIdentity> {
     const config = await this.discover();
     let claims: oidc.IDToken | undefined;
     try {
@@ -80,7 +83,10 @@ export class MessengerClient {
     this.configuration ??= this.load().catch((error: unknown) => {
       this.configuration = null;
       if (error instanceof ApiError) throw error;
-      throw new ApiError("messenger_unavailable", "The messenger's sign-in service cannot be reached; try again shortly.");
+      throw new ApiError(
+        "messenger_unavailable",
+        "The messenger's sign-in service cannot be reached; try again shortly.",
+      );
     });
     return this.configuration;
   }
@@ -93,7 +99,9 @@ export class MessengerClient {
     // openid-client trusts an ID token from the token endpoint on the strength of TLS alone (OIDC Core 3.1.3.7)
     // unless told otherwise; we verify its signature against the provider's JWKS too, so a token signed with any
     // other key is refused even if the connection or the provider's answer were tampered with.
-    const execute = insecure ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] : [oidc.enableNonRepudiationChecks];
+    const execute = insecure
+      ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks]
+      : [oidc.enableNonRepudiationChecks];
     return oidc.discovery(issuer, this.settings.clientId, undefined, oidc.ClientSecretBasic(secret), { execute });
   }
 }
@@ -110,5 +118,8 @@ export async function messengerClientSecret(settings: MessengerClientSettings): 
   } catch {
     // Fall through to the clear error below.
   }
-  throw new ApiError("messenger_unavailable", "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.");
+  throw new ApiError(
+    "messenger_unavailable",
+    "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.",
+  );
 }

@@ -25,7 +25,9 @@ export const payerSessions = pgTable(
   "payer_sessions",
   {
     tokenHash: text("token_hash").primaryKey(),
-    payerId: text("payer_id").notNull().references(() => payers.id),
+    payerId: text("payer_id")
+      .notNull()
+      .references(() => payers.id),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: createdAt(),
   },

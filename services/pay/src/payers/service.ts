@@ -9,7 +9,16 @@ import { Secret, newId } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { MessengerClient, MessengerIdentity } from "./messenger-client.ts";
-import { findSession, insertSession, insertSignIn, payerById, purgeSignIns, takeSignIn, upsertPayer, type PayerRow } from "./store.ts";
+import {
+  findSession,
+  insertSession,
+  insertSignIn,
+  payerById,
+  purgeSignIns,
+  takeSignIn,
+  upsertPayer,
+  type PayerRow,
+} from "./store.ts";
 
 /** The row other contexts see; they import it from here, never from the store. */
 export type { PayerRow } from "./store.ts";
@@ -40,7 +49,12 @@ export class PayerService {
     const nonce = token(24);
     const codeVerifier = token(48);
     const authorizationUrl = await this.messenger.authorizationUrl(state, nonce, codeVerifier);
-    await insertSignIn(this.db, { state, nonce, codeVerifier, expiresAt: new Date(this.clock.now().getTime() + SIGN_IN_TTL_MS) });
+    await insertSignIn(this.db, {
+      state,
+      nonce,
+      codeVerifier,
+      expiresAt: new Date(this.clock.now().getTime() + SIGN_IN_TTL_MS),
+    });
     return { authorizationUrl, state };
   }
 
@@ -54,7 +68,8 @@ export class PayerService {
     if (!state) throw new ApiError("sign_in_invalid", "The sign-in callback has no state.");
     const signIn = await takeSignIn(this.db, state);
     if (!signIn) throw new ApiError("sign_in_invalid", "Unknown or already used sign-in; start again.");
-    if (signIn.expiresAt.getTime() < this.clock.now().getTime()) throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
+    if (signIn.expiresAt.getTime() < this.clock.now().getTime())
+      throw new ApiError("sign_in_invalid", "The sign-in took too long; start again.");
     const error = callbackUrl.searchParams.get("error");
     if (error) throw new ApiError("sign_in_invalid", `The messenger refused the sign-in (${error.slice(0, 40)}).`);
     return this.openSession(await this.messenger.identity(callbackUrl, signIn));
@@ -62,7 +77,12 @@ export class PayerService {
 
   /** Finds or creates the payer of a verified messenger identity and opens a session for it. */
   async openSession(identity: MessengerIdentity): Promise<PayerSession> {
-    const payer = await upsertPayer(this.db, { id: newId("payer"), messengerSubject: identity.subject, displayName: identity.displayName, phoneNumber: identity.phoneNumber });
+    const payer = await upsertPayer(this.db, {
+      id: newId("payer"),
+      messengerSubject: identity.subject,
+      displayName: identity.displayName,
+      phoneNumber: identity.phoneNumber,
+    });
     const sessionToken = new Secret(`pst_${token(32)}`);
     const expiresAt = new Date(this.clock.now().getTime() + this.sessionTtlSeconds * 1000);
     await insertSession(this.db, { tokenHash: hashToken(sessionToken.peek()), payerId: payer.id, expiresAt });
@@ -72,7 +92,11 @@ export class PayerService {
   /** Resolves `Authorization: Bearer pst_…` to the payer, or throws payer_session_invalid. */
   async authenticate(header: string | undefined): Promise<PayerRow> {
     const match = header ? /^Bearer\s+(pst_[A-Za-z0-9_-]{43})\s*$/.exec(header) : null;
-    if (!match?.[1]) throw new ApiError("payer_session_invalid", "Sign in with the messenger first, and send the session as `Authorization: Bearer pst_…`.");
+    if (!match?.[1])
+      throw new ApiError(
+        "payer_session_invalid",
+        "Sign in with the messenger first, and send the session as `Authorization: Bearer pst_…`.",
+      );
     const payer = await findSession(this.db, hashToken(match[1]), this.clock.now());
     if (!payer) throw new ApiError("payer_session_invalid", "The session is unknown or has expired; sign in again.");
     return payer;

@@ -15,16 +15,25 @@ export async function takeSignIn(db: Executor, state: string): Promise<typeof pa
 }
 
 export async function purgeSignIns(db: Executor, now: Date): Promise<number> {
-  const rows = await db.delete(payerSignIns).where(sql`${payerSignIns.expiresAt} < ${now}`).returning({ state: payerSignIns.state });
+  const rows = await db
+    .delete(payerSignIns)
+    .where(sql`${payerSignIns.expiresAt} < ${now}`)
+    .returning({ state: payerSignIns.state });
   return rows.length;
 }
 
 /** Finds or creates the payer of a messenger subject; the display name follows the messenger's. */
-export async function upsertPayer(db: Executor, row: { id: string; messengerSubject: string; displayName: string; phoneNumber: string | null }): Promise<PayerRow> {
+export async function upsertPayer(
+  db: Executor,
+  row: { id: string; messengerSubject: string; displayName: string; phoneNumber: string | null },
+): Promise<PayerRow> {
   const [payer] = await db
     .insert(payers)
     .values(row)
-    .onConflictDoUpdate({ target: payers.messengerSubject, set: { displayName: row.displayName, phoneNumber: row.phoneNumber } })
+    .onConflictDoUpdate({
+      target: payers.messengerSubject,
+      set: { displayName: row.displayName, phoneNumber: row.phoneNumber },
+    })
     .returning();
   return payer!;
 }

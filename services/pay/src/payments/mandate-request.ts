@@ -31,12 +31,17 @@ export function requireMandateRequest(input: MandateRequestInput, currency: Curr
   // interval and maxCharges (1 to MAX_MANDATE_CHARGES_PER_PERIOD) are checked by the route's schema.
   const period: MandatePeriod = { interval: input.period.interval, maxCharges: input.period.maxCharges, maxTotal };
   const problem = mandatePeriodProblem(maxAmount, period);
-  if (problem) throw new ApiError("parameter_invalid", `setupFutureUsage.period.${problem}.`, "setupFutureUsage.period.maxTotal");
+  if (problem)
+    throw new ApiError("parameter_invalid", `setupFutureUsage.period.${problem}.`, "setupFutureUsage.period.maxTotal");
   const expiresAtMs = Date.parse(input.expiresAt);
   const seconds = Math.floor(expiresAtMs / 1000);
   const now = Math.floor(nowMs / 1000);
   if (!Number.isFinite(expiresAtMs) || seconds <= now + MIN_MANDATE_SECONDS || seconds > now + MAX_MANDATE_SECONDS) {
-    throw new ApiError("parameter_invalid", "setupFutureUsage.expiresAt must be an ISO 8601 time between a minute and five years from now.", "setupFutureUsage.expiresAt");
+    throw new ApiError(
+      "parameter_invalid",
+      "setupFutureUsage.expiresAt must be an ISO 8601 time between a minute and five years from now.",
+      "setupFutureUsage.expiresAt",
+    );
   }
   return { maxAmount, period, expiresAt: seconds };
 }

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBackends } from "../testing/databases.ts";
 import { authorizeThroughService, call, openTestPay, paymentBody, type TestPay } from "../testing/system.ts";
 
-type Payment = { id: string; status: string; amount: number; amountCaptured: number; amountRefunded: number; amountRefundable: number; checkoutUrl: string; declineCode: string | null };
+type Payment = {
+  id: string;
+  status: string;
+  amount: number;
+  amountCaptured: number;
+  amountRefunded: number;
+  amountRefundable: number;
+  checkoutUrl: string;
+  declineCode: string | null;
+};
 type ErrorAnswer = { error: { type: string; code: string; message: string; param?: string } };
 
 describe.each(testBackends())("payments API [%s]", (backend) => {
@@ -39,7 +48,12 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
     const again = await call<ErrorAnswer>(t.app, "POST", `/v1/payments/${payment.id}/capture`, key, {});
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("payment_invalid_state");
-    const balances = await call<{ data: Array<{ account: string; balance: number }> }>(t.app, "GET", "/v1/balances", key);
+    const balances = await call<{ data: Array<{ account: string; balance: number }> }>(
+      t.app,
+      "GET",
+      "/v1/balances",
+      key,
+    );
     const byAccount = Object.fromEntries(balances.body.data.map((b) => [b.account, b.balance]));
     expect(byAccount["issuer_receivable"]).toBe(30000);
     expect(byAccount["merchant_payable"]).toBe(-30000);
@@ -63,7 +77,10 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
     const { body: payment } = await create({ amount: 35000 });
     await authorizeThroughService(t.system, payment.id);
     await call(t.app, "POST", `/v1/payments/${payment.id}/capture`, key, {});
-    const first = await call<{ id: string; amount: number }>(t.app, "POST", `/v1/payments/${payment.id}/refunds`, key, { amount: 5000, reason: "size" });
+    const first = await call<{ id: string; amount: number }>(t.app, "POST", `/v1/payments/${payment.id}/refunds`, key, {
+      amount: 5000,
+      reason: "size",
+    });
     expect(first.status).toBe(200);
     expect(first.body.id).toMatch(/^re_/);
     const second = await call(t.app, "POST", `/v1/payments/${payment.id}/refunds`, key, { amount: 30000 });
@@ -73,14 +90,16 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
     expect(third.body.error.code).toBe("refund_exceeds_captured");
     const after = await call<Payment>(t.app, "GET", `/v1/payments/${payment.id}`, key);
     expect(after.body).toMatchObject({ status: "captured", amountRefunded: 35000, amountRefundable: 0 });
-    const list = await call<{ data: Array<{ amount: number }> }>(t.app, "GET", `/v1/payments/${payment.id}/refunds`, key);
-    expect(list.body.data.map((r) => r.amount).sort()).toEqual([30000, 5000]);
-    const event = await call<{ data: Array<{ type: string; data: { amountRefunded: number; amountRefundable: number } }> }>(
+    const list = await call<{ data: Array<{ amount: number }> }>(
       t.app,
       "GET",
-      "/v1/events?type=refund.succeeded&limit=1",
+      `/v1/payments/${payment.id}/refunds`,
       key,
     );
+    expect(list.body.data.map((r) => r.amount).sort()).toEqual([30000, 5000]);
+    const event = await call<{
+      data: Array<{ type: string; data: { amountRefunded: number; amountRefundable: number } }>;
+    }>(t.app, "GET", "/v1/events?type=refund.succeeded&limit=1", key);
     expect(event.body.data[0]?.data).toMatchObject({ amountRefunded: 35000, amountRefundable: 0 });
   });
 
@@ -113,7 +132,11 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
   it("records a decline with the issuer's code", async () => {
     const { body: payment } = await create();
     await t.system.database.db.transaction((tx) =>
-      t.system.payments.recordIssuerDecision(tx, payment.id, { approved: false, issuerId: "test-issuer", declineCode: "insufficient_funds" }),
+      t.system.payments.recordIssuerDecision(tx, payment.id, {
+        approved: false,
+        issuerId: "test-issuer",
+        declineCode: "insufficient_funds",
+      }),
     );
     const after = await call<Payment>(t.app, "GET", `/v1/payments/${payment.id}`, key);
     expect(after.body).toMatchObject({ status: "declined", declineCode: "insufficient_funds" });
@@ -122,10 +145,20 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
   it("lists newest first with cursor pagination and filters", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await create({ orderId: "page-test" })).body.id);
-    const page1 = await call<{ data: Payment[]; hasMore: boolean }>(t.app, "GET", "/v1/payments?limit=2&orderId=page-test", key);
+    const page1 = await call<{ data: Payment[]; hasMore: boolean }>(
+      t.app,
+      "GET",
+      "/v1/payments?limit=2&orderId=page-test",
+      key,
+    );
     expect(page1.body.data.map((p) => p.id)).toEqual([ids[4], ids[3]]);
     expect(page1.body.hasMore).toBe(true);
-    const page3 = await call<{ data: Payment[]; hasMore: boolean }>(t.app, "GET", `/v1/payments?limit=2&orderId=page-test&startingAfter=${ids[2]}`, key);
+    const page3 = await call<{ data: Payment[]; hasMore: boolean }>(
+      t.app,
+      "GET",
+      `/v1/payments?limit=2&orderId=page-test&startingAfter=${ids[2]}`,
+      key,
+    );
     expect(page3.body.data.map((p) => p.id)).toEqual([ids[1], ids[0]]);
     expect(page3.body.hasMore).toBe(false);
     const captured = await call<{ data: Payment[] }>(t.app, "GET", "/v1/payments?status=captured&limit=100", key);
@@ -161,8 +194,15 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
     for (const id of [unapproved.id, uncaptured.id]) {
       expect((await call<Payment>(t.app, "GET", `/v1/payments/${id}`, key)).body.status).toBe("expired");
     }
-    const events = await call<{ data: Array<{ data: { payment: { id: string } } }> }>(t.app, "GET", "/v1/events?type=payment.expired&limit=100", key);
-    expect(events.body.data.map((e) => e.data.payment.id)).toEqual(expect.arrayContaining([unapproved.id, uncaptured.id]));
+    const events = await call<{ data: Array<{ data: { payment: { id: string } } }> }>(
+      t.app,
+      "GET",
+      "/v1/events?type=payment.expired&limit=100",
+      key,
+    );
+    expect(events.body.data.map((e) => e.data.payment.id)).toEqual(
+      expect.arrayContaining([unapproved.id, uncaptured.id]),
+    );
     expect((await t.system.ledger.verify(t.system.database.db)).ok).toBe(true);
   });
 

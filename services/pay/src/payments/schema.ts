@@ -9,7 +9,9 @@ export const payments = pgTable(
   "payments",
   {
     id: text("id").primaryKey(),
-    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
     mode: text("mode").$type<"test" | "live">().notNull(),
     status: text("status").notNull(),
     amount: money("amount").notNull(),
@@ -35,7 +37,11 @@ export const payments = pgTable(
      * The merchant asked for a card-on-file mandate with this payment: `{ maxAmount, period, expiresAt }` (unix
      * seconds). `period` is missing only on rows written before schedules existed; no mandate is offered for those.
      */
-    setupFutureUsage: jsonb("setup_future_usage").$type<{ maxAmount: number; period?: MandatePeriod; expiresAt: number }>(),
+    setupFutureUsage: jsonb("setup_future_usage").$type<{
+      maxAmount: number;
+      period?: MandatePeriod;
+      expiresAt: number;
+    }>(),
     /** The mandate the payer gave with this payment, or the one this off-session payment charges. */
     mandateId: text("mandate_id"),
     /** Personal details the merchant asks the payer to share for this payment (`name`, `email`, `phone`, `shipping`). */

@@ -5,7 +5,13 @@
  * `requires_approval` and is reachable from the payer's approval flow only, never from a merchant route.
  */
 import type { Clock } from "@mpay/service-kit";
-import { newId, type AuthorizationRecord, type CaptureMethod, type PaymentStatus, type ShareableDetail } from "@mpay/protocol";
+import {
+  newId,
+  type AuthorizationRecord,
+  type CaptureMethod,
+  type PaymentStatus,
+  type ShareableDetail,
+} from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
@@ -13,7 +19,17 @@ import type { LedgerService } from "../ledger/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
-import { attachToPayment, findExpired, findPayment, findPaymentById, insertPayment, listPayments, lockPayment, updatePayment, type PaymentRow } from "./store.ts";
+import {
+  attachToPayment,
+  findExpired,
+  findPayment,
+  findPaymentById,
+  insertPayment,
+  listPayments,
+  lockPayment,
+  updatePayment,
+  type PaymentRow,
+} from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
@@ -28,7 +44,13 @@ export type { PaymentRow } from "./store.ts";
  */
 export interface IssuerOperations {
   /** Runs one operation for a locked payment; throws OutcomePending when its outcome is in doubt. */
-  run(tx: Executor, payment: { id: string; merchantId: string; issuerId: string | null }, kind: "capture" | "void" | "refund", amount?: number, refundId?: string): Promise<AuthorizationRecord>;
+  run(
+    tx: Executor,
+    payment: { id: string; merchantId: string; issuerId: string | null },
+    kind: "capture" | "void" | "refund",
+    amount?: number,
+    refundId?: string,
+  ): Promise<AuthorizationRecord>;
   /** True while an operation on the payment waits for the reconciler. */
   inDoubt(tx: Executor, paymentId: string): Promise<boolean>;
 }
@@ -63,7 +85,10 @@ export interface CreatePaymentInput {
  * the authorization, and captures, voids and refunds reach it first. Without it (decisions recorded with no card
  * network, as tests and the api benchmark's setup do) they are recorded here only.
  */
-export type IssuerDecision = ({ approved: true; issuerId: string; authorizationCode: string } | { approved: false; issuerId: string; declineCode: string }) & {
+export type IssuerDecision = (
+  | { approved: true; issuerId: string; authorizationCode: string }
+  | { approved: false; issuerId: string; declineCode: string }
+) & {
   viaIssuer?: { cardId: string | null };
 };
 
@@ -92,8 +117,10 @@ export class PaymentService {
     const itemName = requirePlainText(input.itemName, "itemName", 200);
     const origins = auth.merchant.allowedOrigins;
     const offSession = input.mandate !== undefined;
-    if (offSession && input.setupFutureUsage !== undefined) throw new ApiError("parameter_invalid", "A mandate charge cannot ask for another mandate.", "setupFutureUsage");
-    if (offSession && input.collect !== undefined) throw new ApiError("parameter_invalid", "No payer is present to share details in a mandate charge.", "collect");
+    if (offSession && input.setupFutureUsage !== undefined)
+      throw new ApiError("parameter_invalid", "A mandate charge cannot ask for another mandate.", "setupFutureUsage");
+    if (offSession && input.collect !== undefined)
+      throw new ApiError("parameter_invalid", "No payer is present to share details in a mandate charge.", "collect");
     const url = (value: string | undefined, param: "returnUrl" | "cancelUrl") => {
       if (value === undefined) {
         if (offSession) return "";
@@ -104,7 +131,8 @@ export class PaymentService {
     const returnUrl = url(input.returnUrl, "returnUrl");
     const cancelUrl = url(input.cancelUrl, "cancelUrl");
     const now = this.settings.clock.now().getTime();
-    const setupFutureUsage = input.setupFutureUsage === undefined ? null : requireMandateRequest(input.setupFutureUsage, currency, now);
+    const setupFutureUsage =
+      input.setupFutureUsage === undefined ? null : requireMandateRequest(input.setupFutureUsage, currency, now);
     return insertPayment(tx, {
       id: newId("payment", now),
       merchantId: auth.merchantId,
@@ -148,12 +176,20 @@ export class PaymentService {
   async capture(tx: Executor, auth: MerchantAuth, id: string, requested?: unknown): Promise<PaymentRow> {
     const payment = await this.lockForMerchant(tx, auth, id);
     const status = nextStatus(payment.status as PaymentStatus, "capture");
-    if (payment.authorizationExpiresAt && payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime()) {
+    if (
+      payment.authorizationExpiresAt &&
+      payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime()
+    ) {
       throw new ApiError("payment_invalid_state", "The authorization has expired; the payer must pay again.");
     }
-    const amount = requested === undefined ? payment.amount : requireAmount(requested, requireCurrency(payment.currency));
+    const amount =
+      requested === undefined ? payment.amount : requireAmount(requested, requireCurrency(payment.currency));
     if (amount > payment.amount) {
-      throw new ApiError("capture_amount_invalid", `Cannot capture ${amount}: the payment authorized ${payment.amount}.`, "amount");
+      throw new ApiError(
+        "capture_amount_invalid",
+        `Cannot capture ${amount}: the payment authorized ${payment.amount}.`,
+        "amount",
+      );
     }
     if (payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "capture", amount);
     return this.applyCapture(tx, payment, status, amount);
@@ -165,12 +201,21 @@ export class PaymentService {
     const status = nextStatus(payment.status as PaymentStatus, "cancel");
     if (payment.status === "requires_approval" && this.#issuer && (await this.#issuer.inDoubt(tx, payment.id))) {
       // Sent to the issuer, answer not known yet: canceling now could leave an authorization there with none here.
-      throw new ApiError("payment_invalid_state", "This payment is being authorized by the card issuer; cancel it once it is authorized (or declined).");
+      throw new ApiError(
+        "payment_invalid_state",
+        "This payment is being authorized by the card issuer; cancel it once it is authorized (or declined).",
+      );
     }
-    if (payment.status === "authorized" && payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "void");
+    if (payment.status === "authorized" && payment.reachesIssuer)
+      await this.#issuerOperations().run(tx, payment, "void");
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
     const updated = await updatePayment(tx, id, { status, canceledAt: this.settings.clock.now() });
-    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.canceled", data: { payment: this.view(updated) } });
+    await emitEvent(tx, {
+      merchantId: updated.merchantId,
+      mode: updated.mode,
+      type: "payment.canceled",
+      data: { payment: this.view(updated) },
+    });
     return updated;
   }
 
@@ -184,8 +229,18 @@ export class PaymentService {
     if (!payment) throw notFound(id);
     if (!decision.approved) {
       const status = nextStatus(payment.status as PaymentStatus, "decline");
-      const updated = await updatePayment(tx, id, { status, declineCode: decision.declineCode, issuerId: decision.issuerId, cardId: decision.viaIssuer?.cardId ?? null });
-      await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.declined", data: { payment: this.view(updated) } });
+      const updated = await updatePayment(tx, id, {
+        status,
+        declineCode: decision.declineCode,
+        issuerId: decision.issuerId,
+        cardId: decision.viaIssuer?.cardId ?? null,
+      });
+      await emitEvent(tx, {
+        merchantId: updated.merchantId,
+        mode: updated.mode,
+        type: "payment.declined",
+        data: { payment: this.view(updated) },
+      });
       return updated;
     }
     const status = nextStatus(payment.status as PaymentStatus, "approve");
@@ -205,7 +260,12 @@ export class PaymentService {
       authorizedAt: now,
       authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
     });
-    await emitEvent(tx, { merchantId: authorized.merchantId, mode: authorized.mode, type: "payment.authorized", data: { payment: this.view(authorized) } });
+    await emitEvent(tx, {
+      merchantId: authorized.merchantId,
+      mode: authorized.mode,
+      type: "payment.authorized",
+      data: { payment: this.view(authorized) },
+    });
     if (authorized.captureMethod !== "automatic") return authorized;
     if (authorized.reachesIssuer) {
       try {
@@ -225,7 +285,9 @@ export class PaymentService {
     if (!payment) return null;
     const due =
       (payment.status === "requires_approval" && payment.approvalExpiresAt <= now) ||
-      (payment.status === "authorized" && payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt <= now);
+      (payment.status === "authorized" &&
+        payment.authorizationExpiresAt !== null &&
+        payment.authorizationExpiresAt <= now);
     if (!due) return null;
     const status = nextStatus(payment.status as PaymentStatus, "expire");
     if (payment.status === "requires_approval" && this.#issuer && (await this.#issuer.inDoubt(tx, payment.id))) {
@@ -241,7 +303,12 @@ export class PaymentService {
     }
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
     const updated = await updatePayment(tx, id, { status });
-    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.expired", data: { payment: this.view(updated) } });
+    await emitEvent(tx, {
+      merchantId: updated.merchantId,
+      mode: updated.mode,
+      type: "payment.expired",
+      data: { payment: this.view(updated) },
+    });
     return updated;
   }
 
@@ -262,7 +329,8 @@ export class PaymentService {
     const payment = await findPaymentById(this.db, id);
     if (!payment) throw notFound(id);
     nextStatus(payment.status as PaymentStatus, "approve");
-    if (payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime()) throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+    if (payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime())
+      throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
     return payment;
   }
 
@@ -275,10 +343,23 @@ export class PaymentService {
     if (!payment || payment.status !== "authorized") return payment;
     if (kind === "capture") return this.applyCapture(tx, payment, "captured", amount);
     // A void in doubt came from a merchant's cancel, or from the expiry of the authorization.
-    const expired = payment.authorizationExpiresAt !== null && payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime();
+    const expired =
+      payment.authorizationExpiresAt !== null &&
+      payment.authorizationExpiresAt.getTime() <= this.settings.clock.now().getTime();
     await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
-    const updated = await updatePayment(tx, id, expired ? { status: nextStatus("authorized", "expire") } : { status: nextStatus("authorized", "cancel"), canceledAt: this.settings.clock.now() });
-    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: expired ? "payment.expired" : "payment.canceled", data: { payment: this.view(updated) } });
+    const updated = await updatePayment(
+      tx,
+      id,
+      expired
+        ? { status: nextStatus("authorized", "expire") }
+        : { status: nextStatus("authorized", "cancel"), canceledAt: this.settings.clock.now() },
+    );
+    await emitEvent(tx, {
+      merchantId: updated.merchantId,
+      mode: updated.mode,
+      type: expired ? "payment.expired" : "payment.canceled",
+      data: { payment: this.view(updated) },
+    });
     return updated;
   }
 
@@ -293,9 +374,23 @@ export class PaymentService {
     return updatePayment(tx, payment.id, { amountRefunded: payment.amountRefunded + amount });
   }
 
-  private async applyCapture(tx: Executor, payment: PaymentRow, status: PaymentStatus, amount: number): Promise<PaymentRow> {
-    const updated = await updatePayment(tx, payment.id, { status, amountCaptured: amount, capturedAt: this.settings.clock.now() });
-    await emitEvent(tx, { merchantId: updated.merchantId, mode: updated.mode, type: "payment.captured", data: { payment: this.view(updated) } });
+  private async applyCapture(
+    tx: Executor,
+    payment: PaymentRow,
+    status: PaymentStatus,
+    amount: number,
+  ): Promise<PaymentRow> {
+    const updated = await updatePayment(tx, payment.id, {
+      status,
+      amountCaptured: amount,
+      capturedAt: this.settings.clock.now(),
+    });
+    await emitEvent(tx, {
+      merchantId: updated.merchantId,
+      mode: updated.mode,
+      type: "payment.captured",
+      data: { payment: this.view(updated) },
+    });
     // Last, because it locks the merchant's balance rows, which every capture of this merchant needs: the
     // shorter they are held before commit, the more captures run in parallel.
     await this.ledger.post(tx, capturePosting(ref(payment), payment.amount, amount));

@@ -7,7 +7,9 @@ const ACTIONS: PaymentAction[] = ["approve", "decline", "capture", "cancel", "ex
 
 describe("payment state machine", () => {
   it("allows exactly the transitions of DESIGN.md", () => {
-    const allowed = PAYMENT_STATUSES.flatMap((from) => ACTIONS.filter((a) => canTransition(from, a)).map((a) => `${from} -${a}-> ${nextStatus(from, a)}`));
+    const allowed = PAYMENT_STATUSES.flatMap((from) =>
+      ACTIONS.filter((a) => canTransition(from, a)).map((a) => `${from} -${a}-> ${nextStatus(from, a)}`),
+    );
     expect(allowed.sort()).toEqual(
       [
         "requires_approval -approve-> authorized",

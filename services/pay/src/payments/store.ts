@@ -12,7 +12,12 @@ export async function insertPayment(db: Executor, row: NewPaymentRow): Promise<P
 }
 
 /** Scoped by merchant and mode: another merchant's id, or a live id with a test key, is simply not found. */
-export async function findPayment(db: Executor, merchantId: string, mode: Mode, id: string): Promise<PaymentRow | null> {
+export async function findPayment(
+  db: Executor,
+  merchantId: string,
+  mode: Mode,
+  id: string,
+): Promise<PaymentRow | null> {
   const rows = await db
     .select()
     .from(payments)
@@ -27,8 +32,14 @@ export async function findPaymentById(db: Executor, id: string): Promise<Payment
 }
 
 /** Loads and locks the row until the transaction ends: concurrent captures and refunds queue here. */
-export async function lockPayment(tx: Executor, id: string, scope?: { merchantId: string; mode: Mode }): Promise<PaymentRow | null> {
-  const where = scope ? and(eq(payments.id, id), eq(payments.merchantId, scope.merchantId), eq(payments.mode, scope.mode)) : eq(payments.id, id);
+export async function lockPayment(
+  tx: Executor,
+  id: string,
+  scope?: { merchantId: string; mode: Mode },
+): Promise<PaymentRow | null> {
+  const where = scope
+    ? and(eq(payments.id, id), eq(payments.merchantId, scope.merchantId), eq(payments.mode, scope.mode))
+    : eq(payments.id, id);
   const rows = await tx.select().from(payments).where(where).for("update");
   return rows[0] ?? null;
 }
@@ -43,7 +54,11 @@ export async function updatePayment(tx: Executor, id: string, changes: Partial<N
 }
 
 /** Attaches what another context made for the payment; not a change of its state, so `updatedAt` stays. */
-export async function attachToPayment(db: Executor, id: string, changes: Pick<NewPaymentRow, "mandateId" | "sealedSharedDetails">): Promise<void> {
+export async function attachToPayment(
+  db: Executor,
+  id: string,
+  changes: Pick<NewPaymentRow, "mandateId" | "sealedSharedDetails">,
+): Promise<void> {
   await db.update(payments).set(changes).where(eq(payments.id, id));
 }
 

@@ -1,6 +1,12 @@
 /** The payment as the merchant API shows it (camelCase, ISO timestamps, amounts in minor units). */
 import { z } from "zod";
-import { CAPTURE_METHODS, PAYMENT_STATUSES, SHAREABLE_DETAILS, mandatePeriodSchema, sharedDetailsSchema } from "@mpay/protocol";
+import {
+  CAPTURE_METHODS,
+  PAYMENT_STATUSES,
+  SHAREABLE_DETAILS,
+  mandatePeriodSchema,
+  sharedDetailsSchema,
+} from "@mpay/protocol";
 import type { PaymentRow } from "./store.ts";
 
 export const paymentSchema = z.object({
@@ -24,7 +30,9 @@ export const paymentSchema = z.object({
    * The card-on-file mandate asked for with this payment (`mandate` is set once the payer gave it): the schedule
    * the payer is shown and signs. `period` is null only on payments made before schedules existed.
    */
-  setupFutureUsage: z.object({ maxAmount: z.number().int(), period: mandatePeriodSchema.nullable(), expiresAt: z.string() }).nullable(),
+  setupFutureUsage: z
+    .object({ maxAmount: z.number().int(), period: mandatePeriodSchema.nullable(), expiresAt: z.string() })
+    .nullable(),
   /** The mandate the payer gave with this payment, or the one this off-session payment charged. */
   mandate: z.string().nullable(),
   /** Personal details asked of the payer for this payment. */
@@ -62,7 +70,11 @@ export function paymentView(row: PaymentRow, checkoutBaseUrl: string): PaymentVi
     checkoutUrl: `${checkoutBaseUrl}/checkout/${row.id}`,
     declineCode: row.declineCode,
     setupFutureUsage: row.setupFutureUsage
-      ? { maxAmount: row.setupFutureUsage.maxAmount, period: row.setupFutureUsage.period ?? null, expiresAt: new Date(row.setupFutureUsage.expiresAt * 1000).toISOString() }
+      ? {
+          maxAmount: row.setupFutureUsage.maxAmount,
+          period: row.setupFutureUsage.period ?? null,
+          expiresAt: new Date(row.setupFutureUsage.expiresAt * 1000).toISOString(),
+        }
       : null,
     mandate: row.mandateId,
     collect: (row.collect ?? []) as PaymentView["collect"],

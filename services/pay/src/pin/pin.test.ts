@@ -27,12 +27,16 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
     await bindAndSetPin(t.app, session, device, PIN);
     return { session, device };
   }
-  const pinStatus = (token: string) => call<{ set: boolean; locked: boolean; triesLeft: number }>(t.app, "GET", "/v1/payer/pin", token);
+  const pinStatus = (token: string) =>
+    call<{ set: boolean; locked: boolean; triesLeft: number }>(t.app, "GET", "/v1/payer/pin", token);
   const check = async (token: string, pin: string) => {
     const login = await startLogin(t.app, token, pin, "pin-check");
     if (login.answer.status !== 200) return login.answer;
     const finished = await login.finish();
-    return call<ErrorAnswer & { verified: boolean }>(t.app, "POST", "/v1/payer/pin/login/finish", token, { loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest });
+    return call<ErrorAnswer & { verified: boolean }>(t.app, "POST", "/v1/payer/pin/login/finish", token, {
+      loginId: login.answer.body.loginId,
+      finishLoginRequest: finished.finishLoginRequest,
+    });
   };
 
   it("sets a PIN only with an active device's signature, once, and verifies it", async () => {
@@ -65,16 +69,23 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
     const right = await startLogin(t.app, session.token, PIN, "pin-check");
     expect([right.answer.status, right.answer.body.error?.code]).toEqual([403, "pin_locked"]);
     expect((await pinStatus(session.token)).body).toMatchObject({ locked: true, triesLeft: 0 });
-    const [locks] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = 'pin.locked' and target = ${session.payerId}`);
+    const [locks] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from audit_log where action = 'pin.locked' and target = ${session.payerId}`,
+    );
     expect(Number(locks?.n)).toBe(1);
     // Each of the five wrong PINs is in the audit log (known on the device only, so recorded as unfinished tries).
-    const [failures] = await queryRows<{ n: number }>(t.system.database.db, sql`select count(*)::int as n from audit_log where action = 'pin.failed' and target = ${session.payerId}`);
+    const [failures] = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select count(*)::int as n from audit_log where action = 'pin.failed' and target = ${session.payerId}`,
+    );
     expect(Number(failures?.n)).toBe(5);
   });
 
   it("locks after five logins abandoned after the server's reply", async () => {
     const { session } = await payerWithPin();
-    for (let i = 0; i < 5; i++) expect((await startLogin(t.app, session.token, PIN, "pin-check")).answer.status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await startLogin(t.app, session.token, PIN, "pin-check")).answer.status).toBe(200);
     expect((await check(session.token, PIN)).body.error?.code).toBe("pin_locked");
   });
 
@@ -88,9 +99,15 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
 
   it("refuses malformed OPAQUE messages without counting a try, and replays, expired purposes and swapped logins", async () => {
     const { session } = await payerWithPin();
-    const garbage = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login", session.token, { startLoginRequest: "AAAA", purpose: "pin-check" });
+    const garbage = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login", session.token, {
+      startLoginRequest: "AAAA",
+      purpose: "pin-check",
+    });
     expect([garbage.status, garbage.body.error.code]).toEqual([400, "opaque_message_invalid"]);
-    const notBase64 = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login", session.token, { startLoginRequest: "%%%", purpose: "pin-check" });
+    const notBase64 = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login", session.token, {
+      startLoginRequest: "%%%",
+      purpose: "pin-check",
+    });
     expect(notBase64.status).toBe(400);
     expect((await pinStatus(session.token)).body.triesLeft).toBe(5);
 
@@ -104,18 +121,27 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
     // A login started for a PIN change cannot be finished as a plain check (and vice versa).
     const forChange = await startLogin(t.app, session.token, PIN, "pin-change");
     const f2 = await forChange.finish();
-    const misused = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", session.token, { loginId: forChange.answer.body.loginId, finishLoginRequest: f2.finishLoginRequest });
+    const misused = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", session.token, {
+      loginId: forChange.answer.body.loginId,
+      finishLoginRequest: f2.finishLoginRequest,
+    });
     expect(misused.body.error.code).toBe("pin_login_invalid");
 
     // Another payer cannot finish this payer's login.
     const other = await payerWithPin();
     const mine = await startLogin(t.app, session.token, PIN, "pin-check");
     const f3 = await mine.finish();
-    const stolen = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", other.session.token, { loginId: mine.answer.body.loginId, finishLoginRequest: f3.finishLoginRequest });
+    const stolen = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", other.session.token, {
+      loginId: mine.answer.body.loginId,
+      finishLoginRequest: f3.finishLoginRequest,
+    });
     expect(stolen.body.error.code).toBe("pin_login_invalid");
     // A forged finish message for a real login fails and does not clear the count.
     const forged = await startLogin(t.app, session.token, PIN, "pin-check");
-    const bad = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", session.token, { loginId: forged.answer.body.loginId, finishLoginRequest: "B".repeat(86) });
+    const bad = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/login/finish", session.token, {
+      loginId: forged.answer.body.loginId,
+      finishLoginRequest: "B".repeat(86),
+    });
     expect(bad.body.error.code).toMatch(/pin_login_invalid|opaque_message_invalid/);
     expect((await pinStatus(session.token)).body.triesLeft).toBeLessThan(5);
   });
@@ -124,21 +150,40 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
     const { session } = await payerWithPin();
     const { startPinRegistration, finishPinRegistration } = await import("@mpay/wallet");
     const next = await startPinRegistration("975310", { keyStretching: "memory-constrained" });
-    const response = await call<{ registrationResponse: string }>(t.app, "POST", "/v1/payer/pin/registration", session.token, { registrationRequest: next.registrationRequest });
+    const response = await call<{ registrationResponse: string }>(
+      t.app,
+      "POST",
+      "/v1/payer/pin/registration",
+      session.token,
+      { registrationRequest: next.registrationRequest },
+    );
     const { registrationRecord } = await finishPinRegistration(next.state, response.body.registrationResponse);
     const login = await startLogin(t.app, session.token, PIN, "pin-change");
     const finished = await login.finish();
-    const changed = await call(t.app, "POST", "/v1/payer/pin/change", session.token, { loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, registrationRecord });
+    const changed = await call(t.app, "POST", "/v1/payer/pin/change", session.token, {
+      loginId: login.answer.body.loginId,
+      finishLoginRequest: finished.finishLoginRequest,
+      registrationRecord,
+    });
     expect(changed.status).toBe(200);
     expect((await check(session.token, "975310")).body).toMatchObject({ verified: true });
-    await expect((await startLogin(t.app, session.token, PIN, "pin-check")).finish()).rejects.toMatchObject({ code: "pin_incorrect" });
+    await expect((await startLogin(t.app, session.token, PIN, "pin-check")).finish()).rejects.toMatchObject({
+      code: "pin_incorrect",
+    });
   });
 
   it("cannot set or reset a PIN with a messenger session alone", async () => {
     const { session } = await payerWithPin();
-    const noSignature = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin", session.token, { registrationRecord: "A".repeat(256), deviceSignature: "x" });
+    const noSignature = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin", session.token, {
+      registrationRecord: "A".repeat(256),
+      deviceSignature: "x",
+    });
     expect(noSignature.status).toBe(401);
-    const again = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/change", session.token, { loginId: "pl_made_up", finishLoginRequest: "A".repeat(86), registrationRecord: "A".repeat(256) });
+    const again = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/pin/change", session.token, {
+      loginId: "pl_made_up",
+      finishLoginRequest: "A".repeat(86),
+      registrationRecord: "A".repeat(256),
+    });
     expect(again.body.error.code).toBe("pin_login_invalid");
   });
 
@@ -150,13 +195,20 @@ describe.each(testBackends())("payment PIN over OPAQUE [%s]", (backend) => {
       const payer = await same.payers.authenticate(`Bearer ${session.token}`);
       const login = await startLogin(t.app, session.token, PIN, "pin-check");
       const finished = await login.finish();
-      const key = await same.pins.verifyLogin(payer, login.answer.body.loginId, finished.finishLoginRequest, "pin-check");
+      const key = await same.pins.verifyLogin(
+        payer,
+        login.answer.body.loginId,
+        finished.finishLoginRequest,
+        "pin-check",
+      );
       expect(key.length).toBe(64);
       await same.close();
       // The same database with another key provider's key: the OPAQUE setup cannot be opened, so nothing verifies.
       const otherKeys = await mkdtemp(join(tmpdir(), "mpay-otherkeys-"));
       const thief = await openPaySystem({ ...t.config, dataDir: otherKeys, dbPoolSize: 2 }, pino({ level: "silent" }));
-      await expect(thief.pins.registrationResponse(payer, "A".repeat(44))).rejects.toMatchObject({ code: "seal_invalid" });
+      await expect(thief.pins.registrationResponse(payer, "A".repeat(44))).rejects.toMatchObject({
+        code: "seal_invalid",
+      });
       await thief.close();
       await rm(otherKeys, { recursive: true, force: true });
     }
@@ -177,7 +229,9 @@ describe.each(testBackends().filter((b) => b === "postgres"))("PIN lock race [%s
     const session = await signedInPayer(t.system);
     const device = await newTestDevice(t.app, session.token);
     await bindAndSetPin(t.app, session, device, PIN);
-    const attempts = await Promise.all(Array.from({ length: 100 }, () => startLogin(t.app, session.token, WRONG, "pin-check")));
+    const attempts = await Promise.all(
+      Array.from({ length: 100 }, () => startLogin(t.app, session.token, WRONG, "pin-check")),
+    );
     const granted = attempts.filter((a) => a.answer.status === 200);
     expect(granted).toHaveLength(5);
     expect(attempts.filter((a) => a.answer.body.error?.code === "pin_locked")).toHaveLength(95);

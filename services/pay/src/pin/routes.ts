@@ -21,14 +21,32 @@ const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 409
 export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
-  const status = async (authorization: string | undefined) => ({ object: "pin" as const, ...(await pins.status(await payerOf(authorization))) });
+  const status = async (authorization: string | undefined) => ({
+    object: "pin" as const,
+    ...(await pins.status(await payerOf(authorization))),
+  });
 
-  r.get("/v1/payer/pin", { schema: { tags: ["payer"], response: { 200: pinStatusViewSchema, ...errors } } }, (request) => status(request.headers.authorization));
+  r.get(
+    "/v1/payer/pin",
+    { schema: { tags: ["payer"], response: { 200: pinStatusViewSchema, ...errors } } },
+    (request) => status(request.headers.authorization),
+  );
 
   r.post(
     "/v1/payer/pin/registration",
-    { schema: { tags: ["payer"], body: pinRegistrationRequestSchema, response: { 200: pinRegistrationViewSchema, ...errors } } },
-    async (request) => ({ registrationResponse: await pins.registrationResponse(await payerOf(request.headers.authorization), request.body.registrationRequest) }),
+    {
+      schema: {
+        tags: ["payer"],
+        body: pinRegistrationRequestSchema,
+        response: { 200: pinRegistrationViewSchema, ...errors },
+      },
+    },
+    async (request) => ({
+      registrationResponse: await pins.registrationResponse(
+        await payerOf(request.headers.authorization),
+        request.body.registrationRequest,
+      ),
+    }),
   );
 
   r.post(
@@ -42,7 +60,11 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
       },
     },
     async (request) => {
-      await pins.setPin(await payerOf(request.headers.authorization), request.body.registrationRecord, request.body.deviceSignature);
+      await pins.setPin(
+        await payerOf(request.headers.authorization),
+        request.body.registrationRecord,
+        request.body.deviceSignature,
+      );
       return status(request.headers.authorization);
     },
   );
@@ -58,7 +80,11 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     },
     async (request) => {
       const { loginId, finishLoginRequest, registrationRecord } = request.body;
-      await pins.changePin(await payerOf(request.headers.authorization), { loginId, finishLoginRequest }, registrationRecord);
+      await pins.changePin(
+        await payerOf(request.headers.authorization),
+        { loginId, finishLoginRequest },
+        registrationRecord,
+      );
       return status(request.headers.authorization);
     },
   );
@@ -75,7 +101,12 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
       },
     },
     async (request) =>
-      pins.startLogin(await payerOf(request.headers.authorization), request.body.startLoginRequest, request.body.purpose as PinPurpose, { previousPin: request.body.previousPin === true }),
+      pins.startLogin(
+        await payerOf(request.headers.authorization),
+        request.body.startLoginRequest,
+        request.body.purpose as PinPurpose,
+        { previousPin: request.body.previousPin === true },
+      ),
   );
 
   r.post(
@@ -83,13 +114,19 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     {
       schema: {
         tags: ["payer"],
-        description: "Finishes a pin-check login: proves the payer knows the PIN (payments finish theirs inside the approval).",
+        description:
+          "Finishes a pin-check login: proves the payer knows the PIN (payments finish theirs inside the approval).",
         body: pinLoginFinishRequestSchema,
         response: { 200: pinCheckViewSchema, ...errors },
       },
     },
     async (request) => {
-      const key = await pins.verifyLogin(await payerOf(request.headers.authorization), request.body.loginId, request.body.finishLoginRequest, "pin-check");
+      const key = await pins.verifyLogin(
+        await payerOf(request.headers.authorization),
+        request.body.loginId,
+        request.body.finishLoginRequest,
+        "pin-check",
+      );
       key.fill(0);
       return { object: "pin_check" as const, verified: true as const };
     },

@@ -6,7 +6,9 @@ import { payers } from "../payers/schema.ts";
 
 /** A payer's payment PIN: the OPAQUE registration record (the server never sees the PIN) and the try counter. */
 export const payerPins = pgTable("payer_pins", {
-  payerId: text("payer_id").primaryKey().references(() => payers.id),
+  payerId: text("payer_id")
+    .primaryKey()
+    .references(() => payers.id),
   registrationRecord: text("registration_record").notNull(),
   /** Tries counted at login start and not yet cleared by a verified finish; 5 means locked. */
   failedTries: integer("failed_tries").notNull().default(0),
@@ -23,7 +25,9 @@ export const payerPins = pgTable("payer_pins", {
 
 /** The one outstanding PIN login of a payer: the server's OPAQUE state, sealed, single-use, short-lived. */
 export const pinLogins = pgTable("pin_logins", {
-  payerId: text("payer_id").primaryKey().references(() => payers.id),
+  payerId: text("payer_id")
+    .primaryKey()
+    .references(() => payers.id),
   loginId: text("login_id").notNull().unique(),
   sealedState: text("sealed_state").notNull(),
   /** What a success may be used for: `pin-check`, `pin-change`, or `approval:<challengeId>`. */
@@ -44,7 +48,9 @@ export const pinResets = pgTable(
   "pin_resets",
   {
     id: text("id").primaryKey(),
-    payerId: text("payer_id").notNull().references(() => payers.id),
+    payerId: text("payer_id")
+      .notNull()
+      .references(() => payers.id),
     registrationRecord: text("registration_record").notNull(),
     requestedBy: text("requested_by").notNull(),
     status: text("status").$type<"verification_required" | "pending" | "applied" | "canceled">().notNull(),
@@ -54,5 +60,8 @@ export const pinResets = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
   },
   // One pending reset per payer, whatever the races: the payer's devices must see every reset that could apply.
-  (t) => [index("pin_resets_payer").on(t.payerId, t.status), uniqueIndex("pin_resets_one_pending").on(t.payerId).where(sql`status = 'pending'`)],
+  (t) => [
+    index("pin_resets_payer").on(t.payerId, t.status),
+    uniqueIndex("pin_resets_one_pending").on(t.payerId).where(sql`status = 'pending'`),
+  ],
 );

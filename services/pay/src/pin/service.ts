@@ -88,18 +88,32 @@ export class PinService implements PinProofs {
   /** Answers the wallet's registration request (stateless: nothing is stored until the finish). */
   async registrationResponse(payer: PayerRow, registrationRequest: string): Promise<string> {
     const serverSetup = await this.setup();
-    return opaqueCall(() => opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: payer.id, registrationRequest }).registrationResponse);
+    return opaqueCall(
+      () =>
+        opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: payer.id, registrationRequest })
+          .registrationResponse,
+    );
   }
 
   /** Sets the first PIN: needs `{ purpose: "set-pin", payerId, nonce }` signed by one of the payer's active devices. */
   async setPin(payer: PayerRow, registrationRecord: string, deviceSignature: string): Promise<void> {
-    const signer = await this.devices.verifyStatement(payer, deviceSignature, { purpose: "set-pin", payerId: payer.id }, { param: "deviceSignature" });
+    const signer = await this.devices.verifyStatement(
+      payer,
+      deviceSignature,
+      { purpose: "set-pin", payerId: payer.id },
+      { param: "deviceSignature" },
+    );
     assertRecord(registrationRecord);
     await this.db.transaction(async (tx) => {
       if (!(await insertPin(tx, payer.id, registrationRecord))) {
         throw new ApiError("pin_already_set", "A PIN is already set; change it with the current PIN.");
       }
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.set", target: payer.id, data: { device: signer.id } });
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "pin.set",
+        target: payer.id,
+        data: { device: signer.id },
+      });
     });
   }
 
@@ -108,7 +122,11 @@ export class PinService implements PinProofs {
    * good for a recovery's PIN proof during the waiting period: someone who saw the PIN and changed it on a stolen
    * phone does not lock the payer out of recovering with the card and the PIN they know.
    */
-  async changePin(payer: PayerRow, login: { loginId: string; finishLoginRequest: string }, registrationRecord: string): Promise<void> {
+  async changePin(
+    payer: PayerRow,
+    login: { loginId: string; finishLoginRequest: string },
+    registrationRecord: string,
+  ): Promise<void> {
     assertRecord(registrationRecord);
     (await this.verifyLogin(payer, login.loginId, login.finishLoginRequest, "pin-change")).fill(0);
     const previousPinUntil = new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000);
@@ -124,18 +142,35 @@ export class PinService implements PinProofs {
    * Starts a login for `purpose`. The wallet's message is checked first (a malformed one costs no try), then the
    * try is counted, then the server's reply is made and its state stored sealed; only then does the reply leave.
    */
-  async startLogin(payer: PayerRow, startLoginRequest: string, purpose: PinPurpose, options: { previousPin?: boolean } = {}): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
+  async startLogin(
+    payer: PayerRow,
+    startLoginRequest: string,
+    purpose: PinPurpose,
+    options: { previousPin?: boolean } = {},
+  ): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
     await this.applyDueReset(payer);
     const pin = await findPin(this.db, payer.id);
     if (!pin) throw new ApiError("pin_not_set", "Set a payment PIN first.");
     // Only a recovery may prove the PIN as it was before a change, and only within the waiting period after it.
     const againstPrevious = options.previousPin === true;
-    if (againstPrevious && (!purpose.startsWith("recovery:") || !pin.previousRecord || !pin.previousUntil || pin.previousUntil <= this.clock.now())) {
-      throw new ApiError("pin_login_invalid", "There is no earlier PIN to prove for this: use the current PIN.", "previousPin");
+    if (
+      againstPrevious &&
+      (!purpose.startsWith("recovery:") ||
+        !pin.previousRecord ||
+        !pin.previousUntil ||
+        pin.previousUntil <= this.clock.now())
+    ) {
+      throw new ApiError(
+        "pin_login_invalid",
+        "There is no earlier PIN to prove for this: use the current PIN.",
+        "previousPin",
+      );
     }
     const registrationRecord = againstPrevious ? pin.previousRecord! : pin.registrationRecord;
     const serverSetup = await this.setup();
-    const { serverLoginState, loginResponse } = opaqueCall(() => opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest, userIdentifier: payer.id }));
+    const { serverLoginState, loginResponse } = opaqueCall(() =>
+      opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest, userIdentifier: payer.id }),
+    );
     const counted = await countTry(this.db, payer.id);
     if (counted === null) {
       await this.auditUnfinished(payer);
@@ -143,12 +178,28 @@ export class PinService implements PinProofs {
       throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
     }
     const loginId = `pl_${randomBytes(18).toString("base64url")}`;
-    const sealedState = await this.keys.seal("pin-login-state", new TextEncoder().encode(serverLoginState), pinLoginAad(payer.id, loginId));
-    const unfinished = await putLogin(this.db, { payerId: payer.id, loginId, sealedState, purpose, againstPrevious, expiresAt: new Date(this.clock.now().getTime() + LOGIN_TTL_MS) });
+    const sealedState = await this.keys.seal(
+      "pin-login-state",
+      new TextEncoder().encode(serverLoginState),
+      pinLoginAad(payer.id, loginId),
+    );
+    const unfinished = await putLogin(this.db, {
+      payerId: payer.id,
+      loginId,
+      sealedState,
+      purpose,
+      againstPrevious,
+      expiresAt: new Date(this.clock.now().getTime() + LOGIN_TTL_MS),
+    });
     if (unfinished) {
       // The previous try was counted and never verified: a wrong PIN (known only on the device) or an abandoned
       // login. Either is a failure the audit log records, at the latest when the next try starts.
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.failed", target: payer.id, data: { purpose: unfinished, triesLeft: MAX_PIN_TRIES - counted } });
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "pin.failed",
+        target: payer.id,
+        data: { purpose: unfinished, triesLeft: MAX_PIN_TRIES - counted },
+      });
     }
     return { loginId, loginResponse, triesLeft: MAX_PIN_TRIES - counted };
   }
@@ -157,17 +208,31 @@ export class PinService implements PinProofs {
    * Finishes a login for `purpose` and returns the OPAQUE session key (64 bytes) on success, clearing the tries.
    * Single use: the login is taken out first, so a replayed finish fails in every process.
    */
-  async verifyLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: PinPurpose): Promise<Uint8Array> {
+  async verifyLogin(
+    payer: PayerRow,
+    loginId: string,
+    finishLoginRequest: string,
+    purpose: PinPurpose,
+  ): Promise<Uint8Array> {
     return (await this.#finishLogin(payer, loginId, finishLoginRequest, purpose)).sessionKey;
   }
 
-  async #finishLogin(payer: PayerRow, loginId: string, finishLoginRequest: string, purpose: PinPurpose): Promise<{ sessionKey: Uint8Array; againstPrevious: boolean }> {
+  async #finishLogin(
+    payer: PayerRow,
+    loginId: string,
+    finishLoginRequest: string,
+    purpose: PinPurpose,
+  ): Promise<{ sessionKey: Uint8Array; againstPrevious: boolean }> {
     const login = await takeLogin(this.db, payer.id, loginId);
     if (!login || login.expiresAt.getTime() < this.clock.now().getTime() || login.purpose !== purpose) {
-      throw new ApiError("pin_login_invalid", "This PIN login is unknown, used, expired or for something else; start again.");
+      throw new ApiError(
+        "pin_login_invalid",
+        "This PIN login is unknown, used, expired or for something else; start again.",
+      );
     }
     const pin = await findPin(this.db, payer.id);
-    if (!pin || pin.lockedAt !== null) throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
+    if (!pin || pin.lockedAt !== null)
+      throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
     const opened = await this.keys.open("pin-login-state", login.sealedState, pinLoginAad(payer.id, loginId));
     const serverLoginState = new TextDecoder().decode(opened);
     opened.fill(0);
@@ -175,7 +240,12 @@ export class PinService implements PinProofs {
     try {
       sessionKey = opaque.server.finishLogin({ serverLoginState, finishLoginRequest }).sessionKey;
     } catch {
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.failed", target: payer.id, data: { purpose } });
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "pin.failed",
+        target: payer.id,
+        data: { purpose },
+      });
       if (pin.failedTries >= MAX_PIN_TRIES) await this.lock(payer);
       throw new ApiError("pin_login_invalid", "The PIN could not be verified.");
     }
@@ -189,7 +259,12 @@ export class PinService implements PinProofs {
    */
   async prove(payer: PayerRow, proof: PinProof, purpose: string): Promise<{ againstPrevious: boolean }> {
     if (!PIN_PURPOSE_PATTERN.test(purpose)) throw new Error(`not a PIN purpose: ${purpose}`);
-    const { sessionKey, againstPrevious } = await this.#finishLogin(payer, proof.loginId, proof.finishLoginRequest, purpose as PinPurpose);
+    const { sessionKey, againstPrevious } = await this.#finishLogin(
+      payer,
+      proof.loginId,
+      proof.finishLoginRequest,
+      purpose as PinPurpose,
+    );
     sessionKey.fill(0);
     return { againstPrevious };
   }
@@ -200,7 +275,12 @@ export class PinService implements PinProofs {
    */
   async restorePrevious(tx: Executor, payer: PayerRow): Promise<void> {
     if (await restorePreviousPin(tx, payer.id)) {
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.restored", target: payer.id, data: { reason: "recovery proved the PIN before its last change" } });
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "pin.restored",
+        target: payer.id,
+        data: { reason: "recovery proved the PIN before its last change" },
+      });
     }
   }
 
@@ -208,7 +288,10 @@ export class PinService implements PinProofs {
    * Opens a PIN reset that waits for the issuer's cardholder check (`cardholderCheckId`): nothing changes until
    * `confirmReset`. The new record was named by the requesting device's signature, so nobody swaps it on the way.
    */
-  async openReset(payer: PayerRow, input: { registrationRecord: string; requestedBy: string; cardholderCheckId: string }): Promise<PinResetRow> {
+  async openReset(
+    payer: PayerRow,
+    input: { registrationRecord: string; requestedBy: string; cardholderCheckId: string },
+  ): Promise<PinResetRow> {
     assertRecord(input.registrationRecord);
     if (!(await findPin(this.db, payer.id))) throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
     return insertReset(this.db, {
@@ -233,16 +316,34 @@ export class PinService implements PinProofs {
    * The issuer checked the cardholder: the reset starts its waiting period, in the caller's transaction (which also
    * announces it). One reset waits at a time per payer.
    */
-  async confirmReset(tx: Executor, payer: PayerRow, resetId: string): Promise<{ reset: PinResetRow; announced: AnnouncementRef }> {
+  async confirmReset(
+    tx: Executor,
+    payer: PayerRow,
+    resetId: string,
+  ): Promise<{ reset: PinResetRow; announced: AnnouncementRef }> {
     // One at a time per payer (the partial unique index is the backstop).
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`pin-reset|${payer.id}`}))`);
-    if (await pendingReset(tx, payer.id)) throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
+    if (await pendingReset(tx, payer.id))
+      throw new ApiError("pin_reset_pending", "A PIN reset is already waiting; cancel it first.");
     const activatesAt = new Date(this.clock.now().getTime() + this.waitingPeriodSeconds * 1000);
     const reset = await confirmReset(tx, payer.id, resetId, activatesAt);
-    if (!reset) throw new ApiError("pin_reset_invalid", "This PIN reset is no longer waiting for the card check; start again.");
-    await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_requested", target: reset.id, data: { requestedBy: reset.requestedBy, activatesAt: activatesAt.toISOString() } });
+    if (!reset)
+      throw new ApiError("pin_reset_invalid", "This PIN reset is no longer waiting for the card check; start again.");
+    await this.audit.append(tx, {
+      actor: `payer:${payer.id}`,
+      action: "pin.reset_requested",
+      target: reset.id,
+      data: { requestedBy: reset.requestedBy, activatesAt: activatesAt.toISOString() },
+    });
     // Announced in the same transaction; the caller sends it once committed.
-    return { reset, announced: await this.announcements.announce(tx, payer.id, { kind: "pin_reset_pending", resetId: reset.id, activatesAt }) };
+    return {
+      reset,
+      announced: await this.announcements.announce(tx, payer.id, {
+        kind: "pin_reset_pending",
+        resetId: reset.id,
+        activatesAt,
+      }),
+    };
   }
 
   /** Ends a reset whose cardholder check failed. */
@@ -267,8 +368,20 @@ export class PinService implements PinProofs {
     const { ended, announced } = await this.db.transaction(async (tx) => {
       const row = await endReset(tx, resetId, "canceled", ["pending"], this.clock.now());
       if (!row) throw new ApiError("resource_missing", "No such pending PIN reset.", "id");
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_canceled", target: resetId, data: { by: "pin" } });
-      return { ended: row, announced: await this.announcements.announce(tx, payer.id, { kind: "change_canceled", changeId: resetId, change: "pin_reset" }) };
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "pin.reset_canceled",
+        target: resetId,
+        data: { by: "pin" },
+      });
+      return {
+        ended: row,
+        announced: await this.announcements.announce(tx, payer.id, {
+          kind: "change_canceled",
+          changeId: resetId,
+          change: "pin_reset",
+        }),
+      };
     });
     this.announcements.sendSoon(announced);
     return ended;
@@ -282,14 +395,24 @@ export class PinService implements PinProofs {
     const requester = pending.requestedBy.replace(/^device:/, "");
     if (!(await this.devices.isActive(payer.id, requester))) {
       if (await endReset(this.db, pending.id, "canceled", ["pending"], this.clock.now())) {
-        await this.audit.record({ actor: "system", action: "pin.reset_canceled", target: pending.id, data: { reason: "requesting device revoked" } });
+        await this.audit.record({
+          actor: "system",
+          action: "pin.reset_canceled",
+          target: pending.id,
+          data: { reason: "requesting device revoked" },
+        });
       }
       return;
     }
     const announced = await this.db.transaction(async (tx) => {
       if (!(await endReset(tx, pending.id, "applied", ["pending"], this.clock.now()))) return null;
       await replacePin(tx, payer.id, pending.registrationRecord);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "pin.reset_applied", target: pending.id, data: {} });
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "pin.reset_applied",
+        target: pending.id,
+        data: {},
+      });
       return this.announcements.announce(tx, payer.id, { kind: "pin_reset_applied", resetId: pending.id });
     });
     if (announced) this.announcements.sendSoon(announced);
@@ -298,12 +421,23 @@ export class PinService implements PinProofs {
   /** At the lock, the last counted try's login may still be waiting: it failed too. */
   private async auditUnfinished(payer: PayerRow): Promise<void> {
     const last = await takeAnyLogin(this.db, payer.id);
-    if (last) await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.failed", target: payer.id, data: { purpose: last, triesLeft: 0 } });
+    if (last)
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "pin.failed",
+        target: payer.id,
+        data: { purpose: last, triesLeft: 0 },
+      });
   }
 
   private async lock(payer: PayerRow): Promise<void> {
     if (await markLocked(this.db, payer.id)) {
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "pin.locked", target: payer.id, data: { tries: MAX_PIN_TRIES } });
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "pin.locked",
+        target: payer.id,
+        data: { tries: MAX_PIN_TRIES },
+      });
     }
   }
 
@@ -335,5 +469,6 @@ export function recordHash(record: string): string {
 }
 
 function assertRecord(record: string): void {
-  if (!/^[A-Za-z0-9_-]{100,400}$/.test(record)) throw new ApiError("opaque_message_invalid", "The PIN registration record is malformed.", "registrationRecord");
+  if (!/^[A-Za-z0-9_-]{100,400}$/.test(record))
+    throw new ApiError("opaque_message_invalid", "The PIN registration record is malformed.", "registrationRecord");
 }

@@ -13,7 +13,11 @@ export async function findPin(db: Executor, payerId: string): Promise<PinRow | n
 }
 
 export async function insertPin(db: Executor, payerId: string, registrationRecord: string): Promise<boolean> {
-  const rows = await db.insert(payerPins).values({ payerId, registrationRecord }).onConflictDoNothing().returning({ payerId: payerPins.payerId });
+  const rows = await db
+    .insert(payerPins)
+    .values({ payerId, registrationRecord })
+    .onConflictDoNothing()
+    .returning({ payerId: payerPins.payerId });
   return rows.length === 1;
 }
 
@@ -21,7 +25,12 @@ export async function insertPin(db: Executor, payerId: string, registrationRecor
  * Replaces the record (tries cleared, lock lifted). With `keepPreviousUntil` (a change), the replaced record stays
  * usable for a recovery's PIN proof until then; otherwise (a reset) no previous record is kept.
  */
-export async function replacePin(db: Executor, payerId: string, registrationRecord: string, keepPreviousUntil: Date | null = null): Promise<void> {
+export async function replacePin(
+  db: Executor,
+  payerId: string,
+  registrationRecord: string,
+  keepPreviousUntil: Date | null = null,
+): Promise<void> {
   await db
     .update(payerPins)
     .set({
@@ -39,7 +48,14 @@ export async function replacePin(db: Executor, payerId: string, registrationReco
 export async function restorePreviousPin(db: Executor, payerId: string): Promise<boolean> {
   const rows = await db
     .update(payerPins)
-    .set({ registrationRecord: sql`${payerPins.previousRecord}`, previousRecord: null, previousUntil: null, failedTries: 0, lockedAt: null, updatedAt: sql`now()` })
+    .set({
+      registrationRecord: sql`${payerPins.previousRecord}`,
+      previousRecord: null,
+      previousUntil: null,
+      failedTries: 0,
+      lockedAt: null,
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.previousRecord} is not null`))
     .returning({ payerId: payerPins.payerId });
   return rows.length === 1;
@@ -59,7 +75,10 @@ export async function countTry(db: Executor, payerId: string): Promise<number | 
 }
 
 export async function clearTries(db: Executor, payerId: string): Promise<void> {
-  await db.update(payerPins).set({ failedTries: 0, updatedAt: sql`now()` }).where(and(eq(payerPins.payerId, payerId), sql`${payerPins.lockedAt} is null`));
+  await db
+    .update(payerPins)
+    .set({ failedTries: 0, updatedAt: sql`now()` })
+    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.lockedAt} is null`));
 }
 
 /** Marks the PIN locked, once: true only for the call that locked it (so the lock is audited once). */
@@ -67,7 +86,13 @@ export async function markLocked(db: Executor, payerId: string): Promise<boolean
   const rows = await db
     .update(payerPins)
     .set({ lockedAt: sql`now()` })
-    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.lockedAt} is null`, sql`${payerPins.failedTries} >= ${MAX_PIN_TRIES}`))
+    .where(
+      and(
+        eq(payerPins.payerId, payerId),
+        sql`${payerPins.lockedAt} is null`,
+        sql`${payerPins.failedTries} >= ${MAX_PIN_TRIES}`,
+      ),
+    )
     .returning({ payerId: payerPins.payerId });
   return rows.length === 1;
 }
@@ -77,38 +102,66 @@ export async function markLocked(db: Executor, payerId: string): Promise<boolean
  * of the login it replaced, if any: that try was never verified (a wrong PIN, or abandoned).
  */
 export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert): Promise<string | null> {
-  const [previous] = await db.delete(pinLogins).where(eq(pinLogins.payerId, row.payerId)).returning({ purpose: pinLogins.purpose });
+  const [previous] = await db
+    .delete(pinLogins)
+    .where(eq(pinLogins.payerId, row.payerId))
+    .returning({ purpose: pinLogins.purpose });
   await db
     .insert(pinLogins)
     .values(row)
     .onConflictDoUpdate({
       target: pinLogins.payerId,
-      set: { loginId: row.loginId, sealedState: row.sealedState, purpose: row.purpose, againstPrevious: row.againstPrevious ?? false, expiresAt: row.expiresAt, createdAt: sql`now()` },
+      set: {
+        loginId: row.loginId,
+        sealedState: row.sealedState,
+        purpose: row.purpose,
+        againstPrevious: row.againstPrevious ?? false,
+        expiresAt: row.expiresAt,
+        createdAt: sql`now()`,
+      },
     });
   return previous?.purpose ?? null;
 }
 
 /** Takes whatever login the payer has outstanding; returns its purpose. */
 export async function takeAnyLogin(db: Executor, payerId: string): Promise<string | null> {
-  const rows = await db.delete(pinLogins).where(eq(pinLogins.payerId, payerId)).returning({ purpose: pinLogins.purpose });
+  const rows = await db
+    .delete(pinLogins)
+    .where(eq(pinLogins.payerId, payerId))
+    .returning({ purpose: pinLogins.purpose });
   return rows[0]?.purpose ?? null;
 }
 
 /** Takes the login out (single use): a second finish with the same id finds nothing, in any process. */
-export async function takeLogin(db: Executor, payerId: string, loginId: string): Promise<typeof pinLogins.$inferSelect | null> {
-  const rows = await db.delete(pinLogins).where(and(eq(pinLogins.payerId, payerId), eq(pinLogins.loginId, loginId))).returning();
+export async function takeLogin(
+  db: Executor,
+  payerId: string,
+  loginId: string,
+): Promise<typeof pinLogins.$inferSelect | null> {
+  const rows = await db
+    .delete(pinLogins)
+    .where(and(eq(pinLogins.payerId, payerId), eq(pinLogins.loginId, loginId)))
+    .returning();
   return rows[0] ?? null;
 }
 
 export type PinResetRow = typeof pinResets.$inferSelect;
 
 export async function findReset(db: Executor, payerId: string, id: string): Promise<PinResetRow | null> {
-  const rows = await db.select().from(pinResets).where(and(eq(pinResets.id, id), eq(pinResets.payerId, payerId)));
+  const rows = await db
+    .select()
+    .from(pinResets)
+    .where(and(eq(pinResets.id, id), eq(pinResets.payerId, payerId)));
   return rows[0] ?? null;
 }
 
 /** Moves a reset whose cardholder check passed to `pending` until `activatesAt`; null if it was not waiting for it. */
-export async function confirmReset(db: Executor, payerId: string, id: string, activatesAt: Date): Promise<PinResetRow | null> {
+export async function confirmReset(
+  db: Executor,
+  payerId: string,
+  id: string,
+  activatesAt: Date,
+): Promise<PinResetRow | null> {
   const [row] = await db
     .update(pinResets)
     .set({ status: "pending", activatesAt })
@@ -118,7 +171,10 @@ export async function confirmReset(db: Executor, payerId: string, id: string, ac
 }
 
 export async function pendingReset(db: Executor, payerId: string): Promise<PinResetRow | null> {
-  const rows = await db.select().from(pinResets).where(and(eq(pinResets.payerId, payerId), eq(pinResets.status, "pending")));
+  const rows = await db
+    .select()
+    .from(pinResets)
+    .where(and(eq(pinResets.payerId, payerId), eq(pinResets.status, "pending")));
   return rows[0] ?? null;
 }
 
@@ -128,7 +184,13 @@ export async function insertReset(db: Executor, row: typeof pinResets.$inferInse
 }
 
 /** Ends a reset still in one of `from` (applied or canceled); the row only for the one caller that ended it. */
-export async function endReset(db: Executor, id: string, status: "applied" | "canceled", from: Array<PinResetRow["status"]>, now: Date): Promise<PinResetRow | null> {
+export async function endReset(
+  db: Executor,
+  id: string,
+  status: "applied" | "canceled",
+  from: Array<PinResetRow["status"]>,
+  now: Date,
+): Promise<PinResetRow | null> {
   const [row] = await db
     .update(pinResets)
     .set({ status, endedAt: now })

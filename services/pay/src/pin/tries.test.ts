@@ -18,12 +18,22 @@ describe.each(testBackends())("the PIN's try counter under concurrent logins [%s
   const db = (i = 0) => databases[i % databases.length]!.db;
 
   async function payerWithPin(): Promise<string> {
-    const payer = await upsertPayer(db(), { id: newId("payer"), messengerSubject: `acct_${newId("payer")}`, displayName: "Kim Minji", phoneNumber: null });
+    const payer = await upsertPayer(db(), {
+      id: newId("payer"),
+      messengerSubject: `acct_${newId("payer")}`,
+      displayName: "Kim Minji",
+      phoneNumber: null,
+    });
     expect(await insertPin(db(), payer.id, "A".repeat(256))).toBe(true);
     return payer.id;
   }
   const row = async (payerId: string) =>
-    (await queryRows<{ failed_tries: number; locked: boolean }>(db(), sql`select failed_tries, locked_at is not null as locked from payer_pins where payer_id = ${payerId}`))[0];
+    (
+      await queryRows<{ failed_tries: number; locked: boolean }>(
+        db(),
+        sql`select failed_tries, locked_at is not null as locked from payer_pins where payer_id = ${payerId}`,
+      )
+    )[0];
 
   beforeAll(async () => {
     fresh = await freshDatabase(backend);

@@ -19,7 +19,15 @@ import type { PinResetRow } from "../pin/service.ts";
 import { cardView } from "../vault/routes.ts";
 import type { RecoveryService } from "./service.ts";
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
+const errors = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+  429: errorResponse,
+  503: errorResponse,
+};
 
 const pinResetView = (reset: PinResetRow): PinResetView => ({
   id: reset.id,
@@ -46,8 +54,18 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const started = await recovery.startDeviceRecovery(await payerOf(request.headers.authorization), request.body, request.ip);
-      return { id: started.id, object: "device_recovery" as const, status: "verification_required" as const, codeSentTo: started.codeSentTo, expiresAt: started.expiresAt.toISOString() };
+      const started = await recovery.startDeviceRecovery(
+        await payerOf(request.headers.authorization),
+        request.body,
+        request.ip,
+      );
+      return {
+        id: started.id,
+        object: "device_recovery" as const,
+        status: "verification_required" as const,
+        codeSentTo: started.codeSentTo,
+        expiresAt: started.expiresAt.toISOString(),
+      };
     },
   );
 
@@ -64,8 +82,18 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const { device, card, ended } = await recovery.verifyDeviceRecovery(await payerOf(request.headers.authorization), request.params.id, request.body);
-      return { deviceId: device.id, status: device.status, activatesAt: device.activatesAt.toISOString(), card: cardView(card), revokedDevices: ended.map((d) => d.id) };
+      const { device, card, ended } = await recovery.verifyDeviceRecovery(
+        await payerOf(request.headers.authorization),
+        request.params.id,
+        request.body,
+      );
+      return {
+        deviceId: device.id,
+        status: device.status,
+        activatesAt: device.activatesAt.toISOString(),
+        card: cardView(card),
+        revokedDevices: ended.map((d) => d.id),
+      };
     },
   );
 
@@ -81,8 +109,19 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const { reset, codeSentTo, expiresAt } = await recovery.startPinReset(await payerOf(request.headers.authorization), request.body, request.ip);
-      return { id: reset.id, object: "pin_reset" as const, status: "verification_required" as const, codeSentTo, expiresAt: expiresAt.toISOString(), reset: pinResetView(reset) };
+      const { reset, codeSentTo, expiresAt } = await recovery.startPinReset(
+        await payerOf(request.headers.authorization),
+        request.body,
+        request.ip,
+      );
+      return {
+        id: reset.id,
+        object: "pin_reset" as const,
+        status: "verification_required" as const,
+        codeSentTo,
+        expiresAt: expiresAt.toISOString(),
+        reset: pinResetView(reset),
+      };
     },
   );
 
@@ -91,19 +130,31 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
     {
       schema: {
         tags: ["payer"],
-        description: "The issuer's code: the reset waits the waiting period (announced), then replaces the PIN, unless a PIN proof cancels it.",
+        description:
+          "The issuer's code: the reset waits the waiting period (announced), then replaces the PIN, unless a PIN proof cancels it.",
         params: idParam,
         body: pinResetVerifyRequestSchema,
         response: { 200: pinResetViewSchema, ...errors },
       },
     },
-    async (request) => pinResetView(await recovery.verifyPinReset(await payerOf(request.headers.authorization), request.params.id, request.body.code)),
+    async (request) =>
+      pinResetView(
+        await recovery.verifyPinReset(
+          await payerOf(request.headers.authorization),
+          request.params.id,
+          request.body.code,
+        ),
+      ),
   );
 
   r.get(
     "/v1/payer/pending-changes",
     { schema: { tags: ["payer"], response: { 200: pendingChangeListSchema, ...errors } } },
-    async (request) => ({ object: "list" as const, data: await recovery.pendingChanges(await payerOf(request.headers.authorization)), hasMore: false }),
+    async (request) => ({
+      object: "list" as const,
+      data: await recovery.pendingChanges(await payerOf(request.headers.authorization)),
+      hasMore: false,
+    }),
   );
 
   r.post(
@@ -111,7 +162,8 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
     {
       schema: {
         tags: ["payer"],
-        description: "Cancels a pending change with pin, a PIN proof for cancel-device:<id> (a device or recovery) or cancel-pin-reset:<id>.",
+        description:
+          "Cancels a pending change with pin, a PIN proof for cancel-device:<id> (a device or recovery) or cancel-pin-reset:<id>.",
         params: idParam,
         body: cancelPendingChangeRequestSchema,
         response: { 200: pendingChangeListSchema, ...errors },

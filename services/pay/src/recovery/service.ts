@@ -50,16 +50,32 @@ export class RecoveryService {
   // --- a new device ---
 
   /** Step 1: with the messenger session alone, a new device proves one of the payer's cards at its issuer. */
-  async startDeviceRecovery(payer: PayerRow, input: { issuerId: string; enrollment: string; publicKeyJwk: DeviceJwk; name: string }, clientIp: string): Promise<RecoveryStarted> {
+  async startDeviceRecovery(
+    payer: PayerRow,
+    input: { issuerId: string; enrollment: string; publicKeyJwk: DeviceJwk; name: string },
+    clientIp: string,
+  ): Promise<RecoveryStarted> {
     await deviceKeyThumbprint(input.publicKeyJwk);
     const name = input.name.trim();
-    if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name)) throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
+    if (!name || name.length > 60 || /[<>\p{Cc}]/u.test(name))
+      throw new ApiError("parameter_invalid", "name must be 1 to 60 characters of plain text.", "name");
     const check = await this.vault.startCardholderCheck(
       payer,
-      { issuerId: input.issuerId, enrollment: input.enrollment, purpose: "recovery", deviceId: null, recoveryDevice: { publicKeyJwk: input.publicKeyJwk, name } },
+      {
+        issuerId: input.issuerId,
+        enrollment: input.enrollment,
+        purpose: "recovery",
+        deviceId: null,
+        recoveryDevice: { publicKeyJwk: input.publicKeyJwk, name },
+      },
       clientIp,
     );
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "device.recovery_started", target: check.id, data: { issuerId: input.issuerId } });
+    await this.audit.record({
+      actor: `payer:${payer.id}`,
+      action: "device.recovery_started",
+      target: check.id,
+      data: { issuerId: input.issuerId },
+    });
     return { id: check.id, codeSentTo: check.codeSentTo, expiresAt: check.expiresAt };
   }
 
@@ -68,24 +84,47 @@ export class RecoveryService {
    * at once and, with `revokeOtherDevices`, every other device is revoked now (and unbound at the issuers); without
    * it the device waits and the others are revoked when it takes effect. The card is enrolled on the new device.
    */
-  async verifyDeviceRecovery(payer: PayerRow, recoveryId: string, input: { code: string; pin?: PinProof | undefined; revokeOtherDevices?: boolean | undefined }): Promise<RecoveryOutcome> {
+  async verifyDeviceRecovery(
+    payer: PayerRow,
+    recoveryId: string,
+    input: { code: string; pin?: PinProof | undefined; revokeOtherDevices?: boolean | undefined },
+  ): Promise<RecoveryOutcome> {
     const pending = await this.vault.cardholderCheck(payer, recoveryId, "recovery");
     if (!pending.recoveryDevice) throw new ApiError("resource_missing", "No such recovery.", "id");
     const { publicKeyJwk, name } = pending.recoveryDevice;
     // A proof of the PIN as it was before a recent change counts too, and restores it (issue 7, drill b).
     const proved = input.pin ? await this.pins.prove(payer, input.pin, `recovery:${recoveryId}`) : null;
-    const { check, enrolled } = await this.vault.finishCardholderCheck(payer, recoveryId, input.code, "recovery", await deviceKeyThumbprint(publicKeyJwk));
+    const { check, enrolled } = await this.vault.finishCardholderCheck(
+      payer,
+      recoveryId,
+      input.code,
+      "recovery",
+      await deviceKeyThumbprint(publicKeyJwk),
+    );
     const pinProven = input.pin !== undefined;
     const outcome = await this.db.transaction(async (tx) => {
-      const { device, canceled } = await this.devices.bindRecovered(tx, payer, { publicKeyJwk, name, issuerId: check.issuerId, pinProven });
+      const { device, canceled } = await this.devices.bindRecovered(tx, payer, {
+        publicKeyJwk,
+        name,
+        issuerId: check.issuerId,
+        pinProven,
+      });
       const card = await this.vault.recordRecoveredCard(tx, payer, device.id, check, enrolled);
-      const revoked = pinProven && input.revokeOtherDevices ? await this.devices.revokeAllBut(tx, payer, device.id) : [];
+      const revoked =
+        pinProven && input.revokeOtherDevices ? await this.devices.revokeAllBut(tx, payer, device.id) : [];
       if (proved?.againstPrevious) await this.pins.restorePrevious(tx, payer);
       await this.audit.append(tx, {
         actor: `payer:${payer.id}`,
         action: "device.recovery_verified",
         target: device.id,
-        data: { issuerId: check.issuerId, card: card.id, pin: pinProven, activatesAt: device.activatesAt.toISOString(), revoked: revoked.map((d) => d.id), overruled: canceled.map((d) => d.id) },
+        data: {
+          issuerId: check.issuerId,
+          card: card.id,
+          pin: pinProven,
+          activatesAt: device.activatesAt.toISOString(),
+          revoked: revoked.map((d) => d.id),
+          overruled: canceled.map((d) => d.id),
+        },
       });
       // Announced in the same transaction: a recovery exists only if the payer hears of it.
       const announced: AnnouncementRef[] = [];
@@ -95,8 +134,18 @@ export class RecoveryService {
           tx,
           payer.id,
           pinProven
-            ? { kind: "recovery_completed", recoveryId: device.id, deviceName: device.name, revokedDevices: revoked.length }
-            : { kind: "recovery_pending", recoveryId: device.id, deviceName: device.name, activatesAt: device.activatesAt },
+            ? {
+                kind: "recovery_completed",
+                recoveryId: device.id,
+                deviceName: device.name,
+                revokedDevices: revoked.length,
+              }
+            : {
+                kind: "recovery_pending",
+                recoveryId: device.id,
+                deviceName: device.name,
+                activatesAt: device.activatesAt,
+              },
         ),
       );
       return { device, card, ended: [...canceled, ...revoked], announced };
@@ -122,24 +171,47 @@ export class RecoveryService {
     const device = await this.devices.verifyStatement(
       payer,
       input.deviceSignature,
-      { purpose: "reset-pin", payerId: payer.id, issuerId: input.issuerId, recordHash: recordHash(input.registrationRecord), enrollmentHash: enrollmentHash(input.enrollment) },
+      {
+        purpose: "reset-pin",
+        payerId: payer.id,
+        issuerId: input.issuerId,
+        recordHash: recordHash(input.registrationRecord),
+        enrollmentHash: enrollmentHash(input.enrollment),
+      },
       { param: "deviceSignature" },
     );
-    if ((await this.pins.status(payer)).set === false) throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
-    const check = await this.vault.startCardholderCheck(payer, { issuerId: input.issuerId, enrollment: input.enrollment, purpose: "pin-reset", deviceId: device.id }, clientIp);
-    const reset = await this.pins.openReset(payer, { registrationRecord: input.registrationRecord, requestedBy: `device:${device.id}`, cardholderCheckId: check.id });
+    if ((await this.pins.status(payer)).set === false)
+      throw new ApiError("pin_not_set", "No PIN is set; set one instead.");
+    const check = await this.vault.startCardholderCheck(
+      payer,
+      { issuerId: input.issuerId, enrollment: input.enrollment, purpose: "pin-reset", deviceId: device.id },
+      clientIp,
+    );
+    const reset = await this.pins.openReset(payer, {
+      registrationRecord: input.registrationRecord,
+      requestedBy: `device:${device.id}`,
+      cardholderCheckId: check.id,
+    });
     return { reset, codeSentTo: check.codeSentTo, expiresAt: check.expiresAt };
   }
 
   /** Step 2: the issuer's code. The reset then waits the waiting period, announced, cancellable with a PIN proof. */
   async verifyPinReset(payer: PayerRow, resetId: string, code: string): Promise<PinResetRow> {
     const reset = await this.pins.reset(payer, resetId);
-    if (reset.status !== "verification_required" || !reset.cardholderCheckId) throw new ApiError("pin_reset_invalid", "This PIN reset is not waiting for a card check.");
+    if (reset.status !== "verification_required" || !reset.cardholderCheckId)
+      throw new ApiError("pin_reset_invalid", "This PIN reset is not waiting for a card check.");
     const requester = await this.devices.activeDeviceById(payer.id, reset.requestedBy.replace(/^device:/, ""));
-    if (!requester) throw new ApiError("device_not_active", "The device that asked for this reset is no longer active.");
+    if (!requester)
+      throw new ApiError("device_not_active", "The device that asked for this reset is no longer active.");
     let check;
     try {
-      ({ check } = await this.vault.finishCardholderCheck(payer, reset.cardholderCheckId, code, "pin-reset", requester.keyThumbprint));
+      ({ check } = await this.vault.finishCardholderCheck(
+        payer,
+        reset.cardholderCheckId,
+        code,
+        "pin-reset",
+        requester.keyThumbprint,
+      ));
     } catch (error) {
       if (error instanceof ApiError && error.code === "recovery_not_possible") await this.pins.abandonReset(resetId);
       throw error;

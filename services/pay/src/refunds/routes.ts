@@ -17,7 +17,14 @@ export function refundRoutes(app: FastifyInstance, db: Db, refunds: RefundServic
 
   r.post(
     "/v1/payments/:id/refunds",
-    { schema: { tags: ["refunds"], params: idParam, body: createBody.nullish(), response: { 200: refundSchema, ...errors } } },
+    {
+      schema: {
+        tags: ["refunds"],
+        params: idParam,
+        body: createBody.nullish(),
+        response: { 200: refundSchema, ...errors },
+      },
+    },
     (request, reply) =>
       answerIdempotent(db, request, reply, "POST /v1/payments/:id/refunds", async (tx, auth) => ({
         statusCode: 200,
@@ -25,12 +32,18 @@ export function refundRoutes(app: FastifyInstance, db: Db, refunds: RefundServic
       })),
   );
 
-  r.get("/v1/payments/:id/refunds", { schema: { tags: ["refunds"], params: idParam, response: { 200: listEnvelope(refundSchema), ...errors } } }, async (request) => {
-    const rows = await refunds.listForPayment(merchantOf(request), request.params.id);
-    return { object: "list" as const, data: rows.map(refundView), hasMore: false };
-  });
+  r.get(
+    "/v1/payments/:id/refunds",
+    { schema: { tags: ["refunds"], params: idParam, response: { 200: listEnvelope(refundSchema), ...errors } } },
+    async (request) => {
+      const rows = await refunds.listForPayment(merchantOf(request), request.params.id);
+      return { object: "list" as const, data: rows.map(refundView), hasMore: false };
+    },
+  );
 
-  r.get("/v1/refunds/:id", { schema: { tags: ["refunds"], params: idParam, response: { 200: refundSchema, ...errors } } }, async (request) =>
-    refundView(await refunds.retrieve(merchantOf(request), request.params.id)),
+  r.get(
+    "/v1/refunds/:id",
+    { schema: { tags: ["refunds"], params: idParam, response: { 200: refundSchema, ...errors } } },
+    async (request) => refundView(await refunds.retrieve(merchantOf(request), request.params.id)),
   );
 }

@@ -7,7 +7,9 @@ export const refunds = pgTable(
   "refunds",
   {
     id: text("id").primaryKey(),
-    paymentId: text("payment_id").notNull().references(() => payments.id),
+    paymentId: text("payment_id")
+      .notNull()
+      .references(() => payments.id),
     merchantId: text("merchant_id").notNull(),
     mode: text("mode").$type<"test" | "live">().notNull(),
     amount: money("amount").notNull(),

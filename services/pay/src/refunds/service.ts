@@ -25,13 +25,22 @@ export class RefundService {
     private readonly audit: AuditService,
   ) {}
 
-  async create(tx: Executor, auth: MerchantAuth, paymentId: string, input: { amount?: unknown; reason?: string }): Promise<RefundRow> {
+  async create(
+    tx: Executor,
+    auth: MerchantAuth,
+    paymentId: string,
+    input: { amount?: unknown; reason?: string },
+  ): Promise<RefundRow> {
     const payment = await this.payments.lockForRefund(tx, auth, paymentId);
     const currency = requireCurrency(payment.currency);
     const refundable = payment.amountCaptured - payment.amountRefunded;
     const amount = input.amount === undefined ? refundable : requireAmount(input.amount, currency);
     if (amount <= 0 || amount > refundable) {
-      throw new ApiError("refund_exceeds_captured", `Cannot refund ${amount}: ${refundable} of the captured ${payment.amountCaptured} is left to refund.`, "amount");
+      throw new ApiError(
+        "refund_exceeds_captured",
+        `Cannot refund ${amount}: ${refundable} of the captured ${payment.amountCaptured} is left to refund.`,
+        "amount",
+      );
     }
     const reason = input.reason === undefined ? null : requirePlainText(input.reason, "reason", 200);
     const refundId = newId("refund");
@@ -44,7 +53,11 @@ export class RefundService {
    * payment's total, the ledger, the event and the audit entry. The reconciler calls it for a refund that was in
    * doubt and that the issuer confirmed.
    */
-  async record(tx: Executor, payment: PaymentRow, input: { refundId: string; amount: number; reason: string | null; actor: string }): Promise<RefundRow> {
+  async record(
+    tx: Executor,
+    payment: PaymentRow,
+    input: { refundId: string; amount: number; reason: string | null; actor: string },
+  ): Promise<RefundRow> {
     const { amount, reason } = input;
     const currency = requireCurrency(payment.currency);
     const refund = await insertRefund(tx, {
@@ -58,7 +71,14 @@ export class RefundService {
       status: "succeeded",
     });
     const updated = await this.payments.recordRefund(tx, payment, amount);
-    await this.ledger.post(tx, refundPosting({ id: payment.id, merchantId: payment.merchantId, mode: payment.mode, currency }, refund.id, amount));
+    await this.ledger.post(
+      tx,
+      refundPosting(
+        { id: payment.id, merchantId: payment.merchantId, mode: payment.mode, currency },
+        refund.id,
+        amount,
+      ),
+    );
     await emitEvent(tx, {
       merchantId: payment.merchantId,
       mode: payment.mode,

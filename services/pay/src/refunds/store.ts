@@ -11,10 +11,17 @@ export async function insertRefund(tx: Executor, row: typeof refunds.$inferInser
 }
 
 export async function findRefund(db: Executor, merchantId: string, mode: Mode, id: string): Promise<RefundRow | null> {
-  const rows = await db.select().from(refunds).where(and(eq(refunds.id, id), eq(refunds.merchantId, merchantId), eq(refunds.mode, mode)));
+  const rows = await db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.id, id), eq(refunds.merchantId, merchantId), eq(refunds.mode, mode)));
   return rows[0] ?? null;
 }
 
 export async function refundsOfPayment(db: Executor, merchantId: string, paymentId: string): Promise<RefundRow[]> {
-  return db.select().from(refunds).where(and(eq(refunds.paymentId, paymentId), eq(refunds.merchantId, merchantId))).orderBy(desc(refunds.id));
+  return db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.paymentId, paymentId), eq(refunds.merchantId, merchantId)))
+    .orderBy(desc(refunds.id));
 }

@@ -5,4 +5,10 @@
 import { sealedColumnResealer } from "../keys/reseal.ts";
 import { sharedDetailsAad } from "./service.ts";
 
-export const sharedDetailsResealer = sealedColumnResealer({ table: "payments", key: ["id"], column: "sealed_shared_details", purpose: "payer-shared-details", aad: (r) => sharedDetailsAad(r.id) });
+export const sharedDetailsResealer = sealedColumnResealer({
+  table: "payments",
+  key: ["id"],
+  column: "sealed_shared_details",
+  purpose: "payer-shared-details",
+  aad: (r) => sharedDetailsAad(r.id),
+});

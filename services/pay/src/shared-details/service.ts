@@ -18,10 +18,20 @@ export class SharedDetailsService {
   /** Validates what the payer shares against what the merchant asked for, before anything is sent anywhere. */
   check(payment: { collect: string[] | null }, details: unknown): SharedDetails {
     const parsed = sharedDetailsSchema.safeParse(details);
-    if (!parsed.success) throw new ApiError("parameter_invalid", "sharedDetails is not name, email, phone and one shipping address in plain text.", "sharedDetails");
+    if (!parsed.success)
+      throw new ApiError(
+        "parameter_invalid",
+        "sharedDetails is not name, email, phone and one shipping address in plain text.",
+        "sharedDetails",
+      );
     const asked = new Set(payment.collect ?? []);
     const extra = Object.keys(parsed.data).filter((field) => !asked.has(field));
-    if (extra.length > 0) throw new ApiError("parameter_unknown", `The merchant did not ask for ${extra.join(", ")}; share only what it asked for.`, "sharedDetails");
+    if (extra.length > 0)
+      throw new ApiError(
+        "parameter_unknown",
+        `The merchant did not ask for ${extra.join(", ")}; share only what it asked for.`,
+        "sharedDetails",
+      );
     return parsed.data;
   }
 
@@ -36,7 +46,11 @@ export class SharedDetailsService {
   /** For the merchant's own retrieve of the payment. */
   async open(payment: { id: string; sealedSharedDetails: string | null }): Promise<SharedDetails | null> {
     if (!payment.sealedSharedDetails) return null;
-    const opened = await this.keys.open("payer-shared-details", payment.sealedSharedDetails, sharedDetailsAad(payment.id));
+    const opened = await this.keys.open(
+      "payer-shared-details",
+      payment.sealedSharedDetails,
+      sharedDetailsAad(payment.id),
+    );
     try {
       return sharedDetailsSchema.parse(JSON.parse(new TextDecoder().decode(opened)));
     } finally {

@@ -26,7 +26,13 @@ export interface TestCard {
 
 export const TEST_CARD = { pan: "4111000000000016", expiry: "12/31", cvc: "806", holderName: "KIM MINJI" };
 
-export async function addTestCard(system: PaySystem, app: FastifyInstance, session: { token: string; payerId: string }, device: TestDevice, issuerId = "sampo"): Promise<TestCard> {
+export async function addTestCard(
+  system: PaySystem,
+  app: FastifyInstance,
+  session: { token: string; payerId: string },
+  device: TestDevice,
+  issuerId = "sampo",
+): Promise<TestCard> {
   const deviceRow = await findByThumbprint(system.database.db, device.kid);
   if (!deviceRow) throw new Error("bind the device first");
   const card = await insertCard(system.database.db, {
@@ -40,20 +46,40 @@ export async function addTestCard(system: PaySystem, app: FastifyInstance, sessi
     expiryMonth: "2031-12",
     status: "awaiting_records",
   });
-  const sealed = await sealNewCard({ cardId: card.id, payerId: session.payerId, deviceId: deviceRow.id, version: 1 }, TEST_CARD, { name: "Kim Minji" });
+  const sealed = await sealNewCard(
+    { cardId: card.id, payerId: session.payerId, deviceId: deviceRow.id, version: 1 },
+    TEST_CARD,
+    { name: "Kim Minji" },
+  );
   const stored = await call(app, "POST", `/v1/payer/cards/${card.id}/records`, session.token, {
     sealedCard: sealed.sealedCard,
     sealedProfile: sealed.sealedProfile,
     recordVersion: 1,
     kSrv: sealed.kSrv,
-    deviceSignature: await device.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: card.id, recordVersion: "1" }),
+    deviceSignature: await device.sign({
+      purpose: "store-card-records",
+      payerId: session.payerId,
+      cardId: card.id,
+      recordVersion: "1",
+    }),
   });
   if (stored.status !== 200) throw new Error(`storing the card records failed: ${stored.raw}`);
-  return { cardId: card.id, issuerId, cardRef: card.cardRef, deviceId: deviceRow.id, kDev: sealed.kDev, kSrv: sealed.kSrv, sealedCard: sealed.sealedCard };
+  return {
+    cardId: card.id,
+    issuerId,
+    cardRef: card.cardRef,
+    deviceId: deviceRow.id,
+    kDev: sealed.kDev,
+    kSrv: sealed.kSrv,
+    sealedCard: sealed.sealedCard,
+  };
 }
 
 /** A one-time release key as the wallet makes it for a payment. */
-export async function newReleaseKey(): Promise<{ privateKey: CryptoKey; jwk: { kty: string; crv: string; x: string; y: string } }> {
+export async function newReleaseKey(): Promise<{
+  privateKey: CryptoKey;
+  jwk: { kty: string; crv: string; x: string; y: string };
+}> {
   const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
   const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
   return { privateKey: pair.privateKey, jwk: { kty: kty!, crv: crv!, x: x!, y: y! } };

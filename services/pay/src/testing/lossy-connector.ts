@@ -18,7 +18,8 @@ export class LossyConnector implements IssuerConnector {
 
   async #maybeLose<T>(operation: Operation, work: Promise<T>): Promise<T> {
     const result = await work;
-    if (this.loseNext.delete(operation)) throw new IssuerError("unavailable", "issuer_timeout", "the answer was lost (test)");
+    if (this.loseNext.delete(operation))
+      throw new IssuerError("unavailable", "issuer_timeout", "the answer was lost (test)");
     return result;
   }
 

@@ -17,10 +17,23 @@ export interface KeysTestProcess {
   close(): Promise<void>;
 }
 
-export async function openPayProcess(overrides: Partial<PayConfig> & Pick<PayConfig, "dataDir" | "keyProvider">): Promise<KeysTestProcess> {
-  const config: PayConfig = { ...loadConfig({}), databaseUrl: undefined, embeddedDatabaseDir: undefined, dbPoolSize: 4, workers: false, logLevel: "info", ...overrides };
+export async function openPayProcess(
+  overrides: Partial<PayConfig> & Pick<PayConfig, "dataDir" | "keyProvider">,
+): Promise<KeysTestProcess> {
+  const config: PayConfig = {
+    ...loadConfig({}),
+    databaseUrl: undefined,
+    embeddedDatabaseDir: undefined,
+    dbPoolSize: 4,
+    workers: false,
+    logLevel: "info",
+    ...overrides,
+  };
   const logLines: string[] = [];
-  const log = pino({ level: "info", serializers: LOG_SERIALIZERS }, { write: (line: string) => void logLines.push(line) });
+  const log = pino(
+    { level: "info", serializers: LOG_SERIALIZERS },
+    { write: (line: string) => void logLines.push(line) },
+  );
   const system = await openPaySystem(config, log);
   const app = await buildApp(system);
   await app.ready();
@@ -37,10 +50,17 @@ export async function openPayProcess(overrides: Partial<PayConfig> & Pick<PayCon
 
 /** Every row of every table, as PostgreSQL renders it (`row::text`), for the "nothing secret is stored" checks. */
 export async function dumpTables(db: Db): Promise<string[]> {
-  const tables = await queryRows<{ name: string }>(db, sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
+  const tables = await queryRows<{ name: string }>(
+    db,
+    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+  );
   const rows: string[] = [];
   for (const { name } of tables) {
-    for (const { text } of await queryRows<{ text: string }>(db, sql`select t::text as text from ${sql.identifier(name)} t`)) rows.push(`${name}: ${text}`);
+    for (const { text } of await queryRows<{ text: string }>(
+      db,
+      sql`select t::text as text from ${sql.identifier(name)} t`,
+    ))
+      rows.push(`${name}: ${text}`);
   }
   return rows;
 }

@@ -32,18 +32,25 @@ export interface TestDevice {
  * device made for one payer's session that signs for another's gets nonces of the session it was made for. Its
  * statements' `iat` reads `clock` (a test that moves the server's clock moves the device's with it).
  */
-export async function newTestDevice(app: FastifyInstance | null, token: string | null, clock: { now(): Date } = { now: () => new Date() }): Promise<TestDevice> {
+export async function newTestDevice(
+  app: FastifyInstance | null,
+  token: string | null,
+  clock: { now(): Date } = { now: () => new Date() },
+): Promise<TestDevice> {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
   const publicKeyJwk = await exportDevicePublicJwk(publicKey);
   const kid = await deviceKeyId(publicKeyJwk);
   const nonceOf = async (statement: Record<string, string>): Promise<string> => {
     if (statement["nonce"] !== undefined) return statement["nonce"];
     // A device made for no app (a test against server processes) is handed each statement's nonce.
-    if (app === null || token === null) throw new Error("this test device signs only statements that carry their nonce");
+    if (app === null || token === null)
+      throw new Error("this test device signs only statements that carry their nonce");
     return statementNonce(app, token);
   };
-  const sign = async (statement: { purpose: string } & Record<string, string>, nowSeconds = Math.floor(clock.now().getTime() / 1000)) =>
-    signStatement(privateKey, kid, { ...statement, nonce: await nonceOf(statement) }, { nowSeconds });
+  const sign = async (
+    statement: { purpose: string } & Record<string, string>,
+    nowSeconds = Math.floor(clock.now().getTime() / 1000),
+  ) => signStatement(privateKey, kid, { ...statement, nonce: await nonceOf(statement) }, { nowSeconds });
   return { kid, publicKeyJwk, privateKey, sign };
 }
 
@@ -55,11 +62,25 @@ export async function statementNonce(app: FastifyInstance, token: string): Promi
 }
 
 /** Binds `device` as the payer's first device and sets `pin` through the HTTP routes, as the wallet would. */
-export async function bindAndSetPin(app: FastifyInstance, session: { token: string; payerId: string }, device: TestDevice, pin: string): Promise<void> {
-  const bound = await call(app, "POST", "/v1/payer/devices", session.token, { publicKeyJwk: device.publicKeyJwk, name: "Phone" });
+export async function bindAndSetPin(
+  app: FastifyInstance,
+  session: { token: string; payerId: string },
+  device: TestDevice,
+  pin: string,
+): Promise<void> {
+  const bound = await call(app, "POST", "/v1/payer/devices", session.token, {
+    publicKeyJwk: device.publicKeyJwk,
+    name: "Phone",
+  });
   if (bound.status !== 200) throw new Error(`bind failed: ${bound.raw}`);
   const start = await startPinRegistration(pin, { keyStretching });
-  const response = await call<{ registrationResponse: string }>(app, "POST", "/v1/payer/pin/registration", session.token, { registrationRequest: start.registrationRequest });
+  const response = await call<{ registrationResponse: string }>(
+    app,
+    "POST",
+    "/v1/payer/pin/registration",
+    session.token,
+    { registrationRequest: start.registrationRequest },
+  );
   const { registrationRecord } = await finishPinRegistration(start.state, response.body.registrationResponse);
   const set = await call(app, "POST", "/v1/payer/pin", session.token, {
     registrationRecord,
@@ -71,9 +92,15 @@ export async function bindAndSetPin(app: FastifyInstance, session: { token: stri
 /** Starts a PIN login over HTTP; returns what the server answered and the wallet's half, to finish or abandon. */
 export async function startLogin(app: FastifyInstance, token: string, pin: string, purpose: string) {
   const start = await startPinLogin(pin, { keyStretching });
-  const answer = await call<{ loginId: string; loginResponse: string; triesLeft: number; error?: { code: string } }>(app, "POST", "/v1/payer/pin/login", token, {
-    startLoginRequest: start.startLoginRequest,
-    purpose,
-  });
+  const answer = await call<{ loginId: string; loginResponse: string; triesLeft: number; error?: { code: string } }>(
+    app,
+    "POST",
+    "/v1/payer/pin/login",
+    token,
+    {
+      startLoginRequest: start.startLoginRequest,
+      purpose,
+    },
+  );
   return { answer, finish: () => finishPinLogin(start.state, answer.body.loginResponse) };
 }

@@ -21,7 +21,13 @@ describe("software authenticator", () => {
       ["a", "6161"],
       ["IETF", "6449455446"],
       [new Map(), "a0"],
-      [new Map([[1, 2], [3, 4]]), "a201020304"],
+      [
+        new Map([
+          [1, 2],
+          [3, 4],
+        ]),
+        "a201020304",
+      ],
     ];
     for (const [value, expected] of vectors) expect(hex(encodeCbor(value)), expected).toBe(expected);
   });
@@ -35,9 +41,19 @@ describe("software authenticator", () => {
       user: { id: Buffer.from("usr_1").toString("base64url"), name: "Payer", displayName: "Payer" },
       pubKeyCredParams: [{ alg: -7, type: "public-key" }],
     });
-    const registered = await verifyRegistrationResponse({ response: registration, expectedChallenge: challenge, expectedOrigin: ORIGIN, expectedRPID: "localhost", requireUserVerification: true });
+    const registered = await verifyRegistrationResponse({
+      response: registration,
+      expectedChallenge: challenge,
+      expectedOrigin: ORIGIN,
+      expectedRPID: "localhost",
+      requireUserVerification: true,
+    });
     if (!registered.verified) throw new Error("registration refused");
-    expect(registered.registrationInfo).toMatchObject({ fmt: "none", userVerified: true, credential: { id: registration.id, counter: 0 } });
+    expect(registered.registrationInfo).toMatchObject({
+      fmt: "none",
+      userVerified: true,
+      credential: { id: registration.id, counter: 0 },
+    });
 
     for (const counter of [1, 2]) {
       const assertion = authenticator.get({ challenge: "c2lnbiB0aGlz", rpId: "localhost" });
@@ -56,8 +72,15 @@ describe("software authenticator", () => {
 
   it("refuses to create a credential the server excludes", () => {
     const authenticator = new SoftwareAuthenticator(ORIGIN);
-    const options = { challenge: "AAAA", rp: { id: "localhost", name: "MPay" }, user: { id: "dXNy", name: "p", displayName: "p" }, pubKeyCredParams: [{ alg: -7, type: "public-key" as const }] };
+    const options = {
+      challenge: "AAAA",
+      rp: { id: "localhost", name: "MPay" },
+      user: { id: "dXNy", name: "p", displayName: "p" },
+      pubKeyCredParams: [{ alg: -7, type: "public-key" as const }],
+    };
     const first = authenticator.create(options);
-    expect(() => authenticator.create({ ...options, excludeCredentials: [{ id: first.id, type: "public-key" }] })).toThrow(/InvalidStateError/);
+    expect(() =>
+      authenticator.create({ ...options, excludeCredentials: [{ id: first.id, type: "public-key" }] }),
+    ).toThrow(/InvalidStateError/);
   });
 });

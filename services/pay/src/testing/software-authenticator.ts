@@ -57,14 +57,22 @@ export class SoftwareAuthenticator {
 
   /** navigator.credentials.create() with the server's creation options; answers the RegistrationResponseJSON. */
   create(options: PublicKeyCredentialCreationOptionsJSON, overrides: CeremonyOverrides = {}): RegistrationResponseJSON {
-    if (!options.pubKeyCredParams.some((p) => p.alg === COSE_ALG_ES256)) throw new Error("NotSupportedError: only ES256 credentials are made here");
+    if (!options.pubKeyCredParams.some((p) => p.alg === COSE_ALG_ES256))
+      throw new Error("NotSupportedError: only ES256 credentials are made here");
     const rpId = options.rp.id ?? new URL(this.origin).hostname;
     for (const excluded of options.excludeCredentials ?? []) {
-      if (this.credentials.has(excluded.id)) throw new Error("InvalidStateError: this authenticator already holds an excluded credential");
+      if (this.credentials.has(excluded.id))
+        throw new Error("InvalidStateError: this authenticator already holds an excluded credential");
     }
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const id = new Uint8Array(randomBytes(32));
-    const credential: Credential = { id, rpId, userHandle: options.user.id, privateKey, signCount: overrides.signCount ?? 0 };
+    const credential: Credential = {
+      id,
+      rpId,
+      userHandle: options.user.id,
+      privateKey,
+      signCount: overrides.signCount ?? 0,
+    };
     const jwk = publicKey.export({ format: "jwk" });
     if (!jwk.x || !jwk.y) throw new Error("P-256 public key without coordinates");
     const cosePublicKey = encodeCbor(
@@ -78,7 +86,12 @@ export class SoftwareAuthenticator {
     );
     const credentialIdLength = new Uint8Array([id.length >> 8, id.length & 0xff]);
     const attestedCredentialData = concat(this.aaguid, credentialIdLength, id, cosePublicKey);
-    const authData = authenticatorData(overrides.rpId ?? rpId, flags(overrides) | FLAG_AT, credential.signCount, attestedCredentialData);
+    const authData = authenticatorData(
+      overrides.rpId ?? rpId,
+      flags(overrides) | FLAG_AT,
+      credential.signCount,
+      attestedCredentialData,
+    );
     const clientDataJSON = clientData("webauthn.create", options.challenge, overrides.origin ?? this.origin);
     const attestationObject = encodeCbor(
       new Map<string, CborValue>([
@@ -112,7 +125,11 @@ export class SoftwareAuthenticator {
     const credential = chosenId ? this.credentials.get(chosenId) : undefined;
     if (!chosenId || !credential) throw new Error("NotAllowedError: no matching credential on this authenticator");
     credential.signCount = overrides.signCount ?? credential.signCount + 1;
-    const authData = authenticatorData(overrides.rpId ?? options.rpId ?? credential.rpId, flags(overrides), credential.signCount);
+    const authData = authenticatorData(
+      overrides.rpId ?? options.rpId ?? credential.rpId,
+      flags(overrides),
+      credential.signCount,
+    );
     const clientDataJSON = clientData("webauthn.get", options.challenge, overrides.origin ?? this.origin);
     const signed = concat(authData, createHash("sha256").update(clientDataJSON).digest());
     // node:crypto's ECDSA signatures are DER (ASN.1 SEQUENCE of r, s) by default, which is what WebAuthn wants.
@@ -143,7 +160,12 @@ function flags(overrides: CeremonyOverrides): number {
 }
 
 /** §6.1: rpIdHash (32) ‖ flags (1) ‖ signCount (4, big-endian) ‖ attested credential data (registration only). */
-function authenticatorData(rpId: string, flagBits: number, signCount: number, attested: Uint8Array = new Uint8Array()): Uint8Array {
+function authenticatorData(
+  rpId: string,
+  flagBits: number,
+  signCount: number,
+  attested: Uint8Array = new Uint8Array(),
+): Uint8Array {
   const counter = new Uint8Array(4);
   new DataView(counter.buffer).setUint32(0, signCount);
   return concat(createHash("sha256").update(rpId).digest(), new Uint8Array([flagBits]), counter, attested);

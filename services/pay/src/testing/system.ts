@@ -34,7 +34,11 @@ export interface TestPayOptions extends OpenOptions {
   initKeys?: (system: PaySystem) => Promise<void>;
 }
 
-export async function openTestPay(backend: Backend, overrides: Partial<PayConfig> = {}, { initKeys, ...options }: TestPayOptions = {}): Promise<TestPay> {
+export async function openTestPay(
+  backend: Backend,
+  overrides: Partial<PayConfig> = {},
+  { initKeys, ...options }: TestPayOptions = {},
+): Promise<TestPay> {
   const database = await freshDatabase(backend);
   const dataDir = await mkdtemp(join(tmpdir(), "mpay-test-"));
   const config: PayConfig = {
@@ -48,14 +52,22 @@ export async function openTestPay(backend: Backend, overrides: Partial<PayConfig
     ...overrides,
   };
   const logLines: string[] = [];
-  const log = pino({ level: "info", serializers: LOG_SERIALIZERS }, { write: (line: string) => void logLines.push(line) });
+  const log = pino(
+    { level: "info", serializers: LOG_SERIALIZERS },
+    { write: (line: string) => void logLines.push(line) },
+  );
   const system = await openPaySystem(config, log, options);
   const app = await buildApp(system);
   await app.ready();
   await initKeys?.(system);
   const createMerchant = async (name = "Test Shop", origins = [TEST_ORIGIN]): Promise<TestMerchant> => {
     const created = await system.merchants.create({ name, allowedOrigins: origins });
-    return { id: created.merchant.id, secretKey: created.secretKey.peek(), publishableKey: created.publishableKey, webhookSecret: created.webhookSecret.peek() };
+    return {
+      id: created.merchant.id,
+      secretKey: created.secretKey.peek(),
+      publishableKey: created.publishableKey,
+      webhookSecret: created.webhookSecret.peek(),
+    };
   };
   const merchant = await createMerchant();
   let closed: Promise<void> | null = null;
@@ -132,7 +144,11 @@ export async function call<T = Record<string, unknown>>(
 /** Authorizes a payment the way the approval flow will: through the service, with an issuer's decision. */
 export async function authorizeThroughService(system: PaySystem, paymentId: string): Promise<void> {
   await system.database.db.transaction((tx) =>
-    system.payments.recordIssuerDecision(tx, paymentId, { approved: true, issuerId: "test-issuer", authorizationCode: "T0001" }),
+    system.payments.recordIssuerDecision(tx, paymentId, {
+      approved: true,
+      issuerId: "test-issuer",
+      authorizationCode: "T0001",
+    }),
   );
 }
 
@@ -140,7 +156,14 @@ export async function authorizeThroughService(system: PaySystem, paymentId: stri
  * A signed-in payer for tests of what comes after sign-in (the sign-in itself is tested against the real
  * messenger in e2e/payer-signin.test.ts): the identity is taken as verified.
  */
-export async function signedInPayer(system: PaySystem, name = "Test Payer"): Promise<{ token: string; payerId: string }> {
-  const session = await system.payers.openSession({ subject: `acct_${Math.random().toString(36).slice(2)}`, displayName: name, phoneNumber: null });
+export async function signedInPayer(
+  system: PaySystem,
+  name = "Test Payer",
+): Promise<{ token: string; payerId: string }> {
+  const session = await system.payers.openSession({
+    subject: `acct_${Math.random().toString(36).slice(2)}`,
+    displayName: name,
+    phoneNumber: null,
+  });
   return { token: session.sessionToken.peek(), payerId: session.payer.id };
 }

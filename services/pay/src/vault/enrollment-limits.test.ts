@@ -43,13 +43,24 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
   const issuerDb = () => net.issuer.host.get("sampo").db;
   /** What the issuer received and checked for this payer: its own failure count. */
   const atIssuer = async (payerId: string) =>
-    Number((await queryRows<{ n: number }>(issuerDb(), sql`select count(*)::int as n from enrollment_events where subject = ${`payer:${payerId}`}`))[0]?.n);
-  const payRows = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: number }>(net.pay.system.database.db, query))[0]?.n);
+    Number(
+      (
+        await queryRows<{ n: number }>(
+          issuerDb(),
+          sql`select count(*)::int as n from enrollment_events where subject = ${`payer:${payerId}`}`,
+        )
+      )[0]?.n,
+    );
+  const payRows = async (query: ReturnType<typeof sql>) =>
+    Number((await queryRows<{ n: number }>(net.pay.system.database.db, query))[0]?.n);
 
   async function enroller(): Promise<Enroller> {
     const session = await signedInPayer(net.pay.system);
     const device = await newTestDevice(net.pay.app, session.token, clock);
-    const bound = await call(net.pay.app, "POST", "/v1/payer/devices", session.token, { publicKeyJwk: device.publicKeyJwk, name: "Phone" });
+    const bound = await call(net.pay.app, "POST", "/v1/payer/devices", session.token, {
+      publicKeyJwk: device.publicKeyJwk,
+      name: "Phone",
+    });
     if (bound.status !== 200) throw new Error(`bind failed: ${bound.raw}`);
     return { ...session, device };
   }
@@ -57,7 +68,12 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
   /** One enrollment try of a made-up card, from `address`, as the wallet sends it. */
   async function tryEnroll(who: Enroller, address: string): Promise<{ status: number; code: string }> {
     const certificate = net.issuer.host.get("sampo").keys.certificate;
-    const enrollment = await enrollmentJwe(certificate, { pan: madeUpPan(++cards), expiry: "12/31", cvc: "123" }, who.device.publicKeyJwk, Math.floor(Date.now() / 1000));
+    const enrollment = await enrollmentJwe(
+      certificate,
+      { pan: madeUpPan(++cards), expiry: "12/31", cvc: "123" },
+      who.device.publicKeyJwk,
+      Math.floor(Date.now() / 1000),
+    );
     const response = await net.pay.app.inject({
       method: "POST",
       url: "/v1/payer/cards/enrollments",
@@ -66,17 +82,26 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
       payload: JSON.stringify({
         issuerId: "sampo",
         enrollment,
-        deviceSignature: await who.device.sign({ purpose: "enroll-card", payerId: who.payerId, issuerId: "sampo", enrollmentHash: enrollmentHash(enrollment) }),
+        deviceSignature: await who.device.sign({
+          purpose: "enroll-card",
+          payerId: who.payerId,
+          issuerId: "sampo",
+          enrollmentHash: enrollmentHash(enrollment),
+        }),
       }),
     });
     const body = JSON.parse(response.body) as { error?: { code: string } };
     return { status: response.statusCode, code: body.error?.code ?? "started" };
   }
 
-  const tally = (answers: Array<{ code: string }>) => answers.reduce<Record<string, number>>((counts, a) => ({ ...counts, [a.code]: (counts[a.code] ?? 0) + 1 }), {});
+  const tally = (answers: Array<{ code: string }>) =>
+    answers.reduce<Record<string, number>>((counts, a) => ({ ...counts, [a.code]: (counts[a.code] ?? 0) + 1 }), {});
 
   beforeAll(async () => {
-    net = await openTestNetwork(backend, { pay: { enrollmentLimits: LIMITS, clock, dbPoolSize: 10 }, issuerConfig: { dbPoolSize: 4 } });
+    net = await openTestNetwork(backend, {
+      pay: { enrollmentLimits: LIMITS, clock, dbPoolSize: 10 },
+      issuerConfig: { dbPoolSize: 4 },
+    });
   });
   afterAll(async () => {
     await net?.close();
@@ -86,12 +111,22 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
     const payer = await enroller();
     const answers = await Promise.all(Array.from({ length: BURST }, () => tryEnroll(payer, "10.0.0.1")));
 
-    expect(tally(answers)).toEqual({ card_enrollment_refused: LIMITS.perPayerPerHour, card_enrollment_rate_limited: BURST - LIMITS.perPayerPerHour });
-    for (const answer of answers.filter((a) => a.code === "card_enrollment_rate_limited")) expect(answer.status).toBe(429);
+    expect(tally(answers)).toEqual({
+      card_enrollment_refused: LIMITS.perPayerPerHour,
+      card_enrollment_rate_limited: BURST - LIMITS.perPayerPerHour,
+    });
+    for (const answer of answers.filter((a) => a.code === "card_enrollment_rate_limited"))
+      expect(answer.status).toBe(429);
     expect(await atIssuer(payer.payerId)).toBe(LIMITS.perPayerPerHour);
     // Counted before the issuer was asked, refused tries included; nothing else was written for them.
-    expect(await payRows(sql`select count(*)::int as n from enrollment_limit_slots where subject = ${`payer:${payer.payerId}`}`)).toBe(LIMITS.perPayerPerHour);
-    expect(await payRows(sql`select count(*)::int as n from card_enrollments where payer_id = ${payer.payerId}`)).toBe(0);
+    expect(
+      await payRows(
+        sql`select count(*)::int as n from enrollment_limit_slots where subject = ${`payer:${payer.payerId}`}`,
+      ),
+    ).toBe(LIMITS.perPayerPerHour);
+    expect(await payRows(sql`select count(*)::int as n from card_enrollments where payer_id = ${payer.payerId}`)).toBe(
+      0,
+    );
 
     // The window is the pay server's clock: an hour later the payer may try again.
     expect((await tryEnroll(payer, "10.0.0.1")).code).toBe("card_enrollment_rate_limited");
@@ -104,14 +139,22 @@ describe.each(testBackends())("enrollment limits of the pay server under concurr
     const payers = await Promise.all(Array.from({ length: BURST }, () => enroller()));
     const answers = await Promise.all(payers.map((payer) => tryEnroll(payer, "10.0.0.2")));
 
-    expect(tally(answers)).toEqual({ card_enrollment_refused: LIMITS.perAddressPerHour, card_enrollment_rate_limited: BURST - LIMITS.perAddressPerHour });
+    expect(tally(answers)).toEqual({
+      card_enrollment_refused: LIMITS.perAddressPerHour,
+      card_enrollment_rate_limited: BURST - LIMITS.perAddressPerHour,
+    });
     let reached = 0;
     for (const payer of payers) reached += await atIssuer(payer.payerId);
     expect(reached).toBe(LIMITS.perAddressPerHour);
-    expect(await payRows(sql`select count(*)::int as n from enrollment_limit_slots where subject = 'address:10.0.0.2'`)).toBe(LIMITS.perAddressPerHour);
+    expect(
+      await payRows(sql`select count(*)::int as n from enrollment_limit_slots where subject = 'address:10.0.0.2'`),
+    ).toBe(LIMITS.perAddressPerHour);
     // A payer turned away by the address claimed nothing for itself.
     let payerSlots = 0;
-    for (const payer of payers) payerSlots += await payRows(sql`select count(*)::int as n from enrollment_limit_slots where subject = ${`payer:${payer.payerId}`}`);
+    for (const payer of payers)
+      payerSlots += await payRows(
+        sql`select count(*)::int as n from enrollment_limit_slots where subject = ${`payer:${payer.payerId}`}`,
+      );
     expect(payerSlots).toBe(LIMITS.perAddressPerHour);
     // Another address is not held back.
     expect((await tryEnroll(payers[0]!, "10.0.0.3")).code).toBe("card_enrollment_refused");

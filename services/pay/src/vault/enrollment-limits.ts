@@ -37,7 +37,12 @@ export class EnrollmentLimiter {
       this.db,
       [
         { subject: `payer:${payerId}`, kind: "try", max: this.limits.perPayerPerHour, windowSeconds: WINDOW_SECONDS },
-        { subject: `address:${clientIp}`, kind: "try", max: this.limits.perAddressPerHour, windowSeconds: WINDOW_SECONDS },
+        {
+          subject: `address:${clientIp}`,
+          kind: "try",
+          max: this.limits.perAddressPerHour,
+          windowSeconds: WINDOW_SECONDS,
+        },
       ],
       this.clock.now(),
     );

@@ -22,7 +22,12 @@ export interface ReleasedCard {
 /** Parses the device's one-time key; a key that is not a valid P-256 point is refused before any use. */
 export function releaseKeyOf(jwk: unknown): EcPublicJwk {
   const parsed = ecPublicJwkSchema.safeParse(jwk);
-  if (!parsed.success) throw new ApiError("release_key_invalid", "releaseKey must be a P-256 public JWK (kty EC, crv P-256, x, y).", "releaseKey");
+  if (!parsed.success)
+    throw new ApiError(
+      "release_key_invalid",
+      "releaseKey must be a P-256 public JWK (kty EC, crv P-256, x, y).",
+      "releaseKey",
+    );
   try {
     createPublicKey({ key: parsed.data, format: "jwk" });
   } catch {
@@ -33,7 +38,12 @@ export function releaseKeyOf(jwk: unknown): EcPublicJwk {
 
 export async function encryptRelease(cardId: string, released: ReleasedCard, releaseKey: EcPublicJwk): Promise<string> {
   const rest = new TextEncoder().encode(
-    JSON.stringify({ cardId, sealedCard: released.sealedCard, sealedProfile: released.sealedProfile, recordVersion: released.recordVersion }),
+    JSON.stringify({
+      cardId,
+      sealedCard: released.sealedCard,
+      sealedProfile: released.sealedProfile,
+      recordVersion: released.recordVersion,
+    }),
   );
   const plaintext = new Uint8Array(released.kSrv.length + rest.length);
   plaintext.set(released.kSrv, 0);

@@ -17,7 +17,15 @@ import type { PayerService } from "../payers/service.ts";
 import type { VaultService } from "./service.ts";
 import type { CardRow } from "./store.ts";
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
+const errors = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+  429: errorResponse,
+  503: errorResponse,
+};
 
 /** What the payer's screens show of a card (packages/protocol payer-api/cards.ts). */
 export function cardView(card: CardRow): CardView {
@@ -37,7 +45,12 @@ export function cardView(card: CardRow): CardView {
 }
 
 /** The payer's cards: enrollment through the issuer, the sealed records and server share, removal. */
-export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: VaultService, issuers: IssuerService): void {
+export function cardRoutes(
+  app: FastifyInstance,
+  payers: PayerService,
+  vault: VaultService,
+  issuers: IssuerService,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
 
@@ -46,7 +59,8 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
     {
       schema: {
         tags: ["payer"],
-        description: "The card issuers and their certificates from the card network. The wallet verifies each certificate against the network roots it ships with: it trusts no key for being listed here.",
+        description:
+          "The card issuers and their certificates from the card network. The wallet verifies each certificate against the network roots it ships with: it trusts no key for being listed here.",
         response: { 200: issuerListSchema, ...errors },
       },
     },
@@ -70,14 +84,34 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
     async (request) => {
       const payer = await payerOf(request.headers.authorization);
       const started = await vault.startEnrollment(payer, request.body, request.ip);
-      return { id: started.id, object: "card_enrollment" as const, status: started.status, codeSentTo: started.codeSentTo, expiresAt: started.expiresAt.toISOString() };
+      return {
+        id: started.id,
+        object: "card_enrollment" as const,
+        status: started.status,
+        codeSentTo: started.codeSentTo,
+        expiresAt: started.expiresAt.toISOString(),
+      };
     },
   );
 
   r.post(
     "/v1/payer/cards/enrollments/:id/verify",
-    { schema: { tags: ["payer"], params: idParam, body: cardEnrollmentVerifyRequestSchema, response: { 200: cardViewSchema, ...errors } } },
-    async (request) => cardView(await vault.verifyEnrollment(await payerOf(request.headers.authorization), request.params.id, request.body.code)),
+    {
+      schema: {
+        tags: ["payer"],
+        params: idParam,
+        body: cardEnrollmentVerifyRequestSchema,
+        response: { 200: cardViewSchema, ...errors },
+      },
+    },
+    async (request) =>
+      cardView(
+        await vault.verifyEnrollment(
+          await payerOf(request.headers.authorization),
+          request.params.id,
+          request.body.code,
+        ),
+      ),
   );
 
   r.post(
@@ -85,32 +119,46 @@ export function cardRoutes(app: FastifyInstance, payers: PayerService, vault: Va
     {
       schema: {
         tags: ["payer"],
-        description: "The card's records sealed on the device under the DEK, and the server's share K_srv (wrapped by the vault KEK at once). Signed by the card's device.",
+        description:
+          "The card's records sealed on the device under the DEK, and the server's share K_srv (wrapped by the vault KEK at once). Signed by the card's device.",
         params: idParam,
         body: cardRecordsRequestSchema,
         response: { 200: cardViewSchema, ...errors },
       },
     },
-    async (request) => cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
+    async (request) =>
+      cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
   );
 
-  r.get("/v1/payer/cards", { schema: { tags: ["payer"], response: { 200: cardListSchema, ...errors } } }, async (request) => ({
-    object: "list" as const,
-    data: (await vault.list(await payerOf(request.headers.authorization))).map(cardView),
-    hasMore: false,
-  }));
+  r.get(
+    "/v1/payer/cards",
+    { schema: { tags: ["payer"], response: { 200: cardListSchema, ...errors } } },
+    async (request) => ({
+      object: "list" as const,
+      data: (await vault.list(await payerOf(request.headers.authorization))).map(cardView),
+      hasMore: false,
+    }),
+  );
 
   r.post(
     "/v1/payer/cards/:id/remove",
     {
       schema: {
         tags: ["payer"],
-        description: "Removes a card: its server share and sealed records are deleted. deviceSignature is { purpose: remove-card, payerId, cardId } signed by an active device.",
+        description:
+          "Removes a card: its server share and sealed records are deleted. deviceSignature is { purpose: remove-card, payerId, cardId } signed by an active device.",
         params: idParam,
         body: removeCardRequestSchema,
         response: { 200: cardViewSchema, ...errors },
       },
     },
-    async (request) => cardView(await vault.remove(await payerOf(request.headers.authorization), request.params.id, request.body.deviceSignature)),
+    async (request) =>
+      cardView(
+        await vault.remove(
+          await payerOf(request.headers.authorization),
+          request.params.id,
+          request.body.deviceSignature,
+        ),
+      ),
   );
 }

@@ -61,7 +61,10 @@ export const cardEnrollments = pgTable(
      */
     purpose: text("purpose").$type<"enroll" | "recovery" | "pin-reset">().notNull().default("enroll"),
     /** For a recovery: the new device's public key and name, bound when the code verifies. */
-    recoveryDevice: jsonb("recovery_device").$type<{ publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string }; name: string }>(),
+    recoveryDevice: jsonb("recovery_device").$type<{
+      publicKeyJwk: { kty: "EC"; crv: "P-256"; x: string; y: string };
+      name: string;
+    }>(),
     issuerId: text("issuer_id").notNull(),
     issuerEnrollmentId: text("issuer_enrollment_id").notNull(),
     status: text("status").$type<"verification_required" | "verified" | "failed">().notNull(),
@@ -71,7 +74,10 @@ export const cardEnrollments = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("card_enrollments_payer").on(t.payerId, t.createdAt), index("card_enrollments_ip").on(t.clientIp, t.createdAt)],
+  (t) => [
+    index("card_enrollments_payer").on(t.payerId, t.createdAt),
+    index("card_enrollments_ip").on(t.clientIp, t.createdAt),
+  ],
 );
 
 /**
@@ -90,7 +96,10 @@ export const deviceUnbinds = pgTable(
     createdAt: createdAt(),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [uniqueIndex("device_unbinds_key").on(t.deviceId, t.issuerId), index("device_unbinds_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+  (t) => [
+    uniqueIndex("device_unbinds_key").on(t.deviceId, t.issuerId),
+    index("device_unbinds_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
 );
 
 /**

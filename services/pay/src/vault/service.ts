@@ -76,19 +76,30 @@ export class VaultService {
   ) {}
 
   /** Step 1: the wallet's enrollment JWE goes to the issuer, which sends the cardholder a one-time code. */
-  async startEnrollment(payer: PayerRow, input: { issuerId: string; enrollment: string; deviceSignature: string }, clientIp: string): Promise<EnrollmentRow & { codeSentTo: string }> {
+  async startEnrollment(
+    payer: PayerRow,
+    input: { issuerId: string; enrollment: string; deviceSignature: string },
+    clientIp: string,
+  ): Promise<EnrollmentRow & { codeSentTo: string }> {
     checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
     // The statement names the JWE it travels with (its SHA-256), so nobody swaps the card data on the way (issue 7).
     const device = await this.devices.verifyStatement(
       payer,
       input.deviceSignature,
-      { purpose: "enroll-card", payerId: payer.id, issuerId: input.issuerId, enrollmentHash: enrollmentHash(input.enrollment) },
+      {
+        purpose: "enroll-card",
+        payerId: payer.id,
+        issuerId: input.issuerId,
+        enrollmentHash: enrollmentHash(input.enrollment),
+      },
       { param: "deviceSignature" },
     );
     // The try is claimed before the issuer is asked, and stays counted whatever the issuer answers: card testing
     // is nearly all refusals (e2e/breach-stolen-card, e2e/breach-enrollment-race).
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
-    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
+    const started = await this.issuers.call((c) =>
+      c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }),
+    );
     const row = await insertEnrollment(this.db, {
       id: newId("cardEnrollment"),
       payerId: payer.id,
@@ -99,7 +110,12 @@ export class VaultService {
       clientIp,
       expiresAt: started.expiresAt,
     });
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_started", target: row.id, data: { issuerId: input.issuerId, device: device.id } });
+    await this.audit.record({
+      actor: `payer:${payer.id}`,
+      action: "card.enrollment_started",
+      target: row.id,
+      data: { issuerId: input.issuerId, device: device.id },
+    });
     return Object.assign(row, { codeSentTo: started.codeSentTo });
   }
 
@@ -107,20 +123,37 @@ export class VaultService {
   async verifyEnrollment(payer: PayerRow, enrollmentId: string, code: string): Promise<CardRow> {
     const enrollment = await findEnrollment(this.db, enrollmentId, payer.id);
     if (!enrollment) throw new ApiError("resource_missing", "No such card enrollment.", "id");
-    if (enrollment.status !== "verification_required") throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
-    if (enrollment.expiresAt.getTime() <= this.clock.now().getTime()) throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
-    if (enrollment.purpose !== "enroll" || !enrollment.deviceId) throw new ApiError("resource_missing", "No such card enrollment.", "id");
+    if (enrollment.status !== "verification_required")
+      throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
+    if (enrollment.expiresAt.getTime() <= this.clock.now().getTime())
+      throw new ApiError("card_enrollment_expired", "The enrollment expired; start again.");
+    if (enrollment.purpose !== "enroll" || !enrollment.deviceId)
+      throw new ApiError("resource_missing", "No such card enrollment.", "id");
     const device = await this.devices.activeDeviceById(payer.id, enrollment.deviceId);
-    if (!device) throw new ApiError("device_not_active", "The device that started this enrollment is no longer active.");
-    const enrolled = await this.issuers.call((c) => c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code));
+    if (!device)
+      throw new ApiError("device_not_active", "The device that started this enrollment is no longer active.");
+    const enrolled = await this.issuers.call((c) =>
+      c.verifyEnrollment(enrollment.issuerId, enrollment.issuerEnrollmentId, code),
+    );
     if (enrolled.deviceKid !== device.keyThumbprint) {
       // The issuer bound another key than the device that asked: never record a card the device cannot use.
       throw new ApiError("card_enrollment_refused", "The card issuer bound another device key than this device's.");
     }
     const { card, announced } = await this.db.transaction(async (tx) => {
       const row = await this.#recordEnrolledCard(tx, payer, device.id, enrollment, enrolled);
-      await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.enrolled", target: row.id, data: { issuerId: row.issuerId, device: device.id, last4: row.last4 } });
-      const ref = await this.announcements.announce(tx, payer.id, { kind: "card_enrolled", cardId: row.id, brand: row.brand as CardView["brand"], last4: row.last4, deviceName: device.name });
+      await this.audit.append(tx, {
+        actor: `payer:${payer.id}`,
+        action: "card.enrolled",
+        target: row.id,
+        data: { issuerId: row.issuerId, device: device.id, last4: row.last4 },
+      });
+      const ref = await this.announcements.announce(tx, payer.id, {
+        kind: "card_enrolled",
+        cardId: row.id,
+        brand: row.brand as CardView["brand"],
+        last4: row.last4,
+        deviceName: device.name,
+      });
       return { card: row, announced: ref };
     });
     this.announcements.sendSoon(announced);
@@ -128,7 +161,13 @@ export class VaultService {
   }
 
   /** The card the issuer enrolled, waiting for its records, and the enrollment ended (once: a second finish fails). */
-  async #recordEnrolledCard(tx: Executor, payer: PayerRow, deviceId: string, enrollment: EnrollmentRow, enrolled: EnrolledCard): Promise<CardRow> {
+  async #recordEnrolledCard(
+    tx: Executor,
+    payer: PayerRow,
+    deviceId: string,
+    enrollment: EnrollmentRow,
+    enrolled: EnrolledCard,
+  ): Promise<CardRow> {
     const card = await insertCard(tx, {
       id: newId("card"),
       payerId: payer.id,
@@ -140,7 +179,8 @@ export class VaultService {
       expiryMonth: enrolled.expiryMonth,
       status: "awaiting_records",
     });
-    if (!(await endEnrollment(tx, enrollment.id, "verified", card.id))) throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
+    if (!(await endEnrollment(tx, enrollment.id, "verified", card.id)))
+      throw new ApiError("card_enrollment_expired", "This enrollment is already finished; start again.");
     return card;
   }
 
@@ -152,8 +192,14 @@ export class VaultService {
   async storeRecords(payer: PayerRow, cardId: string, input: StoreRecordsInput): Promise<CardRow> {
     const kSrv = decodeShare(input.kSrv);
     try {
-      for (const [name, value] of [["sealedCard", input.sealedCard], ["sealedProfile", input.sealedProfile]] as const) {
-        if (value !== undefined && (value.length > MAX_SEALED_RECORD || !/^r1\.\d{1,9}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value))) {
+      for (const [name, value] of [
+        ["sealedCard", input.sealedCard],
+        ["sealedProfile", input.sealedProfile],
+      ] as const) {
+        if (
+          value !== undefined &&
+          (value.length > MAX_SEALED_RECORD || !/^r1\.\d{1,9}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value))
+        ) {
           throw new ApiError("card_records_invalid", `${name} is not a sealed record.`, name);
         }
       }
@@ -161,7 +207,11 @@ export class VaultService {
       if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
       // A device still in its waiting period may store its card (a recovery); it cannot pay with it until active.
       const device = await this.devices.liveDeviceById(payer.id, card.deviceId);
-      if (!device) throw new ApiError("device_signature_invalid", "The records must be signed by the device the card was enrolled on.");
+      if (!device)
+        throw new ApiError(
+          "device_signature_invalid",
+          "The records must be signed by the device the card was enrolled on.",
+        );
       await this.devices.verifyStatement(
         payer,
         input.deviceSignature,
@@ -174,7 +224,11 @@ export class VaultService {
         const locked = await lockCard(tx, cardId, payer.id);
         if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
         if (locked.recordVersion !== null && input.recordVersion <= locked.recordVersion) {
-          throw new ApiError("card_records_invalid", `recordVersion must be above ${locked.recordVersion}.`, "recordVersion");
+          throw new ApiError(
+            "card_records_invalid",
+            `recordVersion must be above ${locked.recordVersion}.`,
+            "recordVersion",
+          );
         }
         const updated = await updateCard(tx, cardId, {
           status: "active",
@@ -184,7 +238,12 @@ export class VaultService {
           wrappedKSrv,
           kekVersion,
         });
-        await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.records_stored", target: cardId, data: { recordVersion: input.recordVersion, kekVersion } });
+        await this.audit.append(tx, {
+          actor: `payer:${payer.id}`,
+          action: "card.records_stored",
+          target: cardId,
+          data: { recordVersion: input.recordVersion, kekVersion },
+        });
         return updated;
       });
     } finally {
@@ -201,7 +260,13 @@ export class VaultService {
    */
   async startCardholderCheck(
     payer: PayerRow,
-    input: { issuerId: string; enrollment: string; purpose: "recovery" | "pin-reset"; deviceId: string | null; recoveryDevice?: { publicKeyJwk: DeviceJwk; name: string } },
+    input: {
+      issuerId: string;
+      enrollment: string;
+      purpose: "recovery" | "pin-reset";
+      deviceId: string | null;
+      recoveryDevice?: { publicKeyJwk: DeviceJwk; name: string };
+    },
     clientIp: string,
   ): Promise<EnrollmentRow & { codeSentTo: string }> {
     checkJweHeader(input.enrollment, JOSE_TYPES.enrollment);
@@ -210,7 +275,9 @@ export class VaultService {
       throw new ApiError("recovery_not_possible", "Prove a card you had enrolled before, at its issuer.", "issuerId");
     }
     await this.#withinEnrollmentLimits(payer, clientIp, input.issuerId);
-    const started = await this.issuers.call((c) => c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }));
+    const started = await this.issuers.call((c) =>
+      c.enroll(input.issuerId, { enrollment: input.enrollment, payerRef: payer.id }),
+    );
     const row = await insertEnrollment(this.db, {
       id: newId("cardEnrollment", this.clock.now().getTime()),
       payerId: payer.id,
@@ -223,7 +290,12 @@ export class VaultService {
       clientIp,
       expiresAt: started.expiresAt,
     });
-    await this.audit.record({ actor: `payer:${payer.id}`, action: "card.cardholder_check_started", target: row.id, data: { issuerId: input.issuerId, purpose: input.purpose } });
+    await this.audit.record({
+      actor: `payer:${payer.id}`,
+      action: "card.cardholder_check_started",
+      target: row.id,
+      data: { issuerId: input.issuerId, purpose: input.purpose },
+    });
     return Object.assign(row, { codeSentTo: started.codeSentTo });
   }
 
@@ -241,26 +313,49 @@ export class VaultService {
    * The cardholder check, step 2: the code. The issuer binds `deviceKid` to the card and names it; it passes only
    * if that is one of the payer's card accounts here and the key the device sent. A check that fails is spent.
    */
-  async finishCardholderCheck(payer: PayerRow, checkId: string, code: string, purpose: "recovery" | "pin-reset", deviceKid: string): Promise<{ check: EnrollmentRow; enrolled: EnrolledCard }> {
+  async finishCardholderCheck(
+    payer: PayerRow,
+    checkId: string,
+    code: string,
+    purpose: "recovery" | "pin-reset",
+    deviceKid: string,
+  ): Promise<{ check: EnrollmentRow; enrolled: EnrolledCard }> {
     const check = await this.cardholderCheck(payer, checkId, purpose);
     const enrolled = await this.issuers.call((c) => c.verifyEnrollment(check.issuerId, check.issuerEnrollmentId, code));
-    const known = (await cardsEverOf(this.db, payer.id)).some((c) => c.issuerId === check.issuerId && c.cardRef === enrolled.cardRef);
+    const known = (await cardsEverOf(this.db, payer.id)).some(
+      (c) => c.issuerId === check.issuerId && c.cardRef === enrolled.cardRef,
+    );
     if (!known || enrolled.deviceKid !== deviceKid) {
       await endEnrollment(this.db, check.id, "failed", null);
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.cardholder_check_refused", target: check.id, data: { issuerId: check.issuerId, purpose } });
-      throw new ApiError("recovery_not_possible", "The card the issuer verified is not one of yours here; use a card you had enrolled before.");
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "card.cardholder_check_refused",
+        target: check.id,
+        data: { issuerId: check.issuerId, purpose },
+      });
+      throw new ApiError(
+        "recovery_not_possible",
+        "The card the issuer verified is not one of yours here; use a card you had enrolled before.",
+      );
     }
     return { check, enrolled };
   }
 
   /** A recovery's card, enrolled on the new device, and the check ended (in the recovery's transaction). */
-  recordRecoveredCard(tx: Executor, payer: PayerRow, deviceId: string, check: EnrollmentRow, enrolled: EnrolledCard): Promise<CardRow> {
+  recordRecoveredCard(
+    tx: Executor,
+    payer: PayerRow,
+    deviceId: string,
+    check: EnrollmentRow,
+    enrolled: EnrolledCard,
+  ): Promise<CardRow> {
     return this.#recordEnrolledCard(tx, payer, deviceId, check, enrolled);
   }
 
   /** Ends a passed check that enrolls no card here (a PIN reset's), once. */
   async endCardholderCheck(tx: Executor, checkId: string): Promise<void> {
-    if (!(await endEnrollment(tx, checkId, "verified", null))) throw new ApiError("card_enrollment_expired", "This card check is already finished; start again.");
+    if (!(await endEnrollment(tx, checkId, "verified", null)))
+      throw new ApiError("card_enrollment_expired", "This card check is already finished; start again.");
   }
 
   list(payer: PayerRow): Promise<CardRow[]> {
@@ -276,15 +371,22 @@ export class VaultService {
   /** The card a challenge may name: active, this payer's, enrolled on the approving device. */
   async cardForApproval(payer: PayerRow, cardId: string, device: DeviceRow): Promise<CardRow> {
     const card = await this.get(payer, cardId);
-    if (card.status !== "active" || !card.wrappedKSrv) throw new ApiError("card_not_active", "This card's enrollment is not finished.", "cardId");
-    if (card.deviceId !== device.id) throw new ApiError("card_not_active", "This card was enrolled on another device; pay with that device or enroll the card here.", "cardId");
+    if (card.status !== "active" || !card.wrappedKSrv)
+      throw new ApiError("card_not_active", "This card's enrollment is not finished.", "cardId");
+    if (card.deviceId !== device.id)
+      throw new ApiError(
+        "card_not_active",
+        "This card was enrolled on another device; pay with that device or enroll the card here.",
+        "cardId",
+      );
     return card;
   }
 
   /** The card a spent challenge named, re-read in the approval's transaction (it may have been removed since). */
   async cardOfChallenge(tx: Executor, payer: PayerRow, cardId: string | null, device: DeviceRow): Promise<CardRow> {
     const card = cardId === null ? null : await lockCard(tx, cardId, payer.id);
-    if (!card || card.status !== "active" || card.deviceId !== device.id) throw new ApiError("card_not_active", "The card of this challenge can no longer be used.", "cardId");
+    if (!card || card.status !== "active" || card.deviceId !== device.id)
+      throw new ApiError("card_not_active", "The card of this challenge can no longer be used.", "cardId");
     return card;
   }
 
@@ -296,12 +398,27 @@ export class VaultService {
    * queueing on it).
    */
   async release(tx: Executor, card: CardRow, releaseKey: EcPublicJwk): Promise<string> {
-    if (card.status !== "active" || !card.wrappedKSrv || card.kekVersion === null || card.recordVersion === null || !card.sealedCard) {
+    if (
+      card.status !== "active" ||
+      !card.wrappedKSrv ||
+      card.kekVersion === null ||
+      card.recordVersion === null ||
+      !card.sealedCard
+    ) {
       throw new ApiError("card_not_active", "This card cannot be used.", "cardId");
     }
     const kSrv = await this.keys.open("vault-k-srv", card.wrappedKSrv, kSrvAad(card, card.kekVersion));
-    const release = await encryptRelease(card.id, { kSrv, sealedCard: card.sealedCard, sealedProfile: card.sealedProfile, recordVersion: card.recordVersion }, releaseKey);
-    await this.audit.append(tx, { actor: `payer:${card.payerId}`, action: "card.share_released", target: card.id, data: { device: card.deviceId } });
+    const release = await encryptRelease(
+      card.id,
+      { kSrv, sealedCard: card.sealedCard, sealedProfile: card.sealedProfile, recordVersion: card.recordVersion },
+      releaseKey,
+    );
+    await this.audit.append(tx, {
+      actor: `payer:${card.payerId}`,
+      action: "card.share_released",
+      target: card.id,
+      data: { device: card.deviceId },
+    });
     return release;
   }
 
@@ -311,11 +428,23 @@ export class VaultService {
    * device stays bound at the issuer for the payer's other cards there (revoking the device unbinds it).
    */
   async remove(payer: PayerRow, cardId: string, deviceSignature: string): Promise<CardRow> {
-    await this.devices.verifyStatement(payer, deviceSignature, { purpose: "remove-card", payerId: payer.id, cardId }, { param: "deviceSignature" });
+    await this.devices.verifyStatement(
+      payer,
+      deviceSignature,
+      { purpose: "remove-card", payerId: payer.id, cardId },
+      { param: "deviceSignature" },
+    );
     const card = await this.db.transaction(async (tx) => {
       const locked = await lockCard(tx, cardId, payer.id);
       if (!locked || locked.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
-      const removed = await updateCard(tx, cardId, { status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: this.clock.now() });
+      const removed = await updateCard(tx, cardId, {
+        status: "removed",
+        wrappedKSrv: null,
+        kekVersion: null,
+        sealedCard: null,
+        sealedProfile: null,
+        removedAt: this.clock.now(),
+      });
       await this.audit.append(tx, { actor: `payer:${payer.id}`, action: "card.removed", target: cardId, data: {} });
       return removed;
     });
@@ -336,7 +465,12 @@ export class VaultService {
   /** Sends the device's pending unbinds; returns each issuer's acknowledgement (false: retried later). */
   async sendUnbinds(deviceId: string): Promise<Array<{ issuerId: string; acknowledged: boolean }>> {
     const rows = await unbindsOf(this.db, deviceId);
-    return Promise.all(rows.map(async (row) => ({ issuerId: row.issuerId, acknowledged: row.status === "acknowledged" || (await this.#unbind(row)) })));
+    return Promise.all(
+      rows.map(async (row) => ({
+        issuerId: row.issuerId,
+        acknowledged: row.status === "acknowledged" || (await this.#unbind(row)),
+      })),
+    );
   }
 
   /** The reconciler's part: re-sends unbinds the issuers have not acknowledged yet. */
@@ -350,7 +484,12 @@ export class VaultService {
     try {
       await this.issuers.unbindDevice(row.issuerId, row.deviceKid);
       await acknowledgeUnbind(this.db, row.deviceId, row.issuerId);
-      await this.audit.record({ actor: "system", action: "device.unbound_at_issuer", target: row.deviceId, data: { issuerId: row.issuerId } });
+      await this.audit.record({
+        actor: "system",
+        action: "device.unbound_at_issuer",
+        target: row.deviceId,
+        data: { issuerId: row.issuerId },
+      });
       return true;
     } catch {
       await postponeUnbind(this.db, row.deviceId, row.issuerId);
@@ -362,7 +501,12 @@ export class VaultService {
   async #withinEnrollmentLimits(payer: PayerRow, clientIp: string, issuerId: string): Promise<void> {
     await this.issuers.requireKnown(issuerId);
     if (!(await this.enrollmentLimits.claimTry(payer.id, clientIp))) {
-      await this.audit.record({ actor: `payer:${payer.id}`, action: "card.enrollment_rate_limited", target: payer.id, data: { issuerId } });
+      await this.audit.record({
+        actor: `payer:${payer.id}`,
+        action: "card.enrollment_rate_limited",
+        target: payer.id,
+        data: { issuerId },
+      });
       throw new ApiError("card_enrollment_rate_limited", "Too many card enrollments; try again in an hour.");
     }
   }

@@ -11,12 +11,20 @@ export async function insertEnrollment(db: Executor, row: typeof cardEnrollments
 }
 
 export async function findEnrollment(db: Executor, id: string, payerId: string): Promise<EnrollmentRow | null> {
-  const rows = await db.select().from(cardEnrollments).where(and(eq(cardEnrollments.id, id), eq(cardEnrollments.payerId, payerId)));
+  const rows = await db
+    .select()
+    .from(cardEnrollments)
+    .where(and(eq(cardEnrollments.id, id), eq(cardEnrollments.payerId, payerId)));
   return rows[0] ?? null;
 }
 
 /** Moves an enrollment out of `verification_required` once; false when another request got there first. */
-export async function endEnrollment(db: Executor, id: string, status: "verified" | "failed", cardId: string | null): Promise<boolean> {
+export async function endEnrollment(
+  db: Executor,
+  id: string,
+  status: "verified" | "failed",
+  cardId: string | null,
+): Promise<boolean> {
   const rows = await db
     .update(cardEnrollments)
     .set({ status, cardId })
@@ -31,17 +39,28 @@ export async function insertCard(db: Executor, row: typeof cards.$inferInsert): 
 }
 
 export async function findCard(db: Executor, id: string, payerId: string): Promise<CardRow | null> {
-  const rows = await db.select().from(cards).where(and(eq(cards.id, id), eq(cards.payerId, payerId)));
+  const rows = await db
+    .select()
+    .from(cards)
+    .where(and(eq(cards.id, id), eq(cards.payerId, payerId)));
   return rows[0] ?? null;
 }
 
 export async function lockCard(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
-  const rows = await tx.select().from(cards).where(and(eq(cards.id, id), eq(cards.payerId, payerId))).for("update");
+  const rows = await tx
+    .select()
+    .from(cards)
+    .where(and(eq(cards.id, id), eq(cards.payerId, payerId)))
+    .for("update");
   return rows[0] ?? null;
 }
 
 export async function cardsOf(db: Executor, payerId: string): Promise<CardRow[]> {
-  return db.select().from(cards).where(and(eq(cards.payerId, payerId), ne(cards.status, "removed"))).orderBy(cards.createdAt);
+  return db
+    .select()
+    .from(cards)
+    .where(and(eq(cards.payerId, payerId), ne(cards.status, "removed")))
+    .orderBy(cards.createdAt);
 }
 
 /** Every card the payer ever enrolled, removed ones included (a recovery may prove one the payer had). */
@@ -61,7 +80,14 @@ export async function updateCard(db: Executor, id: string, set: Partial<typeof c
 export async function forgetDeviceCards(tx: Executor, deviceId: string): Promise<string[]> {
   const rows = await tx
     .update(cards)
-    .set({ status: "removed", wrappedKSrv: null, kekVersion: null, sealedCard: null, sealedProfile: null, removedAt: sql`now()` })
+    .set({
+      status: "removed",
+      wrappedKSrv: null,
+      kekVersion: null,
+      sealedCard: null,
+      sealedProfile: null,
+      removedAt: sql`now()`,
+    })
     .where(and(eq(cards.deviceId, deviceId), ne(cards.status, "removed")))
     .returning({ issuerId: cards.issuerId });
   return [...new Set(rows.map((r) => r.issuerId))];
@@ -78,15 +104,28 @@ export async function issuersBoundTo(db: Executor, deviceId: string): Promise<st
 
 /** The cards still wrapped under a KEK older than `version`, locked, a batch at a time (for rotation). */
 export async function lockCardsBelowKekVersion(tx: Executor, version: number, limit: number): Promise<CardRow[]> {
-  return tx.select().from(cards).where(and(isNotNull(cards.wrappedKSrv), lt(cards.kekVersion, version))).limit(limit).for("update", { skipLocked: true });
+  return tx
+    .select()
+    .from(cards)
+    .where(and(isNotNull(cards.wrappedKSrv), lt(cards.kekVersion, version)))
+    .limit(limit)
+    .for("update", { skipLocked: true });
 }
 
 export async function countCardsBelowKekVersion(db: Executor, version: number): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from cards where wrapped_k_srv is not null and kek_version < ${version}`);
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from cards where wrapped_k_srv is not null and kek_version < ${version}`,
+  );
   return Number(row?.n ?? 0);
 }
 
-export async function queueUnbinds(tx: Executor, deviceId: string, deviceKid: string, issuerIds: string[]): Promise<void> {
+export async function queueUnbinds(
+  tx: Executor,
+  deviceId: string,
+  deviceKid: string,
+  issuerIds: string[],
+): Promise<void> {
   if (issuerIds.length === 0) return;
   await tx
     .insert(deviceUnbinds)
@@ -95,7 +134,11 @@ export async function queueUnbinds(tx: Executor, deviceId: string, deviceKid: st
 }
 
 export async function dueUnbinds(db: Executor, limit: number, now: Date) {
-  return db.select().from(deviceUnbinds).where(and(eq(deviceUnbinds.status, "pending"), lt(deviceUnbinds.nextAttemptAt, now))).limit(limit);
+  return db
+    .select()
+    .from(deviceUnbinds)
+    .where(and(eq(deviceUnbinds.status, "pending"), lt(deviceUnbinds.nextAttemptAt, now)))
+    .limit(limit);
 }
 
 export async function unbindsOf(db: Executor, deviceId: string) {
@@ -113,7 +156,9 @@ export async function acknowledgeUnbind(db: Executor, deviceId: string, issuerId
 export async function postponeUnbind(db: Executor, deviceId: string, issuerId: string): Promise<void> {
   await db
     .update(deviceUnbinds)
-    .set({ attempts: sql`${deviceUnbinds.attempts} + 1`, nextAttemptAt: sql`now() + least(interval '10 minutes', interval '1 second' * power(2, ${deviceUnbinds.attempts}))` })
+    .set({
+      attempts: sql`${deviceUnbinds.attempts} + 1`,
+      nextAttemptAt: sql`now() + least(interval '10 minutes', interval '1 second' * power(2, ${deviceUnbinds.attempts}))`,
+    })
     .where(and(eq(deviceUnbinds.deviceId, deviceId), eq(deviceUnbinds.issuerId, issuerId)));
 }
-

@@ -34,30 +34,65 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
   }
 
   /** Approves a new payment with `card` and opens the release: the server's share as the device receives it. */
-  async function releasedShare(session: { token: string; payerId: string }, device: TestDevice, card: TestCard): Promise<string> {
+  async function releasedShare(
+    session: { token: string; payerId: string },
+    device: TestDevice,
+    card: TestCard,
+  ): Promise<string> {
     const payment = await call<{ id: string }>(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody());
-    const challenge = await call<{ id: string; terms: ApprovalTerms }>(t.app, "POST", `/v1/payer/payments/${payment.body.id}/approval-challenges`, session.token, { deviceKey: device.kid, cardId: card.cardId });
+    const challenge = await call<{ id: string; terms: ApprovalTerms }>(
+      t.app,
+      "POST",
+      `/v1/payer/payments/${payment.body.id}/approval-challenges`,
+      session.token,
+      { deviceKey: device.kid, cardId: card.cardId },
+    );
     const login = await startLogin(t.app, session.token, PIN, `approval:${challenge.body.id}`);
     const finished = await login.finish();
     const releaseKey = await newReleaseKey();
-    const approved = await call<{ release: string } & ErrorAnswer>(t.app, "POST", `/v1/payer/approval-challenges/${challenge.body.id}/approve`, session.token, {
-      deviceSignature: await signTerms(device.privateKey, device.kid, challenge.body.terms),
-      verification: { method: "pin", loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest, challengeMac: await pinChallengeMac(finished.sessionKey, challenge.body.id, challenge.body.terms) },
-      releaseKey: releaseKey.jwk,
-    });
+    const approved = await call<{ release: string } & ErrorAnswer>(
+      t.app,
+      "POST",
+      `/v1/payer/approval-challenges/${challenge.body.id}/approve`,
+      session.token,
+      {
+        deviceSignature: await signTerms(device.privateKey, device.kid, challenge.body.terms),
+        verification: {
+          method: "pin",
+          loginId: login.answer.body.loginId,
+          finishLoginRequest: finished.finishLoginRequest,
+          challengeMac: await pinChallengeMac(finished.sessionKey, challenge.body.id, challenge.body.terms),
+        },
+        releaseKey: releaseKey.jwk,
+      },
+    );
     if (!approved.body.release) throw new Error(`approval failed: ${JSON.stringify(approved.body)}`);
     return Buffer.from((await openRelease(approved.body.release, releaseKey.privateKey)).kSrv).toString("base64url");
   }
 
   it("keeps only what it may: display facts, sealed records and K_srv wrapped under the KEK", async () => {
     const { card } = await payerWithCard();
-    const [row] = await queryRows<Record<string, unknown>>(t.system.database.db, sql`select * from cards where id = ${card.cardId}`);
-    expect(row).toMatchObject({ status: "active", last4: "0016", brand: "visa", record_version: 1, kek_version: t.system.keys.currentKeyVersion() });
+    const [row] = await queryRows<Record<string, unknown>>(
+      t.system.database.db,
+      sql`select * from cards where id = ${card.cardId}`,
+    );
+    expect(row).toMatchObject({
+      status: "active",
+      last4: "0016",
+      brand: "visa",
+      record_version: 1,
+      kek_version: t.system.keys.currentKeyVersion(),
+    });
     const text = JSON.stringify(row);
     expect(text).not.toContain("4111000000000016");
     expect(text).not.toContain(card.kSrv);
     expect(text).not.toContain(Buffer.from(card.kSrv, "base64url").toString("hex"));
-    const listed = await call<{ data: Array<Record<string, unknown>> }>(t.app, "GET", "/v1/payer/cards", (await signedInPayer(t.system)).token);
+    const listed = await call<{ data: Array<Record<string, unknown>> }>(
+      t.app,
+      "GET",
+      "/v1/payer/cards",
+      (await signedInPayer(t.system)).token,
+    );
     expect(listed.body.data).toEqual([]); // another payer sees none of it
   });
 
@@ -79,32 +114,69 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
       ["a version the device did not sign", { recordVersion: 1 }, "device_signature_invalid"],
     ];
     for (const [why, overrides, code] of cases) {
-      const answer = await upload({ ...overrides, deviceSignature: await device.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: card.cardId, recordVersion: "2" }) });
+      const answer = await upload({
+        ...overrides,
+        deviceSignature: await device.sign({
+          purpose: "store-card-records",
+          payerId: session.payerId,
+          cardId: card.cardId,
+          recordVersion: "2",
+        }),
+      });
       expect([answer.status >= 400 && answer.status < 500, answer.body.error.code], why).toEqual([true, code]);
     }
     const rolledBack = await call<ErrorAnswer>(t.app, "POST", `/v1/payer/cards/${card.cardId}/records`, session.token, {
       sealedCard: card.sealedCard,
       recordVersion: 1,
       kSrv: card.kSrv,
-      deviceSignature: await device.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: card.cardId, recordVersion: "1" }),
+      deviceSignature: await device.sign({
+        purpose: "store-card-records",
+        payerId: session.payerId,
+        cardId: card.cardId,
+        recordVersion: "1",
+      }),
     });
     expect(rolledBack.body.error.code).toBe("card_records_invalid");
-    const stranger = await upload({ deviceSignature: await other.sign({ purpose: "store-card-records", payerId: session.payerId, cardId: card.cardId, recordVersion: "2" }) });
+    const stranger = await upload({
+      deviceSignature: await other.sign({
+        purpose: "store-card-records",
+        payerId: session.payerId,
+        cardId: card.cardId,
+        recordVersion: "2",
+      }),
+    });
     expect(stranger.body.error.code).toBe("device_signature_invalid");
-    const [row] = await queryRows<{ record_version: number }>(t.system.database.db, sql`select record_version from cards where id = ${card.cardId}`);
+    const [row] = await queryRows<{ record_version: number }>(
+      t.system.database.db,
+      sql`select record_version from cards where id = ${card.cardId}`,
+    );
     expect(row?.record_version).toBe(1);
     expect(await releasedShare(session, device, card)).toBe(card.kSrv);
   });
 
   it("removes a card on an active device's word only, and deletes its share and records", async () => {
     const { session, device, card } = await payerWithCard();
-    const remove = async (signature: string) => call<ErrorAnswer & { status?: string }>(t.app, "POST", `/v1/payer/cards/${card.cardId}/remove`, session.token, { deviceSignature: signature });
+    const remove = async (signature: string) =>
+      call<ErrorAnswer & { status?: string }>(t.app, "POST", `/v1/payer/cards/${card.cardId}/remove`, session.token, {
+        deviceSignature: signature,
+      });
     const stranger = await newTestDevice(t.app, session.token);
-    expect((await remove(await stranger.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }))).body.error.code).toBe("device_signature_invalid");
-    expect((await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: "card_other" }))).body.error.code).toBe("device_signature_invalid");
-    const removed = await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }));
+    expect(
+      (await remove(await stranger.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId })))
+        .body.error.code,
+    ).toBe("device_signature_invalid");
+    expect(
+      (await remove(await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: "card_other" }))).body
+        .error.code,
+    ).toBe("device_signature_invalid");
+    const removed = await remove(
+      await device.sign({ purpose: "remove-card", payerId: session.payerId, cardId: card.cardId }),
+    );
     expect(removed.body.status).toBe("removed");
-    const [row] = await queryRows<{ wrapped_k_srv: string | null; sealed_card: string | null }>(t.system.database.db, sql`select wrapped_k_srv, sealed_card from cards where id = ${card.cardId}`);
+    const [row] = await queryRows<{ wrapped_k_srv: string | null; sealed_card: string | null }>(
+      t.system.database.db,
+      sql`select wrapped_k_srv, sealed_card from cards where id = ${card.cardId}`,
+    );
     expect(row).toEqual({ wrapped_k_srv: null, sealed_card: null });
   });
 
@@ -118,7 +190,9 @@ describe.each(testBackends())("the card vault [%s]", (backend) => {
         while (!stop) released.push((await releasedShare(session, device, card)) === card.kSrv ? "ok" : "wrong share");
       }),
     );
-    const report = await rotateAndReseal({ db: t.system.database.db, keys: t.system.keys }, RESEALERS, { settleMs: 300 });
+    const report = await rotateAndReseal({ db: t.system.database.db, keys: t.system.keys }, RESEALERS, {
+      settleMs: 300,
+    });
     stop = true;
     await load;
     expect(report.toVersion).toBe(before + 1);

@@ -63,7 +63,14 @@ const deliveryView = (d: DeliveryRow) => ({
   deliveredAt: d.deliveredAt ? d.deliveredAt.toISOString() : null,
   createdAt: d.createdAt.toISOString(),
 });
-const eventView = (e: EventRow) => ({ id: e.id, object: "event" as const, type: e.type, livemode: e.mode === "live", createdAt: e.createdAt.toISOString(), data: e.data });
+const eventView = (e: EventRow) => ({
+  id: e.id,
+  object: "event" as const,
+  type: e.type,
+  livemode: e.mode === "live",
+  createdAt: e.createdAt.toISOString(),
+  data: e.data,
+});
 
 export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -75,8 +82,14 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
         tags: ["webhooks"],
         body: z.strictObject({
           url: z.string().max(2048),
-          enabledEvents: z.array(z.string().max(40)).max(EVENT_TYPES.length + 1).optional(),
-          signatures: z.array(z.enum(["v1", "v1a"])).max(2).optional(),
+          enabledEvents: z
+            .array(z.string().max(40))
+            .max(EVENT_TYPES.length + 1)
+            .optional(),
+          signatures: z
+            .array(z.enum(["v1", "v1a"]))
+            .max(2)
+            .optional(),
         }),
         response: { 200: endpointSchema, ...errors },
       },
@@ -88,18 +101,26 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
       })),
   );
 
-  r.get("/v1/webhook-endpoints", { schema: { tags: ["webhooks"], response: { 200: listEnvelope(endpointSchema), ...errors } } }, async (request) => ({
-    object: "list" as const,
-    data: (await webhooks.listEndpoints(merchantOf(request))).map(endpointView),
-    hasMore: false,
-  }));
-
-  r.get("/v1/webhook-endpoints/:id", { schema: { tags: ["webhooks"], params: idParam, response: { 200: endpointSchema, ...errors } } }, async (request) =>
-    endpointView(await webhooks.endpoint(merchantOf(request), request.params.id)),
+  r.get(
+    "/v1/webhook-endpoints",
+    { schema: { tags: ["webhooks"], response: { 200: listEnvelope(endpointSchema), ...errors } } },
+    async (request) => ({
+      object: "list" as const,
+      data: (await webhooks.listEndpoints(merchantOf(request))).map(endpointView),
+      hasMore: false,
+    }),
   );
 
-  r.delete("/v1/webhook-endpoints/:id", { schema: { tags: ["webhooks"], params: idParam, response: { 200: endpointSchema, ...errors } } }, async (request) =>
-    endpointView(await webhooks.disableEndpoint(merchantOf(request), request.params.id)),
+  r.get(
+    "/v1/webhook-endpoints/:id",
+    { schema: { tags: ["webhooks"], params: idParam, response: { 200: endpointSchema, ...errors } } },
+    async (request) => endpointView(await webhooks.endpoint(merchantOf(request), request.params.id)),
+  );
+
+  r.delete(
+    "/v1/webhook-endpoints/:id",
+    { schema: { tags: ["webhooks"], params: idParam, response: { 200: endpointSchema, ...errors } } },
+    async (request) => endpointView(await webhooks.disableEndpoint(merchantOf(request), request.params.id)),
   );
 
   r.get(
@@ -108,20 +129,32 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
       schema: {
         tags: ["webhooks"],
         params: idParam,
-        querystring: z.strictObject({ status: z.enum(["pending", "succeeded", "failed"]).optional(), limit: listQuery.limit }),
+        querystring: z.strictObject({
+          status: z.enum(["pending", "succeeded", "failed"]).optional(),
+          limit: listQuery.limit,
+        }),
         response: { 200: listEnvelope(deliverySchema), ...errors },
       },
     },
     async (request) => ({
       object: "list" as const,
-      data: (await webhooks.deliveries(merchantOf(request), request.params.id, request.query.status, request.query.limit)).map(deliveryView),
+      data: (
+        await webhooks.deliveries(merchantOf(request), request.params.id, request.query.status, request.query.limit)
+      ).map(deliveryView),
       hasMore: false,
     }),
   );
 
   r.post(
     "/v1/webhook-deliveries/:id/retry",
-    { schema: { tags: ["webhooks"], params: idParam, body: z.strictObject({}).nullish(), response: { 200: deliverySchema, ...errors } } },
+    {
+      schema: {
+        tags: ["webhooks"],
+        params: idParam,
+        body: z.strictObject({}).nullish(),
+        response: { 200: deliverySchema, ...errors },
+      },
+    },
     (request, reply) =>
       answerIdempotent(db, request, reply, "POST /v1/webhook-deliveries/:id/retry", async (tx, auth) => ({
         statusCode: 200,
@@ -144,7 +177,9 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
     },
   );
 
-  r.get("/v1/events/:id", { schema: { tags: ["events"], params: idParam, response: { 200: eventSchema, ...errors } } }, async (request) =>
-    eventView(await webhooks.event(merchantOf(request), request.params.id)),
+  r.get(
+    "/v1/events/:id",
+    { schema: { tags: ["events"], params: idParam, response: { 200: eventSchema, ...errors } } },
+    async (request) => eventView(await webhooks.event(merchantOf(request), request.params.id)),
   );
 }

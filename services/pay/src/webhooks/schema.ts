@@ -21,7 +21,9 @@ export const webhookEndpoints = pgTable(
   "webhook_endpoints",
   {
     id: text("id").primaryKey(),
-    merchantId: text("merchant_id").notNull().references(() => merchants.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
     mode: text("mode").$type<"test" | "live">().notNull(),
     url: text("url").notNull(),
     /** Event types this endpoint receives; `["*"]` for all. */
@@ -40,8 +42,12 @@ export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
-    eventId: text("event_id").notNull().references(() => events.id),
-    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
     merchantId: text("merchant_id").notNull(),
     status: text("status").$type<"pending" | "succeeded" | "failed">().notNull(),
     attempts: integer("attempts").notNull().default(0),

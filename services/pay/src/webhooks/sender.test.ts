@@ -53,8 +53,7 @@ afterEach(async () => {
 
 const secret = generateWebhookSecret();
 const body = JSON.stringify({ type: "payment.captured", data: { id: "pay_1" } });
-const headers = () =>
-  webhookHeaders({ msgId: "msg_1", timestamp: Math.floor(Date.now() / 1000), body, secret });
+const headers = () => webhookHeaders({ msgId: "msg_1", timestamp: Math.floor(Date.now() / 1000), body, secret });
 
 describe("deliver", () => {
   it("is ok on 200 and the receiver can verify what arrived", async () => {

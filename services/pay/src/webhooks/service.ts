@@ -45,10 +45,15 @@ export class WebhookService {
   async createEndpoint(tx: Executor, auth: MerchantAuth, input: CreateEndpointInput): Promise<EndpointRow> {
     const check = validateWebhookUrl(input.url, auth.mode);
     if (!check.ok) throw new ApiError(check.code, check.message, "url");
-    const enabledEvents = input.enabledEvents && input.enabledEvents.length > 0 ? [...new Set(input.enabledEvents)] : ["*"];
+    const enabledEvents =
+      input.enabledEvents && input.enabledEvents.length > 0 ? [...new Set(input.enabledEvents)] : ["*"];
     for (const type of enabledEvents) {
       if (type !== "*" && !(EVENT_TYPES as readonly string[]).includes(type)) {
-        throw new ApiError("parameter_invalid", `Unknown event type ${JSON.stringify(type.slice(0, 40))}; use one of ${EVENT_TYPES.join(", ")} or "*".`, "enabledEvents");
+        throw new ApiError(
+          "parameter_invalid",
+          `Unknown event type ${JSON.stringify(type.slice(0, 40))}; use one of ${EVENT_TYPES.join(", ")} or "*".`,
+          "enabledEvents",
+        );
       }
     }
     const id = newId("webhookEndpoint");
@@ -61,16 +66,21 @@ export class WebhookService {
       pair.privateKey.fill(0);
     }
     const row = await insertEndpoint(tx, {
-        id,
-        merchantId: auth.merchantId,
-        mode: auth.mode,
-        url: check.url.toString(),
-        enabledEvents,
-        status: "enabled",
-        v1aPublicKey,
+      id,
+      merchantId: auth.merchantId,
+      mode: auth.mode,
+      url: check.url.toString(),
+      enabledEvents,
+      status: "enabled",
+      v1aPublicKey,
       v1aSealedPrivateKey,
     });
-    await this.audit.append(tx, { actor: `merchant:${auth.merchantId}`, action: "webhook_endpoint.created", target: id, data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null } });
+    await this.audit.append(tx, {
+      actor: `merchant:${auth.merchantId}`,
+      action: "webhook_endpoint.created",
+      target: id,
+      data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null },
+    });
     return row;
   }
 
@@ -94,7 +104,12 @@ export class WebhookService {
     });
   }
 
-  async deliveries(auth: MerchantAuth, endpointId: string, status?: DeliveryRow["status"], limit = 50): Promise<DeliveryRow[]> {
+  async deliveries(
+    auth: MerchantAuth,
+    endpointId: string,
+    status?: DeliveryRow["status"],
+    limit = 50,
+  ): Promise<DeliveryRow[]> {
     await this.endpoint(auth, endpointId);
     return listDeliveries(this.db, { merchantId: auth.merchantId, endpointId, limit, ...(status ? { status } : {}) });
   }
@@ -104,14 +119,19 @@ export class WebhookService {
     const row = await findDelivery(tx, auth.merchantId, id);
     if (!row) throw new ApiError("resource_missing", `No such webhook delivery: ${id.slice(0, 40)}.`, "id");
     const endpoint = await this.endpoint(auth, row.endpointId, tx);
-    if (row.status !== "failed") throw new ApiError("delivery_not_retryable", `Only failed deliveries can be re-sent; this one is ${row.status}.`);
+    if (row.status !== "failed")
+      throw new ApiError("delivery_not_retryable", `Only failed deliveries can be re-sent; this one is ${row.status}.`);
     if (endpoint.status !== "enabled") throw new ApiError("delivery_not_retryable", "The endpoint is disabled.");
     const requeued = await requeueDelivery(tx, id);
-    if (!requeued) throw new ApiError("delivery_not_retryable", "The delivery is no longer failed (another retry got there first).");
+    if (!requeued)
+      throw new ApiError("delivery_not_retryable", "The delivery is no longer failed (another retry got there first).");
     return requeued;
   }
 
-  listEvents(auth: MerchantAuth, q: { limit: number; startingAfter?: string; type?: string }): Promise<{ rows: EventRow[]; hasMore: boolean }> {
+  listEvents(
+    auth: MerchantAuth,
+    q: { limit: number; startingAfter?: string; type?: string },
+  ): Promise<{ rows: EventRow[]; hasMore: boolean }> {
     return listEvents(this.db, { merchantId: auth.merchantId, mode: auth.mode, ...q });
   }
 

@@ -12,11 +12,18 @@ export async function insertEndpoint(db: Executor, row: typeof webhookEndpoints.
   return inserted!;
 }
 
-export async function findEndpoint(db: Executor, merchantId: string, mode: Mode, id: string): Promise<EndpointRow | null> {
+export async function findEndpoint(
+  db: Executor,
+  merchantId: string,
+  mode: Mode,
+  id: string,
+): Promise<EndpointRow | null> {
   const rows = await db
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.merchantId, merchantId), eq(webhookEndpoints.mode, mode)));
+    .where(
+      and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.merchantId, merchantId), eq(webhookEndpoints.mode, mode)),
+    );
   return rows[0] ?? null;
 }
 
@@ -36,7 +43,11 @@ export async function failPendingDeliveries(db: Executor, endpointId: string, re
     .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, "pending")));
 }
 
-export async function setEndpointStatus(db: Executor, id: string, status: "enabled" | "disabled"): Promise<EndpointRow> {
+export async function setEndpointStatus(
+  db: Executor,
+  id: string,
+  status: "enabled" | "disabled",
+): Promise<EndpointRow> {
   const [row] = await db.update(webhookEndpoints).set({ status }).where(eq(webhookEndpoints.id, id)).returning();
   return row!;
 }
@@ -48,12 +59,20 @@ export async function listEvents(
   const conditions = [eq(events.merchantId, f.merchantId), eq(events.mode, f.mode)];
   if (f.startingAfter) conditions.push(lt(events.id, f.startingAfter));
   if (f.type) conditions.push(eq(events.type, f.type));
-  const rows = await db.select().from(events).where(and(...conditions)).orderBy(desc(events.id)).limit(f.limit + 1);
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(...conditions))
+    .orderBy(desc(events.id))
+    .limit(f.limit + 1);
   return { rows: rows.slice(0, f.limit), hasMore: rows.length > f.limit };
 }
 
 export async function findEvent(db: Executor, merchantId: string, mode: Mode, id: string): Promise<EventRow | null> {
-  const rows = await db.select().from(events).where(and(eq(events.id, id), eq(events.merchantId, merchantId), eq(events.mode, mode)));
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.id, id), eq(events.merchantId, merchantId), eq(events.mode, mode)));
   return rows[0] ?? null;
 }
 
@@ -63,11 +82,19 @@ export async function listDeliveries(
 ): Promise<DeliveryRow[]> {
   const conditions = [eq(webhookDeliveries.merchantId, f.merchantId), eq(webhookDeliveries.endpointId, f.endpointId)];
   if (f.status) conditions.push(eq(webhookDeliveries.status, f.status));
-  return db.select().from(webhookDeliveries).where(and(...conditions)).orderBy(desc(webhookDeliveries.createdAt)).limit(f.limit);
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(...conditions))
+    .orderBy(desc(webhookDeliveries.createdAt))
+    .limit(f.limit);
 }
 
 export async function findDelivery(db: Executor, merchantId: string, id: string): Promise<DeliveryRow | null> {
-  const rows = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.merchantId, merchantId)));
+  const rows = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.merchantId, merchantId)));
   return rows[0] ?? null;
 }
 
@@ -103,7 +130,9 @@ export interface ClaimedDelivery {
  * moving `next_attempt_at` forward by the lease makes a delivery whose worker died mid-send due again by itself.
  */
 export async function claimDue(db: Executor, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-  const rows = await queryRows<Record<string, unknown>>(db, sql`
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`
     with due as (
       select d.id from webhook_deliveries d join webhook_endpoints w on w.id = d.endpoint_id
       where d.status = 'pending' and d.next_attempt_at <= now() and w.status = 'enabled'
@@ -120,7 +149,8 @@ export async function claimDue(db: Executor, limit: number, leaseSeconds: number
     )
     select c.id, c.attempts, c.endpoint_id, e.id as event_id, e.type as event_type, e.data as event_data,
            e.created_at as event_created_at, e.merchant_id, e.mode, w.url, w.v1a_sealed_private_key
-    from claimed c join events e on e.id = c.event_id join webhook_endpoints w on w.id = c.endpoint_id`);
+    from claimed c join events e on e.id = c.event_id join webhook_endpoints w on w.id = c.endpoint_id`,
+  );
   return rows.map((r) => ({
     id: r["id"] as string,
     attempts: Number(r["attempts"]),
@@ -131,7 +161,9 @@ export async function claimDue(db: Executor, limit: number, leaseSeconds: number
     v1aSealedPrivateKey: (r["v1a_sealed_private_key"] as string | null) ?? null,
     eventId: r["event_id"] as string,
     eventType: r["event_type"] as string,
-    eventData: (typeof r["event_data"] === "string" ? JSON.parse(r["event_data"] as string) : r["event_data"]) as Record<string, unknown>,
+    eventData: (typeof r["event_data"] === "string"
+      ? JSON.parse(r["event_data"] as string)
+      : r["event_data"]) as Record<string, unknown>,
     eventCreatedAt: new Date(r["event_created_at"] as string | Date).toISOString(),
   }));
 }
@@ -139,7 +171,13 @@ export async function claimDue(db: Executor, limit: number, leaseSeconds: number
 export async function markDelivered(db: Executor, id: string, statusCode: number): Promise<void> {
   await db
     .update(webhookDeliveries)
-    .set({ status: "succeeded", deliveredAt: sql`now()`, leaseUntil: null, lastStatusCode: statusCode, lastError: null })
+    .set({
+      status: "succeeded",
+      deliveredAt: sql`now()`,
+      leaseUntil: null,
+      lastStatusCode: statusCode,
+      lastError: null,
+    })
     .where(eq(webhookDeliveries.id, id));
 }
 

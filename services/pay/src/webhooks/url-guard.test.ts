@@ -6,27 +6,49 @@ import { guardedLookup, isLoopbackAddress, isPublicAddress, validateWebhookUrl }
 describe("isPublicAddress — IPv4", () => {
   // One address inside each non-public range, plus its edges where a neighbour is public.
   const notPublic = [
-    "0.0.0.0", "0.255.255.255",
-    "10.0.0.1", "10.255.255.255",
-    "100.64.0.1", "100.127.255.255",
-    "127.0.0.1", "127.255.255.254",
+    "0.0.0.0",
+    "0.255.255.255",
+    "10.0.0.1",
+    "10.255.255.255",
+    "100.64.0.1",
+    "100.127.255.255",
+    "127.0.0.1",
+    "127.255.255.254",
     "169.254.169.254",
-    "172.16.0.1", "172.31.255.255",
+    "172.16.0.1",
+    "172.31.255.255",
     "192.0.0.8",
     "192.0.2.1",
     "192.88.99.1",
-    "192.168.0.1", "192.168.255.255",
-    "198.18.0.1", "198.19.255.255",
+    "192.168.0.1",
+    "192.168.255.255",
+    "198.18.0.1",
+    "198.19.255.255",
     "198.51.100.7",
     "203.0.113.9",
-    "224.0.0.1", "239.255.255.250",
-    "240.0.0.1", "255.255.255.255",
+    "224.0.0.1",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
   ];
   const isPublic = [
-    "8.8.8.8", "1.1.1.1", "93.184.216.34",
-    "11.0.0.1", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.1",
-    "169.253.255.255", "172.15.255.255", "172.32.0.0", "192.0.1.1", "192.167.255.255", "192.169.0.0",
-    "198.17.255.255", "198.20.0.0", "223.255.255.255",
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "11.0.0.1",
+    "100.63.255.255",
+    "100.128.0.0",
+    "126.255.255.255",
+    "128.0.0.1",
+    "169.253.255.255",
+    "172.15.255.255",
+    "172.32.0.0",
+    "192.0.1.1",
+    "192.167.255.255",
+    "192.169.0.0",
+    "198.17.255.255",
+    "198.20.0.0",
+    "223.255.255.255",
   ];
   it.each(notPublic)("%s is not public", (ip) => expect(isPublicAddress(ip)).toBe(false));
   it.each(isPublic)("%s is public", (ip) => expect(isPublicAddress(ip)).toBe(true));
@@ -34,14 +56,24 @@ describe("isPublicAddress — IPv4", () => {
 
 describe("isPublicAddress — IPv6", () => {
   const notPublic = [
-    "::", "::1", "0:0:0:0:0:0:0:1",
-    "fc00::1", "fd12:3456:789a::1",
-    "fe80::1", "febf::1", "fe80::1%eth0",
-    "ff02::1", "ff0e::1",
+    "::",
+    "::1",
+    "0:0:0:0:0:0:0:1",
+    "fc00::1",
+    "fd12:3456:789a::1",
+    "fe80::1",
+    "febf::1",
+    "fe80::1%eth0",
+    "ff02::1",
+    "ff0e::1",
     "64:ff9b::808:808",
-    "2001:db8::1", "2001:db8:ffff::1",
-    "2001::1", "2002:7f00:1::1", "3fff::1",
-    "::7f00:1", "100::1",
+    "2001:db8::1",
+    "2001:db8:ffff::1",
+    "2001::1",
+    "2002:7f00:1::1",
+    "3fff::1",
+    "::7f00:1",
+    "100::1",
   ];
   const isPublic = ["2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001::200e"];
   it.each(notPublic)("%s is not public", (ip) => expect(isPublicAddress(ip)).toBe(false));
@@ -200,8 +232,14 @@ describe("guardedLookup", () => {
   });
 
   const resolver = fakeResolver({
-    "shop.example": [{ address: "93.184.216.34", family: 4 }, { address: "2606:4700::1", family: 6 }],
-    "rebind.example": [{ address: "93.184.216.34", family: 4 }, { address: "10.0.0.5", family: 4 }],
+    "shop.example": [
+      { address: "93.184.216.34", family: 4 },
+      { address: "2606:4700::1", family: 6 },
+    ],
+    "rebind.example": [
+      { address: "93.184.216.34", family: 4 },
+      { address: "10.0.0.5", family: 4 },
+    ],
     "metadata.example": [{ address: "::ffff:169.254.169.254", family: 6 }],
     "loop.example": [{ address: "127.0.0.1", family: 4 }],
     "empty.example": [],
@@ -211,7 +249,10 @@ describe("guardedLookup", () => {
     const many = await runLookup(guardedLookup("live", resolver), "shop.example", true);
     expect(many).toEqual({
       err: null,
-      address: [{ address: "93.184.216.34", family: 4 }, { address: "2606:4700::1", family: 6 }],
+      address: [
+        { address: "93.184.216.34", family: 4 },
+        { address: "2606:4700::1", family: 6 },
+      ],
       family: undefined,
     });
     const one = await runLookup(guardedLookup("live", resolver), "shop.example", false);

@@ -34,15 +34,28 @@ export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
 };
 
 /** Delay before attempt n+1 after n failed attempts: full jitter over an exponential ceiling. */
-export function retryDelayMs(failedAttempts: number, s: Pick<DeliverySettings, "baseDelayMs" | "maxDelayMs">, random = Math.random): number {
+export function retryDelayMs(
+  failedAttempts: number,
+  s: Pick<DeliverySettings, "baseDelayMs" | "maxDelayMs">,
+  random = Math.random,
+): number {
   const ceiling = Math.min(s.maxDelayMs, s.baseDelayMs * 2 ** Math.max(0, failedAttempts - 1));
   // Never less than half the ceiling, so retries of one delivery stay spread out.
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** The JSON body every attempt of a delivery sends (the same bytes each time). */
-export function eventBody(d: Pick<ClaimedDelivery, "eventId" | "eventType" | "eventCreatedAt" | "mode" | "eventData">): string {
-  return JSON.stringify({ id: d.eventId, object: "event", type: d.eventType, createdAt: d.eventCreatedAt, livemode: d.mode === "live", data: d.eventData });
+export function eventBody(
+  d: Pick<ClaimedDelivery, "eventId" | "eventType" | "eventCreatedAt" | "mode" | "eventData">,
+): string {
+  return JSON.stringify({
+    id: d.eventId,
+    object: "event",
+    type: d.eventType,
+    createdAt: d.eventCreatedAt,
+    livemode: d.mode === "live",
+    data: d.eventData,
+  });
 }
 
 export class DeliveryWorker {
@@ -102,21 +115,37 @@ export class DeliveryWorker {
       this.log.error({ delivery: d.id, err: describeForLog(err) }, "webhook attempt could not be made");
       return { ok: false, statusCode: undefined, error: "internal error before sending", durationMs: 0 };
     });
-    const context = { delivery: d.id, event: d.eventId, endpoint: d.endpointId, attempt: d.attempts, durationMs: result.durationMs };
+    const context = {
+      delivery: d.id,
+      event: d.eventId,
+      endpoint: d.endpointId,
+      attempt: d.attempts,
+      durationMs: result.durationMs,
+    };
     if (result.ok) {
       await markDelivered(this.db, d.id, result.statusCode ?? 200);
       this.log.info({ ...context, statusCode: result.statusCode }, "webhook delivered");
       return;
     }
-    const retryAt = d.attempts < this.settings.maxAttempts ? new Date(Date.now() + retryDelayMs(d.attempts, this.settings)) : null;
-    await markAttemptFailed(this.db, d.id, { statusCode: result.statusCode ?? null, error: result.error ?? "failed", retryAt });
-    this.log.warn({ ...context, statusCode: result.statusCode, error: result.error, retryAt }, retryAt ? "webhook attempt failed; will retry" : "webhook delivery failed for good");
+    const retryAt =
+      d.attempts < this.settings.maxAttempts ? new Date(Date.now() + retryDelayMs(d.attempts, this.settings)) : null;
+    await markAttemptFailed(this.db, d.id, {
+      statusCode: result.statusCode ?? null,
+      error: result.error ?? "failed",
+      retryAt,
+    });
+    this.log.warn(
+      { ...context, statusCode: result.statusCode, error: result.error, retryAt },
+      retryAt ? "webhook attempt failed; will retry" : "webhook delivery failed for good",
+    );
   }
 
   private async send(d: ClaimedDelivery): Promise<DeliveryResult> {
     const body = eventBody(d);
     const secret = await this.merchants.webhookSecret(d.merchantId, d.mode);
-    const v1aKey = d.v1aSealedPrivateKey ? await this.keys.open("webhook-signing-key", d.v1aSealedPrivateKey, v1aKeyAad(d.endpointId)) : undefined;
+    const v1aKey = d.v1aSealedPrivateKey
+      ? await this.keys.open("webhook-signing-key", d.v1aSealedPrivateKey, v1aKeyAad(d.endpointId))
+      : undefined;
     try {
       const headers = webhookHeaders({
         msgId: d.id,

@@ -11,7 +11,10 @@ for (const backend of testBackends()) {
     const issuerClock = new TestClock();
     let connector: IssuerConnector | undefined;
     // The pay server's own connector, as its IssuerService holds it (kept private there).
-    const net = await openTestNetwork(backend, { issuerConfig: { clock: issuerClock }, connector: (real) => (connector = real) });
+    const net = await openTestNetwork(backend, {
+      issuerConfig: { clock: issuerClock },
+      connector: (real) => (connector = real),
+    });
     if (!connector) throw new Error("the test network did not hand over its connector");
     return {
       connector,
@@ -24,7 +27,11 @@ for (const backend of testBackends()) {
       signPinStatement: (statement) => net.pay.system.statementSigner.signPinStatement(statement),
       issuerClock,
       unauthorized: new SimulatorConnector({ baseUrl: net.issuerUrl, acquirerSecret: "x".repeat(43) }),
-      unreachable: new SimulatorConnector({ baseUrl: "http://127.0.0.1:9", acquirerSecret: net.acquirerSecret, timeoutMs: 1_000 }),
+      unreachable: new SimulatorConnector({
+        baseUrl: "http://127.0.0.1:9",
+        acquirerSecret: net.acquirerSecret,
+        timeoutMs: 1_000,
+      }),
       close: () => net.close(),
     };
   });

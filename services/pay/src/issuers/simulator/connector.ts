@@ -5,7 +5,16 @@
  */
 import type { AuthorizationRecord, AuthorizationRequest } from "@mpay/protocol";
 import { IssuerError, type IssuerConnector } from "../connector.ts";
-import { toAnswer, toEnrolledCard, toEnrollmentStarted, toError, toListing, toOperationRecord, toRecord, toRecurringToken } from "./transformers.ts";
+import {
+  toAnswer,
+  toEnrolledCard,
+  toEnrollmentStarted,
+  toError,
+  toListing,
+  toOperationRecord,
+  toRecord,
+  toRecurringToken,
+} from "./transformers.ts";
 
 export interface SimulatorConnectorOptions {
   /** `http://127.0.0.1:4100` */
@@ -37,7 +46,9 @@ export class SimulatorConnector implements IssuerConnector {
   }
 
   async verifyEnrollment(issuerId: string, enrollmentId: string, code: string) {
-    return toEnrolledCard(await this.#call("POST", `${issuerPath(issuerId)}/enrollments/${segment(enrollmentId)}/verify`, { code }));
+    return toEnrolledCard(
+      await this.#call("POST", `${issuerPath(issuerId)}/enrollments/${segment(enrollmentId)}/verify`, { code }),
+    );
   }
 
   async authorize(issuerId: string, request: AuthorizationRequest) {
@@ -60,14 +71,19 @@ export class SimulatorConnector implements IssuerConnector {
     try {
       return toRecord(await this.#call("GET", authorizationPath(issuerId, paymentId)));
     } catch (error) {
-      if (error instanceof IssuerError && error.kind === "refused" && error.code === "authorization_not_found") return null;
+      if (error instanceof IssuerError && error.kind === "refused" && error.code === "authorization_not_found")
+        return null;
       throw error;
     }
   }
 
   async unbindDevice(issuerId: string, deviceKid: string) {
-    const body = (await this.#call("POST", `${issuerPath(issuerId)}/devices/${segment(deviceKid)}/unbind`, {})) as { unbound?: unknown; bindings?: unknown };
-    if (body.unbound !== true || typeof body.bindings !== "number") throw new IssuerError("unavailable", "issuer_answer_invalid", "the issuer did not acknowledge the unbind");
+    const body = (await this.#call("POST", `${issuerPath(issuerId)}/devices/${segment(deviceKid)}/unbind`, {})) as {
+      unbound?: unknown;
+      bindings?: unknown;
+    };
+    if (body.unbound !== true || typeof body.bindings !== "number")
+      throw new IssuerError("unavailable", "issuer_answer_invalid", "the issuer did not acknowledge the unbind");
     return { bindings: body.bindings };
   }
 
@@ -84,20 +100,34 @@ export class SimulatorConnector implements IssuerConnector {
     try {
       response = await fetch(this.#baseUrl + path, {
         method,
-        headers: { authorization: `Bearer ${typeof this.#secret === "string" ? this.#secret : await this.#secret()}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        headers: {
+          authorization: `Bearer ${typeof this.#secret === "string" ? this.#secret : await this.#secret()}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       // No cause attached: it could carry the request, and with it a JWE or a secret header.
-      throw new IssuerError("unavailable", timedOut ? "issuer_timeout" : "issuer_unavailable", timedOut ? `the issuer did not answer ${method} ${path.split("/").slice(0, 4).join("/")} in time` : "the issuer could not be reached");
+      throw new IssuerError(
+        "unavailable",
+        timedOut ? "issuer_timeout" : "issuer_unavailable",
+        timedOut
+          ? `the issuer did not answer ${method} ${path.split("/").slice(0, 4).join("/")} in time`
+          : "the issuer could not be reached",
+      );
     }
     let parsed: unknown;
     try {
       parsed = await response.json();
     } catch {
-      throw new IssuerError("unavailable", "issuer_answer_invalid", `the issuer answered ${response.status} without JSON`, response.status);
+      throw new IssuerError(
+        "unavailable",
+        "issuer_answer_invalid",
+        `the issuer answered ${response.status} without JSON`,
+        response.status,
+      );
     }
     if (!response.ok) throw toError(response.status, parsed);
     return parsed;

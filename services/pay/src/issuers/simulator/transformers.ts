@@ -22,16 +22,20 @@ const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.st
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body);
-  if (!result.success) throw new IssuerError("unavailable", "issuer_answer_invalid", `the issuer's answer to ${what} is malformed`);
+  if (!result.success)
+    throw new IssuerError("unavailable", "issuer_answer_invalid", `the issuer's answer to ${what} is malformed`);
   return result.data;
 }
 
 export const toListing = (body: unknown): IssuerListing[] => parse(listingSchema, body, "the issuer list");
-export const toAnswer = (body: unknown): AuthorizationAnswer => parse(authorizationAnswerSchema, body, "an authorization");
+export const toAnswer = (body: unknown): AuthorizationAnswer =>
+  parse(authorizationAnswerSchema, body, "an authorization");
 export const toRecord = (body: unknown): AuthorizationRecord => parse(authorizationRecordSchema, body, "an inquiry");
 /** A capture, void or refund answers with the operation and the authorization's books after it. */
-export const toOperationRecord = (body: unknown): AuthorizationRecord => parse(issuerOperationAnswerSchema, body, "an operation").authorization;
-export const toEnrolledCard = (body: unknown): EnrolledCard => parse(enrolledCardSchema, body, "an enrollment verification");
+export const toOperationRecord = (body: unknown): AuthorizationRecord =>
+  parse(issuerOperationAnswerSchema, body, "an operation").authorization;
+export const toEnrolledCard = (body: unknown): EnrolledCard =>
+  parse(enrolledCardSchema, body, "an enrollment verification");
 
 export function toEnrollmentStarted(body: unknown): EnrollmentStarted {
   const started = parse(enrollmentStartedSchema, body, "an enrollment");
@@ -50,7 +54,12 @@ export function toRecurringToken(body: unknown): RecurringToken {
 export function toError(status: number, body: unknown): IssuerError {
   const parsed = errorSchema.safeParse(body);
   if (status >= 400 && status < 500 && parsed.success) {
-    return new IssuerError("refused", parsed.data.error.code, parsed.data.error.message ?? `the issuer refused (${parsed.data.error.code})`, status);
+    return new IssuerError(
+      "refused",
+      parsed.data.error.code,
+      parsed.data.error.message ?? `the issuer refused (${parsed.data.error.code})`,
+      status,
+    );
   }
   return new IssuerError("unavailable", "issuer_unavailable", `the issuer answered ${status}`, status);
 }

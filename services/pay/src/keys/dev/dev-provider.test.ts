@@ -95,7 +95,17 @@ describe("dev key provider: seal and open", () => {
     const p = await provider();
     const sealed = await p.seal("webhook-secret", enc.encode(SECRET), AAD);
     const payload = sealed.split(".")[2] ?? "";
-    for (const bad of ["", "mk1", "mk1.1", `mk2.1.${payload}`, `mk1.01.${payload}`, `mk1.x.${payload}`, `mk1.1.${payload}=`, `mk1.1.${payload}.x`, "mk1.1.AAAA"]) {
+    for (const bad of [
+      "",
+      "mk1",
+      "mk1.1",
+      `mk2.1.${payload}`,
+      `mk1.01.${payload}`,
+      `mk1.x.${payload}`,
+      `mk1.1.${payload}=`,
+      `mk1.1.${payload}.x`,
+      "mk1.1.AAAA",
+    ]) {
       await expectCode(p.open("webhook-secret", bad, AAD), "seal_invalid");
     }
     await expectCode(p.open("webhook-secret", `mk1.7.${payload}`, AAD), "key_version_unknown");
@@ -110,7 +120,9 @@ describe("dev key provider: seal and open", () => {
     expect(leaks(sealed, secret)).toBe(false);
     // The check itself works: a blob that carried the plaintext in clear is caught at any offset.
     for (const prefix of [0, 1, 2, 12]) {
-      expect(leaks(Buffer.concat([Buffer.alloc(prefix), secret, Buffer.alloc(16)]).toString("base64url"), secret)).toBe(true);
+      expect(leaks(Buffer.concat([Buffer.alloc(prefix), secret, Buffer.alloc(16)]).toString("base64url"), secret)).toBe(
+        true,
+      );
     }
 
     const stored = JSON.parse(await readFile(file, "utf8")) as { keys: Record<string, string> };
@@ -192,11 +204,17 @@ describe("dev key provider: key file", () => {
   it("refuses a corrupt key file without quoting it", async () => {
     const file = join(dir, "dev-keys.json");
     const junk = "c2VjcmV0LWtleS1ieXRlcw==";
-    for (const content of [`{"format":"mpay-dev-keys/1",${junk}`, JSON.stringify({ format: "mpay-dev-keys/1", current: 1, keys: { [junk]: 1 } }),
+    for (const content of [
+      `{"format":"mpay-dev-keys/1",${junk}`,
+      JSON.stringify({ format: "mpay-dev-keys/1", current: 1, keys: { [junk]: 1 } }),
       JSON.stringify({ format: "mpay-dev-keys/1", current: 2, keys: { "1": Buffer.alloc(32).toString("base64") } }),
-      JSON.stringify({ format: "mpay-dev-keys/1", current: 1, keys: { "1": junk } })]) {
+      JSON.stringify({ format: "mpay-dev-keys/1", current: 1, keys: { "1": junk } }),
+    ]) {
       await writeFile(file, content, { mode: 0o600 });
-      const error = await expectCode(openDevKeyProvider({ keyFile: file, log: () => undefined }), "provider_misconfigured");
+      const error = await expectCode(
+        openDevKeyProvider({ keyFile: file, log: () => undefined }),
+        "provider_misconfigured",
+      );
       expect(error.message).not.toContain(junk);
     }
   });

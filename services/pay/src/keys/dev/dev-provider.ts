@@ -113,13 +113,21 @@ class DevProvider implements DevKeyProvider {
   }
 
   rotate(): Promise<number> {
-    const run = this.#rotating.then(() => (this.#shared ? this.#shared.advance((_tx, recorded) => this.#rotateFile(recorded)) : this.#rotateFile(null)));
+    const run = this.#rotating.then(() =>
+      this.#shared ? this.#shared.advance((_tx, recorded) => this.#rotateFile(recorded)) : this.#rotateFile(null),
+    );
     this.#rotating = run.catch(() => undefined);
     return run;
   }
 
   async status(): Promise<KeyProviderStatus> {
-    return { kind: "dev", initialized: true, sealed: this.isSealed(), currentKeyVersion: this.#closed ? null : this.currentKeyVersion(), keyVersions: this.#keyring.versions() };
+    return {
+      kind: "dev",
+      initialized: true,
+      sealed: this.isSealed(),
+      currentKeyVersion: this.#closed ? null : this.currentKeyVersion(),
+      keyVersions: this.#keyring.versions(),
+    };
   }
 
   async close(): Promise<void> {
@@ -146,7 +154,8 @@ class DevProvider implements DevKeyProvider {
       key.fill(0);
       throw error;
     }
-    if (this.#closed) key.fill(0); // closed while writing: the rotation is on disk, its key must not linger here
+    if (this.#closed)
+      key.fill(0); // closed while writing: the rotation is on disk, its key must not linger here
     else {
       this.#keyring.add(version, key);
       this.#fileCurrent = version;
@@ -173,7 +182,10 @@ class DevProvider implements DevKeyProvider {
           this.#keyring.add(version, key);
           fresh.keys.delete(version); // adopted: the wipe below must not zero it
         } else if (!known.equals(key)) {
-          throw new KeyProviderError("provider_misconfigured", `dev key file ${this.#keyFile} changed key version ${version} while in use`);
+          throw new KeyProviderError(
+            "provider_misconfigured",
+            `dev key file ${this.#keyFile} changed key version ${version} while in use`,
+          );
         }
       }
       this.#fileCurrent = Math.max(this.#fileCurrent, fresh.current);

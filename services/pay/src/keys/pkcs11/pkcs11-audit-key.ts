@@ -39,11 +39,32 @@ export async function ensureAuditKey(session: graphene.Session, tokenLabel: stri
   if (found) return found;
   session.generateKeyPair(
     graphene.KeyGenMechanism.EC,
-    { keyType: graphene.KeyType.EC, token: true, private: false, label: AUDIT_KEY_LABEL, verify: true, paramsEC: graphene.NamedCurve.getByName("secp256r1").value },
-    { keyType: graphene.KeyType.EC, token: true, private: true, label: AUDIT_KEY_LABEL, sign: true, sensitive: true, extractable: false, derive: false, modifiable: false },
+    {
+      keyType: graphene.KeyType.EC,
+      token: true,
+      private: false,
+      label: AUDIT_KEY_LABEL,
+      verify: true,
+      paramsEC: graphene.NamedCurve.getByName("secp256r1").value,
+    },
+    {
+      keyType: graphene.KeyType.EC,
+      token: true,
+      private: true,
+      label: AUDIT_KEY_LABEL,
+      sign: true,
+      sensitive: true,
+      extractable: false,
+      derive: false,
+      modifiable: false,
+    },
   );
   const made = await findAuditKey(session, tokenLabel);
-  if (!made) throw new KeyProviderError("provider_misconfigured", `token "${tokenLabel}" did not keep the audit key pair it made`);
+  if (!made)
+    throw new KeyProviderError(
+      "provider_misconfigured",
+      `token "${tokenLabel}" did not keep the audit key pair it made`,
+    );
   return made;
 }
 
@@ -54,7 +75,10 @@ export async function findAuditKey(session: graphene.Session, tokenLabel: string
   if (!privateKey || !publicObject) return null;
   const point = publicObject.getAttribute({ pointEC: null }).pointEC;
   if (!point || point.length !== 67 || !point.subarray(0, 2).equals(EC_POINT_DER_PREFIX) || point[2] !== 0x04) {
-    throw new KeyProviderError("provider_misconfigured", `token "${tokenLabel}": ${AUDIT_KEY_LABEL} is not an uncompressed P-256 public key`);
+    throw new KeyProviderError(
+      "provider_misconfigured",
+      `token "${tokenLabel}": ${AUDIT_KEY_LABEL} is not an uncompressed P-256 public key`,
+    );
   }
   return { privateKey, publicKey: await auditPublicKeyOf(point.subarray(3, 35), point.subarray(35, 67)) };
 }
@@ -67,6 +91,10 @@ export function signInToken(session: graphene.Session, key: graphene.PrivateKey,
 
 function one(session: graphene.Session, kind: graphene.ObjectClass, tokenLabel: string): graphene.SessionObject | null {
   const found = session.find({ class: kind, label: AUDIT_KEY_LABEL });
-  if (found.length > 1) throw new KeyProviderError("provider_misconfigured", `token "${tokenLabel}" holds ${found.length} objects labelled ${AUDIT_KEY_LABEL}; remove the extra ones`);
+  if (found.length > 1)
+    throw new KeyProviderError(
+      "provider_misconfigured",
+      `token "${tokenLabel}" holds ${found.length} objects labelled ${AUDIT_KEY_LABEL}; remove the extra ones`,
+    );
   return found.length === 1 ? found.items(0) : null;
 }

@@ -23,8 +23,10 @@ const database = await openDatabase({});
 await migrateDatabase(database);
 const keys = await openPkcs11KeyProvider(settings, database.db);
 try {
-  if (command === "open") process.stdout.write(Buffer.from(await keys.open("provider-secret", first ?? "", aad ?? "")).toString());
-  else if (command === "seal") process.stdout.write(await keys.seal("provider-secret", Buffer.from(first ?? ""), aad ?? ""));
+  if (command === "open")
+    process.stdout.write(Buffer.from(await keys.open("provider-secret", first ?? "", aad ?? "")).toString());
+  else if (command === "seal")
+    process.stdout.write(await keys.seal("provider-secret", Buffer.from(first ?? ""), aad ?? ""));
   else if (command === "rotate") process.stdout.write(String(await keys.rotate()));
   else throw new Error(`unknown command ${command}`);
 } finally {

@@ -30,7 +30,12 @@ const KEK_LABEL = /^mpay-kek-v([1-9][0-9]{0,8})$/;
 const kekLabel = (version: number) => `mpay-kek-v${version}`;
 const macLabel = (version: number) => `mpay-mac-v${version}`;
 /** What a tampered blob or a wrong AAD makes SoftHSM2 and other tokens answer to C_Decrypt with GCM. */
-const DECRYPT_REFUSALS = new Set(["CKR_GENERAL_ERROR", "CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE", "CKR_AEAD_DECRYPT_FAILED"]);
+const DECRYPT_REFUSALS = new Set([
+  "CKR_GENERAL_ERROR",
+  "CKR_ENCRYPTED_DATA_INVALID",
+  "CKR_ENCRYPTED_DATA_LEN_RANGE",
+  "CKR_AEAD_DECRYPT_FAILED",
+]);
 
 interface VersionKeys {
   kek: graphene.SecretKey;
@@ -97,8 +102,16 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = this.#token.session.createCipher(gcm(nonce, purpose, aad), kek);
     // C_Encrypt refuses an empty input (CKR_ARGUMENTS_BAD); the multi-part form makes just the tag.
-    const sealed = plaintext.length === 0 ? cipher.final() : cipher.once(Buffer.from(plaintext), Buffer.alloc(plaintext.length + TAG_BYTES));
-    return formatSealed({ keyVersion, nonce, ciphertext: sealed.subarray(0, sealed.length - TAG_BYTES), tag: sealed.subarray(sealed.length - TAG_BYTES) });
+    const sealed =
+      plaintext.length === 0
+        ? cipher.final()
+        : cipher.once(Buffer.from(plaintext), Buffer.alloc(plaintext.length + TAG_BYTES));
+    return formatSealed({
+      keyVersion,
+      nonce,
+      ciphertext: sealed.subarray(0, sealed.length - TAG_BYTES),
+      tag: sealed.subarray(sealed.length - TAG_BYTES),
+    });
   }
 
   async open(purpose: KeyPurpose, sealed: string, aad: string): Promise<Uint8Array> {
@@ -147,7 +160,10 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     this.#assertOpen();
     return this.#shared!.advance(async (tx, recorded) => {
       if (recorded !== null || this.#tokenVersions().length > 0) {
-        throw new KeyProviderError("vault_already_initialized", `the pkcs11 vault is already initialized (token "${this.#token.tokenLabel}" or the database holds key versions)`);
+        throw new KeyProviderError(
+          "vault_already_initialized",
+          `the pkcs11 vault is already initialized (token "${this.#token.tokenLabel}" or the database holds key versions)`,
+        );
       }
       await lockAuditKey(tx);
       const version = this.#generate(1);
@@ -169,7 +185,13 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   async status(): Promise<KeyProviderStatus> {
     const versions = this.#closed ? [] : this.#tokenVersions();
     const current = this.#closed ? null : this.#current();
-    return { kind: "pkcs11", initialized: current !== null, sealed: this.isSealed(), currentKeyVersion: current, keyVersions: versions };
+    return {
+      kind: "pkcs11",
+      initialized: current !== null,
+      sealed: this.isSealed(),
+      currentKeyVersion: current,
+      keyVersions: versions,
+    };
   }
 
   async close(): Promise<void> {
@@ -184,7 +206,7 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   /** The recorded version, or (before any is recorded, say a database restored without it) the token's highest. */
   #current(): number | null {
     if (this.#closed) return null;
-    return this.#shared?.get() ?? (this.#tokenVersions().at(-1) ?? null);
+    return this.#shared?.get() ?? this.#tokenVersions().at(-1) ?? null;
   }
 
   /** The audit key pair, looked up once (`vault init` may have run in another process after this one opened). */
@@ -197,9 +219,40 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
 
   #generate(version: number): number {
     const session = this.#token.session;
-    const common = { class: graphene.ObjectClass.SECRET_KEY, token: true, private: true, sensitive: true, extractable: false, modifiable: false, derive: false, id: Buffer.from(String(version)) };
-    session.generateKey(graphene.KeyGenMechanism.AES, { ...common, keyType: graphene.KeyType.AES, valueLen: 32, label: kekLabel(version), encrypt: true, decrypt: true, wrap: false, unwrap: false, sign: false, verify: false });
-    session.generateKey(graphene.KeyGenMechanism.GENERIC_SECRET, { ...common, keyType: graphene.KeyType.GENERIC_SECRET, valueLen: 32, label: macLabel(version), sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false });
+    const common = {
+      class: graphene.ObjectClass.SECRET_KEY,
+      token: true,
+      private: true,
+      sensitive: true,
+      extractable: false,
+      modifiable: false,
+      derive: false,
+      id: Buffer.from(String(version)),
+    };
+    session.generateKey(graphene.KeyGenMechanism.AES, {
+      ...common,
+      keyType: graphene.KeyType.AES,
+      valueLen: 32,
+      label: kekLabel(version),
+      encrypt: true,
+      decrypt: true,
+      wrap: false,
+      unwrap: false,
+      sign: false,
+      verify: false,
+    });
+    session.generateKey(graphene.KeyGenMechanism.GENERIC_SECRET, {
+      ...common,
+      keyType: graphene.KeyType.GENERIC_SECRET,
+      valueLen: 32,
+      label: macLabel(version),
+      sign: true,
+      verify: true,
+      encrypt: false,
+      decrypt: false,
+      wrap: false,
+      unwrap: false,
+    });
     this.#find(version);
     return version;
   }
@@ -220,7 +273,11 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
 
   #one(label: string): graphene.SecretKey | null {
     const found = this.#token.session.find({ class: graphene.ObjectClass.SECRET_KEY, label });
-    if (found.length > 1) throw new KeyProviderError("provider_misconfigured", `token "${this.#token.tokenLabel}" holds ${found.length} keys labelled ${label}; remove the extra ones`);
+    if (found.length > 1)
+      throw new KeyProviderError(
+        "provider_misconfigured",
+        `token "${this.#token.tokenLabel}" holds ${found.length} keys labelled ${label}; remove the extra ones`,
+      );
     return found.length === 1 ? found.items(0).toType<graphene.SecretKey>() : null;
   }
 
@@ -250,9 +307,15 @@ function macInput(purpose: KeyPurpose, data: Uint8Array): Buffer {
 }
 
 function notInitialized(tokenLabel: string): KeyProviderError {
-  return new KeyProviderError("vault_not_initialized", `token "${tokenLabel}" holds no MPay key yet; run \`mpay vault init\``);
+  return new KeyProviderError(
+    "vault_not_initialized",
+    `token "${tokenLabel}" holds no MPay key yet; run \`mpay vault init\``,
+  );
 }
 
 function versionUnknown(version: number, tokenLabel: string): KeyProviderError {
-  return new KeyProviderError("key_version_unknown", `token "${tokenLabel}" holds no key with version ${String(version)}`);
+  return new KeyProviderError(
+    "key_version_unknown",
+    `token "${tokenLabel}" holds no key with version ${String(version)}`,
+  );
 }

@@ -36,7 +36,8 @@ export interface TokenSession {
 const modules = new Map<string, { module: graphene.Module; sessions: number }>();
 
 export function openTokenSession(settings: Pkcs11Settings): TokenSession {
-  if (!settings.pin) throw misconfigured("MPAY_PKCS11_PIN is not set: the pkcs11 key provider needs the token's user PIN");
+  if (!settings.pin)
+    throw misconfigured("MPAY_PKCS11_PIN is not set: the pkcs11 key provider needs the token's user PIN");
   const entry = loadModule(settings.library);
   try {
     const slot = findSlot(entry.module, settings);
@@ -47,7 +48,9 @@ export function openTokenSession(settings: Pkcs11Settings): TokenSession {
     } catch (error) {
       if (ckr(error) !== "CKR_USER_ALREADY_LOGGED_IN") {
         session.close();
-        throw misconfigured(`login to PKCS#11 token "${tokenLabel}" failed (${ckr(error) ?? "unknown error"}): check MPAY_PKCS11_PIN`);
+        throw misconfigured(
+          `login to PKCS#11 token "${tokenLabel}" failed (${ckr(error) ?? "unknown error"}): check MPAY_PKCS11_PIN`,
+        );
       }
     }
     entry.sessions++;
@@ -85,7 +88,9 @@ function loadModule(library: string): { module: graphene.Module; sessions: numbe
     module = graphene.Module.load(library);
     module.initialize();
   } catch (error) {
-    throw misconfigured(`cannot load the PKCS#11 library ${library} (${ckr(error) ?? (error instanceof Error ? error.message : "unknown error")}): check MPAY_PKCS11_LIBRARY`);
+    throw misconfigured(
+      `cannot load the PKCS#11 library ${library} (${ckr(error) ?? (error instanceof Error ? error.message : "unknown error")}): check MPAY_PKCS11_LIBRARY`,
+    );
   }
   const entry = { module, sessions: 0 };
   modules.set(library, entry);
@@ -117,7 +122,9 @@ function findSlot(module: graphene.Module, settings: Pkcs11Settings): graphene.S
     if (settings.slot !== undefined ? id === BigInt(settings.slot) : label === settings.tokenLabel) return slot;
   }
   const wanted = settings.slot !== undefined ? `slot ${settings.slot}` : `a token labelled "${settings.tokenLabel}"`;
-  throw misconfigured(`the PKCS#11 library has no ${wanted} (slots with a token: ${seen.join(", ") || "none"}): check MPAY_PKCS11_SLOT or MPAY_PKCS11_TOKEN_LABEL`);
+  throw misconfigured(
+    `the PKCS#11 library has no ${wanted} (slots with a token: ${seen.join(", ") || "none"}): check MPAY_PKCS11_SLOT or MPAY_PKCS11_TOKEN_LABEL`,
+  );
 }
 
 /** A CK_SLOT_ID as the number tools print: pkcs11js hands it over as the native unsigned long, little-endian. */

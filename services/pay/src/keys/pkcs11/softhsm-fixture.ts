@@ -32,9 +32,16 @@ export function softHsmAvailable(): boolean {
 export async function createSoftHsmToken(label = "mpay-test", alongside?: SoftHsmToken): Promise<SoftHsmToken> {
   const dir = alongside ? dirname(alongside.conf) : await mkdtemp(join(tmpdir(), "mpay-softhsm-"));
   const conf = join(dir, "softhsm2.conf");
-  if (!alongside) await writeFile(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  if (!alongside)
+    await writeFile(
+      conf,
+      `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+    );
   const pin = `pin-${randomBytes(6).toString("hex")}`;
-  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", `so-${pin}`], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: "ignore" });
+  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", `so-${pin}`], {
+    env: { ...process.env, SOFTHSM2_CONF: conf },
+    stdio: "ignore",
+  });
   return {
     conf,
     pin,

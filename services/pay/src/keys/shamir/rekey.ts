@@ -55,11 +55,23 @@ export interface RekeyReport extends RekeyFinish {
   shareCount: number;
 }
 
-export async function rekeyAndReseal(ctx: RekeyContext, resealers: readonly Resealer[], next: { shares: number; threshold: number }, options: RekeyOptions = {}): Promise<RekeyReport> {
+export async function rekeyAndReseal(
+  ctx: RekeyContext,
+  resealers: readonly Resealer[],
+  next: { shares: number; threshold: number },
+  options: RekeyOptions = {},
+): Promise<RekeyReport> {
   const fromVersion = ctx.keys.currentKeyVersion();
   const made = await ctx.keys.rekey(next.shares, next.threshold);
   const shares = made.shares.peek();
-  await options.onShares?.({ generation: made.generation, threshold: next.threshold, shareCount: next.shares, keyVersion: made.version, shares, delivered: made.delivered });
+  await options.onShares?.({
+    generation: made.generation,
+    threshold: next.threshold,
+    shareCount: next.shares,
+    keyVersion: made.version,
+    shares,
+    delivered: made.delivered,
+  });
   // Every process reads the new version within VERSION_CACHE_MS (the others take their delivery then).
   await sleep(options.settleMs ?? 2 * VERSION_CACHE_MS + 500);
   const finish = await finishRekey(ctx, resealers, made.version, options);
@@ -70,7 +82,12 @@ export async function rekeyAndReseal(ctx: RekeyContext, resealers: readonly Rese
  * Re-seals every row below `toVersion`, and once none is left, ends the rekey: the keys that the replaced master
  * key protected are deleted. Idempotent: run again after an interruption (`mpay vault reseal`), it does what is left.
  */
-export async function finishRekey(ctx: RekeyContext, resealers: readonly Resealer[], toVersion: number, options: RekeyOptions = {}): Promise<RekeyFinish> {
+export async function finishRekey(
+  ctx: RekeyContext,
+  resealers: readonly Resealer[],
+  toVersion: number,
+  options: RekeyOptions = {},
+): Promise<RekeyFinish> {
   const report = await resealBelow(ctx, resealers, toVersion, options);
   if (report.leftTotal > 0) return { ...report, toVersion, retired: false, deletedKeys: 0, processesBehind: 0 };
   await options.beforeRetire?.();
@@ -80,7 +97,8 @@ export async function finishRekey(ctx: RekeyContext, resealers: readonly Reseale
     if (ended === null) return { ...report, toVersion, retired: true, deletedKeys: 0, processesBehind: 0 };
     if (ended.ended) return { ...report, toVersion, retired: true, deletedKeys: ended.deletedKeys, processesBehind: 0 };
     // A process that holds the old master key either takes its delivery within a refresh, or stops being seen.
-    if (Date.now() > deadline) return { ...report, toVersion, retired: false, deletedKeys: 0, processesBehind: ended.processesBehind };
+    if (Date.now() > deadline)
+      return { ...report, toVersion, retired: false, deletedKeys: 0, processesBehind: ended.processesBehind };
     await sleep(HEARTBEAT_MS);
   }
 }

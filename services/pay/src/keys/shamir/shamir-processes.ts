@@ -14,7 +14,16 @@
  * - a process picks its delivery up when it sees the new key version (shamir-provider.ts), checks it against the
  *   new check value, and clears it; the rekey's final step deletes any left.
  */
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from "node:crypto";
 import { and, eq, lt, ne, sql } from "drizzle-orm";
 import type { Db, Executor } from "../../db/client.ts";
 import { decodeCanonical } from "../encoding.ts";
@@ -78,7 +87,10 @@ export class UnsealedProcess {
    * and the master key it holds now, and checked against the set's check value; null when none was delivered, or
    * it does not open or check (then it was not a rekey's). The caller owns (and wipes) the returned buffer.
    */
-  async takeDelivery(currentMaster: Buffer, custody: Pick<Custody, "generation" | "checkValue">): Promise<Buffer | null> {
+  async takeDelivery(
+    currentMaster: Buffer,
+    custody: Pick<Custody, "generation" | "checkValue">,
+  ): Promise<Buffer | null> {
     const [row] = await this.db.select().from(vaultProcesses).where(eq(vaultProcesses.id, this.id));
     if (!row?.deliveredMaster || row.deliveredGeneration !== custody.generation) return null;
     const master = openDelivery(row.deliveredMaster, this.privateKey, currentMaster, this.id, custody.generation);
@@ -90,14 +102,20 @@ export class UnsealedProcess {
   /** Records that this process now holds the master key of `generation`, and drops its delivery. */
   async moved(generation: number): Promise<void> {
     this.#generation = generation;
-    await this.db.update(vaultProcesses).set({ generation, deliveredMaster: null, deliveredGeneration: null, seenAt: sql`now()` }).where(eq(vaultProcesses.id, this.id));
+    await this.db
+      .update(vaultProcesses)
+      .set({ generation, deliveredMaster: null, deliveredGeneration: null, seenAt: sql`now()` })
+      .where(eq(vaultProcesses.id, this.id));
   }
 
   /** Stops the heartbeat and removes the registration (a process that seals itself or closes). */
   async leave(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.db.delete(vaultProcesses).where(eq(vaultProcesses.id, this.id)).catch(() => undefined);
+    await this.db
+      .delete(vaultProcesses)
+      .where(eq(vaultProcesses.id, this.id))
+      .catch(() => undefined);
   }
 }
 
@@ -113,10 +131,18 @@ export async function deliverMaster(
   const live = await tx
     .select({ id: vaultProcesses.id, publicKey: vaultProcesses.publicKey })
     .from(vaultProcesses)
-    .where(and(eq(vaultProcesses.generation, input.fromGeneration), input.self ? ne(vaultProcesses.id, input.self) : undefined));
+    .where(
+      and(
+        eq(vaultProcesses.generation, input.fromGeneration),
+        input.self ? ne(vaultProcesses.id, input.self) : undefined,
+      ),
+    );
   for (const process of live) {
     const sealed = sealDelivery(input.newMaster, process.publicKey, input.oldMaster, process.id, input.toGeneration);
-    await tx.update(vaultProcesses).set({ deliveredMaster: sealed, deliveredGeneration: input.toGeneration }).where(eq(vaultProcesses.id, process.id));
+    await tx
+      .update(vaultProcesses)
+      .set({ deliveredMaster: sealed, deliveredGeneration: input.toGeneration })
+      .where(eq(vaultProcesses.id, process.id));
   }
   return live.length;
 }
@@ -135,22 +161,45 @@ export async function clearDeliveries(tx: Executor): Promise<void> {
   await tx.update(vaultProcesses).set({ deliveredMaster: null, deliveredGeneration: null });
 }
 
-function sealDelivery(newMaster: Buffer, recipient: string, oldMaster: Buffer, processId: string, generation: number): string {
+function sealDelivery(
+  newMaster: Buffer,
+  recipient: string,
+  oldMaster: Buffer,
+  processId: string,
+  generation: number,
+): string {
   const publicKey = importPublicKey(recipient);
   const ephemeral = generateKeyPairSync("x25519");
-  const key = deliveryKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey }), oldMaster, processId, generation);
+  const key = deliveryKey(
+    diffieHellman({ privateKey: ephemeral.privateKey, publicKey }),
+    oldMaster,
+    processId,
+    generation,
+  );
   try {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(deliveryInfo(processId, generation));
     const ephemeralPublic = Buffer.from(rawPublicKey(ephemeral.publicKey), "base64url");
-    return Buffer.concat([ephemeralPublic, nonce, cipher.update(newMaster), cipher.final(), cipher.getAuthTag()]).toString("base64url");
+    return Buffer.concat([
+      ephemeralPublic,
+      nonce,
+      cipher.update(newMaster),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]).toString("base64url");
   } finally {
     key.fill(0);
   }
 }
 
-function openDelivery(sealed: string, privateKey: KeyObject, currentMaster: Buffer, processId: string, generation: number): Buffer | null {
+function openDelivery(
+  sealed: string,
+  privateKey: KeyObject,
+  currentMaster: Buffer,
+  processId: string,
+  generation: number,
+): Buffer | null {
   const bytes = decodeCanonical(sealed, "base64url");
   if (!bytes || bytes.length !== PUBLIC_KEY_BYTES + NONCE_BYTES + MASTER_KEY_BYTES + TAG_BYTES) return null;
   const publicKey = importPublicKey(bytes.subarray(0, PUBLIC_KEY_BYTES).toString("base64url"));
@@ -199,5 +248,8 @@ function importPublicKey(x: string): KeyObject {
 }
 
 function retiredWhileUnsealing(): KeyProviderError {
-  return new KeyProviderError("vault_share_retired", "the vault was re-keyed while these shares were being combined: they belong to the replaced share set. Unseal with the new shares");
+  return new KeyProviderError(
+    "vault_share_retired",
+    "the vault was re-keyed while these shares were being combined: they belong to the replaced share set. Unseal with the new shares",
+  );
 }

@@ -19,11 +19,40 @@ import { SharedKeyVersion } from "../key-versions.ts";
 import { KeyProviderError } from "../provider.ts";
 import { providerSecret } from "../provider-secrets.ts";
 import { AUDIT_KEY_SEED_BYTES, SoftwareAuditKey } from "../audit-key.ts";
-import type { AuditPublicKey, KeyProvider, KeyProviderStatus, KeyPurpose, ShareUnsealer, UnsealProgress } from "../provider.ts";
+import type {
+  AuditPublicKey,
+  KeyProvider,
+  KeyProviderStatus,
+  KeyPurpose,
+  ShareUnsealer,
+  UnsealProgress,
+} from "../provider.ts";
 import { UnsealedProcess } from "./shamir-processes.ts";
 import { assertRotationAllowed, beginRekey, endRekeyIn, type RekeyEnd, type RekeyMade } from "./shamir-rekey.ts";
-import { checkValue, checkValueMatches, combineShares, decodeShare, MASTER_KEY_BYTES, newMasterKey, newShareSet, notThisVaultsShare, shareIndex, shareRetired, splitMasterKey, assertParameters } from "./shamir-shares.ts";
-import { highestKeyringVersion, insertCustody, insertKeyringKey, isRetiredShareSet, keyringVersions, openKeyring, readCustody, type Custody } from "./shamir-store.ts";
+import {
+  checkValue,
+  checkValueMatches,
+  combineShares,
+  decodeShare,
+  MASTER_KEY_BYTES,
+  newMasterKey,
+  newShareSet,
+  notThisVaultsShare,
+  shareIndex,
+  shareRetired,
+  splitMasterKey,
+  assertParameters,
+} from "./shamir-shares.ts";
+import {
+  highestKeyringVersion,
+  insertCustody,
+  insertKeyringKey,
+  isRetiredShareSet,
+  keyringVersions,
+  openKeyring,
+  readCustody,
+  type Custody,
+} from "./shamir-store.ts";
 import { sealedVersion, SoftwareKeyring } from "../software-keyring.ts";
 
 export interface ShamirKeyProvider extends KeyProvider {
@@ -40,7 +69,10 @@ export interface ShamirKeyProvider extends KeyProvider {
    * key delivered to the other unsealed processes (shamir-rekey.ts). The caller re-seals every row to
    * `rekey.version`, then calls endRekey. Refused while a rekey is unfinished.
    */
-  rekey(shares: number, threshold: number): Promise<Pick<RekeyMade, "shares" | "version" | "delivered"> & { generation: number }>;
+  rekey(
+    shares: number,
+    threshold: number,
+  ): Promise<Pick<RekeyMade, "shares" | "version" | "delivered"> & { generation: number }>;
   /** Deletes the keys a rekey left behind, once every row is re-sealed; null when no rekey is unfinished. */
   endRekey(): Promise<RekeyEnd | null>;
 }
@@ -84,7 +116,8 @@ class ShamirProvider implements ShamirKeyProvider {
     this.#shared = await SharedKeyVersion.open(this.#db, "shamir", async (version) => {
       if (this.#keyring && !this.#keyring.has(version)) await this.#loadKeyring();
       // Not loaded (this process was sealed meanwhile, or the version is not readable yet): do not seal with it.
-      if (this.#keyring && !this.#keyring.has(version)) throw new KeyProviderError("key_version_unknown", `version ${version} is not in this process's keyring`);
+      if (this.#keyring && !this.#keyring.has(version))
+        throw new KeyProviderError("key_version_unknown", `version ${version} is not in this process's keyring`);
     });
   }
 
@@ -95,7 +128,11 @@ class ShamirProvider implements ShamirKeyProvider {
   currentKeyVersion(): number {
     const version = this.#shared?.get() ?? null;
     if (this.isSealed()) throw sealed(this.#custody);
-    if (version === null) throw new KeyProviderError("vault_not_initialized", "the shamir vault records no key version; run `mpay vault init`");
+    if (version === null)
+      throw new KeyProviderError(
+        "vault_not_initialized",
+        "the shamir vault records no key version; run `mpay vault init`",
+      );
     return version;
   }
 
@@ -140,7 +177,9 @@ class ShamirProvider implements ShamirKeyProvider {
    * transaction, and on PGlite a query on the pool there would wait for that transaction forever.
    */
   #loadAuditKey(): Promise<SoftwareAuditKey> {
-    this.#auditKey ??= providerSecret(this.#db, this, "audit-head-seed", () => randomBytes(AUDIT_KEY_SEED_BYTES).toString("base64url"))
+    this.#auditKey ??= providerSecret(this.#db, this, "audit-head-seed", () =>
+      randomBytes(AUDIT_KEY_SEED_BYTES).toString("base64url"),
+    )
       .then((seed) => {
         const bytes = Buffer.from(seed.peek(), "base64url");
         try {
@@ -164,10 +203,20 @@ class ShamirProvider implements ShamirKeyProvider {
       try {
         const shareSet = newShareSet();
         const texts = await splitMasterKey(master, shares, threshold, shareSet);
-        const custody: Custody = { threshold, shares, checkValue: checkValue(master), generation: 1, shareSet, rekeyVersion: null };
+        const custody: Custody = {
+          threshold,
+          shares,
+          checkValue: checkValue(master),
+          generation: 1,
+          shareSet,
+          rekeyVersion: null,
+        };
         await this.#shared!.advance(async (tx, recorded) => {
           if (recorded !== null || !(await insertCustody(tx, custody))) {
-            throw new KeyProviderError("vault_already_initialized", "a shamir vault exists already; its custodians unseal it with `mpay vault unseal`");
+            throw new KeyProviderError(
+              "vault_already_initialized",
+              "a shamir vault exists already; its custodians unseal it with `mpay vault unseal`",
+            );
           }
           made.key = randomBytes(MASTER_KEY_BYTES);
           await insertKeyringKey(tx, master, custody.generation, 1, made.key);
@@ -214,7 +263,10 @@ class ShamirProvider implements ShamirKeyProvider {
     });
   }
 
-  rekey(shares: number, threshold: number): Promise<Pick<RekeyMade, "shares" | "version" | "delivered"> & { generation: number }> {
+  rekey(
+    shares: number,
+    threshold: number,
+  ): Promise<Pick<RekeyMade, "shares" | "version" | "delivered"> & { generation: number }> {
     return this.#serial(async () => {
       const keyring = this.#unsealed();
       const from = { master: this.#master!, generation: this.#generation! };
@@ -222,7 +274,11 @@ class ShamirProvider implements ShamirKeyProvider {
       try {
         await this.#shared!.advance(
           async (tx, recorded) => {
-            made.rekey = await beginRekey(tx, { ...from, recorded, self: this.#process?.id ?? null }, { shares, threshold });
+            made.rekey = await beginRekey(
+              tx,
+              { ...from, recorded, self: this.#process?.id ?? null },
+              { shares, threshold },
+            );
             return made.rekey.version;
           },
           (version) => {
@@ -238,7 +294,12 @@ class ShamirProvider implements ShamirKeyProvider {
         );
         const rekey = made.rekey!;
         await this.#process?.moved(rekey.custody.generation);
-        return { shares: rekey.shares, version: rekey.version, delivered: rekey.delivered, generation: rekey.custody.generation };
+        return {
+          shares: rekey.shares,
+          version: rekey.version,
+          delivered: rekey.delivered,
+          generation: rekey.custody.generation,
+        };
       } catch (error) {
         if (made.rekey && this.#master !== made.rekey.master) {
           made.rekey.master.fill(0);
@@ -270,7 +331,15 @@ class ShamirProvider implements ShamirKeyProvider {
       currentKeyVersion: this.#shared?.get() ?? null,
       keyVersions: this.#keyring ? this.#keyring.versions() : await keyringVersions(this.#db),
       ...(custody
-        ? { custody: { threshold: custody.threshold, shares: custody.shares, sharesReceived: this.#pending.length, generation: custody.generation, rekeyPending: custody.rekeyVersion !== null } }
+        ? {
+            custody: {
+              threshold: custody.threshold,
+              shares: custody.shares,
+              sharesReceived: this.#pending.length,
+              generation: custody.generation,
+              rekeyPending: custody.rekeyVersion !== null,
+            },
+          }
         : {}),
     };
   }
@@ -286,10 +355,15 @@ class ShamirProvider implements ShamirKeyProvider {
 
   async #submit(text: string): Promise<UnsealProgress> {
     if (this.#closed) throw sealed(this.#custody);
-    if (!this.isSealed() && this.#custody) return { sealed: false, sharesReceived: 0, threshold: this.#custody.threshold };
+    if (!this.isSealed() && this.#custody)
+      return { sealed: false, sharesReceived: 0, threshold: this.#custody.threshold };
     // Read at every share: `vault init` may have run since this process started, or a rekey replaced the set.
     const custody = (this.#custody = await readCustody(this.#db));
-    if (!custody) throw new KeyProviderError("vault_not_initialized", "there is no shamir vault to unseal; run `mpay vault init` first");
+    if (!custody)
+      throw new KeyProviderError(
+        "vault_not_initialized",
+        "there is no shamir vault to unseal; run `mpay vault init` first",
+      );
     if (!this.isSealed()) return { sealed: false, sharesReceived: 0, threshold: custody.threshold };
     const { shareSet, bytes: share } = decodeShare(text);
     if (shareSet !== custody.shareSet) {
@@ -307,7 +381,8 @@ class ShamirProvider implements ShamirKeyProvider {
       return { sealed: true, sharesReceived: this.#pending.length, threshold: custody.threshold };
     }
     this.#pending.push(share);
-    if (this.#pending.length < custody.threshold) return { sealed: true, sharesReceived: this.#pending.length, threshold: custody.threshold };
+    if (this.#pending.length < custody.threshold)
+      return { sealed: true, sharesReceived: this.#pending.length, threshold: custody.threshold };
 
     const shares = this.#pending;
     this.#pending = [];
@@ -315,7 +390,10 @@ class ShamirProvider implements ShamirKeyProvider {
     try {
       master = await combineShares(shares);
       if (!checkValueMatches(master, custody.checkValue)) {
-        throw new KeyProviderError("vault_share_rejected", `the ${custody.threshold} shares do not combine to this vault's key: at least one of them is wrong or from another vault. All were discarded; start again`);
+        throw new KeyProviderError(
+          "vault_share_rejected",
+          `the ${custody.threshold} shares do not combine to this vault's key: at least one of them is wrong or from another vault. All were discarded; start again`,
+        );
       }
       const keyring = new SoftwareKeyring(await openKeyring(this.#db, master, custody.generation));
       let process: UnsealedProcess;
@@ -372,7 +450,8 @@ class ShamirProvider implements ShamirKeyProvider {
   async #ready(version: number): Promise<SoftwareKeyring> {
     const keyring = this.#unsealed();
     if (!keyring.has(version)) await this.#loadKeyring();
-    if (!keyring.has(version)) throw new KeyProviderError("key_version_unknown", `the shamir vault's keyring has no version ${String(version)}`);
+    if (!keyring.has(version))
+      throw new KeyProviderError("key_version_unknown", `the shamir vault's keyring has no version ${String(version)}`);
     return keyring;
   }
 
@@ -405,7 +484,9 @@ class ShamirProvider implements ShamirKeyProvider {
     const master = this.#master;
     const next = master && this.#process ? await this.#process.takeDelivery(master, custody) : null;
     if (!next) {
-      this.#log(`the shamir vault was re-keyed (share set ${custody.generation}) and no new master key was delivered to this process: it seals itself; unseal it with the new shares`);
+      this.#log(
+        `the shamir vault was re-keyed (share set ${custody.generation}) and no new master key was delivered to this process: it seals itself; unseal it with the new shares`,
+      );
       this.#seal();
       return;
     }
@@ -418,7 +499,9 @@ class ShamirProvider implements ShamirKeyProvider {
     this.#generation = custody.generation;
     this.#custody = custody;
     await this.#process?.moved(custody.generation);
-    this.#log(`shamir vault re-keyed by another process: this process moved to share set ${custody.generation} without stopping`);
+    this.#log(
+      `shamir vault re-keyed by another process: this process moved to share set ${custody.generation} without stopping`,
+    );
   }
 
   #unsealed(): SoftwareKeyring {
@@ -435,6 +518,9 @@ class ShamirProvider implements ShamirKeyProvider {
 
 function sealed(custody: Custody | null): KeyProviderError {
   return custody
-    ? new KeyProviderError("vault_sealed", `the shamir vault is sealed: ${custody.threshold} custodians must unseal it (\`mpay vault unseal\`)`)
+    ? new KeyProviderError(
+        "vault_sealed",
+        `the shamir vault is sealed: ${custody.threshold} custodians must unseal it (\`mpay vault unseal\`)`,
+      )
     : new KeyProviderError("vault_not_initialized", "the shamir vault is not initialized; run `mpay vault init`");
 }

@@ -38,7 +38,10 @@ async function endWhenFollowed(keys: ShamirKeyProvider): Promise<unknown> {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<KeyProviderError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KeyProviderError);
   return error as KeyProviderError;
 }
@@ -47,11 +50,18 @@ async function refusal(promise: Promise<unknown>): Promise<KeyProviderError> {
 async function sealedRows(p: KeysTestProcess): Promise<Array<{ purpose: KeyPurpose; aad: string; sealed: string }>> {
   const db = p.system.database.db;
   const rows: Array<{ purpose: KeyPurpose; aad: string; sealed: string }> = [];
-  for (const r of await queryRows<{ name: string; sealed: string }>(db, sql`select name, sealed from provider_secrets`)) rows.push({ purpose: "provider-secret", aad: providerSecretAad(r.name), sealed: r.sealed });
-  for (const r of await queryRows<{ merchant_id: string; mode: "test" | "live"; s: string }>(db, sql`select merchant_id, mode, sealed_secret as s from webhook_secrets`)) {
+  for (const r of await queryRows<{ name: string; sealed: string }>(db, sql`select name, sealed from provider_secrets`))
+    rows.push({ purpose: "provider-secret", aad: providerSecretAad(r.name), sealed: r.sealed });
+  for (const r of await queryRows<{ merchant_id: string; mode: "test" | "live"; s: string }>(
+    db,
+    sql`select merchant_id, mode, sealed_secret as s from webhook_secrets`,
+  )) {
     rows.push({ purpose: "webhook-secret", aad: webhookSecretAad(r.merchant_id, r.mode), sealed: r.s });
   }
-  for (const r of await queryRows<{ id: string; s: string }>(db, sql`select id, v1a_sealed_private_key as s from webhook_endpoints where v1a_sealed_private_key is not null`)) {
+  for (const r of await queryRows<{ id: string; s: string }>(
+    db,
+    sql`select id, v1a_sealed_private_key as s from webhook_endpoints where v1a_sealed_private_key is not null`,
+  )) {
     rows.push({ purpose: "webhook-signing-key", aad: v1aKeyAad(r.id), sealed: r.s });
   }
   return rows;
@@ -75,7 +85,12 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
   let server: KeysTestProcess;
 
   const start = async () => {
-    const p = await openPayProcess({ keyProvider: "shamir", dataDir: dir, databaseUrl: database.url, embeddedDatabaseDir: backend === "pglite" ? join(dir, "db") : undefined });
+    const p = await openPayProcess({
+      keyProvider: "shamir",
+      dataDir: dir,
+      databaseUrl: database.url,
+      embeddedDatabaseDir: backend === "pglite" ? join(dir, "db") : undefined,
+    });
     processes.push(p);
     return p;
   };
@@ -83,7 +98,14 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     for (const share of shares) await keys.unsealer.submitShare(share);
   };
   const newEndpoint = (p: KeysTestProcess) =>
-    call(p.app, "POST", "/v1/webhook-endpoints", merchantKey, { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] }, { "idempotency-key": randomBytes(8).toString("hex") });
+    call(
+      p.app,
+      "POST",
+      "/v1/webhook-endpoints",
+      merchantKey,
+      { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] },
+      { "idempotency-key": randomBytes(8).toString("hex") },
+    );
 
   beforeAll(async () => {
     database = await freshDatabase(backend);
@@ -91,11 +113,19 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     operator = await start();
     const keys = operator.system.keys as ShamirKeyProvider;
     oldShares = (await keys.initialize(3, 2)).peek();
-    const created = await operator.system.merchants.create({ name: "Rekey Shop", allowedOrigins: ["https://shop.example"] });
+    const created = await operator.system.merchants.create({
+      name: "Rekey Shop",
+      allowedOrigins: ["https://shop.example"],
+    });
     merchantKey = created.secretKey.peek();
     merchantId = created.merchant.id;
     webhookSecret = created.webhookSecret.peek();
-    await providerSecret(operator.system.database.db, keys, "opaque-server-setup", () => "opaque-setup-before-the-rekey");
+    await providerSecret(
+      operator.system.database.db,
+      keys,
+      "opaque-server-setup",
+      () => "opaque-setup-before-the-rekey",
+    );
     expect(await keys.rotate()).toBe(2); // two versions before the rekey: both must end up re-sealed and deleted
     for (let i = 0; i < 3; i++) expect((await newEndpoint(operator)).status).toBe(200);
     if (backend === "postgres") {
@@ -138,7 +168,8 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
       loop(async () => {
         const plain = randomBytes(24);
         const sealed = await server.system.keys.seal("provider-secret", plain, "load");
-        if (!Buffer.from(await server.system.keys.open("provider-secret", sealed, "load")).equals(plain)) throw new Error("round trip failed");
+        if (!Buffer.from(await server.system.keys.open("provider-secret", sealed, "load")).equals(plain))
+          throw new Error("round trip failed");
         counts.seals++;
       }),
     ];
@@ -146,7 +177,12 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     const printed: NewShareSet[] = [];
     const keys = operator.system.keys as ShamirKeyProvider;
     const auditKeyBefore = await keys.auditPublicKey();
-    const report = await rekeyAndReseal({ db: operator.system.database.db, keys }, RESEALERS, { shares: 4, threshold: 3 }, { settleMs: SETTLE_MS, batchSize: 2, onShares: (set) => void printed.push(set) });
+    const report = await rekeyAndReseal(
+      { db: operator.system.database.db, keys },
+      RESEALERS,
+      { shares: 4, threshold: 3 },
+      { settleMs: SETTLE_MS, batchSize: 2, onShares: (set) => void printed.push(set) },
+    );
     running = false;
     await Promise.all(loops);
 
@@ -157,19 +193,46 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     expect(printed).toHaveLength(1);
     newShares = printed[0]!.shares;
     expect(newShares).toHaveLength(4);
-    expect(printed[0]).toMatchObject({ generation: 2, threshold: 3, shareCount: 4, keyVersion: 3, delivered: backend === "postgres" ? 1 : 0 });
-    expect(report).toMatchObject({ fromVersion: 2, toVersion: 3, generation: 2, leftTotal: 0, retired: true, processesBehind: 0 });
+    expect(printed[0]).toMatchObject({
+      generation: 2,
+      threshold: 3,
+      shareCount: 4,
+      keyVersion: 3,
+      delivered: backend === "postgres" ? 1 : 0,
+    });
+    expect(report).toMatchObject({
+      fromVersion: 2,
+      toVersion: 3,
+      generation: 2,
+      leftTotal: 0,
+      retired: true,
+      processesBehind: 0,
+    });
     expect(report.deletedKeys).toBe(2); // versions 1 and 2 under the new master key (the old master's rows went at once)
     for (const resealer of RESEALERS) expect(await resealer.countBelow(operator.system.database.db, 3)).toBe(0);
 
     // The serving process followed without stopping: same process, now on share set 2, sealing with version 3.
     expect(server.system.keys.isSealed()).toBe(false);
     expect(server.system.keys.currentKeyVersion()).toBe(3);
-    expect(await server.system.keys.status()).toMatchObject({ sealed: false, currentKeyVersion: 3, custody: { generation: 2, threshold: 3, shares: 4, rekeyPending: false } });
-    expect((await server.system.keys.seal("provider-secret", Buffer.from("after"), "row")).startsWith("mk1.3.")).toBe(true);
-    const keyring = await queryRows<{ generation: number; version: number }>(operator.system.database.db, sql`select generation, version from vault_keyring order by 1, 2`);
+    expect(await server.system.keys.status()).toMatchObject({
+      sealed: false,
+      currentKeyVersion: 3,
+      custody: { generation: 2, threshold: 3, shares: 4, rekeyPending: false },
+    });
+    expect((await server.system.keys.seal("provider-secret", Buffer.from("after"), "row")).startsWith("mk1.3.")).toBe(
+      true,
+    );
+    const keyring = await queryRows<{ generation: number; version: number }>(
+      operator.system.database.db,
+      sql`select generation, version from vault_keyring order by 1, 2`,
+    );
     expect(keyring).toEqual([{ generation: 2, version: 3 }]);
-    expect(await queryRows(operator.system.database.db, sql`select id from vault_processes where delivered_master is not null`)).toEqual([]);
+    expect(
+      await queryRows(
+        operator.system.database.db,
+        sql`select id from vault_processes where delivered_master is not null`,
+      ),
+    ).toEqual([]);
     expect(await operator.system.audit.verify()).toMatchObject({ ok: true });
     // The audit log keeps its one key across the rekey (a witness would refuse another): here and in a new process.
     expect(await keys.auditPublicKey()).toEqual(auditKeyBefore);
@@ -192,7 +255,10 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
       expect(row.sealed.startsWith("mk1.3."), row.sealed.slice(0, 8)).toBe(true);
       current.open(row.purpose, row.sealed, row.aad); // the control: this purpose and AAD are right
       // A blob names its version: relabelled to each old version, the old keys still do not open it.
-      for (const version of [1, 2]) expect(() => old.open(row.purpose, row.sealed.replace(/^mk1\.3\./, `mk1.${version}.`), row.aad)).toThrow(KeyProviderError);
+      for (const version of [1, 2])
+        expect(() => old.open(row.purpose, row.sealed.replace(/^mk1\.3\./, `mk1.${version}.`), row.aad)).toThrow(
+          KeyProviderError,
+        );
     }
     old.wipe();
     current.wipe();
@@ -222,12 +288,20 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     expect((await unseal(departed)).body).toMatchObject({ error: { code: "vault_share_retired" } });
     expect((await unseal(oldShares[1]!)).body).toMatchObject({ error: { code: "vault_share_retired" } });
     expect(fresh.system.keys.isSealed()).toBe(true);
-    expect((await call(fresh.app, "GET", "/v1/vault/status", null)).body).toMatchObject({ sealed: true, custody: { sharesReceived: 2, generation: 2 } });
+    expect((await call(fresh.app, "GET", "/v1/vault/status", null)).body).toMatchObject({
+      sealed: true,
+      custody: { sharesReceived: 2, generation: 2 },
+    });
     expect((await newEndpoint(fresh)).status).toBe(503);
 
     expect((await unseal(newShares[3]!)).body).toEqual({ sealed: false, sharesReceived: 3, threshold: 3 });
     expect((await fresh.system.merchants.webhookSecret(merchantId, "test")).peek()).toBe(webhookSecret);
-    const setup = await providerSecret(fresh.system.database.db, fresh.system.keys, "opaque-server-setup", () => "never made again");
+    const setup = await providerSecret(
+      fresh.system.database.db,
+      fresh.system.keys,
+      "opaque-server-setup",
+      () => "never made again",
+    );
     expect(setup.peek()).toBe("opaque-setup-before-the-rekey");
     expect((await newEndpoint(fresh)).status).toBe(200);
     expect(await fresh.system.audit.verify()).toMatchObject({ ok: true });
@@ -247,9 +321,16 @@ describe.each(testBackends())("shamir rekey: new shares, old shares refused, no 
     try {
       await unsealWith(helper, made.shares.peek().slice(0, 2));
       expect((await helper.status()).keyVersions).toEqual([3, 4]);
-      const [row] = await queryRows<{ sealed: string }>(p.system.database.db, sql`select sealed from provider_secrets where name = 'opaque-server-setup'`);
+      const [row] = await queryRows<{ sealed: string }>(
+        p.system.database.db,
+        sql`select sealed from provider_secrets where name = 'opaque-server-setup'`,
+      );
       expect(row!.sealed.startsWith("mk1.3.")).toBe(true);
-      expect(Buffer.from(await helper.open("provider-secret", row!.sealed, providerSecretAad("opaque-server-setup"))).toString()).toBe("opaque-setup-before-the-rekey");
+      expect(
+        Buffer.from(
+          await helper.open("provider-secret", row!.sealed, providerSecretAad("opaque-server-setup")),
+        ).toString(),
+      ).toBe("opaque-setup-before-the-rekey");
     } finally {
       await helper.close();
     }

@@ -21,8 +21,26 @@ import { Secret } from "@mpay/protocol";
 import type { Executor } from "../../db/client.ts";
 import { KeyProviderError } from "../provider.ts";
 import { clearDeliveries, deliverMaster, processesBelow } from "./shamir-processes.ts";
-import { assertParameters, checkValue, MASTER_KEY_BYTES, newMasterKey, newShareSet, splitMasterKey } from "./shamir-shares.ts";
-import { deleteOtherGenerations, deleteRetiredKeys, endRekey, highestKeyringVersion, insertKeyringKey, lockCustody, openKeyring, replaceCustody, retireShareSet, type Custody } from "./shamir-store.ts";
+import {
+  assertParameters,
+  checkValue,
+  MASTER_KEY_BYTES,
+  newMasterKey,
+  newShareSet,
+  splitMasterKey,
+} from "./shamir-shares.ts";
+import {
+  deleteOtherGenerations,
+  deleteRetiredKeys,
+  endRekey,
+  highestKeyringVersion,
+  insertKeyringKey,
+  lockCustody,
+  openKeyring,
+  replaceCustody,
+  retireShareSet,
+  type Custody,
+} from "./shamir-store.ts";
 
 /** What `beginRekey` made; the caller owns `master` and `key` (it keeps them, or wipes them on failure). */
 export interface RekeyMade {
@@ -47,9 +65,14 @@ export interface RekeyFrom {
 }
 
 /** Steps 1–4 above, in the caller's transaction (which holds the key_versions row's lock). */
-export async function beginRekey(tx: Executor, from: RekeyFrom, next: { shares: number; threshold: number }): Promise<RekeyMade> {
+export async function beginRekey(
+  tx: Executor,
+  from: RekeyFrom,
+  next: { shares: number; threshold: number },
+): Promise<RekeyMade> {
   const custody = await lockCustody(tx, "update");
-  if (!custody) throw new KeyProviderError("vault_not_initialized", "the shamir vault is not initialized; run `mpay vault init`");
+  if (!custody)
+    throw new KeyProviderError("vault_not_initialized", "the shamir vault is not initialized; run `mpay vault init`");
   if (custody.generation !== from.generation) throw heldMasterRetired();
   if (custody.rekeyVersion !== null) throw rekeyInProgress(custody.rekeyVersion);
   assertParameters(next.shares, next.threshold);
@@ -66,10 +89,23 @@ export async function beginRekey(tx: Executor, from: RekeyFrom, next: { shares: 
     for (const [v, k] of keyring) await insertKeyringKey(tx, master, generation, v, k);
     await insertKeyringKey(tx, master, generation, version, key);
     await deleteOtherGenerations(tx, generation);
-    const replaced: Custody = { threshold: next.threshold, shares: next.shares, checkValue: checkValue(master), generation, shareSet, rekeyVersion: version };
+    const replaced: Custody = {
+      threshold: next.threshold,
+      shares: next.shares,
+      checkValue: checkValue(master),
+      generation,
+      shareSet,
+      rekeyVersion: version,
+    };
     await replaceCustody(tx, replaced);
     await retireShareSet(tx, custody.generation, custody.shareSet);
-    const delivered = await deliverMaster(tx, { fromGeneration: custody.generation, toGeneration: generation, oldMaster: from.master, newMaster: master, self: from.self });
+    const delivered = await deliverMaster(tx, {
+      fromGeneration: custody.generation,
+      toGeneration: generation,
+      oldMaster: from.master,
+      newMaster: master,
+      self: from.self,
+    });
     return { master, key, version, custody: replaced, shares: new Secret(texts), delivered };
   } catch (error) {
     master.fill(0);
@@ -80,7 +116,9 @@ export async function beginRekey(tx: Executor, from: RekeyFrom, next: { shares: 
   }
 }
 
-export type RekeyEnd = { ended: false; processesBehind: number } | { ended: true; keyVersion: number; deletedKeys: number };
+export type RekeyEnd =
+  | { ended: false; processesBehind: number }
+  | { ended: true; keyVersion: number; deletedKeys: number };
 
 /**
  * The last step, once no row is sealed below the rekey's version (the caller checked): deletes the key versions
@@ -114,5 +152,8 @@ export function rekeyInProgress(version: number): KeyProviderError {
 }
 
 function heldMasterRetired(): KeyProviderError {
-  return new KeyProviderError("vault_share_retired", "this process holds the master key of a share set that a rekey replaced; unseal it with the new shares");
+  return new KeyProviderError(
+    "vault_share_retired",
+    "this process holds the master key of a share set that a rekey replaced; unseal it with the new shares",
+  );
 }

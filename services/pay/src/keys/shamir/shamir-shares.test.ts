@@ -1,7 +1,17 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { KeyProviderError } from "../provider.ts";
-import { assertParameters, checkValue, checkValueMatches, combineShares, decodeShare, newMasterKey, newShareSet, shareIndex, splitMasterKey } from "./shamir-shares.ts";
+import {
+  assertParameters,
+  checkValue,
+  checkValueMatches,
+  combineShares,
+  decodeShare,
+  newMasterKey,
+  newShareSet,
+  shareIndex,
+  splitMasterKey,
+} from "./shamir-shares.ts";
 
 /** A share as vaults made before share sets were named wrote it: `mpvs1_<base64url(share | checksum)>`. */
 function legacyShare(share: Buffer): string {
@@ -26,7 +36,11 @@ describe("shamir shares", () => {
     expect(decoded.every((d) => d.shareSet === set)).toBe(true);
     const shares = decoded.map((d) => d.bytes);
     expect(new Set(shares.map(shareIndex)).size).toBe(5);
-    for (const pick of [[0, 1, 2], [4, 2, 0], [1, 3, 4]]) {
+    for (const pick of [
+      [0, 1, 2],
+      [4, 2, 0],
+      [1, 3, 4],
+    ]) {
       expect((await combineShares(pick.map((i) => shares[i]!))).equals(master)).toBe(true);
     }
     expect((await combineShares([shares[0]!, shares[1]!])).equals(master)).toBe(false);
@@ -58,7 +72,16 @@ describe("shamir shares", () => {
     const typo = `${share!.slice(0, 30)}${share![30] === "x" ? "y" : "x"}${share!.slice(31)}`;
     // Another set id with the same share and checksum is a typo in the set id: the checksum covers it.
     const relabelled = `mpvs2_${Buffer.concat([Buffer.alloc(8, 7), Buffer.from(share!.slice(6), "base64url").subarray(8)]).toString("base64url")}`;
-    for (const bad of ["", "mpvs2_", share!.slice(0, -2), `${share!}A`, share!.replace("mpvs2_", "mpvs1_"), share!.replace("mpvs2_", "mpvs3_"), typo, relabelled]) {
+    for (const bad of [
+      "",
+      "mpvs2_",
+      share!.slice(0, -2),
+      `${share!}A`,
+      share!.replace("mpvs2_", "mpvs1_"),
+      share!.replace("mpvs2_", "mpvs3_"),
+      typo,
+      relabelled,
+    ]) {
       expect(code(() => decodeShare(bad))).toBe("vault_share_invalid");
     }
     try {
@@ -69,7 +92,19 @@ describe("shamir shares", () => {
   });
 
   it("accepts only 2 ≤ M ≤ N ≤ 255", () => {
-    for (const [n, m] of [[1, 1], [3, 1], [3, 4], [256, 2], [2.5, 2]] as const) expect(code(() => assertParameters(n, m))).toBe("provider_misconfigured");
-    for (const [n, m] of [[2, 2], [5, 3], [255, 255]] as const) expect(code(() => assertParameters(n, m))).toBeNull();
+    for (const [n, m] of [
+      [1, 1],
+      [3, 1],
+      [3, 4],
+      [256, 2],
+      [2.5, 2],
+    ] as const)
+      expect(code(() => assertParameters(n, m))).toBe("provider_misconfigured");
+    for (const [n, m] of [
+      [2, 2],
+      [5, 3],
+      [255, 255],
+    ] as const)
+      expect(code(() => assertParameters(n, m))).toBeNull();
   });
 });

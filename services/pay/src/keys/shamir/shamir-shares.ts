@@ -44,7 +44,12 @@ export function newShareSet(): string {
 }
 
 /** Splits the master key M-of-N into share texts of `shareSet`; the raw share bytes are wiped before returning. */
-export async function splitMasterKey(master: Buffer, shares: number, threshold: number, shareSet: string): Promise<string[]> {
+export async function splitMasterKey(
+  master: Buffer,
+  shares: number,
+  threshold: number,
+  shareSet: string,
+): Promise<string[]> {
   assertParameters(shares, threshold);
   const set = shareSetBytes(shareSet);
   // A view, not a copy: a copy of the master key would be one more buffer to wipe.
@@ -57,7 +62,13 @@ export async function splitMasterKey(master: Buffer, shares: number, threshold: 
 }
 
 export function assertParameters(shares: number, threshold: number): void {
-  if (!Number.isInteger(shares) || !Number.isInteger(threshold) || threshold < 2 || threshold > shares || shares > MAX_SHARES) {
+  if (
+    !Number.isInteger(shares) ||
+    !Number.isInteger(threshold) ||
+    threshold < 2 ||
+    threshold > shares ||
+    shares > MAX_SHARES
+  ) {
     throw new KeyProviderError("provider_misconfigured", `--threshold M and --shares N need 2 ≤ M ≤ N ≤ ${MAX_SHARES}`);
   }
 }
@@ -140,7 +151,10 @@ function shareSetBytes(shareSet: string): Buffer {
 
 /** SHA-256 over the set and the share (v2), or over the share alone (an `mpvs1_` share, whose set is empty). */
 function checksum(set: Uint8Array, share: Uint8Array): Buffer {
-  const hash = set.length === 0 ? createHash("sha256").update("mpay-vault-share/v1|") : createHash("sha256").update("mpay-vault-share/v2|").update(set);
+  const hash =
+    set.length === 0
+      ? createHash("sha256").update("mpay-vault-share/v1|")
+      : createHash("sha256").update("mpay-vault-share/v2|").update(set);
   return hash.update(share).digest().subarray(0, CHECKSUM_BYTES);
 }
 
@@ -152,9 +166,15 @@ export function shareRetired(): KeyProviderError {
 }
 
 export function notThisVaultsShare(): KeyProviderError {
-  return new KeyProviderError("vault_share_invalid", "that share is not of this vault's share set (another vault's?); it was not counted, the shares received so far are kept");
+  return new KeyProviderError(
+    "vault_share_invalid",
+    "that share is not of this vault's share set (another vault's?); it was not counted, the shares received so far are kept",
+  );
 }
 
 function shareInvalid(): KeyProviderError {
-  return new KeyProviderError("vault_share_invalid", "that is not an MPay vault share (mpvs1_…), or it was mistyped; the shares received so far are kept");
+  return new KeyProviderError(
+    "vault_share_invalid",
+    "that is not an MPay vault share (mpvs1_…), or it was mistyped; the shares received so far are kept",
+  );
 }

@@ -42,7 +42,11 @@ export async function lockCustody(tx: Executor, mode: "update" | "share"): Promi
 
 /** False when a vault exists already (the one-row table's key makes two concurrent inits end with one winner). */
 export async function insertCustody(tx: Executor, custody: Custody): Promise<boolean> {
-  const inserted = await tx.insert(vaultCustody).values({ id: CUSTODY_ID, ...custody }).onConflictDoNothing().returning({ id: vaultCustody.id });
+  const inserted = await tx
+    .insert(vaultCustody)
+    .values({ id: CUSTODY_ID, ...custody })
+    .onConflictDoNothing()
+    .returning({ id: vaultCustody.id });
   return inserted.length === 1;
 }
 
@@ -71,7 +75,10 @@ export async function isRetiredShareSet(db: Executor, shareSet: string | null): 
 
 /** Every key version the keyring holds, under any master key (for `vault status`). */
 export async function keyringVersions(db: Executor): Promise<number[]> {
-  const rows = await db.selectDistinct({ version: vaultKeyring.version }).from(vaultKeyring).orderBy(vaultKeyring.version);
+  const rows = await db
+    .selectDistinct({ version: vaultKeyring.version })
+    .from(vaultKeyring)
+    .orderBy(vaultKeyring.version);
   return rows.map((r) => r.version);
 }
 
@@ -80,13 +87,21 @@ export async function highestKeyringVersion(tx: Executor): Promise<number> {
   return row?.v ?? 0;
 }
 
-export async function insertKeyringKey(tx: Executor, master: Buffer, generation: number, version: number, key: Buffer): Promise<void> {
+export async function insertKeyringKey(
+  tx: Executor,
+  master: Buffer,
+  generation: number,
+  version: number,
+  key: Buffer,
+): Promise<void> {
   await tx.insert(vaultKeyring).values({ generation, version, sealedKey: wrapKey(master, version, key) });
 }
 
 /** Deletes every keyring row sealed under another master key than `generation`'s. */
 export async function deleteOtherGenerations(tx: Executor, generation: number): Promise<number> {
-  return (await tx.delete(vaultKeyring).where(ne(vaultKeyring.generation, generation)).returning({ v: vaultKeyring.version })).length;
+  return (
+    await tx.delete(vaultKeyring).where(ne(vaultKeyring.generation, generation)).returning({ v: vaultKeyring.version })
+  ).length;
 }
 
 /** Deletes the versions below `version`, and any row of another master key than `generation`'s. */
@@ -100,14 +115,27 @@ export async function deleteRetiredKeys(tx: Executor, generation: number, versio
  * the master key is not the one the keyring was made with, or the row was altered: either way the vault must not
  * serve.
  */
-export async function openKeyring(db: Executor, master: Buffer, generation: number, skip: (version: number) => boolean = () => false): Promise<Map<number, Buffer>> {
-  const rows = await db.select().from(vaultKeyring).where(eq(vaultKeyring.generation, generation)).orderBy(vaultKeyring.version);
+export async function openKeyring(
+  db: Executor,
+  master: Buffer,
+  generation: number,
+  skip: (version: number) => boolean = () => false,
+): Promise<Map<number, Buffer>> {
+  const rows = await db
+    .select()
+    .from(vaultKeyring)
+    .where(eq(vaultKeyring.generation, generation))
+    .orderBy(vaultKeyring.version);
   const keys = new Map<number, Buffer>();
   try {
     for (const row of rows) {
       if (skip(row.version)) continue;
       const key = unwrapKeyringKey(master, row.version, row.sealedKey);
-      if (!key) throw new KeyProviderError("provider_misconfigured", `vault keyring version ${row.version} does not open under the unsealed master key: the row was altered`);
+      if (!key)
+        throw new KeyProviderError(
+          "provider_misconfigured",
+          `vault keyring version ${row.version} does not open under the unsealed master key: the row was altered`,
+        );
       keys.set(row.version, key);
     }
     return keys;
@@ -118,7 +146,14 @@ export async function openKeyring(db: Executor, master: Buffer, generation: numb
 }
 
 function custodyOf(row: typeof vaultCustody.$inferSelect): Custody {
-  return { threshold: row.threshold, shares: row.shares, checkValue: row.checkValue, generation: row.generation, shareSet: row.shareSet, rekeyVersion: row.rekeyVersion };
+  return {
+    threshold: row.threshold,
+    shares: row.shares,
+    checkValue: row.checkValue,
+    generation: row.generation,
+    shareSet: row.shareSet,
+    rekeyVersion: row.rekeyVersion,
+  };
 }
 
 /**
@@ -143,7 +178,9 @@ export function unwrapKeyringKey(master: Buffer, version: number, sealed: string
   if (!bytes || bytes.length !== NONCE_BYTES + 32 + TAG_BYTES) return null;
   const wrapping = derive(master, "mpay/vault|keyring");
   try {
-    const decipher = createDecipheriv("aes-256-gcm", wrapping, bytes.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("aes-256-gcm", wrapping, bytes.subarray(0, NONCE_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(`mpay-vault-keyring|${version}`));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     const key = decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES));

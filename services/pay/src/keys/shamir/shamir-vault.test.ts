@@ -16,7 +16,12 @@ function corrupted(share: string): string {
   const set = decoded.subarray(0, 8);
   const bytes = Buffer.from(decoded.subarray(8, 41));
   bytes[5] = (bytes[5] ?? 0) ^ 0x5a;
-  const checksum = createHash("sha256").update("mpay-vault-share/v2|").update(set).update(bytes).digest().subarray(0, 4);
+  const checksum = createHash("sha256")
+    .update("mpay-vault-share/v2|")
+    .update(set)
+    .update(bytes)
+    .digest()
+    .subarray(0, 4);
   return `mpvs2_${Buffer.concat([set, bytes, checksum]).toString("base64url")}`;
 }
 
@@ -25,7 +30,10 @@ function shareBytes(share: string): Uint8Array {
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KeyProviderError);
   expect((error as KeyProviderError).code).toBe(code);
 }
@@ -40,7 +48,12 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
   const logs: string[] = [];
 
   const start = async () => {
-    const p = await openPayProcess({ keyProvider: "shamir", dataDir: dir, databaseUrl: database.url, embeddedDatabaseDir: backend === "pglite" ? join(dir, "db") : undefined });
+    const p = await openPayProcess({
+      keyProvider: "shamir",
+      dataDir: dir,
+      databaseUrl: database.url,
+      embeddedDatabaseDir: backend === "pglite" ? join(dir, "db") : undefined,
+    });
     processes.push(p);
     return p;
   };
@@ -51,7 +64,14 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
   };
   const unseal = (p: KeysTestProcess, share: string) => call(p.app, "POST", "/v1/vault/unseal", null, { share });
   const newEndpoint = (p: KeysTestProcess) =>
-    call(p.app, "POST", "/v1/webhook-endpoints", merchantKey, { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] }, { "idempotency-key": `k-${Math.random()}` });
+    call(
+      p.app,
+      "POST",
+      "/v1/webhook-endpoints",
+      merchantKey,
+      { url: "http://127.0.0.1:9/hook", signatures: ["v1", "v1a"] },
+      { "idempotency-key": `k-${Math.random()}` },
+    );
 
   beforeAll(async () => {
     database = await freshDatabase(backend);
@@ -76,7 +96,13 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
     for (const share of shares) expect(share).toMatch(/^mpvs2_[A-Za-z0-9_-]{60}$/);
     expect(new Set(shares).size).toBe(5);
     expect(keys.isSealed()).toBe(false);
-    expect(await keys.status()).toMatchObject({ initialized: true, sealed: false, currentKeyVersion: 1, keyVersions: [1], custody: { threshold: 3, shares: 5, generation: 1, rekeyPending: false } });
+    expect(await keys.status()).toMatchObject({
+      initialized: true,
+      sealed: false,
+      currentKeyVersion: 1,
+      keyVersions: [1],
+      custody: { threshold: 3, shares: 5, generation: 1, rekeyPending: false },
+    });
     await expectCode(keys.initialize(5, 3), "vault_already_initialized");
     await expectCode(keys.initialize(1, 1), "provider_misconfigured");
 
@@ -90,7 +116,13 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
   it("every new process is sealed: key operations refuse with vault_sealed and the API answers 503 vault_sealed", async () => {
     const b = await start();
     expect(b.system.keys.isSealed()).toBe(true);
-    expect(await b.system.keys.status()).toMatchObject({ initialized: true, sealed: true, currentKeyVersion: 1, keyVersions: [1], custody: { threshold: 3, shares: 5, sharesReceived: 0 } });
+    expect(await b.system.keys.status()).toMatchObject({
+      initialized: true,
+      sealed: true,
+      currentKeyVersion: 1,
+      keyVersions: [1],
+      custody: { threshold: 3, shares: 5, sharesReceived: 0 },
+    });
     await expectCode(b.system.merchants.webhookSecret(merchantId, "test"), "vault_sealed");
     await expectCode(b.system.keys.mac("audit-head", new Uint8Array(1)), "vault_sealed");
     await expectCode(b.system.keys.seal("provider-secret", new Uint8Array(1), "x"), "vault_sealed");
@@ -100,7 +132,11 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
     const ready = await call(b.app, "GET", "/readyz", null);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ checks: { keyProvider: "sealed" } });
-    expect((await call(b.app, "GET", "/v1/vault/status", null)).body).toMatchObject({ kind: "shamir", sealed: true, custody: { threshold: 3 } });
+    expect((await call(b.app, "GET", "/v1/vault/status", null)).body).toMatchObject({
+      kind: "shamir",
+      sealed: true,
+      custody: { threshold: 3 },
+    });
   });
 
   it("two shares keep it sealed; a mistyped share is refused alone; a corrupted one is caught by the check value", async () => {
@@ -162,7 +198,9 @@ describe.each(testBackends())("shamir vault [%s]", (backend) => {
     if (backend === "pglite") {
       // One process per PGlite folder: the second process is the same one here.
       expect(await b.system.keys.rotate()).toBe(2);
-      expect((await b.system.keys.seal("provider-secret", Buffer.from("after"), "row")).startsWith("mk1.2.")).toBe(true);
+      expect((await b.system.keys.seal("provider-secret", Buffer.from("after"), "row")).startsWith("mk1.2.")).toBe(
+        true,
+      );
       expect(Buffer.from(await b.system.keys.open("provider-secret", old, "row")).toString()).toBe("before");
       return;
     }

@@ -13,12 +13,18 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
   let dir: string;
   let database: FreshDatabase;
   const run = (env: Record<string, string>, ...args: string[]) => {
-    const result = spawnSync(process.execPath, [MPAY, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, encoding: "utf8", timeout: 120_000 });
+    const result = spawnSync(process.execPath, [MPAY, ...args], {
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
-  const mpay = (...args: string[]) => run({ MPAY_DATA_DIR: join(dir, "pay"), ...(database.url ? { DATABASE_URL: database.url } : {}) }, ...args);
+  const mpay = (...args: string[]) =>
+    run({ MPAY_DATA_DIR: join(dir, "pay"), ...(database.url ? { DATABASE_URL: database.url } : {}) }, ...args);
   /** Someone with the file and the public key only: no data folder, no key file, a database that does not exist. */
-  const outsider = (...args: string[]) => run({ MPAY_DATA_DIR: join(dir, "empty"), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }, ...args);
+  const outsider = (...args: string[]) =>
+    run({ MPAY_DATA_DIR: join(dir, "empty"), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }, ...args);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-audit-cli-"));
@@ -29,18 +35,30 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("prints the key, exports the log, and anyone verifies the file with the key alone", { timeout: SLOW }, async () => {
+  it("prints the key, exports the log, and anyone verifies the file with the key alone", {
+    timeout: SLOW,
+  }, async () => {
     expect(mpay("merchant", "create", "--name", "Audit Shop", "--json").code).toBe(0);
     const key = mpay("audit", "key", "--json");
     expect(key.code).toBe(0);
     const jwks = JSON.parse(key.stdout) as { keys: Array<{ kid: string; kty: string; crv: string }> };
-    expect(jwks.keys).toEqual([expect.objectContaining({ kty: "EC", crv: "P-256", kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), alg: "ES256" })]);
+    expect(jwks.keys).toEqual([
+      expect.objectContaining({
+        kty: "EC",
+        crv: "P-256",
+        kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        alg: "ES256",
+      }),
+    ]);
     await writeFile(join(dir, "key.json"), key.stdout);
 
     const exported = mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json");
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.stdout)).toEqual({ out: join(dir, "log.jsonl"), entries: 2, heads: 2 });
-    expect(mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json")).toMatchObject({ code: 1, stderr: expect.stringContaining("audit_out_exists") });
+    expect(mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json")).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("audit_out_exists"),
+    });
 
     const verified = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "log.jsonl"), "--json");
     expect(verified.stderr).toBe("");
@@ -49,7 +67,10 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
 
     // The same file with one entry's action changed fails, with exit code 1 and the problem named.
     const text = await readFile(join(dir, "log.jsonl"), "utf8");
-    await writeFile(join(dir, "edited.jsonl"), text.replace('"action":"merchant.created"', '"action":"merchant.viewed"'));
+    await writeFile(
+      join(dir, "edited.jsonl"),
+      text.replace('"action":"merchant.created"', '"action":"merchant.viewed"'),
+    );
     const edited = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "edited.jsonl"));
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(/audit log TAMPERED/);
@@ -57,31 +78,61 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
 
     // Checked against a witness's heads file: the truncated log lacks the head it kept.
     const lines = text.trimEnd().split("\n");
-    const heads = lines.filter((l) => l.includes('"kind":"head"')).map((l) => ({ head: (JSON.parse(l) as { jws: string }).jws, receivedAt: "2026-01-01T00:00:00.000Z" }));
+    const heads = lines
+      .filter((l) => l.includes('"kind":"head"'))
+      .map((l) => ({ head: (JSON.parse(l) as { jws: string }).jws, receivedAt: "2026-01-01T00:00:00.000Z" }));
     await writeFile(join(dir, "witness.json"), JSON.stringify({ key: jwks.keys[0], heads }));
     const truncated = [lines[0], lines[1], lines.find((l) => l.includes('"kind":"head"'))].join("\n");
     await writeFile(join(dir, "truncated.jsonl"), `${truncated}\n`);
     expect(outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "truncated.jsonl")).code).toBe(0);
-    const caught = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "truncated.jsonl"), "--witness", join(dir, "witness.json"), "--json");
+    const caught = outsider(
+      "audit",
+      "verify",
+      "--key",
+      join(dir, "key.json"),
+      join(dir, "truncated.jsonl"),
+      "--witness",
+      join(dir, "witness.json"),
+      "--json",
+    );
     expect(caught.code).toBe(1);
-    expect(JSON.parse(caught.stdout)).toMatchObject({ ok: false, witnessedHeads: 2, problems: [expect.objectContaining({ kind: "witnessed_head_missing", seq: 2 })] });
+    expect(JSON.parse(caught.stdout)).toMatchObject({
+      ok: false,
+      witnessedHeads: 2,
+      problems: [expect.objectContaining({ kind: "witnessed_head_missing", seq: 2 })],
+    });
 
     // The operator's check against the database takes the witness too.
-    expect(JSON.parse(mpay("audit", "verify", "--witness", join(dir, "witness.json"), "--json").stdout)).toMatchObject({ ok: true, entries: 2, witnessedHeads: 2 });
+    expect(JSON.parse(mpay("audit", "verify", "--witness", join(dir, "witness.json"), "--json").stdout)).toMatchObject({
+      ok: true,
+      entries: 2,
+      witnessedHeads: 2,
+    });
   });
 
   it("refuses bad input with a stable code and a non-zero exit", { timeout: SLOW }, async () => {
     const noKey = outsider("audit", "verify", join(dir, "log.jsonl"));
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/audit_usage: .*--key/);
-    await writeFile(join(dir, "wrong-kid.json"), JSON.stringify({ kty: "EC", crv: "P-256", x: "A".repeat(43), y: "B".repeat(43), kid: "C".repeat(43) }));
+    await writeFile(
+      join(dir, "wrong-kid.json"),
+      JSON.stringify({ kty: "EC", crv: "P-256", x: "A".repeat(43), y: "B".repeat(43), kid: "C".repeat(43) }),
+    );
     const badKey = outsider("audit", "verify", "--key", join(dir, "wrong-kid.json"), join(dir, "log.jsonl"));
     expect(badKey.stderr).toMatch(/audit_key_invalid: .*thumbprint/);
     await writeFile(join(dir, "junk.jsonl"), "hello\n");
     const junk = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "junk.jsonl"));
     expect(junk.code).toBe(1);
     expect(junk.stderr).toMatch(/audit_file_invalid: line 1 .* is not JSON/);
-    const unreachable = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "log.jsonl"), "--witness", "http://127.0.0.1:1/issuers/sampo/audit-heads");
+    const unreachable = outsider(
+      "audit",
+      "verify",
+      "--key",
+      join(dir, "key.json"),
+      join(dir, "log.jsonl"),
+      "--witness",
+      "http://127.0.0.1:1/issuers/sampo/audit-heads",
+    );
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/witness_unavailable/);
   });

@@ -38,11 +38,19 @@ export interface AuditOptions {
 
 /** `audit verify --key KEY FILE`: runs before any system opens, since it needs neither database nor key provider. */
 export async function verifyExportFile(file: string, options: AuditOptions, out: Out): Promise<number> {
-  if (!options.key) throw new AuditInputError("audit_usage", "audit verify FILE needs --key <the audit public key, a JWK or JWK Set file>: the file alone proves nothing");
+  if (!options.key)
+    throw new AuditInputError(
+      "audit_usage",
+      "audit verify FILE needs --key <the audit public key, a JWK or JWK Set file>: the file alone proves nothing",
+    );
   const keys = await readAuditKeys(options.key);
   const log = await readAuditExport(file);
   const witnessed = options.witness ? await readWitnessedHeads(options.witness) : null;
-  const report = await checkAuditLog(keys, { chain: log.chain, heads: log.heads, entries: log.entries() }, witnessed?.heads.map((h) => h.head) ?? []);
+  const report = await checkAuditLog(
+    keys,
+    { chain: log.chain, heads: log.heads, entries: log.entries() },
+    witnessed?.heads.map((h) => h.head) ?? [],
+  );
   printReport(report, options, out, file);
   return report.ok ? 0 : 1;
 }
@@ -53,7 +61,10 @@ export async function auditCommand(sub: string, options: AuditOptions, system: P
     case "key": {
       const key = await system.audit.publicKey();
       const set = { keys: [key] };
-      out.print(`audit key ${key.kid} (ES256, P-256); save this JWK Set for \`mpay audit verify --key\`:\n${JSON.stringify(set, null, 2)}`, set);
+      out.print(
+        `audit key ${key.kid} (ES256, P-256); save this JWK Set for \`mpay audit verify --key\`:\n${JSON.stringify(set, null, 2)}`,
+        set,
+      );
       return 0;
     }
     case "export":
@@ -74,7 +85,9 @@ async function exportLog(options: AuditOptions, system: PaySystem, out: Out): Pr
   if (options.out) {
     // A file that exists is refused before anything is written: an export never replaces another.
     await once(target, "open").catch((error: NodeJS.ErrnoException) => {
-      throw error.code === "EEXIST" ? new AuditInputError("audit_out_exists", `${options.out} exists already; choose another --out`) : error;
+      throw error.code === "EEXIST"
+        ? new AuditInputError("audit_out_exists", `${options.out} exists already; choose another --out`)
+        : error;
     });
   }
   const counts = await system.audit.export(async (line) => {
@@ -83,7 +96,10 @@ async function exportLog(options: AuditOptions, system: PaySystem, out: Out): Pr
   if (!options.out) return 0; // stdout carries the file itself
   target.end();
   await once(target, "finish");
-  out.print(`wrote ${counts.entries} entries and ${counts.heads} signed heads to ${options.out}`, { out: options.out, ...counts });
+  out.print(`wrote ${counts.entries} entries and ${counts.heads} signed heads to ${options.out}`, {
+    out: options.out,
+    ...counts,
+  });
   return 0;
 }
 
@@ -91,9 +107,13 @@ function printReport(report: AuditReport, options: AuditOptions, out: Out, file:
   const source = file ? `${file}: ` : "";
   const witness = options.witness ? `, against ${report.witnessedHeads} witnessed heads` : "";
   const lines = report.problems.map((p) => `  ${p.kind}${p.seq !== null ? ` at seq ${p.seq}` : ""}: ${p.message}`);
-  if (options.witness && report.witnessedHeads === 0) lines.push("  note: the witness holds no head of this log yet, so it could confirm nothing");
+  if (options.witness && report.witnessedHeads === 0)
+    lines.push("  note: the witness holds no head of this log yet, so it could confirm nothing");
   const verdict = report.ok ? "audit log OK" : "audit log TAMPERED";
-  out.print(`${source}${verdict}: ${report.entries} entries, ${report.heads} signed heads${witness}${lines.length ? `\n${lines.join("\n")}` : ""}`, { ...report, ...(file ? { file } : {}), ...(options.witness ? { witness: options.witness } : {}) });
+  out.print(
+    `${source}${verdict}: ${report.entries} entries, ${report.heads} signed heads${witness}${lines.length ? `\n${lines.join("\n")}` : ""}`,
+    { ...report, ...(file ? { file } : {}), ...(options.witness ? { witness: options.witness } : {}) },
+  );
 }
 
 /** A JWK or a JWK Set of P-256 keys, each kid its RFC 7638 thumbprint (a mislabelled key is refused, not trusted). */
@@ -102,15 +122,25 @@ async function readAuditKeys(path: string): Promise<AuditPublicJwk[]> {
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
-    throw new AuditInputError("audit_key_invalid", `the key file ${path} ${error instanceof SyntaxError ? "is not JSON" : `cannot be read (${(error as NodeJS.ErrnoException).code ?? "read error"})`}`);
+    throw new AuditInputError(
+      "audit_key_invalid",
+      `the key file ${path} ${error instanceof SyntaxError ? "is not JSON" : `cannot be read (${(error as NodeJS.ErrnoException).code ?? "read error"})`}`,
+    );
   }
   const set = auditKeySetSchema.safeParse(json);
   const one = auditPublicJwkSchema.safeParse(json);
   const keys = set.success ? set.data.keys : one.success ? [one.data] : null;
-  if (!keys) throw new AuditInputError("audit_key_invalid", `the key file ${path} is neither an EC P-256 JWK with a kid nor a JWK Set of them (mpay audit key --json prints one)`);
+  if (!keys)
+    throw new AuditInputError(
+      "audit_key_invalid",
+      `the key file ${path} is neither an EC P-256 JWK with a kid nor a JWK Set of them (mpay audit key --json prints one)`,
+    );
   for (const key of keys) {
     if ((await calculateJwkThumbprint({ kty: key.kty, crv: key.crv, x: key.x, y: key.y }, "sha256")) !== key.kid) {
-      throw new AuditInputError("audit_key_invalid", `the key file ${path} names a key by a kid that is not its RFC 7638 thumbprint`);
+      throw new AuditInputError(
+        "audit_key_invalid",
+        `the key file ${path} names a key by a kid that is not its RFC 7638 thumbprint`,
+      );
     }
   }
   return keys;

@@ -15,7 +15,11 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
   let database: FreshDatabase;
   const mpay = (...args: string[]) => {
     const result = spawnSync(process.execPath, [MPAY, ...args], {
-      env: { PATH: process.env["PATH"] ?? "", MPAY_DATA_DIR: dir, ...(database.url ? { DATABASE_URL: database.url } : {}) },
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        MPAY_DATA_DIR: dir,
+        ...(database.url ? { DATABASE_URL: database.url } : {}),
+      },
       encoding: "utf8",
       timeout: 60_000,
     });

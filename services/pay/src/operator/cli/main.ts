@@ -75,13 +75,20 @@ async function run(argv: string[]): Promise<number> {
   }
   const audit = { key: values.key, witness: values.witness, out: values.out };
   // An export file is verified with its public key alone: no configuration, database or key provider is opened.
-  if (positionals[0] === "audit" && positionals[1] === "verify" && positionals.length === 3) return verifyExportFile(positionals[2]!, audit, out);
-  if (command === "audit verify" && values.key) throw new AuditInputError("audit_usage", "--key is for verifying an exported FILE: mpay audit verify --key KEY FILE");
+  if (positionals[0] === "audit" && positionals[1] === "verify" && positionals.length === 3)
+    return verifyExportFile(positionals[2]!, audit, out);
+  if (command === "audit verify" && values.key)
+    throw new AuditInputError(
+      "audit_usage",
+      "--key is for verifying an exported FILE: mpay audit verify --key KEY FILE",
+    );
   const config = { ...loadConfig(), workers: false };
   // Unsealing talks to running servers only: it needs neither the database nor a key provider of its own.
   if (command === "vault unseal") return unsealCommand(values.url?.length ? values.url : [config.publicUrl], out);
   // On the embedded database, a running server holds the folder: the CLI works through it (issue 8).
-  const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), { joinRunning: true });
+  const system = await openPaySystem(config, createLogger(process.env["LOG_LEVEL"] ?? "warn", 2), {
+    joinRunning: true,
+  });
   try {
     if (values.unseal) await unsealThisProcess(system);
     if (command.startsWith("vault ")) {
@@ -102,7 +109,12 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function dispatch(command: string, values: Record<string, unknown>, system: PaySystem, out: Out): Promise<number> {
+async function dispatch(
+  command: string,
+  values: Record<string, unknown>,
+  system: PaySystem,
+  out: Out,
+): Promise<number> {
   switch (command) {
     case "migrate":
       out.print("migrations applied", { ok: true });
@@ -123,26 +135,42 @@ async function dispatch(command: string, values: Record<string, unknown>, system
         publishableKey: created.publishableKey,
         webhookSecret: created.webhookSecret.peek(),
       };
-      out.print(`merchant ${data.id} (${data.mode})\nsecret key      ${data.secretKey}\npublishable key ${data.publishableKey}\nwebhook secret  ${data.webhookSecret}`, data);
+      out.print(
+        `merchant ${data.id} (${data.mode})\nsecret key      ${data.secretKey}\npublishable key ${data.publishableKey}\nwebhook secret  ${data.webhookSecret}`,
+        data,
+      );
       return 0;
     }
     case "merchant roll-key": {
       if (typeof values["merchant"] !== "string") throw new Error("merchant roll-key needs --merchant ID");
       const grace = Number(values["expires-in"] ?? 0);
-      const rolled = await system.merchants.rollSecretKey(values["merchant"], values["live"] ? "live" : "test", grace, "operator:cli");
+      const rolled = await system.merchants.rollSecretKey(
+        values["merchant"],
+        values["live"] ? "live" : "test",
+        grace,
+        "operator:cli",
+      );
       const data = { secretKey: rolled.secretKey.peek(), oldKeysExpireAt: rolled.oldKeysExpireAt.toISOString() };
       out.print(`new secret key  ${data.secretKey}\nold keys expire ${data.oldKeysExpireAt}`, data);
       return 0;
     }
     case "merchant list": {
       const rows = await system.merchants.list();
-      out.print(rows.map((m) => `${m.id}  ${m.name}  ${m.allowedOrigins.join(",")}`).join("\n") || "no merchants", rows);
+      out.print(
+        rows.map((m) => `${m.id}  ${m.name}  ${m.allowedOrigins.join(",")}`).join("\n") || "no merchants",
+        rows,
+      );
       return 0;
     }
     case "ledger verify": {
       const report = await system.ledger.verify(system.database.db);
-      const lines = report.problems.map((p) => `  ${p.kind} ${p.ref}${p.currency ? ` ${p.currency}` : ""}: ${p.detail}`);
-      out.print(`${report.ok ? "ledger OK" : "ledger BROKEN"}: ${report.transactions} transactions, ${report.entries} entries${lines.length ? "\n" + lines.join("\n") : ""}`, report);
+      const lines = report.problems.map(
+        (p) => `  ${p.kind} ${p.ref}${p.currency ? ` ${p.currency}` : ""}: ${p.detail}`,
+      );
+      out.print(
+        `${report.ok ? "ledger OK" : "ledger BROKEN"}: ${report.transactions} transactions, ${report.entries} entries${lines.length ? "\n" + lines.join("\n") : ""}`,
+        report,
+      );
       return report.ok ? 0 : 1;
     }
     default:
@@ -163,7 +191,8 @@ run(process.argv.slice(2)).then(
     const coded = error instanceof KeyProviderError || isAuditError(error) ? error : toApiError(error);
     let message = coded ? `${coded.code}: ${coded.message}` : error instanceof Error ? error.message : String(error);
     // A shamir CLI process starts sealed like a server, and is unsealed in its own way.
-    if (coded?.code === "vault_sealed") message += "; this CLI process is sealed too: run the command with --unseal and pipe the shares on stdin";
+    if (coded?.code === "vault_sealed")
+      message += "; this CLI process is sealed too: run the command with --unseal and pipe the shares on stdin";
     process.stderr.write(`mpay: ${message}\n`);
     process.exit(1);
   },

@@ -21,7 +21,11 @@ describe.each(testBackends())("mpay statement-key [%s]", (backend) => {
   let database: FreshDatabase;
   const mpay = (args: string[], input?: string) => {
     const result = spawnSync(process.execPath, [MPAY, ...args], {
-      env: { PATH: process.env["PATH"] ?? "", MPAY_DATA_DIR: dir, ...(database.url ? { DATABASE_URL: database.url } : {}) },
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        MPAY_DATA_DIR: dir,
+        ...(database.url ? { DATABASE_URL: database.url } : {}),
+      },
       encoding: "utf8",
       timeout: 60_000,
       ...(input !== undefined ? { input } : {}),
@@ -51,26 +55,48 @@ describe.each(testBackends())("mpay statement-key [%s]", (backend) => {
     const rootJwk = await exportJWK(root.publicKey);
     const rootKid = await calculateJwkThumbprint(rootJwk);
     const now = Math.floor(Date.now() / 1000);
-    const certificate = await signStatementKeyCertificate({ acquirerId: "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 60, exp: now + 86400 }, root.privateKey, rootKid);
+    const certificate = await signStatementKeyCertificate(
+      { acquirerId: "mpay", jwk: key.jwk, kid: key.kid, nbf: now - 60, exp: now + 86400 },
+      root.privateKey,
+      rootKid,
+    );
     const installed = mpay(["statement-key", "install", "--json"], `${certificate}\n`);
     expect(installed.code, installed.stderr).toBe(0);
-    expect(JSON.parse(installed.stdout)).toMatchObject({ installed: { kid: key.kid, acquirerId: "mpay" }, signingKid: key.kid });
+    expect(JSON.parse(installed.stdout)).toMatchObject({
+      installed: { kid: key.kid, acquirerId: "mpay" },
+      signingKid: key.kid,
+    });
 
     const rotated = mpay(["statement-key", "rotate", "--json"]);
     expect(rotated.code, rotated.stderr).toBe(0);
-    const next = (JSON.parse(rotated.stdout) as { rotated: { kid: string; jwk: { kty: "EC"; crv: "P-256"; x: string; y: string } }; signingKid: string }).rotated;
+    const next = (
+      JSON.parse(rotated.stdout) as {
+        rotated: { kid: string; jwk: { kty: "EC"; crv: "P-256"; x: string; y: string } };
+        signingKid: string;
+      }
+    ).rotated;
     expect(JSON.parse(rotated.stdout).signingKid).toBe(key.kid);
     const file = join(dir, "next.jws");
-    await writeFile(file, await signStatementKeyCertificate({ acquirerId: "mpay", jwk: next.jwk, kid: next.kid, nbf: now - 60, exp: now + 86400 }, root.privateKey, rootKid));
+    await writeFile(
+      file,
+      await signStatementKeyCertificate(
+        { acquirerId: "mpay", jwk: next.jwk, kid: next.kid, nbf: now - 60, exp: now + 86400 },
+        root.privateKey,
+        rootKid,
+      ),
+    );
     expect(mpay(["statement-key", "install", file]).code).toBe(0);
     const after = mpay(["statement-key", "show"]);
     expect(after.code).toBe(0);
     expect(after.stdout).toContain(`key 2 ${next.kid}  ← signs PIN statements`);
     expect(after.stdout).toMatch(/key 1 .*\n.*public key.*\n.*certificate for mpay/);
-    for (const output of [shown, installed, rotated, after]) expect(output.stdout + output.stderr).not.toMatch(/"d"\s*:/);
+    for (const output of [shown, installed, rotated, after])
+      expect(output.stdout + output.stderr).not.toMatch(/"d"\s*:/);
   });
 
-  it("refuses what is not a certificate of its own key, with a stable code, and installs nothing", { timeout: 120_000 }, async () => {
+  it("refuses what is not a certificate of its own key, with a stable code, and installs nothing", {
+    timeout: 120_000,
+  }, async () => {
     const before = JSON.parse(mpay(["statement-key", "show", "--json"]).stdout) as StatementKeyStatus;
     const junk = mpay(["statement-key", "install"], "eyJhbGciOiJFUzI1NiJ9.e30.c2ln\n");
     expect(junk.code).toBe(1);

@@ -21,15 +21,29 @@ async function readStdin(): Promise<string> {
 
 function describe(status: StatementKeyStatus): string {
   const lines = status.keys.map((key) => {
-    const certificates = key.certificates.map((c) => `    certificate for ${c.acquirerId}, ${c.notBefore} → ${c.notAfter}${c.validNow ? "" : " (not valid now)"}`);
-    return [`key ${key.generation} ${key.kid}${key.kid === status.signingKid ? "  ← signs PIN statements" : ""}`, `    public key ${JSON.stringify(key.jwk)}`, ...(certificates.length ? certificates : ["    no certificate: send the public key above to the card network"])].join("\n");
+    const certificates = key.certificates.map(
+      (c) =>
+        `    certificate for ${c.acquirerId}, ${c.notBefore} → ${c.notAfter}${c.validNow ? "" : " (not valid now)"}`,
+    );
+    return [
+      `key ${key.generation} ${key.kid}${key.kid === status.signingKid ? "  ← signs PIN statements" : ""}`,
+      `    public key ${JSON.stringify(key.jwk)}`,
+      ...(certificates.length ? certificates : ["    no certificate: send the public key above to the card network"]),
+    ].join("\n");
   });
-  const verdict = status.signingKid ? "" : "\nNo key holds a valid certificate: issuers will refuse PIN payments until one is installed (mpay statement-key install).";
+  const verdict = status.signingKid
+    ? ""
+    : "\nNo key holds a valid certificate: issuers will refuse PIN payments until one is installed (mpay statement-key install).";
   return lines.join("\n") + verdict;
 }
 
 /** The `statement-key` commands; -1 when `command` is not one of them. */
-export async function statementKeyCommand(command: string, args: string[], system: PaySystem, out: Out): Promise<number> {
+export async function statementKeyCommand(
+  command: string,
+  args: string[],
+  system: PaySystem,
+  out: Out,
+): Promise<number> {
   const signer = system.statementSigner;
   switch (command) {
     case "statement-key show": {
@@ -41,16 +55,30 @@ export async function statementKeyCommand(command: string, args: string[], syste
       const file = args[0];
       const certificate = file ? await readFile(file, "utf8") : await readStdin();
       const content = await signer.install(certificate);
-      await system.audit.record({ actor: "operator:cli", action: "statement_key.certified", data: { kid: content.kid, acquirerId: content.acquirerId, nbf: content.nbf, exp: content.exp } });
+      await system.audit.record({
+        actor: "operator:cli",
+        action: "statement_key.certified",
+        data: { kid: content.kid, acquirerId: content.acquirerId, nbf: content.nbf, exp: content.exp },
+      });
       const status = await signer.status();
-      out.print(`installed the certificate of key ${content.kid} for ${content.acquirerId}, valid until ${new Date(content.exp * 1000).toISOString()}\n${describe(status)}`, { installed: content, ...status });
+      out.print(
+        `installed the certificate of key ${content.kid} for ${content.acquirerId}, valid until ${new Date(content.exp * 1000).toISOString()}\n${describe(status)}`,
+        { installed: content, ...status },
+      );
       return 0;
     }
     case "statement-key rotate": {
       const key = await signer.rotate();
-      await system.audit.record({ actor: "operator:cli", action: "statement_key.rotated", data: { kid: key.kid, generation: key.generation } });
+      await system.audit.record({
+        actor: "operator:cli",
+        action: "statement_key.rotated",
+        data: { kid: key.kid, generation: key.generation },
+      });
       const status = await signer.status();
-      out.print(`made key ${key.generation} ${key.kid}; it signs once its certificate is installed\n${describe(status)}`, { rotated: { generation: key.generation, kid: key.kid, jwk: key.publicJwk }, ...status });
+      out.print(
+        `made key ${key.generation} ${key.kid}; it signs once its certificate is installed\n${describe(status)}`,
+        { rotated: { generation: key.generation, kid: key.kid, jwk: key.publicJwk }, ...status },
+      );
       return 0;
     }
     default:

@@ -20,9 +20,18 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
   let database: FreshDatabase;
   let server: PayProcess | null = null;
   let shares: string[] = [];
-  const env = () => ({ MPAY_KEK_PROVIDER: "shamir", MPAY_DATA_DIR: dir, ...(database.url ? { DATABASE_URL: database.url } : {}) });
+  const env = () => ({
+    MPAY_KEK_PROVIDER: "shamir",
+    MPAY_DATA_DIR: dir,
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+  });
   const mpay = (args: string[], input = "") => {
-    const result = spawnSync(process.execPath, [MPAY, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env() }, input, encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(process.execPath, [MPAY, ...args], {
+      env: { PATH: process.env["PATH"] ?? "", ...env() },
+      input,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
   const status = async () => (await fetch(`${server!.url}/v1/vault/status`)).json() as Promise<Record<string, unknown>>;
@@ -49,9 +58,15 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect(again.stdout + again.stderr).not.toContain(shares[0]!.slice(6, 30));
   });
 
-  it("a started server is sealed; custodians unseal it through the CLI, each with a share on stdin", { timeout: SLOW }, async () => {
+  it("a started server is sealed; custodians unseal it through the CLI, each with a share on stdin", {
+    timeout: SLOW,
+  }, async () => {
     server = await startPayProcess(env());
-    expect(await status()).toMatchObject({ kind: "shamir", sealed: true, custody: { threshold: 3, shares: 5, sharesReceived: 0 } });
+    expect(await status()).toMatchObject({
+      kind: "shamir",
+      sealed: true,
+      custody: { threshold: 3, shares: 5, sharesReceived: 0 },
+    });
 
     const two = mpay(["vault", "unseal", "--url", server.url], `${shares[0]}\n\n${shares[3]}\n`);
     expect(two.code, two.stderr).toBe(0);
@@ -69,12 +84,20 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 
-  it("status and rotate: the CLI process unseals itself from stdin, re-seals, and the server follows", { timeout: SLOW }, async () => {
+  it("status and rotate: the CLI process unseals itself from stdin, re-seals, and the server follows", {
+    timeout: SLOW,
+  }, async () => {
     if (backend === "pglite") await server!.stop(); // one process at a time on a PGlite folder
     const local = mpay(["vault", "status", "--json", ...(backend === "postgres" ? ["--url", server!.url] : [])]);
     expect(local.code, local.stderr).toBe(0);
     const shown = JSON.parse(local.stdout) as Record<string, unknown>;
-    expect(shown).toMatchObject({ kind: "shamir", initialized: true, sealed: true, currentKeyVersion: 1, keyVersions: [1] });
+    expect(shown).toMatchObject({
+      kind: "shamir",
+      initialized: true,
+      sealed: true,
+      currentKeyVersion: 1,
+      keyVersions: [1],
+    });
     if (backend === "postgres") expect(shown["servers"]).toMatchObject([{ url: server!.url, sealed: false }]);
 
     const refused = mpay(["vault", "rotate"]);
@@ -85,23 +108,37 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(JSON.parse(rotated.stdout)).toMatchObject({ fromVersion: 1, toVersion: 2, leftTotal: 0 });
     expect(JSON.parse(rotated.stdout).resealed["webhook_secrets.sealed_secret"]).toBeGreaterThanOrEqual(0);
-    if (backend === "postgres") await expect.poll(async () => (await status())["currentKeyVersion"], { timeout: 5000 }).toBe(2);
+    if (backend === "postgres")
+      await expect.poll(async () => (await status())["currentKeyVersion"], { timeout: 5000 }).toBe(2);
 
     const audit = mpay(["audit", "verify", "--json", "--unseal"], `${shares.slice(0, 3).join("\n")}\n`);
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
     if (backend === "pglite") server = null;
   });
 
-  it("rekey: M current shares on stdin authorise it; the new shares are printed once; the old ones are refused", { timeout: SLOW }, async () => {
+  it("rekey: M current shares on stdin authorise it; the new shares are printed once; the old ones are refused", {
+    timeout: SLOW,
+  }, async () => {
     const refused = mpay(["vault", "rekey", "--json"], `${shares[0]}\n`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("vault_sealed"); // one share is not M: nothing happened
 
-    const rekeyed = mpay(["vault", "rekey", "--shares", "4", "--threshold", "2", "--json"], `${shares[3]}\n${shares[1]}\n${shares[4]}\n`);
+    const rekeyed = mpay(
+      ["vault", "rekey", "--shares", "4", "--threshold", "2", "--json"],
+      `${shares[3]}\n${shares[1]}\n${shares[4]}\n`,
+    );
     expect(rekeyed.code, rekeyed.stderr).toBe(0);
-    const [set, report] = rekeyed.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [set, report] = rekeyed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const fresh = set!["shares"] as string[];
-    expect(set).toMatchObject({ generation: 2, threshold: 2, keyVersion: 3, delivered: backend === "postgres" ? 1 : 0 });
+    expect(set).toMatchObject({
+      generation: 2,
+      threshold: 2,
+      keyVersion: 3,
+      delivered: backend === "postgres" ? 1 : 0,
+    });
     expect(fresh).toHaveLength(4);
     expect(report).toMatchObject({ fromVersion: 2, toVersion: 3, leftTotal: 0, retired: true, generation: 2 });
     for (const share of fresh) expect(rekeyed.stdout.split(share.slice(6, 40)).length).toBe(2); // printed once
@@ -109,7 +146,11 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
 
     // The running server followed without a restart; a restarted one takes only the new shares.
     if (server) {
-      expect(await status()).toMatchObject({ sealed: false, currentKeyVersion: 3, custody: { generation: 2, threshold: 2, shares: 4, rekeyPending: false } });
+      expect(await status()).toMatchObject({
+        sealed: false,
+        currentKeyVersion: 3,
+        custody: { generation: 2, threshold: 2, shares: 4, rekeyPending: false },
+      });
       await server.stop();
       for (const share of [...shares, ...fresh]) expect(server.output()).not.toContain(share.slice(6, 30));
     }

@@ -25,18 +25,36 @@ export interface VaultOptions {
 }
 
 /** The commands that run inside an opened pay system (database and key provider). */
-export async function vaultCommand(command: string, values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
+export async function vaultCommand(
+  command: string,
+  values: VaultOptions,
+  system: PaySystem,
+  out: Out,
+): Promise<number> {
   switch (command) {
     case "vault init":
       return init(values, system, out);
     case "vault status":
       return status(values, system, out);
     case "vault rotate": {
-      const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, { onProgress: progressTo(out) });
-      await system.audit.record({ actor: "operator:cli", action: "vault.rotated", data: { fromVersion: report.fromVersion, toVersion: report.toVersion, resealed: report.total, left: report.leftTotal } });
+      const report = await rotateAndReseal({ db: system.database.db, keys: system.keys }, RESEALERS, {
+        onProgress: progressTo(out),
+      });
+      await system.audit.record({
+        actor: "operator:cli",
+        action: "vault.rotated",
+        data: {
+          fromVersion: report.fromVersion,
+          toVersion: report.toVersion,
+          resealed: report.total,
+          left: report.leftTotal,
+        },
+      });
       out.print(
         `key version ${report.fromVersion} → ${report.toVersion}; re-sealed ${report.total} rows${perTable(report.resealed)}\n` +
-          (report.leftTotal === 0 ? `no row is left on a version below ${report.toVersion}` : `${report.leftTotal} rows are still below version ${report.toVersion}${perTable(report.left)}; run \`mpay vault reseal\``),
+          (report.leftTotal === 0
+            ? `no row is left on a version below ${report.toVersion}`
+            : `${report.leftTotal} rows are still below version ${report.toVersion}${perTable(report.left)}; run \`mpay vault reseal\``),
         report,
       );
       return report.leftTotal === 0 ? 0 : 1;
@@ -47,8 +65,13 @@ export async function vaultCommand(command: string, values: VaultOptions, system
       const finished = await finishInterruptedRekey(system, out);
       if (finished !== null) return finished;
       const version = system.keys.currentKeyVersion();
-      const report = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, version, { onProgress: progressTo(out) });
-      out.print(`re-sealed ${report.total} rows${perTable(report.resealed)}; ${report.leftTotal === 0 ? "none is left" : `${report.leftTotal} are still`} below version ${version}`, { toVersion: version, ...report });
+      const report = await resealBelow({ db: system.database.db, keys: system.keys }, RESEALERS, version, {
+        onProgress: progressTo(out),
+      });
+      out.print(
+        `re-sealed ${report.total} rows${perTable(report.resealed)}; ${report.leftTotal === 0 ? "none is left" : `${report.leftTotal} are still`} below version ${version}`,
+        { toVersion: version, ...report },
+      );
       return report.leftTotal === 0 ? 0 : 1;
     }
     default:
@@ -61,9 +84,17 @@ async function init(values: VaultOptions, system: PaySystem, out: Out): Promise<
   if (keys.kind === "shamir") {
     const shares = Number(values.shares);
     const threshold = Number(values.threshold);
-    if (!values.shares || !values.threshold) throw new KeyProviderError("provider_misconfigured", "vault init needs --shares N --threshold M for the shamir provider");
+    if (!values.shares || !values.threshold)
+      throw new KeyProviderError(
+        "provider_misconfigured",
+        "vault init needs --shares N --threshold M for the shamir provider",
+      );
     const texts = await (keys as ShamirKeyProvider).initialize(shares, threshold);
-    await system.audit.record({ actor: "operator:cli", action: "vault.initialized", data: { kind: "shamir", shares, threshold } });
+    await system.audit.record({
+      actor: "operator:cli",
+      action: "vault.initialized",
+      data: { kind: "shamir", shares, threshold },
+    });
     const list = texts.peek();
     // Printed to stdout once, on purpose, never through the logger: this is the only time the shares exist.
     out.print(
@@ -76,14 +107,28 @@ async function init(values: VaultOptions, system: PaySystem, out: Out): Promise<
     );
     return 0;
   }
-  if (values.shares || values.threshold) throw new KeyProviderError("provider_misconfigured", `--shares and --threshold are for MPAY_KEK_PROVIDER=shamir; this one is ${keys.kind}`);
+  if (values.shares || values.threshold)
+    throw new KeyProviderError(
+      "provider_misconfigured",
+      `--shares and --threshold are for MPAY_KEK_PROVIDER=shamir; this one is ${keys.kind}`,
+    );
   if (keys.kind === "pkcs11") {
     const version = await (keys as Pkcs11KeyProvider).initialize();
-    await system.audit.record({ actor: "operator:cli", action: "vault.initialized", data: { kind: "pkcs11", keyVersion: version } });
-    out.print(`pkcs11 vault initialized: key version ${version} made inside the token (non-extractable)`, { kind: "pkcs11", keyVersion: version });
+    await system.audit.record({
+      actor: "operator:cli",
+      action: "vault.initialized",
+      data: { kind: "pkcs11", keyVersion: version },
+    });
+    out.print(`pkcs11 vault initialized: key version ${version} made inside the token (non-extractable)`, {
+      kind: "pkcs11",
+      keyVersion: version,
+    });
     return 0;
   }
-  out.print("the dev provider needs no init: it made its key file when it first started", { kind: keys.kind, keyVersion: keys.currentKeyVersion() });
+  out.print("the dev provider needs no init: it made its key file when it first started", {
+    kind: keys.kind,
+    keyVersion: keys.currentKeyVersion(),
+  });
   return 0;
 }
 
@@ -98,14 +143,33 @@ async function rekey(values: VaultOptions, system: PaySystem, out: Out): Promise
   const custody = (await keys.status()).custody;
   const shares = values.shares ? Number(values.shares) : (custody?.shares ?? 0);
   const threshold = values.threshold ? Number(values.threshold) : (custody?.threshold ?? 0);
-  const report = await rekeyAndReseal({ db: system.database.db, keys }, RESEALERS, { shares, threshold }, {
-    onProgress: progressTo(out),
-    onShares: async (set) => {
-      await system.audit.record({ actor: "operator:cli", action: "vault.rekeyed", data: { generation: set.generation, shares: set.shareCount, threshold: set.threshold, keyVersion: set.keyVersion } });
-      printNewShares(set, out);
+  const report = await rekeyAndReseal(
+    { db: system.database.db, keys },
+    RESEALERS,
+    { shares, threshold },
+    {
+      onProgress: progressTo(out),
+      onShares: async (set) => {
+        await system.audit.record({
+          actor: "operator:cli",
+          action: "vault.rekeyed",
+          data: {
+            generation: set.generation,
+            shares: set.shareCount,
+            threshold: set.threshold,
+            keyVersion: set.keyVersion,
+          },
+        });
+        printNewShares(set, out);
+      },
+      beforeRetire: () =>
+        system.audit.record({
+          actor: "operator:cli",
+          action: "vault.rekey_finished",
+          data: { keyVersion: keys.currentKeyVersion() },
+        }),
     },
-    beforeRetire: () => system.audit.record({ actor: "operator:cli", action: "vault.rekey_finished", data: { keyVersion: keys.currentKeyVersion() } }),
-  });
+  );
   out.print(`key version ${report.fromVersion} → ${report.toVersion}; ${describeFinish(report)}`, report);
   return report.retired ? 0 : 1;
 }
@@ -118,7 +182,8 @@ async function finishInterruptedRekey(system: PaySystem, out: Out): Promise<numb
   const toVersion = keys.currentKeyVersion();
   const report = await finishRekey({ db: system.database.db, keys }, RESEALERS, toVersion, {
     onProgress: progressTo(out),
-    beforeRetire: () => system.audit.record({ actor: "operator:cli", action: "vault.rekey_finished", data: { keyVersion: toVersion } }),
+    beforeRetire: () =>
+      system.audit.record({ actor: "operator:cli", action: "vault.rekey_finished", data: { keyVersion: toVersion } }),
   });
   out.print(describeFinish(report), report);
   return report.retired ? 0 : 1;
@@ -133,20 +198,31 @@ function printNewShares(set: NewShareSet, out: Out): void {
       ...set.shares.map((share, i) => `  share ${i + 1} of ${set.shareCount}: ${share}`),
       `re-sealing every sealed row under key version ${set.keyVersion} (the servers keep serving; ${set.delivered} other unsealed processes follow)…`,
     ].join("\n"),
-    { generation: set.generation, threshold: set.threshold, shares: set.shares, keyVersion: set.keyVersion, delivered: set.delivered },
+    {
+      generation: set.generation,
+      threshold: set.threshold,
+      shares: set.shares,
+      keyVersion: set.keyVersion,
+      delivered: set.delivered,
+    },
   );
 }
 
 function describeFinish(report: RekeyFinish): string {
   const resealed = `re-sealed ${report.total} rows${perTable(report.resealed)}`;
-  if (report.leftTotal > 0) return `${resealed}; ${report.leftTotal} rows are still below version ${report.toVersion}${perTable(report.left)}: run \`mpay vault reseal --unseal\` with the new shares`;
-  if (!report.retired) return `${resealed}; ${report.processesBehind} pay-server processes still hold the old master key: restart them, then run \`mpay vault reseal --unseal\``;
+  if (report.leftTotal > 0)
+    return `${resealed}; ${report.leftTotal} rows are still below version ${report.toVersion}${perTable(report.left)}: run \`mpay vault reseal --unseal\` with the new shares`;
+  if (!report.retired)
+    return `${resealed}; ${report.processesBehind} pay-server processes still hold the old master key: restart them, then run \`mpay vault reseal --unseal\``;
   return `${resealed}; no row is left below version ${report.toVersion}, and the ${report.deletedKeys} keys of the replaced master key are deleted: the old shares open nothing stored now`;
 }
 
 function shamirOnly(system: PaySystem, command: string): ShamirKeyProvider {
   if (system.keys.kind !== "shamir") {
-    throw new KeyProviderError("vault_rekey_unsupported", `vault ${command} re-splits the shamir master key; this provider is ${system.keys.kind} (it has no shares: use \`mpay vault rotate\`)`);
+    throw new KeyProviderError(
+      "vault_rekey_unsupported",
+      `vault ${command} re-splits the shamir master key; this provider is ${system.keys.kind} (it has no shares: use \`mpay vault rotate\`)`,
+    );
   }
   return system.keys as ShamirKeyProvider;
 }
@@ -154,7 +230,9 @@ function shamirOnly(system: PaySystem, command: string): ShamirKeyProvider {
 async function status(values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
   const local = await system.keys.status();
   const servers = await Promise.all((values.url ?? []).map(async (url) => ({ url, ...(await serverStatus(url)) })));
-  const lines = [`provider ${local.kind}: ${describe(local)}${local.kind === "shamir" ? " (in this CLI process; each server process is unsealed on its own, ask it with --url)" : ""}`];
+  const lines = [
+    `provider ${local.kind}: ${describe(local)}${local.kind === "shamir" ? " (in this CLI process; each server process is unsealed on its own, ask it with --url)" : ""}`,
+  ];
   for (const server of servers) lines.push(`  ${server.url}: ${"error" in server ? server.error : describe(server)}`);
   out.print(lines.join("\n"), { ...local, ...(servers.length ? { servers } : {}) });
   return servers.some((s) => "error" in s) ? 1 : 0;
@@ -185,15 +263,28 @@ export async function unsealCommand(urls: string[], out: Out): Promise<number> {
           failed = true;
         } else {
           pending.set(url, answer);
-          if (process.stdin.isTTY) process.stderr.write(`${url}: ${answer.sealed ? `${answer.sharesReceived} of ${answer.threshold} shares` : "unsealed"}\n`);
+          if (process.stdin.isTTY)
+            process.stderr.write(
+              `${url}: ${answer.sealed ? `${answer.sharesReceived} of ${answer.threshold} shares` : "unsealed"}\n`,
+            );
         }
       }
       if (stillSealed().length === 0) break;
     }
   }
-  const results = [...pending].map(([url, p]) => ({ url, sealed: p?.sealed ?? true, sharesReceived: p?.sharesReceived ?? 0, threshold: p?.threshold ?? null }));
+  const results = [...pending].map(([url, p]) => ({
+    url,
+    sealed: p?.sealed ?? true,
+    sharesReceived: p?.sharesReceived ?? 0,
+    threshold: p?.threshold ?? null,
+  }));
   out.print(
-    results.map((r) => `${r.url}: ${r.sealed ? `still sealed, ${r.sharesReceived} of ${r.threshold ?? "?"} shares received` : "unsealed"}`).join("\n") || "no server answered",
+    results
+      .map(
+        (r) =>
+          `${r.url}: ${r.sealed ? `still sealed, ${r.sharesReceived} of ${r.threshold ?? "?"} shares received` : "unsealed"}`,
+      )
+      .join("\n") || "no server answered",
     results,
   );
   return failed ? 1 : 0;
@@ -225,7 +316,11 @@ async function* readShares(): AsyncGenerator<string> {
 type Answer<T> = T | { error: string };
 
 async function postShare(url: string, share: string): Promise<Answer<UnsealProgress>> {
-  return call<UnsealProgress>(`${url}/v1/vault/unseal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ share }) });
+  return call<UnsealProgress>(`${url}/v1/vault/unseal`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ share }),
+  });
 }
 
 async function serverStatus(url: string): Promise<Answer<KeyProviderStatus>> {
@@ -254,7 +349,9 @@ function describe(s: KeyProviderStatus): string {
 }
 
 function perTable(counts: Record<string, number>): string {
-  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([name, n]) => `${name} ${n}`);
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`);
   return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
@@ -267,7 +364,11 @@ function progressTo(out: Out): (name: string, n: number) => void {
 /** `--unseal`: gives this CLI process's shamir provider the shares from stdin, for a command that uses the keys. */
 export async function unsealThisProcess(system: PaySystem): Promise<void> {
   const unsealer = system.keys.unsealer;
-  if (!unsealer) throw new KeyProviderError("vault_unseal_unsupported", `--unseal is for MPAY_KEK_PROVIDER=shamir; this one is ${system.keys.kind}`);
+  if (!unsealer)
+    throw new KeyProviderError(
+      "vault_unseal_unsupported",
+      `--unseal is for MPAY_KEK_PROVIDER=shamir; this one is ${system.keys.kind}`,
+    );
   for await (const share of readShares()) {
     if (!(await unsealer.submitShare(share)).sealed) return;
   }
