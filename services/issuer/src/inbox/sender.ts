@@ -20,15 +20,13 @@ export interface CodeSender {
 
 export const testInboxSender: CodeSender = {
   async send(db, message, now) {
-    await db
-      .insert(testInbox)
-      .values({
-        phone: message.phone,
-        code: message.code,
-        text: message.text,
-        sentAt: now,
-        expiresAt: message.expiresAt,
-      });
+    await db.insert(testInbox).values({
+      phone: message.phone,
+      code: message.code,
+      text: message.text,
+      sentAt: now,
+      expiresAt: message.expiresAt,
+    });
   },
 };
 
