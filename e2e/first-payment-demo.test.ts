@@ -7,7 +7,6 @@
  * demo runs as a child process twice, with a restart of npm start between (the network is kept, not made again),
  * and must tell the whole story without printing a secret; before npm start it must fail with one line.
  */
-import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,67 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyIssuerCertificate, type NetworkRoot } from "@mpay/crypto";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 import { freePorts } from "./support/messenger-process.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DEMO = join(ROOT, "scripts/demo.ts");
-const START = join(ROOT, "scripts/start.mjs");
-
-interface DemoRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runDemo(env: Record<string, string>): Promise<DemoRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", DEMO],
-      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-interface StartedSystem {
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `npm start` as a newcomer runs it (node scripts/start.mjs), with `env`; resolves once it says MPay is running. */
-function npmStart(startEnv: Record<string, string>): Promise<StartedSystem> {
-  const child = spawn(process.execPath, [START], {
-    cwd: ROOT,
-    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...startEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => void stop().then(() => reject(new Error(`npm start was not running after 180 s:\n${output}`))),
-      180_000,
-    );
-    child.stdout.on("data", () => {
-      if (output.includes("MPay is running.")) {
-        clearTimeout(timer);
-        resolve({ output: () => output, stop });
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited before it was running:\n${output}`));
-    });
-  });
-}
+import { npmStart, runDemo, type StartedSystem } from "./support/npm-start.ts";
 
 let dir: string;
 let env: Record<string, string>;
