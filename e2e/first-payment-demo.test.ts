@@ -19,12 +19,16 @@ import { npmStart, runDemo, type StartedSystem } from "./support/npm-start.ts";
 
 let dir: string;
 let env: Record<string, string>;
+let ports: { pay: number; issuer: number; messenger: number };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mpay-e2e-demo-"));
   const [payPort, issuerPort, messengerPort] = (await freePorts(3)) as [number, number, number];
-  const payUrl = `http://127.0.0.1:${payPort}`;
-  // What `npm start` needs to run on other ports and folders; the demo reads the same variables.
+  ports = { pay: payPort, issuer: issuerPort, messenger: messengerPort };
+  expect(Object.values(ports).some((port) => [4000, 4100, 4200, 4300].includes(port))).toBe(false);
+  // Only ports and data folders, as a newcomer moves the system (issue 8, one configuration model): no URL, no
+  // redirect URI, no secret file. Every process derives the others' URLs from the same variables (service-kit's
+  // systemAddresses); the demo reads the same ones.
   env = {
     PAY_PORT: String(payPort),
     ISSUER_PORT: String(issuerPort),
@@ -33,11 +37,6 @@ beforeAll(async () => {
     ISSUER_DATA_DIR: join(dir, "issuer"),
     MESSENGER_DATA_DIR: join(dir, "messenger"),
     MPAY_DEMO_DIR: join(dir, "demo"),
-    MPAY_MESSENGER_ISSUER: `http://127.0.0.1:${messengerPort}`,
-    MPAY_MESSENGER_CLIENT_FILE: join(dir, "messenger", "pay-client.json"),
-    MPAY_ISSUER_URL: `http://127.0.0.1:${issuerPort}`,
-    MPAY_ISSUER_ACQUIRER_FILE: join(dir, "issuer", "acquirer.json"),
-    MESSENGER_PAY_REDIRECT_URIS: `${payUrl}/v1/payer/auth/callback`,
     // One card company is enough here (and starts faster); the demo picks its cards among the running issuers.
     ISSUER_IDS: "kstar",
     MPAY_NETWORK_DIR: join(dir, "network"),
@@ -71,11 +70,28 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     await system?.stop();
   });
 
+  it("runs each service on its port, set by the port variables alone, and each names the others where they are", () => {
+    expect(firstStart).toContain(`MPay pay server listening on http://127.0.0.1:${ports.pay} `);
+    expect(firstStart).toContain(`MPay issuer host listening on http://127.0.0.1:${ports.issuer} `);
+    expect(firstStart).toContain(`MPay messenger listening on http://127.0.0.1:${ports.messenger} `);
+    // The messenger is the OpenID Connect issuer at its own port, and sends payers back to the pay server's.
+    expect(firstStart).toContain(`OpenID Connect issuer http://127.0.0.1:${ports.messenger} `);
+    expect(firstStart).toContain(`→ http://127.0.0.1:${ports.pay}/v1/payer/auth/callback`);
+    expect(firstStart).toContain(
+      `pay server http://127.0.0.1:${ports.pay}  ·  issuer host http://127.0.0.1:${ports.issuer}  ·  messenger http://127.0.0.1:${ports.messenger}`,
+    );
+  });
+
   it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", {
     timeout: 420_000,
   }, async () => {
     const first = await runDemo(env);
     expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      `pay server http://127.0.0.1:${ports.pay} · issuer host http://127.0.0.1:${ports.issuer} (kstar) · messenger http://127.0.0.1:${ports.messenger}`,
+    );
+    // The pay server read the messenger's client secret from the messenger's data folder: none was set.
+    expect(await readdir(join(dir, "messenger"))).toContain("pay-client.json");
     // A second npm start keeps this machine's demo network as it is (made once), and the demo runs again.
     const rootKey = await readFile(join(dir, "network", "demo-root.private.jwk.json"), "utf8");
     await system!.stop();
@@ -137,7 +153,7 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     expect(TEST_NETWORK_ROOTS.map((r) => r.kid)).not.toContain(roots[0]!.kid);
     // The issuer host trusts the same root for PIN statements, and serves only certificates it signed.
     expect(JSON.parse(await readFile(join(dir, "issuer", "network-roots.json"), "utf8"))).toEqual(roots);
-    const listed = (await (await fetch(`${env["MPAY_ISSUER_URL"]}/issuers`)).json()) as Array<{
+    const listed = (await (await fetch(`http://127.0.0.1:${ports.issuer}/issuers`)).json()) as Array<{
       issuerId: string;
       certificate: string;
     }>;
