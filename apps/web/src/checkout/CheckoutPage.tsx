@@ -1,0 +1,3 @@
+export function CheckoutPage({ paymentId }: { paymentId: string }) {
+  return <main>Checkout {paymentId}</main>;
+}

@@ -1,0 +1,3 @@
+export function MessengerApp({ path }: { path: string }) {
+  return <main>Messenger {path}</main>;
+}

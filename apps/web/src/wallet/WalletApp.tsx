@@ -1,0 +1,3 @@
+export function WalletApp({ path }: { path: string }) {
+  return <main>Wallet {path}</main>;
+}
