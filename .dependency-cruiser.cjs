@@ -87,6 +87,14 @@ module.exports = {
       to: { path: "^(packages|services)/", pathNot: "^packages/(crypto|protocol)/" },
     },
     {
+      name: "web-imports-only-packages",
+      comment:
+        "The web app runs in the payer's browser from its own origin: it talks to the services over HTTP only and never links their source, a test harness or the test network's keys.",
+      severity: "error",
+      from: { path: "^apps/web/" },
+      to: { path: "^(services/|packages/testing/|packages/[^/]+/src/testing/)" },
+    },
+    {
       name: "not-to-unresolvable",
       comment: "An import that does not resolve is a typo or a missing dependency.",
       severity: "error",
@@ -104,7 +112,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ["exports"],
       conditionNames: ["import", "require", "node", "default", "types"],
-      extensions: [".ts", ".js", ".mjs", ".cjs", ".json"],
+      extensions: [".ts", ".tsx", ".js", ".mjs", ".cjs", ".json"],
     },
   },
 };
