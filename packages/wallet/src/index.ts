@@ -39,6 +39,9 @@ export {
 } from "./card-crypto.ts";
 export {
   PayClient,
+  createSignInPkce,
+  signInCodeFrom,
+  type SignInPkce,
   type ApprovalChallenge,
   type Device,
   type DeviceStatus,
@@ -47,6 +50,9 @@ export {
   type PayClientOptions,
   type PaymentApproval,
   type PaymentOutcome,
+  type PayerPayment,
+  type Receipt,
+  type ReceiptList,
   type Mandate,
   type PendingChange,
   type PinProof,

@@ -23,15 +23,19 @@ export type { Mandate } from "./client/mandates.ts";
 export type { Passkey } from "./client/passkeys.ts";
 export type {
   ApprovalChallenge,
+  PayerPayment,
   PaymentApproval,
   PaymentOutcome,
+  Receipt,
+  ReceiptList,
   ReleasedApproval,
   UserVerification,
 } from "./client/payments.ts";
 export type { PendingChange } from "./client/pending-changes.ts";
 export type { PinLogin, PinLoginPurpose, PinProof, PinReset, PinResetStarted, PinStatus } from "./client/pin.ts";
 export type { DeviceRecovery, RecoveredDevice } from "./client/recovery.ts";
-export type { Payer, PayerSession, SignInStart } from "./client/sessions.ts";
+export type { Payer, PayerSession, SignInPkce, SignInStart } from "./client/sessions.ts";
+export { createSignInPkce, signInCodeFrom } from "./client/sessions.ts";
 
 export type PayClientOptions = PayRequestOptions;
 
@@ -48,7 +52,7 @@ export class PayClient {
   readonly pin: Pin;
   /** The issuers, card enrollment, sealed records, removal. */
   readonly cards: Cards;
-  /** A payment's approval challenge, approval and authorization. */
+  /** A payment's approval challenge, approval and authorization; the payer's view of a payment and the receipts. */
   readonly payments: Payments;
   readonly mandates: Mandates;
   readonly recovery: Recovery;
