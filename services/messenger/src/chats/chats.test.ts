@@ -86,6 +86,10 @@ describe.each(testBackends())("chats [%s]", (backend) => {
     const again = await api<Chat>(alice, "POST", "/api/chats", { memberIds: [bob.id, bob.id] });
     expect([again.status, again.body.id]).toEqual([200, direct.id]);
 
+    // Bob never added Alice, yet he may answer her: opening their existing chat is not starting a new one.
+    const bobsSide = await api<Chat>(bob, "POST", "/api/chats", { memberIds: [alice.id] });
+    expect([bobsSide.status, bobsSide.body.id]).toEqual([200, direct.id]);
+
     // Alice and Carol open theirs five times at once: one chat.
     const racing = await Promise.all(
       Array.from({ length: 5 }, () => api<Chat>(alice, "POST", "/api/chats", { memberIds: [carol.id] })),
@@ -108,8 +112,8 @@ describe.each(testBackends())("chats [%s]", (backend) => {
   it("refuses members who are not the creator's friends, yourself and bad input, and makes no chat", async () => {
     const chatsBefore = await count("chats");
     const cases: Array<[TestAccount, unknown, number, string, string | undefined]> = [
-      // Bob never added Alice: a friendship is the creator's.
-      [bob, { memberIds: [alice.id] }, 403, "not_a_friend", "memberIds"],
+      // Carol never added Bob, and they have no chat: a friendship is the creator's.
+      [carol, { memberIds: [bob.id] }, 403, "not_a_friend", "memberIds"],
       [alice, { memberIds: [bob.id, mallory.id] }, 403, "not_a_friend", "memberIds"],
       [alice, { memberIds: [`acct_${"Z".repeat(26)}`] }, 403, "not_a_friend", "memberIds"],
       [alice, { memberIds: [alice.id] }, 400, "parameter_invalid", "memberIds"],

@@ -26,6 +26,7 @@ import {
   chatHistory,
   chatsOf,
   createGroupChat,
+  directChatId,
   insertChatMessage,
   markChatRead,
   memberIdsOf,
@@ -85,6 +86,13 @@ export class ChatService {
         "memberIds lists the other members; you are a member of your own chats already.",
         "memberIds",
       );
+    const direct = others.length === 1 ? ([accountId, others[0] as string].sort() as [string, string]) : undefined;
+    if (direct && input.title !== undefined)
+      throw new ApiError("parameter_invalid", "A direct chat has no title; titles are for group chats.", "title");
+    // A direct chat that exists is answered as it is: someone who was written to may answer without adding the
+    // writer as a friend first. The friend rule is for starting conversations.
+    const existing = direct ? await directChatId(this.db, direct.join(":")) : null;
+    if (existing) return { chat: await this.viewOf(accountId, existing), created: false };
     const strangers = await this.friends.notFriends(accountId, others);
     if (strangers.length > 0)
       throw new ApiError(
@@ -94,14 +102,11 @@ export class ChatService {
       );
     let chatId: string;
     let created = true;
-    if (others.length === 1) {
-      if (input.title !== undefined)
-        throw new ApiError("parameter_invalid", "A direct chat has no title; titles are for group chats.", "title");
-      const pair = [accountId, others[0] as string].sort() as [string, string];
+    if (direct) {
       ({ chatId, created } = await openDirectChat(
         this.db,
-        { id: opaqueId("chat_"), directKey: pair.join(":"), createdBy: accountId },
-        pair,
+        { id: opaqueId("chat_"), directKey: direct.join(":"), createdBy: accountId },
+        direct,
       ));
     } else {
       chatId = opaqueId("chat_");
@@ -110,9 +115,13 @@ export class ChatService {
         ...others,
       ]);
     }
+    return { chat: await this.viewOf(accountId, chatId), created };
+  }
+
+  private async viewOf(accountId: string, chatId: string): Promise<Chat> {
     const [chat] = await this.views(accountId, await chatsOf(this.db, accountId, chatId));
-    if (!chat) throw new Error("a chat just opened is not the account's");
-    return { chat, created };
+    if (!chat) throw new Error("a chat the account opened is not the account's");
+    return chat;
   }
 
   /** The account's chats, most recently active first. */

@@ -51,6 +51,12 @@ export async function openDirectChat(
   });
 }
 
+/** The id of the direct chat of this pair, if it exists. */
+export async function directChatId(db: Db, directKey: string): Promise<string | null> {
+  const [row] = await db.select({ id: chats.id }).from(chats).where(eq(chats.directKey, directKey)).limit(1);
+  return row?.id ?? null;
+}
+
 export async function createGroupChat(
   db: Db,
   chat: { id: string; title: string | null; createdBy: string },
