@@ -177,6 +177,8 @@ export class LiveConnection {
   }
 
   #fail(error: unknown): void {
+    // A read that ends after the client left (or the messenger is stopping and closed the database) is no failure.
+    if (this.#state === "closed") return;
     this.deps.log.error({ err: describeForLog(error), sub: this.#accountId || undefined }, "live connection failed");
     this.#close(CLOSE_INTERNAL_ERROR, "internal error");
   }
