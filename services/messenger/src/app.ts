@@ -1,8 +1,8 @@
 /**
  * The messenger's HTTP face: one server, one port. The OpenID Connect provider (a Koa application inside
  * oidc-provider) answers /.well-known/* and /oidc/*; Fastify answers everything else (health, the accounts API,
- * the sign-up page, the login and consent pages of the provider's interactions, the app's sessions and the
- * official accounts' messages).
+ * the sign-up page, the login and consent pages of the provider's interactions, the app's sessions, the
+ * official accounts' messages, friends, chats and the live connection `/api/ws`).
  *
  * Why the split happens in Fastify's `serverFactory`, before Fastify sees the request, instead of mounting the
  * provider as Fastify middleware: oidc-provider reads and parses request bodies itself (token endpoint, PAR) and
@@ -12,8 +12,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
+import cors from "@fastify/cors";
 import { sql } from "drizzle-orm";
 import type { Provider } from "oidc-provider";
 import type { MessengerSystem } from "./system.ts";
@@ -23,6 +24,10 @@ import { signinRoutes } from "./signin/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { officialRoutes } from "./official/routes.ts";
 import { inboxRoutes } from "./official/inbox-routes.ts";
+import { friendRoutes } from "./friends/routes.ts";
+import { chatRoutes } from "./chats/routes.ts";
+import { corsOptionsFor } from "./http/cors.ts";
+import { liveRoutes } from "./realtime/routes.ts";
 import { errorPage, sendPage } from "./http/pages.ts";
 import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
 import type { ProviderSecrets } from "./oidc/secrets.ts";
@@ -48,6 +53,21 @@ export function isProviderPath(url: string | undefined): boolean {
 
 function isApi(url: string): boolean {
   return url.startsWith("/api/");
+}
+
+/**
+ * Fastify's request line, except that the live connection's query string is not logged: the session token belongs
+ * in the hello frame, and a client that put it in the URL anyway must not have it written to the logs.
+ */
+function requestForLog(request: FastifyRequest) {
+  const [path = "", query] = request.url.split("?", 2);
+  return {
+    method: request.method,
+    url: path === "/api/ws" && query !== undefined ? `${path}?[redacted]` : request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }
 
 export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promise<MessengerHttp> {
@@ -85,7 +105,7 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   }
 
   const app = Fastify({
-    loggerInstance: log,
+    loggerInstance: log.child({}, { serializers: { req: requestForLog } }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -133,6 +153,9 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   });
 
   await app.register(rateLimit, { global: false, keyGenerator: (request) => request.ip });
+  await app.register(cors, {
+    delegator: (request, callback) => callback(null, corsOptionsFor(request, config.webOrigin)),
+  });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -161,13 +184,21 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     firstPartyClients: new Set(oidc.clients.filter((client) => client.firstParty).map((client) => client.clientId)),
     windowMinutes: Math.ceil(config.loginLimits.windowSeconds / 60),
   });
-  sessionRoutes(app, system.sessions);
+  sessionRoutes(app, system.sessions, system.accounts);
   officialRoutes(app, {
     messages: system.officialMessages,
     officialAccounts: config.officialAccounts,
     clients: oidc.clients,
   });
   inboxRoutes(app, system.sessions, system.officialMessages);
+  friendRoutes(app, system.sessions, system.friends);
+  chatRoutes(app, system.sessions, system.chats);
+  await liveRoutes(app, {
+    sessions: system.sessions,
+    chats: system.chats,
+    bus: system.live,
+    timings: config.realtime,
+  });
 
   return {
     app,
