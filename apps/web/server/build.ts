@@ -9,11 +9,20 @@ import { DEFAULT_DIST_DIR } from "./config.ts";
 
 const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** Builds apps/web into `DEFAULT_DIST_DIR`; `afterBuild` runs inside the lock (a stamp for the test runs). */
-export async function buildWebApp(afterBuild?: () => Promise<void>): Promise<void> {
-  await withBuildLock(DEFAULT_DIST_DIR, async () => {
+export interface BuildOptions {
+  /** Asked inside the lock: true skips the build (the e2e tests' "already built in this run"). */
+  upToDate?: () => Promise<boolean>;
+  /** Runs inside the lock after a build (the e2e tests' stamp). */
+  built?: () => Promise<void>;
+}
+
+/** Builds apps/web into `DEFAULT_DIST_DIR`; answers whether it built. */
+export async function buildWebApp(options: BuildOptions = {}): Promise<boolean> {
+  return withBuildLock(DEFAULT_DIST_DIR, async () => {
+    if (await options.upToDate?.()) return false;
     await build({ root: APP_ROOT, logLevel: "warn", build: { outDir: DEFAULT_DIST_DIR, emptyOutDir: true } });
-    await afterBuild?.();
+    await options.built?.();
+    return true;
   });
 }
 
