@@ -1,21 +1,13 @@
-import QRCode from "qrcode";
 import { useEffect, useState } from "react";
+import { qrCodeImage } from "./qr.ts";
 
-/**
- * A QR code as an SVG `data:` image (the policy allows data: images, and an SVG stays sharp at any size). Dark on
- * white with a quiet zone, as phone cameras read best.
- */
+/** The QR code of `text` (qr.ts), with a placeholder of the same size while it is drawn. */
 export function QrCode({ text, alt, size }: { text: string; alt: string; size: number }) {
   const [src, setSrc] = useState<string | null>(null);
   useEffect(() => {
     let current = true;
-    void QRCode.toString(text, {
-      type: "svg",
-      errorCorrectionLevel: "M",
-      margin: 2,
-      color: { dark: "#191f28ff", light: "#ffffffff" },
-    }).then((svg) => {
-      if (current) setSrc(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`);
+    void qrCodeImage(text).then((image) => {
+      if (current) setSrc(image);
     });
     return () => {
       current = false;
