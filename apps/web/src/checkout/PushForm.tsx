@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { pushToPhone, type CheckoutPush } from "./api.ts";
-import { pushFailure, type Message } from "./model.ts";
+import { internationalPhoneNumber, pushFailure, type Message } from "./model.ts";
 
 type PushState =
   | { step: "idle" }
@@ -26,7 +26,7 @@ export function PushForm({ payUrl, paymentId }: { payUrl: string; paymentId: str
     if (state.step === "sending") return;
     setState({ step: "sending" });
     try {
-      setState({ step: "sent", push: await pushToPhone(payUrl, paymentId, phoneNumber.trim()) });
+      setState({ step: "sent", push: await pushToPhone(payUrl, paymentId, internationalPhoneNumber(phoneNumber)) });
     } catch (error) {
       const message = pushFailure(error, i18n.language);
       setState({ step: "failed", message, field: message.key === "phoneInvalid" });

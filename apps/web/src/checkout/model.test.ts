@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CheckoutApiError, parseCheckout, retryAfterSeconds, type Checkout, type PaymentStatus } from "./api.ts";
-import { followCheckout, phaseOf, pushFailure, retryWhen, safeRedirect } from "./model.ts";
+import { followCheckout, internationalPhoneNumber, phaseOf, pushFailure, retryWhen, safeRedirect } from "./model.ts";
 
 const checkout = (status: PaymentStatus, redirectUrl: string | null = null): Checkout => ({
   object: "checkout",
@@ -61,6 +61,19 @@ describe("a refused push, in words", () => {
     expect(retryAfterSeconds(new Date(90_500).toUTCString(), 0)).toBe(90);
     expect(retryAfterSeconds(null)).toBeNull();
     expect(retryAfterSeconds("soon")).toBeNull();
+  });
+});
+
+describe("the number typed for a push", () => {
+  it("turns a Korean mobile number as people type it into +82, and leaves everything else to the pay server", () => {
+    expect(internationalPhoneNumber("010-1234-5678")).toBe("+821012345678");
+    expect(internationalPhoneNumber(" 010 1234 5678 ")).toBe("+821012345678");
+    expect(internationalPhoneNumber("011-234-5678")).toBe("+82112345678");
+    expect(internationalPhoneNumber("+82 10-1234-5678")).toBe("+82 10-1234-5678");
+    expect(internationalPhoneNumber("+1 415 555 0100")).toBe("+1 415 555 0100");
+    // Not a Korean mobile number: sent as typed, refused by the pay server as phone_number_invalid.
+    expect(internationalPhoneNumber("02-123-4567")).toBe("02-123-4567");
+    expect(internationalPhoneNumber("12")).toBe("12");
   });
 });
 

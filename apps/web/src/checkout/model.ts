@@ -52,6 +52,18 @@ export function pushFailure(error: unknown, language: string): Message {
   }
 }
 
+/**
+ * The number as the pay server takes it: international format (`+82 10-1234-5678`). People in Korea type their
+ * mobile number as they know it (`010-1234-5678`); that form, and only that one, is turned into +82 here, since it
+ * is unambiguous. Anything else goes as typed and the pay server says whether it is a number.
+ */
+export function internationalPhoneNumber(typed: string): string {
+  const trimmed = typed.trim();
+  const digits = trimmed.replace(/[\s\-.()]/g, "");
+  if (/^01[016789][0-9]{7,8}$/.test(digits)) return `+82${digits.slice(1)}`;
+  return trimmed;
+}
+
 /** Only a web address may be the merchant's return: never `javascript:` or another scheme. */
 export function safeRedirect(url: string | null): string | null {
   if (url === null) return null;
