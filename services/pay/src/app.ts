@@ -28,6 +28,7 @@ import { recoveryRoutes } from "./recovery/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 import { webCors } from "./http/web-cors.ts";
+import { checkoutRoutes } from "./checkout/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -153,6 +154,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     recoveryRoutes(payer, system.payers, system.recovery);
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
     mandatePayerRoutes(payer, system.payers, system.mandates);
+    checkoutRoutes(payer, system.checkout);
   });
 
   // The audit key is public: anyone checks an exported log or a witness's heads with it.
