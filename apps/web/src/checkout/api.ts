@@ -1,34 +1,14 @@
 /**
  * The pay server's hosted-checkout routes (web contract, "Hosted checkout"): no sign-in, the payment id is the
- * capability. Answers are checked for the fields this page shows, so a malformed answer is an error, not a blank.
+ * capability. Answers are checked against the protocol's schemas, so a malformed answer is an error, not a blank.
  */
+import { checkoutPushViewSchema, checkoutViewSchema, type CheckoutPushView, type CheckoutView } from "@mpay/protocol";
 
-export type PaymentStatus = "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-
+export type { PaymentStatus } from "@mpay/protocol";
 /** `GET /v1/checkout/:paymentId`. */
-export interface Checkout {
-  object: "checkout";
-  paymentId: string;
-  status: PaymentStatus;
-  merchant: { name: string };
-  itemName: string;
-  /** Integer minor units (KRW has none). */
-  amount: number;
-  currency: string;
-  expiresAt: string;
-  pairingCode: string;
-  mode: string;
-  /** The merchant's returnUrl or cancelUrl once the payment is final; null while it waits for approval. */
-  redirectUrl: string | null;
-}
-
+export type Checkout = CheckoutView;
 /** `POST /v1/checkout/:paymentId/push`: 202 whether or not the number has an MPay account. */
-export interface CheckoutPush {
-  object: "checkout_push";
-  pairingCode: string;
-  /** Masked, e.g. "+82 10-****-5678". */
-  phoneNumber: string;
-}
+export type CheckoutPush = CheckoutPushView;
 
 /** A refusal of the pay server (its `error.code`), or `network_error` when it could not be reached. */
 export class CheckoutApiError extends Error {
@@ -44,29 +24,14 @@ export class CheckoutApiError extends Error {
   }
 }
 
-const STATUSES: readonly string[] = ["requires_approval", "authorized", "captured", "declined", "canceled", "expired"];
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
 export function parseCheckout(value: unknown): Checkout {
-  const ok =
-    isRecord(value) &&
-    value["object"] === "checkout" &&
-    typeof value["paymentId"] === "string" &&
-    typeof value["status"] === "string" &&
-    STATUSES.includes(value["status"]) &&
-    isRecord(value["merchant"]) &&
-    typeof value["merchant"]["name"] === "string" &&
-    typeof value["itemName"] === "string" &&
-    Number.isInteger(value["amount"]) &&
-    typeof value["currency"] === "string" &&
-    typeof value["expiresAt"] === "string" &&
-    typeof value["pairingCode"] === "string" &&
-    (value["redirectUrl"] === null || typeof value["redirectUrl"] === "string");
-  if (!ok) throw new CheckoutApiError("invalid_answer", 0, "The pay server's answer is not a checkout");
-  return value as unknown as Checkout;
+  const parsed = checkoutViewSchema.safeParse(value);
+  if (!parsed.success) throw new CheckoutApiError("invalid_answer", 0, "The pay server's answer is not a checkout");
+  return parsed.data;
 }
 
 /** Retry-After in seconds (a number of seconds or an HTTP date), null when absent or unreadable. */
@@ -108,7 +73,7 @@ export async function pushToPhone(payUrl: string, paymentId: string, phoneNumber
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ phoneNumber }),
   });
-  if (!isRecord(body) || typeof body["phoneNumber"] !== "string" || typeof body["pairingCode"] !== "string")
-    throw new CheckoutApiError("invalid_answer", 0, "The pay server's answer is not a push");
-  return body as unknown as CheckoutPush;
+  const parsed = checkoutPushViewSchema.safeParse(body);
+  if (!parsed.success) throw new CheckoutApiError("invalid_answer", 0, "The pay server's answer is not a push");
+  return parsed.data;
 }
