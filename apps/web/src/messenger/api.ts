@@ -124,7 +124,10 @@ export const messengerApi = {
   createChat: (memberIds: string[], title?: string) =>
     call<Chat>("POST", "/api/chats", title === undefined ? { memberIds } : { memberIds, title }),
   history: (chatId: string, page: { beforeSeq?: number; afterSeq?: number; limit?: number }) =>
-    call<{ data: ChatMessage[] }>("GET", `/api/chats/${encodeURIComponent(chatId)}/messages${query(page)}`),
+    call<{ data: ChatMessage[]; hasMore?: boolean }>(
+      "GET",
+      `/api/chats/${encodeURIComponent(chatId)}/messages${query(page)}`,
+    ),
   send: (chatId: string, input: { clientMessageId: string; text: string }) =>
     call<ChatMessage>("POST", `/api/chats/${encodeURIComponent(chatId)}/messages`, input),
   markRead: (chatId: string, seq: number) =>

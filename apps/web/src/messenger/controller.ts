@@ -153,11 +153,11 @@ export function setActiveChat(chatId: string | null): void {
 /** Loads a room's newest page (once) and marks it read. */
 export async function openRoom(chatId: string): Promise<void> {
   if (!getState().rooms[chatId]?.loaded) {
-    const { data } = await guarded(() => messengerApi.history(chatId, { limit: HISTORY_PAGE }));
+    const { data, hasMore } = await guarded(() => messengerApi.history(chatId, { limit: HISTORY_PAGE }));
     const me = meId();
     setRoom(chatId, (room) => ({
       loaded: true,
-      hasOlder: data.length >= HISTORY_PAGE,
+      hasOlder: hasMore ?? data.length >= HISTORY_PAGE,
       messages: mergeMessages(room.messages, data.map(roomMessageOf), me),
     }));
     for (const message of data) bumpSeq(message.seq);
@@ -171,10 +171,12 @@ export async function loadOlder(chatId: string): Promise<boolean> {
   if (!room?.hasOlder) return false;
   const oldest = room.messages.find((message) => message.seq !== null)?.seq;
   if (oldest === undefined || oldest === null) return false;
-  const { data } = await guarded(() => messengerApi.history(chatId, { beforeSeq: oldest, limit: HISTORY_PAGE }));
+  const { data, hasMore } = await guarded(() =>
+    messengerApi.history(chatId, { beforeSeq: oldest, limit: HISTORY_PAGE }),
+  );
   setRoom(chatId, (current) => ({
     ...current,
-    hasOlder: data.length >= HISTORY_PAGE,
+    hasOlder: hasMore ?? data.length >= HISTORY_PAGE,
     messages: mergeMessages(current.messages, data.map(roomMessageOf), meId()),
   }));
   return data.length > 0;
