@@ -6,8 +6,7 @@
  * Axe finds nothing serious on sign-in, the chat list and a room at 360 px and 1280 px; screenshots are kept.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:http";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,10 +14,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { AxeBuilder } from "@axe-core/playwright";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messengerSocketUrl } from "../apps/web/server/config.ts";
+import { startWebServer } from "../apps/web/server/server.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SHOTS = join(ROOT, ".test-data", "screenshots", "web-messenger");
+const SHOTS = join(ROOT, "test-artifacts", "web-messenger");
 const PASSWORD = "correct horse battery";
 const unique = () => String(Math.floor(Math.random() * 9_000_000) + 1_000_000);
 
@@ -53,47 +54,37 @@ interface LocalWeb {
   stop(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".svg": "image/svg+xml",
-};
-
 /**
- * Until the web server (apps/web/server) is merged: the production build served with the SPA fallback and
- * `/config.json`, as that server does.
+ * The web server (apps/web/server) over a production build of this checkout, made in the test's own folder so a
+ * concurrent `npm start` or test run building apps/web/dist is not disturbed.
  */
-async function startLocalWeb(options: { port: number; outDir: string; config: object }): Promise<LocalWeb> {
+async function startWeb(options: { port: number; dir: string; messengerUrl: string }): Promise<LocalWeb> {
   // Vite is apps/web's dependency, resolved from there (the repository root does not depend on it).
   const root = join(ROOT, "apps", "web");
   const vite = createRequire(join(root, "package.json")).resolve("vite");
   const { build } = (await import(pathToFileURL(vite).href)) as { build(config: object): Promise<unknown> };
-  await build({
-    root,
-    configFile: join(root, "vite.config.ts"),
-    logLevel: "warn",
-    build: { outDir: options.outDir, emptyOutDir: true },
+  const distDir = join(options.dir, "dist");
+  await build({ root, logLevel: "warn", build: { outDir: distDir, emptyOutDir: true } });
+  // The wallet is not under test here, but the server refuses to start without a roots file: a fresh demo root.
+  const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+  const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
+  const trustedRootsFile = join(options.dir, "roots.json");
+  await writeFile(
+    trustedRootsFile,
+    JSON.stringify([{ kid: "test-root-1", jwk: { kty: "EC", crv: "P-256", x, y }, name: "Test network" }]),
+  );
+  const webUrl = `http://127.0.0.1:${options.port}`;
+  const server = await startWebServer({
+    host: "127.0.0.1",
+    port: options.port,
+    distDir,
+    trustedRootsFile,
+    webUrl,
+    payUrl: "http://127.0.0.1:9",
+    messengerUrl: options.messengerUrl,
+    messengerWsUrl: messengerSocketUrl(options.messengerUrl),
   });
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://x").pathname;
-    if (path === "/config.json") {
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(options.config));
-      return;
-    }
-    const file = path.startsWith("/assets/") && !path.includes("..") ? path : "/index.html";
-    readFile(join(options.outDir, file))
-      .then((body) => {
-        const type = TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";
-        response.writeHead(200, { "content-type": type }).end(body);
-      })
-      .catch(() => response.writeHead(404).end());
-  });
-  await new Promise<void>((resolve) => server.listen(options.port, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${options.port}`,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: webUrl, stop: () => server.stop() };
 }
 
 interface Person {
@@ -156,17 +147,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
         MESSENGER_PAY_CLIENT_SECRET: clientSecret,
         MPAY_WEB_URL: webUrl,
       }),
-      startLocalWeb({
-        port: Number(webPort),
-        outDir: join(dir, "web"),
-        config: {
-          payUrl: "http://127.0.0.1:9",
-          messengerUrl,
-          messengerWsUrl: messengerUrl.replace(/^http/, "ws"),
-          webUrl,
-          trustedRoots: { roots: [] },
-        },
-      }),
+      startWeb({ port: Number(webPort), dir: join(dir, "web"), messengerUrl }),
     ]);
     browser = await chromium.launch({
       executablePath: "/usr/lib/chromium/chromium",

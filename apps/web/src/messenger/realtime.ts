@@ -1,5 +1,5 @@
 /**
- * The messenger's WebSocket (`<messengerWsUrl>/api/ws`, web-contract.md point 5). The first frame is the hello with
+ * The messenger's WebSocket (`appConfig().messengerWsUrl`, i.e. `ws://…/api/ws`; web-contract.md point 5). The first frame is the hello with
  * the session token (never in the URL) and the last seq this tab has; the server answers `ready`, replays every
  * chat message after that seq and then pushes new ones live. A dropped connection is retried with capped,
  * jittered backoff; because each hello carries the last seq, nothing sent meanwhile is missed.
@@ -35,6 +35,13 @@ type ServerFrame =
   | { type: "chat_message"; message: ChatMessage }
   | { type: "official_message"; message: OfficialMessage }
   | { type: string };
+
+/** The socket's URL: `/config.json` names the whole endpoint (`ws://…/api/ws`); a bare origin gets the path added. */
+export function socketUrl(wsUrl: string): string {
+  const url = new URL(wsUrl);
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/api/ws";
+  return url.toString();
+}
 
 /** The delay before reconnect attempt `attempt` (0-based): doubling from 0.5 s to 15 s, with ±25 % jitter. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -76,7 +83,7 @@ export class RealtimeClient {
     this.options.handlers.state("connecting");
     let socket: WebSocket;
     try {
-      socket = new WebSocket(`${this.options.wsUrl.replace(/\/$/, "")}/api/ws`);
+      socket = new WebSocket(socketUrl(this.options.wsUrl));
     } catch {
       this.scheduleReconnect();
       return;
