@@ -12,8 +12,8 @@ import { z } from "zod";
 export const OFFICIAL_MESSAGE_LIMITS = { text: 1000, actions: 3, label: 40, action: 200 } as const;
 
 // C0/C1 controls and bidi overrides would let a message hide or reorder what the reader sees. Text may keep line breaks.
-const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** `<scheme>:<path>`, e.g. `mpay:cancel-pending-change/dev_…`: a lower-case scheme and URL-safe characters. */
 export const OFFICIAL_ACTION_PATTERN = /^[a-z][a-z0-9-]{0,19}:[A-Za-z0-9._~/-]{1,180}$/;

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";
+import cors from "@fastify/cors";
 import { sql } from "drizzle-orm";
 import type { Provider } from "oidc-provider";
 import type { MessengerSystem } from "./system.ts";
@@ -23,6 +24,9 @@ import { signinRoutes } from "./signin/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { officialRoutes } from "./official/routes.ts";
 import { inboxRoutes } from "./official/inbox-routes.ts";
+import { friendRoutes } from "./friends/routes.ts";
+import { chatRoutes } from "./chats/routes.ts";
+import { corsOptionsFor } from "./http/cors.ts";
 import { errorPage, sendPage } from "./http/pages.ts";
 import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
 import type { ProviderSecrets } from "./oidc/secrets.ts";
@@ -133,6 +137,9 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   });
 
   await app.register(rateLimit, { global: false, keyGenerator: (request) => request.ip });
+  await app.register(cors, {
+    delegator: (request, callback) => callback(null, corsOptionsFor(request, config.webOrigin)),
+  });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -161,13 +168,15 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     firstPartyClients: new Set(oidc.clients.filter((client) => client.firstParty).map((client) => client.clientId)),
     windowMinutes: Math.ceil(config.loginLimits.windowSeconds / 60),
   });
-  sessionRoutes(app, system.sessions);
+  sessionRoutes(app, system.sessions, system.accounts);
   officialRoutes(app, {
     messages: system.officialMessages,
     officialAccounts: config.officialAccounts,
     clients: oidc.clients,
   });
   inboxRoutes(app, system.sessions, system.officialMessages);
+  friendRoutes(app, system.sessions, system.friends);
+  chatRoutes(app, system.sessions, system.chats);
 
   return {
     app,

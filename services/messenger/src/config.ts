@@ -3,7 +3,7 @@
  * runs on 127.0.0.1:4200 with PGlite under `.data/messenger/db`, and makes the pay server's client secret itself.
  */
 import { join, resolve } from "node:path";
-import { Secret } from "@mpay/protocol";
+import { Secret, WS_HELLO_TIMEOUT_MS } from "@mpay/protocol";
 import {
   clockFromEnv,
   ConfigError,
@@ -47,6 +47,24 @@ export interface OfficialAccountConfig {
   clientId: string;
 }
 
+/** Limits of the messenger app's chats, each claimed per account before the work (service-kit's LimitSlots). */
+export interface ChatLimits {
+  /** Messages an account may send within the window. */
+  messagesPerWindow: number;
+  messageWindowSeconds: number;
+  /** Friends an account may add (phone-number lookups) within the window: the lookup must not enumerate accounts. */
+  friendAddsPerWindow: number;
+  friendAddWindowSeconds: number;
+}
+
+/** The live connection (`GET /api/ws`). Not environment variables: tests shorten them. */
+export interface RealtimeTimings {
+  /** Time the client has to send its hello frame. */
+  helloTimeoutMs: number;
+  /** Ping interval; a connection that did not answer the previous ping is dropped. */
+  pingIntervalMs: number;
+}
+
 export interface MessengerConfig {
   host: string;
   /** 0 picks a free port (tests); the issuer then follows from the port actually bound. */
@@ -73,6 +91,10 @@ export interface MessengerConfig {
   /** How long a messenger app session (`POST /api/sessions`) lasts. */
   appSessionTtlSeconds: number;
   officialAccounts: OfficialAccountConfig[];
+  /** The web app's origin (`MPAY_WEB_URL`): the only origin the app API answers CORS for. */
+  webOrigin: string;
+  chatLimits: ChatLimits;
+  realtime: RealtimeTimings;
   /** The clock the sign-in limits read: the system's, or with MESSENGER_TEST_CLOCK_FILE a drill's file clock. */
   clock: Clock;
 }
@@ -159,6 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessengerConfi
     appSessionTtlSeconds: int(env, "MESSENGER_APP_SESSION_TTL_SECONDS", 30 * 86_400, 60),
     // The pay server posts MPay's notices with the client credentials it signs payers in with.
     officialAccounts: [{ handle: "mpay", name: "MPay", clientId: payClientId }],
+    webOrigin: new URL(urls.web).origin,
+    chatLimits: {
+      messagesPerWindow: int(env, "MESSENGER_CHAT_MESSAGES_PER_WINDOW", 30, 1),
+      messageWindowSeconds: int(env, "MESSENGER_CHAT_MESSAGE_WINDOW_SECONDS", 10, 1),
+      friendAddsPerWindow: int(env, "MESSENGER_FRIEND_ADDS_PER_WINDOW", 20, 1),
+      friendAddWindowSeconds: int(env, "MESSENGER_FRIEND_ADD_WINDOW_SECONDS", 3600, 1),
+    },
+    realtime: { helloTimeoutMs: WS_HELLO_TIMEOUT_MS, pingIntervalMs: 25_000 },
     clock: clockFromEnv(env, "MESSENGER"),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The messenger's parts wired together: database (migrated at open), accounts, the sign-in throttle, the app's
- * sessions and the official accounts' messages. The HTTP
- * server, the CLI and the tests all start from here, so they run the same code.
+ * sessions, the official accounts' messages, friends and chats. The HTTP server, the CLI and the tests all start
+ * from here, so they run the same code.
  */
 import pino, { type Logger } from "pino";
 import { migrateDatabase, openDatabase, type Database } from "./db/client.ts";
@@ -9,6 +9,8 @@ import { AccountService } from "./accounts/service.ts";
 import { LoginThrottle } from "./signin/throttle.ts";
 import { SessionService } from "./sessions/service.ts";
 import { OfficialMessageService } from "./official/service.ts";
+import { FriendService } from "./friends/service.ts";
+import { ChatService } from "./chats/service.ts";
 import { sweepExpired } from "./oidc/sweep.ts";
 import type { MessengerConfig } from "./config.ts";
 
@@ -20,6 +22,8 @@ export interface MessengerSystem {
   throttle: LoginThrottle;
   sessions: SessionService;
   officialMessages: OfficialMessageService;
+  friends: FriendService;
+  chats: ChatService;
   /** Deletes expired provider state, finished throttle windows and expired app sessions. */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -79,6 +83,20 @@ export async function openMessengerSystem(
     Math.ceil(config.loginLimits.windowSeconds / 60),
   );
   const officialMessages = new OfficialMessageService(db, accounts, config.officialAccounts);
+  const { chatLimits } = config;
+  const friends = new FriendService(
+    db,
+    accounts,
+    { perWindow: chatLimits.friendAddsPerWindow, windowSeconds: chatLimits.friendAddWindowSeconds },
+    config.clock,
+  );
+  const chats = new ChatService(
+    db,
+    accounts,
+    friends,
+    { perWindow: chatLimits.messagesPerWindow, windowSeconds: chatLimits.messageWindowSeconds },
+    config.clock,
+  );
   return {
     config,
     database,
@@ -87,9 +105,18 @@ export async function openMessengerSystem(
     throttle,
     sessions,
     officialMessages,
+    friends,
+    chats,
     async sweep() {
-      const [models, windows, appSessions] = await Promise.all([sweepExpired(db), throttle.sweep(), sessions.sweep()]);
-      if (models + windows + appSessions > 0) log.debug({ models, windows, appSessions }, "swept expired rows");
+      const [models, windows, appSessions, lookups, sends] = await Promise.all([
+        sweepExpired(db),
+        throttle.sweep(),
+        sessions.sweep(),
+        friends.sweep(),
+        chats.sweep(),
+      ]);
+      if (models + windows + appSessions + lookups + sends > 0)
+        log.debug({ models, windows, appSessions, lookups, sends }, "swept expired rows");
     },
     close: () => database.close(),
   };

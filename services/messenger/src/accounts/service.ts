@@ -8,7 +8,7 @@ import { ApiError } from "../http/errors.ts";
 import { newAccountId } from "./ids.ts";
 import { normalizePhoneNumber } from "./phone.ts";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.ts";
-import { accountById, accountByPhone, insertAccount, type AccountRow } from "./store.ts";
+import { accountById, accountByPhone, accountsByIds, insertAccount, type AccountRow } from "./store.ts";
 
 export interface Account {
   /** The OpenID Connect subject. */
@@ -71,5 +71,18 @@ export class AccountService {
   async find(id: string): Promise<Account | null> {
     const row = await accountById(this.db, id);
     return row ? view(row) : null;
+  }
+
+  /** The account of a phone number (any format `normalizePhoneNumber` reads), or null. */
+  async findByPhoneNumber(phoneInput: string): Promise<Account | null> {
+    const phoneNumber = normalizePhoneNumber(phoneInput);
+    const row = phoneNumber ? await accountByPhone(this.db, phoneNumber) : null;
+    return row ? view(row) : null;
+  }
+
+  /** The accounts of `ids` that exist, by id. */
+  async findMany(ids: Iterable<string>): Promise<Map<string, Account>> {
+    const rows = await accountsByIds(this.db, [...new Set(ids)]);
+    return new Map(rows.map((row) => [row.id, view(row)]));
   }
 }

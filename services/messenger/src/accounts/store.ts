@@ -1,5 +1,5 @@
 /** SQL for accounts. */
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts } from "../db/schema.ts";
 
@@ -23,4 +23,12 @@ export async function accountByPhone(db: Db, phoneNumber: string): Promise<Accou
 export async function accountById(db: Db, id: string): Promise<AccountRow | null> {
   const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
   return row ?? null;
+}
+
+export async function accountsByIds(db: Db, ids: readonly string[]): Promise<AccountRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(accounts)
+    .where(inArray(accounts.id, [...ids]));
 }

@@ -10,6 +10,9 @@
  * - `login_attempt_slots`: sign-in attempts per phone number and per IP address, so limits hold across processes.
  * - `app_sessions`: the messenger app's sessions (`POST /api/sessions`), keyed by a SHA-256 of the bearer token.
  * - `official_messages`: messages official accounts (MPay) sent to an account, idempotent on the sender's id.
+ *
+ * The app's friends and chats keep their tables beside their code (friends/schema.ts, chats/schema.ts); drizzle-kit
+ * reads every context's `schema.ts` (`src/<folder>/schema.ts`) into one schema and one migration history.
  */
 import { sql } from "drizzle-orm";
 import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";

@@ -42,6 +42,14 @@ export const ERROR_CODES = {
   official_account_not_found: "not_found_error",
   /** A message id sent again with other contents: ids are the sender's idempotency keys. */
   message_id_conflict: "conflict_error",
+  /** A chat that does not exist or that the session's account is not a member of (the two are not told apart). */
+  chat_not_found: "not_found_error",
+  /** Adding yourself as a friend. */
+  friend_invalid: "invalid_request_error",
+  /** A chat's member must be a friend of the account that creates the chat. */
+  not_a_friend: "permission_error",
+  /** A clientMessageId sent again with another text or to another chat: it is the sender's idempotency key. */
+  client_message_id_conflict: "conflict_error",
   route_not_found: "not_found_error",
   rate_limited: "rate_limit_error",
   internal_error: "api_error",
@@ -57,9 +65,13 @@ export { describeForLog };
 
 /** The shared error class with the messenger's codes, each answered with the status of its type. */
 export class ApiError extends ServiceApiError<ErrorCode> {
-  constructor(code: ErrorCode, message: string, param?: string) {
+  /** Sent as `Retry-After` (a limit that knows its window). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, param?: string, options: { retryAfterSeconds?: number } = {}) {
     super(code, message, STATUS[ERROR_CODES[code]], param);
     this.name = "ApiError";
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -118,7 +130,10 @@ export function toApiError(error: unknown): ApiError | null {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const apiError = toApiError(error);
-  if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
+  if (apiError) {
+    if (apiError.retryAfterSeconds !== undefined) reply.header("retry-after", String(apiError.retryAfterSeconds));
+    return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
+  }
   request.log.error({ err: describeForLog(error) }, "request failed");
   return reply
     .status(500)

@@ -1,11 +1,13 @@
 /**
- * `POST /api/sessions` (phone number and password → a bearer session) and `DELETE /api/sessions/current`. Answers
- * that carry a session token are never cached; the token is never logged.
+ * `POST /api/sessions` (phone number and password → a bearer session), `DELETE /api/sessions/current` and
+ * `GET /api/me` (the session's account). Answers that carry a session token are never cached; the token is never
+ * logged.
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { Secret } from "@mpay/protocol";
 import { ApiError, fromZod } from "../http/errors.ts";
+import type { AccountService } from "../accounts/service.ts";
 import type { SessionService } from "./service.ts";
 
 // Lengths are checked by the service, as the login form's are: a sign-in is never told "password too short".
@@ -22,7 +24,7 @@ function parseSignIn(body: unknown): z.output<typeof signInInput> {
   throw error;
 }
 
-export function sessionRoutes(app: FastifyInstance, sessions: SessionService): void {
+export function sessionRoutes(app: FastifyInstance, sessions: SessionService, accounts: AccountService): void {
   app.post("/api/sessions", async (request, reply) => {
     const input = parseSignIn(request.body);
     const session = await sessions.signIn(input.phoneNumber.slice(0, 32), new Secret(input.password), request.ip);
@@ -40,6 +42,17 @@ export function sessionRoutes(app: FastifyInstance, sessions: SessionService): v
           displayName: session.account.displayName,
         },
       });
+  });
+
+  app.get("/api/me", async (request, reply) => {
+    const account = await accounts.find(await sessions.authenticate(request.headers.authorization));
+    if (!account) throw new ApiError("session_invalid", "The session's account no longer exists; sign in again.");
+    return reply.header("cache-control", "no-store").send({
+      object: "account",
+      id: account.id,
+      phoneNumber: account.phoneNumber,
+      displayName: account.displayName,
+    });
   });
 
   app.delete("/api/sessions/current", async (request, reply) => {
