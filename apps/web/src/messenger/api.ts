@@ -3,42 +3,25 @@
  * `mss_…` session in `Authorization`, errors `{ error: { type, code, message, param? } }`. The token is read from
  * the session module for each call and never put in a URL.
  */
-import type { OfficialMessage } from "@mpay/protocol";
+import type {
+  Chat,
+  ChatMessage,
+  ChatMessageList,
+  ChatRead,
+  Friend,
+  MessengerAccount,
+  OfficialMessage,
+} from "@mpay/protocol";
 import { appConfig } from "../shell/config.ts";
 import { sessionToken } from "./session.ts";
 
-export type { OfficialMessage };
+export type { Chat, ChatMessage, Friend, OfficialMessage };
 
+/** The account as a session answer names it. */
 export interface AccountView {
   id: string;
   phoneNumber: string;
   displayName: string;
-}
-
-export interface Friend {
-  id: string;
-  displayName: string;
-  phoneNumber: string;
-}
-
-export interface ChatMessage {
-  object: "chat_message";
-  id: string;
-  chatId: string;
-  seq: number;
-  sender: { id: string; displayName: string };
-  text: string;
-  clientMessageId: string;
-  createdAt: string;
-}
-
-export interface Chat {
-  id: string;
-  kind: "direct" | "group";
-  title: string | null;
-  members: { id: string; displayName: string }[];
-  lastMessage: ChatMessage | null;
-  unreadCount: number;
 }
 
 export interface Session {
@@ -111,7 +94,7 @@ export const messengerApi = {
     call<AccountView>("POST", "/api/accounts", input),
   signIn: (input: { phoneNumber: string; password: string }) => call<Session>("POST", "/api/sessions", input),
   signOut: () => call<void>("DELETE", "/api/sessions/current"),
-  me: () => call<AccountView>("GET", "/api/me"),
+  me: () => call<MessengerAccount>("GET", "/api/me"),
 
   officialMessages: (limit = 50) =>
     call<{ data: OfficialMessage[]; hasMore: boolean; unreadCount: number }>("GET", `/api/messages${query({ limit })}`),
@@ -131,5 +114,5 @@ export const messengerApi = {
   send: (chatId: string, input: { clientMessageId: string; text: string }) =>
     call<ChatMessage>("POST", `/api/chats/${encodeURIComponent(chatId)}/messages`, input),
   markRead: (chatId: string, seq: number) =>
-    call<{ unreadCount: number }>("POST", `/api/chats/${encodeURIComponent(chatId)}/read`, { seq }),
+    call<ChatRead>("POST", `/api/chats/${encodeURIComponent(chatId)}/read`, { seq }),
 };

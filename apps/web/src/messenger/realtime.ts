@@ -4,6 +4,7 @@
  * chat message after that seq and then pushes new ones live. A dropped connection is retried with capped,
  * jittered backoff; because each hello carries the last seq, nothing sent meanwhile is missed.
  */
+import { WS_CLOSE_UNAUTHORIZED, wsServerFrameSchema } from "@mpay/protocol";
 import type { ChatMessage, OfficialMessage } from "./api.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline";
@@ -27,14 +28,6 @@ export interface RealtimeOptions {
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
-/** The server closes with this when the hello is missing, late or its token is not a session. */
-const CLOSE_UNAUTHORIZED = 4401;
-
-type ServerFrame =
-  | { type: "ready"; seq: number }
-  | { type: "chat_message"; message: ChatMessage }
-  | { type: "official_message"; message: OfficialMessage }
-  | { type: string };
 
 /** The socket's URL: `/config.json` names the whole endpoint (`ws://…/api/ws`); a bare origin gets the path added. */
 export function socketUrl(wsUrl: string): string {
@@ -96,7 +89,7 @@ export class RealtimeClient {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (event.code === CLOSE_UNAUTHORIZED) {
+      if (event.code === WS_CLOSE_UNAUTHORIZED) {
         this.stop();
         this.options.handlers.sessionRefused();
         return;
@@ -107,19 +100,23 @@ export class RealtimeClient {
 
   private receive(data: unknown): void {
     if (typeof data !== "string") return;
-    let frame: ServerFrame;
+    let json: unknown;
     try {
-      frame = JSON.parse(data) as ServerFrame;
+      json = JSON.parse(data);
     } catch {
       return;
     }
+    // Frames come from another process: checked against the shared schema; an unknown frame is ignored.
+    const parsed = wsServerFrameSchema.safeParse(json);
+    if (!parsed.success) return;
+    const frame = parsed.data;
     if (frame.type === "ready") {
       this.attempt = 0;
       this.options.handlers.state("online");
-    } else if (frame.type === "chat_message" && "message" in frame) {
-      this.options.handlers.chatMessage(frame.message as ChatMessage);
-    } else if (frame.type === "official_message" && "message" in frame) {
-      this.options.handlers.officialMessage(frame.message as OfficialMessage);
+    } else if (frame.type === "chat_message") {
+      this.options.handlers.chatMessage(frame.message);
+    } else {
+      this.options.handlers.officialMessage(frame.message);
     }
   }
 
