@@ -5,6 +5,16 @@
  */
 import { useEffect } from "react";
 import { match, navigate } from "../shell/router.ts";
+
+/**
+ * A redirect from an effect, one task later: on the first render the shell's usePath subscribes in its own effect,
+ * which runs after ours (parents' effects run after their children's), so a navigate() made right away would change
+ * the address without re-rendering. Returns the effect's cleanup.
+ */
+function navigateSoon(path: string): () => void {
+  const timer = setTimeout(() => navigate(path, { replace: true }), 0);
+  return () => clearTimeout(timer);
+}
 import { payPathOf } from "./actions.ts";
 import { peekContinue, rememberContinue } from "./session.ts";
 import { SignedIn } from "./SignedIn.tsx";
@@ -17,12 +27,8 @@ function OpenPay({ paymentId, signedIn }: { paymentId: string; signedIn: boolean
   const target = payPathOf(paymentId);
   useEffect(() => {
     if (!target) return;
-    if (signedIn) {
-      navigate(target, { replace: true });
-    } else {
-      rememberContinue(target);
-      navigate("/signin", { replace: true });
-    }
+    if (!signedIn) rememberContinue(target);
+    return navigateSoon(signedIn ? target : "/signin");
   }, [target, signedIn]);
   return (
     <main className="msg-auth">
@@ -39,7 +45,7 @@ export function MessengerApp({ path }: { path: string }) {
   const open = match("/open/pay/:paymentId", path);
 
   useEffect(() => {
-    if (session && (path === "/signin" || path === "/signup")) navigate("/", { replace: true });
+    if (session && (path === "/signin" || path === "/signup")) return navigateSoon("/");
   }, [session, path]);
 
   if (open?.paymentId !== undefined) return <OpenPay paymentId={open.paymentId} signedIn={session !== null} />;
