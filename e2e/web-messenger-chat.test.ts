@@ -232,6 +232,50 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await checkAxe(bo.page, "chat-list");
   });
 
+  it("three people make a group chat with a title, and each member sees who wrote", async () => {
+    const [ara, bo] = people;
+    if (!ara || !bo) throw new Error("the first test signs Ara and Bo up");
+    const cy = await person("Cy", `+8210${unique()}`);
+    await signUp(cy);
+    await ara.page.goto(`${web.url}/friends`);
+    await ara.page.getByLabel("Phone number").fill(cy.phone);
+    await ara.page.getByRole("button", { name: "Add" }).click();
+    await visible(ara.page.getByText("Cy is now your friend."));
+    await ara.page.getByLabel("Group name").fill("Weekend");
+    await ara.page.getByRole("checkbox", { name: "Bo" }).check();
+    await ara.page.getByRole("checkbox", { name: "Cy" }).check();
+    await ara.page.getByRole("button", { name: "Create group" }).click();
+    await visible(ara.page.getByRole("heading", { name: /Weekend/ }));
+    await ara.page.getByLabel("Message", { exact: true }).fill("Group hello");
+    await ara.page.getByLabel("Message", { exact: true }).press("Enter");
+
+    for (const member of [bo, cy]) {
+      await member.page.goto(`${web.url}/`);
+      const row = member.page.getByRole("link", { name: /Weekend/ });
+      await containsText(row, "Group hello");
+      await row.click();
+      await containsText(member.page.getByRole("log"), "Ara");
+    }
+    await cy.page.getByLabel("Message", { exact: true }).fill("Cy here");
+    await cy.page.getByLabel("Message", { exact: true }).press("Enter");
+    await containsText(ara.page.getByRole("log"), "Cy here");
+    await containsText(bo.page.getByRole("log"), "Cy here");
+    await cy.page.screenshot({ path: join(SHOTS, "group-room-360.png") });
+  });
+
+  it("Korean readers get the texts in Korean", async () => {
+    const context = await browser.newContext({ locale: "ko-KR", viewport: { width: 360, height: 740 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${web.url}/signin`);
+      await visible(page.getByRole("heading", { name: "로그인" }));
+      await visible(page.getByLabel("전화번호"));
+      await page.screenshot({ path: join(SHOTS, "signin-ko-360.png") });
+    } finally {
+      await context.close();
+    }
+  });
+
   it("MPay's message opens the wallet's pay sheet, and /open/pay signs in first, then continues there", async () => {
     const [ara] = people;
     if (!ara) throw new Error("the first test signs Ara up");

@@ -3,7 +3,7 @@
  * composer. The message list is a `log` (announced politely as messages arrive).
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
-import { loadOlder, openRoom, retryMessage, sendMessage, setActiveChat } from "./controller.ts";
+import { loadOlder, markChatRead, openRoom, retryMessage, sendMessage, setActiveChat } from "./controller.ts";
 import { RoomHeader } from "./RoomHeader.tsx";
 import { chatTitle, type RoomMessage, useMessengerState } from "./store.ts";
 import { Composer } from "./Composer.tsx";
@@ -65,6 +65,12 @@ export function ChatRoom({ chatId }: { chatId: string }) {
       document.removeEventListener("visibilitychange", onVisible);
     };
   }, [chatId, t]);
+
+  // The list may arrive after the room (opened from a link): its unread count is cleared once both are here.
+  const unread = chat?.unreadCount ?? 0;
+  useEffect(() => {
+    if (unread > 0 && room?.loaded && document.visibilityState === "visible") void markChatRead(chatId);
+  }, [chatId, unread, room?.loaded]);
 
   // New messages keep the view at the bottom when the reader was there; older pages keep the reader's place.
   useLayoutEffect(() => {

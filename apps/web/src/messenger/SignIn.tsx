@@ -66,6 +66,7 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
         <p className="msg-logo" aria-hidden="true">
           M
         </p>
+        <p className="msg-app-name">{t("appName")}</p>
         <h1>{t("signInTitle")}</h1>
         {notice && <p className="msg-notice">{notice}</p>}
         <form onSubmit={submit}>
@@ -144,6 +145,7 @@ export function SignUp() {
         <p className="msg-logo" aria-hidden="true">
           M
         </p>
+        <p className="msg-app-name">{t("appName")}</p>
         <h1>{t("signUpTitle")}</h1>
         <form onSubmit={submit}>
           <Field

@@ -42,8 +42,12 @@ export async function startMessenger(): Promise<void> {
       officialMessage: receiveOfficialMessage,
       state: (connection) => {
         update((s) => (s.connection === connection ? s : { ...s, connection }));
-        // Back online: deliver what waited, with the same clientMessageIds (the server answers a repeat once).
-        if (connection === "online") void resendWaiting();
+        // Back online: deliver what waited, with the same clientMessageIds (the server answers a repeat once), and
+        // take the list again (reads made in another tab, chats started while we were away).
+        if (connection === "online") {
+          void resendWaiting();
+          void refreshChats().catch(() => undefined);
+        }
       },
       sessionRefused: () => signedOut(),
     },
