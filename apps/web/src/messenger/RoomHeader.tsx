@@ -9,10 +9,10 @@ export function RoomHeader({ title, subtitle }: { title: string; subtitle?: stri
       <button type="button" className="msg-back" onClick={() => navigate("/")} aria-label={t("backToChats")}>
         <span aria-hidden="true">‹</span>
       </button>
-      <h2 id="room-title">
-        {title}
-        {subtitle && <span className="msg-room-subtitle">{subtitle}</span>}
-      </h2>
+      <div className="msg-room-heading">
+        <h2 id="room-title">{title}</h2>
+        {subtitle && <p className="msg-room-subtitle">{subtitle}</p>}
+      </div>
     </header>
   );
 }

@@ -85,7 +85,12 @@ export function SignedIn({ path }: { path: string }) {
           ) : chatId !== undefined ? (
             <ChatRoom key={chatId} chatId={chatId} />
           ) : (
-            <p className="msg-detail-empty">{t("appName")}</p>
+            <div className="msg-detail-empty">
+              <p className="msg-logo" aria-hidden="true">
+                M
+              </p>
+              <p>{t("appName")}</p>
+            </div>
           )}
         </div>
       </main>
