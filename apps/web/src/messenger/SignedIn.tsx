@@ -56,7 +56,7 @@ function ReconnectingBar() {
 export function SignedIn({ path }: { path: string }) {
   const { t } = useTexts();
   useEffect(() => {
-    void startMessenger().catch(() => undefined);
+    void startMessenger();
     return () => stopMessenger();
   }, []);
 

@@ -29,10 +29,18 @@ function setRoom(chatId: string, change: (room: Room) => Room): void {
   });
 }
 
-/** Starts the signed-in tab: lists first (their newest seq is where the WebSocket resumes), then the socket. */
+/** Bumped by every stop: a start that finds it changed while loading was cancelled and starts no socket. */
+let generation = 0;
+
+/**
+ * Starts the signed-in tab: lists first (their newest seq is where the WebSocket resumes), then the socket. A list
+ * that fails to load does not keep the socket down: its `ready` takes the list again.
+ */
 export async function startMessenger(): Promise<void> {
   stopMessenger();
-  await Promise.all([refreshChats(), refreshOfficial()]);
+  const started = generation;
+  await Promise.allSettled([refreshChats(), refreshOfficial()]);
+  if (started !== generation || !currentSession()) return;
   realtime = new RealtimeClient({
     wsUrl: appConfig().messengerWsUrl,
     token: () => currentSession()?.sessionToken,
@@ -45,8 +53,9 @@ export async function startMessenger(): Promise<void> {
         // Back online: deliver what waited, with the same clientMessageIds (the server answers a repeat once), and
         // take the list again (reads made in another tab, chats started while we were away).
         if (connection === "online") {
-          void resendWaiting();
+          resendWaiting();
           void refreshChats().catch(() => undefined);
+          if (getState().official === null) void refreshOfficial().catch(() => undefined);
         }
       },
       sessionRefused: () => signedOut(),
@@ -56,6 +65,7 @@ export async function startMessenger(): Promise<void> {
 }
 
 export function stopMessenger(): void {
+  generation += 1;
   realtime?.stop();
   realtime = null;
   resetState();
@@ -272,7 +282,7 @@ async function deliver(message: RoomMessage): Promise<void> {
   }
 }
 
-async function resendWaiting(): Promise<void> {
+function resendWaiting(): void {
   for (const room of Object.values(getState().rooms)) {
     for (const message of room.messages) {
       if (message.state === "failed") retryMessage(message.chatId, message.key);
