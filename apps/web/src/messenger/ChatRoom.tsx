@@ -4,7 +4,7 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { loadOlder, markChatRead, openRoom, retryMessage, sendMessage, setActiveChat } from "./controller.ts";
-import { RoomHeader } from "./RoomHeader.tsx";
+import { focusRoom, RoomHeader } from "./RoomHeader.tsx";
 import { chatTitle, type RoomMessage, useMessengerState } from "./store.ts";
 import { Composer } from "./Composer.tsx";
 import { errorText, formatTime, useSession, useTexts } from "./ui.tsx";
@@ -53,6 +53,7 @@ export function ChatRoom({ chatId }: { chatId: string }) {
 
   useEffect(() => {
     setActiveChat(chatId);
+    focusRoom(true);
     setError(null);
     stickToBottom.current = true;
     openRoom(chatId).catch((caught: unknown) => setError(errorText(t, caught)));

@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef } from "react";
 import { navigate } from "../shell/router.ts";
 import { walletPathOf } from "./actions.ts";
 import { markOfficialRead } from "./controller.ts";
-import { RoomHeader } from "./RoomHeader.tsx";
+import { focusRoom, RoomHeader } from "./RoomHeader.tsx";
 import { useMessengerState } from "./store.ts";
 import { Avatar, formatTime, useTexts } from "./ui.tsx";
 
@@ -16,6 +16,8 @@ export function OfficialRoom() {
   const scroller = useRef<HTMLDivElement>(null);
   // The API answers newest first; a chat reads oldest first.
   const messages = [...(official?.messages ?? [])].reverse();
+
+  useEffect(() => focusRoom(false), []);
 
   useEffect(() => {
     if (official && official.unreadCount > 0) void markOfficialRead();

@@ -2,6 +2,16 @@
 import { navigate } from "../shell/router.ts";
 import { useTexts } from "./ui.tsx";
 
+/**
+ * Where focus goes when a room opens, so keyboard and screen-reader users land in it: the message box where a
+ * keyboard is at hand (a fine pointer), else the room's title (focusing a text box on a phone pops the keyboard up).
+ */
+export function focusRoom(hasComposer: boolean): void {
+  const composer =
+    hasComposer && matchMedia("(pointer: fine)").matches ? document.getElementById("message-text") : null;
+  (composer ?? document.getElementById("room-title"))?.focus({ preventScroll: true });
+}
+
 export function RoomHeader({ title, subtitle }: { title: string; subtitle?: string | undefined }) {
   const { t } = useTexts();
   return (
@@ -10,7 +20,9 @@ export function RoomHeader({ title, subtitle }: { title: string; subtitle?: stri
         <span aria-hidden="true">‹</span>
       </button>
       <div className="msg-room-heading">
-        <h2 id="room-title">{title}</h2>
+        <h2 id="room-title" tabIndex={-1}>
+          {title}
+        </h2>
         {subtitle && <p className="msg-room-subtitle">{subtitle}</p>}
       </div>
     </header>
