@@ -1,8 +1,8 @@
 /**
  * The messenger's HTTP face: one server, one port. The OpenID Connect provider (a Koa application inside
  * oidc-provider) answers /.well-known/* and /oidc/*; Fastify answers everything else (health, the accounts API,
- * the sign-up page, the login and consent pages of the provider's interactions, the app's sessions and the
- * official accounts' messages).
+ * the sign-up page, the login and consent pages of the provider's interactions, the app's sessions, the
+ * official accounts' messages, friends, chats and the live connection `/api/ws`).
  *
  * Why the split happens in Fastify's `serverFactory`, before Fastify sees the request, instead of mounting the
  * provider as Fastify middleware: oidc-provider reads and parses request bodies itself (token endpoint, PAR) and
@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import { sql } from "drizzle-orm";
@@ -27,6 +27,7 @@ import { inboxRoutes } from "./official/inbox-routes.ts";
 import { friendRoutes } from "./friends/routes.ts";
 import { chatRoutes } from "./chats/routes.ts";
 import { corsOptionsFor } from "./http/cors.ts";
+import { liveRoutes } from "./realtime/routes.ts";
 import { errorPage, sendPage } from "./http/pages.ts";
 import { createProvider, type RegisteredClient } from "./oidc/provider.ts";
 import type { ProviderSecrets } from "./oidc/secrets.ts";
@@ -52,6 +53,21 @@ export function isProviderPath(url: string | undefined): boolean {
 
 function isApi(url: string): boolean {
   return url.startsWith("/api/");
+}
+
+/**
+ * Fastify's request line, except that the live connection's query string is not logged: the session token belongs
+ * in the hello frame, and a client that put it in the URL anyway must not have it written to the logs.
+ */
+function requestForLog(request: FastifyRequest) {
+  const [path = "", query] = request.url.split("?", 2);
+  return {
+    method: request.method,
+    url: path === "/api/ws" && query !== undefined ? `${path}?[redacted]` : request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }
 
 export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promise<MessengerHttp> {
@@ -89,7 +105,7 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   }
 
   const app = Fastify({
-    loggerInstance: log,
+    loggerInstance: log.child({}, { serializers: { req: requestForLog } }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -177,6 +193,12 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   inboxRoutes(app, system.sessions, system.officialMessages);
   friendRoutes(app, system.sessions, system.friends);
   chatRoutes(app, system.sessions, system.chats);
+  await liveRoutes(app, {
+    sessions: system.sessions,
+    chats: system.chats,
+    bus: system.live,
+    timings: config.realtime,
+  });
 
   return {
     app,

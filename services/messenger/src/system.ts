@@ -11,6 +11,7 @@ import { SessionService } from "./sessions/service.ts";
 import { OfficialMessageService } from "./official/service.ts";
 import { FriendService } from "./friends/service.ts";
 import { ChatService } from "./chats/service.ts";
+import { LiveBus } from "./realtime/bus.ts";
 import { sweepExpired } from "./oidc/sweep.ts";
 import type { MessengerConfig } from "./config.ts";
 
@@ -24,6 +25,8 @@ export interface MessengerSystem {
   officialMessages: OfficialMessageService;
   friends: FriendService;
   chats: ChatService;
+  /** Tells the live connections of this process what was just stored (realtime/bus.ts). */
+  live: LiveBus;
   /** Deletes expired provider state, finished throttle windows and expired app sessions. */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -97,6 +100,10 @@ export async function openMessengerSystem(
     { perWindow: chatLimits.messagesPerWindow, windowSeconds: chatLimits.messageWindowSeconds },
     config.clock,
   );
+  // Stored first, then told: both services publish after their commit.
+  const live = new LiveBus();
+  chats.onStored(({ message, memberIds }) => live.publish(memberIds, { type: "chat_message", seq: message.seq }));
+  officialMessages.onReceived((accountId, message) => live.publish([accountId], { type: "official_message", message }));
   return {
     config,
     database,
@@ -107,6 +114,7 @@ export async function openMessengerSystem(
     officialMessages,
     friends,
     chats,
+    live,
     async sweep() {
       const [models, windows, appSessions, lookups, sends] = await Promise.all([
         sweepExpired(db),

@@ -43,8 +43,12 @@ function sameMessage(row: OfficialMessageRow, sender: string, input: ReceivedMes
   );
 }
 
+/** Hears a newly stored official message (not a resend), after its commit. Must not throw. */
+export type ReceivedListener = (accountId: string, message: OfficialMessage) => void;
+
 export class OfficialMessageService {
   private readonly names: ReadonlyMap<string, string>;
+  readonly #listeners: ReceivedListener[] = [];
 
   constructor(
     private readonly db: Db,
@@ -52,6 +56,11 @@ export class OfficialMessageService {
     officialAccounts: readonly OfficialAccountConfig[],
   ) {
     this.names = new Map(officialAccounts.map((account) => [account.handle, account.name]));
+  }
+
+  /** The live connections (wired in system.ts) hear each new message once it is stored. */
+  onReceived(listener: ReceivedListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Stores a message from `sender` (an official account's handle); `created` is false for a resend. */
@@ -77,7 +86,11 @@ export class OfficialMessageService {
       actions: (input.actions ?? []).map(({ label, action }) => ({ label, action })),
       createdAt: new Date(input.createdAt),
     });
-    if (inserted) return { message: this.view(inserted), created: true };
+    if (inserted) {
+      const message = this.view(inserted);
+      for (const listener of this.#listeners) listener(inserted.accountId, message);
+      return { message, created: true };
+    }
     const existing = await messageById(this.db, input.id);
     if (!existing || !sameMessage(existing, sender, input)) {
       throw new ApiError("message_id_conflict", "A different message was already sent with this id.", "id");
