@@ -139,14 +139,16 @@ export function ChatRoom({ chatId }: { chatId: string }) {
             {error}
           </p>
         )}
-        <ol className="msg-bubbles" role="log" aria-live="polite" aria-relevant="additions">
-          {messages.map((message, index) => {
-            const mine = message.sender.id === me;
-            const previous = messages[index - 1];
-            const showName = !mine && chat?.kind === "group" && previous?.sender.id !== message.sender.id;
-            return <Bubble key={message.key} message={message} mine={mine} showName={showName} />;
-          })}
-        </ol>
+        <div role="log" aria-live="polite" aria-relevant="additions">
+          <ol className="msg-bubbles">
+            {messages.map((message, index) => {
+              const mine = message.sender.id === me;
+              const previous = messages[index - 1];
+              const showName = !mine && chat?.kind === "group" && previous?.sender.id !== message.sender.id;
+              return <Bubble key={message.key} message={message} mine={mine} showName={showName} />;
+            })}
+          </ol>
+        </div>
       </div>
       <Composer onSend={(text) => sendMessage(chatId, text)} />
     </section>

@@ -33,42 +33,44 @@ export function OfficialRoom() {
       <div className="msg-room-scroll" ref={scroller} tabIndex={0} role="region" aria-label={t("messages")}>
         {official === null && <p className="msg-empty">{t("loading")}</p>}
         {official?.messages.length === 0 && <p className="msg-empty msg-empty-room">{t("mpayEmpty")}</p>}
-        <ol className="msg-bubbles" role="log" aria-live="polite" aria-relevant="additions">
-          {messages.map((message) => (
-            <li key={message.id} className="msg-bubble-row msg-theirs msg-official">
-              <Avatar name="MPay" tone="mpay" />
-              <div>
-                <span className="msg-sender">{message.from.name}</span>
-                <div className="msg-bubble-line">
-                  <div className="msg-bubble msg-card">
-                    <p>{message.text}</p>
-                    {message.actions.length > 0 && (
-                      <div className="msg-card-actions">
-                        {message.actions.map((button) => {
-                          const target = walletPathOf(button.action);
-                          return (
-                            <button
-                              key={button.action}
-                              type="button"
-                              className="msg-card-button"
-                              disabled={target === null}
-                              onClick={() => target && navigate(target)}
-                            >
-                              {button.label}
-                            </button>
-                          );
-                        })}
-                      </div>
-                    )}
+        <div role="log" aria-live="polite" aria-relevant="additions">
+          <ol className="msg-bubbles">
+            {messages.map((message) => (
+              <li key={message.id} className="msg-bubble-row msg-theirs msg-official">
+                <Avatar name="MPay" tone="mpay" />
+                <div>
+                  <span className="msg-sender">{message.from.name}</span>
+                  <div className="msg-bubble-line">
+                    <div className="msg-bubble msg-card">
+                      <p>{message.text}</p>
+                      {message.actions.length > 0 && (
+                        <div className="msg-card-actions">
+                          {message.actions.map((button) => {
+                            const target = walletPathOf(button.action);
+                            return (
+                              <button
+                                key={button.action}
+                                type="button"
+                                className="msg-card-button"
+                                disabled={target === null}
+                                onClick={() => target && navigate(target)}
+                              >
+                                {button.label}
+                              </button>
+                            );
+                          })}
+                        </div>
+                      )}
+                    </div>
+                    <span className="msg-bubble-meta">
+                      <time dateTime={message.receivedAt}>{formatTime(message.receivedAt, i18n.language)}</time>
+                    </span>
                   </div>
-                  <span className="msg-bubble-meta">
-                    <time dateTime={message.receivedAt}>{formatTime(message.receivedAt, i18n.language)}</time>
-                  </span>
                 </div>
-              </div>
-            </li>
-          ))}
-        </ol>
+              </li>
+            ))}
+          </ol>
+        </div>
       </div>
     </section>
   );
