@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "e2e/**/*.test.ts", "bench/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "services/*/src/**/*.test.ts",
+      "apps/*/src/**/*.test.ts",
+      "e2e/**/*.test.ts",
+      "bench/**/*.test.ts",
+    ],
     // Each test file starts its own PGlite (WASM PostgreSQL) or database: two at a time suits 2-core machines.
     pool: "forks",
     maxWorkers: 2,

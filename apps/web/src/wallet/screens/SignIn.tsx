@@ -1,0 +1,48 @@
+/**
+ * Sign-in to MPay with the messenger account: a PKCE pair made here (the verifier stays in this tab), the pay
+ * server's authorization URL, and off to the messenger's login page. It comes back on `/wallet/signin`.
+ */
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { appConfig } from "../../shell/config.ts";
+import { errorMessage } from "../errors.ts";
+import { walletRuntime } from "../runtime.ts";
+import { newPkcePair, rememberSignIn } from "../session.ts";
+import { Notice, Screen } from "../ui.tsx";
+
+export function SignIn({ returnTo, problem }: { returnTo: string; problem?: string | undefined }) {
+  const { t } = useTranslation("wallet");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(problem);
+
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { codeVerifier, codeChallenge } = await newPkcePair();
+      const { authorizationUrl } = await walletRuntime().api.startSignIn(codeChallenge);
+      // Only the messenger's own login page: an answer pointing anywhere else is not followed.
+      const target = new URL(authorizationUrl);
+      if (target.origin !== new URL(appConfig().messengerUrl).origin)
+        throw new Error("sign-in link is not the messenger's");
+      rememberSignIn({ codeVerifier, returnTo });
+      location.assign(target.href);
+    } catch (cause) {
+      setBusy(false);
+      setError(errorMessage(cause, t));
+    }
+  };
+
+  return (
+    <Screen title={t("signIn.title")}>
+      <section className="card hero">
+        <p className="hero-lead">{t("signIn.lead")}</p>
+        <p className="muted">{t("signIn.noPassword")}</p>
+        <button type="button" className="button button-primary button-block" onClick={start} disabled={busy}>
+          {busy ? t("signIn.opening") : t("signIn.button")}
+        </button>
+        <Notice message={error} tone="error" />
+      </section>
+    </Screen>
+  );
+}
