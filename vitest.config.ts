@@ -5,6 +5,7 @@ export default defineConfig({
     include: [
       "packages/*/src/**/*.test.ts",
       "services/*/src/**/*.test.ts",
+      "apps/*/server/**/*.test.ts",
       "apps/*/src/**/*.test.ts",
       "e2e/**/*.test.ts",
       "bench/**/*.test.ts",

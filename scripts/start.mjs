@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: starts every MPay process on the embedded default and prints their URLs.
 // First the demo card network of this machine (scripts/demo-network.ts: its root, made once under .data/network,
-// certifies the demo issuers and the pay server's PIN-statement key); then the pay server (PAY_PORT, 4000), the
-// issuer host simulator (ISSUER_PORT, 4100) and the messenger (MESSENGER_PORT, 4200, the OpenID Connect provider);
-// the web process joins when it is built. Once all of them are ready it suggests `npm run demo`.
+// certifies the demo issuers and the pay server's PIN-statement key) and, meanwhile, the web app's production build
+// (apps/web/server/build.ts, Vite, about a second; MPAY_WEB_BUILD=off serves the build that is there, as the e2e
+// tests do after building once per run); then the pay server (PAY_PORT, 4000), the issuer host simulator
+// (ISSUER_PORT, 4100), the messenger (MESSENGER_PORT, 4200, the OpenID Connect provider) and the web app
+// (MPAY_WEB_URL's port, 4300: hosted checkout, messenger and wallet). Once all of them are ready it prints where
+// they are and suggests `npm run demo`.
 // Where each one is comes from service-kit's systemAddresses, which every service reads too (README, "Configuration").
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 
@@ -13,7 +16,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 // Before anything starts: a port or URL that cannot work (a port browsers and fetch refuse, a malformed URL) is
 // told in one line, naming the variable, instead of three services failing one after another.
-const { systemAddresses } = await tsImport("@mpay/service-kit/config", import.meta.url);
+const { envBoolean, systemAddresses } = await tsImport("@mpay/service-kit/config", import.meta.url);
 let urls;
 try {
   ({ urls } = systemAddresses(process.env));
@@ -22,20 +25,44 @@ try {
   process.exit(1);
 }
 
+/** Runs a setup step as a child process; resolves with its exit code. */
+function step(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd: root,
+      stdio: "inherit",
+      env: process.env,
+    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let buildWeb = true;
+try {
+  buildWeb = envBoolean(process.env, "MPAY_WEB_BUILD", true);
+} catch (error) {
+  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 // Before any service holds a data folder: the network step runs the pay server's CLI on the embedded database.
-const network = spawnSync(process.execPath, ["--import", "tsx", "scripts/demo-network.ts"], {
-  cwd: root,
-  stdio: "inherit",
-  env: process.env,
-});
-if (network.status !== 0) {
+// The web build touches only apps/web/dist, so it runs meanwhile.
+const [network, web] = await Promise.all([
+  step(["scripts/demo-network.ts"]),
+  buildWeb ? step(["apps/web/server/build.ts"]) : 0,
+]);
+if (network !== 0) {
   process.stderr.write("npm start: the demo network could not be set up (above); nothing was started\n");
-  process.exit(network.status ?? 1);
+  process.exit(network);
+}
+if (web !== 0) {
+  process.stderr.write("npm start: the web app could not be built (above); nothing was started\n");
+  process.exit(web);
 }
 const processes = [
   { name: "pay", entry: "services/pay/src/main.ts" },
   { name: "messenger", entry: "services/messenger/src/main.ts" },
   { name: "issuer", entry: "services/issuer/src/main.ts" },
+  { name: "web", entry: "apps/web/server/main.ts" },
 ];
 
 /** The services that said they are ready. */
@@ -50,8 +77,9 @@ const children = processes.map(({ name, entry }) => {
   child.on("message", (message) => {
     if (message?.ready && ready.add(name).size === processes.length) {
       process.stdout.write(`\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n`);
+      // The web app first, the services after it: this line ends with the messenger (e2e/support/npm-start.ts).
       process.stdout.write(
-        `  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
+        `  web app ${urls.web}  ·  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
       );
     }
   });
