@@ -161,3 +161,8 @@ export function formatDate(iso: string, language: string): string {
     timeStyle: "short",
   }).format(new Date(iso));
 }
+
+/** A phone number or code that must not break across lines (`+82 10-****-0001`). */
+export function unbroken(text: string): string {
+  return text.replaceAll(" ", "\u00a0").replaceAll("-", "\u2011");
+}

@@ -10,7 +10,7 @@ import { navigate } from "../../shell/router.ts";
 import { errorMessage } from "../errors.ts";
 import { cardBoundToPasskeys, storedPasskeys } from "../passkeys.ts";
 import { walletRuntime } from "../runtime.ts";
-import { Notice, Screen } from "../ui.tsx";
+import { Notice, Screen, unbroken } from "../ui.tsx";
 
 /** `4111 1111 1111 1111` as the payer types it: groups of four, digits only. */
 function groupedNumber(value: string): string {
@@ -78,7 +78,9 @@ export function AddCard() {
     return (
       <Screen title={t("addCard.codeTitle")} back="/wallet/cards">
         <form className="card form" onSubmit={complete} noValidate>
-          <p id={ids.codeHint}>{t("addCard.codeSent", { issuer: pending.issuerName, phone: pending.codeSentTo })}</p>
+          <p id={ids.codeHint}>
+            {t("addCard.codeSent", { issuer: pending.issuerName, phone: unbroken(pending.codeSentTo) })}
+          </p>
           <label htmlFor={ids.code}>{t("addCard.code")}</label>
           <input
             id={ids.code}

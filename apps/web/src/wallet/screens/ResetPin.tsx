@@ -9,7 +9,7 @@ import { useTranslation } from "react-i18next";
 import { ChoosePin } from "../ChoosePin.tsx";
 import { errorMessage } from "../errors.ts";
 import { walletRuntime } from "../runtime.ts";
-import { formatDate, Link, Notice, Screen } from "../ui.tsx";
+import { formatDate, Link, Notice, Screen, unbroken } from "../ui.tsx";
 
 export function ResetPin() {
   const { t, i18n } = useTranslation("wallet");
@@ -66,7 +66,7 @@ export function ResetPin() {
     return (
       <Screen title={t("resetPin.title")} back="/wallet/settings">
         <form className="card form" onSubmit={verify} noValidate>
-          <p>{t("addCard.codeSent", { issuer: pending.issuerName, phone: pending.codeSentTo })}</p>
+          <p>{t("addCard.codeSent", { issuer: pending.issuerName, phone: unbroken(pending.codeSentTo) })}</p>
           <label htmlFor={ids.code}>{t("addCard.code")}</label>
           <input
             id={ids.code}
