@@ -24,7 +24,7 @@ export function CardFace({
       })}
     >
       <span className="card-face-issuer">{issuerName ?? card.issuerId}</span>
-      <span className="card-face-number">•••• {card.last4}</span>
+      <span className="card-face-number">••••&nbsp;{card.last4}</span>
       <span className="card-face-meta">
         <span>{BRAND[card.brand]}</span>
         {month && year && <span>{`${month}/${year.slice(2)}`}</span>}

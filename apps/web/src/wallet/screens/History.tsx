@@ -36,7 +36,7 @@ export function History({ path }: { path: string }) {
             <p className="receipt-item">{receipt.itemName}</p>
             <p className="muted small">
               {formatDate(receipt.createdAt, i18n.language)}
-              {receipt.card && ` · ${receipt.card.issuerName} •••• ${receipt.card.last4}`}
+              {receipt.card && ` · ${receipt.card.issuerName} ••••\u00a0${receipt.card.last4}`}
             </p>
             <p className={`state state-${receipt.status}`}>{t(`history.status.${receipt.status}`)}</p>
             {receipt.refunds.length > 0 && (

@@ -110,6 +110,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
     if (isPayApiError(cause, "pin_locked")) return setStep({ kind: "locked" });
     if (changedTerms) {
       setStep({ kind: "review" });
+      sheet.reload();
       return setError(t("pay.termsChanged"));
     }
     if (
@@ -216,7 +217,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
                   onChange={() => setChosen(c.id)}
                 />
                 <span className="card-option-name">{data.issuers.get(c.issuerId) ?? c.issuerId}</span>
-                <span className="card-option-number">•••• {c.last4}</span>
+                <span className="card-option-number">••••&nbsp;{c.last4}</span>
               </label>
             ))}
           </fieldset>
@@ -297,7 +298,7 @@ function PayResult({
         </p>
         {card && (
           <p className="muted">
-            {issuers.get(card.issuerId) ?? card.issuerId} •••• {card.last4}
+            {issuers.get(card.issuerId) ?? card.issuerId} ••••&nbsp;{card.last4}
           </p>
         )}
         {!approved && <p>{t(`pay.declineReason.${reason}`)}</p>}

@@ -6,10 +6,10 @@ export function PinLocked() {
   const { t } = useTranslation("wallet");
   return (
     <section className="card card-warning" aria-labelledby="pin-locked-title">
-      <h2 id="pin-locked-title" role="alert">
-        {t("locked.title")}
-      </h2>
-      <p>{t("locked.text")}</p>
+      <div role="alert">
+        <h2 id="pin-locked-title">{t("locked.title")}</h2>
+        <p>{t("locked.text")}</p>
+      </div>
       <ol className="steps">
         <li>{t("locked.step1")}</li>
         <li>{t("locked.step2")}</li>
