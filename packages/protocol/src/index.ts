@@ -12,3 +12,4 @@ export * from "./payer-api/index.ts";
 export * from "./official-message.ts";
 export * from "./audit.ts";
 export * from "./canonical-json.ts";
+export * from "./phone.ts";
