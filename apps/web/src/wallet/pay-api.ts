@@ -1,9 +1,9 @@
 /**
- * The payer routes the web contract adds (sign-in that ends in the wallet, the payer's view of payments), typed as
- * the contract states them (notes/web-contract.md, "Pay server additions" 2 and 4). They go through the same
+ * The payer's view of payments that the web contract adds (notes/web-contract.md, "Pay server additions" 4), typed
+ * as the contract states them, until the SDK's `client.payments.get` / `list` carry them. They go through the same
  * `PayApiError` as the SDK's own routes, so the screens handle one kind of error.
  */
-import { PayApiError, type Payer } from "@mpay/wallet";
+import { PayApiError } from "@mpay/wallet";
 
 export type PaymentStatus = "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
 
@@ -36,12 +36,6 @@ export interface Receipt {
   refunds: Array<{ id: string; amount: number; status: string; createdAt: string }>;
 }
 
-export interface ExchangedSession {
-  sessionToken: string;
-  expiresAt: string;
-  payer: Payer;
-}
-
 export class PayerApi {
   readonly #baseUrl: string;
   readonly #token: () => string | undefined;
@@ -49,14 +43,6 @@ export class PayerApi {
   constructor(baseUrl: string, token: () => string | undefined) {
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.#token = token;
-  }
-
-  startSignIn(codeChallenge: string): Promise<{ authorizationUrl: string; state: string }> {
-    return this.#request("POST", "/v1/payer/auth/start", { codeChallenge });
-  }
-
-  exchange(code: string, codeVerifier: string): Promise<ExchangedSession> {
-    return this.#request("POST", "/v1/payer/auth/exchange", { code, codeVerifier });
   }
 
   payment(paymentId: string): Promise<PaymentRequest> {

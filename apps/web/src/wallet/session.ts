@@ -19,19 +19,6 @@ export interface StoredSession {
   expiresAt: string;
 }
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** A PKCE pair (RFC 7636): 32 random bytes as the verifier (43 characters), its SHA-256 as the challenge. */
-export async function newPkcePair(): Promise<{ codeVerifier: string; codeChallenge: string }> {
-  const codeVerifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(codeVerifier));
-  return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)) };
-}
-
 /** Only wallet paths: a crafted link must not turn the sign-in into a redirect to somewhere else. */
 export function safeReturnPath(path: string | null | undefined): string {
   if (typeof path !== "string") return "/wallet";

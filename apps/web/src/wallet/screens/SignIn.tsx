@@ -1,13 +1,13 @@
 /**
- * Sign-in to MPay with the messenger account: a PKCE pair made here (the verifier stays in this tab), the pay
- * server's authorization URL, and off to the messenger's login page. It comes back on `/wallet/signin`.
+ * Sign-in to MPay with the messenger account: the SDK makes a PKCE pair (the verifier stays in this tab's
+ * sessionStorage) and asks the pay server for the messenger's authorization URL; off to its login page. It comes back on `/wallet/signin`.
  */
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { appConfig } from "../../shell/config.ts";
 import { errorMessage } from "../errors.ts";
 import { walletRuntime } from "../runtime.ts";
-import { newPkcePair, rememberSignIn } from "../session.ts";
+import { rememberSignIn } from "../session.ts";
 import { Notice, Screen } from "../ui.tsx";
 
 export function SignIn({ returnTo, problem }: { returnTo: string; problem?: string | undefined }) {
@@ -19,8 +19,7 @@ export function SignIn({ returnTo, problem }: { returnTo: string; problem?: stri
     setBusy(true);
     setError(undefined);
     try {
-      const { codeVerifier, codeChallenge } = await newPkcePair();
-      const { authorizationUrl } = await walletRuntime().api.startSignIn(codeChallenge);
+      const { authorizationUrl, codeVerifier } = await walletRuntime().wallet.startSignIn();
       // Only the messenger's own login page: an answer pointing anywhere else is not followed.
       const target = new URL(authorizationUrl);
       if (target.origin !== new URL(appConfig().messengerUrl).origin)

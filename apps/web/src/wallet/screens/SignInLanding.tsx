@@ -6,7 +6,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { navigate } from "../../shell/router.ts";
-import { errorMessage } from "../errors.ts";
+import { errorCode, errorMessage } from "../errors.ts";
 import { signedIn, walletRuntime } from "../runtime.ts";
 import { takeSignIn } from "../session.ts";
 import { Link, Loading, Notice, Screen } from "../ui.tsx";
@@ -14,13 +14,12 @@ import { Link, Loading, Notice, Screen } from "../ui.tsx";
 /** One exchange per code, even when React runs the effect twice (StrictMode): the code is single-use. */
 let exchange: Promise<string> | undefined;
 
-function exchangeOnce(code: string | null, error: string | null): Promise<string> {
+function exchangeOnce(landing: URLSearchParams): Promise<string> {
   exchange ??= (async () => {
     const pending = takeSignIn();
-    if (error !== null || code === null) throw new SignInProblem(error ?? "sign_in_invalid");
     if (pending === undefined) throw new SignInProblem("sign_in_not_started");
-    const session = await walletRuntime().api.exchange(code, pending.codeVerifier);
-    signedIn({ sessionToken: session.sessionToken, expiresAt: session.expiresAt });
+    const session = await walletRuntime().wallet.finishSignIn(landing, pending.codeVerifier);
+    signedIn({ sessionToken: session.sessionToken.peek(), expiresAt: session.expiresAt });
     return pending.returnTo;
   })();
   return exchange;
@@ -42,14 +41,19 @@ export function SignInLanding() {
     const query = new URLSearchParams(location.search);
     // The code must not stay in the address bar, in history, or in a Referer.
     if (location.search !== "") history.replaceState(null, "", "/wallet/signin");
-    exchangeOnce(query.get("code"), query.get("error")).then(
+    exchangeOnce(query).then(
       (returnTo) => {
         exchange = undefined;
         navigate(returnTo, { replace: true });
       },
       (cause: unknown) => {
         exchange = undefined;
-        setError(cause instanceof SignInProblem ? t("signIn.failed") : errorMessage(cause, t));
+        const code = errorCode(cause);
+        setError(
+          cause instanceof SignInProblem || code === "sign_in_invalid" || code === "access_denied"
+            ? t("signIn.failed")
+            : errorMessage(cause, t),
+        );
       },
     );
   }, [t]);
