@@ -23,8 +23,11 @@ export type { Mandate } from "./client/mandates.ts";
 export type { Passkey } from "./client/passkeys.ts";
 export type {
   ApprovalChallenge,
+  PayerPayment,
   PaymentApproval,
   PaymentOutcome,
+  Receipt,
+  ReceiptList,
   ReleasedApproval,
   UserVerification,
 } from "./client/payments.ts";
@@ -49,7 +52,7 @@ export class PayClient {
   readonly pin: Pin;
   /** The issuers, card enrollment, sealed records, removal. */
   readonly cards: Cards;
-  /** A payment's approval challenge, approval and authorization. */
+  /** A payment's approval challenge, approval and authorization; the payer's view of a payment and the receipts. */
   readonly payments: Payments;
   readonly mandates: Mandates;
   readonly recovery: Recovery;

@@ -29,6 +29,7 @@ import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 import { webCors } from "./http/web-cors.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
+import { receiptRoutes } from "./receipts/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -155,6 +156,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
     mandatePayerRoutes(payer, system.payers, system.mandates);
     checkoutRoutes(payer, system.checkout);
+    receiptRoutes(payer, system.payers, system.receipts);
   });
 
   // The audit key is public: anyone checks an exported log or a witness's heads with it.

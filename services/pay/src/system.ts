@@ -39,6 +39,7 @@ import { AnnouncementService } from "./announcements/service.ts";
 import { MessengerInboxClient } from "./announcements/client.ts";
 import { CheckoutService } from "./checkout/service.ts";
 import { PushLimiter } from "./checkout/push-limits.ts";
+import { ReceiptService } from "./receipts/service.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -68,6 +69,7 @@ export interface PaySystem {
   sharedDetails: SharedDetailsService;
   announcements: AnnouncementService;
   checkout: CheckoutService;
+  receipts: ReceiptService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -197,6 +199,7 @@ export async function openPaySystem(
       afterCommit: async (device) => void (await vault.sendUnbinds(device.id)),
     });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
+    const receipts = new ReceiptService(db, payments, approvals, refunds, vault, merchants, issuers);
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
@@ -279,6 +282,7 @@ export async function openPaySystem(
       sharedDetails,
       announcements,
       checkout,
+      receipts,
       statementSigner,
       reconciler,
       deliveryWorker,

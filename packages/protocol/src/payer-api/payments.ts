@@ -82,3 +82,68 @@ export const paymentOutcomeViewSchema = z.object({
   mandate: z.string().nullable(),
 });
 export type PaymentOutcomeView = z.infer<typeof paymentOutcomeViewSchema>;
+
+/** The card a payment was paid with, as the payer's screens show it (never more of the card than its last four). */
+export const paymentCardSchema = z.object({ id: z.string(), last4: z.string(), issuerName: z.string() });
+export type PaymentCard = z.infer<typeof paymentCardSchema>;
+
+/**
+ * `GET /v1/payer/payments/:id`: a payment as the wallet's pay sheet shows it. Before anyone approved it, any signed-in
+ * payer holding its id sees it (the id is the checkout's capability); once approved, only the payer who approved.
+ * `card` and `declineCode` are that payer's only.
+ */
+export const payerPaymentViewSchema = z.object({
+  object: z.literal("payment_request"),
+  id: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
+  merchant: z.object({ name: z.string() }),
+  itemName: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  expiresAt: z.string(),
+  /** The same four characters the hosted checkout shows (K7P2). */
+  pairingCode: z.string(),
+  declineCode: z.string().nullable(),
+  card: paymentCardSchema.nullable(),
+});
+export type PayerPaymentView = z.infer<typeof payerPaymentViewSchema>;
+
+export const payerRefundViewSchema = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  status: z.string(),
+  createdAt: z.string(),
+});
+export type PayerRefundView = z.infer<typeof payerRefundViewSchema>;
+
+/** One of the payer's receipts: a payment they approved, with the card and its refunds. */
+export const payerReceiptSchema = z.object({
+  id: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
+  merchant: z.object({ name: z.string() }),
+  itemName: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  createdAt: z.string(),
+  card: paymentCardSchema.nullable(),
+  refundedAmount: z.number().int(),
+  refunds: z.array(payerRefundViewSchema),
+});
+export type PayerReceipt = z.infer<typeof payerReceiptSchema>;
+
+/** `GET /v1/payer/payments?limit=&startingAfter=`: newest first; `startingAfter` is the last id of the page before. */
+export const payerReceiptListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(payerReceiptSchema),
+  hasMore: z.boolean(),
+});
+export type PayerReceiptList = z.infer<typeof payerReceiptListSchema>;
+
+export const payerReceiptListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  startingAfter: z
+    .string()
+    .regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, "not a payment id")
+    .optional(),
+});
+export type PayerReceiptListQuery = z.input<typeof payerReceiptListQuerySchema>;

@@ -1,12 +1,20 @@
-/** A device payment: the approval challenge, the approval with fresh user verification, the issuer's decision. */
+/**
+ * A device payment: the approval challenge, the approval with fresh user verification, the issuer's decision; and
+ * the payer's view of payments (the pay sheet's payment, the receipts).
+ */
 import {
   approvalChallengeViewSchema,
+  payerPaymentViewSchema,
+  payerReceiptListSchema,
   paymentOutcomeViewSchema,
   releasedApprovalViewSchema,
   type ApprovalChallengeRequest,
   type ApprovalChallengeView,
   type ApproveRequest,
   type PaymentApprovalView,
+  type PayerPaymentView,
+  type PayerReceipt,
+  type PayerReceiptList,
   type PaymentOutcomeView,
   type ReleasedApprovalView,
   type SharedDetails,
@@ -22,12 +30,34 @@ export type ReleasedApproval = ReleasedApprovalView;
 /** The payment as the issuer decided it. */
 export type PaymentOutcome = PaymentOutcomeView;
 export type UserVerification = UserVerificationInput;
+/** A payment as the pay sheet shows it (its `card` and `declineCode` only to the payer who approved it). */
+export type PayerPayment = PayerPaymentView;
+/** One of the payer's receipts: a payment they approved, with its card's last four and its refunds. */
+export type Receipt = PayerReceipt;
+export type ReceiptList = PayerReceiptList;
 
 export class Payments {
   readonly #core: PayRequester;
 
   constructor(core: PayRequester) {
     this.#core = core;
+  }
+
+  /**
+   * A payment as the pay sheet shows it: before anyone approved it, to any signed-in payer holding its id; once
+   * approved, only to the payer who approved (anyone else gets `payment_not_found`).
+   */
+  get(paymentId: string): Promise<PayerPayment> {
+    return this.#core.request("GET", `/v1/payer/payments/${segment(paymentId)}`, payerPaymentViewSchema);
+  }
+
+  /** The payer's receipts, newest first; pass the last id of a page as `startingAfter` for the next one. */
+  list(options: { limit?: number; startingAfter?: string } = {}): Promise<ReceiptList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.startingAfter !== undefined) query.set("startingAfter", options.startingAfter);
+    const search = query.toString() === "" ? "" : `?${query.toString()}`;
+    return this.#core.request("GET", `/v1/payer/payments${search}`, payerReceiptListSchema);
   }
 
   /** The terms of `paymentId` for this device and the chosen card, fixed by the server for at most 5 minutes. */

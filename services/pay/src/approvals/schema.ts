@@ -35,24 +35,31 @@ export const approvalChallenges = pgTable(
   (t) => [index("approval_challenges_payment").on(t.paymentId)],
 );
 
-/** A verified approval: the device's JWS of the terms and how the payer was verified (PIN or passkey). */
-export const paymentApprovals = pgTable("payment_approvals", {
-  id: text("id").primaryKey(),
-  challengeId: text("challenge_id")
-    .notNull()
-    .unique()
-    .references(() => approvalChallenges.id),
-  /** One approval per payment: each would become an authorization at the issuer (a second hold on the card). */
-  paymentId: text("payment_id")
-    .notNull()
-    .unique()
-    .references(() => payments.id),
-  merchantId: text("merchant_id").notNull(),
-  payerId: text("payer_id").notNull(),
-  deviceId: text("device_id").notNull(),
-  method: text("method").$type<"pin" | "passkey">().notNull(),
-  deviceSignature: text("device_signature").notNull(),
-  /** The passkey assertion (for the issuer to verify later), or null for a PIN approval. */
-  passkeyAssertion: jsonb("passkey_assertion"),
-  createdAt: createdAt(),
-});
+/**
+ * A verified approval: the device's JWS of the terms and how the payer was verified (PIN or passkey). It is also
+ * what makes a payment the payer's: their receipts are the payments they approved (by payer, newest first).
+ */
+export const paymentApprovals = pgTable(
+  "payment_approvals",
+  {
+    id: text("id").primaryKey(),
+    challengeId: text("challenge_id")
+      .notNull()
+      .unique()
+      .references(() => approvalChallenges.id),
+    /** One approval per payment: each would become an authorization at the issuer (a second hold on the card). */
+    paymentId: text("payment_id")
+      .notNull()
+      .unique()
+      .references(() => payments.id),
+    merchantId: text("merchant_id").notNull(),
+    payerId: text("payer_id").notNull(),
+    deviceId: text("device_id").notNull(),
+    method: text("method").$type<"pin" | "passkey">().notNull(),
+    deviceSignature: text("device_signature").notNull(),
+    /** The passkey assertion (for the issuer to verify later), or null for a PIN approval. */
+    passkeyAssertion: jsonb("passkey_assertion"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("payment_approvals_payer").on(t.payerId, t.paymentId)],
+);

@@ -35,6 +35,8 @@ import type { PayerRow } from "../payers/service.ts";
 import type { PinService } from "../pin/service.ts";
 import { signerOf } from "../devices/signatures.ts";
 import {
+  approvalOfPayment,
+  approvedBy,
   findApproval,
   findApprovalOfPayment,
   findChallenge,
@@ -223,6 +225,19 @@ export class ApprovalService {
   async cardOfPayment(paymentId: string): Promise<string | null> {
     const approval = await findApprovalOfPayment(this.db, paymentId);
     return approval ? ((await findChallengeById(this.db, approval.challengeId))?.cardId ?? null) : null;
+  }
+
+  /** Who approved the payment, with which card; null while no one has (the payer's view of payments). */
+  approvalOf(paymentId: string): Promise<{ payerId: string; cardId: string | null } | null> {
+    return approvalOfPayment(this.db, paymentId);
+  }
+
+  /** The payments the payer approved, newest first, and the card each named: the payer's receipts. */
+  approvedBy(
+    payerId: string,
+    page: { limit: number; startingAfter?: string | undefined },
+  ): Promise<Array<{ paymentId: string; cardId: string | null }>> {
+    return approvedBy(this.db, payerId, page);
   }
 
   private async verifyUser(

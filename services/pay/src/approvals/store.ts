@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { approvalChallenges, paymentApprovals } from "./schema.ts";
 
@@ -65,4 +65,34 @@ export async function findApprovalOfPayment(db: Executor, paymentId: string): Pr
 export async function findChallengeById(db: Executor, id: string): Promise<ChallengeRow | null> {
   const rows = await db.select().from(approvalChallenges).where(eq(approvalChallenges.id, id));
   return rows[0] ?? null;
+}
+
+/** Who approved a payment and with which card (the payer's view of it). */
+export async function approvalOfPayment(
+  db: Executor,
+  paymentId: string,
+): Promise<{ payerId: string; cardId: string | null } | null> {
+  const rows = await db
+    .select({ payerId: paymentApprovals.payerId, cardId: approvalChallenges.cardId })
+    .from(paymentApprovals)
+    .innerJoin(approvalChallenges, eq(approvalChallenges.id, paymentApprovals.challengeId))
+    .where(eq(paymentApprovals.paymentId, paymentId));
+  return rows[0] ?? null;
+}
+
+/** The payments a payer approved, newest first (payment ids are time-ordered), with the card each named. */
+export async function approvedBy(
+  db: Executor,
+  payerId: string,
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<Array<{ paymentId: string; cardId: string | null }>> {
+  const conditions = [eq(paymentApprovals.payerId, payerId)];
+  if (page.startingAfter) conditions.push(lt(paymentApprovals.paymentId, page.startingAfter));
+  return db
+    .select({ paymentId: paymentApprovals.paymentId, cardId: approvalChallenges.cardId })
+    .from(paymentApprovals)
+    .innerJoin(approvalChallenges, eq(approvalChallenges.id, paymentApprovals.challengeId))
+    .where(and(...conditions))
+    .orderBy(desc(paymentApprovals.paymentId))
+    .limit(page.limit);
 }

@@ -24,6 +24,7 @@ import {
   findExpired,
   findPayment,
   findPaymentById,
+  findPaymentsByIds,
   insertPayment,
   listPayments,
   lockPayment,
@@ -160,6 +161,11 @@ export class PaymentService {
   /** Any payment by id (for the system's own flows: authorization, reconciliation). */
   byId(db: Executor, id: string): Promise<PaymentRow | null> {
     return findPaymentById(db, id);
+  }
+
+  /** Several payments by id (the payer's receipts, whose ids the approvals name), in no particular order. */
+  byIds(ids: readonly string[]): Promise<PaymentRow[]> {
+    return findPaymentsByIds(this.db, ids);
   }
 
   async retrieve(auth: MerchantAuth, id: string): Promise<PaymentRow> {

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, lte, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { payments } from "./schema.ts";
@@ -29,6 +29,15 @@ export async function findPayment(
 export async function findPaymentById(db: Executor, id: string): Promise<PaymentRow | null> {
   const rows = await db.select().from(payments).where(eq(payments.id, id));
   return rows[0] ?? null;
+}
+
+/** Several by id (the payer's receipts), in no particular order. */
+export async function findPaymentsByIds(db: Executor, ids: readonly string[]): Promise<PaymentRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(payments)
+    .where(inArray(payments.id, [...ids]));
 }
 
 /** Loads and locks the row until the transaction ends: concurrent captures and refunds queue here. */

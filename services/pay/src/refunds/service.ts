@@ -12,7 +12,7 @@ import type { MerchantAuth } from "../merchants/service.ts";
 import type { IssuerOperations, PaymentRow, PaymentService } from "../payments/service.ts";
 import { requireAmount, requireCurrency, requirePlainText } from "../payments/rules.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { findRefund, insertRefund, refundsOfPayment, type RefundRow } from "./store.ts";
+import { findRefund, insertRefund, refundsOfPayment, refundsOfPayments, type RefundRow } from "./store.ts";
 import { refundView } from "./view.ts";
 
 export class RefundService {
@@ -113,6 +113,11 @@ export class RefundService {
     const row = await findRefund(this.db, auth.merchantId, auth.mode, id);
     if (!row) throw new ApiError("resource_missing", `No such refund: ${id.slice(0, 40)}.`, "id");
     return row;
+  }
+
+  /** The refunds of several payments, newest first (the payer's receipts; the caller has checked whose they are). */
+  ofPayments(paymentIds: readonly string[]): Promise<RefundRow[]> {
+    return refundsOfPayments(this.db, paymentIds);
   }
 
   async listForPayment(auth: MerchantAuth, paymentId: string): Promise<RefundRow[]> {

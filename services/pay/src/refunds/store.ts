@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Mode } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { refunds } from "./schema.ts";
@@ -23,5 +23,15 @@ export async function refundsOfPayment(db: Executor, merchantId: string, payment
     .select()
     .from(refunds)
     .where(and(eq(refunds.paymentId, paymentId), eq(refunds.merchantId, merchantId)))
+    .orderBy(desc(refunds.id));
+}
+
+/** The refunds of several payments (the payer's receipts), newest first. */
+export async function refundsOfPayments(db: Executor, paymentIds: readonly string[]): Promise<RefundRow[]> {
+  if (paymentIds.length === 0) return [];
+  return db
+    .select()
+    .from(refunds)
+    .where(inArray(refunds.paymentId, [...paymentIds]))
     .orderBy(desc(refunds.id));
 }

@@ -362,6 +362,11 @@ export class VaultService {
     return cardsOf(this.db, payer.id);
   }
 
+  /** Every card the payer ever enrolled, removed ones included: a receipt names the card it was paid with. */
+  everEnrolled(payer: PayerRow): Promise<CardRow[]> {
+    return cardsEverOf(this.db, payer.id);
+  }
+
   async get(payer: PayerRow, cardId: string): Promise<CardRow> {
     const card = await findCard(this.db, cardId, payer.id);
     if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");

@@ -1,0 +1,1 @@
+CREATE INDEX "payment_approvals_payer" ON "payment_approvals" USING btree ("payer_id","payment_id");
