@@ -1,0 +1,223 @@
+/**
+ * The web wallet in a real browser (Chromium through playwright-core, 360 px wide), against the processes `npm start`
+ * runs (pay server, issuer host, messenger, web app): a messenger account signs in to the wallet (PKCE, the
+ * messenger's login page, the code exchanged on /wallet/signin), the device binds (a non-extractable WebCrypto key
+ * in IndexedDB), the PIN is set on the shuffled pad, a test card is added with the issuer's one-time code, and a
+ * merchant payment is approved on /wallet/pay/<id> with the PIN: the pay server shows it authorized (the demo
+ * merchant captures automatically, so `captured`). A second payment: five wrong PINs lock the PIN and the screen
+ * says what to do next. axe finds no serious or critical problem on any screen, at 360 px and 1280 px. Screenshots
+ * are kept under .data/e2e-screens/web-wallet (MPAY_E2E_SCREENS moves them).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeFromTestInbox } from "../scripts/demo/issuer.ts";
+import { MerchantApi } from "../scripts/demo/merchant.ts";
+import { createMessengerAccount } from "../scripts/demo/messenger.ts";
+import { freePorts } from "./support/messenger-process.ts";
+import { npmStart, type StartedSystem } from "./support/npm-start.ts";
+import { enterPin, padLayout, screens } from "./support/wallet-pages.ts";
+
+const PIN = "204816";
+const CARD = { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001", issuerId: "kstar" };
+const SHOP = "http://127.0.0.1:4400";
+
+let dir: string;
+let system: StartedSystem | undefined;
+let browser: Browser | undefined;
+let urls: { pay: string; issuer: string; messenger: string; web: string };
+const shot = screens(resolve(process.env["MPAY_E2E_SCREENS"] || ".data/e2e-screens/web-wallet"));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-wallet-"));
+  const [pay, issuer, messenger, web] = (await freePorts(4)) as [number, number, number, number];
+  urls = {
+    pay: `http://127.0.0.1:${pay}`,
+    issuer: `http://127.0.0.1:${issuer}`,
+    messenger: `http://127.0.0.1:${messenger}`,
+    web: `http://127.0.0.1:${web}`,
+  };
+  system = await npmStart(
+    {
+      PAY_PORT: String(pay),
+      ISSUER_PORT: String(issuer),
+      MESSENGER_PORT: String(messenger),
+      MPAY_WEB_URL: urls.web,
+      MPAY_DATA_DIR: join(dir, "pay"),
+      ISSUER_DATA_DIR: join(dir, "issuer"),
+      MESSENGER_DATA_DIR: join(dir, "messenger"),
+      MPAY_NETWORK_DIR: join(dir, "network"),
+      ISSUER_IDS: CARD.issuerId,
+    },
+    420_000,
+  );
+  browser = await chromium.launch({
+    executablePath: "/usr/lib/chromium/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}, 480_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The messenger's own login page, as the payer fills it in (and its consent page, if it shows one). */
+async function signInAtMessenger(page: Page, phoneNumber: string, password: string): Promise<void> {
+  await page.waitForURL((url) => url.origin === urls.messenger, { timeout: 60_000 });
+  await page.locator("#phone").fill(phoneNumber);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const allow = page.getByRole("button", { name: "Allow" });
+  await Promise.race([
+    page.waitForURL((url) => url.origin === urls.web, { timeout: 60_000 }),
+    allow.waitFor({ timeout: 60_000 }).then(() => allow.click()),
+  ]);
+}
+
+describe("the web wallet in Chromium at 360 px [pglite]", () => {
+  it("signs in with the messenger, binds the device, sets the PIN, adds a card, pays with the PIN, and locks after five wrong PINs", {
+    timeout: 900_000,
+  }, async () => {
+    const phoneNumber = `+82107${String(Date.now()).slice(-7)}`;
+    const password = `web-wallet-${crypto.randomUUID()}`;
+    await createMessengerAccount(urls.messenger, { phoneNumber, displayName: "Jisoo Kim", password });
+    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+      secretKey: string;
+    };
+    const merchant = new MerchantApi(urls.pay, merchantKeys.secretKey);
+    const newPayment = () =>
+      merchant.createPayment({
+        amount: 35_000,
+        currency: "KRW",
+        orderId: `order-${crypto.randomUUID()}`,
+        itemName: "Jeju tangerines 5 kg",
+        returnUrl: `${SHOP}/done`,
+        cancelUrl: `${SHOP}/cancel`,
+        captureMethod: "automatic",
+      });
+    const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, locale: "en-US" });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+
+    // 1. A payment link opened before sign-in: the wallet signs in first and then continues to it.
+    const first = await newPayment();
+    await page.goto(`${urls.web}/wallet/pay/${first.id}`);
+    await page.getByRole("button", { name: "Continue with messenger" }).waitFor({ timeout: 60_000 });
+    await shot(page, "01-sign-in");
+    await page.getByRole("button", { name: "Continue with messenger" }).click();
+    await signInAtMessenger(page, phoneNumber, password);
+
+    // 2. Back in the wallet: the code left the address bar; the device binds and asks for a PIN.
+    await page.getByRole("heading", { name: "Choose a 6-digit PIN" }).waitFor({ timeout: 120_000 });
+    expect(page.url()).not.toContain("code=");
+    const stored = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const request = indexedDB.open("mpay-wallet");
+        request.onsuccess = () => ok(request.result);
+        request.onerror = () => fail(request.error);
+      });
+      const record = await new Promise<{ keyPair?: CryptoKeyPair } | undefined>((ok, fail) => {
+        const request = db.transaction("records").objectStore("records").get("device-key");
+        request.onsuccess = () => ok(request.result as { keyPair?: CryptoKeyPair } | undefined);
+        request.onerror = () => fail(request.error);
+      });
+      const session = sessionStorage.getItem("mpay.wallet.session") ?? "";
+      return {
+        algorithm: record?.keyPair?.privateKey.algorithm.name,
+        extractable: record?.keyPair?.privateKey.extractable,
+        sessionKept: /"pst_/.test(session),
+        pageShowsToken: document.body.innerHTML.includes("pst_"),
+      };
+    });
+    expect(stored).toEqual({ algorithm: "ECDSA", extractable: false, sessionKept: true, pageShowsToken: false });
+    await shot(page, "02-set-pin");
+
+    // 3. The PIN twice, on pads shuffled anew: clicked on the first, typed on the keyboard on the second.
+    const firstLayout = await padLayout(page);
+    expect([...firstLayout].sort().join("")).toBe("0123456789");
+    await enterPin(page, PIN, "click");
+    await page.getByRole("heading", { name: "Enter the PIN again" }).waitFor();
+    expect(await padLayout(page)).not.toEqual(firstLayout);
+    await enterPin(page, PIN, "keyboard");
+
+    // 4. Sign-in continued where the payer was going: the pay sheet, with no card yet.
+    await page.getByText("No card on this device can pay yet.").waitFor({ timeout: 120_000 });
+    await page.getByRole("link", { name: "Add a card" }).click();
+    await page.getByLabel("Card number").fill(CARD.pan);
+    await page.getByLabel("Expiry").fill(CARD.expiry);
+    await page.getByLabel("CVC").fill(CARD.cvc);
+    await page.getByLabel("Name on card (optional)").fill("JISOO KIM");
+    await shot(page, "03-add-card");
+    const since = new Date();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("One-time code").waitFor({ timeout: 120_000 });
+    await shot(page, "04-card-code");
+    await page.getByLabel("One-time code").fill(await codeFromTestInbox(urls.issuer, CARD.phone, CARD.issuerId, since));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText("Card ending 0012 is ready to pay.").waitFor({ timeout: 120_000 });
+    await shot(page, "05-cards");
+
+    // 5. The payment on its pay sheet: merchant, item, amount, pairing code; approved with the PIN.
+    await page.goto(`${urls.web}/wallet/pay/${first.id}`);
+    const payButton = page.getByRole("button", { name: "Pay ₩35,000" });
+    await payButton.waitFor({ timeout: 60_000 });
+    await expect(page.locator(".summary").innerText()).resolves.toMatch(/Demo Mall\s+Jeju tangerines 5 kg\s+₩35,000/);
+    await expect(page.locator(".pairing-code").innerText()).resolves.toMatch(/^[A-Z0-9]{4}$/);
+    await shot(page, "06-pay-sheet");
+    await payButton.click();
+    await page.getByRole("heading", { name: "Enter your payment PIN" }).waitFor();
+    await shot(page, "07-pay-pin");
+    await enterPin(page, PIN, "keyboard");
+    await page.getByText("Payment complete").waitFor({ timeout: 180_000 });
+    await shot(page, "08-paid");
+    expect(["authorized", "captured"]).toContain((await merchant.payment(first.id)).status);
+
+    // 6. The receipt in History.
+    await page.goto(`${urls.web}/wallet/history`);
+    await page.locator(".receipt").first().waitFor({ timeout: 60_000 });
+    await expect(page.locator(".receipt").first().innerText()).resolves.toMatch(/Demo Mall[\s\S]*₩35,000[\s\S]*0012/);
+    await shot(page, "09-history");
+
+    // 7. A second payment: five wrong PINs, each telling the tries left; then locked, with what to do next.
+    const second = await newPayment();
+    await page.goto(`${urls.web}/wallet/pay/${second.id}`);
+    await page.getByRole("button", { name: "Pay ₩35,000" }).click();
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await enterPin(page, "918273", attempt % 2 === 0 ? "keyboard" : "click");
+      if (attempt === 5) break;
+      const left = 5 - attempt;
+      await page
+        .getByRole("alert")
+        .filter({ hasText: `Wrong PIN. ${left} ${left === 1 ? "try" : "tries"} left before it locks.` })
+        .waitFor({ timeout: 120_000 });
+      if (attempt === 1) await shot(page, "10-wrong-pin");
+    }
+    await page.getByRole("heading", { name: "Your PIN is locked" }).waitFor({ timeout: 120_000 });
+    await expect(page.getByRole("alert").filter({ hasText: "5 wrong tries" }).count()).resolves.toBe(1);
+    await expect(page.getByRole("link", { name: "Reset PIN with my card" }).count()).resolves.toBe(1);
+    await shot(page, "11-locked");
+    expect((await merchant.payment(second.id)).status).toBe("requires_approval");
+
+    // 8. The other screens render and pass axe: devices (this one marked), pending changes, settings, home.
+    await page.goto(`${urls.web}/wallet/devices`);
+    await page.getByText("This device").waitFor({ timeout: 60_000 });
+    await shot(page, "12-devices");
+    await page.goto(`${urls.web}/wallet/pending`);
+    await page.getByText("Nothing is waiting.").waitFor({ timeout: 60_000 });
+    await shot(page, "13-pending");
+    await page.goto(`${urls.web}/wallet/settings`);
+    await page.getByRole("link", { name: "Change PIN" }).waitFor();
+    await shot(page, "14-settings");
+    await page.goto(`${urls.web}/wallet`);
+    await page.getByText("Hello, Jisoo Kim").waitFor({ timeout: 60_000 });
+    await shot(page, "15-home");
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});
