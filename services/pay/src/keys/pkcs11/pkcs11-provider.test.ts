@@ -1,4 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as graphene from "graphene-pk11";
 import { Secret } from "@mpay/protocol";
@@ -25,6 +27,45 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<KeyP
   return error as KeyProviderError;
 }
 
+/**
+ * A separate OS process on the same token (pkcs11-peer.fixture.ts), started once and asked one command at a time:
+ * it starts (tsx, the pay server's modules, PGlite) while this process sets up, not once per command.
+ */
+function startPeer(token: SoftHsmToken) {
+  const child = spawn(process.execPath, ["--import", "tsx", PEER], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      SOFTHSM2_CONF: token.conf,
+      MPAY_PKCS11_TOKEN_LABEL: token.settings.tokenLabel,
+      MPAY_PKCS11_PIN: token.pin,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    /** The command's answer; rejects with the peer's `<code>: <message>` when it failed there. */
+    async ask(...command: string[]): Promise<string> {
+      child.stdin.write(`${JSON.stringify(command)}\n`);
+      const line = await answers.next();
+      if (line.done) throw new Error(`the peer process ended (${child.exitCode}): ${stderr}`);
+      const answer = JSON.parse(line.value) as { out?: string; error?: string };
+      if (answer.error !== undefined) throw new Error(answer.error);
+      return answer.out ?? "";
+    },
+    async stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.stdin.end(); // the peer closes its database and exits
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 function flipChar(sealed: string, index: number): string {
   const chars = [...sealed];
   const at = sealed.lastIndexOf(".") + 1 + index;
@@ -45,23 +86,12 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
       providers.push(p);
       return p;
     };
-    /** A separate OS process on the same token. */
-    const peer = (...args: string[]) =>
-      execFileSync(process.execPath, ["--import", "tsx", PEER, ...args], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          SOFTHSM2_CONF: token.conf,
-          MPAY_PKCS11_TOKEN_LABEL: token.settings.tokenLabel,
-          MPAY_PKCS11_PIN: token.pin,
-        },
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 60_000,
-      });
+    let peerProcess: ReturnType<typeof startPeer>;
+    const peer = (...command: string[]) => peerProcess.ask(...command);
 
     beforeAll(async () => {
       token = await createSoftHsmToken(`mpay-${backend}`);
+      peerProcess = startPeer(token);
       // Read by the library at C_Initialize; each test file runs in its own process (vitest pool "forks").
       process.env["SOFTHSM2_CONF"] = token.conf;
       fresh = await freshDatabase(backend);
@@ -69,6 +99,7 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
       await migrateDatabase(database);
     });
     afterAll(async () => {
+      await peerProcess?.stop();
       for (const p of providers.splice(0)) await p.close();
       await database.close();
       await fresh.drop();
@@ -176,13 +207,16 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
     });
 
     // The peer keeps its own PGlite: the database backend plays no part in it, but it runs with each for simplicity.
-    it("another process on the same token opens what this one sealed, and the other way round", async () => {
+    // The first command waits for the peer to have started (seconds on a busy machine).
+    it("another process on the same token opens what this one sealed, and the other way round", {
+      timeout: 120_000,
+    }, async () => {
       const p = providers[0]!;
       const sealed = await p.seal("provider-secret", enc.encode(SECRET), "row 1");
-      expect(peer("open", sealed, "row 1")).toBe(SECRET);
-      const theirs = peer("seal", "from the peer", "row 2");
+      expect(await peer("open", sealed, "row 1")).toBe(SECRET);
+      const theirs = await peer("seal", "from the peer", "row 2");
       expect(Buffer.from(await p.open("provider-secret", theirs, "row 2")).toString()).toBe("from the peer");
-      expect(() => peer("open", sealed, "row 2")).toThrow();
+      await expect(peer("open", sealed, "row 2")).rejects.toThrow(/^seal_invalid: /);
     });
 
     it("rotates: every instance moves to the new version, old blobs open, versions made elsewhere are found", async () => {
@@ -201,8 +235,8 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
 
       if (backend !== "pglite") return; // the rest runs a peer process (see above)
       // A process whose database had no record yet rotates too: it skips past every version in the token.
-      expect(peer("rotate")).toBe("3");
-      const v3 = peer("seal", "made by v3", "row");
+      expect(await peer("rotate")).toBe("3");
+      const v3 = await peer("seal", "made by v3", "row");
       expect(v3.startsWith("mk1.3.")).toBe(true);
       expect(Buffer.from(await p.open("provider-secret", v3, "row")).toString()).toBe("made by v3");
       expect(await p.rotate()).toBe(4); // never reuses 3, although this database recorded only 2

@@ -1,45 +1,38 @@
-import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
+import { freshDatabase, systemBackends, testBackends, type FreshDatabase } from "../../testing/databases.ts";
+import { holdEmbeddedDatabase, mpay as mpayHere, spawnMpay } from "../../testing/mpay-cli.ts";
 
-const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
-const SLOW = 240_000; // each command is a process of its own (tsx, migrations, PGlite)
-
+// The commands run in this process (testing/mpay-cli.ts), beside a database held as a running server holds it;
+// on one backend the outsider's check of an edited file runs as a real `mpay` process (its exit code 1).
 describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend) => {
   let dir: string;
   let database: FreshDatabase;
-  const run = (env: Record<string, string>, ...args: string[]) => {
-    const result = spawnSync(process.execPath, [MPAY, ...args], {
-      env: { PATH: process.env["PATH"] ?? "", ...env },
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
-  const mpay = (...args: string[]) =>
-    run({ MPAY_DATA_DIR: join(dir, "pay"), ...(database.url ? { DATABASE_URL: database.url } : {}) }, ...args);
+  let held: { close(): Promise<void> };
+  const env = () => ({ MPAY_DATA_DIR: join(dir, "pay"), ...(database.url ? { DATABASE_URL: database.url } : {}) });
+  const mpay = (...args: string[]) => mpayHere(args, env());
   /** Someone with the file and the public key only: no data folder, no key file, a database that does not exist. */
-  const outsider = (...args: string[]) =>
-    run({ MPAY_DATA_DIR: join(dir, "empty"), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }, ...args);
+  const outsiderEnv = () => ({ MPAY_DATA_DIR: join(dir, "empty"), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+  const outsider = (...args: string[]) => mpayHere(args, outsiderEnv());
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-audit-cli-"));
     database = await freshDatabase(backend);
+    held = await holdEmbeddedDatabase(env());
   });
   afterAll(async () => {
+    await held.close();
     await database.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("prints the key, exports the log, and anyone verifies the file with the key alone", {
-    timeout: SLOW,
+    timeout: 180_000,
   }, async () => {
-    expect(mpay("merchant", "create", "--name", "Audit Shop", "--json").code).toBe(0);
-    const key = mpay("audit", "key", "--json");
+    expect((await mpay("merchant", "create", "--name", "Audit Shop", "--json")).code).toBe(0);
+    const key = await mpay("audit", "key", "--json");
     expect(key.code).toBe(0);
     const jwks = JSON.parse(key.stdout) as { keys: Array<{ kid: string; kty: string; crv: string }> };
     expect(jwks.keys).toEqual([
@@ -52,15 +45,22 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     ]);
     await writeFile(join(dir, "key.json"), key.stdout);
 
-    const exported = mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json");
+    const exported = await mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json");
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.stdout)).toEqual({ out: join(dir, "log.jsonl"), entries: 2, heads: 2 });
-    expect(mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json")).toMatchObject({
+    expect(await mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json")).toMatchObject({
       code: 1,
       stderr: expect.stringContaining("audit_out_exists"),
     });
 
-    const verified = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "log.jsonl"), "--json");
+    const verified = await outsider(
+      "audit",
+      "verify",
+      "--key",
+      join(dir, "key.json"),
+      join(dir, "log.jsonl"),
+      "--json",
+    );
     expect(verified.stderr).toBe("");
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 2, heads: 2, problems: [] });
@@ -71,7 +71,9 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
       join(dir, "edited.jsonl"),
       text.replace('"action":"merchant.created"', '"action":"merchant.viewed"'),
     );
-    const edited = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "edited.jsonl"));
+    const checkEdited = ["audit", "verify", "--key", join(dir, "key.json"), join(dir, "edited.jsonl")];
+    const edited =
+      backend === systemBackends()[0] ? spawnMpay(checkEdited, outsiderEnv()) : await outsider(...checkEdited);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(/audit log TAMPERED/);
     expect(edited.stdout).toMatch(/edited at seq 1/);
@@ -84,8 +86,10 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     await writeFile(join(dir, "witness.json"), JSON.stringify({ key: jwks.keys[0], heads }));
     const truncated = [lines[0], lines[1], lines.find((l) => l.includes('"kind":"head"'))].join("\n");
     await writeFile(join(dir, "truncated.jsonl"), `${truncated}\n`);
-    expect(outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "truncated.jsonl")).code).toBe(0);
-    const caught = outsider(
+    expect((await outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "truncated.jsonl"))).code).toBe(
+      0,
+    );
+    const caught = await outsider(
       "audit",
       "verify",
       "--key",
@@ -103,28 +107,29 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     });
 
     // The operator's check against the database takes the witness too.
-    expect(JSON.parse(mpay("audit", "verify", "--witness", join(dir, "witness.json"), "--json").stdout)).toMatchObject({
+    const checked = await mpay("audit", "verify", "--witness", join(dir, "witness.json"), "--json");
+    expect(JSON.parse(checked.stdout)).toMatchObject({
       ok: true,
       entries: 2,
       witnessedHeads: 2,
     });
   });
 
-  it("refuses bad input with a stable code and a non-zero exit", { timeout: SLOW }, async () => {
-    const noKey = outsider("audit", "verify", join(dir, "log.jsonl"));
+  it("refuses bad input with a stable code and a non-zero exit", async () => {
+    const noKey = await outsider("audit", "verify", join(dir, "log.jsonl"));
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/audit_usage: .*--key/);
     await writeFile(
       join(dir, "wrong-kid.json"),
       JSON.stringify({ kty: "EC", crv: "P-256", x: "A".repeat(43), y: "B".repeat(43), kid: "C".repeat(43) }),
     );
-    const badKey = outsider("audit", "verify", "--key", join(dir, "wrong-kid.json"), join(dir, "log.jsonl"));
+    const badKey = await outsider("audit", "verify", "--key", join(dir, "wrong-kid.json"), join(dir, "log.jsonl"));
     expect(badKey.stderr).toMatch(/audit_key_invalid: .*thumbprint/);
     await writeFile(join(dir, "junk.jsonl"), "hello\n");
-    const junk = outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "junk.jsonl"));
+    const junk = await outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "junk.jsonl"));
     expect(junk.code).toBe(1);
     expect(junk.stderr).toMatch(/audit_file_invalid: line 1 .* is not JSON/);
-    const unreachable = outsider(
+    const unreachable = await outsider(
       "audit",
       "verify",
       "--key",

@@ -17,7 +17,7 @@ import type { PaySystem } from "../../system.ts";
 import { readAuditExport } from "../../audit/export-file.ts";
 import { checkAuditLog, type AuditReport } from "../../audit/log-check.ts";
 import { readWitnessedHeads } from "../../audit/witness.ts";
-import type { Out } from "./vault.ts";
+import type { Out } from "./io.ts";
 
 /** Bad input to an audit command: a stable code, and a message that names the file, never its content. */
 export class AuditInputError extends Error {
@@ -81,7 +81,7 @@ export async function auditCommand(sub: string, options: AuditOptions, system: P
 }
 
 async function exportLog(options: AuditOptions, system: PaySystem, out: Out): Promise<number> {
-  const target: Writable = options.out ? createWriteStream(options.out, { flags: "wx" }) : process.stdout;
+  const target: Writable = options.out ? createWriteStream(options.out, { flags: "wx" }) : out.io.stdout;
   if (options.out) {
     // A file that exists is refused before anything is written: an export never replaces another.
     await once(target, "open").catch((error: NodeJS.ErrnoException) => {

@@ -1,67 +1,98 @@
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, testBackends, type FreshDatabase } from "../../testing/databases.ts";
+import { holdEmbeddedDatabase, mpay, spawnMpay } from "../../testing/mpay-cli.ts";
 
-const SLOW = 240_000; // each command is a process of its own (tsx, migrations, PGlite)
-
-const MPAY = fileURLToPath(new URL("../../../../../scripts/mpay.mjs", import.meta.url));
-
+// The commands run in this process (testing/mpay-cli.ts); the last case runs the real `mpay` process.
 describe.each(testBackends())("mpay CLI [%s]", (backend) => {
   let dir: string;
   let database: FreshDatabase;
-  const mpay = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [MPAY, ...args], {
-      env: {
-        PATH: process.env["PATH"] ?? "",
-        MPAY_DATA_DIR: dir,
-        ...(database.url ? { DATABASE_URL: database.url } : {}),
-      },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
+  let held: { close(): Promise<void> };
+  const env = () => ({ MPAY_DATA_DIR: dir, ...(database.url ? { DATABASE_URL: database.url } : {}) });
+  const run = (...args: string[]) => mpay(args, env());
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-cli-"));
     database = await freshDatabase(backend);
+    held = await holdEmbeddedDatabase(env());
   });
   afterAll(async () => {
+    await held.close();
     await database.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("migrates, creates a merchant as JSON, and verifies ledger and audit", { timeout: SLOW }, () => {
-    expect(mpay("migrate", "--json")).toMatchObject({ code: 0 });
-    const created = mpay("merchant", "create", "--name", "Corner Shop", "--origin", "https://corner.example", "--json");
+  it("migrates, creates a merchant as JSON, and verifies ledger and audit", async () => {
+    expect(await run("migrate", "--json")).toMatchObject({ code: 0 });
+    const created = await run(
+      "merchant",
+      "create",
+      "--name",
+      "Corner Shop",
+      "--origin",
+      "https://corner.example",
+      "--json",
+    );
     expect(created.code).toBe(0);
     const merchant = JSON.parse(created.stdout) as Record<string, string>;
     expect(merchant["id"]).toMatch(/^mch_/);
     expect(merchant["secretKey"]).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
     expect(merchant["publishableKey"]).toMatch(/^pk_test_/);
     expect(merchant["webhookSecret"]).toMatch(/^whsec_/);
-    const ledger = mpay("ledger", "verify", "--json");
+    const listed = await run("merchant", "list");
+    expect(listed.stdout).toContain(`${merchant["id"]}  Corner Shop  https://corner.example`);
+    expect(listed.stdout).not.toContain(merchant["secretKey"]);
+    const ledger = await run("ledger", "verify", "--json");
     expect(ledger.code).toBe(0);
     expect(JSON.parse(ledger.stdout)).toMatchObject({ ok: true });
-    const audit = mpay("audit", "verify", "--json");
+    const audit = await run("audit", "verify", "--json");
     expect(audit.code).toBe(0);
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 2 });
-    const rolled = mpay("merchant", "roll-key", "--merchant", merchant["id"]!, "--json");
+    const rolled = await run("merchant", "roll-key", "--merchant", merchant["id"]!, "--json");
     expect(JSON.parse(rolled.stdout).secretKey).toMatch(/^sk_test_/);
-    expect(JSON.parse(mpay("audit", "verify", "--json").stdout)).toMatchObject({ ok: true, entries: 3 });
+    expect(JSON.parse((await run("audit", "verify", "--json")).stdout)).toMatchObject({ ok: true, entries: 3 });
   });
 
-  it("refuses bad input with a message and a non-zero exit", { timeout: SLOW }, () => {
-    const missing = mpay("merchant", "create", "--json");
+  it("refuses bad input with a message and a non-zero exit", async () => {
+    const missing = await run("merchant", "create", "--json");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("--name");
-    const live = mpay("merchant", "create", "--name", "Live", "--live");
+    const live = await run("merchant", "create", "--name", "Live", "--live");
     expect(live.code).toBe(1);
     expect(live.stderr).toContain("live_mode_forbidden");
-    expect(mpay("nonsense").code).toBe(2);
+    const nonsense = await run("nonsense");
+    expect(nonsense.code).toBe(2);
+    expect(nonsense.stderr).toContain("unknown command: nonsense");
+    expect(await run("--no-such-option")).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^mpay: .*no-such-option/),
+    });
+    expect(await run()).toMatchObject({ code: 2, stdout: expect.stringContaining("usage: mpay") });
+  });
+});
+
+// The real entry point (scripts/mpay.mjs → tsx → main.ts) on a PGlite folder of its own that nothing holds, as
+// `npx mpay` on a fresh checkout: the process opens and migrates the folder itself, answers on stdout and exits 0.
+// (A refused command's exit 1 from a process: audit-cli.test.ts.) One spawn: each costs a process start (tsx, the
+// module graph, PGlite) of several seconds, and the in-process cases above cover the commands on both backends.
+describe("mpay CLI as a process of its own", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mpay-cli-process-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("creates a merchant on a fresh folder", { timeout: 240_000 }, () => {
+    const created = spawnMpay(["merchant", "create", "--name", "Corner Shop", "--json"], { MPAY_DATA_DIR: dir });
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      id: expect.stringMatching(/^mch_/),
+      mode: "test",
+      secretKey: expect.stringMatching(/^sk_test_/),
+    });
   });
 });

@@ -9,13 +9,14 @@
  * Nothing here prints or takes a private key; certificates and public keys are public.
  */
 import { readFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import type { PaySystem } from "../../system.ts";
 import type { StatementKeyStatus } from "../../issuers/statement-signer.ts";
-import type { Out } from "./vault.ts";
+import type { Out } from "./io.ts";
 
-async function readStdin(): Promise<string> {
+async function readAll(input: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -53,7 +54,7 @@ export async function statementKeyCommand(
     }
     case "statement-key install": {
       const file = args[0];
-      const certificate = file ? await readFile(file, "utf8") : await readStdin();
+      const certificate = file ? await readFile(file, "utf8") : await readAll(out.io.stdin);
       const content = await signer.install(certificate);
       await system.audit.record({
         actor: "operator:cli",

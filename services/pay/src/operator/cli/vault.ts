@@ -15,8 +15,7 @@ import type { ShamirKeyProvider } from "../../keys/shamir/shamir-provider.ts";
 import { resealBelow, rotateAndReseal } from "../../keys/reseal.ts";
 import { RESEALERS } from "../../sealed-columns.ts";
 import { finishRekey, rekeyAndReseal, type RekeyFinish, type NewShareSet } from "../../keys/shamir/rekey.ts";
-
-export type Out = { json: boolean; print(human: string, data: unknown): void };
+import type { CliIo, Out } from "./io.ts";
 
 export interface VaultOptions {
   shares?: string;
@@ -139,7 +138,7 @@ async function init(values: VaultOptions, system: PaySystem, out: Out): Promise<
  */
 async function rekey(values: VaultOptions, system: PaySystem, out: Out): Promise<number> {
   const keys = shamirOnly(system, "rekey");
-  if (keys.isSealed()) await unsealThisProcess(system);
+  if (keys.isSealed()) await unsealThisProcess(system, out.io);
   const custody = (await keys.status()).custody;
   const shares = values.shares ? Number(values.shares) : (custody?.shares ?? 0);
   const threshold = values.threshold ? Number(values.threshold) : (custody?.threshold ?? 0);
@@ -245,7 +244,7 @@ export async function unsealCommand(urls: string[], out: Out): Promise<number> {
   let failed = false;
   for (const [url, answer] of started) {
     if ("error" in answer) {
-      process.stderr.write(`mpay: ${url}: ${answer.error}\n`);
+      out.io.stderr.write(`mpay: ${url}: ${answer.error}\n`);
       pending.delete(url);
       failed = true;
     } else if (!answer.sealed) {
@@ -254,17 +253,17 @@ export async function unsealCommand(urls: string[], out: Out): Promise<number> {
   }
   const stillSealed = () => [...pending].filter(([, p]) => p?.sealed !== false).map(([url]) => url);
   if (stillSealed().length > 0) {
-    for await (const share of readShares()) {
+    for await (const share of readShares(out.io)) {
       for (const url of stillSealed()) {
         const answer = await postShare(url, share);
         if ("error" in answer) {
-          process.stderr.write(`mpay: ${url}: ${answer.error}\n`);
+          out.io.stderr.write(`mpay: ${url}: ${answer.error}\n`);
           pending.delete(url);
           failed = true;
         } else {
           pending.set(url, answer);
-          if (process.stdin.isTTY)
-            process.stderr.write(
+          if (out.io.stdin.isTTY)
+            out.io.stderr.write(
               `${url}: ${answer.sealed ? `${answer.sharesReceived} of ${answer.threshold} shares` : "unsealed"}\n`,
             );
         }
@@ -291,15 +290,15 @@ export async function unsealCommand(urls: string[], out: Out): Promise<number> {
 }
 
 /** Shares from stdin, one per line; blank lines are skipped. On a terminal: a prompt, no echo, empty line ends. */
-async function* readShares(): AsyncGenerator<string> {
-  const tty = process.stdin.isTTY === true;
+async function* readShares(io: CliIo): AsyncGenerator<string> {
+  const tty = io.stdin.isTTY === true;
   const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const lines = createInterface({ input: process.stdin, output: silent, terminal: tty });
-  const prompt = () => tty && process.stderr.write("share (input hidden; empty line to stop): ");
+  const lines = createInterface({ input: io.stdin, output: silent, terminal: tty });
+  const prompt = () => tty && io.stderr.write("share (input hidden; empty line to stop): ");
   try {
     prompt();
     for await (const line of lines) {
-      if (tty) process.stderr.write("\n");
+      if (tty) io.stderr.write("\n");
       const share = line.trim();
       if (!share) {
         if (tty) return;
@@ -357,19 +356,19 @@ function perTable(counts: Record<string, number>): string {
 
 function progressTo(out: Out): (name: string, n: number) => void {
   return (name, n) => {
-    if (!out.json) process.stderr.write(`  re-sealed ${n} in ${name}\n`);
+    if (!out.json) out.io.stderr.write(`  re-sealed ${n} in ${name}\n`);
   };
 }
 
 /** `--unseal`: gives this CLI process's shamir provider the shares from stdin, for a command that uses the keys. */
-export async function unsealThisProcess(system: PaySystem): Promise<void> {
+export async function unsealThisProcess(system: PaySystem, io: CliIo): Promise<void> {
   const unsealer = system.keys.unsealer;
   if (!unsealer)
     throw new KeyProviderError(
       "vault_unseal_unsupported",
       `--unseal is for MPAY_KEK_PROVIDER=shamir; this one is ${system.keys.kind}`,
     );
-  for await (const share of readShares()) {
+  for await (const share of readShares(io)) {
     if (!(await unsealer.submitShare(share)).sealed) return;
   }
   throw new KeyProviderError("vault_sealed", "stdin ended before enough shares unsealed this CLI process");
