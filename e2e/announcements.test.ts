@@ -14,7 +14,7 @@ import type { OfficialMessage } from "@mpay/protocol";
 import { freshDatabase, type FreshDatabase } from "@mpay/service-kit/testing";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
-import { call, openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
+import { call, openTestPay, paymentBody, type TestPay } from "../services/pay/src/testing/system.ts";
 import type { AnnouncementRef } from "../services/pay/src/announcements/service.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
 import { PAY_REDIRECT } from "../services/messenger/src/testing/messenger.ts";
@@ -192,6 +192,36 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
     });
     expect(read.status).toBe(200);
     expect((await inbox()).unreadCount).toBe(1);
+  });
+
+  it("a hosted checkout's push to the payer's number arrives as a payment request with a Pay button", async () => {
+    const created = await call<{ id: string }>(
+      pay.app,
+      "POST",
+      "/v1/payments",
+      pay.merchant.secretKey,
+      paymentBody({ amount: 35000, itemName: "Linen shirt" }),
+    );
+    const paymentId = created.body.id;
+    const checkout = await call<{ pairingCode: string }>(pay.app, "GET", `/v1/checkout/${paymentId}`, null);
+    const pushed = await call<{ pairingCode: string; phoneNumber: string }>(
+      pay.app,
+      "POST",
+      `/v1/checkout/${paymentId}/push`,
+      null,
+      { phoneNumber: account.phoneNumber },
+    );
+    expect(pushed.status).toBe(202);
+    expect(pushed.body.pairingCode).toBe(checkout.body.pairingCode);
+    expect(pushed.body.phoneNumber).toMatch(new RegExp(`\\*{4}.?${account.phoneNumber.slice(-4)}$`));
+    const arrived = await until("the payment request in the inbox", async () =>
+      (await inbox()).data.find((m) => m.kind === "payment_request"),
+    );
+    expect(arrived).toMatchObject({ from: { account: "mpay", name: "MPay" }, readAt: null });
+    expect(arrived.text).toContain(
+      `Test Shop asks 35,000원 (₩35,000) for "Linen shirt". Code ${checkout.body.pairingCode}.`,
+    );
+    expect(arrived.actions).toEqual([{ label: "Pay", action: `mpay:pay/${paymentId}` }]);
   });
 
   it("leaks no client secret or session token into either side's logs", () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey as JoseKey } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
+import { openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
 import { landingOf, startSignIn } from "./support/payer-sign-in.ts";
 
 type Forgery = "none" | "wrong-key" | "wrong-audience" | "expired" | "wrong-issuer" | "wrong-nonce";
