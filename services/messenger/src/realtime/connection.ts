@@ -14,7 +14,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
-import { WS_CLOSE_UNAUTHORIZED, wsHelloSchema, type OfficialMessage, type WsServerFrame } from "@mpay/protocol";
+import { Secret, WS_CLOSE_UNAUTHORIZED, wsHelloSchema, type OfficialMessage, type WsServerFrame } from "@mpay/protocol";
 import type { RealtimeTimings } from "../config.ts";
 import { ApiError, describeForLog } from "../http/errors.ts";
 import type { SessionService } from "../sessions/service.ts";
@@ -42,8 +42,8 @@ type State = "awaiting_hello" | "authenticating" | "live" | "closed";
 export class LiveConnection {
   #state: State = "awaiting_hello";
   #accountId = "";
-  /** Kept for the periodic check; never logged. */
-  #authorization = "";
+  /** The hello's session as an Authorization value, for the periodic check; redacts itself if ever logged. */
+  #authorization = new Secret("");
   /** The highest seq sent (or that the client said it has). */
   #cursor = 0;
   #reading = false;
@@ -89,8 +89,8 @@ export class LiveConnection {
     const hello = wsHelloSchema.safeParse(frame);
     if (!hello.success) return this.#close(WS_CLOSE_UNAUTHORIZED, "hello expected");
     try {
-      this.#authorization = `Bearer ${hello.data.sessionToken}`;
-      this.#accountId = await this.deps.sessions.authenticate(this.#authorization);
+      this.#authorization = new Secret(`Bearer ${hello.data.sessionToken}`);
+      this.#accountId = await this.deps.sessions.authenticate(this.#authorization.peek());
     } catch (error) {
       if (error instanceof ApiError) return this.#close(WS_CLOSE_UNAUTHORIZED, "session invalid");
       return this.#fail(error);
@@ -165,7 +165,7 @@ export class LiveConnection {
     this.#unanswered += 1;
     this.socket.ping();
     try {
-      await this.deps.sessions.authenticate(this.#authorization);
+      await this.deps.sessions.authenticate(this.#authorization.peek());
     } catch (error) {
       if (error instanceof ApiError) return this.#close(WS_CLOSE_UNAUTHORIZED, "session ended");
       this.deps.log.warn({ err: describeForLog(error) }, "live connection: session check failed");
