@@ -1,27 +1,29 @@
 /**
  * The web app for whole-system tests: built once per test run (test files run in parallel workers; the build lock
  * of apps/web/server/build-lock.ts makes the others wait, and a stamp with the run's id makes them skip), then
- * served by `npm start` with MPAY_WEB_BUILD=off (npm-start.ts), as a newcomer's `npm start` serves it.
+ * served by `npm start` with MPAY_WEB_BUILD=off (npm-start.ts), as a newcomer's `npm start` serves it. The build
+ * runs as its own process, as npm start runs it: a production build whatever NODE_ENV the test runner set.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { buildWebApp } from "../../apps/web/server/build.ts";
+import { promisify } from "node:util";
 
-const STAMP = fileURLToPath(new URL("../../apps/web/.build-run", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BUILD = fileURLToPath(new URL("../../apps/web/server/build.ts", import.meta.url));
 
 /**
  * This test run: vitest's main process, the parent of every worker (pool "forks", vitest.config.ts). A test file
  * run on its own is a run of its own.
  */
-const RUN = `vitest ${process.ppid}`;
+const RUN = `vitest-${process.ppid}`;
 
-let built: Promise<boolean> | undefined;
+let built: Promise<void> | undefined;
 
-/** Builds apps/web unless this run already did; answers whether this call built it. */
-export function ensureWebAppBuilt(): Promise<boolean> {
-  built ??= buildWebApp({
-    upToDate: async () => (await readFile(STAMP, "utf8").catch(() => "")) === RUN,
-    built: () => writeFile(STAMP, RUN),
-  });
+/** Builds apps/web unless this run already did. */
+export function ensureWebAppBuilt(): Promise<void> {
+  built ??= promisify(execFile)(process.execPath, ["--import", "tsx", BUILD, "--stamp", RUN], {
+    cwd: ROOT,
+    timeout: 300_000,
+  }).then(() => undefined);
   return built;
 }

@@ -1,6 +1,7 @@
 /** The hosted checkout's words, Korean and English (namespace `checkout`). */
 import { registerTexts } from "../shell/i18n.ts";
 
+// Numbers in hints use non-breaking hyphens and spaces (U+2011, U+00A0): a line never breaks inside one.
 const en = {
   brand: "MPay",
   pageTitle: "Pay {{merchant}} — MPay",
@@ -20,7 +21,7 @@ const en = {
   or: "or",
   pushTitle: "Get the request in your messenger",
   phoneLabel: "Mobile number",
-  phoneExample: "The number of your messenger account: 010-1234-5678 or +82 10-1234-5678",
+  phoneExample: "The number of your messenger account: 010‑1234‑5678 or +82 10‑1234‑5678",
   send: "Send request",
   sending: "Sending…",
   sent: "Sent to {{phone}} — check MPay in your messenger; code {{code}}",
@@ -61,7 +62,7 @@ const ko: typeof en = {
   or: "또는",
   pushTitle: "메신저로 결제 요청 받기",
   phoneLabel: "휴대폰 번호",
-  phoneExample: "메신저 계정의 휴대폰 번호 (예: 010-1234-5678, +82 10-1234-5678)",
+  phoneExample: "메신저 계정의 휴대폰 번호 (예: 010‑1234‑5678, +82 10‑1234‑5678)",
   send: "요청 보내기",
   sending: "보내는 중…",
   sent: "{{phone}}(으)로 보냈습니다 — 메신저의 MPay를 확인하세요. 확인 코드 {{code}}",
