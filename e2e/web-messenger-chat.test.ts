@@ -94,7 +94,8 @@ interface Person {
   page: Page;
 }
 
-describe("messenger web app: sign-up, friends, chat, offline and back", () => {
+// Browsers, axe and a messenger process on a shared 2-core machine: a step can take seconds.
+describe("messenger web app: sign-up, friends, chat, offline and back", { timeout: 180_000 }, () => {
   const clientSecret = randomBytes(32).toString("base64url");
   let dir: string;
   let messenger: MessengerProcess;
@@ -146,6 +147,8 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
         MESSENGER_DATA_DIR: join(dir, "messenger"),
         MESSENGER_PAY_CLIENT_SECRET: clientSecret,
         MPAY_WEB_URL: webUrl,
+        // The history test sends 40 messages in a row; the default limit (30 per window) is tested by the messenger.
+        MESSENGER_CHAT_MESSAGES_PER_WINDOW: "500",
       }),
       startWeb({ port: Number(webPort), dir: join(dir, "web"), messengerUrl }),
     ]);
@@ -230,6 +233,65 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
       expect(await text(bo.page.getByRole("link", { name: /Ara/ }))).not.toContain("unread"),
     );
     await checkAxe(bo.page, "chat-list");
+  });
+
+  it("a send whose answer is lost shows once, and a long history loads older pages as the reader scrolls up", async () => {
+    const [ara, bo] = people;
+    if (!ara || !bo) throw new Error("the first test signs Ara and Bo up");
+    await ara.page.goto(`${web.url}/`);
+    await ara.page.getByRole("link", { name: /Bo/ }).click();
+    await bo.page.getByRole("link", { name: /Ara/ }).click();
+    const araLog = ara.page.getByRole("log");
+    await containsText(araLog, "Written offline");
+
+    // The messenger stores the message but its answer never reaches the page (as on a dropped connection).
+    let lost = 0;
+    await ara.page.route("**/api/chats/*/messages", async (route) => {
+      if (route.request().method() !== "POST" || lost > 0) return route.fallback();
+      lost += 1;
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    await ara.page.getByLabel("Message", { exact: true }).fill("Answer lost");
+    await ara.page.getByLabel("Message", { exact: true }).press("Enter");
+    await eventually(async () => expect(lost).toBe(1));
+    const retry = ara.page.getByRole("button", { name: "Send again" });
+    // The socket may bring the stored copy first; if the page still waits, sending again (same clientMessageId)
+    // is answered with the stored message instead of a second one.
+    if (await retry.isVisible()) await retry.click();
+    await visible(araLog.locator("li", { hasText: "Answer lost" }).locator("time"));
+    await ara.page.unroute("**/api/chats/*/messages");
+    await containsText(bo.page.getByRole("log"), "Answer lost");
+    await count(araLog.locator("li", { hasText: "Answer lost" }), 1);
+    await count(bo.page.getByRole("log").locator("li", { hasText: "Answer lost" }), 1);
+
+    // Forty more messages from Bo (through the API, as another device of Bo's would send them).
+    const boSession = await bo.page.evaluate(() => sessionStorage.getItem("mpay.messenger.session") ?? "{}");
+    const boToken = (JSON.parse(boSession) as { sessionToken: string }).sessionToken;
+    const chatId = new URL(ara.page.url()).pathname.split("/").at(-1) ?? "";
+    for (let n = 1; n <= 40; n++) {
+      const sent = await fetch(`${messenger.url}/api/chats/${chatId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${boToken}` },
+        body: JSON.stringify({ clientMessageId: `history-${n}-${unique()}`, text: `History ${n}` }),
+      });
+      expect(sent.status).toBe(201);
+    }
+    await containsText(araLog, "History 40");
+    // A fresh tab holds only the newest page; scrolling to the top brings the older ones, in order.
+    await ara.page.reload();
+    await containsText(araLog, "History 40");
+    expect(await text(araLog)).not.toContain("Hello Bo");
+    await eventually(async () => {
+      await ara.page.getByRole("region", { name: "Messages" }).evaluate((element) => element.scrollTo(0, 0));
+      expect(await text(araLog)).toContain("Hello Bo");
+    });
+    await visible(ara.page.getByText("This is the beginning of the chat."));
+    const bubbles = await araLog.locator("li").allTextContents();
+    const order = ["Hello Bo", "Hi Ara", "While you were away", "History 1", "History 40"].map((want) =>
+      bubbles.findIndex((bubble) => bubble.includes(want)),
+    );
+    expect(order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] ?? -1)))).toBe(true);
   });
 
   it("three people make a group chat with a title, and each member sees who wrote", async () => {
