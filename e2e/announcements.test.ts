@@ -20,6 +20,7 @@ import { Browser, readForm } from "../services/messenger/src/testing/browser.ts"
 import { PAY_REDIRECT } from "../services/messenger/src/testing/messenger.ts";
 import { createAccount, type TestAccount } from "../services/messenger/src/testing/rp.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
+import { finishSignIn, startSignIn } from "./support/payer-sign-in.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -103,21 +104,16 @@ describe.each(systemBackends())("announcements reach the payer's messenger [%s]"
 
     // The payer signs in to MPay with the messenger account, through the messenger's real login form.
     account = await createAccount(messenger.url, "Jung Haneul");
-    const start = await call<{ authorizationUrl: string }>(pay.app, "POST", "/v1/payer/auth/start", null);
+    const start = await startSignIn(pay.app);
     const browser = new Browser();
-    const opened = await browser.open(start.body.authorizationUrl, PAY_REDIRECT);
+    const opened = await browser.open(start.authorizationUrl, PAY_REDIRECT);
     const submitted = await browser.submit(
       opened.page!,
       readForm(opened.page!.body, /\/login$/),
       { phone: account.phoneNumber, password: account.password },
       PAY_REDIRECT,
     );
-    const signedIn = await call<{ payer: { id: string } }>(
-      pay.app,
-      "GET",
-      `/v1/payer/auth/callback?${submitted.callback!.search.slice(1)}`,
-      null,
-    );
+    const signedIn = await finishSignIn(pay.app, submitted.callback!.search.slice(1), start.codeVerifier);
     expect(signedIn.status).toBe(200);
     payerId = signedIn.body.payer.id;
 

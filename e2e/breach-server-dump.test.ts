@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { combineShares } from "@mpay/crypto";
 import { PayClient, Wallet, type Card } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
-import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
+import { signInWallet } from "@mpay/testing/messenger";
 import { createAccount } from "../services/messenger/src/testing/rp.ts";
 import { openDevKeyProvider } from "../services/pay/src/keys/dev/dev-provider.ts";
 import { DEV_KEY_FILE_NAME } from "../services/pay/src/keys/index.ts";
@@ -115,6 +115,7 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
   let payEnv: Record<string, string>;
   let merchant: { id: string; secretKey: string };
   let callbackPrefix: string;
+  let payUrl: string;
   const enrolled: Enrolled[] = [];
 
   beforeAll(async () => {
@@ -125,7 +126,7 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
     const [messengerPort, payPort] = (await freePorts(2)) as [number, number];
     const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-    const payUrl = `http://127.0.0.1:${payPort}`;
+    payUrl = `http://127.0.0.1:${payPort}`;
     callbackPrefix = `${payUrl}/v1/payer/auth/callback`;
     payEnv = {
       MPAY_DATA_DIR: join(dir, "pay"),
@@ -194,15 +195,7 @@ describe.each(systemBackends())("breach drill (a): the whole pay server taken [%
       client: new PayClient({ baseUrl: proxy.url }),
       keyStretching: "memory-constrained",
     });
-    const browser = new Browser();
-    const opened = await browser.open((await wallet.startSignIn()).authorizationUrl, callbackPrefix);
-    const submitted = await browser.submit(
-      opened.page!,
-      readForm(opened.page!.body, /\/login$/),
-      { phone: account.phoneNumber, password: account.password },
-      callbackPrefix,
-    );
-    const session = await wallet.finishSignIn(submitted.callback!);
+    const session = await signInWallet(wallet, account, payUrl);
     await wallet.bindThisDevice(`${name}'s phone`);
     await wallet.setPin(PIN);
     return { wallet, payerId: session.payer.id, storePath, deviceSecret };

@@ -214,7 +214,12 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
         : undefined;
       answers.push(await send(route, path, undefined, body));
     }
-    const signIn = new Set(["POST /v1/payer/auth/start", "GET /v1/payer/auth/callback"]); // the messenger decides these
+    // The messenger decides these (and the exchange, the wallet's verifier): no payer session is asked of them.
+    const signIn = new Set([
+      "POST /v1/payer/auth/start",
+      "GET /v1/payer/auth/callback",
+      "POST /v1/payer/auth/exchange",
+    ]);
     expect(
       answers
         .filter((a) => !signIn.has(a.route) && a.status !== 400 && a.status !== 401)
@@ -348,8 +353,13 @@ describe.each(systemBackends())("breach drills: a stolen device [%s]", (backend)
     // Plausible requests per route: what a thief with the device key and the session would try. Routes that
     // destroy what later ones need (removing the card, revoking the device) come last.
     const attempts: Record<string, () => Promise<Array<{ path: string; body?: unknown }>>> = {
-      "POST /v1/payer/auth/start": async () => [{ path: "/v1/payer/auth/start", body: {} }],
+      "POST /v1/payer/auth/start": async () => [
+        { path: "/v1/payer/auth/start", body: { codeChallenge: "c".repeat(43) } },
+      ],
       "GET /v1/payer/auth/callback": async () => [{ path: "/v1/payer/auth/callback?code=stolen&state=stolen" }],
+      "POST /v1/payer/auth/exchange": async () => [
+        { path: "/v1/payer/auth/exchange", body: { code: `plc_${"s".repeat(43)}`, codeVerifier: "v".repeat(43) } },
+      ],
       "POST /v1/payer/devices": async () => {
         const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
           "sign",

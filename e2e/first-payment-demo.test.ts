@@ -19,12 +19,12 @@ import { npmStart, runDemo, type StartedSystem } from "./support/npm-start.ts";
 
 let dir: string;
 let env: Record<string, string>;
-let ports: { pay: number; issuer: number; messenger: number };
+let ports: { pay: number; issuer: number; messenger: number; web: number };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mpay-e2e-demo-"));
-  const [payPort, issuerPort, messengerPort] = (await freePorts(3)) as [number, number, number];
-  ports = { pay: payPort, issuer: issuerPort, messenger: messengerPort };
+  const [payPort, issuerPort, messengerPort, webPort] = (await freePorts(4)) as [number, number, number, number];
+  ports = { pay: payPort, issuer: issuerPort, messenger: messengerPort, web: webPort };
   expect(Object.values(ports).some((port) => [4000, 4100, 4200, 4300].includes(port))).toBe(false);
   // Only ports and data folders, as a newcomer moves the system (issue 8, one configuration model): no URL, no
   // redirect URI, no secret file. Every process derives the others' URLs from the same variables (service-kit's
@@ -33,6 +33,8 @@ beforeAll(async () => {
     PAY_PORT: String(payPort),
     ISSUER_PORT: String(issuerPort),
     MESSENGER_PORT: String(messengerPort),
+    // The web app listens on its URL's port, and the pay server and the messenger answer CORS for that origin.
+    MPAY_WEB_URL: `http://127.0.0.1:${webPort}`,
     MPAY_DATA_DIR: join(dir, "pay"),
     ISSUER_DATA_DIR: join(dir, "issuer"),
     MESSENGER_DATA_DIR: join(dir, "messenger"),

@@ -22,6 +22,7 @@ import {
   DEVICE_KEY_RECORD,
   isPayApiError,
   PayClient,
+  signInCodeFrom,
   Wallet,
   type KeyStore,
   type PinKeyStretching,
@@ -29,6 +30,7 @@ import {
 import { FileKeyStore } from "@mpay/wallet/node";
 import { freshDatabase, systemBackends, type FreshDatabase } from "../services/pay/src/testing/databases.ts";
 import { Browser, readForm } from "../services/messenger/src/testing/browser.ts";
+import { walletLanding } from "@mpay/testing/messenger";
 import { createAccount, type TestAccount } from "../services/messenger/src/testing/rp.ts";
 import { api } from "./support/http.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
@@ -184,7 +186,10 @@ describe.each(systemBackends())(
       });
     }
 
-    /** The payer at the messenger's real login form (the part no SDK can do); returns the redirect back to MPay. */
+    /**
+     * The payer at the messenger's real login form (the part no SDK can do), then the browser through the pay
+     * server's callback: returns the wallet's landing URL (`<web>/wallet/signin?code=plc_…`).
+     */
     async function logIn(authorizationUrl: string, options: { wrongPasswordFirst?: boolean } = {}): Promise<URL> {
       const browser = new Browser();
       const opened = await browser.open(authorizationUrl, callbackPrefix);
@@ -207,7 +212,7 @@ describe.each(systemBackends())(
         callbackPrefix,
       );
       expect(submitted.callback, submitted.page?.body.slice(0, 300)).toBeDefined();
-      return submitted.callback!;
+      return walletLanding(pay.url, submitted.callback!);
     }
 
     it("signs in through the login form, binds the first device, sets the PIN over OPAQUE, enrolls a card at the issuer and pays a merchant", async () => {
@@ -218,14 +223,22 @@ describe.each(systemBackends())(
       expect(authorization.searchParams.get("code_challenge_method")).toBe("S256");
       expect(authorization.searchParams.get("redirect_uri")).toBe(callbackPrefix);
 
-      const callback = await logIn(start.authorizationUrl, { wrongPasswordFirst: true });
-      const session = await phone.finishSignIn(callback);
+      const landing = await logIn(start.authorizationUrl, { wrongPasswordFirst: true });
+      // The browser lands on the wallet with a one-time code, never a session token.
+      expect(landing.pathname).toBe("/wallet/signin");
+      expect(landing.href).not.toContain("pst_");
+      const session = await phone.finishSignIn(landing, start.codeVerifier);
       expect(session.payer).toMatchObject({ displayName: "Han Jisoo", phoneNumber: account.phoneNumber });
       payerId = session.payer.id;
-      // The code is spent: the same redirect again signs no one in.
+      // The code is spent: the same landing again signs no one in, even with the right verifier.
       expect(
         isPayApiError(
-          await rejection(new PayClient({ baseUrl: pay.url }).sessions.finish(callback)),
+          await rejection(
+            new PayClient({ baseUrl: pay.url }).sessions.exchange({
+              code: signInCodeFrom(landing),
+              codeVerifier: start.codeVerifier,
+            }),
+          ),
           "sign_in_invalid",
         ),
       ).toBe(true);
@@ -299,7 +312,8 @@ describe.each(systemBackends())(
 
     it("a second device cannot bind on messenger sign-in alone; approved by the first with the PIN, it waits, and the PIN cancels it", async () => {
       const laptop = await newDevice("laptop");
-      const session = await laptop.finishSignIn(await logIn((await laptop.startSignIn()).authorizationUrl));
+      const laptopStart = await laptop.startSignIn();
+      const session = await laptop.finishSignIn(await logIn(laptopStart.authorizationUrl), laptopStart.codeVerifier);
       expect(session.payer.id).toBe(payerId);
 
       const alone = await rejection(laptop.bindThisDevice("Jisoo's laptop"));

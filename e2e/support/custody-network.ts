@@ -17,7 +17,7 @@ import { freshDatabase, type Backend, type FreshDatabase } from "@mpay/service-k
 import { PayClient, Wallet, type PinKeyStretching } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
-import { Browser, readForm } from "../../services/messenger/src/testing/browser.ts";
+import { signInWallet } from "@mpay/testing/messenger";
 import { createAccount, type TestAccount } from "../../services/messenger/src/testing/rp.ts";
 import { api } from "./http.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./messenger-process.ts";
@@ -204,17 +204,9 @@ function network(p: {
       const deviceSecret = FileKeyStore.newDeviceSecret();
       const client = new PayClient({ baseUrl: p.pay.url });
       const wallet = walletOn(storePath, deviceSecret, client);
-      // The payer at the messenger's real login form: the part no SDK can do.
-      const browser = new Browser();
-      const opened = await browser.open((await wallet.startSignIn()).authorizationUrl, p.callbackPrefix);
-      const submitted = await browser.submit(
-        opened.page!,
-        readForm(opened.page!.body, /\/login$/),
-        { phone: account.phoneNumber, password: account.password },
-        p.callbackPrefix,
-      );
-      if (!submitted.callback) throw new Error(`sign-in failed: ${submitted.page?.body.slice(0, 200)}`);
-      const session = await wallet.finishSignIn(submitted.callback);
+      // The payer at the messenger's real login form (the part no SDK can do), back through the pay server's
+      // redirect to the wallet's landing page, whose code the wallet exchanges with its verifier.
+      const session = await signInWallet(wallet, account, p.pay.url);
       return { wallet, storePath, deviceSecret, sessionToken: session.sessionToken.peek() };
     },
     async stolen(device) {

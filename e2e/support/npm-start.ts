@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ensureWebAppBuilt } from "./web-app.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEMO = fileURLToPath(new URL("../../scripts/demo.ts", import.meta.url));
@@ -43,11 +44,15 @@ export interface StartedSystem {
   stop(): Promise<void>;
 }
 
-/** `npm start`, resolved once it says MPay is running; `stop()` is Ctrl-C's SIGTERM and waits for the exit. */
-export function npmStart(env: Record<string, string>, timeoutMs = 180_000): Promise<StartedSystem> {
+/**
+ * `npm start`, resolved once it says MPay is running; `stop()` is Ctrl-C's SIGTERM and waits for the exit. The web
+ * app is built once per test run (web-app.ts) and npm start serves that build (MPAY_WEB_BUILD=off).
+ */
+export async function npmStart(env: Record<string, string>, timeoutMs = 180_000): Promise<StartedSystem> {
+  await ensureWebAppBuilt();
   const child = spawn(process.execPath, [START], {
     cwd: ROOT,
-    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", ...env },
+    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", MPAY_WEB_BUILD: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

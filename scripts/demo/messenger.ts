@@ -1,8 +1,9 @@
 /**
  * The payer's side of the messenger, as a person with a browser does it: make an account (the messenger's public
  * account API), then sign in on its real login form. The wallet SDK cannot drive that form (it only hands out the
- * authorization URL and takes the redirect back), so this is a tiny browser: a cookie jar with paths, manual
- * redirects that stop at the pay server's callback, and a form post that carries the page's Origin as browsers do.
+ * authorization URL and exchanges the code of its landing page), so this is a tiny browser: a cookie jar with paths,
+ * manual redirects up to the pay server's callback, which it visits to be sent on to the wallet's landing page, and a
+ * form post that carries the page's Origin as browsers do.
  */
 import { DemoError } from "./config.ts";
 
@@ -59,10 +60,31 @@ class CookieJar {
 }
 
 /**
- * Signs in at the messenger's login form, starting from the wallet's authorization URL, and answers the redirect
- * to the pay server's callback (`redirect_uri` of that URL), which the browser hands back to the wallet.
+ * Signs in at the messenger's login form, starting from the wallet's authorization URL, follows the redirect to the
+ * pay server's callback (`redirect_uri` of that URL), and answers where the pay server sends the browser next: the
+ * wallet's landing page (`<web>/wallet/signin?code=plc_…`), whose code the wallet exchanges with its verifier. The
+ * demo has no web app to land on; the URL is all the wallet needs.
  */
 export async function signInAtMessenger(authorizationUrl: string, phoneNumber: string, password: string): Promise<URL> {
+  return walletLanding(await messengerRedirect(authorizationUrl, phoneNumber, password));
+}
+
+/** The pay server's answer to the messenger's redirect: a 303 to the wallet's landing page. */
+async function walletLanding(callback: URL): Promise<URL> {
+  const response = await fetch(callback, { redirect: "manual" });
+  await response.body?.cancel();
+  const location = response.headers.get("location");
+  if (response.status !== 303 || !location)
+    throw new DemoError(
+      `the pay server's sign-in callback answered HTTP ${response.status}, not a redirect to the wallet`,
+    );
+  const landing = new URL(location, callback);
+  const error = landing.searchParams.get("error");
+  if (error) throw new DemoError(`the pay server refused the sign-in (${error.slice(0, 60)})`);
+  return landing;
+}
+
+async function messengerRedirect(authorizationUrl: string, phoneNumber: string, password: string): Promise<URL> {
   const start = new URL(authorizationUrl);
   const redirectUri = start.searchParams.get("redirect_uri");
   if (!redirectUri) throw new DemoError("the wallet's sign-in link names no redirect_uri");

@@ -67,12 +67,15 @@ export async function payerJoins(config: DemoConfig, issuers: string[]): Promise
   step("Payer", "signs in to MPay with the messenger account (OpenID Connect, code flow with PKCE)");
   const { folder, run } = await newDeviceFolder(config);
   const wallet = await demoWallet(config, new FileKeyStore(join(folder, "keys.json"), FileKeyStore.newDeviceSecret()));
-  const { authorizationUrl } = await wallet.startSignIn();
-  detail("The wallet gets a sign-in link from the pay server. The demo, as the payer's browser, opens the messenger's");
+  const { authorizationUrl, codeVerifier } = await wallet.startSignIn();
+  detail("The wallet makes a PKCE pair, keeps the verifier and gets a sign-in link from the pay server. The demo, as");
   detail(
-    `login form at ${new URL(authorizationUrl).origin}, posts phone and password, and follows the redirect back to the pay server.`,
+    `the payer's browser, opens the messenger's login form at ${new URL(authorizationUrl).origin}, posts phone and password,`,
   );
-  const session = await wallet.finishSignIn(await signInAtMessenger(authorizationUrl, account.phoneNumber, password));
+  detail("and follows the redirects: to the pay server, then to the wallet's landing page with a one-time code, which");
+  detail("the wallet exchanges with its verifier for the session (no token in any URL).");
+  const landing = await signInAtMessenger(authorizationUrl, account.phoneNumber, password);
+  const session = await wallet.finishSignIn(landing, codeVerifier);
   detail(`→ signed in as payer ${session.payer.id} ("${session.payer.displayName}")`);
 
   step("Payer", "binds this device to MPay");

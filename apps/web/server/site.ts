@@ -73,7 +73,7 @@ export async function loadSite(distDir: string): Promise<Site> {
   }
   const built = files.get("/index.html");
   if (!built)
-    throw new SiteMissingError(`no web app build in ${distDir}: npm start builds it (or run: npx vite build apps/web)`);
+    throw new SiteMissingError(`no web app build in ${distDir}: npm start builds it (or: npm run build -w @mpay/web)`);
   const html = withIntegrity(new TextDecoder().decode(built.body), (path) => files.get(path)?.body);
   const index: SiteFile = { ...built, body: new TextEncoder().encode(html) };
   files.set("/index.html", index);

@@ -81,9 +81,15 @@ export const ERROR_CODES = {
   recovery_not_possible: "permission_error",
   // resources
   resource_missing: "not_found_error",
+  /** A payment id the hosted checkout or the payer's view does not know (or may not show to this payer). */
+  payment_not_found: "not_found_error",
   route_not_found: "not_found_error",
   // state
   payment_invalid_state: "conflict_error",
+  /** The hosted checkout's push: the payment no longer awaits approval. */
+  payment_not_pending: "conflict_error",
+  /** Not a phone number in international format (E.164, separators allowed). */
+  phone_number_invalid: "invalid_request_error",
   capture_amount_invalid: "invalid_request_error",
   refund_exceeds_captured: "conflict_error",
   idempotency_key_reused: "conflict_error",
@@ -91,6 +97,8 @@ export const ERROR_CODES = {
   delivery_not_retryable: "conflict_error",
   // platform
   rate_limited: "rate_limit_error",
+  /** Too many payment requests pushed to a phone number, from an address, or for one payment. */
+  push_rate_limited: "rate_limit_error",
   vault_sealed: "service_unavailable_error",
   vault_not_initialized: "service_unavailable_error",
   vault_share_invalid: "invalid_request_error",

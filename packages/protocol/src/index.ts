@@ -13,3 +13,4 @@ export * from "./official-message.ts";
 export * from "./messenger-api.ts";
 export * from "./audit.ts";
 export * from "./canonical-json.ts";
+export * from "./phone.ts";

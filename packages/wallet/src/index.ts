@@ -39,6 +39,9 @@ export {
 } from "./card-crypto.ts";
 export {
   PayClient,
+  createSignInPkce,
+  signInCodeFrom,
+  type SignInPkce,
   type ApprovalChallenge,
   type Device,
   type DeviceStatus,

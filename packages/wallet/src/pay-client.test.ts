@@ -3,18 +3,21 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBackends } from "@mpay/service-kit/testing";
+import { createHash } from "node:crypto";
 import {
   Browser,
   createAccount,
   openTestMessenger,
   PAY_REDIRECT,
   readForm,
+  signInWallet,
+  walletLanding,
   type TestMessenger,
 } from "@mpay/testing/messenger";
 import { createDeviceKey, signStatement, signTerms, type DeviceKey } from "./device-key.ts";
 import { isPayApiError, PayApiError } from "./errors.ts";
 import { FileKeyStore } from "./file-key-store.ts";
-import { PayClient, type PinLoginPurpose } from "./pay-client.ts";
+import { createSignInPkce, PayClient, signInCodeFrom, type PinLoginPurpose } from "./pay-client.ts";
 import {
   finishPinLogin,
   finishPinRegistration,
@@ -96,17 +99,22 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     await messenger?.close();
   });
 
-  it("signs in through the messenger: the authorization URL, then the callback redeemed for a session it then uses", async () => {
+  it("signs in through the messenger: the authorization URL, the landing page's code exchanged with the verifier", async () => {
     const account = await createAccount(messenger.url, "Lee Seoyeon");
     const client = new PayClient({ baseUrl: server.baseUrl });
     expect(client.signedIn).toBe(false);
-    const start = await client.sessions.start();
+    const pkce = await createSignInPkce();
+    expect(pkce.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pkce.codeChallenge).toBe(createHash("sha256").update(pkce.codeVerifier).digest("base64url"));
+    const start = await client.sessions.start({ codeChallenge: pkce.codeChallenge });
     const url = new URL(start.authorizationUrl);
     expect([url.origin, url.searchParams.get("code_challenge_method"), url.searchParams.get("state")]).toEqual([
       messenger.issuer,
       "S256",
       start.state,
     ]);
+    // The messenger sees the pay server's own PKCE challenge, never the wallet's.
+    expect(url.searchParams.get("code_challenge")).not.toBe(pkce.codeChallenge);
 
     const browser = new Browser();
     const opened = await browser.open(url, PAY_REDIRECT);
@@ -116,9 +124,26 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
       { phone: account.phoneNumber, password: account.password },
       PAY_REDIRECT,
     );
-    const callback = submitted.callback!;
+    const landing = await walletLanding(server.baseUrl, submitted.callback!);
+    expect(`${landing.origin}${landing.pathname}`).toBe("http://127.0.0.1:4300/wallet/signin");
+    const code = signInCodeFrom(landing);
 
-    const session = await client.sessions.finish(callback);
+    // The code alone is worth nothing: a wrong verifier is refused, and it spends the code.
+    const other = await createSignInPkce();
+    const wrong = await failure(client.sessions.exchange({ code, codeVerifier: other.codeVerifier }));
+    expect(wrong).toMatchObject({ code: "sign_in_invalid", type: "authentication_error", statusCode: 401 });
+    expect(client.signedIn).toBe(false);
+    expect(`${wrong.message} ${JSON.stringify(wrong)} ${inspect(wrong)}`).not.toContain(code);
+    const spent = await failure(client.sessions.exchange({ code, codeVerifier: pkce.codeVerifier }));
+    expect(spent.code).toBe("sign_in_invalid");
+
+    // A sign-in of its own, exchanged with its verifier, opens the session.
+    const wallet = new Wallet({
+      trustedRoots: TEST_NETWORK_ROOTS,
+      keyStore: new FileKeyStore(join(folder, `device-${++stores}.json`), FileKeyStore.newDeviceSecret()),
+      client,
+    });
+    const session = await signInWallet(wallet, account, server.baseUrl);
     expect(session.payer).toMatchObject({
       object: "payer",
       displayName: "Lee Seoyeon",
@@ -131,13 +156,18 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
     // The token lives in a private field: a logged client shows neither it nor the way to it.
     expect(inspect(client, { showHidden: true, depth: 5 })).not.toContain(session.sessionToken.peek());
     expect(JSON.stringify(client)).not.toContain(session.sessionToken.peek());
+  });
 
-    // The code is single-use: the same callback again is refused, and the error quotes nothing of it.
-    const replay = await failure(client.sessions.finish(callback.search));
-    expect(replay).toMatchObject({ code: "sign_in_invalid", type: "authentication_error", statusCode: 401 });
-    expect(replay.requestId).toMatch(/^req_/);
-    const code = callback.searchParams.get("code")!;
-    expect(`${replay.message} ${JSON.stringify(replay)} ${inspect(replay)}`).not.toContain(code);
+  it("reads the landing page: a code, or the error it names", () => {
+    const code = `plc_${"c".repeat(43)}`;
+    expect(signInCodeFrom(`http://127.0.0.1:4300/wallet/signin?code=${code}`)).toBe(code);
+    expect(signInCodeFrom(`?code=${code}`)).toBe(code);
+    expect(signInCodeFrom(new URLSearchParams({ code }))).toBe(code);
+    expect(() => signInCodeFrom("?error=messenger_unavailable")).toThrow(
+      expect.objectContaining({ code: "messenger_unavailable" }),
+    );
+    expect(() => signInCodeFrom("?error=<script>")).toThrow(expect.objectContaining({ code: "sign_in_invalid" }));
+    expect(() => signInCodeFrom("?code=pst_leaked")).toThrow(expect.objectContaining({ code: "sign_in_invalid" }));
   });
 
   it("answers a missing or unknown session as payer_session_invalid", async () => {
@@ -472,11 +502,13 @@ describe("PayClient without an MPay server", () => {
           payer: { id: "usr_1" },
         }),
       );
-    const odd = await failure(new PayClient({ baseUrl }).sessions.finish("code=abc&state=def"));
+    const odd = await failure(
+      new PayClient({ baseUrl }).sessions.exchange({ code: `plc_${"a".repeat(43)}`, codeVerifier: "v".repeat(43) }),
+    );
     expect(odd).toMatchObject({ code: "pay_server_answer_invalid", statusCode: 200 });
     expect(odd.message).toContain("payer");
     expect(odd.message).not.toContain("leaked-looking-value");
-    expect(odd.message).not.toContain("code=abc");
+    expect(odd.message).not.toContain("aaaa");
 
     // Terms with a field the protocol does not define are not shown to anyone.
     const now = Math.floor(Date.now() / 1000);
@@ -550,12 +582,17 @@ describe("PayClient without an MPay server", () => {
     }
   });
 
-  it("takes the callback as a URL, a query string or parameters, and sends the session only as a bearer header", async () => {
-    const seen: Array<{ url: string; authorization: string | null; cookie: string | null }> = [];
+  it("exchanges the code by POST under a base path, and sends the session only as a bearer header", async () => {
+    const seen: Array<{ url: string; authorization: string | null; cookie: string | null; body: unknown }> = [];
     const token = `pst_${"b".repeat(43)}`;
     const fakeFetch: typeof fetch = async (input, init) => {
       const headers = new Headers(init?.headers);
-      seen.push({ url: String(input), authorization: headers.get("authorization"), cookie: headers.get("cookie") });
+      seen.push({
+        url: String(input),
+        authorization: headers.get("authorization"),
+        cookie: headers.get("cookie"),
+        body: init?.body ? JSON.parse(String(init.body)) : null,
+      });
       const session = {
         object: "payer_session",
         sessionToken: token,
@@ -574,20 +611,19 @@ describe("PayClient without an MPay server", () => {
       });
     };
     const client = new PayClient({ baseUrl: "https://pay.example/base/", fetch: fakeFetch });
-    await client.sessions.finish(new URL("https://pay.example/v1/payer/auth/callback?code=c1&state=s1&iss=x"));
-    await client.sessions.finish("?code=c2&state=s2");
-    await client.sessions.finish(new URLSearchParams({ code: "c3", state: "s3" }));
-    await client.sessions.finish("https://pay.example/v1/payer/auth/callback?code=c4&state=s4");
+    const code = `plc_${"c".repeat(43)}`;
+    await client.sessions.start({ codeChallenge: "h".repeat(43) }).catch(() => undefined);
+    await client.sessions.exchange({ code, codeVerifier: "v".repeat(43) });
     await client.sessions.payer();
     expect(seen.map((s) => s.url)).toEqual([
-      "https://pay.example/base/v1/payer/auth/callback?code=c1&state=s1&iss=x",
-      "https://pay.example/base/v1/payer/auth/callback?code=c2&state=s2",
-      "https://pay.example/base/v1/payer/auth/callback?code=c3&state=s3",
-      "https://pay.example/base/v1/payer/auth/callback?code=c4&state=s4",
+      "https://pay.example/base/v1/payer/auth/start",
+      "https://pay.example/base/v1/payer/auth/exchange",
       "https://pay.example/base/v1/payer/me",
     ]);
-    expect(seen[0]?.authorization).toBeNull();
-    expect(seen[4]).toMatchObject({ authorization: `Bearer ${token}`, cookie: null });
+    expect(seen[0]?.body).toEqual({ codeChallenge: "h".repeat(43) });
+    // The code and verifier travel in the body, never in the URL.
+    expect(seen[1]).toMatchObject({ authorization: null, body: { code, codeVerifier: "v".repeat(43) } });
+    expect(seen[2]).toMatchObject({ authorization: `Bearer ${token}`, cookie: null });
   });
 
   it("refuses plain http off this machine and a malformed session token, and encodes ids in paths", async () => {

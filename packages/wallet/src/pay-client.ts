@@ -31,7 +31,8 @@ export type {
 export type { PendingChange } from "./client/pending-changes.ts";
 export type { PinLogin, PinLoginPurpose, PinProof, PinReset, PinResetStarted, PinStatus } from "./client/pin.ts";
 export type { DeviceRecovery, RecoveredDevice } from "./client/recovery.ts";
-export type { Payer, PayerSession, SignInStart } from "./client/sessions.ts";
+export type { Payer, PayerSession, SignInPkce, SignInStart } from "./client/sessions.ts";
+export { createSignInPkce, signInCodeFrom } from "./client/sessions.ts";
 
 export type PayClientOptions = PayRequestOptions;
 

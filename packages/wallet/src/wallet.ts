@@ -34,6 +34,7 @@ import type {
   PinStatus,
   SignInStart,
 } from "./pay-client.ts";
+import { createSignInPkce, signInCodeFrom } from "./client/sessions.ts";
 import { WalletCards, type PendingCardEnrollment } from "./wallet/cards.ts";
 import { WalletCore, type WalletOptions } from "./wallet/core.ts";
 import { WalletDevices } from "./wallet/devices.ts";
@@ -63,15 +64,25 @@ export class Wallet {
     this.#payments = new WalletPayments(this.#core);
   }
 
-  // --- sign-in: the page opens `authorizationUrl` in the messenger and hands back the redirect's query ---
+  // --- sign-in: the page opens `authorizationUrl` in the messenger; the pay server sends the browser back to the
+  // wallet's landing page (`/wallet/signin?code=plc_…`), whose URL the page hands to `finishSignIn` ---
 
-  startSignIn(): Promise<SignInStart> {
-    return this.#core.client.sessions.start();
+  /**
+   * Starts a sign-in with a fresh PKCE pair made here: keep `codeVerifier` until the landing (a web page keeps it in
+   * sessionStorage, as the page itself is left for the messenger's login), and never put it in a URL.
+   */
+  async startSignIn(): Promise<SignInStart & { codeVerifier: string }> {
+    const pkce = await createSignInPkce();
+    const start = await this.#core.client.sessions.start({ codeChallenge: pkce.codeChallenge });
+    return { ...start, codeVerifier: pkce.codeVerifier };
   }
 
-  /** Redeems the messenger's redirect (URL or query); the wallet then acts for that payer. Keep the session if you must, privately. */
-  async finishSignIn(callback: string | URL | URLSearchParams): Promise<PayerSession> {
-    const session = await this.#core.client.sessions.finish(callback);
+  /**
+   * Exchanges the landing page's code (its URL, query or parameters) with the verifier from `startSignIn`; the
+   * wallet then acts for that payer. A landing with `?error=` throws that code. Keep the session if you must, privately.
+   */
+  async finishSignIn(landing: string | URL | URLSearchParams, codeVerifier: string): Promise<PayerSession> {
+    const session = await this.#core.client.sessions.exchange({ code: signInCodeFrom(landing), codeVerifier });
     this.#core.usePayer(session.payer);
     return session;
   }

@@ -3,6 +3,7 @@
  * schemas), merchant authentication on /v1, one error handler, health, readiness and Prometheus metrics.
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
@@ -26,6 +27,8 @@ import { cardRoutes } from "./vault/routes.ts";
 import { recoveryRoutes } from "./recovery/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
+import { webCors } from "./http/web-cors.ts";
+import { checkoutRoutes } from "./checkout/routes.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -130,8 +133,10 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
   });
 
-  // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address.
+  // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address. The web app
+  // (wallet and hosted checkout) calls them from its own origin: CORS for that origin alone, on these paths alone.
   await app.register(async (payer) => {
+    await payer.register(cors, webCors(system.config.checkoutBaseUrl));
     await payer.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
@@ -140,7 +145,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
         ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
       }),
     });
-    payerRoutes(payer, system.payers);
+    payerRoutes(payer, system.payers, system.config.checkoutBaseUrl);
     deviceRoutes(payer, system.payers, system.devices);
     pinRoutes(payer, system.payers, system.pins);
     approvalRoutes(payer, system.payers, system.approvals);
@@ -149,6 +154,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     recoveryRoutes(payer, system.payers, system.recovery);
     authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
     mandatePayerRoutes(payer, system.payers, system.mandates);
+    checkoutRoutes(payer, system.checkout);
   });
 
   // The audit key is public: anyone checks an exported log or a witness's heads with it.

@@ -19,6 +19,7 @@ import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./webhooks/wor
 import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
 import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";
 import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enrollment-limits.ts";
+import { DEFAULT_PUSH_LIMITS, type PushLimits } from "./checkout/push-limits.ts";
 
 export interface PayConfig {
   host: string;
@@ -55,6 +56,8 @@ export interface PayConfig {
   issuers: IssuerSettings;
   /** Card enrollment and recovery tries per payer and per client address within an hour (every try counts). */
   enrollmentLimits: EnrollmentLimits;
+  /** The hosted checkout's pushes to a phone: per number and per client address within 10 minutes, per payment. */
+  checkoutPushLimits: PushLimits;
   /**
    * The witness the audit heads go to (an issuer's `…/issuers/<id>/audit-heads`, on the acquirer link), every
    * `expiryIntervalMs`; null (`MPAY_AUDIT_WITNESS_URL=off`) sends none.
@@ -156,6 +159,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
         DEFAULT_ENROLLMENT_LIMITS.perAddressPerHour,
         1,
       ),
+    },
+    checkoutPushLimits: {
+      perPhonePer10Minutes: int(env, "MPAY_CHECKOUT_PUSHES_PER_PHONE", DEFAULT_PUSH_LIMITS.perPhonePer10Minutes, 1),
+      perAddressPer10Minutes: int(
+        env,
+        "MPAY_CHECKOUT_PUSHES_PER_ADDRESS",
+        DEFAULT_PUSH_LIMITS.perAddressPer10Minutes,
+        1,
+      ),
+      perPayment: int(env, "MPAY_CHECKOUT_PUSHES_PER_PAYMENT", DEFAULT_PUSH_LIMITS.perPayment, 1),
     },
     auditWitness: { url: auditWitnessUrl(env, urls.issuer) },
     // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.

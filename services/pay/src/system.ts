@@ -37,6 +37,8 @@ import { MandateService } from "./mandates/service.ts";
 import { SharedDetailsService } from "./shared-details/service.ts";
 import { AnnouncementService } from "./announcements/service.ts";
 import { MessengerInboxClient } from "./announcements/client.ts";
+import { CheckoutService } from "./checkout/service.ts";
+import { PushLimiter } from "./checkout/push-limits.ts";
 import { purgeIdempotencyKeys } from "./http/idempotency.ts";
 import type { PayConfig } from "./config.ts";
 
@@ -65,6 +67,7 @@ export interface PaySystem {
   mandates: MandateService;
   sharedDetails: SharedDetailsService;
   announcements: AnnouncementService;
+  checkout: CheckoutService;
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
@@ -162,6 +165,8 @@ export async function openPaySystem(
       config.clock,
       log.child({ context: "announcements" }),
     );
+    const pushLimiter = new PushLimiter(db, config.checkoutPushLimits, config.approvalTtlSeconds, config.clock);
+    const checkout = new CheckoutService(db, payments, merchants, payers, announcements, pushLimiter, config.clock);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
     const pins = new PinService(
       db,
@@ -243,6 +248,7 @@ export async function openPaySystem(
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
         { name: "deliver announcements", run: () => announcements.deliverDue() },
         { name: "forget old enrollment tries", run: () => enrollmentLimiter.sweep() },
+        { name: "forget old checkout pushes", run: () => pushLimiter.sweep() },
         ...(witness ? [{ name: "send the newest audit head to the witness", run: () => witness.publishOnce() }] : []),
       ],
       config.expiryIntervalMs,
@@ -272,6 +278,7 @@ export async function openPaySystem(
       mandates,
       sharedDetails,
       announcements,
+      checkout,
       statementSigner,
       reconciler,
       deliveryWorker,

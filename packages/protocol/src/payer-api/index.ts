@@ -10,6 +10,7 @@ export * from "./pending-changes.ts";
 export * from "./pin.ts";
 export * from "./cards.ts";
 export * from "./payments.ts";
+export * from "./checkout.ts";
 export * from "./mandates.ts";
 export * from "./recovery.ts";
 export * from "./passkeys.ts";

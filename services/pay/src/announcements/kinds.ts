@@ -81,7 +81,25 @@ export interface ChangeCanceled {
   change: "device" | "recovery" | "pin_reset" | "card";
 }
 
+/**
+ * A merchant's hosted checkout asks the payer to pay on the phone (issue 9): the payer typed their number at the
+ * checkout. The pairing code is shown on the checkout too, so the payer sees the message is that payment's.
+ */
+export interface PaymentRequest {
+  kind: "payment_request";
+  paymentId: string;
+  /** The merchant's registered display name. */
+  merchantName: string;
+  /** The merchant's text for the item (plain text, checked when the payment was made): cleaned and quoted. */
+  itemName: string;
+  /** Minor units of `currency`. */
+  amount: number;
+  currency: string;
+  pairingCode: string;
+}
+
 export type Announcement =
+  | PaymentRequest
   | DevicePending
   | RecoveryPending
   | RecoveryCompleted

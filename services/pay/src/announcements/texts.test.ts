@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { officialMessageInputSchema } from "@mpay/protocol";
 import type { Announcement, AnnouncementKind } from "./kinds.ts";
-import { announcementMessage, deviceLabel } from "./texts.ts";
+import { amountTexts, announcementMessage, deviceLabel } from "./texts.ts";
 
 const at = new Date("2026-03-02T14:05:00.000Z");
 const ids = {
@@ -14,6 +14,15 @@ const ids = {
 
 /** One of each kind; the Record makes the compiler insist on every kind. */
 const samples: Record<AnnouncementKind, Announcement> = {
+  payment_request: {
+    kind: "payment_request",
+    paymentId: "pay_01JTESTPAYMENT0000000000AB",
+    merchantName: "Seoul Linen Mall",
+    itemName: "Linen shirt",
+    amount: 35000,
+    currency: "KRW",
+    pairingCode: "K7P2",
+  },
   device_pending: { kind: "device_pending", deviceId: ids.device, deviceName: "Pixel 9", activatesAt: at },
   recovery_pending: { kind: "recovery_pending", recoveryId: ids.recovery, deviceName: "Galaxy S25", activatesAt: at },
   recovery_completed: {
@@ -33,6 +42,10 @@ const samples: Record<AnnouncementKind, Announcement> = {
 describe("announcement texts", () => {
   it("gives every kind its text and buttons, each one a message the messenger accepts", () => {
     const expected: Record<AnnouncementKind, { text: RegExp; actions: string[] }> = {
+      payment_request: {
+        text: /^Seoul Linen Mall에서 "Linen shirt" 35,000원 결제를 요청했습니다\. 확인 코드 K7P2\.\nSeoul Linen Mall asks 35,000원 \(₩35,000\) for "Linen shirt"\. Code K7P2\.$/,
+        actions: ["mpay:pay/pay_01JTESTPAYMENT0000000000AB"],
+      },
       device_pending: {
         text: /^A new device, "Pixel 9", was added .* It can pay from 2 Mar 2026, 14:05 UTC\. If this wasn't you, cancel it/,
         actions: [`mpay:cancel-pending-change/${ids.device}`],
@@ -103,6 +116,23 @@ describe("announcement texts", () => {
     expect(card.text).not.toMatch(/\d{5,}/);
   });
 
+  it("writes a payment request's amount as readers expect it, and its free text as text only", () => {
+    expect(amountTexts(35000, "KRW")).toEqual({ ko: "35,000원", en: "35,000원 (₩35,000)" });
+    expect(amountTexts(1050, "USD").en).toBe("$10.50");
+    expect(amountTexts(1050, "USD").ko).toContain("10.50");
+    expect(amountTexts(500, "JPY").en).toBe("¥500");
+    const tricky = announcementMessage({
+      ...samples.payment_request,
+      merchantName: "Mall\u202e https://evil.example",
+      itemName: "Gift card 4111 1111 1111 1111\u0007 — call 010-1234-5678",
+    } as Announcement);
+    expect(tricky.text).not.toMatch(/https?:|\u202e|\u0007|\d{5,}/);
+    expect(tricky.text).toContain('"Gift card •••• — call ••••"');
+    expect(tricky.text).toContain("Mall [link] asks 35,000원");
+    const noItem = announcementMessage({ ...samples.payment_request, itemName: "\u200b" } as Announcement);
+    expect(noItem.text).toMatch(/\nSeoul Linen Mall asks 35,000원 \(₩35,000\)\. Code K7P2\.$/);
+  });
+
   it("refuses facts that do not fit a message before anything is written", () => {
     const bad: Array<[Announcement, RegExp]> = [
       [{ ...samples.card_enrolled, last4: "4111111111111111" } as Announcement, /last4/],
@@ -111,6 +141,10 @@ describe("announcement texts", () => {
       [{ ...samples.pin_reset_pending, resetId: "123456" } as Announcement, /resetId/],
       [{ ...samples.device_pending, deviceId: "dev_1 mpay:evil" } as Announcement, /deviceId/],
       [{ ...samples.recovery_completed, revokedDevices: -1 } as Announcement, /revokedDevices/],
+      [{ ...samples.payment_request, pairingCode: "k7p2" } as Announcement, /pairingCode/],
+      [{ ...samples.payment_request, paymentId: "pay_1/../x" } as Announcement, /paymentId/],
+      [{ ...samples.payment_request, currency: "XXX" } as Announcement, /currency/],
+      [{ ...samples.payment_request, amount: 10.5 } as Announcement, /amount/],
     ];
     for (const [announcement, message] of bad)
       expect(() => announcementMessage(announcement), JSON.stringify(announcement)).toThrow(message);

@@ -1,16 +1,18 @@
 /**
- * Every word MPay says in an announcement, in one place (English; issue 9 translates them here), with the buttons
- * each kind offers. A button's action is for the wallet in the messenger app (the `mpay:` scheme), never a link:
+ * Every word MPay says in an announcement, in one place (English; the payment request also in Korean, first, as the
+ * messenger's home market reads it), with the buttons each kind offers. A button's action is for the wallet in the
+ * messenger app (the `mpay:` scheme), never a link:
+ *   mpay:pay/<paymentId>              open the wallet's pay sheet for a payment a checkout pushed to this phone
  *   mpay:cancel-pending-change/<id>   cancel a pending device, recovery or PIN reset (the wallet asks for the PIN)
  *   mpay:remove-card/<cardId>         remove a card
  *   mpay:open/devices                 show the payer's devices
  *
- * Device names are the one free text in a notice, and whoever binds a device chooses it (a thief too), inside a
- * message that speaks with MPay's voice: controls are dropped, links and card-number-like digit runs are masked,
- * and the name is cut short and quoted.
+ * Device names are free text in a notice, and whoever binds a device chooses it (a thief too), inside a message
+ * that speaks with MPay's voice: controls are dropped, links and card-number-like digit runs are masked, and the
+ * name is cut short and quoted. A payment request's merchant and item names get the same cleaning.
  */
-import type { OfficialAction } from "@mpay/protocol";
-import type { Announcement, CardBrand, ChangeCanceled } from "./kinds.ts";
+import { CURRENCIES, isCurrency, PAIRING_CODE_PATTERN, type OfficialAction } from "@mpay/protocol";
+import type { Announcement, CardBrand, ChangeCanceled, PaymentRequest } from "./kinds.ts";
 
 export interface AnnouncementMessage {
   text: string;
@@ -49,23 +51,69 @@ const UTC = new Intl.DateTimeFormat("en-GB", {
 });
 
 const actions = {
+  pay: (paymentId: string): OfficialAction => ({ label: "Pay", action: `mpay:pay/${paymentId}` }),
   cancel: (id: string): OfficialAction => ({ label: "Not me — cancel", action: `mpay:cancel-pending-change/${id}` }),
   removeCard: (id: string): OfficialAction => ({ label: "Not me — remove card", action: `mpay:remove-card/${id}` }),
   reviewDevices: (): OfficialAction => ({ label: "Review devices", action: "mpay:open/devices" }),
 };
 
-/** A device's name as a notice may show it: quoted, cleaned, short. */
-export function deviceLabel(name: string): string {
-  const cleaned = name
+/** Free text as a notice may show it: controls dropped, links and long digit runs masked, cut to `max`; "" if nothing is left. */
+function cleanText(text: string, max = NAME_MAX): string {
+  const cleaned = text
     .normalize("NFC")
     .replace(CONTROLS, "")
     .replace(LINKS, "[link]")
     .replace(DIGIT_RUNS, "••••")
     .replace(/\s+/g, " ")
     .trim();
-  if (cleaned === "") return "a device with no name";
-  const short = [...cleaned].length > NAME_MAX ? `${[...cleaned].slice(0, NAME_MAX - 1).join("")}…` : cleaned;
-  return `"${short}"`;
+  return [...cleaned].length > max ? `${[...cleaned].slice(0, max - 1).join("")}…` : cleaned;
+}
+
+/** A device's name as a notice may show it: quoted, cleaned, short. */
+export function deviceLabel(name: string): string {
+  const cleaned = cleanText(name);
+  return cleaned === "" ? "a device with no name" : `"${cleaned}"`;
+}
+
+/**
+ * An amount in both readings the message needs: Korean (`35,000원`) and the international form with the currency's
+ * sign (`₩35,000`), from integer minor units of a currency MPay supports.
+ */
+export function amountTexts(amount: number, currency: string): { ko: string; en: string } {
+  if (!isCurrency(currency)) throw new TypeError("currency must be one MPay supports");
+  if (!Number.isSafeInteger(amount) || amount <= 0) throw new TypeError("amount must be positive minor units");
+  const exponent = CURRENCIES[currency].exponent;
+  const major = amount / 10 ** exponent;
+  const en = new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency,
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  }).format(major);
+  if (currency === "KRW")
+    return { ko: `${major.toLocaleString("en-US")}원`, en: `${major.toLocaleString("en-US")}원 (${en})` };
+  const ko = new Intl.NumberFormat("ko-KR", {
+    style: "currency",
+    currency,
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  }).format(major);
+  return { ko, en };
+}
+
+function paymentRequestMessage(a: PaymentRequest): AnnouncementMessage {
+  id(a.paymentId, "paymentId");
+  if (!PAIRING_CODE_PATTERN.test(a.pairingCode)) throw new TypeError("pairingCode must be a pairing code");
+  const merchant = cleanText(a.merchantName) || "A merchant";
+  const item = cleanText(a.itemName, 60);
+  const amount = amountTexts(a.amount, a.currency);
+  const ko = item
+    ? `${merchant}에서 "${item}" ${amount.ko} 결제를 요청했습니다. 확인 코드 ${a.pairingCode}.`
+    : `${merchant}에서 ${amount.ko} 결제를 요청했습니다. 확인 코드 ${a.pairingCode}.`;
+  const en = item
+    ? `${merchant} asks ${amount.en} for "${item}". Code ${a.pairingCode}.`
+    : `${merchant} asks ${amount.en}. Code ${a.pairingCode}.`;
+  return { text: `${ko}\n${en}`, actions: [actions.pay(a.paymentId)] };
 }
 
 function when(date: Date): string {
@@ -90,6 +138,8 @@ function devicesSignedOut(count: number): string {
 /** The message of an announcement; throws a TypeError for facts that do not fit (a caller's bug, before any write). */
 export function announcementMessage(a: Announcement): AnnouncementMessage {
   switch (a.kind) {
+    case "payment_request":
+      return paymentRequestMessage(a);
     case "device_pending":
       return {
         text: `A new device, ${deviceLabel(a.deviceName)}, was added to your MPay account. It can pay from ${when(a.activatesAt)}. If this wasn't you, cancel it before then.`,

@@ -1,6 +1,6 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { payerSessions, payerSignIns, payers } from "./schema.ts";
+import { payerSessions, payerSignInCodes, payerSignIns, payers } from "./schema.ts";
 
 export type PayerRow = typeof payers.$inferSelect;
 
@@ -19,7 +19,34 @@ export async function purgeSignIns(db: Executor, now: Date): Promise<number> {
     .delete(payerSignIns)
     .where(sql`${payerSignIns.expiresAt} < ${now}`)
     .returning({ state: payerSignIns.state });
-  return rows.length;
+  const codes = await db
+    .delete(payerSignInCodes)
+    .where(sql`${payerSignInCodes.expiresAt} < ${now}`)
+    .returning({ codeHash: payerSignInCodes.codeHash });
+  return rows.length + codes.length;
+}
+
+export async function insertSignInCode(db: Executor, row: typeof payerSignInCodes.$inferInsert): Promise<void> {
+  await db.insert(payerSignInCodes).values(row);
+}
+
+/** Takes a sign-in code out (single use): of two exchanges of one code, in any processes, one gets the row. */
+export async function takeSignInCode(
+  db: Executor,
+  codeHash: string,
+): Promise<typeof payerSignInCodes.$inferSelect | null> {
+  const rows = await db.delete(payerSignInCodes).where(eq(payerSignInCodes.codeHash, codeHash)).returning();
+  return rows[0] ?? null;
+}
+
+/** The payers whose messenger account has this (E.164) number, the most recently made first. */
+export async function payersByPhoneNumber(db: Executor, phoneNumber: string): Promise<PayerRow[]> {
+  return db
+    .select()
+    .from(payers)
+    .where(eq(payers.phoneNumber, phoneNumber))
+    .orderBy(desc(payers.createdAt), desc(payers.id))
+    .limit(5);
 }
 
 /** Finds or creates the payer of a messenger subject; the display name follows the messenger's. */
