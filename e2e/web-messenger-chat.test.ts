@@ -7,19 +7,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messengerSocketUrl } from "../apps/web/server/config.ts";
+import { DEFAULT_DIST_DIR, messengerSocketUrl } from "../apps/web/server/config.ts";
 import { startWebServer } from "../apps/web/server/server.ts";
+import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
+import { ensureWebAppBuilt } from "./support/web-app.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SHOTS = join(ROOT, "test-artifacts", "web-messenger");
 const PASSWORD = "correct horse battery";
 const unique = () => String(Math.floor(Math.random() * 9_000_000) + 1_000_000);
 
@@ -54,17 +51,11 @@ interface LocalWeb {
   stop(): Promise<void>;
 }
 
-/**
- * The web server (apps/web/server) over a production build of this checkout, made in the test's own folder so a
- * concurrent `npm start` or test run building apps/web/dist is not disturbed.
- */
+/** The web server (apps/web/server) over this run's production build, pointed at the test's messenger. */
 async function startWeb(options: { port: number; dir: string; messengerUrl: string }): Promise<LocalWeb> {
-  // Vite is apps/web's dependency, resolved from there (the repository root does not depend on it).
-  const root = join(ROOT, "apps", "web");
-  const vite = createRequire(join(root, "package.json")).resolve("vite");
-  const { build } = (await import(pathToFileURL(vite).href)) as { build(config: object): Promise<unknown> };
-  const distDir = join(options.dir, "dist");
-  await build({ root, logLevel: "warn", build: { outDir: distDir, emptyOutDir: true } });
+  await ensureWebAppBuilt();
+  await mkdir(options.dir, { recursive: true });
+  const distDir = DEFAULT_DIST_DIR;
   // The wallet is not under test here, but the server refuses to start without a roots file: a fresh demo root.
   const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
   const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
@@ -104,7 +95,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
   const people: Person[] = [];
 
   async function person(name: string, phone: string): Promise<Person> {
-    const context = await browser.newContext({ locale: "en-US", viewport: { width: 360, height: 740 } });
+    const context = await newParty(browser, { screen: PHONE });
     const page = await context.newPage();
     const someone = { name, phone, context, page };
     people.push(someone);
@@ -121,23 +112,18 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await visible(page.getByRole("heading", { name: "Chats" }));
   }
 
+  /** axe and a screenshot on a phone's screen and a desktop's. */
   async function checkAxe(page: Page, name: string) {
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: false });
-      const result = await new AxeBuilder({ page }).analyze();
-      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-      expect(
-        bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-        name,
-      ).toEqual([]);
+    for (const screen of [PHONE, DESKTOP]) {
+      await page.setViewportSize(screen);
+      await shot(page, `${name}-${screen.width}`);
+      await expectNoSeriousAxe(page);
     }
-    await page.setViewportSize({ width: 360, height: 740 });
+    await page.setViewportSize(PHONE);
   }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-web-messenger-"));
-    await mkdir(SHOTS, { recursive: true });
     const [messengerPort, webPort] = await freePorts(2);
     const webUrl = `http://127.0.0.1:${webPort}`;
     const messengerUrl = `http://127.0.0.1:${messengerPort}`;
@@ -152,10 +138,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
       }),
       startWeb({ port: Number(webPort), dir: join(dir, "web"), messengerUrl }),
     ]);
-    browser = await chromium.launch({
-      executablePath: "/usr/lib/chromium/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -218,7 +201,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await message.fill("Written offline");
     await message.press("Enter");
     await containsText(araLog.locator("li", { hasText: "Written offline" }), /Not sent|Sending/);
-    await ara.page.screenshot({ path: join(SHOTS, "room-offline-360.png") });
+    await shot(ara.page, "room-offline-360");
     await ara.context.setOffline(false);
     await containsText(araLog, "While you were away");
     await hidden(ara.page.getByText("Reconnecting…"));
@@ -322,17 +305,17 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await cy.page.getByLabel("Message", { exact: true }).press("Enter");
     await containsText(ara.page.getByRole("log"), "Cy here");
     await containsText(bo.page.getByRole("log"), "Cy here");
-    await cy.page.screenshot({ path: join(SHOTS, "group-room-360.png") });
+    await shot(cy.page, "group-room-360");
   });
 
   it("Korean readers get the texts in Korean", async () => {
-    const context = await browser.newContext({ locale: "ko-KR", viewport: { width: 360, height: 740 } });
+    const context = await newParty(browser, { screen: PHONE, locale: "ko-KR" });
     try {
       const page = await context.newPage();
       await page.goto(`${web.url}/signin`);
       await visible(page.getByRole("heading", { name: "로그인" }));
       await visible(page.getByLabel("전화번호"));
-      await page.screenshot({ path: join(SHOTS, "signin-ko-360.png") });
+      await shot(page, "signin-ko-360");
     } finally {
       await context.close();
     }
@@ -367,7 +350,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await containsText(ara.page.getByRole("listitem").first(), "MPay");
     await mpayRow.click();
     await containsText(ara.page.getByRole("log"), "Rice cake set");
-    await ara.page.screenshot({ path: join(SHOTS, "mpay-chat-360.png") });
+    await shot(ara.page, "mpay-chat-360");
     await ara.page.getByRole("button", { name: "Pay" }).click();
     await ara.page.waitForURL(`${web.url}/wallet/pay/pay_test123`, { timeout: WAIT_MS });
 
@@ -377,7 +360,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await ara.page.waitForURL(`${web.url}/wallet`, { timeout: WAIT_MS });
 
     // The checkout's QR on a signed-out phone: sign in first, then the pay sheet.
-    const phone = await browser.newContext({ locale: "en-US", viewport: { width: 360, height: 740 } });
+    const phone = await newParty(browser, { screen: PHONE });
     try {
       const page = await phone.newPage();
       await page.goto(`${web.url}/open/pay/pay_fromqr42`);
