@@ -7,19 +7,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messengerSocketUrl } from "../apps/web/server/config.ts";
+import { DEFAULT_DIST_DIR, messengerSocketUrl } from "../apps/web/server/config.ts";
 import { startWebServer } from "../apps/web/server/server.ts";
+import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
+import { ensureWebAppBuilt } from "./support/web-app.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SHOTS = join(ROOT, "test-artifacts", "web-messenger");
 const PASSWORD = "correct horse battery";
 const unique = () => String(Math.floor(Math.random() * 9_000_000) + 1_000_000);
 
@@ -54,17 +51,11 @@ interface LocalWeb {
   stop(): Promise<void>;
 }
 
-/**
- * The web server (apps/web/server) over a production build of this checkout, made in the test's own folder so a
- * concurrent `npm start` or test run building apps/web/dist is not disturbed.
- */
+/** The web server (apps/web/server) over this run's production build, pointed at the test's messenger. */
 async function startWeb(options: { port: number; dir: string; messengerUrl: string }): Promise<LocalWeb> {
-  // Vite is apps/web's dependency, resolved from there (the repository root does not depend on it).
-  const root = join(ROOT, "apps", "web");
-  const vite = createRequire(join(root, "package.json")).resolve("vite");
-  const { build } = (await import(pathToFileURL(vite).href)) as { build(config: object): Promise<unknown> };
-  const distDir = join(options.dir, "dist");
-  await build({ root, logLevel: "warn", build: { outDir: distDir, emptyOutDir: true } });
+  await ensureWebAppBuilt();
+  await mkdir(options.dir, { recursive: true });
+  const distDir = DEFAULT_DIST_DIR;
   // The wallet is not under test here, but the server refuses to start without a roots file: a fresh demo root.
   const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
   const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
@@ -94,7 +85,8 @@ interface Person {
   page: Page;
 }
 
-describe("messenger web app: sign-up, friends, chat, offline and back", () => {
+// Browsers, axe and a messenger process on a shared 2-core machine: a step can take seconds.
+describe("messenger web app: sign-up, friends, chat, offline and back", { timeout: 180_000 }, () => {
   const clientSecret = randomBytes(32).toString("base64url");
   let dir: string;
   let messenger: MessengerProcess;
@@ -103,7 +95,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
   const people: Person[] = [];
 
   async function person(name: string, phone: string): Promise<Person> {
-    const context = await browser.newContext({ locale: "en-US", viewport: { width: 360, height: 740 } });
+    const context = await newParty(browser, { screen: PHONE });
     const page = await context.newPage();
     const someone = { name, phone, context, page };
     people.push(someone);
@@ -120,23 +112,18 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await visible(page.getByRole("heading", { name: "Chats" }));
   }
 
+  /** axe and a screenshot on a phone's screen and a desktop's. */
   async function checkAxe(page: Page, name: string) {
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: false });
-      const result = await new AxeBuilder({ page }).analyze();
-      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-      expect(
-        bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-        name,
-      ).toEqual([]);
+    for (const screen of [PHONE, DESKTOP]) {
+      await page.setViewportSize(screen);
+      await shot(page, `${name}-${screen.width}`);
+      await expectNoSeriousAxe(page);
     }
-    await page.setViewportSize({ width: 360, height: 740 });
+    await page.setViewportSize(PHONE);
   }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "mpay-web-messenger-"));
-    await mkdir(SHOTS, { recursive: true });
     const [messengerPort, webPort] = await freePorts(2);
     const webUrl = `http://127.0.0.1:${webPort}`;
     const messengerUrl = `http://127.0.0.1:${messengerPort}`;
@@ -146,13 +133,12 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
         MESSENGER_DATA_DIR: join(dir, "messenger"),
         MESSENGER_PAY_CLIENT_SECRET: clientSecret,
         MPAY_WEB_URL: webUrl,
+        // The history test sends 40 messages in a row; the default limit (30 per window) is tested by the messenger.
+        MESSENGER_CHAT_MESSAGES_PER_WINDOW: "500",
       }),
       startWeb({ port: Number(webPort), dir: join(dir, "web"), messengerUrl }),
     ]);
-    browser = await chromium.launch({
-      executablePath: "/usr/lib/chromium/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -215,7 +201,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await message.fill("Written offline");
     await message.press("Enter");
     await containsText(araLog.locator("li", { hasText: "Written offline" }), /Not sent|Sending/);
-    await ara.page.screenshot({ path: join(SHOTS, "room-offline-360.png") });
+    await shot(ara.page, "room-offline-360");
     await ara.context.setOffline(false);
     await containsText(araLog, "While you were away");
     await hidden(ara.page.getByText("Reconnecting…"));
@@ -230,6 +216,65 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
       expect(await text(bo.page.getByRole("link", { name: /Ara/ }))).not.toContain("unread"),
     );
     await checkAxe(bo.page, "chat-list");
+  });
+
+  it("a send whose answer is lost shows once, and a long history loads older pages as the reader scrolls up", async () => {
+    const [ara, bo] = people;
+    if (!ara || !bo) throw new Error("the first test signs Ara and Bo up");
+    await ara.page.goto(`${web.url}/`);
+    await ara.page.getByRole("link", { name: /Bo/ }).click();
+    await bo.page.getByRole("link", { name: /Ara/ }).click();
+    const araLog = ara.page.getByRole("log");
+    await containsText(araLog, "Written offline");
+
+    // The messenger stores the message but its answer never reaches the page (as on a dropped connection).
+    let lost = 0;
+    await ara.page.route("**/api/chats/*/messages", async (route) => {
+      if (route.request().method() !== "POST" || lost > 0) return route.fallback();
+      lost += 1;
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    await ara.page.getByLabel("Message", { exact: true }).fill("Answer lost");
+    await ara.page.getByLabel("Message", { exact: true }).press("Enter");
+    await eventually(async () => expect(lost).toBe(1));
+    const retry = ara.page.getByRole("button", { name: "Send again" });
+    // The socket may bring the stored copy first; if the page still waits, sending again (same clientMessageId)
+    // is answered with the stored message instead of a second one.
+    if (await retry.isVisible()) await retry.click();
+    await visible(araLog.locator("li", { hasText: "Answer lost" }).locator("time"));
+    await ara.page.unroute("**/api/chats/*/messages");
+    await containsText(bo.page.getByRole("log"), "Answer lost");
+    await count(araLog.locator("li", { hasText: "Answer lost" }), 1);
+    await count(bo.page.getByRole("log").locator("li", { hasText: "Answer lost" }), 1);
+
+    // Forty more messages from Bo (through the API, as another device of Bo's would send them).
+    const boSession = await bo.page.evaluate(() => sessionStorage.getItem("mpay.messenger.session") ?? "{}");
+    const boToken = (JSON.parse(boSession) as { sessionToken: string }).sessionToken;
+    const chatId = new URL(ara.page.url()).pathname.split("/").at(-1) ?? "";
+    for (let n = 1; n <= 40; n++) {
+      const sent = await fetch(`${messenger.url}/api/chats/${chatId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${boToken}` },
+        body: JSON.stringify({ clientMessageId: `history-${n}-${unique()}`, text: `History ${n}` }),
+      });
+      expect(sent.status).toBe(201);
+    }
+    await containsText(araLog, "History 40");
+    // A fresh tab holds only the newest page; scrolling to the top brings the older ones, in order.
+    await ara.page.reload();
+    await containsText(araLog, "History 40");
+    expect(await text(araLog)).not.toContain("Hello Bo");
+    await eventually(async () => {
+      await ara.page.getByRole("region", { name: "Messages" }).evaluate((element) => element.scrollTo(0, 0));
+      expect(await text(araLog)).toContain("Hello Bo");
+    });
+    await visible(ara.page.getByText("This is the beginning of the chat."));
+    const bubbles = await araLog.locator("li").allTextContents();
+    const order = ["Hello Bo", "Hi Ara", "While you were away", "History 1", "History 40"].map((want) =>
+      bubbles.findIndex((bubble) => bubble.includes(want)),
+    );
+    expect(order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] ?? -1)))).toBe(true);
   });
 
   it("three people make a group chat with a title, and each member sees who wrote", async () => {
@@ -260,17 +305,17 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await cy.page.getByLabel("Message", { exact: true }).press("Enter");
     await containsText(ara.page.getByRole("log"), "Cy here");
     await containsText(bo.page.getByRole("log"), "Cy here");
-    await cy.page.screenshot({ path: join(SHOTS, "group-room-360.png") });
+    await shot(cy.page, "group-room-360");
   });
 
   it("Korean readers get the texts in Korean", async () => {
-    const context = await browser.newContext({ locale: "ko-KR", viewport: { width: 360, height: 740 } });
+    const context = await newParty(browser, { screen: PHONE, locale: "ko-KR" });
     try {
       const page = await context.newPage();
       await page.goto(`${web.url}/signin`);
       await visible(page.getByRole("heading", { name: "로그인" }));
       await visible(page.getByLabel("전화번호"));
-      await page.screenshot({ path: join(SHOTS, "signin-ko-360.png") });
+      await shot(page, "signin-ko-360");
     } finally {
       await context.close();
     }
@@ -305,7 +350,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await containsText(ara.page.getByRole("listitem").first(), "MPay");
     await mpayRow.click();
     await containsText(ara.page.getByRole("log"), "Rice cake set");
-    await ara.page.screenshot({ path: join(SHOTS, "mpay-chat-360.png") });
+    await shot(ara.page, "mpay-chat-360");
     await ara.page.getByRole("button", { name: "Pay" }).click();
     await ara.page.waitForURL(`${web.url}/wallet/pay/pay_test123`, { timeout: WAIT_MS });
 
@@ -315,7 +360,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", () => {
     await ara.page.waitForURL(`${web.url}/wallet`, { timeout: WAIT_MS });
 
     // The checkout's QR on a signed-out phone: sign in first, then the pay sheet.
-    const phone = await browser.newContext({ locale: "en-US", viewport: { width: 360, height: 740 } });
+    const phone = await newParty(browser, { screen: PHONE });
     try {
       const page = await phone.newPage();
       await page.goto(`${web.url}/open/pay/pay_fromqr42`);

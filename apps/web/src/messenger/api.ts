@@ -43,9 +43,12 @@ export class MessengerError extends Error {
   }
 }
 
-/** True when the request may have been lost on the way: sending it again (with its idempotency key) is safe. */
+/**
+ * True when the same request may succeed later: it was lost on the way, the server failed, or a rate limit said
+ * "not now". Sending it again with its idempotency key is safe.
+ */
 export function isRetryable(error: unknown): boolean {
-  return error instanceof MessengerError && (error.code === "network" || error.status >= 500);
+  return error instanceof MessengerError && (error.code === "network" || error.status === 429 || error.status >= 500);
 }
 
 interface ErrorBody {
