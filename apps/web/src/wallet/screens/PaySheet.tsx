@@ -199,7 +199,10 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
         {data.cards.length === 0 ? (
           <>
             <p>{t("pay.noCard")}</p>
-            <Link to="/wallet/cards/new" className="button button-secondary button-block">
+            <Link
+              to={`/wallet/cards/new?then=${encodeURIComponent(`/wallet/pay/${paymentId}`)}`}
+              className="button button-secondary button-block"
+            >
               {t("cards.add")}
             </Link>
           </>
