@@ -159,11 +159,9 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     await shot(page, "04-card-code");
     await page.getByLabel("One-time code").fill(await codeFromTestInbox(urls.issuer, CARD.phone, CARD.issuerId, since));
     await page.getByRole("button", { name: "Confirm" }).click();
-    await page.getByText("Card ending 0012 is ready to pay.").waitFor({ timeout: 120_000 });
-    await shot(page, "05-cards");
 
-    // 5. The payment on its pay sheet: merchant, item, amount, pairing code; approved with the PIN.
-    await page.goto(`${urls.web}/wallet/pay/${first.id}`);
+    // 5. Back on the payment's pay sheet: merchant, item, amount, pairing code, the new card; approved with the PIN.
+    await page.waitForURL(`${urls.web}/wallet/pay/${first.id}`, { timeout: 120_000 });
     const payButton = page.getByRole("button", { name: "Pay ₩35,000" });
     await payButton.waitFor({ timeout: 60_000 });
     await expect(page.locator(".summary").innerText()).resolves.toMatch(/Demo Mall\s+Jeju tangerines 5 kg\s+₩35,000/);
@@ -203,7 +201,10 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     await shot(page, "11-locked");
     expect((await merchant.payment(second.id)).status).toBe("requires_approval");
 
-    // 8. The other screens render and pass axe: devices (this one marked), pending changes, settings, home.
+    // 8. The other screens render and pass axe: cards, devices (this one marked), pending changes, settings, home.
+    await page.goto(`${urls.web}/wallet/cards`);
+    await page.getByText("Ready to pay on this device").waitFor({ timeout: 60_000 });
+    await shot(page, "05-cards");
     await page.goto(`${urls.web}/wallet/devices`);
     await page.getByText("This device").waitFor({ timeout: 60_000 });
     await shot(page, "12-devices");
@@ -219,5 +220,14 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
 
     expect(pageErrors).toEqual([]);
     await context.close();
+
+    // 9. Korean, for a browser that asks for it first: the sign-in screen of a fresh tab.
+    const korean = await browser!.newContext({ viewport: { width: 360, height: 740 }, locale: "ko-KR" });
+    const koPage = await korean.newPage();
+    await koPage.goto(`${urls.web}/wallet`);
+    await koPage.getByRole("button", { name: "메신저로 계속하기" }).waitFor({ timeout: 60_000 });
+    expect(await koPage.evaluate(() => document.documentElement.lang)).toBe("ko");
+    await shot(koPage, "16-sign-in-ko");
+    await korean.close();
   });
 });

@@ -7,13 +7,11 @@
 import { IndexedDbKeyStore, PayClient, Wallet } from "@mpay/wallet";
 import { useSyncExternalStore } from "react";
 import { appConfig } from "../shell/config.ts";
-import { PayerApi } from "./pay-api.ts";
 import { forgetSession, loadSession, saveSession, type StoredSession } from "./session.ts";
 
 export interface WalletRuntime {
   wallet: Wallet;
   client: PayClient;
-  api: PayerApi;
   /** The same store the Wallet keeps its keys in; the app keeps its passkeys' public parts there too. */
   keyStore: IndexedDbKeyStore;
 }
@@ -43,8 +41,7 @@ export function walletRuntime(): WalletRuntime {
       keyStore,
       client,
     });
-    const api = new PayerApi(config.payUrl, () => session?.sessionToken);
-    runtime = { wallet, client, api, keyStore };
+    runtime = { wallet, client, keyStore };
   }
   return runtime;
 }

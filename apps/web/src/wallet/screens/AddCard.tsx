@@ -9,6 +9,7 @@ import { useTranslation } from "react-i18next";
 import { navigate } from "../../shell/router.ts";
 import { errorMessage } from "../errors.ts";
 import { cardBoundToPasskeys, storedPasskeys } from "../passkeys.ts";
+import { safeReturnPath } from "../session.ts";
 import { walletRuntime } from "../runtime.ts";
 import { Notice, Screen, unbroken } from "../ui.tsx";
 
@@ -67,7 +68,11 @@ export function AddCard() {
     try {
       const card = await pending.complete(code.trim());
       await cardBoundToPasskeys(walletRuntime().keyStore, card.id);
-      navigate(`/wallet/cards?added=${encodeURIComponent(card.last4)}`, { replace: true });
+      // Opened from a pay sheet: back to that payment, now payable with this card.
+      const then = new URLSearchParams(location.search).get("then");
+      navigate(then ? safeReturnPath(then) : `/wallet/cards?added=${encodeURIComponent(card.last4)}`, {
+        replace: true,
+      });
     } catch (cause) {
       setError(errorMessage(cause, t));
       setBusy(false);

@@ -1,7 +1,7 @@
 /** The payer's receipts, newest first: merchant, item, amount, card, state and refunds. */
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { Receipt } from "../pay-api.ts";
+import type { Receipt } from "@mpay/wallet";
 import { walletRuntime } from "../runtime.ts";
 import { formatDate, Loading, Money, Notice, Screen, useLoad } from "../ui.tsx";
 
@@ -9,14 +9,14 @@ export function History({ path }: { path: string }) {
   const { t, i18n } = useTranslation("wallet");
   const [more, setMore] = useState<Receipt[]>([]);
   const [hasMore, setHasMore] = useState<boolean | undefined>();
-  const first = useLoad(() => walletRuntime().api.receipts({ limit: 20 }), "history");
+  const first = useLoad(() => walletRuntime().client.payments.list({ limit: 20 }), "history");
   const receipts = [...(first.data?.data ?? []), ...more];
   const canLoadMore = hasMore ?? first.data?.hasMore ?? false;
 
   const loadMore = async () => {
     const last = receipts.at(-1);
     if (!last) return;
-    const page = await walletRuntime().api.receipts({ limit: 20, startingAfter: last.id });
+    const page = await walletRuntime().client.payments.list({ limit: 20, startingAfter: last.id });
     setMore([...more, ...page.data]);
     setHasMore(page.hasMore);
   };

@@ -5,13 +5,12 @@
  * payer approves exactly the merchant and amount on screen. A wrong PIN says how many tries are left; a locked PIN
  * says what to do next; an expired or canceled payment says so.
  */
-import { isPayApiError, isWalletError, type Card, type PaymentOutcome } from "@mpay/wallet";
+import { isPayApiError, isWalletError, type Card, type PayerPayment, type PaymentOutcome } from "@mpay/wallet";
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatAmount } from "../../shell/i18n.ts";
 import { errorCode, errorMessage } from "../errors.ts";
 import { assertPasskey, passkeysForCard, type StoredPasskey } from "../passkeys.ts";
-import type { PaymentRequest } from "../pay-api.ts";
 import { PinPad } from "../PinPad.tsx";
 import { walletRuntime } from "../runtime.ts";
 import { Link, Loading, Money, Notice, Screen, useLoad } from "../ui.tsx";
@@ -24,10 +23,10 @@ type Step =
   | { kind: "approving"; method: "pin" | "passkey"; round: number }
   | { kind: "done"; outcome: PaymentOutcome }
   | { kind: "locked" }
-  | { kind: "closed"; status: PaymentRequest["status"] };
+  | { kind: "closed"; status: PayerPayment["status"] };
 
 interface SheetData {
-  payment: PaymentRequest;
+  payment: PayerPayment;
   cards: Array<Card & { onThisDevice: boolean }>;
   issuers: Map<string, string>;
   passkeys: Map<string, StoredPasskey[]>;
@@ -35,7 +34,7 @@ interface SheetData {
 }
 
 /** The terms the device is about to sign are the ones the sheet shows: same merchant name, amount and currency. */
-function sameTerms(terms: { merchantName: string; amount: number; currency: string }, shown: PaymentRequest): boolean {
+function sameTerms(terms: { merchantName: string; amount: number; currency: string }, shown: PayerPayment): boolean {
   return (
     terms.merchantName === shown.merchant.name && terms.amount === shown.amount && terms.currency === shown.currency
   );
@@ -48,9 +47,9 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
   const [chosen, setChosen] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const sheet = useLoad<SheetData>(async () => {
-    const { wallet, client, api, keyStore } = walletRuntime();
+    const { wallet, client, keyStore } = walletRuntime();
     const [payment, cards, issuers, pin] = await Promise.all([
-      api.payment(paymentId),
+      client.payments.get(paymentId),
       wallet.cards(),
       client.cards.issuers(),
       wallet.pinStatus(),
@@ -95,7 +94,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
   };
 
   const failed = async (cause: unknown, method: "pin" | "passkey", round: number, changedTerms: boolean) => {
-    const { wallet, api } = walletRuntime();
+    const { wallet, client } = walletRuntime();
     const code = errorCode(cause);
     if (isWalletError(cause, "pin_incorrect")) {
       const status = await wallet.pinStatus().catch(() => undefined);
@@ -119,7 +118,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
       code === "terms_expired" ||
       code === "payment_not_found"
     ) {
-      const now = await api.payment(paymentId).catch(() => undefined);
+      const now = await client.payments.get(paymentId).catch(() => undefined);
       if (now && now.status !== "requires_approval") return setStep({ kind: "closed", status: now.status });
     }
     setStep(method === "pin" ? { kind: "pin", round: round + 1, error: errorMessage(cause, t) } : { kind: "review" });
@@ -200,7 +199,10 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
         {data.cards.length === 0 ? (
           <>
             <p>{t("pay.noCard")}</p>
-            <Link to="/wallet/cards/new" className="button button-secondary button-block">
+            <Link
+              to={`/wallet/cards/new?then=${encodeURIComponent(`/wallet/pay/${paymentId}`)}`}
+              className="button button-secondary button-block"
+            >
               {t("cards.add")}
             </Link>
           </>
@@ -273,7 +275,7 @@ function PayResult({
   card,
   issuers,
 }: {
-  payment: PaymentRequest;
+  payment: PayerPayment;
   outcome: PaymentOutcome;
   card: Card | undefined;
   issuers: Map<string, string>;

@@ -1,9 +1,9 @@
 /** What is being paid: the merchant's registered name, the item (shown as text), the amount, the pairing code. */
 import { useTranslation } from "react-i18next";
-import type { PaymentRequest } from "../pay-api.ts";
+import type { PayerPayment } from "@mpay/wallet";
 import { Money } from "../ui.tsx";
 
-export function PaymentSummary({ payment }: { payment: PaymentRequest }) {
+export function PaymentSummary({ payment }: { payment: PayerPayment }) {
   const { t } = useTranslation("wallet");
   return (
     <section className="card summary" aria-label={t("pay.summary")}>
