@@ -1,8 +1,7 @@
 /**
  * Phone numbers as the messenger keeps them: E.164 (`+` then 8 to 15 digits, no leading zero in the country code).
- * The rule is the messenger's (services/messenger/src/accounts/phone.ts), repeated here because services never
- * link each other's source: the pay server finds a payer by the number the messenger told it at sign-in, so the
- * number a person types at the checkout must normalize to exactly the same string. Separators people type (spaces,
+ * One rule for the messenger and the pay server: the pay server finds a payer by the number the messenger told it
+ * at sign-in, so the number a person types at the checkout must normalize to exactly the same string. Separators people type (spaces,
  * hyphens, dots, parentheses) are removed; anything else is refused, never guessed at (no national formats).
  */
 const E164 = /^\+[1-9][0-9]{7,14}$/;

@@ -1,5 +1,5 @@
 /** Sign-in and sign-up against the messenger's JSON API; the session goes to sessionStorage, nowhere else. */
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { navigate } from "../shell/router.ts";
 import { messengerApi } from "./api.ts";
 import { saveSession, takeContinue } from "./session.ts";
@@ -61,56 +61,35 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
   }
 
   return (
-    <main className="msg-auth">
-      <div className="msg-auth-card">
-        <p className="msg-logo" aria-hidden="true">
-          M
-        </p>
-        <p className="msg-app-name">{t("appName")}</p>
-        <h1>{t("signInTitle")}</h1>
-        {notice && <p className="msg-notice">{notice}</p>}
-        <form onSubmit={submit}>
-          <Field
-            id="phoneNumber"
-            label={t("phoneNumber")}
-            hint={t("phoneHint")}
-            type="tel"
-            inputMode="tel"
-            autoComplete="tel"
-            value={phoneNumber}
-            onChange={setPhone}
-          />
-          <Field
-            id="password"
-            label={t("password")}
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={setPassword}
-          />
-          {error && (
-            <p className="msg-error" role="alert">
-              {error}
-            </p>
-          )}
-          <button className="msg-primary" type="submit" disabled={busy}>
-            {busy ? t("signingIn") : t("signIn")}
-          </button>
-        </form>
-        <p className="msg-switch">
-          {t("noAccount")}{" "}
-          <a
-            href="/signup"
-            onClick={(event) => {
-              event.preventDefault();
-              navigate("/signup");
-            }}
-          >
-            {t("toSignUp")}
-          </a>
-        </p>
-      </div>
-    </main>
+    <AuthCard
+      title={t("signInTitle")}
+      notice={notice}
+      onSubmit={submit}
+      error={error}
+      busy={busy}
+      submitLabel={busy ? t("signingIn") : t("signIn")}
+      switchText={t("noAccount")}
+      switchTo={{ path: "/signup", label: t("toSignUp") }}
+    >
+      <Field
+        id="phoneNumber"
+        label={t("phoneNumber")}
+        hint={t("phoneHint")}
+        type="tel"
+        inputMode="tel"
+        autoComplete="tel"
+        value={phoneNumber}
+        onChange={setPhone}
+      />
+      <Field
+        id="password"
+        label={t("password")}
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+      />
+    </AuthCard>
   );
 }
 
@@ -140,60 +119,89 @@ export function SignUp() {
   }
 
   return (
+    <AuthCard
+      title={t("signUpTitle")}
+      onSubmit={submit}
+      error={error}
+      busy={busy}
+      submitLabel={busy ? t("signingUp") : t("signUp")}
+      switchText={t("haveAccount")}
+      switchTo={{ path: "/signin", label: t("toSignIn") }}
+    >
+      <Field
+        id="phoneNumber"
+        label={t("phoneNumber")}
+        hint={t("phoneHint")}
+        type="tel"
+        inputMode="tel"
+        autoComplete="tel"
+        value={phoneNumber}
+        onChange={setPhone}
+      />
+      <Field
+        id="displayName"
+        label={t("displayName")}
+        type="text"
+        autoComplete="nickname"
+        value={displayName}
+        onChange={setName}
+      />
+      <Field
+        id="password"
+        label={t("password")}
+        hint={t("passwordHint")}
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={setPassword}
+      />
+    </AuthCard>
+  );
+}
+
+/** The frame both account forms share: the messenger's mark, a title, the fields, the error, and the way to the other form. */
+function AuthCard(props: {
+  title: string;
+  notice?: string | null | undefined;
+  onSubmit: (event: FormEvent) => void;
+  error: string | null;
+  busy: boolean;
+  submitLabel: string;
+  switchText: string;
+  switchTo: { path: string; label: string };
+  children: ReactNode;
+}) {
+  const { t } = useTexts();
+  return (
     <main className="msg-auth">
       <div className="msg-auth-card">
         <p className="msg-logo" aria-hidden="true">
           M
         </p>
         <p className="msg-app-name">{t("appName")}</p>
-        <h1>{t("signUpTitle")}</h1>
-        <form onSubmit={submit}>
-          <Field
-            id="phoneNumber"
-            label={t("phoneNumber")}
-            hint={t("phoneHint")}
-            type="tel"
-            inputMode="tel"
-            autoComplete="tel"
-            value={phoneNumber}
-            onChange={setPhone}
-          />
-          <Field
-            id="displayName"
-            label={t("displayName")}
-            type="text"
-            autoComplete="nickname"
-            value={displayName}
-            onChange={setName}
-          />
-          <Field
-            id="password"
-            label={t("password")}
-            hint={t("passwordHint")}
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={setPassword}
-          />
-          {error && (
+        <h1>{props.title}</h1>
+        {props.notice && <p className="msg-notice">{props.notice}</p>}
+        <form onSubmit={props.onSubmit}>
+          {props.children}
+          {props.error && (
             <p className="msg-error" role="alert">
-              {error}
+              {props.error}
             </p>
           )}
-          <button className="msg-primary" type="submit" disabled={busy}>
-            {busy ? t("signingUp") : t("signUp")}
+          <button className="msg-primary" type="submit" disabled={props.busy}>
+            {props.submitLabel}
           </button>
         </form>
         <p className="msg-switch">
-          {t("haveAccount")}{" "}
+          {props.switchText}{" "}
           <a
-            href="/signin"
+            href={props.switchTo.path}
             onClick={(event) => {
               event.preventDefault();
-              navigate("/signin");
+              navigate(props.switchTo.path);
             }}
           >
-            {t("toSignIn")}
+            {props.switchTo.label}
           </a>
         </p>
       </div>

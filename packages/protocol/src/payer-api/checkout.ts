@@ -9,15 +9,22 @@ import { PAYMENT_STATUSES } from "../payment.ts";
 /** A short code shown on the checkout and in the phone's pay sheet: the payer sees they are the same payment. */
 export const PAIRING_CODE_PATTERN = /^[2-9A-HJ-NP-Z]{4}$/;
 
-export const checkoutViewSchema = z.object({
-  object: z.literal("checkout"),
-  paymentId: z.string(),
+/**
+ * What every payer-facing view shows of a payment (the checkout, the pay sheet, a receipt): its state, who asks, for
+ * what and how much. The merchant is its registered display name, never text from the payment request.
+ */
+export const shownPaymentFields = {
   status: z.enum(PAYMENT_STATUSES),
-  /** The merchant's registered display name, never text from the payment request. */
   merchant: z.object({ name: z.string() }),
   itemName: z.string(),
   amount: z.number().int(),
   currency: z.string(),
+};
+
+export const checkoutViewSchema = z.object({
+  object: z.literal("checkout"),
+  paymentId: z.string(),
+  ...shownPaymentFields,
   /** Until when the payer may approve. */
   expiresAt: z.string(),
   pairingCode: z.string().regex(PAIRING_CODE_PATTERN),

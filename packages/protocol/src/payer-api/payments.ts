@@ -4,6 +4,7 @@ import { approvalTermsSchema } from "../approval.ts";
 import { mandateTermsSchema } from "../issuer.ts";
 import { SHAREABLE_DETAILS } from "../payer-details.ts";
 import { PAYMENT_STATUSES } from "../payment.ts";
+import { PAIRING_CODE_PATTERN, shownPaymentFields } from "./checkout.ts";
 import { deviceStatementSchema } from "./common.ts";
 
 /** The terms for the card the payer chose (a card of the vault enrolled on this device). */
@@ -95,14 +96,10 @@ export type PaymentCard = z.infer<typeof paymentCardSchema>;
 export const payerPaymentViewSchema = z.object({
   object: z.literal("payment_request"),
   id: z.string(),
-  status: z.enum(PAYMENT_STATUSES),
-  merchant: z.object({ name: z.string() }),
-  itemName: z.string(),
-  amount: z.number().int(),
-  currency: z.string(),
+  ...shownPaymentFields,
   expiresAt: z.string(),
   /** The same four characters the hosted checkout shows (K7P2). */
-  pairingCode: z.string(),
+  pairingCode: z.string().regex(PAIRING_CODE_PATTERN),
   declineCode: z.string().nullable(),
   card: paymentCardSchema.nullable(),
 });
@@ -119,11 +116,7 @@ export type PayerRefundView = z.infer<typeof payerRefundViewSchema>;
 /** One of the payer's receipts: a payment they approved, with the card and its refunds. */
 export const payerReceiptSchema = z.object({
   id: z.string(),
-  status: z.enum(PAYMENT_STATUSES),
-  merchant: z.object({ name: z.string() }),
-  itemName: z.string(),
-  amount: z.number().int(),
-  currency: z.string(),
+  ...shownPaymentFields,
   createdAt: z.string(),
   card: paymentCardSchema.nullable(),
   refundedAmount: z.number().int(),

@@ -2,7 +2,7 @@
  * What creating an account takes, validated once for every edge (JSON API, sign-up page, CLI) with zod.
  */
 import { z } from "zod";
-import { normalizePhoneNumber } from "./phone.ts";
+import { normalizePhoneNumber } from "@mpay/protocol";
 
 // C0/C1 controls and bidi overrides: a display name is shown to other people, so it may not reorder or hide text.
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

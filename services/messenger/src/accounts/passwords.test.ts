@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Secret } from "@mpay/protocol";
+import { normalizePhoneNumber, Secret } from "@mpay/protocol";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.ts";
-import { normalizePhoneNumber } from "./phone.ts";
 
 describe("password hashing", () => {
   it("verifies the right password and refuses a wrong one", async () => {

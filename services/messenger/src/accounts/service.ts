@@ -2,11 +2,10 @@
  * Messenger accounts: creation and password sign-in. The rules live here; routes, the CLI and the OpenID
  * Connect provider all come through this service.
  */
-import type { Secret } from "@mpay/protocol";
+import { normalizePhoneNumber, type Secret } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { newAccountId } from "./ids.ts";
-import { normalizePhoneNumber } from "./phone.ts";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.ts";
 import { accountById, accountByPhone, accountsByIds, insertAccount, type AccountRow } from "./store.ts";
 

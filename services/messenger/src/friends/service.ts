@@ -6,11 +6,10 @@
  * of any number of simultaneous adds only the limit run), and an unknown number costs the same as a known one.
  */
 import { LimitSlots, type Clock } from "@mpay/service-kit";
-import type { Friend } from "@mpay/protocol";
+import { normalizePhoneNumber, type Friend } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { Account, AccountService } from "../accounts/service.ts";
-import { normalizePhoneNumber } from "../accounts/phone.ts";
 import { friendLookupSlots } from "./schema.ts";
 import { friendIds, friendIdsAmong, insertFriend } from "./store.ts";
 

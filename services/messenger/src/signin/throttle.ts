@@ -11,7 +11,7 @@ import { LimitSlots, type Clock, type Slot } from "@mpay/service-kit";
 import type { Db } from "../db/client.ts";
 import { loginAttemptSlots } from "../db/schema.ts";
 import type { LoginLimits } from "../config.ts";
-import { normalizePhoneNumber } from "../accounts/phone.ts";
+import { normalizePhoneNumber } from "@mpay/protocol";
 
 export interface AttemptKeys {
   phone: string;

@@ -4,35 +4,21 @@
  * to the phone on file. The typed details leave this screen's state as soon as the enrollment starts.
  */
 import type { PendingCardEnrollment } from "@mpay/wallet";
-import { useId, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { navigate } from "../../shell/router.ts";
 import { errorMessage } from "../errors.ts";
 import { cardBoundToPasskeys, storedPasskeys } from "../passkeys.ts";
 import { safeReturnPath } from "../session.ts";
 import { walletRuntime } from "../runtime.ts";
-import { Notice, Screen, unbroken } from "../ui.tsx";
-
-/** `4111 1111 1111 1111` as the payer types it: groups of four, digits only. */
-function groupedNumber(value: string): string {
-  return value
-    .replace(/\D/g, "")
-    .slice(0, 19)
-    .replace(/(\d{4})(?=\d)/g, "$1 ");
-}
-
-/** `12/31` from whatever the payer types (`1231`, `12 / 31`). */
-function typedExpiry(value: string): string {
-  const digits = value.replace(/\D/g, "").slice(0, 4);
-  return digits.length > 2 ? `${digits.slice(0, 2)}/${digits.slice(2)}` : digits;
-}
+import { Notice, Screen } from "../ui.tsx";
+import { CardFields, EMPTY_CARD_DETAILS, panOf } from "./CardFields.tsx";
+import { IssuerCodeForm } from "./IssuerCodeForm.tsx";
 
 export function AddCard() {
   const { t } = useTranslation("wallet");
-  const ids = { number: useId(), expiry: useId(), cvc: useId(), name: useId(), code: useId(), codeHint: useId() };
-  const [details, setDetails] = useState({ number: "", expiry: "", cvc: "", name: "" });
+  const [details, setDetails] = useState({ ...EMPTY_CARD_DETAILS, name: "" });
   const [pending, setPending] = useState<PendingCardEnrollment | undefined>();
-  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
@@ -44,14 +30,14 @@ export function AddCard() {
       const { wallet, keyStore } = walletRuntime();
       const started = await wallet.startCardEnrollment(
         {
-          pan: details.number.replace(/\s/g, ""),
+          pan: panOf(details),
           expiry: details.expiry,
           cvc: details.cvc,
           ...(details.name.trim() ? { holderName: details.name.trim() } : {}),
         },
         { passkeys: await storedPasskeys(keyStore) },
       );
-      setDetails({ number: "", expiry: "", cvc: "", name: "" });
+      setDetails({ ...EMPTY_CARD_DETAILS, name: "" });
       setPending(started);
     } catch (cause) {
       setError(errorMessage(cause, t));
@@ -60,13 +46,12 @@ export function AddCard() {
     }
   };
 
-  const complete = async (event: FormEvent) => {
-    event.preventDefault();
+  const complete = async (code: string) => {
     if (!pending) return;
     setBusy(true);
     setError(undefined);
     try {
-      const card = await pending.complete(code.trim());
+      const card = await pending.complete(code);
       await cardBoundToPasskeys(walletRuntime().keyStore, card.id);
       // Opened from a pay sheet: back to that payment, now payable with this card.
       const then = new URLSearchParams(location.search).get("then");
@@ -82,29 +67,13 @@ export function AddCard() {
   if (pending)
     return (
       <Screen title={t("addCard.codeTitle")} back="/wallet/cards">
-        <form className="card form" onSubmit={complete} noValidate>
-          <p id={ids.codeHint}>
-            {t("addCard.codeSent", { issuer: pending.issuerName, phone: unbroken(pending.codeSentTo) })}
-          </p>
-          <label htmlFor={ids.code}>{t("addCard.code")}</label>
-          <input
-            id={ids.code}
-            name="one-time-code"
-            className="input input-code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]*"
-            maxLength={8}
-            aria-describedby={ids.codeHint}
-            value={code}
-            onChange={(event) => setCode(event.target.value.replace(/\D/g, ""))}
-            required
-          />
-          <Notice message={error} tone="error" />
-          <button type="submit" className="button button-primary button-block" disabled={busy || code.length < 4}>
-            {busy ? t("addCard.verifying") : t("addCard.verify")}
-          </button>
-        </form>
+        <IssuerCodeForm
+          issuerName={pending.issuerName}
+          codeSentTo={pending.codeSentTo}
+          busy={busy}
+          error={error}
+          onSubmit={(code) => void complete(code)}
+        />
       </Screen>
     );
 
@@ -112,53 +81,7 @@ export function AddCard() {
     <Screen title={t("addCard.title")} back="/wallet/cards">
       <form className="card form" onSubmit={start} noValidate>
         <p className="muted">{t("addCard.privacy")}</p>
-        <label htmlFor={ids.number}>{t("addCard.number")}</label>
-        <input
-          id={ids.number}
-          className="input"
-          inputMode="numeric"
-          autoComplete="cc-number"
-          value={details.number}
-          onChange={(event) => setDetails({ ...details, number: groupedNumber(event.target.value) })}
-          required
-        />
-        <div className="form-row">
-          <div>
-            <label htmlFor={ids.expiry}>{t("addCard.expiry")}</label>
-            <input
-              id={ids.expiry}
-              className="input"
-              inputMode="numeric"
-              autoComplete="cc-exp"
-              placeholder={t("addCard.expiryPlaceholder")}
-              value={details.expiry}
-              onChange={(event) => setDetails({ ...details, expiry: typedExpiry(event.target.value) })}
-              required
-            />
-          </div>
-          <div>
-            <label htmlFor={ids.cvc}>{t("addCard.cvc")}</label>
-            <input
-              id={ids.cvc}
-              className="input"
-              inputMode="numeric"
-              autoComplete="cc-csc"
-              type="password"
-              maxLength={4}
-              value={details.cvc}
-              onChange={(event) => setDetails({ ...details, cvc: event.target.value.replace(/\D/g, "") })}
-              required
-            />
-          </div>
-        </div>
-        <label htmlFor={ids.name}>{t("addCard.name")}</label>
-        <input
-          id={ids.name}
-          className="input"
-          autoComplete="cc-name"
-          value={details.name}
-          onChange={(event) => setDetails({ ...details, name: event.target.value })}
-        />
+        <CardFields details={details} onChange={setDetails} />
         <Notice message={error} tone="error" />
         <button type="submit" className="button button-primary button-block" disabled={busy}>
           {busy ? t("addCard.sending") : t("addCard.next")}

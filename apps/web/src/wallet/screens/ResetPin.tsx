@@ -4,21 +4,21 @@
  * the messenger, unless someone who knows the current PIN cancels it.
  */
 import type { PendingPinReset, PinReset } from "@mpay/wallet";
-import { useId, useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ChoosePin } from "../ChoosePin.tsx";
 import { errorMessage } from "../errors.ts";
 import { walletRuntime } from "../runtime.ts";
-import { formatDate, Link, Notice, Screen, unbroken } from "../ui.tsx";
+import { formatDate, Link, Notice, Screen } from "../ui.tsx";
+import { CardFields, EMPTY_CARD_DETAILS, panOf } from "./CardFields.tsx";
+import { IssuerCodeForm } from "./IssuerCodeForm.tsx";
 
 export function ResetPin() {
   const { t, i18n } = useTranslation("wallet");
-  const ids = { number: useId(), expiry: useId(), cvc: useId(), code: useId() };
-  const [card, setCard] = useState({ number: "", expiry: "", cvc: "" });
+  const [card, setCard] = useState<{ number: string; expiry: string; cvc: string }>(EMPTY_CARD_DETAILS);
   const [stage, setStage] = useState<"card" | "pin" | "code" | "done">("card");
   const [pending, setPending] = useState<PendingPinReset | undefined>();
   const [done, setDone] = useState<PinReset | undefined>();
-  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
@@ -27,10 +27,10 @@ export function ResetPin() {
     setError(undefined);
     try {
       const started = await walletRuntime().wallet.startPinReset(
-        { pan: card.number.replace(/\s/g, ""), expiry: card.expiry, cvc: card.cvc },
+        { pan: panOf(card), expiry: card.expiry, cvc: card.cvc },
         newPin,
       );
-      setCard({ number: "", expiry: "", cvc: "" });
+      setCard(EMPTY_CARD_DETAILS);
       setPending(started);
       setStage("code");
     } catch (cause) {
@@ -41,13 +41,12 @@ export function ResetPin() {
     }
   };
 
-  const verify = async (event: FormEvent) => {
-    event.preventDefault();
+  const verify = async (code: string) => {
     if (!pending) return;
     setBusy(true);
     setError(undefined);
     try {
-      setDone(await pending.complete(code.trim()));
+      setDone(await pending.complete(code));
       setStage("done");
     } catch (cause) {
       setError(errorMessage(cause, t));
@@ -65,22 +64,13 @@ export function ResetPin() {
   if (stage === "code" && pending)
     return (
       <Screen title={t("resetPin.title")} back="/wallet/settings">
-        <form className="card form" onSubmit={verify} noValidate>
-          <p>{t("addCard.codeSent", { issuer: pending.issuerName, phone: unbroken(pending.codeSentTo) })}</p>
-          <label htmlFor={ids.code}>{t("addCard.code")}</label>
-          <input
-            id={ids.code}
-            className="input input-code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            value={code}
-            onChange={(event) => setCode(event.target.value.replace(/\D/g, ""))}
-          />
-          <Notice message={error} tone="error" />
-          <button type="submit" className="button button-primary button-block" disabled={busy || code.length < 4}>
-            {t("addCard.verify")}
-          </button>
-        </form>
+        <IssuerCodeForm
+          issuerName={pending.issuerName}
+          codeSentTo={pending.codeSentTo}
+          busy={busy}
+          error={error}
+          onSubmit={(code) => void verify(code)}
+        />
       </Screen>
     );
   if (stage === "done" && done)
@@ -110,42 +100,7 @@ export function ResetPin() {
         }}
       >
         <p>{t("resetPin.lead")}</p>
-        <label htmlFor={ids.number}>{t("addCard.number")}</label>
-        <input
-          id={ids.number}
-          className="input"
-          inputMode="numeric"
-          autoComplete="cc-number"
-          value={card.number}
-          onChange={(event) => setCard({ ...card, number: event.target.value.replace(/[^\d ]/g, "") })}
-        />
-        <div className="form-row">
-          <div>
-            <label htmlFor={ids.expiry}>{t("addCard.expiry")}</label>
-            <input
-              id={ids.expiry}
-              className="input"
-              inputMode="numeric"
-              autoComplete="cc-exp"
-              placeholder={t("addCard.expiryPlaceholder")}
-              value={card.expiry}
-              onChange={(event) => setCard({ ...card, expiry: event.target.value })}
-            />
-          </div>
-          <div>
-            <label htmlFor={ids.cvc}>{t("addCard.cvc")}</label>
-            <input
-              id={ids.cvc}
-              className="input"
-              type="password"
-              inputMode="numeric"
-              autoComplete="cc-csc"
-              maxLength={4}
-              value={card.cvc}
-              onChange={(event) => setCard({ ...card, cvc: event.target.value.replace(/\D/g, "") })}
-            />
-          </div>
-        </div>
+        <CardFields details={card} onChange={setCard} />
         <Notice message={error} tone="error" />
         <button type="submit" className="button button-primary button-block">
           {t("resetPin.next")}
