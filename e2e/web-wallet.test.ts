@@ -11,11 +11,13 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeFromTestInbox } from "../scripts/demo/issuer.ts";
+import { cardListSchema } from "@mpay/protocol";
+import { backofficeCard, codeFromTestInbox } from "../scripts/demo/issuer.ts";
 import { MerchantApi } from "../scripts/demo/merchant.ts";
 import { createMessengerAccount } from "../scripts/demo/messenger.ts";
+import { DESKTOP, launchBrowser } from "./support/browser.ts";
 import { freePorts } from "./support/messenger-process.ts";
 import { npmStart, type StartedSystem } from "./support/npm-start.ts";
 import { enterPin, padLayout, screens } from "./support/wallet-pages.ts";
@@ -39,24 +41,23 @@ beforeAll(async () => {
     messenger: `http://127.0.0.1:${messenger}`,
     web: `http://127.0.0.1:${web}`,
   };
-  system = await npmStart(
-    {
-      PAY_PORT: String(pay),
-      ISSUER_PORT: String(issuer),
-      MESSENGER_PORT: String(messenger),
-      MPAY_WEB_URL: urls.web,
-      MPAY_DATA_DIR: join(dir, "pay"),
-      ISSUER_DATA_DIR: join(dir, "issuer"),
-      MESSENGER_DATA_DIR: join(dir, "messenger"),
-      MPAY_NETWORK_DIR: join(dir, "network"),
-      ISSUER_IDS: CARD.issuerId,
-    },
-    420_000,
-  );
-  browser = await chromium.launch({
-    executablePath: "/usr/lib/chromium/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  [system, browser] = await Promise.all([
+    npmStart(
+      {
+        PAY_PORT: String(pay),
+        ISSUER_PORT: String(issuer),
+        MESSENGER_PORT: String(messenger),
+        MPAY_WEB_URL: urls.web,
+        MPAY_DATA_DIR: join(dir, "pay"),
+        ISSUER_DATA_DIR: join(dir, "issuer"),
+        MESSENGER_DATA_DIR: join(dir, "messenger"),
+        MPAY_NETWORK_DIR: join(dir, "network"),
+        ISSUER_IDS: CARD.issuerId,
+      },
+      420_000,
+    ),
+    launchBrowser(),
+  ]);
 }, 480_000);
 
 afterAll(async () => {
@@ -89,7 +90,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
       secretKey: string;
     };
     const merchant = new MerchantApi(urls.pay, merchantKeys.secretKey);
-    const newPayment = () =>
+    const newPayment = (captureMethod: "automatic" | "manual" = "automatic") =>
       merchant.createPayment({
         amount: 35_000,
         currency: "KRW",
@@ -97,7 +98,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
         itemName: "Jeju tangerines 5 kg",
         returnUrl: `${SHOP}/done`,
         cancelUrl: `${SHOP}/cancel`,
-        captureMethod: "automatic",
+        captureMethod,
       });
     const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, locale: "en-US" });
     const page = await context.newPage();
@@ -180,6 +181,67 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     await page.locator(".receipt").first().waitFor({ timeout: 60_000 });
     await expect(page.locator(".receipt").first().innerText()).resolves.toMatch(/Demo Mall[\s\S]*₩35,000[\s\S]*0012/);
     await shot(page, "09-history");
+
+    // 6b. Two parties, two screens: a shopper at a desktop opens the hosted checkout and pushes the payment to this
+    // payer's number; on the phone, MPay's request arrives in the messenger app's MPay chat with the same pairing
+    // code; its Pay button opens the wallet's pay sheet; the PIN approves it. The desktop follows live and goes back
+    // to the shop; the merchant sees it authorized; the card's issuer holds the amount in its own books.
+    const pushed = await newPayment("manual");
+    const desktop = await browser!.newContext({ viewport: DESKTOP, locale: "en-US" });
+    await desktop.route(`${SHOP}/**`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        body: "<!doctype html><title>Shop</title>",
+      }),
+    );
+    const shopper = await desktop.newPage();
+    shopper.on("pageerror", (error) => pageErrors.push(`desktop: ${error.message}`));
+    await shopper.goto(`${urls.web}/checkout/${pushed.id}`);
+    const pairingCode = (await shopper.locator(".co-pairing-code").textContent({ timeout: 60_000 })) ?? "";
+    expect(pairingCode).toMatch(/^[A-Z0-9]{4}$/);
+    await shopper
+      .getByLabel("Mobile number")
+      .fill(`0${phoneNumber.slice(3, 5)}-${phoneNumber.slice(5, 9)}-${phoneNumber.slice(9)}`);
+    await shopper.getByRole("button", { name: "Send request" }).click();
+    await shopper.locator(".co-notice-success").waitFor({ timeout: 60_000 });
+
+    await page.goto(`${urls.web}/`);
+    await page.getByLabel("Phone number").fill(phoneNumber);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const mpayRow = page.getByRole("link", { name: /MPay official account/ });
+    await mpayRow.waitFor({ timeout: 60_000 });
+    await mpayRow.click();
+    const request = page.getByRole("log").locator("li", { hasText: pairingCode });
+    await request.waitFor({ timeout: 60_000 });
+    await expect(request.innerText()).resolves.toMatch(/Demo Mall[^\n]*35,000[^\n]*Jeju tangerines 5 kg/);
+    await shot(page, "09b-mpay-chat-request");
+    await request.getByRole("button", { name: "Pay" }).click();
+    await page.waitForURL(`${urls.web}/wallet/pay/${pushed.id}`, { timeout: 60_000 });
+    await expect(page.locator(".pairing-code").innerText({ timeout: 60_000 })).resolves.toBe(pairingCode);
+    await page.getByRole("button", { name: "Pay ₩35,000" }).click();
+    await enterPin(page, PIN, "click");
+    await page.getByText("Payment complete").waitFor({ timeout: 180_000 });
+
+    await shopper.getByRole("heading", { name: "Payment complete" }).waitFor({ timeout: 30_000 });
+    await shot(shopper, "09c-desktop-paid", { axe: false });
+    await shopper.waitForURL(`${SHOP}/**`, { timeout: 30_000 });
+    expect(new URL(shopper.url()).searchParams.get("status")).toBe("authorized");
+    await desktop.close();
+    expect((await merchant.payment(pushed.id)).status).toBe("authorized");
+    const walletSession = JSON.parse(
+      await page.evaluate(() => sessionStorage.getItem("mpay.wallet.session") ?? "{}"),
+    ) as { sessionToken: string };
+    const cardsAnswer = await fetch(`${urls.pay}/v1/payer/cards`, {
+      headers: { authorization: `Bearer ${walletSession.sessionToken}` },
+    });
+    const card = cardListSchema.parse(await cardsAnswer.json()).data.find((c) => c.last4 === CARD.pan.slice(-4));
+    const { token: operatorToken } = JSON.parse(await readFile(join(dir, "issuer", "operator.json"), "utf8")) as {
+      token: string;
+    };
+    const books = await backofficeCard(urls.issuer, CARD.issuerId, card!.cardRef, operatorToken);
+    expect(books.holds.filter((hold) => hold.paymentId === pushed.id).map((hold) => hold.amount)).toEqual([35_000]);
 
     // 7. A second payment: five wrong PINs, each telling the tries left; then locked, with what to do next.
     const second = await newPayment();

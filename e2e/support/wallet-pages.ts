@@ -5,9 +5,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
-import { expect } from "vitest";
+import { DESKTOP, expectNoSeriousAxe } from "./browser.ts";
 
 /** The digits of the PIN pad in screen order (left to right, top to bottom). */
 export async function padLayout(page: Page): Promise<string[]> {
@@ -25,16 +24,6 @@ export async function enterPin(page: Page, pin: string, how: "click" | "keyboard
   }
 }
 
-/** No serious or critical axe violation on the page as it is now. */
-export async function expectAccessible(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-    `axe on ${label}`,
-  ).toEqual([]);
-}
-
 /** A screenshot at the current viewport, and axe at 360 px and 1280 px wide. */
 export function screens(folder: string) {
   return async (page: Page, name: string, options: { axe?: boolean } = {}): Promise<void> => {
@@ -42,10 +31,10 @@ export function screens(folder: string) {
     const size = page.viewportSize() ?? { width: 360, height: 740 };
     await page.screenshot({ path: join(folder, `${name}-${size.width}.png`), fullPage: true });
     if (options.axe === false) return;
-    await expectAccessible(page, `${name} at ${size.width} px`);
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await expectNoSeriousAxe(page);
+    await page.setViewportSize(DESKTOP);
     await page.screenshot({ path: join(folder, `${name}-1280.png`), fullPage: true });
-    await expectAccessible(page, `${name} at 1280 px`);
+    await expectNoSeriousAxe(page);
     await page.setViewportSize(size);
   };
 }
