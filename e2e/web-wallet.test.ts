@@ -4,9 +4,12 @@
  * messenger's login page, the code exchanged on /wallet/signin), the device binds (a non-extractable WebCrypto key
  * in IndexedDB), the PIN is set on the shuffled pad, a test card is added with the issuer's one-time code, and a
  * merchant payment is approved on /wallet/pay/<id> with the PIN: the pay server shows it authorized (the demo
- * merchant captures automatically, so `captured`). A second payment: five wrong PINs lock the PIN and the screen
- * says what to do next. axe finds no serious or critical problem on any screen, at 360 px and 1280 px. Screenshots
- * are kept under .data/e2e-screens/web-wallet (MPAY_E2E_SCREENS moves them).
+ * merchant captures automatically, so `captured`). Then two parties on two screens: a shopper's desktop checkout
+ * pushes a payment to this payer's number, the request arrives in the messenger app's MPay chat, its Pay button
+ * opens the pay sheet and the PIN approves it; the desktop returns to the shop, the merchant sees `authorized` and
+ * the issuer's back office holds the amount. A last payment: five wrong PINs lock the PIN and the screen says what
+ * to do next. axe finds no serious or critical problem on any screen, at 360 px and 1280 px. Screenshots
+ * are kept under test-artifacts/web-wallet/, as every browser test keeps its own.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,7 +33,7 @@ let dir: string;
 let system: StartedSystem | undefined;
 let browser: Browser | undefined;
 let urls: { pay: string; issuer: string; messenger: string; web: string };
-const shot = screens(resolve(process.env["MPAY_E2E_SCREENS"] || ".data/e2e-screens/web-wallet"));
+const shot = screens(resolve("test-artifacts/web-wallet"));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-wallet-"));
