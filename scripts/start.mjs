@@ -16,7 +16,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 // Before anything starts: a port or URL that cannot work (a port browsers and fetch refuse, a malformed URL) is
 // told in one line, naming the variable, instead of three services failing one after another.
-const { envBoolean, systemAddresses, webAuthnRelyingParty } = await tsImport("@mpay/service-kit/config", import.meta.url);
+const { envBoolean, systemAddresses, webAuthnRelyingParty } = await tsImport(
+  "@mpay/service-kit/config",
+  import.meta.url,
+);
 let urls;
 let passkeys;
 try {
@@ -88,10 +91,13 @@ const children = processes.map(({ name, entry }) => {
       );
       // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot
       // have passkeys, and the wallet says so too (service-kit's relying-party.ts).
-      if (passkeys === null)
+      if (passkeys === null) {
+        const named = new URL(urls.web);
+        named.hostname = "localhost";
         process.stdout.write(
-          `  Passkeys are off: the web app's URL is an IP address, and browsers allow passkeys only at a host name (MPAY_WEB_URL=http://localhost:${new URL(urls.web).port || 80}).\n\n`,
+          `  Passkeys are off: the web app's URL is an IP address, and browsers allow passkeys only at a host name (MPAY_WEB_URL=${named.origin}).\n\n`,
         );
+      }
     }
   });
   child.on("exit", (code, signal) => {

@@ -64,7 +64,9 @@ describe("issuer host configuration", () => {
       origins: ["http://localhost:5300"],
     });
     expect(loadConfig({ MPAY_WEB_URL: "http://127.0.0.1:5300" }).passkeys).toBeNull();
-    expect(() => loadConfig({ ISSUER_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(/^ISSUER_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/);
+    expect(() => loadConfig({ ISSUER_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(
+      /^ISSUER_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/,
+    );
   });
 
   it("refuses what it cannot serve safely", () => {

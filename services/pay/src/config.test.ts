@@ -52,7 +52,9 @@ describe("pay server configuration: where the others are", () => {
       origins: ["https://pay.example"],
     });
     expect(loadConfig({ MPAY_WEB_URL: "http://127.0.0.1:5300" }).passkeys).toBeNull();
-    expect(() => loadConfig({ MPAY_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(/^MPAY_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/);
+    expect(() => loadConfig({ MPAY_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(
+      /^MPAY_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/,
+    );
   });
 
   it("refuses a port browsers and fetch block, naming the variable and the reason", () => {

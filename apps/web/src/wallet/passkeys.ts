@@ -15,6 +15,7 @@ import { browserSupportsWebAuthn, startAuthentication, startRegistration } from 
  */
 export type PasskeySupport = "available" | "ip_address" | "unsupported";
 
+/** `hostname` as `location.hostname` gives it: the same test as the servers' (service-kit's isIpAddressHost). */
 export function passkeySupport(hostname = location.hostname): PasskeySupport {
   if (hostname.startsWith("[") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return "ip_address";
   return browserSupportsWebAuthn() ? "available" : "unsupported";
@@ -77,7 +78,11 @@ export function boundAtEnrollment(passkeys: readonly StoredPasskey[]): BoundPass
 }
 
 /** After an enrollment: the card is bound at its issuer to the passkeys the enrollment named, and to no other. */
-export async function cardBoundToPasskeys(store: KeyStore, cardId: string, bound: readonly BoundPasskey[]): Promise<void> {
+export async function cardBoundToPasskeys(
+  store: KeyStore,
+  cardId: string,
+  bound: readonly BoundPasskey[],
+): Promise<void> {
   const ids = new Set(bound.map((p) => p.id));
   if (ids.size === 0) return;
   await keep(

@@ -248,7 +248,8 @@ const en: Texts = {
   "errors.vault_sealed": "MPay is under maintenance. Please try again shortly.",
   "errors.rate_limited": "Too many tries. Wait a moment and try again.",
   "errors.passkey_invalid": "The passkey was not accepted.",
-  "errors.passkey_user_verification_required": "Your device did not confirm it was you (fingerprint, face or screen lock).",
+  "errors.passkey_user_verification_required":
+    "Your device did not confirm it was you (fingerprint, face or screen lock).",
   "errors.passkey_counter_invalid": "This passkey may have been copied. Remove it in Settings → Passkeys.",
   "errors.passkey_limit_reached": "You have as many passkeys as allowed. Remove one first.",
   "errors.passkey_already_registered": "This passkey is already added.",

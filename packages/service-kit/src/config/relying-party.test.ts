@@ -41,9 +41,9 @@ describe("the passkeys' relying party", () => {
     expect(() => webAuthnRelyingParty({ MPAY_PASSKEY_RP_ID: "127.0.0.1" }, "MPAY", "http://localhost:4300")).toThrow(
       /^MPAY_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address, and browsers accept only a host name/,
     );
-    expect(() => webAuthnRelyingParty({ ISSUER_PASSKEY_RP_ID: "localhost:4300" }, "ISSUER", "http://localhost:4300")).toThrow(
-      /^ISSUER_PASSKEY_RP_ID must be a host name/,
-    );
+    expect(() =>
+      webAuthnRelyingParty({ ISSUER_PASSKEY_RP_ID: "localhost:4300" }, "ISSUER", "http://localhost:4300"),
+    ).toThrow(/^ISSUER_PASSKEY_RP_ID must be a host name/);
     expect(() =>
       webAuthnRelyingParty({ MPAY_PASSKEY_ORIGINS: "https://evil.example" }, "MPAY", "http://localhost:4300"),
     ).toThrow(/passkey origin https:\/\/evil\.example is not on MPAY_PASSKEY_RP_ID's domain localhost/);

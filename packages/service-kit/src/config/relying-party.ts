@@ -31,7 +31,10 @@ export function isIpAddressHost(hostname: string): boolean {
 function explicitRpId(variable: string, value: string): string {
   const url = parseHttpUrl(`http://${value}`);
   if (!url || url.hostname !== value.toLowerCase() || url.port !== "")
-    throw new ConfigError(variable, `${variable} must be a host name such as localhost or pay.example, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      variable,
+      `${variable} must be a host name such as localhost or pay.example, got ${JSON.stringify(value)}`,
+    );
   if (isIpAddressHost(url.hostname))
     throw new ConfigError(
       variable,

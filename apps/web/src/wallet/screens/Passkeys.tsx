@@ -87,41 +87,43 @@ export function Passkeys() {
       {passkeys.loading && !passkeys.data && <Loading />}
       <Notice message={passkeys.error} tone="error" />
       {passkeys.data?.length === 0 && <p className="muted">{t("passkeys.none")}</p>}
-      <ul className="list">
-        {passkeys.data?.map((passkey) => {
-          const added = formatDate(passkey.createdAt, i18n.language);
-          return (
-            <li key={passkey.id} className="card">
-              <h2 className="item-title">
-                {passkey.onThisDevice ? t("passkeys.thisDevice") : t("passkeys.otherDevice")}
-              </h2>
-              <p className="muted">{t("passkeys.since", { date: added })}</p>
-              {removing === passkey.id ? (
-                <div className="confirm">
-                  <p>{t("passkeys.removeConfirm")}</p>
-                  <div className="button-row">
-                    <button type="button" className="button button-danger" onClick={() => void remove(passkey)}>
-                      {t("passkeys.removeYes")}
-                    </button>
-                    <button type="button" className="button button-secondary" onClick={() => setRemoving(undefined)}>
-                      {t("passkeys.keep")}
-                    </button>
+      {passkeys.data !== undefined && passkeys.data.length > 0 && (
+        <ul className="list">
+          {passkeys.data.map((passkey) => {
+            const added = formatDate(passkey.createdAt, i18n.language);
+            return (
+              <li key={passkey.id} className="card">
+                <h2 className="item-title">
+                  {passkey.onThisDevice ? t("passkeys.thisDevice") : t("passkeys.otherDevice")}
+                </h2>
+                <p className="muted">{t("passkeys.since", { date: added })}</p>
+                {removing === passkey.id ? (
+                  <div className="confirm">
+                    <p>{t("passkeys.removeConfirm")}</p>
+                    <div className="button-row">
+                      <button type="button" className="button button-danger" onClick={() => void remove(passkey)}>
+                        {t("passkeys.removeYes")}
+                      </button>
+                      <button type="button" className="button button-secondary" onClick={() => setRemoving(undefined)}>
+                        {t("passkeys.keep")}
+                      </button>
+                    </div>
                   </div>
-                </div>
-              ) : (
-                <button
-                  type="button"
-                  className="button button-text"
-                  onClick={() => setRemoving(passkey.id)}
-                  aria-label={t("passkeys.removeLabel", { date: added })}
-                >
-                  {t("passkeys.remove")}
-                </button>
-              )}
-            </li>
-          );
-        })}
-      </ul>
+                ) : (
+                  <button
+                    type="button"
+                    className="button button-text"
+                    onClick={() => setRemoving(passkey.id)}
+                    aria-label={t("passkeys.removeLabel", { date: added })}
+                  >
+                    {t("passkeys.remove")}
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
       {support === "available" && (
         <button type="button" className="button button-primary button-block" onClick={() => setAdding(true)}>
           {t("passkeys.add")}

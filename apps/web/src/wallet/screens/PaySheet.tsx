@@ -61,8 +61,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
       wallet.pinStatus(),
     ]);
     const usable = cards.filter((card) => card.status === "active" && card.onThisDevice);
-    const live =
-      passkeySupport() === "available" ? await livePasskeys(keyStore, () => client.passkeys.list()) : [];
+    const live = passkeySupport() === "available" ? await livePasskeys(keyStore, () => client.passkeys.list()) : [];
     const passkeys = new Map(usable.map((card) => [card.id, live.filter((p) => p.cardIds.includes(card.id))]));
     return {
       payment,
