@@ -16,10 +16,18 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 // Before anything starts: a port or URL that cannot work (a port browsers and fetch refuse, a malformed URL) is
 // told in one line, naming the variable, instead of three services failing one after another.
-const { envBoolean, systemAddresses } = await tsImport("@mpay/service-kit/config", import.meta.url);
+const { envBoolean, systemAddresses, webAuthnRelyingParty } = await tsImport(
+  "@mpay/service-kit/config",
+  import.meta.url,
+);
 let urls;
+let passkeys;
 try {
   ({ urls } = systemAddresses(process.env));
+  // The pay server and the issuers read the passkeys' relying party the same way: a setting that can never work
+  // (an IP address as RP ID, an origin off its domain) stops here, before anything starts.
+  passkeys = webAuthnRelyingParty(process.env, "MPAY", urls.web);
+  webAuthnRelyingParty(process.env, "ISSUER", urls.web);
 } catch (error) {
   process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
@@ -81,6 +89,15 @@ const children = processes.map(({ name, entry }) => {
       process.stdout.write(
         `  web app ${urls.web}  ·  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
       );
+      // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot
+      // have passkeys, and the wallet says so too (service-kit's relying-party.ts).
+      if (passkeys === null) {
+        const named = new URL(urls.web);
+        named.hostname = "localhost";
+        process.stdout.write(
+          `  Passkeys are off: the web app's URL is an IP address, and browsers allow passkeys only at a host name (MPAY_WEB_URL=${named.origin}).\n\n`,
+        );
+      }
     }
   });
   child.on("exit", (code, signal) => {

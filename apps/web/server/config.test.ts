@@ -5,10 +5,11 @@ import { loadWebServerConfig, messengerSocketUrl } from "./config.ts";
 describe("the web server's configuration", () => {
   it("listens on MPAY_WEB_URL's port and names the others as every MPay process does", () => {
     const config = loadWebServerConfig({});
+    // Reached at localhost (a host name, so the wallet can have passkeys), listening on the loopback address.
     expect(config).toMatchObject({
       host: "127.0.0.1",
       port: 4300,
-      webUrl: "http://127.0.0.1:4300",
+      webUrl: "http://localhost:4300",
       payUrl: "http://127.0.0.1:4000",
       messengerUrl: "http://127.0.0.1:4200",
       messengerWsUrl: "ws://127.0.0.1:4200/api/ws",

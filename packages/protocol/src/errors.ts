@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   passkey_already_registered: "conflict_error",
   passkey_limit_reached: "conflict_error",
   passkey_not_active: "permission_error",
+  /** The web app is at an IP address, where browsers allow no passkey: this server has passkeys off. */
+  passkeys_unavailable: "conflict_error",
   live_mode_forbidden: "permission_error",
   // cards (the vault and the issuers)
   card_enrollment_refused: "invalid_request_error",

@@ -125,7 +125,7 @@ describe.each(testBackends())("PayClient against the pay server [%s]", (backend)
       PAY_REDIRECT,
     );
     const landing = await walletLanding(server.baseUrl, submitted.callback!);
-    expect(`${landing.origin}${landing.pathname}`).toBe("http://127.0.0.1:4300/wallet/signin");
+    expect(`${landing.origin}${landing.pathname}`).toBe("http://localhost:4300/wallet/signin");
     const code = signInCodeFrom(landing);
 
     // The code alone is worth nothing: a wrong verifier is refused, and it spends the code.

@@ -37,7 +37,8 @@ describe("issuer host configuration", () => {
       ISSUER_ACQUIRER_SECRET: "a".repeat(40),
       ISSUER_OPERATOR_TOKEN: "o".repeat(40),
       ISSUER_TEST_INBOX: "off",
-      ISSUER_PASSKEY_ORIGINS: "https://wallet.example/, http://localhost:4300",
+      ISSUER_PASSKEY_RP_ID: "wallet.example",
+      ISSUER_PASSKEY_ORIGINS: "https://wallet.example/, https://pay.wallet.example",
       ISSUER_NETWORK_ROOTS_FILE: "/etc/issuer/roots.json",
       ISSUER_ACQUIRER_ID: "mpay-eu",
       ISSUER_DATA_DIR: "/var/lib/issuer",
@@ -48,10 +49,24 @@ describe("issuer host configuration", () => {
     expect(config.issuers[1]!.files.encryptionKey).toBe("/var/lib/issuer/handae/keys/encryption-key.private.jwk.json");
     expect([config.networkRootsFile, config.acquirerId]).toEqual(["/etc/issuer/roots.json", "mpay-eu"]);
     expect(config.testInbox).toBe(false);
-    expect(config.passkeys.origins).toEqual(["https://wallet.example", "http://localhost:4300"]);
+    expect(config.passkeys).toEqual({
+      rpId: "wallet.example",
+      origins: ["https://wallet.example", "https://pay.wallet.example"],
+    });
     expect(config.acquirerSecret?.peek()).toBe("a".repeat(40));
     expect(JSON.stringify(config)).not.toContain("a".repeat(40));
     expect(JSON.stringify(config)).not.toContain("o".repeat(40));
+  });
+
+  it("checks passkeys for the web app where it is, as the pay server does, and for none at an IP address", () => {
+    expect(loadConfig({ MPAY_WEB_URL: "http://localhost:5300" }).passkeys).toEqual({
+      rpId: "localhost",
+      origins: ["http://localhost:5300"],
+    });
+    expect(loadConfig({ MPAY_WEB_URL: "http://127.0.0.1:5300" }).passkeys).toBeNull();
+    expect(() => loadConfig({ ISSUER_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(
+      /^ISSUER_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/,
+    );
   });
 
   it("refuses what it cannot serve safely", () => {

@@ -12,10 +12,11 @@ import {
   ConfigError,
   envBoolean as onOff,
   envInt as int,
-  parseHttpUrl,
   splitList as list,
   systemAddresses,
+  webAuthnRelyingParty,
   type Clock,
+  type WebAuthnRelyingParty,
 } from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
 
@@ -77,8 +78,12 @@ export interface IssuerHostConfig {
   acquirerId: string;
   /** When set, a PIN statement's `iss` must be this. */
   pinStatementIssuer: string | undefined;
-  /** The WebAuthn relying party the wallet's passkeys belong to (as the pay server's MPAY_PASSKEY_*). */
-  passkeys: { rpId: string; origins: string[] };
+  /**
+   * The WebAuthn relying party the wallet's passkeys belong to: the web app's host name and origin (MPAY_WEB_URL, as
+   * the pay server derives its own), unless ISSUER_PASSKEY_* say otherwise. Null when the web app is at an IP
+   * address, where browsers allow no passkey: every passkey approval is then refused (service-kit relying-party.ts).
+   */
+  passkeys: WebAuthnRelyingParty | null;
   /** The simulator's test inbox (`GET /test-inbox`); off → codes go nowhere (no SMS gateway here). */
   testInbox: boolean;
   enrollmentLimits: EnrollmentLimits;
@@ -149,12 +154,6 @@ function keyFiles(env: NodeJS.ProcessEnv, dataDir: string, id: string): IssuerKe
   };
 }
 
-function httpUrl(name: string, value: string): string {
-  const url = parseHttpUrl(value);
-  if (!url) throw new ConfigError(name, `${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
-  return url.toString();
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConfig {
   const ids = list(env["ISSUER_IDS"]);
   const issuerIds = ids.length > 0 ? ids : DEFAULT_ISSUER_IDS;
@@ -167,9 +166,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
   }
   if (new Set(issuerIds).size !== issuerIds.length)
     throw new ConfigError("ISSUER_IDS", "ISSUER_IDS names an issuer twice");
-  const origins = list(env["ISSUER_PASSKEY_ORIGINS"] ?? "http://localhost:4300").map(
-    (o) => new URL(httpUrl("ISSUER_PASSKEY_ORIGINS", o)).origin,
-  );
   const dataDir = resolve(env["ISSUER_DATA_DIR"] ?? ".data/issuer");
   const acquirerId = env["ISSUER_ACQUIRER_ID"] || "mpay";
   if (!acquirerIdSchema.safeParse(acquirerId).success)
@@ -178,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
       `ISSUER_ACQUIRER_ID: ${JSON.stringify(acquirerId)} is not an acquirer id (lower case, 2-32 characters)`,
     );
   // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
-  const { ports } = systemAddresses(env);
+  const { ports, urls } = systemAddresses(env);
   return {
     host: env["ISSUER_HOST"] ?? "127.0.0.1",
     port: ports.issuer,
@@ -193,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     networkRootsFile: resolve(env["ISSUER_NETWORK_ROOTS_FILE"] || defaultNetworkRootsFile(dataDir)),
     acquirerId,
     pinStatementIssuer: env["ISSUER_PIN_STATEMENT_ISSUER"] || undefined,
-    passkeys: { rpId: env["ISSUER_PASSKEY_RP_ID"] || "localhost", origins },
+    passkeys: webAuthnRelyingParty(env, "ISSUER", urls.web),
     testInbox: onOff(env, "ISSUER_TEST_INBOX", true),
     enrollmentLimits: DEFAULT_ENROLLMENT_LIMITS,
     authenticationLimits: DEFAULT_AUTHENTICATION_LIMITS,

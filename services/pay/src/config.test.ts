@@ -7,8 +7,10 @@ describe("pay server configuration: where the others are", () => {
     expect(config).toMatchObject({
       port: 4000,
       publicUrl: "http://127.0.0.1:4000",
-      checkoutBaseUrl: "http://127.0.0.1:4300",
+      checkoutBaseUrl: "http://localhost:4300",
     });
+    // The wallet's passkeys belong to the web app's host: npm start's defaults can add and use them.
+    expect(config.passkeys).toEqual({ rpId: "localhost", rpName: "MPay", origins: ["http://localhost:4300"] });
     expect(config.messenger.issuer).toBe("http://127.0.0.1:4200");
     expect(config.issuers.url).toBe("http://127.0.0.1:4100");
     expect(config.messenger.clientSecretFile).toMatch(/\.data\/messenger\/pay-client\.json$/);
@@ -36,6 +38,23 @@ describe("pay server configuration: where the others are", () => {
     });
     expect(config.messenger.issuer).toBe("https://id.messenger.example");
     expect(config.issuers.url).toBe("http://issuers.internal:8100");
+  });
+
+  it("follows the web app's URL for passkeys, and has none for a web app at an IP address", () => {
+    expect(loadConfig({ MPAY_WEB_URL: "http://localhost:5300" }).passkeys).toEqual({
+      rpId: "localhost",
+      rpName: "MPay",
+      origins: ["http://localhost:5300"],
+    });
+    expect(loadConfig({ MPAY_WEB_URL: "https://pay.example", MPAY_PASSKEY_RP_NAME: "Pay" }).passkeys).toEqual({
+      rpId: "pay.example",
+      rpName: "Pay",
+      origins: ["https://pay.example"],
+    });
+    expect(loadConfig({ MPAY_WEB_URL: "http://127.0.0.1:5300" }).passkeys).toBeNull();
+    expect(() => loadConfig({ MPAY_PASSKEY_RP_ID: "127.0.0.1" })).toThrow(
+      /^MPAY_PASSKEY_RP_ID: 127\.0\.0\.1 is an IP address/,
+    );
   });
 
   it("refuses a port browsers and fetch block, naming the variable and the reason", () => {

@@ -9,6 +9,7 @@ import {
   ConfigError,
   envInt as int,
   systemAddresses,
+  webAuthnRelyingParty,
   type Clock,
   type SystemAddresses,
 } from "@mpay/service-kit";
@@ -20,6 +21,7 @@ import { loadIssuerSettings, type IssuerSettings } from "./issuers/settings.ts";
 import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./announcements/service.ts";
 import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enrollment-limits.ts";
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from "./checkout/push-limits.ts";
+import type { RelyingParty } from "./passkeys/service.ts";
 
 export interface PayConfig {
   host: string;
@@ -63,8 +65,12 @@ export interface PayConfig {
    * `expiryIntervalMs`; null (`MPAY_AUDIT_WITNESS_URL=off`) sends none.
    */
   auditWitness: { url: string | null };
-  /** The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. */
-  passkeys: { rpId: string; rpName: string; origins: string[] };
+  /**
+   * The WebAuthn relying party: passkeys belong to rpId and are accepted only from these origins. Null when the web
+   * app is at an IP address and MPAY_PASSKEY_RP_ID is unset: browsers allow no passkey there (service-kit's
+   * relying-party.ts), so passkeys are off and the PIN is the only way to approve.
+   */
+  passkeys: RelyingParty | null;
   /**
    * The clock every rule reads (waiting periods, TTLs, expiries, limit windows): the system's, or with
    * MPAY_TEST_CLOCK_FILE a drill's file clock (refused with NODE_ENV=production).
@@ -93,6 +99,12 @@ function auditWitnessUrl(env: NodeJS.ProcessEnv, issuerUrl: string): string | nu
       .map((id) => id.trim())
       .find((id) => id !== "") ?? "sampo";
   return `${issuerUrl}/issuers/${encodeURIComponent(firstIssuer)}/audit-heads`;
+}
+
+/** The web app's relying party (its host name and origin unless MPAY_PASSKEY_* say otherwise), named MPAY_PASSKEY_RP_NAME. */
+function passkeysOf(env: NodeJS.ProcessEnv, webUrl: string): RelyingParty | null {
+  const party = webAuthnRelyingParty(env, "MPAY", webUrl);
+  return party && { ...party, rpName: env["MPAY_PASSKEY_RP_NAME"] || "MPay" };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
@@ -171,15 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
       perPayment: int(env, "MPAY_CHECKOUT_PUSHES_PER_PAYMENT", DEFAULT_PUSH_LIMITS.perPayment, 1),
     },
     auditWitness: { url: auditWitnessUrl(env, urls.issuer) },
-    // Browsers accept the RP ID "localhost" only from a localhost origin (not 127.0.0.1): open the wallet there.
-    passkeys: {
-      rpId: env["MPAY_PASSKEY_RP_ID"] ?? "localhost",
-      rpName: env["MPAY_PASSKEY_RP_NAME"] ?? "MPay",
-      origins: (env["MPAY_PASSKEY_ORIGINS"] ?? "http://localhost:4300")
-        .split(",")
-        .map((o) => o.trim().replace(/\/$/, ""))
-        .filter(Boolean),
-    },
+    passkeys: passkeysOf(env, urls.web),
     clock: clockFromEnv(env, "MPAY"),
   };
 }

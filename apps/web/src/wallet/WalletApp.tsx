@@ -12,6 +12,7 @@ import { ChangePin } from "./screens/ChangePin.tsx";
 import { Devices } from "./screens/Devices.tsx";
 import { History } from "./screens/History.tsx";
 import { Home } from "./screens/Home.tsx";
+import { Passkeys } from "./screens/Passkeys.tsx";
 import { PaySheet } from "./screens/PaySheet.tsx";
 import { Pending } from "./screens/Pending.tsx";
 import { ResetPin } from "./screens/ResetPin.tsx";
@@ -65,6 +66,8 @@ function WalletScreen({ path }: { path: string }) {
       );
     case "/wallet/settings/pin":
       return <ChangePin />;
+    case "/wallet/settings/passkeys":
+      return <Passkeys />;
     case "/wallet/settings/reset-pin":
       return <ResetPin />;
     default:

@@ -6,7 +6,20 @@
  */
 import type { BoundPasskey } from "@mpay/protocol";
 import type { KeyStore, Passkey } from "@mpay/wallet";
-import { startAuthentication, startRegistration } from "@simplewebauthn/browser";
+import { browserSupportsWebAuthn, startAuthentication, startRegistration } from "@simplewebauthn/browser";
+
+/**
+ * Whether this page can use passkeys at all. Browsers refuse an IP address as a relying party (WebAuthn's RP ID is
+ * a domain), so a wallet opened at http://127.0.0.1:4300 can have none whatever the server says: the wallet says
+ * so instead of offering a button that fails (the pay server has passkeys off there too; README "Configuration").
+ */
+export type PasskeySupport = "available" | "ip_address" | "unsupported";
+
+/** `hostname` as `location.hostname` gives it: the same test as the servers' (service-kit's isIpAddressHost). */
+export function passkeySupport(hostname = location.hostname): PasskeySupport {
+  if (hostname.startsWith("[") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return "ip_address";
+  return browserSupportsWebAuthn() ? "available" : "unsupported";
+}
 
 const RECORD = "web-passkeys";
 
@@ -41,24 +54,51 @@ async function keep(store: KeyStore, passkeys: StoredPasskey[]): Promise<void> {
   });
 }
 
-/** What a new enrollment binds at the issuer: every passkey of this device. */
-export async function storedPasskeys(store: KeyStore): Promise<BoundPasskey[]> {
-  return (await passkeysOnThisDevice(store)).map(({ id, publicKey }) => ({ id, publicKey }));
+/**
+ * This device's passkeys that the pay server still accepts (`active`: the payer's list, from any device). A passkey
+ * revoked elsewhere is forgotten here, so it is neither bound to a new card nor offered on the pay sheet.
+ */
+export async function livePasskeysOnThisDevice(store: KeyStore, active: readonly Passkey[]): Promise<StoredPasskey[]> {
+  const live = new Set(active.filter((p) => p.status === "active").map((p) => p.id));
+  const mine = await passkeysOnThisDevice(store);
+  const kept = mine.filter((p) => live.has(p.id));
+  if (kept.length !== mine.length) await keep(store, kept);
+  return kept;
 }
 
-/** After an enrollment: the card is bound to this device's passkeys at its issuer. */
-export async function cardBoundToPasskeys(store: KeyStore, cardId: string): Promise<void> {
-  const passkeys = await passkeysOnThisDevice(store);
-  if (passkeys.length === 0) return;
+/** This device's live passkeys; the pay server is asked (`list`) only when this device has any. */
+export async function livePasskeys(store: KeyStore, list: () => Promise<Passkey[]>): Promise<StoredPasskey[]> {
+  if ((await passkeysOnThisDevice(store)).length === 0) return [];
+  return livePasskeysOnThisDevice(store, await list());
+}
+
+/** What a new enrollment binds at the issuer: the passkeys of this device (the live ones, livePasskeysOnThisDevice). */
+export function boundAtEnrollment(passkeys: readonly StoredPasskey[]): BoundPasskey[] {
+  return passkeys.map(({ id, publicKey }) => ({ id, publicKey }));
+}
+
+/** After an enrollment: the card is bound at its issuer to the passkeys the enrollment named, and to no other. */
+export async function cardBoundToPasskeys(
+  store: KeyStore,
+  cardId: string,
+  bound: readonly BoundPasskey[],
+): Promise<void> {
+  const ids = new Set(bound.map((p) => p.id));
+  if (ids.size === 0) return;
   await keep(
     store,
-    passkeys.map((p) => ({ ...p, cardIds: [...new Set([...p.cardIds, cardId])] })),
+    (await passkeysOnThisDevice(store)).map((p) =>
+      ids.has(p.id) ? { ...p, cardIds: [...new Set([...p.cardIds, cardId])] } : p,
+    ),
   );
 }
 
-/** The passkeys that can approve a payment with `cardId`. */
-export async function passkeysForCard(store: KeyStore, cardId: string): Promise<StoredPasskey[]> {
-  return (await passkeysOnThisDevice(store)).filter((p) => p.cardIds.includes(cardId));
+/** A passkey revoked from this device: forgotten here too. */
+export async function forgetPasskey(store: KeyStore, passkeyId: string): Promise<void> {
+  await keep(
+    store,
+    (await passkeysOnThisDevice(store)).filter((p) => p.id !== passkeyId),
+  );
 }
 
 /** Runs the registration ceremony for the pay server's options; remembers the rp id it was made for. */

@@ -2,3 +2,4 @@
 export * from "./env.ts";
 export * from "./bad-ports.ts";
 export * from "./system-urls.ts";
+export * from "./relying-party.ts";

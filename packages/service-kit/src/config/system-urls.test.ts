@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { systemAddresses, systemUrls } from "./system-urls.ts";
 
 describe("the system's addresses", () => {
-  it("default to npm start's ports on 127.0.0.1", () => {
+  it("default to npm start's ports on 127.0.0.1, the web app at localhost (a host name can have passkeys)", () => {
     expect(systemAddresses({})).toEqual({
       ports: { pay: 4000, issuer: 4100, messenger: 4200 },
       urls: {
         pay: "http://127.0.0.1:4000",
         issuer: "http://127.0.0.1:4100",
         messenger: "http://127.0.0.1:4200",
-        web: "http://127.0.0.1:4300",
+        web: "http://localhost:4300",
       },
       explicit: { pay: false, issuer: false, messenger: false, web: false },
     });

@@ -8,6 +8,11 @@
  * A service's URL is its `*_URL` variable when set (a proxy, another machine), else `http://<host>:<port>` from
  * its own host and port variables (a host of 0.0.0.0 or :: listens everywhere and is reached at 127.0.0.1).
  * Every port, set or derived, must be one that browsers and fetch connect to (bad-ports.ts).
+ *
+ * The web app's default URL names the host `localhost`, not 127.0.0.1, though its server listens on 127.0.0.1
+ * (WEB_HOST): the wallet's passkeys belong to the web app's host name, and browsers refuse an IP address as a
+ * passkey's relying party (relying-party.ts). Browsers resolve `localhost` to the loopback address themselves
+ * (and treat it as a secure context), so the page reaches the same server.
  */
 import { ConfigError, envPort, envUrl, type Env } from "./env.ts";
 
@@ -27,7 +32,7 @@ export const SYSTEM_VARIABLES = {
   pay: { host: "PAY_HOST", port: "PAY_PORT", url: "MPAY_PUBLIC_URL", defaultPort: 4000 },
   issuer: { host: "ISSUER_HOST", port: "ISSUER_PORT", url: "MPAY_ISSUER_URL", defaultPort: 4100 },
   messenger: { host: "MESSENGER_HOST", port: "MESSENGER_PORT", url: "MESSENGER_ISSUER", defaultPort: 4200 },
-  web: { url: "MPAY_WEB_URL", default: "http://127.0.0.1:4300" },
+  web: { url: "MPAY_WEB_URL", default: "http://localhost:4300" },
 } as const;
 
 /** The pay server's older name for MESSENGER_ISSUER, still read; both set to different URLs is refused. */

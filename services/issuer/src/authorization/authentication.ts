@@ -27,7 +27,8 @@ import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
 
 export interface AuthenticationPolicy {
-  passkeys: { rpId: string; origins: string[] };
+  /** Null: the web app is at an IP address, where browsers allow no passkey, so no passkey approval counts. */
+  passkeys: { rpId: string; origins: string[] } | null;
   /** When set, a PIN statement's `iss` must be this. */
   pinStatementIssuer: string | undefined;
   /** The roots whose certificates of a pay-server key this host accepts. */
@@ -145,14 +146,16 @@ export class PaymentAuthenticator {
     const parsed = assertionSchema.safeParse(assertion);
     if (!parsed.success) return { ok: false, reason: "the passkey assertion is malformed" };
     const response = parsed.data;
+    const relyingParty = this.policy.passkeys;
+    if (!relyingParty) return { ok: false, reason: "passkeys are off: the web app is at an IP address" };
     const passkey = await activePasskey(this.issuer.db, payment.cardRef, response.id);
     if (!passkey) return { ok: false, reason: "the passkey is not bound to this card" };
     try {
       const result = await verifyAuthenticationResponse({
         response,
         expectedChallenge: payment.termsHash,
-        expectedOrigin: this.policy.passkeys.origins,
-        expectedRPID: this.policy.passkeys.rpId,
+        expectedOrigin: relyingParty.origins,
+        expectedRPID: relyingParty.rpId,
         requireUserVerification: true,
         credential: {
           id: passkey.credentialId,

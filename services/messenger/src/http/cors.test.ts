@@ -4,7 +4,7 @@ import { openTestMessenger, type TestMessenger } from "../testing/messenger.ts";
 import { createAccount } from "../testing/rp.ts";
 import { callApi, signIn } from "../testing/app-client.ts";
 
-const WEB = "http://127.0.0.1:4300";
+const WEB = "http://localhost:4300";
 
 describe("CORS of the messenger app API [pglite]", () => {
   let messenger: TestMessenger;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestPay, type TestPay } from "../testing/system.ts";
 import { isWebCorsPath } from "./web-cors.ts";
 
-const WEB = "http://127.0.0.1:4300";
+const WEB = "http://localhost:4300";
 
 describe("CORS for the web app [pglite]", () => {
   let t: TestPay;
@@ -56,7 +56,7 @@ describe("CORS for the web app [pglite]", () => {
   });
 
   it("gives any other origin nothing", async () => {
-    for (const origin of ["https://evil.example", "http://127.0.0.1:4301", "http://localhost:4300", "null"]) {
+    for (const origin of ["https://evil.example", "http://localhost:4301", "http://127.0.0.1:4300", "null"]) {
       const answer = await preflight("/v1/payer/me", origin);
       expect(answer.headers["access-control-allow-origin"], origin).toBeUndefined();
       const get = await t.app.inject({ method: "GET", url: "/v1/payer/me", headers: { origin } });

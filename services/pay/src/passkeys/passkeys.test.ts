@@ -449,3 +449,30 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     expect(unknownField.body.error.code).toBe("parameter_unknown");
   });
 });
+
+describe("passkeys off: the web app at an IP address, where browsers allow none [pglite]", () => {
+  let t: TestPay;
+  beforeAll(async () => {
+    t = await openTestPay("pglite", { passkeys: null });
+  });
+  afterAll(() => t.close());
+
+  it("answers passkeys_unavailable for adding one and for a passkey approval, naming the cause", async () => {
+    const session = await signedInPayer(t.system, "Off Payer");
+    const device = await newTestDevice(t.app, session.token);
+    await bindAndSetPin(t.app, session, device, PIN);
+    const login = await startLogin(t.app, session.token, PIN, "add-passkey");
+    const finished = await login.finish();
+    finished.sessionKey.fill(0);
+    const answer = await call<ErrorAnswer>(t.app, "POST", "/v1/payer/passkeys/registration-options", session.token, {
+      deviceSignature: await device.sign({ purpose: "add-passkey", payerId: session.payerId }),
+      pin: { loginId: login.answer.body.loginId, finishLoginRequest: finished.finishLoginRequest },
+    });
+    expect([answer.status, answer.body.error.code]).toEqual([409, "passkeys_unavailable"]);
+    expect(answer.body.error.message).toMatch(/MPAY_WEB_URL\) is an IP address/);
+    const payer = await t.system.payers.authenticate(`Bearer ${session.token}`);
+    await expect(t.system.passkeys.verifyApproval(payer, {}, approvalChallengeOf(termsFor()))).rejects.toMatchObject({
+      code: "passkeys_unavailable",
+    });
+  });
+});

@@ -80,15 +80,28 @@ export interface PinVerifier {
 }
 
 export class PasskeyService {
+  /**
+   * `relyingParty` null: passkeys are off (the web app is at an IP address, where browsers allow none), and every
+   * passkey operation answers passkeys_unavailable; the PIN still works.
+   */
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceService,
     private readonly audit: AuditService,
-    private readonly rp: RelyingParty,
+    private readonly relyingParty: RelyingParty | null,
     private readonly pins: PinVerifier,
     private readonly clock: Clock,
   ) {
-    if (rp.origins.length === 0) throw new Error("a relying party needs at least one origin");
+    if (relyingParty?.origins.length === 0) throw new Error("a relying party needs at least one origin");
+  }
+
+  private get rp(): RelyingParty {
+    if (!this.relyingParty)
+      throw new ApiError(
+        "passkeys_unavailable",
+        "Passkeys are off on this server: the web app's URL (MPAY_WEB_URL) is an IP address, where browsers allow no passkey. Serve it at a host name (http://localhost:4300) or set MPAY_PASSKEY_RP_ID.",
+      );
+    return this.relyingParty;
   }
 
   /**
@@ -101,6 +114,7 @@ export class PasskeyService {
     deviceSignature: string,
     pinProof: { loginId: string; finishLoginRequest: string },
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const rp = this.rp;
     const signer = await this.devices.verifyStatement(
       payer,
       deviceSignature,
@@ -115,8 +129,8 @@ export class PasskeyService {
         `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`,
       );
     const options = await generateRegistrationOptions({
-      rpName: this.rp.rpName,
-      rpID: this.rp.rpId,
+      rpName: rp.rpName,
+      rpID: rp.rpId,
       // The user handle is the opaque payer id: no name, phone or e-mail goes into the authenticator's handle.
       userID: new TextEncoder().encode(payer.id),
       userName: payer.displayName,
@@ -142,6 +156,7 @@ export class PasskeyService {
    * challenge is spent before anything is verified, so a failed attempt uses it up too: new options, new try.
    */
   async finishRegistration(payer: PayerRow, response: RegistrationResponseJSON): Promise<PasskeyRow> {
+    const rp = this.rp;
     const challenge = challengeIn(response.response.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.db, payer.id, challenge) : null;
     if (!taken || !taken.purpose.startsWith("register:") || taken.expiresAt.getTime() < this.clock.now().getTime()) {
@@ -155,8 +170,8 @@ export class PasskeyService {
       const result = await verifyRegistrationResponse({
         response,
         expectedChallenge: taken.challenge,
-        expectedOrigin: this.rp.origins,
-        expectedRPID: this.rp.rpId,
+        expectedOrigin: rp.origins,
+        expectedRPID: rp.rpId,
         requireUserPresence: true,
         requireUserVerification: true,
         supportedAlgorithmIDs: ALGORITHMS,
@@ -210,6 +225,7 @@ export class PasskeyService {
    * passkey_user_verification_required or passkey_counter_invalid.
    */
   async verifyApproval(payer: PayerRow, assertion: unknown, expectedChallenge: string): Promise<{ passkeyId: string }> {
+    const rp = this.rp;
     const parsed = authenticationResponseSchema.safeParse(assertion);
     if (!parsed.success) throw new ApiError("passkey_invalid", "The passkey assertion is malformed.");
     const response = parsed.data;
@@ -229,8 +245,8 @@ export class PasskeyService {
       const result = await verifyAuthenticationResponse({
         response,
         expectedChallenge,
-        expectedOrigin: this.rp.origins,
-        expectedRPID: this.rp.rpId,
+        expectedOrigin: rp.origins,
+        expectedRPID: rp.rpId,
         requireUserVerification: true,
         // Counter 0 here turns the library's own counter check off: advanceSignCount makes it, atomically, below.
         credential: {

@@ -32,7 +32,7 @@ describe.each(testBackends())("payments API [%s]", (backend) => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "requires_approval", amount: 35000, currency: "KRW", amountCaptured: 0 });
     expect(res.body.id).toMatch(/^pay_[0-9A-Z]{26}$/);
-    expect(res.body.checkoutUrl).toBe(`http://127.0.0.1:4300/checkout/${res.body.id}`);
+    expect(res.body.checkoutUrl).toBe(`http://localhost:4300/checkout/${res.body.id}`);
     expect(res.headers["request-id"]).toMatch(/^req_/);
     const fetched = await call<Payment>(t.app, "GET", `/v1/payments/${res.body.id}`, key);
     // The one-payment read adds what the payer shared (nothing here); otherwise it is the create answer.

@@ -3,12 +3,13 @@
  * card's BIN (the SDK picks it; the pay server cannot read or redirect them), then the issuer's one-time code sent
  * to the phone on file. The typed details leave this screen's state as soon as the enrollment starts.
  */
+import type { BoundPasskey } from "@mpay/protocol";
 import type { PendingCardEnrollment } from "@mpay/wallet";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { navigate } from "../../shell/router.ts";
 import { errorMessage } from "../errors.ts";
-import { cardBoundToPasskeys, storedPasskeys } from "../passkeys.ts";
+import { boundAtEnrollment, cardBoundToPasskeys, livePasskeys } from "../passkeys.ts";
 import { safeReturnPath } from "../session.ts";
 import { walletRuntime } from "../runtime.ts";
 import { Notice, Screen } from "../ui.tsx";
@@ -18,7 +19,7 @@ import { IssuerCodeForm } from "./IssuerCodeForm.tsx";
 export function AddCard() {
   const { t } = useTranslation("wallet");
   const [details, setDetails] = useState({ ...EMPTY_CARD_DETAILS, name: "" });
-  const [pending, setPending] = useState<PendingCardEnrollment | undefined>();
+  const [pending, setPending] = useState<{ enrollment: PendingCardEnrollment; passkeys: BoundPasskey[] } | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
@@ -27,7 +28,9 @@ export function AddCard() {
     setBusy(true);
     setError(undefined);
     try {
-      const { wallet, keyStore } = walletRuntime();
+      const { wallet, client, keyStore } = walletRuntime();
+      // This device's passkeys, bound at the issuer with the card: only those can later approve its payments.
+      const passkeys = boundAtEnrollment(await livePasskeys(keyStore, () => client.passkeys.list()));
       const started = await wallet.startCardEnrollment(
         {
           pan: panOf(details),
@@ -35,10 +38,10 @@ export function AddCard() {
           cvc: details.cvc,
           ...(details.name.trim() ? { holderName: details.name.trim() } : {}),
         },
-        { passkeys: await storedPasskeys(keyStore) },
+        { passkeys },
       );
       setDetails({ ...EMPTY_CARD_DETAILS, name: "" });
-      setPending(started);
+      setPending({ enrollment: started, passkeys });
     } catch (cause) {
       setError(errorMessage(cause, t));
     } finally {
@@ -51,8 +54,8 @@ export function AddCard() {
     setBusy(true);
     setError(undefined);
     try {
-      const card = await pending.complete(code);
-      await cardBoundToPasskeys(walletRuntime().keyStore, card.id);
+      const card = await pending.enrollment.complete(code);
+      await cardBoundToPasskeys(walletRuntime().keyStore, card.id, pending.passkeys);
       // Opened from a pay sheet: back to that payment, now payable with this card.
       const then = new URLSearchParams(location.search).get("then");
       navigate(then ? safeReturnPath(then) : `/wallet/cards?added=${encodeURIComponent(card.last4)}`, {
@@ -68,8 +71,8 @@ export function AddCard() {
     return (
       <Screen title={t("addCard.codeTitle")} back="/wallet/cards">
         <IssuerCodeForm
-          issuerName={pending.issuerName}
-          codeSentTo={pending.codeSentTo}
+          issuerName={pending.enrollment.issuerName}
+          codeSentTo={pending.enrollment.codeSentTo}
           busy={busy}
           error={error}
           onSubmit={(code) => void complete(code)}

@@ -3,14 +3,17 @@
  * amount, the pairing code the checkout shows), which card, then approval with the PIN pad or a passkey, then the
  * issuer's decision. The wallet signs only terms equal to what this sheet showed (`confirm` compares them), so the
  * payer approves exactly the merchant and amount on screen. A wrong PIN says how many tries are left; a locked PIN
- * says what to do next; an expired or canceled payment says so.
+ * says what to do next; an expired or canceled payment says so. The passkey is offered only for a card bound to one
+ * of this device's passkeys at its issuer (enrolled after the passkey was added); for a card enrolled before, the
+ * sheet says it pays with the PIN. A passkey that fails (the device did not verify the payer) pays nothing, and the
+ * sheet says so and points to the PIN.
  */
 import { isPayApiError, isWalletError, type Card, type PayerPayment, type PaymentOutcome } from "@mpay/wallet";
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatAmount } from "../../shell/i18n.ts";
 import { errorCode, errorMessage } from "../errors.ts";
-import { assertPasskey, passkeysForCard, type StoredPasskey } from "../passkeys.ts";
+import { assertPasskey, livePasskeys, passkeySupport, type StoredPasskey } from "../passkeys.ts";
 import { PinPad } from "../PinPad.tsx";
 import { walletRuntime } from "../runtime.ts";
 import { Link, Loading, Money, Notice, Screen, useLoad } from "../ui.tsx";
@@ -29,7 +32,10 @@ interface SheetData {
   payment: PayerPayment;
   cards: Array<Card & { onThisDevice: boolean }>;
   issuers: Map<string, string>;
+  /** Per card, the passkeys of this device bound to it at its issuer. */
   passkeys: Map<string, StoredPasskey[]>;
+  /** Whether this device has a passkey at all (then a card without one was enrolled before it). */
+  devicePasskeys: boolean;
   pinLocked: boolean;
 }
 
@@ -55,13 +61,14 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
       wallet.pinStatus(),
     ]);
     const usable = cards.filter((card) => card.status === "active" && card.onThisDevice);
-    const passkeys = new Map<string, StoredPasskey[]>();
-    for (const card of usable) passkeys.set(card.id, await passkeysForCard(keyStore, card.id));
+    const live = passkeySupport() === "available" ? await livePasskeys(keyStore, () => client.passkeys.list()) : [];
+    const passkeys = new Map(usable.map((card) => [card.id, live.filter((p) => p.cardIds.includes(card.id))]));
     return {
       payment,
       cards: usable,
       issuers: new Map(issuers.map((i) => [i.issuerId, i.name])),
       passkeys,
+      devicePasskeys: live.length > 0,
       pinLocked: pin.locked,
     };
   }, `pay:${paymentId}`);
@@ -122,7 +129,7 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
       if (now && now.status !== "requires_approval") return setStep({ kind: "closed", status: now.status });
     }
     setStep(method === "pin" ? { kind: "pin", round: round + 1, error: errorMessage(cause, t) } : { kind: "review" });
-    if (method === "passkey") setError(errorMessage(cause, t));
+    if (method === "passkey") setError(`${errorMessage(cause, t)} ${t("pay.passkeyNotPaid")}`);
   };
 
   if (sheet.loading && !data)
@@ -223,6 +230,9 @@ export function PaySheet({ paymentId }: { paymentId: string }) {
               </label>
             ))}
           </fieldset>
+        )}
+        {card && data.devicePasskeys && passkeys.length === 0 && (
+          <p className="muted small">{t("pay.passkeyNotForCard")}</p>
         )}
       </section>
       <Notice message={error} tone="error" />
