@@ -1,0 +1,58 @@
+/**
+ * The "Try it" block `npm start` prints once every process is ready (issue 9, item 8): it makes the demo payers ready
+ * (payers.ts) and tells a newcomer how to pay from a checkout link in a browser within a minute — where the
+ * messenger and the wallet are, each demo payer's phone and password, their test card and where its one-time codes
+ * arrive (the issuer simulator's test inbox), and how to get a checkout link.
+ *
+ * The only secrets it shows are these demo credentials, which the newcomer types (test cards are public test data).
+ * The demo merchant's keys stay in their file: the block names the file, never a key.
+ */
+import { access } from "node:fs/promises";
+import { demoMerchantFile, loadDemoConfig, type DemoConfig } from "./config.ts";
+import { issuerNames, testInboxUrl } from "./issuer.ts";
+import { ensureDemoPayers, payersFile, type DemoPayer } from "./payers.ts";
+import { groupedPan } from "./test-cards.ts";
+
+function payerLines(payer: DemoPayer, config: DemoConfig, names: ReadonlyMap<string, string>): string[] {
+  const { card } = payer;
+  const issuer = names.get(card.issuerId);
+  const running = issuer ? "" : ` (its card company ${card.issuerId} is not running now: ISSUER_IDS)`;
+  return [
+    `    ${payer.displayName.padEnd(10)}  phone ${payer.phoneNumber}   password ${payer.password}`,
+    `      test card  ${issuer ?? card.issuerId} ${card.brand} ${groupedPan(card.pan)}, expiry ${card.expiry}, CVC ${card.cvc}${running}`,
+    `      its codes  ${testInboxUrl(config.issuerUrl, card.phone)}   (the test inbox: this card's phone)`,
+  ];
+}
+
+export function tryItBlock(
+  config: DemoConfig,
+  payers: DemoPayer[],
+  names: ReadonlyMap<string, string>,
+  merchant: boolean,
+): string {
+  const lines = [
+    "Try it in a browser (demo accounts and test cards only):",
+    `  messenger ${config.webUrl}/   ·   wallet ${config.webUrl}/wallet`,
+    `  Demo payers, friends with a chat (passwords made on the first start, kept in ${payersFile(config.demoDir)}):`,
+    ...payers.flatMap((payer) => payerLines(payer, config, names)),
+    "  1. Sign in to the messenger as one of them.",
+    merchant
+      ? `  2. Get a checkout link: npm run demo -- checkout   (Demo Mall, 35,000 KRW; its keys stay in ${demoMerchantFile(config)})`
+      : "  2. Get a checkout link from your merchant's server (no demo merchant here: it is made on the embedded database only).",
+    "  3. Open the link and pay: the wallet binds this browser, you choose a PIN, add the payer's test card with the",
+    "     code from its test inbox, and approve.   Or watch a whole payment in the terminal: npm run demo",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** Makes the demo payers ready and answers the block to print. Needs the messenger and the issuer host up. */
+export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const config = loadDemoConfig(env);
+  const names = await issuerNames(config.issuerUrl);
+  const payers = await ensureDemoPayers(config, [...names.keys()]);
+  const merchant = await access(demoMerchantFile(config)).then(
+    () => true,
+    () => false,
+  );
+  return tryItBlock(config, payers, names, merchant);
+}
