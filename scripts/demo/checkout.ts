@@ -34,14 +34,20 @@ export async function checkout(config: DemoConfig = loadDemoConfig()): Promise<v
     ["in the wallet", `${config.webUrl}/wallet/pay/${encodeURIComponent(payment.id)}`],
   ]);
   line();
-  line("Open the checkout link: on a phone-sized window it offers to pay in the messenger; on a desktop type a demo");
-  line("payer's phone number, and the request arrives in that payer's MPay chat in the messenger. Or open the wallet");
-  line("link in the browser where the payer signed in. The demo payers, their passwords and test cards are what npm");
   line(
-    `start printed (kept in ${payersFile(config.demoDir)}). Unpaid, the payment expires after 15 minutes by default;`,
+    `Pay it as a demo payer that npm start printed (phones, passwords and test cards: ${payersFile(config.demoDir)}):`,
   );
   line(
-    `once approved it is captured at once. Afterwards the checkout returns to Demo Mall's page at ${config.shopOrigin},`,
+    "- the wallet link, in the browser where the payer signed in to the messenger: the wallet signs the payer in to",
   );
-  line("where no shop runs in this repository. Another link: npm run demo -- checkout");
+  line("  MPay and binds this browser, asks for a new PIN and a card (its one-time code is on the test inbox page npm");
+  line("  start printed for that card), then shows the payment to approve;");
+  line(
+    "- or the checkout link, as a shopper sees it: in a phone-sized window (600 px or less) it offers to pay in the",
+  );
+  line("  messenger; on a desktop, a QR code for a phone and a field for the payer's number, to which MPay sends the");
+  line("  request once that payer has used the wallet.");
+  line("Unpaid, the payment expires after 15 minutes (by default); approved, it is captured at once, and the checkout");
+  line(`then returns to Demo Mall's page at ${config.shopOrigin}, where no shop runs in this repository.`);
+  line("Another payment: npm run demo -- checkout");
 }

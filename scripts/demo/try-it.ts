@@ -37,10 +37,11 @@ export function tryItBlock(
     ...payers.flatMap((payer) => payerLines(payer, config, names)),
     "  1. Sign in to the messenger as one of them.",
     merchant
-      ? `  2. Get a checkout link: npm run demo -- checkout   (Demo Mall, 35,000 KRW; its keys stay in ${demoMerchantFile(config)})`
-      : "  2. Get a checkout link from your merchant's server (no demo merchant here: it is made on the embedded database only).",
-    "  3. Open the link and pay: the wallet binds this browser, you choose a PIN, add the payer's test card with the",
-    "     code from its test inbox, and approve.   Or watch a whole payment in the terminal: npm run demo",
+      ? `  2. Get a payment to pay: npm run demo -- checkout   (Demo Mall, 35,000 KRW; its keys stay in ${demoMerchantFile(config)})`
+      : "  2. Get a payment to pay from your merchant's server (no demo merchant here: it is made on the embedded database only).",
+    "  3. Open its wallet link (or its checkout link in a phone-sized window: pay in the messenger): sign in to MPay with",
+    "     the messenger and the wallet binds this browser; choose a PIN, add the payer's test card with the code from its",
+    "     test inbox page, and pay.   Or watch a whole payment in the terminal: npm run demo",
   ];
   return `${lines.join("\n")}\n`;
 }
