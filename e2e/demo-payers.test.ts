@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestMessenger, type TestMessenger } from "../services/messenger/src/testing/messenger.ts";
 import { demoPayerCards, ensureDemoPayers, payersFile, type DemoPayer } from "../scripts/demo/payers.ts";
 import { MessengerSession } from "../scripts/demo/messenger-app.ts";
+import { APPROVING_TEST_CARDS } from "../scripts/demo/test-cards.ts";
+import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 
 let dir: string;
 let messenger: TestMessenger;
@@ -119,6 +121,20 @@ describe("the demo payers of npm start [pglite]", () => {
 });
 
 describe("the demo payers' test cards", () => {
+  it("are the issuer simulator's own, with the holder and the phone on file it has (so the code goes to the payer)", () => {
+    for (const card of APPROVING_TEST_CARDS) {
+      const seeded = TEST_CARDS.find((c) => c.pan === card.pan);
+      expect(seeded, card.pan).toMatchObject({
+        issuerId: card.issuerId,
+        expiry: card.expiry,
+        cvc: card.cvc,
+        holderName: card.holderName,
+        phone: card.phone,
+        status: "active",
+      });
+    }
+  });
+
   it("are at the first running card company, the second payer's at the second when there is one", () => {
     const pans = (issuers: string[]) => demoPayerCards(issuers).map((card) => [card.issuerId, card.holderName]);
     expect(pans(["sampo", "kstar", "handae"])).toEqual([
