@@ -12,6 +12,8 @@ import { openTestMessenger, type TestMessenger } from "../services/messenger/src
 import { demoPayerCards, ensureDemoPayers, payersFile, type DemoPayer } from "../scripts/demo/payers.ts";
 import { MessengerSession } from "../scripts/demo/messenger-app.ts";
 import { APPROVING_TEST_CARDS } from "../scripts/demo/test-cards.ts";
+import { loadDemoConfig } from "../scripts/demo/config.ts";
+import { tryItBlock } from "../scripts/demo/try-it.ts";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 
 let dir: string;
@@ -151,5 +153,48 @@ describe("the demo payers' test cards", () => {
       ["kstar", "LEE JUNHO"],
     ]);
     expect(() => demoPayerCards(["acme"])).toThrow(/no demo test card belongs to a running card company \(acme\)/);
+  });
+});
+
+describe("npm start's Try-it block", () => {
+  const config = loadDemoConfig({ MPAY_DEMO_DIR: "/srv/demo", MPAY_DATA_DIR: "/srv/pay" });
+  const payers: DemoPayer[] = demoPayerCards(["sampo", "kstar"]).map((card, index) => ({
+    displayName: index === 0 ? "Kim Minji" : "Lee Junho",
+    phoneNumber: card.phone,
+    password: `mpay-test-pass-wor${index}`,
+    card,
+  }));
+  const issuers = new Map([
+    ["sampo", "Sampo Card"],
+    ["kstar", "KStar Card"],
+  ]);
+
+  it("gives each payer's phone, password, test card and test-inbox page, and names the merchant's key file", () => {
+    const block = tryItBlock(config, payers, { issuers, merchant: true, testInbox: true });
+    expect(block).toContain("messenger http://127.0.0.1:4300/   ·   wallet http://127.0.0.1:4300/wallet");
+    expect(block).toContain("Kim Minji   phone +821055510001   password mpay-test-pass-wor0");
+    expect(block).toContain("test card  Sampo Card visa 4111 0000 0000 0016, expiry 12/31, CVC 806");
+    expect(block).toContain("its codes  http://127.0.0.1:4100/test-inbox?phone=%2B821055510001");
+    expect(block).toContain("Lee Junho   phone +821055520002   password mpay-test-pass-wor1");
+    expect(block).toContain("test card  KStar Card mastercard 5222 0000 0000 0027, expiry 12/31, CVC 491");
+    expect(block).toContain(
+      "npm run demo -- checkout   (Demo Mall, 35,000 KRW; its keys stay in /srv/pay/demo-merchant.json)",
+    );
+    expect(block).toContain("kept in /srv/demo/payers.json");
+  });
+
+  it("says what is missing: the test inbox off, no demo merchant, a card company not running", () => {
+    const block = tryItBlock(config, payers, {
+      issuers: new Map([["kstar", "KStar Card"]]),
+      merchant: false,
+      testInbox: false,
+    });
+    expect(block).not.toContain("/test-inbox");
+    expect(block).toContain("the issuer host's test inbox is off (ISSUER_TEST_INBOX), so no card can be added");
+    expect(block).not.toContain("npm run demo -- checkout");
+    expect(block).toContain("no demo merchant here");
+    expect(block).toContain(
+      "sampo visa 4111 0000 0000 0016, expiry 12/31, CVC 806 (its card company sampo is not running now",
+    );
   });
 });

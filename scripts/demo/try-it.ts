@@ -13,30 +13,37 @@ import { issuerNames, testInboxUrl } from "./issuer.ts";
 import { ensureDemoPayers, payersFile, type DemoPayer } from "./payers.ts";
 import { groupedPan } from "./test-cards.ts";
 
-function payerLines(payer: DemoPayer, config: DemoConfig, names: ReadonlyMap<string, string>): string[] {
+/** What the block tells besides the payers: what runs now. */
+export interface TryItFacts {
+  /** The running card companies' names by id. */
+  issuers: ReadonlyMap<string, string>;
+  /** The demo merchant's key file exists (the embedded database makes it). */
+  merchant: boolean;
+  /** The issuer host's test inbox answers (ISSUER_TEST_INBOX): else no code reaches anyone and no card can be added. */
+  testInbox: boolean;
+}
+
+function payerLines(payer: DemoPayer, config: DemoConfig, facts: TryItFacts): string[] {
   const { card } = payer;
-  const issuer = names.get(card.issuerId);
+  const issuer = facts.issuers.get(card.issuerId);
   const running = issuer ? "" : ` (its card company ${card.issuerId} is not running now: ISSUER_IDS)`;
   return [
     `    ${payer.displayName.padEnd(10)}  phone ${payer.phoneNumber}   password ${payer.password}`,
     `      test card  ${issuer ?? card.issuerId} ${card.brand} ${groupedPan(card.pan)}, expiry ${card.expiry}, CVC ${card.cvc}${running}`,
-    `      its codes  ${testInboxUrl(config.issuerUrl, card.phone)}   (the test inbox: this card's phone)`,
+    facts.testInbox
+      ? `      its codes  ${testInboxUrl(config.issuerUrl, card.phone)}   (the test inbox: this card's phone)`
+      : "      its codes  nowhere: the issuer host's test inbox is off (ISSUER_TEST_INBOX), so no card can be added",
   ];
 }
 
-export function tryItBlock(
-  config: DemoConfig,
-  payers: DemoPayer[],
-  names: ReadonlyMap<string, string>,
-  merchant: boolean,
-): string {
+export function tryItBlock(config: DemoConfig, payers: DemoPayer[], facts: TryItFacts): string {
   const lines = [
     "Try it in a browser (demo accounts and test cards only):",
     `  messenger ${config.webUrl}/   ·   wallet ${config.webUrl}/wallet`,
     `  Demo payers, friends with a chat (passwords made on the first start, kept in ${payersFile(config.demoDir)}):`,
-    ...payers.flatMap((payer) => payerLines(payer, config, names)),
+    ...payers.flatMap((payer) => payerLines(payer, config, facts)),
     "  1. Sign in to the messenger as one of them.",
-    merchant
+    facts.merchant
       ? `  2. Get a payment to pay: npm run demo -- checkout   (Demo Mall, 35,000 KRW; its keys stay in ${demoMerchantFile(config)})`
       : "  2. Get a payment to pay from your merchant's server (no demo merchant here: it is made on the embedded database only).",
     "  3. Open its wallet link (or its checkout link in a phone-sized window: pay in the messenger): sign in to MPay with",
@@ -49,11 +56,20 @@ export function tryItBlock(
 /** Makes the demo payers ready and answers the block to print. Needs the messenger and the issuer host up. */
 export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const config = loadDemoConfig(env);
-  const names = await issuerNames(config.issuerUrl);
-  const payers = await ensureDemoPayers(config, [...names.keys()]);
-  const merchant = await access(demoMerchantFile(config)).then(
-    () => true,
-    () => false,
-  );
-  return tryItBlock(config, payers, names, merchant);
+  const issuers = await issuerNames(config.issuerUrl);
+  const payers = await ensureDemoPayers(config, [...issuers.keys()]);
+  const [merchant, testInbox] = await Promise.all([
+    access(demoMerchantFile(config)).then(
+      () => true,
+      () => false,
+    ),
+    fetch(testInboxUrl(config.issuerUrl, payers[0]!.phoneNumber)).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.ok;
+      },
+      () => false,
+    ),
+  ]);
+  return tryItBlock(config, payers, { issuers, merchant, testInbox });
 }
