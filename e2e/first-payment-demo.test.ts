@@ -50,23 +50,46 @@ afterAll(async () => {
 });
 
 describe("npm run demo before npm start", () => {
-  it("fails with one line that says to start the system", async () => {
-    const run = await runDemo(env);
+  it("fails with one line that says to start the system, as does npm run demo -- checkout", async () => {
+    for (const args of [[], ["checkout"]]) {
+      const run = await runDemo(env, 60_000, args);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toMatch(/MPay is not running .*start it with npm start/);
+    }
+  });
+
+  it("names its two commands in one line when given another", async () => {
+    const run = await runDemo(env, 60_000, ["refund"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/MPay is not running .*start it with npm start/);
+    expect(run.stderr).toMatch(/unknown command "refund": npm run demo .* or npm run demo -- checkout/);
   });
 });
+
+interface KeptPayers {
+  payers: Array<{ displayName: string; phoneNumber: string; password: string }>;
+}
+
+/** The "Try it" block of an npm start's output: from its title to the running line. */
+function tryItBlockOf(output: string): string {
+  const start = output.indexOf("Try it in a browser");
+  expect(start, "npm start printed a Try-it block").toBeGreaterThanOrEqual(0);
+  return output.slice(start, output.indexOf("MPay is running.", start));
+}
 
 describe("npm run demo against npm start (scripts/start.mjs: the demo network, then the three services) [pglite]", () => {
   let system: StartedSystem | undefined;
   let firstStart = "";
 
+  // npm start's first start makes the network, the demo merchant and the demo payers: more than the default hook
+  // time on a busy machine.
   beforeAll(async () => {
     system = await npmStart(env);
     firstStart = system.output();
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await system?.stop();
@@ -82,6 +105,79 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     expect(firstStart).toContain(
       `pay server http://127.0.0.1:${ports.pay}  ·  issuer host http://127.0.0.1:${ports.issuer}  ·  messenger http://127.0.0.1:${ports.messenger}`,
     );
+  });
+
+  it("prints a Try-it block once ready: the web app's messenger and wallet, the demo payers with their passwords, test cards and test-inbox pages", async () => {
+    const block = tryItBlockOf(firstStart);
+    expect(block).toContain(
+      `messenger http://127.0.0.1:${ports.web}/   ·   wallet http://127.0.0.1:${ports.web}/wallet`,
+    );
+    // Made on this first start, with random passwords kept in the demo folder (mode 0600).
+    const keptFile = join(dir, "demo", "payers.json");
+    expect((await stat(keptFile)).mode & 0o777).toBe(0o600);
+    const kept = JSON.parse(await readFile(keptFile, "utf8")) as KeptPayers;
+    expect(kept.payers.map((p) => [p.displayName, p.phoneNumber])).toEqual([
+      ["Kim Minji", "+821055520001"],
+      ["Lee Junho", "+821055520002"],
+    ]);
+    for (const payer of kept.payers) expect(block).toContain(`phone ${payer.phoneNumber}   password ${payer.password}`);
+    // Only KStar runs here: both cards are KStar's, each with the test inbox of its phone.
+    expect(block).toContain("test card  KStar Card visa 4222 0000 0000 0012, expiry 12/31, CVC 742");
+    expect(block).toContain("test card  KStar Card mastercard 5222 0000 0000 0027, expiry 12/31, CVC 491");
+    const inbox = `http://127.0.0.1:${ports.issuer}/test-inbox?phone=%2B821055520001`;
+    expect(block).toContain(`its codes  ${inbox}`);
+    expect(block).toContain(`its codes  http://127.0.0.1:${ports.issuer}/test-inbox?phone=%2B821055520002`);
+    expect(block).toContain("npm run demo -- checkout");
+    // The test inbox URL is a page for the newcomer's browser.
+    const page = await fetch(inbox, { headers: { accept: "text/html" } });
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain("Test inbox of +821055520001");
+    // The merchant's keys are named by their file, never shown.
+    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+      secretKey: string;
+      webhookSecret: string;
+    };
+    expect(block).toContain(join(dir, "pay", "demo-merchant.json"));
+    for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret, "sk_test_", "whsec_"])
+      expect(block).not.toContain(secret);
+  });
+
+  it("npm run demo -- checkout makes a 35,000 KRW payment as Demo Mall and prints its checkout and wallet links, and no key", async () => {
+    const run = await runDemo(env, 60_000, ["checkout"]);
+    expect(run.code, run.stderr).toBe(0);
+    const web = `http://127.0.0.1:${ports.web}`;
+    const id = new RegExp(`checkout\\s+${web}/checkout/(pay_\\w+)\\n`).exec(run.stdout)?.[1];
+    expect(id, run.stdout).toBeDefined();
+    expect(run.stdout).toMatch(new RegExp(`in the wallet\\s+${web}/wallet/pay/${id}\\n`));
+    expect(run.stdout).toContain(`Demo Mall asks for 35,000 KRW: payment ${id}`);
+    // The payment is there, waiting for a payer, as the merchant's API says.
+    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+      secretKey: string;
+      webhookSecret: string;
+    };
+    const payment = (await (
+      await fetch(`http://127.0.0.1:${ports.pay}/v1/payments/${id}`, {
+        headers: { authorization: `Bearer ${merchantKeys.secretKey}` },
+      })
+    ).json()) as Record<string, unknown>;
+    expect(payment).toMatchObject({
+      status: "requires_approval",
+      amount: 35_000,
+      currency: "KRW",
+      captureMethod: "automatic",
+      checkoutUrl: `${web}/checkout/${id}`,
+    });
+    // The web app serves the checkout at that link.
+    expect((await fetch(`${web}/checkout/${id}`)).status).toBe(200);
+    const kept = JSON.parse(await readFile(join(dir, "demo", "payers.json"), "utf8")) as KeptPayers;
+    const output = run.stdout + run.stderr;
+    for (const secret of [
+      merchantKeys.secretKey,
+      merchantKeys.webhookSecret,
+      "sk_test_",
+      ...kept.payers.map((p) => p.password),
+    ])
+      expect(output).not.toContain(secret);
   });
 
   it("signs in, binds a device, sets a PIN, enrolls a card, pays, captures and refunds, twice, printing no secret", {
@@ -101,6 +197,13 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     expect(system.output()).toMatch(/network: demo network root [\w-]{43} \(/);
     expect(system.output()).not.toMatch(/network: (made|certified)/);
     expect(await readFile(join(dir, "network", "demo-root.private.jwk.json"), "utf8")).toBe(rootKey);
+    // The demo payers are kept as they were (same passwords), and this start prints no merchant key at all: the
+    // pay server shows them once, on the start that makes the demo merchant.
+    const keptPayers = JSON.parse(await readFile(join(dir, "demo", "payers.json"), "utf8")) as KeptPayers;
+    expect(tryItBlockOf(firstStart)).toContain(`password ${keptPayers.payers[0]!.password}`);
+    expect(tryItBlockOf(system.output())).toContain(`password ${keptPayers.payers[0]!.password}`);
+    expect(tryItBlockOf(system.output())).toContain(`password ${keptPayers.payers[1]!.password}`);
+    expect(system.output()).not.toMatch(/sk_test_|whsec_/);
     const second = await runDemo(env);
     expect(second.code, second.stderr).toBe(0);
 

@@ -5,38 +5,24 @@
  * inbox and back office. No database, no import from services/*. Each run is a new messenger account on a new
  * device, so it runs again and again. It never prints the PIN, the password, a session token, a secret key or a
  * card number (last four only). Configuration: the services' own variables (scripts/demo/config.ts).
+ *
+ * `npm run demo -- checkout` instead only creates a payment as Demo Mall and prints its checkout link, for a person
+ * to pay in a browser as a demo payer of `npm start` (scripts/demo/checkout.ts; issue 9, item 8).
  */
 import { PayApiError, WalletError } from "@mpay/wallet";
-import { DemoError, loadDemoConfig, readDemoMerchant, readOperatorToken, type DemoConfig } from "./demo/config.ts";
+import { checkout } from "./demo/checkout.ts";
+import { DemoError, loadDemoConfig, readDemoMerchant, readOperatorToken } from "./demo/config.ts";
 import { backofficeCard, runningIssuers } from "./demo/issuer.ts";
 import { MerchantApi, type Payment } from "./demo/merchant.ts";
 import { payerJoins } from "./demo/payer.ts";
 import { detail, line, money, section, step, title } from "./demo/print.ts";
+import { checkRunning } from "./demo/running.ts";
 import { showIssuerCard, showLedger, showPayment, showTerms } from "./demo/views.ts";
 
 const AMOUNT = 35_000;
 const REFUND = 5_000;
 
-/** Fails with one line when a process does not answer: the newcomer has not started the system (yet). */
-async function checkRunning(config: DemoConfig): Promise<void> {
-  const services: Array<[string, string]> = [
-    ["pay server", config.payUrl],
-    ["issuer host", config.issuerUrl],
-    ["messenger", config.messengerUrl],
-  ];
-  for (const [name, url] of services) {
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (!ok)
-      throw new DemoError(
-        `MPay is not running (no ${name} at ${url}): start it with npm start, then run npm run demo again`,
-      );
-  }
-}
-
-async function main(): Promise<void> {
+async function firstPayment(): Promise<void> {
   const config = loadDemoConfig();
   await checkRunning(config);
   const [merchantKeys, operatorToken, issuers] = await Promise.all([
@@ -135,7 +121,19 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
+/** `npm run demo` alone plays the whole story; `npm run demo -- checkout` only makes a payment to pay in a browser. */
+function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (command === undefined) return firstPayment();
+  if (command === "checkout" && rest.length === 0) return checkout();
+  return Promise.reject(
+    new DemoError(
+      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment) or npm run demo -- checkout (a checkout link to pay in a browser)`,
+    ),
+  );
+}
+
+main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
     // One line, without a stack: the messages of DemoError, WalletError and PayApiError carry no secret.

@@ -5,8 +5,10 @@
 // (apps/web/server/build.ts, Vite, about a second; MPAY_WEB_BUILD=off serves the build that is there, as the e2e
 // tests do after building once per run); then the pay server (PAY_PORT, 4000), the issuer host simulator
 // (ISSUER_PORT, 4100), the messenger (MESSENGER_PORT, 4200, the OpenID Connect provider) and the web app
-// (MPAY_WEB_URL's port, 4300: hosted checkout, messenger and wallet). Once all of them are ready it prints where
-// they are and suggests `npm run demo`.
+// (MPAY_WEB_URL's port, 4300: hosted checkout, messenger and wallet). Once all of them are ready it makes the demo
+// payers ready at the messenger (scripts/demo/try-it.ts: two accounts, friends with a chat, credentials kept in
+// <MPAY_DEMO_DIR>/payers.json) and prints a "Try it" block (where the messenger and the wallet are, the payers,
+// their test cards and test-inbox pages, `npm run demo -- checkout`), then where every process is.
 // Where each one is comes from service-kit's systemAddresses, which every service reads too (README, "Configuration").
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -83,22 +85,7 @@ const children = processes.map(({ name, entry }) => {
     env: process.env,
   });
   child.on("message", (message) => {
-    if (message?.ready && ready.add(name).size === processes.length) {
-      process.stdout.write(`\nMPay is running. Try a first payment: npm run demo   (Ctrl-C stops everything)\n`);
-      // The web app first, the services after it: this line ends with the messenger (e2e/support/npm-start.ts).
-      process.stdout.write(
-        `  web app ${urls.web}  ·  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
-      );
-      // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot
-      // have passkeys, and the wallet says so too (service-kit's relying-party.ts).
-      if (passkeys === null) {
-        const named = new URL(urls.web);
-        named.hostname = "localhost";
-        process.stdout.write(
-          `  Passkeys are off: the web app's URL is an IP address, and browsers allow passkeys only at a host name (MPAY_WEB_URL=${named.origin}).\n\n`,
-        );
-      }
-    }
+    if (message?.ready && ready.add(name).size === processes.length) void announceRunning();
   });
   child.on("exit", (code, signal) => {
     if (!shuttingDown) {
@@ -108,6 +95,37 @@ const children = processes.map(({ name, entry }) => {
   });
   return child;
 });
+
+/**
+ * Once everything is ready: the demo payers made ready and the "Try it" block, then the running line. One write, the
+ * block first: whoever waits for the running line (e2e/support/npm-start.ts) has the block too. A demo payer that
+ * cannot be made ready is told in one line and the system keeps running; `npm run demo` needs none of them.
+ */
+async function announceRunning() {
+  let tryItBlock = "";
+  try {
+    const { tryIt } = await tsImport("./demo/try-it.ts", import.meta.url);
+    tryItBlock = await tryIt(process.env);
+  } catch (error) {
+    process.stderr.write(
+      `npm start: the demo payers could not be made ready: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
+  if (shuttingDown) return;
+  // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot have
+  // passkeys, and the wallet says so too (service-kit's relying-party.ts).
+  let passkeysNote = "";
+  if (passkeys === null) {
+    const named = new URL(urls.web);
+    named.hostname = "localhost";
+    passkeysNote = `Passkeys are off: the web app's URL is an IP address, and browsers allow passkeys only at a host name (MPAY_WEB_URL=${named.origin}).\n`;
+  }
+  process.stdout.write(
+    `\n${tryItBlock ? `${tryItBlock}\n` : ""}${passkeysNote}MPay is running.${tryItBlock ? "" : " Try a first payment: npm run demo"}   (Ctrl-C stops everything)\n` +
+      // The web app first, the services after it: this line ends with the messenger (e2e/support/npm-start.ts).
+      `  web app ${urls.web}  ·  pay server ${urls.pay}  ·  issuer host ${urls.issuer}  ·  messenger ${urls.messenger}\n\n`,
+  );
+}
 
 let shuttingDown = false;
 function stopAll(code) {

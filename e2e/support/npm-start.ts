@@ -29,9 +29,9 @@ function run(args: string[], env: Record<string, string>, timeoutMs: number): Pr
   });
 }
 
-/** `npm run demo` to its end. */
-export function runDemo(env: Record<string, string>, timeoutMs = 240_000): Promise<ProcessRun> {
-  return run(["--import", "tsx", DEMO], env, timeoutMs);
+/** `npm run demo` to its end; `args` as after `npm run demo --` (`["checkout"]`). */
+export function runDemo(env: Record<string, string>, timeoutMs = 240_000, args: string[] = []): Promise<ProcessRun> {
+  return run(["--import", "tsx", DEMO, ...args], env, timeoutMs);
 }
 
 /** `npm start` that is expected to stop by itself (a configuration it refuses). */

@@ -14,6 +14,8 @@ export interface DemoConfig {
   payUrl: string;
   issuerUrl: string;
   messengerUrl: string;
+  /** The web app: hosted checkout (`/checkout/:id`), the messenger (`/`) and the wallet (`/wallet`). */
+  webUrl: string;
   /** The pay server's data folder: `demo-merchant.json` is there. */
   payDataDir: string;
   /** The issuer host's data folder: `operator.json` (the back office's token) is there. */
@@ -40,6 +42,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     payUrl: urls.pay,
     issuerUrl: urls.issuer,
     messengerUrl: urls.messenger,
+    webUrl: urls.web,
     payDataDir: resolve(env["MPAY_DATA_DIR"] || ".data/pay"),
     issuerDataDir: resolve(env["ISSUER_DATA_DIR"] || ".data/issuer"),
     demoDir: resolve(env["MPAY_DEMO_DIR"] || ".data/demo"),
@@ -76,9 +79,14 @@ async function readJson<T>(file: string, schema: z.ZodType<T>, missing: string):
   return parsed.data;
 }
 
+/** Where the pay server saved the demo merchant's keys (mode 0600) on its first start. */
+export function demoMerchantFile(config: Pick<DemoConfig, "payDataDir">): string {
+  return join(config.payDataDir, "demo-merchant.json");
+}
+
 /** The demo merchant's id and secret key, as the pay server wrote them on its first start (embedded database). */
 export function readDemoMerchant(config: DemoConfig): Promise<{ id: string; secretKey: string }> {
-  const file = join(config.payDataDir, "demo-merchant.json");
+  const file = demoMerchantFile(config);
   return readJson(
     file,
     demoMerchantSchema,

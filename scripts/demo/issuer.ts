@@ -16,9 +16,20 @@ async function getJson<T>(url: string, schema: z.ZodType<T>, token?: string): Pr
   return parsed.data;
 }
 
+/** The card companies this issuer host runs (ISSUER_IDS), in its order, with their names. */
+export async function issuerNames(issuerUrl: string): Promise<Map<string, string>> {
+  const directory = await getJson(`${issuerUrl}/issuers`, z.array(issuerDirectoryEntrySchema));
+  return new Map(directory.map((issuer) => [issuer.issuerId, issuer.name]));
+}
+
 /** The ids of the card companies this issuer host runs (ISSUER_IDS). */
 export async function runningIssuers(issuerUrl: string): Promise<string[]> {
-  return (await getJson(`${issuerUrl}/issuers`, z.array(issuerDirectoryEntrySchema))).map((issuer) => issuer.issuerId);
+  return [...(await issuerNames(issuerUrl)).keys()];
+}
+
+/** Where a person reads the one-time codes "texted" to `phone`: the test inbox, a page in a browser. */
+export function testInboxUrl(issuerUrl: string, phone: string): string {
+  return `${issuerUrl}/test-inbox?phone=${encodeURIComponent(phone)}`;
 }
 
 /** The newest one-time code that `issuerId` sent to `phone` at or after `since` (polled briefly). */
@@ -29,7 +40,7 @@ export async function codeFromTestInbox(
   since: Date,
 ): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const inbox = await getJson(`${issuerUrl}/test-inbox?phone=${encodeURIComponent(phone)}`, testInboxSchema);
+    const inbox = await getJson(testInboxUrl(issuerUrl, phone), testInboxSchema);
     const message = inbox.messages.find(
       (m) => m.issuerId === issuerId && Date.parse(m.sentAt) >= since.getTime() - 1000,
     );

@@ -17,6 +17,8 @@ const paymentSchema = z.object({
   amountRefunded: z.number().int(),
   amountRefundable: z.number().int(),
   declineCode: z.string().nullable(),
+  /** The hosted checkout page where the payer pays (the web app's `/checkout/:id`). */
+  checkoutUrl: z.string().url(),
 });
 const refundSchema = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), status: z.string() });
 const balancesSchema = z.object({

@@ -13,6 +13,16 @@ export interface MessengerAccount {
   displayName: string;
 }
 
+/** The messenger refused a new account; `code` is its stable error code (`phone_number_taken`, …). */
+export class AccountRefusedError extends DemoError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** `POST /api/accounts` (services/messenger/README.md). The password is the caller's; it is never printed. */
 export async function createMessengerAccount(
   messengerUrl: string,
@@ -21,13 +31,14 @@ export async function createMessengerAccount(
   const response = await fetch(`${messengerUrl}/api/accounts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(input),
+    body: JSON.stringify({ phoneNumber: input.phoneNumber, displayName: input.displayName, password: input.password }),
   });
   const body = (await response.json().catch(() => null)) as
     | (MessengerAccount & { error?: { code: string; message: string } })
     | null;
   if (response.status !== 201 || !body?.id)
-    throw new DemoError(
+    throw new AccountRefusedError(
+      body?.error?.code ?? String(response.status),
       `the messenger refused the new account: ${body?.error?.code ?? response.status} ${body?.error?.message ?? ""}`.trim(),
     );
   return { id: body.id, phoneNumber: body.phoneNumber, displayName: body.displayName };

@@ -8,21 +8,37 @@ export interface TestCard {
   pan: string;
   expiry: string;
   cvc: string;
+  brand: "visa" | "mastercard" | "local";
+  /** As embossed; the demo payers of `npm start` are these cardholders (scripts/demo/payers.ts). */
+  holderName: string;
   /** The cardholder's phone on file: the issuer texts the enrollment code there (its test inbox). */
   phone: string;
 }
 
-export const APPROVING_TEST_CARDS: readonly TestCard[] = [
-  { issuerId: "kstar", pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001" },
-  { issuerId: "sampo", pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" },
-  { issuerId: "handae", pan: "4333000000000018", expiry: "12/31", cvc: "604", phone: "+821055530001" },
-  { issuerId: "kstar", pan: "5222000000000027", expiry: "12/31", cvc: "491", phone: "+821055520002" },
-  { issuerId: "sampo", pan: "5111000000000021", expiry: "12/31", cvc: "932", phone: "+821055510002" },
-  { issuerId: "handae", pan: "5333000000000023", expiry: "12/31", cvc: "052", phone: "+821055530002" },
-  { issuerId: "kstar", pan: "9422000000000035", expiry: "12/31", cvc: "910", phone: "+821055520003" },
-  { issuerId: "sampo", pan: "9411000000000038", expiry: "12/31", cvc: "980", phone: "+821055510003" },
-  { issuerId: "handae", pan: "9433000000000032", expiry: "12/31", cvc: "145", phone: "+821055530003" },
+type Row = [issuerId: string, pan: string, cvc: string, brand: TestCard["brand"], holderName: string, phone: string];
+
+// Every approving card expires 12/31; each issuer's visa, mastercard and local card are held by the same three people.
+const ROWS: Row[] = [
+  ["kstar", "4222000000000012", "742", "visa", "KIM MINJI", "+821055520001"],
+  ["sampo", "4111000000000016", "806", "visa", "KIM MINJI", "+821055510001"],
+  ["handae", "4333000000000018", "604", "visa", "KIM MINJI", "+821055530001"],
+  ["kstar", "5222000000000027", "491", "mastercard", "LEE JUNHO", "+821055520002"],
+  ["sampo", "5111000000000021", "932", "mastercard", "LEE JUNHO", "+821055510002"],
+  ["handae", "5333000000000023", "052", "mastercard", "LEE JUNHO", "+821055530002"],
+  ["kstar", "9422000000000035", "910", "local", "PARK SEOYEON", "+821055520003"],
+  ["sampo", "9411000000000038", "980", "local", "PARK SEOYEON", "+821055510003"],
+  ["handae", "9433000000000032", "145", "local", "PARK SEOYEON", "+821055530003"],
 ];
+
+export const APPROVING_TEST_CARDS: readonly TestCard[] = ROWS.map(([issuerId, pan, cvc, brand, holderName, phone]) => ({
+  issuerId,
+  pan,
+  expiry: "12/31",
+  cvc,
+  brand,
+  holderName,
+  phone,
+}));
 
 /** The cards of the issuers that run, starting with run number `run`'s turn and then the others (after a pause). */
 export function cardsInTurn(run: number, issuers: readonly string[]): TestCard[] {
@@ -34,4 +50,9 @@ export function cardsInTurn(run: number, issuers: readonly string[]): TestCard[]
 /** `•••• 0012`: the last four only. */
 export function maskedPan(pan: string): string {
   return `•••• ${pan.slice(-4)}`;
+}
+
+/** `4111 0000 0000 0016`: a test card's whole number, as printed on it (test cards only). */
+export function groupedPan(pan: string): string {
+  return pan.replace(/(\d{4})(?=\d)/g, "$1 ");
 }
