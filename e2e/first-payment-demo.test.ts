@@ -140,6 +140,9 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     expect(block).toContain(join(dir, "pay", "demo-merchant.json"));
     for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret, "sk_test_", "whsec_"])
       expect(block).not.toContain(secret);
+    // Nor anywhere in the first start's output, where the pay server makes the demo merchant: it names the file.
+    expect(firstStart).toContain(`its secret key and webhook secret are in ${join(dir, "pay", "demo-merchant.json")}`);
+    for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret]) expect(firstStart).not.toContain(secret);
   });
 
   it("npm run demo -- checkout makes a 35,000 KRW payment as Demo Mall and prints its checkout and wallet links, and no key", async () => {

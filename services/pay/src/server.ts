@@ -53,9 +53,10 @@ export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
   };
   const file = join(system.config.dataDir, "demo-merchant.json");
   await writeFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
-  // Printed to the terminal on purpose, once (the newcomer needs them); never through the logger.
+  // The secrets stay in the file (mode 0600): a terminal's output ends up in scroll-back, CI logs and process
+  // managers' logs. Only where they are and what is not secret is printed.
   process.stdout.write(
-    `\nDemo merchant created (test mode), saved to ${file}:\n  id              ${keys.id}\n  secret key      ${keys.secretKey}\n  publishable key ${keys.publishableKey}\n  webhook secret  ${keys.webhookSecret}\n\n`,
+    `\nDemo merchant created (test mode): ${keys.id}, publishable key ${keys.publishableKey}; its secret key and webhook secret are in ${file}\n\n`,
   );
 }
 
