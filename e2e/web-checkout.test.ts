@@ -8,6 +8,10 @@
  *   then returns to the returnUrl;
  * - at 360 px on a touch screen: the "Pay in the messenger" button to `/open/pay/<id>`; the merchant cancels and the
  *   page says so and returns to the cancelUrl;
+ * - every result screen (paid and returning, declined, canceled, expired) at 360 and 1280 px in English and at
+ *   360 px in Korean, each screenshotted and checked by axe: the approved and canceled payments of the tests above, a
+ *   payment the issuer declines (a PIN above its per-payment limit) and one whose approval window passed (the pay
+ *   server's test clock moved past it);
  * - axe finds no serious or critical violation at either width; the Content-Security-Policy is sent and an inline
  *   script injected into the page does not run.
  * Screenshots: test-artifacts/web-checkout/. PGlite only (the demo merchant is made on the embedded default's first
@@ -19,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setClockOffset } from "@mpay/service-kit";
 import { qrCodeImage } from "../apps/web/src/checkout/qr.ts";
 import { loadDemoConfig, readDemoMerchant, type DemoConfig } from "../scripts/demo/config.ts";
 import type { Card, Wallet } from "@mpay/wallet";
@@ -47,6 +52,10 @@ let webUrl: string;
 let system: StartedSystem | undefined;
 let browser: Browser | undefined;
 let secretKey: string;
+/** The pay server's test clock (MPAY_TEST_CLOCK_FILE): the last test moves it past a payment's approval window. */
+let payClock: string;
+/** Final payments the tests make, for the result screens' test. */
+const finals: Partial<Record<"authorized" | "declined" | "canceled", CreatedPayment>> = {};
 
 async function merchantCall<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const answer = await fetch(`${demo.payUrl}/v1${path}`, {
@@ -62,10 +71,10 @@ async function merchantCall<T>(method: "GET" | "POST", path: string, body?: unkn
   return json;
 }
 
-function createPayment(itemName: string): Promise<CreatedPayment> {
+function createPayment(itemName: string, amount = 35_000): Promise<CreatedPayment> {
   const orderId = `web-${randomUUID()}`;
   return merchantCall<CreatedPayment>("POST", "/payments", {
-    amount: 35_000,
+    amount,
     currency: "KRW",
     orderId,
     itemName,
@@ -82,6 +91,24 @@ async function openParty(screen: typeof PHONE | typeof DESKTOP, locale = "en-US"
     route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: "<!doctype html><title>Shop</title>" }),
   );
   return context.newPage();
+}
+
+/**
+ * axe on a page whose clock stands still (page.clock.pauseAt): axe waits on its own timers, so the page's clock
+ * moves in small steps while it runs, at most 2 s of page time in all, less than the result's 2.5 s before it
+ * returns to the shop.
+ */
+async function axeWhilePaused(page: Page): Promise<void> {
+  let done = false;
+  const analysis = expectNoSeriousAxe(page).finally(() => {
+    done = true;
+  });
+  for (let ran = 0; !done && ran < 2_000; ran += 10) {
+    await page.clock.runFor(10);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (!done) throw new Error(`axe did not finish within 2 s of page time on ${page.url()}`);
+  await analysis;
 }
 
 /**
@@ -130,7 +157,9 @@ beforeAll(async () => {
     MPAY_DEMO_DIR: join(dir, "demo"),
     ISSUER_IDS: "kstar",
     MPAY_NETWORK_DIR: join(dir, "network"),
+    MPAY_TEST_CLOCK_FILE: join(dir, "pay-clock"),
   };
+  payClock = env["MPAY_TEST_CLOCK_FILE"]!;
   demo = loadDemoConfig(env);
   // Five processes start on two shared cores: patience, as for a newcomer's first npm start.
   [system, browser] = await Promise.all([npmStart(env, 420_000), launchBrowser()]);
@@ -256,6 +285,17 @@ describe("the web app under npm start [pglite]", () => {
     expect(back.searchParams.get("paymentId")).toBe(payment.id);
     expect(back.searchParams.get("status")).toBe("authorized");
     await page.context().close();
+    finals.authorized = payment;
+
+    // The issuer declines a PIN above its per-payment limit (2,000,000 KRW): a declined payment for the results.
+    const refused = await createPayment("Linen coat", 2_500_000);
+    await payer.wallet
+      .approvePayment(refused.id, { cardId: payer.card.id, pin: payer.pin, confirm: async () => true })
+      .catch(() => undefined);
+    await expect
+      .poll(async () => (await merchantCall<CreatedPayment>("GET", `/payments/${refused.id}`)).status)
+      .toBe("declined");
+    finals.declined = refused;
   });
 
   it("at 360 px: offers the messenger, says a cancellation plainly and returns to the cancelUrl", {
@@ -293,6 +333,7 @@ describe("the web app under npm start [pglite]", () => {
     await shot(page, "phone-3-canceled");
     await page.waitForURL(`${SHOP}/cart?**`, { timeout: 10_000 });
     expect(new URL(page.url()).searchParams.get("status")).toBe("canceled");
+    finals.canceled = payment;
 
     // The button goes to the messenger's way into the wallet (the web app's /open/pay/<id>).
     const other = await createPayment("Linen shirt");
@@ -300,5 +341,69 @@ describe("the web app under npm start [pglite]", () => {
     await page.getByRole("link", { name: "Pay in the messenger" }).click();
     await page.waitForURL(`${webUrl}/open/pay/${other.id}`);
     await page.context().close();
+  });
+  it("shows every result, paid, declined, canceled and expired, at 360 and 1280 px and in Korean, with no serious axe violation", {
+    timeout: 240_000,
+  }, async () => {
+    const { authorized, declined, canceled } = finals;
+    if (!authorized || !declined || !canceled)
+      throw new Error("the tests above make the approved, declined and canceled payments");
+    // Expired: the pay server's clock passes the approval window (15 minutes); the checkout expires it when read.
+    const lapsed = await createPayment("Linen scarf");
+    setClockOffset(payClock, 16 * 60_000);
+    const results = [
+      { name: "paid", payment: authorized, en: "Taking you back to Demo Mall…", ko: "Demo Mall(으)로 돌아갑니다…" },
+      {
+        name: "declined",
+        payment: declined,
+        en: "Your card company declined this payment.",
+        ko: "카드사에서 결제를 거절했습니다.",
+      },
+      { name: "canceled", payment: canceled, en: "This payment was canceled.", ko: "결제가 취소되었습니다." },
+      {
+        name: "expired",
+        payment: lapsed,
+        en: "This payment expired before it was approved.",
+        ko: "승인 시간이 지나 결제가 만료되었습니다.",
+      },
+    ];
+    const parties = [
+      { label: "360", screen: PHONE, locale: "en-US" as const },
+      { label: "1280", screen: DESKTOP, locale: "en-US" as const },
+      { label: "360-ko", screen: PHONE, locale: "ko-KR" as const },
+    ];
+    try {
+      for (const party of parties) {
+        const page = await openParty(party.screen, party.locale);
+        // The page's clock stands still, so the result stays instead of returning to the shop after 2.5 s.
+        await page.clock.install();
+        await page.clock.pauseAt(Date.now() + 60_000);
+        const korean = party.locale === "ko-KR";
+        for (const result of results) {
+          await page.goto(result.payment.checkoutUrl);
+          const title =
+            result.name === "paid"
+              ? korean
+                ? "결제 완료"
+                : "Payment complete"
+              : korean
+                ? "결제가 완료되지 않았습니다"
+                : "Payment not completed";
+          await expect.poll(() => page.getByRole("heading", { name: title }).count(), { timeout: 10_000 }).toBe(1);
+          expect(await page.locator(".checkout-status").textContent(), `${result.name} ${party.label}`).toContain(
+            korean ? result.ko : result.en,
+          );
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+            party.screen.width,
+          );
+          await shot(page, `result-${result.name}-${party.label}`);
+          await axeWhilePaused(page);
+          expect(new URL(page.url()).pathname).toBe(`/checkout/${result.payment.id}`);
+        }
+        await page.context().close();
+      }
+    } finally {
+      setClockOffset(payClock, 0);
+    }
   });
 });

@@ -336,8 +336,16 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
         id: `ann_${unique()}`,
         to: accountId,
         kind: "payment_request",
-        text: "Ddeok Mall asks ₩35,000 for Rice cake set. Code K7P2.",
+        // The pay server's plain text (for other clients), and the facts the app writes in the reader's language.
+        text: 'Ddeok Mall에서 "Rice cake set" 35,000원 결제를 요청했습니다. 확인 코드 K7P2.\nDdeok Mall asks 35,000원 (₩35,000) for "Rice cake set". Code K7P2.',
         actions: [{ label: "Pay", action: "mpay:pay/pay_test123" }],
+        params: {
+          merchantName: "Ddeok Mall",
+          itemName: "Rice cake set",
+          amount: 35000,
+          currency: "KRW",
+          pairingCode: "K7P2",
+        },
         createdAt: new Date().toISOString(),
       }),
     });
@@ -349,7 +357,8 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
     await containsText(mpayRow, "1 unread message");
     await containsText(ara.page.getByRole("listitem").first(), "MPay");
     await mpayRow.click();
-    await containsText(ara.page.getByRole("log"), "Rice cake set");
+    await containsText(ara.page.getByRole("log"), 'Ddeok Mall asks ₩35,000 for "Rice cake set". Code K7P2.');
+    expect(await text(ara.page.getByRole("log"))).not.toContain("결제를 요청했습니다");
     await shot(ara.page, "mpay-chat-360");
     await ara.page.getByRole("button", { name: "Pay" }).click();
     await ara.page.waitForURL(`${web.url}/wallet/pay/pay_test123`, { timeout: WAIT_MS });

@@ -10,6 +10,7 @@ export * from "./mandate-period.ts";
 export * from "./payer-details.ts";
 export * from "./payer-api/index.ts";
 export * from "./official-message.ts";
+export * from "./announcements.ts";
 export * from "./messenger-api.ts";
 export * from "./audit.ts";
 export * from "./canonical-json.ts";

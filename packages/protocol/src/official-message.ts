@@ -3,7 +3,10 @@
  * messenger account: what the sender posts to the messenger, and what the messenger serves to the account's
  * sessions. Defined once, so the pay server's sender and the messenger's validation cannot drift apart.
  *
- * A message is text with at most three buttons. A button carries an `action` that the messenger app hands to the
+ * A message is text with at most three buttons, and optionally its facts as `params` (a flat map of short strings
+ * and numbers) that the sender's own client renders in the reader's language (MPay's: announcements.ts). The text
+ * stays the message for any other client and for messages stored before `params` existed; the messenger keeps both
+ * and reads neither. A button carries an `action` that the messenger app hands to the
  * sender's own handler (`mpay:…` to the wallet), never a web link: a notice that could open any URL would be a
  * phishing channel (the messenger also refuses actions outside the sender's own scheme).
  */
@@ -22,6 +25,23 @@ export const MESSENGER_ACCOUNT_PATTERN = /^acct_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** The sender's id of the message, its idempotency key (the pay server's `ann_…`). */
 export const OFFICIAL_MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const OFFICIAL_MESSAGE_KIND_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+export const OFFICIAL_PARAMS_LIMITS = { keys: 12, value: 200 } as const;
+export const OFFICIAL_PARAM_KEY_PATTERN = /^[a-z][A-Za-z0-9]{0,39}$/;
+
+/** A message's facts for its sender's client: `{ deviceName: "Pixel 9", activatesAt: "2026-12-04T06:05:00.000Z" }`. */
+export const officialParamsSchema = z
+  .record(
+    z.string().regex(OFFICIAL_PARAM_KEY_PATTERN, "params keys must be camelCase letters and digits"),
+    z.union([
+      z
+        .string()
+        .max(OFFICIAL_PARAMS_LIMITS.value)
+        .refine((value) => !CONTROLS.test(value), "params values must not contain control characters"),
+      z.number().finite(),
+    ]),
+  )
+  .refine((params) => Object.keys(params).length <= OFFICIAL_PARAMS_LIMITS.keys, "params has too many keys");
+export type OfficialParams = z.infer<typeof officialParamsSchema>;
 
 export const officialActionSchema = z.strictObject({
   label: z
@@ -50,6 +70,7 @@ export const officialMessageInputSchema = z.strictObject({
       "text must not contain control characters other than line breaks",
     ),
   actions: z.array(officialActionSchema).max(OFFICIAL_MESSAGE_LIMITS.actions).optional(),
+  params: officialParamsSchema.optional(),
   /** When the sender made it (ISO 8601, UTC). */
   createdAt: z.iso.datetime(),
 });
@@ -63,6 +84,8 @@ export const officialMessageSchema = z.object({
   kind: z.string(),
   text: z.string(),
   actions: z.array(officialActionSchema),
+  /** Absent on a message sent without them (and on every message stored before they existed). */
+  params: officialParamsSchema.optional(),
   createdAt: z.string(),
   /** When the messenger stored it; the account's list is in this order. */
   receivedAt: z.string(),

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { formatTime } from "../shell/format.ts";
 import { formatAmount, type Language } from "../shell/i18n.ts";
 import { appConfig } from "../shell/config.ts";
 import { PHONE_QUERY, useMediaQuery } from "../shell/media.ts";
@@ -96,9 +97,7 @@ function CheckoutBody({ checkout }: { checkout: Checkout }) {
 function PaymentSummary({ checkout }: { checkout: Checkout }) {
   const { t, i18n } = useTranslation("checkout");
   const language = i18n.language as Language;
-  const validUntil = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" }).format(
-    new Date(checkout.expiresAt),
-  );
+  const validUntil = formatTime(checkout.expiresAt, language);
   return (
     <section className="co-summary" aria-labelledby="checkout-merchant">
       <p className="co-summary-label">{t("merchantLabel")}</p>

@@ -2,7 +2,9 @@
 import type { MouseEvent } from "react";
 import { navigate } from "../shell/router.ts";
 import { chatTitle, useMessengerState } from "./store.ts";
-import { Avatar, formatTime, UnreadBadge, useSession, useTexts } from "./ui.tsx";
+import { Avatar, UnreadBadge, useSession, useTexts } from "./ui.tsx";
+import { formatChatTime } from "../shell/format.ts";
+import { readableMessage } from "./announcement.ts";
 
 function go(path: string) {
   return (event: MouseEvent) => {
@@ -34,11 +36,15 @@ export function ChatList({ activePath }: { activePath: string }) {
                 {t("mpayName")}
                 <span className="msg-official-mark">{t("mpayOfficial")}</span>
               </span>
-              <span className="msg-row-last">{newestOfficial?.text ?? t("mpayEmpty")}</span>
+              <span className="msg-row-last">
+                {newestOfficial ? readableMessage(newestOfficial, t, i18n.language).text : t("mpayEmpty")}
+              </span>
             </span>
             <span className="msg-row-meta">
               {newestOfficial && (
-                <time dateTime={newestOfficial.receivedAt}>{formatTime(newestOfficial.receivedAt, i18n.language)}</time>
+                <time dateTime={newestOfficial.receivedAt}>
+                  {formatChatTime(newestOfficial.receivedAt, i18n.language)}
+                </time>
               )}
               <UnreadBadge count={official?.unreadCount ?? 0} />
             </span>
@@ -66,7 +72,7 @@ export function ChatList({ activePath }: { activePath: string }) {
                 <span className="msg-row-meta">
                   {chat.lastMessage && (
                     <time dateTime={chat.lastMessage.createdAt}>
-                      {formatTime(chat.lastMessage.createdAt, i18n.language)}
+                      {formatChatTime(chat.lastMessage.createdAt, i18n.language)}
                     </time>
                   )}
                   <UnreadBadge count={chat.unreadCount} />

@@ -7,7 +7,8 @@ import { loadOlder, markChatRead, openRoom, retryMessage, sendMessage, setActive
 import { focusRoom, RoomHeader } from "./RoomHeader.tsx";
 import { chatTitle, type RoomMessage, useMessengerState } from "./store.ts";
 import { Composer } from "./Composer.tsx";
-import { errorText, formatTime, useSession, useTexts } from "./ui.tsx";
+import { errorText, useSession, useTexts } from "./ui.tsx";
+import { formatChatTime } from "../shell/format.ts";
 
 function Bubble({ message, mine, showName }: { message: RoomMessage; mine: boolean; showName: boolean }) {
   const { t, i18n } = useTexts();
@@ -21,7 +22,7 @@ function Bubble({ message, mine, showName }: { message: RoomMessage; mine: boole
         </p>
         <span className="msg-bubble-meta">
           {message.state === "sent" ? (
-            <time dateTime={message.createdAt}>{formatTime(message.createdAt, i18n.language)}</time>
+            <time dateTime={message.createdAt}>{formatChatTime(message.createdAt, i18n.language)}</time>
           ) : message.state === "pending" ? (
             <span className="msg-state">{t("pending")}</span>
           ) : (

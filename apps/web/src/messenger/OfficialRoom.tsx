@@ -5,10 +5,12 @@
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { navigate } from "../shell/router.ts";
 import { walletPathOf } from "./actions.ts";
+import { readableMessage } from "./announcement.ts";
 import { markOfficialRead } from "./controller.ts";
 import { focusRoom, RoomHeader } from "./RoomHeader.tsx";
 import { useMessengerState } from "./store.ts";
-import { Avatar, formatTime, useTexts } from "./ui.tsx";
+import { Avatar, useTexts } from "./ui.tsx";
+import { formatChatTime } from "../shell/format.ts";
 
 export function OfficialRoom() {
   const { t, i18n } = useTexts();
@@ -35,40 +37,43 @@ export function OfficialRoom() {
         {official?.messages.length === 0 && <p className="msg-empty msg-empty-room">{t("mpayEmpty")}</p>}
         <div role="log" aria-live="polite" aria-relevant="additions">
           <ol className="msg-bubbles">
-            {messages.map((message) => (
-              <li key={message.id} className="msg-bubble-row msg-theirs msg-official">
-                <Avatar name="MPay" tone="mpay" />
-                <div>
-                  <span className="msg-sender">{message.from.name}</span>
-                  <div className="msg-bubble-line">
-                    <div className="msg-bubble msg-card">
-                      <p>{message.text}</p>
-                      {message.actions.length > 0 && (
-                        <div className="msg-card-actions">
-                          {message.actions.map((button) => {
-                            const target = walletPathOf(button.action);
-                            return (
-                              <button
-                                key={button.action}
-                                type="button"
-                                className="msg-card-button"
-                                disabled={target === null}
-                                onClick={() => target && navigate(target)}
-                              >
-                                {button.label}
-                              </button>
-                            );
-                          })}
-                        </div>
-                      )}
+            {messages.map((message) => {
+              const readable = readableMessage(message, t, i18n.language);
+              return (
+                <li key={message.id} className="msg-bubble-row msg-theirs msg-official">
+                  <Avatar name="MPay" tone="mpay" />
+                  <div>
+                    <span className="msg-sender">{message.from.name}</span>
+                    <div className="msg-bubble-line">
+                      <div className="msg-bubble msg-card">
+                        <p>{readable.text}</p>
+                        {readable.actions.length > 0 && (
+                          <div className="msg-card-actions">
+                            {readable.actions.map((button) => {
+                              const target = walletPathOf(button.action);
+                              return (
+                                <button
+                                  key={button.action}
+                                  type="button"
+                                  className="msg-card-button"
+                                  disabled={target === null}
+                                  onClick={() => target && navigate(target)}
+                                >
+                                  {button.label}
+                                </button>
+                              );
+                            })}
+                          </div>
+                        )}
+                      </div>
+                      <span className="msg-bubble-meta">
+                        <time dateTime={message.receivedAt}>{formatChatTime(message.receivedAt, i18n.language)}</time>
+                      </span>
                     </div>
-                    <span className="msg-bubble-meta">
-                      <time dateTime={message.receivedAt}>{formatTime(message.receivedAt, i18n.language)}</time>
-                    </span>
                   </div>
-                </div>
-              </li>
-            ))}
+                </li>
+              );
+            })}
           </ol>
         </div>
       </div>

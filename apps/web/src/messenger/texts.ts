@@ -1,5 +1,6 @@
 /** The messenger's texts in English and Korean (namespace `messenger`). */
 import { registerTexts } from "../shell/i18n.ts";
+import { announcementTexts } from "./announcement-texts.ts";
 
 const en = {
   appName: "MPay Messenger",
@@ -171,4 +172,7 @@ const ko: MessengerTexts = {
   "error.generic": "문제가 생겼습니다. 다시 시도하세요.",
 };
 
-registerTexts("messenger", { en, ko });
+registerTexts("messenger", {
+  en: { ...en, ...announcementTexts.en },
+  ko: { ...ko, ...announcementTexts.ko },
+});

@@ -22,16 +22,6 @@ export function errorText(t: Translate, error: unknown): string {
   return t(key, { defaultValue: t("error.generic") });
 }
 
-export function formatTime(iso: string, language: string): string {
-  const date = new Date(iso);
-  const today = new Date();
-  const sameDay = date.toDateString() === today.toDateString();
-  return new Intl.DateTimeFormat(
-    language,
-    sameDay ? { hour: "numeric", minute: "2-digit" } : { month: "short", day: "numeric" },
-  ).format(date);
-}
-
 /** A round picture with the name's first letter (no images from others: nothing to load, nothing to track). */
 export function Avatar({ name, tone = "plain" }: { name: string; tone?: "plain" | "mpay" | "group" }) {
   const letter = Array.from(name.trim())[0]?.toUpperCase() ?? "?";

@@ -4,8 +4,9 @@
  */
 import i18next from "i18next";
 import { initReactI18next } from "react-i18next";
+import { formatAmount as formatAmountIn, type Language } from "./format.ts";
 
-export type Language = "ko" | "en";
+export type { Language } from "./format.ts";
 export type Texts = Record<string, string>;
 
 /** The browser's first preferred language that we have, else English. */
@@ -33,12 +34,7 @@ export function registerTexts(namespace: string, texts: { en: Texts; ko: Texts }
   i18next.addResourceBundle("ko", namespace, texts.ko, true, true);
 }
 
-/** Amounts as readers expect them: 35,000원 in Korean, ₩35,000 in English (KRW has no minor unit). */
+/** Amounts as readers expect them: 35,000원 in Korean, ₩35,000 in English (format.ts), in the page's language. */
 export function formatAmount(amount: number, currency: string, lang: Language = i18next.language as Language): string {
-  if (currency === "KRW" && lang === "ko") return `${new Intl.NumberFormat("ko-KR").format(amount)}원`;
-  const digits =
-    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(lang === "ko" ? "ko-KR" : "en-US", { style: "currency", currency }).format(
-    amount / 10 ** digits,
-  );
+  return formatAmountIn(amount, currency, lang);
 }

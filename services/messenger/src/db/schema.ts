@@ -107,6 +107,8 @@ export const officialMessages = pgTable(
     kind: text("kind").notNull(),
     text: text("text").notNull(),
     actions: jsonb("actions").$type<Array<{ label: string; action: string }>>().notNull(),
+    /** The sender's facts for its own client to render (official-message.ts); null when it sent none. */
+    params: jsonb("params").$type<Record<string, string | number>>(),
     /** The sender's time of the message. */
     createdAt: timestamptz("created_at").notNull(),
     receivedAt: timestamptz("received_at").notNull().defaultNow(),

@@ -143,6 +143,16 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
         "actions",
       ],
       [message({ urgent: true }), 400, "parameter_unknown", "urgent"],
+      [message({ params: { deviceName: "Kim's\u202e phone" } }), 400, "parameter_invalid", "params.deviceName"],
+      [message({ params: { "device name": "x" } }), 400, "parameter_invalid", "params.device name"],
+      [message({ params: { deviceName: "x".repeat(201) } }), 400, "parameter_invalid", "params.deviceName"],
+      [message({ params: { nested: { a: 1 } } }), 400, "parameter_invalid", "params.nested"],
+      [
+        message({ params: Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`k${i}`, i])) }),
+        400,
+        "parameter_invalid",
+        "params",
+      ],
       [message({ to: `acct_${"Z".repeat(26)}` }), 404, "account_not_found", "to"],
       ["{not json", 400, "body_invalid_json", undefined],
     ];
@@ -191,6 +201,26 @@ describe.each(testBackends())("official account messages [%s]", (backend) => {
     const list = await get<Page>("/api/messages", aliceToken);
     expect(list.body.data.filter((m) => m.id === sent.id)).toHaveLength(1);
     expect(list.body.data.find((m) => m.id === sent.id)?.text).toBe(sent.text);
+    expect(list.body.data.find((m) => m.id === sent.id)).not.toHaveProperty("params");
+  });
+
+  it("keeps a message's params as sent and serves them; a resend may order them otherwise, other facts conflict", async () => {
+    const params = { deviceName: "Pixel 9", activatesAt: "2026-03-03T14:05:00.000Z", count: 2 };
+    const sent = message({ params });
+    const first = await post(sent);
+    expect(first.status).toBe(201);
+    expect(first.body.params).toEqual(params);
+    const reordered = await post({
+      ...sent,
+      params: { count: 2, activatesAt: "2026-03-03T14:05:00.000Z", deviceName: "Pixel 9" },
+    });
+    expect(reordered.status).toBe(200);
+    const otherFacts = await post({ ...sent, params: { ...params, activatesAt: "2026-03-04T14:05:00.000Z" } });
+    expect([otherFacts.status, otherFacts.body.error?.code]).toEqual([409, "message_id_conflict"]);
+    const withoutFacts = await post({ ...sent, params: undefined });
+    expect(withoutFacts.body.error?.code).toBe("message_id_conflict");
+    const list = await get<Page>("/api/messages", aliceToken);
+    expect(list.body.data.find((m) => m.id === sent.id)?.params).toEqual(params);
   });
 
   it("serves an account its own messages only, newest first, paged, with the unread count", async () => {

@@ -39,8 +39,14 @@ function sameMessage(row: OfficialMessageRow, sender: string, input: ReceivedMes
     row.kind === input.kind &&
     row.text === input.text &&
     actions(row.actions) === actions(input.actions ?? []) &&
+    sortedJson(row.params) === sortedJson(input.params) &&
     row.createdAt.getTime() === new Date(input.createdAt).getTime()
   );
+}
+
+/** Params in a stable form: the same facts in another key order (a re-serialized resend) are the same message. */
+function sortedJson(params: Record<string, string | number> | null | undefined): string {
+  return JSON.stringify(params ? Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : null);
 }
 
 /** Hears a newly stored official message (not a resend), after its commit. Must not throw. */
@@ -84,6 +90,7 @@ export class OfficialMessageService {
       kind: input.kind,
       text: input.text,
       actions: (input.actions ?? []).map(({ label, action }) => ({ label, action })),
+      params: input.params ?? null,
       createdAt: new Date(input.createdAt),
     });
     if (inserted) {
@@ -137,6 +144,7 @@ export class OfficialMessageService {
       kind: row.kind,
       text: row.text,
       actions: row.actions,
+      ...(row.params ? { params: row.params } : {}),
       createdAt: row.createdAt.toISOString(),
       receivedAt: row.receivedAt.toISOString(),
       readAt: row.readAt?.toISOString() ?? null,

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OfficialMessage } from "@mpay/protocol";
+import { announcementOf, type OfficialMessage } from "@mpay/protocol";
 import { systemClock } from "@mpay/service-kit";
 import { createAccount, openTestMessenger, type TestAccount, type TestMessenger } from "@mpay/testing/messenger";
 import { queryRows } from "../db/client.ts";
@@ -149,6 +149,12 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
       readAt: null,
     });
     expect(delivered[0]?.text).toContain("A reset of your MPay PIN was requested");
+    // The facts travel with it, for the messenger app to write in the reader's language and time zone.
+    expect(delivered[0]?.params).toEqual({ activatesAt: "2026-03-02T14:05:00.000Z" });
+    expect(delivered[0] && announcementOf(delivered[0])).toEqual({
+      kind: "pin_reset_pending",
+      params: { activatesAt: "2026-03-02T14:05:00.000Z" },
+    });
     expect(delivered[0]?.actions).toEqual([
       {
         label: "Not me — cancel",
@@ -163,6 +169,14 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     expect(await pay.system.announcements.deliverDue()).toBe(1);
     expect(await pay.system.announcements.deliver(announced.id)).toBe("not_due");
     expect((await inbox()).filter((m) => m.id === announced.id)).toHaveLength(1);
+
+    // A row written before announcements had params still goes, as text only (the app shows its text).
+    const older = await announceReset();
+    await pay.system.database.db.execute(sql`update announcements set params = null where id = ${older.id}`);
+    expect(await pay.system.announcements.deliver(older.id)).toBe("delivered");
+    const stored = (await inbox()).find((m) => m.id === older.id);
+    expect(stored?.text).toContain("A reset of your MPay PIN was requested");
+    expect(stored && "params" in stored).toBe(false);
   });
 
   it("survives the messenger being down: retries back off, and it arrives once when the messenger is back", async () => {

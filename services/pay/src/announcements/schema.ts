@@ -1,7 +1,8 @@
 /**
  * The announcements outbox: one row per message MPay tells a payer in the messenger,
  * written in the transaction of the change it tells of, so the message exists if and only if the change committed.
- * The row holds the rendered message (the same bytes on every attempt) and its delivery state; never a secret.
+ * The row holds the rendered message and its facts (the same bytes on every attempt) and its delivery state; never a
+ * secret.
  */
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
@@ -22,6 +23,8 @@ export const announcements = pgTable(
     kind: text("kind").notNull(),
     text: text("text").notNull(),
     actions: jsonb("actions").$type<Array<{ label: string; action: string }>>().notNull(),
+    /** The facts the messenger app renders in the reader's language; null on rows written before it existed. */
+    params: jsonb("params").$type<Record<string, string | number>>(),
     /** `pending` until the messenger stores it; `failed` only when the messenger refuses it for good. */
     status: text("status").$type<AnnouncementStatus>().notNull(),
     attempts: integer("attempts").notNull().default(0),

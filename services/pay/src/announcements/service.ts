@@ -102,6 +102,7 @@ export class AnnouncementService {
       kind: announcement.kind,
       text: message.text,
       actions: message.actions,
+      params: message.params,
       status: "pending",
       createdAt: now,
     });
@@ -174,6 +175,8 @@ export class AnnouncementService {
       kind: row.kind,
       text: row.text,
       actions: row.actions,
+      // A row from before params existed goes as text only: the messenger app shows its text.
+      ...(row.params ? { params: row.params } : {}),
       createdAt: row.createdAt.toISOString(),
     });
     const context = { announcement: row.id, kind: row.kind, payer: row.payerId, attempt: row.attempts };

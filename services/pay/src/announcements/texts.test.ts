@@ -1,6 +1,6 @@
 /** The words and buttons of every announcement kind, and what a device's name may not smuggle into them. */
 import { describe, expect, it } from "vitest";
-import { officialMessageInputSchema } from "@mpay/protocol";
+import { announcementOf, officialMessageInputSchema } from "@mpay/protocol";
 import type { Announcement, AnnouncementKind } from "./kinds.ts";
 import { amountTexts, announcementMessage, deviceLabel } from "./texts.ts";
 
@@ -92,7 +92,25 @@ describe("announcement texts", () => {
         createdAt: at.toISOString(),
       });
       expect(wire.success, `${kind}: ${JSON.stringify(wire.error?.issues)}`).toBe(true);
+      // The facts fit the protocol's schema for the kind, which the messenger app renders from.
+      expect(announcementOf({ kind, params: message.params }), kind).toEqual({ kind, params: message.params });
     }
+    expect(announcementMessage(samples.device_pending).params).toEqual({
+      deviceName: "Pixel 9",
+      activatesAt: "2026-03-02T14:05:00.000Z",
+    });
+    expect(announcementMessage(samples.card_enrolled).params).toEqual({
+      brand: "visa",
+      last4: "0012",
+      deviceName: "Pixel 9",
+    });
+    expect(announcementMessage(samples.payment_request).params).toEqual({
+      merchantName: "Seoul Linen Mall",
+      itemName: "Linen shirt",
+      amount: 35000,
+      currency: "KRW",
+      pairingCode: "K7P2",
+    });
     expect(announcementMessage({ ...samples.recovery_completed, revokedDevices: 1 } as Announcement).text).toContain(
       "1 other device was signed out",
     );
@@ -114,6 +132,13 @@ describe("announcement texts", () => {
     expect(revoked.text).toMatch(/^A device with no name was removed/);
     const card = announcementMessage({ ...samples.card_enrolled, deviceName: "PAN 4111111111111111" } as Announcement);
     expect(card.text).not.toMatch(/\d{5,}/);
+    expect(card.params.deviceName).toBe("PAN ••••");
+    expect(revoked.params).toEqual({ deviceName: "" });
+    const sneaky = announcementMessage({
+      ...samples.device_pending,
+      deviceName: "Kim's\u202e phone\u0007",
+    } as Announcement);
+    expect(sneaky.params.deviceName).toBe("Kim's phone");
   });
 
   it("writes a payment request's amount as readers expect it, and its free text as text only", () => {
@@ -129,6 +154,7 @@ describe("announcement texts", () => {
     expect(tricky.text).not.toMatch(/https?:|\u202e|\u0007|\d{5,}/);
     expect(tricky.text).toContain('"Gift card •••• — call ••••"');
     expect(tricky.text).toContain("Mall [link] asks 35,000원");
+    expect(tricky.params).toMatchObject({ merchantName: "Mall [link]", itemName: "Gift card •••• — call ••••" });
     const noItem = announcementMessage({ ...samples.payment_request, itemName: "\u200b" } as Announcement);
     expect(noItem.text).toMatch(/\nSeoul Linen Mall asks 35,000원 \(₩35,000\)\. Code K7P2\.$/);
   });

@@ -1,6 +1,8 @@
 /**
- * Every word MPay says in an announcement, in one place (English; the payment request also in Korean, first, as the
- * messenger's home market reads it), with the buttons each kind offers. A button's action is for the wallet in the
+ * Every word MPay says in an announcement's plain text, in one place (English; the payment request also in Korean,
+ * first, as the messenger's home market reads it), with the buttons each kind offers, and the announcement's facts
+ * as `params` (@mpay/protocol announcements.ts): the messenger app writes the sentence from those in the reader's
+ * language and time zone; the text is for any other client, and says times in UTC. A button's action is for the wallet in the
  * messenger app (the `mpay:` scheme), never a link:
  *   mpay:pay/<paymentId>              open the wallet's pay sheet for a payment a checkout pushed to this phone
  *   mpay:cancel-pending-change/<id>   cancel a pending device, recovery or PIN reset (the wallet asks for the PIN)
@@ -11,12 +13,21 @@
  * that speaks with MPay's voice: controls are dropped, links and card-number-like digit runs are masked, and the
  * name is cut short and quoted. A payment request's merchant and item names get the same cleaning.
  */
-import { CURRENCIES, isCurrency, PAIRING_CODE_PATTERN, type OfficialAction } from "@mpay/protocol";
+import {
+  type AnnouncementParams,
+  CURRENCIES,
+  isCurrency,
+  type OfficialAction,
+  type OfficialParams,
+  PAIRING_CODE_PATTERN,
+} from "@mpay/protocol";
 import type { Announcement, CardBrand, ChangeCanceled, PaymentRequest } from "./kinds.ts";
 
 export interface AnnouncementMessage {
   text: string;
   actions: OfficialAction[];
+  /** The facts the messenger app renders in the reader's language (the protocol's schema for this kind). */
+  params: OfficialParams;
 }
 
 const NAME_MAX = 40;
@@ -75,6 +86,11 @@ export function deviceLabel(name: string): string {
   return cleaned === "" ? "a device with no name" : `"${cleaned}"`;
 }
 
+/** The facts of a kind, typed by the protocol's schema so the sender and the reader's app cannot drift apart. */
+function facts<K extends Announcement["kind"]>(_kind: K, params: AnnouncementParams<K>): OfficialParams {
+  return params;
+}
+
 /**
  * An amount in both readings the message needs: Korean (`35,000원`) and the international form with the currency's
  * sign (`₩35,000`), from integer minor units of a currency MPay supports.
@@ -113,14 +129,31 @@ function paymentRequestMessage(a: PaymentRequest): AnnouncementMessage {
   const en = item
     ? `${merchant} asks ${amount.en} for "${item}". Code ${a.pairingCode}.`
     : `${merchant} asks ${amount.en}. Code ${a.pairingCode}.`;
-  return { text: `${ko}\n${en}`, actions: [actions.pay(a.paymentId)] };
+  return {
+    text: `${ko}\n${en}`,
+    actions: [actions.pay(a.paymentId)],
+    params: facts("payment_request", {
+      merchantName: cleanText(a.merchantName),
+      itemName: item,
+      amount: a.amount,
+      currency: a.currency,
+      pairingCode: a.pairingCode,
+    }),
+  };
 }
 
 function when(date: Date): string {
+  return `${UTC.format(valid(date))} UTC`;
+}
+
+function valid(date: Date): Date {
   if (!(date instanceof Date) || Number.isNaN(date.getTime()))
     throw new TypeError("an announcement's time must be a valid Date");
-  return `${UTC.format(date)} UTC`;
+  return date;
 }
+
+const iso = (date: Date): string => valid(date).toISOString();
+const cleanName = (name: string): string => cleanText(name);
 
 function id(value: string, field: string): string {
   if (!ID.test(value)) throw new TypeError(`an announcement's ${field} must be a prefixed id`);
@@ -144,33 +177,42 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
       return {
         text: `A new device, ${deviceLabel(a.deviceName)}, was added to your MPay account. It can pay from ${when(a.activatesAt)}. If this wasn't you, cancel it before then.`,
         actions: [actions.cancel(id(a.deviceId, "deviceId"))],
+        params: facts("device_pending", { deviceName: cleanName(a.deviceName), activatesAt: iso(a.activatesAt) }),
       };
     case "recovery_pending":
       return {
         text: `Your MPay account is being recovered on a new device, ${deviceLabel(a.deviceName)}. At ${when(a.activatesAt)} every other device will be signed out of MPay and can no longer pay. If this wasn't you, cancel it with your PIN or your card.`,
         actions: [actions.cancel(id(a.recoveryId, "recoveryId"))],
+        params: facts("recovery_pending", { deviceName: cleanName(a.deviceName), activatesAt: iso(a.activatesAt) }),
       };
     case "recovery_completed":
       id(a.recoveryId, "recoveryId");
       return {
         text: `Your MPay account was recovered on ${deviceLabel(a.deviceName)}. ${devicesSignedOut(a.revokedDevices)}`,
         actions: [actions.reviewDevices()],
+        params: facts("recovery_completed", {
+          deviceName: cleanName(a.deviceName),
+          revokedDevices: a.revokedDevices,
+        }),
       };
     case "pin_reset_pending":
       return {
         text: `A reset of your MPay PIN was requested. The new PIN takes effect at ${when(a.activatesAt)}. If this wasn't you, cancel it with your current PIN on any of your devices.`,
         actions: [actions.cancel(id(a.resetId, "resetId"))],
+        params: facts("pin_reset_pending", { activatesAt: iso(a.activatesAt) }),
       };
     case "pin_reset_applied":
       id(a.resetId, "resetId");
       return {
         text: "Your MPay PIN was reset. Use the new PIN from now on. If this wasn't you, recover your account with your card.",
         actions: [actions.reviewDevices()],
+        params: facts("pin_reset_applied", {}),
       };
     case "pin_changed":
       return {
         text: `Your MPay PIN was changed. If this wasn't you, recover your account on your phone with your card and your old PIN before ${when(a.previousPinUntil)}: that signs every other device out.`,
         actions: [actions.reviewDevices()],
+        params: facts("pin_changed", { previousPinUntil: iso(a.previousPinUntil) }),
       };
     case "card_enrolled": {
       if (!/^\d{4}$/.test(a.last4)) throw new TypeError("last4 must be the card's last four digits");
@@ -179,6 +221,7 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
       return {
         text: `A ${brand} card ending in ${a.last4} was added to MPay on ${deviceLabel(a.deviceName)}. If this wasn't you, remove it.`,
         actions: [actions.removeCard(id(a.cardId, "cardId"))],
+        params: facts("card_enrolled", { brand: a.brand, last4: a.last4, deviceName: cleanName(a.deviceName) }),
       };
     }
     case "device_revoked":
@@ -186,12 +229,17 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
       return {
         text: `${capitalized(deviceLabel(a.deviceName))} was removed from your MPay account and can no longer pay.`,
         actions: [actions.reviewDevices()],
+        params: facts("device_revoked", { deviceName: cleanName(a.deviceName) }),
       };
     case "change_canceled": {
       id(a.changeId, "changeId");
       const change = CHANGES[a.change];
       if (!change) throw new TypeError("change must name the kind of pending change");
-      return { text: `The pending ${change} was canceled. Your MPay account stays as it was.`, actions: [] };
+      return {
+        text: `The pending ${change} was canceled. Your MPay account stays as it was.`,
+        actions: [],
+        params: facts("change_canceled", { change: a.change }),
+      };
     }
   }
 }

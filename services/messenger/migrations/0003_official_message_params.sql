@@ -1,0 +1,1 @@
+ALTER TABLE "official_messages" ADD COLUMN "params" jsonb;
