@@ -171,7 +171,7 @@ describe("npm start's Try-it block", () => {
 
   it("gives each payer's phone, password, test card and test-inbox page, and names the merchant's key file", () => {
     const block = tryItBlock(config, payers, { issuers, merchant: true, testInbox: true });
-    expect(block).toContain("messenger http://127.0.0.1:4300/   ·   wallet http://127.0.0.1:4300/wallet");
+    expect(block).toContain("messenger http://localhost:4300/   ·   wallet http://localhost:4300/wallet");
     expect(block).toContain("Kim Minji   phone +821055510001   password mpay-test-pass-wor0");
     expect(block).toContain("test card  Sampo Card visa 4111 0000 0000 0016, expiry 12/31, CVC 806");
     expect(block).toContain("its codes  http://127.0.0.1:4100/test-inbox?phone=%2B821055510001");
