@@ -16,5 +16,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default", "./scripts/backend-reporter.ts"],
+    // A new PGlite database starts from one fresh cluster made once per run instead of its own `initdb`.
+    globalSetup: ["./scripts/pglite-template.global.ts"],
+    setupFiles: ["./scripts/pglite-template.setup.ts"],
   },
 });
