@@ -56,6 +56,8 @@ beforeAll(async () => {
         MESSENGER_DATA_DIR: join(dir, "messenger"),
         MPAY_NETWORK_DIR: join(dir, "network"),
         ISSUER_IDS: CARD.issuerId,
+        // The outbox's worker sends a refund's message (written in the merchant's transaction) within 2 s, not 30.
+        MPAY_EXPIRY_INTERVAL_MS: "2000",
       },
       420_000,
     ),
@@ -245,6 +247,21 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     };
     const books = await backofficeCard(urls.issuer, CARD.issuerId, card!.cardRef, operatorToken);
     expect(books.holds.filter((hold) => hold.paymentId === pushed.id).map((hold) => hold.amount)).toEqual([35_000]);
+
+    // 6c. The result in the chat: MPay's receipt arrives in the MPay chat, and later the merchant's refund, live.
+    await page.goto(`${urls.web}/chats/mpay`);
+    // Two receipts: the first payment's (step 5) and this one's, newest last.
+    const receipts = page.getByRole("log").locator("li", { hasText: "Paid ₩35,000 to Demo Mall" });
+    await expect.poll(() => receipts.count(), { timeout: 60_000 }).toBe(2);
+    const receipt = receipts.last();
+    await expect(receipt.innerText()).resolves.toContain("with your card ending in 0012 (Visa)");
+    await merchant.capture(pushed.id);
+    await merchant.refund(pushed.id, 5_000, "one box arrived damaged");
+    const refunded = page.getByRole("log").locator("li", { hasText: "Demo Mall refunded ₩5,000" });
+    await refunded.waitFor({ timeout: 60_000 });
+    await shot(page, "09d-mpay-chat-receipt-refund");
+    await refunded.getByRole("button", { name: "Receipt" }).click();
+    await page.waitForURL(`${urls.web}/wallet/history`, { timeout: 60_000 });
 
     // 7. A second payment: five wrong PINs, each telling the tries left; then locked, with what to do next.
     const second = await newPayment();

@@ -199,7 +199,8 @@ export async function openPaySystem(
       afterCommit: async (device) => void (await vault.sendUnbinds(device.id)),
     });
     const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
-    const receipts = new ReceiptService(db, payments, approvals, refunds, vault, merchants, issuers);
+    const receipts = new ReceiptService(db, payments, approvals, refunds, vault, merchants, issuers, announcements);
+    refunds.onRefunded((tx, payment, refund) => receipts.announceRefund(tx, payment, refund));
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);
     approvals.usePasskeys(passkeys);
     const statementSigner = new StatementSigner(db, keys, config.publicUrl, config.clock);
@@ -217,6 +218,7 @@ export async function openPaySystem(
       log.child({ context: "authorizations" }),
       config.clock,
     );
+    authorizations.onApproved((tx, payment) => receipts.announcePaid(tx, payment));
     const reconciler = new IssuerReconciler(
       db,
       issuerOperations,

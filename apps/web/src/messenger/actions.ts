@@ -4,12 +4,19 @@
  */
 const PAYMENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** `mpay:pay/<paymentId>` → `/wallet/pay/<paymentId>`; every other `mpay:` action → `/wallet/pending`; else null. */
+/**
+ * `mpay:pay/<paymentId>` → the pay sheet; `mpay:receipt/<paymentId>` → the receipts; `mpay:remove-card/<id>` → the
+ * cards; `mpay:open/devices` → the devices; `mpay:cancel-pending-change/<id>` and any other `mpay:` action → the
+ * pending changes (where the payer cancels with the PIN); anything else → null.
+ */
 export function walletPathOf(action: string): string | null {
   if (!action.startsWith("mpay:")) return null;
   const path = action.slice("mpay:".length);
   const pay = /^pay\/(.+)$/.exec(path);
   if (pay?.[1] !== undefined) return PAYMENT_ID.test(pay[1]) ? `/wallet/pay/${pay[1]}` : null;
+  if (path.startsWith("receipt/")) return "/wallet/history";
+  if (path.startsWith("remove-card/")) return "/wallet/cards";
+  if (path === "open/devices") return "/wallet/devices";
   return "/wallet/pending";
 }
 

@@ -10,6 +10,11 @@ export const announcementTexts = {
     "announcement.merchantUnnamed": "A merchant",
     "announcement.payment_request": '{{merchant}} asks {{amount}} for "{{item}}". Code {{code}}.',
     "announcement.payment_request_noItem": "{{merchant}} asks {{amount}}. Code {{code}}.",
+    "announcement.payment_receipt":
+      'Paid {{amount}} to {{merchant}} for "{{item}}" with your card ending in {{last4}} ({{brand}}).',
+    "announcement.payment_receipt_noItem":
+      "Paid {{amount}} to {{merchant}} with your card ending in {{last4}} ({{brand}}).",
+    "announcement.payment_refunded": "{{merchant}} refunded {{amount}} to your card ending in {{last4}} ({{brand}}).",
     "announcement.device_pending":
       "A new device, {{device}}, was added to your MPay account. It can pay from {{date}}. If this wasn't you, cancel it before then.",
     "announcement.recovery_pending":
@@ -40,6 +45,7 @@ export const announcementTexts = {
     "announcement.action.cancel": "Not me — cancel",
     "announcement.action.removeCard": "Not me — remove card",
     "announcement.action.devices": "Review devices",
+    "announcement.action.receipt": "Receipt",
   },
   ko: {
     "announcement.device": '"{{name}}" 기기',
@@ -47,6 +53,12 @@ export const announcementTexts = {
     "announcement.merchantUnnamed": "가맹점",
     "announcement.payment_request": '{{merchant}}에서 "{{item}}" {{amount}} 결제를 요청했습니다. 확인 코드 {{code}}.',
     "announcement.payment_request_noItem": "{{merchant}}에서 {{amount}} 결제를 요청했습니다. 확인 코드 {{code}}.",
+    "announcement.payment_receipt":
+      '{{merchant}}에서 "{{item}}" {{amount}}이 결제되었습니다. 결제 카드: {{brand}} 끝자리 {{last4}}.',
+    "announcement.payment_receipt_noItem":
+      "{{merchant}}에서 {{amount}}이 결제되었습니다. 결제 카드: {{brand}} 끝자리 {{last4}}.",
+    "announcement.payment_refunded":
+      "{{merchant}}에서 {{amount}}을 환불했습니다. 환불 카드: {{brand}} 끝자리 {{last4}}.",
     "announcement.device_pending":
       "MPay 계정에 {{device}}가 새로 추가되었습니다. {{date}}부터 이 기기로 결제할 수 있습니다. 본인이 아니면 그 전에 취소하세요.",
     "announcement.recovery_pending":
@@ -76,5 +88,6 @@ export const announcementTexts = {
     "announcement.action.cancel": "본인 아님 — 취소",
     "announcement.action.removeCard": "본인 아님 — 카드 삭제",
     "announcement.action.devices": "기기 확인",
+    "announcement.action.receipt": "영수증 보기",
   },
 } as const;

@@ -42,6 +42,15 @@ const samples: Record<AnnouncementKindName, OfficialMessage["params"]> = {
     currency: "KRW",
     pairingCode: "K7P2",
   },
+  payment_receipt: {
+    merchantName: "Ddeok Mall",
+    itemName: "Rice cake set",
+    amount: 35000,
+    currency: "KRW",
+    brand: "visa",
+    last4: "0012",
+  },
+  payment_refunded: { merchantName: "Ddeok Mall", amount: 5000, currency: "KRW", brand: "mastercard", last4: "0027" },
   device_pending: { deviceName: "Pixel 9", activatesAt: "2026-12-05T06:05:00.000Z" },
   recovery_pending: { deviceName: "Galaxy S25", activatesAt: "2026-12-05T06:05:00.000Z" },
   recovery_completed: { deviceName: "Galaxy S25", revokedDevices: 2 },
@@ -59,6 +68,14 @@ describe("MPay's announcements in the messenger", () => {
       payment_request: {
         ko: 'Ddeok Mall에서 "Rice cake set" 35,000원 결제를 요청했습니다. 확인 코드 K7P2.',
         en: 'Ddeok Mall asks ₩35,000 for "Rice cake set". Code K7P2.',
+      },
+      payment_receipt: {
+        ko: 'Ddeok Mall에서 "Rice cake set" 35,000원이 결제되었습니다. 결제 카드: 비자 끝자리 0012.',
+        en: 'Paid ₩35,000 to Ddeok Mall for "Rice cake set" with your card ending in 0012 (Visa).',
+      },
+      payment_refunded: {
+        ko: "Ddeok Mall에서 5,000원을 환불했습니다. 환불 카드: 마스터카드 끝자리 0027.",
+        en: "Ddeok Mall refunded ₩5,000 to your card ending in 0027 (Mastercard).",
       },
       device_pending: {
         ko: 'MPay 계정에 "Pixel 9" 기기가 새로 추가되었습니다. 12월 5일 오후 3:05부터 이 기기로 결제할 수 있습니다. 본인이 아니면 그 전에 취소하세요.',

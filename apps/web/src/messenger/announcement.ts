@@ -22,6 +22,7 @@ const ACTION_LABELS: Array<[RegExp, string]> = [
   [/^mpay:cancel-pending-change\//, "announcement.action.cancel"],
   [/^mpay:remove-card\//, "announcement.action.removeCard"],
   [/^mpay:open\/devices$/, "announcement.action.devices"],
+  [/^mpay:receipt\//, "announcement.action.receipt"],
 ];
 
 function label(t: AnnouncementTranslate, button: OfficialAction): string {
@@ -44,6 +45,24 @@ function sentence(view: AnnouncementView, t: AnnouncementTranslate, lang: string
       };
       return t(p.itemName ? "announcement.payment_request" : "announcement.payment_request_noItem", facts);
     }
+    case "payment_receipt": {
+      const p = view.params;
+      const facts = {
+        merchant: p.merchantName || t("announcement.merchantUnnamed"),
+        item: p.itemName,
+        amount: formatAmount(p.amount, p.currency, language),
+        brand: t(`announcement.brand.${p.brand}`),
+        last4: p.last4,
+      };
+      return t(p.itemName ? "announcement.payment_receipt" : "announcement.payment_receipt_noItem", facts);
+    }
+    case "payment_refunded":
+      return t("announcement.payment_refunded", {
+        merchant: view.params.merchantName || t("announcement.merchantUnnamed"),
+        amount: formatAmount(view.params.amount, view.params.currency, language),
+        brand: t(`announcement.brand.${view.params.brand}`),
+        last4: view.params.last4,
+      });
     case "device_pending":
     case "recovery_pending":
       return t(`announcement.${view.kind}`, {

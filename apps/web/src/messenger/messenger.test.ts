@@ -5,8 +5,11 @@ import { backoffDelay, socketUrl } from "./realtime.ts";
 import { mergeMessages, type RoomMessage } from "./store.ts";
 
 describe("official message buttons", () => {
-  it("open the wallet's pay sheet for mpay:pay/<id> and the pending changes for any other mpay: action", () => {
+  it("open the wallet's screen each mpay: action names, and the pending changes for any other", () => {
     expect(walletPathOf("mpay:pay/pay_123abc")).toBe("/wallet/pay/pay_123abc");
+    expect(walletPathOf("mpay:receipt/pay_123abc")).toBe("/wallet/history");
+    expect(walletPathOf("mpay:remove-card/card_9")).toBe("/wallet/cards");
+    expect(walletPathOf("mpay:open/devices")).toBe("/wallet/devices");
     expect(walletPathOf("mpay:cancel-pending-change/dev_9")).toBe("/wallet/pending");
     expect(walletPathOf("mpay:something-new")).toBe("/wallet/pending");
   });

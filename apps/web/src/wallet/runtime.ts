@@ -20,13 +20,6 @@ let runtime: WalletRuntime | undefined;
 let session: StoredSession | undefined;
 const listeners = new Set<() => void>();
 
-/** The roots file is an array of roots; a `{ roots: [...] }` wrapper is accepted too. */
-function rootsOf(file: unknown): unknown {
-  if (typeof file === "object" && file !== null && !Array.isArray(file) && "roots" in file)
-    return (file as { roots: unknown }).roots;
-  return file;
-}
-
 export function walletRuntime(): WalletRuntime {
   if (runtime === undefined) {
     const config = appConfig();
@@ -37,7 +30,8 @@ export function walletRuntime(): WalletRuntime {
     });
     const keyStore = new IndexedDbKeyStore({ databaseName: "mpay-wallet" });
     const wallet = new Wallet({
-      trustedRoots: rootsOf(config.trustedRoots) as ConstructorParameters<typeof Wallet>[0]["trustedRoots"],
+      // Checked by appConfig: the demo network's roots, as a plain array.
+      trustedRoots: config.trustedRoots,
       keyStore,
       client,
     });

@@ -1,6 +1,7 @@
 /** The wallet's small shared pieces: the screen frame, links that use the app's router, the tab bar, async loads. */
 import { useCallback, useEffect, useState, type MouseEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
+import { formatDateTime } from "../shell/format.ts";
 import { formatAmount } from "../shell/i18n.ts";
 import { navigate } from "../shell/router.ts";
 import { errorCode, errorMessage } from "./errors.ts";
@@ -155,11 +156,9 @@ export function Loading() {
   );
 }
 
+/** A moment as the shell writes one everywhere (`12월 4일 오후 3:05` / `Dec 4, 3:05 PM`). */
 export function formatDate(iso: string, language: string): string {
-  return new Intl.DateTimeFormat(language === "ko" ? "ko-KR" : "en-GB", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(new Date(iso));
+  return formatDateTime(iso, language);
 }
 
 /** A phone number or code that must not break across lines (`+82 10-****-0001`). */

@@ -98,8 +98,36 @@ export interface PaymentRequest {
   pairingCode: string;
 }
 
+/** The issuer approved a payment the payer approved: the receipt in the chat. */
+export interface PaymentReceipt {
+  kind: "payment_receipt";
+  paymentId: string;
+  /** The merchant's registered display name. */
+  merchantName: string;
+  itemName: string;
+  /** Minor units of `currency`. */
+  amount: number;
+  currency: string;
+  brand: CardBrand;
+  last4: string;
+}
+
+/** The merchant refunded (part of) a payment the payer approved. */
+export interface PaymentRefunded {
+  kind: "payment_refunded";
+  paymentId: string;
+  merchantName: string;
+  /** This refund's amount, minor units of `currency`. */
+  amount: number;
+  currency: string;
+  brand: CardBrand;
+  last4: string;
+}
+
 export type Announcement =
   | PaymentRequest
+  | PaymentReceipt
+  | PaymentRefunded
   | DevicePending
   | RecoveryPending
   | RecoveryCompleted

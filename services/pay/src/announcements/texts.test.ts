@@ -23,6 +23,25 @@ const samples: Record<AnnouncementKind, Announcement> = {
     currency: "KRW",
     pairingCode: "K7P2",
   },
+  payment_receipt: {
+    kind: "payment_receipt",
+    paymentId: "pay_01JTESTPAYMENT0000000000AB",
+    merchantName: "Seoul Linen Mall",
+    itemName: "Linen shirt",
+    amount: 35000,
+    currency: "KRW",
+    brand: "visa",
+    last4: "0012",
+  },
+  payment_refunded: {
+    kind: "payment_refunded",
+    paymentId: "pay_01JTESTPAYMENT0000000000AB",
+    merchantName: "Seoul Linen Mall",
+    amount: 5000,
+    currency: "KRW",
+    brand: "visa",
+    last4: "0012",
+  },
   device_pending: { kind: "device_pending", deviceId: ids.device, deviceName: "Pixel 9", activatesAt: at },
   recovery_pending: { kind: "recovery_pending", recoveryId: ids.recovery, deviceName: "Galaxy S25", activatesAt: at },
   recovery_completed: {
@@ -45,6 +64,14 @@ describe("announcement texts", () => {
       payment_request: {
         text: /^Seoul Linen Mall에서 "Linen shirt" 35,000원 결제를 요청했습니다\. 확인 코드 K7P2\.\nSeoul Linen Mall asks 35,000원 \(₩35,000\) for "Linen shirt"\. Code K7P2\.$/,
         actions: ["mpay:pay/pay_01JTESTPAYMENT0000000000AB"],
+      },
+      payment_receipt: {
+        text: /^Paid 35,000원 \(₩35,000\) to Seoul Linen Mall for "Linen shirt" with Visa •••• 0012\.$/,
+        actions: ["mpay:receipt/pay_01JTESTPAYMENT0000000000AB"],
+      },
+      payment_refunded: {
+        text: /^Seoul Linen Mall refunded 5,000원 \(₩5,000\) to Visa •••• 0012\.$/,
+        actions: ["mpay:receipt/pay_01JTESTPAYMENT0000000000AB"],
       },
       device_pending: {
         text: /^A new device, "Pixel 9", was added .* It can pay from 2 Mar 2026, 14:05 UTC\. If this wasn't you, cancel it/,

@@ -8,6 +8,7 @@
  *   mpay:cancel-pending-change/<id>   cancel a pending device, recovery or PIN reset (the wallet asks for the PIN)
  *   mpay:remove-card/<cardId>         remove a card
  *   mpay:open/devices                 show the payer's devices
+ *   mpay:receipt/<paymentId>          show the payer's receipts (a payment they approved)
  *
  * Device names are free text in a notice, and whoever binds a device chooses it (a thief too), inside a message
  * that speaks with MPay's voice: controls are dropped, links and card-number-like digit runs are masked, and the
@@ -21,7 +22,14 @@ import {
   type OfficialParams,
   PAIRING_CODE_PATTERN,
 } from "@mpay/protocol";
-import type { Announcement, CardBrand, ChangeCanceled, PaymentRequest } from "./kinds.ts";
+import type {
+  Announcement,
+  CardBrand,
+  ChangeCanceled,
+  PaymentReceipt,
+  PaymentRefunded,
+  PaymentRequest,
+} from "./kinds.ts";
 
 export interface AnnouncementMessage {
   text: string;
@@ -66,6 +74,7 @@ const actions = {
   cancel: (id: string): OfficialAction => ({ label: "Not me — cancel", action: `mpay:cancel-pending-change/${id}` }),
   removeCard: (id: string): OfficialAction => ({ label: "Not me — remove card", action: `mpay:remove-card/${id}` }),
   reviewDevices: (): OfficialAction => ({ label: "Review devices", action: "mpay:open/devices" }),
+  receipt: (paymentId: string): OfficialAction => ({ label: "Receipt", action: `mpay:receipt/${paymentId}` }),
 };
 
 /** Free text as a notice may show it: controls dropped, links and long digit runs masked, cut to `max`; "" if nothing is left. */
@@ -142,6 +151,51 @@ function paymentRequestMessage(a: PaymentRequest): AnnouncementMessage {
   };
 }
 
+/** The card a receipt names: brand and last four, checked. */
+function cardOf(a: { brand: CardBrand; last4: string }): string {
+  if (!/^\d{4}$/.test(a.last4)) throw new TypeError("last4 must be the card's last four digits");
+  const brand = BRANDS[a.brand];
+  if (!brand) throw new TypeError("brand must be a known card brand");
+  return `${brand} •••• ${a.last4}`;
+}
+
+function paymentReceiptMessage(a: PaymentReceipt): AnnouncementMessage {
+  id(a.paymentId, "paymentId");
+  const merchant = cleanText(a.merchantName) || "A merchant";
+  const item = cleanText(a.itemName, 60);
+  const amount = amountTexts(a.amount, a.currency);
+  const card = cardOf(a);
+  return {
+    text: `Paid ${amount.en} to ${merchant}${item ? ` for "${item}"` : ""} with ${card}.`,
+    actions: [actions.receipt(a.paymentId)],
+    params: facts("payment_receipt", {
+      merchantName: cleanText(a.merchantName),
+      itemName: item,
+      amount: a.amount,
+      currency: a.currency,
+      brand: a.brand,
+      last4: a.last4,
+    }),
+  };
+}
+
+function paymentRefundedMessage(a: PaymentRefunded): AnnouncementMessage {
+  id(a.paymentId, "paymentId");
+  const merchant = cleanText(a.merchantName) || "A merchant";
+  const amount = amountTexts(a.amount, a.currency);
+  return {
+    text: `${merchant} refunded ${amount.en} to ${cardOf(a)}.`,
+    actions: [actions.receipt(a.paymentId)],
+    params: facts("payment_refunded", {
+      merchantName: cleanText(a.merchantName),
+      amount: a.amount,
+      currency: a.currency,
+      brand: a.brand,
+      last4: a.last4,
+    }),
+  };
+}
+
 function when(date: Date): string {
   return `${UTC.format(valid(date))} UTC`;
 }
@@ -173,6 +227,10 @@ export function announcementMessage(a: Announcement): AnnouncementMessage {
   switch (a.kind) {
     case "payment_request":
       return paymentRequestMessage(a);
+    case "payment_receipt":
+      return paymentReceiptMessage(a);
+    case "payment_refunded":
+      return paymentRefundedMessage(a);
     case "device_pending":
       return {
         text: `A new device, ${deviceLabel(a.deviceName)}, was added to your MPay account. It can pay from ${when(a.activatesAt)}. If this wasn't you, cancel it before then.`,

@@ -26,7 +26,7 @@ import {
   type MandateTerms,
 } from "@mpay/protocol";
 import canonicalize from "canonicalize";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { DeviceService } from "../devices/service.ts";
 import type { MerchantService } from "../merchants/service.ts";
@@ -228,8 +228,9 @@ export class ApprovalService {
   }
 
   /** Who approved the payment, with which card; null while no one has (the payer's view of payments). */
-  approvalOf(paymentId: string): Promise<{ payerId: string; cardId: string | null } | null> {
-    return approvalOfPayment(this.db, paymentId);
+  /** `db`: the caller's transaction when it reads inside one (the embedded database has a single connection). */
+  approvalOf(paymentId: string, db: Executor = this.db): Promise<{ payerId: string; cardId: string | null } | null> {
+    return approvalOfPayment(db, paymentId);
   }
 
   /** The payments the payer approved, newest first, and the card each named: the payer's receipts. */

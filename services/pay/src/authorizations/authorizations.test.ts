@@ -151,6 +151,22 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
       amountCaptured: 30000,
       amountRefunded: 5000,
     });
+    // The payer is told in the MPay chat: the receipt when the issuer approved, then the refund, in the outbox
+    // with the facts the messenger app writes in the reader's language.
+    const told = await queryRows<{ kind: string; text: string; params: Record<string, unknown>; actions: unknown }>(
+      net.pay.system.database.db,
+      sql`select kind, text, params, actions from announcements
+          where kind in ('payment_receipt', 'payment_refunded') and actions::text like ${`%${paymentId}%`}
+          order by created_at`,
+    );
+    expect(told.map((row) => row.kind)).toEqual(["payment_receipt", "payment_refunded"]);
+    const card = { brand: "visa", last4: "0016" };
+    expect(told[0]).toMatchObject({
+      text: 'Paid 35,000원 (₩35,000) to Test Shop for "Linen shirt" with Visa •••• 0016.',
+      params: { merchantName: "Test Shop", amount: 35000, currency: "KRW", ...card },
+      actions: [{ label: "Receipt", action: `mpay:receipt/${paymentId}` }],
+    });
+    expect(told[1]).toMatchObject({ params: { merchantName: "Test Shop", amount: 5000, currency: "KRW", ...card } });
     // More than captured is refused here and never reaches the issuer.
     const tooMuch = await call<{ error: { code: string } }>(
       net.pay.app,

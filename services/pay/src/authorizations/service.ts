@@ -64,7 +64,15 @@ export interface IssuerOperationLog {
   postpone(db: Executor, id: string, lastError: string): Promise<void>;
 }
 
+/**
+ * Another context's step when the issuer approves a device payment (receipts/ announces it to the payer): it runs in
+ * the decision's transaction and may answer what to do once that transaction committed (send the message).
+ */
+export type ApprovedPaymentStep = (tx: Executor, payment: PaymentRow) => Promise<(() => void) | null>;
+
 export class AuthorizationService {
+  readonly #approvedSteps: ApprovedPaymentStep[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly payments: PaymentService,
@@ -79,6 +87,11 @@ export class AuthorizationService {
   ) {}
 
   /** This method needs to be idempotent toward the issuer: it sends at most one authorization per payment. */
+  /** Wired in by system.ts: a higher context that must act on every approved device payment. */
+  onApproved(step: ApprovedPaymentStep): void {
+    this.#approvedSteps.push(step);
+  }
+
   async authorize(
     payer: PayerRow,
     approvalId: string,
@@ -251,23 +264,26 @@ export class AuthorizationService {
   async #apply(op: IssuerOperation, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
       if (!(await this.operations.end(tx, op.id, "done")))
-        return { payment: await this.payments.byId(tx, op.paymentId), compensate: false };
+        return { payment: await this.payments.byId(tx, op.paymentId), compensate: false, after: [] };
       const current = await this.payments.lockById(tx, op.paymentId);
       if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
       if (answer.decision === "approved") {
-        if (current.status !== "requires_approval") return { payment: current, compensate: true };
-        return {
-          payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
-            approved: true,
-            issuerId: op.issuerId,
-            authorizationCode: answer.authorizationCode,
-            viaIssuer,
-          }),
-          compensate: false,
-        };
+        if (current.status !== "requires_approval") return { payment: current, compensate: true, after: [] };
+        const approved = await this.payments.recordIssuerDecision(tx, op.paymentId, {
+          approved: true,
+          issuerId: op.issuerId,
+          authorizationCode: answer.authorizationCode,
+          viaIssuer,
+        });
+        const after: Array<() => void> = [];
+        for (const step of this.#approvedSteps) {
+          const then = await step(tx, approved);
+          if (then) after.push(then);
+        }
+        return { payment: approved, compensate: false, after };
       }
-      if (current.status !== "requires_approval") return { payment: current, compensate: false };
+      if (current.status !== "requires_approval") return { payment: current, compensate: false, after: [] };
       return {
         payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
           approved: false,
@@ -276,8 +292,10 @@ export class AuthorizationService {
           viaIssuer,
         }),
         compensate: false,
+        after: [],
       };
     });
+    for (const then of outcome.after) then();
     if (outcome.compensate) await this.#voidOrphan(op);
     if (!outcome.payment) throw new ApiError("resource_missing", "No such payment.");
     return outcome.payment;

@@ -224,8 +224,9 @@ export class MerchantService {
     return secret;
   }
 
-  get(id: string): Promise<MerchantRow | null> {
-    return findMerchant(this.db, id);
+  /** `db`: the caller's transaction when it reads inside one (the embedded database has a single connection). */
+  get(id: string, db: Executor = this.db): Promise<MerchantRow | null> {
+    return findMerchant(db, id);
   }
 
   list(): Promise<MerchantRow[]> {

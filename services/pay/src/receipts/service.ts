@@ -6,9 +6,15 @@
  * signed-in payer holding its id sees what the hosted checkout shows anyone holding it (the id is the capability);
  * once someone has, only they see it — to anyone else it is not found, as if it did not exist. The card and the
  * decline code are only ever shown to the payer who approved.
+ *
+ * The receipt in the chat: when the issuer approves a payment the payer approved, and when the merchant refunds
+ * one, MPay's official account tells the payer (merchant, amount, the card's brand and last four), written in the
+ * decision's or the refund's transaction (authorizations and refunds call back, wired in system.ts).
  */
 import type { PayerPaymentView, PayerReceipt, PaymentCard, PaymentStatus } from "@mpay/protocol";
-import type { Db } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
+import type { PaymentReceipt } from "../announcements/kinds.ts";
+import type { AnnouncementService } from "../announcements/service.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ApprovalService } from "../approvals/service.ts";
 import { pairingCode } from "../checkout/pairing-code.ts";
@@ -16,7 +22,7 @@ import type { IssuerService } from "../issuers/service.ts";
 import type { MerchantService } from "../merchants/service.ts";
 import type { PayerRow } from "../payers/service.ts";
 import type { PaymentRow, PaymentService } from "../payments/service.ts";
-import type { RefundService } from "../refunds/service.ts";
+import type { RefundRow, RefundService } from "../refunds/service.ts";
 import type { VaultService } from "../vault/service.ts";
 
 export class ReceiptService {
@@ -28,7 +34,59 @@ export class ReceiptService {
     private readonly vault: VaultService,
     private readonly merchants: MerchantService,
     private readonly issuers: IssuerService,
+    private readonly announcements: AnnouncementService,
   ) {}
+
+  /**
+   * The issuer approved a payment a payer approved: the receipt goes to their MPay chat. Answers the send to run
+   * once the decision's transaction has committed (the outbox retries it if that send fails).
+   */
+  async announcePaid(tx: Executor, payment: PaymentRow): Promise<(() => void) | null> {
+    const facts = await this.#receiptFacts(tx, payment);
+    if (!facts) return null;
+    const announced = await this.announcements.announce(tx, facts.payerId, {
+      kind: "payment_receipt",
+      paymentId: payment.id,
+      merchantName: facts.merchantName,
+      itemName: payment.itemName,
+      amount: payment.amount,
+      currency: payment.currency,
+      brand: facts.brand,
+      last4: facts.last4,
+    });
+    return () => this.announcements.sendSoon(announced);
+  }
+
+  /** The merchant refunded (part of) a payment a payer approved: the payer is told in their MPay chat. */
+  async announceRefund(tx: Executor, payment: PaymentRow, refund: RefundRow): Promise<void> {
+    const facts = await this.#receiptFacts(tx, payment);
+    if (!facts) return;
+    await this.announcements.announce(tx, facts.payerId, {
+      kind: "payment_refunded",
+      paymentId: payment.id,
+      merchantName: facts.merchantName,
+      amount: refund.amount,
+      currency: refund.currency,
+      brand: facts.brand,
+      last4: facts.last4,
+    });
+  }
+
+  /** Who approved the payment and with which card; null for a payment no payer approved (a mandate's charge). */
+  async #receiptFacts(tx: Executor, payment: PaymentRow) {
+    // Every read through the decision's transaction: the embedded database has one connection, which it holds.
+    const approval = await this.approvals.approvalOf(payment.id, tx);
+    const cardId = payment.cardId ?? approval?.cardId;
+    if (!approval || !cardId) return null;
+    const card = await this.vault.enrolledCard(tx, approval.payerId, cardId);
+    if (!card) return null;
+    return {
+      payerId: approval.payerId,
+      merchantName: (await this.merchants.get(payment.merchantId, tx))?.displayName ?? "",
+      brand: card.brand as PaymentReceipt["brand"],
+      last4: card.last4,
+    };
+  }
 
   async payment(payer: PayerRow, paymentId: string): Promise<PayerPaymentView> {
     const payment = /^pay_[0-9A-Z]{26}$/.test(paymentId) ? await this.payments.byId(this.db, paymentId) : null;

@@ -15,8 +15,18 @@ import { emitEvent } from "../webhooks/events.ts";
 import { findRefund, insertRefund, refundsOfPayment, refundsOfPayments, type RefundRow } from "./store.ts";
 import { refundView } from "./view.ts";
 
+export type { RefundRow };
+
+/**
+ * Another context's step for every refund recorded (receipts/ tells the payer), in the refund's transaction. The
+ * transaction is the caller's (the merchant's request, the reconciler), so what it writes for later (an
+ * announcement) is sent by its own worker after the commit.
+ */
+export type RefundedStep = (tx: Executor, payment: PaymentRow, refund: RefundRow) => Promise<void>;
+
 export class RefundService {
   #issuer: IssuerOperations | null = null;
+  readonly #refundedSteps: RefundedStep[] = [];
 
   constructor(
     private readonly db: Db,
@@ -96,7 +106,13 @@ export class RefundService {
       target: refund.id,
       data: { paymentId: payment.id, amount, currency, mode: payment.mode },
     });
+    for (const step of this.#refundedSteps) await step(tx, updated, refund);
     return refund;
+  }
+
+  /** Wired in by system.ts: a higher context that must act on every refund. */
+  onRefunded(step: RefundedStep): void {
+    this.#refundedSteps.push(step);
   }
 
   /** The issuer link is wired in after this context. */

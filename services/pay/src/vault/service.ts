@@ -367,6 +367,11 @@ export class VaultService {
     return cardsEverOf(this.db, payer.id);
   }
 
+  /** A card the payer enrolled, removed or not (a receipt names the card it was paid with); null if not theirs. */
+  async enrolledCard(db: Executor, payerId: string, cardId: string): Promise<CardRow | null> {
+    return findCard(db, cardId, payerId);
+  }
+
   async get(payer: PayerRow, cardId: string): Promise<CardRow> {
     const card = await findCard(this.db, cardId, payer.id);
     if (!card || card.status === "removed") throw new ApiError("resource_missing", "No such card.", "id");
