@@ -4,7 +4,8 @@ import { z } from "zod";
 import { answerIdempotent, errorResponse, merchantOf } from "../http/route-kit.ts";
 import type { LedgerService } from "../ledger/service.ts";
 import type { Db } from "../db/client.ts";
-import type { MerchantService } from "./service.ts";
+import { ApiError } from "../http/errors.ts";
+import { MAX_ALLOWED_ORIGINS, type MerchantService } from "./service.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse };
 
@@ -51,6 +52,61 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
         // The answer holds the new secret key, which is never stored: a repeated key is refused, not replayed.
         { replayable: false },
       ),
+  );
+
+  const accountSchema = z.object({
+    object: z.literal("account"),
+    id: z.string(),
+    name: z.string(),
+    displayName: z.string(),
+    allowedOrigins: z.array(z.string()),
+  });
+  const accountView = (m: { id: string; name: string; displayName: string; allowedOrigins: string[] }) => ({
+    object: "account" as const,
+    id: m.id,
+    name: m.name,
+    displayName: m.displayName,
+    allowedOrigins: m.allowedOrigins,
+  });
+
+  r.get(
+    "/v1/account",
+    {
+      schema: {
+        tags: ["account"],
+        description: "This merchant: its names and the origins its returnUrl and cancelUrl may point at.",
+        response: { 200: accountSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const merchant = await merchants.get(merchantOf(request).merchantId);
+      if (!merchant) throw new ApiError("resource_missing", "No such merchant.");
+      return accountView(merchant);
+    },
+  );
+
+  r.post(
+    "/v1/account",
+    {
+      schema: {
+        tags: ["account"],
+        description: `Replaces the origins (https://shop.example) returnUrl and cancelUrl may point at: at most ${MAX_ALLOWED_ORIGINS}. Audited.`,
+        body: z.strictObject({ allowedOrigins: z.array(z.string().max(200)).max(MAX_ALLOWED_ORIGINS) }),
+        response: { 200: accountSchema, ...errors },
+      },
+    },
+    (request, reply) =>
+      answerIdempotent(db, request, reply, "POST /v1/account", async (tx, auth) => ({
+        statusCode: 200,
+        body: accountView(
+          await merchants.setAllowedOrigins(
+            tx,
+            auth.merchantId,
+            request.body.allowedOrigins,
+            `merchant:${auth.merchantId}`,
+          ),
+        ),
+      })),
   );
 
   r.get(

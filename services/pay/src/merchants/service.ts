@@ -21,6 +21,7 @@ import {
   insertWebhookSecret,
   listMerchants,
   type MerchantRow,
+  updateAllowedOrigins,
 } from "./store.ts";
 
 /** Who a request comes from: its shape is the HTTP layer's, which scopes requests by it. */
@@ -37,6 +38,38 @@ export interface NewMerchant {
 /** A parsed key stays valid in this cache for this long; a rolled key with immediate expiry dies within it. */
 const AUTH_CACHE_MS = 10_000;
 const ORIGIN_PATTERN = /^https?:\/\/[^/?#\s]+$/;
+
+/** At most this many registered origins per merchant: a shop or two per environment, not a list to grow forever. */
+export const MAX_ALLOWED_ORIGINS = 20;
+
+/**
+ * The origins a merchant's returnUrl and cancelUrl may point at, checked: each an origin as browsers write it
+ * (`https://shop.example`, a trailing slash dropped; no path, query, credentials or upper case), no duplicates.
+ */
+function returnOrigins(list: readonly string[]): string[] {
+  if (list.length > MAX_ALLOWED_ORIGINS)
+    throw new ApiError(
+      "parameter_invalid",
+      `allowedOrigins holds at most ${MAX_ALLOWED_ORIGINS} origins.`,
+      "allowedOrigins",
+    );
+  const origins = list.map((o) => o.replace(/\/$/, ""));
+  for (const origin of origins) {
+    let canonical: string | null = null;
+    try {
+      canonical = new URL(origin).origin;
+    } catch {
+      canonical = null;
+    }
+    if (!ORIGIN_PATTERN.test(origin) || canonical !== origin)
+      throw new ApiError(
+        "parameter_invalid",
+        `allowedOrigins must be origins like https://shop.example, not ${JSON.stringify(origin.slice(0, 100))}.`,
+        "allowedOrigins",
+      );
+  }
+  return [...new Set(origins)];
+}
 
 export function webhookSecretAad(merchantId: string, mode: Mode): string {
   return `webhook-secret|${merchantId}|${mode}`;
@@ -65,15 +98,7 @@ export class MerchantService {
     if (!name || name.length > 100 || /[<>\p{Cc}]/u.test(name)) {
       throw new ApiError("parameter_invalid", "name must be 1 to 100 characters of plain text.", "name");
     }
-    const origins = (input.allowedOrigins ?? []).map((o) => o.replace(/\/$/, ""));
-    for (const origin of origins) {
-      if (!ORIGIN_PATTERN.test(origin))
-        throw new ApiError(
-          "parameter_invalid",
-          `allowedOrigins must be origins like https://shop.example, not ${JSON.stringify(origin)}.`,
-          "allowedOrigins",
-        );
-    }
+    const origins = returnOrigins(input.allowedOrigins ?? []);
     this.assertModeAllowed(mode);
     return this.db.transaction(async (tx) => {
       const merchant = await insertMerchant(tx, {
@@ -164,6 +189,30 @@ export class MerchantService {
       return { secretKey, oldKeysExpireAt: expiresAt };
     };
     return within ? roll(within) : this.db.transaction(roll);
+  }
+
+  /**
+   * Replaces the origins the merchant's returnUrl and cancelUrl may point at (a new shop needs no restart). This
+   * process forgets its cached keys at once; other processes see the change within their cache's 10 s.
+   */
+  async setAllowedOrigins(
+    tx: Executor,
+    merchantId: string,
+    list: readonly string[],
+    actor: string,
+  ): Promise<MerchantRow> {
+    const origins = returnOrigins(list);
+    const before = await findMerchant(tx, merchantId);
+    if (!before) throw new ApiError("resource_missing", "No such merchant.");
+    const updated = await updateAllowedOrigins(tx, merchantId, origins);
+    await this.audit.append(tx, {
+      actor,
+      action: "merchant.origins_updated",
+      target: merchantId,
+      data: { before: before.allowedOrigins, after: origins },
+    });
+    this.authCache.clear();
+    return updated;
   }
 
   /** Resolves `Authorization: Bearer sk_…` to a merchant and mode, or throws an authentication error. */

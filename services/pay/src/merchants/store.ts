@@ -11,6 +11,11 @@ export async function insertMerchant(db: Executor, row: typeof merchants.$inferI
   return inserted!;
 }
 
+export async function updateAllowedOrigins(db: Executor, id: string, origins: string[]): Promise<MerchantRow> {
+  const [updated] = await db.update(merchants).set({ allowedOrigins: origins }).where(eq(merchants.id, id)).returning();
+  return updated!;
+}
+
 export async function findMerchant(db: Executor, id: string): Promise<MerchantRow | null> {
   const rows = await db.select().from(merchants).where(eq(merchants.id, id));
   return rows[0] ?? null;
