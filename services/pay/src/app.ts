@@ -6,12 +6,13 @@ import Fastify, { type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { sql } from "drizzle-orm";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { ApiError, errorBody, sendError } from "./http/errors.ts";
+import { openApiTransform } from "./http/openapi.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -69,10 +70,24 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
         version: "1.0.0",
         description: "Payments, refunds, events and webhooks. Authenticate with `Authorization: Bearer sk_test_…`.",
       },
-      components: { securitySchemes: { secretKey: { type: "http", scheme: "bearer" } } },
+      servers: [{ url: system.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          secretKey: {
+            type: "http",
+            scheme: "bearer",
+            description: "The merchant's secret key, `sk_test_…` or `sk_live_…`.",
+          },
+          payerSession: {
+            type: "http",
+            scheme: "bearer",
+            description: "The payer's session, `pst_…`, from `POST /v1/payer/auth/exchange`: the wallet's routes.",
+          },
+        },
+      },
       security: [{ secretKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
   });
 
   const registry = new Registry();
