@@ -367,10 +367,13 @@ describe("the web app under npm start [pglite]", () => {
     try {
       for (const party of parties) {
         // The return to the shop after 2.5 s is cancelled, so the result stays on screen.
-        const page = await openParty(party.screen, party.locale, true);
+        const first = await openParty(party.screen, party.locale, true);
         const korean = party.locale === "ko-KR";
         for (const result of results) {
-          await page.goto(result.payment.checkoutUrl);
+          // A page of its own per result: the previous result's timer (the return to the shop) must not fire into
+          // this navigation and cancel it. Waiting for the commit only; the heading poll below waits for the rest.
+          const page = await first.context().newPage();
+          await page.goto(result.payment.checkoutUrl, { waitUntil: "commit" });
           const title =
             result.name === "paid"
               ? korean
@@ -389,8 +392,9 @@ describe("the web app under npm start [pglite]", () => {
           await shot(page, `result-${result.name}-${party.label}`);
           await expectNoSeriousAxe(page);
           expect(new URL(page.url()).pathname).toBe(`/checkout/${result.payment.id}`);
+          await page.close();
         }
-        await page.context().close();
+        await first.context().close();
       }
     } finally {
       setClockOffset(payClock, 0);
