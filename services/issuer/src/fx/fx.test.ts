@@ -147,6 +147,20 @@ describe.each(testBackends())("foreign-currency purchases on a KRW card [%s]", (
     await post(under.paymentId, "void", { operationId: op() });
   });
 
+  it("declines on the low-limit card what is billed above its 30,000 KRW, fee included", async () => {
+    const low = testCard("sampo", "lowLimit");
+    const lowCard = await enroll(host, "sampo", device, low);
+    const pay = async (amount: number) => {
+      const terms = termsFor(host, "sampo", lowCard.cardRef, { amount, currency: "USD" });
+      return (await authorize(host, "sampo", await paymentRequest(host, device, low, terms))).body;
+    };
+    // 22.00 USD is 30,360 KRW + 304 fee = 30,664; 21.73 USD is 29,987.4 → 29,987 + 300 = 30,287 (the purchase
+    // fits, its fee does not); 21.00 USD is 28,980 + 290 = 29,270.
+    expect(await pay(2200)).toMatchObject({ declineCode: "insufficient_funds" });
+    expect(await pay(2173)).toMatchObject({ declineCode: "insufficient_funds" });
+    expect(await pay(2100)).toMatchObject({ decision: "approved" });
+  });
+
   it("declines a currency the issuer has no rate for as currency_not_supported, holding nothing", async () => {
     const before = (await view()).openToBuy;
     const { paymentId, answer } = await pay(1000, "CHF");
