@@ -103,6 +103,7 @@
 
     function reset() {
       b.disabled = false;
+      b.style.opacity = "";
       b.removeAttribute("aria-busy");
     }
     function fail(error) {
@@ -116,6 +117,7 @@
       // Opened within the click, before any await: a popup opened later is blocked.
       var popup = how === "popup" ? global.open("about:blank", "mpay-checkout", "popup,width=460,height=760") : null;
       b.disabled = true;
+      b.style.opacity = "0.6";
       b.setAttribute("aria-busy", "true");
       Promise.resolve()
         .then(o.createPayment)
