@@ -84,11 +84,14 @@ interface EventData {
   "refund.succeeded": { payment: EventPayment; refund: Refund; amountRefunded: number; amountRefundable: number };
   "mandate.created": { mandate: Mandate };
   "mandate.revoked": { mandate: Mandate };
+  "webhook_endpoint.test": { webhookEndpoint: { id: string; url: string } };
 }
+/** Every type an event may have: the API's list, and the test event `webhookEndpoints.test(id)` sends. */
+export type AnyEventType = EventType | "webhook_endpoint.test";
 /** An event (a webhook's body, `GET /v1/events/{id}`), its `data` typed by its `type`: narrow with `switch (event.type)`. */
 export type Event = {
-  [T in EventType]: Omit<ApiEvent, "type" | "data"> & {
+  [T in AnyEventType]: Omit<ApiEvent, "type" | "data"> & {
     type: T;
     data: T extends keyof EventData ? EventData[T] : Record<string, unknown>;
   };
-}[EventType];
+}[AnyEventType];
