@@ -7,7 +7,7 @@ import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merc
 import { DEFAULT_SECRET_OVERLAP_SECONDS, MAX_SECRET_OVERLAP_SECONDS, type WebhookService } from "./service.ts";
 import type { DeliveryRow, EndpointRow, EventRow } from "./store.ts";
 
-const endpointSchema = z.object({
+export const endpointSchema = z.object({
   id: z.string(),
   object: z.literal("webhook_endpoint"),
   livemode: z.boolean(),
@@ -22,7 +22,7 @@ const endpointSchema = z.object({
     .describe("After a secret rotation: until then deliveries carry a second v1 signature, by the old secret"),
   createdAt: z.string(),
 });
-const endpointWithSecretSchema = endpointSchema.extend({
+export const endpointWithSecretSchema = endpointSchema.extend({
   secret: z.string().describe("The endpoint's whsec_ signing secret: shown in this answer only, never again"),
 });
 const eventTypes = z
@@ -30,7 +30,7 @@ const eventTypes = z
   .max(EVENT_TYPES.length + 1)
   .describe('Event types to send, or ["*"] (the default) for all');
 const description = z.string().max(500).nullable().describe("Your own words for this endpoint, plain text");
-const deliverySchema = z.object({
+export const deliverySchema = z.object({
   id: z.string().describe("The webhook-id header of this message"),
   object: z.literal("webhook_delivery"),
   eventId: z.string(),
@@ -43,7 +43,7 @@ const deliverySchema = z.object({
   deliveredAt: z.string().nullable(),
   createdAt: z.string(),
 });
-const eventSchema = z.object({
+export const eventSchema = z.object({
   id: z.string(),
   object: z.literal("event"),
   type: z.string(),
@@ -205,7 +205,13 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
 
   r.get(
     "/v1/webhook-endpoints",
-    { schema: { tags: ["webhooks"], response: { 200: listEnvelope(endpointSchema), ...errors } } },
+    {
+      schema: {
+        tags: ["webhooks"],
+        summary: "List webhook endpoints",
+        response: { 200: listEnvelope(endpointSchema), ...errors },
+      },
+    },
     async (request) => ({
       object: "list" as const,
       data: (await webhooks.listEndpoints(merchantOf(request))).map(endpointView),
@@ -221,7 +227,15 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
 
   r.delete(
     "/v1/webhook-endpoints/:id",
-    { schema: { tags: ["webhooks"], params: idParam, response: { 200: endpointSchema, ...errors } } },
+    {
+      schema: {
+        tags: ["webhooks"],
+        summary: "Disable a webhook endpoint",
+        description: "Nothing more is sent to it; its pending deliveries end failed.",
+        params: idParam,
+        response: { 200: endpointSchema, ...errors },
+      },
+    },
     async (request) => endpointView(await webhooks.disableEndpoint(merchantOf(request), request.params.id)),
   );
 
@@ -269,6 +283,7 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
     {
       schema: {
         tags: ["events"],
+        summary: "List events",
         querystring: z.strictObject({ ...listQuery, type: z.enum(EVENT_TYPES).optional() }),
         response: { 200: listEnvelope(eventSchema), ...errors },
       },
