@@ -12,7 +12,8 @@ import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { ApiError, errorBody, sendError } from "./http/errors.ts";
-import { openApiTransform } from "./http/openapi.ts";
+import { openApiTransforms } from "./http/openapi.ts";
+import { WEBHOOK_EVENTS, apiSchemas } from "./openapi-schemas.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -45,6 +46,15 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
+    // A path parameter longer than Fastify's limit (100 characters, far past any MPay id) and a URL that does not
+    // decode are MPay's own 400s, not Fastify's 414 and 400 bodies of another shape.
+    frameworkErrors: (error, request, reply) => {
+      const apiError =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
+          ? new ApiError("parameter_invalid", "A path parameter is too long or not valid in a URL.")
+          : error;
+      sendError(request, reply, apiError);
+    },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -63,9 +73,12 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       ),
   );
 
+  // OpenAPI 3.1: its `webhooks` describe what MPay sends, and zod's schemas map to JSON Schema 2020-12 as they are
+  // (`type: ["string", "null"]`, no 3.0 `nullable`).
+  const { transform, transformObject } = openApiTransforms(apiSchemas, WEBHOOK_EVENTS);
   await app.register(swagger, {
     openapi: {
-      openapi: "3.0.3",
+      openapi: "3.1.0",
       info: {
         title: "MPay merchant API",
         version: "1.0.0",
@@ -88,7 +101,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       },
       security: [{ secretKey: [] }],
     },
-    transform: openApiTransform,
+    transform,
+    transformObject,
   });
 
   const registry = new Registry();
