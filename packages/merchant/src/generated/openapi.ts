@@ -10,10 +10,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description This merchant: its names and the origins its returnUrl and cancelUrl may point at. */
+    /**
+     * Retrieve the account
+     * @description This merchant: its names and the origins its returnUrl and cancelUrl may point at.
+     */
     get: operations["GetAccount"];
     put?: never;
-    /** @description Replaces the origins (https://shop.example) returnUrl and cancelUrl may point at: at most 20. Audited. */
+    /**
+     * Update the account's allowed origins
+     * @description Replaces the origins (https://shop.example) returnUrl and cancelUrl may point at: at most 20. Audited.
+     */
     post: operations["PostAccount"];
     delete?: never;
     options?: never;
@@ -30,7 +36,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once). */
+    /**
+     * Roll the secret key
+     * @description Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).
+     */
     post: operations["PostApiKeysRoll"];
     delete?: never;
     options?: never;
@@ -45,7 +54,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description Ledger balances of this merchant and mode, per account and currency (debits positive). */
+    /**
+     * List balances
+     * @description Ledger balances of this merchant and mode, per account and currency (debits positive).
+     */
     get: operations["GetBalances"];
     put?: never;
     post?: never;
@@ -62,6 +74,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List events */
     get: operations["GetEvents"];
     put?: never;
     post?: never;
@@ -78,6 +91,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Retrieve an event */
     get: operations["GetEventsId"];
     put?: never;
     post?: never;
@@ -94,6 +108,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Retrieve a mandate */
     get: operations["GetMandatesId"];
     put?: never;
     post?: never;
@@ -110,8 +125,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List payments */
     get: operations["GetPayments"];
     put?: never;
+    /** Create a payment */
     post: operations["PostPayments"];
     delete?: never;
     options?: never;
@@ -126,6 +143,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Retrieve a payment */
     get: operations["GetPaymentsId"];
     put?: never;
     post?: never;
@@ -144,6 +162,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Cancel a payment */
     post: operations["PostPaymentsIdCancel"];
     delete?: never;
     options?: never;
@@ -160,6 +179,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Capture a payment */
     post: operations["PostPaymentsIdCapture"];
     delete?: never;
     options?: never;
@@ -174,8 +194,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List a payment's refunds */
     get: operations["GetPaymentsIdRefunds"];
     put?: never;
+    /** Create a refund for a payment */
     post: operations["PostPaymentsIdRefunds"];
     delete?: never;
     options?: never;
@@ -190,6 +212,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Retrieve a refund */
     get: operations["GetRefundsId"];
     put?: never;
     post?: never;
@@ -208,6 +231,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Retry a webhook delivery */
     post: operations["PostWebhookDeliveriesIdRetry"];
     delete?: never;
     options?: never;
@@ -222,8 +246,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List webhook endpoints */
     get: operations["GetWebhookEndpoints"];
     put?: never;
+    /**
+     * Create a webhook endpoint
+     * @description The answer holds the endpoint's own whsec_ signing secret, once: it is never answered again, and a repeated Idempotency-Key is refused rather than replayed.
+     */
     post: operations["PostWebhookEndpoints"];
     delete?: never;
     options?: never;
@@ -238,9 +267,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Retrieve a webhook endpoint */
     get: operations["GetWebhookEndpointsId"];
     put?: never;
-    post?: never;
+    /**
+     * Update a webhook endpoint
+     * @description Changes url, enabledEvents or description; the url is checked as at creation. Audited.
+     */
+    post: operations["PostWebhookEndpointsId"];
+    /**
+     * Disable a webhook endpoint
+     * @description Nothing more is sent to it; its pending deliveries end failed.
+     */
     delete: operations["DeleteWebhookEndpointsId"];
     options?: never;
     head?: never;
@@ -254,6 +292,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List a webhook endpoint's deliveries */
     get: operations["GetWebhookEndpointsIdDeliveries"];
     put?: never;
     post?: never;
@@ -263,12 +302,586 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/webhook-endpoints/{id}/rotate-secret": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate a webhook endpoint's signing secret
+     * @description Answers a new whsec_ secret, once. The old one keeps signing beside it (a second v1 signature) for expiresInSeconds (default 86400, 0: it stops at once, at most 604800). Audited.
+     */
+    post: operations["PostWebhookEndpointsIdRotateSecret"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhook-endpoints/{id}/test": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a test event to a webhook endpoint
+     * @description Sends a webhook_endpoint.test event to this endpoint alone, signed as any delivery, and answers the delivery after one attempt: status succeeded or failed, lastStatusCode, lastError.
+     */
+    post: operations["PostWebhookEndpointsIdTest"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  "mandate.created": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payer gave a card-on-file mandate
+     * @description MPay POSTs this to each enabled endpoint subscribed to `mandate.created`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookMandateCreated"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "mandate.revoked": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payer revoked a mandate
+     * @description MPay POSTs this to each enabled endpoint subscribed to `mandate.revoked`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookMandateRevoked"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "payment.authorized": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payment became authorized
+     * @description MPay POSTs this to each enabled endpoint subscribed to `payment.authorized`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookPaymentAuthorized"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "payment.canceled": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payment became canceled
+     * @description MPay POSTs this to each enabled endpoint subscribed to `payment.canceled`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookPaymentCanceled"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "payment.captured": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payment became captured
+     * @description MPay POSTs this to each enabled endpoint subscribed to `payment.captured`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookPaymentCaptured"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "payment.declined": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payment became declined
+     * @description MPay POSTs this to each enabled endpoint subscribed to `payment.declined`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookPaymentDeclined"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "payment.expired": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The payment became expired
+     * @description MPay POSTs this to each enabled endpoint subscribed to `payment.expired`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookPaymentExpired"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "refund.succeeded": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A refund succeeded
+     * @description MPay POSTs this to each enabled endpoint subscribed to `refund.succeeded`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookRefundSucceeded"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "webhook_endpoint.test": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A test event, sent on request
+     * @description MPay POSTs this to each enabled endpoint subscribed to `webhook_endpoint.test`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookWebhookEndpointTest"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
-  schemas: never;
-  responses: never;
-  parameters: never;
+  schemas: {
+    /** @description This merchant. */
+    Account: {
+      allowedOrigins: string[];
+      displayName: string;
+      id: string;
+      name: string;
+      /** @constant */
+      object: "account";
+    };
+    /** @description One ledger balance of this merchant and mode. */
+    Balance: {
+      account: string;
+      balance: number;
+      currency: string;
+    };
+    /** @description Every error answer. */
+    Error: {
+      error: {
+        /** @enum {string} */
+        code:
+          | "body_invalid_json"
+          | "body_too_large"
+          | "parameter_missing"
+          | "parameter_invalid"
+          | "parameter_unknown"
+          | "amount_invalid"
+          | "amount_too_large"
+          | "currency_unsupported"
+          | "text_contains_markup"
+          | "url_not_registered"
+          | "webhook_url_invalid"
+          | "webhook_url_insecure"
+          | "webhook_url_private"
+          | "cursor_invalid"
+          | "api_key_missing"
+          | "api_key_invalid"
+          | "api_key_expired"
+          | "secret_key_required"
+          | "sign_in_invalid"
+          | "payer_session_invalid"
+          | "device_signature_invalid"
+          | "device_limit_reached"
+          | "device_already_bound"
+          | "device_approval_required"
+          | "device_not_active"
+          | "pin_not_set"
+          | "pin_already_set"
+          | "pin_locked"
+          | "pin_reset_pending"
+          | "pin_proof_required"
+          | "pin_reset_invalid"
+          | "pin_login_invalid"
+          | "opaque_message_invalid"
+          | "approval_challenge_used"
+          | "approval_challenge_expired"
+          | "approval_signature_invalid"
+          | "user_verification_required"
+          | "user_verification_invalid"
+          | "passkey_invalid"
+          | "passkey_user_verification_required"
+          | "passkey_counter_invalid"
+          | "passkey_challenge_invalid"
+          | "passkey_already_registered"
+          | "passkey_limit_reached"
+          | "passkey_not_active"
+          | "passkeys_unavailable"
+          | "live_mode_forbidden"
+          | "card_enrollment_refused"
+          | "card_enrollment_locked"
+          | "card_enrollment_expired"
+          | "card_enrollment_rate_limited"
+          | "verification_code_invalid"
+          | "card_not_active"
+          | "card_records_invalid"
+          | "issuer_unknown"
+          | "jose_algorithm_refused"
+          | "release_key_invalid"
+          | "recovery_not_possible"
+          | "resource_missing"
+          | "payment_not_found"
+          | "route_not_found"
+          | "payment_invalid_state"
+          | "payment_not_pending"
+          | "phone_number_invalid"
+          | "capture_amount_invalid"
+          | "refund_exceeds_captured"
+          | "idempotency_key_reused"
+          | "idempotency_key_invalid"
+          | "delivery_not_retryable"
+          | "webhook_endpoint_disabled"
+          | "rate_limited"
+          | "push_rate_limited"
+          | "vault_sealed"
+          | "vault_not_initialized"
+          | "vault_share_invalid"
+          | "vault_share_rejected"
+          | "vault_share_retired"
+          | "vault_unseal_unsupported"
+          | "audit_head_invalid"
+          | "messenger_unavailable"
+          | "issuer_unavailable"
+          | "statement_key_not_certified"
+          | "statement_key_certificate_invalid"
+          | "internal_error";
+        message: string;
+        param?: string;
+        requestId?: string;
+        /** @enum {string} */
+        type:
+          | "invalid_request_error"
+          | "authentication_error"
+          | "permission_error"
+          | "not_found_error"
+          | "conflict_error"
+          | "payload_too_large_error"
+          | "rate_limit_error"
+          | "api_error"
+          | "service_unavailable_error";
+      };
+    };
+    /** @description An event, as listed and as webhooks deliver it. */
+    Event: {
+      createdAt: string;
+      data: {
+        [key: string]: unknown;
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      type: string;
+    };
+    /** @description A card-on-file mandate the payer gave. */
+    Mandate: {
+      createdAt: string;
+      currency: string;
+      expiresAt: string;
+      id: string;
+      livemode: boolean;
+      maxAmount: number;
+      merchantId: string;
+      /** @constant */
+      object: "mandate";
+      paymentId: string;
+      period: {
+        /** @enum {string} */
+        interval: "day" | "week" | "month";
+        maxCharges: number;
+        maxTotal: number;
+      } | null;
+      revokedAt: string | null;
+      /** @enum {string} */
+      status: "active" | "revoked";
+    };
+    /** @description The body of a mandate.* webhook. */
+    MandateEvent: {
+      createdAt: string;
+      data: {
+        mandate: components["schemas"]["Mandate"];
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      /** @enum {string} */
+      type: "mandate.created" | "mandate.revoked";
+    };
+    /** @description A payment, as the merchant API shows it. */
+    Payment: {
+      amount: number;
+      amountCaptured: number;
+      amountRefundable: number;
+      amountRefunded: number;
+      approvalExpiresAt: string;
+      authorizationExpiresAt: string | null;
+      authorizedAt: string | null;
+      canceledAt: string | null;
+      cancelUrl: string;
+      capturedAt: string | null;
+      /** @enum {string} */
+      captureMethod: "automatic" | "manual";
+      checkoutUrl: string;
+      collect: ("name" | "email" | "phone" | "shipping")[];
+      createdAt: string;
+      currency: string;
+      declineCode: string | null;
+      id: string;
+      itemName: string;
+      livemode: boolean;
+      mandate: string | null;
+      /** @constant */
+      object: "payment";
+      orderId: string;
+      returnUrl: string;
+      setupFutureUsage: {
+        expiresAt: string;
+        maxAmount: number;
+        period: {
+          /** @enum {string} */
+          interval: "day" | "week" | "month";
+          maxCharges: number;
+          maxTotal: number;
+        } | null;
+      } | null;
+      sharedDetails?: {
+        /** Format: email */
+        email?: string;
+        name?: string;
+        phone?: string;
+        shipping?: {
+          city: string;
+          country: string;
+          label?: string;
+          line1: string;
+          line2?: string;
+          postalCode: string;
+          recipient: string;
+        };
+      } | null;
+      /** @enum {string} */
+      status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
+    };
+    /** @description The body of a payment.* webhook. */
+    PaymentEvent: {
+      createdAt: string;
+      data: {
+        payment: components["schemas"]["Payment"];
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      /** @enum {string} */
+      type: "payment.authorized" | "payment.captured" | "payment.canceled" | "payment.declined" | "payment.expired";
+    };
+    /** @description A refund of (part of) a captured payment. */
+    Refund: {
+      amount: number;
+      createdAt: string;
+      currency: string;
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "refund";
+      paymentId: string;
+      reason: string | null;
+      /** @constant */
+      status: "succeeded";
+    };
+    /** @description The body of a refund.succeeded webhook. */
+    RefundEvent: {
+      createdAt: string;
+      data: {
+        amountRefundable: number;
+        amountRefunded: number;
+        payment: components["schemas"]["Payment"];
+        refund: components["schemas"]["Refund"];
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      /** @constant */
+      type: "refund.succeeded";
+    };
+    /** @description One event's delivery to one endpoint. */
+    WebhookDelivery: {
+      attempts: number;
+      createdAt: string;
+      deliveredAt: string | null;
+      endpointId: string;
+      eventId: string;
+      id: string;
+      lastError: string | null;
+      lastStatusCode: number | null;
+      nextAttemptAt: string | null;
+      /** @constant */
+      object: "webhook_delivery";
+      /** @enum {string} */
+      status: "pending" | "succeeded" | "failed";
+    };
+    /** @description A URL MPay sends signed events to. */
+    WebhookEndpoint: {
+      createdAt: string;
+      description: string | null;
+      enabledEvents: string[];
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "webhook_endpoint";
+      previousSecretExpiresAt: string | null;
+      /** @enum {string} */
+      status: "enabled" | "disabled";
+      url: string;
+      v1aPublicKey: string | null;
+    };
+    /** @description The body of the event POST /v1/webhook-endpoints/{id}/test sends. */
+    WebhookEndpointTestEvent: {
+      createdAt: string;
+      data: {
+        webhookEndpoint: {
+          id: string;
+          url: string;
+        };
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      /** @constant */
+      type: "webhook_endpoint.test";
+    };
+    /** @description A webhook endpoint with its whsec_ signing secret: only in the answer that made the secret. */
+    WebhookEndpointWithSecret: {
+      createdAt: string;
+      description: string | null;
+      enabledEvents: string[];
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "webhook_endpoint";
+      previousSecretExpiresAt: string | null;
+      secret: string;
+      /** @enum {string} */
+      status: "enabled" | "disabled";
+      url: string;
+      v1aPublicKey: string | null;
+    };
+  };
+  responses: {
+    /** @description The request line and headers pass 16 KiB: answered by the HTTP server before MPay reads the request, with its own body. */
+    HeaderTooLarge: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        "application/json": {
+          error: string;
+          message: string;
+          /** @constant */
+          statusCode: 431;
+        };
+      };
+    };
+  };
+  parameters: {
+    /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+    IdempotencyKey: string;
+    /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+    WebhookId: string;
+    /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+    WebhookSignature: string;
+    /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+    WebhookTimestamp: string;
+  };
   requestBodies: never;
   headers: never;
   pathItems: never;
@@ -284,71 +897,59 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            allowedOrigins: string[];
-            displayName: string;
-            id: string;
-            name: string;
-            /** @enum {string} */
-            object: "account";
-          };
+          "application/json": components["schemas"]["Account"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -356,7 +957,10 @@ export interface operations {
   PostAccount: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path?: never;
       cookie?: never;
     };
@@ -368,71 +972,86 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            allowedOrigins: string[];
-            displayName: string;
-            id: string;
-            name: string;
-            /** @enum {string} */
-            object: "account";
-          };
+          "application/json": components["schemas"]["Account"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -440,7 +1059,10 @@ export interface operations {
   PostApiKeysRoll: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path?: never;
       cookie?: never;
     };
@@ -452,7 +1074,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
@@ -466,55 +1088,77 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -528,73 +1172,64 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              account: string;
-              balance: number;
-              currency: string;
-            }[];
+            data: components["schemas"]["Balance"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -620,96 +1255,64 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              createdAt: string;
-              data: {
-                [key: string]: unknown;
-              };
-              id: string;
-              livemode: boolean;
-              /** @enum {string} */
-              object: "event";
-              type: string;
-            }[];
+            data: components["schemas"]["Event"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      404: {
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -725,91 +1328,68 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            createdAt: string;
-            data: {
-              [key: string]: unknown;
-            };
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "event";
-            type: string;
-          };
+          "application/json": components["schemas"]["Event"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -825,135 +1405,77 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            createdAt: string;
-            currency: string;
-            expiresAt: string;
-            id: string;
-            livemode: boolean;
-            maxAmount: number;
-            merchantId: string;
-            /** @enum {string} */
-            object: "mandate";
-            paymentId: string;
-            period: {
-              /** @enum {string} */
-              interval: "day" | "week" | "month";
-              maxCharges: number;
-              maxTotal: number;
-            } | null;
-            revokedAt: string | null;
-            /** @enum {string} */
-            status: "active" | "revoked";
-          };
+          "application/json": components["schemas"]["Mandate"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
       503: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -972,139 +1494,64 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              amount: number;
-              amountCaptured: number;
-              amountRefundable: number;
-              amountRefunded: number;
-              approvalExpiresAt: string;
-              authorizationExpiresAt: string | null;
-              authorizedAt: string | null;
-              canceledAt: string | null;
-              cancelUrl: string;
-              capturedAt: string | null;
-              /** @enum {string} */
-              captureMethod: "automatic" | "manual";
-              checkoutUrl: string;
-              collect: ("name" | "email" | "phone" | "shipping")[];
-              createdAt: string;
-              currency: string;
-              declineCode: string | null;
-              id: string;
-              itemName: string;
-              livemode: boolean;
-              mandate: string | null;
-              /** @enum {string} */
-              object: "payment";
-              orderId: string;
-              returnUrl: string;
-              setupFutureUsage: {
-                expiresAt: string;
-                maxAmount: number;
-                period: {
-                  /** @enum {string} */
-                  interval: "day" | "week" | "month";
-                  maxCharges: number;
-                  maxTotal: number;
-                } | null;
-              } | null;
-              sharedDetails?: {
-                /** Format: email */
-                email?: string;
-                name?: string;
-                phone?: string;
-                shipping?: {
-                  city: string;
-                  country: string;
-                  label?: string;
-                  line1: string;
-                  line2?: string;
-                  postalCode: string;
-                  recipient: string;
-                };
-              } | null;
-              /** @enum {string} */
-              status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-            }[];
+            data: components["schemas"]["Payment"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      404: {
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1112,48 +1559,33 @@ export interface operations {
   PostPayments: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path?: never;
       cookie?: never;
     };
     requestBody: {
       content: {
         "application/json": {
-          /** @description Integer minor units (35000 KRW is 35000; 10.50 USD is 1050) */
           amount: number;
           cancelUrl?: string;
-          /**
-           * @description automatic (default) or manual
-           * @enum {string}
-           */
+          /** @enum {string} */
           captureMethod?: "automatic" | "manual";
-          /** @description Personal details to ask the payer to share for this payment; they see what you ask and choose */
           collect?: ("name" | "email" | "phone" | "shipping")[];
-          /** @description ISO 4217, upper case */
           currency: string;
-          /** @description Shown to the payer as plain text */
           itemName: string;
-          /** @description Charge this card-on-file mandate now, off-session (no payer present); the card's issuer decides */
           mandate?: string;
           orderId: string;
-          /** @description On one of your registered origins (required unless `mandate` is set) */
           returnUrl?: string;
-          /** @description Ask the payer for a card-on-file mandate with this payment, on this schedule: the payer signs it and the card's issuer holds every charge to it */
           setupFutureUsage?: {
-            /** @description The end date (ISO 8601), a minute to five years ahead */
             expiresAt: string;
-            /** @description The most one charge may take (minor units, the payment's currency) */
             maxAmount: number;
-            /** @description The most charges and the most money per period; the card's issuer declines a charge beyond them */
             period: {
-              /**
-               * @description Calendar periods in UTC: day, week (from Monday) or month
-               * @enum {string}
-               */
+              /** @enum {string} */
               interval: "day" | "week" | "month";
-              /** @description The most charges in one period */
               maxCharges: number;
-              /** @description The most all charges of one period add up to: from maxAmount to maxAmount × maxCharges */
               maxTotal: number;
             };
           };
@@ -1161,134 +1593,86 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            amountCaptured: number;
-            amountRefundable: number;
-            amountRefunded: number;
-            approvalExpiresAt: string;
-            authorizationExpiresAt: string | null;
-            authorizedAt: string | null;
-            canceledAt: string | null;
-            cancelUrl: string;
-            capturedAt: string | null;
-            /** @enum {string} */
-            captureMethod: "automatic" | "manual";
-            checkoutUrl: string;
-            collect: ("name" | "email" | "phone" | "shipping")[];
-            createdAt: string;
-            currency: string;
-            declineCode: string | null;
-            id: string;
-            itemName: string;
-            livemode: boolean;
-            mandate: string | null;
-            /** @enum {string} */
-            object: "payment";
-            orderId: string;
-            returnUrl: string;
-            setupFutureUsage: {
-              expiresAt: string;
-              maxAmount: number;
-              period: {
-                /** @enum {string} */
-                interval: "day" | "week" | "month";
-                maxCharges: number;
-                maxTotal: number;
-              } | null;
-            } | null;
-            sharedDetails?: {
-              /** Format: email */
-              email?: string;
-              name?: string;
-              phone?: string;
-              shipping?: {
-                city: string;
-                country: string;
-                label?: string;
-                line1: string;
-                line2?: string;
-                postalCode: string;
-                recipient: string;
-              };
-            } | null;
-            /** @enum {string} */
-            status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-          };
+          "application/json": components["schemas"]["Payment"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      404: {
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1304,134 +1688,68 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            amountCaptured: number;
-            amountRefundable: number;
-            amountRefunded: number;
-            approvalExpiresAt: string;
-            authorizationExpiresAt: string | null;
-            authorizedAt: string | null;
-            canceledAt: string | null;
-            cancelUrl: string;
-            capturedAt: string | null;
-            /** @enum {string} */
-            captureMethod: "automatic" | "manual";
-            checkoutUrl: string;
-            collect: ("name" | "email" | "phone" | "shipping")[];
-            createdAt: string;
-            currency: string;
-            declineCode: string | null;
-            id: string;
-            itemName: string;
-            livemode: boolean;
-            mandate: string | null;
-            /** @enum {string} */
-            object: "payment";
-            orderId: string;
-            returnUrl: string;
-            setupFutureUsage: {
-              expiresAt: string;
-              maxAmount: number;
-              period: {
-                /** @enum {string} */
-                interval: "day" | "week" | "month";
-                maxCharges: number;
-                maxTotal: number;
-              } | null;
-            } | null;
-            sharedDetails?: {
-              /** Format: email */
-              email?: string;
-              name?: string;
-              phone?: string;
-              shipping?: {
-                city: string;
-                country: string;
-                label?: string;
-                line1: string;
-                line2?: string;
-                postalCode: string;
-                recipient: string;
-              };
-            } | null;
-            /** @enum {string} */
-            status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-          };
+          "application/json": components["schemas"]["Payment"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1439,7 +1757,10 @@ export interface operations {
   PostPaymentsIdCancel: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path: {
         id: string;
       };
@@ -1451,134 +1772,95 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            amountCaptured: number;
-            amountRefundable: number;
-            amountRefunded: number;
-            approvalExpiresAt: string;
-            authorizationExpiresAt: string | null;
-            authorizedAt: string | null;
-            canceledAt: string | null;
-            cancelUrl: string;
-            capturedAt: string | null;
-            /** @enum {string} */
-            captureMethod: "automatic" | "manual";
-            checkoutUrl: string;
-            collect: ("name" | "email" | "phone" | "shipping")[];
-            createdAt: string;
-            currency: string;
-            declineCode: string | null;
-            id: string;
-            itemName: string;
-            livemode: boolean;
-            mandate: string | null;
-            /** @enum {string} */
-            object: "payment";
-            orderId: string;
-            returnUrl: string;
-            setupFutureUsage: {
-              expiresAt: string;
-              maxAmount: number;
-              period: {
-                /** @enum {string} */
-                interval: "day" | "week" | "month";
-                maxCharges: number;
-                maxTotal: number;
-              } | null;
-            } | null;
-            sharedDetails?: {
-              /** Format: email */
-              email?: string;
-              name?: string;
-              phone?: string;
-              shipping?: {
-                city: string;
-                country: string;
-                label?: string;
-                line1: string;
-                line2?: string;
-                postalCode: string;
-                recipient: string;
-              };
-            } | null;
-            /** @enum {string} */
-            status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-          };
+          "application/json": components["schemas"]["Payment"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1586,7 +1868,10 @@ export interface operations {
   PostPaymentsIdCapture: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path: {
         id: string;
       };
@@ -1600,134 +1885,95 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            amountCaptured: number;
-            amountRefundable: number;
-            amountRefunded: number;
-            approvalExpiresAt: string;
-            authorizationExpiresAt: string | null;
-            authorizedAt: string | null;
-            canceledAt: string | null;
-            cancelUrl: string;
-            capturedAt: string | null;
-            /** @enum {string} */
-            captureMethod: "automatic" | "manual";
-            checkoutUrl: string;
-            collect: ("name" | "email" | "phone" | "shipping")[];
-            createdAt: string;
-            currency: string;
-            declineCode: string | null;
-            id: string;
-            itemName: string;
-            livemode: boolean;
-            mandate: string | null;
-            /** @enum {string} */
-            object: "payment";
-            orderId: string;
-            returnUrl: string;
-            setupFutureUsage: {
-              expiresAt: string;
-              maxAmount: number;
-              period: {
-                /** @enum {string} */
-                interval: "day" | "week" | "month";
-                maxCharges: number;
-                maxTotal: number;
-              } | null;
-            } | null;
-            sharedDetails?: {
-              /** Format: email */
-              email?: string;
-              name?: string;
-              phone?: string;
-              shipping?: {
-                city: string;
-                country: string;
-                label?: string;
-                line1: string;
-                line2?: string;
-                postalCode: string;
-                recipient: string;
-              };
-            } | null;
-            /** @enum {string} */
-            status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
-          };
+          "application/json": components["schemas"]["Payment"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1743,98 +1989,73 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              amount: number;
-              createdAt: string;
-              currency: string;
-              id: string;
-              livemode: boolean;
-              /** @enum {string} */
-              object: "refund";
-              paymentId: string;
-              reason: string | null;
-              /** @enum {string} */
-              status: "succeeded";
-            }[];
+            data: components["schemas"]["Refund"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1842,7 +2063,10 @@ export interface operations {
   PostPaymentsIdRefunds: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path: {
         id: string;
       };
@@ -1851,100 +2075,101 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
-          /** @description Minor units; omit to refund everything still refundable */
           amount?: number;
           reason?: string;
         } | null;
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            createdAt: string;
-            currency: string;
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "refund";
-            paymentId: string;
-            reason: string | null;
-            /** @enum {string} */
-            status: "succeeded";
-          };
+          "application/json": components["schemas"]["Refund"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -1960,93 +2185,68 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            amount: number;
-            createdAt: string;
-            currency: string;
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "refund";
-            paymentId: string;
-            reason: string | null;
-            /** @enum {string} */
-            status: "succeeded";
-          };
+          "application/json": components["schemas"]["Refund"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2054,7 +2254,10 @@ export interface operations {
   PostWebhookDeliveriesIdRetry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path: {
         id: string;
       };
@@ -2066,96 +2269,95 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            attempts: number;
-            createdAt: string;
-            deliveredAt: string | null;
-            endpointId: string;
-            eventId: string;
-            /** @description The webhook-id header of this message */
-            id: string;
-            lastError: string | null;
-            lastStatusCode: number | null;
-            nextAttemptAt: string | null;
-            /** @enum {string} */
-            object: "webhook_delivery";
-            /** @enum {string} */
-            status: "pending" | "succeeded" | "failed";
-          };
+          "application/json": components["schemas"]["WebhookDelivery"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2169,98 +2371,64 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              createdAt: string;
-              enabledEvents: string[];
-              id: string;
-              livemode: boolean;
-              /** @enum {string} */
-              object: "webhook_endpoint";
-              /** @enum {string} */
-              status: "enabled" | "disabled";
-              url: string;
-              /** @description whpk_… Ed25519 key to verify v1a signatures, when asked for */
-              v1aPublicKey: string | null;
-            }[];
+            data: components["schemas"]["WebhookEndpoint"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      404: {
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      409: {
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2268,13 +2436,17 @@ export interface operations {
   PostWebhookEndpoints: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
       path?: never;
       cookie?: never;
     };
     requestBody: {
       content: {
         "application/json": {
+          description?: string | null;
           enabledEvents?: string[];
           signatures?: ("v1" | "v1a")[];
           url: string;
@@ -2282,93 +2454,86 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            createdAt: string;
-            enabledEvents: string[];
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "webhook_endpoint";
-            /** @enum {string} */
-            status: "enabled" | "disabled";
-            url: string;
-            /** @description whpk_… Ed25519 key to verify v1a signatures, when asked for */
-            v1aPublicKey: string | null;
-          };
+          "application/json": components["schemas"]["WebhookEndpointWithSecret"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
-      404: {
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2384,93 +2549,183 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            createdAt: string;
-            enabledEvents: string[];
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "webhook_endpoint";
-            /** @enum {string} */
-            status: "enabled" | "disabled";
-            url: string;
-            /** @description whpk_… Ed25519 key to verify v1a signatures, when asked for */
-            v1aPublicKey: string | null;
-          };
+          "application/json": components["schemas"]["WebhookEndpoint"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  PostWebhookEndpointsId: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          description?: string | null;
+          enabledEvents?: string[];
+          url?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookEndpoint"];
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2486,93 +2741,77 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            createdAt: string;
-            enabledEvents: string[];
-            id: string;
-            livemode: boolean;
-            /** @enum {string} */
-            object: "webhook_endpoint";
-            /** @enum {string} */
-            status: "enabled" | "disabled";
-            url: string;
-            /** @description whpk_… Ed25519 key to verify v1a signatures, when asked for */
-            v1aPublicKey: string | null;
-          };
+          "application/json": components["schemas"]["WebhookEndpoint"];
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2591,102 +2830,622 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            data: {
-              attempts: number;
-              createdAt: string;
-              deliveredAt: string | null;
-              endpointId: string;
-              eventId: string;
-              /** @description The webhook-id header of this message */
-              id: string;
-              lastError: string | null;
-              lastStatusCode: number | null;
-              nextAttemptAt: string | null;
-              /** @enum {string} */
-              object: "webhook_delivery";
-              /** @enum {string} */
-              status: "pending" | "succeeded" | "failed";
-            }[];
+            data: components["schemas"]["WebhookDelivery"][];
             hasMore: boolean;
             /** @enum {string} */
             object: "list";
           };
         };
       };
-      /** @description Default Response */
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Default Response */
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  PostWebhookEndpointsIdRotateSecret: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          expiresInSeconds?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
       409: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            error: {
-              code: string;
-              message: string;
-              param?: string;
-              requestId?: string;
-              type: string;
-            };
-          };
+          "application/json": components["schemas"]["Error"];
         };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  PostWebhookEndpointsIdTest: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never> | null;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  WebhookMandateCreated: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MandateEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookMandateRevoked: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MandateEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookPaymentAuthorized: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PaymentEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookPaymentCanceled: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PaymentEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookPaymentCaptured: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PaymentEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookPaymentDeclined: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PaymentEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookPaymentExpired: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PaymentEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookRefundSucceeded: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RefundEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookWebhookEndpointTest: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookEndpointTestEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };
