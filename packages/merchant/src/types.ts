@@ -20,10 +20,6 @@ export type QueryOf<Op extends Operation> = operations[Op] extends { parameters:
   ? NonNullable<Q>
   : never;
 
-/** An operation the server may not have yet (routes being added): its type once it exists, `Fallback` until then. */
-type LaterAnswer<Name extends string, Fallback> = Name extends Operation ? AnswerOf<Name> : Fallback;
-type LaterBody<Name extends string, Fallback> = Name extends Operation ? BodyOf<Name> : Fallback;
-
 /** The list envelope every list answers: `{ object: "list", data, hasMore }`. */
 export interface ListAnswer<T> {
   object: "list";
@@ -50,23 +46,15 @@ export type RolledApiKey = AnswerOf<"PostApiKeysRoll">;
 
 export type WebhookEndpoint = AnswerOf<"GetWebhookEndpointsId">;
 export type WebhookEndpointCreateParams = BodyOf<"PostWebhookEndpoints">;
-/** The endpoint as created: once the server answers it, with its own `whsec_` signing secret (shown only here). */
-export type CreatedWebhookEndpoint = AnswerOf<"PostWebhookEndpoints"> & { secret?: string };
+/** The endpoint as created, with its own `whsec_` signing secret (shown only here). */
+export type CreatedWebhookEndpoint = AnswerOf<"PostWebhookEndpoints">;
 export type WebhookDelivery = AnswerOf<"GetWebhookEndpointsIdDeliveries">["data"][number];
-// The routes below are being added to the server (issue 10, deliverable 5): until the types are regenerated from a
-// server that has them, their shapes as that work defines them.
-export type WebhookEndpointUpdateParams = LaterBody<
-  "PostWebhookEndpointsId",
-  { url?: string; enabledEvents?: EventType[]; description?: string }
->;
+export type WebhookEndpointUpdateParams = BodyOf<"PostWebhookEndpointsId">;
 /** The test event's delivery after its one attempt: `status`, `lastStatusCode`, `lastError`. */
-export type WebhookEndpointTestAnswer = LaterAnswer<"PostWebhookEndpointsIdTest", WebhookDelivery>;
-export type WebhookSecretRotateParams = LaterBody<"PostWebhookEndpointsIdRotateSecret", { expiresInSeconds?: number }>;
+export type WebhookEndpointTestAnswer = AnswerOf<"PostWebhookEndpointsIdTest">;
+export type WebhookSecretRotateParams = BodyOf<"PostWebhookEndpointsIdRotateSecret">;
 /** The endpoint with its new `whsec_` secret, shown in this answer only. */
-export type RotatedWebhookSecret = LaterAnswer<
-  "PostWebhookEndpointsIdRotateSecret",
-  WebhookEndpoint & { secret: string }
->;
+export type RotatedWebhookSecret = AnswerOf<"PostWebhookEndpointsIdRotateSecret">;
 
 export type EventType = NonNullable<QueryOf<"GetEvents">["type"]>;
 export type EventListParams = QueryOf<"GetEvents">;
