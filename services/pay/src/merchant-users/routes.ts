@@ -12,7 +12,8 @@ import type { Db } from "../db/client.ts";
 import { MERCHANT_ROLES } from "../http/caller.ts";
 import { answerIdempotent, errorResponse, merchantOf } from "../http/route-kit.ts";
 import type { DashboardPasskeys } from "./passkeys.ts";
-import { userView, type MerchantUserService } from "./service.ts";
+import type { MerchantUserService } from "./service.ts";
+import { userView } from "./views.ts";
 
 const errors = {
   400: errorResponse,
