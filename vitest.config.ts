@@ -2,14 +2,15 @@ import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * The browser tests (e2e/web-*, a minute or two each) start first, then the rest in vitest's own order (longest
+ * The browser tests (e2e/web-* and the merchant SDK's browser-button test, a minute or two each) start first, then the rest in vitest's own order (longest
  * last time, or largest file on a fresh clone as in CI): started late, one of them would keep a worker busy for
  * minutes after the other one ran out of files.
  */
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const browser = (file: TestSpecification) => /[\\/]e2e[\\/]web-[^\\/]*\.test\.ts$/.test(file.moduleId);
+    const browser = (file: TestSpecification) =>
+      /[\\/]e2e[\\/]web-[^\\/]*\.test\.ts$|[\\/]browser-button\.test\.ts$/.test(file.moduleId);
     return [...sorted.filter(browser), ...sorted.filter((file) => !browser(file))];
   }
 }

@@ -161,7 +161,7 @@ describe.each(CASES)(
         confirm: async () => true,
       });
       expect(payment.status).toBe("authorized");
-      const endpoint = await call<{ id: string }>(
+      const endpoint = await call<{ id: string; secret: string }>(
         net.pay.app,
         "POST",
         "/v1/webhook-endpoints",
@@ -214,6 +214,10 @@ describe.each(CASES)(
         {
           what: "webhook secret",
           needles: [net.pay.merchant.webhookSecret, net.pay.merchant.webhookSecret.slice("whsec_".length)],
+        },
+        {
+          what: "webhook endpoint secret",
+          needles: [endpoint.body.secret, endpoint.body.secret.slice("whsec_".length)],
         },
         { what: "v1a private key", needles: [v1a.toString("utf8"), ...everyForm(v1a)] },
       );

@@ -40,6 +40,8 @@ interface Delivery {
 interface Endpoint {
   id: string;
   url: string;
+  /** The endpoint's own whsec_ signing secret: in the creation answer only. */
+  secret: string;
 }
 
 /** The receiver fails this many messages before the crash. */
@@ -108,8 +110,10 @@ for (const backend of systemBackends()) {
     async function registerEndpoint(server: PayProcess, merchant: CreatedMerchant, url: string): Promise<Endpoint> {
       const answer = await api<Endpoint>(server.url, "POST", "/v1/webhook-endpoints", merchant.secretKey, { url });
       expect(answer.status, answer.raw).toBe(200);
-      // The endpoint answer never carries the signing secret (the merchant got it once, at creation).
-      expect(answer.raw).not.toContain("whsec_");
+      // The endpoint's own signing secret, in this answer only: no later answer carries it.
+      expect(answer.body.secret).toMatch(/^whsec_/);
+      const read = await api(server.url, "GET", `/v1/webhook-endpoints/${answer.body.id}`, merchant.secretKey);
+      expect(read.raw).not.toContain("whsec_");
       return answer.body;
     }
 
@@ -133,7 +137,8 @@ for (const backend of systemBackends()) {
     function expectNoSecrets(messages: ReceivedMessage[], merchant: CreatedMerchant, endpoint: Endpoint): void {
       for (const message of messages) {
         const seen = JSON.stringify(message.headers) + message.body;
-        for (const secret of [merchant.secretKey, merchant.webhookSecret]) expect(seen).not.toContain(secret);
+        for (const secret of [merchant.secretKey, merchant.webhookSecret, endpoint.secret])
+          expect(seen).not.toContain(secret);
         expect(seen).not.toMatch(/sk_(test|live)_|whsec_/);
       }
     }
@@ -142,14 +147,17 @@ for (const backend of systemBackends()) {
       let crashed = false;
       // 500 to the first FAILURES messages and 200 afterwards — but never 200 before the crash, so that however
       // the scheduler interleaves, a successful delivery cannot slip in before the kill.
-      const receiver = await startWebhookReceiver(crashMerchant.webhookSecret, (index) =>
-        index < FAILURES || !crashed ? 500 : 200,
+      let secret = "";
+      const receiver = await startWebhookReceiver(
+        () => secret,
+        (index) => (index < FAILURES || !crashed ? 500 : 200),
       );
       receivers.push(receiver);
       const key = crashMerchant.secretKey;
 
       let server = await startServer(6);
       const endpoint = await registerEndpoint(server, crashMerchant, receiver.url);
+      secret = endpoint.secret;
       const created = await api<PaymentView>(
         server.url,
         "POST",
@@ -249,12 +257,17 @@ for (const backend of systemBackends()) {
 
     it("marks a delivery failed after its last attempt, and re-sends it on request", async () => {
       let healthy = false;
-      const receiver = await startWebhookReceiver(retryMerchant.webhookSecret, () => (healthy ? 200 : 500));
+      let secret = "";
+      const receiver = await startWebhookReceiver(
+        () => secret,
+        () => (healthy ? 200 : 500),
+      );
       receivers.push(receiver);
       const key = retryMerchant.secretKey;
 
       const server = await startServer(3);
       const endpoint = await registerEndpoint(server, retryMerchant, receiver.url);
+      secret = endpoint.secret;
       // A cancel needs no payer: the payment.canceled event is the one to deliver.
       const created = await api<PaymentView>(
         server.url,

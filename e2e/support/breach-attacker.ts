@@ -32,6 +32,7 @@ import type { KeyProvider, KeyPurpose } from "../../services/pay/src/keys/provid
 import { providerSecretAad } from "../../services/pay/src/keys/provider-secrets.ts";
 import { parseSealed } from "../../services/pay/src/keys/sealed-format.ts";
 import { webhookSecretAad } from "../../services/pay/src/merchants/service.ts";
+import { webhookEndpointSecretAad } from "../../services/pay/src/webhooks/endpoint-secrets.ts";
 import { v1aKeyAad } from "../../services/pay/src/webhooks/service.ts";
 import { kSrvAad } from "../../services/pay/src/vault/aad.ts";
 import type { JsonRow } from "./row-dump.ts";
@@ -176,6 +177,7 @@ async function unwrapWithKek(
     const tries: Array<[KeyPurpose, string]> = [
       ["provider-secret", providerSecretAad(str(row["name"]) ?? id)],
       ["webhook-signing-key", v1aKeyAad(id)],
+      ["webhook-secret", webhookEndpointSecretAad(id)],
     ];
     const merchant = str(row["merchant_id"]);
     if (merchant)

@@ -41,8 +41,14 @@ export function failFirst(failures: number): AnswerPolicy {
   return (index) => (index < failures ? 500 : 200);
 }
 
-export async function startWebhookReceiver(secret: string, policy: AnswerPolicy): Promise<WebhookReceiver> {
-  const webhook = new Webhook(secret);
+/**
+ * `secret` may be a function: an endpoint's own secret is known only once the endpoint exists, which needs this
+ * receiver's URL first.
+ */
+export async function startWebhookReceiver(
+  secret: string | (() => string),
+  policy: AnswerPolicy,
+): Promise<WebhookReceiver> {
   const messages: ReceivedMessage[] = [];
   let current = policy;
   const server = createServer((request, response) => {
@@ -57,7 +63,7 @@ export async function startWebhookReceiver(secret: string, policy: AnswerPolicy)
       }
       let verified = false;
       try {
-        webhook.verify(body, headers);
+        new Webhook(typeof secret === "string" ? secret : secret()).verify(body, headers);
         verified = true;
       } catch {
         verified = false;

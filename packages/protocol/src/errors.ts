@@ -116,6 +116,8 @@ export const ERROR_CODES = {
   idempotency_key_reused: "conflict_error",
   idempotency_key_invalid: "invalid_request_error",
   delivery_not_retryable: "conflict_error",
+  /** A test event to a disabled webhook endpoint: enable it again (create a new one) first. */
+  webhook_endpoint_disabled: "conflict_error",
   // platform
   rate_limited: "rate_limit_error",
   /** Too many payment requests pushed to a phone number, from an address, or for one payment. */

@@ -245,6 +245,8 @@ export const DECLINE_CODES = [
   "token_expired",
   /** Mandate charge: the period's count or total that the payer consented to is reached (mandate-period.ts). */
   "mandate_limit_exceeded",
+  /** The issuer converts no purchase in this currency to the card's: it has no reference rate for it. */
+  "currency_not_supported",
   "do_not_honor",
   /** Never sent by an issuer: the pay server's record of an authorization the issuer never received before its terms expired. */
   "issuer_unavailable",
@@ -416,14 +418,18 @@ export const backofficeCardSchema = z.strictObject({
   currency: z.string(),
   creditLimit: z.number().int(),
   openToBuy: z.number().int(),
+  /** `amount` is what the hold takes of open-to-buy, in the card's `currency`; the purchase is in its own. */
   holds: z.array(
     z.strictObject({
       paymentId: z.string(),
       merchantId: z.string(),
       amount: z.number().int(),
+      transactionAmount: z.number().int(),
+      transactionCurrency: z.string(),
       authorizationCode: z.string(),
     }),
   ),
+  /** In the card's currency, as every amount of the books. */
   captured: z.number().int(),
   refunded: z.number().int(),
   /** creditLimit − openToBuy = holds + captured − refunded. */
@@ -449,6 +455,8 @@ export const backofficeCardSchema = z.strictObject({
   recurringTokens: z.array(
     z.strictObject({
       merchantId: z.string(),
+      /** The mandate's currency: its cap, period total and charges are in it, whatever the card's is. */
+      currency: z.string(),
       maxAmount: z.number().int(),
       period: mandatePeriodSchema.nullable(),
       thisPeriod: z.strictObject({ start: z.string(), charges: z.number().int(), total: z.number().int() }).nullable(),
@@ -458,3 +466,48 @@ export const backofficeCardSchema = z.strictObject({
   ),
 });
 export type BackofficeCard = z.infer<typeof backofficeCardSchema>;
+
+/**
+ * The back office's statement of one card: its authorizations, newest first, each in the purchase's currency
+ * (`transaction`, what the merchant asked) and in the card's (`billing`, what open-to-buy and the cardholder's
+ * statement show), with the rate and fee that convert one to the other. `fx` is null for a purchase in the card's
+ * own currency; `billing` and `fx` are null for one the issuer could not convert (`currency_not_supported`).
+ */
+export const backofficeStatementSchema = z.strictObject({
+  cardRef: z.string(),
+  currency: z.string(),
+  authorizations: z.array(
+    z.strictObject({
+      paymentId: z.string(),
+      merchantId: z.string(),
+      merchantName: z.string(),
+      status: z.enum(AUTHORIZATION_STATUSES),
+      declineCode: z.string().nullable(),
+      authorizationCode: z.string().nullable(),
+      decidedAt: z.string(),
+      transaction: z.strictObject({
+        amount: z.number().int(),
+        currency: z.string(),
+        captured: z.number().int(),
+        refunded: z.number().int(),
+      }),
+      billing: z
+        .strictObject({
+          amount: z.number().int(),
+          currency: z.string(),
+          held: z.number().int(),
+          captured: z.number().int(),
+          refunded: z.number().int(),
+        })
+        .nullable(),
+      fx: z
+        .strictObject({
+          /** Units of the card's currency per unit of the purchase's ("1380.00" KRW per USD). */
+          rate: z.string(),
+          feeBps: z.number().int(),
+        })
+        .nullable(),
+    }),
+  ),
+});
+export type BackofficeStatement = z.infer<typeof backofficeStatementSchema>;

@@ -26,6 +26,8 @@ describe("issuer host configuration", () => {
     expect(config.enrollmentLimits).toEqual(DEFAULT_ENROLLMENT_LIMITS);
     expect(config.authenticationLimits).toEqual({ pin: 2_000_000, passkey: 10_000_000 });
     expect(DEFAULT_AUTHENTICATION_LIMITS.pin).toBeLessThan(DEFAULT_AUTHENTICATION_LIMITS.passkey);
+    expect(config.fx.feeBps).toBe(100);
+    expect(config.fx.rates["KRW"]?.["USD"]).toBe("1380.00");
   });
 
   it("reads the environment, and keeps secrets out of its JSON", () => {
@@ -42,7 +44,9 @@ describe("issuer host configuration", () => {
       ISSUER_NETWORK_ROOTS_FILE: "/etc/issuer/roots.json",
       ISSUER_ACQUIRER_ID: "mpay-eu",
       ISSUER_DATA_DIR: "/var/lib/issuer",
+      ISSUER_FX_FEE_BPS: "0",
     });
+    expect(config.fx.feeBps).toBe(0);
     expect(config.port).toBe(4110);
     expect(config.issuers.map((i) => i.id)).toEqual(["sampo", "handae"]);
     expect(config.issuers[1]!.files.certificate).toBe("/etc/issuer/handae.jws");
@@ -76,6 +80,8 @@ describe("issuer host configuration", () => {
     expect(() => loadConfig({ ISSUER_TEST_INBOX: "maybe" })).toThrow(/on or off/);
     expect(() => loadConfig({ ISSUER_ACQUIRER_ID: "MPay Inc." })).toThrow(/not an acquirer id/);
     expect(() => loadConfig({ ISSUER_PORT: "http" })).toThrow(/ISSUER_PORT/);
+    expect(() => loadConfig({ ISSUER_FX_FEE_BPS: "1.5" })).toThrow(/ISSUER_FX_FEE_BPS must be an integer/);
+    expect(() => loadConfig({ ISSUER_FX_FEE_BPS: "1001" })).toThrow(/at most 1000/);
     expect(() => loadConfig({ ISSUER_PORT: "6000" })).toThrow(
       /^ISSUER_PORT: port 6000 cannot be used: browsers and fetch refuse to connect to it .*x11/,
     );

@@ -19,6 +19,7 @@ import {
   type WebAuthnRelyingParty,
 } from "@mpay/service-kit";
 import { DEFAULT_ISSUER_IDS } from "./definitions.ts";
+import { DEFAULT_FX_FEE_BPS, REFERENCE_RATES, type ReferenceRates } from "./fx/rates.ts";
 
 export interface IssuerKeyFiles {
   /** The network's certificate of this issuer (compact JWS). */
@@ -46,10 +47,20 @@ export interface EnrollmentLimits {
   codeTries: number;
 }
 
-/** The most one payment may take per authentication method, in the card's currency (KRW). */
+/**
+ * The most one payment may take per authentication method, in the card's currency (KRW): a purchase in another
+ * currency counts at its converted amount, before the foreign-transaction fee (fx/conversion.ts).
+ */
 export interface AuthenticationLimits {
   pin: number;
   passkey: number;
+}
+
+/** Foreign-currency purchases: the reference rates (fx/rates.ts) and the foreign-transaction fee. */
+export interface FxConfig {
+  rates: ReferenceRates;
+  /** Basis points of the converted amount (100 = 1%); 0 charges none. */
+  feeBps: number;
 }
 
 export interface IssuerHostConfig {
@@ -88,6 +99,7 @@ export interface IssuerHostConfig {
   testInbox: boolean;
   enrollmentLimits: EnrollmentLimits;
   authenticationLimits: AuthenticationLimits;
+  fx: FxConfig;
   /** How often expired nonces are deleted and the settlement job looks for a closed day to write. */
   sweepIntervalMs: number;
   /**
@@ -122,6 +134,14 @@ function secret(env: NodeJS.ProcessEnv, name: string): Secret<string> | undefine
   if (value.length < 32)
     throw new ConfigError(name, `${name} must be at least 32 characters (for example 32 random bytes in base64url)`);
   return new Secret(value);
+}
+
+/** `ISSUER_FX_FEE_BPS`: 0 to 1000 (10%). */
+function feeBps(env: NodeJS.ProcessEnv): number {
+  const value = int(env, "ISSUER_FX_FEE_BPS", DEFAULT_FX_FEE_BPS, 0);
+  if (value > 1000)
+    throw new ConfigError("ISSUER_FX_FEE_BPS", `ISSUER_FX_FEE_BPS must be at most 1000 (10%), got ${value}`);
+  return value;
 }
 
 /** `ISSUER_SAMPO_CERTIFICATE_FILE` for issuer `sampo`. */
@@ -193,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerHostConf
     testInbox: onOff(env, "ISSUER_TEST_INBOX", true),
     enrollmentLimits: DEFAULT_ENROLLMENT_LIMITS,
     authenticationLimits: DEFAULT_AUTHENTICATION_LIMITS,
+    fx: { rates: REFERENCE_RATES, feeBps: feeBps(env) },
     sweepIntervalMs: int(env, "ISSUER_SWEEP_INTERVAL_MS", 10 * 60_000, 1000),
     killAfterAuthorizationCommit: onOff(env, "ISSUER_TEST_KILL_AFTER_COMMIT", false),
     clock: clockFromEnv(env, "ISSUER"),

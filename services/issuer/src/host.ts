@@ -17,6 +17,7 @@ import { inboxOf, noSender, testInboxSender } from "./inbox/sender.ts";
 import { EnrollmentService } from "./enrollment/service.ts";
 import { PaymentAuthenticator } from "./authorization/authentication.ts";
 import { AuthorizationService } from "./authorization/service.ts";
+import { FxDesk } from "./fx/conversion.ts";
 import { sweepNonces } from "./authorization/store.ts";
 import { OperationService } from "./operations/service.ts";
 import { DeviceService } from "./devices/service.ts";
@@ -94,6 +95,8 @@ export async function openIssuerHost(
 ): Promise<IssuerHost> {
   if (config.issuers.length === 0) throw new Error("no issuers configured (ISSUER_IDS)");
   const now = options.now ?? config.clock.now;
+  // Checked before anything opens: a rate that is not a positive decimal stops the start.
+  const fx = new FxDesk(config.fx.rates, config.fx.feeBps);
   const roots = await loadNetworkRoots(config.networkRootsFile);
   const keys = new Map<string, IssuerKeys>();
   const current = new Map<string, boolean>();
@@ -160,7 +163,7 @@ export async function openIssuerHost(
       networkRoots: roots,
       acquirerId: config.acquirerId,
     });
-    const authorizations = new AuthorizationService(core, authenticator, config.authenticationLimits);
+    const authorizations = new AuthorizationService(core, authenticator, config.authenticationLimits, fx);
     issuers.set(id, {
       ...core,
       database,
@@ -168,7 +171,7 @@ export async function openIssuerHost(
       authorizations,
       operations: new OperationService(core),
       devices: new DeviceService(core),
-      recurring: new RecurringService(core, (...args) => authorizations.claimNonce(...args)),
+      recurring: new RecurringService(core, (...args) => authorizations.claimNonce(...args), fx),
       settlements: new SettlementService(core, join(dataDir, "settlements")),
       witness: new WitnessService(core),
     });

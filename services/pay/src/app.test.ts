@@ -26,7 +26,7 @@ describe("pay server surface [pglite]", () => {
         null,
       )
     ).body;
-    expect(doc.openapi).toBe("3.0.3");
+    expect(doc.openapi).toBe("3.1.0");
     for (const path of [
       "/v1/payments",
       "/v1/payments/{id}",

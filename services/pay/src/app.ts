@@ -12,7 +12,8 @@ import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { ApiError, errorBody, sendError } from "./http/errors.ts";
-import { openApiTransform } from "./http/openapi.ts";
+import { openApiTransforms } from "./http/openapi.ts";
+import { WEBHOOK_EVENTS, apiSchemas } from "./openapi-schemas.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -33,6 +34,7 @@ import { dashboardRoutes, dashboardSignInRoutes } from "./merchant-users/routes.
 import { authorizeRoute, classifyRoute } from "./merchant-users/permissions.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
+import { merchantScriptRoutes } from "./http/merchant-script.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -53,6 +55,15 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
+    // A path parameter longer than Fastify's limit (100 characters, far past any MPay id) and a URL that does not
+    // decode are MPay's own 400s, not Fastify's 414 and 400 bodies of another shape.
+    frameworkErrors: (error, request, reply) => {
+      const apiError =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
+          ? new ApiError("parameter_invalid", "A path parameter is too long or not valid in a URL.")
+          : error;
+      sendError(request, reply, apiError);
+    },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -71,9 +82,12 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       ),
   );
 
+  // OpenAPI 3.1: its `webhooks` describe what MPay sends, and zod's schemas map to JSON Schema 2020-12 as they are
+  // (`type: ["string", "null"]`, no 3.0 `nullable`).
+  const { transform, transformObject } = openApiTransforms(apiSchemas, WEBHOOK_EVENTS);
   await app.register(swagger, {
     openapi: {
-      openapi: "3.0.3",
+      openapi: "3.1.0",
       info: {
         title: "MPay merchant API",
         version: "1.0.0",
@@ -96,7 +110,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       },
       security: [{ secretKey: [] }],
     },
-    transform: openApiTransform,
+    transform,
+    transformObject,
   });
 
   const registry = new Registry();
@@ -223,6 +238,18 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     });
     auditRoutes(publicKeys, system.audit);
   });
+
+  // The Pay with MPay button's script and the payment status it polls with the publishable key (http/merchant-script.ts).
+  await app.register(async (button) =>
+    merchantScriptRoutes(
+      button,
+      {
+        authenticate: (header) => system.merchants.authenticate(header, "publishable"),
+        status: async (auth, id) => (await system.payments.retrieve(auth, id)).status,
+      },
+      { rateLimitPerMinute: system.config.rateLimitPerMinute },
+    ),
+  );
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.
   await app.register(async (vault) => vaultRoutes(vault, system.keys, system.audit));

@@ -11,12 +11,14 @@ import { setupSecretResealer, totpSecretResealer } from "./merchant-users/reseal
 import { pinLoginResealer } from "./pin/resealer.ts";
 import { sharedDetailsResealer } from "./shared-details/resealer.ts";
 import { cardShareResealer } from "./vault/resealer.ts";
-import { v1aKeyResealer } from "./webhooks/resealer.ts";
+import { endpointSecretResealer, previousEndpointSecretResealer, v1aKeyResealer } from "./webhooks/resealer.ts";
 
 export const RESEALERS = resealerRegistry([
   providerSecretResealer,
   webhookSecretResealer,
   v1aKeyResealer,
+  endpointSecretResealer,
+  previousEndpointSecretResealer,
   pinLoginResealer,
   // The card vault's server shares: the KEK version is in their AAD, so they re-seal with their own resealer.
   cardShareResealer,

@@ -154,7 +154,7 @@ export async function openPaySystem(
     const dashboardPasskeys = new DashboardPasskeys(db, audit, merchantUsers, config.passkeys, config.clock);
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
-    const webhooks = new WebhookService(db, keys, audit);
+    const webhooks = new WebhookService(db, keys, audit, merchants, config.webhooks.timeoutMs);
     const payers = new PayerService(
       db,
       new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`),

@@ -132,6 +132,8 @@ const en: Texts = {
   "pay.declineReason.card_not_found": "Your card company no longer knows this card. Add it again.",
   "pay.declineReason.do_not_honor": "Your card company declined without a reason. Call the number on your card.",
   "pay.declineReason.issuer_unavailable": "Your card company did not answer in time. Nothing was charged.",
+  "pay.declineReason.currency_not_supported":
+    "Your card company does not take payments in this currency. Nothing was charged.",
   "pay.declineReason.other": "Nothing was charged. Try another card or call your card company.",
 
   "locked.title": "Your PIN is locked",
@@ -387,6 +389,7 @@ const ko: Texts = {
   "pay.declineReason.card_not_found": "카드사에서 이 카드를 찾을 수 없어요. 카드를 다시 등록해 주세요.",
   "pay.declineReason.do_not_honor": "카드사에서 결제를 거절했어요. 카드 뒷면의 번호로 문의해 주세요.",
   "pay.declineReason.issuer_unavailable": "카드사가 제때 응답하지 않았어요. 청구된 금액은 없어요.",
+  "pay.declineReason.currency_not_supported": "카드사에서 이 통화의 결제를 받지 않아요. 청구된 금액은 없어요.",
   "pay.declineReason.other": "청구된 금액은 없어요. 다른 카드를 쓰거나 카드사에 문의해 주세요.",
 
   "locked.title": "비밀번호가 잠겼어요",

@@ -12,13 +12,19 @@
  * Order of checks for a device payment (the first that fails gives the decline): card known (`card_not_found`) →
  * envelope and device signature (`bad_signature`) → signed terms equal the request (`terms_mismatch`) → time
  * window (`terms_expired`) → nonce not used for another payment (`do_not_honor`) → authentication result
- * (`authentication_failed`) → currency is the card's (`do_not_honor`) → amount within the method's limit
- * (`authentication_failed`: PIN up to 2,000,000 KRW, passkey up to 10,000,000 KRW per payment) → card status
- * (`lost_or_stolen`, `expired_card`, `suspected_fraud`, `do_not_honor` when closed) → open-to-buy
- * (`insufficient_funds`) → approved, with a 6-character authorization code and a hold.
+ * (`authentication_failed`) → currency is the card's or one the issuer converts (`currency_not_supported`) → amount,
+ * converted to the card's currency, within the method's limit (`authentication_failed`: PIN up to 2,000,000 KRW,
+ * passkey up to 10,000,000 KRW per payment) → card status (`lost_or_stolen`, `expired_card`, `suspected_fraud`,
+ * `do_not_honor` when closed) → open-to-buy, against the billed amount (`insufficient_funds`) → approved, with a
+ * 6-character authorization code and a hold of the billed amount.
+ *
+ * Foreign currency (fx/): a purchase in another currency than the card's is billed in the card's, at the issuer's
+ * reference rate plus its foreign-transaction fee; the authorization keeps both amounts and the rate and fee, and
+ * its captures, voids and refunds are converted at those (operations/service.ts), never at a later rate.
  * For a recurring token: token known, this merchant's and currency, not revoked, with the payer's signed schedule
  * (`token_invalid`) → before its end date (`token_expired`) → amount within its cap per charge (`token_over_cap`)
- * → card status → open-to-buy → the period's count and total claimed under the schedule
+ * → currency the issuer converts → card status → open-to-buy → the period's count and total claimed under the
+ * schedule, in the payment's currency as the payer signed it
  * (`mandate_limit_exceeded`; recurring/charge-schedule.ts) → approved.
  */
 import type {
@@ -29,6 +35,7 @@ import type {
   DeclineCode,
 } from "@mpay/protocol";
 import type { AuthenticationLimits } from "../config.ts";
+import { billedAmount, type Billed, type FxDesk, type FxTerms } from "../fx/conversion.ts";
 import { isUniqueViolation, type Executor } from "../db/client.ts";
 import { IssuerApiError } from "../http/errors.ts";
 import { newAuthorizationCode } from "../ids.ts";
@@ -54,6 +61,8 @@ export type UnauthenticatedRequest = Omit<Extract<AuthorizationRequest, { paymen
   authentication?: undefined;
 };
 type Verdict = { decline: DeclineCode; reason: string } | { approve: true };
+/** The purchase in the card's currency: null terms when the issuer does not convert its currency. */
+type Pricing = { billingCurrency: string; terms: FxTerms; billed: Billed } | { billingCurrency: string; terms: null };
 
 interface Attempt {
   request: Omit<DevicePaymentRequest, "cardRef" | "payment">;
@@ -78,6 +87,7 @@ export class AuthorizationService {
     private readonly issuer: IssuerCore,
     private readonly authenticator: PaymentAuthenticator,
     private readonly limits: AuthenticationLimits,
+    private readonly fx: FxDesk,
   ) {}
 
   /** `authentication` may be missing from a device payment: it is then declined `authentication_failed`. */
@@ -188,7 +198,8 @@ export class AuthorizationService {
           if (owner !== attempt.request.paymentId)
             verdict = decline("do_not_honor", "the device used this nonce for another payment");
         }
-        if ("approve" in verdict) verdict = this.accountVerdict(account, attempt, now);
+        const pricing = account ? this.price(attempt.request, account.currency) : null;
+        if ("approve" in verdict) verdict = this.accountVerdict(account, pricing, attempt, now);
         let claimed: ClaimedCharge | null = null;
         if ("approve" in verdict && attempt.schedule) {
           claimed = await claimScheduledCharge(tx, attempt.schedule, attempt.request.amount, now);
@@ -198,7 +209,8 @@ export class AuthorizationService {
               "the charges or the total the payer consented to for this period are reached",
             );
         }
-        if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -attempt.request.amount))) {
+        const billed = pricing?.terms ? pricing.billed.billed : 0;
+        if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -billed))) {
           verdict = decline("insufficient_funds", "open-to-buy moved");
           if (claimed) await releaseScheduledCharge(tx, claimed);
         }
@@ -209,7 +221,7 @@ export class AuthorizationService {
             attempt.passkeyCounter.credentialId,
             attempt.passkeyCounter.signCount,
           );
-        const row = await this.insert(tx, attempt, verdict, now);
+        const row = await this.insert(tx, attempt, pricing, verdict, now);
         return { row, reason: "reason" in verdict ? verdict.reason : undefined, first: true };
       });
     } catch (error) {
@@ -229,6 +241,10 @@ export class AuthorizationService {
         decision: row.decision,
         declineCode: row.declineCode,
         reason,
+        amount: row.amount,
+        currency: row.currency,
+        billingAmount: row.billingAmount,
+        billingCurrency: row.billingCurrency,
         repeat: !first,
       },
       first ? "authorization decided" : "authorization repeated: first decision",
@@ -236,26 +252,45 @@ export class AuthorizationService {
     return row;
   }
 
+  /** The purchase in the card's currency, at the reference rate and fee of today (fx/). */
+  private price(request: Attempt["request"], billingCurrency: string): Pricing {
+    const terms = this.fx.termsFor(request.currency, billingCurrency);
+    if (!terms) return { billingCurrency, terms: null };
+    return { billingCurrency, terms, billed: billedAmount(request.amount, request.currency, terms) };
+  }
+
   /** Currency, the method's limit, the card's status and open-to-buy, on the locked account row. */
-  private accountVerdict(account: CardRow | null, attempt: Attempt, now: Date): Verdict {
-    const { amount, currency } = attempt.request;
-    if (!account) return decline("card_not_found", "no such card at this issuer");
-    if (currency !== account.currency) return decline("do_not_honor", `the card is in ${account.currency}`);
-    if (attempt.method === "pin" && amount > this.limits.pin)
+  private accountVerdict(account: CardRow | null, pricing: Pricing | null, attempt: Attempt, now: Date): Verdict {
+    if (!account || !pricing) return decline("card_not_found", "no such card at this issuer");
+    if (!pricing.terms)
+      return decline(
+        "currency_not_supported",
+        `no reference rate from ${attempt.request.currency} to ${account.currency}`,
+      );
+    // Limits are in the card's currency and count the purchase, not the fee; open-to-buy counts what is billed.
+    const { converted, billed } = pricing.billed;
+    if (attempt.method === "pin" && converted > this.limits.pin)
       return decline("authentication_failed", "the amount is over the PIN limit; approve with a passkey");
-    if (attempt.method === "passkey" && amount > this.limits.passkey)
+    if (attempt.method === "passkey" && converted > this.limits.passkey)
       return decline("authentication_failed", "the amount is over the passkey limit");
     if (account.status === "lost_or_stolen") return decline("lost_or_stolen", "the card is reported lost or stolen");
     if (isExpired(account.expiryMonth, now)) return decline("expired_card", "the card has expired");
     if (account.status === "fraud_flagged") return decline("suspected_fraud", "the card is flagged for fraud");
     if (account.status !== "active") return decline("do_not_honor", "the card is not active");
-    if (account.openToBuy < amount) return decline("insufficient_funds", "the amount is over the open-to-buy");
+    if (account.openToBuy < billed) return decline("insufficient_funds", "the amount is over the open-to-buy");
     return { approve: true };
   }
 
-  private insert(tx: Executor, attempt: Attempt, verdict: Verdict, now: Date): Promise<AuthorizationRow> {
+  private insert(
+    tx: Executor,
+    attempt: Attempt,
+    pricing: Pricing | null,
+    verdict: Verdict,
+    now: Date,
+  ): Promise<AuthorizationRow> {
     const approved = "approve" in verdict;
     const { request } = attempt;
+    const billed = pricing?.terms ? pricing.billed.billed : null;
     return insertAuthorization(tx, {
       paymentId: request.paymentId,
       cardRef: attempt.cardRef,
@@ -267,12 +302,16 @@ export class AuthorizationService {
       merchantName: request.merchantName,
       amount: request.amount,
       currency: request.currency,
+      billingCurrency: pricing?.billingCurrency ?? null,
+      billingAmount: billed,
+      fxRate: pricing?.terms?.rate ?? null,
+      fxFeeBps: pricing?.terms?.feeBps ?? 0,
       captureMethod: request.captureMethod,
       decision: approved ? "approved" : "declined",
       declineCode: approved ? null : verdict.decline,
       authorizationCode: approved ? newAuthorizationCode() : null,
       status: approved ? "approved" : "declined",
-      holdAmount: approved ? request.amount : 0,
+      holdAmount: approved ? (billed ?? 0) : 0,
       decidedAt: now,
     });
   }

@@ -1,5 +1,5 @@
 /** SQL for authorizations and the nonces of verified payments. */
-import { and, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { authorizations, paymentNonces } from "./schema.ts";
 
@@ -48,7 +48,7 @@ export async function openHoldsOf(db: Executor, cardRef: string): Promise<Author
     .orderBy(authorizations.decidedAt);
 }
 
-/** Per card: open holds, captured and refunded of its approved authorizations. */
+/** Per card: open holds, captured and refunded of its approved authorizations, in the card's currency. */
 export async function totalsByCard(
   db: Executor,
   cardRefs?: string[],
@@ -57,8 +57,8 @@ export async function totalsByCard(
     .select({
       cardRef: authorizations.cardRef,
       holds: sql<string>`coalesce(sum(${authorizations.holdAmount}), 0)`,
-      captured: sql<string>`coalesce(sum(${authorizations.amountCaptured}), 0)`,
-      refunded: sql<string>`coalesce(sum(${authorizations.amountRefunded}), 0)`,
+      captured: sql<string>`coalesce(sum(${authorizations.billingCaptured}), 0)`,
+      refunded: sql<string>`coalesce(sum(${authorizations.billingRefunded}), 0)`,
     })
     .from(authorizations)
     .where(
@@ -74,6 +74,16 @@ export async function totalsByCard(
         refunded: Number(row.refunded),
       });
   return totals;
+}
+
+/** A card's authorizations, newest first, at most `limit` (the back office's statement of the card). */
+export async function authorizationsOfCard(db: Executor, cardRef: string, limit: number): Promise<AuthorizationRow[]> {
+  return db
+    .select()
+    .from(authorizations)
+    .where(eq(authorizations.cardRef, cardRef))
+    .orderBy(desc(authorizations.decidedAt), desc(authorizations.paymentId))
+    .limit(limit);
 }
 
 /**

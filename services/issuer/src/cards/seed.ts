@@ -17,7 +17,7 @@ export async function seedTestCards(db: Executor, issuerId: string, now: Date): 
     expiryMonth: expiryMonthOf(card.expiry),
     holderName: card.holderName,
     phone: card.phone,
-    currency: "KRW",
+    currency: card.currency,
     creditLimit: card.creditLimit,
     openToBuy: card.creditLimit,
     status: card.status,

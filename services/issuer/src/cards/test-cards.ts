@@ -18,7 +18,12 @@ export interface TestCard {
   readonly holderName: string;
   /** E.164; the simulator's test inbox shows the one-time codes "sent" to it. */
   readonly phone: string;
-  /** KRW (no minor unit). */
+  /**
+   * The card's billing currency: KRW for every test card, as Korean issuers' cards are. A purchase in any other
+   * currency MPay accepts is converted to it at the issuer's reference rates (fx/rates.ts).
+   */
+  readonly currency: "KRW";
+  /** In the card's currency (KRW has no minor unit). */
   readonly creditLimit: number;
   readonly status: CardStatus;
   /** What a payment with it does, for the README. */
@@ -79,6 +84,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.entries(ROWS).flatMap(([is
     cvc,
     holderName: HOLDERS[index] ?? "TEST CARDHOLDER",
     phone: `${PHONE_PREFIX[issuerId]}${String(index + 1).padStart(2, "0")}`,
+    currency: "KRW" as const,
     creditLimit,
     status,
     outcome,

@@ -10,12 +10,19 @@
  * - refund: of a captured authorization; all refunds together at most the captured amount; each restores
  *   open-to-buy.
  * A refused operation changes nothing and is not stored: a retry is judged again.
+ *
+ * Amounts asked and answered are in the purchase's currency (the acquirer's); open-to-buy moves in the card's.
+ * A purchase in a foreign currency is billed at its authorization's rate and fee, from the total so far
+ * (fx/conversion.ts): a capture bills `billed(captured)` and releases the rest of the hold, refunds bill
+ * `billed(refunded so far)` minus what earlier refunds billed, so refunds of the whole capture release exactly what
+ * the capture billed, whatever the rate is by then.
  */
 import type { IssuerOperationAnswer } from "@mpay/protocol";
 import { isUniqueViolation, type Executor } from "../db/client.ts";
 import { IssuerApiError } from "../http/errors.ts";
 import type { IssuerCore } from "../issuer-core.ts";
 import { lockCard, moveOpenToBuy } from "../cards/store.ts";
+import { billedAmount, type FxTerms } from "../fx/conversion.ts";
 import { recordOf } from "../authorization/records.ts";
 import {
   lockAuthorization,
@@ -30,12 +37,19 @@ type OperationType = IssuerOperationAnswer["type"];
 interface Effect {
   amount: number;
   changes: Partial<NewAuthorization>;
-  /** Back to the card's open-to-buy. */
+  /** Back to the card's open-to-buy, in the card's currency. */
   release: number;
 }
 
 function notAllowed(message: string): IssuerApiError {
   return new IssuerApiError("operation_not_allowed", message);
+}
+
+/** `amount` of the authorization's currency in the card's, at the authorization's rate and fee. */
+function billed(row: AuthorizationRow, amount: number): number {
+  if (row.billingCurrency === null || row.fxRate === null) throw new Error(`${row.paymentId} has no billing terms`);
+  const terms: FxTerms = { billingCurrency: row.billingCurrency, rate: row.fxRate, feeBps: row.fxFeeBps };
+  return billedAmount(amount, row.currency, terms).billed;
 }
 
 export class OperationService {
@@ -47,10 +61,11 @@ export class OperationService {
       if (row.status !== "approved") throw notAllowed(`A ${row.status} payment cannot be captured.`);
       if (amount > row.amount)
         throw new IssuerApiError("amount_exceeds_authorized", "The capture is larger than the authorized amount.");
+      const billingCaptured = billed(row, amount);
       return {
         amount,
-        changes: { status: "captured", amountCaptured: amount, holdAmount: 0 },
-        release: row.holdAmount - amount,
+        changes: { status: "captured", amountCaptured: amount, billingCaptured, holdAmount: 0 },
+        release: row.holdAmount - billingCaptured,
       };
     });
   }
@@ -59,7 +74,8 @@ export class OperationService {
     return this.run(paymentId, operationId, "void", undefined, (row) => {
       if (row.status !== "approved")
         throw notAllowed(`A ${row.status} payment cannot be voided; only an approved one before capture.`);
-      return { amount: row.holdAmount, changes: { status: "voided", holdAmount: 0 }, release: row.holdAmount };
+      // The answer is in the purchase's currency (the whole authorization); the release in the card's.
+      return { amount: row.amount, changes: { status: "voided", holdAmount: 0 }, release: row.holdAmount };
     });
   }
 
@@ -72,7 +88,13 @@ export class OperationService {
           "amount_exceeds_captured",
           "The refunds would add up to more than the captured amount.",
         );
-      return { amount, changes: { amountRefunded: row.amountRefunded + amount }, release: amount };
+      const amountRefunded = row.amountRefunded + amount;
+      const billingRefunded = amountRefunded === row.amountCaptured ? row.billingCaptured : billed(row, amountRefunded);
+      return {
+        amount,
+        changes: { amountRefunded, billingRefunded },
+        release: billingRefunded - row.billingRefunded,
+      };
     });
   }
 
@@ -140,7 +162,7 @@ export class OperationService {
       processedAt: now,
     });
     this.issuer.log.info(
-      { event: type, paymentId: row.paymentId, operationId, amount: effect.amount, cardRef },
+      { event: type, paymentId: row.paymentId, operationId, amount: effect.amount, released: effect.release, cardRef },
       `${type} processed`,
     );
     return answer;

@@ -20,6 +20,7 @@ import type { Executor } from "../db/client.ts";
 import type { IssuerCore } from "../issuer-core.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import { cardByRef } from "../cards/store.ts";
+import type { FxDesk } from "../fx/conversion.ts";
 import { activeBinding, anyActiveBinding } from "../devices/store.ts";
 import { insertToken, revokeToken, tokenHashOf } from "./store.ts";
 
@@ -49,6 +50,7 @@ export class RecurringService {
   constructor(
     private readonly issuer: IssuerCore,
     private readonly claimNonce: ClaimNonce,
+    private readonly fx: FxDesk,
   ) {}
 
   async issue(mandateJwe: string, payerRef: string): Promise<RecurringToken> {
@@ -163,7 +165,10 @@ export class RecurringService {
     const account = await cardByRef(this.issuer.db, mandate.cardRef);
     if (!account || account.pan !== card.pan || account.expiryMonth !== expiryMonthOf(card.expiry))
       throw new Refused("the card data are not this card's");
-    if (mandate.currency !== account.currency) throw new Refused("the mandate is in another currency than the card");
+    // A mandate may be in another currency than the card's, as a subscription abroad is: its cap and period total
+    // are in the mandate's currency (each charge is in it too), and each charge is billed like any purchase.
+    if (!this.fx.termsFor(mandate.currency, account.currency))
+      throw new Refused("the issuer converts no purchase in the mandate's currency to the card's");
     if (mandate.iat > seconds + 30 || seconds - mandate.iat > MAX_MANDATE_AGE_SECONDS)
       throw new Refused("the mandate is not fresh");
     if (mandate.expiresAt <= seconds || mandate.expiresAt - seconds > MAX_TOKEN_LIFETIME_SECONDS)

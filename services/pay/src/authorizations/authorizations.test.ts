@@ -23,6 +23,7 @@ const CARDS = {
   approves: { pan: "4111000000000016", expiry: "12/31", cvc: "806", phone: "+821055510001" },
   // The issuer sends a card at most five codes a day: tests spread over its approving cards.
   mastercard: { pan: "5111000000000021", expiry: "12/31", cvc: "932", phone: "+821055510002" },
+  local: { pan: "9411000000000038", expiry: "12/31", cvc: "980", phone: "+821055510003" },
   lowLimit: { pan: "4111000000000040", expiry: "12/31", cvc: "652", phone: "+821055510004" },
   lost: { pan: "4111000000000065", expiry: "12/31", cvc: "592", phone: "+821055510006" },
 };
@@ -176,6 +177,79 @@ describe.each(testBackends())("device payments through the issuer [%s]", (backen
       { amount: 25001 },
     );
     expect(tooMuch.body.error.code).toBe("refund_exceeds_captured");
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("pays in USD, JPY and EUR with a KRW card: the issuer bills won at its rate, the merchant captures and refunds in USD", async () => {
+    const { wallet, cardId } = await payerWithCard(CARDS.local);
+    const cardRef = (await wallet.cards()).find((c) => c.id === cardId)!.cardRef;
+    const backoffice = async <T>(path: string) =>
+      (await (
+        await fetch(`${net.issuerUrl}/issuers/sampo/backoffice/cards/${encodeURIComponent(cardRef)}${path}`, {
+          headers: { authorization: `Bearer ${net.issuer.host.secrets.operatorToken.peek()}` },
+        })
+      ).json()) as T;
+    const openToBuy = async () => (await backoffice<{ openToBuy: number }>("")).openToBuy;
+    const billed = async (paymentId: string) =>
+      (
+        await backoffice<{ authorizations: Array<{ paymentId: string; billing: unknown; fx: unknown }> }>(
+          "/authorizations",
+        )
+      ).authorizations.find((a) => a.paymentId === paymentId);
+    const start = await openToBuy();
+    const pay = async (amount: number, currency: string) => {
+      const created = await call<{ id: string }>(
+        net.pay.app,
+        "POST",
+        "/v1/payments",
+        net.pay.merchant.secretKey,
+        paymentBody({ amount, currency }),
+      );
+      const { payment } = await wallet.approvePayment(created.body.id, {
+        cardId,
+        pin: PIN,
+        confirm: async (terms) => terms.amount === amount && terms.currency === currency,
+      });
+      expect(payment, currency).toMatchObject({ status: "authorized", declineCode: null, amount, currency });
+      return created.body.id;
+    };
+
+    // 12.34 USD: 17,029 KRW at the issuer's 1380.00 and its 1% fee, 170: 17,199 KRW held.
+    const usd = await pay(1234, "USD");
+    expect(await issuerBooks(usd)).toMatchObject({ status: "approved", amount: 1234, currency: "USD" });
+    expect(await billed(usd)).toMatchObject({
+      billing: { amount: 17_199, currency: "KRW" },
+      fx: { rate: "1380.00", feeBps: 100 },
+    });
+    expect(await openToBuy()).toBe(start - 17_199);
+    const captured = await call<{ status: string }>(
+      net.pay.app,
+      "POST",
+      `/v1/payments/${usd}/capture`,
+      net.pay.merchant.secretKey,
+      { amount: 1000 },
+    );
+    expect(captured.body.status, JSON.stringify(captured.body)).toBe("captured");
+    expect(await openToBuy()).toBe(start - 13_938);
+    const refund = await call(net.pay.app, "POST", `/v1/payments/${usd}/refunds`, net.pay.merchant.secretKey, {
+      amount: 1000,
+    });
+    expect(refund.status).toBe(200);
+    expect(await issuerBooks(usd)).toMatchObject({ amountCaptured: 1000, amountRefunded: 1000, currency: "USD" });
+    expect(await merchantView(usd)).toMatchObject({ status: "captured", amountCaptured: 1000, amountRefunded: 1000 });
+    expect(await openToBuy()).toBe(start);
+
+    // 1,001 JPY (no minor unit): 9,259.25 → 9,259 KRW + 93; 100.50 EUR: 150,298 KRW + 1,503.
+    const jpy = await pay(1001, "JPY");
+    expect(await billed(jpy)).toMatchObject({ billing: { amount: 9_352, currency: "KRW" } });
+    const eur = await pay(10_050, "EUR");
+    expect(await billed(eur)).toMatchObject({ billing: { amount: 151_801, currency: "KRW" } });
+    for (const id of [jpy, eur])
+      expect(
+        (await call<{ status: string }>(net.pay.app, "POST", `/v1/payments/${id}/cancel`, net.pay.merchant.secretKey))
+          .body.status,
+      ).toBe("canceled");
+    expect(await openToBuy()).toBe(start);
     expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
   });
 

@@ -15,6 +15,7 @@ import { KeyProviderError } from "./provider.ts";
 import { resealBelow, rotateAndReseal } from "./reseal.ts";
 import { RESEALERS } from "../sealed-columns.ts";
 import { webhookSecretAad } from "../merchants/service.ts";
+import { webhookEndpointSecretAad } from "../webhooks/endpoint-secrets.ts";
 import { v1aKeyAad } from "../webhooks/service.ts";
 
 const SETTLE_MS = 1500;
@@ -55,6 +56,19 @@ async function sealedRows(system: PaySystem) {
       purpose: "webhook-signing-key",
       aad: v1aKeyAad(r.id),
     });
+  }
+  for (const r of await queryRows<{ id: string; s: string | null; p: string | null }>(
+    db,
+    sql`select id, sealed_secret as s, previous_sealed_secret as p from webhook_endpoints`,
+  )) {
+    for (const sealed of [r.s, r.p])
+      if (sealed)
+        rows.push({
+          where: `webhook_endpoints ${r.id} secret`,
+          sealed,
+          purpose: "webhook-secret",
+          aad: webhookEndpointSecretAad(r.id),
+        });
   }
   for (const r of await queryRows<{ payer_id: string; login_id: string; sealed_state: string }>(
     db,

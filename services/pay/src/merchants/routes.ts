@@ -9,6 +9,22 @@ import { MAX_ALLOWED_ORIGINS, type MerchantService } from "./service.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse };
 
+/** This merchant as `GET /v1/account` shows it. */
+export const accountSchema = z.object({
+  object: z.literal("account"),
+  id: z.string(),
+  name: z.string(),
+  displayName: z.string(),
+  allowedOrigins: z.array(z.string()),
+});
+
+/** One ledger balance of this merchant and mode (debits positive). */
+export const balanceSchema = z.object({
+  account: z.string(),
+  currency: z.string(),
+  balance: z.number().int(),
+});
+
 export function merchantRoutes(app: FastifyInstance, db: Db, merchants: MerchantService, ledger: LedgerService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -17,6 +33,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
     {
       schema: {
         tags: ["account"],
+        summary: "Roll the secret key",
         description:
           "Issues a new secret key for this mode; the current ones stop working after expiresInSeconds (default 0: at once).",
         body: z.strictObject({ expiresInSeconds: z.number().int().min(0).max(604_800).optional() }).nullish(),
@@ -54,13 +71,6 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
       ),
   );
 
-  const accountSchema = z.object({
-    object: z.literal("account"),
-    id: z.string(),
-    name: z.string(),
-    displayName: z.string(),
-    allowedOrigins: z.array(z.string()),
-  });
   const accountView = (m: { id: string; name: string; displayName: string; allowedOrigins: string[] }) => ({
     object: "account" as const,
     id: m.id,
@@ -74,6 +84,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
     {
       schema: {
         tags: ["account"],
+        summary: "Retrieve the account",
         description: "This merchant: its names and the origins its returnUrl and cancelUrl may point at.",
         response: { 200: accountSchema, ...errors },
       },
@@ -90,6 +101,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
     {
       schema: {
         tags: ["account"],
+        summary: "Update the account's allowed origins",
         description: `Replaces the origins (https://shop.example) returnUrl and cancelUrl may point at: at most ${MAX_ALLOWED_ORIGINS}. Audited.`,
         body: z.strictObject({ allowedOrigins: z.array(z.string().max(200)).max(MAX_ALLOWED_ORIGINS) }),
         response: { 200: accountSchema, ...errors },
@@ -109,11 +121,12 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
     {
       schema: {
         tags: ["account"],
+        summary: "List balances",
         description: "Ledger balances of this merchant and mode, per account and currency (debits positive).",
         response: {
           200: z.object({
             object: z.literal("list"),
-            data: z.array(z.object({ account: z.string(), currency: z.string(), balance: z.number().int() })),
+            data: z.array(balanceSchema),
             hasMore: z.boolean(),
           }),
           ...errors,

@@ -319,12 +319,16 @@ export class MerchantService {
     };
   }
 
-  /** The merchant's webhook signing secret in clear: HMAC needs it at signing time. Kept only in memory. */
-  async webhookSecret(merchantId: string, mode: Mode): Promise<Secret<string>> {
+  /**
+   * The merchant's account webhook secret in clear: HMAC needs it at signing time. Kept only in memory. It signs
+   * the endpoints that have no secret of their own (webhooks/endpoint-secrets.ts). `db`: the caller's transaction
+   * when it reads inside one (the embedded database has a single connection).
+   */
+  async webhookSecret(merchantId: string, mode: Mode, db: Executor = this.db): Promise<Secret<string>> {
     const cacheKey = `${merchantId}|${mode}`;
     const cached = this.openedSecrets.get(cacheKey);
     if (cached) return cached;
-    const sealed = await findWebhookSecret(this.db, merchantId, mode);
+    const sealed = await findWebhookSecret(db, merchantId, mode);
     if (!sealed) throw new Error(`merchant ${merchantId} has no ${mode} webhook secret`);
     const opened = await this.keys.open("webhook-secret", sealed, webhookSecretAad(merchantId, mode));
     const secret = new Secret(new TextDecoder().decode(opened));

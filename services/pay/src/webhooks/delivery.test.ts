@@ -48,6 +48,8 @@ async function receiver(): Promise<{
 describe.each(testBackends())("webhook delivery [%s]", (backend) => {
   let t: TestPay;
   let hook: Awaited<ReturnType<typeof receiver>>;
+  /** The first endpoint's own whsec_ secret, from its creation. */
+  let secret = "";
 
   beforeAll(async () => {
     t = await openTestPay(backend, {
@@ -75,7 +77,7 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
 
   it("signs events in the Standard Webhooks format, v1 and v1a, and retries failures", async () => {
     const create = () =>
-      call<{ id: string; v1aPublicKey: string }>(
+      call<{ id: string; v1aPublicKey: string; secret: string }>(
         t.app,
         "POST",
         "/v1/webhook-endpoints",
@@ -87,11 +89,17 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
       );
     const endpoint = await create();
     expect(endpoint.status).toBe(200);
-    // A repeated create is a replay: one endpoint, so every event is delivered once.
-    expect((await create()).raw).toBe(endpoint.raw);
-    expect(
-      (await call<{ data: unknown[] }>(t.app, "GET", "/v1/webhook-endpoints", t.merchant.secretKey)).body.data,
-    ).toHaveLength(1);
+    // The endpoint's own secret, answered once: a repeated create is refused (its answer is not stored, the secret
+    // being in it), and still one endpoint, so every event is delivered once.
+    secret = endpoint.body.secret;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(secret).not.toBe(t.merchant.webhookSecret);
+    const again = await create();
+    expect([again.status, again.raw]).toEqual([409, expect.stringContaining("idempotency_key_reused")]);
+    expect(again.raw).not.toContain(secret.slice(6));
+    const listed = await call<{ data: unknown[] }>(t.app, "GET", "/v1/webhook-endpoints", t.merchant.secretKey);
+    expect(listed.body.data).toHaveLength(1);
+    expect(listed.raw).not.toContain(secret.slice(6));
     expect(endpoint.raw).not.toContain(t.merchant.webhookSecret.slice(6));
     expect(endpoint.body.v1aPublicKey).toMatch(/^whpk_/);
 
@@ -107,7 +115,10 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
     hook.failNext(2);
     await drain();
 
-    const verifier = new Webhook(t.merchant.webhookSecret);
+    const verifier = new Webhook(secret);
+    expect(() =>
+      new Webhook(t.merchant.webhookSecret).verify(hook.received[2]!.body, hook.received[2]!.headers),
+    ).toThrow();
     const delivered = hook.received.filter((_, i) => i >= 2);
     const types = delivered.map((m) => (verifier.verify(m.body, m.headers) as { type: string }).type).sort();
     expect(types).toEqual(["payment.authorized", "payment.captured"]);
@@ -138,7 +149,7 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
     // Nothing secret went over the wire.
     for (const m of hook.received) {
       expect(JSON.stringify(m)).not.toContain(t.merchant.secretKey);
-      expect(JSON.stringify(m)).not.toContain(t.merchant.webhookSecret.slice(6));
+      expect(JSON.stringify(m)).not.toContain(secret.slice(6));
     }
   });
 
@@ -176,9 +187,7 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
     expect(retried.body.status).toBe("pending");
     await drain();
     const last = hook.received.at(-1)!;
-    expect((new Webhook(t.merchant.webhookSecret).verify(last.body, last.headers) as { type: string }).type).toBe(
-      "payment.canceled",
-    );
+    expect((new Webhook(secret).verify(last.body, last.headers) as { type: string }).type).toBe("payment.canceled");
     const again = await call<{ error: { code: string } }>(
       t.app,
       "POST",

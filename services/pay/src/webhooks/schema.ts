@@ -32,6 +32,18 @@ export const webhookEndpoints = pgTable(
     /** `whpk_…` Ed25519 public key when the endpoint asked for v1a signatures. */
     v1aPublicKey: text("v1a_public_key"),
     v1aSealedPrivateKey: text("v1a_sealed_private_key"),
+    /** The merchant's own words for this endpoint (shown in the dashboard), plain text. */
+    description: text("description"),
+    /**
+     * The endpoint's own `whsec_` signing secret, sealed by the key provider (AAD `webhookSecretAad`). Null for an
+     * endpoint that signs with its merchant's account secret (merchants/webhook-secret.ts): the endpoints made
+     * before secrets were per endpoint and the default endpoint of `mpay merchant create --webhook-url`. Nothing
+     * changed for them; a rotation gives them a secret of their own.
+     */
+    sealedSecret: text("sealed_secret"),
+    /** After a rotation the old secret still signs (a second `v1,` signature) until previousSecretExpiresAt. */
+    previousSealedSecret: text("previous_sealed_secret"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (t) => [index("webhook_endpoints_merchant").on(t.merchantId, t.mode)],

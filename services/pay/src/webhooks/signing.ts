@@ -58,12 +58,15 @@ export interface WebhookHeaderInput {
   timestamp: number; // unix seconds of this attempt (changes on every retry; msgId does not)
   body: string; // exactly the bytes that will be sent
   secret: string;
+  /** During a secret rotation's overlap, the old secret: a second `v1,` signature, so either secret verifies. */
+  previousSecret?: string | undefined;
   v1aPrivateKey?: Uint8Array | undefined;
 }
 
 export function webhookHeaders(input: WebhookHeaderInput): Record<string, string> {
-  const { msgId, timestamp, body, secret, v1aPrivateKey } = input;
+  const { msgId, timestamp, body, secret, previousSecret, v1aPrivateKey } = input;
   const signatures = [signV1(secret, msgId, timestamp, body)];
+  if (previousSecret !== undefined) signatures.push(signV1(previousSecret, msgId, timestamp, body));
   if (v1aPrivateKey) signatures.push(signV1a(v1aPrivateKey, msgId, timestamp, body));
   return {
     "webhook-id": msgId,

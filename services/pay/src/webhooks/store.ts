@@ -43,6 +43,61 @@ export async function failPendingDeliveries(db: Executor, endpointId: string, re
     .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, "pending")));
 }
 
+/** Changes an endpoint's fields (url, events, description, secrets); returns the row as it now is. */
+export async function updateEndpoint(
+  db: Executor,
+  id: string,
+  set: Partial<Omit<typeof webhookEndpoints.$inferInsert, "id" | "merchantId" | "mode" | "createdAt">>,
+): Promise<EndpointRow> {
+  const [row] = await db.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning();
+  return row!;
+}
+
+/** The endpoint, locked for the caller's transaction: two rotations at once would each keep a different "previous". */
+export async function lockEndpoint(
+  db: Executor,
+  merchantId: string,
+  mode: Mode,
+  id: string,
+): Promise<EndpointRow | null> {
+  const rows = await db
+    .select()
+    .from(webhookEndpoints)
+    .where(
+      and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.merchantId, merchantId), eq(webhookEndpoints.mode, mode)),
+    )
+    .for("update");
+  return rows[0] ?? null;
+}
+
+/**
+ * A test event and its one delivery, to one endpoint alone (not fanned out as emitEvent does), already counted as
+ * its first attempt: the caller sends it at once and records the outcome.
+ */
+export async function insertTestDelivery(
+  db: Executor,
+  e: { eventId: string; deliveryId: string; endpoint: EndpointRow; type: string; data: Record<string, unknown> },
+): Promise<{ event: EventRow; delivery: DeliveryRow }> {
+  const [event] = await db
+    .insert(events)
+    .values({ id: e.eventId, merchantId: e.endpoint.merchantId, mode: e.endpoint.mode, type: e.type, data: e.data })
+    .returning();
+  const [delivery] = await db
+    .insert(webhookDeliveries)
+    .values({
+      id: e.deliveryId,
+      eventId: e.eventId,
+      endpointId: e.endpoint.id,
+      merchantId: e.endpoint.merchantId,
+      status: "pending",
+      attempts: 1,
+      // Not the worker's: it would only see the row after this transaction, which records the outcome first.
+      nextAttemptAt: sql`now() + interval '1 hour'`,
+    })
+    .returning();
+  return { event: event!, delivery: delivery! };
+}
+
 export async function setEndpointStatus(
   db: Executor,
   id: string,
@@ -119,6 +174,9 @@ export interface ClaimedDelivery {
   url: string;
   endpointId: string;
   v1aSealedPrivateKey: string | null;
+  sealedSecret: string | null;
+  /** Null once the rotation's overlap has ended. */
+  previousSealedSecret: string | null;
   eventId: string;
   eventType: string;
   eventData: Record<string, unknown>;
@@ -148,7 +206,9 @@ export async function claimDue(db: Executor, limit: number, leaseSeconds: number
       returning d.id, d.attempts, d.event_id, d.endpoint_id
     )
     select c.id, c.attempts, c.endpoint_id, e.id as event_id, e.type as event_type, e.data as event_data,
-           e.created_at as event_created_at, e.merchant_id, e.mode, w.url, w.v1a_sealed_private_key
+           e.created_at as event_created_at, e.merchant_id, e.mode, w.url, w.v1a_sealed_private_key,
+           w.sealed_secret,
+           case when w.previous_secret_expires_at > now() then w.previous_sealed_secret end as previous_sealed_secret
     from claimed c join events e on e.id = c.event_id join webhook_endpoints w on w.id = c.endpoint_id`,
   );
   return rows.map((r) => ({
@@ -159,6 +219,8 @@ export async function claimDue(db: Executor, limit: number, leaseSeconds: number
     mode: r["mode"] as Mode,
     url: r["url"] as string,
     v1aSealedPrivateKey: (r["v1a_sealed_private_key"] as string | null) ?? null,
+    sealedSecret: (r["sealed_secret"] as string | null) ?? null,
+    previousSealedSecret: (r["previous_sealed_secret"] as string | null) ?? null,
     eventId: r["event_id"] as string,
     eventType: r["event_type"] as string,
     eventData: (typeof r["event_data"] === "string"

@@ -9,10 +9,10 @@ import type { Db } from "../db/client.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
 import { describeForLog } from "../http/errors.ts";
-import { deliver, type DeliveryResult } from "./sender.ts";
-import { webhookHeaders } from "./signing.ts";
+import { signAndSend } from "./dispatch.ts";
+import { EndpointSecrets } from "./endpoint-secrets.ts";
+import type { DeliveryResult } from "./sender.ts";
 import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery } from "./store.ts";
-import { v1aKeyAad } from "./service.ts";
 
 export interface DeliverySettings {
   maxAttempts: number;
@@ -64,15 +64,17 @@ export class DeliveryWorker {
   private stopped = true;
   /** Leases outlast the HTTP timeout, so a slow but live send is never claimed twice. */
   private readonly leaseSeconds: number;
+  private readonly secrets: EndpointSecrets;
 
   constructor(
     private readonly db: Db,
     private readonly keys: KeyProvider,
-    private readonly merchants: MerchantService,
+    merchants: MerchantService,
     private readonly settings: DeliverySettings,
     private readonly log: Logger,
   ) {
     this.leaseSeconds = Math.ceil(settings.timeoutMs / 1000) + 20;
+    this.secrets = new EndpointSecrets(keys, merchants);
   }
 
   start(): void {
@@ -140,23 +142,7 @@ export class DeliveryWorker {
     );
   }
 
-  private async send(d: ClaimedDelivery): Promise<DeliveryResult> {
-    const body = eventBody(d);
-    const secret = await this.merchants.webhookSecret(d.merchantId, d.mode);
-    const v1aKey = d.v1aSealedPrivateKey
-      ? await this.keys.open("webhook-signing-key", d.v1aSealedPrivateKey, v1aKeyAad(d.endpointId))
-      : undefined;
-    try {
-      const headers = webhookHeaders({
-        msgId: d.id,
-        timestamp: Math.floor(Date.now() / 1000),
-        body,
-        secret: secret.peek(),
-        ...(v1aKey ? { v1aPrivateKey: v1aKey } : {}),
-      });
-      return await deliver({ url: d.url, mode: d.mode, headers, body, timeoutMs: this.settings.timeoutMs });
-    } finally {
-      v1aKey?.fill(0);
-    }
+  private send(d: ClaimedDelivery): Promise<DeliveryResult> {
+    return signAndSend(this.keys, this.secrets, { ...d, body: eventBody(d) }, this.settings.timeoutMs);
   }
 }

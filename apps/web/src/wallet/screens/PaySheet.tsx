@@ -277,6 +277,7 @@ const DECLINE_REASONS = new Set([
   "card_not_found",
   "do_not_honor",
   "issuer_unavailable",
+  "currency_not_supported",
 ]);
 
 function PayResult({

@@ -13,6 +13,7 @@ import { KeyProviderError } from "../provider.ts";
 import { providerSecret, providerSecretAad } from "../provider-secrets.ts";
 import type { KeyPurpose } from "../provider.ts";
 import { webhookSecretAad } from "../../merchants/service.ts";
+import { webhookEndpointSecretAad } from "../../webhooks/endpoint-secrets.ts";
 import { v1aKeyAad } from "../../webhooks/service.ts";
 import { rekeyAndReseal, type NewShareSet } from "./rekey.ts";
 import { resealBelow } from "../reseal.ts";
@@ -63,6 +64,12 @@ async function sealedRows(p: KeysTestProcess): Promise<Array<{ purpose: KeyPurpo
     sql`select id, v1a_sealed_private_key as s from webhook_endpoints where v1a_sealed_private_key is not null`,
   )) {
     rows.push({ purpose: "webhook-signing-key", aad: v1aKeyAad(r.id), sealed: r.s });
+  }
+  for (const r of await queryRows<{ id: string; s: string }>(
+    db,
+    sql`select id, sealed_secret as s from webhook_endpoints where sealed_secret is not null`,
+  )) {
+    rows.push({ purpose: "webhook-secret", aad: webhookEndpointSecretAad(r.id), sealed: r.s });
   }
   return rows;
 }

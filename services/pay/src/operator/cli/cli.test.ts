@@ -33,6 +33,8 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
       "Corner Shop",
       "--origin",
       "https://corner.example",
+      "--webhook-url",
+      "http://127.0.0.1:9/hooks",
       "--json",
     );
     expect(created.code).toBe(0);
@@ -40,7 +42,9 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
     expect(merchant["id"]).toMatch(/^mch_/);
     expect(merchant["secretKey"]).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
     expect(merchant["publishableKey"]).toMatch(/^pk_test_/);
+    // The webhook secret signs the first endpoint --webhook-url made (test mode allows a loopback URL).
     expect(merchant["webhookSecret"]).toMatch(/^whsec_/);
+    expect(merchant["webhookEndpoint"]).toEqual({ id: expect.stringMatching(/^we_/), url: "http://127.0.0.1:9/hooks" });
     const listed = await run("merchant", "list");
     expect(listed.stdout).toContain(`${merchant["id"]}  Corner Shop  https://corner.example`);
     expect(listed.stdout).not.toContain(merchant["secretKey"]);
@@ -49,10 +53,11 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
     expect(JSON.parse(ledger.stdout)).toMatchObject({ ok: true });
     const audit = await run("audit", "verify", "--json");
     expect(audit.code).toBe(0);
-    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 2 });
+    // merchant.created, api_key.created and webhook_endpoint.created (the --webhook-url endpoint).
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 3 });
     const rolled = await run("merchant", "roll-key", "--merchant", merchant["id"]!, "--json");
     expect(JSON.parse(rolled.stdout).secretKey).toMatch(/^sk_test_/);
-    expect(JSON.parse((await run("audit", "verify", "--json")).stdout)).toMatchObject({ ok: true, entries: 3 });
+    expect(JSON.parse((await run("audit", "verify", "--json")).stdout)).toMatchObject({ ok: true, entries: 4 });
   });
 
   it("refuses bad input with a message and a non-zero exit", async () => {
@@ -62,6 +67,12 @@ describe.each(testBackends())("mpay CLI [%s]", (backend) => {
     const live = await run("merchant", "create", "--name", "Live", "--live");
     expect(live.code).toBe(1);
     expect(live.stderr).toContain("live_mode_forbidden");
+    // A webhook URL the endpoint guard refuses is refused before the merchant is made.
+    const before = (await run("merchant", "list", "--json")).stdout;
+    const privateUrl = await run("merchant", "create", "--name", "Nope", "--webhook-url", "http://10.0.0.5/hooks");
+    expect(privateUrl.code).toBe(1);
+    expect(privateUrl.stderr).toContain("webhook_url_private");
+    expect((await run("merchant", "list", "--json")).stdout).toBe(before);
     const nonsense = await run("nonsense");
     expect(nonsense.code).toBe(2);
     expect(nonsense.stderr).toContain("unknown command: nonsense");

@@ -6,7 +6,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { createLogger, openPaySystem, type PaySystem } from "../../system.ts";
-import { toApiError } from "../../http/errors.ts";
+import { ApiError, toApiError } from "../../http/errors.ts";
+import { validateWebhookUrl } from "../../webhooks/url-guard.ts";
 import { KeyProviderError } from "../../keys/provider.ts";
 import { AuditFileError } from "../../audit/export-file.ts";
 import { WitnessError } from "../../audit/witness.ts";
@@ -18,7 +19,9 @@ import { MERCHANT_USER_USAGE, merchantUserCommand } from "./merchant-users.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
-  merchant create --name NAME [--origin URL]... [--live]
+  merchant create --name NAME [--origin URL]... [--webhook-url URL] [--live]
+                                            --webhook-url: a first webhook endpoint, signed with the webhook
+                                            secret printed here (endpoints added through the API get their own)
   merchant roll-key --merchant ID [--live] [--expires-in SECONDS]
   merchant list
 ${MERCHANT_USER_USAGE}
@@ -63,6 +66,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       json: { type: "boolean", default: false },
       name: { type: "string" },
       origin: { type: "string", multiple: true },
+      "webhook-url": { type: "string" },
       live: { type: "boolean", default: false },
       merchant: { type: "string" },
       email: { type: "string" },
@@ -142,12 +146,39 @@ async function dispatch(
       return 0;
     case "merchant create": {
       if (typeof values["name"] !== "string") throw new Error("merchant create needs --name NAME");
+      const mode: "test" | "live" = values["live"] ? "live" : "test";
+      const webhookUrl = values["webhook-url"];
+      // Checked before anything is made, so a bad URL leaves no merchant behind.
+      if (typeof webhookUrl === "string") {
+        const check = validateWebhookUrl(webhookUrl, mode);
+        if (!check.ok) throw new ApiError(check.code, check.message, "webhook-url");
+      }
       const created = await system.merchants.create({
         name: values["name"],
         allowedOrigins: (values["origin"] as string[] | undefined) ?? [],
-        mode: values["live"] ? "live" : "test",
+        mode,
         actor: "operator:cli",
       });
+      // The merchant's account secret signs this endpoint (and endpoints made before each had its own secret).
+      const endpoint =
+        typeof webhookUrl === "string"
+          ? await system.database.db.transaction(async (tx) => {
+              const auth = {
+                merchantId: created.merchant.id,
+                mode,
+                keyId: "operator:cli",
+                actor: "operator:cli",
+                merchant: { ...created.merchant },
+              };
+              const made = await system.webhooks.createEndpoint(
+                tx,
+                auth,
+                { url: webhookUrl },
+                { useAccountSecret: true, actor: "operator:cli" },
+              );
+              return made.endpoint;
+            })
+          : null;
       const data = {
         id: created.merchant.id,
         name: created.merchant.name,
@@ -155,11 +186,17 @@ async function dispatch(
         secretKey: created.secretKey.peek(),
         publishableKey: created.publishableKey,
         webhookSecret: created.webhookSecret.peek(),
+        webhookEndpoint: endpoint ? { id: endpoint.id, url: endpoint.url } : null,
       };
-      out.print(
-        `merchant ${data.id} (${data.mode})\nsecret key      ${data.secretKey}\npublishable key ${data.publishableKey}\nwebhook secret  ${data.webhookSecret}`,
-        data,
-      );
+      const lines = [
+        `merchant ${data.id} (${data.mode})`,
+        `secret key      ${data.secretKey}`,
+        `publishable key ${data.publishableKey}`,
+        ...(endpoint
+          ? [`webhook         ${endpoint.id} → ${endpoint.url}`, `webhook secret  ${data.webhookSecret}`]
+          : []),
+      ];
+      out.print(lines.join("\n"), data);
       return 0;
     }
     case "merchant roll-key": {
