@@ -145,7 +145,7 @@ export class WebhookService {
       sealedSecret: secret ? await this.secrets.seal(id, secret.peek()) : null,
     });
     await this.audit.append(tx, {
-      actor: options.actor ?? `merchant:${auth.merchantId}`,
+      actor: options.actor ?? auth.actor,
       action: "webhook_endpoint.created",
       target: id,
       data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null, ownSecret: secret !== null },
@@ -162,7 +162,7 @@ export class WebhookService {
     if (input.description !== undefined) set.description = checkedDescription(input.description);
     const after = Object.keys(set).length > 0 ? await updateEndpoint(tx, id, set) : before;
     await this.audit.append(tx, {
-      actor: `merchant:${auth.merchantId}`,
+      actor: auth.actor,
       action: "webhook_endpoint.updated",
       target: id,
       data: {
@@ -205,7 +205,7 @@ export class WebhookService {
       previousSecretExpiresAt: previousExpiresAt,
     });
     await this.audit.append(tx, {
-      actor: `merchant:${auth.merchantId}`,
+      actor: auth.actor,
       action: "webhook_endpoint.secret_rotated",
       target: id,
       data: { mode: auth.mode, previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null },

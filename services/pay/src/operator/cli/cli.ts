@@ -15,6 +15,7 @@ import { auditCommand, AuditInputError, verifyExportFile } from "./audit.ts";
 import { unsealCommand, unsealThisProcess, vaultCommand } from "./vault.ts";
 import type { CliIo, Out } from "./io.ts";
 import { statementKeyCommand } from "./statement-key.ts";
+import { MERCHANT_USER_USAGE, merchantUserCommand } from "./merchant-users.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
@@ -23,6 +24,7 @@ const USAGE = `usage: mpay <command> [options] [--json]
                                             secret printed here (endpoints added through the API get their own)
   merchant roll-key --merchant ID [--live] [--expires-in SECONDS]
   merchant list
+${MERCHANT_USER_USAGE}
   ledger verify                             every transaction balances; balances equal the sum of entries
   audit verify [--witness URL|FILE]         the stored audit log is intact and every head verifies (and the
                                             witness's heads are in it)
@@ -67,6 +69,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       "webhook-url": { type: "string" },
       live: { type: "boolean", default: false },
       merchant: { type: "string" },
+      email: { type: "string" },
+      role: { type: "string" },
       "expires-in": { type: "string" },
       shares: { type: "string" },
       threshold: { type: "string" },
@@ -120,6 +124,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       const code = await statementKeyCommand(positionals.slice(0, 2).join(" "), positionals.slice(2), system, out);
       if (code >= 0) return code;
     }
+    if (positionals[0] === "merchant" && positionals[1] === "user") {
+      const code = await merchantUserCommand(command, values, system, out);
+      if (code >= 0) return code;
+    }
     return await dispatch(command, values, system, out);
   } finally {
     await system.close();
@@ -159,6 +167,7 @@ async function dispatch(
                 merchantId: created.merchant.id,
                 mode,
                 keyId: "operator:cli",
+                actor: "operator:cli",
                 merchant: { ...created.merchant },
               };
               const made = await system.webhooks.createEndpoint(
