@@ -31,6 +31,8 @@ import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts"
 import { webCors } from "./http/web-cors.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
+import { reportRoutes } from "./reports/routes.ts";
+import { ReportService } from "./reports/service.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -122,6 +124,9 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   );
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  // CORS for the web app's origin alone (wallet, checkout, dashboard), before any authentication: http/web-cors.ts.
+  await app.register(cors, webCors(system.config.checkoutBaseUrl));
+
   await app.register(async (v1) => {
     // Authenticate before the rate limit so the limit is per merchant key, not per load balancer address.
     v1.addHook("onRequest", async (request) => {
@@ -147,12 +152,12 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
+    reportRoutes(v1, new ReportService({ ...system, db: system.database.db, clock: system.config.clock }));
   });
 
   // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address. The web app
-  // (wallet and hosted checkout) calls them from its own origin: CORS for that origin alone, on these paths alone.
+  // (wallet and hosted checkout) calls them from its own origin (CORS above).
   await app.register(async (payer) => {
-    await payer.register(cors, webCors(system.config.checkoutBaseUrl));
     await payer.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
