@@ -124,9 +124,6 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   );
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  // CORS for the web app's origin alone (wallet, checkout, dashboard), before any authentication: http/web-cors.ts.
-  await app.register(cors, webCors(system.config.checkoutBaseUrl));
-
   await app.register(async (v1) => {
     // Authenticate before the rate limit so the limit is per merchant key, not per load balancer address.
     v1.addHook("onRequest", async (request) => {
@@ -156,8 +153,9 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   });
 
   // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address. The web app
-  // (wallet and hosted checkout) calls them from its own origin (CORS above).
+  // (wallet and hosted checkout) calls them from its own origin: CORS for that origin alone, on these paths alone.
   await app.register(async (payer) => {
+    await payer.register(cors, webCors(system.config.checkoutBaseUrl));
     await payer.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
       timeWindow: 60_000,
