@@ -115,6 +115,9 @@ export function DailyChart({ rows, currency }: { rows: DailyRow[]; currency: str
   const label = (date: string) => formatDate(`${date}T12:00:00`, language);
   return (
     <figure className="dash-chart">
+      <p className="dash-chart-scale" aria-hidden="true">
+        <span>{formatAmount(top, currency, language)}</span>
+      </p>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={summary} preserveAspectRatio="none">
         <line x1={pad.left} x2={width - pad.right} y1={y(0)} y2={y(0)} className="dash-chart-axis" />
         {rows.map((row, i) => {
@@ -133,25 +136,12 @@ export function DailyChart({ rows, currency }: { rows: DailyRow[]; currency: str
             </rect>
           );
         })}
-        {rows.length > 0 && (
-          <>
-            <text x={pad.left} y={height - 8} className="dash-chart-label">
-              {label(rows[0]!.date)}
-            </text>
-            <text x={width - pad.right} y={height - 8} className="dash-chart-label" textAnchor="end">
-              {label(rows.at(-1)!.date)}
-            </text>
-          </>
-        )}
-        {floor < 0 && (
-          <text x={width - pad.right} y={y(floor) - 2} className="dash-chart-label" textAnchor="end">
-            {formatAmount(floor, currency, language)}
-          </text>
-        )}
-        <text x={width - pad.right} y={pad.top + 10} className="dash-chart-label" textAnchor="end">
-          {formatAmount(top, currency, language)}
-        </text>
       </svg>
+      <p className="dash-chart-scale" aria-hidden="true">
+        <span>{rows.length > 0 ? label(rows[0]!.date) : ""}</span>
+        {floor < 0 && <span>{formatAmount(floor, currency, language)}</span>}
+        <span>{rows.length > 0 ? label(rows.at(-1)!.date) : ""}</span>
+      </p>
       <figcaption className="dash-hint">{t("overview.chartCaption")}</figcaption>
     </figure>
   );

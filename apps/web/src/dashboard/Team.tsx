@@ -89,8 +89,10 @@ function Members({
           return (
             <tr key={member.id}>
               <td data-label={t("team.name")} className="dash-cell-text">
-                <span className="dash-member-name">{member.name}</span>
-                <span className="dash-hint dash-member-email">{member.email}</span>
+                <span className="dash-member">
+                  <span className="dash-member-name">{member.name}</span>
+                  <span className="dash-hint dash-member-email">{member.email}</span>
+                </span>
               </td>
               <td data-label={t("team.role")}>
                 {self ? (
