@@ -69,6 +69,25 @@ export const ERROR_CODES = {
   /** The web app is at an IP address, where browsers allow no passkey: this server has passkeys off. */
   passkeys_unavailable: "conflict_error",
   live_mode_forbidden: "permission_error",
+  // the merchant dashboard's users (merchant-users/)
+  /** "Wrong email or password": the same answer for an unknown email, a wrong password and a disabled user. */
+  sign_in_failed: "authentication_error",
+  /** Too many sign-in attempts for this email within the window; wait and try again. */
+  sign_in_locked: "rate_limit_error",
+  /** The sign-in challenge (`dsc_…`) is unknown, used, or older than its 5 minutes: start again with the password. */
+  sign_in_challenge_invalid: "authentication_error",
+  /** The authenticator code is wrong, or was already used once. */
+  totp_invalid: "authentication_error",
+  /** The dashboard session (`mds_…`) is unknown, signed out, or past its idle or absolute lifetime. */
+  dashboard_session_invalid: "authentication_error",
+  /** A route for a signed-in dashboard user (staff, passkeys, me): an API key cannot call it. */
+  dashboard_session_required: "permission_error",
+  /** The dashboard user's role is below the one the route needs; the message names the role needed. */
+  permission_denied: "permission_error",
+  /** The merchant's last active owner cannot be demoted or disabled. */
+  last_owner: "conflict_error",
+  /** A dashboard user with this email already exists. */
+  merchant_user_exists: "conflict_error",
   // cards (the vault and the issuers)
   card_enrollment_refused: "invalid_request_error",
   card_enrollment_locked: "permission_error",

@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
   issuerOperation: "iop",
   recurringMandate: "rmd",
   announcement: "ann",
+  /** A merchant's dashboard user (owner, developer or support). */
+  merchantUser: "mus",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -28,13 +28,22 @@ import { cardRoutes } from "./vault/routes.ts";
 import { recoveryRoutes } from "./recovery/routes.ts";
 import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
-import { webCors } from "./http/web-cors.ts";
+import { dashboardCorsHeaders, webCors } from "./http/web-cors.ts";
+import { dashboardRoutes, dashboardSignInRoutes } from "./merchant-users/routes.ts";
+import { authorizeRoute, classifyRoute } from "./merchant-users/permissions.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
 import { reportRoutes } from "./reports/routes.ts";
 import { ReportService } from "./reports/service.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** `METHOD /pattern` of every route in the /v1 merchant scope, as permissions.ts classified them. */
+    merchantRouteKeys: readonly string[];
+  }
+}
 
 export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   // Typed as a plain FastifyInstance: pino's Logger type is wider than Fastify's default logger type.
@@ -124,10 +133,23 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   );
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  const merchantRouteKeys: string[] = [];
+  app.decorate("merchantRouteKeys", merchantRouteKeys);
   await app.register(async (v1) => {
-    // Authenticate before the rate limit so the limit is per merchant key, not per load balancer address.
+    // Every merchant route says which dashboard role may call it, or the app does not start (permissions.ts).
+    v1.addHook("onRoute", (route) => void merchantRouteKeys.push(...classifyRoute(route.method, route.url)));
+    // The dashboard (apps/web, its own origin) calls these routes with a user's session: CORS for that origin only.
+    v1.addHook("onSend", dashboardCorsHeaders(system.config.checkoutBaseUrl));
+    // Authenticate before the rate limit so the limit is per merchant key, not per load balancer address. A secret
+    // key or a dashboard user's session (`mds_…`, in the mode `MPay-Mode` names); a user's role must allow the route.
     v1.addHook("onRequest", async (request) => {
-      request.merchantAuth = await system.merchants.authenticate(request.headers.authorization);
+      if (request.method === "OPTIONS") return;
+      request.merchantAuth = await system.merchants.authenticate(
+        request.headers.authorization,
+        "secret",
+        request.headers["mpay-mode"],
+      );
+      authorizeRoute(request.method, request.routeOptions.url, request.merchantAuth);
     });
     await v1.register(rateLimit, {
       max: system.config.rateLimitPerMinute,
@@ -150,6 +172,21 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
     reportRoutes(v1, new ReportService({ ...system, db: system.database.db, clock: system.config.clock }));
+    dashboardRoutes(v1, system.database.db, system.merchantUsers, system.dashboardPasskeys);
+  });
+
+  // The dashboard's sign-in steps, before there is a session: limited per address (and per email inside).
+  await app.register(async (signIn) => {
+    signIn.addHook("onSend", dashboardCorsHeaders(system.config.checkoutBaseUrl));
+    await signIn.register(rateLimit, {
+      max: system.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (request) => ({
+        statusCode: 429,
+        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
+      }),
+    });
+    dashboardSignInRoutes(signIn, system.merchantUsers, system.dashboardPasskeys);
   });
 
   // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address. The web app

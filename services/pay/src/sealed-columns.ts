@@ -7,6 +7,7 @@ import { providerSecretResealer } from "./keys/provider-secrets.ts";
 import { resealerRegistry } from "./keys/resealers.ts";
 import { recurringTokenResealer } from "./mandates/resealer.ts";
 import { webhookSecretResealer } from "./merchants/resealer.ts";
+import { setupSecretResealer, totpSecretResealer } from "./merchant-users/resealer.ts";
 import { pinLoginResealer } from "./pin/resealer.ts";
 import { sharedDetailsResealer } from "./shared-details/resealer.ts";
 import { cardShareResealer } from "./vault/resealer.ts";
@@ -21,4 +22,6 @@ export const RESEALERS = resealerRegistry([
   cardShareResealer,
   recurringTokenResealer,
   sharedDetailsResealer,
+  totpSecretResealer,
+  setupSecretResealer,
 ]);

@@ -11,6 +11,8 @@ import { WitnessClient } from "./audit/witness.ts";
 import { WitnessPublisher } from "./audit/witness-publisher.ts";
 import { LedgerService } from "./ledger/service.ts";
 import { MerchantService } from "./merchants/service.ts";
+import { MerchantUserService } from "./merchant-users/service.ts";
+import { DashboardPasskeys } from "./merchant-users/passkeys.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
@@ -53,6 +55,9 @@ export interface PaySystem {
   witness: WitnessPublisher | null;
   ledger: LedgerService;
   merchants: MerchantService;
+  /** The merchant's dashboard users, their sign-in and sessions (merchant-users/). */
+  merchantUsers: MerchantUserService;
+  dashboardPasskeys: DashboardPasskeys;
   payments: PaymentService;
   refunds: RefundService;
   webhooks: WebhookService;
@@ -144,6 +149,9 @@ export async function openPaySystem(
     const ledger = new LedgerService();
     const merchants = new MerchantService(db, keys, audit);
     await merchants.assertProviderFitsKeys();
+    const merchantUsers = new MerchantUserService(db, keys, audit, merchants, config.clock);
+    merchants.useDashboardSessions(merchantUsers);
+    const dashboardPasskeys = new DashboardPasskeys();
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);
@@ -248,6 +256,7 @@ export async function openPaySystem(
         { name: "forget idempotency keys", run: () => purgeIdempotencyKeys(db) },
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
+        { name: "forget ended dashboard sign-ins and sessions", run: () => merchantUsers.purgeExpired() },
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
         { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
@@ -268,6 +277,8 @@ export async function openPaySystem(
       witness,
       ledger,
       merchants,
+      merchantUsers,
+      dashboardPasskeys,
       payments,
       refunds,
       webhooks,

@@ -1,6 +1,7 @@
 /**
  * CORS for the web app's origin (issue 9 contract): exactly that origin, on the payer's and the checkout's routes,
- * with bearer tokens and no credentials; merchant routes answer no CORS at all, not even a preflight.
+ * with bearer tokens and no credentials; merchant routes answer it too (the merchant dashboard, issue 10), and no
+ * other origin.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestPay, type TestPay } from "../testing/system.ts";
@@ -64,12 +65,27 @@ describe("CORS for the web app [pglite]", () => {
     }
   });
 
-  it("gives merchant routes no CORS, not even for the web app's origin", async () => {
-    for (const url of ["/v1/payments", "/v1/payments/pay_01JTEST/capture", "/v1/webhook-endpoints", "/openapi.json"]) {
+  it("gives merchant routes CORS for the web app's origin alone (the dashboard), with MPay-Mode", async () => {
+    for (const url of ["/v1/payments", "/v1/payments/pay_01JTEST/capture", "/v1/dashboard/sign-in"]) {
+      const answer = await t.app.inject({
+        method: "OPTIONS",
+        url,
+        headers: {
+          origin: WEB,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type, mpay-mode",
+        },
+      });
+      expect(answer.statusCode, url).toBe(204);
+      expect(answer.headers["access-control-allow-origin"], url).toBe(WEB);
+      expect(String(answer.headers["access-control-allow-headers"])).toContain("mpay-mode");
+      const elsewhere = await preflight(url, "https://evil.example");
+      expect(elsewhere.headers["access-control-allow-origin"], url).toBeUndefined();
+    }
+    for (const url of ["/openapi.json", "/v1/vault/status"]) {
       const answer = await preflight(url, WEB);
       expect(answer.statusCode, url).toBe(404);
       expect(answer.headers["access-control-allow-origin"], url).toBeUndefined();
-      expect(answer.headers["access-control-allow-methods"], url).toBeUndefined();
     }
     const list = await t.app.inject({
       method: "GET",
@@ -77,7 +93,13 @@ describe("CORS for the web app [pglite]", () => {
       headers: { origin: WEB, authorization: `Bearer ${t.merchant.secretKey}` },
     });
     expect(list.statusCode).toBe(200);
-    expect(list.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(list.headers["access-control-allow-origin"]).toBe(WEB);
+    const evil = await t.app.inject({
+      method: "GET",
+      url: "/v1/payments",
+      headers: { origin: "https://evil.example", authorization: `Bearer ${t.merchant.secretKey}` },
+    });
+    expect(evil.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
   it("matches the paths by prefix, not by substring", () => {

@@ -18,7 +18,8 @@ export type KeyPurpose =
   | "pin-login-state"
   | "vault-k-srv"
   | "recurring-token"
-  | "payer-shared-details";
+  | "payer-shared-details"
+  | "merchant-user-totp";
 
 export type KeyProviderKind = "dev" | "pkcs11" | "shamir";
 

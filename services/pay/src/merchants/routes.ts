@@ -37,7 +37,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
             auth.merchantId,
             auth.mode,
             request.body?.expiresInSeconds ?? 0,
-            `merchant:${auth.merchantId}`,
+            auth.actor,
             tx,
           );
           return {
@@ -99,12 +99,7 @@ export function merchantRoutes(app: FastifyInstance, db: Db, merchants: Merchant
       answerIdempotent(db, request, reply, "POST /v1/account", async (tx, auth) => ({
         statusCode: 200,
         body: accountView(
-          await merchants.setAllowedOrigins(
-            tx,
-            auth.merchantId,
-            request.body.allowedOrigins,
-            `merchant:${auth.merchantId}`,
-          ),
+          await merchants.setAllowedOrigins(tx, auth.merchantId, request.body.allowedOrigins, auth.actor),
         ),
       })),
   );

@@ -4,7 +4,7 @@
  */
 import { Secret, newId, type Mode } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
-import type { MerchantAuth } from "../http/caller.ts";
+import type { MerchantAuth, MerchantRole } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { AuditService } from "../audit/service.ts";
@@ -16,6 +16,7 @@ import {
   findKeyByHash,
   findMerchant,
   findWebhookSecret,
+  hasModeKeys,
   insertApiKey,
   insertMerchant,
   insertWebhookSecret,
@@ -71,6 +72,22 @@ function returnOrigins(list: readonly string[]): string[] {
   return [...new Set(origins)];
 }
 
+/**
+ * Resolves a dashboard user's session (`mds_…`) to its user, merchant and role: the merchant-users context, wired
+ * in by the system, so that this context imports none of it.
+ */
+export interface DashboardSessionResolver {
+  resolveSession(token: string): Promise<{ userId: string; merchantId: string; role: MerchantRole }>;
+}
+
+/** `MPay-Mode` of a dashboard request: `test` (the default) or `live`. */
+function modeOf(header: string | string[] | undefined): Mode {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value === "test") return "test";
+  if (value === "live") return "live";
+  throw new ApiError("parameter_invalid", "The MPay-Mode header must be test or live.", "MPay-Mode");
+}
+
 export function webhookSecretAad(merchantId: string, mode: Mode): string {
   return `webhook-secret|${merchantId}|${mode}`;
 }
@@ -78,6 +95,7 @@ export function webhookSecretAad(merchantId: string, mode: Mode): string {
 export class MerchantService {
   private readonly authCache = new Map<string, { auth: MerchantAuth; expiresAt: number | null; cachedAt: number }>();
   private readonly openedSecrets = new Map<string, Secret<string>>();
+  #sessions: DashboardSessionResolver | null = null;
 
   constructor(
     private readonly db: Db,
@@ -215,12 +233,27 @@ export class MerchantService {
     return updated;
   }
 
-  /** Resolves `Authorization: Bearer sk_…` to a merchant and mode, or throws an authentication error. */
-  async authenticate(header: string | undefined, accept: "secret" | "publishable" = "secret"): Promise<MerchantAuth> {
+  /** Lets `authenticate` take dashboard sessions (`mds_…`) where it takes a secret key. */
+  useDashboardSessions(resolver: DashboardSessionResolver): void {
+    this.#sessions = resolver;
+  }
+
+  /**
+   * Resolves `Authorization: Bearer sk_…` to a merchant and mode, or throws an authentication error. Where a secret
+   * key is accepted, a dashboard user's session (`mds_…`) is too, in the mode `MPay-Mode` names (default test),
+   * with the user's role: permissions.ts of merchant-users decides per route what that role may do.
+   */
+  async authenticate(
+    header: string | undefined,
+    accept: "secret" | "publishable" = "secret",
+    modeHeader?: string | string[],
+  ): Promise<MerchantAuth> {
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1])
       throw new ApiError("api_key_missing", "Send your secret key as `Authorization: Bearer sk_test_…`.");
     const key = match[1];
+    if (key.startsWith("mds_") && accept === "secret" && this.#sessions)
+      return this.authenticateSession(this.#sessions, key, modeHeader);
     const parsed = parseApiKey(key);
     if (!parsed) throw new ApiError("api_key_invalid", "The API key is not valid.");
     if (parsed.kind !== accept) {
@@ -244,6 +277,7 @@ export class MerchantService {
       merchantId: merchant.id,
       mode: row.mode,
       keyId: row.id,
+      actor: `merchant:${merchant.id}`,
       merchant: {
         id: merchant.id,
         name: merchant.name,
@@ -257,6 +291,32 @@ export class MerchantService {
     if (expiresAt !== null && expiresAt <= now)
       throw new ApiError("api_key_expired", "This API key was rolled and has expired; use the new key.");
     return auth;
+  }
+
+  private async authenticateSession(
+    sessions: DashboardSessionResolver,
+    token: string,
+    modeHeader: string | string[] | undefined,
+  ): Promise<MerchantAuth> {
+    const mode = modeOf(modeHeader);
+    const session = await sessions.resolveSession(token);
+    const merchant = await findMerchant(this.db, session.merchantId);
+    if (!merchant) throw new ApiError("dashboard_session_invalid", "The dashboard session's merchant is gone.");
+    if (mode === "live" && !(await hasModeKeys(this.db, merchant.id, "live")))
+      throw new ApiError("live_mode_forbidden", "This merchant has no live mode yet: its live keys are not issued.");
+    return {
+      merchantId: merchant.id,
+      mode,
+      keyId: session.userId,
+      actor: `merchant_user:${session.userId}`,
+      role: session.role,
+      merchant: {
+        id: merchant.id,
+        name: merchant.name,
+        displayName: merchant.displayName,
+        allowedOrigins: merchant.allowedOrigins,
+      },
+    };
   }
 
   /** The merchant's webhook signing secret in clear: HMAC needs it at signing time. Kept only in memory. */

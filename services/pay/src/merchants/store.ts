@@ -69,6 +69,16 @@ export async function countLiveKeys(db: Executor): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** True when the merchant has keys for `mode` (a dashboard user may work in that mode only then). */
+export async function hasModeKeys(db: Executor, merchantId: string, mode: Mode): Promise<boolean> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.merchantId, merchantId), eq(apiKeys.mode, mode), eq(apiKeys.kind, "secret")))
+    .limit(1);
+  return rows.length === 1;
+}
+
 export async function insertWebhookSecret(
   db: Executor,
   merchantId: string,

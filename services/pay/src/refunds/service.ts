@@ -55,7 +55,7 @@ export class RefundService {
     const reason = input.reason === undefined ? null : requirePlainText(input.reason, "reason", 200);
     const refundId = newId("refund");
     if (payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "refund", amount, refundId);
-    return this.record(tx, payment, { refundId, amount, reason, actor: `merchant:${auth.merchantId}` });
+    return this.record(tx, payment, { refundId, amount, reason, actor: auth.actor });
   }
 
   /**

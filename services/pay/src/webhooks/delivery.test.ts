@@ -223,6 +223,7 @@ describe.each(testBackends())("webhook delivery [%s]", (backend) => {
       merchantId: t.merchant.id,
       mode: "live",
       keyId: "key_x",
+      actor: `merchant:${t.merchant.id}`,
       merchant: { id: t.merchant.id, name: "x", displayName: "x", allowedOrigins: [] },
     };
     const createLive = (url: string) =>

@@ -78,7 +78,7 @@ export class WebhookService {
       v1aSealedPrivateKey,
     });
     await this.audit.append(tx, {
-      actor: `merchant:${auth.merchantId}`,
+      actor: auth.actor,
       action: "webhook_endpoint.created",
       target: id,
       data: { mode: auth.mode, url: row.url, v1a: v1aPublicKey !== null },
