@@ -92,6 +92,17 @@ describe.each(testBackends())("dashboard views [%s]", (backend) => {
     const times = timeline.data.map((e) => e.at);
     expect(times).toEqual([...times].sort());
     expect(timeline.data[0]).toMatchObject({ type: "status", status: "requires_approval" });
+    // Each change comes before the event that reports it, and the refund before refund.succeeded.
+    const index = (match: (e: Timeline["data"][number]) => boolean) => timeline.data.findIndex(match);
+    for (const s of ["authorized", "captured"]) {
+      const change = index((e) => e.type === "status" && e.status === s);
+      const event = index((e) => e.type === "event" && e.eventType === `payment.${s}`);
+      expect(change, s).toBeLessThan(event);
+      expect(timeline.data[change]!.at).toBe(timeline.data[event]!.at);
+    }
+    expect(index((e) => e.type === "refund")).toBeLessThan(
+      index((e) => e.type === "event" && e.eventType === "refund.succeeded"),
+    );
 
     // The retry link works as it says.
     const retried = await call<{ status: string }>(t.app, "POST", deliveries[0]!.retry!, key, {});

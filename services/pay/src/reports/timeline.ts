@@ -94,8 +94,11 @@ export interface TimelineDelivery {
 /** Within one moment: the state change first, then what reports it, then its delivery. */
 const ORDER: Record<TimelineEntry["type"], number> = { status: 0, refund: 1, event: 2, webhook_delivery: 3 };
 
-/** The status an event reports, for the states that have no column of their own (declined, expired). */
-const EVENT_STATUS: Record<string, "declined" | "expired"> = {
+/** The state a payment event reports. */
+const EVENT_STATUS: Record<string, (typeof PAYMENT_STATUSES)[number]> = {
+  "payment.authorized": "authorized",
+  "payment.captured": "captured",
+  "payment.canceled": "canceled",
   "payment.declined": "declined",
   "payment.expired": "expired",
 };
@@ -117,21 +120,26 @@ export function buildTimeline(
       declineCode: s === "declined" ? payment.declineCode : null,
     });
 
-  status(payment.createdAt, "requires_approval", payment.amount);
-  if (payment.authorizedAt) status(payment.authorizedAt, "authorized", payment.amount);
-  if (payment.capturedAt) status(payment.capturedAt, "captured", payment.amountCaptured);
-  if (payment.canceledAt) status(payment.canceledAt, "canceled", payment.amount);
-  const reported = new Set<string>();
+  // A state change's time is its event's (written in the change's transaction, at the database's clock, as the
+  // refunds and deliveries are), so the change sorts before the event that reports it; else its column's.
+  const reportedAt = new Map<string, Date>();
   for (const event of events) {
     const s = EVENT_STATUS[event.type];
-    if (s && !reported.has(s)) {
-      reported.add(s);
-      status(event.createdAt, s, payment.amount);
-    }
+    if (s && !reportedAt.has(s)) reportedAt.set(s, event.createdAt);
   }
-  // A final state no event reports (written before events existed): its last change is the best time known.
-  if ((payment.status === "declined" || payment.status === "expired") && !reported.has(payment.status))
-    status(payment.updatedAt, payment.status, payment.amount);
+  status(payment.createdAt, "requires_approval", payment.amount);
+  const columns: Array<[(typeof PAYMENT_STATUSES)[number], Date | null, number]> = [
+    ["authorized", payment.authorizedAt, payment.amount],
+    ["captured", payment.capturedAt, payment.amountCaptured],
+    ["canceled", payment.canceledAt, payment.amount],
+    // No column of their own: the event, or (written before events existed) the payment's last change.
+    ["declined", payment.status === "declined" ? payment.updatedAt : null, payment.amount],
+    ["expired", payment.status === "expired" ? payment.updatedAt : null, payment.amount],
+  ];
+  for (const [s, column, amount] of columns) {
+    const at = reportedAt.get(s) ?? column;
+    if (at) status(at, s, amount);
+  }
 
   for (const refund of refunds)
     add({
