@@ -110,13 +110,27 @@ function WebhookEndpoints() {
   const act = async (endpoint: WebhookEndpoint, action: "test" | "rotate-secret") => {
     setMessage(undefined);
     try {
-      const answer = await api.post<{ secret?: string }>(
-        `/webhook-endpoints/${encodeURIComponent(endpoint.id)}/${action}`,
-        {},
-      );
-      if (action === "rotate-secret" && typeof answer.secret === "string")
-        setSecret({ endpointId: endpoint.id, secret: answer.secret });
-      setMessage({ text: t(action === "test" ? "webhooks.testSent" : "webhooks.rotated"), tone: "success" });
+      const answer = await api.post<{
+        secret?: string;
+        status?: string;
+        lastStatusCode?: number | null;
+        lastError?: string | null;
+      }>(`/webhook-endpoints/${encodeURIComponent(endpoint.id)}/${action}`, {});
+      if (action === "rotate-secret") {
+        if (typeof answer.secret === "string") setSecret({ endpointId: endpoint.id, secret: answer.secret });
+        setMessage({ text: t("webhooks.rotated"), tone: "success" });
+      } else if (answer.status === "failed") {
+        // The test delivery is tried once, and its answer comes back: say what the endpoint said.
+        const said =
+          typeof answer.lastStatusCode === "number"
+            ? t("timeline.answered", { code: answer.lastStatusCode })
+            : (answer.lastError ?? t("timeline.noAnswer"));
+        setMessage({ text: t("webhooks.testFailed", { said }), tone: "error" });
+      } else {
+        const said =
+          typeof answer.lastStatusCode === "number" ? t("timeline.answered", { code: answer.lastStatusCode }) : "";
+        setMessage({ text: `${t("webhooks.testSent")} ${said}`.trim(), tone: "success" });
+      }
       list.reload();
     } catch (caught) {
       const missing = caught instanceof DashboardApiError && caught.code === "route_not_found";

@@ -198,7 +198,12 @@ function AddMember({ onCreated }: { onCreated(answer: { email: string; temporary
         </label>
         <label className="dash-field">
           <span className="dash-label">{t("team.role")}</span>
-          <select className="dash-input" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+          <select
+            className="dash-input"
+            name="role"
+            value={role}
+            onChange={(event) => setRole(event.target.value as Role)}
+          >
             {ROLES.map((r) => (
               <option key={r} value={r}>
                 {t(`roles.${r}`)}
