@@ -16,7 +16,7 @@
  *   critical violation.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Secret as OtpSecret, TOTP } from "otpauth";
@@ -177,6 +177,17 @@ describe("the merchant dashboard [pglite]", () => {
     await page.getByLabel("Search").fill(captured.orderId);
     await page.getByRole("button", { name: "Apply" }).click();
     await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+
+    // The CSV export downloads what the filters select, through the API with this session.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^payments-test-\d{4}-\d\d-\d\d\.csv$/);
+    const csv = (await readFile((await download.path())!, "utf8")).split("\r\n");
+    expect(csv[0]).toMatch(/^id,createdAt,status,amount,currency,/);
+    expect(csv.slice(1, -1)).toEqual([expect.stringContaining(`${captured.id},`)]);
+    expect(csv[1]).toContain(`,captured,35000,KRW,35000,0,manual,${captured.orderId},Linen shirt,`);
     await page.getByRole("link", { name: /₩35,000/ }).click();
 
     // The payment: captured, its timeline, the refund button.
@@ -228,6 +239,29 @@ describe("the merchant dashboard [pglite]", () => {
       await shot(page, `${name}-1280`);
       await expectNoSeriousAxe(page);
     }
+
+    // A webhook endpoint added here (test mode takes loopback URLs); its test event answers either the delivery
+    // (the API's test route) or, on a server without that route yet, says so plainly.
+    await page.getByLabel("Endpoint URL").fill("http://127.0.0.1:9/hooks");
+    await page.getByLabel("refund.succeeded").check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.locator(".dash-endpoint-url", { hasText: "http://127.0.0.1:9/hooks" }).waitFor();
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect
+      .poll(() => page.locator(".dash-notice:not(.dash-notice-empty)").first().textContent())
+      .toMatch(/cannot do this yet|test event/);
+    await shot(page, "owner-8-developers-endpoint-1280");
+    await expectNoSeriousAxe(page);
+
+    // Live mode: the switch re-asks the API with MPay-Mode: live, which this merchant does not have yet (its live keys
+    // are not issued, and the dev key provider refuses them): said plainly, and the TEST badge is gone.
+    await page.getByRole("link", { name: "Payments", exact: true }).click();
+    await page.getByRole("switch", { name: "Test mode" }).uncheck();
+    await page.getByRole("alert").filter({ hasText: "This account has no live mode yet" }).waitFor();
+    expect(await page.locator(".dash-test-badge").count()).toBe(0);
+    await shot(page, "owner-8-live-mode-1280");
+    await page.getByRole("switch", { name: "Test mode" }).check();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
 
     // Team: the owner adds a support user; the temporary password is shown once.
     await page.getByRole("link", { name: "Team", exact: true }).click();

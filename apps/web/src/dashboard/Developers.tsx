@@ -107,6 +107,21 @@ function WebhookEndpoints() {
   const [message, setMessage] = useState<{ text: string; tone: "success" | "error" } | undefined>();
   const allowed = can(session.user.role, "manageWebhooks");
 
+  /**
+   * Whether the pay server lacks the route (before branch `api`'s test and rotate routes): a 404 `route_not_found`,
+   * or, since the pay server's not-found answer carries no CORS headers, a failed request while the endpoints'
+   * list, on the same server, still answers.
+   */
+  const routeMissing = async (caught: unknown): Promise<boolean> => {
+    if (!(caught instanceof DashboardApiError)) return false;
+    if (caught.code === "route_not_found") return true;
+    if (caught.code !== "network_error") return false;
+    return api.get("/webhook-endpoints").then(
+      () => true,
+      () => false,
+    );
+  };
+
   const act = async (endpoint: WebhookEndpoint, action: "test" | "rotate-secret") => {
     setMessage(undefined);
     try {
@@ -133,8 +148,7 @@ function WebhookEndpoints() {
       }
       list.reload();
     } catch (caught) {
-      const missing = caught instanceof DashboardApiError && caught.code === "route_not_found";
-      setMessage({ text: missing ? t("webhooks.notYet") : errorText(caught, t), tone: "error" });
+      setMessage({ text: (await routeMissing(caught)) ? t("webhooks.notYet") : errorText(caught, t), tone: "error" });
     }
   };
 

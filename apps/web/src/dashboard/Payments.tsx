@@ -165,7 +165,7 @@ function ExportButton({ query }: { query: URLSearchParams }) {
     setBusy(true);
     setError(undefined);
     try {
-      const { blob, fileName } = await api.download("/payments/export.csv", query);
+      const { blob, fileName } = await api.download("/payments/export.csv", query, "payments");
       const url = URL.createObjectURL(blob);
       const link = document.createElement("a");
       link.href = url;

@@ -207,13 +207,16 @@ export class MerchantApi {
     return (await answer.json()) as T;
   }
 
-  /** A file (the CSV export): its bytes, with the file name the server gave. */
-  async download(path: string, query: URLSearchParams): Promise<{ blob: Blob; fileName: string }> {
+  /**
+   * A file (the CSV export): its bytes, named `<name>-<mode>-<today>.csv` here (a cross-origin answer's
+   * Content-Disposition is not readable unless CORS exposes it).
+   */
+  async download(path: string, query: URLSearchParams, name: string): Promise<{ blob: Blob; fileName: string }> {
     const search = query.size > 0 ? `?${query}` : "";
     const answer = await send(`${this.payUrl}/v1${path}${search}`, { method: "GET", headers: this.headers() });
     if (!answer.ok) throw await refusal(answer);
-    const disposition = answer.headers.get("content-disposition") ?? "";
-    const fileName = /filename="([\w.-]+)"/.exec(disposition)?.[1] ?? `payments-${this.mode}.csv`;
-    return { blob: await answer.blob(), fileName };
+    const now = new Date();
+    const today = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0"));
+    return { blob: await answer.blob(), fileName: `${name}-${this.mode}-${today.join("-")}.csv` };
   }
 }

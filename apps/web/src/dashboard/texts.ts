@@ -33,6 +33,8 @@ const en = {
   "errors.url_not_allowed": "This webhook URL is not allowed: live mode needs https on a public address.",
   "errors.issuer_unavailable":
     "The card company did not answer. MPay will finish this by itself; the payment's page shows when it is done.",
+  "errors.live_mode_forbidden":
+    "This account has no live mode yet: its live keys have not been issued. Switch back to test mode.",
   "errors.other": "MPay refused this: {{message}}",
   "errors.unexpected": "Something went wrong. Try again.",
   "signIn.title": "Sign in to your merchant account",
@@ -251,6 +253,8 @@ const ko: typeof en = {
   "errors.url_not_allowed": "쓸 수 없는 웹훅 URL입니다. 라이브 모드에서는 공개 주소의 https만 됩니다.",
   "errors.issuer_unavailable":
     "카드사가 응답하지 않았습니다. MPay가 알아서 마무리하며, 완료되면 결제 화면에 표시됩니다.",
+  "errors.live_mode_forbidden":
+    "이 계정은 아직 라이브 모드가 없습니다(라이브 키가 발급되지 않았습니다). 테스트 모드로 돌아가세요.",
   "errors.other": "MPay가 거절했습니다: {{message}}",
   "errors.unexpected": "문제가 생겼습니다. 다시 시도해 주세요.",
   "signIn.title": "가맹점 계정으로 로그인",
