@@ -11,6 +11,7 @@
  */
 import { PayApiError, WalletError } from "@mpay/wallet";
 import { checkout } from "./demo/checkout.ts";
+import { totp } from "./demo/totp.ts";
 import { DemoError, loadDemoConfig, readDemoMerchant, readOperatorToken } from "./demo/config.ts";
 import { backofficeCard, runningIssuers } from "./demo/issuer.ts";
 import { MerchantApi, type Payment } from "./demo/merchant.ts";
@@ -126,9 +127,10 @@ function main(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (command === undefined) return firstPayment();
   if (command === "checkout" && rest.length === 0) return checkout();
+  if (command === "totp" && rest.length === 0) return totp();
   return Promise.reject(
     new DemoError(
-      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment) or npm run demo -- checkout (a checkout link to pay in a browser)`,
+      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment) npm run demo -- checkout (a checkout link to pay in a browser) or npm run demo -- totp (the dashboard owner's sign-in code)`,
     ),
   );
 }

@@ -2,13 +2,16 @@
  * Starts the pay server: opens the system, serves HTTP, runs the workers, and shuts down gracefully on SIGTERM or
  * SIGINT (stop accepting, finish in-flight requests, stop workers, close the database).
  */
-import { writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
 import { buildApp } from "./app.ts";
 import { loadConfig, type PayConfig } from "./config.ts";
 import { openPaySystem, type PaySystem } from "./system.ts";
+import { Secret } from "@mpay/protocol";
+import { newTotpSecret } from "./merchant-users/totp.ts";
 
 export interface RunningPayServer extends RunningService {
   system: PaySystem;
@@ -57,6 +60,42 @@ export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
   // managers' logs. Only where they are and what is not secret is printed.
   process.stdout.write(
     `\nDemo merchant created (test mode): ${keys.id}, publishable key ${keys.publishableKey}; its secret key and webhook secret are in ${file}\n\n`,
+  );
+}
+
+export const DEMO_OWNER_EMAIL = "owner@demo-mall.test";
+
+/**
+ * The demo merchant's dashboard owner (issue 10): made once, beside the demo merchant, with a random password and a
+ * TOTP seed already set up, both added to the demo merchant's file (mode 0600) as `dashboard`. Only the file's name
+ * is printed; `npm run demo -- totp` prints the current code from it.
+ */
+export async function ensureDemoOwner(system: PaySystem): Promise<void> {
+  if (system.config.databaseUrl || system.keys.isSealed()) return;
+  const file = join(system.config.dataDir, "demo-merchant.json");
+  let demo: Record<string, unknown>;
+  try {
+    demo = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return; // no demo merchant on this data folder
+  }
+  if (typeof demo["id"] !== "string" || demo["dashboard"] || (await system.merchantUsers.findByEmail(DEMO_OWNER_EMAIL)))
+    return;
+  const password = randomBytes(12).toString("base64url");
+  const totpSecret = newTotpSecret();
+  const { user } = await system.merchantUsers.create({
+    merchantId: demo["id"],
+    email: DEMO_OWNER_EMAIL,
+    name: "Demo Owner",
+    role: "owner",
+    actor: "system:first-start",
+    password: new Secret(password),
+  });
+  await system.merchantUsers.setTotpSecret(user.id, new Secret(totpSecret));
+  demo["dashboard"] = { email: DEMO_OWNER_EMAIL, password, totpSecret };
+  await writeFile(file, JSON.stringify(demo, null, 2) + "\n", { mode: 0o600 });
+  process.stdout.write(
+    `Demo dashboard owner ${DEMO_OWNER_EMAIL}: password and TOTP secret are in ${file} (npm run demo -- totp prints the current code)\n\n`,
   );
 }
 

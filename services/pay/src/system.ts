@@ -151,7 +151,7 @@ export async function openPaySystem(
     await merchants.assertProviderFitsKeys();
     const merchantUsers = new MerchantUserService(db, keys, audit, merchants, config.clock);
     merchants.useDashboardSessions(merchantUsers);
-    const dashboardPasskeys = new DashboardPasskeys();
+    const dashboardPasskeys = new DashboardPasskeys(db, audit, merchantUsers, config.passkeys, config.clock);
     const payments = new PaymentService(db, ledger, config);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit);

@@ -1,25 +1,235 @@
-/** Passkey sign-in for dashboard users: not built yet (see the report); every call answers passkeys_unavailable. */
+/**
+ * Passkey sign-in for dashboard users, the second way in beside password + TOTP (issue 10, deliverable 3). A
+ * signed-in user registers a passkey (discoverable, user verification required); later the sign-in asks the browser
+ * for any passkey of this site (no email typed) and the assertion alone opens a session: the authenticator holds
+ * the key and verified the person, two factors in one gesture. The relying party is the web app's, as the payer's
+ * passkeys have (packages/service-kit/src/config/relying-party.ts); challenges are stored, single-use, 5 minutes.
+ */
+import type { Clock } from "@mpay/service-kit";
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from "@simplewebauthn/server";
+import { webAuthnAuthenticationResponseSchema, webAuthnRegistrationResponseSchema } from "@mpay/protocol";
+import type { AuditService } from "../audit/service.ts";
+import type { Db } from "../db/client.ts";
 import type { MerchantAuth } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
-import type { DashboardSession } from "./service.ts";
+import type { RelyingParty } from "../passkeys/service.ts";
+import type { DashboardSession, MerchantUserService } from "./service.ts";
+import {
+  advanceUserPasskeyCounter,
+  findUser,
+  findUserPasskey,
+  insertUserPasskey,
+  passkeysOfUser,
+  putPasskeyChallenge,
+  takePasskeyChallenge,
+} from "./store.ts";
+
+const CEREMONY_TTL_MS = 5 * 60_000;
+const MAX_PASSKEYS_PER_USER = 10;
+/** ES256 and RS256: every authenticator has one of them. */
+const ALGORITHMS = [-7, -257];
+
+function challengeIn(clientDataJSON: string): string | null {
+  try {
+    const data = JSON.parse(Buffer.from(clientDataJSON, "base64url").toString("utf8")) as { challenge?: unknown };
+    return typeof data.challenge === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(data.challenge) ? data.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+function invalid(message: string): ApiError {
+  return new ApiError("passkey_invalid", message);
+}
 
 export class DashboardPasskeys {
-  private unavailable(): ApiError {
-    return new ApiError("passkeys_unavailable", "Dashboard passkeys are not available yet; sign in with TOTP.");
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly users: MerchantUserService,
+    private readonly relyingParty: RelyingParty | null,
+    private readonly clock: Clock,
+  ) {}
+
+  private get rp(): RelyingParty {
+    if (!this.relyingParty)
+      throw new ApiError(
+        "passkeys_unavailable",
+        "Passkeys are off on this server: the web app's URL (MPAY_WEB_URL) is an IP address, where browsers allow no passkey. Sign in with the password and TOTP.",
+      );
+    return this.relyingParty;
   }
-  async signInOptions(): Promise<Record<string, unknown>> {
-    throw this.unavailable();
+
+  private expiresAt(): Date {
+    return new Date(this.clock.now().getTime() + CEREMONY_TTL_MS);
   }
-  async signIn(_response: unknown): Promise<DashboardSession> {
-    throw this.unavailable();
+
+  /** Creation options for the signed-in user's `startRegistration()`. */
+  async registrationOptions(auth: MerchantAuth): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const rp = this.rp;
+    const user = await this.users.me(auth);
+    const existing = await passkeysOfUser(this.db, user.id);
+    if (existing.length >= MAX_PASSKEYS_PER_USER)
+      throw new ApiError(
+        "passkey_limit_reached",
+        `A dashboard user can have at most ${MAX_PASSKEYS_PER_USER} passkeys.`,
+      );
+    const options = await generateRegistrationOptions({
+      rpName: rp.rpName,
+      rpID: rp.rpId,
+      // The handle is the opaque user id; the email is the name the browser shows in its passkey picker.
+      userID: new TextEncoder().encode(user.id),
+      userName: user.email,
+      userDisplayName: user.name,
+      timeout: CEREMONY_TTL_MS,
+      attestationType: "none",
+      excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports })),
+      // Discoverable: the sign-in asks for any passkey of this site, without an email first.
+      authenticatorSelection: { residentKey: "required", userVerification: "required" },
+      supportedAlgorithmIDs: ALGORITHMS,
+    });
+    await putPasskeyChallenge(this.db, {
+      challenge: options.challenge,
+      userId: user.id,
+      purpose: "register",
+      expiresAt: this.expiresAt(),
+    });
+    return options;
   }
-  async registrationOptions(_auth: MerchantAuth): Promise<Record<string, unknown>> {
-    throw this.unavailable();
-  }
+
+  /** Verifies and stores the new passkey; the challenge is spent first, so a failed attempt uses it up. */
   async register(
-    _auth: MerchantAuth,
-    _response: unknown,
+    auth: MerchantAuth,
+    body: unknown,
   ): Promise<{ object: "dashboard_passkey"; id: string; createdAt: string }> {
-    throw this.unavailable();
+    const rp = this.rp;
+    const parsed = webAuthnRegistrationResponseSchema.safeParse(body);
+    if (!parsed.success) throw invalid("The passkey registration is malformed.");
+    const response = parsed.data;
+    const challenge = challengeIn(response.response.clientDataJSON);
+    const taken = challenge ? await takePasskeyChallenge(this.db, challenge, "register", this.clock.now()) : null;
+    if (!taken || taken.userId !== auth.keyId || !challenge)
+      throw new ApiError(
+        "passkey_challenge_invalid",
+        "This passkey registration is unknown, used or expired; ask for new registration options.",
+      );
+    let credential;
+    try {
+      const result = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: rp.origins,
+        expectedRPID: rp.rpId,
+        requireUserPresence: true,
+        requireUserVerification: true,
+        supportedAlgorithmIDs: ALGORITHMS,
+      });
+      if (!result.verified) throw new Error("attestation not verified");
+      credential = result.registrationInfo.credential;
+    } catch {
+      throw invalid("The passkey registration could not be verified for this site (user verification is required).");
+    }
+    return this.db.transaction(async (tx) => {
+      const row = await insertUserPasskey(tx, {
+        id: credential.id,
+        userId: auth.keyId,
+        publicKey: Buffer.from(credential.publicKey).toString("base64url"),
+        signCount: credential.counter,
+        transports: (credential.transports ?? []).slice(0, 8),
+      });
+      if (!row) throw new ApiError("passkey_already_registered", "This passkey is already registered.");
+      await this.audit.append(tx, {
+        actor: auth.actor,
+        action: "merchant_user.passkey_added",
+        target: auth.keyId,
+        data: { merchantId: auth.merchantId, passkey: row.id },
+      });
+      return { object: "dashboard_passkey" as const, id: row.id, createdAt: row.createdAt.toISOString() };
+    });
+  }
+
+  /** Request options for a discoverable sign-in: no allow list, user verification required. */
+  async signInOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const rp = this.rp;
+    const options = await generateAuthenticationOptions({
+      rpID: rp.rpId,
+      userVerification: "required",
+      timeout: CEREMONY_TTL_MS,
+    });
+    await putPasskeyChallenge(this.db, {
+      challenge: options.challenge,
+      userId: null,
+      purpose: "sign_in",
+      expiresAt: this.expiresAt(),
+    });
+    return options;
+  }
+
+  /**
+   * A passkey assertion over an outstanding sign-in challenge, by a registered passkey of an enabled user, with a
+   * sign counter that moves forward: a session, as the TOTP step answers.
+   */
+  async signIn(body: unknown): Promise<DashboardSession> {
+    const rp = this.rp;
+    const parsed = webAuthnAuthenticationResponseSchema.safeParse(body);
+    if (!parsed.success) throw invalid("The passkey assertion is malformed.");
+    const response = parsed.data;
+    const challenge = challengeIn(response.response.clientDataJSON);
+    const taken = challenge ? await takePasskeyChallenge(this.db, challenge, "sign_in", this.clock.now()) : null;
+    if (!taken || !challenge)
+      throw new ApiError(
+        "passkey_challenge_invalid",
+        "This passkey sign-in is unknown, used or expired; ask for new sign-in options.",
+      );
+    const passkey = await findUserPasskey(this.db, response.id);
+    const user = passkey ? await findUser(this.db, passkey.userId) : null;
+    if (!passkey || !user || user.disabled) throw invalid("This passkey is not registered for the dashboard.");
+    if (
+      response.response.userHandle !== undefined &&
+      response.response.userHandle !== Buffer.from(user.id).toString("base64url")
+    )
+      throw invalid("This passkey was made for another user.");
+    let newCounter: number;
+    try {
+      const result = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: rp.origins,
+        expectedRPID: rp.rpId,
+        requireUserVerification: true,
+        // 0 turns the library's counter check off: advanceUserPasskeyCounter makes it atomically below.
+        credential: {
+          id: passkey.id,
+          publicKey: Buffer.from(passkey.publicKey, "base64url"),
+          counter: 0,
+          transports: passkey.transports,
+        },
+      });
+      if (!result.verified) throw new Error("signature not verified");
+      newCounter = result.authenticationInfo.newCounter;
+    } catch {
+      await this.audit.record({
+        actor: `merchant_user:${user.id}`,
+        action: "merchant_user.sign_in_failed",
+        target: user.id,
+        data: { merchantId: user.merchantId, reason: "passkey" },
+      });
+      throw invalid("The passkey assertion does not verify for this site (user verification is required).");
+    }
+    return this.db.transaction(async (tx) => {
+      if (!(await advanceUserPasskeyCounter(tx, passkey.id, newCounter)))
+        throw new ApiError(
+          "passkey_counter_invalid",
+          "The passkey's signature counter did not advance: the assertion is replayed or the authenticator was cloned.",
+        );
+      return this.users.openSession(tx, user, "passkey");
+    });
   }
 }

@@ -7,11 +7,13 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { webAuthnCreationOptionsSchema } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import { MERCHANT_ROLES } from "../http/caller.ts";
 import { answerIdempotent, errorResponse, merchantOf } from "../http/route-kit.ts";
 import type { DashboardPasskeys } from "./passkeys.ts";
-import { userView, type MerchantUserService } from "./service.ts";
+import type { MerchantUserService } from "./service.ts";
+import { userView } from "./views.ts";
 
 const errors = {
   400: errorResponse,
@@ -58,9 +60,18 @@ const userSchema = z.object({
   lastSignInAt: z.string().nullable(),
 });
 const userId = z.strictObject({ id: z.string().regex(/^mus_[0-9A-Z]{26}$/, "not a dashboard user id") });
-/** WebAuthn JSON from the browser: checked in depth by @simplewebauthn/server, bounded here. */
+/** WebAuthn JSON from the browser: its shape checked by passkeys.ts, its signature by @simplewebauthn/server. */
 const webAuthnResponse = z.record(z.string(), z.unknown());
-const webAuthnOptions = z.record(z.string(), z.unknown());
+/** `PublicKeyCredentialRequestOptionsJSON` for `startAuthentication()` (a discoverable sign-in: no allow list). */
+const webAuthnRequestOptions = z.object({
+  challenge: z.string(),
+  rpId: z.string().optional(),
+  timeout: z.number().int().optional(),
+  userVerification: z.enum(["discouraged", "preferred", "required"]).optional(),
+  allowCredentials: z
+    .array(z.object({ id: z.string(), type: z.string(), transports: z.array(z.string()).optional() }))
+    .optional(),
+});
 
 export function dashboardSignInRoutes(
   app: FastifyInstance,
@@ -97,7 +108,7 @@ export function dashboardSignInRoutes(
   r.post(
     "/v1/dashboard/sign-in/passkey/options",
     {
-      schema: { ...hidden, body: z.strictObject({}).nullish(), response: { 200: webAuthnOptions, ...errors } },
+      schema: { ...hidden, body: z.strictObject({}).nullish(), response: { 200: webAuthnRequestOptions, ...errors } },
     },
     async () => passkeys.signInOptions(),
   );
@@ -235,7 +246,13 @@ export function dashboardRoutes(
 
   r.post(
     "/v1/dashboard/passkeys/options",
-    { schema: { ...hidden, body: z.strictObject({}).nullish(), response: { 200: webAuthnOptions, ...errors } } },
+    {
+      schema: {
+        ...hidden,
+        body: z.strictObject({}).nullish(),
+        response: { 200: webAuthnCreationOptionsSchema, ...errors },
+      },
+    },
     async (request) => passkeys.registrationOptions(merchantOf(request)),
   );
 

@@ -16,7 +16,6 @@ import { LimitSlots } from "@mpay/service-kit";
 import type { AuditService } from "../audit/service.ts";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth, MerchantRole } from "../http/caller.ts";
-import { MERCHANT_ROLES } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
@@ -45,95 +44,27 @@ import {
   type MerchantUserRow,
 } from "./store.ts";
 import { hashToken, isToken, newToken } from "./tokens.ts";
+import {
+  normalEmail,
+  requireEmail,
+  requireName,
+  requireRole,
+  type DashboardSession,
+  type SignInChallenge,
+} from "./views.ts";
 import { acceptedStep, newTotpSecret, otpauthUri } from "./totp.ts";
+
+export { userView, type DashboardSession, type MerchantUserView, type SessionUser } from "./views.ts";
 
 export const SIGN_IN_ATTEMPTS = { max: 5, windowSeconds: 15 * 60 };
 const CHALLENGE_TTL_MS = 5 * 60_000;
 const CHALLENGE_MAX_FAILURES = 5;
 export const SESSION_TTL_MS = 12 * 3600_000;
 export const SESSION_IDLE_MS = 30 * 60_000;
-const EMAIL_PATTERN = /^[^\s@<>"]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
 /** The AAD a user's TOTP seed is sealed with (the setup seed offered in a challenge too: it becomes the user's). */
 export function totpSecretAad(userId: string): string {
   return `merchant-user-totp|${userId}`;
-}
-
-export type SignInChallenge =
-  | { object: "sign_in_challenge"; challenge: string; factor: "totp" }
-  | {
-      object: "sign_in_challenge";
-      challenge: string;
-      factor: "totp_setup";
-      totpSetup: { secret: string; otpauthUri: string };
-    };
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-  role: MerchantRole;
-  merchantId: string;
-  merchantName: string;
-}
-
-export interface DashboardSession {
-  object: "dashboard_session";
-  token: string;
-  expiresAt: string;
-  user: SessionUser;
-}
-
-export interface MerchantUserView {
-  object: "merchant_user";
-  id: string;
-  email: string;
-  name: string;
-  role: MerchantRole;
-  merchantId: string;
-  disabled: boolean;
-  totpEnabled: boolean;
-  createdAt: string;
-  lastSignInAt: string | null;
-}
-
-export function userView(row: MerchantUserRow): MerchantUserView {
-  return {
-    object: "merchant_user",
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    role: row.role,
-    merchantId: row.merchantId,
-    disabled: row.disabled,
-    totpEnabled: row.sealedTotpSecret !== null,
-    createdAt: row.createdAt.toISOString(),
-    lastSignInAt: row.lastSignInAt?.toISOString() ?? null,
-  };
-}
-
-function normalEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-function requireEmail(email: string): string {
-  const normal = normalEmail(email);
-  if (normal.length > 254 || !EMAIL_PATTERN.test(normal))
-    throw new ApiError("parameter_invalid", "email must be an email address.", "email");
-  return normal;
-}
-
-function requireName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > 100 || /[<>\p{Cc}]/u.test(trimmed))
-    throw new ApiError("parameter_invalid", "name must be 1 to 100 characters of plain text.", "name");
-  return trimmed;
-}
-
-function requireRole(role: string): MerchantRole {
-  if (!(MERCHANT_ROLES as readonly string[]).includes(role))
-    throw new ApiError("parameter_invalid", `role must be one of ${MERCHANT_ROLES.join(", ")}.`, "role");
-  return role as MerchantRole;
 }
 
 export class MerchantUserService {
@@ -145,7 +76,10 @@ export class MerchantUserService {
     private readonly audit: AuditService,
     private readonly merchants: MerchantService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // The decoy hash is made now, so that the first unknown email costs no more time than a wrong password.
+    decoyHash().catch(() => undefined);
+  }
 
   /**
    * Adds a user to a merchant with a temporary password, answered once (never stored in clear); the user sets up

@@ -198,6 +198,17 @@ describe.each(testBackends())("dashboard sign-in [%s]", (backend) => {
     expect((await call(t.app, "GET", "/v1/payments", disabled.token)).status).toBe(401);
     const refused = await signIn(disabled.email, disabled.password);
     expect(refused.body.error.code).toBe("sign_in_failed");
+
+    // The maintenance task forgets sessions and challenges past their end, and attempts past their window.
+    clock.advance(13 * 3600);
+    expect(await t.system.merchantUsers.purgeExpired()).toBeGreaterThan(0);
+    const left = await queryRows<{ n: number }>(
+      t.system.database.db,
+      sql`select (select count(*) from merchant_user_sessions where expires_at < ${clock.now().toISOString()}::timestamptz)::int
+           + (select count(*) from merchant_user_challenges where expires_at < ${clock.now().toISOString()}::timestamptz)::int
+           + (select count(*) from merchant_user_sign_in_slots)::int as n`,
+    );
+    expect(left[0]?.n).toBe(0);
   });
 
   it("refuses malformed tokens without touching the database's answers", async () => {

@@ -14,12 +14,14 @@ import { auditCommand, AuditInputError, verifyExportFile } from "./audit.ts";
 import { unsealCommand, unsealThisProcess, vaultCommand } from "./vault.ts";
 import type { CliIo, Out } from "./io.ts";
 import { statementKeyCommand } from "./statement-key.ts";
+import { MERCHANT_USER_USAGE, merchantUserCommand } from "./merchant-users.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
   merchant create --name NAME [--origin URL]... [--live]
   merchant roll-key --merchant ID [--live] [--expires-in SECONDS]
   merchant list
+${MERCHANT_USER_USAGE}
   ledger verify                             every transaction balances; balances equal the sum of entries
   audit verify [--witness URL|FILE]         the stored audit log is intact and every head verifies (and the
                                             witness's heads are in it)
@@ -63,6 +65,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       origin: { type: "string", multiple: true },
       live: { type: "boolean", default: false },
       merchant: { type: "string" },
+      email: { type: "string" },
+      role: { type: "string" },
       "expires-in": { type: "string" },
       shares: { type: "string" },
       threshold: { type: "string" },
@@ -114,6 +118,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     if (positionals[0] === "statement-key") {
       const code = await statementKeyCommand(positionals.slice(0, 2).join(" "), positionals.slice(2), system, out);
+      if (code >= 0) return code;
+    }
+    if (positionals[0] === "merchant" && positionals[1] === "user") {
+      const code = await merchantUserCommand(command, values, system, out);
       if (code >= 0) return code;
     }
     return await dispatch(command, values, system, out);
