@@ -35,6 +35,8 @@ import { authorizeRoute, classifyRoute } from "./merchant-users/permissions.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
 import { merchantScriptRoutes } from "./http/merchant-script.ts";
+import { reportRoutes } from "./reports/routes.ts";
+import { ReportService } from "./reports/service.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -184,6 +186,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     refundRoutes(v1, system.database.db, system.refunds);
     webhookRoutes(v1, system.database.db, system.webhooks);
     merchantRoutes(v1, system.database.db, system.merchants, system.ledger);
+    reportRoutes(v1, new ReportService({ ...system, db: system.database.db, clock: system.config.clock }));
     dashboardRoutes(v1, system.database.db, system.merchantUsers, system.dashboardPasskeys);
   });
 

@@ -29,7 +29,7 @@ export function operationIdOf(method: string, url: string): string {
     .replace(/^\/v1\//, "/")
     .split("/")
     .filter(Boolean)
-    .flatMap((segment) => segment.replace(/^:|[{}]/g, "").split(/[-_]/))
+    .flatMap((segment) => segment.replace(/^:|[{}]/g, "").split(/[-_.]/))
     .map(pascal);
   return pascal(method) + words.join("");
 }

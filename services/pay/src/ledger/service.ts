@@ -5,11 +5,15 @@ import {
   BALANCE_SLOTS,
   balancesOf,
   countTransactions,
+  dailyMovements,
   findProblems,
   insertPosting,
   type BalanceRow,
+  type DailyMovementRow,
   type LedgerProblem,
 } from "./store.ts";
+
+export type { DailyMovementRow };
 
 export interface LedgerReport {
   ok: boolean;
@@ -29,6 +33,14 @@ export class LedgerService {
 
   balances(db: Executor, merchantId: string): Promise<BalanceRow[]> {
     return balancesOf(db, merchantId);
+  }
+
+  /** Postings per day and kind for one merchant, mode and currency (the dashboard's daily totals, reports/). */
+  dailyMovements(
+    db: Executor,
+    f: { merchantId: string; mode: string; currency: string; fromDay: string; timeZone: string },
+  ): Promise<DailyMovementRow[]> {
+    return dailyMovements(db, f);
   }
 
   async verify(db: Executor): Promise<LedgerReport> {

@@ -112,3 +112,39 @@ export async function countTransactions(db: Executor): Promise<{ transactions: n
   if (!row) throw new Error("count query returned no row");
   return { transactions: Number(row.transactions), entries: Number(row.entries) };
 }
+
+export interface DailyMovementRow {
+  /** `YYYY-MM-DD` in the report's time zone. */
+  day: string;
+  kind: "authorization" | "capture" | "refund";
+  /** Postings of that kind that day. */
+  count: number;
+  /** Their money, positive: held for authorizations, owed to the merchant for captures, given back for refunds. */
+  amount: number;
+}
+
+/**
+ * One merchant's and mode's postings per day (in `timeZone`) and kind, in one currency, from `fromDay` on. Each
+ * kind is summed on the one account that measures it: issuer_authorized for a hold, issuer_receivable for a capture,
+ * merchant_payable for a refund (ledger/accounts.ts).
+ */
+export async function dailyMovements(
+  db: Executor,
+  f: { merchantId: string; mode: string; currency: string; fromDay: string; timeZone: string },
+): Promise<DailyMovementRow[]> {
+  const account = (kind: string) => `${f.merchantId}:${f.mode}:${kind}`;
+  const rows = await queryRows<{ day: string; kind: DailyMovementRow["kind"]; count: string; amount: string }>(
+    db,
+    sql`
+    select to_char((t.created_at at time zone ${f.timeZone})::date, 'YYYY-MM-DD') as day, t.kind,
+           count(*)::text as count, abs(sum(e.amount))::text as amount
+    from ledger_transactions t join ledger_entries e on e.transaction_id = t.id
+    where t.merchant_id = ${f.merchantId} and t.mode = ${f.mode} and e.currency = ${f.currency}
+      and (t.created_at at time zone ${f.timeZone})::date >= ${f.fromDay}::date
+      and ((t.kind = 'authorization' and e.account = ${account("issuer_authorized")})
+        or (t.kind = 'capture' and e.account = ${account("issuer_receivable")})
+        or (t.kind = 'refund' and e.account = ${account("merchant_payable")}))
+    group by 1, 2 order by 1, 2`,
+  );
+  return rows.map((r) => ({ day: r.day, kind: r.kind, count: Number(r.count), amount: Number(r.amount) }));
+}

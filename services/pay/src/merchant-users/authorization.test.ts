@@ -230,6 +230,7 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
     const idFor: Record<string, string> = {
       "/v1/payments/:id": a.payment,
       "/v1/payments/:id/refunds": a.captured,
+      "/v1/payments/:id/timeline": a.captured,
       "/v1/refunds/:id": a.refund,
       "/v1/events/:id": a.event,
       "/v1/webhook-endpoints/:id": a.endpoint,

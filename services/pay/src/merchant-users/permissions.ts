@@ -52,6 +52,10 @@ export const PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   "GET /v1/account": support,
   "POST /v1/account": developer,
   "POST /v1/api-keys/roll": developer,
+  // the dashboard's read views (reports/routes.ts)
+  "GET /v1/payments/:id/timeline": support,
+  "GET /v1/payments/export.csv": support,
+  "GET /v1/reports/daily": support,
   // the dashboard's own routes (routes.ts)
   "GET /v1/dashboard/me": anyUser,
   "POST /v1/dashboard/sign-out": anyUser,

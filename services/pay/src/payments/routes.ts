@@ -1,19 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import {
-  CAPTURE_METHODS,
-  MANDATE_INTERVALS,
-  MAX_MANDATE_CHARGES_PER_PERIOD,
-  PAYMENT_STATUSES,
-  SHAREABLE_DETAILS,
-} from "@mpay/protocol";
+import { CAPTURE_METHODS, MANDATE_INTERVALS, MAX_MANDATE_CHARGES_PER_PERIOD, SHAREABLE_DETAILS } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { PaymentRow } from "./store.ts";
 import type { SharedDetailsService } from "../shared-details/service.ts";
 import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
 import type { PaymentService } from "./service.ts";
+import { paymentFilterQuery, paymentFilters } from "./list-filters.ts";
 import { paymentSchema } from "./view.ts";
 
 const createBody = z.strictObject({
@@ -125,16 +120,17 @@ export function paymentRoutes(
     {
       schema: {
         tags: ["payments"],
-        querystring: z.strictObject({
-          ...listQuery,
-          status: z.enum(PAYMENT_STATUSES).optional(),
-          orderId: z.string().max(64).optional(),
-        }),
+        querystring: z.strictObject({ ...listQuery, ...paymentFilterQuery }),
         response: { 200: listEnvelope(paymentSchema), ...errors },
       },
     },
     async (request) => {
-      const { rows, hasMore } = await payments.list(merchantOf(request), request.query);
+      const { limit, startingAfter, ...filters } = request.query;
+      const { rows, hasMore } = await payments.list(merchantOf(request), {
+        limit,
+        ...(startingAfter ? { startingAfter } : {}),
+        ...paymentFilters(filters),
+      });
       return { object: "list" as const, data: rows.map((row) => payments.view(row)), hasMore };
     },
   );

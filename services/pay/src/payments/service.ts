@@ -29,6 +29,7 @@ import {
   listPayments,
   lockPayment,
   updatePayment,
+  type ListFilter,
   type PaymentRow,
 } from "./store.ts";
 import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl } from "./rules.ts";
@@ -174,7 +175,7 @@ export class PaymentService {
     return row;
   }
 
-  list(auth: MerchantAuth, query: { limit: number; startingAfter?: string; status?: PaymentStatus; orderId?: string }) {
+  list(auth: MerchantAuth, query: Omit<ListFilter, "merchantId" | "mode">) {
     return listPayments(this.db, { merchantId: auth.merchantId, mode: auth.mode, ...query });
   }
 

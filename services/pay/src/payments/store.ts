@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { payments } from "./schema.ts";
@@ -78,6 +78,17 @@ export interface ListFilter {
   startingAfter?: string;
   status?: PaymentStatus;
   orderId?: string;
+  /** Created at or after this moment. */
+  createdFrom?: Date;
+  /** Created before this moment. */
+  createdTo?: Date;
+  /** A part of the order id or the item name, any case. */
+  q?: string;
+}
+
+/** `q` as a LIKE pattern that matches it literally anywhere: `%`, `_` and `\` are escaped. */
+export function containsPattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** Newest first; ids are time-ordered, so the cursor is simply "ids below this one". Fetches one extra row for hasMore. */
@@ -86,6 +97,12 @@ export async function listPayments(db: Executor, f: ListFilter): Promise<{ rows:
   if (f.startingAfter) conditions.push(lt(payments.id, f.startingAfter));
   if (f.status) conditions.push(eq(payments.status, f.status));
   if (f.orderId) conditions.push(eq(payments.orderId, f.orderId));
+  if (f.createdFrom) conditions.push(gte(payments.createdAt, f.createdFrom));
+  if (f.createdTo) conditions.push(lt(payments.createdAt, f.createdTo));
+  if (f.q) {
+    const pattern = containsPattern(f.q);
+    conditions.push(or(ilike(payments.orderId, pattern), ilike(payments.itemName, pattern))!);
+  }
   const rows = await db
     .select()
     .from(payments)

@@ -12,6 +12,8 @@ import { generateV1aKeyPair } from "./signing.ts";
 import { validateWebhookUrl } from "./url-guard.ts";
 import { eventBody } from "./worker.ts";
 import {
+  deliveriesOfEvents,
+  eventsAboutPayment,
   findDelivery,
   findEndpoint,
   findEvent,
@@ -323,5 +325,15 @@ export class WebhookService {
     const row = await findEvent(this.db, auth.merchantId, auth.mode as Mode, id);
     if (!row) throw new ApiError("resource_missing", `No such event: ${id.slice(0, 40)}.`, "id");
     return row;
+  }
+
+  /** The events about one payment of this merchant and mode, oldest first (at most `limit`). */
+  eventsAboutPayment(auth: MerchantAuth, paymentId: string, limit = 200): Promise<EventRow[]> {
+    return eventsAboutPayment(this.db, { merchantId: auth.merchantId, mode: auth.mode, paymentId, limit });
+  }
+
+  /** The deliveries of these events to this merchant's endpoints, oldest first: their answers and retry state. */
+  deliveriesOfEvents(auth: MerchantAuth, eventIds: readonly string[]): Promise<DeliveryRow[]> {
+    return deliveriesOfEvents(this.db, auth.merchantId, eventIds);
   }
 }

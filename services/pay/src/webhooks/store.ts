@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Mode } from "@mpay/protocol";
 import { queryRows, type Executor } from "../db/client.ts";
 import { events, webhookDeliveries, webhookEndpoints } from "./schema.ts";
@@ -258,4 +258,37 @@ export async function markAttemptFailed(
       lastError: outcome.error,
     })
     .where(eq(webhookDeliveries.id, id));
+}
+
+/** The events whose `data.payment` is this payment, oldest first (a payment's timeline). */
+export async function eventsAboutPayment(
+  db: Executor,
+  f: { merchantId: string; mode: Mode; paymentId: string; limit: number },
+): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.merchantId, f.merchantId),
+        eq(events.mode, f.mode),
+        sql`${events.data} -> 'payment' ->> 'id' = ${f.paymentId}`,
+      ),
+    )
+    .orderBy(asc(events.id))
+    .limit(f.limit);
+}
+
+/** The deliveries of these events, one merchant's only, oldest first. */
+export async function deliveriesOfEvents(
+  db: Executor,
+  merchantId: string,
+  eventIds: readonly string[],
+): Promise<DeliveryRow[]> {
+  if (eventIds.length === 0) return [];
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.merchantId, merchantId), inArray(webhookDeliveries.eventId, [...eventIds])))
+    .orderBy(asc(webhookDeliveries.createdAt), asc(webhookDeliveries.id));
 }

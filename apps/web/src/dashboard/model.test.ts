@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import {
+  amountInput,
+  can,
+  currentCursor,
+  dayStart,
+  filterQuery,
+  filtersInvalid,
+  firstPage,
+  nextPage,
+  niceMax,
+  pageNumber,
+  parseAmount,
+  paymentActions,
+  previousPage,
+  safeDashboardPath,
+} from "./model.ts";
+
+describe("roles", () => {
+  it("lets support read only, a developer act on payments and keys, the owner manage the team", () => {
+    expect(can("support", "refund")).toBe(false);
+    expect(can("support", "rollKey")).toBe(false);
+    expect(can("developer", "refund")).toBe(true);
+    expect(can("developer", "manageTeam")).toBe(false);
+    expect(can("owner", "manageTeam")).toBe(true);
+    expect(can("owner", "capture")).toBe(true);
+  });
+});
+
+describe("payment actions", () => {
+  it("follow the state machine", () => {
+    expect(paymentActions({ status: "requires_approval", amountRefundable: 0 })).toEqual(["cancel"]);
+    expect(paymentActions({ status: "authorized", amountRefundable: 0 })).toEqual(["capture", "cancel"]);
+    expect(paymentActions({ status: "captured", amountRefundable: 100 })).toEqual(["refund"]);
+    expect(paymentActions({ status: "captured", amountRefundable: 0 })).toEqual([]);
+    expect(paymentActions({ status: "declined", amountRefundable: 0 })).toEqual([]);
+  });
+});
+
+describe("amounts typed by people", () => {
+  it("reads major units in the currency's precision, never above the limit", () => {
+    expect(parseAmount("12,000", "KRW", 35000)).toEqual({ ok: true, amount: 12000 });
+    expect(parseAmount(" 35000 ", "KRW", 35000)).toEqual({ ok: true, amount: 35000 });
+    expect(parseAmount("35001", "KRW", 35000)).toEqual({ ok: false, reason: "too_large" });
+    expect(parseAmount("10.5", "USD", 5000)).toEqual({ ok: true, amount: 1050 });
+    expect(parseAmount("10.50", "USD", 5000)).toEqual({ ok: true, amount: 1050 });
+    expect(parseAmount("10.505", "USD", 5000)).toEqual({ ok: false, reason: "too_precise" });
+    expect(parseAmount("1.5", "KRW", 5000)).toEqual({ ok: false, reason: "too_precise" });
+    expect(parseAmount("1.0", "KRW", 5000)).toEqual({ ok: true, amount: 1 });
+    expect(parseAmount("", "KRW", 5000)).toEqual({ ok: false, reason: "empty" });
+    expect(parseAmount("0", "KRW", 5000)).toEqual({ ok: false, reason: "zero" });
+    for (const bad of ["-5", "1e3", "abc", "0x10", "1.2.3"])
+      expect(parseAmount(bad, "KRW", 5000), bad).toEqual({ ok: false, reason: "invalid" });
+    expect(parseAmount("99999999999999999999", "KRW", Number.MAX_SAFE_INTEGER)).toEqual({
+      ok: false,
+      reason: "too_large",
+    });
+  });
+
+  it("writes minor units back for a field", () => {
+    expect(amountInput(35000, "KRW")).toBe("35000");
+    expect(amountInput(1050, "USD")).toBe("10.50");
+  });
+});
+
+describe("list queries", () => {
+  it("sends only the filters set, with the date range as instants and the end day included", () => {
+    expect(filterQuery({ q: "", status: "", from: "", to: "" }).toString()).toBe("");
+    const query = filterQuery({ q: "  scarf ", status: "captured", from: "2026-12-01", to: "2026-12-03" });
+    expect(query.get("q")).toBe("scarf");
+    expect(query.get("status")).toBe("captured");
+    expect(query.get("createdFrom")).toBe(new Date(2026, 11, 1).toISOString());
+    expect(query.get("createdTo")).toBe(new Date(2026, 11, 4).toISOString());
+    expect(dayStart("2026-12-31", 1)).toBe(new Date(2027, 0, 1).toISOString());
+    expect(dayStart("yesterday")).toBeNull();
+    expect(filtersInvalid({ q: "", status: "", from: "2026-12-03", to: "2026-12-01" })).toBe(true);
+    expect(filtersInvalid({ q: "", status: "", from: "2026-12-03", to: "2026-12-03" })).toBe(false);
+  });
+
+  it("pages forward by the last id and back by the cursors seen", () => {
+    let pager = firstPage();
+    expect(currentCursor(pager)).toBeUndefined();
+    pager = nextPage(pager, "pay_B");
+    pager = nextPage(pager, "pay_C");
+    expect([currentCursor(pager), pageNumber(pager)]).toEqual(["pay_C", 3]);
+    pager = previousPage(pager);
+    expect(currentCursor(pager)).toBe("pay_B");
+    expect(previousPage(previousPage(pager))).toEqual(firstPage());
+  });
+});
+
+describe("the chart's scale", () => {
+  it("rounds up to 1, 2 or 5 times a power of ten", () => {
+    expect(niceMax(0)).toBe(1);
+    expect(niceMax(7)).toBe(10);
+    expect(niceMax(35000)).toBe(50000);
+    expect(niceMax(120000)).toBe(200000);
+    expect(niceMax(100)).toBe(100);
+  });
+});
+
+describe("return paths", () => {
+  it("keeps dashboard paths only", () => {
+    expect(safeDashboardPath("/dashboard/payments/pay_01ABC")).toBe("/dashboard/payments/pay_01ABC");
+    expect(safeDashboardPath("https://evil.example")).toBe("/dashboard/payments");
+    expect(safeDashboardPath("//evil.example/dashboard/x")).toBe("/dashboard/payments");
+    expect(safeDashboardPath(null)).toBe("/dashboard/payments");
+  });
+});
