@@ -205,6 +205,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/payments/{id}/timeline": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A payment's timeline
+     * @description What happened to the payment, oldest first: its state changes, refunds, the events about it and their webhook deliveries with the endpoint's last answer and, for a failed one, the link that sends it again.
+     */
+    get: operations["GetPaymentsIdTimeline"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/payments/export.csv": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export payments as CSV
+     * @description The payments the list's filters select, newest first, as RFC 4180 CSV (amounts in minor units); at most 10000 rows, and header `mpay-export-truncated: true` when there were more. A text cell that starts with = + - or @ gets a leading ' so no spreadsheet runs it.
+     */
+    get: operations["GetPaymentsExportCsv"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/refunds/{id}": {
     parameters: {
       query?: never;
@@ -214,6 +254,26 @@ export interface paths {
     };
     /** Retrieve a refund */
     get: operations["GetRefundsId"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/reports/daily": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Daily totals
+     * @description Per day of the last `days` days (today included, days in `timeZone`): payments authorized, money authorized, captured and refunded, and net (captured − refunded), in one currency and this mode, from the ledger.
+     */
+    get: operations["GetReportsDaily"];
     put?: never;
     post?: never;
     delete?: never;
@@ -1492,8 +1552,11 @@ export interface operations {
   GetPayments: {
     parameters: {
       query?: {
+        createdFrom?: string;
+        createdTo?: string;
         limit?: number;
         orderId?: string;
+        q?: string;
         startingAfter?: string;
         status?: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
       };
@@ -2183,6 +2246,202 @@ export interface operations {
       };
     };
   };
+  GetPaymentsIdTimeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            currency: string;
+            data: (
+              | {
+                  amount: number;
+                  at: string;
+                  declineCode: string | null;
+                  /** @enum {string} */
+                  status: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
+                  /** @enum {string} */
+                  type: "status";
+                }
+              | {
+                  amount: number;
+                  at: string;
+                  reason: string | null;
+                  refundId: string;
+                  /** @enum {string} */
+                  type: "refund";
+                }
+              | {
+                  at: string;
+                  eventId: string;
+                  eventType: string;
+                  /** @enum {string} */
+                  type: "event";
+                }
+              | {
+                  at: string;
+                  attempts: number;
+                  deliveryId: string;
+                  endpointId: string;
+                  eventId: string;
+                  eventType: string;
+                  lastError: string | null;
+                  lastStatusCode: number | null;
+                  nextAttemptAt: string | null;
+                  retry: string | null;
+                  /** @enum {string} */
+                  status: "pending" | "succeeded" | "failed";
+                  /** @enum {string} */
+                  type: "webhook_delivery";
+                }
+            )[];
+            /** @enum {string} */
+            object: "payment_timeline";
+            paymentId: string;
+          };
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  GetPaymentsExportCsv: {
+    parameters: {
+      query?: {
+        createdFrom?: string;
+        createdTo?: string;
+        orderId?: string;
+        q?: string;
+        status?: "requires_approval" | "authorized" | "captured" | "declined" | "canceled" | "expired";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   GetRefundsId: {
     parameters: {
       query?: never;
@@ -2232,6 +2491,90 @@ export interface operations {
       };
       /** @description No such resource for this merchant and mode (resource_missing). */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  GetReportsDaily: {
+    parameters: {
+      query?: {
+        currency?: string;
+        days?: number;
+        timeZone?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            currency: string;
+            data: {
+              authorized: number;
+              captured: number;
+              count: number;
+              date: string;
+              net: number;
+              refunded: number;
+            }[];
+            livemode: boolean;
+            /** @enum {string} */
+            object: "daily_report";
+            timeZone: string;
+          };
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
         headers: {
           [name: string]: unknown;
         };
