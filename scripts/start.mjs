@@ -8,9 +8,14 @@
 // (MPAY_WEB_URL's port, 4300: hosted checkout, messenger and wallet). Once all of them are ready it makes the demo
 // payers ready at the messenger (scripts/demo/try-it.ts: two accounts, friends with a chat, credentials kept in
 // <MPAY_DEMO_DIR>/payers.json) and prints a "Try it" block (where the messenger and the wallet are, the payers,
-// their test cards and test-inbox pages, `npm run demo -- checkout`), then where every process is.
+// their test cards and test-inbox pages, `npm run demo -- checkout`), then where every process is. Once the pay
+// server is up, the two demo shops of examples/mall start too (Demo Mall on MALL_PORT, 4400; Hanok Tea House on
+// TEA_HOUSE_PORT, 4401), each as its demo merchant; the Try-it block lists them. A shop that cannot start is told in one
+// line and MPay runs on without it.
 // Where each one is comes from service-kit's systemAddresses, which every service reads too (README, "Configuration").
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 
@@ -85,6 +90,7 @@ const children = processes.map(({ name, entry }) => {
     env: process.env,
   });
   child.on("message", (message) => {
+    if (message?.ready && name === "pay") shopsStarted = startShops();
     if (message?.ready && ready.add(name).size === processes.length) void announceRunning();
   });
   child.on("exit", (code, signal) => {
@@ -95,6 +101,69 @@ const children = processes.map(({ name, entry }) => {
   });
   return child;
 });
+
+/**
+ * The demo shops (examples/mall, a merchant's shop built on @mpay/merchant only), one process per brand, each as
+ * the demo merchant the pay server made for it on its first start: the shop reads that merchant's keys file itself
+ * (MALL_KEYS_FILE; no key passes through the environment or this output) and keeps its orders in a database of its
+ * own beside the pay server's data folder. Its webhook URL is on 127.0.0.1, which MPay delivers to for test-mode
+ * merchants only (services/pay/src/webhooks/url-guard.ts).
+ */
+const SHOPS = [
+  { brand: "demo-mall", name: "Demo Mall", portVariable: "MALL_PORT", port: 4400, keys: "demo-merchant.json" },
+  {
+    brand: "tea-house",
+    name: "Hanok Tea House",
+    portVariable: "TEA_HOUSE_PORT",
+    port: 4401,
+    keys: "demo-merchant-tea-house.json",
+  },
+];
+/** Resolves with the lines of the shops that run (none on PostgreSQL: the demo merchants are the embedded default's). */
+let shopsStarted = Promise.resolve([]);
+const shopChildren = [];
+function startShops() {
+  const payDataDir = resolve(root, process.env.MPAY_DATA_DIR || ".data/pay");
+  return Promise.all(
+    SHOPS.map((shop) => {
+      const keysFile = join(payDataDir, shop.keys);
+      if (!existsSync(keysFile)) return null;
+      const port = process.env[shop.portVariable] || String(shop.port);
+      const env = { ...process.env };
+      // npm start decides these per shop; one set in the terminal would make both shops the same merchant.
+      for (const name of Object.keys(env)) if (name.startsWith("MALL_")) delete env[name];
+      Object.assign(env, {
+        MALL_BRAND: shop.brand,
+        MALL_PORT: port,
+        MALL_KEYS_FILE: keysFile,
+        MALL_MPAY_URL: urls.pay,
+        MALL_DATA_DIR: join(dirname(payDataDir), "mall", shop.brand),
+      });
+      const child = spawn(process.execPath, ["--import", "tsx", "examples/mall/src/main.ts"], {
+        cwd: root,
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+        env,
+      });
+      shopChildren.push(child);
+      return new Promise((done) => {
+        const timer = setTimeout(() => done(null), 120_000);
+        child.on("message", (message) => {
+          if (!message?.ready) return;
+          clearTimeout(timer);
+          done(`  ${shop.name.padEnd(16)} ${message.url}`);
+        });
+        child.on("exit", (code, signal) => {
+          clearTimeout(timer);
+          if (!shuttingDown)
+            process.stderr.write(
+              `npm start: ${shop.name} (examples/mall) stopped (${signal ?? code}); MPay runs on without it\n`,
+            );
+          done(null);
+        });
+      });
+    }),
+  ).then((lines) => lines.filter((line) => line !== null));
+}
 
 /**
  * Once everything is ready: the demo payers made ready and the "Try it" block, then the running line. One write, the
@@ -111,6 +180,9 @@ async function announceRunning() {
       `npm start: the demo payers could not be made ready: ${error instanceof Error ? error.message : String(error)}\n`,
     );
   }
+  const shopLines = await shopsStarted;
+  if (shopLines.length > 0)
+    tryItBlock += `${tryItBlock ? "\n" : ""}Shops that take MPay (examples/mall; each is a demo merchant, paid in the wallet, marked paid by its webhook):\n${shopLines.join("\n")}\n`;
   if (shuttingDown) return;
   // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot have
   // passkeys, and the wallet says so too (service-kit's relying-party.ts).
@@ -130,11 +202,11 @@ async function announceRunning() {
 let shuttingDown = false;
 function stopAll(code) {
   shuttingDown = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  for (const child of [...children, ...shopChildren]) if (child.exitCode === null) child.kill("SIGTERM");
   setTimeout(() => process.exit(code), 500).unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r))))).then(() =>
-    process.exit(code),
-  );
+  Promise.all(
+    [...children, ...shopChildren].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r)))),
+  ).then(() => process.exit(code));
 }
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
