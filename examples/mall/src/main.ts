@@ -4,45 +4,27 @@
  */
 import { MPay } from "@mpay/merchant";
 import { buildMall, WEBHOOK_PATH } from "./app.ts";
-import { loadMallConfig, MallConfigError } from "./config.ts";
+import { loadMallConfig } from "./config.ts";
 import { openDatabase } from "./db.ts";
 import { OrderStore } from "./orders.ts";
 import { cookieKey, ensureWebhookEndpoint } from "./setup.ts";
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (line: string) => process.stderr.write(`${line}\n`);
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 let config;
 try {
   config = await loadMallConfig();
 } catch (error) {
-  process.stderr.write(`mall: ${error instanceof Error ? error.message : String(error)}\n`);
+  fail(`mall: ${reason(error)}`);
   process.exit(1);
 }
 const { brand } = config;
 const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
 const orders = new OrderStore(db);
 const mpay = new MPay({ secretKey: config.secretKey, baseUrl: config.mpayUrl });
-let webhookSecrets: string[];
-try {
-  const endpoint = await ensureWebhookEndpoint(mpay, orders, {
-    url: `${config.publicUrl}${WEBHOOK_PATH}`,
-    secretKey: config.secretKey,
-  });
-  webhookSecrets = [endpoint.secret, config.webhookSecret].filter((s): s is string => typeof s === "string");
-} catch (error) {
-  process.stderr.write(
-    `mall (${brand.name}): its webhook endpoint could not be made at ${config.mpayUrl}: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  await db.close();
-  process.exit(1);
-}
-if (webhookSecrets.length === 0) {
-  process.stderr.write(
-    `mall (${brand.name}): no webhook secret to verify MPay's events with (MALL_WEBHOOK_SECRET or MALL_KEYS_FILE)\n`,
-  );
-  await db.close();
-  process.exit(1);
-}
+/** Set once the endpoint is known; until then every webhook is refused (400) and MPay retries it. */
+let webhookSecrets: string[] = [];
 const app = buildMall({
   brand,
   mpay,
@@ -50,20 +32,37 @@ const app = buildMall({
   cookieKey: await cookieKey(orders, config.cookieSecret),
   publicUrl: config.publicUrl,
   webhookSecrets: () => webhookSecrets,
-  log: (line) => say(`mall (${brand.name}): ${line}`),
+  // Warnings only (a refused webhook, a payment not created), on stderr; never a key or a secret.
+  log: (line) => fail(`mall (${brand.name}): ${line}`),
 });
-try {
-  await app.listen({ host: config.host, port: config.port });
-} catch (error) {
-  if (error instanceof MallConfigError) throw error;
-  process.stderr.write(
-    `mall (${brand.name}): cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+
+async function giveUp(line: string): Promise<never> {
+  fail(`mall (${brand.name}): ${line}`);
+  await app.close();
   await db.close();
   process.exit(1);
 }
-say(
-  `${brand.name} (examples/mall) on ${config.publicUrl}  ·  database: ${config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`}`,
+
+// Listening first: a shop whose port is taken registers no webhook URL that another process answers.
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (error) {
+  await giveUp(`cannot listen on ${config.host}:${config.port}: ${reason(error)}`);
+}
+try {
+  const endpoint = await ensureWebhookEndpoint(mpay, orders, {
+    url: `${config.publicUrl}${WEBHOOK_PATH}`,
+    secretKey: config.secretKey,
+  });
+  webhookSecrets = [endpoint.secret, config.webhookSecret].filter((s): s is string => typeof s === "string");
+} catch (error) {
+  await giveUp(`its webhook endpoint could not be made at ${config.mpayUrl}: ${reason(error)}`);
+}
+if (webhookSecrets.length === 0)
+  await giveUp("no secret to verify MPay's webhooks with: set MALL_WEBHOOK_SECRET (or MALL_KEYS_FILE)");
+
+process.stdout.write(
+  `${brand.name} (examples/mall) on ${config.publicUrl}  ·  database: ${config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`}\n`,
 );
 process.send?.({ ready: true, url: config.publicUrl });
 

@@ -216,6 +216,9 @@ export function messagePage(title: string, message: string): Html {
   return html`<h1 class="page-title">${title}</h1><p class="notice notice-error" role="alert">${message}</p><p><a href="/">홈으로</a></p>`;
 }
 
+/** 2026.12.04 14:05 in Korea's time, as Korean shops write order times. */
 function formatDate(date: Date): string {
-  return date.toLocaleString("ko-KR", { timeZone: "Asia/Seoul", dateStyle: "medium", timeStyle: "short" });
+  const kst = new Date(date.getTime() + 9 * 3600_000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${kst.getUTCFullYear()}.${two(kst.getUTCMonth() + 1)}.${two(kst.getUTCDate())} ${two(kst.getUTCHours())}:${two(kst.getUTCMinutes())}`;
 }
