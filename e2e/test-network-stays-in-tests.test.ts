@@ -21,7 +21,7 @@ import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The packages that ship: their files outside tests and testing/ folders are product code. */
-const PRODUCT_PACKAGES = ["crypto", "protocol", "service-kit", "wallet"];
+const PRODUCT_PACKAGES = ["crypto", "merchant", "protocol", "service-kit", "wallet"];
 /** Test harnesses and the test roots: tests only, and the one package that may reach into the services' source. */
 const TESTING_PACKAGE = "testing";
 /** The test network's own tool, run by hand to re-sign the fixtures. */

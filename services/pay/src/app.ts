@@ -31,6 +31,7 @@ import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts"
 import { webCors } from "./http/web-cors.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
+import { merchantScriptRoutes } from "./http/merchant-script.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -186,6 +187,18 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     });
     auditRoutes(publicKeys, system.audit);
   });
+
+  // The Pay with MPay button's script and the payment status it polls with the publishable key (http/merchant-script.ts).
+  await app.register(async (button) =>
+    merchantScriptRoutes(
+      button,
+      {
+        authenticate: (header) => system.merchants.authenticate(header, "publishable"),
+        status: async (auth, id) => (await system.payments.retrieve(auth, id)).status,
+      },
+      { rateLimitPerMinute: system.config.rateLimitPerMinute },
+    ),
+  );
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.
   await app.register(async (vault) => vaultRoutes(vault, system.keys, system.audit));
