@@ -143,9 +143,13 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     expect(output).toContain(`Demo Mall        ${urls.mall}`);
     expect(output).toContain(`Hanok Tea House  ${urls.teaHouse}`);
     // Two shops, two merchants: the tea house's grid is its own, its keys its own file.
-    const tea = await (await fetch(`${urls.teaHouse}/`)).text();
-    expect(tea).toContain("Hanok Tea House");
-    expect(tea).toContain("하동 우전 녹차 50g");
+    const party = await newParty(browser!, { screen: DESKTOP });
+    const tea = await party.newPage();
+    await tea.goto(`${urls.teaHouse}/`);
+    await expect(tea.locator(".logo").innerText()).resolves.toBe("Hanok Tea House");
+    await expect(tea.locator(".grid").innerText()).resolves.toContain("하동 우전 녹차 50g");
+    await shot(tea, "00-tea-house-grid");
+    await party.close();
     const keys = await Promise.all(
       ["demo-merchant.json", "demo-merchant-tea-house.json"].map(
         async (file) => JSON.parse(await readFile(join(dir, "pay", file), "utf8")) as { id: string; secretKey: string },

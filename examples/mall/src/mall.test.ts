@@ -72,6 +72,7 @@ beforeAll(async () => {
   expect(
     await ensureWebhookEndpoint(mpay, orders, { url: `${mallUrl}${WEBHOOK_PATH}`, secretKey: merchant.secretKey }),
   ).toEqual(endpoint);
+  expect((await mpay.webhookEndpoints.list()).data.map((e) => e.id)).toEqual([endpoint.id]);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /** What the shop makes sure of at start: its webhook endpoint at MPay, and the key that signs its cookies. */
 import { createHash, randomBytes } from "node:crypto";
-import type { MPay } from "@mpay/merchant";
+import { type MPay, NotFoundError } from "@mpay/merchant";
 import type { OrderStore } from "./orders.ts";
 
 /** The events the shop acts on (orders.ts). */
@@ -36,7 +36,8 @@ export async function ensureWebhookEndpoint(
   const saved = await store.setting(key);
   if (saved) {
     const endpoint = JSON.parse(saved) as SavedEndpoint;
-    if (endpoint.url === options.url) return endpoint;
+    // Still there and enabled (someone may have disabled it in the dashboard): keep it; else make a new one.
+    if (endpoint.url === options.url && (await stillEnabled(mpay, endpoint.id))) return endpoint;
   }
   const created = await mpay.webhookEndpoints.create({ url: options.url, enabledEvents: [...MALL_EVENTS] });
   const secret = (created as { secret?: unknown }).secret;
@@ -47,6 +48,15 @@ export async function ensureWebhookEndpoint(
   };
   await store.saveSetting(key, JSON.stringify(endpoint));
   return endpoint;
+}
+
+async function stillEnabled(mpay: MPay, endpointId: string): Promise<boolean> {
+  try {
+    return (await mpay.webhookEndpoints.retrieve(endpointId)).status === "enabled";
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
 }
 
 /** MALL_COOKIE_SECRET, else a random key made on the first start and kept in the shop's database. */
