@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 // Before anything starts: a port or URL that cannot work (a port browsers and fetch refuse, a malformed URL) is
 // told in one line, naming the variable, instead of three services failing one after another.
-const { envBoolean, systemAddresses, webAuthnRelyingParty } = await tsImport(
+const { envBoolean, envPort, systemAddresses, webAuthnRelyingParty } = await tsImport(
   "@mpay/service-kit/config",
   import.meta.url,
 );
@@ -35,6 +35,13 @@ try {
   // (an IP address as RP ID, an origin off its domain) stops here, before anything starts.
   passkeys = webAuthnRelyingParty(process.env, "MPAY", urls.web);
   webAuthnRelyingParty(process.env, "ISSUER", urls.web);
+  // The demo shops' ports (below): fixed ones, since their merchants' return origins name them.
+  for (const [name, fallback] of [
+    ["MALL_PORT", 4400],
+    ["TEA_HOUSE_PORT", 4401],
+  ]) {
+    if (envPort(process.env, name, fallback) === 0) throw new Error(`${name}: the demo shop needs a fixed port, not 0`);
+  }
 } catch (error) {
   process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

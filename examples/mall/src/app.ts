@@ -63,18 +63,18 @@ export function buildMall(options: MallOptions): FastifyInstance {
   );
 
   const cartOf = (request: FastifyRequest): CartLine[] =>
-    decodeCart(signer.verify(parseCookies(request.headers.cookie)[CART])).filter((line) =>
+    decodeCart(signer.verify(CART, parseCookies(request.headers.cookie)[CART])).filter((line) =>
       productBySku(brand, line.sku),
     );
   const cartCount = (cart: CartLine[]) => cart.reduce((sum, line) => sum + line.quantity, 0);
   const saveCart = (reply: FastifyReply, cart: CartLine[]) =>
-    reply.header("set-cookie", setCookie(CART, signer.sign(JSON.stringify(cart))));
+    reply.header("set-cookie", setCookie(CART, signer.sign(CART, JSON.stringify(cart))));
   /** The browser's shopper id (its order history), made on first need. */
   const shopperOf = (request: FastifyRequest, reply: FastifyReply): string => {
-    const known = signer.verify(parseCookies(request.headers.cookie)[SHOPPER]);
+    const known = signer.verify(SHOPPER, parseCookies(request.headers.cookie)[SHOPPER]);
     if (known) return known;
     const id = newShopperId();
-    reply.header("set-cookie", setCookie(SHOPPER, signer.sign(id), 365 * 24 * 3600));
+    reply.header("set-cookie", setCookie(SHOPPER, signer.sign(SHOPPER, id), 365 * 24 * 3600));
     return id;
   };
   const page = (
@@ -204,7 +204,7 @@ export function buildMall(options: MallOptions): FastifyInstance {
           : `${first.name}${first.quantity > 1 ? ` ${first.quantity}개` : ""}`,
     });
     // The cart empties once the order exists; the order page can restart its payment.
-    reply.header("set-cookie", setCookie(CART, signer.sign("[]")));
+    reply.header("set-cookie", setCookie(CART, signer.sign(CART, "[]")));
     return startPayment(order, reply, request);
   });
 

@@ -16,24 +16,25 @@ const MAX_LINES = 30;
 export class CookieSigner {
   constructor(private readonly key: Buffer) {}
 
-  sign(value: string): string {
+  /** The cookie's name is signed too: a value signed for one cookie is not believed in another. */
+  sign(name: string, value: string): string {
     const encoded = Buffer.from(value, "utf8").toString("base64url");
-    return `${encoded}.${this.#mac(encoded)}`;
+    return `${encoded}.${this.#mac(name, encoded)}`;
   }
 
   /** The value, or undefined when the cookie was changed or made elsewhere. */
-  verify(cookie: string | undefined): string | undefined {
+  verify(name: string, cookie: string | undefined): string | undefined {
     if (!cookie) return undefined;
     const [encoded, mac] = cookie.split(".");
     if (!encoded || !mac) return undefined;
-    const expected = Buffer.from(this.#mac(encoded));
+    const expected = Buffer.from(this.#mac(name, encoded));
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     return Buffer.from(encoded, "base64url").toString("utf8");
   }
 
-  #mac(encoded: string): string {
-    return createHmac("sha256", this.key).update(encoded).digest("base64url");
+  #mac(name: string, encoded: string): string {
+    return createHmac("sha256", this.key).update(`${name}=${encoded}`).digest("base64url");
   }
 }
 
@@ -41,7 +42,12 @@ export function parseCookies(header: string | undefined): Record<string, string>
   const cookies: Record<string, string> = {};
   for (const part of (header ?? "").split(";")) {
     const at = part.indexOf("=");
-    if (at > 0) cookies[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+    if (at <= 0) continue;
+    try {
+      cookies[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+    } catch {
+      // A malformed value (a stray %) is no cookie of ours.
+    }
   }
   return cookies;
 }
