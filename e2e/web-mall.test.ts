@@ -138,7 +138,11 @@ async function shopOrder(
 }
 
 describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", () => {
-  it("npm start runs both shops as two merchants and lists them", async () => {
+  it("npm start runs both shops as two merchants and lists them", { timeout: 300_000 }, async () => {
+    // In the Try-it block, or in a block of their own just after it when they were still starting (a loaded machine).
+    await expect
+      .poll(() => system!.output(), { timeout: 280_000, interval: 1000 })
+      .toMatch(/Shops that take MPay[^\n]*\n(  .*\n){2}/);
     const output = system!.output();
     expect(output).toContain(`Demo Mall        ${urls.mall}`);
     expect(output).toContain(`Hanok Tea House  ${urls.teaHouse}`);

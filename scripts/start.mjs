@@ -8,10 +8,10 @@
 // (MPAY_WEB_URL's port, 4300: hosted checkout, messenger and wallet). Once all of them are ready it makes the demo
 // payers ready at the messenger (scripts/demo/try-it.ts: two accounts, friends with a chat, credentials kept in
 // <MPAY_DEMO_DIR>/payers.json) and prints a "Try it" block (where the messenger and the wallet are, the payers,
-// their test cards and test-inbox pages, `npm run demo -- checkout`), then where every process is. Once the pay
-// server is up, the two demo shops of examples/mall start too (Demo Mall on MALL_PORT, 4400; Hanok Tea House on
-// TEA_HOUSE_PORT, 4401), each as its demo merchant; the Try-it block lists them. A shop that cannot start is told in one
-// line and MPay runs on without it.
+// their test cards and test-inbox pages, `npm run demo -- checkout`), then where every process is. Once they are
+// up, the two demo shops of examples/mall start too (Demo Mall on MALL_PORT, 4400; Hanok Tea House on
+// TEA_HOUSE_PORT, 4401), each as its demo merchant; the Try-it block lists them (a block of their own follows it when
+// they are still starting). A shop that cannot start is told in one line and MPay runs on without it.
 // Where each one is comes from service-kit's systemAddresses, which every service reads too (README, "Configuration").
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -97,7 +97,6 @@ const children = processes.map(({ name, entry }) => {
     env: process.env,
   });
   child.on("message", (message) => {
-    if (message?.ready && name === "pay") shopsStarted = startShops();
     if (message?.ready && ready.add(name).size === processes.length) void announceRunning();
   });
   child.on("exit", (code, signal) => {
@@ -126,9 +125,8 @@ const SHOPS = [
     keys: "demo-merchant-tea-house.json",
   },
 ];
-/** Resolves with the lines of the shops that run (none on PostgreSQL: the demo merchants are the embedded default's). */
-let shopsStarted = Promise.resolve([]);
 const shopChildren = [];
+/** Resolves with the lines of the shops that run (none on PostgreSQL: the demo merchants are the embedded default's). */
 function startShops() {
   const payDataDir = resolve(root, process.env.MPAY_DATA_DIR || ".data/pay");
   return Promise.all(
@@ -153,14 +151,10 @@ function startShops() {
       });
       shopChildren.push(child);
       return new Promise((done) => {
-        const timer = setTimeout(() => done(null), 120_000);
         child.on("message", (message) => {
-          if (!message?.ready) return;
-          clearTimeout(timer);
-          done(`  ${shop.name.padEnd(16)} ${message.url}`);
+          if (message?.ready) done(`  ${shop.name.padEnd(16)} ${message.url}`);
         });
         child.on("exit", (code, signal) => {
-          clearTimeout(timer);
           if (!shuttingDown)
             process.stderr.write(
               `npm start: ${shop.name} (examples/mall) stopped (${signal ?? code}); MPay runs on without it\n`,
@@ -172,12 +166,19 @@ function startShops() {
   ).then((lines) => lines.filter((line) => line !== null));
 }
 
+function shopsBlock(lines) {
+  return `Shops that take MPay (examples/mall; each is a demo merchant, paid in the wallet, marked paid by its webhook):\n${lines.join("\n")}\n`;
+}
+
 /**
  * Once everything is ready: the demo payers made ready and the "Try it" block, then the running line. One write, the
  * block first: whoever waits for the running line (e2e/support/npm-start.ts) has the block too. A demo payer that
  * cannot be made ready is told in one line and the system keeps running; `npm run demo` needs none of them.
  */
 async function announceRunning() {
+  // The shops start once MPay is up (they register their webhook endpoints with the pay server), not before: on a
+  // loaded machine they would slow the services' own start.
+  const shopsStarted = startShops();
   let tryItBlock = "";
   try {
     const { tryIt } = await tsImport("./demo/try-it.ts", import.meta.url);
@@ -187,9 +188,14 @@ async function announceRunning() {
       `npm start: the demo payers could not be made ready: ${error instanceof Error ? error.message : String(error)}\n`,
     );
   }
-  const shopLines = await shopsStarted;
-  if (shopLines.length > 0)
-    tryItBlock += `${tryItBlock ? "\n" : ""}Shops that take MPay (examples/mall; each is a demo merchant, paid in the wallet, marked paid by its webhook):\n${shopLines.join("\n")}\n`;
+  // The shops join the block if they are up by now; MPay's own readiness never waits long for them (a first start
+  // makes their databases too): a shop still starting is listed in a block of its own once it is up.
+  const shopLines = await Promise.race([shopsStarted, new Promise((done) => setTimeout(() => done(null), 5_000))]);
+  if (shopLines?.length) tryItBlock += `${tryItBlock ? "\n" : ""}${shopsBlock(shopLines)}`;
+  else
+    void shopsStarted.then((lines) => {
+      if (lines.length > 0 && !shuttingDown) process.stdout.write(`\n${shopsBlock(lines)}\n`);
+    });
   if (shuttingDown) return;
   // Not refused (the PIN works, and tests use such a URL on purpose), but said: an IP-address web app cannot have
   // passkeys, and the wallet says so too (service-kit's relying-party.ts).
