@@ -37,6 +37,10 @@ export class ListPromise<T extends { id: string }> implements PromiseLike<Page<T
     return this.#firstPage().catch(onrejected);
   }
 
+  finally(onfinally?: (() => void) | null): Promise<Page<T>> {
+    return this.#firstPage().finally(onfinally);
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     let page = await this.#firstPage();
     for (;;) {

@@ -47,6 +47,9 @@ export class Transport {
         "MPay needs your secret key (sk_test_… or sk_live_…); a publishable key (pk_…) is for the browser only.",
       );
     }
+    if (typeof options.baseUrl !== "string" || !/^https?:\/\/[^/]/.test(options.baseUrl)) {
+      throw new TypeError("MPay needs baseUrl, the pay server's address, such as http://127.0.0.1:4000.");
+    }
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#secretKey = options.secretKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
@@ -96,6 +99,8 @@ export class Transport {
       });
       if (!retryable || attempt >= policy.maxRetries || options.signal?.aborted) throw error;
       await sleep(retryDelayMs(attempt + 1, policy, error.retryAfter), options.signal);
+      // Aborted while waiting: the caller stops here, with what the last attempt answered.
+      if (options.signal?.aborted) throw error;
     }
   }
 

@@ -3,6 +3,7 @@
  * `standardwebhooks` as an independent implementation of the standard: accepted when genuine, refused — with the
  * reason and the likely cause — when stale, under a wrong secret, or with a changed body.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { merchantTestPay, TEST_ORIGIN, type MerchantTestPay } from "@mpay/testing/merchant-pay";
@@ -15,6 +16,11 @@ interface Received {
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }
+
+/** The endpoint update, test and rotate-secret routes, once the types come from a server that has them. */
+const HAS_ENDPOINT_ROUTES = readFileSync(new URL("./generated/openapi.ts", import.meta.url), "utf8").includes(
+  "PostWebhookEndpointsIdRotateSecret",
+);
 
 const OTHER_SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
@@ -88,6 +94,36 @@ describe("real deliveries from the pay server", () => {
       /^evt_/,
     );
   });
+
+  it.runIf(HAS_ENDPOINT_ROUTES)(
+    "updates, test-sends and rotates an endpoint; both secrets verify during the overlap",
+    async () => {
+      const mpay = new MPay({ secretKey: t.merchant.secretKey, baseUrl: t.baseUrl });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      const endpoint = await mpay.webhookEndpoints.create({ url: `${url}-old`, signatures: ["v1"] });
+      const oldSecret = endpoint.secret ?? "";
+      expect(oldSecret).toMatch(/^whsec_/);
+      expect((await mpay.webhookEndpoints.update(endpoint.id, { url })).url).toBe(url);
+
+      const before = received.length;
+      const sent = await mpay.webhookEndpoints.test(endpoint.id);
+      expect(sent).toMatchObject({ status: "succeeded" });
+      const test = received[before];
+      if (!test) throw new Error("no test delivery");
+      const event = verifyWebhook(test.body, test.headers, oldSecret);
+      expect(event.type).toBe("webhook_endpoint.test");
+
+      const rotated = await mpay.webhookEndpoints.rotateSecret(endpoint.id, { expiresInSeconds: 600 });
+      expect(rotated.secret).toMatch(/^whsec_/);
+      expect(rotated.secret).not.toBe(oldSecret);
+      await mpay.webhookEndpoints.test(endpoint.id);
+      const overlap = received.at(-1);
+      if (!overlap) throw new Error("no test delivery");
+      // During the overlap each secret alone verifies, so receivers switch without a gap.
+      expect(verifyWebhook(overlap.body, overlap.headers, rotated.secret).id).toMatch(/^evt_/);
+      expect(verifyWebhook(overlap.body, overlap.headers, oldSecret).id).toMatch(/^evt_/);
+    },
+  );
 
   it("refuses a wrong secret, a changed body, a stale or missing timestamp, and says why", () => {
     const [first] = received;
