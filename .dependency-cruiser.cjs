@@ -95,6 +95,14 @@ module.exports = {
       to: { path: "^(services/|packages/testing/|packages/[^/]+/src/testing/)" },
     },
     {
+      name: "example-shop-uses-only-the-merchant-sdk",
+      comment:
+        "examples/ are merchants' shops: of MPay they use the merchant SDK (@mpay/merchant) only, as a shop outside this repository would — no other package, no service, no web app code, no test harness. Their tests may start a real pay server; they are not cruised.",
+      severity: "error",
+      from: { path: "^examples/" },
+      to: { path: "^(packages|services|apps)/", pathNot: "^packages/merchant/" },
+    },
+    {
       name: "not-to-unresolvable",
       comment: "An import that does not resolve is a typo or a missing dependency.",
       severity: "error",

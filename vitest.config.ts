@@ -22,6 +22,7 @@ export default defineConfig({
       "services/*/src/**/*.test.ts",
       "apps/*/server/**/*.test.ts",
       "apps/*/src/**/*.test.ts",
+      "examples/*/src/**/*.test.ts",
       "e2e/**/*.test.ts",
       "bench/**/*.test.ts",
     ],

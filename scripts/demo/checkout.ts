@@ -48,6 +48,8 @@ export async function checkout(config: DemoConfig = loadDemoConfig()): Promise<v
   line("  messenger; on a desktop, a QR code for a phone and a field for the payer's number, to which MPay sends the");
   line("  request once that payer has used the wallet.");
   line("Unpaid, the payment expires after 15 minutes (by default); approved, it is captured at once, and the checkout");
-  line(`then returns to Demo Mall's page at ${config.shopOrigin}, where no shop runs in this repository.`);
+  line(
+    `then returns to Demo Mall (examples/mall) at ${config.shopOrigin}, which has no order for a payment made here.`,
+  );
   line("Another payment: npm run demo -- checkout");
 }

@@ -39,28 +39,47 @@ export async function startPayServer(config: PayConfig = loadConfig()): Promise<
   };
 }
 
-/** On the first start of the embedded default, a demo merchant exists so that a newcomer can try the API at once. */
-export async function ensureDemoMerchant(system: PaySystem): Promise<void> {
+/**
+ * The demo merchants, one per shop examples/mall runs under `npm start`: each registers the return origins of its
+ * shop's port and keeps its keys in a file of its own (mode 0600) in the data folder, where `npm start` reads them
+ * for the shop. Demo Mall's file keeps its first name: `npm run demo` and the README point to it.
+ */
+export const DEMO_MERCHANTS = [
+  { name: "Demo Mall", file: "demo-merchant.json", portVariable: "MALL_PORT", defaultPort: 4400 },
+  { name: "Hanok Tea House", file: "demo-merchant-tea-house.json", portVariable: "TEA_HOUSE_PORT", defaultPort: 4401 },
+] as const;
+
+/** On the first start of the embedded default, the demo merchants exist so that a newcomer can try the API at once. */
+export async function ensureDemoMerchant(system: PaySystem, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // A sealed vault (shamir) cannot seal the demo merchant's webhook secret; the demo is for the dev provider anyway.
-  if (system.config.databaseUrl || system.keys.isSealed() || (await system.merchants.list()).length > 0) return;
-  const created = await system.merchants.create({
-    name: "Demo Mall",
-    allowedOrigins: ["http://127.0.0.1:4400", "http://localhost:4400"],
-    actor: "system:first-start",
-  });
-  const keys = {
-    id: created.merchant.id,
-    secretKey: created.secretKey.peek(),
-    publishableKey: created.publishableKey,
-    webhookSecret: created.webhookSecret.peek(),
-  };
-  const file = join(system.config.dataDir, "demo-merchant.json");
-  await writeFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
-  // The secrets stay in the file (mode 0600): a terminal's output ends up in scroll-back, CI logs and process
-  // managers' logs. Only where they are and what is not secret is printed.
-  process.stdout.write(
-    `\nDemo merchant created (test mode): ${keys.id}, publishable key ${keys.publishableKey}; its secret key and webhook secret are in ${file}\n\n`,
-  );
+  if (system.config.databaseUrl || system.keys.isSealed()) return;
+  const existing = new Set((await system.merchants.list()).map((merchant) => merchant.name));
+  // Only on a data folder that holds nothing but demo merchants: one made before Hanok Tea House existed gets it too,
+  // an operator's own merchants are never joined by demo ones.
+  if ([...existing].some((name) => !DEMO_MERCHANTS.some((demo) => demo.name === name))) return;
+  for (const demo of DEMO_MERCHANTS) {
+    if (existing.has(demo.name)) continue;
+    const port = env[demo.portVariable] || String(demo.defaultPort);
+    const created = await system.merchants.create({
+      name: demo.name,
+      allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
+      actor: "system:first-start",
+    });
+    const keys = {
+      id: created.merchant.id,
+      secretKey: created.secretKey.peek(),
+      publishableKey: created.publishableKey,
+      webhookSecret: created.webhookSecret.peek(),
+    };
+    const file = join(system.config.dataDir, demo.file);
+    await writeFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+    // The secrets stay in the file (mode 0600): a terminal's output ends up in scroll-back, CI logs and process
+    // managers' logs. Only where they are and what is not secret is printed.
+    const who = demo.name === "Demo Mall" ? "Demo merchant" : `Demo merchant ${demo.name}`;
+    process.stdout.write(
+      `\n${who} created (test mode): ${keys.id}, publishable key ${keys.publishableKey}; its secret key and webhook secret are in ${file}\n\n`,
+    );
+  }
 }
 
 export const DEMO_OWNER_EMAIL = "owner@demo-mall.test";
