@@ -170,7 +170,14 @@ describe("npm start's Try-it block", () => {
   ]);
 
   it("gives each payer's phone, password, test card and test-inbox page, and names the merchant's key file", () => {
-    const block = tryItBlock(config, payers, { issuers, merchant: true, testInbox: true });
+    const block = tryItBlock(config, payers, {
+      issuers,
+      merchant: true,
+      testInbox: true,
+      dashboardOwner: { email: "owner@demo-mall.test", password: "demo-owner-pass" },
+    });
+    expect(block).toContain("Merchant dashboard http://localhost:4300/dashboard");
+    expect(block).toContain("owner@demo-mall.test   password demo-owner-pass   sign-in code: npm run demo -- totp");
     expect(block).toContain("messenger http://localhost:4300/   ·   wallet http://localhost:4300/wallet");
     expect(block).toContain("Kim Minji   phone +821055510001   password mpay-test-pass-wor0");
     expect(block).toContain("test card  Sampo Card visa 4111 0000 0000 0016, expiry 12/31, CVC 806");
@@ -188,7 +195,9 @@ describe("npm start's Try-it block", () => {
       issuers: new Map([["kstar", "KStar Card"]]),
       merchant: false,
       testInbox: false,
+      dashboardOwner: null,
     });
+    expect(block).not.toContain("Merchant dashboard");
     expect(block).not.toContain("/test-inbox");
     expect(block).toContain("the issuer host's test inbox is off (ISSUER_TEST_INBOX), so no card can be added");
     expect(block).not.toContain("npm run demo -- checkout");

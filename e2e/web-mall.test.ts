@@ -71,6 +71,7 @@ beforeAll(async () => {
         ISSUER_PORT: String(issuer),
         MESSENGER_PORT: String(messenger),
         MPAY_WEB_URL: urls.web,
+        MPAY_DEMO_SHOPS: "on",
         MALL_PORT: String(mall),
         TEA_HOUSE_PORT: String(teaHouse),
         MPAY_DATA_DIR: join(dir, "pay"),

@@ -128,6 +128,8 @@ const SHOPS = [
 const shopChildren = [];
 /** Resolves with the lines of the shops that run (none on PostgreSQL: the demo merchants are the embedded default's). */
 function startShops() {
+  // Off for a system that wants no demo shop (and for whole-system tests that do not visit one: e2e/support/npm-start.ts).
+  if (process.env.MPAY_DEMO_SHOPS === "off") return Promise.resolve([]);
   const payDataDir = resolve(root, process.env.MPAY_DATA_DIR || ".data/pay");
   return Promise.all(
     SHOPS.map((shop) => {

@@ -45,14 +45,16 @@ export interface StartedSystem {
 }
 
 /**
- * `npm start`, resolved once it says MPay is running; `stop()` is Ctrl-C's SIGTERM and waits for the exit. The web
+ * `npm start`, resolved once it says MPay is running (without the demo shops unless `env` turns them on); `stop()` is Ctrl-C's SIGTERM and waits for the exit. The web
  * app is built once per test run (web-app.ts) and npm start serves that build (MPAY_WEB_BUILD=off).
  */
 export async function npmStart(env: Record<string, string>, timeoutMs = 180_000): Promise<StartedSystem> {
   await ensureWebAppBuilt();
   const child = spawn(process.execPath, [START], {
     cwd: ROOT,
-    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", MPAY_WEB_BUILD: "off", ...env },
+    // No demo shop unless the test visits one (MPAY_DEMO_SHOPS: "on"): two more processes on fixed ports would
+    // collide between tests that run at once and slow every other test's start.
+    env: { PATH: process.env["PATH"] ?? "", LOG_LEVEL: "warn", MPAY_WEB_BUILD: "off", MPAY_DEMO_SHOPS: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

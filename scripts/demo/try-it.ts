@@ -4,10 +4,11 @@
  * messenger and the wallet are, each demo payer's phone and password, their test card and where its one-time codes
  * arrive (the issuer simulator's test inbox), and how to get a checkout link.
  *
- * The only secrets it shows are these demo credentials, which the newcomer types (test cards are public test data).
- * The demo merchant's keys stay in their file: the block names the file, never a key.
+ * The only secrets it shows are these demo credentials, which the newcomer types (test cards are public test data),
+ * and the demo dashboard owner's password (its second factor stays in the file: `npm run demo -- totp`). The demo
+ * merchant's keys stay in their file: the block names the file, never a key.
  */
-import { access } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { demoMerchantFile, loadDemoConfig, type DemoConfig } from "./config.ts";
 import { issuerNames, testInboxUrl } from "./issuer.ts";
 import { ensureDemoPayers, payersFile, type DemoPayer } from "./payers.ts";
@@ -19,6 +20,8 @@ export interface TryItFacts {
   issuers: ReadonlyMap<string, string>;
   /** The demo merchant's key file exists (the embedded database makes it). */
   merchant: boolean;
+  /** The demo merchant's dashboard owner, from that file (the pay server adds it on its start), if there is one. */
+  dashboardOwner: { email: string; password: string } | null;
   /** The issuer host's test inbox answers (ISSUER_TEST_INBOX): else no code reaches anyone and no card can be added. */
   testInbox: boolean;
 }
@@ -49,6 +52,12 @@ export function tryItBlock(config: DemoConfig, payers: DemoPayer[], facts: TryIt
     "  3. Open its wallet link (or its checkout link in a phone-sized window: pay in the messenger): sign in to MPay with",
     "     the messenger and the wallet binds this browser; choose a PIN, add the payer's test card with the code from its",
     "     test inbox page, and pay.   Or watch a whole payment in the terminal: npm run demo",
+    ...(facts.dashboardOwner
+      ? [
+          `  Merchant dashboard ${config.webUrl}/dashboard   (Demo Mall's payments, refunds, keys, webhooks, team)`,
+          `    ${facts.dashboardOwner.email}   password ${facts.dashboardOwner.password}   sign-in code: npm run demo -- totp`,
+        ]
+      : []),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -58,10 +67,10 @@ export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<strin
   const config = loadDemoConfig(env);
   const issuers = await issuerNames(config.issuerUrl);
   const payers = await ensureDemoPayers(config, [...issuers.keys()]);
-  const [merchant, testInbox] = await Promise.all([
-    access(demoMerchantFile(config)).then(
-      () => true,
-      () => false,
+  const [demoMerchant, testInbox] = await Promise.all([
+    readFile(demoMerchantFile(config), "utf8").then(
+      (text) => JSON.parse(text) as { dashboard?: { email?: unknown; password?: unknown } },
+      () => null,
     ),
     fetch(testInboxUrl(config.issuerUrl, payers[0]!.phoneNumber)).then(
       async (response) => {
@@ -71,5 +80,10 @@ export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<strin
       () => false,
     ),
   ]);
-  return tryItBlock(config, payers, { issuers, merchant, testInbox });
+  const owner = demoMerchant?.dashboard;
+  const dashboardOwner =
+    typeof owner?.email === "string" && typeof owner.password === "string"
+      ? { email: owner.email, password: owner.password }
+      : null;
+  return tryItBlock(config, payers, { issuers, merchant: demoMerchant !== null, testInbox, dashboardOwner });
 }
