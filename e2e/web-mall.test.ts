@@ -8,13 +8,17 @@
  *   and pushes the payment to the payer's number; the payer pays in the messenger's MPay chat with the PIN.
  * The shop's order is not paid by the browser coming back (its return URL opened before the payment shows "waiting
  * for confirmation", whatever the query says) but once its webhook arrived (the delivery to the shop's endpoint is
- * `succeeded` at MPay). Then a partial refund through @mpay/merchant shows in the shop's order page and in the payer's
- * wallet history. Screenshots (360 and 1280 px: product grid, cart, order paid, refunded) under
+ * `succeeded` at MPay). Then the Demo Mall's dashboard owner (a third party, at a desktop) signs in to the merchant
+ * dashboard with the password and TOTP code from the demo merchant's file, finds the payment by the shop's order id
+ * and refunds part of it in the refund dialog; the refund shows in the payment's timeline, in the shop's order page
+ * (after its webhook) and in the payer's wallet history. Screenshots (360 and 1280 px: product grid, cart, order
+ * paid, the dashboard's payment, refunded; 1280 px: the dashboard's sign-in, search, refund dialog, timeline) under
  * test-artifacts/web-mall/, each screen checked by axe.
  */
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Secret as OtpSecret, TOTP } from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MPay } from "@mpay/merchant";
@@ -44,6 +48,21 @@ async function shot(page: Page, name: string): Promise<void> {
     await expectNoSeriousAxe(page);
   }
   await page.setViewportSize(size);
+}
+
+/** The page as it is (the dashboard, at a desktop): a screenshot <name>-1280.png and axe. */
+async function dashboardShot(page: Page, name: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({
+    path: join(ARTIFACTS, `${name}-${page.viewportSize()?.width ?? DESKTOP.width}.png`),
+    fullPage: true,
+  });
+  await expectNoSeriousAxe(page);
+}
+
+/** The code an authenticator app shows for a key (RFC 6238: SHA-1, 6 digits, 30 s). */
+function totpCode(base32: string): string {
+  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: OtpSecret.fromBase32(base32) }).generate();
 }
 
 beforeAll(async () => {
@@ -261,16 +280,71 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await expect(shop.locator(".orders").innerText()).resolves.toContain("제주 감귤 5kg 외 1건");
     await shot(shop, "05-order-history");
 
-    // 7. A partial refund: the mug. TODO(issue 10, dashboard): the merchant's dashboard refund button replaces this
-    // SDK call once the dashboard lands (e2e: sign in as the Demo Mall owner, open the payment, refund 18,000).
-    await mpay.refunds.create(paymentId, { amount: 18_000, reason: "mug out of stock" });
+    // 7. A partial refund, the mug, in the merchant dashboard: the Demo Mall's owner (made by the pay server's first
+    // start, its password and TOTP seed in the demo merchant's file) signs in in a browser of its own, at a desktop.
+    // On the test's IP-address URL the passkey button is off (WebAuthn takes no IP as its relying party): password
+    // and the authenticator's code, computed here as an app would.
+    const { dashboard: owner } = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+      dashboard: { email: string; password: string; totpSecret: string };
+    };
+    expect(owner.email).toBe("owner@demo-mall.test");
+    const merchantContext = await newParty(browser!, { screen: DESKTOP });
+    const merchant = await merchantContext.newPage();
+    merchant.on("pageerror", (error) => pageErrors.push(`dashboard: ${error.message}`));
+    await merchant.goto(`${urls.web}/dashboard`);
+    await merchant.locator("input[name=email]").fill(owner.email);
+    await merchant.locator("input[name=password]").fill(owner.password);
+    await dashboardShot(merchant, "06-dashboard-sign-in");
+    await merchant.locator("button[type=submit]").click();
+    await merchant.locator("input[name=code]").waitFor({ timeout: 60_000 });
+    // The owner's authenticator is set up already: the page asks for the code, it shows no new key.
+    await expect(merchant.getByTestId("totp-secret").count()).resolves.toBe(0);
+    await merchant.locator("input[name=code]").fill(totpCode(owner.totpSecret));
+    await merchant.locator("button[type=submit]").click();
+    await merchant.locator(".dash-nav").waitFor({ timeout: 60_000 });
+    await merchant.getByRole("heading", { level: 1, name: "Payments" }).waitFor();
+    // The mall's order id finds its payment.
+    await merchant.getByLabel("Search").fill(orderId);
+    await merchant.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => merchant.locator("tbody tr").count(), { timeout: 30_000 }).toBe(1);
+    await expect(merchant.locator("tbody tr").innerText()).resolves.toMatch(/₩53,000/);
+    await dashboardShot(merchant, "07-dashboard-payments");
+    await merchant.getByRole("link", { name: /₩53,000/ }).click();
+    await merchant.getByRole("heading", { level: 2, name: "Timeline" }).waitFor();
+    expect(new URL(merchant.url()).pathname).toBe(`/dashboard/payments/${paymentId}`);
+    await expect.poll(() => merchant.getByText(orderId).count()).toBeGreaterThanOrEqual(1);
+    await shot(merchant, "08-dashboard-payment");
+    await merchant.getByRole("button", { name: "Refund" }).click();
+    const dialog = merchant.getByRole("dialog", { name: "Refund this payment?" });
+    await dialog.waitFor();
+    await expect(dialog.innerText()).resolves.toContain("Up to ₩53,000 can still be refunded.");
+    await dialog.getByLabel("Amount to refund (KRW)").fill("18,000");
+    await expect.poll(() => dialog.getByText("₩18,000 will be refunded.").count()).toBe(1);
+    await dashboardShot(merchant, "09-dashboard-refund-dialog");
+    await dialog.getByRole("button", { name: "Refund" }).click();
+    await expect
+      .poll(() => merchant.getByRole("status").filter({ hasText: "Refunded ₩18,000." }).count(), { timeout: 60_000 })
+      .toBe(1);
+    await expect
+      .poll(() => merchant.locator(".dash-timeline-title", { hasText: "Refunded ₩18,000" }).count(), {
+        timeout: 60_000,
+      })
+      .toBe(1);
+    await dashboardShot(merchant, "10-dashboard-refunded");
+    // The API agrees: 18,000 refunded, 35,000 left.
+    await expect(mpay.payments.retrieve(paymentId)).resolves.toMatchObject({
+      amountRefunded: 18_000,
+      amountRefundable: 35_000,
+    });
+
+    // The shop learns it from the refund's webhook: its order page shows the refunded amount.
     await expect
       .poll(async () => (await shopOrder(orderId)).state, { timeout: 60_000, interval: 500 })
       .toBe("partially_refunded");
     await shop.goto(`${urls.mall}/orders/${orderId}`);
     await shop.getByText("18,000원 환불되었어요").waitFor();
     await expect(shop.locator(".order .refunded").innerText()).resolves.toContain("18,000원");
-    await shot(shop, "06-order-refunded");
+    await shot(shop, "11-order-refunded");
 
     // 8. The payer's wallet history shows the payment and its refund.
     await phone.goto(`${urls.web}/wallet/history`);
@@ -278,9 +352,10 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await receipt.waitFor({ timeout: 60_000 });
     await expect(receipt.innerText()).resolves.toMatch(/Demo Mall[\s\S]*₩53,000/);
     await expect(receipt.locator(".refunds").innerText()).resolves.toMatch(/Refunded[\s\S]*₩18,000/);
-    await shot(phone, "07-wallet-history-refund");
+    await shot(phone, "12-wallet-history-refund");
 
     expect(pageErrors).toEqual([]);
+    await merchantContext.close();
     await desktop.close();
     await phoneContext.close();
   });
