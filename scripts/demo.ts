@@ -130,7 +130,7 @@ function main(args: string[]): Promise<void> {
   if (command === "totp" && rest.length === 0) return totp();
   return Promise.reject(
     new DemoError(
-      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment) npm run demo -- checkout (a checkout link to pay in a browser) or npm run demo -- totp (the dashboard owner's sign-in code)`,
+      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment), npm run demo -- checkout (a checkout link to pay in a browser) or npm run demo -- totp (the dashboard owner's sign-in code)`,
     ),
   );
 }

@@ -152,7 +152,7 @@ export async function openPaySystem(
     const merchantUsers = new MerchantUserService(db, keys, audit, merchants, config.clock);
     merchants.useDashboardSessions(merchantUsers);
     const dashboardPasskeys = new DashboardPasskeys(db, audit, merchantUsers, config.passkeys, config.clock);
-    const payments = new PaymentService(db, ledger, config);
+    const payments = new PaymentService(db, ledger, config, audit);
     const refunds = new RefundService(db, payments, ledger, audit);
     const webhooks = new WebhookService(db, keys, audit, merchants, config.webhooks.timeoutMs);
     const payers = new PayerService(

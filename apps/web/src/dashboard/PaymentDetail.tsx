@@ -10,7 +10,7 @@ import { formatDateTime } from "../shell/format.ts";
 import { formatAmount, type Language } from "../shell/i18n.ts";
 import type { Payment, Timeline, TimelineEntry } from "./api.ts";
 import { DashboardScreen } from "./Screen.tsx";
-import { amountInput, can, parseAmount, paymentActions } from "./model.ts";
+import { amountInput, can, displayStatus, parseAmount, paymentActions } from "./model.ts";
 import { StatusBadge } from "./Payments.tsx";
 import { ConfirmDialog, DashLink, errorText, Loading, Money, Notice, useDashboard, useLoad } from "./ui.tsx";
 
@@ -68,7 +68,7 @@ function Summary({ payment }: { payment: Payment }) {
   return (
     <section className="dash-card dash-summary" aria-labelledby="payment-amount">
       <p id="payment-amount" className="dash-summary-amount">
-        <Money amount={payment.amount} currency={payment.currency} /> <StatusBadge status={payment.status} />
+        <Money amount={payment.amount} currency={payment.currency} /> <StatusBadge status={displayStatus(payment)} />
       </p>
       <p className="dash-summary-item">{payment.itemName}</p>
       <dl className="dash-facts">

@@ -9,6 +9,7 @@ import type { ListOf, Payment } from "./api.ts";
 import { DashboardScreen } from "./Screen.tsx";
 import {
   currentCursor,
+  displayStatus,
   filterQuery,
   filtersInvalid,
   firstPage,
@@ -219,7 +220,7 @@ function PaymentTable({ payments }: { payments: Payment[] }) {
               </DashLink>
             </td>
             <td data-label={t("payments.status")}>
-              <StatusBadge status={payment.status} />
+              <StatusBadge status={displayStatus(payment)} />
             </td>
             <td data-label={t("payments.item")} className="dash-cell-text">
               {payment.itemName}

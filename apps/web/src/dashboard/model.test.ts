@@ -4,6 +4,7 @@ import {
   can,
   currentCursor,
   dayStart,
+  displayStatus,
   filterQuery,
   filtersInvalid,
   firstPage,
@@ -105,5 +106,15 @@ describe("return paths", () => {
     expect(safeDashboardPath("https://evil.example")).toBe("/dashboard/payments");
     expect(safeDashboardPath("//evil.example/dashboard/x")).toBe("/dashboard/payments");
     expect(safeDashboardPath(null)).toBe("/dashboard/payments");
+  });
+});
+
+describe("displayStatus", () => {
+  it("says refunded in part or in whole for a captured payment, and the state otherwise", () => {
+    const captured = { status: "captured", amountCaptured: 53000, amountRefunded: 0 };
+    expect(displayStatus(captured)).toBe("captured");
+    expect(displayStatus({ ...captured, amountRefunded: 18000 })).toBe("partially_refunded");
+    expect(displayStatus({ ...captured, amountRefunded: 53000 })).toBe("refunded");
+    expect(displayStatus({ status: "authorized", amountCaptured: 0, amountRefunded: 0 })).toBe("authorized");
   });
 });

@@ -45,6 +45,15 @@ export function paymentActions(payment: {
   return actions;
 }
 
+/**
+ * What a payment's badge says: its state, except that a captured payment given back in part or in whole says so
+ * (Stripe's "Partially refunded" / "Refunded"); the API's `status` stays `captured` either way.
+ */
+export function displayStatus(payment: { status: string; amountCaptured: number; amountRefunded: number }): string {
+  if (payment.status !== "captured" || payment.amountRefunded === 0) return payment.status;
+  return payment.amountRefunded >= payment.amountCaptured ? "refunded" : "partially_refunded";
+}
+
 /** Digits after the decimal point of a currency (KRW and JPY 0, USD 2), as Intl knows them. */
 export function minorDigits(currency: string): number {
   try {

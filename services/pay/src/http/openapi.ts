@@ -220,6 +220,10 @@ export function openApiTransforms(
           responses[status] ??= { description: ERROR_RESPONSES[status] ?? "Error", content: errorContent };
         }
         for (const [status, response] of Object.entries(responses)) {
+          // Errors are JSON on every route, also where the answer is not (a route that `produces` text/csv has
+          // every response described as CSV by @fastify/swagger).
+          const content = response["content"] as Json | undefined;
+          if (!status.startsWith("2") && content && !content["application/json"]) response["content"] = errorContent;
           if (ERROR_RESPONSES[status] && response["description"] === "Default Response")
             response["description"] = ERROR_RESPONSES[status];
           else if (status.startsWith("2") && response["description"] === "Default Response")

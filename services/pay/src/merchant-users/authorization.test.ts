@@ -23,7 +23,7 @@ import {
 import { PERMISSIONS, classifyRoute } from "./permissions.ts";
 
 type ErrorAnswer = { error: { code: string; message: string } };
-type Payment = { id: string; status: string; amountRefunded: number };
+type Payment = { id: string; status: string; amount: number; amountRefunded: number };
 type List = { data: Array<{ id: string }> };
 
 const MARK = "Authz-A-only";
@@ -38,6 +38,8 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
   let otherOwner: TestUser;
   /** Merchant A's objects, made with A's secret key. */
   const a = { payment: "", captured: "", refund: "", event: "", endpoint: "" };
+  /** A payment of merchant A, authorized by its issuer's decision (set in beforeAll). */
+  let create: () => Promise<string>;
 
   beforeAll(async () => {
     // A shamir vault, so that merchant A can have live keys (the dev provider refuses them) for the mode checks.
@@ -56,7 +58,7 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
       signedInUser(t, shopB.id, "owner"),
     ]);
 
-    const create = async () => {
+    create = async () => {
       const created = await call<Payment>(
         t.app,
         "POST",
@@ -163,6 +165,22 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
     }
     const staff = await call<List>(t.app, "GET", "/v1/dashboard/users", owner.token);
     expect(staff.body.data).toHaveLength(3);
+  });
+
+  it("audits a capture and a void under whoever asked: the dashboard user or the key", async () => {
+    const [toCapture, toVoid] = [await create(), await create()];
+    expect(
+      (await call(t.app, "POST", `/v1/payments/${toCapture}/capture`, developer.token, { amount: 2000 })).status,
+    ).toBe(200);
+    expect((await call(t.app, "POST", `/v1/payments/${toVoid}/cancel`, shopA.secretKey, {})).status).toBe(200);
+    const audit = await queryRows<{ action: string; actor: string; data: { amount: number } }>(
+      t.system.database.db,
+      sql`select action, actor, data from audit_log where target in (${toCapture}, ${toVoid}) order by seq`,
+    );
+    expect(audit.map(({ action, actor, data }) => [action, actor, data.amount])).toEqual([
+      ["payment.captured", `merchant_user:${developer.id}`, 2000],
+      ["payment.voided", `merchant:${shopA.id}`, (await payment(toVoid)).amount],
+    ]);
   });
 
   it("lets an owner add staff (a temporary password shown once) and refund; never demote the last owner", async () => {

@@ -16,6 +16,7 @@ import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { authorizationPosting, capturePosting, releasePosting } from "../ledger/accounts.ts";
 import type { LedgerService } from "../ledger/service.ts";
+import type { AuditService } from "../audit/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { nextStatus } from "./state-machine.ts";
@@ -101,6 +102,7 @@ export class PaymentService {
     private readonly db: Db,
     private readonly ledger: LedgerService,
     private readonly settings: PaymentSettings,
+    private readonly audit: AuditService,
   ) {}
 
   /** The issuer link is wired in after this context (it depends on the issuers' service). */
@@ -199,7 +201,16 @@ export class PaymentService {
       );
     }
     if (payment.reachesIssuer) await this.#issuerOperations().run(tx, payment, "capture", amount);
-    return this.applyCapture(tx, payment, status, amount);
+    const captured = await this.applyCapture(tx, payment, status, amount);
+    // Who moved the money (a key or a dashboard user), like a refund; a capture the reconciler completes later
+    // (in doubt above) is audited by the reconciler as the system's.
+    await this.audit.append(tx, {
+      actor: auth.actor,
+      action: "payment.captured",
+      target: payment.id,
+      data: { amount, currency: payment.currency, mode: payment.mode },
+    });
+    return captured;
   }
 
   /** Cancels a payment awaiting approval, or voids an authorization (releasing the hold). */
@@ -222,6 +233,12 @@ export class PaymentService {
       mode: updated.mode,
       type: "payment.canceled",
       data: { payment: this.view(updated) },
+    });
+    await this.audit.append(tx, {
+      actor: auth.actor,
+      action: payment.status === "authorized" ? "payment.voided" : "payment.canceled",
+      target: payment.id,
+      data: { amount: payment.amount, currency: payment.currency, mode: payment.mode },
     });
     return updated;
   }
