@@ -7,8 +7,7 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
-import { QrCode } from "../checkout/QrCode.tsx";
-import { groupedSecret } from "../dashboard/SignIn.tsx";
+import { CodeStep } from "../dashboard/SignIn.tsx";
 import { ConfirmDialog, Notice, OneTimeSecret } from "../dashboard/ui.tsx";
 import { appConfig } from "../shell/config.ts";
 import {
@@ -59,7 +58,6 @@ function ConsoleSignIn({ api, onSignedIn }: { api: ConsoleApi; onSignedIn(sessio
   const [challenge, setChallenge] = useState<StaffChallenge | null>(null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [code, setCode] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -87,11 +85,6 @@ function ConsoleSignIn({ api, onSignedIn }: { api: ConsoleApi; onSignedIn(sessio
     event.preventDefault();
     void run(async () => setChallenge(await api.password(email.trim(), password)));
   };
-  const submitCode = (event: FormEvent) => {
-    event.preventDefault();
-    if (challenge) void run(async () => onSignedIn(await api.totp(challenge.challenge, code.replace(/\s/g, ""))));
-  };
-  const setup = challenge?.factor === "totp_setup" ? challenge.totpSetup : null;
   return (
     <main className="dash-signin">
       <div className="dash-signin-card">
@@ -128,53 +121,16 @@ function ConsoleSignIn({ api, onSignedIn }: { api: ConsoleApi; onSignedIn(sessio
             </button>
           </form>
         ) : (
-          <form className="dash-form" onSubmit={submitCode}>
-            {setup ? (
-              <section className="dash-totp-setup" aria-labelledby="totp-setup-title">
-                <h2 id="totp-setup-title" className="dash-section-title">
-                  {t("signIn.setupTitle")}
-                </h2>
-                <p className="dash-hint">{t("signIn.setupHint")}</p>
-                <div className="dash-qr">
-                  <QrCode text={setup.otpauthUri} alt={t("signIn.qrAlt")} size={176} />
-                </div>
-                <p className="dash-hint">{t("signIn.setupManual")}</p>
-                <code className="dash-secret-value" data-testid="totp-secret">
-                  {groupedSecret(setup.secret)}
-                </code>
-              </section>
-            ) : (
-              <p className="dash-hint">{t("signIn.codeHint")}</p>
-            )}
-            <label className="dash-field">
-              <span className="dash-label">{t("signIn.code")}</span>
-              <input
-                className="dash-input dash-input-code"
-                name="code"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9 ]{6,7}"
-                maxLength={7}
-                required
-                value={code}
-                onChange={(event) => setCode(event.target.value)}
-              />
-            </label>
-            <button type="submit" className="dash-button dash-button-primary dash-button-block" disabled={busy}>
-              {busy ? t("signIn.checking") : t("signIn.verify")}
-            </button>
-            <button
-              type="button"
-              className="dash-button dash-button-text"
-              onClick={() => {
-                setChallenge(null);
-                setCode("");
-              }}
-              disabled={busy}
-            >
-              {t("signIn.back")}
-            </button>
-          </form>
+          <CodeStep
+            challenge={challenge}
+            busy={busy}
+            namespace="console"
+            onSubmit={(code) => void run(async () => onSignedIn(await api.totp(challenge.challenge, code)))}
+            onBack={() => {
+              setChallenge(null);
+              setError(undefined);
+            }}
+          />
         )}
         <Notice message={error} tone="error" />
       </div>
@@ -484,7 +440,7 @@ function Merchants({
       <Loaded state={list}>
         {(merchants) => (
           <div className="dash-table-scroll">
-            <table className="dash-table console-merchants">
+            <table className="dash-table dash-table-cards console-merchants">
               <thead>
                 <tr>
                   <th scope="col">{t("merchants.name")}</th>
@@ -496,19 +452,23 @@ function Merchants({
               <tbody>
                 {merchants.map((m) => (
                   <tr key={m.id} data-testid={`merchant-${m.id}`}>
-                    <td className="dash-cell-text">
+                    <td className="dash-cell-text" data-label={t("merchants.name")}>
                       {m.name}
                       {m.displayName !== m.name && <span className="console-muted"> · {m.displayName}</span>}
                     </td>
-                    <td className="dash-cell-mono">{m.id}</td>
-                    <td>
-                      <span className={`console-badge${m.suspended ? " console-badge-suspended" : ""}`}>
-                        {m.suspended ? t("merchants.suspended") : t("merchants.active")}
+                    <td className="dash-cell-mono" data-label={t("merchants.id")}>
+                      {m.id}
+                    </td>
+                    <td data-label={t("merchants.status")}>
+                      <span>
+                        <span className={`console-badge${m.suspended ? " console-badge-suspended" : ""}`}>
+                          {m.suspended ? t("merchants.suspended") : t("merchants.active")}
+                        </span>
+                        {m.suspended && <span className="console-muted"> {when(m.suspendedAt)}</span>}
                       </span>
-                      {m.suspended && <span className="console-muted"> {when(m.suspendedAt)}</span>}
                     </td>
                     {admin && (
-                      <td>
+                      <td data-label={t("merchants.actions")}>
                         <button
                           type="button"
                           className={`dash-button dash-button-small ${m.suspended ? "dash-button-secondary" : "dash-button-danger-outline"}`}
