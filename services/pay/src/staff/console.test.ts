@@ -105,8 +105,22 @@ describe.each(testBackends())("operator console staff [%s]", (backend) => {
     const list = await call<{ data: Merchant[] }>(t.app, "GET", "/v1/staff/merchants", support.token);
     expect(list.status).toBe(200);
     expect(list.body.data.map((m) => m.id)).toContain(t.merchant.id);
-    for (const path of ["/v1/staff/vault", "/v1/staff/keys", "/v1/staff/reconciler", "/v1/staff/webhooks"])
+    for (const path of ["/v1/staff/vault", "/v1/staff/keys", "/v1/staff/webhooks"])
       expect((await call(t.app, "GET", path, support.token)).status).toBe(200);
+    const vault = await call<{ kind: string; sealed: boolean }>(t.app, "GET", "/v1/staff/vault", support.token);
+    expect(vault.body).toMatchObject({ kind: "dev", sealed: false });
+    // An issuer operation whose answer was lost (as issuer-operations writes one before calling the issuer).
+    await t.system.database.db.execute(
+      sql`insert into issuer_operations (id, payment_id, merchant_id, issuer_id, kind, amount, status)
+          values ('iop_console_test', 'pay_console_test', ${t.merchant.id}, 'simulator', 'capture', 1000, 'pending')`,
+    );
+    const queue = await call<{ count: number; oldest: { id: string; kind: string }[] }>(
+      t.app,
+      "GET",
+      "/v1/staff/reconciler",
+      support.token,
+    );
+    expect([queue.status, queue.body.count, queue.body.oldest[0]?.id]).toEqual([200, 1, "iop_console_test"]);
     const create = await call<ErrorAnswer>(t.app, "POST", "/v1/staff/merchants", support.token, { name: "Nope" });
     expect([create.status, create.body.error.code]).toEqual([403, "permission_denied"]);
     const suspend = await call<ErrorAnswer>(
