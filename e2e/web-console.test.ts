@@ -8,7 +8,7 @@
  * - The admin sees the test merchant, creates one (its test keys shown once), suspends it behind a confirmation —
  *   and the pay server then refuses its secret key with 403 `merchant_suspended` — sees the vault's state and
  *   verifies the audit log.
- * - At 1280 px and 360 px: screenshots under test-artifacts/web-console/, axe finds no serious or critical violation.
+ * - At 1280 px (English) and 360 px (Korean): screenshots under test-artifacts/web-console/, axe finds no serious or critical violation.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,7 +40,7 @@ function totpCode(base32: string, aheadMs = 0): string {
   });
 }
 
-async function signIn(page: Page, name: string): Promise<void> {
+async function signIn(page: Page, name: string, heading = "Operations"): Promise<void> {
   await page.goto(`${webUrl}/console`);
   await page.locator("input[name=email]").fill(ADMIN.email);
   await page.locator("input[name=password]").fill(ADMIN.password);
@@ -58,7 +58,7 @@ async function signIn(page: Page, name: string): Promise<void> {
   await expectNoSeriousAxe(page);
   await page.locator("input[name=code]").fill(totpCode(adminKey!, first ? 0 : 30_000));
   await page.locator("button[type=submit]").click();
-  await page.getByRole("heading", { level: 1, name: "Operations" }).waitFor();
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
 }
 
 beforeAll(async () => {
@@ -149,12 +149,13 @@ describe("the operator console [pglite]", () => {
     await context.close();
   });
 
-  it("shows the same console on a phone (360 px)", async () => {
-    const context = await newParty(browser, { screen: PHONE });
+  it("shows the same console on a phone (360 px), in Korean", async () => {
+    const context = await newParty(browser, { screen: PHONE, locale: "ko-KR" });
     const page = await context.newPage();
-    await signIn(page, "phone");
+    await signIn(page, "phone", "운영");
     await page.getByTestId("console-merchants").getByText("Corner Cafe").waitFor();
-    await expect.poll(() => page.getByTestId("vault-state").textContent()).toBe("Unsealed");
+    await page.getByTestId("console-merchants").getByText("정지됨").waitFor();
+    await expect.poll(() => page.getByTestId("vault-state").textContent()).toBe("봉인 해제됨");
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(360);
     await shot(page, "phone-3-console-360");
