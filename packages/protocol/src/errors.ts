@@ -88,6 +88,13 @@ export const ERROR_CODES = {
   last_owner: "conflict_error",
   /** A dashboard user with this email already exists. */
   merchant_user_exists: "conflict_error",
+  // the operator console's staff (staff/)
+  /** The console session (`sts_…`) is missing, unknown, signed out, or past its idle or absolute lifetime. */
+  staff_session_invalid: "authentication_error",
+  /** A staff member with this email already exists. */
+  staff_exists: "conflict_error",
+  /** The merchant is suspended by the pay company: its API keys and dashboard sessions are refused. */
+  merchant_suspended: "permission_error",
   // cards (the vault and the issuers)
   card_enrollment_refused: "invalid_request_error",
   card_enrollment_locked: "permission_error",

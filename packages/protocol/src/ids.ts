@@ -28,6 +28,8 @@ export const ID_PREFIXES = {
   announcement: "ann",
   /** A merchant's dashboard user (owner, developer or support). */
   merchantUser: "mus",
+  /** A member of the pay company's staff (the operator console: admin or support). */
+  staff: "stf",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -31,6 +31,7 @@ import { authorizationRoutes } from "./authorizations/routes.ts";
 import { mandateMerchantRoutes, mandatePayerRoutes } from "./mandates/routes.ts";
 import { dashboardCorsHeaders, webCors } from "./http/web-cors.ts";
 import { dashboardRoutes, dashboardSignInRoutes } from "./merchant-users/routes.ts";
+import { authenticateStaff, staffRoutes, staffSignInRoutes } from "./staff/routes.ts";
 import { authorizeRoute, classifyRoute } from "./merchant-users/permissions.ts";
 import { checkoutRoutes } from "./checkout/routes.ts";
 import { receiptRoutes } from "./receipts/routes.ts";
@@ -202,6 +203,23 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       }),
     });
     dashboardSignInRoutes(signIn, system.merchantUsers, system.dashboardPasskeys);
+    staffSignInRoutes(signIn, system.staff);
+  });
+
+  // The operator console's routes (staff/): a staff session only, never a merchant's credential; own limits.
+  await app.register(async (consoleScope) => {
+    consoleScope.addHook("onSend", dashboardCorsHeaders(system.config.checkoutBaseUrl));
+    authenticateStaff(consoleScope, system.staff);
+    await consoleScope.register(rateLimit, {
+      max: system.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.staffAuth?.staffId ?? request.ip,
+      errorResponseBuilder: (request) => ({
+        statusCode: 429,
+        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
+      }),
+    });
+    staffRoutes(consoleScope, system.staff, system.staffConsole);
   });
 
   // The payer's routes: no merchant key; sessions come from messenger sign-in. Limited per address. The web app

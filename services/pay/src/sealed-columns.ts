@@ -10,6 +10,7 @@ import { webhookSecretResealer } from "./merchants/resealer.ts";
 import { setupSecretResealer, totpSecretResealer } from "./merchant-users/resealer.ts";
 import { pinLoginResealer } from "./pin/resealer.ts";
 import { sharedDetailsResealer } from "./shared-details/resealer.ts";
+import { staffSetupSecretResealer, staffTotpResealer } from "./staff/resealer.ts";
 import { cardShareResealer } from "./vault/resealer.ts";
 import { endpointSecretResealer, previousEndpointSecretResealer, v1aKeyResealer } from "./webhooks/resealer.ts";
 
@@ -26,4 +27,6 @@ export const RESEALERS = resealerRegistry([
   sharedDetailsResealer,
   totpSecretResealer,
   setupSecretResealer,
+  staffTotpResealer,
+  staffSetupSecretResealer,
 ]);

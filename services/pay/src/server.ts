@@ -11,7 +11,7 @@ import { buildApp } from "./app.ts";
 import { loadConfig, type PayConfig } from "./config.ts";
 import { openPaySystem, type PaySystem } from "./system.ts";
 import { Secret } from "@mpay/protocol";
-import { newTotpSecret } from "./merchant-users/totp.ts";
+import { newTotpSecret } from "./credentials/totp.ts";
 
 export interface RunningPayServer extends RunningService {
   system: PaySystem;

@@ -12,6 +12,8 @@ import { WitnessPublisher } from "./audit/witness-publisher.ts";
 import { LedgerService } from "./ledger/service.ts";
 import { MerchantService } from "./merchants/service.ts";
 import { MerchantUserService } from "./merchant-users/service.ts";
+import { StaffConsole } from "./staff/console.ts";
+import { StaffService } from "./staff/service.ts";
 import { DashboardPasskeys } from "./merchant-users/passkeys.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
@@ -58,6 +60,9 @@ export interface PaySystem {
   /** The merchant's dashboard users, their sign-in and sessions (merchant-users/). */
   merchantUsers: MerchantUserService;
   dashboardPasskeys: DashboardPasskeys;
+  /** The pay company's staff and their console sessions (staff/), and what the console shows and does. */
+  staff: StaffService;
+  staffConsole: StaffConsole;
   payments: PaymentService;
   refunds: RefundService;
   webhooks: WebhookService;
@@ -197,6 +202,8 @@ export async function openPaySystem(
       });
     const issuers = new IssuerService(connector);
     const issuerOperations = new IssuerOperations(issuers);
+    const staff = new StaffService(db, keys, audit, config.clock);
+    const staffConsole = new StaffConsole({ db, keys, audit, merchants, webhooks, issuerOperations });
     payments.useIssuerOperations(issuerOperations);
     refunds.useIssuerOperations(issuerOperations);
     const enrollmentLimiter = new EnrollmentLimiter(db, config.enrollmentLimits, config.clock);
@@ -257,6 +264,7 @@ export async function openPaySystem(
         { name: "forget unfinished sign-ins", run: () => payers.purgeExpiredSignIns() },
         { name: "forget unfinished passkey registrations", run: () => passkeys.purgeExpiredChallenges() },
         { name: "forget ended dashboard sign-ins and sessions", run: () => merchantUsers.purgeExpired() },
+        { name: "forget ended console sign-ins and sessions", run: () => staff.purgeExpired() },
         { name: "settle issuer operations in doubt", run: () => reconciler.runOnce() },
         { name: "revoke the devices a recovery that took effect replaces", run: () => devices.applyDueRevocations() },
         { name: "forget expired statement nonces", run: () => devices.purgeStatementNonces() },
@@ -279,6 +287,8 @@ export async function openPaySystem(
       merchants,
       merchantUsers,
       dashboardPasskeys,
+      staff,
+      staffConsole,
       payments,
       refunds,
       webhooks,

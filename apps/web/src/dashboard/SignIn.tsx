@@ -148,18 +148,29 @@ function PasswordStep({
   );
 }
 
-function CodeStep({
+/** A challenge's second step as the dashboard and the operator console both get it. */
+export type TotpChallenge =
+  | { factor: "totp" }
+  | { factor: "totp_setup"; totpSetup: { secret: string; otpauthUri: string } };
+
+/**
+ * The TOTP step (or its setup from a QR code): the dashboard's, and the operator console's with its own texts
+ * (`namespace`, which has the same `signIn.*` keys).
+ */
+export function CodeStep({
   challenge,
   busy,
   onSubmit,
   onBack,
+  namespace = "dashboard",
 }: {
-  challenge: SignInChallenge;
+  challenge: TotpChallenge;
   busy: boolean;
   onSubmit(code: string): void;
   onBack(): void;
+  namespace?: "dashboard" | "console";
 }) {
-  const { t } = useTranslation("dashboard");
+  const { t } = useTranslation(namespace);
   const [code, setCode] = useState("");
   const setup = challenge.factor === "totp_setup" ? challenge.totpSetup : null;
   const submit = (event: FormEvent) => {

@@ -126,7 +126,7 @@ export interface TeamMember {
   lastSignInAt: string | null;
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
+export async function send(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, cache: "no-store", credentials: "omit" });
   } catch {
@@ -134,7 +134,7 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
-async function refusal(answer: Response): Promise<DashboardApiError> {
+export async function refusal(answer: Response): Promise<DashboardApiError> {
   const body: unknown = await answer.json().catch(() => null);
   const error = isRecord(body) && isRecord(body["error"]) ? body["error"] : {};
   return new DashboardApiError(

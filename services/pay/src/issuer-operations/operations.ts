@@ -18,7 +18,14 @@ import type { IssuerService } from "../issuers/service.ts";
 import type { IssuerOperationLog } from "../authorizations/service.ts";
 import type { IssuerOperations as PaymentsIssuerOperations } from "../payments/service.ts";
 import type { IssuerOperationKind } from "./schema.ts";
-import { endOperation, insertOperation, operationsOf, postponeOperation, type IssuerOperationRow } from "./store.ts";
+import {
+  endOperation,
+  insertOperation,
+  operationsOf,
+  pendingOperations,
+  postponeOperation,
+  type IssuerOperationRow,
+} from "./store.ts";
 
 export interface HeldPayment {
   id: string;
@@ -81,6 +88,11 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
     }
     await endOperation(tx, op.id, "done");
     return record;
+  }
+
+  /** The reconciler's queue: how many operations are in doubt, and the oldest `limit` of them (operator console). */
+  queue(db: Executor, limit = 20): Promise<{ count: number; oldest: IssuerOperationRow[] }> {
+    return pendingOperations(db, limit);
   }
 
   /** True while an operation on the payment waits for the reconciler (its outcome at the issuer is unknown). */

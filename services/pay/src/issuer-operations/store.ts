@@ -70,3 +70,21 @@ export async function operationsOf(db: Executor, paymentId: string): Promise<Iss
     .where(eq(issuerOperations.paymentId, paymentId))
     .orderBy(issuerOperations.createdAt);
 }
+
+/** Operations still in doubt (pending), oldest first, and how many there are (the operator console's queue). */
+export async function pendingOperations(
+  db: Executor,
+  limit: number,
+): Promise<{ count: number; oldest: IssuerOperationRow[] }> {
+  const oldest = await db
+    .select()
+    .from(issuerOperations)
+    .where(eq(issuerOperations.status, "pending"))
+    .orderBy(issuerOperations.createdAt)
+    .limit(limit);
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(issuerOperations)
+    .where(eq(issuerOperations.status, "pending"));
+  return { count: Number(row?.count ?? 0), oldest };
+}

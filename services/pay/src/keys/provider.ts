@@ -19,7 +19,8 @@ export type KeyPurpose =
   | "vault-k-srv"
   | "recurring-token"
   | "payer-shared-details"
-  | "merchant-user-totp";
+  | "merchant-user-totp"
+  | "staff-totp";
 
 export type KeyProviderKind = "dev" | "pkcs11" | "shamir";
 

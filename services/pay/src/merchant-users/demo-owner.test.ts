@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEMO_OWNER_EMAIL, ensureDemoOwner } from "../server.ts";
 import { call, openTestPay, type TestPay } from "../testing/system.ts";
-import { currentCode } from "./totp.ts";
+import { currentCode } from "../credentials/totp.ts";
 
 describe("the demo dashboard owner [pglite]", () => {
   let t: TestPay;

@@ -12,14 +12,23 @@
  */
 import { Secret, isId, newId } from "@mpay/protocol";
 import type { Clock } from "@mpay/service-kit";
-import { LimitSlots } from "@mpay/service-kit";
 import type { AuditService } from "../audit/service.ts";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth, MerchantRole } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
-import { decoyHash, hashPassword, temporaryPassword, verifyPassword } from "./password.ts";
+import { hashPassword, temporaryPassword } from "../credentials/password.ts";
+import {
+  CHALLENGE_MAX_FAILURES,
+  CHALLENGE_TTL_MS,
+  PasswordStep,
+  SealedTotp,
+  normalEmail,
+  requireEmail,
+  requireName,
+} from "../credentials/sign-in.ts";
+import { hashToken, isToken, newToken } from "../credentials/tokens.ts";
 import { merchantUserSignInSlots } from "./schema.ts";
 import {
   acceptTotpStep,
@@ -43,22 +52,11 @@ import {
   type LiveSession,
   type MerchantUserRow,
 } from "./store.ts";
-import { hashToken, isToken, newToken } from "./tokens.ts";
-import {
-  normalEmail,
-  requireEmail,
-  requireName,
-  requireRole,
-  type DashboardSession,
-  type SignInChallenge,
-} from "./views.ts";
-import { acceptedStep, newTotpSecret, otpauthUri } from "./totp.ts";
+import { requireRole, type DashboardSession, type SignInChallenge } from "./views.ts";
 
 export { userView, type DashboardSession, type MerchantUserView, type SessionUser } from "./views.ts";
 
-export const SIGN_IN_ATTEMPTS = { max: 5, windowSeconds: 15 * 60 };
-const CHALLENGE_TTL_MS = 5 * 60_000;
-const CHALLENGE_MAX_FAILURES = 5;
+export { SIGN_IN_ATTEMPTS } from "../credentials/sign-in.ts";
 export const SESSION_TTL_MS = 12 * 3600_000;
 export const SESSION_IDLE_MS = 30 * 60_000;
 
@@ -68,17 +66,18 @@ export function totpSecretAad(userId: string): string {
 }
 
 export class MerchantUserService {
-  readonly #slots = new LimitSlots(merchantUserSignInSlots);
+  readonly #password: PasswordStep;
+  readonly #totp: SealedTotp;
 
   constructor(
     private readonly db: Db,
-    private readonly keys: KeyProvider,
+    keys: KeyProvider,
     private readonly audit: AuditService,
     private readonly merchants: MerchantService,
     private readonly clock: Clock,
   ) {
-    // The decoy hash is made now, so that the first unknown email costs no more time than a wrong password.
-    decoyHash().catch(() => undefined);
+    this.#password = new PasswordStep(db, merchantUserSignInSlots);
+    this.#totp = new SealedTotp(keys, "merchant-user-totp");
   }
 
   /**
@@ -128,11 +127,7 @@ export class MerchantUserService {
 
   /** Seals a TOTP seed as the user's (the demo owner, whose seed is written to the demo file). */
   async setTotpSecret(userId: string, secretBase32: Secret<string>): Promise<void> {
-    const sealed = await this.keys.seal(
-      "merchant-user-totp",
-      new TextEncoder().encode(secretBase32.peek()),
-      totpSecretAad(userId),
-    );
+    const sealed = await this.#totp.seal(secretBase32.peek(), totpSecretAad(userId));
     if (!(await writeTotpSecret(this.db, userId, sealed)))
       throw new ApiError("resource_missing", "No such dashboard user.");
   }
@@ -182,47 +177,35 @@ export class MerchantUserService {
   async signIn(emailInput: string, password: string): Promise<SignInChallenge> {
     const email = normalEmail(emailInput).slice(0, 254);
     const now = this.clock.now();
-    const slots = await this.#slots.claim(
-      this.db,
-      [{ subject: `email:${email}`, kind: "attempt", ...SIGN_IN_ATTEMPTS }],
-      now,
-    );
     const user = await findUserByEmail(this.db, email);
-    if (!slots) {
+    const checked = await this.#password.check(email, password, user, now);
+    if (checked === "locked") {
       await this.auditFailure(user, email, "locked");
       throw new ApiError("sign_in_locked", "Too many sign-in attempts for this email; try again in 15 minutes.");
     }
-    const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
-    if (!user || !matches || user.disabled) {
+    if (checked === "failed" || !user) {
       await this.auditFailure(user, email, "password");
       throw new ApiError("sign_in_failed", "The email or password is not right.");
     }
-    // The right password: this attempt does not count against the email (wrong codes count on the challenge).
-    await this.#slots.release(this.db, slots);
     const challenge = newToken("dsc");
     const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
     if (user.sealedTotpSecret) {
       await insertChallenge(this.db, { tokenHash: hashToken(challenge), userId: user.id, factor: "totp", expiresAt });
       return { object: "sign_in_challenge", challenge, factor: "totp" };
     }
-    const secret = newTotpSecret();
-    const sealedSetupSecret = await this.keys.seal(
-      "merchant-user-totp",
-      new TextEncoder().encode(secret),
-      totpSecretAad(user.id),
-    );
+    const offer = await this.#totp.offer(totpSecretAad(user.id), user.email);
     await insertChallenge(this.db, {
       tokenHash: hashToken(challenge),
       userId: user.id,
       factor: "totp_setup",
-      sealedSetupSecret,
+      sealedSetupSecret: offer.sealed,
       expiresAt,
     });
     return {
       object: "sign_in_challenge",
       challenge,
       factor: "totp_setup",
-      totpSetup: { secret, otpauthUri: otpauthUri(secret, user.email) },
+      totpSetup: { secret: offer.secret, otpauthUri: offer.otpauthUri },
     };
   }
 
@@ -238,9 +221,7 @@ export class MerchantUserService {
       if (!user || user.disabled) return { kind: "challenge" as const };
       const sealed = row.factor === "totp_setup" ? row.sealedSetupSecret : user.sealedTotpSecret;
       if (!sealed) return { kind: "challenge" as const };
-      const opened = await this.keys.open("merchant-user-totp", sealed, totpSecretAad(user.id));
-      const step = acceptedStep(new TextDecoder().decode(opened), code, now);
-      opened.fill(0);
+      const step = await this.#totp.step(sealed, totpSecretAad(user.id), code, now);
       const accepted =
         step !== null &&
         (await acceptTotpStep(tx, user.id, step, now, row.factor === "totp_setup" ? sealed : undefined));
@@ -263,7 +244,7 @@ export class MerchantUserService {
     if (outcome.kind === "challenge") throw this.challengeInvalid();
     if (outcome.kind === "code")
       throw new ApiError("totp_invalid", "The authenticator code is not right, or was already used.", "code");
-    await this.#slots.forget(this.db, `email:${outcome.session.user.email}`, "attempt");
+    await this.#password.forget(outcome.session.user.email);
     return outcome.session;
   }
 
@@ -337,7 +318,7 @@ export class MerchantUserService {
   async purgeExpired(): Promise<number> {
     const now = this.clock.now();
     const rows = await purgeExpired(this.db, now);
-    return rows + (await this.#slots.sweep(this.db, new Date(now.getTime() - SIGN_IN_ATTEMPTS.windowSeconds * 1000)));
+    return rows + (await this.#password.sweep(now));
   }
 
   private challengeInvalid(): ApiError {

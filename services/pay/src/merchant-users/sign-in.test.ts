@@ -11,7 +11,7 @@ import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, type TestPay } from "../testing/system.ts";
 import { signedInUser } from "../testing/dashboard-users.ts";
-import { currentCode } from "./totp.ts";
+import { currentCode } from "../credentials/totp.ts";
 
 type ErrorAnswer = { error: { code: string; message: string } };
 type Challenge = {

@@ -2,9 +2,8 @@
 import type { MerchantRole } from "../http/caller.ts";
 import { MERCHANT_ROLES } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
-import type { MerchantUserRow } from "./store.ts";
 
-const EMAIL_PATTERN = /^[^\s@<>"]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+import type { MerchantUserRow } from "./store.ts";
 
 export type SignInChallenge =
   | { object: "sign_in_challenge"; challenge: string; factor: "totp" }
@@ -57,24 +56,6 @@ export function userView(row: MerchantUserRow): MerchantUserView {
     createdAt: row.createdAt.toISOString(),
     lastSignInAt: row.lastSignInAt?.toISOString() ?? null,
   };
-}
-
-export function normalEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-export function requireEmail(email: string): string {
-  const normal = normalEmail(email);
-  if (normal.length > 254 || !EMAIL_PATTERN.test(normal))
-    throw new ApiError("parameter_invalid", "email must be an email address.", "email");
-  return normal;
-}
-
-export function requireName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > 100 || /[<>\p{Cc}]/u.test(trimmed))
-    throw new ApiError("parameter_invalid", "name must be 1 to 100 characters of plain text.", "name");
-  return trimmed;
 }
 
 export function requireRole(role: string): MerchantRole {

@@ -10,6 +10,8 @@ export const merchants = pgTable("merchants", {
   /** Origins that returnUrl/cancelUrl may point to, e.g. `https://shop.example`. */
   allowedOrigins: jsonb("allowed_origins").$type<string[]>().notNull().default([]),
   createdAt: createdAt(),
+  /** Set while the pay company has suspended the merchant (operator console): its keys and sessions are refused. */
+  suspendedAt: timestamp("suspended_at", { withTimezone: true, mode: "date" }),
 });
 
 export const apiKeys = pgTable(

@@ -101,3 +101,9 @@ export async function findWebhookSecret(db: Executor, merchantId: string, mode: 
     .where(and(eq(webhookSecrets.merchantId, merchantId), eq(webhookSecrets.mode, mode)));
   return rows[0]?.sealed ?? null;
 }
+
+/** Suspends (`at`) or lifts the suspension (null); null when there is no such merchant. */
+export async function setSuspended(db: Executor, id: string, at: Date | null): Promise<MerchantRow | null> {
+  const rows = await db.update(merchants).set({ suspendedAt: at }).where(eq(merchants.id, id)).returning();
+  return rows[0] ?? null;
+}

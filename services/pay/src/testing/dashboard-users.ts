@@ -3,7 +3,7 @@ import { Secret } from "@mpay/protocol";
 import type { Clock } from "@mpay/service-kit";
 import type { MerchantRole } from "../http/caller.ts";
 import { call, type TestPay } from "./system.ts";
-import { currentCode } from "../merchant-users/totp.ts";
+import { currentCode } from "../credentials/totp.ts";
 
 export interface TestUser {
   id: string;

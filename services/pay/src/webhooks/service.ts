@@ -12,6 +12,7 @@ import { generateV1aKeyPair } from "./signing.ts";
 import { validateWebhookUrl } from "./url-guard.ts";
 import { eventBody } from "./worker.ts";
 import {
+  deliveryBacklog,
   deliveriesOfEvents,
   eventsAboutPayment,
   findDelivery,
@@ -108,6 +109,11 @@ export class WebhookService {
     private readonly timeoutMs = 10_000,
   ) {
     this.secrets = new EndpointSecrets(keys, merchants);
+  }
+
+  /** Every merchant's deliveries pending and failed: counts and the oldest (the operator console's backlog). */
+  backlog(): Promise<{ status: "pending" | "failed"; count: number; oldest: Date | null }[]> {
+    return deliveryBacklog(this.db);
   }
 
   /**

@@ -292,3 +292,18 @@ export async function deliveriesOfEvents(
     .where(and(eq(webhookDeliveries.merchantId, merchantId), inArray(webhookDeliveries.eventId, [...eventIds])))
     .orderBy(asc(webhookDeliveries.createdAt), asc(webhookDeliveries.id));
 }
+
+/** Deliveries pending (still to be sent, or retrying) and failed (given up): how many, and the oldest's creation. */
+export async function deliveryBacklog(
+  db: Executor,
+): Promise<{ status: "pending" | "failed"; count: number; oldest: Date | null }[]> {
+  const rows = await queryRows<{ status: "pending" | "failed"; count: number | string; oldest: Date | string | null }>(
+    db,
+    sql`select status, count(*) as count, min(created_at) as oldest from webhook_deliveries
+        where status in ('pending', 'failed') group by status`,
+  );
+  return (["pending", "failed"] as const).map((status) => {
+    const row = rows.find((r) => r.status === status);
+    return { status, count: Number(row?.count ?? 0), oldest: row?.oldest ? new Date(row.oldest) : null };
+  });
+}

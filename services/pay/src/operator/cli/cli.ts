@@ -16,6 +16,7 @@ import { unsealCommand, unsealThisProcess, vaultCommand } from "./vault.ts";
 import type { CliIo, Out } from "./io.ts";
 import { statementKeyCommand } from "./statement-key.ts";
 import { MERCHANT_USER_USAGE, merchantUserCommand } from "./merchant-users.ts";
+import { STAFF_USAGE, staffCommand } from "./staff.ts";
 
 const USAGE = `usage: mpay <command> [options] [--json]
   migrate                                   apply database migrations
@@ -25,6 +26,7 @@ const USAGE = `usage: mpay <command> [options] [--json]
   merchant roll-key --merchant ID [--live] [--expires-in SECONDS]
   merchant list
 ${MERCHANT_USER_USAGE}
+${STAFF_USAGE}
   ledger verify                             every transaction balances; balances equal the sum of entries
   audit verify [--witness URL|FILE]         the stored audit log is intact and every head verifies (and the
                                             witness's heads are in it)
@@ -126,6 +128,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     if (positionals[0] === "merchant" && positionals[1] === "user") {
       const code = await merchantUserCommand(command, values, system, out);
+      if (code >= 0) return code;
+    }
+    if (positionals[0] === "staff") {
+      const code = await staffCommand(command, values, system, out);
       if (code >= 0) return code;
     }
     return await dispatch(command, values, system, out);
