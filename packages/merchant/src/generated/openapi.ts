@@ -2403,7 +2403,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "text/csv": components["schemas"]["Error"];
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
@@ -2412,7 +2412,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "text/csv": components["schemas"]["Error"];
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
@@ -2421,7 +2421,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "text/csv": components["schemas"]["Error"];
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description Too many requests (rate_limited): slow down and retry with backoff. */
