@@ -175,9 +175,13 @@ describe("npm start's Try-it block", () => {
       merchant: true,
       testInbox: true,
       dashboardOwner: { email: "owner@demo-mall.test", password: "demo-owner-pass" },
+      consoleAdmin: { email: "admin@mpay.test", password: "demo-admin-pass" },
     });
     expect(block).toContain("Merchant dashboard http://localhost:4300/dashboard");
     expect(block).toContain("owner@demo-mall.test   password demo-owner-pass   sign-in code: npm run demo -- totp");
+    expect(block).toContain("Operator console http://localhost:4300/console");
+    expect(block).toContain("admin@mpay.test   password demo-admin-pass   sign-in code: npm run demo -- totp");
+    expect(block).toContain("authenticator seeds are kept in /srv/pay/demo-users.json");
     expect(block).toContain("messenger http://localhost:4300/   ·   wallet http://localhost:4300/wallet");
     expect(block).toContain("Kim Minji   phone +821055510001   password mpay-test-pass-wor0");
     expect(block).toContain("test card  Sampo Card visa 4111 0000 0000 0016, expiry 12/31, CVC 806");
@@ -196,8 +200,11 @@ describe("npm start's Try-it block", () => {
       merchant: false,
       testInbox: false,
       dashboardOwner: null,
+      consoleAdmin: null,
     });
     expect(block).not.toContain("Merchant dashboard");
+    expect(block).not.toContain("Operator console");
+    expect(block).not.toContain("demo-users.json");
     expect(block).not.toContain("/test-inbox");
     expect(block).toContain("the issuer host's test inbox is off (ISSUER_TEST_INBOX), so no card can be added");
     expect(block).not.toContain("npm run demo -- checkout");

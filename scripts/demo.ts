@@ -127,10 +127,10 @@ function main(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (command === undefined) return firstPayment();
   if (command === "checkout" && rest.length === 0) return checkout();
-  if (command === "totp" && rest.length === 0) return totp();
+  if (command === "totp") return totp(rest);
   return Promise.reject(
     new DemoError(
-      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment), npm run demo -- checkout (a checkout link to pay in a browser) or npm run demo -- totp (the dashboard owner's sign-in code)`,
+      `unknown command ${JSON.stringify(args.join(" ").slice(0, 40))}: npm run demo (a whole first payment), npm run demo -- checkout (a checkout link to pay in a browser) or npm run demo -- totp (the demo dashboard owner's and console admin's sign-in codes)`,
     ),
   );
 }

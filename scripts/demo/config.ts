@@ -84,6 +84,39 @@ export function demoMerchantFile(config: Pick<DemoConfig, "payDataDir">): string
   return join(config.payDataDir, "demo-merchant.json");
 }
 
+/**
+ * Where the pay server saved the demo people's sign-ins (mode 0600) on its first start: the demo merchant's dashboard
+ * owner as `dashboard`, the operator console's demo admin as `console` (services/pay/src/server.ts, DemoUsers).
+ */
+export function demoUsersFile(config: Pick<DemoConfig, "payDataDir">): string {
+  return join(config.payDataDir, "demo-users.json");
+}
+
+const demoSignInSchema = z.object({ email: z.string(), password: z.string(), totpSecret: z.string() });
+export type DemoSignIn = z.infer<typeof demoSignInSchema>;
+/** demo-users.json: either person may be missing (an operator's database has neither). */
+export interface DemoUsers {
+  dashboard?: DemoSignIn;
+  console?: DemoSignIn;
+}
+
+/** The demo people's sign-ins: each one that is in the file in its shape (none when there is no file). */
+export async function readDemoUsers(config: Pick<DemoConfig, "payDataDir">): Promise<DemoUsers> {
+  type Shape = { dashboard?: unknown; console?: unknown } | null;
+  let json: Shape;
+  try {
+    json = JSON.parse(await readFile(demoUsersFile(config), "utf8")) as Shape;
+  } catch {
+    return {};
+  }
+  const dashboard = demoSignInSchema.safeParse(json?.dashboard);
+  const console = demoSignInSchema.safeParse(json?.console);
+  return {
+    ...(dashboard.success ? { dashboard: dashboard.data } : {}),
+    ...(console.success ? { console: console.data } : {}),
+  };
+}
+
 /** The demo merchant's id and secret key, as the pay server wrote them on its first start (embedded database). */
 export function readDemoMerchant(config: DemoConfig): Promise<{ id: string; secretKey: string }> {
   const file = demoMerchantFile(config);

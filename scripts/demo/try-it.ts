@@ -4,12 +4,15 @@
  * messenger and the wallet are, each demo payer's phone and password, their test card and where its one-time codes
  * arrive (the issuer simulator's test inbox), and how to get a checkout link.
  *
+ * It also names the merchant dashboard and the operator console with their demo people (issue 10, deliverable 6),
+ * read from the pay server's demo-users.json; the demo shops of examples/mall follow the block (scripts/start.mjs).
+ *
  * The only secrets it shows are these demo credentials, which the newcomer types (test cards are public test data),
- * and the demo dashboard owner's password (its second factor stays in the file: `npm run demo -- totp`). The demo
- * merchant's keys stay in their file: the block names the file, never a key.
+ * and the passwords of the demo dashboard owner and the demo console admin (their second factor stays in the file:
+ * `npm run demo -- totp`). The demo merchant's keys stay in their file: the block names the file, never a key.
  */
-import { readFile } from "node:fs/promises";
-import { demoMerchantFile, loadDemoConfig, type DemoConfig } from "./config.ts";
+import { access } from "node:fs/promises";
+import { demoMerchantFile, demoUsersFile, loadDemoConfig, readDemoUsers, type DemoConfig } from "./config.ts";
 import { issuerNames, testInboxUrl } from "./issuer.ts";
 import { ensureDemoPayers, payersFile, type DemoPayer } from "./payers.ts";
 import { groupedPan } from "./test-cards.ts";
@@ -20,10 +23,22 @@ export interface TryItFacts {
   issuers: ReadonlyMap<string, string>;
   /** The demo merchant's key file exists (the embedded database makes it). */
   merchant: boolean;
-  /** The demo merchant's dashboard owner, from that file (the pay server adds it on its start), if there is one. */
-  dashboardOwner: { email: string; password: string } | null;
+  /** The demo merchant's dashboard owner, from demo-users.json (the pay server makes it on its start), if any. */
+  dashboardOwner: DemoPerson | null;
+  /** The operator console's demo admin, from the same file, if any. */
+  consoleAdmin: DemoPerson | null;
   /** The issuer host's test inbox answers (ISSUER_TEST_INBOX): else no code reaches anyone and no card can be added. */
   testInbox: boolean;
+}
+
+/** A demo person's sign-in as the block shows it: the TOTP seed stays in the file. */
+export interface DemoPerson {
+  email: string;
+  password: string;
+}
+
+function personLine(person: DemoPerson): string {
+  return `    ${person.email}   password ${person.password}   sign-in code: npm run demo -- totp`;
 }
 
 function payerLines(payer: DemoPayer, config: DemoConfig, facts: TryItFacts): string[] {
@@ -55,8 +70,17 @@ export function tryItBlock(config: DemoConfig, payers: DemoPayer[], facts: TryIt
     ...(facts.dashboardOwner
       ? [
           `  Merchant dashboard ${config.webUrl}/dashboard   (Demo Mall's payments, refunds, keys, webhooks, team)`,
-          `    ${facts.dashboardOwner.email}   password ${facts.dashboardOwner.password}   sign-in code: npm run demo -- totp`,
+          personLine(facts.dashboardOwner),
         ]
+      : []),
+    ...(facts.consoleAdmin
+      ? [
+          `  Operator console ${config.webUrl}/console   (the pay company's staff: merchants, suspensions, vault, audit)`,
+          personLine(facts.consoleAdmin),
+        ]
+      : []),
+    ...(facts.dashboardOwner || facts.consoleAdmin
+      ? [`    (their passwords and authenticator seeds are kept in ${demoUsersFile(config)})`]
       : []),
   ];
   return `${lines.join("\n")}\n`;
@@ -67,11 +91,12 @@ export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<strin
   const config = loadDemoConfig(env);
   const issuers = await issuerNames(config.issuerUrl);
   const payers = await ensureDemoPayers(config, [...issuers.keys()]);
-  const [demoMerchant, testInbox] = await Promise.all([
-    readFile(demoMerchantFile(config), "utf8").then(
-      (text) => JSON.parse(text) as { dashboard?: { email?: unknown; password?: unknown } },
-      () => null,
+  const [merchant, demoUsers, testInbox] = await Promise.all([
+    access(demoMerchantFile(config)).then(
+      () => true,
+      () => false,
     ),
+    readDemoUsers(config),
     fetch(testInboxUrl(config.issuerUrl, payers[0]!.phoneNumber)).then(
       async (response) => {
         await response.body?.cancel();
@@ -80,10 +105,13 @@ export async function tryIt(env: NodeJS.ProcessEnv = process.env): Promise<strin
       () => false,
     ),
   ]);
-  const owner = demoMerchant?.dashboard;
-  const dashboardOwner =
-    typeof owner?.email === "string" && typeof owner.password === "string"
-      ? { email: owner.email, password: owner.password }
-      : null;
-  return tryItBlock(config, payers, { issuers, merchant: demoMerchant !== null, testInbox, dashboardOwner });
+  const person = (signIn: DemoPerson | undefined) =>
+    signIn ? { email: signIn.email, password: signIn.password } : null;
+  return tryItBlock(config, payers, {
+    issuers,
+    merchant,
+    testInbox,
+    dashboardOwner: person(demoUsers.dashboard),
+    consoleAdmin: person(demoUsers.console),
+  });
 }

@@ -1,7 +1,13 @@
 /** `npm start` runs this: the pay server on PAY_PORT (4000) with the configuration of the environment. */
 import { runServiceMain } from "@mpay/service-kit";
 import { loadConfig } from "./config.ts";
-import { ensureDemoMerchant, ensureDemoOwner, startPayServer, warnIfStatementKeyUncertified } from "./server.ts";
+import {
+  ensureDemoMerchant,
+  ensureDemoOwner,
+  ensureDemoStaff,
+  startPayServer,
+  warnIfStatementKeyUncertified,
+} from "./server.ts";
 
 await runServiceMain({
   name: "pay server",
@@ -10,6 +16,7 @@ await runServiceMain({
     const { config } = server.system;
     await ensureDemoMerchant(server.system);
     await ensureDemoOwner(server.system);
+    await ensureDemoStaff(server.system);
     const database = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}/db`;
     process.stdout.write(
       `MPay pay server listening on ${server.url} (database: ${database}, key provider: ${config.keyProvider})\n`,

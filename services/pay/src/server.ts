@@ -3,7 +3,7 @@
  * SIGINT (stop accepting, finish in-flight requests, stop workers, close the database).
  */
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
@@ -72,7 +72,7 @@ export async function ensureDemoMerchant(system: PaySystem, env: NodeJS.ProcessE
       webhookSecret: created.webhookSecret.peek(),
     };
     const file = join(system.config.dataDir, demo.file);
-    await writeFile(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+    await writeSecretFile(file, keys);
     // The secrets stay in the file (mode 0600): a terminal's output ends up in scroll-back, CI logs and process
     // managers' logs. Only where they are and what is not secret is printed.
     const who = demo.name === "Demo Mall" ? "Demo merchant" : `Demo merchant ${demo.name}`;
@@ -83,27 +83,105 @@ export async function ensureDemoMerchant(system: PaySystem, env: NodeJS.ProcessE
 }
 
 export const DEMO_OWNER_EMAIL = "owner@demo-mall.test";
+export const DEMO_STAFF_EMAIL = "admin@mpay.test";
+/** The demo people's credentials, beside the demo merchants' key files but apart from them (issue 10). */
+export const DEMO_USERS_FILE = "demo-users.json";
+
+/** One demo person's sign-in: what `npm start`'s Try-it block and `npm run demo -- totp` read (scripts/demo). */
+export interface DemoSignIn {
+  email: string;
+  password: string;
+  totpSecret: string;
+}
+
+/**
+ * `<dataDir>/demo-users.json` (mode 0600): the demo merchant's dashboard owner as `dashboard`, the demo operator
+ * as `console`. Other tools read this shape (scripts/demo, the browser tests): keep it.
+ */
+export interface DemoUsers {
+  dashboard?: DemoSignIn;
+  console?: DemoSignIn;
+}
+
+async function readJsonObject(file: string): Promise<Record<string, unknown> | null> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, "utf8"));
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isDemoSignIn(value: unknown): value is DemoSignIn {
+  const v = value as Partial<Record<keyof DemoSignIn, unknown>> | null | undefined;
+  return typeof v?.email === "string" && typeof v.password === "string" && typeof v.totpSecret === "string";
+}
+
+async function readDemoUsers(dataDir: string): Promise<DemoUsers> {
+  const json = (await readJsonObject(join(dataDir, DEMO_USERS_FILE))) ?? {};
+  return {
+    ...(isDemoSignIn(json["dashboard"]) ? { dashboard: json["dashboard"] } : {}),
+    ...(isDemoSignIn(json["console"]) ? { console: json["console"] } : {}),
+  };
+}
+
+/**
+ * Writes a file of secrets whole or not at all: a temporary file made with mode 0600, then renamed over the old one,
+ * so a reader (the demo mall, `npm run demo`) never sees half a file and the secrets are never world-readable.
+ */
+async function writeSecretFile(file: string, value: unknown): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile(temporary, JSON.stringify(value, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function addDemoUser(dataDir: string, role: keyof DemoUsers, signIn: DemoSignIn): Promise<string> {
+  const file = join(dataDir, DEMO_USERS_FILE);
+  await writeSecretFile(file, { ...(await readJsonObject(file)), [role]: signIn });
+  return file;
+}
+
+/**
+ * Before demo-users.json, the owner's password and seed were written into demo-merchant.json as `dashboard`, a file
+ * the demo mall reads for its keys: a data folder made then has them moved out (copied first, then removed, so a
+ * crash between leaves them in both places and the next start finishes the move).
+ */
+async function moveOwnerOutOfMerchantFile(dataDir: string): Promise<void> {
+  const merchantFile = join(dataDir, DEMO_MERCHANTS[0].file);
+  const merchant = await readJsonObject(merchantFile);
+  if (!merchant || !("dashboard" in merchant)) return;
+  const { dashboard, ...keys } = merchant;
+  if (isDemoSignIn(dashboard) && !(await readDemoUsers(dataDir)).dashboard)
+    await addDemoUser(dataDir, "dashboard", dashboard);
+  await writeSecretFile(merchantFile, keys);
+}
+
+/** A random demo password, and a TOTP seed already set up so that `npm run demo -- totp` gives its codes. */
+function demoCredentials(): { password: string; totpSecret: string } {
+  return { password: randomBytes(12).toString("base64url"), totpSecret: newTotpSecret() };
+}
 
 /**
  * The demo merchant's dashboard owner (issue 10): made once, beside the demo merchant, with a random password and a
- * TOTP seed already set up, both added to the demo merchant's file (mode 0600) as `dashboard`. Only the file's name
- * is printed; `npm run demo -- totp` prints the current code from it.
+ * TOTP seed already set up, both kept in demo-users.json (mode 0600) as `dashboard`, not in the demo merchant's key
+ * file, which the demo mall reads. Only the file's name is printed; `npm run demo -- totp` prints the current code.
+ * This method needs to be idempotent: it runs on every start.
  */
 export async function ensureDemoOwner(system: PaySystem): Promise<void> {
   if (system.config.databaseUrl || system.keys.isSealed()) return;
-  const file = join(system.config.dataDir, "demo-merchant.json");
-  let demo: Record<string, unknown>;
-  try {
-    demo = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-  } catch {
-    return; // no demo merchant on this data folder
-  }
-  if (typeof demo["id"] !== "string" || demo["dashboard"] || (await system.merchantUsers.findByEmail(DEMO_OWNER_EMAIL)))
-    return;
-  const password = randomBytes(12).toString("base64url");
-  const totpSecret = newTotpSecret();
+  const { dataDir } = system.config;
+  await moveOwnerOutOfMerchantFile(dataDir);
+  const merchant = await readJsonObject(join(dataDir, DEMO_MERCHANTS[0].file));
+  if (typeof merchant?.["id"] !== "string") return; // no demo merchant on this data folder
+  if ((await readDemoUsers(dataDir)).dashboard || (await system.merchantUsers.findByEmail(DEMO_OWNER_EMAIL))) return;
+  const { password, totpSecret } = demoCredentials();
   const { user } = await system.merchantUsers.create({
-    merchantId: demo["id"],
+    merchantId: merchant["id"],
     email: DEMO_OWNER_EMAIL,
     name: "Demo Owner",
     role: "owner",
@@ -111,10 +189,36 @@ export async function ensureDemoOwner(system: PaySystem): Promise<void> {
     password: new Secret(password),
   });
   await system.merchantUsers.setTotpSecret(user.id, new Secret(totpSecret));
-  demo["dashboard"] = { email: DEMO_OWNER_EMAIL, password, totpSecret };
-  await writeFile(file, JSON.stringify(demo, null, 2) + "\n", { mode: 0o600 });
+  const file = await addDemoUser(dataDir, "dashboard", { email: DEMO_OWNER_EMAIL, password, totpSecret });
   process.stdout.write(
     `Demo dashboard owner ${DEMO_OWNER_EMAIL}: password and TOTP secret are in ${file} (npm run demo -- totp prints the current code)\n\n`,
+  );
+}
+
+/**
+ * The operator console's demo admin (issue 10): made once on a demo data folder (one with the demo merchant), on the
+ * same terms as the demo owner, kept in demo-users.json as `console`. An operator's own staff are made with
+ * `mpay staff add`; a staff member already holding the demo email is left alone.
+ * This method needs to be idempotent: it runs on every start.
+ */
+export async function ensureDemoStaff(system: PaySystem): Promise<void> {
+  if (system.config.databaseUrl || system.keys.isSealed()) return;
+  const { dataDir } = system.config;
+  const merchant = await readJsonObject(join(dataDir, DEMO_MERCHANTS[0].file));
+  if (typeof merchant?.["id"] !== "string") return; // not a demo data folder
+  if ((await readDemoUsers(dataDir)).console || (await system.staff.findByEmail(DEMO_STAFF_EMAIL))) return;
+  const { password, totpSecret } = demoCredentials();
+  const { staff } = await system.staff.create({
+    email: DEMO_STAFF_EMAIL,
+    name: "Demo Operator",
+    role: "admin",
+    actor: "system:first-start",
+    password: new Secret(password),
+  });
+  await system.staff.setTotpSecret(staff.id, new Secret(totpSecret));
+  const file = await addDemoUser(dataDir, "console", { email: DEMO_STAFF_EMAIL, password, totpSecret });
+  process.stdout.write(
+    `Demo console admin ${DEMO_STAFF_EMAIL}: password and TOTP secret are in ${file} (npm run demo -- totp prints the current code)\n\n`,
   );
 }
 
