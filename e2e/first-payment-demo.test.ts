@@ -66,10 +66,15 @@ describe("npm run demo before npm start", () => {
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(
-      /unknown command "refund": npm run demo .*, npm run demo -- checkout .* or npm run demo -- totp \(the dashboard owner's sign-in code\)/,
+      /unknown command "refund": npm run demo .*, npm run demo -- checkout .* or npm run demo -- totp \(the demo dashboard owner's and console admin's sign-in codes\)/,
     );
   });
 });
+
+interface DemoUsersFile {
+  dashboard: { email: string; password: string; totpSecret: string };
+  console: { email: string; password: string; totpSecret: string };
+}
 
 interface KeptPayers {
   payers: Array<{ displayName: string; phoneNumber: string; password: string }>;
@@ -145,6 +150,75 @@ describe("npm run demo against npm start (scripts/start.mjs: the demo network, t
     // Nor anywhere in the first start's output, where the pay server makes the demo merchant: it names the file.
     expect(firstStart).toContain(`its secret key and webhook secret are in ${join(dir, "pay", "demo-merchant.json")}`);
     for (const secret of [merchantKeys.secretKey, merchantKeys.webhookSecret]) expect(firstStart).not.toContain(secret);
+  });
+
+  it("makes the demo dashboard owner and console admin once, in demo-users.json (0600), and the block names both where they sign in", async () => {
+    const usersFile = join(dir, "pay", "demo-users.json");
+    expect((await stat(usersFile)).mode & 0o777).toBe(0o600);
+    const users = JSON.parse(await readFile(usersFile, "utf8")) as DemoUsersFile;
+    expect([users.dashboard.email, users.console.email]).toEqual(["owner@demo-mall.test", "admin@mpay.test"]);
+    // The demo mall reads demo-merchant.json for its keys: no person's credentials are there.
+    expect(Object.keys(JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")))).not.toContain(
+      "dashboard",
+    );
+    const web = `http://127.0.0.1:${ports.web}`;
+    const block = tryItBlockOf(firstStart);
+    expect(block).toContain(`Merchant dashboard ${web}/dashboard`);
+    expect(block).toContain(
+      `owner@demo-mall.test   password ${users.dashboard.password}   sign-in code: npm run demo -- totp`,
+    );
+    expect(block).toContain(`Operator console ${web}/console`);
+    expect(block).toContain(
+      `admin@mpay.test   password ${users.console.password}   sign-in code: npm run demo -- totp`,
+    );
+    expect(block).toContain(usersFile);
+    // The pay server names the file as it makes them; no seed is printed anywhere, no password outside the block.
+    expect(firstStart).toContain(
+      `Demo dashboard owner owner@demo-mall.test: password and TOTP secret are in ${usersFile}`,
+    );
+    expect(firstStart).toContain(`Demo console admin admin@mpay.test: password and TOTP secret are in ${usersFile}`);
+    for (const secret of [users.dashboard.totpSecret, users.console.totpSecret])
+      expect(firstStart).not.toContain(secret);
+    const outsideBlock = firstStart.replace(block, "");
+    for (const secret of [users.dashboard.password, users.console.password]) expect(outsideBlock).not.toContain(secret);
+  });
+
+  it("npm run demo -- totp prints both sign-in codes, labelled, and the console admin signs in with its password and that code", async () => {
+    const users = JSON.parse(await readFile(join(dir, "pay", "demo-users.json"), "utf8")) as DemoUsersFile;
+    const both = await runDemo(env, 60_000, ["totp"]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stdout).toMatch(
+      /^Merchant dashboard {2}\d{6} {2}owner@demo-mall\.test at http:\/\/127\.0\.0\.1:\d+\/dashboard$/m,
+    );
+    expect(both.stdout).toMatch(
+      /^Operator console {4}\d{6} {2}admin@mpay\.test at http:\/\/127\.0\.0\.1:\d+\/console$/m,
+    );
+    for (const secret of [users.dashboard.password, users.console.password, users.console.totpSecret])
+      expect(both.stdout).not.toContain(secret);
+
+    const unknown = await runDemo(env, 60_000, ["totp", "mall"]);
+    expect([unknown.code, unknown.stdout]).toEqual([1, ""]);
+    expect(unknown.stderr).toMatch(/unknown sign-in "mall": npm run demo -- totp \(both\)/);
+
+    const one = await runDemo(env, 60_000, ["totp", "console"]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).not.toContain("Merchant dashboard");
+    const code = /^Operator console {2}(\d{6}) /m.exec(one.stdout)?.[1];
+    expect(code, one.stdout).toBeDefined();
+    const pay = `http://127.0.0.1:${ports.pay}`;
+    const post = (path: string, body: unknown) =>
+      fetch(`${pay}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const challenge = (await (
+      await post("/v1/staff/sign-in", { email: users.console.email, password: users.console.password })
+    ).json()) as { challenge: string; factor: string };
+    expect(challenge.factor).toBe("totp");
+    const session = await post("/v1/staff/sign-in/totp", { challenge: challenge.challenge, code });
+    expect(session.status).toBe(200);
+    expect(((await session.json()) as { staff: { role: string } }).staff.role).toBe("admin");
   });
 
   it("npm run demo -- checkout makes a 35,000 KRW payment as Demo Mall and prints its checkout and wallet links, and no key", async () => {
