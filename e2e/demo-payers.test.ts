@@ -4,7 +4,7 @@
  * greeting; credentials made once with random passwords and kept in payers.json (mode 0600); every later start
  * keeps all of it, and a wiped messenger gets the same accounts back.
  */
-import { mkdtemp, readFile, rm, stat, chmod } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, chmod, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,9 @@ import { openTestMessenger, type TestMessenger } from "../services/messenger/src
 import { demoPayerCards, ensureDemoPayers, payersFile, type DemoPayer } from "../scripts/demo/payers.ts";
 import { MessengerSession } from "../scripts/demo/messenger-app.ts";
 import { APPROVING_TEST_CARDS } from "../scripts/demo/test-cards.ts";
-import { loadDemoConfig } from "../scripts/demo/config.ts";
+import { loadDemoConfig, readDemoUsers } from "../scripts/demo/config.ts";
+import { totpLines } from "../scripts/demo/totp.ts";
+import { currentCode, newTotpSecret } from "../services/pay/src/credentials/totp.ts";
 import { tryItBlock } from "../scripts/demo/try-it.ts";
 import { TEST_CARDS } from "../services/issuer/src/cards/test-cards.ts";
 
@@ -212,5 +214,38 @@ describe("npm start's Try-it block", () => {
     expect(block).toContain(
       "sampo visa 4111 0000 0000 0016, expiry 12/31, CVC 806 (its card company sampo is not running now",
     );
+  });
+});
+
+describe("npm run demo -- totp", () => {
+  const now = new Date("2026-12-04T06:00:10Z");
+  const people = {
+    dashboard: { email: "owner@demo-mall.test", password: "owner-pass", totpSecret: newTotpSecret() },
+    console: { email: "admin@mpay.test", password: "admin-pass", totpSecret: newTotpSecret() },
+  };
+  const where = { webUrl: "http://localhost:4300", file: "/srv/pay/demo-users.json" };
+
+  it("labels each person's current code (the one the pay server accepts), and never prints a seed or a password", () => {
+    const lines = totpLines(people, ["dashboard", "console"], where, now);
+    expect(lines).toEqual([
+      `Merchant dashboard  ${currentCode(people.dashboard.totpSecret, now)}  owner@demo-mall.test at http://localhost:4300/dashboard`,
+      `Operator console    ${currentCode(people.console.totpSecret, now)}  admin@mpay.test at http://localhost:4300/console`,
+      "(each code is good for 20 more seconds, once; the passwords are in /srv/pay/demo-users.json)",
+    ]);
+    const text = lines.join("\n");
+    for (const person of Object.values(people))
+      for (const secret of [person.password, person.totpSecret]) expect(text).not.toContain(secret);
+    expect(totpLines(people, ["console"], where, now)[0]).toMatch(/^Operator console {2}\d{6} {2}admin@mpay\.test/);
+    expect(totpLines({ dashboard: people.dashboard }, ["dashboard", "console"], where, now)[1]).toBe(
+      "Operator console    none: no demo sign-in for it in /srv/pay/demo-users.json",
+    );
+  });
+
+  it("reads each person kept in demo-users.json in its shape, and nothing from a file that is missing", async () => {
+    const payDataDir = join(dir, "pay-users");
+    expect(await readDemoUsers({ payDataDir })).toEqual({});
+    await mkdir(payDataDir, { recursive: true });
+    await writeFile(join(payDataDir, "demo-users.json"), JSON.stringify({ ...people, console: { email: 1 } }));
+    expect(await readDemoUsers({ payDataDir })).toEqual({ dashboard: people.dashboard });
   });
 });
