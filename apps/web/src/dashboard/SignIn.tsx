@@ -10,6 +10,7 @@ import { startAuthentication } from "@simplewebauthn/browser";
 import { QrCode } from "../checkout/QrCode.tsx";
 import { passkeySupport } from "../wallet/passkeys.ts";
 import { DashboardApiError, SignInApi, type DashboardSession } from "./api.ts";
+import { signInRefusal } from "./model.ts";
 import { errorText, Notice } from "./ui.tsx";
 
 /** Whose texts a sign-in shows: the dashboard's or the operator console's. */
@@ -80,15 +81,13 @@ export function TwoStepSignIn<S>({
     try {
       await work();
     } catch (caught) {
-      const code = caught instanceof DashboardApiError ? caught.code : "";
-      if (code === "sign_in_failed") setError(t("signIn.failed"));
-      else if (code === "sign_in_locked") setError(t("signIn.locked"));
-      else if (code === "totp_invalid") setError(t("signIn.codeWrong"));
-      else if (code === "sign_in_challenge_invalid") {
-        setChallenge(null);
-        setError(t("signIn.challengeExpired"));
-      } else if (caught instanceof Error && caught.name === "NotAllowedError") setError(t("signIn.passkeyCanceled"));
-      else setError(errorText(caught, t));
+      const refusal = signInRefusal(
+        caught instanceof DashboardApiError ? caught.code : undefined,
+        caught instanceof Error ? caught.name : undefined,
+      );
+      // An expired challenge (the code step took too long) starts again at the password.
+      if (refusal === "challengeExpired") setChallenge(null);
+      setError(refusal ? t(`signIn.${refusal}`) : errorText(caught, t));
     } finally {
       setBusy(false);
     }

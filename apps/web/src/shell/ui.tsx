@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type MouseEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { formatAmount, type Language } from "./i18n.ts";
+import { formatAmount, type Language } from "./format.ts";
 import { navigate } from "./router.ts";
 
 /** An anchor (a real link for keyboards, screen readers and new tabs) that navigates in place. */
