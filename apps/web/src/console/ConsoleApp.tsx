@@ -4,34 +4,19 @@
  * suspend behind a confirmation: admins), the vault, key versions, the reconciler's queue, the webhook backlog and
  * the audit log's verification. Everything through the pay server's /v1/staff routes with the staff session.
  */
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import type { TFunction } from "i18next";
-import { CodeStep } from "../dashboard/SignIn.tsx";
-import { ConfirmDialog, Notice, OneTimeSecret } from "../dashboard/ui.tsx";
+import { SignedInHeader } from "../dashboard/Screen.tsx";
+import { TwoStepSignIn } from "../dashboard/SignIn.tsx";
+import { ConfirmDialog, errorText, Notice, OneTimeSecret } from "../dashboard/ui.tsx";
 import { appConfig } from "../shell/config.ts";
-import {
-  ConsoleApi,
-  ConsoleApiError,
-  type AuditVerification,
-  type ConsoleMerchant,
-  type StaffChallenge,
-  type StaffSession,
-} from "./api.ts";
+import { Loading, useLoad as useShellLoad } from "../shell/ui.tsx";
+import { ConsoleApi, ConsoleApiError, type AuditVerification, type ConsoleMerchant, type StaffSession } from "./api.ts";
 import { forgetStaffSession, loadStaffSession, saveStaffSession } from "./session.ts";
 import "../dashboard/texts.ts";
 import "../dashboard/dashboard.css";
 import "./texts.ts";
 import "./console.css";
-
-function errorText(error: unknown, t: TFunction): string {
-  if (error instanceof ConsoleApiError) {
-    const key = `errors.${error.code}`;
-    const known = t(key, { message: error.message });
-    return known !== key ? known : t("errors.other", { message: error.message });
-  }
-  return t("errors.unexpected");
-}
 
 export function ConsoleApp() {
   const { payUrl } = appConfig();
@@ -42,7 +27,8 @@ export function ConsoleApp() {
   }, []);
   if (!session)
     return (
-      <ConsoleSignIn
+      <TwoStepSignIn
+        texts="console"
         api={new ConsoleApi(payUrl)}
         onSignedIn={(signedIn) => {
           saveStaffSession(signedIn);
@@ -53,111 +39,11 @@ export function ConsoleApp() {
   return <ConsolePage session={session} api={new ConsoleApi(payUrl, session.token)} onSignOut={signOut} />;
 }
 
-function ConsoleSignIn({ api, onSignedIn }: { api: ConsoleApi; onSignedIn(session: StaffSession): void }) {
-  const { t } = useTranslation("console");
-  const [challenge, setChallenge] = useState<StaffChallenge | null>(null);
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    document.title = `${t("signIn.title")} · ${t("brand")}`;
-  }, [t]);
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await work();
-    } catch (caught) {
-      const code = caught instanceof ConsoleApiError ? caught.code : "";
-      if (code === "sign_in_failed") setError(t("signIn.failed"));
-      else if (code === "sign_in_locked") setError(t("signIn.locked"));
-      else if (code === "totp_invalid") setError(t("signIn.codeWrong"));
-      else if (code === "sign_in_challenge_invalid") {
-        setChallenge(null);
-        setError(t("signIn.challengeExpired"));
-      } else setError(errorText(caught, t));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const submitPassword = (event: FormEvent) => {
-    event.preventDefault();
-    void run(async () => setChallenge(await api.password(email.trim(), password)));
-  };
-  return (
-    <main className="dash-signin">
-      <div className="dash-signin-card">
-        <p className="dash-brand">{t("brand")}</p>
-        <h1 className="dash-signin-title">{t("signIn.title")}</h1>
-        {challenge === null ? (
-          <form className="dash-form" onSubmit={submitPassword}>
-            <label className="dash-field">
-              <span className="dash-label">{t("signIn.email")}</span>
-              <input
-                className="dash-input"
-                type="email"
-                name="email"
-                autoComplete="username"
-                required
-                value={email}
-                onChange={(event) => setEmail(event.target.value)}
-              />
-            </label>
-            <label className="dash-field">
-              <span className="dash-label">{t("signIn.password")}</span>
-              <input
-                className="dash-input"
-                type="password"
-                name="password"
-                autoComplete="current-password"
-                required
-                value={password}
-                onChange={(event) => setPassword(event.target.value)}
-              />
-            </label>
-            <button type="submit" className="dash-button dash-button-primary dash-button-block" disabled={busy}>
-              {busy ? t("signIn.checking") : t("signIn.continue")}
-            </button>
-          </form>
-        ) : (
-          <CodeStep
-            challenge={challenge}
-            busy={busy}
-            namespace="console"
-            onSubmit={(code) => void run(async () => onSignedIn(await api.totp(challenge.challenge, code)))}
-            onBack={() => {
-              setChallenge(null);
-              setError(undefined);
-            }}
-          />
-        )}
-        <Notice message={error} tone="error" />
-      </div>
-    </main>
-  );
-}
-
-/** Loads on mount and on `reload()`; a 401 (session over) signs the tab out. */
-function useLoad<T>(load: () => Promise<T>, onSignOut: () => void) {
-  const [state, setState] = useState<{ data?: T; error?: unknown }>({});
-  const [round, setRound] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: loads again on reload() only
-  useEffect(() => {
-    let live = true;
-    load().then(
-      (data) => live && setState({ data }),
-      (error: unknown) => {
-        if (!live) return;
-        if (error instanceof ConsoleApiError && error.status === 401) onSignOut();
-        setState({ error });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [round]);
-  return { ...state, reload: () => setRound((n) => n + 1) };
+/** The shell's load; a 401 (the staff session is over) signs the tab out. */
+function useLoad<T>(load: () => Promise<T>, key: string, onSignOut: () => void) {
+  return useShellLoad(load, key, (error) => {
+    if (error instanceof ConsoleApiError && error.status === 401) onSignOut();
+  });
 }
 
 function Section({
@@ -187,12 +73,7 @@ function Section({
 function Loaded<T>({ state, children }: { state: { data?: T; error?: unknown }; children(data: T): ReactNode }) {
   const { t } = useTranslation("console");
   if (state.error) return <Notice message={errorText(state.error, t)} tone="error" />;
-  if (state.data === undefined)
-    return (
-      <p className="dash-loading" role="status">
-        {t("loading")}
-      </p>
-    );
+  if (state.data === undefined) return <Loading label={t("loading")} className="dash-loading" />;
   return <>{children(state.data)}</>;
 }
 
@@ -203,10 +84,10 @@ function ConsolePage({ session, api, onSignOut }: { session: StaffSession; api: 
   }, [t]);
   const when = (iso: string | null) =>
     iso ? new Date(iso).toLocaleString(i18n.language, { dateStyle: "medium", timeStyle: "short" }) : "—";
-  const vault = useLoad(() => api.vault(), onSignOut);
-  const keys = useLoad(() => api.keys(), onSignOut);
-  const queue = useLoad(() => api.reconciler(), onSignOut);
-  const backlog = useLoad(() => api.webhooks(), onSignOut);
+  const vault = useLoad(() => api.vault(), "vault", onSignOut);
+  const keys = useLoad(() => api.keys(), "keys", onSignOut);
+  const queue = useLoad(() => api.reconciler(), "reconciler", onSignOut);
+  const backlog = useLoad(() => api.webhooks(), "webhooks", onSignOut);
   const [audit, setAudit] = useState<{ report?: AuditVerification; error?: unknown; busy: boolean }>({ busy: false });
   const verify = () => {
     setAudit({ busy: true });
@@ -217,26 +98,15 @@ function ConsolePage({ session, api, onSignOut }: { session: StaffSession; api: 
   };
   return (
     <div className="dash">
-      <header className="dash-header">
-        <div className="dash-header-row">
-          <span className="dash-brand">{t("brand")}</span>
-          <span className="dash-header-spacer" />
-          <span className="dash-user">
-            <span className="dash-user-name">{session.staff.name}</span>{" "}
-            <span className="dash-role">{t(`roles.${session.staff.role}`)}</span>
-          </span>
-          <button
-            type="button"
-            className="dash-button dash-button-text"
-            onClick={() => {
-              void api.signOut().catch(() => undefined);
-              onSignOut();
-            }}
-          >
-            {t("signOut")}
-          </button>
-        </div>
-      </header>
+      <SignedInHeader
+        brand={t("brand")}
+        user={{ name: session.staff.name, role: t(`roles.${session.staff.role}`) }}
+        signOutLabel={t("signOut")}
+        onSignOut={() => {
+          void api.signOut().catch(() => undefined);
+          onSignOut();
+        }}
+      />
       <main className="dash-main">
         <h1 className="dash-title">{t("title")}</h1>
         <Merchants api={api} admin={session.staff.role === "admin"} onSignOut={onSignOut} when={when} />
@@ -397,7 +267,7 @@ function Merchants({
   when(iso: string | null): string;
 }) {
   const { t } = useTranslation("console");
-  const list = useLoad(() => api.merchants(), onSignOut);
+  const list = useLoad(() => api.merchants(), "merchants", onSignOut);
   const [creating, setCreating] = useState(false);
   const [form, setForm] = useState({ name: "", displayName: "", origins: "" });
   const [created, setCreated] = useState<{ name: string; secretKey: string; publishableKey: string } | null>(null);

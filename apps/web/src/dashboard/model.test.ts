@@ -15,6 +15,7 @@ import {
   paymentActions,
   previousPage,
   safeDashboardPath,
+  signInRefusal,
 } from "./model.ts";
 
 describe("roles", () => {
@@ -116,5 +117,23 @@ describe("displayStatus", () => {
     expect(displayStatus({ ...captured, amountRefunded: 18000 })).toBe("partially_refunded");
     expect(displayStatus({ ...captured, amountRefunded: 53000 })).toBe("refunded");
     expect(displayStatus({ status: "authorized", amountCaptured: 0, amountRefunded: 0 })).toBe("authorized");
+  });
+});
+
+describe("signInRefusal", () => {
+  it("gives each refusal of the pay server's sign-in routes its own text, the expired challenge by its real code", () => {
+    expect(signInRefusal("sign_in_failed")).toBe("failed");
+    expect(signInRefusal("sign_in_locked")).toBe("locked");
+    expect(signInRefusal("totp_invalid")).toBe("codeWrong");
+    // The code both services answer (merchant-users/service.ts, staff/service.ts); the dashboard once waited for
+    // `challenge_invalid`, which never comes, and showed the general error instead of starting again.
+    expect(signInRefusal("sign_in_challenge_invalid")).toBe("challengeExpired");
+    expect(signInRefusal("challenge_invalid")).toBeUndefined();
+  });
+
+  it("says a canceled passkey prompt is canceled, and leaves anything else to the general wording", () => {
+    expect(signInRefusal(undefined, "NotAllowedError")).toBe("passkeyCanceled");
+    expect(signInRefusal("rate_limited")).toBeUndefined();
+    expect(signInRefusal(undefined, "TypeError")).toBeUndefined();
   });
 });

@@ -179,3 +179,20 @@ export function safeDashboardPath(path: string | null | undefined): string {
   if (typeof path !== "string" || !/^\/dashboard\/[a-z]+(\/[A-Za-z0-9_]+)?$/.test(path)) return "/dashboard/payments";
   return path;
 }
+
+/** A refusal of a sign-in step that has its own `signIn.*` text (in the dashboard's and the console's texts alike). */
+export type SignInRefusal = "failed" | "locked" | "codeWrong" | "challengeExpired" | "passkeyCanceled";
+
+/**
+ * Which sign-in text a refusal gets, by the stable code the pay server's sign-in routes answer (the dashboard's and
+ * the console's have the same codes: merchant-users/service.ts, staff/service.ts), or a canceled passkey prompt
+ * (WebAuthn's `NotAllowedError`); undefined for anything else, which the general error wording takes.
+ */
+export function signInRefusal(code: string | undefined, errorName?: string): SignInRefusal | undefined {
+  if (code === "sign_in_failed") return "failed";
+  if (code === "sign_in_locked") return "locked";
+  if (code === "totp_invalid") return "codeWrong";
+  if (code === "sign_in_challenge_invalid") return "challengeExpired";
+  if (errorName === "NotAllowedError") return "passkeyCanceled";
+  return undefined;
+}

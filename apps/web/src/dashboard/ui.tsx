@@ -1,18 +1,19 @@
-/** The dashboard's small shared pieces: links through the app's router, notices, loads, a confirmation dialog. */
-import {
-  createContext,
-  useCallback,
-  useContext,
-  useEffect,
-  useRef,
-  useState,
-  type MouseEvent,
-  type ReactNode,
-} from "react";
+/**
+ * The dashboard's small pieces: its context, error wording, and the shell's shared pieces (shell/ui.tsx) in the
+ * dashboard's look and words: links, notices, loads, a confirmation dialog; and its own copy button and one-time secret.
+ */
+import { createContext, useContext, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
-import { formatAmount, type Language } from "../shell/i18n.ts";
-import { navigate } from "../shell/router.ts";
+import {
+  ConfirmDialog as ShellConfirmDialog,
+  Loading as ShellLoading,
+  Notice as ShellNotice,
+  useLoad as useShellLoad,
+  type ConfirmDialogProps,
+  type Loaded,
+  type NoticeTone,
+} from "../shell/ui.tsx";
 import { DashboardApiError, type DashboardSession, type MerchantApi } from "./api.ts";
 import type { Mode } from "./model.ts";
 
@@ -32,176 +33,43 @@ export function useDashboard(): Dashboard {
   return dashboard;
 }
 
-/** An anchor (a real link for keyboards, screen readers and new tabs) that navigates in place. */
-export function DashLink({
-  to,
-  className,
-  children,
-  ...rest
-}: {
-  to: string;
-  className?: string;
-  children: ReactNode;
-  "aria-current"?: "page";
-}) {
-  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    event.preventDefault();
-    navigate(to);
-  };
-  return (
-    <a href={to} className={className} onClick={onClick} {...rest}>
-      {children}
-    </a>
-  );
-}
+/** Links through the app's router (the dashboard calls them DashLink) and amounts, as the shell makes them. */
+export { Link as DashLink, Money } from "../shell/ui.tsx";
 
 /** What went wrong, in the reader's words: known codes have their own text, anything else the server's message. */
 export function errorText(error: unknown, t: TFunction): string {
   if (error instanceof DashboardApiError) {
     const key = `errors.${error.code}`;
-    const known = t(key);
+    const known = t(key, { message: error.message });
     if (known !== key) return known;
     return t("errors.other", { message: error.message });
   }
   return t("errors.unexpected");
 }
 
-/** A live region: polite for news, assertive for errors. Always present, so its first message is announced. */
-export function Notice({
-  message,
-  tone = "info",
-}: {
-  message: string | undefined;
-  tone?: "info" | "error" | "success";
-}) {
-  return (
-    <p
-      className={`dash-notice dash-notice-${tone}${message ? "" : " dash-notice-empty"}`}
-      role={tone === "error" ? "alert" : "status"}
-    >
-      {message ?? ""}
-    </p>
-  );
+/** The shell's live region in the dashboard's look. */
+export function Notice({ message, tone }: { message: string | undefined; tone?: NoticeTone }) {
+  return <ShellNotice message={message} tone={tone} className="dash-notice" />;
 }
 
-export function Money({ amount, currency }: { amount: number; currency: string }) {
-  const { i18n } = useTranslation();
-  return <span className="dash-money">{formatAmount(amount, currency, i18n.language as Language)}</span>;
-}
-
-export interface Loaded<T> {
-  data: T | undefined;
-  error: unknown;
-  loading: boolean;
-  reload(): void;
-}
-
-/**
- * Loads once per `key` and again on `reload()`. A session the server no longer accepts (401) signs this tab out, so
- * the dashboard asks for a new sign-in instead of showing an error on every screen.
- */
+/** The shell's load; a session the server no longer accepts (401) signs this tab out, to ask for a new sign-in. */
 export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   const { signOut } = useDashboard();
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
+  return useShellLoad(load, key, (error) => {
+    if (error instanceof DashboardApiError && error.status === 401) signOut();
   });
-  const [round, setRound] = useState(0);
-  // The loader is a new function each render; `key` says when it loads something else.
-  const run = useCallback(load, [key]);
-  useEffect(() => {
-    let live = true;
-    setState((previous) => ({ ...previous, loading: true }));
-    run().then(
-      (data) => live && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => {
-        if (!live) return;
-        if (error instanceof DashboardApiError && error.status === 401) signOut();
-        setState({ data: undefined, error, loading: false });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [run, round, signOut]);
-  return { ...state, reload: () => setRound((n) => n + 1) };
 }
 
 export function Loading() {
   const { t } = useTranslation("dashboard");
-  return (
-    <p className="dash-loading" role="status">
-      {t("loading")}
-    </p>
-  );
+  return <ShellLoading label={t("loading")} className="dash-loading" />;
 }
 
-/**
- * A modal confirmation on the native <dialog> (focus moves in and back, Escape closes, the page behind is inert).
- * `children` holds the dialog's fields; `onConfirm` runs the action and the dialog stays open with its error if it
- * fails.
- */
-export function ConfirmDialog({
-  open,
-  title,
-  confirmLabel,
-  danger = false,
-  busy = false,
-  error,
-  onConfirm,
-  onClose,
-  children,
-}: {
-  open: boolean;
-  title: string;
-  confirmLabel: string;
-  danger?: boolean;
-  busy?: boolean;
-  error?: string | undefined;
-  onConfirm(): void;
-  onClose(): void;
-  children?: ReactNode;
-}) {
+/** The shell's confirmation dialog with the dashboard's words and look (the operator console's too). */
+export function ConfirmDialog(props: ConfirmDialogProps) {
   const { t } = useTranslation("dashboard");
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-  const titleId = `dialog-${title.replace(/\W+/g, "-").toLowerCase()}`;
   return (
-    <dialog ref={ref} className="dash-dialog" aria-labelledby={titleId} onClose={onClose}>
-      <form
-        method="dialog"
-        className="dash-dialog-form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          onConfirm();
-        }}
-      >
-        <h2 id={titleId} className="dash-dialog-title">
-          {title}
-        </h2>
-        {children}
-        <Notice message={error} tone="error" />
-        <div className="dash-dialog-actions">
-          <button type="button" className="dash-button dash-button-secondary" onClick={onClose} disabled={busy}>
-            {t("dialog.back")}
-          </button>
-          <button
-            type="submit"
-            className={`dash-button ${danger ? "dash-button-danger" : "dash-button-primary"}`}
-            disabled={busy}
-          >
-            {busy ? t("dialog.working") : confirmLabel}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <ShellConfirmDialog look={{ back: t("dialog.back"), working: t("dialog.working"), prefix: "dash" }} {...props} />
   );
 }
 

@@ -1,35 +1,15 @@
-/** The wallet's small shared pieces: the screen frame, links that use the app's router, the tab bar, async loads. */
-import { useCallback, useEffect, useState, type MouseEvent, type ReactNode } from "react";
+/**
+ * The wallet's small pieces: the screen frame with its tab bar, and the shell's shared pieces (shell/ui.tsx: links,
+ * notices, loads) in the wallet's words.
+ */
+import { useEffect, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { formatDateTime } from "../shell/format.ts";
-import { formatAmount } from "../shell/i18n.ts";
-import { navigate } from "../shell/router.ts";
+import { Link, Loading as ShellLoading, useLoad as useShellLoad } from "../shell/ui.tsx";
 import { errorCode, errorMessage } from "./errors.ts";
 import { signedOut } from "./runtime.ts";
 
-/** An anchor (so it is a real link for keyboards, screen readers and new tabs) that navigates in place. */
-export function Link({
-  to,
-  className,
-  children,
-  ...rest
-}: {
-  to: string;
-  className?: string;
-  children: ReactNode;
-  "aria-current"?: "page";
-}) {
-  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    event.preventDefault();
-    navigate(to);
-  };
-  return (
-    <a href={to} className={className} onClick={onClick} {...rest}>
-      {children}
-    </a>
-  );
-}
+export { Link, Money, Notice } from "../shell/ui.tsx";
 
 const TABS = [
   { to: "/wallet", key: "nav.home" },
@@ -86,74 +66,29 @@ export function Screen({
   );
 }
 
-export function Money({ amount, currency, className }: { amount: number; currency: string; className?: string }) {
-  return <span className={className}>{formatAmount(amount, currency)}</span>;
-}
-
-/** A polite live region: what just happened, or what went wrong (then assertive). */
-export function Notice({
-  message,
-  tone = "info",
-}: {
-  message: string | undefined;
-  tone?: "info" | "error" | "success";
-}) {
-  return (
-    <p
-      className={`notice notice-${tone}${message ? "" : " notice-empty"}`}
-      role={tone === "error" ? "alert" : "status"}
-    >
-      {message ?? ""}
-    </p>
-  );
-}
-
 export interface Loaded<T> {
   data: T | undefined;
+  /** What went wrong, in the payer's words. */
   error: string | undefined;
   loading: boolean;
   reload(): void;
 }
 
 /**
- * Loads once per `key`, and again on `reload()`. A session the server no longer accepts signs this tab out, so the
- * wallet asks for a new sign-in instead of showing an error on every screen.
+ * The shell's load, its error in the payer's words. A session the server no longer accepts signs this tab out, so
+ * the wallet asks for a new sign-in instead of showing an error on every screen.
  */
 export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   const { t } = useTranslation("wallet");
-  const [state, setState] = useState<{ data: T | undefined; error: string | undefined; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
+  const state = useShellLoad(load, key, (error) => {
+    if (errorCode(error) === "payer_session_invalid") signedOut();
   });
-  const [round, setRound] = useState(0);
-  // The loader is a new function each render; `key` says when it loads something else.
-  const run = useCallback(load, [key]);
-  useEffect(() => {
-    let live = true;
-    setState((previous) => ({ ...previous, loading: true }));
-    run().then(
-      (data) => live && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => {
-        if (!live) return;
-        if (errorCode(error) === "payer_session_invalid") signedOut();
-        setState({ data: undefined, error: errorMessage(error, t), loading: false });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [run, round, t]);
-  return { ...state, reload: () => setRound((n) => n + 1) };
+  return { ...state, error: state.error === undefined ? undefined : errorMessage(state.error, t) };
 }
 
 export function Loading() {
   const { t } = useTranslation("wallet");
-  return (
-    <p className="loading" role="status">
-      {t("loading")}
-    </p>
-  );
+  return <ShellLoading label={t("loading")} />;
 }
 
 /** A moment as the shell writes one everywhere (`12월 4일 오후 3:05` / `Dec 4, 3:05 PM`). */
