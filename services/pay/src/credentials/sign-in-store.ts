@@ -4,13 +4,14 @@
  * code, and its sessions with an absolute and an idle end. Each context keeps its tables in its schema.ts and makes
  * one `SignInStore` of them in its store.ts; this module names no table and imports no context.
  */
-import { and, eq, getTableColumns, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { queryRows, type Executor } from "../db/client.ts";
 
 /** A context's sign-in members table: who signs in, with the TOTP seed and its replay guard. */
 export type MemberTable = PgTable & {
   id: PgColumn;
+  email: PgColumn;
   disabled: PgColumn;
   sealedTotpSecret: PgColumn;
   totpLastStep: PgColumn;
@@ -53,6 +54,33 @@ type Row = Record<string, unknown>;
 
 export class SignInStore<M extends MemberTable, C extends ChallengeTable, S extends SessionTable> {
   constructor(private readonly t: SignInTables<M, C, S>) {}
+
+  /** Inserts a member; null when the email is taken. */
+  async insertMember(db: Executor, row: M["$inferInsert"]): Promise<M["$inferSelect"] | null> {
+    const rows = await db
+      .insert(this.t.members as PgTable)
+      .values(row as Row)
+      .onConflictDoNothing()
+      .returning();
+    return (rows[0] as M["$inferSelect"] | undefined) ?? null;
+  }
+
+  /** The member with this email (already lower-cased), or null. */
+  findMemberByEmail(db: Executor, email: string): Promise<M["$inferSelect"] | null> {
+    return this.#findMemberWhere(db, eq(this.t.members.email, email));
+  }
+
+  findMember(db: Executor, id: string): Promise<M["$inferSelect"] | null> {
+    return this.#findMemberWhere(db, eq(this.t.members.id, id));
+  }
+
+  async #findMemberWhere(db: Executor, where: SQL): Promise<M["$inferSelect"] | null> {
+    const rows = await db
+      .select()
+      .from(this.t.members as PgTable)
+      .where(where);
+    return (rows[0] as M["$inferSelect"] | undefined) ?? null;
+  }
 
   /**
    * Accepts a TOTP time step only past the last one accepted, in one conditional UPDATE (the replay guard): of two

@@ -5,9 +5,11 @@
  * context keeps its own tables, challenges and answers; this module holds no table and imports no context.
  */
 import {
+  generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
   type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
   type RegistrationResponseJSON,
   type VerifiedRegistrationResponse,
 } from "@simplewebauthn/server";
@@ -42,6 +44,35 @@ export function challengeIn(clientDataJSON: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Creation options for the browser's `startRegistration()`: no attestation, user verification required, ES256/RS256,
+ * the user handle the opaque id (no name, phone or email goes into the authenticator's handle), and the credentials
+ * to exclude (the caller's live ones: a revoked credential's authenticator may make a new one in its place).
+ * `residentKey` "required" makes the passkey discoverable, for a sign-in without typing a name first.
+ */
+export function registrationOptions(
+  rp: RelyingParty,
+  user: { id: string; name: string; displayName: string },
+  options: {
+    timeoutMs: number;
+    exclude: { id: string; transports: string[] }[];
+    residentKey: "required" | "preferred";
+  },
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return generateRegistrationOptions({
+    rpName: rp.rpName,
+    rpID: rp.rpId,
+    userID: new TextEncoder().encode(user.id),
+    userName: user.name,
+    userDisplayName: user.displayName,
+    timeout: options.timeoutMs,
+    attestationType: "none",
+    excludeCredentials: options.exclude.map((p) => ({ id: p.id, transports: p.transports })),
+    authenticatorSelection: { residentKey: options.residentKey, userVerification: "required" },
+    supportedAlgorithmIDs: WEBAUTHN_ALGORITHMS,
+  });
 }
 
 /**

@@ -8,7 +8,6 @@
 import type { Clock } from "@mpay/service-kit";
 import {
   generateAuthenticationOptions,
-  generateRegistrationOptions,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/server";
@@ -18,8 +17,8 @@ import type { Db } from "../db/client.ts";
 import type { MerchantAuth } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
 import {
-  WEBAUTHN_ALGORITHMS as ALGORITHMS,
   challengeIn,
+  registrationOptions,
   verifyAssertion,
   verifyRegistration,
   type RelyingParty,
@@ -73,20 +72,13 @@ export class DashboardPasskeys {
         "passkey_limit_reached",
         `A dashboard user can have at most ${MAX_PASSKEYS_PER_USER} passkeys.`,
       );
-    const options = await generateRegistrationOptions({
-      rpName: rp.rpName,
-      rpID: rp.rpId,
-      // The handle is the opaque user id; the email is the name the browser shows in its passkey picker.
-      userID: new TextEncoder().encode(user.id),
-      userName: user.email,
-      userDisplayName: user.name,
-      timeout: CEREMONY_TTL_MS,
-      attestationType: "none",
-      excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports })),
-      // Discoverable: the sign-in asks for any passkey of this site, without an email first.
-      authenticatorSelection: { residentKey: "required", userVerification: "required" },
-      supportedAlgorithmIDs: ALGORITHMS,
-    });
+    // The email is the name the browser shows in its passkey picker; discoverable: the sign-in asks for any
+    // passkey of this site, without an email first.
+    const options = await registrationOptions(
+      rp,
+      { id: user.id, name: user.email, displayName: user.name },
+      { timeoutMs: CEREMONY_TTL_MS, exclude: existing, residentKey: "required" },
+    );
     await putPasskeyChallenge(this.db, {
       challenge: options.challenge,
       userId: user.id,

@@ -23,22 +23,16 @@ const signIn = new SignInStore({
 });
 
 /** Inserts a user; null when the email is taken. */
-export async function insertUser(
-  db: Executor,
-  row: typeof merchantUsers.$inferInsert,
-): Promise<MerchantUserRow | null> {
-  const rows = await db.insert(merchantUsers).values(row).onConflictDoNothing().returning();
-  return rows[0] ?? null;
+export function insertUser(db: Executor, row: typeof merchantUsers.$inferInsert): Promise<MerchantUserRow | null> {
+  return signIn.insertMember(db, row);
 }
 
-export async function findUserByEmail(db: Executor, email: string): Promise<MerchantUserRow | null> {
-  const rows = await db.select().from(merchantUsers).where(eq(merchantUsers.email, email));
-  return rows[0] ?? null;
+export function findUserByEmail(db: Executor, email: string): Promise<MerchantUserRow | null> {
+  return signIn.findMemberByEmail(db, email);
 }
 
-export async function findUser(db: Executor, id: string): Promise<MerchantUserRow | null> {
-  const rows = await db.select().from(merchantUsers).where(eq(merchantUsers.id, id));
-  return rows[0] ?? null;
+export function findUser(db: Executor, id: string): Promise<MerchantUserRow | null> {
+  return signIn.findMember(db, id);
 }
 
 export function listUsers(db: Executor, merchantId: string): Promise<MerchantUserRow[]> {

@@ -13,16 +13,12 @@
  * authenticator and a replay from one that counts.
  */
 import type { Clock } from "@mpay/service-kit";
-import {
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import {
-  WEBAUTHN_ALGORITHMS as ALGORITHMS,
   challengeIn,
+  registrationOptions,
   verifyAssertion,
   verifyRegistration,
   type RelyingParty,
@@ -121,20 +117,12 @@ export class PasskeyService {
         "passkey_limit_reached",
         `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`,
       );
-    const options = await generateRegistrationOptions({
-      rpName: rp.rpName,
-      rpID: rp.rpId,
-      // The user handle is the opaque payer id: no name, phone or e-mail goes into the authenticator's handle.
-      userID: new TextEncoder().encode(payer.id),
-      userName: payer.displayName,
-      userDisplayName: payer.displayName,
-      timeout: REGISTRATION_TTL_MS,
-      attestationType: "none",
-      // Only live ones: a revoked credential's authenticator may make a new credential in its place.
-      excludeCredentials: live.map((p) => ({ id: p.id, transports: p.transports })),
-      authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
-      supportedAlgorithmIDs: ALGORITHMS,
-    });
+    // Only live ones are excluded: a revoked credential's authenticator may make a new credential in its place.
+    const options = await registrationOptions(
+      rp,
+      { id: payer.id, name: payer.displayName, displayName: payer.displayName },
+      { timeoutMs: REGISTRATION_TTL_MS, exclude: live, residentKey: "preferred" },
+    );
     await putRegistrationChallenge(this.db, {
       challenge: options.challenge,
       payerId: payer.id,

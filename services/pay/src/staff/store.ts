@@ -1,5 +1,5 @@
 /** SQL of the staff context: staff members, their sign-in challenges and console sessions. */
-import { asc, eq } from "drizzle-orm";
+import { asc } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { SignInStore } from "../credentials/sign-in-store.ts";
 import { staffChallenges, staffMembers, staffSessions, type StaffRole } from "./schema.ts";
@@ -7,32 +7,29 @@ import { staffChallenges, staffMembers, staffSessions, type StaffRole } from "./
 export type StaffRow = typeof staffMembers.$inferSelect;
 export type StaffChallengeRow = typeof staffChallenges.$inferSelect;
 
-/** Inserts a staff member; null when the email is taken. */
-export async function insertStaff(db: Executor, row: typeof staffMembers.$inferInsert): Promise<StaffRow | null> {
-  const rows = await db.insert(staffMembers).values(row).onConflictDoNothing().returning();
-  return rows[0] ?? null;
-}
-
-export async function findStaffByEmail(db: Executor, email: string): Promise<StaffRow | null> {
-  const rows = await db.select().from(staffMembers).where(eq(staffMembers.email, email));
-  return rows[0] ?? null;
-}
-
-export async function findStaff(db: Executor, id: string): Promise<StaffRow | null> {
-  const rows = await db.select().from(staffMembers).where(eq(staffMembers.id, id));
-  return rows[0] ?? null;
-}
-
-export function listStaff(db: Executor): Promise<StaffRow[]> {
-  return db.select().from(staffMembers).orderBy(asc(staffMembers.createdAt), asc(staffMembers.id));
-}
-
 const signIn = new SignInStore({
   members: staffMembers,
   challenges: staffChallenges,
   sessions: staffSessions,
   sessionMember: staffSessions.staffId,
 });
+
+/** Inserts a staff member; null when the email is taken. */
+export function insertStaff(db: Executor, row: typeof staffMembers.$inferInsert): Promise<StaffRow | null> {
+  return signIn.insertMember(db, row);
+}
+
+export function findStaffByEmail(db: Executor, email: string): Promise<StaffRow | null> {
+  return signIn.findMemberByEmail(db, email);
+}
+
+export function findStaff(db: Executor, id: string): Promise<StaffRow | null> {
+  return signIn.findMember(db, id);
+}
+
+export function listStaff(db: Executor): Promise<StaffRow[]> {
+  return db.select().from(staffMembers).orderBy(asc(staffMembers.createdAt), asc(staffMembers.id));
+}
 
 /** Accepts a TOTP step only past the last one accepted, in one conditional UPDATE (the replay guard). */
 export function acceptStaffTotpStep(
