@@ -2,8 +2,8 @@
  * When the SDK retries, and how long it waits (issue 10: "retries on network errors/409 in-progress/5xx with capped
  * exponential backoff and jitter"). Pure functions, so the policy is tested without a clock.
  *
- * Retried: no answer at all (a dropped connection, a timeout), 5xx, 429, and a 409 saying the request with this
- * Idempotency-Key is still in progress. Never retried: every other 4xx (the same request would fail the same way),
+ * Retried: no answer at all (a dropped connection, a timeout), 5xx, 429, and a 409 `idempotency_key_in_progress`
+ * (the first request with this Idempotency-Key has not finished). Never retried: every other 4xx (the same request would fail the same way),
  * and an answer the server replayed for the Idempotency-Key (`Idempotent-Replayed: true`): a stored answer never
  * changes. Every POST carries an Idempotency-Key, the same on each retry, so a retry never does the work twice.
  */
@@ -20,22 +20,19 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, initialDelayMs: 500, maxDelayMs: 8_000 };
 
 /**
- * The pay server answers 409 `idempotency_key_reused` both for a key reused with another request (final) and, with
- * "still in progress" in its message, for one whose first request has not finished (services/pay/src/http/
- * idempotency.ts): only the latter is worth a retry. A dedicated code, if the server gets one, is listed too.
+ * The pay server answers 409 `idempotency_key_in_progress` for a key whose first request has not finished
+ * (services/pay/src/http/idempotency.ts): worth a retry with the same key. Every other 409, `idempotency_key_reused`
+ * included (the key was used with another request), is final. The code decides, never the message: messages are
+ * for people and may change.
  */
-const IN_PROGRESS_CODES = new Set(["idempotency_key_in_progress", "idempotency_key_in_use", "lock_timeout"]);
-
-export function isInProgressConflict(code: string | undefined, message: string): boolean {
-  if (code !== undefined && IN_PROGRESS_CODES.has(code)) return true;
-  return code === "idempotency_key_reused" && /still in progress/i.test(message);
+export function isInProgressConflict(code: string | undefined): boolean {
+  return code === "idempotency_key_in_progress";
 }
 
 export interface Outcome {
   /** `undefined` when no answer came (network error, timeout). */
   statusCode: number | undefined;
   code?: string | undefined;
-  message?: string | undefined;
   replayed?: boolean;
 }
 
@@ -43,7 +40,7 @@ export function shouldRetry(outcome: Outcome): boolean {
   const { statusCode } = outcome;
   if (statusCode === undefined) return true;
   if (outcome.replayed) return false;
-  if (statusCode === 409) return isInProgressConflict(outcome.code, outcome.message ?? "");
+  if (statusCode === 409) return isInProgressConflict(outcome.code);
   return statusCode === 429 || statusCode >= 500;
 }
 

@@ -124,29 +124,29 @@ describe("retries", () => {
     expect(seen).toHaveLength(1);
   });
 
-  it("retries a 409 whose first request is still in progress, not a key reused for another request", async () => {
+  it("retries a 409 idempotency_key_in_progress, never a key reused for another request, whatever the message", async () => {
     script = (_req, res, n) =>
       n === 1
-        ? error(
-            res,
-            409,
-            "conflict_error",
-            "idempotency_key_reused",
-            "A request with this Idempotency-Key is still in progress; retry shortly.",
-          )
+        ? error(res, 409, "conflict_error", "idempotency_key_in_progress", "The first request has not finished.")
         : payment(res);
     await client().payments.capture("pay_1");
     expect(seen).toHaveLength(2);
+    // The same Idempotency-Key on the retry: the server replays the first request's answer, never runs it twice.
+    expect(seen[1]?.headers["idempotency-key"]).toBe(seen[0]?.headers["idempotency-key"]);
     seen = [];
+    // The message is for people: a reused key that happens to say "still in progress" is still final.
     script = (_req, res) =>
       error(
         res,
         409,
         "conflict_error",
         "idempotency_key_reused",
-        "This Idempotency-Key was already used with a different request.",
+        "A request with this Idempotency-Key is still in progress; retry shortly.",
       );
-    await expect(client().payments.capture("pay_1")).rejects.toBeInstanceOf(ConflictError);
+    await expect(client().payments.capture("pay_1")).rejects.toMatchObject({
+      code: "idempotency_key_reused",
+      statusCode: 409,
+    });
     expect(seen).toHaveLength(1);
   });
 

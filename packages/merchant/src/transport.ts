@@ -91,12 +91,7 @@ export class Transport {
       const result = await this.#attempt(method, url, headers, body, timeoutMs, options.signal);
       if (result.ok) return result.value as T;
       const { error, replayed } = result;
-      const retryable = shouldRetry({
-        statusCode: error.statusCode,
-        code: error.code,
-        message: error.message,
-        replayed,
-      });
+      const retryable = shouldRetry({ statusCode: error.statusCode, code: error.code, replayed });
       if (!retryable || attempt >= policy.maxRetries || options.signal?.aborted) throw error;
       await sleep(retryDelayMs(attempt + 1, policy, error.retryAfter), options.signal);
       // Aborted while waiting: the caller stops here, with what the last attempt answered.

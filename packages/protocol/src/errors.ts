@@ -120,7 +120,10 @@ export const ERROR_CODES = {
   phone_number_invalid: "invalid_request_error",
   capture_amount_invalid: "invalid_request_error",
   refund_exceeds_captured: "conflict_error",
+  /** The key was used before with another request, or for an answer that held a secret shown only once: final. */
   idempotency_key_reused: "conflict_error",
+  /** The first request with this Idempotency-Key has not finished: retry shortly with the same key. */
+  idempotency_key_in_progress: "conflict_error",
   idempotency_key_invalid: "invalid_request_error",
   delivery_not_retryable: "conflict_error",
   /** A test event to a disabled webhook endpoint: enable it again (create a new one) first. */

@@ -686,6 +686,7 @@ export interface components {
           | "capture_amount_invalid"
           | "refund_exceeds_captured"
           | "idempotency_key_reused"
+          | "idempotency_key_in_progress"
           | "idempotency_key_invalid"
           | "delivery_not_retryable"
           | "webhook_endpoint_disabled"
@@ -945,7 +946,7 @@ export interface components {
     };
   };
   parameters: {
-    /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+    /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
     IdempotencyKey: string;
     /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
     WebhookId: string;
@@ -1030,7 +1031,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path?: never;
@@ -1080,7 +1081,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1132,7 +1133,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path?: never;
@@ -1187,7 +1188,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1635,7 +1636,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path?: never;
@@ -1704,7 +1705,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1833,7 +1834,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -1892,7 +1893,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1944,7 +1945,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -2005,7 +2006,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2139,7 +2140,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -2201,7 +2202,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2610,7 +2611,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -2669,7 +2670,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2792,7 +2793,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path?: never;
@@ -2845,7 +2846,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2974,7 +2975,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -3037,7 +3038,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3141,7 +3142,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3260,7 +3261,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -3321,7 +3322,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3373,7 +3374,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused. */
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
         "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
       };
       path: {
@@ -3432,7 +3433,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, …). */
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
       409: {
         headers: {
           [name: string]: unknown;

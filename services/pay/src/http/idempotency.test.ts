@@ -61,6 +61,29 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
     expect(await countOrders("idem-2")).toBe(1);
   });
 
+  it("answers 409 idempotency_key_in_progress while the first request with the key has no answer", async () => {
+    const headers = { "idempotency-key": "still-running" };
+    const body = paymentBody({ orderId: "idem-6" });
+    const first = await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, body, headers);
+    expect(first.status).toBe(200);
+    // The reservation without its answer: what a request with the key that has not finished leaves behind.
+    await t.system.database.db.execute(
+      sql`update idempotency_keys set status_code = null, response = null where key = 'still-running'`,
+    );
+    const retry = await call<{ error: { code: string; type: string } }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      body,
+      headers,
+    );
+    expect(retry.status).toBe(409);
+    expect(retry.body.error).toMatchObject({ code: "idempotency_key_in_progress", type: "conflict_error" });
+    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    expect(await countOrders("idem-6")).toBe(1);
+  });
+
   it("scopes keys by merchant and by route", async () => {
     const other = await t.createMerchant("Second Shop");
     const headers = { "idempotency-key": "shared-key" };

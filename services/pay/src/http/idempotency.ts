@@ -7,7 +7,9 @@
  *   failures are never stored, so a retry after a fixed bad request or an outage can succeed — except an outcome
  *   in doubt (OutcomePending: a card issuer that did not answer), whose answer is stored with what the work
  *   recorded, so the retry cannot run the operation twice.
- * Keys are scoped to (merchant, mode, route); the same key with another body or path is a 409.
+ * Keys are scoped to (merchant, mode, route); the same key with another body or path is a 409
+ * (idempotency_key_reused, final), a key whose first request has no answer yet a 409 idempotency_key_in_progress
+ * (worth a retry).
  */
 import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
@@ -101,8 +103,8 @@ async function replay(
   if (!row || row.statusCode === null || row.response === null) {
     // Cannot happen while reservation and answer commit together; kept as a clear error rather than a guess.
     throw new ApiError(
-      "idempotency_key_reused",
-      "A request with this Idempotency-Key is still in progress; retry shortly.",
+      "idempotency_key_in_progress",
+      "A request with this Idempotency-Key is still in progress; retry shortly with the same key.",
     );
   }
   if (row.requestHash !== fingerprint) {

@@ -78,5 +78,6 @@ describe("/openapi.json through the linters and the type generator", () => {
     expect(types).toContain("export interface webhooks {");
     expect(types).toContain('"Idempotency-Key"?: components["parameters"]["IdempotencyKey"]');
     expect(types).toContain('"idempotency_key_reused"');
+    expect(types).toContain('"idempotency_key_in_progress"');
   });
 });

@@ -96,7 +96,8 @@ const ERROR_RESPONSES: Record<string, string> = {
   "401": "The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …).",
   "403": "The credential may not do this (secret_key_required: a publishable key on a secret-key route, …).",
   "404": "No such resource for this merchant and mode (resource_missing).",
-  "409": "It conflicts with the resource's state or an earlier request (idempotency_key_reused, …).",
+  "409":
+    "It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …).",
   "413": "The body is larger than 16 KiB (body_too_large).",
   "429": "Too many requests (rate_limited): slow down and retry with backoff.",
   "500": "Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key.",
@@ -109,7 +110,7 @@ function answeredStatuses(method: string, path: string, merchant: boolean, secur
   if (merchant) statuses.push("401", "403");
   if (JSON.stringify(security) === JSON.stringify([{ payerSession: [] }])) statuses.push("401");
   if (method === "post") statuses.push("400", "413");
-  // Merchant POSTs: idempotency_key_reused, and audit_head_invalid or issuer_unavailable where they call out.
+  // Merchant POSTs: idempotency_key_reused or idempotency_key_in_progress, and audit_head_invalid or issuer_unavailable where they call out.
   if (method === "post" && merchant) statuses.push("409", "503");
   if (hasPathParameter(path)) statuses.push("400", "404");
   return statuses;
@@ -283,7 +284,7 @@ export function openApiTransforms(
             in: "header",
             required: false,
             description:
-              "Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused.",
+              "Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key).",
             schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7E]+$" },
           },
           WebhookId: {

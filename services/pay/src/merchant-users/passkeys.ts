@@ -8,9 +8,6 @@
 import type { Clock } from "@mpay/service-kit";
 import {
   generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/server";
@@ -19,7 +16,13 @@ import type { AuditService } from "../audit/service.ts";
 import type { Db } from "../db/client.ts";
 import type { MerchantAuth } from "../http/caller.ts";
 import { ApiError } from "../http/errors.ts";
-import type { RelyingParty } from "../passkeys/service.ts";
+import {
+  challengeIn,
+  registrationOptions,
+  verifyAssertion,
+  verifyRegistration,
+  type RelyingParty,
+} from "../credentials/webauthn.ts";
 import type { DashboardSession, MerchantUserService } from "./service.ts";
 import {
   advanceUserPasskeyCounter,
@@ -33,18 +36,6 @@ import {
 
 const CEREMONY_TTL_MS = 5 * 60_000;
 const MAX_PASSKEYS_PER_USER = 10;
-/** ES256 and RS256: every authenticator has one of them. */
-const ALGORITHMS = [-7, -257];
-
-function challengeIn(clientDataJSON: string): string | null {
-  try {
-    const data = JSON.parse(Buffer.from(clientDataJSON, "base64url").toString("utf8")) as { challenge?: unknown };
-    return typeof data.challenge === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(data.challenge) ? data.challenge : null;
-  } catch {
-    return null;
-  }
-}
-
 function invalid(message: string): ApiError {
   return new ApiError("passkey_invalid", message);
 }
@@ -81,20 +72,13 @@ export class DashboardPasskeys {
         "passkey_limit_reached",
         `A dashboard user can have at most ${MAX_PASSKEYS_PER_USER} passkeys.`,
       );
-    const options = await generateRegistrationOptions({
-      rpName: rp.rpName,
-      rpID: rp.rpId,
-      // The handle is the opaque user id; the email is the name the browser shows in its passkey picker.
-      userID: new TextEncoder().encode(user.id),
-      userName: user.email,
-      userDisplayName: user.name,
-      timeout: CEREMONY_TTL_MS,
-      attestationType: "none",
-      excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports })),
-      // Discoverable: the sign-in asks for any passkey of this site, without an email first.
-      authenticatorSelection: { residentKey: "required", userVerification: "required" },
-      supportedAlgorithmIDs: ALGORITHMS,
-    });
+    // The email is the name the browser shows in its passkey picker; discoverable: the sign-in asks for any
+    // passkey of this site, without an email first.
+    const options = await registrationOptions(
+      rp,
+      { id: user.id, name: user.email, displayName: user.name },
+      { timeoutMs: CEREMONY_TTL_MS, exclude: existing, residentKey: "required" },
+    );
     await putPasskeyChallenge(this.db, {
       challenge: options.challenge,
       userId: user.id,
@@ -120,22 +104,10 @@ export class DashboardPasskeys {
         "passkey_challenge_invalid",
         "This passkey registration is unknown, used or expired; ask for new registration options.",
       );
-    let credential;
-    try {
-      const result = await verifyRegistrationResponse({
-        response,
-        expectedChallenge: challenge,
-        expectedOrigin: rp.origins,
-        expectedRPID: rp.rpId,
-        requireUserPresence: true,
-        requireUserVerification: true,
-        supportedAlgorithmIDs: ALGORITHMS,
-      });
-      if (!result.verified) throw new Error("attestation not verified");
-      credential = result.registrationInfo.credential;
-    } catch {
+    const verified = await verifyRegistration(rp, response, challenge);
+    if (!verified.verified)
       throw invalid("The passkey registration could not be verified for this site (user verification is required).");
-    }
+    const credential = verified.info.credential;
     return this.db.transaction(async (tx) => {
       const row = await insertUserPasskey(tx, {
         id: credential.id,
@@ -196,25 +168,9 @@ export class DashboardPasskeys {
       response.response.userHandle !== Buffer.from(user.id).toString("base64url")
     )
       throw invalid("This passkey was made for another user.");
-    let newCounter: number;
-    try {
-      const result = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: challenge,
-        expectedOrigin: rp.origins,
-        expectedRPID: rp.rpId,
-        requireUserVerification: true,
-        // 0 turns the library's counter check off: advanceUserPasskeyCounter makes it atomically below.
-        credential: {
-          id: passkey.id,
-          publicKey: Buffer.from(passkey.publicKey, "base64url"),
-          counter: 0,
-          transports: passkey.transports,
-        },
-      });
-      if (!result.verified) throw new Error("signature not verified");
-      newCounter = result.authenticationInfo.newCounter;
-    } catch {
+    // The counter moves forward below, atomically, in advanceUserPasskeyCounter.
+    const verified = await verifyAssertion(rp, response, challenge, passkey);
+    if (!verified.verified) {
       await this.audit.record({
         actor: `merchant_user:${user.id}`,
         action: "merchant_user.sign_in_failed",
@@ -223,6 +179,7 @@ export class DashboardPasskeys {
       });
       throw invalid("The passkey assertion does not verify for this site (user verification is required).");
     }
+    const newCounter = verified.newCounter;
     return this.db.transaction(async (tx) => {
       if (!(await advanceUserPasskeyCounter(tx, passkey.id, newCounter)))
         throw new ApiError(

@@ -1,6 +1,7 @@
 /** SQL of the merchant-users context: users, sign-in challenges, sessions, passkeys. */
-import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
-import { queryRows, type Executor } from "../db/client.ts";
+import { and, asc, eq, lt, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+import { SignInStore } from "../credentials/sign-in-store.ts";
 import type { MerchantRole } from "../http/caller.ts";
 import {
   merchantUserChallenges,
@@ -14,23 +15,24 @@ export type MerchantUserRow = typeof merchantUsers.$inferSelect;
 export type ChallengeRow = typeof merchantUserChallenges.$inferSelect;
 export type UserPasskeyRow = typeof merchantUserPasskeys.$inferSelect;
 
+const signIn = new SignInStore({
+  members: merchantUsers,
+  challenges: merchantUserChallenges,
+  sessions: merchantUserSessions,
+  sessionMember: merchantUserSessions.userId,
+});
+
 /** Inserts a user; null when the email is taken. */
-export async function insertUser(
-  db: Executor,
-  row: typeof merchantUsers.$inferInsert,
-): Promise<MerchantUserRow | null> {
-  const rows = await db.insert(merchantUsers).values(row).onConflictDoNothing().returning();
-  return rows[0] ?? null;
+export function insertUser(db: Executor, row: typeof merchantUsers.$inferInsert): Promise<MerchantUserRow | null> {
+  return signIn.insertMember(db, row);
 }
 
-export async function findUserByEmail(db: Executor, email: string): Promise<MerchantUserRow | null> {
-  const rows = await db.select().from(merchantUsers).where(eq(merchantUsers.email, email));
-  return rows[0] ?? null;
+export function findUserByEmail(db: Executor, email: string): Promise<MerchantUserRow | null> {
+  return signIn.findMemberByEmail(db, email);
 }
 
-export async function findUser(db: Executor, id: string): Promise<MerchantUserRow | null> {
-  const rows = await db.select().from(merchantUsers).where(eq(merchantUsers.id, id));
-  return rows[0] ?? null;
+export function findUser(db: Executor, id: string): Promise<MerchantUserRow | null> {
+  return signIn.findMember(db, id);
 }
 
 export function listUsers(db: Executor, merchantId: string): Promise<MerchantUserRow[]> {
@@ -69,66 +71,45 @@ export async function updateUser(
  * Accepts a TOTP time step only past the last one accepted, in one conditional UPDATE (the replay guard): of two
  * concurrent sign-ins with the same code only one gets through. `sealedTotpSecret` is set on a first setup.
  */
-export async function acceptTotpStep(
+export function acceptTotpStep(
   tx: Executor,
   id: string,
   step: number,
   now: Date,
   sealedTotpSecret?: string,
 ): Promise<boolean> {
-  const rows = await tx
-    .update(merchantUsers)
-    .set({ totpLastStep: step, lastSignInAt: now, ...(sealedTotpSecret ? { sealedTotpSecret } : {}) })
-    .where(and(eq(merchantUsers.id, id), or(isNull(merchantUsers.totpLastStep), lt(merchantUsers.totpLastStep, step))))
-    .returning({ id: merchantUsers.id });
-  return rows.length === 1;
+  return signIn.acceptTotpStep(tx, id, step, now, sealedTotpSecret);
 }
 
 /** Sets a user's TOTP seed (sealed); a fresh seed starts its own replay guard. False when there is no such user. */
-export async function writeTotpSecret(db: Executor, id: string, sealedTotpSecret: string): Promise<boolean> {
-  const rows = await db
-    .update(merchantUsers)
-    .set({ sealedTotpSecret, totpLastStep: null })
-    .where(eq(merchantUsers.id, id))
-    .returning({ id: merchantUsers.id });
-  return rows.length === 1;
+export function writeTotpSecret(db: Executor, id: string, sealedTotpSecret: string): Promise<boolean> {
+  return signIn.writeTotpSecret(db, id, sealedTotpSecret);
 }
 
 export async function markSignedIn(tx: Executor, id: string, now: Date): Promise<void> {
   await tx.update(merchantUsers).set({ lastSignInAt: now }).where(eq(merchantUsers.id, id));
 }
 
-export async function insertChallenge(db: Executor, row: typeof merchantUserChallenges.$inferInsert): Promise<void> {
-  await db.insert(merchantUserChallenges).values(row);
+export function insertChallenge(db: Executor, row: typeof merchantUserChallenges.$inferInsert): Promise<void> {
+  return signIn.insertChallenge(db, row);
 }
 
 /** The challenge, locked until the transaction ends (a second try with it waits, then sees it spent). */
-export async function lockChallenge(tx: Executor, tokenHash: string): Promise<ChallengeRow | null> {
-  const rows = await tx
-    .select()
-    .from(merchantUserChallenges)
-    .where(eq(merchantUserChallenges.tokenHash, tokenHash))
-    .for("update");
-  return rows[0] ?? null;
+export function lockChallenge(tx: Executor, tokenHash: string): Promise<ChallengeRow | null> {
+  return signIn.lockChallenge(tx, tokenHash);
 }
 
-export async function spendChallenge(tx: Executor, tokenHash: string, now: Date): Promise<void> {
-  await tx.update(merchantUserChallenges).set({ usedAt: now }).where(eq(merchantUserChallenges.tokenHash, tokenHash));
+export function spendChallenge(tx: Executor, tokenHash: string, now: Date): Promise<void> {
+  return signIn.spendChallenge(tx, tokenHash, now);
 }
 
 /** Counts a wrong code on the challenge; at `max` it is spent. */
-export async function countChallengeFailure(tx: Executor, tokenHash: string, now: Date, max: number): Promise<void> {
-  await tx
-    .update(merchantUserChallenges)
-    .set({
-      failures: sql`${merchantUserChallenges.failures} + 1`,
-      usedAt: sql`case when ${merchantUserChallenges.failures} + 1 >= ${max} then ${now.toISOString()}::timestamptz else null end`,
-    })
-    .where(eq(merchantUserChallenges.tokenHash, tokenHash));
+export function countChallengeFailure(tx: Executor, tokenHash: string, now: Date, max: number): Promise<void> {
+  return signIn.countChallengeFailure(tx, tokenHash, now, max);
 }
 
-export async function insertSession(db: Executor, row: typeof merchantUserSessions.$inferInsert): Promise<void> {
-  await db.insert(merchantUserSessions).values(row);
+export function insertSession(db: Executor, row: typeof merchantUserSessions.$inferInsert): Promise<void> {
+  return signIn.insertSession(db, row);
 }
 
 export interface LiveSession {
@@ -148,49 +129,28 @@ export async function touchSession(
   now: Date,
   idleSince: Date,
 ): Promise<LiveSession | null> {
-  const rows = await queryRows<{ user_id: string; merchant_id: string; role: MerchantRole; expires_at: Date | string }>(
-    db,
-    sql`update merchant_user_sessions s set last_seen_at = ${now}
-        from merchant_users u
-        where s.token_hash = ${tokenHash} and u.id = s.user_id and s.signed_out_at is null
-          and s.expires_at > ${now} and s.last_seen_at > ${idleSince} and not u.disabled
-        returning u.id as user_id, u.merchant_id, u.role, s.expires_at`,
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return { userId: row.user_id, merchantId: row.merchant_id, role: row.role, expiresAt: new Date(row.expires_at) };
+  const live = await signIn.touchSession(db, tokenHash, now, idleSince);
+  if (!live) return null;
+  const { id, merchantId, role } = live.member;
+  return { userId: id, merchantId, role, expiresAt: live.expiresAt };
 }
 
-export async function signOutSession(db: Executor, tokenHash: string, now: Date): Promise<void> {
-  await db
-    .update(merchantUserSessions)
-    .set({ signedOutAt: now })
-    .where(and(eq(merchantUserSessions.tokenHash, tokenHash), isNull(merchantUserSessions.signedOutAt)));
+export function signOutSession(db: Executor, tokenHash: string, now: Date): Promise<void> {
+  return signIn.signOutSession(db, tokenHash, now);
 }
 
 /** Ends every session of a user (disabled, or a role change that must take effect everywhere at once). */
-export async function signOutUser(db: Executor, userId: string, now: Date): Promise<void> {
-  await db
-    .update(merchantUserSessions)
-    .set({ signedOutAt: now })
-    .where(and(eq(merchantUserSessions.userId, userId), isNull(merchantUserSessions.signedOutAt)));
+export function signOutUser(db: Executor, userId: string, now: Date): Promise<void> {
+  return signIn.signOutMember(db, userId, now);
 }
 
-/** Forgets challenges and sessions past their end (a maintenance task); returns how many rows. */
+/** Forgets challenges, sessions and passkey challenges past their end (a maintenance task); returns how many rows. */
 export async function purgeExpired(db: Executor, now: Date): Promise<number> {
-  const challenges = await db
-    .delete(merchantUserChallenges)
-    .where(lt(merchantUserChallenges.expiresAt, now))
-    .returning({ h: merchantUserChallenges.tokenHash });
-  const sessions = await db
-    .delete(merchantUserSessions)
-    .where(lt(merchantUserSessions.expiresAt, now))
-    .returning({ h: merchantUserSessions.tokenHash });
   const passkeyChallenges = await db
     .delete(merchantUserPasskeyChallenges)
     .where(lt(merchantUserPasskeyChallenges.expiresAt, now))
     .returning({ c: merchantUserPasskeyChallenges.challenge });
-  return challenges.length + sessions.length + passkeyChallenges.length;
+  return (await signIn.purgeExpired(db, now)) + passkeyChallenges.length;
 }
 
 // passkeys

@@ -13,16 +13,16 @@
  * authenticator and a replay from one that counts.
  */
 import type { Clock } from "@mpay/service-kit";
-import {
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
-import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
+import {
+  challengeIn,
+  registrationOptions,
+  verifyAssertion,
+  verifyRegistration,
+  type RelyingParty,
+} from "../credentials/webauthn.ts";
 import { ApiError } from "../http/errors.ts";
 import { termsHash } from "../approvals/terms-hash.ts";
 import type { AuditService } from "../audit/service.ts";
@@ -51,18 +51,7 @@ const REGISTRATION_TTL_MS = 5 * 60_000;
  */
 export const MAX_PASSKEYS = 10;
 
-/**
- * ES256 and RS256 only: the card issuer verifies these assertions too (DESIGN.md "Split custody" point 3), and
- * every WebAuthn authenticator and verifier supports them; EdDSA and ML-DSA would only widen what issuers must do.
- */
-const ALGORITHMS = [-7, -257];
-
-/** Which site passkeys belong to: the wallet's origin(s) and their registrable domain. */
-export interface RelyingParty {
-  rpId: string;
-  rpName: string;
-  origins: string[];
-}
+export type { RelyingParty } from "../credentials/webauthn.ts";
 
 /** The WebAuthn challenge of a payment approval: base64url SHA-256 of the canonical (RFC 8785) terms. */
 export function approvalChallengeOf(terms: ApprovalTerms): string {
@@ -128,20 +117,12 @@ export class PasskeyService {
         "passkey_limit_reached",
         `A payer can have at most ${MAX_PASSKEYS} passkeys; revoke one first.`,
       );
-    const options = await generateRegistrationOptions({
-      rpName: rp.rpName,
-      rpID: rp.rpId,
-      // The user handle is the opaque payer id: no name, phone or e-mail goes into the authenticator's handle.
-      userID: new TextEncoder().encode(payer.id),
-      userName: payer.displayName,
-      userDisplayName: payer.displayName,
-      timeout: REGISTRATION_TTL_MS,
-      attestationType: "none",
-      // Only live ones: a revoked credential's authenticator may make a new credential in its place.
-      excludeCredentials: live.map((p) => ({ id: p.id, transports: p.transports })),
-      authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
-      supportedAlgorithmIDs: ALGORITHMS,
-    });
+    // Only live ones are excluded: a revoked credential's authenticator may make a new credential in its place.
+    const options = await registrationOptions(
+      rp,
+      { id: payer.id, name: payer.displayName, displayName: payer.displayName },
+      { timeoutMs: REGISTRATION_TTL_MS, exclude: live, residentKey: "preferred" },
+    );
     await putRegistrationChallenge(this.db, {
       challenge: options.challenge,
       payerId: payer.id,
@@ -165,24 +146,12 @@ export class PasskeyService {
         "This passkey registration is unknown, used or expired; ask for new registration options.",
       );
     }
-    let info;
-    try {
-      const result = await verifyRegistrationResponse({
-        response,
-        expectedChallenge: taken.challenge,
-        expectedOrigin: rp.origins,
-        expectedRPID: rp.rpId,
-        requireUserPresence: true,
-        requireUserVerification: true,
-        supportedAlgorithmIDs: ALGORITHMS,
-      });
-      if (!result.verified) throw new Error("attestation not verified");
-      info = result.registrationInfo;
-    } catch {
-      // The library's own message quotes what the wallet sent; the answer names the rule instead.
-      if (registrationUserVerified(response.response.attestationObject) === false) throw uvRequired();
+    const verified = await verifyRegistration(rp, response, taken.challenge);
+    if (!verified.verified) {
+      if (verified.userVerified === false) throw uvRequired();
       throw new ApiError("passkey_invalid", "The passkey registration could not be verified for this site.");
     }
+    const info = verified.info;
     const deviceId = taken.purpose.slice("register:".length);
     const credential = info.credential;
     return this.db.transaction(async (tx) => {
@@ -240,31 +209,16 @@ export class PasskeyService {
     ) {
       throw new ApiError("passkey_invalid", "This passkey was made for another account.");
     }
-    let newCounter: number;
-    try {
-      const result = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge,
-        expectedOrigin: rp.origins,
-        expectedRPID: rp.rpId,
-        requireUserVerification: true,
-        // Counter 0 here turns the library's own counter check off: advanceSignCount makes it, atomically, below.
-        credential: {
-          id: passkey.id,
-          publicKey: Buffer.from(passkey.publicKey, "base64url"),
-          counter: 0,
-          transports: passkey.transports,
-        },
-      });
-      if (!result.verified) throw new Error("signature not verified");
-      newCounter = result.authenticationInfo.newCounter;
-    } catch {
-      if (assertionUserVerified(response.response.authenticatorData) === false) throw uvRequired();
+    // Counter checked below, atomically, by advanceSignCount (credentials/webauthn.ts leaves it to the caller).
+    const verified = await verifyAssertion(rp, response, expectedChallenge, passkey);
+    if (!verified.verified) {
+      if (verified.userVerified === false) throw uvRequired();
       throw new ApiError(
         "passkey_invalid",
         "The passkey assertion does not verify for these payment terms on this site.",
       );
     }
+    const newCounter = verified.newCounter;
     if (await advanceSignCount(this.db, passkey.id, payer.id, newCounter)) return { passkeyId: passkey.id };
 
     const now = await findPasskey(this.db, passkey.id);
@@ -310,33 +264,4 @@ function uvRequired(): ApiError {
     "passkey_user_verification_required",
     "The authenticator did not verify the user (biometric or device PIN); passkeys need user verification.",
   );
-}
-
-/** The `challenge` of a base64url clientDataJSON, or null when it is not one. */
-function challengeIn(clientDataJSON: string): string | null {
-  try {
-    const data = JSON.parse(Buffer.from(clientDataJSON, "base64url").toString("utf8")) as { challenge?: unknown };
-    return typeof data.challenge === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(data.challenge) ? data.challenge : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The UV flag (bit 2 of the flags byte after the 32-byte RP ID hash, WebAuthn §6.1), or null if unreadable. */
-function userVerifiedIn(authData: Uint8Array): boolean | null {
-  const flags = authData.length >= 37 ? authData[32] : undefined;
-  return flags === undefined ? null : (flags & 0x04) !== 0;
-}
-
-function assertionUserVerified(authenticatorData: string): boolean | null {
-  return userVerifiedIn(Buffer.from(authenticatorData, "base64url"));
-}
-
-function registrationUserVerified(attestationObject: string): boolean | null {
-  try {
-    const authData = decodeAttestationObject(Buffer.from(attestationObject, "base64url")).get("authData");
-    return authData instanceof Uint8Array ? userVerifiedIn(authData) : null;
-  } catch {
-    return null;
-  }
 }
