@@ -11,87 +11,58 @@
  * to do next. axe finds no serious or critical problem on any screen, at 360 px and 1280 px. Screenshots
  * are kept under test-artifacts/web-wallet/, as every browser test keeps its own.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cardListSchema } from "@mpay/protocol";
-import { backofficeCard, codeFromTestInbox } from "../scripts/demo/issuer.ts";
+import { backofficeCard } from "../scripts/demo/issuer.ts";
 import { MerchantApi } from "../scripts/demo/merchant.ts";
-import { createMessengerAccount } from "../scripts/demo/messenger.ts";
 import { DESKTOP, launchBrowser } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { npmStart, type StartedSystem } from "./support/npm-start.ts";
-import { enterPin, padLayout, screens } from "./support/wallet-pages.ts";
+import { startTestSystem, type TestSystem } from "./support/npm-start.ts";
+import {
+  confirmCardWithCode,
+  enterPin,
+  fillCardForm,
+  newPayer,
+  padLayout,
+  pushToPayer,
+  requestInMPayChat,
+  screens,
+  signInAtMessenger,
+} from "./support/wallet-pages.ts";
 
 const PIN = "204816";
 const CARD = { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001", issuerId: "kstar" };
 const SHOP = "http://127.0.0.1:4400";
 
-let dir: string;
-let system: StartedSystem | undefined;
+let mpay: TestSystem | undefined;
 let browser: Browser | undefined;
-let urls: { pay: string; issuer: string; messenger: string; web: string };
+let urls: TestSystem["urls"];
 const shot = screens(resolve("test-artifacts/web-wallet"));
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-wallet-"));
-  const [pay, issuer, messenger, web] = (await freePorts(4)) as [number, number, number, number];
-  urls = {
-    pay: `http://127.0.0.1:${pay}`,
-    issuer: `http://127.0.0.1:${issuer}`,
-    messenger: `http://127.0.0.1:${messenger}`,
-    web: `http://127.0.0.1:${web}`,
-  };
-  [system, browser] = await Promise.all([
-    npmStart(
-      {
-        PAY_PORT: String(pay),
-        ISSUER_PORT: String(issuer),
-        MESSENGER_PORT: String(messenger),
-        MPAY_WEB_URL: urls.web,
-        MPAY_DATA_DIR: join(dir, "pay"),
-        ISSUER_DATA_DIR: join(dir, "issuer"),
-        MESSENGER_DATA_DIR: join(dir, "messenger"),
-        MPAY_NETWORK_DIR: join(dir, "network"),
-        ISSUER_IDS: CARD.issuerId,
-        // The outbox's worker sends a refund's message (written in the merchant's transaction) within 2 s, not 30.
-        MPAY_EXPIRY_INTERVAL_MS: "2000",
-      },
-      420_000,
-    ),
+  [mpay, browser] = await Promise.all([
+    startTestSystem("web-wallet", {
+      // The outbox's worker sends a refund's message (written in the merchant's transaction) within 2 s, not 30.
+      env: () => ({ ISSUER_IDS: CARD.issuerId, MPAY_EXPIRY_INTERVAL_MS: "2000" }),
+    }),
     launchBrowser(),
   ]);
+  urls = mpay.urls;
 }, 480_000);
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await mpay?.stop();
 });
-
-/** The messenger's own login page, as the payer fills it in (and its consent page, if it shows one). */
-async function signInAtMessenger(page: Page, phoneNumber: string, password: string): Promise<void> {
-  await page.waitForURL((url) => url.origin === urls.messenger, { timeout: 60_000 });
-  await page.locator("#phone").fill(phoneNumber);
-  await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const allow = page.getByRole("button", { name: "Allow" });
-  await Promise.race([
-    page.waitForURL((url) => url.origin === urls.web, { timeout: 60_000 }),
-    allow.waitFor({ timeout: 60_000 }).then(() => allow.click()),
-  ]);
-}
 
 describe("the web wallet in Chromium at 360 px [pglite]", () => {
   it("signs in with the messenger, binds the device, sets the PIN, adds a card, pays with the PIN, and locks after five wrong PINs", {
     timeout: 900_000,
   }, async () => {
-    const phoneNumber = `+82107${String(Date.now()).slice(-7)}`;
-    const password = `web-wallet-${crypto.randomUUID()}`;
-    await createMessengerAccount(urls.messenger, { phoneNumber, displayName: "Jisoo Kim", password });
-    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+    const payer = await newPayer(urls.messenger, "Jisoo Kim");
+    const merchantKeys = JSON.parse(await readFile(join(mpay!.dir, "pay", "demo-merchant.json"), "utf8")) as {
       secretKey: string;
     };
     const merchant = new MerchantApi(urls.pay, merchantKeys.secretKey);
@@ -116,7 +87,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     await page.getByRole("button", { name: "Continue with messenger" }).waitFor({ timeout: 60_000 });
     await shot(page, "01-sign-in");
     await page.getByRole("button", { name: "Continue with messenger" }).click();
-    await signInAtMessenger(page, phoneNumber, password);
+    await signInAtMessenger(page, urls, payer);
 
     // 2. Back in the wallet: the code left the address bar; the device binds and asks for a PIN.
     await page.getByRole("heading", { name: "Choose a 6-digit PIN" }).waitFor({ timeout: 120_000 });
@@ -154,17 +125,9 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     // 4. Sign-in continued where the payer was going: the pay sheet, with no card yet.
     await page.getByText("No card on this device can pay yet.").waitFor({ timeout: 120_000 });
     await page.getByRole("link", { name: "Add a card" }).click();
-    await page.getByLabel("Card number").fill(CARD.pan);
-    await page.getByLabel("Expiry").fill(CARD.expiry);
-    await page.getByLabel("CVC").fill(CARD.cvc);
-    await page.getByLabel("Name on card (optional)").fill("JISOO KIM");
+    await fillCardForm(page, CARD, "JISOO KIM");
     await shot(page, "03-add-card");
-    const since = new Date();
-    await page.getByRole("button", { name: "Next" }).click();
-    await page.getByLabel("One-time code").waitFor({ timeout: 120_000 });
-    await shot(page, "04-card-code");
-    await page.getByLabel("One-time code").fill(await codeFromTestInbox(urls.issuer, CARD.phone, CARD.issuerId, since));
-    await page.getByRole("button", { name: "Confirm" }).click();
+    await confirmCardWithCode(page, urls.issuer, CARD, () => shot(page, "04-card-code"));
 
     // 5. Back on the payment's pay sheet: merchant, item, amount, pairing code, the new card; approved with the PIN.
     await page.waitForURL(`${urls.web}/wallet/pay/${first.id}`, { timeout: 120_000 });
@@ -203,23 +166,10 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     const shopper = await desktop.newPage();
     shopper.on("pageerror", (error) => pageErrors.push(`desktop: ${error.message}`));
     await shopper.goto(`${urls.web}/checkout/${pushed.id}`);
-    const pairingCode = (await shopper.locator(".co-pairing-code").textContent({ timeout: 60_000 })) ?? "";
+    const pairingCode = await pushToPayer(shopper, payer.phoneNumber);
     expect(pairingCode).toMatch(/^[A-Z0-9]{4}$/);
-    await shopper
-      .getByLabel("Mobile number")
-      .fill(`0${phoneNumber.slice(3, 5)}-${phoneNumber.slice(5, 9)}-${phoneNumber.slice(9)}`);
-    await shopper.getByRole("button", { name: "Send request" }).click();
-    await shopper.locator(".co-notice-success").waitFor({ timeout: 60_000 });
 
-    await page.goto(`${urls.web}/`);
-    await page.getByLabel("Phone number").fill(phoneNumber);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    const mpayRow = page.getByRole("link", { name: /MPay official account/ });
-    await mpayRow.waitFor({ timeout: 60_000 });
-    await mpayRow.click();
-    const request = page.getByRole("log").locator("li", { hasText: pairingCode });
-    await request.waitFor({ timeout: 60_000 });
+    const request = await requestInMPayChat(page, urls.web, payer, pairingCode);
     await expect(request.innerText()).resolves.toMatch(/Demo Mall[^\n]*35,000[^\n]*Jeju tangerines 5 kg/);
     await shot(page, "09b-mpay-chat-request");
     await request.getByRole("button", { name: "Pay" }).click();
@@ -242,7 +192,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
       headers: { authorization: `Bearer ${walletSession.sessionToken}` },
     });
     const card = cardListSchema.parse(await cardsAnswer.json()).data.find((c) => c.last4 === CARD.pan.slice(-4));
-    const { token: operatorToken } = JSON.parse(await readFile(join(dir, "issuer", "operator.json"), "utf8")) as {
+    const { token: operatorToken } = JSON.parse(await readFile(join(mpay!.dir, "issuer", "operator.json"), "utf8")) as {
       token: string;
     };
     const books = await backofficeCard(urls.issuer, CARD.issuerId, card!.cardRef, operatorToken);
