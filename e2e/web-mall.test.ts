@@ -208,7 +208,7 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
         if (screen === "password") await dashboardShot(merchant, "06-dashboard-sign-in");
       },
     });
-    await merchant.locator(".dash-nav").waitFor({ timeout: 60_000 });
+    await merchant.getByRole("navigation").first().waitFor({ timeout: 60_000 });
     await merchant.getByRole("heading", { level: 1, name: "Payments" }).waitFor();
     // The mall's order id finds its payment.
     await merchant.getByLabel("Search").fill(orderId);
