@@ -18,8 +18,6 @@
  * start).
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,8 +31,8 @@ import { createMessengerAccount, signInAtMessenger } from "../scripts/demo/messe
 import { demoWallet } from "../scripts/demo/payer.ts";
 import { APPROVING_TEST_CARDS } from "../scripts/demo/test-cards.ts";
 import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { npmStart, type StartedSystem } from "./support/npm-start.ts";
+import { startTestSystem, type TestSystem } from "./support/npm-start.ts";
+import { localNumber } from "./support/wallet-pages.ts";
 
 /** The demo merchant's registered origin (services/pay/src/server.ts): its returnUrl and cancelUrl are there. */
 const SHOP = "http://127.0.0.1:4400";
@@ -45,11 +43,10 @@ interface CreatedPayment {
   checkoutUrl: string;
 }
 
+let mpay: TestSystem | undefined;
 let dir: string;
-let env: Record<string, string>;
 let demo: DemoConfig;
 let webUrl: string;
-let system: StartedSystem | undefined;
 let browser: Browser | undefined;
 let secretKey: string;
 /** The pay server's test clock (MPAY_TEST_CLOCK_FILE): the last test moves it past a payment's approval window. */
@@ -135,38 +132,25 @@ async function payerOnAPhone(): Promise<{
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-"));
-  const [payPort, issuerPort, messengerPort, webPort] = (await freePorts(4)) as [number, number, number, number];
-  webUrl = `http://127.0.0.1:${webPort}`;
-  env = {
-    PAY_PORT: String(payPort),
-    ISSUER_PORT: String(issuerPort),
-    MESSENGER_PORT: String(messengerPort),
-    MPAY_WEB_URL: webUrl,
-    MPAY_DATA_DIR: join(dir, "pay"),
-    ISSUER_DATA_DIR: join(dir, "issuer"),
-    MESSENGER_DATA_DIR: join(dir, "messenger"),
-    MPAY_DEMO_DIR: join(dir, "demo"),
-    ISSUER_IDS: "kstar",
-    MPAY_NETWORK_DIR: join(dir, "network"),
-    MPAY_TEST_CLOCK_FILE: join(dir, "pay-clock"),
-  };
-  payClock = env["MPAY_TEST_CLOCK_FILE"]!;
-  demo = loadDemoConfig(env);
-  // Five processes start on two shared cores: patience, as for a newcomer's first npm start.
-  [system, browser] = await Promise.all([npmStart(env, 420_000), launchBrowser()]);
+  [mpay, browser] = await Promise.all([
+    startTestSystem("web", { env: (dir) => ({ ISSUER_IDS: "kstar", MPAY_TEST_CLOCK_FILE: join(dir, "pay-clock") }) }),
+    launchBrowser(),
+  ]);
+  ({ dir } = mpay);
+  payClock = mpay.env["MPAY_TEST_CLOCK_FILE"]!;
+  demo = loadDemoConfig(mpay.env);
+  webUrl = mpay.urls.web;
   ({ secretKey } = await readDemoMerchant(demo));
 }, 480_000);
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await mpay?.stop();
 });
 
 describe("the web app under npm start [pglite]", () => {
   it("is listed with the other services, serves the contract's policy, and an injected inline script does not run", async () => {
-    expect(system!.output()).toContain(`  web app ${webUrl}  ·  pay server ${demo.payUrl}  ·  `);
+    expect(mpay!.system.output()).toContain(`  web app ${webUrl}  ·  pay server ${demo.payUrl}  ·  `);
     const payment = await createPayment("Linen shirt");
     expect(payment.checkoutUrl).toBe(`${webUrl}/checkout/${payment.id}`);
 
@@ -233,12 +217,11 @@ describe("the web app under npm start [pglite]", () => {
 
     // The push to the payer's number, typed as people in Korea know it: the page says where it went, and MPay's
     // official account sends the request, with the same pairing code, to that payer's messenger.
-    const local = payer.phoneNumber.slice(3); // +82 10XXXXXXXX → 10XXXXXXXX
-    await phoneField.fill(`0${local.slice(0, 2)}-${local.slice(2, 6)}-${local.slice(6)}`);
+    await phoneField.fill(localNumber(payer.phoneNumber));
     await page.getByRole("button", { name: "Send request" }).click();
     await expect
       .poll(() => page.locator(".co-notice-success").textContent())
-      .toBe(`Sent to +82 10-****-${local.slice(6)} — check MPay in your messenger; code ${pairingCode}`);
+      .toBe(`Sent to +82 10-****-${payer.phoneNumber.slice(-4)} — check MPay in your messenger; code ${pairingCode}`);
     expect(await phoneField.getAttribute("aria-invalid")).toBe("false");
     await shot(page, "desktop-3-pushed");
     await expectNoSeriousAxe(page);

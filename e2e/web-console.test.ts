@@ -10,91 +10,53 @@
  *   verifies the audit log.
  * - At 1280 px (English) and 360 px (Korean): screenshots under test-artifacts/web-console/, axe finds no serious or critical violation.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Secret as OtpSecret, TOTP } from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "@mpay/protocol";
-import { DEFAULT_DIST_DIR } from "../apps/web/server/config.ts";
-import { startWebServer, type RunningWebServer } from "../apps/web/server/server.ts";
-import { openTestPay, type TestPay } from "../services/pay/src/testing/system.ts";
+import type { TestPay } from "../services/pay/src/testing/system.ts";
 import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { ensureWebAppBuilt } from "./support/web-app.ts";
+import { signInWithTotp } from "./support/dashboard-pages.ts";
+import { openPayWithWebApp, type PayWithWebApp } from "./support/pay-system.ts";
 
 const ADMIN = { email: "ops-admin@mpay.example", password: "staff horse battery staple", name: "Seo-yeon Park" };
 
-let dir: string;
+let served: PayWithWebApp | undefined;
 let t: TestPay;
-let web: RunningWebServer;
 let browser: Browser;
 let payUrl: string;
 let webUrl: string;
 let adminKey: string | undefined;
 
-function totpCode(base32: string, aheadMs = 0): string {
-  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: OtpSecret.fromBase32(base32) }).generate({
-    timestamp: Date.now() + aheadMs,
-  });
-}
-
+/**
+ * The admin's sign-in: the key the page shows is set up the first time (kept for the next), the known key's next
+ * code after (a code's time step is accepted once). Each screen shot and checked by axe.
+ */
 async function signIn(page: Page, name: string, heading = "Operations"): Promise<void> {
-  await page.goto(`${webUrl}/console`);
-  await page.locator("input[name=email]").fill(ADMIN.email);
-  await page.locator("input[name=password]").fill(ADMIN.password);
-  await shot(page, `${name}-1-sign-in`);
-  await expectNoSeriousAxe(page);
-  await page.locator("button[type=submit]").click();
-  await page.locator("input[name=code]").waitFor();
   const first = adminKey === undefined;
-  if (first) {
-    await page.locator("img.co-qr").waitFor();
-    adminKey = ((await page.getByTestId("totp-secret").textContent()) ?? "").replace(/\s/g, "");
-    expect(adminKey).toMatch(/^[A-Z2-7]{16,}$/);
-  }
-  await shot(page, `${name}-2-${first ? "totp-setup" : "totp"}`);
-  await expectNoSeriousAxe(page);
-  await page.locator("input[name=code]").fill(totpCode(adminKey!, first ? 0 : 30_000));
-  await page.locator("button[type=submit]").click();
+  adminKey = await signInWithTotp(
+    page,
+    `${webUrl}/console`,
+    { ...ADMIN, totpSecret: adminKey },
+    {
+      aheadMs: first ? 0 : 30_000,
+      onScreen: async (screen) => {
+        await shot(page, `${name}-${screen === "password" ? "1-sign-in" : `2-${screen}`}`);
+        await expectNoSeriousAxe(page);
+      },
+    },
+  );
   await page.getByRole("heading", { level: 1, name: heading }).waitFor();
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-console-"));
-  const [payPort, webPort] = (await freePorts(2)) as [number, number];
-  payUrl = `http://127.0.0.1:${payPort}`;
-  webUrl = `http://127.0.0.1:${webPort}`;
-  const built = ensureWebAppBuilt();
-  t = await openTestPay("pglite", { checkoutBaseUrl: webUrl, publicUrl: payUrl });
-  await t.app.listen({ host: "127.0.0.1", port: payPort });
-  const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
-  const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
-  await writeFile(
-    join(dir, "roots.json"),
-    JSON.stringify([{ kid: "console-root", jwk: { kty: "EC", crv: "P-256", x, y }, name: "Test network" }]),
-  );
-  await built;
-  web = await startWebServer({
-    host: "127.0.0.1",
-    port: webPort,
-    distDir: DEFAULT_DIST_DIR,
-    trustedRootsFile: join(dir, "roots.json"),
-    webUrl,
-    payUrl,
-    messengerUrl: "http://127.0.0.1:9",
-    messengerWsUrl: "ws://127.0.0.1:9/api/ws",
-  });
-  browser = await launchBrowser();
+  [served, browser] = await Promise.all([openPayWithWebApp(), launchBrowser()]);
+  ({ t, payUrl, webUrl } = served);
   await t.system.staff.create({ ...ADMIN, role: "admin", actor: "operator:e2e", password: new Secret(ADMIN.password) });
 }, 420_000);
 
 afterAll(async () => {
   await browser?.close();
-  await web?.stop();
-  await t?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await served?.close();
 });
 
 describe("the operator console [pglite]", () => {

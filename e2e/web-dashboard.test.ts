@@ -12,42 +12,42 @@
  * - The owner adds a support user on the Team page (the temporary password is shown once); that user signs in on a
  *   phone (360 px), sees the payment without a refund button and with the reason, and the pay server answers 403
  *   `permission_denied` when the refund is forced with that session.
+ * - Passkeys (the web app at `localhost`, where browsers allow them; Chromium's virtual authenticator through CDP, so
+ *   the real WebAuthn ceremonies run against the pay server): a second owner signs in with password and TOTP, adds a
+ *   passkey on the Overview, signs out and signs in with the passkey alone to the payments. A teammate's passkey stops
+ *   working once that owner disables her on the Team page, and a passkey the server never registered (one made on
+ *   another device, naming a real user) opens nothing: the page says so and keeps no session.
  * - Every screen at 1280 px and 360 px: screenshots under test-artifacts/web-dashboard/, axe finds no serious or
  *   critical violation.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Secret as OtpSecret, TOTP } from "otpauth";
+import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "@mpay/protocol";
-import { DEFAULT_DIST_DIR } from "../apps/web/server/config.ts";
-import { startWebServer, type RunningWebServer } from "../apps/web/server/server.ts";
-import { authorizeThroughService, openTestPay, TEST_ORIGIN, type TestPay } from "../services/pay/src/testing/system.ts";
-import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { ensureWebAppBuilt } from "./support/web-app.ts";
+import { authorizeThroughService, TEST_ORIGIN, type TestPay } from "../services/pay/src/testing/system.ts";
+import {
+  addVirtualAuthenticator,
+  DESKTOP,
+  expectNoSeriousAxe,
+  launchBrowser,
+  newParty,
+  PHONE,
+  shot,
+} from "./support/browser.ts";
+import { signInWithPasskey, signInWithTotp, type TotpSignIn } from "./support/dashboard-pages.ts";
+import { openPayWithWebApp, type PayWithWebApp } from "./support/pay-system.ts";
 
 const OWNER = { email: "owner@demo-mall.example", password: "correct horse battery staple", name: "Ji-woo Kim" };
 
-let dir: string;
+let served: PayWithWebApp | undefined;
 let t: TestPay;
-let web: RunningWebServer;
 let browser: Browser;
 let payUrl: string;
 let webUrl: string;
 let captured: { id: string; orderId: string };
 /** The owner's TOTP key, as the first sign-in set it up. */
 let ownerKey: string | undefined;
-
-/** The code an authenticator app shows for a key (RFC 6238: SHA-1, 6 digits, 30 s). */
-function totpCode(base32: string, aheadMs = 0): string {
-  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: OtpSecret.fromBase32(base32) }).generate({
-    timestamp: Date.now() + aheadMs,
-  });
-}
 
 async function api<T>(
   method: "GET" | "POST",
@@ -87,60 +87,26 @@ async function capturedPayment(amount: number, itemName: string): Promise<{ id: 
 }
 
 /**
- * Signs in with email and password, then TOTP: set up from the key the page shows the first time (answered, for the
- * next sign-in), or the code of `knownKey`. A code's time step is accepted once, so a later sign-in takes the next
- * step's code (the server accepts one step either side of now).
+ * Signs in to the dashboard with email and password, then TOTP: set up from the key the page shows the first time
+ * (answered, for the next sign-in), or the code of `who.totpSecret` `aheadMs` ahead (a code's time step is accepted
+ * once). Each of the two screens is shot and checked by axe.
  */
-async function signIn(page: Page, who: { email: string; password: string; knownKey?: string }, name: string) {
-  await page.goto(`${webUrl}/dashboard`);
-  await page.locator("input[name=email]").fill(who.email);
-  await page.locator("input[name=password]").fill(who.password);
-  await shot(page, `${name}-1-sign-in`);
-  await expectNoSeriousAxe(page);
-  await page.locator("button[type=submit]").click();
-  await page.locator("input[name=code]").waitFor();
-  let key = who.knownKey;
-  if (key === undefined) {
-    const secret = page.getByTestId("totp-secret");
-    await page.locator("img.co-qr").waitFor();
-    key = ((await secret.textContent()) ?? "").replace(/\s/g, "");
-    expect(key).toMatch(/^[A-Z2-7]{16,}$/);
-  }
-  await shot(page, `${name}-2-${who.knownKey === undefined ? "totp-setup" : "totp"}`);
-  await expectNoSeriousAxe(page);
-  await page.locator("input[name=code]").fill(totpCode(key, who.knownKey === undefined ? 0 : 30_000));
-  await page.locator("button[type=submit]").click();
-  await page.locator(".dash-nav").waitFor();
+async function signIn(page: Page, who: TotpSignIn, name: string, aheadMs = 0): Promise<string> {
+  const key = await signInWithTotp(page, `${webUrl}/dashboard`, who, {
+    aheadMs,
+    onScreen: async (screen) => {
+      await shot(page, `${name}-${screen === "password" ? "1-sign-in" : `2-${screen}`}`);
+      await expectNoSeriousAxe(page);
+    },
+  });
+  await page.getByRole("navigation").first().waitFor({ timeout: 60_000 });
   return key;
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-dashboard-"));
-  const [payPort, webPort] = (await freePorts(2)) as [number, number];
-  payUrl = `http://127.0.0.1:${payPort}`;
-  webUrl = `http://127.0.0.1:${webPort}`;
-  const built = ensureWebAppBuilt();
-  // The web app's origin is the one the pay server gives CORS to (and puts in checkout URLs).
-  t = await openTestPay("pglite", { checkoutBaseUrl: webUrl, publicUrl: payUrl });
-  await t.app.listen({ host: "127.0.0.1", port: payPort });
-  const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
-  const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
-  await writeFile(
-    join(dir, "roots.json"),
-    JSON.stringify([{ kid: "dashboard-root", jwk: { kty: "EC", crv: "P-256", x, y }, name: "Test network" }]),
-  );
-  await built;
-  web = await startWebServer({
-    host: "127.0.0.1",
-    port: webPort,
-    distDir: DEFAULT_DIST_DIR,
-    trustedRootsFile: join(dir, "roots.json"),
-    webUrl,
-    payUrl,
-    messengerUrl: "http://127.0.0.1:9",
-    messengerWsUrl: "ws://127.0.0.1:9/api/ws",
-  });
-  browser = await launchBrowser();
+  // The web app at localhost, for the passkeys' test: the pay server's relying party is its origin.
+  [served, browser] = await Promise.all([openPayWithWebApp({ passkeys: true }), launchBrowser()]);
+  ({ t, payUrl, webUrl } = served);
   await t.system.merchantUsers.create({
     merchantId: t.merchant.id,
     email: OWNER.email,
@@ -155,9 +121,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await web?.stop();
-  await t?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await served?.close();
 });
 
 describe("the merchant dashboard [pglite]", () => {
@@ -275,7 +239,7 @@ describe("the merchant dashboard [pglite]", () => {
     await shown.waitFor();
     temporary = { email, password: ((await shown.textContent()) ?? "").trim() };
     expect(temporary.password.length).toBeGreaterThanOrEqual(12);
-    await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
+    await page.locator("tbody tr", { hasText: email }).waitFor();
     await shot(page, "owner-9-team-1280");
     await expectNoSeriousAxe(page);
     await context.close();
@@ -341,7 +305,7 @@ describe("the merchant dashboard [pglite]", () => {
     expect(ownerKey, "the owner's first test sets up TOTP").toBeDefined();
     const context = await newParty(browser, { screen: PHONE, locale: "ko-KR" });
     const page = await context.newPage();
-    await signIn(page, { ...OWNER, knownKey: ownerKey! }, "owner-ko-360");
+    await signIn(page, { ...OWNER, totpSecret: ownerKey! }, "owner-ko-360", 30_000);
     await page.getByRole("heading", { level: 1, name: "결제" }).waitFor();
     await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
     await shot(page, "owner-ko-360-3-payments");
@@ -365,4 +329,143 @@ describe("the merchant dashboard [pglite]", () => {
     await expectNoSeriousAxe(page);
     await context.close();
   }, 240_000);
+});
+
+describe("passkey sign-in to the dashboard [pglite]", () => {
+  /** A dashboard user of the test merchant with a password the test knows, as an owner hands a new one over. */
+  async function teammate(name: string, role: "owner" | "developer" | "support"): Promise<TotpSignIn & { id: string }> {
+    const email = `${name.split(" ")[0]!.toLowerCase()}-${randomUUID().slice(0, 8)}@demo-mall.example`;
+    const password = `passkey ${randomUUID()}`;
+    const { user } = await t.system.merchantUsers.create({
+      merchantId: t.merchant.id,
+      email,
+      name,
+      role,
+      actor: "operator:e2e",
+      password: new Secret(password),
+    });
+    return { id: user.id, email, password };
+  }
+
+  /** Overview → "Your passkey" → Add a passkey: the page's authenticator makes one, the pay server stores it. */
+  async function addPasskey(page: Page): Promise<void> {
+    await page.goto(`${webUrl}/dashboard/overview`);
+    const section = page.getByRole("region", { name: "Your passkey" });
+    await section.getByRole("button", { name: "Add a passkey" }).click();
+    await section
+      .getByRole("status")
+      .filter({ hasText: "Passkey added. Next time choose “Sign in with a passkey”." })
+      .waitFor({ timeout: 60_000 });
+  }
+
+  /** The session this tab keeps (the dashboard's sessionStorage), if any. */
+  const storedSession = (page: Page) =>
+    page.evaluate(() => sessionStorage.getItem("mpay.dashboard.session") ?? undefined);
+
+  /** Who the pay server says a session token is. */
+  async function sessionUser(token: string): Promise<{ status: number; email?: string }> {
+    const answer = await fetch(`${payUrl}/v1/dashboard/me`, {
+      headers: { authorization: `Bearer ${token}`, "mpay-mode": "test" },
+    });
+    return { status: answer.status, email: ((await answer.json()) as { user?: { email: string } }).user?.email };
+  }
+
+  it("signs in with password and TOTP, adds a passkey, signs out and signs in with the passkey; a disabled teammate's passkey is refused", async () => {
+    const minjun = await teammate("Min-jun Choi", "owner");
+    const dana = await teammate("Dana Seo", "support");
+
+    // Dana, on her phone: password and TOTP set up from the page, then a passkey of her own; she signs out.
+    const phone = await newParty(browser, { screen: PHONE });
+    const danaPage = await phone.newPage();
+    const danaDevice = await addVirtualAuthenticator(danaPage);
+    await signIn(danaPage, dana, "passkey-dana-360");
+    await addPasskey(danaPage);
+    expect(await danaDevice.signCounts()).toHaveLength(1);
+    await danaPage.getByRole("button", { name: "Sign out" }).click();
+    await danaPage.getByRole("button", { name: "Sign in with a passkey" }).waitFor();
+
+    // Min-jun, at a desktop: no passkey yet, so password and TOTP; the Overview offers one (a host name, not an IP).
+    const desktop = await newParty(browser, { screen: DESKTOP });
+    const page = await desktop.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    const device = await addVirtualAuthenticator(page);
+    await signIn(page, minjun, "passkey-1");
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    const section = page.getByRole("region", { name: "Your passkey" });
+    await section.getByRole("button", { name: "Add a passkey" }).waitFor();
+    expect(await section.getByRole("button", { name: "Add a passkey" }).isEnabled()).toBe(true);
+    expect(await page.getByText("Passkeys need this page opened at a host name").count()).toBe(0);
+    await page.locator(".dash-loading").waitFor({ state: "detached" });
+    await shot(page, "passkey-3-overview-1280");
+    await expectNoSeriousAxe(page);
+    await addPasskey(page);
+    const registered = await device.signCounts();
+    expect(registered).toHaveLength(1);
+    await shot(page, "passkey-4-added-1280");
+    await expectNoSeriousAxe(page);
+
+    // Signed out: the tab forgets the session; the sign-in page offers the passkey.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    const withPasskey = page.getByRole("button", { name: "Sign in with a passkey" });
+    await withPasskey.waitFor();
+    expect(await withPasskey.isEnabled()).toBe(true);
+    expect(await storedSession(page)).toBeUndefined();
+    await shot(page, "passkey-5-signed-out-1280");
+    await expectNoSeriousAxe(page);
+
+    // The passkey alone, from the dashboard's address: no email, password or code; the payments, as Min-jun (the
+    // pay server says whose session).
+    await signInWithPasskey(page, `${webUrl}/dashboard`);
+    await page.getByRole("heading", { level: 1, name: "Payments" }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
+    await page.getByText("Min-jun Choi").first().waitFor();
+    const session = JSON.parse((await storedSession(page)) ?? "{}") as { token?: string };
+    expect(await sessionUser(session.token ?? "")).toEqual({ status: 200, email: minjun.email });
+    const used = await device.signCounts();
+    expect(used).toHaveLength(1);
+    expect(used[0]!).toBeGreaterThan(registered[0]!);
+    await shot(page, "passkey-6-signed-in-1280");
+    await expectNoSeriousAxe(page);
+
+    // Min-jun disables Dana on the Team page: her passkey opens nothing from then on.
+    await page.getByRole("link", { name: "Team", exact: true }).click();
+    await page.getByRole("button", { name: "Disable Dana Seo" }).click();
+    await page.getByRole("status").filter({ hasText: "Dana Seo was updated." }).waitFor();
+    await page.locator("tbody tr", { hasText: "Dana Seo" }).getByText("Disabled").waitFor();
+    await signInWithPasskey(danaPage, `${webUrl}/dashboard`);
+    await danaPage
+      .getByRole("alert")
+      .filter({ hasText: "This passkey is not registered for the dashboard." })
+      .waitFor({ timeout: 60_000 });
+    expect(await storedSession(danaPage)).toBeUndefined();
+    expect(await danaPage.getByRole("heading", { level: 1, name: "Payments" }).count()).toBe(0);
+    await shot(danaPage, "passkey-7-disabled-refused-360");
+    await expectNoSeriousAxe(danaPage);
+
+    expect(pageErrors).toEqual([]);
+    await desktop.close();
+    await phone.close();
+  }, 300_000);
+
+  it("refuses a passkey the pay server never registered, even one that names a real user", async () => {
+    const victim = await teammate("Hana Lim", "owner");
+    const context = await newParty(browser, { screen: DESKTOP });
+    const page = await context.newPage();
+    // Another device's passkey for this site (localhost) carrying Hana's user id: never registered here.
+    const device = await addVirtualAuthenticator(page);
+    await device.importPasskey("localhost", victim.id);
+    await signInWithPasskey(page, `${webUrl}/dashboard`);
+    await page
+      .getByRole("alert")
+      .filter({ hasText: "This passkey is not registered for the dashboard." })
+      .waitFor({ timeout: 60_000 });
+    // The authenticator did answer (its counter moved), and the page still asks for a sign-in, with no session.
+    expect(await device.signCounts()).toEqual([1]);
+    expect(await storedSession(page)).toBeUndefined();
+    await page.getByRole("button", { name: "Sign in with a passkey" }).waitFor();
+    await shot(page, "passkey-8-unknown-refused-1280");
+    await expectNoSeriousAxe(page);
+    await context.close();
+  }, 120_000);
 });

@@ -9,33 +9,30 @@
  * The shop's order is not paid by the browser coming back (its return URL opened before the payment shows "waiting
  * for confirmation", whatever the query says) but once its webhook arrived (the delivery to the shop's endpoint is
  * `succeeded` at MPay). Then the Demo Mall's dashboard owner (a third party, at a desktop) signs in to the merchant
- * dashboard with the password and TOTP code from the demo merchant's file, finds the payment by the shop's order id
- * and refunds part of it in the refund dialog; the refund shows in the payment's timeline, in the shop's order page
+ * dashboard with the password and TOTP code from the demo users' file (support/demo-users.ts), finds the payment by
+ * the shop's order id and refunds part of it in the refund dialog; the refund shows in the payment's timeline (its
+ * entries loaded before the shot), in the shop's order page
  * (after its webhook) and in the payer's wallet history. Screenshots (360 and 1280 px: product grid, cart, order
  * paid, the dashboard's payment, refunded; 1280 px: the dashboard's sign-in, search, refund dialog, timeline) under
  * test-artifacts/web-mall/, each screen checked by axe.
  */
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Secret as OtpSecret, TOTP } from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MPay } from "@mpay/merchant";
-import { codeFromTestInbox } from "../scripts/demo/issuer.ts";
-import { createMessengerAccount } from "../scripts/demo/messenger.ts";
+import { signInWithTotp } from "./support/dashboard-pages.ts";
+import { readDemoUsers } from "./support/demo-users.ts";
 import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { npmStart, type StartedSystem } from "./support/npm-start.ts";
-import { enterPin } from "./support/wallet-pages.ts";
+import { startTestSystem, type TestSystem } from "./support/npm-start.ts";
+import { enterPin, newPayer, onboardPayer, pushToPayer, requestInMPayChat } from "./support/wallet-pages.ts";
 
 const PIN = "305917";
 const CARD = { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001", issuerId: "kstar" };
 
-let dir: string;
-let system: StartedSystem | undefined;
+let mpay: TestSystem | undefined;
 let browser: Browser | undefined;
-let urls: { pay: string; issuer: string; messenger: string; web: string; mall: string; teaHouse: string };
+let urls: TestSystem["urls"] & { mall: string; teaHouse: string };
 const ARTIFACTS = resolve("test-artifacts/web-mall");
 
 /** The page at 360 px and at 1280 px wide: a full-page screenshot of each (<name>-360.png, <name>-1280.png) and axe. */
@@ -60,93 +57,22 @@ async function dashboardShot(page: Page, name: string): Promise<void> {
   await expectNoSeriousAxe(page);
 }
 
-/** The code an authenticator app shows for a key (RFC 6238: SHA-1, 6 digits, 30 s). */
-function totpCode(base32: string): string {
-  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: OtpSecret.fromBase32(base32) }).generate();
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-mall-"));
-  const [pay, issuer, messenger, web, mall, teaHouse] = (await freePorts(6)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  urls = {
-    pay: `http://127.0.0.1:${pay}`,
-    issuer: `http://127.0.0.1:${issuer}`,
-    messenger: `http://127.0.0.1:${messenger}`,
-    web: `http://127.0.0.1:${web}`,
-    mall: `http://127.0.0.1:${mall}`,
-    teaHouse: `http://127.0.0.1:${teaHouse}`,
-  };
-  [system, browser] = await Promise.all([
-    npmStart(
-      {
-        PAY_PORT: String(pay),
-        ISSUER_PORT: String(issuer),
-        MESSENGER_PORT: String(messenger),
-        MPAY_WEB_URL: urls.web,
-        MPAY_DEMO_SHOPS: "on",
-        MALL_PORT: String(mall),
-        TEA_HOUSE_PORT: String(teaHouse),
-        MPAY_DATA_DIR: join(dir, "pay"),
-        ISSUER_DATA_DIR: join(dir, "issuer"),
-        MESSENGER_DATA_DIR: join(dir, "messenger"),
-        MPAY_DEMO_DIR: join(dir, "demo"),
-        MPAY_NETWORK_DIR: join(dir, "network"),
-        ISSUER_IDS: CARD.issuerId,
-        // The outbox's worker sends the refund's message to the messenger within 2 s, not 30.
-        MPAY_EXPIRY_INTERVAL_MS: "2000",
-      },
-      420_000,
-    ),
+  [mpay, browser] = await Promise.all([
+    startTestSystem("web-mall", {
+      demoShops: true,
+      // The outbox's worker sends the refund's message to the messenger within 2 s, not 30.
+      env: () => ({ ISSUER_IDS: CARD.issuerId, MPAY_EXPIRY_INTERVAL_MS: "2000" }),
+    }),
     launchBrowser(),
   ]);
+  urls = { ...mpay.urls, ...mpay.shops! };
 }, 480_000);
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await mpay?.stop();
 });
-
-/** The messenger's own login page, as the payer fills it in (and its consent page, if it shows one). */
-async function signInAtMessenger(page: Page, phoneNumber: string, password: string): Promise<void> {
-  await page.waitForURL((url) => url.origin === urls.messenger, { timeout: 60_000 });
-  await page.locator("#phone").fill(phoneNumber);
-  await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const allow = page.getByRole("button", { name: "Allow" });
-  await Promise.race([
-    page.waitForURL((url) => url.origin === urls.web, { timeout: 60_000 }),
-    allow.waitFor({ timeout: 60_000 }).then(() => allow.click()),
-  ]);
-}
-
-/** The payer's phone: wallet signed in with the messenger, device bound, PIN set, a test card added. */
-async function onboardPayer(page: Page, phoneNumber: string, password: string): Promise<void> {
-  await page.goto(`${urls.web}/wallet/cards/new`);
-  await page.getByRole("button", { name: "Continue with messenger" }).click({ timeout: 60_000 });
-  await signInAtMessenger(page, phoneNumber, password);
-  await page.getByRole("heading", { name: "Choose a 6-digit PIN" }).waitFor({ timeout: 120_000 });
-  await enterPin(page, PIN, "click");
-  await page.getByRole("heading", { name: "Enter the PIN again" }).waitFor();
-  await enterPin(page, PIN, "keyboard");
-  await page.getByLabel("Card number").waitFor({ timeout: 120_000 });
-  await page.getByLabel("Card number").fill(CARD.pan);
-  await page.getByLabel("Expiry").fill(CARD.expiry);
-  await page.getByLabel("CVC").fill(CARD.cvc);
-  const since = new Date();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByLabel("One-time code").waitFor({ timeout: 120_000 });
-  await page.getByLabel("One-time code").fill(await codeFromTestInbox(urls.issuer, CARD.phone, CARD.issuerId, since));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await page.getByText("Ready to pay on this device").waitFor({ timeout: 120_000 });
-}
 
 /** The shop's own record of the order (its database), as its status route answers it. */
 async function shopOrder(
@@ -161,9 +87,9 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
   it("npm start runs both shops as two merchants and lists them", { timeout: 300_000 }, async () => {
     // In the Try-it block, or in a block of their own just after it when they were still starting (a loaded machine).
     await expect
-      .poll(() => system!.output(), { timeout: 280_000, interval: 1000 })
+      .poll(() => mpay!.system.output(), { timeout: 280_000, interval: 1000 })
       .toMatch(/Shops that take MPay[^\n]*\n(  .*\n){2}/);
-    const output = system!.output();
+    const output = mpay!.system.output();
     expect(output).toContain(`Demo Mall        ${urls.mall}`);
     expect(output).toContain(`Hanok Tea House  ${urls.teaHouse}`);
     // Two shops, two merchants: the tea house's grid is its own, its keys its own file.
@@ -176,7 +102,8 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await party.close();
     const keys = await Promise.all(
       ["demo-merchant.json", "demo-merchant-tea-house.json"].map(
-        async (file) => JSON.parse(await readFile(join(dir, "pay", file), "utf8")) as { id: string; secretKey: string },
+        async (file) =>
+          JSON.parse(await readFile(join(mpay!.dir, "pay", file), "utf8")) as { id: string; secretKey: string },
       ),
     );
     expect(keys[0]!.id).not.toBe(keys[1]!.id);
@@ -187,20 +114,19 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
   it("adds two items, checks out, pays in the wallet; paid only after the webhook, then partly refunded", {
     timeout: 900_000,
   }, async () => {
-    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+    const merchantKeys = JSON.parse(await readFile(join(mpay!.dir, "pay", "demo-merchant.json"), "utf8")) as {
       secretKey: string;
     };
-    const mpay = new MPay({ secretKey: merchantKeys.secretKey, baseUrl: urls.pay });
-    const phoneNumber = `+82107${String(Date.now()).slice(-7)}`;
-    const password = `web-mall-${crypto.randomUUID()}`;
-    await createMessengerAccount(urls.messenger, { phoneNumber, displayName: "Park Seoyeon", password });
+    const api = new MPay({ secretKey: merchantKeys.secretKey, baseUrl: urls.pay });
+    const payer = await newPayer(urls.messenger, "Park Seoyeon");
     const pageErrors: string[] = [];
 
-    // 1. The payer's phone, ready to pay.
+    // 1. The payer's phone, ready to pay: wallet signed in with the messenger, device bound, PIN set, a test card
+    // added (the issuer's one-time code).
     const phoneContext = await newParty(browser!, { screen: PHONE });
     const phone = await phoneContext.newPage();
     phone.on("pageerror", (error) => pageErrors.push(`phone: ${error.message}`));
-    await onboardPayer(phone, phoneNumber, password);
+    await onboardPayer(phone, urls, payer, PIN, CARD);
 
     // 2. The shopper at a desktop: the grid, two products into the cart (one from the grid, one from its page).
     const desktop = await newParty(browser!, { screen: DESKTOP });
@@ -226,7 +152,7 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await shop.getByRole("button", { name: "MPay로 53,000원 결제하기" }).click();
     await shop.waitForURL((url) => url.href.startsWith(`${urls.web}/checkout/pay_`), { timeout: 60_000 });
     const paymentId = new URL(shop.url()).pathname.split("/").pop()!;
-    const payment = await mpay.payments.retrieve(paymentId);
+    const payment = await api.payments.retrieve(paymentId);
     expect(payment).toMatchObject({ amount: 53_000, currency: "KRW", itemName: "제주 감귤 5kg 외 1건" });
     const orderId = payment.orderId;
 
@@ -238,21 +164,8 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     expect(await shopOrder(orderId)).toMatchObject({ state: "awaiting_payment", paymentStatus: null });
 
     // 5. The shopper sends the payment to the payer's number; the payer pays in the messenger's MPay chat.
-    const pairingCode = (await shop.locator(".co-pairing-code").textContent({ timeout: 60_000 })) ?? "";
-    await shop
-      .getByLabel("Mobile number")
-      .fill(`0${phoneNumber.slice(3, 5)}-${phoneNumber.slice(5, 9)}-${phoneNumber.slice(9)}`);
-    await shop.getByRole("button", { name: "Send request" }).click();
-    await shop.locator(".co-notice-success").waitFor({ timeout: 60_000 });
-    await phone.goto(`${urls.web}/`);
-    await phone.getByLabel("Phone number").fill(phoneNumber);
-    await phone.getByLabel("Password").fill(password);
-    await phone.getByRole("button", { name: "Sign in" }).click();
-    const mpayChat = phone.getByRole("link", { name: /MPay official account/ });
-    await mpayChat.waitFor({ timeout: 60_000 });
-    await mpayChat.click();
-    const request = phone.getByRole("log").locator("li", { hasText: pairingCode });
-    await request.waitFor({ timeout: 60_000 });
+    const pairingCode = await pushToPayer(shop, payer.phoneNumber);
+    const request = await requestInMPayChat(phone, urls.web, payer, pairingCode);
     await expect(request.innerText()).resolves.toMatch(/Demo Mall[^\n]*53,000/);
     await request.getByRole("button", { name: "Pay" }).click();
     await phone.waitForURL(`${urls.web}/wallet/pay/${paymentId}`, { timeout: 60_000 });
@@ -265,11 +178,11 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await shop.locator(".order .state-paid").waitFor({ timeout: 60_000 });
     expect(await shopOrder(orderId)).toMatchObject({ state: "paid" });
     // Paid by the webhook: MPay delivered this payment's event to the shop's endpoint and the shop said 2xx.
-    const endpoints = await mpay.webhookEndpoints.list();
+    const endpoints = await api.webhookEndpoints.list();
     const endpoint = endpoints.data.find((e) => e.url === `${urls.mall}/webhooks/mpay`);
     expect(endpoint).toBeDefined();
-    const deliveries = await mpay.webhookEndpoints.deliveries(endpoint!.id, { status: "succeeded" });
-    const events = await Promise.all(deliveries.data.map((d) => mpay.events.retrieve(d.eventId)));
+    const deliveries = await api.webhookEndpoints.deliveries(endpoint!.id, { status: "succeeded" });
+    const events = await Promise.all(deliveries.data.map((d) => api.events.retrieve(d.eventId)));
     expect(
       events.some(
         (e) => (e.type === "payment.authorized" || e.type === "payment.captured") && e.data.payment.id === paymentId,
@@ -281,27 +194,21 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await shot(shop, "05-order-history");
 
     // 7. A partial refund, the mug, in the merchant dashboard: the Demo Mall's owner (made by the pay server's first
-    // start, its password and TOTP seed in the demo merchant's file) signs in in a browser of its own, at a desktop.
+    // start, its password and TOTP seed in the demo users' file) signs in in a browser of its own, at a desktop.
     // On the test's IP-address URL the passkey button is off (WebAuthn takes no IP as its relying party): password
-    // and the authenticator's code, computed here as an app would.
-    const { dashboard: owner } = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
-      dashboard: { email: string; password: string; totpSecret: string };
-    };
+    // and the authenticator's code, computed here as an app would; the owner's authenticator is set up already, so
+    // the page asks for the code and shows no new key.
+    const { dashboard: owner } = await readDemoUsers(join(mpay!.dir, "pay"));
     expect(owner.email).toBe("owner@demo-mall.test");
     const merchantContext = await newParty(browser!, { screen: DESKTOP });
     const merchant = await merchantContext.newPage();
     merchant.on("pageerror", (error) => pageErrors.push(`dashboard: ${error.message}`));
-    await merchant.goto(`${urls.web}/dashboard`);
-    await merchant.locator("input[name=email]").fill(owner.email);
-    await merchant.locator("input[name=password]").fill(owner.password);
-    await dashboardShot(merchant, "06-dashboard-sign-in");
-    await merchant.locator("button[type=submit]").click();
-    await merchant.locator("input[name=code]").waitFor({ timeout: 60_000 });
-    // The owner's authenticator is set up already: the page asks for the code, it shows no new key.
-    await expect(merchant.getByTestId("totp-secret").count()).resolves.toBe(0);
-    await merchant.locator("input[name=code]").fill(totpCode(owner.totpSecret));
-    await merchant.locator("button[type=submit]").click();
-    await merchant.locator(".dash-nav").waitFor({ timeout: 60_000 });
+    await signInWithTotp(merchant, `${urls.web}/dashboard`, owner, {
+      onScreen: async (screen) => {
+        if (screen === "password") await dashboardShot(merchant, "06-dashboard-sign-in");
+      },
+    });
+    await merchant.getByRole("navigation").first().waitFor({ timeout: 60_000 });
     await merchant.getByRole("heading", { level: 1, name: "Payments" }).waitFor();
     // The mall's order id finds its payment.
     await merchant.getByLabel("Search").fill(orderId);
@@ -313,6 +220,10 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
     await merchant.getByRole("heading", { level: 2, name: "Timeline" }).waitFor();
     expect(new URL(merchant.url()).pathname).toBe(`/dashboard/payments/${paymentId}`);
     await expect.poll(() => merchant.getByText(orderId).count()).toBeGreaterThanOrEqual(1);
+    // The timeline's entries, not its "Loading…", before the shot.
+    const timeline = merchant.getByRole("region", { name: "Timeline" });
+    await expect.poll(() => timeline.getByRole("listitem").count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => merchant.getByText("Loading…").count()).toBe(0);
     await shot(merchant, "08-dashboard-payment");
     await merchant.getByRole("button", { name: "Refund" }).click();
     const dialog = merchant.getByRole("dialog", { name: "Refund this payment?" });
@@ -332,7 +243,7 @@ describe("a purchase in the demo mall, paid in the messenger wallet [pglite]", (
       .toBe(1);
     await dashboardShot(merchant, "10-dashboard-refunded");
     // The API agrees: 18,000 refunded, 35,000 left.
-    await expect(mpay.payments.retrieve(paymentId)).resolves.toMatchObject({
+    await expect(api.payments.retrieve(paymentId)).resolves.toMatchObject({
       amountRefunded: 18_000,
       amountRefundable: 35_000,
     });

@@ -6,16 +6,14 @@
  * Axe finds nothing serious on sign-in, the chat list and a room at 360 px and 1280 px; screenshots are kept.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_DIST_DIR, messengerSocketUrl } from "../apps/web/server/config.ts";
-import { startWebServer } from "../apps/web/server/server.ts";
 import { DESKTOP, expectNoSeriousAxe, launchBrowser, newParty, PHONE, shot } from "./support/browser.ts";
 import { freePorts, startMessengerProcess, type MessengerProcess } from "./support/messenger-process.ts";
-import { ensureWebAppBuilt } from "./support/web-app.ts";
+import { serveWebApp, type ServedWebApp } from "./support/web-app.ts";
 
 const PASSWORD = "correct horse battery";
 const unique = () => String(Math.floor(Math.random() * 9_000_000) + 1_000_000);
@@ -46,38 +44,6 @@ const containsText = (locator: Locator, want: string | RegExp) =>
   });
 const count = (locator: Locator, want: number) => eventually(async () => expect(await locator.count()).toBe(want));
 
-interface LocalWeb {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** The web server (apps/web/server) over this run's production build, pointed at the test's messenger. */
-async function startWeb(options: { port: number; dir: string; messengerUrl: string }): Promise<LocalWeb> {
-  await ensureWebAppBuilt();
-  await mkdir(options.dir, { recursive: true });
-  const distDir = DEFAULT_DIST_DIR;
-  // The wallet is not under test here, but the server refuses to start without a roots file: a fresh demo root.
-  const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
-  const { x, y } = await crypto.subtle.exportKey("jwk", publicKey);
-  const trustedRootsFile = join(options.dir, "roots.json");
-  await writeFile(
-    trustedRootsFile,
-    JSON.stringify([{ kid: "test-root-1", jwk: { kty: "EC", crv: "P-256", x, y }, name: "Test network" }]),
-  );
-  const webUrl = `http://127.0.0.1:${options.port}`;
-  const server = await startWebServer({
-    host: "127.0.0.1",
-    port: options.port,
-    distDir,
-    trustedRootsFile,
-    webUrl,
-    payUrl: "http://127.0.0.1:9",
-    messengerUrl: options.messengerUrl,
-    messengerWsUrl: messengerSocketUrl(options.messengerUrl),
-  });
-  return { url: webUrl, stop: () => server.stop() };
-}
-
 interface Person {
   name: string;
   phone: string;
@@ -90,7 +56,7 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
   const clientSecret = randomBytes(32).toString("base64url");
   let dir: string;
   let messenger: MessengerProcess;
-  let web: LocalWeb;
+  let web: ServedWebApp;
   let browser: Browser;
   const people: Person[] = [];
 
@@ -136,7 +102,8 @@ describe("messenger web app: sign-up, friends, chat, offline and back", { timeou
         // The history test sends 40 messages in a row; the default limit (30 per window) is tested by the messenger.
         MESSENGER_CHAT_MESSAGES_PER_WINDOW: "500",
       }),
-      startWeb({ port: Number(webPort), dir: join(dir, "web"), messengerUrl }),
+      // The wallet is not under test here: the web app knows no pay server.
+      serveWebApp({ port: Number(webPort), messengerUrl }),
     ]);
     browser = await launchBrowser();
   });

@@ -10,88 +10,102 @@
  * the issuer's back office holds the amount. A last payment: five wrong PINs lock the PIN and the screen says what
  * to do next. axe finds no serious or critical problem on any screen, at 360 px and 1280 px. Screenshots
  * are kept under test-artifacts/web-wallet/, as every browser test keeps its own.
+ *
+ * Passkeys, on the same system (one `npm start` for both tests: each has its own payer, cards and issuer, so neither
+ * depends on the other): the web app runs at `http://localhost:<port>` (a host name: browsers allow no passkey at an
+ * IP address), and the passkey is Chromium's virtual authenticator (CDP WebAuthn domain: a platform authenticator
+ * with user verification), so the real WebAuthn ceremonies run end to end: the pay server verifies the registration
+ * and each assertion, and the card's issuer verifies the assertion again against the passkey bound when the card was
+ * enrolled. A second payer signs in with the messenger, sets the PIN, adds a card, then adds a passkey in Settings →
+ * Passkeys, then adds a second card. On the pay sheet the first card (enrolled before the passkey) says it pays with
+ * the PIN and offers no passkey; the second offers it, and the payment approved with the passkey is captured; the
+ * authenticator holds one credential whose sign counter moved. A second payment with the authenticator's user
+ * verification off pays nothing, says so, and the PIN offered instead pays it. Then in Korean: the pay sheet's note,
+ * and the passkey removed, after which no pay sheet offers it (screenshots passkey-*.png).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cardListSchema } from "@mpay/protocol";
-import { backofficeCard, codeFromTestInbox } from "../scripts/demo/issuer.ts";
+import { backofficeCard } from "../scripts/demo/issuer.ts";
+import { loadDemoConfig, readDemoMerchant } from "../scripts/demo/config.ts";
 import { MerchantApi } from "../scripts/demo/merchant.ts";
-import { createMessengerAccount } from "../scripts/demo/messenger.ts";
-import { DESKTOP, launchBrowser } from "./support/browser.ts";
-import { freePorts } from "./support/messenger-process.ts";
-import { npmStart, type StartedSystem } from "./support/npm-start.ts";
-import { enterPin, padLayout, screens } from "./support/wallet-pages.ts";
+import {
+  addVirtualAuthenticator,
+  DESKTOP,
+  expectNoSeriousAxe,
+  launchBrowser,
+  newParty,
+  PHONE,
+  shot as shotAsIs,
+} from "./support/browser.ts";
+import { startTestSystem, type TestSystem } from "./support/npm-start.ts";
+import {
+  addCard,
+  confirmCardWithCode,
+  enterPin,
+  fillCardForm,
+  newPayer,
+  onboardPayer,
+  padLayout,
+  pushToPayer,
+  requestInMPayChat,
+  screens,
+  signInAtMessenger,
+} from "./support/wallet-pages.ts";
 
 const PIN = "204816";
 const CARD = { pan: "4222000000000012", expiry: "12/31", cvc: "742", phone: "+821055520001", issuerId: "kstar" };
 const SHOP = "http://127.0.0.1:4400";
+const PASSKEY_PIN = "730529";
+const PASSKEY_ISSUER = "handae";
+/** Handae's test cards: no other browser test enrolls them. The first is added before the passkey. */
+const BEFORE_PASSKEY = {
+  pan: "4333000000000018",
+  expiry: "12/31",
+  cvc: "604",
+  phone: "+821055530001",
+  issuerId: PASSKEY_ISSUER,
+};
+const AFTER_PASSKEY = {
+  pan: "5333000000000023",
+  expiry: "12/31",
+  cvc: "052",
+  phone: "+821055530002",
+  issuerId: PASSKEY_ISSUER,
+};
 
-let dir: string;
-let system: StartedSystem | undefined;
+let mpay: TestSystem | undefined;
 let browser: Browser | undefined;
-let urls: { pay: string; issuer: string; messenger: string; web: string };
+let urls: TestSystem["urls"];
 const shot = screens(resolve("test-artifacts/web-wallet"));
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mpay-e2e-web-wallet-"));
-  const [pay, issuer, messenger, web] = (await freePorts(4)) as [number, number, number, number];
-  urls = {
-    pay: `http://127.0.0.1:${pay}`,
-    issuer: `http://127.0.0.1:${issuer}`,
-    messenger: `http://127.0.0.1:${messenger}`,
-    web: `http://127.0.0.1:${web}`,
-  };
-  [system, browser] = await Promise.all([
-    npmStart(
-      {
-        PAY_PORT: String(pay),
-        ISSUER_PORT: String(issuer),
-        MESSENGER_PORT: String(messenger),
-        MPAY_WEB_URL: urls.web,
-        MPAY_DATA_DIR: join(dir, "pay"),
-        ISSUER_DATA_DIR: join(dir, "issuer"),
-        MESSENGER_DATA_DIR: join(dir, "messenger"),
-        MPAY_NETWORK_DIR: join(dir, "network"),
-        ISSUER_IDS: CARD.issuerId,
-        // The outbox's worker sends a refund's message (written in the merchant's transaction) within 2 s, not 30.
-        MPAY_EXPIRY_INTERVAL_MS: "2000",
-      },
-      420_000,
-    ),
+  [mpay, browser] = await Promise.all([
+    startTestSystem("web-wallet", {
+      // A host name, for the passkeys' test; at an IP address the wallet would offer none.
+      webHost: "localhost",
+      // The outbox's worker sends a refund's message (written in the merchant's transaction) within 2 s, not 30.
+      env: () => ({ ISSUER_IDS: `${CARD.issuerId},${PASSKEY_ISSUER}`, MPAY_EXPIRY_INTERVAL_MS: "2000" }),
+    }),
     launchBrowser(),
   ]);
+  urls = mpay.urls;
 }, 480_000);
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await mpay?.stop();
 });
-
-/** The messenger's own login page, as the payer fills it in (and its consent page, if it shows one). */
-async function signInAtMessenger(page: Page, phoneNumber: string, password: string): Promise<void> {
-  await page.waitForURL((url) => url.origin === urls.messenger, { timeout: 60_000 });
-  await page.locator("#phone").fill(phoneNumber);
-  await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const allow = page.getByRole("button", { name: "Allow" });
-  await Promise.race([
-    page.waitForURL((url) => url.origin === urls.web, { timeout: 60_000 }),
-    allow.waitFor({ timeout: 60_000 }).then(() => allow.click()),
-  ]);
-}
 
 describe("the web wallet in Chromium at 360 px [pglite]", () => {
   it("signs in with the messenger, binds the device, sets the PIN, adds a card, pays with the PIN, and locks after five wrong PINs", {
     timeout: 900_000,
   }, async () => {
-    const phoneNumber = `+82107${String(Date.now()).slice(-7)}`;
-    const password = `web-wallet-${crypto.randomUUID()}`;
-    await createMessengerAccount(urls.messenger, { phoneNumber, displayName: "Jisoo Kim", password });
-    const merchantKeys = JSON.parse(await readFile(join(dir, "pay", "demo-merchant.json"), "utf8")) as {
+    const payer = await newPayer(urls.messenger, "Jisoo Kim");
+    const merchantKeys = JSON.parse(await readFile(join(mpay!.dir, "pay", "demo-merchant.json"), "utf8")) as {
       secretKey: string;
     };
     const merchant = new MerchantApi(urls.pay, merchantKeys.secretKey);
@@ -116,7 +130,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     await page.getByRole("button", { name: "Continue with messenger" }).waitFor({ timeout: 60_000 });
     await shot(page, "01-sign-in");
     await page.getByRole("button", { name: "Continue with messenger" }).click();
-    await signInAtMessenger(page, phoneNumber, password);
+    await signInAtMessenger(page, urls, payer);
 
     // 2. Back in the wallet: the code left the address bar; the device binds and asks for a PIN.
     await page.getByRole("heading", { name: "Choose a 6-digit PIN" }).waitFor({ timeout: 120_000 });
@@ -154,17 +168,9 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     // 4. Sign-in continued where the payer was going: the pay sheet, with no card yet.
     await page.getByText("No card on this device can pay yet.").waitFor({ timeout: 120_000 });
     await page.getByRole("link", { name: "Add a card" }).click();
-    await page.getByLabel("Card number").fill(CARD.pan);
-    await page.getByLabel("Expiry").fill(CARD.expiry);
-    await page.getByLabel("CVC").fill(CARD.cvc);
-    await page.getByLabel("Name on card (optional)").fill("JISOO KIM");
+    await fillCardForm(page, CARD, "JISOO KIM");
     await shot(page, "03-add-card");
-    const since = new Date();
-    await page.getByRole("button", { name: "Next" }).click();
-    await page.getByLabel("One-time code").waitFor({ timeout: 120_000 });
-    await shot(page, "04-card-code");
-    await page.getByLabel("One-time code").fill(await codeFromTestInbox(urls.issuer, CARD.phone, CARD.issuerId, since));
-    await page.getByRole("button", { name: "Confirm" }).click();
+    await confirmCardWithCode(page, urls.issuer, CARD, () => shot(page, "04-card-code"));
 
     // 5. Back on the payment's pay sheet: merchant, item, amount, pairing code, the new card; approved with the PIN.
     await page.waitForURL(`${urls.web}/wallet/pay/${first.id}`, { timeout: 120_000 });
@@ -203,23 +209,10 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     const shopper = await desktop.newPage();
     shopper.on("pageerror", (error) => pageErrors.push(`desktop: ${error.message}`));
     await shopper.goto(`${urls.web}/checkout/${pushed.id}`);
-    const pairingCode = (await shopper.locator(".co-pairing-code").textContent({ timeout: 60_000 })) ?? "";
+    const pairingCode = await pushToPayer(shopper, payer.phoneNumber);
     expect(pairingCode).toMatch(/^[A-Z0-9]{4}$/);
-    await shopper
-      .getByLabel("Mobile number")
-      .fill(`0${phoneNumber.slice(3, 5)}-${phoneNumber.slice(5, 9)}-${phoneNumber.slice(9)}`);
-    await shopper.getByRole("button", { name: "Send request" }).click();
-    await shopper.locator(".co-notice-success").waitFor({ timeout: 60_000 });
 
-    await page.goto(`${urls.web}/`);
-    await page.getByLabel("Phone number").fill(phoneNumber);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    const mpayRow = page.getByRole("link", { name: /MPay official account/ });
-    await mpayRow.waitFor({ timeout: 60_000 });
-    await mpayRow.click();
-    const request = page.getByRole("log").locator("li", { hasText: pairingCode });
-    await request.waitFor({ timeout: 60_000 });
+    const request = await requestInMPayChat(page, urls.web, payer, pairingCode);
     await expect(request.innerText()).resolves.toMatch(/Demo Mall[^\n]*35,000[^\n]*Jeju tangerines 5 kg/);
     await shot(page, "09b-mpay-chat-request");
     await request.getByRole("button", { name: "Pay" }).click();
@@ -242,7 +235,7 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
       headers: { authorization: `Bearer ${walletSession.sessionToken}` },
     });
     const card = cardListSchema.parse(await cardsAnswer.json()).data.find((c) => c.last4 === CARD.pan.slice(-4));
-    const { token: operatorToken } = JSON.parse(await readFile(join(dir, "issuer", "operator.json"), "utf8")) as {
+    const { token: operatorToken } = JSON.parse(await readFile(join(mpay!.dir, "issuer", "operator.json"), "utf8")) as {
       token: string;
     };
     const books = await backofficeCard(urls.issuer, CARD.issuerId, card!.cardRef, operatorToken);
@@ -311,5 +304,143 @@ describe("the web wallet in Chromium at 360 px [pglite]", () => {
     expect(await koPage.evaluate(() => document.documentElement.lang)).toBe("ko");
     await shot(koPage, "16-sign-in-ko");
     await korean.close();
+  });
+});
+
+const choose = (page: Page, card: typeof BEFORE_PASSKEY) =>
+  page.getByRole("radio", { name: new RegExp(card.pan.slice(-4)) }).check();
+
+describe("passkeys in the web wallet in Chromium at 360 px [pglite]", () => {
+  /** The passkey test's screenshots, apart from the wallet test's: passkey-<name>.png. */
+  const shot = (page: Page, name: string) => shotAsIs(page, `passkey-${name}`);
+
+  it("adds a passkey, pays with it where the card is bound to it, refuses it without user verification and offers the PIN", {
+    timeout: 600_000,
+  }, async () => {
+    expect(mpay!.system.output()).not.toContain("Passkeys are off");
+    const merchant = new MerchantApi(urls.pay, (await readDemoMerchant(loadDemoConfig(mpay!.env))).secretKey);
+    const newPayment = () => {
+      const orderId = `passkey-${randomUUID()}`;
+      return merchant.createPayment({
+        amount: 35_000,
+        currency: "KRW",
+        orderId,
+        itemName: "Hallabong 3 kg",
+        returnUrl: `${SHOP}/orders/${orderId}/done`,
+        cancelUrl: `${SHOP}/cart`,
+        captureMethod: "automatic",
+      });
+    };
+    const payer = await newPayer(urls.messenger, "Minji Park");
+    const context: BrowserContext = await newParty(browser!, { screen: PHONE });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+
+    // 1. Sign in with the messenger, set the PIN, add the first card (before any passkey).
+    await onboardPayer(page, urls, payer, PASSKEY_PIN);
+    await addCard(page, urls, BEFORE_PASSKEY);
+
+    // 2. The device's authenticator: a platform one with user verification (fingerprint, face or screen lock).
+    const device = await addVirtualAuthenticator(page);
+
+    // 3. Settings → Passkeys: none yet; add one with the PIN, then the device's check.
+    await page.goto(`${urls.web}/wallet/settings`);
+    await page.getByRole("link", { name: "Passkeys" }).click();
+    await page.getByText("No passkeys yet.").waitFor({ timeout: 60_000 });
+    await expect(page.getByText("Passkeys cannot be used here").count()).resolves.toBe(0);
+    await shot(page, "01-passkeys-none");
+    await expectNoSeriousAxe(page);
+    await page.getByRole("button", { name: "Add a passkey" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Enter your PIN to add a passkey" }).waitFor();
+    await enterPin(page, PASSKEY_PIN, "keyboard");
+    await page.getByRole("status").filter({ hasText: "Passkey added." }).waitFor({ timeout: 120_000 });
+    await page.getByRole("heading", { name: "Passkey on this device" }).waitFor({ timeout: 60_000 });
+    await shot(page, "02-passkey-added");
+    await expectNoSeriousAxe(page);
+    const registered = await device.signCounts();
+    expect(registered).toHaveLength(1);
+
+    // 4. The second card, enrolled after the passkey: bound to it at the issuer.
+    await addCard(page, urls, AFTER_PASSKEY);
+
+    // 5. The pay sheet: the first card says it pays with the PIN and offers no passkey; the second offers it.
+    const first = await newPayment();
+    await page.goto(`${urls.web}/wallet/pay/${first.id}`);
+    await page.getByRole("button", { name: "Pay ₩35,000" }).waitFor({ timeout: 60_000 });
+    await choose(page, BEFORE_PASSKEY);
+    await page.getByText("This card was added before your passkey, so it pays with your PIN.").waitFor();
+    await expect(page.getByRole("button", { name: "Pay with passkey" }).count()).resolves.toBe(0);
+    await shot(page, "03-card-before-passkey");
+    await expectNoSeriousAxe(page);
+    await choose(page, AFTER_PASSKEY);
+    const withPasskey = page.getByRole("button", { name: "Pay with passkey" });
+    await withPasskey.waitFor();
+    await expect(page.getByText("This card was added before your passkey").count()).resolves.toBe(0);
+    await shot(page, "04-card-with-passkey");
+    await expectNoSeriousAxe(page);
+
+    // 6. Approved with the passkey (by keyboard): captured at the pay server; one credential, its counter moved.
+    await withPasskey.focus();
+    await page.keyboard.press("Enter");
+    await page.getByText("Payment complete").waitFor({ timeout: 180_000 });
+    await shot(page, "05-paid-with-passkey");
+    expect((await merchant.payment(first.id)).status).toBe("captured");
+    const afterPayment = await device.signCounts();
+    expect(afterPayment).toHaveLength(1);
+    expect(afterPayment[0]!).toBeGreaterThan(registered[0]!);
+
+    // 7. The device no longer verifies the payer: the passkey approves nothing, the sheet says so, the PIN pays.
+    await device.setUserVerified(false);
+    const second = await newPayment();
+    await page.goto(`${urls.web}/wallet/pay/${second.id}`);
+    await page.getByRole("button", { name: "Pay ₩35,000" }).waitFor({ timeout: 60_000 });
+    await choose(page, AFTER_PASSKEY);
+    await page.getByRole("button", { name: "Pay with passkey" }).click();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: "Your device did not confirm it was you" })
+      .filter({ hasText: "Nothing was paid. Pay with your PIN instead." })
+      .waitFor({ timeout: 60_000 });
+    expect((await merchant.payment(second.id)).status).toBe("requires_approval");
+    await shot(page, "06-passkey-not-verified");
+    await expectNoSeriousAxe(page);
+    await page.getByRole("button", { name: "Pay ₩35,000" }).click();
+    await page.getByRole("heading", { name: "Enter your payment PIN" }).waitFor();
+    await enterPin(page, PASSKEY_PIN, "keyboard");
+    await page.getByText("Payment complete").waitFor({ timeout: 180_000 });
+    expect((await merchant.payment(second.id)).status).toBe("captured");
+    expect(await device.signCounts()).toHaveLength(1);
+
+    // 8. In Korean (the browser asks for it first from the next page on): the pay sheet's note, then the passkey
+    // removed in Settings → Passkeys, after which the pay sheet offers it for no card.
+    await context.addInitScript(() => Object.defineProperty(navigator, "languages", { get: () => ["ko-KR", "ko"] }));
+    const third = await newPayment();
+    await page.goto(`${urls.web}/wallet/pay/${third.id}`);
+    await page.getByRole("button", { name: "35,000원 결제하기" }).waitFor({ timeout: 60_000 });
+    await choose(page, BEFORE_PASSKEY);
+    await page.getByText("이 카드는 패스키를 추가하기 전에 등록해서 비밀번호로 결제해요.", { exact: false }).waitFor();
+    await choose(page, AFTER_PASSKEY);
+    await page.getByRole("button", { name: "패스키로 결제" }).waitFor();
+    await shot(page, "07-pay-sheet-ko");
+    await expectNoSeriousAxe(page);
+    await page.goto(`${urls.web}/wallet/settings/passkeys`);
+    await page.getByRole("heading", { name: "이 기기의 패스키" }).waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: /에 추가한 패스키 삭제$/ }).click();
+    await page.getByRole("button", { name: "패스키 삭제" }).click();
+    await page.getByRole("status").filter({ hasText: "패스키를 삭제했어요." }).waitFor({ timeout: 60_000 });
+    await page.getByText("아직 패스키가 없어요.").waitFor({ timeout: 60_000 });
+    await shot(page, "08-passkey-removed-ko");
+    await expectNoSeriousAxe(page);
+    await page.goto(`${urls.web}/wallet/pay/${third.id}`);
+    await page.getByRole("button", { name: "35,000원 결제하기" }).waitFor({ timeout: 60_000 });
+    await choose(page, AFTER_PASSKEY);
+    await expect(page.getByRole("button", { name: "패스키로 결제" }).count()).resolves.toBe(0);
+    await expect(page.getByText("패스키를 추가하기 전에").count()).resolves.toBe(0);
+    expect((await merchant.payment(third.id)).status).toBe("requires_approval");
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
   });
 });

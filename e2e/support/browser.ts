@@ -2,14 +2,15 @@
  * A real browser for the web app's tests: Debian's Chromium through playwright-core (never a downloaded browser),
  * headless. Each party (a shopper at a desktop, a payer on a phone) gets a context of its own: its own cookies and
  * storage, its own screen. `shot` keeps screenshots under test-artifacts/<test file>/ for people to look at;
- * `expectNoSeriousAxe` runs axe-core on the page as it is and fails on a serious or critical violation.
+ * `expectNoSeriousAxe` runs axe-core on the page as it is and fails on a serious or critical violation;
+ * `addVirtualAuthenticator` gives a page a passkey authenticator of its own (Chromium's CDP WebAuthn domain).
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AxeBuilder } from "@axe-core/playwright";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import { expect } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -90,4 +91,63 @@ export async function expectNoSeriousAxe(page: Page): Promise<void> {
       nodes: violation.nodes.map((node) => node.target.join(" ")),
     }));
   expect(serious, `axe on ${page.url()} at ${page.viewportSize()?.width} px`).toEqual([]);
+}
+
+export interface VirtualAuthenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+  /** Each passkey it holds: its signature counter, in the authenticator's order. */
+  signCounts(): Promise<number[]>;
+  /** The device stops (or starts again) confirming it is its owner: fingerprint, face or screen lock. */
+  setUserVerified(verified: boolean): Promise<void>;
+  /**
+   * A discoverable passkey for `rpId` made outside any registration (a fresh P-256 key the server never saw),
+   * carrying `userHandle` (the user id a genuine one of that user would carry).
+   */
+  importPasskey(rpId: string, userHandle: string): Promise<void>;
+}
+
+/**
+ * The device's authenticator for `page`'s tab: a platform one (`internal`) with user verification, that answers by
+ * itself (no dialog to click), so the real WebAuthn ceremonies run end to end.
+ */
+export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    async signCounts() {
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      return credentials.map((credential) => credential.signCount);
+    },
+    async setUserVerified(verified) {
+      await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: verified });
+    },
+    async importPasskey(rpId, userHandle) {
+      const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+      const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", privateKey));
+      await cdp.send("WebAuthn.addCredential", {
+        authenticatorId,
+        credential: {
+          credentialId: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64"),
+          isResidentCredential: true,
+          rpId,
+          privateKey: pkcs8.toString("base64"),
+          userHandle: Buffer.from(userHandle).toString("base64"),
+          signCount: 0,
+        },
+      });
+    },
+  };
 }
