@@ -63,7 +63,7 @@ describe("renderHtmlReport", () => {
     expect(throughput).toContain("second 3: 30.0 approved payments");
     // The capacity (50/s) and the target rate (0.05 × 2000 = 100/s) as reference lines.
     expect(throughput).toContain("capacity 50.0");
-    expect(throughput).toContain("target 0.05×pgbench 100");
+    expect(throughput).toContain("target 100");
     // Latency: p50 and p99 lines, broken at the second in which nothing completed.
     const latency = html.slice(
       html.indexOf('<svg id="latency"'),

@@ -74,7 +74,8 @@ export function niceMax(v: number): number {
   return 10 * power;
 }
 
-const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const num = (v: number) =>
+  v === 0 ? "0" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 
 interface Series {
   label: string;
@@ -195,14 +196,14 @@ export function splitBar(parts: SplitPart[], totalSeconds: number): string {
         `<text x="${(at + w / 2).toFixed(1)}" y="32" class="split-label" text-anchor="middle" fill="${labelColor(p.color)}">${share.toFixed(0)} %</text>`,
       );
     at += w;
-    const lx = 10 + (k % 3) * 250;
-    const ly = 66 + Math.floor(k / 3) * 18;
+    const lx = 10 + (k % 2) * 370;
+    const ly = 66 + Math.floor(k / 2) * 18;
     legend.push(
       `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${p.color}"/>`,
       `<text x="${lx + 14}" y="${ly}" class="legend">${escapeHtml(text)}</text>`,
     );
   });
-  const height = 66 + Math.ceil(items.length / 3) * 18;
+  const height = 66 + Math.ceil(items.length / 2) * 18;
   const label = `CPU split of the timed run: ${items.map((p) => `${p.label} ${p.seconds.toFixed(1)} s`).join(", ")}`;
   return `<svg id="cpu-split" class="chart" viewBox="0 0 ${W} ${height}" role="img" aria-label="${escapeHtml(label)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(label)}</title>${rects.join("")}${legend.join("")}</svg>`;
 }
@@ -217,7 +218,8 @@ dl.headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(230
 dl.headline div { border: 1px solid #d1d5db; border-radius: 6px; padding: 8px 10px; }
 dt { font-size: .8rem; color: #4b5563; } dd { margin: 0; font-size: 1.15rem; font-weight: 600; }
 dd small { display: block; font-size: .78rem; font-weight: 400; color: #374151; }
-svg.chart { width: 100%; height: auto; display: block; }
+div.chart { overflow-x: auto; }
+svg.chart { width: 100%; min-width: 560px; height: auto; display: block; }
 .grid { stroke: #e5e7eb; } .tick, .legend { font-size: 11px; fill: #374151; } .axis { font-size: 11px; fill: #4b5563; }
 .line { stroke-width: 2; } .ref { stroke-width: 1.5; stroke-dasharray: 6 4; } .ref-label { font-size: 11px; font-weight: 600; }
 .split-label { font-size: 12px; font-weight: 600; }
@@ -262,11 +264,12 @@ export function renderHtmlReport(r: HtmlReportInput): string {
 <p class="sub">${escapeHtml(r.subtitle)} · ${escapeHtml(r.generatedAt)}</p>
 <dl class="headline">${headline}</dl>
 <h2>Throughput per second</h2>
-${throughput}
+<p class="sub">Dashed: the servers' capacity, and the target rate (the measured target × the same run's pgbench TPS).</p>
+<div class="chart">${throughput}</div>
 <h2>Latency per second (p50, p99)</h2>
-${latency}
+<div class="chart">${latency}</div>
 <h2>Where the CPU went (cores × run length = 100 %)</h2>
-${splitBar(r.split, r.totalSeconds)}
+<div class="chart">${splitBar(r.split, r.totalSeconds)}</div>
 <ul class="notes">${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>
 <h2>Text report</h2>
 <pre>${escapeHtml(r.textReport)}</pre>

@@ -70,7 +70,7 @@ export function capacityReferences(c: Capacity): ReferenceLine[] {
     lines.push({ label: "capacity", value: c.capacityPerSecond, color: "#7c3aed" });
   if (c.pgbenchTps !== null && c.targets.measured !== null)
     lines.push({
-      label: `target ${c.targets.measured}×pgbench`,
+      label: "target",
       value: c.targets.measured * c.pgbenchTps,
       color: "#b45309",
     });
