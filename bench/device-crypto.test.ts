@@ -34,6 +34,7 @@ import {
   verifyEs256Jws,
 } from "./device-crypto.ts";
 
+const KID = "A".repeat(43);
 const now = Math.floor(Date.now() / 1000);
 const terms: ApprovalTerms = {
   aud: "kstar",
@@ -52,11 +53,11 @@ const terms: ApprovalTerms = {
 describe("ES256 with node:crypto, against jose", () => {
   it("signs the terms so that jose verifies them, and verifies what jose signed", async () => {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const jws = signTermsFast(privateKey, "device-1", terms);
+    const jws = signTermsFast(privateKey, KID, terms);
     // jose's verifier, with the key as the pay server holds it (a JWK) and through the policy of @mpay/crypto.
     const verified = await compactVerify(jws, await importJWK(publicJwkOf(publicKey), "ES256"));
     expect(Buffer.from(verified.payload).equals(Buffer.from(termsBytes(terms)))).toBe(true);
-    expect(verified.protectedHeader).toEqual({ alg: "ES256", kid: "device-1", typ: "mpay-approval+jws" });
+    expect(verified.protectedHeader).toEqual({ alg: "ES256", kid: KID, typ: "mpay-approval+jws" });
     await expect(verifyWith(jws, publicJwkOf(publicKey), "mpay-approval+jws")).resolves.toBeTruthy();
 
     const joseKeys = await generateKeyPair("ES256");
@@ -80,7 +81,7 @@ describe("ES256 with node:crypto, against jose", () => {
 
   it("refuses to sign expired terms, as the SDK does", () => {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    expect(() => signTermsFast(privateKey, "k", { ...terms, iat: now - 600, exp: now - 300 })).toThrow(/terms_expired/);
+    expect(() => signTermsFast(privateKey, KID, { ...terms, iat: now - 600, exp: now - 300 })).toThrow(/terms_expired/);
   });
 });
 

@@ -112,6 +112,7 @@ function parseHeader(part: string): Record<string, unknown> {
 
 /** The approval JWS of `terms` (device-key.ts `signTerms`): checked against the schema and its window first. */
 export function signTermsFast(privateKey: KeyObject, kid: string, terms: ApprovalTerms, nowSeconds?: number): string {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(kid)) throw new TypeError("kid is the device key's RFC 7638 thumbprint");
   const parsed = approvalTermsSchema.parse(terms);
   const problem = termsTimeProblem(parsed, nowSeconds ?? Math.floor(Date.now() / 1000));
   if (problem !== null) throw new DeviceCryptoError("jose_invalid", `the terms cannot be signed: ${problem}`);

@@ -7,6 +7,7 @@ import type { PinKeyStretching } from "@mpay/wallet";
 import type { DeviceStep, RequestKind } from "./auth-wallet.ts";
 import { formatPrimitives, int, ms, stretchingText, us, type PhaseReport } from "./auth-report.ts";
 import type { PayPrimitiveCosts } from "./pay-primitives.ts";
+import type { DevicePrimitiveCosts } from "./device-primitives.ts";
 import type { PrimitiveCosts } from "./primitives.ts";
 import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
@@ -168,6 +169,8 @@ export interface PayReport {
   keyStretching: PinKeyStretching;
   primitives: PrimitiveCosts;
   payPrimitives: PayPrimitiveCosts;
+  /** One payment's device cryptography (OPAQUE aside) on one core: node:crypto as the devices run it, and the SDK's. */
+  devicePrimitives: DevicePrimitiveCosts;
   crypto: PayCrypto;
   /** The same run's pgbench baseline (null with --skip-pgbench). */
   pgbench: PgbenchResult | null;
@@ -223,6 +226,7 @@ export function formatPayReport(r: PayReport): string {
     `  pgbench          ${r.pgbench ? `${r.pgbench.tps.toFixed(1)} TPS in the same run (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, -M prepared, ${r.pgbench.seconds} s)` : "skipped (no ratios)"}`,
     `  CPU split        ${formatSplit(r.capacity, "devices")}`,
     `  devices          ${r.capacity.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment (HTTP included), with the cheapest correct code: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)} (runs on the phone; the server never learns it and does the same work with any)`,
+    `                   a device's cryptography per payment on one core, OPAQUE aside: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} with node:crypto, ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's jose/WebCrypto (${(r.devicePrimitives.sdk.cpuMicroseconds / r.devicePrimitives.nodeCrypto.cpuMicroseconds).toFixed(1)}× as much)`,
     `  ${PASSKEY_NOTE}`,
     ...formatPrimitives(r.primitives),
     `    JOSE           ECDH-ES+A256KW/A256GCM JWE (jose): encrypt ${int(j.jweEncrypt.perCoreSecond)}/s (${us(j.jweEncrypt.cpuMicroseconds)}) · decrypt ${int(j.jweDecrypt.perCoreSecond)}/s (${us(j.jweDecrypt.cpuMicroseconds)}) · issuer's decrypt + verify ${int(j.issuerDecryptVerify.perCoreSecond)}/s (${us(j.issuerDecryptVerify.cpuMicroseconds)}) · ES256 sign ${int(j.es256Sign.perCoreSecond)}/s (${us(j.es256Sign.cpuMicroseconds)})`,
@@ -301,7 +305,7 @@ export function payHtml(r: PayReport, text: string): string {
     notes: [
       "One payment = challenge → PIN login (OPAQUE) → approve (card released) → the device opens, combines, signs and encrypts → authorize at the issuer, as one synthetic device sees it.",
       "Capacity = cores ÷ (pay server + issuer host + PostgreSQL CPU seconds per approved payment) over the timed run: the rate if the cores did nothing but the servers' work.",
-      `The devices: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)}; ${c.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment, on the same cores as the servers.`,
+      `The devices: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)}; ${c.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment in the run (HTTP, JSON and OPAQUE included), on the same cores as the servers. Their cryptography alone, OPAQUE aside, on one core: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} per payment with node:crypto against ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's code.`,
       PASSKEY_NOTE.charAt(0).toUpperCase() + PASSKEY_NOTE.slice(1) + ".",
       "A shared machine: the figures are noisy; read the CPU split's 'other processes' to see how much others took.",
     ],

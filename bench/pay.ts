@@ -39,6 +39,7 @@ import { phaseReport } from "./auth-report.ts";
 import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
 import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadgen.ts";
 import { measurePayPrimitives } from "./pay-primitives.ts";
+import { measureDevicePrimitives } from "./device-primitives.ts";
 import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
 import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
 import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
@@ -306,10 +307,11 @@ async function runPay(context: ScenarioContext): Promise<number> {
 
   // 3. Primitives, while the servers and load generators are idle.
   progress(
-    "primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign",
+    "primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign, a device's crypto per payment",
   );
   const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
   const payPrimitives = await measurePayPrimitives();
+  const devicePrimitives = await measureDevicePrimitives();
   const crypto = payCrypto(primitives, payPrimitives);
 
   // 4. Payments: warm-up, then the timed run.
@@ -411,6 +413,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     keyStretching: BENCH_KEY_STRETCHING,
     primitives,
     payPrimitives,
+    devicePrimitives,
     crypto,
     pgbench,
     capacity: capacityOf({
