@@ -64,7 +64,7 @@ export function escapeHtml(text: string): string {
 
 const W = 760;
 const H = 260;
-const PAD = { left: 56, right: 150, top: 16, bottom: 36 };
+const PAD = { left: 56, right: 150, top: 34, bottom: 36 };
 
 /** A round axis maximum at or above `v` (1, 2, 2.5, 5 × a power of ten). */
 export function niceMax(v: number): number {
@@ -148,19 +148,25 @@ export function timeChart(options: {
       flush();
     }
   }
-  for (const r of refs)
+  // Reference lines, their labels in the right margin kept 13 px apart when the values are close.
+  let lastLabelY = Number.NEGATIVE_INFINITY;
+  for (const r of [...refs].sort((a, b) => b.value - a.value)) {
+    const labelY = Math.max(y(r.value) + 4, lastLabelY + 13);
+    lastLabelY = labelY;
     parts.push(
       `<line class="ref" x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y(r.value).toFixed(1)}" y2="${y(r.value).toFixed(1)}" stroke="${r.color}"/>`,
-      `<text x="${PAD.left + plotW + 6}" y="${(y(r.value) + 4).toFixed(1)}" class="ref-label" fill="${r.color}">${escapeHtml(`${r.label} ${num(r.value)}`)}</text>`,
+      `<text x="${PAD.left + plotW + 6}" y="${labelY.toFixed(1)}" class="ref-label" fill="${r.color}">${escapeHtml(`${r.label} ${num(r.value)}`)}</text>`,
     );
-  // Legend under the references' labels.
-  series.forEach((s, k) => {
-    const ly = PAD.top + plotH - 14 * (series.length - k);
+  }
+  // Legend above the plot, in a row (the right margin is the reference lines' labels').
+  let lx = PAD.left;
+  for (const s of series) {
     parts.push(
-      `<rect x="${PAD.left + plotW + 6}" y="${ly - 8}" width="10" height="10" fill="${s.color}"/>`,
-      `<text x="${PAD.left + plotW + 20}" y="${ly + 1}" class="legend">${escapeHtml(s.label)}</text>`,
+      `<rect x="${lx}" y="8" width="10" height="10" fill="${s.color}"/>`,
+      `<text x="${lx + 14}" y="17" class="legend">${escapeHtml(s.label)}</text>`,
     );
-  });
+    lx += 24 + 6.5 * s.label.length;
+  }
   const label = `${options.title}: ${series.map((s) => s.label).join(", ")} per second`;
   return `<svg id="${options.id}" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(label)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(label)}</title>${parts.join("")}</svg>`;
 }
