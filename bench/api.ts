@@ -36,6 +36,10 @@ import {
 import type { Scenario, ScenarioContext } from "./scenario.ts";
 import { cpuBetween, cpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
 import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
+import { API_TARGETS, capacityOf, formatCapacity, formatSplit, type Capacity } from "./capacity.ts";
+import { renderHtmlReport } from "./html-report.ts";
+import { capacityHeadline, capacityReferences, splitParts, writeReportFiles } from "./report-files.ts";
+import type { SecondLatency } from "./timeline.ts";
 
 export const TARGET_RATIO = 0.4;
 const ORIGIN = "https://bench.example";
@@ -54,8 +58,15 @@ export interface ApiReport {
   seconds: number;
   warmupSeconds: number;
   paymentsPerSecond: number;
+  /**
+   * The headline (issue 11): the servers' capacity, 2 cores ÷ (pay + PostgreSQL CPU per payment), beside the
+   * measured rate, each ÷ pgbench TPS against the target; and the CPU split by process.
+   */
+  capacity: Capacity;
   /** Payments completed in each second of the timed run. */
   perSecond: number[];
+  /** The pairs' p50 / p99 in each of those seconds. */
+  latencyPerSecond: SecondLatency[];
   pairs: number;
   elapsedSeconds: number;
   latencyMs: { pair: LoadResult["pair"]; create: LoadResult["create"]; capture: LoadResult["capture"] };
@@ -352,7 +363,16 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     seconds: options.seconds,
     warmupSeconds: options.warmupSeconds,
     paymentsPerSecond,
+    capacity: capacityOf({
+      cores: availableParallelism(),
+      payments: result.pairs,
+      elapsedSeconds: result.elapsedSeconds,
+      cpu,
+      pgbenchTps: pgbench?.tps ?? null,
+      targets: API_TARGETS,
+    }),
     perSecond: result.perSecond,
+    latencyPerSecond: result.latencyPerSecond,
     pairs: result.pairs,
     elapsedSeconds: result.elapsedSeconds,
     latencyMs: { pair: result.pair, create: result.create, capture: result.capture },
@@ -385,7 +405,10 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
     sqlTrace: traced ? { ...traced, perPair: result.pairs ? traced.roundTrips / result.pairs : 0 } : null,
     cpuProfileDir: options.cpuProfileDir ?? null,
   };
-  process.stdout.write(options.json ? JSON.stringify(out, null, 2) + "\n" : formatReport(out));
+  const text = formatReport(out);
+  process.stdout.write(options.json ? JSON.stringify(out, null, 2) + "\n" : text);
+  const files = await writeReportFiles("api", out, apiHtml(out, text), { htmlPath: options.html });
+  progress(`report: ${files.json} and ${files.html}`);
   // Errors (not a missed target) make the exit code: failed requests, books that do not balance, or a capture
   // answered 200 that the database does not show.
   const ok =
@@ -395,11 +418,43 @@ async function runApi({ options, cleanup, progress }: ScenarioContext): Promise<
 
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "–");
 
+const LOADGEN_LABEL = "load generator (HTTP clients)";
+
+function setupLine(r: ApiReport): string {
+  return `${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · ${r.clients} clients${r.merchants > 1 ? ` over ${r.merchants} merchants` : ""} · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`;
+}
+
+/** The HTML page of an `api` run (bench/html-report.ts). */
+export function apiHtml(r: ApiReport, text: string): string {
+  const c = r.capacity;
+  return renderHtmlReport({
+    title: "MPay bench · api: create + capture",
+    subtitle: `${r.cpus} cores · Node ${r.node} · PostgreSQL ${r.postgresVersion} · ${setupLine(r)}`,
+    generatedAt: new Date().toISOString(),
+    headline: capacityHeadline(c, "payments", "Load generator"),
+    unit: "payments",
+    perSecond: r.perSecond,
+    latency: r.latencyPerSecond,
+    references: capacityReferences(c),
+    split: splitParts(c, LOADGEN_LABEL),
+    totalSeconds: c.cores * c.elapsedSeconds,
+    notes: [
+      "One payment = POST /v1/payments + POST /v1/payments/{id}/capture of a pre-authorized payment, as one client sees it.",
+      "Capacity = cores ÷ (pay server + PostgreSQL CPU seconds per payment) over the timed run: the rate if the cores did nothing but the servers' work.",
+      "The load generator here is plain HTTP (no device cryptography); it, the bench and other people's processes share the same cores, so the measured rate is below the capacity.",
+      "A shared machine: the figures are noisy; read the CPU split's 'other processes' to see how much others took.",
+    ],
+    textReport: text,
+  });
+}
+
 export function formatReport(r: ApiReport): string {
   const lines = [
     "MPay bench · api: merchant API create + capture over HTTP on PostgreSQL",
     `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
-    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · ${r.clients} clients${r.merchants > 1 ? ` over ${r.merchants} merchants` : ""} · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
+    `  setup            ${setupLine(r)}`,
+    ...formatCapacity(r.capacity, "payments", false),
+    `  CPU split        ${formatSplit(r.capacity, "load generator")}`,
     `  payments/s       ${r.paymentsPerSecond.toFixed(1)}   (${r.pairs} create+capture pairs in ${r.elapsedSeconds.toFixed(2)} s)`,
     `  per second       ${r.perSecond.join(" ")}`,
     `  latency (pair)   p50 ${ms(r.latencyMs.pair.p50)} · p99 ${ms(r.latencyMs.pair.p99)} · max ${ms(r.latencyMs.pair.max)}`,
@@ -420,7 +475,6 @@ export function formatReport(r: ApiReport): string {
   if (r.pgbench) {
     lines.push(
       `  pgbench          ${r.pgbench.tps.toFixed(1)} TPS   (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, ${r.pgbench.threads} threads, -M prepared, ${r.pgbench.seconds} s${r.pgbench.latencyAverageMs !== null ? `, avg ${r.pgbench.latencyAverageMs.toFixed(1)} ms` : ""})`,
-      `  ratio            ${r.ratio?.toFixed(3)}   payments/s ÷ pgbench TPS · target ≥ ${r.target.toFixed(2)}: ${r.targetMet ? "met" : "missed"}`,
     );
   } else {
     lines.push("  pgbench          skipped (no ratio)");
@@ -430,7 +484,7 @@ export function formatReport(r: ApiReport): string {
     `  captured         ${r.capturedInDatabase} payments in the database, ${r.capturesAnswered} captures answered 200 (warm-up and repeated runs included)${r.capturedInDatabase === r.capturesAnswered ? "" : ": MISMATCH"}`,
     `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
     `  CPU (timed run)  pay servers ${r.cpu.serversSeconds.toFixed(1)} s · PostgreSQL ${r.cpu.postgresSeconds.toFixed(1)} s · load generator ${r.cpu.loadgenSeconds.toFixed(1)} s · bench ${r.cpu.benchSeconds.toFixed(1)} s · interrupts ${r.cpu.irqSeconds.toFixed(1)} s · other processes ${r.cpu.otherSeconds.toFixed(1)} s · steal ${r.cpu.stealSeconds.toFixed(1)} s · machine ${(100 * r.cpu.machineBusyShare).toFixed(0)} % busy`,
-    `  CPU per payment  pay servers ${r.cpu.perPaymentMs.servers.toFixed(2)} ms · PostgreSQL ${r.cpu.perPaymentMs.postgres.toFixed(2)} ms · load generator ${r.cpu.perPaymentMs.loadgen.toFixed(2)} ms`,
+    `  CPU per payment  pay servers ${r.cpu.perPaymentMs.servers.toFixed(2)} ms · PostgreSQL ${r.cpu.perPaymentMs.postgres.toFixed(2)} ms · load generator ${r.cpu.perPaymentMs.loadgen.toFixed(2)} ms (plain HTTP clients: no device cryptography in this scenario)`,
   );
   if (r.sqlTrace) {
     const t = r.sqlTrace;

@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import { serveParent } from "./child.ts";
 import { Samples, type Summary } from "./stats.ts";
+import { latencyPerSecond, type SecondLatency } from "./timeline.ts";
 
 export interface LoadMerchant {
   secretKey: string;
@@ -51,6 +52,8 @@ export interface LoadResult {
   capturedIds: number;
   /** Pairs completed in each whole second of the run (the last, partial second left out). */
   perSecond: number[];
+  /** The pairs' p50 and p99 in each of those seconds. */
+  latencyPerSecond: SecondLatency[];
 }
 
 export type LoadProtocol = { run: { body: LoadConfig; result: LoadResult } };
@@ -90,6 +93,7 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
   let non2xx = 0;
   let exhausted = false;
   const perSecond: number[] = [];
+  const pairSecond = new Samples();
 
   const note = (kind: "create" | "capture", status: number | "error", body: string) => {
     const counts = statuses[kind];
@@ -163,6 +167,7 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
       capture.add(t2 - t1);
       pair.add(t2 - t0);
       const second = Math.floor((t2 - start) / 1000);
+      pairSecond.add(second);
       perSecond[second] = (perSecond[second] ?? 0) + 1;
     }
   };
@@ -184,6 +189,7 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
     errorSamples,
     exhausted,
     perSecond: Array.from({ length: Math.floor(elapsedSeconds) }, (_, i) => perSecond[i] ?? 0),
+    latencyPerSecond: latencyPerSecond(pair.values(), pairSecond.values(), Math.floor(elapsedSeconds)),
     capturedIds: merchants.reduce((sum, m) => sum + m.next, 0),
   };
 }

@@ -7,9 +7,15 @@ import type { PinKeyStretching } from "@mpay/wallet";
 import type { DeviceStep, RequestKind } from "./auth-wallet.ts";
 import { formatPrimitives, int, ms, stretchingText, us, type PhaseReport } from "./auth-report.ts";
 import type { PayPrimitiveCosts } from "./pay-primitives.ts";
+import type { DevicePrimitiveCosts } from "./device-primitives.ts";
 import type { PrimitiveCosts } from "./primitives.ts";
 import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { formatCapacity, formatSplit, PASSKEY_CAPACITY_TARGET, type Capacity } from "./capacity.ts";
+import { renderHtmlReport } from "./html-report.ts";
+import type { PgbenchResult } from "./postgres.ts";
+import { capacityHeadline, capacityReferences, splitParts } from "./report-files.ts";
+import type { SecondLatency } from "./timeline.ts";
 import type { WalletLoadResult } from "./wallet-load.ts";
 
 /** The steps of one payment, in order. */
@@ -163,7 +169,18 @@ export interface PayReport {
   keyStretching: PinKeyStretching;
   primitives: PrimitiveCosts;
   payPrimitives: PayPrimitiveCosts;
+  /** One payment's device cryptography (OPAQUE aside) on one core: node:crypto as the devices run it, and the SDK's. */
+  devicePrimitives: DevicePrimitiveCosts;
   crypto: PayCrypto;
+  /** The same run's pgbench baseline (null with --skip-pgbench). */
+  pgbench: PgbenchResult | null;
+  /**
+   * The headline (issue 11): the servers' capacity, cores ÷ (pay + issuer + PostgreSQL CPU per approved payment),
+   * beside the measured rate, each ÷ pgbench TPS against the PIN path's targets; and the CPU split by process.
+   */
+  capacity: Capacity;
+  /** The whole path's p50 / p99 for the payments completed in each second of the timed run. */
+  latencyPerSecond: SecondLatency[];
   payments: PhaseReport;
   steps: StepReport[];
   unaccountedShare: number;
@@ -185,6 +202,15 @@ export interface PayReport {
   issuerPid: number | null;
 }
 
+/** What the synthetic devices run (bench/device-crypto.ts, bench/auth-wallet.ts), for the report. */
+export const DEVICE_CODE =
+  "node:crypto for every signature and derivation on the device (ES256 with dsaEncoding ieee-p1363, ECDH P-256, Concat KDF, AES key wrap, AES-GCM, HKDF, HMAC), keys parsed once as KeyObjects; OPAQUE's client (@serenity-kit/opaque) at its cheapest key stretching";
+
+/** The bench has no passkey path: its target is named, not measured. */
+export const PASSKEY_NOTE = `passkey path: not in this bench (no WebAuthn device is simulated), so its capacity target (≥ ${PASSKEY_CAPACITY_TARGET.toFixed(2)} × pgbench) is not measured`;
+
+const LOADGEN_LABEL = "load generators (the devices)";
+
 const percent = (v: number) => `${(100 * v).toFixed(0)} %`;
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -196,7 +222,12 @@ export function formatPayReport(r: PayReport): string {
     "MPay bench · pay: the whole approval path, from the challenge to the issuer's decision, on PostgreSQL",
     `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
     `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · issuer host (1 process): ${r.issuers.join(", ")} × ${r.issuerDbPoolPerIssuer} DB connections, ${r.cards} test cards · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers (a device, a PIN and a card enrolled at the issuer each) · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
-    `  wallets          OPAQUE client key stretching ${stretchingText(r.keyStretching)} (runs on the phone; the server's work does not depend on it)`,
+    ...formatCapacity(r.capacity, "approved payments", false),
+    `  pgbench          ${r.pgbench ? `${r.pgbench.tps.toFixed(1)} TPS in the same run (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, -M prepared, ${r.pgbench.seconds} s)` : "skipped (no ratios)"}`,
+    `  CPU split        ${formatSplit(r.capacity, "devices")}`,
+    `  devices          ${r.capacity.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment (HTTP included), with the cheapest correct code: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)} (runs on the phone; the server never learns it and does the same work with any)`,
+    `                   a device's cryptography per payment on one core, OPAQUE aside: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} with node:crypto, ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's jose/WebCrypto (${(r.devicePrimitives.sdk.cpuMicroseconds / r.devicePrimitives.nodeCrypto.cpuMicroseconds).toFixed(1)}× as much)`,
+    `  ${PASSKEY_NOTE}`,
     ...formatPrimitives(r.primitives),
     `    JOSE           ECDH-ES+A256KW/A256GCM JWE (jose): encrypt ${int(j.jweEncrypt.perCoreSecond)}/s (${us(j.jweEncrypt.cpuMicroseconds)}) · decrypt ${int(j.jweDecrypt.perCoreSecond)}/s (${us(j.jweDecrypt.cpuMicroseconds)}) · issuer's decrypt + verify ${int(j.issuerDecryptVerify.perCoreSecond)}/s (${us(j.issuerDecryptVerify.cpuMicroseconds)}) · ES256 sign ${int(j.es256Sign.perCoreSecond)}/s (${us(j.es256Sign.cpuMicroseconds)})`,
     "  payments         challenge → PIN login → approve (card released) → device opens, combines, signs + encrypts → authorize at the issuer",
@@ -255,4 +286,29 @@ export function formatPayReport(r: PayReport): string {
       `  CPU profiles     ${r.cpuProfileDir}: pay-<pid>-<n>.cpuprofile per pay-server process and for the issuer host (pid ${r.issuerPid ?? "?"}), one per timed run (the last is the reported one)`,
     );
   return lines.join("\n") + "\n";
+}
+
+/** The HTML page of a `pay` run (bench/html-report.ts). */
+export function payHtml(r: PayReport, text: string): string {
+  const c = r.capacity;
+  return renderHtmlReport({
+    title: "MPay bench · pay: the whole PIN path",
+    subtitle: `${r.cpus} cores · Node ${r.node} · PostgreSQL ${r.postgresVersion} · ${r.processes} pay-server process(es), issuer host, ${r.clients} clients in ${r.loadgens} load generator(s), ${r.payers} payers · ${r.seconds} s timed after ${r.warmupSeconds} s warm-up`,
+    generatedAt: new Date().toISOString(),
+    headline: capacityHeadline(c, "approved payments", "Devices"),
+    unit: "approved payments",
+    perSecond: r.payments.perSecond,
+    latency: r.latencyPerSecond,
+    references: capacityReferences(c),
+    split: splitParts(c, LOADGEN_LABEL),
+    totalSeconds: c.cores * c.elapsedSeconds,
+    notes: [
+      "One payment = challenge → PIN login (OPAQUE) → approve (card released) → the device opens, combines, signs and encrypts → authorize at the issuer, as one synthetic device sees it.",
+      "Capacity = cores ÷ (pay server + issuer host + PostgreSQL CPU seconds per approved payment) over the timed run: the rate if the cores did nothing but the servers' work.",
+      `The devices: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)}; ${c.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment in the run (HTTP, JSON and OPAQUE included), on the same cores as the servers. Their cryptography alone, OPAQUE aside, on one core: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} per payment with node:crypto against ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's code.`,
+      PASSKEY_NOTE.charAt(0).toUpperCase() + PASSKEY_NOTE.slice(1) + ".",
+      "A shared machine: the figures are noisy; read the CPU split's 'other processes' to see how much others took.",
+    ],
+    textReport: text,
+  });
 }

@@ -4,8 +4,9 @@
  * building the sign-then-encrypt JWE, the issuer's decision and the pay server's ledger posting — with N simulated
  * devices, next to the raw cost of the cryptography it rests on, measured in the same run.
  *
- * 1. Two throw-away databases, the pay server's and the issuer host's (a schema per issuer), dropped at the end
- *    (also on error or Ctrl-C).
+ * 1. The pgbench baseline first, while nothing else runs, on a throw-away database of its own (as `api`; skipped
+ *    with --skip-pgbench). Two throw-away databases, the pay server's and the issuer host's (a schema per issuer),
+ *    dropped at the end (also on error or Ctrl-C).
  * 2. Setup (not timed): a PaySystem in this process makes a merchant and opens a session for each synthetic payer
  *    (the messenger sign-in is not what is measured); the pay server runs as `processes` real processes and the
  *    issuer host as one more (bench/issuer-host.ts: services/issuer with its three default issuers); the load
@@ -38,12 +39,25 @@ import { phaseReport } from "./auth-report.ts";
 import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
 import type { CardEnrollment, PayLoadProtocol, PayLoadResult } from "./pay-loadgen.ts";
 import { measurePayPrimitives } from "./pay-primitives.ts";
+import { measureDevicePrimitives } from "./device-primitives.ts";
 import { checksPass, formatPayReport, payCrypto, stepReports, type PayChecks, type PayReport } from "./pay-report.ts";
 import { approvingTestCards, type IssuerTestCard } from "./pay-wallet.ts";
 import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
 import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
 import { benchPreloads, openSetupSystem, poolPerProcess, startPayServers } from "./pay-servers.ts";
-import { createScratchDatabase, randomSuffix, serverUrl, serverVersion, type ScratchDatabase } from "./postgres.ts";
+import {
+  createScratchDatabase,
+  randomSuffix,
+  runPgbench,
+  serverUrl,
+  serverVersion,
+  type PgbenchResult,
+  type ScratchDatabase,
+} from "./postgres.ts";
+import { capacityOf, PIN_PATH_TARGETS } from "./capacity.ts";
+import { payHtml } from "./pay-report.ts";
+import { writeReportFiles } from "./report-files.ts";
+import { latencyPerSecond } from "./timeline.ts";
 import { measurePrimitives } from "./primitives.ts";
 import type { BenchOptions, Scenario, ScenarioContext } from "./scenario.ts";
 import { startSqlTrace, type SqlTrace, type TraceSnapshot } from "./sql-trace.ts";
@@ -206,7 +220,15 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const suffix = randomSuffix();
   const cpus = availableParallelism();
 
-  // 1. Databases.
+  // 1. The baseline, while nothing else runs; then the databases.
+  let pgbench: PgbenchResult | null = null;
+  if (!options.skipPgbench) {
+    const pgbenchDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_pgbench`);
+    cleanup.add(`drop ${pgbenchDb.name}`, () => pgbenchDb.drop());
+    pgbench = await runPgbench(pgbenchDb.url, { clients: options.clients, seconds: options.seconds }, progress);
+    progress(`pgbench: ${pgbench.tps.toFixed(1)} TPS`);
+    await pgbenchDb.drop();
+  }
   const payDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}`);
   cleanup.add(`drop ${payDb.name}`, () => payDb.drop());
   const issuerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_issuer`);
@@ -285,10 +307,11 @@ async function runPay(context: ScenarioContext): Promise<number> {
 
   // 3. Primitives, while the servers and load generators are idle.
   progress(
-    "primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign",
+    "primitives: ECDSA P-256 verify, OPAQUE server login, JWE encrypt and decrypt, the issuer's decrypt + verify, ES256 sign, a device's crypto per payment",
   );
   const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
   const payPrimitives = await measurePayPrimitives();
+  const devicePrimitives = await measureDevicePrimitives();
   const crypto = payCrypto(primitives, payPrimitives);
 
   // 4. Payments: warm-up, then the timed run.
@@ -390,7 +413,18 @@ async function runPay(context: ScenarioContext): Promise<number> {
     keyStretching: BENCH_KEY_STRETCHING,
     primitives,
     payPrimitives,
+    devicePrimitives,
     crypto,
+    pgbench,
+    capacity: capacityOf({
+      cores: cpus,
+      payments: payments.ops,
+      elapsedSeconds: payments.elapsedSeconds,
+      cpu: timed.cpu,
+      pgbenchTps: pgbench?.tps ?? null,
+      targets: PIN_PATH_TARGETS,
+    }),
+    latencyPerSecond: latencyPerSecond(timed.result.opMs, timed.result.opSecond, timed.result.perSecond.length),
     payments,
     steps,
     unaccountedShare,
@@ -412,7 +446,10 @@ async function runPay(context: ScenarioContext): Promise<number> {
     cpuProfileDir: options.cpuProfileDir ?? null,
     issuerPid: issuer.child.pid ?? null,
   };
-  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + "\n" : formatPayReport(report));
+  const text = formatPayReport(report);
+  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + "\n" : text);
+  const files = await writeReportFiles("pay", report, payHtml(report, text), { htmlPath: options.html });
+  progress(`report: ${files.json} and ${files.html}`);
   // Errors (not a missed figure) make the exit code: failed requests, declines, or databases that disagree.
   const declined = Object.values(allDeclines).reduce((a, b) => a + b, 0);
   return payments.non2xx + payments.warmupNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;

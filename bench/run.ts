@@ -37,10 +37,12 @@ Options:
   --merchants N      merchants the clients are spread over (api)           default 1
   --payers N         synthetic payers with a device and a PIN (auth, pay) default 4 per client (auth), 2 (pay)
   --loadgens N       load generator processes (auth, pay)                 default 1
-  --skip-pgbench     no pgbench baseline (and so no ratio) (api)
+  --skip-pgbench     no pgbench baseline (and so no ratio) (api, pay)
   --cpu-prof DIR     write V8 CPU profiles of the pay servers (and issuer host) to DIR
   --trace-sql        count round trips and statements through a proxy (slows the run)
   --json             print the report as JSON
+  --html FILE        write the HTML report (charts) to FILE (api, pay)     default bench-results/<scenario>-<time>.html
+                     (api and pay always write bench-results/<scenario>-<time>.json too)
   -h, --help         this text
 
 PostgreSQL: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
@@ -73,6 +75,7 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       "cpu-prof": { type: "string" },
       "trace-sql": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      html: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -90,6 +93,7 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       payers: values.payers === undefined ? undefined : positiveInt("payers", values.payers, 0, 1),
       loadgens: positiveInt("loadgens", values.loadgens, 1),
       json: values.json,
+      html: values.html === undefined ? undefined : resolve(values.html),
       skipPgbench: values["skip-pgbench"],
       cpuProfileDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
       traceSql: values["trace-sql"],

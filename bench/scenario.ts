@@ -18,6 +18,11 @@ export interface BenchOptions {
   /** `auth`, `pay`: load generator processes the clients are spread over. */
   loadgens: number;
   json: boolean;
+  /**
+   * `api`, `pay`: where to write the HTML report; undefined → bench-results/<scenario>-<timestamp>.html, next to
+   * the JSON copy of the report.
+   */
+  html: string | undefined;
   /** Skip the pgbench baseline (no ratio then); for quick iterations. */
   skipPgbench: boolean;
   /** Folder for V8 CPU profiles of the pay-server processes and the issuer host (NODE_OPTIONS=--cpu-prof), or undefined. */

@@ -32,6 +32,8 @@ export interface WalletLoadResult {
   elapsedSeconds: number;
   /** Milliseconds of each completed operation, wallet work included. */
   opMs: number[];
+  /** The whole second of the run (from its start) in which each of `opMs` completed, in the same order. */
+  opSecond: number[];
   /** Of each, the part spent in the wallet (OPAQUE client, signing, MAC, JWE) rather than waiting for an answer. */
   walletMs: number[];
   /** Per request kind, the time of each 2xx answer. */
@@ -128,6 +130,7 @@ export async function runWalletLoad<W extends Wallet>(
   const pools = config.urls.map((url, u) => poolFor(url, usersPer[u] ?? 1));
 
   const opMs: number[] = [];
+  const opSecond: number[] = [];
   const walletMs: number[] = [];
   const requestMs: WalletLoadResult["requestMs"] = {};
   const deviceMs: WalletLoadResult["deviceMs"] = {};
@@ -183,11 +186,12 @@ export async function runWalletLoad<W extends Wallet>(
         failedOps++;
         continue;
       }
+      const second = Math.floor((t1 - start) / 1000);
       opMs.push(t1 - t0);
+      opSecond.push(second);
       walletMs.push(t1 - t0 - waited);
       for (const [step, ms] of Object.entries(onDevice) as Array<[DeviceStep, number]>)
         (deviceMs[step] ??= []).push(ms);
-      const second = Math.floor((t1 - start) / 1000);
       perSecond[second] = (perSecond[second] ?? 0) + 1;
     }
   };
@@ -203,6 +207,7 @@ export async function runWalletLoad<W extends Wallet>(
     failedOps,
     elapsedSeconds,
     opMs,
+    opSecond,
     walletMs,
     requestMs,
     deviceMs,
@@ -225,6 +230,7 @@ export function emptyResult(): WalletLoadResult {
     failedOps: 0,
     elapsedSeconds: 0,
     opMs: [],
+    opSecond: [],
     walletMs: [],
     requestMs: {},
     deviceMs: {},
@@ -244,6 +250,7 @@ export function mergeResults(results: WalletLoadResult[]): WalletLoadResult {
     merged.failedOps += r.failedOps;
     merged.elapsedSeconds = Math.max(merged.elapsedSeconds, r.elapsedSeconds);
     merged.opMs = merged.opMs.concat(r.opMs);
+    merged.opSecond = merged.opSecond.concat(r.opSecond);
     merged.walletMs = merged.walletMs.concat(r.walletMs);
     concatInto(merged.requestMs, r.requestMs);
     concatInto(merged.deviceMs, r.deviceMs);
