@@ -6,7 +6,6 @@
  * checked, one answer for every wrong email or password, a TOTP seed sealed by the key provider with its replay
  * guard, set up at the first sign-in. Every action is audited as `staff:stf_…`.
  */
-import { eq } from "drizzle-orm";
 import { Secret, newId } from "@mpay/protocol";
 import type { Clock } from "@mpay/service-kit";
 import type { AuditService } from "../audit/service.ts";
@@ -24,7 +23,7 @@ import {
   requireName,
 } from "../credentials/sign-in.ts";
 import { hashToken, isToken, newToken } from "../credentials/tokens.ts";
-import { STAFF_ROLES, staffMembers, staffSignInSlots, type StaffRole } from "./schema.ts";
+import { STAFF_ROLES, staffSignInSlots, type StaffRole } from "./schema.ts";
 import {
   acceptStaffTotpStep,
   endStaffChallenge,
@@ -38,6 +37,7 @@ import {
   purgeExpiredStaff,
   signOutStaffSession,
   touchStaffSession,
+  writeStaffTotpSecret,
   type LiveStaffSession,
   type StaffRow,
 } from "./store.ts";
@@ -142,17 +142,12 @@ export class StaffService {
 
   /**
    * Seals a TOTP seed as the staff member's, as if set up at a first sign-in (the demo admin, whose seed is written
-   * to demo-users.json). The UPDATE belongs in store.ts beside acceptStaffTotpStep; it is here for now while
-   * store.ts is being reworked.
+   * to demo-users.json).
    */
   async setTotpSecret(staffId: string, secretBase32: Secret<string>): Promise<void> {
     const sealedTotpSecret = await this.#totp.seal(secretBase32.peek(), staffTotpAad(staffId));
-    const rows = await this.db
-      .update(staffMembers)
-      .set({ sealedTotpSecret, totpLastStep: null })
-      .where(eq(staffMembers.id, staffId))
-      .returning({ id: staffMembers.id });
-    if (rows.length !== 1) throw new ApiError("resource_missing", "No such staff member.");
+    if (!(await writeStaffTotpSecret(this.db, staffId, sealedTotpSecret)))
+      throw new ApiError("resource_missing", "No such staff member.");
   }
 
   /** Step one: email and password → a challenge for the TOTP step (or its setup), or `sign_in_failed`/`_locked`. */
