@@ -405,12 +405,15 @@ describe("passkey sign-in to the dashboard [pglite]", () => {
     await shot(page, "passkey-4-added-1280");
     await expectNoSeriousAxe(page);
 
-    // Signed out: the tab forgets the session; the sign-in page offers the passkey.
+    // Signed out: the tab forgets the session and the pay server ends it; the sign-in page offers the passkey.
+    const before = JSON.parse((await storedSession(page)) ?? "{}") as { token: string };
+    expect((await sessionUser(before.token)).status).toBe(200);
     await page.getByRole("button", { name: "Sign out" }).click();
     const withPasskey = page.getByRole("button", { name: "Sign in with a passkey" });
     await withPasskey.waitFor();
     expect(await withPasskey.isEnabled()).toBe(true);
     expect(await storedSession(page)).toBeUndefined();
+    await expect.poll(async () => (await sessionUser(before.token)).status).toBe(401);
     await shot(page, "passkey-5-signed-out-1280");
     await expectNoSeriousAxe(page);
 

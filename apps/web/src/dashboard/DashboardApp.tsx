@@ -24,10 +24,13 @@ export function DashboardApp({ path }: { path: string }) {
   const [session, setSession] = useState<DashboardSession | undefined>(() => loadSession());
   const [mode, setModeState] = useState<Mode>(() => loadMode());
 
+  // Sign-out ends the session on the pay server too (a copied token stops working), then forgets it here; after a
+  // 401 the server has already ended it and the call fails quietly.
   const signOut = useCallback(() => {
+    if (session) void new MerchantApi(payUrl, session.token, mode).post("/dashboard/sign-out").catch(() => undefined);
     forgetSession();
     setSession(undefined);
-  }, []);
+  }, [session, payUrl, mode]);
   const setMode = useCallback((next: Mode) => {
     saveMode(next);
     setModeState(next);
