@@ -15,16 +15,18 @@
  */
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { z } from "zod";
-import { joseHeader, verifyStatementKeyCertificate, verifyWith, type NetworkRoot } from "@mpay/crypto";
+import type { KeyObject } from "node:crypto";
+import { joseHeader, verifyStatementKeyCertificate, type NetworkRoot } from "@mpay/crypto";
 import {
   JOSE_TYPES,
   pinStatementSchema,
   STATEMENT_KEY_CERTIFICATE_HEADER,
   type AuthenticationResult,
-  type EcPublicJwk,
+  type StatementKeyCertificate,
 } from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
+import { publicKeyOf, verifyCompact } from "../keys/compact-jose.ts";
 
 export interface AuthenticationPolicy {
   /** Null: the web app is at an IP address, where browsers allow no passkey, so no passkey approval counts. */
@@ -51,6 +53,11 @@ export type AuthenticationCheck =
 /** At most this long between a PIN statement's `iat` and `exp`. */
 const MAX_STATEMENT_LIFETIME_SECONDS = 300;
 const CLOCK_SKEW_SECONDS = 30;
+/** Certificates of statement keys kept verified (the pay server has one key at a time; a few across rotations). */
+const CERTIFICATES_KEPT = 64;
+
+/** A statement-key certificate a trusted root signed, with its key parsed: only its validity window moves. */
+type VerifiedCertificate = StatementKeyCertificate & { key: KeyObject };
 
 const base64url = (max: number) =>
   z
@@ -77,6 +84,13 @@ const assertionSchema = z.object({
 });
 
 export class PaymentAuthenticator {
+  /**
+   * Certificates whose root signature and content verified, by their exact JWS (issue 11: the roots' and the
+   * certified key's JWKs were imported on every payment). The roots are fixed for the host's life, so the same
+   * bytes verify the same way; the window is checked on every use.
+   */
+  private readonly certificates = new Map<string, VerifiedCertificate>();
+
   constructor(
     private readonly issuer: IssuerCore,
     private readonly policy: AuthenticationPolicy,
@@ -101,8 +115,8 @@ export class PaymentAuthenticator {
     if (!key.ok) return key;
     let claims: unknown;
     try {
-      const { payload } = await verifyWith(statement, { ...key.jwk }, JOSE_TYPES.pinStatement);
-      claims = JSON.parse(new TextDecoder().decode(payload));
+      const { payload } = verifyCompact(statement, key.key, JOSE_TYPES.pinStatement);
+      claims = JSON.parse(payload.toString("utf8"));
     } catch {
       return { ok: false, reason: "the PIN statement's signature does not verify" };
     }
@@ -125,21 +139,34 @@ export class PaymentAuthenticator {
   private async certifiedKey(
     header: Record<string, unknown>,
     now: number,
-  ): Promise<{ ok: true; jwk: EcPublicJwk } | { ok: false; reason: string }> {
+  ): Promise<{ ok: true; key: KeyObject } | { ok: false; reason: string }> {
     const certificate = header[STATEMENT_KEY_CERTIFICATE_HEADER];
     if (typeof certificate !== "string")
       return { ok: false, reason: "the PIN statement carries no certificate of its key" };
-    let certified;
-    try {
-      certified = await verifyStatementKeyCertificate(certificate, this.policy.networkRoots, now);
-    } catch {
+    const certified = await this.verifiedCertificate(certificate, now);
+    if (!certified)
       return { ok: false, reason: "the PIN statement's key is not certified by a network root this issuer trusts" };
-    }
     if (certified.acquirerId !== this.policy.acquirerId)
       return { ok: false, reason: "the PIN statement's key is certified for another acquirer" };
     if (certified.kid !== header["kid"])
       return { ok: false, reason: "the PIN statement is signed by a key other than the certified one" };
-    return { ok: true, jwk: certified.jwk };
+    return { ok: true, key: certified.key };
+  }
+
+  /** The certificate verified against the roots (once per certificate) and valid at `now`, or null. */
+  private async verifiedCertificate(certificate: string, now: number): Promise<VerifiedCertificate | null> {
+    const known = this.certificates.get(certificate);
+    if (known) return known.nbf <= now && now < known.exp ? known : null;
+    let content: StatementKeyCertificate;
+    try {
+      content = await verifyStatementKeyCertificate(certificate, this.policy.networkRoots, now);
+    } catch {
+      return null;
+    }
+    const verified = { ...content, key: publicKeyOf(content.jwk) };
+    if (this.certificates.size >= CERTIFICATES_KEPT) this.certificates.clear();
+    this.certificates.set(certificate, verified);
+    return verified;
   }
 
   private async passkey(assertion: unknown, payment: PaymentContext): Promise<AuthenticationCheck> {

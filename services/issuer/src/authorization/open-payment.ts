@@ -13,7 +13,6 @@
  * - `terms_expired`: outside the terms' time window (expired, not yet valid, or living longer than 5 minutes).
  */
 import { createHash } from "node:crypto";
-import { decryptFrom, jwsKid, verifyWith } from "@mpay/crypto";
 import {
   canonicalTerms,
   JOSE_TYPES,
@@ -25,7 +24,9 @@ import {
 import type { IssuerCore } from "../issuer-core.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import type { CardRow } from "../cards/store.ts";
-import { activeBinding } from "../devices/store.ts";
+import type { BindingRow } from "../devices/store.ts";
+import { compactHeader, decryptCompact, verifyCompact } from "../keys/compact-jose.ts";
+import type { PublicKeyCache } from "../keys/public-key-cache.ts";
 
 export interface DevicePaymentRequest {
   paymentId: string;
@@ -38,9 +39,12 @@ export interface DevicePaymentRequest {
   payment: string;
 }
 
-export type OpenedPayment =
-  | { ok: true; terms: ApprovalTerms; deviceKid: string; termsHash: string }
-  | { ok: false; decline: DeclineCode; reason: string; deviceKid?: string | undefined };
+type Refusal = { ok: false; decline: DeclineCode; reason: string; deviceKid?: string | undefined };
+
+/** The envelope opened: the device's JWS inside it and the key it names, not yet verified. */
+export type OpenedEnvelope = { ok: true; jws: string; deviceKid: string } | Refusal;
+
+export type OpenedPayment = { ok: true; terms: ApprovalTerms; deviceKid: string; termsHash: string } | Refusal;
 
 /** base64url SHA-256 of the canonical terms (as services/pay/src/approvals/terms-hash.ts). */
 export function termsHashOf(terms: ApprovalTerms): string {
@@ -49,16 +53,16 @@ export function termsHashOf(terms: ApprovalTerms): string {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export async function openPayment(
-  issuer: IssuerCore,
-  request: DevicePaymentRequest,
-  account: CardRow,
-): Promise<OpenedPayment> {
+/**
+ * Decrypts the envelope with the issuer's key and reads the `kid` of the JWS inside: no database, so the key's
+ * binding can be read in the same round trip as the card (authorization/store.ts `paymentFacts`).
+ */
+export function openEnvelope(issuer: IssuerCore, payment: string): OpenedEnvelope {
   let jws: string;
-  let plaintext: Uint8Array | undefined;
+  let plaintext: Buffer | undefined;
   try {
-    ({ plaintext } = await decryptFrom(request.payment, issuer.keys.encryptionKey, JOSE_TYPES.paymentEnvelope));
-    jws = new TextDecoder().decode(plaintext);
+    ({ plaintext } = decryptCompact(payment, issuer.keys.encryptionKeyObject, JOSE_TYPES.paymentEnvelope));
+    jws = plaintext.toString("utf8");
   } catch {
     return { ok: false, decline: "bad_signature", reason: "the payment envelope cannot be opened by this issuer" };
   } finally {
@@ -66,21 +70,38 @@ export async function openPayment(
   }
   if (!COMPACT_JWS.test(jws))
     return { ok: false, decline: "bad_signature", reason: "the envelope does not hold a compact JWS" };
-  let deviceKid: string | undefined;
+  let deviceKid: unknown;
   try {
-    deviceKid = jwsKid(jws);
+    deviceKid = compactHeader(jws)["kid"];
   } catch {
     deviceKid = undefined;
   }
-  if (!deviceKid) return { ok: false, decline: "bad_signature", reason: "the payment JWS names no device key" };
-  const binding = await activeBinding(issuer.db, request.cardRef, deviceKid);
-  if (!binding)
+  if (typeof deviceKid !== "string" || deviceKid === "")
+    return { ok: false, decline: "bad_signature", reason: "the payment JWS names no device key" };
+  return { ok: true, jws, deviceKid };
+}
+
+/**
+ * Verifies the opened envelope against the device key's live binding to the card the request names (null: not
+ * bound, unbound or revoked), then checks what it signed against the request and the account.
+ */
+export function verifyPayment(
+  issuer: IssuerCore,
+  request: DevicePaymentRequest,
+  account: CardRow,
+  envelope: OpenedEnvelope,
+  binding: BindingRow | null,
+  deviceKeys: PublicKeyCache,
+): OpenedPayment {
+  if (!envelope.ok) return envelope;
+  const { jws, deviceKid } = envelope;
+  if (!binding || binding.deviceKid !== deviceKid || binding.cardRef !== account.cardRef)
     return { ok: false, decline: "bad_signature", reason: "the device key is not bound to this card", deviceKid };
 
   let signed: unknown;
   try {
-    const { payload } = await verifyWith(jws, { ...binding.deviceJwk }, JOSE_TYPES.payment);
-    signed = JSON.parse(new TextDecoder().decode(payload));
+    const { payload } = verifyCompact(jws, deviceKeys.keyOf(binding.deviceJwk), JOSE_TYPES.payment);
+    signed = JSON.parse(payload.toString("utf8"));
   } catch {
     return { ok: false, decline: "bad_signature", reason: "the payment signature does not verify", deviceKid };
   }

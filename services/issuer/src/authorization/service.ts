@@ -41,7 +41,8 @@ import { IssuerApiError } from "../http/errors.ts";
 import { newAuthorizationCode } from "../ids.ts";
 import type { IssuerCore } from "../issuer-core.ts";
 import { isExpired } from "../cards/card-facts.ts";
-import { cardByRef, lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
+import { lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
+import { PublicKeyCache } from "../keys/public-key-cache.ts";
 import { setPasskeyCounter } from "../devices/store.ts";
 import {
   claimScheduledCharge,
@@ -52,9 +53,16 @@ import {
   type ClaimedCharge,
 } from "../recurring/charge-schedule.ts";
 import type { PaymentAuthenticator } from "./authentication.ts";
-import { openPayment, type DevicePaymentRequest } from "./open-payment.ts";
+import { openEnvelope, verifyPayment, type DevicePaymentRequest, type OpenedEnvelope } from "./open-payment.ts";
 import { answerOf, recordOf } from "./records.ts";
-import { authorizationOf, claimNonce, insertAuthorization, type AuthorizationRow } from "./store.ts";
+import {
+  authorizationOf,
+  claimNonce,
+  insertAuthorization,
+  paymentFacts,
+  type AuthorizationRow,
+  type PaymentFacts,
+} from "./store.ts";
 
 type Method = "pin" | "passkey" | "recurring_token";
 export type UnauthenticatedRequest = Omit<Extract<AuthorizationRequest, { payment: string }>, "authentication"> & {
@@ -83,6 +91,9 @@ function decline(code: DeclineCode, reason: string): Verdict {
 }
 
 export class AuthorizationService {
+  /** Device keys as KeyObjects, parsed once per key (which key counts is still the live binding's, per request). */
+  private readonly deviceKeys = new PublicKeyCache();
+
   constructor(
     private readonly issuer: IssuerCore,
     private readonly authenticator: PaymentAuthenticator,
@@ -92,15 +103,25 @@ export class AuthorizationService {
 
   /** `authentication` may be missing from a device payment: it is then declined `authentication_failed`. */
   async authorize(request: AuthorizationRequest | UnauthenticatedRequest): Promise<AuthorizationAnswer> {
-    const first = await authorizationOf(this.issuer.db, request.paymentId);
-    if (first) return answerOf(first);
     const { paymentId, merchantId, merchantName, amount, currency, captureMethod } = request;
     const terms = { paymentId, merchantId, merchantName, amount, currency, captureMethod };
-    const attempt =
-      "recurringToken" in request
-        ? await this.recurringAttempt(terms, request.recurringToken)
-        : await this.deviceAttempt(terms, request);
-    return answerOf(await this.decide(attempt));
+    if ("recurringToken" in request) {
+      const first = await authorizationOf(this.issuer.db, paymentId);
+      if (first) return answerOf(first);
+      return answerOf(await this.decide(await this.recurringAttempt(terms, request.recurringToken), null));
+    }
+    // The envelope is opened before the first read, so that the device key's binding comes in the same round
+    // trip as the first decision and the card (a repeat request pays the decryption for nothing).
+    const envelope = openEnvelope(this.issuer, request.payment);
+    const facts = await paymentFacts(
+      this.issuer.db,
+      paymentId,
+      request.cardRef,
+      envelope.ok ? envelope.deviceKid : null,
+    );
+    if (facts.authorization) return answerOf(facts.authorization);
+    const attempt = await this.deviceAttempt(terms, request, envelope, facts);
+    return answerOf(await this.decide(attempt, facts.card));
   }
 
   async inquire(paymentId: string): Promise<AuthorizationRecord> {
@@ -125,12 +146,14 @@ export class AuthorizationService {
   private async deviceAttempt(
     terms: Attempt["request"],
     request: DevicePaymentRequest & { authentication?: AuthenticationResult | undefined },
+    envelope: OpenedEnvelope,
+    facts: PaymentFacts,
   ): Promise<Attempt> {
     const { cardRef, authentication } = request;
     const base = { request: terms, kind: "device" as const, cardRef };
-    const account = await cardByRef(this.issuer.db, cardRef);
+    const account = facts.card;
     if (!account) return { ...base, cardRef: null, verdict: decline("card_not_found", "no such card at this issuer") };
-    const opened = await openPayment(this.issuer, request, account);
+    const opened = verifyPayment(this.issuer, request, account, envelope, facts.binding, this.deviceKeys);
     if (!opened.ok) return { ...base, deviceKid: opened.deviceKid, verdict: decline(opened.decline, opened.reason) };
     const verified = {
       ...base,
@@ -177,15 +200,25 @@ export class AuthorizationService {
     return { ...known, schedule: { tokenId: row.id, period: consent.period }, verdict: { approve: true } };
   }
 
-  /** Commits the decision (or finds the first one); see the file comment for the checks made here. */
-  private async decide(attempt: Attempt): Promise<AuthorizationRow> {
+  /**
+   * Commits the decision (or finds the first one); see the file comment for the checks made here. A device
+   * payment brings the account it read with its first decision (`paymentFacts`): its status and open-to-buy are
+   * checked on that row, and the hold claims the amount with a guarded UPDATE (`moveOpenToBuy`), atomic on its
+   * own, so no lock is taken first; a concurrent request for the same payment loses on the authorization's
+   * primary key and gets the first decision. A recurring charge locks the card first: its period's slot is
+   * claimed under that lock (recurring/charge-schedule.ts).
+   */
+  private async decide(attempt: Attempt, readAccount: CardRow | null): Promise<AuthorizationRow> {
     const now = this.issuer.now();
     let decided: { row: AuthorizationRow; reason: string | undefined; first: boolean };
     try {
       decided = await this.issuer.db.transaction(async (tx) => {
-        const account = attempt.cardRef ? await lockCard(tx, attempt.cardRef) : null;
-        const existing = await authorizationOf(tx, attempt.request.paymentId);
-        if (existing) return { row: existing, reason: undefined, first: false };
+        let account = readAccount;
+        if (attempt.kind === "recurring") {
+          account = attempt.cardRef ? await lockCard(tx, attempt.cardRef) : null;
+          const existing = await authorizationOf(tx, attempt.request.paymentId);
+          if (existing) return { row: existing, reason: undefined, first: false };
+        }
         let verdict = attempt.verdict;
         if (attempt.nonce && attempt.deviceKid) {
           const owner = await claimNonce(

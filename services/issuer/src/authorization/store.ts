@@ -1,6 +1,10 @@
 /** SQL for authorizations and the nonces of verified payments. */
-import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { cardAccounts } from "../cards/schema.ts";
+import type { CardRow } from "../cards/store.ts";
 import type { Executor } from "../db/client.ts";
+import { deviceBindings } from "../devices/schema.ts";
+import type { BindingRow } from "../devices/store.ts";
 import { authorizations, paymentNonces } from "./schema.ts";
 
 export type AuthorizationRow = typeof authorizations.$inferSelect;
@@ -9,6 +13,41 @@ export type NewAuthorization = typeof authorizations.$inferInsert;
 export async function authorizationOf(db: Executor, paymentId: string): Promise<AuthorizationRow | null> {
   const [row] = await db.select().from(authorizations).where(eq(authorizations.paymentId, paymentId)).limit(1);
   return row ?? null;
+}
+
+export interface PaymentFacts {
+  /** The first decision for this payment id, when there is one. */
+  authorization: AuthorizationRow | null;
+  card: CardRow | null;
+  /** The device key's live binding to that card (null without a `deviceKid`, or when not bound, or unbound). */
+  binding: BindingRow | null;
+}
+
+/**
+ * What a device payment needs from the database before its transaction, in one round trip (issue 11): the first
+ * decision for the payment id, the card account and the device's live binding to it. Each is looked up by its own
+ * key, outer-joined to a one-row source, so any of them may be missing.
+ */
+export async function paymentFacts(
+  db: Executor,
+  paymentId: string,
+  cardRef: string,
+  deviceKid: string | null,
+): Promise<PaymentFacts> {
+  const [row] = await db
+    .select({ authorization: authorizations, card: cardAccounts, binding: deviceBindings })
+    .from(sql`(select 1) as "payment"`)
+    .leftJoin(authorizations, eq(authorizations.paymentId, paymentId))
+    .leftJoin(cardAccounts, eq(cardAccounts.cardRef, cardRef))
+    .leftJoin(
+      deviceBindings,
+      and(
+        eq(deviceBindings.cardRef, cardAccounts.cardRef),
+        deviceKid === null ? sql`false` : eq(deviceBindings.deviceKid, deviceKid),
+        isNull(deviceBindings.unboundAt),
+      ),
+    );
+  return { authorization: row?.authorization ?? null, card: row?.card ?? null, binding: row?.binding ?? null };
 }
 
 /** The authorization, locked until the transaction ends (captures, voids and refunds of one payment queue). */
@@ -88,7 +127,8 @@ export async function authorizationsOfCard(db: Executor, cardRef: string, limit:
 
 /**
  * Records `(kid, nonce)` for `owner` (a payment id, or `mandate:<token id>`) until `expiresAt`. Returns the owner
- * that holds the nonce: `owner` itself when it was free, the first owner when it was already taken.
+ * that holds the nonce: `owner` itself when it was free, the first owner when it was already taken. A free nonce
+ * (every honest payment) costs one statement: the insert's RETURNING says it was new; only a taken one is read.
  */
 export async function claimNonce(
   tx: Executor,
@@ -97,7 +137,12 @@ export async function claimNonce(
   owner: string,
   expiresAt: Date,
 ): Promise<string> {
-  await tx.insert(paymentNonces).values({ deviceKid, nonce, paymentId: owner, expiresAt }).onConflictDoNothing();
+  const claimed = await tx
+    .insert(paymentNonces)
+    .values({ deviceKid, nonce, paymentId: owner, expiresAt })
+    .onConflictDoNothing()
+    .returning({ owner: paymentNonces.paymentId });
+  if (claimed.length === 1) return owner;
   const [row] = await tx
     .select({ owner: paymentNonces.paymentId })
     .from(paymentNonces)

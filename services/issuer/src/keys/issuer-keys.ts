@@ -3,6 +3,7 @@
  * vouches for, and its card verification key. No root key is ever read here (the certify script alone holds them).
  * The certificate is checked against the key, so a host never serves a certificate for a key it cannot use.
  */
+import { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { importJWK, type JWK } from "jose";
 import { issuerCertificateSchema, type IssuerCertificate } from "@mpay/protocol";
@@ -15,6 +16,8 @@ export interface IssuerKeys {
   readonly certificate: IssuerCertificate;
   /** Decrypts what wallets encrypt to this issuer (ECDH-ES+A256KW). */
   readonly encryptionKey: CryptoKey;
+  /** The same key as a node:crypto KeyObject, parsed once: the payment path opens JWEs with it (compact-jose.ts). */
+  readonly encryptionKeyObject: KeyObject;
   /** 32 bytes; CVCs are recomputed under it (keys/cvc.ts). */
   readonly cardVerificationKey: Uint8Array;
 }
@@ -70,5 +73,6 @@ export async function loadIssuerKeys(issuerId: string, files: IssuerKeyFiles): P
   if (cvkJwk.kty !== "oct" || cardVerificationKey.length !== 32) {
     throw new Error(`the card verification key at ${files.cardVerificationKey} is not a 32-byte oct JWK`);
   }
-  return { certificateJws, certificate, encryptionKey, cardVerificationKey };
+  const encryptionKeyObject = KeyObject.from(encryptionKey);
+  return { certificateJws, certificate, encryptionKey, encryptionKeyObject, cardVerificationKey };
 }
