@@ -43,7 +43,6 @@ import type { IssuerCore } from "../issuer-core.ts";
 import { isExpired } from "../cards/card-facts.ts";
 import { lockCard, moveOpenToBuy, type CardRow } from "../cards/store.ts";
 import { PublicKeyCache } from "../keys/public-key-cache.ts";
-import { setPasskeyCounter } from "../devices/store.ts";
 import {
   claimScheduledCharge,
   releaseScheduledCharge,
@@ -59,8 +58,10 @@ import {
   authorizationOf,
   claimNonce,
   insertAuthorization,
+  insertDeviceDecision,
   paymentFacts,
   type AuthorizationRow,
+  type NewAuthorization,
   type PaymentFacts,
 } from "./store.ts";
 
@@ -202,61 +203,21 @@ export class AuthorizationService {
 
   /**
    * Commits the decision (or finds the first one); see the file comment for the checks made here. A device
-   * payment brings the account it read with its first decision (`paymentFacts`): its status and open-to-buy are
-   * checked on that row, and the hold claims the amount with a guarded UPDATE (`moveOpenToBuy`), atomic on its
-   * own, so no lock is taken first; a concurrent request for the same payment loses on the authorization's
-   * primary key and gets the first decision. A recurring charge locks the card first: its period's slot is
-   * claimed under that lock (recurring/charge-schedule.ts).
+   * payment brings the account it read with its first decision (`paymentFacts`): its status, limits and
+   * open-to-buy are checked on that row, then one statement (store.ts `insertDeviceDecision`) claims the nonce,
+   * takes the hold with a guarded UPDATE that claims open-to-buy atomically, and records the decision; a
+   * concurrent request for the same payment loses on the authorization's primary key and gets the first
+   * decision. A recurring charge locks the card in a transaction: its period's slot is claimed under that lock
+   * (recurring/charge-schedule.ts).
    */
   private async decide(attempt: Attempt, readAccount: CardRow | null): Promise<AuthorizationRow> {
     const now = this.issuer.now();
     let decided: { row: AuthorizationRow; reason: string | undefined; first: boolean };
     try {
-      decided = await this.issuer.db.transaction(async (tx) => {
-        let account = readAccount;
-        if (attempt.kind === "recurring") {
-          account = attempt.cardRef ? await lockCard(tx, attempt.cardRef) : null;
-          const existing = await authorizationOf(tx, attempt.request.paymentId);
-          if (existing) return { row: existing, reason: undefined, first: false };
-        }
-        let verdict = attempt.verdict;
-        if (attempt.nonce && attempt.deviceKid) {
-          const owner = await claimNonce(
-            tx,
-            attempt.deviceKid,
-            attempt.nonce.nonce,
-            attempt.request.paymentId,
-            attempt.nonce.expiresAt,
-          );
-          if (owner !== attempt.request.paymentId)
-            verdict = decline("do_not_honor", "the device used this nonce for another payment");
-        }
-        const pricing = account ? this.price(attempt.request, account.currency) : null;
-        if ("approve" in verdict) verdict = this.accountVerdict(account, pricing, attempt, now);
-        let claimed: ClaimedCharge | null = null;
-        if ("approve" in verdict && attempt.schedule) {
-          claimed = await claimScheduledCharge(tx, attempt.schedule, attempt.request.amount, now);
-          if (!claimed)
-            verdict = decline(
-              "mandate_limit_exceeded",
-              "the charges or the total the payer consented to for this period are reached",
-            );
-        }
-        const billed = pricing?.terms ? pricing.billed.billed : 0;
-        if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -billed))) {
-          verdict = decline("insufficient_funds", "open-to-buy moved");
-          if (claimed) await releaseScheduledCharge(tx, claimed);
-        }
-        if (attempt.passkeyCounter && attempt.cardRef)
-          await setPasskeyCounter(
-            tx,
-            attempt.cardRef,
-            attempt.passkeyCounter.credentialId,
-            attempt.passkeyCounter.signCount,
-          );
-        const row = await this.insert(tx, attempt, pricing, verdict, now);
-        return { row, reason: "reason" in verdict ? verdict.reason : undefined, first: true };
-      });
+      decided =
+        attempt.kind === "device"
+          ? await this.decideDevicePayment(attempt, readAccount, now)
+          : await this.decideRecurringCharge(attempt, now);
     } catch (error) {
       // A concurrent request for the same payment committed first: its decision is the one.
       if (!isUniqueViolation(error)) throw error;
@@ -283,6 +244,64 @@ export class AuthorizationService {
       first ? "authorization decided" : "authorization repeated: first decision",
     );
     return row;
+  }
+
+  private async decideDevicePayment(
+    attempt: Attempt,
+    account: CardRow | null,
+    now: Date,
+  ): Promise<{ row: AuthorizationRow; reason: string | undefined; first: true }> {
+    const pricing = account ? this.price(attempt.request, account.currency) : null;
+    let verdict = attempt.verdict;
+    if ("approve" in verdict) verdict = this.accountVerdict(account, pricing, attempt, now);
+    const row = this.rowOf(attempt, pricing, verdict, now);
+    if (!attempt.nonce || !attempt.deviceKid) {
+      // Declined before the device's signature was good: nothing to claim.
+      return { row: await insertAuthorization(this.issuer.db, row), reason: reasonOf(verdict), first: true };
+    }
+    const inserted = await insertDeviceDecision(this.issuer.db, row, {
+      nonce: { deviceKid: attempt.deviceKid, nonce: attempt.nonce.nonce, expiresAt: attempt.nonce.expiresAt },
+      hold: "approve" in verdict && account ? { cardRef: account.cardRef, amount: row.holdAmount } : null,
+      passkeyCounter:
+        attempt.passkeyCounter && attempt.cardRef ? { cardRef: attempt.cardRef, ...attempt.passkeyCounter } : null,
+    });
+    let reason = reasonOf(verdict);
+    if (inserted.declineCode !== row.declineCode)
+      reason =
+        inserted.declineCode === "do_not_honor"
+          ? "the device used this nonce for another payment"
+          : "open-to-buy moved";
+    return { row: inserted, reason, first: true };
+  }
+
+  private async decideRecurringCharge(
+    attempt: Attempt,
+    now: Date,
+  ): Promise<{ row: AuthorizationRow; reason: string | undefined; first: boolean }> {
+    return this.issuer.db.transaction(async (tx) => {
+      const account = attempt.cardRef ? await lockCard(tx, attempt.cardRef) : null;
+      const existing = await authorizationOf(tx, attempt.request.paymentId);
+      if (existing) return { row: existing, reason: undefined, first: false };
+      const pricing = account ? this.price(attempt.request, account.currency) : null;
+      let verdict = attempt.verdict;
+      if ("approve" in verdict) verdict = this.accountVerdict(account, pricing, attempt, now);
+      let claimed: ClaimedCharge | null = null;
+      if ("approve" in verdict && attempt.schedule) {
+        claimed = await claimScheduledCharge(tx, attempt.schedule, attempt.request.amount, now);
+        if (!claimed)
+          verdict = decline(
+            "mandate_limit_exceeded",
+            "the charges or the total the payer consented to for this period are reached",
+          );
+      }
+      const billed = pricing?.terms ? pricing.billed.billed : 0;
+      if ("approve" in verdict && !(await moveOpenToBuy(tx, account!.cardRef, -billed))) {
+        verdict = decline("insufficient_funds", "open-to-buy moved");
+        if (claimed) await releaseScheduledCharge(tx, claimed);
+      }
+      const row = await insertAuthorization(tx, this.rowOf(attempt, pricing, verdict, now));
+      return { row, reason: reasonOf(verdict), first: true };
+    });
   }
 
   /** The purchase in the card's currency, at the reference rate and fee of today (fx/). */
@@ -314,17 +333,12 @@ export class AuthorizationService {
     return { approve: true };
   }
 
-  private insert(
-    tx: Executor,
-    attempt: Attempt,
-    pricing: Pricing | null,
-    verdict: Verdict,
-    now: Date,
-  ): Promise<AuthorizationRow> {
+  /** The decision as a row: approved with a hold of the billed amount and a code, or declined. */
+  private rowOf(attempt: Attempt, pricing: Pricing | null, verdict: Verdict, now: Date): NewAuthorization {
     const approved = "approve" in verdict;
     const { request } = attempt;
     const billed = pricing?.terms ? pricing.billed.billed : null;
-    return insertAuthorization(tx, {
+    return {
       paymentId: request.paymentId,
       cardRef: attempt.cardRef,
       kind: attempt.kind,
@@ -346,6 +360,10 @@ export class AuthorizationService {
       status: approved ? "approved" : "declined",
       holdAmount: approved ? (billed ?? 0) : 0,
       decidedAt: now,
-    });
+    };
   }
+}
+
+function reasonOf(verdict: Verdict): string | undefined {
+  return "reason" in verdict ? verdict.reason : undefined;
 }

@@ -1,9 +1,9 @@
 /** SQL for authorizations and the nonces of verified payments. */
-import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL, type WithSubquery } from "drizzle-orm";
 import { cardAccounts } from "../cards/schema.ts";
 import type { CardRow } from "../cards/store.ts";
 import type { Executor } from "../db/client.ts";
-import { deviceBindings } from "../devices/schema.ts";
+import { deviceBindings, passkeyBindings } from "../devices/schema.ts";
 import type { BindingRow } from "../devices/store.ts";
 import { authorizations, paymentNonces } from "./schema.ts";
 
@@ -48,6 +48,91 @@ export async function paymentFacts(
       ),
     );
   return { authorization: row?.authorization ?? null, card: row?.card ?? null, binding: row?.binding ?? null };
+}
+
+/** What a device payment's decision claims as it is written (`insertDeviceDecision`). */
+export interface DecisionClaims {
+  /** The device's one-time nonce, for this payment: taken already, the decision is `do_not_honor`. */
+  nonce: { deviceKid: string; nonce: string; expiresAt: Date };
+  /** The hold an approval takes (the row is written approved): no room left, the decision is `insufficient_funds`. */
+  hold: { cardRef: string; amount: number } | null;
+  /** The passkey's new sign counter, written whatever the decision (as the assertion was seen). */
+  passkeyCounter: { cardRef: string; credentialId: string; signCount: number } | null;
+}
+
+/**
+ * Writes a device payment's decision in ONE statement (issue 11: it was begin, two nonce statements, the hold,
+ * the insert and commit): data-modifying CTEs claim the nonce (ON CONFLICT DO NOTHING RETURNING: a row back means
+ * it was free), take the hold only if the nonce was free, with the guarded UPDATE that claims open-to-buy
+ * atomically (`open_to_buy - amount` between 0 and the limit), move the passkey counter, and the insert records
+ * what came of it. One statement is one transaction: a concurrent request for the same payment makes the insert
+ * fail with 23505 and nothing of this one stays (its nonce, hold and counter go with it).
+ *
+ * `row` is the decision as the host reached it before the claims: approved (with its hold and code) or declined
+ * with its code. The claims can only turn it into a decline: `do_not_honor` for a taken nonce (before any other
+ * decline, as the order of checks says), then `insufficient_funds` for a hold that found no room.
+ */
+export async function insertDeviceDecision(
+  db: Executor,
+  row: NewAuthorization,
+  claims: DecisionClaims,
+): Promise<AuthorizationRow> {
+  const { nonce, hold, passkeyCounter } = claims;
+  const claimedNonce = db.$with("claimed_nonce").as(
+    db
+      .insert(paymentNonces)
+      .values({ ...nonce, paymentId: row.paymentId })
+      .onConflictDoNothing()
+      .returning({ nonceOwner: paymentNonces.paymentId }),
+  );
+  const nonceFree = sql`exists (select 1 from "claimed_nonce")`;
+  const ctes: WithSubquery[] = [claimedNonce];
+  let decline: SQL = sql`case when not ${nonceFree} then 'do_not_honor' else ${row.declineCode ?? null}::text end`;
+  if (hold) {
+    const held = db.$with("held").as(
+      db
+        .update(cardAccounts)
+        .set({ openToBuy: sql`${cardAccounts.openToBuy} - ${hold.amount}` })
+        .where(
+          sql`${cardAccounts.cardRef} = ${hold.cardRef} and ${cardAccounts.openToBuy} - ${hold.amount} between 0 and ${cardAccounts.creditLimit} and ${nonceFree}`,
+        )
+        .returning({ heldCard: cardAccounts.cardRef }),
+    );
+    ctes.push(held);
+    decline = sql`case when not ${nonceFree} then 'do_not_honor' when not exists (select 1 from "held") then 'insufficient_funds' end`;
+  }
+  if (passkeyCounter) {
+    ctes.push(
+      db.$with("counted").as(
+        db
+          .update(passkeyBindings)
+          .set({ signCount: passkeyCounter.signCount })
+          .where(
+            and(
+              eq(passkeyBindings.cardRef, passkeyCounter.cardRef),
+              eq(passkeyBindings.credentialId, passkeyCounter.credentialId),
+            ),
+          )
+          .returning({ countedCard: passkeyBindings.cardRef }),
+      ),
+    );
+  }
+  const outcome = db.$with("outcome", { decline: sql<string | null>`decline` }).as(sql`select ${decline} as decline`);
+  const declined = sql`(select decline from "outcome")`;
+  const [inserted] = await db
+    .with(...ctes, outcome)
+    .insert(authorizations)
+    .values({
+      ...row,
+      decision: sql`case when ${declined} is null then 'approved' else 'declined' end`,
+      status: sql`case when ${declined} is null then 'approved' else 'declined' end`,
+      declineCode: declined,
+      authorizationCode: sql`case when ${declined} is null then ${row.authorizationCode ?? null}::text end`,
+      holdAmount: sql`case when ${declined} is null then ${row.holdAmount}::bigint else 0 end`,
+    })
+    .returning();
+  if (!inserted) throw new Error("authorization insert returned nothing");
+  return inserted;
 }
 
 /** The authorization, locked until the transaction ends (captures, voids and refunds of one payment queue). */

@@ -58,8 +58,10 @@ function parseHeader(part: string): Record<string, unknown> {
   return header as Record<string, unknown>;
 }
 
-function checkTyp(header: Record<string, unknown>, typ: string): void {
-  if (header["typ"] !== typ) throw new JosePolicyError("jose_type_mismatch", `expected a ${typ}`);
+/** `typ` undefined: a header without one (only RFC 7520's vectors; the product always names the kind). */
+function checkTyp(header: Record<string, unknown>, typ: string | undefined): void {
+  if (header["typ"] !== typ)
+    throw new JosePolicyError("jose_type_mismatch", `expected a ${typ ?? "JOSE object without typ"}`);
   if (header["crit"] !== undefined || header["zip"] !== undefined) throw invalid("crit and zip are not accepted");
 }
 
@@ -102,7 +104,7 @@ export function aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
 export function decryptEcdhEsKw(
   jwe: string,
   privateKey: KeyObject,
-  typ: string,
+  typ: string | undefined,
   allowed: { alg: readonly string[]; enc: readonly string[] },
 ): { plaintext: Buffer; header: Record<string, unknown> } {
   const parts = jwe.split(".");
@@ -167,7 +169,7 @@ export function compactHeader(compact: string): Record<string, unknown> {
 export function verifyEcdsa(
   jws: string,
   publicKey: KeyObject,
-  typ: string,
+  typ: string | undefined,
   allowed: readonly string[],
 ): { payload: Buffer; header: Record<string, unknown> } {
   const parts = jws.split(".");

@@ -7,7 +7,7 @@
  * A claimed slot stays spent when the charge is later voided or refunded: the schedule counts charges the
  * merchant made, so charge-void-charge cannot stretch it (the payer's money comes back either way).
  */
-import { mandateTermsSchema, periodStart, type MandatePeriod, type MandateTerms } from "@mpay/protocol";
+import { periodStart, type MandatePeriod, type MandateTerms } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { claimPeriodCharge, releasePeriodCharge, tokenByValue, type RecurringTokenRow } from "./store.ts";
 
@@ -28,10 +28,12 @@ export function tokenToCharge(db: Executor, token: string): Promise<RecurringTok
   return tokenByValue(db, token);
 }
 
-/** The signed terms stored with the token, or null for a token issued before schedules were signed. */
+/**
+ * The signed terms stored with the token, or null for a token issued before schedules were signed. Not parsed
+ * again: this host wrote them from the mandate it verified and parsed (service.ts), and nothing else writes here.
+ */
 export function signedConsentOf(row: RecurringTokenRow): MandateTerms | null {
-  const parsed = mandateTermsSchema.safeParse(row.consent);
-  return parsed.success ? parsed.data : null;
+  return row.consent ?? null;
 }
 
 /** Claims this charge in the period that holds `now`; null when the period's count or total has no room for it. */
