@@ -16,7 +16,7 @@
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { z } from "zod";
 import type { KeyObject } from "node:crypto";
-import { joseHeader, verifyStatementKeyCertificate, type NetworkRoot } from "@mpay/crypto";
+import { verifyStatementKeyCertificate, type NetworkRoot } from "@mpay/crypto";
 import {
   JOSE_TYPES,
   pinStatementSchema,
@@ -26,7 +26,7 @@ import {
 } from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
-import { publicKeyOf, verifyCompact } from "../keys/compact-jose.ts";
+import { compactHeader, publicKeyOf, verifyCompact } from "../keys/compact-jose.ts";
 
 export interface AuthenticationPolicy {
   /** Null: the web app is at an IP address, where browsers allow no passkey, so no passkey approval counts. */
@@ -103,7 +103,7 @@ export class PaymentAuthenticator {
   private async pin(statement: string, payment: PaymentContext): Promise<AuthenticationCheck> {
     let header: Record<string, unknown>;
     try {
-      header = joseHeader(statement);
+      header = compactHeader(statement);
     } catch {
       return { ok: false, reason: "the PIN statement is not a JWS" };
     }

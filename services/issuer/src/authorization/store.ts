@@ -23,10 +23,30 @@ export interface PaymentFacts {
   binding: BindingRow | null;
 }
 
+/** `paymentFacts` as a prepared statement per database handle: built once, and named on PostgreSQL. */
+function prepareFacts(db: Executor) {
+  return db
+    .select({ authorization: authorizations, card: cardAccounts, binding: deviceBindings })
+    .from(sql`(select 1) as "payment"`)
+    .leftJoin(authorizations, eq(authorizations.paymentId, sql.placeholder("paymentId")))
+    .leftJoin(cardAccounts, eq(cardAccounts.cardRef, sql.placeholder("cardRef")))
+    .leftJoin(
+      deviceBindings,
+      and(
+        eq(deviceBindings.cardRef, cardAccounts.cardRef),
+        eq(deviceBindings.deviceKid, sql.placeholder("deviceKid")),
+        isNull(deviceBindings.unboundAt),
+      ),
+    )
+    .prepare("issuer_payment_facts");
+}
+const preparedFacts = new WeakMap<Executor, ReturnType<typeof prepareFacts>>();
+
 /**
- * What a device payment needs from the database before its transaction, in one round trip (issue 11): the first
+ * What a device payment needs from the database before its decision, in one round trip (issue 11): the first
  * decision for the payment id, the card account and the device's live binding to it. Each is looked up by its own
- * key, outer-joined to a one-row source, so any of them may be missing.
+ * key, outer-joined to a one-row source, so any of them may be missing. Without a `deviceKid` (the envelope did
+ * not open) no binding is found: a kid is never empty.
  */
 export async function paymentFacts(
   db: Executor,
@@ -34,19 +54,12 @@ export async function paymentFacts(
   cardRef: string,
   deviceKid: string | null,
 ): Promise<PaymentFacts> {
-  const [row] = await db
-    .select({ authorization: authorizations, card: cardAccounts, binding: deviceBindings })
-    .from(sql`(select 1) as "payment"`)
-    .leftJoin(authorizations, eq(authorizations.paymentId, paymentId))
-    .leftJoin(cardAccounts, eq(cardAccounts.cardRef, cardRef))
-    .leftJoin(
-      deviceBindings,
-      and(
-        eq(deviceBindings.cardRef, cardAccounts.cardRef),
-        deviceKid === null ? sql`false` : eq(deviceBindings.deviceKid, deviceKid),
-        isNull(deviceBindings.unboundAt),
-      ),
-    );
+  let prepared = preparedFacts.get(db);
+  if (!prepared) {
+    prepared = prepareFacts(db);
+    preparedFacts.set(db, prepared);
+  }
+  const [row] = await prepared.execute({ paymentId, cardRef, deviceKid: deviceKid ?? "" });
   return { authorization: row?.authorization ?? null, card: row?.card ?? null, binding: row?.binding ?? null };
 }
 
