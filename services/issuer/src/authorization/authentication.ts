@@ -115,7 +115,7 @@ export class PaymentAuthenticator {
     if (!key.ok) return key;
     let claims: unknown;
     try {
-      const { payload } = verifyCompact(statement, key.key, JOSE_TYPES.pinStatement);
+      const { payload } = verifyCompact(statement, key.key, JOSE_TYPES.pinStatement, header);
       claims = JSON.parse(payload.toString("utf8"));
     } catch {
       return { ok: false, reason: "the PIN statement's signature does not verify" };

@@ -42,7 +42,7 @@ export interface DevicePaymentRequest {
 type Refusal = { ok: false; decline: DeclineCode; reason: string; deviceKid?: string | undefined };
 
 /** The envelope opened: the device's JWS inside it and the key it names, not yet verified. */
-export type OpenedEnvelope = { ok: true; jws: string; deviceKid: string } | Refusal;
+export type OpenedEnvelope = { ok: true; jws: string; header: Record<string, unknown>; deviceKid: string } | Refusal;
 
 export type OpenedPayment = { ok: true; terms: ApprovalTerms; deviceKid: string; termsHash: string } | Refusal;
 
@@ -70,15 +70,16 @@ export function openEnvelope(issuer: IssuerCore, payment: string): OpenedEnvelop
   }
   if (!COMPACT_JWS.test(jws))
     return { ok: false, decline: "bad_signature", reason: "the envelope does not hold a compact JWS" };
-  let deviceKid: unknown;
+  let header: Record<string, unknown>;
   try {
-    deviceKid = compactHeader(jws)["kid"];
+    header = compactHeader(jws);
   } catch {
-    deviceKid = undefined;
+    header = {};
   }
+  const deviceKid = header["kid"];
   if (typeof deviceKid !== "string" || deviceKid === "")
     return { ok: false, decline: "bad_signature", reason: "the payment JWS names no device key" };
-  return { ok: true, jws, deviceKid };
+  return { ok: true, jws, header, deviceKid };
 }
 
 /**
@@ -94,13 +95,13 @@ export function verifyPayment(
   deviceKeys: PublicKeyCache,
 ): OpenedPayment {
   if (!envelope.ok) return envelope;
-  const { jws, deviceKid } = envelope;
+  const { jws, header, deviceKid } = envelope;
   if (!binding || binding.deviceKid !== deviceKid || binding.cardRef !== account.cardRef)
     return { ok: false, decline: "bad_signature", reason: "the device key is not bound to this card", deviceKid };
 
   let signed: unknown;
   try {
-    const { payload } = verifyCompact(jws, deviceKeys.keyOf(binding.deviceJwk), JOSE_TYPES.payment);
+    const { payload } = verifyCompact(jws, deviceKeys.keyOf(binding.deviceJwk), JOSE_TYPES.payment, header);
     signed = JSON.parse(payload.toString("utf8"));
   } catch {
     return { ok: false, decline: "bad_signature", reason: "the payment signature does not verify", deviceKid };

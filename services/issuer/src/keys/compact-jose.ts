@@ -165,17 +165,22 @@ export function compactHeader(compact: string): Record<string, unknown> {
   return parseHeader(compact.slice(0, Math.max(0, compact.indexOf("."))));
 }
 
-/** Verifies a compact ECDSA JWS whose `alg` is in `allowed`; exported for RFC 7520's ES512 vector. */
+/**
+ * Verifies a compact ECDSA JWS whose `alg` is in `allowed`; exported for RFC 7520's ES512 vector. `readHeader`:
+ * the header the caller already read from this same string with `compactHeader` (a PIN statement's carries a
+ * whole certificate, not worth decoding twice).
+ */
 export function verifyEcdsa(
   jws: string,
   publicKey: KeyObject,
   typ: string | undefined,
   allowed: readonly string[],
+  readHeader?: Record<string, unknown>,
 ): { payload: Buffer; header: Record<string, unknown> } {
   const parts = jws.split(".");
   if (parts.length !== 3) throw invalid("not a compact JWS");
   const [h, p, s] = parts as [string, string, string];
-  const header = parseHeader(h);
+  const header = readHeader ?? parseHeader(h);
   const alg = String(header["alg"]);
   if (!allowed.includes(alg))
     throw new JosePolicyError("jose_algorithm_refused", `JWS algorithm ${alg} is not accepted`);
@@ -199,13 +204,14 @@ export function verifyEcdsa(
   return { payload, header };
 }
 
-/** jose-policy.ts `verifyWith` with a KeyObject: ES256 of `typ` only. */
+/** jose-policy.ts `verifyWith` with a KeyObject: ES256 of `typ` only (`readHeader`: see `verifyEcdsa`). */
 export function verifyCompact(
   jws: string,
   publicKey: KeyObject,
   typ: string,
+  readHeader?: Record<string, unknown>,
 ): { payload: Buffer; header: Record<string, unknown> } {
-  return verifyEcdsa(jws, publicKey, typ, SIGNATURE);
+  return verifyEcdsa(jws, publicKey, typ, SIGNATURE, readHeader);
 }
 
 /** A P-256 public JWK as a KeyObject (only its public members are read). */
