@@ -1,9 +1,10 @@
 /**
  * Authorization: verify → decide → commit → answer. Everything that needs no lock runs first (opening the JWE,
- * the device signature, the terms, the authentication result, or the recurring token); then one transaction,
- * under the card's row lock, claims the nonce, checks the account and open-to-buy, holds the amount and writes
- * the decision. The decision is committed before the answer is sent: the pay server's reconciler inquires it after
- * a crash or a lost answer.
+ * the device signature, the terms, the authentication result, or the recurring token). A device payment then
+ * writes its decision in one statement that claims the nonce, holds the amount with a guarded UPDATE (open-to-buy
+ * is claimed atomically) and records the decision (store.ts `insertDeviceDecision`; issue 11: two round trips in
+ * all, with the first read); a recurring charge runs one transaction under the card's row lock. The decision is
+ * committed before the answer is sent: the pay server's reconciler inquires it after a crash or a lost answer.
  *
  * This method needs to be idempotent: a second request for the same payment id, or a replayed JWE (same device
  * key and nonce), gets the first decision and never a second hold. Declines are recorded like approvals, so an
