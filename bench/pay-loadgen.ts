@@ -4,6 +4,8 @@
  * bench process or the servers. It keeps its synthetic payers' wallets between requests:
  *
  * - `enroll`: a device key per payer, bound, and the PIN set, over HTTP (setup, not timed);
+ * - `passkeys`: a passkey registered for each payer (a WebAuthn authenticator simulated with node:crypto), for
+ *   `--method passkey`; the cards enrolled next bind it at the issuer;
  * - `cards`: each payer's card enrolled at the issuer through the pay server, from a loopback address of its own
  *   (the pay server allows 30 enrollments per address an hour: each synthetic phone has its own address, as phones
  *   do); the parent sends at most one enrollment per card at a time, since the code is read from the card's phone;
@@ -12,7 +14,8 @@
  */
 import { serveParent } from "./child.ts";
 import type { BenchPayer, Wallet } from "./auth-wallet.ts";
-import { enrollCard, issuerListings, latestInboxCode, payWithPin, type IssuerTestCard } from "./pay-wallet.ts";
+import { enrollCard, issuerListings, latestInboxCode, payWith, type IssuerTestCard } from "./pay-wallet.ts";
+import { registerPasskey } from "./pay-passkey.ts";
 import {
   bindWallets,
   inParallel,
@@ -38,10 +41,16 @@ export interface PayLoadResult extends WalletLoadResult {
   declines: Record<string, number>;
 }
 
+export interface PayRunConfig extends WalletLoadConfig {
+  /** How the payers approve: the PIN, or the passkey registered at setup. */
+  method: "pin" | "passkey";
+}
+
 export type PayLoadProtocol = {
   enroll: { body: BindConfig; result: { enrolled: number } };
+  passkeys: { body: { urls: string[] }; result: { registered: number } };
   cards: { body: { url: string; issuerUrl: string; enrollments: CardEnrollment[] }; result: { enrolled: number } };
-  run: { body: WalletLoadConfig; result: PayLoadResult };
+  run: { body: PayRunConfig; result: PayLoadResult };
 };
 
 let wallets: Wallet[] = [];
@@ -74,13 +83,26 @@ async function enrollCards(config: PayLoadProtocol["cards"]["body"]): Promise<{ 
   return { enrolled: config.enrollments.length };
 }
 
-async function runPayments(config: WalletLoadConfig): Promise<PayLoadResult> {
+/** A passkey for each payer (setup, not timed), before the cards are enrolled so that the issuer binds it. */
+async function registerPasskeys(config: { urls: string[] }): Promise<{ registered: number }> {
+  const pools = config.urls.map((url) => poolFor(url, 4));
+  try {
+    await inParallel(wallets, 8, (wallet, w) =>
+      registerPasskey(pools[w % pools.length] as (typeof pools)[number], wallet),
+    );
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+  return { registered: wallets.length };
+}
+
+async function runPayments(config: PayRunConfig): Promise<PayLoadResult> {
   const authorizedIds: string[] = [];
   const declines: Record<string, number> = {};
   const result = await runWalletLoad(config, wallets, {
     perPayment: true,
     run: async (pool, wallet, paymentId, log, device) => {
-      const outcome = await payWithPin(pool, wallet, paymentId ?? "", listings, log, device);
+      const outcome = await payWith(config.method, pool, wallet, paymentId ?? "", listings, log, device);
       if (!outcome) return false;
       if (outcome.status === "authorized" && outcome.id === paymentId) {
         authorizedIds.push(outcome.id);
@@ -99,6 +121,7 @@ serveParent<PayLoadProtocol>({
     wallets = await bindWallets(config);
     return { enrolled: wallets.length };
   },
+  passkeys: registerPasskeys,
   cards: enrollCards,
   run: runPayments,
 });

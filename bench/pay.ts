@@ -54,8 +54,9 @@ import {
   type PgbenchResult,
   type ScratchDatabase,
 } from "./postgres.ts";
-import { capacityOf, PIN_PATH_TARGETS } from "./capacity.ts";
+import { capacityOf, PASSKEY_PATH_TARGETS, PIN_PATH_TARGETS } from "./capacity.ts";
 import { payHtml } from "./pay-report.ts";
+import { relyingPartyEnv } from "./pay-passkey.ts";
 import { writeReportFiles } from "./report-files.ts";
 import { latencyPerSecond } from "./timeline.ts";
 import { measurePrimitives } from "./primitives.ts";
@@ -274,6 +275,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
         MPAY_APPROVAL_TTL_SECONDS: "3600",
         MPAY_ISSUER_URL: issuerUrl,
         MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+        ...relyingPartyEnv("MPAY"),
       },
     },
     cleanup,
@@ -291,6 +293,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     ISSUER_ACQUIRER_SECRET: acquirerSecret,
     ISSUER_OPERATOR_TOKEN: operatorToken,
     LOG_LEVEL: "warn",
+    ...relyingPartyEnv("ISSUER"),
     MPAY_BENCH_CODES_PER_CARD: String(Math.ceil(payerCount / cards.length) + 5),
     ...benchPreloads(options.cpuProfileDir),
   });
@@ -298,6 +301,13 @@ async function runPay(context: ScenarioContext): Promise<number> {
 
   const generators = forkGenerators<PayLoadProtocol>(LOADGEN, options, context);
   await bindPayers(generators, urls, payers, options.clients, progress);
+  if (options.method === "passkey") {
+    const t0 = performance.now();
+    await Promise.all(generators.children.map(({ child }) => child.request("passkeys", { urls })));
+    progress(
+      `setup: ${payers.length} passkeys registered (the wallet's WebAuthn registration) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
   const started = performance.now();
   await enrollCards(generators, urls[0] as string, issuerUrl, payers, cards);
   progress(
@@ -312,7 +322,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
   const payPrimitives = await measurePayPrimitives();
   const devicePrimitives = await measureDevicePrimitives();
-  const crypto = payCrypto(primitives, payPrimitives);
+  const crypto = payCrypto(primitives, payPrimitives, options.method);
 
   // 4. Payments: warm-up, then the timed run.
   const answered = new Set<string>();
@@ -325,7 +335,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     mergePay(
       (
         await runGenerators(generators, ids, options.clients, (child, share) =>
-          child.request("run", { urls, seconds, ...share }),
+          child.request("run", { urls, seconds, method: options.method, ...share }),
         )
       ).results,
     );
@@ -392,7 +402,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
   };
   await issuer.stop();
 
-  const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp);
+  const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp, options.method);
   const warmupDeclines = { ...allDeclines };
   for (const [code, n] of Object.entries(timed.result.declines)) warmupDeclines[code] = (warmupDeclines[code] ?? 0) - n;
   const report: PayReport = {
@@ -410,6 +420,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     payers: payerCount,
     seconds: options.seconds,
     warmupSeconds: options.warmupSeconds,
+    method: options.method,
     keyStretching: BENCH_KEY_STRETCHING,
     primitives,
     payPrimitives,
@@ -422,7 +433,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
       elapsedSeconds: payments.elapsedSeconds,
       cpu: timed.cpu,
       pgbenchTps: pgbench?.tps ?? null,
-      targets: PIN_PATH_TARGETS,
+      targets: options.method === "passkey" ? PASSKEY_PATH_TARGETS : PIN_PATH_TARGETS,
     }),
     latencyPerSecond: latencyPerSecond(timed.result.opMs, timed.result.opSecond, timed.result.perSecond.length),
     payments,
