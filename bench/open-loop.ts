@@ -10,6 +10,8 @@
  * when the schedule ends never start (`unstarted`); the runs in flight are awaited.
  */
 
+import { performance } from "node:perf_hooks";
+
 /** Time as the scheduler sees it (milliseconds), so that tests can drive it. */
 export interface LoopClock {
   now(): number;

@@ -13,13 +13,17 @@
  *   from the shared queue, from the challenge to the issuer's decision.
  */
 import { serveParent } from "./child.ts";
+import { runOpenLoop, type OpenLoopStats } from "./open-loop.ts";
+import { percentile } from "./stats.ts";
 import type { BenchPayer, Wallet } from "./auth-wallet.ts";
 import { enrollCard, issuerListings, latestInboxCode, payWith, type IssuerTestCard } from "./pay-wallet.ts";
 import { registerPasskey } from "./pay-passkey.ts";
 import {
   bindWallets,
   inParallel,
+  LoadRecorder,
   poolFor,
+  poolsFor,
   runWalletLoad,
   type BindConfig,
   type WalletLoadConfig,
@@ -46,11 +50,27 @@ export interface PayRunConfig extends WalletLoadConfig {
   method: "pin" | "passkey";
 }
 
+/** An open-loop run: this generator's share of the rate, over all its payers (one payment in flight each). */
+export interface OpenRunConfig {
+  urls: string[];
+  method: "pin" | "passkey";
+  /** Arrivals per second from this generator. */
+  rate: number;
+  seconds: number;
+  paymentIds: string[];
+}
+
+export interface OpenLoadResult extends PayLoadResult {
+  /** The schedule: arrivals, starts, late starts, never started, the largest backlog (bench/open-loop.ts). */
+  schedule: Omit<OpenLoopStats, "startDelayMs"> & { startDelayP99Ms: number };
+}
+
 export type PayLoadProtocol = {
   enroll: { body: BindConfig; result: { enrolled: number } };
   passkeys: { body: { urls: string[] }; result: { registered: number } };
   cards: { body: { url: string; issuerUrl: string; enrollments: CardEnrollment[] }; result: { enrolled: number } };
   run: { body: PayRunConfig; result: PayLoadResult };
+  open: { body: OpenRunConfig; result: OpenLoadResult };
 };
 
 let wallets: Wallet[] = [];
@@ -116,6 +136,52 @@ async function runPayments(config: PayRunConfig): Promise<PayLoadResult> {
   return { ...result, authorizedIds, declines };
 }
 
+/**
+ * Payments arriving at a fixed rate (bench/open-loop.ts), each on a free payer, not waiting for the earlier ones'
+ * answers; a payment's latency counts from its scheduled arrival, so a wait for a free payer is in it.
+ */
+async function runOpen(config: OpenRunConfig): Promise<OpenLoadResult> {
+  const pools = poolsFor(config.urls, 0, wallets.length);
+  const recorder = new LoadRecorder();
+  const authorizedIds: string[] = [];
+  const declines: Record<string, number> = {};
+  let nextPayment = 0;
+  let exhausted = false;
+  let stats: OpenLoopStats;
+  try {
+    stats = await runOpenLoop({
+      rate: config.rate,
+      seconds: config.seconds,
+      slots: wallets.map((wallet, i) => ({ wallet, pool: pools[i % pools.length] as (typeof pools)[number] })),
+      work: async ({ wallet, pool }, arrival) => {
+        const paymentId = config.paymentIds[nextPayment++];
+        if (paymentId === undefined) {
+          exhausted = true;
+          return;
+        }
+        const op = recorder.begin();
+        const outcome = await payWith(config.method, pool, wallet, paymentId, listings, op.log, op.device);
+        const ok = outcome?.status === "authorized" && outcome.id === paymentId;
+        if (ok) authorizedIds.push(paymentId);
+        else if (outcome) {
+          const why = outcome.declineCode ?? outcome.status;
+          declines[why] = (declines[why] ?? 0) + 1;
+        }
+        op.end(ok, arrival.scheduledAt, arrival.startedAt);
+      },
+    });
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+  const { startDelayMs, ...schedule } = stats;
+  return {
+    ...recorder.result(exhausted),
+    authorizedIds,
+    declines,
+    schedule: { ...schedule, startDelayP99Ms: startDelayMs.length ? percentile(startDelayMs, 99) : 0 },
+  };
+}
+
 serveParent<PayLoadProtocol>({
   enroll: async (config) => {
     wallets = await bindWallets(config);
@@ -124,4 +190,5 @@ serveParent<PayLoadProtocol>({
   passkeys: registerPasskeys,
   cards: enrollCards,
   run: runPayments,
+  open: runOpen,
 });

@@ -13,6 +13,7 @@ import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { formatCapacity, formatSplit, PASSKEY_CAPACITY_TARGET, type Capacity } from "./capacity.ts";
 import { renderHtmlReport } from "./html-report.ts";
+import { formatOpenLoop, type OpenLoopReport } from "./open-loop-report.ts";
 import type { PgbenchResult } from "./postgres.ts";
 import { capacityHeadline, capacityReferences, splitParts } from "./report-files.ts";
 import type { SecondLatency } from "./timeline.ts";
@@ -220,6 +221,8 @@ export interface PayReport {
   /** Payments of the timed run answered but not authorized, by decline code; and of the warm-up and repeated runs. */
   declines: Record<string, number>;
   warmupDeclines: Record<string, number>;
+  /** With --rate: the open-loop run at a fixed arrival rate after the closed loop. */
+  openLoop: OpenLoopReport | null;
   checks: PayChecks;
   setupSeconds: number;
   cpuProfileDir: string | null;
@@ -308,6 +311,7 @@ export function formatPayReport(r: PayReport): string {
         `      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`,
       );
   };
+  if (r.openLoop) lines.push(...formatOpenLoop(r.openLoop));
   traced("the pay server's", p.sqlTrace);
   traced("the issuer host's", r.issuerSqlTrace);
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");

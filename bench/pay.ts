@@ -57,6 +57,7 @@ import {
 import { capacityOf, PASSKEY_PATH_TARGETS, PIN_PATH_TARGETS } from "./capacity.ts";
 import { payHtml } from "./pay-report.ts";
 import { relyingPartyEnv } from "./pay-passkey.ts";
+import { OPEN_LOOP_SHARE_OF_SATURATION, openLoopReport, type OpenLoopReport } from "./open-loop-report.ts";
 import { writeReportFiles } from "./report-files.ts";
 import { latencyPerSecond } from "./timeline.ts";
 import { measurePrimitives } from "./primitives.ts";
@@ -329,6 +330,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
   let issuerSql: TraceSnapshot | null = null;
   const allDeclines: Record<string, number> = {};
   let payAmounts = 0;
+  let openNon2xx = 0;
   const smallestLimit = Math.min(...cards.map((c) => c.creditLimit));
   const mostPayersOnACard = Math.ceil(payerCount / cards.length);
   const run = async (ids: string[], seconds: number) =>
@@ -340,28 +342,29 @@ async function runPay(context: ScenarioContext): Promise<number> {
       ).results,
     );
   const setupConcurrency = Math.max(4, Math.min(32, options.clients));
+  const createSupply = async (count: number, tag: string): Promise<string[]> => {
+    // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
+    for (let n = 0; n < count; n++) payAmounts += amountOf(n);
+    if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
+      throw new Error(
+        `setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`,
+      );
+    }
+    return createPayments(urls, secretKey, {
+      count,
+      concurrency: setupConcurrency,
+      tag,
+      amount: amountOf,
+      captureMethod: "manual",
+    });
+  };
   const supply = await runOnSupply<PayLoadResult>({
     estimate: Math.max(20, options.clients * 3),
     warmupSeconds: options.warmupSeconds,
     seconds: options.seconds,
     clients: options.clients,
     label: "payments",
-    create: async (count, tag) => {
-      // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
-      for (let n = 0; n < count; n++) payAmounts += amountOf(n);
-      if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
-        throw new Error(
-          `setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`,
-        );
-      }
-      return createPayments(urls, secretKey, {
-        count,
-        concurrency: setupConcurrency,
-        tag,
-        amount: amountOf,
-        captureMethod: "manual",
-      });
-    },
+    create: createSupply,
     run,
     timed: async (ids) => {
       issuerTrace?.reset();
@@ -391,6 +394,56 @@ async function runPay(context: ScenarioContext): Promise<number> {
     sqlTrace: timed.sqlTrace,
   });
   progress(`payments: ${payments.rate.toFixed(1)} approved/s`);
+
+  // 4b. Open loop (--rate): arrivals on a fixed schedule at N/s, or at 80 % of the closed loop's rate.
+  let openLoop: OpenLoopReport | null = null;
+  if (options.rate !== undefined) {
+    const auto = options.rate === "auto";
+    const rate = auto ? OPEN_LOOP_SHARE_OF_SATURATION * payments.rate : (options.rate as number);
+    if (!(rate > 0)) throw new Error("open loop: the closed loop approved nothing, so there is no rate to run at");
+    const ids = await createSupply(Math.ceil(rate * options.seconds * 1.1) + 10, "open");
+    progress(`open loop: ${rate.toFixed(1)} payments/s for ${options.seconds} s over ${payerCount} payers`);
+    const loadgens = generators.children.length;
+    const open = await measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace: null }, async () => {
+      const results = await Promise.all(
+        generators.children.map(({ child }, g) =>
+          child.request("open", {
+            urls,
+            method: options.method,
+            rate: (rate * payers.filter((_, i) => i % loadgens === g).length) / payerCount,
+            seconds: options.seconds,
+            paymentIds: ids.filter((_, j) => j % loadgens === g),
+          }),
+        ),
+      );
+      return results;
+    });
+    const merged = mergePay(open.result);
+    for (const id of merged.authorizedIds) answered.add(id);
+    for (const [code, n] of Object.entries(merged.declines)) allDeclines[code] = (allDeclines[code] ?? 0) + n;
+    const schedules = open.result.map((r) => r.schedule);
+    openLoop = openLoopReport({
+      rate,
+      auto,
+      saturationPerSecond: payments.rate,
+      seconds: options.seconds,
+      result: {
+        ...merged,
+        schedule: {
+          rate,
+          scheduled: schedules.reduce((a, x) => a + x.scheduled, 0),
+          started: schedules.reduce((a, x) => a + x.started, 0),
+          late: schedules.reduce((a, x) => a + x.late, 0),
+          unstarted: schedules.reduce((a, x) => a + x.unstarted, 0),
+          maxBacklog: schedules.reduce((a, x) => a + x.maxBacklog, 0),
+          startDelayP99Ms: Math.max(...schedules.map((x) => x.startDelayP99Ms)),
+        },
+      },
+      cpu: open.cpu,
+    });
+    openNon2xx = merged.non2xx;
+    progress(`open loop: approval p99 ${openLoop.pathMs.p99.toFixed(1)} ms at ${rate.toFixed(1)}/s`);
+  }
 
   // 5. Stop the load and the pay servers, then check what the databases hold (the issuer answers its books).
   await Promise.all(generators.children.map((g) => g.child.close()));
@@ -452,6 +505,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
           },
     declines: timed.result.declines,
     warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
+    openLoop,
     checks,
     setupSeconds,
     cpuProfileDir: options.cpuProfileDir ?? null,
@@ -463,7 +517,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
   progress(`report: ${files.json} and ${files.html}`);
   // Errors (not a missed figure) make the exit code: failed requests, declines, or databases that disagree.
   const declined = Object.values(allDeclines).reduce((a, b) => a + b, 0);
-  return payments.non2xx + payments.warmupNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;
+  return payments.non2xx + payments.warmupNon2xx + openNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;
 }
 
 export const payScenario: Scenario = {
