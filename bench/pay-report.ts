@@ -188,6 +188,8 @@ export interface PayReport {
   clients: number;
   loadgens: number;
   payers: number;
+  /** Payers seeded in bulk besides (--enrolled): rows that give the tables their size, not timed. */
+  enrolled: number;
   seconds: number;
   warmupSeconds: number;
   /** How the payers approved: the PIN, or a passkey (a WebAuthn assertion over the terms' hash). */
@@ -259,7 +261,7 @@ export function formatPayReport(r: PayReport): string {
   const lines = [
     "MPay bench · pay: the whole approval path, from the challenge to the issuer's decision, on PostgreSQL",
     `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
-    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · issuer host (1 process): ${r.issuers.join(", ")} × ${r.issuerDbPoolPerIssuer} DB connections, ${r.cards} test cards · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers (a device, a PIN${r.method === "passkey" ? ", a passkey" : ""} and a card enrolled at the issuer each) · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
+    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · issuer host (1 process): ${r.issuers.join(", ")} × ${r.issuerDbPoolPerIssuer} DB connections, ${r.cards} test cards · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers (a device, a PIN${r.method === "passkey" ? ", a passkey" : ""} and a card enrolled at the issuer each)${r.enrolled ? ` + ${r.enrolled} seeded in bulk (not timed)` : ""} · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
     ...formatCapacity(r.capacity, "approved payments", false),
     `  pgbench          ${r.pgbench ? `${r.pgbench.tps.toFixed(1)} TPS in the same run (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, -M prepared, ${r.pgbench.seconds} s)` : "skipped (no ratios)"}`,
     `  CPU split        ${formatSplit(r.capacity, "devices")}`,

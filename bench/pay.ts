@@ -57,6 +57,8 @@ import {
 import { capacityOf, PASSKEY_PATH_TARGETS, PIN_PATH_TARGETS } from "./capacity.ts";
 import { payHtml } from "./pay-report.ts";
 import { relyingPartyEnv } from "./pay-passkey.ts";
+import { seedEnrolled } from "./bulk-seed.ts";
+import { formatSizes, sizesJson } from "./size-report.ts";
 import { OPEN_LOOP_SHARE_OF_SATURATION, openLoopReport, type OpenLoopReport } from "./open-loop-report.ts";
 import { writeReportFiles } from "./report-files.ts";
 import { latencyPerSecond } from "./timeline.ts";
@@ -204,7 +206,7 @@ function checkOptions(options: BenchOptions, payerCount: number): void {
     throw new Error(`--payers ${payerCount}: at most ${250 * 256} (one loopback address each)`);
 }
 
-async function runPay(context: ScenarioContext): Promise<number> {
+async function runPay(context: ScenarioContext, enrolled: number): Promise<{ code: number; report: PayReport }> {
   const { options, cleanup, progress } = context;
   const payerCount = options.payers ?? options.clients * 2;
   checkOptions(options, payerCount);
@@ -314,6 +316,18 @@ async function runPay(context: ScenarioContext): Promise<number> {
   progress(
     `setup: ${payers.length} cards enrolled at the issuers (${cards.length} test cards) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (enrolled > 0) {
+    progress(`setup: seeding ${enrolled} more payers with a device and a card in bulk (pay server and issuers)`);
+    const seconds = await seedEnrolled({
+      payDbUrl: payDb.url,
+      issuerDbUrl: issuerDb.url,
+      issuerIds,
+      templatePayerId: (payers[0] as BenchPayer).payerId,
+      count: enrolled,
+      progress,
+    });
+    progress(`setup: ${enrolled} bulk payers seeded in ${seconds.toFixed(1)} s`);
+  }
   let setupSeconds = (performance.now() - setupStarted) / 1000;
 
   // 3. Primitives, while the servers and load generators are idle.
@@ -471,6 +485,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     clients: options.clients,
     loadgens: options.loadgens,
     payers: payerCount,
+    enrolled,
     seconds: options.seconds,
     warmupSeconds: options.warmupSeconds,
     method: options.method,
@@ -517,10 +532,31 @@ async function runPay(context: ScenarioContext): Promise<number> {
   progress(`report: ${files.json} and ${files.html}`);
   // Errors (not a missed figure) make the exit code: failed requests, declines, or databases that disagree.
   const declined = Object.values(allDeclines).reduce((a, b) => a + b, 0);
-  return payments.non2xx + payments.warmupNon2xx + openNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;
+  const ok = payments.non2xx + payments.warmupNon2xx + openNon2xx === 0 && declined === 0 && checksPass(checks);
+  return { code: ok ? 0 : 1, report };
+}
+
+/** One run, or (--enrolled with several sizes) one run per size and the sizes side by side. */
+async function runPayScenario(context: ScenarioContext): Promise<number> {
+  const sizes = context.options.enrolled.length > 0 ? context.options.enrolled : [0];
+  const runs: Array<{ enrolled: number; report: PayReport }> = [];
+  let code = 0;
+  for (const enrolled of sizes) {
+    if (sizes.length > 1) context.progress(`--- run with ${enrolled} bulk-enrolled payers ---`);
+    const run = await runPay(context, enrolled);
+    code = Math.max(code, run.code);
+    runs.push({ enrolled, report: run.report });
+    // Each run drops its databases before the next (the cleanup steps it added ran at its end).
+    if (sizes.length > 1) await context.cleanup.run();
+  }
+  if (runs.length > 1) {
+    const table = formatSizes(runs);
+    process.stdout.write(context.options.json ? JSON.stringify(sizesJson(runs), null, 2) + "\n" : table);
+  }
+  return code;
 }
 
 export const payScenario: Scenario = {
   summary: "device payments end to end: challenge, PIN, release, device JWE, issuer decision, ledger",
-  run: runPay,
+  run: runPayScenario,
 };
