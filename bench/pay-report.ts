@@ -14,6 +14,7 @@ import { summarize, type Summary } from "./stats.ts";
 import { formatCapacity, formatSplit, PASSKEY_CAPACITY_TARGET, type Capacity } from "./capacity.ts";
 import { renderHtmlReport } from "./html-report.ts";
 import { formatOpenLoop, type OpenLoopReport } from "./open-loop-report.ts";
+import { formatExplained, type ExplainedStatement } from "./explain.ts";
 import type { PgbenchResult } from "./postgres.ts";
 import { capacityHeadline, capacityReferences, splitParts } from "./report-files.ts";
 import type { SecondLatency } from "./timeline.ts";
@@ -225,6 +226,8 @@ export interface PayReport {
   warmupDeclines: Record<string, number>;
   /** With --rate: the open-loop run at a fixed arrival rate after the closed loop. */
   openLoop: OpenLoopReport | null;
+  /** With --trace-sql: EXPLAIN (generic plan) of the hot statements of each database (bench/explain.ts). */
+  explained: { pay: ExplainedStatement[]; issuer: ExplainedStatement[] } | null;
   checks: PayChecks;
   setupSeconds: number;
   cpuProfileDir: string | null;
@@ -316,6 +319,17 @@ export function formatPayReport(r: PayReport): string {
   if (r.openLoop) lines.push(...formatOpenLoop(r.openLoop));
   traced("the pay server's", p.sqlTrace);
   traced("the issuer host's", r.issuerSqlTrace);
+  if (r.explained) {
+    lines.push(
+      ...formatExplained("pay server", r.explained.pay),
+      ...formatExplained("issuer host", r.explained.issuer),
+    );
+    const all = [...r.explained.pay, ...r.explained.issuer];
+    const seq = all.filter((e) => e.access === "seq-scan").length;
+    lines.push(
+      `    EXPLAIN sum    ${all.filter((e) => e.access === "index").length} of ${all.length} use an index, ${all.filter((e) => e.access === "none").length} read no table, ${seq} scan a table whole${seq ? " ← look" : ""}, ${all.filter((e) => e.access === "error").length} not explained`,
+    );
+  }
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");
   lines.push(
     `  checks           pay server: ${c.authorizedInPayDb} of ${c.authorizedAnswered} payments answered authorized are authorized${flag(c.authorizedInPayDb === c.authorizedAnswered)}, ${c.authorizedUnanswered} authorized unanswered${flag(c.authorizedUnanswered === 0)}, ${c.declinedInPayDb} declined${flag(c.declinedInPayDb === 0)}, ${c.issuerOperationsPending} issuer requests pending${flag(c.issuerOperationsPending === 0)} · ledger ${c.ledger.ok ? "balanced" : `NOT BALANCED (${c.ledger.problems} problems)`}, ${c.ledger.transactions} transactions, ${c.ledger.entries} entries`,

@@ -58,6 +58,7 @@ import { capacityOf, PASSKEY_PATH_TARGETS, PIN_PATH_TARGETS } from "./capacity.t
 import { payHtml } from "./pay-report.ts";
 import { relyingPartyEnv } from "./pay-passkey.ts";
 import { seedEnrolled } from "./bulk-seed.ts";
+import { explainStatements } from "./explain.ts";
 import { formatSizes, sizesJson } from "./size-report.ts";
 import { OPEN_LOOP_SHARE_OF_SATURATION, openLoopReport, type OpenLoopReport } from "./open-loop-report.ts";
 import { writeReportFiles } from "./report-files.ts";
@@ -468,6 +469,17 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
     ...(await issuerChecks(issuerDb, issuerUrl, operatorToken, issuerIds, answered)),
   };
   await issuer.stop();
+  // With --trace-sql: the generic plan of each hot statement, on the databases at their size (bulk rows included).
+  let explained: PayReport["explained"] = null;
+  if (timed.sqlTrace && issuerSql) {
+    progress("EXPLAIN of the hot statements (pay server, issuer host)");
+    explained = {
+      pay: await explainStatements(payDb.url, timed.sqlTrace.statements),
+      issuer: await explainStatements(issuerDb.url, (issuerSql as TraceSnapshot).statements, {
+        searchPath: schemaNameOf(issuerIds[0] as string),
+      }),
+    };
+  }
 
   const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp, options.method);
   const warmupDeclines = { ...allDeclines };
@@ -521,6 +533,7 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
     declines: timed.result.declines,
     warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
     openLoop,
+    explained,
     checks,
     setupSeconds,
     cpuProfileDir: options.cpuProfileDir ?? null,
