@@ -152,6 +152,9 @@ export interface PayChecks {
   authorizedUnanswered: number;
   /** Payments `declined` in the pay server's database. */
   declinedInPayDb: number;
+  /** MPay's messages to the payers' messenger accounts (a receipt per approved payment): stored by the messenger, or not. */
+  announcementsDelivered: number;
+  announcementsUndelivered: number;
   /** Authorization requests to an issuer whose outcome the pay server has not recorded. */
   issuerOperationsPending: number;
   /** Of the payments answered `authorized`, those the issuers' books hold as approved. */
@@ -333,6 +336,7 @@ export function formatPayReport(r: PayReport): string {
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");
   lines.push(
     `  checks           pay server: ${c.authorizedInPayDb} of ${c.authorizedAnswered} payments answered authorized are authorized${flag(c.authorizedInPayDb === c.authorizedAnswered)}, ${c.authorizedUnanswered} authorized unanswered${flag(c.authorizedUnanswered === 0)}, ${c.declinedInPayDb} declined${flag(c.declinedInPayDb === 0)}, ${c.issuerOperationsPending} issuer requests pending${flag(c.issuerOperationsPending === 0)} · ledger ${c.ledger.ok ? "balanced" : `NOT BALANCED (${c.ledger.problems} problems)`}, ${c.ledger.transactions} transactions, ${c.ledger.entries} entries`,
+    `                   messenger: ${c.announcementsDelivered} of MPay's messages (a receipt per approved payment) delivered to the payers' accounts, ${c.announcementsUndelivered} not (each is sent after its commit, in the background: the last few may still be on their way when the servers stop)`,
     `                   issuers: ${c.approvedAtIssuer} of them approved in the issuers' books${flag(c.approvedAtIssuer === c.authorizedAnswered)}, ${c.declinedAtIssuer} declined${flag(c.declinedAtIssuer === 0)} · books ${c.issuerBooksBalanced ? "balanced" : `NOT BALANCED (${c.issuerImbalances} cards)`}`,
     `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
   );

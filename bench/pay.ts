@@ -33,7 +33,8 @@ import pg from "pg";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import type { PaySystem } from "../services/pay/src/system.ts";
 import { schemaNameOf } from "../services/issuer/src/db/client.ts";
-import { freePorts } from "../e2e/support/messenger-process.ts";
+import { freePorts, startMessengerProcess } from "../e2e/support/messenger-process.ts";
+import { createAccount } from "../services/messenger/src/testing/rp.ts";
 import { startServiceProcess, type ServiceProcess } from "../e2e/support/service-process.ts";
 import { phaseReport } from "./auth-report.ts";
 import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
@@ -174,6 +175,18 @@ async function issuerChecks(
   return { approvedAtIssuer, declinedAtIssuer, issuerBooksBalanced, issuerImbalances };
 }
 
+/** `count` setup calls, `concurrency` at a time, results in order. */
+async function inParallelSetup<T>(count: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) out[i] = await make(i);
+    }),
+  );
+  return out;
+}
+
 /** What the pay server's database says of the payments answered `authorized`. */
 async function payChecks(system: PaySystem, answered: Set<string>) {
   const db = system.database.db;
@@ -186,6 +199,10 @@ async function payChecks(system: PaySystem, answered: Set<string>) {
     declinedInPayDb: await count(sql`select count(*)::int as n from payments where status = 'declined'`),
     issuerOperationsPending: await count(
       sql`select count(*)::int as n from issuer_operations where status = 'pending'`,
+    ),
+    announcementsDelivered: await count(sql`select count(*)::int as n from announcements where status = 'delivered'`),
+    announcementsUndelivered: await count(
+      sql`select count(*)::int as n from announcements where status <> 'delivered'`,
     ),
     ledger: {
       ok: ledger.ok,
@@ -215,7 +232,8 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
   const issuerIds = [...new Set(cards.map((c) => c.issuerId))];
   const dbPool = poolPerProcess(options);
   const issuerPool = Math.max(2, Math.ceil(options.clients / issuerIds.length));
-  const connections = dbPool * options.processes + issuerPool * issuerIds.length + 5;
+  // The bench's own PaySystem and pg clients, and the messenger's 3.
+  const connections = dbPool * options.processes + issuerPool * issuerIds.length + 8;
   if (connections > CONNECTION_BUDGET)
     throw new Error(
       `${connections} PostgreSQL connections (pay servers, issuer host, bench) would pass ${CONNECTION_BUDGET}: use fewer --clients or a smaller --pool`,
@@ -238,6 +256,8 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
   cleanup.add(`drop ${payDb.name}`, () => payDb.drop());
   const issuerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_issuer`);
   cleanup.add(`drop ${issuerDb.name}`, () => issuerDb.drop());
+  const messengerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_messenger`);
+  cleanup.add(`drop ${messengerDb.name}`, () => messengerDb.drop());
 
   // 2. Setup.
   const setupStarted = performance.now();
@@ -251,7 +271,28 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
     actor: "system:bench",
   });
   const secretKey = merchant.secretKey.peek();
-  const payers = await signInPayers(system, payerCount, suffix);
+  // The real messenger (services/messenger, as `npm start` runs it): each payer is a messenger account, and the pay
+  // server sends MPay's messages (the receipt after each approved payment) to it, as in production.
+  const messengerSecret = randomBytes(32).toString("base64url");
+  const [messengerPort] = (await freePorts(1)) as [number];
+  progress("starting the messenger");
+  const messenger = await startMessengerProcess({
+    MESSENGER_PORT: String(messengerPort),
+    MESSENGER_DATA_DIR: join(dataDir, "messenger"),
+    MESSENGER_DATABASE_URL: messengerDb.url,
+    MESSENGER_DB_POOL: "3",
+    MESSENGER_PAY_CLIENT_SECRET: messengerSecret,
+    MESSENGER_SIGNUP_RATE_LIMIT_PER_MINUTE: String(payerCount + 10),
+    LOG_LEVEL: "warn",
+  });
+  cleanup.add("stop the messenger", () => messenger.stop());
+  const accounts = await inParallelSetup(payerCount, 4, (i) => createAccount(messenger.url, `Bench Payer ${i + 1}`));
+  const payers = await signInPayers(
+    system,
+    payerCount,
+    suffix,
+    accounts.map((a) => a.id),
+  );
   // The test network certifies the servers' PIN-statement key (one key for every process: same database and key file).
   await certifyStatementKey(system, await testRootSigner());
 
@@ -279,6 +320,8 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
         MPAY_APPROVAL_TTL_SECONDS: "3600",
         MPAY_ISSUER_URL: issuerUrl,
         MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+        MESSENGER_ISSUER: messenger.url,
+        MPAY_MESSENGER_CLIENT_SECRET: messengerSecret,
         ...relyingPartyEnv("MPAY"),
       },
     },
@@ -469,6 +512,7 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
     ...(await issuerChecks(issuerDb, issuerUrl, operatorToken, issuerIds, answered)),
   };
   await issuer.stop();
+  await messenger.stop();
   // With --trace-sql: the generic plan of each hot statement, on the databases at their size (bulk rows included).
   let explained: PayReport["explained"] = null;
   if (timed.sqlTrace && issuerSql) {
