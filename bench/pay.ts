@@ -22,6 +22,7 @@
  *    server's database and approved in the issuer's books, nothing is declined or left pending, the ledger and the
  *    issuers' books balance. Failed requests, declines or a failed check make the exit code non-zero.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -593,24 +594,70 @@ async function runPay(context: ScenarioContext, enrolled: number): Promise<{ cod
   return { code: ok ? 0 : 1, report };
 }
 
-/** One run, or (--enrolled with several sizes) one run per size and the sizes side by side. */
+/**
+ * One run, or (--enrolled with several sizes) one run per size, each in a process of its own (`bench/run.ts pay
+ * --enrolled N --json`, the other options as given: fresh databases, fresh servers, a fresh heap), and the sizes
+ * side by side.
+ */
 async function runPayScenario(context: ScenarioContext): Promise<number> {
-  const sizes = context.options.enrolled.length > 0 ? context.options.enrolled : [0];
+  const sizes = context.options.enrolled;
+  if (sizes.length <= 1) return (await runPay(context, sizes[0] ?? 0)).code;
   const runs: Array<{ enrolled: number; report: PayReport }> = [];
   let code = 0;
   for (const enrolled of sizes) {
-    if (sizes.length > 1) context.progress(`--- run with ${enrolled} bulk-enrolled payers ---`);
-    const run = await runPay(context, enrolled);
+    context.progress(`--- run with ${enrolled} bulk-enrolled payers (a process of its own) ---`);
+    const run = await runSizeProcess(enrolled, context.progress);
     code = Math.max(code, run.code);
-    runs.push({ enrolled, report: run.report });
-    // Each run drops its databases before the next (the cleanup steps it added ran at its end).
-    if (sizes.length > 1) await context.cleanup.run();
+    if (run.report) runs.push({ enrolled, report: run.report });
+    else code = Math.max(code, 1);
   }
-  if (runs.length > 1) {
-    const table = formatSizes(runs);
-    process.stdout.write(context.options.json ? JSON.stringify(sizesJson(runs), null, 2) + "\n" : table);
-  }
+  process.stdout.write(
+    context.options.json
+      ? JSON.stringify(sizesJson(runs), null, 2) + "\n"
+      : runs.map((r) => formatPayReport(r.report)).join("\n") + formatSizes(runs),
+  );
   return code;
+}
+
+/** `bench/run.ts pay` with this process's arguments but `--enrolled <enrolled> --json`; its report and exit code. */
+function runSizeProcess(
+  enrolled: number,
+  progress: (line: string) => void,
+): Promise<{ code: number; report: PayReport | null }> {
+  const args = process.argv.slice(2);
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--enrolled" || arg === "--html") i++;
+    else if (!arg.startsWith("--enrolled=") && !arg.startsWith("--html=") && arg !== "--json") kept.push(arg);
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(new URL("./run.ts", import.meta.url)),
+      ...kept,
+      "--enrolled",
+      String(enrolled),
+      "--json",
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      try {
+        resolve({ code: code ?? 1, report: JSON.parse(out) as PayReport });
+      } catch {
+        progress(`the run with ${enrolled} bulk payers printed no report (exit code ${code})`);
+        resolve({ code: code ?? 1, report: null });
+      }
+    });
+  });
 }
 
 export const payScenario: Scenario = {
