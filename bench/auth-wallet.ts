@@ -33,11 +33,13 @@ import {
   type CardDetails,
   type PinKeyStretching,
 } from "@mpay/wallet";
-import type { ApprovalTerms } from "@mpay/protocol";
+import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
 import type { Pool } from "undici";
 import { performance } from "node:perf_hooks";
 import { KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
 import { oneTimeKey, pinChallengeMacFast, signTermsFast } from "./device-crypto.ts";
+import type { SoftAuthenticator } from "./webauthn-authenticator.ts";
 
 /** Argon2id with 1 pass over 8 KiB (the library refuses less memory): the cheapest stretching that still runs. */
 export const BENCH_KEY_STRETCHING: PinKeyStretching = {
@@ -65,6 +67,8 @@ export interface Wallet {
   publicJwk: DevicePublicJwk;
   /** The vault card on this device, once `storeCard` ran. */
   card?: WalletCard;
+  /** The payer's passkey, once registered (bench/pay-passkey.ts): approvals may use it instead of the PIN. */
+  passkey?: SoftAuthenticator;
 }
 
 /**
@@ -93,7 +97,7 @@ export type RequestKind = "login-start" | "login-finish" | "challenge" | "approv
  * OPAQUE's finish, the challenge MAC and the one-time release key; opening the release and building the issuer's
  * JWE (bench/pay-wallet.ts).
  */
-export type DeviceStep = "device-prepare" | "device-opaque-finish" | "device-jwe";
+export type DeviceStep = "device-prepare" | "device-opaque-finish" | "device-passkey" | "device-jwe";
 
 /**
  * Where a wallet's requests are reported: each answer's kind, status ("error" for a transport failure), time and,
@@ -242,7 +246,7 @@ export async function storeCard(
  * A PIN login for `purpose` up to the client's finish: the start (the server counts a try), then OPAQUE's client
  * finish. Returns what the server's finish needs, or null when the start failed.
  */
-async function pinLogin(
+export async function pinLogin(
   pool: Pool,
   wallet: Wallet,
   purpose: string,
@@ -304,7 +308,9 @@ export interface ReleasedApproval {
  * One approval of `paymentId` with the PIN: challenge → sign the terms → PIN login for `approval:<challenge>` →
  * MAC of the challenge under the session key → approve with a one-time key, which the card is released to.
  * Returns the approval, or null when a request failed. (What follows on a real device — opening the release and
- * the issuer's authorization — is bench/pay-wallet.ts.)
+ * the issuer's authorization — is bench/pay-wallet.ts.) With `method` "passkey" the PIN login and MAC give way to
+ * the wallet's passkey asserting over the terms' hash (the WebAuthn challenge the server expects), as
+ * `Wallet.approvePayment({ passkey })` does: challenge → sign the terms, assert → approve.
  */
 export async function approveAndRelease(
   pool: Pool,
@@ -312,6 +318,7 @@ export async function approveAndRelease(
   paymentId: string,
   log: RequestLog,
   device?: DeviceLog,
+  method: "pin" | "passkey" = "pin",
 ): Promise<ReleasedApproval | null> {
   const challenge = await step<{ id: string; terms: ApprovalTerms }>(
     pool,
@@ -328,34 +335,18 @@ export async function approveAndRelease(
   const deviceSignature = await onDevice(device, "device-prepare", async () =>
     signTermsFast(wallet.signingKey, wallet.kid, challenge.terms),
   );
-  const login = await pinLogin(pool, wallet, `approval:${challenge.id}`, log, device);
-  if (!login) return null;
-  const { challengeMac, releaseKey, releaseJwk } = await onDevice(device, "device-opaque-finish", async () => {
-    let mac: string;
-    try {
-      mac = pinChallengeMacFast(login.sessionKey, challenge.id, challenge.terms);
-    } finally {
-      wipe(login.sessionKey);
-    }
-    const oneTime = oneTimeKey();
-    return { challengeMac: mac, releaseKey: oneTime.privateKey, releaseJwk: oneTime.publicJwk };
-  });
+  const verified =
+    method === "passkey"
+      ? await passkeyVerification(wallet, challenge.terms, device)
+      : await pinVerification(pool, wallet, challenge.id, challenge.terms, log, device);
+  if (!verified) return null;
   const approval = await step<{ id: string; paymentId: string; release: string }>(
     pool,
     log,
     "approve",
     `/v1/payer/approval-challenges/${challenge.id}/approve`,
     wallet.authorization,
-    {
-      deviceSignature,
-      verification: {
-        method: "pin",
-        loginId: login.loginId,
-        finishLoginRequest: login.finishLoginRequest,
-        challengeMac,
-      },
-      releaseKey: releaseJwk,
-    },
+    { deviceSignature, verification: verified.verification, releaseKey: verified.releaseJwk },
   );
   if (!approval) return null;
   return {
@@ -363,8 +354,62 @@ export async function approveAndRelease(
     paymentId: approval.paymentId,
     terms: challenge.terms,
     release: approval.release,
-    releaseKey,
+    releaseKey: verified.releaseKey,
   };
+}
+
+/** What the approval carries besides the terms' signature: how the payer was verified, and the one-time key. */
+interface Verified {
+  verification: Record<string, unknown>;
+  releaseKey: KeyObject;
+  releaseJwk: unknown;
+}
+
+/** The PIN: an OPAQUE login for `approval:<challenge>`, then the challenge's MAC under the session key. */
+async function pinVerification(
+  pool: Pool,
+  wallet: Wallet,
+  challengeId: string,
+  terms: ApprovalTerms,
+  log: RequestLog,
+  device?: DeviceLog,
+): Promise<Verified | null> {
+  const login = await pinLogin(pool, wallet, `approval:${challengeId}`, log, device);
+  if (!login) return null;
+  return onDevice(device, "device-opaque-finish", async () => {
+    let mac: string;
+    try {
+      mac = pinChallengeMacFast(login.sessionKey, challengeId, terms);
+    } finally {
+      wipe(login.sessionKey);
+    }
+    const oneTime = oneTimeKey();
+    return {
+      verification: {
+        method: "pin",
+        loginId: login.loginId,
+        finishLoginRequest: login.finishLoginRequest,
+        challengeMac: mac,
+      },
+      releaseKey: oneTime.privateKey,
+      releaseJwk: oneTime.publicJwk,
+    };
+  });
+}
+
+/** The passkey: an assertion with user verification over base64url SHA-256 of the canonical terms (pin.ts termsHashOf). */
+async function passkeyVerification(wallet: Wallet, terms: ApprovalTerms, device?: DeviceLog): Promise<Verified> {
+  const passkey = wallet.passkey;
+  if (!passkey) throw new Error(`payer ${wallet.payerId} has no passkey: register one first`);
+  return onDevice(device, "device-passkey", async () => {
+    const challenge = createHash("sha256").update(canonicalTerms(terms)).digest("base64url");
+    const oneTime = oneTimeKey();
+    return {
+      verification: { method: "passkey", assertion: passkey.assert(challenge) },
+      releaseKey: oneTime.privateKey,
+      releaseJwk: oneTime.publicJwk,
+    };
+  });
 }
 
 /** An approval of `paymentId` with the PIN, up to the release (the `auth` scenario). True when the server recorded it. */

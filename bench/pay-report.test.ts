@@ -38,6 +38,8 @@ describe("checksPass", () => {
     authorizedUnanswered: 0,
     declinedInPayDb: 0,
     issuerOperationsPending: 0,
+    announcementsDelivered: 10,
+    announcementsUndelivered: 0,
     approvedAtIssuer: 10,
     declinedAtIssuer: 0,
     issuerBooksBalanced: true,

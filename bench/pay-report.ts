@@ -13,6 +13,8 @@ import type { TraceSnapshot } from "./sql-trace.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { formatCapacity, formatSplit, PASSKEY_CAPACITY_TARGET, type Capacity } from "./capacity.ts";
 import { renderHtmlReport } from "./html-report.ts";
+import { formatOpenLoop, type OpenLoopReport } from "./open-loop-report.ts";
+import { formatExplained, type ExplainedStatement } from "./explain.ts";
 import type { PgbenchResult } from "./postgres.ts";
 import { capacityHeadline, capacityReferences, splitParts } from "./report-files.ts";
 import type { SecondLatency } from "./timeline.ts";
@@ -24,17 +26,28 @@ export const PAY_STEPS = [
   "device-prepare",
   "login-start",
   "device-opaque-finish",
+  "device-passkey",
   "approve",
   "device-jwe",
   "authorize",
 ] as const;
 export type PayStep = (typeof PAY_STEPS)[number];
 
+/** The steps each way of approving takes: a passkey needs no PIN login (the assertion goes with the approval). */
+const STEPS_OF: Record<ApprovalMethod, readonly PayStep[]> = {
+  pin: PAY_STEPS.filter((s) => s !== "device-passkey"),
+  passkey: PAY_STEPS.filter((s) => s !== "login-start" && s !== "device-opaque-finish"),
+};
+
+/** How the payers of a run approve. */
+export type ApprovalMethod = "pin" | "passkey";
+
 const STEP_LABELS: Record<PayStep, string> = {
   challenge: "challenge",
-  "device-prepare": "sign terms, OPAQUE start",
+  "device-prepare": "sign terms (PIN: OPAQUE start)",
   "login-start": "PIN login start (OPAQUE)",
   "device-opaque-finish": "OPAQUE finish, MAC, one-time key",
+  "device-passkey": "passkey assertion, one-time key",
   approve: "approve + release",
   "device-jwe": "open release, combine, JWE",
   authorize: "authorize at the issuer",
@@ -75,13 +88,14 @@ export function stepReports(
   result: Pick<WalletLoadResult, "opMs" | "requestMs" | "deviceMs">,
   serverHttp: Record<string, number[]> = {},
   issuerHttp: Record<string, number[]> | null = null,
+  method: ApprovalMethod = "pin",
 ): { steps: StepReport[]; unaccountedShare: number } {
   const total = result.opMs.reduce((a, b) => a + b, 0);
   const issuerAuthorizations = issuerHttp
     ? Object.entries(issuerHttp).flatMap(([route, ms]) => (ISSUER_ROUTE.test(route) ? ms : []))
     : [];
   let accounted = 0;
-  const steps = PAY_STEPS.map((step): StepReport => {
+  const steps = STEPS_OF[method].map((step): StepReport => {
     const device = isDeviceStep(step);
     const samples = (device ? result.deviceMs[step] : result.requestMs[step as RequestKind]) ?? [];
     const sum = samples.reduce((a, b) => a + b, 0);
@@ -101,13 +115,24 @@ export function stepReports(
 
 /** The servers' cryptography per payment, from the primitives (µs of one core). */
 export interface PayCrypto {
-  /** OPAQUE server login + the device's ES256 signature over the terms (jose) + the release's JWE + the PIN statement's ES256 signature. */
+  /**
+   * PIN: OPAQUE server login + the device's ES256 signature over the terms (jose) + the release's JWE + the PIN
+   * statement's ES256 signature. Passkey: the terms' signature + the assertion's ES256 verify + the release's JWE.
+   */
   payServerMicroseconds: number;
-  /** The payment JWE decrypted and the device's JWS verified + the PIN statement's ES256 signature verified (jose). */
+  /**
+   * The payment JWE decrypted and the device's JWS verified + the PIN statement's ES256 signature verified, or the
+   * passkey assertion's (jose's ES256 verify stands for @simplewebauthn's, both WebCrypto).
+   */
   issuerMicroseconds: number;
 }
 
-export function payCrypto(p: PrimitiveCosts, j: PayPrimitiveCosts): PayCrypto {
+export function payCrypto(p: PrimitiveCosts, j: PayPrimitiveCosts, method: ApprovalMethod = "pin"): PayCrypto {
+  if (method === "passkey")
+    return {
+      payServerMicroseconds: 2 * p.ecdsaVerifyJose.cpuMicroseconds + j.jweEncrypt.cpuMicroseconds,
+      issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyJose.cpuMicroseconds,
+    };
   return {
     payServerMicroseconds:
       p.opaqueLogin.cpuMicroseconds +
@@ -127,6 +152,9 @@ export interface PayChecks {
   authorizedUnanswered: number;
   /** Payments `declined` in the pay server's database. */
   declinedInPayDb: number;
+  /** MPay's messages to the payers' messenger accounts (a receipt per approved payment): stored by the messenger, or not. */
+  announcementsDelivered: number;
+  announcementsUndelivered: number;
   /** Authorization requests to an issuer whose outcome the pay server has not recorded. */
   issuerOperationsPending: number;
   /** Of the payments answered `authorized`, those the issuers' books hold as approved. */
@@ -164,8 +192,12 @@ export interface PayReport {
   clients: number;
   loadgens: number;
   payers: number;
+  /** Payers seeded in bulk besides (--enrolled): rows that give the tables their size, not timed. */
+  enrolled: number;
   seconds: number;
   warmupSeconds: number;
+  /** How the payers approved: the PIN, or a passkey (a WebAuthn assertion over the terms' hash). */
+  method: ApprovalMethod;
   keyStretching: PinKeyStretching;
   primitives: PrimitiveCosts;
   payPrimitives: PayPrimitiveCosts;
@@ -176,7 +208,7 @@ export interface PayReport {
   pgbench: PgbenchResult | null;
   /**
    * The headline (issue 11): the servers' capacity, cores ÷ (pay + issuer + PostgreSQL CPU per approved payment),
-   * beside the measured rate, each ÷ pgbench TPS against the PIN path's targets; and the CPU split by process.
+   * beside the measured rate, each ÷ pgbench TPS against the targets of the run's method; and the CPU split by process.
    */
   capacity: Capacity;
   /** The whole path's p50 / p99 for the payments completed in each second of the timed run. */
@@ -195,6 +227,10 @@ export interface PayReport {
   /** Payments of the timed run answered but not authorized, by decline code; and of the warm-up and repeated runs. */
   declines: Record<string, number>;
   warmupDeclines: Record<string, number>;
+  /** With --rate: the open-loop run at a fixed arrival rate after the closed loop. */
+  openLoop: OpenLoopReport | null;
+  /** With --trace-sql: EXPLAIN (generic plan) of the hot statements of each database (bench/explain.ts). */
+  explained: { pay: ExplainedStatement[]; issuer: ExplainedStatement[] } | null;
   checks: PayChecks;
   setupSeconds: number;
   cpuProfileDir: string | null;
@@ -206,8 +242,18 @@ export interface PayReport {
 export const DEVICE_CODE =
   "node:crypto for every signature and derivation on the device (ES256 with dsaEncoding ieee-p1363, ECDH P-256, Concat KDF, AES key wrap, AES-GCM, HKDF, HMAC), keys parsed once as KeyObjects; OPAQUE's client (@serenity-kit/opaque) at its cheapest key stretching";
 
-/** The bench has no passkey path: its target is named, not measured. */
-export const PASSKEY_NOTE = `passkey path: not in this bench (no WebAuthn device is simulated), so its capacity target (≥ ${PASSKEY_CAPACITY_TARGET.toFixed(2)} × pgbench) is not measured`;
+/** What the run's approval is, and the target its capacity is read against. */
+export function methodNote(method: ApprovalMethod): string {
+  return method === "passkey"
+    ? `passkey path: each payer approves with a passkey (a WebAuthn authenticator simulated with node:crypto: ES256, user verified, its counter moving forward), registered at setup and bound at the issuer with the card; capacity target ≥ ${PASSKEY_CAPACITY_TARGET.toFixed(2)} × pgbench`
+    : `PIN path: each payer approves with the PIN (OPAQUE login); the passkey path is \`--method passkey\` (capacity target ≥ ${PASSKEY_CAPACITY_TARGET.toFixed(2)} × pgbench)`;
+}
+
+/** One payment's requests and device work, as the report names them. */
+const pathOf = (method: ApprovalMethod) =>
+  method === "passkey"
+    ? "challenge → sign terms, passkey assertion over the terms' hash → approve (card released) → device opens, combines, signs + encrypts → authorize at the issuer"
+    : "challenge → PIN login → approve (card released) → device opens, combines, signs + encrypts → authorize at the issuer";
 
 const LOADGEN_LABEL = "load generators (the devices)";
 
@@ -221,16 +267,16 @@ export function formatPayReport(r: PayReport): string {
   const lines = [
     "MPay bench · pay: the whole approval path, from the challenge to the issuer's decision, on PostgreSQL",
     `  machine          ${r.cpus} CPU cores · Node ${r.node} · PostgreSQL ${r.postgresVersion}`,
-    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · issuer host (1 process): ${r.issuers.join(", ")} × ${r.issuerDbPoolPerIssuer} DB connections, ${r.cards} test cards · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers (a device, a PIN and a card enrolled at the issuer each) · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
+    `  setup            ${r.processes} pay-server process(es) × ${r.dbPoolPerProcess} DB connections · issuer host (1 process): ${r.issuers.join(", ")} × ${r.issuerDbPoolPerIssuer} DB connections, ${r.cards} test cards · ${r.clients} clients in ${r.loadgens} load generator process(es) · ${r.payers} payers (a device, a PIN${r.method === "passkey" ? ", a passkey" : ""} and a card enrolled at the issuer each)${r.enrolled ? ` + ${r.enrolled} seeded in bulk (not timed)` : ""} · ${r.seconds} s timed (after ${r.warmupSeconds} s warm-up)`,
     ...formatCapacity(r.capacity, "approved payments", false),
     `  pgbench          ${r.pgbench ? `${r.pgbench.tps.toFixed(1)} TPS in the same run (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, -M prepared, ${r.pgbench.seconds} s)` : "skipped (no ratios)"}`,
     `  CPU split        ${formatSplit(r.capacity, "devices")}`,
     `  devices          ${r.capacity.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment (HTTP included), with the cheapest correct code: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)} (runs on the phone; the server never learns it and does the same work with any)`,
     `                   a device's cryptography per payment on one core, OPAQUE aside: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} with node:crypto, ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's jose/WebCrypto (${(r.devicePrimitives.sdk.cpuMicroseconds / r.devicePrimitives.nodeCrypto.cpuMicroseconds).toFixed(1)}× as much)`,
-    `  ${PASSKEY_NOTE}`,
+    `  method           ${methodNote(r.method)}`,
     ...formatPrimitives(r.primitives),
     `    JOSE           ECDH-ES+A256KW/A256GCM JWE (jose): encrypt ${int(j.jweEncrypt.perCoreSecond)}/s (${us(j.jweEncrypt.cpuMicroseconds)}) · decrypt ${int(j.jweDecrypt.perCoreSecond)}/s (${us(j.jweDecrypt.cpuMicroseconds)}) · issuer's decrypt + verify ${int(j.issuerDecryptVerify.perCoreSecond)}/s (${us(j.issuerDecryptVerify.cpuMicroseconds)}) · ES256 sign ${int(j.es256Sign.perCoreSecond)}/s (${us(j.es256Sign.cpuMicroseconds)})`,
-    "  payments         challenge → PIN login → approve (card released) → device opens, combines, signs + encrypts → authorize at the issuer",
+    `  payments         ${pathOf(r.method)}`,
     `    approved/s     ${p.rate.toFixed(1)}   (${p.ops} in ${p.elapsedSeconds.toFixed(2)} s${p.failedOps ? `, ${p.failedOps} failed` : ""})`,
     `    per second     ${p.perSecond.join(" ")}`,
     `    latency        p50 ${ms(p.latencyMs.op.p50)} · p99 ${ms(p.latencyMs.op.p99)} · max ${ms(p.latencyMs.op.max)}   (of which on the device: p50 ${ms(p.latencyMs.wallet.p50)})`,
@@ -250,7 +296,7 @@ export function formatPayReport(r: PayReport): string {
   }
   lines.push(
     `      device side ${percent(r.deviceShare)} · requests ${percent(r.serverShare)}${r.unaccountedShare >= 0.005 ? ` · unaccounted ${percent(r.unaccountedShare)}` : ""}`,
-    `    vs. crypto     ${p.rate.toFixed(0)} ÷ ${int(p.cryptoCeiling)} = ${p.ratio.toFixed(3)}   (ceiling: ${r.cpus} cores ÷ the servers' crypto per payment, ${us(p.cryptoMicroseconds)} = pay server ${us(r.crypto.payServerMicroseconds)} (OPAQUE login, ES256 verify, release JWE, PIN statement) + issuer ${us(r.crypto.issuerMicroseconds)} (decrypt + verify, PIN statement verify)) · that crypto is ${percent(p.cryptoShareOfServerCpu)} of the servers' CPU`,
+    `    vs. crypto     ${p.rate.toFixed(0)} ÷ ${int(p.cryptoCeiling)} = ${p.ratio.toFixed(3)}   (ceiling: ${r.cpus} cores ÷ the servers' crypto per payment, ${us(p.cryptoMicroseconds)} = pay server ${us(r.crypto.payServerMicroseconds)} (${r.method === "passkey" ? "ES256 verify of the terms and of the assertion, release JWE" : "OPAQUE login, ES256 verify, release JWE, PIN statement"}) + issuer ${us(r.crypto.issuerMicroseconds)} (decrypt + verify, ${r.method === "passkey" ? "the assertion's" : "PIN statement"} verify)) · that crypto is ${percent(p.cryptoShareOfServerCpu)} of the servers' CPU`,
     `    CPU            pay servers ${p.cpu.serversSeconds.toFixed(1)} s (each process ${percent(p.serverCoreShare)} of a core, event loop busy ${p.eventLoopBusy.map(percent).join(", ")}) · issuer host ${p.cpu.issuerSeconds.toFixed(1)} s (${percent(r.issuerCoreShare)} of a core${r.issuerEventLoopBusy === null ? "" : `, event loop busy ${percent(r.issuerEventLoopBusy)}`}) · PostgreSQL ${p.cpu.postgresSeconds.toFixed(1)} s · load generators ${p.cpu.loadgenSeconds.toFixed(1)} s · bench ${p.cpu.benchSeconds.toFixed(1)} s · interrupts ${p.cpu.irqSeconds.toFixed(1)} s · other processes ${p.cpu.otherSeconds.toFixed(1)} s · steal ${p.cpu.stealSeconds.toFixed(1)} s · machine ${percent(p.cpu.machineBusyShare)} busy`,
     `    CPU / payment  pay servers ${p.cpu.perOpMs.servers.toFixed(2)} ms · issuer host ${p.cpu.perOpMs.issuer.toFixed(2)} ms · PostgreSQL ${p.cpu.perOpMs.postgres.toFixed(2)} ms · load generators (the devices) ${p.cpu.perOpMs.loadgens.toFixed(2)} ms`,
     `    non-2xx        ${p.non2xx}${p.warmupNon2xx ? ` (and ${p.warmupNon2xx} in the warm-up or a repeated run)` : ""}`,
@@ -273,11 +319,24 @@ export function formatPayReport(r: PayReport): string {
         `      ${String(s.count).padStart(6)}  ${(s.totalMs / s.count).toFixed(2).padStart(6)}  ${s.sql.slice(0, 110)}`,
       );
   };
+  if (r.openLoop) lines.push(...formatOpenLoop(r.openLoop));
   traced("the pay server's", p.sqlTrace);
   traced("the issuer host's", r.issuerSqlTrace);
+  if (r.explained) {
+    lines.push(
+      ...formatExplained("pay server", r.explained.pay),
+      ...formatExplained("issuer host", r.explained.issuer),
+    );
+    const all = [...r.explained.pay, ...r.explained.issuer];
+    const seq = all.filter((e) => e.access === "seq-scan").length;
+    lines.push(
+      `    EXPLAIN sum    ${all.filter((e) => e.access === "index").length} of ${all.length} use an index, ${all.filter((e) => e.access === "none").length} read no table, ${seq} scan a table whole${seq ? " ← look" : ""}, ${all.filter((e) => e.access === "error").length} not explained`,
+    );
+  }
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");
   lines.push(
     `  checks           pay server: ${c.authorizedInPayDb} of ${c.authorizedAnswered} payments answered authorized are authorized${flag(c.authorizedInPayDb === c.authorizedAnswered)}, ${c.authorizedUnanswered} authorized unanswered${flag(c.authorizedUnanswered === 0)}, ${c.declinedInPayDb} declined${flag(c.declinedInPayDb === 0)}, ${c.issuerOperationsPending} issuer requests pending${flag(c.issuerOperationsPending === 0)} · ledger ${c.ledger.ok ? "balanced" : `NOT BALANCED (${c.ledger.problems} problems)`}, ${c.ledger.transactions} transactions, ${c.ledger.entries} entries`,
+    `                   messenger: ${c.announcementsDelivered} of MPay's messages (a receipt per approved payment) delivered to the payers' accounts, ${c.announcementsUndelivered} not (each is sent after its commit, in the background: the last few may still be on their way when the servers stop)`,
     `                   issuers: ${c.approvedAtIssuer} of them approved in the issuers' books${flag(c.approvedAtIssuer === c.authorizedAnswered)}, ${c.declinedAtIssuer} declined${flag(c.declinedAtIssuer === 0)} · books ${c.issuerBooksBalanced ? "balanced" : `NOT BALANCED (${c.issuerImbalances} cards)`}`,
     `  setup time       ${r.setupSeconds.toFixed(1)} s (not timed)`,
   );
@@ -292,7 +351,7 @@ export function formatPayReport(r: PayReport): string {
 export function payHtml(r: PayReport, text: string): string {
   const c = r.capacity;
   return renderHtmlReport({
-    title: "MPay bench · pay: the whole PIN path",
+    title: `MPay bench · pay: the whole ${r.method === "passkey" ? "passkey" : "PIN"} path`,
     subtitle: `${r.cpus} cores · Node ${r.node} · PostgreSQL ${r.postgresVersion} · ${r.processes} pay-server process(es), issuer host, ${r.clients} clients in ${r.loadgens} load generator(s), ${r.payers} payers · ${r.seconds} s timed after ${r.warmupSeconds} s warm-up`,
     generatedAt: new Date().toISOString(),
     headline: capacityHeadline(c, "approved payments", "Devices"),
@@ -303,10 +362,10 @@ export function payHtml(r: PayReport, text: string): string {
     split: splitParts(c, LOADGEN_LABEL),
     totalSeconds: c.cores * c.elapsedSeconds,
     notes: [
-      "One payment = challenge → PIN login (OPAQUE) → approve (card released) → the device opens, combines, signs and encrypts → authorize at the issuer, as one synthetic device sees it.",
+      `One payment = ${pathOf(r.method)}, as one synthetic device sees it.`,
       "Capacity = cores ÷ (pay server + issuer host + PostgreSQL CPU seconds per approved payment) over the timed run: the rate if the cores did nothing but the servers' work.",
       `The devices: ${DEVICE_CODE}, ${stretchingText(r.keyStretching)}; ${c.loadgenMsPerPayment.toFixed(2)} ms of CPU per approved payment in the run (HTTP, JSON and OPAQUE included), on the same cores as the servers. Their cryptography alone, OPAQUE aside, on one core: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} per payment with node:crypto against ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's code.`,
-      PASSKEY_NOTE.charAt(0).toUpperCase() + PASSKEY_NOTE.slice(1) + ".",
+      methodNote(r.method).charAt(0).toUpperCase() + methodNote(r.method).slice(1) + ".",
       "A shared machine: the figures are noisy; read the CPU split's 'other processes' to see how much others took.",
     ],
     textReport: text,

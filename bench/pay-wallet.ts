@@ -120,7 +120,11 @@ export async function enrollCard(
     throw new Error(
       `setup: card ${card.pan.slice(-4)} is ${card.issuerId}'s, but ${certificate.issuerId}'s certificate covers it`,
     );
-  const enrollment = await enrollmentJwe(certificate, details, wallet.publicJwk, now);
+  // A registered passkey is bound at the issuer with the device key (the wallet's `startCardEnrollment({ passkeys })`).
+  const passkeys = wallet.passkey
+    ? [{ id: wallet.passkey.credentialId.toString("base64url"), publicKey: wallet.passkey.cosePublicKey }]
+    : undefined;
+  const enrollment = await enrollmentJwe(certificate, details, wallet.publicJwk, now, passkeys);
   const started = await setupPost<{ id: string }>(pool, "/v1/payer/cards/enrollments", wallet.authorization, {
     issuerId: certificate.issuerId,
     enrollment,
@@ -202,10 +206,12 @@ async function issuerJwe(wallet: Wallet, approval: ReleasedApproval, listings: I
 }
 
 /**
- * One payment of `paymentId` with the PIN, from the challenge to the issuer's decision. Answers the payment as the
- * pay server reports it (`authorized`, or `declined` with the issuer's code), or null when a request failed.
+ * One payment of `paymentId` with the PIN or the wallet's passkey, from the challenge to the issuer's decision.
+ * Answers the payment as the pay server reports it (`authorized`, or `declined` with the issuer's code), or null
+ * when a request failed.
  */
-export async function payWithPin(
+export async function payWith(
+  method: "pin" | "passkey",
   pool: Pool,
   wallet: Wallet,
   paymentId: string,
@@ -213,7 +219,7 @@ export async function payWithPin(
   log: RequestLog,
   device?: DeviceLog,
 ): Promise<PaymentOutcome | null> {
-  const approval = await approveAndRelease(pool, wallet, paymentId, log, device);
+  const approval = await approveAndRelease(pool, wallet, paymentId, log, device, method);
   if (!approval || approval.paymentId !== paymentId) return null;
   const payment = await onDevice(device, "device-jwe", () => issuerJwe(wallet, approval, listings));
   return step<PaymentOutcome>(

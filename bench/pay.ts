@@ -22,6 +22,7 @@
  *    server's database and approved in the issuer's books, nothing is declined or left pending, the ledger and the
  *    issuers' books balance. Failed requests, declines or a failed check make the exit code non-zero.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -33,7 +34,8 @@ import pg from "pg";
 import { queryRows } from "../services/pay/src/db/client.ts";
 import type { PaySystem } from "../services/pay/src/system.ts";
 import { schemaNameOf } from "../services/issuer/src/db/client.ts";
-import { freePorts } from "../e2e/support/messenger-process.ts";
+import { freePorts, startMessengerProcess } from "../e2e/support/messenger-process.ts";
+import { createAccount } from "../services/messenger/src/testing/rp.ts";
 import { startServiceProcess, type ServiceProcess } from "../e2e/support/service-process.ts";
 import { phaseReport } from "./auth-report.ts";
 import { BENCH_KEY_STRETCHING, type BenchPayer } from "./auth-wallet.ts";
@@ -54,8 +56,13 @@ import {
   type PgbenchResult,
   type ScratchDatabase,
 } from "./postgres.ts";
-import { capacityOf, PIN_PATH_TARGETS } from "./capacity.ts";
+import { capacityOf, PASSKEY_PATH_TARGETS, PIN_PATH_TARGETS } from "./capacity.ts";
 import { payHtml } from "./pay-report.ts";
+import { relyingPartyEnv } from "./pay-passkey.ts";
+import { seedEnrolled } from "./bulk-seed.ts";
+import { explainStatements } from "./explain.ts";
+import { formatSizes, sizesJson } from "./size-report.ts";
+import { OPEN_LOOP_SHARE_OF_SATURATION, openLoopReport, type OpenLoopReport } from "./open-loop-report.ts";
 import { writeReportFiles } from "./report-files.ts";
 import { latencyPerSecond } from "./timeline.ts";
 import { measurePrimitives } from "./primitives.ts";
@@ -169,6 +176,18 @@ async function issuerChecks(
   return { approvedAtIssuer, declinedAtIssuer, issuerBooksBalanced, issuerImbalances };
 }
 
+/** `count` setup calls, `concurrency` at a time, results in order. */
+async function inParallelSetup<T>(count: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) out[i] = await make(i);
+    }),
+  );
+  return out;
+}
+
 /** What the pay server's database says of the payments answered `authorized`. */
 async function payChecks(system: PaySystem, answered: Set<string>) {
   const db = system.database.db;
@@ -181,6 +200,10 @@ async function payChecks(system: PaySystem, answered: Set<string>) {
     declinedInPayDb: await count(sql`select count(*)::int as n from payments where status = 'declined'`),
     issuerOperationsPending: await count(
       sql`select count(*)::int as n from issuer_operations where status = 'pending'`,
+    ),
+    announcementsDelivered: await count(sql`select count(*)::int as n from announcements where status = 'delivered'`),
+    announcementsUndelivered: await count(
+      sql`select count(*)::int as n from announcements where status <> 'delivered'`,
     ),
     ledger: {
       ok: ledger.ok,
@@ -202,7 +225,7 @@ function checkOptions(options: BenchOptions, payerCount: number): void {
     throw new Error(`--payers ${payerCount}: at most ${250 * 256} (one loopback address each)`);
 }
 
-async function runPay(context: ScenarioContext): Promise<number> {
+async function runPay(context: ScenarioContext, enrolled: number): Promise<{ code: number; report: PayReport }> {
   const { options, cleanup, progress } = context;
   const payerCount = options.payers ?? options.clients * 2;
   checkOptions(options, payerCount);
@@ -210,7 +233,8 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const issuerIds = [...new Set(cards.map((c) => c.issuerId))];
   const dbPool = poolPerProcess(options);
   const issuerPool = Math.max(2, Math.ceil(options.clients / issuerIds.length));
-  const connections = dbPool * options.processes + issuerPool * issuerIds.length + 5;
+  // The bench's own PaySystem and pg clients, and the messenger's 3.
+  const connections = dbPool * options.processes + issuerPool * issuerIds.length + 8;
   if (connections > CONNECTION_BUDGET)
     throw new Error(
       `${connections} PostgreSQL connections (pay servers, issuer host, bench) would pass ${CONNECTION_BUDGET}: use fewer --clients or a smaller --pool`,
@@ -233,6 +257,8 @@ async function runPay(context: ScenarioContext): Promise<number> {
   cleanup.add(`drop ${payDb.name}`, () => payDb.drop());
   const issuerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_issuer`);
   cleanup.add(`drop ${issuerDb.name}`, () => issuerDb.drop());
+  const messengerDb = await createScratchDatabase(adminUrl, `mpay_bench_${suffix}_messenger`);
+  cleanup.add(`drop ${messengerDb.name}`, () => messengerDb.drop());
 
   // 2. Setup.
   const setupStarted = performance.now();
@@ -246,7 +272,28 @@ async function runPay(context: ScenarioContext): Promise<number> {
     actor: "system:bench",
   });
   const secretKey = merchant.secretKey.peek();
-  const payers = await signInPayers(system, payerCount, suffix);
+  // The real messenger (services/messenger, as `npm start` runs it): each payer is a messenger account, and the pay
+  // server sends MPay's messages (the receipt after each approved payment) to it, as in production.
+  const messengerSecret = randomBytes(32).toString("base64url");
+  const [messengerPort] = (await freePorts(1)) as [number];
+  progress("starting the messenger");
+  const messenger = await startMessengerProcess({
+    MESSENGER_PORT: String(messengerPort),
+    MESSENGER_DATA_DIR: join(dataDir, "messenger"),
+    MESSENGER_DATABASE_URL: messengerDb.url,
+    MESSENGER_DB_POOL: "3",
+    MESSENGER_PAY_CLIENT_SECRET: messengerSecret,
+    MESSENGER_SIGNUP_RATE_LIMIT_PER_MINUTE: String(payerCount + 10),
+    LOG_LEVEL: "warn",
+  });
+  cleanup.add("stop the messenger", () => messenger.stop());
+  const accounts = await inParallelSetup(payerCount, 4, (i) => createAccount(messenger.url, `Bench Payer ${i + 1}`));
+  const payers = await signInPayers(
+    system,
+    payerCount,
+    suffix,
+    accounts.map((a) => a.id),
+  );
   // The test network certifies the servers' PIN-statement key (one key for every process: same database and key file).
   await certifyStatementKey(system, await testRootSigner());
 
@@ -274,6 +321,9 @@ async function runPay(context: ScenarioContext): Promise<number> {
         MPAY_APPROVAL_TTL_SECONDS: "3600",
         MPAY_ISSUER_URL: issuerUrl,
         MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+        MESSENGER_ISSUER: messenger.url,
+        MPAY_MESSENGER_CLIENT_SECRET: messengerSecret,
+        ...relyingPartyEnv("MPAY"),
       },
     },
     cleanup,
@@ -291,6 +341,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
     ISSUER_ACQUIRER_SECRET: acquirerSecret,
     ISSUER_OPERATOR_TOKEN: operatorToken,
     LOG_LEVEL: "warn",
+    ...relyingPartyEnv("ISSUER"),
     MPAY_BENCH_CODES_PER_CARD: String(Math.ceil(payerCount / cards.length) + 5),
     ...benchPreloads(options.cpuProfileDir),
   });
@@ -298,11 +349,30 @@ async function runPay(context: ScenarioContext): Promise<number> {
 
   const generators = forkGenerators<PayLoadProtocol>(LOADGEN, options, context);
   await bindPayers(generators, urls, payers, options.clients, progress);
+  if (options.method === "passkey") {
+    const t0 = performance.now();
+    await Promise.all(generators.children.map(({ child }) => child.request("passkeys", { urls })));
+    progress(
+      `setup: ${payers.length} passkeys registered (the wallet's WebAuthn registration) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
   const started = performance.now();
   await enrollCards(generators, urls[0] as string, issuerUrl, payers, cards);
   progress(
     `setup: ${payers.length} cards enrolled at the issuers (${cards.length} test cards) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (enrolled > 0) {
+    progress(`setup: seeding ${enrolled} more payers with a device and a card in bulk (pay server and issuers)`);
+    const seconds = await seedEnrolled({
+      payDbUrl: payDb.url,
+      issuerDbUrl: issuerDb.url,
+      issuerIds,
+      templatePayerId: (payers[0] as BenchPayer).payerId,
+      count: enrolled,
+      progress,
+    });
+    progress(`setup: ${enrolled} bulk payers seeded in ${seconds.toFixed(1)} s`);
+  }
   let setupSeconds = (performance.now() - setupStarted) / 1000;
 
   // 3. Primitives, while the servers and load generators are idle.
@@ -312,46 +382,48 @@ async function runPay(context: ScenarioContext): Promise<number> {
   const primitives = await measurePrimitives(BENCH_KEY_STRETCHING);
   const payPrimitives = await measurePayPrimitives();
   const devicePrimitives = await measureDevicePrimitives();
-  const crypto = payCrypto(primitives, payPrimitives);
+  const crypto = payCrypto(primitives, payPrimitives, options.method);
 
   // 4. Payments: warm-up, then the timed run.
   const answered = new Set<string>();
   let issuerSql: TraceSnapshot | null = null;
   const allDeclines: Record<string, number> = {};
   let payAmounts = 0;
+  let openNon2xx = 0;
   const smallestLimit = Math.min(...cards.map((c) => c.creditLimit));
   const mostPayersOnACard = Math.ceil(payerCount / cards.length);
   const run = async (ids: string[], seconds: number) =>
     mergePay(
       (
         await runGenerators(generators, ids, options.clients, (child, share) =>
-          child.request("run", { urls, seconds, ...share }),
+          child.request("run", { urls, seconds, method: options.method, ...share }),
         )
       ).results,
     );
   const setupConcurrency = Math.max(4, Math.min(32, options.clients));
+  const createSupply = async (count: number, tag: string): Promise<string[]> => {
+    // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
+    for (let n = 0; n < count; n++) payAmounts += amountOf(n);
+    if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
+      throw new Error(
+        `setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`,
+      );
+    }
+    return createPayments(urls, secretKey, {
+      count,
+      concurrency: setupConcurrency,
+      tag,
+      amount: amountOf,
+      captureMethod: "manual",
+    });
+  };
   const supply = await runOnSupply<PayLoadResult>({
     estimate: Math.max(20, options.clients * 3),
     warmupSeconds: options.warmupSeconds,
     seconds: options.seconds,
     clients: options.clients,
     label: "payments",
-    create: async (count, tag) => {
-      // Every payment may be approved (and held at the issuer): the busiest card must be able to hold its share.
-      for (let n = 0; n < count; n++) payAmounts += amountOf(n);
-      if ((payAmounts * mostPayersOnACard * 1.5) / payerCount > smallestLimit) {
-        throw new Error(
-          `setup: ${payAmounts} KRW of payments could pass a test card's credit limit (${smallestLimit} KRW): use fewer --seconds or more --payers`,
-        );
-      }
-      return createPayments(urls, secretKey, {
-        count,
-        concurrency: setupConcurrency,
-        tag,
-        amount: amountOf,
-        captureMethod: "manual",
-      });
-    },
+    create: createSupply,
     run,
     timed: async (ids) => {
       issuerTrace?.reset();
@@ -382,6 +454,56 @@ async function runPay(context: ScenarioContext): Promise<number> {
   });
   progress(`payments: ${payments.rate.toFixed(1)} approved/s`);
 
+  // 4b. Open loop (--rate): arrivals on a fixed schedule at N/s, or at 80 % of the closed loop's rate.
+  let openLoop: OpenLoopReport | null = null;
+  if (options.rate !== undefined) {
+    const auto = options.rate === "auto";
+    const rate = auto ? OPEN_LOOP_SHARE_OF_SATURATION * payments.rate : (options.rate as number);
+    if (!(rate > 0)) throw new Error("open loop: the closed loop approved nothing, so there is no rate to run at");
+    const ids = await createSupply(Math.ceil(rate * options.seconds * 1.1) + 10, "open");
+    progress(`open loop: ${rate.toFixed(1)} payments/s for ${options.seconds} s over ${payerCount} payers`);
+    const loadgens = generators.children.length;
+    const open = await measureRun({ servers, loadgenPids: generators.pids, issuer, system, trace: null }, async () => {
+      const results = await Promise.all(
+        generators.children.map(({ child }, g) =>
+          child.request("open", {
+            urls,
+            method: options.method,
+            rate: (rate * payers.filter((_, i) => i % loadgens === g).length) / payerCount,
+            seconds: options.seconds,
+            paymentIds: ids.filter((_, j) => j % loadgens === g),
+          }),
+        ),
+      );
+      return results;
+    });
+    const merged = mergePay(open.result);
+    for (const id of merged.authorizedIds) answered.add(id);
+    for (const [code, n] of Object.entries(merged.declines)) allDeclines[code] = (allDeclines[code] ?? 0) + n;
+    const schedules = open.result.map((r) => r.schedule);
+    openLoop = openLoopReport({
+      rate,
+      auto,
+      saturationPerSecond: payments.rate,
+      seconds: options.seconds,
+      result: {
+        ...merged,
+        schedule: {
+          rate,
+          scheduled: schedules.reduce((a, x) => a + x.scheduled, 0),
+          started: schedules.reduce((a, x) => a + x.started, 0),
+          late: schedules.reduce((a, x) => a + x.late, 0),
+          unstarted: schedules.reduce((a, x) => a + x.unstarted, 0),
+          maxBacklog: schedules.reduce((a, x) => a + x.maxBacklog, 0),
+          startDelayP99Ms: Math.max(...schedules.map((x) => x.startDelayP99Ms)),
+        },
+      },
+      cpu: open.cpu,
+    });
+    openNon2xx = merged.non2xx;
+    progress(`open loop: approval p99 ${openLoop.pathMs.p99.toFixed(1)} ms at ${rate.toFixed(1)}/s`);
+  }
+
   // 5. Stop the load and the pay servers, then check what the databases hold (the issuer answers its books).
   await Promise.all(generators.children.map((g) => g.child.close()));
   await Promise.all(servers.servers.map((s) => s.stop()));
@@ -391,8 +513,20 @@ async function runPay(context: ScenarioContext): Promise<number> {
     ...(await issuerChecks(issuerDb, issuerUrl, operatorToken, issuerIds, answered)),
   };
   await issuer.stop();
+  await messenger.stop();
+  // With --trace-sql: the generic plan of each hot statement, on the databases at their size (bulk rows included).
+  let explained: PayReport["explained"] = null;
+  if (timed.sqlTrace && issuerSql) {
+    progress("EXPLAIN of the hot statements (pay server, issuer host)");
+    explained = {
+      pay: await explainStatements(payDb.url, timed.sqlTrace.statements),
+      issuer: await explainStatements(issuerDb.url, (issuerSql as TraceSnapshot).statements, {
+        searchPath: schemaNameOf(issuerIds[0] as string),
+      }),
+    };
+  }
 
-  const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp);
+  const { steps, unaccountedShare } = stepReports(timed.result, timed.serverHttp, timed.issuerHttp, options.method);
   const warmupDeclines = { ...allDeclines };
   for (const [code, n] of Object.entries(timed.result.declines)) warmupDeclines[code] = (warmupDeclines[code] ?? 0) - n;
   const report: PayReport = {
@@ -408,8 +542,10 @@ async function runPay(context: ScenarioContext): Promise<number> {
     clients: options.clients,
     loadgens: options.loadgens,
     payers: payerCount,
+    enrolled,
     seconds: options.seconds,
     warmupSeconds: options.warmupSeconds,
+    method: options.method,
     keyStretching: BENCH_KEY_STRETCHING,
     primitives,
     payPrimitives,
@@ -422,7 +558,7 @@ async function runPay(context: ScenarioContext): Promise<number> {
       elapsedSeconds: payments.elapsedSeconds,
       cpu: timed.cpu,
       pgbenchTps: pgbench?.tps ?? null,
-      targets: PIN_PATH_TARGETS,
+      targets: options.method === "passkey" ? PASSKEY_PATH_TARGETS : PIN_PATH_TARGETS,
     }),
     latencyPerSecond: latencyPerSecond(timed.result.opMs, timed.result.opSecond, timed.result.perSecond.length),
     payments,
@@ -441,6 +577,8 @@ async function runPay(context: ScenarioContext): Promise<number> {
           },
     declines: timed.result.declines,
     warmupDeclines: Object.fromEntries(Object.entries(warmupDeclines).filter(([, n]) => n > 0)),
+    openLoop,
+    explained,
     checks,
     setupSeconds,
     cpuProfileDir: options.cpuProfileDir ?? null,
@@ -452,10 +590,77 @@ async function runPay(context: ScenarioContext): Promise<number> {
   progress(`report: ${files.json} and ${files.html}`);
   // Errors (not a missed figure) make the exit code: failed requests, declines, or databases that disagree.
   const declined = Object.values(allDeclines).reduce((a, b) => a + b, 0);
-  return payments.non2xx + payments.warmupNon2xx === 0 && declined === 0 && checksPass(checks) ? 0 : 1;
+  const ok = payments.non2xx + payments.warmupNon2xx + openNon2xx === 0 && declined === 0 && checksPass(checks);
+  return { code: ok ? 0 : 1, report };
+}
+
+/**
+ * One run, or (--enrolled with several sizes) one run per size, each in a process of its own (`bench/run.ts pay
+ * --enrolled N --json`, the other options as given: fresh databases, fresh servers, a fresh heap), and the sizes
+ * side by side.
+ */
+async function runPayScenario(context: ScenarioContext): Promise<number> {
+  const sizes = context.options.enrolled;
+  if (sizes.length <= 1) return (await runPay(context, sizes[0] ?? 0)).code;
+  const runs: Array<{ enrolled: number; report: PayReport }> = [];
+  let code = 0;
+  for (const enrolled of sizes) {
+    context.progress(`--- run with ${enrolled} bulk-enrolled payers (a process of its own) ---`);
+    const run = await runSizeProcess(enrolled, context.progress);
+    code = Math.max(code, run.code);
+    if (run.report) runs.push({ enrolled, report: run.report });
+    else code = Math.max(code, 1);
+  }
+  process.stdout.write(
+    context.options.json
+      ? JSON.stringify(sizesJson(runs), null, 2) + "\n"
+      : runs.map((r) => formatPayReport(r.report)).join("\n") + formatSizes(runs),
+  );
+  return code;
+}
+
+/** `bench/run.ts pay` with this process's arguments but `--enrolled <enrolled> --json`; its report and exit code. */
+function runSizeProcess(
+  enrolled: number,
+  progress: (line: string) => void,
+): Promise<{ code: number; report: PayReport | null }> {
+  const args = process.argv.slice(2);
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--enrolled" || arg === "--html") i++;
+    else if (!arg.startsWith("--enrolled=") && !arg.startsWith("--html=") && arg !== "--json") kept.push(arg);
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(new URL("./run.ts", import.meta.url)),
+      ...kept,
+      "--enrolled",
+      String(enrolled),
+      "--json",
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      try {
+        resolve({ code: code ?? 1, report: JSON.parse(out) as PayReport });
+      } catch {
+        progress(`the run with ${enrolled} bulk payers printed no report (exit code ${code})`);
+        resolve({ code: code ?? 1, report: null });
+      }
+    });
+  });
 }
 
 export const payScenario: Scenario = {
   summary: "device payments end to end: challenge, PIN, release, device JWE, issuer decision, ledger",
-  run: runPay,
+  run: runPayScenario,
 };

@@ -37,6 +37,9 @@ Options:
   --merchants N      merchants the clients are spread over (api)           default 1
   --payers N         synthetic payers with a device and a PIN (auth, pay) default 4 per client (auth), 2 (pay)
   --loadgens N       load generator processes (auth, pay)                 default 1
+  --method M         pay: approve with the PIN or a passkey (pin|passkey)  default pin
+  --rate N|auto      pay: then an open-loop run at N payments/s (auto: 80 % of the closed loop's rate)
+  --enrolled N[,N…]  pay: seed N more payers with a device and a card in bulk first; several: one run each
   --skip-pgbench     no pgbench baseline (and so no ratio) (api, pay)
   --cpu-prof DIR     write V8 CPU profiles of the pay servers (and issuer host) to DIR
   --trace-sql        count round trips and statements through a proxy (slows the run)
@@ -55,6 +58,11 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
   if (!Number.isInteger(value) || value < min)
     throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function methodOf(raw: string | undefined): BenchOptions["method"] {
+  if (raw === undefined || raw === "pin" || raw === "passkey") return raw ?? "pin";
+  throw new Error(`--method must be pin or passkey, got ${JSON.stringify(raw)}`);
 }
 
 function parseOptions(argv: string[]): { scenario: string | undefined; help: boolean; options: BenchOptions } {
@@ -76,6 +84,9 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       "trace-sql": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       html: { type: "string" },
+      method: { type: "string" },
+      rate: { type: "string" },
+      enrolled: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -97,6 +108,12 @@ function parseOptions(argv: string[]): { scenario: string | undefined; help: boo
       skipPgbench: values["skip-pgbench"],
       cpuProfileDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
       traceSql: values["trace-sql"],
+      method: methodOf(values.method),
+      rate: values.rate === undefined || values.rate === "auto" ? values.rate : positiveInt("rate", values.rate, 0),
+      enrolled:
+        values.enrolled === undefined
+          ? []
+          : values.enrolled.split(",").map((n) => positiveInt("enrolled", n.trim().replace(/k$/i, "000"), 0, 0)),
     },
   };
 }

@@ -29,6 +29,15 @@ export interface BenchOptions {
   cpuProfileDir: string | undefined;
   /** Route the servers' PostgreSQL traffic through a counting proxy and report statements per request. */
   traceSql: boolean;
+  /** `pay`: how the payers approve: the PIN (OPAQUE login) or a passkey (a WebAuthn assertion over the terms' hash). */
+  method: "pin" | "passkey";
+  /**
+   * `pay`: an open-loop run at this many payments per second (arrivals on a fixed schedule, not waiting for
+   * answers) after the closed-loop run; "auto": at 80 % of the closed loop's measured rate; undefined: none.
+   */
+  rate: number | "auto" | undefined;
+  /** `pay`: extra payers, devices and cards seeded in bulk in the databases before the run (tables at size). */
+  enrolled: number[];
 }
 
 export interface ScenarioContext {

@@ -112,61 +112,109 @@ export async function bindWallets(config: BindConfig): Promise<Wallet[]> {
   }
 }
 
-/** `clients` virtual users loop `operation` until the deadline (or the payments run out). */
-export async function runWalletLoad<W extends Wallet>(
-  config: WalletLoadConfig,
-  wallets: readonly W[],
-  operation: WalletOperation<W>,
-): Promise<WalletLoadResult> {
-  if (config.urls.length === 0) throw new Error("no server URL");
-  if (wallets.length < config.clients)
-    throw new Error(`${wallets.length} payers for ${config.clients} users: each user needs a payer of its own`);
-  const usersPer = config.urls.map(
-    (_, u) =>
-      Array.from({ length: config.clients }, (_, i) => i).filter(
-        (i) => (config.firstClient + i) % config.urls.length === u,
-      ).length,
-  );
-  const pools = config.urls.map((url, u) => poolFor(url, usersPer[u] ?? 1));
+/**
+ * Where a run's operations are recorded: each operation gets its own request and device logs (`begin`), and says
+ * how it ended (`end`); `result` answers the run's raw latencies and counts.
+ */
+export class LoadRecorder {
+  readonly start = performance.now();
+  private readonly opMs: number[] = [];
+  private readonly opSecond: number[] = [];
+  private readonly walletMs: number[] = [];
+  private readonly requestMs: WalletLoadResult["requestMs"] = {};
+  private readonly deviceMs: WalletLoadResult["deviceMs"] = {};
+  private readonly statuses: WalletLoadResult["statuses"] = {};
+  private readonly errorSamples: ErrorSample[] = [];
+  private readonly perSecond: number[] = [];
+  private non2xx = 0;
+  private failedOps = 0;
 
-  const opMs: number[] = [];
-  const opSecond: number[] = [];
-  const walletMs: number[] = [];
-  const requestMs: WalletLoadResult["requestMs"] = {};
-  const deviceMs: WalletLoadResult["deviceMs"] = {};
-  const statuses: WalletLoadResult["statuses"] = {};
-  const errorSamples: ErrorSample[] = [];
-  const perSecond: number[] = [];
-  let non2xx = 0;
-  let failedOps = 0;
-  let exhausted = false;
-  let nextPayment = 0;
-
-  const start = performance.now();
-  const deadline = start + config.seconds * 1000;
-
-  const user = async (index: number) => {
-    const pool = pools[(config.firstClient + index) % pools.length] as Pool;
-    const mine = wallets.filter((_, w) => w % config.clients === index);
+  /** The logs of one operation, and its end: `from` is when it counts from (its start, or its scheduled arrival). */
+  begin(): { log: RequestLog; device: DeviceLog; end(ok: boolean, from: number, started?: number): void } {
     let waited = 0;
     // A step may be reported more than once per operation (signing and OPAQUE's start are both "prepare").
-    let onDevice: Partial<Record<DeviceStep, number>> = {};
+    const onDevice: Partial<Record<DeviceStep, number>> = {};
     const log: RequestLog = (kind, status, ms, failedBody) => {
       waited += ms;
-      const counts = (statuses[kind] ??= {});
+      const counts = (this.statuses[kind] ??= {});
       counts[String(status)] = (counts[String(status)] ?? 0) + 1;
       const ok = typeof status === "number" && status >= 200 && status < 300;
-      if (ok) (requestMs[kind] ??= []).push(ms);
+      if (ok) (this.requestMs[kind] ??= []).push(ms);
       else {
-        non2xx++;
-        if (errorSamples.length < MAX_ERROR_SAMPLES)
-          errorSamples.push({ kind, status: status === "error" ? 0 : status, body: failedBody.slice(0, 500) });
+        this.non2xx++;
+        if (this.errorSamples.length < MAX_ERROR_SAMPLES)
+          this.errorSamples.push({ kind, status: status === "error" ? 0 : status, body: failedBody.slice(0, 500) });
       }
       return ok;
     };
     const device: DeviceLog = (step, ms) => {
       onDevice[step] = (onDevice[step] ?? 0) + ms;
     };
+    const end = (ok: boolean, from: number, started = from) => {
+      if (!ok) {
+        this.failedOps++;
+        return;
+      }
+      const t1 = performance.now();
+      const second = Math.floor((t1 - this.start) / 1000);
+      this.opMs.push(t1 - from);
+      this.opSecond.push(second);
+      this.walletMs.push(t1 - started - waited);
+      for (const [step, ms] of Object.entries(onDevice) as Array<[DeviceStep, number]>)
+        (this.deviceMs[step] ??= []).push(ms);
+      this.perSecond[second] = (this.perSecond[second] ?? 0) + 1;
+    };
+    return { log, device, end };
+  }
+
+  result(exhausted: boolean): WalletLoadResult {
+    const elapsedSeconds = (performance.now() - this.start) / 1000;
+    return {
+      ops: this.opMs.length,
+      failedOps: this.failedOps,
+      elapsedSeconds,
+      opMs: this.opMs,
+      opSecond: this.opSecond,
+      walletMs: this.walletMs,
+      requestMs: this.requestMs,
+      deviceMs: this.deviceMs,
+      statuses: this.statuses,
+      non2xx: this.non2xx,
+      errorSamples: this.errorSamples,
+      exhausted,
+      perSecond: Array.from({ length: Math.floor(elapsedSeconds) }, (_, i) => this.perSecond[i] ?? 0),
+    };
+  }
+}
+
+/** Keep-alive pools, one per URL, with as many connections as the users (or slots) each URL serves. */
+export function poolsFor(urls: string[], firstClient: number, users: number): Pool[] {
+  if (urls.length === 0) throw new Error("no server URL");
+  return urls.map((url, u) =>
+    poolFor(
+      url,
+      Array.from({ length: users }, (_, i) => i).filter((i) => (firstClient + i) % urls.length === u).length,
+    ),
+  );
+}
+
+/** `clients` virtual users loop `operation` until the deadline (or the payments run out). */
+export async function runWalletLoad<W extends Wallet>(
+  config: WalletLoadConfig,
+  wallets: readonly W[],
+  operation: WalletOperation<W>,
+): Promise<WalletLoadResult> {
+  if (wallets.length < config.clients)
+    throw new Error(`${wallets.length} payers for ${config.clients} users: each user needs a payer of its own`);
+  const pools = poolsFor(config.urls, config.firstClient, config.clients);
+  const recorder = new LoadRecorder();
+  const deadline = recorder.start + config.seconds * 1000;
+  let exhausted = false;
+  let nextPayment = 0;
+
+  const user = async (index: number) => {
+    const pool = pools[(config.firstClient + index) % pools.length] as Pool;
+    const mine = wallets.filter((_, w) => w % config.clients === index);
     for (let seq = 0; performance.now() < deadline; seq++) {
       const wallet = mine[seq % mine.length] as W;
       let paymentId: string | undefined;
@@ -177,22 +225,9 @@ export async function runWalletLoad<W extends Wallet>(
           return;
         }
       }
-      waited = 0;
-      onDevice = {};
+      const op = recorder.begin();
       const t0 = performance.now();
-      const ok = await operation.run(pool, wallet, paymentId, log, device);
-      const t1 = performance.now();
-      if (!ok) {
-        failedOps++;
-        continue;
-      }
-      const second = Math.floor((t1 - start) / 1000);
-      opMs.push(t1 - t0);
-      opSecond.push(second);
-      walletMs.push(t1 - t0 - waited);
-      for (const [step, ms] of Object.entries(onDevice) as Array<[DeviceStep, number]>)
-        (deviceMs[step] ??= []).push(ms);
-      perSecond[second] = (perSecond[second] ?? 0) + 1;
+      op.end(await operation.run(pool, wallet, paymentId, op.log, op.device), t0);
     }
   };
 
@@ -201,22 +236,7 @@ export async function runWalletLoad<W extends Wallet>(
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
-  const elapsedSeconds = (performance.now() - start) / 1000;
-  return {
-    ops: opMs.length,
-    failedOps,
-    elapsedSeconds,
-    opMs,
-    opSecond,
-    walletMs,
-    requestMs,
-    deviceMs,
-    statuses,
-    non2xx,
-    errorSamples,
-    exhausted,
-    perSecond: Array.from({ length: Math.floor(elapsedSeconds) }, (_, i) => perSecond[i] ?? 0),
-  };
+  return recorder.result(exhausted);
 }
 
 function concatInto<K extends string>(into: Partial<Record<K, number[]>>, from: Partial<Record<K, number[]>>): void {

@@ -79,15 +79,23 @@ export async function createPayments(
   return ids;
 }
 
-/** Opens a session for each synthetic payer, through the service (as a messenger sign-in would end). */
-export async function signInPayers(system: PaySystem, count: number, suffix: string): Promise<BenchPayer[]> {
+/**
+ * Opens a session for each synthetic payer, through the service (as a messenger sign-in would end). `subjects`:
+ * the payers' messenger account ids (`pay` makes real accounts, so MPay's messages to them are delivered).
+ */
+export async function signInPayers(
+  system: PaySystem,
+  count: number,
+  suffix: string,
+  subjects?: readonly string[],
+): Promise<BenchPayer[]> {
   const payers = new Array<BenchPayer>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       for (let i = next++; i < count; i = next++) {
         const session = await system.payers.openSession({
-          subject: `bench_${suffix}_${i}`,
+          subject: subjects?.[i] ?? `bench_${suffix}_${i}`,
           displayName: `Bench Payer ${i + 1}`,
           phoneNumber: null,
         });
