@@ -183,6 +183,8 @@ export async function dailyMovements(
     from ledger_transactions t join ledger_entries e on e.transaction_id = t.id
     where t.merchant_id = ${f.merchantId} and t.mode = ${f.mode} and e.currency = ${f.currency}
       and (t.created_at at time zone ${f.timeZone})::date >= ${f.fromDay}::date
+      -- the same bound on created_at itself, so that ledger_transactions_merchant_day can range over it
+      and t.created_at >= (${f.fromDay}::date)::timestamp at time zone ${f.timeZone}
       and ((t.kind = 'authorization' and e.account = ${account("issuer_authorized")})
         or (t.kind = 'capture' and e.account = ${account("issuer_receivable")})
         or (t.kind = 'refund' and e.account = ${account("merchant_payable")}))
