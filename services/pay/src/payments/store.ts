@@ -6,6 +6,7 @@ import { answerValues, reserveKey, storeAnswer, type KeyScope } from "../http/id
 import { eventCtes } from "../webhooks/events.ts";
 import { postingCtes } from "../ledger/service.ts";
 import { payments } from "./schema.ts";
+import { nextStatus } from "./state-machine.ts";
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;
@@ -231,11 +232,12 @@ export async function insertNewPayment(
 /**
  * The guarded capture of the whole authorized amount: only a payment of this merchant and mode, authorized, not
  * past its authorization, and recorded without an issuer (one that reaches an issuer goes through the issuer
- * operation first: PaymentService.capture). Placeholders: id, merchantId, mode, now.
+ * operation first: PaymentService.capture). Placeholders: id, merchantId, mode, now, and the transition the state
+ * machine allows (fromStatus → toStatus).
  */
 const captureGuarded = sql`update payments
-  set status = 'captured', amount_captured = amount, captured_at = ${p("now")}::timestamptz, updated_at = ${p("now")}::timestamptz
-  where id = ${p("id")} and merchant_id = ${p("merchantId")} and mode = ${p("mode")} and status = 'authorized'
+  set status = ${p("toStatus")}, amount_captured = amount, captured_at = ${p("now")}::timestamptz, updated_at = ${p("now")}::timestamptz
+  where id = ${p("id")} and merchant_id = ${p("merchantId")} and mode = ${p("mode")} and status = ${p("fromStatus")}
     and not reaches_issuer
     and (authorization_expires_at is null or authorization_expires_at > ${p("now")}::timestamptz)`;
 
@@ -260,7 +262,14 @@ export async function captureAuthorized(
   target: { id: string; merchantId: string; mode: Mode; now: Date },
   scope: KeyScope,
 ): Promise<{ reserved: boolean; row: PaymentRow | null }> {
-  const values = { id: target.id, merchantId: target.merchantId, mode: target.mode, now: target.now.toISOString() };
+  const values = {
+    id: target.id,
+    merchantId: target.merchantId,
+    mode: target.mode,
+    now: target.now.toISOString(),
+    fromStatus: "authorized",
+    toStatus: nextStatus("authorized", "capture"),
+  };
   const rows = scope.keyed
     ? await captureKeyed.run(tx, { ...values, ...scope.values, keyStatus: null, keyResponse: null })
     : await capturePlain.run(tx, values);
