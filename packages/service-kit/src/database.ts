@@ -123,6 +123,25 @@ async function openPglite<S extends Record<string, unknown>>(
 }
 
 /**
+ * A client whose statements are all unnamed: on a PGlite holder's socket every connection shares the holder's one
+ * session, where a named statement (named-statement.ts) would outlive this process and collide with the next
+ * connection that names it.
+ */
+class UnnamedStatementsClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((statement: unknown, ...rest: unknown[]) =>
+      query(
+        statement !== null && typeof statement === "object" && "name" in statement
+          ? { ...statement, name: undefined }
+          : statement,
+        ...rest,
+      )) as pg.Client["query"];
+  }
+}
+
+/**
  * node-postgres on the holder's socket. No search path: the holder's one PGlite session is shared, and a setting
  * made here would hold for the holder too. Undefined when the socket does not answer (the holder just stopped).
  */
@@ -132,6 +151,7 @@ async function joinFolder<S extends Record<string, unknown>>(
 ): Promise<Database<S> | undefined> {
   // Every statement of every connection runs in the holder's one session, one at a time: a few connections do.
   const pool = new pg.Pool({
+    Client: UnnamedStatementsClient,
     host: folder.socketDir,
     port: folder.port,
     user: "postgres",

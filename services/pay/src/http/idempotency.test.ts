@@ -185,4 +185,77 @@ describe.each(testBackends())("Idempotency-Key [%s]", (backend) => {
     );
     expect(Number(row?.n)).toBe(1);
   });
+
+  // The create and the whole-amount capture reserve the key in their own statements (runIdempotentInline).
+  it("has one effect for concurrent creates, and concurrent whole captures, with one key", async () => {
+    const createHeaders = { "idempotency-key": "create-race" };
+    const creates = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call<{ id: string }>(
+          t.app,
+          "POST",
+          "/v1/payments",
+          t.merchant.secretKey,
+          paymentBody({ orderId: "idem-race" }),
+          createHeaders,
+        ),
+      ),
+    );
+    expect(creates.every((a) => a.status === 200 && a.raw === creates[0]!.raw)).toBe(true);
+    expect(creates.filter((a) => a.headers["idempotent-replayed"] === undefined)).toHaveLength(1);
+    expect(await countOrders("idem-race")).toBe(1);
+
+    const paymentId = creates[0]!.body.id;
+    await authorizeThroughService(t.system, paymentId);
+    const headers = { "idempotency-key": "capture-whole-race" };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call(t.app, "POST", `/v1/payments/${paymentId}/capture`, t.merchant.secretKey, {}, headers),
+      ),
+    );
+    expect(answers.every((a) => a.status === 200 && a.raw === answers[0]!.raw)).toBe(true);
+    expect(answers.filter((a) => a.headers["idempotent-replayed"] === undefined)).toHaveLength(1);
+    const [row] = await queryRows<{ n: number; events: number }>(
+      t.system.database.db,
+      sql`select (select count(*)::int from ledger_transactions where payment_id = ${paymentId} and kind = 'capture') as n,
+                 (select count(*)::int from events where type = 'payment.captured' and data->'payment'->>'id' = ${paymentId}) as events`,
+    );
+    expect(Number(row?.n)).toBe(1);
+    expect(Number(row?.events)).toBe(1);
+    // Another key after the capture: the guard holds no more, and the answer says why (not stored).
+    const late = await call<{ error: { code: string } }>(
+      t.app,
+      "POST",
+      `/v1/payments/${paymentId}/capture`,
+      t.merchant.secretKey,
+      {},
+      { "idempotency-key": "capture-late" },
+    );
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("payment_invalid_state");
+  });
+
+  it("refuses a used key with another, invalid body as reused, before looking at the body", async () => {
+    const headers = { "idempotency-key": "create-then-bad" };
+    await call(t.app, "POST", "/v1/payments", t.merchant.secretKey, paymentBody({ orderId: "idem-bad" }), headers);
+    const bad = await call<{ error: { code: string } }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-bad", currency: "XXX" }),
+      headers,
+    );
+    expect(bad.status).toBe(409);
+    expect(bad.body.error.code).toBe("idempotency_key_reused");
+    const fresh = await call<{ error: { code: string } }>(
+      t.app,
+      "POST",
+      "/v1/payments",
+      t.merchant.secretKey,
+      paymentBody({ orderId: "idem-bad", currency: "XXX" }),
+      { "idempotency-key": "create-bad-fresh" },
+    );
+    expect(fresh.status).toBe(400);
+  });
 });

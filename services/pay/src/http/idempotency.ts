@@ -13,6 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
+import { namedStatement } from "@mpay/service-kit";
 import { queryRows, type Db, type Executor } from "../db/client.ts";
 import { idempotencyKeys } from "./schema.ts";
 import type { MerchantAuth } from "./caller.ts";
@@ -77,6 +78,121 @@ export async function runIdempotent(
     }
     return { ...answer, replayed: false };
   });
+}
+
+/**
+ * For work done in few statements (issue 11): the work reserves the key itself, in its first statement (the
+ * `reserveKey` fragment as a CTE named `reserved`), and stores its answer with the effect (`storeAnswer`), so the
+ * key costs no round trip of its own. The rules are runIdempotent's: the reservation commits with the effect, a
+ * failure rolls both back, a taken key replays the stored answer (or says why not).
+ */
+export interface KeyScope {
+  /** The fragments' placeholder values; with no Idempotency-Key, values that reserve and match nothing. */
+  readonly values: Record<string, unknown>;
+  readonly keyed: boolean;
+}
+
+/**
+ * `insert into idempotency_keys … on conflict do nothing returning 1`, with the answer when it is known before the
+ * statement runs (`keyStatus`, `keyResponse`; null otherwise). Placeholders: keyMerchant, keyMode, keyRoute, key,
+ * keyHash, keyStatus, keyResponse.
+ */
+export const reserveKey = sql`insert into idempotency_keys (merchant_id, mode, route, key, request_hash, status_code, response)
+  values (${sql.placeholder("keyMerchant")}, ${sql.placeholder("keyMode")}, ${sql.placeholder("keyRoute")},
+          ${sql.placeholder("key")}, ${sql.placeholder("keyHash")}, ${sql.placeholder("keyStatus")}::int4,
+          ${sql.placeholder("keyResponse")})
+  on conflict do nothing returning 1`;
+
+/** `update idempotency_keys set …` with the answer (keyStatus, keyResponse); matches nothing without a key. */
+export const storeAnswer = sql`update idempotency_keys set status_code = ${sql.placeholder("keyStatus")}::int4,
+    response = ${sql.placeholder("keyResponse")}
+  where merchant_id = ${sql.placeholder("keyMerchant")} and mode = ${sql.placeholder("keyMode")}
+    and route = ${sql.placeholder("keyRoute")} and key = ${sql.placeholder("key")}`;
+
+const storeAnswerAlone = namedStatement("idempotency_store_answer", storeAnswer);
+const reserveAlone = namedStatement("idempotency_reserve", reserveKey);
+
+/** Reserves the key in a statement of its own (work that cannot fold it into its first); false when taken. */
+export async function reserveKeyAlone(db: Executor, scope: KeyScope): Promise<boolean> {
+  if (!scope.keyed) return true;
+  const rows = await reserveAlone.run(db, { ...scope.values, keyStatus: null, keyResponse: null });
+  return rows.length === 1;
+}
+
+/** Stores the answer of a key the work reserved, in a statement of its own; nothing without a key. */
+export async function storeKeyAnswer(
+  db: Executor,
+  scope: KeyScope,
+  answer: { statusCode: number; body: string },
+): Promise<void> {
+  if (scope.keyed) await storeAnswerAlone.run(db, { ...scope.values, ...answerValues(answer) });
+}
+
+/** The answer as the key keeps it (placeholders keyStatus and keyResponse). */
+export function answerValues(answer: { statusCode: number; body: string }): Record<string, unknown> {
+  return { keyStatus: answer.statusCode, keyResponse: answer.body };
+}
+
+function scopeOf(auth: MerchantAuth, route: string, key: string | undefined, fingerprint: string): KeyScope {
+  return {
+    keyed: key !== undefined,
+    values: {
+      keyMerchant: auth.merchantId,
+      keyMode: auth.mode,
+      keyRoute: route,
+      key: key ?? null,
+      keyHash: fingerprint,
+    },
+  };
+}
+
+/**
+ * Runs `work`, which reserves the key and stores its answer in its own statements (see KeyScope); it returns null
+ * when the key was taken (reserved nothing). With `transaction: false` the work is one autocommit statement.
+ * Errors before the work's first statement (bad input) are answered as runIdempotent would: a key already used
+ * replays or is refused before the input is looked at.
+ */
+export async function runIdempotentInline(
+  db: Db,
+  auth: MerchantAuth,
+  route: string,
+  key: string | undefined,
+  fingerprint: string,
+  work: (db: Executor, scope: KeyScope) => Promise<{ statusCode: number; body: string } | null>,
+  options: { transaction: boolean },
+): Promise<StoredAnswer> {
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
+    throw new ApiError("idempotency_key_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+  }
+  const scope = scopeOf(auth, route, key, fingerprint);
+  const run = async (ex: Executor): Promise<StoredAnswer> => {
+    let answer: { statusCode: number; body: string } | null;
+    try {
+      answer = await work(ex, scope);
+    } catch (error) {
+      if (!(error instanceof OutcomePending)) throw error;
+      // As runIdempotent: the operation in doubt commits, and the key keeps this answer (reserved by the work).
+      answer = { statusCode: error.apiError.statusCode, body: JSON.stringify(errorBody(error.apiError)) };
+      await storeKeyAnswer(ex, scope, answer);
+    }
+    if (answer === null) {
+      if (key === undefined) throw new Error("work without an Idempotency-Key reported the key taken");
+      return replay(ex, auth, route, key, fingerprint, true);
+    }
+    return { ...answer, replayed: false };
+  };
+  if (options.transaction) return db.transaction(run);
+  try {
+    return await run(db);
+  } catch (error) {
+    if (key === undefined || !(error instanceof ApiError)) throw error;
+    const [row] = await db
+      .select({ key: idempotencyKeys.key })
+      .from(idempotencyKeys)
+      .where(keyIs(auth, route, key));
+    if (!row) throw error;
+    return replay(db, auth, route, key, fingerprint, true);
+  }
 }
 
 function keyIs(auth: MerchantAuth, route: string, key: string) {

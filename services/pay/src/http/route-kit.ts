@@ -5,7 +5,9 @@ import { apiErrorAnswerSchema, listOf } from "@mpay/protocol";
 import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "./caller.ts";
 import { ApiError } from "./errors.ts";
-import { requestFingerprint, runIdempotent } from "./idempotency.ts";
+import { requestFingerprint, runIdempotent, runIdempotentInline, type KeyScope } from "./idempotency.ts";
+
+export type { KeyScope };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -45,6 +47,35 @@ export async function answerIdempotent(
   );
   if (answer.replayed) reply.header("idempotent-replayed", "true");
   // Awaiting the reply (it is thenable) tells Fastify the async handler answered by itself.
+  await reply.status(answer.statusCode).type("application/json; charset=utf-8").send(answer.body);
+}
+
+/**
+ * As answerIdempotent, for work that reserves the key and stores its answer in its own statements (KeyScope);
+ * `work` returns null when the key was taken. `transaction: false` when the work is one autocommit statement.
+ */
+export async function answerIdempotentInline(
+  db: Db,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: string,
+  work: (db: Executor, auth: MerchantAuth, scope: KeyScope) => Promise<{ statusCode: number; body: string } | null>,
+  options: { transaction: boolean },
+): Promise<void> {
+  const auth = merchantOf(request);
+  const header = request.headers["idempotency-key"];
+  const key = Array.isArray(header) ? header[0] : header;
+  const fingerprint = requestFingerprint(request.params, request.body);
+  const answer = await runIdempotentInline(
+    db,
+    auth,
+    route,
+    key,
+    fingerprint,
+    (ex, scope) => work(ex, auth, scope),
+    options,
+  );
+  if (answer.replayed) reply.header("idempotent-replayed", "true");
   await reply.status(answer.statusCode).type("application/json; charset=utf-8").send(answer.body);
 }
 

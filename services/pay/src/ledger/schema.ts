@@ -13,7 +13,11 @@ export const ledgerTransactions = pgTable(
     refundId: text("refund_id"),
     createdAt: createdAt(),
   },
-  (t) => [index("ledger_transactions_payment").on(t.paymentId)],
+  (t) => [
+    index("ledger_transactions_payment").on(t.paymentId),
+    // The daily report (store.ts dailyMovements): one merchant's and mode's postings from a day on.
+    index("ledger_transactions_merchant_day").on(t.merchantId, t.mode, t.createdAt),
+  ],
 );
 
 /** Signed amounts: a debit is positive, a credit negative, so a balanced transaction sums to zero per currency. */

@@ -8,12 +8,15 @@ import {
   dailyMovements,
   findProblems,
   insertPosting,
+  postingValues,
   type BalanceRow,
   type DailyMovementRow,
   type LedgerProblem,
 } from "./store.ts";
 
 export type { DailyMovementRow };
+/** A posting as CTEs of a caller's own statement (with `postingFor`'s values): the capture's one round trip. */
+export { postingCtes } from "./store.ts";
 
 export interface LedgerReport {
   ok: boolean;
@@ -29,6 +32,12 @@ export class LedgerService {
     const id = newId("ledgerTransaction");
     await insertPosting(tx, id, posting, Math.floor(Math.random() * BALANCE_SLOTS));
     return id;
+  }
+
+  /** The placeholder values of `postingCtes(posting.lines.length)`: checked, with a new id and a random slot. */
+  postingFor(posting: Posting): Record<string, unknown> {
+    assertBalanced(posting);
+    return postingValues(newId("ledgerTransaction"), posting, Math.floor(Math.random() * BALANCE_SLOTS));
   }
 
   balances(db: Executor, merchantId: string): Promise<BalanceRow[]> {

@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
+import { namedStatement, type NamedStatement } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import type { Posting } from "./accounts.ts";
 
@@ -6,27 +7,68 @@ import type { Posting } from "./accounts.ts";
 export const BALANCE_SLOTS = 16;
 
 /**
- * Writes a posting in ONE statement: the transaction row, its entries and the balance updates, so a ledger write
- * costs one round trip inside the caller's database transaction. All lines of a posting update the same slot, in
- * account order, so two concurrent postings lock rows in the same order and never deadlock.
+ * A posting of `lines` lines as CTEs (`ledger_tx`, `ledger_lines`, `ledger_slots`): the transaction row, its entries
+ * and the balance updates, so a ledger write costs no round trip of its own inside the caller's statement. All lines
+ * of a posting update the same slot, in account order, so two concurrent postings lock rows in the same order and
+ * never deadlock. Placeholders: ledgerTx, ledgerMerchant, ledgerMode, ledgerKind, ledgerPayment, ledgerRefund,
+ * ledgerSlot, and ledgerAccount<i>, ledgerCurrency<i>, ledgerAmount<i> per line.
  */
-export async function insertPosting(db: Executor, transactionId: string, p: Posting, slot: number): Promise<void> {
+export function postingCtes(lines: number): SQL {
+  const p = (name: string) => sql.placeholder(name);
   const entries = sql.join(
-    p.lines.map((l) => sql`(${transactionId}, ${p.merchantId}, ${l.account}, ${l.currency}, ${l.amount}::int8)`),
+    Array.from(
+      { length: lines },
+      (_, i) =>
+        sql`(${p("ledgerTx")}, ${p("ledgerMerchant")}, ${p(`ledgerAccount${i}`)}, ${p(`ledgerCurrency${i}`)}, ${p(`ledgerAmount${i}`)}::int8)`,
+    ),
     sql`, `,
   );
-  await db.execute(sql`
-    with t as (
+  return sql`ledger_tx as (
       insert into ledger_transactions (id, merchant_id, mode, kind, payment_id, refund_id)
-      values (${transactionId}, ${p.merchantId}, ${p.mode}, ${p.kind}, ${p.paymentId}, ${p.refundId ?? null})
-    ), e as (
+      values (${p("ledgerTx")}, ${p("ledgerMerchant")}, ${p("ledgerMode")}, ${p("ledgerKind")}, ${p("ledgerPayment")}, ${p("ledgerRefund")})
+    ), ledger_lines as (
       insert into ledger_entries (transaction_id, merchant_id, account, currency, amount)
       values ${entries}
       returning account, currency, amount
-    )
-    insert into ledger_balances (account, currency, slot, merchant_id, balance)
-    select account, currency, ${slot}::int2, ${p.merchantId}, sum(amount)::int8 from e group by account, currency order by account, currency
-    on conflict (account, currency, slot) do update set balance = ledger_balances.balance + excluded.balance, updated_at = now()`);
+    ), ledger_slots as (
+      insert into ledger_balances (account, currency, slot, merchant_id, balance)
+      select account, currency, ${p("ledgerSlot")}::int2, ${p("ledgerMerchant")}, sum(amount)::int8 from ledger_lines
+      group by account, currency order by account, currency
+      on conflict (account, currency, slot) do update set balance = ledger_balances.balance + excluded.balance, updated_at = now()
+    )`;
+}
+
+/** The placeholder values of postingCtes(p.lines.length). */
+export function postingValues(transactionId: string, p: Posting, slot: number): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    ledgerTx: transactionId,
+    ledgerMerchant: p.merchantId,
+    ledgerMode: p.mode,
+    ledgerKind: p.kind,
+    ledgerPayment: p.paymentId,
+    ledgerRefund: p.refundId ?? null,
+    ledgerSlot: slot,
+  };
+  p.lines.forEach((l, i) => {
+    values[`ledgerAccount${i}`] = l.account;
+    values[`ledgerCurrency${i}`] = l.currency;
+    values[`ledgerAmount${i}`] = l.amount;
+  });
+  return values;
+}
+
+/** One named statement per number of lines (postings have two, or four for a capture), made on first use. */
+const postingStatements = new Map<number, NamedStatement<unknown>>();
+
+/** Writes a posting in ONE statement (postingCtes) inside the caller's database transaction. */
+export async function insertPosting(db: Executor, transactionId: string, p: Posting, slot: number): Promise<void> {
+  const n = p.lines.length;
+  let statement = postingStatements.get(n);
+  if (!statement) {
+    statement = namedStatement(`ledger_post_${n}`, sql`with ${postingCtes(n)} select 1`);
+    postingStatements.set(n, statement);
+  }
+  await statement.run(db, postingValues(transactionId, p, slot));
 }
 
 export interface BalanceRow {
@@ -141,6 +183,8 @@ export async function dailyMovements(
     from ledger_transactions t join ledger_entries e on e.transaction_id = t.id
     where t.merchant_id = ${f.merchantId} and t.mode = ${f.mode} and e.currency = ${f.currency}
       and (t.created_at at time zone ${f.timeZone})::date >= ${f.fromDay}::date
+      -- the same bound on created_at itself, so that ledger_transactions_merchant_day can range over it
+      and t.created_at >= (${f.fromDay}::date)::timestamp at time zone ${f.timeZone}
       and ((t.kind = 'authorization' and e.account = ${account("issuer_authorized")})
         or (t.kind = 'capture' and e.account = ${account("issuer_receivable")})
         or (t.kind = 'refund' and e.account = ${account("merchant_payable")}))

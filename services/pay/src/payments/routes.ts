@@ -6,7 +6,15 @@ import type { Db, Executor } from "../db/client.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
 import type { PaymentRow } from "./store.ts";
 import type { SharedDetailsService } from "../shared-details/service.ts";
-import { answerIdempotent, errorResponse, idParam, listEnvelope, listQuery, merchantOf } from "../http/route-kit.ts";
+import {
+  answerIdempotent,
+  answerIdempotentInline,
+  errorResponse,
+  idParam,
+  listEnvelope,
+  listQuery,
+  merchantOf,
+} from "../http/route-kit.ts";
 import type { PaymentService } from "./service.ts";
 import { paymentFilterQuery, paymentFilters } from "./list-filters.ts";
 import { paymentSchema } from "./view.ts";
@@ -93,16 +101,23 @@ export function paymentRoutes(
   r.post(
     "/v1/payments",
     { schema: { tags: ["payments"], body: createBody, response: { 200: paymentSchema, ...errors } } },
-    (request, reply) =>
-      answerIdempotent(db, request, reply, "POST /v1/payments", async (tx, auth) => ({
-        statusCode: 200,
-        body: await (async () => {
-          const created = await payments.create(tx, auth, request.body);
-          return payments.view(
-            request.body.mandate ? await chargeMandate(tx, auth, created, request.body.mandate) : created,
-          );
-        })(),
-      })),
+    (request, reply) => {
+      const mandate = request.body.mandate;
+      if (mandate === undefined)
+        // One autocommit statement: the key, its answer and the payment (issue 11).
+        return answerIdempotentInline(
+          db,
+          request,
+          reply,
+          "POST /v1/payments",
+          (ex, auth, scope) => payments.createOnce(ex, auth, request.body, scope),
+          { transaction: false },
+        );
+      return answerIdempotent(db, request, reply, "POST /v1/payments", async (tx, auth) => {
+        const created = await payments.create(tx, auth, request.body);
+        return { statusCode: 200, body: payments.view(await chargeMandate(tx, auth, created, mandate)) };
+      });
+    },
   );
 
   r.get(
@@ -139,10 +154,14 @@ export function paymentRoutes(
     "/v1/payments/:id/capture",
     { schema: { tags: ["payments"], params: idParam, body: captureBody, response: { 200: paymentSchema, ...errors } } },
     (request, reply) =>
-      answerIdempotent(db, request, reply, "POST /v1/payments/:id/capture", async (tx, auth) => ({
-        statusCode: 200,
-        body: payments.view(await payments.capture(tx, auth, request.params.id, request.body?.amount)),
-      })),
+      answerIdempotentInline(
+        db,
+        request,
+        reply,
+        "POST /v1/payments/:id/capture",
+        (tx, auth, scope) => payments.captureOnce(tx, auth, request.params.id, request.body?.amount, scope),
+        { transaction: true },
+      ),
   );
 
   r.post(

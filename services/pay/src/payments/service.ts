@@ -18,10 +18,15 @@ import { authorizationPosting, capturePosting, releasePosting } from "../ledger/
 import type { LedgerService } from "../ledger/service.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { MerchantAuth } from "../merchants/service.ts";
-import { emitEvent } from "../webhooks/events.ts";
+import { emitEvent, eventValues } from "../webhooks/events.ts";
+import { answerValues, reserveKeyAlone, storeKeyAnswer, type KeyScope } from "../http/idempotency.ts";
 import { nextStatus } from "./state-machine.ts";
 import {
   attachToPayment,
+  captureAuthorized,
+  insertNewPayment,
+  newPaymentRow,
+  recordCaptured,
   findExpired,
   findPayment,
   findPaymentById,
@@ -37,6 +42,9 @@ import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl 
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
+
+/** What a merchant request answers: the status and the JSON text (stored verbatim under its Idempotency-Key). */
+type Answer = { statusCode: number; body: string };
 
 /** The row other contexts see; they import it from here, never from the store. */
 export type { PaymentRow } from "./store.ts";
@@ -115,6 +123,27 @@ export class PaymentService {
   }
 
   async create(tx: Executor, auth: MerchantAuth, input: CreatePaymentInput): Promise<PaymentRow> {
+    return insertPayment(tx, this.newPayment(auth, input));
+  }
+
+  /**
+   * Creates a payment in one autocommit statement with its Idempotency-Key and the answer the key keeps (the row,
+   * ids and timestamps included, is made here, so its view is known before the statement). Null when the key was
+   * taken: nothing was written. Not for a mandate charge, whose issuer call needs the payment's transaction.
+   */
+  async createOnce(
+    db: Executor,
+    auth: MerchantAuth,
+    input: CreatePaymentInput,
+    scope: KeyScope,
+  ): Promise<Answer | null> {
+    const row = this.newPayment(auth, input);
+    const answer = { statusCode: 200, body: JSON.stringify(this.view(row)) };
+    return (await insertNewPayment(db, row, scope, answer)) ? answer : null;
+  }
+
+  /** Checks the input and makes the new payment's whole row; writes nothing. */
+  private newPayment(auth: MerchantAuth, input: CreatePaymentInput): PaymentRow {
     const currency = requireCurrency(input.currency);
     const amount = requireAmount(input.amount, currency);
     const orderId = requirePlainText(input.orderId, "orderId", 64);
@@ -137,7 +166,7 @@ export class PaymentService {
     const now = this.settings.clock.now().getTime();
     const setupFutureUsage =
       input.setupFutureUsage === undefined ? null : requireMandateRequest(input.setupFutureUsage, currency, now);
-    return insertPayment(tx, {
+    return newPaymentRow({
       id: newId("payment", now),
       merchantId: auth.merchantId,
       mode: auth.mode,
@@ -153,6 +182,7 @@ export class PaymentService {
       mandateId: input.mandate ?? null,
       collect: input.collect && input.collect.length > 0 ? [...new Set(input.collect)] : null,
       approvalExpiresAt: new Date(now + this.settings.approvalTtlSeconds * 1000),
+      createdAt: new Date(now),
     });
   }
 
@@ -211,6 +241,56 @@ export class PaymentService {
       data: { amount, currency: payment.currency, mode: payment.mode },
     });
     return captured;
+  }
+
+  /**
+   * Captures under the request's Idempotency-Key (`scope`) in as few statements as the payment allows; the answer is
+   * the payment's view, stored with the key. Null when the key was taken. The whole amount of a payment recorded
+   * without an issuer takes the fast path: the key, a guarded UPDATE (merchant, mode, status, authorization not
+   * expired) and, if it matched, one statement for the event, the ledger posting and the key's answer. Anything else
+   * (a partial amount, a payment that reaches its issuer, a guard that did not hold: capture says why) goes through
+   * `capture` in the same transaction.
+   */
+  async captureOnce(
+    tx: Executor,
+    auth: MerchantAuth,
+    id: string,
+    requested: unknown,
+    scope: KeyScope,
+  ): Promise<Answer | null> {
+    if (requested === undefined) {
+      const now = this.settings.clock.now();
+      const target = { id, merchantId: auth.merchantId, mode: auth.mode, now };
+      const { reserved, row } = await captureAuthorized(tx, target, scope);
+      if (!reserved) return null;
+      if (row) {
+        const answer = { statusCode: 200, body: JSON.stringify(this.view(row)) };
+        const event = eventValues({
+          merchantId: row.merchantId,
+          mode: row.mode,
+          type: "payment.captured",
+          data: { payment: this.view(row) },
+        });
+        await recordCaptured(tx, {
+          ...event.values,
+          ...this.ledger.postingFor(capturePosting(ref(row), row.amount, row.amountCaptured)),
+          ...scope.values,
+          ...answerValues(answer),
+        });
+        await this.audit.append(tx, {
+          actor: auth.actor,
+          action: "payment.captured",
+          target: row.id,
+          data: { amount: row.amountCaptured, currency: row.currency, mode: row.mode },
+        });
+        return answer;
+      }
+    } else if (!(await reserveKeyAlone(tx, scope))) {
+      return null;
+    }
+    const answer = { statusCode: 200, body: JSON.stringify(this.view(await this.capture(tx, auth, id, requested))) };
+    await storeKeyAnswer(tx, scope, answer);
+    return answer;
   }
 
   /** Cancels a payment awaiting approval, or voids an authorization (releasing the hold). */

@@ -1,7 +1,12 @@
 import { and, desc, eq, gte, ilike, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
+import { namedStatement } from "@mpay/service-kit";
+import { answerValues, reserveKey, storeAnswer, type KeyScope } from "../http/idempotency.ts";
+import { eventCtes } from "../webhooks/events.ts";
+import { postingCtes } from "../ledger/service.ts";
 import { payments } from "./schema.ts";
+import { nextStatus } from "./state-machine.ts";
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;
@@ -121,4 +126,209 @@ export async function findExpired(db: Executor, now: Date, limit: number): Promi
             or (${payments.status} = 'authorized' and ${lte(payments.authorizationExpiresAt, now)})`)
     .limit(limit);
   return rows.map((r) => r.id);
+}
+
+// ---- The merchant API's hot paths as named statements (issue 11; service-kit named-statement.ts) ----
+
+const p = (name: string) => sql.placeholder(name);
+
+/** The columns a new payment sets; the rest take their defaults (amounts 0, reaches_issuer false, nulls). */
+const NEW_PAYMENT = sql`(id, merchant_id, mode, status, amount, currency, capture_method, order_id, item_name,
+  return_url, cancel_url, setup_future_usage, mandate_id, collect, approval_expires_at, created_at, updated_at)`;
+const NEW_PAYMENT_VALUES = sql`${p("id")}, ${p("merchantId")}, ${p("mode")}, ${p("status")}, ${p("amount")}::int8,
+  ${p("currency")}, ${p("captureMethod")}, ${p("orderId")}, ${p("itemName")}, ${p("returnUrl")}, ${p("cancelUrl")},
+  ${p("setupFutureUsage")}::jsonb, ${p("mandateId")}, ${p("collect")}::jsonb, ${p("approvalExpiresAt")}::timestamptz,
+  ${p("createdAt")}::timestamptz, ${p("createdAt")}::timestamptz`;
+
+const createPlain = namedStatement<{ inserted: number }>(
+  "payments_create",
+  sql`insert into payments ${NEW_PAYMENT} values (${NEW_PAYMENT_VALUES}) returning 1 as inserted`,
+);
+
+/** The key (with its answer) and the payment in one autocommit statement: both are written, or neither. */
+const createKeyed = namedStatement<{ inserted: number }>(
+  "payments_create_keyed",
+  sql`with reserved as (${reserveKey})
+  insert into payments ${NEW_PAYMENT} select ${NEW_PAYMENT_VALUES} where exists (select from reserved)
+  returning 1 as inserted`,
+);
+
+/**
+ * The whole row of a payment made in Node (ids and timestamps included), as the database will hold it once
+ * insertNewPayment wrote it: its view is known before the statement, so the answer is stored with it.
+ */
+export function newPaymentRow(
+  row: Pick<
+    PaymentRow,
+    | "id"
+    | "merchantId"
+    | "mode"
+    | "status"
+    | "amount"
+    | "currency"
+    | "captureMethod"
+    | "orderId"
+    | "itemName"
+    | "returnUrl"
+    | "cancelUrl"
+    | "setupFutureUsage"
+    | "mandateId"
+    | "collect"
+    | "approvalExpiresAt"
+    | "createdAt"
+  >,
+): PaymentRow {
+  return {
+    ...row,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    declineCode: null,
+    issuerId: null,
+    issuerAuthorizationCode: null,
+    reachesIssuer: false,
+    cardId: null,
+    sealedSharedDetails: null,
+    authorizationExpiresAt: null,
+    authorizedAt: null,
+    capturedAt: null,
+    canceledAt: null,
+    updatedAt: row.createdAt,
+  };
+}
+
+/** Inserts a row made by newPaymentRow, with its key and answer when `scope` is keyed; false when the key was taken. */
+export async function insertNewPayment(
+  db: Executor,
+  row: PaymentRow,
+  scope: KeyScope,
+  answer: { statusCode: number; body: string },
+): Promise<boolean> {
+  const values = {
+    id: row.id,
+    merchantId: row.merchantId,
+    mode: row.mode,
+    status: row.status,
+    amount: row.amount,
+    currency: row.currency,
+    captureMethod: row.captureMethod,
+    orderId: row.orderId,
+    itemName: row.itemName,
+    returnUrl: row.returnUrl,
+    cancelUrl: row.cancelUrl,
+    setupFutureUsage: row.setupFutureUsage === null ? null : JSON.stringify(row.setupFutureUsage),
+    mandateId: row.mandateId,
+    collect: row.collect === null ? null : JSON.stringify(row.collect),
+    approvalExpiresAt: row.approvalExpiresAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+  };
+  if (!scope.keyed) {
+    await createPlain.run(db, values);
+    return true;
+  }
+  const rows = await createKeyed.run(db, { ...values, ...scope.values, ...answerValues(answer) });
+  return rows.length === 1;
+}
+
+/**
+ * The guarded capture of the whole authorized amount: only a payment of this merchant and mode, authorized, not
+ * past its authorization, and recorded without an issuer (one that reaches an issuer goes through the issuer
+ * operation first: PaymentService.capture). Placeholders: id, merchantId, mode, now, and the transition the state
+ * machine allows (fromStatus → toStatus).
+ */
+const captureGuarded = sql`update payments
+  set status = ${p("toStatus")}, amount_captured = amount, captured_at = ${p("now")}::timestamptz, updated_at = ${p("now")}::timestamptz
+  where id = ${p("id")} and merchant_id = ${p("merchantId")} and mode = ${p("mode")} and status = ${p("fromStatus")}
+    and not reaches_issuer
+    and (authorization_expires_at is null or authorization_expires_at > ${p("now")}::timestamptz)`;
+
+const capturePlain = namedStatement<Record<string, unknown>>(
+  "payments_capture",
+  sql`${captureGuarded} returning *, 1 as reserved`,
+);
+
+/** The key reserved (without its answer: the view is known after) and the capture, in one statement. */
+const captureKeyed = namedStatement<Record<string, unknown>>(
+  "payments_capture_keyed",
+  sql`with reserved as (${reserveKey}), captured as (${captureGuarded} and exists (select from reserved) returning *)
+  select (select count(*) from reserved)::int4 as reserved, captured.* from (select 1) one left join captured on true`,
+);
+
+/**
+ * Captures the whole amount if the guard holds. `reserved` is false when the key was taken (nothing changed);
+ * `row` is null when the guard did not hold (the caller finds out why).
+ */
+export async function captureAuthorized(
+  tx: Executor,
+  target: { id: string; merchantId: string; mode: Mode; now: Date },
+  scope: KeyScope,
+): Promise<{ reserved: boolean; row: PaymentRow | null }> {
+  const values = {
+    id: target.id,
+    merchantId: target.merchantId,
+    mode: target.mode,
+    now: target.now.toISOString(),
+    fromStatus: "authorized",
+    toStatus: nextStatus("authorized", "capture"),
+  };
+  const rows = scope.keyed
+    ? await captureKeyed.run(tx, { ...values, ...scope.values, keyStatus: null, keyResponse: null })
+    : await capturePlain.run(tx, values);
+  const raw = rows[0];
+  if (!raw) return { reserved: true, row: null };
+  return { reserved: Number(raw.reserved) === 1, row: raw.id === null ? null : paymentFromDriver(raw) };
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
+const json = <T>(v: unknown): T | null =>
+  v === null || v === undefined ? null : typeof v === "string" ? JSON.parse(v) : (v as T);
+
+/** A `payments` row as a named statement reads it (snake_case, driver types) as drizzle would map it. */
+export function paymentFromDriver(r: Record<string, unknown>): PaymentRow {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    mode: r.mode as Mode,
+    status: r.status as string,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    amountCaptured: Number(r.amount_captured),
+    amountRefunded: Number(r.amount_refunded),
+    captureMethod: r.capture_method as string,
+    orderId: r.order_id as string,
+    itemName: r.item_name as string,
+    returnUrl: r.return_url as string,
+    cancelUrl: r.cancel_url as string,
+    declineCode: (r.decline_code ?? null) as string | null,
+    issuerId: (r.issuer_id ?? null) as string | null,
+    issuerAuthorizationCode: (r.issuer_authorization_code ?? null) as string | null,
+    reachesIssuer: r.reaches_issuer === true || r.reaches_issuer === "t",
+    cardId: (r.card_id ?? null) as string | null,
+    setupFutureUsage: json<PaymentRow["setupFutureUsage"] & object>(r.setup_future_usage),
+    mandateId: (r.mandate_id ?? null) as string | null,
+    collect: json<string[]>(r.collect),
+    sealedSharedDetails: (r.sealed_shared_details ?? null) as string | null,
+    approvalExpiresAt: date(r.approval_expires_at),
+    authorizationExpiresAt: dateOrNull(r.authorization_expires_at),
+    authorizedAt: dateOrNull(r.authorized_at),
+    capturedAt: dateOrNull(r.captured_at),
+    canceledAt: dateOrNull(r.canceled_at),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  };
+}
+
+/**
+ * What a capture records besides the row, in one statement: the event and its deliveries (webhooks' eventCtes),
+ * the ledger posting (ledger's postingCtes, four lines) and the key's answer (nothing without a key). The posting is
+ * in the last statement of the capture's own work because it locks the merchant's balance slots.
+ */
+const captureRecorded = namedStatement(
+  "payments_capture_recorded",
+  sql`with ${eventCtes}, ${postingCtes(4)}, key_answer as (${storeAnswer}) select 1`,
+);
+
+/** Values: eventValues' and LedgerService.postingFor's, the key scope's and answerValues'. */
+export async function recordCaptured(tx: Executor, values: Record<string, unknown>): Promise<void> {
+  await captureRecorded.run(tx, values);
 }

@@ -4,6 +4,7 @@
  * certain to be sent (by the delivery worker); if it rolls back, no webhook tells of something that did not happen.
  */
 import { sql } from "drizzle-orm";
+import { namedStatement } from "@mpay/service-kit";
 import { newId, type EventType, type Mode } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 
@@ -14,20 +15,48 @@ export interface EventInput {
   data: Record<string, unknown>;
 }
 
-export async function emitEvent(tx: Executor, e: EventInput): Promise<string> {
-  const id = newId("event");
-  // Delivery ids are made in SQL (one per matching endpoint): 'msg_' + 26 upper-case hex characters, which are
-  // all in the id alphabet; they are the Standard Webhooks `webhook-id`, stable across retries.
-  await tx.execute(sql`
-    with ev as (
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * The event and its deliveries as CTEs (`event_row`, `event_deliveries`), for a caller that writes them in its own
+ * statement with the change they report. Placeholders: eventId, eventMerchant, eventMode, eventType, eventData,
+ * eventTypes (eventValues makes them).
+ *
+ * Delivery ids are made in SQL (one per matching endpoint): 'msg_' + 26 upper-case hex characters, which are all in
+ * the id alphabet; they are the Standard Webhooks `webhook-id`, stable across retries.
+ */
+export const eventCtes = sql`event_row as (
       insert into events (id, merchant_id, mode, type, data)
-      values (${id}, ${e.merchantId}, ${e.mode}, ${e.type}, ${JSON.stringify(e.data)}::jsonb)
+      values (${p("eventId")}, ${p("eventMerchant")}, ${p("eventMode")}, ${p("eventType")}, ${p("eventData")}::jsonb)
       returning id
-    )
-    insert into webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
-    select 'msg_' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 26)), ev.id, w.id, w.merchant_id, 'pending', now()
-    from ev, webhook_endpoints w
-    where w.merchant_id = ${e.merchantId} and w.mode = ${e.mode} and w.status = 'enabled'
-      and (w.enabled_events @> ${JSON.stringify([e.type])}::jsonb or w.enabled_events @> '["*"]'::jsonb)`);
+    ), event_deliveries as (
+      insert into webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
+      select 'msg_' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 26)), ev.id, w.id, w.merchant_id, 'pending', now()
+      from event_row ev, webhook_endpoints w
+      where w.merchant_id = ${p("eventMerchant")} and w.mode = ${p("eventMode")} and w.status = 'enabled'
+        and (w.enabled_events @> ${p("eventTypes")}::jsonb or w.enabled_events @> '["*"]'::jsonb)
+    )`;
+
+/** A new event's id and the placeholder values of eventCtes. */
+export function eventValues(e: EventInput): { id: string; values: Record<string, unknown> } {
+  const id = newId("event");
+  return {
+    id,
+    values: {
+      eventId: id,
+      eventMerchant: e.merchantId,
+      eventMode: e.mode,
+      eventType: e.type,
+      eventData: JSON.stringify(e.data),
+      eventTypes: JSON.stringify([e.type]),
+    },
+  };
+}
+
+const emitStatement = namedStatement("webhooks_emit_event", sql`with ${eventCtes} select 1`);
+
+export async function emitEvent(tx: Executor, e: EventInput): Promise<string> {
+  const { id, values } = eventValues(e);
+  await emitStatement.run(tx, values);
   return id;
 }

@@ -14,7 +14,11 @@ export const events = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("events_merchant_list").on(t.merchantId, t.mode, t.id)],
+  (t) => [
+    index("events_merchant_list").on(t.merchantId, t.mode, t.id),
+    // A payment's timeline (store.ts eventsAboutPayment) finds its events by the payment they carry.
+    index("events_payment").on(sql`(${t.data} -> 'payment' ->> 'id')`),
+  ],
 );
 
 export const webhookEndpoints = pgTable(
