@@ -48,11 +48,13 @@ export class AuditSealer {
     this.#sweep.unref();
   }
 
-  /** Stops the trigger and the sweep, then seals what this process left (and waits for a seal under way). */
+  /**
+   * Stops the trigger and the sweep, then seals what is pending (waiting for a seal under way): a process that
+   * ends, a CLI command too (which never starts the sealer), leaves its appends in the chain.
+   */
   async stop(): Promise<void> {
-    if (!this.#sweep) return;
     this.audit.onAppend(null);
-    clearInterval(this.#sweep);
+    if (this.#sweep) clearInterval(this.#sweep);
     if (this.#timer) clearTimeout(this.#timer);
     this.#sweep = this.#timer = null;
     await this.audit.seal().catch(() => undefined); // not sealed now: the next process's sweep, or verify, does it
