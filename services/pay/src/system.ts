@@ -87,7 +87,7 @@ export interface PaySystem {
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
-  /** Starts the background workers (when config.workers). */
+  /** Starts the background workers (when config.workers), and the audit sealer's trigger (always). */
   startWorkers(): void;
   close(): Promise<void>;
 }
@@ -316,8 +316,9 @@ export async function openPaySystem(
       deliveryWorker,
       maintenance,
       startWorkers() {
+        // A server seals its own appends even with the workers off; the sweep for others' leftovers is a worker.
+        auditSealer.start({ sweep: config.workers });
         if (!config.workers) return;
-        auditSealer.start();
         deliveryWorker.start();
         maintenance.start();
       },

@@ -24,6 +24,7 @@ export class AuditSealer {
   readonly #sweepMs: number;
   #timer: NodeJS.Timeout | null = null;
   #sweep: NodeJS.Timeout | null = null;
+  #started = false;
   /** Appends of this process the trigger has not yet seen sealed (a hint: a seal takes every process's entries). */
   #owed = 0;
   #retryMs = 0;
@@ -37,9 +38,14 @@ export class AuditSealer {
     this.#sweepMs = options.sweepMs ?? 1000;
   }
 
-  start(): void {
-    if (this.#sweep) return;
+  /**
+   * Starts the trigger after this process's appends, and with `sweep` the periodic sweep too (the background
+   * workers' part: a process with MPAY_WORKERS=off still seals its own appends). Calling it again adds the sweep.
+   */
+  start({ sweep = true }: { sweep?: boolean } = {}): void {
+    this.#started = true;
     this.audit.onAppend(() => this.#appended());
+    if (!sweep || this.#sweep) return;
     this.#sweep = setInterval(() => {
       this.audit.seal().catch((err: unknown) => {
         this.log.error({ err: describeForLog(err) }, "sealing the audit log failed");
@@ -53,6 +59,7 @@ export class AuditSealer {
    * ends, a CLI command too (which never starts the sealer), leaves its appends in the chain.
    */
   async stop(): Promise<void> {
+    this.#started = false;
     this.audit.onAppend(null);
     if (this.#sweep) clearInterval(this.#sweep);
     if (this.#timer) clearTimeout(this.#timer);
@@ -67,7 +74,7 @@ export class AuditSealer {
   }
 
   #schedule(ms: number): void {
-    if (this.#timer || !this.#sweep) return;
+    if (this.#timer || !this.#started) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.audit.seal().then(
