@@ -55,6 +55,7 @@ describe.each(testBackends())("no secret in logs or rows [%s]", (backend) => {
       "events",
       "idempotency_keys",
       "audit_log",
+      "audit_pending",
       "audit_heads",
       "audit_signed_heads",
       "ledger_entries",

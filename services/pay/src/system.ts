@@ -6,6 +6,7 @@ import pino, { type Logger } from "pino";
 import { migrateDatabase, openDatabase, type Database } from "./db/client.ts";
 import { openKeyProvider } from "./keys/index.ts";
 import type { KeyProvider } from "./keys/provider.ts";
+import { AuditSealer } from "./audit/sealer.ts";
 import { AuditService } from "./audit/service.ts";
 import { WitnessClient } from "./audit/witness.ts";
 import { WitnessPublisher } from "./audit/witness-publisher.ts";
@@ -53,6 +54,8 @@ export interface PaySystem {
   keys: KeyProvider;
   log: Logger;
   audit: AuditService;
+  /** Seals the audit log's pending entries a few ms after this process's appends, and sweeps every second. */
+  auditSealer: AuditSealer;
   /** Sends the newest audit head to the witness (a maintenance task); null with MPAY_AUDIT_WITNESS_URL=off. */
   witness: WitnessPublisher | null;
   ledger: LedgerService;
@@ -84,7 +87,7 @@ export interface PaySystem {
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
   maintenance: MaintenanceWorker;
-  /** Starts the background workers (when config.workers). */
+  /** Starts the background workers (when config.workers), and the audit sealer's trigger (always). */
   startWorkers(): void;
   close(): Promise<void>;
 }
@@ -256,6 +259,7 @@ export async function openPaySystem(
           }),
         )
       : null;
+    const auditSealer = new AuditSealer(audit, log.child({ worker: "audit-sealer" }));
     const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
     const maintenance = new MaintenanceWorker(
       [
@@ -282,6 +286,7 @@ export async function openPaySystem(
       keys,
       log,
       audit,
+      auditSealer,
       witness,
       ledger,
       merchants,
@@ -311,12 +316,15 @@ export async function openPaySystem(
       deliveryWorker,
       maintenance,
       startWorkers() {
+        // A server seals its own appends even with the workers off; the sweep for others' leftovers is a worker.
+        auditSealer.start({ sweep: config.workers });
         if (!config.workers) return;
         deliveryWorker.start();
         maintenance.start();
       },
       async close() {
         await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
+        await auditSealer.stop(); // after the workers, whose last work may append; before the keys that sign
         // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();
         await database.close();

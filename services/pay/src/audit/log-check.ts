@@ -14,7 +14,7 @@ import {
 } from "./chain.ts";
 import { readHead } from "./signed-head.ts";
 
-export type AuditProblemKind = ChainProblemKind | "head_forged" | "witnessed_head_invalid";
+export type AuditProblemKind = ChainProblemKind | "head_forged" | "witnessed_head_invalid" | "unsealed";
 export type AuditProblem = { seq: number | null; kind: AuditProblemKind; message: string };
 
 export interface AuditReport {

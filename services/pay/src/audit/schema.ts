@@ -1,5 +1,5 @@
 /** The append-only audit log and its signed heads (also protected by triggers in a hand-written migration). */
-import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, bigserial, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 export const auditLog = pgTable("audit_log", {
   /** The entry's identity; it is part of the hashed fields (a separate id column would not be). */
@@ -14,7 +14,7 @@ export const auditLog = pgTable("audit_log", {
 });
 
 /**
- * Every head the key provider signed, one per append (append-only, like the log): `size` entries, the newest one's
+ * Every head the key provider signed, one per sealed batch (append-only, like the log): `size` entries, the newest one's
  * `hash`, signed as a JWS (`jws`, packages/protocol audit.ts) under the audit key `kid`. The columns repeat what
  * the JWS states, for queries; verification reads the JWS only.
  */
@@ -42,4 +42,20 @@ export const auditHeads = pgTable("audit_heads", {
   tag: text("tag").notNull(),
   keyVersion: integer("key_version").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/**
+ * Entries appended but not yet in the chain (group commit, service.ts): `append` inserts here inside the caller's
+ * transaction, and the sealer moves them into `audit_log` in batches, one signed head per batch. No seq and no
+ * hash yet: the chain order is the order the sealer takes them in (by `id` within a batch). Rows are never
+ * updated (a trigger refuses it); the sealer deletes the rows it links.
+ */
+export const auditPending = pgTable("audit_pending", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  /** The append's time (ISO, the service's clock): the entry's `at` in the chain. */
+  at: text("at").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  target: text("target"),
+  data: jsonb("data").$type<Record<string, unknown>>().notNull(),
 });

@@ -34,7 +34,12 @@ describe.each(testBackends())("audit log [%s]", (backend) => {
 
   beforeEach(async () => {
     // A clean chain of a known length for every case.
-    await asOwner(sql`delete from audit_log`, sql`delete from audit_signed_heads`, sql`delete from audit_heads`);
+    await asOwner(
+      sql`delete from audit_log`,
+      sql`delete from audit_signed_heads`,
+      sql`delete from audit_heads`,
+      sql`delete from audit_pending`,
+    );
     for (let i = 1; i <= 6; i++)
       await t.system.audit.record({
         actor: "operator:test",

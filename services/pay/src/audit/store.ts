@@ -1,24 +1,76 @@
-import { and, asc, desc, eq, gt, lte, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
-import { auditHeads, auditLog, auditSignedHeads } from "./schema.ts";
+import { and, asc, desc, eq, gt, lt, lte, sql } from "drizzle-orm";
+import { queryRows, type Executor } from "../db/client.ts";
+import { auditHeads, auditLog, auditPending, auditSignedHeads } from "./schema.ts";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type SignedHeadRow = typeof auditSignedHeads.$inferSelect;
 export type LegacyHeadRow = typeof auditHeads.$inferSelect;
+export type PendingRow = typeof auditPending.$inferSelect;
 
-/** Any fixed number: the advisory lock that makes appends to the chain one at a time. */
+/** Any fixed number: the advisory lock that makes sealing into the chain one batch at a time. */
 const AUDIT_APPEND_LOCK = 7_402_312;
 
 /**
- * Serialises appenders for the rest of the transaction. An advisory lock rather than the head row's lock, because
- * before the first entry there is no row to lock and two first appends would collide.
+ * Serialises sealers for the rest of the transaction. An advisory lock rather than the head row's lock, because
+ * before the first entry there is no row to lock and two first batches would collide.
  */
 export async function lockAppends(tx: Executor): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
 }
 
-export async function insertEntry(tx: Executor, row: AuditRow): Promise<void> {
-  await tx.insert(auditLog).values(row);
+/** One statement, no lock: what `append` does inside the caller's transaction. */
+export async function insertPending(tx: Executor, row: Omit<PendingRow, "id">): Promise<void> {
+  await tx.insert(auditPending).values(row);
+}
+
+/** Whether any committed entry waits to be sealed: one cheap read, so a reader that seals first pays little. */
+export async function anyPending(db: Executor): Promise<boolean> {
+  const rows = await db.select({ id: auditPending.id }).from(auditPending).limit(1);
+  return rows.length > 0;
+}
+
+/**
+ * Takes up to `limit` committed pending entries, oldest id first, and deletes them (the caller links them into
+ * the chain in the same transaction, so a rollback puts them back). Rows another transaction holds locked are
+ * skipped rather than waited for: the sealer never stalls behind them, and `verify` reports them once they are old.
+ */
+export async function takePending(tx: Executor, limit: number): Promise<PendingRow[]> {
+  const rows = await queryRows<{
+    id: string | number;
+    at: string;
+    actor: string;
+    action: string;
+    target: string | null;
+    data: Record<string, unknown> | string;
+  }>(
+    tx,
+    sql`delete from audit_pending where id in (
+    select id from audit_pending order by id limit ${limit} for update skip locked
+  ) returning id, at, actor, action, target, data`,
+  );
+  return rows
+    .map((row) => ({
+      id: Number(row.id),
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      data: typeof row.data === "string" ? (JSON.parse(row.data) as Record<string, unknown>) : row.data,
+    }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/** How many pending entries were appended before `before` (ISO), and the oldest one's time. */
+export async function pendingBefore(db: Executor, before: string): Promise<{ count: number; oldest: string | null }> {
+  const rows = await db
+    .select({ count: sql<number>`count(*)::int`, oldest: sql<string | null>`min(${auditPending.at})` })
+    .from(auditPending)
+    .where(lt(auditPending.at, before));
+  return { count: Number(rows[0]?.count ?? 0), oldest: rows[0]?.oldest ?? null };
+}
+
+export async function insertEntries(tx: Executor, rows: AuditRow[]): Promise<void> {
+  if (rows.length > 0) await tx.insert(auditLog).values(rows);
 }
 
 export async function insertSignedHead(tx: Executor, row: SignedHeadRow): Promise<void> {

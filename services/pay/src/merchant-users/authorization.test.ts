@@ -142,6 +142,7 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
       { amount: 700 },
     );
     expect([refund.status, refund.body.amount]).toEqual([200, 700]);
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; actor: string }>(
       t.system.database.db,
       sql`select action, actor from audit_log where action = 'refund.created' order by seq`,
@@ -173,6 +174,7 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
       (await call(t.app, "POST", `/v1/payments/${toCapture}/capture`, developer.token, { amount: 2000 })).status,
     ).toBe(200);
     expect((await call(t.app, "POST", `/v1/payments/${toVoid}/cancel`, shopA.secretKey, {})).status).toBe(200);
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; actor: string; data: { amount: number } }>(
       t.system.database.db,
       sql`select action, actor, data from audit_log where target in (${toCapture}, ${toVoid}) order by seq`,
@@ -223,6 +225,7 @@ describe.each(testBackends())("who may do what in the dashboard [%s]", (backend)
     });
     expect([promoted.status, promoted.body.role]).toEqual([200, "developer"]);
 
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; actor: string }>(
       t.system.database.db,
       sql`select action, actor from audit_log where target = ${added.body.id} order by seq`,

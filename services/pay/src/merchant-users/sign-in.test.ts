@@ -91,6 +91,7 @@ describe.each(testBackends())("dashboard sign-in [%s]", (backend) => {
     const again = await totp(second.body.challenge, currentCode(secret, clock.now()));
     expect(again.status).toBe(200);
 
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; actor: string }>(
       t.system.database.db,
       sql`select action, actor from audit_log where target = ${user.id} order by seq`,

@@ -43,6 +43,7 @@ describe.each(testBackends())("the merchant's account [%s]", (backend) => {
     const created = await call<{ status: string }>(t.app, "POST", "/v1/payments", merchant.secretKey, toSecondShop);
     expect([created.status, created.body.status]).toEqual([200, "requires_approval"]);
 
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; data: unknown }>(
       t.system.database.db,
       sql`select action, data from audit_log where target = ${merchant.id} and action = 'merchant.origins_updated'`,
@@ -78,6 +79,7 @@ describe.each(testBackends())("the merchant's account [%s]", (backend) => {
     expect(byPublishable.body.error.code).toBe("secret_key_required");
     const account = await call<Account>(t.app, "GET", "/v1/account", merchant.secretKey);
     expect(account.body.allowedOrigins).toEqual(["https://shop.example"]);
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ n: number }>(
       t.system.database.db,
       sql`select count(*)::int as n from audit_log where target = ${merchant.id} and action = 'merchant.origins_updated'`,

@@ -114,8 +114,9 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
     (
       await queryRows<{ n: string }>(t.system.database.db, sql`select sign_count as n from passkeys where id = ${id}`)
     )[0]?.n;
-  const auditCount = async (action: string, target: string) =>
-    Number(
+  const auditCount = async (action: string, target: string) => {
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
+    return Number(
       (
         await queryRows<{ n: number }>(
           t.system.database.db,
@@ -123,6 +124,7 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
         )
       )[0]?.n,
     );
+  };
 
   it("registers a passkey with user verification required and approves terms with it", async () => {
     const p = await payerWithDevice();

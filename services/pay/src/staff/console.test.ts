@@ -165,6 +165,7 @@ describe.each(testBackends())("operator console staff [%s]", (backend) => {
     expect([lifted.status, lifted.body.suspended]).toEqual([200, false]);
     expect((await call(t.app, "GET", "/v1/payments", made.body.secretKey)).status).toBe(200);
 
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
     const audit = await queryRows<{ action: string; actor: string }>(
       t.system.database.db,
       sql`select action, actor from audit_log where target = ${id} and action like 'merchant.%' order by seq`,

@@ -96,13 +96,15 @@ describe.each(testBackends())("webhook endpoints [%s]", (backend) => {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const auditActions = async (target: string) =>
-    (
+  const auditActions = async (target: string) => {
+    await t.system.audit.seal(); // appends reach audit_log when sealed (audit/service.ts)
+    return (
       await queryRows<{ action: string }>(
         t.system.database.db,
         sql`select action from audit_log where target = ${target} order by seq`,
       )
     ).map((r) => r.action);
+  };
 
   it("answers each endpoint's own secret at creation, and in no other answer", async () => {
     const a = await create({ description: "orders" });

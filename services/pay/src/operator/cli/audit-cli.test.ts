@@ -31,7 +31,10 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
   it("prints the key, exports the log, and anyone verifies the file with the key alone", {
     timeout: 180_000,
   }, async () => {
+    // Two entries each (merchant.created, api_key.created), sealed as one batch under one head as the command
+    // ends: heads at sizes 2 and 4.
     expect((await mpay("merchant", "create", "--name", "Audit Shop", "--json")).code).toBe(0);
+    expect((await mpay("merchant", "create", "--name", "Audit Shop 2", "--json")).code).toBe(0);
     const key = await mpay("audit", "key", "--json");
     expect(key.code).toBe(0);
     const jwks = JSON.parse(key.stdout) as { keys: Array<{ kid: string; kty: string; crv: string }> };
@@ -47,7 +50,7 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
 
     const exported = await mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json");
     expect(exported.code).toBe(0);
-    expect(JSON.parse(exported.stdout)).toEqual({ out: join(dir, "log.jsonl"), entries: 2, heads: 2 });
+    expect(JSON.parse(exported.stdout)).toEqual({ out: join(dir, "log.jsonl"), entries: 4, heads: 2 });
     expect(await mpay("audit", "export", "--out", join(dir, "log.jsonl"), "--json")).toMatchObject({
       code: 1,
       stderr: expect.stringContaining("audit_out_exists"),
@@ -63,7 +66,7 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     );
     expect(verified.stderr).toBe("");
     expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 2, heads: 2, problems: [] });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 4, heads: 2, problems: [] });
 
     // The same file with one entry's action changed fails, with exit code 1 and the problem named.
     const text = await readFile(join(dir, "log.jsonl"), "utf8");
@@ -84,7 +87,7 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
       .filter((l) => l.includes('"kind":"head"'))
       .map((l) => ({ head: (JSON.parse(l) as { jws: string }).jws, receivedAt: "2026-01-01T00:00:00.000Z" }));
     await writeFile(join(dir, "witness.json"), JSON.stringify({ key: jwks.keys[0], heads }));
-    const truncated = [lines[0], lines[1], lines.find((l) => l.includes('"kind":"head"'))].join("\n");
+    const truncated = [lines[0], lines[1], lines[2], lines.find((l) => l.includes('"kind":"head"'))].join("\n");
     await writeFile(join(dir, "truncated.jsonl"), `${truncated}\n`);
     expect((await outsider("audit", "verify", "--key", join(dir, "key.json"), join(dir, "truncated.jsonl"))).code).toBe(
       0,
@@ -103,14 +106,14 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     expect(JSON.parse(caught.stdout)).toMatchObject({
       ok: false,
       witnessedHeads: 2,
-      problems: [expect.objectContaining({ kind: "witnessed_head_missing", seq: 2 })],
+      problems: [expect.objectContaining({ kind: "witnessed_head_missing", seq: 4 })],
     });
 
     // The operator's check against the database takes the witness too.
     const checked = await mpay("audit", "verify", "--witness", join(dir, "witness.json"), "--json");
     expect(JSON.parse(checked.stdout)).toMatchObject({
       ok: true,
-      entries: 2,
+      entries: 4,
       witnessedHeads: 2,
     });
   });
