@@ -1,0 +1,2 @@
+CREATE INDEX "ledger_transactions_merchant_day" ON "ledger_transactions" USING btree ("merchant_id","mode","created_at");--> statement-breakpoint
+CREATE INDEX "events_payment" ON "events" USING btree (("data" -> 'payment' ->> 'id'));
