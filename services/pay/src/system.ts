@@ -19,6 +19,7 @@ import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { MessengerClient, messengerClientSecret } from "./payers/messenger-client.ts";
+import { startOpaqueServer, type OpaqueServer } from "./pin/opaque-server.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
@@ -140,6 +141,7 @@ export async function openPaySystem(
     joinRunning: options.joinRunning,
   });
   let opened: KeyProvider | undefined;
+  let opaqueServer: OpaqueServer | undefined;
   try {
     await migrateDatabase(database);
     const keys = (opened = await openKeyProvider({
@@ -183,6 +185,10 @@ export async function openPaySystem(
     const pushLimiter = new PushLimiter(db, config.checkoutPushLimits, config.approvalTtlSeconds, config.clock);
     const checkout = new CheckoutService(db, payments, merchants, payers, announcements, pushLimiter, config.clock);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    // OPAQUE's login steps on worker threads, off the event loop (issue 11).
+    opaqueServer = await startOpaqueServer({
+      onFallback: (error) => log.warn({ err: error }, "OPAQUE worker pool did not start; running OPAQUE inline"),
+    });
     const pins = new PinService(
       db,
       keys,
@@ -191,6 +197,7 @@ export async function openPaySystem(
       config.deviceWaitingPeriodSeconds,
       config.clock,
       announcements,
+      opaqueServer,
     );
     devices.usePinProofs(pins);
     const connector =
@@ -233,7 +240,7 @@ export async function openPaySystem(
       log.child({ context: "authorizations" }),
       config.clock,
     );
-    authorizations.onApproved((tx, payment) => receipts.announcePaid(tx, payment));
+    authorizations.onApproved((tx, payment, approval) => receipts.announcePaid(tx, payment, approval));
     const reconciler = new IssuerReconciler(
       db,
       issuerOperations,
@@ -319,10 +326,12 @@ export async function openPaySystem(
         await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
         // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();
+        await opaqueServer?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await opaqueServer?.close();
     await opened?.close(); // an HSM session or a refresh timer must not outlive a failed start
     await database.close();
     throw error;

@@ -107,17 +107,36 @@ export class MessengerClient {
 }
 
 /**
- * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
- * messenger writes in development. The same credentials sign payers in and post MPay's announcements.
+ * How long a client secret read from the file is used before the file is read again. The embedded messenger writes
+ * a new secret when it starts afresh; an announcement sent with the old one meanwhile is retried by the outbox, so
+ * a short lifetime bounds the staleness while each announcement no longer reads the file (issue 11: one file read
+ * per payment on the pay path).
  */
-export async function messengerClientSecret(settings: MessengerClientSettings): Promise<string> {
+export const CLIENT_SECRET_FILE_TTL_MS = 30_000;
+const secretFiles = new Map<string, { secret: string; readAt: number }>();
+
+/**
+ * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
+ * messenger writes in development (kept for CLIENT_SECRET_FILE_TTL_MS). The same credentials sign payers in and post
+ * MPay's announcements.
+ */
+export async function messengerClientSecret(
+  settings: MessengerClientSettings,
+  now: () => number = Date.now,
+): Promise<string> {
   if (settings.clientSecret) return settings.clientSecret;
+  const cached = secretFiles.get(settings.clientSecretFile);
+  if (cached && now() - cached.readAt < CLIENT_SECRET_FILE_TTL_MS) return cached.secret;
   try {
     const file = JSON.parse(await readFile(settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
-    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) return file.client_secret;
+    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) {
+      secretFiles.set(settings.clientSecretFile, { secret: file.client_secret, readAt: now() });
+      return file.client_secret;
+    }
   } catch {
     // Fall through to the clear error below.
   }
+  secretFiles.delete(settings.clientSecretFile);
   throw new ApiError(
     "messenger_unavailable",
     "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.",
