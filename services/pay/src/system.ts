@@ -187,7 +187,11 @@ export async function openPaySystem(
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
     // OPAQUE's login steps on worker threads, off the event loop (issue 11).
     opaqueServer = await startOpaqueServer({
-      onFallback: (error) => log.warn({ err: error }, "OPAQUE worker pool did not start; running OPAQUE inline"),
+      onFallback: (error) =>
+        log.warn(
+          { err: error },
+          "OPAQUE worker pool error (if the pool could not start, OPAQUE runs on the event loop)",
+        ),
     });
     const pins = new PinService(
       db,

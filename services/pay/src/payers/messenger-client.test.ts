@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLIENT_SECRET_FILE_TTL_MS, messengerClientSecret } from "./messenger-client.ts";
+import { CLIENT_SECRET_FILE_TTL_MS, MISSING_SECRET_FILE_TTL_MS, messengerClientSecret } from "./messenger-client.ts";
 
 describe("the messenger client secret from the embedded messenger's file", () => {
   let dir = "";
@@ -31,6 +31,12 @@ describe("the messenger client secret from the embedded messenger's file", () =>
     await rm(file);
     now += CLIENT_SECRET_FILE_TTL_MS;
     await expect(messengerClientSecret(settings, () => now)).rejects.toMatchObject({ code: "messenger_unavailable" });
+    // A missing file is looked at again soon, not on every announcement: written meanwhile, it is read after that.
+    await writeFile(file, JSON.stringify({ client_secret: first }));
+    now += MISSING_SECRET_FILE_TTL_MS - 1;
+    await expect(messengerClientSecret(settings, () => now)).rejects.toMatchObject({ code: "messenger_unavailable" });
+    now += 1;
+    expect(await messengerClientSecret(settings, () => now)).toBe(first);
   });
 
   it("prefers the configured secret and reads no file for it", async () => {

@@ -113,7 +113,9 @@ export class MessengerClient {
  * per payment on the pay path).
  */
 export const CLIENT_SECRET_FILE_TTL_MS = 30_000;
-const secretFiles = new Map<string, { secret: string; readAt: number }>();
+/** A missing or unreadable file is looked at again after this long (the embedded messenger may start later). */
+export const MISSING_SECRET_FILE_TTL_MS = 5_000;
+const secretFiles = new Map<string, { secret: string | null; readAt: number }>();
 
 /**
  * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
@@ -126,7 +128,13 @@ export async function messengerClientSecret(
 ): Promise<string> {
   if (settings.clientSecret) return settings.clientSecret;
   const cached = secretFiles.get(settings.clientSecretFile);
-  if (cached && now() - cached.readAt < CLIENT_SECRET_FILE_TTL_MS) return cached.secret;
+  if (
+    cached &&
+    now() - cached.readAt < (cached.secret === null ? MISSING_SECRET_FILE_TTL_MS : CLIENT_SECRET_FILE_TTL_MS)
+  ) {
+    if (cached.secret !== null) return cached.secret;
+    throw noSecret();
+  }
   try {
     const file = JSON.parse(await readFile(settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
     if (typeof file.client_secret === "string" && file.client_secret.length >= 32) {
@@ -136,8 +144,12 @@ export async function messengerClientSecret(
   } catch {
     // Fall through to the clear error below.
   }
-  secretFiles.delete(settings.clientSecretFile);
-  throw new ApiError(
+  secretFiles.set(settings.clientSecretFile, { secret: null, readAt: now() });
+  throw noSecret();
+}
+
+function noSecret(): ApiError {
+  return new ApiError(
     "messenger_unavailable",
     "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.",
   );

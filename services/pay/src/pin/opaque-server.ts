@@ -51,7 +51,18 @@ export async function startOpaqueServer(
   const threads = Math.max(1, options.threads ?? availableParallelism());
   let pool: Piscina | null = null;
   try {
-    pool = new Piscina({ filename: WORKER.href, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+    pool = new Piscina({
+      filename: WORKER.href,
+      minThreads: 1,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      // The worker is plain JavaScript: it needs none of the process's preloads (a TypeScript loader or a profiler
+      // given through NODE_OPTIONS or --import, which a worker thread may not be able to load).
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    // A worker that dies fails its task (the caller's request); the pool itself must not crash the process.
+    pool.on("error", (error: unknown) => options.onFallback?.(error));
     // A worker answers with its own thread id: not this one's.
     const answer = (await pool.run({ step: "ping", args: {} })) as { threadId: number };
     if (answer.threadId === threadId) throw new Error("the OPAQUE worker ran on the event loop");
