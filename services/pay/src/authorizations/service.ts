@@ -81,6 +81,8 @@ export type ApprovedPaymentStep = (
  */
 export interface ApprovalFacts {
   payerId: string;
+  /** The payer's messenger account (from the payer's session), where the receipt goes. */
+  messengerSubject: string;
   cardId: string | null;
   merchantName: string;
 }
@@ -172,6 +174,7 @@ export class AuthorizationService {
     }
     const decided = await this.#apply(op, challenge.cardId, answer, {
       payerId: payer.id,
+      messengerSubject: payer.messengerSubject,
       cardId: challenge.cardId,
       merchantName: terms.merchantName,
     });

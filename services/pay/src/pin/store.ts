@@ -213,23 +213,14 @@ export async function findPinWithPendingReset(
   return row ? { pin: row.pin, pendingReset: row.reset } : null;
 }
 
-const preparedPinReads = new WeakMap<Executor, ReturnType<typeof preparePinWithPendingReset>>();
-function pinWithPendingReset(db: Executor) {
-  let prepared = preparedPinReads.get(db);
-  if (!prepared) {
-    prepared = preparePinWithPendingReset(db);
-    preparedPinReads.set(db, prepared);
-  }
-  return prepared;
-}
-function preparePinWithPendingReset(db: Executor) {
-  return db
+const pinWithPendingReset = preparedPer((db) =>
+  db
     .select({ pin: payerPins, reset: pinResets })
     .from(payerPins)
     .leftJoin(pinResets, and(eq(pinResets.payerId, payerPins.payerId), eq(pinResets.status, "pending")))
     .where(eq(payerPins.payerId, sql.placeholder("payerId")))
-    .prepare("pin_with_pending_reset");
-}
+    .prepare("pin_with_pending_reset"),
+);
 
 /**
  * Counts one try and stores the login it starts, in one statement: the try is claimed by the same conditional
@@ -314,5 +305,21 @@ export async function takeLoginWithPin(db: Executor, payerId: string, loginId: s
     expiresAt: new Date(row.expires_at),
     failedTries: row.failed_tries,
     locked: row.locked !== false,
+  };
+}
+
+/**
+ * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
+ * same SQL on every request). A transaction is its own handle, so it prepares its own.
+ */
+function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
+  const prepared = new WeakMap<Executor, P>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
   };
 }

@@ -49,16 +49,21 @@ export class ReceiptService {
   ): Promise<(() => void) | null> {
     const facts = await this.#receiptFacts(tx, payment, known);
     if (!facts) return null;
-    const announced = await this.announcements.announce(tx, facts.payerId, {
-      kind: "payment_receipt",
-      paymentId: payment.id,
-      merchantName: facts.merchantName,
-      itemName: payment.itemName,
-      amount: payment.amount,
-      currency: payment.currency,
-      brand: facts.brand,
-      last4: facts.last4,
-    });
+    const announced = await this.announcements.announce(
+      tx,
+      facts.payerId,
+      {
+        kind: "payment_receipt",
+        paymentId: payment.id,
+        merchantName: facts.merchantName,
+        itemName: payment.itemName,
+        amount: payment.amount,
+        currency: payment.currency,
+        brand: facts.brand,
+        last4: facts.last4,
+      },
+      known?.messengerSubject,
+    );
     return () => this.announcements.sendSoon(announced);
   }
 
