@@ -62,19 +62,6 @@ export async function restorePreviousPin(db: Executor, payerId: string): Promise
   return rows.length === 1;
 }
 
-/**
- * Counts one try, atomically and only while fewer than MAX_PIN_TRIES are counted: of any number of concurrent
- * starts, at most the remaining tries get through. Returns the count after this try, or null when locked.
- */
-export async function countTry(db: Executor, payerId: string): Promise<number | null> {
-  const rows = await db
-    .update(payerPins)
-    .set({ failedTries: sql`${payerPins.failedTries} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.failedTries} < ${MAX_PIN_TRIES}`))
-    .returning({ failedTries: payerPins.failedTries });
-  return rows[0]?.failedTries ?? null;
-}
-
 export async function clearTries(db: Executor, payerId: string): Promise<void> {
   await db
     .update(payerPins)
@@ -98,32 +85,6 @@ export async function markLocked(db: Executor, payerId: string): Promise<boolean
   return rows.length === 1;
 }
 
-/**
- * Stores the payer's one outstanding login, replacing an older one (whose try stays counted). Returns the purpose
- * of the login it replaced, if any: that try was never verified (a wrong PIN, or abandoned).
- */
-export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert): Promise<string | null> {
-  const [previous] = await db
-    .delete(pinLogins)
-    .where(eq(pinLogins.payerId, row.payerId))
-    .returning({ purpose: pinLogins.purpose });
-  await db
-    .insert(pinLogins)
-    .values(row)
-    .onConflictDoUpdate({
-      target: pinLogins.payerId,
-      set: {
-        loginId: row.loginId,
-        sealedState: row.sealedState,
-        purpose: row.purpose,
-        againstPrevious: row.againstPrevious ?? false,
-        expiresAt: row.expiresAt,
-        createdAt: sql`now()`,
-      },
-    });
-  return previous?.purpose ?? null;
-}
-
 /** Takes whatever login the payer has outstanding; returns its purpose. */
 export async function takeAnyLogin(db: Executor, payerId: string): Promise<string | null> {
   const rows = await db
@@ -131,19 +92,6 @@ export async function takeAnyLogin(db: Executor, payerId: string): Promise<strin
     .where(eq(pinLogins.payerId, payerId))
     .returning({ purpose: pinLogins.purpose });
   return rows[0]?.purpose ?? null;
-}
-
-/** Takes the login out (single use): a second finish with the same id finds nothing, in any process. */
-export async function takeLogin(
-  db: Executor,
-  payerId: string,
-  loginId: string,
-): Promise<typeof pinLogins.$inferSelect | null> {
-  const rows = await db
-    .delete(pinLogins)
-    .where(and(eq(pinLogins.payerId, payerId), eq(pinLogins.loginId, loginId)))
-    .returning();
-  return rows[0] ?? null;
 }
 
 export type PinResetRow = typeof pinResets.$inferSelect;
@@ -226,7 +174,9 @@ const pinWithPendingReset = preparedPer((db) =>
  * Counts one try and stores the login it starts, in one statement: the try is claimed by the same conditional
  * UPDATE as `countTry` (`failed_tries < MAX_PIN_TRIES`, so no race grants a sixth), and the login is stored only
  * if its try was counted, replacing the payer's outstanding one. Returns the count after this try (null: locked,
- * nothing stored) and the purpose of the login it replaced, whose try was never verified.
+ * nothing stored) and the purpose of the login it replaced, whose try was never verified. Best effort under a race:
+ * a start whose snapshot predates a concurrent start's login replaces that login without naming it (its try stays
+ * counted; only the `pin.failed` audit entry is missed, as with the separate delete and insert before).
  */
 export async function countTryAndPutLogin(
   db: Executor,
