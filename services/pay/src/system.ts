@@ -20,6 +20,7 @@ import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { MessengerClient, messengerClientSecret } from "./payers/messenger-client.ts";
+import { startOpaqueServer, type OpaqueServer } from "./pin/opaque-server.ts";
 import { PayerService } from "./payers/service.ts";
 import { DeviceService } from "./devices/service.ts";
 import { PinService } from "./pin/service.ts";
@@ -143,6 +144,7 @@ export async function openPaySystem(
     joinRunning: options.joinRunning,
   });
   let opened: KeyProvider | undefined;
+  let opaqueServer: OpaqueServer | undefined;
   try {
     await migrateDatabase(database);
     const keys = (opened = await openKeyProvider({
@@ -186,6 +188,14 @@ export async function openPaySystem(
     const pushLimiter = new PushLimiter(db, config.checkoutPushLimits, config.approvalTtlSeconds, config.clock);
     const checkout = new CheckoutService(db, payments, merchants, payers, announcements, pushLimiter, config.clock);
     const devices = new DeviceService(db, audit, config.deviceWaitingPeriodSeconds, config.clock, announcements);
+    // OPAQUE's login steps on worker threads, off the event loop (issue 11).
+    opaqueServer = await startOpaqueServer({
+      onFallback: (error) =>
+        log.warn(
+          { err: error },
+          "OPAQUE worker pool error (if the pool could not start, OPAQUE runs on the event loop)",
+        ),
+    });
     const pins = new PinService(
       db,
       keys,
@@ -194,6 +204,7 @@ export async function openPaySystem(
       config.deviceWaitingPeriodSeconds,
       config.clock,
       announcements,
+      opaqueServer,
     );
     devices.usePinProofs(pins);
     const connector =
@@ -236,7 +247,7 @@ export async function openPaySystem(
       log.child({ context: "authorizations" }),
       config.clock,
     );
-    authorizations.onApproved((tx, payment) => receipts.announcePaid(tx, payment));
+    authorizations.onApproved((tx, payment, approval) => receipts.announcePaid(tx, payment, approval));
     const reconciler = new IssuerReconciler(
       db,
       issuerOperations,
@@ -327,10 +338,12 @@ export async function openPaySystem(
         await auditSealer.stop(); // after the workers, whose last work may append; before the keys that sign
         // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();
+        await opaqueServer?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await opaqueServer?.close();
     await opened?.close(); // an HSM session or a refresh timer must not outlive a failed start
     await database.close();
     throw error;

@@ -89,10 +89,16 @@ export class AnnouncementService {
   /**
    * Writes the announcement in the caller's transaction `tx`; nothing is sent until it commits. Throws a TypeError
    * for facts that do not fit a message (a caller's bug), so the change rolls back with it rather than go unannounced.
+   * `messengerSubject`: the payer's, when the caller already holds the payer's row (it is not read again).
    */
-  async announce(tx: Executor, payerId: string, announcement: Announcement): Promise<AnnouncementRef> {
+  async announce(
+    tx: Executor,
+    payerId: string,
+    announcement: Announcement,
+    messengerSubject?: string,
+  ): Promise<AnnouncementRef> {
     const message = announcementMessage(announcement);
-    const messengerSubject = await this.payers.messengerSubject(tx, payerId);
+    messengerSubject ??= await this.payers.messengerSubject(tx, payerId);
     const now = this.clock.now();
     const id = newId("announcement", now.getTime());
     await insertAnnouncement(tx, {

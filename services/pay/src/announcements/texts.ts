@@ -100,6 +100,25 @@ function facts<K extends Announcement["kind"]>(_kind: K, params: AnnouncementPar
   return params;
 }
 
+/** Intl formatters are costly to build (the pay benchmark saw them per receipt): one per locale and currency. */
+const formats = new Map<string, Intl.NumberFormat>();
+const PLAIN_EN_US = new Intl.NumberFormat("en-US");
+
+function currencyFormat(locale: "en-US" | "ko-KR", currency: string, exponent: number): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    });
+    formats.set(key, format);
+  }
+  return format;
+}
+
 /**
  * An amount in both readings the message needs: Korean (`35,000원`) and the international form with the currency's
  * sign (`₩35,000`), from integer minor units of a currency MPay supports.
@@ -109,20 +128,12 @@ export function amountTexts(amount: number, currency: string): { ko: string; en:
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new TypeError("amount must be positive minor units");
   const exponent = CURRENCIES[currency].exponent;
   const major = amount / 10 ** exponent;
-  const en = new Intl.NumberFormat("en-US", {
-    style: "currency",
-    currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(major);
-  if (currency === "KRW")
-    return { ko: `${major.toLocaleString("en-US")}원`, en: `${major.toLocaleString("en-US")}원 (${en})` };
-  const ko = new Intl.NumberFormat("ko-KR", {
-    style: "currency",
-    currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(major);
+  const en = currencyFormat("en-US", currency, exponent).format(major);
+  if (currency === "KRW") {
+    const plain = PLAIN_EN_US.format(major);
+    return { ko: `${plain}원`, en: `${plain}원 (${en})` };
+  }
+  const ko = currencyFormat("ko-KR", currency, exponent).format(major);
   return { ko, en };
 }
 

@@ -37,11 +37,10 @@ import { signerOf } from "../devices/signatures.ts";
 import {
   approvalOfPayment,
   approvedBy,
-  findApproval,
   findApprovalOfPayment,
-  findChallenge,
+  findApprovalWithChallenge,
   findChallengeById,
-  hasApproval,
+  findChallengeToApprove,
   insertApproval,
   insertChallenge,
   spendChallenge,
@@ -150,14 +149,15 @@ export class ApprovalService {
     input: { deviceSignature: string; verification: UserVerification; releaseKey: unknown },
   ): Promise<{ approval: ApprovalRow; release: string }> {
     const releaseKey = releaseKeyOf(input.releaseKey);
-    const challenge = await findChallenge(this.db, challengeId, payer.id);
-    if (!challenge) throw new ApiError("resource_missing", "No such approval challenge.", "id");
+    const found = await findChallengeToApprove(this.db, challengeId, payer.id);
+    if (!found) throw new ApiError("resource_missing", "No such approval challenge.", "id");
+    const { challenge } = found;
     if (challenge.usedAt)
       throw new ApiError("approval_challenge_used", "This challenge was already used; each approval needs a new one.");
     if (challenge.expiresAt.getTime() <= this.clock.now().getTime())
       throw new ApiError("approval_challenge_expired", "The challenge expired; ask for a new one.");
     await this.payments.forApproval(challenge.paymentId);
-    if (await hasApproval(this.db, challenge.paymentId)) throw alreadyApproved();
+    if (found.approved) throw alreadyApproved();
     const device = await this.devices.activeDevice(payer.id, signerOf(input.deviceSignature));
     if (!device || device.id !== challenge.deviceId) {
       throw new ApiError(
@@ -207,12 +207,11 @@ export class ApprovalService {
     payer: PayerRow,
     approvalId: string,
   ): Promise<{ approval: ApprovalRow; challenge: ChallengeRow; terms: ApprovalTerms; deviceKid: string }> {
-    const approval = await findApproval(this.db, approvalId, payer.id);
-    if (!approval) throw new ApiError("resource_missing", "No such approval.", "id");
-    const challenge = await findChallengeById(this.db, approval.challengeId);
+    const found = await findApprovalWithChallenge(this.db, approvalId, payer.id);
+    if (!found) throw new ApiError("resource_missing", "No such approval.", "id");
+    const { approval, challenge } = found;
     const device = await this.devices.activeDeviceById(payer.id, approval.deviceId);
-    if (!challenge || !device)
-      throw new ApiError("approval_signature_invalid", "The device of this approval was revoked.");
+    if (!device) throw new ApiError("approval_signature_invalid", "The device of this approval was revoked.");
     return {
       approval,
       challenge,

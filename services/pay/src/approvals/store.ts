@@ -13,11 +13,36 @@ export async function insertChallenge(
   return inserted!;
 }
 
-export async function findChallenge(db: Executor, id: string, payerId: string): Promise<ChallengeRow | null> {
+/**
+ * The payer's challenge and whether its payment already has an approval, in one round trip (one approval per
+ * payment: the unique index on payment_id).
+ */
+export async function findChallengeToApprove(
+  db: Executor,
+  id: string,
+  payerId: string,
+): Promise<{ challenge: ChallengeRow; approved: boolean } | null> {
   const rows = await db
-    .select()
+    .select({ challenge: approvalChallenges, approvalId: paymentApprovals.id })
     .from(approvalChallenges)
-    .where(and(eq(approvalChallenges.id, id), eq(approvalChallenges.payerId, payerId)));
+    .leftJoin(paymentApprovals, eq(paymentApprovals.paymentId, approvalChallenges.paymentId))
+    .where(and(eq(approvalChallenges.id, id), eq(approvalChallenges.payerId, payerId)))
+    .limit(1);
+  const row = rows[0];
+  return row ? { challenge: row.challenge, approved: row.approvalId !== null } : null;
+}
+
+/** The payer's approval with its challenge, in one round trip. */
+export async function findApprovalWithChallenge(
+  db: Executor,
+  id: string,
+  payerId: string,
+): Promise<{ approval: ApprovalRow; challenge: ChallengeRow } | null> {
+  const rows = await db
+    .select({ approval: paymentApprovals, challenge: approvalChallenges })
+    .from(paymentApprovals)
+    .innerJoin(approvalChallenges, eq(approvalChallenges.id, paymentApprovals.challengeId))
+    .where(and(eq(paymentApprovals.id, id), eq(paymentApprovals.payerId, payerId)));
   return rows[0] ?? null;
 }
 
@@ -36,25 +61,8 @@ export async function insertApproval(tx: Executor, row: typeof paymentApprovals.
   return inserted!;
 }
 
-export async function hasApproval(db: Executor, paymentId: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: paymentApprovals.id })
-    .from(paymentApprovals)
-    .where(eq(paymentApprovals.paymentId, paymentId))
-    .limit(1);
-  return rows.length > 0;
-}
-
 export async function approvalsOf(db: Executor, paymentId: string): Promise<ApprovalRow[]> {
   return db.select().from(paymentApprovals).where(eq(paymentApprovals.paymentId, paymentId));
-}
-
-export async function findApproval(db: Executor, id: string, payerId: string): Promise<ApprovalRow | null> {
-  const rows = await db
-    .select()
-    .from(paymentApprovals)
-    .where(and(eq(paymentApprovals.id, id), eq(paymentApprovals.payerId, payerId)));
-  return rows[0] ?? null;
 }
 
 export async function findApprovalOfPayment(db: Executor, paymentId: string): Promise<ApprovalRow | null> {

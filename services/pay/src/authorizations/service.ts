@@ -68,7 +68,24 @@ export interface IssuerOperationLog {
  * Another context's step when the issuer approves a device payment (receipts/ announces it to the payer): it runs in
  * the decision's transaction and may answer what to do once that transaction committed (send the message).
  */
-export type ApprovedPaymentStep = (tx: Executor, payment: PaymentRow) => Promise<(() => void) | null>;
+export type ApprovedPaymentStep = (
+  tx: Executor,
+  payment: PaymentRow,
+  approval: ApprovalFacts | null,
+) => Promise<(() => void) | null>;
+
+/**
+ * What the authorization already loaded about the payer's approval, handed to the steps so that they need not read
+ * it again (null when the reconciler settles a payment, which has not loaded it). `merchantName` is the registered
+ * name the payer saw and signed in the terms.
+ */
+export interface ApprovalFacts {
+  payerId: string;
+  /** The payer's messenger account (from the payer's session), where the receipt goes. */
+  messengerSubject: string;
+  cardId: string | null;
+  merchantName: string;
+}
 
 export class AuthorizationService {
   readonly #approvedSteps: ApprovedPaymentStep[] = [];
@@ -155,7 +172,12 @@ export class AuthorizationService {
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
-    const decided = await this.#apply(op, challenge.cardId, answer);
+    const decided = await this.#apply(op, challenge.cardId, answer, {
+      payerId: payer.id,
+      messengerSubject: payer.messengerSubject,
+      cardId: challenge.cardId,
+      merchantName: terms.merchantName,
+    });
     // The details the payer shared go to the merchant only with a payment that went through.
     if (shared && decided.status !== "declined")
       await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
@@ -261,7 +283,12 @@ export class AuthorizationService {
    * approval for a payment that can no longer take it (canceled or expired meanwhile) is compensated: the hold is
    * voided at the issuer, so no authorization stays there that the pay server does not hold.
    */
-  async #apply(op: IssuerOperation, cardId: string | null, answer: AuthorizationAnswer): Promise<PaymentRow> {
+  async #apply(
+    op: IssuerOperation,
+    cardId: string | null,
+    answer: AuthorizationAnswer,
+    facts: ApprovalFacts | null = null,
+  ): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
       if (!(await this.operations.end(tx, op.id, "done")))
         return { payment: await this.payments.byId(tx, op.paymentId), compensate: false, after: [] };
@@ -278,7 +305,7 @@ export class AuthorizationService {
         });
         const after: Array<() => void> = [];
         for (const step of this.#approvedSteps) {
-          const then = await step(tx, approved);
+          const then = await step(tx, approved, facts);
           if (then) after.push(then);
         }
         return { payment: approved, compensate: false, after };

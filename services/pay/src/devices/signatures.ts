@@ -4,13 +4,15 @@
  * device's word: what a messenger sign-in alone must not do (enrolling a card, storing its records, removing it,
  * setting the first PIN, vouching for another device). The device's word alone never makes a security change
  * (DESIGN.md "the power order"); DeviceService.verifyStatement checks the signature here and spends the nonce.
- * Parsed public keys are cached as KeyObjects (parsing per call cut ECDSA verification to a third here).
+ * Parsed public keys are cached as KeyObjects by thumbprint (parsing per call cut ECDSA verification to a third
+ * here), and verified with node:crypto (compact-jws.ts), not jose's generic path (issue 11).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from "jose";
+import { calculateJwkThumbprint } from "jose";
 import { z } from "zod";
 import { devicePublicJwkSchema } from "@mpay/protocol";
 import { ApiError } from "../http/errors.ts";
+import { decodeProtectedHeader, verifyCompactJws } from "./compact-jws.ts";
 
 /** The device key's shape is the payer API's (packages/protocol). */
 export const deviceJwkSchema = devicePublicJwkSchema;
@@ -66,9 +68,7 @@ export async function verifyDeviceStatement(
   const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
   let payload: Record<string, unknown>;
   try {
-    const result = await compactVerify(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk), {
-      algorithms: ["ES256"],
-    });
+    const result = verifyCompactJws(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk));
     if (result.protectedHeader.typ !== "mpay-device+jws") throw fail("wrong typ");
     if (result.protectedHeader.kid !== signer.keyThumbprint) throw fail("kid does not name the signing device");
     payload = JSON.parse(new TextDecoder().decode(result.payload)) as Record<string, unknown>;

@@ -126,13 +126,45 @@ export async function purgeStatementNonces(db: Executor, now: Date): Promise<num
 }
 
 export async function findDevice(db: Executor, id: string): Promise<DeviceRow | null> {
-  const rows = await db.select().from(devices).where(eq(devices.id, id));
+  const rows = await deviceById(db).execute({ id });
   return rows[0] ?? null;
 }
 
 export async function findByThumbprint(db: Executor, thumbprint: string): Promise<DeviceRow | null> {
-  const rows = await db.select().from(devices).where(eq(devices.keyThumbprint, thumbprint));
+  const rows = await deviceByThumbprint(db).execute({ thumbprint });
   return rows[0] ?? null;
+}
+
+// The device reads of every approval (challenge, approve, authorize), prepared once per handle.
+const deviceById = preparedPer((db) =>
+  db
+    .select()
+    .from(devices)
+    .where(eq(devices.id, sql.placeholder("id")))
+    .prepare("device_by_id"),
+);
+const deviceByThumbprint = preparedPer((db) =>
+  db
+    .select()
+    .from(devices)
+    .where(eq(devices.keyThumbprint, sql.placeholder("thumbprint")))
+    .prepare("device_by_thumbprint"),
+);
+
+/**
+ * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
+ * same SQL on every request). A transaction is its own handle, so it prepares its own.
+ */
+function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
+  const prepared = new WeakMap<Executor, P>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
 }
 
 export async function insertDevice(tx: Executor, row: typeof devices.$inferInsert): Promise<DeviceRow> {

@@ -107,18 +107,49 @@ export class MessengerClient {
 }
 
 /**
- * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
- * messenger writes in development. The same credentials sign payers in and post MPay's announcements.
+ * How long a client secret read from the file is used before the file is read again. The embedded messenger writes
+ * a new secret when it starts afresh; an announcement sent with the old one meanwhile is retried by the outbox, so
+ * a short lifetime bounds the staleness while each announcement no longer reads the file (issue 11: one file read
+ * per payment on the pay path).
  */
-export async function messengerClientSecret(settings: MessengerClientSettings): Promise<string> {
+export const CLIENT_SECRET_FILE_TTL_MS = 30_000;
+/** A missing or unreadable file is looked at again after this long (the embedded messenger may start later). */
+export const MISSING_SECRET_FILE_TTL_MS = 5_000;
+const secretFiles = new Map<string, { secret: string | null; readAt: number }>();
+
+/**
+ * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
+ * messenger writes in development (kept for CLIENT_SECRET_FILE_TTL_MS). The same credentials sign payers in and post
+ * MPay's announcements.
+ */
+export async function messengerClientSecret(
+  settings: MessengerClientSettings,
+  now: () => number = Date.now,
+): Promise<string> {
   if (settings.clientSecret) return settings.clientSecret;
+  const cached = secretFiles.get(settings.clientSecretFile);
+  if (
+    cached &&
+    now() - cached.readAt < (cached.secret === null ? MISSING_SECRET_FILE_TTL_MS : CLIENT_SECRET_FILE_TTL_MS)
+  ) {
+    if (cached.secret !== null) return cached.secret;
+    throw noSecret();
+  }
   try {
     const file = JSON.parse(await readFile(settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
-    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) return file.client_secret;
+    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) {
+      secretFiles.set(settings.clientSecretFile, { secret: file.client_secret, readAt: now() });
+      return file.client_secret;
+    }
   } catch {
     // Fall through to the clear error below.
   }
-  throw new ApiError(
+  secretFiles.set(settings.clientSecretFile, { secret: null, readAt: now() });
+  throw noSecret();
+}
+
+function noSecret(): ApiError {
+  return new ApiError(
     "messenger_unavailable",
     "The pay server has no messenger client secret: set MPAY_MESSENGER_CLIENT_SECRET.",
   );

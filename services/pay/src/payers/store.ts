@@ -70,12 +70,39 @@ export async function insertSession(db: Executor, row: typeof payerSessions.$inf
 }
 
 export async function findSession(db: Executor, tokenHash: string, now: Date): Promise<PayerRow | null> {
-  const rows = await db
+  const rows = await sessionPayer(db).execute({ tokenHash, now: now.toISOString() });
+  return rows[0]?.payer ?? null;
+}
+
+/** Every payer request authenticates with it. */
+const sessionPayer = preparedPer((db) =>
+  db
     .select({ payer: payers })
     .from(payerSessions)
     .innerJoin(payers, eq(payers.id, payerSessions.payerId))
-    .where(and(eq(payerSessions.tokenHash, tokenHash), gt(payerSessions.expiresAt, now)));
-  return rows[0]?.payer ?? null;
+    .where(
+      and(
+        eq(payerSessions.tokenHash, sql.placeholder("tokenHash")),
+        gt(payerSessions.expiresAt, sql.placeholder("now")),
+      ),
+    )
+    .prepare("payer_session"),
+);
+
+/**
+ * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
+ * same SQL on every request). A transaction is its own handle, so it prepares its own.
+ */
+function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
+  const prepared = new WeakMap<Executor, P>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
 }
 
 export async function payerById(db: Executor, id: string): Promise<PayerRow | null> {

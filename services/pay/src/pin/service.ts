@@ -24,11 +24,14 @@ import type { DeviceService, PinProof, PinProofs } from "../devices/service.ts";
 import type { PayerRow } from "../payers/service.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { newId, PIN_LOGIN_PURPOSE_PATTERN, type PinLoginPurpose } from "@mpay/protocol";
+import { inlineOpaqueServer, type OpaqueServer } from "./opaque-server.ts";
 import {
   MAX_PIN_TRIES,
   clearTries,
+  countTryAndPutLogin,
+  findPinWithPendingReset,
+  takeLoginWithPin,
   confirmReset,
-  countTry,
   endReset,
   findReset,
   takeAnyLogin,
@@ -37,10 +40,8 @@ import {
   insertReset,
   markLocked,
   pendingReset,
-  putLogin,
   replacePin,
   restorePreviousPin,
-  takeLogin,
   type PinResetRow,
 } from "./store.ts";
 
@@ -75,6 +76,8 @@ export class PinService implements PinProofs {
     private readonly waitingPeriodSeconds: number,
     private readonly clock: Clock,
     private readonly announcements: AnnouncementService,
+    /** The OPAQUE login steps: a worker pool in the server (system.ts), on the event loop otherwise. */
+    private readonly opaque: OpaqueServer = inlineOpaqueServer,
   ) {}
 
   async status(payer: PayerRow): Promise<PinStatus> {
@@ -88,7 +91,7 @@ export class PinService implements PinProofs {
   /** Answers the wallet's registration request (stateless: nothing is stored until the finish). */
   async registrationResponse(payer: PayerRow, registrationRequest: string): Promise<string> {
     const serverSetup = await this.setup();
-    return opaqueCall(
+    return await opaqueCall(
       () =>
         opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: payer.id, registrationRequest })
           .registrationResponse,
@@ -148,8 +151,11 @@ export class PinService implements PinProofs {
     purpose: PinPurpose,
     options: { previousPin?: boolean } = {},
   ): Promise<{ loginId: string; loginResponse: string; triesLeft: number }> {
-    await this.applyDueReset(payer);
-    const pin = await findPin(this.db, payer.id);
+    // One read for the PIN and a pending reset; a reset whose waiting period ended applies first (rare: re-read).
+    let found = await findPinWithPendingReset(this.db, payer.id);
+    if (found?.pendingReset && (await this.applyDueReset(payer, found.pendingReset)))
+      found = await findPinWithPendingReset(this.db, payer.id);
+    const pin = found?.pin;
     if (!pin) throw new ApiError("pin_not_set", "Set a payment PIN first.");
     // Only a recovery may prove the PIN as it was before a change, and only within the waiting period after it.
     const againstPrevious = options.previousPin === true;
@@ -168,22 +174,17 @@ export class PinService implements PinProofs {
     }
     const registrationRecord = againstPrevious ? pin.previousRecord! : pin.registrationRecord;
     const serverSetup = await this.setup();
-    const { serverLoginState, loginResponse } = opaqueCall(() =>
-      opaque.server.startLogin({ serverSetup, registrationRecord, startLoginRequest, userIdentifier: payer.id }),
+    const { serverLoginState, loginResponse } = await opaqueCall(() =>
+      this.opaque.startLogin({ serverSetup, registrationRecord, startLoginRequest, userIdentifier: payer.id }),
     );
-    const counted = await countTry(this.db, payer.id);
-    if (counted === null) {
-      await this.auditUnfinished(payer);
-      await this.lock(payer);
-      throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
-    }
     const loginId = `pl_${randomBytes(18).toString("base64url")}`;
     const sealedState = await this.keys.seal(
       "pin-login-state",
       new TextEncoder().encode(serverLoginState),
       pinLoginAad(payer.id, loginId),
     );
-    const unfinished = await putLogin(this.db, {
+    // The try is claimed and the login stored in one statement, before the reply leaves.
+    const { counted, replaced: unfinished } = await countTryAndPutLogin(this.db, {
       payerId: payer.id,
       loginId,
       sealedState,
@@ -191,6 +192,11 @@ export class PinService implements PinProofs {
       againstPrevious,
       expiresAt: new Date(this.clock.now().getTime() + LOGIN_TTL_MS),
     });
+    if (counted === null) {
+      await this.auditUnfinished(payer);
+      await this.lock(payer);
+      throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
+    }
     if (unfinished) {
       // The previous try was counted and never verified: a wrong PIN (known only on the device) or an abandoned
       // login. Either is a failure the audit log records, at the latest when the next try starts.
@@ -223,22 +229,22 @@ export class PinService implements PinProofs {
     finishLoginRequest: string,
     purpose: PinPurpose,
   ): Promise<{ sessionKey: Uint8Array; againstPrevious: boolean }> {
-    const login = await takeLogin(this.db, payer.id, loginId);
+    // The login is taken out (single use) and the PIN's lock state read in one statement.
+    const login = await takeLoginWithPin(this.db, payer.id, loginId);
     if (!login || login.expiresAt.getTime() < this.clock.now().getTime() || login.purpose !== purpose) {
       throw new ApiError(
         "pin_login_invalid",
         "This PIN login is unknown, used, expired or for something else; start again.",
       );
     }
-    const pin = await findPin(this.db, payer.id);
-    if (!pin || pin.lockedAt !== null)
+    if (login.failedTries === null || login.locked)
       throw new ApiError("pin_locked", "The PIN is locked after too many tries; reset it from a bound device.");
     const opened = await this.keys.open("pin-login-state", login.sealedState, pinLoginAad(payer.id, loginId));
     const serverLoginState = new TextDecoder().decode(opened);
     opened.fill(0);
     let sessionKey: string;
     try {
-      sessionKey = opaque.server.finishLogin({ serverLoginState, finishLoginRequest }).sessionKey;
+      sessionKey = (await this.opaque.finishLogin({ serverLoginState, finishLoginRequest })).sessionKey;
     } catch {
       await this.audit.record({
         actor: `payer:${payer.id}`,
@@ -246,7 +252,7 @@ export class PinService implements PinProofs {
         target: payer.id,
         data: { purpose },
       });
-      if (pin.failedTries >= MAX_PIN_TRIES) await this.lock(payer);
+      if (login.failedTries >= MAX_PIN_TRIES) await this.lock(payer);
       throw new ApiError("pin_login_invalid", "The PIN could not be verified.");
     }
     await clearTries(this.db, payer.id);
@@ -388,9 +394,10 @@ export class PinService implements PinProofs {
   }
 
   /** A reset whose waiting period has ended replaces the PIN (and lifts a lock), once, whoever notices first. */
-  private async applyDueReset(payer: PayerRow): Promise<void> {
-    const pending = await pendingReset(this.db, payer.id);
-    if (!pending || pending.activatesAt.getTime() > this.clock.now().getTime()) return;
+  /** `known`: the pending reset the caller already read. True when the PIN or the reset changed. */
+  private async applyDueReset(payer: PayerRow, known?: PinResetRow): Promise<boolean> {
+    const pending = known ?? (await pendingReset(this.db, payer.id));
+    if (!pending || pending.activatesAt.getTime() > this.clock.now().getTime()) return false;
     // A reset asked for by a device revoked since then no longer stands.
     const requester = pending.requestedBy.replace(/^device:/, "");
     if (!(await this.devices.isActive(payer.id, requester))) {
@@ -402,7 +409,7 @@ export class PinService implements PinProofs {
           data: { reason: "requesting device revoked" },
         });
       }
-      return;
+      return true;
     }
     const announced = await this.db.transaction(async (tx) => {
       if (!(await endReset(tx, pending.id, "applied", ["pending"], this.clock.now()))) return null;
@@ -416,6 +423,7 @@ export class PinService implements PinProofs {
       return this.announcements.announce(tx, payer.id, { kind: "pin_reset_applied", resetId: pending.id });
     });
     if (announced) this.announcements.sendSoon(announced);
+    return true;
   }
 
   /** At the lock, the last counted try's login may still be waiting: it failed too. */
@@ -455,9 +463,9 @@ export class PinService implements PinProofs {
 }
 
 /** Runs a library call on a wallet-supplied message; the library's own error text may quote the message. */
-function opaqueCall<T>(call: () => T): T {
+async function opaqueCall<T>(call: () => T | Promise<T>): Promise<T> {
   try {
-    return call();
+    return await call();
   } catch {
     throw new ApiError("opaque_message_invalid", "The PIN message from the wallet is malformed.");
   }

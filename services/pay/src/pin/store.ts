@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { queryRows } from "../db/client.ts";
 import type { Executor } from "../db/client.ts";
 import { payerPins, pinLogins, pinResets } from "./schema.ts";
 
@@ -61,19 +62,6 @@ export async function restorePreviousPin(db: Executor, payerId: string): Promise
   return rows.length === 1;
 }
 
-/**
- * Counts one try, atomically and only while fewer than MAX_PIN_TRIES are counted: of any number of concurrent
- * starts, at most the remaining tries get through. Returns the count after this try, or null when locked.
- */
-export async function countTry(db: Executor, payerId: string): Promise<number | null> {
-  const rows = await db
-    .update(payerPins)
-    .set({ failedTries: sql`${payerPins.failedTries} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.failedTries} < ${MAX_PIN_TRIES}`))
-    .returning({ failedTries: payerPins.failedTries });
-  return rows[0]?.failedTries ?? null;
-}
-
 export async function clearTries(db: Executor, payerId: string): Promise<void> {
   await db
     .update(payerPins)
@@ -97,32 +85,6 @@ export async function markLocked(db: Executor, payerId: string): Promise<boolean
   return rows.length === 1;
 }
 
-/**
- * Stores the payer's one outstanding login, replacing an older one (whose try stays counted). Returns the purpose
- * of the login it replaced, if any: that try was never verified (a wrong PIN, or abandoned).
- */
-export async function putLogin(db: Executor, row: typeof pinLogins.$inferInsert): Promise<string | null> {
-  const [previous] = await db
-    .delete(pinLogins)
-    .where(eq(pinLogins.payerId, row.payerId))
-    .returning({ purpose: pinLogins.purpose });
-  await db
-    .insert(pinLogins)
-    .values(row)
-    .onConflictDoUpdate({
-      target: pinLogins.payerId,
-      set: {
-        loginId: row.loginId,
-        sealedState: row.sealedState,
-        purpose: row.purpose,
-        againstPrevious: row.againstPrevious ?? false,
-        expiresAt: row.expiresAt,
-        createdAt: sql`now()`,
-      },
-    });
-  return previous?.purpose ?? null;
-}
-
 /** Takes whatever login the payer has outstanding; returns its purpose. */
 export async function takeAnyLogin(db: Executor, payerId: string): Promise<string | null> {
   const rows = await db
@@ -130,19 +92,6 @@ export async function takeAnyLogin(db: Executor, payerId: string): Promise<strin
     .where(eq(pinLogins.payerId, payerId))
     .returning({ purpose: pinLogins.purpose });
   return rows[0]?.purpose ?? null;
-}
-
-/** Takes the login out (single use): a second finish with the same id finds nothing, in any process. */
-export async function takeLogin(
-  db: Executor,
-  payerId: string,
-  loginId: string,
-): Promise<typeof pinLogins.$inferSelect | null> {
-  const rows = await db
-    .delete(pinLogins)
-    .where(and(eq(pinLogins.payerId, payerId), eq(pinLogins.loginId, loginId)))
-    .returning();
-  return rows[0] ?? null;
 }
 
 export type PinResetRow = typeof pinResets.$inferSelect;
@@ -197,4 +146,130 @@ export async function endReset(
     .where(and(eq(pinResets.id, id), inArray(pinResets.status, from)))
     .returning();
   return row ?? null;
+}
+
+/**
+ * The PIN and the payer's pending reset, in one round trip (a login start needs both: a reset whose waiting period
+ * ended applies first). Prepared once per connection on the server (`pin_with_pending_reset`).
+ */
+export async function findPinWithPendingReset(
+  db: Executor,
+  payerId: string,
+): Promise<{ pin: PinRow; pendingReset: PinResetRow | null } | null> {
+  const rows = await pinWithPendingReset(db).execute({ payerId });
+  const row = rows[0];
+  return row ? { pin: row.pin, pendingReset: row.reset } : null;
+}
+
+const pinWithPendingReset = preparedPer((db) =>
+  db
+    .select({ pin: payerPins, reset: pinResets })
+    .from(payerPins)
+    .leftJoin(pinResets, and(eq(pinResets.payerId, payerPins.payerId), eq(pinResets.status, "pending")))
+    .where(eq(payerPins.payerId, sql.placeholder("payerId")))
+    .prepare("pin_with_pending_reset"),
+);
+
+/**
+ * Counts one try and stores the login it starts, in one statement: the try is claimed by the same conditional
+ * UPDATE as `countTry` (`failed_tries < MAX_PIN_TRIES`, so no race grants a sixth), and the login is stored only
+ * if its try was counted, replacing the payer's outstanding one. Returns the count after this try (null: locked,
+ * nothing stored) and the purpose of the login it replaced, whose try was never verified. Best effort under a race:
+ * a start whose snapshot predates a concurrent start's login replaces that login without naming it (its try stays
+ * counted; only the `pin.failed` audit entry is missed, as with the separate delete and insert before).
+ */
+export async function countTryAndPutLogin(
+  db: Executor,
+  row: {
+    payerId: string;
+    loginId: string;
+    sealedState: string;
+    purpose: string;
+    againstPrevious: boolean;
+    expiresAt: Date;
+  },
+): Promise<{ counted: number | null; replaced: string | null }> {
+  const [result] = await queryRows<{ counted: number | null; replaced: string | null }>(
+    db,
+    sql`with counted as (
+          update payer_pins set failed_tries = failed_tries + 1, updated_at = now()
+          where payer_id = ${row.payerId} and failed_tries < ${MAX_PIN_TRIES}
+          returning failed_tries
+        ), previous as (
+          select purpose from pin_logins where payer_id = ${row.payerId} for update
+        ), stored as (
+          insert into pin_logins (payer_id, login_id, sealed_state, purpose, against_previous, expires_at)
+          select ${row.payerId}::text, ${row.loginId}::text, ${row.sealedState}::text, ${row.purpose}::text,
+                 ${row.againstPrevious}::boolean, ${row.expiresAt.toISOString()}::timestamptz
+          from counted
+          on conflict (payer_id) do update set login_id = excluded.login_id, sealed_state = excluded.sealed_state,
+            purpose = excluded.purpose, against_previous = excluded.against_previous,
+            expires_at = excluded.expires_at, created_at = now()
+          returning 1
+        )
+        select (select failed_tries from counted) as counted,
+               (select purpose from previous) as replaced,
+               (select count(*) from stored) as stored`,
+  );
+  const counted = result?.counted ?? null;
+  return {
+    counted: counted === null ? null : Number(counted),
+    replaced: counted === null ? null : (result?.replaced ?? null),
+  };
+}
+
+/** A login taken out for its finish (single use, as `takeLogin`) with the PIN's lock state, in one statement. */
+export interface TakenLogin {
+  sealedState: string;
+  purpose: string;
+  againstPrevious: boolean;
+  expiresAt: Date;
+  /** Null when the PIN row is gone. */
+  failedTries: number | null;
+  locked: boolean;
+}
+
+export async function takeLoginWithPin(db: Executor, payerId: string, loginId: string): Promise<TakenLogin | null> {
+  const [row] = await queryRows<{
+    sealed_state: string;
+    purpose: string;
+    against_previous: boolean;
+    expires_at: Date | string;
+    failed_tries: number | null;
+    locked: boolean | null;
+  }>(
+    db,
+    sql`with taken as (
+          delete from pin_logins where payer_id = ${payerId} and login_id = ${loginId}
+          returning sealed_state, purpose, against_previous, expires_at
+        )
+        select t.sealed_state, t.purpose, t.against_previous, t.expires_at, p.failed_tries,
+               p.locked_at is not null as locked
+        from taken t left join payer_pins p on p.payer_id = ${payerId}`,
+  );
+  if (!row) return null;
+  return {
+    sealedState: row.sealed_state,
+    purpose: row.purpose,
+    againstPrevious: row.against_previous,
+    expiresAt: new Date(row.expires_at),
+    failedTries: row.failed_tries,
+    locked: row.locked !== false,
+  };
+}
+
+/**
+ * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
+ * same SQL on every request). A transaction is its own handle, so it prepares its own.
+ */
+function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
+  const prepared = new WeakMap<Executor, P>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
 }

@@ -1,8 +1,8 @@
 /**
  * The PIN's try counter under concurrent logins (DESIGN.md "PIN": the counter changes atomically, no race grants a
  * sixth try; issue 7), on PGlite and on PostgreSQL from two connection pools at once, as two pay-server processes
- * would count. A try is one conditional UPDATE (`failed_tries < 5`), so it needs no slot table: the row is the
- * subject and its lock is the claim. (Over HTTP with OPAQUE: pin.test.ts, "PIN lock race".)
+ * would count. A try is one conditional UPDATE (`failed_tries < 5`), in the same statement that stores the login it
+ * starts, so it needs no slot table: the row is the subject and its lock is the claim. (Over HTTP with OPAQUE: pin.test.ts, "PIN lock race".)
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { newId } from "@mpay/protocol";
 import { migrateDatabase, openDatabase, queryRows, type Database } from "../db/client.ts";
 import { upsertPayer } from "../payers/store.ts";
 import { freshDatabase, testBackends, type FreshDatabase } from "../testing/databases.ts";
-import { MAX_PIN_TRIES, clearTries, countTry, insertPin, markLocked } from "./store.ts";
+import { MAX_PIN_TRIES, clearTries, countTryAndPutLogin, insertPin, markLocked } from "./store.ts";
 
 describe.each(testBackends())("the PIN's try counter under concurrent logins [%s]", (backend) => {
   let fresh: FreshDatabase;
@@ -35,6 +35,20 @@ describe.each(testBackends())("the PIN's try counter under concurrent logins [%s
       )
     )[0];
 
+  let logins = 0;
+  /** A login start's try: counted and its login stored in one statement (what PinService.startLogin runs). */
+  const countTry = async (database: Parameters<typeof countTryAndPutLogin>[0], payerId: string) =>
+    (await start(database, payerId)).counted;
+  const start = (database: Parameters<typeof countTryAndPutLogin>[0], payerId: string) =>
+    countTryAndPutLogin(database, {
+      payerId,
+      loginId: `pl_${++logins}`,
+      sealedState: "sealed",
+      purpose: `pin-check`,
+      againstPrevious: false,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+
   beforeAll(async () => {
     fresh = await freshDatabase(backend);
     databases.push(await openDatabase({ url: fresh.url, poolSize: 10 }));
@@ -52,6 +66,28 @@ describe.each(testBackends())("the PIN's try counter under concurrent logins [%s
     expect(counted.filter((c) => c !== null).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(await row(payerId)).toEqual({ failed_tries: MAX_PIN_TRIES, locked: false });
     expect(await countTry(db(1), payerId)).toBeNull();
+  });
+
+  it("stores the login of each counted try only, one outstanding; a start names the unverified login it replaced", async () => {
+    const payerId = await payerWithPin();
+    const started = await Promise.all(Array.from({ length: 40 }, (_, i) => start(db(i), payerId)));
+    expect(
+      started
+        .map((s) => s.counted)
+        .filter((c) => c !== null)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5]);
+    // A start refused at the lock stores nothing and replaces nothing.
+    expect(started.filter((s) => s.counted === null).every((s) => s.replaced === null)).toBe(true);
+    const stored = await queryRows<{ n: number }>(
+      db(),
+      sql`select count(*)::int as n from pin_logins where payer_id = ${payerId}`,
+    );
+    expect(stored[0]?.n).toBe(1);
+    // One after the other, each start names the login it replaced (its try is then audited as failed).
+    const other = await payerWithPin();
+    expect(await start(db(), other)).toEqual({ counted: 1, replaced: null });
+    expect(await start(db(1), other)).toEqual({ counted: 2, replaced: "pin-check" });
   });
 
   it("locks once, however many requests see the fifth try, and a verified finish arriving after the lock does not reopen it", async () => {

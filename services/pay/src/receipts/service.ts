@@ -17,6 +17,7 @@ import type { PaymentReceipt } from "../announcements/kinds.ts";
 import type { AnnouncementService } from "../announcements/service.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ApprovalService } from "../approvals/service.ts";
+import type { ApprovalFacts } from "../authorizations/service.ts";
 import { pairingCode } from "../checkout/pairing-code.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { MerchantService } from "../merchants/service.ts";
@@ -41,19 +42,28 @@ export class ReceiptService {
    * The issuer approved a payment a payer approved: the receipt goes to their MPay chat. Answers the send to run
    * once the decision's transaction has committed (the outbox retries it if that send fails).
    */
-  async announcePaid(tx: Executor, payment: PaymentRow): Promise<(() => void) | null> {
-    const facts = await this.#receiptFacts(tx, payment);
+  async announcePaid(
+    tx: Executor,
+    payment: PaymentRow,
+    known: ApprovalFacts | null = null,
+  ): Promise<(() => void) | null> {
+    const facts = await this.#receiptFacts(tx, payment, known);
     if (!facts) return null;
-    const announced = await this.announcements.announce(tx, facts.payerId, {
-      kind: "payment_receipt",
-      paymentId: payment.id,
-      merchantName: facts.merchantName,
-      itemName: payment.itemName,
-      amount: payment.amount,
-      currency: payment.currency,
-      brand: facts.brand,
-      last4: facts.last4,
-    });
+    const announced = await this.announcements.announce(
+      tx,
+      facts.payerId,
+      {
+        kind: "payment_receipt",
+        paymentId: payment.id,
+        merchantName: facts.merchantName,
+        itemName: payment.itemName,
+        amount: payment.amount,
+        currency: payment.currency,
+        brand: facts.brand,
+        last4: facts.last4,
+      },
+      known?.messengerSubject,
+    );
     return () => this.announcements.sendSoon(announced);
   }
 
@@ -73,16 +83,17 @@ export class ReceiptService {
   }
 
   /** Who approved the payment and with which card; null for a payment no payer approved (a mandate's charge). */
-  async #receiptFacts(tx: Executor, payment: PaymentRow) {
+  /** `known`: what the authorization already loaded (the approval and the terms' merchant name), not read again. */
+  async #receiptFacts(tx: Executor, payment: PaymentRow, known: ApprovalFacts | null = null) {
     // Every read through the decision's transaction: the embedded database has one connection, which it holds.
-    const approval = await this.approvals.approvalOf(payment.id, tx);
+    const approval = known ?? (await this.approvals.approvalOf(payment.id, tx));
     const cardId = payment.cardId ?? approval?.cardId;
     if (!approval || !cardId) return null;
     const card = await this.vault.enrolledCard(tx, approval.payerId, cardId);
     if (!card) return null;
     return {
       payerId: approval.payerId,
-      merchantName: (await this.merchants.get(payment.merchantId, tx))?.displayName ?? "",
+      merchantName: known?.merchantName ?? (await this.merchants.get(payment.merchantId, tx))?.displayName ?? "",
       brand: card.brand as PaymentReceipt["brand"],
       last4: card.last4,
     };
