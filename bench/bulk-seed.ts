@@ -13,11 +13,12 @@
  * template's card: a bulk payer could not pay, which none does), and so is the passkey's COSE key under a new
  * credential id. Then ANALYZE, so that the planner sees the sizes.
  */
-import { createECDH, createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
 import { newId } from "@mpay/protocol";
 import { schemaNameOf } from "../services/issuer/src/db/client.ts";
 import { newIssuerId } from "../services/issuer/src/ids.ts";
+import { freshP256 } from "./device-crypto.ts";
 
 const BATCH = 5000;
 
@@ -145,7 +146,7 @@ export async function seedEnrolled(input: {
       const account = accounts.get(issuerId) as Record<string, string | number>;
       const payerId = newId("payer");
       const deviceId = newId("device");
-      const publicJwk = bulkDeviceKey();
+      const publicJwk = freshP256().publicJwk; // the private half is thrown away: a bulk payer never signs
       const kid = thumbprint(publicJwk);
       const cardRef = newIssuerId("cardRef");
       const pan = bulkPan(String(account["pan"]).slice(0, 6), n);
@@ -305,22 +306,4 @@ export async function seedEnrolled(input: {
     await issuer.end();
   }
   return (performance.now() - started) / 1000;
-}
-
-/**
- * A fresh P-256 public key as a JWK, from the raw point (0x04 ‖ x ‖ y) of an ECDH key pair. Not
- * generateKeyPairSync + export({ format: "jwk" }): on Node 20 that pair deadlocked the seeding of 100k payers (a
- * garbage collection inside the JWK export destroyed an earlier key-generation job, whose destructor waited on the
- * mutex the export held; seen with gdb), and the raw point is also cheaper. The private half is thrown away: a bulk
- * payer never signs.
- */
-export function bulkDeviceKey(): { kty: "EC"; crv: "P-256"; x: string; y: string } {
-  const ecdh = createECDH("prime256v1");
-  const point = ecdh.generateKeys();
-  return {
-    kty: "EC",
-    crv: "P-256",
-    x: point.subarray(1, 33).toString("base64url"),
-    y: point.subarray(33, 65).toString("base64url"),
-  };
 }

@@ -9,7 +9,7 @@
  * - JWE ECDH-ES+A256KW / A256GCM (RFC 7518 §4.6, §4.4, §5.3): `diffieHellman` on P-256, the Concat KDF (one
  *   SHA-256 round for a 256-bit key), AES key wrap (`id-aes256-wrap`) and AES-256-GCM, all synchronous: a JWE is
  *   a few library calls instead of jose's ten WebCrypto promises; recipients' public keys cached as KeyObjects;
- * - the one-time release key: `generateKeyPairSync` P-256, its public half exported as a JWK;
+ * - the one-time release key: a fresh P-256 pair (`freshP256`, from ECDH's raw key), its public half as a JWK;
  * - the PIN challenge MAC (HMAC-SHA256) and the sealed card record (HKDF-SHA256 + AES-256-GCM);
  * - the issuer certificate: the root's ES256 signature verified with a cached KeyObject, then the same claims
  *   checks as `verifyIssuerCertificate` (schema, validity window, BIN).
@@ -22,10 +22,11 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createECDH,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   sign,
@@ -126,10 +127,32 @@ export function pinChallengeMacFast(sessionKey: Uint8Array, challengeId: string,
   return createHmac("sha256", sessionKey).update(pinApprovalMessage(challengeId, termsHash)).digest("base64url");
 }
 
+/**
+ * A fresh P-256 key pair, the private half a KeyObject and the public one a JWK, made from ECDH's raw key (0x04 ‖ x
+ * ‖ y, and d). Not generateKeyPairSync + export({ format: "jwk" }): on Node 20 that pair deadlocks now and then
+ * when a garbage collection inside the export destroys an earlier key-generation job, whose destructor waits on the
+ * mutex the export holds (seen with gdb in the load generator and the bulk seeding, after some thousand keys).
+ */
+export function freshP256(): { privateKey: KeyObject; publicJwk: PublicEcJwk } {
+  const ecdh = createECDH("prime256v1");
+  const point = ecdh.generateKeys();
+  const publicJwk: PublicEcJwk = {
+    kty: "EC",
+    crv: "P-256",
+    x: b64u(point.subarray(1, 33)),
+    y: b64u(point.subarray(33, 65)),
+  };
+  const raw = ecdh.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]); // a scalar with leading zero bytes comes shorter
+  const privateKey = createPrivateKey({ key: { ...publicJwk, d: b64u(d) }, format: "jwk" });
+  raw.fill(0);
+  d.fill(0);
+  return { privateKey, publicJwk };
+}
+
 /** A one-time P-256 key pair for the card's release: the private half stays a KeyObject, the public one a JWK. */
 export function oneTimeKey(): { privateKey: KeyObject; publicJwk: PublicEcJwk } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  return { privateKey, publicJwk: publicJwkOf(publicKey) };
+  return freshP256();
 }
 
 const lengthPrefixed = (bytes: Uint8Array) => {
@@ -164,7 +187,7 @@ export function jweEncrypt(
   recipient: KeyObject,
   options: { typ: string; kid?: string },
 ): string {
-  const ephemeral = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const ephemeral = freshP256();
   const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
   const kek = concatKdf(z, JWE_ALG, new Uint8Array(0), new Uint8Array(0));
   z.fill(0);
@@ -172,7 +195,7 @@ export function jweEncrypt(
   const wrapper = createCipheriv("id-aes256-wrap", kek, KEY_WRAP_IV);
   const encryptedKey = Buffer.concat([wrapper.update(cek), wrapper.final()]);
   kek.fill(0);
-  const { crv, kty, x, y } = publicJwkOf(ephemeral.publicKey);
+  const { crv, kty, x, y } = ephemeral.publicJwk;
   const header = b64u(
     JSON.stringify({
       alg: JWE_ALG,

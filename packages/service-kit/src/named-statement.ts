@@ -42,3 +42,20 @@ export function namedStatement<Row>(name: string, query: SQL): NamedStatement<Ro
     },
   };
 }
+
+/**
+ * A drizzle query builder's `.prepare(name)`, made once per database handle (a transaction is a handle of its own,
+ * so it prepares its own): for hot reads that keep drizzle's row mapping, where `namedStatement` hands back the
+ * driver's rows.
+ */
+export function preparedPer<Db extends object, P>(build: (db: Db) => P): (db: Db) => P {
+  const prepared = new WeakMap<Db, P>();
+  return (db) => {
+    let statement = prepared.get(db);
+    if (!statement) {
+      statement = build(db);
+      prepared.set(db, statement);
+    }
+    return statement;
+  };
+}

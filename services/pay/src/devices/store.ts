@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
+import { preparedPer } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { devices, statementNonces } from "./schema.ts";
 
@@ -136,36 +137,20 @@ export async function findByThumbprint(db: Executor, thumbprint: string): Promis
 }
 
 // The device reads of every approval (challenge, approve, authorize), prepared once per handle.
-const deviceById = preparedPer((db) =>
+const deviceById = preparedPer((db: Executor) =>
   db
     .select()
     .from(devices)
     .where(eq(devices.id, sql.placeholder("id")))
     .prepare("device_by_id"),
 );
-const deviceByThumbprint = preparedPer((db) =>
+const deviceByThumbprint = preparedPer((db: Executor) =>
   db
     .select()
     .from(devices)
     .where(eq(devices.keyThumbprint, sql.placeholder("thumbprint")))
     .prepare("device_by_thumbprint"),
 );
-
-/**
- * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
- * same SQL on every request). A transaction is its own handle, so it prepares its own.
- */
-function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
-  const prepared = new WeakMap<Executor, P>();
-  return (db) => {
-    let statement = prepared.get(db);
-    if (!statement) {
-      statement = build(db);
-      prepared.set(db, statement);
-    }
-    return statement;
-  };
-}
 
 export async function insertDevice(tx: Executor, row: typeof devices.$inferInsert): Promise<DeviceRow> {
   const [inserted] = await tx.insert(devices).values(row).returning();

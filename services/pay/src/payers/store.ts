@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, sql } from "drizzle-orm";
+import { preparedPer } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { payerSessions, payerSignInCodes, payerSignIns, payers } from "./schema.ts";
 
@@ -75,7 +76,7 @@ export async function findSession(db: Executor, tokenHash: string, now: Date): P
 }
 
 /** Every payer request authenticates with it. */
-const sessionPayer = preparedPer((db) =>
+const sessionPayer = preparedPer((db: Executor) =>
   db
     .select({ payer: payers })
     .from(payerSessions)
@@ -88,22 +89,6 @@ const sessionPayer = preparedPer((db) =>
     )
     .prepare("payer_session"),
 );
-
-/**
- * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
- * same SQL on every request). A transaction is its own handle, so it prepares its own.
- */
-function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
-  const prepared = new WeakMap<Executor, P>();
-  return (db) => {
-    let statement = prepared.get(db);
-    if (!statement) {
-      statement = build(db);
-      prepared.set(db, statement);
-    }
-    return statement;
-  };
-}
 
 export async function payerById(db: Executor, id: string): Promise<PayerRow | null> {
   const [payer] = await db.select().from(payers).where(eq(payers.id, id)).limit(1);

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { preparedPer } from "@mpay/service-kit";
 import { queryRows } from "../db/client.ts";
 import type { Executor } from "../db/client.ts";
 import { payerPins, pinLogins, pinResets } from "./schema.ts";
@@ -161,7 +162,7 @@ export async function findPinWithPendingReset(
   return row ? { pin: row.pin, pendingReset: row.reset } : null;
 }
 
-const pinWithPendingReset = preparedPer((db) =>
+const pinWithPendingReset = preparedPer((db: Executor) =>
   db
     .select({ pin: payerPins, reset: pinResets })
     .from(payerPins)
@@ -255,21 +256,5 @@ export async function takeLoginWithPin(db: Executor, payerId: string, loginId: s
     expiresAt: new Date(row.expires_at),
     failedTries: row.failed_tries,
     locked: row.locked !== false,
-  };
-}
-
-/**
- * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
- * same SQL on every request). A transaction is its own handle, so it prepares its own.
- */
-function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
-  const prepared = new WeakMap<Executor, P>();
-  return (db) => {
-    let statement = prepared.get(db);
-    if (!statement) {
-      statement = build(db);
-      prepared.set(db, statement);
-    }
-    return statement;
   };
 }

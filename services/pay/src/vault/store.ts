@@ -1,4 +1,5 @@
 import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
+import { preparedPer } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
 
@@ -44,29 +45,13 @@ export async function findCard(db: Executor, id: string, payerId: string): Promi
 }
 
 /** The card read of every approval (the challenge, the receipt), prepared once per handle. */
-const payerCard = preparedPer((db) =>
+const payerCard = preparedPer((db: Executor) =>
   db
     .select()
     .from(cards)
     .where(and(eq(cards.id, sql.placeholder("id")), eq(cards.payerId, sql.placeholder("payerId"))))
     .prepare("payer_card"),
 );
-
-/**
- * One prepared (named) statement per database handle for a hot read (issue 11: the pay path built and parsed the
- * same SQL on every request). A transaction is its own handle, so it prepares its own.
- */
-function preparedPer<P>(build: (db: Executor) => P): (db: Executor) => P {
-  const prepared = new WeakMap<Executor, P>();
-  return (db) => {
-    let statement = prepared.get(db);
-    if (!statement) {
-      statement = build(db);
-      prepared.set(db, statement);
-    }
-    return statement;
-  };
-}
 
 export async function lockCard(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
   const rows = await tx
