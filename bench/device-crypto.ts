@@ -2,13 +2,11 @@
  * The synthetic devices' cryptography on node:crypto (issue 11: "the synthetic devices use the cheapest correct
  * code"), so that the phones simulated on the same two cores as the servers take as little of them as possible.
  * The wire format is the wallet SDK's to the byte where it matters (packages/wallet/src/card-crypto.ts,
- * device-key.ts, pin.ts; packages/crypto's jose policy): the pay server and the issuer verify and decrypt what
- * this makes with jose, unchanged, and bench/device-crypto.test.ts checks it against jose both ways.
+ * device-key.ts, pin.ts; packages/crypto's jose policy): the pay server and the issuer read what this makes as
+ * they read the wallet's, and bench/device-crypto.test.ts checks it against jose.
  *
- * - ES256 JWS: `crypto.sign` with `dsaEncoding: "ieee-p1363"` (JOSE's r‖s), the private key a KeyObject parsed once;
- * - JWE ECDH-ES+A256KW / A256GCM (RFC 7518 §4.6, §4.4, §5.3): `diffieHellman` on P-256, the Concat KDF (one
- *   SHA-256 round for a 256-bit key), AES key wrap (`id-aes256-wrap`) and AES-256-GCM, all synchronous: a JWE is
- *   a few library calls instead of jose's ten WebCrypto promises; recipients' public keys cached as KeyObjects;
+ * - ES256 JWS and JWE ECDH-ES+A256KW / A256GCM: @mpay/crypto/node (compact-jose.ts, the servers' own, tested
+ *   against the RFCs' vectors and jose both ways there), with keys parsed once as KeyObjects;
  * - the one-time release key: a fresh P-256 pair (`freshP256`, from ECDH's raw key), its public half as a JWK;
  * - the PIN challenge MAC (HMAC-SHA256) and the sealed card record (HKDF-SHA256 + AES-256-GCM);
  * - the issuer certificate: the root's ES256 signature verified with a cached KeyObject, then the same claims
@@ -19,18 +17,12 @@
  * wallet SDK stays on WebCrypto and jose.
  */
 import {
-  createCipheriv,
   createDecipheriv,
   createHash,
   createECDH,
   createHmac,
   createPrivateKey,
-  createPublicKey,
-  diffieHellman,
   hkdfSync,
-  randomBytes,
-  sign,
-  verify,
   type JsonWebKey,
   type KeyObject,
 } from "node:crypto";
@@ -45,16 +37,20 @@ import {
   type ApprovalTerms,
   type IssuerCertificate,
 } from "@mpay/protocol";
-import type { NetworkRoot, RecordBinding } from "@mpay/crypto";
-
-const JWE_ALG = "ECDH-ES+A256KW";
-const JWE_ENC = "A256GCM";
-/** RFC 3394's default initial value, which `id-aes256-wrap` takes as its IV. */
-const KEY_WRAP_IV = Buffer.from("A6A6A6A6A6A6A6A6", "hex");
+import {
+  compactHeader,
+  decryptCompact,
+  encryptCompact,
+  p256PublicKey,
+  signCompact,
+  verifyCompact,
+  type NetworkRoot,
+  type RecordBinding,
+} from "@mpay/crypto/node";
 
 export class DeviceCryptoError extends Error {
   constructor(
-    readonly code: "jose_invalid" | "jose_algorithm_refused" | "jose_type_mismatch" | "certificate_invalid",
+    readonly code: "jose_invalid" | "certificate_invalid",
     message: string,
   ) {
     super(message);
@@ -80,35 +76,12 @@ export function publicJwkOf(key: KeyObject): PublicEcJwk {
   return { kty, crv, x, y };
 }
 
-/** A compact ES256 JWS over `payload` with the header `{alg, kid, typ}` (as jose writes it for the SDK). */
+/**
+ * A compact ES256 JWS over `payload` with the header `{alg, kid, typ}`, as the wallet SDK writes it
+ * (device-key.ts); @mpay/crypto/node signs it.
+ */
 export function es256Jws(payload: Uint8Array | string, privateKey: KeyObject, header: { typ: string; kid: string }) {
-  const signingInput = `${b64u(JSON.stringify({ alg: "ES256", kid: header.kid, typ: header.typ }))}.${b64u(payload)}`;
-  const signature = sign("sha256", Buffer.from(signingInput), { key: privateKey, dsaEncoding: "ieee-p1363" });
-  return `${signingInput}.${b64u(signature)}`;
-}
-
-/** Verifies a compact ES256 JWS of `typ` with a public KeyObject; returns the payload bytes. */
-export function verifyEs256Jws(jws: string, publicKey: KeyObject, typ: string): { payload: Buffer; kid: unknown } {
-  const parts = jws.split(".");
-  if (parts.length !== 3) throw new DeviceCryptoError("jose_invalid", "not a compact JWS");
-  const [h, p, s] = parts as [string, string, string];
-  const header = parseHeader(h);
-  if (header["alg"] !== "ES256") throw new DeviceCryptoError("jose_algorithm_refused", "only ES256 is accepted");
-  if (header["typ"] !== typ) throw new DeviceCryptoError("jose_type_mismatch", `expected a ${typ}`);
-  if (header["crit"] !== undefined) throw new DeviceCryptoError("jose_invalid", "crit is not accepted");
-  const ok = verify("sha256", Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: "ieee-p1363" }, fromB64u(s));
-  if (!ok) throw new DeviceCryptoError("jose_invalid", "the signature does not verify");
-  return { payload: fromB64u(p), kid: header["kid"] };
-}
-
-function parseHeader(part: string): Record<string, unknown> {
-  try {
-    const header = JSON.parse(fromB64u(part).toString("utf8")) as unknown;
-    if (typeof header !== "object" || header === null || Array.isArray(header)) throw new Error("not an object");
-    return header as Record<string, unknown>;
-  } catch {
-    throw new DeviceCryptoError("jose_invalid", "the protected header is not JSON");
-  }
+  return signCompact(payload, privateKey, { kid: header.kid, typ: header.typ });
 }
 
 /** The approval JWS of `terms` (device-key.ts `signTerms`): checked against the schema and its window first. */
@@ -155,100 +128,14 @@ export function oneTimeKey(): { privateKey: KeyObject; publicJwk: PublicEcJwk } 
   return freshP256();
 }
 
-const lengthPrefixed = (bytes: Uint8Array) => {
-  const out = Buffer.alloc(4 + bytes.length);
-  out.writeUInt32BE(bytes.length, 0);
-  out.set(bytes, 4);
-  return out;
-};
-
-/**
- * RFC 7518 §4.6.2: the Concat KDF with SHA-256, for a key of at most 256 bits (one round); AlgorithmID is the
- * `alg` when the result wraps a key (ECDH-ES+A256KW), the `enc` for direct key agreement (RFC 7518 Appendix C).
- */
-export function concatKdf(z: Uint8Array, alg: string, apu: Uint8Array, apv: Uint8Array, keyBits = 256): Buffer {
-  if (keyBits > 256 || keyBits % 8 !== 0) throw new RangeError("one SHA-256 round: at most 256 bits, whole bytes");
-  const suppPubInfo = Buffer.alloc(4);
-  suppPubInfo.writeUInt32BE(keyBits, 0);
-  const digest = createHash("sha256")
-    .update(Buffer.from([0, 0, 0, 1]))
-    .update(z)
-    .update(lengthPrefixed(Buffer.from(alg, "ascii")))
-    .update(lengthPrefixed(apu))
-    .update(lengthPrefixed(apv))
-    .update(suppPubInfo)
-    .digest();
-  return keyBits === 256 ? digest : digest.subarray(0, keyBits / 8);
-}
-
 /** A JWE (ECDH-ES+A256KW, A256GCM) of `plaintext` to a P-256 public KeyObject, as jose-policy.ts `encryptTo`. */
-export function jweEncrypt(
-  plaintext: Uint8Array,
-  recipient: KeyObject,
-  options: { typ: string; kid?: string },
-): string {
-  const ephemeral = freshP256();
-  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
-  const kek = concatKdf(z, JWE_ALG, new Uint8Array(0), new Uint8Array(0));
-  z.fill(0);
-  const cek = randomBytes(32);
-  const wrapper = createCipheriv("id-aes256-wrap", kek, KEY_WRAP_IV);
-  const encryptedKey = Buffer.concat([wrapper.update(cek), wrapper.final()]);
-  kek.fill(0);
-  const { crv, kty, x, y } = ephemeral.publicJwk;
-  const header = b64u(
-    JSON.stringify({
-      alg: JWE_ALG,
-      enc: JWE_ENC,
-      typ: options.typ,
-      ...(options.kid !== undefined ? { kid: options.kid } : {}),
-      epk: { x, crv, kty, y },
-    }),
-  );
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", cek, iv);
-  cipher.setAAD(Buffer.from(header, "ascii"));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const tag = cipher.getAuthTag();
-  cek.fill(0);
-  return `${header}.${b64u(encryptedKey)}.${b64u(iv)}.${b64u(ciphertext)}.${b64u(tag)}`;
+export function jweEncrypt(plaintext: Uint8Array, recipient: KeyObject, options: { typ: string; kid?: string }) {
+  return encryptCompact(plaintext, recipient, options);
 }
 
-/**
- * Opens a JWE made by `encryptTo` (or `jweEncrypt`) with a P-256 private KeyObject, with jose-policy.ts's checks:
- * alg/enc allow-list, the expected `typ`, no `crit` or `zip`. The caller wipes the plaintext.
- */
+/** Opens a JWE made by `encryptTo` (or `jweEncrypt`) with the policy's checks. The caller wipes the plaintext. */
 export function jweDecrypt(jwe: string, privateKey: KeyObject, typ: string): Buffer {
-  const parts = jwe.split(".");
-  if (parts.length !== 5) throw new DeviceCryptoError("jose_invalid", "not a compact JWE");
-  const [h, k, i, c, t] = parts as [string, string, string, string, string];
-  const header = parseHeader(h);
-  if (header["alg"] !== JWE_ALG || header["enc"] !== JWE_ENC)
-    throw new DeviceCryptoError("jose_algorithm_refused", "JWE algorithm not accepted");
-  if (header["typ"] !== typ) throw new DeviceCryptoError("jose_type_mismatch", `expected a ${typ}`);
-  if (header["crit"] !== undefined || header["zip"] !== undefined)
-    throw new DeviceCryptoError("jose_invalid", "crit and zip are not accepted");
-  try {
-    const epk = header["epk"] as JsonWebKey;
-    if (epk?.kty !== "EC" || epk.crv !== "P-256") throw new Error("epk");
-    const publicKey = createPublicKey({ key: { kty: epk.kty, crv: epk.crv, x: epk.x, y: epk.y }, format: "jwk" });
-    const z = diffieHellman({ privateKey, publicKey });
-    const apu = typeof header["apu"] === "string" ? fromB64u(header["apu"]) : new Uint8Array(0);
-    const apv = typeof header["apv"] === "string" ? fromB64u(header["apv"]) : new Uint8Array(0);
-    const kek = concatKdf(z, JWE_ALG, apu, apv);
-    z.fill(0);
-    const unwrapper = createDecipheriv("id-aes256-wrap", kek, KEY_WRAP_IV);
-    const cek = Buffer.concat([unwrapper.update(fromB64u(k)), unwrapper.final()]);
-    kek.fill(0);
-    const decipher = createDecipheriv("aes-256-gcm", cek, fromB64u(i));
-    decipher.setAAD(Buffer.from(h, "ascii"));
-    decipher.setAuthTag(fromB64u(t));
-    const plaintext = Buffer.concat([decipher.update(fromB64u(c)), decipher.final()]);
-    cek.fill(0);
-    return plaintext;
-  } catch {
-    throw new DeviceCryptoError("jose_invalid", "the JWE could not be decrypted");
-  }
+  return decryptCompact(jwe, privateKey, typ).plaintext;
 }
 
 /** records.ts `openRecord`: HKDF-SHA256 of the DEK for the purpose and card, AES-256-GCM with the binding as AAD. */
@@ -281,15 +168,15 @@ export class CertificateVerifier {
   constructor(roots: readonly NetworkRoot[]) {
     for (const root of roots) {
       const { kty, crv, x, y } = root.jwk;
-      this.roots.set(root.kid, createPublicKey({ key: { kty, crv, x, y }, format: "jwk" }));
+      this.roots.set(root.kid, p256PublicKey({ kty, crv, x, y }));
     }
   }
 
   verify(jws: string, nowSeconds: number, pan?: string): IssuerCertificate {
-    const kid = parseHeader(jws.split(".")[0] ?? "")["kid"];
+    const kid = compactHeader(jws)["kid"];
     const root = typeof kid === "string" ? this.roots.get(kid) : undefined;
     if (!root) throw new DeviceCryptoError("certificate_invalid", "not signed by a root this device trusts");
-    const { payload } = verifyEs256Jws(jws, root, JOSE_TYPES.issuerCertificate);
+    const { payload } = verifyCompact(jws, root, JOSE_TYPES.issuerCertificate);
     const parsed = issuerCertificateSchema.parse(JSON.parse(payload.toString("utf8")));
     if (parsed.nbf > nowSeconds || parsed.exp <= nowSeconds)
       throw new DeviceCryptoError("certificate_invalid", `the certificate of ${parsed.issuerId} is not valid now`);
@@ -307,7 +194,7 @@ export class CertificateVerifier {
     let key = this.recipients.get(id);
     if (!key) {
       const { kty, crv, x, y } = certificate.jwk;
-      key = createPublicKey({ key: { kty, crv, x, y }, format: "jwk" });
+      key = p256PublicKey({ kty, crv, x, y });
       this.recipients.set(id, key);
     }
     return key;

@@ -26,7 +26,7 @@ import {
 } from "@mpay/protocol";
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
-import { compactHeader, publicKeyOf, verifyCompact } from "../keys/compact-jose.ts";
+import { compactHeader, p256PublicKey, verifyCompact } from "@mpay/crypto/node";
 
 export interface AuthenticationPolicy {
   /** Null: the web app is at an IP address, where browsers allow no passkey, so no passkey approval counts. */
@@ -163,7 +163,7 @@ export class PaymentAuthenticator {
     } catch {
       return null;
     }
-    const verified = { ...content, key: publicKeyOf(content.jwk) };
+    const verified = { ...content, key: p256PublicKey(content.jwk) };
     if (this.certificates.size >= CERTIFICATES_KEPT) this.certificates.clear();
     this.certificates.set(certificate, verified);
     return verified;

@@ -25,7 +25,7 @@ import type { IssuerCore } from "../issuer-core.ts";
 import { expiryMonthOf } from "../cards/card-facts.ts";
 import type { CardRow } from "../cards/store.ts";
 import type { BindingRow } from "../devices/store.ts";
-import { compactHeader, decryptCompact, verifyCompact } from "../keys/compact-jose.ts";
+import { compactHeader, decryptCompact, verifyCompact } from "@mpay/crypto/node";
 import type { PublicKeyCache } from "../keys/public-key-cache.ts";
 
 export interface DevicePaymentRequest {

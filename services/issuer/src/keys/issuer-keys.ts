@@ -16,7 +16,7 @@ export interface IssuerKeys {
   readonly certificate: IssuerCertificate;
   /** Decrypts what wallets encrypt to this issuer (ECDH-ES+A256KW). */
   readonly encryptionKey: CryptoKey;
-  /** The same key as a node:crypto KeyObject, parsed once: the payment path opens JWEs with it (compact-jose.ts). */
+  /** The same key as a node:crypto KeyObject, parsed once: the payment path opens JWEs with it (@mpay/crypto/node). */
   readonly encryptionKeyObject: KeyObject;
   /** 32 bytes; CVCs are recomputed under it (keys/cvc.ts). */
   readonly cardVerificationKey: Uint8Array;

@@ -6,7 +6,7 @@
  * the oldest entry goes.
  */
 import type { KeyObject } from "node:crypto";
-import { publicKeyOf } from "./compact-jose.ts";
+import { p256PublicKey } from "@mpay/crypto/node";
 
 export interface EcPublicKeyJwk {
   kty: string;
@@ -28,7 +28,7 @@ export class PublicKeyCache {
     const id = `${jwk.kty}|${jwk.crv}|${jwk.x}|${jwk.y}`;
     let key = this.keys.get(id);
     if (!key) {
-      key = publicKeyOf(jwk);
+      key = p256PublicKey(jwk);
       if (this.keys.size >= this.capacity) {
         const oldest = this.keys.keys().next().value;
         if (oldest !== undefined) this.keys.delete(oldest);

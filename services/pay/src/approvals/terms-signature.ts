@@ -3,8 +3,8 @@
  * device key's thumbprint, whose payload is exactly the canonical terms the server issued (byte for byte: a JWS
  * over other terms, or over the same terms serialised differently, is refused).
  */
+import { JosePolicyError, verifyCompact, type VerifiedJws } from "@mpay/crypto/node";
 import { ApiError } from "../http/errors.ts";
-import { verifyCompactJws, type VerifiedJws } from "../devices/compact-jws.ts";
 import { devicePublicKey, type DeviceJwk } from "../devices/signatures.ts";
 
 const fail = (why: string) =>
@@ -17,12 +17,12 @@ export async function verifyTermsSignature(
 ): Promise<void> {
   let result: VerifiedJws;
   try {
-    // node:crypto on the device key parsed once per thumbprint (compact-jws.ts), as the device statements.
-    result = verifyCompactJws(jws, devicePublicKey(device.keyThumbprint, device.publicKeyJwk));
-  } catch {
+    // node:crypto on the device key parsed once per thumbprint (@mpay/crypto/node), as the device statements.
+    result = verifyCompact(jws, devicePublicKey(device.keyThumbprint, device.publicKeyJwk), "mpay-approval+jws");
+  } catch (error) {
+    if (error instanceof JosePolicyError && error.code === "jose_type_mismatch") throw fail("wrong typ");
     throw fail("bad signature, algorithm or encoding");
   }
-  if (result.protectedHeader.typ !== "mpay-approval+jws") throw fail("wrong typ");
-  if (result.protectedHeader.kid !== device.keyThumbprint) throw fail("kid does not name the challenge's device");
-  if (new TextDecoder().decode(result.payload) !== canonicalTerms) throw fail("it covers other terms");
+  if (result.header["kid"] !== device.keyThumbprint) throw fail("kid does not name the challenge's device");
+  if (result.payload.toString("utf8") !== canonicalTerms) throw fail("it covers other terms");
 }

@@ -5,14 +5,14 @@
  * setting the first PIN, vouching for another device). The device's word alone never makes a security change
  * (DESIGN.md "the power order"); DeviceService.verifyStatement checks the signature here and spends the nonce.
  * Parsed public keys are cached as KeyObjects by thumbprint (parsing per call cut ECDSA verification to a third
- * here), and verified with node:crypto (compact-jws.ts), not jose's generic path (issue 11).
+ * here), and verified with node:crypto (@mpay/crypto/node), not jose's generic path (issue 11).
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { compactHeader, JosePolicyError, p256PublicKey, verifyCompact } from "@mpay/crypto/node";
 import { calculateJwkThumbprint } from "jose";
 import { z } from "zod";
 import { devicePublicJwkSchema } from "@mpay/protocol";
 import { ApiError } from "../http/errors.ts";
-import { decodeProtectedHeader, verifyCompactJws } from "./compact-jws.ts";
 
 /** The device key's shape is the payer API's (packages/protocol). */
 export const deviceJwkSchema = devicePublicJwkSchema;
@@ -22,10 +22,10 @@ export type DeviceJwk = z.infer<typeof deviceJwkSchema>;
 export const STATEMENT_LIFETIME_SECONDS = 300;
 const keyCache = new Map<string, KeyObject>();
 
-/** Checks the key is a real P-256 point and returns its thumbprint. */
+/** Checks the key is a real P-256 point (canonical coordinates, on the curve) and returns its thumbprint. */
 export async function deviceKeyThumbprint(jwk: DeviceJwk): Promise<string> {
   try {
-    createPublicKey({ key: jwk, format: "jwk" });
+    p256PublicKey(jwk);
   } catch {
     throw new ApiError("parameter_invalid", "publicKeyJwk is not a valid P-256 public key.", "publicKeyJwk");
   }
@@ -36,7 +36,7 @@ export async function deviceKeyThumbprint(jwk: DeviceJwk): Promise<string> {
 export function devicePublicKey(thumbprint: string, jwk: DeviceJwk): KeyObject {
   let key = keyCache.get(thumbprint);
   if (!key) {
-    key = createPublicKey({ key: jwk, format: "jwk" });
+    key = p256PublicKey(jwk);
     if (keyCache.size > 50_000) keyCache.clear();
     keyCache.set(thumbprint, key);
   }
@@ -46,7 +46,7 @@ export function devicePublicKey(thumbprint: string, jwk: DeviceJwk): KeyObject {
 /** The `kid` a statement claims to be signed with (unverified: only to find the key). */
 export function signerOf(jws: string): string {
   try {
-    const header = decodeProtectedHeader(jws);
+    const header = compactHeader(jws);
     if (typeof header.kid === "string" && header.kid.length <= 64) return header.kid;
   } catch {
     // reported below
@@ -68,12 +68,12 @@ export async function verifyDeviceStatement(
   const fail = (why: string) => new ApiError("device_signature_invalid", `The device signature was refused: ${why}.`);
   let payload: Record<string, unknown>;
   try {
-    const result = verifyCompactJws(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk));
-    if (result.protectedHeader.typ !== "mpay-device+jws") throw fail("wrong typ");
-    if (result.protectedHeader.kid !== signer.keyThumbprint) throw fail("kid does not name the signing device");
-    payload = JSON.parse(new TextDecoder().decode(result.payload)) as Record<string, unknown>;
+    const result = verifyCompact(jws, devicePublicKey(signer.keyThumbprint, signer.publicKeyJwk), "mpay-device+jws");
+    if (result.header["kid"] !== signer.keyThumbprint) throw fail("kid does not name the signing device");
+    payload = JSON.parse(result.payload.toString("utf8")) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof ApiError) throw error;
+    if (error instanceof JosePolicyError && error.code === "jose_type_mismatch") throw fail("wrong typ");
     throw fail("bad signature or encoding");
   }
   for (const [field, value] of Object.entries(expected)) {

@@ -17,9 +17,10 @@ import {
   type PinStatement,
   type StatementKeyCertificate,
 } from "@mpay/protocol";
+import { signCompact } from "@mpay/crypto/node";
 import type { Clock } from "@mpay/service-kit";
 import canonicalize from "canonicalize";
-import { CompactSign, type JWK } from "jose";
+import type { JWK } from "jose";
 import type { Db } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { KeyProvider } from "../keys/provider.ts";
@@ -71,14 +72,12 @@ export class StatementSigner {
       );
     }
     const payload: PinStatement = { iss: this.issuer, method: "pin", ...statement };
-    return new CompactSign(new TextEncoder().encode(canonicalize(payload)))
-      .setProtectedHeader({
-        alg: "ES256",
-        typ: JOSE_TYPES.pinStatement,
-        kid: signing.key.kid,
-        [STATEMENT_KEY_CERTIFICATE_HEADER]: signing.certificate,
-      })
-      .sign(signing.key.privateKey);
+    // node:crypto with the key's KeyObject (issue 11), the header as jose wrote it: { alg, typ, kid, cert }.
+    return signCompact(canonicalize(payload) as string, signing.key.privateKey, {
+      typ: JOSE_TYPES.pinStatement,
+      kid: signing.key.kid,
+      [STATEMENT_KEY_CERTIFICATE_HEADER]: signing.certificate,
+    });
   }
 
   /** The public halves, as a JWK Set: for anyone to look at. Issuers trust a key only through its certificate. */

@@ -5,9 +5,12 @@
  *
  * Plaintext framing: the 32 bytes of K_srv, then the UTF-8 JSON of `{ cardId, sealedCard, sealedProfile,
  * recordVersion }`. K_srv stays in byte arrays that are wiped (it never becomes a string).
+ *
+ * The JWE is made with node:crypto (@mpay/crypto/node `encryptCompact`), not jose: jose imported the one-time key
+ * and made and exported its ephemeral key through WebCrypto's JWK code on every release (issue 11: `initJwk` and
+ * `exportJwk` were 1.4 % of the pay server). The device's wallet opens it with jose (compact-jose.test.ts).
  */
-import { createPublicKey } from "node:crypto";
-import { encryptTo } from "@mpay/crypto";
+import { encryptCompact, p256PublicKey } from "@mpay/crypto/node";
 import { ecPublicJwkSchema, JOSE_TYPES, type EcPublicJwk } from "@mpay/protocol";
 import { ApiError } from "../http/errors.ts";
 
@@ -29,7 +32,7 @@ export function releaseKeyOf(jwk: unknown): EcPublicJwk {
       "releaseKey",
     );
   try {
-    createPublicKey({ key: parsed.data, format: "jwk" });
+    p256PublicKey(parsed.data);
   } catch {
     throw new ApiError("release_key_invalid", "releaseKey is not a point on P-256.", "releaseKey");
   }
@@ -49,7 +52,7 @@ export async function encryptRelease(cardId: string, released: ReleasedCard, rel
   plaintext.set(released.kSrv, 0);
   plaintext.set(rest, released.kSrv.length);
   try {
-    return await encryptTo(plaintext, releaseKey, { typ: JOSE_TYPES.release });
+    return encryptCompact(plaintext, releaseKey, { typ: JOSE_TYPES.release });
   } finally {
     plaintext.fill(0);
     released.kSrv.fill(0);
