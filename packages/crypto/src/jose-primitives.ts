@@ -104,11 +104,18 @@ export function ecPublicKey(jwk: unknown, crv: CurveName): KeyObject {
   }
 }
 
+/** Each key's kind ("public:prime256v1"…), read once: Node 20 rebuilds `asymmetricKeyDetails` on every read. */
+const kinds = new WeakMap<KeyObject, string>();
+
 /** Whether `key` is an EC key of `type` on `crv` (alg confusion: an ES256 header never meets a P-384 key). */
 export function isEcKey(key: KeyObject, type: "public" | "private", crv: CurveName): boolean {
-  return (
-    key.type === type && key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === CURVES[crv].openssl
-  );
+  if (typeof key !== "object" || key === null) return false;
+  let kind = kinds.get(key);
+  if (kind === undefined) {
+    kind = key.asymmetricKeyType === "ec" ? `${key.type}:${key.asymmetricKeyDetails?.namedCurve}` : String(key.type);
+    kinds.set(key, kind);
+  }
+  return kind === `${type}:${CURVES[crv].openssl}`;
 }
 
 const lengthPrefixed = (bytes: Uint8Array): Buffer => {
