@@ -19,7 +19,6 @@
 import {
   createDecipheriv,
   createHash,
-  createECDH,
   createHmac,
   createPrivateKey,
   hkdfSync,
@@ -47,6 +46,7 @@ import {
   type NetworkRoot,
   type RecordBinding,
 } from "@mpay/crypto/node";
+import { freshP256 } from "@mpay/crypto/fresh-key-pair";
 
 export class DeviceCryptoError extends Error {
   constructor(
@@ -101,27 +101,10 @@ export function pinChallengeMacFast(sessionKey: Uint8Array, challengeId: string,
 }
 
 /**
- * A fresh P-256 key pair, the private half a KeyObject and the public one a JWK, made from ECDH's raw key (0x04 ‖ x
- * ‖ y, and d). Not generateKeyPairSync + export({ format: "jwk" }): on Node 20 that pair deadlocks now and then
- * when a garbage collection inside the export destroys an earlier key-generation job, whose destructor waits on the
- * mutex the export holds (seen with gdb in the load generator and the bulk seeding, after some thousand keys).
+ * A fresh P-256 key pair from ECDH's raw key, the product's own helper: not generateKeyPairSync + JWK export, which
+ * deadlocks Node 20 now and then (seen with gdb in the load generator and the bulk seeding; fresh-key-pair.ts).
  */
-export function freshP256(): { privateKey: KeyObject; publicJwk: PublicEcJwk } {
-  const ecdh = createECDH("prime256v1");
-  const point = ecdh.generateKeys();
-  const publicJwk: PublicEcJwk = {
-    kty: "EC",
-    crv: "P-256",
-    x: b64u(point.subarray(1, 33)),
-    y: b64u(point.subarray(33, 65)),
-  };
-  const raw = ecdh.getPrivateKey();
-  const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]); // a scalar with leading zero bytes comes shorter
-  const privateKey = createPrivateKey({ key: { ...publicJwk, d: b64u(d) }, format: "jwk" });
-  raw.fill(0);
-  d.fill(0);
-  return { privateKey, publicJwk };
-}
+export { freshP256 };
 
 /** A one-time P-256 key pair for the card's release: the private half stays a KeyObject, the public one a JWK. */
 export function oneTimeKey(): { privateKey: KeyObject; publicJwk: PublicEcJwk } {

@@ -5,7 +5,8 @@
  * the same database signs with the same keys and a restart changes neither (ID tokens issued before still verify;
  * sessions survive). Cookie keys can instead come from MESSENGER_COOKIE_KEYS.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPair, randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { Secret } from "@mpay/protocol";
@@ -22,11 +23,18 @@ export interface ProviderSecrets {
   cookieKeys: string[];
 }
 
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * The async generateKeyPair, not generateKeyPairSync: on Node 20 the synchronous call leaves its key-generation job
+ * to the GC, which can destroy it inside the JWK export below and deadlock the process for good (issue 11); the
+ * async job is destroyed before its promise settles. Made once, on the first start, but one start hanging is enough.
+ */
 async function signingKey(kind: "ec" | "rsa"): Promise<JWK> {
   const { privateKey } =
     kind === "ec"
-      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-      : generateKeyPairSync("rsa", { modulusLength: 2048 });
+      ? await generateKeyPairAsync("ec", { namedCurve: "P-256" })
+      : await generateKeyPairAsync("rsa", { modulusLength: 2048 });
   const jwk = privateKey.export({ format: "jwk" }) as JWK;
   const kid = await calculateJwkThumbprint(jwk);
   return { ...jwk, kid, use: "sig", alg: kind === "ec" ? "ES256" : "RS256" };

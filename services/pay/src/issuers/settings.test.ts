@@ -1,7 +1,9 @@
-import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { systemAddresses } from "@mpay/service-kit";
-import { loadIssuerSettings } from "./settings.ts";
+import { acquirerSecretOf, loadIssuerSettings } from "./settings.ts";
 
 const settingsOf = (env: NodeJS.ProcessEnv) => loadIssuerSettings(env, systemAddresses(env).urls.issuer, 10_000);
 
@@ -31,5 +33,29 @@ describe("issuer settings", () => {
       url: "https://issuer.example",
       acquirerSecret: "p",
     });
+  });
+});
+
+describe("the acquirer secret from the issuer simulator's file", () => {
+  let dir = "";
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("is picked up by the next authorization when the simulator writes it later or writes a new one", async () => {
+    dir = await mkdtemp(join(tmpdir(), "mpay-acquirer-"));
+    const file = join(dir, "acquirer.json");
+    const settings = { ...settingsOf({ ISSUER_DATA_DIR: dir }), acquirerSecretFile: file };
+    const first = "a".repeat(43);
+    const second = "b".repeat(44); // another size: seen at once even within one tick of the file system's clock
+    // Not there yet (the simulator starts later): an issuer error that names the file, not a secret.
+    await expect(acquirerSecretOf(settings)).rejects.toMatchObject({ code: "issuer_unavailable" });
+    await writeFile(file, JSON.stringify({ secret: first }));
+    expect(await acquirerSecretOf(settings)).toBe(first);
+    expect(await acquirerSecretOf(settings)).toBe(first);
+    await writeFile(file, JSON.stringify({ secret: second }));
+    expect(await acquirerSecretOf(settings)).toBe(second);
+    await rm(file);
+    await expect(acquirerSecretOf(settings)).rejects.toMatchObject({ code: "issuer_unavailable" });
+    // The configured secret wins and no file is needed for it.
+    expect(await acquirerSecretOf({ ...settings, acquirerSecret: "p".repeat(40) })).toBe("p".repeat(40));
   });
 });

@@ -2,8 +2,8 @@
  * How the pay server reaches the card issuers (the acquirer link). With nothing set it reaches the embedded
  * issuer simulator of `npm start` and reads the acquirer secret that simulator wrote into its data folder.
  */
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { secretFromFile, type SecretFilePolicy } from "../keys/secret-file.ts";
 import { IssuerError } from "./connector.ts";
 
 export interface IssuerSettings {
@@ -27,15 +27,18 @@ export function loadIssuerSettings(env: NodeJS.ProcessEnv, url: string, timeoutM
   };
 }
 
+/**
+ * The simulator's file is looked at on every call, as when it was read on every call: a secret it rewrote (its data
+ * folder made afresh) or a file it wrote after this server started is used by the next authorization. Looking is
+ * one stat; the file is read and parsed again only when it changed (issue 11: a file read per authorization).
+ */
+const ACQUIRER_SECRET_FILE: SecretFilePolicy = { recheckAfterMs: 0, missingRecheckAfterMs: 0 };
+
 /** The acquirer secret, from the settings or the simulator's file (read when first needed: it may start later). */
 export async function acquirerSecretOf(settings: IssuerSettings): Promise<string> {
   if (settings.acquirerSecret) return settings.acquirerSecret;
-  try {
-    const stored = JSON.parse(await readFile(settings.acquirerSecretFile, "utf8")) as { secret?: unknown };
-    if (typeof stored.secret === "string" && stored.secret.length >= 32) return stored.secret;
-  } catch {
-    // reported below
-  }
+  const stored = await secretFromFile(settings.acquirerSecretFile, "secret", ACQUIRER_SECRET_FILE);
+  if (stored !== null) return stored;
   throw new IssuerError(
     "unavailable",
     "issuer_unavailable",

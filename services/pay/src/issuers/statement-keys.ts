@@ -5,7 +5,8 @@
  * `issuer-statement-key` (the name it always had), a rotation adds `issuer-statement-key-<n>`; the signer uses the
  * newest key that holds a valid network certificate, so a new key signs only once the network has certified it.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { freshP256 } from "@mpay/crypto/fresh-key-pair";
 import type { EcPublicJwk } from "@mpay/protocol";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import type { Db } from "../db/client.ts";
@@ -32,8 +33,9 @@ function generationOf(name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** A new key (on the first start and per rotation), from freshP256: generateKeyPairSync + JWK export can hang. */
 function newPrivateJwk(): string {
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey } = freshP256();
   return JSON.stringify(privateKey.export({ format: "jwk" }));
 }
 

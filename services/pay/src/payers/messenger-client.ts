@@ -2,9 +2,9 @@
  * The pay server as a relying party of the messenger's OpenID Connect provider, through `openid-client`
  * (discovery, PKCE S256, state and nonce checks, ID token validation against the provider's JWKS).
  */
-import { readFile } from "node:fs/promises";
 import * as oidc from "openid-client";
 import { ApiError } from "../http/errors.ts";
+import { secretFromFile } from "../keys/secret-file.ts";
 
 export interface MessengerIdentity {
   subject: string;
@@ -107,15 +107,14 @@ export class MessengerClient {
 }
 
 /**
- * How long a client secret read from the file is used before the file is read again. The embedded messenger writes
- * a new secret when it starts afresh; an announcement sent with the old one meanwhile is retried by the outbox, so
- * a short lifetime bounds the staleness while each announcement no longer reads the file (issue 11: one file read
- * per payment on the pay path).
+ * How long a client secret read from the file is used before the file is looked at again (a stat; it is read again
+ * only when it changed). The embedded messenger writes a new secret when it starts afresh; an announcement sent with
+ * the old one meanwhile is retried by the outbox, so a short lifetime bounds the staleness while each announcement
+ * no longer reads the file (issue 11: one file read per payment on the pay path).
  */
 export const CLIENT_SECRET_FILE_TTL_MS = 30_000;
 /** A missing or unreadable file is looked at again after this long (the embedded messenger may start later). */
 export const MISSING_SECRET_FILE_TTL_MS = 5_000;
-const secretFiles = new Map<string, { secret: string | null; readAt: number }>();
 
 /**
  * The pay server's client secret at the messenger: MPAY_MESSENGER_CLIENT_SECRET, else the file the embedded
@@ -127,24 +126,13 @@ export async function messengerClientSecret(
   now: () => number = Date.now,
 ): Promise<string> {
   if (settings.clientSecret) return settings.clientSecret;
-  const cached = secretFiles.get(settings.clientSecretFile);
-  if (
-    cached &&
-    now() - cached.readAt < (cached.secret === null ? MISSING_SECRET_FILE_TTL_MS : CLIENT_SECRET_FILE_TTL_MS)
-  ) {
-    if (cached.secret !== null) return cached.secret;
-    throw noSecret();
-  }
-  try {
-    const file = JSON.parse(await readFile(settings.clientSecretFile, "utf8")) as { client_secret?: unknown };
-    if (typeof file.client_secret === "string" && file.client_secret.length >= 32) {
-      secretFiles.set(settings.clientSecretFile, { secret: file.client_secret, readAt: now() });
-      return file.client_secret;
-    }
-  } catch {
-    // Fall through to the clear error below.
-  }
-  secretFiles.set(settings.clientSecretFile, { secret: null, readAt: now() });
+  const stored = await secretFromFile(
+    settings.clientSecretFile,
+    "client_secret",
+    { recheckAfterMs: CLIENT_SECRET_FILE_TTL_MS, missingRecheckAfterMs: MISSING_SECRET_FILE_TTL_MS },
+    now,
+  );
+  if (stored !== null) return stored;
   throw noSecret();
 }
 

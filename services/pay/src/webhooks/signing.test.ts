@@ -111,6 +111,7 @@ describe("v1a (Ed25519)", () => {
     expect(privateKey).toBeInstanceOf(Uint8Array);
     expect(privateKey).toHaveLength(32);
     expect(v1aPublicKey(privateKey)).toBe(publicKey);
+    expect(generateV1aKeyPair().privateKey).not.toEqual(privateKey); // a fresh random seed every time
   });
 
   it("reads the seed as RFC 8032 does (test vector 1)", () => {

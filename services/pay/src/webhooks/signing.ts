@@ -7,7 +7,7 @@
 //         merchant's (or our) database cannot forge webhooks.
 // node:crypto rather than WebCrypto: it is synchronous and faster for the many small messages the outbox signs.
 import type { KeyObject } from "node:crypto";
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, randomFillSync, sign } from "node:crypto";
 import { WEBHOOK_SECRET_PREFIX as SECRET_PREFIX } from "../merchants/webhook-secret.ts";
 
 const PUBLIC_KEY_PREFIX = "whpk_";
@@ -29,15 +29,15 @@ export function signV1(secret: string, msgId: string, timestampSeconds: number, 
 /**
  * A new Ed25519 key pair for `v1a`. `privateKey` is the 32-byte RFC 8032 seed (not PKCS#8): the smallest form, the
  * one every Ed25519 library accepts, and what the key provider seals. `publicKey` is what the merchant is shown.
+ *
+ * The seed is 32 random bytes (RFC 8032 §5.1.5: an Ed25519 private key is exactly that), not generateKeyPairSync:
+ * on Node 20 the synchronous key-generation job, left to the GC, can deadlock the JWK export of its key for good
+ * (issue 11; packages/crypto/src/fresh-key-pair.ts), and this runs on every endpoint a merchant creates with v1a.
  */
 export function generateV1aKeyPair(): { publicKey: string; privateKey: Uint8Array } {
-  const jwk = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" });
-  if (typeof jwk.d !== "string" || typeof jwk.x !== "string") throw new Error("ed25519 key export failed");
-  return {
-    publicKey: PUBLIC_KEY_PREFIX + Buffer.from(jwk.x, "base64url").toString("base64"),
-    // A fresh Uint8Array, not a pooled Buffer, so the seed never shares memory with unrelated data.
-    privateKey: new Uint8Array(Buffer.from(jwk.d, "base64url")),
-  };
+  // A fresh Uint8Array, not a pooled Buffer, so the seed never shares memory with unrelated data.
+  const privateKey = randomFillSync(new Uint8Array(SEED_BYTES));
+  return { publicKey: v1aPublicKey(privateKey), privateKey };
 }
 
 /** The `whpk_` public key for a stored seed, so only the seed needs to be kept. */

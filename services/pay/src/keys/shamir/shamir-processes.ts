@@ -19,11 +19,11 @@ import {
   createDecipheriv,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   type KeyObject,
 } from "node:crypto";
+import { freshX25519 } from "@mpay/crypto/fresh-key-pair";
 import { and, eq, lt, ne, sql } from "drizzle-orm";
 import type { Db, Executor } from "../../db/client.ts";
 import { decodeCanonical } from "../encoding.ts";
@@ -58,12 +58,14 @@ export class UnsealedProcess {
    * vault_share_retired when a rekey replaced that generation meanwhile (the custody row's lock orders the two).
    */
   static async register(db: Db, generation: number): Promise<UnsealedProcess> {
-    const { privateKey, publicKey } = generateKeyPairSync("x25519");
+    // Not generateKeyPairSync: its key-generation job, left to the GC, can deadlock a later JWK export of this key
+    // (the heartbeat's, every HEARTBEAT_MS, for as long as the process lives) on Node 20; see fresh-key-pair.ts.
+    const { privateKey, x } = freshX25519();
     const process = new UnsealedProcess(db, `vp_${randomBytes(12).toString("base64url")}`, privateKey, generation);
     await db.transaction(async (tx) => {
       const custody = await lockCustody(tx, "share");
       if (custody?.generation !== generation) throw retiredWhileUnsealing();
-      await tx.insert(vaultProcesses).values({ id: process.id, publicKey: rawPublicKey(publicKey), generation });
+      await tx.insert(vaultProcesses).values({ id: process.id, publicKey: x, generation });
     });
     process.#timer = setInterval(() => void process.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     process.#timer.unref(); // a CLI process must not stay alive for it
@@ -169,7 +171,7 @@ function sealDelivery(
   generation: number,
 ): string {
   const publicKey = importPublicKey(recipient);
-  const ephemeral = generateKeyPairSync("x25519");
+  const ephemeral = freshX25519();
   const key = deliveryKey(
     diffieHellman({ privateKey: ephemeral.privateKey, publicKey }),
     oldMaster,
@@ -180,7 +182,7 @@ function sealDelivery(
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(deliveryInfo(processId, generation));
-    const ephemeralPublic = Buffer.from(rawPublicKey(ephemeral.publicKey), "base64url");
+    const ephemeralPublic = Buffer.from(ephemeral.x, "base64url");
     return Buffer.concat([
       ephemeralPublic,
       nonce,
