@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
-import { namedStatement, preparedPer } from "@mpay/service-kit";
+import { namedStatement } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
 
@@ -40,18 +40,9 @@ export async function insertCard(db: Executor, row: typeof cards.$inferInsert): 
 }
 
 export async function findCard(db: Executor, id: string, payerId: string): Promise<CardRow | null> {
-  const rows = await payerCard(db).execute({ id, payerId });
-  return rows[0] ?? null;
+  const [row] = await payerCard.run(db, { id, payerId });
+  return row ? cardOf(row) : null;
 }
-
-/** The card read of every approval (the challenge, the receipt), prepared once per handle. */
-const payerCard = preparedPer((db: Executor) =>
-  db
-    .select()
-    .from(cards)
-    .where(and(eq(cards.id, sql.placeholder("id")), eq(cards.payerId, sql.placeholder("payerId"))))
-    .prepare("payer_card"),
-);
 
 export async function lockCard(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
   const rows = await tx
@@ -72,11 +63,24 @@ export async function lockCardForRelease(tx: Executor, id: string, payerId: stri
   return row ? cardOf(row) : null;
 }
 
+const CARD_COLUMNS = sql.raw(
+  `id, payer_id, device_id, issuer_id, card_ref, brand, last4, expiry_month, status, sealed_card, sealed_profile,
+  record_version, wrapped_k_srv, kek_version, created_at, removed_at`,
+);
+
+/**
+ * The card read of every approval (the challenge) and of its receipt, which reads it in the issuer's decision's
+ * transaction: named, so drizzle builds it in no request (a prepared drizzle query is made again per transaction).
+ */
+const payerCard = namedStatement<RawCard>(
+  "vault_payer_card",
+  sql`select ${CARD_COLUMNS} from cards where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}`,
+);
+
 const cardForRelease = namedStatement<RawCard>(
   "vault_card_for_release",
-  sql`select id, payer_id, device_id, issuer_id, card_ref, brand, last4, expiry_month, status, sealed_card,
-    sealed_profile, record_version, wrapped_k_srv, kek_version, created_at, removed_at
-  from cards where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}
+  sql`select ${CARD_COLUMNS} from cards
+  where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}
   for update`,
 );
 
