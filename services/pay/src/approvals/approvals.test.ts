@@ -12,6 +12,8 @@ import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../te
 import { call, openTestPay, paymentBody, signedInPayer, type TestPay } from "../testing/system.ts";
 import { addTestCard, newReleaseKey, type TestCard } from "../testing/cards.ts";
 import { openRelease } from "@mpay/wallet";
+import { newId } from "@mpay/protocol";
+import { findChallengeToApprove, spendChallengeForApproval } from "./store.ts";
 
 type ErrorAnswer = { error: { code: string; message: string } };
 type Challenge = { id: string; terms: ApprovalTerms; expiresAt: string };
@@ -124,6 +126,40 @@ describe.each(testBackends())("payment approval from the payer's device [%s]", (
       body,
     );
     expect([replay.status, replay.body.error.code]).toEqual([409, "approval_challenge_used"]);
+  });
+
+  it("spends a challenge in the statement that records its approval: once, and one approval per payment", async () => {
+    const paymentId = await newPayment();
+    const a = (await challengeFor(paymentId)).body;
+    const b = (await challengeFor(paymentId)).body;
+    const db = t.system.database.db;
+    const { challenge } = (await findChallengeToApprove(db, a.id, payer.payerId))!;
+    const approvalOf = (challengeId: string) => ({
+      id: newId("approval"),
+      challengeId,
+      paymentId,
+      merchantId: t.merchant.id,
+      payerId: payer.payerId,
+      deviceId: challenge.deviceId,
+      method: "passkey" as const,
+      deviceSignature: "jws",
+      passkeyAssertion: { response: { userHandle: "u" } },
+    });
+    const first = await spendChallengeForApproval(db, approvalOf(a.id));
+    expect(first).toMatchObject({ challengeId: a.id, paymentId, passkeyAssertion: { response: { userHandle: "u" } } });
+    expect(first!.createdAt).toBeInstanceOf(Date);
+    expect((await findChallengeToApprove(db, a.id, payer.payerId))!.challenge.usedAt).toBeInstanceOf(Date);
+    // A spent challenge records nothing more.
+    expect(await spendChallengeForApproval(db, approvalOf(a.id))).toBeNull();
+    // Another challenge of the approved payment meets the unique index (the service answers payment_invalid_state),
+    // and stays unspent: the statement is one.
+    const error = await spendChallengeForApproval(db, approvalOf(b.id)).catch((e: unknown) => e);
+    const { code, cause } = error as { code?: string; cause?: { code?: string } };
+    expect(cause?.code ?? code).toBe("23505");
+    expect(await findChallengeToApprove(db, b.id, payer.payerId)).toMatchObject({
+      approved: true,
+      challenge: { usedAt: null },
+    });
   });
 
   it("refuses a signature over another amount, merchant or payment", async () => {

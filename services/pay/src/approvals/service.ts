@@ -41,9 +41,8 @@ import {
   findApprovalWithChallenge,
   findChallengeById,
   findChallengeToApprove,
-  insertApproval,
   insertChallenge,
-  spendChallenge,
+  spendChallengeForApproval,
   type ApprovalRow,
   type ChallengeRow,
 } from "./store.ts";
@@ -90,8 +89,9 @@ export class ApprovalService {
     if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
     const card = await this.vault.cardForApproval(payer, input.cardId, device);
     const payment = await this.payments.forApproval(paymentId);
-    const merchant = await this.merchants.get(payment.merchantId);
-    if (!merchant) throw new ApiError("resource_missing", "No such payment.", "id");
+    const merchantName = await this.merchants.displayName(payment.merchantId);
+    if (merchantName === null) throw new ApiError("resource_missing", "No such payment.", "id");
+    const merchant = { id: payment.merchantId, displayName: merchantName };
     const now = Math.floor(this.clock.now().getTime() / 1000);
     const exp = Math.min(now + CHALLENGE_TTL_SECONDS, Math.floor(payment.approvalExpiresAt.getTime() / 1000));
     const terms: ApprovalTerms = {
@@ -168,16 +168,9 @@ export class ApprovalService {
     await verifyTermsSignature(input.deviceSignature, device, challenge.terms);
     const method = await this.verifyUser(payer, challenge, input.verification);
     return this.db.transaction(async (tx) => {
-      if (!(await spendChallenge(tx, challenge.id)))
-        throw new ApiError(
-          "approval_challenge_used",
-          "This challenge was already used; each approval needs a new one.",
-        );
-      // The device may have been revoked while the PIN or passkey was being checked: revocation is immediate.
-      // Read inside the transaction: PGlite has one connection, so a read outside it would wait for it forever.
-      if (!(await this.devices.isActive(payer.id, device.id, tx)))
-        throw new ApiError("approval_signature_invalid", "The device was revoked.");
-      const approval = await insertApproval(tx, {
+      // Spent and recorded in one statement; the unique index on the payment lets one of two approvals of one
+      // payment (two challenges, racing) through.
+      const approval = await spendChallengeForApproval(tx, {
         id: newId("approval"),
         challengeId: challenge.id,
         paymentId: challenge.paymentId,
@@ -188,10 +181,18 @@ export class ApprovalService {
         deviceSignature: input.deviceSignature,
         passkeyAssertion: method.assertion ?? null,
       }).catch((error: unknown) => {
-        // Two approvals of one payment racing: the unique index lets one through.
-        if ((error as { cause?: { code?: string } }).cause?.code === "23505") throw alreadyApproved();
+        if (uniqueViolation(error)) throw alreadyApproved();
         throw error;
       });
+      if (!approval)
+        throw new ApiError(
+          "approval_challenge_used",
+          "This challenge was already used; each approval needs a new one.",
+        );
+      // The device may have been revoked while the PIN or passkey was being checked: revocation is immediate.
+      // Read inside the transaction: PGlite has one connection, so a read outside it would wait for it forever.
+      if (!(await this.devices.isActive(payer.id, device.id, tx)))
+        throw new ApiError("approval_signature_invalid", "The device was revoked.");
       // In the approval's transaction: a release that fails leaves the challenge unspent, never half an approval.
       const card = await this.vault.cardOfChallenge(tx, payer, challenge.cardId, device);
       const release = await this.vault.release(tx, card, releaseKey);
@@ -270,6 +271,12 @@ export class ApprovalService {
     await this.passkeys.verifyApproval(payer, verification.assertion, termsHash(challenge.terms));
     return { method: "passkey", assertion: verification.assertion };
   }
+}
+
+/** PostgreSQL's unique_violation, as the driver throws it or as drizzle wraps it. */
+function uniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e.code === "23505" || e.cause?.code === "23505";
 }
 
 function alreadyApproved(): ApiError {

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
-import { preparedPer } from "@mpay/service-kit";
+import { namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { devices, statementNonces } from "./schema.ts";
 
@@ -127,30 +127,65 @@ export async function purgeStatementNonces(db: Executor, now: Date): Promise<num
 }
 
 export async function findDevice(db: Executor, id: string): Promise<DeviceRow | null> {
-  const rows = await deviceById(db).execute({ id });
-  return rows[0] ?? null;
+  const [row] = await deviceById.run(db, { id });
+  return row ? deviceOf(row) : null;
 }
 
 export async function findByThumbprint(db: Executor, thumbprint: string): Promise<DeviceRow | null> {
-  const rows = await deviceByThumbprint(db).execute({ thumbprint });
-  return rows[0] ?? null;
+  const [row] = await deviceByThumbprint.run(db, { thumbprint });
+  return row ? deviceOf(row) : null;
 }
 
-// The device reads of every approval (challenge, approve, authorize), prepared once per handle.
-const deviceById = preparedPer((db: Executor) =>
-  db
-    .select()
-    .from(devices)
-    .where(eq(devices.id, sql.placeholder("id")))
-    .prepare("device_by_id"),
+// The device reads of every approval (challenge, approve, authorize), named (service-kit named-statement.ts):
+// drizzle builds nothing for them, not even in a transaction (the approval re-reads its device in its own).
+const DEVICE_COLUMNS = sql.raw(
+  `id, payer_id, key_thumbprint, public_key_jwk, name, status, activates_at, approved_by, revoke_at,
+  revoke_scheduled_by, created_at, ended_at`,
 );
-const deviceByThumbprint = preparedPer((db: Executor) =>
-  db
-    .select()
-    .from(devices)
-    .where(eq(devices.keyThumbprint, sql.placeholder("thumbprint")))
-    .prepare("device_by_thumbprint"),
+const deviceById = namedStatement<RawDevice>(
+  "devices_by_id",
+  sql`select ${DEVICE_COLUMNS} from devices where id = ${sql.placeholder("id")}`,
 );
+const deviceByThumbprint = namedStatement<RawDevice>(
+  "devices_by_thumbprint",
+  sql`select ${DEVICE_COLUMNS} from devices where key_thumbprint = ${sql.placeholder("thumbprint")}`,
+);
+
+/** A device row as the driver reads it: timestamps as text, the JWK parsed (named-statement.ts). */
+interface RawDevice {
+  id: string;
+  payer_id: string;
+  key_thumbprint: string;
+  public_key_jwk: DeviceRow["publicKeyJwk"];
+  name: string;
+  status: DeviceRow["status"];
+  activates_at: unknown;
+  approved_by: string;
+  revoke_at: unknown;
+  revoke_scheduled_by: string | null;
+  created_at: unknown;
+  ended_at: unknown;
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
+
+function deviceOf(r: RawDevice): DeviceRow {
+  return {
+    id: r.id,
+    payerId: r.payer_id,
+    keyThumbprint: r.key_thumbprint,
+    publicKeyJwk: r.public_key_jwk,
+    name: r.name,
+    status: r.status,
+    activatesAt: date(r.activates_at),
+    approvedBy: r.approved_by,
+    revokeAt: dateOrNull(r.revoke_at),
+    revokeScheduledBy: r.revoke_scheduled_by,
+    createdAt: date(r.created_at),
+    endedAt: dateOrNull(r.ended_at),
+  };
+}
 
 export async function insertDevice(tx: Executor, row: typeof devices.$inferInsert): Promise<DeviceRow> {
   const [inserted] = await tx.insert(devices).values(row).returning();

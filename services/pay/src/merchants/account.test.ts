@@ -56,6 +56,13 @@ describe.each(testBackends())("the merchant's account [%s]", (backend) => {
     ]);
   });
 
+  it("names a merchant by its registered display name, and no merchant that does not exist", async () => {
+    const merchant = await t.createMerchant("Named Shop", ["https://named.example"]);
+    expect(await t.system.merchants.displayName(merchant.id)).toBe("Named Shop");
+    expect(await t.system.merchants.displayName(merchant.id)).toBe("Named Shop");
+    expect(await t.system.merchants.displayName("mch_00000000000000000000000000")).toBeNull();
+  });
+
   it("refuses what is not an origin, too many, and a publishable key, and changes nothing", async () => {
     const merchant = await t.createMerchant("Careful Shop", ["https://shop.example"]);
     const bad = [

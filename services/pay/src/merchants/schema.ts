@@ -5,7 +5,11 @@ import { createdAt } from "../db/columns.ts";
 export const merchants = pgTable("merchants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  /** What payers see in the wallet; only this registered name is ever shown, never text from a request. */
+  /**
+   * What payers see in the wallet; only this registered name is ever shown, never text from a request. Fixed when
+   * the merchant is made: MerchantService.displayName keeps it per process, so a statement that changes it must
+   * change that too.
+   */
   displayName: text("display_name").notNull(),
   /** Origins that returnUrl/cancelUrl may point to, e.g. `https://shop.example`. */
   allowedOrigins: jsonb("allowed_origins").$type<string[]>().notNull().default([]),

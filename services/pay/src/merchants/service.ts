@@ -39,6 +39,8 @@ export interface NewMerchant {
 
 /** A parsed key stays valid in this cache for this long; a rolled key with immediate expiry dies within it. */
 const AUTH_CACHE_MS = 10_000;
+/** Display names kept per process: far more merchants than pay at once; past it the cache starts over. */
+const MAX_CACHED_DISPLAY_NAMES = 10_000;
 const ORIGIN_PATTERN = /^https?:\/\/[^/?#\s]+$/;
 
 /** At most this many registered origins per merchant: a shop or two per environment, not a list to grow forever. */
@@ -101,6 +103,7 @@ export class MerchantService {
   private readonly authCache = new Map<string, { auth: MerchantAuth; expiresAt: number | null; cachedAt: number }>();
   private readonly openedSecrets = new Map<string, Secret<string>>();
   #sessions: DashboardSessionResolver | null = null;
+  readonly #displayNames = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -368,6 +371,21 @@ export class MerchantService {
   /** `db`: the caller's transaction when it reads inside one (the embedded database has a single connection). */
   get(id: string, db: Executor = this.db): Promise<MerchantRow | null> {
     return findMerchant(db, id);
+  }
+
+  /**
+   * The merchant's registered display name (what a payer approves a payment to), null for no such merchant. Read
+   * once per process: it is fixed when the merchant is made (no statement updates it; schema.ts) and is no
+   * authorization fact, so the approval path's challenge needs no round trip for it (issue 11).
+   */
+  async displayName(id: string): Promise<string | null> {
+    const known = this.#displayNames.get(id);
+    if (known !== undefined) return known;
+    const merchant = await findMerchant(this.db, id);
+    if (!merchant) return null;
+    if (this.#displayNames.size >= MAX_CACHED_DISPLAY_NAMES) this.#displayNames.clear();
+    this.#displayNames.set(id, merchant.displayName);
+    return merchant.displayName;
   }
 
   list(): Promise<MerchantRow[]> {

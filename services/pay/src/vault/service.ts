@@ -38,6 +38,7 @@ import {
   insertCard,
   insertEnrollment,
   lockCard,
+  lockCardForRelease,
   postponeUnbind,
   queueUnbinds,
   unbindsOf,
@@ -394,7 +395,7 @@ export class VaultService {
 
   /** The card a spent challenge named, re-read in the approval's transaction (it may have been removed since). */
   async cardOfChallenge(tx: Executor, payer: PayerRow, cardId: string | null, device: DeviceRow): Promise<CardRow> {
-    const card = cardId === null ? null : await lockCard(tx, cardId, payer.id);
+    const card = cardId === null ? null : await lockCardForRelease(tx, cardId, payer.id);
     if (!card || card.status !== "active" || card.deviceId !== device.id)
       throw new ApiError("card_not_active", "The card of this challenge can no longer be used.", "cardId");
     return card;

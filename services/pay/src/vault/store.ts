@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
-import { preparedPer } from "@mpay/service-kit";
+import { namedStatement } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
 
@@ -40,18 +40,9 @@ export async function insertCard(db: Executor, row: typeof cards.$inferInsert): 
 }
 
 export async function findCard(db: Executor, id: string, payerId: string): Promise<CardRow | null> {
-  const rows = await payerCard(db).execute({ id, payerId });
-  return rows[0] ?? null;
+  const [row] = await payerCard.run(db, { id, payerId });
+  return row ? cardOf(row) : null;
 }
-
-/** The card read of every approval (the challenge, the receipt), prepared once per handle. */
-const payerCard = preparedPer((db: Executor) =>
-  db
-    .select()
-    .from(cards)
-    .where(and(eq(cards.id, sql.placeholder("id")), eq(cards.payerId, sql.placeholder("payerId"))))
-    .prepare("payer_card"),
-);
 
 export async function lockCard(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
   const rows = await tx
@@ -60,6 +51,80 @@ export async function lockCard(tx: Executor, id: string, payerId: string): Promi
     .where(and(eq(cards.id, id), eq(cards.payerId, payerId)))
     .for("update");
   return rows[0] ?? null;
+}
+
+/**
+ * The payer's card, locked, for the approval that releases it (once per payment, in the approval's transaction):
+ * named (service-kit named-statement.ts), so drizzle builds nothing for it. The lock holds a removal of the card,
+ * or a rotation of its K_srv, until the release has committed.
+ */
+export async function lockCardForRelease(tx: Executor, id: string, payerId: string): Promise<CardRow | null> {
+  const [row] = await cardForRelease.run(tx, { id, payerId });
+  return row ? cardOf(row) : null;
+}
+
+const CARD_COLUMNS = sql.raw(
+  `id, payer_id, device_id, issuer_id, card_ref, brand, last4, expiry_month, status, sealed_card, sealed_profile,
+  record_version, wrapped_k_srv, kek_version, created_at, removed_at`,
+);
+
+/**
+ * The card read of every approval (the challenge) and of its receipt, which reads it in the issuer's decision's
+ * transaction: named, so drizzle builds it in no request (a prepared drizzle query is made again per transaction).
+ */
+const payerCard = namedStatement<RawCard>(
+  "vault_payer_card",
+  sql`select ${CARD_COLUMNS} from cards where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}`,
+);
+
+const cardForRelease = namedStatement<RawCard>(
+  "vault_card_for_release",
+  sql`select ${CARD_COLUMNS} from cards
+  where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}
+  for update`,
+);
+
+/** A card row as the driver reads it: timestamps as text (named-statement.ts). */
+interface RawCard {
+  id: string;
+  payer_id: string;
+  device_id: string;
+  issuer_id: string;
+  card_ref: string;
+  brand: string;
+  last4: string;
+  expiry_month: string;
+  status: CardRow["status"];
+  sealed_card: string | null;
+  sealed_profile: string | null;
+  record_version: number | null;
+  wrapped_k_srv: string | null;
+  kek_version: number | null;
+  created_at: unknown;
+  removed_at: unknown;
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+function cardOf(r: RawCard): CardRow {
+  return {
+    id: r.id,
+    payerId: r.payer_id,
+    deviceId: r.device_id,
+    issuerId: r.issuer_id,
+    cardRef: r.card_ref,
+    brand: r.brand,
+    last4: r.last4,
+    expiryMonth: r.expiry_month,
+    status: r.status,
+    sealedCard: r.sealed_card,
+    sealedProfile: r.sealed_profile,
+    recordVersion: r.record_version,
+    wrappedKSrv: r.wrapped_k_srv,
+    kekVersion: r.kek_version,
+    createdAt: date(r.created_at),
+    removedAt: r.removed_at === null || r.removed_at === undefined ? null : date(r.removed_at),
+  };
 }
 
 export async function cardsOf(db: Executor, payerId: string): Promise<CardRow[]> {
