@@ -290,37 +290,32 @@ export class AuthorizationService {
     facts: ApprovalFacts | null = null,
   ): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
+      // The operation's row decides the race with the reconciler: whoever ends it records the decision.
       if (!(await this.operations.end(tx, op.id, "done")))
         return { payment: await this.payments.byId(tx, op.paymentId), compensate: false, after: [] };
-      const current = await this.payments.lockById(tx, op.paymentId);
-      if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
-      if (answer.decision === "approved") {
-        if (current.status !== "requires_approval") return { payment: current, compensate: true, after: [] };
-        const approved = await this.payments.recordIssuerDecision(tx, op.paymentId, {
-          approved: true,
-          issuerId: op.issuerId,
-          authorizationCode: answer.authorizationCode,
-          viaIssuer,
-        });
-        const after: Array<() => void> = [];
+      const approved = answer.decision === "approved";
+      const decided = await this.payments.decideIfAwaiting(
+        tx,
+        op.paymentId,
+        approved
+          ? { approved, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer }
+          : { approved, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer },
+      );
+      if (!decided) {
+        // Canceled or expired meanwhile: an approval nobody here holds is voided at the issuer.
+        const current = await this.payments.byId(tx, op.paymentId);
+        if (!current) throw new ApiError("resource_missing", "No such payment.");
+        return { payment: current, compensate: approved, after: [] };
+      }
+      const after: Array<() => void> = [];
+      if (approved) {
         for (const step of this.#approvedSteps) {
-          const then = await step(tx, approved, facts);
+          const then = await step(tx, decided, facts);
           if (then) after.push(then);
         }
-        return { payment: approved, compensate: false, after };
       }
-      if (current.status !== "requires_approval") return { payment: current, compensate: false, after: [] };
-      return {
-        payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
-          approved: false,
-          issuerId: op.issuerId,
-          declineCode: answer.declineCode,
-          viaIssuer,
-        }),
-        compensate: false,
-        after: [],
-      };
+      return { payment: decided, compensate: false, after };
     });
     for (const then of outcome.after) then();
     if (outcome.compensate) await this.#voidOrphan(op);

@@ -100,6 +100,29 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     expect(await books(created.body.id)).toMatchObject({ status: "approved" });
   });
 
+  it("an approval that lands once the payment no longer awaits it is voided at the issuer; the payment stays as it was", async () => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 7_000 }));
+    // The payment leaves `requires_approval` while the issuer decides (a race the guarded decision must lose cleanly).
+    const authorize = lossy.authorize;
+    lossy.authorize = async (...a) => {
+      lossy.authorize = authorize;
+      const answer = await authorize(...a);
+      await net.pay.system.database.db.execute(
+        sql`update payments set status = 'expired' where id = ${created.body.id}`,
+      );
+      return answer;
+    };
+    const outcome = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });
+    expect(outcome.payment.status).toBe("expired");
+    expect(await books(created.body.id)).toMatchObject({ status: "voided" });
+    const events = await merchant<{ data: Array<{ type: string; data: { payment: { id: string } } }> }>(
+      "GET",
+      "/v1/events?limit=100",
+    );
+    expect(events.body.data.filter((e) => e.data.payment.id === created.body.id)).toEqual([]);
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
   it("an approval in doubt while the issuer is unreachable: no cancel under it; recorded from the books once it answers, window or not", async () => {
     const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 9_000 }));
     // The answer is lost and the immediate inquiry fails too (the issuer went away right after deciding).

@@ -22,8 +22,11 @@ import { emitEvent, eventValues } from "../webhooks/events.ts";
 import { answerValues, reserveKeyAlone, storeKeyAnswer, type KeyScope } from "../http/idempotency.ts";
 import { nextStatus } from "./state-machine.ts";
 import {
+  approveAwaiting,
   attachToPayment,
   captureAuthorized,
+  declineAwaiting,
+  recordAuthorized,
   insertNewPayment,
   newPaymentRow,
   recordCaptured,
@@ -329,46 +332,63 @@ export class PaymentService {
    * An automatic-capture payment is captured in the same transaction.
    */
   async recordIssuerDecision(tx: Executor, id: string, decision: IssuerDecision): Promise<PaymentRow> {
-    const payment = await lockPayment(tx, id);
+    const decided = await this.decideIfAwaiting(tx, id, decision);
+    if (decided) return decided;
+    // The guard did not hold: say why, as the state machine and the window do.
+    const payment = await findPaymentById(tx, id);
     if (!payment) throw notFound(id);
-    if (!decision.approved) {
-      const status = nextStatus(payment.status as PaymentStatus, "decline");
-      const updated = await updatePayment(tx, id, {
-        status,
-        declineCode: decision.declineCode,
-        issuerId: decision.issuerId,
-        cardId: decision.viaIssuer?.cardId ?? null,
-      });
-      await emitEvent(tx, {
-        merchantId: updated.merchantId,
-        mode: updated.mode,
-        type: "payment.declined",
-        data: { payment: this.view(updated) },
-      });
-      return updated;
-    }
-    const status = nextStatus(payment.status as PaymentStatus, "approve");
-    // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
-    // expiry, which never passes the approval window, so the window is not checked again for it.
-    if (!decision.viaIssuer && payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime()) {
-      throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
-    }
-    await this.ledger.post(tx, authorizationPosting(ref(payment), payment.amount));
+    nextStatus(payment.status as PaymentStatus, decision.approved ? "approve" : "decline");
+    throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+  }
+
+  /**
+   * `recordIssuerDecision` for a caller that handles a payment no longer awaiting approval itself (authorizations/
+   * compensates such an approval): null then, and nothing was written. The decision is one guarded UPDATE …
+   * RETURNING and one statement for its event and ledger posting (issue 11: it was two locked reads, a built update
+   * and two more statements), so a cancel or an expiry that committed first wins without a lock taken ahead.
+   */
+  async decideIfAwaiting(tx: Executor, id: string, decision: IssuerDecision): Promise<PaymentRow | null> {
     const now = this.settings.clock.now();
-    const authorized = await updatePayment(tx, id, {
-      status,
+    const cardId = decision.viaIssuer?.cardId ?? null;
+    if (!decision.approved) {
+      const declined = await declineAwaiting(tx, {
+        id,
+        issuerId: decision.issuerId,
+        declineCode: decision.declineCode,
+        cardId,
+        now,
+      });
+      if (!declined) return null;
+      await emitEvent(tx, {
+        merchantId: declined.merchantId,
+        mode: declined.mode,
+        type: "payment.declined",
+        data: { payment: this.view(declined) },
+      });
+      return declined;
+    }
+    const authorized = await approveAwaiting(tx, {
+      id,
       issuerId: decision.issuerId,
-      issuerAuthorizationCode: decision.authorizationCode,
+      authorizationCode: decision.authorizationCode,
       reachesIssuer: decision.viaIssuer !== undefined,
-      cardId: decision.viaIssuer?.cardId ?? null,
-      authorizedAt: now,
+      cardId,
+      // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
+      // expiry, which never passes the approval window, so the window is not checked again for it.
+      checkWindow: decision.viaIssuer === undefined,
+      now,
       authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
     });
-    await emitEvent(tx, {
+    if (!authorized) return null;
+    const event = eventValues({
       merchantId: authorized.merchantId,
       mode: authorized.mode,
       type: "payment.authorized",
       data: { payment: this.view(authorized) },
+    });
+    await recordAuthorized(tx, {
+      ...event.values,
+      ...this.ledger.postingFor(authorizationPosting(ref(authorized), authorized.amount)),
     });
     if (authorized.captureMethod !== "automatic") return authorized;
     if (authorized.reachesIssuer) {
