@@ -172,12 +172,18 @@ export class AuthorizationService {
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
-    const decided = await this.#apply(op, challenge.cardId, answer, {
-      payerId: payer.id,
-      messengerSubject: payer.messengerSubject,
-      cardId: challenge.cardId,
-      merchantName: terms.merchantName,
-    });
+    const decided = await this.#apply(
+      op,
+      challenge.cardId,
+      answer,
+      {
+        payerId: payer.id,
+        messengerSubject: payer.messengerSubject,
+        cardId: challenge.cardId,
+        merchantName: terms.merchantName,
+      },
+      payment,
+    );
     // The details the payer shared go to the merchant only with a payment that went through.
     if (shared && decided.status !== "declined")
       await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
@@ -281,13 +287,15 @@ export class AuthorizationService {
   /**
    * Records a decision once (the reconciler may race the request's own answer: one wins, the other reads). An
    * approval for a payment that can no longer take it (canceled or expired meanwhile) is compensated: the hold is
-   * voided at the issuer, so no authorization stays there that the pay server does not hold.
+   * voided at the issuer, so no authorization stays there that the pay server does not hold. `known`: the payment as
+   * this request read it before asking the issuer, so that the decision is written in one statement.
    */
   async #apply(
     op: IssuerOperation,
     cardId: string | null,
     answer: AuthorizationAnswer,
     facts: ApprovalFacts | null = null,
+    known: PaymentRow | null = null,
   ): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
       // The operation's row decides the race with the reconciler: whoever ends it records the decision.
@@ -301,6 +309,7 @@ export class AuthorizationService {
         approved
           ? { approved, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer }
           : { approved, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer },
+        known,
       );
       if (!decided) {
         // Canceled or expired meanwhile: an approval nobody here holds is voided at the issuer.

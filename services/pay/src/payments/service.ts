@@ -23,6 +23,7 @@ import { answerValues, reserveKeyAlone, storeKeyAnswer, type KeyScope } from "..
 import { nextStatus } from "./state-machine.ts";
 import {
   approveAwaiting,
+  approveAwaitingRecorded,
   attachToPayment,
   captureAuthorized,
   declineAwaiting,
@@ -347,7 +348,12 @@ export class PaymentService {
    * RETURNING and one statement for its event and ledger posting (issue 11: it was two locked reads, a built update
    * and two more statements), so a cancel or an expiry that committed first wins without a lock taken ahead.
    */
-  async decideIfAwaiting(tx: Executor, id: string, decision: IssuerDecision): Promise<PaymentRow | null> {
+  async decideIfAwaiting(
+    tx: Executor,
+    id: string,
+    decision: IssuerDecision,
+    known: PaymentRow | null = null,
+  ): Promise<PaymentRow | null> {
     const now = this.settings.clock.now();
     const cardId = decision.viaIssuer?.cardId ?? null;
     if (!decision.approved) {
@@ -367,7 +373,7 @@ export class PaymentService {
       });
       return declined;
     }
-    const authorized = await approveAwaiting(tx, {
+    const approval = {
       id,
       issuerId: decision.issuerId,
       authorizationCode: decision.authorizationCode,
@@ -378,18 +384,9 @@ export class PaymentService {
       checkWindow: decision.viaIssuer === undefined,
       now,
       authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
-    });
+    };
+    const authorized = known ? await this.#approveKnown(tx, known, approval) : await this.#approveUnknown(tx, approval);
     if (!authorized) return null;
-    const event = eventValues({
-      merchantId: authorized.merchantId,
-      mode: authorized.mode,
-      type: "payment.authorized",
-      data: { payment: this.view(authorized) },
-    });
-    await recordAuthorized(tx, {
-      ...event.values,
-      ...this.ledger.postingFor(authorizationPosting(ref(authorized), authorized.amount)),
-    });
     if (authorized.captureMethod !== "automatic") return authorized;
     if (authorized.reachesIssuer) {
       try {
@@ -401,6 +398,54 @@ export class PaymentService {
       }
     }
     return this.applyCapture(tx, authorized, "captured", authorized.amount);
+  }
+
+  /** The approval, then its event and posting: two statements, the event's payload taken from the updated row. */
+  async #approveUnknown(tx: Executor, approval: Parameters<typeof approveAwaiting>[1]): Promise<PaymentRow | null> {
+    const authorized = await approveAwaiting(tx, approval);
+    if (!authorized) return null;
+    await recordAuthorized(tx, this.#authorizedRecords(authorized));
+    return authorized;
+  }
+
+  /**
+   * The approval with its event and posting in one statement (the authorize request's path): the payment read at
+   * the request's start, with the approval's changes, is the row the guarded UPDATE makes, since nothing changes a
+   * payment awaiting approval but its decision, a cancel or an expiry (each a change of status, which the guard
+   * refuses). Checked on the row written: should a change of another kind ever be added, its event would be wrong,
+   * so the decision fails (rolled back, its issuer operation left pending for the reconciler) instead.
+   */
+  async #approveKnown(
+    tx: Executor,
+    known: PaymentRow,
+    approval: Parameters<typeof approveAwaiting>[1],
+  ): Promise<PaymentRow | null> {
+    const expected: PaymentRow = {
+      ...known,
+      status: nextStatus("requires_approval", "approve"),
+      issuerId: approval.issuerId,
+      issuerAuthorizationCode: approval.authorizationCode,
+      reachesIssuer: approval.reachesIssuer,
+      cardId: approval.cardId,
+      authorizedAt: approval.now,
+      authorizationExpiresAt: approval.authorizationExpiresAt,
+    };
+    const records = this.#authorizedRecords(expected);
+    const authorized = await approveAwaitingRecorded(tx, approval, records);
+    if (authorized && JSON.stringify(this.view(authorized)) !== JSON.stringify(this.view(expected)))
+      throw new Error(`payment ${known.id} changed while awaiting approval: its authorized event would be wrong`);
+    return authorized;
+  }
+
+  /** The placeholder values of the payment.authorized event and the hold's posting. */
+  #authorizedRecords(authorized: PaymentRow): Record<string, unknown> {
+    const event = eventValues({
+      merchantId: authorized.merchantId,
+      mode: authorized.mode,
+      type: "payment.authorized",
+      data: { payment: this.view(authorized) },
+    });
+    return { ...event.values, ...this.ledger.postingFor(authorizationPosting(ref(authorized), authorized.amount)) };
   }
 
   /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */

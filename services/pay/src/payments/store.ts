@@ -3,7 +3,7 @@ import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { namedStatement } from "@mpay/service-kit";
 import { answerValues, reserveKey, storeAnswer, type KeyScope } from "../http/idempotency.ts";
-import { eventCtes } from "../webhooks/events.ts";
+import { eventCtes, eventCtesIf } from "../webhooks/events.ts";
 import { postingCtes } from "../ledger/service.ts";
 import { payments } from "./schema.ts";
 import { nextStatus } from "./state-machine.ts";
@@ -351,13 +351,25 @@ export async function recordCaptured(tx: Executor, values: Record<string, unknow
 const awaitingApproval = sql`where id = ${p("id")} and status = 'requires_approval'
     and (not ${p("checkWindow")}::boolean or approval_expires_at > ${p("now")}::timestamptz)`;
 
-const approveGuarded = namedStatement<Record<string, unknown>>(
-  "payments_approve",
-  sql`update payments
+const approveUpdate = sql`update payments
   set status = ${p("toStatus")}, issuer_id = ${p("issuerId")}, issuer_authorization_code = ${p("authorizationCode")},
     reaches_issuer = ${p("reachesIssuer")}::boolean, card_id = ${p("cardId")}, authorized_at = ${p("now")}::timestamptz,
     authorization_expires_at = ${p("authorizationExpiresAt")}::timestamptz, updated_at = now()
-  ${awaitingApproval} returning *`,
+  ${awaitingApproval}`;
+
+const approveGuarded = namedStatement<Record<string, unknown>>("payments_approve", sql`${approveUpdate} returning *`);
+
+/**
+ * The approval, its event (with deliveries) and the hold's posting in ONE statement, for a caller that read the
+ * payment before and so knows the event's payload before the statement: the event and the posting are written only
+ * if the guarded UPDATE matched. Values: approveAwaiting's, eventValues' and LedgerService.postingFor's.
+ */
+const approveRecorded = namedStatement<Record<string, unknown>>(
+  "payments_approve_recorded",
+  sql`with decided as (${approveUpdate} returning *),
+    ${eventCtesIf(sql`exists (select from decided)`)},
+    ${postingCtes(2, sql`exists (select from decided)`)}
+  select * from decided`,
 );
 
 const declineGuarded = namedStatement<Record<string, unknown>>(
@@ -382,13 +394,27 @@ export async function approveAwaiting(
     authorizationExpiresAt: Date;
   },
 ): Promise<PaymentRow | null> {
-  const [row] = await approveGuarded.run(tx, {
+  const [row] = await approveGuarded.run(tx, approveValues(v));
+  return row ? paymentFromDriver(row) : null;
+}
+
+/** approveAwaiting with what it records (`recorded`: the event's and the posting's values) in the same statement. */
+export async function approveAwaitingRecorded(
+  tx: Executor,
+  v: Parameters<typeof approveAwaiting>[1],
+  recorded: Record<string, unknown>,
+): Promise<PaymentRow | null> {
+  const [row] = await approveRecorded.run(tx, { ...approveValues(v), ...recorded });
+  return row ? paymentFromDriver(row) : null;
+}
+
+function approveValues(v: Parameters<typeof approveAwaiting>[1]): Record<string, unknown> {
+  return {
     ...v,
     toStatus: nextStatus("requires_approval", "approve"),
     now: v.now.toISOString(),
     authorizationExpiresAt: v.authorizationExpiresAt.toISOString(),
-  });
-  return row ? paymentFromDriver(row) : null;
+  };
 }
 
 /** Declines a payment awaiting approval in one statement; null when the guard did not hold (nothing written). */
