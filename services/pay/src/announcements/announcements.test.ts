@@ -179,6 +179,37 @@ describe.each(testBackends())("announcements to the messenger [%s]", (backend) =
     expect(stored && "params" in stored).toBe(false);
   });
 
+  it("sends a row claimed as it was written without claiming it again, and a claimed row never sent once its lease passes", async () => {
+    const announceToSend = () =>
+      pay.system.database.db.transaction((tx) =>
+        pay.system.announcements.announceToSend(tx, payerId, {
+          kind: "pin_reset_pending",
+          resetId: resetId(),
+          activatesAt: new Date("2026-03-02T14:05:00Z"),
+        }),
+      );
+    const announced = await announceToSend();
+    // Its first attempt is counted and leased by the insert: no other sender takes it meanwhile.
+    const written = await row(announced.id);
+    expect(written).toMatchObject({ status: "pending", attempts: 1 });
+    expect(Number(written?.due_in_ms)).toBeGreaterThan(10_000);
+    expect(await pay.system.announcements.deliver(announced.id)).toBe("not_due");
+    pay.system.announcements.sendSoon(announced);
+    await pay.system.announcements.settle();
+    expect(await row(announced.id)).toMatchObject({ status: "delivered", attempts: 1, last_error: null });
+    expect((await inbox()).filter((m) => m.id === announced.id)).toHaveLength(1);
+
+    // The writer stopped before its send: once the lease has passed, the maintenance task sends it.
+    const orphan = await announceToSend();
+    expect(await pay.system.announcements.deliver(orphan.id)).toBe("not_due");
+    await pay.system.database.db.execute(
+      sql`update announcements set next_attempt_at = now() - interval '1 second' where id = ${orphan.id}`,
+    );
+    expect(await pay.system.announcements.deliver(orphan.id)).toBe("delivered");
+    expect(await row(orphan.id)).toMatchObject({ status: "delivered", attempts: 2 });
+    expect((await inbox()).filter((m) => m.id === orphan.id)).toHaveLength(1);
+  });
+
   it("survives the messenger being down: retries back off, and it arrives once when the messenger is back", async () => {
     await messenger.stop();
     try {

@@ -1,12 +1,47 @@
 /** SQL for the announcements outbox. */
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { announcements } from "./schema.ts";
 
 export type AnnouncementRow = typeof announcements.$inferSelect;
 
-export async function insertAnnouncement(tx: Executor, row: typeof announcements.$inferInsert): Promise<void> {
-  await tx.insert(announcements).values(row);
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * A named statement (issue 11: a receipt is written with every approved payment). `leaseSeconds` 0 leaves the row
+ * due at once with no attempt counted; more claims it for its first attempt (counted, leased), so the sender that
+ * wrote it attempts it after commit without a claim of its own.
+ */
+const insertStatement = namedStatement(
+  "announcements_insert",
+  sql`insert into announcements (id, payer_id, messenger_subject, kind, text, actions, params, status, attempts,
+    next_attempt_at, created_at)
+  values (${p("id")}, ${p("payerId")}, ${p("messengerSubject")}, ${p("kind")}, ${p("text")}, ${p("actions")}::jsonb,
+    ${p("params")}::jsonb, 'pending', ${p("attempts")}::int4, now() + make_interval(secs => ${p("leaseSeconds")}::float8),
+    ${p("createdAt")}::timestamptz)`,
+);
+
+export async function insertAnnouncement(
+  tx: Executor,
+  row: Pick<
+    AnnouncementRow,
+    "id" | "payerId" | "messengerSubject" | "kind" | "text" | "actions" | "params" | "createdAt"
+  >,
+  claim: { leaseSeconds: number } | null = null,
+): Promise<void> {
+  await insertStatement.run(tx, {
+    id: row.id,
+    payerId: row.payerId,
+    messengerSubject: row.messengerSubject,
+    kind: row.kind,
+    text: row.text,
+    actions: JSON.stringify(row.actions),
+    params: row.params === null ? null : JSON.stringify(row.params),
+    attempts: claim ? 1 : 0,
+    leaseSeconds: claim ? claim.leaseSeconds : 0,
+    createdAt: row.createdAt.toISOString(),
+  });
 }
 
 export async function findAnnouncement(db: Executor, id: string): Promise<AnnouncementRow | null> {
@@ -56,11 +91,13 @@ export async function claimDueAnnouncements(
     .returning();
 }
 
+const deliveredStatement = namedStatement(
+  "announcements_delivered",
+  sql`update announcements set status = 'delivered', delivered_at = now(), last_error = null where id = ${p("id")}`,
+);
+
 export async function markDelivered(db: Executor, id: string): Promise<void> {
-  await db
-    .update(announcements)
-    .set({ status: "delivered", deliveredAt: sql`now()`, lastError: null })
-    .where(eq(announcements.id, id));
+  await deliveredStatement.run(db, { id });
 }
 
 export async function postpone(db: Executor, id: string, delayMs: number, error: string): Promise<void> {

@@ -172,12 +172,18 @@ export class AuthorizationService {
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
-    const decided = await this.#apply(op, challenge.cardId, answer, {
-      payerId: payer.id,
-      messengerSubject: payer.messengerSubject,
-      cardId: challenge.cardId,
-      merchantName: terms.merchantName,
-    });
+    const decided = await this.#apply(
+      op,
+      challenge.cardId,
+      answer,
+      {
+        payerId: payer.id,
+        messengerSubject: payer.messengerSubject,
+        cardId: challenge.cardId,
+        merchantName: terms.merchantName,
+      },
+      payment,
+    );
     // The details the payer shared go to the merchant only with a payment that went through.
     if (shared && decided.status !== "declined")
       await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
@@ -281,46 +287,44 @@ export class AuthorizationService {
   /**
    * Records a decision once (the reconciler may race the request's own answer: one wins, the other reads). An
    * approval for a payment that can no longer take it (canceled or expired meanwhile) is compensated: the hold is
-   * voided at the issuer, so no authorization stays there that the pay server does not hold.
+   * voided at the issuer, so no authorization stays there that the pay server does not hold. `known`: the payment as
+   * this request read it before asking the issuer, so that the decision is written in one statement.
    */
   async #apply(
     op: IssuerOperation,
     cardId: string | null,
     answer: AuthorizationAnswer,
     facts: ApprovalFacts | null = null,
+    known: PaymentRow | null = null,
   ): Promise<PaymentRow> {
     const outcome = await this.db.transaction(async (tx) => {
+      // The operation's row decides the race with the reconciler: whoever ends it records the decision.
       if (!(await this.operations.end(tx, op.id, "done")))
         return { payment: await this.payments.byId(tx, op.paymentId), compensate: false, after: [] };
-      const current = await this.payments.lockById(tx, op.paymentId);
-      if (!current) throw new ApiError("resource_missing", "No such payment.");
       const viaIssuer = { cardId };
-      if (answer.decision === "approved") {
-        if (current.status !== "requires_approval") return { payment: current, compensate: true, after: [] };
-        const approved = await this.payments.recordIssuerDecision(tx, op.paymentId, {
-          approved: true,
-          issuerId: op.issuerId,
-          authorizationCode: answer.authorizationCode,
-          viaIssuer,
-        });
-        const after: Array<() => void> = [];
+      const approved = answer.decision === "approved";
+      const decided = await this.payments.decideIfAwaiting(
+        tx,
+        op.paymentId,
+        approved
+          ? { approved, issuerId: op.issuerId, authorizationCode: answer.authorizationCode, viaIssuer }
+          : { approved, issuerId: op.issuerId, declineCode: answer.declineCode, viaIssuer },
+        known,
+      );
+      if (!decided) {
+        // Canceled or expired meanwhile: an approval nobody here holds is voided at the issuer.
+        const current = await this.payments.byId(tx, op.paymentId);
+        if (!current) throw new ApiError("resource_missing", "No such payment.");
+        return { payment: current, compensate: approved, after: [] };
+      }
+      const after: Array<() => void> = [];
+      if (approved) {
         for (const step of this.#approvedSteps) {
-          const then = await step(tx, approved, facts);
+          const then = await step(tx, decided, facts);
           if (then) after.push(then);
         }
-        return { payment: approved, compensate: false, after };
       }
-      if (current.status !== "requires_approval") return { payment: current, compensate: false, after: [] };
-      return {
-        payment: await this.payments.recordIssuerDecision(tx, op.paymentId, {
-          approved: false,
-          issuerId: op.issuerId,
-          declineCode: answer.declineCode,
-          viaIssuer,
-        }),
-        compensate: false,
-        after: [],
-      };
+      return { payment: decided, compensate: false, after };
     });
     for (const then of outcome.after) then();
     if (outcome.compensate) await this.#voidOrphan(op);

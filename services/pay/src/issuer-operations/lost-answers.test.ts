@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
+import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { LossyConnector } from "../testing/lossy-connector.ts";
 import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
@@ -98,6 +99,66 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     const outcome = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });
     expect(outcome.payment.status).toBe("authorized"); // recovered by the inquiry right after the lost answer
     expect(await books(created.body.id)).toMatchObject({ status: "approved" });
+  });
+
+  it("an approval that lands once the payment no longer awaits it is voided at the issuer; the payment stays as it was", async () => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 7_000 }));
+    // The payment leaves `requires_approval` while the issuer decides (a race the guarded decision must lose cleanly).
+    const authorize = lossy.authorize;
+    lossy.authorize = async (...a) => {
+      lossy.authorize = authorize;
+      const answer = await authorize(...a);
+      await net.pay.system.database.db.execute(
+        sql`update payments set status = 'expired' where id = ${created.body.id}`,
+      );
+      return answer;
+    };
+    const outcome = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true });
+    expect(outcome.payment.status).toBe("expired");
+    expect(await books(created.body.id)).toMatchObject({ status: "voided" });
+    const events = await merchant<{ data: Array<{ type: string; data: { payment: { id: string } } }> }>(
+      "GET",
+      "/v1/events?limit=100",
+    );
+    expect(events.body.data.filter((e) => e.data.payment.id === created.body.id)).toEqual([]);
+    const [postings] = await queryRows<{ n: number }>(
+      net.pay.system.database.db,
+      sql`select count(*)::int as n from ledger_transactions where payment_id = ${created.body.id}`,
+    );
+    expect(Number(postings?.n)).toBe(0);
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("an approval whose payment changed otherwise while the issuer decided is left to the reconciler, which records it as it now stands", async () => {
+    const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 6_000 }));
+    // No flow changes a payment awaiting approval but by its status; should one ever, the event must not be stale.
+    const authorize = lossy.authorize;
+    lossy.authorize = async (...a) => {
+      lossy.authorize = authorize;
+      const answer = await authorize(...a);
+      await net.pay.system.database.db.execute(
+        sql`update payments set item_name = 'Changed meanwhile' where id = ${created.body.id}`,
+      );
+      return answer;
+    };
+    const error = await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).not.toBeNull();
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${created.body.id}`)).body.status).toBe(
+      "requires_approval",
+    );
+    expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${created.body.id}`)).body.status).toBe(
+      "authorized",
+    );
+    const events = await merchant<{
+      data: Array<{ type: string; data: { payment: { id: string; itemName: string } } }>;
+    }>("GET", "/v1/events?limit=100");
+    const mine = events.body.data.filter((e) => e.data.payment.id === created.body.id);
+    expect(mine.map((e) => [e.type, e.data.payment.itemName])).toEqual([["payment.authorized", "Changed meanwhile"]]);
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
   });
 
   it("an approval in doubt while the issuer is unreachable: no cancel under it; recorded from the books once it answers, window or not", async () => {

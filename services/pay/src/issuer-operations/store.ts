@@ -1,16 +1,71 @@
 import { and, eq, lte, sql } from "drizzle-orm";
+import { namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { issuerOperations } from "./schema.ts";
 
 export type IssuerOperationRow = typeof issuerOperations.$inferSelect;
 
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * Named statements for what every payment does here (issue 11): its authorization is opened before the issuer is
+ * asked and ended with the decision, so drizzle builds neither per request.
+ */
+const insertStatement = namedStatement<Record<string, unknown>>(
+  "issuer_operations_insert",
+  sql`insert into issuer_operations (id, payment_id, merchant_id, issuer_id, kind, amount, refund_id, status, deadline_at)
+  values (${p("id")}, ${p("paymentId")}, ${p("merchantId")}, ${p("issuerId")}, ${p("kind")}, ${p("amount")}::int8,
+    ${p("refundId")}, ${p("status")}, ${p("deadlineAt")}::timestamptz)
+  on conflict do nothing returning *`,
+);
+
+const endStatement = namedStatement<{ id: string }>(
+  "issuer_operations_end",
+  sql`update issuer_operations set status = ${p("status")}, last_error = ${p("lastError")}, done_at = now()
+  where id = ${p("id")} and status = 'pending' returning id`,
+);
+
 /** Inserts an operation; null when the payment already has one pending (or, for `authorize`, any). */
 export async function insertOperation(
   db: Executor,
-  row: typeof issuerOperations.$inferInsert,
+  row: Pick<IssuerOperationRow, "id" | "paymentId" | "merchantId" | "issuerId" | "kind" | "status"> &
+    Partial<Pick<IssuerOperationRow, "amount" | "refundId" | "deadlineAt">>,
 ): Promise<IssuerOperationRow | null> {
-  const rows = await db.insert(issuerOperations).values(row).onConflictDoNothing().returning();
-  return rows[0] ?? null;
+  const [inserted] = await insertStatement.run(db, {
+    id: row.id,
+    paymentId: row.paymentId,
+    merchantId: row.merchantId,
+    issuerId: row.issuerId,
+    kind: row.kind,
+    amount: row.amount ?? null,
+    refundId: row.refundId ?? null,
+    status: row.status,
+    deadlineAt: row.deadlineAt ? row.deadlineAt.toISOString() : null,
+  });
+  return inserted ? operationFromDriver(inserted) : null;
+}
+
+const dateOrNull = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
+
+/** An `issuer_operations` row as a named statement reads it (snake_case, driver types) as drizzle would map it. */
+function operationFromDriver(r: Record<string, unknown>): IssuerOperationRow {
+  return {
+    id: r.id as string,
+    paymentId: r.payment_id as string,
+    merchantId: r.merchant_id as string,
+    issuerId: r.issuer_id as string,
+    kind: r.kind as IssuerOperationRow["kind"],
+    amount: r.amount === null || r.amount === undefined ? null : Number(r.amount),
+    refundId: (r.refund_id ?? null) as string | null,
+    status: r.status as IssuerOperationRow["status"],
+    attempts: Number(r.attempts),
+    lastError: (r.last_error ?? null) as string | null,
+    nextAttemptAt: dateOrNull(r.next_attempt_at) as Date,
+    deadlineAt: dateOrNull(r.deadline_at),
+    createdAt: dateOrNull(r.created_at) as Date,
+    doneAt: dateOrNull(r.done_at),
+  };
 }
 
 /** Ends a pending operation once; false when another process (the reconciler) settled it first. */
@@ -20,11 +75,7 @@ export async function endOperation(
   status: "done" | "failed",
   lastError: string | null = null,
 ): Promise<boolean> {
-  const rows = await db
-    .update(issuerOperations)
-    .set({ status, lastError, doneAt: sql`now()` })
-    .where(and(eq(issuerOperations.id, id), eq(issuerOperations.status, "pending")))
-    .returning({ id: issuerOperations.id });
+  const rows = await endStatement.run(db, { id, status, lastError });
   return rows.length === 1;
 }
 

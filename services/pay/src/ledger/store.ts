@@ -11,9 +11,10 @@ export const BALANCE_SLOTS = 16;
  * and the balance updates, so a ledger write costs no round trip of its own inside the caller's statement. All lines
  * of a posting update the same slot, in account order, so two concurrent postings lock rows in the same order and
  * never deadlock. Placeholders: ledgerTx, ledgerMerchant, ledgerMode, ledgerKind, ledgerPayment, ledgerRefund,
- * ledgerSlot, and ledgerAccount<i>, ledgerCurrency<i>, ledgerAmount<i> per line.
+ * ledgerSlot, and ledgerAccount<i>, ledgerCurrency<i>, ledgerAmount<i> per line. With `condition`, the posting is
+ * written only if it holds (a guarded change in an earlier CTE of the caller's statement).
  */
-export function postingCtes(lines: number): SQL {
+export function postingCtes(lines: number, condition?: SQL): SQL {
   const p = (name: string) => sql.placeholder(name);
   const entries = sql.join(
     Array.from(
@@ -23,12 +24,16 @@ export function postingCtes(lines: number): SQL {
     ),
     sql`, `,
   );
+  const transaction = sql`(${p("ledgerTx")}, ${p("ledgerMerchant")}, ${p("ledgerMode")}, ${p("ledgerKind")}, ${p("ledgerPayment")}, ${p("ledgerRefund")})`;
+  // With a condition, each insert takes its rows from VALUES only if it holds (no rows, no balance update).
+  const rows = (values: SQL) =>
+    condition ? sql`select * from (values ${values}) as v where ${condition}` : sql`values ${values}`;
   return sql`ledger_tx as (
       insert into ledger_transactions (id, merchant_id, mode, kind, payment_id, refund_id)
-      values (${p("ledgerTx")}, ${p("ledgerMerchant")}, ${p("ledgerMode")}, ${p("ledgerKind")}, ${p("ledgerPayment")}, ${p("ledgerRefund")})
+      ${rows(transaction)}
     ), ledger_lines as (
       insert into ledger_entries (transaction_id, merchant_id, account, currency, amount)
-      values ${entries}
+      ${rows(entries)}
       returning account, currency, amount
     ), ledger_slots as (
       insert into ledger_balances (account, currency, slot, merchant_id, balance)

@@ -22,8 +22,12 @@ import { emitEvent, eventValues } from "../webhooks/events.ts";
 import { answerValues, reserveKeyAlone, storeKeyAnswer, type KeyScope } from "../http/idempotency.ts";
 import { nextStatus } from "./state-machine.ts";
 import {
+  approveAwaiting,
+  approveAwaitingRecorded,
   attachToPayment,
   captureAuthorized,
+  declineAwaiting,
+  recordAuthorized,
   insertNewPayment,
   newPaymentRow,
   recordCaptured,
@@ -329,47 +333,60 @@ export class PaymentService {
    * An automatic-capture payment is captured in the same transaction.
    */
   async recordIssuerDecision(tx: Executor, id: string, decision: IssuerDecision): Promise<PaymentRow> {
-    const payment = await lockPayment(tx, id);
+    const decided = await this.decideIfAwaiting(tx, id, decision);
+    if (decided) return decided;
+    // The guard did not hold: say why, as the state machine and the window do.
+    const payment = await findPaymentById(tx, id);
     if (!payment) throw notFound(id);
-    if (!decision.approved) {
-      const status = nextStatus(payment.status as PaymentStatus, "decline");
-      const updated = await updatePayment(tx, id, {
-        status,
-        declineCode: decision.declineCode,
-        issuerId: decision.issuerId,
-        cardId: decision.viaIssuer?.cardId ?? null,
-      });
-      await emitEvent(tx, {
-        merchantId: updated.merchantId,
-        mode: updated.mode,
-        type: "payment.declined",
-        data: { payment: this.view(updated) },
-      });
-      return updated;
-    }
-    const status = nextStatus(payment.status as PaymentStatus, "approve");
-    // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
-    // expiry, which never passes the approval window, so the window is not checked again for it.
-    if (!decision.viaIssuer && payment.approvalExpiresAt.getTime() <= this.settings.clock.now().getTime()) {
-      throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
-    }
-    await this.ledger.post(tx, authorizationPosting(ref(payment), payment.amount));
+    nextStatus(payment.status as PaymentStatus, decision.approved ? "approve" : "decline");
+    throw new ApiError("payment_invalid_state", "The approval window of this payment has passed.");
+  }
+
+  /**
+   * `recordIssuerDecision` for a caller that handles a payment no longer awaiting approval itself (authorizations/
+   * compensates such an approval): null then, and nothing was written. The decision is one guarded UPDATE …
+   * RETURNING and one statement for its event and ledger posting (issue 11: it was two locked reads, a built update
+   * and two more statements), so a cancel or an expiry that committed first wins without a lock taken ahead.
+   */
+  async decideIfAwaiting(
+    tx: Executor,
+    id: string,
+    decision: IssuerDecision,
+    known: PaymentRow | null = null,
+  ): Promise<PaymentRow | null> {
     const now = this.settings.clock.now();
-    const authorized = await updatePayment(tx, id, {
-      status,
+    const cardId = decision.viaIssuer?.cardId ?? null;
+    if (!decision.approved) {
+      const declined = await declineAwaiting(tx, {
+        id,
+        issuerId: decision.issuerId,
+        declineCode: decision.declineCode,
+        cardId,
+        now,
+      });
+      if (!declined) return null;
+      await emitEvent(tx, {
+        merchantId: declined.merchantId,
+        mode: declined.mode,
+        type: "payment.declined",
+        data: { payment: this.view(declined) },
+      });
+      return declined;
+    }
+    const approval = {
+      id,
       issuerId: decision.issuerId,
-      issuerAuthorizationCode: decision.authorizationCode,
+      authorizationCode: decision.authorizationCode,
       reachesIssuer: decision.viaIssuer !== undefined,
-      cardId: decision.viaIssuer?.cardId ?? null,
-      authorizedAt: now,
+      cardId,
+      // An issuer's answer may land late (the reconciler settles a lost one): the issuer checked the signed terms'
+      // expiry, which never passes the approval window, so the window is not checked again for it.
+      checkWindow: decision.viaIssuer === undefined,
+      now,
       authorizationExpiresAt: new Date(now.getTime() + this.settings.authorizationTtlSeconds * 1000),
-    });
-    await emitEvent(tx, {
-      merchantId: authorized.merchantId,
-      mode: authorized.mode,
-      type: "payment.authorized",
-      data: { payment: this.view(authorized) },
-    });
+    };
+    const authorized = known ? await this.#approveKnown(tx, known, approval) : await this.#approveUnknown(tx, approval);
+    if (!authorized) return null;
     if (authorized.captureMethod !== "automatic") return authorized;
     if (authorized.reachesIssuer) {
       try {
@@ -381,6 +398,54 @@ export class PaymentService {
       }
     }
     return this.applyCapture(tx, authorized, "captured", authorized.amount);
+  }
+
+  /** The approval, then its event and posting: two statements, the event's payload taken from the updated row. */
+  async #approveUnknown(tx: Executor, approval: Parameters<typeof approveAwaiting>[1]): Promise<PaymentRow | null> {
+    const authorized = await approveAwaiting(tx, approval);
+    if (!authorized) return null;
+    await recordAuthorized(tx, this.#authorizedRecords(authorized));
+    return authorized;
+  }
+
+  /**
+   * The approval with its event and posting in one statement (the authorize request's path): the payment read at
+   * the request's start, with the approval's changes, is the row the guarded UPDATE makes, since nothing changes a
+   * payment awaiting approval but its decision, a cancel or an expiry (each a change of status, which the guard
+   * refuses). Checked on the row written: should a change of another kind ever be added, its event would be wrong,
+   * so the decision fails (rolled back, its issuer operation left pending for the reconciler) instead.
+   */
+  async #approveKnown(
+    tx: Executor,
+    known: PaymentRow,
+    approval: Parameters<typeof approveAwaiting>[1],
+  ): Promise<PaymentRow | null> {
+    const expected: PaymentRow = {
+      ...known,
+      status: nextStatus("requires_approval", "approve"),
+      issuerId: approval.issuerId,
+      issuerAuthorizationCode: approval.authorizationCode,
+      reachesIssuer: approval.reachesIssuer,
+      cardId: approval.cardId,
+      authorizedAt: approval.now,
+      authorizationExpiresAt: approval.authorizationExpiresAt,
+    };
+    const records = this.#authorizedRecords(expected);
+    const authorized = await approveAwaitingRecorded(tx, approval, records);
+    if (authorized && JSON.stringify(this.view(authorized)) !== JSON.stringify(this.view(expected)))
+      throw new Error(`payment ${known.id} changed while awaiting approval: its authorized event would be wrong`);
+    return authorized;
+  }
+
+  /** The placeholder values of the payment.authorized event and the hold's posting. */
+  #authorizedRecords(authorized: PaymentRow): Record<string, unknown> {
+    const event = eventValues({
+      merchantId: authorized.merchantId,
+      mode: authorized.mode,
+      type: "payment.authorized",
+      data: { payment: this.view(authorized) },
+    });
+    return { ...event.values, ...this.ledger.postingFor(authorizationPosting(ref(authorized), authorized.amount)) };
   }
 
   /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */

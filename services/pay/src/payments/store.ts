@@ -3,7 +3,7 @@ import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { namedStatement } from "@mpay/service-kit";
 import { answerValues, reserveKey, storeAnswer, type KeyScope } from "../http/idempotency.ts";
-import { eventCtes } from "../webhooks/events.ts";
+import { eventCtes, eventCtesIf } from "../webhooks/events.ts";
 import { postingCtes } from "../ledger/service.ts";
 import { payments } from "./schema.ts";
 import { nextStatus } from "./state-machine.ts";
@@ -30,10 +30,13 @@ export async function findPayment(
   return rows[0] ?? null;
 }
 
-/** By id alone: for the payer's side, which is not scoped by merchant key. */
+/**
+ * By id alone: for the payer's side, which is not scoped by merchant key. A named statement: every payment's
+ * approval reads it (challenge, approve, authorize), so drizzle builds nothing for it (issue 11).
+ */
 export async function findPaymentById(db: Executor, id: string): Promise<PaymentRow | null> {
-  const rows = await db.select().from(payments).where(eq(payments.id, id));
-  return rows[0] ?? null;
+  const [row] = await paymentById.run(db, { id });
+  return row ? paymentFromDriver(row) : null;
 }
 
 /** Several by id (the payer's receipts), in no particular order. */
@@ -131,6 +134,11 @@ export async function findExpired(db: Executor, now: Date, limit: number): Promi
 // ---- The merchant API's hot paths as named statements (issue 11; service-kit named-statement.ts) ----
 
 const p = (name: string) => sql.placeholder(name);
+
+const paymentById = namedStatement<Record<string, unknown>>(
+  "payments_by_id",
+  sql`select * from payments where id = ${p("id")}`,
+);
 
 /** The columns a new payment sets; the rest take their defaults (amounts 0, reaches_issuer false, nulls). */
 const NEW_PAYMENT = sql`(id, merchant_id, mode, status, amount, currency, capture_method, order_id, item_name,
@@ -331,4 +339,105 @@ const captureRecorded = namedStatement(
 /** Values: eventValues' and LedgerService.postingFor's, the key scope's and answerValues'. */
 export async function recordCaptured(tx: Executor, values: Record<string, unknown>): Promise<void> {
   await captureRecorded.run(tx, values);
+}
+
+// ---- The issuer's decision on a payment awaiting approval (issue 11) ----
+
+/**
+ * The guard of every decision: the payment still awaits approval (a cancel or an expiry that came first wins, and
+ * the decision writes nothing), and, for a decision recorded without an issuer, its approval window is still open at
+ * `now` (an issuer checked the signed terms' expiry itself, so its late answer is not held to the window).
+ */
+const awaitingApproval = sql`where id = ${p("id")} and status = 'requires_approval'
+    and (not ${p("checkWindow")}::boolean or approval_expires_at > ${p("now")}::timestamptz)`;
+
+const approveUpdate = sql`update payments
+  set status = ${p("toStatus")}, issuer_id = ${p("issuerId")}, issuer_authorization_code = ${p("authorizationCode")},
+    reaches_issuer = ${p("reachesIssuer")}::boolean, card_id = ${p("cardId")}, authorized_at = ${p("now")}::timestamptz,
+    authorization_expires_at = ${p("authorizationExpiresAt")}::timestamptz, updated_at = now()
+  ${awaitingApproval}`;
+
+const approveGuarded = namedStatement<Record<string, unknown>>("payments_approve", sql`${approveUpdate} returning *`);
+
+/**
+ * The approval, its event (with deliveries) and the hold's posting in ONE statement, for a caller that read the
+ * payment before and so knows the event's payload before the statement: the event and the posting are written only
+ * if the guarded UPDATE matched. Values: approveAwaiting's, eventValues' and LedgerService.postingFor's.
+ */
+const approveRecorded = namedStatement<Record<string, unknown>>(
+  "payments_approve_recorded",
+  sql`with decided as (${approveUpdate} returning *),
+    ${eventCtesIf(sql`exists (select from decided)`)},
+    ${postingCtes(2, sql`exists (select from decided)`)}
+  select * from decided`,
+);
+
+const declineGuarded = namedStatement<Record<string, unknown>>(
+  "payments_decline",
+  sql`update payments
+  set status = ${p("toStatus")}, decline_code = ${p("declineCode")}, issuer_id = ${p("issuerId")}, card_id = ${p("cardId")},
+    updated_at = now()
+  ${awaitingApproval} returning *`,
+);
+
+/** Approves a payment awaiting approval in one statement; null when the guard did not hold (nothing written). */
+export async function approveAwaiting(
+  tx: Executor,
+  v: {
+    id: string;
+    issuerId: string;
+    authorizationCode: string;
+    reachesIssuer: boolean;
+    cardId: string | null;
+    checkWindow: boolean;
+    now: Date;
+    authorizationExpiresAt: Date;
+  },
+): Promise<PaymentRow | null> {
+  const [row] = await approveGuarded.run(tx, approveValues(v));
+  return row ? paymentFromDriver(row) : null;
+}
+
+/** approveAwaiting with what it records (`recorded`: the event's and the posting's values) in the same statement. */
+export async function approveAwaitingRecorded(
+  tx: Executor,
+  v: Parameters<typeof approveAwaiting>[1],
+  recorded: Record<string, unknown>,
+): Promise<PaymentRow | null> {
+  const [row] = await approveRecorded.run(tx, { ...approveValues(v), ...recorded });
+  return row ? paymentFromDriver(row) : null;
+}
+
+function approveValues(v: Parameters<typeof approveAwaiting>[1]): Record<string, unknown> {
+  return {
+    ...v,
+    toStatus: nextStatus("requires_approval", "approve"),
+    now: v.now.toISOString(),
+    authorizationExpiresAt: v.authorizationExpiresAt.toISOString(),
+  };
+}
+
+/** Declines a payment awaiting approval in one statement; null when the guard did not hold (nothing written). */
+export async function declineAwaiting(
+  tx: Executor,
+  v: { id: string; issuerId: string; declineCode: string; cardId: string | null; now: Date },
+): Promise<PaymentRow | null> {
+  const [row] = await declineGuarded.run(tx, {
+    ...v,
+    toStatus: nextStatus("requires_approval", "decline"),
+    checkWindow: false,
+    now: v.now.toISOString(),
+  });
+  return row ? paymentFromDriver(row) : null;
+}
+
+/** What an authorization records besides the row, in one statement: the event with its deliveries and the hold's posting (two lines). */
+const authorizedRecorded = namedStatement(
+  "payments_authorized_recorded",
+  sql`with ${eventCtes}, ${postingCtes(2)} select 1`,
+);
+
+/** Values: eventValues' and LedgerService.postingFor's. */
+export async function recordAuthorized(tx: Executor, values: Record<string, unknown>): Promise<void> {
+  await authorizedRecorded.run(tx, values);
 }

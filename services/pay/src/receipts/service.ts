@@ -49,7 +49,8 @@ export class ReceiptService {
   ): Promise<(() => void) | null> {
     const facts = await this.#receiptFacts(tx, payment, known);
     if (!facts) return null;
-    const announced = await this.announcements.announce(
+    // Claimed for its first attempt as it is written: the send after commit is then one UPDATE (delivered or not).
+    const announced = await this.announcements.announceToSend(
       tx,
       facts.payerId,
       {

@@ -3,7 +3,7 @@
  * statement, the event and one delivery row per subscribed endpoint: if the change commits, its webhooks are
  * certain to be sent (by the delivery worker); if it rolls back, no webhook tells of something that did not happen.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { namedStatement } from "@mpay/service-kit";
 import { newId, type EventType, type Mode } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
@@ -25,9 +25,25 @@ const p = (name: string) => sql.placeholder(name);
  * Delivery ids are made in SQL (one per matching endpoint): 'msg_' + 26 upper-case hex characters, which are all in
  * the id alphabet; they are the Standard Webhooks `webhook-id`, stable across retries.
  */
-export const eventCtes = sql`event_row as (
+export const eventCtes = eventCtesFrom(
+  sql`values (${p("eventId")}, ${p("eventMerchant")}, ${p("eventMode")}, ${p("eventType")}, ${p("eventData")}::jsonb)`,
+);
+
+/**
+ * eventCtes for a statement that writes the event only if `condition` holds (a guarded change in an earlier CTE of
+ * the same statement: no change, no event and no deliveries). Same placeholders.
+ */
+export function eventCtesIf(condition: SQL): SQL {
+  return eventCtesFrom(
+    sql`select ${p("eventId")}, ${p("eventMerchant")}, ${p("eventMode")}, ${p("eventType")}, ${p("eventData")}::jsonb
+      where ${condition}`,
+  );
+}
+
+function eventCtesFrom(rows: SQL): SQL {
+  return sql`event_row as (
       insert into events (id, merchant_id, mode, type, data)
-      values (${p("eventId")}, ${p("eventMerchant")}, ${p("eventMode")}, ${p("eventType")}, ${p("eventData")}::jsonb)
+      ${rows}
       returning id
     ), event_deliveries as (
       insert into webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
@@ -36,6 +52,7 @@ export const eventCtes = sql`event_row as (
       where w.merchant_id = ${p("eventMerchant")} and w.mode = ${p("eventMode")} and w.status = 'enabled'
         and (w.enabled_events @> ${p("eventTypes")}::jsonb or w.enabled_events @> '["*"]'::jsonb)
     )`;
+}
 
 /** A new event's id and the placeholder values of eventCtes. */
 export function eventValues(e: EventInput): { id: string; values: Record<string, unknown> } {
