@@ -51,7 +51,9 @@ const FLAG_UV = 0x04;
 const FLAG_AT = 0x40;
 
 const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest();
-const b64u = (data: Uint8Array) => Buffer.from(data).toString("base64url");
+/** base64url of bytes, without copying a Buffer first (`Buffer.from(buffer)` copies it). */
+const b64u = (data: Uint8Array) =>
+  (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64url");
 
 /** The registration as `startRegistration()` answers it (RegistrationResponseJSON). */
 export interface RegistrationJson {

@@ -6,3 +6,4 @@ export * from "./config/index.ts";
 export * from "./http/api-error.ts";
 export * from "./process/service-main.ts";
 export { DatabaseFolderInUseError, folderHolder, type FolderHolder } from "./embedded-database.ts";
+export * from "./webauthn-assertion.ts";

@@ -13,7 +13,6 @@
  *   passkey bound to this card at enrollment (through a device binding that is still live), for the wallet's
  *   relying party, with a sign counter that moves forward.
  */
-import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { z } from "zod";
 import type { KeyObject } from "node:crypto";
 import { verifyStatementKeyCertificate, type NetworkRoot } from "@mpay/crypto";
@@ -27,6 +26,7 @@ import {
 import type { IssuerCore } from "../issuer-core.ts";
 import { activePasskey } from "../devices/store.ts";
 import { compactHeader, p256PublicKey, verifyCompact } from "@mpay/crypto/node";
+import { verifyPasskeyAssertion } from "./passkey-assertion.ts";
 
 export interface AuthenticationPolicy {
   /** Null: the web app is at an IP address, where browsers allow no passkey, so no passkey approval counts. */
@@ -177,28 +177,13 @@ export class PaymentAuthenticator {
     if (!relyingParty) return { ok: false, reason: "passkeys are off: the web app is at an IP address" };
     const passkey = await activePasskey(this.issuer.db, payment.cardRef, response.id);
     if (!passkey) return { ok: false, reason: "the passkey is not bound to this card" };
-    try {
-      const result = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: payment.termsHash,
-        expectedOrigin: relyingParty.origins,
-        expectedRPID: relyingParty.rpId,
-        requireUserVerification: true,
-        credential: {
-          id: passkey.credentialId,
-          publicKey: new Uint8Array(Buffer.from(passkey.publicKey, "base64url")),
-          counter: passkey.signCount,
-        },
-      });
-      if (!result.verified) return { ok: false, reason: "the passkey assertion does not verify" };
-      return {
-        ok: true,
-        method: "passkey",
-        passkeyCounter: { credentialId: passkey.credentialId, signCount: result.authenticationInfo.newCounter },
-      };
-    } catch {
-      // The library's message may quote what was sent; the reason names the rule instead.
+    const verified = await verifyPasskeyAssertion(response, passkey, relyingParty, payment.termsHash);
+    if (!verified)
       return { ok: false, reason: "the passkey assertion does not verify for these terms with user verification" };
-    }
+    return {
+      ok: true,
+      method: "passkey",
+      passkeyCounter: { credentialId: passkey.credentialId, signCount: verified.newCounter },
+    };
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
@@ -276,6 +277,61 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
         await refusal(passkeys.verifyApproval(p.payer, p.assert(terms, { signCount: 0 }), approvalChallengeOf(terms))),
       ).toBe("accepted");
     }
+  });
+
+  it("verifies an assertion the node:crypto path leaves to @simplewebauthn (extensions in the authenticator data)", async () => {
+    const p = await payerWithDevice();
+    // A passkey stored as registration stores one, made here so that the test signs what it likes.
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { x, y } = publicKey.export({ format: "jwk" });
+    const cose = Buffer.concat([
+      Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]),
+      Buffer.from(x as string, "base64url"),
+      Buffer.from([0x22, 0x58, 0x20]),
+      Buffer.from(y as string, "base64url"),
+    ]).toString("base64url");
+    const id = randomBytes(16).toString("base64url");
+    await t.system.database.db.execute(
+      sql`insert into passkeys (id, payer_id, public_key, device_type) values (${id}, ${p.payerId}, ${cose}, 'singleDevice')`,
+    );
+    const terms = termsFor();
+    const challenge = approvalChallengeOf(terms);
+    const withExtensions = (signCount: number, signer = privateKey) => {
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32BE(signCount);
+      const authData = Buffer.concat([
+        createHash("sha256").update(RP.rpId).digest(),
+        Buffer.from([0x01 | 0x04 | 0x80]), // UP, UV, ED: extension data follows
+        counter,
+        Buffer.from([0xa1, 0x6b, ...Buffer.from("credProtect"), 0x02]), // {"credProtect": 2}
+      ]);
+      const clientData = Buffer.from(JSON.stringify({ type: "webauthn.get", challenge, origin: ORIGIN }));
+      const signature = sign(
+        "sha256",
+        Buffer.concat([authData, createHash("sha256").update(clientData).digest()]),
+        signer,
+      );
+      return {
+        id,
+        rawId: id,
+        type: "public-key",
+        clientExtensionResults: {},
+        response: {
+          clientDataJSON: clientData.toString("base64url"),
+          authenticatorData: authData.toString("base64url"),
+          signature: signature.toString("base64url"),
+        },
+      };
+    };
+    const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    expect(await refusal(passkeys.verifyApproval(p.payer, withExtensions(3, stranger), challenge))).toBe(
+      "passkey_invalid",
+    );
+    expect(await refusal(passkeys.verifyApproval(p.payer, withExtensions(3), challenge))).toBe("accepted");
+    expect(Number(await signCount(id))).toBe(3);
+    expect(await refusal(passkeys.verifyApproval(p.payer, withExtensions(3), challenge))).toBe(
+      "passkey_counter_invalid",
+    );
   });
 
   it("refuses a registration with the device's word alone: a copy of a device store adds no passkey without the PIN", async () => {

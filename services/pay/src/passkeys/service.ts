@@ -12,8 +12,12 @@
  * (the approvals context spends it once); here the sign counter only moves forward, which catches a cloned
  * authenticator and a replay from one that counts.
  */
-import type { Clock } from "@mpay/service-kit";
-import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { verifyEs256Assertion, type Clock } from "@mpay/service-kit";
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  RegistrationResponseJSON,
+} from "@simplewebauthn/server";
 import { canonicalTerms, type ApprovalTerms } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import {
@@ -22,6 +26,7 @@ import {
   verifyAssertion,
   verifyRegistration,
   type RelyingParty,
+  type WebAuthnRejected,
 } from "../credentials/webauthn.ts";
 import { ApiError } from "../http/errors.ts";
 import { termsHash } from "../approvals/terms-hash.ts";
@@ -31,6 +36,7 @@ import type { PayerRow } from "../payers/service.ts";
 import { webAuthnAuthenticationResponseSchema as authenticationResponseSchema } from "@mpay/protocol";
 import {
   advanceSignCount,
+  findApprovingPasskey,
   findPasskey,
   insertPasskey,
   lockPasskeysOf,
@@ -39,6 +45,7 @@ import {
   putRegistrationChallenge,
   revokePasskey,
   takeChallenge,
+  type ApprovingPasskey,
   type PasskeyRow,
 } from "./store.ts";
 
@@ -198,19 +205,17 @@ export class PasskeyService {
     const parsed = authenticationResponseSchema.safeParse(assertion);
     if (!parsed.success) throw new ApiError("passkey_invalid", "The passkey assertion is malformed.");
     const response = parsed.data;
-    const passkey = await findPasskey(this.db, response.id);
+    const passkey = await findApprovingPasskey(this.db, response.id);
     if (!passkey || passkey.payerId !== payer.id)
       throw new ApiError("passkey_invalid", "This passkey is not registered to you.");
-    if (passkey.revokedAt !== null)
-      throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    if (passkey.revoked) throw passkeyRevoked();
     if (
       response.response.userHandle !== undefined &&
       response.response.userHandle !== Buffer.from(payer.id).toString("base64url")
     ) {
       throw new ApiError("passkey_invalid", "This passkey was made for another account.");
     }
-    // Counter checked below, atomically, by advanceSignCount (credentials/webauthn.ts leaves it to the caller).
-    const verified = await verifyAssertion(rp, response, expectedChallenge, passkey);
+    const verified = await verifyApprovalAssertion(rp, response, expectedChallenge, passkey);
     if (!verified.verified) {
       if (verified.userVerified === false) throw uvRequired();
       throw new ApiError(
@@ -222,8 +227,7 @@ export class PasskeyService {
     if (await advanceSignCount(this.db, passkey.id, payer.id, newCounter)) return { passkeyId: passkey.id };
 
     const now = await findPasskey(this.db, passkey.id);
-    if (!now || now.revokedAt !== null)
-      throw new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
+    if (!now || now.revokedAt !== null) throw passkeyRevoked();
     await this.audit.record({
       actor: `payer:${payer.id}`,
       action: "passkey.counter_rejected",
@@ -257,6 +261,31 @@ export class PasskeyService {
   purgeExpiredChallenges(now = this.clock.now()): Promise<number> {
     return purgeChallenges(this.db, now);
   }
+}
+
+/**
+ * The assertion checked for this site and challenge, user verified, the counter left to advanceSignCount (0 turns
+ * the verifier's own counter rule off). An ES256 passkey is verified with node:crypto and its key parsed once
+ * (@mpay/service-kit's webauthn-assertion.ts, issue 11: @simplewebauthn cost five times as much CPU); any other
+ * (RS256, extensions in the authenticator data) by @simplewebauthn, as before.
+ */
+async function verifyApprovalAssertion(
+  rp: RelyingParty,
+  response: AuthenticationResponseJSON,
+  expectedChallenge: string,
+  passkey: ApprovingPasskey,
+): Promise<{ verified: true; newCounter: number } | WebAuthnRejected> {
+  const fast = verifyEs256Assertion(response, passkey.publicKey, {
+    challenge: expectedChallenge,
+    origins: rp.origins,
+    rpId: rp.rpId,
+    storedCounter: 0,
+  });
+  return fast ?? verifyAssertion(rp, response, expectedChallenge, passkey);
+}
+
+function passkeyRevoked(): ApiError {
+  return new ApiError("passkey_invalid", "This passkey was revoked; approve with another passkey or the PIN.");
 }
 
 function uvRequired(): ApiError {
