@@ -1,6 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { preparedPer } from "@mpay/service-kit";
-import { queryRows } from "../db/client.ts";
+import { namedStatement, preparedPer } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { payerPins, pinLogins, pinResets } from "./schema.ts";
 
@@ -63,12 +62,17 @@ export async function restorePreviousPin(db: Executor, payerId: string): Promise
   return rows.length === 1;
 }
 
+/** After a verified finish: the tries are cleared, unless the PIN was locked meanwhile. */
 export async function clearTries(db: Executor, payerId: string): Promise<void> {
-  await db
-    .update(payerPins)
-    .set({ failedTries: 0, updatedAt: sql`now()` })
-    .where(and(eq(payerPins.payerId, payerId), sql`${payerPins.lockedAt} is null`));
+  await clearTriesStatement.run(db, { payerId });
 }
+
+// Once per approved PIN payment: a named statement (service-kit named-statement.ts), parsed once per connection.
+const clearTriesStatement = namedStatement(
+  "pin_clear_tries",
+  sql`update payer_pins set failed_tries = 0, updated_at = now()
+      where payer_id = ${sql.placeholder("payerId")} and locked_at is null`,
+);
 
 /** Marks the PIN locked, once: true only for the call that locked it (so the lock is audited once). */
 export async function markLocked(db: Executor, payerId: string): Promise<boolean> {
@@ -190,34 +194,43 @@ export async function countTryAndPutLogin(
     expiresAt: Date;
   },
 ): Promise<{ counted: number | null; replaced: string | null }> {
-  const [result] = await queryRows<{ counted: number | null; replaced: string | null }>(
-    db,
-    sql`with counted as (
-          update payer_pins set failed_tries = failed_tries + 1, updated_at = now()
-          where payer_id = ${row.payerId} and failed_tries < ${MAX_PIN_TRIES}
-          returning failed_tries
-        ), previous as (
-          select purpose from pin_logins where payer_id = ${row.payerId} for update
-        ), stored as (
-          insert into pin_logins (payer_id, login_id, sealed_state, purpose, against_previous, expires_at)
-          select ${row.payerId}::text, ${row.loginId}::text, ${row.sealedState}::text, ${row.purpose}::text,
-                 ${row.againstPrevious}::boolean, ${row.expiresAt.toISOString()}::timestamptz
-          from counted
-          on conflict (payer_id) do update set login_id = excluded.login_id, sealed_state = excluded.sealed_state,
-            purpose = excluded.purpose, against_previous = excluded.against_previous,
-            expires_at = excluded.expires_at, created_at = now()
-          returning 1
-        )
-        select (select failed_tries from counted) as counted,
-               (select purpose from previous) as replaced,
-               (select count(*) from stored) as stored`,
-  );
+  const [result] = await countTryAndPutLoginStatement.run(db, {
+    ...row,
+    expiresAt: row.expiresAt.toISOString(),
+  });
   const counted = result?.counted ?? null;
   return {
     counted: counted === null ? null : Number(counted),
     replaced: counted === null ? null : (result?.replaced ?? null),
   };
 }
+
+const param = (name: string) => sql.placeholder(name);
+
+// Once per PIN login start: a named statement (service-kit named-statement.ts), parsed and planned once per
+// connection instead of built by drizzle and parsed by PostgreSQL on every login (issue 11).
+const countTryAndPutLoginStatement = namedStatement<{ counted: number | null; replaced: string | null }>(
+  "pin_count_try_and_put_login",
+  sql`with counted as (
+        update payer_pins set failed_tries = failed_tries + 1, updated_at = now()
+        where payer_id = ${param("payerId")} and failed_tries < ${MAX_PIN_TRIES}
+        returning failed_tries
+      ), previous as (
+        select purpose from pin_logins where payer_id = ${param("payerId")} for update
+      ), stored as (
+        insert into pin_logins (payer_id, login_id, sealed_state, purpose, against_previous, expires_at)
+        select ${param("payerId")}::text, ${param("loginId")}::text, ${param("sealedState")}::text, ${param("purpose")}::text,
+               ${param("againstPrevious")}::boolean, ${param("expiresAt")}::timestamptz
+        from counted
+        on conflict (payer_id) do update set login_id = excluded.login_id, sealed_state = excluded.sealed_state,
+          purpose = excluded.purpose, against_previous = excluded.against_previous,
+          expires_at = excluded.expires_at, created_at = now()
+        returning 1
+      )
+      select (select failed_tries from counted) as counted,
+             (select purpose from previous) as replaced,
+             (select count(*) from stored) as stored`,
+);
 
 /** A login taken out for its finish (single use, as `takeLogin`) with the PIN's lock state, in one statement. */
 export interface TakenLogin {
@@ -231,23 +244,7 @@ export interface TakenLogin {
 }
 
 export async function takeLoginWithPin(db: Executor, payerId: string, loginId: string): Promise<TakenLogin | null> {
-  const [row] = await queryRows<{
-    sealed_state: string;
-    purpose: string;
-    against_previous: boolean;
-    expires_at: Date | string;
-    failed_tries: number | null;
-    locked: boolean | null;
-  }>(
-    db,
-    sql`with taken as (
-          delete from pin_logins where payer_id = ${payerId} and login_id = ${loginId}
-          returning sealed_state, purpose, against_previous, expires_at
-        )
-        select t.sealed_state, t.purpose, t.against_previous, t.expires_at, p.failed_tries,
-               p.locked_at is not null as locked
-        from taken t left join payer_pins p on p.payer_id = ${payerId}`,
-  );
+  const [row] = await takeLoginWithPinStatement.run(db, { payerId, loginId });
   if (!row) return null;
   return {
     sealedState: row.sealed_state,
@@ -258,3 +255,23 @@ export async function takeLoginWithPin(db: Executor, payerId: string, loginId: s
     locked: row.locked !== false,
   };
 }
+
+// Once per PIN login finish: a named statement, as countTryAndPutLogin's. Rows come as the driver reads them
+// (expires_at as text on node-postgres): takeLoginWithPin converts.
+const takeLoginWithPinStatement = namedStatement<{
+  sealed_state: string;
+  purpose: string;
+  against_previous: boolean;
+  expires_at: Date | string;
+  failed_tries: number | null;
+  locked: boolean | null;
+}>(
+  "pin_take_login_with_pin",
+  sql`with taken as (
+        delete from pin_logins where payer_id = ${param("payerId")} and login_id = ${param("loginId")}
+        returning sealed_state, purpose, against_previous, expires_at
+      )
+      select t.sealed_state, t.purpose, t.against_previous, t.expires_at, p.failed_tries,
+             p.locked_at is not null as locked
+      from taken t left join payer_pins p on p.payer_id = ${param("payerId")}`,
+);
