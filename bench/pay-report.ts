@@ -116,13 +116,14 @@ export function stepReports(
 /** The servers' cryptography per payment, from the primitives (µs of one core). */
 export interface PayCrypto {
   /**
-   * PIN: OPAQUE server login + the device's ES256 signature over the terms (jose) + the release's JWE + the PIN
+   * PIN: OPAQUE server login + the device's ES256 signature over the terms + the release's JWE + the PIN
    * statement's ES256 signature. Passkey: the terms' signature + the assertion's ES256 verify + the release's JWE.
+   * All on node:crypto, as the servers do them (@mpay/crypto/node; passkeys: service-kit's webauthn-assertion.ts).
    */
   payServerMicroseconds: number;
   /**
    * The payment JWE decrypted and the device's JWS verified + the PIN statement's ES256 signature verified, or the
-   * passkey assertion's (jose's ES256 verify stands for @simplewebauthn's, both WebCrypto).
+   * passkey assertion's ES256 verify (node:crypto).
    */
   issuerMicroseconds: number;
 }
@@ -130,16 +131,16 @@ export interface PayCrypto {
 export function payCrypto(p: PrimitiveCosts, j: PayPrimitiveCosts, method: ApprovalMethod = "pin"): PayCrypto {
   if (method === "passkey")
     return {
-      payServerMicroseconds: 2 * p.ecdsaVerifyJose.cpuMicroseconds + j.jweEncrypt.cpuMicroseconds,
-      issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyJose.cpuMicroseconds,
+      payServerMicroseconds: 2 * p.ecdsaVerifyNode.cpuMicroseconds + j.jweEncrypt.cpuMicroseconds,
+      issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyNode.cpuMicroseconds,
     };
   return {
     payServerMicroseconds:
       p.opaqueLogin.cpuMicroseconds +
-      p.ecdsaVerifyJose.cpuMicroseconds +
+      p.ecdsaVerifyNode.cpuMicroseconds +
       j.jweEncrypt.cpuMicroseconds +
       j.es256Sign.cpuMicroseconds,
-    issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyJose.cpuMicroseconds,
+    issuerMicroseconds: j.issuerDecryptVerify.cpuMicroseconds + p.ecdsaVerifyNode.cpuMicroseconds,
   };
 }
 
@@ -275,7 +276,7 @@ export function formatPayReport(r: PayReport): string {
     `                   a device's cryptography per payment on one core, OPAQUE aside: ${us(r.devicePrimitives.nodeCrypto.cpuMicroseconds)} with node:crypto, ${us(r.devicePrimitives.sdk.cpuMicroseconds)} with the wallet SDK's jose/WebCrypto (${(r.devicePrimitives.sdk.cpuMicroseconds / r.devicePrimitives.nodeCrypto.cpuMicroseconds).toFixed(1)}× as much)`,
     `  method           ${methodNote(r.method)}`,
     ...formatPrimitives(r.primitives),
-    `    JOSE           ECDH-ES+A256KW/A256GCM JWE (jose): encrypt ${int(j.jweEncrypt.perCoreSecond)}/s (${us(j.jweEncrypt.cpuMicroseconds)}) · decrypt ${int(j.jweDecrypt.perCoreSecond)}/s (${us(j.jweDecrypt.cpuMicroseconds)}) · issuer's decrypt + verify ${int(j.issuerDecryptVerify.perCoreSecond)}/s (${us(j.issuerDecryptVerify.cpuMicroseconds)}) · ES256 sign ${int(j.es256Sign.perCoreSecond)}/s (${us(j.es256Sign.cpuMicroseconds)})`,
+    `    JOSE           the servers' (node:crypto, @mpay/crypto/node): release JWE encrypt ${int(j.jweEncrypt.perCoreSecond)}/s (${us(j.jweEncrypt.cpuMicroseconds)}) · issuer's decrypt + verify ${int(j.issuerDecryptVerify.perCoreSecond)}/s (${us(j.issuerDecryptVerify.cpuMicroseconds)}) · ES256 sign ${int(j.es256Sign.perCoreSecond)}/s (${us(j.es256Sign.cpuMicroseconds)}) · the wallet's open of the release (jose): ${int(j.jweDecrypt.perCoreSecond)}/s (${us(j.jweDecrypt.cpuMicroseconds)})`,
     `  payments         ${pathOf(r.method)}`,
     `    approved/s     ${p.rate.toFixed(1)}   (${p.ops} in ${p.elapsedSeconds.toFixed(2)} s${p.failedOps ? `, ${p.failedOps} failed` : ""})`,
     `    per second     ${p.perSecond.join(" ")}`,

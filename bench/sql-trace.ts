@@ -48,12 +48,14 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
   let roundTripMs = 0;
   let connections = 0;
   let stats = new Map<string, StatementStat>();
+  /** Named statements' text by name (names are unique per text in the pay server: namedStatement, drizzle's prepare). */
+  const named = new Map<string, string>();
   const sockets = new Set<net.Socket>();
 
   const record = (texts: string[], ms: number) => {
     roundTrips++;
     roundTripMs += ms;
-    for (const text of texts.length ? texts : ["(bind/execute of a prepared statement)"]) {
+    for (const text of texts.length ? texts : ["(execute without a statement)"]) {
       const s = stats.get(text) ?? { sql: text, count: 0, totalMs: 0 };
       s.count++;
       s.totalMs += ms;
@@ -70,6 +72,8 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
     let clientBuf: Buffer = Buffer.alloc(0);
     let clientStartup = true;
     let batch: string[] = [];
+    /** Statement names parsed since the last Sync (their Bind is counted with the Parse). */
+    const parsedInBatch = new Set<string>();
     const pending: Array<{ texts: string[]; at: number }> = [];
     // Server side.
     let serverBuf: Buffer = Buffer.alloc(0);
@@ -97,7 +101,18 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
         if (type === "P") {
           const nameEnd = body.indexOf(0);
           const queryEnd = body.indexOf(0, nameEnd + 1);
-          batch.push(normalize(body.subarray(nameEnd + 1, queryEnd).toString("utf8")));
+          const text = normalize(body.subarray(nameEnd + 1, queryEnd).toString("utf8"));
+          const name = body.subarray(0, nameEnd).toString("utf8");
+          if (name) {
+            named.set(name, text);
+            parsedInBatch.add(name);
+          }
+          batch.push(text);
+        } else if (type === "B") {
+          // A named statement parsed earlier on this connection is only bound: count it under its text.
+          const portalEnd = body.indexOf(0);
+          const name = body.subarray(portalEnd + 1, body.indexOf(0, portalEnd + 1)).toString("utf8");
+          if (name && !parsedInBatch.has(name)) batch.push(named.get(name) ?? `(prepared statement ${name})`);
         } else if (type === "Q") {
           const end = body.indexOf(0);
           pending.push({
@@ -108,6 +123,7 @@ export async function startSqlTrace(targetUrl: string): Promise<SqlTrace> {
         } else if (type === "S") {
           pending.push({ texts: batch, at: performance.now() });
           batch = [];
+          parsedInBatch.clear();
         }
         clientBuf = clientBuf.subarray(1 + len);
       }

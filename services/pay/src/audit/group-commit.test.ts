@@ -91,7 +91,7 @@ describe.each(testBackends())("audit group commit [%s]", (backend) => {
     expect((await audit().verify()).ok).toBe(true);
   });
 
-  it("seals a few ms after an append in a process whose sealer runs, with no reader asking", async () => {
+  it("seals shortly after an append in a process whose sealer runs, with no reader asking", async () => {
     const sealer = new AuditSealer(audit(), pino({ level: "silent" }), { sweepMs: 3_600_000 }); // the trigger only
     sealer.start();
     try {
