@@ -14,11 +14,11 @@
  * gives them seqs, chains their hashes (chain.ts), inserts them into `audit_log` and signs ONE head for the batch.
  * It extends only a head whose signature verifies (audit_head_invalid otherwise), so a head row changed in the
  * database is never blessed by the next signature; the head this process last verified or signed is remembered, so
- * the common batch verifies nothing. Each process seals a few ms after its appends (AuditSealer, sealer.ts) and
+ * the common batch verifies nothing. Each process seals 50 ms after its appends (AuditSealer, sealer.ts) and
  * sweeps every second for the leftovers of a process that crashed; `record` seals in its own transaction before it
  * returns; every read through this service (verify, export, latestHead) seals first, so a reader sees its writes.
  *
- * The window, stated plainly: an entry is in the chain, under a signed head, within the merge delay (a few ms when
+ * The window, stated plainly: an entry is in the chain, under a signed head, within the merge delay (50 ms when
  * the pay server runs; at most the sweep's second after a crash). Until then it is a plain row: a database writer
  * could delete a pending entry within that window unnoticed, as a CT log could drop a submission before its MMD.
  * `verify` reports every entry still pending after UNSEALED_AFTER_MS (60 s) as `unsealed` (a stuck sequencer, or
