@@ -5,7 +5,7 @@
  * real entry point (arguments, exit code, stdout/stderr of a process) covered. Either way the environment is
  * exactly `env` (plus PATH for a process), so a test says what the CLI is given, and shares go in on stdin only.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config.ts";
@@ -49,14 +49,23 @@ export async function mpay(args: string[], env: Record<string, string>, stdin = 
 }
 
 /** One command as a process of its own, through the `mpay` bin (scripts/mpay.mjs → tsx → main.ts). */
-export function spawnMpay(args: string[], env: Record<string, string>, stdin = ""): CliResult {
-  const result = spawnSync(process.execPath, [MPAY, ...args], {
-    env: { PATH: process.env["PATH"] ?? "", ...env },
-    input: stdin,
-    encoding: "utf8",
-    timeout: 120_000,
+export function spawnMpay(args: string[], env: Record<string, string>, stdin = ""): Promise<CliResult> {
+  // Asynchronous, never spawnSync: the test process may be serving the embedded database the command joins
+  // (holdEmbeddedDatabase), and a blocked event loop would leave the command waiting on its socket until the timeout.
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MPAY, ...args], {
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**

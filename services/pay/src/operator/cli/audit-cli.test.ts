@@ -76,7 +76,7 @@ describe.each(testBackends())("mpay audit key | export | verify [%s]", (backend)
     );
     const checkEdited = ["audit", "verify", "--key", join(dir, "key.json"), join(dir, "edited.jsonl")];
     const edited =
-      backend === systemBackends()[0] ? spawnMpay(checkEdited, outsiderEnv()) : await outsider(...checkEdited);
+      backend === systemBackends()[0] ? await spawnMpay(checkEdited, outsiderEnv()) : await outsider(...checkEdited);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(/audit log TAMPERED/);
     expect(edited.stdout).toMatch(/edited at seq 1/);

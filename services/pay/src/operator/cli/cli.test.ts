@@ -97,8 +97,8 @@ describe("mpay CLI as a process of its own", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("creates a merchant on a fresh folder", { timeout: 240_000 }, () => {
-    const created = spawnMpay(["merchant", "create", "--name", "Corner Shop", "--json"], { MPAY_DATA_DIR: dir });
+  it("creates a merchant on a fresh folder", { timeout: 240_000 }, async () => {
+    const created = await spawnMpay(["merchant", "create", "--name", "Corner Shop", "--json"], { MPAY_DATA_DIR: dir });
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({
       id: expect.stringMatching(/^mch_/),

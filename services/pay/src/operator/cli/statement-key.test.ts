@@ -53,7 +53,7 @@ describe.each(testBackends())("mpay statement-key [%s]", (backend) => {
     const install = ["statement-key", "install", "--json"];
     const installed =
       backend === systemBackends()[0]
-        ? spawnMpay(install, env(), `${certificate}\n`)
+        ? await spawnMpay(install, env(), `${certificate}\n`)
         : await mpay(install, `${certificate}\n`);
     expect(installed.code, installed.stderr).toBe(0);
     expect(JSON.parse(installed.stdout)).toMatchObject({

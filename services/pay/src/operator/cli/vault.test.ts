@@ -61,7 +61,7 @@ describe.each(testBackends().slice(-1))("mpay vault with the shamir provider [%s
       custody: { threshold: 3, shares: 5, sharesReceived: 0 },
     });
 
-    const two = spawnMpay(["vault", "unseal", "--url", server.url], env(), `${shares[0]}\n\n${shares[3]}\n`);
+    const two = await spawnMpay(["vault", "unseal", "--url", server.url], env(), `${shares[0]}\n\n${shares[3]}\n`);
     expect(two.code, two.stderr).toBe(0);
     expect(two.stdout).toContain("still sealed, 2 of 3 shares received");
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
