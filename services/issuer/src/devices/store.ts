@@ -1,5 +1,6 @@
 /** SQL for device and passkey bindings, and for device keys unbound for good. */
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { namedStatement } from "@mpay/service-kit";
 import type { EcPublicJwk } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { deviceBindings, passkeyBindings, revokedDevices } from "./schema.ts";
@@ -96,22 +97,46 @@ export async function passkeyCountsOfCard(db: Executor, cardRef: string): Promis
   return new Map(rows.map((r) => [r.bindingId, Number(r.n)]));
 }
 
+/** A passkey binding as the driver reads it (named-statement.ts): int8 as text or bigint, timestamps as text. */
+interface RawPasskey {
+  card_ref: string;
+  credential_id: string;
+  binding_id: string;
+  public_key: string;
+  sign_count: unknown;
+  bound_at: unknown;
+  unbound_at: unknown;
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+/**
+ * `activePasskey`'s join, named (issue 11: every passkey payment ran it, built by drizzle's query builder each
+ * time). Both bindings are read live on every call: an unbound device's passkeys stop at once.
+ */
+const activePasskeyStatement = namedStatement<RawPasskey>(
+  "issuer_active_passkey",
+  sql`select p."card_ref", p."credential_id", p."binding_id", p."public_key", p."sign_count", p."bound_at",
+    p."unbound_at"
+  from "passkey_bindings" p join "device_bindings" d on d."id" = p."binding_id"
+  where p."card_ref" = ${sql.placeholder("cardRef")} and p."credential_id" = ${sql.placeholder("credentialId")}
+    and p."unbound_at" is null and d."unbound_at" is null
+  limit 1`,
+);
+
 /** A live passkey of the card whose device binding is live too. */
 export async function activePasskey(db: Executor, cardRef: string, credentialId: string): Promise<PasskeyRow | null> {
-  const [row] = await db
-    .select({ passkey: passkeyBindings })
-    .from(passkeyBindings)
-    .innerJoin(deviceBindings, eq(deviceBindings.id, passkeyBindings.bindingId))
-    .where(
-      and(
-        eq(passkeyBindings.cardRef, cardRef),
-        eq(passkeyBindings.credentialId, credentialId),
-        isNull(passkeyBindings.unboundAt),
-        isNull(deviceBindings.unboundAt),
-      ),
-    )
-    .limit(1);
-  return row?.passkey ?? null;
+  const [row] = await activePasskeyStatement.run(db, { cardRef, credentialId });
+  if (!row) return null;
+  return {
+    cardRef: row.card_ref,
+    credentialId: row.credential_id,
+    bindingId: row.binding_id,
+    publicKey: row.public_key,
+    signCount: Number(row.sign_count),
+    boundAt: date(row.bound_at),
+    unboundAt: row.unbound_at === null || row.unbound_at === undefined ? null : date(row.unbound_at),
+  };
 }
 
 export async function setPasskeyCounter(
