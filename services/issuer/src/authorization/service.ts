@@ -271,7 +271,9 @@ export class AuthorizationService {
       reason =
         inserted.declineCode === "do_not_honor"
           ? "the device used this nonce for another payment"
-          : "open-to-buy moved";
+          : inserted.declineCode === "authentication_failed"
+            ? "the passkey's sign counter did not move forward"
+            : "open-to-buy moved";
     return { row: inserted, reason, first: true };
   }
 

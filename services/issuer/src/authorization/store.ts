@@ -70,7 +70,10 @@ export interface DecisionClaims {
   nonce: { deviceKid: string; nonce: string; expiresAt: Date };
   /** The hold an approval takes (the row is written approved): no room left, the decision is `insufficient_funds`. */
   hold: { cardRef: string; amount: number } | null;
-  /** The passkey's new sign counter, written whatever the decision (as the assertion was seen). */
+  /**
+   * The passkey's new sign counter, written whatever the decision (as the assertion was seen), but only forward:
+   * one that does not move past the stored counter (unless both are 0) makes the decision `authentication_failed`.
+   */
   passkeyCounter: { cardRef: string; credentialId: string; signCount: number } | null;
 }
 
@@ -150,7 +153,8 @@ const declined = sql.raw(`(select decline from "outcome")`);
 /**
  * The decision's statement, named (issue 11: built by drizzle's query builder on every payment, it was 17 % of the
  * issuer's busy time). One text serves every decision: without a hold `holdCard` is null, so "held" updates no
- * row and the outcome keeps the host's own decline; without a passkey counter "counted" updates none.
+ * row and the outcome keeps the host's own decline; without a passkey counter `counterCard` is null, so
+ * "counted" updates none and nothing waits on it.
  */
 const decisionStatement = namedStatement<RawAuthorization>(
   "issuer_device_decision",
@@ -159,19 +163,22 @@ const decisionStatement = namedStatement<RawAuthorization>(
     values (${p("nonceKid")}, ${p("nonce")}, ${p("paymentId")}, ${p("nonceExpiresAt")}::timestamptz)
     on conflict do nothing
     returning "payment_id"
+  ), "counted" as (
+    update "passkey_bindings" set "sign_count" = ${p("signCount")}::bigint
+    where "card_ref" = ${p("counterCard")}::text and "credential_id" = ${p("credentialId")}::text
+      and ("sign_count" < ${p("signCount")}::bigint or ("sign_count" = 0 and ${p("signCount")}::bigint = 0))
+    returning "card_ref"
   ), "held" as (
     update "card_accounts" set "open_to_buy" = "open_to_buy" - ${p("holdAmount")}::bigint
     where "card_ref" = ${p("holdCard")}::text
       and "open_to_buy" - ${p("holdAmount")}::bigint between 0 and "credit_limit"
       and exists (select 1 from "claimed_nonce")
-    returning "card_ref"
-  ), "counted" as (
-    update "passkey_bindings" set "sign_count" = ${p("signCount")}::bigint
-    where "card_ref" = ${p("counterCard")}::text and "credential_id" = ${p("credentialId")}::text
+      and (${p("counterCard")}::text is null or exists (select 1 from "counted"))
     returning "card_ref"
   ), "outcome" as (
     select case
       when not exists (select 1 from "claimed_nonce") then 'do_not_honor'
+      when ${p("counterCard")}::text is not null and not exists (select 1 from "counted") then 'authentication_failed'
       when ${p("holdCard")}::text is not null and not exists (select 1 from "held") then 'insufficient_funds'
       else ${p("declineCode")}::text
     end as decline
@@ -196,14 +203,22 @@ const decisionStatement = namedStatement<RawAuthorization>(
  * Writes a device payment's decision in ONE statement (issue 11: it was begin, two nonce statements, the hold,
  * the insert and commit): data-modifying CTEs claim the nonce (ON CONFLICT DO NOTHING RETURNING: a row back means
  * it was free), take the hold only if the nonce was free, with the guarded UPDATE that claims open-to-buy
- * atomically (`open_to_buy - amount` between 0 and the limit), move the passkey counter, and the insert records
- * what came of it. One statement is one transaction: a concurrent request for the same payment makes the insert
+ * atomically (`open_to_buy - amount` between 0 and the limit), move the passkey counter forward, and the insert
+ * records what came of it. One statement is one transaction: a concurrent request for the same payment makes the insert
  * fail with 23505 and nothing of this one stays (its nonce, hold and counter go with it).
  *
  * `row` is the decision as the host reached it before the claims: approved (with its hold and code) or declined
  * with its code. The claims can only turn it into a decline: `do_not_honor` for a taken nonce (before any other
- * decline, as the order of checks says), then `insufficient_funds` for a hold that found no room. The amounts
- * captured and refunded start at their defaults (0).
+ * decline, as the order of checks says), then `authentication_failed` for a passkey counter that did not move
+ * forward, then `insufficient_funds` for a hold that found no room. The amounts captured and refunded start at
+ * their defaults (0).
+ *
+ * The counter's guard is the WebAuthn rule the assertion was verified by (passkey-assertion.ts: the presented
+ * counter must be greater than the stored one unless both are 0), applied again to the row as it is when written:
+ * two approvals by one passkey verified against the same stored counter both pass the check, and without the
+ * guard the later write could lower the counter below the newer one. The UPDATE re-reads a row a concurrent
+ * statement changed before it writes, so of the two only an assertion whose counter is still ahead is honoured;
+ * the other is refused as a replay would be, and takes no hold.
  */
 export async function insertDeviceDecision(
   db: Executor,
