@@ -66,3 +66,16 @@ export function preparedPer<Db extends object, P>(build: (db: Db) => P): (db: Db
     return statement;
   };
 }
+
+/**
+ * A timestamp of a named statement's row: text from node-postgres (drizzle turns its parsers off), a Date from
+ * PGlite. One converter for every store that reads driver rows.
+ */
+export function driverDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+/** `driverDate` for a nullable column. */
+export function driverDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : driverDate(value);
+}

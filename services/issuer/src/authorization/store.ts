@@ -1,6 +1,6 @@
 /** SQL for authorizations and the nonces of verified payments. */
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, namedStatement } from "@mpay/service-kit";
 import { cardAccounts } from "../cards/schema.ts";
 import type { CardRow } from "../cards/store.ts";
 import type { Executor } from "../db/client.ts";
@@ -116,7 +116,6 @@ interface RawAuthorization {
 }
 
 const money = (v: unknown): number => Number(v);
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
 function authorizationOfRaw(r: RawAuthorization): AuthorizationRow {
   return {

@@ -1,6 +1,6 @@
 /** SQL for device and passkey bindings, and for device keys unbound for good. */
 import { and, count, eq, isNull, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, namedStatement } from "@mpay/service-kit";
 import type { EcPublicJwk } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { deviceBindings, passkeyBindings, revokedDevices } from "./schema.ts";
@@ -107,8 +107,6 @@ interface RawPasskey {
   bound_at: unknown;
   unbound_at: unknown;
 }
-
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
 /**
  * `activePasskey`'s join, named (issue 11: every passkey payment ran it, built by drizzle's query builder each

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, driverDateOrNull as dateOrNull, namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { approvalChallenges, paymentApprovals } from "./schema.ts";
 
@@ -49,9 +49,6 @@ interface RawApproval {
   a_passkey_assertion: unknown;
   a_created_at: unknown;
 }
-
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
-const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 
 function challengeOf(r: RawChallenge): ChallengeRow {
   return {

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, driverDateOrNull as dateOrNull, namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { devices, statementNonces } from "./schema.ts";
 
@@ -166,9 +166,6 @@ interface RawDevice {
   created_at: unknown;
   ended_at: unknown;
 }
-
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
-const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 
 function deviceOf(r: RawDevice): DeviceRow {
   return {

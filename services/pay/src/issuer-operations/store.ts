@@ -1,5 +1,5 @@
 import { and, eq, lte, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDateOrNull as dateOrNull, namedStatement } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { issuerOperations } from "./schema.ts";
 
@@ -44,9 +44,6 @@ export async function insertOperation(
   });
   return inserted ? operationFromDriver(inserted) : null;
 }
-
-const dateOrNull = (v: unknown): Date | null =>
-  v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
 
 /** An `issuer_operations` row as a named statement reads it (snake_case, driver types) as drizzle would map it. */
 function operationFromDriver(r: Record<string, unknown>): IssuerOperationRow {

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, ilike, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { Mode, PaymentStatus } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, driverDateOrNull as dateOrNull, namedStatement } from "@mpay/service-kit";
 import { answerValues, reserveKey, storeAnswer, type KeyScope } from "../http/idempotency.ts";
 import { eventCtes, eventCtesIf } from "../webhooks/events.ts";
 import { postingCtes } from "../ledger/service.ts";
@@ -286,8 +286,6 @@ export async function captureAuthorized(
   return { reserved: Number(raw.reserved) === 1, row: raw.id === null ? null : paymentFromDriver(raw) };
 }
 
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
-const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 const json = <T>(v: unknown): T | null =>
   v === null || v === undefined ? null : typeof v === "string" ? JSON.parse(v) : (v as T);
 

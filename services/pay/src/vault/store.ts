@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
-import { namedStatement } from "@mpay/service-kit";
+import { driverDate as date, namedStatement } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
 
@@ -103,8 +103,6 @@ interface RawCard {
   created_at: unknown;
   removed_at: unknown;
 }
-
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
 function cardOf(r: RawCard): CardRow {
   return {
