@@ -25,6 +25,7 @@ export default defineConfig({
       "examples/*/src/**/*.test.ts",
       "e2e/**/*.test.ts",
       "bench/**/*.test.ts",
+      "drill/**/*.test.ts",
     ],
     // Each test file starts its own PGlite (WASM PostgreSQL) or database: two at a time suits 2-core machines.
     pool: "forks",
