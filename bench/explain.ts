@@ -6,6 +6,7 @@
  * executed (no ANALYZE), so writes are explained without being made.
  */
 import pg from "pg";
+import { planProblems } from "@mpay/service-kit/testing";
 import type { StatementStat } from "./sql-trace.ts";
 
 export interface ExplainedStatement {
@@ -13,8 +14,11 @@ export interface ExplainedStatement {
   count: number;
   /** The plan, one line per node; empty when it could not be explained. */
   plan: string[];
-  /** `index`: every table read goes through an index; `seq-scan`: some table is read whole; `none`: it reads no table. */
-  access: "index" | "seq-scan" | "none" | "error";
+  /**
+   * `index`: every table read goes through an index; `seq-scan`: some table is read whole; `wrong-index`: a row named
+   * by its id is found through another index and filtered by id; `none`: it reads no table.
+   */
+  access: "index" | "seq-scan" | "wrong-index" | "none" | "error";
   seqScanTables: string[];
   error?: string;
 }
@@ -34,6 +38,7 @@ export function accessOf(plan: string[]): Pick<ExplainedStatement, "access" | "s
     ...new Set(plan.flatMap((line) => [...line.matchAll(/Seq Scan on (\S+)/g)].map((m) => m[1] as string))),
   ];
   if (seqScanTables.length > 0) return { access: "seq-scan", seqScanTables };
+  if (planProblems(plan).length > 0) return { access: "wrong-index", seqScanTables };
   if (plan.some((line) => /Index (Only )?Scan|Bitmap Index Scan/.test(line))) return { access: "index", seqScanTables };
   return { access: "none", seqScanTables };
 }
@@ -92,9 +97,11 @@ export function formatExplained(whose: string, explained: ExplainedStatement[]):
         ? "index"
         : e.access === "seq-scan"
           ? `SEQ SCAN on ${e.seqScanTables.join(", ")}`
-          : e.access === "none"
-            ? "no table read"
-            : `not explained (${e.error})`;
+          : e.access === "wrong-index"
+            ? "WRONG INDEX (id filtered)"
+            : e.access === "none"
+              ? "no table read"
+              : `not explained (${e.error})`;
     lines.push(`      ${String(e.count).padStart(6)}  ${verdict.padEnd(22)}  ${e.sql.slice(0, 110)}`);
     for (const line of e.plan.slice(0, 6)) lines.push(`                ${line}`);
   }

@@ -329,9 +329,9 @@ export function formatPayReport(r: PayReport): string {
       ...formatExplained("issuer host", r.explained.issuer),
     );
     const all = [...r.explained.pay, ...r.explained.issuer];
-    const seq = all.filter((e) => e.access === "seq-scan").length;
+    const seq = all.filter((e) => e.access === "seq-scan" || e.access === "wrong-index").length;
     lines.push(
-      `    EXPLAIN sum    ${all.filter((e) => e.access === "index").length} of ${all.length} use an index, ${all.filter((e) => e.access === "none").length} read no table, ${seq} scan a table whole${seq ? " ← look" : ""}, ${all.filter((e) => e.access === "error").length} not explained`,
+      `    EXPLAIN sum    ${all.filter((e) => e.access === "index").length} of ${all.length} use an index, ${all.filter((e) => e.access === "none").length} read no table, ${seq} scan a table whole or find a row by id through another index${seq ? " ← look" : ""}, ${all.filter((e) => e.access === "error").length} not explained`,
     );
   }
   const flag = (ok: boolean) => (ok ? "" : " ← MISMATCH");

@@ -57,3 +57,4 @@ export async function freshDatabase(backend: Backend, prefix = "mpay_test"): Pro
     },
   };
 }
+export { planProblems } from "./plan-problems.ts";

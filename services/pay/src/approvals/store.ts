@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { driverDate as date, driverDateOrNull as dateOrNull, namedStatement } from "@mpay/service-kit";
+import { driverDate as date, driverDateOrNull as dateOrNull, namedStatement, onFoundRow } from "@mpay/service-kit";
 import type { Executor } from "../db/client.ts";
 import { approvalChallenges, paymentApprovals } from "./schema.ts";
 
@@ -107,7 +107,7 @@ const challengeToApprove = namedStatement<RawChallenge & { approved: boolean }>(
   "approvals_challenge_to_approve",
   sql`select ${CHALLENGE_COLUMNS}, a.id is not null as approved
   from approval_challenges c left join payment_approvals a on a.payment_id = c.payment_id
-  where c.id = ${p("id")} and c.payer_id = ${p("payerId")}
+  where c.id = ${p("id")} and ${onFoundRow(sql`c.payer_id = ${p("payerId")}`)}
   limit 1`,
 );
 
@@ -128,7 +128,7 @@ const approvalWithChallenge = namedStatement<RawApproval & RawChallenge>(
   "approvals_with_challenge",
   sql`select ${APPROVAL_COLUMNS}, ${CHALLENGE_COLUMNS}
   from payment_approvals a join approval_challenges c on c.id = a.challenge_id
-  where a.id = ${p("id")} and a.payer_id = ${p("payerId")}`,
+  where a.id = ${p("id")} and ${onFoundRow(sql`a.payer_id = ${p("payerId")}`)}`,
 );
 
 /** The payer's approval with its challenge, in one round trip. */

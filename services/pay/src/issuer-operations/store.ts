@@ -19,10 +19,12 @@ const insertStatement = namedStatement<Record<string, unknown>>(
   on conflict do nothing returning *`,
 );
 
+// The status a parameter, not a literal: see payments/store.ts awaitingApproval (a literal matching the partial index
+// issuer_operations_due would let the generic plan read every pending operation).
 const endStatement = namedStatement<{ id: string }>(
   "issuer_operations_end",
   sql`update issuer_operations set status = ${p("status")}, last_error = ${p("lastError")}, done_at = now()
-  where id = ${p("id")} and status = 'pending' returning id`,
+  where id = ${p("id")} and status = ${p("fromStatus")} returning id`,
 );
 
 /** Inserts an operation; null when the payment already has one pending (or, for `authorize`, any). */
@@ -72,7 +74,7 @@ export async function endOperation(
   status: "done" | "failed",
   lastError: string | null = null,
 ): Promise<boolean> {
-  const rows = await endStatement.run(db, { id, status, lastError });
+  const rows = await endStatement.run(db, { id, status, lastError, fromStatus: "pending" });
   return rows.length === 1;
 }
 

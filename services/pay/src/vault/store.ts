@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
-import { driverDate as date, namedStatement } from "@mpay/service-kit";
+import { driverDate as date, namedStatement, onFoundRow } from "@mpay/service-kit";
 import { queryRows, type Executor } from "../db/client.ts";
 import { cardEnrollments, cards, deviceUnbinds } from "./schema.ts";
 
@@ -74,13 +74,13 @@ const CARD_COLUMNS = sql.raw(
  */
 const payerCard = namedStatement<RawCard>(
   "vault_payer_card",
-  sql`select ${CARD_COLUMNS} from cards where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}`,
+  sql`select ${CARD_COLUMNS} from cards where id = ${sql.placeholder("id")} and ${onFoundRow(sql`payer_id = ${sql.placeholder("payerId")}`)}`,
 );
 
 const cardForRelease = namedStatement<RawCard>(
   "vault_card_for_release",
   sql`select ${CARD_COLUMNS} from cards
-  where id = ${sql.placeholder("id")} and payer_id = ${sql.placeholder("payerId")}
+  where id = ${sql.placeholder("id")} and ${onFoundRow(sql`payer_id = ${sql.placeholder("payerId")}`)}
   for update`,
 );
 
