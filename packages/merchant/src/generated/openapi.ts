@@ -607,6 +607,9 @@ export interface components {
       error: {
         /** @enum {string} */
         code:
+          | "request_malformed"
+          | "headers_too_large"
+          | "request_timeout"
           | "body_invalid_json"
           | "body_too_large"
           | "parameter_missing"
@@ -710,12 +713,14 @@ export interface components {
         /** @enum {string} */
         type:
           | "invalid_request_error"
+          | "request_timeout_error"
           | "authentication_error"
           | "permission_error"
           | "not_found_error"
           | "conflict_error"
           | "payload_too_large_error"
           | "rate_limit_error"
+          | "header_too_large_error"
           | "api_error"
           | "service_unavailable_error";
       };
