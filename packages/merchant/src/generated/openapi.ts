@@ -935,18 +935,13 @@ export interface components {
     };
   };
   responses: {
-    /** @description The request line and headers pass 16 KiB: answered by the HTTP server before MPay reads the request, with its own body. */
+    /** @description The request line and headers pass 16 KiB: refused by the HTTP server before any route runs, as headers_too_large, and the connection is closed. */
     HeaderTooLarge: {
       headers: {
         [name: string]: unknown;
       };
       content: {
-        "application/json": {
-          error: string;
-          message: string;
-          /** @constant */
-          statusCode: 431;
-        };
+        "application/json": components["schemas"]["Error"];
       };
     };
   };
