@@ -151,6 +151,8 @@ export const ERROR_CODES = {
   /** The audit log's newest signed head does not verify: nothing audited is done until an operator looks. */
   audit_head_invalid: "service_unavailable_error",
   messenger_unavailable: "service_unavailable_error",
+  /** This server process is stopping: retry, and another (or this one, restarted) answers. */
+  server_shutting_down: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",
   /** No PIN-statement key of this server holds a valid network certificate: issuers would refuse its statements. */

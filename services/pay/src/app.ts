@@ -59,7 +59,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     requestIdHeader: false,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; the onRequest hook below answers MPay's instead.
+    return503OnClosing: false,
     // What Node's parser refuses before Fastify sees a request (431, bad framing): MPay's error body, then close.
     clientErrorHandler: clientErrorAnswer({
       log: system.log,
@@ -83,6 +84,15 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     reply.header("request-id", request.id);
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // Requests that still arrive on a kept-alive connection while the server stops (Fastify then says
+  // `Connection: close`): refused before any work, so the load balancer sends the retry elsewhere.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async () => {
+    if (closing) throw new ApiError("server_shutting_down", "This MPay server is shutting down; retry the request.");
+  });
   // The message never repeats the URL: an answer must not reflect what a caller (or a crafted link) put there.
   app.setNotFoundHandler((request, reply) =>
     reply

@@ -703,6 +703,7 @@ export interface components {
           | "vault_unseal_unsupported"
           | "audit_head_invalid"
           | "messenger_unavailable"
+          | "server_shutting_down"
           | "issuer_unavailable"
           | "statement_key_not_certified"
           | "statement_key_certificate_invalid"

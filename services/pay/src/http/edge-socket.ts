@@ -40,6 +40,12 @@ function parseAnswer(
   };
 }
 
+/** The first answer in `bytes` (what a connection received, read as latin1), with `closed` as given. */
+export function parseRawAnswer(bytes: string, closed: boolean): RawAnswer | null {
+  const parsed = parseAnswer(bytes, false);
+  return parsed ? { ...parsed.answer, bytes, closed } : null;
+}
+
 export interface ExchangeOptions {
   /** The first request is a HEAD: its answer has no body even when Content-Length says otherwise. */
   head?: boolean;

@@ -9,7 +9,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemBackends } from "../testing/databases.ts";
 import { openTestPay, paymentBody, type TestPay } from "../testing/system.ts";
-import { rawExchange, type RawAnswer } from "./edge-socket.ts";
+import { parseRawAnswer, rawExchange, type RawAnswer } from "./edge-socket.ts";
 
 type ErrorAnswer = { error: { type: string; code: string; message: string; requestId?: string } };
 
@@ -195,5 +195,37 @@ describe.each(systemBackends())("HTTP edge [%s]", (backend) => {
       expect(JSON.stringify(aborted)).not.toMatch(/stack|at \w+ \(/);
       expect(lines.filter((line) => Number(line["level"]) >= 50)).toEqual([]);
     });
+  });
+});
+
+describe.each(systemBackends())("HTTP edge while the server stops [%s]", (backend) => {
+  let t: TestPay;
+  beforeAll(async () => {
+    t = await openTestPay(backend);
+    await t.app.listen({ host: "127.0.0.1", port: 0 });
+  });
+  afterAll(() => t.close());
+
+  it("answers a request that arrives on a kept-alive connection with 503 server_shutting_down, Connection: close", async () => {
+    const port = (t.app.server.address() as AddressInfo).port;
+    const socket = connect(port, "127.0.0.1");
+    let bytes = "";
+    socket.on("data", (chunk: Buffer) => void (bytes += chunk.toString("latin1")));
+    const ended = new Promise((resolve) => socket.once("close", resolve));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    // A request in progress keeps the connection busy, so closing does not cut it as idle.
+    const headers = [`Authorization: Bearer ${t.merchant.secretKey}`, "Content-Type: application/json"];
+    socket.write(request("POST /v1/payments HTTP/1.1", [...headers, "Content-Length: 12", "Idempotency-Key: k1"], "{"));
+    await expect.poll(() => t.logLines.some((line) => line.includes("incoming request"))).toBe(true);
+    const closed = t.close();
+    socket.write('"amount":1}' + request("GET /v1/payments?code=late-qx HTTP/1.1", headers));
+    await ended;
+    await closed;
+    const second = bytes.lastIndexOf("HTTP/1.1 ");
+    expect(second).toBeGreaterThan(0);
+    const answer = parseRawAnswer(bytes.slice(second), true);
+    if (!answer) throw new Error("no second answer");
+    expectRefusal(answer, 503, "server_shutting_down", ["late-qx"]);
+    expect(answer.headers["connection"]).toBe("close");
   });
 });
