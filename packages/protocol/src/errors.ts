@@ -4,12 +4,16 @@
  */
 export const ERROR_STATUS = {
   invalid_request_error: 400,
+  /** Node's HTTP server waited too long for the request's headers or body. */
+  request_timeout_error: 408,
   authentication_error: 401,
   permission_error: 403,
   not_found_error: 404,
   conflict_error: 409,
   payload_too_large_error: 413,
   rate_limit_error: 429,
+  /** The request line and headers together are larger than the server reads (16 KiB). */
+  header_too_large_error: 431,
   api_error: 500,
   service_unavailable_error: 503,
 } as const;
@@ -19,6 +23,11 @@ export type ErrorType = keyof typeof ERROR_STATUS;
 /** Every code the API can answer with, and its type. */
 export const ERROR_CODES = {
   // request shape
+  /** Not an HTTP request the server can read (framing, chunked encoding, the request line): refused before routing. */
+  request_malformed: "invalid_request_error",
+  /** The request line and headers are past 16 KiB: refused before routing. */
+  headers_too_large: "header_too_large_error",
+  request_timeout: "request_timeout_error",
   body_invalid_json: "invalid_request_error",
   body_too_large: "payload_too_large_error",
   parameter_missing: "invalid_request_error",
@@ -142,6 +151,8 @@ export const ERROR_CODES = {
   /** The audit log's newest signed head does not verify: nothing audited is done until an operator looks. */
   audit_head_invalid: "service_unavailable_error",
   messenger_unavailable: "service_unavailable_error",
+  /** This server process is stopping: retry, and another (or this one, restarted) answers. */
+  server_shutting_down: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",
   /** No PIN-statement key of this server holds a valid network certificate: issuers would refuse its statements. */

@@ -4,6 +4,7 @@ export * from "./limit-slots.ts";
 export * from "./named-statement.ts";
 export * from "./config/index.ts";
 export * from "./http/api-error.ts";
+export * from "./http/edge.ts";
 export * from "./process/service-main.ts";
 export { DatabaseFolderInUseError, folderHolder, type FolderHolder } from "./embedded-database.ts";
 export * from "./webauthn-assertion.ts";

@@ -17,6 +17,7 @@ import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import { sql } from "drizzle-orm";
 import type { Provider } from "oidc-provider";
+import { urlForLog } from "@mpay/service-kit";
 import type { MessengerSystem } from "./system.ts";
 import { ApiError, errorBody, describeForLog, sendError, toApiError } from "./http/errors.ts";
 import { accountRoutes } from "./accounts/routes.ts";
@@ -56,14 +57,13 @@ function isApi(url: string): boolean {
 }
 
 /**
- * Fastify's request line, except that the live connection's query string is not logged: the session token belongs
- * in the hello frame, and a client that put it in the URL anyway must not have it written to the logs.
+ * Fastify's request line with the query string's values replaced (service-kit's urlForLog): a session token a
+ * client put in the live connection's URL, or anything else a query carries, must not be written to the logs.
  */
 function requestForLog(request: FastifyRequest) {
-  const [path = "", query] = request.url.split("?", 2);
   return {
     method: request.method,
-    url: path === "/api/ws" && query !== undefined ? `${path}?[redacted]` : request.url,
+    url: urlForLog(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,

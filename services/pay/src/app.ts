@@ -11,7 +11,8 @@ import { sql } from "drizzle-orm";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
-import { ApiError, errorBody, sendError } from "./http/errors.ts";
+import { clientErrorAnswer, requestForLog } from "@mpay/service-kit";
+import { ApiError, clientErrorBody, errorBody, sendError } from "./http/errors.ts";
 import { openApiTransforms } from "./http/openapi.ts";
 import { WEBHOOK_EVENTS, apiSchemas } from "./openapi-schemas.ts";
 import { paymentRoutes } from "./payments/routes.ts";
@@ -51,13 +52,21 @@ declare module "fastify" {
 export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   // Typed as a plain FastifyInstance: pino's Logger type is wider than Fastify's default logger type.
   const app = Fastify({
-    loggerInstance: system.log,
+    // Request lines log the path with the query string's values replaced (service-kit's http/edge.ts).
+    loggerInstance: system.log.child({}, { serializers: { req: requestForLog } }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => newId("request"),
     requestIdHeader: false,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; the onRequest hook below answers MPay's instead.
+    return503OnClosing: false,
+    // What Node's parser refuses before Fastify sees a request (431, bad framing): MPay's error body, then close.
+    clientErrorHandler: clientErrorAnswer({
+      log: system.log,
+      newRequestId: () => newId("request"),
+      body: clientErrorBody,
+    }),
     // A path parameter longer than Fastify's limit (100 characters, far past any MPay id) and a URL that does not
     // decode are MPay's own 400s, not Fastify's 414 and 400 bodies of another shape.
     frameworkErrors: (error, request, reply) => {
@@ -65,7 +74,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
         error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
           ? new ApiError("parameter_invalid", "A path parameter is too long or not valid in a URL.")
           : error;
-      sendError(request, reply, apiError);
+      // These answers skip the onSend hooks: the request id is set here.
+      sendError(request, reply.header("request-id", request.id), apiError);
     },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
@@ -74,12 +84,22 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     reply.header("request-id", request.id);
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // Requests that still arrive on a kept-alive connection while the server stops (Fastify then says
+  // `Connection: close`): refused before any work, so the load balancer sends the retry elsewhere.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async () => {
+    if (closing) throw new ApiError("server_shutting_down", "This MPay server is shutting down; retry the request.");
+  });
+  // The message never repeats the URL: an answer must not reflect what a caller (or a crafted link) put there.
   app.setNotFoundHandler((request, reply) =>
     reply
       .status(404)
       .send(
         errorBody(
-          new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`),
+          new ApiError("route_not_found", "No route matches this method and path; the routes are in /openapi.json."),
           request.id,
         ),
       ),

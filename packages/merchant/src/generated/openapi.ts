@@ -607,6 +607,9 @@ export interface components {
       error: {
         /** @enum {string} */
         code:
+          | "request_malformed"
+          | "headers_too_large"
+          | "request_timeout"
           | "body_invalid_json"
           | "body_too_large"
           | "parameter_missing"
@@ -700,6 +703,7 @@ export interface components {
           | "vault_unseal_unsupported"
           | "audit_head_invalid"
           | "messenger_unavailable"
+          | "server_shutting_down"
           | "issuer_unavailable"
           | "statement_key_not_certified"
           | "statement_key_certificate_invalid"
@@ -710,12 +714,14 @@ export interface components {
         /** @enum {string} */
         type:
           | "invalid_request_error"
+          | "request_timeout_error"
           | "authentication_error"
           | "permission_error"
           | "not_found_error"
           | "conflict_error"
           | "payload_too_large_error"
           | "rate_limit_error"
+          | "header_too_large_error"
           | "api_error"
           | "service_unavailable_error";
       };
@@ -930,18 +936,13 @@ export interface components {
     };
   };
   responses: {
-    /** @description The request line and headers pass 16 KiB: answered by the HTTP server before MPay reads the request, with its own body. */
+    /** @description The request line and headers pass 16 KiB: refused by the HTTP server before any route runs, as headers_too_large, and the connection is closed. */
     HeaderTooLarge: {
       headers: {
         [name: string]: unknown;
       };
       content: {
-        "application/json": {
-          error: string;
-          message: string;
-          /** @constant */
-          statusCode: 431;
-        };
+        "application/json": components["schemas"]["Error"];
       };
     };
   };

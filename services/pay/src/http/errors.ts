@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/protocol";
-import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-kit";
+import { bodyProblemOf, type ClientProblem, describeForLog, isClientAbort, ServiceApiError } from "@mpay/service-kit";
 import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
 
 /** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
@@ -126,10 +126,27 @@ export function toApiError(error: unknown): ApiError | null {
   return null;
 }
 
+/** The answer to a request Node refused before routing (service-kit's http/edge.ts writes it on the socket). */
+export function clientErrorBody(problem: ClientProblem, requestId: string): ApiErrorBody {
+  const messages: Record<ClientProblem, string> = {
+    request_malformed: "The request is not valid HTTP (its request line, headers or body framing).",
+    headers_too_large: "The request line and headers are larger than the API accepts (16 KiB).",
+    request_timeout: "The request took too long to arrive; send it again.",
+  };
+  return errorBody(new ApiError(problem, messages[problem]), requestId);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const apiError = toApiError(error);
   if (apiError) {
     return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));
+  }
+  // The client closed the connection mid-request: routine, nobody reads the answer, nothing for an operator.
+  if (isClientAbort(error)) {
+    request.log.info({ code: (error as { code?: unknown }).code }, "client closed the connection");
+    return reply
+      .status(400)
+      .send(errorBody(new ApiError("request_malformed", "The request was cut short."), request.id));
   }
   request.log.error({ err: describeForLog(error) }, "request failed");
   const internal = new ApiError(

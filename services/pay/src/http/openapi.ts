@@ -313,20 +313,8 @@ export function openApiTransforms(
         responses: {
           HeaderTooLarge: {
             description:
-              "The request line and headers pass 16 KiB: answered by the HTTP server before MPay reads the request, with its own body.",
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  properties: {
-                    error: { type: "string" },
-                    message: { type: "string" },
-                    statusCode: { type: "integer", const: 431 },
-                  },
-                  required: ["error", "message", "statusCode"],
-                },
-              },
-            },
+              "The request line and headers pass 16 KiB: refused by the HTTP server before any route runs, as headers_too_large, and the connection is closed.",
+            content: errorContent,
           },
         },
       },
