@@ -226,7 +226,9 @@ describe("the merchant dashboard [pglite]", () => {
     const deadId = endpoints.find((e) => e.url === "http://127.0.0.1:9/hooks")!.id;
     const daysLater = { now: () => new Date(Date.now() + 3 * 86_400_000 + 60_000) };
     for (const clock of [{ now: () => new Date() }, daysLater])
-      await t.system.database.db.transaction((tx) => new EndpointHealth(t.system.audit, clock).failed(tx, deadId));
+      await t.system.database.db.transaction((tx) =>
+        new EndpointHealth(t.system.audit, clock).failed(tx, deadId, async () => {}),
+      );
     await page.reload();
     const deadNotice = page.locator(".dash-notice-error", { hasText: "fix the endpoint and enable it again" });
     await deadNotice.waitFor();

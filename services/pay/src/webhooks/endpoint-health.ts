@@ -31,19 +31,29 @@ export class EndpointHealth {
     private readonly disableAfterMs = AUTO_DISABLE_AFTER_MS,
   ) {}
 
-  /** An attempt to the endpoint succeeded: it is not failing (any more). */
-  succeeded(tx: Executor, endpointId: string): Promise<void> {
-    return clearEndpointFailure(tx, endpointId);
+  /**
+   * An attempt to the endpoint succeeded: it is not failing (any more). `recordAttempt` writes the delivery's
+   * outcome after the endpoint row: the order a merchant's disable takes them in (endpoint, then its pending
+   * deliveries), so the two never wait on each other in a deadlock.
+   */
+  async succeeded(
+    tx: Executor,
+    endpointId: string,
+    recordAttempt: () => Promise<void> = async () => {},
+  ): Promise<void> {
+    await clearEndpointFailure(tx, endpointId);
+    await recordAttempt();
   }
 
   /**
-   * An attempt failed: starts the failing-since clock, and disables the endpoint once that clock has run
-   * disableAfterMs. Call it after recording the attempt, in the same transaction, so the delivery it failed ends
-   * failed with the others. Answers the endpoint when this call disabled it.
+   * An attempt failed: starts the failing-since clock, records the attempt (`recordAttempt`, after the endpoint
+   * row as in `succeeded`), and disables the endpoint once that clock has run disableAfterMs, ending the delivery
+   * just recorded with its other pending ones. Answers the endpoint when this call disabled it.
    */
-  async failed(tx: Executor, endpointId: string): Promise<EndpointRow | null> {
+  async failed(tx: Executor, endpointId: string, recordAttempt: () => Promise<void>): Promise<EndpointRow | null> {
     const now = this.clock.now();
     const endpoint = await noteEndpointFailure(tx, endpointId, now);
+    await recordAttempt();
     if (!endpoint?.failingSince || endpoint.status !== "enabled") return null;
     if (now.getTime() - endpoint.failingSince.getTime() < this.disableAfterMs) return null;
     const disabled = await autoDisableEndpoint(tx, endpointId, now);

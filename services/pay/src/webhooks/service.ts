@@ -269,10 +269,8 @@ export class WebhookService {
       this.timeoutMs,
       tx,
     );
-    if (result.ok) {
-      await markDelivered(tx, delivery.id, result.statusCode ?? 200);
-      await this.health.succeeded(tx, endpoint.id);
-    }
+    if (result.ok)
+      await this.health.succeeded(tx, endpoint.id, () => markDelivered(tx, delivery.id, result.statusCode ?? 200));
     // A failed test does not start the failing-since clock: that clock counts the deliveries of real events.
     else
       await markAttemptFailed(tx, delivery.id, {

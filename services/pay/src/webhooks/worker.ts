@@ -14,7 +14,7 @@ import { signAndSend } from "./dispatch.ts";
 import type { EndpointHealth } from "./endpoint-health.ts";
 import { EndpointSecrets } from "./endpoint-secrets.ts";
 import type { DeliveryResult } from "./sender.ts";
-import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery } from "./store.ts";
+import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery, type EndpointRow } from "./store.ts";
 
 /** How long after it was made a delivery is retried before it ends `failed`. */
 export const RETRY_HORIZON_MS = 3 * 86_400_000;
@@ -132,11 +132,17 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
-    const result = await this.send(d).catch((err: unknown) => {
+    const result: DeliveryResult & { internal?: true } = await this.send(d).catch((err: unknown) => {
       // A failure before the request (the secret could not be opened, say) counts as a failed attempt, so the
       // delivery still ends `failed` after its retries instead of being claimed again forever.
       this.log.error({ delivery: d.id, err: describeForLog(err) }, "webhook attempt could not be made");
-      return { ok: false, statusCode: undefined, error: "internal error before sending", durationMs: 0 };
+      return {
+        ok: false,
+        statusCode: undefined,
+        error: "internal error before sending",
+        durationMs: 0,
+        internal: true as const,
+      };
     });
     const context = {
       delivery: d.id,
@@ -146,22 +152,22 @@ export class DeliveryWorker {
       durationMs: result.durationMs,
     };
     if (result.ok) {
-      await this.db.transaction(async (tx) => {
-        await markDelivered(tx, d.id, result.statusCode ?? 200);
-        await this.health.succeeded(tx, d.endpointId);
-      });
+      await this.db.transaction((tx) =>
+        this.health.succeeded(tx, d.endpointId, () => markDelivered(tx, d.id, result.statusCode ?? 200)),
+      );
       this.log.info({ ...context, statusCode: result.statusCode }, "webhook delivered");
       return;
     }
     const retryAt = nextAttemptAt(d, this.health.clock.now(), this.settings);
-    const disabled = await this.db.transaction(async (tx) => {
-      await markAttemptFailed(tx, d.id, {
-        statusCode: result.statusCode ?? null,
-        error: result.error ?? "failed",
-        retryAt,
-      });
-      return this.health.failed(tx, d.endpointId);
-    });
+    const outcome = { statusCode: result.statusCode ?? null, error: result.error ?? "failed", retryAt };
+    let disabled: EndpointRow | null = null;
+    // Our own failure before any request (the vault could not open the secret) says nothing of the endpoint: it
+    // does not count towards disabling it.
+    if (result.internal) await markAttemptFailed(this.db, d.id, outcome);
+    else
+      disabled = await this.db.transaction((tx) =>
+        this.health.failed(tx, d.endpointId, () => markAttemptFailed(tx, d.id, outcome)),
+      );
     this.log.warn(
       { ...context, statusCode: result.statusCode, error: result.error, retryAt },
       retryAt ? "webhook attempt failed; will retry" : "webhook delivery failed for good",
