@@ -26,6 +26,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "@mpay/protocol";
 import { authorizeThroughService, TEST_ORIGIN, type TestPay } from "../services/pay/src/testing/system.ts";
+import { EndpointHealth } from "../services/pay/src/webhooks/endpoint-health.ts";
 import {
   addVirtualAuthenticator,
   DESKTOP,
@@ -216,6 +217,32 @@ describe("the merchant dashboard [pglite]", () => {
       .toMatch(/cannot do this yet|test event/);
     await shot(page, "owner-8-developers-endpoint-1280");
     await expectNoSeriousAxe(page);
+
+    // The endpoint (nothing listens on port 9) fails for 3 days: MPay disables it, and the screen says when and
+    // since when, with the way back. The days pass on the clocks of two EndpointHealth, the worker's own rule.
+    const { data: endpoints } = (
+      await api<{ data: { id: string; url: string }[] }>("GET", "/webhook-endpoints", t.merchant.secretKey)
+    ).body;
+    const deadId = endpoints.find((e) => e.url === "http://127.0.0.1:9/hooks")!.id;
+    const daysLater = { now: () => new Date(Date.now() + 3 * 86_400_000 + 60_000) };
+    for (const clock of [{ now: () => new Date() }, daysLater])
+      await t.system.database.db.transaction((tx) =>
+        new EndpointHealth(t.system.audit, clock).failed(tx, deadId, async () => {}),
+      );
+    await page.reload();
+    const deadNotice = page.locator(".dash-notice-error", { hasText: "fix the endpoint and enable it again" });
+    await deadNotice.waitFor();
+    expect(await deadNotice.textContent()).toMatch(/^Disabled on .+ after failing since .+: fix the endpoint/);
+    await shot(page, "owner-8-developers-auto-disabled-1280");
+    await expectNoSeriousAxe(page);
+    await page.setViewportSize(PHONE);
+    await shot(page, "owner-8-developers-auto-disabled-360");
+    await page.setViewportSize(DESKTOP);
+    await page.getByRole("button", { name: "Enable again" }).click();
+    await deadNotice.waitFor({ state: "detached" });
+    expect(
+      (await api<{ status: string }>("GET", `/webhook-endpoints/${deadId}`, t.merchant.secretKey)).body.status,
+    ).toBe("enabled");
 
     // Live mode: the switch re-asks the API with MPay-Mode: live, which this merchant does not have yet (its live keys
     // are not issued, and the dev key provider refuses them): said plainly, and the TEST badge is gone.

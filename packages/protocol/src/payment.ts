@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "mandate.created",
   /** The payer withdrew a mandate: charges with it are declined from now on. */
   "mandate.revoked",
+  /** MPay disabled one of the merchant's webhook endpoints after it failed for days (sent to its other endpoints). */
+  "webhook_endpoint.disabled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

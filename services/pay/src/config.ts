@@ -135,7 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     authorizationTtlSeconds: int(env, "MPAY_AUTHORIZATION_TTL_SECONDS", 7 * 86_400, 1),
     webhooks: {
       ...DEFAULT_DELIVERY_SETTINGS,
-      maxAttempts: int(env, "MPAY_WEBHOOK_MAX_ATTEMPTS", DEFAULT_DELIVERY_SETTINGS.maxAttempts, 1),
+      // No attempt bound by default (retries stop at the 3-day horizon); set, it gives up sooner (the e2e test's).
+      maxAttempts: env["MPAY_WEBHOOK_MAX_ATTEMPTS"] ? int(env, "MPAY_WEBHOOK_MAX_ATTEMPTS", 1, 1) : undefined,
       baseDelayMs: int(env, "MPAY_WEBHOOK_RETRY_BASE_MS", DEFAULT_DELIVERY_SETTINGS.baseDelayMs, 1),
       timeoutMs: int(env, "MPAY_WEBHOOK_TIMEOUT_MS", DEFAULT_DELIVERY_SETTINGS.timeoutMs, 100),
       pollIntervalMs: int(env, "MPAY_WEBHOOK_POLL_MS", DEFAULT_DELIVERY_SETTINGS.pollIntervalMs, 10),

@@ -11,6 +11,7 @@ import { accountSchema, balanceSchema } from "./merchants/routes.ts";
 import { paymentSchema } from "./payments/view.ts";
 import { refundSchema } from "./refunds/view.ts";
 import { deliverySchema, endpointSchema, endpointWithSecretSchema, eventSchema } from "./webhooks/routes.ts";
+import { ENDPOINT_DISABLED_EVENT } from "./webhooks/endpoint-health.ts";
 import { TEST_EVENT_TYPE } from "./webhooks/service.ts";
 import type { WebhookEventDoc } from "./http/openapi.ts";
 
@@ -64,9 +65,26 @@ const testEvent = z.object({
   type: z.literal(TEST_EVENT_TYPE),
   data: z.object({ webhookEndpoint: z.object({ id: z.string(), url: z.string() }) }),
 });
+const endpointDisabledEvent = z.object({
+  ...eventFields,
+  type: z.literal(ENDPOINT_DISABLED_EVENT),
+  data: z.object({
+    webhookEndpoint: z.object({
+      id: z.string(),
+      url: z.string(),
+      reason: z.literal("auto_disabled"),
+      disabledAt: z.string(),
+      failingSince: z.string().describe("The first failed attempt since the endpoint's last success"),
+    }),
+  }),
+});
 apiSchemas.add(paymentEvent, { id: "PaymentEvent", description: "The body of a payment.* webhook." });
 apiSchemas.add(refundEvent, { id: "RefundEvent", description: "The body of a refund.succeeded webhook." });
 apiSchemas.add(mandateEvent, { id: "MandateEvent", description: "The body of a mandate.* webhook." });
+apiSchemas.add(endpointDisabledEvent, {
+  id: "WebhookEndpointDisabledEvent",
+  description: "The body of a webhook_endpoint.disabled webhook: MPay disabled an endpoint failing for days.",
+});
 apiSchemas.add(testEvent, {
   id: "WebhookEndpointTestEvent",
   description: "The body of the event POST /v1/webhook-endpoints/{id}/test sends.",
@@ -78,5 +96,10 @@ export const WEBHOOK_EVENTS: WebhookEventDoc[] = [
   { type: "refund.succeeded", schema: "RefundEvent", summary: "A refund succeeded" },
   { type: "mandate.created", schema: "MandateEvent", summary: "The payer gave a card-on-file mandate" },
   { type: "mandate.revoked", schema: "MandateEvent", summary: "The payer revoked a mandate" },
+  {
+    type: ENDPOINT_DISABLED_EVENT,
+    schema: "WebhookEndpointDisabledEvent",
+    summary: "MPay disabled a webhook endpoint that failed for days",
+  },
   { type: TEST_EVENT_TYPE, schema: "WebhookEndpointTestEvent", summary: "A test event, sent on request" },
 ];

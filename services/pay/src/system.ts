@@ -18,6 +18,7 @@ import { StaffService } from "./staff/service.ts";
 import { DashboardPasskeys } from "./merchant-users/passkeys.ts";
 import { PaymentService } from "./payments/service.ts";
 import { RefundService } from "./refunds/service.ts";
+import { EndpointHealth } from "./webhooks/endpoint-health.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { MessengerClient, messengerClientSecret } from "./payers/messenger-client.ts";
 import { startOpaqueServer, type OpaqueServer } from "./pin/opaque-server.ts";
@@ -164,7 +165,8 @@ export async function openPaySystem(
     const dashboardPasskeys = new DashboardPasskeys(db, audit, merchantUsers, config.passkeys, config.clock);
     const payments = new PaymentService(db, ledger, config, audit);
     const refunds = new RefundService(db, payments, ledger, audit);
-    const webhooks = new WebhookService(db, keys, audit, merchants, config.webhooks.timeoutMs);
+    const endpointHealth = new EndpointHealth(audit, config.clock);
+    const webhooks = new WebhookService(db, keys, audit, merchants, endpointHealth, config.webhooks.timeoutMs);
     const payers = new PayerService(
       db,
       new MessengerClient(config.messenger, `${config.publicUrl}/v1/payer/auth/callback`),
@@ -271,7 +273,14 @@ export async function openPaySystem(
         )
       : null;
     const auditSealer = new AuditSealer(audit, log.child({ worker: "audit-sealer" }));
-    const deliveryWorker = new DeliveryWorker(db, keys, merchants, config.webhooks, log.child({ worker: "webhooks" }));
+    const deliveryWorker = new DeliveryWorker(
+      db,
+      keys,
+      merchants,
+      config.webhooks,
+      log.child({ worker: "webhooks" }),
+      endpointHealth,
+    );
     const maintenance = new MaintenanceWorker(
       [
         { name: "expire payments", run: () => payments.expireDue() },

@@ -1,6 +1,7 @@
 /**
  * Developers: roll the secret key of this mode (the old one keeps working for the grace period chosen, the new one
- * is shown once), and webhook endpoints: list, add (URL and events), send a test event, rotate the signing secret.
+ * is shown once), and webhook endpoints: list, add (URL and events), send a test event, rotate the signing secret,
+ * and see why MPay disabled an endpoint that kept failing, to enable it again once fixed.
  * Test-send and rotate are `POST /v1/webhook-endpoints/{id}/test` and `/rotate-secret`; a server without them answers
  * 404 and the screen says the feature is not there yet.
  */
@@ -9,7 +10,7 @@ import { useTranslation } from "react-i18next";
 import { formatDateTime } from "../shell/format.ts";
 import { DashboardApiError, type ListOf, type WebhookEndpoint } from "./api.ts";
 import { DashboardScreen } from "./Screen.tsx";
-import { can, EVENT_TYPES, ROLL_EXPIRIES } from "./model.ts";
+import { can, endpointNotice, EVENT_TYPES, ROLL_EXPIRIES } from "./model.ts";
 import { ConfirmDialog, errorText, Loading, Notice, OneTimeSecret, useDashboard, useLoad } from "./ui.tsx";
 
 export function Developers({ path }: { path: string }) {
@@ -122,7 +123,7 @@ function WebhookEndpoints() {
     );
   };
 
-  const act = async (endpoint: WebhookEndpoint, action: "test" | "rotate-secret") => {
+  const act = async (endpoint: WebhookEndpoint, action: "test" | "rotate-secret" | "enable") => {
     setMessage(undefined);
     try {
       const answer = await api.post<{
@@ -131,7 +132,9 @@ function WebhookEndpoints() {
         lastStatusCode?: number | null;
         lastError?: string | null;
       }>(`/webhook-endpoints/${encodeURIComponent(endpoint.id)}/${action}`, {});
-      if (action === "rotate-secret") {
+      if (action === "enable") {
+        setMessage({ text: t("webhooks.enabledAgain"), tone: "success" });
+      } else if (action === "rotate-secret") {
         if (typeof answer.secret === "string") setSecret({ endpointId: endpoint.id, secret: answer.secret });
         setMessage({ text: t("webhooks.rotated"), tone: "success" });
       } else if (answer.status === "failed") {
@@ -174,6 +177,18 @@ function WebhookEndpoints() {
                 {endpoint.status === "enabled" ? t("webhooks.enabled") : t("webhooks.disabled")} ·{" "}
                 {endpoint.enabledEvents.includes("*") ? t("webhooks.allEvents") : endpoint.enabledEvents.join(", ")}
               </p>
+              <EndpointHealthNotice endpoint={endpoint} />
+              {allowed && endpoint.status === "disabled" && (
+                <div className="dash-button-row">
+                  <button
+                    type="button"
+                    className="dash-button dash-button-secondary dash-button-small"
+                    onClick={() => void act(endpoint, "enable")}
+                  >
+                    {t("webhooks.enable")}
+                  </button>
+                </div>
+              )}
               {allowed && endpoint.status === "enabled" && (
                 <div className="dash-button-row">
                   <button
@@ -206,6 +221,25 @@ function WebhookEndpoints() {
         />
       )}
     </section>
+  );
+}
+
+/** MPay disabled this endpoint for failing (or it is failing now): when, and since when, under its URL. */
+function EndpointHealthNotice({ endpoint }: { endpoint: WebhookEndpoint }) {
+  const { t, i18n } = useTranslation("dashboard");
+  const notice = endpointNotice(endpoint);
+  if (!notice) return null;
+  const when = (iso: string) => formatDateTime(iso, i18n.language);
+  return notice.kind === "autoDisabled" ? (
+    <Notice
+      message={t("webhooks.autoDisabled", {
+        disabledAt: when(notice.disabledAt),
+        failingSince: when(notice.failingSince),
+      })}
+      tone="error"
+    />
+  ) : (
+    <Notice message={t("webhooks.failing", { failingSince: when(notice.failingSince) })} tone="info" />
   );
 }
 

@@ -110,6 +110,10 @@ export interface WebhookEndpoint {
   url: string;
   enabledEvents: string[];
   status: "enabled" | "disabled";
+  /** When and why a disabled endpoint was disabled; failing since when (null while it answers). */
+  disabledAt?: string | null;
+  disabledReason?: "merchant" | "auto_disabled" | null;
+  failingSince?: string | null;
   createdAt: string;
   /** Given once, when the endpoint is made or its secret rotated (branch `api`); absent on older servers. */
   secret?: string;

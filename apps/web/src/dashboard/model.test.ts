@@ -5,6 +5,7 @@ import {
   currentCursor,
   dayStart,
   displayStatus,
+  endpointNotice,
   filterQuery,
   filtersInvalid,
   firstPage,
@@ -135,5 +136,26 @@ describe("signInRefusal", () => {
     expect(signInRefusal(undefined, "NotAllowedError")).toBe("passkeyCanceled");
     expect(signInRefusal("rate_limited")).toBeUndefined();
     expect(signInRefusal(undefined, "TypeError")).toBeUndefined();
+  });
+});
+
+describe("endpointNotice", () => {
+  const disabledAt = "2026-03-04T10:00:00.000Z";
+  const failingSince = "2026-03-01T09:30:00.000Z";
+
+  it("says when MPay disabled a failing endpoint and since when it failed", () => {
+    expect(endpointNotice({ status: "disabled", disabledReason: "auto_disabled", disabledAt, failingSince })).toEqual({
+      kind: "autoDisabled",
+      disabledAt,
+      failingSince,
+    });
+  });
+
+  it("warns about an enabled endpoint that is failing, and says nothing about a healthy or merchant-disabled one", () => {
+    expect(endpointNotice({ status: "enabled", failingSince })).toEqual({ kind: "failing", failingSince });
+    expect(endpointNotice({ status: "enabled", failingSince: null })).toBeNull();
+    expect(endpointNotice({ status: "disabled", disabledReason: "merchant", disabledAt })).toBeNull();
+    // An older server answers none of the fields: no notice rather than a wrong one.
+    expect(endpointNotice({ status: "disabled" })).toBeNull();
   });
 });

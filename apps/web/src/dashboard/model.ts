@@ -172,7 +172,32 @@ export const EVENT_TYPES = [
   "refund.succeeded",
   "mandate.created",
   "mandate.revoked",
+  "webhook_endpoint.disabled",
 ] as const;
+
+/** The fields of a webhook endpoint that say whether it is healthy (the pay server's endpoint view). */
+export interface EndpointHealthFields {
+  status: "enabled" | "disabled";
+  disabledAt?: string | null | undefined;
+  disabledReason?: "merchant" | "auto_disabled" | null | undefined;
+  failingSince?: string | null | undefined;
+}
+
+/**
+ * What the webhooks screen says under an endpoint: MPay disabled it for failing (when, and failing since when: the
+ * merchant fixes it and enables it again), or it is failing now and will be disabled if it goes on; else nothing.
+ */
+export function endpointNotice(
+  e: EndpointHealthFields,
+):
+  | { kind: "autoDisabled"; disabledAt: string; failingSince: string }
+  | { kind: "failing"; failingSince: string }
+  | null {
+  if (e.status === "disabled" && e.disabledReason === "auto_disabled" && e.disabledAt)
+    return { kind: "autoDisabled", disabledAt: e.disabledAt, failingSince: e.failingSince ?? e.disabledAt };
+  if (e.status === "enabled" && e.failingSince) return { kind: "failing", failingSince: e.failingSince };
+  return null;
+}
 
 /** Only dashboard paths: a crafted link must not turn the sign-in into a redirect elsewhere. */
 export function safeDashboardPath(path: string | null | undefined): string {

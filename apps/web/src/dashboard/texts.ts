@@ -180,6 +180,11 @@ const en = {
   "webhooks.events": "Events",
   "webhooks.eventsHint": "None ticked means every event.",
   "webhooks.addButton": "Add endpoint",
+  "webhooks.autoDisabled":
+    "Disabled on {{disabledAt}} after failing since {{failingSince}}: fix the endpoint and enable it again.",
+  "webhooks.failing": "Failing since {{failingSince}}: after 3 days of failures it will be disabled.",
+  "webhooks.enable": "Enable again",
+  "webhooks.enabledAgain": "Endpoint enabled again: new events are sent to it.",
   "overview.title": "Overview",
   "overview.daily": "Last {{days}} days",
   "overview.currency": "Currency",
@@ -401,6 +406,11 @@ const ko: typeof en = {
   "webhooks.events": "이벤트",
   "webhooks.eventsHint": "아무것도 고르지 않으면 모든 이벤트를 받습니다.",
   "webhooks.addButton": "엔드포인트 추가",
+  "webhooks.autoDisabled":
+    "{{failingSince}}부터 계속 실패하여 {{disabledAt}}에 사용 중지되었습니다. 엔드포인트를 고친 뒤 다시 사용하세요.",
+  "webhooks.failing": "{{failingSince}}부터 실패하고 있습니다. 3일 동안 계속 실패하면 사용 중지됩니다.",
+  "webhooks.enable": "다시 사용",
+  "webhooks.enabledAgain": "엔드포인트를 다시 사용합니다. 새 이벤트가 전달됩니다.",
   "overview.title": "개요",
   "overview.daily": "최근 {{days}}일",
   "overview.currency": "통화",

@@ -337,7 +337,7 @@ export interface paths {
     post: operations["PostWebhookEndpointsId"];
     /**
      * Disable a webhook endpoint
-     * @description Nothing more is sent to it; its pending deliveries end failed.
+     * @description Nothing more is sent to it; its pending deliveries end failed. POST /v1/webhook-endpoints/{id}/enable undoes it. Audited.
      */
     delete: operations["DeleteWebhookEndpointsId"];
     options?: never;
@@ -356,6 +356,26 @@ export interface paths {
     get: operations["GetWebhookEndpointsIdDeliveries"];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhook-endpoints/{id}/enable": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Enable a disabled webhook endpoint
+     * @description Sends new events to it again (its failed deliveries can be re-sent), with a fresh failing-since clock; an enabled endpoint is answered unchanged. Audited.
+     */
+    post: operations["PostWebhookEndpointsIdEnable"];
     delete?: never;
     options?: never;
     head?: never;
@@ -558,6 +578,26 @@ export interface webhooks {
      * @description MPay POSTs this to each enabled endpoint subscribed to `refund.succeeded`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
      */
     post: operations["WebhookRefundSucceeded"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "webhook_endpoint.disabled": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * MPay disabled a webhook endpoint that failed for days
+     * @description MPay POSTs this to each enabled endpoint subscribed to `webhook_endpoint.disabled`, signed in the Standard Webhooks format. Answer any 2xx quickly; anything else is retried with backoff.
+     */
+    post: operations["WebhookWebhookEndpointDisabled"];
     delete?: never;
     options?: never;
     head?: never;
@@ -891,7 +931,10 @@ export interface components {
     WebhookEndpoint: {
       createdAt: string;
       description: string | null;
+      disabledAt: string | null;
+      disabledReason: ("merchant" | "auto_disabled") | null;
       enabledEvents: string[];
+      failingSince: string | null;
       id: string;
       livemode: boolean;
       /** @constant */
@@ -901,6 +944,26 @@ export interface components {
       status: "enabled" | "disabled";
       url: string;
       v1aPublicKey: string | null;
+    };
+    /** @description The body of a webhook_endpoint.disabled webhook: MPay disabled an endpoint failing for days. */
+    WebhookEndpointDisabledEvent: {
+      createdAt: string;
+      data: {
+        webhookEndpoint: {
+          disabledAt: string;
+          failingSince: string;
+          id: string;
+          /** @constant */
+          reason: "auto_disabled";
+          url: string;
+        };
+      };
+      id: string;
+      livemode: boolean;
+      /** @constant */
+      object: "event";
+      /** @constant */
+      type: "webhook_endpoint.disabled";
     };
     /** @description The body of the event POST /v1/webhook-endpoints/{id}/test sends. */
     WebhookEndpointTestEvent: {
@@ -922,7 +985,10 @@ export interface components {
     WebhookEndpointWithSecret: {
       createdAt: string;
       description: string | null;
+      disabledAt: string | null;
+      disabledReason: ("merchant" | "auto_disabled") | null;
       enabledEvents: string[];
+      failingSince: string | null;
       id: string;
       livemode: boolean;
       /** @constant */
@@ -1321,7 +1387,8 @@ export interface operations {
           | "payment.expired"
           | "refund.succeeded"
           | "mandate.created"
-          | "mandate.revoked";
+          | "mandate.revoked"
+          | "webhook_endpoint.disabled";
       };
       header?: never;
       path?: never;
@@ -3258,6 +3325,117 @@ export interface operations {
       };
     };
   };
+  PostWebhookEndpointsIdEnable: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: the first answer is stored with the key (scoped to merchant, mode and route, kept 24 hours) and a repeat gets it again with `Idempotent-Replayed: true`; the same key with another request is 409 idempotency_key_reused, and a key whose first request has not finished is 409 idempotency_key_in_progress (retry with the same key). */
+        "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never> | null;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookEndpoint"];
+        };
+      };
+      /** @description The request is invalid (parameter_invalid, parameter_missing, parameter_unknown, body_invalid_json, …). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential is missing, invalid or expired (api_key_missing, api_key_invalid, api_key_expired, …). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The credential may not do this (secret_key_required: a publishable key on a secret-key route, …). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such resource for this merchant and mode (resource_missing). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It conflicts with the resource's state or an earlier request (idempotency_key_reused, idempotency_key_in_progress, …). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than 16 KiB (body_too_large). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many requests (rate_limited): slow down and retry with backoff. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      431: components["responses"]["HeaderTooLarge"];
+      /** @description Something went wrong on MPay's side (internal_error): safe to retry with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency is unavailable (issuer_unavailable, vault_sealed, audit_head_invalid, …). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   PostWebhookEndpointsIdRotateSecret: {
     parameters: {
       query?: never;
@@ -3751,6 +3929,42 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": components["schemas"]["RefundEvent"];
+      };
+    };
+    responses: {
+      /** @description Received (any 2xx will do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rejected (a signature that does not verify, say): retried with backoff. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  WebhookWebhookEndpointDisabled: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The delivery's id (msg_…), the same on every retry: dedupe by it. */
+        "webhook-id": components["parameters"]["WebhookId"];
+        /** @description Space-separated signatures of `id.timestamp.body`: `v1,<base64 HMAC-SHA256>` under the endpoint's whsec_ secret (two during a secret rotation's overlap), and `v1a,<base64 Ed25519>` for endpoints that asked for it. */
+        "webhook-signature": components["parameters"]["WebhookSignature"];
+        /** @description Unix seconds of this attempt: reject a message older than 5 minutes. */
+        "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookEndpointDisabledEvent"];
       };
     };
     responses: {

@@ -47,6 +47,7 @@ export const PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   "POST /v1/webhook-endpoints/:id/test": developer,
   "POST /v1/webhook-endpoints/:id/rotate-secret": developer,
   "DELETE /v1/webhook-endpoints/:id": developer,
+  "POST /v1/webhook-endpoints/:id/enable": developer,
   "POST /v1/webhook-deliveries/:id/retry": developer,
   "GET /v1/balances": support,
   "GET /v1/account": support,

@@ -20,6 +20,15 @@ export const endpointSchema = z.object({
     .string()
     .nullable()
     .describe("After a secret rotation: until then deliveries carry a second v1 signature, by the old secret"),
+  disabledAt: z.string().nullable().describe("When a disabled endpoint was disabled"),
+  disabledReason: z
+    .enum(["merchant", "auto_disabled"])
+    .nullable()
+    .describe("merchant: by DELETE; auto_disabled: by MPay, after every delivery failed for 3 days"),
+  failingSince: z
+    .string()
+    .nullable()
+    .describe("The first failed attempt since the last success, while the endpoint fails (null while it answers)"),
   createdAt: z.string(),
 });
 export const endpointWithSecretSchema = endpointSchema.extend({
@@ -66,6 +75,9 @@ const endpointView = (e: EndpointRow) => ({
     e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
       ? e.previousSecretExpiresAt.toISOString()
       : null,
+  disabledAt: e.status === "disabled" && e.disabledAt ? e.disabledAt.toISOString() : null,
+  disabledReason: e.status === "disabled" ? e.disabledReason : null,
+  failingSince: e.failingSince ? e.failingSince.toISOString() : null,
   createdAt: e.createdAt.toISOString(),
 });
 const endpointWithSecretView = (e: EndpointRow, secret: string) => ({ ...endpointView(e), secret });
@@ -231,12 +243,33 @@ export function webhookRoutes(app: FastifyInstance, db: Db, webhooks: WebhookSer
       schema: {
         tags: ["webhooks"],
         summary: "Disable a webhook endpoint",
-        description: "Nothing more is sent to it; its pending deliveries end failed.",
+        description:
+          "Nothing more is sent to it; its pending deliveries end failed. POST /v1/webhook-endpoints/{id}/enable undoes it. Audited.",
         params: idParam,
         response: { 200: endpointSchema, ...errors },
       },
     },
     async (request) => endpointView(await webhooks.disableEndpoint(merchantOf(request), request.params.id)),
+  );
+
+  r.post(
+    "/v1/webhook-endpoints/:id/enable",
+    {
+      schema: {
+        tags: ["webhooks"],
+        summary: "Enable a disabled webhook endpoint",
+        description:
+          "Sends new events to it again (its failed deliveries can be re-sent), with a fresh failing-since clock; an enabled endpoint is answered unchanged. Audited.",
+        params: idParam,
+        body: z.strictObject({}).nullish(),
+        response: { 200: endpointSchema, ...errors },
+      },
+    },
+    (request, reply) =>
+      answerIdempotent(db, request, reply, "POST /v1/webhook-endpoints/:id/enable", async (tx, auth) => ({
+        statusCode: 200,
+        body: endpointView(await webhooks.enableEndpoint(tx, auth, request.params.id)),
+      })),
   );
 
   r.get(

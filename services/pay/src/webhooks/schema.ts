@@ -48,6 +48,14 @@ export const webhookEndpoints = pgTable(
     /** After a rotation the old secret still signs (a second `v1,` signature) until previousSecretExpiresAt. */
     previousSealedSecret: text("previous_sealed_secret"),
     previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true, mode: "date" }),
+    /**
+     * The first failed attempt since the endpoint's last success (null while it answers): the clock that disables
+     * an endpoint failing for days (endpoint-health.ts). Any success clears it.
+     */
+    failingSince: timestamp("failing_since", { withTimezone: true, mode: "date" }),
+    /** When and why the endpoint was disabled: `merchant` (DELETE) or `auto_disabled` (failing for days). */
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    disabledReason: text("disabled_reason").$type<"merchant" | "auto_disabled">(),
     createdAt: createdAt(),
   },
   (t) => [index("webhook_endpoints_merchant").on(t.merchantId, t.mode)],

@@ -7,6 +7,7 @@ import type { AuditService } from "../audit/service.ts";
 import type { MerchantAuth, MerchantService } from "../merchants/service.ts";
 import { generateWebhookSecret } from "../merchants/webhook-secret.ts";
 import { signAndSend } from "./dispatch.ts";
+import type { EndpointHealth } from "./endpoint-health.ts";
 import { EndpointSecrets } from "./endpoint-secrets.ts";
 import { generateV1aKeyPair } from "./signing.ts";
 import { validateWebhookUrl } from "./url-guard.ts";
@@ -105,6 +106,8 @@ export class WebhookService {
     private readonly keys: KeyProvider,
     private readonly audit: AuditService,
     merchants: MerchantService,
+    /** Shared with the delivery worker: a test event's success also stops an endpoint's failing-since clock. */
+    private readonly health: EndpointHealth,
     /** A test event's one attempt waits this long for the endpoint's answer (the worker's timeout). */
     private readonly timeoutMs = 10_000,
   ) {
@@ -266,7 +269,9 @@ export class WebhookService {
       this.timeoutMs,
       tx,
     );
-    if (result.ok) await markDelivered(tx, delivery.id, result.statusCode ?? 200);
+    if (result.ok)
+      await this.health.succeeded(tx, endpoint.id, () => markDelivered(tx, delivery.id, result.statusCode ?? 200));
+    // A failed test does not start the failing-since clock: that clock counts the deliveries of real events.
     else
       await markAttemptFailed(tx, delivery.id, {
         statusCode: result.statusCode ?? null,
@@ -287,13 +292,50 @@ export class WebhookService {
     return row;
   }
 
+  /** The merchant's own disable (DELETE): nothing more is sent; pending deliveries end failed. Audited. */
   async disableEndpoint(auth: MerchantAuth, id: string): Promise<EndpointRow> {
     await this.endpoint(auth, id);
     return this.db.transaction(async (tx) => {
-      const row = await setEndpointStatus(tx, id, "disabled");
+      const before = await lockEndpoint(tx, auth.merchantId, auth.mode, id);
+      // Already disabled (by the merchant or for failing): keep when and why it was.
+      if (before?.status === "disabled") return before;
+      const row = await setEndpointStatus(tx, id, {
+        status: "disabled",
+        at: this.health.clock.now(),
+        reason: "merchant",
+      });
       await failPendingDeliveries(tx, id, "endpoint disabled");
+      await this.audit.append(tx, {
+        actor: auth.actor,
+        action: "webhook_endpoint.disabled",
+        target: id,
+        data: { mode: auth.mode, reason: "merchant" },
+      });
       return row;
     });
+  }
+
+  /**
+   * Enables a disabled endpoint again (after the merchant fixed it), with a fresh failing-since clock: new events
+   * are delivered to it again, and its failed deliveries can be re-sent. Enabling an enabled endpoint changes
+   * nothing. Audited.
+   */
+  async enableEndpoint(tx: Executor, auth: MerchantAuth, id: string): Promise<EndpointRow> {
+    const before = await lockEndpoint(tx, auth.merchantId, auth.mode, id);
+    if (!before) throw new ApiError("resource_missing", `No such webhook endpoint: ${id.slice(0, 40)}.`, "id");
+    if (before.status === "enabled") return before;
+    const row = await setEndpointStatus(tx, id, { status: "enabled" });
+    await this.audit.append(tx, {
+      actor: auth.actor,
+      action: "webhook_endpoint.enabled",
+      target: id,
+      data: {
+        mode: auth.mode,
+        disabledReason: before.disabledReason,
+        disabledAt: before.disabledAt?.toISOString() ?? null,
+      },
+    });
+    return row;
   }
 
   async deliveries(

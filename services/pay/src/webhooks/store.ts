@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Mode } from "@mpay/protocol";
 import { queryRows, type Executor } from "../db/client.ts";
 import { events, webhookDeliveries, webhookEndpoints } from "./schema.ts";
@@ -98,13 +98,49 @@ export async function insertTestDelivery(
   return { event: event!, delivery: delivery! };
 }
 
+/** Disables an endpoint (stamped with when and why) or enables it again with a fresh failing-since clock. */
 export async function setEndpointStatus(
   db: Executor,
   id: string,
-  status: "enabled" | "disabled",
+  change: { status: "enabled" } | { status: "disabled"; at: Date; reason: "merchant" | "auto_disabled" },
 ): Promise<EndpointRow> {
-  const [row] = await db.update(webhookEndpoints).set({ status }).where(eq(webhookEndpoints.id, id)).returning();
+  const set =
+    change.status === "enabled"
+      ? { status: "enabled" as const, disabledAt: null, disabledReason: null, failingSince: null }
+      : { status: "disabled" as const, disabledAt: change.at, disabledReason: change.reason };
+  const [row] = await db.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning();
   return row!;
+}
+
+/** Starts the endpoint's failing-since clock unless it already runs; the endpoint as it now is. */
+export async function noteEndpointFailure(db: Executor, id: string, at: Date): Promise<EndpointRow | null> {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
+    .where(eq(webhookEndpoints.id, id))
+    .returning();
+  return row ?? null;
+}
+
+/** Any success stops the failing-since clock (a no-op for an endpoint that answers, the usual case). */
+export async function clearEndpointFailure(db: Executor, id: string): Promise<void> {
+  await db
+    .update(webhookEndpoints)
+    .set({ failingSince: null })
+    .where(and(eq(webhookEndpoints.id, id), isNotNull(webhookEndpoints.failingSince)));
+}
+
+/**
+ * Disables an endpoint that failed too long, only if it is still enabled: of two workers failing at once (or a
+ * merchant disabling it meanwhile) one alone disables it, so the event and audit entry are written once.
+ */
+export async function autoDisableEndpoint(db: Executor, id: string, at: Date): Promise<EndpointRow | null> {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ status: "disabled", disabledAt: at, disabledReason: "auto_disabled" })
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.status, "enabled")))
+    .returning();
+  return row ?? null;
 }
 
 export async function listEvents(
@@ -169,6 +205,8 @@ export async function requeueDelivery(db: Executor, id: string): Promise<Deliver
 export interface ClaimedDelivery {
   id: string;
   attempts: number;
+  /** When the delivery was made: its retries stop at createdAt + the retry horizon. */
+  createdAt: Date;
   merchantId: string;
   mode: Mode;
   url: string;
@@ -187,33 +225,41 @@ export interface ClaimedDelivery {
  * Claims due deliveries for one worker: SKIP LOCKED lets several workers (and processes) share the outbox, and
  * moving `next_attempt_at` forward by the lease makes a delivery whose worker died mid-send due again by itself.
  */
-export async function claimDue(db: Executor, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(
+  db: Executor,
+  limit: number,
+  leaseSeconds: number,
+  now: Date,
+): Promise<ClaimedDelivery[]> {
+  // `now` is the injected clock's, not the database's, so a test that moves the clock by days finds retries due.
+  const at = sql`${now.toISOString()}::timestamptz`;
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`
     with due as (
       select d.id from webhook_deliveries d join webhook_endpoints w on w.id = d.endpoint_id
-      where d.status = 'pending' and d.next_attempt_at <= now() and w.status = 'enabled'
+      where d.status = 'pending' and d.next_attempt_at <= ${at} and w.status = 'enabled'
       order by d.next_attempt_at
       limit ${limit}
       for update of d skip locked
     ), claimed as (
       update webhook_deliveries d
       set attempts = d.attempts + 1,
-          lease_until = now() + make_interval(secs => ${leaseSeconds}),
-          next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+          lease_until = ${at} + make_interval(secs => ${leaseSeconds}),
+          next_attempt_at = ${at} + make_interval(secs => ${leaseSeconds})
       from due where d.id = due.id
-      returning d.id, d.attempts, d.event_id, d.endpoint_id
+      returning d.id, d.attempts, d.event_id, d.endpoint_id, d.created_at
     )
-    select c.id, c.attempts, c.endpoint_id, e.id as event_id, e.type as event_type, e.data as event_data,
-           e.created_at as event_created_at, e.merchant_id, e.mode, w.url, w.v1a_sealed_private_key,
-           w.sealed_secret,
-           case when w.previous_secret_expires_at > now() then w.previous_sealed_secret end as previous_sealed_secret
+    select c.id, c.attempts, c.endpoint_id, c.created_at, e.id as event_id, e.type as event_type,
+           e.data as event_data, e.created_at as event_created_at, e.merchant_id, e.mode, w.url,
+           w.v1a_sealed_private_key, w.sealed_secret,
+           case when w.previous_secret_expires_at > ${at} then w.previous_sealed_secret end as previous_sealed_secret
     from claimed c join events e on e.id = c.event_id join webhook_endpoints w on w.id = c.endpoint_id`,
   );
   return rows.map((r) => ({
     id: r["id"] as string,
     attempts: Number(r["attempts"]),
+    createdAt: new Date(r["created_at"] as string | Date),
     endpointId: r["endpoint_id"] as string,
     merchantId: r["merchant_id"] as string,
     mode: r["mode"] as Mode,
