@@ -110,7 +110,8 @@ describe.each(testBackends())("issuers on their own hosts [%s]", (backend) => {
 
   it("one issuer's host down: its payments fail fast with 503 and leave nothing in doubt; the other's go through", async () => {
     expect((await net.pay.system.issuers.list()).map((i) => i.issuerId).sort()).toEqual(["handae", "sampo"]);
-    expect(await pay("handae", 10_000)).toMatchObject({ status: "authorized" });
+    const held = await pay("handae", 10_000);
+    expect(held).toMatchObject({ status: "authorized" });
 
     await handae.server.stop();
     // The listing merges what answers: sampo is still listed while handae's host is down.
@@ -131,6 +132,11 @@ describe.each(testBackends())("issuers on their own hosts [%s]", (backend) => {
       "requires_approval",
     );
     await expect(net.pay.system.issuers.inquire("handae", refused.id)).rejects.toMatchObject({ kind: "not_sent" });
+    // A capture not sent is rolled back with the merchant's request: 503, the payment as it was, nothing in doubt.
+    const capture = await merchant("POST", `/v1/payments/${held.id}/capture`);
+    expect([capture.status, capture.body.error?.code]).toEqual([503, "issuer_unavailable"]);
+    expect((await operationsOf(held.id)).map((op) => op.status)).toEqual(["done"]);
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${held.id}`)).body.status).toBe("authorized");
 
     // The other issuer is not held up.
     const other = await pay("sampo", 12_000);
