@@ -30,9 +30,9 @@ import { PasskeyService } from "./passkeys/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { IssuerService } from "./issuers/service.ts";
-import { SimulatorConnector } from "./issuers/simulator/connector.ts";
 import type { IssuerConnector } from "./issuers/connector.ts";
 import { acquirerSecretOf } from "./issuers/settings.ts";
+import { issuerRegistry } from "./issuers/hosts.ts";
 import { IssuerOperations } from "./issuer-operations/operations.ts";
 import { IssuerReconciler } from "./issuer-operations/reconciler.ts";
 import { StatementSigner } from "./issuers/statement-signer.ts";
@@ -209,14 +209,15 @@ export async function openPaySystem(
       opaqueServer,
     );
     devices.usePinProofs(pins);
-    const connector =
-      options.issuerConnector ??
-      new SimulatorConnector({
-        baseUrl: config.issuers.url,
-        acquirerSecret: () => acquirerSecretOf(config.issuers),
-        timeoutMs: config.issuers.timeoutMs,
-      });
-    const issuers = new IssuerService(connector);
+    const connector = options.issuerConnector ?? issuerRegistry(config.issuers);
+    const issuerLog = log.child({ context: "issuers" });
+    const issuers = new IssuerService(connector, {
+      clock: config.clock,
+      ...(config.issuers.breaker ? { breaker: config.issuers.breaker } : {}),
+      // The issuer id and the state only: never a URL's credentials or a secret.
+      onBreakerChange: (issuerId, state) =>
+        issuerLog[state === "closed" ? "info" : "warn"]({ issuerId, breaker: state }, "issuer circuit breaker"),
+    });
     const issuerOperations = new IssuerOperations(issuers);
     const staff = new StaffService(db, keys, audit, config.clock);
     const staffConsole = new StaffConsole({ db, keys, audit, merchants, webhooks, issuerOperations });

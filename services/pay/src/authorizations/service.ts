@@ -27,6 +27,7 @@ import { ApiError } from "../http/errors.ts";
 import type { ApprovalService } from "../approvals/service.ts";
 import { termsHash } from "../approvals/terms-hash.ts";
 import { IssuerError } from "../issuers/connector.ts";
+import { toApiError } from "../issuers/service.ts";
 import type { IssuerService } from "../issuers/service.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
 import type { PayerRow } from "../payers/service.ts";
@@ -146,6 +147,7 @@ export class AuthorizationService {
             }),
           }
         : { method: "passkey", assertion: (approval.passkeyAssertion ?? {}) as Record<string, unknown> };
+    this.issuers.assertAvailable(terms.aud); // breaker open: 503 with nothing recorded, so the payer can try again
     const op = await this.operations.open(this.db, {
       paymentId: payment.id,
       merchantId: payment.merchantId,
@@ -234,6 +236,7 @@ export class AuthorizationService {
       });
     } catch (error) {
       if (error instanceof IssuerError && error.kind === "unavailable") return payment; // in doubt: the reconciler settles it
+      if (error instanceof IssuerError && error.kind === "not_sent") throw toApiError(error); // never sent: rolled back
       answer = {
         paymentId: payment.id,
         decision: "declined",
@@ -263,6 +266,11 @@ export class AuthorizationService {
    * the reconciler's to settle, and the payer is told so; the payment stays `requires_approval` meanwhile.
    */
   async #afterFailedRequest(op: IssuerOperation, cardId: string | null, error: unknown): Promise<PaymentRow> {
+    if (error instanceof IssuerError && error.kind === "not_sent") {
+      // The breaker opened after assertAvailable: nothing reached the issuer, so nothing is left in doubt.
+      await this.operations.end(this.db, op.id, "failed", error.code);
+      throw toApiError(error);
+    }
     if (error instanceof IssuerError && error.kind === "refused") {
       // The issuer refused the request itself (it is malformed to it): no hold exists; the payment is declined.
       this.log.warn(

@@ -14,7 +14,7 @@ import { newId, type AuthorizationRecord } from "@mpay/protocol";
 import type { Executor } from "../db/client.ts";
 import { ApiError, OutcomePending } from "../http/errors.ts";
 import { IssuerError } from "../issuers/connector.ts";
-import type { IssuerService } from "../issuers/service.ts";
+import { toApiError, type IssuerService } from "../issuers/service.ts";
 import type { IssuerOperationLog } from "../authorizations/service.ts";
 import type { IssuerOperations as PaymentsIssuerOperations } from "../payments/service.ts";
 import type { IssuerOperationKind } from "./schema.ts";
@@ -139,6 +139,7 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
 /** The issuer said no: the books there disagree with ours, which is ours to explain, not the merchant's to guess. */
 function refusal(kind: SettlementKind, error: unknown): unknown {
   if (!(error instanceof IssuerError)) return error;
+  if (error.kind === "not_sent") return toApiError(error); // never sent: the caller's transaction drops the operation
   if (
     error.code === "amount_exceeds_authorized" ||
     error.code === "amount_exceeds_captured" ||

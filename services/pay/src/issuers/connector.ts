@@ -8,6 +8,9 @@
  * - `refused`: the issuer answered and said no (a 4xx with its code): nothing changed there.
  * - `unavailable`: no usable answer (timeout, connection lost, 5xx): the outcome is UNKNOWN and the caller must
  *   settle it later (inquire, or repeat the idempotent operation), never assume either way.
+ * - `not_sent`: the request never left this server (the issuer's circuit breaker is open, issuers/breaker.ts):
+ *   nothing happened at the issuer, as with `refused`, but it is no answer from it: the payer is told the issuer is
+ *   unavailable (503 `issuer_unavailable`) and may try again; nothing is left in doubt for the reconciler.
  * A decline is not an error: `authorize` answers `{ decision: "declined", declineCode }`.
  */
 import type {
@@ -74,7 +77,7 @@ export interface IssuerConnector {
   revokeRecurringToken(issuerId: string, token: string): Promise<void>;
 }
 
-export type IssuerErrorKind = "refused" | "unavailable";
+export type IssuerErrorKind = "refused" | "unavailable" | "not_sent";
 
 export class IssuerError extends Error {
   constructor(

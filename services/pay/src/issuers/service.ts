@@ -5,9 +5,22 @@
  */
 import { ApiError } from "../http/errors.ts";
 import type { AuthorizationAnswer, AuthorizationRecord, AuthorizationRequest } from "@mpay/protocol";
+import { systemClock, type Clock } from "@mpay/service-kit";
 import { IssuerError, type IssuerConnector, type IssuerListing, type RecurringToken } from "./connector.ts";
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings, type BreakerState } from "./breaker.ts";
+import { GuardedConnector } from "./guarded.ts";
+import { PARTIAL_LISTINGS } from "./registry.ts";
 
 const LISTING_TTL_MS = 60_000;
+/** A listing a host was missing from is asked again soon, so an issuer that came back is listed again. */
+const PARTIAL_LISTING_TTL_MS = 5_000;
+
+export interface IssuerServiceOptions {
+  clock?: Clock;
+  breaker?: BreakerSettings;
+  /** Told of every breaker state change (system.ts logs it). */
+  onBreakerChange?: (issuerId: string, state: BreakerState) => void;
+}
 
 /** How each issuer refusal reads to the payer (enrollment refusals never say which field was wrong). */
 const REFUSALS: Record<string, () => ApiError> = {
@@ -28,23 +41,55 @@ const REFUSALS: Record<string, () => ApiError> = {
 };
 
 export class IssuerService {
-  #listing: { at: number; issuers: Promise<IssuerListing[]> } | undefined;
+  #listing: { at: number; issuers: Promise<IssuerListing[]>; ttlMs: number } | undefined;
+  /** Every call goes through the issuer's circuit breaker (breaker.ts). */
+  private readonly connector: GuardedConnector;
+  readonly #clock: Clock;
 
-  constructor(private readonly connector: IssuerConnector) {}
+  constructor(connector: IssuerConnector, options: IssuerServiceOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.connector = new GuardedConnector(
+      connector,
+      options.breaker ?? DEFAULT_BREAKER_SETTINGS,
+      this.#clock,
+      options.onBreakerChange,
+    );
+  }
 
-  /** The issuers and their certificates (cached for a minute; the wallet checks each certificate itself). */
+  /**
+   * The issuers and their certificates (cached for a minute; the wallet checks each certificate itself). With
+   * issuers on several hosts, a host that does not answer leaves its issuers out; the others are listed.
+   */
   async list(): Promise<IssuerListing[]> {
-    const now = Date.now();
-    if (!this.#listing || now - this.#listing.at > LISTING_TTL_MS) {
+    const now = this.#clock.now().getTime();
+    if (!this.#listing || now - this.#listing.at > this.#listing.ttlMs) {
       const issuers = this.connector.listIssuers();
-      this.#listing = { at: now, issuers };
-      issuers.catch(() => (this.#listing = undefined));
+      const listing = { at: now, issuers, ttlMs: LISTING_TTL_MS };
+      this.#listing = listing;
+      issuers.then(
+        (answered) => PARTIAL_LISTINGS.has(answered) && (listing.ttlMs = PARTIAL_LISTING_TTL_MS),
+        () => this.#listing === listing && (this.#listing = undefined),
+      );
     }
     try {
       return await this.#listing.issuers;
     } catch (error) {
       throw toApiError(error);
     }
+  }
+
+  /** Each issuer's circuit breaker state, for the metrics gauge (an issuer not yet called is not listed). */
+  breakerStates(): Array<{ issuerId: string; state: BreakerState }> {
+    return this.connector.states();
+  }
+
+  /**
+   * Fails fast with 503 `issuer_unavailable` while the issuer's breaker is open: a caller that records an operation
+   * before sending it asks here first, so that nothing is recorded for a request that would not be sent.
+   */
+  assertAvailable(issuerId: string): void {
+    if (!this.connector.wouldSend(issuerId))
+      throw toApiError(new IssuerError("not_sent", "issuer_unavailable", "the issuer's circuit breaker is open"));
   }
 
   async requireKnown(issuerId: string): Promise<void> {
@@ -62,7 +107,8 @@ export class IssuerService {
   }
 
   // The calls below throw the connector's IssuerError as is: their callers record each one as an issuer operation
-  // and must tell a refusal (nothing happened at the issuer) from silence (the outcome is unknown, to be settled).
+  // and must tell a refusal (nothing happened at the issuer) from silence (the outcome is unknown, to be settled),
+  // and both from `not_sent` (the breaker kept the request here: nothing happened, and the issuer said nothing).
 
   /** This method needs to be idempotent at the issuer: a repeat of one payment gets the first decision. */
   authorize(issuerId: string, request: AuthorizationRequest): Promise<AuthorizationAnswer> {
@@ -113,7 +159,7 @@ export class IssuerService {
 
 export function toApiError(error: unknown): unknown {
   if (!(error instanceof IssuerError)) return error;
-  if (error.kind === "unavailable")
+  if (error.kind === "unavailable" || error.kind === "not_sent")
     return new ApiError("issuer_unavailable", "The card issuer is not answering right now; try again shortly.");
   const refusal = REFUSALS[error.code];
   return refusal

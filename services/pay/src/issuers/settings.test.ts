@@ -34,6 +34,41 @@ describe("issuer settings", () => {
       acquirerSecret: "p",
     });
   });
+
+  it("name issuers on hosts of their own, each with its URL, secret and timeout; the default host keeps the rest", () => {
+    const settings = settingsOf({
+      MPAY_ISSUER_SAMPO_URL: "http://10.0.0.5:4101/",
+      MPAY_ISSUER_SAMPO_SECRET: "s".repeat(40),
+      MPAY_ISSUER_SAMPO_TIMEOUT_MS: "2500",
+      MPAY_ISSUER_HANA_CARD_URL: "http://10.0.0.6:4102",
+      MPAY_ISSUER_HANA_CARD_SECRET_FILE: "/run/secrets/hana.json",
+      MPAY_ISSUER_BREAKER_FAILURES: "3",
+    });
+    expect(settings.url).toBe("http://127.0.0.1:4100");
+    expect(settings.hosts).toEqual([
+      {
+        issuerId: "hana-card",
+        url: "http://10.0.0.6:4102",
+        acquirerSecret: undefined,
+        acquirerSecretFile: "/run/secrets/hana.json",
+        timeoutMs: 10_000,
+      },
+      {
+        issuerId: "sampo",
+        url: "http://10.0.0.5:4101",
+        acquirerSecret: "s".repeat(40),
+        acquirerSecretFile: resolve("."),
+        timeoutMs: 2500,
+      },
+    ]);
+    expect(settings.breaker).toEqual({ failures: 3, cooldownMs: 30_000 });
+    // A host without its own secret is refused at start, by name (and no value is echoed).
+    expect(() => settingsOf({ MPAY_ISSUER_SAMPO_URL: "http://10.0.0.5:4101" })).toThrow(/MPAY_ISSUER_SAMPO_SECRET/);
+    expect(() => settingsOf({ MPAY_ISSUER_SAMPO_URL: "ftp://x", MPAY_ISSUER_SAMPO_SECRET: "s".repeat(40) })).toThrow(
+      /http\(s\) URL/,
+    );
+    expect(() => settingsOf({ MPAY_ISSUER_BREAKER_FAILURES: "0" })).toThrow(/MPAY_ISSUER_BREAKER_FAILURES/);
+  });
 });
 
 describe("the acquirer secret from the issuer simulator's file", () => {
