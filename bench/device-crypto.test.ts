@@ -2,7 +2,7 @@
  * The bench's devices as the servers see them. The JOSE underneath (@mpay/crypto/node) is tested against the RFCs'
  * vectors and jose in packages/crypto/src/compact-jose.test.ts; here, what the devices build from it.
  */
-import { generateKeyPairSync, KeyObject } from "node:crypto";
+import { createPublicKey, KeyObject } from "node:crypto";
 import { compactVerify, CompactSign, exportJWK, generateKeyPair, importJWK } from "jose";
 import { describe, expect, it } from "vitest";
 import {
@@ -21,6 +21,7 @@ import {
   CertificateVerifier,
   DeviceCryptoError,
   es256Jws,
+  freshP256,
   jweDecrypt,
   jweEncrypt,
   oneTimeKey,
@@ -48,7 +49,9 @@ const terms: ApprovalTerms = {
 
 describe("ES256 with node:crypto, against jose", () => {
   it("signs the terms so that jose verifies them, and verifies what jose signed", async () => {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    // Not generateKeyPairSync: its JWK export below (publicJwkOf) can deadlock Node 20 (issue 11).
+    const { privateKey } = freshP256();
+    const publicKey = createPublicKey(privateKey);
     const jws = signTermsFast(privateKey, KID, terms);
     // jose's verifier, with the key as the pay server holds it (a JWK) and through the policy of @mpay/crypto.
     const verified = await compactVerify(jws, await importJWK(publicJwkOf(publicKey), "ES256"));
@@ -65,7 +68,7 @@ describe("ES256 with node:crypto, against jose", () => {
   });
 
   it("refuses to sign expired terms, as the SDK does", () => {
-    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey } = freshP256();
     expect(() => signTermsFast(privateKey, KID, { ...terms, iat: now - 600, exp: now - 300 })).toThrow(/terms_expired/);
   });
 });

@@ -14,10 +14,11 @@
  * its threads), so that time lost to other processes on a busy machine does not count; the wall-clock rate is
  * given too. Nothing else of the benchmark runs meanwhile.
  */
-import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import * as opaque from "@serenity-kit/opaque";
 import { CompactSign, compactVerify } from "jose";
+import { freshP256 } from "@mpay/crypto/fresh-key-pair";
 import type { PinKeyStretching } from "@mpay/wallet";
 
 export interface PrimitiveRate {
@@ -73,7 +74,8 @@ export async function measure(seconds: number, step: (i: number) => unknown): Pr
 
 /** Signatures over distinct payloads of about the size of approval terms, made once. */
 function signedMessages(count: number): { publicKey: KeyObject; messages: Array<{ data: Buffer; signature: Buffer }> } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey } = freshP256();
+  const publicKey = createPublicKey(privateKey);
   const messages = Array.from({ length: count }, (_, i) => {
     const data = Buffer.from(
       `{"amount":${1000 + i},"nonce":"${createHash("sha256").update(String(i)).digest("base64url")}","padding":"${"x".repeat(200)}"}`,
@@ -94,7 +96,9 @@ export async function measurePrimitives(keyStretching: PinKeyStretching, seconds
       throw new Error("ECDSA verify failed");
   });
 
-  const joseKeys = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  // Not generateKeyPairSync: jose 6 on Node 20 exports a KeyObject to a JWK, which can then deadlock (issue 11).
+  const fresh = freshP256();
+  const joseKeys = { privateKey: fresh.privateKey, publicKey: createPublicKey(fresh.privateKey) };
   const jwss = await Promise.all(
     messages.map((m) =>
       new CompactSign(m.data)

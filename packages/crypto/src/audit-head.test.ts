@@ -1,14 +1,16 @@
-import { generateKeyPairSync, sign } from "node:crypto";
+import { sign } from "node:crypto";
 import { calculateJwkThumbprint, CompactSign } from "jose";
 import { describe, expect, it } from "vitest";
 import type { AuditHeadPayload, AuditPublicJwk } from "@mpay/protocol";
 import { AuditHeadError, unsignedAuditHead, verifyAuditHead } from "./audit-head.ts";
+import { freshP256 } from "./fresh-key-pair.ts";
 
 const HEAD: AuditHeadPayload = { chain: "main", size: 7, hash: "ab".repeat(32), timestamp: "2026-03-01T10:00:00.000Z" };
 
 async function auditKey() {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
+  // Not generateKeyPairSync + JWK export: that pair can deadlock Node 20 (issue 11, fresh-key-pair.ts).
+  const { privateKey, publicJwk } = freshP256();
+  const { kty, crv, x, y } = publicJwk;
   const jwk: AuditPublicJwk = {
     kty,
     crv,

@@ -24,6 +24,7 @@ import {
   signCompact,
   verifyCompact,
 } from "./compact-jose.ts";
+import { freshP256 } from "./fresh-key-pair.ts";
 import {
   aesKeyUnwrap,
   aesKeyWrap,
@@ -36,6 +37,15 @@ import {
   openEcdhEsKw,
   parseProtectedHeader,
 } from "./jose-primitives.ts";
+
+/**
+ * A P-256 pair without a key-generation job: generateKeyPairSync followed by a JWK export (as encryptCompact and
+ * the tests below make of these keys) can deadlock Node 20 (issue 11, fresh-key-pair.ts).
+ */
+function p256Pair() {
+  const { privateKey } = freshP256();
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
 
 /** The device's approval of a payment's terms (the pay server's approvals/terms-signature.ts). */
 const APPROVAL = "mpay-approval+jws";
@@ -269,7 +279,7 @@ describe("ES256 against jose, both ways", () => {
   const payload = '{"amount":35000,"currency":"KRW"}';
 
   it("jose verifies what signCompact signs (header as jose writes it), and verifyCompact what jose signs", async () => {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey, publicKey } = p256Pair();
     const header = { typ: JOSE_TYPES.pinStatement, kid: "k1", "mpay-cert": "x.y.z" };
     const ours = signCompact(payload, privateKey, header);
     const theirs = await compactVerify(ours, publicKey, { algorithms: ["ES256"] });
@@ -294,7 +304,7 @@ describe("ES256 against jose, both ways", () => {
   });
 
   it("refuses what jose-policy.ts refuses, with the same code", async () => {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey, publicKey } = p256Pair();
     const typ = JOSE_TYPES.payment;
     const jws = signCompact('{"a":1}', privateKey, { typ, kid: "k" });
     const [h, p, s] = jws.split(".") as [string, string, string];
@@ -329,13 +339,13 @@ describe("ES256 against jose, both ways", () => {
         theirs: code,
       });
     }
-    const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    const other = p256Pair().publicKey;
     expect(outcome(() => verifyCompact(jws, other, typ))).toBe("jose_invalid");
     await expect(outcomeOf(verifyWith(jws, other, typ))).resolves.toBe("jose_invalid");
   });
 
   it("is stricter than jose on encodings: non-canonical base64url and b64 without crit", async () => {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey, publicKey } = p256Pair();
     const typ = JOSE_TYPES.payment;
     const jws = signCompact("{}", privateKey, { typ });
     const [h, p, s] = jws.split(".") as [string, string, string];
@@ -351,7 +361,7 @@ describe("ES256 against jose, both ways", () => {
 
   it("signs and verifies only with P-256 keys of the right kind", () => {
     const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" });
-    const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const p256 = p256Pair();
     expect(() => signCompact("{}", p384.privateKey, { typ: "t" })).toThrow(TypeError);
     expect(() => signCompact("{}", p256.privateKey, { typ: "t", alg: "HS256" })).toThrow(TypeError);
     const jws = signCompact("{}", p256.privateKey, { typ: "t" });
@@ -368,7 +378,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
   const typ = JOSE_TYPES.paymentEnvelope;
 
   it("jose opens what encryptCompact makes, to a KeyObject and to a one-time JWK, with jose's header", async () => {
-    const recipient = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const recipient = p256Pair();
     const jwe = encryptCompact(plaintext, recipient.publicKey, { typ, kid: "issuer-1" });
     const opened = await decryptFrom(jwe, recipient.privateKey, typ);
     expect(Buffer.from(opened.plaintext).equals(plaintext)).toBe(true);
@@ -385,7 +395,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
   });
 
   it("opens what jose encrypts (jose-policy.ts encryptTo), with the same header as decryptFrom", async () => {
-    const recipient = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const recipient = p256Pair();
     const jwe = await encryptTo(plaintext, recipient.publicKey, { typ, kid: "issuer-1" });
     const ours = decryptCompact(jwe, recipient.privateKey, typ);
     expect(ours.plaintext.equals(plaintext)).toBe(true);
@@ -393,7 +403,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
   });
 
   it("refuses every JWE that jose-policy.ts refuses, with the same code", async () => {
-    const recipient = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const recipient = p256Pair();
     const jwe = await encryptTo(plaintext, recipient.publicKey, { typ });
     const parts = jwe.split(".");
     const flip = (i: number) =>
@@ -436,7 +446,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
       const ours = outcome(() => decryptCompact(bad, recipient.privateKey, typ));
       expect({ what, ours, theirs }).toEqual({ what, ours: code, theirs: code });
     }
-    const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const other = p256Pair();
     expect(outcome(() => decryptCompact(jwe, other.privateKey, typ))).toBe("jose_invalid");
     await expect(outcomeOf(decryptFrom(jwe, other.privateKey, typ))).resolves.toBe("jose_invalid");
     // A P-384 recipient key never opens (nor meets) a P-256 JWE.
@@ -444,7 +454,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
   });
 
   it("refuses a content key of the wrong size even when it unwraps, and an epk with a private member", () => {
-    const recipient = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const recipient = p256Pair();
     const jwe = encryptCompact(plaintext, recipient.publicKey, { typ });
     const [h, , i, c, t] = jwe.split(".") as [string, string, string, string, string];
     const epk = compactHeader(jwe)["epk"] as { x: string; y: string };
@@ -462,7 +472,7 @@ describe("ECDH-ES+A256KW / A256GCM against jose, both ways", () => {
 });
 
 describe("P-256 public keys from JWKs", () => {
-  const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { publicKey } = p256Pair();
   const jwk = publicKey.export({ format: "jwk" }) as { kty: string; crv: string; x: string; y: string };
 
   it("takes a canonical point and refuses a non-canonical, out-of-range, off-curve or wrong-length one", () => {

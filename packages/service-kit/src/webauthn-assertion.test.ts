@@ -4,20 +4,16 @@
  * the authenticator data's RP ID hash, flags and counter; the signature; the credential's ids), both must give the
  * same answer, and the cases it leaves to the library must answer null.
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { describe, expect, it } from "vitest";
+import { assertionResponse, cbor, coseEs256Entries, FLAG, SoftPasskey, type CborValue } from "@mpay/testing/webauthn";
 import { verifyEs256Assertion, type AssertionExpectation, type AssertionResponse } from "./webauthn-assertion.ts";
 
 const RP_ID = "wallet.example";
 const ORIGIN = "https://wallet.example";
 const CHALLENGE = createHash("sha256").update("the payment terms").digest("base64url");
-const UP = 0x01;
-const UV = 0x04;
-const BE = 0x08;
-const BS = 0x10;
-const AT = 0x40;
-const ED = 0x80;
+const { UP, UV, BE, BS, AT, ED } = FLAG;
 
 interface Parts {
   clientData?: Record<string, unknown>;
@@ -29,71 +25,31 @@ interface Parts {
   /** Bytes after rpIdHash ‖ flags ‖ counter (attested data, extensions). */
   extra?: Buffer;
   /** Changes the response after signing. */
-  after?: (response: AssertionResponse & { response: Record<string, string> }) => void;
+  after?: (response: AssertionResponse) => void;
   signer?: KeyObject;
   dsaEncoding?: "der" | "ieee-p1363";
 }
 
-function credential(): { privateKey: KeyObject; cose: string; coseEntries: Array<[number, number | Buffer]> } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const { x, y } = publicKey.export({ format: "jwk" });
-  const coseEntries: Array<[number, number | Buffer]> = [
-    [1, 2],
-    [3, -7],
-    [-1, 1],
-    [-2, Buffer.from(x as string, "base64url")],
-    [-3, Buffer.from(y as string, "base64url")],
-  ];
-  return { privateKey, cose: coseKey(coseEntries).toString("base64url"), coseEntries };
-}
-
-/** A CBOR map of small integer labels to small integers and 32-byte strings (all these keys hold). */
-function coseKey(entries: Array<[number, number | Buffer]>): Buffer {
-  const int = (n: number) => Buffer.from([n >= 0 ? n : 0x20 | (-1 - n)]);
-  return Buffer.concat([
-    Buffer.from([0xa0 | entries.length]),
-    ...entries.flatMap(([k, v]) => [
-      int(k),
-      typeof v === "number" ? int(v) : Buffer.concat([Buffer.from([0x58, v.length]), v]),
-    ]),
-  ]);
-}
-
-const key = credential();
-const ID = Buffer.from("credential-id-16").toString("base64url");
+const passkey = new SoftPasskey();
+const coseEntries = coseEs256Entries(passkey.publicJwk);
+/** The CBOR map of these COSE [label, value] pairs, in the order given. */
+const coseKey = (entries: Array<[number, CborValue]>) => cbor(new Map(entries));
+const key = { privateKey: passkey.privateKey, cose: passkey.cosePublicKey, coseEntries };
+const ID = passkey.id;
 
 function assertion(parts: Parts = {}): AssertionResponse {
-  const counter = Buffer.alloc(4);
-  counter.writeUInt32BE(parts.counter ?? 7);
-  const authData = Buffer.concat([
-    createHash("sha256")
-      .update(parts.rpId ?? RP_ID)
-      .digest(),
-    Buffer.from([parts.flags ?? UP | UV]),
-    counter,
-    parts.extra ?? Buffer.alloc(0),
-  ]);
-  const clientData =
-    parts.clientDataBytes ??
-    Buffer.from(
-      JSON.stringify(
-        parts.clientData ?? { type: "webauthn.get", challenge: CHALLENGE, origin: ORIGIN, crossOrigin: false },
-      ),
-    );
-  const signature = sign("sha256", Buffer.concat([authData, createHash("sha256").update(clientData).digest()]), {
-    key: parts.signer ?? key.privateKey,
+  const response = assertionResponse({
+    credentialId: ID,
+    privateKey: parts.signer ?? key.privateKey,
+    rpId: parts.rpId ?? RP_ID,
+    challenge: CHALLENGE,
+    origin: ORIGIN,
+    signCount: parts.counter ?? 7,
+    flags: parts.flags ?? UP | UV,
+    extensions: parts.extra,
+    clientData: parts.clientDataBytes ?? parts.clientData,
     dsaEncoding: parts.dsaEncoding ?? "der",
   });
-  const response = {
-    id: ID,
-    rawId: ID,
-    type: "public-key",
-    response: {
-      clientDataJSON: clientData.toString("base64url"),
-      authenticatorData: authData.toString("base64url"),
-      signature: signature.toString("base64url"),
-    },
-  };
   parts.after?.(response);
   return response;
 }
@@ -163,7 +119,7 @@ describe("verifyEs256Assertion, side by side with @simplewebauthn/server", () =>
     ["a counter equal to the stored one (a replay)", { counter: 7 }, 7, false],
     ["a counter below the stored one (a clone)", { counter: 3 }, 7, false],
     ["a counter of 0 where one was stored", { counter: 0 }, 7, false],
-    ["another credential's signature", { signer: credential().privateKey }, 0, false],
+    ["another credential's signature", { signer: new SoftPasskey().privateKey }, 0, false],
     ["a raw r‖s signature instead of DER", { dsaEncoding: "ieee-p1363" }, 0, false],
     [
       "authenticator data changed after signing",
@@ -232,8 +188,8 @@ describe("verifyEs256Assertion, side by side with @simplewebauthn/server", () =>
     expect(verifyEs256Assertion(withExtensions, key.cose, expectation())).toBeNull();
     expect((await library(withExtensions, key.cose, 0)).verified).toBe(true);
 
-    const es384 = coseKey(key.coseEntries.map(([k, v]): [number, number | Buffer] => [k, k === 3 ? -35 : v]));
-    const p384 = coseKey(key.coseEntries.map(([k, v]): [number, number | Buffer] => [k, k === -1 ? 2 : v]));
+    const es384 = coseKey(key.coseEntries.map(([k, v]): [number, CborValue] => [k, k === 3 ? -35 : v]));
+    const p384 = coseKey(key.coseEntries.map(([k, v]): [number, CborValue] => [k, k === -1 ? 2 : v]));
     const rsa = coseKey([
       [1, 3],
       [3, -257],
@@ -244,7 +200,7 @@ describe("verifyEs256Assertion, side by side with @simplewebauthn/server", () =>
 
   it("refuses a key that is not a point on P-256 by leaving it to the library, which refuses it too", async () => {
     const offCurve = coseKey(
-      key.coseEntries.map(([k, v]): [number, number | Buffer] => [k, k === -3 ? Buffer.alloc(32, 1) : v]),
+      key.coseEntries.map(([k, v]): [number, CborValue] => [k, k === -3 ? Buffer.alloc(32, 1) : v]),
     );
     const cose = offCurve.toString("base64url");
     expect(verifyEs256Assertion(assertion(), cose, expectation())).toBeNull();

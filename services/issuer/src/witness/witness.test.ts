@@ -3,10 +3,11 @@
  * keeps every head it accepts, refuses a head that shrinks the log or changes the hash at a size it holds, and
  * serves what it holds to anyone.
  */
-import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { sign } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshP256 } from "@mpay/crypto/fresh-key-pair";
 import { unsignedAuditHead, verifyAuditHead } from "@mpay/crypto";
 import { witnessedHeadsSchema, type AuditHeadPayload, type AuditPublicJwk } from "@mpay/protocol";
 import { openTestHost, testBackends, type TestHost } from "../testing/host.ts";
@@ -20,10 +21,9 @@ interface AuditSigner {
 }
 
 async function auditSigner(): Promise<AuditSigner> {
-  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync("ec", {
-    namedCurve: "P-256",
-  });
-  const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
+  // Not generateKeyPairSync + JWK export: that pair can deadlock Node 20 (issue 11, @mpay/crypto/fresh-key-pair).
+  const { privateKey, publicJwk } = freshP256();
+  const { kty, crv, x, y } = publicJwk;
   const jwk: AuditPublicJwk = { kty, crv, x, y, kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256") };
   return {
     jwk,

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshP256 } from "@mpay/crypto/fresh-key-pair";
 import type { AuditPublicJwk } from "@mpay/protocol";
 import { testBackends } from "../testing/databases.ts";
 import { call, openTestPay, type TestPay } from "../testing/system.ts";
@@ -88,8 +88,7 @@ describe.each(testBackends())("audit export verified with the public key alone [
       l === last ? JSON.stringify({ kind: "head", jws: `${header}.${payload}.${"A".repeat(86)}` }) : l,
     );
     expect(kinds(await verifyLines(forged))).toContain("head_forged");
-    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const { kty, crv, x, y } = publicKey.export({ format: "jwk" }) as { kty: "EC"; crv: "P-256"; x: string; y: string };
+    const { kty, crv, x, y } = freshP256().publicJwk; // not generateKeyPairSync + JWK export (Node 20 deadlock)
     const stranger = { kty, crv, x, y, kid: await calculateJwkThumbprint({ kty, crv, x, y }, "sha256") };
     const report = await verifyLines(lines, [], [stranger]);
     expect(report).toMatchObject({ ok: false, heads: 0 });

@@ -1,9 +1,9 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalTerms } from "@mpay/protocol";
+import { assertionResponse, FLAG, SoftPasskey } from "@mpay/testing/webauthn";
 import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { bindAndSetPin, newTestDevice, startLogin, type TestDevice } from "../testing/payer-device.ts";
@@ -282,48 +282,25 @@ describe.each(testBackends())("passkeys [%s]", (backend) => {
   it("verifies an assertion the node:crypto path leaves to @simplewebauthn (extensions in the authenticator data)", async () => {
     const p = await payerWithDevice();
     // A passkey stored as registration stores one, made here so that the test signs what it likes.
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const { x, y } = publicKey.export({ format: "jwk" });
-    const cose = Buffer.concat([
-      Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]),
-      Buffer.from(x as string, "base64url"),
-      Buffer.from([0x22, 0x58, 0x20]),
-      Buffer.from(y as string, "base64url"),
-    ]).toString("base64url");
-    const id = randomBytes(16).toString("base64url");
+    const passkey = new SoftPasskey(0, 16);
+    const id = passkey.id;
     await t.system.database.db.execute(
-      sql`insert into passkeys (id, payer_id, public_key, device_type) values (${id}, ${p.payerId}, ${cose}, 'singleDevice')`,
+      sql`insert into passkeys (id, payer_id, public_key, device_type) values (${id}, ${p.payerId}, ${passkey.cosePublicKey}, 'singleDevice')`,
     );
     const terms = termsFor();
     const challenge = approvalChallengeOf(terms);
-    const withExtensions = (signCount: number, signer = privateKey) => {
-      const counter = Buffer.alloc(4);
-      counter.writeUInt32BE(signCount);
-      const authData = Buffer.concat([
-        createHash("sha256").update(RP.rpId).digest(),
-        Buffer.from([0x01 | 0x04 | 0x80]), // UP, UV, ED: extension data follows
-        counter,
-        Buffer.from([0xa1, 0x6b, ...Buffer.from("credProtect"), 0x02]), // {"credProtect": 2}
-      ]);
-      const clientData = Buffer.from(JSON.stringify({ type: "webauthn.get", challenge, origin: ORIGIN }));
-      const signature = sign(
-        "sha256",
-        Buffer.concat([authData, createHash("sha256").update(clientData).digest()]),
-        signer,
-      );
-      return {
-        id,
-        rawId: id,
-        type: "public-key",
-        clientExtensionResults: {},
-        response: {
-          clientDataJSON: clientData.toString("base64url"),
-          authenticatorData: authData.toString("base64url"),
-          signature: signature.toString("base64url"),
-        },
-      };
-    };
-    const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    const withExtensions = (signCount: number, signer = passkey.privateKey) =>
+      assertionResponse({
+        credentialId: id,
+        privateKey: signer,
+        rpId: RP.rpId,
+        origin: ORIGIN,
+        challenge,
+        signCount,
+        flags: FLAG.UP | FLAG.UV | FLAG.ED, // extension data follows
+        extensions: Buffer.from([0xa1, 0x6b, ...Buffer.from("credProtect"), 0x02]), // {"credProtect": 2}
+      });
+    const stranger = new SoftPasskey().privateKey;
     expect(await refusal(passkeys.verifyApproval(p.payer, withExtensions(3, stranger), challenge))).toBe(
       "passkey_invalid",
     );
