@@ -15,6 +15,8 @@ describe("pay server surface [pglite]", () => {
     const metrics = await t.app.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toContain("mpay_http_request_duration_seconds_bucket");
     expect(metrics.body).toContain('route="/v1/payments"');
+    // Each card issuer's circuit breaker, once a call went to it (none has yet: the gauge is declared, empty).
+    expect(metrics.body).toContain("# TYPE mpay_issuer_breaker_state gauge");
   });
 
   it("publishes an OpenAPI document generated from the route schemas", async () => {

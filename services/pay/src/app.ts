@@ -9,6 +9,7 @@ import swagger from "@fastify/swagger";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { sql } from "drizzle-orm";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
+import { registerIssuerBreakerGauge } from "./issuers/metrics.ts";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { clientErrorAnswer, requestForLog } from "@mpay/service-kit";
@@ -146,6 +147,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  registerIssuerBreakerGauge(registry, system.issuers);
   app.addHook("onResponse", async (request, reply) => {
     duration.observe(
       { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },

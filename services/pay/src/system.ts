@@ -230,7 +230,7 @@ export async function openPaySystem(
       inTransaction: (tx, device) => vault.forgetDevice(tx, device),
       afterCommit: async (device) => void (await vault.sendUnbinds(device.id)),
     });
-    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock);
+    const approvals = new ApprovalService(db, payments, merchants, devices, pins, vault, config.clock, issuers);
     const receipts = new ReceiptService(db, payments, approvals, refunds, vault, merchants, issuers, announcements);
     refunds.onRefunded((tx, payment, refund) => receipts.announceRefund(tx, payment, refund));
     const passkeys = new PasskeyService(db, devices, audit, config.passkeys, pins, config.clock);

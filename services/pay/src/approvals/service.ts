@@ -29,6 +29,7 @@ import canonicalize from "canonicalize";
 import type { Db, Executor } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import type { DeviceService } from "../devices/service.ts";
+import type { IssuerService } from "../issuers/service.ts";
 import type { MerchantService } from "../merchants/service.ts";
 import type { PaymentService } from "../payments/service.ts";
 import type { PayerRow } from "../payers/service.ts";
@@ -73,6 +74,7 @@ export class ApprovalService {
     private readonly pins: PinService,
     private readonly vault: VaultService,
     private readonly clock: Clock,
+    private readonly issuers: Pick<IssuerService, "assertAvailable">,
   ) {}
 
   /** Passkeys are verified by their own context, which is wired in after this one. */
@@ -88,6 +90,9 @@ export class ApprovalService {
     const device = await this.devices.activeDevice(payer.id, input.deviceKey);
     if (!device) throw new ApiError("device_not_active", "Approve from one of your active devices.", "deviceKey");
     const card = await this.vault.cardForApproval(payer, input.cardId, device);
+    // An issuer whose circuit breaker is open would refuse the authorization unsent: say so before the payer is asked
+    // for a PIN, and before the payment's one approval is spent on a request that cannot go out.
+    this.issuers.assertAvailable(card.issuerId);
     const payment = await this.payments.forApproval(paymentId);
     const merchantName = await this.merchants.displayName(payment.merchantId);
     if (merchantName === null) throw new ApiError("resource_missing", "No such payment.", "id");
@@ -166,6 +171,8 @@ export class ApprovalService {
       );
     }
     await verifyTermsSignature(input.deviceSignature, device, challenge.terms);
+    // As at the challenge: no PIN try and no approval spent while the card's issuer cannot be reached.
+    this.issuers.assertAvailable((JSON.parse(challenge.terms) as ApprovalTerms).aud);
     const method = await this.verifyUser(payer, challenge, input.verification);
     return this.db.transaction(async (tx) => {
       // Spent and recorded in one statement; the unique index on the payment lets one of two approvals of one
