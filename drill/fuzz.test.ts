@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBackends } from "../services/pay/src/testing/databases.ts";
+import { sql } from "drizzle-orm";
 import { openFuzzTarget, type FuzzTarget } from "../services/pay/src/testing/fuzz-target.ts";
+import { changedTables, tableDigester } from "../services/pay/src/testing/table-digest.ts";
 import { describeFuzz, runFuzz } from "./fuzz.ts";
 
 const CASES = Number(process.env["MPAY_FUZZ_CASES"] ?? 1500);
@@ -25,4 +27,16 @@ describe.each(testBackends())("fuzzing /openapi.json's operations [%s]", (backen
     expect(summary.cases).toBe(CASES);
     expect(Object.keys(summary.statuses).map(Number)).toEqual(expect.arrayContaining([200, 400, 401, 404]));
   }, 120_000);
+
+  it("notices a changed row in the table digest it compares, and only that table", async () => {
+    const db = target.pay.system.database.db;
+    const digest = await tableDigester(db);
+    const before = await digest();
+    const payment = target.ids["pay"]?.[0] ?? "";
+    await db.execute(sql`update payments set order_id = order_id || '-moved' where id = ${payment}`);
+    const moved = await digest(before);
+    expect(changedTables(before, moved)).toEqual(["payments"]);
+    await db.execute(sql`update payments set order_id = left(order_id, -6) where id = ${payment}`);
+    expect(changedTables(before, await digest(moved))).toEqual([]);
+  });
 });
