@@ -240,6 +240,9 @@ export function pathParameter(realIds: readonly string[]): fc.Arbitrary<string> 
     ...(realIds.length > 0 ? [{ weight: 3, arbitrary: fc.constantFrom(...realIds) }] : []),
     { weight: 2, arbitrary: fc.constantFrom("pay", "rfd", "we", "evt", "rmd", "whd", "dev", "card").chain(id) },
     { weight: 2, arbitrary: odd.map(encode) },
+    // Sent as they are: percent-encoding that does not decode, and parameters past Fastify's 100-character limit.
+    fc.constantFrom("%zz", "%", "%E0%A4%A", "%C0%AF", "%FF", "a%00b"),
+    fc.integer({ min: 90, max: 400 }).map((n) => "A".repeat(n)),
   );
 }
 
