@@ -158,6 +158,8 @@ export interface FuzzSummary {
   statuses: Record<number, number>;
   failures: FuzzFailure[];
   operations: number;
+  /** With `path`: the one case replayed, failed or not. */
+  replayed?: { request: FuzzRequest; status: number; answer: string };
 }
 
 /**
@@ -174,9 +176,11 @@ export async function runFuzz(
   const failures: FuzzFailure[] = [];
   const seenKinds = new Map<string, number>();
   let run = 0;
+  let replayed: FuzzSummary["replayed"];
   const property = fc.asyncProperty(fuzzRequests(target), async (request) => {
     const index = run++;
     const answer = await target.send(request);
+    if (options.path !== undefined) replayed = { request, status: answer.status, answer: answer.raw.slice(0, 500) };
     statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
     if (answer.problems.length > 0) {
       const kind = `${request.operation} ${answer.problems.join("; ")}`;
@@ -200,7 +204,17 @@ export async function runFuzz(
   });
   if (details.failed) throw new Error(`the fuzz property itself failed: ${String(details.errorInstance)}`);
   const operations = Object.values(target.doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
-  return { seed, cases: run, statuses, failures, operations };
+  return { seed, cases: run, statuses, failures, operations, ...(replayed ? { replayed } : {}) };
+}
+
+/** A request's headers for the report: a credential shows only its kind (`Bearer sk_test_…`), never itself. */
+function shownHeaders(headers: Record<string, string>): string {
+  const authorization = headers["authorization"];
+  const shown =
+    authorization === undefined
+      ? headers
+      : { ...headers, authorization: authorization.replace(/^(\S+ [a-z]{2,3}_(?:test_|live_)?).+$/s, "$1…") };
+  return JSON.stringify(shown).slice(0, 300);
 }
 
 /** The report's lines for a summary. */
@@ -213,10 +227,17 @@ export function describeFuzz(summary: FuzzSummary): string[] {
     `distinct statuses: ${Object.keys(summary.statuses).length} — ${statuses}`,
     `failures: ${summary.failures.length}`,
   ];
+  const r = summary.replayed;
+  if (r)
+    lines.push(
+      `replayed: ${r.request.method} ${r.request.url.slice(0, 300)} → ${r.status}`,
+      `  headers ${shownHeaders(r.request.headers)} body ${JSON.stringify(r.request.payload?.slice(0, 300) ?? null)}`,
+      `  answer ${r.answer}`,
+    );
   for (const f of summary.failures)
     lines.push(
       `  [--seed ${summary.seed} --path ${f.path}] ${f.request.method} ${f.request.url.slice(0, 200)} → ${f.status}: ${f.problems.join("; ")}`,
-      `    headers ${JSON.stringify(f.request.headers).slice(0, 300)} body ${JSON.stringify(f.request.payload?.slice(0, 200) ?? null)}`,
+      `    headers ${shownHeaders(f.request.headers)} body ${JSON.stringify(f.request.payload?.slice(0, 200) ?? null)}`,
       `    answer ${f.answer.slice(0, 300)}`,
     );
   return lines;
