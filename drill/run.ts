@@ -5,7 +5,9 @@
 import type { Drill } from "./scenario.ts";
 
 /** Each drill lives in drill/<name>.ts and is loaded only when asked for. */
-const DRILLS: Record<string, () => Promise<Drill>> = {};
+const DRILLS: Record<string, () => Promise<Drill>> = {
+  fuzz: async () => (await import("./fuzz.ts")).fuzzDrill,
+};
 
 function usage(): string {
   const names = Object.keys(DRILLS);

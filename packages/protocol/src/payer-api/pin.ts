@@ -30,9 +30,16 @@ export type PinLoginPurpose =
 export const PIN_LOGIN_PURPOSE_PATTERN =
   /^(pin-check|pin-change|add-passkey|(approval|bind-device|revoke-device|cancel-device|cancel-pin-reset|recovery):[A-Za-z0-9_-]{1,64})$/;
 
+/**
+ * The id `POST /v1/payer/pin/login` hands out (`pl_` and base64url): only its characters are taken, so a NUL byte
+ * no longer reaches PostgreSQL and answers 500 (found by drill/fuzz.ts, issue 12); an unknown id stays
+ * pin_login_invalid.
+ */
+const pinLoginIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a PIN login id");
+
 /** A finished OPAQUE login sent with a security change: the proof that the payer knows the PIN, for that change. */
 export const pinProofSchema = z.strictObject({
-  loginId: z.string().max(64),
+  loginId: pinLoginIdSchema,
   finishLoginRequest: opaqueMessageSchema,
 });
 export type PinProofInput = z.infer<typeof pinProofSchema>;
@@ -58,7 +65,7 @@ export type SetPinRequest = z.infer<typeof setPinRequestSchema>;
 
 /** A new PIN: a finished `pin-change` login with the current PIN, and the new PIN's registration record. */
 export const changePinRequestSchema = z.strictObject({
-  loginId: z.string().max(64),
+  loginId: pinLoginIdSchema,
   finishLoginRequest: opaqueMessageSchema,
   registrationRecord: opaqueMessageSchema,
 });
@@ -79,7 +86,7 @@ export type PinLoginView = z.infer<typeof pinLoginViewSchema>;
 
 /** A `pin-check` login's finish (a payment's login is finished inside its approval instead). */
 export const pinLoginFinishRequestSchema = z.strictObject({
-  loginId: z.string().max(64),
+  loginId: pinLoginIdSchema,
   finishLoginRequest: opaqueMessageSchema,
 });
 export type PinLoginFinishRequest = z.infer<typeof pinLoginFinishRequestSchema>;
