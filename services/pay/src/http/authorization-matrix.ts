@@ -156,6 +156,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, Readonly<Record<Calle
   "POST /v1/webhook-endpoints/:id": row(noKey, badKey, pkRefused, missing, badKey, badKey, denied, badKey),
   "GET /v1/webhook-endpoints/:id": row(noKey, badKey, pkRefused, missing, badKey, badKey, ok, badKey),
   "DELETE /v1/webhook-endpoints/:id": row(noKey, badKey, pkRefused, missing, badKey, badKey, denied, badKey),
+  "POST /v1/webhook-endpoints/:id/enable": row(noKey, badKey, pkRefused, missing, badKey, badKey, denied, badKey),
   "POST /v1/webhook-endpoints/:id/test": row(noKey, badKey, pkRefused, missing, badKey, badKey, denied, badKey),
   "POST /v1/webhook-endpoints/:id/rotate-secret": row(
     noKey,
