@@ -26,6 +26,18 @@ export interface PaymentFilters {
   q?: string;
 }
 
+/** No payment predates 1970 or outlives year 9999; years ISO allows beyond them (0000, BC once shifted by an offset) broke the query (a 500 the fuzzer found). */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function instantOf(text: string, field: string): Date {
+  const at = new Date(text);
+  const ms = at.getTime();
+  if (!(ms >= EARLIEST && ms <= LATEST))
+    throw new ApiError("parameter_invalid", `${field} must be between 1970 and 9999.`, field);
+  return at;
+}
+
 /** The query's filters as the store takes them; a window that ends before it starts is refused, not emptied. */
 export function paymentFilters(query: {
   status?: PaymentStatus | undefined;
@@ -37,8 +49,8 @@ export function paymentFilters(query: {
   const filters: PaymentFilters = {};
   if (query.status) filters.status = query.status;
   if (query.orderId) filters.orderId = query.orderId;
-  if (query.createdFrom) filters.createdFrom = new Date(query.createdFrom);
-  if (query.createdTo) filters.createdTo = new Date(query.createdTo);
+  if (query.createdFrom) filters.createdFrom = instantOf(query.createdFrom, "createdFrom");
+  if (query.createdTo) filters.createdTo = instantOf(query.createdTo, "createdTo");
   if (query.q) filters.q = query.q;
   if (filters.createdFrom && filters.createdTo && filters.createdFrom >= filters.createdTo)
     throw new ApiError("parameter_invalid", "createdTo must be after createdFrom.", "createdTo");
