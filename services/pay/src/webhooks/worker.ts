@@ -13,6 +13,7 @@ import { signAndSend } from "./dispatch.ts";
 import { EndpointSecrets } from "./endpoint-secrets.ts";
 import type { DeliveryResult } from "./sender.ts";
 import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery } from "./store.ts";
+import { faultPoint } from "../fault-points.ts";
 
 export interface DeliverySettings {
   maxAttempts: number;
@@ -111,12 +112,14 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
+    faultPoint("webhook.before-send");
     const result = await this.send(d).catch((err: unknown) => {
       // A failure before the request (the secret could not be opened, say) counts as a failed attempt, so the
       // delivery still ends `failed` after maxAttempts instead of being claimed again forever.
       this.log.error({ delivery: d.id, err: describeForLog(err) }, "webhook attempt could not be made");
       return { ok: false, statusCode: undefined, error: "internal error before sending", durationMs: 0 };
     });
+    faultPoint("webhook.after-send");
     const context = {
       delivery: d.id,
       event: d.eventId,
@@ -126,6 +129,7 @@ export class DeliveryWorker {
     };
     if (result.ok) {
       await markDelivered(this.db, d.id, result.statusCode ?? 200);
+      faultPoint("webhook.after-commit");
       this.log.info({ ...context, statusCode: result.statusCode }, "webhook delivered");
       return;
     }
