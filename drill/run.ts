@@ -5,7 +5,9 @@
 import type { Drill } from "./scenario.ts";
 
 /** Each drill lives in drill/<name>.ts and is loaded only when asked for. */
-const DRILLS: Record<string, () => Promise<Drill>> = {};
+const DRILLS: Record<string, () => Promise<Drill>> = {
+  crash: async () => (await import("./crash.ts")).crashDrill,
+};
 
 function usage(): string {
   const names = Object.keys(DRILLS);
