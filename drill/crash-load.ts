@@ -177,6 +177,9 @@ export class CrashLoad {
         confirm: async () => true,
       });
     } catch (error) {
+      // The SDK's word for a fetch that failed: the server is gone (or going) under the phone.
+      if (isPayApiError(error, "pay_server_unreachable"))
+        throw new NoAnswer(error instanceof Error ? error.message : String(error));
       if (isPayApiError(error)) {
         this.#refused(`approve:${error.code}`);
         return false;
