@@ -29,13 +29,14 @@ interface PaymentRow {
 }
 
 /** Settles every issuer operation in doubt, an hour later (past every signed terms' deadline); what stays pending. */
-export async function settleInDoubt(system: PaySystem, now: Date): Promise<number> {
+export async function settleInDoubt(system: PaySystem, now: Date): Promise<string[]> {
   for (let pass = 0; pass < 10; pass++) if ((await system.reconciler.runOnce(500, now)) === 0) break;
-  const [row] = await queryRows<{ n: number }>(
+  const rows = await queryRows<{ kind: string; error: string | null; status: string; attempts: number }>(
     system.database.db,
-    sql`select count(*)::int as n from issuer_operations where status = 'pending'`,
+    sql`select o.kind, o.last_error as error, p.status, o.attempts::int as attempts
+        from issuer_operations o join payments p on p.id = o.payment_id where o.status = 'pending'`,
   );
-  return Number(row?.n ?? 0);
+  return rows.map((r) => `${r.kind} of a ${r.status} payment (${r.attempts} attempts, ${r.error ?? "no error"})`);
 }
 
 /**

@@ -193,8 +193,11 @@ export async function runCrashDrill(options: CrashOptions, progress: (line: stri
       })),
       {
         name: "nothing left in doubt after the reconciler",
-        ok: inDoubt === 0,
-        detail: inDoubt === 0 ? "no issuer operation pending" : `${inDoubt} issuer operation(s) still pending`,
+        ok: inDoubt.length === 0,
+        detail:
+          inDoubt.length === 0
+            ? "no issuer operation pending"
+            : `${inDoubt.length} issuer operation(s) still pending: ${inDoubt.slice(0, 5).join("; ")}`,
       },
     ]);
     return {
