@@ -13,8 +13,7 @@ import { crashReport, parseCrashOptions, runCrashDrill } from "./crash.ts";
  * merchant's transaction, and its `pending` operation row commits with that transaction. A crash after the issuer
  * answered and before the commit rolls the row back too, so the reconciler never learns of it; the merchant's retry
  * (same Idempotency-Key, whose reservation rolled back as well) is refused by the issuer, and the issuer stays one
- * step ahead of the pay server. Each such crash leaves exactly one payment where the books differ; when the gap is
- * closed this count drops to 0 and the assertion below must become strict.
+ * step ahead of the pay server. When the gap is closed the books agree and the assertion below must become strict.
  */
 const ISSUER_AHEAD_AFTER: readonly FaultPoint[] = ["capture.after-issuer", "void.after-issuer", "refund.after-issuer"];
 const BOOKS = "issuer books equal the pay server's";
@@ -33,7 +32,11 @@ describe.each(systemBackends())("the crash drill [%s]", (backend) => {
     expect(run.payments, report).toBeGreaterThan(0);
     const broken = run.invariants.filter((i) => !i.ok && i.name !== BOOKS).map((i) => `${i.name}: ${i.detail}`);
     expect(broken, report).toEqual([]);
-    const books = run.invariants.find((i) => i.name === BOOKS);
-    expect(books?.detail, report).toMatch(new RegExp(`^${ISSUER_AHEAD_AFTER.length} violation\\(s\\)`));
+    // Each of those points leaves at least one payment with the issuer ahead (a kill elsewhere can land in the same
+    // window of a concurrent request too); every difference shown is of that one kind.
+    const books = run.invariants.find((i) => i.name === BOOKS)?.detail ?? "";
+    expect(Number(/^(\d+) violation/.exec(books)?.[1] ?? 0), report).toBeGreaterThanOrEqual(ISSUER_AHEAD_AFTER.length);
+    for (const difference of books.replace(/^.*?: /, "").split("; "))
+      expect(difference, report).toMatch(/: pay (authorized|captured) \d+\/\d+, issuer (captured|voided) \d+\/\d+$/);
   }, 900_000);
 });

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { FAULT_POINTS, type FaultPoint } from "../services/pay/src/fault-points.ts";
 import type { PayProcess } from "../e2e/support/pay-process.ts";
-import { waitFor } from "../e2e/support/http.ts";
+import { api, waitFor } from "../e2e/support/http.ts";
 import { serverUrl } from "../bench/postgres.ts";
 import type { Drill, DrillResult } from "./scenario.ts";
 import { startCrashSystem, type CrashSystem } from "./crash-system.ts";
@@ -175,9 +175,19 @@ export async function runCrashDrill(options: CrashOptions, progress: (line: stri
     const clean = await system.startPay(null);
     const delivered = () => new Set(system.receiver.accepted().map((m) => m.eventId ?? ""));
     if (!(await load.resend())) throw new Error("the merchant's retries got no answer from a clean server");
+    // Until the endpoint has every event queued before, and the server none pending (the retries made more).
+    const pendingDeliveries = async () =>
+      (
+        await api<{ data: unknown[] }>(
+          clean.url,
+          "GET",
+          `/v1/webhook-endpoints/${system.endpointId}/deliveries?status=pending`,
+          system.merchant.secretKey,
+        )
+      ).body.data?.length ?? 1;
     await waitFor(
       "every queued event delivered",
-      () => (queued.every((id) => delivered().has(id)) ? true : undefined),
+      async () => (queued.every((id) => delivered().has(id)) && (await pendingDeliveries()) === 0 ? true : undefined),
       30_000,
       100,
     ).catch(() => undefined); // what is missing is reported by the invariant below
