@@ -45,10 +45,15 @@ export interface CrashSystem {
 }
 
 /** As e2e's openTestSystem, on the drill's clock (the final reconciler's pass runs hours later). */
-function openDrillSystem(at: { databaseUrl: string | undefined; dataDir: string }, clock: Clock): Promise<PaySystem> {
+function openDrillSystem(
+  at: { databaseUrl: string | undefined; dataDir: string },
+  clock: Clock,
+  env: Record<string, string>,
+): Promise<PaySystem> {
   return openPaySystem(
     {
-      ...loadConfig({}),
+      // The issuer the servers use: the drill's reconciler pass asks it too.
+      ...loadConfig(env),
       databaseUrl: at.databaseUrl,
       dataDir: at.dataDir,
       embeddedDatabaseDir: at.databaseUrl ? undefined : join(at.dataDir, "db"),
@@ -93,9 +98,14 @@ export async function startCrashSystem(
     });
     undo.push(() => issuer.stop());
     const issuerLink = new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 5_000 });
+    const issuerEnv = {
+      MPAY_ISSUER_URL: issuer.url,
+      MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+      MPAY_AUDIT_WITNESS_URL: "off",
+    };
 
     // Setup no route does: the merchant, the payer's session, the pay server's statement key certified.
-    const setup = await openDrillSystem(location, new TestClock());
+    const setup = await openDrillSystem(location, new TestClock(), issuerEnv);
     let merchant: CreatedMerchant;
     let sessionToken: string;
     try {
@@ -117,9 +127,7 @@ export async function startCrashSystem(
       MPAY_DATA_DIR: payDir,
       // One port for every life: the phone and the merchant keep the address across restarts.
       PAY_PORT: String(payPort),
-      MPAY_ISSUER_URL: issuer.url,
-      MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
-      MPAY_AUDIT_WITNESS_URL: "off",
+      ...issuerEnv,
       // The reconciler's pass and the webhook worker's poll come often, so their points are reached quickly.
       MPAY_EXPIRY_INTERVAL_MS: "200",
       MPAY_WEBHOOK_POLL_MS: "50",
@@ -141,7 +149,7 @@ export async function startCrashSystem(
       if (running.size > 0 && !payDatabase) throw new Error("the PGlite folder is open in a running pay server");
       const clock = new TestClock();
       clock.advance(hoursAhead * 3600);
-      const system = await openDrillSystem(location, clock);
+      const system = await openDrillSystem(location, clock, issuerEnv);
       try {
         return await work(system, clock);
       } finally {
