@@ -7,6 +7,7 @@ import type { Drill } from "./scenario.ts";
 /** Each drill lives in drill/<name>.ts and is loaded only when asked for. */
 const DRILLS: Record<string, () => Promise<Drill>> = {
   fuzz: async () => (await import("./fuzz.ts")).fuzzDrill,
+  crash: async () => (await import("./crash.ts")).crashDrill,
 };
 
 function usage(): string {

@@ -22,6 +22,7 @@ import { DEFAULT_ANNOUNCEMENT_SETTINGS, type AnnouncementSettings } from "./anno
 import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enrollment-limits.ts";
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from "./checkout/push-limits.ts";
 import type { RelyingParty } from "./passkeys/service.ts";
+import { faultPlanFromEnv } from "./fault-points.ts";
 
 export interface PayConfig {
   host: string;
@@ -115,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
   const dataDir = resolve(env["MPAY_DATA_DIR"] ?? ".data/pay");
   // Where every service is, from the variables every MPay process reads the same way (service-kit/config).
   const { ports, urls }: SystemAddresses = systemAddresses(env);
+  // PAY_TEST_FAULTS (crash drills): fault-points.ts reads it itself; checked here so a bad value stops the start.
+  faultPlanFromEnv(env);
   return {
     host: env["PAY_HOST"] ?? "127.0.0.1",
     port: ports.pay,

@@ -51,6 +51,7 @@ import { verifyTermsSignature } from "./terms-signature.ts";
 import { termsHash } from "./terms-hash.ts";
 import type { VaultService } from "../vault/service.ts";
 import { releaseKeyOf } from "../vault/release.ts";
+import { faultPoint } from "../fault-points.ts";
 
 const CHALLENGE_TTL_SECONDS = 300;
 
@@ -174,7 +175,7 @@ export class ApprovalService {
     // As at the challenge: no PIN try and no approval spent while the card's issuer cannot be reached.
     this.issuers.assertAvailable((JSON.parse(challenge.terms) as ApprovalTerms).aud);
     const method = await this.verifyUser(payer, challenge, input.verification);
-    return this.db.transaction(async (tx) => {
+    const released = await this.db.transaction(async (tx) => {
       // Spent and recorded in one statement; the unique index on the payment lets one of two approvals of one
       // payment (two challenges, racing) through.
       const approval = await spendChallengeForApproval(tx, {
@@ -203,8 +204,11 @@ export class ApprovalService {
       // In the approval's transaction: a release that fails leaves the challenge unspent, never half an approval.
       const card = await this.vault.cardOfChallenge(tx, payer, challenge.cardId, device);
       const release = await this.vault.release(tx, card, releaseKey);
+      faultPoint("approval.release.before-commit");
       return { approval, release };
     });
+    faultPoint("approval.release.after-commit");
+    return released;
   }
 
   /**

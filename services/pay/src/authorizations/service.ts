@@ -33,6 +33,7 @@ import type { StatementSigner } from "../issuers/statement-signer.ts";
 import type { PayerRow } from "../payers/service.ts";
 import type { PaymentRow, PaymentService } from "../payments/service.ts";
 import { checkJweHeader } from "../vault/jwe-header.ts";
+import { faultPoint } from "../fault-points.ts";
 
 /** An authorization request (or the void that compensates one) as the issuer-operations log keeps it. */
 export interface IssuerOperation {
@@ -170,10 +171,12 @@ export class AuthorizationService {
     };
     let answer: AuthorizationAnswer;
     try {
+      faultPoint("authorization.before-issuer");
       answer = await this.issuers.authorize(terms.aud, request);
     } catch (error) {
       return this.#afterFailedRequest(op, challenge.cardId, error);
     }
+    faultPoint("authorization.after-issuer");
     const decided = await this.#apply(
       op,
       challenge.cardId,
@@ -186,6 +189,7 @@ export class AuthorizationService {
       },
       payment,
     );
+    faultPoint("authorization.after-commit");
     // The details the payer shared go to the merchant only with a payment that went through.
     if (shared && decided.status !== "declined")
       await this.payments.attachSharedDetails(this.db, decided.id, await this.sharedDetails.seal(decided.id, shared));
@@ -377,6 +381,7 @@ export class AuthorizationService {
       await this.operations.postpone(this.db, op.id, error instanceof IssuerError ? error.code : "inquiry failed");
       return null;
     }
+    faultPoint("reconciler.after-issuer");
     if (record) return this.#apply(op, await this.#cardOf(op), record.decision);
     const graceMs = 30_000;
     if (op.deadlineAt && op.deadlineAt.getTime() + graceMs < this.clock.now().getTime()) {

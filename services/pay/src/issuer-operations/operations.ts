@@ -26,6 +26,7 @@ import {
   postponeOperation,
   type IssuerOperationRow,
 } from "./store.ts";
+import { faultPoint } from "../fault-points.ts";
 
 export interface HeldPayment {
   id: string;
@@ -74,6 +75,7 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
       );
     let record: AuthorizationRecord;
     try {
+      faultPoint(`${kind}.before-issuer`);
       record = await this.send(op);
     } catch (error) {
       if (error instanceof IssuerError && error.kind === "unavailable") {
@@ -86,6 +88,7 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
       }
       throw refusal(kind, error);
     }
+    faultPoint(`${kind}.after-issuer`);
     await endOperation(tx, op.id, "done");
     return record;
   }

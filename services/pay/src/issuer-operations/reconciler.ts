@@ -21,6 +21,7 @@ import {
   postponeOperation,
   type IssuerOperationRow,
 } from "./store.ts";
+import { faultPoint } from "../fault-points.ts";
 
 export class IssuerReconciler {
   constructor(
@@ -39,6 +40,7 @@ export class IssuerReconciler {
     for (const op of await duePendingOperations(this.db, limit, now)) {
       try {
         if (await this.#settle(op)) settled++;
+        faultPoint("reconciler.after-commit");
       } catch (error) {
         this.log.warn(
           { operation: op.id, kind: op.kind, err: error instanceof Error ? error.message : String(error) },
@@ -52,6 +54,7 @@ export class IssuerReconciler {
   }
 
   async #settle(op: IssuerOperationRow): Promise<boolean> {
+    faultPoint("reconciler.before-issuer");
     if (op.kind === "authorize") return (await this.authorizations.settle(op)) !== null;
     let record;
     try {
@@ -64,6 +67,7 @@ export class IssuerReconciler {
       }
       throw error;
     }
+    faultPoint("reconciler.after-issuer");
     return this.db.transaction(async (tx) => {
       if (!(await lockPendingOperation(tx, op.id))) return false; // settled meanwhile by another process
       if (op.kind === "refund") {

@@ -46,6 +46,7 @@ import { requireAmount, requireCurrency, requirePlainText, requireRegisteredUrl 
 import { requireMandateRequest, type MandateRequestInput } from "./mandate-request.ts";
 import { paymentView, type PaymentView } from "./view.ts";
 import { OutcomePending } from "../http/errors.ts";
+import { faultPoint } from "../fault-points.ts";
 
 /** What a merchant request answers: the status and the JSON text (stored verbatim under its Idempotency-Key). */
 type Answer = { statusCode: number; body: string };
@@ -143,7 +144,9 @@ export class PaymentService {
   ): Promise<Answer | null> {
     const row = this.newPayment(auth, input);
     const answer = { statusCode: 200, body: JSON.stringify(this.view(row)) };
-    return (await insertNewPayment(db, row, scope, answer)) ? answer : null;
+    const inserted = await insertNewPayment(db, row, scope, answer);
+    faultPoint("payment.create.after-commit"); // one autocommit statement: committed, not answered
+    return inserted ? answer : null;
   }
 
   /** Checks the input and makes the new payment's whole row; writes nothing. */

@@ -18,6 +18,7 @@ import { claimDue, markAttemptFailed, markDelivered, type ClaimedDelivery, type 
 
 /** How long after it was made a delivery is retried before it ends `failed`. */
 export const RETRY_HORIZON_MS = 3 * 86_400_000;
+import { faultPoint } from "../fault-points.ts";
 
 export interface DeliverySettings {
   /** Retries stop this long after the delivery was made (default RETRY_HORIZON_MS). */
@@ -132,6 +133,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
+    faultPoint("webhook.before-send");
     const result: DeliveryResult & { internal?: true } = await this.send(d).catch((err: unknown) => {
       // A failure before the request (the secret could not be opened, say) counts as a failed attempt, so the
       // delivery still ends `failed` after its retries instead of being claimed again forever.
@@ -144,6 +146,7 @@ export class DeliveryWorker {
         internal: true as const,
       };
     });
+    faultPoint("webhook.after-send");
     const context = {
       delivery: d.id,
       event: d.eventId,
@@ -155,6 +158,7 @@ export class DeliveryWorker {
       await this.db.transaction((tx) =>
         this.health.succeeded(tx, d.endpointId, () => markDelivered(tx, d.id, result.statusCode ?? 200)),
       );
+      faultPoint("webhook.after-commit");
       this.log.info({ ...context, statusCode: result.statusCode }, "webhook delivered");
       return;
     }

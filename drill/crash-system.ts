@@ -1,0 +1,193 @@
+/**
+ * The system the crash drill runs against: the issuer host and the pay server as processes of their own (the pay
+ * server is killed by its fault points and started again on the same database, port and key file), a merchant's
+ * webhook endpoint, and the drill's own PaySystem on the same database for setup and the final checks (on PGlite
+ * only while no server runs: one process may have the data folder open).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { TestClock, type Clock } from "@mpay/service-kit";
+import { loadConfig } from "../services/pay/src/config.ts";
+import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
+import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
+import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
+import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connector.ts";
+import { startPayProcess, type PayProcess } from "../e2e/support/pay-process.ts";
+import { startIssuerProcess, type IssuerProcess } from "../e2e/support/issuer-process.ts";
+import { freePorts } from "../e2e/support/messenger-process.ts";
+import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
+import { api } from "../e2e/support/http.ts";
+import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
+import type { FaultPoint } from "../services/pay/src/fault-points.ts";
+
+/** The simulator's issuer the drill's card belongs to. */
+export const ISSUER_ID = "sampo";
+
+export interface CrashSystem {
+  dir: string;
+  payUrl: string;
+  issuer: IssuerProcess;
+  /** The acquirer link to the issuer, for reading its books. */
+  issuerLink: SimulatorConnector;
+  merchant: CreatedMerchant;
+  receiver: WebhookReceiver;
+  endpointId: string;
+  /** A payer's session token (the drill's phone signs in with it). */
+  sessionToken: string;
+  /** A pay server armed with `point` (none: a clean one); its exit is watched by the caller. */
+  startPay(point: FaultPoint | null): Promise<PayProcess>;
+  /** The drill's own PaySystem, `hoursAhead` on its clock; only while no server runs on PGlite. */
+  withSystem<T>(work: (system: PaySystem, clock: TestClock) => Promise<T>, hoursAhead?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** As e2e's openTestSystem, on the drill's clock (the final reconciler's pass runs hours later). */
+function openDrillSystem(
+  at: { databaseUrl: string | undefined; dataDir: string },
+  clock: Clock,
+  env: Record<string, string>,
+): Promise<PaySystem> {
+  return openPaySystem(
+    {
+      // The issuer the servers use: the drill's reconciler pass asks it too.
+      ...loadConfig(env),
+      databaseUrl: at.databaseUrl,
+      dataDir: at.dataDir,
+      embeddedDatabaseDir: at.databaseUrl ? undefined : join(at.dataDir, "db"),
+      dbPoolSize: 2,
+      workers: false,
+      clock,
+    },
+    pino({ level: "silent" }),
+  );
+}
+
+/** PostgreSQL when `serverUrl` is given (a throwaway database each for the pay server and the issuer), else PGlite. */
+export async function startCrashSystem(
+  serverUrl: string | undefined,
+  progress: (line: string) => void,
+  prepare: (payUrl: string, system: Omit<CrashSystem, "close" | "startPay" | "withSystem">) => Promise<void>,
+): Promise<CrashSystem> {
+  const dir = await mkdtemp(join(tmpdir(), "mpay-drill-crash-"));
+  const databases: ScratchDatabase[] = [];
+  const undo: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    for (const database of databases) await database.drop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    if (serverUrl) {
+      const suffix = randomSuffix();
+      databases.push(await createScratchDatabase(serverUrl, `mpay_drill_crash_${suffix}`));
+      databases.push(await createScratchDatabase(serverUrl, `mpay_drill_crash_issuer_${suffix}`));
+    }
+    const [payDatabase, issuerDatabase] = databases;
+    const payDir = join(dir, "pay");
+    const location = { databaseUrl: payDatabase?.url, dataDir: payDir };
+    const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    progress(`starting the issuer host (${serverUrl ? "PostgreSQL" : "PGlite"})`);
+    const issuer = await startIssuerProcess({
+      ISSUER_DATA_DIR: join(dir, "issuer"),
+      ...(issuerDatabase ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
+      ...fixtureIssuerEnv([ISSUER_ID]),
+      ISSUER_ACQUIRER_SECRET: acquirerSecret,
+    });
+    undo.push(() => issuer.stop());
+    const issuerLink = new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 5_000 });
+    const issuerEnv = {
+      MPAY_ISSUER_URL: issuer.url,
+      MPAY_ISSUER_ACQUIRER_SECRET: acquirerSecret,
+      MPAY_AUDIT_WITNESS_URL: "off",
+    };
+
+    // Setup no route does: the merchant, the payer's session, the pay server's statement key certified.
+    const setup = await openDrillSystem(location, new TestClock(), issuerEnv);
+    let merchant: CreatedMerchant;
+    let sessionToken: string;
+    try {
+      merchant = await createMerchant(setup, "Crash Drill Shop");
+      const session = await setup.payers.openSession({
+        subject: "acct_crash_drill",
+        displayName: "Yoon Seoyeon",
+        phoneNumber: null,
+      });
+      sessionToken = session.sessionToken.peek();
+      await certifyStatementKey(setup, await testRootSigner());
+    } finally {
+      await setup.close();
+    }
+
+    const [payPort] = (await freePorts(1)) as [number];
+    const payEnv: Record<string, string> = {
+      ...(payDatabase ? { DATABASE_URL: payDatabase.url, MPAY_DB_POOL: "6" } : {}),
+      MPAY_DATA_DIR: payDir,
+      // One port for every life: the phone and the merchant keep the address across restarts.
+      PAY_PORT: String(payPort),
+      ...issuerEnv,
+      // The reconciler's pass and the webhook worker's poll come often, so their points are reached quickly.
+      MPAY_EXPIRY_INTERVAL_MS: "200",
+      MPAY_WEBHOOK_POLL_MS: "50",
+      MPAY_WEBHOOK_RETRY_BASE_MS: "200",
+      MPAY_WEBHOOK_MAX_ATTEMPTS: "50",
+      MPAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      NODE_ENV: "test",
+    };
+    const running = new Set<PayProcess>();
+    const startPay = async (point: FaultPoint | null) => {
+      const server = await startPayProcess({ ...payEnv, ...(point ? { PAY_TEST_FAULTS: point } : {}) });
+      running.add(server);
+      server.child.once("exit", () => running.delete(server));
+      return server;
+    };
+    undo.push(() => Promise.all([...running].map((s) => s.kill9())));
+
+    const withSystem = async <T>(work: (system: PaySystem, clock: TestClock) => Promise<T>, hoursAhead = 0) => {
+      if (running.size > 0 && !payDatabase) throw new Error("the PGlite folder is open in a running pay server");
+      const clock = new TestClock();
+      clock.advance(hoursAhead * 3600);
+      const system = await openDrillSystem(location, clock, issuerEnv);
+      try {
+        return await work(system, clock);
+      } finally {
+        await system.close();
+      }
+    };
+
+    let secret = "";
+    const receiver = await startWebhookReceiver(
+      () => secret,
+      () => 200,
+    );
+    undo.push(() => receiver.close());
+    const first = await startPay(null);
+    const endpoint = await api<{ id: string; secret: string }>(
+      first.url,
+      "POST",
+      "/v1/webhook-endpoints",
+      merchant.secretKey,
+      { url: receiver.url },
+    );
+    if (endpoint.status !== 200) throw new Error(`registering the webhook endpoint answered ${endpoint.raw}`);
+    secret = endpoint.body.secret;
+    const parts = {
+      dir,
+      payUrl: first.url,
+      issuer,
+      issuerLink,
+      merchant,
+      receiver,
+      endpointId: endpoint.body.id,
+      sessionToken,
+    };
+    await prepare(first.url, parts);
+    await first.stop();
+    return { ...parts, startPay, withSystem, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
