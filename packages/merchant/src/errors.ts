@@ -60,6 +60,10 @@ export class ConnectionError extends MPayError {}
 const BY_TYPE: Record<string, new (fields: MPayErrorFields) => MPayError> = {
   invalid_request_error: InvalidRequestError,
   payload_too_large_error: InvalidRequestError,
+  header_too_large_error: InvalidRequestError,
+  // The server gave up waiting for the rest of the request: nothing ran, so it is retried (retry.ts) and, when the
+  // retries run out, reads as the connection's failure it was.
+  request_timeout_error: ConnectionError,
   authentication_error: AuthenticationError,
   permission_error: PermissionError,
   not_found_error: NotFoundError,
@@ -74,9 +78,11 @@ const BY_STATUS: Record<number, string> = {
   401: "authentication_error",
   403: "permission_error",
   404: "not_found_error",
+  408: "request_timeout_error",
   409: "conflict_error",
   413: "payload_too_large_error",
   429: "rate_limit_error",
+  431: "header_too_large_error",
   503: "service_unavailable_error",
 };
 

@@ -2,7 +2,8 @@
  * When the SDK retries, and how long it waits (issue 10: "retries on network errors/409 in-progress/5xx with capped
  * exponential backoff and jitter"). Pure functions, so the policy is tested without a clock.
  *
- * Retried: no answer at all (a dropped connection, a timeout), 5xx, 429, and a 409 `idempotency_key_in_progress`
+ * Retried: no answer at all (a dropped connection, a timeout), a 408 (the server timed out reading the request: it
+ * never ran), 5xx, 429, and a 409 `idempotency_key_in_progress`
  * (the first request with this Idempotency-Key has not finished). Never retried: every other 4xx (the same request would fail the same way),
  * and an answer the server replayed for the Idempotency-Key (`Idempotent-Replayed: true`): a stored answer never
  * changes. Every POST carries an Idempotency-Key, the same on each retry, so a retry never does the work twice.
@@ -41,7 +42,7 @@ export function shouldRetry(outcome: Outcome): boolean {
   if (statusCode === undefined) return true;
   if (outcome.replayed) return false;
   if (statusCode === 409) return isInProgressConflict(outcome.code);
-  return statusCode === 429 || statusCode >= 500;
+  return statusCode === 408 || statusCode === 429 || statusCode >= 500;
 }
 
 /**

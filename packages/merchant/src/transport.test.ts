@@ -114,6 +114,7 @@ describe("retries", () => {
     [401, "authentication_error", "api_key_invalid", AuthenticationError],
     [404, "not_found_error", "resource_missing", NotFoundError],
     [409, "conflict_error", "payment_invalid_state", ConflictError],
+    [431, "header_too_large_error", "headers_too_large", InvalidRequestError],
   ] as const)("does not retry %i", async (status, type, code, Class) => {
     script = (_req, res) => error(res, status, type, code);
     const failure = await client()
@@ -224,8 +225,8 @@ describe("the retry policy", () => {
 
   it("retries what may succeed later, nothing else", () => {
     expect(shouldRetry({ statusCode: undefined })).toBe(true);
-    for (const statusCode of [500, 502, 503, 429]) expect(shouldRetry({ statusCode })).toBe(true);
-    for (const statusCode of [400, 401, 403, 404, 409, 413]) expect(shouldRetry({ statusCode })).toBe(false);
+    for (const statusCode of [408, 500, 502, 503, 429]) expect(shouldRetry({ statusCode })).toBe(true);
+    for (const statusCode of [400, 401, 403, 404, 409, 413, 431]) expect(shouldRetry({ statusCode })).toBe(false);
     expect(shouldRetry({ statusCode: 503, replayed: true })).toBe(false);
   });
 });
