@@ -5,18 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { systemBackends } from "../services/pay/src/testing/databases.ts";
-import { FAULT_POINTS, type FaultPoint } from "../services/pay/src/fault-points.ts";
+import { FAULT_POINTS } from "../services/pay/src/fault-points.ts";
 import { crashReport, parseCrashOptions, runCrashDrill } from "./crash.ts";
-
-/**
- * Known gap the drill found (reported with issue 12): a capture, void or refund runs at the issuer inside the
- * merchant's transaction, and its `pending` operation row commits with that transaction. A crash after the issuer
- * answered and before the commit rolls the row back too, so the reconciler never learns of it; the merchant's retry
- * (same Idempotency-Key, whose reservation rolled back as well) is refused by the issuer, and the issuer stays one
- * step ahead of the pay server. When the gap is closed the books agree and the assertion below must become strict.
- */
-const ISSUER_AHEAD_AFTER: readonly FaultPoint[] = ["capture.after-issuer", "void.after-issuer", "refund.after-issuer"];
-const BOOKS = "issuer books equal the pay server's";
 
 describe.each(systemBackends())("the crash drill [%s]", (backend) => {
   it("kills the pay server at every fault point under load, and nothing acknowledged is lost or doubled", async () => {
@@ -30,13 +20,10 @@ describe.each(systemBackends())("the crash drill [%s]", (backend) => {
     const missed = [...run.points].filter(([, t]) => t.hit === 0).map(([point]) => point);
     expect(missed, report).toEqual([]);
     expect(run.payments, report).toBeGreaterThan(0);
-    const broken = run.invariants.filter((i) => !i.ok && i.name !== BOOKS).map((i) => `${i.name}: ${i.detail}`);
+    // Among them the issuer's books equal the pay server's: a capture, void or refund killed after the issuer
+    // answered is recorded when the merchant's retry meets the issuer's memory of it.
+    const broken = run.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
     expect(broken, report).toEqual([]);
-    // Each of those points leaves at least one payment with the issuer ahead (a kill elsewhere can land in the same
-    // window of a concurrent request too); every difference shown is of that one kind.
-    const books = run.invariants.find((i) => i.name === BOOKS)?.detail ?? "";
-    expect(Number(/^(\d+) violation/.exec(books)?.[1] ?? 0), report).toBeGreaterThanOrEqual(ISSUER_AHEAD_AFTER.length);
-    for (const difference of books.replace(/^.*?: /, "").split("; "))
-      expect(difference, report).toMatch(/: pay (authorized|captured) \d+\/\d+, issuer (captured|voided) \d+\/\d+$/);
+    expect(run.invariants.map((i) => i.name)).toContain("issuer books equal the pay server's");
   }, 900_000);
 });

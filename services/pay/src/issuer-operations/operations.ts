@@ -32,6 +32,10 @@ export interface HeldPayment {
   id: string;
   merchantId: string;
   issuerId: string | null;
+  /** The pay server's books for the payment, to recognise an effect the issuer applied but the pay server lost. */
+  status?: string;
+  amountCaptured?: number;
+  amountRefunded?: number;
 }
 
 export type SettlementKind = Exclude<IssuerOperationKind, "authorize">;
@@ -86,11 +90,43 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
           ),
         );
       }
-      throw refusal(kind, error);
+      const applied = await this.#appliedBefore(payment, kind, amount, error);
+      if (applied === null) throw refusal(kind, error);
+      record = applied;
     }
     faultPoint(`${kind}.after-issuer`);
     await endOperation(tx, op.id, "done");
     return record;
+  }
+
+  /**
+   * A refusal that is the issuer's memory of this very request: the pay server crashed after the issuer applied an
+   * earlier attempt and before its own commit, which rolled back the operation row and the Idempotency-Key's
+   * reservation with it (found by `npm run drill -- crash`). The merchant's retry then meets "already captured" (or
+   * voided, or refunded). When the issuer's books are exactly ours plus this request, the request is recorded as
+   * done with the issuer's record; any other difference stays a refusal, for a person to look at.
+   */
+  async #appliedBefore(
+    payment: HeldPayment,
+    kind: SettlementKind,
+    amount: number | undefined,
+    error: unknown,
+  ): Promise<AuthorizationRecord | null> {
+    if (!(error instanceof IssuerError) || error.kind !== "refused" || !payment.issuerId) return null;
+    if (error.code !== "operation_not_allowed" && error.code !== "amount_exceeds_captured") return null;
+    if (payment.amountCaptured === undefined || payment.amountRefunded === undefined) return null;
+    const record = await this.issuers.inquire(payment.issuerId, payment.id).catch(() => null);
+    if (record === null) return null;
+    const ours = payment.status === "authorized" && payment.amountCaptured === 0 && payment.amountRefunded === 0;
+    const applied =
+      kind === "capture"
+        ? ours && record.status === "captured" && record.amountCaptured === amount && record.amountRefunded === 0
+        : kind === "void"
+          ? ours && record.status === "voided"
+          : record.status === "captured" &&
+            record.amountCaptured === payment.amountCaptured &&
+            record.amountRefunded === payment.amountRefunded + (amount ?? 0);
+    return applied ? record : null;
   }
 
   /** The reconciler's queue: how many operations are in doubt, and the oldest `limit` of them (operator console). */
