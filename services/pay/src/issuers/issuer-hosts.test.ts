@@ -154,8 +154,15 @@ describe.each(testBackends())("issuers on their own hosts [%s]", (backend) => {
     // Back to the wallet's time (it and the issuers check signatures against their own clocks); closed needs none.
     clock.advance(-COOLDOWN_SECONDS);
     expect(await pay("handae", 14_000)).toMatchObject({ status: "authorized" });
-    // The payment refused while the breaker was open still has nothing in doubt (the reconciler has nothing to do).
+    // The payment refused while the breaker was open still has nothing in doubt (the reconciler has nothing to do),
+    // and its one approval was not spent on a request that could not go out: the payer approves it now.
     expect(await operationsOf(refused.id)).toEqual([]);
+    const approvedLater = await wallet.approvePayment(refused.id, {
+      cardId: cards["handae"]!,
+      pin: PIN,
+      confirm: async () => true,
+    });
+    expect(approvedLater.payment.status).toBe("authorized");
     // No secret reaches the pay server's log.
     const log = net.pay.logLines.join("\n");
     expect(log).toContain("issuer circuit breaker");
