@@ -15,7 +15,7 @@ import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
-import { openTestHost, type TestHost } from "../../../issuer/src/testing/host.ts";
+import { openTestHost, type TestHost } from "@mpay/testing/issuer-host";
 import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { call, paymentBody } from "../testing/system.ts";
