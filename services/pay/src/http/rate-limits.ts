@@ -2,7 +2,8 @@
  * The per-minute API limits of every route scope (the merchant API, dashboard sign-in, the console, the payer's
  * routes, the public audit key), registered by one helper so they answer the same way: MPay's 429 `rate_limited`.
  * Each scope counts apart (its own key prefix). With Redis (cluster-redis.ts) every pay-server process counts on
- * the same counters, one Lua script per hit (rate-limits-redis.ts); without, each process counts in memory.
+ * the same counters, one Lua script per hit (rate-limits-redis.ts); without, each process counts in memory
+ * (rate-limits-memory.ts).
  *
  * Redis down → fail open: the request goes through uncounted, with a logged warning and
  * `mpay_rate_limit_store_errors_total`. These limits protect capacity, not secrets (the security limits, PIN and
@@ -14,6 +15,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Counter, type Registry } from "prom-client";
 import type { Redis } from "ioredis";
 import { ApiError, errorBody } from "./errors.ts";
+import { memoryLimitStore } from "./rate-limits-memory.ts";
 import { redisLimitStore } from "./rate-limits-redis.ts";
 
 /** Where the counters live: the pay server's shared state (cluster-redis.ts) fits this. */
@@ -57,7 +59,7 @@ export function apiLimits(options: { perMinute: number; shared: LimitCounters; r
               }),
               skipOnError: true,
             }
-          : {}), // in memory: every registration has a store of its own
+          : { store: memoryLimitStore() }),
         errorResponseBuilder: (request) => ({
           statusCode: 429,
           ...errorBody(
