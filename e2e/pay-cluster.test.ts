@@ -89,5 +89,5 @@ describe.each(systemBackends())("MPAY_PAY_PROCESSES=2 [%s]", (backend) => {
       const exited = new Promise<number | null>((resolve) => server!.child.once("exit", (code) => resolve(code)));
       await server.stop();
       expect(await exited).toBe(0);
-    }, 60_000);
+    }, 120_000);
 });
