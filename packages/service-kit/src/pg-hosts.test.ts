@@ -86,7 +86,7 @@ async function standbyForwarder(): Promise<{ port: number; close(): Promise<void
 
 const serverPort = (rows: unknown) => Number((rows as { rows: Array<{ port: number }> }).rows[0]?.port);
 
-describe("a DATABASE_URL listing several hosts", () => {
+describe("a DATABASE_URL listing several hosts [postgres]", () => {
   let standby: Awaited<ReturnType<typeof standbyForwarder>>;
   beforeAll(async () => {
     await admin(async (c) => {

@@ -99,7 +99,7 @@ export function multiHostPool(list: HostList, config: pg.PoolConfig): pg.Pool {
   const connectionTimeoutMillis = config.connectionTimeoutMillis ?? 5_000;
   const base = { ...config, connectionString: list.singleHostUrl, connectionTimeoutMillis };
 
-  /** Opens `client` on `target` and checks it is writable; false (client ended) when it is read-only. */
+  /** Whether the session on `client` may write (a standby, or a read-only role, shows `on`). */
   async function writable(client: Pick<pg.Client, "query">): Promise<boolean> {
     const shown = await client.query<{ transaction_read_only: string }>("show transaction_read_only");
     return shown.rows[0]?.transaction_read_only === "off";
@@ -111,7 +111,8 @@ export function multiHostPool(list: HostList, config: pg.PoolConfig): pg.Pool {
 
     constructor(config?: pg.ClientConfig) {
       super(config);
-      // The socket failed (the host died): whatever host comes next must be searched for.
+      // The socket failed (the host died): whatever host comes next must be searched for. Listening here also
+      // keeps an error on a checked-out client from crashing the process; its next query fails instead.
       this.on("error", () => {
         this.retired = true;
         current = undefined;
