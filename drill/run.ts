@@ -9,6 +9,7 @@ const DRILLS: Record<string, () => Promise<Drill>> = {
   fuzz: async () => (await import("./fuzz.ts")).fuzzDrill,
   crash: async () => (await import("./crash.ts")).crashDrill,
   failover: async () => (await import("./failover.ts")).failoverDrill,
+  restore: async () => (await import("./restore.ts")).restoreDrill,
 };
 
 function usage(): string {

@@ -1,0 +1,91 @@
+/**
+ * How the restore drill runs the issuer host and the pay servers: as processes of their own (the drill, as an
+ * operator's site runs them), or in the drill's process (the short run in `npm test`: no process start and no
+ * TypeScript compile per server, seconds each on a busy machine). Either way each one is the real server — the
+ * same system, app, HTTP port and workers, from the same environment variables.
+ */
+import { join } from "node:path";
+import pino from "pino";
+import { loadConfig as loadIssuerConfig } from "../services/issuer/src/config.ts";
+import { startIssuerHost } from "../services/issuer/src/server.ts";
+import { buildApp } from "../services/pay/src/app.ts";
+import { loadConfig } from "../services/pay/src/config.ts";
+import { LOG_SERIALIZERS, openPaySystem } from "../services/pay/src/system.ts";
+import { startIssuerProcess } from "../e2e/support/issuer-process.ts";
+import { startPayProcess } from "../e2e/support/pay-process.ts";
+
+export interface RunningIssuer {
+  url: string;
+  /** The newest one-time code the simulator "sent" to `phone` (its test inbox). */
+  latestCode(phone: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface RunningPay {
+  url: string;
+  /** Everything the server logged. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface Launcher {
+  name: "processes" | "in-process";
+  issuer(env: Record<string, string>): Promise<RunningIssuer>;
+  pay(env: Record<string, string>): Promise<RunningPay>;
+}
+
+export const processLauncher: Launcher = {
+  name: "processes",
+  issuer: (env) => startIssuerProcess(env),
+  pay: (env) => startPayProcess(env),
+};
+
+export const inProcessLauncher: Launcher = {
+  name: "in-process",
+  async issuer(env) {
+    const config = loadIssuerConfig({ ISSUER_PORT: "0", ...env });
+    const server = await startIssuerHost(config, pino({ level: "silent" }));
+    return {
+      url: server.url,
+      latestCode: (phone) => latestCode(server.url, phone),
+      stop: () => server.stop(),
+    };
+  },
+  async pay(env) {
+    const lines: string[] = [];
+    const log = pino(
+      { level: "info", serializers: LOG_SERIALIZERS },
+      { write: (line: string) => void lines.push(line) },
+    );
+    const config = loadConfig(env);
+    const system = await openPaySystem(
+      { ...config, embeddedDatabaseDir: config.databaseUrl ? undefined : join(config.dataDir, "db") },
+      log,
+    );
+    const app = await buildApp(system);
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      await system.close();
+      throw error;
+    }
+    system.startWorkers();
+    return {
+      url: `http://${config.host}:${config.port}`,
+      output: () => lines.join(""),
+      async stop() {
+        await app.close();
+        await system.close();
+      },
+    };
+  },
+};
+
+async function latestCode(url: string, phone: string): Promise<string> {
+  const inbox = (await (await fetch(`${url}/test-inbox?phone=${encodeURIComponent(phone)}`)).json()) as {
+    messages: Array<{ code: string }>;
+  };
+  const code = inbox.messages[0]?.code;
+  if (!code) throw new Error(`no code was sent to ${phone}`);
+  return code;
+}
