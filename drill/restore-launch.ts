@@ -43,7 +43,8 @@ export const processLauncher: Launcher = {
 export const inProcessLauncher: Launcher = {
   name: "in-process",
   async issuer(env) {
-    const config = loadIssuerConfig({ ISSUER_PORT: "0", ...env });
+    // The issuer's own databases are not what the drill backs up: on PGlite they stay in memory.
+    const config = { ...loadIssuerConfig({ ISSUER_PORT: "0", ...env }), persistentEmbeddedDatabases: false };
     const server = await startIssuerHost(config, pino({ level: "silent" }));
     return {
       url: server.url,

@@ -141,16 +141,17 @@ async function deliveriesSettled(site: SourceSite, url: string): Promise<void> {
 }
 
 /** `mpay ledger verify` and `mpay audit verify --witness` against the restored copy, as the operator runs them. */
-async function verifyCopy(
+export async function verifyCopy(
   env: Record<string, string>,
-  witnessUrl: string,
+  witnessUrl: string | null,
   unsealInput: string,
   heads: number,
   when: string,
 ): Promise<Check[]> {
   const unseal = unsealInput ? ["--unseal"] : [];
   const ledger = await mpay(["ledger", "verify", "--json", ...unseal], env, unsealInput);
-  const audit = await mpay(["audit", "verify", "--witness", witnessUrl, "--json", ...unseal], env, unsealInput);
+  const witness = witnessUrl ? ["--witness", witnessUrl] : [];
+  const audit = await mpay(["audit", "verify", ...witness, "--json", ...unseal], env, unsealInput);
   const ledgerReport = parseJson(ledger.stdout);
   const auditReport = parseJson(audit.stdout);
   return [
@@ -162,7 +163,7 @@ async function verifyCopy(
         : `exit ${ledger.code}: ${ledger.stderr.slice(0, 300)}`,
     },
     {
-      name: `mpay audit verify --witness ${when}`,
+      name: `mpay audit verify${witnessUrl ? " --witness" : ""} ${when}`,
       ok: audit.code === 0 && auditReport?.["ok"] === true && Number(auditReport["witnessedHeads"]) >= heads,
       detail: auditReport
         ? `${auditReport["ok"] ? "intact" : "TAMPERED"}: ${auditReport["entries"]} entries, ${auditReport["heads"]} signed heads, ${auditReport["witnessedHeads"]} witnessed heads found in it (the witness held ${heads})${problems(auditReport)}`
