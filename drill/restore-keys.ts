@@ -8,10 +8,9 @@
  *   vault's keys are not in the dump); then the HSM's custodians restore the token's backup (SoftHSM2: a copy of
  *   its token folder) and the server is started on it.
  */
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { copyFile, mkdir } from "node:fs/promises";
 import type { PaySystem } from "../services/pay/src/system.ts";
 import type { ShamirKeyProvider } from "../services/pay/src/keys/shamir/shamir-provider.ts";
 import type { Pkcs11KeyProvider } from "../services/pay/src/keys/pkcs11/pkcs11-provider.ts";

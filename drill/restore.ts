@@ -11,8 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { mkdir } from "node:fs/promises";
-import { serverUrl } from "../bench/postgres.ts";
-import { createScratchDatabase, randomSuffix } from "../bench/postgres.ts";
+import { createScratchDatabase, randomSuffix, serverUrl } from "../bench/postgres.ts";
 import { api, waitFor } from "../e2e/support/http.ts";
 import { inProcessLauncher, processLauncher, type RunningPay } from "./restore-launch.ts";
 import { mpay } from "../services/pay/src/testing/mpay-cli.ts";
@@ -287,26 +286,39 @@ export async function runRestoreDrill(options: RestoreOptions, progress: (line: 
     checks.push(...verifying.value);
     figures.push(["ledger + audit verification", `${verifying.seconds.toFixed(2)} s`]);
 
-    // The restored server: sealed first with shamir and pkcs11, until the custodians act.
+    // The restored server: sealed first with shamir and pkcs11, until the custodians act. The recovery time leaves
+    // out what only the drill does (probing the sealed copy; with pkcs11, the server started on the empty token).
     let server: RunningPay;
     const starting = Date.now();
+    let probing = 0;
     if (site.custody.kind === "dev") {
       server = await site.startPay({ ...site.custody.env, ...openEnv });
     } else {
       const sealedEnv = { ...restoredEnv, ...(await site.custody.restoredSealedEnv(restoredDir)) };
       const first = await site.startPay({ ...site.baseEnv, ...sealedEnv });
+      const probeStarted = Date.now();
       sealed = await checkSealedCopy(site, first, site.custody.secrets());
       checks.push(...sealed.checks);
       progress(`the restored copy opens nothing: ${sealed.code}; the custodians act`);
       if (site.custody.kind === "shamir") {
+        probing = (Date.now() - probeStarted) / 1000;
         await site.custody.unsealServer(first.url);
         server = first;
       } else {
         await first.stop();
+        probing = (Date.now() - starting) / 1000;
         server = await site.startPay(openEnv);
       }
     }
-    figures.push(["restored server ready (start + custodians)", `${((Date.now() - starting) / 1000).toFixed(1)} s`]);
+    const readyAt = Date.now();
+    figures.push([
+      "restored server up and open (start, custodians)",
+      `${((readyAt - starting) / 1000 - probing).toFixed(1)} s`,
+    ]);
+    figures.push([
+      "recovery time: restore, verify, start, custodians",
+      `${((readyAt - lostAt) / 1000 - probing).toFixed(1)} s`,
+    ]);
     checks.push(await acknowledgedKept(site, server.url, before));
 
     progress(`${options.roundsAfter} payments on the restored copy`);
@@ -319,7 +331,7 @@ export async function runRestoreDrill(options: RestoreOptions, progress: (line: 
       ok: authorized > 0 && captured > 0,
       detail: `${newOnes.length} created, ${authorized} approved on the phone with its card, ${captured} captured (${after.seconds.toFixed(1)} s)`,
     });
-    const firstPaymentAt = Date.now();
+    figures.push(["payments on the restored copy", `${options.roundsAfter} rounds in ${after.seconds.toFixed(1)} s`]);
     await deliveriesSettled(site, server.url);
     const deliveredAfter = site.receiver.accepted().length - delivered;
     checks.push({
@@ -327,10 +339,6 @@ export async function runRestoreDrill(options: RestoreOptions, progress: (line: 
       ok: deliveredAfter > 0 && site.receiver.accepted().every((m) => m.verified),
       detail: `${deliveredAfter} more events delivered and verified`,
     });
-    figures.push([
-      "restore to payments flowing (restore, verify, start, unseal, first rounds)",
-      `${((firstPaymentAt - lostAt) / 1000).toFixed(1)} s`,
-    ]);
     const headsAfter = await witnessSettled(site);
     await server.stop();
     checks.push(
