@@ -78,6 +78,8 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
   "pkcs11 key provider on SoftHSM2 [%s]",
   (backend) => {
     let token: SoftHsmToken;
+    /** Another site's HSM, without the vault's keys (a restore drill's recovery site). */
+    let emptyToken: SoftHsmToken;
     let database: Database;
     let fresh: FreshDatabase;
     const providers: Pkcs11KeyProvider[] = [];
@@ -91,6 +93,7 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
 
     beforeAll(async () => {
       token = await createSoftHsmToken(`mpay-${backend}`);
+      emptyToken = await createSoftHsmToken(`mpay-${backend}-empty`, token);
       peerProcess = startPeer(token);
       // Read by the library at C_Initialize; each test file runs in its own process (vitest pool "forks").
       process.env["SOFTHSM2_CONF"] = token.conf;
@@ -127,6 +130,19 @@ describe.skipIf(!softHsmAvailable() && !process.env["CI"]).each(testBackends())(
         currentKeyVersion: 1,
         keyVersions: [1],
       });
+    });
+
+    it("is sealed on a token without the version the database records: 503 vault_sealed, never ready", async () => {
+      const vault = await open();
+      const blob = await vault.seal("webhook-secret", enc.encode(SECRET), "a");
+      const elsewhere = await open(emptyToken.settings);
+      expect(elsewhere.isSealed()).toBe(true);
+      expect(await elsewhere.status()).toMatchObject({ sealed: true, currentKeyVersion: 1, keyVersions: [] });
+      const refused = await expectCode(elsewhere.seal("webhook-secret", enc.encode(SECRET), "a"), "vault_sealed");
+      expect(refused.message).toContain("key version 1");
+      await expectCode(elsewhere.open("webhook-secret", blob, "a"), "vault_sealed");
+      await expectCode(elsewhere.mac("webhook-secret", enc.encode("x")), "vault_sealed");
+      expect(vault.isSealed()).toBe(false);
     });
 
     it("makes its keys sensitive and non-extractable inside the token: reading or wrapping them fails", async () => {

@@ -86,13 +86,20 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     });
   }
 
+  /**
+   * Sealed also when the token lacks the version the database records: a database restored at a site whose HSM
+   * does not hold the vault's keys (or a misplugged token) opens nothing, and must say so (503, `/readyz` not ready)
+   * rather than look ready and fail every request that needs a key.
+   */
   isSealed(): boolean {
-    return this.#closed || this.#current() === null;
+    const current = this.#current();
+    return current === null || !this.#holds(current);
   }
 
   currentKeyVersion(): number {
     const version = this.#current();
     if (version === null) throw notInitialized(this.#token.tokenLabel);
+    if (!this.#holds(version)) throw wrongToken(version, this.#token.tokenLabel);
     return version;
   }
 
@@ -115,7 +122,7 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   }
 
   async open(purpose: KeyPurpose, sealed: string, aad: string): Promise<Uint8Array> {
-    this.#assertOpen();
+    this.#assertHoldsCurrent();
     const parts = parseSealed(sealed);
     if (!parts) throw sealInvalid();
     const { kek } = this.#find(parts.keyVersion);
@@ -139,7 +146,7 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
   }
 
   async verifyMac(purpose: KeyPurpose, data: Uint8Array, tag: string, keyVersion: number): Promise<boolean> {
-    this.#assertOpen();
+    this.#assertHoldsCurrent();
     const { mac } = this.#find(keyVersion);
     const given = decodeCanonical(tag, "base64url");
     if (given === null || given.length !== 32) return false;
@@ -292,6 +299,22 @@ class Pkcs11Provider implements Pkcs11KeyProvider {
     return versions.sort((a, b) => a - b);
   }
 
+  /** Whether the token holds both keys of `version` (looked up, then cached by #find). */
+  #holds(version: number): boolean {
+    if (this.#closed) return false;
+    if (this.#keys.has(version)) return true;
+    if (!isKeyVersion(version) || !this.#one(kekLabel(version)) || !this.#one(macLabel(version))) return false;
+    this.#find(version);
+    return true;
+  }
+
+  /** Before opening an old blob: a token without the current version is the wrong token, not a missing old key. */
+  #assertHoldsCurrent(): void {
+    this.#assertOpen();
+    const current = this.#current();
+    if (current !== null && !this.#holds(current)) throw wrongToken(current, this.#token.tokenLabel);
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new KeyProviderError("vault_sealed", "the pkcs11 key provider is closed");
   }
@@ -310,6 +333,13 @@ function notInitialized(tokenLabel: string): KeyProviderError {
   return new KeyProviderError(
     "vault_not_initialized",
     `token "${tokenLabel}" holds no MPay key yet; run \`mpay vault init\``,
+  );
+}
+
+function wrongToken(version: number, tokenLabel: string): KeyProviderError {
+  return new KeyProviderError(
+    "vault_sealed",
+    `token "${tokenLabel}" does not hold key version ${String(version)}, which the database records: connect the HSM token that holds the vault's keys`,
   );
 }
 
