@@ -153,6 +153,8 @@ export const ERROR_CODES = {
   messenger_unavailable: "service_unavailable_error",
   /** This server process is stopping: retry, and another (or this one, restarted) answers. */
   server_shutting_down: "service_unavailable_error",
+  /** The database is failing over or went away for a moment: nothing was done that a retry with the same key redoes twice. */
+  database_unavailable: "service_unavailable_error",
   /** The issuer could not be reached or did not answer: the outcome is settled later, never guessed. */
   issuer_unavailable: "service_unavailable_error",
   /** No PIN-statement key of this server holds a valid network certificate: issuers would refuse its statements. */

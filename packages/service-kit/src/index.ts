@@ -8,3 +8,4 @@ export * from "./http/edge.ts";
 export * from "./process/service-main.ts";
 export { DatabaseFolderInUseError, folderHolder, type FolderHolder } from "./embedded-database.ts";
 export * from "./webauthn-assertion.ts";
+export { isDatabaseUnavailable } from "./database-unavailable.ts";

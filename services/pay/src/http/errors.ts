@@ -5,7 +5,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ERROR_CODES, statusOf, type ApiErrorBody, type ErrorCode } from "@mpay/protocol";
-import { bodyProblemOf, type ClientProblem, describeForLog, isClientAbort, ServiceApiError } from "@mpay/service-kit";
+import {
+  bodyProblemOf,
+  type ClientProblem,
+  describeForLog,
+  isClientAbort,
+  isDatabaseUnavailable,
+  ServiceApiError,
+} from "@mpay/service-kit";
 import { KeyProviderError, type KeyProviderErrorCode } from "../keys/provider.ts";
 
 /** Key provider errors an operator acts on; the others (seal_invalid, …) stay internal errors (500). */
@@ -120,6 +127,11 @@ export function toApiError(error: unknown): ApiError | null {
     case "unsupported_media_type":
       return new ApiError("parameter_invalid", "Send the body as application/json.");
   }
+  if (isDatabaseUnavailable(error))
+    return new ApiError(
+      "database_unavailable",
+      "MPay's database is unavailable for a moment; retry with the same Idempotency-Key.",
+    );
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.code === "FST_ERR_RATE_LIMIT" || fastifyError.statusCode === 429)
     return new ApiError("rate_limited", "Too many requests; slow down and retry with backoff.");
