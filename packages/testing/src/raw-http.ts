@@ -1,7 +1,7 @@
 /**
- * A raw HTTP/1.1 exchange over node:net, for the edge tests: what a browser or `fetch` would never send (broken
- * framing, bad percent-encoding, oversized headers) and what they would hide (the exact bytes of a HEAD answer,
- * whether the server closed the connection).
+ * A raw HTTP/1.1 exchange over node:net, for every service's edge tests (service-kit's http/edge.ts, issue 12):
+ * what a browser or `fetch` would never send (broken framing, bad percent-encoding, oversized headers) and what
+ * they would hide (the exact bytes of a HEAD answer, whether the server closed the connection).
  */
 import { connect, type Socket } from "node:net";
 
@@ -82,4 +82,121 @@ export function rawExchange(port: number, request: string, options: ExchangeOpti
     socket.on("error", () => finish());
     socket.write(request, "latin1");
   });
+}
+
+/** One request's bytes: the request line, `Host`, the headers given, a blank line and the body. */
+export function rawRequest(line: string, headers: string[] = [], body = ""): string {
+  return [line, "Host: 127.0.0.1", ...headers, "", body].join("\r\n");
+}
+
+/** A request Node's HTTP parser refuses before any route runs, and what service-kit's edge answers it with. */
+export interface ParserRefusal {
+  name: string;
+  raw: string;
+  status: number;
+  /** service-kit's ClientProblem: each service maps it to its own code. */
+  problem: "request_malformed" | "headers_too_large";
+}
+
+/**
+ * The requests Node's parser refuses, aimed at `path` with `?code=<marker>-qx` in the URL: an answer must repeat
+ * none of `-qx`, `code=` or the path. No Authorization: they are refused before any route or authentication.
+ */
+export function parserRefusals(path: string): ParserRefusal[] {
+  return [
+    {
+      name: "headers past 16 KiB",
+      raw: rawRequest(`GET ${path}?code=oversized-qx HTTP/1.1`, [`X-Filler: ${"f".repeat(20_000)}`]),
+      status: 431,
+      problem: "headers_too_large",
+    },
+    {
+      name: "a broken chunked body",
+      raw: rawRequest(`POST ${path}?code=chunked-qx HTTP/1.1`, ["Transfer-Encoding: chunked"], "ZZ\r\nnot a chunk\r\n"),
+      status: 400,
+      problem: "request_malformed",
+    },
+    {
+      name: "Content-Length with Transfer-Encoding",
+      raw: rawRequest(
+        `POST ${path}?code=smuggle-qx HTTP/1.1`,
+        ["Content-Length: 5", "Transfer-Encoding: chunked"],
+        "0\r\n\r\n",
+      ),
+      status: 400,
+      problem: "request_malformed",
+    },
+    {
+      name: "a garbage request line",
+      raw: `GET ${path}?code=garbage-qx HTTQ/1.1\r\n\r\n`,
+      status: 400,
+      problem: "request_malformed",
+    },
+    {
+      name: "a method Node does not know",
+      raw: rawRequest(`BREW ${path}?code=method-qx HTTP/1.1`),
+      status: 400,
+      problem: "request_malformed",
+    },
+  ];
+}
+
+/**
+ * HEAD `path`, with a GET of `followingPath` pipelined behind it on the same connection: the HEAD's answer has no
+ * body exactly when the GET's status line starts right where the HEAD's headers end. Returns the HEAD's answer and
+ * what followed its headers.
+ */
+export async function headThenGet(
+  port: number,
+  path: string,
+  followingPath: string,
+  headers: string[] = [],
+): Promise<{ head: RawAnswer; afterHeaders: string }> {
+  const head = await rawExchange(
+    port,
+    rawRequest(`HEAD ${path} HTTP/1.1`, headers) + rawRequest(`GET ${followingPath} HTTP/1.1`, ["Connection: close"]),
+    { head: true },
+  );
+  return { head, afterHeaders: head.bytes.slice(head.bytes.indexOf("\r\n\r\n") + 4) };
+}
+
+/**
+ * Starts a request with a body that never completes, then hangs up: the server sees a client abort. Resolves once
+ * the socket is closed.
+ */
+export async function abortMidBody(port: number, line: string, headers: string[] = []): Promise<void> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write(rawRequest(line, ["Content-Type: application/json", "Content-Length: 1000", ...headers], '{"amount":'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.destroy();
+}
+
+/**
+ * What a request gets when it arrives on a kept-alive connection while the server closes: `opening` (a request
+ * whose body is still incomplete) keeps the connection busy, `close()` starts, then the body's `rest` and `next`
+ * follow on the same connection. Resolves with the answer to `next` once the server closed the connection and
+ * `close()` finished.
+ */
+export async function answerWhileClosing(
+  port: number,
+  exchange: { opening: string; rest: string; next: string },
+  close: () => Promise<void>,
+): Promise<RawAnswer> {
+  const socket = connect(port, "127.0.0.1");
+  let bytes = "";
+  socket.on("data", (chunk: Buffer) => void (bytes += chunk.toString("latin1")));
+  const ended = new Promise((resolve) => socket.once("close", resolve));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write(exchange.opening);
+  // The headers reach the route (the request is in flight) long before this.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const closed = close();
+  socket.write(exchange.rest + exchange.next);
+  await ended;
+  await closed;
+  const second = bytes.lastIndexOf("HTTP/1.1 ");
+  const answer = second > 0 ? parseRawAnswer(bytes.slice(second), true) : null;
+  if (!answer) throw new Error(`no second answer: ${JSON.stringify(bytes.slice(0, 300))}`);
+  return answer;
 }
