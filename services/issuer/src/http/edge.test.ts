@@ -40,7 +40,10 @@ describe.each(testBackends())("issuer host's HTTP edge [%s]", (backend) => {
     port = portOf(host);
     acquirer = `Authorization: Bearer ${host.acquirerSecret}`;
   });
-  afterAll(() => host.close());
+  let closed = false;
+  afterAll(async () => {
+    if (!closed) await host.close();
+  });
 
   it.each(parserRefusals("/issuers/sampo/enrollments"))(
     "answers $name with $status request_invalid and closes",
@@ -85,20 +88,21 @@ describe.each(testBackends())("issuer host's HTTP edge [%s]", (backend) => {
     expect(JSON.stringify(lines)).not.toMatch(/stack|at \w+ \(|abort-qx/);
     expect(lines.filter((line) => Number(line["level"]) >= 50)).toEqual([]);
   });
-});
 
-describe.each(testBackends())("issuer host's HTTP edge while it stops [%s]", (backend) => {
+  // Last: it stops the host.
   it("answers a request on a kept-alive connection with 503 temporarily_unavailable, Connection: close", async () => {
-    const host = await openTestHost(backend);
     const headers = [`Authorization: Bearer ${host.acquirerSecret}`, "Content-Type: application/json"];
     const answer = await answerWhileClosing(
-      portOf(host),
+      port,
       {
         opening: rawRequest("POST /issuers/sampo/enrollments HTTP/1.1", [...headers, "Content-Length: 2"], "{"),
         rest: "}",
         next: rawRequest("GET /issuers/sampo/settlements/2026-12-04?code=late-qx HTTP/1.1", headers),
       },
-      () => host.close(),
+      async () => {
+        closed = true;
+        await host.close();
+      },
     );
     expectRefusal(answer, 503, "temporarily_unavailable", ["late-qx"]);
     expect(answer.headers["connection"]).toBe("close");
