@@ -65,11 +65,15 @@ function openDrillSystem(
   );
 }
 
-/** PostgreSQL when `serverUrl` is given (a throwaway database each for the pay server and the issuer), else PGlite. */
+/**
+ * PostgreSQL when `serverUrl` is given (a throwaway database each for the pay server and the issuer), else PGlite.
+ * `reach` turns a throwaway database's URL into the one the processes use (the failover drill lists every host).
+ */
 export async function startCrashSystem(
   serverUrl: string | undefined,
   progress: (line: string) => void,
   prepare: (payUrl: string, system: Omit<CrashSystem, "close" | "startPay" | "withSystem">) => Promise<void>,
+  reach: (databaseUrl: string) => string = (url) => url,
 ): Promise<CrashSystem> {
   const dir = await mkdtemp(join(tmpdir(), "mpay-drill-crash-"));
   const databases: ScratchDatabase[] = [];
@@ -85,14 +89,14 @@ export async function startCrashSystem(
       databases.push(await createScratchDatabase(serverUrl, `mpay_drill_crash_${suffix}`));
       databases.push(await createScratchDatabase(serverUrl, `mpay_drill_crash_issuer_${suffix}`));
     }
-    const [payDatabase, issuerDatabase] = databases;
+    const [payDatabaseUrl, issuerDatabaseUrl] = databases.map((d) => reach(d.url));
     const payDir = join(dir, "pay");
-    const location = { databaseUrl: payDatabase?.url, dataDir: payDir };
+    const location = { databaseUrl: payDatabaseUrl, dataDir: payDir };
     const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     progress(`starting the issuer host (${serverUrl ? "PostgreSQL" : "PGlite"})`);
     const issuer = await startIssuerProcess({
       ISSUER_DATA_DIR: join(dir, "issuer"),
-      ...(issuerDatabase ? { ISSUER_DATABASE_URL: issuerDatabase.url } : {}),
+      ...(issuerDatabaseUrl ? { ISSUER_DATABASE_URL: issuerDatabaseUrl } : {}),
       ...fixtureIssuerEnv([ISSUER_ID]),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
     });
@@ -123,7 +127,7 @@ export async function startCrashSystem(
 
     const [payPort] = (await freePorts(1)) as [number];
     const payEnv: Record<string, string> = {
-      ...(payDatabase ? { DATABASE_URL: payDatabase.url, MPAY_DB_POOL: "6" } : {}),
+      ...(payDatabaseUrl ? { DATABASE_URL: payDatabaseUrl, MPAY_DB_POOL: "6" } : {}),
       MPAY_DATA_DIR: payDir,
       // One port for every life: the phone and the merchant keep the address across restarts.
       PAY_PORT: String(payPort),
@@ -146,7 +150,7 @@ export async function startCrashSystem(
     undo.push(() => Promise.all([...running].map((s) => s.kill9())));
 
     const withSystem = async <T>(work: (system: PaySystem, clock: TestClock) => Promise<T>, hoursAhead = 0) => {
-      if (running.size > 0 && !payDatabase) throw new Error("the PGlite folder is open in a running pay server");
+      if (running.size > 0 && !payDatabaseUrl) throw new Error("the PGlite folder is open in a running pay server");
       const clock = new TestClock();
       clock.advance(hoursAhead * 3600);
       const system = await openDrillSystem(location, clock, issuerEnv);

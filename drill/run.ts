@@ -8,6 +8,7 @@ import { UsageError, type Drill } from "./scenario.ts";
 const DRILLS: Record<string, () => Promise<Drill>> = {
   fuzz: async () => (await import("./fuzz.ts")).fuzzDrill,
   crash: async () => (await import("./crash.ts")).crashDrill,
+  failover: async () => (await import("./failover.ts")).failoverDrill,
 };
 
 function usage(): string {

@@ -14,6 +14,7 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { openEmbedded, type JoinedFolder } from "./embedded-database.ts";
+import { multiHostPool, parseHostList } from "./pg-hosts.ts";
 
 export type Db<S extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, S>;
 export type Tx<S extends Record<string, unknown>> = PgTransaction<PgQueryResultHKT, S, ExtractTablesWithRelations<S>>;
@@ -63,12 +64,14 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
   if (searchPath !== undefined && !SCHEMA_NAME.test(searchPath))
     throw new Error(`searchPath must be a lower-case schema name, got ${JSON.stringify(searchPath)}`);
   if (options.url) {
-    const pool = new pg.Pool({
-      connectionString: options.url,
+    const config: pg.PoolConfig = {
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 10_000,
       ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
-    });
+    };
+    // Several hosts (a failover pair): each connection searches for the writable one (pg-hosts.ts).
+    const hosts = parseHostList(options.url);
+    const pool = hosts ? multiHostPool(hosts, config) : new pg.Pool({ ...config, connectionString: options.url });
     // An error on an idle client (the server restarted) must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Db<S>;

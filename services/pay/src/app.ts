@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
-import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { sql } from "drizzle-orm";
@@ -41,6 +40,9 @@ import { receiptRoutes } from "./receipts/routes.ts";
 import { merchantScriptRoutes } from "./http/merchant-script.ts";
 import { reportRoutes } from "./reports/routes.ts";
 import { ReportService } from "./reports/service.ts";
+import { apiLimits } from "./http/rate-limits.ts";
+import { openSharedState } from "./cluster-redis.ts";
+import { workerProcessHeader } from "./cluster.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -146,6 +148,13 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     registers: [registry],
   });
   registerIssuerBreakerGauge(registry, system.issuers);
+  // Redis when REDIS_URL is set (the limits' counters, merchant-key invalidations), else per process in memory.
+  const shared = openSharedState(system.config.cluster, system.log);
+  app.addHook("onClose", () => shared.close());
+  system.merchants.onKeysChanged(() => shared.publishKeysChanged());
+  shared.onKeysChanged(() => system.merchants.forgetCachedKeys());
+  const limits = apiLimits({ perMinute: system.config.rateLimitPerMinute, shared, registry });
+  workerProcessHeader(app);
   app.addHook("onResponse", async (request, reply) => {
     duration.observe(
       { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
@@ -187,15 +196,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
       );
       authorizeRoute(request.method, request.routeOptions.url, request.merchantAuth);
     });
-    await v1.register(rateLimit, {
-      max: system.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (request) => request.merchantAuth?.keyId ?? request.ip,
-      errorResponseBuilder: (request) => ({
-        statusCode: 429,
-        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-      }),
-    });
+    await limits.register(v1, "v1", (request) => request.merchantAuth?.keyId ?? request.ip);
     paymentRoutes(
       v1,
       system.database.db,
@@ -214,14 +215,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   // The dashboard's sign-in steps, before there is a session: limited per address (and per email inside).
   await app.register(async (signIn) => {
     signIn.addHook("onSend", dashboardCorsHeaders(system.config.checkoutBaseUrl));
-    await signIn.register(rateLimit, {
-      max: system.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      errorResponseBuilder: (request) => ({
-        statusCode: 429,
-        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-      }),
-    });
+    await limits.register(signIn, "sign-in");
     dashboardSignInRoutes(signIn, system.merchantUsers, system.dashboardPasskeys);
     staffSignInRoutes(signIn, system.staff);
   });
@@ -230,15 +224,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   await app.register(async (consoleScope) => {
     consoleScope.addHook("onSend", dashboardCorsHeaders(system.config.checkoutBaseUrl));
     authenticateStaff(consoleScope, system.staff);
-    await consoleScope.register(rateLimit, {
-      max: system.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (request) => request.staffAuth?.staffId ?? request.ip,
-      errorResponseBuilder: (request) => ({
-        statusCode: 429,
-        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-      }),
-    });
+    await limits.register(consoleScope, "console", (request) => request.staffAuth?.staffId ?? request.ip);
     staffRoutes(consoleScope, system.staff, system.staffConsole);
   });
 
@@ -246,14 +232,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   // (wallet and hosted checkout) calls them from its own origin: CORS for that origin alone, on these paths alone.
   await app.register(async (payer) => {
     await payer.register(cors, webCors(system.config.checkoutBaseUrl));
-    await payer.register(rateLimit, {
-      max: system.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      errorResponseBuilder: (request) => ({
-        statusCode: 429,
-        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-      }),
-    });
+    await limits.register(payer, "payer");
     // Every route below reads the payer's session before its input, unless it says `config: { public: true }`.
     requirePayerSession(payer, system.payers);
     payerRoutes(payer, system.payers, system.config.checkoutBaseUrl);
@@ -271,14 +250,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
 
   // The audit key is public: anyone checks an exported log or a witness's heads with it.
   await app.register(async (publicKeys) => {
-    await publicKeys.register(rateLimit, {
-      max: system.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      errorResponseBuilder: (request) => ({
-        statusCode: 429,
-        ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-      }),
-    });
+    await limits.register(publicKeys, "audit-key");
     auditRoutes(publicKeys, system.audit);
   });
 

@@ -10,6 +10,7 @@ import { AuditSealer } from "./audit/sealer.ts";
 import { AuditService } from "./audit/service.ts";
 import { WitnessClient } from "./audit/witness.ts";
 import { WitnessPublisher } from "./audit/witness-publisher.ts";
+import { inWitnessTurn } from "./audit/store.ts";
 import { LedgerService } from "./ledger/service.ts";
 import { MerchantService } from "./merchants/service.ts";
 import { MerchantUserService } from "./merchant-users/service.ts";
@@ -255,6 +256,8 @@ export async function openPaySystem(
             bearer: () => acquirerSecretOf(config.issuers),
             timeoutMs: config.issuers.timeoutMs,
           }),
+          // Several processes share PostgreSQL: one sends at a time. PGlite has one process.
+          database.kind === "postgres" ? (work) => inWitnessTurn(db, work) : undefined,
         )
       : null;
     const auditSealer = new AuditSealer(audit, log.child({ worker: "audit-sealer" }));

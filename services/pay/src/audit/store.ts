@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, lt, lte, sql } from "drizzle-orm";
-import { queryRows, type Executor } from "../db/client.ts";
+import { queryRows, type Db, type Executor } from "../db/client.ts";
 import { auditHeads, auditLog, auditPending, auditSignedHeads } from "./schema.ts";
 
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -16,6 +16,25 @@ const AUDIT_APPEND_LOCK = 7_402_312;
  */
 export async function lockAppends(tx: Executor): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
+}
+
+/** Any fixed number: the advisory lock that gives one pay-server process at a time its turn to send a head. */
+const WITNESS_TURN_LOCK = 7_402_313;
+
+/**
+ * Runs `work` (read the newest head, send it to the witness) while a transaction holds the witness's turn, or
+ * returns null at once when another process holds it. Without it, two processes that read the head at different
+ * moments could send an older head after a newer one, and the witness would refuse it as a shrunk log.
+ * PostgreSQL only: the transaction waits on `work`'s own queries, made on other connections of the pool.
+ */
+export function inWitnessTurn<T>(db: Db, work: () => Promise<T>): Promise<T | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await queryRows<{ turn: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(${WITNESS_TURN_LOCK}) as turn`,
+    );
+    return row?.turn ? work() : null;
+  });
 }
 
 /** One statement, no lock: what `append` does inside the caller's transaction. */

@@ -6,6 +6,8 @@ import { queryRows } from "../db/client.ts";
 import { testBackends } from "../testing/databases.ts";
 import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { readWitnessedHeads, WitnessError } from "./witness.ts";
+import { WitnessPublisher } from "./witness-publisher.ts";
+import { inWitnessTurn } from "./store.ts";
 
 describe("the audit witness's configuration", () => {
   it("defaults to the embedded simulator's first issuer, follows its variables, and can be turned off", () => {
@@ -50,6 +52,39 @@ describe.each(testBackends())("sending audit heads to the witness [%s]", (backen
       witnessedHeads: 2,
     });
   });
+
+  // Two pay-server processes on PostgreSQL: one reads the head, is slow to send it; meanwhile the log grows and the
+  // other would send the newer head first, so the slow one's older head would be refused as a shrunk log.
+  if (backend === "postgres")
+    it("two processes never send heads out of order: one at a time takes its turn (advisory lock)", async () => {
+      const { audit, keys, database } = net.pay.system;
+      const client = net.pay.system.witness!.witness;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let sending!: () => void;
+      const atGate = new Promise<void>((resolve) => (sending = resolve));
+      const slowClient = {
+        url: client.url,
+        async submit(...args: Parameters<typeof client.submit>) {
+          sending();
+          await gate;
+          return client.submit(...args);
+        },
+      };
+      const turn = <T>(work: () => Promise<T>) => inWitnessTurn(database.db, work);
+      const slow = new WitnessPublisher(audit, keys, slowClient, turn);
+      const other = new WitnessPublisher(audit, keys, client, turn);
+      await audit.record({ actor: "operator:test", action: "admin.action", target: "c" });
+      const first = slow.publishOnce();
+      await atGate;
+      await audit.record({ actor: "operator:test", action: "admin.action", target: "d" });
+      expect(await other.publishOnce()).toBe(0); // the slow one has the turn: nothing sent out of order
+      release();
+      expect(await first).toBe(1);
+      expect(await other.publishOnce()).toBe(1); // the newer head, after the older one
+      const held = await witnessed();
+      expect(held.heads.at(-1)!.head).toBe((await audit.latestHead())!.jws);
+    });
 
   it("reports a truncated log as the witness's refusal, and the witness's heads catch it", async () => {
     const db = net.pay.system.database.db;

@@ -104,6 +104,7 @@ export class MerchantService {
   private readonly openedSecrets = new Map<string, Secret<string>>();
   #sessions: DashboardSessionResolver | null = null;
   readonly #displayNames = new Map<string, string>();
+  #keysChanged: (() => void) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -211,7 +212,7 @@ export class MerchantService {
           last4: secretKey.peek().slice(-4),
         },
       });
-      this.authCache.clear();
+      this.#forgetKeys();
       return { secretKey, oldKeysExpireAt: expiresAt };
     };
     return within ? roll(within) : this.db.transaction(roll);
@@ -237,7 +238,7 @@ export class MerchantService {
       target: merchantId,
       data: { before: before.allowedOrigins, after: origins },
     });
-    this.authCache.clear();
+    this.#forgetKeys();
     return updated;
   }
 
@@ -258,8 +259,23 @@ export class MerchantService {
       });
       return row;
     });
-    this.authCache.clear();
+    this.#forgetKeys();
     return updated;
+  }
+
+  /** Told after this process changed a key, origins or suspension: the other processes forget theirs (cluster-redis.ts). */
+  onKeysChanged(listener: () => void): void {
+    this.#keysChanged = listener;
+  }
+
+  /** Another process changed a merchant's keys: the next request reads them from the database. */
+  forgetCachedKeys(): void {
+    this.authCache.clear();
+  }
+
+  #forgetKeys(): void {
+    this.authCache.clear();
+    this.#keysChanged?.();
   }
 
   /** Lets `authenticate` take dashboard sessions (`mds_…`) where it takes a secret key. */
