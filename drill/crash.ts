@@ -11,7 +11,7 @@ import { FAULT_POINTS, type FaultPoint } from "../services/pay/src/fault-points.
 import type { PayProcess } from "../e2e/support/pay-process.ts";
 import { api, waitFor } from "../e2e/support/http.ts";
 import { serverUrl } from "../bench/postgres.ts";
-import type { Drill, DrillResult } from "./scenario.ts";
+import { parseOptions, UsageError, type Drill, type DrillResult } from "./scenario.ts";
 import { startCrashSystem, type CrashSystem } from "./crash-system.ts";
 import { CrashLoad } from "./crash-load.ts";
 import { checkInvariants, expireDeadLeases, queuedEvents, settleInDoubt, type Invariant } from "./crash-invariants.ts";
@@ -74,25 +74,27 @@ const USAGE = [
 ].join("\n");
 
 export function parseCrashOptions(args: string[], env: NodeJS.ProcessEnv = process.env): CrashOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      crashes: { type: "string" },
-      points: { type: "string" },
-      "database-url": { type: "string" },
-      "life-seconds": { type: "string" },
-    },
-    strict: true,
-  });
+  const { values } = parseOptions(() =>
+    parseArgs({
+      args,
+      options: {
+        crashes: { type: "string" },
+        points: { type: "string" },
+        "database-url": { type: "string" },
+        "life-seconds": { type: "string" },
+      },
+      strict: true,
+    }),
+  );
   const positive = (raw: string | undefined, name: string, fallback: number) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${raw}`);
     return n;
   };
   const asked = values.points?.split(",").map((p) => p.trim()) ?? [...ARMING_ORDER];
   const unknown = asked.filter((p) => !(FAULT_POINTS as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new Error(`unknown fault point(s) ${unknown.join(", ")}; see --help`);
+  if (unknown.length > 0) throw new UsageError(`unknown fault point(s) ${unknown.join(", ")}`);
   const points = ARMING_ORDER.filter((p) => asked.includes(p));
   const databaseUrl = values["database-url"] ?? (env["DATABASE_URL"] ? serverUrl(env) : undefined);
   return {

@@ -26,7 +26,7 @@ import {
   type FuzzTarget,
 } from "../services/pay/src/testing/fuzz-target.ts";
 import type { Backend } from "../services/pay/src/testing/databases.ts";
-import type { Drill } from "./scenario.ts";
+import { parseOptions, UsageError, type Drill } from "./scenario.ts";
 
 function parametersOf(doc: OpenApiDoc, operation: Operation): Parameter[] {
   return (operation.parameters ?? []).map((p) => {
@@ -253,23 +253,26 @@ export const fuzzDrill: Drill = {
     "  --backend B   pglite or postgres (default: postgres when DATABASE_URL is set, else pglite)",
   ].join("\n"),
   async run(args, progress) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        cases: { type: "string", default: "20000" },
-        seed: { type: "string" },
-        path: { type: "string" },
-        backend: { type: "string" },
-      },
-    });
+    const { values } = parseOptions(() =>
+      parseArgs({
+        args,
+        options: {
+          cases: { type: "string", default: "20000" },
+          seed: { type: "string" },
+          path: { type: "string" },
+          backend: { type: "string" },
+        },
+      }),
+    );
     const cases = Number(values.cases);
     if (!Number.isSafeInteger(cases) || cases < 1)
-      throw new Error(`--cases must be a positive integer, not ${values.cases}`);
+      throw new UsageError(`--cases must be a positive integer, not ${values.cases}`);
     const seed = values.seed === undefined ? undefined : Number(values.seed);
     if (seed !== undefined && !Number.isSafeInteger(seed))
-      throw new Error(`--seed must be an integer, not ${values.seed}`);
+      throw new UsageError(`--seed must be an integer, not ${values.seed}`);
     const backend = (values.backend ?? systemBackends()[0]) as Backend;
-    if (backend !== "pglite" && backend !== "postgres") throw new Error(`--backend must be pglite or postgres`);
+    if (backend !== "pglite" && backend !== "postgres")
+      throw new UsageError(`--backend must be pglite or postgres, not ${values.backend}`);
     progress(`opening the pay server on ${backend}`);
     const target = await openFuzzTarget(backend);
     const started = Date.now();

@@ -2,7 +2,7 @@
  * `npm run drill -- <name> [options]`: fault and flood drills against the real system (issue 12). Progress goes to
  * stderr, the report to stdout. Exit code 1 when an invariant broke or the drill could not run, 2 for bad usage.
  */
-import type { Drill } from "./scenario.ts";
+import { UsageError, type Drill } from "./scenario.ts";
 
 /** Each drill lives in drill/<name>.ts and is loaded only when asked for. */
 const DRILLS: Record<string, () => Promise<Drill>> = {
@@ -40,7 +40,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`npm run drill -- ${name} [options]: ${drill.summary}\n\n${drill.usage}\n`);
     return 0;
   }
-  const result = await drill.run(rest, (line) => process.stderr.write(`[drill] ${line}\n`));
+  const result = await drill
+    .run(rest, (line) => process.stderr.write(`[drill] ${line}\n`))
+    .catch((error: unknown) => {
+      if (!(error instanceof UsageError)) throw error;
+      // A bad option: its one line and the drill's options, no stack.
+      process.stderr.write(`drill ${name}: ${error.message}\n\nnpm run drill -- ${name} [options]:\n${drill.usage}\n`);
+      return null;
+    });
+  if (result === null) return 2;
   process.stdout.write(`${result.report}\n\nreproduce: ${result.command}\n`);
   return result.ok ? 0 : 1;
 }

@@ -19,3 +19,26 @@ export interface Drill {
   /** Runs with the options after the drill's name (parsed by the drill itself, node:util parseArgs). */
   run(args: string[], progress: (line: string) => void): Promise<DrillResult>;
 }
+
+/**
+ * A bad option (unknown, malformed, out of range): `npm run drill` prints its one-line message and the drill's
+ * usage and exits 2, without a stack; anything else a drill throws is a failure to run (exit 1).
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** node:util's parseArgs refusals (an unknown option, a missing value, a stray argument) carry these codes. */
+const PARSE_ARGS_CODES = /^ERR_PARSE_ARGS_/;
+
+/** Runs a drill's option parsing (node:util parseArgs), with parseArgs' own refusals turned into UsageErrors. */
+export function parseOptions<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof TypeError && typeof code === "string" && PARSE_ARGS_CODES.test(code))
+      throw new UsageError(error.message.split("\n")[0] ?? "bad option");
+    throw error;
+  }
+}

@@ -15,7 +15,8 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { sql } from "drizzle-orm";
 import type { IssuerHost } from "./host.ts";
 import { requireAcquirer, requireOperator } from "./http/auth.ts";
-import { errorBody, IssuerApiError, sendError } from "./http/errors.ts";
+import { clientErrorAnswer, closingGate, requestForLog } from "@mpay/service-kit";
+import { clientErrorBody, errorBody, IssuerApiError, sendError } from "./http/errors.ts";
 import { publicRoutes } from "./inbox/routes.ts";
 import { enrollmentRoutes } from "./enrollment/routes.ts";
 import { authorizationRoutes } from "./authorization/routes.ts";
@@ -31,15 +32,38 @@ export const BODY_LIMIT_BYTES = 32 * 1024;
 
 export async function buildApp(host: IssuerHost): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: host.log,
+    // Fastify's own request lines are off (the onResponse line below); any `req` logged has its query redacted.
+    loggerInstance: host.log.child({}, { serializers: { req: requestForLog } }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    return503OnClosing: true,
+    // The closing gate below answers the issuer's own 503 instead of Fastify's.
+    return503OnClosing: false,
+    // The shared edge (service-kit's http/edge.ts): what Node's parser refuses, in the issuer's body, then close.
+    clientErrorHandler: clientErrorAnswer({ log: host.log, newRequestId: () => randomUUID(), body: clientErrorBody }),
+    // A URL that does not decode, or a path parameter past Fastify's limit: the issuer's 400, not Fastify's body.
+    frameworkErrors: (error, request, reply) => {
+      const known =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
+          ? new IssuerApiError("request_invalid", "A path parameter is too long or not valid in a URL.")
+          : error;
+      // These answers skip the onSend hooks: the request id is set here.
+      sendError(request, reply.header("request-id", request.id), known);
+    },
   }) as unknown as FastifyInstance;
+  // Every answer names its request, as the log line of that request does (`reqId`).
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("request-id", request.id);
+  });
+  // A request on a kept-alive connection while the host stops: refused before any credential or work.
+  const closing = closingGate(
+    () => new IssuerApiError("temporarily_unavailable", "The issuer host is shutting down; retry the request."),
+  );
+  app.addHook("preClose", closing.preClose);
+  app.addHook("onRequest", closing.onRequest);
 
   app.addHook("onResponse", async (request, reply) => {
     const issuerId = (request.params as Record<string, unknown> | undefined)?.["issuerId"];
@@ -55,8 +79,11 @@ export async function buildApp(host: IssuerHost): Promise<FastifyInstance> {
     );
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody(new IssuerApiError("route_not_found", `No route ${request.method} here.`))),
+  // Nothing of the request is repeated (its method or URL): an answer never reflects what a caller put there.
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .status(404)
+      .send(errorBody(new IssuerApiError("route_not_found", "No route matches this method and path at the issuer."))),
   );
 
   app.get("/healthz", async () => ({ status: "ok" }));

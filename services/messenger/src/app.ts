@@ -12,14 +12,22 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import { sql } from "drizzle-orm";
 import type { Provider } from "oidc-provider";
-import { urlForLog } from "@mpay/service-kit";
+import { clientErrorAnswer, closingGate, requestForLog } from "@mpay/service-kit";
 import type { MessengerSystem } from "./system.ts";
-import { ApiError, errorBody, describeForLog, sendError, toApiError } from "./http/errors.ts";
+import {
+  ApiError,
+  clientAbortError,
+  clientErrorBody,
+  errorBody,
+  describeForLog,
+  sendError,
+  toApiError,
+} from "./http/errors.ts";
 import { accountRoutes } from "./accounts/routes.ts";
 import { signinRoutes } from "./signin/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
@@ -54,20 +62,6 @@ export function isProviderPath(url: string | undefined): boolean {
 
 function isApi(url: string): boolean {
   return url.startsWith("/api/");
-}
-
-/**
- * Fastify's request line with the query string's values replaced (service-kit's urlForLog): a session token a
- * client put in the live connection's URL, or anything else a query carries, must not be written to the logs.
- */
-function requestForLog(request: FastifyRequest) {
-  return {
-    method: request.method,
-    url: urlForLog(request.url),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
-  };
 }
 
 export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promise<MessengerHttp> {
@@ -105,6 +99,8 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   }
 
   const app = Fastify({
+    // Request lines with the query string's values replaced (service-kit's http/edge.ts): a session token a client
+    // put in the live connection's URL, or anything else a query carries, is not written to the logs.
     loggerInstance: log.child({}, { serializers: { req: requestForLog } }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
@@ -112,7 +108,18 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     trustProxy: config.trustProxy,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    return503OnClosing: true,
+    // The closing gate below answers the messenger's own 503 instead of Fastify's.
+    return503OnClosing: false,
+    // The shared edge: what Node's parser refuses (for the provider's paths too), in the API's body, then close.
+    clientErrorHandler: clientErrorAnswer({ log, newRequestId: () => randomUUID(), body: clientErrorBody }),
+    // A URL that does not decode, or a path parameter past Fastify's limit: the API's 400, not Fastify's body.
+    frameworkErrors: (error, request, reply) => {
+      const known =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
+          ? new ApiError("parameter_invalid", "A path parameter is too long or not valid in a URL.")
+          : error;
+      sendError(request, reply, known);
+    },
     serverFactory: (fastifyHandler) =>
       createServer((req, res) => {
         if (isProviderPath(req.url)) serveProvider(req, res);
@@ -128,9 +135,15 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
     done(null, form);
   });
 
+  const closing = closingGate(
+    () => new ApiError("server_shutting_down", "The messenger is shutting down; retry the request."),
+  );
+  app.addHook("preClose", closing.preClose);
+  app.addHook("onRequest", closing.onRequest);
+
   app.setErrorHandler((error, request, reply) => {
     if (isApi(request.url)) return sendError(request, reply, error);
-    const known = toApiError(error);
+    const known = toApiError(error) ?? clientAbortError(request, error);
     if (known) return sendPage(reply, errorPage("Request refused", known.message, known.statusCode));
     request.log.error({ err: describeForLog(error) }, "request failed");
     return sendPage(
@@ -140,14 +153,10 @@ export async function buildApp(system: MessengerSystem, oidc: OidcSetup): Promis
   });
   app.setNotFoundHandler((request, reply) => {
     if (isApi(request.url)) {
-      return reply
-        .status(404)
-        .send(
-          errorBody(
-            new ApiError("route_not_found", `No route ${request.method} ${request.url.split("?")[0]?.slice(0, 100)}.`),
-            request.id,
-          ),
-        );
+      return reply.status(404).send(
+        // Never the URL: an answer does not reflect what a caller (or a crafted link) put there.
+        errorBody(new ApiError("route_not_found", "No route matches this method and path."), request.id),
+      );
     }
     return sendPage(reply, errorPage("Not found", "There is no page here.", 404));
   });

@@ -11,7 +11,7 @@ import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { registerIssuerBreakerGauge } from "./issuers/metrics.ts";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
-import { clientErrorAnswer, requestForLog } from "@mpay/service-kit";
+import { clientErrorAnswer, closingGate, requestForLog } from "@mpay/service-kit";
 import { ApiError, clientErrorBody, errorBody, sendError } from "./http/errors.ts";
 import { openApiTransforms } from "./http/openapi.ts";
 import { WEBHOOK_EVENTS, apiSchemas } from "./openapi-schemas.ts";
@@ -20,6 +20,7 @@ import { refundRoutes } from "./refunds/routes.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { merchantRoutes } from "./merchants/routes.ts";
 import { payerRoutes } from "./payers/routes.ts";
+import { requirePayerSession } from "./payers/session.ts";
 import { deviceRoutes } from "./devices/routes.ts";
 import { pinRoutes } from "./pin/routes.ts";
 import { approvalRoutes } from "./approvals/routes.ts";
@@ -87,15 +88,12 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     reply.header("request-id", request.id);
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  // Requests that still arrive on a kept-alive connection while the server stops (Fastify then says
-  // `Connection: close`): refused before any work, so the load balancer sends the retry elsewhere.
-  let closing = false;
-  app.addHook("preClose", async () => {
-    closing = true;
-  });
-  app.addHook("onRequest", async () => {
-    if (closing) throw new ApiError("server_shutting_down", "This MPay server is shutting down; retry the request.");
-  });
+  // Requests that still arrive on a kept-alive connection while the server stops: MPay's 503 (service-kit's edge).
+  const closing = closingGate(
+    () => new ApiError("server_shutting_down", "This MPay server is shutting down; retry the request."),
+  );
+  app.addHook("preClose", closing.preClose);
+  app.addHook("onRequest", closing.onRequest);
   // The message never repeats the URL: an answer must not reflect what a caller (or a crafted link) put there.
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -235,17 +233,19 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   await app.register(async (payer) => {
     await payer.register(cors, webCors(system.config.checkoutBaseUrl));
     await limits.register(payer, "payer");
+    // Every route below reads the payer's session before its input, unless it says `config: { public: true }`.
+    requirePayerSession(payer, system.payers);
     payerRoutes(payer, system.payers, system.config.checkoutBaseUrl);
-    deviceRoutes(payer, system.payers, system.devices);
-    pinRoutes(payer, system.payers, system.pins);
-    approvalRoutes(payer, system.payers, system.approvals);
-    passkeyRoutes(payer, system.payers, system.passkeys);
-    cardRoutes(payer, system.payers, system.vault, system.issuers);
-    recoveryRoutes(payer, system.payers, system.recovery);
-    authorizationRoutes(payer, system.payers, system.authorizations, system.statementSigner);
-    mandatePayerRoutes(payer, system.payers, system.mandates);
+    deviceRoutes(payer, system.devices);
+    pinRoutes(payer, system.pins);
+    approvalRoutes(payer, system.approvals);
+    passkeyRoutes(payer, system.passkeys);
+    cardRoutes(payer, system.vault, system.issuers);
+    recoveryRoutes(payer, system.recovery);
+    authorizationRoutes(payer, system.authorizations, system.statementSigner);
+    mandatePayerRoutes(payer, system.mandates);
     checkoutRoutes(payer, system.checkout);
-    receiptRoutes(payer, system.payers, system.receipts);
+    receiptRoutes(payer, system.receipts);
   });
 
   // The audit key is public: anyone checks an exported log or a witness's heads with it.

@@ -95,26 +95,10 @@ export interface PaySystem {
   close(): Promise<void>;
 }
 
-/**
- * How requests appear in logs: method, path and addresses only. Query strings are cut: the sign-in callback
- * carries an authorization code and state there, and no query string is worth the risk.
- */
-export const LOG_SERIALIZERS = {
-  req(request: { method?: string; url?: string; hostname?: string; ip?: string }) {
-    return {
-      method: request.method,
-      url: request.url?.split("?")[0],
-      host: request.hostname,
-      remoteAddress: request.ip,
-    };
-  },
-};
-
 /** JSON logs; `fd` 2 sends them to stderr (the CLI keeps stdout for its answers). */
 export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   return pino(
     {
-      serializers: LOG_SERIALIZERS,
       level,
       // Belt and braces: these paths never carry secrets in our own log calls, but a future careless one is cut.
       redact: {

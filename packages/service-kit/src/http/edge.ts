@@ -165,3 +165,21 @@ export function requestForLog(request: { method?: string; url?: string; hostname
     remoteAddress: request.ip,
   };
 }
+
+/**
+ * Fastify's hooks for a server that is closing: from `preClose` on, a request that still arrives on a kept-alive
+ * connection is refused in `onRequest` with the service's own 503 (`refusal`), before any work, and Fastify closes
+ * that connection (`Connection: close`), so the client's retry goes to another process. Fastify's own
+ * `return503OnClosing` answers in its own body shape: set it to false where these hooks are added.
+ */
+export function closingGate(refusal: () => Error): { preClose(): Promise<void>; onRequest(): Promise<void> } {
+  let closing = false;
+  return {
+    async preClose() {
+      closing = true;
+    },
+    async onRequest() {
+      if (closing) throw refusal();
+    },
+  };
+}

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { IssuerErrorCode } from "@mpay/protocol";
-import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-kit";
+import { bodyProblemOf, type ClientProblem, describeForLog, isClientAbort, ServiceApiError } from "@mpay/service-kit";
 
 export { describeForLog };
 
@@ -67,9 +67,24 @@ export function toApiError(error: unknown): IssuerApiError | null {
   }
 }
 
+/** What the edge answers a request Node's parser refused (service-kit's http/edge.ts), with the status it gives. */
+export function clientErrorBody(problem: ClientProblem): ReturnType<typeof errorBody> {
+  const messages: Record<ClientProblem, string> = {
+    request_malformed: "The request is not valid HTTP (its request line, headers or body framing).",
+    headers_too_large: "The request line and headers are larger than the issuer accepts (16 KiB).",
+    request_timeout: "The request took too long to arrive; send it again.",
+  };
+  return errorBody(new IssuerApiError("request_invalid", messages[problem]));
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const apiError = toApiError(error);
   if (apiError) return reply.status(apiError.statusCode).send(errorBody(apiError));
+  // The client hung up mid-request: routine, nobody reads the answer; info without a stack, never an error.
+  if (isClientAbort(error)) {
+    request.log.info({ code: (error as { code?: unknown }).code }, "client closed the connection");
+    return reply.status(400).send(errorBody(new IssuerApiError("request_invalid", "The request was cut short.")));
+  }
   request.log.error({ err: describeForLog(error) }, "request failed");
   return reply
     .status(500)

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
-import { bodyProblemOf, describeForLog, ServiceApiError } from "@mpay/service-kit";
+import { bodyProblemOf, type ClientProblem, describeForLog, isClientAbort, ServiceApiError } from "@mpay/service-kit";
 
 const STATUS = {
   invalid_request_error: 400,
@@ -15,7 +15,10 @@ const STATUS = {
   conflict_error: 409,
   payload_too_large_error: 413,
   rate_limit_error: 429,
+  request_timeout_error: 408,
+  header_too_large_error: 431,
   api_error: 500,
+  service_unavailable_error: 503,
 } as const;
 
 type ErrorType = keyof typeof STATUS;
@@ -52,6 +55,12 @@ export const ERROR_CODES = {
   client_message_id_conflict: "conflict_error",
   route_not_found: "not_found_error",
   rate_limited: "rate_limit_error",
+  /** Refused by Node's HTTP parser before any route (service-kit's http/edge.ts): framing, request line, method. */
+  request_malformed: "invalid_request_error",
+  headers_too_large: "header_too_large_error",
+  request_timeout: "request_timeout_error",
+  /** A request on a kept-alive connection while the messenger stops: retry it. */
+  server_shutting_down: "service_unavailable_error",
   internal_error: "api_error",
 } as const satisfies Record<string, ErrorType>;
 
@@ -128,8 +137,25 @@ export function toApiError(error: unknown): ApiError | null {
   return null;
 }
 
+/** What the edge answers a request Node's parser refused (service-kit's http/edge.ts). */
+export function clientErrorBody(problem: ClientProblem, requestId: string): ApiErrorBody {
+  const messages: Record<ClientProblem, string> = {
+    request_malformed: "The request is not valid HTTP (its request line, headers or body framing).",
+    headers_too_large: "The request line and headers are larger than the messenger accepts (16 KiB).",
+    request_timeout: "The request took too long to arrive; send it again.",
+  };
+  return errorBody(new ApiError(problem, messages[problem]), requestId);
+}
+
+/** A client that hung up mid-request: routine, logged at info without a stack; the answer reaches no one. */
+export function clientAbortError(request: FastifyRequest, error: unknown): ApiError | null {
+  if (!isClientAbort(error)) return null;
+  request.log.info({ code: (error as { code?: unknown }).code }, "client closed the connection");
+  return new ApiError("request_malformed", "The request was cut short.");
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const apiError = toApiError(error);
+  const apiError = toApiError(error) ?? clientAbortError(request, error);
   if (apiError) {
     if (apiError.retryAfterSeconds !== undefined) reply.header("retry-after", String(apiError.retryAfterSeconds));
     return reply.status(apiError.statusCode).send(errorBody(apiError, request.id));

@@ -8,13 +8,13 @@ import {
   type ShareableDetail,
 } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { ApprovalService } from "./service.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
 
 /** The payer's approval of a payment, from a bound device: never a merchant route. */
-export function approvalRoutes(app: FastifyInstance, payers: PayerService, approvals: ApprovalService): void {
+export function approvalRoutes(app: FastifyInstance, approvals: ApprovalService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -30,7 +30,7 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
       },
     },
     async (request) => {
-      const payer = await payers.authenticate(request.headers.authorization);
+      const payer = payerOf(request);
       const { challenge, terms, mandate, collect } = await approvals.challenge(payer, request.params.id, request.body);
       return {
         id: challenge.id,
@@ -56,7 +56,7 @@ export function approvalRoutes(app: FastifyInstance, payers: PayerService, appro
       },
     },
     async (request) => {
-      const payer = await payers.authenticate(request.headers.authorization);
+      const payer = payerOf(request);
       const { approval, release } = await approvals.approve(payer, request.params.id, request.body);
       return {
         id: approval.id,

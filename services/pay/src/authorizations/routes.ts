@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { authorizeRequestSchema, paymentOutcomeViewSchema, PAYMENT_STATUSES } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { StatementSigner } from "../issuers/statement-signer.ts";
 import type { AuthorizationService } from "./service.ts";
 
@@ -18,7 +18,6 @@ const errors = {
 /** The last step of a device payment, and the key issuers verify the pay server's statements with. */
 export function authorizationRoutes(
   app: FastifyInstance,
-  payers: PayerService,
   authorizations: AuthorizationService,
   signer: StatementSigner,
 ): void {
@@ -37,11 +36,7 @@ export function authorizationRoutes(
       },
     },
     async (request) => {
-      const payment = await authorizations.authorize(
-        await payers.authenticate(request.headers.authorization),
-        request.params.id,
-        request.body,
-      );
+      const payment = await authorizations.authorize(payerOf(request), request.params.id, request.body);
       return {
         id: payment.id,
         object: "payment" as const,
@@ -54,7 +49,8 @@ export function authorizationRoutes(
     },
   );
 
-  r.get("/.well-known/jwks.json", { schema: { hide: true } }, async (_request, reply) =>
+  // Public: issuers fetch it to verify the pay server's statements.
+  r.get("/.well-known/jwks.json", { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
     reply.header("cache-control", "public, max-age=300").send(await signer.jwks()),
   );
 }

@@ -11,7 +11,8 @@ const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse, 429
 
 /**
  * The hosted checkout's routes (apps/web `/checkout/:paymentId`): no merchant key and no payer session, the payment
- * id is the capability. Registered with the payer's routes: the web app's CORS, limits per address.
+ * id is the capability. Registered with the payer's routes (the web app's CORS, limits per address), so each is
+ * declared public: the payer scope reads a session on every other route (payers/session.ts).
  */
 export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -19,6 +20,7 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
   r.get(
     "/v1/checkout/:paymentId",
     {
+      config: { public: true },
       schema: {
         tags: ["checkout"],
         security: [],
@@ -34,6 +36,7 @@ export function checkoutRoutes(app: FastifyInstance, checkout: CheckoutService):
   r.post(
     "/v1/checkout/:paymentId/push",
     {
+      config: { public: true },
       schema: {
         tags: ["checkout"],
         security: [],

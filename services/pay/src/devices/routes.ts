@@ -10,7 +10,7 @@ import {
   type DeviceView,
 } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { DeviceService } from "./service.ts";
 import type { DeviceRow } from "./store.ts";
 
@@ -27,9 +27,8 @@ const deviceView = (d: DeviceRow): DeviceView => ({
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
 
 /** The payer's devices. Every route needs the payer's session; the power order (devices/service.ts) decides the rest. */
-export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices: DeviceService): void {
+export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
 
   r.post(
     "/v1/payer/devices",
@@ -42,7 +41,7 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         response: { 200: deviceViewSchema, ...errors },
       },
     },
-    async (request) => deviceView(await devices.bind(await payerOf(request.headers.authorization), request.body)),
+    async (request) => deviceView(await devices.bind(payerOf(request), request.body)),
   );
 
   r.get(
@@ -50,7 +49,7 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
     { schema: { tags: ["payer"], response: { 200: deviceListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
-      data: (await devices.list(await payerOf(request.headers.authorization))).map(deviceView),
+      data: (await devices.list(payerOf(request))).map(deviceView),
       hasMore: false,
     }),
   );
@@ -67,10 +66,7 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         response: { 200: deviceViewSchema, ...errors },
       },
     },
-    async (request) =>
-      deviceView(
-        await devices.revoke(await payerOf(request.headers.authorization), request.params.id, request.body ?? {}),
-      ),
+    async (request) => deviceView(await devices.revoke(payerOf(request), request.params.id, request.body ?? {})),
   );
 
   r.post(
@@ -85,10 +81,7 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
         response: { 200: deviceViewSchema, ...errors },
       },
     },
-    async (request) =>
-      deviceView(
-        await devices.cancelPending(await payerOf(request.headers.authorization), request.params.id, request.body),
-      ),
+    async (request) => deviceView(await devices.cancelPending(payerOf(request), request.params.id, request.body)),
   );
 
   r.post(
@@ -102,7 +95,7 @@ export function deviceRoutes(app: FastifyInstance, payers: PayerService, devices
       },
     },
     async (request) => {
-      const { nonce, expiresAt } = await devices.statementNonce(await payerOf(request.headers.authorization));
+      const { nonce, expiresAt } = await devices.statementNonce(payerOf(request));
       return { object: "statement_nonce" as const, nonce, expiresAt: expiresAt.toISOString() };
     },
   );

@@ -40,6 +40,10 @@ function routeTable(tree: string): string[] {
   return routes;
 }
 
+/** The payer's routes that come before a session (the rest of /v1/payer needs one: payers/session.ts). */
+const PAYER_SIGN_IN = ["POST /v1/payer/auth/start", "GET /v1/payer/auth/callback", "POST /v1/payer/auth/exchange"];
+const PAYER_CALLERS: readonly Caller[] = ["payerSession", "otherPayerSession"];
+
 /** Runs last: a sign-out ends the caller's session, which the other rows still need. */
 const endsSession = (route: string) => route.includes("/sign-out");
 
@@ -151,6 +155,18 @@ describe.each(testBackends())("the authorization matrix [%s]", (backend) => {
     expect(routes).toContain("GET /v1/staff/merchants");
     expect(routes).toContain("GET /v1/payments/:id/timeline");
     expect([...new Set(routes)].sort()).toEqual(Object.keys(AUTHORIZATION_MATRIX).sort());
+  });
+
+  it("has every payer route refuse a caller without a payer session with 401, before reading its input", () => {
+    // So a 400 (which tells the body's shape) or anything else before the 401 fails here, and its cells below.
+    const payerRoutes = Object.keys(AUTHORIZATION_MATRIX).filter((route) => route.includes(" /v1/payer/"));
+    expect(payerRoutes.length).toBeGreaterThan(30);
+    const refusedBefore: string[] = [];
+    for (const route of payerRoutes.filter((r) => !PAYER_SIGN_IN.includes(r)))
+      for (const caller of CALLERS.filter((c) => !PAYER_CALLERS.includes(c)))
+        if (AUTHORIZATION_MATRIX[route]?.[caller] !== "401 payer_session_invalid")
+          refusedBefore.push(`${route} as ${caller}`);
+    expect(refusedBefore).toEqual([]);
   });
 
   it("answers each caller on each route as the matrix says", async () => {

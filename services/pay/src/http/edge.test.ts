@@ -9,7 +9,15 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemBackends } from "../testing/databases.ts";
 import { openTestPay, paymentBody, type TestPay } from "../testing/system.ts";
-import { parseRawAnswer, rawExchange, type RawAnswer } from "./edge-socket.ts";
+import {
+  abortMidBody,
+  headThenGet,
+  parserRefusals,
+  parseRawAnswer,
+  rawExchange,
+  rawRequest as request,
+  type RawAnswer,
+} from "@mpay/testing/raw-http";
 
 type ErrorAnswer = { error: { type: string; code: string; message: string; requestId?: string } };
 
@@ -28,9 +36,6 @@ function expectRefusal(answer: RawAnswer, status: number, code: string, echoes: 
   expect(answer.bytes).not.toMatch(/at \w+ \(|node_modules|stack|FST_|HPE_/i);
   return body;
 }
-
-const request = (line: string, headers: string[] = [], body = "") =>
-  [line, "Host: 127.0.0.1", ...headers, "", body].join("\r\n");
 
 describe.each(systemBackends())("HTTP edge [%s]", (backend) => {
   let t: TestPay;
@@ -109,36 +114,9 @@ describe.each(systemBackends())("HTTP edge [%s]", (backend) => {
 
   describe("refused by Node's HTTP parser (clientError)", () => {
     // No Authorization: the parser refuses these before any route or authentication runs.
-    const cases: Array<[string, string, number, string]> = [
-      [
-        "headers past 16 KiB",
-        request("GET /v1/payments?code=oversized-qx HTTP/1.1", [`X-Filler: ${"f".repeat(20_000)}`]),
-        431,
-        "headers_too_large",
-      ],
-      [
-        "a broken chunked body",
-        request("POST /v1/payments?code=chunked-qx HTTP/1.1", ["Transfer-Encoding: chunked"], "ZZ\r\nnot a chunk\r\n"),
-        400,
-        "request_malformed",
-      ],
-      [
-        "Content-Length with Transfer-Encoding",
-        request(
-          "POST /v1/payments?code=smuggle-qx HTTP/1.1",
-          ["Content-Length: 5", "Transfer-Encoding: chunked"],
-          "0\r\n\r\n",
-        ),
-        400,
-        "request_malformed",
-      ],
-      ["a garbage request line", "GET /v1/payments?code=garbage-qx HTTQ/1.1\r\n\r\n", 400, "request_malformed"],
-      ["a method Node does not know", request("BREW /v1/payments?code=method-qx HTTP/1.1"), 400, "request_malformed"],
-    ];
-
-    it.each(cases.map(([name, raw, status, code]) => ({ name, raw, status, code })))(
-      "$name → $status $code, Connection: close",
-      async ({ raw, status, code }) => {
+    it.each(parserRefusals("/v1/payments"))(
+      "$name → $status $problem, Connection: close",
+      async ({ raw, status, problem: code }) => {
         const answer = await rawExchange(port, raw);
         expectRefusal(answer, status, code, ["-qx", "code=", "/v1/payments", t.merchant.secretKey]);
         expect(answer.headers["connection"]).toBe("close");
@@ -148,19 +126,19 @@ describe.each(systemBackends())("HTTP edge [%s]", (backend) => {
   });
 
   describe("HEAD", () => {
-    it("answers HEAD of a GET route and of an unknown route without a body", async () => {
+    it("answers HEAD of a GET route, an unknown route and a refused one without a body", async () => {
       // Pipelined: the GET's answer must start right where the HEAD's headers end.
-      for (const path of ["/healthz", "/no-such-route"]) {
-        const answer = await rawExchange(
-          port,
-          request(`HEAD ${path} HTTP/1.1`) + request("GET /healthz HTTP/1.1", ["Connection: close"]),
-          { head: true },
-        );
-        expect(answer.status).toBe(path === "/healthz" ? 200 : 404);
-        expect(answer.body).toBe("");
-        expect(answer.headers["request-id"]).toMatch(/^req_/);
-        const afterHeaders = answer.bytes.slice(answer.bytes.indexOf("\r\n\r\n") + 4);
-        expect(afterHeaders.startsWith("HTTP/1.1 200")).toBe(true);
+      for (const [path, status] of [
+        ["/healthz", 200],
+        ["/no-such-route", 404],
+        ["/v1/payer/me", 401],
+        ["/v1/payments", 401],
+      ] as const) {
+        const { head, afterHeaders } = await headThenGet(port, path, "/healthz");
+        expect(head.status, path).toBe(status);
+        expect(head.body).toBe("");
+        expect(head.headers["request-id"]).toMatch(/^req_/);
+        expect(afterHeaders.startsWith("HTTP/1.1 200"), path).toBe(true);
       }
     });
   });
@@ -177,17 +155,7 @@ describe.each(systemBackends())("HTTP edge [%s]", (backend) => {
 
     it("log a client that hangs up mid-body at info, without a stack", async () => {
       const before = t.logLines.length;
-      const socket = connect(port, "127.0.0.1");
-      await new Promise((resolve) => socket.once("connect", resolve));
-      socket.write(
-        request(
-          "POST /v1/payments HTTP/1.1",
-          [auth, "Content-Type: application/json", "Content-Length: 1000", "Idempotency-Key: edge-abort"],
-          '{"amount":',
-        ),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      socket.destroy();
+      await abortMidBody(port, "POST /v1/payments HTTP/1.1", [auth, "Idempotency-Key: edge-abort"]);
       await expect.poll(() => t.logLines.slice(before).some((line) => line.includes("client closed"))).toBe(true);
       const lines = t.logLines.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
       const aborted = lines.find((line) => String(line["msg"]).includes("client closed"));

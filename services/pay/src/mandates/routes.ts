@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { errorResponse, idParam, merchantOf } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { MandateService } from "./service.ts";
 import { emptyRequestSchema, mandateListSchema, mandateViewSchema } from "@mpay/protocol";
 import { mandateView } from "./view.ts";
@@ -24,14 +24,14 @@ export function mandateMerchantRoutes(app: FastifyInstance, mandates: MandateSer
   );
 }
 
-export function mandatePayerRoutes(app: FastifyInstance, payers: PayerService, mandates: MandateService): void {
+export function mandatePayerRoutes(app: FastifyInstance, mandates: MandateService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     "/v1/payer/mandates",
     { schema: { tags: ["payer"], response: { 200: mandateListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
-      data: (await mandates.list(await payers.authenticate(request.headers.authorization))).map(mandateView),
+      data: (await mandates.list(payerOf(request))).map(mandateView),
       hasMore: false,
     }),
   );
@@ -46,7 +46,6 @@ export function mandatePayerRoutes(app: FastifyInstance, payers: PayerService, m
         response: { 200: mandateViewSchema, ...errors },
       },
     },
-    async (request) =>
-      mandateView(await mandates.revoke(await payers.authenticate(request.headers.authorization), request.params.id)),
+    async (request) => mandateView(await mandates.revoke(payerOf(request), request.params.id)),
   );
 }

@@ -4,8 +4,8 @@
  * no login is needed, because the shares are the credential; the route is rate-limited per address, since a
  * stranger posting junk can at most make the custodians start again (a wrong share discards the collected ones).
  *
- * A share is in the request body only: bodies are never logged (system.ts LOG_SERIALIZERS), and no answer or
- * error quotes it.
+ * A share is in the request body only: bodies are never logged (a request line holds the method and the path,
+ * service-kit's requestForLog), and no answer or error quotes it.
  */
 import type { FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";

@@ -12,7 +12,7 @@ import {
   type PasskeyView,
 } from "@mpay/protocol";
 import { errorResponse } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { PasskeyService } from "./service.ts";
 import type { PasskeyRow } from "./store.ts";
 
@@ -30,9 +30,8 @@ const passkeyView = (p: PasskeyRow): PasskeyView => ({
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
 
 /** The payer's passkeys. Every route needs the payer's session; adding one also an active device's signature. */
-export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passkeys: PasskeyService): void {
+export function passkeyRoutes(app: FastifyInstance, passkeys: PasskeyService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
 
   r.post(
     "/v1/payer/passkeys/registration-options",
@@ -45,12 +44,7 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: webAuthnCreationOptionsSchema, ...errors },
       },
     },
-    async (request) =>
-      passkeys.registrationOptions(
-        await payerOf(request.headers.authorization),
-        request.body.deviceSignature,
-        request.body.pin,
-      ),
+    async (request) => passkeys.registrationOptions(payerOf(request), request.body.deviceSignature, request.body.pin),
   );
 
   r.post(
@@ -63,10 +57,7 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: passkeyViewSchema, ...errors },
       },
     },
-    async (request) =>
-      passkeyView(
-        await passkeys.finishRegistration(await payerOf(request.headers.authorization), request.body.response),
-      ),
+    async (request) => passkeyView(await passkeys.finishRegistration(payerOf(request), request.body.response)),
   );
 
   r.get(
@@ -74,7 +65,7 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
     { schema: { tags: ["payer"], response: { 200: passkeyListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
-      data: (await passkeys.list(await payerOf(request.headers.authorization))).map(passkeyView),
+      data: (await passkeys.list(payerOf(request))).map(passkeyView),
       hasMore: false,
     }),
   );
@@ -89,7 +80,6 @@ export function passkeyRoutes(app: FastifyInstance, payers: PayerService, passke
         response: { 200: passkeyViewSchema, ...errors },
       },
     },
-    async (request) =>
-      passkeyView(await passkeys.revoke(await payerOf(request.headers.authorization), request.params.id)),
+    async (request) => passkeyView(await passkeys.revoke(payerOf(request), request.params.id)),
   );
 }

@@ -12,12 +12,7 @@ import { describeForLog, toApiError } from "../http/errors.ts";
 import { errorResponse } from "../http/route-kit.ts";
 import type { PayerRow } from "./store.ts";
 import type { PayerService } from "./service.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    payer?: PayerRow;
-  }
-}
+import { payerOf } from "./session.ts";
 
 const payerView = (p: PayerRow) => ({
   id: p.id,
@@ -43,9 +38,11 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService, webUrl: 
     return url.href;
   };
 
+  // The sign-in steps come before there is a session: public (session.ts).
   r.post(
     "/v1/payer/auth/start",
     {
+      config: { public: true },
       schema: {
         tags: ["payer"],
         description:
@@ -60,6 +57,7 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService, webUrl: 
   r.get(
     "/v1/payer/auth/callback",
     {
+      config: { public: true },
       schema: {
         tags: ["payer"],
         description:
@@ -91,6 +89,7 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService, webUrl: 
   r.post(
     "/v1/payer/auth/exchange",
     {
+      config: { public: true },
       schema: {
         tags: ["payer"],
         description:
@@ -114,9 +113,6 @@ export function payerRoutes(app: FastifyInstance, payers: PayerService, webUrl: 
   r.get(
     "/v1/payer/me",
     { schema: { tags: ["payer"], response: { 200: payerViewSchema, ...errors } } },
-    async (request) => {
-      const payer = await payers.authenticate(request.headers.authorization);
-      return payerView(payer);
-    },
+    async (request) => payerView(payerOf(request)),
   );
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import {
   changePinRequestSchema,
@@ -12,24 +12,23 @@ import {
   setPinRequestSchema,
 } from "@mpay/protocol";
 import { errorResponse } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { PinPurpose, PinService } from "./service.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse };
 
 /** The payment PIN over OPAQUE: the PIN itself never reaches these routes, only OPAQUE messages. */
-export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinService): void {
+export function pinRoutes(app: FastifyInstance, pins: PinService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
-  const status = async (authorization: string | undefined) => ({
+  const status = async (request: FastifyRequest) => ({
     object: "pin" as const,
-    ...(await pins.status(await payerOf(authorization))),
+    ...(await pins.status(payerOf(request))),
   });
 
   r.get(
     "/v1/payer/pin",
     { schema: { tags: ["payer"], response: { 200: pinStatusViewSchema, ...errors } } },
-    (request) => status(request.headers.authorization),
+    (request) => status(request),
   );
 
   r.post(
@@ -42,10 +41,7 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
       },
     },
     async (request) => ({
-      registrationResponse: await pins.registrationResponse(
-        await payerOf(request.headers.authorization),
-        request.body.registrationRequest,
-      ),
+      registrationResponse: await pins.registrationResponse(payerOf(request), request.body.registrationRequest),
     }),
   );
 
@@ -60,12 +56,8 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
       },
     },
     async (request) => {
-      await pins.setPin(
-        await payerOf(request.headers.authorization),
-        request.body.registrationRecord,
-        request.body.deviceSignature,
-      );
-      return status(request.headers.authorization);
+      await pins.setPin(payerOf(request), request.body.registrationRecord, request.body.deviceSignature);
+      return status(request);
     },
   );
 
@@ -80,12 +72,8 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     },
     async (request) => {
       const { loginId, finishLoginRequest, registrationRecord } = request.body;
-      await pins.changePin(
-        await payerOf(request.headers.authorization),
-        { loginId, finishLoginRequest },
-        registrationRecord,
-      );
-      return status(request.headers.authorization);
+      await pins.changePin(payerOf(request), { loginId, finishLoginRequest }, registrationRecord);
+      return status(request);
     },
   );
 
@@ -101,12 +89,9 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
       },
     },
     async (request) =>
-      pins.startLogin(
-        await payerOf(request.headers.authorization),
-        request.body.startLoginRequest,
-        request.body.purpose as PinPurpose,
-        { previousPin: request.body.previousPin === true },
-      ),
+      pins.startLogin(payerOf(request), request.body.startLoginRequest, request.body.purpose as PinPurpose, {
+        previousPin: request.body.previousPin === true,
+      }),
   );
 
   r.post(
@@ -122,7 +107,7 @@ export function pinRoutes(app: FastifyInstance, payers: PayerService, pins: PinS
     },
     async (request) => {
       const key = await pins.verifyLogin(
-        await payerOf(request.headers.authorization),
+        payerOf(request),
         request.body.loginId,
         request.body.finishLoginRequest,
         "pin-check",

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { payerPaymentViewSchema, payerReceiptListQuerySchema, payerReceiptListSchema } from "@mpay/protocol";
 import { errorResponse } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { ReceiptService } from "./service.ts";
 
 /** Any string: a malformed id is simply not found (404), as an unknown one or someone else's is. */
@@ -11,7 +11,7 @@ const params = z.strictObject({ id: z.string().min(1).max(64) });
 const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 503: errorResponse };
 
 /** The payer's view of payments (the wallet's pay sheet and history), with the payer's session. */
-export function receiptRoutes(app: FastifyInstance, payers: PayerService, receipts: ReceiptService): void {
+export function receiptRoutes(app: FastifyInstance, receipts: ReceiptService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -26,7 +26,7 @@ export function receiptRoutes(app: FastifyInstance, payers: PayerService, receip
       },
     },
     async (request) => {
-      const payer = await payers.authenticate(request.headers.authorization);
+      const payer = payerOf(request);
       const page = await receipts.list(payer, request.query);
       return { object: "list" as const, ...page };
     },
@@ -44,7 +44,7 @@ export function receiptRoutes(app: FastifyInstance, payers: PayerService, receip
       },
     },
     async (request) => {
-      const payer = await payers.authenticate(request.headers.authorization);
+      const payer = payerOf(request);
       return receipts.payment(payer, request.params.id);
     },
   );

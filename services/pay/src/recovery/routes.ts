@@ -14,7 +14,7 @@ import {
   type PinResetView,
 } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { PinResetRow } from "../pin/service.ts";
 import { cardView } from "../vault/routes.ts";
 import type { RecoveryService } from "./service.ts";
@@ -38,9 +38,8 @@ const pinResetView = (reset: PinResetRow): PinResetView => ({
 });
 
 /** Recoveries, PIN resets and the changes that wait to take effect (recovery/service.ts has the rules). */
-export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recovery: RecoveryService): void {
+export function recoveryRoutes(app: FastifyInstance, recovery: RecoveryService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
 
   r.post(
     "/v1/payer/recoveries",
@@ -54,11 +53,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const started = await recovery.startDeviceRecovery(
-        await payerOf(request.headers.authorization),
-        request.body,
-        request.ip,
-      );
+      const started = await recovery.startDeviceRecovery(payerOf(request), request.body, request.ip);
       return {
         id: started.id,
         object: "device_recovery" as const,
@@ -83,7 +78,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
     },
     async (request) => {
       const { device, card, ended } = await recovery.verifyDeviceRecovery(
-        await payerOf(request.headers.authorization),
+        payerOf(request),
         request.params.id,
         request.body,
       );
@@ -109,11 +104,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const { reset, codeSentTo, expiresAt } = await recovery.startPinReset(
-        await payerOf(request.headers.authorization),
-        request.body,
-        request.ip,
-      );
+      const { reset, codeSentTo, expiresAt } = await recovery.startPinReset(payerOf(request), request.body, request.ip);
       return {
         id: reset.id,
         object: "pin_reset" as const,
@@ -138,13 +129,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) =>
-      pinResetView(
-        await recovery.verifyPinReset(
-          await payerOf(request.headers.authorization),
-          request.params.id,
-          request.body.code,
-        ),
-      ),
+      pinResetView(await recovery.verifyPinReset(payerOf(request), request.params.id, request.body.code)),
   );
 
   r.get(
@@ -152,7 +137,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
     { schema: { tags: ["payer"], response: { 200: pendingChangeListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
-      data: await recovery.pendingChanges(await payerOf(request.headers.authorization)),
+      data: await recovery.pendingChanges(payerOf(request)),
       hasMore: false,
     }),
   );
@@ -170,7 +155,7 @@ export function recoveryRoutes(app: FastifyInstance, payers: PayerService, recov
       },
     },
     async (request) => {
-      const payer = await payerOf(request.headers.authorization);
+      const payer = payerOf(request);
       await recovery.cancelPendingChange(payer, request.params.id, request.body.pin);
       return { object: "list" as const, data: await recovery.pendingChanges(payer), hasMore: false };
     },

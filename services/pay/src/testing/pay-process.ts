@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { buildApp } from "../app.ts";
 import { loadConfig, type PayConfig } from "../config.ts";
 import { queryRows, type Db } from "../db/client.ts";
-import { LOG_SERIALIZERS, openPaySystem, type PaySystem } from "../system.ts";
+import { openPaySystem, type PaySystem } from "../system.ts";
 
 export interface KeysTestProcess {
   system: PaySystem;
@@ -30,10 +30,7 @@ export async function openPayProcess(
     ...overrides,
   };
   const logLines: string[] = [];
-  const log = pino(
-    { level: "info", serializers: LOG_SERIALIZERS },
-    { write: (line: string) => void logLines.push(line) },
-  );
+  const log = pino({ level: "info" }, { write: (line: string) => void logLines.push(line) });
   const system = await openPaySystem(config, log);
   const app = await buildApp(system);
   await app.ready();

@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "../app.ts";
 import { loadConfig, type PayConfig } from "../config.ts";
-import { LOG_SERIALIZERS, openPaySystem, type OpenOptions, type PaySystem } from "../system.ts";
+import { openPaySystem, type OpenOptions, type PaySystem } from "../system.ts";
 import { freshDatabase, type Backend } from "./databases.ts";
 
 export interface TestMerchant {
@@ -52,10 +52,7 @@ export async function openTestPay(
     ...overrides,
   };
   const logLines: string[] = [];
-  const log = pino(
-    { level: "info", serializers: LOG_SERIALIZERS },
-    { write: (line: string) => void logLines.push(line) },
-  );
+  const log = pino({ level: "info" }, { write: (line: string) => void logLines.push(line) });
   const system = await openPaySystem(config, log, options);
   const app = await buildApp(system);
   await app.ready();

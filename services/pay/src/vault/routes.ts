@@ -13,7 +13,7 @@ import {
 } from "@mpay/protocol";
 import { errorResponse, idParam } from "../http/route-kit.ts";
 import type { IssuerService } from "../issuers/service.ts";
-import type { PayerService } from "../payers/service.ts";
+import { payerOf } from "../payers/session.ts";
 import type { VaultService } from "./service.ts";
 import type { CardRow } from "./store.ts";
 
@@ -45,14 +45,8 @@ export function cardView(card: CardRow): CardView {
 }
 
 /** The payer's cards: enrollment through the issuer, the sealed records and server share, removal. */
-export function cardRoutes(
-  app: FastifyInstance,
-  payers: PayerService,
-  vault: VaultService,
-  issuers: IssuerService,
-): void {
+export function cardRoutes(app: FastifyInstance, vault: VaultService, issuers: IssuerService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const payerOf = (authorization: string | undefined) => payers.authenticate(authorization);
 
   r.get(
     "/v1/payer/issuers",
@@ -64,10 +58,8 @@ export function cardRoutes(
         response: { 200: issuerListSchema, ...errors },
       },
     },
-    async (request) => {
-      await payerOf(request.headers.authorization);
-      return { object: "list" as const, data: await issuers.list(), hasMore: false };
-    },
+    // The session hook alone: the list is the same for every payer, but only a signed-in wallet asks for it.
+    async () => ({ object: "list" as const, data: await issuers.list(), hasMore: false }),
   );
 
   r.post(
@@ -82,7 +74,7 @@ export function cardRoutes(
       },
     },
     async (request) => {
-      const payer = await payerOf(request.headers.authorization);
+      const payer = payerOf(request);
       const started = await vault.startEnrollment(payer, request.body, request.ip);
       return {
         id: started.id,
@@ -104,14 +96,7 @@ export function cardRoutes(
         response: { 200: cardViewSchema, ...errors },
       },
     },
-    async (request) =>
-      cardView(
-        await vault.verifyEnrollment(
-          await payerOf(request.headers.authorization),
-          request.params.id,
-          request.body.code,
-        ),
-      ),
+    async (request) => cardView(await vault.verifyEnrollment(payerOf(request), request.params.id, request.body.code)),
   );
 
   r.post(
@@ -126,8 +111,7 @@ export function cardRoutes(
         response: { 200: cardViewSchema, ...errors },
       },
     },
-    async (request) =>
-      cardView(await vault.storeRecords(await payerOf(request.headers.authorization), request.params.id, request.body)),
+    async (request) => cardView(await vault.storeRecords(payerOf(request), request.params.id, request.body)),
   );
 
   r.get(
@@ -135,7 +119,7 @@ export function cardRoutes(
     { schema: { tags: ["payer"], response: { 200: cardListSchema, ...errors } } },
     async (request) => ({
       object: "list" as const,
-      data: (await vault.list(await payerOf(request.headers.authorization))).map(cardView),
+      data: (await vault.list(payerOf(request))).map(cardView),
       hasMore: false,
     }),
   );
@@ -152,13 +136,6 @@ export function cardRoutes(
         response: { 200: cardViewSchema, ...errors },
       },
     },
-    async (request) =>
-      cardView(
-        await vault.remove(
-          await payerOf(request.headers.authorization),
-          request.params.id,
-          request.body.deviceSignature,
-        ),
-      ),
+    async (request) => cardView(await vault.remove(payerOf(request), request.params.id, request.body.deviceSignature)),
   );
 }
