@@ -23,6 +23,7 @@ import { DEFAULT_ENROLLMENT_LIMITS, type EnrollmentLimits } from "./vault/enroll
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from "./checkout/push-limits.ts";
 import type { RelyingParty } from "./passkeys/service.ts";
 import { faultPlanFromEnv } from "./fault-points.ts";
+import { eventStreamFromEnv, type EventStreamSettings } from "./webhooks/events-relay-nats.ts";
 
 export interface PayConfig {
   host: string;
@@ -77,6 +78,8 @@ export interface PayConfig {
    * MPAY_TEST_CLOCK_FILE a drill's file clock (refused with NODE_ENV=production).
    */
   clock: Clock;
+  /** NATS_URL (+ MPAY_NATS_STREAM, MPAY_NATS_SUBJECT_PREFIX): every event also goes to JetStream; null: DB only. */
+  eventStream: EventStreamSettings | null;
 }
 
 /**
@@ -189,5 +192,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     auditWitness: { url: auditWitnessUrl(env, urls.issuer) },
     passkeys: passkeysOf(env, urls.web),
     clock: clockFromEnv(env, "MPAY"),
+    eventStream: eventStreamFromEnv(env),
   };
 }
