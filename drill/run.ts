@@ -8,6 +8,7 @@ import type { Drill } from "./scenario.ts";
 const DRILLS: Record<string, () => Promise<Drill>> = {
   fuzz: async () => (await import("./fuzz.ts")).fuzzDrill,
   crash: async () => (await import("./crash.ts")).crashDrill,
+  soak: async () => (await import("./soak.ts")).soakDrill,
 };
 
 function usage(): string {

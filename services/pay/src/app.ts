@@ -10,7 +10,7 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { sql } from "drizzle-orm";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { registerIssuerBreakerGauge } from "./issuers/metrics.ts";
-import { registerEventsBacklogGauge } from "./webhooks/events-relay-metrics.ts";
+import { registerOutboxGauges } from "./webhooks/events-relay-metrics.ts";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { clientErrorAnswer, requestForLog } from "@mpay/service-kit";
@@ -149,7 +149,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     registers: [registry],
   });
   registerIssuerBreakerGauge(registry, system.issuers);
-  registerEventsBacklogGauge(registry, system.eventsRelay);
+  registerOutboxGauges(registry, system.eventsRelay, system.webhooks);
   app.addHook("onResponse", async (request, reply) => {
     duration.observe(
       { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },

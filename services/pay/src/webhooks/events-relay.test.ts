@@ -189,10 +189,13 @@ describe.each(testBackends())("events without NATS_URL, and with NATS unreachabl
     expect(endpoint.status).toBe(200);
     const ids = await paymentLife(t);
     expect(await unpublished(t)).toBe(3);
+    const queued = await call(t.app, "GET", "/metrics", null);
+    expect(queued.raw).toMatch(/^mpay_webhook_deliveries\{status="pending"\} 3$/m);
     await t.system.deliveryWorker.runOnce();
     expect(hook.bodies.map((b) => (JSON.parse(b) as { id: string }).id).sort()).toEqual([...ids].sort());
     const metrics = await call(t.app, "GET", "/metrics", null);
     expect(metrics.raw).toMatch(/^mpay_events_unpublished 0$/m);
+    expect(metrics.raw).toMatch(/^mpay_webhook_deliveries\{status="pending"\} 0$/m);
   });
 
   it("with NATS unreachable the relay fails its pass, the events wait, and its backoff grows to a cap", async () => {
