@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { parseMetrics, percentile, SAMPLED_METRICS } from "./soak-sampler.ts";
 import { afterWarmUp, BOUNDS, leastSquares, verdict, type Sample } from "./soak-trend.ts";
 import { soakChartSvg } from "./soak-chart.ts";
-import { parseSoakOptions } from "./soak.ts";
+import { floorOver, parseSoakOptions } from "./soak.ts";
 
 /** A deterministic wobble in [-1, 1] (no Math.random: the test must give one answer). */
 const wobble = (i: number) => Math.sin(i * 12.9898) * 0.5 + Math.sin(i * 78.233) * 0.5;
@@ -115,6 +115,27 @@ describe("the soak drill's verdict", () => {
     expect(percentile([5, 1, 4, 2, 3], 99)).toBe(5);
     expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);
     expect(percentile([], 99)).toBe(0);
+  });
+
+  it("judges the heap by its floor: a GC sawtooth over a steady floor is flat, a rising floor is not", () => {
+    const sawtooth = (rise: number) => {
+      const raw = series(30, (t) => 60 + ((t % 60) / 60) * 30 + (rise * t) / 3600, 0);
+      return raw.map((s) => ({ t: s.t, value: floorOver(raw, s.t, 60) }));
+    };
+    expect(
+      floorOver(
+        [
+          { t: 0, value: 5 },
+          { t: 30, value: 3 },
+          { t: 70, value: 4 },
+        ],
+        70,
+        60,
+      ),
+    ).toBe(3);
+    expect(verdict(sawtooth(0), BOUNDS.memory).flat).toBe(true);
+    // 12 MiB/h on a 60 MiB floor: 20 %/h.
+    expect(verdict(sawtooth(12), BOUNDS.memory).flat).toBe(false);
   });
 
   it("refuses bad options", () => {
