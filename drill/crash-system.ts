@@ -74,6 +74,8 @@ export async function startCrashSystem(
   progress: (line: string) => void,
   prepare: (payUrl: string, system: Omit<CrashSystem, "close" | "startPay" | "withSystem">) => Promise<void>,
   reach: (databaseUrl: string) => string = (url) => url,
+  /** More of the pay server's environment (the soak drill's NATS_URL). */
+  extraPayEnv: Record<string, string> = {},
 ): Promise<CrashSystem> {
   const dir = await mkdtemp(join(tmpdir(), "mpay-drill-crash-"));
   const databases: ScratchDatabase[] = [];
@@ -139,6 +141,7 @@ export async function startCrashSystem(
       MPAY_WEBHOOK_MAX_ATTEMPTS: "50",
       MPAY_RATE_LIMIT_PER_MINUTE: "1000000",
       NODE_ENV: "test",
+      ...extraPayEnv,
     };
     const running = new Set<PayProcess>();
     const startPay = async (point: FaultPoint | null) => {

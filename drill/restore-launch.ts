@@ -10,7 +10,7 @@ import { loadConfig as loadIssuerConfig } from "../services/issuer/src/config.ts
 import { startIssuerHost } from "../services/issuer/src/server.ts";
 import { buildApp } from "../services/pay/src/app.ts";
 import { loadConfig } from "../services/pay/src/config.ts";
-import { LOG_SERIALIZERS, openPaySystem } from "../services/pay/src/system.ts";
+import { openPaySystem } from "../services/pay/src/system.ts";
 import { startIssuerProcess } from "../e2e/support/issuer-process.ts";
 import { startPayProcess } from "../e2e/support/pay-process.ts";
 
@@ -54,10 +54,7 @@ export const inProcessLauncher: Launcher = {
   },
   async pay(env) {
     const lines: string[] = [];
-    const log = pino(
-      { level: "info", serializers: LOG_SERIALIZERS },
-      { write: (line: string) => void lines.push(line) },
-    );
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
     const config = loadConfig(env);
     const system = await openPaySystem(
       { ...config, embeddedDatabaseDir: config.databaseUrl ? undefined : join(config.dataDir, "db") },

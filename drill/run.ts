@@ -10,6 +10,7 @@ const DRILLS: Record<string, () => Promise<Drill>> = {
   crash: async () => (await import("./crash.ts")).crashDrill,
   failover: async () => (await import("./failover.ts")).failoverDrill,
   restore: async () => (await import("./restore.ts")).restoreDrill,
+  soak: async () => (await import("./soak.ts")).soakDrill,
 };
 
 function usage(): string {

@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { sql } from "drizzle-orm";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 import { registerIssuerBreakerGauge } from "./issuers/metrics.ts";
+import { registerOutboxGauges } from "./webhooks/events-relay-metrics.ts";
 import { newId } from "@mpay/protocol";
 import type { PaySystem } from "./system.ts";
 import { clientErrorAnswer, closingGate, requestForLog } from "@mpay/service-kit";
@@ -155,6 +156,7 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   shared.onKeysChanged(() => system.merchants.forgetCachedKeys());
   const limits = apiLimits({ perMinute: system.config.rateLimitPerMinute, shared, registry });
   workerProcessHeader(app);
+  registerOutboxGauges(registry, system.eventsRelay, system.webhooks);
   app.addHook("onResponse", async (request, reply) => {
     duration.observe(
       { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },

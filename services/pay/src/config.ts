@@ -24,6 +24,7 @@ import { DEFAULT_PUSH_LIMITS, type PushLimits } from "./checkout/push-limits.ts"
 import type { RelyingParty } from "./passkeys/service.ts";
 import { faultPlanFromEnv } from "./fault-points.ts";
 import { loadClusterSettings, type ClusterSettings } from "./cluster-config.ts";
+import { eventStreamFromEnv, type EventStreamSettings } from "./webhooks/events-relay-nats.ts";
 
 export interface PayConfig {
   host: string;
@@ -80,6 +81,8 @@ export interface PayConfig {
   clock: Clock;
   /** Several processes behind the port (MPAY_PAY_PROCESSES) and Redis (REDIS_URL): cluster-config.ts. */
   cluster: ClusterSettings;
+  /** NATS_URL (+ MPAY_NATS_STREAM, MPAY_NATS_SUBJECT_PREFIX): every event also goes to JetStream; null: DB only. */
+  eventStream: EventStreamSettings | null;
 }
 
 /**
@@ -193,5 +196,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PayConfig {
     passkeys: passkeysOf(env, urls.web),
     clock: clockFromEnv(env, "MPAY"),
     cluster: loadClusterSettings(env, env["DATABASE_URL"] || undefined),
+    eventStream: eventStreamFromEnv(env),
   };
 }

@@ -29,6 +29,8 @@ import { PinService } from "./pin/service.ts";
 import { ApprovalService } from "./approvals/service.ts";
 import { PasskeyService } from "./passkeys/service.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
+import { DEFAULT_RELAY_SETTINGS, EventsRelay } from "./webhooks/events-relay.ts";
+import { EventStreamPublisher } from "./webhooks/events-relay-nats.ts";
 import { MaintenanceWorker } from "./maintenance.ts";
 import { IssuerService } from "./issuers/service.ts";
 import type { IssuerConnector } from "./issuers/connector.ts";
@@ -89,6 +91,8 @@ export interface PaySystem {
   statementSigner: StatementSigner;
   reconciler: IssuerReconciler;
   deliveryWorker: DeliveryWorker;
+  /** Publishes events to NATS JetStream after their commit; null without NATS_URL (events stay in the DB). */
+  eventsRelay: EventsRelay | null;
   maintenance: MaintenanceWorker;
   /** Starts the background workers (when config.workers), and the audit sealer's trigger (always). */
   startWorkers(): void;
@@ -269,6 +273,14 @@ export async function openPaySystem(
       log.child({ worker: "webhooks" }),
       endpointHealth,
     );
+    const eventsRelay = config.eventStream
+      ? new EventsRelay(
+          db,
+          new EventStreamPublisher(config.eventStream),
+          DEFAULT_RELAY_SETTINGS,
+          log.child({ worker: "events-relay" }),
+        )
+      : null;
     const maintenance = new MaintenanceWorker(
       [
         { name: "expire payments", run: () => payments.expireDue() },
@@ -322,16 +334,18 @@ export async function openPaySystem(
       statementSigner,
       reconciler,
       deliveryWorker,
+      eventsRelay,
       maintenance,
       startWorkers() {
         // A server seals its own appends even with the workers off; the sweep for others' leftovers is a worker.
         auditSealer.start({ sweep: config.workers });
         if (!config.workers) return;
         deliveryWorker.start();
+        eventsRelay?.start();
         maintenance.start();
       },
       async close() {
-        await Promise.all([deliveryWorker.stop(), maintenance.stop(), announcements.settle()]);
+        await Promise.all([deliveryWorker.stop(), eventsRelay?.stop(), maintenance.stop(), announcements.settle()]);
         await auditSealer.stop(); // after the workers, whose last work may append; before the keys that sign
         // Keys first: a shamir process removes its registration (vault_processes) through the database.
         await keys.close();

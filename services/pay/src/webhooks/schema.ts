@@ -12,10 +12,17 @@ export const events = pgTable(
     mode: text("mode").$type<"test" | "live">().notNull(),
     type: text("type").notNull(),
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    /**
+     * When the events relay had the event acknowledged by NATS JetStream (events-relay.ts); null while it waits,
+     * and always without NATS_URL (the event lives in this table alone, as before).
+     */
+    publishedAt: timestamp("published_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (t) => [
     index("events_merchant_list").on(t.merchantId, t.mode, t.id),
+    // The relay's queue: small while it keeps up, so claiming and counting stay cheap.
+    index("events_unpublished").on(t.id).where(sql`published_at is null`),
     // A payment's timeline (store.ts eventsAboutPayment) finds its events by the payment they carry.
     index("events_payment").on(sql`(${t.data} -> 'payment' ->> 'id')`),
   ],
