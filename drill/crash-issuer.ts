@@ -37,6 +37,11 @@ export class IssuerSupervisor {
     return new IssuerSupervisor(env, await startIssuerProcess(env));
   }
 
+  /** Down between a kill and its restart: nothing can be authorized, captured, voided or refunded meanwhile. */
+  get down(): boolean {
+    return this.#restarting !== null;
+  }
+
   get current(): IssuerProcess {
     return this.#current;
   }

@@ -152,6 +152,8 @@ export async function startCrashSystem(
       MPAY_WEBHOOK_RETRY_BASE_MS: "200",
       MPAY_WEBHOOK_MAX_ATTEMPTS: "50",
       MPAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      // The breaker opened by an issuer kill probes again after a second, not 30: a life is a few seconds long.
+      MPAY_ISSUER_BREAKER_COOLDOWN_MS: "1000",
       NODE_ENV: "test",
     };
     const running = new Set<PayProcess>();
