@@ -6,13 +6,16 @@
  * It keeps what the pay server acknowledged (a 200 the client received): the drill's proof at the end is that
  * every acknowledgment still holds. A merchant request that got no answer is sent again after the restart with the
  * same Idempotency-Key, as a merchant's server would; a payer's approval that got none is left alone (the payer
- * closed the app), so the reconciler has to settle what reached the issuer.
+ * closed the app), so the reconciler has to settle what reached the issuer. A 5xx answer is no answer either: the
+ * merchant retries it with the same key, at once and again after the next restart.
+ *
+ * Several payments are in flight at once (`inFlight` rounds side by side), so a kill lands among concurrent work.
  */
 import { join } from "node:path";
 import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
 import { FileKeyStore } from "@mpay/wallet/node";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
-import { api, type HttpAnswer } from "../e2e/support/http.ts";
+import { api, errorCode, type HttpAnswer } from "../e2e/support/http.ts";
 import { paymentBody } from "../e2e/support/pay-system.ts";
 import { approvingTestCards } from "../bench/pay-wallet.ts";
 import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
@@ -44,19 +47,28 @@ export interface LoadTally {
   rounds: number;
   /** Answers that were errors while the server lived (refused states are expected after a crash; counted). */
   refusals: Record<string, number>;
+  /** 5xx answers to merchant requests (each retried with its key). */
+  serverErrors: number;
+  /** Merchant retries answered with the stored answer (`idempotent-replayed`): the first answer was lost. */
+  replayed: number;
+  /** Replayed answers that did not match what the pay server holds now (a wrong stored answer). */
+  replayMismatches: string[];
 }
 
 export class CrashLoad {
   readonly claims = new Map<string, PaymentClaims>();
-  readonly tally: LoadTally = { rounds: 0, refusals: {} };
+  readonly tally: LoadTally = { rounds: 0, refusals: {}, serverErrors: 0, replayed: 0, replayMismatches: [] };
   #unanswered: Unanswered[] = [];
   #round = 0;
+  /** The phone approves one payment at a time: a payer has one PIN login in progress (a second replaces it). */
+  #approving: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly payUrl: string,
     private readonly secretKey: string,
     private readonly wallet: Wallet,
     private readonly cardId: string,
+    private readonly inFlight: number,
   ) {}
 
   /** The payer's phone bound, its PIN set and a test card of the simulator enrolled (the server must be up). */
@@ -66,6 +78,8 @@ export class CrashLoad {
     sessionToken: string;
     secretKey: string;
     issuer: IssuerProcess;
+    /** Payments in flight at once (default 1: one round after another). */
+    inFlight?: number;
   }): Promise<CrashLoad> {
     const card = approvingTestCards([ISSUER_ID])[0];
     if (!card) throw new Error(`the simulator has no approving card of ${ISSUER_ID}`);
@@ -79,7 +93,7 @@ export class CrashLoad {
     await wallet.setPin(PIN);
     const enrollment = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
     const enrolled = await enrollment.complete(await options.issuer.latestCode(card.phone));
-    return new CrashLoad(options.payUrl, options.secretKey, wallet, enrolled.id);
+    return new CrashLoad(options.payUrl, options.secretKey, wallet, enrolled.id, options.inFlight ?? 1);
   }
 
   /** Requests the last life left unanswered, sent again with their keys; true when all were answered. */
@@ -88,31 +102,40 @@ export class CrashLoad {
     this.#unanswered = [];
     for (const [i, request] of pending.entries()) {
       try {
-        await this.#merchant(request);
+        await this.#merchant(request, true);
       } catch (error) {
         if (!(error instanceof NoAnswer)) throw error;
         this.#unanswered.push(...pending.slice(i + 1));
         return false;
       }
     }
-    return true;
+    return this.#unanswered.length === 0;
+  }
+
+  /** Merchant requests still without an answer (no answer, or 5xx every time). */
+  get unanswered(): number {
+    return this.#unanswered.length;
   }
 
   /**
-   * Rounds until `stop()` says so or the server stops answering; each round is one payment's life. Returns when
-   * a request got no answer (the caller waits for the death and restarts) or `stop()`.
+   * Rounds until `stop()` says so or the server stops answering, `inFlight` side by side; each round is one
+   * payment's life. Returns when a request got no answer (the caller waits for the death and restarts) or `stop()`.
    */
   async run(stop: () => boolean): Promise<"no_answer" | "stopped"> {
-    while (!stop()) {
-      try {
-        await this.#oneRound(this.#round++);
-        this.tally.rounds++;
-      } catch (error) {
-        if (error instanceof NoAnswer) return "no_answer";
-        throw error;
+    let gone = false;
+    const lane = async () => {
+      while (!stop() && !gone) {
+        try {
+          await this.#oneRound(this.#round++);
+          this.tally.rounds++;
+        } catch (error) {
+          if (!(error instanceof NoAnswer)) throw error;
+          gone = true;
+        }
       }
-    }
-    return "stopped";
+    };
+    await Promise.all(Array.from({ length: this.inFlight }, lane));
+    return gone ? "no_answer" : "stopped";
   }
 
   async #oneRound(round: number): Promise<void> {
@@ -167,8 +190,14 @@ export class CrashLoad {
       });
   }
 
-  /** The payer approves on the phone; true when the answer said `authorized`. */
-  async #approve(paymentId: string): Promise<boolean> {
+  /** The payer approves on the phone, after the approval in progress; true when the answer said `authorized`. */
+  #approve(paymentId: string): Promise<boolean> {
+    const turn = this.#approving.then(() => this.#approveNow(paymentId));
+    this.#approving = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #approveNow(paymentId: string): Promise<boolean> {
     let outcome;
     try {
       outcome = await this.wallet.approvePayment(paymentId, {
@@ -195,17 +224,31 @@ export class CrashLoad {
     return true;
   }
 
-  /** A merchant request; its body when answered 200, null for an error answer; NoAnswer when the server died. */
-  async #merchant(request: Unanswered): Promise<Record<string, unknown> | null> {
+  /**
+   * A merchant request; its body when answered 200, null for an error answer; NoAnswer when the server died. A
+   * 5xx is retried with the same key a few times, then kept for after the restart.
+   */
+  async #merchant(request: Unanswered, retry = false): Promise<Record<string, unknown> | null> {
     let answer: HttpAnswer;
-    try {
-      answer = await api(this.payUrl, "POST", request.path, this.secretKey, request.body, {
-        "idempotency-key": request.key,
-      });
-    } catch (error) {
-      this.#unanswered.push(request);
-      throw new NoAnswer(error instanceof Error ? error.message : String(error));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        answer = await api(this.payUrl, "POST", request.path, this.secretKey, request.body, {
+          "idempotency-key": request.key,
+        });
+      } catch (error) {
+        this.#unanswered.push(request);
+        throw new NoAnswer(error instanceof Error ? error.message : String(error));
+      }
+      if (answer.status < 500) break;
+      this.tally.serverErrors++;
+      if (attempt >= 3) {
+        this.#unanswered.push(request);
+        this.#refused(`${request.acknowledges}:${answer.status}:${errorCode(answer) ?? "no code"}`);
+        return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
+    if (answer.headers.get("idempotent-replayed") === "true" && retry) this.#replayed(request, answer);
     if (answer.status !== 200) {
       const code = (answer.body as { error?: { code?: string } } | null)?.error?.code ?? String(answer.status);
       this.#refused(`${request.acknowledges}:${code}`);
@@ -216,6 +259,26 @@ export class CrashLoad {
       this.claims.set(paymentId, { amount: Number(answer.body["amount"]), acknowledged: new Set() });
     this.#claim(paymentId, request.acknowledges);
     return answer.body;
+  }
+
+  /**
+   * The stored answer of a request cut off after its commit: it must be the answer of this request (this payment,
+   * the state the request brought it to), not another's and not a stale one.
+   */
+  #replayed(request: Unanswered, answer: HttpAnswer): void {
+    this.tally.replayed++;
+    if (answer.status !== 200 || request.paymentId === null) return;
+    const body = answer.body;
+    const expected: Record<Acknowledged, (b: Record<string, unknown>) => boolean> = {
+      created: () => true,
+      authorized: () => true,
+      captured: (b) => b["status"] === "captured",
+      refunded: (b) => b["paymentId"] === request.paymentId,
+      canceled: (b) => b["status"] === "canceled",
+    };
+    const samePayment = request.acknowledges === "refunded" || body["id"] === request.paymentId;
+    if (!samePayment || !expected[request.acknowledges](body))
+      this.tally.replayMismatches.push(`${request.key}: ${JSON.stringify(body).slice(0, 200)}`);
   }
 
   #claim(paymentId: string, what: Acknowledged): void {

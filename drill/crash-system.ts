@@ -1,8 +1,10 @@
 /**
  * The system the crash drill runs against: the issuer host and the pay server as processes of their own (the pay
- * server is killed by its fault points and started again on the same database, port and key file), a merchant's
- * webhook endpoint, and the drill's own PaySystem on the same database for setup and the final checks (on PGlite
- * only while no server runs: one process may have the data folder open).
+ * server is killed by its fault points and started again on the same database, port and key file; the issuer host
+ * is killed at random and at its after-commit point, and started again on the same database and port), a
+ * merchant's webhook endpoint, and the drill's own PaySystem on the same database for setup and the final checks
+ * (on PGlite only while no server runs: one process may have the data folder open). On PostgreSQL the drill also
+ * ends the servers' database connections under them (pg_terminate_backend).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,12 +17,14 @@ import { certifyStatementKey } from "../services/pay/src/testing/statement-key.t
 import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
 import { SimulatorConnector } from "../services/pay/src/issuers/simulator/connector.ts";
 import { startPayProcess, type PayProcess } from "../e2e/support/pay-process.ts";
-import { startIssuerProcess, type IssuerProcess } from "../e2e/support/issuer-process.ts";
+import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
 import { freePorts } from "../e2e/support/messenger-process.ts";
 import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
 import { api } from "../e2e/support/http.ts";
 import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
+import { IssuerSupervisor } from "./crash-issuer.ts";
+import { terminateBackends } from "./crash-connections.ts";
 import type { FaultPoint } from "../services/pay/src/fault-points.ts";
 
 /** The simulator's issuer the drill's card belongs to. */
@@ -29,7 +33,15 @@ export const ISSUER_ID = "sampo";
 export interface CrashSystem {
   dir: string;
   payUrl: string;
+  /** The issuer host as first started (its test inbox, for the card's enrollment). */
   issuer: IssuerProcess;
+  /** Kills and restarts of the issuer host. */
+  issuerHost: IssuerSupervisor;
+  /**
+   * Ends up to `n` of the servers' PostgreSQL connections (pay's and the issuer's), chosen at random; how many
+   * ended. Null on PGlite: there is no connection to end.
+   */
+  terminateConnections: ((n: number) => Promise<number>) | null;
   /** The acquirer link to the issuer, for reading its books. */
   issuerLink: SimulatorConnector;
   merchant: CreatedMerchant;
@@ -43,6 +55,8 @@ export interface CrashSystem {
   withSystem<T>(work: (system: PaySystem, clock: TestClock) => Promise<T>, hoursAhead?: number): Promise<T>;
   close(): Promise<void>;
 }
+
+type Parts = Omit<CrashSystem, "close" | "startPay" | "withSystem" | "terminateConnections">;
 
 /** As e2e's openTestSystem, on the drill's clock (the final reconciler's pass runs hours later). */
 function openDrillSystem(
@@ -72,7 +86,7 @@ function openDrillSystem(
 export async function startCrashSystem(
   serverUrl: string | undefined,
   progress: (line: string) => void,
-  prepare: (payUrl: string, system: Omit<CrashSystem, "close" | "startPay" | "withSystem">) => Promise<void>,
+  prepare: (payUrl: string, system: Parts) => Promise<void>,
   reach: (databaseUrl: string) => string = (url) => url,
   /** More of the pay server's environment (the soak drill's NATS_URL). */
   extraPayEnv: Record<string, string> = {},
@@ -96,13 +110,17 @@ export async function startCrashSystem(
     const location = { databaseUrl: payDatabaseUrl, dataDir: payDir };
     const acquirerSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     progress(`starting the issuer host (${serverUrl ? "PostgreSQL" : "PGlite"})`);
-    const issuer = await startIssuerProcess({
+    const [issuerPort] = (await freePorts(1)) as [number];
+    const issuerHost = await IssuerSupervisor.start({
       ISSUER_DATA_DIR: join(dir, "issuer"),
-      ...(issuerDatabaseUrl ? { ISSUER_DATABASE_URL: issuerDatabaseUrl } : {}),
+      // One port for every life of the issuer host: the pay server keeps its address across restarts.
+      ISSUER_PORT: String(issuerPort),
+      ...(issuerDatabaseUrl ? { ISSUER_DATABASE_URL: issuerDatabaseUrl, ISSUER_DB_POOL: "4" } : {}),
       ...fixtureIssuerEnv([ISSUER_ID]),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
     });
-    undo.push(() => issuer.stop());
+    undo.push(() => issuerHost.close());
+    const issuer = issuerHost.current;
     const issuerLink = new SimulatorConnector({ baseUrl: issuer.url, acquirerSecret, timeoutMs: 5_000 });
     const issuerEnv = {
       MPAY_ISSUER_URL: issuer.url,
@@ -140,6 +158,8 @@ export async function startCrashSystem(
       MPAY_WEBHOOK_RETRY_BASE_MS: "200",
       MPAY_WEBHOOK_MAX_ATTEMPTS: "50",
       MPAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      // The breaker opened by an issuer kill probes again after a second, not 30: a life is a few seconds long.
+      MPAY_ISSUER_BREAKER_COOLDOWN_MS: "1000",
       NODE_ENV: "test",
       ...extraPayEnv,
     };
@@ -180,10 +200,11 @@ export async function startCrashSystem(
     );
     if (endpoint.status !== 200) throw new Error(`registering the webhook endpoint answered ${endpoint.raw}`);
     secret = endpoint.body.secret;
-    const parts = {
+    const parts: Parts = {
       dir,
       payUrl: first.url,
       issuer,
+      issuerHost,
       issuerLink,
       merchant,
       receiver,
@@ -192,7 +213,12 @@ export async function startCrashSystem(
     };
     await prepare(first.url, parts);
     await first.stop();
-    return { ...parts, startPay, withSystem, close };
+    const [payDatabase, issuerDatabase] = databases;
+    const terminateConnections =
+      serverUrl && payDatabase && issuerDatabase
+        ? (n: number) => terminateBackends(serverUrl, [payDatabase.name, issuerDatabase.name], n)
+        : null;
+    return { ...parts, startPay, withSystem, terminateConnections, close };
   } catch (error) {
     await close();
     throw error;

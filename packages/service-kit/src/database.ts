@@ -59,6 +59,18 @@ export interface OpenOptions<S extends Record<string, unknown>> extends Embedded
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * A connection the server ends (a restart, a failover, pg_terminate_backend) must not crash the process. An idle
+ * client's error reaches the pool's listener; a checked-out client's error between two statements (a transaction
+ * waiting on a card issuer) is emitted on the client itself, where an 'error' event without a listener kills the
+ * process (found by `npm run drill -- crash`, issue 12). Its next statement fails instead (the request answers an
+ * error, its transaction is gone), and the pool drops the broken client when it is released and connects a new one.
+ */
+function survivesLostConnections(pool: pg.Pool): void {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+}
+
 export async function openDatabase<S extends Record<string, unknown>>(options: OpenOptions<S>): Promise<Database<S>> {
   const { schema, searchPath } = options;
   if (searchPath !== undefined && !SCHEMA_NAME.test(searchPath))
@@ -72,8 +84,7 @@ export async function openDatabase<S extends Record<string, unknown>>(options: O
     // Several hosts (a failover pair): each connection searches for the writable one (pg-hosts.ts).
     const hosts = parseHostList(options.url);
     const pool = hosts ? multiHostPool(hosts, config) : new pg.Pool({ ...config, connectionString: options.url });
-    // An error on an idle client (the server restarted) must not crash the process; the next query reconnects.
-    pool.on("error", () => {});
+    survivesLostConnections(pool);
     const db = drizzlePg(pool, { schema }) as unknown as Db<S>;
     return { db, kind: "postgres", searchPath, close: () => pool.end() };
   }
@@ -162,7 +173,7 @@ async function joinFolder<S extends Record<string, unknown>>(
     max: 4,
     idleTimeoutMillis: 10_000,
   });
-  pool.on("error", () => {});
+  survivesLostConnections(pool);
   try {
     await pool.query("select 1");
   } catch {

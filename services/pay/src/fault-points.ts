@@ -14,7 +14,8 @@ import { ConfigError } from "@mpay/service-kit";
 /**
  * Every point, a stable name the drill enumerates (drill/crash.ts). `before-issuer`: the request to the issuer is
  * not sent yet; `after-issuer`: the issuer answered, nothing of its answer is committed here; `after-commit`: the
- * change is committed, its answer not sent.
+ * change is committed, its answer not sent. `merchant.answer.after-commit`: a capture, cancel or refund and its
+ * Idempotency-Key's answer are committed, the answer not sent (the merchant's retry must get the same answer).
  */
 export const FAULT_POINTS = [
   "payment.create.after-commit",
@@ -29,6 +30,7 @@ export const FAULT_POINTS = [
   "void.after-issuer",
   "refund.before-issuer",
   "refund.after-issuer",
+  "merchant.answer.after-commit",
   "webhook.before-send",
   "webhook.after-send",
   "webhook.after-commit",
@@ -105,4 +107,12 @@ export function faultPoint(name: FaultPoint): void {
   // Synchronous, so the drill can tell which point it was even though nothing else gets flushed.
   writeSync(2, `${FAULTS_VARIABLE}: dying at ${name}\n`);
   process.kill(process.pid, "SIGKILL");
+}
+
+/**
+ * The merchant's capture, cancel or refund and its answer are committed, the answer not sent: the routes hand this
+ * to answerIdempotent as its `committed` hook (infrastructure does not know the points).
+ */
+export function merchantAnswerCommitted(): void {
+  faultPoint("merchant.answer.after-commit");
 }

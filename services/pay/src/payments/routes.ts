@@ -18,6 +18,7 @@ import {
 import type { PaymentService } from "./service.ts";
 import { paymentFilterQuery, paymentFilters } from "./list-filters.ts";
 import { paymentSchema } from "./view.ts";
+import { merchantAnswerCommitted as answerCommitted } from "../fault-points.ts";
 
 const createBody = z.strictObject({
   amount: z.number().int().positive().describe("Integer minor units (35000 KRW is 35000; 10.50 USD is 1050)"),
@@ -160,7 +161,7 @@ export function paymentRoutes(
         reply,
         "POST /v1/payments/:id/capture",
         (tx, auth, scope) => payments.captureOnce(tx, auth, request.params.id, request.body?.amount, scope),
-        { transaction: true },
+        { transaction: true, committed: answerCommitted },
       ),
   );
 
@@ -175,9 +176,16 @@ export function paymentRoutes(
       },
     },
     (request, reply) =>
-      answerIdempotent(db, request, reply, "POST /v1/payments/:id/cancel", async (tx, auth) => ({
-        statusCode: 200,
-        body: payments.view(await payments.cancel(tx, auth, request.params.id)),
-      })),
+      answerIdempotent(
+        db,
+        request,
+        reply,
+        "POST /v1/payments/:id/cancel",
+        async (tx, auth) => ({
+          statusCode: 200,
+          body: payments.view(await payments.cancel(tx, auth, request.params.id)),
+        }),
+        { committed: answerCommitted },
+      ),
   );
 }

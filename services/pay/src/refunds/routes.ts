@@ -5,6 +5,7 @@ import type { Db } from "../db/client.ts";
 import { answerIdempotent, errorResponse, idParam, listEnvelope, merchantOf } from "../http/route-kit.ts";
 import type { RefundService } from "./service.ts";
 import { refundSchema, refundView } from "./view.ts";
+import { merchantAnswerCommitted } from "../fault-points.ts";
 
 const createBody = z.strictObject({
   amount: z.number().int().positive().optional().describe("Minor units; omit to refund everything still refundable"),
@@ -26,10 +27,18 @@ export function refundRoutes(app: FastifyInstance, db: Db, refunds: RefundServic
       },
     },
     (request, reply) =>
-      answerIdempotent(db, request, reply, "POST /v1/payments/:id/refunds", async (tx, auth) => ({
-        statusCode: 200,
-        body: refundView(await refunds.create(tx, auth, request.params.id, request.body ?? {})),
-      })),
+      answerIdempotent(
+        db,
+        request,
+        reply,
+        "POST /v1/payments/:id/refunds",
+        async (tx, auth) => ({
+          statusCode: 200,
+          body: refundView(await refunds.create(tx, auth, request.params.id, request.body ?? {})),
+        }),
+        // The crash drill's cut-off answer (issue 12): committed, not sent.
+        { committed: merchantAnswerCommitted },
+      ),
   );
 
   r.get(
