@@ -172,11 +172,16 @@ interface LifeChaos {
   connectionKillsAtMs: number[];
 }
 
-/** Random moments in the first seconds of the life, when the load is running (and the pay point not yet hit). */
-function chaosOf(life: number, options: CrashOptions): LifeChaos {
+/**
+ * Random moments in the first seconds of the life, when the load is running (and the pay point not yet hit). An
+ * issuer kill that found its life already over (the pay point hit first: on a fast machine most lives are short) is
+ * owed to the next life, sooner in it, so a run of N lives kills the issuer host about N / issuerEvery times.
+ */
+function chaosOf(life: number, options: CrashOptions, issuerKillOwed: boolean): LifeChaos {
   const moment = () => 50 + Math.floor(Math.random() * 1500);
+  const due = issuerKillOwed || (options.issuerEvery > 0 && life % options.issuerEvery === options.issuerEvery - 1);
   return {
-    issuerKillAtMs: options.issuerEvery > 0 && life % options.issuerEvery === options.issuerEvery - 1 ? moment() : null,
+    issuerKillAtMs: due ? (issuerKillOwed ? Math.floor(Math.random() * 200) : moment()) : null,
     connectionKillsAtMs: Array.from({ length: options.connectionKills }, moment).sort((a, b) => a - b),
   };
 }
@@ -290,13 +295,18 @@ export async function runCrashDrill(options: CrashOptions, progress: (line: stri
       issuerAfterCommit: 0,
       connections: system.terminateConnections ? 0 : null,
     };
+    let issuerKillOwed = false;
     for (let life = 0; life < options.crashes; life++) {
       if (options.minutes !== undefined && Date.now() - started > options.minutes * 60_000) break;
       lives++;
       const point = options.points[life % options.points.length] as FaultPoint;
       const tally = points.get(point) as PointTally;
       tally.armed++;
-      if (await live(system, load, point, options.lifeSeconds, chaosOf(life, options), crashes, logged, deaths)) {
+      const chaos = chaosOf(life, options, issuerKillOwed);
+      const issuerKillsBefore = system.issuerHost.kills.random;
+      const hit = await live(system, load, point, options.lifeSeconds, chaos, crashes, logged, deaths);
+      issuerKillOwed = chaos.issuerKillAtMs !== null && system.issuerHost.kills.random === issuerKillsBefore;
+      if (hit) {
         tally.hit++;
         crashes.pay++;
       }

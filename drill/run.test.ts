@@ -20,7 +20,7 @@ describe("npm run drill with a bad option", () => {
   it("exits 2 with the refusal on one line and the drill's usage", () => {
     const answer = drill("crash", "--crashes", "0");
     expect(answer.code).toBe(2);
-    expect(answer.stderr.split("\n")[0]).toBe("drill crash: --crashes must be a positive integer, got 0");
+    expect(answer.stderr.split("\n")[0]).toBe("drill crash: --crashes must be an integer ≥ 1, got 0");
     expect(answer.stderr).toContain("--life-seconds S");
     expect(answer.stderr).not.toMatch(/\n\s+at |\.ts:\d+/);
     expect(answer.stdout).toBe("");

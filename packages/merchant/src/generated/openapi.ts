@@ -744,6 +744,7 @@ export interface components {
           | "audit_head_invalid"
           | "messenger_unavailable"
           | "server_shutting_down"
+          | "database_unavailable"
           | "issuer_unavailable"
           | "statement_key_not_certified"
           | "statement_key_certificate_invalid"
