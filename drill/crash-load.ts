@@ -10,18 +10,14 @@
  * merchant retries it with the same key, at once and again after the next restart.
  *
  * Several payments are in flight at once (`inFlight` rounds side by side), so a kill lands among concurrent work.
+ * The approvals go to the payers' phones (crash-phones.ts): one phone by default, so they take turns; with more
+ * payers (the soak drill's `--payers`) up to that many approvals run at once.
  */
-import { join } from "node:path";
-import { isPayApiError, PayClient, Wallet } from "@mpay/wallet";
-import { FileKeyStore } from "@mpay/wallet/node";
-import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
+import { isPayApiError, type PinKeyStretching } from "@mpay/wallet";
 import { api, errorCode, type HttpAnswer } from "../e2e/support/http.ts";
 import { paymentBody } from "../e2e/support/pay-system.ts";
-import { approvingTestCards } from "../bench/pay-wallet.ts";
 import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
-import { ISSUER_ID } from "./crash-system.ts";
-
-const PIN = "730182";
+import { PhonePool, PIN, preparePhones, type Phone } from "./crash-phones.ts";
 
 export type Acknowledged = "created" | "authorized" | "captured" | "refunded" | "canceled";
 
@@ -60,40 +56,45 @@ export class CrashLoad {
   readonly tally: LoadTally = { rounds: 0, refusals: {}, serverErrors: 0, replayed: 0, replayMismatches: [] };
   #unanswered: Unanswered[] = [];
   #round = 0;
-  /** The phone approves one payment at a time: a payer has one PIN login in progress (a second replaces it). */
-  #approving: Promise<unknown> = Promise.resolve();
+  /** How many payers' phones approve. */
+  readonly payers: number;
+  /** Each phone approves one payment at a time: a payer has one PIN login in progress (a second replaces it). */
+  readonly #phones: PhonePool;
 
   private constructor(
     private readonly payUrl: string,
     private readonly secretKey: string,
-    private readonly wallet: Wallet,
-    private readonly cardId: string,
+    phones: readonly Phone[],
     private readonly inFlight: number,
-  ) {}
+  ) {
+    this.#phones = new PhonePool(phones);
+    this.payers = phones.length;
+  }
 
-  /** The payer's phone bound, its PIN set and a test card of the simulator enrolled (the server must be up). */
+  /**
+   * Each payer's phone bound, its PIN set and a test card of the simulator enrolled (the server must be up): the
+   * payer of `sessionToken`, and one more for each of `otherPayers` (session tokens) when given.
+   */
   static async prepare(options: {
     payUrl: string;
     dir: string;
     sessionToken: string;
+    otherPayers?: readonly string[];
     secretKey: string;
     issuer: IssuerProcess;
     /** Payments in flight at once (default 1: one round after another). */
     inFlight?: number;
+    /** The phones' PIN key stretching (default the wallet's "memory-constrained"). */
+    keyStretching?: PinKeyStretching;
   }): Promise<CrashLoad> {
-    const card = approvingTestCards([ISSUER_ID])[0];
-    if (!card) throw new Error(`the simulator has no approving card of ${ISSUER_ID}`);
-    const wallet = new Wallet({
-      trustedRoots: TEST_NETWORK_ROOTS,
-      keyStore: new FileKeyStore(join(options.dir, "phone.json"), FileKeyStore.newDeviceSecret()),
-      client: new PayClient({ baseUrl: options.payUrl, sessionToken: options.sessionToken }),
-      keyStretching: "memory-constrained",
+    const phones = await preparePhones({
+      payUrl: options.payUrl,
+      dir: options.dir,
+      sessionTokens: [options.sessionToken, ...(options.otherPayers ?? [])],
+      issuer: options.issuer,
+      ...(options.keyStretching ? { keyStretching: options.keyStretching } : {}),
     });
-    await wallet.bindThisDevice("Drill phone");
-    await wallet.setPin(PIN);
-    const enrollment = await wallet.startCardEnrollment({ pan: card.pan, expiry: card.expiry, cvc: card.cvc });
-    const enrolled = await enrollment.complete(await options.issuer.latestCode(card.phone));
-    return new CrashLoad(options.payUrl, options.secretKey, wallet, enrolled.id, options.inFlight ?? 1);
+    return new CrashLoad(options.payUrl, options.secretKey, phones, options.inFlight ?? 1);
   }
 
   /** Requests the last life left unanswered, sent again with their keys; true when all were answered. */
@@ -139,8 +140,9 @@ export class CrashLoad {
   }
 
   async #oneRound(round: number): Promise<void> {
-    // Small amounts: the test card's credit limit has to last for thousands of rounds.
-    const amount = 1000 + (round % 7) * 100;
+    // Small amounts: the test cards' credit limits (3,000,000 KRW the smallest) have to last for the soak drill's
+    // tens of thousands of rounds; a captured payment keeps its hold.
+    const amount = 100 + (round % 7) * 10;
     const created = await this.#merchant({
       paymentId: null,
       path: "/v1/payments",
@@ -190,18 +192,16 @@ export class CrashLoad {
       });
   }
 
-  /** The payer approves on the phone, after the approval in progress; true when the answer said `authorized`. */
+  /** A payer approves on a free phone (after its approval in progress); true when the answer said `authorized`. */
   #approve(paymentId: string): Promise<boolean> {
-    const turn = this.#approving.then(() => this.#approveNow(paymentId));
-    this.#approving = turn.catch(() => undefined);
-    return turn;
+    return this.#phones.with((phone) => this.#approveOn(phone, paymentId));
   }
 
-  async #approveNow(paymentId: string): Promise<boolean> {
+  async #approveOn(phone: Phone, paymentId: string): Promise<boolean> {
     let outcome;
     try {
-      outcome = await this.wallet.approvePayment(paymentId, {
-        cardId: this.cardId,
+      outcome = await phone.wallet.approvePayment(paymentId, {
+        cardId: phone.cardId,
         pin: PIN,
         confirm: async () => true,
       });

@@ -23,12 +23,24 @@ import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.
 import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
 import { api } from "../e2e/support/http.ts";
 import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
+import { approvingTestCards } from "../bench/pay-wallet.ts";
 import { IssuerSupervisor } from "./crash-issuer.ts";
 import { terminateBackends } from "./crash-connections.ts";
 import type { FaultPoint } from "../services/pay/src/fault-points.ts";
 
 /** The simulator's issuer the drill's card belongs to. */
 export const ISSUER_ID = "sampo";
+
+/**
+ * The issuers the issuer host runs: ISSUER_ID alone for one payer; every simulator issuer for more, so that the
+ * payers' cards spread over their nine approving cards (an issuer sends 5 enrollment codes per card a day).
+ */
+export function drillIssuers(payers: number): string[] {
+  return payers > 1 ? [...new Set(approvingTestCards().map((c) => c.issuerId))] : [ISSUER_ID];
+}
+
+/** Payers the issuers' enrollment limit allows: 5 codes a day for each approving card. */
+export const MAX_PAYERS = 5 * approvingTestCards().length;
 
 export interface CrashSystem {
   dir: string;
@@ -49,6 +61,8 @@ export interface CrashSystem {
   endpointId: string;
   /** A payer's session token (the drill's phone signs in with it). */
   sessionToken: string;
+  /** Further payers' session tokens, one per phone (`payers` − 1 of them; none by default). */
+  otherSessionTokens: string[];
   /** A pay server armed with `point` (none: a clean one); its exit is watched by the caller. */
   startPay(point: FaultPoint | null): Promise<PayProcess>;
   /** The drill's own PaySystem, `hoursAhead` on its clock; only while no server runs on PGlite. */
@@ -88,9 +102,16 @@ export async function startCrashSystem(
   progress: (line: string) => void,
   prepare: (payUrl: string, system: Parts) => Promise<void>,
   reach: (databaseUrl: string) => string = (url) => url,
-  /** More of the pay server's environment (the soak drill's NATS_URL). */
-  extraPayEnv: Record<string, string> = {},
+  more: {
+    /** More of the pay server's environment (the soak drill's NATS_URL). */
+    payEnv?: Record<string, string>;
+    /** Payers with a session each (default 1). */
+    payers?: number;
+  } = {},
 ): Promise<CrashSystem> {
+  const payers = more.payers ?? 1;
+  if (!Number.isSafeInteger(payers) || payers < 1 || payers > MAX_PAYERS)
+    throw new Error(`payers must be an integer from 1 to ${MAX_PAYERS}, got ${payers}`);
   const dir = await mkdtemp(join(tmpdir(), "mpay-drill-crash-"));
   const databases: ScratchDatabase[] = [];
   const undo: Array<() => Promise<unknown>> = [];
@@ -116,7 +137,7 @@ export async function startCrashSystem(
       // One port for every life of the issuer host: the pay server keeps its address across restarts.
       ISSUER_PORT: String(issuerPort),
       ...(issuerDatabaseUrl ? { ISSUER_DATABASE_URL: issuerDatabaseUrl, ISSUER_DB_POOL: "4" } : {}),
-      ...fixtureIssuerEnv([ISSUER_ID]),
+      ...fixtureIssuerEnv(drillIssuers(payers)),
       ISSUER_ACQUIRER_SECRET: acquirerSecret,
     });
     undo.push(() => issuerHost.close());
@@ -128,18 +149,20 @@ export async function startCrashSystem(
       MPAY_AUDIT_WITNESS_URL: "off",
     };
 
-    // Setup no route does: the merchant, the payer's session, the pay server's statement key certified.
+    // Setup no route does: the merchant, the payers' sessions, the pay server's statement key certified.
     const setup = await openDrillSystem(location, new TestClock(), issuerEnv);
     let merchant: CreatedMerchant;
-    let sessionToken: string;
+    const sessionTokens: string[] = [];
     try {
       merchant = await createMerchant(setup, "Crash Drill Shop");
-      const session = await setup.payers.openSession({
-        subject: "acct_crash_drill",
-        displayName: "Yoon Seoyeon",
-        phoneNumber: null,
-      });
-      sessionToken = session.sessionToken.peek();
+      for (let i = 0; i < payers; i++) {
+        const session = await setup.payers.openSession({
+          subject: i === 0 ? "acct_crash_drill" : `acct_crash_drill_${i}`,
+          displayName: "Yoon Seoyeon",
+          phoneNumber: null,
+        });
+        sessionTokens.push(session.sessionToken.peek());
+      }
       await certifyStatementKey(setup, await testRootSigner());
     } finally {
       await setup.close();
@@ -160,8 +183,10 @@ export async function startCrashSystem(
       MPAY_RATE_LIMIT_PER_MINUTE: "1000000",
       // The breaker opened by an issuer kill probes again after a second, not 30: a life is a few seconds long.
       MPAY_ISSUER_BREAKER_COOLDOWN_MS: "1000",
+      // Every phone of the drill enrolls its card from 127.0.0.1 (30 an hour per address by default).
+      ...(payers > 30 ? { MPAY_ENROLLMENTS_PER_ADDRESS_PER_HOUR: String(payers) } : {}),
       NODE_ENV: "test",
-      ...extraPayEnv,
+      ...more.payEnv,
     };
     const running = new Set<PayProcess>();
     const startPay = async (point: FaultPoint | null) => {
@@ -209,7 +234,8 @@ export async function startCrashSystem(
       merchant,
       receiver,
       endpointId: endpoint.body.id,
-      sessionToken,
+      sessionToken: sessionTokens[0] as string,
+      otherSessionTokens: sessionTokens.slice(1),
     };
     await prepare(first.url, parts);
     await first.stop();

@@ -141,6 +141,11 @@ describe("the soak drill's verdict", () => {
   it("refuses bad options", () => {
     expect(() => parseSoakOptions(["--minutes", "0"], {})).toThrow(/--minutes/);
     expect(() => parseSoakOptions(["--concurrency", "1.5"], {})).toThrow(/--concurrency/);
+    expect(() => parseSoakOptions(["--payers", "0"], {})).toThrow(/--payers/);
+    // A phone approves one payment at a time: more in flight than phones would only queue.
+    expect(() => parseSoakOptions(["--payers", "4", "--concurrency", "5"], {})).toThrow(/more than --payers 4/);
+    expect(parseSoakOptions([], {})).toMatchObject({ payers: 16, concurrency: 16 });
+    expect(parseSoakOptions(["--payers", "8", "--concurrency", "3"], {})).toMatchObject({ payers: 8, concurrency: 3 });
     expect(parseSoakOptions(["--minutes", "5", "--rate", "2"], { NATS_URL: "off" })).toMatchObject({
       seconds: 300,
       rate: 2,

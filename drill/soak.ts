@@ -1,6 +1,6 @@
 /**
- * `npm run drill -- soak --minutes 30 [--rate R]`: the real system (the crash drill's: issuer host and pay server
- * as processes, a merchant's webhook endpoint, a payer's phone) under a steady load at half of its capacity, for
+ * `npm run drill -- soak --minutes 30 [--payers 16] [--rate R]`: the real system (the crash drill's: issuer host and
+ * pay server as processes, a merchant's webhook endpoint, payers' phones) under a steady load at half of its capacity, for
  * long enough to see a leak (issue 12). Every few seconds it samples the pay server's memory, heap and event-loop
  * delay, PostgreSQL's connections, the outbox, and the payments' rate and p99; at the end each series must be
  * flat (soak-trend.ts), and with NATS_URL every event must be on the stream once.
@@ -12,8 +12,9 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { serverUrl, randomSuffix } from "../bench/postgres.ts";
 import type { Drill, DrillResult } from "./scenario.ts";
-import { startCrashSystem } from "./crash-system.ts";
+import { MAX_PAYERS, startCrashSystem } from "./crash-system.ts";
 import { CrashLoad } from "./crash-load.ts";
+import { BENCH_KEY_STRETCHING } from "../bench/auth-wallet.ts";
 import { ConnectionCounter, percentile, sampleServer } from "./soak-sampler.ts";
 import { BOUNDS, verdict, type Bound, type Sample, type Verdict } from "./soak-trend.ts";
 import { soakChartSvg } from "./soak-chart.ts";
@@ -25,7 +26,9 @@ export interface SoakOptions {
   seconds: number;
   /** Payments per second; undefined → half of the capacity measured first. */
   rate: number | undefined;
-  /** Payments in flight at once (one phone, one merchant). */
+  /** Payers, each with a phone of its own that approves one payment at a time. */
+  payers: number;
+  /** Payments in flight at once (at most `payers`: more would only wait for a phone). */
   concurrency: number;
   sampleSeconds: number;
   capacitySeconds: number;
@@ -37,7 +40,8 @@ export interface SoakOptions {
 const USAGE = [
   "  --minutes M           how long the soak runs (default 30; decimals allowed)",
   "  --rate R              payments per second (default: half of the capacity measured for --capacity-seconds)",
-  "  --concurrency N       payments in flight at once (default 1: one phone approves one payment at a time)",
+  "  --payers N            payers, each with its own phone, session, PIN and card (default 16, at most 45)",
+  "  --concurrency N       payments in flight at once, at most --payers (default: --payers; a phone approves one at a time)",
   "  --sample-seconds S    sampling period (default 5)",
   "  --capacity-seconds S  how long the unpaced capacity run lasts (default 20)",
   "  --database-url URL    PostgreSQL server for a throwaway database (default DATABASE_URL; neither → PGlite)",
@@ -51,6 +55,7 @@ export function parseSoakOptions(args: string[], env: NodeJS.ProcessEnv = proces
     options: {
       minutes: { type: "string" },
       rate: { type: "string" },
+      payers: { type: "string" },
       concurrency: { type: "string" },
       "sample-seconds": { type: "string" },
       "capacity-seconds": { type: "string" },
@@ -68,10 +73,21 @@ export function parseSoakOptions(args: string[], env: NodeJS.ProcessEnv = proces
     return n;
   };
   const nats = values["nats-url"] ?? env["NATS_URL"];
+  const payers = positive(values.payers, "payers", 16, true);
+  if (payers > MAX_PAYERS)
+    throw new Error(
+      `--payers must be at most ${MAX_PAYERS} (the simulator's enrollment codes per card), got ${payers}`,
+    );
+  const concurrency = positive(values.concurrency, "concurrency", payers, true);
+  if (concurrency > payers)
+    throw new Error(
+      `--concurrency ${concurrency} is more than --payers ${payers}: a phone approves one payment at a time`,
+    );
   return {
     seconds: positive(values.minutes, "minutes", 30) * 60,
     rate: values.rate === undefined ? undefined : positive(values.rate, "rate", 1),
-    concurrency: positive(values.concurrency, "concurrency", 1, true),
+    payers,
+    concurrency,
     sampleSeconds: positive(values["sample-seconds"], "sample-seconds", 5),
     capacitySeconds: positive(values["capacity-seconds"], "capacity-seconds", 20),
     databaseUrl: values["database-url"] ?? (env["DATABASE_URL"] ? serverUrl(env) : undefined),
@@ -173,16 +189,22 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     options.databaseUrl,
     progress,
     async (payUrl, parts) => {
+      progress(`binding ${options.payers} payers' phones and enrolling their cards`);
       load = await CrashLoad.prepare({
         payUrl,
         dir: parts.dir,
         sessionToken: parts.sessionToken,
+        otherPayers: parts.otherSessionTokens,
         secretKey: parts.merchant.secretKey,
         issuer: parts.issuer,
+        // The drill's process is every payer's phone: with the wallet's Argon2id (0.2–0.4 s of synchronous WASM per
+        // PIN login) it could not approve more than a few payments a second, however many payers. The bench's
+        // cheapest stretching runs on the phone only; the server does the same work with any (auth-wallet.ts).
+        keyStretching: BENCH_KEY_STRETCHING,
       });
     },
     undefined,
-    natsEnv,
+    { payEnv: natsEnv, payers: options.payers },
   );
   let connections: ConnectionCounter | null = null;
   try {
@@ -368,7 +390,7 @@ export function soakReport(run: SoakRun): string {
   return [
     `Soak drill (${run.backend}${run.options.natsUrl ? " + NATS JetStream" : ""}): ${(run.options.seconds / 60).toFixed(1)} min, ${run.payments} payments at ${run.rate.toFixed(2)}/s` +
       (run.capacity === null ? " (--rate)" : ` (half of the ${run.capacity.toFixed(2)}/s measured)`) +
-      `, ${run.options.concurrency} in flight, sampled every ${run.options.sampleSeconds} s; ${run.seconds.toFixed(0)} s in all`,
+      `, ${run.options.payers} payers, ${run.options.concurrency} in flight, sampled every ${run.options.sampleSeconds} s; ${run.seconds.toFixed(0)} s in all`,
     "",
     header,
     ...rows,
@@ -398,6 +420,7 @@ export const soakDrill: Drill = {
       "npm run drill -- soak",
       `--minutes ${options.seconds / 60}`,
       `--rate ${run.rate.toFixed(2)}`,
+      `--payers ${options.payers}`,
       `--concurrency ${options.concurrency}`,
       ...(options.natsUrl ? [`--nats-url ${options.natsUrl}`] : []),
     ].join(" ");
