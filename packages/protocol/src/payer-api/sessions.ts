@@ -44,11 +44,21 @@ export const signInExchangeRequestSchema = z.strictObject({
 export type SignInExchangeRequest = z.infer<typeof signInExchangeRequestSchema>;
 
 /** The messenger's redirect back to the pay server. */
+/**
+ * OAuth's parameters are visible ASCII (RFC 6749 appendix A, VSCHAR): anything else (a NUL, which PostgreSQL
+ * refuses in text, found by the fuzzer) is a malformed callback, answered like one, never looked up.
+ */
+const oauthParameter = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[\x20-\x7e]*$/);
+
 export const signInCallbackQuerySchema = z.object({
-  code: z.string().max(512).optional(),
-  state: z.string().max(128).optional(),
-  iss: z.string().max(512).optional(),
-  error: z.string().max(100).optional(),
+  code: oauthParameter(512).optional(),
+  state: oauthParameter(128).optional(),
+  iss: oauthParameter(512).optional(),
+  error: oauthParameter(100).optional(),
 });
 
 export const payerSessionViewSchema = z.object({
