@@ -252,6 +252,9 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
       let last = soakStart;
       while (sampling && !died) {
         await sleep(last + options.sampleSeconds * 1000 - performance.now());
+        // A sample taken after the load stopped would show its window half empty: a fall in the rate and a p99 of
+        // the last stragglers, which the fit would read as the trend of the whole run.
+        if (!sampling) break;
         const now = performance.now();
         const t = (now - soakStart) / 1000;
         // Payments over a trailing window several samples wide: at a low rate one sample's window holds 0 or 1.
