@@ -44,13 +44,13 @@ function panel(s: ChartSeries, x0: number, y0: number): string {
   const line = s.samples.map((p) => `${x(p.t).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
   const { slope, intercept } = s.verdict.fit;
   const fitted = [warmEnd, tMax].map((t) => `${x(t).toFixed(1)},${y(intercept + slope * t).toFixed(1)}`).join(" ");
-  const colour = s.verdict.flat ? "#1a7f37" : "#cf222e";
+  const colour = { flat: "#1a7f37", "not flat": "#cf222e", undecided: "#9a6700" }[s.verdict.judgement];
   return [
     `<g>`,
     `<rect x="${x(tMin)}" y="${y0 + PAD.top}" width="${(x(warmEnd) - x(tMin)).toFixed(1)}" height="${plotH}" fill="#eee"/>`,
     `<line x1="${x0 + PAD.left}" y1="${y0 + PAD.top + plotH}" x2="${x0 + W - PAD.right}" y2="${y0 + PAD.top + plotH}" stroke="#999"/>`,
     `<line x1="${x0 + PAD.left}" y1="${y0 + PAD.top}" x2="${x0 + PAD.left}" y2="${y0 + PAD.top + plotH}" stroke="#999"/>`,
-    `<text x="${x0 + PAD.left}" y="${y0 + 16}" font-size="13" fill="${colour}">${escape(`${s.title} (${s.unit}): ${s.verdict.flat ? "flat" : "NOT flat"}`)}</text>`,
+    `<text x="${x0 + PAD.left}" y="${y0 + 16}" font-size="13" fill="${colour}">${escape(`${s.title} (${s.unit}): ${s.verdict.judgement === "not flat" ? "NOT flat" : s.verdict.judgement}`)}</text>`,
     `<text x="${x0 + PAD.left - 4}" y="${y(vMax) + 4}" font-size="10" text-anchor="end">${shortNumber(vMax)}</text>`,
     `<text x="${x0 + PAD.left - 4}" y="${y(vMin)}" font-size="10" text-anchor="end">${shortNumber(vMin)}</text>`,
     `<text x="${x(tMax)}" y="${y0 + H - 8}" font-size="10" text-anchor="end">${Math.round(tMax)} s</text>`,

@@ -20,6 +20,8 @@ export function parseMetrics(text: string): Map<string, number> {
 export const SAMPLED_METRICS = {
   rss: "process_resident_memory_bytes",
   heap: "nodejs_heap_size_used_bytes",
+  /** Buffers and WebAssembly memory (OPAQUE's, Argon2id's): outside the V8 heap, inside RSS. */
+  external: "nodejs_external_memory_bytes",
   /** Reset at each scrape by prom-client: the p99 since the previous sample. */
   loopP99: "nodejs_eventloop_lag_p99_seconds",
   unpublished: "mpay_events_unpublished",
@@ -29,6 +31,7 @@ export const SAMPLED_METRICS = {
 export interface ServerSample {
   rssBytes: number;
   heapBytes: number;
+  externalBytes: number;
   loopP99Seconds: number;
   /** Pending webhook deliveries + events not yet on NATS. */
   outbox: number;
@@ -46,6 +49,7 @@ export async function sampleServer(payUrl: string): Promise<ServerSample> {
   return {
     rssBytes: read(SAMPLED_METRICS.rss),
     heapBytes: read(SAMPLED_METRICS.heap),
+    externalBytes: read(SAMPLED_METRICS.external),
     loopP99Seconds: read(SAMPLED_METRICS.loopP99),
     // A fresh server has no pending row yet: the labelled gauge appears at its first scrape with rows.
     outbox: read(SAMPLED_METRICS.unpublished) + (m.get(SAMPLED_METRICS.pendingDeliveries) ?? 0),

@@ -97,8 +97,35 @@ describe("the soak drill's verdict", () => {
     ).toBe(true);
   });
 
+  it("widens the error for samples that follow each other: a rise and fall is undecided, not a leak", () => {
+    // The first 30-minute soak's RSS: steady at 250 MiB, a hump of +120 MiB late in the run, back by the end.
+    const hump = series(30, (t) => 250 + 120 * Math.exp(-(((t - 1350) / 150) ** 2)), 10);
+    const judged = verdict(hump, BOUNDS.memory);
+    expect(judged.fit.autocorrelation).toBeGreaterThan(0.9);
+    expect(judged.judgement).toBe("undecided");
+    expect(judged.flat).toBe(true); // no clear growth: the drill passes, and the report says "undecided"
+    // Taken as independent samples, the same hump was a clear leak: the widening is what tells them apart.
+    const rho = judged.fit.autocorrelation;
+    const independentError = judged.fit.slopeError / Math.sqrt((1 + rho) / (1 - rho));
+    expect((judged.fit.slope - 2 * independentError) * 86_400).toBeGreaterThan(judged.allowed24h);
+    // Noise that does not follow itself is not widened, and a clear leak through it stays a leak.
+    const steady = verdict(
+      series(30, () => 250, 10),
+      BOUNDS.memory,
+    );
+    expect(steady.fit.autocorrelation).toBeLessThan(0.2);
+    expect(steady.judgement).toBe("flat");
+    expect(steady.resolution24h).toBeLessThan(steady.allowed24h);
+    expect(
+      verdict(
+        series(30, (t) => 250 + (50 * t) / 3600, 10),
+        BOUNDS.memory,
+      ).judgement,
+    ).toBe("not flat");
+  });
+
   it("draws one panel per series, the failing one in red, and computes percentiles by nearest rank", () => {
-    const good = series(5, () => 10, 1);
+    const good = series(30, () => 10, 0.2);
     const bad = series(5, (t) => t, 0);
     const svg = soakChartSvg(
       [
@@ -111,6 +138,10 @@ describe("the soak drill's verdict", () => {
     expect(svg.match(/<polyline/g)).toHaveLength(4);
     expect(svg).toContain("heap used (MiB): flat");
     expect(svg).toContain("outbox (rows): NOT flat");
+    const hump = series(30, (t) => 50 + 30 * Math.exp(-(((t - 1350) / 150) ** 2)), 1);
+    expect(
+      soakChartSvg([{ title: "rss", unit: "MiB", samples: hump, verdict: verdict(hump, BOUNDS.memory) }], "c"),
+    ).toContain("rss (MiB): undecided");
     expect(svg).toContain("caption &lt;test&gt;");
     expect(percentile([5, 1, 4, 2, 3], 99)).toBe(5);
     expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);

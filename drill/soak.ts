@@ -234,10 +234,11 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     }
 
     if (databaseUrl) connections = await ConnectionCounter.open(databaseUrl);
-    const names = ["rss", "heap", "connections", "loop", "outbox", "rate", "p99"] as const;
+    const names = ["rss", "heap", "external", "connections", "loop", "outbox", "rate", "p99"] as const;
     const samples: Record<(typeof names)[number], Sample[]> = {
       rss: [],
       heap: [],
+      external: [],
       connections: [],
       loop: [],
       outbox: [],
@@ -246,6 +247,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     };
     const done: Done[] = [];
     const heapRaw: Sample[] = [];
+    const externalRaw: Sample[] = [];
     const soakStart = performance.now();
     let sampling = true;
     const sampler = (async () => {
@@ -266,6 +268,8 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
           samples.rss.push({ t, value: s.rssBytes / 2 ** 20 });
           heapRaw.push({ t, value: s.heapBytes / 2 ** 20 });
           samples.heap.push({ t, value: floorOver(heapRaw, t, HEAP_FLOOR_SECONDS) });
+          externalRaw.push({ t, value: s.externalBytes / 2 ** 20 });
+          samples.external.push({ t, value: floorOver(externalRaw, t, HEAP_FLOOR_SECONDS) });
           samples.loop.push({ t, value: s.loopP99Seconds * 1000 });
           samples.outbox.push({ t, value: s.outbox });
           if (connections) samples.connections.push({ t, value: await connections.count() });
@@ -309,6 +313,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     const series: SeriesResult[] = [
       { key: "rss", title: "pay server RSS", unit: "MiB", bound: BOUNDS.memory },
       { key: "heap", title: `heap used (${HEAP_FLOOR_SECONDS} s floor)`, unit: "MiB", bound: BOUNDS.memory },
+      { key: "external", title: `external memory (${HEAP_FLOOR_SECONDS} s floor)`, unit: "MiB", bound: BOUNDS.memory },
       ...(databaseUrl
         ? [{ key: "connections", title: "PostgreSQL connections", unit: "count", bound: BOUNDS.connections }]
         : []),
@@ -384,10 +389,10 @@ function fmt(v: number): string {
 }
 
 export function soakReport(run: SoakRun): string {
-  const header = `${"series".padEnd(34)} ${"unit".padEnd(6)} ${"first".padStart(8)} ${"last".padStart(8)} ${"mean*".padStart(8)} ${"24h proj.".padStart(10)} ${"bound/24h".padStart(10)}  verdict`;
+  const header = `${"series".padEnd(34)} ${"unit".padEnd(6)} ${"first".padStart(8)} ${"last".padStart(8)} ${"mean*".padStart(8)} ${"24h proj.".padStart(10)} ${"bound/24h".padStart(10)} ${"seen ±".padStart(8)}  verdict`;
   const rows = run.series.map((s) => {
     const v = s.verdict;
-    return `${s.title.padEnd(34)} ${s.unit.padEnd(6)} ${fmt(s.samples[0]?.value ?? 0).padStart(8)} ${fmt(s.samples.at(-1)?.value ?? 0).padStart(8)} ${fmt(v.fit.mean).padStart(8)} ${fmt(v.projected24h).padStart(10)} ${fmt(v.allowed24h).padStart(10)}  ${v.flat ? "flat" : "NOT FLAT"} (${s.bound.text})`;
+    return `${s.title.padEnd(34)} ${s.unit.padEnd(6)} ${fmt(s.samples[0]?.value ?? 0).padStart(8)} ${fmt(s.samples.at(-1)?.value ?? 0).padStart(8)} ${fmt(v.fit.mean).padStart(8)} ${fmt(v.projected24h).padStart(10)} ${fmt(v.allowed24h).padStart(10)} ${fmt(v.resolution24h).padStart(8)}  ${v.judgement === "not flat" ? "NOT FLAT" : v.judgement} (${s.bound.text})`;
   });
   const refusals = Object.entries(run.refusals);
   return [
@@ -398,8 +403,10 @@ export function soakReport(run: SoakRun): string {
     header,
     ...rows,
     "",
-    "mean*: after the warm-up (the last 2/3, where the slope is fitted). 24h proj.: slope × 24 h. Flat: the slope's",
-    "95 % lower limit in the bad direction, × 24 h, stays within the bound.",
+    "mean*: after the warm-up (the last 2/3, where the slope is fitted). 24h proj.: slope × 24 h. seen ±: the",
+    "smallest change per 24 h this run could tell from its noise (2 standard errors, widened for samples that follow",
+    "each other). flat: the slope's 95 % upper limit in the bad direction, × 24 h, is within the bound; NOT FLAT: its",
+    "lower limit is past it; undecided: the noise covers both (run longer or on a quieter machine).",
     ...(run.backend === "PGlite" ? ["PostgreSQL connections: not sampled on PGlite (one embedded connection)."] : []),
     "",
     "Checks:",
