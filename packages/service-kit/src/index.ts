@@ -1,6 +1,7 @@
 export * from "./database.ts";
 export * from "./clock.ts";
 export * from "./limit-slots.ts";
+export * from "./periodic-task.ts";
 export * from "./named-statement.ts";
 export * from "./config/index.ts";
 export * from "./http/api-error.ts";

@@ -3,6 +3,7 @@
  * locks or with idempotent deletes): expiring payments whose windows passed, forgetting old idempotency keys.
  */
 import type { Logger } from "pino";
+import { PeriodicTask } from "@mpay/service-kit";
 import { describeForLog } from "./http/errors.ts";
 
 export interface MaintenanceTask {
@@ -12,21 +13,23 @@ export interface MaintenanceTask {
 }
 
 export class MaintenanceWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly loop: PeriodicTask;
 
   constructor(
     private readonly tasks: MaintenanceTask[],
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // As under the setInterval this replaced: the first pass one interval after the start, and the timer unref'd
+    // (housekeeping alone keeps no process alive). The interval now runs from the end of a pass.
+    this.loop = new PeriodicTask(
+      { name: "maintenance pass", intervalMs, firstPass: "after-interval", unref: true, log },
+      () => this.runOnce(),
+    );
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.runOnce().finally(() => (this.running = null));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
   /** Runs every task once; a failing task is logged and does not stop the others. */
@@ -41,9 +44,7 @@ export class MaintenanceWorker {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

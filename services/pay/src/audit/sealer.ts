@@ -6,7 +6,7 @@
  * the chain's advisory lock. A failing seal is logged by the sweep, at every interval until someone looks.
  */
 import type { Logger } from "pino";
-import { describeForLog } from "../http/errors.ts";
+import { PeriodicTask } from "@mpay/service-kit";
 import type { AuditService } from "./service.ts";
 
 export interface SealerOptions {
@@ -25,9 +25,8 @@ const MAX_RETRY_MS = 800;
 
 export class AuditSealer {
   readonly #delayMs: number;
-  readonly #sweepMs: number;
+  readonly #sweep: PeriodicTask;
   #timer: NodeJS.Timeout | null = null;
-  #sweep: NodeJS.Timeout | null = null;
   #started = false;
   /** Appends of this process the trigger has not yet seen sealed (a hint: a seal takes every process's entries). */
   #owed = 0;
@@ -35,11 +34,21 @@ export class AuditSealer {
 
   constructor(
     private readonly audit: AuditService,
-    private readonly log: Logger,
+    log: Logger,
     options: SealerOptions = {},
   ) {
     this.#delayMs = options.delayMs ?? 50;
-    this.#sweepMs = options.sweepMs ?? 1000;
+    // The first sweep one interval after the start; a failing seal is logged at every interval after it.
+    this.#sweep = new PeriodicTask(
+      {
+        name: "sealing the audit log",
+        intervalMs: options.sweepMs ?? 1000,
+        firstPass: "after-interval",
+        unref: true,
+        log,
+      },
+      async () => void (await this.audit.seal()),
+    );
   }
 
   /**
@@ -49,13 +58,7 @@ export class AuditSealer {
   start({ sweep = true }: { sweep?: boolean } = {}): void {
     this.#started = true;
     this.audit.onAppend(() => this.#appended());
-    if (!sweep || this.#sweep) return;
-    this.#sweep = setInterval(() => {
-      this.audit.seal().catch((err: unknown) => {
-        this.log.error({ err: describeForLog(err) }, "sealing the audit log failed");
-      });
-    }, this.#sweepMs);
-    this.#sweep.unref();
+    if (sweep) this.#sweep.start();
   }
 
   /**
@@ -65,9 +68,9 @@ export class AuditSealer {
   async stop(): Promise<void> {
     this.#started = false;
     this.audit.onAppend(null);
-    if (this.#sweep) clearInterval(this.#sweep);
     if (this.#timer) clearTimeout(this.#timer);
-    this.#sweep = this.#timer = null;
+    this.#timer = null;
+    await this.#sweep.stop();
     await this.audit.seal().catch(() => undefined); // not sealed now: the next process's sweep, or verify, does it
   }
 

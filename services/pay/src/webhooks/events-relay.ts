@@ -9,6 +9,7 @@
  * go on), and the relay retries with an exponential backoff capped at maxBackoffMs.
  */
 import type { Logger } from "pino";
+import { PeriodicTask, type PassOutcome } from "@mpay/service-kit";
 import type { Db } from "../db/client.ts";
 import { describeForLog } from "../http/errors.ts";
 import type { EventStreamPublisher } from "./events-relay-nats.ts";
@@ -37,9 +38,7 @@ export interface RelayPass {
 }
 
 export class EventsRelay {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PeriodicTask;
   private failures = 0;
   /** Since start, for the soak drill and the logs. */
   readonly totals = { published: 0, duplicates: 0, failedPasses: 0 };
@@ -49,18 +48,18 @@ export class EventsRelay {
     private readonly publisher: EventStreamPublisher,
     private readonly settings: RelaySettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.loop = new PeriodicTask({ name: "events relay pass", intervalMs: settings.pollIntervalMs, log }, () =>
+      this.relayPass(),
+    );
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
     await this.publisher.close();
   }
 
@@ -104,28 +103,28 @@ export class EventsRelay {
     return Math.round(ceiling / 2 + (random() * ceiling) / 2);
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce().then(
-        (pass) => {
-          if (this.failures > 0) this.log.info({ failedPasses: this.failures }, "events relay publishing again");
-          this.failures = 0;
-          this.schedule(pass.published === this.settings.batchSize ? 0 : this.settings.pollIntervalMs);
-        },
-        (error: unknown) => {
-          this.failures++;
-          this.totals.failedPasses++;
-          const delayMs = this.backoffMs(this.failures);
-          // Once per outage, then every tenth pass: a NATS down for hours must not flood the log.
-          if (this.failures === 1 || this.failures % 10 === 0)
-            this.log.warn(
-              { err: describeForLog(error), failedPasses: this.failures, retryInMs: delayMs },
-              "events relay could not publish; events wait in the database",
-            );
-          this.schedule(delayMs);
-        },
-      );
-    }, delayMs);
+  /**
+   * The loop's pass. A failure is an outage the relay expects (NATS down), not a bug: it backs off and logs here,
+   * so the loop's own error line never shows (it would flood the log for as long as NATS is away).
+   */
+  private async relayPass(): Promise<PassOutcome> {
+    try {
+      const pass = await this.runOnce();
+      if (this.failures > 0) this.log.info({ failedPasses: this.failures }, "events relay publishing again");
+      this.failures = 0;
+      // A full batch says more are waiting: the next pass starts at once.
+      return pass.published === this.settings.batchSize ? { nextInMs: 0 } : undefined;
+    } catch (error) {
+      this.failures++;
+      this.totals.failedPasses++;
+      const delayMs = this.backoffMs(this.failures);
+      // Once per outage, then every tenth pass: a NATS down for hours must not flood the log.
+      if (this.failures === 1 || this.failures % 10 === 0)
+        this.log.warn(
+          { err: describeForLog(error), failedPasses: this.failures, retryInMs: delayMs },
+          "events relay could not publish; events wait in the database",
+        );
+      return { nextInMs: delayMs };
+    }
   }
 }

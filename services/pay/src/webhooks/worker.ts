@@ -6,6 +6,7 @@
  * due again when its lease runs out (so a receiver may see a message twice — it dedupes by `webhook-id`).
  */
 import type { Logger } from "pino";
+import { PeriodicTask } from "@mpay/service-kit";
 import type { Db } from "../db/client.ts";
 import type { KeyProvider } from "../keys/provider.ts";
 import type { MerchantService } from "../merchants/service.ts";
@@ -80,9 +81,7 @@ export function eventBody(
 }
 
 export class DeliveryWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PeriodicTask;
   /** Leases outlast the HTTP timeout, so a slow but live send is never claimed twice. */
   private readonly leaseSeconds: number;
   private readonly secrets: EndpointSecrets;
@@ -97,18 +96,26 @@ export class DeliveryWorker {
   ) {
     this.leaseSeconds = Math.ceil(settings.timeoutMs / 1000) + 20;
     this.secrets = new EndpointSecrets(keys, merchants);
+    this.loop = new PeriodicTask(
+      {
+        name: "webhook worker pass",
+        intervalMs: settings.pollIntervalMs,
+        // A pass fails when the database does (a send's own failure is recorded, not thrown): spare it meanwhile.
+        retryInMs: settings.pollIntervalMs * 4,
+        log,
+      },
+      // A full batch says more are due: the next pass starts at once.
+      async () => ((await this.runOnce()) === settings.batchSize ? { nextInMs: 0 } : undefined),
+    );
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  /** Stops claiming; resolves once the sends of the pass under way are recorded. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass: claim a batch and send it. Returns how many deliveries were attempted. */
@@ -118,18 +125,6 @@ export class DeliveryWorker {
     const batch = await claimDue(this.db, this.settings.batchSize, this.leaseSeconds, this.health.clock.now());
     await Promise.all(batch.map((d) => this.attempt(d)));
     return batch.length;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .then((n) => this.schedule(n === this.settings.batchSize ? 0 : this.settings.pollIntervalMs))
-        .catch((err: unknown) => {
-          this.log.error({ err: describeForLog(err) }, "webhook worker pass failed");
-          this.schedule(this.settings.pollIntervalMs * 4);
-        });
-    }, delayMs);
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
