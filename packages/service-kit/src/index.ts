@@ -10,3 +10,4 @@ export * from "./process/service-main.ts";
 export { DatabaseFolderInUseError, folderHolder, type FolderHolder } from "./embedded-database.ts";
 export * from "./webauthn-assertion.ts";
 export { isDatabaseUnavailable } from "./database-unavailable.ts";
+export { multiHostPool, parseHostList } from "./pg-hosts.ts";

@@ -43,7 +43,9 @@ import { reportRoutes } from "./reports/routes.ts";
 import { ReportService } from "./reports/service.ts";
 import { apiLimits } from "./http/rate-limits.ts";
 import { openSharedState } from "./cluster-redis.ts";
+import { keyNewsWithoutRedis } from "./cluster-postgres.ts";
 import { workerProcessHeader } from "./cluster.ts";
+import { metricsSource, processMetricLabels } from "./cluster-metrics.ts";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -140,7 +142,8 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
   });
 
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // In a cluster each worker's process metrics keep their own series (`worker` label); the rest are merged.
+  collectDefaultMetrics({ register: registry, labels: processMetricLabels() });
   const duration = new Histogram({
     name: "mpay_http_request_duration_seconds",
     help: "HTTP request duration by route and status",
@@ -149,8 +152,10 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     registers: [registry],
   });
   registerIssuerBreakerGauge(registry, system.issuers);
-  // Redis when REDIS_URL is set (the limits' counters, merchant-key invalidations), else per process in memory.
-  const shared = openSharedState(system.config.cluster, system.log);
+  // Redis when REDIS_URL is set (the limits' counters, merchant-key invalidations), else per process in memory;
+  // a cluster without Redis still hears of key changes at once, through PostgreSQL (cluster-postgres.ts).
+  const { cluster: processes, databaseUrl } = system.config;
+  const shared = openSharedState(processes, system.log, keyNewsWithoutRedis(processes, databaseUrl, system.log));
   app.addHook("onClose", () => shared.close());
   system.merchants.onKeysChanged(() => shared.publishKeysChanged());
   shared.onKeysChanged(() => system.merchants.forgetCachedKeys());
@@ -175,8 +180,11 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
     const ready = checks.database === "ok" && checks.keyProvider === "ok";
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
   });
+  // One process: its registry. A cluster worker: every worker's, merged by the primary (cluster-metrics.ts).
+  const metrics = metricsSource(registry, system.log);
+  app.addHook("onClose", async () => metrics.close());
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
+    reply.type(metrics.contentType).send(await metrics.metrics()),
   );
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
@@ -264,12 +272,12 @@ export async function buildApp(system: PaySystem): Promise<FastifyInstance> {
         authenticate: (header) => system.merchants.authenticate(header, "publishable"),
         status: async (auth, id) => (await system.payments.retrieve(auth, id)).status,
       },
-      { rateLimitPerMinute: system.config.rateLimitPerMinute },
+      { limits },
     ),
   );
 
   // The vault's unseal and status routes: no merchant key (the custodians' shares are the credential), own limits.
-  await app.register(async (vault) => vaultRoutes(vault, system.keys, system.audit));
+  await app.register(async (vault) => vaultRoutes(vault, system.keys, system.audit, limits));
 
   return app;
 }

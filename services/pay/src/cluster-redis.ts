@@ -5,7 +5,8 @@
  *
  * Redis is never needed to take a payment: commands fail at once while it is unreachable (no offline queue) or
  * after COMMAND_TIMEOUT_MS, the limits then let requests through (fail open, counted and logged), and a missed
- * invalidation falls back to the cache's 10 s. Money and security state stay in PostgreSQL.
+ * invalidation falls back to the cache's 10 s. Money and security state stay in PostgreSQL. Without Redis, a
+ * cluster's processes hear of key changes through PostgreSQL instead (cluster-postgres.ts).
  */
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -17,18 +18,36 @@ const WARN_EVERY_MS = 10_000;
 /** A receiver forgets again this long after the news: the sender may publish before its transaction commits. */
 const SECOND_FORGET_MS = 1_000;
 
-export interface SharedState {
+/** The news that merchant keys changed, between the processes: the part of SharedState another carrier can give. */
+export interface KeyNews {
+  /** Tells every process (this one too) that merchant keys changed. */
+  publishKeysChanged(): void;
+  /** Calls `forget` whenever any process says merchant keys changed, and after a lost connection comes back. */
+  onKeysChanged(forget: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * What a receiver does with the news: forget now, and again SECOND_FORGET_MS later, because the sender may publish
+ * before its transaction commits (a request in between would cache the old keys again).
+ */
+export function forgetNowAndSoon(forget: () => void, timers: Set<NodeJS.Timeout>): void {
+  forget();
+  const timer = setTimeout(() => {
+    timers.delete(timer);
+    forget();
+  }, SECOND_FORGET_MS);
+  timer.unref();
+  timers.add(timer);
+}
+
+export interface SharedState extends KeyNews {
   /** The client the rate limits count on; null without REDIS_URL. */
   redis: Redis | null;
   /** Prefix of every key and channel (MPAY_REDIS_PREFIX). */
   prefix: string;
   /** Logs a Redis failure at most once per 10 s. */
   warn(what: string, error: unknown): void;
-  /** Tells every process (this one too) that merchant keys changed; a no-op without Redis. */
-  publishKeysChanged(): void;
-  /** Calls `forget` whenever any process says merchant keys changed, and after a lost connection comes back. */
-  onKeysChanged(forget: () => void): void;
-  close(): Promise<void>;
 }
 
 /** Only the error's name and message: a connection error may not carry the URL's password, but never risk it. */
@@ -36,9 +55,11 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.replace(/\/\/[^@\s]*@/g, "//…@")}` : String(error);
 }
 
+/** `keyNewsWithoutRedis`: what carries the key news when REDIS_URL is unset (none: each process's cache's 10 s). */
 export function openSharedState(
   settings: { redisUrl: string | undefined; redisPrefix: string },
   log: Logger,
+  keyNewsWithoutRedis?: KeyNews,
 ): SharedState {
   let lastWarning = 0;
   const warn = (what: string, error: unknown) => {
@@ -49,7 +70,15 @@ export function openSharedState(
   };
   const { redisUrl, redisPrefix: prefix } = settings;
   if (!redisUrl) {
-    return { redis: null, prefix, warn, publishKeysChanged() {}, onKeysChanged() {}, close: async () => {} };
+    const news: KeyNews = keyNewsWithoutRedis ?? { publishKeysChanged() {}, onKeysChanged() {}, close: async () => {} };
+    return {
+      redis: null,
+      prefix,
+      warn,
+      publishKeysChanged: () => news.publishKeysChanged(),
+      onKeysChanged: (forget) => news.onKeysChanged(forget),
+      close: () => news.close(),
+    };
   }
   const redis = new Redis(redisUrl, {
     enableOfflineQueue: false,
@@ -81,14 +110,7 @@ export function openSharedState(
         connectedBefore = true;
       });
       subscriber.on("message", (from) => {
-        if (from !== channel) return;
-        forget();
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          forget();
-        }, SECOND_FORGET_MS);
-        timer.unref();
-        timers.add(timer);
+        if (from === channel) forgetNowAndSoon(forget, timers);
       });
     },
     async close() {

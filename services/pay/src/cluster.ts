@@ -9,10 +9,12 @@
  * primary is passed to every worker, which finishes its in-flight requests and closes (service-kit's
  * service-main.ts); the primary exits 0 once all have, 1 if one failed or they took longer than
  * FORCED_EXIT_MS. What the processes share lives in PostgreSQL (everything that matters) and, with REDIS_URL, in
- * Redis (the API limits' counters): docs/operations.md "Several pay-server processes".
+ * Redis (the API limits' counters): docs/operations.md "Several pay-server processes". The primary also merges the
+ * workers' metrics for `/metrics` (cluster-metrics.ts).
  */
 import cluster, { type Worker } from "node:cluster";
 import type { FastifyInstance } from "fastify";
+import { serveClusterMetrics } from "./cluster-metrics.ts";
 
 const FIRST_RESTART_MS = 500;
 const MAX_RESTART_MS = 30_000;
@@ -41,6 +43,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const startedAt = new Map<Worker, number>();
   /** Workers that said they are ready: only they have a graceful stop to fail; one still starting just ends. */
   const ready = new Set<Worker>();
+  const living = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  // A worker's GET /metrics asks here for every ready worker's metrics, merged (cluster-metrics.ts).
+  serveClusterMetrics(() => living().filter((worker) => ready.has(worker)), write);
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
@@ -78,7 +83,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       stopping = true;
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      const workers = living();
       setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
       let failed = false;
       let left = workers.length;

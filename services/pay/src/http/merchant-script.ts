@@ -14,15 +14,16 @@
  *   so there is no preflight: a preflight carries no key, and could not know whose origins apply.
  *
  * Infrastructure: the caller passes how to resolve the key and read the status (app.ts), so this file knows no context.
+ * Limited per address at the API's rate, on the API limits' counters (rate-limits.ts: Redis with REDIS_URL).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { MerchantAuth } from "./caller.ts";
-import { ApiError, errorBody } from "./errors.ts";
+import { ApiError } from "./errors.ts";
+import type { ApiLimits } from "./rate-limits.ts";
 import { idParam } from "./route-kit.ts";
 
 /** The script as merchants install it: the merchant SDK's file, read once. */
@@ -51,17 +52,10 @@ const YEAR_SECONDS = 365 * 24 * 3600;
 export async function merchantScriptRoutes(
   app: FastifyInstance,
   source: CheckoutStatusSource,
-  options: { rateLimitPerMinute: number; script?: MerchantScript },
+  options: { limits: ApiLimits; script?: MerchantScript },
 ): Promise<void> {
   const script = options.script ?? loadMerchantScript();
-  await app.register(rateLimit, {
-    max: options.rateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (request) => ({
-      statusCode: 429,
-      ...errorBody(new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."), request.id),
-    }),
-  });
+  await options.limits.register(app, "button");
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get("/v1/js/mpay.js", { schema: { hide: true } }, async (_request, reply) =>

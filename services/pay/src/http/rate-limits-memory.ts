@@ -6,6 +6,19 @@
  */
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 
+/** What the plugin hands a store's `child` for a route with its own `config.rateLimit`. */
+export type RouteLimit = Parameters<FastifyRateLimitStore["child"]>[0];
+
+/**
+ * A route's own counters' prefix. The plugin (11.x) passes the route's merged limit options with the route under
+ * `routeInfo`, not the route itself as its types say: reading `method` and `url` off the options gave every route
+ * of a scope `undefinedundefined:`, so the vault's unseal and status routes counted on one counter.
+ */
+export function routeCounterPrefix(options: RouteLimit): string {
+  const route = (options as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo ?? options;
+  return `${String(route.method)}${String(route.url)}:`;
+}
+
 /** Counters kept at most; past it, ended windows are dropped first, then the oldest (as the plugin's LRU of 5000). */
 const MAX_COUNTERS = 10_000;
 
@@ -38,8 +51,8 @@ class MemoryLimitStore implements FastifyRateLimitStore {
     callback(null, { current: window.count, ttl: window.endsAt - now });
   }
 
-  child(route: { method: string | string[]; url: string }): FastifyRateLimitStore {
-    return new MemoryLimitStore(this.windows, `${this.keyPrefix}${String(route.method)}${route.url}:`);
+  child(route: RouteLimit): FastifyRateLimitStore {
+    return new MemoryLimitStore(this.windows, `${this.keyPrefix}${routeCounterPrefix(route)}`);
   }
 
   #makeRoom(now: number): void {

@@ -6,6 +6,7 @@
  */
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
+import { routeCounterPrefix, type RouteLimit } from "./rate-limits-memory.ts";
 
 const HIT = `
 local current = redis.call('INCR', KEYS[1])
@@ -44,8 +45,8 @@ class RedisLimitStore implements FastifyRateLimitStore {
   }
 
   /** A route's own limit (its `config.rateLimit`) counts apart from its scope's. */
-  child(route: { method: string | string[]; url: string }): FastifyRateLimitStore {
-    return new RedisLimitStore(this.redis, `${this.keyPrefix}${String(route.method)}${route.url}:`, this.onError);
+  child(route: RouteLimit): FastifyRateLimitStore {
+    return new RedisLimitStore(this.redis, `${this.keyPrefix}${routeCounterPrefix(route)}`, this.onError);
   }
 }
 

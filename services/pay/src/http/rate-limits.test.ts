@@ -1,7 +1,7 @@
 /**
  * The API limit helper on a real Redis (127.0.0.1:6379, a key prefix of each test's own): two app instances, as two
  * pay-server processes, share one limit exactly; without Redis each counts in memory; with Redis down, requests go
- * through uncounted, counted in a metric and logged once.
+ * through uncounted, counted in a metric and logged once. A scope of per-route limits (the vault's) shares them too.
  */
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -66,6 +66,47 @@ describe("the API limits", () => {
     expect((await hit(first, "/sign-in/ping")).statusCode).toBe(200);
     expect((await hit(second, "/v1/ping", "sk_2")).statusCode).toBe(200);
     expect(await a.redis!.keys(`${prefix}rl:payments:*`)).toHaveLength(2);
+  });
+
+  it("per-route limits (the vault's routes) are shared through Redis too, each route apart, with the scope's message", async () => {
+    const prefix = `test:${randomBytes(6).toString("hex")}:`;
+    const log = pino({ level: "silent" });
+    const states = [
+      openSharedState({ redisUrl: "redis://127.0.0.1:6379", redisPrefix: prefix }, log),
+      openSharedState({ redisUrl: "redis://127.0.0.1:6379", redisPrefix: prefix }, log),
+    ];
+    opened.push(...states);
+    await Promise.all(
+      states.map((s) => (s.redis!.status === "ready" ? undefined : new Promise((r) => s.redis!.once("ready", r)))),
+    );
+    const apps = await Promise.all(
+      states.map(async (state) => {
+        const app = Fastify();
+        const limits = apiLimits({ perMinute: LIMIT, shared: state, registry: new Registry() });
+        await app.register(async (scope) => {
+          await limits.register(scope, "vault", undefined, { global: false, message: "Too many vault requests." });
+          const perRoute = (max: number) => ({ config: { rateLimit: { max, timeWindow: 60_000 } } });
+          scope.post("/vault/unseal", perRoute(3), async () => ({ ok: true }));
+          scope.get("/vault/status", perRoute(5), async () => ({ ok: true }));
+          scope.get("/vault/free", async () => ({ ok: true }));
+        });
+        opened.push(app);
+        await app.ready();
+        return app;
+      }),
+    );
+    const on = (i: number) => apps[i % 2]!;
+    const unseals = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => on(i).inject({ method: "POST", url: "/vault/unseal" })),
+    );
+    expect(unseals.filter((answer) => answer.statusCode === 200)).toHaveLength(3);
+    const refused = unseals.find((answer) => answer.statusCode === 429)!;
+    expect(refused.json()).toMatchObject({ error: { code: "rate_limited", message: "Too many vault requests." } });
+    // The other route counts apart, by its own max; a route without a limit of its own has none.
+    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => on(i).inject("/vault/status")));
+    expect(statuses.filter((answer) => answer.statusCode === 200)).toHaveLength(5);
+    const free = await Promise.all(Array.from({ length: 3 * LIMIT }, (_, i) => on(i).inject("/vault/free")));
+    expect(free.every((answer) => answer.statusCode === 200)).toBe(true);
   });
 
   it("without Redis, each process counts in memory", async () => {

@@ -1,6 +1,7 @@
 /**
  * The per-minute API limits of every route scope (the merchant API, dashboard sign-in, the console, the payer's
- * routes, the public audit key), registered by one helper so they answer the same way: MPay's 429 `rate_limited`.
+ * routes, the public audit key, the button's script and status, the vault's routes), registered by one helper so
+ * they answer the same way: MPay's 429 `rate_limited`.
  * Each scope counts apart (its own key prefix). With Redis (cluster-redis.ts) every pay-server process counts on
  * the same counters, one Lua script per hit (rate-limits-redis.ts); without, each process counts in memory
  * (rate-limits-memory.ts).
@@ -28,13 +29,31 @@ export interface LimitCounters {
   warn(what: string, error: unknown): void;
 }
 
+/** How one scope's limit differs from the API's. */
+export interface ScopeLimit {
+  /**
+   * false: only the scope's routes that set `config: { rateLimit: { max, timeWindow } }` are limited, each by its
+   * own numbers and counters (the vault's routes).
+   */
+  global?: boolean;
+  /** The 429's message, when the scope says something more useful than the API's. */
+  message?: string;
+}
+
 export interface ApiLimits {
   /**
    * Limits `scope` (a name of its own: `v1`, `sign-in`, …) to `perMinute` requests per `key` (default the client
-   * address).
+   * address), or as `limit` says.
    */
-  register(scope: FastifyInstance, name: string, key?: (request: FastifyRequest) => string): Promise<void>;
+  register(
+    scope: FastifyInstance,
+    name: string,
+    key?: (request: FastifyRequest) => string,
+    limit?: ScopeLimit,
+  ): Promise<void>;
 }
+
+const API_MESSAGE = "Too many requests; slow down and retry with backoff.";
 
 export function apiLimits(options: { perMinute: number; shared: LimitCounters; registry: Registry }): ApiLimits {
   const { shared } = options;
@@ -45,9 +64,10 @@ export function apiLimits(options: { perMinute: number; shared: LimitCounters; r
     registers: [options.registry],
   });
   return {
-    async register(scope, name, key) {
+    async register(scope, name, key, limit = {}) {
       const redis = shared.redis;
       await scope.register(rateLimit, {
+        global: limit.global ?? true,
         max: options.perMinute,
         timeWindow: 60_000,
         ...(key ? { keyGenerator: key } : {}),
@@ -62,10 +82,7 @@ export function apiLimits(options: { perMinute: number; shared: LimitCounters; r
           : { store: memoryLimitStore() }),
         errorResponseBuilder: (request) => ({
           statusCode: 429,
-          ...errorBody(
-            new ApiError("rate_limited", "Too many requests; slow down and retry with backoff."),
-            request.id,
-          ),
+          ...errorBody(new ApiError("rate_limited", limit.message ?? API_MESSAGE), request.id),
         }),
       });
     },

@@ -3,16 +3,16 @@
  * custodian share, `GET /v1/vault/status` says whether this process is sealed. Like HashiCorp Vault's unseal,
  * no login is needed, because the shares are the credential; the route is rate-limited per address, since a
  * stranger posting junk can at most make the custodians start again (a wrong share discards the collected ones).
+ * The limits count on the API limits' counters (http/rate-limits.ts): with REDIS_URL, across every process.
  *
  * A share is in the request body only: bodies are never logged (a request line holds the method and the path,
  * service-kit's requestForLog), and no answer or error quotes it.
  */
 import type { FastifyInstance } from "fastify";
-import rateLimit from "@fastify/rate-limit";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AuditService } from "../audit/service.ts";
-import { ApiError, errorBody } from "../http/errors.ts";
+import type { ApiLimits } from "../http/rate-limits.ts";
 import { errorResponse } from "../http/route-kit.ts";
 import { KeyProviderError } from "../keys/provider.ts";
 import type { KeyProvider } from "../keys/provider.ts";
@@ -40,16 +40,16 @@ const statusSchema = z.object({
 });
 const errors = { 400: errorResponse, 409: errorResponse, 429: errorResponse, 503: errorResponse };
 
-export async function vaultRoutes(app: FastifyInstance, keys: KeyProvider, audit: AuditService): Promise<void> {
-  await app.register(rateLimit, {
+export async function vaultRoutes(
+  app: FastifyInstance,
+  keys: KeyProvider,
+  audit: AuditService,
+  limits: ApiLimits,
+): Promise<void> {
+  // Each route its own limit (its config.rateLimit), per address.
+  await limits.register(app, "vault", undefined, {
     global: false,
-    errorResponseBuilder: (request) => ({
-      statusCode: 429,
-      ...errorBody(
-        new ApiError("rate_limited", "Too many vault requests from this address; wait a minute."),
-        request.id,
-      ),
-    }),
+    message: "Too many vault requests from this address; wait a minute.",
   });
   const r = app.withTypeProvider<ZodTypeProvider>();
 
