@@ -220,7 +220,8 @@ export class MerchantService {
 
   /**
    * Replaces the origins the merchant's returnUrl and cancelUrl may point at (a new shop needs no restart). This
-   * process forgets its cached keys at once; other processes see the change within their cache's 10 s.
+   * process forgets its cached keys at once and tells the others (Redis or PostgreSQL, cluster-redis.ts and
+   * cluster-postgres.ts); a process no news reaches sees the change within its cache's 10 s.
    */
   async setAllowedOrigins(
     tx: Executor,
@@ -244,8 +245,8 @@ export class MerchantService {
 
   /**
    * Suspends a merchant or lifts its suspension (the operator console, admins only): while suspended, its API keys
-   * and dashboard sessions are refused with `merchant_suspended`. This process forgets its cached keys at once;
-   * other processes see the change within their cache's 10 s. Audited `merchant.suspended` / `merchant.unsuspended`.
+   * and dashboard sessions are refused with `merchant_suspended`. This process forgets its cached keys at once and
+   * tells the others, as for origins. Audited `merchant.suspended` / `merchant.unsuspended`.
    */
   async setSuspended(merchantId: string, suspended: boolean, actor: string): Promise<MerchantRow> {
     const updated = await this.db.transaction(async (tx) => {
@@ -263,7 +264,7 @@ export class MerchantService {
     return updated;
   }
 
-  /** Told after this process changed a key, origins or suspension: the other processes forget theirs (cluster-redis.ts). */
+  /** Told after this process changed a key, origins or suspension: the other processes forget theirs (cluster-redis.ts, cluster-postgres.ts). */
   onKeysChanged(listener: () => void): void {
     this.#keysChanged = listener;
   }
