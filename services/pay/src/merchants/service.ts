@@ -264,7 +264,10 @@ export class MerchantService {
     return updated;
   }
 
-  /** Told after this process changed a key, origins or suspension: the other processes forget theirs (cluster-redis.ts, cluster-postgres.ts). */
+  /**
+   * Told after this process changed a key, origins or suspension: the other processes forget theirs
+   * (cluster-redis.ts, cluster-postgres.ts).
+   */
   onKeysChanged(listener: () => void): void {
     this.#keysChanged = listener;
   }
