@@ -21,11 +21,12 @@ import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
 import { freePorts } from "../e2e/support/messenger-process.ts";
 import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
-import { api } from "../e2e/support/http.ts";
+import { api, waitFor } from "../e2e/support/http.ts";
 import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
 import { approvingTestCards } from "../bench/pay-wallet.ts";
 import { IssuerSupervisor } from "./crash-issuer.ts";
 import { terminateBackends } from "./crash-connections.ts";
+import { expireDeadLeases, queuedEvents, settleInDoubt } from "./crash-invariants.ts";
 import type { FaultPoint } from "../services/pay/src/fault-points.ts";
 
 /** The simulator's issuer the drill's card belongs to. */
@@ -93,6 +94,60 @@ function openDrillSystem(
   );
 }
 
+/** A payer the drill signs in: the subject of its account at the wallet's identity provider, and its name. */
+export interface DrillPayer {
+  subject: string;
+  displayName: string;
+}
+
+/** The merchant and the payers' sessions the drill's phones sign in with (in the payers' order). */
+export interface DrillShop {
+  merchant: CreatedMerchant;
+  sessionTokens: string[];
+}
+
+/**
+ * Setup no route does, on the drill's own PaySystem: the merchant, a session for each payer, and the pay server's
+ * statement key certified by the test root.
+ */
+export async function setUpShop(setup: PaySystem, name: string, payers: DrillPayer[]): Promise<DrillShop> {
+  const merchant = await createMerchant(setup, name);
+  const sessionTokens: string[] = [];
+  for (const payer of payers) {
+    const session = await setup.payers.openSession({ ...payer, phoneNumber: null });
+    sessionTokens.push(session.sessionToken.peek());
+  }
+  await certifyStatementKey(setup, await testRootSigner());
+  return { merchant, sessionTokens };
+}
+
+/**
+ * The merchant's webhook endpoint: a receiver that verifies every message with the endpoint's secret, registered
+ * through a running pay server. The caller closes the receiver.
+ */
+export async function registerWebhookEndpoint(
+  payUrl: string,
+  secretKey: string,
+): Promise<{ receiver: WebhookReceiver; endpointId: string }> {
+  // The secret is known only once the endpoint is registered, which needs the receiver's URL first.
+  let secret = "";
+  const receiver = await startWebhookReceiver(
+    () => secret,
+    () => 200,
+  );
+  try {
+    const endpoint = await api<{ id: string; secret: string }>(payUrl, "POST", "/v1/webhook-endpoints", secretKey, {
+      url: receiver.url,
+    });
+    if (endpoint.status !== 200) throw new Error(`registering the webhook endpoint answered ${endpoint.raw}`);
+    secret = endpoint.body.secret;
+    return { receiver, endpointId: endpoint.body.id };
+  } catch (error) {
+    await receiver.close();
+    throw error;
+  }
+}
+
 /**
  * PostgreSQL when `serverUrl` is given (a throwaway database each for the pay server and the issuer), else PGlite.
  * `reach` turns a throwaway database's URL into the one the processes use (the failover drill lists every host).
@@ -151,22 +206,20 @@ export async function startCrashSystem(
 
     // Setup no route does: the merchant, the payers' sessions, the pay server's statement key certified.
     const setup = await openDrillSystem(location, new TestClock(), issuerEnv);
-    let merchant: CreatedMerchant;
-    const sessionTokens: string[] = [];
+    let shop: DrillShop;
     try {
-      merchant = await createMerchant(setup, "Crash Drill Shop");
-      for (let i = 0; i < payers; i++) {
-        const session = await setup.payers.openSession({
+      shop = await setUpShop(
+        setup,
+        "Crash Drill Shop",
+        Array.from({ length: payers }, (_, i) => ({
           subject: i === 0 ? "acct_crash_drill" : `acct_crash_drill_${i}`,
           displayName: "Yoon Seoyeon",
-          phoneNumber: null,
-        });
-        sessionTokens.push(session.sessionToken.peek());
-      }
-      await certifyStatementKey(setup, await testRootSigner());
+        })),
+      );
     } finally {
       await setup.close();
     }
+    const { merchant, sessionTokens } = shop;
 
     const [payPort] = (await freePorts(1)) as [number];
     const payEnv: Record<string, string> = {
@@ -209,22 +262,9 @@ export async function startCrashSystem(
       }
     };
 
-    let secret = "";
-    const receiver = await startWebhookReceiver(
-      () => secret,
-      () => 200,
-    );
-    undo.push(() => receiver.close());
     const first = await startPay(null);
-    const endpoint = await api<{ id: string; secret: string }>(
-      first.url,
-      "POST",
-      "/v1/webhook-endpoints",
-      merchant.secretKey,
-      { url: receiver.url },
-    );
-    if (endpoint.status !== 200) throw new Error(`registering the webhook endpoint answered ${endpoint.raw}`);
-    secret = endpoint.body.secret;
+    const { receiver, endpointId } = await registerWebhookEndpoint(first.url, merchant.secretKey);
+    undo.push(() => receiver.close());
     const parts: Parts = {
       dir,
       payUrl: first.url,
@@ -233,7 +273,7 @@ export async function startCrashSystem(
       issuerLink,
       merchant,
       receiver,
-      endpointId: endpoint.body.id,
+      endpointId,
       sessionToken: sessionTokens[0] as string,
       otherSessionTokens: sessionTokens.slice(1),
     };
@@ -249,4 +289,47 @@ export async function startCrashSystem(
     await close();
     throw error;
   }
+}
+
+/** What a drill's end left, once settled: for its invariants. */
+export interface Settled {
+  /** The issuer operations the reconciler left pending, described. */
+  inDoubt: string[];
+  /** The ids of the events the merchant's endpoint accepted (read anew at each call). */
+  delivered: () => Set<string>;
+}
+
+/**
+ * What the crashes left: the reconciler settles it (an hour later, past every terms' deadline), the dead
+ * processes' webhook leases end, and a clean server delivers every event still queued, until the server has none
+ * pending (the retries made more). `whileUp` runs on the clean server before that wait (the crash drill's merchant
+ * retries what went unanswered). What is still missing after 30 s is left for the invariants to report.
+ */
+export async function settleAndDeliver(system: CrashSystem, whileUp?: () => Promise<void>): Promise<Settled> {
+  const { inDoubt, queued } = await system.withSystem(async (pay, clock) => {
+    const left = await settleInDoubt(pay, clock.now());
+    await expireDeadLeases(pay);
+    return { inDoubt: left, queued: await queuedEvents(pay, system.endpointId) };
+  }, 1);
+  const clean = await system.startPay(null);
+  const delivered = () => new Set(system.receiver.accepted().map((m) => m.eventId ?? ""));
+  await whileUp?.();
+  const nonePending = async () => {
+    const pending = await api<{ data: unknown[] }>(
+      clean.url,
+      "GET",
+      `/v1/webhook-endpoints/${system.endpointId}/deliveries?status=pending`,
+      system.merchant.secretKey,
+    );
+    return pending.body.data?.length === 0;
+  };
+  await waitFor(
+    "every queued event delivered",
+    async () => (queued.every((id) => delivered().has(id)) && (await nonePending()) ? true : undefined),
+    30_000,
+    100,
+  ).catch(() => undefined); // what is missing is reported by the invariants
+  // A throw above leaves the clean server to close(), which kills every server still running.
+  await clean.stop();
+  return { inDoubt, delivered };
 }

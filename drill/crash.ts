@@ -11,15 +11,13 @@
  * A point that was armed and never reached counts as missed, as does a kind of crash that never landed: a drill
  * whose kills never land proves nothing.
  */
-import { parseArgs } from "node:util";
 import { FAULT_POINTS, type FaultPoint } from "../services/pay/src/fault-points.ts";
 import type { PayProcess } from "../e2e/support/pay-process.ts";
-import { api, waitFor } from "../e2e/support/http.ts";
 import { serverUrl } from "../bench/postgres.ts";
 import { parseOptions, UsageError, type Drill, type DrillResult } from "./scenario.ts";
-import { startCrashSystem, type CrashSystem } from "./crash-system.ts";
+import { settleAndDeliver, startCrashSystem, type CrashSystem } from "./crash-system.ts";
 import { CrashLoad } from "./crash-load.ts";
-import { checkInvariants, expireDeadLeases, queuedEvents, settleInDoubt, type Invariant } from "./crash-invariants.ts";
+import { checkInvariants, queuedEvents, type Invariant } from "./crash-invariants.ts";
 
 /**
  * The order the points are armed in: each reconciler point right after a crash that leaves an authorization in
@@ -110,44 +108,30 @@ const USAGE = [
 ].join("\n");
 
 export function parseCrashOptions(args: string[], env: NodeJS.ProcessEnv = process.env): CrashOptions {
-  const { values } = parseOptions(() =>
-    parseArgs({
-      args,
-      options: {
-        crashes: { type: "string" },
-        points: { type: "string" },
-        "database-url": { type: "string" },
-        "life-seconds": { type: "string" },
-        "in-flight": { type: "string" },
-        "issuer-every": { type: "string" },
-        "connection-kills": { type: "string" },
-        minutes: { type: "string" },
-      },
-      strict: true,
-    }),
-  );
-  const count = (raw: string | undefined, name: string, fallback: number, least: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < least)
-      throw new UsageError(`--${name} must be an integer ≥ ${least}, got ${raw}`);
-    return n;
-  };
-  const positive = (raw: string | undefined, name: string, fallback: number) => count(raw, name, fallback, 1);
+  const { values, integer, positiveInteger } = parseOptions(args, {
+    crashes: { type: "string" },
+    points: { type: "string" },
+    "database-url": { type: "string" },
+    "life-seconds": { type: "string" },
+    "in-flight": { type: "string" },
+    "issuer-every": { type: "string" },
+    "connection-kills": { type: "string" },
+    minutes: { type: "string" },
+  });
   const asked = values.points?.split(",").map((p) => p.trim()) ?? [...ARMING_ORDER];
   const unknown = asked.filter((p) => !(FAULT_POINTS as readonly string[]).includes(p));
   if (unknown.length > 0) throw new UsageError(`unknown fault point(s) ${unknown.join(", ")}`);
   const points = ARMING_ORDER.filter((p) => asked.includes(p));
   const databaseUrl = values["database-url"] ?? (env["DATABASE_URL"] ? serverUrl(env) : undefined);
   return {
-    crashes: positive(values.crashes, "crashes", points.length * 2),
+    crashes: positiveInteger("crashes", points.length * 2),
     points,
     databaseUrl,
-    lifeSeconds: positive(values["life-seconds"], "life-seconds", 20),
-    inFlight: positive(values["in-flight"], "in-flight", 4),
-    issuerEvery: count(values["issuer-every"], "issuer-every", 3, 0),
-    connectionKills: databaseUrl ? count(values["connection-kills"], "connection-kills", 3, 0) : 0,
-    minutes: values.minutes === undefined ? undefined : positive(values.minutes, "minutes", 1),
+    lifeSeconds: positiveInteger("life-seconds", 20),
+    inFlight: positiveInteger("in-flight", 4),
+    issuerEvery: integer("issuer-every", 3, 0),
+    connectionKills: databaseUrl ? integer("connection-kills", 3, 0) : 0,
+    minutes: positiveInteger("minutes", undefined),
   };
 }
 
@@ -320,34 +304,11 @@ export async function runCrashDrill(options: CrashOptions, progress: (line: stri
     crashes.issuerRandom = system.issuerHost.kills.random;
     crashes.issuerAfterCommit = system.issuerHost.kills.afterCommit;
 
-    // What the crashes left: the reconciler settles it (an hour later, past every terms' deadline), the dead
-    // processes' webhook leases end, and a clean server delivers every event still queued.
     progress("settling what is in doubt");
-    const { inDoubt, queued } = await system.withSystem(async (pay, clock) => {
-      const left = await settleInDoubt(pay, clock.now());
-      await expireDeadLeases(pay);
-      return { inDoubt: left, queued: await queuedEvents(pay, system.endpointId) };
-    }, 1);
-    const clean = await system.startPay(null);
-    const delivered = () => new Set(system.receiver.accepted().map((m) => m.eventId ?? ""));
-    const answered = await load.resend();
-    // Until the endpoint has every event queued before, and the server none pending (the retries made more).
-    const pendingDeliveries = async () =>
-      (
-        await api<{ data: unknown[] }>(
-          clean.url,
-          "GET",
-          `/v1/webhook-endpoints/${system.endpointId}/deliveries?status=pending`,
-          system.merchant.secretKey,
-        )
-      ).body.data?.length ?? 1;
-    await waitFor(
-      "every queued event delivered",
-      async () => (queued.every((id) => delivered().has(id)) && (await pendingDeliveries()) === 0 ? true : undefined),
-      30_000,
-      100,
-    ).catch(() => undefined); // what is missing is reported by the invariant below
-    await clean.stop();
+    let answered = false;
+    const { inDoubt, delivered } = await settleAndDeliver(system, async () => {
+      answered = await load!.resend();
+    });
 
     const invariants = await system.withSystem(async (pay) => [
       ...(await checkInvariants({

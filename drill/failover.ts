@@ -7,14 +7,12 @@
  * standby. Then: every acknowledged payment exists with its status on the new primary, and the crash drill's
  * invariants hold. The report says how long payments stalled.
  */
-import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { api, waitFor } from "../e2e/support/http.ts";
-import type { Drill, DrillResult } from "./scenario.ts";
-import { startCrashSystem } from "./crash-system.ts";
+import { parseOptions, UsageError, type Drill, type DrillResult } from "./scenario.ts";
+import { settleAndDeliver, startCrashSystem } from "./crash-system.ts";
 import { CrashLoad } from "./crash-load.ts";
-import { checkInvariants, expireDeadLeases, queuedEvents, settleInDoubt, type Invariant } from "./crash-invariants.ts";
+import { checkInvariants, queuedEvents, type Invariant } from "./crash-invariants.ts";
 import { FailoverMerchant, type ClientError } from "./failover-merchant.ts";
 import { INSTALL_HINT, pgAutoctlMissing, startFormation, type Formation } from "./failover-formation.ts";
 
@@ -35,29 +33,19 @@ const USAGE = [
 ].join("\n");
 
 export function parseFailoverOptions(args: string[]): FailoverOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ports: { type: "string" },
-      "warmup-seconds": { type: "string" },
-      "after-seconds": { type: "string" },
-      "default-timeouts": { type: "boolean" },
-    },
-    strict: true,
+  const { values, positiveInteger } = parseOptions(args, {
+    ports: { type: "string" },
+    "warmup-seconds": { type: "string" },
+    "after-seconds": { type: "string" },
+    "default-timeouts": { type: "boolean" },
   });
-  const positive = (raw: string | undefined, name: string, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
   const ports = (values.ports ?? "55430,55431,55432").split(",").map(Number);
   if (ports.length !== 3 || ports.some((p) => !Number.isSafeInteger(p) || p < 1024 || p > 65535))
-    throw new Error(`--ports must be three ports from 1024 to 65535, got ${values.ports}`);
+    throw new UsageError(`--ports must be three ports from 1024 to 65535, got ${values.ports}`);
   return {
     ports: ports as [number, number, number],
-    warmupSeconds: positive(values["warmup-seconds"], "warmup-seconds", 10),
-    afterSeconds: positive(values["after-seconds"], "after-seconds", 10),
+    warmupSeconds: positiveInteger("warmup-seconds", 10),
+    afterSeconds: positiveInteger("after-seconds", 10),
     defaultTimeouts: values["default-timeouts"] ?? false,
   };
 }
@@ -196,29 +184,7 @@ export async function runFailoverDrill(
         phone.claims.set(a.id, { amount: a.amount, acknowledged: new Set(["created"]) });
 
       progress("settling what is in doubt, delivering queued events");
-      const { inDoubt, queued } = await system.withSystem(async (pay, clock) => {
-        const left = await settleInDoubt(pay, clock.now());
-        await expireDeadLeases(pay);
-        return { inDoubt: left, queued: await queuedEvents(pay, system.endpointId) };
-      }, 1);
-      const clean = await system.startPay(null);
-      const delivered = () => new Set(system.receiver.accepted().map((m) => m.eventId ?? ""));
-      await waitFor(
-        "every queued event delivered",
-        async () => {
-          if (!queued.every((id) => delivered().has(id))) return undefined;
-          const pending = await api<{ data: unknown[] }>(
-            clean.url,
-            "GET",
-            `/v1/webhook-endpoints/${system.endpointId}/deliveries?status=pending`,
-            system.merchant.secretKey,
-          );
-          return pending.body.data?.length === 0 ? true : undefined;
-        },
-        30_000,
-        100,
-      ).catch(() => undefined); // what is missing is reported by the invariant
-      await clean.stop();
+      const { inDoubt, delivered } = await settleAndDeliver(system);
 
       // On the new primary itself, by a single-host connection: every acknowledged payment is there.
       const ids = [...phone.claims.keys()];

@@ -5,7 +5,6 @@
  * answer must pass fuzz-target.ts's checks (no 5xx, the documented error shape, no secret or stack anywhere, a
  * refusal that changed no row). `npm test` runs a few thousand cases (drill/fuzz.test.ts); this runs as many as asked.
  */
-import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { systemBackends } from "@mpay/service-kit/testing";
 import {
@@ -253,23 +252,14 @@ export const fuzzDrill: Drill = {
     "  --backend B   pglite or postgres (default: postgres when DATABASE_URL is set, else pglite)",
   ].join("\n"),
   async run(args, progress) {
-    const { values } = parseOptions(() =>
-      parseArgs({
-        args,
-        options: {
-          cases: { type: "string", default: "20000" },
-          seed: { type: "string" },
-          path: { type: "string" },
-          backend: { type: "string" },
-        },
-      }),
-    );
-    const cases = Number(values.cases);
-    if (!Number.isSafeInteger(cases) || cases < 1)
-      throw new UsageError(`--cases must be a positive integer, not ${values.cases}`);
-    const seed = values.seed === undefined ? undefined : Number(values.seed);
-    if (seed !== undefined && !Number.isSafeInteger(seed))
-      throw new UsageError(`--seed must be an integer, not ${values.seed}`);
+    const { values, integer, positiveInteger } = parseOptions(args, {
+      cases: { type: "string" },
+      seed: { type: "string" },
+      path: { type: "string" },
+      backend: { type: "string" },
+    });
+    const cases = positiveInteger("cases", 20000);
+    const seed = integer("seed", undefined);
     const backend = (values.backend ?? systemBackends()[0]) as Backend;
     if (backend !== "pglite" && backend !== "postgres")
       throw new UsageError(`--backend must be pglite or postgres, not ${values.backend}`);

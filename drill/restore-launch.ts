@@ -4,13 +4,11 @@
  * TypeScript compile per server, seconds each on a busy machine). Either way each one is the real server — the
  * same system, app, HTTP port and workers, from the same environment variables.
  */
-import { join } from "node:path";
 import pino from "pino";
 import { loadConfig as loadIssuerConfig } from "../services/issuer/src/config.ts";
 import { startIssuerHost } from "../services/issuer/src/server.ts";
-import { buildApp } from "../services/pay/src/app.ts";
 import { loadConfig } from "../services/pay/src/config.ts";
-import { openPaySystem } from "../services/pay/src/system.ts";
+import { startPayServer } from "../services/pay/src/server.ts";
 import { startIssuerProcess } from "../e2e/support/issuer-process.ts";
 import { startPayProcess } from "../e2e/support/pay-process.ts";
 
@@ -55,27 +53,8 @@ export const inProcessLauncher: Launcher = {
   async pay(env) {
     const lines: string[] = [];
     const log = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
-    const config = loadConfig(env);
-    const system = await openPaySystem(
-      { ...config, embeddedDatabaseDir: config.databaseUrl ? undefined : join(config.dataDir, "db") },
-      log,
-    );
-    const app = await buildApp(system);
-    try {
-      await app.listen({ host: config.host, port: config.port });
-    } catch (error) {
-      await system.close();
-      throw error;
-    }
-    system.startWorkers();
-    return {
-      url: `http://${config.host}:${config.port}`,
-      output: () => lines.join(""),
-      async stop() {
-        await app.close();
-        await system.close();
-      },
-    };
+    const server = await startPayServer(loadConfig(env), { log });
+    return { url: server.url, output: () => lines.join(""), stop: server.stop };
   },
 };
 

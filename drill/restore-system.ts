@@ -11,16 +11,14 @@ import { join } from "node:path";
 import pino from "pino";
 import { loadConfig } from "../services/pay/src/config.ts";
 import { openPaySystem, type PaySystem } from "../services/pay/src/system.ts";
-import { certifyStatementKey } from "../services/pay/src/testing/statement-key.ts";
-import { fixtureIssuerEnv, testRootSigner } from "../services/issuer/src/testing/fixtures.ts";
+import { fixtureIssuerEnv } from "../services/issuer/src/testing/fixtures.ts";
 import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
 import { freePorts } from "../e2e/support/messenger-process.ts";
-import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.ts";
-import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
-import { api } from "../e2e/support/http.ts";
+import type { CreatedMerchant } from "../e2e/support/pay-system.ts";
+import type { WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
 import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
 import { CrashLoad } from "./crash-load.ts";
-import { ISSUER_ID } from "./crash-system.ts";
+import { ISSUER_ID, registerWebhookEndpoint, setUpShop, type DrillShop } from "./crash-system.ts";
 import { keyCustody, type KeyCustody, type KeysKind } from "./restore-keys.ts";
 import type { Launcher, RunningIssuer, RunningPay } from "./restore-launch.ts";
 
@@ -115,19 +113,18 @@ export async function startSourceSite(
     // Setup no route does: the vault, the merchant, the payer's session, the statement key certified.
     progress(`making the ${keys} vault, the merchant and the payer's session`);
     const setup = await openSystem(sourceEnv);
-    let merchant: CreatedMerchant;
-    let sessionToken: string;
+    let shop: DrillShop;
     try {
       await custody.initialize(setup);
       await custody.unsealSystem(setup);
-      merchant = await createMerchant(setup, "Restore Drill Shop");
-      sessionToken = (
-        await setup.payers.openSession({ subject: "acct_restore_drill", displayName: "Han Jiwoo", phoneNumber: null })
-      ).sessionToken.peek();
-      await certifyStatementKey(setup, await testRootSigner());
+      shop = await setUpShop(setup, "Restore Drill Shop", [
+        { subject: "acct_restore_drill", displayName: "Han Jiwoo" },
+      ]);
     } finally {
       await setup.close();
     }
+    const { merchant } = shop;
+    const sessionToken = shop.sessionTokens[0] as string;
 
     const running = new Set<RunningPay>();
     const startPay = async (env: Record<string, string>): Promise<RunningPay> => {
@@ -145,21 +142,8 @@ export async function startSourceSite(
 
     const server = await startPay(sourceEnv);
     await custody.unsealServer(server.url);
-    let secret = "";
-    const receiver = await startWebhookReceiver(
-      () => secret,
-      () => 200,
-    );
+    const { receiver, endpointId } = await registerWebhookEndpoint(server.url, merchant.secretKey);
     undo.push(() => receiver.close());
-    const endpoint = await api<{ id: string; secret: string }>(
-      server.url,
-      "POST",
-      "/v1/webhook-endpoints",
-      merchant.secretKey,
-      { url: receiver.url },
-    );
-    if (endpoint.status !== 200) throw new Error(`registering the webhook endpoint answered ${endpoint.raw}`);
-    secret = endpoint.body.secret;
     progress("binding the payer's phone and enrolling its card");
     const load = await CrashLoad.prepare({
       payUrl: server.url,
@@ -180,7 +164,7 @@ export async function startSourceSite(
       custody,
       merchant,
       receiver,
-      endpointId: endpoint.body.id,
+      endpointId,
       load,
       server,
       baseEnv,

@@ -8,14 +8,13 @@
  * end. With `shamir` and `pkcs11` the restored server first opens nothing (the key material is not in a dump):
  * card release answers the documented sealed error with nothing secret in it, until the custodians act.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { mkdir } from "node:fs/promises";
 import { createScratchDatabase, randomSuffix, serverUrl } from "../bench/postgres.ts";
 import { api, waitFor } from "../e2e/support/http.ts";
 import { inProcessLauncher, processLauncher, type RunningPay } from "./restore-launch.ts";
 import { mpay } from "../services/pay/src/testing/mpay-cli.ts";
-import type { Drill, DrillResult } from "./scenario.ts";
+import { parseOptions, UsageError, type Drill, type DrillResult } from "./scenario.ts";
 import type { KeysKind } from "./restore-keys.ts";
 import { startSourceSite, type SourceSite } from "./restore-system.ts";
 import {
@@ -65,32 +64,23 @@ const USAGE = [
 ].join("\n");
 
 export function parseRestoreOptions(args: string[], env: NodeJS.ProcessEnv = process.env): RestoreOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      keys: { type: "string" },
-      embedded: { type: "boolean" },
-      "database-url": { type: "string" },
-      rounds: { type: "string" },
-      "rounds-after": { type: "string" },
-    },
-    strict: true,
+  const { values, positiveInteger } = parseOptions(args, {
+    keys: { type: "string" },
+    embedded: { type: "boolean" },
+    "database-url": { type: "string" },
+    rounds: { type: "string" },
+    "rounds-after": { type: "string" },
   });
   const keys = values.keys ?? "dev";
   if (keys !== "dev" && keys !== "shamir" && keys !== "pkcs11")
-    throw new Error(`--keys must be dev, shamir or pkcs11, got ${JSON.stringify(keys)}`);
-  const positive = (raw: string | undefined, name: string, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
-  if (values.embedded && values["database-url"]) throw new Error("--embedded and --database-url exclude each other");
+    throw new UsageError(`--keys must be dev, shamir or pkcs11, got ${JSON.stringify(keys)}`);
+  if (values.embedded && values["database-url"])
+    throw new UsageError("--embedded and --database-url exclude each other");
   return {
     keys,
     databaseUrl: values.embedded ? undefined : (values["database-url"] ?? serverUrl(env)),
-    rounds: positive(values.rounds, "rounds", 40),
-    roundsAfter: positive(values["rounds-after"], "rounds-after", 4),
+    rounds: positiveInteger("rounds", 40),
+    roundsAfter: positiveInteger("rounds-after", 4),
     inProcess: false,
   };
 }

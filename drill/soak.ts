@@ -7,11 +7,10 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { serverUrl, randomSuffix } from "../bench/postgres.ts";
-import type { Drill, DrillResult } from "./scenario.ts";
+import { parseOptions, UsageError, type Drill, type DrillResult } from "./scenario.ts";
 import { MAX_PAYERS, startCrashSystem } from "./crash-system.ts";
 import { CrashLoad } from "./crash-load.ts";
 import { BENCH_KEY_STRETCHING } from "../bench/auth-wallet.ts";
@@ -50,46 +49,35 @@ const USAGE = [
 ].join("\n");
 
 export function parseSoakOptions(args: string[], env: NodeJS.ProcessEnv = process.env): SoakOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      minutes: { type: "string" },
-      rate: { type: "string" },
-      payers: { type: "string" },
-      concurrency: { type: "string" },
-      "sample-seconds": { type: "string" },
-      "capacity-seconds": { type: "string" },
-      "database-url": { type: "string" },
-      "nats-url": { type: "string" },
-      out: { type: "string" },
-    },
-    strict: true,
+  const { values, positiveInteger, positiveNumber } = parseOptions(args, {
+    minutes: { type: "string" },
+    rate: { type: "string" },
+    payers: { type: "string" },
+    concurrency: { type: "string" },
+    "sample-seconds": { type: "string" },
+    "capacity-seconds": { type: "string" },
+    "database-url": { type: "string" },
+    "nats-url": { type: "string" },
+    out: { type: "string" },
   });
-  const positive = (raw: string | undefined, name: string, fallback: number, integer = false) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n)))
-      throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"}, got ${raw}`);
-    return n;
-  };
   const nats = values["nats-url"] ?? env["NATS_URL"];
-  const payers = positive(values.payers, "payers", 16, true);
+  const payers = positiveInteger("payers", 16);
   if (payers > MAX_PAYERS)
-    throw new Error(
+    throw new UsageError(
       `--payers must be at most ${MAX_PAYERS} (the simulator's enrollment codes per card), got ${payers}`,
     );
-  const concurrency = positive(values.concurrency, "concurrency", payers, true);
+  const concurrency = positiveInteger("concurrency", payers);
   if (concurrency > payers)
-    throw new Error(
+    throw new UsageError(
       `--concurrency ${concurrency} is more than --payers ${payers}: a phone approves one payment at a time`,
     );
   return {
-    seconds: positive(values.minutes, "minutes", 30) * 60,
-    rate: values.rate === undefined ? undefined : positive(values.rate, "rate", 1),
+    seconds: positiveNumber("minutes", 30) * 60,
+    rate: positiveNumber("rate", undefined),
     payers,
     concurrency,
-    sampleSeconds: positive(values["sample-seconds"], "sample-seconds", 5),
-    capacitySeconds: positive(values["capacity-seconds"], "capacity-seconds", 20),
+    sampleSeconds: positiveNumber("sample-seconds", 5),
+    capacitySeconds: positiveNumber("capacity-seconds", 20),
     databaseUrl: values["database-url"] ?? (env["DATABASE_URL"] ? serverUrl(env) : undefined),
     natsUrl: nats && nats !== "off" ? nats : undefined,
     out: resolve(values.out ?? "test-artifacts/soak"),

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { listeningUrl, stopInOrder, type RunningService } from "@mpay/service-kit";
 import { buildApp } from "./app.ts";
 import { loadConfig, type PayConfig } from "./config.ts";
@@ -18,8 +19,12 @@ export interface RunningPayServer extends RunningService {
   app: FastifyInstance;
 }
 
-export async function startPayServer(config: PayConfig = loadConfig()): Promise<RunningPayServer> {
-  const system = await openPaySystem(config);
+/** `options.log`: the server's logger (default: the configured level, on stdout), for a caller that keeps its lines. */
+export async function startPayServer(
+  config: PayConfig = loadConfig(),
+  options: { log?: Logger } = {},
+): Promise<RunningPayServer> {
+  const system = await openPaySystem(config, options.log);
   const app = await buildApp(system);
   try {
     await app.listen({ host: config.host, port: config.port });
