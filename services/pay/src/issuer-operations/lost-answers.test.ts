@@ -17,6 +17,7 @@ import { LossyConnector } from "../testing/lossy-connector.ts";
 import { openTestNetwork, type TestNetwork } from "@mpay/testing/network";
 import { call, paymentBody } from "../testing/system.ts";
 import { IssuerError } from "../issuers/connector.ts";
+import { newId } from "@mpay/protocol";
 import { TEST_NETWORK_ROOTS } from "@mpay/testing/network-roots";
 
 const PIN = "517342";
@@ -188,5 +189,60 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
       "authorized",
     );
     expect(await books(created.body.id)).toMatchObject({ status: "approved", amount: 9_000 });
+  });
+  // The window `npm run drill -- crash` found: the issuer applied a capture, and the pay server died before its own
+  // commit, which rolled back the operation row and the key's reservation. Only the merchant's retry is left.
+  const capturedBeforeTheCrash = async (id: string, amount: number) => {
+    await net.pay.system.issuers.capture("sampo", id, { operationId: newId("issuerOperation"), amount });
+    expect(await books(id)).toMatchObject({ status: "captured", amountCaptured: amount });
+  };
+
+  it("a capture the issuer applied before the pay server's crash is recorded when the merchant's retry meets it", async () => {
+    const id = await paid(4_000);
+    await capturedBeforeTheCrash(id, 4_000);
+    const retry = await merchant<{ status: string }>("POST", `/v1/payments/${id}/capture`, {}, "capture-crashed");
+    expect([retry.status, retry.body.status]).toEqual([200, "captured"]);
+    expect(await books(id)).toMatchObject({ amountCaptured: 4_000 }); // captured once, not twice
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("… and when the retry's own request was lost on its way, the reconciler records it from the issuer's books", async () => {
+    const id = await paid(5_000);
+    await capturedBeforeTheCrash(id, 5_000);
+    lossy.dropNext.add("capture");
+    const retry = await merchant("POST", `/v1/payments/${id}/capture`, {}, "capture-crashed-twice");
+    expect([retry.status, retry.body.error?.code]).toEqual([503, "issuer_unavailable"]);
+    // The reconciler sends the operation again; the issuer refuses it (already captured) and its books are exactly
+    // ours plus this capture. Before, the operation ended `failed` and the payment stayed authorized here.
+    expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
+    const payment = await merchant<{ status: string; amountCaptured: number }>("GET", `/v1/payments/${id}`);
+    expect([payment.body.status, payment.body.amountCaptured]).toEqual(["captured", 5_000]);
+    expect(await books(id)).toMatchObject({ amountCaptured: 5_000 });
+    const [operation] = await queryRows<{ status: string }>(
+      net.pay.system.database.db,
+      sql`select status from issuer_operations where payment_id = ${id} and kind = 'capture'`,
+    );
+    expect(operation?.status).toBe("done");
+    const events = await merchant<{ data: Array<{ type: string; data: { payment: { id: string } } }> }>(
+      "GET",
+      "/v1/events?limit=100",
+    );
+    expect(events.body.data.filter((e) => e.data.payment.id === id).map((e) => e.type)).toContain("payment.captured");
+    expect((await net.pay.system.ledger.verify(net.pay.system.database.db)).ok).toBe(true);
+  });
+
+  it("a capture the issuer refuses for another reason still fails at the reconciler; the payment stays authorized", async () => {
+    const id = await paid(6_000);
+    await capturedBeforeTheCrash(id, 2_000); // not this request: another amount
+    lossy.dropNext.add("capture");
+    const retry = await merchant("POST", `/v1/payments/${id}/capture`, {}, "capture-other");
+    expect(retry.status).toBe(503);
+    expect(await net.pay.system.reconciler.runOnce(50, later())).toBe(1);
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${id}`)).body.status).toBe("authorized");
+    const [operation] = await queryRows<{ status: string }>(
+      net.pay.system.database.db,
+      sql`select status from issuer_operations where payment_id = ${id} and kind = 'capture'`,
+    );
+    expect(operation?.status).toBe("failed");
   });
 });

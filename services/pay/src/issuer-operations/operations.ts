@@ -90,7 +90,7 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
           ),
         );
       }
-      const applied = await this.#appliedBefore(payment, kind, amount, error);
+      const applied = await this.appliedBefore(payment, kind, amount, error);
       if (applied === null) throw refusal(kind, error);
       record = applied;
     }
@@ -103,10 +103,11 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
    * A refusal that is the issuer's memory of this very request: the pay server crashed after the issuer applied an
    * earlier attempt and before its own commit, which rolled back the operation row and the Idempotency-Key's
    * reservation with it (found by `npm run drill -- crash`). The merchant's retry then meets "already captured" (or
-   * voided, or refunded). When the issuer's books are exactly ours plus this request, the request is recorded as
-   * done with the issuer's record; any other difference stays a refusal, for a person to look at.
+   * voided, or refunded), at once or, when the retry's own answer was lost too, when the reconciler sends it again.
+   * When the issuer's books are exactly ours plus this request, the request is recorded as done with the issuer's
+   * record; any other difference stays a refusal, for a person to look at.
    */
-  async #appliedBefore(
+  async appliedBefore(
     payment: HeldPayment,
     kind: SettlementKind,
     amount: number | undefined,

@@ -7,6 +7,7 @@
  * - an unbind of a revoked device the issuer has not acknowledged: sent again.
  */
 import type { Logger } from "pino";
+import type { AuthorizationRecord } from "@mpay/protocol";
 import type { Db } from "../db/client.ts";
 import type { AuthorizationService } from "../authorizations/service.ts";
 import type { PaymentService } from "../payments/service.ts";
@@ -56,21 +57,30 @@ export class IssuerReconciler {
   async #settle(op: IssuerOperationRow): Promise<boolean> {
     faultPoint("reconciler.before-issuer");
     if (op.kind === "authorize") return (await this.authorizations.settle(op)) !== null;
-    let record;
+    const kind = op.kind;
+    let record: AuthorizationRecord | null = null;
+    let refused: IssuerError | null = null;
     try {
       record = await this.operations.send(op);
     } catch (error) {
-      if (error instanceof IssuerError && error.kind === "refused") {
-        // The issuer refuses it for good (it contradicts its books): nothing happened there, so nothing happens here.
-        await endOperation(this.db, op.id, "failed", error.code);
-        return true;
-      }
-      throw error;
+      if (!(error instanceof IssuerError) || error.kind !== "refused") throw error;
+      refused = error;
     }
-    faultPoint("reconciler.after-issuer");
+    if (record) faultPoint("reconciler.after-issuer");
     return this.db.transaction(async (tx) => {
       if (!(await lockPendingOperation(tx, op.id))) return false; // settled meanwhile by another process
-      if (op.kind === "refund") {
+      if (refused) {
+        // Either an earlier attempt of the same request applied it and its commit here was lost in a crash (the
+        // issuer's books are exactly ours plus this operation: record it), or the issuer's books contradict ours:
+        // nothing happened there, so nothing happens here.
+        const payment = await this.payments.lockById(tx, op.paymentId);
+        record = payment && (await this.operations.appliedBefore(payment, kind, op.amount ?? undefined, refused));
+        if (!record) {
+          await endOperation(tx, op.id, "failed", refused.code);
+          return true;
+        }
+      }
+      if (kind === "refund") {
         const payment = await this.payments.lockById(tx, op.paymentId);
         if (payment && op.refundId && op.amount)
           await this.refunds.record(tx, payment, {
@@ -84,8 +94,8 @@ export class IssuerReconciler {
         await this.payments.recordSettled(
           tx,
           op.paymentId,
-          op.kind === "capture" ? "capture" : "void",
-          op.amount ?? record.amountCaptured,
+          kind === "capture" ? "capture" : "void",
+          op.amount ?? (record as AuthorizationRecord).amountCaptured,
         );
       }
       await endOperation(tx, op.id, "done");
