@@ -7,7 +7,9 @@
  * every acknowledgment still holds. A merchant request that got no answer is sent again after the restart with the
  * same Idempotency-Key, as a merchant's server would; a payer's approval that got none is left alone (the payer
  * closed the app), so the reconciler has to settle what reached the issuer. A 5xx answer is no answer either: the
- * merchant retries it with the same key, at once and again after the next restart.
+ * merchant retries it with the same key, at once and again after the next restart. Except the one 5xx that is an
+ * answer: `issuer_unavailable` replayed for its key is the stored word that the operation is in doubt at the issuer
+ * (DESIGN: the outcome reaches the merchant on the payment and by webhook once the reconciler settles it).
  *
  * Several payments are in flight at once (`inFlight` rounds side by side), so a kill lands among concurrent work.
  * The approvals go to the payers' phones (crash-phones.ts): one phone by default, so they take turns; with more
@@ -34,6 +36,8 @@ interface Unanswered {
   body: unknown;
   key: string;
   acknowledges: Acknowledged;
+  /** Why it counts as unanswered: the last attempt's error or status and code. */
+  lastAnswer?: string;
 }
 
 /** The server died under the request (no answer at all), as opposed to an answer the drill did not expect. */
@@ -49,11 +53,20 @@ export interface LoadTally {
   replayed: number;
   /** Replayed answers that did not match what the pay server holds now (a wrong stored answer). */
   replayMismatches: string[];
+  /** Merchant requests whose stored answer says the operation is in doubt at the issuer (the reconciler's). */
+  inDoubt: number;
 }
 
 export class CrashLoad {
   readonly claims = new Map<string, PaymentClaims>();
-  readonly tally: LoadTally = { rounds: 0, refusals: {}, serverErrors: 0, replayed: 0, replayMismatches: [] };
+  readonly tally: LoadTally = {
+    rounds: 0,
+    refusals: {},
+    serverErrors: 0,
+    replayed: 0,
+    replayMismatches: [],
+    inDoubt: 0,
+  };
   #unanswered: Unanswered[] = [];
   #round = 0;
   /** How many payers' phones approve. */
@@ -116,6 +129,11 @@ export class CrashLoad {
   /** Merchant requests still without an answer (no answer, or 5xx every time). */
   get unanswered(): number {
     return this.#unanswered.length;
+  }
+
+  /** The first few unanswered requests, each with its last answer: for the report. */
+  unansweredSample(n = 3): string[] {
+    return this.#unanswered.slice(0, n).map((r) => `${r.key} ${r.path} (${r.lastAnswer ?? "?"})`);
   }
 
   /**
@@ -236,13 +254,19 @@ export class CrashLoad {
           "idempotency-key": request.key,
         });
       } catch (error) {
-        this.#unanswered.push(request);
-        throw new NoAnswer(error instanceof Error ? error.message : String(error));
+        const message = error instanceof Error ? error.message : String(error);
+        this.#unanswered.push({ ...request, lastAnswer: `no answer: ${message.slice(0, 80)}` });
+        throw new NoAnswer(message);
       }
       if (answer.status < 500) break;
       this.tally.serverErrors++;
+      if (answer.headers.get("idempotent-replayed") === "true" && errorCode(answer) === "issuer_unavailable") {
+        this.tally.inDoubt++;
+        this.#refused(`${request.acknowledges}:in_doubt`);
+        return null;
+      }
       if (attempt >= 3) {
-        this.#unanswered.push(request);
+        this.#unanswered.push({ ...request, lastAnswer: `${answer.status} ${errorCode(answer) ?? "no code"}` });
         this.#refused(`${request.acknowledges}:${answer.status}:${errorCode(answer) ?? "no code"}`);
         return null;
       }

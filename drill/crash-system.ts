@@ -21,7 +21,7 @@ import type { IssuerProcess } from "../e2e/support/issuer-process.ts";
 import { freePorts } from "../e2e/support/messenger-process.ts";
 import { createMerchant, type CreatedMerchant } from "../e2e/support/pay-system.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../e2e/support/webhook-receiver.ts";
-import { api, waitFor } from "../e2e/support/http.ts";
+import { api } from "../e2e/support/http.ts";
 import { createScratchDatabase, randomSuffix, type ScratchDatabase } from "../bench/postgres.ts";
 import { approvingTestCards } from "../bench/pay-wallet.ts";
 import { IssuerSupervisor } from "./crash-issuer.ts";
@@ -303,7 +303,8 @@ export interface Settled {
  * What the crashes left: the reconciler settles it (an hour later, past every terms' deadline), the dead
  * processes' webhook leases end, and a clean server delivers every event still queued, until the server has none
  * pending (the retries made more). `whileUp` runs on the clean server before that wait (the crash drill's merchant
- * retries what went unanswered). What is still missing after 30 s is left for the invariants to report.
+ * retries what went unanswered). What is still missing once delivery stops moving for 30 s is left for the
+ * invariants to report.
  */
 export async function settleAndDeliver(system: CrashSystem, whileUp?: () => Promise<void>): Promise<Settled> {
   const { inDoubt, queued } = await system.withSystem(async (pay, clock) => {
@@ -323,12 +324,19 @@ export async function settleAndDeliver(system: CrashSystem, whileUp?: () => Prom
     );
     return pending.body.data?.length === 0;
   };
-  await waitFor(
-    "every queued event delivered",
-    async () => (queued.every((id) => delivered().has(id)) && (await nonePending()) ? true : undefined),
-    30_000,
-    100,
-  ).catch(() => undefined); // what is missing is reported by the invariants
+  // Until every queued event is delivered and none is pending, or delivery stops moving for 30 s. One set per look:
+  // the receiver answers on this process's event loop, so a slow check here is a timeout at the pay server.
+  let seen = -1;
+  let movedAt = Date.now();
+  for (;;) {
+    const now = delivered();
+    if (queued.every((id) => now.has(id)) && (await nonePending())) break;
+    if (system.receiver.messages.length !== seen) {
+      seen = system.receiver.messages.length;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > 30_000) break; // what is missing is reported by the invariants
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   // A throw above leaves the clean server to close(), which kills every server still running.
   await clean.stop();
   return { inDoubt, delivered };

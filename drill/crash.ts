@@ -367,14 +367,14 @@ export async function runCrashDrill(options: CrashOptions, progress: (line: stri
  * with its key), and a request cut off after its commit got its own stored answer back.
  */
 function retryInvariants(load: CrashLoad, answered: boolean, cutOff: number): Invariant[] {
-  const { replayed, replayMismatches, serverErrors } = load.tally;
+  const { replayed, replayMismatches, serverErrors, inDoubt } = load.tally;
   return [
     {
       name: "every merchant request answered in the end (retried with its key)",
       ok: answered && load.unanswered === 0,
       detail: answered
-        ? `${serverErrors} 5xx answers, each answered on a retry`
-        : `${load.unanswered} request(s) never answered (no answer or 5xx every time)`,
+        ? `${serverErrors} 5xx answers, each answered on a retry (${inDoubt} with the stored word that the issuer's outcome was in doubt)`
+        : `${load.unanswered} request(s) never answered (no answer or 5xx every time): ${load.unansweredSample().join("; ")}`,
     },
     {
       name: "a retry after an answer lost past its commit gets the stored answer",
