@@ -245,4 +245,31 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     );
     expect(operation?.status).toBe("failed");
   });
+  it("approvals in doubt past their window do not stall the expiry of the others: one pass reads each due payment once", async () => {
+    const inDoubt: string[] = [];
+    for (const amount of [1_001, 1_002, 1_003]) {
+      const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount }));
+      lossy.loseNext.add("authorize");
+      const inquire = lossy.inquire;
+      lossy.inquire = async () => {
+        lossy.inquire = inquire;
+        throw new IssuerError("unavailable", "issuer_unavailable", "down (test)");
+      };
+      await wallet.approvePayment(created.body.id, { cardId, pin: PIN, confirm: async () => true }).catch(() => null);
+      inDoubt.push(created.body.id);
+    }
+    const plain = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount: 999 }));
+    // The ones in doubt come first in expiry order, more of them than one batch: a pass that read the first batch
+    // again and again never got past them (and held up every maintenance task behind it, the reconciler too).
+    const db = net.pay.system.database.db;
+    for (const id of inDoubt)
+      await db.execute(sql`update payments set approval_expires_at = now() - interval '2 minutes' where id = ${id}`);
+    await db.execute(
+      sql`update payments set approval_expires_at = now() - interval '1 minute' where id = ${plain.body.id}`,
+    );
+    expect(await net.pay.system.payments.expireDue(later(), 2)).toBe(1);
+    expect((await merchant<{ status: string }>("GET", `/v1/payments/${plain.body.id}`)).body.status).toBe("expired");
+    for (const id of inDoubt)
+      expect((await merchant<{ status: string }>("GET", `/v1/payments/${id}`)).body.status).toBe("requires_approval");
+  }, 30_000);
 });

@@ -484,16 +484,33 @@ export class PaymentService {
     return updated;
   }
 
-  /** Expires every due payment, each in its own transaction; returns how many expired. */
+  /**
+   * Expires every due payment, each in its own transaction; returns how many expired. One pass reads each due
+   * payment once: one left as it was (an approval in doubt at the issuer) is passed over, not read again, and one
+   * that fails (the issuer refuses its void) does not hold up the rest. The failures are thrown once the pass is over.
+   */
   async expireDue(now = this.settings.clock.now(), batch = 100): Promise<number> {
     let expired = 0;
-    for (;;) {
-      const ids = await findExpired(this.db, now, batch);
-      for (const id of ids) {
-        if (await this.db.transaction((tx) => this.expireOne(tx, id, now))) expired++;
+    const failures: unknown[] = [];
+    for (const queue of ["approval", "authorization"] as const) {
+      let after: string | null = null;
+      for (;;) {
+        const due = await findExpired(this.db, now, batch, queue, after);
+        for (const id of due) {
+          try {
+            if (await this.db.transaction((tx) => this.expireOne(tx, id, now))) expired++;
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+        if (due.length < batch) break;
+        after = due[due.length - 1] as string;
       }
-      if (ids.length < batch) return expired;
     }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1)
+      throw new AggregateError(failures, `${failures.length} due payments could not expire (${expired} did)`);
+    return expired;
   }
 
   /** For the payer's approval: the payment, which must still await approval within its window. */

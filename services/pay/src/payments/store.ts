@@ -121,12 +121,36 @@ export async function listPayments(db: Executor, f: ListFilter): Promise<{ rows:
 }
 
 /** Ids of payments whose approval or authorization window has passed (the expiry worker's batch). */
-export async function findExpired(db: Executor, now: Date, limit: number): Promise<string[]> {
+/**
+ * The next `limit` payments (ids) whose window passed at `now`, after the payment `after`: those awaiting approval
+ * (by approval expiry) or authorized (by authorization expiry), each queue in its partial index's order. A pass
+ * moves past what it saw, so a payment it leaves as it was (an approval in doubt) is not read again in that pass.
+ * The cursor is the row's own expiry, read in the database (a JavaScript Date would lose its microseconds).
+ */
+export async function findExpired(
+  db: Executor,
+  now: Date,
+  limit: number,
+  queue: "approval" | "authorization",
+  after: string | null,
+): Promise<string[]> {
+  const [status, expiresAt, column] =
+    queue === "approval"
+      ? (["requires_approval", payments.approvalExpiresAt, "approval_expires_at"] as const)
+      : (["authorized", payments.authorizationExpiresAt, "authorization_expires_at"] as const);
   const rows = await db
     .select({ id: payments.id })
     .from(payments)
-    .where(sql`(${payments.status} = 'requires_approval' and ${lte(payments.approvalExpiresAt, now)})
-            or (${payments.status} = 'authorized' and ${lte(payments.authorizationExpiresAt, now)})`)
+    .where(
+      and(
+        sql`${payments.status} = ${status}`,
+        lte(expiresAt, now),
+        after
+          ? sql`(${expiresAt}, ${payments.id}) > (select c.${sql.raw(column)}, c.id from payments c where c.id = ${after})`
+          : undefined,
+      ),
+    )
+    .orderBy(expiresAt, payments.id)
     .limit(limit);
   return rows.map((r) => r.id);
 }
