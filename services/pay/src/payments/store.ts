@@ -120,7 +120,6 @@ export async function listPayments(db: Executor, f: ListFilter): Promise<{ rows:
   return { rows: rows.slice(0, f.limit), hasMore: rows.length > f.limit };
 }
 
-/** Ids of payments whose approval or authorization window has passed (the expiry worker's batch). */
 /**
  * The next `limit` payments (ids) whose window passed at `now`, after the payment `after`: those awaiting approval
  * (by approval expiry) or authorized (by authorization expiry), each queue in its partial index's order. A pass
@@ -143,7 +142,8 @@ export async function findExpired(
     .from(payments)
     .where(
       and(
-        sql`${payments.status} = ${status}`,
+        // A literal, as in the partial index's predicate, so the planner can use the index.
+        sql`${payments.status} = ${sql.raw(`'${status}'`)}`,
         lte(expiresAt, now),
         after
           ? sql`(${expiresAt}, ${payments.id}) > (select c.${sql.raw(column)}, c.id from payments c where c.id = ${after})`
