@@ -245,7 +245,32 @@ describe.each(testBackends())("answers lost between the issuer and the pay serve
     );
     expect(operation?.status).toBe("failed");
   });
+  it("a capture the issuer holds and no retry repaired is recorded at the authorization's end, not voided", async () => {
+    const id = await paid(7_000);
+    await capturedBeforeTheCrash(id, 7_000); // and the merchant never retries
+    const db = net.pay.system.database.db;
+    await db.execute(sql`update payments set authorization_expires_at = now() - interval '1 minute' where id = ${id}`);
+    expect(await net.pay.system.payments.expireDue(later())).toBe(1);
+    const payment = await merchant<{ status: string; amountCaptured: number }>("GET", `/v1/payments/${id}`);
+    expect([payment.body.status, payment.body.amountCaptured]).toEqual(["captured", 7_000]);
+    expect(await books(id)).toMatchObject({ status: "captured", amountCaptured: 7_000 });
+    const operations = await queryRows<{ kind: string; status: string; error: string | null }>(
+      db,
+      sql`select kind, status, last_error as error from issuer_operations where payment_id = ${id} and kind = 'void'`,
+    );
+    expect(operations).toEqual([{ kind: "void", status: "failed", error: "operation_not_allowed" }]);
+    const events = await merchant<{ data: Array<{ type: string; data: { payment: { id: string } } }> }>(
+      "GET",
+      "/v1/events?limit=100",
+    );
+    const mine = events.body.data.filter((e) => e.data.payment.id === id).map((e) => e.type);
+    expect(mine).toContain("payment.captured");
+    expect(mine).not.toContain("payment.expired");
+    expect((await net.pay.system.ledger.verify(db)).ok).toBe(true);
+  });
+
   it("approvals in doubt past their window do not stall the expiry of the others: one pass reads each due payment once", async () => {
+    // Last in this file: its six silent calls open the issuer's circuit breaker for any test after it.
     const inDoubt: string[] = [];
     for (const amount of [1_001, 1_002, 1_003]) {
       const created = await merchant<{ id: string }>("POST", "/v1/payments", paymentBody({ amount }));

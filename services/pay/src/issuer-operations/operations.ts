@@ -91,7 +91,12 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
         );
       }
       const applied = await this.appliedBefore(payment, kind, amount, error);
-      if (applied === null) throw refusal(kind, error);
+      if (applied === null) {
+        // Ended, so that a caller that goes on after a refusal (the expiry, finding a capture the issuer holds)
+        // leaves nothing pending; a caller that lets the refusal go rolls this back with the rest.
+        if (error instanceof IssuerError) await endOperation(tx, op.id, "failed", error.code);
+        throw refusal(kind, error);
+      }
       record = applied;
     }
     faultPoint(`${kind}.after-issuer`);
@@ -128,6 +133,24 @@ export class IssuerOperations implements PaymentsIssuerOperations, IssuerOperati
             record.amountCaptured === payment.amountCaptured &&
             record.amountRefunded === payment.amountRefunded + (amount ?? 0);
     return applied ? record : null;
+  }
+
+  /**
+   * The issuer's record when it holds a capture of this payment that the pay server never recorded: the issuer
+   * applied it, the pay server died before its own commit, and the merchant never retried. Only the issuer
+   * captures on the pay server's word, so such a capture is ours, lost; null for anything else (or no answer).
+   */
+  async lostCapture(payment: HeldPayment & { amount: number }): Promise<AuthorizationRecord | null> {
+    if (!payment.issuerId || payment.status !== "authorized") return null;
+    if (payment.amountCaptured !== 0 || payment.amountRefunded !== 0) return null;
+    const record = await this.issuers.inquire(payment.issuerId, payment.id).catch(() => null);
+    const captured =
+      record !== null &&
+      record.status === "captured" &&
+      record.amountCaptured > 0 &&
+      record.amountCaptured <= payment.amount &&
+      record.amountRefunded === 0;
+    return captured ? record : null;
   }
 
   /** The reconciler's queue: how many operations are in doubt, and the oldest `limit` of them (operator console). */

@@ -69,6 +69,8 @@ export interface IssuerOperations {
   ): Promise<AuthorizationRecord>;
   /** True while an operation on the payment waits for the reconciler. */
   inDoubt(tx: Executor, paymentId: string): Promise<boolean>;
+  /** The issuer's record of a capture of this authorized payment it holds and the pay server lost; null otherwise. */
+  lostCapture(payment: PaymentRow): Promise<AuthorizationRecord | null>;
 }
 
 export interface PaymentSettings {
@@ -451,7 +453,10 @@ export class PaymentService {
     return { ...event.values, ...this.ledger.postingFor(authorizationPosting(ref(authorized), authorized.amount)) };
   }
 
-  /** Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. */
+  /**
+   * Expires one payment whose window passed; re-checked under the row lock, so a racing capture wins cleanly. An
+   * authorization whose capture the issuer holds and the pay server lost is recorded captured instead.
+   */
   async expireOne(tx: Executor, id: string, now = this.settings.clock.now()): Promise<PaymentRow | null> {
     const payment = await lockPayment(tx, id);
     if (!payment) return null;
@@ -470,7 +475,9 @@ export class PaymentService {
         await this.#issuerOperations().run(tx, payment, "void");
       } catch (error) {
         if (error instanceof OutcomePending) return null; // the void in doubt commits; the reconciler finishes it
-        throw error;
+        const lost = await this.#issuerOperations().lostCapture(payment);
+        if (!lost) throw error;
+        return this.#recordLostCapture(tx, payment, lost.amountCaptured);
       }
     }
     if (payment.status === "authorized") await this.ledger.post(tx, releasePosting(ref(payment), payment.amount));
@@ -482,6 +489,22 @@ export class PaymentService {
       data: { payment: this.view(updated) },
     });
     return updated;
+  }
+
+  /**
+   * The issuer refused to release the hold because it holds a capture the pay server lost (a crash between the
+   * issuer's commit and ours that no retry repaired): at the authorization's end at the latest, the books follow the
+   * issuer's, which moved the payer's money. The merchant learns it by the payment.captured event.
+   */
+  async #recordLostCapture(tx: Executor, payment: PaymentRow, amount: number): Promise<PaymentRow> {
+    const captured = await this.applyCapture(tx, payment, "captured", amount);
+    await this.audit.append(tx, {
+      actor: "system:expiry",
+      action: "payment.captured",
+      target: payment.id,
+      data: { amount, currency: payment.currency, mode: payment.mode, from: "issuer_books" },
+    });
+    return captured;
   }
 
   /**
